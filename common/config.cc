@@ -1,0 +1,97 @@
+#include "common/config.h"
+
+#include <cstdlib>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace shouhu {
+
+std::string EnvOr(const char* name, const std::string& fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? std::string(value) : fallback;
+}
+
+}  // namespace shouhu
+
+ABSL_FLAG(std::string, grpc_address, shouhu::EnvOr("SHOUHU_GRPC_ADDRESS", ""),
+          "host:port the gRPC server listens on (default 0.0.0.0:<service port>)");
+ABSL_FLAG(std::string, metrics_address, shouhu::EnvOr("SHOUHU_METRICS_ADDRESS", ""),
+          "host:port serving Prometheus /metrics (default 0.0.0.0:<metrics port>; 'off' disables)");
+ABSL_FLAG(std::string, db_host, shouhu::EnvOr("SHOUHU_DB_HOST", "127.0.0.1"), "MariaDB host");
+ABSL_FLAG(std::string, db_port, shouhu::EnvOr("SHOUHU_DB_PORT", "3306"), "MariaDB port");
+ABSL_FLAG(std::string, db_socket, shouhu::EnvOr("SHOUHU_DB_SOCKET", ""), "MariaDB unix socket (wins over host)");
+ABSL_FLAG(std::string, db_user, shouhu::EnvOr("SHOUHU_DB_USER", "root"), "MariaDB user");
+ABSL_FLAG(std::string, db_name, shouhu::EnvOr("SHOUHU_DB_NAME", ""), "schema (default shouhu_<service>)");
+ABSL_FLAG(std::string, db_pool_size, shouhu::EnvOr("SHOUHU_DB_POOL_SIZE", "8"),
+          "database connections; the server's worker threads are bounded to match");
+ABSL_FLAG(std::string, drain_seconds, shouhu::EnvOr("SHOUHU_DRAIN_SECONDS", "10"),
+          "on SIGTERM: seconds to finish in-flight calls before cancelling them");
+
+namespace shouhu {
+namespace {
+
+absl::StatusOr<int> ParseInt(const std::string& text, const std::string& setting, int min, int max) {
+  int value = 0;
+  if (!absl::SimpleAtoi(text, &value) || value < min || value > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(setting, " must be a whole number from ", min, " to ", max, ", got '", text, "'"));
+  }
+  return value;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> DecodeHexSecret(const std::string& hex, const std::string& setting, size_t bytes,
+                                            bool at_least) {
+  if (hex.empty()) return absl::InvalidArgumentError(absl::StrCat(setting, " is not set"));
+  const bool is_hex = hex.size() % 2 == 0 && hex.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+  std::string raw = is_hex ? absl::HexStringToBytes(hex) : std::string();
+  if (!is_hex || (at_least ? raw.size() < bytes : raw.size() != bytes)) {
+    return absl::InvalidArgumentError(absl::StrCat(setting, " must be ", at_least ? "at least " : "", bytes * 2,
+                                                   " hex digits (", bytes, " bytes)"));
+  }
+  return raw;
+}
+
+absl::StatusOr<ServiceConfig> LoadServiceConfig(const ServiceDefaults& defaults) {
+  ServiceConfig config;
+  config.server.service_name = defaults.name;
+  config.server.grpc_address = absl::GetFlag(FLAGS_grpc_address);
+  if (config.server.grpc_address.empty()) {
+    config.server.grpc_address = absl::StrCat("0.0.0.0:", defaults.grpc_port);
+  }
+  config.server.metrics_address = absl::GetFlag(FLAGS_metrics_address);
+  if (config.server.metrics_address == "off") {
+    config.server.metrics_address.clear();
+  } else if (config.server.metrics_address.empty()) {
+    config.server.metrics_address = absl::StrCat("0.0.0.0:", defaults.metrics_port);
+  }
+  auto drain = ParseInt(absl::GetFlag(FLAGS_drain_seconds), "--drain_seconds", 0, 600);
+  if (!drain.ok()) return drain.status();
+  config.server.drain_grace = absl::Seconds(*drain);
+
+  config.db.host = absl::GetFlag(FLAGS_db_host);
+  auto port = ParseInt(absl::GetFlag(FLAGS_db_port), "--db_port", 1, 65535);
+  if (!port.ok()) return port.status();
+  config.db.port = *port;
+  config.db.socket = absl::GetFlag(FLAGS_db_socket);
+  config.db.user = absl::GetFlag(FLAGS_db_user);
+  // Secrets only from the environment: flags show up in `ps`.
+  config.db.password = EnvOr("SHOUHU_DB_PASSWORD", "");
+  config.db.database = absl::GetFlag(FLAGS_db_name);
+  if (config.db.database.empty()) config.db.database = absl::StrCat("shouhu_", defaults.name);
+  auto pool = ParseInt(absl::GetFlag(FLAGS_db_pool_size), "--db_pool_size", 1, 512);
+  if (!pool.ok()) return pool.status();
+  config.db.pool_size = *pool;
+  config.server.max_threads = *pool;
+
+  auto secret = DecodeHexSecret(EnvOr("SHOUHU_PRINCIPAL_SECRET", ""), "SHOUHU_PRINCIPAL_SECRET", 32, true);
+  if (!secret.ok()) return secret.status();
+  config.principal_secret = *std::move(secret);
+  return config;
+}
+
+}  // namespace shouhu

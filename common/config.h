@@ -1,0 +1,61 @@
+// Process configuration shared by every service: read once at start from flags (which win) and environment
+// variables (SHOUHU_*), checked, and handed on as typed structs. Nothing reads the environment after that.
+#ifndef SHOUHU_COMMON_CONFIG_H_
+#define SHOUHU_COMMON_CONFIG_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace shouhu {
+
+struct DbConfig {
+  std::string host = "127.0.0.1";
+  int port = 3306;
+  std::string socket;  // when set, used instead of host:port
+  std::string user = "root";
+  std::string password;
+  std::string database;
+  int pool_size = 8;
+  absl::Duration connect_timeout = absl::Seconds(3);
+  absl::Duration io_timeout = absl::Seconds(30);
+};
+
+struct ServerConfig {
+  std::string service_name;
+  std::string grpc_address;
+  std::string metrics_address;  // host:port for GET /metrics; empty disables it
+  // Worker threads of the synchronous server; bounded to the database pool (STYLE.md: threads follow the work).
+  int max_threads = 8;
+  absl::Duration drain_grace = absl::Seconds(10);
+};
+
+// Defaults that differ per service; everything else is common.
+struct ServiceDefaults {
+  std::string name;          // "registry"
+  int grpc_port = 0;         // 50051
+  int metrics_port = 0;      // 9151
+};
+
+struct ServiceConfig {
+  ServerConfig server;
+  DbConfig db;
+  // Shared by the gateway and the services to sign forwarded principals (HMAC-SHA256), at least 32 bytes.
+  std::string principal_secret;
+};
+
+// Reads the common flags (see config.cc) with `defaults` filling what neither flags nor environment set.
+absl::StatusOr<ServiceConfig> LoadServiceConfig(const ServiceDefaults& defaults);
+
+// Decodes a hex-encoded secret of exactly `bytes` bytes (or at least, when `at_least`), naming `setting` in
+// the error.
+absl::StatusOr<std::string> DecodeHexSecret(const std::string& hex, const std::string& setting, size_t bytes,
+                                            bool at_least = false);
+
+// For ABSL_FLAG defaults: the environment variable, or the fallback.
+std::string EnvOr(const char* name, const std::string& fallback);
+
+}  // namespace shouhu
+
+#endif  // SHOUHU_COMMON_CONFIG_H_

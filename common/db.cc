@@ -1,0 +1,326 @@
+#include "common/db.h"
+
+#include <cppconn/connection.h>
+#include <cppconn/driver.h>
+#include <cppconn/exception.h>
+#include <cppconn/prepared_statement.h>
+#include <cppconn/resultset.h>
+#include <cppconn/resultset_metadata.h>
+#include <cppconn/statement.h>
+#include <mysql_driver.h>
+
+#include <cstdlib>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/status_macros.h"
+
+namespace shouhu::db {
+namespace {
+
+// MariaDB / MySQL client and server error numbers we treat specially.
+constexpr int kDuplicateKey = 1062;
+constexpr int kLockWaitTimeout = 1205;
+constexpr int kDeadlock = 1213;
+constexpr int kForeignKeyParent = 1452;
+constexpr int kDataTooLong = 1406;
+constexpr int kServerShutdown = 1053;
+constexpr int kConnectionKilled = 1927;
+constexpr int kClientConnectError[] = {2002, 2003, 2005, 2006, 2013, 2055};
+
+bool IsConnectionLoss(int code) {
+  if (code == kServerShutdown || code == kConnectionKilled) return true;
+  for (int c : kClientConnectError) {
+    if (code == c) return true;
+  }
+  return false;
+}
+
+// Error text from the server can quote the offending values (e.g. the duplicate key), which may be personal
+// data, so only the number and SQLSTATE travel on.
+absl::Status StatusFromSqlError(const sql::SQLException& e) {
+  const int code = e.getErrorCode();
+  const std::string where = absl::StrCat("database error ", code, " (", e.getSQLState(), ")");
+  if (code == kDuplicateKey) return absl::AlreadyExistsError(where);
+  if (code == kDeadlock || code == kLockWaitTimeout) return MarkRetryable(absl::AbortedError(where));
+  if (code == kForeignKeyParent) return absl::FailedPreconditionError(where);
+  if (code == kDataTooLong) return absl::InvalidArgumentError(where);
+  if (IsConnectionLoss(code)) return absl::UnavailableError(where);
+  return absl::InternalError(where);
+}
+
+// Applied to every new connection: UTC so DATETIME columns hold UTC, READ COMMITTED to keep gap locks (and
+// the deadlocks they cause between concurrent inserts) out of the way, and strict mode so bad data is an
+// error rather than a silent truncation.
+constexpr absl::string_view kSessionSetup[] = {
+    "SET time_zone = '+00:00'",
+    "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+    "SET sql_mode = 'STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,NO_ZERO_DATE,"
+    "NO_ZERO_IN_DATE'",
+};
+
+bool IsSafeIdentifier(const std::string& name) {
+  return !name.empty() && name.size() <= 64 &&
+         name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos;
+}
+
+sql::ConnectOptionsMap ConnectOptions(const DbConfig& config, bool with_schema) {
+  sql::ConnectOptionsMap options;
+  options["hostName"] = config.socket.empty() ? sql::SQLString(absl::StrCat("tcp://", config.host, ":", config.port))
+                                              : sql::SQLString(absl::StrCat("unix://", config.socket));
+  options["userName"] = sql::SQLString(config.user);
+  options["password"] = sql::SQLString(config.password);
+  if (with_schema) options["schema"] = sql::SQLString(config.database);
+  options["OPT_CHARSET_NAME"] = sql::SQLString("utf8mb4");
+  options["OPT_CONNECT_TIMEOUT"] = static_cast<int>(absl::ToInt64Seconds(config.connect_timeout));
+  options["OPT_READ_TIMEOUT"] = static_cast<int>(absl::ToInt64Seconds(config.io_timeout));
+  options["OPT_WRITE_TIMEOUT"] = static_cast<int>(absl::ToInt64Seconds(config.io_timeout));
+  options["OPT_RECONNECT"] = false;
+  options["CLIENT_FOUND_ROWS"] = true;
+  return options;
+}
+
+absl::Status RunAdminStatement(const DbConfig& config, const std::string& statement) {
+  try {
+    sql::Driver* driver = sql::mysql::get_mysql_driver_instance();
+    sql::ConnectOptionsMap options = ConnectOptions(config, /*with_schema=*/false);
+    std::unique_ptr<sql::Connection> connection(driver->connect(options));
+    std::unique_ptr<sql::Statement> stmt(connection->createStatement());
+    stmt->execute(statement);
+    return absl::OkStatus();
+  } catch (const sql::SQLException& e) {
+    return StatusFromSqlError(e);
+  }
+}
+
+}  // namespace
+
+const std::string& Row::String(size_t i) const {
+  static const std::string* const kEmpty = new std::string();
+  const auto& cell = cells_.at(i);
+  return cell ? *cell : *kEmpty;
+}
+
+int64_t Row::Int(size_t i) const {
+  int64_t value = 0;
+  const auto& cell = cells_.at(i);
+  if (cell && absl::SimpleAtoi(*cell, &value)) return value;
+  return 0;
+}
+
+Session::Session(std::unique_ptr<sql::Connection> connection) : connection_(std::move(connection)) {}
+Session::~Session() = default;
+
+absl::Status Session::Fail(const std::exception& e) {
+  if (const auto* sql_error = dynamic_cast<const sql::SQLException*>(&e)) {
+    absl::Status status = StatusFromSqlError(*sql_error);
+    if (status.code() == absl::StatusCode::kUnavailable) broken_ = true;
+    return status;
+  }
+  broken_ = true;
+  return absl::InternalError("database client failure");
+}
+
+absl::StatusOr<sql::PreparedStatement*> Session::Prepare(absl::string_view sql) {
+  auto it = statements_.find(std::string(sql));
+  if (it != statements_.end()) return it->second.get();
+  try {
+    std::unique_ptr<sql::PreparedStatement> stmt(connection_->prepareStatement(sql::SQLString(std::string(sql))));
+    auto* raw = stmt.get();
+    statements_.emplace(std::string(sql), std::move(stmt));
+    return raw;
+  } catch (const std::exception& e) {
+    return Fail(e);
+  }
+}
+
+namespace {
+void Bind(sql::PreparedStatement& stmt, const std::vector<Value>& params) {
+  stmt.clearParameters();
+  for (size_t i = 0; i < params.size(); ++i) {
+    const unsigned index = static_cast<unsigned>(i + 1);
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, Null>) {
+            stmt.setNull(index, 0);
+          } else if constexpr (std::is_same_v<T, int64_t>) {
+            stmt.setInt64(index, v);
+          } else if constexpr (std::is_same_v<T, double>) {
+            stmt.setDouble(index, v);
+          } else {
+            stmt.setString(index, sql::SQLString(v));
+          }
+        },
+        params[i]);
+  }
+}
+}  // namespace
+
+absl::StatusOr<uint64_t> Session::Execute(absl::string_view sql, const std::vector<Value>& params) {
+  ASSIGN_OR_RETURN(sql::PreparedStatement * stmt, Prepare(sql));
+  try {
+    Bind(*stmt, params);
+    return static_cast<uint64_t>(stmt->executeUpdate());
+  } catch (const std::exception& e) {
+    return Fail(e);
+  }
+}
+
+absl::StatusOr<Rows> Session::Query(absl::string_view sql, const std::vector<Value>& params) {
+  ASSIGN_OR_RETURN(sql::PreparedStatement * stmt, Prepare(sql));
+  try {
+    Bind(*stmt, params);
+    std::unique_ptr<sql::ResultSet> result(stmt->executeQuery());
+    const unsigned columns = result->getMetaData()->getColumnCount();
+    Rows rows;
+    while (result->next()) {
+      std::vector<std::optional<std::string>> cells(columns);
+      for (unsigned c = 1; c <= columns; ++c) {
+        if (!result->isNull(c)) {
+          // getString may copy through an empty value when the column is NULL-able but set; isNull covers it.
+          cells[c - 1] = std::string(result->getString(c));
+        }
+      }
+      rows.emplace_back(std::move(cells));
+    }
+    return rows;
+  } catch (const std::exception& e) {
+    return Fail(e);
+  }
+}
+
+absl::StatusOr<std::optional<Row>> Session::QueryOne(absl::string_view sql, const std::vector<Value>& params) {
+  ASSIGN_OR_RETURN(Rows rows, Query(sql, params));
+  if (rows.empty()) return std::optional<Row>();
+  if (rows.size() > 1) return absl::InternalError("query expected at most one row");
+  return std::optional<Row>(std::move(rows.front()));
+}
+
+absl::Status Session::ExecuteConstant(absl::string_view sql) {
+  try {
+    std::unique_ptr<sql::Statement> stmt(connection_->createStatement());
+    stmt->execute(sql::SQLString(std::string(sql)));
+    return absl::OkStatus();
+  } catch (const std::exception& e) {
+    return Fail(e);
+  }
+}
+
+Lease::~Lease() {
+  if (pool_ != nullptr && session_ != nullptr) pool_->Return(std::move(session_));
+}
+
+absl::StatusOr<std::unique_ptr<Pool>> Pool::Open(const DbConfig& config) {
+  if (config.pool_size < 1) return absl::InvalidArgumentError("database pool size must be at least 1");
+  if (!IsSafeIdentifier(config.database)) {
+    return absl::InvalidArgumentError("database name must be lower-case letters, digits and underscores");
+  }
+  // The driver instance is created on first use and that first call is not thread-safe: do it here, once.
+  sql::Driver* driver = sql::mysql::get_mysql_driver_instance();
+  return std::unique_ptr<Pool>(new Pool(config, driver));
+}
+
+Pool::~Pool() = default;
+
+absl::StatusOr<std::unique_ptr<Session>> Pool::Connect() {
+  try {
+    sql::ConnectOptionsMap options = ConnectOptions(config_, /*with_schema=*/true);
+    std::unique_ptr<sql::Connection> connection(driver_->connect(options));
+    auto session = std::unique_ptr<Session>(new Session(std::move(connection)));
+    for (absl::string_view setup : kSessionSetup) RETURN_IF_ERROR(session->ExecuteConstant(setup));
+    return session;
+  } catch (const sql::SQLException& e) {
+    absl::Status status = StatusFromSqlError(e);
+    // Cannot connect at all: the caller may try again later, the database may be starting.
+    return MarkRetryable(absl::UnavailableError(status.message()));
+  }
+}
+
+absl::StatusOr<Lease> Pool::Acquire() {
+  {
+    absl::MutexLock lock(&mu_);
+    auto available = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return !idle_.empty() || open_ < config_.pool_size;
+    };
+    if (!mu_.AwaitWithTimeout(absl::Condition(&available), config_.connect_timeout)) {
+      return absl::UnavailableError("no database connection became free in time");
+    }
+    if (!idle_.empty()) {
+      auto session = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(this, std::move(session));
+    }
+    ++open_;  // reserve the slot while connecting outside the lock
+  }
+  auto session = Connect();
+  if (!session.ok()) {
+    absl::MutexLock lock(&mu_);
+    --open_;
+    return session.status();
+  }
+  return Lease(this, *std::move(session));
+}
+
+void Pool::Return(std::unique_ptr<Session> session) {
+  absl::MutexLock lock(&mu_);
+  if (session->broken_) {
+    --open_;
+    return;
+  }
+  idle_.push_back(std::move(session));
+}
+
+absl::Status Pool::Transaction(const std::function<absl::Status(Session&)>& body, int max_attempts) {
+  absl::Status status;
+  absl::Duration backoff = absl::Milliseconds(2);
+  for (int attempt = 1; attempt <= max_attempts; ++attempt) {
+    auto lease = Acquire();
+    if (!lease.ok()) return lease.status();
+    Session& session = **lease;
+    status = session.ExecuteConstant("START TRANSACTION");
+    if (status.ok()) {
+      status = body(session);
+      if (status.ok()) {
+        status = session.ExecuteConstant("COMMIT");
+        // A commit whose connection died may or may not have landed: not ours to retry blindly. The client
+        // retries with the same request id, and idempotency answers it.
+        if (status.ok()) return status;
+      } else {
+        // Rolls back on the same connection; if it fails the connection is discarded, and MariaDB rolls
+        // back what a closed connection left open.
+        (void)session.ExecuteConstant("ROLLBACK");
+      }
+    } else if (status.code() == absl::StatusCode::kUnavailable) {
+      status = MarkRetryable(status);  // nothing ran yet: safe to try on a fresh connection
+    }
+    if (!IsRetryable(status)) return status;
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, absl::Milliseconds(100));
+  }
+  return status;
+}
+
+absl::Status Pool::Autocommit(const std::function<absl::Status(Session&)>& body) {
+  auto lease = Acquire();
+  if (!lease.ok()) return lease.status();
+  return body(**lease);
+}
+
+absl::Status Pool::Ping() {
+  return Autocommit([](Session& session) { return session.Query("SELECT 1").status(); });
+}
+
+absl::Status CreateDatabaseIfMissing(const DbConfig& config) {
+  if (!IsSafeIdentifier(config.database)) return absl::InvalidArgumentError("unsafe database name");
+  return RunAdminStatement(config, absl::StrCat("CREATE DATABASE IF NOT EXISTS `", config.database,
+                                                "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"));
+}
+
+absl::Status DropDatabase(const DbConfig& config) {
+  if (!IsSafeIdentifier(config.database)) return absl::InvalidArgumentError("unsafe database name");
+  return RunAdminStatement(config, absl::StrCat("DROP DATABASE IF EXISTS `", config.database, "`"));
+}
+
+}  // namespace shouhu::db

@@ -1,0 +1,135 @@
+// MariaDB access for every store: a bounded pool of connections, each caching its prepared statements; one
+// transaction guard that rolls back unless committed and retries the whole unit on deadlock or lock-wait
+// timeout (which is also how a Galera certification conflict surfaces). This is the one place that catches
+// Connector/C++ exceptions and maps MariaDB error numbers to absl::Status.
+#ifndef SHOUHU_COMMON_DB_H_
+#define SHOUHU_COMMON_DB_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/config.h"
+
+namespace sql {
+class Connection;
+class Driver;
+class PreparedStatement;
+}  // namespace sql
+
+namespace shouhu::db {
+
+struct Null {};
+// A statement parameter. Strings are bound as bytes, so they carry binary values (hashes, ciphertext) too.
+using Value = std::variant<Null, int64_t, std::string, double>;
+
+inline Value Opt(const std::optional<std::string>& v) { return v ? Value(*v) : Value(Null{}); }
+inline Value Opt(const std::optional<int64_t>& v) { return v ? Value(*v) : Value(Null{}); }
+
+// One result row, every cell as text (or NULL): MariaDB sends numbers and dates as text we parse at the store.
+class Row {
+ public:
+  explicit Row(std::vector<std::optional<std::string>> cells) : cells_(std::move(cells)) {}
+  size_t size() const { return cells_.size(); }
+  bool IsNull(size_t i) const { return !cells_.at(i).has_value(); }
+  // "" for NULL.
+  const std::string& String(size_t i) const;
+  std::optional<std::string> OptString(size_t i) const { return cells_.at(i); }
+  // 0 for NULL or non-numbers; use on integer columns only.
+  int64_t Int(size_t i) const;
+
+ private:
+  std::vector<std::optional<std::string>> cells_;
+};
+using Rows = std::vector<Row>;
+
+// One connection, lent out for a unit of work. Statements are prepared once per connection and reused.
+class Session {
+ public:
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Rows matched (not merely changed) for UPDATE; rows inserted for INSERT.
+  absl::StatusOr<uint64_t> Execute(absl::string_view sql, const std::vector<Value>& params = {});
+  absl::StatusOr<Rows> Query(absl::string_view sql, const std::vector<Value>& params = {});
+  // At most one row; nullopt when there is none.
+  absl::StatusOr<std::optional<Row>> QueryOne(absl::string_view sql, const std::vector<Value>& params = {});
+  // Constant SQL with no parameters and no user data (schema migrations, transaction control).
+  absl::Status ExecuteConstant(absl::string_view sql);
+
+ private:
+  friend class Pool;
+  explicit Session(std::unique_ptr<sql::Connection> connection);
+  absl::StatusOr<sql::PreparedStatement*> Prepare(absl::string_view sql);
+  absl::Status Fail(const std::exception& e);
+
+  std::unique_ptr<sql::Connection> connection_;
+  std::unordered_map<std::string, std::unique_ptr<sql::PreparedStatement>> statements_;
+  bool broken_ = false;
+};
+
+class Pool;
+
+// A session borrowed from the pool; returned (or discarded, if the connection broke) when this goes away.
+class Lease {
+ public:
+  Lease(Pool* pool, std::unique_ptr<Session> session) : pool_(pool), session_(std::move(session)) {}
+  Lease(Lease&&) = default;
+  ~Lease();
+  Session& operator*() { return *session_; }
+  Session* operator->() { return session_.get(); }
+
+ private:
+  Pool* pool_;
+  std::unique_ptr<Session> session_;
+};
+
+class Pool {
+ public:
+  // Connects lazily: a pool opens while the database is still down and serves once it is up.
+  static absl::StatusOr<std::unique_ptr<Pool>> Open(const DbConfig& config);
+  ~Pool();
+
+  // Runs `body` in a transaction, committing when it returns OK and rolling back otherwise. A retryable
+  // failure (deadlock, lock-wait timeout, a connection lost before the work began) runs the whole body again,
+  // so `body` must not have effects outside the database.
+  absl::Status Transaction(const std::function<absl::Status(Session&)>& body, int max_attempts = 5);
+  // Runs `body` with autocommit on: each statement is its own transaction. For single-statement reads.
+  absl::Status Autocommit(const std::function<absl::Status(Session&)>& body);
+  // Waits for a free connection (UNAVAILABLE if none frees up or none can be opened in time).
+  absl::StatusOr<Lease> Acquire();
+  // SELECT 1 on a pooled connection: the health probe.
+  absl::Status Ping();
+
+  const DbConfig& config() const { return config_; }
+
+ private:
+  friend class Lease;
+  explicit Pool(DbConfig config, sql::Driver* driver) : config_(std::move(config)), driver_(driver) {}
+  absl::StatusOr<std::unique_ptr<Session>> Connect();
+  void Return(std::unique_ptr<Session> session);
+
+  const DbConfig config_;
+  sql::Driver* const driver_;
+  absl::Mutex mu_;
+  std::vector<std::unique_ptr<Session>> idle_ ABSL_GUARDED_BY(mu_);
+  int open_ ABSL_GUARDED_BY(mu_) = 0;  // idle plus lent out
+};
+
+// CREATE DATABASE IF NOT EXISTS with utf8mb4, for the local stack and tests; production schemas are made by ops.
+absl::Status CreateDatabaseIfMissing(const DbConfig& config);
+absl::Status DropDatabase(const DbConfig& config);
+
+}  // namespace shouhu::db
+
+#endif  // SHOUHU_COMMON_DB_H_

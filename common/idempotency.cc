@@ -1,0 +1,65 @@
+#include "common/idempotency.h"
+
+#include <sodium.h>
+
+#include "common/clock.h"
+#include "common/db.h"
+#include "common/status_macros.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+
+namespace shouhu {
+namespace {
+
+constexpr absl::string_view kClaim =
+    "INSERT INTO idempotency_records (method, caller, request_id, request_hash, created_at) VALUES (?, ?, ?, ?, ?)";
+constexpr absl::string_view kExisting =
+    "SELECT request_hash, result_ref FROM idempotency_records WHERE method = ? AND caller = ? AND request_id = ? "
+    "FOR UPDATE";
+constexpr absl::string_view kComplete =
+    "UPDATE idempotency_records SET result_ref = ? WHERE method = ? AND caller = ? AND request_id = ?";
+
+}  // namespace
+
+std::string RequestHash(const google::protobuf::Message& request) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    request.SerializeToCodedStream(&coded);
+  }
+  std::string hash(crypto_hash_sha256_BYTES, '\0');
+  crypto_hash_sha256(reinterpret_cast<unsigned char*>(hash.data()),
+                     reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  return hash;
+}
+
+absl::Status ValidateRequestId(absl::string_view request_id) {
+  if (request_id.empty()) return InvalidField("request_id", "is required for every change");
+  if (request_id.size() > 128) return InvalidField("request_id", "must be at most 128 characters");
+  for (char c : request_id) {
+    if (c < 0x21 || c > 0x7e) return InvalidField("request_id", "must be printable ASCII without spaces");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::string>> ClaimIdempotent(db::Session& tx, const IdempotencyKey& key,
+                                                           absl::Time now) {
+  absl::Status inserted =
+      tx.Execute(kClaim, {key.method, key.caller, key.request_id, key.request_hash, ToSqlTimestamp(now)}).status();
+  if (inserted.ok()) return std::optional<std::string>();
+  if (inserted.code() != absl::StatusCode::kAlreadyExists) return inserted;
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kExisting, {key.method, key.caller, key.request_id}));
+  if (!row) return MarkRetryable(absl::AbortedError("request id was released concurrently"));
+  if (row->String(0) != key.request_hash) {
+    return InvalidField("request_id", "was already used for a different request");
+  }
+  return std::optional<std::string>(row->String(1));
+}
+
+absl::Status CompleteIdempotent(db::Session& tx, const IdempotencyKey& key, absl::string_view result_ref) {
+  return tx.Execute(kComplete, {std::string(result_ref), key.method, key.caller, key.request_id}).status();
+}
+
+}  // namespace shouhu

@@ -1,0 +1,131 @@
+#include "common/metrics.h"
+
+#include <civetweb.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+
+namespace shouhu {
+namespace {
+
+const char* CodeName(int code) {
+  static constexpr const char* kNames[] = {
+      "OK",        "CANCELLED",         "UNKNOWN",          "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+      "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",
+      "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+  return code >= 0 && code <= 16 ? kNames[code] : "UNKNOWN";
+}
+
+class CallInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  CallInterceptor(Metrics& metrics, std::string method)
+      : metrics_(metrics), method_(std::move(method)), start_(absl::Now()) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      metrics_.ObserveCall(method_, methods->GetSendStatus().error_code(), absl::Now() - start_);
+    }
+    methods->Proceed();
+  }
+
+ private:
+  Metrics& metrics_;
+  std::string method_;
+  absl::Time start_;
+};
+
+class CallInterceptorFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit CallInterceptorFactory(Metrics& metrics) : metrics_(metrics) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(grpc::experimental::ServerRpcInfo* info) override {
+    return new CallInterceptor(metrics_, info->method() != nullptr ? info->method() : "unknown");
+  }
+
+ private:
+  Metrics& metrics_;
+};
+
+int ServeMetrics(mg_connection* connection, void* user) {
+  const std::string body = static_cast<const Metrics*>(user)->Render();
+  mg_printf(connection,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: %zu\r\n"
+            "Connection: close\r\n\r\n",
+            body.size());
+  mg_write(connection, body.data(), body.size());
+  return 200;
+}
+
+}  // namespace
+
+void Metrics::ObserveCall(const std::string& method, int grpc_code, absl::Duration latency) {
+  const double seconds = absl::ToDoubleSeconds(latency);
+  absl::MutexLock lock(&mu_);
+  ++calls_[{method, grpc_code}];
+  Histogram& h = latency_[method];
+  for (size_t i = 0; i < kBuckets.size(); ++i) {
+    if (seconds <= kBuckets[i]) ++h.counts[i];
+  }
+  ++h.count;
+  h.sum += seconds;
+}
+
+void Metrics::Add(const std::string& name, const std::string& labels, double delta) {
+  absl::MutexLock lock(&mu_);
+  counters_[{name, labels}] += delta;
+}
+
+void Metrics::Set(const std::string& name, const std::string& labels, double value) {
+  absl::MutexLock lock(&mu_);
+  gauges_[{name, labels}] = value;
+}
+
+std::string Metrics::Render() const {
+  absl::MutexLock lock(&mu_);
+  std::string out;
+  const std::string svc = absl::StrCat("service=\"", service_, "\"");
+  absl::StrAppend(&out, "# TYPE shouhu_grpc_calls_total counter\n");
+  for (const auto& [key, count] : calls_) {
+    absl::StrAppend(&out, "shouhu_grpc_calls_total{", svc, ",method=\"", key.first, "\",code=\"", CodeName(key.second),
+                    "\"} ", count, "\n");
+  }
+  absl::StrAppend(&out, "# TYPE shouhu_grpc_call_seconds histogram\n");
+  for (const auto& [method, h] : latency_) {
+    const std::string labels = absl::StrCat(svc, ",method=\"", method, "\"");
+    for (size_t i = 0; i < kBuckets.size(); ++i) {
+      absl::StrAppend(&out, "shouhu_grpc_call_seconds_bucket{", labels, ",le=\"", kBuckets[i], "\"} ", h.counts[i],
+                      "\n");
+    }
+    absl::StrAppend(&out, "shouhu_grpc_call_seconds_bucket{", labels, ",le=\"+Inf\"} ", h.count, "\n");
+    absl::StrAppend(&out, "shouhu_grpc_call_seconds_sum{", labels, "} ", absl::StrFormat("%.6f", h.sum), "\n");
+    absl::StrAppend(&out, "shouhu_grpc_call_seconds_count{", labels, "} ", h.count, "\n");
+  }
+  const auto render = [&](const auto& series) {
+    for (const auto& [key, value] : series) {
+      absl::StrAppend(&out, key.first, "{", svc, key.second.empty() ? "" : ",", key.second, "} ", value, "\n");
+    }
+  };
+  render(counters_);
+  render(gauges_);
+  return out;
+}
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> Metrics::InterceptorFactory() {
+  return std::make_unique<CallInterceptorFactory>(*this);
+}
+
+absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(const std::string& address,
+                                                                       const Metrics& metrics) {
+  mg_init_library(0);
+  // civetweb wants "host:port" as listening_ports; two threads are plenty for a scrape every few seconds.
+  const char* options[] = {"listening_ports", address.c_str(), "num_threads", "2", nullptr};
+  mg_callbacks callbacks = {};
+  mg_context* context = mg_start(&callbacks, nullptr, options);
+  if (context == nullptr) return absl::UnavailableError(absl::StrCat("cannot serve metrics on ", address));
+  mg_set_request_handler(context, "/metrics", &ServeMetrics, const_cast<Metrics*>(&metrics));
+  return std::unique_ptr<MetricsEndpoint>(new MetricsEndpoint(context));
+}
+
+MetricsEndpoint::~MetricsEndpoint() { mg_stop(context_); }
+
+}  // namespace shouhu

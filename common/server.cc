@@ -1,0 +1,181 @@
+#include "common/server.h"
+
+#include <signal.h>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
+#include <grpcpp/server_builder.h>
+
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/status_macros.h"
+
+namespace shouhu {
+namespace {
+
+sigset_t TerminationSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+}  // namespace
+
+void InitProcess(int argc, char** argv, const char* usage) {
+  absl::SetProgramUsageMessage(usage);
+  absl::ParseCommandLine(argc, argv);
+  sigset_t set = TerminationSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+ServiceHost::~ServiceHost() {
+  if (server_ != nullptr && !draining_) Shutdown();
+}
+
+void ServiceHost::Register(grpc::Service* service, std::string full_name) {
+  services_.emplace_back(service, std::move(full_name));
+}
+
+void ServiceHost::SetReadinessCheck(std::function<absl::Status()> check, absl::Duration interval) {
+  readiness_ = std::move(check);
+  readiness_interval_ = interval;
+}
+
+void ServiceHost::SetServing(bool serving) {
+  auto* health = server_->GetHealthCheckService();
+  if (health == nullptr) return;
+  health->SetServingStatus(serving);  // every registered name, including "" (the whole server)
+}
+
+absl::Status ServiceHost::Start() {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config_.grpc_address, grpc::InsecureServerCredentials(), &port_);
+  grpc::ResourceQuota quota(absl::StrCat(config_.service_name, "-quota"));
+  // Pollers and workers: a few threads beyond the pool wait on the network while the pool's worth block on
+  // the database.
+  quota.SetMaxThreads(config_.max_threads + 4);
+  builder.SetResourceQuota(quota);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 2);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(metrics_.InterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  for (auto& [service, name] : services_) builder.RegisterService(service);
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", config_.grpc_address));
+  }
+  if (!config_.metrics_address.empty()) {
+    ASSIGN_OR_RETURN(metrics_endpoint_, MetricsEndpoint::Start(config_.metrics_address, metrics_));
+  }
+  const bool initially_ready = !readiness_ || readiness_().ok();
+  SetServing(initially_ready);
+  if (readiness_) {
+    readiness_thread_ = std::thread([this, ready = initially_ready]() mutable {
+      while (!stop_readiness_.WaitForNotificationWithTimeout(readiness_interval_)) {
+        const absl::Status status = readiness_();
+        if (status.ok() != ready && !draining_) {
+          ready = status.ok();
+          SetServing(ready);
+          if (ready) {
+            logger_.Info("database reachable: serving");
+          } else {
+            logger_.Warn("database unreachable: not serving", {{"error", std::string(status.message())}});
+          }
+        }
+        metrics_.Set("shouhu_ready", "", ready ? 1 : 0);
+      }
+    });
+  }
+  logger_.Info("serving", {{"grpc", config_.grpc_address}, {"port", port_}, {"metrics", config_.metrics_address}});
+  return absl::OkStatus();
+}
+
+void ServiceHost::Shutdown() {
+  if (server_ == nullptr || draining_.exchange(true)) return;
+  logger_.Info("draining", {{"grace_seconds", absl::ToInt64Seconds(config_.drain_grace)}});
+  SetServing(false);
+  stop_readiness_.Notify();
+  if (readiness_thread_.joinable()) readiness_thread_.join();
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + config_.drain_grace));
+  server_->Wait();
+  metrics_endpoint_.reset();
+  logger_.Info("stopped");
+}
+
+absl::Status ServiceHost::Run() {
+  RETURN_IF_ERROR(Start());
+  sigset_t set = TerminationSignals();
+  int signal = 0;
+  sigwait(&set, &signal);
+  logger_.Info("termination signal", {{"signal", signal}});
+  Shutdown();
+  return absl::OkStatus();
+}
+
+int ServeMain(int argc, char** argv, const ServiceDefaults& defaults, const std::vector<db::Migration>& migrations,
+              const ServiceFactory& factory) {
+  InitProcess(argc, argv, "Shouhu service: see README.md for flags and SHOUHU_* environment variables");
+  Logger logger(defaults.name);
+  auto config = LoadServiceConfig(defaults);
+  if (!config.ok()) {
+    logger.Error("bad configuration", {{"error", std::string(config.status().message())}});
+    return 2;
+  }
+  // Wait for the database rather than crash-loop: on a cluster it may come up after us.
+  const absl::Time give_up = absl::Now() + absl::Seconds(120);
+  const bool create = EnvOr("SHOUHU_DB_CREATE", "0") == "1";
+  absl::Status db_ready;
+  do {
+    db_ready = create ? db::CreateDatabaseIfMissing(config->db) : absl::OkStatus();
+    if (db_ready.ok()) break;
+    logger.Warn("waiting for the database", {{"error", std::string(db_ready.message())}});
+    absl::SleepFor(absl::Seconds(1));
+  } while (absl::Now() < give_up);
+  auto pool = db::Pool::Open(config->db);
+  if (!pool.ok()) {
+    logger.Error("database configuration", {{"error", std::string(pool.status().message())}});
+    return 2;
+  }
+  std::vector<db::Migration> all = db::CommonMigrations();
+  all.insert(all.end(), migrations.begin(), migrations.end());
+  absl::Status migrated;
+  do {
+    migrated = db::ApplyMigrations(**pool, all);
+    if (migrated.ok() || migrated.code() != absl::StatusCode::kUnavailable) break;
+    logger.Warn("waiting for the database", {{"error", std::string(migrated.message())}});
+    absl::SleepFor(absl::Seconds(1));
+  } while (absl::Now() < give_up);
+  if (!migrated.ok()) {
+    logger.Error("migrations failed", {{"error", std::string(migrated.message())}});
+    return 1;
+  }
+  SystemClock clock;
+  IdGenerator ids(clock);
+  Metrics metrics(defaults.name);
+  PrincipalVerifier verifier(config->principal_secret, clock);
+  ServiceContext context{*config, **pool, clock, ids, logger, metrics, verifier};
+  auto built = factory(context);
+  if (!built.ok()) {
+    logger.Error("service could not start", {{"error", std::string(built.status().message())}});
+    return 2;
+  }
+  ServiceHost host(config->server, logger, metrics);
+  for (auto& [service, name] : built->services) host.Register(service, name);
+  db::Pool& db_pool = **pool;
+  host.SetReadinessCheck([&db_pool] { return db_pool.Ping(); });
+  absl::Status ran = host.Run();
+  if (!ran.ok()) {
+    logger.Error("server failed", {{"error", std::string(ran.message())}});
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace shouhu

@@ -1,0 +1,103 @@
+// The scaffold every service process stands on: a synchronous gRPC server with its worker threads bounded to
+// the database pool, grpc.health.v1 (NOT_SERVING while the readiness check fails or while draining), server
+// reflection, the metrics interceptor and /metrics endpoint, and graceful drain on SIGTERM.
+//
+// Why the synchronous API: the domain services block on the database (Connector/C++ is synchronous), and a
+// blocking call inside a callback-API reaction starves gRPC's own threads (grpc/grpc#36609, #30510). The sync
+// server hands each call to a worker thread; bounding those threads to the pool size makes excess calls
+// queue in gRPC instead of piling up on the pool.
+#ifndef SHOUHU_COMMON_SERVER_H_
+#define SHOUHU_COMMON_SERVER_H_
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/server.h>
+#include <grpcpp/impl/codegen/service_type.h>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/notification.h"
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/db.h"
+#include "common/ids.h"
+#include "common/log.h"
+#include "common/migrations.h"
+#include "common/principal.h"
+#include "common/metrics.h"
+
+namespace shouhu {
+
+class ServiceHost {
+ public:
+  ServiceHost(ServerConfig config, Logger& logger, Metrics& metrics)
+      : config_(std::move(config)), logger_(logger), metrics_(metrics) {}
+  ~ServiceHost();
+
+  // The services to serve and their fully-qualified names for the health service.
+  void Register(grpc::Service* service, std::string full_name);
+  // Polled every `interval`; while it fails the health status is NOT_SERVING.
+  void SetReadinessCheck(std::function<absl::Status()> check, absl::Duration interval = absl::Seconds(2));
+
+  absl::Status Start();
+  int port() const { return port_; }
+  // Marks NOT_SERVING, lets in-flight calls finish for the drain grace, then cancels what is left.
+  void Shutdown();
+  // Start, then serve until SIGTERM or SIGINT (which InitProcess blocked), then Shutdown.
+  absl::Status Run();
+
+ private:
+  void SetServing(bool serving);
+
+  ServerConfig config_;
+  Logger& logger_;
+  Metrics& metrics_;
+  std::vector<std::pair<grpc::Service*, std::string>> services_;
+  std::function<absl::Status()> readiness_;
+  absl::Duration readiness_interval_ = absl::Seconds(2);
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
+  int port_ = 0;
+  std::atomic<bool> draining_{false};
+  absl::Notification stop_readiness_;
+  std::thread readiness_thread_;
+};
+
+// Parses flags and blocks SIGTERM/SIGINT in every thread the process will start, so ServiceHost::Run can
+// wait for them. Call first in main.
+void InitProcess(int argc, char** argv, const char* usage);
+
+// What a service's factory gets to build its store and service from.
+struct ServiceContext {
+  const ServiceConfig& config;
+  db::Pool& pool;
+  const Clock& clock;
+  IdGenerator& ids;
+  Logger& logger;
+  Metrics& metrics;
+  const PrincipalVerifier& verifier;
+};
+
+// The built service: the gRPC services to register and whatever must live as long (store, background
+// workers), released after the server has stopped.
+struct BuiltService {
+  std::vector<std::pair<grpc::Service*, std::string>> services;
+  std::shared_ptr<void> keep_alive;
+};
+
+using ServiceFactory = std::function<absl::StatusOr<BuiltService>(const ServiceContext&)>;
+
+// The whole main of a domain service: flags → config → database (created first when SHOUHU_DB_CREATE=1,
+// waited for while unreachable, then migrated) → the factory's store and service → serve until SIGTERM.
+// Returns the process exit code.
+int ServeMain(int argc, char** argv, const ServiceDefaults& defaults, const std::vector<db::Migration>& migrations,
+              const ServiceFactory& factory);
+
+}  // namespace shouhu
+
+#endif  // SHOUHU_COMMON_SERVER_H_

@@ -1,0 +1,58 @@
+#include "tests/support/test_database.h"
+
+#include <sodium.h>
+#include <unistd.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace shouhu::testing {
+
+DbConfig TestDbConfig() {
+  DbConfig config;
+  config.socket = EnvOr("SHOUHU_TEST_DB_SOCKET", "");
+  config.host = EnvOr("SHOUHU_TEST_DB_HOST", "127.0.0.1");
+  int port = 3306;
+  (void)absl::SimpleAtoi(EnvOr("SHOUHU_TEST_DB_PORT", "3306"), &port);
+  config.port = port;
+  config.user = EnvOr("SHOUHU_TEST_DB_USER", "root");
+  config.password = EnvOr("SHOUHU_TEST_DB_PASSWORD", "");
+  return config;
+}
+
+absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::Create(const std::vector<db::Migration>& migrations,
+                                                                   int pool_size) {
+  DbConfig config = TestDbConfig();
+  unsigned char random[6];
+  randombytes_buf(random, sizeof random);
+  config.database = absl::StrCat("test_", getpid(), "_");
+  for (unsigned char c : random) absl::StrAppend(&config.database, absl::Hex(c, absl::kZeroPad2));
+  config.pool_size = pool_size;
+  RETURN_IF_ERROR(db::CreateDatabaseIfMissing(config));
+  ASSIGN_OR_RETURN(std::unique_ptr<db::Pool> pool, db::Pool::Open(config));
+  std::vector<db::Migration> all = db::CommonMigrations();
+  all.insert(all.end(), migrations.begin(), migrations.end());
+  RETURN_IF_ERROR(db::ApplyMigrations(*pool, all));
+  return std::unique_ptr<TestDatabase>(new TestDatabase(std::move(config), std::move(pool)));
+}
+
+TestDatabase::~TestDatabase() {
+  pool_.reset();
+  (void)db::DropDatabase(config_);
+}
+
+int64_t TestDatabase::Count(const std::string& table) {
+  int64_t count = -1;
+  (void)pool_->Autocommit([&](db::Session& session) -> absl::Status {
+    // The table name is a constant from the test, never input.
+    ASSIGN_OR_RETURN(std::optional<db::Row> row, session.QueryOne(absl::StrCat("SELECT COUNT(*) FROM ", table)));
+    count = row ? row->Int(0) : -1;
+    return absl::OkStatus();
+  });
+  return count;
+}
+
+std::string TestPrincipalSecret() { return std::string(32, 's'); }
+
+}  // namespace shouhu::testing

@@ -1,0 +1,44 @@
+// A throwaway schema on the test MariaDB that tests/run starts (SHOUHU_TEST_DB_SOCKET or
+// SHOUHU_TEST_DB_HOST/PORT): created with a unique name, migrated, dropped when the test ends. Each test gets
+// its own, so tests do not see each other's rows and can run in parallel.
+#ifndef SHOUHU_TESTS_SUPPORT_TEST_DATABASE_H_
+#define SHOUHU_TESTS_SUPPORT_TEST_DATABASE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/config.h"
+#include "common/db.h"
+#include "common/migrations.h"
+
+namespace shouhu::testing {
+
+// The test server's connection settings, without a database name.
+DbConfig TestDbConfig();
+
+class TestDatabase {
+ public:
+  // Creates the schema and applies common's migrations plus `migrations`.
+  static absl::StatusOr<std::unique_ptr<TestDatabase>> Create(const std::vector<db::Migration>& migrations,
+                                                              int pool_size = 8);
+  ~TestDatabase();
+
+  db::Pool& pool() { return *pool_; }
+  const DbConfig& config() const { return config_; }
+  // Rows in `table` (a constant name chosen by the test).
+  int64_t Count(const std::string& table);
+
+ private:
+  TestDatabase(DbConfig config, std::unique_ptr<db::Pool> pool) : config_(std::move(config)), pool_(std::move(pool)) {}
+  DbConfig config_;
+  std::unique_ptr<db::Pool> pool_;
+};
+
+// The principal secret tests sign with.
+std::string TestPrincipalSecret();
+
+}  // namespace shouhu::testing
+
+#endif  // SHOUHU_TESTS_SUPPORT_TEST_DATABASE_H_
