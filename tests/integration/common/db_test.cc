@@ -1,0 +1,99 @@
+// The pool and transaction guard against a real MariaDB.
+#include "common/db.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "tests/support/status_matchers.h"
+#include "tests/support/test_database.h"
+
+namespace shouhu {
+namespace {
+
+using ::shouhu::testing::StatusIs;
+using ::shouhu::testing::TestDatabase;
+
+std::vector<db::Migration> Accounts() {
+  return {{"test", 1, "0001_accounts",
+           "CREATE TABLE accounts (id VARCHAR(8) PRIMARY KEY, name VARCHAR(64) NOT NULL, balance BIGINT NOT NULL, "
+           "secret VARBINARY(64) NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;\n"
+           "INSERT INTO accounts VALUES ('a', 'A', 100, NULL), ('b', 'B', 100, NULL);\n"}};
+}
+
+TEST(Pool, Transaction_RollsBackWhenTheBodyFails) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Accounts()));
+  absl::Status status = database->pool().Transaction([](db::Session& tx) -> absl::Status {
+    RETURN_IF_ERROR(tx.Execute("UPDATE accounts SET balance = balance - 10 WHERE id = ?", {std::string("a")}).status());
+    return absl::FailedPreconditionError("changed my mind");
+  });
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kFailedPrecondition));
+  ASSERT_OK(database->pool().Autocommit([](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(auto row, s.QueryOne("SELECT balance FROM accounts WHERE id = ?", {std::string("a")}));
+    EXPECT_EQ(row->Int(0), 100);
+    return absl::OkStatus();
+  }));
+}
+
+TEST(Pool, ChineseTextAndBinaryValues_RoundTrip) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Accounts()));
+  const std::string binary("\x00\xff\x10\x00z", 5);
+  ASSERT_OK(database->pool().Transaction([&](db::Session& tx) {
+    return tx.Execute("INSERT INTO accounts VALUES (?, ?, ?, ?)", {std::string("c"), std::string("张小明😀"), int64_t{5},
+                                                                     binary})
+        .status();
+  }));
+  ASSERT_OK(database->pool().Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(auto row, s.QueryOne("SELECT name, secret FROM accounts WHERE id = ?", {std::string("c")}));
+    EXPECT_EQ(row->String(0), "张小明😀");
+    EXPECT_EQ(row->String(1), binary);
+    return absl::OkStatus();
+  }));
+}
+
+TEST(Pool, DuplicateKey_IsAlreadyExists) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Accounts()));
+  absl::Status status = database->pool().Transaction([](db::Session& tx) {
+    return tx.Execute("INSERT INTO accounts VALUES ('a', 'again', 1, NULL)").status();
+  });
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kAlreadyExists));
+}
+
+TEST(Pool, Deadlock_IsRetriedUntilBothTransfersLand) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Accounts()));
+  // Two transfers locking the accounts in opposite orders, repeatedly: InnoDB kills one of each deadlocked
+  // pair, and the guard must run it again so that every transfer lands exactly once.
+  constexpr int kTransfers = 40;
+  auto transfer = [&](const std::string& from, const std::string& to) {
+    for (int i = 0; i < kTransfers; ++i) {
+      ASSERT_OK(database->pool().Transaction(
+          [&](db::Session& tx) -> absl::Status {
+            RETURN_IF_ERROR(tx.Execute("UPDATE accounts SET balance = balance - 1 WHERE id = ?", {from}).status());
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            return tx.Execute("UPDATE accounts SET balance = balance + 1 WHERE id = ?", {to}).status();
+          },
+          /*max_attempts=*/50));
+    }
+  };
+  std::thread one(transfer, "a", "b"), two(transfer, "b", "a");
+  one.join();
+  two.join();
+  ASSERT_OK(database->pool().Autocommit([](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(auto rows, s.Query("SELECT balance FROM accounts ORDER BY id"));
+    EXPECT_EQ(rows[0].Int(0), 100);
+    EXPECT_EQ(rows[1].Int(0), 100);
+    return absl::OkStatus();
+  }));
+}
+
+TEST(Pool, UnreachableServer_IsUnavailable) {
+  DbConfig config = testing::TestDbConfig();
+  config.socket = "/nonexistent/mysqld.sock";
+  config.database = "nothing";
+  config.connect_timeout = absl::Seconds(1);
+  ASSERT_OK_AND_ASSIGN(auto pool, db::Pool::Open(config));
+  EXPECT_THAT(pool->Ping(), StatusIs(absl::StatusCode::kUnavailable));
+}
+
+}  // namespace
+}  // namespace shouhu
