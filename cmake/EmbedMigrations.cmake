@@ -1,6 +1,7 @@
 # Script mode: writes OUT, a C++ source defining
 #   std::vector<shouhu::db::Migration> FUNCTION();
 # from FILES (sorted NNNN_name.sql paths).
+string(REPLACE "|" ";" FILES "${FILES}")
 set(body "")
 foreach(f ${FILES})
   get_filename_component(name ${f} NAME_WE)

@@ -1,0 +1,68 @@
+// Writes the PII access log with group commit. Every read of a child's personal data must be logged before
+// its answer leaves, but a commit per read would cap reads at the database's commit rate. Readers hand their
+// rows to one writer thread and wait; the writer commits everything that arrived while the previous commit
+// was in flight in one transaction, so under load each commit carries many reads' rows.
+#ifndef SHOUHU_SERVICES_REGISTRY_ACCESS_LOG_WRITER_H_
+#define SHOUHU_SERVICES_REGISTRY_ACCESS_LOG_WRITER_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "common/db.h"
+#include "common/ids.h"
+
+namespace shouhu::registry {
+
+struct AccessRecord {
+  std::string subject;
+  std::string organisation_id;
+  std::string record_type;  // "child" or "referral"
+  std::string record_id;
+  std::string village_code;
+  std::string fields;   // e.g. "name,birth_date,resident_id_masked,household,guardians"
+  std::string purpose;
+  std::string method;
+};
+
+class AccessLogWriter {
+ public:
+  AccessLogWriter(db::Pool& pool, const Clock& clock, IdGenerator& ids);
+  ~AccessLogWriter();
+
+  // Blocks until the rows are committed (OK) or the commit failed (the read must then fail too).
+  absl::Status Record(std::vector<AccessRecord> records);
+
+  // Commits observed so far and rows they carried: the benchmark reports rows per commit.
+  std::pair<int64_t, int64_t> CommitsAndRows();
+
+ private:
+  struct Batch {
+    std::vector<AccessRecord> records;
+    bool done = false;
+    absl::Status result;
+  };
+
+  void Run();
+  absl::Status Write(const std::vector<AccessRecord>& records);
+
+  db::Pool& pool_;
+  const Clock& clock_;
+  IdGenerator& ids_;
+  std::vector<std::string> insert_sql_;  // one statement per chunk size in kChunks
+
+  absl::Mutex mu_;
+  std::shared_ptr<Batch> open_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t commits_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t rows_ ABSL_GUARDED_BY(mu_) = 0;
+  std::thread writer_;
+};
+
+}  // namespace shouhu::registry
+
+#endif  // SHOUHU_SERVICES_REGISTRY_ACCESS_LOG_WRITER_H_

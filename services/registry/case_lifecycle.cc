@@ -1,0 +1,134 @@
+#include "services/registry/case_lifecycle.h"
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
+#include "shouhu/registry/v1/events.pb.h"
+
+namespace shouhu::registry {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+google::protobuf::Timestamp Stamp(absl::Time t) { return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t)); }
+
+bool IsOpen(const Case& c) { return c.status() == v1::CASE_STATUS_VERIFYING || c.status() == v1::CASE_STATUS_ACTIVE; }
+
+absl::Status NotOpen(absl::string_view what) {
+  return absl::FailedPreconditionError(absl::StrCat("the case is closed: reopen it before ", what));
+}
+
+CaseChange Change(const Case& current, const Actor& actor, absl::string_view action, const std::string& detail) {
+  CaseChange change;
+  change.updated = current;
+  change.updated.clear_history();
+  change.entry.set_actor(actor.subject);
+  *change.entry.mutable_at() = Stamp(actor.at);
+  change.entry.set_action(std::string(action));
+  change.entry.set_from_status(current.status());
+  change.entry.set_to_status(current.status());
+  change.entry.set_detail(detail);
+  return change;
+}
+
+void MoveTo(CaseChange& change, v1::CaseStatus status) {
+  change.updated.set_status(status);
+  change.entry.set_to_status(status);
+}
+
+}  // namespace
+
+absl::StatusOr<CaseChange> CompleteVerification(const Case& current, const Actor& actor, const std::string& note) {
+  if (current.status() != v1::CASE_STATUS_VERIFYING) {
+    return absl::FailedPreconditionError("only a case being verified can complete verification");
+  }
+  CaseChange change = Change(current, actor, "verified", note);
+  MoveTo(change, v1::CASE_STATUS_ACTIVE);
+  auto event = std::make_shared<v1::CaseVerified>();
+  event->set_case_id(current.case_id());
+  *event->mutable_at() = Stamp(actor.at);
+  change.event = event;
+  return change;
+}
+
+absl::StatusOr<CaseChange> TransferCase(const Case& current, const Actor& actor, const std::string& to_organisation,
+                                        const std::string& to_caseworker, const std::string& reason) {
+  if (!IsOpen(current)) return NotOpen("transferring it");
+  if (to_organisation == current.organisation_id() && to_caseworker == current.caseworker_id()) {
+    return absl::FailedPreconditionError("the case is already with that organisation and caseworker");
+  }
+  CaseChange change = Change(current, actor, "transferred",
+                             absl::StrCat(current.organisation_id(), " -> ", to_organisation, ": ", reason));
+  change.updated.set_organisation_id(to_organisation);
+  change.updated.set_caseworker_id(to_caseworker);
+  auto event = std::make_shared<v1::CaseTransferred>();
+  event->set_case_id(current.case_id());
+  event->set_child_id(current.child_id());
+  event->set_from_organisation_id(current.organisation_id());
+  event->set_to_organisation_id(to_organisation);
+  *event->mutable_at() = Stamp(actor.at);
+  change.event = event;
+  return change;
+}
+
+absl::StatusOr<CaseChange> SetRiskLevel(const Case& current, const Actor& actor, v1::RiskLevel risk,
+                                        const std::string& reason) {
+  if (!IsOpen(current)) return NotOpen("changing its risk level");
+  CaseChange change = Change(current, actor, "risk_changed",
+                             absl::StrCat(v1::RiskLevel_Name(current.risk_level()), " -> ", v1::RiskLevel_Name(risk),
+                                          ": ", reason));
+  change.updated.set_risk_level(risk);
+  auto event = std::make_shared<v1::RiskLevelChanged>();
+  event->set_case_id(current.case_id());
+  event->set_child_id(current.child_id());
+  event->set_from_risk_level(current.risk_level());
+  event->set_to_risk_level(risk);
+  *event->mutable_at() = Stamp(actor.at);
+  change.event = event;
+  return change;
+}
+
+absl::StatusOr<CaseChange> ChangeCareArrangement(const Case& current, const Actor& actor,
+                                                 const v1::CareArrangement& arrangement, const std::string& reason) {
+  if (!IsOpen(current)) return NotOpen("changing its care arrangement");
+  CaseChange change =
+      Change(current, actor, "care_changed", absl::StrCat(v1::CareArrangementType_Name(arrangement.type()), ": ", reason));
+  *change.updated.mutable_care_arrangement() = arrangement;
+  auto event = std::make_shared<v1::CareArrangementChanged>();
+  event->set_case_id(current.case_id());
+  event->set_child_id(current.child_id());
+  event->set_type(arrangement.type());
+  *event->mutable_at() = Stamp(actor.at);
+  change.event = event;
+  return change;
+}
+
+absl::StatusOr<CaseChange> CloseCase(const Case& current, const Actor& actor, const std::string& reason) {
+  if (!IsOpen(current)) return absl::FailedPreconditionError("the case is already closed");
+  CaseChange change = Change(current, actor, "closed", reason);
+  MoveTo(change, v1::CASE_STATUS_CLOSED);
+  *change.updated.mutable_closed_at() = Stamp(actor.at);
+  change.updated.set_close_reason(reason);
+  auto event = std::make_shared<v1::CaseClosed>();
+  event->set_case_id(current.case_id());
+  event->set_child_id(current.child_id());
+  *event->mutable_at() = Stamp(actor.at);
+  change.event = event;
+  return change;
+}
+
+absl::StatusOr<CaseChange> ReopenCase(const Case& current, const Actor& actor, const std::string& reason) {
+  if (current.status() != v1::CASE_STATUS_CLOSED) return absl::FailedPreconditionError("only a closed case can reopen");
+  CaseChange change = Change(current, actor, "reopened", reason);
+  MoveTo(change, v1::CASE_STATUS_ACTIVE);
+  change.updated.clear_closed_at();
+  change.updated.clear_close_reason();
+  auto event = std::make_shared<v1::CaseReopened>();
+  event->set_case_id(current.case_id());
+  event->set_child_id(current.child_id());
+  event->set_risk_level(current.risk_level());
+  *event->mutable_at() = Stamp(actor.at);
+  change.event = event;
+  return change;
+}
+
+}  // namespace shouhu::registry

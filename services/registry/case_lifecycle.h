@@ -1,0 +1,43 @@
+// The case lifecycle, as pure rules: referred → verifying → active → closed, closed → active on reopening;
+// transfers, risk and care-arrangement changes on open cases only. Each rule takes the case as it is and
+// returns the case as it will be, the history entry and the event to publish — or FAILED_PRECONDITION.
+#ifndef SHOUHU_SERVICES_REGISTRY_CASE_LIFECYCLE_H_
+#define SHOUHU_SERVICES_REGISTRY_CASE_LIFECYCLE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "google/protobuf/message.h"
+#include "shouhu/registry/v1/resources.pb.h"
+
+namespace shouhu::registry {
+
+using v1::Case;
+using v1::CaseHistoryEntry;
+
+struct CaseChange {
+  Case updated;
+  CaseHistoryEntry entry;
+  std::shared_ptr<google::protobuf::Message> event;
+};
+
+struct Actor {
+  std::string subject;
+  absl::Time at;
+};
+
+absl::StatusOr<CaseChange> CompleteVerification(const Case& current, const Actor& actor, const std::string& note);
+absl::StatusOr<CaseChange> TransferCase(const Case& current, const Actor& actor, const std::string& to_organisation,
+                                        const std::string& to_caseworker, const std::string& reason);
+absl::StatusOr<CaseChange> SetRiskLevel(const Case& current, const Actor& actor, v1::RiskLevel risk,
+                                        const std::string& reason);
+absl::StatusOr<CaseChange> ChangeCareArrangement(const Case& current, const Actor& actor,
+                                                 const v1::CareArrangement& arrangement, const std::string& reason);
+absl::StatusOr<CaseChange> CloseCase(const Case& current, const Actor& actor, const std::string& reason);
+absl::StatusOr<CaseChange> ReopenCase(const Case& current, const Actor& actor, const std::string& reason);
+
+}  // namespace shouhu::registry
+
+#endif  // SHOUHU_SERVICES_REGISTRY_CASE_LIFECYCLE_H_

@@ -1,0 +1,116 @@
+#include "services/registry/referral_validation.h"
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "common/ids.h"
+#include "common/status_macros.h"
+#include "common/validation.h"
+
+namespace shouhu::registry {
+namespace {
+
+template <typename Enum>
+absl::Status RequireEnum(int value, bool (*is_valid)(int), absl::string_view field) {
+  if (value == 0 || !is_valid(value)) return InvalidField(field, "must be one of the listed values");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateIdentifier(absl::string_view value, absl::string_view field, size_t max_chars) {
+  if (value.empty()) return InvalidField(field, "is required");
+  if (value.size() > max_chars) return InvalidField(field, absl::StrCat("must be at most ", max_chars, " characters"));
+  for (char c : value) {
+    if (c < 0x21 || c > 0x7e) return InvalidField(field, "must be printable ASCII without spaces");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRecordId(absl::string_view value, absl::string_view field) {
+  if (value.empty()) return InvalidField(field, "is required");
+  if (!IsWellFormedId(value)) return InvalidField(field, "is not a well-formed id");
+  return absl::OkStatus();
+}
+
+absl::Status ValidateCareArrangement(const v1::CareArrangement& arrangement, absl::string_view field) {
+  RETURN_IF_ERROR(RequireEnum<v1::CareArrangementType>(arrangement.type(), v1::CareArrangementType_IsValid,
+                                                       absl::StrCat(field, ".type")));
+  RETURN_IF_ERROR(ValidateText(arrangement.caregiver(), absl::StrCat(field, ".caregiver"), 1, 128));
+  if (!arrangement.effective_date().empty()) {
+    RETURN_IF_ERROR(ParseDay(arrangement.effective_date(), absl::StrCat(field, ".effective_date")).status());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Referral> ValidateSubmission(const v1::SubmitReferralRequest& request, absl::CivilDay today) {
+  v1::Referral referral;
+  RETURN_IF_ERROR(RequireEnum<v1::ReferralSource>(request.source(), v1::ReferralSource_IsValid, "source"));
+
+  const auto& child = request.child();
+  RETURN_IF_ERROR(ValidateText(child.name(), "child.name", 1, 64));
+  RETURN_IF_ERROR(RequireEnum<v1::Sex>(child.sex(), v1::Sex_IsValid, "child.sex"));
+  ASSIGN_OR_RETURN(absl::CivilDay birth, ParseDay(child.birth_date(), "child.birth_date"));
+  if (birth > today) return InvalidField("child.birth_date", "is in the future");
+  if (birth <= absl::CivilDay(today.year() - 18, today.month(), today.day())) {
+    return InvalidField("child.birth_date", "must be that of a child under 18");
+  }
+  std::string resident_id;
+  if (!child.resident_id().empty()) {
+    ASSIGN_OR_RETURN(ResidentId parsed, ParseResidentId(child.resident_id(), "child.resident_id", today));
+    if (parsed.birth_date != birth) return InvalidField("child.resident_id", "does not match child.birth_date");
+    const bool male = child.sex() == v1::SEX_MALE;
+    if ((parsed.sex == Sex::kMale) != male) return InvalidField("child.resident_id", "does not match child.sex");
+    resident_id = parsed.normalized;
+  }
+
+  const auto& household = request.household();
+  if (DivisionLevel(household.village_code()) != 5) {
+    return InvalidField("household.village_code", "must be a 12-digit village code");
+  }
+  RETURN_IF_ERROR(ValidateText(household.address_detail(), "household.address_detail", 0, 255));
+  if (household.has_latitude() != household.has_longitude()) {
+    return InvalidField(household.has_latitude() ? "household.longitude" : "household.latitude",
+                        "latitude and longitude come together");
+  }
+  if (household.has_latitude() && (household.latitude() < -90 || household.latitude() > 90)) {
+    return InvalidField("household.latitude", "must be between -90 and 90");
+  }
+  if (household.has_longitude() && (household.longitude() < -180 || household.longitude() > 180)) {
+    return InvalidField("household.longitude", "must be between -180 and 180");
+  }
+
+  if (request.guardians_size() > 10) return InvalidField("guardians", "at most 10");
+  for (int i = 0; i < request.guardians_size(); ++i) {
+    const auto& g = request.guardians(i);
+    const std::string at = absl::StrCat("guardians[", i, "]");
+    RETURN_IF_ERROR(ValidateText(g.name(), absl::StrCat(at, ".name"), 1, 64));
+    RETURN_IF_ERROR(RequireEnum<v1::GuardianRelationship>(g.relationship(), v1::GuardianRelationship_IsValid,
+                                                          absl::StrCat(at, ".relationship")));
+    RETURN_IF_ERROR(
+        RequireEnum<v1::GuardianStatus>(g.status(), v1::GuardianStatus_IsValid, absl::StrCat(at, ".status")));
+  }
+
+  if (request.categories_size() == 0) return InvalidField("categories", "at least one is required");
+  std::set<int> seen;
+  for (int i = 0; i < request.categories_size(); ++i) {
+    const std::string at = absl::StrCat("categories[", i, "]");
+    RETURN_IF_ERROR(RequireEnum<v1::ChildCategory>(request.categories(i), v1::ChildCategory_IsValid, at));
+    if (!seen.insert(request.categories(i)).second) return InvalidField(at, "is listed twice");
+  }
+  RETURN_IF_ERROR(ValidateText(request.reason(), "reason", 1, 2000));
+  RETURN_IF_ERROR(RequireEnum<v1::RiskLevel>(request.observed_risk(), v1::RiskLevel_IsValid, "observed_risk"));
+
+  referral.set_source(request.source());
+  *referral.mutable_child() = child;
+  referral.mutable_child()->set_resident_id(resident_id);
+  *referral.mutable_household() = household;
+  *referral.mutable_guardians() = request.guardians();
+  *referral.mutable_categories() = request.categories();
+  referral.set_reason(request.reason());
+  referral.set_observed_risk(request.observed_risk());
+  return referral;
+}
+
+}  // namespace shouhu::registry

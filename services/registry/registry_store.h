@@ -1,0 +1,203 @@
+// The registry's persistence: the interface the service edge uses, and its MariaDB implementation. SQL
+// lives here and nowhere else; records travel as the registry's resource messages (plain data). Resident ids
+// are sealed on the way in and opened on the way out here, so no other layer sees ciphertext or keys.
+#ifndef SHOUHU_SERVICES_REGISTRY_REGISTRY_STORE_H_
+#define SHOUHU_SERVICES_REGISTRY_REGISTRY_STORE_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/db.h"
+#include "common/idempotency.h"
+#include "common/ids.h"
+#include "common/migrations.h"
+#include "common/outbox.h"
+#include "common/pii_crypto.h"
+#include "services/registry/access_log_writer.h"
+#include "services/registry/case_lifecycle.h"
+#include "shouhu/registry/v1/resources.pb.h"
+
+namespace shouhu {
+
+std::vector<db::Migration> RegistryMigrations();
+
+namespace registry {
+
+struct Caller {
+  std::string subject;
+  std::string organisation_id;
+};
+
+// Checks, inside the transaction and after the row is locked, that the caller may act on it (NOT_FOUND if
+// not), so authorization and the change see the same version of the record.
+template <typename Record>
+using Authorize = std::function<absl::Status(const Record&)>;
+
+struct ReferralFilter {
+  std::string division_prefix;
+  v1::ReferralStatus status = v1::REFERRAL_STATUS_UNSPECIFIED;  // any
+  std::string organisation_id;                                  // empty: any
+  std::string after_id;
+  int limit = 50;
+};
+
+struct ChildFilter {
+  std::string division_prefix;
+  v1::ChildCategory category = v1::CHILD_CATEGORY_UNSPECIFIED;
+  v1::RiskLevel risk_level = v1::RISK_LEVEL_UNSPECIFIED;
+  v1::CaseStatus case_status = v1::CASE_STATUS_UNSPECIFIED;
+  std::string organisation_id;
+  std::string after_id;
+  int limit = 50;
+};
+
+struct AccessLogFilter {
+  std::string division_prefix;
+  std::string record_id;
+  std::string subject;
+  std::string after_id;
+  int limit = 100;
+};
+
+struct Acceptance {
+  std::string referral_id;
+  std::string organisation_id;
+  std::string caseworker_id;
+  v1::RiskLevel risk_level = v1::RISK_LEVEL_UNSPECIFIED;
+  std::string existing_child_id;
+};
+
+struct Statistics {
+  struct CountyRow {
+    std::string county_code;
+    v1::CaseStatus status;
+    int64_t children;
+  };
+  std::vector<CountyRow> by_county;
+  std::vector<std::pair<v1::ChildCategory, int64_t>> by_category;
+};
+
+struct DuplicateCandidate {
+  std::string child_id;
+  std::string name;
+};
+
+using CaseRule = std::function<absl::StatusOr<CaseChange>(const v1::Case&)>;
+
+class RegistryStore {
+ public:
+  virtual ~RegistryStore() = default;
+
+  virtual absl::StatusOr<std::optional<v1::Division>> GetDivision(const std::string& code) = 0;
+  virtual absl::StatusOr<std::vector<v1::Division>> ListChildDivisions(const std::string& parent_code,
+                                                                       const std::string& after_code, int limit) = 0;
+
+  // The child already registered under this resident id, if any.
+  virtual absl::StatusOr<std::optional<std::string>> FindChildByResidentId(const std::string& resident_id) = 0;
+  // Children born on `birth_date` in `village_code`, for the duplicate check.
+  virtual absl::StatusOr<std::vector<DuplicateCandidate>> ChildrenBornIn(const std::string& village_code,
+                                                                         const std::string& birth_date) = 0;
+
+  // `referral` carries the submission plus linked_child_id / possible duplicates; the store assigns the id,
+  // status and timestamps.
+  virtual absl::StatusOr<v1::Referral> SubmitReferral(const IdempotencyKey& key, const Caller& caller,
+                                                      v1::Referral referral) = 0;
+  virtual absl::StatusOr<std::optional<v1::Referral>> GetReferral(const std::string& referral_id) = 0;
+  virtual absl::StatusOr<std::vector<v1::Referral>> ListReferrals(const ReferralFilter& filter) = 0;
+  virtual absl::StatusOr<v1::Case> AcceptReferral(const IdempotencyKey& key, const Caller& caller,
+                                                  const Acceptance& acceptance,
+                                                  const Authorize<v1::Referral>& authorize) = 0;
+  virtual absl::StatusOr<v1::Referral> RejectReferral(const IdempotencyKey& key, const Caller& caller,
+                                                      const std::string& referral_id, const std::string& reason,
+                                                      const Authorize<v1::Referral>& authorize) = 0;
+  virtual absl::StatusOr<v1::Referral> TransferReferral(const IdempotencyKey& key, const Caller& caller,
+                                                        const std::string& referral_id,
+                                                        const std::string& to_organisation_id,
+                                                        const std::string& reason,
+                                                        const Authorize<v1::Referral>& authorize) = 0;
+
+  virtual absl::StatusOr<std::optional<v1::Case>> GetCase(const std::string& case_id, bool with_history) = 0;
+  // Applies a lifecycle rule to the locked case and writes the result, its history entry and its event.
+  virtual absl::StatusOr<v1::Case> ChangeCase(const IdempotencyKey& key, const std::string& case_id,
+                                              const Authorize<v1::Case>& authorize, const CaseRule& rule) = 0;
+
+  // The child with their resident id in clear: the edge masks it.
+  virtual absl::StatusOr<std::optional<v1::Child>> GetChild(const std::string& child_id) = 0;
+  virtual absl::StatusOr<std::vector<v1::Child>> SearchChildren(const ChildFilter& filter) = 0;
+  virtual absl::StatusOr<Statistics> GetStatistics(const std::string& division_prefix) = 0;
+
+  // Returns once the rows are durable; concurrent callers share one commit.
+  virtual absl::Status RecordAccess(std::vector<AccessRecord> records) = 0;
+  virtual absl::StatusOr<std::vector<v1::AccessLogEntry>> ListAccessLog(const AccessLogFilter& filter) = 0;
+
+  virtual absl::Status FollowEvents(int64_t after_sequence,
+                                    const std::function<bool(const common::v1::Event&)>& send,
+                                    const std::function<bool()>& stopped) = 0;
+};
+
+class MariaDbRegistryStore final : public RegistryStore {
+ public:
+  MariaDbRegistryStore(db::Pool& pool, const Clock& clock, IdGenerator& ids, PiiCrypto crypto);
+  ~MariaDbRegistryStore() override;
+
+  absl::StatusOr<std::optional<v1::Division>> GetDivision(const std::string& code) override;
+  absl::StatusOr<std::vector<v1::Division>> ListChildDivisions(const std::string& parent_code,
+                                                               const std::string& after_code, int limit) override;
+  absl::StatusOr<std::optional<std::string>> FindChildByResidentId(const std::string& resident_id) override;
+  absl::StatusOr<std::vector<DuplicateCandidate>> ChildrenBornIn(const std::string& village_code,
+                                                                 const std::string& birth_date) override;
+  absl::StatusOr<v1::Referral> SubmitReferral(const IdempotencyKey& key, const Caller& caller,
+                                              v1::Referral referral) override;
+  absl::StatusOr<std::optional<v1::Referral>> GetReferral(const std::string& referral_id) override;
+  absl::StatusOr<std::vector<v1::Referral>> ListReferrals(const ReferralFilter& filter) override;
+  absl::StatusOr<v1::Case> AcceptReferral(const IdempotencyKey& key, const Caller& caller,
+                                          const Acceptance& acceptance,
+                                          const Authorize<v1::Referral>& authorize) override;
+  absl::StatusOr<v1::Referral> RejectReferral(const IdempotencyKey& key, const Caller& caller,
+                                              const std::string& referral_id, const std::string& reason,
+                                              const Authorize<v1::Referral>& authorize) override;
+  absl::StatusOr<v1::Referral> TransferReferral(const IdempotencyKey& key, const Caller& caller,
+                                                const std::string& referral_id, const std::string& to_organisation_id,
+                                                const std::string& reason,
+                                                const Authorize<v1::Referral>& authorize) override;
+  absl::StatusOr<std::optional<v1::Case>> GetCase(const std::string& case_id, bool with_history) override;
+  absl::StatusOr<v1::Case> ChangeCase(const IdempotencyKey& key, const std::string& case_id,
+                                      const Authorize<v1::Case>& authorize, const CaseRule& rule) override;
+  absl::StatusOr<std::optional<v1::Child>> GetChild(const std::string& child_id) override;
+  absl::StatusOr<std::vector<v1::Child>> SearchChildren(const ChildFilter& filter) override;
+  absl::StatusOr<Statistics> GetStatistics(const std::string& division_prefix) override;
+  absl::Status RecordAccess(std::vector<AccessRecord> records) override;
+  absl::StatusOr<std::vector<v1::AccessLogEntry>> ListAccessLog(const AccessLogFilter& filter) override;
+  absl::Status FollowEvents(int64_t after_sequence, const std::function<bool(const common::v1::Event&)>& send,
+                            const std::function<bool()>& stopped) override;
+
+ private:
+  absl::StatusOr<std::optional<v1::Referral>> ReadReferral(db::Session& session, const std::string& id,
+                                                           bool for_update);
+  absl::StatusOr<std::optional<v1::Case>> ReadCase(db::Session& session, const std::string& id, bool for_update,
+                                                   bool with_history);
+  absl::Status DecideReferral(db::Session& tx, const Caller& caller, const v1::Referral& referral,
+                              v1::ReferralStatus status, const std::string& reason, const std::string& case_id);
+  // Registers the referral's child, or returns the child a concurrent accept registered under the same
+  // resident id.
+  absl::StatusOr<std::string> CreateOrLinkChild(db::Session& tx, const v1::Referral& referral);
+  absl::StatusOr<std::optional<std::string>> ReplayedOrClaim(db::Session& tx, const IdempotencyKey& key);
+
+  db::Pool& pool_;
+  const Clock& clock_;
+  IdGenerator& ids_;
+  PiiCrypto crypto_;
+  Outbox outbox_;
+  AccessLogWriter access_log_;
+};
+
+}  // namespace registry
+}  // namespace shouhu
+
+#endif  // SHOUHU_SERVICES_REGISTRY_REGISTRY_STORE_H_
