@@ -1,0 +1,1056 @@
+#include "services/training/training_store.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/status_macros.h"
+#include "google/protobuf/util/time_util.h"
+#include "services/training/training_rules.h"
+#include "shouhu/training/v1/events.pb.h"
+
+namespace shouhu::training {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+// ---- participants ----
+constexpr absl::string_view kInsertParticipant =
+    "INSERT INTO participants (id, kind, organisation_id, home_division_code, display_name, stage, languages, skills, "
+    "weekend_available, supervisor_id, registry_child_id, registry_household_id, background_status, created_at, "
+    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr absl::string_view kSelectParticipant =
+    "SELECT id, kind, organisation_id, home_division_code, display_name, stage, languages, skills, weekend_available, "
+    "supervisor_id, registry_child_id, registry_household_id, background_status, background_checked_on, "
+    "background_expires_on, created_at, updated_at FROM participants WHERE id = ?";
+constexpr absl::string_view kLockParticipant =
+    "SELECT kind, organisation_id, stage, background_status, background_checked_on, background_expires_on "
+    "FROM participants WHERE id = ? FOR UPDATE";
+constexpr absl::string_view kListParticipants =
+    "SELECT id, kind, organisation_id, home_division_code, display_name, stage, languages, skills, weekend_available, "
+    "supervisor_id, registry_child_id, registry_household_id, background_status, background_checked_on, "
+    "background_expires_on, created_at, updated_at FROM participants "
+    "WHERE home_division_code LIKE CONCAT(?, '%') AND (? = '' OR organisation_id = ?) AND (? = 0 OR kind = ?) "
+    "AND (? = 0 OR stage = ?) AND id > ? ORDER BY id LIMIT ?";
+constexpr absl::string_view kUpdateStage = "UPDATE participants SET stage = ?, updated_at = ? WHERE id = ?";
+constexpr absl::string_view kInsertStageChange =
+    "INSERT INTO stage_changes (id, participant_id, from_stage, to_stage, reason, changed_by, changed_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)";
+constexpr absl::string_view kUpdateBackground =
+    "UPDATE participants SET background_status = ?, background_checked_on = ?, background_expires_on = ?, "
+    "updated_at = ? WHERE id = ?";
+constexpr absl::string_view kInsertBackgroundCheck =
+    "INSERT INTO background_checks (id, participant_id, status, checked_on, expires_on, recorded_by, recorded_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)";
+
+// ---- courses ----
+constexpr absl::string_view kCourseByCode = "SELECT id FROM courses WHERE code = ?";
+constexpr absl::string_view kInsertCourse =
+    "INSERT INTO courses (id, code, title, hours, topics, audiences, pass_mark, validity_months, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr absl::string_view kInsertRequirement = "INSERT INTO course_requirements (activity, course_id) VALUES (?, ?)";
+constexpr absl::string_view kSelectCourse =
+    "SELECT id, code, title, hours, topics, audiences, pass_mark, validity_months, created_at FROM courses "
+    "WHERE id = ?";
+constexpr absl::string_view kCourseRequirements =
+    "SELECT activity FROM course_requirements WHERE course_id = ? ORDER BY activity";
+constexpr absl::string_view kListCourses =
+    "SELECT id FROM courses WHERE id > ? AND (? = 0 OR id IN (SELECT course_id FROM course_requirements "
+    "WHERE activity = ?)) ORDER BY id LIMIT ?";
+constexpr absl::string_view kRequiredCourses =
+    "SELECT c.id, c.code FROM course_requirements r JOIN courses c ON c.id = r.course_id WHERE r.activity = ? "
+    "ORDER BY c.code";
+
+// ---- sessions and enrollments ----
+constexpr absl::string_view kInsertSession =
+    "INSERT INTO training_sessions (id, course_id, organisation_id, division_code, location, trainer, starts_at, "
+    "ends_at, capacity, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr absl::string_view kSelectSession =
+    "SELECT id, course_id, organisation_id, division_code, location, trainer, starts_at, ends_at, capacity, "
+    "enrolled_count, waitlisted_count FROM training_sessions WHERE id = ?";
+constexpr absl::string_view kLockSession =
+    "SELECT capacity, enrolled_count, waitlist_tail FROM training_sessions WHERE id = ? FOR UPDATE";
+constexpr absl::string_view kTakePlace =
+    "UPDATE training_sessions SET enrolled_count = enrolled_count + 1 WHERE id = ?";
+constexpr absl::string_view kJoinWaitlist =
+    "UPDATE training_sessions SET waitlisted_count = waitlisted_count + 1, waitlist_tail = ? WHERE id = ?";
+constexpr absl::string_view kFreePlace =
+    "UPDATE training_sessions SET enrolled_count = enrolled_count - 1 WHERE id = ?";
+constexpr absl::string_view kLeaveWaitlist =
+    "UPDATE training_sessions SET waitlisted_count = waitlisted_count - 1 WHERE id = ?";
+constexpr absl::string_view kPromoteCounts =
+    "UPDATE training_sessions SET enrolled_count = enrolled_count + 1, waitlisted_count = waitlisted_count - 1 "
+    "WHERE id = ?";
+constexpr absl::string_view kActiveEnrollmentOf =
+    "SELECT id FROM enrollments WHERE participant_id = ? AND session_id = ? AND status IN (1, 2) LIMIT 1";
+constexpr absl::string_view kInsertEnrollment =
+    "INSERT INTO enrollments (id, session_id, participant_id, status, waitlist_position, created_at, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)";
+constexpr absl::string_view kSelectEnrollment =
+    "SELECT id, session_id, participant_id, status, waitlist_position, attended, score, certification_id "
+    "FROM enrollments WHERE id = ?";
+constexpr absl::string_view kLockEnrollment =
+    "SELECT id, session_id, participant_id, status, waitlist_position, attended, score, certification_id "
+    "FROM enrollments WHERE id = ? FOR UPDATE";
+constexpr absl::string_view kListEnrollments =
+    "SELECT id, session_id, participant_id, status, waitlist_position, attended, score, certification_id "
+    "FROM enrollments WHERE session_id = ? AND id > ? ORDER BY id LIMIT ?";
+constexpr absl::string_view kFirstWaitlisted =
+    "SELECT id FROM enrollments WHERE session_id = ? AND status = 2 ORDER BY waitlist_position LIMIT 1 FOR UPDATE";
+constexpr absl::string_view kSetEnrollmentStatus =
+    "UPDATE enrollments SET status = ?, waitlist_position = 0, updated_at = ? WHERE id = ?";
+constexpr absl::string_view kSetAttendance = "UPDATE enrollments SET attended = ?, updated_at = ? WHERE id = ?";
+constexpr absl::string_view kSetScore = "UPDATE enrollments SET score = ?, updated_at = ? WHERE id = ?";
+constexpr absl::string_view kEarnedFacts =
+    "SELECT e.participant_id, e.attended, e.score, c.pass_mark, c.validity_months, c.id, c.code, s.starts_at, "
+    "e.certification_id FROM enrollments e JOIN training_sessions s ON s.id = e.session_id "
+    "JOIN courses c ON c.id = s.course_id WHERE e.id = ?";
+constexpr absl::string_view kSetEnrollmentCertification =
+    "UPDATE enrollments SET certification_id = ?, updated_at = ? WHERE id = ?";
+
+// ---- certifications ----
+constexpr absl::string_view kInsertCertification =
+    "INSERT INTO certifications (id, participant_id, course_id, enrollment_id, issued_on, expires_on, "
+    "expiry_event_written, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr absl::string_view kSelectCertification =
+    "SELECT t.id, t.participant_id, t.course_id, c.code, t.enrollment_id, t.issued_on, t.expires_on, t.revoked, "
+    "t.revocation_reason FROM certifications t JOIN courses c ON c.id = t.course_id WHERE t.id = ?";
+constexpr absl::string_view kLockCertification =
+    "SELECT t.participant_id, c.code, c.validity_months, t.expires_on, t.revoked FROM certifications t "
+    "JOIN courses c ON c.id = t.course_id WHERE t.id = ? FOR UPDATE";
+constexpr absl::string_view kListCertifications =
+    "SELECT t.id, t.participant_id, t.course_id, c.code, t.enrollment_id, t.issued_on, t.expires_on, t.revoked, "
+    "t.revocation_reason FROM certifications t JOIN courses c ON c.id = t.course_id WHERE t.participant_id = ? "
+    "AND t.id > ? ORDER BY t.id LIMIT ?";
+constexpr absl::string_view kRenewCertification =
+    "UPDATE certifications SET expires_on = ?, expiry_event_written = ?, updated_at = ? WHERE id = ?";
+constexpr absl::string_view kRevokeCertification =
+    "UPDATE certifications SET revoked = 1, revocation_reason = ?, updated_at = ? WHERE id = ?";
+constexpr absl::string_view kDueExpiries =
+    "SELECT id FROM certifications WHERE expiry_event_written = 0 AND expires_on <= ? AND revoked = 0 "
+    "ORDER BY expires_on, id LIMIT ?";
+// Matches only while the event is unwritten: a second replica racing for the same row waits on the first's
+// row lock and then matches nothing.
+constexpr absl::string_view kMarkExpiryWritten =
+    "UPDATE certifications SET expiry_event_written = 1, updated_at = ? WHERE id = ? AND expiry_event_written = 0 "
+    "AND revoked = 0 AND expires_on <= ?";
+
+// ---- qualification facts: IN lists of a fixed length, padded with '' (no id is empty) ----
+constexpr int kInChunk = 100;
+constexpr absl::string_view kParticipantStandingIn =
+    "SELECT id, organisation_id, home_division_code, kind, stage, background_status, background_checked_on, "
+    "background_expires_on FROM participants WHERE id IN ";
+constexpr absl::string_view kCertificationStandingIn =
+    "SELECT participant_id, course_id, issued_on, expires_on, revoked FROM certifications WHERE participant_id IN ";
+constexpr absl::string_view kOrganisationStandingIn =
+    "SELECT organisation_id, assessed_on, expires_on FROM organisation_qualifications WHERE organisation_id IN ";
+constexpr absl::string_view kOrganisationStanding =
+    "SELECT organisation_id, assessed_on, expires_on FROM organisation_qualifications WHERE organisation_id = ?";
+
+// ---- organisations ----
+constexpr absl::string_view kInsertOrganisationQualification =
+    "INSERT INTO organisation_qualifications (id, organisation_id, organisation_name, division_code, "
+    "registration_number, grade, assessed_by, assessed_on, expires_on, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr absl::string_view kSelectOrganisationQualification =
+    "SELECT id, organisation_id, organisation_name, division_code, registration_number, grade, assessed_by, "
+    "assessed_on, expires_on FROM organisation_qualifications WHERE id = ?";
+constexpr absl::string_view kListOrganisationQualifications =
+    "SELECT id, organisation_id, organisation_name, division_code, registration_number, grade, assessed_by, "
+    "assessed_on, expires_on FROM organisation_qualifications WHERE organisation_id = ? AND id > ? "
+    "ORDER BY id LIMIT ?";
+constexpr absl::string_view kInsertOrganisationTraining =
+    "INSERT INTO organisation_trainings (id, organisation_id, division_code, title, hours, held_on, provided_by, "
+    "attendees, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr absl::string_view kSelectOrganisationTraining =
+    "SELECT id, organisation_id, division_code, title, hours, held_on, provided_by, attendees "
+    "FROM organisation_trainings WHERE id = ?";
+
+// ---- hours ----
+constexpr absl::string_view kParticipantHours =
+    "SELECT COALESCE(SUM(c.hours), 0), COUNT(*) FROM enrollments e JOIN training_sessions s ON s.id = e.session_id "
+    "JOIN courses c ON c.id = s.course_id WHERE e.participant_id = ? AND e.status = 1 AND e.attended = 1 "
+    "AND s.starts_at >= ? AND s.starts_at < ?";
+constexpr absl::string_view kOrganisationSessionHours =
+    "SELECT COALESCE(SUM(c.hours), 0), COUNT(*), COUNT(DISTINCT e.participant_id) FROM participants p "
+    "JOIN enrollments e ON e.participant_id = p.id JOIN training_sessions s ON s.id = e.session_id "
+    "JOIN courses c ON c.id = s.course_id WHERE p.organisation_id = ? AND e.status = 1 AND e.attended = 1 "
+    "AND s.starts_at >= ? AND s.starts_at < ?";
+constexpr absl::string_view kOrganisationTrainingHours =
+    "SELECT COALESCE(SUM(hours), 0) FROM organisation_trainings WHERE organisation_id = ? AND held_on >= ? "
+    "AND held_on <= ?";
+
+std::string InList(absl::string_view prefix) {
+  std::string sql(prefix);
+  sql += "(";
+  for (int i = 0; i < kInChunk; ++i) sql += i == 0 ? "?" : ", ?";
+  sql += ")";
+  return sql;
+}
+
+std::string DayText(absl::CivilDay day) { return absl::FormatCivilTime(day); }
+
+absl::CivilDay DayOf(const std::string& text) {
+  absl::CivilDay day;
+  (void)absl::ParseCivilTime(text, &day);
+  return day;
+}
+
+std::optional<absl::CivilDay> OptDay(const db::Row& row, size_t i) {
+  if (row.IsNull(i)) return std::nullopt;
+  return DayOf(row.String(i));
+}
+
+std::string DateOrEmpty(const db::Row& row, size_t i) { return row.IsNull(i) ? "" : row.String(i); }
+
+db::Value DateOrNull(const std::string& text) { return text.empty() ? db::Value(db::Null{}) : db::Value(text); }
+
+google::protobuf::Timestamp ToProto(absl::Time t) { return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t)); }
+
+absl::Time FromProto(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
+}
+
+absl::StatusOr<google::protobuf::Timestamp> SqlToProto(const std::string& text) {
+  ASSIGN_OR_RETURN(absl::Time t, FromSqlTimestamp(text));
+  return ToProto(t);
+}
+
+// The UTC instant at which `day` begins in Asia/Shanghai.
+std::string StartOfDay(absl::CivilDay day) {
+  return ToSqlTimestamp(absl::FromCivil(absl::CivilSecond(day), ShanghaiTimeZone()));
+}
+
+std::string JoinEnums(const google::protobuf::RepeatedField<int>& values) { return absl::StrJoin(values, ","); }
+
+std::vector<int> SplitEnums(const std::string& text) {
+  std::vector<int> values;
+  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    int v = 0;
+    if (absl::SimpleAtoi(part, &v)) values.push_back(v);
+  }
+  return values;
+}
+
+std::string JoinTexts(const google::protobuf::RepeatedPtrField<std::string>& values) {
+  return absl::StrJoin(values, "\n");
+}
+
+absl::StatusOr<v1::Participant> ParticipantFromRow(const db::Row& row) {
+  v1::Participant p;
+  p.set_id(row.String(0));
+  p.set_kind(static_cast<v1::ParticipantKind>(row.Int(1)));
+  p.set_organisation_id(row.String(2));
+  p.set_home_division_code(row.String(3));
+  p.set_display_name(row.String(4));
+  p.set_stage(static_cast<v1::VolunteerStage>(row.Int(5)));
+  for (absl::string_view s : absl::StrSplit(row.String(6), '\n', absl::SkipEmpty())) p.add_languages(std::string(s));
+  for (absl::string_view s : absl::StrSplit(row.String(7), '\n', absl::SkipEmpty())) p.add_skills(std::string(s));
+  p.set_weekend_available(row.Int(8) != 0);
+  p.set_supervisor_id(row.String(9));
+  p.set_registry_child_id(row.String(10));
+  p.set_registry_household_id(row.String(11));
+  p.mutable_background_check()->set_status(static_cast<v1::BackgroundCheckStatus>(row.Int(12)));
+  p.mutable_background_check()->set_checked_on(DateOrEmpty(row, 13));
+  p.mutable_background_check()->set_expires_on(DateOrEmpty(row, 14));
+  ASSIGN_OR_RETURN(*p.mutable_created_at(), SqlToProto(row.String(15)));
+  ASSIGN_OR_RETURN(*p.mutable_updated_at(), SqlToProto(row.String(16)));
+  return p;
+}
+
+v1::Enrollment EnrollmentFromRow(const db::Row& row) {
+  v1::Enrollment e;
+  e.set_id(row.String(0));
+  e.set_session_id(row.String(1));
+  e.set_participant_id(row.String(2));
+  e.set_status(static_cast<v1::EnrollmentStatus>(row.Int(3)));
+  e.set_waitlist_position(row.Int(4));
+  e.set_attendance_recorded(!row.IsNull(5));
+  e.set_attended(row.Int(5) != 0);
+  e.set_assessed(!row.IsNull(6));
+  e.set_score(static_cast<int32_t>(row.Int(6)));
+  e.set_certification_id(row.String(7));
+  return e;
+}
+
+v1::OrganisationQualification OrganisationQualificationFromRow(const db::Row& row) {
+  v1::OrganisationQualification q;
+  q.set_id(row.String(0));
+  q.set_organisation_id(row.String(1));
+  q.set_organisation_name(row.String(2));
+  q.set_division_code(row.String(3));
+  q.set_registration_number(row.String(4));
+  q.set_grade(static_cast<v1::AssessmentGrade>(row.Int(5)));
+  q.set_assessed_by(row.String(6));
+  q.set_assessed_on(row.String(7));
+  q.set_expires_on(row.String(8));
+  return q;
+}
+
+absl::Status NotFound(absl::string_view what) { return absl::NotFoundError(absl::StrCat(what, " not found")); }
+
+// Runs `sql` (ending in an IN list of kInChunk placeholders) over `ids` in chunks, appending every row.
+absl::Status QueryIn(db::Session& session, const std::string& sql, const std::vector<std::string>& ids,
+                     db::Rows& out) {
+  for (size_t begin = 0; begin < ids.size(); begin += kInChunk) {
+    std::vector<db::Value> params;
+    params.reserve(kInChunk);
+    for (size_t i = begin; i < begin + kInChunk; ++i) params.emplace_back(i < ids.size() ? ids[i] : std::string());
+    ASSIGN_OR_RETURN(db::Rows rows, session.Query(sql, params));
+    for (db::Row& row : rows) out.push_back(std::move(row));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Course> LoadCourse(db::Session& session, const std::string& id) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, session.QueryOne(kSelectCourse, {id}));
+  if (!row) return NotFound("course");
+  v1::Course c;
+  c.set_id(row->String(0));
+  c.set_code(row->String(1));
+  c.set_title(row->String(2));
+  c.set_hours(static_cast<int32_t>(row->Int(3)));
+  for (int t : SplitEnums(row->String(4))) c.add_topics(static_cast<v1::Topic>(t));
+  for (int a : SplitEnums(row->String(5))) c.add_audiences(static_cast<v1::ParticipantKind>(a));
+  c.set_pass_mark(static_cast<int32_t>(row->Int(6)));
+  c.set_validity_months(static_cast<int32_t>(row->Int(7)));
+  ASSIGN_OR_RETURN(*c.mutable_created_at(), SqlToProto(row->String(8)));
+  ASSIGN_OR_RETURN(db::Rows activities, session.Query(kCourseRequirements, {id}));
+  for (const db::Row& a : activities) c.add_required_for(static_cast<v1::Activity>(a.Int(0)));
+  return c;
+}
+
+absl::StatusOr<v1::Participant> LoadParticipant(db::Session& session, const std::string& id) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, session.QueryOne(kSelectParticipant, {id}));
+  if (!row) return NotFound("participant");
+  return ParticipantFromRow(*row);
+}
+
+absl::StatusOr<v1::Session> LoadSession(db::Session& session, const std::string& id) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, session.QueryOne(kSelectSession, {id}));
+  if (!row) return NotFound("session");
+  v1::Session s;
+  s.set_id(row->String(0));
+  s.set_course_id(row->String(1));
+  s.set_organisation_id(row->String(2));
+  s.set_division_code(row->String(3));
+  s.set_location(row->String(4));
+  s.set_trainer(row->String(5));
+  ASSIGN_OR_RETURN(*s.mutable_starts_at(), SqlToProto(row->String(6)));
+  ASSIGN_OR_RETURN(*s.mutable_ends_at(), SqlToProto(row->String(7)));
+  s.set_capacity(static_cast<int32_t>(row->Int(8)));
+  s.set_enrolled_count(static_cast<int32_t>(row->Int(9)));
+  s.set_waitlisted_count(static_cast<int32_t>(row->Int(10)));
+  return s;
+}
+
+absl::StatusOr<v1::Enrollment> LoadEnrollment(db::Session& session, const std::string& id) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, session.QueryOne(kSelectEnrollment, {id}));
+  if (!row) return NotFound("enrollment");
+  return EnrollmentFromRow(*row);
+}
+
+v1::Certification CertificationFromRow(const db::Row& row, absl::CivilDay today) {
+  v1::Certification c;
+  c.set_id(row.String(0));
+  c.set_participant_id(row.String(1));
+  c.set_course_id(row.String(2));
+  c.set_course_code(row.String(3));
+  c.set_enrollment_id(row.String(4));
+  c.set_issued_on(row.String(5));
+  c.set_expires_on(row.String(6));
+  if (row.Int(7) != 0) {
+    c.set_status(v1::CERTIFICATION_STATUS_REVOKED);
+  } else if (DayOf(row.String(6)) <= today) {
+    c.set_status(v1::CERTIFICATION_STATUS_EXPIRED);
+  } else {
+    c.set_status(v1::CERTIFICATION_STATUS_VALID);
+  }
+  c.set_revocation_reason(row.String(8));
+  return c;
+}
+
+absl::StatusOr<v1::Certification> LoadCertification(db::Session& session, const std::string& id,
+                                                    absl::CivilDay today) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, session.QueryOne(kSelectCertification, {id}));
+  if (!row) return NotFound("certification");
+  return CertificationFromRow(*row, today);
+}
+
+}  // namespace
+
+template <typename T>
+absl::StatusOr<T> MariaDbTrainingStore::Idempotent(
+    const IdempotencyKey& key, const std::function<absl::StatusOr<std::string>(db::Session&)>& first,
+    const std::function<absl::StatusOr<T>(db::Session&, const std::string&)>& load) {
+  std::optional<T> result;
+  RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<std::string> previous, ClaimIdempotent(tx, key, clock_.Now()));
+    std::string ref;
+    if (previous) {
+      ref = *previous;
+    } else {
+      ASSIGN_OR_RETURN(ref, first(tx));
+      RETURN_IF_ERROR(CompleteIdempotent(tx, key, ref));
+    }
+    ASSIGN_OR_RETURN(T loaded, load(tx, ref));
+    result = std::move(loaded);
+    return absl::OkStatus();
+  }));
+  return std::move(*result);
+}
+
+// ---------------------------------------------------------------------------------------------- participants
+
+absl::StatusOr<v1::Participant> MariaDbTrainingStore::RegisterParticipant(const IdempotencyKey& key,
+                                                                          const v1::Participant& p) {
+  return Idempotent<v1::Participant>(
+      key,
+      [&](db::Session& tx) -> absl::StatusOr<std::string> {
+        const std::string id = ids_.Next();
+        const std::string now = ToSqlTimestamp(clock_.Now());
+        const int stage = p.kind() == v1::PARTICIPANT_KIND_VOLUNTEER ? v1::VOLUNTEER_STAGE_APPLIED : 0;
+        auto opt = [](const std::string& s) { return s.empty() ? db::Value(db::Null{}) : db::Value(s); };
+        RETURN_IF_ERROR(tx.Execute(kInsertParticipant,
+                                   {id, int64_t{p.kind()}, p.organisation_id(), p.home_division_code(),
+                                    p.display_name(), int64_t{stage}, JoinTexts(p.languages()), JoinTexts(p.skills()),
+                                    int64_t{p.weekend_available() ? 1 : 0}, opt(p.supervisor_id()),
+                                    opt(p.registry_child_id()), opt(p.registry_household_id()),
+                                    int64_t{v1::BACKGROUND_CHECK_STATUS_NOT_STARTED}, now, now})
+                            .status());
+        return id;
+      },
+      [](db::Session& tx, const std::string& ref) { return LoadParticipant(tx, ref); });
+}
+
+absl::StatusOr<v1::Participant> MariaDbTrainingStore::GetParticipant(const std::string& id) {
+  std::optional<v1::Participant> result;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(result, LoadParticipant(s, id));
+    return absl::OkStatus();
+  }));
+  return std::move(*result);
+}
+
+absl::StatusOr<std::vector<v1::Participant>> MariaDbTrainingStore::ListParticipants(const ParticipantFilter& f) {
+  std::vector<v1::Participant> out;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows, s.Query(kListParticipants,
+                                            {f.division_prefix, f.organisation_id, f.organisation_id,
+                                             int64_t{f.kind}, int64_t{f.kind}, int64_t{f.stage}, int64_t{f.stage},
+                                             f.after_id, int64_t{f.limit}}));
+    for (const db::Row& row : rows) {
+      ASSIGN_OR_RETURN(v1::Participant p, ParticipantFromRow(row));
+      out.push_back(std::move(p));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::Participant> MariaDbTrainingStore::ChangeVolunteerStage(const IdempotencyKey& key,
+                                                                           const std::string& participant_id,
+                                                                           v1::VolunteerStage stage,
+                                                                           const std::string& reason) {
+  return Idempotent<v1::Participant>(
+      key,
+      [&](db::Session& tx) -> absl::StatusOr<std::string> {
+        ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockParticipant, {participant_id}));
+        if (!row) return NotFound("participant");
+        if (row->Int(0) != v1::PARTICIPANT_KIND_VOLUNTEER) {
+          return absl::FailedPreconditionError("only volunteers move through the recruitment pipeline");
+        }
+        const auto from = static_cast<v1::VolunteerStage>(row->Int(2));
+        if (!StageMoveAllowed(from, stage)) {
+          return absl::FailedPreconditionError(absl::StrCat("a volunteer cannot move from ",
+                                                            v1::VolunteerStage_Name(from), " to ",
+                                                            v1::VolunteerStage_Name(stage)));
+        }
+        const absl::Time now = clock_.Now();
+        RETURN_IF_ERROR(tx.Execute(kUpdateStage, {int64_t{stage}, ToSqlTimestamp(now), participant_id}).status());
+        RETURN_IF_ERROR(tx.Execute(kInsertStageChange, {ids_.Next(), participant_id, int64_t{from}, int64_t{stage},
+                                                        reason, key.caller, ToSqlTimestamp(now)})
+                            .status());
+        if (stage == v1::VOLUNTEER_STAGE_ACTIVE) {
+          v1::VolunteerActivated event;
+          event.set_participant_id(participant_id);
+          event.set_organisation_id(row->String(1));
+          event.set_previous_stage(from);
+          RETURN_IF_ERROR(outbox_.Append(tx, participant_id, event, now));
+        } else if (from == v1::VOLUNTEER_STAGE_ACTIVE) {
+          // Suspended or left: either way the volunteer may no longer be sent to children.
+          v1::VolunteerSuspended event;
+          event.set_participant_id(participant_id);
+          event.set_organisation_id(row->String(1));
+          event.set_stage(stage);
+          event.set_reason(reason);
+          RETURN_IF_ERROR(outbox_.Append(tx, participant_id, event, now));
+        }
+        return participant_id;
+      },
+      [](db::Session& tx, const std::string& ref) { return LoadParticipant(tx, ref); });
+}
+
+absl::StatusOr<v1::Participant> MariaDbTrainingStore::RecordBackgroundCheck(const IdempotencyKey& key,
+                                                                            const std::string& participant_id,
+                                                                            const v1::BackgroundCheck& check) {
+  return Idempotent<v1::Participant>(
+      key,
+      [&](db::Session& tx) -> absl::StatusOr<std::string> {
+        ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockParticipant, {participant_id}));
+        if (!row) return NotFound("participant");
+        const absl::Time now = clock_.Now();
+        RETURN_IF_ERROR(tx.Execute(kUpdateBackground, {int64_t{check.status()}, DateOrNull(check.checked_on()),
+                                                       DateOrNull(check.expires_on()), ToSqlTimestamp(now),
+                                                       participant_id})
+                            .status());
+        RETURN_IF_ERROR(tx.Execute(kInsertBackgroundCheck,
+                                   {ids_.Next(), participant_id, int64_t{check.status()},
+                                    DateOrNull(check.checked_on()), DateOrNull(check.expires_on()), key.caller,
+                                    ToSqlTimestamp(now)})
+                            .status());
+        v1::BackgroundCheckChanged event;
+        event.set_participant_id(participant_id);
+        event.set_previous_status(static_cast<v1::BackgroundCheckStatus>(row->Int(3)));
+        *event.mutable_background_check() = check;
+        RETURN_IF_ERROR(outbox_.Append(tx, participant_id, event, now));
+        return participant_id;
+      },
+      [](db::Session& tx, const std::string& ref) { return LoadParticipant(tx, ref); });
+}
+
+// --------------------------------------------------------------------------------------------------- courses
+
+absl::StatusOr<v1::Course> MariaDbTrainingStore::CreateCourse(const IdempotencyKey& key, const v1::Course& c) {
+  return Idempotent<v1::Course>(
+      key,
+      [&](db::Session& tx) -> absl::StatusOr<std::string> {
+        ASSIGN_OR_RETURN(std::optional<db::Row> taken, tx.QueryOne(kCourseByCode, {c.code()}));
+        if (taken) return absl::AlreadyExistsError("a course with this code exists");
+        const std::string id = ids_.Next();
+        RETURN_IF_ERROR(tx.Execute(kInsertCourse, {id, c.code(), c.title(), int64_t{c.hours()},
+                                                   JoinEnums(c.topics()), JoinEnums(c.audiences()),
+                                                   int64_t{c.pass_mark()}, int64_t{c.validity_months()},
+                                                   ToSqlTimestamp(clock_.Now())})
+                            .status());
+        std::set<int> activities(c.required_for().begin(), c.required_for().end());
+        for (int activity : activities) {
+          RETURN_IF_ERROR(tx.Execute(kInsertRequirement, {int64_t{activity}, id}).status());
+        }
+        return id;
+      },
+      [](db::Session& tx, const std::string& ref) { return LoadCourse(tx, ref); });
+}
+
+absl::StatusOr<v1::Course> MariaDbTrainingStore::GetCourse(const std::string& id) {
+  std::optional<v1::Course> result;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(result, LoadCourse(s, id));
+    return absl::OkStatus();
+  }));
+  return std::move(*result);
+}
+
+absl::StatusOr<std::vector<v1::Course>> MariaDbTrainingStore::ListCourses(int required_for, const Page& page) {
+  std::vector<v1::Course> out;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows, s.Query(kListCourses, {page.after_id, int64_t{required_for},
+                                                           int64_t{required_for}, int64_t{page.limit}}));
+    for (const db::Row& row : rows) {
+      ASSIGN_OR_RETURN(v1::Course c, LoadCourse(s, row.String(0)));
+      out.push_back(std::move(c));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+// ------------------------------------------------------------------------------------ sessions, enrollments
+
+absl::StatusOr<v1::Session> MariaDbTrainingStore::ScheduleSession(const IdempotencyKey& key, const v1::Session& s) {
+  return Idempotent<v1::Session>(
+      key,
+      [&](db::Session& tx) -> absl::StatusOr<std::string> {
+        ASSIGN_OR_RETURN(v1::Course course, LoadCourse(tx, s.course_id()));
+        const std::string id = ids_.Next();
+        RETURN_IF_ERROR(tx.Execute(kInsertSession,
+                                   {id, course.id(), s.organisation_id(), s.division_code(), s.location(),
+                                    s.trainer(), ToSqlTimestamp(FromProto(s.starts_at())),
+                                    ToSqlTimestamp(FromProto(s.ends_at())), int64_t{s.capacity()},
+                                    ToSqlTimestamp(clock_.Now())})
+                            .status());
+        return id;
+      },
+      [](db::Session& tx, const std::string& ref) { return LoadSession(tx, ref); });
+}
+
+absl::StatusOr<v1::Session> MariaDbTrainingStore::GetSession(const std::string& id) {
+  std::optional<v1::Session> result;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(result, LoadSession(s, id));
+    return absl::OkStatus();
+  }));
+  return std::move(*result);
+}
+
+absl::StatusOr<std::vector<v1::Enrollment>> MariaDbTrainingStore::ListSessionEnrollments(
+    const std::string& session_id, const Page& page) {
+  std::vector<v1::Enrollment> out;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows, s.Query(kListEnrollments, {session_id, page.after_id, int64_t{page.limit}}));
+    for (const db::Row& row : rows) out.push_back(EnrollmentFromRow(row));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::Enrollment> MariaDbTrainingStore::GetEnrollment(const std::string& id) {
+  std::optional<v1::Enrollment> result;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(result, LoadEnrollment(s, id));
+    return absl::OkStatus();
+  }));
+  return std::move(*result);
+}
+
+// A result reference for enrollment mutations: "enrollment[|promoted][#certification]".
+absl::StatusOr<EnrollmentOutcome> MariaDbTrainingStore::LoadOutcome(db::Session& tx, const std::string& ref) {
+  EnrollmentOutcome outcome;
+  std::vector<std::string> cert_split = absl::StrSplit(ref, '#');
+  std::vector<std::string> parts = absl::StrSplit(cert_split[0], '|');
+  ASSIGN_OR_RETURN(outcome.enrollment, LoadEnrollment(tx, parts[0]));
+  if (parts.size() > 1 && !parts[1].empty()) {
+    ASSIGN_OR_RETURN(v1::Enrollment promoted, LoadEnrollment(tx, parts[1]));
+    outcome.promoted = std::move(promoted);
+  }
+  if (cert_split.size() > 1 && !cert_split[1].empty()) {
+    ASSIGN_OR_RETURN(v1::Certification cert, LoadCertification(tx, cert_split[1], ShanghaiDay(clock_.Now())));
+    outcome.certification = std::move(cert);
+  }
+  return outcome;
+}
+
+absl::StatusOr<EnrollmentOutcome> MariaDbTrainingStore::Enroll(const IdempotencyKey& key,
+                                                               const std::string& session_id,
+                                                               const std::string& participant_id) {
+  return Idempotent<EnrollmentOutcome>(
+      key,
+      [&](db::Session& tx) -> absl::StatusOr<std::string> {
+        ASSIGN_OR_RETURN(std::optional<db::Row> session, tx.QueryOne(kLockSession, {session_id}));
+        if (!session) return NotFound("session");
+        ASSIGN_OR_RETURN(std::optional<db::Row> existing, tx.QueryOne(kActiveEnrollmentOf, {participant_id, session_id}));
+        if (existing) return absl::AlreadyExistsError("the participant is already enrolled or waitlisted");
+        const v1::EnrollmentStatus place =
+            PlaceFor(static_cast<int>(session->Int(0)), static_cast<int>(session->Int(1)));
+        int64_t position = 0;
+        if (place == v1::ENROLLMENT_STATUS_ENROLLED) {
+          RETURN_IF_ERROR(tx.Execute(kTakePlace, {session_id}).status());
+        } else {
+          position = session->Int(2) + 1;
+          RETURN_IF_ERROR(tx.Execute(kJoinWaitlist, {position, session_id}).status());
+        }
+        const std::string id = ids_.Next();
+        const std::string now = ToSqlTimestamp(clock_.Now());
+        RETURN_IF_ERROR(
+            tx.Execute(kInsertEnrollment, {id, session_id, participant_id, int64_t{place}, position, now, now})
+                .status());
+        return id;
+      },
+      [this](db::Session& tx, const std::string& ref) { return LoadOutcome(tx, ref); });
+}
+
+absl::StatusOr<EnrollmentOutcome> MariaDbTrainingStore::CancelEnrollment(const IdempotencyKey& key,
+                                                                         const std::string& enrollment_id) {
+  return Idempotent<EnrollmentOutcome>(
+      key,
+      [&](db::Session& tx) -> absl::StatusOr<std::string> {
+        // The session row first, as Enroll does, so the two never wait on each other in opposite order.
+        ASSIGN_OR_RETURN(v1::Enrollment unlocked, LoadEnrollment(tx, enrollment_id));
+        const std::string& session_id = unlocked.session_id();
+        ASSIGN_OR_RETURN(std::optional<db::Row> session, tx.QueryOne(kLockSession, {session_id}));
+        if (!session) return NotFound("session");
+        ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockEnrollment, {enrollment_id}));
+        if (!row) return NotFound("enrollment");
+        const v1::Enrollment current = EnrollmentFromRow(*row);
+        if (current.status() == v1::ENROLLMENT_STATUS_CANCELLED) {
+          return absl::FailedPreconditionError("the enrollment is already cancelled");
+        }
+        if (current.attendance_recorded() || current.assessed()) {
+          return absl::FailedPreconditionError("attendance or assessment is recorded; it cannot be cancelled");
+        }
+        const std::string now = ToSqlTimestamp(clock_.Now());
+        RETURN_IF_ERROR(
+            tx.Execute(kSetEnrollmentStatus, {int64_t{v1::ENROLLMENT_STATUS_CANCELLED}, now, enrollment_id}).status());
+        std::string promoted;
+        if (current.status() == v1::ENROLLMENT_STATUS_WAITLISTED) {
+          RETURN_IF_ERROR(tx.Execute(kLeaveWaitlist, {session_id}).status());
+        } else {
+          RETURN_IF_ERROR(tx.Execute(kFreePlace, {session_id}).status());
+          ASSIGN_OR_RETURN(std::optional<db::Row> next, tx.QueryOne(kFirstWaitlisted, {session_id}));
+          if (next) {
+            promoted = next->String(0);
+            RETURN_IF_ERROR(
+                tx.Execute(kSetEnrollmentStatus, {int64_t{v1::ENROLLMENT_STATUS_ENROLLED}, now, promoted}).status());
+            RETURN_IF_ERROR(tx.Execute(kPromoteCounts, {session_id}).status());
+          }
+        }
+        return absl::StrCat(enrollment_id, "|", promoted);
+      },
+      [this](db::Session& tx, const std::string& ref) { return LoadOutcome(tx, ref); });
+}
+
+absl::StatusOr<std::string> MariaDbTrainingStore::IssueIfEarned(db::Session& tx, const std::string& enrollment_id) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kEarnedFacts, {enrollment_id}));
+  if (!row) return NotFound("enrollment");
+  if (!row->IsNull(8) ||
+      !CertificationEarned(row->Int(1) != 0, !row->IsNull(2), static_cast<int>(row->Int(2)),
+                           static_cast<int>(row->Int(3)))) {
+    return std::string();
+  }
+  ASSIGN_OR_RETURN(absl::Time starts_at, FromSqlTimestamp(row->String(7)));
+  const absl::CivilDay issued = ShanghaiDay(starts_at);
+  const absl::CivilDay expires = AddMonths(issued, static_cast<int>(row->Int(4)));
+  const std::string id = ids_.Next();
+  const absl::Time now = clock_.Now();
+  RETURN_IF_ERROR(tx.Execute(kInsertCertification,
+                             {id, row->String(0), row->String(5), enrollment_id, DayText(issued), DayText(expires),
+                              int64_t{0}, ToSqlTimestamp(now), ToSqlTimestamp(now)})
+                      .status());
+  RETURN_IF_ERROR(tx.Execute(kSetEnrollmentCertification, {id, ToSqlTimestamp(now), enrollment_id}).status());
+  v1::CertificationIssued event;
+  event.set_certification_id(id);
+  event.set_participant_id(row->String(0));
+  event.set_course_code(row->String(6));
+  event.set_issued_on(DayText(issued));
+  event.set_expires_on(DayText(expires));
+  RETURN_IF_ERROR(outbox_.Append(tx, row->String(0), event, now));
+  return id;
+}
+
+absl::StatusOr<EnrollmentOutcome> MariaDbTrainingStore::RecordAttendance(const IdempotencyKey& key,
+                                                                         const std::string& enrollment_id,
+                                                                         bool attended) {
+  return Idempotent<EnrollmentOutcome>(
+      key,
+      [&](db::Session& tx) -> absl::StatusOr<std::string> {
+        ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockEnrollment, {enrollment_id}));
+        if (!row) return NotFound("enrollment");
+        const v1::Enrollment current = EnrollmentFromRow(*row);
+        if (current.status() != v1::ENROLLMENT_STATUS_ENROLLED) {
+          return absl::FailedPreconditionError("only an enrollment holding a place has attendance");
+        }
+        if (!current.certification_id().empty()) {
+          return absl::FailedPreconditionError("the certificate is issued; attendance can no longer change");
+        }
+        RETURN_IF_ERROR(
+            tx.Execute(kSetAttendance, {int64_t{attended ? 1 : 0}, ToSqlTimestamp(clock_.Now()), enrollment_id})
+                .status());
+        ASSIGN_OR_RETURN(std::string cert, IssueIfEarned(tx, enrollment_id));
+        return absl::StrCat(enrollment_id, "|#", cert);
+      },
+      [this](db::Session& tx, const std::string& ref) { return LoadOutcome(tx, ref); });
+}
+
+absl::StatusOr<EnrollmentOutcome> MariaDbTrainingStore::RecordAssessment(const IdempotencyKey& key,
+                                                                         const std::string& enrollment_id,
+                                                                         int score) {
+  return Idempotent<EnrollmentOutcome>(
+      key,
+      [&](db::Session& tx) -> absl::StatusOr<std::string> {
+        ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockEnrollment, {enrollment_id}));
+        if (!row) return NotFound("enrollment");
+        const v1::Enrollment current = EnrollmentFromRow(*row);
+        if (current.status() != v1::ENROLLMENT_STATUS_ENROLLED) {
+          return absl::FailedPreconditionError("only an enrollment holding a place is assessed");
+        }
+        if (!current.certification_id().empty()) {
+          return absl::FailedPreconditionError("the certificate is issued; the score can no longer change");
+        }
+        RETURN_IF_ERROR(
+            tx.Execute(kSetScore, {int64_t{score}, ToSqlTimestamp(clock_.Now()), enrollment_id}).status());
+        ASSIGN_OR_RETURN(std::string cert, IssueIfEarned(tx, enrollment_id));
+        return absl::StrCat(enrollment_id, "|#", cert);
+      },
+      [this](db::Session& tx, const std::string& ref) { return LoadOutcome(tx, ref); });
+}
+
+// ------------------------------------------------------------------------------------------- certifications
+
+absl::StatusOr<v1::Certification> MariaDbTrainingStore::GetCertification(const std::string& id) {
+  std::optional<v1::Certification> result;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(result, LoadCertification(s, id, ShanghaiDay(clock_.Now())));
+    return absl::OkStatus();
+  }));
+  return std::move(*result);
+}
+
+absl::StatusOr<std::vector<v1::Certification>> MariaDbTrainingStore::ListCertifications(
+    const std::string& participant_id, const Page& page) {
+  std::vector<v1::Certification> out;
+  const absl::CivilDay today = ShanghaiDay(clock_.Now());
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows,
+                     s.Query(kListCertifications, {participant_id, page.after_id, int64_t{page.limit}}));
+    for (const db::Row& row : rows) out.push_back(CertificationFromRow(row, today));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::Certification> MariaDbTrainingStore::RenewCertification(const IdempotencyKey& key,
+                                                                           const std::string& certification_id,
+                                                                           absl::CivilDay renewed_on) {
+  return Idempotent<v1::Certification>(
+      key,
+      [&](db::Session& tx) -> absl::StatusOr<std::string> {
+        ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockCertification, {certification_id}));
+        if (!row) return NotFound("certification");
+        if (row->Int(4) != 0) return absl::FailedPreconditionError("a revoked certificate cannot be renewed");
+        const absl::CivilDay current = DayOf(row->String(3));
+        // Renewed before it ran out: the new period follows the old one; after: it starts on the renewal day.
+        const absl::CivilDay expires =
+            AddMonths(renewed_on < current ? current : renewed_on, static_cast<int>(row->Int(2)));
+        const absl::Time now = clock_.Now();
+        const bool still_due = expires <= ShanghaiDay(now);
+        RETURN_IF_ERROR(tx.Execute(kRenewCertification, {DayText(expires), int64_t{still_due ? 1 : 0},
+                                                         ToSqlTimestamp(now), certification_id})
+                            .status());
+        v1::CertificationIssued event;
+        event.set_certification_id(certification_id);
+        event.set_participant_id(row->String(0));
+        event.set_course_code(row->String(1));
+        event.set_issued_on(DayText(renewed_on));
+        event.set_expires_on(DayText(expires));
+        event.set_renewal(true);
+        RETURN_IF_ERROR(outbox_.Append(tx, row->String(0), event, now));
+        return certification_id;
+      },
+      [this](db::Session& tx, const std::string& ref) {
+        return LoadCertification(tx, ref, ShanghaiDay(clock_.Now()));
+      });
+}
+
+absl::StatusOr<v1::Certification> MariaDbTrainingStore::RevokeCertification(const IdempotencyKey& key,
+                                                                            const std::string& certification_id,
+                                                                            const std::string& reason) {
+  return Idempotent<v1::Certification>(
+      key,
+      [&](db::Session& tx) -> absl::StatusOr<std::string> {
+        ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockCertification, {certification_id}));
+        if (!row) return NotFound("certification");
+        if (row->Int(4) != 0) return absl::FailedPreconditionError("the certificate is already revoked");
+        const absl::Time now = clock_.Now();
+        RETURN_IF_ERROR(tx.Execute(kRevokeCertification, {reason, ToSqlTimestamp(now), certification_id}).status());
+        v1::CertificationRevoked event;
+        event.set_certification_id(certification_id);
+        event.set_participant_id(row->String(0));
+        event.set_course_code(row->String(1));
+        event.set_reason(reason);
+        RETURN_IF_ERROR(outbox_.Append(tx, row->String(0), event, now));
+        return certification_id;
+      },
+      [this](db::Session& tx, const std::string& ref) {
+        return LoadCertification(tx, ref, ShanghaiDay(clock_.Now()));
+      });
+}
+
+absl::StatusOr<int> MariaDbTrainingStore::WriteDueExpiryEvents(absl::CivilDay today) {
+  constexpr int kBatch = 200;
+  int written = 0;
+  while (true) {
+    db::Rows due;
+    RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
+      ASSIGN_OR_RETURN(due, s.Query(kDueExpiries, {DayText(today), int64_t{kBatch}}));
+      return absl::OkStatus();
+    }));
+    for (const db::Row& candidate : due) {
+      const std::string id = candidate.String(0);
+      RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
+        const absl::Time now = clock_.Now();
+        ASSIGN_OR_RETURN(uint64_t marked, tx.Execute(kMarkExpiryWritten, {ToSqlTimestamp(now), id, DayText(today)}));
+        if (marked == 0) return absl::OkStatus();  // another replica wrote it
+        ASSIGN_OR_RETURN(v1::Certification cert, LoadCertification(tx, id, today));
+        ASSIGN_OR_RETURN(db::Rows activities, tx.Query(kCourseRequirements, {cert.course_id()}));
+        v1::CertificationExpired event;
+        event.set_certification_id(id);
+        event.set_participant_id(cert.participant_id());
+        event.set_course_code(cert.course_code());
+        event.set_expired_on(cert.expires_on());
+        for (const db::Row& a : activities) event.add_required_for(static_cast<v1::Activity>(a.Int(0)));
+        RETURN_IF_ERROR(outbox_.Append(tx, cert.participant_id(), event, now));
+        ++written;
+        return absl::OkStatus();
+      }));
+    }
+    if (static_cast<int>(due.size()) < kBatch) return written;
+  }
+}
+
+// -------------------------------------------------------------------------------------------- qualification
+
+absl::StatusOr<QualificationFacts> MariaDbTrainingStore::LoadQualificationFacts(
+    const std::vector<std::string>& participant_ids, int activity) {
+  static const std::string participants_sql = InList(kParticipantStandingIn);
+  static const std::string certifications_sql = InList(kCertificationStandingIn);
+  static const std::string organisations_sql = InList(kOrganisationStandingIn);
+  QualificationFacts facts;
+  // One snapshot for the whole answer.
+  RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
+    facts = QualificationFacts();
+    ASSIGN_OR_RETURN(db::Rows required, tx.Query(kRequiredCourses, {int64_t{activity}}));
+    for (const db::Row& r : required) facts.required.push_back({r.String(0), r.String(1)});
+    std::vector<std::string> ids = participant_ids;
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    db::Rows people;
+    RETURN_IF_ERROR(QueryIn(tx, participants_sql, ids, people));
+    std::set<std::string> organisations;
+    std::vector<std::string> found;
+    for (const db::Row& r : people) {
+      ParticipantStanding p;
+      p.id = r.String(0);
+      p.organisation_id = r.String(1);
+      p.home_division_code = r.String(2);
+      p.kind = static_cast<v1::ParticipantKind>(r.Int(3));
+      p.stage = static_cast<v1::VolunteerStage>(r.Int(4));
+      p.background_status = static_cast<v1::BackgroundCheckStatus>(r.Int(5));
+      p.background_checked_on = OptDay(r, 6);
+      p.background_expires_on = OptDay(r, 7);
+      organisations.insert(p.organisation_id);
+      found.push_back(p.id);
+      facts.participants.emplace(p.id, std::move(p));
+    }
+    if (!facts.required.empty() && !found.empty()) {
+      db::Rows certs;
+      RETURN_IF_ERROR(QueryIn(tx, certifications_sql, found, certs));
+      for (const db::Row& r : certs) {
+        facts.certifications[r.String(0)].push_back(
+            {r.String(1), DayOf(r.String(2)), DayOf(r.String(3)), r.Int(4) != 0});
+      }
+    }
+    db::Rows standing;
+    RETURN_IF_ERROR(
+        QueryIn(tx, organisations_sql, std::vector<std::string>(organisations.begin(), organisations.end()), standing));
+    for (const db::Row& r : standing) {
+      facts.organisations[r.String(0)].push_back({r.String(0), DayOf(r.String(1)), DayOf(r.String(2))});
+    }
+    return absl::OkStatus();
+  }));
+  return facts;
+}
+
+absl::StatusOr<std::vector<OrganisationStanding>> MariaDbTrainingStore::LoadOrganisationStanding(
+    const std::string& organisation_id) {
+  std::vector<OrganisationStanding> out;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows, s.Query(kOrganisationStanding, {organisation_id}));
+    for (const db::Row& r : rows) out.push_back({r.String(0), DayOf(r.String(1)), DayOf(r.String(2))});
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------- organisations
+
+absl::StatusOr<v1::OrganisationQualification> MariaDbTrainingStore::RecordOrganisationQualification(
+    const IdempotencyKey& key, const v1::OrganisationQualification& q) {
+  return Idempotent<v1::OrganisationQualification>(
+      key,
+      [&](db::Session& tx) -> absl::StatusOr<std::string> {
+        const std::string id = ids_.Next();
+        RETURN_IF_ERROR(tx.Execute(kInsertOrganisationQualification,
+                                   {id, q.organisation_id(), q.organisation_name(), q.division_code(),
+                                    q.registration_number(), int64_t{q.grade()}, q.assessed_by(), q.assessed_on(),
+                                    q.expires_on(), ToSqlTimestamp(clock_.Now())})
+                            .status());
+        return id;
+      },
+      [](db::Session& tx, const std::string& ref) -> absl::StatusOr<v1::OrganisationQualification> {
+        ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kSelectOrganisationQualification, {ref}));
+        if (!row) return NotFound("organisation qualification");
+        return OrganisationQualificationFromRow(*row);
+      });
+}
+
+absl::StatusOr<std::vector<v1::OrganisationQualification>> MariaDbTrainingStore::ListOrganisationQualifications(
+    const std::string& organisation_id, const Page& page) {
+  std::vector<v1::OrganisationQualification> out;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows, s.Query(kListOrganisationQualifications,
+                                            {organisation_id, page.after_id, int64_t{page.limit}}));
+    for (const db::Row& row : rows) out.push_back(OrganisationQualificationFromRow(row));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::OrganisationTraining> MariaDbTrainingStore::RecordOrganisationTraining(
+    const IdempotencyKey& key, const v1::OrganisationTraining& t) {
+  return Idempotent<v1::OrganisationTraining>(
+      key,
+      [&](db::Session& tx) -> absl::StatusOr<std::string> {
+        const std::string id = ids_.Next();
+        RETURN_IF_ERROR(tx.Execute(kInsertOrganisationTraining,
+                                   {id, t.organisation_id(), t.division_code(), t.title(), int64_t{t.hours()},
+                                    t.held_on(), t.provided_by(), int64_t{t.attendees()},
+                                    ToSqlTimestamp(clock_.Now())})
+                            .status());
+        return id;
+      },
+      [](db::Session& tx, const std::string& ref) -> absl::StatusOr<v1::OrganisationTraining> {
+        ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kSelectOrganisationTraining, {ref}));
+        if (!row) return NotFound("organisation training");
+        v1::OrganisationTraining t;
+        t.set_id(row->String(0));
+        t.set_organisation_id(row->String(1));
+        t.set_division_code(row->String(2));
+        t.set_title(row->String(3));
+        t.set_hours(static_cast<int32_t>(row->Int(4)));
+        t.set_held_on(row->String(5));
+        t.set_provided_by(row->String(6));
+        t.set_attendees(static_cast<int32_t>(row->Int(7)));
+        return t;
+      });
+}
+
+// ------------------------------------------------------------------------------------------------- hours
+
+absl::StatusOr<TrainingHours> MariaDbTrainingStore::ParticipantHours(const std::string& participant_id,
+                                                                     absl::CivilDay from, absl::CivilDay to) {
+  TrainingHours hours;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<db::Row> row,
+                     s.QueryOne(kParticipantHours, {participant_id, StartOfDay(from), StartOfDay(to + 1)}));
+    if (row) {
+      hours.session_hours = row->Int(0);
+      hours.sessions_attended = static_cast<int32_t>(row->Int(1));
+    }
+    return absl::OkStatus();
+  }));
+  return hours;
+}
+
+absl::StatusOr<TrainingHours> MariaDbTrainingStore::OrganisationHours(const std::string& organisation_id,
+                                                                      absl::CivilDay from, absl::CivilDay to) {
+  TrainingHours hours;
+  RETURN_IF_ERROR(pool_.Transaction([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<db::Row> row,
+                     s.QueryOne(kOrganisationSessionHours, {organisation_id, StartOfDay(from), StartOfDay(to + 1)}));
+    if (row) {
+      hours.session_hours = row->Int(0);
+      hours.sessions_attended = static_cast<int32_t>(row->Int(1));
+      hours.participants_trained = static_cast<int32_t>(row->Int(2));
+    }
+    ASSIGN_OR_RETURN(std::optional<db::Row> given,
+                     s.QueryOne(kOrganisationTrainingHours, {organisation_id, DayText(from), DayText(to)}));
+    if (given) hours.organisation_training_hours = given->Int(0);
+    return absl::OkStatus();
+  }));
+  return hours;
+}
+
+}  // namespace shouhu::training
