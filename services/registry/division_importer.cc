@@ -72,6 +72,34 @@ absl::StatusOr<std::vector<v1::Division>> ParseDivisionCsv(const std::string& te
   return divisions;
 }
 
+absl::StatusOr<bool> StoreDivisions(db::Pool& pool, const Clock& clock, const std::string& source,
+                                    const std::vector<v1::Division>& divisions) {
+  bool done = false;
+  RETURN_IF_ERROR(pool.Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<db::Row> row, s.QueryOne(kImported, {source}));
+    done = row && row->Int(0) == static_cast<int64_t>(divisions.size());
+    return absl::OkStatus();
+  }));
+  if (done) return false;
+  const std::string full_chunk_sql = ChunkSql(kChunkRows);
+  for (size_t start = 0; start < divisions.size(); start += kChunkRows) {
+    const size_t n = std::min<size_t>(kChunkRows, divisions.size() - start);
+    const std::string sql = n == kChunkRows ? full_chunk_sql : ChunkSql(n);
+    std::vector<db::Value> params;
+    params.reserve(n * 4);
+    for (size_t i = start; i < start + n; ++i) {
+      const auto& d = divisions[i];
+      params.insert(params.end(), {d.code(), d.name(), int64_t{d.level()}, d.parent_code()});
+    }
+    RETURN_IF_ERROR(pool.Transaction([&](db::Session& tx) { return tx.Execute(sql, params).status(); }));
+  }
+  RETURN_IF_ERROR(pool.Autocommit([&](db::Session& s) {
+    return s.Execute(kRecordImport, {source, static_cast<int64_t>(divisions.size()), ToSqlTimestamp(clock.Now())})
+        .status();
+  }));
+  return true;
+}
+
 absl::StatusOr<ImportSummary> ImportDivisions(db::Pool& pool, const Clock& clock, const std::string& dir,
                                               const std::vector<std::string>& prefixes) {
   ImportSummary summary;
@@ -83,32 +111,11 @@ absl::StatusOr<ImportSummary> ImportDivisions(db::Pool& pool, const Clock& clock
     buffer << in.rdbuf();
     ASSIGN_OR_RETURN(std::vector<v1::Division> divisions, ParseDivisionCsv(buffer.str(), prefixes));
     const std::string source = absl::StrCat(file, ":", scope).substr(0, 64);
-    bool done = false;
-    RETURN_IF_ERROR(pool.Autocommit([&](db::Session& s) -> absl::Status {
-      ASSIGN_OR_RETURN(std::optional<db::Row> row, s.QueryOne(kImported, {source}));
-      done = row && row->Int(0) == static_cast<int64_t>(divisions.size());
-      return absl::OkStatus();
-    }));
-    if (done) {
+    ASSIGN_OR_RETURN(bool wrote, StoreDivisions(pool, clock, source, divisions));
+    if (!wrote) {
       ++summary.files_skipped;
       continue;
     }
-    const std::string full_chunk_sql = ChunkSql(kChunkRows);
-    for (size_t start = 0; start < divisions.size(); start += kChunkRows) {
-      const size_t n = std::min<size_t>(kChunkRows, divisions.size() - start);
-      const std::string sql = n == kChunkRows ? full_chunk_sql : ChunkSql(n);
-      std::vector<db::Value> params;
-      params.reserve(n * 4);
-      for (size_t i = start; i < start + n; ++i) {
-        const auto& d = divisions[i];
-        params.insert(params.end(), {d.code(), d.name(), int64_t{d.level()}, d.parent_code()});
-      }
-      RETURN_IF_ERROR(pool.Transaction([&](db::Session& tx) { return tx.Execute(sql, params).status(); }));
-    }
-    RETURN_IF_ERROR(pool.Autocommit([&](db::Session& s) {
-      return s.Execute(kRecordImport, {source, static_cast<int64_t>(divisions.size()), ToSqlTimestamp(clock.Now())})
-          .status();
-    }));
     ++summary.files_loaded;
     summary.rows += static_cast<int64_t>(divisions.size());
   }

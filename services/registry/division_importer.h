@@ -27,6 +27,11 @@ struct ImportSummary {
   int64_t rows = 0;
 };
 
+// Writes parsed divisions under `source` (skipped if that source was already recorded with as many rows).
+// Returns whether it wrote.
+absl::StatusOr<bool> StoreDivisions(db::Pool& pool, const Clock& clock, const std::string& source,
+                                    const std::vector<v1::Division>& divisions);
+
 // Imports every level found in `dir`. With prefixes, loads only those subtrees (tests use a few counties).
 absl::StatusOr<ImportSummary> ImportDivisions(db::Pool& pool, const Clock& clock, const std::string& dir,
                                               const std::vector<std::string>& prefixes);

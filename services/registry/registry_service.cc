@@ -93,8 +93,8 @@ grpc::Status RegistryService::ListChildDivisions(grpc::ServerContext* ctx, const
     }
     ASSIGN_OR_RETURN(int limit, PageSize(req->page_size()));
     ASSIGN_OR_RETURN(auto divisions, store_.ListChildDivisions(req->parent_code(), req->page_token(), limit));
-    for (auto& d : divisions) *resp->add_divisions() = std::move(d);
     if (static_cast<int>(divisions.size()) == limit) resp->set_next_page_token(divisions.back().code());
+    for (auto& d : divisions) *resp->add_divisions() = std::move(d);
     return absl::OkStatus();
   });
 }
@@ -174,8 +174,8 @@ grpc::Status RegistryService::ListReferrals(grpc::ServerContext* ctx, const v1::
       MaskResidentId(p, r.mutable_child());
     }
     RETURN_IF_ERROR(store_.RecordAccess(std::move(access)));
-    for (auto& r : referrals) *resp->add_referrals() = std::move(r);
     if (static_cast<int>(referrals.size()) == limit) resp->set_next_page_token(referrals.back().referral_id());
+    for (auto& r : referrals) *resp->add_referrals() = std::move(r);
     return absl::OkStatus();
   });
 }

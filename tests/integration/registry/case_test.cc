@@ -1,0 +1,157 @@
+// The case lifecycle, its history and its events.
+#include "shouhu/registry/v1/events.pb.h"
+#include "tests/integration/registry/registry_fixture.h"
+
+namespace shouhu::registry::testing {
+namespace {
+
+using ::shouhu::testing::StatusIs;
+
+template <typename Request>
+Request WithCase(const std::string& request_id, const std::string& case_id) {
+  Request r;
+  r.set_request_id(request_id);
+  r.set_case_id(case_id);
+  return r;
+}
+
+TEST_F(RegistryTest, CaseLifecycle_FullRun_KeepsHistoryAndPublishesEventsInOrder) {
+  v1::Case c = RegisterChild("1", "李娜");
+  ASSERT_EQ(c.status(), v1::CASE_STATUS_VERIFYING);
+
+  ASSERT_OK(Call(&v1::RegistryService::Stub::CompleteVerification, wuding_caseworker_,
+                 WithCase<v1::CompleteVerificationRequest>("v1", c.case_id())));
+  auto risk = WithCase<v1::SetRiskLevelRequest>("k1", c.case_id());
+  risk.set_risk_level(v1::RISK_LEVEL_EXTREME);
+  risk.set_reason("祖母住院，孩子独自在家");
+  ASSERT_OK(Call(&v1::RegistryService::Stub::SetRiskLevel, wuding_caseworker_, risk));
+  auto care = WithCase<v1::ChangeCareArrangementRequest>("c1", c.case_id());
+  care.mutable_care_arrangement()->set_type(v1::CARE_ARRANGEMENT_TYPE_BOARDING_SCHOOL);
+  care.mutable_care_arrangement()->set_caregiver("武定县民族中学");
+  care.mutable_care_arrangement()->set_effective_date("2026-09-01");
+  care.set_reason("寄宿就读，周末由社工探访");
+  ASSERT_OK(Call(&v1::RegistryService::Stub::ChangeCareArrangement, wuding_caseworker_, care));
+  auto transfer = WithCase<v1::TransferCaseRequest>("t1", c.case_id());
+  transfer.set_to_organisation_id("ngo-other");
+  transfer.set_to_caseworker_id("caseworker-2");
+  transfer.set_reason("转介至学校所在地社工站");
+  ASSERT_OK(Call(&v1::RegistryService::Stub::TransferCase, wuding_officer_, transfer));
+  auto close = WithCase<v1::CloseCaseRequest>("x1", c.case_id());
+  close.set_reason("父母返乡，监护恢复");
+  ASSERT_OK(Call(&v1::RegistryService::Stub::CloseCase, other_ngo_caseworker_, close));
+  auto reopen = WithCase<v1::ReopenCaseRequest>("o1", c.case_id());
+  reopen.set_reason("父亲再次外出务工");
+  ASSERT_OK_AND_ASSIGN(auto reopened, Call(&v1::RegistryService::Stub::ReopenCase, wuding_officer_, reopen));
+
+  const v1::Case& now = reopened.case_();
+  EXPECT_EQ(now.status(), v1::CASE_STATUS_ACTIVE);
+  EXPECT_EQ(now.organisation_id(), "ngo-other");
+  EXPECT_EQ(now.risk_level(), v1::RISK_LEVEL_EXTREME);
+  EXPECT_EQ(now.care_arrangement().type(), v1::CARE_ARRANGEMENT_TYPE_BOARDING_SCHOOL);
+  std::vector<std::string> actions;
+  for (const auto& h : now.history()) actions.push_back(h.action());
+  EXPECT_EQ(actions, (std::vector<std::string>{"accepted", "verified", "risk_changed", "care_changed", "transferred",
+                                               "closed", "reopened"}));
+
+  std::vector<std::string> types;
+  int64_t previous = 0;
+  for (const auto& e : Events()) {
+    types.push_back(e.type());
+    EXPECT_GT(e.sequence(), previous);
+    previous = e.sequence();
+    EXPECT_EQ(e.aggregate_id(), c.case_id());
+  }
+  EXPECT_EQ(types, (std::vector<std::string>{
+                       "shouhu.registry.v1.CaseAccepted", "shouhu.registry.v1.CaseVerified",
+                       "shouhu.registry.v1.RiskLevelChanged", "shouhu.registry.v1.CareArrangementChanged",
+                       "shouhu.registry.v1.CaseTransferred", "shouhu.registry.v1.CaseClosed",
+                       "shouhu.registry.v1.CaseReopened"}));
+}
+
+TEST_F(RegistryTest, CaseEvents_CarryTheirPayload) {
+  v1::Case c = RegisterChild("1", "李娜");
+  auto events = Events();
+  ASSERT_EQ(events.size(), 1u);
+  v1::CaseAccepted accepted;
+  ASSERT_TRUE(events[0].payload().UnpackTo(&accepted));
+  EXPECT_EQ(accepted.case_id(), c.case_id());
+  EXPECT_EQ(accepted.child_id(), c.child_id());
+  EXPECT_EQ(accepted.village_code(), kWudingVillage);
+  EXPECT_EQ(accepted.risk_level(), v1::RISK_LEVEL_HIGH);
+}
+
+TEST_F(RegistryTest, IllegalTransitions_AreFailedPreconditionAndChangeNothing) {
+  v1::Case c = RegisterChild("1", "李娜");
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::ReopenCase, wuding_officer_,
+                   [&] { auto r = WithCase<v1::ReopenCaseRequest>("o1", c.case_id()); r.set_reason("x"); return r; }()),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  auto close = WithCase<v1::CloseCaseRequest>("x1", c.case_id());
+  close.set_reason("核实后不符合条件");
+  ASSERT_OK(Call(&v1::RegistryService::Stub::CloseCase, wuding_officer_, close));
+  close.set_request_id("x2");
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::CloseCase, wuding_officer_, close),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::CompleteVerification, wuding_officer_,
+                   WithCase<v1::CompleteVerificationRequest>("v1", c.case_id())),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  auto risk = WithCase<v1::SetRiskLevelRequest>("k1", c.case_id());
+  risk.set_risk_level(v1::RISK_LEVEL_LOW);
+  risk.set_reason("x");
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::SetRiskLevel, wuding_officer_, risk),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(Count("case_history"), 2);  // accepted, closed
+  EXPECT_EQ(Count("outbox_events"), 2);
+}
+
+TEST_F(RegistryTest, CaseChanges_RetriedWithSameRequestId_ApplyOnce) {
+  v1::Case c = RegisterChild("1", "李娜");
+  auto risk = WithCase<v1::SetRiskLevelRequest>("k1", c.case_id());
+  risk.set_risk_level(v1::RISK_LEVEL_EXTREME);
+  risk.set_reason("独自在家");
+  ASSERT_OK(Call(&v1::RegistryService::Stub::SetRiskLevel, wuding_officer_, risk));
+  ASSERT_OK(Call(&v1::RegistryService::Stub::SetRiskLevel, wuding_officer_, risk));
+  EXPECT_EQ(Count("case_history WHERE action = 'risk_changed'"), 1);
+  risk.set_risk_level(v1::RISK_LEVEL_LOW);
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::SetRiskLevel, wuding_officer_, risk),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(RegistryTest, Case_OutsideJurisdictionOrOrganisation_IsNotFoundForReadsAndChanges) {
+  v1::Case c = RegisterChild("1", "李娜");
+  v1::GetCaseRequest get;
+  get.set_case_id(c.case_id());
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::GetCase, xixia_officer_, get), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::GetCase, other_ngo_caseworker_, get),
+              StatusIs(absl::StatusCode::kNotFound));
+  auto close = WithCase<v1::CloseCaseRequest>("x1", c.case_id());
+  close.set_reason("x");
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::CloseCase, xixia_officer_, close), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::CloseCase, other_ngo_caseworker_, close),
+              StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_OK_AND_ASSIGN(auto mine, Call(&v1::RegistryService::Stub::GetCase, wuding_caseworker_, get));
+  EXPECT_EQ(mine.case_().status(), v1::CASE_STATUS_VERIFYING);
+}
+
+TEST_F(RegistryTest, StreamEvents_ResumesAfterASequence_AndIsForSystemCallersOnly) {
+  RegisterChild("1", "李娜");
+  RegisterChild("2", "王芳");
+  auto all = Events();
+  ASSERT_EQ(all.size(), 2u);
+  v1::StreamEventsRequest request;
+  request.set_after_sequence(all[0].sequence());
+  auto context = principals_.Context(system_);
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+  auto reader = stub_->StreamEvents(context.get(), request);
+  v1::StreamEventsResponse response;
+  ASSERT_TRUE(reader->Read(&response));
+  EXPECT_EQ(response.event().event_id(), all[1].event_id());
+  (void)reader->Finish();
+
+  auto denied_context = principals_.Context(wuding_caseworker_);
+  auto denied = stub_->StreamEvents(denied_context.get(), request);
+  EXPECT_FALSE(denied->Read(&response));
+  EXPECT_EQ(denied->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+}  // namespace
+}  // namespace shouhu::registry::testing

@@ -1,0 +1,161 @@
+// Reads of children: scoping, masking, the access log, search, statistics, divisions.
+#include "tests/integration/registry/registry_fixture.h"
+
+namespace shouhu::registry::testing {
+namespace {
+
+using ::shouhu::testing::StatusIs;
+
+v1::GetChildRequest GetChildRequest(const std::string& child_id) {
+  v1::GetChildRequest r;
+  r.set_child_id(child_id);
+  r.set_purpose("weekend home visit preparation");
+  return r;
+}
+
+TEST_F(RegistryTest, GetChild_LogsTheReadBeforeAnswering_AndAuditorsSeeIt) {
+  ASSERT_OK_AND_ASSIGN(auto referral, Submit(wuding_caseworker_, Referral("r1", "张小明", "2015-06-07", "532329201506071232")));
+  ASSERT_OK_AND_ASSIGN(v1::Case c, Accept(wuding_officer_, "a1", referral.referral_id()));
+  const int64_t before = Count("pii_access_log");
+
+  ASSERT_OK_AND_ASSIGN(auto as_caseworker,
+                       Call(&v1::RegistryService::Stub::GetChild, wuding_caseworker_, GetChildRequest(c.child_id())));
+  EXPECT_EQ(Count("pii_access_log"), before + 1);  // durable by the time the answer arrived
+  EXPECT_EQ(as_caseworker.child().name(), "张小明");
+  EXPECT_EQ(as_caseworker.child().resident_id(), "532329********1232");
+  EXPECT_EQ(as_caseworker.child().guardians_size(), 2);
+  EXPECT_EQ(as_caseworker.child().household().village_code(), kWudingVillage);
+  EXPECT_EQ(as_caseworker.child().case_status(), v1::CASE_STATUS_VERIFYING);
+
+  ASSERT_OK_AND_ASSIGN(auto as_officer,
+                       Call(&v1::RegistryService::Stub::GetChild, wuding_officer_, GetChildRequest(c.child_id())));
+  EXPECT_EQ(as_officer.child().resident_id(), "532329201506071232");
+
+  v1::ListAccessLogRequest list;
+  list.set_record_id(c.child_id());
+  ASSERT_OK_AND_ASSIGN(auto log, Call(&v1::RegistryService::Stub::ListAccessLog, auditor_, list));
+  ASSERT_EQ(log.entries_size(), 2);
+  EXPECT_EQ(log.entries(0).subject(), "caseworker-1");
+  EXPECT_EQ(log.entries(0).purpose(), "weekend home visit preparation");
+  EXPECT_NE(log.entries(0).fields().find("resident_id_masked"), std::string::npos);
+  EXPECT_EQ(log.entries(1).subject(), "officer-wuding");
+  EXPECT_EQ(log.entries(1).method(), "GetChild");
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::ListAccessLog, wuding_officer_, list),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST_F(RegistryTest, GetChild_OtherCountyOrOrganisation_IsNotFound_AndLogsNothing) {
+  v1::Case c = RegisterChild("1", "李娜");
+  const int64_t before = Count("pii_access_log");
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::GetChild, xixia_officer_, GetChildRequest(c.child_id())),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::GetChild, other_ngo_caseworker_, GetChildRequest(c.child_id())),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::GetChild, volunteer_, GetChildRequest(c.child_id())),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  auto no_purpose = GetChildRequest(c.child_id());
+  no_purpose.clear_purpose();
+  auto missing = Call(&v1::RegistryService::Stub::GetChild, wuding_officer_, no_purpose);
+  EXPECT_THAT(missing, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(FieldOf(missing.status()), "purpose");
+  EXPECT_EQ(Count("pii_access_log"), before);
+}
+
+TEST_F(RegistryTest, SearchChildren_PaginatesInAStableOrder_AndFilters) {
+  std::vector<std::string> case_ids;
+  for (int i = 0; i < 5; ++i) case_ids.push_back(RegisterChild(std::to_string(i), "儿童" + std::to_string(i)).case_id());
+  RegisterChild("x", "宁夏儿童", kXixiaVillage);
+  auto risk = v1::SetRiskLevelRequest();
+  risk.set_request_id("k");
+  risk.set_case_id(case_ids[2]);
+  risk.set_risk_level(v1::RISK_LEVEL_EXTREME);
+  risk.set_reason("x");
+  ASSERT_OK(Call(&v1::RegistryService::Stub::SetRiskLevel, wuding_officer_, risk));
+
+  v1::SearchChildrenRequest search;
+  search.set_purpose("monthly review");
+  search.set_page_size(2);
+  std::vector<std::string> seen;
+  for (int page = 0; page < 5; ++page) {
+    ASSERT_OK_AND_ASSIGN(auto result, Call(&v1::RegistryService::Stub::SearchChildren, wuding_officer_, search));
+    for (const auto& c : result.children()) seen.push_back(c.child_id());
+    if (result.next_page_token().empty()) break;
+    search.set_page_token(result.next_page_token());
+  }
+  ASSERT_EQ(seen.size(), 5u);  // Wuding's five, not Xixia's
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 5u);
+
+  v1::SearchChildrenRequest extreme;
+  extreme.set_purpose("risk review");
+  extreme.set_risk_level(v1::RISK_LEVEL_EXTREME);
+  ASSERT_OK_AND_ASSIGN(auto found, Call(&v1::RegistryService::Stub::SearchChildren, wuding_officer_, extreme));
+  ASSERT_EQ(found.children_size(), 1);
+  EXPECT_EQ(found.children(0).current_case_id(), case_ids[2]);
+  EXPECT_EQ(found.children(0).resident_id(), "");  // summaries carry no resident id
+
+  v1::SearchChildrenRequest orphans;
+  orphans.set_purpose("x");
+  orphans.set_category(v1::CHILD_CATEGORY_ORPHAN);
+  ASSERT_OK_AND_ASSIGN(auto none, Call(&v1::RegistryService::Stub::SearchChildren, wuding_officer_, orphans));
+  EXPECT_EQ(none.children_size(), 0);
+
+  v1::SearchChildrenRequest elsewhere;
+  elsewhere.set_purpose("x");
+  elsewhere.set_division_prefix("640105");
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::SearchChildren, wuding_officer_, elsewhere),
+              StatusIs(absl::StatusCode::kNotFound));
+  // Every child returned was logged: 5 on the pages, 1 for the risk filter.
+  EXPECT_EQ(Count("pii_access_log WHERE method = 'SearchChildren'"), 6);
+}
+
+TEST_F(RegistryTest, GetStatistics_CountsByCountyStatusAndCategory) {
+  RegisterChild("1", "李娜");
+  v1::Case closed = RegisterChild("2", "王芳");
+  RegisterChild("3", "宁夏儿童", kXixiaVillage);
+  v1::CloseCaseRequest close;
+  close.set_request_id("x");
+  close.set_case_id(closed.case_id());
+  close.set_reason("监护恢复");
+  ASSERT_OK(Call(&v1::RegistryService::Stub::CloseCase, wuding_officer_, close));
+
+  ASSERT_OK_AND_ASSIGN(auto stats, Call(&v1::RegistryService::Stub::GetStatistics, wuding_officer_, v1::GetStatisticsRequest()));
+  ASSERT_EQ(stats.by_county_size(), 2);
+  EXPECT_EQ(stats.by_county(0).county_code(), "532329");
+  EXPECT_EQ(stats.by_county(0).case_status(), v1::CASE_STATUS_VERIFYING);
+  EXPECT_EQ(stats.by_county(0).children(), 1);
+  EXPECT_EQ(stats.by_county(1).case_status(), v1::CASE_STATUS_CLOSED);
+  EXPECT_EQ(stats.by_county(1).children(), 1);
+  ASSERT_EQ(stats.by_category_size(), 1);
+  EXPECT_EQ(stats.by_category(0).category(), v1::CHILD_CATEGORY_LEFT_BEHIND);
+  EXPECT_EQ(stats.by_category(0).children(), 2);
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::GetStatistics, wuding_caseworker_, v1::GetStatisticsRequest()),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST_F(RegistryTest, Divisions_RealCountiesAndTheirTownships) {
+  v1::GetDivisionRequest get;
+  get.set_code("532329");
+  ASSERT_OK_AND_ASSIGN(auto wuding, Call(&v1::RegistryService::Stub::GetDivision, volunteer_, get));
+  EXPECT_EQ(wuding.division().name(), "武定县");
+  EXPECT_EQ(wuding.division().level(), v1::DIVISION_LEVEL_COUNTY);
+  EXPECT_EQ(wuding.division().parent_code(), "5323");
+
+  v1::ListChildDivisionsRequest list;
+  list.set_parent_code("532329");
+  list.set_page_size(5);
+  ASSERT_OK_AND_ASSIGN(auto townships, Call(&v1::RegistryService::Stub::ListChildDivisions, volunteer_, list));
+  ASSERT_EQ(townships.divisions_size(), 5);
+  EXPECT_EQ(townships.divisions(0).code(), "532329101");
+  EXPECT_EQ(townships.divisions(0).name(), "狮山镇");
+  EXPECT_FALSE(townships.next_page_token().empty());
+
+  get.set_code("532329999");
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::GetDivision, volunteer_, get), StatusIs(absl::StatusCode::kNotFound));
+  get.set_code("53232");
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::GetDivision, volunteer_, get),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+}  // namespace
+}  // namespace shouhu::registry::testing

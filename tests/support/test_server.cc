@@ -1,0 +1,43 @@
+#include "tests/support/test_server.h"
+
+#include <gtest/gtest.h>
+#include <grpcpp/create_channel.h>
+
+#include "tests/support/test_database.h"
+
+namespace shouhu::testing {
+
+TestServer::TestServer(std::vector<std::pair<grpc::Service*, std::string>> services)
+    : logger_("test", stderr), metrics_("test") {
+  ServerConfig config;
+  config.service_name = "test";
+  config.grpc_address = "127.0.0.1:0";
+  config.max_threads = 16;
+  config.drain_grace = absl::Seconds(1);
+  host_ = std::make_unique<ServiceHost>(config, logger_, metrics_);
+  for (auto& [service, name] : services) host_->Register(service, name);
+  absl::Status started = host_->Start();
+  EXPECT_TRUE(started.ok()) << started;
+  channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->port()), grpc::InsecureChannelCredentials());
+}
+
+TestServer::~TestServer() { host_->Shutdown(); }
+
+std::unique_ptr<grpc::ClientContext> TestPrincipals::Context(const Principal& principal) const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  signer_.Attach(principal, *context);
+  return context;
+}
+
+Principal MakePrincipal(const std::string& subject, const std::string& organisation, Role role,
+                        std::vector<std::string> jurisdictions) {
+  Principal p;
+  p.set_subject(subject);
+  p.set_organisation_id(organisation);
+  p.add_roles(role);
+  for (auto& j : jurisdictions) p.add_jurisdictions(std::move(j));
+  return p;
+}
+
+}  // namespace shouhu::testing

@@ -1,0 +1,55 @@
+// Serves gRPC services on a loopback port for a test, through the same ServiceHost scaffold the processes
+// use, and signs principals the way the gateway does.
+#ifndef SHOUHU_TESTS_SUPPORT_TEST_SERVER_H_
+#define SHOUHU_TESTS_SUPPORT_TEST_SERVER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/principal.h"
+#include "common/server.h"
+#include "tests/support/test_database.h"
+
+namespace shouhu::testing {
+
+class TestServer {
+ public:
+  // Starts at once; a failure to start fails the test that made it.
+  explicit TestServer(std::vector<std::pair<grpc::Service*, std::string>> services);
+  ~TestServer();
+
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+  int port() const { return host_->port(); }
+
+ private:
+  Logger logger_;
+  Metrics metrics_;
+  std::unique_ptr<ServiceHost> host_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+// Principals as the gateway would forward them, signed with TestPrincipalSecret().
+class TestPrincipals {
+ public:
+  explicit TestPrincipals(const Clock& clock) : signer_(TestPrincipalSecret(), clock) {}
+
+  // A client context carrying `principal`, with a deadline so a hung server fails the test instead of hanging.
+  std::unique_ptr<grpc::ClientContext> Context(const Principal& principal) const;
+
+ private:
+  PrincipalSigner signer_;
+};
+
+Principal MakePrincipal(const std::string& subject, const std::string& organisation, Role role,
+                        std::vector<std::string> jurisdictions);
+
+}  // namespace shouhu::testing
+
+#endif  // SHOUHU_TESTS_SUPPORT_TEST_SERVER_H_
