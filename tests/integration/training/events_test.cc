@@ -1,0 +1,116 @@
+// Certificate expiry events written on the day by the sweeper, once even with several replicas, and the
+// outbox streamed over gRPC.
+#include <thread>
+
+#include "shouhu/training/v1/events.pb.h"
+#include "tests/integration/training/training_test_fixture.h"
+
+namespace shouhu::training {
+namespace {
+
+int CountOf(const std::vector<common::v1::Event>& events, const std::string& type) {
+  int n = 0;
+  for (const auto& e : events) n += e.type() == type;
+  return n;
+}
+
+TEST_F(TrainingTest, ExpirySweeper_OnTheExpiryDay_WritesEventOnceAcrossReplicas) {
+  v1::Course course = CreateCourse("SAFE-101", {v1::ACTIVITY_HOME_VISIT}, 12);
+  v1::Participant p = QualifiedVolunteerBase();
+  v1::Certification cert = Certify(course.id(), p.id(), absl::CivilDay(2025, 3, 8));
+  ASSERT_EQ(cert.expires_on(), "2026-03-08");
+
+  // The evening before, in Shanghai: nothing is due (16:00 UTC is already the 8th in Shanghai, so 15:59 UTC).
+  clock_->Set(absl::FromCivil(absl::CivilSecond(2026, 3, 7, 23, 59, 0), ShanghaiTimeZone()));
+  ASSERT_OK_AND_ASSIGN(int before, module_->sweeper.SweepOnce());
+  EXPECT_EQ(before, 0);
+
+  clock_->Set(absl::FromCivil(absl::CivilSecond(2026, 3, 8, 0, 0, 30), ShanghaiTimeZone()));
+  // A second replica with its own store and sweeper on the same database, both sweeping at once.
+  MariaDbTrainingStore other_store(database_->pool(), *clock_, *ids_);
+  ExpirySweeper other(other_store, *clock_, *logger_);
+  int first = -1, second = -1;
+  std::thread a([&] { first = module_->sweeper.SweepOnce().value_or(-1); });
+  std::thread b([&] { second = other.SweepOnce().value_or(-1); });
+  a.join();
+  b.join();
+  EXPECT_EQ(first + second, 1);
+  ASSERT_OK_AND_ASSIGN(int later, module_->sweeper.SweepOnce());
+  EXPECT_EQ(later, 0);
+
+  std::vector<common::v1::Event> events = Events();
+  ASSERT_EQ(CountOf(events, "shouhu.training.v1.CertificationExpired"), 1);
+  v1::CertificationExpired expired;
+  ASSERT_TRUE(events.back().payload().UnpackTo(&expired));
+  EXPECT_EQ(expired.certification_id(), cert.id());
+  EXPECT_EQ(expired.participant_id(), p.id());
+  EXPECT_EQ(expired.expired_on(), "2026-03-08");
+  ASSERT_EQ(expired.required_for_size(), 1);
+  EXPECT_EQ(expired.required_for(0), v1::ACTIVITY_HOME_VISIT);
+}
+
+TEST_F(TrainingTest, ExpirySweeper_BackgroundThread_WritesWithoutAnyRead) {
+  v1::Course course = CreateCourse("SAFE-101", {v1::ACTIVITY_HOME_VISIT}, 1);
+  v1::Participant p = QualifiedVolunteerBase();
+  Certify(course.id(), p.id(), absl::CivilDay(2025, 3, 8));
+  clock_->Set(absl::FromCivil(absl::CivilSecond(2025, 4, 8, 8, 0, 0), ShanghaiTimeZone()));
+  {
+    ExpirySweeper sweeper(module_->store, *clock_, *logger_);
+    sweeper.Start(absl::Milliseconds(20));
+    for (int i = 0; i < 250 && CountOf(Events(), "shouhu.training.v1.CertificationExpired") == 0; ++i) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  }  // stops cleanly
+  EXPECT_EQ(CountOf(Events(), "shouhu.training.v1.CertificationExpired"), 1);
+}
+
+TEST_F(TrainingTest, ExpirySweeper_RevokedCertificate_NoExpiryEvent) {
+  v1::Course course = CreateCourse("SAFE-101", {v1::ACTIVITY_HOME_VISIT}, 1);
+  v1::Participant p = QualifiedVolunteerBase();
+  v1::Certification cert = Certify(course.id(), p.id(), absl::CivilDay(2025, 3, 8));
+  v1::RevokeCertificationRequest revoke;
+  revoke.set_request_id("revoke");
+  revoke.set_certification_id(cert.id());
+  revoke.set_reason("违规");
+  v1::RevokeCertificationResponse revoked;
+  ASSERT_TRUE(Call(&Stub::RevokeCertification, Officer(), revoke, &revoked).ok());
+  clock_->Set(absl::FromCivil(absl::CivilSecond(2025, 5, 1, 8, 0, 0), ShanghaiTimeZone()));
+  ASSERT_OK_AND_ASSIGN(int written, module_->sweeper.SweepOnce());
+  EXPECT_EQ(written, 0);
+}
+
+TEST_F(TrainingTest, StreamEvents_FromSequence_DeliversInOrderAndFollowsNewOnes) {
+  v1::Participant p = RegisterVolunteer();
+  Activate(p.id());                                                                    // event 1
+  RecordCheck(p.id(), v1::BACKGROUND_CHECK_STATUS_CLEARED, "2025-01-01", "2028-01-01");  // event 2
+
+  grpc::ClientContext context;
+  signer_->Attach(System(), context);
+  v1::StreamEventsRequest request;
+  request.set_after_sequence(1);
+  auto reader = stub_->StreamEvents(&context, request);
+  v1::StreamEventsResponse response;
+  ASSERT_TRUE(reader->Read(&response));
+  EXPECT_EQ(response.event().sequence(), 2);
+  EXPECT_EQ(response.event().type(), "shouhu.training.v1.BackgroundCheckChanged");
+  MoveTo(p.id(), v1::VOLUNTEER_STAGE_SUSPENDED);  // event 3, committed while the stream waits
+  ASSERT_TRUE(reader->Read(&response));
+  EXPECT_EQ(response.event().sequence(), 3);
+  EXPECT_EQ(response.event().type(), "shouhu.training.v1.VolunteerSuspended");
+  context.TryCancel();
+  while (reader->Read(&response)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+TEST_F(TrainingTest, StreamEvents_NgoRole_PermissionDenied) {
+  grpc::ClientContext context;
+  signer_->Attach(NgoAdmin(), context);
+  auto reader = stub_->StreamEvents(&context, v1::StreamEventsRequest());
+  v1::StreamEventsResponse response;
+  EXPECT_FALSE(reader->Read(&response));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+}  // namespace
+}  // namespace shouhu::training

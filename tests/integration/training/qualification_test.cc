@@ -1,0 +1,222 @@
+// The qualification API as the visits and allowance services use it: every reason, the batch form, scoping,
+// organisations, renewal and revocation.
+#include "tests/integration/training/training_test_fixture.h"
+
+namespace shouhu::training {
+namespace {
+
+class QualificationTest : public TrainingTest {
+ protected:
+  v1::QualificationResult Check(const std::string& participant_id, const std::string& date,
+                                v1::Activity activity = v1::ACTIVITY_HOME_VISIT) {
+    v1::CheckQualificationRequest request;
+    request.set_participant_id(participant_id);
+    request.set_activity(activity);
+    request.set_date(date);
+    v1::CheckQualificationResponse response;
+    grpc::Status status = Call(&Stub::CheckQualification, System(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.result();
+  }
+  static std::vector<v1::QualificationReason> Reasons(const v1::QualificationResult& r) {
+    std::vector<v1::QualificationReason> out;
+    for (const auto& reason : r.reasons()) out.push_back(reason.reason());
+    return out;
+  }
+};
+
+using R = std::vector<v1::QualificationReason>;
+
+TEST_F(QualificationTest, CertifiedActiveAndCleared_Qualified) {
+  v1::Course course = CreateCourse("SAFE-101", {v1::ACTIVITY_HOME_VISIT});
+  v1::Participant p = QualifiedVolunteerBase();
+  Certify(course.id(), p.id(), absl::CivilDay(2025, 3, 8));
+  v1::QualificationResult result = Check(p.id(), "2025-06-07");
+  EXPECT_TRUE(result.qualified());
+  EXPECT_EQ(Reasons(result), R{});
+  // An activity the course is not required for needs nothing more.
+  EXPECT_TRUE(Check(p.id(), "2025-06-07", v1::ACTIVITY_TRAINING_OTHERS).qualified());
+}
+
+TEST_F(QualificationTest, NoCertificate_MissingCourseNamed) {
+  CreateCourse("SAFE-101", {v1::ACTIVITY_HOME_VISIT});
+  v1::Participant p = QualifiedVolunteerBase();
+  v1::QualificationResult result = Check(p.id(), "2025-06-07");
+  EXPECT_FALSE(result.qualified());
+  ASSERT_EQ(Reasons(result), R{v1::QUALIFICATION_REASON_MISSING_COURSE});
+  EXPECT_EQ(result.reasons(0).course_code(), "SAFE-101");
+}
+
+TEST_F(QualificationTest, AfterExpiryDay_CertificationExpired) {
+  v1::Course course = CreateCourse("SAFE-101", {v1::ACTIVITY_HOME_VISIT}, /*validity_months=*/6);
+  v1::Participant p = QualifiedVolunteerBase();
+  Certify(course.id(), p.id(), absl::CivilDay(2025, 3, 8));  // valid until 2025-09-07 inclusive
+  EXPECT_TRUE(Check(p.id(), "2025-09-07").qualified());
+  EXPECT_EQ(Reasons(Check(p.id(), "2025-09-08")), R{v1::QUALIFICATION_REASON_CERTIFICATION_EXPIRED});
+}
+
+TEST_F(QualificationTest, Revoked_CertificationRevokedWithEvent) {
+  v1::Course course = CreateCourse("SAFE-101", {v1::ACTIVITY_HOME_VISIT});
+  v1::Participant p = QualifiedVolunteerBase();
+  v1::Certification cert = Certify(course.id(), p.id(), absl::CivilDay(2025, 3, 8));
+  v1::RevokeCertificationRequest revoke;
+  revoke.set_request_id("revoke");
+  revoke.set_certification_id(cert.id());
+  revoke.set_reason("家访中违反安全规范");
+  v1::RevokeCertificationResponse revoked;
+  ASSERT_TRUE(Call(&Stub::RevokeCertification, Officer(), revoke, &revoked).ok());
+  EXPECT_EQ(revoked.certification().status(), v1::CERTIFICATION_STATUS_REVOKED);
+  EXPECT_EQ(Reasons(Check(p.id(), "2025-06-07")), R{v1::QUALIFICATION_REASON_CERTIFICATION_REVOKED});
+  revoke.set_request_id("revoke-again");
+  EXPECT_EQ(Call(&Stub::RevokeCertification, Officer(), revoke, &revoked).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  revoke.set_request_id("no-reason");
+  revoke.set_reason("");
+  EXPECT_EQ(Call(&Stub::RevokeCertification, Officer(), revoke, &revoked).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  int revocations = 0;
+  for (const auto& e : Events()) revocations += e.type() == "shouhu.training.v1.CertificationRevoked";
+  EXPECT_EQ(revocations, 1);
+}
+
+TEST_F(QualificationTest, BackgroundCheck_EachStatus_DisqualifiesWhateverTheTraining) {
+  v1::Course course = CreateCourse("SAFE-101", {v1::ACTIVITY_HOME_VISIT});
+  v1::Participant p = QualifiedVolunteerBase();
+  Certify(course.id(), p.id(), absl::CivilDay(2025, 3, 8));
+  RecordCheck(p.id(), v1::BACKGROUND_CHECK_STATUS_PENDING, "", "");
+  EXPECT_EQ(Reasons(Check(p.id(), "2025-06-07")), R{v1::QUALIFICATION_REASON_BACKGROUND_CHECK_NOT_CLEARED});
+  RecordCheck(p.id(), v1::BACKGROUND_CHECK_STATUS_FAILED, "2025-04-01", "");
+  EXPECT_EQ(Reasons(Check(p.id(), "2025-06-07")), R{v1::QUALIFICATION_REASON_BACKGROUND_CHECK_FAILED});
+  RecordCheck(p.id(), v1::BACKGROUND_CHECK_STATUS_CLEARED, "2025-01-01", "2025-06-01");
+  EXPECT_EQ(Reasons(Check(p.id(), "2025-06-07")), R{v1::QUALIFICATION_REASON_BACKGROUND_CHECK_EXPIRED});
+  EXPECT_TRUE(Check(p.id(), "2025-05-31").qualified());
+}
+
+TEST_F(QualificationTest, SuspendedVolunteer_NotActive) {
+  v1::Course course = CreateCourse("SAFE-101", {v1::ACTIVITY_HOME_VISIT});
+  v1::Participant p = QualifiedVolunteerBase();
+  Certify(course.id(), p.id(), absl::CivilDay(2025, 3, 8));
+  MoveTo(p.id(), v1::VOLUNTEER_STAGE_SUSPENDED);
+  EXPECT_EQ(Reasons(Check(p.id(), "2025-06-07")), R{v1::QUALIFICATION_REASON_NOT_ACTIVE});
+}
+
+TEST_F(QualificationTest, Organisation_LapsedRecord_ReportedForOrganisationAndItsPeople) {
+  v1::Course course = CreateCourse("SAFE-101", {v1::ACTIVITY_HOME_VISIT});
+  v1::Participant p = QualifiedVolunteerBase();
+  Certify(course.id(), p.id(), absl::CivilDay(2025, 3, 8));
+
+  v1::CheckQualificationRequest org;
+  org.set_organisation_id("ngo-wuding");
+  org.set_activity(v1::ACTIVITY_HOME_VISIT);
+  org.set_date("2025-06-07");
+  v1::CheckQualificationResponse answer;
+  ASSERT_TRUE(Call(&Stub::CheckQualification, System(), org, &answer).ok());
+  EXPECT_EQ(Reasons(answer.result()), R{v1::QUALIFICATION_REASON_ORGANISATION_NOT_ASSESSED});
+
+  v1::RecordOrganisationQualificationRequest record;
+  record.set_request_id("q1");
+  v1::OrganisationQualification* q = record.mutable_qualification();
+  q->set_organisation_id("ngo-wuding");
+  q->set_organisation_name("武定县阳光社工服务中心");
+  q->set_division_code("532329");
+  q->set_registration_number("52532329MJ0000001X");
+  q->set_grade(v1::ASSESSMENT_GRADE_4A);
+  q->set_assessed_by("武定县民政局");
+  q->set_assessed_on("2023-01-01");
+  q->set_expires_on("2025-06-01");
+  v1::RecordOrganisationQualificationResponse recorded;
+  ASSERT_TRUE(Call(&Stub::RecordOrganisationQualification, Officer(), record, &recorded).ok());
+  // An NGO cannot grade itself.
+  EXPECT_EQ(Call(&Stub::RecordOrganisationQualification, NgoAdmin(), record, &recorded).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  EXPECT_TRUE(Check(p.id(), "2025-05-31").qualified());
+  ASSERT_TRUE(Call(&Stub::CheckQualification, System(), org, &answer).ok());
+  EXPECT_EQ(Reasons(answer.result()), R{v1::QUALIFICATION_REASON_ORGANISATION_QUALIFICATION_LAPSED});
+  EXPECT_EQ(Reasons(Check(p.id(), "2025-06-07")), R{v1::QUALIFICATION_REASON_ORGANISATION_QUALIFICATION_LAPSED});
+
+  record.set_request_id("q2");
+  q->set_assessed_on("2025-05-20");
+  q->set_expires_on("2028-05-20");
+  ASSERT_TRUE(Call(&Stub::RecordOrganisationQualification, Officer(), record, &recorded).ok());
+  ASSERT_TRUE(Call(&Stub::CheckQualification, System(), org, &answer).ok());
+  EXPECT_TRUE(answer.result().qualified());
+}
+
+TEST_F(QualificationTest, RenewCertification_AfterExpiry_QualifiedAgain) {
+  v1::Course course = CreateCourse("SAFE-101", {v1::ACTIVITY_HOME_VISIT}, 6);
+  v1::Participant p = QualifiedVolunteerBase();
+  v1::Certification cert = Certify(course.id(), p.id(), absl::CivilDay(2025, 3, 8));
+  v1::RenewCertificationRequest renew;
+  renew.set_request_id("renew");
+  renew.set_certification_id(cert.id());
+  renew.set_renewed_on("2025-10-01");
+  v1::RenewCertificationResponse renewed;
+  ASSERT_TRUE(Call(&Stub::RenewCertification, Officer(), renew, &renewed).ok());
+  EXPECT_EQ(renewed.certification().expires_on(), "2026-04-01");
+  EXPECT_TRUE(Check(p.id(), "2026-03-31").qualified());
+  // Renewed before running out: the new period follows on.
+  renew.set_request_id("renew-early");
+  renew.set_renewed_on("2026-03-01");
+  ASSERT_TRUE(Call(&Stub::RenewCertification, Officer(), renew, &renewed).ok());
+  EXPECT_EQ(renewed.certification().expires_on(), "2026-10-01");
+}
+
+TEST_F(QualificationTest, CheckQualification_BadInputAndScope) {
+  v1::Participant p = QualifiedVolunteerBase();
+  v1::CheckQualificationRequest request;
+  request.set_participant_id(p.id());
+  request.set_activity(v1::ACTIVITY_HOME_VISIT);
+  request.set_date("2025-13-01");
+  v1::CheckQualificationResponse response;
+  EXPECT_EQ(Call(&Stub::CheckQualification, System(), request, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  request.set_date("2025-06-07");
+  request.set_activity(v1::ACTIVITY_UNSPECIFIED);
+  EXPECT_EQ(Call(&Stub::CheckQualification, System(), request, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  request.set_activity(v1::ACTIVITY_HOME_VISIT);
+  Principal xixia = Make(common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, "gov-xixia", {"640105"});
+  EXPECT_EQ(Call(&Stub::CheckQualification, xixia, request, &response).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Call(&Stub::CheckQualification, Make(common::v1::ROLE_FINANCE_OFFICER, "gov", {"532329"}), request,
+                 &response)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  request.set_participant_id("01JD0000000000000000000000");
+  EXPECT_EQ(Call(&Stub::CheckQualification, System(), request, &response).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(QualificationTest, Batch_AnswersInOrder_UnknownAndOutOfScopeAsUnknown) {
+  v1::Course course = CreateCourse("SAFE-101", {v1::ACTIVITY_HOME_VISIT});
+  v1::Participant qualified = QualifiedVolunteerBase();
+  Certify(course.id(), qualified.id(), absl::CivilDay(2025, 3, 8));
+  v1::Participant untrained = QualifiedVolunteerBase();
+  const Principal xixia = Make(common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, "gov-xixia", {"640105"});
+  v1::Participant elsewhere = RegisterVolunteer("ngo-xixia", "640105001", &xixia);
+  v1::BatchCheckQualificationRequest request;
+  request.add_participant_ids(untrained.id());
+  request.add_participant_ids("01JD0000000000000000000000");
+  request.add_participant_ids(qualified.id());
+  request.add_participant_ids(elsewhere.id());
+  request.set_activity(v1::ACTIVITY_HOME_VISIT);
+  request.set_date("2025-06-07");
+  v1::BatchCheckQualificationResponse response;
+  ASSERT_TRUE(Call(&Stub::BatchCheckQualification, Officer(), request, &response).ok());
+  ASSERT_EQ(response.results_size(), 4);
+  EXPECT_EQ(response.results(0).participant_id(), untrained.id());
+  EXPECT_EQ(Reasons(response.results(0)), R{v1::QUALIFICATION_REASON_MISSING_COURSE});
+  EXPECT_EQ(Reasons(response.results(1)), R{v1::QUALIFICATION_REASON_PARTICIPANT_UNKNOWN});
+  EXPECT_TRUE(response.results(2).qualified());
+  EXPECT_EQ(Reasons(response.results(3)), R{v1::QUALIFICATION_REASON_PARTICIPANT_UNKNOWN});
+  // The system role sees everyone.
+  ASSERT_TRUE(Call(&Stub::BatchCheckQualification, System(), request, &response).ok());
+  EXPECT_EQ(Reasons(response.results(3)),
+            (R{v1::QUALIFICATION_REASON_NOT_ACTIVE, v1::QUALIFICATION_REASON_BACKGROUND_CHECK_NOT_CLEARED,
+               v1::QUALIFICATION_REASON_MISSING_COURSE}));
+  request.add_participant_ids("bad id");
+  EXPECT_EQ(Call(&Stub::BatchCheckQualification, System(), request, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+}  // namespace
+}  // namespace shouhu::training

@@ -1,0 +1,120 @@
+// The pure rules: pipeline moves, places, certificate dates, and every qualification reason.
+#include <gtest/gtest.h>
+
+#include "services/training/qualification.h"
+#include "services/training/training_rules.h"
+
+namespace shouhu::training {
+namespace {
+
+TEST(StageMoveAllowed, PipelineInOrder_AndLeaveFromAnywhere) {
+  EXPECT_TRUE(StageMoveAllowed(v1::VOLUNTEER_STAGE_APPLIED, v1::VOLUNTEER_STAGE_INTERVIEWED));
+  EXPECT_TRUE(StageMoveAllowed(v1::VOLUNTEER_STAGE_INTERVIEWED, v1::VOLUNTEER_STAGE_IN_TRAINING));
+  EXPECT_TRUE(StageMoveAllowed(v1::VOLUNTEER_STAGE_IN_TRAINING, v1::VOLUNTEER_STAGE_ACTIVE));
+  EXPECT_TRUE(StageMoveAllowed(v1::VOLUNTEER_STAGE_ACTIVE, v1::VOLUNTEER_STAGE_SUSPENDED));
+  EXPECT_TRUE(StageMoveAllowed(v1::VOLUNTEER_STAGE_SUSPENDED, v1::VOLUNTEER_STAGE_ACTIVE));
+  EXPECT_TRUE(StageMoveAllowed(v1::VOLUNTEER_STAGE_APPLIED, v1::VOLUNTEER_STAGE_LEFT));
+  EXPECT_FALSE(StageMoveAllowed(v1::VOLUNTEER_STAGE_APPLIED, v1::VOLUNTEER_STAGE_ACTIVE));
+  EXPECT_FALSE(StageMoveAllowed(v1::VOLUNTEER_STAGE_LEFT, v1::VOLUNTEER_STAGE_ACTIVE));
+  EXPECT_FALSE(StageMoveAllowed(v1::VOLUNTEER_STAGE_ACTIVE, v1::VOLUNTEER_STAGE_ACTIVE));
+}
+
+TEST(PlaceFor, LastPlaceTaken_ThenWaitlist) {
+  EXPECT_EQ(PlaceFor(2, 1), v1::ENROLLMENT_STATUS_ENROLLED);
+  EXPECT_EQ(PlaceFor(2, 2), v1::ENROLLMENT_STATUS_WAITLISTED);
+}
+
+TEST(CertificationEarned, NeedsAttendanceAndPassMark) {
+  EXPECT_TRUE(CertificationEarned(true, true, 60, 60));
+  EXPECT_FALSE(CertificationEarned(true, true, 59, 60));
+  EXPECT_FALSE(CertificationEarned(false, true, 100, 60));
+  EXPECT_FALSE(CertificationEarned(true, false, 0, 0));
+}
+
+TEST(AddMonths, ClampsToShorterMonth) {
+  EXPECT_EQ(AddMonths(absl::CivilDay(2025, 1, 31), 1), absl::CivilDay(2025, 2, 28));
+  EXPECT_EQ(AddMonths(absl::CivilDay(2024, 1, 31), 1), absl::CivilDay(2024, 2, 29));
+  EXPECT_EQ(AddMonths(absl::CivilDay(2025, 3, 8), 12), absl::CivilDay(2026, 3, 8));
+  EXPECT_EQ(AddMonths(absl::CivilDay(2025, 11, 15), 3), absl::CivilDay(2026, 2, 15));
+}
+
+class Qualification : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    facts_.required.push_back({"C1", "SAFE-101"});
+    ParticipantStanding p;
+    p.id = "P";
+    p.organisation_id = "ngo";
+    p.kind = v1::PARTICIPANT_KIND_VOLUNTEER;
+    p.stage = v1::VOLUNTEER_STAGE_ACTIVE;
+    p.background_status = v1::BACKGROUND_CHECK_STATUS_CLEARED;
+    p.background_checked_on = absl::CivilDay(2025, 1, 1);
+    p.background_expires_on = absl::CivilDay(2026, 1, 1);
+    facts_.participants["P"] = p;
+    facts_.certifications["P"].push_back({"C1", absl::CivilDay(2025, 2, 1), absl::CivilDay(2026, 2, 1), false});
+  }
+  std::vector<v1::QualificationReason> Reasons(absl::CivilDay day, v1::Activity a = v1::ACTIVITY_HOME_VISIT) {
+    v1::QualificationResult r = EvaluateParticipant(facts_, "P", a, day);
+    std::vector<v1::QualificationReason> out;
+    for (const auto& reason : r.reasons()) out.push_back(reason.reason());
+    EXPECT_EQ(r.qualified(), out.empty());
+    return out;
+  }
+  QualificationFacts facts_;
+};
+
+using R = std::vector<v1::QualificationReason>;
+
+TEST_F(Qualification, AllInOrder_Qualified) { EXPECT_EQ(Reasons(absl::CivilDay(2025, 6, 1)), R{}); }
+
+TEST_F(Qualification, CertificateExpiresOnItsExpiryDay) {
+  facts_.participants["P"].background_expires_on = absl::CivilDay(2030, 1, 1);
+  EXPECT_EQ(Reasons(absl::CivilDay(2026, 1, 31)), R{});
+  EXPECT_EQ(Reasons(absl::CivilDay(2026, 2, 1)), R{v1::QUALIFICATION_REASON_CERTIFICATION_EXPIRED});
+}
+
+TEST_F(Qualification, BeforeCertificateIssued_MissingCourse) {
+  EXPECT_EQ(Reasons(absl::CivilDay(2025, 1, 15)), R{v1::QUALIFICATION_REASON_MISSING_COURSE});
+}
+
+TEST_F(Qualification, Revoked_ReportedAsRevoked) {
+  facts_.certifications["P"][0].revoked = true;
+  EXPECT_EQ(Reasons(absl::CivilDay(2025, 6, 1)), R{v1::QUALIFICATION_REASON_CERTIFICATION_REVOKED});
+}
+
+TEST_F(Qualification, BackgroundCheckFailed_UnqualifiedForChildFacingOnly) {
+  facts_.participants["P"].background_status = v1::BACKGROUND_CHECK_STATUS_FAILED;
+  EXPECT_EQ(Reasons(absl::CivilDay(2025, 6, 1)), R{v1::QUALIFICATION_REASON_BACKGROUND_CHECK_FAILED});
+  EXPECT_EQ(Reasons(absl::CivilDay(2025, 6, 1), v1::ACTIVITY_TRAINING_OTHERS), R{});
+}
+
+TEST_F(Qualification, BackgroundCheckExpired) {
+  EXPECT_EQ(Reasons(absl::CivilDay(2026, 1, 1)), R{v1::QUALIFICATION_REASON_BACKGROUND_CHECK_EXPIRED});
+}
+
+TEST_F(Qualification, BackgroundCheckPending_NotCleared) {
+  facts_.participants["P"].background_status = v1::BACKGROUND_CHECK_STATUS_PENDING;
+  EXPECT_EQ(Reasons(absl::CivilDay(2025, 6, 1)), R{v1::QUALIFICATION_REASON_BACKGROUND_CHECK_NOT_CLEARED});
+}
+
+TEST_F(Qualification, SuspendedVolunteer_NotActive) {
+  facts_.participants["P"].stage = v1::VOLUNTEER_STAGE_SUSPENDED;
+  EXPECT_EQ(Reasons(absl::CivilDay(2025, 6, 1)), R{v1::QUALIFICATION_REASON_NOT_ACTIVE});
+}
+
+TEST_F(Qualification, OrganisationRecordLapsed) {
+  facts_.organisations["ngo"].push_back({"ngo", absl::CivilDay(2023, 1, 1), absl::CivilDay(2025, 1, 1)});
+  EXPECT_EQ(Reasons(absl::CivilDay(2025, 6, 1)),
+            R{v1::QUALIFICATION_REASON_ORGANISATION_QUALIFICATION_LAPSED});
+}
+
+TEST(EvaluateOrganisation, NoRecord_NotAssessed_Covered_Qualified) {
+  EXPECT_EQ(EvaluateOrganisation("ngo", {}, absl::CivilDay(2025, 1, 1)).reasons(0).reason(),
+            v1::QUALIFICATION_REASON_ORGANISATION_NOT_ASSESSED);
+  std::vector<OrganisationStanding> records = {{"ngo", absl::CivilDay(2024, 1, 1), absl::CivilDay(2027, 1, 1)}};
+  EXPECT_TRUE(EvaluateOrganisation("ngo", records, absl::CivilDay(2025, 1, 1)).qualified());
+  EXPECT_FALSE(EvaluateOrganisation("ngo", records, absl::CivilDay(2027, 1, 1)).qualified());
+}
+
+}  // namespace
+}  // namespace shouhu::training
