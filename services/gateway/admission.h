@@ -1,0 +1,44 @@
+// Who may make this call: the caller's credentials become a principal (bearer token or API client), the
+// method policy must allow one of its roles, and its rate limit must have room. Shared by the gRPC and the
+// HTTP/JSON faces so both answer alike.
+#ifndef SHOUHU_SERVICES_GATEWAY_ADMISSION_H_
+#define SHOUHU_SERVICES_GATEWAY_ADMISSION_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/principal.h"
+#include "services/gateway/api_clients.h"
+#include "services/gateway/method_policy.h"
+#include "services/gateway/rate_limiter.h"
+#include "services/gateway/token_verifier.h"
+
+namespace shouhu::gateway {
+
+class Admission {
+ public:
+  using Done = std::function<void(absl::StatusOr<Principal>)>;
+
+  // `clients` may be null (no API clients configured).
+  Admission(const TokenVerifier& tokens, ApiClientAuthenticator* clients, const MethodPolicy& policy,
+            RateLimiter& limiter)
+      : tokens_(tokens), clients_(clients), policy_(policy), limiter_(limiter) {}
+
+  // `authorization` is the header as sent: "Bearer <jwt>" or "Basic base64(client_id:secret)". Calls `done`
+  // exactly once, at once or later from a worker thread: UNAUTHENTICATED, PERMISSION_DENIED,
+  // RESOURCE_EXHAUSTED, or the principal to forward.
+  void Admit(const std::string& method, absl::string_view authorization, Done done) const;
+
+ private:
+  absl::StatusOr<Principal> Authorize(const std::string& method, absl::StatusOr<Principal> principal) const;
+
+  const TokenVerifier& tokens_;
+  ApiClientAuthenticator* const clients_;
+  const MethodPolicy& policy_;
+  RateLimiter& limiter_;
+};
+
+}  // namespace shouhu::gateway
+
+#endif  // SHOUHU_SERVICES_GATEWAY_ADMISSION_H_

@@ -1,0 +1,118 @@
+#include "services/gateway/api_clients.h"
+
+#include <sodium.h>
+
+#include "services/gateway/token_verifier.h"
+
+namespace shouhu::gateway {
+namespace {
+
+absl::Status Rejected() { return absl::UnauthenticatedError("credentials were missing or not valid"); }
+
+// Interactive limits: secrets are long and random, so the slow hash is defence in depth for a leaked table,
+// not the only protection; these keep a verification near 0.1 s.
+constexpr unsigned long long kOpsLimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+constexpr size_t kMemLimit = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+
+}  // namespace
+
+std::string NewApiClientSecret() {
+  unsigned char raw[32];
+  randombytes_buf(raw, sizeof raw);
+  char text[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+  sodium_bin2base64(text, sizeof text, raw, sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  return text;
+}
+
+absl::StatusOr<std::string> HashApiClientSecret(const std::string& secret) {
+  char hash[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str(hash, secret.data(), secret.size(), kOpsLimit, kMemLimit) != 0) {
+    return absl::ResourceExhaustedError("not enough memory to hash the secret");
+  }
+  return std::string(hash);
+}
+
+Principal PrincipalOfClient(const ApiClientRecord& client) {
+  Principal principal;
+  principal.set_subject(client.client_id);
+  principal.set_organisation_id(client.organisation_id);
+  for (const std::string& name : client.roles) {
+    if (std::optional<Role> role = ParseRole(name)) principal.add_roles(*role);
+  }
+  for (const std::string& prefix : client.jurisdictions) principal.add_jurisdictions(prefix);
+  return principal;
+}
+
+ApiClientAuthenticator::ApiClientAuthenticator(GatewayStore& store, const Clock& clock, absl::Duration cache_ttl,
+                                               int workers)
+    : store_(store), clock_(clock), cache_ttl_(cache_ttl), cache_key_(crypto_generichash_KEYBYTES, '\0'),
+      workers_(workers, /*max_queued=*/256) {
+  randombytes_buf(cache_key_.data(), cache_key_.size());
+}
+
+std::string ApiClientAuthenticator::CacheKey(const std::string& client_id, const std::string& secret) const {
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, reinterpret_cast<const unsigned char*>(cache_key_.data()), cache_key_.size(), 32);
+  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(client_id.data()), client_id.size());
+  const unsigned char separator = 0;
+  crypto_generichash_update(&state, &separator, 1);
+  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(secret.data()), secret.size());
+  std::string key(32, '\0');
+  crypto_generichash_final(&state, reinterpret_cast<unsigned char*>(key.data()), key.size());
+  return key;
+}
+
+void ApiClientAuthenticator::Authenticate(const std::string& client_id, const std::string& secret, Done done) {
+  if (client_id.empty() || secret.empty() || client_id.size() > 64 || secret.size() > 256) {
+    done(Rejected());
+    return;
+  }
+  const std::string key = CacheKey(client_id, secret);
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end()) {
+      if (it->second.until > clock_.Now()) {
+        Principal principal = it->second.principal;
+        done(std::move(principal));
+        return;
+      }
+      cache_.erase(it);
+    }
+  }
+  auto shared_done = std::make_shared<Done>(std::move(done));
+  const bool queued = workers_.Submit([this, client_id, secret, key, shared_done] {
+    absl::StatusOr<Principal> principal = VerifySlowly(client_id, secret);
+    if (principal.ok()) {
+      absl::MutexLock lock(&mu_);
+      if (cache_.size() > 100000) cache_.clear();
+      cache_[key] = Remembered{*principal, client_id, clock_.Now() + cache_ttl_};
+    }
+    (*shared_done)(std::move(principal));
+  });
+  if (!queued) (*shared_done)(absl::ResourceExhaustedError("too many credential checks at once; retry shortly"));
+}
+
+absl::StatusOr<Principal> ApiClientAuthenticator::VerifySlowly(const std::string& client_id,
+                                                               const std::string& secret) {
+  absl::StatusOr<ApiClientRecord> client = store_.GetClient(client_id);
+  if (client.status().code() == absl::StatusCode::kNotFound) return Rejected();
+  if (!client.ok()) return absl::UnavailableError("credentials cannot be checked right now");
+  if (client->revoked_at.has_value()) return Rejected();
+  for (const ApiClientSecretRecord& stored : client->secrets) {
+    if (stored.revoked_at.has_value()) continue;
+    if (crypto_pwhash_str_verify(stored.secret_hash.c_str(), secret.data(), secret.size()) == 0) {
+      return PrincipalOfClient(*client);
+    }
+  }
+  return Rejected();
+}
+
+void ApiClientAuthenticator::Forget(const std::string& client_id) {
+  absl::MutexLock lock(&mu_);
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    it = it->second.client_id == client_id ? cache_.erase(it) : std::next(it);
+  }
+}
+
+}  // namespace shouhu::gateway

@@ -1,0 +1,216 @@
+#include "services/gateway/forwarding.h"
+
+#include <atomic>
+
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/client_callback.h>
+
+#include "absl/synchronization/mutex.h"
+#include "common/grpc_status.h"
+
+namespace shouhu::gateway {
+
+std::string RequestIdOr(IdGenerator& ids, absl::string_view sent) {
+  const bool usable = !sent.empty() && sent.size() <= 128 &&
+                      std::all_of(sent.begin(), sent.end(), [](char c) { return c > ' ' && c < 127; });
+  return usable ? std::string(sent) : ids.Next();
+}
+
+void PrepareBackendCall(const ForwardingEnv& env, const Principal& principal, const std::string& request_id,
+                        std::chrono::system_clock::time_point caller_deadline, grpc::ClientContext& context) {
+  const auto cap = std::chrono::system_clock::now() + absl::ToChronoMilliseconds(env.max_deadline);
+  context.set_deadline(std::min(caller_deadline, cap));
+  auto [serialized, signature] = env.signer.Sign(principal);
+  context.AddMetadata(kPrincipalMetadata, serialized);
+  context.AddMetadata(kPrincipalSignatureMetadata, signature);
+  context.AddMetadata(kRequestIdMetadata, request_id);
+}
+
+void RecordCall(const ForwardingEnv& env, const std::string& method, const Principal* principal,
+                const std::string& request_id, const char* face, int grpc_code, absl::Time started) {
+  const absl::Duration latency = absl::Now() - started;
+  env.metrics.ObserveCall(method, grpc_code, latency);
+  AuditRecord row;
+  row.audit_id = env.ids.Next();
+  row.occurred_at = started;
+  row.request_id = request_id;
+  row.subject = principal != nullptr ? principal->subject() : "";
+  row.organisation_id = principal != nullptr ? principal->organisation_id() : "";
+  row.method = method.size() > 255 ? method.substr(0, 255) : method;
+  row.face = face;
+  row.grpc_code = grpc_code;
+  row.latency_us = absl::ToInt64Microseconds(latency);
+  env.audit.Record(std::move(row));
+}
+
+namespace {
+
+// One call relayed to one backend. Owned by itself: deleted when both the caller's side and (if it was
+// started) the backend's side are done.
+class ForwardedCall final : public grpc::ServerGenericBidiReactor {
+ public:
+  ForwardedCall(const ForwardingEnv& env, grpc::GenericCallbackServerContext* context)
+      : env_(env), context_(context), method_(context->method()), started_(absl::Now()), leg_(this) {
+    const auto& metadata = context->client_metadata();
+    auto id = metadata.find(kRequestIdMetadata);
+    request_id_ = RequestIdOr(env.ids, id == metadata.end() ? absl::string_view()
+                                                            : absl::string_view(id->second.data(), id->second.size()));
+    auto auth = metadata.find("authorization");
+    const absl::string_view authorization =
+        auth == metadata.end() ? absl::string_view() : absl::string_view(auth->second.data(), auth->second.size());
+    env.admission.Admit(method_, authorization, [this](absl::StatusOr<Principal> principal) {
+      OnAdmitted(std::move(principal));
+    });
+  }
+
+  // The caller's side. Requests: the caller's next message goes to the backend, then the next is read.
+  void OnReadDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    if (requests_closed_) return;  // the backend has answered already
+    if (ok) {
+      leg_.StartWrite(&request_);
+    } else {
+      leg_.StartWritesDone();
+    }
+    reading_caller_ = false;
+  }
+  void OnWriteDone(bool ok) override {
+    if (ok) {
+      leg_.StartRead(&response_);
+      return;
+    }
+    backend_context_.TryCancel();  // the caller has gone
+    leg_.RemoveHold();
+  }
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+    if (backend_started_) backend_context_.TryCancel();
+  }
+  void OnDone() override {
+    RecordCall(env_, method_, admitted_ ? &principal_ : nullptr, request_id_, "grpc", final_code_, started_);
+    Unref();
+  }
+
+ private:
+  // The backend's side.
+  class Leg final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+   public:
+    explicit Leg(ForwardedCall* call) : call_(call) {}
+    void OnReadDone(bool ok) override {
+      if (ok) {
+        call_->StartWrite(&call_->response_);
+        return;
+      }
+      {
+        // No more responses: a caller's message still awaited will not be sent on.
+        absl::MutexLock lock(&call_->mu_);
+        call_->responses_done_ = true;
+        if (call_->reading_caller_) call_->CloseRequests();
+      }
+      RemoveHold();
+    }
+    void OnWriteDone(bool ok) override {
+      absl::MutexLock lock(&call_->mu_);
+      if (ok && !call_->responses_done_) {
+        call_->reading_caller_ = true;
+        call_->StartRead(&call_->request_);
+      } else {
+        call_->CloseRequests();
+      }
+    }
+    void OnWritesDoneDone(bool) override {
+      absl::MutexLock lock(&call_->mu_);
+      call_->CloseRequests();
+    }
+    void OnDone(const grpc::Status& status) override {
+      call_->FinishWith(status);
+      call_->Unref();
+    }
+
+   private:
+    ForwardedCall* const call_;
+  };
+
+  void OnAdmitted(absl::StatusOr<Principal> principal) {
+    if (!principal.ok()) {
+      FinishWith(ToGrpcStatus(principal.status()));
+      return;
+    }
+    principal_ = *std::move(principal);
+    admitted_ = true;
+    grpc::GenericStub* stub = env_.backends.Route(method_);
+    if (stub == nullptr) {
+      FinishWith(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no service behind the gateway serves this method"));
+      return;
+    }
+    PrepareBackendCall(env_, principal_, request_id_, context_->deadline(), backend_context_);
+    bool cancelled;
+    {
+      absl::MutexLock lock(&mu_);
+      cancelled = cancelled_;
+      if (!cancelled) {
+        backend_started_ = true;
+        refs_.fetch_add(1);
+      }
+    }
+    if (cancelled) {
+      FinishWith(grpc::Status(grpc::StatusCode::CANCELLED, "the caller cancelled"));
+      return;
+    }
+    stub->PrepareBidiStreamingCall(&backend_context_, method_, grpc::StubOptions(), &leg_);
+    // Two holds keep the backend call open until both directions are through: one released when the backend
+    // has no more responses (so Finish follows the last write to the caller), one when no more requests will
+    // be sent to it (so no operation is started on a finished call).
+    leg_.AddMultipleHolds(2);
+    leg_.StartRead(&response_);
+    leg_.StartCall();
+    absl::MutexLock lock(&mu_);
+    reading_caller_ = true;
+    StartRead(&request_);
+  }
+
+  // Releases the requests' hold once; afterwards nothing more is sent to the backend.
+  void CloseRequests() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (requests_closed_) return;
+    requests_closed_ = true;
+    leg_.RemoveHold();
+  }
+
+  void FinishWith(const grpc::Status& status) {
+    final_code_ = status.error_code();
+    Finish(status);
+  }
+
+  void Unref() {
+    if (refs_.fetch_sub(1) == 1) delete this;
+  }
+
+  const ForwardingEnv& env_;
+  grpc::GenericCallbackServerContext* const context_;
+  const std::string method_;
+  const absl::Time started_;
+  std::string request_id_;
+  Principal principal_;
+  bool admitted_ = false;
+  int final_code_ = grpc::StatusCode::UNKNOWN;
+  grpc::ClientContext backend_context_;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
+  Leg leg_;
+  std::atomic<int> refs_{1};
+  absl::Mutex mu_;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool backend_started_ ABSL_GUARDED_BY(mu_) = false;
+  bool reading_caller_ ABSL_GUARDED_BY(mu_) = false;   // a read of the caller's next message is pending
+  bool responses_done_ ABSL_GUARDED_BY(mu_) = false;   // the backend sent its last response
+  bool requests_closed_ ABSL_GUARDED_BY(mu_) = false;  // the requests' hold is released
+};
+
+}  // namespace
+
+grpc::ServerGenericBidiReactor* Forwarder::CreateReactor(grpc::GenericCallbackServerContext* context) {
+  return new ForwardedCall(env_, context);
+}
+
+}  // namespace shouhu::gateway

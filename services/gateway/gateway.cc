@@ -1,0 +1,103 @@
+#include "services/gateway/gateway.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/server_builder.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "services/gateway/public_services.h"
+
+namespace shouhu::gateway {
+
+Gateway::Gateway(const GatewayConfig& config, db::Pool& pool, Logger& logger, Metrics& metrics, const Clock& clock)
+    : config_(config),
+      logger_(logger),
+      ids_(clock),
+      store_(pool),
+      signer_(config.service.principal_secret, clock),
+      verifier_(config.service.principal_secret, clock),
+      limiter_(config.rate_limit, clock) {
+  (void)metrics;
+}
+
+absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& config, db::Pool& pool, Logger& logger,
+                                                        Metrics& metrics, const Clock& clock,
+                                                        const std::vector<std::string>& proto_files) {
+  std::unique_ptr<Gateway> g(new Gateway(config, pool, logger, metrics, clock));
+  ASSIGN_OR_RETURN(g->policy_, MethodPolicy::Load(config.policy_file));
+  ASSIGN_OR_RETURN(g->tokens_, TokenVerifier::Create(config.tokens, clock));
+  g->clients_ = std::make_unique<ApiClientAuthenticator>(g->store_, clock, config.api_client_cache_ttl,
+                                                         config.credential_workers);
+  g->admission_ = std::make_unique<Admission>(*g->tokens_, g->clients_.get(), g->policy_, g->limiter_);
+  g->audit_ = std::make_unique<AuditWriter>(g->store_, logger, metrics);
+  g->backends_ = std::make_unique<Backends>(config.routes);
+
+  // The admin service, on a server of its own reached in process: behind the same forwarding as any service.
+  g->admin_ = std::make_unique<AdminService>(g->store_, *g->clients_, g->verifier_, clock, g->ids_);
+  {
+    grpc::ServerBuilder builder;
+    builder.RegisterService(g->admin_.get());
+    g->admin_server_ = builder.BuildAndStart();
+    if (g->admin_server_ == nullptr) return absl::InternalError("the admin service did not start");
+    g->backends_->Add("gateway", g->admin_server_->InProcessChannel(grpc::ChannelArguments()));
+  }
+
+  g->env_.reset(new ForwardingEnv{*g->admission_, *g->backends_, g->signer_, *g->audit_, metrics, g->ids_,
+                                  config.max_deadline});
+  g->forwarder_ = std::make_unique<Forwarder>(*g->env_);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.service.server.grpc_address, grpc::InsecureServerCredentials(), &g->grpc_port_);
+  for (const std::string& service : ServicesIn(proto_files)) {
+    g->stand_ins_.push_back(ReflectionStandIn(service));
+    builder.RegisterService(g->stand_ins_.back().get());
+  }
+  builder.RegisterCallbackGenericService(g->forwarder_.get());
+  g->server_ = builder.BuildAndStart();
+  if (g->server_ == nullptr || g->grpc_port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", config.service.server.grpc_address));
+  }
+  if (auto* health = g->server_->GetHealthCheckService()) health->SetServingStatus(true);
+  if (config.http_enabled) {
+    ASSIGN_OR_RETURN(g->http_, HttpFace::Start(config.http, *g->env_));
+  }
+
+  Gateway* self = g.get();
+  g->reload_thread_ = std::thread([self] {
+    while (!self->stop_reload_.WaitForNotificationWithTimeout(self->config_.key_reload_interval)) {
+      if (absl::Status reloaded = self->tokens_->Reload(); !reloaded.ok()) {
+        self->logger_.Warn("token keys not reloaded; keeping the previous keys",
+                           {{"error", std::string(reloaded.message())}});
+      }
+    }
+  });
+  logger.Info("gateway serving", {{"grpc_port", g->grpc_port_}, {"http_port", g->http_port()}});
+  return g;
+}
+
+void Gateway::Shutdown(absl::Duration grace) {
+  if (stopped_) return;
+  stopped_ = true;
+  if (auto* health = server_->GetHealthCheckService()) health->SetServingStatus(false);
+  http_.reset();
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  server_->Wait();
+  admin_server_->Shutdown(absl::ToChronoTime(absl::Now()));
+  admin_server_->Wait();
+  stop_reload_.Notify();
+  if (reload_thread_.joinable()) reload_thread_.join();
+  audit_->Flush();
+}
+
+Gateway::~Gateway() {
+  if (server_ != nullptr) Shutdown(absl::ZeroDuration());
+  if (reload_thread_.joinable()) {
+    stop_reload_.Notify();
+    reload_thread_.join();
+  }
+}
+
+}  // namespace shouhu::gateway

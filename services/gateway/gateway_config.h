@@ -1,0 +1,39 @@
+// The gateway's configuration: the common service settings plus its own (routes, policy file, token issuer and
+// keys, deadline cap, rate limit, HTTP face), read once from flags and SHOUHU_* environment variables.
+#ifndef SHOUHU_SERVICES_GATEWAY_GATEWAY_CONFIG_H_
+#define SHOUHU_SERVICES_GATEWAY_GATEWAY_CONFIG_H_
+
+#include <map>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/config.h"
+#include "services/gateway/http_face.h"
+#include "services/gateway/rate_limiter.h"
+#include "services/gateway/token_verifier.h"
+
+namespace shouhu::gateway {
+
+struct GatewayConfig {
+  ServiceConfig service;
+  std::map<std::string, std::string> routes;  // "registry" → "127.0.0.1:50051"
+  std::string policy_file;
+  TokenPolicy tokens;
+  absl::Duration key_reload_interval = absl::Seconds(10);
+  absl::Duration max_deadline = absl::Seconds(30);
+  RateLimit rate_limit;
+  bool http_enabled = true;
+  HttpFaceOptions http;
+  absl::Duration api_client_cache_ttl = absl::Seconds(30);
+  int credential_workers = 2;
+};
+
+inline const ServiceDefaults kGatewayDefaults{"gateway", 50050, 9150};
+
+// After InitProcess has parsed the flags.
+absl::StatusOr<GatewayConfig> LoadGatewayConfig();
+
+}  // namespace shouhu::gateway
+
+#endif  // SHOUHU_SERVICES_GATEWAY_GATEWAY_CONFIG_H_

@@ -1,0 +1,76 @@
+// The gateway's SQL: API clients and their secret hashes, and batches of audit rows. Returns plain structs.
+#ifndef SHOUHU_SERVICES_GATEWAY_GATEWAY_STORE_H_
+#define SHOUHU_SERVICES_GATEWAY_GATEWAY_STORE_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/db.h"
+#include "common/idempotency.h"
+
+namespace shouhu::gateway {
+
+struct ApiClientSecretRecord {
+  std::string secret_id;
+  std::string secret_hash;  // crypto_pwhash_str
+  absl::Time created_at;
+  std::optional<absl::Time> revoked_at;
+};
+
+struct ApiClientRecord {
+  std::string client_id;
+  std::string display_name;
+  std::string organisation_id;
+  std::vector<std::string> roles;  // Role names, "ROLE_…"
+  std::vector<std::string> jurisdictions;
+  absl::Time created_at;
+  std::optional<absl::Time> revoked_at;
+  std::vector<ApiClientSecretRecord> secrets;  // oldest first
+};
+
+struct AuditRecord {
+  std::string audit_id;
+  absl::Time occurred_at;
+  std::string request_id;
+  std::string subject;
+  std::string organisation_id;
+  std::string method;
+  std::string face;  // "grpc" or "http"
+  int grpc_code = 0;
+  int64_t latency_us = 0;
+};
+
+// At most this many secrets of one client are valid at once (the old and the new while rotating).
+inline constexpr int kMaxActiveSecrets = 2;
+
+class GatewayStore {
+ public:
+  explicit GatewayStore(db::Pool& pool) : pool_(pool) {}
+
+  // The client with its first secret. A retry of the same request returns the client created the first time.
+  absl::StatusOr<ApiClientRecord> CreateClient(const IdempotencyKey& key, const ApiClientRecord& client,
+                                               const ApiClientSecretRecord& secret);
+  // FAILED_PRECONDITION when the client is revoked or already has two valid secrets; NOT_FOUND when absent.
+  // A retry returns the secret id recorded the first time.
+  absl::StatusOr<std::string> AddSecret(const IdempotencyKey& key, const std::string& client_id,
+                                        const ApiClientSecretRecord& secret);
+  absl::StatusOr<ApiClientRecord> RevokeSecret(const IdempotencyKey& key, const std::string& client_id,
+                                               const std::string& secret_id, absl::Time now);
+  absl::StatusOr<ApiClientRecord> RevokeClient(const IdempotencyKey& key, const std::string& client_id,
+                                               absl::Time now);
+  absl::StatusOr<ApiClientRecord> GetClient(const std::string& client_id);
+  // Clients with ids after `after`, in id order.
+  absl::StatusOr<std::vector<ApiClientRecord>> ListClients(const std::string& after, int limit);
+
+  absl::Status InsertAudit(const std::vector<AuditRecord>& rows);
+
+ private:
+  db::Pool& pool_;
+};
+
+}  // namespace shouhu::gateway
+
+#endif  // SHOUHU_SERVICES_GATEWAY_GATEWAY_STORE_H_

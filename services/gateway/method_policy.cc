@@ -1,0 +1,69 @@
+#include "services/gateway/method_policy.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "services/gateway/token_verifier.h"
+#include "nlohmann/json.hpp"
+
+namespace shouhu::gateway {
+
+absl::StatusOr<MethodPolicy> MethodPolicy::Parse(const std::string& text) {
+  nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object() || !json.contains("rules") || !json["rules"].is_array()) {
+    return absl::InvalidArgumentError("policy: expected {\"rules\": [...]}");
+  }
+  MethodPolicy policy;
+  for (size_t i = 0; i < json["rules"].size(); ++i) {
+    const nlohmann::json& rule = json["rules"][i];
+    const std::string where = absl::StrCat("policy rules[", i, "]");
+    if (!rule.is_object() || !rule.contains("methods") || !rule["methods"].is_array() || !rule.contains("roles") ||
+        !rule["roles"].is_array()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": needs \"methods\" and \"roles\" arrays"));
+    }
+    std::set<int> roles;
+    for (const auto& name : rule["roles"]) {
+      std::optional<Role> role = name.is_string() ? ParseRole(name.get<std::string>()) : std::nullopt;
+      if (!role.has_value()) return absl::InvalidArgumentError(absl::StrCat(where, ": unknown role ", name.dump()));
+      roles.insert(*role);
+    }
+    for (const auto& method : rule["methods"]) {
+      const std::string name = method.is_string() ? method.get<std::string>() : "";
+      const size_t slash = name.find('/');
+      if (slash == std::string::npos || slash == 0 || slash + 1 == name.size() || name[0] == '/') {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": methods are \"pkg.Service/Method\" or \"pkg.Service/*\", got ", method.dump()));
+      }
+      policy.roles_[name].insert(roles.begin(), roles.end());
+    }
+  }
+  return policy;
+}
+
+absl::StatusOr<MethodPolicy> MethodPolicy::Load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::FailedPreconditionError(absl::StrCat("cannot read the policy file ", path));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  auto policy = Parse(buffer.str());
+  if (!policy.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", policy.status().message()));
+  return policy;
+}
+
+bool MethodPolicy::Allows(const Principal& principal, absl::string_view method) const {
+  if (!method.empty() && method[0] == '/') method.remove_prefix(1);
+  const size_t slash = method.find('/');
+  if (slash == absl::string_view::npos) return false;
+  auto allowed = [&](absl::string_view key) {
+    auto it = roles_.find(key);
+    if (it == roles_.end()) return false;
+    for (int role : principal.roles()) {
+      if (it->second.count(role) > 0) return true;
+    }
+    return false;
+  };
+  return allowed(method) || allowed(absl::StrCat(method.substr(0, slash), "/*"));
+}
+
+}  // namespace shouhu::gateway

@@ -1,0 +1,154 @@
+#include "services/gateway/token_verifier.h"
+
+#include <jwt.h>
+#include <sodium.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/status_macros.h"
+#include "nlohmann/json.hpp"
+
+namespace shouhu::gateway {
+namespace {
+
+absl::Status Rejected() { return absl::UnauthenticatedError("credentials were missing or not valid"); }
+
+struct JwtDeleter {
+  void operator()(jwt_t* jwt) const { jwt_free(jwt); }
+};
+
+// The token's header, to choose the key before libjwt verifies anything. Only alg and kid are read here.
+bool ReadHeader(absl::string_view token, std::string& alg, std::string& kid) {
+  const size_t dot = token.find('.');
+  if (dot == absl::string_view::npos || dot == 0 || dot > 4096) return false;
+  std::string header(dot, '\0');
+  size_t len = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(header.data()), header.size(), token.data(), dot, nullptr,
+                        &len, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
+    return false;
+  }
+  header.resize(len);
+  nlohmann::json json = nlohmann::json::parse(header, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object() || !json.contains("alg") || !json["alg"].is_string() || !json.contains("kid") ||
+      !json["kid"].is_string()) {
+    return false;
+  }
+  alg = json["alg"].get<std::string>();
+  kid = json["kid"].get<std::string>();
+  return true;
+}
+
+jwt_alg_t LibjwtAlgorithm(KeyAlgorithm algorithm) {
+  switch (algorithm) {
+    case KeyAlgorithm::kRs256:
+      return JWT_ALG_RS256;
+    case KeyAlgorithm::kEs256:
+      return JWT_ALG_ES256;
+    case KeyAlgorithm::kHs256:
+      return JWT_ALG_HS256;
+  }
+  return JWT_ALG_INVAL;
+}
+
+// A claim that must be a number of seconds since the epoch; nullopt when absent or not a number.
+std::optional<int64_t> NumericClaim(const nlohmann::json& claims, const char* name) {
+  if (!claims.contains(name) || !claims[name].is_number()) return std::nullopt;
+  return claims[name].get<int64_t>();
+}
+
+}  // namespace
+
+std::optional<Role> ParseRole(absl::string_view name) {
+  std::string upper = absl::AsciiStrToUpper(name);
+  if (upper.rfind("ROLE_", 0) != 0) upper = absl::StrCat("ROLE_", upper);
+  Role role;
+  if (!common::v1::Role_Parse(upper, &role) || role == common::v1::ROLE_UNSPECIFIED) return std::nullopt;
+  return role;
+}
+
+absl::StatusOr<std::unique_ptr<TokenVerifier>> TokenVerifier::Create(TokenPolicy policy, const Clock& clock) {
+  if (policy.issuer.empty() || policy.audience.empty()) {
+    return absl::InvalidArgumentError("the token issuer and audience must both be configured");
+  }
+  ASSIGN_OR_RETURN(KeySet keys, LoadKeys(policy.keys));
+  return std::unique_ptr<TokenVerifier>(new TokenVerifier(std::move(policy), clock, std::move(keys)));
+}
+
+absl::Status TokenVerifier::Reload() {
+  ASSIGN_OR_RETURN(KeySet keys, LoadKeys(policy_.keys));
+  auto fresh = std::make_shared<const KeySet>(std::move(keys));
+  absl::MutexLock lock(&mu_);
+  keys_ = std::move(fresh);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Principal> TokenVerifier::Verify(absl::string_view token) const {
+  if (token.empty() || token.size() > 16384) return Rejected();
+  std::string alg, kid;
+  if (!ReadHeader(token, alg, kid)) return Rejected();
+  std::shared_ptr<const KeySet> keys;
+  {
+    absl::MutexLock lock(&mu_);
+    keys = keys_;
+  }
+  auto found = keys->find(kid);
+  if (found == keys->end()) return Rejected();
+  const VerificationKey& key = found->second;
+  // The key decides the algorithm; `none`, or HS256 against a public key, never reaches libjwt.
+  if (alg != AlgorithmName(key.algorithm)) return Rejected();
+
+  const std::string text(token);
+  jwt_t* raw = nullptr;
+  if (jwt_decode(&raw, text.c_str(), reinterpret_cast<const unsigned char*>(key.material.data()),
+                 static_cast<int>(key.material.size())) != 0) {
+    return Rejected();
+  }
+  std::unique_ptr<jwt_t, JwtDeleter> jwt(raw);
+  if (jwt_get_alg(jwt.get()) != LibjwtAlgorithm(key.algorithm)) return Rejected();
+
+  char* grants = jwt_get_grants_json(jwt.get(), nullptr);
+  if (grants == nullptr) return Rejected();
+  nlohmann::json claims = nlohmann::json::parse(grants, nullptr, /*allow_exceptions=*/false);
+  free(grants);
+  if (!claims.is_object()) return Rejected();
+
+  if (claims.value("iss", "") != policy_.issuer) return Rejected();
+  bool audience_ok = false;
+  if (claims.contains("aud") && claims["aud"].is_string()) {
+    audience_ok = claims["aud"].get<std::string>() == policy_.audience;
+  } else if (claims.contains("aud") && claims["aud"].is_array()) {
+    for (const auto& aud : claims["aud"]) audience_ok |= aud.is_string() && aud.get<std::string>() == policy_.audience;
+  }
+  if (!audience_ok) return Rejected();
+
+  const int64_t now = absl::ToUnixSeconds(clock_.Now());
+  const int64_t leeway = absl::ToInt64Seconds(policy_.leeway);
+  const std::optional<int64_t> exp = NumericClaim(claims, "exp");
+  if (!exp.has_value() || now > *exp + leeway) return Rejected();
+  if (claims.contains("nbf")) {
+    const std::optional<int64_t> nbf = NumericClaim(claims, "nbf");
+    if (!nbf.has_value() || now + leeway < *nbf) return Rejected();
+  }
+
+  Principal principal;
+  if (!claims.contains("sub") || !claims["sub"].is_string() || claims["sub"].get<std::string>().empty()) {
+    return Rejected();
+  }
+  principal.set_subject(claims["sub"].get<std::string>());
+  if (claims.contains("org") && claims["org"].is_string()) principal.set_organisation_id(claims["org"].get<std::string>());
+  if (claims.contains("roles") && claims["roles"].is_array()) {
+    for (const auto& name : claims["roles"]) {
+      if (!name.is_string()) continue;
+      if (std::optional<Role> role = ParseRole(name.get<std::string>())) principal.add_roles(*role);
+    }
+  }
+  if (claims.contains("jurisdictions") && claims["jurisdictions"].is_array()) {
+    for (const auto& prefix : claims["jurisdictions"]) {
+      if (prefix.is_string() && !prefix.get<std::string>().empty()) principal.add_jurisdictions(prefix.get<std::string>());
+    }
+  }
+  return principal;
+}
+
+}  // namespace shouhu::gateway

@@ -1,0 +1,56 @@
+// Verifies bearer tokens (JWT) from the region's identity provider with libjwt and turns them into principals.
+// Checked: the header's key id names a configured key and its alg is that key's one algorithm (`none` never
+// is), the signature, iss, aud, exp and nbf (with a small leeway). Any failure is the same UNAUTHENTICATED, so
+// a caller learns nothing about which part failed. Keys reload from their files without a restart.
+//
+// Claims read: sub, org (organisation id), roles (names of shouhu.common.v1.Role, with or without ROLE_),
+// jurisdictions (division-code prefixes).
+#ifndef SHOUHU_SERVICES_GATEWAY_TOKEN_VERIFIER_H_
+#define SHOUHU_SERVICES_GATEWAY_TOKEN_VERIFIER_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/principal.h"
+#include "services/gateway/signing_keys.h"
+
+namespace shouhu::gateway {
+
+struct TokenPolicy {
+  std::string issuer;
+  std::string audience;
+  absl::Duration leeway = absl::Seconds(30);
+  KeySource keys;
+};
+
+class TokenVerifier {
+ public:
+  // Loads the keys once; a source that cannot be read stops the process at start.
+  static absl::StatusOr<std::unique_ptr<TokenVerifier>> Create(TokenPolicy policy, const Clock& clock);
+
+  absl::StatusOr<Principal> Verify(absl::string_view token) const;
+
+  // Re-reads the key files; on failure keeps the keys it had and says why.
+  absl::Status Reload();
+
+ private:
+  TokenVerifier(TokenPolicy policy, const Clock& clock, KeySet keys)
+      : policy_(std::move(policy)), clock_(clock), keys_(std::make_shared<const KeySet>(std::move(keys))) {}
+
+  const TokenPolicy policy_;
+  const Clock& clock_;
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const KeySet> keys_ ABSL_GUARDED_BY(mu_);
+};
+
+// The role a token or policy names: "CIVIL_AFFAIRS_OFFICER" or "ROLE_CIVIL_AFFAIRS_OFFICER"; nullopt if unknown.
+std::optional<Role> ParseRole(absl::string_view name);
+
+}  // namespace shouhu::gateway
+
+#endif  // SHOUHU_SERVICES_GATEWAY_TOKEN_VERIFIER_H_

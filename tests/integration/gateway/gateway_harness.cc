@@ -1,0 +1,179 @@
+#include "tests/integration/gateway/gateway_harness.h"
+
+#include <civetweb.h>
+#include <jwt.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "services/gateway/gateway_store.h"
+
+namespace shouhu {
+std::vector<db::Migration> GatewayMigrations();
+}
+
+namespace shouhu::testing {
+namespace {
+
+KeyPair PemsOf(EVP_PKEY* key) {
+  KeyPair pair;
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  long size = BIO_get_mem_data(bio, &data);
+  pair.private_pem.assign(data, static_cast<size_t>(size));
+  BIO_free(bio);
+  bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PUBKEY(bio, key);
+  size = BIO_get_mem_data(bio, &data);
+  pair.public_pem.assign(data, static_cast<size_t>(size));
+  BIO_free(bio);
+  EVP_PKEY_free(key);
+  return pair;
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+}  // namespace
+
+KeyPair NewRsaKey() { return PemsOf(EVP_RSA_gen(2048)); }
+KeyPair NewP256Key() { return PemsOf(EVP_EC_gen("P-256")); }
+
+std::string MintToken(const std::string& alg, const std::string& kid, const std::string& key,
+                      const nlohmann::json& claims) {
+  jwt_t* jwt = nullptr;
+  jwt_new(&jwt);
+  jwt_add_grants_json(jwt, claims.dump().c_str());
+  if (!kid.empty()) jwt_add_header(jwt, "kid", kid.c_str());
+  const jwt_alg_t algorithm = jwt_str_alg(alg.c_str());
+  if (algorithm == JWT_ALG_NONE) {
+    jwt_set_alg(jwt, JWT_ALG_NONE, nullptr, 0);
+  } else {
+    jwt_set_alg(jwt, algorithm, reinterpret_cast<const unsigned char*>(key.data()), static_cast<int>(key.size()));
+  }
+  char* encoded = jwt_encode_str(jwt);
+  std::string token = encoded != nullptr ? encoded : "";
+  free(encoded);
+  jwt_free(jwt);
+  return token;
+}
+
+std::string TestPolicyJson() {
+  return R"({"rules": [
+    {"methods": ["shouhu.echo.v1.EchoService/WhoAmI", "shouhu.echo.v1.EchoService/GetChild",
+                 "shouhu.echo.v1.EchoService/SubmitReferral", "shouhu.echo.v1.EchoService/StreamNumbers",
+                 "shouhu.echo.v1.EchoService/Fail"],
+     "roles": ["CIVIL_AFFAIRS_OFFICER", "NGO_CASEWORKER"]},
+    {"methods": ["shouhu.echo.v1.EchoService/Sleep"], "roles": ["CIVIL_AFFAIRS_OFFICER"]},
+    {"methods": ["shouhu.gateway.v1.GatewayAdminService/*"], "roles": ["ADMIN"]},
+    {"methods": ["shouhu.nowhere.v1.NowhereService/*"], "roles": ["CIVIL_AFFAIRS_OFFICER"]}
+  ]})";
+}
+
+absl::StatusOr<std::unique_ptr<GatewayHarness>> GatewayHarness::Start(const HarnessOptions& options) {
+  std::unique_ptr<GatewayHarness> h(new GatewayHarness());
+  char pattern[] = "/tmp/shouhu-gateway-test-XXXXXX";
+  if (mkdtemp(pattern) == nullptr) return absl::InternalError("mkdtemp failed");
+  h->dir_ = pattern;
+  h->keys_dir_ = h->dir_ + "/keys";
+  std::filesystem::create_directories(h->keys_dir_);
+  h->rsa_ = NewRsaKey();
+  h->ec_ = NewP256Key();
+  WriteFile(h->keys_dir_ + "/rsa-1.pem", h->rsa_.public_pem);
+  WriteFile(h->keys_dir_ + "/ec-1.pem", h->ec_.public_pem);
+  const std::string policy = h->dir_ + "/policy.json";
+  WriteFile(policy, TestPolicyJson());
+
+  ASSIGN_OR_RETURN(h->db_, TestDatabase::Create(GatewayMigrations()));
+  const std::string secret = TestPrincipalSecret();
+  std::map<std::string, std::string> routes = options.extra_routes;
+  if (options.with_backend) {
+    h->backend_ = EchoBackend::Start(secret);
+    if (h->backend_ == nullptr) return absl::InternalError("echo backend did not start");
+    routes["echo"] = h->backend_->address();
+  }
+  h->logger_ = std::make_unique<Logger>("gateway-test");
+  h->metrics_ = std::make_unique<Metrics>("gateway");
+
+  gateway::GatewayConfig config;
+  config.service.server.grpc_address = "127.0.0.1:0";
+  config.service.principal_secret = secret;
+  config.routes = routes;
+  config.policy_file = policy;
+  config.tokens.issuer = kIssuer;
+  config.tokens.audience = kAudience;
+  config.tokens.leeway = absl::Seconds(30);
+  config.tokens.keys.keys_dir = h->keys_dir_;
+  config.key_reload_interval = absl::Milliseconds(100);
+  config.max_deadline = options.max_deadline;
+  config.rate_limit = options.rate_limit;
+  config.http.address = "127.0.0.1:0";
+  config.http.threads = 8;
+  config.http.max_body_bytes = options.http_max_body_bytes;
+  config.api_client_cache_ttl = absl::Seconds(30);
+  ASSIGN_OR_RETURN(h->gateway_, gateway::Gateway::Start(config, h->db_->pool(), *h->logger_, *h->metrics_, h->clock_,
+                                                        {"shouhu/echo/v1/echo.proto",
+                                                         "shouhu/gateway/v1/gateway_admin.proto"}));
+  return h;
+}
+
+GatewayHarness::~GatewayHarness() {
+  if (gateway_ != nullptr) gateway_->Shutdown(absl::ZeroDuration());
+  gateway_.reset();
+  backend_.reset();
+  std::error_code ignored;
+  if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
+}
+
+nlohmann::json GatewayHarness::OfficerClaims() const {
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  return {{"iss", kIssuer},
+          {"aud", kAudience},
+          {"sub", "officer-wuhua-1"},
+          {"org", "org-wuhua-civil-affairs"},
+          {"roles", {"CIVIL_AFFAIRS_OFFICER"}},
+          {"jurisdictions", {"530102"}},
+          {"iat", now},
+          {"nbf", now - 5},
+          {"exp", now + 600}};
+}
+
+std::string GatewayHarness::Token(const nlohmann::json& claims) const {
+  return MintToken("RS256", "rsa-1", rsa_.private_pem, claims);
+}
+
+HttpResponse HttpPost(int port, const std::string& path, const std::string& body,
+                      const std::map<std::string, std::string>& headers) {
+  HttpResponse result;
+  char error[256] = {};
+  mg_connection* connection = mg_connect_client("127.0.0.1", port, 0, error, sizeof error);
+  if (connection == nullptr) return result;
+  std::string request = absl::StrCat("POST ", path, " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ", body.size(),
+                                     "\r\nContent-Type: application/json\r\nConnection: close\r\n");
+  for (const auto& [name, value] : headers) absl::StrAppend(&request, name, ": ", value, "\r\n");
+  absl::StrAppend(&request, "\r\n", body);
+  mg_write(connection, request.data(), request.size());
+  if (mg_get_response(connection, error, sizeof error, 10000) >= 0) {
+    const mg_response_info* info = mg_get_response_info(connection);
+    result.status = info->status_code;
+    for (int i = 0; i < info->num_headers; ++i) {
+      if (std::string(info->http_headers[i].name) == "Content-Type") result.content_type = info->http_headers[i].value;
+    }
+    char chunk[4096];
+    int n;
+    while ((n = mg_read(connection, chunk, sizeof chunk)) > 0) result.body.append(chunk, static_cast<size_t>(n));
+  }
+  mg_close_connection(connection);
+  return result;
+}
+
+}  // namespace shouhu::testing

@@ -1,0 +1,670 @@
+// The gateway through real gRPC and HTTP servers on loopback: authentication matrix, policy, jurisdiction
+// scoping, principal forwarding, deadlines, an unreachable backend, rate limits, audit, API clients and the
+// HTTP/JSON face.
+#include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "common/grpc_status.h"
+#include "shouhu/common/v1/errors.pb.h"
+#include "shouhu/gateway/v1/gateway_admin.grpc.pb.h"
+#include "tests/integration/gateway/gateway_harness.h"
+#include "tests/support/status_matchers.h"
+
+namespace shouhu::testing {
+namespace {
+
+using echo::v1::EchoService;
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartHarness({}); }
+
+  void StartHarness(const HarnessOptions& options) {
+    h_.reset();
+    auto started = GatewayHarness::Start(options);
+    ASSERT_OK(started);
+    h_ = *std::move(started);
+    channel_ = grpc::CreateChannel(h_->grpc_target(), grpc::InsecureChannelCredentials());
+    echo_ = EchoService::NewStub(channel_);
+    admin_ = gateway::v1::GatewayAdminService::NewStub(channel_);
+  }
+
+  // A context carrying `authorization` (unless empty) and a 5 s deadline.
+  static std::unique_ptr<grpc::ClientContext> Context(const std::string& authorization,
+                                                      absl::Duration deadline = absl::Seconds(5)) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    if (!authorization.empty()) context->AddMetadata("authorization", authorization);
+    context->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+    return context;
+  }
+  static std::string Bearer(const std::string& token) { return "Bearer " + token; }
+  static std::string Basic(const std::string& id, const std::string& secret) {
+    return "Basic " + absl::Base64Escape(id + ":" + secret);
+  }
+
+  absl::StatusOr<echo::v1::WhoAmIResponse> WhoAmI(const std::string& authorization) {
+    echo::v1::WhoAmIResponse response;
+    auto context = Context(authorization);
+    grpc::Status status = echo_->WhoAmI(context.get(), echo::v1::WhoAmIRequest(), &response);
+    if (!status.ok()) return FromGrpcStatus(status);
+    return response;
+  }
+
+  absl::Status WhoAmIStatus(const std::string& authorization) { return WhoAmI(authorization).status(); }
+
+  std::string AdminToken() {
+    nlohmann::json claims = h_->OfficerClaims();
+    claims["sub"] = "gateway-admin";
+    claims["roles"] = {"ADMIN"};
+    return h_->Token(claims);
+  }
+
+  std::unique_ptr<GatewayHarness> h_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<EchoService::Stub> echo_;
+  std::unique_ptr<gateway::v1::GatewayAdminService::Stub> admin_;
+};
+
+// --- authentication matrix --------------------------------------------------------------------------------
+
+TEST_F(GatewayTest, Auth_ValidRs256Token_ForwardsItsPrincipal) {
+  ASSERT_OK_AND_ASSIGN(echo::v1::WhoAmIResponse who, WhoAmI(Bearer(h_->OfficerToken())));
+  EXPECT_EQ(who.principal().subject(), "officer-wuhua-1");
+  EXPECT_EQ(who.principal().organisation_id(), "org-wuhua-civil-affairs");
+  ASSERT_EQ(who.principal().roles_size(), 1);
+  EXPECT_EQ(who.principal().roles(0), common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
+  ASSERT_EQ(who.principal().jurisdictions_size(), 1);
+  EXPECT_EQ(who.principal().jurisdictions(0), "530102");
+}
+
+TEST_F(GatewayTest, Auth_ValidEs256Token_IsAccepted) {
+  const std::string token = MintToken("ES256", "ec-1", h_->ec().private_pem, h_->OfficerClaims());
+  EXPECT_OK(WhoAmIStatus(Bearer(token)));
+}
+
+TEST_F(GatewayTest, Auth_MissingCredentials_IsUnauthenticated) {
+  EXPECT_THAT(WhoAmIStatus(""), StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+TEST_F(GatewayTest, Auth_MalformedCredentials_AreUnauthenticated) {
+  for (const std::string& header : {std::string("Bearer"), std::string("Bearer "), std::string("Bearer abc"),
+                                    std::string("Bearer a.b.c"), std::string("Token ") + h_->OfficerToken(),
+                                    std::string("Basic !!!"), std::string("Basic ") + absl::Base64Escape("no-colon"),
+                                    h_->OfficerToken()}) {
+    EXPECT_THAT(WhoAmIStatus(header), StatusIs(absl::StatusCode::kUnauthenticated)) << header;
+  }
+}
+
+TEST_F(GatewayTest, Auth_ExpiredToken_IsUnauthenticated) {
+  nlohmann::json claims = h_->OfficerClaims();
+  claims["exp"] = absl::ToUnixSeconds(absl::Now()) - 31;  // beyond the 30 s leeway
+  EXPECT_THAT(WhoAmIStatus(Bearer(h_->Token(claims))), StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+TEST_F(GatewayTest, Auth_ExpiredWithinLeeway_IsAccepted) {
+  nlohmann::json claims = h_->OfficerClaims();
+  claims["exp"] = absl::ToUnixSeconds(absl::Now()) - 10;
+  EXPECT_OK(WhoAmIStatus(Bearer(h_->Token(claims))));
+}
+
+TEST_F(GatewayTest, Auth_TokenWithoutExpiry_IsUnauthenticated) {
+  nlohmann::json claims = h_->OfficerClaims();
+  claims.erase("exp");
+  EXPECT_THAT(WhoAmIStatus(Bearer(h_->Token(claims))), StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+TEST_F(GatewayTest, Auth_NotYetValidToken_IsUnauthenticated) {
+  nlohmann::json claims = h_->OfficerClaims();
+  claims["nbf"] = absl::ToUnixSeconds(absl::Now()) + 120;
+  EXPECT_THAT(WhoAmIStatus(Bearer(h_->Token(claims))), StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+TEST_F(GatewayTest, Auth_WrongIssuer_IsUnauthenticated) {
+  nlohmann::json claims = h_->OfficerClaims();
+  claims["iss"] = "https://someone-else.example";
+  EXPECT_THAT(WhoAmIStatus(Bearer(h_->Token(claims))), StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+TEST_F(GatewayTest, Auth_WrongAudience_IsUnauthenticated) {
+  nlohmann::json claims = h_->OfficerClaims();
+  claims["aud"] = "another-api";
+  EXPECT_THAT(WhoAmIStatus(Bearer(h_->Token(claims))), StatusIs(absl::StatusCode::kUnauthenticated));
+  claims["aud"] = {"another-api", kAudience};
+  EXPECT_OK(WhoAmIStatus(Bearer(h_->Token(claims))));
+}
+
+TEST_F(GatewayTest, Auth_BadSignature_IsUnauthenticated) {
+  const KeyPair stranger = NewRsaKey();
+  const std::string forged = MintToken("RS256", "rsa-1", stranger.private_pem, h_->OfficerClaims());
+  EXPECT_THAT(WhoAmIStatus(Bearer(forged)), StatusIs(absl::StatusCode::kUnauthenticated));
+  // A valid token whose payload was changed after signing.
+  std::vector<std::string> parts = absl::StrSplit(h_->OfficerToken(), '.');
+  ASSERT_EQ(parts.size(), 3u);
+  nlohmann::json claims = h_->OfficerClaims();
+  claims["jurisdictions"] = {"11"};
+  std::string payload;
+  absl::WebSafeBase64Escape(claims.dump(), &payload);
+  EXPECT_THAT(WhoAmIStatus(Bearer(parts[0] + "." + payload + "." + parts[2])),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+TEST_F(GatewayTest, Auth_AlgNone_IsUnauthenticated) {
+  const std::string token = MintToken("none", "rsa-1", "", h_->OfficerClaims());
+  ASSERT_FALSE(token.empty());
+  EXPECT_THAT(WhoAmIStatus(Bearer(token)), StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+TEST_F(GatewayTest, Auth_Hs256SignedWithThePublicKey_IsUnauthenticated) {
+  const std::string token = MintToken("HS256", "rsa-1", h_->rsa().public_pem, h_->OfficerClaims());
+  EXPECT_THAT(WhoAmIStatus(Bearer(token)), StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+TEST_F(GatewayTest, Auth_UnknownKeyId_IsUnauthenticated) {
+  const std::string token = MintToken("RS256", "rsa-9", h_->rsa().private_pem, h_->OfficerClaims());
+  EXPECT_THAT(WhoAmIStatus(Bearer(token)), StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+TEST_F(GatewayTest, Auth_RevokedKey_IsUnauthenticatedWithoutRestart) {
+  const std::string token = h_->OfficerToken();
+  ASSERT_OK(WhoAmIStatus(Bearer(token)));
+  std::filesystem::remove(h_->keys_dir() + "/rsa-1.pem");
+  ASSERT_OK(h_->gateway().tokens().Reload());
+  EXPECT_THAT(WhoAmIStatus(Bearer(token)), StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+TEST_F(GatewayTest, Auth_RotatedKey_OldSignaturesFailNewOnesPass) {
+  const std::string old_token = h_->OfficerToken();
+  ASSERT_OK(WhoAmIStatus(Bearer(old_token)));
+  const KeyPair next = NewRsaKey();
+  {
+    std::ofstream out(h_->keys_dir() + "/rsa-1.pem", std::ios::trunc);
+    out << next.public_pem;
+  }
+  // The periodic reload (every 100 ms in tests) picks the new key up without a restart.
+  const absl::Time give_up = absl::Now() + absl::Seconds(5);
+  while (WhoAmIStatus(Bearer(old_token)).ok() && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_THAT(WhoAmIStatus(Bearer(old_token)), StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_OK(WhoAmIStatus(Bearer(MintToken("RS256", "rsa-1", next.private_pem, h_->OfficerClaims()))));
+}
+
+// --- authorization and scoping ----------------------------------------------------------------------------
+
+TEST_F(GatewayTest, Policy_RoleOutsideMethodPolicy_IsPermissionDenied) {
+  nlohmann::json claims = h_->OfficerClaims();
+  claims["roles"] = {"NGO_CASEWORKER"};
+  echo::v1::SleepResponse response;
+  auto context = Context(Bearer(h_->Token(claims)));
+  grpc::Status status = echo_->Sleep(context.get(), echo::v1::SleepRequest(), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  // The same caller may call what the policy gives caseworkers.
+  EXPECT_OK(WhoAmIStatus(Bearer(h_->Token(claims))));
+}
+
+TEST_F(GatewayTest, Policy_MethodNamedNowhere_IsPermissionDenied) {
+  grpc::GenericStub stub(channel_);
+  grpc::Slice empty("");
+  grpc::ByteBuffer request(&empty, 1), response;
+  auto context = Context(Bearer(h_->OfficerToken()));
+  absl::Notification done;
+  grpc::Status status;
+  stub.UnaryCall(context.get(), "/shouhu.echo.v1.EchoService/Unlisted", grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) {
+                   status = s;
+                   done.Notify();
+                 });
+  done.WaitForNotification();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(GatewayTest, Scoping_OfficerReadingAnotherCountysChild_IsNotFound) {
+  echo::v1::GetChildRequest request;
+  echo::v1::GetChildResponse response;
+  request.set_child_id("child-110101");
+  auto context = Context(Bearer(h_->OfficerToken()));
+  EXPECT_EQ(echo_->GetChild(context.get(), request, &response).error_code(), grpc::StatusCode::NOT_FOUND);
+  request.set_child_id("child-530102");
+  context = Context(Bearer(h_->OfficerToken()));
+  ASSERT_TRUE(echo_->GetChild(context.get(), request, &response).ok());
+  EXPECT_EQ(response.division_code(), "530102");
+}
+
+TEST_F(GatewayTest, Forward_ForgedPrincipalHeader_IsIgnored) {
+  // A principal signed with the real secret, claiming the whole country: still not what the backend gets.
+  PrincipalSigner signer(TestPrincipalSecret(), *new SystemClock());
+  Principal forged;
+  forged.set_subject("intruder");
+  forged.add_roles(common::v1::ROLE_ADMIN);
+  forged.add_jurisdictions("1");
+  auto [serialized, signature] = signer.Sign(forged);
+  auto context = Context(Bearer(h_->OfficerToken()));
+  context->AddMetadata(kPrincipalMetadata, serialized);
+  context->AddMetadata(kPrincipalSignatureMetadata, signature);
+  context->AddMetadata("x-shouhu-internal", "1");
+  echo::v1::WhoAmIResponse who;
+  ASSERT_TRUE(echo_->WhoAmI(context.get(), echo::v1::WhoAmIRequest(), &who).ok());
+  EXPECT_EQ(who.principal().subject(), "officer-wuhua-1");
+  ASSERT_EQ(who.principal().jurisdictions_size(), 1);
+  EXPECT_EQ(who.principal().jurisdictions(0), "530102");
+  std::vector<std::string> keys(who.shouhu_metadata_keys().begin(), who.shouhu_metadata_keys().end());
+  std::sort(keys.begin(), keys.end());
+  EXPECT_EQ(keys, (std::vector<std::string>{kPrincipalMetadata, kPrincipalSignatureMetadata}));
+}
+
+TEST_F(GatewayTest, Forward_ForgedPrincipalWithoutCredentials_IsUnauthenticated) {
+  PrincipalSigner signer(TestPrincipalSecret(), *new SystemClock());
+  Principal forged;
+  forged.set_subject("intruder");
+  forged.add_roles(common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
+  auto [serialized, signature] = signer.Sign(forged);
+  auto context = Context("");
+  context->AddMetadata(kPrincipalMetadata, serialized);
+  context->AddMetadata(kPrincipalSignatureMetadata, signature);
+  echo::v1::WhoAmIResponse who;
+  EXPECT_EQ(echo_->WhoAmI(context.get(), echo::v1::WhoAmIRequest(), &who).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(GatewayTest, Forward_RequestId_ReachesTheBackend) {
+  auto context = Context(Bearer(h_->OfficerToken()));
+  context->AddMetadata("x-request-id", "req-abc-123");
+  echo::v1::WhoAmIResponse who;
+  ASSERT_TRUE(echo_->WhoAmI(context.get(), echo::v1::WhoAmIRequest(), &who).ok());
+  EXPECT_EQ(who.request_id(), "req-abc-123");
+}
+
+TEST_F(GatewayTest, Forward_BackendErrorCodeAndField_PassThroughUnchanged) {
+  for (int code : {3, 5, 6, 9, 10, 14}) {
+    echo::v1::FailRequest request;
+    request.set_code(code);
+    echo::v1::FailResponse response;
+    auto context = Context(Bearer(h_->OfficerToken()));
+    EXPECT_EQ(echo_->Fail(context.get(), request, &response).error_code(), code);
+  }
+  echo::v1::FailRequest request;
+  request.set_code(3);
+  request.set_field("referral.child_name");
+  echo::v1::FailResponse response;
+  auto context = Context(Bearer(h_->OfficerToken()));
+  grpc::Status status = echo_->Fail(context.get(), request, &response);
+  EXPECT_EQ(FieldOf(FromGrpcStatus(status)), "referral.child_name");
+}
+
+TEST_F(GatewayTest, Forward_ServerStreaming_RelaysEveryMessageAndTheStatus) {
+  echo::v1::StreamNumbersRequest request;
+  request.set_count(50);
+  request.set_final_code(9);
+  auto context = Context(Bearer(h_->OfficerToken()));
+  auto reader = echo_->StreamNumbers(context.get(), request);
+  echo::v1::StreamNumbersResponse response;
+  int seen = 0;
+  while (reader->Read(&response)) EXPECT_EQ(response.number(), ++seen);
+  EXPECT_EQ(seen, 50);
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(GatewayTest, Forward_UnroutedPackage_IsUnimplemented) {
+  grpc::GenericStub stub(channel_);
+  grpc::Slice empty("");
+  grpc::ByteBuffer request(&empty, 1), response;
+  auto context = Context(Bearer(h_->OfficerToken()));
+  absl::Notification done;
+  grpc::Status status;
+  stub.UnaryCall(context.get(), "/shouhu.nowhere.v1.NowhereService/Get", grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) {
+                   status = s;
+                   done.Notify();
+                 });
+  done.WaitForNotification();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+}
+
+// --- deadlines and failures -------------------------------------------------------------------------------
+
+TEST_F(GatewayTest, Deadline_CallersDeadline_ReachesTheBackend) {
+  echo::v1::SleepResponse response;
+  auto context = Context(Bearer(h_->OfficerToken()), absl::Seconds(2));
+  ASSERT_TRUE(echo_->Sleep(context.get(), echo::v1::SleepRequest(), &response).ok());
+  EXPECT_GT(response.deadline_remaining_ms(), 1000);
+  EXPECT_LE(response.deadline_remaining_ms(), 2000);
+}
+
+TEST_F(GatewayTest, Deadline_NoneOrTooLong_IsCappedAtTheMaximum) {
+  echo::v1::SleepResponse response;
+  grpc::ClientContext context;  // no deadline at all
+  context.AddMetadata("authorization", Bearer(h_->OfficerToken()));
+  ASSERT_TRUE(echo_->Sleep(&context, echo::v1::SleepRequest(), &response).ok());
+  EXPECT_GT(response.deadline_remaining_ms(), 3000);
+  EXPECT_LE(response.deadline_remaining_ms(), 5000);  // the harness's cap
+}
+
+TEST_F(GatewayTest, Deadline_ExpiringWhileBackendWorks_IsDeadlineExceededAndCancelsTheBackend) {
+  echo::v1::SleepRequest request;
+  request.set_sleep_ms(3000);
+  echo::v1::SleepResponse response;
+  auto context = Context(Bearer(h_->OfficerToken()), absl::Milliseconds(300));
+  const absl::Time start = absl::Now();
+  EXPECT_EQ(echo_->Sleep(context.get(), request, &response).error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+  const absl::Time give_up = absl::Now() + absl::Seconds(2);
+  while (h_->backend()->cancelled_sleeps() == 0 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(h_->backend()->cancelled_sleeps(), 1);
+}
+
+TEST_F(GatewayTest, Cancel_CallerCancelling_CancelsTheBackend) {
+  echo::v1::SleepRequest request;
+  request.set_sleep_ms(3000);
+  auto context = Context(Bearer(h_->OfficerToken()));
+  echo::v1::SleepResponse response;
+  absl::Notification done;
+  grpc::Status status;
+  echo_->async()->Sleep(context.get(), &request, &response, [&](grpc::Status s) {
+    status = s;
+    done.Notify();
+  });
+  absl::SleepFor(absl::Milliseconds(200));
+  context->TryCancel();
+  done.WaitForNotification();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
+  const absl::Time give_up = absl::Now() + absl::Seconds(2);
+  while (h_->backend()->cancelled_sleeps() == 0 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(h_->backend()->cancelled_sleeps(), 1);
+}
+
+TEST_F(GatewayTest, Backend_Stopped_IsUnavailableWithinTheDeadline) {
+  ASSERT_OK(WhoAmIStatus(Bearer(h_->OfficerToken())));  // the connection exists and is then lost
+  h_->backend()->Stop();
+  const absl::Time start = absl::Now();
+  echo::v1::WhoAmIResponse who;
+  auto context = Context(Bearer(h_->OfficerToken()), absl::Seconds(3));
+  EXPECT_EQ(echo_->WhoAmI(context.get(), echo::v1::WhoAmIRequest(), &who).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+}
+
+TEST(GatewayBackendTest, Backend_NeverStarted_IsUnavailableWithinTheDeadline) {
+  HarnessOptions options;
+  options.with_backend = false;
+  options.extra_routes["echo"] = "127.0.0.1:1";  // nothing listens there
+  auto h = GatewayHarness::Start(options);
+  ASSERT_OK(h);
+  auto stub = EchoService::NewStub(grpc::CreateChannel((*h)->grpc_target(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + (*h)->OfficerToken());
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(3)));
+  const absl::Time start = absl::Now();
+  echo::v1::WhoAmIResponse who;
+  EXPECT_EQ(stub->WhoAmI(&context, echo::v1::WhoAmIRequest(), &who).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+}
+
+// --- rate limit and audit ---------------------------------------------------------------------------------
+
+TEST(GatewayRateLimitTest, RateLimit_BeyondTheBurst_IsResourceExhaustedPerClient) {
+  HarnessOptions options;
+  options.rate_limit = {1, 3};  // 3 at once, then one a second
+  auto h = GatewayHarness::Start(options);
+  ASSERT_OK(h);
+  auto stub = EchoService::NewStub(grpc::CreateChannel((*h)->grpc_target(), grpc::InsecureChannelCredentials()));
+  auto call = [&](const std::string& token) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + token);
+    echo::v1::WhoAmIResponse who;
+    return stub->WhoAmI(&context, echo::v1::WhoAmIRequest(), &who).error_code();
+  };
+  const std::string token = (*h)->OfficerToken();
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(call(token), grpc::StatusCode::OK) << i;
+  EXPECT_EQ(call(token), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // Another client has a bucket of its own.
+  nlohmann::json other = (*h)->OfficerClaims();
+  other["sub"] = "officer-wuhua-2";
+  EXPECT_EQ(call((*h)->Token(other)), grpc::StatusCode::OK);
+  absl::SleepFor(absl::Milliseconds(1100));
+  EXPECT_EQ(call(token), grpc::StatusCode::OK);
+}
+
+TEST_F(GatewayTest, Audit_EveryCall_WritesOneRowWithoutPayload) {
+  auto context = Context(Bearer(h_->OfficerToken()));
+  context->AddMetadata("x-request-id", "audit-req-1");
+  echo::v1::GetChildRequest request;
+  request.set_child_id("child-110101");
+  echo::v1::GetChildResponse response;
+  EXPECT_EQ(echo_->GetChild(context.get(), request, &response).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(WhoAmIStatus(""), StatusIs(absl::StatusCode::kUnauthenticated));
+  // The row is written after the answer; wait for the server to finish the call before flushing.
+  absl::SleepFor(absl::Milliseconds(100));
+  h_->gateway().audit().Flush();
+  ASSERT_EQ(h_->db().Count("audit_log"), 2);
+  std::optional<db::Row> row;
+  ASSERT_OK(h_->db().pool().Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(row, s.QueryOne("SELECT subject, organisation_id, method, grpc_code, face, latency_us "
+                                     "FROM audit_log WHERE request_id = ?",
+                                     {std::string("audit-req-1")}));
+    return absl::OkStatus();
+  }));
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->String(0), "officer-wuhua-1");
+  EXPECT_EQ(row->String(1), "org-wuhua-civil-affairs");
+  EXPECT_EQ(row->String(2), "/shouhu.echo.v1.EchoService/GetChild");
+  EXPECT_EQ(row->Int(3), 5);
+  EXPECT_EQ(row->String(4), "grpc");
+  EXPECT_GT(row->Int(5), 0);
+}
+
+// --- API clients ------------------------------------------------------------------------------------------
+
+TEST_F(GatewayTest, ApiClient_SecretRotationAndRevocation) {
+  gateway::v1::CreateApiClientRequest create;
+  create.set_request_id("create-1");
+  create.set_display_name("Wuhua civil-affairs case system");
+  create.set_organisation_id("org-wuhua-civil-affairs");
+  create.add_roles(common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
+  create.add_jurisdictions("530102");
+  gateway::v1::CreateApiClientResponse created;
+  auto context = Context(Bearer(AdminToken()));
+  ASSERT_TRUE(admin_->CreateApiClient(context.get(), create, &created).ok());
+  const std::string id = created.api_client().client_id();
+  const std::string first = created.secret();
+  ASSERT_FALSE(first.empty());
+
+  ASSERT_OK_AND_ASSIGN(echo::v1::WhoAmIResponse who, WhoAmI(Basic(id, first)));
+  EXPECT_EQ(who.principal().subject(), id);
+  EXPECT_EQ(who.principal().organisation_id(), "org-wuhua-civil-affairs");
+  EXPECT_THAT(WhoAmIStatus(Basic(id, first + "x")), StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(WhoAmIStatus(Basic("01ARZ3NDEKTSV4RRFFQ69G5FAV", first)), StatusIs(absl::StatusCode::kUnauthenticated));
+
+  // Rotation: two secrets valid at once, a third refused.
+  gateway::v1::AddApiClientSecretRequest add;
+  add.set_request_id("add-1");
+  add.set_client_id(id);
+  gateway::v1::AddApiClientSecretResponse added;
+  context = Context(Bearer(AdminToken()));
+  ASSERT_TRUE(admin_->AddApiClientSecret(context.get(), add, &added).ok());
+  EXPECT_OK(WhoAmIStatus(Basic(id, first)));
+  EXPECT_OK(WhoAmIStatus(Basic(id, added.secret())));
+  add.set_request_id("add-2");
+  context = Context(Bearer(AdminToken()));
+  EXPECT_EQ(admin_->AddApiClientSecret(context.get(), add, &added).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  // Revoking the first secret ends it at once on this gateway; the second stays valid.
+  gateway::v1::RevokeApiClientSecretRequest revoke_secret;
+  revoke_secret.set_request_id("revoke-secret-1");
+  revoke_secret.set_client_id(id);
+  revoke_secret.set_secret_id(created.api_client().secrets(0).secret_id());
+  gateway::v1::RevokeApiClientSecretResponse revoked_secret;
+  context = Context(Bearer(AdminToken()));
+  ASSERT_TRUE(admin_->RevokeApiClientSecret(context.get(), revoke_secret, &revoked_secret).ok());
+  EXPECT_THAT(WhoAmIStatus(Basic(id, first)), StatusIs(absl::StatusCode::kUnauthenticated));
+  const std::string second = added.secret().empty() ? "" : added.secret();
+
+  gateway::v1::RevokeApiClientRequest revoke;
+  revoke.set_request_id("revoke-1");
+  revoke.set_client_id(id);
+  gateway::v1::RevokeApiClientResponse revoked;
+  context = Context(Bearer(AdminToken()));
+  ASSERT_TRUE(admin_->RevokeApiClient(context.get(), revoke, &revoked).ok());
+  EXPECT_EQ(revoked.api_client().state(), gateway::v1::API_CLIENT_STATE_REVOKED);
+}
+
+TEST_F(GatewayTest, ApiClient_AdminServiceForNonAdmins_IsPermissionDenied) {
+  gateway::v1::ListApiClientsResponse listed;
+  auto context = Context(Bearer(h_->OfficerToken()));
+  EXPECT_EQ(admin_->ListApiClients(context.get(), gateway::v1::ListApiClientsRequest(), &listed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  context = Context(Bearer(AdminToken()));
+  EXPECT_TRUE(admin_->ListApiClients(context.get(), gateway::v1::ListApiClientsRequest(), &listed).ok());
+}
+
+TEST_F(GatewayTest, ApiClient_CreateWithoutRoles_IsInvalidArgumentNamingTheField) {
+  gateway::v1::CreateApiClientRequest create;
+  create.set_request_id("create-x");
+  create.set_display_name("x");
+  create.set_organisation_id("org");
+  gateway::v1::CreateApiClientResponse created;
+  auto context = Context(Bearer(AdminToken()));
+  grpc::Status status = admin_->CreateApiClient(context.get(), create, &created);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(FieldOf(FromGrpcStatus(status)), "roles");
+}
+
+// --- reflection -------------------------------------------------------------------------------------------
+
+TEST_F(GatewayTest, Reflection_ListsEveryPublicService) {
+  // grpc.reflection.v1alpha.ServerReflectionRequest{list_services: "*"}, written by hand: the reflection
+  // client classes are not installed by Debian.
+  grpc::GenericStub stub(channel_);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  grpc::CompletionQueue cq;
+  auto call = stub.PrepareCall(&context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  void* tag;
+  bool ok;
+  call->StartCall(reinterpret_cast<void*>(1));
+  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+  const std::string request("\x3a\x01*", 3);
+  grpc::Slice slice(request);
+  grpc::ByteBuffer buffer(&slice, 1);
+  call->Write(buffer, reinterpret_cast<void*>(2));
+  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+  grpc::ByteBuffer reply;
+  call->Read(&reply, reinterpret_cast<void*>(3));
+  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+  grpc::Slice whole;
+  ASSERT_TRUE(reply.DumpToSingleSlice(&whole).ok());
+  const std::string text(reinterpret_cast<const char*>(whole.begin()), whole.size());
+  EXPECT_TRUE(absl::StrContains(text, "shouhu.echo.v1.EchoService")) << text;
+  EXPECT_TRUE(absl::StrContains(text, "shouhu.gateway.v1.GatewayAdminService")) << text;
+  context.TryCancel();
+  call->Finish(new grpc::Status(), reinterpret_cast<void*>(4));
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+}
+
+// --- the HTTP/JSON face -----------------------------------------------------------------------------------
+
+TEST_F(GatewayTest, Http_ReferralRoundTrip_ReturnsProto3Json) {
+  const std::string body =
+      R"({"requestId": "r-1", "referral": {"childName": "小明", "divisionCode": "530102", "needs": ["school"], "age": 9}})";
+  HttpResponse r = HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/SubmitReferral", body,
+                            {{"Authorization", "Bearer " + h_->OfficerToken()}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  nlohmann::json json = nlohmann::json::parse(r.body);
+  EXPECT_EQ(json["referralId"], "ref-r-1");
+  EXPECT_EQ(json["referral"]["childName"], "小明");
+  EXPECT_EQ(json["referral"]["needs"][0], "school");
+  EXPECT_EQ(json["referral"]["age"], 9);
+  EXPECT_EQ(json["submittedBy"], "officer-wuhua-1");
+}
+
+TEST_F(GatewayTest, Http_BackendError_IsJsonWithTheCodeAndAFittingStatus) {
+  HttpResponse r = HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/GetChild",
+                            R"({"child_id": "child-110101"})", {{"Authorization", "Bearer " + h_->OfficerToken()}});
+  EXPECT_EQ(r.status, 404);
+  nlohmann::json json = nlohmann::json::parse(r.body);
+  EXPECT_EQ(json["code"], 5);
+  EXPECT_EQ(json["status"], "NOT_FOUND");
+  r = HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/SubmitReferral",
+               R"({"requestId": "r-2", "referral": {"childName": "", "divisionCode": "530102"}})",
+               {{"Authorization", "Bearer " + h_->OfficerToken()}});
+  EXPECT_EQ(r.status, 400);
+  json = nlohmann::json::parse(r.body);
+  EXPECT_EQ(json["code"], 3);
+  EXPECT_EQ(json["field"], "referral.child_name");
+}
+
+TEST_F(GatewayTest, Http_MissingOrBadCredentials_Are401Json) {
+  HttpResponse r = HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/WhoAmI", "{}", {});
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["code"], 16);
+  nlohmann::json claims = h_->OfficerClaims();
+  claims["roles"] = {"VOLUNTEER"};
+  r = HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/WhoAmI", "{}",
+               {{"Authorization", "Bearer " + h_->Token(claims)}});
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["code"], 7);
+}
+
+TEST_F(GatewayTest, Http_UnknownField_Is400NamingTheField) {
+  HttpResponse r = HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/SubmitReferral",
+                            R"({"requestId": "r-3", "referral": {"childName": "a", "favouriteColour": "red"}})",
+                            {{"Authorization", "Bearer " + h_->OfficerToken()}});
+  EXPECT_EQ(r.status, 400);
+  nlohmann::json json = nlohmann::json::parse(r.body);
+  EXPECT_EQ(json["code"], 3);
+  EXPECT_EQ(json["field"], "referral.favouriteColour");
+}
+
+TEST_F(GatewayTest, Http_MalformedJson_Is400) {
+  HttpResponse r = HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/SubmitReferral", R"({"requestId": )",
+                            {{"Authorization", "Bearer " + h_->OfficerToken()}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["code"], 3);
+}
+
+TEST_F(GatewayTest, Http_BodyOverTheLimit_Is413) {
+  const std::string body = R"({"requestId": ")" + std::string(70 * 1024, 'x') + R"("})";
+  HttpResponse r = HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/SubmitReferral", body,
+                            {{"Authorization", "Bearer " + h_->OfficerToken()}});
+  EXPECT_EQ(r.status, 413);
+}
+
+TEST_F(GatewayTest, Http_ServerStreaming_IsNewlineDelimitedJson) {
+  HttpResponse r = HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/StreamNumbers",
+                            R"({"count": 3, "finalCode": 14})", {{"Authorization", "Bearer " + h_->OfficerToken()}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "application/x-ndjson");
+  std::vector<std::string> lines = absl::StrSplit(r.body, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 4u) << r.body;
+  EXPECT_EQ(nlohmann::json::parse(lines[0])["number"], 1);
+  EXPECT_EQ(nlohmann::json::parse(lines[2])["number"], 3);
+  EXPECT_EQ(nlohmann::json::parse(lines[3])["error"]["code"], 14);
+}
+
+TEST_F(GatewayTest, Http_ApiClientCredentials_WorkWithBasicAuth) {
+  gateway::v1::CreateApiClientRequest create;
+  create.set_request_id("create-http");
+  create.set_display_name("Partner NGO");
+  create.set_organisation_id("org-ngo-1");
+  create.add_roles(common::v1::ROLE_NGO_CASEWORKER);
+  create.add_jurisdictions("530102");
+  gateway::v1::CreateApiClientResponse created;
+  auto context = Context(Bearer(AdminToken()));
+  ASSERT_TRUE(admin_->CreateApiClient(context.get(), create, &created).ok());
+  HttpResponse r = HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/WhoAmI", "",
+                            {{"Authorization", Basic(created.api_client().client_id(), created.secret())}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(nlohmann::json::parse(r.body)["principal"]["organisationId"], "org-ngo-1");
+}
+
+}  // namespace
+}  // namespace shouhu::testing
