@@ -20,6 +20,8 @@ void ExpirySweeper::Start(absl::Duration interval) {
   });
 }
 
-absl::StatusOr<int> ExpirySweeper::SweepOnce() { return store_.WriteDueExpiryEvents(ShanghaiDay(clock_.Now())); }
+absl::StatusOr<int> ExpirySweeper::SweepOnce() {
+  return store_.WriteDueExpiryEvents(ShanghaiDay(clock_.Now()));
+}
 
 }  // namespace shouhu::training

@@ -1,7 +1,7 @@
 // Writes CertificationExpired on the day a certificate stops being valid, not only when someone happens to
-// read it: a background thread asks the store, every interval, for certificates whose expiry day (Asia/Shanghai)
-// has arrived and whose event is unwritten. Each is marked and its event appended in one transaction, so several
-// replicas sweeping at once write each event once.
+// read it: a background thread asks the store, every interval, for certificates whose expiry day
+// (Asia/Shanghai) has arrived and whose event is unwritten. Each is marked and its event appended in one
+// transaction, so several replicas sweeping at once write each event once.
 #ifndef SHOUHU_SERVICES_TRAINING_EXPIRY_SWEEPER_H_
 #define SHOUHU_SERVICES_TRAINING_EXPIRY_SWEEPER_H_
 
@@ -18,7 +18,8 @@ namespace shouhu::training {
 
 class ExpirySweeper {
  public:
-  ExpirySweeper(TrainingStore& store, const Clock& clock, Logger& logger) : store_(store), clock_(clock), logger_(logger) {}
+  ExpirySweeper(TrainingStore& store, const Clock& clock, Logger& logger)
+      : store_(store), clock_(clock), logger_(logger) {}
   // Stops the thread, if started, and waits for it.
   ~ExpirySweeper();
   ExpirySweeper(const ExpirySweeper&) = delete;

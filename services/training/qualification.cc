@@ -65,8 +65,9 @@ bool IsChildFacing(v1::Activity activity) {
          activity == v1::ACTIVITY_CASE_MANAGEMENT;
 }
 
-v1::QualificationResult EvaluateParticipant(const QualificationFacts& facts, const std::string& participant_id,
-                                            v1::Activity activity, absl::CivilDay day) {
+v1::QualificationResult EvaluateParticipant(const QualificationFacts& facts,
+                                            const std::string& participant_id, v1::Activity activity,
+                                            absl::CivilDay day) {
   v1::QualificationResult result;
   result.set_participant_id(participant_id);
   auto found = facts.participants.find(participant_id);
@@ -94,7 +95,8 @@ v1::QualificationResult EvaluateParticipant(const QualificationFacts& facts, con
 }
 
 v1::QualificationResult EvaluateOrganisation(const std::string& organisation_id,
-                                             const std::vector<OrganisationStanding>& records, absl::CivilDay day) {
+                                             const std::vector<OrganisationStanding>& records,
+                                             absl::CivilDay day) {
   v1::QualificationResult result;
   result.set_organisation_id(organisation_id);
   if (records.empty()) {

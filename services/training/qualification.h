@@ -46,22 +46,24 @@ struct OrganisationStanding {
 };
 
 struct QualificationFacts {
-  std::vector<RequiredCourse> required;                                     // by the activity
-  std::map<std::string, ParticipantStanding> participants;                  // by id; unknown ids absent
+  std::vector<RequiredCourse> required;                                      // by the activity
+  std::map<std::string, ParticipantStanding> participants;                   // by id; unknown ids absent
   std::map<std::string, std::vector<CertificationStanding>> certifications;  // by participant id
-  std::map<std::string, std::vector<OrganisationStanding>> organisations;   // by organisation id, with records
+  std::map<std::string, std::vector<OrganisationStanding>> organisations;  // by organisation id, with records
 };
 
 // Home visits, group activities and case management bring the person face to face with children.
 bool IsChildFacing(v1::Activity activity);
 
 // The answer for one participant. A participant missing from `facts` is PARTICIPANT_UNKNOWN.
-v1::QualificationResult EvaluateParticipant(const QualificationFacts& facts, const std::string& participant_id,
-                                            v1::Activity activity, absl::CivilDay day);
+v1::QualificationResult EvaluateParticipant(const QualificationFacts& facts,
+                                            const std::string& participant_id, v1::Activity activity,
+                                            absl::CivilDay day);
 
 // The answer for an organisation: qualified when one of its records covers the day.
 v1::QualificationResult EvaluateOrganisation(const std::string& organisation_id,
-                                             const std::vector<OrganisationStanding>& records, absl::CivilDay day);
+                                             const std::vector<OrganisationStanding>& records,
+                                             absl::CivilDay day);
 
 }  // namespace shouhu::training
 

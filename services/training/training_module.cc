@@ -3,8 +3,8 @@
 namespace shouhu::training {
 
 absl::StatusOr<BuiltService> BuildTrainingService(const ServiceContext& context) {
-  auto module =
-      std::make_shared<TrainingModule>(context.pool, context.clock, context.ids, context.logger, context.verifier);
+  auto module = std::make_shared<TrainingModule>(context.pool, context.clock, context.ids, context.logger,
+                                                 context.verifier);
   module->sweeper.Start(kExpirySweepInterval);
   BuiltService built;
   built.services.emplace_back(&module->service, kTrainingServiceName);

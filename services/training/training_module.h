@@ -19,7 +19,9 @@ inline constexpr absl::Duration kExpirySweepInterval = absl::Minutes(1);
 struct TrainingModule {
   TrainingModule(db::Pool& pool, const Clock& clock, IdGenerator& ids, Logger& logger,
                  const PrincipalVerifier& verifier)
-      : store(pool, clock, ids), service(store, store.outbox(), verifier, clock), sweeper(store, clock, logger) {}
+      : store(pool, clock, ids),
+        service(store, store.outbox(), verifier, clock),
+        sweeper(store, clock, logger) {}
 
   MariaDbTrainingStore store;
   TrainingService service;

@@ -30,9 +30,11 @@ constexpr int kMaxPageSize = 500;
 constexpr int kMaxBatch = 1000;
 
 // Everyone who may read training records in their scope.
-#define TRAINING_READERS                                                                                    \
-  {ROLE_NGO_ADMIN, ROLE_NGO_CASEWORKER, ROLE_CIVIL_AFFAIRS_OFFICER, ROLE_TRAINER, ROLE_AUDITOR,            \
-   ROLE_CHILD_WELFARE_DIRECTOR, ROLE_SYSTEM}
+#define TRAINING_READERS                                                                         \
+  {                                                                                              \
+    ROLE_NGO_ADMIN, ROLE_NGO_CASEWORKER, ROLE_CIVIL_AFFAIRS_OFFICER, ROLE_TRAINER, ROLE_AUDITOR, \
+        ROLE_CHILD_WELFARE_DIRECTOR, ROLE_SYSTEM                                                 \
+  }
 
 grpc::Status Respond(const absl::Status& status) { return ToGrpcStatus(status); }
 
@@ -71,7 +73,8 @@ absl::Status ValidateReference(const std::string& ref, absl::string_view field, 
   return absl::OkStatus();
 }
 
-absl::Status ValidateTexts(const google::protobuf::RepeatedPtrField<std::string>& texts, absl::string_view field) {
+absl::Status ValidateTexts(const google::protobuf::RepeatedPtrField<std::string>& texts,
+                           absl::string_view field) {
   if (texts.size() > 20) return InvalidField(field, "at most 20 entries");
   for (int i = 0; i < texts.size(); ++i) {
     RETURN_IF_ERROR(ValidateText(texts[i], absl::StrCat(field, "[", i, "]"), 1, 50));
@@ -115,11 +118,13 @@ bool ValidTimestamp(const google::protobuf::Timestamp& t) {
 absl::StatusOr<Principal> TrainingService::Authorize(const grpc::ServerContext& context,
                                                      std::initializer_list<Role> roles) const {
   ASSIGN_OR_RETURN(Principal principal, verifier_.Verify(context));
-  if (!HasAnyRole(principal, roles)) return absl::PermissionDeniedError("the caller's roles do not allow this");
+  if (!HasAnyRole(principal, roles))
+    return absl::PermissionDeniedError("the caller's roles do not allow this");
   return principal;
 }
 
-absl::StatusOr<v1::Participant> TrainingService::ScopedParticipant(const Principal& principal, const std::string& id,
+absl::StatusOr<v1::Participant> TrainingService::ScopedParticipant(const Principal& principal,
+                                                                   const std::string& id,
                                                                    absl::string_view field) {
   RETURN_IF_ERROR(ValidateId(id, field));
   ASSIGN_OR_RETURN(v1::Participant p, store_.GetParticipant(id));
@@ -140,16 +145,19 @@ absl::StatusOr<v1::Session> TrainingService::ScopedSession(const Principal& prin
   return s;
 }
 
-absl::StatusOr<v1::Enrollment> TrainingService::ScopedEnrollment(const Principal& principal, const std::string& id,
+absl::StatusOr<v1::Enrollment> TrainingService::ScopedEnrollment(const Principal& principal,
+                                                                 const std::string& id,
                                                                  absl::string_view field) {
   RETURN_IF_ERROR(ValidateId(id, field));
   ASSIGN_OR_RETURN(v1::Enrollment e, store_.GetEnrollment(id));
   absl::StatusOr<v1::Session> session = ScopedSession(principal, e.session_id(), field);
   absl::StatusOr<v1::Participant> participant = ScopedParticipant(principal, e.participant_id(), field);
   // A trainer of the session, or someone who may see the participant.
-  const bool trainer_in_scope = session.ok() && HasAnyRole(principal, {ROLE_TRAINER, ROLE_CIVIL_AFFAIRS_OFFICER,
-                                                                       ROLE_AUDITOR, ROLE_SYSTEM});
-  if (!trainer_in_scope && !(session.ok() && participant.ok())) return absl::NotFoundError("enrollment not found");
+  const bool trainer_in_scope =
+      session.ok() &&
+      HasAnyRole(principal, {ROLE_TRAINER, ROLE_CIVIL_AFFAIRS_OFFICER, ROLE_AUDITOR, ROLE_SYSTEM});
+  if (!trainer_in_scope && !(session.ok() && participant.ok()))
+    return absl::NotFoundError("enrollment not found");
   return e;
 }
 
@@ -173,7 +181,8 @@ grpc::Status TrainingService::RegisterParticipant(grpc::ServerContext* context,
     ASSIGN_OR_RETURN(Principal principal, Authorize(*context, {ROLE_NGO_ADMIN, ROLE_CIVIL_AFFAIRS_OFFICER}));
     RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
     const v1::Participant& p = request->participant();
-    RETURN_IF_ERROR(ValidateEnum<v1::ParticipantKind>(p.kind(), v1::ParticipantKind_IsValid, "participant.kind"));
+    RETURN_IF_ERROR(
+        ValidateEnum<v1::ParticipantKind>(p.kind(), v1::ParticipantKind_IsValid, "participant.kind"));
     RETURN_IF_ERROR(ValidateReference(p.organisation_id(), "participant.organisation_id", true));
     RETURN_IF_ERROR(ValidateDivisionCode(p.home_division_code(), "participant.home_division_code"));
     RETURN_IF_ERROR(ValidateText(p.display_name(), "participant.display_name", 1, 100));
@@ -183,7 +192,8 @@ grpc::Status TrainingService::RegisterParticipant(grpc::ServerContext* context,
     RETURN_IF_ERROR(ValidateReference(p.registry_household_id(), "participant.registry_household_id", false));
     if (p.kind() == v1::PARTICIPANT_KIND_CAREGIVER && p.registry_child_id().empty() &&
         p.registry_household_id().empty()) {
-      return InvalidField("participant.registry_child_id", "a caregiver is linked to a registry child or household");
+      return InvalidField("participant.registry_child_id",
+                          "a caregiver is linked to a registry child or household");
     }
     if (!p.supervisor_id().empty()) {
       RETURN_IF_ERROR(ValidateId(p.supervisor_id(), "participant.supervisor_id"));
@@ -198,13 +208,14 @@ grpc::Status TrainingService::RegisterParticipant(grpc::ServerContext* context,
       return absl::PermissionDeniedError("the participant would lie outside the caller's scope");
     }
     ASSIGN_OR_RETURN(*response->mutable_participant(),
-                     store_.RegisterParticipant(KeyFor("RegisterParticipant", principal, request->request_id(), *request),
-                                                p));
+                     store_.RegisterParticipant(
+                         KeyFor("RegisterParticipant", principal, request->request_id(), *request), p));
     return absl::OkStatus();
   }());
 }
 
-grpc::Status TrainingService::GetParticipant(grpc::ServerContext* context, const v1::GetParticipantRequest* request,
+grpc::Status TrainingService::GetParticipant(grpc::ServerContext* context,
+                                             const v1::GetParticipantRequest* request,
                                              v1::GetParticipantResponse* response) {
   return Respond([&]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal, Authorize(*context, TRAINING_READERS));
@@ -288,7 +299,8 @@ grpc::Status TrainingService::RecordBackgroundCheck(grpc::ServerContext* context
     RETURN_IF_ERROR(ValidateDay(check.checked_on(), "background_check.checked_on", decided));
     RETURN_IF_ERROR(ValidateDay(check.expires_on(), "background_check.expires_on",
                                 check.status() == v1::BACKGROUND_CHECK_STATUS_CLEARED));
-    if (!check.checked_on().empty() && !check.expires_on().empty() && check.expires_on() <= check.checked_on()) {
+    if (!check.checked_on().empty() && !check.expires_on().empty() &&
+        check.expires_on() <= check.checked_on()) {
       return InvalidField("background_check.expires_on", "must be after checked_on");
     }
     RETURN_IF_ERROR(ScopedParticipant(principal, request->participant_id(), "participant_id").status());
@@ -302,24 +314,27 @@ grpc::Status TrainingService::RecordBackgroundCheck(grpc::ServerContext* context
 
 // --------------------------------------------------------------------------------------------------- courses
 
-grpc::Status TrainingService::CreateCourse(grpc::ServerContext* context, const v1::CreateCourseRequest* request,
+grpc::Status TrainingService::CreateCourse(grpc::ServerContext* context,
+                                           const v1::CreateCourseRequest* request,
                                            v1::CreateCourseResponse* response) {
   return Respond([&]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal,
                      Authorize(*context, {ROLE_TRAINER, ROLE_CIVIL_AFFAIRS_OFFICER, ROLE_NGO_ADMIN}));
     RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
     const v1::Course& c = request->course();
-    if (c.code().empty() || c.code().size() > 32) return InvalidField("course.code", "must be 1 to 32 characters");
+    if (c.code().empty() || c.code().size() > 32)
+      return InvalidField("course.code", "must be 1 to 32 characters");
     for (char ch : c.code()) {
-      if (!absl::ascii_isupper(static_cast<unsigned char>(ch)) && !absl::ascii_isdigit(static_cast<unsigned char>(ch)) &&
-          ch != '-' && ch != '_') {
+      if (!absl::ascii_isupper(static_cast<unsigned char>(ch)) &&
+          !absl::ascii_isdigit(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_') {
         return InvalidField("course.code", "may hold only upper-case letters, digits, '-' and '_'");
       }
     }
     RETURN_IF_ERROR(ValidateText(c.title(), "course.title", 1, 200));
     if (c.hours() < 1 || c.hours() > 1000) return InvalidField("course.hours", "must be between 1 and 1000");
     for (int i = 0; i < c.topics_size(); ++i) {
-      RETURN_IF_ERROR(ValidateEnum<v1::Topic>(c.topics(i), v1::Topic_IsValid, absl::StrCat("course.topics[", i, "]")));
+      RETURN_IF_ERROR(
+          ValidateEnum<v1::Topic>(c.topics(i), v1::Topic_IsValid, absl::StrCat("course.topics[", i, "]")));
     }
     for (int i = 0; i < c.audiences_size(); ++i) {
       RETURN_IF_ERROR(ValidateEnum<v1::ParticipantKind>(c.audiences(i), v1::ParticipantKind_IsValid,
@@ -333,8 +348,9 @@ grpc::Status TrainingService::CreateCourse(grpc::ServerContext* context, const v
     if (c.validity_months() < 1 || c.validity_months() > 120) {
       return InvalidField("course.validity_months", "must be 1 to 120");
     }
-    ASSIGN_OR_RETURN(*response->mutable_course(),
-                     store_.CreateCourse(KeyFor("CreateCourse", principal, request->request_id(), *request), c));
+    ASSIGN_OR_RETURN(
+        *response->mutable_course(),
+        store_.CreateCourse(KeyFor("CreateCourse", principal, request->request_id(), *request), c));
     return absl::OkStatus();
   }());
 }
@@ -366,7 +382,8 @@ grpc::Status TrainingService::ListCourses(grpc::ServerContext* context, const v1
 
 // ------------------------------------------------------------------------------------ sessions, enrollments
 
-grpc::Status TrainingService::ScheduleSession(grpc::ServerContext* context, const v1::ScheduleSessionRequest* request,
+grpc::Status TrainingService::ScheduleSession(grpc::ServerContext* context,
+                                              const v1::ScheduleSessionRequest* request,
                                               v1::ScheduleSessionResponse* response) {
   return Respond([&]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal,
@@ -384,12 +401,14 @@ grpc::Status TrainingService::ScheduleSession(grpc::ServerContext* context, cons
     if (!s.has_ends_at() || !ValidTimestamp(s.ends_at()) || s.ends_at() <= s.starts_at()) {
       return InvalidField("session.ends_at", "must be after starts_at");
     }
-    if (s.capacity() < 1 || s.capacity() > 10000) return InvalidField("session.capacity", "must be 1 to 10000");
+    if (s.capacity() < 1 || s.capacity() > 10000)
+      return InvalidField("session.capacity", "must be 1 to 10000");
     if (!InScope(principal, s.organisation_id(), s.division_code())) {
       return absl::PermissionDeniedError("the session would lie outside the caller's scope");
     }
-    ASSIGN_OR_RETURN(*response->mutable_session(),
-                     store_.ScheduleSession(KeyFor("ScheduleSession", principal, request->request_id(), *request), s));
+    ASSIGN_OR_RETURN(
+        *response->mutable_session(),
+        store_.ScheduleSession(KeyFor("ScheduleSession", principal, request->request_id(), *request), s));
     return absl::OkStatus();
   }());
 }
@@ -398,7 +417,8 @@ grpc::Status TrainingService::GetSession(grpc::ServerContext* context, const v1:
                                          v1::GetSessionResponse* response) {
   return Respond([&]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal, Authorize(*context, TRAINING_READERS));
-    ASSIGN_OR_RETURN(*response->mutable_session(), ScopedSession(principal, request->session_id(), "session_id"));
+    ASSIGN_OR_RETURN(*response->mutable_session(),
+                     ScopedSession(principal, request->session_id(), "session_id"));
     return absl::OkStatus();
   }());
 }
@@ -431,17 +451,16 @@ grpc::Status TrainingService::Enroll(grpc::ServerContext* context, const v1::Enr
     ASSIGN_OR_RETURN(v1::Participant participant,
                      ScopedParticipant(principal, request->participant_id(), "participant_id"));
     ASSIGN_OR_RETURN(v1::Course course, store_.GetCourse(session.course_id()));
-    if (course.audiences_size() > 0 &&
-        std::find(course.audiences().begin(), course.audiences().end(), participant.kind()) ==
-            course.audiences().end()) {
+    if (course.audiences_size() > 0 && std::find(course.audiences().begin(), course.audiences().end(),
+                                                 participant.kind()) == course.audiences().end()) {
       return absl::FailedPreconditionError("the course is not meant for this kind of participant");
     }
     if (participant.stage() == v1::VOLUNTEER_STAGE_LEFT) {
       return absl::FailedPreconditionError("the volunteer has left");
     }
     ASSIGN_OR_RETURN(EnrollmentOutcome outcome,
-                     store_.Enroll(KeyFor("Enroll", principal, request->request_id(), *request), request->session_id(),
-                                   request->participant_id()));
+                     store_.Enroll(KeyFor("Enroll", principal, request->request_id(), *request),
+                                   request->session_id(), request->participant_id()));
     *response->mutable_enrollment() = std::move(outcome.enrollment);
     return absl::OkStatus();
   }());
@@ -455,9 +474,10 @@ grpc::Status TrainingService::CancelEnrollment(grpc::ServerContext* context,
                      Authorize(*context, {ROLE_NGO_ADMIN, ROLE_TRAINER, ROLE_CIVIL_AFFAIRS_OFFICER}));
     RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
     RETURN_IF_ERROR(ScopedEnrollment(principal, request->enrollment_id(), "enrollment_id").status());
-    ASSIGN_OR_RETURN(EnrollmentOutcome outcome,
-                     store_.CancelEnrollment(KeyFor("CancelEnrollment", principal, request->request_id(), *request),
-                                             request->enrollment_id()));
+    ASSIGN_OR_RETURN(
+        EnrollmentOutcome outcome,
+        store_.CancelEnrollment(KeyFor("CancelEnrollment", principal, request->request_id(), *request),
+                                request->enrollment_id()));
     *response->mutable_enrollment() = std::move(outcome.enrollment);
     if (outcome.promoted) *response->mutable_promoted() = std::move(*outcome.promoted);
     return absl::OkStatus();
@@ -472,9 +492,10 @@ grpc::Status TrainingService::RecordAttendance(grpc::ServerContext* context,
                      Authorize(*context, {ROLE_TRAINER, ROLE_NGO_ADMIN, ROLE_CIVIL_AFFAIRS_OFFICER}));
     RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
     RETURN_IF_ERROR(ScopedEnrollment(principal, request->enrollment_id(), "enrollment_id").status());
-    ASSIGN_OR_RETURN(EnrollmentOutcome outcome,
-                     store_.RecordAttendance(KeyFor("RecordAttendance", principal, request->request_id(), *request),
-                                             request->enrollment_id(), request->attended()));
+    ASSIGN_OR_RETURN(
+        EnrollmentOutcome outcome,
+        store_.RecordAttendance(KeyFor("RecordAttendance", principal, request->request_id(), *request),
+                                request->enrollment_id(), request->attended()));
     *response->mutable_enrollment() = std::move(outcome.enrollment);
     if (outcome.certification) *response->mutable_certification() = std::move(*outcome.certification);
     return absl::OkStatus();
@@ -490,9 +511,10 @@ grpc::Status TrainingService::RecordAssessment(grpc::ServerContext* context,
     RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
     if (request->score() < 0 || request->score() > 100) return InvalidField("score", "must be 0 to 100");
     RETURN_IF_ERROR(ScopedEnrollment(principal, request->enrollment_id(), "enrollment_id").status());
-    ASSIGN_OR_RETURN(EnrollmentOutcome outcome,
-                     store_.RecordAssessment(KeyFor("RecordAssessment", principal, request->request_id(), *request),
-                                             request->enrollment_id(), request->score()));
+    ASSIGN_OR_RETURN(
+        EnrollmentOutcome outcome,
+        store_.RecordAssessment(KeyFor("RecordAssessment", principal, request->request_id(), *request),
+                                request->enrollment_id(), request->score()));
     *response->mutable_enrollment() = std::move(outcome.enrollment);
     if (outcome.certification) *response->mutable_certification() = std::move(*outcome.certification);
     return absl::OkStatus();
@@ -537,10 +559,10 @@ grpc::Status TrainingService::RenewCertification(grpc::ServerContext* context,
     RETURN_IF_ERROR(ValidateDay(request->renewed_on(), "renewed_on", true));
     ASSIGN_OR_RETURN(absl::CivilDay renewed_on, ParseDay(request->renewed_on(), "renewed_on"));
     RETURN_IF_ERROR(ScopedCertification(principal, request->certification_id(), "certification_id").status());
-    ASSIGN_OR_RETURN(*response->mutable_certification(),
-                     store_.RenewCertification(
-                         KeyFor("RenewCertification", principal, request->request_id(), *request),
-                         request->certification_id(), renewed_on));
+    ASSIGN_OR_RETURN(
+        *response->mutable_certification(),
+        store_.RenewCertification(KeyFor("RenewCertification", principal, request->request_id(), *request),
+                                  request->certification_id(), renewed_on));
     return absl::OkStatus();
   }());
 }
@@ -554,10 +576,10 @@ grpc::Status TrainingService::RevokeCertification(grpc::ServerContext* context,
     RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
     RETURN_IF_ERROR(ValidateText(request->reason(), "reason", 1, 500));
     RETURN_IF_ERROR(ScopedCertification(principal, request->certification_id(), "certification_id").status());
-    ASSIGN_OR_RETURN(*response->mutable_certification(),
-                     store_.RevokeCertification(
-                         KeyFor("RevokeCertification", principal, request->request_id(), *request),
-                         request->certification_id(), request->reason()));
+    ASSIGN_OR_RETURN(
+        *response->mutable_certification(),
+        store_.RevokeCertification(KeyFor("RevokeCertification", principal, request->request_id(), *request),
+                                   request->certification_id(), request->reason()));
     return absl::OkStatus();
   }());
 }
@@ -582,7 +604,8 @@ grpc::Status TrainingService::CheckQualification(grpc::ServerContext* context,
             !InScope(principal, found->second.organisation_id, found->second.home_division_code)) {
           return absl::NotFoundError("participant not found");
         }
-        *response->mutable_result() = EvaluateParticipant(facts, request->participant_id(), request->activity(), day);
+        *response->mutable_result() =
+            EvaluateParticipant(facts, request->participant_id(), request->activity(), day);
         return absl::OkStatus();
       }
       case v1::CheckQualificationRequest::kOrganisationId: {
@@ -648,21 +671,26 @@ grpc::Status TrainingService::RecordOrganisationQualification(
       return InvalidField("qualification.registration_number", "must be 18 characters");
     }
     for (char c : q.registration_number()) {
-      if (!absl::ascii_isdigit(static_cast<unsigned char>(c)) && !absl::ascii_isupper(static_cast<unsigned char>(c))) {
-        return InvalidField("qualification.registration_number", "may hold only digits and upper-case letters");
+      if (!absl::ascii_isdigit(static_cast<unsigned char>(c)) &&
+          !absl::ascii_isupper(static_cast<unsigned char>(c))) {
+        return InvalidField("qualification.registration_number",
+                            "may hold only digits and upper-case letters");
       }
     }
-    RETURN_IF_ERROR(ValidateEnum<v1::AssessmentGrade>(q.grade(), v1::AssessmentGrade_IsValid, "qualification.grade"));
+    RETURN_IF_ERROR(
+        ValidateEnum<v1::AssessmentGrade>(q.grade(), v1::AssessmentGrade_IsValid, "qualification.grade"));
     RETURN_IF_ERROR(ValidateText(q.assessed_by(), "qualification.assessed_by", 1, 200));
     RETURN_IF_ERROR(ValidateDay(q.assessed_on(), "qualification.assessed_on", true));
     RETURN_IF_ERROR(ValidateDay(q.expires_on(), "qualification.expires_on", true));
-    if (q.expires_on() <= q.assessed_on()) return InvalidField("qualification.expires_on", "must be after assessed_on");
+    if (q.expires_on() <= q.assessed_on())
+      return InvalidField("qualification.expires_on", "must be after assessed_on");
     if (!InScope(principal, q.organisation_id(), q.division_code())) {
       return absl::PermissionDeniedError("the organisation lies outside the caller's jurisdiction");
     }
-    ASSIGN_OR_RETURN(*response->mutable_qualification(),
-                     store_.RecordOrganisationQualification(
-                         KeyFor("RecordOrganisationQualification", principal, request->request_id(), *request), q));
+    ASSIGN_OR_RETURN(
+        *response->mutable_qualification(),
+        store_.RecordOrganisationQualification(
+            KeyFor("RecordOrganisationQualification", principal, request->request_id(), *request), q));
     return absl::OkStatus();
   }());
 }
@@ -699,21 +727,25 @@ grpc::Status TrainingService::RecordOrganisationTraining(grpc::ServerContext* co
     RETURN_IF_ERROR(ValidateReference(t.organisation_id(), "training.organisation_id", true));
     RETURN_IF_ERROR(ValidateDivisionCode(t.division_code(), "training.division_code"));
     RETURN_IF_ERROR(ValidateText(t.title(), "training.title", 1, 200));
-    if (t.hours() < 1 || t.hours() > 1000) return InvalidField("training.hours", "must be between 1 and 1000");
+    if (t.hours() < 1 || t.hours() > 1000)
+      return InvalidField("training.hours", "must be between 1 and 1000");
     RETURN_IF_ERROR(ValidateDay(t.held_on(), "training.held_on", true));
     RETURN_IF_ERROR(ValidateText(t.provided_by(), "training.provided_by", 1, 200));
-    if (t.attendees() < 0 || t.attendees() > 10000) return InvalidField("training.attendees", "must be 0 to 10000");
+    if (t.attendees() < 0 || t.attendees() > 10000)
+      return InvalidField("training.attendees", "must be 0 to 10000");
     if (!HasRole(principal, ROLE_SYSTEM) && !InJurisdiction(principal, t.division_code())) {
       return absl::PermissionDeniedError("the organisation lies outside the caller's jurisdiction");
     }
-    ASSIGN_OR_RETURN(*response->mutable_training(),
-                     store_.RecordOrganisationTraining(
-                         KeyFor("RecordOrganisationTraining", principal, request->request_id(), *request), t));
+    ASSIGN_OR_RETURN(
+        *response->mutable_training(),
+        store_.RecordOrganisationTraining(
+            KeyFor("RecordOrganisationTraining", principal, request->request_id(), *request), t));
     return absl::OkStatus();
   }());
 }
 
-grpc::Status TrainingService::GetTrainingHours(grpc::ServerContext* context, const v1::GetTrainingHoursRequest* request,
+grpc::Status TrainingService::GetTrainingHours(grpc::ServerContext* context,
+                                               const v1::GetTrainingHoursRequest* request,
                                                v1::GetTrainingHoursResponse* response) {
   return Respond([&]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal, Authorize(*context, TRAINING_READERS));
@@ -748,7 +780,8 @@ grpc::Status TrainingService::GetTrainingHours(grpc::ServerContext* context, con
   }());
 }
 
-grpc::Status TrainingService::StreamEvents(grpc::ServerContext* context, const v1::StreamEventsRequest* request,
+grpc::Status TrainingService::StreamEvents(grpc::ServerContext* context,
+                                           const v1::StreamEventsRequest* request,
                                            grpc::ServerWriter<v1::StreamEventsResponse>* writer) {
   return Respond([&]() -> absl::Status {
     RETURN_IF_ERROR(Authorize(*context, {ROLE_SYSTEM, ROLE_AUDITOR}).status());

@@ -19,15 +19,18 @@ class TrainingService final : public v1::TrainingService::Service {
   TrainingService(TrainingStore& store, Outbox& outbox, const PrincipalVerifier& verifier, const Clock& clock)
       : store_(store), outbox_(outbox), verifier_(verifier), clock_(clock) {}
 
-  grpc::Status RegisterParticipant(grpc::ServerContext* context, const v1::RegisterParticipantRequest* request,
+  grpc::Status RegisterParticipant(grpc::ServerContext* context,
+                                   const v1::RegisterParticipantRequest* request,
                                    v1::RegisterParticipantResponse* response) override;
   grpc::Status GetParticipant(grpc::ServerContext* context, const v1::GetParticipantRequest* request,
                               v1::GetParticipantResponse* response) override;
   grpc::Status ListParticipants(grpc::ServerContext* context, const v1::ListParticipantsRequest* request,
                                 v1::ListParticipantsResponse* response) override;
-  grpc::Status ChangeVolunteerStage(grpc::ServerContext* context, const v1::ChangeVolunteerStageRequest* request,
+  grpc::Status ChangeVolunteerStage(grpc::ServerContext* context,
+                                    const v1::ChangeVolunteerStageRequest* request,
                                     v1::ChangeVolunteerStageResponse* response) override;
-  grpc::Status RecordBackgroundCheck(grpc::ServerContext* context, const v1::RecordBackgroundCheckRequest* request,
+  grpc::Status RecordBackgroundCheck(grpc::ServerContext* context,
+                                     const v1::RecordBackgroundCheckRequest* request,
                                      v1::RecordBackgroundCheckResponse* response) override;
   grpc::Status CreateCourse(grpc::ServerContext* context, const v1::CreateCourseRequest* request,
                             v1::CreateCourseResponse* response) override;
@@ -39,7 +42,8 @@ class TrainingService final : public v1::TrainingService::Service {
                                v1::ScheduleSessionResponse* response) override;
   grpc::Status GetSession(grpc::ServerContext* context, const v1::GetSessionRequest* request,
                           v1::GetSessionResponse* response) override;
-  grpc::Status ListSessionEnrollments(grpc::ServerContext* context, const v1::ListSessionEnrollmentsRequest* request,
+  grpc::Status ListSessionEnrollments(grpc::ServerContext* context,
+                                      const v1::ListSessionEnrollmentsRequest* request,
                                       v1::ListSessionEnrollmentsResponse* response) override;
   grpc::Status Enroll(grpc::ServerContext* context, const v1::EnrollRequest* request,
                       v1::EnrollResponse* response) override;
@@ -55,16 +59,17 @@ class TrainingService final : public v1::TrainingService::Service {
                                   v1::ListCertificationsResponse* response) override;
   grpc::Status RenewCertification(grpc::ServerContext* context, const v1::RenewCertificationRequest* request,
                                   v1::RenewCertificationResponse* response) override;
-  grpc::Status RevokeCertification(grpc::ServerContext* context, const v1::RevokeCertificationRequest* request,
+  grpc::Status RevokeCertification(grpc::ServerContext* context,
+                                   const v1::RevokeCertificationRequest* request,
                                    v1::RevokeCertificationResponse* response) override;
   grpc::Status CheckQualification(grpc::ServerContext* context, const v1::CheckQualificationRequest* request,
                                   v1::CheckQualificationResponse* response) override;
   grpc::Status BatchCheckQualification(grpc::ServerContext* context,
                                        const v1::BatchCheckQualificationRequest* request,
                                        v1::BatchCheckQualificationResponse* response) override;
-  grpc::Status RecordOrganisationQualification(grpc::ServerContext* context,
-                                               const v1::RecordOrganisationQualificationRequest* request,
-                                               v1::RecordOrganisationQualificationResponse* response) override;
+  grpc::Status RecordOrganisationQualification(
+      grpc::ServerContext* context, const v1::RecordOrganisationQualificationRequest* request,
+      v1::RecordOrganisationQualificationResponse* response) override;
   grpc::Status ListOrganisationQualifications(grpc::ServerContext* context,
                                               const v1::ListOrganisationQualificationsRequest* request,
                                               v1::ListOrganisationQualificationsResponse* response) override;
@@ -78,7 +83,8 @@ class TrainingService final : public v1::TrainingService::Service {
 
  private:
   // UNAUTHENTICATED unless the principal verifies; PERMISSION_DENIED unless it holds one of `roles`.
-  absl::StatusOr<Principal> Authorize(const grpc::ServerContext& context, std::initializer_list<Role> roles) const;
+  absl::StatusOr<Principal> Authorize(const grpc::ServerContext& context,
+                                      std::initializer_list<Role> roles) const;
   // The participant, or NOT_FOUND when it does not exist or lies outside the caller's scope.
   absl::StatusOr<v1::Participant> ScopedParticipant(const Principal& principal, const std::string& id,
                                                     absl::string_view field);

@@ -19,21 +19,26 @@ using google::protobuf::util::TimeUtil;
 
 // ---- participants ----
 constexpr absl::string_view kInsertParticipant =
-    "INSERT INTO participants (id, kind, organisation_id, home_division_code, display_name, stage, languages, skills, "
-    "weekend_available, supervisor_id, registry_child_id, registry_household_id, background_status, created_at, "
+    "INSERT INTO participants (id, kind, organisation_id, home_division_code, display_name, stage, "
+    "languages, skills, "
+    "weekend_available, supervisor_id, registry_child_id, registry_household_id, background_status, "
+    "created_at, "
     "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr absl::string_view kSelectParticipant =
-    "SELECT id, kind, organisation_id, home_division_code, display_name, stage, languages, skills, weekend_available, "
+    "SELECT id, kind, organisation_id, home_division_code, display_name, stage, languages, skills, "
+    "weekend_available, "
     "supervisor_id, registry_child_id, registry_household_id, background_status, background_checked_on, "
     "background_expires_on, created_at, updated_at FROM participants WHERE id = ?";
 constexpr absl::string_view kLockParticipant =
     "SELECT kind, organisation_id, stage, background_status, background_checked_on, background_expires_on "
     "FROM participants WHERE id = ? FOR UPDATE";
 constexpr absl::string_view kListParticipants =
-    "SELECT id, kind, organisation_id, home_division_code, display_name, stage, languages, skills, weekend_available, "
+    "SELECT id, kind, organisation_id, home_division_code, display_name, stage, languages, skills, "
+    "weekend_available, "
     "supervisor_id, registry_child_id, registry_household_id, background_status, background_checked_on, "
     "background_expires_on, created_at, updated_at FROM participants "
-    "WHERE home_division_code LIKE CONCAT(?, '%') AND (? = '' OR organisation_id = ?) AND (? = 0 OR kind = ?) "
+    "WHERE home_division_code LIKE CONCAT(?, '%') AND (? = '' OR organisation_id = ?) AND (? = 0 OR kind = "
+    "?) "
     "AND (? = 0 OR stage = ?) AND id > ? ORDER BY id LIMIT ?";
 constexpr absl::string_view kUpdateStage = "UPDATE participants SET stage = ?, updated_at = ? WHERE id = ?";
 constexpr absl::string_view kInsertStageChange =
@@ -43,7 +48,8 @@ constexpr absl::string_view kUpdateBackground =
     "UPDATE participants SET background_status = ?, background_checked_on = ?, background_expires_on = ?, "
     "updated_at = ? WHERE id = ?";
 constexpr absl::string_view kInsertBackgroundCheck =
-    "INSERT INTO background_checks (id, participant_id, status, checked_on, expires_on, recorded_by, recorded_at) "
+    "INSERT INTO background_checks (id, participant_id, status, checked_on, expires_on, recorded_by, "
+    "recorded_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)";
 
 // ---- courses ----
@@ -51,7 +57,8 @@ constexpr absl::string_view kCourseByCode = "SELECT id FROM courses WHERE code =
 constexpr absl::string_view kInsertCourse =
     "INSERT INTO courses (id, code, title, hours, topics, audiences, pass_mark, validity_months, created_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
-constexpr absl::string_view kInsertRequirement = "INSERT INTO course_requirements (activity, course_id) VALUES (?, ?)";
+constexpr absl::string_view kInsertRequirement =
+    "INSERT INTO course_requirements (activity, course_id) VALUES (?, ?)";
 constexpr absl::string_view kSelectCourse =
     "SELECT id, code, title, hours, topics, audiences, pass_mark, validity_months, created_at FROM courses "
     "WHERE id = ?";
@@ -61,12 +68,14 @@ constexpr absl::string_view kListCourses =
     "SELECT id FROM courses WHERE id > ? AND (? = 0 OR id IN (SELECT course_id FROM course_requirements "
     "WHERE activity = ?)) ORDER BY id LIMIT ?";
 constexpr absl::string_view kRequiredCourses =
-    "SELECT c.id, c.code FROM course_requirements r JOIN courses c ON c.id = r.course_id WHERE r.activity = ? "
+    "SELECT c.id, c.code FROM course_requirements r JOIN courses c ON c.id = r.course_id WHERE r.activity = "
+    "? "
     "ORDER BY c.code";
 
 // ---- sessions and enrollments ----
 constexpr absl::string_view kInsertSession =
-    "INSERT INTO training_sessions (id, course_id, organisation_id, division_code, location, trainer, starts_at, "
+    "INSERT INTO training_sessions (id, course_id, organisation_id, division_code, location, trainer, "
+    "starts_at, "
     "ends_at, capacity, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr absl::string_view kSelectSession =
     "SELECT id, course_id, organisation_id, division_code, location, trainer, starts_at, ends_at, capacity, "
@@ -82,12 +91,14 @@ constexpr absl::string_view kFreePlace =
 constexpr absl::string_view kLeaveWaitlist =
     "UPDATE training_sessions SET waitlisted_count = waitlisted_count - 1 WHERE id = ?";
 constexpr absl::string_view kPromoteCounts =
-    "UPDATE training_sessions SET enrolled_count = enrolled_count + 1, waitlisted_count = waitlisted_count - 1 "
+    "UPDATE training_sessions SET enrolled_count = enrolled_count + 1, waitlisted_count = waitlisted_count - "
+    "1 "
     "WHERE id = ?";
 constexpr absl::string_view kActiveEnrollmentOf =
     "SELECT id FROM enrollments WHERE participant_id = ? AND session_id = ? AND status IN (1, 2) LIMIT 1";
 constexpr absl::string_view kInsertEnrollment =
-    "INSERT INTO enrollments (id, session_id, participant_id, status, waitlist_position, created_at, updated_at) "
+    "INSERT INTO enrollments (id, session_id, participant_id, status, waitlist_position, created_at, "
+    "updated_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)";
 constexpr absl::string_view kSelectEnrollment =
     "SELECT id, session_id, participant_id, status, waitlist_position, attended, score, certification_id "
@@ -99,13 +110,16 @@ constexpr absl::string_view kListEnrollments =
     "SELECT id, session_id, participant_id, status, waitlist_position, attended, score, certification_id "
     "FROM enrollments WHERE session_id = ? AND id > ? ORDER BY id LIMIT ?";
 constexpr absl::string_view kFirstWaitlisted =
-    "SELECT id FROM enrollments WHERE session_id = ? AND status = 2 ORDER BY waitlist_position LIMIT 1 FOR UPDATE";
+    "SELECT id FROM enrollments WHERE session_id = ? AND status = 2 ORDER BY waitlist_position LIMIT 1 FOR "
+    "UPDATE";
 constexpr absl::string_view kSetEnrollmentStatus =
     "UPDATE enrollments SET status = ?, waitlist_position = 0, updated_at = ? WHERE id = ?";
-constexpr absl::string_view kSetAttendance = "UPDATE enrollments SET attended = ?, updated_at = ? WHERE id = ?";
+constexpr absl::string_view kSetAttendance =
+    "UPDATE enrollments SET attended = ?, updated_at = ? WHERE id = ?";
 constexpr absl::string_view kSetScore = "UPDATE enrollments SET score = ?, updated_at = ? WHERE id = ?";
 constexpr absl::string_view kEarnedFacts =
-    "SELECT e.participant_id, e.attended, e.score, c.pass_mark, c.validity_months, c.id, c.code, s.starts_at, "
+    "SELECT e.participant_id, e.attended, e.score, c.pass_mark, c.validity_months, c.id, c.code, "
+    "s.starts_at, "
     "e.certification_id FROM enrollments e JOIN training_sessions s ON s.id = e.session_id "
     "JOIN courses c ON c.id = s.course_id WHERE e.id = ?";
 constexpr absl::string_view kSetEnrollmentCertification =
@@ -116,14 +130,17 @@ constexpr absl::string_view kInsertCertification =
     "INSERT INTO certifications (id, participant_id, course_id, enrollment_id, issued_on, expires_on, "
     "expiry_event_written, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr absl::string_view kSelectCertification =
-    "SELECT t.id, t.participant_id, t.course_id, c.code, t.enrollment_id, t.issued_on, t.expires_on, t.revoked, "
+    "SELECT t.id, t.participant_id, t.course_id, c.code, t.enrollment_id, t.issued_on, t.expires_on, "
+    "t.revoked, "
     "t.revocation_reason FROM certifications t JOIN courses c ON c.id = t.course_id WHERE t.id = ?";
 constexpr absl::string_view kLockCertification =
     "SELECT t.participant_id, c.code, c.validity_months, t.expires_on, t.revoked FROM certifications t "
     "JOIN courses c ON c.id = t.course_id WHERE t.id = ? FOR UPDATE";
 constexpr absl::string_view kListCertifications =
-    "SELECT t.id, t.participant_id, t.course_id, c.code, t.enrollment_id, t.issued_on, t.expires_on, t.revoked, "
-    "t.revocation_reason FROM certifications t JOIN courses c ON c.id = t.course_id WHERE t.participant_id = ? "
+    "SELECT t.id, t.participant_id, t.course_id, c.code, t.enrollment_id, t.issued_on, t.expires_on, "
+    "t.revoked, "
+    "t.revocation_reason FROM certifications t JOIN courses c ON c.id = t.course_id WHERE t.participant_id = "
+    "? "
     "AND t.id > ? ORDER BY t.id LIMIT ?";
 constexpr absl::string_view kRenewCertification =
     "UPDATE certifications SET expires_on = ?, expiry_event_written = ?, updated_at = ? WHERE id = ?";
@@ -135,7 +152,8 @@ constexpr absl::string_view kDueExpiries =
 // Matches only while the event is unwritten: a second replica racing for the same row waits on the first's
 // row lock and then matches nothing.
 constexpr absl::string_view kMarkExpiryWritten =
-    "UPDATE certifications SET expiry_event_written = 1, updated_at = ? WHERE id = ? AND expiry_event_written = 0 "
+    "UPDATE certifications SET expiry_event_written = 1, updated_at = ? WHERE id = ? AND "
+    "expiry_event_written = 0 "
     "AND revoked = 0 AND expires_on <= ?";
 
 // ---- qualification facts: IN lists of a fixed length, padded with '' (no id is empty) ----
@@ -144,11 +162,24 @@ constexpr absl::string_view kParticipantStandingIn =
     "SELECT id, organisation_id, home_division_code, kind, stage, background_status, background_checked_on, "
     "background_expires_on FROM participants WHERE id IN ";
 constexpr absl::string_view kCertificationStandingIn =
-    "SELECT participant_id, course_id, issued_on, expires_on, revoked FROM certifications WHERE participant_id IN ";
+    "SELECT participant_id, course_id, issued_on, expires_on, revoked FROM certifications WHERE "
+    "participant_id IN ";
 constexpr absl::string_view kOrganisationStandingIn =
-    "SELECT organisation_id, assessed_on, expires_on FROM organisation_qualifications WHERE organisation_id IN ";
+    "SELECT organisation_id, assessed_on, expires_on FROM organisation_qualifications WHERE organisation_id "
+    "IN ";
+// The single answer, the visits service's hot path: two indexed statements without a transaction around them.
+constexpr absl::string_view kOneParticipantStanding =
+    "SELECT p.id, p.organisation_id, p.home_division_code, p.kind, p.stage, p.background_status, "
+    "p.background_checked_on, p.background_expires_on, o.assessed_on, o.expires_on FROM participants p "
+    "LEFT JOIN organisation_qualifications o ON o.organisation_id = p.organisation_id WHERE p.id = ?";
+constexpr absl::string_view kRequiredWithCertifications =
+    "SELECT c.id, c.code, t.issued_on, t.expires_on, t.revoked FROM course_requirements r "
+    "JOIN courses c ON c.id = r.course_id "
+    "LEFT JOIN certifications t ON t.participant_id = ? AND t.course_id = c.id WHERE r.activity = ? "
+    "ORDER BY c.code";
 constexpr absl::string_view kOrganisationStanding =
-    "SELECT organisation_id, assessed_on, expires_on FROM organisation_qualifications WHERE organisation_id = ?";
+    "SELECT organisation_id, assessed_on, expires_on FROM organisation_qualifications WHERE organisation_id "
+    "= ?";
 
 // ---- organisations ----
 constexpr absl::string_view kInsertOrganisationQualification =
@@ -163,7 +194,8 @@ constexpr absl::string_view kListOrganisationQualifications =
     "assessed_on, expires_on FROM organisation_qualifications WHERE organisation_id = ? AND id > ? "
     "ORDER BY id LIMIT ?";
 constexpr absl::string_view kInsertOrganisationTraining =
-    "INSERT INTO organisation_trainings (id, organisation_id, division_code, title, hours, held_on, provided_by, "
+    "INSERT INTO organisation_trainings (id, organisation_id, division_code, title, hours, held_on, "
+    "provided_by, "
     "attendees, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr absl::string_view kSelectOrganisationTraining =
     "SELECT id, organisation_id, division_code, title, hours, held_on, provided_by, attendees "
@@ -171,7 +203,8 @@ constexpr absl::string_view kSelectOrganisationTraining =
 
 // ---- hours ----
 constexpr absl::string_view kParticipantHours =
-    "SELECT COALESCE(SUM(c.hours), 0), COUNT(*) FROM enrollments e JOIN training_sessions s ON s.id = e.session_id "
+    "SELECT COALESCE(SUM(c.hours), 0), COUNT(*) FROM enrollments e JOIN training_sessions s ON s.id = "
+    "e.session_id "
     "JOIN courses c ON c.id = s.course_id WHERE e.participant_id = ? AND e.status = 1 AND e.attended = 1 "
     "AND s.starts_at >= ? AND s.starts_at < ?";
 constexpr absl::string_view kOrganisationSessionHours =
@@ -206,9 +239,13 @@ std::optional<absl::CivilDay> OptDay(const db::Row& row, size_t i) {
 
 std::string DateOrEmpty(const db::Row& row, size_t i) { return row.IsNull(i) ? "" : row.String(i); }
 
-db::Value DateOrNull(const std::string& text) { return text.empty() ? db::Value(db::Null{}) : db::Value(text); }
+db::Value DateOrNull(const std::string& text) {
+  return text.empty() ? db::Value(db::Null{}) : db::Value(text);
+}
 
-google::protobuf::Timestamp ToProto(absl::Time t) { return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t)); }
+google::protobuf::Timestamp ToProto(absl::Time t) {
+  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
+}
 
 absl::Time FromProto(const google::protobuf::Timestamp& t) {
   return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
@@ -224,7 +261,9 @@ std::string StartOfDay(absl::CivilDay day) {
   return ToSqlTimestamp(absl::FromCivil(absl::CivilSecond(day), ShanghaiTimeZone()));
 }
 
-std::string JoinEnums(const google::protobuf::RepeatedField<int>& values) { return absl::StrJoin(values, ","); }
+std::string JoinEnums(const google::protobuf::RepeatedField<int>& values) {
+  return absl::StrJoin(values, ",");
+}
 
 std::vector<int> SplitEnums(const std::string& text) {
   std::vector<int> values;
@@ -247,8 +286,10 @@ absl::StatusOr<v1::Participant> ParticipantFromRow(const db::Row& row) {
   p.set_home_division_code(row.String(3));
   p.set_display_name(row.String(4));
   p.set_stage(static_cast<v1::VolunteerStage>(row.Int(5)));
-  for (absl::string_view s : absl::StrSplit(row.String(6), '\n', absl::SkipEmpty())) p.add_languages(std::string(s));
-  for (absl::string_view s : absl::StrSplit(row.String(7), '\n', absl::SkipEmpty())) p.add_skills(std::string(s));
+  for (absl::string_view s : absl::StrSplit(row.String(6), '\n', absl::SkipEmpty()))
+    p.add_languages(std::string(s));
+  for (absl::string_view s : absl::StrSplit(row.String(7), '\n', absl::SkipEmpty()))
+    p.add_skills(std::string(s));
   p.set_weekend_available(row.Int(8) != 0);
   p.set_supervisor_id(row.String(9));
   p.set_registry_child_id(row.String(10));
@@ -290,7 +331,9 @@ v1::OrganisationQualification OrganisationQualificationFromRow(const db::Row& ro
   return q;
 }
 
-absl::Status NotFound(absl::string_view what) { return absl::NotFoundError(absl::StrCat(what, " not found")); }
+absl::Status NotFound(absl::string_view what) {
+  return absl::NotFoundError(absl::StrCat(what, " not found"));
+}
 
 // Runs `sql` (ending in an IN list of kInChunk placeholders) over `ids` in chunks, appending every row.
 absl::Status QueryIn(db::Session& session, const std::string& sql, const std::vector<std::string>& ids,
@@ -298,7 +341,8 @@ absl::Status QueryIn(db::Session& session, const std::string& sql, const std::ve
   for (size_t begin = 0; begin < ids.size(); begin += kInChunk) {
     std::vector<db::Value> params;
     params.reserve(kInChunk);
-    for (size_t i = begin; i < begin + kInChunk; ++i) params.emplace_back(i < ids.size() ? ids[i] : std::string());
+    for (size_t i = begin; i < begin + kInChunk; ++i)
+      params.emplace_back(i < ids.size() ? ids[i] : std::string());
     ASSIGN_OR_RETURN(db::Rows rows, session.Query(sql, params));
     for (db::Row& row : rows) out.push_back(std::move(row));
   }
@@ -414,13 +458,14 @@ absl::StatusOr<v1::Participant> MariaDbTrainingStore::RegisterParticipant(const 
         const std::string now = ToSqlTimestamp(clock_.Now());
         const int stage = p.kind() == v1::PARTICIPANT_KIND_VOLUNTEER ? v1::VOLUNTEER_STAGE_APPLIED : 0;
         auto opt = [](const std::string& s) { return s.empty() ? db::Value(db::Null{}) : db::Value(s); };
-        RETURN_IF_ERROR(tx.Execute(kInsertParticipant,
-                                   {id, int64_t{p.kind()}, p.organisation_id(), p.home_division_code(),
-                                    p.display_name(), int64_t{stage}, JoinTexts(p.languages()), JoinTexts(p.skills()),
-                                    int64_t{p.weekend_available() ? 1 : 0}, opt(p.supervisor_id()),
-                                    opt(p.registry_child_id()), opt(p.registry_household_id()),
-                                    int64_t{v1::BACKGROUND_CHECK_STATUS_NOT_STARTED}, now, now})
-                            .status());
+        RETURN_IF_ERROR(
+            tx.Execute(kInsertParticipant,
+                       {id, int64_t{p.kind()}, p.organisation_id(), p.home_division_code(), p.display_name(),
+                        int64_t{stage}, JoinTexts(p.languages()), JoinTexts(p.skills()),
+                        int64_t{p.weekend_available() ? 1 : 0}, opt(p.supervisor_id()),
+                        opt(p.registry_child_id()), opt(p.registry_household_id()),
+                        int64_t{v1::BACKGROUND_CHECK_STATUS_NOT_STARTED}, now, now})
+                .status());
         return id;
       },
       [](db::Session& tx, const std::string& ref) { return LoadParticipant(tx, ref); });
@@ -435,13 +480,14 @@ absl::StatusOr<v1::Participant> MariaDbTrainingStore::GetParticipant(const std::
   return std::move(*result);
 }
 
-absl::StatusOr<std::vector<v1::Participant>> MariaDbTrainingStore::ListParticipants(const ParticipantFilter& f) {
+absl::StatusOr<std::vector<v1::Participant>> MariaDbTrainingStore::ListParticipants(
+    const ParticipantFilter& f) {
   std::vector<v1::Participant> out;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(db::Rows rows, s.Query(kListParticipants,
-                                            {f.division_prefix, f.organisation_id, f.organisation_id,
-                                             int64_t{f.kind}, int64_t{f.kind}, int64_t{f.stage}, int64_t{f.stage},
-                                             f.after_id, int64_t{f.limit}}));
+    ASSIGN_OR_RETURN(db::Rows rows,
+                     s.Query(kListParticipants, {f.division_prefix, f.organisation_id, f.organisation_id,
+                                                 int64_t{f.kind}, int64_t{f.kind}, int64_t{f.stage},
+                                                 int64_t{f.stage}, f.after_id, int64_t{f.limit}}));
     for (const db::Row& row : rows) {
       ASSIGN_OR_RETURN(v1::Participant p, ParticipantFromRow(row));
       out.push_back(std::move(p));
@@ -470,10 +516,12 @@ absl::StatusOr<v1::Participant> MariaDbTrainingStore::ChangeVolunteerStage(const
                                                             v1::VolunteerStage_Name(stage)));
         }
         const absl::Time now = clock_.Now();
-        RETURN_IF_ERROR(tx.Execute(kUpdateStage, {int64_t{stage}, ToSqlTimestamp(now), participant_id}).status());
-        RETURN_IF_ERROR(tx.Execute(kInsertStageChange, {ids_.Next(), participant_id, int64_t{from}, int64_t{stage},
-                                                        reason, key.caller, ToSqlTimestamp(now)})
-                            .status());
+        RETURN_IF_ERROR(
+            tx.Execute(kUpdateStage, {int64_t{stage}, ToSqlTimestamp(now), participant_id}).status());
+        RETURN_IF_ERROR(
+            tx.Execute(kInsertStageChange, {ids_.Next(), participant_id, int64_t{from}, int64_t{stage},
+                                            reason, key.caller, ToSqlTimestamp(now)})
+                .status());
         if (stage == v1::VOLUNTEER_STAGE_ACTIVE) {
           v1::VolunteerActivated event;
           event.set_participant_id(participant_id);
@@ -494,24 +542,23 @@ absl::StatusOr<v1::Participant> MariaDbTrainingStore::ChangeVolunteerStage(const
       [](db::Session& tx, const std::string& ref) { return LoadParticipant(tx, ref); });
 }
 
-absl::StatusOr<v1::Participant> MariaDbTrainingStore::RecordBackgroundCheck(const IdempotencyKey& key,
-                                                                            const std::string& participant_id,
-                                                                            const v1::BackgroundCheck& check) {
+absl::StatusOr<v1::Participant> MariaDbTrainingStore::RecordBackgroundCheck(
+    const IdempotencyKey& key, const std::string& participant_id, const v1::BackgroundCheck& check) {
   return Idempotent<v1::Participant>(
       key,
       [&](db::Session& tx) -> absl::StatusOr<std::string> {
         ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockParticipant, {participant_id}));
         if (!row) return NotFound("participant");
         const absl::Time now = clock_.Now();
-        RETURN_IF_ERROR(tx.Execute(kUpdateBackground, {int64_t{check.status()}, DateOrNull(check.checked_on()),
-                                                       DateOrNull(check.expires_on()), ToSqlTimestamp(now),
-                                                       participant_id})
+        RETURN_IF_ERROR(tx.Execute(kUpdateBackground,
+                                   {int64_t{check.status()}, DateOrNull(check.checked_on()),
+                                    DateOrNull(check.expires_on()), ToSqlTimestamp(now), participant_id})
                             .status());
-        RETURN_IF_ERROR(tx.Execute(kInsertBackgroundCheck,
-                                   {ids_.Next(), participant_id, int64_t{check.status()},
-                                    DateOrNull(check.checked_on()), DateOrNull(check.expires_on()), key.caller,
-                                    ToSqlTimestamp(now)})
-                            .status());
+        RETURN_IF_ERROR(
+            tx.Execute(kInsertBackgroundCheck,
+                       {ids_.Next(), participant_id, int64_t{check.status()}, DateOrNull(check.checked_on()),
+                        DateOrNull(check.expires_on()), key.caller, ToSqlTimestamp(now)})
+                .status());
         v1::BackgroundCheckChanged event;
         event.set_participant_id(participant_id);
         event.set_previous_status(static_cast<v1::BackgroundCheckStatus>(row->Int(3)));
@@ -524,18 +571,19 @@ absl::StatusOr<v1::Participant> MariaDbTrainingStore::RecordBackgroundCheck(cons
 
 // --------------------------------------------------------------------------------------------------- courses
 
-absl::StatusOr<v1::Course> MariaDbTrainingStore::CreateCourse(const IdempotencyKey& key, const v1::Course& c) {
+absl::StatusOr<v1::Course> MariaDbTrainingStore::CreateCourse(const IdempotencyKey& key,
+                                                              const v1::Course& c) {
   return Idempotent<v1::Course>(
       key,
       [&](db::Session& tx) -> absl::StatusOr<std::string> {
         ASSIGN_OR_RETURN(std::optional<db::Row> taken, tx.QueryOne(kCourseByCode, {c.code()}));
         if (taken) return absl::AlreadyExistsError("a course with this code exists");
         const std::string id = ids_.Next();
-        RETURN_IF_ERROR(tx.Execute(kInsertCourse, {id, c.code(), c.title(), int64_t{c.hours()},
-                                                   JoinEnums(c.topics()), JoinEnums(c.audiences()),
-                                                   int64_t{c.pass_mark()}, int64_t{c.validity_months()},
-                                                   ToSqlTimestamp(clock_.Now())})
-                            .status());
+        RETURN_IF_ERROR(
+            tx.Execute(kInsertCourse, {id, c.code(), c.title(), int64_t{c.hours()}, JoinEnums(c.topics()),
+                                       JoinEnums(c.audiences()), int64_t{c.pass_mark()},
+                                       int64_t{c.validity_months()}, ToSqlTimestamp(clock_.Now())})
+                .status());
         std::set<int> activities(c.required_for().begin(), c.required_for().end());
         for (int activity : activities) {
           RETURN_IF_ERROR(tx.Execute(kInsertRequirement, {int64_t{activity}, id}).status());
@@ -554,7 +602,8 @@ absl::StatusOr<v1::Course> MariaDbTrainingStore::GetCourse(const std::string& id
   return std::move(*result);
 }
 
-absl::StatusOr<std::vector<v1::Course>> MariaDbTrainingStore::ListCourses(int required_for, const Page& page) {
+absl::StatusOr<std::vector<v1::Course>> MariaDbTrainingStore::ListCourses(int required_for,
+                                                                          const Page& page) {
   std::vector<v1::Course> out;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
     ASSIGN_OR_RETURN(db::Rows rows, s.Query(kListCourses, {page.after_id, int64_t{required_for},
@@ -570,18 +619,19 @@ absl::StatusOr<std::vector<v1::Course>> MariaDbTrainingStore::ListCourses(int re
 
 // ------------------------------------------------------------------------------------ sessions, enrollments
 
-absl::StatusOr<v1::Session> MariaDbTrainingStore::ScheduleSession(const IdempotencyKey& key, const v1::Session& s) {
+absl::StatusOr<v1::Session> MariaDbTrainingStore::ScheduleSession(const IdempotencyKey& key,
+                                                                  const v1::Session& s) {
   return Idempotent<v1::Session>(
       key,
       [&](db::Session& tx) -> absl::StatusOr<std::string> {
         ASSIGN_OR_RETURN(v1::Course course, LoadCourse(tx, s.course_id()));
         const std::string id = ids_.Next();
-        RETURN_IF_ERROR(tx.Execute(kInsertSession,
-                                   {id, course.id(), s.organisation_id(), s.division_code(), s.location(),
-                                    s.trainer(), ToSqlTimestamp(FromProto(s.starts_at())),
-                                    ToSqlTimestamp(FromProto(s.ends_at())), int64_t{s.capacity()},
-                                    ToSqlTimestamp(clock_.Now())})
-                            .status());
+        RETURN_IF_ERROR(
+            tx.Execute(kInsertSession,
+                       {id, course.id(), s.organisation_id(), s.division_code(), s.location(), s.trainer(),
+                        ToSqlTimestamp(FromProto(s.starts_at())), ToSqlTimestamp(FromProto(s.ends_at())),
+                        int64_t{s.capacity()}, ToSqlTimestamp(clock_.Now())})
+                .status());
         return id;
       },
       [](db::Session& tx, const std::string& ref) { return LoadSession(tx, ref); });
@@ -600,7 +650,8 @@ absl::StatusOr<std::vector<v1::Enrollment>> MariaDbTrainingStore::ListSessionEnr
     const std::string& session_id, const Page& page) {
   std::vector<v1::Enrollment> out;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(db::Rows rows, s.Query(kListEnrollments, {session_id, page.after_id, int64_t{page.limit}}));
+    ASSIGN_OR_RETURN(db::Rows rows,
+                     s.Query(kListEnrollments, {session_id, page.after_id, int64_t{page.limit}}));
     for (const db::Row& row : rows) out.push_back(EnrollmentFromRow(row));
     return absl::OkStatus();
   }));
@@ -641,7 +692,8 @@ absl::StatusOr<EnrollmentOutcome> MariaDbTrainingStore::Enroll(const Idempotency
       [&](db::Session& tx) -> absl::StatusOr<std::string> {
         ASSIGN_OR_RETURN(std::optional<db::Row> session, tx.QueryOne(kLockSession, {session_id}));
         if (!session) return NotFound("session");
-        ASSIGN_OR_RETURN(std::optional<db::Row> existing, tx.QueryOne(kActiveEnrollmentOf, {participant_id, session_id}));
+        ASSIGN_OR_RETURN(std::optional<db::Row> existing,
+                         tx.QueryOne(kActiveEnrollmentOf, {participant_id, session_id}));
         if (existing) return absl::AlreadyExistsError("the participant is already enrolled or waitlisted");
         const v1::EnrollmentStatus place =
             PlaceFor(static_cast<int>(session->Int(0)), static_cast<int>(session->Int(1)));
@@ -654,9 +706,9 @@ absl::StatusOr<EnrollmentOutcome> MariaDbTrainingStore::Enroll(const Idempotency
         }
         const std::string id = ids_.Next();
         const std::string now = ToSqlTimestamp(clock_.Now());
-        RETURN_IF_ERROR(
-            tx.Execute(kInsertEnrollment, {id, session_id, participant_id, int64_t{place}, position, now, now})
-                .status());
+        RETURN_IF_ERROR(tx.Execute(kInsertEnrollment,
+                                   {id, session_id, participant_id, int64_t{place}, position, now, now})
+                            .status());
         return id;
       },
       [this](db::Session& tx, const std::string& ref) { return LoadOutcome(tx, ref); });
@@ -679,11 +731,13 @@ absl::StatusOr<EnrollmentOutcome> MariaDbTrainingStore::CancelEnrollment(const I
           return absl::FailedPreconditionError("the enrollment is already cancelled");
         }
         if (current.attendance_recorded() || current.assessed()) {
-          return absl::FailedPreconditionError("attendance or assessment is recorded; it cannot be cancelled");
+          return absl::FailedPreconditionError(
+              "attendance or assessment is recorded; it cannot be cancelled");
         }
         const std::string now = ToSqlTimestamp(clock_.Now());
         RETURN_IF_ERROR(
-            tx.Execute(kSetEnrollmentStatus, {int64_t{v1::ENROLLMENT_STATUS_CANCELLED}, now, enrollment_id}).status());
+            tx.Execute(kSetEnrollmentStatus, {int64_t{v1::ENROLLMENT_STATUS_CANCELLED}, now, enrollment_id})
+                .status());
         std::string promoted;
         if (current.status() == v1::ENROLLMENT_STATUS_WAITLISTED) {
           RETURN_IF_ERROR(tx.Execute(kLeaveWaitlist, {session_id}).status());
@@ -693,7 +747,8 @@ absl::StatusOr<EnrollmentOutcome> MariaDbTrainingStore::CancelEnrollment(const I
           if (next) {
             promoted = next->String(0);
             RETURN_IF_ERROR(
-                tx.Execute(kSetEnrollmentStatus, {int64_t{v1::ENROLLMENT_STATUS_ENROLLED}, now, promoted}).status());
+                tx.Execute(kSetEnrollmentStatus, {int64_t{v1::ENROLLMENT_STATUS_ENROLLED}, now, promoted})
+                    .status());
             RETURN_IF_ERROR(tx.Execute(kPromoteCounts, {session_id}).status());
           }
         }
@@ -702,12 +757,12 @@ absl::StatusOr<EnrollmentOutcome> MariaDbTrainingStore::CancelEnrollment(const I
       [this](db::Session& tx, const std::string& ref) { return LoadOutcome(tx, ref); });
 }
 
-absl::StatusOr<std::string> MariaDbTrainingStore::IssueIfEarned(db::Session& tx, const std::string& enrollment_id) {
+absl::StatusOr<std::string> MariaDbTrainingStore::IssueIfEarned(db::Session& tx,
+                                                                const std::string& enrollment_id) {
   ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kEarnedFacts, {enrollment_id}));
   if (!row) return NotFound("enrollment");
-  if (!row->IsNull(8) ||
-      !CertificationEarned(row->Int(1) != 0, !row->IsNull(2), static_cast<int>(row->Int(2)),
-                           static_cast<int>(row->Int(3)))) {
+  if (!row->IsNull(8) || !CertificationEarned(row->Int(1) != 0, !row->IsNull(2),
+                                              static_cast<int>(row->Int(2)), static_cast<int>(row->Int(3)))) {
     return std::string();
   }
   ASSIGN_OR_RETURN(absl::Time starts_at, FromSqlTimestamp(row->String(7)));
@@ -716,8 +771,8 @@ absl::StatusOr<std::string> MariaDbTrainingStore::IssueIfEarned(db::Session& tx,
   const std::string id = ids_.Next();
   const absl::Time now = clock_.Now();
   RETURN_IF_ERROR(tx.Execute(kInsertCertification,
-                             {id, row->String(0), row->String(5), enrollment_id, DayText(issued), DayText(expires),
-                              int64_t{0}, ToSqlTimestamp(now), ToSqlTimestamp(now)})
+                             {id, row->String(0), row->String(5), enrollment_id, DayText(issued),
+                              DayText(expires), int64_t{0}, ToSqlTimestamp(now), ToSqlTimestamp(now)})
                       .status());
   RETURN_IF_ERROR(tx.Execute(kSetEnrollmentCertification, {id, ToSqlTimestamp(now), enrollment_id}).status());
   v1::CertificationIssued event;
@@ -745,9 +800,9 @@ absl::StatusOr<EnrollmentOutcome> MariaDbTrainingStore::RecordAttendance(const I
         if (!current.certification_id().empty()) {
           return absl::FailedPreconditionError("the certificate is issued; attendance can no longer change");
         }
-        RETURN_IF_ERROR(
-            tx.Execute(kSetAttendance, {int64_t{attended ? 1 : 0}, ToSqlTimestamp(clock_.Now()), enrollment_id})
-                .status());
+        RETURN_IF_ERROR(tx.Execute(kSetAttendance,
+                                   {int64_t{attended ? 1 : 0}, ToSqlTimestamp(clock_.Now()), enrollment_id})
+                            .status());
         ASSIGN_OR_RETURN(std::string cert, IssueIfEarned(tx, enrollment_id));
         return absl::StrCat(enrollment_id, "|#", cert);
       },
@@ -801,9 +856,8 @@ absl::StatusOr<std::vector<v1::Certification>> MariaDbTrainingStore::ListCertifi
   return out;
 }
 
-absl::StatusOr<v1::Certification> MariaDbTrainingStore::RenewCertification(const IdempotencyKey& key,
-                                                                           const std::string& certification_id,
-                                                                           absl::CivilDay renewed_on) {
+absl::StatusOr<v1::Certification> MariaDbTrainingStore::RenewCertification(
+    const IdempotencyKey& key, const std::string& certification_id, absl::CivilDay renewed_on) {
   return Idempotent<v1::Certification>(
       key,
       [&](db::Session& tx) -> absl::StatusOr<std::string> {
@@ -834,9 +888,8 @@ absl::StatusOr<v1::Certification> MariaDbTrainingStore::RenewCertification(const
       });
 }
 
-absl::StatusOr<v1::Certification> MariaDbTrainingStore::RevokeCertification(const IdempotencyKey& key,
-                                                                            const std::string& certification_id,
-                                                                            const std::string& reason) {
+absl::StatusOr<v1::Certification> MariaDbTrainingStore::RevokeCertification(
+    const IdempotencyKey& key, const std::string& certification_id, const std::string& reason) {
   return Idempotent<v1::Certification>(
       key,
       [&](db::Session& tx) -> absl::StatusOr<std::string> {
@@ -844,7 +897,8 @@ absl::StatusOr<v1::Certification> MariaDbTrainingStore::RevokeCertification(cons
         if (!row) return NotFound("certification");
         if (row->Int(4) != 0) return absl::FailedPreconditionError("the certificate is already revoked");
         const absl::Time now = clock_.Now();
-        RETURN_IF_ERROR(tx.Execute(kRevokeCertification, {reason, ToSqlTimestamp(now), certification_id}).status());
+        RETURN_IF_ERROR(
+            tx.Execute(kRevokeCertification, {reason, ToSqlTimestamp(now), certification_id}).status());
         v1::CertificationRevoked event;
         event.set_certification_id(certification_id);
         event.set_participant_id(row->String(0));
@@ -871,7 +925,8 @@ absl::StatusOr<int> MariaDbTrainingStore::WriteDueExpiryEvents(absl::CivilDay to
       const std::string id = candidate.String(0);
       RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
         const absl::Time now = clock_.Now();
-        ASSIGN_OR_RETURN(uint64_t marked, tx.Execute(kMarkExpiryWritten, {ToSqlTimestamp(now), id, DayText(today)}));
+        ASSIGN_OR_RETURN(uint64_t marked,
+                         tx.Execute(kMarkExpiryWritten, {ToSqlTimestamp(now), id, DayText(today)}));
         if (marked == 0) return absl::OkStatus();  // another replica wrote it
         ASSIGN_OR_RETURN(v1::Certification cert, LoadCertification(tx, id, today));
         ASSIGN_OR_RETURN(db::Rows activities, tx.Query(kCourseRequirements, {cert.course_id()}));
@@ -892,8 +947,45 @@ absl::StatusOr<int> MariaDbTrainingStore::WriteDueExpiryEvents(absl::CivilDay to
 
 // -------------------------------------------------------------------------------------------- qualification
 
+absl::StatusOr<QualificationFacts> MariaDbTrainingStore::LoadOneQualificationFacts(const std::string& id,
+                                                                                   int activity) {
+  QualificationFacts facts;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows people, s.Query(kOneParticipantStanding, {id}));
+    if (people.empty()) return absl::OkStatus();
+    const db::Row& r = people.front();
+    ParticipantStanding p;
+    p.id = r.String(0);
+    p.organisation_id = r.String(1);
+    p.home_division_code = r.String(2);
+    p.kind = static_cast<v1::ParticipantKind>(r.Int(3));
+    p.stage = static_cast<v1::VolunteerStage>(r.Int(4));
+    p.background_status = static_cast<v1::BackgroundCheckStatus>(r.Int(5));
+    p.background_checked_on = OptDay(r, 6);
+    p.background_expires_on = OptDay(r, 7);
+    for (const db::Row& o : people) {
+      if (!o.IsNull(8))
+        facts.organisations[p.organisation_id].push_back(
+            {p.organisation_id, DayOf(o.String(8)), DayOf(o.String(9))});
+    }
+    facts.participants.emplace(p.id, std::move(p));
+    ASSIGN_OR_RETURN(db::Rows courses, s.Query(kRequiredWithCertifications, {id, int64_t{activity}}));
+    for (const db::Row& c : courses) {
+      if (facts.required.empty() || facts.required.back().course_id != c.String(0)) {
+        facts.required.push_back({c.String(0), c.String(1)});
+      }
+      if (!c.IsNull(2))
+        facts.certifications[id].push_back(
+            {c.String(0), DayOf(c.String(2)), DayOf(c.String(3)), c.Int(4) != 0});
+    }
+    return absl::OkStatus();
+  }));
+  return facts;
+}
+
 absl::StatusOr<QualificationFacts> MariaDbTrainingStore::LoadQualificationFacts(
     const std::vector<std::string>& participant_ids, int activity) {
+  if (participant_ids.size() == 1) return LoadOneQualificationFacts(participant_ids.front(), activity);
   static const std::string participants_sql = InList(kParticipantStandingIn);
   static const std::string certifications_sql = InList(kCertificationStandingIn);
   static const std::string organisations_sql = InList(kOrganisationStandingIn);
@@ -933,8 +1025,8 @@ absl::StatusOr<QualificationFacts> MariaDbTrainingStore::LoadQualificationFacts(
       }
     }
     db::Rows standing;
-    RETURN_IF_ERROR(
-        QueryIn(tx, organisations_sql, std::vector<std::string>(organisations.begin(), organisations.end()), standing));
+    RETURN_IF_ERROR(QueryIn(tx, organisations_sql,
+                            std::vector<std::string>(organisations.begin(), organisations.end()), standing));
     for (const db::Row& r : standing) {
       facts.organisations[r.String(0)].push_back({r.String(0), DayOf(r.String(1)), DayOf(r.String(2))});
     }
@@ -964,8 +1056,8 @@ absl::StatusOr<v1::OrganisationQualification> MariaDbTrainingStore::RecordOrgani
         const std::string id = ids_.Next();
         RETURN_IF_ERROR(tx.Execute(kInsertOrganisationQualification,
                                    {id, q.organisation_id(), q.organisation_name(), q.division_code(),
-                                    q.registration_number(), int64_t{q.grade()}, q.assessed_by(), q.assessed_on(),
-                                    q.expires_on(), ToSqlTimestamp(clock_.Now())})
+                                    q.registration_number(), int64_t{q.grade()}, q.assessed_by(),
+                                    q.assessed_on(), q.expires_on(), ToSqlTimestamp(clock_.Now())})
                             .status());
         return id;
       },
@@ -976,8 +1068,8 @@ absl::StatusOr<v1::OrganisationQualification> MariaDbTrainingStore::RecordOrgani
       });
 }
 
-absl::StatusOr<std::vector<v1::OrganisationQualification>> MariaDbTrainingStore::ListOrganisationQualifications(
-    const std::string& organisation_id, const Page& page) {
+absl::StatusOr<std::vector<v1::OrganisationQualification>>
+MariaDbTrainingStore::ListOrganisationQualifications(const std::string& organisation_id, const Page& page) {
   std::vector<v1::OrganisationQualification> out;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
     ASSIGN_OR_RETURN(db::Rows rows, s.Query(kListOrganisationQualifications,
@@ -994,11 +1086,11 @@ absl::StatusOr<v1::OrganisationTraining> MariaDbTrainingStore::RecordOrganisatio
       key,
       [&](db::Session& tx) -> absl::StatusOr<std::string> {
         const std::string id = ids_.Next();
-        RETURN_IF_ERROR(tx.Execute(kInsertOrganisationTraining,
-                                   {id, t.organisation_id(), t.division_code(), t.title(), int64_t{t.hours()},
-                                    t.held_on(), t.provided_by(), int64_t{t.attendees()},
-                                    ToSqlTimestamp(clock_.Now())})
-                            .status());
+        RETURN_IF_ERROR(
+            tx.Execute(kInsertOrganisationTraining,
+                       {id, t.organisation_id(), t.division_code(), t.title(), int64_t{t.hours()},
+                        t.held_on(), t.provided_by(), int64_t{t.attendees()}, ToSqlTimestamp(clock_.Now())})
+                .status());
         return id;
       },
       [](db::Session& tx, const std::string& ref) -> absl::StatusOr<v1::OrganisationTraining> {
@@ -1035,11 +1127,13 @@ absl::StatusOr<TrainingHours> MariaDbTrainingStore::ParticipantHours(const std::
 }
 
 absl::StatusOr<TrainingHours> MariaDbTrainingStore::OrganisationHours(const std::string& organisation_id,
-                                                                      absl::CivilDay from, absl::CivilDay to) {
+                                                                      absl::CivilDay from,
+                                                                      absl::CivilDay to) {
   TrainingHours hours;
   RETURN_IF_ERROR(pool_.Transaction([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<db::Row> row,
-                     s.QueryOne(kOrganisationSessionHours, {organisation_id, StartOfDay(from), StartOfDay(to + 1)}));
+    ASSIGN_OR_RETURN(
+        std::optional<db::Row> row,
+        s.QueryOne(kOrganisationSessionHours, {organisation_id, StartOfDay(from), StartOfDay(to + 1)}));
     if (row) {
       hours.session_hours = row->Int(0);
       hours.sessions_attended = static_cast<int32_t>(row->Int(1));

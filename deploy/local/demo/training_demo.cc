@@ -19,23 +19,25 @@ namespace v1 = ::shouhu::training::v1;
 using Stub = v1::TrainingService::Stub;
 
 struct County {
-  std::string code;       // GB/T 2260 county code
-  std::string township;   // a township (9 digits) of it, for volunteers' homes
+  std::string code;      // GB/T 2260 county code
+  std::string township;  // a township (9 digits) of it, for volunteers' homes
   std::string name;
-  std::string ngo;        // the partner NGO's organisation id
+  std::string ngo;  // the partner NGO's organisation id
   std::string ngo_name;
   std::string credit_code;  // 统一社会信用代码 (demo values)
-  bool lapsed;            // whether the NGO's qualification has run out
+  bool lapsed;              // whether the NGO's qualification has run out
 };
 
 const std::vector<County>& Counties() {
   static const std::vector<County> counties = {
-      {"532329", "532329101", "武定县", "ngo-wuding-sunshine", "武定县阳光社会工作服务中心", "52532329MJD000001A", false},
-      {"640105", "640105001", "西夏区", "ngo-xixia-harbour", "银川市西夏区港湾社会工作服务中心", "52640105MJD000002B",
-       false},
-      {"330723", "330723001", "武义县", "ngo-wuyi-companion", "武义县同行社会工作服务社", "52330723MJD000003C", true},
-      {"331081", "331081001", "温岭市", "ngo-wenling-seedling", "温岭市幼苗社会工作服务中心", "52331081MJD000004D",
-       false},
+      {"532329", "532329101", "武定县", "ngo-wuding-sunshine", "武定县阳光社会工作服务中心",
+       "52532329MJD000001A", false},
+      {"640105", "640105001", "西夏区", "ngo-xixia-harbour", "银川市西夏区港湾社会工作服务中心",
+       "52640105MJD000002B", false},
+      {"330723", "330723001", "武义县", "ngo-wuyi-companion", "武义县同行社会工作服务社",
+       "52330723MJD000003C", true},
+      {"331081", "331081001", "温岭市", "ngo-wenling-seedling", "温岭市幼苗社会工作服务中心",
+       "52331081MJD000004D", false},
   };
   return counties;
 }
@@ -79,8 +81,9 @@ class Seeder {
     return response.course();
   }
 
-  absl::StatusOr<v1::Participant> Person(const std::string& key, v1::ParticipantKind kind, const County& county,
-                                         const std::string& name, std::vector<std::string> languages,
+  absl::StatusOr<v1::Participant> Person(const std::string& key, v1::ParticipantKind kind,
+                                         const County& county, const std::string& name,
+                                         std::vector<std::string> languages,
                                          const std::string& household = "") {
     v1::RegisterParticipantRequest request;
     request.set_request_id(absl::StrCat("demo-person-", key));
@@ -132,9 +135,10 @@ class Seeder {
     s->set_trainer("省儿童福利培训讲师团");
     const absl::Time start =
         absl::FromCivil(absl::CivilSecond(day.year(), day.month(), day.day(), 9, 0, 0), ShanghaiTimeZone());
-    *s->mutable_starts_at() = google::protobuf::util::TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(start));
-    *s->mutable_ends_at() =
-        google::protobuf::util::TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(start) + course.hours() * 3600);
+    *s->mutable_starts_at() =
+        google::protobuf::util::TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(start));
+    *s->mutable_ends_at() = google::protobuf::util::TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(start) +
+                                                                                 course.hours() * 3600);
     s->set_capacity(20);
     v1::ScheduleSessionResponse response;
     RETURN_IF_ERROR(Call(&Stub::ScheduleSession, request, &response));
@@ -203,14 +207,16 @@ class Seeder {
 
 absl::Status SeedTrainingDemo(const std::shared_ptr<grpc::Channel>& channel, const PrincipalSigner& signer) {
   Seeder seed(channel, signer);
-  ASSIGN_OR_RETURN(v1::Course safeguarding,
-                   seed.Course("SAFE-101", "儿童保护基础", 6, {v1::TOPIC_CHILD_SAFEGUARDING},
-                               {v1::ACTIVITY_HOME_VISIT, v1::ACTIVITY_GROUP_ACTIVITY, v1::ACTIVITY_CASE_MANAGEMENT},
-                               24));
-  ASSIGN_OR_RETURN(v1::Course home_visit, seed.Course("VISIT-201", "入户探访实务", 4, {v1::TOPIC_HOME_VISIT_PRACTICE},
-                                                      {v1::ACTIVITY_HOME_VISIT}, 12));
-  ASSIGN_OR_RETURN(v1::Course first_aid, seed.Course("PFA-101", "心理急救", 6, {v1::TOPIC_PSYCHOLOGICAL_FIRST_AID},
-                                                     {v1::ACTIVITY_CASE_MANAGEMENT}, 24));
+  ASSIGN_OR_RETURN(
+      v1::Course safeguarding,
+      seed.Course("SAFE-101", "儿童保护基础", 6, {v1::TOPIC_CHILD_SAFEGUARDING},
+                  {v1::ACTIVITY_HOME_VISIT, v1::ACTIVITY_GROUP_ACTIVITY, v1::ACTIVITY_CASE_MANAGEMENT}, 24));
+  ASSIGN_OR_RETURN(v1::Course home_visit,
+                   seed.Course("VISIT-201", "入户探访实务", 4, {v1::TOPIC_HOME_VISIT_PRACTICE},
+                               {v1::ACTIVITY_HOME_VISIT}, 12));
+  ASSIGN_OR_RETURN(v1::Course first_aid,
+                   seed.Course("PFA-101", "心理急救", 6, {v1::TOPIC_PSYCHOLOGICAL_FIRST_AID},
+                               {v1::ACTIVITY_CASE_MANAGEMENT}, 24));
   RETURN_IF_ERROR(seed.Course("PROTECT-102", "防拐卖与防性侵意识", 3,
                               {v1::TOPIC_ANTI_TRAFFICKING_AND_SEXUAL_ABUSE, v1::TOPIC_INTERNET_ADDICTION},
                               {v1::ACTIVITY_GROUP_ACTIVITY}, 24)
@@ -227,14 +233,18 @@ absl::Status SeedTrainingDemo(const std::shared_ptr<grpc::Channel>& channel, con
 
   for (const County& county : Counties()) {
     const std::string& k = county.code;
-    ASSIGN_OR_RETURN(v1::Session basics, seed.Session(k + "-safe", safeguarding, county, absl::CivilDay(2026, 9, 5)));
-    ASSIGN_OR_RETURN(v1::Session visiting, seed.Session(k + "-visit", home_visit, county, absl::CivilDay(2026, 9, 6)));
-    ASSIGN_OR_RETURN(v1::Session aid, seed.Session(k + "-pfa", first_aid, county, absl::CivilDay(2026, 12, 12)));
+    ASSIGN_OR_RETURN(v1::Session basics,
+                     seed.Session(k + "-safe", safeguarding, county, absl::CivilDay(2026, 9, 5)));
+    ASSIGN_OR_RETURN(v1::Session visiting,
+                     seed.Session(k + "-visit", home_visit, county, absl::CivilDay(2026, 9, 6)));
+    ASSIGN_OR_RETURN(v1::Session aid,
+                     seed.Session(k + "-pfa", first_aid, county, absl::CivilDay(2026, 12, 12)));
 
     // An active, checked, certified volunteer: qualified for home visits.
     ASSIGN_OR_RETURN(v1::Participant ready, seed.Person(k + "-ready", v1::PARTICIPANT_KIND_VOLUNTEER, county,
                                                         "志愿者甲", {"普通话"}));
-    for (auto stage : {v1::VOLUNTEER_STAGE_INTERVIEWED, v1::VOLUNTEER_STAGE_IN_TRAINING, v1::VOLUNTEER_STAGE_ACTIVE}) {
+    for (auto stage :
+         {v1::VOLUNTEER_STAGE_INTERVIEWED, v1::VOLUNTEER_STAGE_IN_TRAINING, v1::VOLUNTEER_STAGE_ACTIVE}) {
       RETURN_IF_ERROR(seed.Stage(k + "-ready", ready.id(), stage));
     }
     RETURN_IF_ERROR(seed.Check(k + "-ready", ready.id(), v1::BACKGROUND_CHECK_STATUS_CLEARED));
@@ -242,8 +252,9 @@ absl::Status SeedTrainingDemo(const std::shared_ptr<grpc::Channel>& channel, con
     RETURN_IF_ERROR(seed.Train(k + "-ready-visit", visiting, ready.id(), true));
 
     // In training, check pending: enrolled in the coming psychological-first-aid session.
-    ASSIGN_OR_RETURN(v1::Participant learning, seed.Person(k + "-learning", v1::PARTICIPANT_KIND_VOLUNTEER, county,
-                                                           "志愿者乙", {"普通话", county.code == "532329" ? "彝语" : "方言"}));
+    ASSIGN_OR_RETURN(v1::Participant learning,
+                     seed.Person(k + "-learning", v1::PARTICIPANT_KIND_VOLUNTEER, county, "志愿者乙",
+                                 {"普通话", county.code == "532329" ? "彝语" : "方言"}));
     RETURN_IF_ERROR(seed.Stage(k + "-learning", learning.id(), v1::VOLUNTEER_STAGE_INTERVIEWED));
     RETURN_IF_ERROR(seed.Stage(k + "-learning", learning.id(), v1::VOLUNTEER_STAGE_IN_TRAINING));
     RETURN_IF_ERROR(seed.Check(k + "-learning", learning.id(), v1::BACKGROUND_CHECK_STATUS_PENDING));
@@ -252,11 +263,12 @@ absl::Status SeedTrainingDemo(const std::shared_ptr<grpc::Channel>& channel, con
 
     // A fresh applicant.
     RETURN_IF_ERROR(
-        seed.Person(k + "-applicant", v1::PARTICIPANT_KIND_VOLUNTEER, county, "申请人丙", {"普通话"}).status());
+        seed.Person(k + "-applicant", v1::PARTICIPANT_KIND_VOLUNTEER, county, "申请人丙", {"普通话"})
+            .status());
 
     // A staff social worker with continuing-education hours.
-    ASSIGN_OR_RETURN(v1::Participant worker, seed.Person(k + "-worker", v1::PARTICIPANT_KIND_SOCIAL_WORKER, county,
-                                                         "社工丁", {"普通话"}));
+    ASSIGN_OR_RETURN(v1::Participant worker, seed.Person(k + "-worker", v1::PARTICIPANT_KIND_SOCIAL_WORKER,
+                                                         county, "社工丁", {"普通话"}));
     RETURN_IF_ERROR(seed.Check(k + "-worker", worker.id(), v1::BACKGROUND_CHECK_STATUS_CLEARED));
     RETURN_IF_ERROR(seed.Train(k + "-worker-safe", basics, worker.id(), true));
 
@@ -266,9 +278,10 @@ absl::Status SeedTrainingDemo(const std::shared_ptr<grpc::Channel>& channel, con
   // A grandmother caring for a left-behind child in Wuding, trained in parenting.
   const County& wuding = Counties().front();
   ASSIGN_OR_RETURN(v1::Participant grandmother,
-                   seed.Person("532329-caregiver", v1::PARTICIPANT_KIND_CAREGIVER, wuding, "照护人戊", {"彝语"},
-                               "demo-household-532329-1"));
-  ASSIGN_OR_RETURN(v1::Session care, seed.Session("532329-care", parenting, wuding, absl::CivilDay(2026, 10, 10)));
+                   seed.Person("532329-caregiver", v1::PARTICIPANT_KIND_CAREGIVER, wuding, "照护人戊",
+                               {"彝语"}, "demo-household-532329-1"));
+  ASSIGN_OR_RETURN(v1::Session care,
+                   seed.Session("532329-care", parenting, wuding, absl::CivilDay(2026, 10, 10)));
   RETURN_IF_ERROR(seed.Train("532329-caregiver-care", care, grandmother.id(), true));
   return absl::OkStatus();
 }

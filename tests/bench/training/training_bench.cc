@@ -47,8 +47,8 @@ double Percentile(std::vector<double>& sorted, double p) {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  auto secret = shouhu::DecodeHexSecret(shouhu::EnvOr("SHOUHU_PRINCIPAL_SECRET", ""), "SHOUHU_PRINCIPAL_SECRET", 32,
-                                        true);
+  auto secret = shouhu::DecodeHexSecret(shouhu::EnvOr("SHOUHU_PRINCIPAL_SECRET", ""),
+                                        "SHOUHU_PRINCIPAL_SECRET", 32, true);
   if (!secret.ok()) {
     std::fprintf(stderr, "%s\n", std::string(secret.status().message()).c_str());
     return 2;
@@ -78,7 +78,8 @@ int main(int argc, char** argv) {
     threads.emplace_back([&, t] {
       grpc::ChannelArguments args;
       args.SetInt("grpc.channel_id", t);  // distinct subchannels
-      auto channel = grpc::CreateCustomChannel(absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials(), args);
+      auto channel =
+          grpc::CreateCustomChannel(absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials(), args);
       auto stub = v1::TrainingService::NewStub(channel);
       std::mt19937 random(static_cast<unsigned>(t) * 7919u + 1);
       std::uniform_int_distribution<int> pick(1, population);
@@ -107,7 +108,8 @@ int main(int argc, char** argv) {
         }
         latencies[t].push_back(absl::ToDoubleMilliseconds(absl::Now() - began));
         if (!status.ok()) {
-          if (failures.fetch_add(1) < 3) std::fprintf(stderr, "call failed: %s\n", status.error_message().c_str());
+          if (failures.fetch_add(1) < 3)
+            std::fprintf(stderr, "call failed: %s\n", status.error_message().c_str());
         }
       }
     });
@@ -118,9 +120,11 @@ int main(int argc, char** argv) {
   for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
   std::sort(all.begin(), all.end());
   std::printf(
-      "{\"mode\":\"%s\",\"concurrency\":%d,\"calls\":%zu,\"failures\":%d,\"seconds\":%.3f,\"calls_per_second\":%.1f,"
+      "{\"mode\":\"%s\",\"concurrency\":%d,\"calls\":%zu,\"failures\":%d,\"seconds\":%.3f,\"calls_per_"
+      "second\":%.1f,"
       "\"p50_ms\":%.3f,\"p95_ms\":%.3f,\"p99_ms\":%.3f,\"qualified_answers\":%ld}\n",
-      mode.c_str(), concurrency, all.size(), failures.load(), seconds, static_cast<double>(all.size()) / seconds,
-      Percentile(all, 0.50), Percentile(all, 0.95), Percentile(all, 0.99), qualified.load());
+      mode.c_str(), concurrency, all.size(), failures.load(), seconds,
+      static_cast<double>(all.size()) / seconds, Percentile(all, 0.50), Percentile(all, 0.95),
+      Percentile(all, 0.99), qualified.load());
   return failures.load() == 0 ? 0 : 1;
 }

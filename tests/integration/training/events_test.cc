@@ -81,7 +81,7 @@ TEST_F(TrainingTest, ExpirySweeper_RevokedCertificate_NoExpiryEvent) {
 
 TEST_F(TrainingTest, StreamEvents_FromSequence_DeliversInOrderAndFollowsNewOnes) {
   v1::Participant p = RegisterVolunteer();
-  Activate(p.id());                                                                    // event 1
+  Activate(p.id());                                                                      // event 1
   RecordCheck(p.id(), v1::BACKGROUND_CHECK_STATUS_CLEARED, "2025-01-01", "2028-01-01");  // event 2
 
   grpc::ClientContext context;

@@ -60,10 +60,13 @@ TEST_F(TrainingTest, RegisterParticipant_BadInput_InvalidArgumentNamingFieldNoth
   };
   std::vector<Case> cases = {
       {[](auto& r) { r.set_request_id(""); }, "request_id"},
-      {[](auto& r) { r.mutable_participant()->set_kind(v1::PARTICIPANT_KIND_UNSPECIFIED); }, "participant.kind"},
-      {[](auto& r) { r.mutable_participant()->set_home_division_code("53232"); }, "participant.home_division_code"},
+      {[](auto& r) { r.mutable_participant()->set_kind(v1::PARTICIPANT_KIND_UNSPECIFIED); },
+       "participant.kind"},
+      {[](auto& r) { r.mutable_participant()->set_home_division_code("53232"); },
+       "participant.home_division_code"},
       {[](auto& r) { r.mutable_participant()->set_display_name(""); }, "participant.display_name"},
-      {[](auto& r) { r.mutable_participant()->set_organisation_id("ngo wuding"); }, "participant.organisation_id"},
+      {[](auto& r) { r.mutable_participant()->set_organisation_id("ngo wuding"); },
+       "participant.organisation_id"},
       {[](auto& r) { r.mutable_participant()->add_languages(""); }, "participant.languages[0]"},
       {[](auto& r) { r.mutable_participant()->set_supervisor_id("not-an-id"); }, "participant.supervisor_id"},
       {[](auto& r) { r.mutable_participant()->set_kind(v1::PARTICIPANT_KIND_CAREGIVER); },
@@ -90,13 +93,15 @@ TEST_F(TrainingTest, Calls_WithoutOrWithForgedPrincipal_Unauthenticated) {
   PrincipalSigner forger(std::string(32, 'x'), *clock_);
   grpc::ClientContext forged;
   forger.Attach(Officer(), forged);
-  EXPECT_EQ(stub_->GetParticipant(&forged, request, &response).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(stub_->GetParticipant(&forged, request, &response).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_F(TrainingTest, RegisterParticipant_VolunteerRole_PermissionDenied) {
   v1::RegisterParticipantResponse response;
-  grpc::Status status = Call(&Stub::RegisterParticipant, Make(common::v1::ROLE_VOLUNTEER, "ngo-wuding", {"532329"}),
-                             VolunteerRequest("r"), &response);
+  grpc::Status status =
+      Call(&Stub::RegisterParticipant, Make(common::v1::ROLE_VOLUNTEER, "ngo-wuding", {"532329"}),
+           VolunteerRequest("r"), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
@@ -110,7 +115,8 @@ TEST_F(TrainingTest, GetParticipant_OtherJurisdictionOrOtherOrganisation_NotFoun
   EXPECT_EQ(Call(&Stub::GetParticipant, NgoAdmin("ngo-other"), request, &response).error_code(),
             grpc::StatusCode::NOT_FOUND);
   EXPECT_TRUE(Call(&Stub::GetParticipant, NgoAdmin(), request, &response).ok());
-  EXPECT_TRUE(Call(&Stub::GetParticipant, Make(common::v1::ROLE_AUDITOR, "audit", {"53"}), request, &response).ok());
+  EXPECT_TRUE(
+      Call(&Stub::GetParticipant, Make(common::v1::ROLE_AUDITOR, "audit", {"53"}), request, &response).ok());
 }
 
 TEST_F(TrainingTest, ListParticipants_ScopedToOrganisationForNgoRoles) {

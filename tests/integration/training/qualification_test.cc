@@ -133,7 +133,8 @@ TEST_F(QualificationTest, Organisation_LapsedRecord_ReportedForOrganisationAndIt
   EXPECT_TRUE(Check(p.id(), "2025-05-31").qualified());
   ASSERT_TRUE(Call(&Stub::CheckQualification, System(), org, &answer).ok());
   EXPECT_EQ(Reasons(answer.result()), R{v1::QUALIFICATION_REASON_ORGANISATION_QUALIFICATION_LAPSED});
-  EXPECT_EQ(Reasons(Check(p.id(), "2025-06-07")), R{v1::QUALIFICATION_REASON_ORGANISATION_QUALIFICATION_LAPSED});
+  EXPECT_EQ(Reasons(Check(p.id(), "2025-06-07")),
+            R{v1::QUALIFICATION_REASON_ORGANISATION_QUALIFICATION_LAPSED});
 
   record.set_request_id("q2");
   q->set_assessed_on("2025-05-20");
@@ -177,13 +178,15 @@ TEST_F(QualificationTest, CheckQualification_BadInputAndScope) {
             grpc::StatusCode::INVALID_ARGUMENT);
   request.set_activity(v1::ACTIVITY_HOME_VISIT);
   Principal xixia = Make(common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, "gov-xixia", {"640105"});
-  EXPECT_EQ(Call(&Stub::CheckQualification, xixia, request, &response).error_code(), grpc::StatusCode::NOT_FOUND);
-  EXPECT_EQ(Call(&Stub::CheckQualification, Make(common::v1::ROLE_FINANCE_OFFICER, "gov", {"532329"}), request,
-                 &response)
+  EXPECT_EQ(Call(&Stub::CheckQualification, xixia, request, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Call(&Stub::CheckQualification, Make(common::v1::ROLE_FINANCE_OFFICER, "gov", {"532329"}),
+                 request, &response)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   request.set_participant_id("01JD0000000000000000000000");
-  EXPECT_EQ(Call(&Stub::CheckQualification, System(), request, &response).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Call(&Stub::CheckQualification, System(), request, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(QualificationTest, Batch_AnswersInOrder_UnknownAndOutOfScopeAsUnknown) {

@@ -133,7 +133,8 @@ TEST_F(TrainingTest, ScheduleSession_BadInput_InvalidArgument) {
 }
 
 TEST_F(TrainingTest, Assessment_AttendedAndPassed_IssuesCertificateWithExpiryAndEvent) {
-  v1::Course course = CreateCourse("SAFE-101", {v1::ACTIVITY_HOME_VISIT}, /*validity_months=*/12, /*pass_mark=*/70);
+  v1::Course course =
+      CreateCourse("SAFE-101", {v1::ACTIVITY_HOME_VISIT}, /*validity_months=*/12, /*pass_mark=*/70);
   v1::Session session = Schedule(course.id(), absl::CivilDay(2025, 3, 8));
   v1::Participant p = RegisterVolunteer();
   v1::Enrollment enrollment = EnrollIn(session.id(), p.id());
@@ -203,7 +204,8 @@ TEST_F(TrainingTest, CreateCourse_DuplicateCode_AlreadyExists_BadPassMark_Invali
   request.mutable_course()->set_pass_mark(60);
   request.mutable_course()->set_validity_months(12);
   v1::CreateCourseResponse response;
-  EXPECT_EQ(Call(&Stub::CreateCourse, Officer(), request, &response).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(Call(&Stub::CreateCourse, Officer(), request, &response).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
   request.set_request_id("bad");
   request.mutable_course()->set_code("SAFE-102");
   request.mutable_course()->set_pass_mark(101);

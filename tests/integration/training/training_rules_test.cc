@@ -1,8 +1,9 @@
 // The pure rules: pipeline moves, places, certificate dates, and every qualification reason.
+#include "services/training/training_rules.h"
+
 #include <gtest/gtest.h>
 
 #include "services/training/qualification.h"
-#include "services/training/training_rules.h"
 
 namespace shouhu::training {
 namespace {
@@ -51,7 +52,8 @@ class Qualification : public ::testing::Test {
     p.background_checked_on = absl::CivilDay(2025, 1, 1);
     p.background_expires_on = absl::CivilDay(2026, 1, 1);
     facts_.participants["P"] = p;
-    facts_.certifications["P"].push_back({"C1", absl::CivilDay(2025, 2, 1), absl::CivilDay(2026, 2, 1), false});
+    facts_.certifications["P"].push_back(
+        {"C1", absl::CivilDay(2025, 2, 1), absl::CivilDay(2026, 2, 1), false});
   }
   std::vector<v1::QualificationReason> Reasons(absl::CivilDay day, v1::Activity a = v1::ACTIVITY_HOME_VISIT) {
     v1::QualificationResult r = EvaluateParticipant(facts_, "P", a, day);
@@ -111,7 +113,8 @@ TEST_F(Qualification, OrganisationRecordLapsed) {
 TEST(EvaluateOrganisation, NoRecord_NotAssessed_Covered_Qualified) {
   EXPECT_EQ(EvaluateOrganisation("ngo", {}, absl::CivilDay(2025, 1, 1)).reasons(0).reason(),
             v1::QUALIFICATION_REASON_ORGANISATION_NOT_ASSESSED);
-  std::vector<OrganisationStanding> records = {{"ngo", absl::CivilDay(2024, 1, 1), absl::CivilDay(2027, 1, 1)}};
+  std::vector<OrganisationStanding> records = {
+      {"ngo", absl::CivilDay(2024, 1, 1), absl::CivilDay(2027, 1, 1)}};
   EXPECT_TRUE(EvaluateOrganisation("ngo", records, absl::CivilDay(2025, 1, 1)).qualified());
   EXPECT_FALSE(EvaluateOrganisation("ngo", records, absl::CivilDay(2027, 1, 1)).qualified());
 }

@@ -7,7 +7,8 @@ namespace shouhu::training {
 
 void TrainingTest::SetUp() {
   ASSERT_OK_AND_ASSIGN(database_, testing::TestDatabase::Create(TrainingMigrations(), 24));
-  clock_ = std::make_unique<ManualClock>(absl::FromCivil(absl::CivilSecond(2025, 3, 3, 10, 0, 0), ShanghaiTimeZone()));
+  clock_ = std::make_unique<ManualClock>(
+      absl::FromCivil(absl::CivilSecond(2025, 3, 3, 10, 0, 0), ShanghaiTimeZone()));
   ids_ = std::make_unique<IdGenerator>(*clock_);
   logger_ = std::make_unique<Logger>("training-test");
   metrics_ = std::make_unique<Metrics>("training-test");
@@ -22,7 +23,8 @@ void TrainingTest::SetUp() {
   host_ = std::make_unique<ServiceHost>(config, *logger_, *metrics_);
   host_->Register(&module_->service, kTrainingServiceName);
   ASSERT_OK(host_->Start());
-  channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", host_->port()), grpc::InsecureChannelCredentials());
+  channel_ =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", host_->port()), grpc::InsecureChannelCredentials());
   stub_ = v1::TrainingService::NewStub(channel_);
 }
 
@@ -118,10 +120,11 @@ v1::Session TrainingTest::Schedule(const std::string& course_id, absl::CivilDay 
   s->set_division_code("532329");
   s->set_location("武定县社工站");
   s->set_trainer("王老师");
-  const absl::Time start = absl::FromCivil(absl::CivilSecond(day.year(), day.month(), day.day(), 9, 0, 0),
-                                           ShanghaiTimeZone());
+  const absl::Time start =
+      absl::FromCivil(absl::CivilSecond(day.year(), day.month(), day.day(), 9, 0, 0), ShanghaiTimeZone());
   *s->mutable_starts_at() = google::protobuf::util::TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(start));
-  *s->mutable_ends_at() = google::protobuf::util::TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(start) + 6 * 3600);
+  *s->mutable_ends_at() =
+      google::protobuf::util::TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(start) + 6 * 3600);
   s->set_capacity(capacity);
   v1::ScheduleSessionResponse response;
   grpc::Status status = Call(&Stub::ScheduleSession, Trainer(), request, &response);

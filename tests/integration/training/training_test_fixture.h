@@ -1,10 +1,10 @@
-// A real training service over loopback gRPC on its own migrated schema, with a ManualClock, plus helpers that
-// build the usual fixtures (courses, volunteers, sessions, certificates) through the API.
+// A real training service over loopback gRPC on its own migrated schema, with a ManualClock, plus helpers
+// that build the usual fixtures (courses, volunteers, sessions, certificates) through the API.
 #ifndef SHOUHU_TESTS_INTEGRATION_TRAINING_TRAINING_TEST_FIXTURE_H_
 #define SHOUHU_TESTS_INTEGRATION_TRAINING_TRAINING_TEST_FIXTURE_H_
 
-#include <gtest/gtest.h>
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 
 #include <memory>
 #include <string>
@@ -42,7 +42,9 @@ class TrainingTest : public ::testing::Test {
   static Principal Make(common::v1::Role role, const std::string& organisation,
                         std::vector<std::string> jurisdictions, const std::string& subject = "");
   // Civil-affairs officer of Wuding county (532329).
-  static Principal Officer() { return Make(common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, "gov-wuding", {"532329"}); }
+  static Principal Officer() {
+    return Make(common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, "gov-wuding", {"532329"});
+  }
   static Principal NgoAdmin(const std::string& org = "ngo-wuding", const std::string& county = "532329") {
     return Make(common::v1::ROLE_NGO_ADMIN, org, {county});
   }
@@ -50,19 +52,20 @@ class TrainingTest : public ::testing::Test {
   static Principal System() { return Make(common::v1::ROLE_SYSTEM, "visits", {}); }
 
   // Through the API, as the officer; each fails the test on error.
-  v1::Course CreateCourse(const std::string& code, std::vector<v1::Activity> required_for, int validity_months = 12,
-                          int pass_mark = 60);
-  v1::Participant RegisterVolunteer(const std::string& org = "ngo-wuding", const std::string& division = "532329101",
-                                    const Principal* as = nullptr);
+  v1::Course CreateCourse(const std::string& code, std::vector<v1::Activity> required_for,
+                          int validity_months = 12, int pass_mark = 60);
+  v1::Participant RegisterVolunteer(const std::string& org = "ngo-wuding",
+                                    const std::string& division = "532329101", const Principal* as = nullptr);
   void MoveTo(const std::string& participant_id, v1::VolunteerStage stage);
   void Activate(const std::string& participant_id);  // applied → … → active
-  void RecordCheck(const std::string& participant_id, v1::BackgroundCheckStatus status, const std::string& checked_on,
-                   const std::string& expires_on);
+  void RecordCheck(const std::string& participant_id, v1::BackgroundCheckStatus status,
+                   const std::string& checked_on, const std::string& expires_on);
   // A session of `course` starting on `day` (Asia/Shanghai, 09:00) in Wuding.
   v1::Session Schedule(const std::string& course_id, absl::CivilDay day, int capacity = 30);
   v1::Enrollment EnrollIn(const std::string& session_id, const std::string& participant_id);
   // Enrolls, records attendance and a passing score; returns the issued certificate.
-  v1::Certification Certify(const std::string& course_id, const std::string& participant_id, absl::CivilDay day);
+  v1::Certification Certify(const std::string& course_id, const std::string& participant_id,
+                            absl::CivilDay day);
   // An active volunteer, background check cleared from 2025-01-01 to 2028-01-01.
   v1::Participant QualifiedVolunteerBase();
 
