@@ -77,10 +77,11 @@ nlohmann::json ErrorJson(const grpc::Status& status) {
 }
 
 void SendJson(mg_connection* connection, int http, const std::string& body, const std::string& request_id) {
-  mg_printf(connection,
-            "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\nX-Request-Id: %s\r\n\r\n",
-            http, Reason(http), body.size(), request_id.c_str());
-  mg_write(connection, body.data(), body.size());
+  // One write for head and body: two small writes meet the peer's delayed ACK and cost 40 ms.
+  const std::string response =
+      absl::StrCat("HTTP/1.1 ", http, " ", Reason(http), "\r\nContent-Type: application/json\r\nContent-Length: ",
+                   body.size(), "\r\nX-Request-Id: ", request_id, "\r\n\r\n", body);
+  mg_write(connection, response.data(), response.size());
 }
 
 void SendError(mg_connection* connection, const grpc::Status& status, const std::string& request_id,
@@ -216,7 +217,8 @@ absl::StatusOr<std::unique_ptr<HttpFace>> HttpFace::Start(const HttpFaceOptions&
   std::unique_ptr<HttpFace> face(new HttpFace(options, env));
   const std::string threads = absl::StrCat(options.threads);
   const char* mg_options[] = {"listening_ports", options.address.c_str(), "num_threads", threads.c_str(),
-                              "enable_keep_alive", "yes", "request_timeout_ms", "60000", nullptr};
+                              "enable_keep_alive", "yes", "request_timeout_ms", "60000", "tcp_nodelay", "1",
+                              nullptr};
   mg_callbacks callbacks = {};
   face->context_ = mg_start(&callbacks, nullptr, mg_options);
   if (face->context_ == nullptr) {

@@ -79,21 +79,51 @@ absl::Status TokenVerifier::Reload() {
   ASSIGN_OR_RETURN(KeySet keys, LoadKeys(policy_.keys));
   auto fresh = std::make_shared<const KeySet>(std::move(keys));
   absl::MutexLock lock(&mu_);
+  bool same = fresh->size() == keys_->size();
+  for (auto a = fresh->begin(), b = keys_->begin(); same && a != fresh->end(); ++a, ++b) {
+    same = a->first == b->first && a->second.algorithm == b->second.algorithm &&
+           a->second.material == b->second.material;
+  }
+  if (same) return absl::OkStatus();
   keys_ = std::move(fresh);
+  ++generation_;  // tokens verified with the old keys are checked again
+  verified_.clear();
   return absl::OkStatus();
 }
 
 absl::StatusOr<Principal> TokenVerifier::Verify(absl::string_view token) const {
   if (token.empty() || token.size() > 16384) return Rejected();
-  std::string alg, kid;
-  if (!ReadHeader(token, alg, kid)) return Rejected();
+  const std::string text(token);
+  const int64_t now = absl::ToUnixSeconds(clock_.Now());
   std::shared_ptr<const KeySet> keys;
+  uint64_t generation;
   {
     absl::MutexLock lock(&mu_);
+    auto it = verified_.find(text);
+    if (it != verified_.end() && it->second.generation == generation_ && now <= it->second.expiry) {
+      return it->second.principal;
+    }
     keys = keys_;
+    generation = generation_;
   }
-  auto found = keys->find(kid);
-  if (found == keys->end()) return Rejected();
+  int64_t expiry = 0;
+  absl::StatusOr<Principal> principal = VerifySignedToken(token, *keys, expiry);
+  if (principal.ok()) {
+    absl::MutexLock lock(&mu_);
+    if (generation == generation_) {
+      if (verified_.size() >= kMaxRemembered) verified_.clear();
+      verified_[text] = Verified{*principal, expiry, generation};
+    }
+  }
+  return principal;
+}
+
+absl::StatusOr<Principal> TokenVerifier::VerifySignedToken(absl::string_view token, const KeySet& keys,
+                                                           int64_t& expiry) const {
+  std::string alg, kid;
+  if (!ReadHeader(token, alg, kid)) return Rejected();
+  auto found = keys.find(kid);
+  if (found == keys.end()) return Rejected();
   const VerificationKey& key = found->second;
   // The key decides the algorithm; `none`, or HS256 against a public key, never reaches libjwt.
   if (alg != AlgorithmName(key.algorithm)) return Rejected();
@@ -126,6 +156,7 @@ absl::StatusOr<Principal> TokenVerifier::Verify(absl::string_view token) const {
   const int64_t leeway = absl::ToInt64Seconds(policy_.leeway);
   const std::optional<int64_t> exp = NumericClaim(claims, "exp");
   if (!exp.has_value() || now > *exp + leeway) return Rejected();
+  expiry = *exp + leeway;
   if (claims.contains("nbf")) {
     const std::optional<int64_t> nbf = NumericClaim(claims, "nbf");
     if (!nbf.has_value() || now + leeway < *nbf) return Rejected();

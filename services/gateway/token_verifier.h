@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -42,10 +43,23 @@ class TokenVerifier {
   TokenVerifier(TokenPolicy policy, const Clock& clock, KeySet keys)
       : policy_(std::move(policy)), clock_(clock), keys_(std::make_shared<const KeySet>(std::move(keys))) {}
 
+  absl::StatusOr<Principal> VerifySignedToken(absl::string_view token, const KeySet& keys, int64_t& expiry) const;
+
+  // Tokens already verified, until they expire or the keys change: a busy caller costs one signature check
+  // per token, not one per call.
+  struct Verified {
+    Principal principal;
+    int64_t expiry;  // exp plus leeway, seconds since the epoch
+    uint64_t generation;
+  };
+  static constexpr size_t kMaxRemembered = 20000;
+
   const TokenPolicy policy_;
   const Clock& clock_;
   mutable absl::Mutex mu_;
   std::shared_ptr<const KeySet> keys_ ABSL_GUARDED_BY(mu_);
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+  mutable std::unordered_map<std::string, Verified> verified_ ABSL_GUARDED_BY(mu_);
 };
 
 // The role a token or policy names: "CIVIL_AFFAIRS_OFFICER" or "ROLE_CIVIL_AFFAIRS_OFFICER"; nullopt if unknown.
