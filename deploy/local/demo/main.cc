@@ -1,0 +1,46 @@
+// shouhu-demo: seeds the running local stack with the partner counties' demo data, through the services'
+// own APIs, signed as the gateway would. Safe to run on every start: every change has a fixed request id.
+#include <grpcpp/create_channel.h>
+
+#include <cstdio>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/principal.h"
+#include "deploy/local/demo/registry_demo.h"
+#ifdef SHOUHU_HAS_TRAINING
+#include "deploy/local/demo/training_demo.h"
+#endif
+
+ABSL_FLAG(std::string, registry, "127.0.0.1:50051", "registry address");
+ABSL_FLAG(std::string, training, "127.0.0.1:50054", "training address");
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  auto secret = shouhu::DecodeHexSecret(shouhu::EnvOr("SHOUHU_PRINCIPAL_SECRET", ""), "SHOUHU_PRINCIPAL_SECRET", 32,
+                                        /*at_least=*/true);
+  if (!secret.ok()) {
+    std::fprintf(stderr, "shouhu-demo: %s\n", std::string(secret.status().message()).c_str());
+    return 2;
+  }
+  shouhu::SystemClock clock;
+  shouhu::PrincipalSigner signer(*secret, clock);
+  absl::Status seeded = shouhu::demo::SeedRegistryDemo(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_registry), grpc::InsecureChannelCredentials()), signer);
+  if (!seeded.ok()) {
+    std::fprintf(stderr, "shouhu-demo: registry: %s\n", std::string(seeded.message()).c_str());
+    return 1;
+  }
+#ifdef SHOUHU_HAS_TRAINING
+  seeded = shouhu::SeedTrainingDemo(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_training), grpc::InsecureChannelCredentials()), signer);
+  if (!seeded.ok()) {
+    std::fprintf(stderr, "shouhu-demo: training: %s\n", std::string(seeded.message()).c_str());
+    return 1;
+  }
+  std::printf("  training demo: courses, sessions, volunteers\n");
+#endif
+  return 0;
+}
