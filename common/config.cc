@@ -22,7 +22,8 @@ ABSL_FLAG(std::string, metrics_address, shouhu::EnvOr("SHOUHU_METRICS_ADDRESS", 
           "host:port serving Prometheus /metrics (default 0.0.0.0:<metrics port>; 'off' disables)");
 ABSL_FLAG(std::string, db_host, shouhu::EnvOr("SHOUHU_DB_HOST", "127.0.0.1"), "MariaDB host");
 ABSL_FLAG(std::string, db_port, shouhu::EnvOr("SHOUHU_DB_PORT", "3306"), "MariaDB port");
-ABSL_FLAG(std::string, db_socket, shouhu::EnvOr("SHOUHU_DB_SOCKET", ""), "MariaDB unix socket (wins over host)");
+ABSL_FLAG(std::string, db_socket, shouhu::EnvOr("SHOUHU_DB_SOCKET", ""),
+          "MariaDB unix socket (wins over host)");
 ABSL_FLAG(std::string, db_user, shouhu::EnvOr("SHOUHU_DB_USER", "root"), "MariaDB user");
 ABSL_FLAG(std::string, db_name, shouhu::EnvOr("SHOUHU_DB_NAME", ""), "schema (default shouhu_<service>)");
 ABSL_FLAG(std::string, db_pool_size, shouhu::EnvOr("SHOUHU_DB_POOL_SIZE", "8"),
@@ -47,11 +48,12 @@ absl::StatusOr<int> ParseInt(const std::string& text, const std::string& setting
 absl::StatusOr<std::string> DecodeHexSecret(const std::string& hex, const std::string& setting, size_t bytes,
                                             bool at_least) {
   if (hex.empty()) return absl::InvalidArgumentError(absl::StrCat(setting, " is not set"));
-  const bool is_hex = hex.size() % 2 == 0 && hex.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+  const bool is_hex =
+      hex.size() % 2 == 0 && hex.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
   std::string raw = is_hex ? absl::HexStringToBytes(hex) : std::string();
   if (!is_hex || (at_least ? raw.size() < bytes : raw.size() != bytes)) {
-    return absl::InvalidArgumentError(absl::StrCat(setting, " must be ", at_least ? "at least " : "", bytes * 2,
-                                                   " hex digits (", bytes, " bytes)"));
+    return absl::InvalidArgumentError(absl::StrCat(setting, " must be ", at_least ? "at least " : "",
+                                                   bytes * 2, " hex digits (", bytes, " bytes)"));
   }
   return raw;
 }

@@ -26,16 +26,17 @@ struct ServerConfig {
   std::string service_name;
   std::string grpc_address;
   std::string metrics_address;  // host:port for GET /metrics; empty disables it
-  // Worker threads of the synchronous server; bounded to the database pool (STYLE.md: threads follow the work).
+  // Worker threads of the synchronous server; bounded to the database pool (STYLE.md: threads follow the
+  // work).
   int max_threads = 8;
   absl::Duration drain_grace = absl::Seconds(10);
 };
 
 // Defaults that differ per service; everything else is common.
 struct ServiceDefaults {
-  std::string name;          // "registry"
-  int grpc_port = 0;         // 50051
-  int metrics_port = 0;      // 9151
+  std::string name;      // "registry"
+  int grpc_port = 0;     // 50051
+  int metrics_port = 0;  // 9151
 };
 
 struct ServiceConfig {

@@ -8,7 +8,6 @@
 #include <cppconn/resultset_metadata.h>
 #include <cppconn/statement.h>
 #include <mysql_driver.h>
-
 #include <sodium.h>
 
 #include <cstdlib>
@@ -69,8 +68,9 @@ bool IsSafeIdentifier(const std::string& name) {
 
 sql::ConnectOptionsMap ConnectOptions(const DbConfig& config, bool with_schema) {
   sql::ConnectOptionsMap options;
-  options["hostName"] = config.socket.empty() ? sql::SQLString(absl::StrCat("tcp://", config.host, ":", config.port))
-                                              : sql::SQLString(absl::StrCat("unix://", config.socket));
+  options["hostName"] = config.socket.empty()
+                            ? sql::SQLString(absl::StrCat("tcp://", config.host, ":", config.port))
+                            : sql::SQLString(absl::StrCat("unix://", config.socket));
   options["userName"] = sql::SQLString(config.user);
   options["password"] = sql::SQLString(config.password);
   if (with_schema) options["schema"] = sql::SQLString(config.database);
@@ -128,7 +128,8 @@ absl::StatusOr<sql::PreparedStatement*> Session::Prepare(absl::string_view sql) 
   auto it = statements_.find(std::string(sql));
   if (it != statements_.end()) return it->second.get();
   try {
-    std::unique_ptr<sql::PreparedStatement> stmt(connection_->prepareStatement(sql::SQLString(std::string(sql))));
+    std::unique_ptr<sql::PreparedStatement> stmt(
+        connection_->prepareStatement(sql::SQLString(std::string(sql))));
     auto* raw = stmt.get();
     statements_.emplace(std::string(sql), std::move(stmt));
     return raw;
@@ -193,7 +194,8 @@ absl::StatusOr<Rows> Session::Query(absl::string_view sql, const std::vector<Val
   }
 }
 
-absl::StatusOr<std::optional<Row>> Session::QueryOne(absl::string_view sql, const std::vector<Value>& params) {
+absl::StatusOr<std::optional<Row>> Session::QueryOne(absl::string_view sql,
+                                                     const std::vector<Value>& params) {
   ASSIGN_OR_RETURN(Rows rows, Query(sql, params));
   if (rows.empty()) return std::optional<Row>();
   if (rows.size() > 1) return absl::InternalError("query expected at most one row");

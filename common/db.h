@@ -10,13 +10,13 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <unordered_map>
 #include <variant>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "common/config.h"
 
@@ -35,7 +35,8 @@ using Value = std::variant<Null, int64_t, std::string, double>;
 inline Value Opt(const std::optional<std::string>& v) { return v ? Value(*v) : Value(Null{}); }
 inline Value Opt(const std::optional<int64_t>& v) { return v ? Value(*v) : Value(Null{}); }
 
-// One result row, every cell as text (or NULL): MariaDB sends numbers and dates as text we parse at the store.
+// One result row, every cell as text (or NULL): MariaDB sends numbers and dates as text we parse at the
+// store.
 class Row {
  public:
   explicit Row(std::vector<std::optional<std::string>> cells) : cells_(std::move(cells)) {}
@@ -126,7 +127,8 @@ class Pool {
   int open_ ABSL_GUARDED_BY(mu_) = 0;  // idle plus lent out
 };
 
-// CREATE DATABASE IF NOT EXISTS with utf8mb4, for the local stack and tests; production schemas are made by ops.
+// CREATE DATABASE IF NOT EXISTS with utf8mb4, for the local stack and tests; production schemas are made by
+// ops.
 absl::Status CreateDatabaseIfMissing(const DbConfig& config);
 absl::Status DropDatabase(const DbConfig& config);
 

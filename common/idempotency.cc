@@ -12,9 +12,11 @@ namespace shouhu {
 namespace {
 
 constexpr absl::string_view kClaim =
-    "INSERT INTO idempotency_records (method, caller, request_id, request_hash, created_at) VALUES (?, ?, ?, ?, ?)";
+    "INSERT INTO idempotency_records (method, caller, request_id, request_hash, created_at) VALUES (?, ?, ?, "
+    "?, ?)";
 constexpr absl::string_view kExisting =
-    "SELECT request_hash, result_ref FROM idempotency_records WHERE method = ? AND caller = ? AND request_id = ? "
+    "SELECT request_hash, result_ref FROM idempotency_records WHERE method = ? AND caller = ? AND request_id "
+    "= ? "
     "FOR UPDATE";
 constexpr absl::string_view kComplete =
     "UPDATE idempotency_records SET result_ref = ? WHERE method = ? AND caller = ? AND request_id = ?";
@@ -47,10 +49,12 @@ absl::Status ValidateRequestId(absl::string_view request_id) {
 absl::StatusOr<std::optional<std::string>> ClaimIdempotent(db::Session& tx, const IdempotencyKey& key,
                                                            absl::Time now) {
   absl::Status inserted =
-      tx.Execute(kClaim, {key.method, key.caller, key.request_id, key.request_hash, ToSqlTimestamp(now)}).status();
+      tx.Execute(kClaim, {key.method, key.caller, key.request_id, key.request_hash, ToSqlTimestamp(now)})
+          .status();
   if (inserted.ok()) return std::optional<std::string>();
   if (inserted.code() != absl::StatusCode::kAlreadyExists) return inserted;
-  ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kExisting, {key.method, key.caller, key.request_id}));
+  ASSIGN_OR_RETURN(std::optional<db::Row> row,
+                   tx.QueryOne(kExisting, {key.method, key.caller, key.request_id}));
   if (!row) return MarkRetryable(absl::AbortedError("request id was released concurrently"));
   if (row->String(0) != key.request_hash) {
     return InvalidField("request_id", "was already used for a different request");

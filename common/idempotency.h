@@ -20,8 +20,8 @@ class Session;
 }
 
 struct IdempotencyKey {
-  std::string method;        // "shouhu.registry.v1.RegistryService/SubmitReferral"
-  std::string caller;        // the principal's subject
+  std::string method;  // "shouhu.registry.v1.RegistryService/SubmitReferral"
+  std::string caller;  // the principal's subject
   std::string request_id;
   std::string request_hash;  // RequestHash(request)
 };

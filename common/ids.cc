@@ -13,7 +13,8 @@ std::string IdGenerator::Next() {
   {
     absl::MutexLock lock(&mu_);
     if (millis <= last_millis_) {
-      // Same (or an earlier, if the clock stepped back) millisecond: keep order by counting up from the last id.
+      // Same (or an earlier, if the clock stepped back) millisecond: keep order by counting up from the last
+      // id.
       millis = last_millis_;
       random = last_random_;
       for (int i = 9; i >= 0 && ++random[i] == 0; --i) {

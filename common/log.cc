@@ -7,7 +7,9 @@ namespace shouhu {
 
 void Logger::Info(absl::string_view message, const nlohmann::json& fields) { Write("info", message, fields); }
 void Logger::Warn(absl::string_view message, const nlohmann::json& fields) { Write("warn", message, fields); }
-void Logger::Error(absl::string_view message, const nlohmann::json& fields) { Write("error", message, fields); }
+void Logger::Error(absl::string_view message, const nlohmann::json& fields) {
+  Write("error", message, fields);
+}
 
 void Logger::Write(absl::string_view level, absl::string_view message, const nlohmann::json& fields) {
   nlohmann::json line = fields.is_object() ? fields : nlohmann::json::object();

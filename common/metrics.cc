@@ -11,9 +11,10 @@ namespace {
 
 const char* CodeName(int code) {
   static constexpr const char* kNames[] = {
-      "OK",        "CANCELLED",         "UNKNOWN",          "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-      "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",
-      "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+      "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+      "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+      "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+      "DATA_LOSS", "UNAUTHENTICATED"};
   return code >= 0 && code <= 16 ? kNames[code] : "UNKNOWN";
 }
 
@@ -86,23 +87,25 @@ std::string Metrics::Render() const {
   const std::string svc = absl::StrCat("service=\"", service_, "\"");
   absl::StrAppend(&out, "# TYPE shouhu_grpc_calls_total counter\n");
   for (const auto& [key, count] : calls_) {
-    absl::StrAppend(&out, "shouhu_grpc_calls_total{", svc, ",method=\"", key.first, "\",code=\"", CodeName(key.second),
-                    "\"} ", count, "\n");
+    absl::StrAppend(&out, "shouhu_grpc_calls_total{", svc, ",method=\"", key.first, "\",code=\"",
+                    CodeName(key.second), "\"} ", count, "\n");
   }
   absl::StrAppend(&out, "# TYPE shouhu_grpc_call_seconds histogram\n");
   for (const auto& [method, h] : latency_) {
     const std::string labels = absl::StrCat(svc, ",method=\"", method, "\"");
     for (size_t i = 0; i < kBuckets.size(); ++i) {
-      absl::StrAppend(&out, "shouhu_grpc_call_seconds_bucket{", labels, ",le=\"", kBuckets[i], "\"} ", h.counts[i],
-                      "\n");
+      absl::StrAppend(&out, "shouhu_grpc_call_seconds_bucket{", labels, ",le=\"", kBuckets[i], "\"} ",
+                      h.counts[i], "\n");
     }
     absl::StrAppend(&out, "shouhu_grpc_call_seconds_bucket{", labels, ",le=\"+Inf\"} ", h.count, "\n");
-    absl::StrAppend(&out, "shouhu_grpc_call_seconds_sum{", labels, "} ", absl::StrFormat("%.6f", h.sum), "\n");
+    absl::StrAppend(&out, "shouhu_grpc_call_seconds_sum{", labels, "} ", absl::StrFormat("%.6f", h.sum),
+                    "\n");
     absl::StrAppend(&out, "shouhu_grpc_call_seconds_count{", labels, "} ", h.count, "\n");
   }
   const auto render = [&](const auto& series) {
     for (const auto& [key, value] : series) {
-      absl::StrAppend(&out, key.first, "{", svc, key.second.empty() ? "" : ",", key.second, "} ", value, "\n");
+      absl::StrAppend(&out, key.first, "{", svc, key.second.empty() ? "" : ",", key.second, "} ", value,
+                      "\n");
     }
   };
   render(counters_);
@@ -115,7 +118,7 @@ std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> Metrics::
 }
 
 absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(const std::string& address,
-                                                                       const Metrics& metrics) {
+                                                                        const Metrics& metrics) {
   mg_init_library(0);
   // civetweb wants "host:port" as listening_ports; two threads are plenty for a scrape every few seconds.
   const char* options[] = {"listening_ports", address.c_str(), "num_threads", "2", nullptr};

@@ -3,13 +3,13 @@
 #ifndef SHOUHU_COMMON_METRICS_H_
 #define SHOUHU_COMMON_METRICS_H_
 
+#include <grpcpp/support/server_interceptor.h>
+
 #include <array>
 #include <map>
 #include <memory>
 #include <string>
 #include <utility>
-
-#include <grpcpp/support/server_interceptor.h>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -52,7 +52,8 @@ class Metrics {
 // GET /metrics over HTTP (civetweb), for Prometheus to scrape.
 class MetricsEndpoint {
  public:
-  static absl::StatusOr<std::unique_ptr<MetricsEndpoint>> Start(const std::string& address, const Metrics& metrics);
+  static absl::StatusOr<std::unique_ptr<MetricsEndpoint>> Start(const std::string& address,
+                                                                const Metrics& metrics);
   ~MetricsEndpoint();
 
  private:

@@ -22,7 +22,8 @@ constexpr absl::string_view kCreateLockTable =
 constexpr absl::string_view kSeedLockRow = "INSERT IGNORE INTO schema_migration_lock (id) VALUES (1)";
 constexpr absl::string_view kTakeLock = "SELECT id FROM schema_migration_lock WHERE id = 1 FOR UPDATE";
 constexpr absl::string_view kApplied = "SELECT component, version FROM schema_migrations";
-constexpr absl::string_view kRecord = "INSERT INTO schema_migrations (component, version, name) VALUES (?, ?, ?)";
+constexpr absl::string_view kRecord =
+    "INSERT INTO schema_migrations (component, version, name) VALUES (?, ?, ?)";
 
 }  // namespace
 
@@ -65,7 +66,8 @@ absl::Status ApplyMigrations(Pool& pool, const std::vector<Migration>& migration
         for (const std::string& statement : SplitStatements(m.sql)) {
           absl::Status s = worker->ExecuteConstant(statement);
           if (!s.ok()) {
-            return absl::Status(s.code(), absl::StrCat("migration ", m.component, "/", m.name, ": ", s.message()));
+            return absl::Status(s.code(),
+                                absl::StrCat("migration ", m.component, "/", m.name, ": ", s.message()));
           }
         }
         RETURN_IF_ERROR(worker->Execute(kRecord, {m.component, int64_t{m.version}, m.name}).status());

@@ -9,7 +9,8 @@
 namespace shouhu {
 namespace {
 
-constexpr absl::string_view kLockSequence = "SELECT last_sequence FROM outbox_sequence WHERE id = 1 FOR UPDATE";
+constexpr absl::string_view kLockSequence =
+    "SELECT last_sequence FROM outbox_sequence WHERE id = 1 FOR UPDATE";
 constexpr absl::string_view kAdvanceSequence = "UPDATE outbox_sequence SET last_sequence = ? WHERE id = 1";
 constexpr absl::string_view kInsertEvent =
     "INSERT INTO outbox_events (sequence, event_id, event_type, aggregate_id, occurred_at, payload) "
@@ -21,15 +22,16 @@ constexpr absl::string_view kTypeUrlPrefix = "type.googleapis.com/";
 
 }  // namespace
 
-absl::Status Outbox::Append(db::Session& tx, absl::string_view aggregate_id, const google::protobuf::Message& payload,
-                            absl::Time occurred_at) {
+absl::Status Outbox::Append(db::Session& tx, absl::string_view aggregate_id,
+                            const google::protobuf::Message& payload, absl::Time occurred_at) {
   ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockSequence));
   if (!row) return absl::InternalError("outbox_sequence row is missing");
   const int64_t sequence = row->Int(0) + 1;
   RETURN_IF_ERROR(tx.Execute(kAdvanceSequence, {sequence}).status());
   return tx
-      .Execute(kInsertEvent, {sequence, ids_.Next(), payload.GetDescriptor()->full_name(), std::string(aggregate_id),
-                              ToSqlTimestamp(occurred_at), payload.SerializeAsString()})
+      .Execute(kInsertEvent,
+               {sequence, ids_.Next(), payload.GetDescriptor()->full_name(), std::string(aggregate_id),
+                ToSqlTimestamp(occurred_at), payload.SerializeAsString()})
       .status();
 }
 
@@ -44,7 +46,8 @@ absl::StatusOr<std::vector<common::v1::Event>> Outbox::ReadAfter(int64_t after, 
       event.set_type(row.String(2));
       event.set_aggregate_id(row.String(3));
       ASSIGN_OR_RETURN(absl::Time at, FromSqlTimestamp(row.String(4)));
-      *event.mutable_occurred_at() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(at));
+      *event.mutable_occurred_at() =
+          google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(at));
       event.mutable_payload()->set_type_url(absl::StrCat(kTypeUrlPrefix, row.String(2)));
       event.mutable_payload()->set_value(row.String(5));
     }

@@ -30,8 +30,8 @@ class Outbox {
 
   // In an open transaction: appends one event whose type is the payload's full message name. Call it as the
   // transaction's last statement, to hold the sequence row as briefly as possible.
-  absl::Status Append(db::Session& tx, absl::string_view aggregate_id, const google::protobuf::Message& payload,
-                      absl::Time occurred_at);
+  absl::Status Append(db::Session& tx, absl::string_view aggregate_id,
+                      const google::protobuf::Message& payload, absl::Time occurred_at);
 
   // Events with sequence > after, oldest first, at most `limit`.
   absl::StatusOr<std::vector<common::v1::Event>> ReadAfter(int64_t after, int limit);

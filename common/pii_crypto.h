@@ -1,21 +1,22 @@
 // Protection of personal identifiers at rest (PIPL art. 28: minors' information is sensitive). Values are
-// sealed with XChaCha20-Poly1305 (libsodium) under a key the database never sees, bound to the row they belong
-// to, and looked up through a keyed BLAKE2b hash under a second key, so equality search works without a
-// readable column and a stolen dump cannot be brute-forced over the small space of valid ID numbers.
+// sealed with XChaCha20-Poly1305 (libsodium) under a key the database never sees, bound to the row they
+// belong to, and looked up through a keyed BLAKE2b hash under a second key, so equality search works without
+// a readable column and a stolen dump cannot be brute-forced over the small space of valid ID numbers.
 #ifndef SHOUHU_COMMON_PII_CRYPTO_H_
 #define SHOUHU_COMMON_PII_CRYPTO_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace shouhu {
 
 class PiiCrypto {
  public:
   // Keys are 32 raw bytes each; `key_version` is written into every sealed value so keys can be rotated.
-  static absl::StatusOr<PiiCrypto> Create(std::string seal_key, std::string lookup_key, uint8_t key_version = 1);
+  static absl::StatusOr<PiiCrypto> Create(std::string seal_key, std::string lookup_key,
+                                          uint8_t key_version = 1);
 
   // `context` (e.g. the child id) must be given again to open it: a value moved to another row will not open.
   std::string Seal(absl::string_view plaintext, absl::string_view context) const;

@@ -12,7 +12,8 @@ std::string Mac(const std::string& secret, absl::string_view message) {
   std::string mac(crypto_auth_hmacsha256_BYTES, '\0');
   crypto_auth_hmacsha256_state state;
   crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(secret.data()), secret.size());
-  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(message.data()), message.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(message.data()),
+                                message.size());
   crypto_auth_hmacsha256_final(&state, reinterpret_cast<unsigned char*>(mac.data()));
   return mac;
 }
@@ -36,12 +37,14 @@ void PrincipalSigner::Attach(Principal principal, grpc::ClientContext& context) 
   context.AddMetadata(kPrincipalSignatureMetadata, signature);
 }
 
-absl::StatusOr<Principal> PrincipalVerifier::Verify(absl::string_view serialized, absl::string_view signature) const {
+absl::StatusOr<Principal> PrincipalVerifier::Verify(absl::string_view serialized,
+                                                    absl::string_view signature) const {
   if (signature.size() != crypto_auth_hmacsha256_BYTES) return Unauthenticated();
   const std::string expected = Mac(secret_, serialized);
   if (sodium_memcmp(expected.data(), signature.data(), expected.size()) != 0) return Unauthenticated();
   Principal principal;
-  if (!principal.ParseFromArray(serialized.data(), static_cast<int>(serialized.size()))) return Unauthenticated();
+  if (!principal.ParseFromArray(serialized.data(), static_cast<int>(serialized.size())))
+    return Unauthenticated();
   if (principal.expires_at().seconds() < absl::ToUnixSeconds(clock_.Now())) return Unauthenticated();
   if (principal.subject().empty()) return Unauthenticated();
   return principal;

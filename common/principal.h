@@ -4,13 +4,13 @@
 #ifndef SHOUHU_COMMON_PRINCIPAL_H_
 #define SHOUHU_COMMON_PRINCIPAL_H_
 
-#include <string>
-#include "absl/strings/string_view.h"
-
 #include <grpcpp/client_context.h>
 #include <grpcpp/server_context.h>
 
+#include <string>
+
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/clock.h"
 #include "shouhu/common/v1/principal.pb.h"
 

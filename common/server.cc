@@ -1,11 +1,10 @@
 #include "common/server.h"
 
-#include <signal.h>
-
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
 #include <grpcpp/server_builder.h>
+#include <signal.h>
 
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -93,7 +92,8 @@ absl::Status ServiceHost::Start() {
       }
     });
   }
-  logger_.Info("serving", {{"grpc", config_.grpc_address}, {"port", port_}, {"metrics", config_.metrics_address}});
+  logger_.Info("serving",
+               {{"grpc", config_.grpc_address}, {"port", port_}, {"metrics", config_.metrics_address}});
   return absl::OkStatus();
 }
 
@@ -109,39 +109,29 @@ void ServiceHost::Shutdown() {
   logger_.Info("stopped");
 }
 
-absl::Status ServiceHost::Run() {
-  RETURN_IF_ERROR(Start());
+int WaitForTermination() {
   sigset_t set = TerminationSignals();
   int signal = 0;
   sigwait(&set, &signal);
-  logger_.Info("termination signal", {{"signal", signal}});
-  Shutdown();
-  return absl::OkStatus();
+  return signal;
 }
 
-int ServeMain(int argc, char** argv, const ServiceDefaults& defaults, const std::vector<db::Migration>& migrations,
-              const ServiceFactory& factory) {
-  InitProcess(argc, argv, "Shouhu service: see README.md for flags and SHOUHU_* environment variables");
-  Logger logger(defaults.name);
-  auto config = LoadServiceConfig(defaults);
-  if (!config.ok()) {
-    logger.Error("bad configuration", {{"error", std::string(config.status().message())}});
-    return 2;
-  }
+absl::StatusOr<std::unique_ptr<db::Pool>> OpenServiceDatabase(const DbConfig& config,
+                                                             const std::vector<db::Migration>& migrations,
+                                                             Logger& logger) {
   // Wait for the database rather than crash-loop: on a cluster it may come up after us.
   const absl::Time give_up = absl::Now() + absl::Seconds(120);
-  const bool create = EnvOr("SHOUHU_DB_CREATE", "0") == "1";
-  absl::Status db_ready;
-  do {
-    db_ready = create ? db::CreateDatabaseIfMissing(config->db) : absl::OkStatus();
-    if (db_ready.ok()) break;
-    logger.Warn("waiting for the database", {{"error", std::string(db_ready.message())}});
-    absl::SleepFor(absl::Seconds(1));
-  } while (absl::Now() < give_up);
-  auto pool = db::Pool::Open(config->db);
+  if (EnvOr("SHOUHU_DB_CREATE", "0") == "1") {
+    absl::Status created;
+    while (!(created = db::CreateDatabaseIfMissing(config)).ok() && absl::Now() < give_up) {
+      logger.Warn("waiting for the database", {{"error", std::string(created.message())}});
+      absl::SleepFor(absl::Seconds(1));
+    }
+  }
+  auto pool = db::Pool::Open(config);
   if (!pool.ok()) {
     logger.Error("database configuration", {{"error", std::string(pool.status().message())}});
-    return 2;
+    return pool.status();
   }
   std::vector<db::Migration> all = db::CommonMigrations();
   all.insert(all.end(), migrations.begin(), migrations.end());
@@ -154,8 +144,30 @@ int ServeMain(int argc, char** argv, const ServiceDefaults& defaults, const std:
   } while (absl::Now() < give_up);
   if (!migrated.ok()) {
     logger.Error("migrations failed", {{"error", std::string(migrated.message())}});
-    return 1;
+    return migrated;
   }
+  return pool;
+}
+
+absl::Status ServiceHost::Run() {
+  RETURN_IF_ERROR(Start());
+  const int signal = WaitForTermination();
+  logger_.Info("termination signal", {{"signal", signal}});
+  Shutdown();
+  return absl::OkStatus();
+}
+
+int ServeMain(int argc, char** argv, const ServiceDefaults& defaults,
+              const std::vector<db::Migration>& migrations, const ServiceFactory& factory) {
+  InitProcess(argc, argv, "Shouhu service: see README.md for flags and SHOUHU_* environment variables");
+  Logger logger(defaults.name);
+  auto config = LoadServiceConfig(defaults);
+  if (!config.ok()) {
+    logger.Error("bad configuration", {{"error", std::string(config.status().message())}});
+    return 2;
+  }
+  auto pool = OpenServiceDatabase(config->db, migrations, logger);
+  if (!pool.ok()) return pool.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
   SystemClock clock;
   IdGenerator ids(clock);
   Metrics metrics(defaults.name);

@@ -9,6 +9,9 @@
 #ifndef SHOUHU_COMMON_SERVER_H_
 #define SHOUHU_COMMON_SERVER_H_
 
+#include <grpcpp/impl/codegen/service_type.h>
+#include <grpcpp/server.h>
+
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -16,20 +19,17 @@
 #include <thread>
 #include <vector>
 
-#include <grpcpp/server.h>
-#include <grpcpp/impl/codegen/service_type.h>
-
 #include "absl/status/status.h"
-#include "absl/synchronization/notification.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/db.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/migrations.h"
 #include "common/principal.h"
-#include "common/metrics.h"
 
 namespace shouhu {
 
@@ -92,11 +92,20 @@ struct BuiltService {
 
 using ServiceFactory = std::function<absl::StatusOr<BuiltService>(const ServiceContext&)>;
 
+// The database part of every process's start: create the schema when SHOUHU_DB_CREATE=1, wait (up to two
+// minutes) while the server is unreachable, then apply common's and `migrations`. Failures are logged.
+absl::StatusOr<std::unique_ptr<db::Pool>> OpenServiceDatabase(const DbConfig& config,
+                                                             const std::vector<db::Migration>& migrations,
+                                                             Logger& logger);
+
+// Blocks until SIGTERM or SIGINT (blocked by InitProcess) arrives; returns the signal.
+int WaitForTermination();
+
 // The whole main of a domain service: flags → config → database (created first when SHOUHU_DB_CREATE=1,
 // waited for while unreachable, then migrated) → the factory's store and service → serve until SIGTERM.
 // Returns the process exit code.
-int ServeMain(int argc, char** argv, const ServiceDefaults& defaults, const std::vector<db::Migration>& migrations,
-              const ServiceFactory& factory);
+int ServeMain(int argc, char** argv, const ServiceDefaults& defaults,
+              const std::vector<db::Migration>& migrations, const ServiceFactory& factory);
 
 }  // namespace shouhu
 

@@ -4,17 +4,17 @@
 #define SHOUHU_COMMON_STATUS_MACROS_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 #define SHOUHU_CONCAT_INNER(a, b) a##b
 #define SHOUHU_CONCAT(a, b) SHOUHU_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                  \
-  do {                                         \
-    ::absl::Status shouhu_status_ = (expr);    \
+#define RETURN_IF_ERROR(expr)                        \
+  do {                                               \
+    ::absl::Status shouhu_status_ = (expr);          \
     if (!shouhu_status_.ok()) return shouhu_status_; \
   } while (0)
 

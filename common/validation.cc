@@ -47,11 +47,13 @@ size_t DecodeUtf8(absl::string_view text, size_t i, char32_t* out) {
 
 }  // namespace
 
-absl::StatusOr<ResidentId> ParseResidentId(absl::string_view text, absl::string_view field, absl::CivilDay today) {
+absl::StatusOr<ResidentId> ParseResidentId(absl::string_view text, absl::string_view field,
+                                           absl::CivilDay today) {
   if (text.size() != 18) return InvalidField(field, "must be 18 characters");
   int sum = 0;
   for (int i = 0; i < 17; ++i) {
-    if (!absl::ascii_isdigit(text[i])) return InvalidField(field, "must be 17 digits followed by a check character");
+    if (!absl::ascii_isdigit(text[i]))
+      return InvalidField(field, "must be 17 digits followed by a check character");
     sum += Digit(text[i]) * kWeights[i];
   }
   const char check = absl::ascii_toupper(text[17]);
@@ -88,12 +90,18 @@ int DivisionLevel(absl::string_view code) {
     if (!absl::ascii_isdigit(c)) return 0;
   }
   switch (code.size()) {
-    case 2: return 1;
-    case 4: return 2;
-    case 6: return 3;
-    case 9: return 4;
-    case 12: return 5;
-    default: return 0;
+    case 2:
+      return 1;
+    case 4:
+      return 2;
+    case 6:
+      return 3;
+    case 9:
+      return 4;
+    case 12:
+      return 5;
+    default:
+      return 0;
   }
 }
 
@@ -121,21 +129,25 @@ size_t Utf8Length(absl::string_view text) {
   return count;
 }
 
-absl::Status ValidateText(absl::string_view text, absl::string_view field, size_t min_chars, size_t max_chars) {
+absl::Status ValidateText(absl::string_view text, absl::string_view field, size_t min_chars,
+                          size_t max_chars) {
   char32_t cp;
   size_t chars = 0;
   for (size_t i = 0; i < text.size();) {
     const size_t n = DecodeUtf8(text, i, &cp);
     if (n == 0) return InvalidField(field, "is not valid UTF-8");
-    if (cp < 0x20 && cp != '\n' && cp != '\t') return InvalidField(field, "must not contain control characters");
+    if (cp < 0x20 && cp != '\n' && cp != '\t')
+      return InvalidField(field, "must not contain control characters");
     if (cp == 0x7F) return InvalidField(field, "must not contain control characters");
     i += n;
     ++chars;
   }
   if (chars < min_chars) {
-    return InvalidField(field, min_chars == 1 ? "is required" : absl::StrCat("must be at least ", min_chars, " characters"));
+    return InvalidField(
+        field, min_chars == 1 ? "is required" : absl::StrCat("must be at least ", min_chars, " characters"));
   }
-  if (chars > max_chars) return InvalidField(field, absl::StrCat("must be at most ", max_chars, " characters"));
+  if (chars > max_chars)
+    return InvalidField(field, absl::StrCat("must be at most ", max_chars, " characters"));
   return absl::OkStatus();
 }
 

@@ -5,9 +5,9 @@
 #define SHOUHU_COMMON_VALIDATION_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 
 namespace shouhu {
@@ -16,7 +16,7 @@ enum class Sex { kUnspecified, kMale, kFemale };
 
 // What an 18-character resident identity number (GB 11643) encodes.
 struct ResidentId {
-  std::string normalized;  // upper-case 'X'
+  std::string normalized;   // upper-case 'X'
   std::string region_code;  // the 6-digit division code of first registration
   absl::CivilDay birth_date;
   Sex sex = Sex::kUnspecified;  // the 17th digit: odd male, even female
@@ -24,7 +24,8 @@ struct ResidentId {
 
 // 18 characters: 17 digits and an ISO 7064 MOD 11-2 check character (0-9 or X, lower-case x accepted), with
 // a real birth date not after `today` and not before 1900.
-absl::StatusOr<ResidentId> ParseResidentId(absl::string_view text, absl::string_view field, absl::CivilDay today);
+absl::StatusOr<ResidentId> ParseResidentId(absl::string_view text, absl::string_view field,
+                                           absl::CivilDay today);
 
 // The resident id with all but the first six and last four characters hidden: 532329********123X.
 std::string MaskResidentId(absl::string_view normalized);
@@ -37,7 +38,8 @@ int DivisionLevel(absl::string_view code);
 absl::Status ValidateDivisionCode(absl::string_view code, absl::string_view field);
 
 // Valid UTF-8 with between `min` and `max` characters (code points), none of them control characters.
-absl::Status ValidateText(absl::string_view text, absl::string_view field, size_t min_chars, size_t max_chars);
+absl::Status ValidateText(absl::string_view text, absl::string_view field, size_t min_chars,
+                          size_t max_chars);
 
 // Valid UTF-8, for text from outside that we store as is.
 bool IsValidUtf8(absl::string_view text);

@@ -7,16 +7,14 @@
 // Deliberately links neither shouhu_common nor libgrpc++_reflection: it carries its own copy of the
 // reflection messages.
 #include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <future>
 #include <string>
 #include <thread>
-
-#include <grpcpp/generic/generic_stub.h>
-
-#include <future>
 
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/descriptor.pb.h"
@@ -104,7 +102,8 @@ bool LoadDescriptors(const std::shared_ptr<grpc::Channel>& channel, const std::s
   return true;
 }
 
-int Call(const std::string& target, const std::string& method_path, const std::string& json, const std::string& token) {
+int Call(const std::string& target, const std::string& method_path, const std::string& json,
+         const std::string& token) {
   const auto slash = method_path.find('/');
   if (slash == std::string::npos) return Usage();
   const std::string service = method_path.substr(0, slash);

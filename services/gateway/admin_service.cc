@@ -10,7 +10,9 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-google::protobuf::Timestamp ToProto(absl::Time t) { return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t)); }
+google::protobuf::Timestamp ToProto(absl::Time t) {
+  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
+}
 
 void ToProto(const ApiClientRecord& record, v1::ApiClient& client) {
   client.set_client_id(record.client_id);
@@ -21,7 +23,8 @@ void ToProto(const ApiClientRecord& record, v1::ApiClient& client) {
     if (common::v1::Role_Parse(name, &role)) client.add_roles(role);
   }
   for (const std::string& prefix : record.jurisdictions) client.add_jurisdictions(prefix);
-  client.set_state(record.revoked_at.has_value() ? v1::API_CLIENT_STATE_REVOKED : v1::API_CLIENT_STATE_ACTIVE);
+  client.set_state(record.revoked_at.has_value() ? v1::API_CLIENT_STATE_REVOKED
+                                                 : v1::API_CLIENT_STATE_ACTIVE);
   *client.mutable_created_at() = ToProto(record.created_at);
   for (const ApiClientSecretRecord& s : record.secrets) {
     v1::ApiClientSecret* secret = client.add_secrets();
@@ -33,12 +36,13 @@ void ToProto(const ApiClientRecord& record, v1::ApiClient& client) {
 
 IdempotencyKey KeyOf(absl::string_view method, const Principal& caller, const std::string& request_id,
                      const google::protobuf::Message& request) {
-  return IdempotencyKey{absl::StrCat("shouhu.gateway.v1.GatewayAdminService/", method), caller.subject(), request_id,
-                        RequestHash(request)};
+  return IdempotencyKey{absl::StrCat("shouhu.gateway.v1.GatewayAdminService/", method), caller.subject(),
+                        request_id, RequestHash(request)};
 }
 
 absl::Status ValidateClientId(const std::string& client_id) {
-  if (!IsWellFormedId(client_id)) return InvalidField("client_id", "must be a client id as the gateway issued it");
+  if (!IsWellFormedId(client_id))
+    return InvalidField("client_id", "must be a client id as the gateway issued it");
   return absl::OkStatus();
 }
 
@@ -52,7 +56,8 @@ absl::StatusOr<Principal> AdminService::Admin(const grpc::ServerContext& context
   return principal;
 }
 
-grpc::Status AdminService::CreateApiClient(grpc::ServerContext* context, const v1::CreateApiClientRequest* request,
+grpc::Status AdminService::CreateApiClient(grpc::ServerContext* context,
+                                           const v1::CreateApiClientRequest* request,
                                            v1::CreateApiClientResponse* response) {
   auto admin = Admin(*context);
   if (!admin.ok()) return ToGrpcStatus(admin.status());
@@ -63,7 +68,8 @@ grpc::Status AdminService::CreateApiClient(grpc::ServerContext* context, const v
   if (valid.ok() && (request->organisation_id().empty() || request->organisation_id().size() > 64)) {
     valid = InvalidField("organisation_id", "is required, at most 64 characters");
   }
-  if (valid.ok() && request->roles_size() == 0) valid = InvalidField("roles", "at least one role is required");
+  if (valid.ok() && request->roles_size() == 0)
+    valid = InvalidField("roles", "at least one role is required");
   ApiClientRecord client;
   for (int i = 0; valid.ok() && i < request->roles_size(); ++i) {
     const Role role = request->roles(i);
@@ -76,7 +82,8 @@ grpc::Status AdminService::CreateApiClient(grpc::ServerContext* context, const v
   for (int i = 0; valid.ok() && i < request->jurisdictions_size(); ++i) {
     const std::string& prefix = request->jurisdictions(i);
     if (prefix.empty() || prefix.size() > 12 || prefix.find_first_not_of("0123456789") != std::string::npos) {
-      valid = InvalidField(absl::StrCat("jurisdictions[", i, "]"), "must be a division-code prefix of 1-12 digits");
+      valid = InvalidField(absl::StrCat("jurisdictions[", i, "]"),
+                           "must be a division-code prefix of 1-12 digits");
     } else {
       client.jurisdictions.push_back(prefix);
     }
@@ -92,8 +99,8 @@ grpc::Status AdminService::CreateApiClient(grpc::ServerContext* context, const v
   auto hash = HashApiClientSecret(secret);
   if (!hash.ok()) return ToGrpcStatus(hash.status());
   ApiClientSecretRecord secret_record{ids_.Next(), *hash, now, std::nullopt};
-  auto created = store_.CreateClient(KeyOf("CreateApiClient", *admin, request->request_id(), *request), client,
-                                     secret_record);
+  auto created = store_.CreateClient(KeyOf("CreateApiClient", *admin, request->request_id(), *request),
+                                     client, secret_record);
   if (!created.ok()) return ToGrpcStatus(created.status());
   ToProto(*created, *response->mutable_api_client());
   // A retry gets the client back but not the secret: only its hash was kept.
@@ -112,7 +119,8 @@ grpc::Status AdminService::GetApiClient(grpc::ServerContext* context, const v1::
   return grpc::Status::OK;
 }
 
-grpc::Status AdminService::ListApiClients(grpc::ServerContext* context, const v1::ListApiClientsRequest* request,
+grpc::Status AdminService::ListApiClients(grpc::ServerContext* context,
+                                          const v1::ListApiClientsRequest* request,
                                           v1::ListApiClientsResponse* response) {
   auto admin = Admin(*context);
   if (!admin.ok()) return ToGrpcStatus(admin.status());
@@ -155,7 +163,8 @@ grpc::Status AdminService::RevokeApiClientSecret(grpc::ServerContext* context,
   if (!admin.ok()) return ToGrpcStatus(admin.status());
   absl::Status valid = ValidateRequestId(request->request_id());
   if (valid.ok()) valid = ValidateClientId(request->client_id());
-  if (valid.ok() && !IsWellFormedId(request->secret_id())) valid = InvalidField("secret_id", "is not a secret id");
+  if (valid.ok() && !IsWellFormedId(request->secret_id()))
+    valid = InvalidField("secret_id", "is not a secret id");
   if (!valid.ok()) return ToGrpcStatus(valid);
   auto client = store_.RevokeSecret(KeyOf("RevokeApiClientSecret", *admin, request->request_id(), *request),
                                     request->client_id(), request->secret_id(), clock_.Now());
@@ -165,7 +174,8 @@ grpc::Status AdminService::RevokeApiClientSecret(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status AdminService::RevokeApiClient(grpc::ServerContext* context, const v1::RevokeApiClientRequest* request,
+grpc::Status AdminService::RevokeApiClient(grpc::ServerContext* context,
+                                           const v1::RevokeApiClientRequest* request,
                                            v1::RevokeApiClientResponse* response) {
   auto admin = Admin(*context);
   if (!admin.ok()) return ToGrpcStatus(admin.status());

@@ -27,7 +27,8 @@ class AdminService final : public v1::GatewayAdminService::Service {
                               v1::ListApiClientsResponse* response) override;
   grpc::Status AddApiClientSecret(grpc::ServerContext* context, const v1::AddApiClientSecretRequest* request,
                                   v1::AddApiClientSecretResponse* response) override;
-  grpc::Status RevokeApiClientSecret(grpc::ServerContext* context, const v1::RevokeApiClientSecretRequest* request,
+  grpc::Status RevokeApiClientSecret(grpc::ServerContext* context,
+                                     const v1::RevokeApiClientSecretRequest* request,
                                      v1::RevokeApiClientSecretResponse* response) override;
   grpc::Status RevokeApiClient(grpc::ServerContext* context, const v1::RevokeApiClientRequest* request,
                                v1::RevokeApiClientResponse* response) override;

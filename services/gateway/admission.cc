@@ -10,7 +10,8 @@ namespace {
 absl::Status Rejected() { return absl::UnauthenticatedError("credentials were missing or not valid"); }
 
 bool ConsumeScheme(absl::string_view& header, absl::string_view scheme) {
-  if (header.size() <= scheme.size() || !absl::StartsWithIgnoreCase(header, scheme) || header[scheme.size()] != ' ') {
+  if (header.size() <= scheme.size() || !absl::StartsWithIgnoreCase(header, scheme) ||
+      header[scheme.size()] != ' ') {
     return false;
   }
   header.remove_prefix(scheme.size() + 1);
@@ -20,7 +21,8 @@ bool ConsumeScheme(absl::string_view& header, absl::string_view scheme) {
 
 }  // namespace
 
-absl::StatusOr<Principal> Admission::Authorize(const std::string& method, absl::StatusOr<Principal> principal) const {
+absl::StatusOr<Principal> Admission::Authorize(const std::string& method,
+                                               absl::StatusOr<Principal> principal) const {
   if (!principal.ok()) return principal.status();
   if (!policy_.Allows(*principal, method)) {
     return absl::PermissionDeniedError("the caller's roles may not call this method");
@@ -40,8 +42,9 @@ void Admission::Admit(const std::string& method, absl::string_view authorization
   if (clients_ != nullptr && ConsumeScheme(credentials, "Basic") && credentials.size() < 512) {
     std::string decoded(credentials.size(), '\0');
     size_t len = 0;
-    if (sodium_base642bin(reinterpret_cast<unsigned char*>(decoded.data()), decoded.size(), credentials.data(),
-                          credentials.size(), nullptr, &len, nullptr, sodium_base64_VARIANT_ORIGINAL) == 0) {
+    if (sodium_base642bin(reinterpret_cast<unsigned char*>(decoded.data()), decoded.size(),
+                          credentials.data(), credentials.size(), nullptr, &len, nullptr,
+                          sodium_base64_VARIANT_ORIGINAL) == 0) {
       decoded.resize(len);
       const size_t colon = decoded.find(':');
       if (colon != std::string::npos) {

@@ -43,17 +43,22 @@ Principal PrincipalOfClient(const ApiClientRecord& client) {
   return principal;
 }
 
-ApiClientAuthenticator::ApiClientAuthenticator(GatewayStore& store, const Clock& clock, absl::Duration cache_ttl,
-                                               int workers)
-    : store_(store), clock_(clock), cache_ttl_(cache_ttl), cache_key_(crypto_generichash_KEYBYTES, '\0'),
+ApiClientAuthenticator::ApiClientAuthenticator(GatewayStore& store, const Clock& clock,
+                                               absl::Duration cache_ttl, int workers)
+    : store_(store),
+      clock_(clock),
+      cache_ttl_(cache_ttl),
+      cache_key_(crypto_generichash_KEYBYTES, '\0'),
       workers_(workers, /*max_queued=*/256) {
   randombytes_buf(cache_key_.data(), cache_key_.size());
 }
 
 std::string ApiClientAuthenticator::CacheKey(const std::string& client_id, const std::string& secret) const {
   crypto_generichash_state state;
-  crypto_generichash_init(&state, reinterpret_cast<const unsigned char*>(cache_key_.data()), cache_key_.size(), 32);
-  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(client_id.data()), client_id.size());
+  crypto_generichash_init(&state, reinterpret_cast<const unsigned char*>(cache_key_.data()),
+                          cache_key_.size(), 32);
+  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(client_id.data()),
+                            client_id.size());
   const unsigned char separator = 0;
   crypto_generichash_update(&state, &separator, 1);
   crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(secret.data()), secret.size());
@@ -62,7 +67,8 @@ std::string ApiClientAuthenticator::CacheKey(const std::string& client_id, const
   return key;
 }
 
-void ApiClientAuthenticator::Authenticate(const std::string& client_id, const std::string& secret, Done done) {
+void ApiClientAuthenticator::Authenticate(const std::string& client_id, const std::string& secret,
+                                          Done done) {
   if (client_id.empty() || secret.empty() || client_id.size() > 64 || secret.size() > 256) {
     done(Rejected());
     return;
@@ -90,7 +96,8 @@ void ApiClientAuthenticator::Authenticate(const std::string& client_id, const st
     }
     (*shared_done)(std::move(principal));
   });
-  if (!queued) (*shared_done)(absl::ResourceExhaustedError("too many credential checks at once; retry shortly"));
+  if (!queued)
+    (*shared_done)(absl::ResourceExhaustedError("too many credential checks at once; retry shortly"));
 }
 
 absl::StatusOr<Principal> ApiClientAuthenticator::VerifySlowly(const std::string& client_id,

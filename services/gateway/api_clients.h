@@ -35,7 +35,8 @@ class ApiClientAuthenticator {
   // Calls `done` exactly once: at once on a cache hit, otherwise later on a worker thread.
   void Authenticate(const std::string& client_id, const std::string& secret, Done done);
 
-  // Drops remembered successes of the client (after a revocation here; other replicas forget within cache_ttl).
+  // Drops remembered successes of the client (after a revocation here; other replicas forget within
+  // cache_ttl).
   void Forget(const std::string& client_id);
 
  private:

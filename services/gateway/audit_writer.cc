@@ -7,7 +7,11 @@ constexpr size_t kBatch = 500;
 
 AuditWriter::AuditWriter(GatewayStore& store, Logger& logger, Metrics& metrics, absl::Duration flush_interval,
                          size_t max_queued)
-    : store_(store), logger_(logger), metrics_(metrics), flush_interval_(flush_interval), max_queued_(max_queued) {
+    : store_(store),
+      logger_(logger),
+      metrics_(metrics),
+      flush_interval_(flush_interval),
+      max_queued_(max_queued) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -48,7 +52,8 @@ bool AuditWriter::WriteBatch() {
     settled_ += batch.size();
     return true;
   }
-  logger_.Warn("audit rows not written yet", {{"rows", batch.size()}, {"error", std::string(written.message())}});
+  logger_.Warn("audit rows not written yet",
+               {{"rows", batch.size()}, {"error", std::string(written.message())}});
   for (auto it = batch.rbegin(); it != batch.rend(); ++it) queue_.push_front(std::move(*it));
   while (queue_.size() > max_queued_) {
     queue_.pop_front();

@@ -18,8 +18,8 @@ namespace shouhu::gateway {
 
 class AuditWriter {
  public:
-  AuditWriter(GatewayStore& store, Logger& logger, Metrics& metrics, absl::Duration flush_interval = absl::Milliseconds(200),
-              size_t max_queued = 100000);
+  AuditWriter(GatewayStore& store, Logger& logger, Metrics& metrics,
+              absl::Duration flush_interval = absl::Milliseconds(200), size_t max_queued = 100000);
   ~AuditWriter();  // writes what is queued, then stops
 
   void Record(AuditRecord record);

@@ -15,8 +15,8 @@ absl::StatusOr<std::map<std::string, std::string>> ParseRoutes(absl::string_view
   std::map<std::string, std::string> routes;
   for (absl::string_view entry : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
     std::pair<std::string, std::string> kv = absl::StrSplit(absl::StripAsciiWhitespace(entry), '=');
-    if (kv.first.empty() || kv.second.empty() || kv.first.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") !=
-                                                     std::string::npos) {
+    if (kv.first.empty() || kv.second.empty() ||
+        kv.first.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos) {
       return absl::InvalidArgumentError(
           absl::StrCat("routes: expected <service>=<host:port>, got '", std::string(entry), "'"));
     }

@@ -3,12 +3,12 @@
 #ifndef SHOUHU_SERVICES_GATEWAY_BACKENDS_H_
 #define SHOUHU_SERVICES_GATEWAY_BACKENDS_H_
 
+#include <grpcpp/channel.h>
+#include <grpcpp/generic/generic_stub.h>
+
 #include <map>
 #include <memory>
 #include <string>
-
-#include <grpcpp/channel.h>
-#include <grpcpp/generic/generic_stub.h>
 
 #include "absl/status/statusor.h"
 

@@ -29,18 +29,23 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   std::ifstream in(absl::GetFlag(FLAGS_key));
   if (!in || absl::GetFlag(FLAGS_sub).empty()) {
-    std::cerr << "usage: shouhu-gateway-token --key=FILE --sub=SUBJECT [--org --roles --jurisdictions --kid]\n";
+    std::cerr
+        << "usage: shouhu-gateway-token --key=FILE --sub=SUBJECT [--org --roles --jurisdictions --kid]\n";
     return 2;
   }
   std::stringstream pem;
   pem << in.rdbuf();
   const std::string key = pem.str();
   const int64_t now = absl::ToUnixSeconds(absl::Now());
-  nlohmann::json claims = {{"iss", absl::GetFlag(FLAGS_issuer)}, {"aud", absl::GetFlag(FLAGS_audience)},
-                           {"sub", absl::GetFlag(FLAGS_sub)},     {"org", absl::GetFlag(FLAGS_org)},
-                           {"iat", now},                          {"nbf", now},
+  nlohmann::json claims = {{"iss", absl::GetFlag(FLAGS_issuer)},
+                           {"aud", absl::GetFlag(FLAGS_audience)},
+                           {"sub", absl::GetFlag(FLAGS_sub)},
+                           {"org", absl::GetFlag(FLAGS_org)},
+                           {"iat", now},
+                           {"nbf", now},
                            {"exp", now + absl::GetFlag(FLAGS_ttl_seconds)}};
-  claims["roles"] = std::vector<std::string>(absl::StrSplit(absl::GetFlag(FLAGS_roles), ',', absl::SkipEmpty()));
+  claims["roles"] =
+      std::vector<std::string>(absl::StrSplit(absl::GetFlag(FLAGS_roles), ',', absl::SkipEmpty()));
   claims["jurisdictions"] =
       std::vector<std::string>(absl::StrSplit(absl::GetFlag(FLAGS_jurisdictions), ',', absl::SkipEmpty()));
   jwt_t* jwt = nullptr;
@@ -48,8 +53,8 @@ int main(int argc, char** argv) {
   jwt_add_grants_json(jwt, claims.dump().c_str());
   jwt_add_header(jwt, "kid", absl::GetFlag(FLAGS_kid).c_str());
   const bool rsa = key.find("RSA") != std::string::npos || key.size() > 1000;
-  if (jwt_set_alg(jwt, rsa ? JWT_ALG_RS256 : JWT_ALG_ES256, reinterpret_cast<const unsigned char*>(key.data()),
-                  static_cast<int>(key.size())) != 0) {
+  if (jwt_set_alg(jwt, rsa ? JWT_ALG_RS256 : JWT_ALG_ES256,
+                  reinterpret_cast<const unsigned char*>(key.data()), static_cast<int>(key.size())) != 0) {
     std::cerr << "cannot use the key\n";
     return 1;
   }

@@ -1,9 +1,9 @@
 #include "services/gateway/forwarding.h"
 
-#include <atomic>
-
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/client_callback.h>
+
+#include <atomic>
 
 #include "absl/synchronization/mutex.h"
 #include "common/grpc_status.h"
@@ -53,14 +53,15 @@ class ForwardedCall final : public grpc::ServerGenericBidiReactor {
       : env_(env), context_(context), method_(context->method()), started_(absl::Now()), leg_(this) {
     const auto& metadata = context->client_metadata();
     auto id = metadata.find(kRequestIdMetadata);
-    request_id_ = RequestIdOr(env.ids, id == metadata.end() ? absl::string_view()
-                                                            : absl::string_view(id->second.data(), id->second.size()));
+    request_id_ =
+        RequestIdOr(env.ids, id == metadata.end() ? absl::string_view()
+                                                  : absl::string_view(id->second.data(), id->second.size()));
     auto auth = metadata.find("authorization");
-    const absl::string_view authorization =
-        auth == metadata.end() ? absl::string_view() : absl::string_view(auth->second.data(), auth->second.size());
-    env.admission.Admit(method_, authorization, [this](absl::StatusOr<Principal> principal) {
-      OnAdmitted(std::move(principal));
-    });
+    const absl::string_view authorization = auth == metadata.end()
+                                                ? absl::string_view()
+                                                : absl::string_view(auth->second.data(), auth->second.size());
+    env.admission.Admit(method_, authorization,
+                        [this](absl::StatusOr<Principal> principal) { OnAdmitted(std::move(principal)); });
   }
 
   // The caller's side. Requests: the caller's next message goes to the backend, then the next is read.
@@ -141,7 +142,8 @@ class ForwardedCall final : public grpc::ServerGenericBidiReactor {
     admitted_ = true;
     grpc::GenericStub* stub = env_.backends.Route(method_);
     if (stub == nullptr) {
-      FinishWith(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no service behind the gateway serves this method"));
+      FinishWith(
+          grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no service behind the gateway serves this method"));
       return;
     }
     PrepareBackendCall(env_, principal_, request_id_, context_->deadline(), backend_context_);

@@ -7,11 +7,11 @@
 #ifndef SHOUHU_SERVICES_GATEWAY_FORWARDING_H_
 #define SHOUHU_SERVICES_GATEWAY_FORWARDING_H_
 
-#include <chrono>
-#include <string>
-
 #include <grpcpp/client_context.h>
 #include <grpcpp/generic/async_generic_service.h>
+
+#include <chrono>
+#include <string>
 
 #include "absl/time/time.h"
 #include "common/clock.h"

@@ -10,7 +10,8 @@
 
 namespace shouhu::gateway {
 
-Gateway::Gateway(const GatewayConfig& config, db::Pool& pool, Logger& logger, Metrics& metrics, const Clock& clock)
+Gateway::Gateway(const GatewayConfig& config, db::Pool& pool, Logger& logger, Metrics& metrics,
+                 const Clock& clock)
     : config_(config),
       logger_(logger),
       ids_(clock),
@@ -21,8 +22,8 @@ Gateway::Gateway(const GatewayConfig& config, db::Pool& pool, Logger& logger, Me
   (void)metrics;
 }
 
-absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& config, db::Pool& pool, Logger& logger,
-                                                        Metrics& metrics, const Clock& clock,
+absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& config, db::Pool& pool,
+                                                        Logger& logger, Metrics& metrics, const Clock& clock,
                                                         const std::vector<std::string>& proto_files) {
   std::unique_ptr<Gateway> g(new Gateway(config, pool, logger, metrics, clock));
   ASSIGN_OR_RETURN(g->policy_, MethodPolicy::Load(config.policy_file));
@@ -50,7 +51,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config.service.server.grpc_address, grpc::InsecureServerCredentials(), &g->grpc_port_);
+  builder.AddListeningPort(config.service.server.grpc_address, grpc::InsecureServerCredentials(),
+                           &g->grpc_port_);
   for (const std::string& service : ServicesIn(proto_files)) {
     g->stand_ins_.push_back(ReflectionStandIn(service));
     builder.RegisterService(g->stand_ins_.back().get());

@@ -4,12 +4,12 @@
 #ifndef SHOUHU_SERVICES_GATEWAY_GATEWAY_H_
 #define SHOUHU_SERVICES_GATEWAY_GATEWAY_H_
 
+#include <grpcpp/server.h>
+
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/server.h>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
@@ -31,9 +31,9 @@ namespace shouhu::gateway {
 class Gateway {
  public:
   // `proto_files`: the public services' .proto files, for reflection (PublicProtoFiles() in the binary).
-  static absl::StatusOr<std::unique_ptr<Gateway>> Start(const GatewayConfig& config, db::Pool& pool, Logger& logger,
-                                                       Metrics& metrics, const Clock& clock,
-                                                       const std::vector<std::string>& proto_files);
+  static absl::StatusOr<std::unique_ptr<Gateway>> Start(const GatewayConfig& config, db::Pool& pool,
+                                                        Logger& logger, Metrics& metrics, const Clock& clock,
+                                                        const std::vector<std::string>& proto_files);
   ~Gateway();
 
   int grpc_port() const { return grpc_port_; }

@@ -6,18 +6,22 @@
 #include "common/status_macros.h"
 #include "services/gateway/backends.h"
 
-ABSL_FLAG(std::string, routes,
-          shouhu::EnvOr("SHOUHU_ROUTES",
-                        "registry=127.0.0.1:50051,visits=127.0.0.1:50052,allowance=127.0.0.1:50053,"
-                        "training=127.0.0.1:50054"),
-          "package → service address: registry=host:port,training=host:port,… (SHOUHU_ROUTE_<SVC> overrides one)");
-ABSL_FLAG(std::string, policy_file, shouhu::EnvOr("SHOUHU_GATEWAY_POLICY", ""), "method policy JSON file (required)");
-ABSL_FLAG(std::string, token_issuer, shouhu::EnvOr("SHOUHU_TOKEN_ISSUER", ""), "required iss of bearer tokens");
+ABSL_FLAG(
+    std::string, routes,
+    shouhu::EnvOr("SHOUHU_ROUTES",
+                  "registry=127.0.0.1:50051,visits=127.0.0.1:50052,allowance=127.0.0.1:50053,"
+                  "training=127.0.0.1:50054"),
+    "package → service address: registry=host:port,training=host:port,… (SHOUHU_ROUTE_<SVC> overrides one)");
+ABSL_FLAG(std::string, policy_file, shouhu::EnvOr("SHOUHU_GATEWAY_POLICY", ""),
+          "method policy JSON file (required)");
+ABSL_FLAG(std::string, token_issuer, shouhu::EnvOr("SHOUHU_TOKEN_ISSUER", ""),
+          "required iss of bearer tokens");
 ABSL_FLAG(std::string, token_audience, shouhu::EnvOr("SHOUHU_TOKEN_AUDIENCE", "shouhu-gateway"),
           "required aud of bearer tokens");
 ABSL_FLAG(std::string, token_keys_dir, shouhu::EnvOr("SHOUHU_TOKEN_KEYS_DIR", ""),
           "folder of <kid>.pem public keys (and <kid>.hmac secrets when HS256 is allowed)");
-ABSL_FLAG(std::string, token_jwks_file, shouhu::EnvOr("SHOUHU_TOKEN_JWKS_FILE", ""), "JWKS file of token keys");
+ABSL_FLAG(std::string, token_jwks_file, shouhu::EnvOr("SHOUHU_TOKEN_JWKS_FILE", ""),
+          "JWKS file of token keys");
 ABSL_FLAG(bool, token_allow_hs256, shouhu::EnvOr("SHOUHU_TOKEN_ALLOW_HS256", "0") == "1",
           "accept HS256 tokens for keys given as secrets");
 ABSL_FLAG(std::string, token_leeway_seconds, shouhu::EnvOr("SHOUHU_TOKEN_LEEWAY_SECONDS", "30"),
@@ -28,7 +32,8 @@ ABSL_FLAG(std::string, max_deadline_ms, shouhu::EnvOr("SHOUHU_MAX_DEADLINE_MS", 
           "cap on the deadline passed to the services (also the deadline of calls that set none)");
 ABSL_FLAG(std::string, rate_per_second, shouhu::EnvOr("SHOUHU_RATE_PER_SECOND", "50"),
           "calls per second per client on average (0 turns limiting off)");
-ABSL_FLAG(std::string, rate_burst, shouhu::EnvOr("SHOUHU_RATE_BURST", "100"), "calls a client may make at once");
+ABSL_FLAG(std::string, rate_burst, shouhu::EnvOr("SHOUHU_RATE_BURST", "100"),
+          "calls a client may make at once");
 ABSL_FLAG(std::string, http_address, shouhu::EnvOr("SHOUHU_HTTP_ADDRESS", "0.0.0.0:8080"),
           "host:port of the HTTP/JSON face ('off' disables it)");
 ABSL_FLAG(std::string, http_threads, shouhu::EnvOr("SHOUHU_HTTP_THREADS", "32"), "HTTP/JSON face threads");
@@ -41,8 +46,8 @@ namespace {
 absl::StatusOr<int64_t> Number(const std::string& text, const char* setting, int64_t min, int64_t max) {
   int64_t value = 0;
   if (!absl::SimpleAtoi(text, &value) || value < min || value > max) {
-    return absl::InvalidArgumentError(absl::StrCat("--", setting, " must be a whole number from ", min, " to ", max,
-                                                   ", got '", text, "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", setting, " must be a whole number from ", min, " to ", max, ", got '", text, "'"));
   }
   return value;
 }
@@ -68,24 +73,29 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig() {
     if (!address.empty()) config.routes[svc] = address;
   }
   config.policy_file = absl::GetFlag(FLAGS_policy_file);
-  if (config.policy_file.empty()) return absl::InvalidArgumentError("--policy_file (SHOUHU_GATEWAY_POLICY) is required");
+  if (config.policy_file.empty())
+    return absl::InvalidArgumentError("--policy_file (SHOUHU_GATEWAY_POLICY) is required");
   config.tokens.issuer = absl::GetFlag(FLAGS_token_issuer);
   config.tokens.audience = absl::GetFlag(FLAGS_token_audience);
   config.tokens.keys.keys_dir = absl::GetFlag(FLAGS_token_keys_dir);
   config.tokens.keys.jwks_file = absl::GetFlag(FLAGS_token_jwks_file);
   config.tokens.keys.allow_hs256 = absl::GetFlag(FLAGS_token_allow_hs256);
-  if (config.tokens.issuer.empty()) return absl::InvalidArgumentError("--token_issuer (SHOUHU_TOKEN_ISSUER) is required");
+  if (config.tokens.issuer.empty())
+    return absl::InvalidArgumentError("--token_issuer (SHOUHU_TOKEN_ISSUER) is required");
   if (config.tokens.keys.keys_dir.empty() && config.tokens.keys.jwks_file.empty()) {
     return absl::InvalidArgumentError("--token_keys_dir or --token_jwks_file is required");
   }
-  ASSIGN_OR_RETURN(int64_t leeway, Number(absl::GetFlag(FLAGS_token_leeway_seconds), "token_leeway_seconds", 0, 300));
+  ASSIGN_OR_RETURN(int64_t leeway,
+                   Number(absl::GetFlag(FLAGS_token_leeway_seconds), "token_leeway_seconds", 0, 300));
   config.tokens.leeway = absl::Seconds(leeway);
-  ASSIGN_OR_RETURN(int64_t reload,
-                   Number(absl::GetFlag(FLAGS_token_keys_reload_seconds), "token_keys_reload_seconds", 1, 3600));
+  ASSIGN_OR_RETURN(int64_t reload, Number(absl::GetFlag(FLAGS_token_keys_reload_seconds),
+                                          "token_keys_reload_seconds", 1, 3600));
   config.key_reload_interval = absl::Seconds(reload);
-  ASSIGN_OR_RETURN(int64_t deadline, Number(absl::GetFlag(FLAGS_max_deadline_ms), "max_deadline_ms", 1, 3600000));
+  ASSIGN_OR_RETURN(int64_t deadline,
+                   Number(absl::GetFlag(FLAGS_max_deadline_ms), "max_deadline_ms", 1, 3600000));
   config.max_deadline = absl::Milliseconds(deadline);
-  ASSIGN_OR_RETURN(config.rate_limit.rate_per_second, Rate(absl::GetFlag(FLAGS_rate_per_second), "rate_per_second"));
+  ASSIGN_OR_RETURN(config.rate_limit.rate_per_second,
+                   Rate(absl::GetFlag(FLAGS_rate_per_second), "rate_per_second"));
   ASSIGN_OR_RETURN(config.rate_limit.burst, Rate(absl::GetFlag(FLAGS_rate_burst), "rate_burst"));
   if (config.rate_limit.rate_per_second > 0 && config.rate_limit.burst < 1) {
     return absl::InvalidArgumentError("--rate_burst must be at least 1");
@@ -95,7 +105,8 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig() {
   config.http.address = http;
   ASSIGN_OR_RETURN(int64_t threads, Number(absl::GetFlag(FLAGS_http_threads), "http_threads", 1, 1024));
   config.http.threads = static_cast<int>(threads);
-  ASSIGN_OR_RETURN(int64_t body, Number(absl::GetFlag(FLAGS_http_max_body_bytes), "http_max_body_bytes", 1, 64 << 20));
+  ASSIGN_OR_RETURN(int64_t body,
+                   Number(absl::GetFlag(FLAGS_http_max_body_bytes), "http_max_body_bytes", 1, 64 << 20));
   config.http.max_body_bytes = static_cast<size_t>(body);
   return config;
 }

@@ -1,5 +1,5 @@
-// The gateway's configuration: the common service settings plus its own (routes, policy file, token issuer and
-// keys, deadline cap, rate limit, HTTP face), read once from flags and SHOUHU_* environment variables.
+// The gateway's configuration: the common service settings plus its own (routes, policy file, token issuer
+// and keys, deadline cap, rate limit, HTTP face), read once from flags and SHOUHU_* environment variables.
 #ifndef SHOUHU_SERVICES_GATEWAY_GATEWAY_CONFIG_H_
 #define SHOUHU_SERVICES_GATEWAY_GATEWAY_CONFIG_H_
 

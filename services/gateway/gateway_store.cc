@@ -27,7 +27,8 @@ constexpr absl::string_view kSelectSecrets =
     "SELECT secret_id, secret_hash, created_at, revoked_at FROM api_client_secrets WHERE client_id = ? "
     "ORDER BY created_at, secret_id";
 constexpr absl::string_view kRevokeSecret =
-    "UPDATE api_client_secrets SET revoked_at = ? WHERE client_id = ? AND secret_id = ? AND revoked_at IS NULL";
+    "UPDATE api_client_secrets SET revoked_at = ? WHERE client_id = ? AND secret_id = ? AND revoked_at IS "
+    "NULL";
 constexpr absl::string_view kSecretExists =
     "SELECT 1 FROM api_client_secrets WHERE client_id = ? AND secret_id = ?";
 constexpr absl::string_view kRevokeClient =
@@ -35,7 +36,8 @@ constexpr absl::string_view kRevokeClient =
 constexpr absl::string_view kRevokeClientSecrets =
     "UPDATE api_client_secrets SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL";
 constexpr absl::string_view kAuditColumns =
-    "INSERT INTO audit_log (audit_id, occurred_at, request_id, subject, organisation_id, method, face, grpc_code, "
+    "INSERT INTO audit_log (audit_id, occurred_at, request_id, subject, organisation_id, method, face, "
+    "grpc_code, "
     "latency_us) VALUES ";
 constexpr absl::string_view kAuditRow = "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
 // Audit batches are written in statements of at most this many rows (one prepared statement per size).
@@ -79,7 +81,8 @@ absl::Status LoadSecrets(db::Session& session, ApiClientRecord& client) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<ApiClientRecord> ReadClient(db::Session& session, const std::string& client_id, bool for_update) {
+absl::StatusOr<ApiClientRecord> ReadClient(db::Session& session, const std::string& client_id,
+                                           bool for_update) {
   ASSIGN_OR_RETURN(std::optional<db::Row> row,
                    session.QueryOne(for_update ? kSelectClientForUpdate : kSelectClient, {client_id}));
   if (!row.has_value()) return absl::NotFoundError("no such API client");
@@ -96,7 +99,8 @@ int ActiveSecrets(const ApiClientRecord& client) {
 
 }  // namespace
 
-absl::StatusOr<ApiClientRecord> GatewayStore::CreateClient(const IdempotencyKey& key, const ApiClientRecord& client,
+absl::StatusOr<ApiClientRecord> GatewayStore::CreateClient(const IdempotencyKey& key,
+                                                           const ApiClientRecord& client,
                                                            const ApiClientSecretRecord& secret) {
   ApiClientRecord result;
   RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
@@ -105,11 +109,11 @@ absl::StatusOr<ApiClientRecord> GatewayStore::CreateClient(const IdempotencyKey&
       ASSIGN_OR_RETURN(result, ReadClient(tx, *earlier, false));
       return absl::OkStatus();
     }
-    RETURN_IF_ERROR(tx.Execute(kInsertClient, {client.client_id, client.display_name, client.organisation_id,
-                                               absl::StrJoin(client.roles, ","),
-                                               absl::StrJoin(client.jurisdictions, ","),
-                                               ToSqlTimestamp(client.created_at)})
-                        .status());
+    RETURN_IF_ERROR(
+        tx.Execute(kInsertClient, {client.client_id, client.display_name, client.organisation_id,
+                                   absl::StrJoin(client.roles, ","), absl::StrJoin(client.jurisdictions, ","),
+                                   ToSqlTimestamp(client.created_at)})
+            .status());
     RETURN_IF_ERROR(tx.Execute(kInsertSecret, {secret.secret_id, client.client_id, secret.secret_hash,
                                                ToSqlTimestamp(secret.created_at)})
                         .status());
@@ -134,9 +138,9 @@ absl::StatusOr<std::string> GatewayStore::AddSecret(const IdempotencyKey& key, c
     if (ActiveSecrets(client) >= kMaxActiveSecrets) {
       return absl::FailedPreconditionError("the API client already has two valid secrets; revoke one first");
     }
-    RETURN_IF_ERROR(
-        tx.Execute(kInsertSecret, {secret.secret_id, client_id, secret.secret_hash, ToSqlTimestamp(secret.created_at)})
-            .status());
+    RETURN_IF_ERROR(tx.Execute(kInsertSecret, {secret.secret_id, client_id, secret.secret_hash,
+                                               ToSqlTimestamp(secret.created_at)})
+                        .status());
     RETURN_IF_ERROR(CompleteIdempotent(tx, key, secret.secret_id));
     secret_id = secret.secret_id;
     return absl::OkStatus();
@@ -144,7 +148,8 @@ absl::StatusOr<std::string> GatewayStore::AddSecret(const IdempotencyKey& key, c
   return secret_id;
 }
 
-absl::StatusOr<ApiClientRecord> GatewayStore::RevokeSecret(const IdempotencyKey& key, const std::string& client_id,
+absl::StatusOr<ApiClientRecord> GatewayStore::RevokeSecret(const IdempotencyKey& key,
+                                                           const std::string& client_id,
                                                            const std::string& secret_id, absl::Time now) {
   ApiClientRecord result;
   RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
@@ -162,8 +167,8 @@ absl::StatusOr<ApiClientRecord> GatewayStore::RevokeSecret(const IdempotencyKey&
   return result;
 }
 
-absl::StatusOr<ApiClientRecord> GatewayStore::RevokeClient(const IdempotencyKey& key, const std::string& client_id,
-                                                           absl::Time now) {
+absl::StatusOr<ApiClientRecord> GatewayStore::RevokeClient(const IdempotencyKey& key,
+                                                           const std::string& client_id, absl::Time now) {
   ApiClientRecord result;
   RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
     ASSIGN_OR_RETURN(std::optional<std::string> earlier, ClaimIdempotent(tx, key, now));
@@ -212,8 +217,9 @@ absl::Status GatewayStore::InsertAudit(const std::vector<AuditRecord>& rows) {
       params.reserve(count * 9);
       for (size_t i = start; i < start + count; ++i) {
         const AuditRecord& r = rows[i];
-        params.insert(params.end(), {r.audit_id, ToSqlTimestamp(r.occurred_at), r.request_id, r.subject,
-                                     r.organisation_id, r.method, r.face, int64_t{r.grpc_code}, r.latency_us});
+        params.insert(params.end(),
+                      {r.audit_id, ToSqlTimestamp(r.occurred_at), r.request_id, r.subject, r.organisation_id,
+                       r.method, r.face, int64_t{r.grpc_code}, r.latency_us});
       }
       RETURN_IF_ERROR(session.Execute(sql, params).status());
     }

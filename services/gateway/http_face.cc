@@ -1,7 +1,6 @@
 #include "services/gateway/http_face.h"
 
 #include <civetweb.h>
-
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/client_callback.h>
 
@@ -25,42 +24,44 @@ namespace {
 namespace pb = google::protobuf;
 
 const char* StatusName(int code) {
-  static const char* const kNames[] = {"OK",
-                                       "CANCELLED",
-                                       "UNKNOWN",
-                                       "INVALID_ARGUMENT",
-                                       "DEADLINE_EXCEEDED",
-                                       "NOT_FOUND",
-                                       "ALREADY_EXISTS",
-                                       "PERMISSION_DENIED",
-                                       "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION",
-                                       "ABORTED",
-                                       "OUT_OF_RANGE",
-                                       "UNIMPLEMENTED",
-                                       "INTERNAL",
-                                       "UNAVAILABLE",
-                                       "DATA_LOSS",
-                                       "UNAUTHENTICATED"};
+  static const char* const kNames[] = {
+      "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+      "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+      "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+      "DATA_LOSS", "UNAUTHENTICATED"};
   return code >= 0 && code <= 16 ? kNames[code] : "UNKNOWN";
 }
 
 const char* Reason(int http) {
   switch (http) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 429: return "Too Many Requests";
-    case 499: return "Client Closed Request";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Internal Server Error";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Payload Too Large";
+    case 429:
+      return "Too Many Requests";
+    case 499:
+      return "Client Closed Request";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Internal Server Error";
   }
 }
 
@@ -79,8 +80,9 @@ nlohmann::json ErrorJson(const grpc::Status& status) {
 void SendJson(mg_connection* connection, int http, const std::string& body, const std::string& request_id) {
   // One write for head and body: two small writes meet the peer's delayed ACK and cost 40 ms.
   const std::string response =
-      absl::StrCat("HTTP/1.1 ", http, " ", Reason(http), "\r\nContent-Type: application/json\r\nContent-Length: ",
-                   body.size(), "\r\nX-Request-Id: ", request_id, "\r\n\r\n", body);
+      absl::StrCat("HTTP/1.1 ", http, " ", Reason(http),
+                   "\r\nContent-Type: application/json\r\nContent-Length: ", body.size(),
+                   "\r\nX-Request-Id: ", request_id, "\r\n\r\n", body);
   mg_write(connection, response.data(), response.size());
 }
 
@@ -92,7 +94,8 @@ void SendError(mg_connection* connection, const grpc::Status& status, const std:
 
 // The first JSON member that names no field of `descriptor`, as a path ("child.nmae"), or empty. Used only to
 // name the field when protobuf's parser has rejected a body.
-std::string UnknownField(const nlohmann::json& json, const pb::Descriptor* descriptor, const std::string& prefix) {
+std::string UnknownField(const nlohmann::json& json, const pb::Descriptor* descriptor,
+                         const std::string& prefix) {
   if (!json.is_object() || absl::StartsWith(descriptor->full_name(), "google.protobuf.")) return "";
   for (const auto& [key, value] : json.items()) {
     const pb::FieldDescriptor* field = descriptor->FindFieldByName(key);
@@ -194,30 +197,51 @@ std::string Header(mg_connection* connection, const char* name) {
 
 int HttpStatusOf(int grpc_code) {
   switch (grpc_code) {
-    case grpc::StatusCode::OK: return 200;
-    case grpc::StatusCode::CANCELLED: return 499;
+    case grpc::StatusCode::OK:
+      return 200;
+    case grpc::StatusCode::CANCELLED:
+      return 499;
     case grpc::StatusCode::INVALID_ARGUMENT:
     case grpc::StatusCode::FAILED_PRECONDITION:
-    case grpc::StatusCode::OUT_OF_RANGE: return 400;
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return 504;
-    case grpc::StatusCode::NOT_FOUND: return 404;
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return 400;
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return 504;
+    case grpc::StatusCode::NOT_FOUND:
+      return 404;
     case grpc::StatusCode::ALREADY_EXISTS:
-    case grpc::StatusCode::ABORTED: return 409;
-    case grpc::StatusCode::PERMISSION_DENIED: return 403;
-    case grpc::StatusCode::UNAUTHENTICATED: return 401;
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return 429;
-    case grpc::StatusCode::UNIMPLEMENTED: return 501;
-    case grpc::StatusCode::UNAVAILABLE: return 503;
-    default: return 500;
+    case grpc::StatusCode::ABORTED:
+      return 409;
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return 403;
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return 401;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return 429;
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return 501;
+    case grpc::StatusCode::UNAVAILABLE:
+      return 503;
+    default:
+      return 500;
   }
 }
 
-absl::StatusOr<std::unique_ptr<HttpFace>> HttpFace::Start(const HttpFaceOptions& options, const ForwardingEnv& env) {
+absl::StatusOr<std::unique_ptr<HttpFace>> HttpFace::Start(const HttpFaceOptions& options,
+                                                          const ForwardingEnv& env) {
   mg_init_library(0);
   std::unique_ptr<HttpFace> face(new HttpFace(options, env));
   const std::string threads = absl::StrCat(options.threads);
-  const char* mg_options[] = {"listening_ports", options.address.c_str(), "num_threads", threads.c_str(),
-                              "enable_keep_alive", "yes", "request_timeout_ms", "60000", "tcp_nodelay", "1",
+  const char* mg_options[] = {"listening_ports",
+                              options.address.c_str(),
+                              "num_threads",
+                              threads.c_str(),
+                              "enable_keep_alive",
+                              "yes",
+                              "request_timeout_ms",
+                              "60000",
+                              "tcp_nodelay",
+                              "1",
                               nullptr};
   mg_callbacks callbacks = {};
   face->context_ = mg_start(&callbacks, nullptr, mg_options);
@@ -245,12 +269,14 @@ void HttpFace::Serve(mg_connection* connection) {
   const std::string request_id = RequestIdOr(env_.ids, Header(connection, "X-Request-Id"));
   absl::string_view path = info->local_uri != nullptr ? info->local_uri : "";
   if (!absl::ConsumePrefix(&path, "/v1/") || path.find('/') == absl::string_view::npos) {
-    SendError(connection, grpc::Status(grpc::StatusCode::NOT_FOUND, "expected POST /v1/<package>.<Service>/<Method>"),
+    SendError(connection,
+              grpc::Status(grpc::StatusCode::NOT_FOUND, "expected POST /v1/<package>.<Service>/<Method>"),
               request_id);
     return;
   }
   if (std::string(info->request_method) != "POST") {
-    SendError(connection, grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "only POST is served"), request_id, 405);
+    SendError(connection, grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "only POST is served"), request_id,
+              405);
     return;
   }
   const std::string grpc_method = absl::StrCat("/", path);
@@ -267,7 +293,8 @@ void HttpFace::Serve(mg_connection* connection) {
 
   // The body, bounded before it is read.
   if (info->content_length > static_cast<long long>(options_.max_body_bytes)) {
-    SendError(connection, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "request body too large"), request_id, 413);
+    SendError(connection, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "request body too large"),
+              request_id, 413);
     return;
   }
   std::string body;
@@ -277,8 +304,8 @@ void HttpFace::Serve(mg_connection* connection) {
     if (n <= 0) break;
     body.append(chunk, static_cast<size_t>(n));
     if (body.size() > options_.max_body_bytes) {
-      SendError(connection, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "request body too large"), request_id,
-                413);
+      SendError(connection, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "request body too large"),
+                request_id, 413);
       return;
     }
   }
@@ -286,14 +313,15 @@ void HttpFace::Serve(mg_connection* connection) {
   // Admission, as for gRPC.
   absl::Notification admitted;
   absl::StatusOr<Principal> principal;
-  env_.admission.Admit(grpc_method, Header(connection, "Authorization"), [&](absl::StatusOr<Principal> result) {
-    principal = std::move(result);
-    admitted.Notify();
-  });
+  env_.admission.Admit(grpc_method, Header(connection, "Authorization"),
+                       [&](absl::StatusOr<Principal> result) {
+                         principal = std::move(result);
+                         admitted.Notify();
+                       });
   admitted.WaitForNotification();
   auto finish = [&](const grpc::Status& status) {
-    RecordCall(env_, grpc_method, principal.ok() ? &*principal : nullptr, request_id, "http", status.error_code(),
-               started);
+    RecordCall(env_, grpc_method, principal.ok() ? &*principal : nullptr, request_id, "http",
+               status.error_code(), started);
   };
   if (!principal.ok()) {
     const grpc::Status status = ToGrpcStatus(principal.status());
@@ -316,7 +344,8 @@ void HttpFace::Serve(mg_connection* connection) {
     } else if (std::string field = UnknownField(tree, method->input_type(), ""); !field.empty()) {
       bad = InvalidField(field, "is not a field of this request");
     } else {
-      bad = InvalidField("body", absl::StrCat("does not match the request message: ", std::string(parsed.message())));
+      bad = InvalidField("body",
+                         absl::StrCat("does not match the request message: ", std::string(parsed.message())));
     }
     const grpc::Status status = ToGrpcStatus(bad);
     SendError(connection, status, request_id);
@@ -326,7 +355,8 @@ void HttpFace::Serve(mg_connection* connection) {
 
   grpc::GenericStub* stub = env_.backends.Route(grpc_method);
   if (stub == nullptr) {
-    const grpc::Status status(grpc::StatusCode::UNIMPLEMENTED, "no service behind the gateway serves this method");
+    const grpc::Status status(grpc::StatusCode::UNIMPLEMENTED,
+                              "no service behind the gateway serves this method");
     SendError(connection, status, request_id);
     finish(status);
     return;
@@ -373,10 +403,11 @@ void HttpFace::Serve(mg_connection* connection) {
   }
 
   // Server streaming: newline-delimited JSON, chunked, written as the service sends.
-  mg_printf(connection,
-            "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\nX-Request-Id: "
-            "%s\r\n\r\n",
-            request_id.c_str());
+  mg_printf(
+      connection,
+      "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\nX-Request-Id: "
+      "%s\r\n\r\n",
+      request_id.c_str());
   bool writable = true;
   while (writable && call.Next(buffer)) {
     std::string line;

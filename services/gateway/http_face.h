@@ -30,7 +30,8 @@ struct HttpFaceOptions {
 
 class HttpFace {
  public:
-  static absl::StatusOr<std::unique_ptr<HttpFace>> Start(const HttpFaceOptions& options, const ForwardingEnv& env);
+  static absl::StatusOr<std::unique_ptr<HttpFace>> Start(const HttpFaceOptions& options,
+                                                         const ForwardingEnv& env);
   ~HttpFace();
 
   int port() const { return port_; }

@@ -4,8 +4,8 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "services/gateway/token_verifier.h"
 #include "nlohmann/json.hpp"
+#include "services/gateway/token_verifier.h"
 
 namespace shouhu::gateway {
 
@@ -18,22 +18,23 @@ absl::StatusOr<MethodPolicy> MethodPolicy::Parse(const std::string& text) {
   for (size_t i = 0; i < json["rules"].size(); ++i) {
     const nlohmann::json& rule = json["rules"][i];
     const std::string where = absl::StrCat("policy rules[", i, "]");
-    if (!rule.is_object() || !rule.contains("methods") || !rule["methods"].is_array() || !rule.contains("roles") ||
-        !rule["roles"].is_array()) {
+    if (!rule.is_object() || !rule.contains("methods") || !rule["methods"].is_array() ||
+        !rule.contains("roles") || !rule["roles"].is_array()) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": needs \"methods\" and \"roles\" arrays"));
     }
     std::set<int> roles;
     for (const auto& name : rule["roles"]) {
       std::optional<Role> role = name.is_string() ? ParseRole(name.get<std::string>()) : std::nullopt;
-      if (!role.has_value()) return absl::InvalidArgumentError(absl::StrCat(where, ": unknown role ", name.dump()));
+      if (!role.has_value())
+        return absl::InvalidArgumentError(absl::StrCat(where, ": unknown role ", name.dump()));
       roles.insert(*role);
     }
     for (const auto& method : rule["methods"]) {
       const std::string name = method.is_string() ? method.get<std::string>() : "";
       const size_t slash = name.find('/');
       if (slash == std::string::npos || slash == 0 || slash + 1 == name.size() || name[0] == '/') {
-        return absl::InvalidArgumentError(
-            absl::StrCat(where, ": methods are \"pkg.Service/Method\" or \"pkg.Service/*\", got ", method.dump()));
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, ": methods are \"pkg.Service/Method\" or \"pkg.Service/*\", got ", method.dump()));
       }
       policy.roles_[name].insert(roles.begin(), roles.end());
     }

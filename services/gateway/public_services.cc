@@ -10,15 +10,17 @@ namespace {
 
 class StandIn final : public grpc::Service {
  public:
-  explicit StandIn(const std::string& full_name) : method_name_("/" + full_name + "/GatewayReflectionStandIn") {
-    AddMethod(new grpc::internal::RpcServiceMethod(method_name_.c_str(), grpc::internal::RpcMethod::NORMAL_RPC,
-                                                   nullptr));
-    MarkMethodRawCallback(0, new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
-                                 [](grpc::CallbackServerContext* context, const grpc::ByteBuffer*, grpc::ByteBuffer*) {
-                                   auto* reactor = context->DefaultReactor();
-                                   reactor->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, ""));
-                                   return reactor;
-                                 }));
+  explicit StandIn(const std::string& full_name)
+      : method_name_("/" + full_name + "/GatewayReflectionStandIn") {
+    AddMethod(new grpc::internal::RpcServiceMethod(method_name_.c_str(),
+                                                   grpc::internal::RpcMethod::NORMAL_RPC, nullptr));
+    MarkMethodRawCallback(
+        0, new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
+               [](grpc::CallbackServerContext* context, const grpc::ByteBuffer*, grpc::ByteBuffer*) {
+                 auto* reactor = context->DefaultReactor();
+                 reactor->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, ""));
+                 return reactor;
+               }));
   }
 
  private:
@@ -33,7 +35,8 @@ std::vector<std::string> ServicesIn(const std::vector<std::string>& proto_files)
     const google::protobuf::FileDescriptor* descriptor =
         google::protobuf::DescriptorPool::generated_pool()->FindFileByName(file);
     if (descriptor == nullptr) continue;
-    for (int i = 0; i < descriptor->service_count(); ++i) services.push_back(descriptor->service(i)->full_name());
+    for (int i = 0; i < descriptor->service_count(); ++i)
+      services.push_back(descriptor->service(i)->full_name());
   }
   return services;
 }

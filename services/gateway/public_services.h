@@ -5,11 +5,11 @@
 #ifndef SHOUHU_SERVICES_GATEWAY_PUBLIC_SERVICES_H_
 #define SHOUHU_SERVICES_GATEWAY_PUBLIC_SERVICES_H_
 
+#include <grpcpp/impl/service_type.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/impl/service_type.h>
 
 namespace shouhu::gateway {
 

@@ -62,7 +62,8 @@ absl::StatusOr<KeyAlgorithm> AlgorithmOfPem(const std::string& pem, const std::s
     case EVP_PKEY_EC: {
       char group[64] = {};
       size_t len = 0;
-      if (EVP_PKEY_get_utf8_string_param(key.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len) != 1 ||
+      if (EVP_PKEY_get_utf8_string_param(key.get(), OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len) !=
+              1 ||
           std::string(group) != "prime256v1") {
         return absl::InvalidArgumentError(absl::StrCat(what, ": EC keys must be on P-256 (ES256)"));
       }
@@ -73,22 +74,24 @@ absl::StatusOr<KeyAlgorithm> AlgorithmOfPem(const std::string& pem, const std::s
   }
 }
 
-absl::StatusOr<std::string> Base64Url(const nlohmann::json& jwk, const char* member, const std::string& what) {
+absl::StatusOr<std::string> Base64Url(const nlohmann::json& jwk, const char* member,
+                                      const std::string& what) {
   if (!jwk.contains(member) || !jwk[member].is_string()) {
     return absl::InvalidArgumentError(absl::StrCat(what, " lacks \"", member, "\""));
   }
   const std::string text = jwk[member].get<std::string>();
   std::string bytes(text.size(), '\0');
   size_t len = 0;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), text.data(), text.size(),
-                        nullptr, &len, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), text.data(),
+                        text.size(), nullptr, &len, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": \"", member, "\" is not base64url"));
   }
   bytes.resize(len);
   return bytes;
 }
 
-absl::StatusOr<std::string> PemFromParams(const char* type, OSSL_PARAM_BLD* builder, const std::string& what) {
+absl::StatusOr<std::string> PemFromParams(const char* type, OSSL_PARAM_BLD* builder,
+                                          const std::string& what) {
   OSSL_PARAM* params = OSSL_PARAM_BLD_to_param(builder);
   EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr);
   EVP_PKEY* raw = nullptr;
@@ -101,13 +104,16 @@ absl::StatusOr<std::string> PemFromParams(const char* type, OSSL_PARAM_BLD* buil
   return PemOf(key.get());
 }
 
-absl::StatusOr<VerificationKey> KeyFromJwk(const nlohmann::json& jwk, const std::string& what, bool allow_hs256) {
+absl::StatusOr<VerificationKey> KeyFromJwk(const nlohmann::json& jwk, const std::string& what,
+                                           bool allow_hs256) {
   const std::string kty = jwk.value("kty", "");
   if (kty == "RSA") {
     ASSIGN_OR_RETURN(std::string n, Base64Url(jwk, "n", what));
     ASSIGN_OR_RETURN(std::string e, Base64Url(jwk, "e", what));
-    BIGNUM* bn_n = BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()), static_cast<int>(n.size()), nullptr);
-    BIGNUM* bn_e = BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()), static_cast<int>(e.size()), nullptr);
+    BIGNUM* bn_n =
+        BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()), static_cast<int>(n.size()), nullptr);
+    BIGNUM* bn_e =
+        BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()), static_cast<int>(e.size()), nullptr);
     OSSL_PARAM_BLD* builder = OSSL_PARAM_BLD_new();
     OSSL_PARAM_BLD_push_BN(builder, OSSL_PKEY_PARAM_RSA_N, bn_n);
     OSSL_PARAM_BLD_push_BN(builder, OSSL_PKEY_PARAM_RSA_E, bn_e);
@@ -120,10 +126,12 @@ absl::StatusOr<VerificationKey> KeyFromJwk(const nlohmann::json& jwk, const std:
     return VerificationKey{algorithm, *std::move(pem)};
   }
   if (kty == "EC") {
-    if (jwk.value("crv", "") != "P-256") return absl::InvalidArgumentError(absl::StrCat(what, ": crv must be P-256"));
+    if (jwk.value("crv", "") != "P-256")
+      return absl::InvalidArgumentError(absl::StrCat(what, ": crv must be P-256"));
     ASSIGN_OR_RETURN(std::string x, Base64Url(jwk, "x", what));
     ASSIGN_OR_RETURN(std::string y, Base64Url(jwk, "y", what));
-    if (x.size() != 32 || y.size() != 32) return absl::InvalidArgumentError(absl::StrCat(what, ": bad P-256 point"));
+    if (x.size() != 32 || y.size() != 32)
+      return absl::InvalidArgumentError(absl::StrCat(what, ": bad P-256 point"));
     std::string point = absl::StrCat(std::string(1, '\x04'), x, y);
     OSSL_PARAM_BLD* builder = OSSL_PARAM_BLD_new();
     OSSL_PARAM_BLD_push_utf8_string(builder, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0);
@@ -136,7 +144,8 @@ absl::StatusOr<VerificationKey> KeyFromJwk(const nlohmann::json& jwk, const std:
   if (kty == "oct") {
     if (!allow_hs256) return absl::InvalidArgumentError(absl::StrCat(what, ": HS256 keys are not enabled"));
     ASSIGN_OR_RETURN(std::string k, Base64Url(jwk, "k", what));
-    if (k.size() < 32) return absl::InvalidArgumentError(absl::StrCat(what, ": HMAC keys need at least 32 bytes"));
+    if (k.size() < 32)
+      return absl::InvalidArgumentError(absl::StrCat(what, ": HMAC keys need at least 32 bytes"));
     return VerificationKey{KeyAlgorithm::kHs256, std::move(k)};
   }
   return absl::InvalidArgumentError(absl::StrCat(what, ": unsupported kty"));
@@ -155,7 +164,8 @@ absl::Status LoadDir(const KeySource& source, KeySet& keys) {
       keys[kid] = VerificationKey{algorithm, std::move(pem)};
     } else if (path.extension() == ".hmac" && source.allow_hs256) {
       ASSIGN_OR_RETURN(std::string secret, ReadFile(path));
-      if (secret.size() < 32) return absl::InvalidArgumentError(absl::StrCat(path.string(), ": under 32 bytes"));
+      if (secret.size() < 32)
+        return absl::InvalidArgumentError(absl::StrCat(path.string(), ": under 32 bytes"));
       keys[kid] = VerificationKey{KeyAlgorithm::kHs256, std::move(secret)};
     }
   }

@@ -1,7 +1,7 @@
-// The identity provider's token-verification keys, by key id: PEM public keys (RSA for RS256, P-256 for ES256)
-// from a folder of <kid>.pem files, HMAC secrets (<kid>.hmac, HS256) only when configured, or a JWKS file.
-// Each key knows the one algorithm it may verify, so a token cannot pick HS256 to have a public key used as
-// an HMAC secret.
+// The identity provider's token-verification keys, by key id: PEM public keys (RSA for RS256, P-256 for
+// ES256) from a folder of <kid>.pem files, HMAC secrets (<kid>.hmac, HS256) only when configured, or a JWKS
+// file. Each key knows the one algorithm it may verify, so a token cannot pick HS256 to have a public key
+// used as an HMAC secret.
 #ifndef SHOUHU_SERVICES_GATEWAY_SIGNING_KEYS_H_
 #define SHOUHU_SERVICES_GATEWAY_SIGNING_KEYS_H_
 

@@ -24,8 +24,8 @@ bool ReadHeader(absl::string_view token, std::string& alg, std::string& kid) {
   if (dot == absl::string_view::npos || dot == 0 || dot > 4096) return false;
   std::string header(dot, '\0');
   size_t len = 0;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(header.data()), header.size(), token.data(), dot, nullptr,
-                        &len, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(header.data()), header.size(), token.data(), dot,
+                        nullptr, &len, nullptr, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0) {
     return false;
   }
   header.resize(len);
@@ -148,7 +148,8 @@ absl::StatusOr<Principal> TokenVerifier::VerifySignedToken(absl::string_view tok
   if (claims.contains("aud") && claims["aud"].is_string()) {
     audience_ok = claims["aud"].get<std::string>() == policy_.audience;
   } else if (claims.contains("aud") && claims["aud"].is_array()) {
-    for (const auto& aud : claims["aud"]) audience_ok |= aud.is_string() && aud.get<std::string>() == policy_.audience;
+    for (const auto& aud : claims["aud"])
+      audience_ok |= aud.is_string() && aud.get<std::string>() == policy_.audience;
   }
   if (!audience_ok) return Rejected();
 
@@ -167,7 +168,8 @@ absl::StatusOr<Principal> TokenVerifier::VerifySignedToken(absl::string_view tok
     return Rejected();
   }
   principal.set_subject(claims["sub"].get<std::string>());
-  if (claims.contains("org") && claims["org"].is_string()) principal.set_organisation_id(claims["org"].get<std::string>());
+  if (claims.contains("org") && claims["org"].is_string())
+    principal.set_organisation_id(claims["org"].get<std::string>());
   if (claims.contains("roles") && claims["roles"].is_array()) {
     for (const auto& name : claims["roles"]) {
       if (!name.is_string()) continue;
@@ -176,7 +178,8 @@ absl::StatusOr<Principal> TokenVerifier::VerifySignedToken(absl::string_view tok
   }
   if (claims.contains("jurisdictions") && claims["jurisdictions"].is_array()) {
     for (const auto& prefix : claims["jurisdictions"]) {
-      if (prefix.is_string() && !prefix.get<std::string>().empty()) principal.add_jurisdictions(prefix.get<std::string>());
+      if (prefix.is_string() && !prefix.get<std::string>().empty())
+        principal.add_jurisdictions(prefix.get<std::string>());
     }
   }
   return principal;

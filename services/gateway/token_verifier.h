@@ -1,7 +1,8 @@
-// Verifies bearer tokens (JWT) from the region's identity provider with libjwt and turns them into principals.
-// Checked: the header's key id names a configured key and its alg is that key's one algorithm (`none` never
-// is), the signature, iss, aud, exp and nbf (with a small leeway). Any failure is the same UNAUTHENTICATED, so
-// a caller learns nothing about which part failed. Keys reload from their files without a restart.
+// Verifies bearer tokens (JWT) from the region's identity provider with libjwt and turns them into
+// principals. Checked: the header's key id names a configured key and its alg is that key's one algorithm
+// (`none` never is), the signature, iss, aud, exp and nbf (with a small leeway). Any failure is the same
+// UNAUTHENTICATED, so a caller learns nothing about which part failed. Keys reload from their files without a
+// restart.
 //
 // Claims read: sub, org (organisation id), roles (names of shouhu.common.v1.Role, with or without ROLE_),
 // jurisdictions (division-code prefixes).
@@ -43,7 +44,8 @@ class TokenVerifier {
   TokenVerifier(TokenPolicy policy, const Clock& clock, KeySet keys)
       : policy_(std::move(policy)), clock_(clock), keys_(std::make_shared<const KeySet>(std::move(keys))) {}
 
-  absl::StatusOr<Principal> VerifySignedToken(absl::string_view token, const KeySet& keys, int64_t& expiry) const;
+  absl::StatusOr<Principal> VerifySignedToken(absl::string_view token, const KeySet& keys,
+                                              int64_t& expiry) const;
 
   // Tokens already verified, until they expire or the keys change: a busy caller costs one signature check
   // per token, not one per call.
@@ -62,7 +64,8 @@ class TokenVerifier {
   mutable std::unordered_map<std::string, Verified> verified_ ABSL_GUARDED_BY(mu_);
 };
 
-// The role a token or policy names: "CIVIL_AFFAIRS_OFFICER" or "ROLE_CIVIL_AFFAIRS_OFFICER"; nullopt if unknown.
+// The role a token or policy names: "CIVIL_AFFAIRS_OFFICER" or "ROLE_CIVIL_AFFAIRS_OFFICER"; nullopt if
+// unknown.
 std::optional<Role> ParseRole(absl::string_view name);
 
 }  // namespace shouhu::gateway

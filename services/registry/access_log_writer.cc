@@ -9,7 +9,8 @@ namespace {
 // Multi-row INSERTs in a few fixed sizes, so each connection prepares at most three statements.
 constexpr int kChunks[] = {64, 8, 1};
 constexpr absl::string_view kInsertHead =
-    "INSERT INTO pii_access_log (id, at, subject, organisation_id, record_type, record_id, village_code, fields, purpose, method) "
+    "INSERT INTO pii_access_log (id, at, subject, organisation_id, record_type, record_id, village_code, "
+    "fields, purpose, method) "
     "VALUES ";
 constexpr absl::string_view kRowPlaceholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
@@ -53,7 +54,8 @@ void AccessLogWriter::Run() {
     std::shared_ptr<Batch> batch;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !open_->records.empty(); };
+      auto ready = [this]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !open_->records.empty(); };
       mu_.Await(absl::Condition(&ready));
       if (open_->records.empty()) return;  // stopping with nothing left to write
       batch = std::move(open_);
@@ -81,8 +83,8 @@ absl::Status AccessLogWriter::Write(const std::vector<AccessRecord>& records) {
         params.reserve(chunk * 10);
         for (size_t i = next; i < next + chunk; ++i) {
           const AccessRecord& r = records[i];
-          params.insert(params.end(), {ids_.Next(), at, r.subject, r.organisation_id, r.record_type, r.record_id, r.village_code,
-                                       r.fields, r.purpose, r.method});
+          params.insert(params.end(), {ids_.Next(), at, r.subject, r.organisation_id, r.record_type,
+                                       r.record_id, r.village_code, r.fields, r.purpose, r.method});
         }
         RETURN_IF_ERROR(tx.Execute(insert_sql_[c], params).status());
         next += chunk;

@@ -24,7 +24,7 @@ struct AccessRecord {
   std::string record_type;  // "child" or "referral"
   std::string record_id;
   std::string village_code;
-  std::string fields;   // e.g. "name,birth_date,resident_id_masked,household,guardians"
+  std::string fields;  // e.g. "name,birth_date,resident_id_masked,household,guardians"
   std::string purpose;
   std::string method;
 };

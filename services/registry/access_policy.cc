@@ -10,8 +10,8 @@ using common::v1::ROLE_NGO_CASEWORKER;
 using common::v1::ROLE_SYSTEM;
 
 bool MaySubmitReferral(const Principal& p) {
-  return HasAnyRole(p, {ROLE_NGO_CASEWORKER, ROLE_NGO_ADMIN, ROLE_CHILD_WELFARE_DIRECTOR, ROLE_CIVIL_AFFAIRS_OFFICER,
-                        ROLE_SYSTEM});
+  return HasAnyRole(p, {ROLE_NGO_CASEWORKER, ROLE_NGO_ADMIN, ROLE_CHILD_WELFARE_DIRECTOR,
+                        ROLE_CIVIL_AFFAIRS_OFFICER, ROLE_SYSTEM});
 }
 
 bool MayTriage(const Principal& p) {
@@ -23,8 +23,8 @@ bool MayChangeCases(const Principal& p) {
 }
 
 bool MayReadChildren(const Principal& p) {
-  return HasAnyRole(p, {ROLE_CIVIL_AFFAIRS_OFFICER, ROLE_NGO_ADMIN, ROLE_NGO_CASEWORKER, ROLE_CHILD_WELFARE_DIRECTOR,
-                        ROLE_AUDITOR, ROLE_SYSTEM});
+  return HasAnyRole(p, {ROLE_CIVIL_AFFAIRS_OFFICER, ROLE_NGO_ADMIN, ROLE_NGO_CASEWORKER,
+                        ROLE_CHILD_WELFARE_DIRECTOR, ROLE_AUDITOR, ROLE_SYSTEM});
 }
 
 bool MayReadStatistics(const Principal& p) {
@@ -35,7 +35,9 @@ bool MayReadAccessLog(const Principal& p) { return HasRole(p, ROLE_AUDITOR); }
 
 bool MayReadEvents(const Principal& p) { return HasAnyRole(p, {ROLE_SYSTEM, ROLE_AUDITOR}); }
 
-bool MaySeeFullResidentId(const Principal& p) { return HasAnyRole(p, {ROLE_CIVIL_AFFAIRS_OFFICER, ROLE_SYSTEM}); }
+bool MaySeeFullResidentId(const Principal& p) {
+  return HasAnyRole(p, {ROLE_CIVIL_AFFAIRS_OFFICER, ROLE_SYSTEM});
+}
 
 bool OrganisationScoped(const Principal& p) {
   return !HasAnyRole(p, {ROLE_CIVIL_AFFAIRS_OFFICER, ROLE_CHILD_WELFARE_DIRECTOR, ROLE_AUDITOR, ROLE_SYSTEM});

@@ -9,15 +9,20 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-google::protobuf::Timestamp Stamp(absl::Time t) { return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t)); }
+google::protobuf::Timestamp Stamp(absl::Time t) {
+  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
+}
 
-bool IsOpen(const Case& c) { return c.status() == v1::CASE_STATUS_VERIFYING || c.status() == v1::CASE_STATUS_ACTIVE; }
+bool IsOpen(const Case& c) {
+  return c.status() == v1::CASE_STATUS_VERIFYING || c.status() == v1::CASE_STATUS_ACTIVE;
+}
 
 absl::Status NotOpen(absl::string_view what) {
   return absl::FailedPreconditionError(absl::StrCat("the case is closed: reopen it before ", what));
 }
 
-CaseChange Change(const Case& current, const Actor& actor, absl::string_view action, const std::string& detail) {
+CaseChange Change(const Case& current, const Actor& actor, absl::string_view action,
+                  const std::string& detail) {
   CaseChange change;
   change.updated = current;
   change.updated.clear_history();
@@ -37,7 +42,8 @@ void MoveTo(CaseChange& change, v1::CaseStatus status) {
 
 }  // namespace
 
-absl::StatusOr<CaseChange> CompleteVerification(const Case& current, const Actor& actor, const std::string& note) {
+absl::StatusOr<CaseChange> CompleteVerification(const Case& current, const Actor& actor,
+                                                const std::string& note) {
   if (current.status() != v1::CASE_STATUS_VERIFYING) {
     return absl::FailedPreconditionError("only a case being verified can complete verification");
   }
@@ -50,8 +56,9 @@ absl::StatusOr<CaseChange> CompleteVerification(const Case& current, const Actor
   return change;
 }
 
-absl::StatusOr<CaseChange> TransferCase(const Case& current, const Actor& actor, const std::string& to_organisation,
-                                        const std::string& to_caseworker, const std::string& reason) {
+absl::StatusOr<CaseChange> TransferCase(const Case& current, const Actor& actor,
+                                        const std::string& to_organisation, const std::string& to_caseworker,
+                                        const std::string& reason) {
   if (!IsOpen(current)) return NotOpen("transferring it");
   if (to_organisation == current.organisation_id() && to_caseworker == current.caseworker_id()) {
     return absl::FailedPreconditionError("the case is already with that organisation and caseworker");
@@ -73,9 +80,9 @@ absl::StatusOr<CaseChange> TransferCase(const Case& current, const Actor& actor,
 absl::StatusOr<CaseChange> SetRiskLevel(const Case& current, const Actor& actor, v1::RiskLevel risk,
                                         const std::string& reason) {
   if (!IsOpen(current)) return NotOpen("changing its risk level");
-  CaseChange change = Change(current, actor, "risk_changed",
-                             absl::StrCat(v1::RiskLevel_Name(current.risk_level()), " -> ", v1::RiskLevel_Name(risk),
-                                          ": ", reason));
+  CaseChange change = Change(
+      current, actor, "risk_changed",
+      absl::StrCat(v1::RiskLevel_Name(current.risk_level()), " -> ", v1::RiskLevel_Name(risk), ": ", reason));
   change.updated.set_risk_level(risk);
   auto event = std::make_shared<v1::RiskLevelChanged>();
   event->set_case_id(current.case_id());
@@ -88,10 +95,11 @@ absl::StatusOr<CaseChange> SetRiskLevel(const Case& current, const Actor& actor,
 }
 
 absl::StatusOr<CaseChange> ChangeCareArrangement(const Case& current, const Actor& actor,
-                                                 const v1::CareArrangement& arrangement, const std::string& reason) {
+                                                 const v1::CareArrangement& arrangement,
+                                                 const std::string& reason) {
   if (!IsOpen(current)) return NotOpen("changing its care arrangement");
-  CaseChange change =
-      Change(current, actor, "care_changed", absl::StrCat(v1::CareArrangementType_Name(arrangement.type()), ": ", reason));
+  CaseChange change = Change(current, actor, "care_changed",
+                             absl::StrCat(v1::CareArrangementType_Name(arrangement.type()), ": ", reason));
   *change.updated.mutable_care_arrangement() = arrangement;
   auto event = std::make_shared<v1::CareArrangementChanged>();
   event->set_case_id(current.case_id());
@@ -117,7 +125,8 @@ absl::StatusOr<CaseChange> CloseCase(const Case& current, const Actor& actor, co
 }
 
 absl::StatusOr<CaseChange> ReopenCase(const Case& current, const Actor& actor, const std::string& reason) {
-  if (current.status() != v1::CASE_STATUS_CLOSED) return absl::FailedPreconditionError("only a closed case can reopen");
+  if (current.status() != v1::CASE_STATUS_CLOSED)
+    return absl::FailedPreconditionError("only a closed case can reopen");
   CaseChange change = Change(current, actor, "reopened", reason);
   MoveTo(change, v1::CASE_STATUS_ACTIVE);
   change.updated.clear_closed_at();

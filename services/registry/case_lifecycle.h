@@ -28,13 +28,16 @@ struct Actor {
   absl::Time at;
 };
 
-absl::StatusOr<CaseChange> CompleteVerification(const Case& current, const Actor& actor, const std::string& note);
-absl::StatusOr<CaseChange> TransferCase(const Case& current, const Actor& actor, const std::string& to_organisation,
-                                        const std::string& to_caseworker, const std::string& reason);
+absl::StatusOr<CaseChange> CompleteVerification(const Case& current, const Actor& actor,
+                                                const std::string& note);
+absl::StatusOr<CaseChange> TransferCase(const Case& current, const Actor& actor,
+                                        const std::string& to_organisation, const std::string& to_caseworker,
+                                        const std::string& reason);
 absl::StatusOr<CaseChange> SetRiskLevel(const Case& current, const Actor& actor, v1::RiskLevel risk,
                                         const std::string& reason);
 absl::StatusOr<CaseChange> ChangeCareArrangement(const Case& current, const Actor& actor,
-                                                 const v1::CareArrangement& arrangement, const std::string& reason);
+                                                 const v1::CareArrangement& arrangement,
+                                                 const std::string& reason);
 absl::StatusOr<CaseChange> CloseCase(const Case& current, const Actor& actor, const std::string& reason);
 absl::StatusOr<CaseChange> ReopenCase(const Case& current, const Actor& actor, const std::string& reason);
 

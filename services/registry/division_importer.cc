@@ -18,16 +18,22 @@ constexpr int kChunkRows = 500;
 constexpr absl::string_view kImported = "SELECT row_count FROM division_imports WHERE source = ?";
 constexpr absl::string_view kRecordImport =
     "REPLACE INTO division_imports (source, row_count, imported_at) VALUES (?, ?, ?)";
-constexpr absl::string_view kInsertHead = "INSERT IGNORE INTO divisions (code, name, level, parent_code) VALUES ";
+constexpr absl::string_view kInsertHead =
+    "INSERT IGNORE INTO divisions (code, name, level, parent_code) VALUES ";
 
 // The parent's code: the code with its last level's digits removed (12 → 9 → 6 → 4 → 2 → "").
 std::string ParentCode(const std::string& code) {
   switch (code.size()) {
-    case 12: return code.substr(0, 9);
-    case 9: return code.substr(0, 6);
-    case 6: return code.substr(0, 4);
-    case 4: return code.substr(0, 2);
-    default: return "";
+    case 12:
+      return code.substr(0, 9);
+    case 9:
+      return code.substr(0, 6);
+    case 6:
+      return code.substr(0, 4);
+    case 4:
+      return code.substr(0, 2);
+    default:
+      return "";
   }
 }
 
@@ -94,7 +100,8 @@ absl::StatusOr<bool> StoreDivisions(db::Pool& pool, const Clock& clock, const st
     RETURN_IF_ERROR(pool.Transaction([&](db::Session& tx) { return tx.Execute(sql, params).status(); }));
   }
   RETURN_IF_ERROR(pool.Autocommit([&](db::Session& s) {
-    return s.Execute(kRecordImport, {source, static_cast<int64_t>(divisions.size()), ToSqlTimestamp(clock.Now())})
+    return s
+        .Execute(kRecordImport, {source, static_cast<int64_t>(divisions.size()), ToSqlTimestamp(clock.Now())})
         .status();
   }));
   return true;

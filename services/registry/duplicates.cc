@@ -38,7 +38,8 @@ bool SimilarNames(absl::string_view a, absl::string_view b) {
   for (size_t i = 1; i <= n; ++i) {
     current[0] = i;
     for (size_t j = 1; j <= m; ++j) {
-      current[j] = std::min({previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1)});
+      current[j] =
+          std::min({previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1)});
     }
     std::swap(previous, current);
   }

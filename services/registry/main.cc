@@ -16,9 +16,11 @@ struct Registry {
 };
 
 absl::StatusOr<shouhu::BuiltService> BuildRegistry(const shouhu::ServiceContext& ctx) {
-  auto seal_key = shouhu::DecodeHexSecret(shouhu::EnvOr("SHOUHU_PII_SEAL_KEY", ""), "SHOUHU_PII_SEAL_KEY", 32);
+  auto seal_key =
+      shouhu::DecodeHexSecret(shouhu::EnvOr("SHOUHU_PII_SEAL_KEY", ""), "SHOUHU_PII_SEAL_KEY", 32);
   if (!seal_key.ok()) return seal_key.status();
-  auto lookup_key = shouhu::DecodeHexSecret(shouhu::EnvOr("SHOUHU_PII_LOOKUP_KEY", ""), "SHOUHU_PII_LOOKUP_KEY", 32);
+  auto lookup_key =
+      shouhu::DecodeHexSecret(shouhu::EnvOr("SHOUHU_PII_LOOKUP_KEY", ""), "SHOUHU_PII_LOOKUP_KEY", 32);
   if (!lookup_key.ok()) return lookup_key.status();
   auto crypto = shouhu::PiiCrypto::Create(*seal_key, *lookup_key);
   if (!crypto.ok()) return crypto.status();
@@ -33,8 +35,10 @@ absl::StatusOr<shouhu::BuiltService> BuildRegistry(const shouhu::ServiceContext&
                                                        {"rows", imported->rows}});
   }
   auto registry = std::make_shared<Registry>();
-  registry->store = std::make_unique<shouhu::registry::MariaDbRegistryStore>(ctx.pool, ctx.clock, ctx.ids, *std::move(crypto));
-  registry->service = std::make_unique<shouhu::registry::RegistryService>(*registry->store, ctx.verifier, ctx.clock);
+  registry->store = std::make_unique<shouhu::registry::MariaDbRegistryStore>(ctx.pool, ctx.clock, ctx.ids,
+                                                                             *std::move(crypto));
+  registry->service =
+      std::make_unique<shouhu::registry::RegistryService>(*registry->store, ctx.verifier, ctx.clock);
   shouhu::BuiltService built;
   built.services.emplace_back(registry->service.get(), "shouhu.registry.v1.RegistryService");
   built.keep_alive = registry;
@@ -44,5 +48,6 @@ absl::StatusOr<shouhu::BuiltService> BuildRegistry(const shouhu::ServiceContext&
 }  // namespace
 
 int main(int argc, char** argv) {
-  return shouhu::ServeMain(argc, argv, {"registry", 50051, 9151}, shouhu::RegistryMigrations(), BuildRegistry);
+  return shouhu::ServeMain(argc, argv, {"registry", 50051, 9151}, shouhu::RegistryMigrations(),
+                           BuildRegistry);
 }

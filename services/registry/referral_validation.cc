@@ -21,7 +21,8 @@ absl::Status RequireEnum(int value, bool (*is_valid)(int), absl::string_view fie
 
 absl::Status ValidateIdentifier(absl::string_view value, absl::string_view field, size_t max_chars) {
   if (value.empty()) return InvalidField(field, "is required");
-  if (value.size() > max_chars) return InvalidField(field, absl::StrCat("must be at most ", max_chars, " characters"));
+  if (value.size() > max_chars)
+    return InvalidField(field, absl::StrCat("must be at most ", max_chars, " characters"));
   for (char c : value) {
     if (c < 0x21 || c > 0x7e) return InvalidField(field, "must be printable ASCII without spaces");
   }
@@ -44,7 +45,8 @@ absl::Status ValidateCareArrangement(const v1::CareArrangement& arrangement, abs
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::Referral> ValidateSubmission(const v1::SubmitReferralRequest& request, absl::CivilDay today) {
+absl::StatusOr<v1::Referral> ValidateSubmission(const v1::SubmitReferralRequest& request,
+                                                absl::CivilDay today) {
   v1::Referral referral;
   RETURN_IF_ERROR(RequireEnum<v1::ReferralSource>(request.source(), v1::ReferralSource_IsValid, "source"));
 
@@ -59,9 +61,11 @@ absl::StatusOr<v1::Referral> ValidateSubmission(const v1::SubmitReferralRequest&
   std::string resident_id;
   if (!child.resident_id().empty()) {
     ASSIGN_OR_RETURN(ResidentId parsed, ParseResidentId(child.resident_id(), "child.resident_id", today));
-    if (parsed.birth_date != birth) return InvalidField("child.resident_id", "does not match child.birth_date");
+    if (parsed.birth_date != birth)
+      return InvalidField("child.resident_id", "does not match child.birth_date");
     const bool male = child.sex() == v1::SEX_MALE;
-    if ((parsed.sex == Sex::kMale) != male) return InvalidField("child.resident_id", "does not match child.sex");
+    if ((parsed.sex == Sex::kMale) != male)
+      return InvalidField("child.resident_id", "does not match child.sex");
     resident_id = parsed.normalized;
   }
 
@@ -100,7 +104,8 @@ absl::StatusOr<v1::Referral> ValidateSubmission(const v1::SubmitReferralRequest&
     if (!seen.insert(request.categories(i)).second) return InvalidField(at, "is listed twice");
   }
   RETURN_IF_ERROR(ValidateText(request.reason(), "reason", 1, 2000));
-  RETURN_IF_ERROR(RequireEnum<v1::RiskLevel>(request.observed_risk(), v1::RiskLevel_IsValid, "observed_risk"));
+  RETURN_IF_ERROR(
+      RequireEnum<v1::RiskLevel>(request.observed_risk(), v1::RiskLevel_IsValid, "observed_risk"));
 
   referral.set_source(request.source());
   *referral.mutable_child() = child;

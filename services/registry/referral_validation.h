@@ -9,7 +9,8 @@
 
 namespace shouhu::registry {
 
-absl::StatusOr<v1::Referral> ValidateSubmission(const v1::SubmitReferralRequest& request, absl::CivilDay today);
+absl::StatusOr<v1::Referral> ValidateSubmission(const v1::SubmitReferralRequest& request,
+                                                absl::CivilDay today);
 
 // Shared with case changes: a care arrangement names its type, a caregiver and a real date.
 absl::Status ValidateCareArrangement(const v1::CareArrangement& arrangement, absl::string_view field);

@@ -56,8 +56,8 @@ void MaskResidentId(const Principal& p, v1::ChildDetails* child) {
   }
 }
 
-AccessRecord Access(const Principal& p, const std::string& type, const std::string& id, const std::string& village,
-                    std::string fields, std::string purpose, const char* method) {
+AccessRecord Access(const Principal& p, const std::string& type, const std::string& id,
+                    const std::string& village, std::string fields, std::string purpose, const char* method) {
   return {p.subject(), p.organisation_id(), type, id, village, std::move(fields), std::move(purpose), method};
 }
 
@@ -69,7 +69,8 @@ grpc::Status Serve(Body&& body) {
 
 }  // namespace
 
-// ---- divisions ------------------------------------------------------------------------------------------------
+// ---- divisions
+// ------------------------------------------------------------------------------------------------
 
 grpc::Status RegistryService::GetDivision(grpc::ServerContext* ctx, const v1::GetDivisionRequest* req,
                                           v1::GetDivisionResponse* resp) {
@@ -83,7 +84,8 @@ grpc::Status RegistryService::GetDivision(grpc::ServerContext* ctx, const v1::Ge
   });
 }
 
-grpc::Status RegistryService::ListChildDivisions(grpc::ServerContext* ctx, const v1::ListChildDivisionsRequest* req,
+grpc::Status RegistryService::ListChildDivisions(grpc::ServerContext* ctx,
+                                                 const v1::ListChildDivisionsRequest* req,
                                                  v1::ListChildDivisionsResponse* resp) {
   return Serve([&]() -> absl::Status {
     RETURN_IF_ERROR(verifier_.Verify(*ctx).status());
@@ -99,7 +101,8 @@ grpc::Status RegistryService::ListChildDivisions(grpc::ServerContext* ctx, const
   });
 }
 
-// ---- referrals ------------------------------------------------------------------------------------------------
+// ---- referrals
+// ------------------------------------------------------------------------------------------------
 
 grpc::Status RegistryService::SubmitReferral(grpc::ServerContext* ctx, const v1::SubmitReferralRequest* req,
                                              v1::SubmitReferralResponse* resp) {
@@ -119,17 +122,20 @@ grpc::Status RegistryService::SubmitReferral(grpc::ServerContext* ctx, const v1:
     // Duplicates: the same resident id is the same child; a similar name with the same birth date and
     // village is flagged for the triager, never merged.
     if (!referral.child().resident_id().empty()) {
-      ASSIGN_OR_RETURN(std::optional<std::string> linked, store_.FindChildByResidentId(referral.child().resident_id()));
+      ASSIGN_OR_RETURN(std::optional<std::string> linked,
+                       store_.FindChildByResidentId(referral.child().resident_id()));
       if (linked) referral.set_linked_child_id(*linked);
     }
     if (referral.linked_child_id().empty()) {
       ASSIGN_OR_RETURN(auto candidates, store_.ChildrenBornIn(village, referral.child().birth_date()));
       for (const auto& c : candidates) {
-        if (SimilarNames(c.name, referral.child().name())) referral.add_possible_duplicate_child_ids(c.child_id);
+        if (SimilarNames(c.name, referral.child().name()))
+          referral.add_possible_duplicate_child_ids(c.child_id);
       }
     }
-    ASSIGN_OR_RETURN(v1::Referral stored, store_.SubmitReferral(Key("SubmitReferral", p, req->request_id(), *req),
-                                                                {p.subject(), p.organisation_id()}, referral));
+    ASSIGN_OR_RETURN(v1::Referral stored,
+                     store_.SubmitReferral(Key("SubmitReferral", p, req->request_id(), *req),
+                                           {p.subject(), p.organisation_id()}, referral));
     MaskResidentId(p, stored.mutable_child());
     *resp->mutable_referral() = std::move(stored);
     return absl::OkStatus();
@@ -144,9 +150,9 @@ grpc::Status RegistryService::GetReferral(grpc::ServerContext* ctx, const v1::Ge
     RETURN_IF_ERROR(ValidateRecordId(req->referral_id(), "referral_id"));
     ASSIGN_OR_RETURN(std::optional<v1::Referral> referral, store_.GetReferral(req->referral_id()));
     if (!referral || !CanSeeReferral(p, *referral)) return absl::NotFoundError("referral not found");
-    RETURN_IF_ERROR(store_.RecordAccess({Access(p, "referral", referral->referral_id(),
-                                                referral->household().village_code(),
-                                                "child,household,guardians,reason", "triage", "GetReferral")}));
+    RETURN_IF_ERROR(store_.RecordAccess(
+        {Access(p, "referral", referral->referral_id(), referral->household().village_code(),
+                "child,household,guardians,reason", "triage", "GetReferral")}));
     MaskResidentId(p, referral->mutable_child());
     *resp->mutable_referral() = *std::move(referral);
     return absl::OkStatus();
@@ -164,8 +170,8 @@ grpc::Status RegistryService::ListReferrals(grpc::ServerContext* ctx, const v1::
     RETURN_IF_ERROR(ValidatePageToken(req->page_token()));
     ASSIGN_OR_RETURN(int limit, PageSize(req->page_size()));
     ASSIGN_OR_RETURN(std::string prefix, ResolvePrefix(p, req->division_prefix()));
-    ReferralFilter filter{prefix, req->status(), OrganisationScoped(p) ? p.organisation_id() : "", req->page_token(),
-                          limit};
+    ReferralFilter filter{prefix, req->status(), OrganisationScoped(p) ? p.organisation_id() : "",
+                          req->page_token(), limit};
     ASSIGN_OR_RETURN(auto referrals, store_.ListReferrals(filter));
     std::vector<AccessRecord> access;
     for (auto& r : referrals) {
@@ -174,7 +180,8 @@ grpc::Status RegistryService::ListReferrals(grpc::ServerContext* ctx, const v1::
       MaskResidentId(p, r.mutable_child());
     }
     RETURN_IF_ERROR(store_.RecordAccess(std::move(access)));
-    if (static_cast<int>(referrals.size()) == limit) resp->set_next_page_token(referrals.back().referral_id());
+    if (static_cast<int>(referrals.size()) == limit)
+      resp->set_next_page_token(referrals.back().referral_id());
     for (auto& r : referrals) *resp->add_referrals() = std::move(r);
     return absl::OkStatus();
   });
@@ -192,23 +199,25 @@ grpc::Status RegistryService::AcceptReferral(grpc::ServerContext* ctx, const v1:
     if (req->risk_level() == 0 || !v1::RiskLevel_IsValid(req->risk_level())) {
       return InvalidField("risk_level", "must be one of the listed values");
     }
-    if (!req->existing_child_id().empty()) RETURN_IF_ERROR(ValidateRecordId(req->existing_child_id(), "existing_child_id"));
+    if (!req->existing_child_id().empty())
+      RETURN_IF_ERROR(ValidateRecordId(req->existing_child_id(), "existing_child_id"));
     if (OrganisationScoped(p) && req->organisation_id() != p.organisation_id()) {
-      return absl::PermissionDeniedError("organisation_id: you may only accept cases for your own organisation");
+      return absl::PermissionDeniedError(
+          "organisation_id: you may only accept cases for your own organisation");
     }
     Acceptance acceptance{req->referral_id(), req->organisation_id(), req->caseworker_id(), req->risk_level(),
                           req->existing_child_id()};
-    ASSIGN_OR_RETURN(v1::Case c,
-                     store_.AcceptReferral(Key("AcceptReferral", p, req->request_id(), *req),
-                                           {p.subject(), p.organisation_id()}, acceptance,
-                                           [&](const v1::Referral& r) -> absl::Status {
-                                             if (!CanSeeReferral(p, r)) return absl::NotFoundError("referral not found");
-                                             if (OrganisationScoped(p) && r.assigned_organisation_id() != p.organisation_id()) {
-                                               return absl::PermissionDeniedError(
-                                                   "the referral is with another organisation for triage");
-                                             }
-                                             return absl::OkStatus();
-                                           }));
+    ASSIGN_OR_RETURN(
+        v1::Case c,
+        store_.AcceptReferral(
+            Key("AcceptReferral", p, req->request_id(), *req), {p.subject(), p.organisation_id()}, acceptance,
+            [&](const v1::Referral& r) -> absl::Status {
+              if (!CanSeeReferral(p, r)) return absl::NotFoundError("referral not found");
+              if (OrganisationScoped(p) && r.assigned_organisation_id() != p.organisation_id()) {
+                return absl::PermissionDeniedError("the referral is with another organisation for triage");
+              }
+              return absl::OkStatus();
+            }));
     *resp->mutable_case_() = std::move(c);
     return absl::OkStatus();
   });
@@ -234,16 +243,18 @@ grpc::Status RegistryService::RejectReferral(grpc::ServerContext* ctx, const v1:
     RETURN_IF_ERROR(ValidateRequestId(req->request_id()));
     RETURN_IF_ERROR(ValidateRecordId(req->referral_id(), "referral_id"));
     RETURN_IF_ERROR(ValidateText(req->reason(), "reason", 1, 1000));
-    ASSIGN_OR_RETURN(v1::Referral r, store_.RejectReferral(Key("RejectReferral", p, req->request_id(), *req),
-                                                           {p.subject(), p.organisation_id()}, req->referral_id(),
-                                                           req->reason(), TriageScope(p)));
+    ASSIGN_OR_RETURN(v1::Referral r,
+                     store_.RejectReferral(Key("RejectReferral", p, req->request_id(), *req),
+                                           {p.subject(), p.organisation_id()}, req->referral_id(),
+                                           req->reason(), TriageScope(p)));
     MaskResidentId(p, r.mutable_child());
     *resp->mutable_referral() = std::move(r);
     return absl::OkStatus();
   });
 }
 
-grpc::Status RegistryService::TransferReferral(grpc::ServerContext* ctx, const v1::TransferReferralRequest* req,
+grpc::Status RegistryService::TransferReferral(grpc::ServerContext* ctx,
+                                               const v1::TransferReferralRequest* req,
                                                v1::TransferReferralResponse* resp) {
   return Serve([&]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
@@ -252,16 +263,18 @@ grpc::Status RegistryService::TransferReferral(grpc::ServerContext* ctx, const v
     RETURN_IF_ERROR(ValidateRecordId(req->referral_id(), "referral_id"));
     RETURN_IF_ERROR(ValidateIdentifier(req->to_organisation_id(), "to_organisation_id", 64));
     RETURN_IF_ERROR(ValidateText(req->reason(), "reason", 1, 1000));
-    ASSIGN_OR_RETURN(v1::Referral r, store_.TransferReferral(Key("TransferReferral", p, req->request_id(), *req),
-                                                             {p.subject(), p.organisation_id()}, req->referral_id(),
-                                                             req->to_organisation_id(), req->reason(), TriageScope(p)));
+    ASSIGN_OR_RETURN(v1::Referral r,
+                     store_.TransferReferral(Key("TransferReferral", p, req->request_id(), *req),
+                                             {p.subject(), p.organisation_id()}, req->referral_id(),
+                                             req->to_organisation_id(), req->reason(), TriageScope(p)));
     MaskResidentId(p, r.mutable_child());
     *resp->mutable_referral() = std::move(r);
     return absl::OkStatus();
   });
 }
 
-// ---- cases ----------------------------------------------------------------------------------------------------
+// ---- cases
+// ----------------------------------------------------------------------------------------------------
 
 grpc::Status RegistryService::GetCase(grpc::ServerContext* ctx, const v1::GetCaseRequest* req,
                                       v1::GetCaseResponse* resp) {
@@ -300,7 +313,9 @@ grpc::Status RegistryService::CompleteVerification(grpc::ServerContext* ctx,
     RETURN_IF_ERROR(ValidateText(req->note(), "note", 0, 1000));
     ASSIGN_OR_RETURN(*resp->mutable_case_(),
                      ChangeCase(ctx, *req, "CompleteVerification", req->request_id(), req->case_id(),
-                                [&](const v1::Case& c, const Actor& a) { return registry::CompleteVerification(c, a, req->note()); }));
+                                [&](const v1::Case& c, const Actor& a) {
+                                  return registry::CompleteVerification(c, a, req->note());
+                                }));
     return absl::OkStatus();
   });
 }
@@ -330,7 +345,8 @@ grpc::Status RegistryService::ChangeCareArrangement(grpc::ServerContext* ctx,
     ASSIGN_OR_RETURN(*resp->mutable_case_(),
                      ChangeCase(ctx, *req, "ChangeCareArrangement", req->request_id(), req->case_id(),
                                 [&](const v1::Case& c, const Actor& a) {
-                                  return registry::ChangeCareArrangement(c, a, req->care_arrangement(), req->reason());
+                                  return registry::ChangeCareArrangement(c, a, req->care_arrangement(),
+                                                                         req->reason());
                                 }));
     return absl::OkStatus();
   });
@@ -358,7 +374,9 @@ grpc::Status RegistryService::CloseCase(grpc::ServerContext* ctx, const v1::Clos
     RETURN_IF_ERROR(ValidateText(req->reason(), "reason", 1, 1000));
     ASSIGN_OR_RETURN(*resp->mutable_case_(),
                      ChangeCase(ctx, *req, "CloseCase", req->request_id(), req->case_id(),
-                                [&](const v1::Case& c, const Actor& a) { return registry::CloseCase(c, a, req->reason()); }));
+                                [&](const v1::Case& c, const Actor& a) {
+                                  return registry::CloseCase(c, a, req->reason());
+                                }));
     return absl::OkStatus();
   });
 }
@@ -369,12 +387,15 @@ grpc::Status RegistryService::ReopenCase(grpc::ServerContext* ctx, const v1::Reo
     RETURN_IF_ERROR(ValidateText(req->reason(), "reason", 1, 1000));
     ASSIGN_OR_RETURN(*resp->mutable_case_(),
                      ChangeCase(ctx, *req, "ReopenCase", req->request_id(), req->case_id(),
-                                [&](const v1::Case& c, const Actor& a) { return registry::ReopenCase(c, a, req->reason()); }));
+                                [&](const v1::Case& c, const Actor& a) {
+                                  return registry::ReopenCase(c, a, req->reason());
+                                }));
     return absl::OkStatus();
   });
 }
 
-// ---- children -------------------------------------------------------------------------------------------------
+// ---- children
+// -------------------------------------------------------------------------------------------------
 
 grpc::Status RegistryService::GetChild(grpc::ServerContext* ctx, const v1::GetChildRequest* req,
                                        v1::GetChildResponse* resp) {
@@ -389,7 +410,8 @@ grpc::Status RegistryService::GetChild(grpc::ServerContext* ctx, const v1::GetCh
       return absl::NotFoundError("child not found");
     }
     const bool full_id = MaySeeFullResidentId(p);
-    if (!child->resident_id().empty() && !full_id) child->set_resident_id(shouhu::MaskResidentId(child->resident_id()));
+    if (!child->resident_id().empty() && !full_id)
+      child->set_resident_id(shouhu::MaskResidentId(child->resident_id()));
     // Logged before the answer leaves; if the log cannot be written, the read fails.
     RETURN_IF_ERROR(store_.RecordAccess(
         {Access(p, "child", child->child_id(), child->household().village_code(),
@@ -421,20 +443,23 @@ grpc::Status RegistryService::SearchChildren(grpc::ServerContext* ctx, const v1:
     ASSIGN_OR_RETURN(std::string prefix, ResolvePrefix(p, req->division_prefix()));
     std::string organisation = req->organisation_id();
     if (OrganisationScoped(p)) {
-      if (!organisation.empty() && organisation != p.organisation_id()) return absl::NotFoundError("organisation not found");
+      if (!organisation.empty() && organisation != p.organisation_id())
+        return absl::NotFoundError("organisation not found");
       organisation = p.organisation_id();
     }
-    ChildFilter filter{prefix, req->category(), req->risk_level(), req->case_status(), organisation, req->page_token(),
-                       limit};
+    ChildFilter filter{
+        prefix, req->category(), req->risk_level(), req->case_status(), organisation, req->page_token(),
+        limit};
     ASSIGN_OR_RETURN(auto children, store_.SearchChildren(filter));
     std::vector<AccessRecord> access;
     for (const auto& c : children) {
-      access.push_back(Access(p, "child", c.child_id(), c.household().village_code(), "name,sex,birth_date,village",
-                              req->purpose(), "SearchChildren"));
+      access.push_back(Access(p, "child", c.child_id(), c.household().village_code(),
+                              "name,sex,birth_date,village", req->purpose(), "SearchChildren"));
     }
     RETURN_IF_ERROR(store_.RecordAccess(std::move(access)));
     for (auto& c : children) *resp->add_children() = std::move(c);
-    if (static_cast<int>(children.size()) == limit) resp->set_next_page_token(resp->children().rbegin()->child_id());
+    if (static_cast<int>(children.size()) == limit)
+      resp->set_next_page_token(resp->children().rbegin()->child_id());
     return absl::OkStatus();
   });
 }
@@ -471,9 +496,11 @@ grpc::Status RegistryService::ListAccessLog(grpc::ServerContext* ctx, const v1::
     RETURN_IF_ERROR(ValidatePageToken(req->page_token()));
     ASSIGN_OR_RETURN(int limit, PageSize(req->page_size()));
     ASSIGN_OR_RETURN(std::string prefix, ResolvePrefix(p, ""));
-    ASSIGN_OR_RETURN(auto entries, store_.ListAccessLog({prefix, req->record_id(), req->subject(), req->page_token(), limit}));
+    ASSIGN_OR_RETURN(auto entries, store_.ListAccessLog(
+                                       {prefix, req->record_id(), req->subject(), req->page_token(), limit}));
     for (auto& e : entries) *resp->add_entries() = std::move(e);
-    if (static_cast<int>(entries.size()) == limit) resp->set_next_page_token(resp->entries().rbegin()->entry_id());
+    if (static_cast<int>(entries.size()) == limit)
+      resp->set_next_page_token(resp->entries().rbegin()->entry_id());
     return absl::OkStatus();
   });
 }

@@ -32,7 +32,8 @@ class RegistryService final : public v1::RegistryService::Service {
                               v1::RejectReferralResponse* resp) override;
   grpc::Status TransferReferral(grpc::ServerContext* ctx, const v1::TransferReferralRequest* req,
                                 v1::TransferReferralResponse* resp) override;
-  grpc::Status GetCase(grpc::ServerContext* ctx, const v1::GetCaseRequest* req, v1::GetCaseResponse* resp) override;
+  grpc::Status GetCase(grpc::ServerContext* ctx, const v1::GetCaseRequest* req,
+                       v1::GetCaseResponse* resp) override;
   grpc::Status CompleteVerification(grpc::ServerContext* ctx, const v1::CompleteVerificationRequest* req,
                                     v1::CompleteVerificationResponse* resp) override;
   grpc::Status TransferCase(grpc::ServerContext* ctx, const v1::TransferCaseRequest* req,
@@ -45,7 +46,8 @@ class RegistryService final : public v1::RegistryService::Service {
                          v1::CloseCaseResponse* resp) override;
   grpc::Status ReopenCase(grpc::ServerContext* ctx, const v1::ReopenCaseRequest* req,
                           v1::ReopenCaseResponse* resp) override;
-  grpc::Status GetChild(grpc::ServerContext* ctx, const v1::GetChildRequest* req, v1::GetChildResponse* resp) override;
+  grpc::Status GetChild(grpc::ServerContext* ctx, const v1::GetChildRequest* req,
+                        v1::GetChildResponse* resp) override;
   grpc::Status SearchChildren(grpc::ServerContext* ctx, const v1::SearchChildrenRequest* req,
                               v1::SearchChildrenResponse* resp) override;
   grpc::Status GetStatistics(grpc::ServerContext* ctx, const v1::GetStatisticsRequest* req,
@@ -57,10 +59,10 @@ class RegistryService final : public v1::RegistryService::Service {
 
  private:
   // The lifecycle RPCs share everything but the rule they apply.
-  absl::StatusOr<v1::Case> ChangeCase(grpc::ServerContext* ctx, const google::protobuf::Message& request,
-                                      const std::string& method, const std::string& request_id,
-                                      const std::string& case_id, const std::function<absl::StatusOr<CaseChange>(
-                                                                      const v1::Case&, const Actor&)>& rule);
+  absl::StatusOr<v1::Case> ChangeCase(
+      grpc::ServerContext* ctx, const google::protobuf::Message& request, const std::string& method,
+      const std::string& request_id, const std::string& case_id,
+      const std::function<absl::StatusOr<CaseChange>(const v1::Case&, const Actor&)>& rule);
 
   RegistryStore& store_;
   const PrincipalVerifier& verifier_;

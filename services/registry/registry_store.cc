@@ -13,11 +13,14 @@ namespace {
 
 using google::protobuf::util::TimeUtil;
 
-// ---- SQL ----------------------------------------------------------------------------------------------------
+// ---- SQL
+// ----------------------------------------------------------------------------------------------------
 
-constexpr absl::string_view kGetDivision = "SELECT code, name, level, parent_code FROM divisions WHERE code = ?";
+constexpr absl::string_view kGetDivision =
+    "SELECT code, name, level, parent_code FROM divisions WHERE code = ?";
 constexpr absl::string_view kListChildDivisions =
-    "SELECT code, name, level, parent_code FROM divisions WHERE parent_code = ? AND code > ? ORDER BY code LIMIT ?";
+    "SELECT code, name, level, parent_code FROM divisions WHERE parent_code = ? AND code > ? ORDER BY code "
+    "LIMIT ?";
 
 constexpr absl::string_view kChildByResidentHash = "SELECT id FROM children WHERE resident_id_hash = ?";
 constexpr absl::string_view kChildrenBornIn =
@@ -37,7 +40,8 @@ constexpr absl::string_view kListReferrals =
     "WHERE village_code >= ? AND village_code < ? AND id > ? AND (? = 0 OR status = ?) "
     "AND (? = '' OR referring_org = ? OR assigned_org = ?) ORDER BY id LIMIT ?";
 constexpr absl::string_view kInsertReferral =
-    "INSERT INTO referrals (id, status, referring_org, assigned_org, submitted_by, source, village_code, details, "
+    "INSERT INTO referrals (id, status, referring_org, assigned_org, submitted_by, source, village_code, "
+    "details, "
     "resident_id_sealed, resident_id_hash, linked_child_id, possible_duplicates, submitted_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr absl::string_view kDecideReferral =
@@ -55,14 +59,18 @@ constexpr absl::string_view kInsertChildCategory =
 constexpr absl::string_view kInsertGuardian =
     "INSERT INTO guardians (id, child_id, name, relationship, status) VALUES (?, ?, ?, ?, ?)";
 constexpr absl::string_view kChildCurrentCaseForUpdate =
-    "SELECT c.current_case_id, cs.status, c.village_code FROM children c LEFT JOIN cases cs ON cs.id = c.current_case_id "
+    "SELECT c.current_case_id, cs.status, c.village_code FROM children c LEFT JOIN cases cs ON cs.id = "
+    "c.current_case_id "
     "WHERE c.id = ? FOR UPDATE";
-constexpr absl::string_view kSetCurrentCase = "UPDATE children SET current_case_id = ?, updated_at = ? WHERE id = ?";
+constexpr absl::string_view kSetCurrentCase =
+    "UPDATE children SET current_case_id = ?, updated_at = ? WHERE id = ?";
 constexpr absl::string_view kChildWithGuardians =
-    "SELECT c.id, c.name, c.sex, c.birth_date, c.resident_id_sealed, c.village_code, c.address_detail, c.latitude, "
+    "SELECT c.id, c.name, c.sex, c.birth_date, c.resident_id_sealed, c.village_code, c.address_detail, "
+    "c.latitude, "
     "c.longitude, c.categories, c.current_case_id, cs.status, cs.risk_level, cs.organisation_id, "
     "g.name, g.relationship, g.status "
-    "FROM children c LEFT JOIN cases cs ON cs.id = c.current_case_id LEFT JOIN guardians g ON g.child_id = c.id "
+    "FROM children c LEFT JOIN cases cs ON cs.id = c.current_case_id LEFT JOIN guardians g ON g.child_id = "
+    "c.id "
     "WHERE c.id = ? ORDER BY g.id";
 constexpr absl::string_view kSearchChildren =
     "SELECT c.id, c.name, c.sex, c.birth_date, c.village_code, c.categories, c.current_case_id, cs.status, "
@@ -74,15 +82,20 @@ constexpr absl::string_view kSearchChildren =
     "ORDER BY c.id LIMIT ?";
 
 constexpr absl::string_view kCaseById =
-    "SELECT id, child_id, referral_id, organisation_id, caseworker_id, status, risk_level, care_type, caregiver, "
+    "SELECT id, child_id, referral_id, organisation_id, caseworker_id, status, risk_level, care_type, "
+    "caregiver, "
     "care_effective_date, village_code, opened_at, closed_at, close_reason FROM cases WHERE id = ?";
 constexpr absl::string_view kCaseByIdForUpdate =
-    "SELECT id, child_id, referral_id, organisation_id, caseworker_id, status, risk_level, care_type, caregiver, "
-    "care_effective_date, village_code, opened_at, closed_at, close_reason FROM cases WHERE id = ? FOR UPDATE";
+    "SELECT id, child_id, referral_id, organisation_id, caseworker_id, status, risk_level, care_type, "
+    "caregiver, "
+    "care_effective_date, village_code, opened_at, closed_at, close_reason FROM cases WHERE id = ? FOR "
+    "UPDATE";
 constexpr absl::string_view kCaseHistory =
-    "SELECT at, actor, action, from_status, to_status, detail FROM case_history WHERE case_id = ? ORDER BY id";
+    "SELECT at, actor, action, from_status, to_status, detail FROM case_history WHERE case_id = ? ORDER BY "
+    "id";
 constexpr absl::string_view kInsertCase =
-    "INSERT INTO cases (id, child_id, referral_id, organisation_id, caseworker_id, status, risk_level, village_code, "
+    "INSERT INTO cases (id, child_id, referral_id, organisation_id, caseworker_id, status, risk_level, "
+    "village_code, "
     "opened_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr absl::string_view kUpdateCase =
     "UPDATE cases SET organisation_id = ?, caseworker_id = ?, status = ?, risk_level = ?, care_type = ?, "
@@ -103,16 +116,21 @@ constexpr absl::string_view kStatisticsByCategory =
     "GROUP BY cc.category ORDER BY cc.category";
 
 constexpr absl::string_view kListAccessLog =
-    "SELECT id, at, subject, organisation_id, record_type, record_id, fields, purpose, method FROM pii_access_log "
-    "WHERE village_code >= ? AND village_code < ? AND id > ? AND (? = '' OR record_id = ?) AND (? = '' OR subject = ?) "
+    "SELECT id, at, subject, organisation_id, record_type, record_id, fields, purpose, method FROM "
+    "pii_access_log "
+    "WHERE village_code >= ? AND village_code < ? AND id > ? AND (? = '' OR record_id = ?) AND (? = '' OR "
+    "subject = ?) "
     "ORDER BY id LIMIT ?";
 
-// ---- mapping --------------------------------------------------------------------------------------------------
+// ---- mapping
+// --------------------------------------------------------------------------------------------------
 
 // Division codes are digits, so every code with this prefix sorts in [prefix, prefix + ":").
 std::string PrefixEnd(const std::string& prefix) { return prefix + ":"; }
 
-google::protobuf::Timestamp ToProto(absl::Time t) { return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t)); }
+google::protobuf::Timestamp ToProto(absl::Time t) {
+  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
+}
 absl::Time FromProto(const google::protobuf::Timestamp& t) {
   return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
 }
@@ -163,13 +181,19 @@ v1::CaseHistoryEntry HistoryFromRow(const db::Row& row) {
 
 }  // namespace
 
-MariaDbRegistryStore::MariaDbRegistryStore(db::Pool& pool, const Clock& clock, IdGenerator& ids, PiiCrypto crypto)
-    : pool_(pool), clock_(clock), ids_(ids), crypto_(std::move(crypto)), outbox_(pool, ids),
+MariaDbRegistryStore::MariaDbRegistryStore(db::Pool& pool, const Clock& clock, IdGenerator& ids,
+                                           PiiCrypto crypto)
+    : pool_(pool),
+      clock_(clock),
+      ids_(ids),
+      crypto_(std::move(crypto)),
+      outbox_(pool, ids),
       access_log_(pool, clock, ids) {}
 
 MariaDbRegistryStore::~MariaDbRegistryStore() = default;
 
-// ---- divisions ------------------------------------------------------------------------------------------------
+// ---- divisions
+// ------------------------------------------------------------------------------------------------
 
 absl::StatusOr<std::optional<v1::Division>> MariaDbRegistryStore::GetDivision(const std::string& code) {
   std::optional<v1::Division> division;
@@ -181,9 +205,8 @@ absl::StatusOr<std::optional<v1::Division>> MariaDbRegistryStore::GetDivision(co
   return division;
 }
 
-absl::StatusOr<std::vector<v1::Division>> MariaDbRegistryStore::ListChildDivisions(const std::string& parent_code,
-                                                                                   const std::string& after_code,
-                                                                                   int limit) {
+absl::StatusOr<std::vector<v1::Division>> MariaDbRegistryStore::ListChildDivisions(
+    const std::string& parent_code, const std::string& after_code, int limit) {
   std::vector<v1::Division> divisions;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
     ASSIGN_OR_RETURN(db::Rows rows, s.Query(kListChildDivisions, {parent_code, after_code, int64_t{limit}}));
@@ -193,20 +216,23 @@ absl::StatusOr<std::vector<v1::Division>> MariaDbRegistryStore::ListChildDivisio
   return divisions;
 }
 
-// ---- duplicates -----------------------------------------------------------------------------------------------
+// ---- duplicates
+// -----------------------------------------------------------------------------------------------
 
-absl::StatusOr<std::optional<std::string>> MariaDbRegistryStore::FindChildByResidentId(const std::string& resident_id) {
+absl::StatusOr<std::optional<std::string>> MariaDbRegistryStore::FindChildByResidentId(
+    const std::string& resident_id) {
   std::optional<std::string> child_id;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<db::Row> row, s.QueryOne(kChildByResidentHash, {crypto_.LookupHash(resident_id)}));
+    ASSIGN_OR_RETURN(std::optional<db::Row> row,
+                     s.QueryOne(kChildByResidentHash, {crypto_.LookupHash(resident_id)}));
     if (row) child_id = row->String(0);
     return absl::OkStatus();
   }));
   return child_id;
 }
 
-absl::StatusOr<std::vector<DuplicateCandidate>> MariaDbRegistryStore::ChildrenBornIn(const std::string& village_code,
-                                                                                     const std::string& birth_date) {
+absl::StatusOr<std::vector<DuplicateCandidate>> MariaDbRegistryStore::ChildrenBornIn(
+    const std::string& village_code, const std::string& birth_date) {
   std::vector<DuplicateCandidate> candidates;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
     ASSIGN_OR_RETURN(db::Rows rows, s.Query(kChildrenBornIn, {village_code, birth_date}));
@@ -216,14 +242,16 @@ absl::StatusOr<std::vector<DuplicateCandidate>> MariaDbRegistryStore::ChildrenBo
   return candidates;
 }
 
-// ---- referrals ------------------------------------------------------------------------------------------------
+// ---- referrals
+// ------------------------------------------------------------------------------------------------
 
 absl::StatusOr<std::optional<std::string>> MariaDbRegistryStore::ReplayedOrClaim(db::Session& tx,
                                                                                  const IdempotencyKey& key) {
   return ClaimIdempotent(tx, key, clock_.Now());
 }
 
-absl::StatusOr<v1::Referral> MariaDbRegistryStore::SubmitReferral(const IdempotencyKey& key, const Caller& caller,
+absl::StatusOr<v1::Referral> MariaDbRegistryStore::SubmitReferral(const IdempotencyKey& key,
+                                                                  const Caller& caller,
                                                                   v1::Referral referral) {
   const std::string resident_id = referral.child().resident_id();
   std::string referral_id;
@@ -242,17 +270,19 @@ absl::StatusOr<v1::Referral> MariaDbRegistryStore::SubmitReferral(const Idempote
       sealed = crypto_.Seal(resident_id, referral_id);
       hash = crypto_.LookupHash(resident_id);
     }
-    RETURN_IF_ERROR(tx.Execute(kInsertReferral,
-                               {referral_id, int64_t{v1::REFERRAL_STATUS_PENDING}, caller.organisation_id,
-                                caller.organisation_id, caller.subject, int64_t{referral.source()},
-                                referral.household().village_code(), details.SerializeAsString(), sealed, hash,
-                                referral.linked_child_id().empty() ? db::Value(db::Null{})
-                                                                   : db::Value(referral.linked_child_id()),
-                                absl::StrJoin(referral.possible_duplicate_child_ids(), ","), ToSqlTimestamp(now)})
-                        .status());
-    RETURN_IF_ERROR(tx.Execute(kInsertReferralHistory, {ids_.Next(), referral_id, ToSqlTimestamp(now), caller.subject,
-                                                        std::string("submitted"), std::string()})
-                        .status());
+    RETURN_IF_ERROR(
+        tx.Execute(kInsertReferral,
+                   {referral_id, int64_t{v1::REFERRAL_STATUS_PENDING}, caller.organisation_id,
+                    caller.organisation_id, caller.subject, int64_t{referral.source()},
+                    referral.household().village_code(), details.SerializeAsString(), sealed, hash,
+                    referral.linked_child_id().empty() ? db::Value(db::Null{})
+                                                       : db::Value(referral.linked_child_id()),
+                    absl::StrJoin(referral.possible_duplicate_child_ids(), ","), ToSqlTimestamp(now)})
+            .status());
+    RETURN_IF_ERROR(
+        tx.Execute(kInsertReferralHistory, {ids_.Next(), referral_id, ToSqlTimestamp(now), caller.subject,
+                                            std::string("submitted"), std::string()})
+            .status());
     return CompleteIdempotent(tx, key, referral_id);
   }));
   ASSIGN_OR_RETURN(std::optional<v1::Referral> stored, GetReferral(referral_id));
@@ -261,7 +291,8 @@ absl::StatusOr<v1::Referral> MariaDbRegistryStore::SubmitReferral(const Idempote
 }
 
 absl::StatusOr<std::optional<v1::Referral>> MariaDbRegistryStore::ReadReferral(db::Session& session,
-                                                                               const std::string& id, bool for_update) {
+                                                                               const std::string& id,
+                                                                               bool for_update) {
   ASSIGN_OR_RETURN(std::optional<db::Row> row,
                    session.QueryOne(for_update ? kReferralByIdForUpdate : kReferralById, {id}));
   if (!row) return std::optional<v1::Referral>();
@@ -289,7 +320,8 @@ absl::StatusOr<std::optional<v1::Referral>> MariaDbRegistryStore::ReadReferral(d
   return std::optional<v1::Referral>(std::move(r));
 }
 
-absl::StatusOr<std::optional<v1::Referral>> MariaDbRegistryStore::GetReferral(const std::string& referral_id) {
+absl::StatusOr<std::optional<v1::Referral>> MariaDbRegistryStore::GetReferral(
+    const std::string& referral_id) {
   std::optional<v1::Referral> referral;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
     ASSIGN_OR_RETURN(referral, ReadReferral(s, referral_id, /*for_update=*/false));
@@ -317,13 +349,13 @@ absl::StatusOr<std::vector<v1::Referral>> MariaDbRegistryStore::ListReferrals(co
   return referrals;
 }
 
-absl::Status MariaDbRegistryStore::DecideReferral(db::Session& tx, const Caller& caller, const v1::Referral& referral,
-                                                  v1::ReferralStatus status, const std::string& reason,
-                                                  const std::string& case_id) {
+absl::Status MariaDbRegistryStore::DecideReferral(db::Session& tx, const Caller& caller,
+                                                  const v1::Referral& referral, v1::ReferralStatus status,
+                                                  const std::string& reason, const std::string& case_id) {
   const std::string now = ToSqlTimestamp(clock_.Now());
   RETURN_IF_ERROR(tx.Execute(kDecideReferral, {int64_t{status}, reason,
-                                               case_id.empty() ? db::Value(db::Null{}) : db::Value(case_id), now,
-                                               referral.referral_id()})
+                                               case_id.empty() ? db::Value(db::Null{}) : db::Value(case_id),
+                                               now, referral.referral_id()})
                       .status());
   return tx
       .Execute(kInsertReferralHistory,
@@ -332,7 +364,8 @@ absl::Status MariaDbRegistryStore::DecideReferral(db::Session& tx, const Caller&
       .status();
 }
 
-absl::StatusOr<std::string> MariaDbRegistryStore::CreateOrLinkChild(db::Session& tx, const v1::Referral& referral) {
+absl::StatusOr<std::string> MariaDbRegistryStore::CreateOrLinkChild(db::Session& tx,
+                                                                    const v1::Referral& referral) {
   const std::string& resident_id = referral.child().resident_id();
   const std::string child_id = ids_.Next();
   const std::string now = ToSqlTimestamp(clock_.Now());
@@ -344,8 +377,8 @@ absl::StatusOr<std::string> MariaDbRegistryStore::CreateOrLinkChild(db::Session&
   }
   absl::Status inserted =
       tx.Execute(kInsertChild,
-                 {child_id, referral.child().name(), int64_t{referral.child().sex()}, referral.child().birth_date(),
-                  sealed, hash, h.village_code(), h.address_detail(),
+                 {child_id, referral.child().name(), int64_t{referral.child().sex()},
+                  referral.child().birth_date(), sealed, hash, h.village_code(), h.address_detail(),
                   h.has_latitude() ? db::Value(h.latitude()) : db::Value(db::Null{}),
                   h.has_longitude() ? db::Value(h.longitude()) : db::Value(db::Null{}),
                   CategoriesText(referral.categories()), now, now})
@@ -364,9 +397,9 @@ absl::StatusOr<std::string> MariaDbRegistryStore::CreateOrLinkChild(db::Session&
     RETURN_IF_ERROR(tx.Execute(kInsertChildCategory, {child_id, int64_t{category}}).status());
   }
   for (const auto& g : referral.guardians()) {
-    RETURN_IF_ERROR(
-        tx.Execute(kInsertGuardian, {ids_.Next(), child_id, g.name(), int64_t{g.relationship()}, int64_t{g.status()}})
-            .status());
+    RETURN_IF_ERROR(tx.Execute(kInsertGuardian, {ids_.Next(), child_id, g.name(), int64_t{g.relationship()},
+                                                 int64_t{g.status()}})
+                        .status());
   }
   return child_id;
 }
@@ -381,7 +414,8 @@ absl::StatusOr<v1::Case> MariaDbRegistryStore::AcceptReferral(const IdempotencyK
       case_id = *earlier;
       return absl::OkStatus();
     }
-    ASSIGN_OR_RETURN(std::optional<v1::Referral> referral, ReadReferral(tx, a.referral_id, /*for_update=*/true));
+    ASSIGN_OR_RETURN(std::optional<v1::Referral> referral,
+                     ReadReferral(tx, a.referral_id, /*for_update=*/true));
     if (!referral) return absl::NotFoundError("referral not found");
     RETURN_IF_ERROR(authorize(*referral));
     if (referral->status() != v1::REFERRAL_STATUS_PENDING) {
@@ -392,7 +426,8 @@ absl::StatusOr<v1::Case> MariaDbRegistryStore::AcceptReferral(const IdempotencyK
       const auto& candidates = referral->possible_duplicate_child_ids();
       if (a.existing_child_id != referral->linked_child_id() &&
           std::find(candidates.begin(), candidates.end(), a.existing_child_id) == candidates.end()) {
-        return InvalidField("existing_child_id", "must be the referral's linked child or one of its possible duplicates");
+        return InvalidField("existing_child_id",
+                            "must be the referral's linked child or one of its possible duplicates");
       }
       child_id = a.existing_child_id;
     } else if (!referral->linked_child_id().empty()) {
@@ -405,9 +440,10 @@ absl::StatusOr<v1::Case> MariaDbRegistryStore::AcceptReferral(const IdempotencyK
     const int64_t current_status = child->Int(1);
     if (!child->IsNull(0) &&
         (current_status == v1::CASE_STATUS_VERIFYING || current_status == v1::CASE_STATUS_ACTIVE)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("the child already has an open case (", child->String(0), "): reject as a duplicate or "
-                       "transfer that case"));
+      return absl::FailedPreconditionError(absl::StrCat("the child already has an open case (",
+                                                        child->String(0),
+                                                        "): reject as a duplicate or "
+                                                        "transfer that case"));
     }
     const std::string village = child->String(2);
     case_id = ids_.Next();
@@ -417,10 +453,10 @@ absl::StatusOr<v1::Case> MariaDbRegistryStore::AcceptReferral(const IdempotencyK
                                              a.caseworker_id, int64_t{v1::CASE_STATUS_VERIFYING},
                                              int64_t{a.risk_level}, village, now_text, now_text})
                         .status());
-    RETURN_IF_ERROR(tx.Execute(kInsertCaseHistory, {ids_.Next(), case_id, now_text, caller.subject,
-                                                     std::string("accepted"), int64_t{v1::CASE_STATUS_UNSPECIFIED},
-                                                     int64_t{v1::CASE_STATUS_VERIFYING},
-                                                     absl::StrCat("from referral ", referral->referral_id())})
+    RETURN_IF_ERROR(tx.Execute(kInsertCaseHistory,
+                               {ids_.Next(), case_id, now_text, caller.subject, std::string("accepted"),
+                                int64_t{v1::CASE_STATUS_UNSPECIFIED}, int64_t{v1::CASE_STATUS_VERIFYING},
+                                absl::StrCat("from referral ", referral->referral_id())})
                         .status());
     RETURN_IF_ERROR(tx.Execute(kSetCurrentCase, {case_id, now_text, child_id}).status());
     RETURN_IF_ERROR(DecideReferral(tx, caller, *referral, v1::REFERRAL_STATUS_ACCEPTED, "", case_id));
@@ -439,7 +475,8 @@ absl::StatusOr<v1::Case> MariaDbRegistryStore::AcceptReferral(const IdempotencyK
   return *c;
 }
 
-absl::StatusOr<v1::Referral> MariaDbRegistryStore::RejectReferral(const IdempotencyKey& key, const Caller& caller,
+absl::StatusOr<v1::Referral> MariaDbRegistryStore::RejectReferral(const IdempotencyKey& key,
+                                                                  const Caller& caller,
                                                                   const std::string& referral_id,
                                                                   const std::string& reason,
                                                                   const Authorize<v1::Referral>& authorize) {
@@ -460,11 +497,10 @@ absl::StatusOr<v1::Referral> MariaDbRegistryStore::RejectReferral(const Idempote
   return *r;
 }
 
-absl::StatusOr<v1::Referral> MariaDbRegistryStore::TransferReferral(const IdempotencyKey& key, const Caller& caller,
-                                                                    const std::string& referral_id,
-                                                                    const std::string& to_organisation_id,
-                                                                    const std::string& reason,
-                                                                    const Authorize<v1::Referral>& authorize) {
+absl::StatusOr<v1::Referral> MariaDbRegistryStore::TransferReferral(
+    const IdempotencyKey& key, const Caller& caller, const std::string& referral_id,
+    const std::string& to_organisation_id, const std::string& reason,
+    const Authorize<v1::Referral>& authorize) {
   RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
     ASSIGN_OR_RETURN(std::optional<std::string> earlier, ReplayedOrClaim(tx, key));
     if (earlier) return absl::OkStatus();
@@ -478,12 +514,12 @@ absl::StatusOr<v1::Referral> MariaDbRegistryStore::TransferReferral(const Idempo
       return absl::FailedPreconditionError("the referral is already with that organisation");
     }
     RETURN_IF_ERROR(tx.Execute(kAssignReferral, {to_organisation_id, referral_id}).status());
-    RETURN_IF_ERROR(tx.Execute(kInsertReferralHistory,
-                               {ids_.Next(), referral_id, ToSqlTimestamp(clock_.Now()), caller.subject,
-                                std::string("transferred"),
-                                absl::StrCat(referral->assigned_organisation_id(), " -> ", to_organisation_id, ": ",
-                                             reason)})
-                        .status());
+    RETURN_IF_ERROR(
+        tx.Execute(kInsertReferralHistory, {ids_.Next(), referral_id, ToSqlTimestamp(clock_.Now()),
+                                            caller.subject, std::string("transferred"),
+                                            absl::StrCat(referral->assigned_organisation_id(), " -> ",
+                                                         to_organisation_id, ": ", reason)})
+            .status());
     return CompleteIdempotent(tx, key, referral_id);
   }));
   ASSIGN_OR_RETURN(std::optional<v1::Referral> r, GetReferral(referral_id));
@@ -491,11 +527,14 @@ absl::StatusOr<v1::Referral> MariaDbRegistryStore::TransferReferral(const Idempo
   return *r;
 }
 
-// ---- cases ----------------------------------------------------------------------------------------------------
+// ---- cases
+// ----------------------------------------------------------------------------------------------------
 
-absl::StatusOr<std::optional<v1::Case>> MariaDbRegistryStore::ReadCase(db::Session& session, const std::string& id,
-                                                                       bool for_update, bool with_history) {
-  ASSIGN_OR_RETURN(std::optional<db::Row> row, session.QueryOne(for_update ? kCaseByIdForUpdate : kCaseById, {id}));
+absl::StatusOr<std::optional<v1::Case>> MariaDbRegistryStore::ReadCase(db::Session& session,
+                                                                       const std::string& id, bool for_update,
+                                                                       bool with_history) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row,
+                   session.QueryOne(for_update ? kCaseByIdForUpdate : kCaseById, {id}));
   if (!row) return std::optional<v1::Case>();
   v1::Case c;
   c.set_case_id(row->String(0));
@@ -521,7 +560,8 @@ absl::StatusOr<std::optional<v1::Case>> MariaDbRegistryStore::ReadCase(db::Sessi
   return std::optional<v1::Case>(std::move(c));
 }
 
-absl::StatusOr<std::optional<v1::Case>> MariaDbRegistryStore::GetCase(const std::string& case_id, bool with_history) {
+absl::StatusOr<std::optional<v1::Case>> MariaDbRegistryStore::GetCase(const std::string& case_id,
+                                                                      bool with_history) {
   std::optional<v1::Case> c;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
     ASSIGN_OR_RETURN(c, ReadCase(s, case_id, false, with_history));
@@ -530,8 +570,10 @@ absl::StatusOr<std::optional<v1::Case>> MariaDbRegistryStore::GetCase(const std:
   return c;
 }
 
-absl::StatusOr<v1::Case> MariaDbRegistryStore::ChangeCase(const IdempotencyKey& key, const std::string& case_id,
-                                                          const Authorize<v1::Case>& authorize, const CaseRule& rule) {
+absl::StatusOr<v1::Case> MariaDbRegistryStore::ChangeCase(const IdempotencyKey& key,
+                                                          const std::string& case_id,
+                                                          const Authorize<v1::Case>& authorize,
+                                                          const CaseRule& rule) {
   RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
     ASSIGN_OR_RETURN(std::optional<std::string> earlier, ReplayedOrClaim(tx, key));
     if (earlier) return absl::OkStatus();
@@ -541,7 +583,8 @@ absl::StatusOr<v1::Case> MariaDbRegistryStore::ChangeCase(const IdempotencyKey& 
     ASSIGN_OR_RETURN(CaseChange change, rule(*current));
     const v1::Case& u = change.updated;
     const std::string now = ToSqlTimestamp(FromProto(change.entry.at()));
-    const bool has_care = u.has_care_arrangement() && u.care_arrangement().type() != v1::CARE_ARRANGEMENT_TYPE_UNSPECIFIED;
+    const bool has_care =
+        u.has_care_arrangement() && u.care_arrangement().type() != v1::CARE_ARRANGEMENT_TYPE_UNSPECIFIED;
     RETURN_IF_ERROR(
         tx.Execute(kUpdateCase,
                    {u.organisation_id(), u.caseworker_id(), int64_t{u.status()}, int64_t{u.risk_level()},
@@ -553,9 +596,10 @@ absl::StatusOr<v1::Case> MariaDbRegistryStore::ChangeCase(const IdempotencyKey& 
                     OptionalTimestamp(u.closed_at(), u.has_closed_at()), u.close_reason(), now, case_id})
             .status());
     const auto& e = change.entry;
-    RETURN_IF_ERROR(tx.Execute(kInsertCaseHistory, {ids_.Next(), case_id, now, e.actor(), e.action(),
-                                                    int64_t{e.from_status()}, int64_t{e.to_status()}, e.detail()})
-                        .status());
+    RETURN_IF_ERROR(
+        tx.Execute(kInsertCaseHistory, {ids_.Next(), case_id, now, e.actor(), e.action(),
+                                        int64_t{e.from_status()}, int64_t{e.to_status()}, e.detail()})
+            .status());
     RETURN_IF_ERROR(CompleteIdempotent(tx, key, case_id));
     return outbox_.Append(tx, case_id, *change.event, FromProto(e.at()));
   }));
@@ -564,7 +608,8 @@ absl::StatusOr<v1::Case> MariaDbRegistryStore::ChangeCase(const IdempotencyKey& 
   return *c;
 }
 
-// ---- children -------------------------------------------------------------------------------------------------
+// ---- children
+// -------------------------------------------------------------------------------------------------
 
 absl::StatusOr<std::optional<v1::Child>> MariaDbRegistryStore::GetChild(const std::string& child_id) {
   std::optional<v1::Child> child;
@@ -608,12 +653,12 @@ absl::StatusOr<std::optional<v1::Child>> MariaDbRegistryStore::GetChild(const st
 absl::StatusOr<std::vector<v1::Child>> MariaDbRegistryStore::SearchChildren(const ChildFilter& f) {
   std::vector<v1::Child> children;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(db::Rows rows,
-                     s.Query(kSearchChildren,
-                             {f.division_prefix, PrefixEnd(f.division_prefix), f.after_id, int64_t{f.category},
-                              int64_t{f.category}, int64_t{f.risk_level}, int64_t{f.risk_level},
-                              int64_t{f.case_status}, int64_t{f.case_status}, f.organisation_id, f.organisation_id,
-                              int64_t{f.limit}}));
+    ASSIGN_OR_RETURN(
+        db::Rows rows,
+        s.Query(kSearchChildren,
+                {f.division_prefix, PrefixEnd(f.division_prefix), f.after_id, int64_t{f.category},
+                 int64_t{f.category}, int64_t{f.risk_level}, int64_t{f.risk_level}, int64_t{f.case_status},
+                 int64_t{f.case_status}, f.organisation_id, f.organisation_id, int64_t{f.limit}}));
     for (const auto& row : rows) {
       v1::Child& c = children.emplace_back();
       c.set_child_id(row.String(0));
@@ -642,7 +687,8 @@ absl::StatusOr<Statistics> MariaDbRegistryStore::GetStatistics(const std::string
     for (const auto& row : counties) {
       stats.by_county.push_back({row.String(0), static_cast<v1::CaseStatus>(row.Int(1)), row.Int(2)});
     }
-    ASSIGN_OR_RETURN(db::Rows categories, s.Query(kStatisticsByCategory, {prefix, PrefixEnd(prefix), org, org}));
+    ASSIGN_OR_RETURN(db::Rows categories,
+                     s.Query(kStatisticsByCategory, {prefix, PrefixEnd(prefix), org, org}));
     for (const auto& row : categories) {
       stats.by_category.emplace_back(static_cast<v1::ChildCategory>(row.Int(0)), row.Int(1));
     }
@@ -651,18 +697,20 @@ absl::StatusOr<Statistics> MariaDbRegistryStore::GetStatistics(const std::string
   return stats;
 }
 
-// ---- access log and events ------------------------------------------------------------------------------------
+// ---- access log and events
+// ------------------------------------------------------------------------------------
 
 absl::Status MariaDbRegistryStore::RecordAccess(std::vector<AccessRecord> records) {
   return access_log_.Record(std::move(records));
 }
 
-absl::StatusOr<std::vector<v1::AccessLogEntry>> MariaDbRegistryStore::ListAccessLog(const AccessLogFilter& f) {
+absl::StatusOr<std::vector<v1::AccessLogEntry>> MariaDbRegistryStore::ListAccessLog(
+    const AccessLogFilter& f) {
   std::vector<v1::AccessLogEntry> entries;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
     ASSIGN_OR_RETURN(db::Rows rows, s.Query(kListAccessLog, {f.division_prefix, PrefixEnd(f.division_prefix),
-                                                             f.after_id, f.record_id, f.record_id, f.subject, f.subject,
-                                                             int64_t{f.limit}}));
+                                                             f.after_id, f.record_id, f.record_id, f.subject,
+                                                             f.subject, int64_t{f.limit}}));
     for (const auto& row : rows) {
       v1::AccessLogEntry& e = entries.emplace_back();
       e.set_entry_id(row.String(0));

@@ -96,10 +96,12 @@ class RegistryStore {
 
   virtual absl::StatusOr<std::optional<v1::Division>> GetDivision(const std::string& code) = 0;
   virtual absl::StatusOr<std::vector<v1::Division>> ListChildDivisions(const std::string& parent_code,
-                                                                       const std::string& after_code, int limit) = 0;
+                                                                       const std::string& after_code,
+                                                                       int limit) = 0;
 
   // The child already registered under this resident id, if any.
-  virtual absl::StatusOr<std::optional<std::string>> FindChildByResidentId(const std::string& resident_id) = 0;
+  virtual absl::StatusOr<std::optional<std::string>> FindChildByResidentId(
+      const std::string& resident_id) = 0;
   // Children born on `birth_date` in `village_code`, for the duplicate check.
   virtual absl::StatusOr<std::vector<DuplicateCandidate>> ChildrenBornIn(const std::string& village_code,
                                                                          const std::string& birth_date) = 0;
@@ -114,7 +116,8 @@ class RegistryStore {
                                                   const Acceptance& acceptance,
                                                   const Authorize<v1::Referral>& authorize) = 0;
   virtual absl::StatusOr<v1::Referral> RejectReferral(const IdempotencyKey& key, const Caller& caller,
-                                                      const std::string& referral_id, const std::string& reason,
+                                                      const std::string& referral_id,
+                                                      const std::string& reason,
                                                       const Authorize<v1::Referral>& authorize) = 0;
   virtual absl::StatusOr<v1::Referral> TransferReferral(const IdempotencyKey& key, const Caller& caller,
                                                         const std::string& referral_id,
@@ -148,7 +151,8 @@ class MariaDbRegistryStore final : public RegistryStore {
 
   absl::StatusOr<std::optional<v1::Division>> GetDivision(const std::string& code) override;
   absl::StatusOr<std::vector<v1::Division>> ListChildDivisions(const std::string& parent_code,
-                                                               const std::string& after_code, int limit) override;
+                                                               const std::string& after_code,
+                                                               int limit) override;
   absl::StatusOr<std::optional<std::string>> FindChildByResidentId(const std::string& resident_id) override;
   absl::StatusOr<std::vector<DuplicateCandidate>> ChildrenBornIn(const std::string& village_code,
                                                                  const std::string& birth_date) override;
@@ -163,7 +167,8 @@ class MariaDbRegistryStore final : public RegistryStore {
                                               const std::string& referral_id, const std::string& reason,
                                               const Authorize<v1::Referral>& authorize) override;
   absl::StatusOr<v1::Referral> TransferReferral(const IdempotencyKey& key, const Caller& caller,
-                                                const std::string& referral_id, const std::string& to_organisation_id,
+                                                const std::string& referral_id,
+                                                const std::string& to_organisation_id,
                                                 const std::string& reason,
                                                 const Authorize<v1::Referral>& authorize) override;
   absl::StatusOr<std::optional<v1::Case>> GetCase(const std::string& case_id, bool with_history) override;
@@ -180,10 +185,11 @@ class MariaDbRegistryStore final : public RegistryStore {
  private:
   absl::StatusOr<std::optional<v1::Referral>> ReadReferral(db::Session& session, const std::string& id,
                                                            bool for_update);
-  absl::StatusOr<std::optional<v1::Case>> ReadCase(db::Session& session, const std::string& id, bool for_update,
-                                                   bool with_history);
+  absl::StatusOr<std::optional<v1::Case>> ReadCase(db::Session& session, const std::string& id,
+                                                   bool for_update, bool with_history);
   absl::Status DecideReferral(db::Session& tx, const Caller& caller, const v1::Referral& referral,
-                              v1::ReferralStatus status, const std::string& reason, const std::string& case_id);
+                              v1::ReferralStatus status, const std::string& reason,
+                              const std::string& case_id);
   // Registers the referral's child, or returns the child a concurrent accept registered under the same
   // resident id.
   absl::StatusOr<std::string> CreateOrLinkChild(db::Session& tx, const v1::Referral& referral);

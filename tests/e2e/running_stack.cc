@@ -1,12 +1,11 @@
 #include "tests/e2e/running_stack.h"
 
+#include <grpcpp/create_channel.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <grpcpp/create_channel.h>
 
 #include <cstdlib>
 
@@ -65,7 +64,8 @@ int FreePort() {
 }
 
 bool WaitServing(const std::string& target, absl::Duration timeout) {
-  auto stub = grpc::health::v1::Health::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  auto stub =
+      grpc::health::v1::Health::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
   const absl::Time give_up = absl::Now() + timeout;
   while (absl::Now() < give_up) {
     grpc::ClientContext context;
@@ -80,8 +80,8 @@ bool WaitServing(const std::string& target, absl::Duration timeout) {
   return false;
 }
 
-std::string RunningStack::Token(const std::string& subject, const std::string& organisation, const std::string& role,
-                                const std::string& jurisdiction) const {
+std::string RunningStack::Token(const std::string& subject, const std::string& organisation,
+                                const std::string& role, const std::string& jurisdiction) const {
   const int64_t now = absl::ToUnixSeconds(absl::Now());
   return MintToken("ES256", "e2e-1", issuer.private_pem,
                    {{"iss", "https://idp.e2e.shouhu"},

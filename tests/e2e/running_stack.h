@@ -16,7 +16,8 @@ namespace shouhu::testing {
 
 class ChildProcess {
  public:
-  ChildProcess(const std::string& binary, const std::map<std::string, std::string>& env, const std::string& log);
+  ChildProcess(const std::string& binary, const std::map<std::string, std::string>& env,
+               const std::string& log);
   ~ChildProcess();
   // SIGTERM, then the exit code (or -1 if it had to be killed after `grace`).
   int Terminate(absl::Duration grace = absl::Seconds(15));

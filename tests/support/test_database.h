@@ -31,7 +31,8 @@ class TestDatabase {
   int64_t Count(const std::string& table);
 
  private:
-  TestDatabase(DbConfig config, std::unique_ptr<db::Pool> pool) : config_(std::move(config)), pool_(std::move(pool)) {}
+  TestDatabase(DbConfig config, std::unique_ptr<db::Pool> pool)
+      : config_(std::move(config)), pool_(std::move(pool)) {}
   DbConfig config_;
   std::unique_ptr<db::Pool> pool_;
 };

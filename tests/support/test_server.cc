@@ -1,7 +1,7 @@
 #include "tests/support/test_server.h"
 
-#include <gtest/gtest.h>
 #include <grpcpp/create_channel.h>
+#include <gtest/gtest.h>
 
 #include "tests/support/test_database.h"
 
@@ -18,7 +18,8 @@ TestServer::TestServer(std::vector<std::pair<grpc::Service*, std::string>> servi
   for (auto& [service, name] : services) host_->Register(service, name);
   absl::Status started = host_->Start();
   EXPECT_TRUE(started.ok()) << started;
-  channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->port()), grpc::InsecureChannelCredentials());
+  channel_ =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->port()), grpc::InsecureChannelCredentials());
 }
 
 TestServer::~TestServer() { host_->Shutdown(); }

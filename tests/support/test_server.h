@@ -3,12 +3,12 @@
 #ifndef SHOUHU_TESTS_SUPPORT_TEST_SERVER_H_
 #define SHOUHU_TESTS_SUPPORT_TEST_SERVER_H_
 
+#include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/channel.h>
-#include <grpcpp/client_context.h>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -40,7 +40,8 @@ class TestPrincipals {
  public:
   explicit TestPrincipals(const Clock& clock) : signer_(TestPrincipalSecret(), clock) {}
 
-  // A client context carrying `principal`, with a deadline so a hung server fails the test instead of hanging.
+  // A client context carrying `principal`, with a deadline so a hung server fails the test instead of
+  // hanging.
   std::unique_ptr<grpc::ClientContext> Context(const Principal& principal) const;
 
  private:

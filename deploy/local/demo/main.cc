@@ -19,8 +19,9 @@ ABSL_FLAG(std::string, training, "127.0.0.1:50054", "training address");
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  auto secret = shouhu::DecodeHexSecret(shouhu::EnvOr("SHOUHU_PRINCIPAL_SECRET", ""), "SHOUHU_PRINCIPAL_SECRET", 32,
-                                        /*at_least=*/true);
+  auto secret =
+      shouhu::DecodeHexSecret(shouhu::EnvOr("SHOUHU_PRINCIPAL_SECRET", ""), "SHOUHU_PRINCIPAL_SECRET", 32,
+                              /*at_least=*/true);
   if (!secret.ok()) {
     std::fprintf(stderr, "shouhu-demo: %s\n", std::string(secret.status().message()).c_str());
     return 2;

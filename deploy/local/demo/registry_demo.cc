@@ -39,15 +39,19 @@ struct DemoChild {
   v1::RiskLevel risk;
 };
 constexpr DemoChild kChildren[] = {
-    {"杨小雨", v1::SEX_FEMALE, "2014-04-12", v1::CHILD_CATEGORY_LEFT_BEHIND, v1::GUARDIAN_STATUS_MIGRANT_WORKER,
-     v1::GUARDIAN_STATUS_MIGRANT_WORKER, "父母均在外务工，与年迈祖母同住", v1::RISK_LEVEL_MEDIUM},
-    {"马文博", v1::SEX_MALE, "2012-09-30", v1::CHILD_CATEGORY_DE_FACTO_UNSUPPORTED, v1::GUARDIAN_STATUS_IMPRISONED,
-     v1::GUARDIAN_STATUS_MISSING, "父亲服刑，母亲失联，由伯父临时照看", v1::RISK_LEVEL_HIGH},
-    {"李思琪", v1::SEX_FEMALE, "2016-01-08", v1::CHILD_CATEGORY_IN_DISTRESS, v1::GUARDIAN_STATUS_SERIOUSLY_ILL,
-     v1::GUARDIAN_STATUS_PRESENT_AND_ABLE, "父亲重病住院，家庭收入中断", v1::RISK_LEVEL_EXTREME},
+    {"杨小雨", v1::SEX_FEMALE, "2014-04-12", v1::CHILD_CATEGORY_LEFT_BEHIND,
+     v1::GUARDIAN_STATUS_MIGRANT_WORKER, v1::GUARDIAN_STATUS_MIGRANT_WORKER, "父母均在外务工，与年迈祖母同住",
+     v1::RISK_LEVEL_MEDIUM},
+    {"马文博", v1::SEX_MALE, "2012-09-30", v1::CHILD_CATEGORY_DE_FACTO_UNSUPPORTED,
+     v1::GUARDIAN_STATUS_IMPRISONED, v1::GUARDIAN_STATUS_MISSING, "父亲服刑，母亲失联，由伯父临时照看",
+     v1::RISK_LEVEL_HIGH},
+    {"李思琪", v1::SEX_FEMALE, "2016-01-08", v1::CHILD_CATEGORY_IN_DISTRESS,
+     v1::GUARDIAN_STATUS_SERIOUSLY_ILL, v1::GUARDIAN_STATUS_PRESENT_AND_ABLE, "父亲重病住院，家庭收入中断",
+     v1::RISK_LEVEL_EXTREME},
 };
 
-Principal Caller(const std::string& subject, const std::string& organisation, Role role, const std::string& county) {
+Principal Caller(const std::string& subject, const std::string& organisation, Role role,
+                 const std::string& county) {
   Principal p;
   p.set_subject(subject);
   p.set_organisation_id(organisation);
@@ -57,7 +61,8 @@ Principal Caller(const std::string& subject, const std::string& organisation, Ro
 }
 
 template <typename Request, typename Response, typename Call>
-absl::StatusOr<Response> Invoke(const PrincipalSigner& signer, const Principal& as, Call call, const Request& request) {
+absl::StatusOr<Response> Invoke(const PrincipalSigner& signer, const Principal& as, Call call,
+                                const Request& request) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   signer.Attach(as, context);
@@ -72,8 +77,8 @@ absl::StatusOr<Response> Invoke(const PrincipalSigner& signer, const Principal& 
 absl::Status SeedRegistryDemo(const std::shared_ptr<grpc::Channel>& channel, const PrincipalSigner& signer) {
   auto stub = v1::RegistryService::NewStub(channel);
   for (const County& county : kCounties) {
-    const Principal caseworker =
-        Caller(absl::StrCat("demo-caseworker-", county.code), county.ngo, common::v1::ROLE_NGO_CASEWORKER, county.code);
+    const Principal caseworker = Caller(absl::StrCat("demo-caseworker-", county.code), county.ngo,
+                                        common::v1::ROLE_NGO_CASEWORKER, county.code);
     const Principal officer = Caller(absl::StrCat("demo-officer-", county.code), county.bureau,
                                      common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, county.code);
     int n = 0;
@@ -98,11 +103,12 @@ absl::Status SeedRegistryDemo(const std::shared_ptr<grpc::Channel>& channel, con
       submit.add_categories(c.category);
       submit.set_reason(c.reason);
       submit.set_observed_risk(c.risk);
-      ASSIGN_OR_RETURN(auto submitted,
-                       (Invoke<v1::SubmitReferralRequest, v1::SubmitReferralResponse>(
-                           signer, caseworker,
-                           [&](auto* ctx, const auto& req, auto* resp) { return stub->SubmitReferral(ctx, req, resp); },
-                           submit)));
+      ASSIGN_OR_RETURN(
+          auto submitted,
+          (Invoke<v1::SubmitReferralRequest, v1::SubmitReferralResponse>(
+              signer, caseworker,
+              [&](auto* ctx, const auto& req, auto* resp) { return stub->SubmitReferral(ctx, req, resp); },
+              submit)));
       if (n == 3) continue;  // the third stays pending, for triage in the demo
       v1::AcceptReferralRequest accept;
       accept.set_request_id(absl::StrCat("demo-accept-", county.code, "-", n));
@@ -111,7 +117,8 @@ absl::Status SeedRegistryDemo(const std::shared_ptr<grpc::Channel>& channel, con
       accept.set_caseworker_id(caseworker.subject());
       accept.set_risk_level(c.risk);
       auto accepted = Invoke<v1::AcceptReferralRequest, v1::AcceptReferralResponse>(
-          signer, officer, [&](auto* ctx, const auto& req, auto* resp) { return stub->AcceptReferral(ctx, req, resp); },
+          signer, officer,
+          [&](auto* ctx, const auto& req, auto* resp) { return stub->AcceptReferral(ctx, req, resp); },
           accept);
       // A second run finds the referral decided under the same request id and gets the same case back.
       if (!accepted.ok()) return accepted.status();
@@ -122,7 +129,10 @@ absl::Status SeedRegistryDemo(const std::shared_ptr<grpc::Channel>& channel, con
         verify.set_note("首次核实走访完成");
         auto verified = Invoke<v1::CompleteVerificationRequest, v1::CompleteVerificationResponse>(
             signer, caseworker,
-            [&](auto* ctx, const auto& req, auto* resp) { return stub->CompleteVerification(ctx, req, resp); }, verify);
+            [&](auto* ctx, const auto& req, auto* resp) {
+              return stub->CompleteVerification(ctx, req, resp);
+            },
+            verify);
         if (!verified.ok()) return verified.status();
       }
     }

@@ -2,9 +2,9 @@
 #ifndef SHOUHU_DEPLOY_LOCAL_DEMO_REGISTRY_DEMO_H_
 #define SHOUHU_DEPLOY_LOCAL_DEMO_REGISTRY_DEMO_H_
 
-#include <memory>
-
 #include <grpcpp/channel.h>
+
+#include <memory>
 
 #include "absl/status/status.h"
 #include "common/principal.h"

@@ -16,7 +16,8 @@ using ::shouhu::testing::TestDatabase;
 
 std::vector<db::Migration> Accounts() {
   return {{"test", 1, "0001_accounts",
-           "CREATE TABLE accounts (id VARCHAR(8) PRIMARY KEY, name VARCHAR(64) NOT NULL, balance BIGINT NOT NULL, "
+           "CREATE TABLE accounts (id VARCHAR(8) PRIMARY KEY, name VARCHAR(64) NOT NULL, balance BIGINT NOT "
+           "NULL, "
            "secret VARBINARY(64) NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;\n"
            "INSERT INTO accounts VALUES ('a', 'A', 100, NULL), ('b', 'B', 100, NULL);\n"}};
 }
@@ -24,7 +25,8 @@ std::vector<db::Migration> Accounts() {
 TEST(Pool, Transaction_RollsBackWhenTheBodyFails) {
   ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Accounts()));
   absl::Status status = database->pool().Transaction([](db::Session& tx) -> absl::Status {
-    RETURN_IF_ERROR(tx.Execute("UPDATE accounts SET balance = balance - 10 WHERE id = ?", {std::string("a")}).status());
+    RETURN_IF_ERROR(
+        tx.Execute("UPDATE accounts SET balance = balance - 10 WHERE id = ?", {std::string("a")}).status());
     return absl::FailedPreconditionError("changed my mind");
   });
   EXPECT_THAT(status, StatusIs(absl::StatusCode::kFailedPrecondition));
@@ -39,12 +41,14 @@ TEST(Pool, ChineseTextAndBinaryValues_RoundTrip) {
   ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Accounts()));
   const std::string binary("\x00\xff\x10\x00z", 5);
   ASSERT_OK(database->pool().Transaction([&](db::Session& tx) {
-    return tx.Execute("INSERT INTO accounts VALUES (?, ?, ?, ?)", {std::string("c"), std::string("张小明😀"), int64_t{5},
-                                                                     binary})
+    return tx
+        .Execute("INSERT INTO accounts VALUES (?, ?, ?, ?)",
+                 {std::string("c"), std::string("张小明😀"), int64_t{5}, binary})
         .status();
   }));
   ASSERT_OK(database->pool().Autocommit([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(auto row, s.QueryOne("SELECT name, secret FROM accounts WHERE id = ?", {std::string("c")}));
+    ASSIGN_OR_RETURN(auto row,
+                     s.QueryOne("SELECT name, secret FROM accounts WHERE id = ?", {std::string("c")}));
     EXPECT_EQ(row->String(0), "张小明😀");
     EXPECT_EQ(row->String(1), binary);
     return absl::OkStatus();
@@ -68,7 +72,8 @@ TEST(Pool, Deadlock_IsRetriedUntilBothTransfersLand) {
     for (int i = 0; i < kTransfers; ++i) {
       ASSERT_OK(database->pool().Transaction(
           [&](db::Session& tx) -> absl::Status {
-            RETURN_IF_ERROR(tx.Execute("UPDATE accounts SET balance = balance - 1 WHERE id = ?", {from}).status());
+            RETURN_IF_ERROR(
+                tx.Execute("UPDATE accounts SET balance = balance - 1 WHERE id = ?", {from}).status());
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
             return tx.Execute("UPDATE accounts SET balance = balance + 1 WHERE id = ?", {to}).status();
           },

@@ -22,7 +22,8 @@ std::vector<db::Migration> Things() {
 }
 
 // A mutation in the shape every store uses: claim, act, complete, all in one transaction.
-absl::StatusOr<std::string> CreateThing(db::Pool& pool, const IdempotencyKey& key, const std::string& new_id) {
+absl::StatusOr<std::string> CreateThing(db::Pool& pool, const IdempotencyKey& key,
+                                        const std::string& new_id) {
   std::string result;
   RETURN_IF_ERROR(pool.Transaction([&](db::Session& tx) -> absl::Status {
     ASSIGN_OR_RETURN(std::optional<std::string> earlier, ClaimIdempotent(tx, key, absl::Now()));
@@ -81,7 +82,8 @@ TEST(Idempotency, FailedAttempt_LeavesTheIdFree) {
   ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Things()));
   // "thing-1" made twice under different ids: the second insert fails, its claim must roll back with it.
   ASSERT_OK(CreateThing(database->pool(), Key("r1", "x"), "thing-1"));
-  EXPECT_THAT(CreateThing(database->pool(), Key("r2", "x"), "thing-1"), StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(CreateThing(database->pool(), Key("r2", "x"), "thing-1"),
+              StatusIs(absl::StatusCode::kAlreadyExists));
   ASSERT_OK_AND_ASSIGN(std::string retried, CreateThing(database->pool(), Key("r2", "x"), "thing-2"));
   EXPECT_EQ(retried, "thing-2");
 }

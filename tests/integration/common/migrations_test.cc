@@ -16,7 +16,8 @@ using ::shouhu::testing::TestDatabase;
 std::vector<db::Migration> TwoVersions() {
   return {{"test", 1, "0001_notes", "CREATE TABLE notes (id INT PRIMARY KEY, body TEXT) ENGINE=InnoDB;\n"},
           // Not idempotent on purpose: a second application would fail on the duplicate key.
-          {"test", 2, "0002_seed", "INSERT INTO notes VALUES (1, 'first');\nINSERT INTO notes VALUES (2, 'second');\n"}};
+          {"test", 2, "0002_seed",
+           "INSERT INTO notes VALUES (1, 'first');\nINSERT INTO notes VALUES (2, 'second');\n"}};
 }
 
 TEST(ApplyMigrations, ManyReplicasStartingAtOnce_ApplyEachMigrationOnce) {
@@ -26,7 +27,8 @@ TEST(ApplyMigrations, ManyReplicasStartingAtOnce_ApplyEachMigrationOnce) {
   std::vector<std::thread> replicas;
   for (int i = 0; i < kReplicas; ++i) {
     replicas.emplace_back([&, i] {
-      auto pool = db::Pool::Open(database->config());  // each replica its own pool, as separate processes would
+      auto pool =
+          db::Pool::Open(database->config());  // each replica its own pool, as separate processes would
       results[i] = pool.ok() ? db::ApplyMigrations(**pool, TwoVersions()) : pool.status();
     });
   }

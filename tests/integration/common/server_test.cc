@@ -3,8 +3,8 @@
 #include "common/server.h"
 
 #include <civetweb.h>
-#include <gtest/gtest.h>
 #include <grpcpp/create_channel.h>
+#include <gtest/gtest.h>
 
 #include <atomic>
 
@@ -62,7 +62,8 @@ TEST(ServiceHost, Health_FollowsTheReadinessCheck_AndDrainMarksNotServing) {
       [&] { return database_up ? absl::OkStatus() : absl::UnavailableError("database unreachable"); },
       absl::Milliseconds(20));
   ASSERT_OK(host.Start());
-  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(host.port()), grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(host.port()), grpc::InsecureChannelCredentials());
   EXPECT_EQ(Check(channel), HealthCheckResponse::SERVING);
   database_up = false;
   EXPECT_TRUE(Eventually([&] { return Check(channel) == HealthCheckResponse::NOT_SERVING; }));
@@ -83,12 +84,14 @@ TEST(ServiceHost, MetricsEndpoint_CountsCallsByMethodAndCode) {
   config.metrics_address = "127.0.0.1:" + std::to_string(metrics_port);
   ServiceHost host(config, logger, metrics);
   ASSERT_OK(host.Start());
-  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(host.port()), grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(host.port()), grpc::InsecureChannelCredentials());
   ASSERT_EQ(Check(channel), HealthCheckResponse::SERVING);
   const std::string text = HttpGet(metrics_port, "/metrics");
-  EXPECT_NE(text.find("shouhu_grpc_calls_total{service=\"metrics-test\",method=\"/grpc.health.v1.Health/Check\","
-                      "code=\"OK\"} 1"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("shouhu_grpc_calls_total{service=\"metrics-test\",method=\"/grpc.health.v1.Health/Check\","
+                "code=\"OK\"} 1"),
+      std::string::npos)
       << text;
   EXPECT_NE(text.find("shouhu_grpc_call_seconds_count"), std::string::npos);
   host.Shutdown();

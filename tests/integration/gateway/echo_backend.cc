@@ -66,7 +66,8 @@ grpc::Status EchoBackend::Sleep(grpc::ServerContext* context, const echo::v1::Sl
     response->set_deadline_remaining_ms(-1);
   } else {
     response->set_deadline_remaining_ms(
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::system_clock::now()).count());
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::system_clock::now())
+            .count());
   }
   const absl::Time until = absl::Now() + absl::Milliseconds(request->sleep_ms());
   while (absl::Now() < until) {
@@ -79,7 +80,8 @@ grpc::Status EchoBackend::Sleep(grpc::ServerContext* context, const echo::v1::Sl
   return grpc::Status::OK;
 }
 
-grpc::Status EchoBackend::SubmitReferral(grpc::ServerContext* context, const echo::v1::SubmitReferralRequest* request,
+grpc::Status EchoBackend::SubmitReferral(grpc::ServerContext* context,
+                                         const echo::v1::SubmitReferralRequest* request,
                                          echo::v1::SubmitReferralResponse* response) {
   auto principal = verifier_.Verify(*context);
   if (!principal.ok()) return ToGrpcStatus(principal.status());
@@ -95,7 +97,8 @@ grpc::Status EchoBackend::SubmitReferral(grpc::ServerContext* context, const ech
   return grpc::Status::OK;
 }
 
-grpc::Status EchoBackend::StreamNumbers(grpc::ServerContext* context, const echo::v1::StreamNumbersRequest* request,
+grpc::Status EchoBackend::StreamNumbers(grpc::ServerContext* context,
+                                        const echo::v1::StreamNumbersRequest* request,
                                         grpc::ServerWriter<echo::v1::StreamNumbersResponse>* writer) {
   auto principal = verifier_.Verify(*context);
   if (!principal.ok()) return ToGrpcStatus(principal.status());

@@ -3,11 +3,11 @@
 #ifndef SHOUHU_TESTS_INTEGRATION_GATEWAY_ECHO_BACKEND_H_
 #define SHOUHU_TESTS_INTEGRATION_GATEWAY_ECHO_BACKEND_H_
 
+#include <grpcpp/server.h>
+
 #include <atomic>
 #include <memory>
 #include <string>
-
-#include <grpcpp/server.h>
 
 #include "common/clock.h"
 #include "common/principal.h"
@@ -20,7 +20,8 @@ namespace shouhu::testing {
 class EchoBackend final : public echo::v1::EchoService::Service {
  public:
   // address "127.0.0.1:0" picks a free port.
-  static std::unique_ptr<EchoBackend> Start(const std::string& secret, const std::string& address = "127.0.0.1:0");
+  static std::unique_ptr<EchoBackend> Start(const std::string& secret,
+                                            const std::string& address = "127.0.0.1:0");
   ~EchoBackend() override;
 
   int port() const { return port_; }

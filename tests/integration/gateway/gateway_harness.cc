@@ -58,7 +58,8 @@ std::string MintToken(const std::string& alg, const std::string& kid, const std:
   if (algorithm == JWT_ALG_NONE) {
     jwt_set_alg(jwt, JWT_ALG_NONE, nullptr, 0);
   } else {
-    jwt_set_alg(jwt, algorithm, reinterpret_cast<const unsigned char*>(key.data()), static_cast<int>(key.size()));
+    jwt_set_alg(jwt, algorithm, reinterpret_cast<const unsigned char*>(key.data()),
+                static_cast<int>(key.size()));
   }
   char* encoded = jwt_encode_str(jwt);
   std::string token = encoded != nullptr ? encoded : "";
@@ -120,9 +121,9 @@ absl::StatusOr<std::unique_ptr<GatewayHarness>> GatewayHarness::Start(const Harn
   config.http.threads = 8;
   config.http.max_body_bytes = options.http_max_body_bytes;
   config.api_client_cache_ttl = absl::Seconds(30);
-  ASSIGN_OR_RETURN(h->gateway_, gateway::Gateway::Start(config, h->db_->pool(), *h->logger_, *h->metrics_, h->clock_,
-                                                        {"shouhu/echo/v1/echo.proto",
-                                                         "shouhu/gateway/v1/gateway_admin.proto"}));
+  ASSIGN_OR_RETURN(h->gateway_, gateway::Gateway::Start(
+                                    config, h->db_->pool(), *h->logger_, *h->metrics_, h->clock_,
+                                    {"shouhu/echo/v1/echo.proto", "shouhu/gateway/v1/gateway_admin.proto"}));
   return h;
 }
 
@@ -157,8 +158,9 @@ HttpResponse HttpPost(int port, const std::string& path, const std::string& body
   char error[256] = {};
   mg_connection* connection = mg_connect_client("127.0.0.1", port, 0, error, sizeof error);
   if (connection == nullptr) return result;
-  std::string request = absl::StrCat("POST ", path, " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ", body.size(),
-                                     "\r\nContent-Type: application/json\r\nConnection: close\r\n");
+  std::string request =
+      absl::StrCat("POST ", path, " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ", body.size(),
+                   "\r\nContent-Type: application/json\r\nConnection: close\r\n");
   for (const auto& [name, value] : headers) absl::StrAppend(&request, name, ": ", value, "\r\n");
   absl::StrAppend(&request, "\r\n", body);
   mg_write(connection, request.data(), request.size());
@@ -166,11 +168,13 @@ HttpResponse HttpPost(int port, const std::string& path, const std::string& body
     const mg_response_info* info = mg_get_response_info(connection);
     result.status = info->status_code;
     for (int i = 0; i < info->num_headers; ++i) {
-      if (std::string(info->http_headers[i].name) == "Content-Type") result.content_type = info->http_headers[i].value;
+      if (std::string(info->http_headers[i].name) == "Content-Type")
+        result.content_type = info->http_headers[i].value;
     }
     char chunk[4096];
     int n;
-    while ((n = mg_read(connection, chunk, sizeof chunk)) > 0) result.body.append(chunk, static_cast<size_t>(n));
+    while ((n = mg_read(connection, chunk, sizeof chunk)) > 0)
+      result.body.append(chunk, static_cast<size_t>(n));
   }
   mg_close_connection(connection);
   return result;

@@ -96,10 +96,10 @@ TEST_F(GatewayTest, Auth_MissingCredentials_IsUnauthenticated) {
 }
 
 TEST_F(GatewayTest, Auth_MalformedCredentials_AreUnauthenticated) {
-  for (const std::string& header : {std::string("Bearer"), std::string("Bearer "), std::string("Bearer abc"),
-                                    std::string("Bearer a.b.c"), std::string("Token ") + h_->OfficerToken(),
-                                    std::string("Basic !!!"), std::string("Basic ") + absl::Base64Escape("no-colon"),
-                                    h_->OfficerToken()}) {
+  for (const std::string& header :
+       {std::string("Bearer"), std::string("Bearer "), std::string("Bearer abc"), std::string("Bearer a.b.c"),
+        std::string("Token ") + h_->OfficerToken(), std::string("Basic !!!"),
+        std::string("Basic ") + absl::Base64Escape("no-colon"), h_->OfficerToken()}) {
     EXPECT_THAT(WhoAmIStatus(header), StatusIs(absl::StatusCode::kUnauthenticated)) << header;
   }
 }
@@ -191,7 +191,8 @@ TEST_F(GatewayTest, Auth_RotatedKey_OldSignaturesFailNewOnesPass) {
   }
   // The periodic reload (every 100 ms in tests) picks the new key up without a restart.
   const absl::Time give_up = absl::Now() + absl::Seconds(5);
-  while (WhoAmIStatus(Bearer(old_token)).ok() && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(50));
+  while (WhoAmIStatus(Bearer(old_token)).ok() && absl::Now() < give_up)
+    absl::SleepFor(absl::Milliseconds(50));
   EXPECT_THAT(WhoAmIStatus(Bearer(old_token)), StatusIs(absl::StatusCode::kUnauthenticated));
   EXPECT_OK(WhoAmIStatus(Bearer(MintToken("RS256", "rsa-1", next.private_pem, h_->OfficerClaims()))));
 }
@@ -216,8 +217,8 @@ TEST_F(GatewayTest, Policy_MethodNamedNowhere_IsPermissionDenied) {
   auto context = Context(Bearer(h_->OfficerToken()));
   absl::Notification done;
   grpc::Status status;
-  stub.UnaryCall(context.get(), "/shouhu.echo.v1.EchoService/Unlisted", grpc::StubOptions(), &request, &response,
-                 [&](grpc::Status s) {
+  stub.UnaryCall(context.get(), "/shouhu.echo.v1.EchoService/Unlisted", grpc::StubOptions(), &request,
+                 &response, [&](grpc::Status s) {
                    status = s;
                    done.Notify();
                  });
@@ -318,8 +319,8 @@ TEST_F(GatewayTest, Forward_UnroutedPackage_IsUnimplemented) {
   auto context = Context(Bearer(h_->OfficerToken()));
   absl::Notification done;
   grpc::Status status;
-  stub.UnaryCall(context.get(), "/shouhu.nowhere.v1.NowhereService/Get", grpc::StubOptions(), &request, &response,
-                 [&](grpc::Status s) {
+  stub.UnaryCall(context.get(), "/shouhu.nowhere.v1.NowhereService/Get", grpc::StubOptions(), &request,
+                 &response, [&](grpc::Status s) {
                    status = s;
                    done.Notify();
                  });
@@ -352,10 +353,12 @@ TEST_F(GatewayTest, Deadline_ExpiringWhileBackendWorks_IsDeadlineExceededAndCanc
   echo::v1::SleepResponse response;
   auto context = Context(Bearer(h_->OfficerToken()), absl::Milliseconds(300));
   const absl::Time start = absl::Now();
-  EXPECT_EQ(echo_->Sleep(context.get(), request, &response).error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_EQ(echo_->Sleep(context.get(), request, &response).error_code(),
+            grpc::StatusCode::DEADLINE_EXCEEDED);
   EXPECT_LT(absl::Now() - start, absl::Seconds(1));
   const absl::Time give_up = absl::Now() + absl::Seconds(2);
-  while (h_->backend()->cancelled_sleeps() == 0 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(10));
+  while (h_->backend()->cancelled_sleeps() == 0 && absl::Now() < give_up)
+    absl::SleepFor(absl::Milliseconds(10));
   EXPECT_EQ(h_->backend()->cancelled_sleeps(), 1);
 }
 
@@ -375,7 +378,8 @@ TEST_F(GatewayTest, Cancel_CallerCancelling_CancelsTheBackend) {
   done.WaitForNotification();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
   const absl::Time give_up = absl::Now() + absl::Seconds(2);
-  while (h_->backend()->cancelled_sleeps() == 0 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(10));
+  while (h_->backend()->cancelled_sleeps() == 0 && absl::Now() < give_up)
+    absl::SleepFor(absl::Milliseconds(10));
   EXPECT_EQ(h_->backend()->cancelled_sleeps(), 1);
 }
 
@@ -396,13 +400,15 @@ TEST(GatewayBackendTest, Backend_NeverStarted_IsUnavailableWithinTheDeadline) {
   options.extra_routes["echo"] = "127.0.0.1:1";  // nothing listens there
   auto h = GatewayHarness::Start(options);
   ASSERT_OK(h);
-  auto stub = EchoService::NewStub(grpc::CreateChannel((*h)->grpc_target(), grpc::InsecureChannelCredentials()));
+  auto stub =
+      EchoService::NewStub(grpc::CreateChannel((*h)->grpc_target(), grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   context.AddMetadata("authorization", "Bearer " + (*h)->OfficerToken());
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(3)));
   const absl::Time start = absl::Now();
   echo::v1::WhoAmIResponse who;
-  EXPECT_EQ(stub->WhoAmI(&context, echo::v1::WhoAmIRequest(), &who).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(stub->WhoAmI(&context, echo::v1::WhoAmIRequest(), &who).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
   EXPECT_LT(absl::Now() - start, absl::Seconds(1));
 }
 
@@ -413,7 +419,8 @@ TEST(GatewayRateLimitTest, RateLimit_BeyondTheBurst_IsResourceExhaustedPerClient
   options.rate_limit = {1, 3};  // 3 at once, then one a second
   auto h = GatewayHarness::Start(options);
   ASSERT_OK(h);
-  auto stub = EchoService::NewStub(grpc::CreateChannel((*h)->grpc_target(), grpc::InsecureChannelCredentials()));
+  auto stub =
+      EchoService::NewStub(grpc::CreateChannel((*h)->grpc_target(), grpc::InsecureChannelCredentials()));
   auto call = [&](const std::string& token) {
     grpc::ClientContext context;
     context.AddMetadata("authorization", "Bearer " + token);
@@ -479,7 +486,8 @@ TEST_F(GatewayTest, ApiClient_SecretRotationAndRevocation) {
   EXPECT_EQ(who.principal().subject(), id);
   EXPECT_EQ(who.principal().organisation_id(), "org-wuhua-civil-affairs");
   EXPECT_THAT(WhoAmIStatus(Basic(id, first + "x")), StatusIs(absl::StatusCode::kUnauthenticated));
-  EXPECT_THAT(WhoAmIStatus(Basic("01ARZ3NDEKTSV4RRFFQ69G5FAV", first)), StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(WhoAmIStatus(Basic("01ARZ3NDEKTSV4RRFFQ69G5FAV", first)),
+              StatusIs(absl::StatusCode::kUnauthenticated));
 
   // Rotation: two secrets valid at once, a third refused.
   gateway::v1::AddApiClientSecretRequest add;
@@ -545,7 +553,8 @@ TEST_F(GatewayTest, Reflection_ListsEveryPublicService) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
   grpc::CompletionQueue cq;
-  auto call = stub.PrepareCall(&context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  auto call =
+      stub.PrepareCall(&context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
   void* tag;
   bool ok;
   call->StartCall(reinterpret_cast<void*>(1));
@@ -587,8 +596,9 @@ TEST_F(GatewayTest, Http_ReferralRoundTrip_ReturnsProto3Json) {
 }
 
 TEST_F(GatewayTest, Http_BackendError_IsJsonWithTheCodeAndAFittingStatus) {
-  HttpResponse r = HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/GetChild",
-                            R"({"child_id": "child-110101"})", {{"Authorization", "Bearer " + h_->OfficerToken()}});
+  HttpResponse r =
+      HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/GetChild", R"({"child_id": "child-110101"})",
+               {{"Authorization", "Bearer " + h_->OfficerToken()}});
   EXPECT_EQ(r.status, 404);
   nlohmann::json json = nlohmann::json::parse(r.body);
   EXPECT_EQ(json["code"], 5);
@@ -615,9 +625,10 @@ TEST_F(GatewayTest, Http_MissingOrBadCredentials_Are401Json) {
 }
 
 TEST_F(GatewayTest, Http_UnknownField_Is400NamingTheField) {
-  HttpResponse r = HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/SubmitReferral",
-                            R"({"requestId": "r-3", "referral": {"childName": "a", "favouriteColour": "red"}})",
-                            {{"Authorization", "Bearer " + h_->OfficerToken()}});
+  HttpResponse r =
+      HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/SubmitReferral",
+               R"({"requestId": "r-3", "referral": {"childName": "a", "favouriteColour": "red"}})",
+               {{"Authorization", "Bearer " + h_->OfficerToken()}});
   EXPECT_EQ(r.status, 400);
   nlohmann::json json = nlohmann::json::parse(r.body);
   EXPECT_EQ(json["code"], 3);
@@ -625,8 +636,8 @@ TEST_F(GatewayTest, Http_UnknownField_Is400NamingTheField) {
 }
 
 TEST_F(GatewayTest, Http_MalformedJson_Is400) {
-  HttpResponse r = HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/SubmitReferral", R"({"requestId": )",
-                            {{"Authorization", "Bearer " + h_->OfficerToken()}});
+  HttpResponse r = HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/SubmitReferral",
+                            R"({"requestId": )", {{"Authorization", "Bearer " + h_->OfficerToken()}});
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(nlohmann::json::parse(r.body)["code"], 3);
 }
@@ -639,8 +650,9 @@ TEST_F(GatewayTest, Http_BodyOverTheLimit_Is413) {
 }
 
 TEST_F(GatewayTest, Http_ServerStreaming_IsNewlineDelimitedJson) {
-  HttpResponse r = HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/StreamNumbers",
-                            R"({"count": 3, "finalCode": 14})", {{"Authorization", "Bearer " + h_->OfficerToken()}});
+  HttpResponse r =
+      HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/StreamNumbers",
+               R"({"count": 3, "finalCode": 14})", {{"Authorization", "Bearer " + h_->OfficerToken()}});
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.content_type, "application/x-ndjson");
   std::vector<std::string> lines = absl::StrSplit(r.body, '\n', absl::SkipEmpty());

@@ -50,8 +50,8 @@ TEST_F(RegistryTest, CaseLifecycle_FullRun_KeepsHistoryAndPublishesEventsInOrder
   EXPECT_EQ(now.care_arrangement().type(), v1::CARE_ARRANGEMENT_TYPE_BOARDING_SCHOOL);
   std::vector<std::string> actions;
   for (const auto& h : now.history()) actions.push_back(h.action());
-  EXPECT_EQ(actions, (std::vector<std::string>{"accepted", "verified", "risk_changed", "care_changed", "transferred",
-                                               "closed", "reopened"}));
+  EXPECT_EQ(actions, (std::vector<std::string>{"accepted", "verified", "risk_changed", "care_changed",
+                                               "transferred", "closed", "reopened"}));
 
   std::vector<std::string> types;
   int64_t previous = 0;
@@ -83,7 +83,11 @@ TEST_F(RegistryTest, CaseEvents_CarryTheirPayload) {
 TEST_F(RegistryTest, IllegalTransitions_AreFailedPreconditionAndChangeNothing) {
   v1::Case c = RegisterChild("1", "李娜");
   EXPECT_THAT(Call(&v1::RegistryService::Stub::ReopenCase, wuding_officer_,
-                   [&] { auto r = WithCase<v1::ReopenCaseRequest>("o1", c.case_id()); r.set_reason("x"); return r; }()),
+                   [&] {
+                     auto r = WithCase<v1::ReopenCaseRequest>("o1", c.case_id());
+                     r.set_reason("x");
+                     return r;
+                   }()),
               StatusIs(absl::StatusCode::kFailedPrecondition));
   auto close = WithCase<v1::CloseCaseRequest>("x1", c.case_id());
   close.set_reason("核实后不符合条件");
@@ -120,12 +124,14 @@ TEST_F(RegistryTest, Case_OutsideJurisdictionOrOrganisation_IsNotFoundForReadsAn
   v1::Case c = RegisterChild("1", "李娜");
   v1::GetCaseRequest get;
   get.set_case_id(c.case_id());
-  EXPECT_THAT(Call(&v1::RegistryService::Stub::GetCase, xixia_officer_, get), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::GetCase, xixia_officer_, get),
+              StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(Call(&v1::RegistryService::Stub::GetCase, other_ngo_caseworker_, get),
               StatusIs(absl::StatusCode::kNotFound));
   auto close = WithCase<v1::CloseCaseRequest>("x1", c.case_id());
   close.set_reason("x");
-  EXPECT_THAT(Call(&v1::RegistryService::Stub::CloseCase, xixia_officer_, close), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::CloseCase, xixia_officer_, close),
+              StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(Call(&v1::RegistryService::Stub::CloseCase, other_ngo_caseworker_, close),
               StatusIs(absl::StatusCode::kNotFound));
   ASSERT_OK_AND_ASSIGN(auto mine, Call(&v1::RegistryService::Stub::GetCase, wuding_caseworker_, get));

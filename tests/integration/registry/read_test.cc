@@ -14,12 +14,13 @@ v1::GetChildRequest GetChildRequest(const std::string& child_id) {
 }
 
 TEST_F(RegistryTest, GetChild_LogsTheReadBeforeAnswering_AndAuditorsSeeIt) {
-  ASSERT_OK_AND_ASSIGN(auto referral, Submit(wuding_caseworker_, Referral("r1", "张小明", "2015-06-07", "532329201506071232")));
+  ASSERT_OK_AND_ASSIGN(auto referral, Submit(wuding_caseworker_,
+                                             Referral("r1", "张小明", "2015-06-07", "532329201506071232")));
   ASSERT_OK_AND_ASSIGN(v1::Case c, Accept(wuding_officer_, "a1", referral.referral_id()));
   const int64_t before = Count("pii_access_log");
 
-  ASSERT_OK_AND_ASSIGN(auto as_caseworker,
-                       Call(&v1::RegistryService::Stub::GetChild, wuding_caseworker_, GetChildRequest(c.child_id())));
+  ASSERT_OK_AND_ASSIGN(auto as_caseworker, Call(&v1::RegistryService::Stub::GetChild, wuding_caseworker_,
+                                                GetChildRequest(c.child_id())));
   EXPECT_EQ(Count("pii_access_log"), before + 1);  // durable by the time the answer arrived
   EXPECT_EQ(as_caseworker.child().name(), "张小明");
   EXPECT_EQ(as_caseworker.child().resident_id(), "532329********1232");
@@ -27,8 +28,8 @@ TEST_F(RegistryTest, GetChild_LogsTheReadBeforeAnswering_AndAuditorsSeeIt) {
   EXPECT_EQ(as_caseworker.child().household().village_code(), kWudingVillage);
   EXPECT_EQ(as_caseworker.child().case_status(), v1::CASE_STATUS_VERIFYING);
 
-  ASSERT_OK_AND_ASSIGN(auto as_officer,
-                       Call(&v1::RegistryService::Stub::GetChild, wuding_officer_, GetChildRequest(c.child_id())));
+  ASSERT_OK_AND_ASSIGN(auto as_officer, Call(&v1::RegistryService::Stub::GetChild, wuding_officer_,
+                                             GetChildRequest(c.child_id())));
   EXPECT_EQ(as_officer.child().resident_id(), "532329201506071232");
 
   v1::ListAccessLogRequest list;
@@ -49,8 +50,9 @@ TEST_F(RegistryTest, GetChild_OtherCountyOrOrganisation_IsNotFound_AndLogsNothin
   const int64_t before = Count("pii_access_log");
   EXPECT_THAT(Call(&v1::RegistryService::Stub::GetChild, xixia_officer_, GetChildRequest(c.child_id())),
               StatusIs(absl::StatusCode::kNotFound));
-  EXPECT_THAT(Call(&v1::RegistryService::Stub::GetChild, other_ngo_caseworker_, GetChildRequest(c.child_id())),
-              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(
+      Call(&v1::RegistryService::Stub::GetChild, other_ngo_caseworker_, GetChildRequest(c.child_id())),
+      StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(Call(&v1::RegistryService::Stub::GetChild, volunteer_, GetChildRequest(c.child_id())),
               StatusIs(absl::StatusCode::kPermissionDenied));
   auto no_purpose = GetChildRequest(c.child_id());
@@ -63,7 +65,8 @@ TEST_F(RegistryTest, GetChild_OtherCountyOrOrganisation_IsNotFound_AndLogsNothin
 
 TEST_F(RegistryTest, SearchChildren_PaginatesInAStableOrder_AndFilters) {
   std::vector<std::string> case_ids;
-  for (int i = 0; i < 5; ++i) case_ids.push_back(RegisterChild(std::to_string(i), "儿童" + std::to_string(i)).case_id());
+  for (int i = 0; i < 5; ++i)
+    case_ids.push_back(RegisterChild(std::to_string(i), "儿童" + std::to_string(i)).case_id());
   RegisterChild("x", "宁夏儿童", kXixiaVillage);
   auto risk = v1::SetRiskLevelRequest();
   risk.set_request_id("k");
@@ -77,7 +80,8 @@ TEST_F(RegistryTest, SearchChildren_PaginatesInAStableOrder_AndFilters) {
   search.set_page_size(2);
   std::vector<std::string> seen;
   for (int page = 0; page < 5; ++page) {
-    ASSERT_OK_AND_ASSIGN(auto result, Call(&v1::RegistryService::Stub::SearchChildren, wuding_officer_, search));
+    ASSERT_OK_AND_ASSIGN(auto result,
+                         Call(&v1::RegistryService::Stub::SearchChildren, wuding_officer_, search));
     for (const auto& c : result.children()) seen.push_back(c.child_id());
     if (result.next_page_token().empty()) break;
     search.set_page_token(result.next_page_token());
@@ -89,7 +93,8 @@ TEST_F(RegistryTest, SearchChildren_PaginatesInAStableOrder_AndFilters) {
   v1::SearchChildrenRequest extreme;
   extreme.set_purpose("risk review");
   extreme.set_risk_level(v1::RISK_LEVEL_EXTREME);
-  ASSERT_OK_AND_ASSIGN(auto found, Call(&v1::RegistryService::Stub::SearchChildren, wuding_officer_, extreme));
+  ASSERT_OK_AND_ASSIGN(auto found,
+                       Call(&v1::RegistryService::Stub::SearchChildren, wuding_officer_, extreme));
   ASSERT_EQ(found.children_size(), 1);
   EXPECT_EQ(found.children(0).current_case_id(), case_ids[2]);
   EXPECT_EQ(found.children(0).resident_id(), "");  // summaries carry no resident id
@@ -119,7 +124,8 @@ TEST_F(RegistryTest, GetStatistics_CountsByCountyStatusAndCategory) {
   close.set_reason("监护恢复");
   ASSERT_OK(Call(&v1::RegistryService::Stub::CloseCase, wuding_officer_, close));
 
-  ASSERT_OK_AND_ASSIGN(auto stats, Call(&v1::RegistryService::Stub::GetStatistics, wuding_officer_, v1::GetStatisticsRequest()));
+  ASSERT_OK_AND_ASSIGN(auto stats, Call(&v1::RegistryService::Stub::GetStatistics, wuding_officer_,
+                                        v1::GetStatisticsRequest()));
   ASSERT_EQ(stats.by_county_size(), 2);
   EXPECT_EQ(stats.by_county(0).county_code(), "532329");
   EXPECT_EQ(stats.by_county(0).case_status(), v1::CASE_STATUS_VERIFYING);
@@ -144,14 +150,16 @@ TEST_F(RegistryTest, Divisions_RealCountiesAndTheirTownships) {
   v1::ListChildDivisionsRequest list;
   list.set_parent_code("532329");
   list.set_page_size(5);
-  ASSERT_OK_AND_ASSIGN(auto townships, Call(&v1::RegistryService::Stub::ListChildDivisions, volunteer_, list));
+  ASSERT_OK_AND_ASSIGN(auto townships,
+                       Call(&v1::RegistryService::Stub::ListChildDivisions, volunteer_, list));
   ASSERT_EQ(townships.divisions_size(), 5);
   EXPECT_EQ(townships.divisions(0).code(), "532329101");
   EXPECT_EQ(townships.divisions(0).name(), "狮山镇");
   EXPECT_FALSE(townships.next_page_token().empty());
 
   get.set_code("532329999");
-  EXPECT_THAT(Call(&v1::RegistryService::Stub::GetDivision, volunteer_, get), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::GetDivision, volunteer_, get),
+              StatusIs(absl::StatusCode::kNotFound));
   get.set_code("53232");
   EXPECT_THAT(Call(&v1::RegistryService::Stub::GetDivision, volunteer_, get),
               StatusIs(absl::StatusCode::kInvalidArgument));

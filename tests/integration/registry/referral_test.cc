@@ -9,8 +9,9 @@ namespace {
 using ::shouhu::testing::StatusIs;
 
 TEST_F(RegistryTest, SubmitReferral_Valid_IsPendingAndResidentIdMaskedForCaseworker) {
-  ASSERT_OK_AND_ASSIGN(v1::Referral referral,
-                       Submit(wuding_caseworker_, Referral("r1", "张小明", "2015-06-07", "532329201506071232")));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Referral referral,
+      Submit(wuding_caseworker_, Referral("r1", "张小明", "2015-06-07", "532329201506071232")));
   EXPECT_EQ(referral.status(), v1::REFERRAL_STATUS_PENDING);
   EXPECT_EQ(referral.referring_organisation_id(), "ngo-wuding");
   EXPECT_EQ(referral.child().name(), "张小明");
@@ -46,7 +47,8 @@ TEST_F(RegistryTest, SubmitReferral_BadInput_NamesTheFieldAndWritesNothing) {
       {"household.village_code", [](auto& r) { r.mutable_household()->set_village_code("532329"); }},
       {"household.village_code", [](auto& r) { r.mutable_household()->set_village_code("532329999999"); }},
       {"household.longitude", [](auto& r) { r.mutable_household()->clear_longitude(); }},
-      {"guardians[1].status", [](auto& r) { r.mutable_guardians(1)->set_status(v1::GUARDIAN_STATUS_UNSPECIFIED); }},
+      {"guardians[1].status",
+       [](auto& r) { r.mutable_guardians(1)->set_status(v1::GUARDIAN_STATUS_UNSPECIFIED); }},
       {"categories", [](auto& r) { r.clear_categories(); }},
       {"categories[1]", [](auto& r) { r.add_categories(v1::CHILD_CATEGORY_LEFT_BEHIND); }},
       {"reason", [](auto& r) { r.clear_reason(); }},
@@ -100,10 +102,11 @@ TEST_F(RegistryTest, SubmitReferral_SameRequestIdWithOtherContent_IsRejected) {
 }
 
 TEST_F(RegistryTest, SubmitReferral_KnownResidentId_LinksTheRegisteredChild) {
-  ASSERT_OK_AND_ASSIGN(auto first, Submit(wuding_caseworker_, Referral("r1", "张小明", "2015-06-07", "532329201506071232")));
+  ASSERT_OK_AND_ASSIGN(
+      auto first, Submit(wuding_caseworker_, Referral("r1", "张小明", "2015-06-07", "532329201506071232")));
   ASSERT_OK_AND_ASSIGN(v1::Case c, Accept(wuding_officer_, "a1", first.referral_id()));
-  ASSERT_OK_AND_ASSIGN(auto second,
-                       Submit(other_ngo_caseworker_, Referral("r2", "张晓明", "2015-06-07", "532329201506071232")));
+  ASSERT_OK_AND_ASSIGN(auto second, Submit(other_ngo_caseworker_,
+                                           Referral("r2", "张晓明", "2015-06-07", "532329201506071232")));
   EXPECT_EQ(second.linked_child_id(), c.child_id());
   EXPECT_TRUE(second.possible_duplicate_child_ids().empty());
 }
@@ -115,8 +118,8 @@ TEST_F(RegistryTest, SubmitReferral_SimilarNameSameBirthDateAndVillage_IsFlagged
   EXPECT_EQ(similar.possible_duplicate_child_ids(0), c.child_id());
   EXPECT_TRUE(similar.linked_child_id().empty());
   // Another village, or a different name, is not flagged.
-  ASSERT_OK_AND_ASSIGN(auto elsewhere,
-                       Submit(wuding_caseworker_, Referral("r3", "张晓明", "2014-03-02", "", kWudingVillage2)));
+  ASSERT_OK_AND_ASSIGN(auto elsewhere, Submit(wuding_caseworker_,
+                                              Referral("r3", "张晓明", "2014-03-02", "", kWudingVillage2)));
   EXPECT_TRUE(elsewhere.possible_duplicate_child_ids().empty());
   ASSERT_OK_AND_ASSIGN(auto different, Submit(wuding_caseworker_, Referral("r4", "李娜", "2014-03-02")));
   EXPECT_TRUE(different.possible_duplicate_child_ids().empty());
@@ -140,7 +143,8 @@ TEST_F(RegistryTest, AcceptReferral_SameResidentIdConcurrently_CreatesOneChildAn
   std::vector<std::thread> submitters;
   for (int i = 0; i < kReferrals; ++i) {
     submitters.emplace_back([&, i] {
-      auto r = Submit(wuding_caseworker_, Referral("r" + std::to_string(i), "张小明", "2015-06-07", "532329201506071232"));
+      auto r = Submit(wuding_caseworker_,
+                      Referral("r" + std::to_string(i), "张小明", "2015-06-07", "532329201506071232"));
       ASSERT_OK(r);
       referral_ids[i] = r->referral_id();
     });
@@ -151,7 +155,8 @@ TEST_F(RegistryTest, AcceptReferral_SameResidentIdConcurrently_CreatesOneChildAn
   std::vector<absl::Status> results(kReferrals);
   std::vector<std::thread> acceptors;
   for (int i = 0; i < kReferrals; ++i) {
-    acceptors.emplace_back([&, i] { results[i] = Accept(wuding_officer_, "a" + std::to_string(i), referral_ids[i]).status(); });
+    acceptors.emplace_back(
+        [&, i] { results[i] = Accept(wuding_officer_, "a" + std::to_string(i), referral_ids[i]).status(); });
   }
   for (auto& t : acceptors) t.join();
   int accepted = 0;
@@ -176,7 +181,8 @@ TEST_F(RegistryTest, AcceptReferral_Retry_ReturnsSameCaseAndPublishesOneEvent) {
   EXPECT_EQ(Count("cases"), 1);
   EXPECT_EQ(Count("outbox_events"), 1);
   // A different request id on the decided referral is a conflict, not a second case.
-  EXPECT_THAT(Accept(wuding_officer_, "a2", referral.referral_id()), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(Accept(wuding_officer_, "a2", referral.referral_id()),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 TEST_F(RegistryTest, RejectReferral_RequiresReason_ThenCannotBeAccepted) {
@@ -188,10 +194,12 @@ TEST_F(RegistryTest, RejectReferral_RequiresReason_ThenCannotBeAccepted) {
   EXPECT_THAT(no_reason, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(FieldOf(no_reason.status()), "reason");
   reject.set_reason("家庭经济状况良好，父母一方在家照护，不符合困境儿童认定");
-  ASSERT_OK_AND_ASSIGN(auto rejected, Call(&v1::RegistryService::Stub::RejectReferral, wuding_officer_, reject));
+  ASSERT_OK_AND_ASSIGN(auto rejected,
+                       Call(&v1::RegistryService::Stub::RejectReferral, wuding_officer_, reject));
   EXPECT_EQ(rejected.referral().status(), v1::REFERRAL_STATUS_REJECTED);
   EXPECT_EQ(rejected.referral().decision_reason(), reject.reason());
-  EXPECT_THAT(Accept(wuding_officer_, "a1", referral.referral_id()), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(Accept(wuding_officer_, "a1", referral.referral_id()),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(Count("children"), 0);
 }
 
@@ -202,10 +210,12 @@ TEST_F(RegistryTest, TransferReferral_MovesTriageToTheOtherOrganisation) {
   transfer.set_referral_id(referral.referral_id());
   transfer.set_to_organisation_id("ngo-other");
   transfer.set_reason("对方机构在该村有驻点社工");
-  ASSERT_OK_AND_ASSIGN(auto moved, Call(&v1::RegistryService::Stub::TransferReferral, wuding_caseworker_, transfer));
+  ASSERT_OK_AND_ASSIGN(auto moved,
+                       Call(&v1::RegistryService::Stub::TransferReferral, wuding_caseworker_, transfer));
   EXPECT_EQ(moved.referral().assigned_organisation_id(), "ngo-other");
   // The referring organisation still sees it but no longer triages it; the new one does.
-  EXPECT_THAT(Accept(wuding_caseworker_, "a1", referral.referral_id()), StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(Accept(wuding_caseworker_, "a1", referral.referral_id()),
+              StatusIs(absl::StatusCode::kPermissionDenied));
   EXPECT_OK(Accept(other_ngo_caseworker_, "a2", referral.referral_id(), "ngo-other"));
   EXPECT_EQ(Count("referral_history WHERE action = 'transferred'"), 1);
 }
@@ -214,14 +224,16 @@ TEST_F(RegistryTest, Referral_OutsideJurisdictionOrOrganisation_IsNotFound) {
   ASSERT_OK_AND_ASSIGN(auto referral, Submit(wuding_caseworker_, Referral("r1", "李娜")));
   v1::GetReferralRequest get;
   get.set_referral_id(referral.referral_id());
-  EXPECT_THAT(Call(&v1::RegistryService::Stub::GetReferral, xixia_officer_, get), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::GetReferral, xixia_officer_, get),
+              StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(Call(&v1::RegistryService::Stub::GetReferral, other_ngo_caseworker_, get),
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(Accept(xixia_officer_, "a1", referral.referral_id()), StatusIs(absl::StatusCode::kNotFound));
   v1::ListReferralsRequest list;
   ASSERT_OK_AND_ASSIGN(auto mine, Call(&v1::RegistryService::Stub::ListReferrals, wuding_caseworker_, list));
   EXPECT_EQ(mine.referrals_size(), 1);
-  ASSERT_OK_AND_ASSIGN(auto theirs, Call(&v1::RegistryService::Stub::ListReferrals, other_ngo_caseworker_, list));
+  ASSERT_OK_AND_ASSIGN(auto theirs,
+                       Call(&v1::RegistryService::Stub::ListReferrals, other_ngo_caseworker_, list));
   EXPECT_EQ(theirs.referrals_size(), 0);
 }
 

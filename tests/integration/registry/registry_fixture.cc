@@ -41,8 +41,8 @@ void RegistryTest::SetUp() {
   store_ = std::make_unique<MariaDbRegistryStore>(database_->pool(), clock_, *ids_, *std::move(crypto));
   verifier_ = std::make_unique<PrincipalVerifier>(shouhu::testing::TestPrincipalSecret(), clock_);
   service_ = std::make_unique<RegistryService>(*store_, *verifier_, clock_);
-  server_ = std::make_unique<shouhu::testing::TestServer>(
-      std::vector<std::pair<grpc::Service*, std::string>>{{service_.get(), "shouhu.registry.v1.RegistryService"}});
+  server_ = std::make_unique<shouhu::testing::TestServer>(std::vector<std::pair<grpc::Service*, std::string>>{
+      {service_.get(), "shouhu.registry.v1.RegistryService"}});
   stub_ = v1::RegistryService::NewStub(server_->channel());
 }
 
@@ -54,8 +54,8 @@ void RegistryTest::TearDown() {
 }
 
 v1::SubmitReferralRequest RegistryTest::Referral(const std::string& request_id, const std::string& name,
-                                                 const std::string& birth_date, const std::string& resident_id,
-                                                 const std::string& village) {
+                                                 const std::string& birth_date,
+                                                 const std::string& resident_id, const std::string& village) {
   v1::SubmitReferralRequest r;
   r.set_request_id(request_id);
   r.set_source(v1::REFERRAL_SOURCE_CHILD_WELFARE_DIRECTOR);
@@ -81,7 +81,8 @@ v1::SubmitReferralRequest RegistryTest::Referral(const std::string& request_id, 
   return r;
 }
 
-absl::StatusOr<v1::Referral> RegistryTest::Submit(const Principal& as, const v1::SubmitReferralRequest& request) {
+absl::StatusOr<v1::Referral> RegistryTest::Submit(const Principal& as,
+                                                  const v1::SubmitReferralRequest& request) {
   auto response = Call(&v1::RegistryService::Stub::SubmitReferral, as, request);
   if (!response.ok()) return response.status();
   return response->referral();
@@ -101,7 +102,8 @@ absl::StatusOr<v1::Case> RegistryTest::Accept(const Principal& as, const std::st
   return response->case_();
 }
 
-v1::Case RegistryTest::RegisterChild(const std::string& tag, const std::string& name, const std::string& village) {
+v1::Case RegistryTest::RegisterChild(const std::string& tag, const std::string& name,
+                                     const std::string& village) {
   const Principal& officer = InJurisdiction(wuding_officer_, village) ? wuding_officer_ : xixia_officer_;
   auto referral = Submit(officer, Referral("submit-" + tag, name, "2014-03-02", "", village));
   EXPECT_TRUE(referral.ok()) << referral.status();

@@ -40,7 +40,8 @@ class RegistryTest : public ::testing::Test {
   using Method = grpc::Status (v1::RegistryService::Stub::*)(grpc::ClientContext*, const Request&, Response*);
 
   template <typename Request, typename Response>
-  absl::StatusOr<Response> Call(Method<Request, Response> method, const Principal& as, const Request& request) {
+  absl::StatusOr<Response> Call(Method<Request, Response> method, const Principal& as,
+                                const Request& request) {
     Response response;
     auto context = principals_.Context(as);
     grpc::Status status = (stub_.get()->*method)(context.get(), request, &response);
@@ -49,11 +50,13 @@ class RegistryTest : public ::testing::Test {
   }
 
   absl::StatusOr<v1::Referral> Submit(const Principal& as, const v1::SubmitReferralRequest& request);
-  absl::StatusOr<v1::Case> Accept(const Principal& as, const std::string& request_id, const std::string& referral_id,
+  absl::StatusOr<v1::Case> Accept(const Principal& as, const std::string& request_id,
+                                  const std::string& referral_id,
                                   const std::string& organisation = "ngo-wuding",
                                   v1::RiskLevel risk = v1::RISK_LEVEL_HIGH);
   // Submit and accept in one go; the child and case for tests about later steps.
-  v1::Case RegisterChild(const std::string& tag, const std::string& name, const std::string& village = kWudingVillage);
+  v1::Case RegisterChild(const std::string& tag, const std::string& name,
+                         const std::string& village = kWudingVillage);
 
   int64_t Count(const std::string& table) { return database_->Count(table); }
   std::vector<common::v1::Event> Events();

@@ -19,7 +19,8 @@ TEST(ToGrpcStatus, InvalidField_CarriesTheFieldInErrorDetails) {
 
 TEST(ToGrpcStatus, CodesMapOneToOne) {
   EXPECT_EQ(ToGrpcStatus(absl::NotFoundError("x")).error_code(), grpc::StatusCode::NOT_FOUND);
-  EXPECT_EQ(ToGrpcStatus(absl::FailedPreconditionError("x")).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(ToGrpcStatus(absl::FailedPreconditionError("x")).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(ToGrpcStatus(absl::UnauthenticatedError("x")).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
 }

@@ -31,9 +31,7 @@ TEST(ParseResidentId, ChildFromWuding_DecodesBirthDateAndMaleSex) {
   EXPECT_EQ(id.sex, Sex::kMale);  // 17th digit 3
 }
 
-TEST(ParseResidentId, LeapDay_IsARealDate) {
-  EXPECT_OK(ParseResidentId("640105201202290016", "f", kToday));
-}
+TEST(ParseResidentId, LeapDay_IsARealDate) { EXPECT_OK(ParseResidentId("640105201202290016", "f", kToday)); }
 
 TEST(ParseResidentId, WrongCheckDigit_IsRejectedNamingTheField) {
   auto id = ParseResidentId("532329201506071233", "child.resident_id", kToday);
@@ -44,7 +42,8 @@ TEST(ParseResidentId, WrongCheckDigit_IsRejectedNamingTheField) {
 }
 
 TEST(ParseResidentId, XWhereADigitIsDue_IsRejected) {
-  EXPECT_THAT(ParseResidentId("53232920150607123X", "f", kToday), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseResidentId("53232920150607123X", "f", kToday),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(ParseResidentId, ImpossibleDates_AreRejected) {
@@ -68,9 +67,12 @@ TEST(ParseResidentId, FutureBirthDate_IsRejected) {
 }
 
 TEST(ParseResidentId, WrongLengthOrLetters_AreRejected) {
-  EXPECT_THAT(ParseResidentId("53232920150607123", "f", kToday), StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(ParseResidentId("5323292015060712320", "f", kToday), StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(ParseResidentId("53232A201506071232", "f", kToday), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseResidentId("53232920150607123", "f", kToday),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseResidentId("5323292015060712320", "f", kToday),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseResidentId("53232A201506071232", "f", kToday),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(ParseResidentId("", "f", kToday), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
@@ -86,7 +88,8 @@ TEST(DivisionCode, LevelsFollowCodeLength) {
   EXPECT_EQ(DivisionLevel("532329100201"), 5);
   EXPECT_EQ(DivisionLevel("53232"), 0);
   EXPECT_EQ(DivisionLevel("53232a"), 0);
-  EXPECT_THAT(ValidateDivisionCode("", "household.village_code"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidateDivisionCode("", "household.village_code"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_OK(ValidateDivisionCode("640105", "x"));
 }
 
@@ -97,9 +100,12 @@ TEST(ValidateText, CountsCharactersNotBytes) {
 }
 
 TEST(ValidateText, MalformedUtf8AndControlCharacters_AreRejected) {
-  EXPECT_THAT(ValidateText("\xE5\xBC", "f", 1, 10), StatusIs(absl::StatusCode::kInvalidArgument));     // truncated
-  EXPECT_THAT(ValidateText("\xC0\xAF", "f", 1, 10), StatusIs(absl::StatusCode::kInvalidArgument));     // overlong
-  EXPECT_THAT(ValidateText("\xED\xA0\x80", "f", 1, 10), StatusIs(absl::StatusCode::kInvalidArgument)); // surrogate
+  EXPECT_THAT(ValidateText("\xE5\xBC", "f", 1, 10),
+              StatusIs(absl::StatusCode::kInvalidArgument));  // truncated
+  EXPECT_THAT(ValidateText("\xC0\xAF", "f", 1, 10),
+              StatusIs(absl::StatusCode::kInvalidArgument));  // overlong
+  EXPECT_THAT(ValidateText("\xED\xA0\x80", "f", 1, 10),
+              StatusIs(absl::StatusCode::kInvalidArgument));  // surrogate
   EXPECT_THAT(ValidateText("a\x01", "f", 1, 10), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_TRUE(IsValidUtf8("😀 ok"));
   EXPECT_FALSE(IsValidUtf8("\xFF"));
