@@ -1,12 +1,11 @@
 // Gateway overhead benchmark (issue 4). Targets: through the gateway at least 50% of direct throughput at
 // concurrency 64, and at most 0.3 ms added median latency at concurrency 1.
 #include <arpa/inet.h>
+#include <grpcpp/create_channel.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <grpcpp/create_channel.h>
 
 #include <algorithm>
 #include <atomic>
@@ -90,7 +89,8 @@ class HttpClient {
   }
   // True for a 200 answer.
   bool Post(const std::string& request) {
-    if (fd_ < 0 || write(fd_, request.data(), request.size()) != static_cast<ssize_t>(request.size())) return false;
+    if (fd_ < 0 || write(fd_, request.data(), request.size()) != static_cast<ssize_t>(request.size()))
+      return false;
     size_t header_end;
     while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
       if (!Fill()) return false;
@@ -123,8 +123,8 @@ class HttpClient {
 };
 
 void Report(const char* name, int concurrency, const Result& r) {
-  std::printf("%-22s c=%-3d %9.0f calls/s  p50 %7.3f ms  p99 %7.3f ms  errors %lld\n", name, concurrency, r.qps,
-              r.p50_ms, r.p99_ms, static_cast<long long>(r.errors));
+  std::printf("%-22s c=%-3d %9.0f calls/s  p50 %7.3f ms  p99 %7.3f ms  errors %lld\n", name, concurrency,
+              r.qps, r.p50_ms, r.p99_ms, static_cast<long long>(r.errors));
 }
 
 int Run() {
@@ -152,7 +152,8 @@ int Run() {
   request.set_child_id("child-530102");
 
   auto direct = [&] {
-    return [&, stub = std::shared_ptr<echo::v1::EchoService::Stub>(echo::v1::EchoService::NewStub(direct_channel))] {
+    return [&, stub = std::shared_ptr<echo::v1::EchoService::Stub>(
+                   echo::v1::EchoService::NewStub(direct_channel))] {
       grpc::ClientContext context;
       signer.Attach(principal, context);
       context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
@@ -161,7 +162,8 @@ int Run() {
     };
   };
   auto through = [&] {
-    return [&, stub = std::shared_ptr<echo::v1::EchoService::Stub>(echo::v1::EchoService::NewStub(gateway_channel))] {
+    return [&, stub = std::shared_ptr<echo::v1::EchoService::Stub>(
+                   echo::v1::EchoService::NewStub(gateway_channel))] {
       grpc::ClientContext context;
       context.AddMetadata("authorization", "Bearer " + token);
       context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
@@ -170,9 +172,9 @@ int Run() {
     };
   };
   const std::string body = R"({"childId": "child-530102"})";
-  const std::string http_request =
-      absl::StrCat("POST /v1/shouhu.echo.v1.EchoService/GetChild HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ",
-                   token, "\r\nContent-Type: application/json\r\nContent-Length: ", body.size(), "\r\n\r\n", body);
+  const std::string http_request = absl::StrCat(
+      "POST /v1/shouhu.echo.v1.EchoService/GetChild HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ",
+      token, "\r\nContent-Type: application/json\r\nContent-Length: ", body.size(), "\r\n\r\n", body);
   auto json = [&] {
     return [&, client = std::make_shared<HttpClient>(h.http_port())] { return client->Post(http_request); };
   };
@@ -187,8 +189,8 @@ int Run() {
     const Result j = Measure(concurrency, json);
     Report("gateway JSON", concurrency, j);
     if (concurrency == 1) {
-      std::printf("  added median latency: gRPC %.3f ms, JSON %.3f ms (target ≤ 0.3 ms)\n", g.p50_ms - d.p50_ms,
-                  j.p50_ms - d.p50_ms);
+      std::printf("  added median latency: gRPC %.3f ms, JSON %.3f ms (target ≤ 0.3 ms)\n",
+                  g.p50_ms - d.p50_ms, j.p50_ms - d.p50_ms);
       met &= g.p50_ms - d.p50_ms <= 0.3;
     } else {
       std::printf("  throughput vs direct: gRPC %.0f%%, JSON %.0f%% (target ≥ 50%%)\n", 100 * g.qps / d.qps,
