@@ -5,11 +5,16 @@
 
 #include <grpcpp/support/status.h>
 
+#include <string>
+
 #include "absl/status/status.h"
 
 namespace shouhu {
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// "INVALID_ARGUMENT" for 3: the canonical name, for logs, metrics labels and the JSON face.
+std::string GrpcCodeName(int code);
 
 // For clients of other services: keeps the code, the message and the field.
 absl::Status FromGrpcStatus(const grpc::Status& status);

@@ -5,18 +5,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "common/grpc_status.h"
 
 namespace shouhu {
 namespace {
-
-const char* CodeName(int code) {
-  static constexpr const char* kNames[] = {
-      "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
-      "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-      "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
-      "DATA_LOSS", "UNAUTHENTICATED"};
-  return code >= 0 && code <= 16 ? kNames[code] : "UNKNOWN";
-}
 
 class CallInterceptor final : public grpc::experimental::Interceptor {
  public:
@@ -88,7 +80,7 @@ std::string Metrics::Render() const {
   absl::StrAppend(&out, "# TYPE shouhu_grpc_calls_total counter\n");
   for (const auto& [key, count] : calls_) {
     absl::StrAppend(&out, "shouhu_grpc_calls_total{", svc, ",method=\"", key.first, "\",code=\"",
-                    CodeName(key.second), "\"} ", count, "\n");
+                    GrpcCodeName(key.second), "\"} ", count, "\n");
   }
   absl::StrAppend(&out, "# TYPE shouhu_grpc_call_seconds histogram\n");
   for (const auto& [method, h] : latency_) {

@@ -23,15 +23,6 @@ namespace {
 
 namespace pb = google::protobuf;
 
-const char* StatusName(int code) {
-  static const char* const kNames[] = {
-      "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
-      "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-      "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
-      "DATA_LOSS", "UNAUTHENTICATED"};
-  return code >= 0 && code <= 16 ? kNames[code] : "UNKNOWN";
-}
-
 const char* Reason(int http) {
   switch (http) {
     case 200:
@@ -67,7 +58,7 @@ const char* Reason(int http) {
 
 nlohmann::json ErrorJson(const grpc::Status& status) {
   nlohmann::json error = {{"code", static_cast<int>(status.error_code())},
-                          {"status", StatusName(status.error_code())},
+                          {"status", GrpcCodeName(status.error_code())},
                           {"message", status.error_message()}};
   common::v1::ErrorDetail detail;
   if (!status.error_details().empty() && detail.ParseFromString(status.error_details()) &&
