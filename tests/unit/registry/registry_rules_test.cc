@@ -1,0 +1,148 @@
+// The registry's pure rules: the case lifecycle, duplicate names, submission checks, who sees what.
+#include <gtest/gtest.h>
+
+#include "common/status_macros.h"
+#include "services/registry/access_policy.h"
+#include "services/registry/case_lifecycle.h"
+#include "services/registry/duplicates.h"
+#include "services/registry/referral_validation.h"
+#include "shouhu/registry/v1/events.pb.h"
+#include "tests/support/status_matchers.h"
+#include "tests/support/test_server.h"
+
+namespace shouhu::registry {
+namespace {
+
+using ::shouhu::testing::MakePrincipal;
+using ::shouhu::testing::StatusIs;
+
+v1::Case OpenCase(v1::CaseStatus status = v1::CASE_STATUS_ACTIVE) {
+  v1::Case c;
+  c.set_case_id("01JCASE0000000000000000000");
+  c.set_child_id("01JCHILD000000000000000000");
+  c.set_organisation_id("ngo-a");
+  c.set_caseworker_id("cw-1");
+  c.set_status(status);
+  c.set_risk_level(v1::RISK_LEVEL_MEDIUM);
+  c.set_village_code("532329101001");
+  return c;
+}
+
+const Actor kActor{"officer-1", absl::FromUnixSeconds(1'790'000'000)};
+
+TEST(CaseLifecycle, Verifying_CompletesToActive_WithEventAndHistory) {
+  ASSERT_OK_AND_ASSIGN(CaseChange change, CompleteVerification(OpenCase(v1::CASE_STATUS_VERIFYING), kActor, "ok"));
+  EXPECT_EQ(change.updated.status(), v1::CASE_STATUS_ACTIVE);
+  EXPECT_EQ(change.entry.from_status(), v1::CASE_STATUS_VERIFYING);
+  EXPECT_EQ(change.entry.to_status(), v1::CASE_STATUS_ACTIVE);
+  EXPECT_EQ(change.entry.actor(), "officer-1");
+  EXPECT_EQ(change.event->GetDescriptor()->full_name(), "shouhu.registry.v1.CaseVerified");
+  EXPECT_THAT(CompleteVerification(OpenCase(v1::CASE_STATUS_ACTIVE), kActor, ""),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST(CaseLifecycle, ClosedCase_AcceptsOnlyReopen) {
+  ASSERT_OK_AND_ASSIGN(CaseChange closed, CloseCase(OpenCase(), kActor, "监护恢复"));
+  EXPECT_EQ(closed.updated.status(), v1::CASE_STATUS_CLOSED);
+  EXPECT_EQ(closed.updated.close_reason(), "监护恢复");
+  const v1::Case& c = closed.updated;
+  EXPECT_THAT(CloseCase(c, kActor, "again"), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(TransferCase(c, kActor, "ngo-b", "cw-2", "x"), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(SetRiskLevel(c, kActor, v1::RISK_LEVEL_HIGH, "x"), StatusIs(absl::StatusCode::kFailedPrecondition));
+  v1::CareArrangement care;
+  care.set_type(v1::CARE_ARRANGEMENT_TYPE_KINSHIP_CAREGIVER);
+  EXPECT_THAT(ChangeCareArrangement(c, kActor, care, "x"), StatusIs(absl::StatusCode::kFailedPrecondition));
+  ASSERT_OK_AND_ASSIGN(CaseChange reopened, ReopenCase(c, kActor, "父亲再次外出"));
+  EXPECT_EQ(reopened.updated.status(), v1::CASE_STATUS_ACTIVE);
+  EXPECT_FALSE(reopened.updated.has_closed_at());
+  EXPECT_TRUE(reopened.updated.close_reason().empty());
+  EXPECT_THAT(ReopenCase(OpenCase(), kActor, "x"), StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST(CaseLifecycle, Transfer_ChangesOrganisation_AndNamesBothInTheEvent) {
+  ASSERT_OK_AND_ASSIGN(CaseChange change, TransferCase(OpenCase(), kActor, "ngo-b", "cw-2", "就近服务"));
+  EXPECT_EQ(change.updated.organisation_id(), "ngo-b");
+  EXPECT_EQ(change.updated.caseworker_id(), "cw-2");
+  const auto& event = static_cast<const v1::CaseTransferred&>(*change.event);
+  EXPECT_EQ(event.from_organisation_id(), "ngo-a");
+  EXPECT_EQ(event.to_organisation_id(), "ngo-b");
+  EXPECT_THAT(TransferCase(OpenCase(), kActor, "ngo-a", "cw-1", "x"), StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST(CaseLifecycle, RiskChange_RecordsBothLevels) {
+  ASSERT_OK_AND_ASSIGN(CaseChange change, SetRiskLevel(OpenCase(), kActor, v1::RISK_LEVEL_EXTREME, "独居"));
+  const auto& event = static_cast<const v1::RiskLevelChanged&>(*change.event);
+  EXPECT_EQ(event.from_risk_level(), v1::RISK_LEVEL_MEDIUM);
+  EXPECT_EQ(event.to_risk_level(), v1::RISK_LEVEL_EXTREME);
+  EXPECT_EQ(change.updated.risk_level(), v1::RISK_LEVEL_EXTREME);
+}
+
+TEST(SimilarNames, OneCharacterApart_IsSimilar) {
+  EXPECT_TRUE(SimilarNames("张小明", "张晓明"));  // one substituted
+  EXPECT_TRUE(SimilarNames("李娜", "李娜娜"));    // one inserted
+  EXPECT_TRUE(SimilarNames("张小明", "张小明"));
+  EXPECT_TRUE(SimilarNames("Li Na", "li na"));
+  EXPECT_FALSE(SimilarNames("张小明", "李小红"));
+  EXPECT_FALSE(SimilarNames("王芳", "王芳芳芳"));
+  EXPECT_FALSE(SimilarNames("", "王芳"));
+}
+
+v1::SubmitReferralRequest Submission() {
+  v1::SubmitReferralRequest r;
+  r.set_request_id("r1");
+  r.set_source(v1::REFERRAL_SOURCE_HOTLINE);
+  r.mutable_child()->set_name("张小明");
+  r.mutable_child()->set_sex(v1::SEX_MALE);
+  r.mutable_child()->set_birth_date("2015-06-07");
+  r.mutable_child()->set_resident_id("532329201506071232");
+  r.mutable_household()->set_village_code("532329101001");
+  r.add_categories(v1::CHILD_CATEGORY_STREET_CHILD);
+  r.set_reason("街头流浪");
+  r.set_observed_risk(v1::RISK_LEVEL_HIGH);
+  return r;
+}
+
+TEST(ValidateSubmission, ResidentIdMustAgreeWithBirthDateAndSex) {
+  const absl::CivilDay today(2026, 11, 23);
+  EXPECT_OK(ValidateSubmission(Submission(), today));
+  auto female = Submission();
+  female.mutable_child()->set_sex(v1::SEX_FEMALE);
+  auto result = ValidateSubmission(female, today);
+  EXPECT_THAT(result, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(FieldOf(result.status()), "child.resident_id");
+  auto lower_x = Submission();
+  lower_x.mutable_child()->set_resident_id("53232920150607103x");
+  ASSERT_OK_AND_ASSIGN(v1::Referral normalised, ValidateSubmission(lower_x, today));
+  EXPECT_EQ(normalised.child().resident_id(), "53232920150607103X");
+}
+
+TEST(ValidateSubmission, SeventeenYearOld_IsAChild_EighteenIsNot) {
+  auto r = Submission();
+  r.mutable_child()->clear_resident_id();
+  r.mutable_child()->set_birth_date("2008-11-24");
+  EXPECT_OK(ValidateSubmission(r, absl::CivilDay(2026, 11, 23)));
+  r.mutable_child()->set_birth_date("2008-11-23");
+  EXPECT_EQ(FieldOf(ValidateSubmission(r, absl::CivilDay(2026, 11, 23)).status()), "child.birth_date");
+}
+
+TEST(AccessPolicy, NgoRolesSeeTheirOrganisationOnly_OfficersTheirWholeCounty) {
+  const Principal officer =
+      MakePrincipal("o", "wuding-civil-affairs", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, {"532329"});
+  const Principal ngo_a = MakePrincipal("a", "ngo-a", common::v1::ROLE_NGO_CASEWORKER, {"532329"});
+  const Principal ngo_b = MakePrincipal("b", "ngo-b", common::v1::ROLE_NGO_CASEWORKER, {"532329"});
+  const Principal elsewhere = MakePrincipal("x", "xixia", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, {"640105"});
+  EXPECT_TRUE(CanSeeCase(officer, OpenCase()));
+  EXPECT_TRUE(CanSeeCase(ngo_a, OpenCase()));
+  EXPECT_FALSE(CanSeeCase(ngo_b, OpenCase()));
+  EXPECT_FALSE(CanSeeCase(elsewhere, OpenCase()));
+  EXPECT_TRUE(MaySeeFullResidentId(officer));
+  EXPECT_FALSE(MaySeeFullResidentId(ngo_a));
+  const Principal volunteer = MakePrincipal("v", "ngo-a", common::v1::ROLE_VOLUNTEER, {"532329"});
+  EXPECT_FALSE(MayReadChildren(volunteer));
+  EXPECT_FALSE(MaySubmitReferral(volunteer));
+  EXPECT_TRUE(MayReadAccessLog(MakePrincipal("au", "audit", common::v1::ROLE_AUDITOR, {"53"})));
+  EXPECT_FALSE(MayReadAccessLog(officer));
+}
+
+}  // namespace
+}  // namespace shouhu::registry
