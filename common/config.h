@@ -19,6 +19,8 @@ struct DbConfig {
   std::string database;
   int pool_size = 8;
   absl::Duration connect_timeout = absl::Seconds(3);
+  // How long a call may wait for a free connection before UNAVAILABLE: the queue in front of the database.
+  absl::Duration acquire_timeout = absl::Seconds(10);
   absl::Duration io_timeout = absl::Seconds(30);
 };
 

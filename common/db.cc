@@ -248,7 +248,7 @@ absl::StatusOr<Lease> Pool::Acquire() {
     auto available = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return !idle_.empty() || open_ < config_.pool_size;
     };
-    if (!mu_.AwaitWithTimeout(absl::Condition(&available), config_.connect_timeout)) {
+    if (!mu_.AwaitWithTimeout(absl::Condition(&available), config_.acquire_timeout)) {
       return absl::UnavailableError("no database connection became free in time");
     }
     if (!idle_.empty()) {

@@ -12,8 +12,8 @@ namespace shouhu {
 namespace {
 
 constexpr absl::string_view kClaim =
-    "INSERT INTO idempotency_records (method, caller, request_id, request_hash, created_at) VALUES (?, ?, ?, "
-    "?, ?)";
+    "INSERT INTO idempotency_records (method, caller, request_id, request_hash, result_ref, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?)";
 constexpr absl::string_view kExisting =
     "SELECT request_hash, result_ref FROM idempotency_records WHERE method = ? AND caller = ? AND request_id "
     "= ? "
@@ -47,10 +47,10 @@ absl::Status ValidateRequestId(absl::string_view request_id) {
 }
 
 absl::StatusOr<std::optional<std::string>> ClaimIdempotent(db::Session& tx, const IdempotencyKey& key,
-                                                           absl::Time now) {
-  absl::Status inserted =
-      tx.Execute(kClaim, {key.method, key.caller, key.request_id, key.request_hash, ToSqlTimestamp(now)})
-          .status();
+                                                           absl::Time now, absl::string_view result_ref) {
+  absl::Status inserted = tx.Execute(kClaim, {key.method, key.caller, key.request_id, key.request_hash,
+                                              std::string(result_ref), ToSqlTimestamp(now)})
+                              .status();
   if (inserted.ok()) return std::optional<std::string>();
   if (inserted.code() != absl::StatusCode::kAlreadyExists) return inserted;
   ASSIGN_OR_RETURN(std::optional<db::Row> row,

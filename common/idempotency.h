@@ -33,10 +33,12 @@ std::string RequestHash(const google::protobuf::Message& request);
 absl::Status ValidateRequestId(absl::string_view request_id);
 
 // In an open transaction: claims the key. Returns nullopt when this is the first request with it (the caller
-// then does the work and calls CompleteIdempotent), or the result reference the first request recorded.
-// A concurrent duplicate waits on the first one's row lock and then sees its outcome.
+// then does the work), or the result reference the first request recorded. A concurrent duplicate waits on
+// the first one's row lock and then sees its outcome. When the caller knows its result's id before doing the
+// work (ids are generated here, not by the database), it passes it as `result_ref` and is done in one
+// statement; otherwise it calls CompleteIdempotent once it knows.
 absl::StatusOr<std::optional<std::string>> ClaimIdempotent(db::Session& tx, const IdempotencyKey& key,
-                                                           absl::Time now);
+                                                           absl::Time now, absl::string_view result_ref = "");
 absl::Status CompleteIdempotent(db::Session& tx, const IdempotencyKey& key, absl::string_view result_ref);
 
 }  // namespace shouhu

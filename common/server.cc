@@ -57,9 +57,11 @@ absl::Status ServiceHost::Start() {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config_.grpc_address, grpc::InsecureServerCredentials(), &port_);
   grpc::ResourceQuota quota(absl::StrCat(config_.service_name, "-quota"));
-  // Pollers and workers: a few threads beyond the pool wait on the network while the pool's worth block on
-  // the database.
-  quota.SetMaxThreads(config_.max_threads + 4);
+  // The sync server answers RESOURCE_EXHAUSTED instead of queueing once its thread quota is used up
+  // (grpc/grpc#16356), so the quota is a load-shedding ceiling well above the pool, not the pool itself:
+  // calls beyond the pool's worth wait for a connection in db::Pool::Acquire, which is the real bound on
+  // work reaching the database.
+  quota.SetMaxThreads(4 * config_.max_threads + 64);
   builder.SetResourceQuota(quota);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 2);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;

@@ -4,8 +4,9 @@
 //
 // Why the synchronous API: the domain services block on the database (Connector/C++ is synchronous), and a
 // blocking call inside a callback-API reaction starves gRPC's own threads (grpc/grpc#36609, #30510). The sync
-// server hands each call to a worker thread; bounding those threads to the pool size makes excess calls
-// queue in gRPC instead of piling up on the pool.
+// server hands each call to a worker thread; calls beyond the database pool's size queue for a connection
+// (db::Pool::Acquire), and a thread ceiling well above that sheds load only in a flood. The callback API with a
+// worker pool was not measured against this yet (see the registry benchmark).
 #ifndef SHOUHU_COMMON_SERVER_H_
 #define SHOUHU_COMMON_SERVER_H_
 

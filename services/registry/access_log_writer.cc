@@ -6,23 +6,18 @@
 namespace shouhu::registry {
 namespace {
 
-// Multi-row INSERTs in a few fixed sizes, so each connection prepares at most three statements.
-constexpr int kChunks[] = {64, 8, 1};
+// A batch up to this size is one multi-row INSERT, which commits on its own; larger ones are split into
+// such statements inside one transaction.
+constexpr size_t kMaxRowsPerStatement = 256;
 constexpr absl::string_view kInsertHead =
-    "INSERT INTO pii_access_log (id, at, subject, organisation_id, record_type, record_id, village_code, "
-    "fields, purpose, method) "
-    "VALUES ";
+    "INSERT INTO pii_access_log (id, at, subject, organisation_id, record_type, record_id, village_code, fields, "
+    "purpose, method) VALUES ";
 constexpr absl::string_view kRowPlaceholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 }  // namespace
 
 AccessLogWriter::AccessLogWriter(db::Pool& pool, const Clock& clock, IdGenerator& ids)
     : pool_(pool), clock_(clock), ids_(ids), open_(std::make_shared<Batch>()) {
-  for (int chunk : kChunks) {
-    std::string sql(kInsertHead);
-    for (int i = 0; i < chunk; ++i) absl::StrAppend(&sql, i == 0 ? "" : ", ", kRowPlaceholders);
-    insert_sql_.push_back(std::move(sql));
-  }
   writer_ = std::thread([this] { Run(); });
 }
 
@@ -72,26 +67,48 @@ void AccessLogWriter::Run() {
   }
 }
 
+absl::Status AccessLogWriter::Insert(db::Session& session, const std::vector<AccessRecord>& records, size_t from,
+                                     size_t count, const std::string& at) {
+  std::string& sql = insert_sql_[count];
+  if (sql.empty()) {
+    sql = std::string(kInsertHead);
+    for (size_t i = 0; i < count; ++i) absl::StrAppend(&sql, i == 0 ? "" : ", ", kRowPlaceholders);
+  }
+  std::vector<db::Value> params;
+  params.reserve(count * 10);
+  for (size_t i = from; i < from + count; ++i) {
+    const AccessRecord& r = records[i];
+    params.insert(params.end(), {ids_.Next(), at, r.subject, r.organisation_id, r.record_type, r.record_id,
+                                 r.village_code, r.fields, r.purpose, r.method});
+  }
+  return session.Execute(sql, params).status();
+}
+
 absl::Status AccessLogWriter::Write(const std::vector<AccessRecord>& records) {
+  if (!connection_) {
+    auto lease = pool_.Acquire();
+    if (!lease.ok()) return lease.status();
+    connection_.emplace(*std::move(lease));
+  }
+  db::Session& session = **connection_;
   const std::string at = ToSqlTimestamp(clock_.Now());
-  return pool_.Transaction([&](db::Session& tx) -> absl::Status {
-    size_t next = 0;
-    for (size_t c = 0; c < std::size(kChunks); ++c) {
-      const size_t chunk = static_cast<size_t>(kChunks[c]);
-      while (records.size() - next >= chunk) {
-        std::vector<db::Value> params;
-        params.reserve(chunk * 10);
-        for (size_t i = next; i < next + chunk; ++i) {
-          const AccessRecord& r = records[i];
-          params.insert(params.end(), {ids_.Next(), at, r.subject, r.organisation_id, r.record_type,
-                                       r.record_id, r.village_code, r.fields, r.purpose, r.method});
-        }
-        RETURN_IF_ERROR(tx.Execute(insert_sql_[c], params).status());
-        next += chunk;
-      }
+  absl::Status status;
+  if (records.size() <= kMaxRowsPerStatement) {
+    status = Insert(session, records, 0, records.size(), at);
+  } else {
+    status = session.ExecuteConstant("START TRANSACTION");
+    for (size_t from = 0; status.ok() && from < records.size(); from += kMaxRowsPerStatement) {
+      status = Insert(session, records, from, std::min(kMaxRowsPerStatement, records.size() - from), at);
     }
-    return absl::OkStatus();
-  });
+    if (status.ok()) {
+      status = session.ExecuteConstant("COMMIT");
+    } else {
+      (void)session.ExecuteConstant("ROLLBACK");
+    }
+  }
+  // A broken connection goes back to the pool (which discards it); the next batch takes a fresh one.
+  if (status.code() == absl::StatusCode::kUnavailable) connection_.reset();
+  return status;
 }
 
 }  // namespace shouhu::registry

@@ -5,7 +5,9 @@
 #ifndef SHOUHU_SERVICES_REGISTRY_ACCESS_LOG_WRITER_H_
 #define SHOUHU_SERVICES_REGISTRY_ACCESS_LOG_WRITER_H_
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,11 +51,16 @@ class AccessLogWriter {
 
   void Run();
   absl::Status Write(const std::vector<AccessRecord>& records);
+  absl::Status Insert(db::Session& session, const std::vector<AccessRecord>& records, size_t from, size_t count,
+                      const std::string& at);
 
   db::Pool& pool_;
   const Clock& clock_;
   IdGenerator& ids_;
-  std::vector<std::string> insert_sql_;  // one statement per chunk size in kChunks
+  // Only the writer thread touches these: its own connection, so the INSERT of each batch size is prepared
+  // once on one connection rather than on every connection of the pool; and those INSERTs' text by size.
+  std::optional<db::Lease> connection_;
+  std::map<size_t, std::string> insert_sql_;
 
   absl::Mutex mu_;
   std::shared_ptr<Batch> open_ ABSL_GUARDED_BY(mu_);

@@ -1,5 +1,7 @@
 #include "services/registry/registry_store.h"
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -66,12 +68,10 @@ constexpr absl::string_view kSetCurrentCase =
     "UPDATE children SET current_case_id = ?, updated_at = ? WHERE id = ?";
 constexpr absl::string_view kChildWithGuardians =
     "SELECT c.id, c.name, c.sex, c.birth_date, c.resident_id_sealed, c.village_code, c.address_detail, "
-    "c.latitude, "
-    "c.longitude, c.categories, c.current_case_id, cs.status, cs.risk_level, cs.organisation_id, "
-    "g.name, g.relationship, g.status "
-    "FROM children c LEFT JOIN cases cs ON cs.id = c.current_case_id LEFT JOIN guardians g ON g.child_id = "
-    "c.id "
-    "WHERE c.id = ? ORDER BY g.id";
+    "c.latitude, c.longitude, c.categories, c.current_case_id, cs.status, cs.risk_level, cs.organisation_id, "
+    "g.name, g.relationship, g.status, g.id "
+    "FROM children c LEFT JOIN cases cs ON cs.id = c.current_case_id LEFT JOIN guardians g ON g.child_id = c.id "
+    "WHERE c.id = ?";
 constexpr absl::string_view kSearchChildren =
     "SELECT c.id, c.name, c.sex, c.birth_date, c.village_code, c.categories, c.current_case_id, cs.status, "
     "cs.risk_level, cs.organisation_id "
@@ -196,12 +196,21 @@ MariaDbRegistryStore::~MariaDbRegistryStore() = default;
 // ------------------------------------------------------------------------------------------------
 
 absl::StatusOr<std::optional<v1::Division>> MariaDbRegistryStore::GetDivision(const std::string& code) {
+  {
+    absl::MutexLock lock(&divisions_mu_);
+    auto cached = known_divisions_.find(code);
+    if (cached != known_divisions_.end()) return std::optional<v1::Division>(cached->second);
+  }
   std::optional<v1::Division> division;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
     ASSIGN_OR_RETURN(std::optional<db::Row> row, s.QueryOne(kGetDivision, {code}));
     if (row) division = DivisionFromRow(*row);
     return absl::OkStatus();
   }));
+  if (division) {
+    absl::MutexLock lock(&divisions_mu_);
+    known_divisions_.emplace(code, *division);
+  }
   return division;
 }
 
@@ -246,8 +255,9 @@ absl::StatusOr<std::vector<DuplicateCandidate>> MariaDbRegistryStore::ChildrenBo
 // ------------------------------------------------------------------------------------------------
 
 absl::StatusOr<std::optional<std::string>> MariaDbRegistryStore::ReplayedOrClaim(db::Session& tx,
-                                                                                 const IdempotencyKey& key) {
-  return ClaimIdempotent(tx, key, clock_.Now());
+                                                                                 const IdempotencyKey& key,
+                                                                                 const std::string& result_ref) {
+  return ClaimIdempotent(tx, key, clock_.Now(), result_ref);
 }
 
 absl::StatusOr<v1::Referral> MariaDbRegistryStore::SubmitReferral(const IdempotencyKey& key,
@@ -255,14 +265,18 @@ absl::StatusOr<v1::Referral> MariaDbRegistryStore::SubmitReferral(const Idempote
                                                                   v1::Referral referral) {
   const std::string resident_id = referral.child().resident_id();
   std::string referral_id;
+  bool replayed = false;
+  absl::Time now;
   RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<std::string> earlier, ReplayedOrClaim(tx, key));
-    if (earlier) {
+    referral_id = ids_.Next();
+    ASSIGN_OR_RETURN(std::optional<std::string> earlier, ReplayedOrClaim(tx, key, referral_id));
+    replayed = earlier.has_value();
+    if (replayed) {
       referral_id = *earlier;
       return absl::OkStatus();
     }
-    referral_id = ids_.Next();
-    const absl::Time now = clock_.Now();
+    // Microseconds, as the column keeps it, so this answer equals what a retry reads back.
+    now = absl::FromUnixMicros(absl::ToUnixMicros(clock_.Now()));
     v1::Referral details = referral;  // what is stored in `details`: no resident id, no derived columns
     details.mutable_child()->clear_resident_id();
     db::Value sealed = db::Null{}, hash = db::Null{};
@@ -279,15 +293,23 @@ absl::StatusOr<v1::Referral> MariaDbRegistryStore::SubmitReferral(const Idempote
                                                        : db::Value(referral.linked_child_id()),
                     absl::StrJoin(referral.possible_duplicate_child_ids(), ","), ToSqlTimestamp(now)})
             .status());
-    RETURN_IF_ERROR(
-        tx.Execute(kInsertReferralHistory, {ids_.Next(), referral_id, ToSqlTimestamp(now), caller.subject,
-                                            std::string("submitted"), std::string()})
-            .status());
-    return CompleteIdempotent(tx, key, referral_id);
+    return tx
+        .Execute(kInsertReferralHistory, {ids_.Next(), referral_id, ToSqlTimestamp(now), caller.subject,
+                                          std::string("submitted"), std::string()})
+        .status();
   }));
-  ASSIGN_OR_RETURN(std::optional<v1::Referral> stored, GetReferral(referral_id));
-  if (!stored) return absl::InternalError("submitted referral is missing");
-  return *stored;
+  if (replayed) {
+    ASSIGN_OR_RETURN(std::optional<v1::Referral> stored, GetReferral(referral_id));
+    if (!stored) return absl::InternalError("submitted referral is missing");
+    return *stored;
+  }
+  // The answer is what was just written; no second read.
+  referral.set_referral_id(referral_id);
+  referral.set_status(v1::REFERRAL_STATUS_PENDING);
+  referral.set_referring_organisation_id(caller.organisation_id);
+  referral.set_assigned_organisation_id(caller.organisation_id);
+  *referral.mutable_submitted_at() = ToProto(now);
+  return referral;
 }
 
 absl::StatusOr<std::optional<v1::Referral>> MariaDbRegistryStore::ReadReferral(db::Session& session,
@@ -409,7 +431,8 @@ absl::StatusOr<v1::Case> MariaDbRegistryStore::AcceptReferral(const IdempotencyK
                                                               const Authorize<v1::Referral>& authorize) {
   std::string case_id;
   RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<std::string> earlier, ReplayedOrClaim(tx, key));
+    case_id = ids_.Next();
+    ASSIGN_OR_RETURN(std::optional<std::string> earlier, ReplayedOrClaim(tx, key, case_id));
     if (earlier) {
       case_id = *earlier;
       return absl::OkStatus();
@@ -446,7 +469,6 @@ absl::StatusOr<v1::Case> MariaDbRegistryStore::AcceptReferral(const IdempotencyK
                                                         "transfer that case"));
     }
     const std::string village = child->String(2);
-    case_id = ids_.Next();
     const absl::Time now = clock_.Now();
     const std::string now_text = ToSqlTimestamp(now);
     RETURN_IF_ERROR(tx.Execute(kInsertCase, {case_id, child_id, referral->referral_id(), a.organisation_id,
@@ -460,7 +482,6 @@ absl::StatusOr<v1::Case> MariaDbRegistryStore::AcceptReferral(const IdempotencyK
                         .status());
     RETURN_IF_ERROR(tx.Execute(kSetCurrentCase, {case_id, now_text, child_id}).status());
     RETURN_IF_ERROR(DecideReferral(tx, caller, *referral, v1::REFERRAL_STATUS_ACCEPTED, "", case_id));
-    RETURN_IF_ERROR(CompleteIdempotent(tx, key, case_id));
     v1::CaseAccepted event;
     event.set_case_id(case_id);
     event.set_child_id(child_id);
@@ -481,7 +502,7 @@ absl::StatusOr<v1::Referral> MariaDbRegistryStore::RejectReferral(const Idempote
                                                                   const std::string& reason,
                                                                   const Authorize<v1::Referral>& authorize) {
   RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<std::string> earlier, ReplayedOrClaim(tx, key));
+    ASSIGN_OR_RETURN(std::optional<std::string> earlier, ReplayedOrClaim(tx, key, referral_id));
     if (earlier) return absl::OkStatus();
     ASSIGN_OR_RETURN(std::optional<v1::Referral> referral, ReadReferral(tx, referral_id, true));
     if (!referral) return absl::NotFoundError("referral not found");
@@ -489,8 +510,7 @@ absl::StatusOr<v1::Referral> MariaDbRegistryStore::RejectReferral(const Idempote
     if (referral->status() != v1::REFERRAL_STATUS_PENDING) {
       return absl::FailedPreconditionError("the referral has already been decided");
     }
-    RETURN_IF_ERROR(DecideReferral(tx, caller, *referral, v1::REFERRAL_STATUS_REJECTED, reason, ""));
-    return CompleteIdempotent(tx, key, referral_id);
+    return DecideReferral(tx, caller, *referral, v1::REFERRAL_STATUS_REJECTED, reason, "");
   }));
   ASSIGN_OR_RETURN(std::optional<v1::Referral> r, GetReferral(referral_id));
   if (!r) return absl::InternalError("rejected referral is missing");
@@ -502,7 +522,7 @@ absl::StatusOr<v1::Referral> MariaDbRegistryStore::TransferReferral(
     const std::string& to_organisation_id, const std::string& reason,
     const Authorize<v1::Referral>& authorize) {
   RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<std::string> earlier, ReplayedOrClaim(tx, key));
+    ASSIGN_OR_RETURN(std::optional<std::string> earlier, ReplayedOrClaim(tx, key, referral_id));
     if (earlier) return absl::OkStatus();
     ASSIGN_OR_RETURN(std::optional<v1::Referral> referral, ReadReferral(tx, referral_id, true));
     if (!referral) return absl::NotFoundError("referral not found");
@@ -520,7 +540,7 @@ absl::StatusOr<v1::Referral> MariaDbRegistryStore::TransferReferral(
                                             absl::StrCat(referral->assigned_organisation_id(), " -> ",
                                                          to_organisation_id, ": ", reason)})
             .status());
-    return CompleteIdempotent(tx, key, referral_id);
+    return absl::OkStatus();
   }));
   ASSIGN_OR_RETURN(std::optional<v1::Referral> r, GetReferral(referral_id));
   if (!r) return absl::InternalError("transferred referral is missing");
@@ -575,7 +595,7 @@ absl::StatusOr<v1::Case> MariaDbRegistryStore::ChangeCase(const IdempotencyKey& 
                                                           const Authorize<v1::Case>& authorize,
                                                           const CaseRule& rule) {
   RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<std::string> earlier, ReplayedOrClaim(tx, key));
+    ASSIGN_OR_RETURN(std::optional<std::string> earlier, ReplayedOrClaim(tx, key, case_id));
     if (earlier) return absl::OkStatus();
     ASSIGN_OR_RETURN(std::optional<v1::Case> current, ReadCase(tx, case_id, /*for_update=*/true, false));
     if (!current) return absl::NotFoundError("case not found");
@@ -600,7 +620,6 @@ absl::StatusOr<v1::Case> MariaDbRegistryStore::ChangeCase(const IdempotencyKey& 
         tx.Execute(kInsertCaseHistory, {ids_.Next(), case_id, now, e.actor(), e.action(),
                                         int64_t{e.from_status()}, int64_t{e.to_status()}, e.detail()})
             .status());
-    RETURN_IF_ERROR(CompleteIdempotent(tx, key, case_id));
     return outbox_.Append(tx, case_id, *change.event, FromProto(e.at()));
   }));
   ASSIGN_OR_RETURN(std::optional<v1::Case> c, GetCase(case_id, /*with_history=*/true));
@@ -637,6 +656,9 @@ absl::StatusOr<std::optional<v1::Child>> MariaDbRegistryStore::GetChild(const st
     c.set_case_status(static_cast<v1::CaseStatus>(first.Int(11)));
     c.set_risk_level(static_cast<v1::RiskLevel>(first.Int(12)));
     c.set_organisation_id(first.String(13));
+    // Guardians in the order they were recorded (ids sort by time); sorted here, not by ORDER BY, which made
+    // MariaDB build a temporary table for every read.
+    std::sort(rows.begin(), rows.end(), [](const db::Row& a, const db::Row& b) { return a.String(17) < b.String(17); });
     for (const auto& row : rows) {
       if (row.IsNull(14)) continue;
       auto* g = c.add_guardians();

@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/db.h"
@@ -193,13 +195,19 @@ class MariaDbRegistryStore final : public RegistryStore {
   // Registers the referral's child, or returns the child a concurrent accept registered under the same
   // resident id.
   absl::StatusOr<std::string> CreateOrLinkChild(db::Session& tx, const v1::Referral& referral);
-  absl::StatusOr<std::optional<std::string>> ReplayedOrClaim(db::Session& tx, const IdempotencyKey& key);
+  // Claims the request id, recording `result_ref` (the id this request will produce or change).
+  absl::StatusOr<std::optional<std::string>> ReplayedOrClaim(db::Session& tx, const IdempotencyKey& key,
+                                                             const std::string& result_ref);
 
   db::Pool& pool_;
   const Clock& clock_;
   IdGenerator& ids_;
   PiiCrypto crypto_;
   Outbox outbox_;
+  // Divisions only ever gain rows (codes are retired by new codes, not deleted), so a division found once is
+  // remembered: every referral checks its village, and a county's villages are a few hundred rows.
+  absl::Mutex divisions_mu_;
+  absl::flat_hash_map<std::string, v1::Division> known_divisions_ ABSL_GUARDED_BY(divisions_mu_);
   AccessLogWriter access_log_;
 };
 
