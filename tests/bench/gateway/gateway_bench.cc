@@ -129,6 +129,7 @@ void Report(const char* name, int concurrency, const Result& r) {
 
 int Run() {
   HarnessOptions options;
+  options.http_threads = 72;  // one per JSON client connection at concurrency 64, and a few spare
   options.rate_limit = {0, 0};
   options.max_deadline = absl::Seconds(10);
   auto harness = GatewayHarness::Start(options);
@@ -191,11 +192,11 @@ int Run() {
     if (concurrency == 1) {
       std::printf("  added median latency: gRPC %.3f ms, JSON %.3f ms (target ≤ 0.3 ms)\n",
                   g.p50_ms - d.p50_ms, j.p50_ms - d.p50_ms);
-      met &= g.p50_ms - d.p50_ms <= 0.3;
+      met &= g.p50_ms - d.p50_ms <= 0.3 && j.p50_ms - d.p50_ms <= 0.3;
     } else {
       std::printf("  throughput vs direct: gRPC %.0f%%, JSON %.0f%% (target ≥ 50%%)\n", 100 * g.qps / d.qps,
                   100 * j.qps / d.qps);
-      met &= g.qps >= 0.5 * d.qps;
+      met &= g.qps >= 0.5 * d.qps && j.qps >= 0.5 * d.qps;
     }
   }
   std::printf("targets %s\n", met ? "met" : "NOT met");

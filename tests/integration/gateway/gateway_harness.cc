@@ -118,7 +118,7 @@ absl::StatusOr<std::unique_ptr<GatewayHarness>> GatewayHarness::Start(const Harn
   config.max_deadline = options.max_deadline;
   config.rate_limit = options.rate_limit;
   config.http.address = "127.0.0.1:0";
-  config.http.threads = 8;
+  config.http.threads = options.http_threads;
   config.http.max_body_bytes = options.http_max_body_bytes;
   config.api_client_cache_ttl = absl::Seconds(30);
   ASSIGN_OR_RETURN(h->gateway_, gateway::Gateway::Start(

@@ -39,6 +39,9 @@ struct HarnessOptions {
   absl::Duration max_deadline = absl::Seconds(5);
   std::map<std::string, std::string> extra_routes;
   size_t http_max_body_bytes = 64 * 1024;
+  // civetweb serves a keep-alive connection on one thread for its whole life: a benchmark at concurrency N
+  // needs at least N, or it measures fewer calls in flight than it claims.
+  int http_threads = 8;
   bool with_backend = true;
 };
 
