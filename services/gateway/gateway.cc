@@ -14,6 +14,7 @@ Gateway::Gateway(const GatewayConfig& config, db::Pool& pool, Logger& logger, Me
                  const Clock& clock)
     : config_(config),
       logger_(logger),
+      pool_(pool),
       ids_(clock),
       store_(pool),
       signer_(config.service.principal_secret, clock),
@@ -69,10 +70,26 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
 
   Gateway* self = g.get();
   g->reload_thread_ = std::thread([self] {
-    while (!self->stop_reload_.WaitForNotificationWithTimeout(self->config_.key_reload_interval)) {
-      if (absl::Status reloaded = self->tokens_->Reload(); !reloaded.ok()) {
-        self->logger_.Warn("token keys not reloaded; keeping the previous keys",
-                           {{"error", std::string(reloaded.message())}});
+    const absl::Duration tick = std::min(self->config_.key_reload_interval, absl::Seconds(2));
+    absl::Time next_reload = absl::Now() + self->config_.key_reload_interval;
+    bool serving = true;
+    while (!self->stop_reload_.WaitForNotificationWithTimeout(tick)) {
+      if (absl::Now() >= next_reload) {
+        next_reload = absl::Now() + self->config_.key_reload_interval;
+        if (absl::Status reloaded = self->tokens_->Reload(); !reloaded.ok()) {
+          self->logger_.Warn("token keys not reloaded; keeping the previous keys",
+                             {{"error", std::string(reloaded.message())}});
+        }
+      }
+      const absl::Status db = self->pool_.Ping();
+      if (db.ok() != serving && !self->stopped_) {
+        serving = db.ok();
+        if (auto* health = self->server_->GetHealthCheckService()) health->SetServingStatus(serving);
+        if (serving) {
+          self->logger_.Info("database reachable: serving");
+        } else {
+          self->logger_.Warn("database unreachable: not serving", {{"error", std::string(db.message())}});
+        }
       }
     }
   });

@@ -6,6 +6,7 @@
 
 #include <grpcpp/server.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -49,6 +50,7 @@ class Gateway {
 
   const GatewayConfig config_;
   Logger& logger_;
+  db::Pool& pool_;
   IdGenerator ids_;
   GatewayStore store_;
   PrincipalSigner signer_;
@@ -68,7 +70,9 @@ class Gateway {
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<HttpFace> http_;
   int grpc_port_ = 0;
-  bool stopped_ = false;
+  std::atomic<bool> stopped_{false};
+  // Reloads token keys every key_reload_interval and follows the database's reachability in the health
+  // status (API-client checks and the audit log need it), every couple of seconds.
   absl::Notification stop_reload_;
   std::thread reload_thread_;
 };
