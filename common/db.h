@@ -127,6 +127,20 @@ class Pool {
   int open_ ABSL_GUARDED_BY(mu_) = 0;  // idle plus lent out
 };
 
+// One read in autocommit mode, returning what `read` returns: the shape of every store's Get.
+template <typename T, typename Read>
+absl::StatusOr<T> ReadOne(Pool& pool, Read&& read) {
+  std::optional<T> result;
+  absl::Status status = pool.Autocommit([&](Session& session) -> absl::Status {
+    absl::StatusOr<T> value = read(session);
+    if (!value.ok()) return value.status();
+    result = *std::move(value);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return *std::move(result);
+}
+
 // CREATE DATABASE IF NOT EXISTS with utf8mb4, for the local stack and tests; production schemas are made by
 // ops.
 absl::Status CreateDatabaseIfMissing(const DbConfig& config);

@@ -70,7 +70,8 @@ constexpr absl::string_view kChildWithGuardians =
     "SELECT c.id, c.name, c.sex, c.birth_date, c.resident_id_sealed, c.village_code, c.address_detail, "
     "c.latitude, c.longitude, c.categories, c.current_case_id, cs.status, cs.risk_level, cs.organisation_id, "
     "g.name, g.relationship, g.status, g.id "
-    "FROM children c LEFT JOIN cases cs ON cs.id = c.current_case_id LEFT JOIN guardians g ON g.child_id = c.id "
+    "FROM children c LEFT JOIN cases cs ON cs.id = c.current_case_id LEFT JOIN guardians g ON g.child_id = "
+    "c.id "
     "WHERE c.id = ?";
 constexpr absl::string_view kSearchChildren =
     "SELECT c.id, c.name, c.sex, c.birth_date, c.village_code, c.categories, c.current_case_id, cs.status, "
@@ -254,9 +255,8 @@ absl::StatusOr<std::vector<DuplicateCandidate>> MariaDbRegistryStore::ChildrenBo
 // ---- referrals
 // ------------------------------------------------------------------------------------------------
 
-absl::StatusOr<std::optional<std::string>> MariaDbRegistryStore::ReplayedOrClaim(db::Session& tx,
-                                                                                 const IdempotencyKey& key,
-                                                                                 const std::string& result_ref) {
+absl::StatusOr<std::optional<std::string>> MariaDbRegistryStore::ReplayedOrClaim(
+    db::Session& tx, const IdempotencyKey& key, const std::string& result_ref) {
   return ClaimIdempotent(tx, key, clock_.Now(), result_ref);
 }
 
@@ -344,12 +344,8 @@ absl::StatusOr<std::optional<v1::Referral>> MariaDbRegistryStore::ReadReferral(d
 
 absl::StatusOr<std::optional<v1::Referral>> MariaDbRegistryStore::GetReferral(
     const std::string& referral_id) {
-  std::optional<v1::Referral> referral;
-  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(referral, ReadReferral(s, referral_id, /*for_update=*/false));
-    return absl::OkStatus();
-  }));
-  return referral;
+  return db::ReadOne<std::optional<v1::Referral>>(
+      pool_, [&](db::Session& s) { return ReadReferral(s, referral_id, /*for_update=*/false); });
 }
 
 absl::StatusOr<std::vector<v1::Referral>> MariaDbRegistryStore::ListReferrals(const ReferralFilter& f) {
@@ -582,12 +578,8 @@ absl::StatusOr<std::optional<v1::Case>> MariaDbRegistryStore::ReadCase(db::Sessi
 
 absl::StatusOr<std::optional<v1::Case>> MariaDbRegistryStore::GetCase(const std::string& case_id,
                                                                       bool with_history) {
-  std::optional<v1::Case> c;
-  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(c, ReadCase(s, case_id, false, with_history));
-    return absl::OkStatus();
-  }));
-  return c;
+  return db::ReadOne<std::optional<v1::Case>>(
+      pool_, [&](db::Session& s) { return ReadCase(s, case_id, /*for_update=*/false, with_history); });
 }
 
 absl::StatusOr<v1::Case> MariaDbRegistryStore::ChangeCase(const IdempotencyKey& key,
@@ -658,7 +650,8 @@ absl::StatusOr<std::optional<v1::Child>> MariaDbRegistryStore::GetChild(const st
     c.set_organisation_id(first.String(13));
     // Guardians in the order they were recorded (ids sort by time); sorted here, not by ORDER BY, which made
     // MariaDB build a temporary table for every read.
-    std::sort(rows.begin(), rows.end(), [](const db::Row& a, const db::Row& b) { return a.String(17) < b.String(17); });
+    std::sort(rows.begin(), rows.end(),
+              [](const db::Row& a, const db::Row& b) { return a.String(17) < b.String(17); });
     for (const auto& row : rows) {
       if (row.IsNull(14)) continue;
       auto* g = c.add_guardians();

@@ -472,12 +472,7 @@ absl::StatusOr<v1::Participant> MariaDbTrainingStore::RegisterParticipant(const 
 }
 
 absl::StatusOr<v1::Participant> MariaDbTrainingStore::GetParticipant(const std::string& id) {
-  std::optional<v1::Participant> result;
-  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(result, LoadParticipant(s, id));
-    return absl::OkStatus();
-  }));
-  return std::move(*result);
+  return db::ReadOne<v1::Participant>(pool_, [&](db::Session& s) { return LoadParticipant(s, id); });
 }
 
 absl::StatusOr<std::vector<v1::Participant>> MariaDbTrainingStore::ListParticipants(
@@ -594,12 +589,7 @@ absl::StatusOr<v1::Course> MariaDbTrainingStore::CreateCourse(const IdempotencyK
 }
 
 absl::StatusOr<v1::Course> MariaDbTrainingStore::GetCourse(const std::string& id) {
-  std::optional<v1::Course> result;
-  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(result, LoadCourse(s, id));
-    return absl::OkStatus();
-  }));
-  return std::move(*result);
+  return db::ReadOne<v1::Course>(pool_, [&](db::Session& s) { return LoadCourse(s, id); });
 }
 
 absl::StatusOr<std::vector<v1::Course>> MariaDbTrainingStore::ListCourses(int required_for,
@@ -638,12 +628,7 @@ absl::StatusOr<v1::Session> MariaDbTrainingStore::ScheduleSession(const Idempote
 }
 
 absl::StatusOr<v1::Session> MariaDbTrainingStore::GetSession(const std::string& id) {
-  std::optional<v1::Session> result;
-  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(result, LoadSession(s, id));
-    return absl::OkStatus();
-  }));
-  return std::move(*result);
+  return db::ReadOne<v1::Session>(pool_, [&](db::Session& s) { return LoadSession(s, id); });
 }
 
 absl::StatusOr<std::vector<v1::Enrollment>> MariaDbTrainingStore::ListSessionEnrollments(
@@ -659,12 +644,7 @@ absl::StatusOr<std::vector<v1::Enrollment>> MariaDbTrainingStore::ListSessionEnr
 }
 
 absl::StatusOr<v1::Enrollment> MariaDbTrainingStore::GetEnrollment(const std::string& id) {
-  std::optional<v1::Enrollment> result;
-  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(result, LoadEnrollment(s, id));
-    return absl::OkStatus();
-  }));
-  return std::move(*result);
+  return db::ReadOne<v1::Enrollment>(pool_, [&](db::Session& s) { return LoadEnrollment(s, id); });
 }
 
 // A result reference for enrollment mutations: "enrollment[|promoted][#certification]".
@@ -835,12 +815,8 @@ absl::StatusOr<EnrollmentOutcome> MariaDbTrainingStore::RecordAssessment(const I
 // ------------------------------------------------------------------------------------------- certifications
 
 absl::StatusOr<v1::Certification> MariaDbTrainingStore::GetCertification(const std::string& id) {
-  std::optional<v1::Certification> result;
-  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(result, LoadCertification(s, id, ShanghaiDay(clock_.Now())));
-    return absl::OkStatus();
-  }));
-  return std::move(*result);
+  return db::ReadOne<v1::Certification>(
+      pool_, [&](db::Session& s) { return LoadCertification(s, id, ShanghaiDay(clock_.Now())); });
 }
 
 absl::StatusOr<std::vector<v1::Certification>> MariaDbTrainingStore::ListCertifications(
