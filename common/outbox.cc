@@ -58,6 +58,14 @@ absl::StatusOr<std::vector<common::v1::Event>> Outbox::ReadAfter(int64_t after, 
 
 absl::Status Outbox::Follow(int64_t after, const std::function<bool(const common::v1::Event&)>& send,
                             const std::function<bool()>& stopped, absl::Duration poll) {
+  if (followers_.fetch_add(1) >= max_followers_) {
+    followers_.fetch_sub(1);
+    return absl::ResourceExhaustedError("too many event streams at once; retry later");
+  }
+  struct Leave {
+    std::atomic<int>& count;
+    ~Leave() { count.fetch_sub(1); }
+  } leave{followers_};
   constexpr int kBatch = 500;
   while (!stopped()) {
     ASSIGN_OR_RETURN(std::vector<common::v1::Event> events, ReadAfter(after, kBatch));

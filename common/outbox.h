@@ -7,6 +7,7 @@
 #ifndef SHOUHU_COMMON_OUTBOX_H_
 #define SHOUHU_COMMON_OUTBOX_H_
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
@@ -26,7 +27,10 @@ class Session;
 
 class Outbox {
  public:
-  Outbox(db::Pool& pool, IdGenerator& ids) : pool_(pool), ids_(ids) {}
+  // A follower holds a server thread for as long as it streams (the services use the synchronous API), so
+  // at most `max_followers` may follow at once; more get RESOURCE_EXHAUSTED instead of starving other calls.
+  Outbox(db::Pool& pool, IdGenerator& ids, int max_followers = 4)
+      : pool_(pool), ids_(ids), max_followers_(max_followers) {}
 
   // In an open transaction: appends one event whose type is the payload's full message name. Call it as the
   // transaction's last statement, to hold the sequence row as briefly as possible.
@@ -44,6 +48,8 @@ class Outbox {
  private:
   db::Pool& pool_;
   IdGenerator& ids_;
+  const int max_followers_;
+  std::atomic<int> followers_{0};
 };
 
 }  // namespace shouhu

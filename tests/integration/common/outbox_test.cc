@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "common/db.h"
@@ -94,6 +95,27 @@ TEST(Outbox, Follow_DeliversNewEventsUntilStopped) {
   }
   follower.join();
   EXPECT_EQ(seen, (std::vector<int64_t>{1, 2, 3}));
+}
+
+TEST(Outbox, FollowersBeyondTheLimit_AreTurnedAway_AndTheirPlaceFreesWhenOneStops) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create({}));
+  SystemClock clock;
+  IdGenerator ids(clock);
+  Outbox outbox(database->pool(), ids, /*max_followers=*/1);
+  std::atomic<bool> stop{false};
+  std::thread first([&] {
+    EXPECT_OK(outbox.Follow(
+        0, [](const common::v1::Event&) { return true; }, [&] { return stop.load(); },
+        absl::Milliseconds(10)));
+  });
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_THAT(outbox.Follow(
+                  0, [](const common::v1::Event&) { return true; }, [] { return true; }),
+              ::shouhu::testing::StatusIs(absl::StatusCode::kResourceExhausted));
+  stop = true;
+  first.join();
+  EXPECT_OK(outbox.Follow(
+      0, [](const common::v1::Event&) { return true; }, [] { return true; }));
 }
 
 }  // namespace
