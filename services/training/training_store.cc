@@ -765,9 +765,11 @@ absl::StatusOr<std::string> MariaDbTrainingStore::IssueIfEarned(db::Session& tx,
   return id;
 }
 
-absl::StatusOr<EnrollmentOutcome> MariaDbTrainingStore::RecordAttendance(const IdempotencyKey& key,
-                                                                         const std::string& enrollment_id,
-                                                                         bool attended) {
+absl::StatusOr<EnrollmentOutcome> MariaDbTrainingStore::RecordResult(const IdempotencyKey& key,
+                                                                     const std::string& enrollment_id,
+                                                                     absl::string_view what,
+                                                                     absl::string_view update_sql,
+                                                                     int64_t value) {
   return Idempotent<EnrollmentOutcome>(
       key,
       [&](db::Session& tx) -> absl::StatusOr<std::string> {
@@ -775,41 +777,31 @@ absl::StatusOr<EnrollmentOutcome> MariaDbTrainingStore::RecordAttendance(const I
         if (!row) return NotFound("enrollment");
         const v1::Enrollment current = EnrollmentFromRow(*row);
         if (current.status() != v1::ENROLLMENT_STATUS_ENROLLED) {
-          return absl::FailedPreconditionError("only an enrollment holding a place has attendance");
+          return absl::FailedPreconditionError(
+              absl::StrCat("only an enrollment holding a place has its ", what, " recorded"));
         }
         if (!current.certification_id().empty()) {
-          return absl::FailedPreconditionError("the certificate is issued; attendance can no longer change");
+          return absl::FailedPreconditionError(
+              absl::StrCat("the certificate is issued; the ", what, " can no longer change"));
         }
-        RETURN_IF_ERROR(tx.Execute(kSetAttendance,
-                                   {int64_t{attended ? 1 : 0}, ToSqlTimestamp(clock_.Now()), enrollment_id})
-                            .status());
+        RETURN_IF_ERROR(
+            tx.Execute(update_sql, {value, ToSqlTimestamp(clock_.Now()), enrollment_id}).status());
         ASSIGN_OR_RETURN(std::string cert, IssueIfEarned(tx, enrollment_id));
         return absl::StrCat(enrollment_id, "|#", cert);
       },
       [this](db::Session& tx, const std::string& ref) { return LoadOutcome(tx, ref); });
 }
 
+absl::StatusOr<EnrollmentOutcome> MariaDbTrainingStore::RecordAttendance(const IdempotencyKey& key,
+                                                                         const std::string& enrollment_id,
+                                                                         bool attended) {
+  return RecordResult(key, enrollment_id, "attendance", kSetAttendance, attended ? 1 : 0);
+}
+
 absl::StatusOr<EnrollmentOutcome> MariaDbTrainingStore::RecordAssessment(const IdempotencyKey& key,
                                                                          const std::string& enrollment_id,
                                                                          int score) {
-  return Idempotent<EnrollmentOutcome>(
-      key,
-      [&](db::Session& tx) -> absl::StatusOr<std::string> {
-        ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockEnrollment, {enrollment_id}));
-        if (!row) return NotFound("enrollment");
-        const v1::Enrollment current = EnrollmentFromRow(*row);
-        if (current.status() != v1::ENROLLMENT_STATUS_ENROLLED) {
-          return absl::FailedPreconditionError("only an enrollment holding a place is assessed");
-        }
-        if (!current.certification_id().empty()) {
-          return absl::FailedPreconditionError("the certificate is issued; the score can no longer change");
-        }
-        RETURN_IF_ERROR(
-            tx.Execute(kSetScore, {int64_t{score}, ToSqlTimestamp(clock_.Now()), enrollment_id}).status());
-        ASSIGN_OR_RETURN(std::string cert, IssueIfEarned(tx, enrollment_id));
-        return absl::StrCat(enrollment_id, "|#", cert);
-      },
-      [this](db::Session& tx, const std::string& ref) { return LoadOutcome(tx, ref); });
+  return RecordResult(key, enrollment_id, "score", kSetScore, score);
 }
 
 // ------------------------------------------------------------------------------------------- certifications

@@ -209,6 +209,10 @@ class MariaDbTrainingStore final : public TrainingStore {
   absl::StatusOr<EnrollmentOutcome> LoadOutcome(db::Session& tx, const std::string& ref);
   // Issues the certificate when the enrollment has earned it and has none; returns its id or "".
   absl::StatusOr<std::string> IssueIfEarned(db::Session& tx, const std::string& enrollment_id);
+  // Attendance and assessment: the same checks and certificate issue around a different column.
+  absl::StatusOr<EnrollmentOutcome> RecordResult(const IdempotencyKey& key, const std::string& enrollment_id,
+                                                 absl::string_view what, absl::string_view update_sql,
+                                                 int64_t value);
 
   db::Pool& pool_;
   const Clock& clock_;
