@@ -101,8 +101,9 @@ void Gateway::Shutdown(absl::Duration grace) {
   if (stopped_) return;
   stopped_ = true;
   if (auto* health = server_->GetHealthCheckService()) health->SetServingStatus(false);
-  http_.reset();
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  const absl::Time deadline = absl::Now() + grace;
+  if (http_ != nullptr) http_->Shutdown(grace);
+  server_->Shutdown(absl::ToChronoTime(std::max(deadline, absl::Now())));
   server_->Wait();
   admin_server_->Shutdown(absl::ToChronoTime(absl::Now()));
   admin_server_->Wait();

@@ -36,7 +36,8 @@ ABSL_FLAG(std::string, rate_burst, shouhu::EnvOr("SHOUHU_RATE_BURST", "100"),
           "calls a client may make at once");
 ABSL_FLAG(std::string, http_address, shouhu::EnvOr("SHOUHU_HTTP_ADDRESS", "0.0.0.0:8080"),
           "host:port of the HTTP/JSON face ('off' disables it)");
-ABSL_FLAG(std::string, http_threads, shouhu::EnvOr("SHOUHU_HTTP_THREADS", "32"), "HTTP/JSON face threads");
+ABSL_FLAG(std::string, http_threads, shouhu::EnvOr("SHOUHU_HTTP_THREADS", "2"),
+          "HTTP/JSON face I/O threads (each serves many connections)");
 ABSL_FLAG(std::string, http_max_body_bytes, shouhu::EnvOr("SHOUHU_HTTP_MAX_BODY_BYTES", "1048576"),
           "larger HTTP request bodies get 413");
 

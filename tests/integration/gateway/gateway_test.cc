@@ -681,5 +681,97 @@ TEST_F(GatewayTest, Http_ApiClientCredentials_WorkWithBasicAuth) {
   EXPECT_EQ(nlohmann::json::parse(r.body)["principal"]["organisationId"], "org-ngo-1");
 }
 
+TEST_F(GatewayTest, Http_KeepAlive_ServesCallAfterCallOnOneConnection) {
+  HttpConnection connection(h_->http_port());
+  ASSERT_TRUE(connection.connected());
+  for (int i = 0; i < 20; ++i) {
+    const std::string request_id = absl::StrCat("keep-alive-", i);
+    ASSERT_TRUE(connection.Write(
+        HttpPostRequest("/v1/shouhu.echo.v1.EchoService/WhoAmI", "",
+                        {{"Authorization", Bearer(h_->OfficerToken())}, {"X-Request-Id", request_id}})));
+    std::string head;
+    HttpResponse r = connection.Read(&head);
+    ASSERT_EQ(r.status, 200) << "call " << i << ": " << r.body;
+    EXPECT_THAT(head, ::testing::HasSubstr("X-Request-Id: " + request_id));
+    EXPECT_EQ(nlohmann::json::parse(r.body)["principal"]["subject"], "officer-wuhua-1");
+  }
+}
+
+// Connections are multiplexed over a few I/O threads: far more idle keep-alive connections than threads
+// (the harness runs two) neither block a new caller nor lose their own turn.
+TEST_F(GatewayTest, Http_ManyIdleConnections_DoNotHoldUpOtherCallers) {
+  std::vector<std::unique_ptr<HttpConnection>> idle;
+  for (int i = 0; i < 100; ++i) {
+    idle.push_back(std::make_unique<HttpConnection>(h_->http_port()));
+    ASSERT_TRUE(idle.back()->connected());
+  }
+  const std::string request = HttpPostRequest("/v1/shouhu.echo.v1.EchoService/WhoAmI", "",
+                                              {{"Authorization", Bearer(h_->OfficerToken())}});
+  HttpConnection fresh(h_->http_port());
+  ASSERT_TRUE(fresh.Write(request));
+  EXPECT_EQ(fresh.Read().status, 200);
+  for (HttpConnection* connection : {idle.front().get(), idle.back().get()}) {
+    ASSERT_TRUE(connection->Write(request));
+    EXPECT_EQ(connection->Read().status, 200);
+  }
+}
+
+TEST_F(GatewayTest, Http_ExpectContinue_IsAnsweredBeforeTheBodyIsSent) {
+  const std::string body = R"({"childId": "child-530102"})";
+  std::string request =
+      HttpPostRequest("/v1/shouhu.echo.v1.EchoService/GetChild", body,
+                      {{"Authorization", Bearer(h_->OfficerToken())}, {"Expect", "100-continue"}});
+  request.resize(request.size() - body.size());  // the head only
+  HttpConnection connection(h_->http_port());
+  ASSERT_TRUE(connection.Write(request));
+  EXPECT_EQ(connection.Read().status, 100);
+  ASSERT_TRUE(connection.Write(body));
+  HttpResponse r = connection.Read();
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
+TEST_F(GatewayTest, Http_ConnectionClose_IsHonouredAfterTheAnswer) {
+  HttpConnection connection(h_->http_port());
+  ASSERT_TRUE(connection.Write(
+      HttpPostRequest("/v1/shouhu.echo.v1.EchoService/WhoAmI", "",
+                      {{"Authorization", Bearer(h_->OfficerToken())}, {"Connection", "close"}})));
+  std::string head;
+  EXPECT_EQ(connection.Read(&head).status, 200);
+  EXPECT_THAT(head, ::testing::HasSubstr("Connection: close"));
+  EXPECT_TRUE(connection.ClosedByServer(absl::Seconds(5)));
+}
+
+TEST_F(GatewayTest, Http_Shutdown_LetsACallInFlightFinishWithinTheGrace) {
+  HttpConnection connection(h_->http_port());
+  ASSERT_TRUE(connection.Write(HttpPostRequest("/v1/shouhu.echo.v1.EchoService/Sleep", R"({"sleepMs": 400})",
+                                               {{"Authorization", Bearer(h_->OfficerToken())}})));
+  absl::SleepFor(absl::Milliseconds(100));  // the call is at the backend
+  std::thread stop([this] { h_->gateway().Shutdown(absl::Seconds(5)); });
+  HttpResponse r = connection.Read();
+  stop.join();
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(h_->backend()->cancelled_sleeps(), 0);
+  HttpConnection after(h_->http_port());
+  EXPECT_FALSE(after.connected() &&
+               after.Write(HttpPostRequest("/v1/shouhu.echo.v1.EchoService/WhoAmI", "", {})) &&
+               after.Read().status != 0);
+}
+
+TEST_F(GatewayTest, Http_Shutdown_CancelsWhatOutlastsTheGraceAs503) {
+  HttpConnection connection(h_->http_port());
+  ASSERT_TRUE(connection.Write(HttpPostRequest("/v1/shouhu.echo.v1.EchoService/Sleep", R"({"sleepMs": 3000})",
+                                               {{"Authorization", Bearer(h_->OfficerToken())}})));
+  absl::SleepFor(absl::Milliseconds(100));
+  const absl::Time start = absl::Now();
+  h_->gateway().Shutdown(absl::Milliseconds(200));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  HttpResponse r = connection.Read();
+  EXPECT_EQ(r.status, 503) << r.body;
+  const absl::Time give_up = absl::Now() + absl::Seconds(2);
+  while (h_->backend()->cancelled_sleeps() == 0 && absl::Now() < give_up)
+    absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(h_->backend()->cancelled_sleeps(), 1);
+}
+
 }  // namespace
 }  // namespace shouhu::testing
