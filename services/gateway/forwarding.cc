@@ -5,8 +5,10 @@
 
 #include <atomic>
 
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "common/grpc_status.h"
+#include "google/protobuf/descriptor.h"
 
 namespace shouhu::gateway {
 
@@ -209,9 +211,111 @@ class ForwardedCall final : public grpc::ServerGenericBidiReactor {
   bool requests_closed_ ABSL_GUARDED_BY(mu_) = false;  // the requests' hold is released
 };
 
+// A unary call relayed with a unary backend call: one batch each way on both legs instead of the streaming
+// relay's message-by-message steps, which is most of the gateway's cost per call. Deletes itself when done.
+class ForwardedUnaryCall final : public grpc::ServerGenericBidiReactor {
+ public:
+  ForwardedUnaryCall(const ForwardingEnv& env, grpc::GenericCallbackServerContext* context)
+      : env_(env), context_(context), method_(context->method()), started_(absl::Now()) {
+    const auto& metadata = context->client_metadata();
+    auto id = metadata.find(kRequestIdMetadata);
+    request_id_ =
+        RequestIdOr(env.ids, id == metadata.end() ? absl::string_view()
+                                                  : absl::string_view(id->second.data(), id->second.size()));
+    auto auth = metadata.find("authorization");
+    const absl::string_view authorization = auth == metadata.end()
+                                                ? absl::string_view()
+                                                : absl::string_view(auth->second.data(), auth->second.size());
+    // The request and the admission arrive in either order; the backend call starts when both are in.
+    StartRead(&request_);
+    env.admission.Admit(method_, authorization, [this](absl::StatusOr<Principal> principal) {
+      principal_ = std::move(principal);
+      Arrive();
+    });
+  }
+
+  void OnReadDone(bool ok) override {
+    has_request_ = ok;
+    Arrive();
+  }
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+    if (backend_started_) backend_context_.TryCancel();
+  }
+  void OnDone() override {
+    RecordCall(env_, method_, principal_.ok() ? &*principal_ : nullptr, request_id_, "grpc", final_code_,
+               started_);
+    delete this;
+  }
+
+ private:
+  void Arrive() {
+    if (waiting_for_.fetch_sub(1) == 1) Forward();
+  }
+
+  void Forward() {
+    if (!principal_.ok()) return FinishWith(ToGrpcStatus(principal_.status()));
+    if (!has_request_) return FinishWith(grpc::Status(grpc::StatusCode::CANCELLED, "no request arrived"));
+    grpc::GenericStub* stub = env_.backends.Route(method_);
+    if (stub == nullptr) {
+      return FinishWith(
+          grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no service behind the gateway serves this method"));
+    }
+    PrepareBackendCall(env_, *principal_, request_id_, context_->deadline(), backend_context_);
+    {
+      absl::MutexLock lock(&mu_);
+      if (cancelled_) return FinishWith(grpc::Status(grpc::StatusCode::CANCELLED, "the caller cancelled"));
+      backend_started_ = true;
+    }
+    stub->UnaryCall(&backend_context_, method_, grpc::StubOptions(), &request_, &response_,
+                    [this](grpc::Status status) {
+                      final_code_ = status.error_code();
+                      if (status.ok()) {
+                        StartWriteAndFinish(&response_, grpc::WriteOptions(), status);
+                      } else {
+                        Finish(status);
+                      }
+                    });
+  }
+
+  void FinishWith(const grpc::Status& status) {
+    final_code_ = status.error_code();
+    Finish(status);
+  }
+
+  const ForwardingEnv& env_;
+  grpc::GenericCallbackServerContext* const context_;
+  const std::string method_;
+  const absl::Time started_;
+  std::string request_id_;
+  absl::StatusOr<Principal> principal_;
+  bool has_request_ = false;
+  std::atomic<int> waiting_for_{2};  // the request and the admission
+  int final_code_ = grpc::StatusCode::UNKNOWN;
+  grpc::ClientContext backend_context_;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
+  absl::Mutex mu_;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool backend_started_ ABSL_GUARDED_BY(mu_) = false;
+};
+
 }  // namespace
 
+bool IsUnaryMethod(absl::string_view method) {
+  if (!absl::ConsumePrefix(&method, "/")) return false;
+  std::string full_name(method);
+  const size_t slash = full_name.find('/');
+  if (slash == std::string::npos) return false;
+  full_name[slash] = '.';
+  const google::protobuf::MethodDescriptor* descriptor =
+      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(full_name);
+  return descriptor != nullptr && !descriptor->client_streaming() && !descriptor->server_streaming();
+}
+
 grpc::ServerGenericBidiReactor* Forwarder::CreateReactor(grpc::GenericCallbackServerContext* context) {
+  if (IsUnaryMethod(context->method())) return new ForwardedUnaryCall(env_, context);
   return new ForwardedCall(env_, context);
 }
 

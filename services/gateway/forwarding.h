@@ -48,6 +48,10 @@ void PrepareBackendCall(const ForwardingEnv& env, const Principal& principal, co
 void RecordCall(const ForwardingEnv& env, const std::string& method, const Principal* principal,
                 const std::string& request_id, const char* face, int grpc_code, absl::Time started);
 
+// Whether the method is known (its descriptor is linked in) and unary; unknown methods are relayed as
+// streams, which serves every kind.
+bool IsUnaryMethod(absl::string_view method);
+
 class Forwarder final : public grpc::CallbackGenericService {
  public:
   explicit Forwarder(const ForwardingEnv& env) : env_(env) {}

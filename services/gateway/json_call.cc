@@ -170,11 +170,8 @@ class JsonCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::By
   // Called with JsonCalls' lock held, so the call is still alive.
   void CancelBackend() { context_.TryCancel(); }
 
+  // Server streaming only (a unary call is a unary backend call).
   void OnReadDone(bool ok) override {
-    if (!method_->server_streaming()) {
-      has_response_ = ok;  // one message, then OnDone
-      return;
-    }
     if (!ok) return;  // the stream is over; OnDone carries the status
     std::string line;
     if (!ToJson(response_, line)) {
@@ -194,12 +191,16 @@ class JsonCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::By
     });
   }
 
-  void OnDone(const grpc::Status& backend_status) override {
+  void OnDone(const grpc::Status& status) override { Complete(status); }
+
+ private:
+  // The backend call has ended: answer and end.
+  void Complete(const grpc::Status& backend_status) {
     grpc::Status status = backend_status;
     if (status.error_code() == grpc::StatusCode::CANCELLED && calls_.CancelledByDrain(this)) {
       status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the gateway is stopping");
     }
-    if (render_failed_ || (status.ok() && !method_->server_streaming() && !has_response_)) {
+    if (render_failed_) {
       status = grpc::Status(grpc::StatusCode::INTERNAL, "the service's answer could not be rendered as JSON");
     }
     if (!method_->server_streaming()) {
@@ -220,7 +221,6 @@ class JsonCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::By
     End(status);
   }
 
- private:
   void OnAdmitted(absl::StatusOr<Principal> principal) {
     if (!principal.ok()) return Fail(ToGrpcStatus(principal.status()));
     principal_ = *std::move(principal);
@@ -243,11 +243,14 @@ class JsonCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::By
     grpc::Slice slice(*std::move(serialized));
     request_buffer_ = grpc::ByteBuffer(&slice, 1);
     request_.body.clear();
-    if (method_->server_streaming()) {
-      exchange_->Send(absl::StrCat(Head(200, "application/x-ndjson", request_id_, request_.keep_alive),
-                                   "Transfer-Encoding: chunked\r\n\r\n"),
-                      false, nullptr);
+    if (!method_->server_streaming()) {
+      stub->UnaryCall(&context_, grpc_method_, grpc::StubOptions(), &request_buffer_, &response_,
+                      [this](grpc::Status status) { Complete(status); });
+      return;
     }
+    exchange_->Send(absl::StrCat(Head(200, "application/x-ndjson", request_id_, request_.keep_alive),
+                                 "Transfer-Encoding: chunked\r\n\r\n"),
+                    false, nullptr);
     stub->PrepareBidiStreamingCall(&context_, grpc_method_, grpc::StubOptions(), this);
     StartWriteLast(&request_buffer_, grpc::WriteOptions());
     StartRead(&response_);
@@ -261,8 +264,10 @@ class JsonCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::By
     }
     grpc::Slice whole;
     response_message_->Clear();
-    if (!buffer.DumpToSingleSlice(&whole).ok() ||
-        !response_message_->ParseFromArray(whole.begin(), static_cast<int>(whole.size()))) {
+    // A message with every field at its default may arrive as no bytes at all.
+    if (buffer.Valid() &&
+        (!buffer.DumpToSingleSlice(&whole).ok() ||
+         !response_message_->ParseFromArray(whole.begin(), static_cast<int>(whole.size())))) {
       return false;
     }
     return pb::util::MessageToJsonString(*response_message_, &out).ok();
@@ -297,7 +302,6 @@ class JsonCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::By
   grpc::ByteBuffer request_buffer_;
   grpc::ByteBuffer response_;
   std::unique_ptr<pb::Message> response_message_;
-  bool has_response_ = false;
   bool render_failed_ = false;
 };
 

