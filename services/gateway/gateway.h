@@ -43,7 +43,6 @@ class Gateway {
   void Shutdown(absl::Duration grace);
 
   TokenVerifier& tokens() { return *tokens_; }
-  const ForwardingEnv& forwarding_env() const { return *env_; }
   AuditWriter& audit() { return *audit_; }
 
  private:
