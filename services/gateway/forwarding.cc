@@ -301,6 +301,32 @@ class ForwardedUnaryCall final : public grpc::ServerGenericBidiReactor {
   bool backend_started_ ABSL_GUARDED_BY(mu_) = false;
 };
 
+// A method no service behind the gateway serves (grpc.reflection.v1, say): UNIMPLEMENTED before any
+// credentials are asked for, as any gRPC server answers an unknown method, so that clients such as buf curl
+// fall back to what is served (reflection v1alpha) instead of stopping at UNAUTHENTICATED.
+class UnservedCall final : public grpc::ServerGenericBidiReactor {
+ public:
+  UnservedCall(const ForwardingEnv& env, grpc::GenericCallbackServerContext* context)
+      : env_(env), method_(context->method()), started_(absl::Now()) {
+    const auto& metadata = context->client_metadata();
+    auto id = metadata.find(kRequestIdMetadata);
+    request_id_ =
+        RequestIdOr(env.ids, id == metadata.end() ? absl::string_view()
+                                                  : absl::string_view(id->second.data(), id->second.size()));
+    Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no service behind the gateway serves this method"));
+  }
+  void OnDone() override {
+    RecordCall(env_, method_, nullptr, request_id_, "grpc", grpc::StatusCode::UNIMPLEMENTED, started_);
+    delete this;
+  }
+
+ private:
+  const ForwardingEnv& env_;
+  const std::string method_;
+  const absl::Time started_;
+  std::string request_id_;
+};
+
 }  // namespace
 
 bool IsUnaryMethod(absl::string_view method) {
@@ -315,6 +341,7 @@ bool IsUnaryMethod(absl::string_view method) {
 }
 
 grpc::ServerGenericBidiReactor* Forwarder::CreateReactor(grpc::GenericCallbackServerContext* context) {
+  if (env_.backends.Route(context->method()) == nullptr) return new UnservedCall(env_, context);
   if (IsUnaryMethod(context->method())) return new ForwardedUnaryCall(env_, context);
   return new ForwardedCall(env_, context);
 }

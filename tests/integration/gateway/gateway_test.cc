@@ -312,20 +312,27 @@ TEST_F(GatewayTest, Forward_ServerStreaming_RelaysEveryMessageAndTheStatus) {
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 }
 
-TEST_F(GatewayTest, Forward_UnroutedPackage_IsUnimplemented) {
+// Unserved methods are UNIMPLEMENTED with or without credentials, as on any gRPC server: a client probing for
+// reflection v1 must learn to fall back, not that it is unauthenticated.
+TEST_F(GatewayTest, Forward_UnroutedMethod_IsUnimplementedEvenWithoutCredentials) {
   grpc::GenericStub stub(channel_);
-  grpc::Slice empty("");
-  grpc::ByteBuffer request(&empty, 1), response;
-  auto context = Context(Bearer(h_->OfficerToken()));
-  absl::Notification done;
-  grpc::Status status;
-  stub.UnaryCall(context.get(), "/shouhu.nowhere.v1.NowhereService/Get", grpc::StubOptions(), &request,
-                 &response, [&](grpc::Status s) {
-                   status = s;
-                   done.Notify();
-                 });
-  done.WaitForNotification();
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  for (const std::string& authorization : {Bearer(h_->OfficerToken()), std::string()}) {
+    for (const char* method : {"/shouhu.nowhere.v1.NowhereService/Get",
+                               "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"}) {
+      grpc::Slice empty("");
+      grpc::ByteBuffer request(&empty, 1), response;
+      auto context = Context(authorization);
+      absl::Notification done;
+      grpc::Status status;
+      stub.UnaryCall(context.get(), method, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
+        status = s;
+        done.Notify();
+      });
+      done.WaitForNotification();
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED)
+          << method << " " << authorization.empty();
+    }
+  }
 }
 
 // --- deadlines and failures -------------------------------------------------------------------------------
