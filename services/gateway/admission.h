@@ -21,7 +21,7 @@ class Admission {
   using Done = std::function<void(absl::StatusOr<Principal>)>;
 
   // `clients` may be null (no API clients configured).
-  Admission(const TokenVerifier& tokens, ApiClientAuthenticator* clients, const MethodPolicy& policy,
+  Admission(const TokenVerifier& tokens, ApiClientAuthenticator* clients, const PolicyFile& policy,
             RateLimiter& limiter)
       : tokens_(tokens), clients_(clients), policy_(policy), limiter_(limiter) {}
 
@@ -35,7 +35,7 @@ class Admission {
 
   const TokenVerifier& tokens_;
   ApiClientAuthenticator* const clients_;
-  const MethodPolicy& policy_;
+  const PolicyFile& policy_;
   RateLimiter& limiter_;
 };
 

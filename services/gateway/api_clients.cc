@@ -2,6 +2,9 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+#include <optional>
+
 #include "services/gateway/token_verifier.h"
 
 namespace shouhu::gateway {
@@ -44,10 +47,12 @@ Principal PrincipalOfClient(const ApiClientRecord& client) {
 }
 
 ApiClientAuthenticator::ApiClientAuthenticator(GatewayStore& store, const Clock& clock,
-                                               absl::Duration cache_ttl, int workers)
+                                               absl::Duration cache_ttl, absl::Duration recheck_interval,
+                                               int workers)
     : store_(store),
       clock_(clock),
       cache_ttl_(cache_ttl),
+      recheck_interval_(recheck_interval),
       cache_key_(crypto_generichash_KEYBYTES, '\0'),
       workers_(workers, /*max_queued=*/256) {
   randombytes_buf(cache_key_.data(), cache_key_.size());
@@ -74,34 +79,48 @@ void ApiClientAuthenticator::Authenticate(const std::string& client_id, const st
     return;
   }
   const std::string key = CacheKey(client_id, secret);
+  std::optional<Remembered> stale;
   {
     absl::MutexLock lock(&mu_);
     auto it = cache_.find(key);
     if (it != cache_.end()) {
-      if (it->second.until > clock_.Now()) {
+      const absl::Time now = clock_.Now();
+      if (it->second.until <= now) {
+        cache_.erase(it);
+      } else if (now - it->second.checked < recheck_interval_) {
         Principal principal = it->second.principal;
         done(std::move(principal));
         return;
+      } else {
+        stale = it->second;
       }
-      cache_.erase(it);
     }
   }
   auto shared_done = std::make_shared<Done>(std::move(done));
-  const bool queued = workers_.Submit([this, client_id, secret, key, shared_done] {
-    absl::StatusOr<Principal> principal = VerifySlowly(client_id, secret);
-    if (principal.ok()) {
+  const bool queued = workers_.Submit([this, client_id, secret, key, stale, shared_done] {
+    if (stale.has_value()) {
+      (*shared_done)(Recheck(key, *stale));
+      return;
+    }
+    absl::StatusOr<std::pair<Principal, std::string>> verified = VerifySlowly(client_id, secret);
+    if (!verified.ok()) {
+      (*shared_done)(verified.status());
+      return;
+    }
+    {
       absl::MutexLock lock(&mu_);
       if (cache_.size() > 100000) cache_.clear();
-      cache_[key] = Remembered{*principal, client_id, clock_.Now() + cache_ttl_};
+      const absl::Time now = clock_.Now();
+      cache_[key] = Remembered{verified->first, client_id, verified->second, now, now + cache_ttl_};
     }
-    (*shared_done)(std::move(principal));
+    (*shared_done)(std::move(verified->first));
   });
   if (!queued)
     (*shared_done)(absl::ResourceExhaustedError("too many credential checks at once; retry shortly"));
 }
 
-absl::StatusOr<Principal> ApiClientAuthenticator::VerifySlowly(const std::string& client_id,
-                                                               const std::string& secret) {
+absl::StatusOr<std::pair<Principal, std::string>> ApiClientAuthenticator::VerifySlowly(
+    const std::string& client_id, const std::string& secret) {
   absl::StatusOr<ApiClientRecord> client = store_.GetClient(client_id);
   if (client.status().code() == absl::StatusCode::kNotFound) return Rejected();
   if (!client.ok()) return absl::UnavailableError("credentials cannot be checked right now");
@@ -109,10 +128,30 @@ absl::StatusOr<Principal> ApiClientAuthenticator::VerifySlowly(const std::string
   for (const ApiClientSecretRecord& stored : client->secrets) {
     if (stored.revoked_at.has_value()) continue;
     if (crypto_pwhash_str_verify(stored.secret_hash.c_str(), secret.data(), secret.size()) == 0) {
-      return PrincipalOfClient(*client);
+      return std::make_pair(PrincipalOfClient(*client), stored.secret_id);
     }
   }
   return Rejected();
+}
+
+absl::StatusOr<Principal> ApiClientAuthenticator::Recheck(const std::string& key, Remembered remembered) {
+  absl::StatusOr<ApiClientRecord> client = store_.GetClient(remembered.client_id);
+  if (!client.ok() && client.status().code() != absl::StatusCode::kNotFound) {
+    return remembered.principal;  // the database is away: the remembered success serves until `until`
+  }
+  const bool valid = client.ok() && !client->revoked_at.has_value() &&
+                     std::any_of(client->secrets.begin(), client->secrets.end(), [&](const auto& stored) {
+                       return stored.secret_id == remembered.secret_id && !stored.revoked_at.has_value();
+                     });
+  absl::MutexLock lock(&mu_);
+  if (!valid) {
+    cache_.erase(key);
+    return Rejected();
+  }
+  remembered.principal = PrincipalOfClient(*client);  // roles and jurisdictions as they are now
+  remembered.checked = clock_.Now();
+  cache_[key] = remembered;
+  return remembered.principal;
 }
 
 void ApiClientAuthenticator::Forget(const std::string& client_id) {

@@ -27,11 +27,11 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
                                                         Logger& logger, Metrics& metrics, const Clock& clock,
                                                         const std::vector<std::string>& proto_files) {
   std::unique_ptr<Gateway> g(new Gateway(config, pool, logger, metrics, clock));
-  ASSIGN_OR_RETURN(g->policy_, MethodPolicy::Load(config.policy_file));
+  ASSIGN_OR_RETURN(g->policy_, PolicyFile::Load(config.policy_file));
   ASSIGN_OR_RETURN(g->tokens_, TokenVerifier::Create(config.tokens, clock));
-  g->clients_ = std::make_unique<ApiClientAuthenticator>(g->store_, clock, config.api_client_cache_ttl,
-                                                         config.credential_workers);
-  g->admission_ = std::make_unique<Admission>(*g->tokens_, g->clients_.get(), g->policy_, g->limiter_);
+  g->clients_ = std::make_unique<ApiClientAuthenticator>(
+      g->store_, clock, config.api_client_cache_ttl, config.api_client_recheck, config.credential_workers);
+  g->admission_ = std::make_unique<Admission>(*g->tokens_, g->clients_.get(), *g->policy_, g->limiter_);
   g->audit_ = std::make_unique<AuditWriter>(g->store_, logger, metrics);
   g->backends_ = std::make_unique<Backends>(config.routes);
 
@@ -78,6 +78,10 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
         next_reload = absl::Now() + self->config_.key_reload_interval;
         if (absl::Status reloaded = self->tokens_->Reload(); !reloaded.ok()) {
           self->logger_.Warn("token keys not reloaded; keeping the previous keys",
+                             {{"error", std::string(reloaded.message())}});
+        }
+        if (absl::Status reloaded = self->policy_->Reload(); !reloaded.ok()) {
+          self->logger_.Warn("method policy not reloaded; keeping the policy in force",
                              {{"error", std::string(reloaded.message())}});
         }
       }

@@ -43,6 +43,7 @@ class Gateway {
   void Shutdown(absl::Duration grace);
 
   TokenVerifier& tokens() { return *tokens_; }
+  PolicyFile& policy() { return *policy_; }
   AuditWriter& audit() { return *audit_; }
 
  private:
@@ -55,7 +56,7 @@ class Gateway {
   GatewayStore store_;
   PrincipalSigner signer_;
   PrincipalVerifier verifier_;
-  MethodPolicy policy_;
+  std::unique_ptr<PolicyFile> policy_;
   std::unique_ptr<TokenVerifier> tokens_;
   RateLimiter limiter_;
   std::unique_ptr<ApiClientAuthenticator> clients_;
@@ -71,8 +72,8 @@ class Gateway {
   std::unique_ptr<HttpFace> http_;
   int grpc_port_ = 0;
   std::atomic<bool> stopped_{false};
-  // Reloads token keys every key_reload_interval and follows the database's reachability in the health
-  // status (API-client checks and the audit log need it), every couple of seconds.
+  // Reloads token keys and the method policy every key_reload_interval, and follows the database's
+  // reachability in the health status (API-client checks and the audit log need it), every couple of seconds.
   absl::Notification stop_reload_;
   std::thread reload_thread_;
 };

@@ -27,7 +27,7 @@ ABSL_FLAG(bool, token_allow_hs256, shouhu::EnvOr("SHOUHU_TOKEN_ALLOW_HS256", "0"
 ABSL_FLAG(std::string, token_leeway_seconds, shouhu::EnvOr("SHOUHU_TOKEN_LEEWAY_SECONDS", "30"),
           "clock leeway for exp and nbf");
 ABSL_FLAG(std::string, token_keys_reload_seconds, shouhu::EnvOr("SHOUHU_TOKEN_KEYS_RELOAD_SECONDS", "10"),
-          "how often the key files are re-read");
+          "how often the key files and the method policy file are re-read");
 ABSL_FLAG(std::string, max_deadline_ms, shouhu::EnvOr("SHOUHU_MAX_DEADLINE_MS", "30000"),
           "cap on the deadline passed to the services (also the deadline of calls that set none)");
 ABSL_FLAG(std::string, rate_per_second, shouhu::EnvOr("SHOUHU_RATE_PER_SECOND", "50"),

@@ -25,7 +25,10 @@ struct GatewayConfig {
   RateLimit rate_limit;
   bool http_enabled = true;
   HttpFaceOptions http;
-  absl::Duration api_client_cache_ttl = absl::Seconds(30);
+  absl::Duration api_client_cache_ttl = absl::Minutes(10);
+  // A remembered API-client success older than this is confirmed against the tables (one cheap read) before
+  // use: how long a revocation made on another replica can take to arrive.
+  absl::Duration api_client_recheck = absl::Seconds(2);
   int credential_workers = 2;
 };
 

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "services/gateway/token_verifier.h"
 
@@ -42,14 +43,38 @@ absl::StatusOr<MethodPolicy> MethodPolicy::Parse(const std::string& text) {
   return policy;
 }
 
-absl::StatusOr<MethodPolicy> MethodPolicy::Load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::FailedPreconditionError(absl::StrCat("cannot read the policy file ", path));
+absl::StatusOr<std::unique_ptr<PolicyFile>> PolicyFile::Load(const std::string& path) {
+  std::unique_ptr<PolicyFile> file(new PolicyFile(path));
+  RETURN_IF_ERROR(file->Reload());
+  return file;
+}
+
+absl::Status PolicyFile::Reload() {
+  std::ifstream in(path_);
+  if (!in) return absl::FailedPreconditionError(absl::StrCat("cannot read the policy file ", path_));
   std::stringstream buffer;
   buffer << in.rdbuf();
-  auto policy = Parse(buffer.str());
-  if (!policy.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", policy.status().message()));
-  return policy;
+  std::string text = buffer.str();
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    if (policy_ != nullptr && text == text_) return absl::OkStatus();
+  }
+  absl::StatusOr<MethodPolicy> parsed = MethodPolicy::Parse(text);
+  if (!parsed.ok()) return absl::InvalidArgumentError(absl::StrCat(path_, ": ", parsed.status().message()));
+  auto policy = std::make_shared<const MethodPolicy>(*std::move(parsed));
+  absl::MutexLock lock(&mu_);
+  text_ = std::move(text);
+  policy_ = std::move(policy);
+  return absl::OkStatus();
+}
+
+bool PolicyFile::Allows(const Principal& principal, absl::string_view method) const {
+  std::shared_ptr<const MethodPolicy> policy;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    policy = policy_;
+  }
+  return policy->Allows(principal, method);
 }
 
 bool MethodPolicy::Allows(const Principal& principal, absl::string_view method) const {

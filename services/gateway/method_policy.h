@@ -1,5 +1,5 @@
-// Which roles may call which methods, loaded once from a JSON file. Methods not named are denied to everyone,
-// so a new RPC is closed until policy opens it. Row-level scoping (jurisdiction) stays in the services.
+// Which roles may call which methods, from a JSON file. Methods not named are denied to everyone, so a new
+// RPC is closed until policy opens it. Row-level scoping (jurisdiction) stays in the services.
 //
 //   {"rules": [
 //     {"methods": ["shouhu.registry.v1.RegistryService/GetChild"], "roles": ["CIVIL_AFFAIRS_OFFICER"]},
@@ -9,10 +9,12 @@
 #define SHOUHU_SERVICES_GATEWAY_METHOD_POLICY_H_
 
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "common/principal.h"
 
 namespace shouhu::gateway {
@@ -20,7 +22,6 @@ namespace shouhu::gateway {
 class MethodPolicy {
  public:
   static absl::StatusOr<MethodPolicy> Parse(const std::string& json);
-  static absl::StatusOr<MethodPolicy> Load(const std::string& path);
 
   // `method` as gRPC names it: "/shouhu.registry.v1.RegistryService/GetChild".
   bool Allows(const Principal& principal, absl::string_view method) const;
@@ -28,6 +29,26 @@ class MethodPolicy {
  private:
   // "pkg.Service/Method" or "pkg.Service/*" → roles.
   std::map<std::string, std::set<int>, std::less<>> roles_;
+};
+
+// The policy in force, read from its file at start and read again by Reload when the file has changed, so ops
+// can open or close a method without a restart. A file that no longer parses leaves the policy in force as it
+// was; Reload says why.
+class PolicyFile {
+ public:
+  static absl::StatusOr<std::unique_ptr<PolicyFile>> Load(const std::string& path);
+
+  // OK and unchanged when the file's text is what is in force already.
+  absl::Status Reload();
+  bool Allows(const Principal& principal, absl::string_view method) const;
+
+ private:
+  explicit PolicyFile(std::string path) : path_(std::move(path)) {}
+
+  const std::string path_;
+  mutable absl::Mutex mu_;
+  std::string text_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const MethodPolicy> policy_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace shouhu::gateway

@@ -55,6 +55,7 @@ class GatewayHarness {
   std::string OfficerToken() const { return Token(OfficerClaims()); }
 
   const std::string& keys_dir() const { return keys_dir_; }
+  std::string policy_file() const { return dir_ + "/policy.json"; }
   const KeyPair& rsa() const { return rsa_; }
   const KeyPair& ec() const { return ec_; }
   gateway::Gateway& gateway() { return *gateway_; }

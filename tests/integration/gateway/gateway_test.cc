@@ -210,6 +210,31 @@ TEST_F(GatewayTest, Policy_RoleOutsideMethodPolicy_IsPermissionDenied) {
   EXPECT_OK(WhoAmIStatus(Bearer(h_->Token(claims))));
 }
 
+TEST_F(GatewayTest, Policy_FileChanged_TakesEffectWithoutARestart_AndABrokenFileKeepsThePolicyInForce) {
+  nlohmann::json claims = h_->OfficerClaims();
+  claims["roles"] = {"NGO_CASEWORKER"};
+  auto sleep_status = [&] {
+    echo::v1::SleepResponse response;
+    auto context = Context(Bearer(h_->Token(claims)));
+    return echo_->Sleep(context.get(), echo::v1::SleepRequest(), &response).error_code();
+  };
+  ASSERT_EQ(sleep_status(), grpc::StatusCode::PERMISSION_DENIED);
+
+  nlohmann::json policy = nlohmann::json::parse(TestPolicyJson());
+  policy["rules"].push_back(
+      {{"methods", {"shouhu.echo.v1.EchoService/Sleep"}}, {"roles", {"NGO_CASEWORKER"}}});
+  std::ofstream(h_->policy_file()) << policy.dump();
+  const absl::Time give_up = absl::Now() + absl::Seconds(5);
+  while (sleep_status() != grpc::StatusCode::OK && absl::Now() < give_up)
+    absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(sleep_status(), grpc::StatusCode::OK);
+
+  std::ofstream(h_->policy_file()) << R"({"rules": [{"methods": ["oops"]}]})";
+  EXPECT_THAT(h_->gateway().policy().Reload(), StatusIs(absl::StatusCode::kInvalidArgument));
+  absl::SleepFor(absl::Milliseconds(300));  // the reload thread has tried too
+  EXPECT_EQ(sleep_status(), grpc::StatusCode::OK);
+}
+
 TEST_F(GatewayTest, Policy_MethodNamedNowhere_IsPermissionDenied) {
   grpc::GenericStub stub(channel_);
   grpc::Slice empty("");
@@ -531,6 +556,49 @@ TEST_F(GatewayTest, ApiClient_SecretRotationAndRevocation) {
   context = Context(Bearer(AdminToken()));
   ASSERT_TRUE(admin_->RevokeApiClient(context.get(), revoke, &revoked).ok());
   EXPECT_EQ(revoked.api_client().state(), gateway::v1::API_CLIENT_STATE_REVOKED);
+}
+
+// Another replica remembers the client's success; a revocation made here reaches it within the recheck
+// interval, without a slow hash for the confirmations in between.
+TEST_F(GatewayTest, ApiClient_RevokedOnOneReplica_IsRefusedByAnotherWithinTheRecheckInterval) {
+  gateway::v1::CreateApiClientRequest create;
+  create.set_request_id("create-replica-1");
+  create.set_display_name("Wuhua case system");
+  create.set_organisation_id("org-wuhua-civil-affairs");
+  create.add_roles(common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
+  create.add_jurisdictions("530102");
+  gateway::v1::CreateApiClientResponse created;
+  auto context = Context(Bearer(AdminToken()));
+  ASSERT_TRUE(admin_->CreateApiClient(context.get(), create, &created).ok());
+  const std::string id = created.api_client().client_id();
+
+  gateway::GatewayStore store(h_->db().pool());
+  ManualClock clock(absl::Now());
+  gateway::ApiClientAuthenticator replica(store, clock, absl::Minutes(10), absl::Seconds(2), 1);
+  auto authenticate = [&](const std::string& secret) {
+    absl::Notification done;
+    absl::StatusOr<Principal> result;
+    replica.Authenticate(id, secret, [&](absl::StatusOr<Principal> principal) {
+      result = std::move(principal);
+      done.Notify();
+    });
+    done.WaitForNotification();
+    return result;
+  };
+  ASSERT_OK(authenticate(created.secret()));
+  clock.Advance(absl::Seconds(3));
+  ASSERT_OK(authenticate(created.secret()));  // confirmed: still valid
+
+  gateway::v1::RevokeApiClientRequest revoke;
+  revoke.set_request_id("revoke-replica-1");
+  revoke.set_client_id(id);
+  gateway::v1::RevokeApiClientResponse revoked;
+  context = Context(Bearer(AdminToken()));
+  ASSERT_TRUE(admin_->RevokeApiClient(context.get(), revoke, &revoked).ok());
+  EXPECT_OK(authenticate(created.secret()));  // within the interval the replica still remembers
+  clock.Advance(absl::Seconds(3));
+  EXPECT_THAT(authenticate(created.secret()), StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(authenticate(created.secret()), StatusIs(absl::StatusCode::kUnauthenticated));
 }
 
 TEST_F(GatewayTest, ApiClient_AdminServiceForNonAdmins_IsPermissionDenied) {
