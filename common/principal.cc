@@ -50,7 +50,7 @@ absl::StatusOr<Principal> PrincipalVerifier::Verify(absl::string_view serialized
   return principal;
 }
 
-absl::StatusOr<Principal> PrincipalVerifier::Verify(const grpc::ServerContext& context) const {
+absl::StatusOr<Principal> PrincipalVerifier::Verify(const grpc::ServerContextBase& context) const {
   const auto& metadata = context.client_metadata();
   auto p = metadata.find(kPrincipalMetadata);
   auto s = metadata.find(kPrincipalSignatureMetadata);

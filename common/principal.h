@@ -43,7 +43,7 @@ class PrincipalVerifier {
  public:
   PrincipalVerifier(std::string secret, const Clock& clock) : secret_(std::move(secret)), clock_(clock) {}
 
-  absl::StatusOr<Principal> Verify(const grpc::ServerContext& context) const;
+  absl::StatusOr<Principal> Verify(const grpc::ServerContextBase& context) const;
   absl::StatusOr<Principal> Verify(absl::string_view serialized, absl::string_view signature) const;
 
  private:

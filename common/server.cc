@@ -61,10 +61,9 @@ absl::Status ServiceHost::Start() {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config_.grpc_address, grpc::InsecureServerCredentials(), &port_);
   grpc::ResourceQuota quota(absl::StrCat(config_.service_name, "-quota"));
-  // The sync server answers RESOURCE_EXHAUSTED instead of queueing once its thread quota is used up
-  // (grpc/grpc#16356), so the quota is a load-shedding ceiling well above the pool, not the pool itself:
-  // calls beyond the pool's worth wait for a connection in db::Pool::Acquire, which is the real bound on
-  // work reaching the database.
+  // Only reflection is served synchronously now (the domain services use the callback API, see
+  // call_workers.h); its threads stay bounded. The sync server answers RESOURCE_EXHAUSTED instead of
+  // queueing once the quota is used up (grpc/grpc#16356), so the quota is a ceiling, not a queue.
   quota.SetMaxThreads(4 * config_.max_threads + 64);
   builder.SetResourceQuota(quota);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 2);
@@ -123,8 +122,8 @@ int WaitForTermination() {
 }
 
 absl::StatusOr<std::unique_ptr<db::Pool>> OpenServiceDatabase(const DbConfig& config,
-                                                             const std::vector<db::Migration>& migrations,
-                                                             Logger& logger) {
+                                                              const std::vector<db::Migration>& migrations,
+                                                              Logger& logger) {
   // Wait for the database rather than crash-loop: on a cluster it may come up after us.
   const absl::Time give_up = absl::Now() + absl::Seconds(120);
   if (EnvOr("SHOUHU_DB_CREATE", "0") == "1") {
@@ -178,7 +177,9 @@ int ServeMain(int argc, char** argv, const ServiceDefaults& defaults,
   IdGenerator ids(clock);
   Metrics metrics(defaults.name);
   PrincipalVerifier verifier(config->principal_secret, clock);
-  ServiceContext context{*config, **pool, clock, ids, logger, metrics, verifier};
+  // Outlives the server (declared before it): calls in flight finish on these threads while it drains.
+  CallWorkers workers(config->db.pool_size);
+  ServiceContext context{*config, **pool, clock, ids, logger, metrics, verifier, workers};
   auto built = factory(context);
   if (!built.ok()) {
     logger.Error("service could not start", {{"error", std::string(built.status().message())}});

@@ -1,12 +1,7 @@
-// The scaffold every service process stands on: a synchronous gRPC server with its worker threads bounded to
-// the database pool, grpc.health.v1 (NOT_SERVING while the readiness check fails or while draining), server
-// reflection, the metrics interceptor and /metrics endpoint, and graceful drain on SIGTERM.
-//
-// Why the synchronous API: the domain services block on the database (Connector/C++ is synchronous), and a
-// blocking call inside a callback-API reaction starves gRPC's own threads (grpc/grpc#36609, #30510). The sync
-// server hands each call to a worker thread; calls beyond the database pool's size queue for a connection
-// (db::Pool::Acquire), and a thread ceiling well above that sheds load only in a flood. The callback API with a
-// worker pool was not measured against this yet (see the registry benchmark).
+// The scaffold every service process stands on: a gRPC server for callback-API services whose blocking work
+// runs on CallWorkers sized to the database pool (call_workers.h says why, with the measurement),
+// grpc.health.v1 (NOT_SERVING while the readiness check fails or while draining), server reflection, the
+// metrics interceptor and /metrics endpoint, and graceful drain on SIGTERM.
 #ifndef SHOUHU_COMMON_SERVER_H_
 #define SHOUHU_COMMON_SERVER_H_
 
@@ -23,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
+#include "common/call_workers.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/db.h"
@@ -82,6 +78,7 @@ struct ServiceContext {
   Logger& logger;
   Metrics& metrics;
   const PrincipalVerifier& verifier;
+  CallWorkers& workers;
 };
 
 // The built service: the gRPC services to register and whatever must live as long (store, background
@@ -96,8 +93,8 @@ using ServiceFactory = std::function<absl::StatusOr<BuiltService>(const ServiceC
 // The database part of every process's start: create the schema when SHOUHU_DB_CREATE=1, wait (up to two
 // minutes) while the server is unreachable, then apply common's and `migrations`. Failures are logged.
 absl::StatusOr<std::unique_ptr<db::Pool>> OpenServiceDatabase(const DbConfig& config,
-                                                             const std::vector<db::Migration>& migrations,
-                                                             Logger& logger);
+                                                              const std::vector<db::Migration>& migrations,
+                                                              Logger& logger);
 
 // Blocks until SIGTERM or SIGINT (blocked by InitProcess) arrives; returns the signal.
 int WaitForTermination();

@@ -20,8 +20,8 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/principal.h"
+#include "common/worker_pool.h"
 #include "services/gateway/gateway_store.h"
-#include "services/gateway/worker_pool.h"
 
 namespace shouhu::gateway {
 

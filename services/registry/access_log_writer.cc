@@ -10,7 +10,8 @@ namespace {
 // such statements inside one transaction.
 constexpr size_t kMaxRowsPerStatement = 256;
 constexpr absl::string_view kInsertHead =
-    "INSERT INTO pii_access_log (id, at, subject, organisation_id, record_type, record_id, village_code, fields, "
+    "INSERT INTO pii_access_log (id, at, subject, organisation_id, record_type, record_id, village_code, "
+    "fields, "
     "purpose, method) VALUES ";
 constexpr absl::string_view kRowPlaceholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
@@ -67,8 +68,8 @@ void AccessLogWriter::Run() {
   }
 }
 
-absl::Status AccessLogWriter::Insert(db::Session& session, const std::vector<AccessRecord>& records, size_t from,
-                                     size_t count, const std::string& at) {
+absl::Status AccessLogWriter::Insert(db::Session& session, const std::vector<AccessRecord>& records,
+                                     size_t from, size_t count, const std::string& at) {
   std::string& sql = insert_sql_[count];
   if (sql.empty()) {
     sql = std::string(kInsertHead);

@@ -51,8 +51,8 @@ class AccessLogWriter {
 
   void Run();
   absl::Status Write(const std::vector<AccessRecord>& records);
-  absl::Status Insert(db::Session& session, const std::vector<AccessRecord>& records, size_t from, size_t count,
-                      const std::string& at);
+  absl::Status Insert(db::Session& session, const std::vector<AccessRecord>& records, size_t from,
+                      size_t count, const std::string& at);
 
   db::Pool& pool_;
   const Clock& clock_;

@@ -37,8 +37,8 @@ absl::StatusOr<shouhu::BuiltService> BuildRegistry(const shouhu::ServiceContext&
   auto registry = std::make_shared<Registry>();
   registry->store = std::make_unique<shouhu::registry::MariaDbRegistryStore>(ctx.pool, ctx.clock, ctx.ids,
                                                                              *std::move(crypto));
-  registry->service =
-      std::make_unique<shouhu::registry::RegistryService>(*registry->store, ctx.verifier, ctx.clock);
+  registry->service = std::make_unique<shouhu::registry::RegistryService>(*registry->store, ctx.verifier,
+                                                                          ctx.clock, ctx.workers);
   shouhu::BuiltService built;
   built.services.emplace_back(registry->service.get(), "shouhu.registry.v1.RegistryService");
   built.keep_alive = registry;

@@ -61,20 +61,15 @@ AccessRecord Access(const Principal& p, const std::string& type, const std::stri
   return {p.subject(), p.organisation_id(), type, id, village, std::move(fields), std::move(purpose), method};
 }
 
-// Runs an RPC body, mapping its Status at the edge.
-template <typename Body>
-grpc::Status Serve(Body&& body) {
-  return ToGrpcStatus(body());
-}
-
 }  // namespace
 
 // ---- divisions
 // ------------------------------------------------------------------------------------------------
 
-grpc::Status RegistryService::GetDivision(grpc::ServerContext* ctx, const v1::GetDivisionRequest* req,
-                                          v1::GetDivisionResponse* resp) {
-  return Serve([&]() -> absl::Status {
+grpc::ServerUnaryReactor* RegistryService::GetDivision(grpc::CallbackServerContext* ctx,
+                                                       const v1::GetDivisionRequest* req,
+                                                       v1::GetDivisionResponse* resp) {
+  return workers_.Serve(ctx, [=]() -> absl::Status {
     RETURN_IF_ERROR(verifier_.Verify(*ctx).status());
     RETURN_IF_ERROR(ValidateDivisionCode(req->code(), "code"));
     ASSIGN_OR_RETURN(std::optional<v1::Division> division, store_.GetDivision(req->code()));
@@ -84,10 +79,10 @@ grpc::Status RegistryService::GetDivision(grpc::ServerContext* ctx, const v1::Ge
   });
 }
 
-grpc::Status RegistryService::ListChildDivisions(grpc::ServerContext* ctx,
-                                                 const v1::ListChildDivisionsRequest* req,
-                                                 v1::ListChildDivisionsResponse* resp) {
-  return Serve([&]() -> absl::Status {
+grpc::ServerUnaryReactor* RegistryService::ListChildDivisions(grpc::CallbackServerContext* ctx,
+                                                              const v1::ListChildDivisionsRequest* req,
+                                                              v1::ListChildDivisionsResponse* resp) {
+  return workers_.Serve(ctx, [=]() -> absl::Status {
     RETURN_IF_ERROR(verifier_.Verify(*ctx).status());
     if (!req->parent_code().empty()) RETURN_IF_ERROR(ValidateDivisionCode(req->parent_code(), "parent_code"));
     if (!req->page_token().empty() && DivisionLevel(req->page_token()) == 0) {
@@ -104,9 +99,10 @@ grpc::Status RegistryService::ListChildDivisions(grpc::ServerContext* ctx,
 // ---- referrals
 // ------------------------------------------------------------------------------------------------
 
-grpc::Status RegistryService::SubmitReferral(grpc::ServerContext* ctx, const v1::SubmitReferralRequest* req,
-                                             v1::SubmitReferralResponse* resp) {
-  return Serve([&]() -> absl::Status {
+grpc::ServerUnaryReactor* RegistryService::SubmitReferral(grpc::CallbackServerContext* ctx,
+                                                          const v1::SubmitReferralRequest* req,
+                                                          v1::SubmitReferralResponse* resp) {
+  return workers_.Serve(ctx, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
     if (!MaySubmitReferral(p)) return PermissionDenied();
     RETURN_IF_ERROR(ValidateRequestId(req->request_id()));
@@ -142,9 +138,10 @@ grpc::Status RegistryService::SubmitReferral(grpc::ServerContext* ctx, const v1:
   });
 }
 
-grpc::Status RegistryService::GetReferral(grpc::ServerContext* ctx, const v1::GetReferralRequest* req,
-                                          v1::GetReferralResponse* resp) {
-  return Serve([&]() -> absl::Status {
+grpc::ServerUnaryReactor* RegistryService::GetReferral(grpc::CallbackServerContext* ctx,
+                                                       const v1::GetReferralRequest* req,
+                                                       v1::GetReferralResponse* resp) {
+  return workers_.Serve(ctx, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
     if (!MayReadChildren(p)) return PermissionDenied();
     RETURN_IF_ERROR(ValidateRecordId(req->referral_id(), "referral_id"));
@@ -159,9 +156,10 @@ grpc::Status RegistryService::GetReferral(grpc::ServerContext* ctx, const v1::Ge
   });
 }
 
-grpc::Status RegistryService::ListReferrals(grpc::ServerContext* ctx, const v1::ListReferralsRequest* req,
-                                            v1::ListReferralsResponse* resp) {
-  return Serve([&]() -> absl::Status {
+grpc::ServerUnaryReactor* RegistryService::ListReferrals(grpc::CallbackServerContext* ctx,
+                                                         const v1::ListReferralsRequest* req,
+                                                         v1::ListReferralsResponse* resp) {
+  return workers_.Serve(ctx, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
     if (!MayReadChildren(p)) return PermissionDenied();
     if (req->status() != 0 && !v1::ReferralStatus_IsValid(req->status())) {
@@ -187,9 +185,10 @@ grpc::Status RegistryService::ListReferrals(grpc::ServerContext* ctx, const v1::
   });
 }
 
-grpc::Status RegistryService::AcceptReferral(grpc::ServerContext* ctx, const v1::AcceptReferralRequest* req,
-                                             v1::AcceptReferralResponse* resp) {
-  return Serve([&]() -> absl::Status {
+grpc::ServerUnaryReactor* RegistryService::AcceptReferral(grpc::CallbackServerContext* ctx,
+                                                          const v1::AcceptReferralRequest* req,
+                                                          v1::AcceptReferralResponse* resp) {
+  return workers_.Serve(ctx, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
     if (!MayTriage(p)) return PermissionDenied();
     RETURN_IF_ERROR(ValidateRequestId(req->request_id()));
@@ -235,9 +234,10 @@ Authorize<v1::Referral> TriageScope(const Principal& p) {
 }
 }  // namespace
 
-grpc::Status RegistryService::RejectReferral(grpc::ServerContext* ctx, const v1::RejectReferralRequest* req,
-                                             v1::RejectReferralResponse* resp) {
-  return Serve([&]() -> absl::Status {
+grpc::ServerUnaryReactor* RegistryService::RejectReferral(grpc::CallbackServerContext* ctx,
+                                                          const v1::RejectReferralRequest* req,
+                                                          v1::RejectReferralResponse* resp) {
+  return workers_.Serve(ctx, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
     if (!MayTriage(p)) return PermissionDenied();
     RETURN_IF_ERROR(ValidateRequestId(req->request_id()));
@@ -253,10 +253,10 @@ grpc::Status RegistryService::RejectReferral(grpc::ServerContext* ctx, const v1:
   });
 }
 
-grpc::Status RegistryService::TransferReferral(grpc::ServerContext* ctx,
-                                               const v1::TransferReferralRequest* req,
-                                               v1::TransferReferralResponse* resp) {
-  return Serve([&]() -> absl::Status {
+grpc::ServerUnaryReactor* RegistryService::TransferReferral(grpc::CallbackServerContext* ctx,
+                                                            const v1::TransferReferralRequest* req,
+                                                            v1::TransferReferralResponse* resp) {
+  return workers_.Serve(ctx, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
     if (!MayTriage(p)) return PermissionDenied();
     RETURN_IF_ERROR(ValidateRequestId(req->request_id()));
@@ -276,9 +276,9 @@ grpc::Status RegistryService::TransferReferral(grpc::ServerContext* ctx,
 // ---- cases
 // ----------------------------------------------------------------------------------------------------
 
-grpc::Status RegistryService::GetCase(grpc::ServerContext* ctx, const v1::GetCaseRequest* req,
-                                      v1::GetCaseResponse* resp) {
-  return Serve([&]() -> absl::Status {
+grpc::ServerUnaryReactor* RegistryService::GetCase(grpc::CallbackServerContext* ctx,
+                                                   const v1::GetCaseRequest* req, v1::GetCaseResponse* resp) {
+  return workers_.Serve(ctx, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
     if (!MayReadChildren(p)) return PermissionDenied();
     RETURN_IF_ERROR(ValidateRecordId(req->case_id(), "case_id"));
@@ -290,7 +290,7 @@ grpc::Status RegistryService::GetCase(grpc::ServerContext* ctx, const v1::GetCas
 }
 
 absl::StatusOr<v1::Case> RegistryService::ChangeCase(
-    grpc::ServerContext* ctx, const google::protobuf::Message& request, const std::string& method,
+    grpc::ServerContextBase* ctx, const google::protobuf::Message& request, const std::string& method,
     const std::string& request_id, const std::string& case_id,
     const std::function<absl::StatusOr<CaseChange>(const v1::Case&, const Actor&)>& rule) {
   ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
@@ -306,10 +306,10 @@ absl::StatusOr<v1::Case> RegistryService::ChangeCase(
       [&](const v1::Case& c) { return rule(c, actor); });
 }
 
-grpc::Status RegistryService::CompleteVerification(grpc::ServerContext* ctx,
-                                                   const v1::CompleteVerificationRequest* req,
-                                                   v1::CompleteVerificationResponse* resp) {
-  return Serve([&]() -> absl::Status {
+grpc::ServerUnaryReactor* RegistryService::CompleteVerification(grpc::CallbackServerContext* ctx,
+                                                                const v1::CompleteVerificationRequest* req,
+                                                                v1::CompleteVerificationResponse* resp) {
+  return workers_.Serve(ctx, [=]() -> absl::Status {
     RETURN_IF_ERROR(ValidateText(req->note(), "note", 0, 1000));
     ASSIGN_OR_RETURN(*resp->mutable_case_(),
                      ChangeCase(ctx, *req, "CompleteVerification", req->request_id(), req->case_id(),
@@ -320,9 +320,10 @@ grpc::Status RegistryService::CompleteVerification(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status RegistryService::TransferCase(grpc::ServerContext* ctx, const v1::TransferCaseRequest* req,
-                                           v1::TransferCaseResponse* resp) {
-  return Serve([&]() -> absl::Status {
+grpc::ServerUnaryReactor* RegistryService::TransferCase(grpc::CallbackServerContext* ctx,
+                                                        const v1::TransferCaseRequest* req,
+                                                        v1::TransferCaseResponse* resp) {
+  return workers_.Serve(ctx, [=]() -> absl::Status {
     RETURN_IF_ERROR(ValidateIdentifier(req->to_organisation_id(), "to_organisation_id", 64));
     RETURN_IF_ERROR(ValidateIdentifier(req->to_caseworker_id(), "to_caseworker_id", 191));
     RETURN_IF_ERROR(ValidateText(req->reason(), "reason", 1, 1000));
@@ -336,10 +337,10 @@ grpc::Status RegistryService::TransferCase(grpc::ServerContext* ctx, const v1::T
   });
 }
 
-grpc::Status RegistryService::ChangeCareArrangement(grpc::ServerContext* ctx,
-                                                    const v1::ChangeCareArrangementRequest* req,
-                                                    v1::ChangeCareArrangementResponse* resp) {
-  return Serve([&]() -> absl::Status {
+grpc::ServerUnaryReactor* RegistryService::ChangeCareArrangement(grpc::CallbackServerContext* ctx,
+                                                                 const v1::ChangeCareArrangementRequest* req,
+                                                                 v1::ChangeCareArrangementResponse* resp) {
+  return workers_.Serve(ctx, [=]() -> absl::Status {
     RETURN_IF_ERROR(ValidateCareArrangement(req->care_arrangement(), "care_arrangement"));
     RETURN_IF_ERROR(ValidateText(req->reason(), "reason", 1, 1000));
     ASSIGN_OR_RETURN(*resp->mutable_case_(),
@@ -352,9 +353,10 @@ grpc::Status RegistryService::ChangeCareArrangement(grpc::ServerContext* ctx,
   });
 }
 
-grpc::Status RegistryService::SetRiskLevel(grpc::ServerContext* ctx, const v1::SetRiskLevelRequest* req,
-                                           v1::SetRiskLevelResponse* resp) {
-  return Serve([&]() -> absl::Status {
+grpc::ServerUnaryReactor* RegistryService::SetRiskLevel(grpc::CallbackServerContext* ctx,
+                                                        const v1::SetRiskLevelRequest* req,
+                                                        v1::SetRiskLevelResponse* resp) {
+  return workers_.Serve(ctx, [=]() -> absl::Status {
     if (req->risk_level() == 0 || !v1::RiskLevel_IsValid(req->risk_level())) {
       return InvalidField("risk_level", "must be one of the listed values");
     }
@@ -368,9 +370,10 @@ grpc::Status RegistryService::SetRiskLevel(grpc::ServerContext* ctx, const v1::S
   });
 }
 
-grpc::Status RegistryService::CloseCase(grpc::ServerContext* ctx, const v1::CloseCaseRequest* req,
-                                        v1::CloseCaseResponse* resp) {
-  return Serve([&]() -> absl::Status {
+grpc::ServerUnaryReactor* RegistryService::CloseCase(grpc::CallbackServerContext* ctx,
+                                                     const v1::CloseCaseRequest* req,
+                                                     v1::CloseCaseResponse* resp) {
+  return workers_.Serve(ctx, [=]() -> absl::Status {
     RETURN_IF_ERROR(ValidateText(req->reason(), "reason", 1, 1000));
     ASSIGN_OR_RETURN(*resp->mutable_case_(),
                      ChangeCase(ctx, *req, "CloseCase", req->request_id(), req->case_id(),
@@ -381,9 +384,10 @@ grpc::Status RegistryService::CloseCase(grpc::ServerContext* ctx, const v1::Clos
   });
 }
 
-grpc::Status RegistryService::ReopenCase(grpc::ServerContext* ctx, const v1::ReopenCaseRequest* req,
-                                         v1::ReopenCaseResponse* resp) {
-  return Serve([&]() -> absl::Status {
+grpc::ServerUnaryReactor* RegistryService::ReopenCase(grpc::CallbackServerContext* ctx,
+                                                      const v1::ReopenCaseRequest* req,
+                                                      v1::ReopenCaseResponse* resp) {
+  return workers_.Serve(ctx, [=]() -> absl::Status {
     RETURN_IF_ERROR(ValidateText(req->reason(), "reason", 1, 1000));
     ASSIGN_OR_RETURN(*resp->mutable_case_(),
                      ChangeCase(ctx, *req, "ReopenCase", req->request_id(), req->case_id(),
@@ -397,9 +401,10 @@ grpc::Status RegistryService::ReopenCase(grpc::ServerContext* ctx, const v1::Reo
 // ---- children
 // -------------------------------------------------------------------------------------------------
 
-grpc::Status RegistryService::GetChild(grpc::ServerContext* ctx, const v1::GetChildRequest* req,
-                                       v1::GetChildResponse* resp) {
-  return Serve([&]() -> absl::Status {
+grpc::ServerUnaryReactor* RegistryService::GetChild(grpc::CallbackServerContext* ctx,
+                                                    const v1::GetChildRequest* req,
+                                                    v1::GetChildResponse* resp) {
+  return workers_.Serve(ctx, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
     if (!MayReadChildren(p)) return PermissionDenied();
     RETURN_IF_ERROR(ValidateRecordId(req->child_id(), "child_id"));
@@ -423,9 +428,10 @@ grpc::Status RegistryService::GetChild(grpc::ServerContext* ctx, const v1::GetCh
   });
 }
 
-grpc::Status RegistryService::SearchChildren(grpc::ServerContext* ctx, const v1::SearchChildrenRequest* req,
-                                             v1::SearchChildrenResponse* resp) {
-  return Serve([&]() -> absl::Status {
+grpc::ServerUnaryReactor* RegistryService::SearchChildren(grpc::CallbackServerContext* ctx,
+                                                          const v1::SearchChildrenRequest* req,
+                                                          v1::SearchChildrenResponse* resp) {
+  return workers_.Serve(ctx, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
     if (!MayReadChildren(p)) return PermissionDenied();
     RETURN_IF_ERROR(RequirePurpose(req->purpose()));
@@ -464,9 +470,10 @@ grpc::Status RegistryService::SearchChildren(grpc::ServerContext* ctx, const v1:
   });
 }
 
-grpc::Status RegistryService::GetStatistics(grpc::ServerContext* ctx, const v1::GetStatisticsRequest* req,
-                                            v1::GetStatisticsResponse* resp) {
-  return Serve([&]() -> absl::Status {
+grpc::ServerUnaryReactor* RegistryService::GetStatistics(grpc::CallbackServerContext* ctx,
+                                                         const v1::GetStatisticsRequest* req,
+                                                         v1::GetStatisticsResponse* resp) {
+  return workers_.Serve(ctx, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
     if (!MayReadStatistics(p)) return PermissionDenied();
     ASSIGN_OR_RETURN(std::string prefix, ResolvePrefix(p, req->division_prefix()));
@@ -486,9 +493,10 @@ grpc::Status RegistryService::GetStatistics(grpc::ServerContext* ctx, const v1::
   });
 }
 
-grpc::Status RegistryService::ListAccessLog(grpc::ServerContext* ctx, const v1::ListAccessLogRequest* req,
-                                            v1::ListAccessLogResponse* resp) {
-  return Serve([&]() -> absl::Status {
+grpc::ServerUnaryReactor* RegistryService::ListAccessLog(grpc::CallbackServerContext* ctx,
+                                                         const v1::ListAccessLogRequest* req,
+                                                         v1::ListAccessLogResponse* resp) {
+  return workers_.Serve(ctx, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
     if (!MayReadAccessLog(p)) return PermissionDenied();
     if (!req->record_id().empty()) RETURN_IF_ERROR(ValidateRecordId(req->record_id(), "record_id"));
@@ -505,21 +513,23 @@ grpc::Status RegistryService::ListAccessLog(grpc::ServerContext* ctx, const v1::
   });
 }
 
-grpc::Status RegistryService::StreamEvents(grpc::ServerContext* ctx, const v1::StreamEventsRequest* req,
-                                           grpc::ServerWriter<v1::StreamEventsResponse>* writer) {
-  return Serve([&]() -> absl::Status {
-    ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
-    if (!MayReadEvents(p)) return PermissionDenied();
-    if (req->after_sequence() < 0) return InvalidField("after_sequence", "must not be negative");
-    return store_.FollowEvents(
-        req->after_sequence(),
-        [&](const common::v1::Event& event) {
-          v1::StreamEventsResponse out;
-          *out.mutable_event() = event;
-          return writer->Write(out);
-        },
-        [&] { return ctx->IsCancelled(); });
-  });
+grpc::ServerWriteReactor<v1::StreamEventsResponse>* RegistryService::StreamEvents(
+    grpc::CallbackServerContext* ctx, const v1::StreamEventsRequest* req) {
+  return new StreamOnOwnThread<v1::StreamEventsResponse>(
+      [=](const std::function<bool(const v1::StreamEventsResponse&)>& send,
+          const std::function<bool()>& cancelled) -> absl::Status {
+        ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
+        if (!MayReadEvents(p)) return PermissionDenied();
+        if (req->after_sequence() < 0) return InvalidField("after_sequence", "must not be negative");
+        return store_.FollowEvents(
+            req->after_sequence(),
+            [&](const common::v1::Event& event) {
+              v1::StreamEventsResponse out;
+              *out.mutable_event() = event;
+              return send(out);
+            },
+            cancelled);
+      });
 }
 
 }  // namespace shouhu::registry

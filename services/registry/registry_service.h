@@ -4,6 +4,7 @@
 #ifndef SHOUHU_SERVICES_REGISTRY_REGISTRY_SERVICE_H_
 #define SHOUHU_SERVICES_REGISTRY_REGISTRY_SERVICE_H_
 
+#include "common/call_workers.h"
 #include "common/clock.h"
 #include "common/principal.h"
 #include "services/registry/registry_store.h"
@@ -11,62 +12,76 @@
 
 namespace shouhu::registry {
 
-class RegistryService final : public v1::RegistryService::Service {
+class RegistryService final : public v1::RegistryService::CallbackService {
  public:
-  RegistryService(RegistryStore& store, const PrincipalVerifier& verifier, const Clock& clock)
-      : store_(store), verifier_(verifier), clock_(clock) {}
+  // Each call's work runs on `workers` (see common/call_workers.h).
+  RegistryService(RegistryStore& store, const PrincipalVerifier& verifier, const Clock& clock,
+                  CallWorkers& workers)
+      : store_(store), verifier_(verifier), clock_(clock), workers_(workers) {}
 
-  grpc::Status GetDivision(grpc::ServerContext* ctx, const v1::GetDivisionRequest* req,
-                           v1::GetDivisionResponse* resp) override;
-  grpc::Status ListChildDivisions(grpc::ServerContext* ctx, const v1::ListChildDivisionsRequest* req,
-                                  v1::ListChildDivisionsResponse* resp) override;
-  grpc::Status SubmitReferral(grpc::ServerContext* ctx, const v1::SubmitReferralRequest* req,
-                              v1::SubmitReferralResponse* resp) override;
-  grpc::Status GetReferral(grpc::ServerContext* ctx, const v1::GetReferralRequest* req,
-                           v1::GetReferralResponse* resp) override;
-  grpc::Status ListReferrals(grpc::ServerContext* ctx, const v1::ListReferralsRequest* req,
-                             v1::ListReferralsResponse* resp) override;
-  grpc::Status AcceptReferral(grpc::ServerContext* ctx, const v1::AcceptReferralRequest* req,
-                              v1::AcceptReferralResponse* resp) override;
-  grpc::Status RejectReferral(grpc::ServerContext* ctx, const v1::RejectReferralRequest* req,
-                              v1::RejectReferralResponse* resp) override;
-  grpc::Status TransferReferral(grpc::ServerContext* ctx, const v1::TransferReferralRequest* req,
-                                v1::TransferReferralResponse* resp) override;
-  grpc::Status GetCase(grpc::ServerContext* ctx, const v1::GetCaseRequest* req,
-                       v1::GetCaseResponse* resp) override;
-  grpc::Status CompleteVerification(grpc::ServerContext* ctx, const v1::CompleteVerificationRequest* req,
-                                    v1::CompleteVerificationResponse* resp) override;
-  grpc::Status TransferCase(grpc::ServerContext* ctx, const v1::TransferCaseRequest* req,
-                            v1::TransferCaseResponse* resp) override;
-  grpc::Status ChangeCareArrangement(grpc::ServerContext* ctx, const v1::ChangeCareArrangementRequest* req,
-                                     v1::ChangeCareArrangementResponse* resp) override;
-  grpc::Status SetRiskLevel(grpc::ServerContext* ctx, const v1::SetRiskLevelRequest* req,
-                            v1::SetRiskLevelResponse* resp) override;
-  grpc::Status CloseCase(grpc::ServerContext* ctx, const v1::CloseCaseRequest* req,
-                         v1::CloseCaseResponse* resp) override;
-  grpc::Status ReopenCase(grpc::ServerContext* ctx, const v1::ReopenCaseRequest* req,
-                          v1::ReopenCaseResponse* resp) override;
-  grpc::Status GetChild(grpc::ServerContext* ctx, const v1::GetChildRequest* req,
-                        v1::GetChildResponse* resp) override;
-  grpc::Status SearchChildren(grpc::ServerContext* ctx, const v1::SearchChildrenRequest* req,
-                              v1::SearchChildrenResponse* resp) override;
-  grpc::Status GetStatistics(grpc::ServerContext* ctx, const v1::GetStatisticsRequest* req,
-                             v1::GetStatisticsResponse* resp) override;
-  grpc::Status ListAccessLog(grpc::ServerContext* ctx, const v1::ListAccessLogRequest* req,
-                             v1::ListAccessLogResponse* resp) override;
-  grpc::Status StreamEvents(grpc::ServerContext* ctx, const v1::StreamEventsRequest* req,
-                            grpc::ServerWriter<v1::StreamEventsResponse>* writer) override;
+  grpc::ServerUnaryReactor* GetDivision(grpc::CallbackServerContext* ctx, const v1::GetDivisionRequest* req,
+                                        v1::GetDivisionResponse* resp) override;
+  grpc::ServerUnaryReactor* ListChildDivisions(grpc::CallbackServerContext* ctx,
+                                               const v1::ListChildDivisionsRequest* req,
+                                               v1::ListChildDivisionsResponse* resp) override;
+  grpc::ServerUnaryReactor* SubmitReferral(grpc::CallbackServerContext* ctx,
+                                           const v1::SubmitReferralRequest* req,
+                                           v1::SubmitReferralResponse* resp) override;
+  grpc::ServerUnaryReactor* GetReferral(grpc::CallbackServerContext* ctx, const v1::GetReferralRequest* req,
+                                        v1::GetReferralResponse* resp) override;
+  grpc::ServerUnaryReactor* ListReferrals(grpc::CallbackServerContext* ctx,
+                                          const v1::ListReferralsRequest* req,
+                                          v1::ListReferralsResponse* resp) override;
+  grpc::ServerUnaryReactor* AcceptReferral(grpc::CallbackServerContext* ctx,
+                                           const v1::AcceptReferralRequest* req,
+                                           v1::AcceptReferralResponse* resp) override;
+  grpc::ServerUnaryReactor* RejectReferral(grpc::CallbackServerContext* ctx,
+                                           const v1::RejectReferralRequest* req,
+                                           v1::RejectReferralResponse* resp) override;
+  grpc::ServerUnaryReactor* TransferReferral(grpc::CallbackServerContext* ctx,
+                                             const v1::TransferReferralRequest* req,
+                                             v1::TransferReferralResponse* resp) override;
+  grpc::ServerUnaryReactor* GetCase(grpc::CallbackServerContext* ctx, const v1::GetCaseRequest* req,
+                                    v1::GetCaseResponse* resp) override;
+  grpc::ServerUnaryReactor* CompleteVerification(grpc::CallbackServerContext* ctx,
+                                                 const v1::CompleteVerificationRequest* req,
+                                                 v1::CompleteVerificationResponse* resp) override;
+  grpc::ServerUnaryReactor* TransferCase(grpc::CallbackServerContext* ctx, const v1::TransferCaseRequest* req,
+                                         v1::TransferCaseResponse* resp) override;
+  grpc::ServerUnaryReactor* ChangeCareArrangement(grpc::CallbackServerContext* ctx,
+                                                  const v1::ChangeCareArrangementRequest* req,
+                                                  v1::ChangeCareArrangementResponse* resp) override;
+  grpc::ServerUnaryReactor* SetRiskLevel(grpc::CallbackServerContext* ctx, const v1::SetRiskLevelRequest* req,
+                                         v1::SetRiskLevelResponse* resp) override;
+  grpc::ServerUnaryReactor* CloseCase(grpc::CallbackServerContext* ctx, const v1::CloseCaseRequest* req,
+                                      v1::CloseCaseResponse* resp) override;
+  grpc::ServerUnaryReactor* ReopenCase(grpc::CallbackServerContext* ctx, const v1::ReopenCaseRequest* req,
+                                       v1::ReopenCaseResponse* resp) override;
+  grpc::ServerUnaryReactor* GetChild(grpc::CallbackServerContext* ctx, const v1::GetChildRequest* req,
+                                     v1::GetChildResponse* resp) override;
+  grpc::ServerUnaryReactor* SearchChildren(grpc::CallbackServerContext* ctx,
+                                           const v1::SearchChildrenRequest* req,
+                                           v1::SearchChildrenResponse* resp) override;
+  grpc::ServerUnaryReactor* GetStatistics(grpc::CallbackServerContext* ctx,
+                                          const v1::GetStatisticsRequest* req,
+                                          v1::GetStatisticsResponse* resp) override;
+  grpc::ServerUnaryReactor* ListAccessLog(grpc::CallbackServerContext* ctx,
+                                          const v1::ListAccessLogRequest* req,
+                                          v1::ListAccessLogResponse* resp) override;
+  grpc::ServerWriteReactor<v1::StreamEventsResponse>* StreamEvents(
+      grpc::CallbackServerContext* ctx, const v1::StreamEventsRequest* req) override;
 
  private:
   // The lifecycle RPCs share everything but the rule they apply.
   absl::StatusOr<v1::Case> ChangeCase(
-      grpc::ServerContext* ctx, const google::protobuf::Message& request, const std::string& method,
+      grpc::ServerContextBase* ctx, const google::protobuf::Message& request, const std::string& method,
       const std::string& request_id, const std::string& case_id,
       const std::function<absl::StatusOr<CaseChange>(const v1::Case&, const Actor&)>& rule);
 
   RegistryStore& store_;
   const PrincipalVerifier& verifier_;
   const Clock& clock_;
+  CallWorkers& workers_;
 };
 
 }  // namespace shouhu::registry

@@ -4,7 +4,7 @@ namespace shouhu::training {
 
 absl::StatusOr<BuiltService> BuildTrainingService(const ServiceContext& context) {
   auto module = std::make_shared<TrainingModule>(context.pool, context.clock, context.ids, context.logger,
-                                                 context.verifier);
+                                                 context.verifier, context.workers);
   module->sweeper.Start(kExpirySweepInterval);
   BuiltService built;
   built.services.emplace_back(&module->service, kTrainingServiceName);

@@ -18,9 +18,9 @@ inline constexpr absl::Duration kExpirySweepInterval = absl::Minutes(1);
 
 struct TrainingModule {
   TrainingModule(db::Pool& pool, const Clock& clock, IdGenerator& ids, Logger& logger,
-                 const PrincipalVerifier& verifier)
+                 const PrincipalVerifier& verifier, CallWorkers& workers)
       : store(pool, clock, ids),
-        service(store, store.outbox(), verifier, clock),
+        service(store, store.outbox(), verifier, clock, workers),
         sweeper(store, clock, logger) {}
 
   MariaDbTrainingStore store;

@@ -36,8 +36,6 @@ constexpr int kMaxBatch = 1000;
         ROLE_CHILD_WELFARE_DIRECTOR, ROLE_SYSTEM                                                 \
   }
 
-grpc::Status Respond(const absl::Status& status) { return ToGrpcStatus(status); }
-
 // NGO staff and volunteers see their own organisation's people only; government roles see their jurisdiction.
 bool OrganisationBound(const Principal& p) {
   return HasAnyRole(p, {ROLE_NGO_ADMIN, ROLE_NGO_CASEWORKER, ROLE_VOLUNTEER}) &&
@@ -115,7 +113,7 @@ bool ValidTimestamp(const google::protobuf::Timestamp& t) {
 
 }  // namespace
 
-absl::StatusOr<Principal> TrainingService::Authorize(const grpc::ServerContext& context,
+absl::StatusOr<Principal> TrainingService::Authorize(const grpc::ServerContextBase& context,
                                                      std::initializer_list<Role> roles) const {
   ASSIGN_OR_RETURN(Principal principal, verifier_.Verify(context));
   if (!HasAnyRole(principal, roles))
@@ -174,10 +172,10 @@ absl::StatusOr<v1::Certification> TrainingService::ScopedCertification(const Pri
 
 // ---------------------------------------------------------------------------------------------- participants
 
-grpc::Status TrainingService::RegisterParticipant(grpc::ServerContext* context,
-                                                  const v1::RegisterParticipantRequest* request,
-                                                  v1::RegisterParticipantResponse* response) {
-  return Respond([&]() -> absl::Status {
+grpc::ServerUnaryReactor* TrainingService::RegisterParticipant(grpc::CallbackServerContext* context,
+                                                               const v1::RegisterParticipantRequest* request,
+                                                               v1::RegisterParticipantResponse* response) {
+  return workers_.Serve(context, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal, Authorize(*context, {ROLE_NGO_ADMIN, ROLE_CIVIL_AFFAIRS_OFFICER}));
     RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
     const v1::Participant& p = request->participant();
@@ -211,24 +209,24 @@ grpc::Status TrainingService::RegisterParticipant(grpc::ServerContext* context,
                      store_.RegisterParticipant(
                          KeyFor("RegisterParticipant", principal, request->request_id(), *request), p));
     return absl::OkStatus();
-  }());
+  });
 }
 
-grpc::Status TrainingService::GetParticipant(grpc::ServerContext* context,
-                                             const v1::GetParticipantRequest* request,
-                                             v1::GetParticipantResponse* response) {
-  return Respond([&]() -> absl::Status {
+grpc::ServerUnaryReactor* TrainingService::GetParticipant(grpc::CallbackServerContext* context,
+                                                          const v1::GetParticipantRequest* request,
+                                                          v1::GetParticipantResponse* response) {
+  return workers_.Serve(context, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal, Authorize(*context, TRAINING_READERS));
     ASSIGN_OR_RETURN(*response->mutable_participant(),
                      ScopedParticipant(principal, request->participant_id(), "participant_id"));
     return absl::OkStatus();
-  }());
+  });
 }
 
-grpc::Status TrainingService::ListParticipants(grpc::ServerContext* context,
-                                               const v1::ListParticipantsRequest* request,
-                                               v1::ListParticipantsResponse* response) {
-  return Respond([&]() -> absl::Status {
+grpc::ServerUnaryReactor* TrainingService::ListParticipants(grpc::CallbackServerContext* context,
+                                                            const v1::ListParticipantsRequest* request,
+                                                            v1::ListParticipantsResponse* response) {
+  return workers_.Serve(context, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal, Authorize(*context, TRAINING_READERS));
     ParticipantFilter filter;
     filter.division_prefix = request->division_prefix();
@@ -265,13 +263,13 @@ grpc::Status TrainingService::ListParticipants(grpc::ServerContext* context,
     response->set_next_page_token(NextToken(people, page));
     for (auto& p : people) *response->add_participants() = std::move(p);
     return absl::OkStatus();
-  }());
+  });
 }
 
-grpc::Status TrainingService::ChangeVolunteerStage(grpc::ServerContext* context,
-                                                   const v1::ChangeVolunteerStageRequest* request,
-                                                   v1::ChangeVolunteerStageResponse* response) {
-  return Respond([&]() -> absl::Status {
+grpc::ServerUnaryReactor* TrainingService::ChangeVolunteerStage(
+    grpc::CallbackServerContext* context, const v1::ChangeVolunteerStageRequest* request,
+    v1::ChangeVolunteerStageResponse* response) {
+  return workers_.Serve(context, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal, Authorize(*context, {ROLE_NGO_ADMIN, ROLE_CIVIL_AFFAIRS_OFFICER}));
     RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
     RETURN_IF_ERROR(ValidateEnum<v1::VolunteerStage>(request->stage(), v1::VolunteerStage_IsValid, "stage"));
@@ -282,13 +280,13 @@ grpc::Status TrainingService::ChangeVolunteerStage(grpc::ServerContext* context,
                          KeyFor("ChangeVolunteerStage", principal, request->request_id(), *request),
                          request->participant_id(), request->stage(), request->reason()));
     return absl::OkStatus();
-  }());
+  });
 }
 
-grpc::Status TrainingService::RecordBackgroundCheck(grpc::ServerContext* context,
-                                                    const v1::RecordBackgroundCheckRequest* request,
-                                                    v1::RecordBackgroundCheckResponse* response) {
-  return Respond([&]() -> absl::Status {
+grpc::ServerUnaryReactor* TrainingService::RecordBackgroundCheck(
+    grpc::CallbackServerContext* context, const v1::RecordBackgroundCheckRequest* request,
+    v1::RecordBackgroundCheckResponse* response) {
+  return workers_.Serve(context, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal, Authorize(*context, {ROLE_NGO_ADMIN, ROLE_CIVIL_AFFAIRS_OFFICER}));
     RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
     const v1::BackgroundCheck& check = request->background_check();
@@ -309,15 +307,15 @@ grpc::Status TrainingService::RecordBackgroundCheck(grpc::ServerContext* context
                          KeyFor("RecordBackgroundCheck", principal, request->request_id(), *request),
                          request->participant_id(), check));
     return absl::OkStatus();
-  }());
+  });
 }
 
 // --------------------------------------------------------------------------------------------------- courses
 
-grpc::Status TrainingService::CreateCourse(grpc::ServerContext* context,
-                                           const v1::CreateCourseRequest* request,
-                                           v1::CreateCourseResponse* response) {
-  return Respond([&]() -> absl::Status {
+grpc::ServerUnaryReactor* TrainingService::CreateCourse(grpc::CallbackServerContext* context,
+                                                        const v1::CreateCourseRequest* request,
+                                                        v1::CreateCourseResponse* response) {
+  return workers_.Serve(context, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal,
                      Authorize(*context, {ROLE_TRAINER, ROLE_CIVIL_AFFAIRS_OFFICER, ROLE_NGO_ADMIN}));
     RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
@@ -352,22 +350,24 @@ grpc::Status TrainingService::CreateCourse(grpc::ServerContext* context,
         *response->mutable_course(),
         store_.CreateCourse(KeyFor("CreateCourse", principal, request->request_id(), *request), c));
     return absl::OkStatus();
-  }());
+  });
 }
 
-grpc::Status TrainingService::GetCourse(grpc::ServerContext* context, const v1::GetCourseRequest* request,
-                                        v1::GetCourseResponse* response) {
-  return Respond([&]() -> absl::Status {
+grpc::ServerUnaryReactor* TrainingService::GetCourse(grpc::CallbackServerContext* context,
+                                                     const v1::GetCourseRequest* request,
+                                                     v1::GetCourseResponse* response) {
+  return workers_.Serve(context, [=]() -> absl::Status {
     RETURN_IF_ERROR(Authorize(*context, TRAINING_READERS).status());
     RETURN_IF_ERROR(ValidateId(request->course_id(), "course_id"));
     ASSIGN_OR_RETURN(*response->mutable_course(), store_.GetCourse(request->course_id()));
     return absl::OkStatus();
-  }());
+  });
 }
 
-grpc::Status TrainingService::ListCourses(grpc::ServerContext* context, const v1::ListCoursesRequest* request,
-                                          v1::ListCoursesResponse* response) {
-  return Respond([&]() -> absl::Status {
+grpc::ServerUnaryReactor* TrainingService::ListCourses(grpc::CallbackServerContext* context,
+                                                       const v1::ListCoursesRequest* request,
+                                                       v1::ListCoursesResponse* response) {
+  return workers_.Serve(context, [=]() -> absl::Status {
     RETURN_IF_ERROR(Authorize(*context, TRAINING_READERS).status());
     if (request->required_for() != 0 && !v1::Activity_IsValid(request->required_for())) {
       return InvalidField("required_for", "must be one of the defined values");
@@ -377,15 +377,15 @@ grpc::Status TrainingService::ListCourses(grpc::ServerContext* context, const v1
     response->set_next_page_token(NextToken(courses, page));
     for (auto& c : courses) *response->add_courses() = std::move(c);
     return absl::OkStatus();
-  }());
+  });
 }
 
 // ------------------------------------------------------------------------------------ sessions, enrollments
 
-grpc::Status TrainingService::ScheduleSession(grpc::ServerContext* context,
-                                              const v1::ScheduleSessionRequest* request,
-                                              v1::ScheduleSessionResponse* response) {
-  return Respond([&]() -> absl::Status {
+grpc::ServerUnaryReactor* TrainingService::ScheduleSession(grpc::CallbackServerContext* context,
+                                                           const v1::ScheduleSessionRequest* request,
+                                                           v1::ScheduleSessionResponse* response) {
+  return workers_.Serve(context, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal,
                      Authorize(*context, {ROLE_TRAINER, ROLE_CIVIL_AFFAIRS_OFFICER, ROLE_NGO_ADMIN}));
     RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
@@ -410,23 +410,24 @@ grpc::Status TrainingService::ScheduleSession(grpc::ServerContext* context,
         *response->mutable_session(),
         store_.ScheduleSession(KeyFor("ScheduleSession", principal, request->request_id(), *request), s));
     return absl::OkStatus();
-  }());
+  });
 }
 
-grpc::Status TrainingService::GetSession(grpc::ServerContext* context, const v1::GetSessionRequest* request,
-                                         v1::GetSessionResponse* response) {
-  return Respond([&]() -> absl::Status {
+grpc::ServerUnaryReactor* TrainingService::GetSession(grpc::CallbackServerContext* context,
+                                                      const v1::GetSessionRequest* request,
+                                                      v1::GetSessionResponse* response) {
+  return workers_.Serve(context, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal, Authorize(*context, TRAINING_READERS));
     ASSIGN_OR_RETURN(*response->mutable_session(),
                      ScopedSession(principal, request->session_id(), "session_id"));
     return absl::OkStatus();
-  }());
+  });
 }
 
-grpc::Status TrainingService::ListSessionEnrollments(grpc::ServerContext* context,
-                                                     const v1::ListSessionEnrollmentsRequest* request,
-                                                     v1::ListSessionEnrollmentsResponse* response) {
-  return Respond([&]() -> absl::Status {
+grpc::ServerUnaryReactor* TrainingService::ListSessionEnrollments(
+    grpc::CallbackServerContext* context, const v1::ListSessionEnrollmentsRequest* request,
+    v1::ListSessionEnrollmentsResponse* response) {
+  return workers_.Serve(context, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal, Authorize(*context, {ROLE_TRAINER, ROLE_CIVIL_AFFAIRS_OFFICER,
                                                                ROLE_NGO_ADMIN, ROLE_AUDITOR, ROLE_SYSTEM}));
     RETURN_IF_ERROR(ScopedSession(principal, request->session_id(), "session_id").status());
@@ -436,12 +437,13 @@ grpc::Status TrainingService::ListSessionEnrollments(grpc::ServerContext* contex
     response->set_next_page_token(NextToken(enrollments, page));
     for (auto& e : enrollments) *response->add_enrollments() = std::move(e);
     return absl::OkStatus();
-  }());
+  });
 }
 
-grpc::Status TrainingService::Enroll(grpc::ServerContext* context, const v1::EnrollRequest* request,
-                                     v1::EnrollResponse* response) {
-  return Respond([&]() -> absl::Status {
+grpc::ServerUnaryReactor* TrainingService::Enroll(grpc::CallbackServerContext* context,
+                                                  const v1::EnrollRequest* request,
+                                                  v1::EnrollResponse* response) {
+  return workers_.Serve(context, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal,
                      Authorize(*context, {ROLE_NGO_ADMIN, ROLE_TRAINER, ROLE_CIVIL_AFFAIRS_OFFICER}));
     RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
@@ -463,13 +465,13 @@ grpc::Status TrainingService::Enroll(grpc::ServerContext* context, const v1::Enr
                                    request->session_id(), request->participant_id()));
     *response->mutable_enrollment() = std::move(outcome.enrollment);
     return absl::OkStatus();
-  }());
+  });
 }
 
-grpc::Status TrainingService::CancelEnrollment(grpc::ServerContext* context,
-                                               const v1::CancelEnrollmentRequest* request,
-                                               v1::CancelEnrollmentResponse* response) {
-  return Respond([&]() -> absl::Status {
+grpc::ServerUnaryReactor* TrainingService::CancelEnrollment(grpc::CallbackServerContext* context,
+                                                            const v1::CancelEnrollmentRequest* request,
+                                                            v1::CancelEnrollmentResponse* response) {
+  return workers_.Serve(context, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal,
                      Authorize(*context, {ROLE_NGO_ADMIN, ROLE_TRAINER, ROLE_CIVIL_AFFAIRS_OFFICER}));
     RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
@@ -481,13 +483,13 @@ grpc::Status TrainingService::CancelEnrollment(grpc::ServerContext* context,
     *response->mutable_enrollment() = std::move(outcome.enrollment);
     if (outcome.promoted) *response->mutable_promoted() = std::move(*outcome.promoted);
     return absl::OkStatus();
-  }());
+  });
 }
 
-grpc::Status TrainingService::RecordAttendance(grpc::ServerContext* context,
-                                               const v1::RecordAttendanceRequest* request,
-                                               v1::RecordAttendanceResponse* response) {
-  return Respond([&]() -> absl::Status {
+grpc::ServerUnaryReactor* TrainingService::RecordAttendance(grpc::CallbackServerContext* context,
+                                                            const v1::RecordAttendanceRequest* request,
+                                                            v1::RecordAttendanceResponse* response) {
+  return workers_.Serve(context, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal,
                      Authorize(*context, {ROLE_TRAINER, ROLE_NGO_ADMIN, ROLE_CIVIL_AFFAIRS_OFFICER}));
     RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
@@ -499,13 +501,13 @@ grpc::Status TrainingService::RecordAttendance(grpc::ServerContext* context,
     *response->mutable_enrollment() = std::move(outcome.enrollment);
     if (outcome.certification) *response->mutable_certification() = std::move(*outcome.certification);
     return absl::OkStatus();
-  }());
+  });
 }
 
-grpc::Status TrainingService::RecordAssessment(grpc::ServerContext* context,
-                                               const v1::RecordAssessmentRequest* request,
-                                               v1::RecordAssessmentResponse* response) {
-  return Respond([&]() -> absl::Status {
+grpc::ServerUnaryReactor* TrainingService::RecordAssessment(grpc::CallbackServerContext* context,
+                                                            const v1::RecordAssessmentRequest* request,
+                                                            v1::RecordAssessmentResponse* response) {
+  return workers_.Serve(context, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal,
                      Authorize(*context, {ROLE_TRAINER, ROLE_NGO_ADMIN, ROLE_CIVIL_AFFAIRS_OFFICER}));
     RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
@@ -518,26 +520,26 @@ grpc::Status TrainingService::RecordAssessment(grpc::ServerContext* context,
     *response->mutable_enrollment() = std::move(outcome.enrollment);
     if (outcome.certification) *response->mutable_certification() = std::move(*outcome.certification);
     return absl::OkStatus();
-  }());
+  });
 }
 
 // ------------------------------------------------------------------------------------------- certifications
 
-grpc::Status TrainingService::GetCertification(grpc::ServerContext* context,
-                                               const v1::GetCertificationRequest* request,
-                                               v1::GetCertificationResponse* response) {
-  return Respond([&]() -> absl::Status {
+grpc::ServerUnaryReactor* TrainingService::GetCertification(grpc::CallbackServerContext* context,
+                                                            const v1::GetCertificationRequest* request,
+                                                            v1::GetCertificationResponse* response) {
+  return workers_.Serve(context, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal, Authorize(*context, TRAINING_READERS));
     ASSIGN_OR_RETURN(*response->mutable_certification(),
                      ScopedCertification(principal, request->certification_id(), "certification_id"));
     return absl::OkStatus();
-  }());
+  });
 }
 
-grpc::Status TrainingService::ListCertifications(grpc::ServerContext* context,
-                                                 const v1::ListCertificationsRequest* request,
-                                                 v1::ListCertificationsResponse* response) {
-  return Respond([&]() -> absl::Status {
+grpc::ServerUnaryReactor* TrainingService::ListCertifications(grpc::CallbackServerContext* context,
+                                                              const v1::ListCertificationsRequest* request,
+                                                              v1::ListCertificationsResponse* response) {
+  return workers_.Serve(context, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal, Authorize(*context, TRAINING_READERS));
     RETURN_IF_ERROR(ScopedParticipant(principal, request->participant_id(), "participant_id").status());
     ASSIGN_OR_RETURN(Page page, PageOf(request->page_size(), request->page_token()));
@@ -546,13 +548,13 @@ grpc::Status TrainingService::ListCertifications(grpc::ServerContext* context,
     response->set_next_page_token(NextToken(certs, page));
     for (auto& c : certs) *response->add_certifications() = std::move(c);
     return absl::OkStatus();
-  }());
+  });
 }
 
-grpc::Status TrainingService::RenewCertification(grpc::ServerContext* context,
-                                                 const v1::RenewCertificationRequest* request,
-                                                 v1::RenewCertificationResponse* response) {
-  return Respond([&]() -> absl::Status {
+grpc::ServerUnaryReactor* TrainingService::RenewCertification(grpc::CallbackServerContext* context,
+                                                              const v1::RenewCertificationRequest* request,
+                                                              v1::RenewCertificationResponse* response) {
+  return workers_.Serve(context, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal,
                      Authorize(*context, {ROLE_TRAINER, ROLE_NGO_ADMIN, ROLE_CIVIL_AFFAIRS_OFFICER}));
     RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
@@ -564,13 +566,13 @@ grpc::Status TrainingService::RenewCertification(grpc::ServerContext* context,
         store_.RenewCertification(KeyFor("RenewCertification", principal, request->request_id(), *request),
                                   request->certification_id(), renewed_on));
     return absl::OkStatus();
-  }());
+  });
 }
 
-grpc::Status TrainingService::RevokeCertification(grpc::ServerContext* context,
-                                                  const v1::RevokeCertificationRequest* request,
-                                                  v1::RevokeCertificationResponse* response) {
-  return Respond([&]() -> absl::Status {
+grpc::ServerUnaryReactor* TrainingService::RevokeCertification(grpc::CallbackServerContext* context,
+                                                               const v1::RevokeCertificationRequest* request,
+                                                               v1::RevokeCertificationResponse* response) {
+  return workers_.Serve(context, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal,
                      Authorize(*context, {ROLE_TRAINER, ROLE_NGO_ADMIN, ROLE_CIVIL_AFFAIRS_OFFICER}));
     RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
@@ -581,15 +583,15 @@ grpc::Status TrainingService::RevokeCertification(grpc::ServerContext* context,
         store_.RevokeCertification(KeyFor("RevokeCertification", principal, request->request_id(), *request),
                                    request->certification_id(), request->reason()));
     return absl::OkStatus();
-  }());
+  });
 }
 
 // -------------------------------------------------------------------------------------------- qualification
 
-grpc::Status TrainingService::CheckQualification(grpc::ServerContext* context,
-                                                 const v1::CheckQualificationRequest* request,
-                                                 v1::CheckQualificationResponse* response) {
-  return Respond([&]() -> absl::Status {
+grpc::ServerUnaryReactor* TrainingService::CheckQualification(grpc::CallbackServerContext* context,
+                                                              const v1::CheckQualificationRequest* request,
+                                                              v1::CheckQualificationResponse* response) {
+  return workers_.Serve(context, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal, Authorize(*context, TRAINING_READERS));
     RETURN_IF_ERROR(ValidateEnum<v1::Activity>(request->activity(), v1::Activity_IsValid, "activity"));
     RETURN_IF_ERROR(ValidateDay(request->date(), "date", true));
@@ -621,13 +623,13 @@ grpc::Status TrainingService::CheckQualification(grpc::ServerContext* context,
       default:
         return InvalidField("participant_id", "a participant or an organisation is required");
     }
-  }());
+  });
 }
 
-grpc::Status TrainingService::BatchCheckQualification(grpc::ServerContext* context,
-                                                      const v1::BatchCheckQualificationRequest* request,
-                                                      v1::BatchCheckQualificationResponse* response) {
-  return Respond([&]() -> absl::Status {
+grpc::ServerUnaryReactor* TrainingService::BatchCheckQualification(
+    grpc::CallbackServerContext* context, const v1::BatchCheckQualificationRequest* request,
+    v1::BatchCheckQualificationResponse* response) {
+  return workers_.Serve(context, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal, Authorize(*context, TRAINING_READERS));
     if (request->participant_ids_size() == 0) return InvalidField("participant_ids", "is required");
     if (request->participant_ids_size() > kMaxBatch) {
@@ -651,15 +653,15 @@ grpc::Status TrainingService::BatchCheckQualification(grpc::ServerContext* conte
       *response->add_results() = EvaluateParticipant(facts, id, request->activity(), day);
     }
     return absl::OkStatus();
-  }());
+  });
 }
 
 // ------------------------------------------------------------------------------------------- organisations
 
-grpc::Status TrainingService::RecordOrganisationQualification(
-    grpc::ServerContext* context, const v1::RecordOrganisationQualificationRequest* request,
+grpc::ServerUnaryReactor* TrainingService::RecordOrganisationQualification(
+    grpc::CallbackServerContext* context, const v1::RecordOrganisationQualificationRequest* request,
     v1::RecordOrganisationQualificationResponse* response) {
-  return Respond([&]() -> absl::Status {
+  return workers_.Serve(context, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal, Authorize(*context, {ROLE_CIVIL_AFFAIRS_OFFICER}));
     RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
     const v1::OrganisationQualification& q = request->qualification();
@@ -692,13 +694,13 @@ grpc::Status TrainingService::RecordOrganisationQualification(
         store_.RecordOrganisationQualification(
             KeyFor("RecordOrganisationQualification", principal, request->request_id(), *request), q));
     return absl::OkStatus();
-  }());
+  });
 }
 
-grpc::Status TrainingService::ListOrganisationQualifications(
-    grpc::ServerContext* context, const v1::ListOrganisationQualificationsRequest* request,
+grpc::ServerUnaryReactor* TrainingService::ListOrganisationQualifications(
+    grpc::CallbackServerContext* context, const v1::ListOrganisationQualificationsRequest* request,
     v1::ListOrganisationQualificationsResponse* response) {
-  return Respond([&]() -> absl::Status {
+  return workers_.Serve(context, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal, Authorize(*context, TRAINING_READERS));
     RETURN_IF_ERROR(ValidateReference(request->organisation_id(), "organisation_id", true));
     if (OrganisationBound(principal) && principal.organisation_id() != request->organisation_id()) {
@@ -714,13 +716,13 @@ grpc::Status TrainingService::ListOrganisationQualifications(
       }
     }
     return absl::OkStatus();
-  }());
+  });
 }
 
-grpc::Status TrainingService::RecordOrganisationTraining(grpc::ServerContext* context,
-                                                         const v1::RecordOrganisationTrainingRequest* request,
-                                                         v1::RecordOrganisationTrainingResponse* response) {
-  return Respond([&]() -> absl::Status {
+grpc::ServerUnaryReactor* TrainingService::RecordOrganisationTraining(
+    grpc::CallbackServerContext* context, const v1::RecordOrganisationTrainingRequest* request,
+    v1::RecordOrganisationTrainingResponse* response) {
+  return workers_.Serve(context, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal, Authorize(*context, {ROLE_CIVIL_AFFAIRS_OFFICER, ROLE_TRAINER}));
     RETURN_IF_ERROR(ValidateRequestId(request->request_id()));
     const v1::OrganisationTraining& t = request->training();
@@ -741,13 +743,13 @@ grpc::Status TrainingService::RecordOrganisationTraining(grpc::ServerContext* co
         store_.RecordOrganisationTraining(
             KeyFor("RecordOrganisationTraining", principal, request->request_id(), *request), t));
     return absl::OkStatus();
-  }());
+  });
 }
 
-grpc::Status TrainingService::GetTrainingHours(grpc::ServerContext* context,
-                                               const v1::GetTrainingHoursRequest* request,
-                                               v1::GetTrainingHoursResponse* response) {
-  return Respond([&]() -> absl::Status {
+grpc::ServerUnaryReactor* TrainingService::GetTrainingHours(grpc::CallbackServerContext* context,
+                                                            const v1::GetTrainingHoursRequest* request,
+                                                            v1::GetTrainingHoursResponse* response) {
+  return workers_.Serve(context, [=]() -> absl::Status {
     ASSIGN_OR_RETURN(Principal principal, Authorize(*context, TRAINING_READERS));
     RETURN_IF_ERROR(ValidateDay(request->from_date(), "from_date", true));
     RETURN_IF_ERROR(ValidateDay(request->to_date(), "to_date", true));
@@ -777,24 +779,25 @@ grpc::Status TrainingService::GetTrainingHours(grpc::ServerContext* context,
     response->set_organisation_training_hours(hours.organisation_training_hours);
     response->set_participants_trained(hours.participants_trained);
     return absl::OkStatus();
-  }());
+  });
 }
 
-grpc::Status TrainingService::StreamEvents(grpc::ServerContext* context,
-                                           const v1::StreamEventsRequest* request,
-                                           grpc::ServerWriter<v1::StreamEventsResponse>* writer) {
-  return Respond([&]() -> absl::Status {
-    RETURN_IF_ERROR(Authorize(*context, {ROLE_SYSTEM, ROLE_AUDITOR}).status());
-    if (request->after_sequence() < 0) return InvalidField("after_sequence", "must not be negative");
-    return outbox_.Follow(
-        request->after_sequence(),
-        [&](const common::v1::Event& event) {
-          v1::StreamEventsResponse response;
-          *response.mutable_event() = event;
-          return writer->Write(response);
-        },
-        [&] { return context->IsCancelled(); });
-  }());
+grpc::ServerWriteReactor<v1::StreamEventsResponse>* TrainingService::StreamEvents(
+    grpc::CallbackServerContext* context, const v1::StreamEventsRequest* request) {
+  return new StreamOnOwnThread<v1::StreamEventsResponse>(
+      [=](const std::function<bool(const v1::StreamEventsResponse&)>& send,
+          const std::function<bool()>& cancelled) -> absl::Status {
+        RETURN_IF_ERROR(Authorize(*context, {ROLE_SYSTEM, ROLE_AUDITOR}).status());
+        if (request->after_sequence() < 0) return InvalidField("after_sequence", "must not be negative");
+        return outbox_.Follow(
+            request->after_sequence(),
+            [&](const common::v1::Event& event) {
+              v1::StreamEventsResponse response;
+              *response.mutable_event() = event;
+              return send(response);
+            },
+            cancelled);
+      });
 }
 
 }  // namespace shouhu::training

@@ -4,6 +4,7 @@
 #ifndef SHOUHU_SERVICES_TRAINING_TRAINING_SERVICE_H_
 #define SHOUHU_SERVICES_TRAINING_TRAINING_SERVICE_H_
 
+#include "common/call_workers.h"
 #include "common/clock.h"
 #include "common/outbox.h"
 #include "common/principal.h"
@@ -14,76 +15,93 @@ namespace shouhu::training {
 
 inline constexpr char kTrainingServiceName[] = "shouhu.training.v1.TrainingService";
 
-class TrainingService final : public v1::TrainingService::Service {
+class TrainingService final : public v1::TrainingService::CallbackService {
  public:
-  TrainingService(TrainingStore& store, Outbox& outbox, const PrincipalVerifier& verifier, const Clock& clock)
-      : store_(store), outbox_(outbox), verifier_(verifier), clock_(clock) {}
+  // Each call's work runs on `workers` (see common/call_workers.h).
+  TrainingService(TrainingStore& store, Outbox& outbox, const PrincipalVerifier& verifier, const Clock& clock,
+                  CallWorkers& workers)
+      : store_(store), outbox_(outbox), verifier_(verifier), clock_(clock), workers_(workers) {}
 
-  grpc::Status RegisterParticipant(grpc::ServerContext* context,
-                                   const v1::RegisterParticipantRequest* request,
-                                   v1::RegisterParticipantResponse* response) override;
-  grpc::Status GetParticipant(grpc::ServerContext* context, const v1::GetParticipantRequest* request,
-                              v1::GetParticipantResponse* response) override;
-  grpc::Status ListParticipants(grpc::ServerContext* context, const v1::ListParticipantsRequest* request,
-                                v1::ListParticipantsResponse* response) override;
-  grpc::Status ChangeVolunteerStage(grpc::ServerContext* context,
-                                    const v1::ChangeVolunteerStageRequest* request,
-                                    v1::ChangeVolunteerStageResponse* response) override;
-  grpc::Status RecordBackgroundCheck(grpc::ServerContext* context,
-                                     const v1::RecordBackgroundCheckRequest* request,
-                                     v1::RecordBackgroundCheckResponse* response) override;
-  grpc::Status CreateCourse(grpc::ServerContext* context, const v1::CreateCourseRequest* request,
-                            v1::CreateCourseResponse* response) override;
-  grpc::Status GetCourse(grpc::ServerContext* context, const v1::GetCourseRequest* request,
-                         v1::GetCourseResponse* response) override;
-  grpc::Status ListCourses(grpc::ServerContext* context, const v1::ListCoursesRequest* request,
-                           v1::ListCoursesResponse* response) override;
-  grpc::Status ScheduleSession(grpc::ServerContext* context, const v1::ScheduleSessionRequest* request,
-                               v1::ScheduleSessionResponse* response) override;
-  grpc::Status GetSession(grpc::ServerContext* context, const v1::GetSessionRequest* request,
-                          v1::GetSessionResponse* response) override;
-  grpc::Status ListSessionEnrollments(grpc::ServerContext* context,
-                                      const v1::ListSessionEnrollmentsRequest* request,
-                                      v1::ListSessionEnrollmentsResponse* response) override;
-  grpc::Status Enroll(grpc::ServerContext* context, const v1::EnrollRequest* request,
-                      v1::EnrollResponse* response) override;
-  grpc::Status CancelEnrollment(grpc::ServerContext* context, const v1::CancelEnrollmentRequest* request,
-                                v1::CancelEnrollmentResponse* response) override;
-  grpc::Status RecordAttendance(grpc::ServerContext* context, const v1::RecordAttendanceRequest* request,
-                                v1::RecordAttendanceResponse* response) override;
-  grpc::Status RecordAssessment(grpc::ServerContext* context, const v1::RecordAssessmentRequest* request,
-                                v1::RecordAssessmentResponse* response) override;
-  grpc::Status GetCertification(grpc::ServerContext* context, const v1::GetCertificationRequest* request,
-                                v1::GetCertificationResponse* response) override;
-  grpc::Status ListCertifications(grpc::ServerContext* context, const v1::ListCertificationsRequest* request,
-                                  v1::ListCertificationsResponse* response) override;
-  grpc::Status RenewCertification(grpc::ServerContext* context, const v1::RenewCertificationRequest* request,
-                                  v1::RenewCertificationResponse* response) override;
-  grpc::Status RevokeCertification(grpc::ServerContext* context,
-                                   const v1::RevokeCertificationRequest* request,
-                                   v1::RevokeCertificationResponse* response) override;
-  grpc::Status CheckQualification(grpc::ServerContext* context, const v1::CheckQualificationRequest* request,
-                                  v1::CheckQualificationResponse* response) override;
-  grpc::Status BatchCheckQualification(grpc::ServerContext* context,
-                                       const v1::BatchCheckQualificationRequest* request,
-                                       v1::BatchCheckQualificationResponse* response) override;
-  grpc::Status RecordOrganisationQualification(
-      grpc::ServerContext* context, const v1::RecordOrganisationQualificationRequest* request,
+  grpc::ServerUnaryReactor* RegisterParticipant(grpc::CallbackServerContext* context,
+                                                const v1::RegisterParticipantRequest* request,
+                                                v1::RegisterParticipantResponse* response) override;
+  grpc::ServerUnaryReactor* GetParticipant(grpc::CallbackServerContext* context,
+                                           const v1::GetParticipantRequest* request,
+                                           v1::GetParticipantResponse* response) override;
+  grpc::ServerUnaryReactor* ListParticipants(grpc::CallbackServerContext* context,
+                                             const v1::ListParticipantsRequest* request,
+                                             v1::ListParticipantsResponse* response) override;
+  grpc::ServerUnaryReactor* ChangeVolunteerStage(grpc::CallbackServerContext* context,
+                                                 const v1::ChangeVolunteerStageRequest* request,
+                                                 v1::ChangeVolunteerStageResponse* response) override;
+  grpc::ServerUnaryReactor* RecordBackgroundCheck(grpc::CallbackServerContext* context,
+                                                  const v1::RecordBackgroundCheckRequest* request,
+                                                  v1::RecordBackgroundCheckResponse* response) override;
+  grpc::ServerUnaryReactor* CreateCourse(grpc::CallbackServerContext* context,
+                                         const v1::CreateCourseRequest* request,
+                                         v1::CreateCourseResponse* response) override;
+  grpc::ServerUnaryReactor* GetCourse(grpc::CallbackServerContext* context,
+                                      const v1::GetCourseRequest* request,
+                                      v1::GetCourseResponse* response) override;
+  grpc::ServerUnaryReactor* ListCourses(grpc::CallbackServerContext* context,
+                                        const v1::ListCoursesRequest* request,
+                                        v1::ListCoursesResponse* response) override;
+  grpc::ServerUnaryReactor* ScheduleSession(grpc::CallbackServerContext* context,
+                                            const v1::ScheduleSessionRequest* request,
+                                            v1::ScheduleSessionResponse* response) override;
+  grpc::ServerUnaryReactor* GetSession(grpc::CallbackServerContext* context,
+                                       const v1::GetSessionRequest* request,
+                                       v1::GetSessionResponse* response) override;
+  grpc::ServerUnaryReactor* ListSessionEnrollments(grpc::CallbackServerContext* context,
+                                                   const v1::ListSessionEnrollmentsRequest* request,
+                                                   v1::ListSessionEnrollmentsResponse* response) override;
+  grpc::ServerUnaryReactor* Enroll(grpc::CallbackServerContext* context, const v1::EnrollRequest* request,
+                                   v1::EnrollResponse* response) override;
+  grpc::ServerUnaryReactor* CancelEnrollment(grpc::CallbackServerContext* context,
+                                             const v1::CancelEnrollmentRequest* request,
+                                             v1::CancelEnrollmentResponse* response) override;
+  grpc::ServerUnaryReactor* RecordAttendance(grpc::CallbackServerContext* context,
+                                             const v1::RecordAttendanceRequest* request,
+                                             v1::RecordAttendanceResponse* response) override;
+  grpc::ServerUnaryReactor* RecordAssessment(grpc::CallbackServerContext* context,
+                                             const v1::RecordAssessmentRequest* request,
+                                             v1::RecordAssessmentResponse* response) override;
+  grpc::ServerUnaryReactor* GetCertification(grpc::CallbackServerContext* context,
+                                             const v1::GetCertificationRequest* request,
+                                             v1::GetCertificationResponse* response) override;
+  grpc::ServerUnaryReactor* ListCertifications(grpc::CallbackServerContext* context,
+                                               const v1::ListCertificationsRequest* request,
+                                               v1::ListCertificationsResponse* response) override;
+  grpc::ServerUnaryReactor* RenewCertification(grpc::CallbackServerContext* context,
+                                               const v1::RenewCertificationRequest* request,
+                                               v1::RenewCertificationResponse* response) override;
+  grpc::ServerUnaryReactor* RevokeCertification(grpc::CallbackServerContext* context,
+                                                const v1::RevokeCertificationRequest* request,
+                                                v1::RevokeCertificationResponse* response) override;
+  grpc::ServerUnaryReactor* CheckQualification(grpc::CallbackServerContext* context,
+                                               const v1::CheckQualificationRequest* request,
+                                               v1::CheckQualificationResponse* response) override;
+  grpc::ServerUnaryReactor* BatchCheckQualification(grpc::CallbackServerContext* context,
+                                                    const v1::BatchCheckQualificationRequest* request,
+                                                    v1::BatchCheckQualificationResponse* response) override;
+  grpc::ServerUnaryReactor* RecordOrganisationQualification(
+      grpc::CallbackServerContext* context, const v1::RecordOrganisationQualificationRequest* request,
       v1::RecordOrganisationQualificationResponse* response) override;
-  grpc::Status ListOrganisationQualifications(grpc::ServerContext* context,
-                                              const v1::ListOrganisationQualificationsRequest* request,
-                                              v1::ListOrganisationQualificationsResponse* response) override;
-  grpc::Status RecordOrganisationTraining(grpc::ServerContext* context,
-                                          const v1::RecordOrganisationTrainingRequest* request,
-                                          v1::RecordOrganisationTrainingResponse* response) override;
-  grpc::Status GetTrainingHours(grpc::ServerContext* context, const v1::GetTrainingHoursRequest* request,
-                                v1::GetTrainingHoursResponse* response) override;
-  grpc::Status StreamEvents(grpc::ServerContext* context, const v1::StreamEventsRequest* request,
-                            grpc::ServerWriter<v1::StreamEventsResponse>* writer) override;
+  grpc::ServerUnaryReactor* ListOrganisationQualifications(
+      grpc::CallbackServerContext* context, const v1::ListOrganisationQualificationsRequest* request,
+      v1::ListOrganisationQualificationsResponse* response) override;
+  grpc::ServerUnaryReactor* RecordOrganisationTraining(
+      grpc::CallbackServerContext* context, const v1::RecordOrganisationTrainingRequest* request,
+      v1::RecordOrganisationTrainingResponse* response) override;
+  grpc::ServerUnaryReactor* GetTrainingHours(grpc::CallbackServerContext* context,
+                                             const v1::GetTrainingHoursRequest* request,
+                                             v1::GetTrainingHoursResponse* response) override;
+  grpc::ServerWriteReactor<v1::StreamEventsResponse>* StreamEvents(
+      grpc::CallbackServerContext* context, const v1::StreamEventsRequest* request) override;
 
  private:
   // UNAUTHENTICATED unless the principal verifies; PERMISSION_DENIED unless it holds one of `roles`.
-  absl::StatusOr<Principal> Authorize(const grpc::ServerContext& context,
+  absl::StatusOr<Principal> Authorize(const grpc::ServerContextBase& context,
                                       std::initializer_list<Role> roles) const;
   // The participant, or NOT_FOUND when it does not exist or lies outside the caller's scope.
   absl::StatusOr<v1::Participant> ScopedParticipant(const Principal& principal, const std::string& id,
@@ -99,6 +117,7 @@ class TrainingService final : public v1::TrainingService::Service {
   Outbox& outbox_;
   const PrincipalVerifier& verifier_;
   const Clock& clock_;
+  CallWorkers& workers_;
 };
 
 }  // namespace shouhu::training

@@ -62,6 +62,7 @@ class RegistryTest : public ::testing::Test {
   std::vector<common::v1::Event> Events();
 
   SystemClock clock_;
+  CallWorkers workers_{8};  // outlives the server
   std::unique_ptr<shouhu::testing::TestDatabase> database_;
   std::unique_ptr<IdGenerator> ids_;
   std::unique_ptr<MariaDbRegistryStore> store_;

@@ -14,7 +14,8 @@ void TrainingTest::SetUp() {
   metrics_ = std::make_unique<Metrics>("training-test");
   verifier_ = std::make_unique<PrincipalVerifier>(testing::TestPrincipalSecret(), *clock_);
   signer_ = std::make_unique<PrincipalSigner>(testing::TestPrincipalSecret(), *clock_);
-  module_ = std::make_unique<TrainingModule>(database_->pool(), *clock_, *ids_, *logger_, *verifier_);
+  module_ =
+      std::make_unique<TrainingModule>(database_->pool(), *clock_, *ids_, *logger_, *verifier_, workers_);
   ServerConfig config;
   config.service_name = "training";
   config.grpc_address = "127.0.0.1:0";

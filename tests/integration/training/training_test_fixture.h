@@ -72,6 +72,7 @@ class TrainingTest : public ::testing::Test {
   std::string NextRequestId() { return absl::StrCat("req-", ++request_counter_); }
   std::vector<common::v1::Event> Events();
 
+  CallWorkers workers_{8};  // outlives the server
   std::unique_ptr<testing::TestDatabase> database_;
   std::unique_ptr<ManualClock> clock_;
   std::unique_ptr<IdGenerator> ids_;

@@ -1,6 +1,6 @@
-#include "services/gateway/worker_pool.h"
+#include "common/worker_pool.h"
 
-namespace shouhu::gateway {
+namespace shouhu {
 
 WorkerPool::WorkerPool(int threads, size_t max_queued) : max_queued_(max_queued) {
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
@@ -8,16 +8,20 @@ WorkerPool::WorkerPool(int threads, size_t max_queued) : max_queued_(max_queued)
 
 WorkerPool::~WorkerPool() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
+  work_arrived_.notify_all();
   for (std::thread& t : threads_) t.join();
 }
 
 bool WorkerPool::Submit(std::function<void()> work) {
-  absl::MutexLock lock(&mu_);
-  if (stopping_ || queue_.size() >= max_queued_) return false;
-  queue_.push_back(std::move(work));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ || queue_.size() >= max_queued_) return false;
+    queue_.push_back(std::move(work));
+  }
+  work_arrived_.notify_one();
   return true;
 }
 
@@ -25,11 +29,8 @@ void WorkerPool::Run() {
   for (;;) {
     std::function<void()> work;
     {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](WorkerPool* self)
-               ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) { return self->stopping_ || !self->queue_.empty(); },
-          this));
+      std::unique_lock<std::mutex> lock(mu_);
+      work_arrived_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping and drained
       work = std::move(queue_.front());
       queue_.pop_front();
@@ -38,4 +39,4 @@ void WorkerPool::Run() {
   }
 }
 
-}  // namespace shouhu::gateway
+}  // namespace shouhu

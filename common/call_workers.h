@@ -1,0 +1,99 @@
+// How a domain service serves its calls: gRPC's callback API, with the blocking part of every call (the
+// database: Connector/C++ is synchronous) handed to a pool of worker threads the size of the database pool.
+// Blocking inside a callback reaction would starve gRPC's own threads (grpc/grpc#36609, #30510), so nothing
+// blocking runs there.
+//
+// Chosen by measurement over the synchronous API with its threads bounded to the pool (STYLE.md asks for
+// both): the registry benchmark, pool 32, both servers in one run (tests/bench/registry; the experiment is
+// commit 21c4e35 on branch experiment/callback-registry), calls per second:
+//
+//                 sync    callback + workers
+//   GetChild @16  5,203   7,206
+//   GetChild @64  5,366   8,975
+//   Submit   @1     939   1,445
+//   Submit   @64  2,994   4,155
+//
+// The registry's own CPU per GetChild fell from about 165 to 100 us: the sync server hands each call from a
+// poller thread to a worker of its own pool and back, and those switches were a third of its profile.
+//
+// A call waits in the pool's queue for a worker (and so for a connection) when all are busy; beyond
+// 4 x workers + 64 queued it is refused RESOURCE_EXHAUSTED at once, so a flood sheds load instead of
+// growing memory. A call cancelled or past its deadline while it waited is not run.
+#ifndef SHOUHU_COMMON_CALL_WORKERS_H_
+#define SHOUHU_COMMON_CALL_WORKERS_H_
+
+#include <grpcpp/server_context.h>
+#include <grpcpp/support/server_callback.h>
+
+#include <atomic>
+#include <functional>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "common/grpc_status.h"
+#include "common/worker_pool.h"
+
+namespace shouhu {
+
+class CallWorkers {
+ public:
+  explicit CallWorkers(int workers) : CallWorkers(workers, static_cast<size_t>(4 * workers + 64)) {}
+  CallWorkers(int workers, size_t max_queued);
+
+  // Runs `work` on a worker and finishes the unary call with its status, mapped at the edge. `work` may
+  // capture the call's request and response: they live until the call is finished.
+  grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, std::function<absl::Status()> work);
+
+ private:
+  WorkerPool pool_;
+};
+
+// A server-streaming call whose work blocks for as long as it streams (following the outbox): it runs on a
+// thread of its own, never on a call worker, and `send` waits until each message is written. The callers
+// bound how many such streams exist (Outbox's follower limit).
+template <typename Response>
+using StreamWork = std::function<absl::Status(const std::function<bool(const Response&)>& send,
+                                              const std::function<bool()>& cancelled)>;
+
+template <typename Response>
+class StreamOnOwnThread final : public grpc::ServerWriteReactor<Response> {
+ public:
+  explicit StreamOnOwnThread(StreamWork<Response> work) {
+    std::thread([this, work = std::move(work)] {
+      const absl::Status status = work([this](const Response& response) { return Send(response); },
+                                       [this] { return cancelled_.load(); });
+      this->Finish(ToGrpcStatus(status));  // the last use of this object: OnDone deletes it
+    }).detach();
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    written_ok_ = ok;
+    writing_ = false;
+  }
+  void OnCancel() override { cancelled_ = true; }
+  void OnDone() override { delete this; }
+
+ private:
+  bool Send(const Response& response) {
+    {
+      absl::MutexLock lock(&mu_);
+      writing_ = true;
+    }
+    this->StartWrite(&response);
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](bool* writing) { return !*writing; }, &writing_));
+    return written_ok_ && !cancelled_.load();
+  }
+
+  std::atomic<bool> cancelled_{false};
+  absl::Mutex mu_;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool written_ok_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace shouhu
+
+#endif  // SHOUHU_COMMON_CALL_WORKERS_H_

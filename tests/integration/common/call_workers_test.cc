@@ -1,0 +1,132 @@
+// CallWorkers: the blocking part of a callback-API call runs on the pool; a full queue refuses at once; a
+// call that gave up while it waited is not run. Served over loopback with a callback grpc.health.v1 service
+// whose Check blocks until the test lets it go.
+#include "common/call_workers.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/server_builder.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+
+namespace shouhu {
+namespace {
+
+using grpc::health::v1::HealthCheckRequest;
+using grpc::health::v1::HealthCheckResponse;
+
+class BlockingCheck final : public grpc::health::v1::Health::CallbackService {
+ public:
+  explicit BlockingCheck(CallWorkers& workers) : workers_(workers) {}
+
+  grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* context, const HealthCheckRequest*,
+                                  HealthCheckResponse* response) override {
+    return workers_.Serve(context, [this, response] {
+      started_.fetch_add(1);
+      release_.WaitForNotification();
+      response->set_status(HealthCheckResponse::SERVING);
+      return absl::OkStatus();
+    });
+  }
+
+  int started() const { return started_.load(); }
+  void Release() {
+    if (!release_.HasBeenNotified()) release_.Notify();
+  }
+
+ private:
+  CallWorkers& workers_;
+  std::atomic<int> started_{0};
+  absl::Notification release_;
+};
+
+class CallWorkersTest : public ::testing::Test {
+ protected:
+  void Start(int workers, size_t max_queued) {
+    workers_ = std::make_unique<CallWorkers>(workers, max_queued);
+    service_ = std::make_unique<BlockingCheck>(*workers_);
+    // ServiceHost turns the default health service on process-wide; this server serves its own.
+    grpc::EnableDefaultHealthCheckService(false);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    stub_ = grpc::health::v1::Health::NewStub(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+  }
+  void TearDown() override {
+    if (service_ != nullptr) service_->Release();
+    if (server_ != nullptr) server_->Shutdown();
+  }
+
+  // Starts a Check in the background; its status lands in `status`, then `done` is notified.
+  std::thread Call(grpc::Status& status, absl::Notification& done,
+                   absl::Duration deadline = absl::Seconds(10)) {
+    return std::thread([this, &status, &done, deadline] {
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+      HealthCheckResponse response;
+      status = stub_->Check(&context, HealthCheckRequest(), &response);
+      done.Notify();
+    });
+  }
+
+  bool Eventually(const std::function<bool()>& condition) {
+    for (int i = 0; i < 200 && !condition(); ++i) absl::SleepFor(absl::Milliseconds(10));
+    return condition();
+  }
+
+  std::unique_ptr<CallWorkers> workers_;
+  std::unique_ptr<BlockingCheck> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<grpc::health::v1::Health::Stub> stub_;
+};
+
+TEST_F(CallWorkersTest, QueueFull_IsResourceExhaustedAtOnce_AndQueuedCallsRunWhenAWorkerFrees) {
+  Start(/*workers=*/1, /*max_queued=*/1);
+  grpc::Status running, queued, refused;
+  absl::Notification running_done, queued_done, refused_done;
+  std::thread a = Call(running, running_done);
+  ASSERT_TRUE(Eventually([&] { return service_->started() == 1; }));
+  std::thread b = Call(queued, queued_done);
+  absl::SleepFor(absl::Milliseconds(100));  // b is in the queue
+  std::thread c = Call(refused, refused_done);
+  EXPECT_TRUE(refused_done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_FALSE(running_done.HasBeenNotified());
+  service_->Release();
+  a.join();
+  b.join();
+  c.join();
+  EXPECT_TRUE(running.ok()) << running.error_message();
+  EXPECT_TRUE(queued.ok()) << queued.error_message();
+  EXPECT_EQ(service_->started(), 2);
+}
+
+TEST_F(CallWorkersTest, DeadlinePassedWhileQueued_TheWorkIsNotRun) {
+  Start(/*workers=*/1, /*max_queued=*/8);
+  grpc::Status running, expired;
+  absl::Notification running_done, expired_done;
+  std::thread a = Call(running, running_done);
+  ASSERT_TRUE(Eventually([&] { return service_->started() == 1; }));
+  std::thread b = Call(expired, expired_done, absl::Milliseconds(100));
+  EXPECT_TRUE(expired_done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_EQ(expired.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  service_->Release();
+  a.join();
+  b.join();
+  EXPECT_TRUE(running.ok());
+  // The worker came to b only after its deadline: it was skipped, not run.
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(service_->started(), 1);
+}
+
+}  // namespace
+}  // namespace shouhu
