@@ -27,7 +27,7 @@ ABSL_FLAG(std::string, db_socket, shouhu::EnvOr("SHOUHU_DB_SOCKET", ""),
 ABSL_FLAG(std::string, db_user, shouhu::EnvOr("SHOUHU_DB_USER", "root"), "MariaDB user");
 ABSL_FLAG(std::string, db_name, shouhu::EnvOr("SHOUHU_DB_NAME", ""), "schema (default shouhu_<service>)");
 ABSL_FLAG(std::string, db_pool_size, shouhu::EnvOr("SHOUHU_DB_POOL_SIZE", "8"),
-          "database connections; the server's worker threads are bounded to match");
+          "database connections; as many call workers run each call's database work");
 ABSL_FLAG(std::string, drain_seconds, shouhu::EnvOr("SHOUHU_DRAIN_SECONDS", "10"),
           "on SIGTERM: seconds to finish in-flight calls before cancelling them");
 

@@ -28,8 +28,8 @@ struct ServerConfig {
   std::string service_name;
   std::string grpc_address;
   std::string metrics_address;  // host:port for GET /metrics; empty disables it
-  // Worker threads of the synchronous server; bounded to the database pool (STYLE.md: threads follow the
-  // work).
+  // Bounds the threads of what is still served synchronously (reflection); the domain services' calls run
+  // on CallWorkers, as many as the database pool has connections.
   int max_threads = 8;
   absl::Duration drain_grace = absl::Seconds(10);
 };

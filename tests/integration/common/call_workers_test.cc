@@ -119,6 +119,9 @@ TEST_F(CallWorkersTest, DeadlinePassedWhileQueued_TheWorkIsNotRun) {
   std::thread b = Call(expired, expired_done, absl::Milliseconds(100));
   EXPECT_TRUE(expired_done.WaitForNotificationWithTimeout(absl::Seconds(5)));
   EXPECT_EQ(expired.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  // The server's deadline for b is a little later than the client's (sent as a timeout, rounded up, and
+  // counted from arrival): let it pass there too before the worker comes free.
+  absl::SleepFor(absl::Milliseconds(100));
   service_->Release();
   a.join();
   b.join();
