@@ -47,21 +47,27 @@ void RecordCall(const ForwardingEnv& env, const std::string& method, const Princ
 
 namespace {
 
+// The first value the caller sent under `key`, or empty.
+absl::string_view MetadataValue(const grpc::ServerContextBase& context, absl::string_view key) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find(grpc::string_ref(key.data(), key.size()));
+  return it == metadata.end() ? absl::string_view() : absl::string_view(it->second.data(), it->second.size());
+}
+
 // One call relayed to one backend. Owned by itself: deleted when both the caller's side and (if it was
 // started) the backend's side are done.
 class ForwardedCall final : public grpc::ServerGenericBidiReactor {
  public:
-  ForwardedCall(const ForwardingEnv& env, grpc::GenericCallbackServerContext* context)
-      : env_(env), context_(context), method_(context->method()), started_(absl::Now()), leg_(this) {
-    const auto& metadata = context->client_metadata();
-    auto id = metadata.find(kRequestIdMetadata);
-    request_id_ =
-        RequestIdOr(env.ids, id == metadata.end() ? absl::string_view()
-                                                  : absl::string_view(id->second.data(), id->second.size()));
-    auto auth = metadata.find("authorization");
-    const absl::string_view authorization = auth == metadata.end()
-                                                ? absl::string_view()
-                                                : absl::string_view(auth->second.data(), auth->second.size());
+  ForwardedCall(const ForwardingEnv& env, grpc::GenericStub& backend,
+                grpc::GenericCallbackServerContext* context)
+      : env_(env),
+        backend_(backend),
+        context_(context),
+        method_(context->method()),
+        started_(absl::Now()),
+        leg_(this) {
+    request_id_ = RequestIdOr(env.ids, MetadataValue(*context, kRequestIdMetadata));
+    const absl::string_view authorization = MetadataValue(*context, "authorization");
     env.admission.Admit(method_, authorization,
                         [this](absl::StatusOr<Principal> principal) { OnAdmitted(std::move(principal)); });
   }
@@ -142,12 +148,6 @@ class ForwardedCall final : public grpc::ServerGenericBidiReactor {
     }
     principal_ = *std::move(principal);
     admitted_ = true;
-    grpc::GenericStub* stub = env_.backends.Route(method_);
-    if (stub == nullptr) {
-      FinishWith(
-          grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no service behind the gateway serves this method"));
-      return;
-    }
     PrepareBackendCall(env_, principal_, request_id_, context_->deadline(), backend_context_);
     bool cancelled;
     {
@@ -162,7 +162,7 @@ class ForwardedCall final : public grpc::ServerGenericBidiReactor {
       FinishWith(grpc::Status(grpc::StatusCode::CANCELLED, "the caller cancelled"));
       return;
     }
-    stub->PrepareBidiStreamingCall(&backend_context_, method_, grpc::StubOptions(), &leg_);
+    backend_.PrepareBidiStreamingCall(&backend_context_, method_, grpc::StubOptions(), &leg_);
     // Two holds keep the backend call open until both directions are through: one released when the backend
     // has no more responses (so Finish follows the last write to the caller), one when no more requests will
     // be sent to it (so no operation is started on a finished call).
@@ -191,6 +191,7 @@ class ForwardedCall final : public grpc::ServerGenericBidiReactor {
   }
 
   const ForwardingEnv& env_;
+  grpc::GenericStub& backend_;
   grpc::GenericCallbackServerContext* const context_;
   const std::string method_;
   const absl::Time started_;
@@ -215,17 +216,11 @@ class ForwardedCall final : public grpc::ServerGenericBidiReactor {
 // relay's message-by-message steps, which is most of the gateway's cost per call. Deletes itself when done.
 class ForwardedUnaryCall final : public grpc::ServerGenericBidiReactor {
  public:
-  ForwardedUnaryCall(const ForwardingEnv& env, grpc::GenericCallbackServerContext* context)
-      : env_(env), context_(context), method_(context->method()), started_(absl::Now()) {
-    const auto& metadata = context->client_metadata();
-    auto id = metadata.find(kRequestIdMetadata);
-    request_id_ =
-        RequestIdOr(env.ids, id == metadata.end() ? absl::string_view()
-                                                  : absl::string_view(id->second.data(), id->second.size()));
-    auto auth = metadata.find("authorization");
-    const absl::string_view authorization = auth == metadata.end()
-                                                ? absl::string_view()
-                                                : absl::string_view(auth->second.data(), auth->second.size());
+  ForwardedUnaryCall(const ForwardingEnv& env, grpc::GenericStub& backend,
+                     grpc::GenericCallbackServerContext* context)
+      : env_(env), backend_(backend), context_(context), method_(context->method()), started_(absl::Now()) {
+    request_id_ = RequestIdOr(env.ids, MetadataValue(*context, kRequestIdMetadata));
+    const absl::string_view authorization = MetadataValue(*context, "authorization");
     // The request and the admission arrive in either order; the backend call starts when both are in.
     StartRead(&request_);
     env.admission.Admit(method_, authorization, [this](absl::StatusOr<Principal> principal) {
@@ -257,26 +252,21 @@ class ForwardedUnaryCall final : public grpc::ServerGenericBidiReactor {
   void Forward() {
     if (!principal_.ok()) return FinishWith(ToGrpcStatus(principal_.status()));
     if (!has_request_) return FinishWith(grpc::Status(grpc::StatusCode::CANCELLED, "no request arrived"));
-    grpc::GenericStub* stub = env_.backends.Route(method_);
-    if (stub == nullptr) {
-      return FinishWith(
-          grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no service behind the gateway serves this method"));
-    }
     PrepareBackendCall(env_, *principal_, request_id_, context_->deadline(), backend_context_);
     {
       absl::MutexLock lock(&mu_);
       if (cancelled_) return FinishWith(grpc::Status(grpc::StatusCode::CANCELLED, "the caller cancelled"));
       backend_started_ = true;
     }
-    stub->UnaryCall(&backend_context_, method_, grpc::StubOptions(), &request_, &response_,
-                    [this](grpc::Status status) {
-                      final_code_ = status.error_code();
-                      if (status.ok()) {
-                        StartWriteAndFinish(&response_, grpc::WriteOptions(), status);
-                      } else {
-                        Finish(status);
-                      }
-                    });
+    backend_.UnaryCall(&backend_context_, method_, grpc::StubOptions(), &request_, &response_,
+                       [this](grpc::Status status) {
+                         final_code_ = status.error_code();
+                         if (status.ok()) {
+                           StartWriteAndFinish(&response_, grpc::WriteOptions(), status);
+                         } else {
+                           Finish(status);
+                         }
+                       });
   }
 
   void FinishWith(const grpc::Status& status) {
@@ -285,6 +275,7 @@ class ForwardedUnaryCall final : public grpc::ServerGenericBidiReactor {
   }
 
   const ForwardingEnv& env_;
+  grpc::GenericStub& backend_;
   grpc::GenericCallbackServerContext* const context_;
   const std::string method_;
   const absl::Time started_;
@@ -308,11 +299,7 @@ class UnservedCall final : public grpc::ServerGenericBidiReactor {
  public:
   UnservedCall(const ForwardingEnv& env, grpc::GenericCallbackServerContext* context)
       : env_(env), method_(context->method()), started_(absl::Now()) {
-    const auto& metadata = context->client_metadata();
-    auto id = metadata.find(kRequestIdMetadata);
-    request_id_ =
-        RequestIdOr(env.ids, id == metadata.end() ? absl::string_view()
-                                                  : absl::string_view(id->second.data(), id->second.size()));
+    request_id_ = RequestIdOr(env.ids, MetadataValue(*context, kRequestIdMetadata));
     Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no service behind the gateway serves this method"));
   }
   void OnDone() override {
@@ -341,9 +328,10 @@ bool IsUnaryMethod(absl::string_view method) {
 }
 
 grpc::ServerGenericBidiReactor* Forwarder::CreateReactor(grpc::GenericCallbackServerContext* context) {
-  if (env_.backends.Route(context->method()) == nullptr) return new UnservedCall(env_, context);
-  if (IsUnaryMethod(context->method())) return new ForwardedUnaryCall(env_, context);
-  return new ForwardedCall(env_, context);
+  grpc::GenericStub* backend = env_.backends.Route(context->method());
+  if (backend == nullptr) return new UnservedCall(env_, context);
+  if (IsUnaryMethod(context->method())) return new ForwardedUnaryCall(env_, *backend, context);
+  return new ForwardedCall(env_, *backend, context);
 }
 
 }  // namespace shouhu::gateway

@@ -119,6 +119,24 @@ bool Compare(const MakeCaller& direct, const std::vector<Face>& faces) {
   return met;
 }
 
+// A gRPC caller per benchmark thread: its own stub on the shared channel, `Rpc` on `request`, authenticated
+// by `authenticate` (a signed principal straight to the service, a bearer token to the gateway).
+template <typename Service, typename Request, typename Response>
+MakeCaller GrpcCaller(std::shared_ptr<grpc::Channel> channel,
+                      grpc::Status (Service::Stub::*rpc)(grpc::ClientContext*, const Request&, Response*),
+                      const Request& request, std::function<void(grpc::ClientContext&)> authenticate) {
+  return [channel, rpc, request, authenticate] {
+    return [rpc, request, authenticate,
+            stub = std::shared_ptr<typename Service::Stub>(Service::NewStub(channel))] {
+      grpc::ClientContext context;
+      authenticate(context);
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+      Response response;
+      return ((*stub).*rpc)(&context, request, &response).ok();
+    };
+  };
+}
+
 MakeCaller JsonCaller(int port, const std::string& request) {
   return [port, request] {
     return [request, client = std::make_shared<HttpConnection>(port)] {
@@ -153,22 +171,14 @@ bool RunProcesses() {
   auto gateway_channel = grpc::CreateChannel(stack->gateway_target(), grpc::InsecureChannelCredentials());
   registry::v1::GetDivisionRequest request;
   request.set_code("532329");
-  auto caller = [&](std::shared_ptr<grpc::Channel> channel, bool signed_principal) -> MakeCaller {
-    return [&, channel, signed_principal] {
-      return [&, signed_principal,
-              stub = std::shared_ptr<registry::v1::RegistryService::Stub>(
-                  registry::v1::RegistryService::NewStub(channel))] {
-        grpc::ClientContext context;
-        if (signed_principal) {
-          signer.Attach(principal, context);
-        } else {
-          context.AddMetadata("authorization", "Bearer " + token);
-        }
-        context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-        registry::v1::GetDivisionResponse response;
-        return stub->GetDivision(&context, request, &response).ok();
-      };
-    };
+  auto signed_principal = [&](grpc::ClientContext& context) { signer.Attach(principal, context); };
+  auto bearer = [&](grpc::ClientContext& context) {
+    context.AddMetadata("authorization", "Bearer " + token);
+  };
+  auto caller = [&](std::shared_ptr<grpc::Channel> channel, bool direct) {
+    return GrpcCaller<registry::v1::RegistryService>(
+        channel, &registry::v1::RegistryService::Stub::GetDivision, request,
+        direct ? std::function<void(grpc::ClientContext&)>(signed_principal) : bearer);
   };
   const std::string http_request =
       HttpPostRequest("/v1/shouhu.registry.v1.RegistryService/GetDivision", R"({"code": "532329"})",
@@ -203,21 +213,14 @@ bool RunInProcess() {
   auto gateway_channel = grpc::CreateChannel(h.grpc_target(), grpc::InsecureChannelCredentials());
   echo::v1::GetChildRequest request;
   request.set_child_id("child-530102");
-  auto caller = [&](std::shared_ptr<grpc::Channel> channel, bool signed_principal) -> MakeCaller {
-    return [&, channel, signed_principal] {
-      return [&, signed_principal,
-              stub = std::shared_ptr<echo::v1::EchoService::Stub>(echo::v1::EchoService::NewStub(channel))] {
-        grpc::ClientContext context;
-        if (signed_principal) {
-          signer.Attach(principal, context);
-        } else {
-          context.AddMetadata("authorization", "Bearer " + token);
-        }
-        context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-        echo::v1::GetChildResponse response;
-        return stub->GetChild(&context, request, &response).ok();
-      };
-    };
+  auto signed_principal = [&](grpc::ClientContext& context) { signer.Attach(principal, context); };
+  auto bearer = [&](grpc::ClientContext& context) {
+    context.AddMetadata("authorization", "Bearer " + token);
+  };
+  auto caller = [&](std::shared_ptr<grpc::Channel> channel, bool direct) {
+    return GrpcCaller<echo::v1::EchoService>(
+        channel, &echo::v1::EchoService::Stub::GetChild, request,
+        direct ? std::function<void(grpc::ClientContext&)>(signed_principal) : bearer);
   };
   const std::string http_request =
       HttpPostRequest("/v1/shouhu.echo.v1.EchoService/GetChild", R"({"childId": "child-530102"})",

@@ -68,6 +68,22 @@ class GatewayTest : public ::testing::Test {
     return h_->Token(claims);
   }
 
+  // A new API client with one role in Wuhua district (530102), created by an admin through the admin service.
+  gateway::v1::CreateApiClientResponse CreateClient(const std::string& request_id,
+                                                    const std::string& organisation, common::v1::Role role) {
+    gateway::v1::CreateApiClientRequest create;
+    create.set_request_id(request_id);
+    create.set_display_name(organisation + " case system");
+    create.set_organisation_id(organisation);
+    create.add_roles(role);
+    create.add_jurisdictions("530102");
+    gateway::v1::CreateApiClientResponse created;
+    auto context = Context(Bearer(AdminToken()));
+    const grpc::Status status = admin_->CreateApiClient(context.get(), create, &created);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return created;
+  }
+
   std::unique_ptr<GatewayHarness> h_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<EchoService::Stub> echo_;
@@ -504,15 +520,9 @@ TEST_F(GatewayTest, Audit_EveryCall_WritesOneRowWithoutPayload) {
 // --- API clients ------------------------------------------------------------------------------------------
 
 TEST_F(GatewayTest, ApiClient_SecretRotationAndRevocation) {
-  gateway::v1::CreateApiClientRequest create;
-  create.set_request_id("create-1");
-  create.set_display_name("Wuhua civil-affairs case system");
-  create.set_organisation_id("org-wuhua-civil-affairs");
-  create.add_roles(common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
-  create.add_jurisdictions("530102");
-  gateway::v1::CreateApiClientResponse created;
-  auto context = Context(Bearer(AdminToken()));
-  ASSERT_TRUE(admin_->CreateApiClient(context.get(), create, &created).ok());
+  const gateway::v1::CreateApiClientResponse created =
+      CreateClient("create-1", "org-wuhua-civil-affairs", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
+  ASSERT_FALSE(created.api_client().client_id().empty());
   const std::string id = created.api_client().client_id();
   const std::string first = created.secret();
   ASSERT_FALSE(first.empty());
@@ -529,7 +539,7 @@ TEST_F(GatewayTest, ApiClient_SecretRotationAndRevocation) {
   add.set_request_id("add-1");
   add.set_client_id(id);
   gateway::v1::AddApiClientSecretResponse added;
-  context = Context(Bearer(AdminToken()));
+  auto context = Context(Bearer(AdminToken()));
   ASSERT_TRUE(admin_->AddApiClientSecret(context.get(), add, &added).ok());
   EXPECT_OK(WhoAmIStatus(Basic(id, first)));
   EXPECT_OK(WhoAmIStatus(Basic(id, added.secret())));
@@ -561,15 +571,9 @@ TEST_F(GatewayTest, ApiClient_SecretRotationAndRevocation) {
 // Another replica remembers the client's success; a revocation made here reaches it within the recheck
 // interval, without a slow hash for the confirmations in between.
 TEST_F(GatewayTest, ApiClient_RevokedOnOneReplica_IsRefusedByAnotherWithinTheRecheckInterval) {
-  gateway::v1::CreateApiClientRequest create;
-  create.set_request_id("create-replica-1");
-  create.set_display_name("Wuhua case system");
-  create.set_organisation_id("org-wuhua-civil-affairs");
-  create.add_roles(common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
-  create.add_jurisdictions("530102");
-  gateway::v1::CreateApiClientResponse created;
-  auto context = Context(Bearer(AdminToken()));
-  ASSERT_TRUE(admin_->CreateApiClient(context.get(), create, &created).ok());
+  const gateway::v1::CreateApiClientResponse created =
+      CreateClient("create-replica-1", "org-wuhua-civil-affairs", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
+  ASSERT_FALSE(created.api_client().client_id().empty());
   const std::string id = created.api_client().client_id();
 
   gateway::GatewayStore store(h_->db().pool());
@@ -593,7 +597,7 @@ TEST_F(GatewayTest, ApiClient_RevokedOnOneReplica_IsRefusedByAnotherWithinTheRec
   revoke.set_request_id("revoke-replica-1");
   revoke.set_client_id(id);
   gateway::v1::RevokeApiClientResponse revoked;
-  context = Context(Bearer(AdminToken()));
+  auto context = Context(Bearer(AdminToken()));
   ASSERT_TRUE(admin_->RevokeApiClient(context.get(), revoke, &revoked).ok());
   EXPECT_OK(authenticate(created.secret()));  // within the interval the replica still remembers
   clock.Advance(absl::Seconds(3));
@@ -741,15 +745,9 @@ TEST_F(GatewayTest, Http_ServerStreaming_IsNewlineDelimitedJson) {
 }
 
 TEST_F(GatewayTest, Http_ApiClientCredentials_WorkWithBasicAuth) {
-  gateway::v1::CreateApiClientRequest create;
-  create.set_request_id("create-http");
-  create.set_display_name("Partner NGO");
-  create.set_organisation_id("org-ngo-1");
-  create.add_roles(common::v1::ROLE_NGO_CASEWORKER);
-  create.add_jurisdictions("530102");
-  gateway::v1::CreateApiClientResponse created;
-  auto context = Context(Bearer(AdminToken()));
-  ASSERT_TRUE(admin_->CreateApiClient(context.get(), create, &created).ok());
+  const gateway::v1::CreateApiClientResponse created =
+      CreateClient("create-http", "org-ngo-1", common::v1::ROLE_NGO_CASEWORKER);
+  ASSERT_FALSE(created.api_client().client_id().empty());
   HttpResponse r = HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/WhoAmI", "",
                             {{"Authorization", Basic(created.api_client().client_id(), created.secret())}});
   ASSERT_EQ(r.status, 200) << r.body;
