@@ -178,7 +178,7 @@ int ServeMain(int argc, char** argv, const ServiceDefaults& defaults,
   Metrics metrics(defaults.name);
   PrincipalVerifier verifier(config->principal_secret, clock);
   // Outlives the server (declared before it): calls in flight finish on these threads while it drains.
-  CallWorkers workers(config->db.pool_size);
+  CallWorkers workers(config->db.pool_size, logger);
   ServiceContext context{*config, **pool, clock, ids, logger, metrics, verifier, workers};
   auto built = factory(context);
   if (!built.ok()) {
