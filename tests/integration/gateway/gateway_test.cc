@@ -14,6 +14,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/grpc_status.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "shouhu/gateway/v1/gateway_admin.grpc.pb.h"
 #include "tests/integration/gateway/gateway_harness.h"
 #include "tests/support/status_matchers.h"
@@ -337,6 +339,15 @@ TEST_F(GatewayTest, Forward_BackendErrorCodeAndField_PassThroughUnchanged) {
   auto context = Context(Bearer(h_->OfficerToken()));
   grpc::Status status = echo_->Fail(context.get(), request, &response);
   EXPECT_EQ(FieldOf(FromGrpcStatus(status)), "referral.child_name");
+  // As a standard client reads it: a google.rpc.Status whose details hold a google.rpc.BadRequest.
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(status.error_details()));
+  EXPECT_EQ(details.code(), 3);
+  ASSERT_EQ(details.details_size(), 1);
+  google::rpc::BadRequest bad_request;
+  ASSERT_TRUE(details.details(0).UnpackTo(&bad_request));
+  ASSERT_EQ(bad_request.field_violations_size(), 1);
+  EXPECT_EQ(bad_request.field_violations(0).field(), "referral.child_name");
 }
 
 TEST_F(GatewayTest, Forward_ServerStreaming_RelaysEveryMessageAndTheStatus) {
@@ -690,7 +701,42 @@ TEST_F(GatewayTest, Http_BackendError_IsJsonWithTheCodeAndAFittingStatus) {
   EXPECT_EQ(r.status, 400);
   json = nlohmann::json::parse(r.body);
   EXPECT_EQ(json["code"], 3);
-  EXPECT_EQ(json["field"], "referral.child_name");
+  EXPECT_EQ(json["field"], "referral.childName");
+}
+
+// The service names the field as protobuf does (referral.division_code); a JSON caller reads the name it
+// writes, in the field and in the message.
+TEST_F(GatewayTest, Http_BackendFieldError_NamesTheFieldByItsJsonName) {
+  HttpResponse r =
+      HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/SubmitReferral",
+               R"({"requestId": "r-4", "referral": {"childName": "a", "divisionCode": "110101"}})",
+               {{"Authorization", "Bearer " + h_->OfficerToken()}});
+  EXPECT_EQ(r.status, 400);
+  nlohmann::json json = nlohmann::json::parse(r.body);
+  EXPECT_EQ(json["status"], "INVALID_ARGUMENT");
+  EXPECT_EQ(json["field"], "referral.divisionCode");
+  EXPECT_EQ(json["message"], "referral.divisionCode: is outside the caller's jurisdiction");
+}
+
+// A value of the wrong type is blamed on its field, by the JSON name, whichever name the caller used.
+TEST_F(GatewayTest, Http_ValueOfTheWrongType_Is400NamingTheFieldByItsJsonName) {
+  const struct {
+    const char* body;
+    const char* field;
+  } cases[] = {
+      {R"({"requestId": "r-5", "referral": {"age": "nine"}})", "referral.age"},
+      {R"({"requestId": "r-5", "referral": {"division_code": ["530102"]}})", "referral.divisionCode"},
+      {R"({"request_id": {"a": 1}})", "requestId"},
+      {R"({"requestId": "r-5", "referral": "none"})", "referral"},
+  };
+  for (const auto& c : cases) {
+    HttpResponse r = HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/SubmitReferral", c.body,
+                              {{"Authorization", "Bearer " + h_->OfficerToken()}});
+    EXPECT_EQ(r.status, 400) << c.body;
+    nlohmann::json json = nlohmann::json::parse(r.body);
+    EXPECT_EQ(json["code"], 3) << c.body;
+    EXPECT_EQ(json["field"], c.field) << c.body << " " << r.body;
+  }
 }
 
 TEST_F(GatewayTest, Http_MissingOrBadCredentials_Are401Json) {
@@ -716,11 +762,15 @@ TEST_F(GatewayTest, Http_UnknownField_Is400NamingTheField) {
   EXPECT_EQ(json["field"], "referral.favouriteColour");
 }
 
-TEST_F(GatewayTest, Http_MalformedJson_Is400) {
-  HttpResponse r = HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/SubmitReferral",
-                            R"({"requestId": )", {{"Authorization", "Bearer " + h_->OfficerToken()}});
-  EXPECT_EQ(r.status, 400);
-  EXPECT_EQ(nlohmann::json::parse(r.body)["code"], 3);
+TEST_F(GatewayTest, Http_MalformedJson_Is400NamingNoField) {
+  for (const char* body : {R"({"requestId": )", "[1, 2]"}) {
+    HttpResponse r = HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/SubmitReferral", body,
+                              {{"Authorization", "Bearer " + h_->OfficerToken()}});
+    EXPECT_EQ(r.status, 400) << body;
+    nlohmann::json json = nlohmann::json::parse(r.body);
+    EXPECT_EQ(json["code"], 3) << body;
+    EXPECT_FALSE(json.contains("field")) << r.body;  // no made-up field such as "body"
+  }
 }
 
 TEST_F(GatewayTest, Http_BodyOverTheLimit_Is413) {
