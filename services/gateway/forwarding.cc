@@ -5,6 +5,7 @@
 
 #include <atomic>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "common/grpc_status.h"
@@ -133,7 +134,7 @@ class ForwardedCall final : public grpc::ServerGenericBidiReactor {
       call_->CloseRequests();
     }
     void OnDone(const grpc::Status& status) override {
-      call_->FinishWith(status);
+      call_->FinishWith(CallerFacing(call_->env_, call_->method_, status));
       call_->Unref();
     }
 
@@ -264,7 +265,7 @@ class ForwardedUnaryCall final : public grpc::ServerGenericBidiReactor {
                          if (status.ok()) {
                            StartWriteAndFinish(&response_, grpc::WriteOptions(), status);
                          } else {
-                           Finish(status);
+                           Finish(CallerFacing(env_, method_, status));
                          }
                        });
   }
@@ -292,9 +293,10 @@ class ForwardedUnaryCall final : public grpc::ServerGenericBidiReactor {
   bool backend_started_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-// A method no service behind the gateway serves (grpc.reflection.v1, say): UNIMPLEMENTED before any
-// credentials are asked for, as any gRPC server answers an unknown method, so that clients such as buf curl
-// fall back to what is served (reflection v1alpha) instead of stopping at UNAUTHENTICATED.
+// A method no service behind the gateway serves (grpc.reflection.v1, say, or a method no linked proto
+// declares): UNIMPLEMENTED before any credentials are asked for, as any gRPC server answers an unknown
+// method, so that clients such as buf curl fall back to what is served (reflection v1alpha) instead of
+// stopping at UNAUTHENTICATED, and a caller with credentials hears the same (not PERMISSION_DENIED).
 class UnservedCall final : public grpc::ServerGenericBidiReactor {
  public:
   UnservedCall(const ForwardingEnv& env, grpc::GenericCallbackServerContext* context)
@@ -316,21 +318,46 @@ class UnservedCall final : public grpc::ServerGenericBidiReactor {
 
 }  // namespace
 
-bool IsUnaryMethod(absl::string_view method) {
-  if (!absl::ConsumePrefix(&method, "/")) return false;
+const google::protobuf::MethodDescriptor* MethodOf(absl::string_view method) {
+  if (!absl::ConsumePrefix(&method, "/")) return nullptr;
   std::string full_name(method);
   const size_t slash = full_name.find('/');
-  if (slash == std::string::npos) return false;
+  if (slash == std::string::npos) return nullptr;
   full_name[slash] = '.';
-  const google::protobuf::MethodDescriptor* descriptor =
-      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(full_name);
-  return descriptor != nullptr && !descriptor->client_streaming() && !descriptor->server_streaming();
+  return google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(full_name);
+}
+
+grpc::Status CallerFacing(const ForwardingEnv& env, absl::string_view method, const grpc::Status& backend) {
+  const char* plain = nullptr;
+  switch (backend.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+      plain = "is unavailable; retry later";
+      break;
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      plain = "did not answer in time";
+      break;
+    case grpc::StatusCode::UNKNOWN:
+    case grpc::StatusCode::INTERNAL:
+      plain = "could not complete the call";
+      break;
+    default:
+      return backend;
+  }
+  const std::string service = PackageOf(method);
+  env.logger.Warn("backend call failed", {{"method", std::string(method)},
+                                          {"code", GrpcCodeName(backend.error_code())},
+                                          {"error", backend.error_message()}});
+  return grpc::Status(backend.error_code(),
+                      absl::StrCat("the ", service.empty() ? "" : service + " ", "service ", plain));
 }
 
 grpc::ServerGenericBidiReactor* Forwarder::CreateReactor(grpc::GenericCallbackServerContext* context) {
   grpc::GenericStub* backend = env_.backends.Route(context->method());
-  if (backend == nullptr) return new UnservedCall(env_, context);
-  if (IsUnaryMethod(context->method())) return new ForwardedUnaryCall(env_, *backend, context);
+  const google::protobuf::MethodDescriptor* method = MethodOf(context->method());
+  if (backend == nullptr || method == nullptr) return new UnservedCall(env_, context);
+  if (!method->client_streaming() && !method->server_streaming()) {
+    return new ForwardedUnaryCall(env_, *backend, context);
+  }
   return new ForwardedCall(env_, *backend, context);
 }
 

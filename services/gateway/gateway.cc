@@ -46,7 +46,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
   }
 
   g->env_.reset(new ForwardingEnv{*g->admission_, *g->backends_, g->signer_, *g->audit_, metrics, g->ids_,
-                                  config.max_deadline});
+                                  logger, config.max_deadline});
   g->forwarder_ = std::make_unique<Forwarder>(*g->env_);
 
   grpc::EnableDefaultHealthCheckService(true);

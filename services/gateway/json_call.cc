@@ -250,7 +250,7 @@ class JsonCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::By
  private:
   // The backend call has ended: answer and end.
   void Complete(const grpc::Status& backend_status) {
-    grpc::Status status = backend_status;
+    grpc::Status status = CallerFacing(env_, grpc_method_, backend_status);
     if (status.error_code() == grpc::StatusCode::CANCELLED && calls_.CancelledByDrain(this)) {
       status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the gateway is stopping");
     }

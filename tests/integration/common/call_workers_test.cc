@@ -4,14 +4,10 @@
 // the test lets it go, or asks a database that is not there.
 #include "common/call_workers.h"
 
-#include <arpa/inet.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/server_builder.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -21,6 +17,7 @@
 #include "common/db.h"
 #include "common/log.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "tests/support/test_server.h"
 
 namespace shouhu {
 namespace {
@@ -154,24 +151,11 @@ class DatabaseCheck final : public grpc::health::v1::Health::CallbackService {
   db::Pool& pool_;
 };
 
-// A loopback port nothing listens on: bound, then closed.
-int ClosedPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // The caller hears a plain UNAVAILABLE; the database's own words and its address reach only the log.
 TEST(CallWorkersFaultTest, DatabaseUnreachable_IsUnavailableWithoutItsDetail_WhichIsLogged) {
   DbConfig config;
   config.host = "127.0.0.1";
-  config.port = ClosedPort();
+  config.port = testing::ClosedPort();
   config.database = "nowhere";
   config.connect_timeout = absl::Seconds(2);
   auto pool = db::Pool::Open(config);

@@ -19,6 +19,7 @@
 #include "shouhu/gateway/v1/gateway_admin.grpc.pb.h"
 #include "tests/integration/gateway/gateway_harness.h"
 #include "tests/support/status_matchers.h"
+#include "tests/support/test_server.h"
 
 namespace shouhu::testing {
 namespace {
@@ -253,19 +254,33 @@ TEST_F(GatewayTest, Policy_FileChanged_TakesEffectWithoutARestart_AndABrokenFile
 }
 
 TEST_F(GatewayTest, Policy_MethodNamedNowhere_IsPermissionDenied) {
-  grpc::GenericStub stub(channel_);
-  grpc::Slice empty("");
-  grpc::ByteBuffer request(&empty, 1), response;
+  echo::v1::WhoAmIResponse response;
   auto context = Context(Bearer(h_->OfficerToken()));
-  absl::Notification done;
-  grpc::Status status;
-  stub.UnaryCall(context.get(), "/shouhu.echo.v1.EchoService/Unlisted", grpc::StubOptions(), &request,
-                 &response, [&](grpc::Status s) {
-                   status = s;
-                   done.Notify();
-                 });
-  done.WaitForNotification();
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(echo_->Closed(context.get(), echo::v1::WhoAmIRequest(), &response).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// A method no proto declares, on a service the gateway routes: UNIMPLEMENTED, with credentials as without
+// (not PERMISSION_DENIED, which would say that it exists and is closed), on both faces.
+TEST_F(GatewayTest, Forward_UnknownMethodOfARoutedService_IsUnimplementedWithOrWithoutCredentials) {
+  grpc::GenericStub stub(channel_);
+  for (const std::string& authorization : {Bearer(h_->OfficerToken()), std::string()}) {
+    grpc::Slice empty("");
+    grpc::ByteBuffer request(&empty, 1), response;
+    auto context = Context(authorization);
+    absl::Notification done;
+    grpc::Status status;
+    stub.UnaryCall(context.get(), "/shouhu.echo.v1.EchoService/Unlisted", grpc::StubOptions(), &request,
+                   &response, [&](grpc::Status s) {
+                     status = s;
+                     done.Notify();
+                   });
+    done.WaitForNotification();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED) << authorization.empty();
+    HttpResponse r = HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/Unlisted", "{}",
+                              {{"Authorization", authorization}});
+    EXPECT_EQ(r.status, 501) << r.body;
+  }
 }
 
 TEST_F(GatewayTest, Scoping_OfficerReadingAnotherCountysChild_IsNotFound) {
@@ -325,7 +340,7 @@ TEST_F(GatewayTest, Forward_RequestId_ReachesTheBackend) {
 }
 
 TEST_F(GatewayTest, Forward_BackendErrorCodeAndField_PassThroughUnchanged) {
-  for (int code : {3, 5, 6, 9, 10, 14}) {
+  for (int code : {2, 3, 4, 5, 6, 9, 10, 13, 14}) {
     echo::v1::FailRequest request;
     request.set_code(code);
     echo::v1::FailResponse response;
@@ -471,6 +486,53 @@ TEST(GatewayBackendTest, Backend_NeverStarted_IsUnavailableWithinTheDeadline) {
   EXPECT_EQ(stub->WhoAmI(&context, echo::v1::WhoAmIRequest(), &who).error_code(),
             grpc::StatusCode::UNAVAILABLE);
   EXPECT_LT(absl::Now() - start, absl::Seconds(1));
+}
+
+// The transport's words name the service's internal address ("ipv4:127.0.0.1:…: Connection refused"); the
+// caller hears only which service is away, on both faces, with the code unchanged.
+TEST(GatewayBackendTest, Backend_NotRunning_AnswerNamesTheServiceButNotItsAddress) {
+  const int port = ClosedPort();
+  HarnessOptions options;
+  options.with_backend = false;
+  options.extra_routes["echo"] = absl::StrCat("127.0.0.1:", port);
+  auto h = GatewayHarness::Start(options);
+  ASSERT_OK(h);
+  auto stub =
+      EchoService::NewStub(grpc::CreateChannel((*h)->grpc_target(), grpc::InsecureChannelCredentials()));
+  auto no_address = [&](const std::string& message) {
+    for (const std::string& leak : {std::string("127.0.0.1"), std::string("ipv4"), absl::StrCat(port)}) {
+      EXPECT_EQ(message.find(leak), std::string::npos) << message;
+    }
+  };
+  grpc::ClientContext unary;
+  unary.AddMetadata("authorization", "Bearer " + (*h)->OfficerToken());
+  unary.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(3)));
+  echo::v1::WhoAmIResponse who;
+  const grpc::Status status = stub->WhoAmI(&unary, echo::v1::WhoAmIRequest(), &who);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(status.error_message(), "the echo service is unavailable; retry later");
+  no_address(status.error_message());
+
+  grpc::ClientContext streaming;
+  streaming.AddMetadata("authorization", "Bearer " + (*h)->OfficerToken());
+  streaming.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(3)));
+  echo::v1::StreamNumbersRequest numbers;
+  numbers.set_count(3);
+  auto reader = stub->StreamNumbers(&streaming, numbers);
+  echo::v1::StreamNumbersResponse number;
+  while (reader->Read(&number)) {
+  }
+  const grpc::Status streamed = reader->Finish();
+  EXPECT_EQ(streamed.error_code(), grpc::StatusCode::UNAVAILABLE);
+  no_address(streamed.error_message());
+
+  HttpResponse r = HttpPost((*h)->http_port(), "/v1/shouhu.echo.v1.EchoService/WhoAmI", "{}",
+                            {{"Authorization", "Bearer " + (*h)->OfficerToken()}});
+  EXPECT_EQ(r.status, 503);
+  nlohmann::json json = nlohmann::json::parse(r.body);
+  EXPECT_EQ(json["status"], "UNAVAILABLE");
+  EXPECT_EQ(json["message"], "the echo service is unavailable; retry later");
+  no_address(r.body);
 }
 
 // --- rate limit and audit ---------------------------------------------------------------------------------
