@@ -4,6 +4,7 @@
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/gateway/role_names.h"
 
 namespace shouhu::gateway {
 namespace {
@@ -19,8 +20,7 @@ void ToProto(const ApiClientRecord& record, v1::ApiClient& client) {
   client.set_display_name(record.display_name);
   client.set_organisation_id(record.organisation_id);
   for (const std::string& name : record.roles) {
-    Role role;
-    if (common::v1::Role_Parse(name, &role)) client.add_roles(role);
+    if (std::optional<Role> role = ParseStoredRole(name)) client.add_roles(*role);
   }
   for (const std::string& prefix : record.jurisdictions) client.add_jurisdictions(prefix);
   client.set_state(record.revoked_at.has_value() ? v1::API_CLIENT_STATE_REVOKED

@@ -28,7 +28,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
                                                         const std::vector<std::string>& proto_files) {
   std::unique_ptr<Gateway> g(new Gateway(config, pool, logger, metrics, clock));
   ASSIGN_OR_RETURN(g->policy_, PolicyFile::Load(config.policy_file));
-  ASSIGN_OR_RETURN(g->tokens_, TokenVerifier::Create(config.tokens, clock));
+  ASSIGN_OR_RETURN(g->tokens_, TokenVerifier::Create(config.tokens, clock, logger));
   g->clients_ = std::make_unique<ApiClientAuthenticator>(
       g->store_, clock, config.api_client_cache_ttl, config.api_client_recheck, config.credential_workers);
   g->admission_ = std::make_unique<Admission>(*g->tokens_, g->clients_.get(), *g->policy_, g->limiter_);

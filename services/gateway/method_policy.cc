@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
-#include "services/gateway/token_verifier.h"
+#include "services/gateway/role_names.h"
 
 namespace shouhu::gateway {
 

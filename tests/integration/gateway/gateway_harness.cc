@@ -110,7 +110,9 @@ absl::StatusOr<std::unique_ptr<GatewayHarness>> GatewayHarness::Start(const Harn
     if (h->backend_ == nullptr) return absl::InternalError("echo backend did not start");
     routes["echo"] = h->backend_->address();
   }
-  h->logger_ = std::make_unique<Logger>("gateway-test");
+  h->log_file_ = std::tmpfile();
+  if (h->log_file_ == nullptr) return absl::InternalError("tmpfile failed");
+  h->logger_ = std::make_unique<Logger>("gateway-test", h->log_file_);
   h->metrics_ = std::make_unique<Metrics>("gateway");
 
   gateway::GatewayConfig config;
@@ -139,8 +141,21 @@ GatewayHarness::~GatewayHarness() {
   if (gateway_ != nullptr) gateway_->Shutdown(absl::ZeroDuration());
   gateway_.reset();
   backend_.reset();
+  if (log_file_ != nullptr) std::fclose(log_file_);
   std::error_code ignored;
   if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
+}
+
+std::string GatewayHarness::LogText() const {
+  std::string text;
+  std::fflush(log_file_);
+  std::FILE* in = std::fopen(absl::StrCat("/proc/self/fd/", fileno(log_file_)).c_str(), "r");
+  if (in == nullptr) return text;
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, in)) > 0) text.append(buffer, n);
+  std::fclose(in);
+  return text;
 }
 
 nlohmann::json GatewayHarness::OfficerClaims() const {

@@ -61,6 +61,9 @@ class GatewayHarness {
   gateway::Gateway& gateway() { return *gateway_; }
   EchoBackend* backend() { return backend_.get(); }
   TestDatabase& db() { return *db_; }
+  Metrics& metrics() { return *metrics_; }
+  // Everything the gateway has logged so far (one JSON object per line).
+  std::string LogText() const;
   std::string grpc_target() const { return "127.0.0.1:" + std::to_string(gateway_->grpc_port()); }
   int http_port() const { return gateway_->http_port(); }
 
@@ -72,6 +75,7 @@ class GatewayHarness {
   KeyPair ec_;
   std::unique_ptr<TestDatabase> db_;
   std::unique_ptr<EchoBackend> backend_;
+  std::FILE* log_file_ = nullptr;
   std::unique_ptr<Logger> logger_;
   std::unique_ptr<Metrics> metrics_;
   SystemClock clock_;

@@ -215,6 +215,33 @@ TEST_F(GatewayTest, Auth_RotatedKey_OldSignaturesFailNewOnesPass) {
   EXPECT_OK(WhoAmIStatus(Bearer(MintToken("RS256", "rsa-1", next.private_pem, h_->OfficerClaims()))));
 }
 
+// Only the canonical names grant a role: "admin", "Admin", "role_admin" and "ROLE_ADMIN" grant nothing, and a
+// token naming such strings is logged once, not once per call.
+TEST_F(GatewayTest, Auth_LooselySpelledRoles_GrantNothing_AndAreLoggedOncePerToken) {
+  nlohmann::json claims = h_->OfficerClaims();
+  claims["sub"] = "loose-roles-1";
+  claims["roles"] = {
+      "admin", "Admin", "role_admin", "ROLE_ADMIN", "civil_affairs_officer", "CIVIL_AFFAIRS_OFFICER"};
+  const std::string token = h_->Token(claims);
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<echo::v1::WhoAmIResponse> who = WhoAmI(Bearer(token));
+    ASSERT_OK(who);
+    ASSERT_EQ(who->principal().roles_size(), 1);
+    EXPECT_EQ(who->principal().roles(0), common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
+    gateway::v1::ListApiClientsResponse listed;
+    auto context = Context(Bearer(token));
+    EXPECT_EQ(
+        admin_->ListApiClients(context.get(), gateway::v1::ListApiClientsRequest(), &listed).error_code(),
+        grpc::StatusCode::PERMISSION_DENIED);
+  }
+  const std::string log = h_->LogText();
+  size_t lines = 0;
+  for (absl::string_view line : absl::StrSplit(log, '\n')) {
+    if (absl::StrContains(line, "loose-roles-1") && absl::StrContains(line, "role_admin")) ++lines;
+  }
+  EXPECT_EQ(lines, 1u) << log;
+}
+
 // --- authorization and scoping ----------------------------------------------------------------------------
 
 TEST_F(GatewayTest, Policy_RoleOutsideMethodPolicy_IsPermissionDenied) {
