@@ -29,6 +29,19 @@ void PrepareBackendCall(const ForwardingEnv& env, const Principal& principal, co
   context.AddMetadata(kRequestIdMetadata, request_id);
 }
 
+namespace {
+
+// At most `max` bytes of `text`, cut at a UTF-8 character boundary: an audit column's width (a token's
+// subject may be longer), so that one long value cannot make a whole batch of rows unwritable.
+std::string Clipped(const std::string& text, size_t max) {
+  if (text.size() <= max) return text;
+  size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
+}  // namespace
+
 void RecordCall(const ForwardingEnv& env, const std::string& method, const Principal* principal,
                 const std::string& request_id, const char* face, int grpc_code, absl::Time started) {
   const absl::Duration latency = absl::Now() - started;
@@ -36,10 +49,10 @@ void RecordCall(const ForwardingEnv& env, const std::string& method, const Princ
   AuditRecord row;
   row.audit_id = env.ids.Next();
   row.occurred_at = started;
-  row.request_id = request_id;
-  row.subject = principal != nullptr ? principal->subject() : "";
-  row.organisation_id = principal != nullptr ? principal->organisation_id() : "";
-  row.method = method.size() > 255 ? method.substr(0, 255) : method;
+  row.request_id = Clipped(request_id, 128);
+  row.subject = principal != nullptr ? Clipped(principal->subject(), 128) : "";
+  row.organisation_id = principal != nullptr ? Clipped(principal->organisation_id(), 64) : "";
+  row.method = Clipped(method, 255);
   row.face = face;
   row.grpc_code = grpc_code;
   row.latency_us = absl::ToInt64Microseconds(latency);

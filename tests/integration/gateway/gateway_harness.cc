@@ -131,8 +131,15 @@ absl::StatusOr<std::unique_ptr<GatewayHarness>> GatewayHarness::Start(const Harn
   config.http.threads = options.http_threads;
   config.http.max_body_bytes = options.http_max_body_bytes;
   config.api_client_cache_ttl = absl::Seconds(30);
+  db::Pool* pool = &h->db_->pool();
+  if (options.gateway_db) {
+    DbConfig gateway_db = h->db_->config();
+    options.gateway_db(gateway_db);
+    ASSIGN_OR_RETURN(h->gateway_pool_, db::Pool::Open(gateway_db));
+    pool = h->gateway_pool_.get();
+  }
   ASSIGN_OR_RETURN(h->gateway_, gateway::Gateway::Start(
-                                    config, h->db_->pool(), *h->logger_, *h->metrics_, h->clock_,
+                                    config, *pool, *h->logger_, *h->metrics_, h->clock_,
                                     {"shouhu/echo/v1/echo.proto", "shouhu/gateway/v1/gateway_admin.proto"}));
   return h;
 }
@@ -140,6 +147,7 @@ absl::StatusOr<std::unique_ptr<GatewayHarness>> GatewayHarness::Start(const Harn
 GatewayHarness::~GatewayHarness() {
   if (gateway_ != nullptr) gateway_->Shutdown(absl::ZeroDuration());
   gateway_.reset();
+  gateway_pool_.reset();
   backend_.reset();
   if (log_file_ != nullptr) std::fclose(log_file_);
   std::error_code ignored;

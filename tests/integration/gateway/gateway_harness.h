@@ -3,6 +3,7 @@
 #ifndef SHOUHU_TESTS_INTEGRATION_GATEWAY_GATEWAY_HARNESS_H_
 #define SHOUHU_TESTS_INTEGRATION_GATEWAY_GATEWAY_HARNESS_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -41,6 +42,9 @@ struct HarnessOptions {
   size_t http_max_body_bytes = 64 * 1024;
   int http_threads = 2;
   bool with_backend = true;
+  // Changes the gateway's own connection settings (the test's pool keeps the real ones): a database that is
+  // not there, or a proxy in front of it.
+  std::function<void(DbConfig&)> gateway_db;
 };
 
 class GatewayHarness {
@@ -74,6 +78,7 @@ class GatewayHarness {
   KeyPair rsa_;
   KeyPair ec_;
   std::unique_ptr<TestDatabase> db_;
+  std::unique_ptr<db::Pool> gateway_pool_;  // when HarnessOptions::gateway_db is set
   std::unique_ptr<EchoBackend> backend_;
   std::FILE* log_file_ = nullptr;
   std::unique_ptr<Logger> logger_;

@@ -11,6 +11,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/grpc_status.h"
@@ -18,6 +19,7 @@
 #include "google/rpc/status.pb.h"
 #include "shouhu/gateway/v1/gateway_admin.grpc.pb.h"
 #include "tests/integration/gateway/gateway_harness.h"
+#include "tests/integration/gateway/severing_proxy.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_server.h"
 
@@ -614,6 +616,89 @@ TEST_F(GatewayTest, Audit_EveryCall_WritesOneRowWithoutPayload) {
   EXPECT_EQ(row->Int(3), 5);
   EXPECT_EQ(row->String(4), "grpc");
   EXPECT_GT(row->Int(5), 0);
+}
+
+// The value of a counter in the metrics' text exposition (0 when it was never added to).
+double Counter(const Metrics& metrics, const std::string& name) {
+  for (absl::string_view line : absl::StrSplit(metrics.Render(), '\n')) {
+    if (!absl::StartsWith(line, name + "{")) continue;
+    double value = 0;
+    if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &value)) return value;
+  }
+  return 0;
+}
+
+// How many audit rows carry each of `request_ids`.
+std::map<std::string, int64_t> AuditRowsOf(TestDatabase& db, const std::vector<std::string>& request_ids) {
+  std::map<std::string, int64_t> rows;
+  for (const std::string& id : request_ids) {
+    EXPECT_OK(db.pool().Autocommit([&](db::Session& s) -> absl::Status {
+      ASSIGN_OR_RETURN(std::optional<db::Row> row,
+                       s.QueryOne("SELECT COUNT(*) FROM audit_log WHERE request_id = ?", {id}));
+      rows[id] = row->Int(0);
+      return absl::OkStatus();
+    }));
+  }
+  return rows;
+}
+
+// MariaDB commits an audit INSERT and the connection dies before the gateway hears the answer. The writer
+// writes the batch again; the rows exist exactly once, and audit rows keep arriving afterwards (before: the
+// retry failed on the duplicate id forever and no audit row was written again).
+TEST(GatewayAuditTest, Audit_DatabaseDiesBetweenCommitAndAnswer_RowsWrittenOnceAndLaterRowsKeepArriving) {
+  const DbConfig real = TestDbConfig();
+  std::unique_ptr<SeveringProxy> proxy = SeveringProxy::Start(real.host, real.port);
+  ASSERT_NE(proxy, nullptr);
+  HarnessOptions options;
+  options.gateway_db = [&](DbConfig& config) {
+    config.socket.clear();
+    config.host = "127.0.0.1";
+    config.port = proxy->port();
+  };
+  auto h = GatewayHarness::Start(options);
+  ASSERT_OK(h);
+  auto stub =
+      EchoService::NewStub(grpc::CreateChannel((*h)->grpc_target(), grpc::InsecureChannelCredentials()));
+  auto call = [&](const std::string& request_id) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + (*h)->OfficerToken());
+    context.AddMetadata("x-request-id", request_id);
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    echo::v1::WhoAmIResponse who;
+    EXPECT_TRUE(stub->WhoAmI(&context, echo::v1::WhoAmIRequest(), &who).ok());
+  };
+  // The pool has its prepared statements through the proxy before the cut, as a running gateway would.
+  call("warm-1");
+  absl::SleepFor(absl::Milliseconds(100));  // the row is recorded once the server has finished the call
+  (*h)->gateway().audit().Flush();
+  ASSERT_EQ(AuditRowsOf((*h)->db(), {"warm-1"})["warm-1"], 1);
+
+  const std::vector<std::string> cut = {"cut-1", "cut-2", "cut-3"};
+  for (const std::string& id : cut) call(id);
+  absl::SleepFor(absl::Milliseconds(100));
+  proxy->ArmForNextAuditInsert();
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  (*h)->gateway().audit().Flush();  // returns on the lost answer
+  ASSERT_EQ(proxy->severed(), 1) << (*h)->LogText();
+  for (const auto& [id, count] : AuditRowsOf((*h)->db(), cut)) EXPECT_EQ(count, 1) << id;  // committed
+
+  const std::vector<std::string> later = {"later-1", "later-2"};
+  for (const std::string& id : later) call(id);
+  absl::SleepFor(absl::Milliseconds(100));
+  auto all_written = [&] {
+    for (const auto& [id, count] : AuditRowsOf((*h)->db(), later)) {
+      if (count != 1) return false;
+    }
+    return true;
+  };
+  while (!all_written() && absl::Now() < give_up) {
+    (*h)->gateway().audit().Flush();
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  for (const auto& [id, count] : AuditRowsOf((*h)->db(), later)) EXPECT_EQ(count, 1) << id << (*h)->LogText();
+  for (const auto& [id, count] : AuditRowsOf((*h)->db(), cut)) EXPECT_EQ(count, 1) << id;
+  EXPECT_EQ(Counter((*h)->metrics(), "shouhu_gateway_audit_dropped_total"), 0);
+  EXPECT_EQ(proxy->severed(), 1);
 }
 
 // --- API clients ------------------------------------------------------------------------------------------
