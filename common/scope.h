@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/principal.h"
 
@@ -38,6 +39,10 @@ absl::StatusOr<std::string> ScopedDivisionPrefix(const Principal& principal, abs
 // The organisation a list filters by: the caller's own for organisation-bound callers (naming another is
 // NOT_FOUND), else the requested one (empty: any).
 absl::StatusOr<std::string> ScopedOrganisation(const Principal& principal, absl::string_view requested);
+
+// Every division code under `prefix` sorts in [prefix, DivisionPrefixEnd(prefix)) — codes are digits and ':'
+// follows '9' — so a store filters a prefix as `code >= ? AND code < ?`: an index range scan, never LIKE.
+inline std::string DivisionPrefixEnd(absl::string_view prefix) { return absl::StrCat(prefix, ":"); }
 
 }  // namespace shouhu
 
