@@ -90,8 +90,21 @@ struct BuiltService {
 
 using ServiceFactory = std::function<absl::StatusOr<BuiltService>(const ServiceContext&)>;
 
-// The database part of every process's start: create the schema when SHOUHU_DB_CREATE=1, wait (up to two
-// minutes) while the server is unreachable, then apply common's and `migrations`. Failures are logged.
+// What makes one service process: its defaults, its migrations, its own settings and its wiring. Each
+// service's <svc>_module.h offers one (RegistryDefinition(), TrainingDefinition()); main.cc only hands it to
+// ServeMain.
+struct ServiceDefinition {
+  ServiceDefaults defaults;
+  std::vector<db::Migration> migrations;
+  // Reads and checks the service's own settings (flags are parsed by then) into the module's typed config,
+  // before the database is touched: a bad value stops the process with a clear message.
+  std::function<absl::Status()> load_settings;
+  // Builds the store, clients and service from the context and the settings just read.
+  ServiceFactory build;
+};
+
+// The database part of every process's start: create the schema when config.create_if_missing, wait (up to
+// two minutes) while the server is unreachable, then apply common's and `migrations`. Failures are logged.
 absl::StatusOr<std::unique_ptr<db::Pool>> OpenServiceDatabase(const DbConfig& config,
                                                               const std::vector<db::Migration>& migrations,
                                                               Logger& logger);
@@ -99,11 +112,10 @@ absl::StatusOr<std::unique_ptr<db::Pool>> OpenServiceDatabase(const DbConfig& co
 // Blocks until SIGTERM or SIGINT (blocked by InitProcess) arrives; returns the signal.
 int WaitForTermination();
 
-// The whole main of a domain service: flags → config → database (created first when SHOUHU_DB_CREATE=1,
-// waited for while unreachable, then migrated) → the factory's store and service → serve until SIGTERM.
-// Returns the process exit code.
-int ServeMain(int argc, char** argv, const ServiceDefaults& defaults,
-              const std::vector<db::Migration>& migrations, const ServiceFactory& factory);
+// The whole main of a domain service: flags → common config and the service's own settings → database
+// (created first when asked, waited for while unreachable, then migrated) → the service's wiring → serve
+// until SIGTERM. Returns the process exit code (2 for bad configuration).
+int ServeMain(int argc, char** argv, const ServiceDefinition& service);
 
 }  // namespace shouhu
 
