@@ -103,6 +103,34 @@ struct ServiceDefinition {
   ServiceFactory build;
 };
 
+// The ServiceDefinition of a service whose module offers `static StatusOr<unique_ptr<Module>>
+// Create(const ServiceContext&, const Config&)` and `service()`, and whose settings load with
+// `StatusOr<Config> load()`: every domain service, so each <Svc>Definition() is a single call.
+template <typename Module, typename Config>
+ServiceDefinition DefineService(ServiceDefaults defaults, std::vector<db::Migration> migrations,
+                                absl::StatusOr<Config> (*load)(), std::string service_name) {
+  auto config = std::make_shared<Config>();
+  ServiceDefinition definition;
+  definition.defaults = std::move(defaults);
+  definition.migrations = std::move(migrations);
+  definition.load_settings = [config, load]() -> absl::Status {
+    absl::StatusOr<Config> loaded = load();
+    if (!loaded.ok()) return loaded.status();
+    *config = *std::move(loaded);
+    return absl::OkStatus();
+  };
+  definition.build = [config, service_name](const ServiceContext& context) -> absl::StatusOr<BuiltService> {
+    absl::StatusOr<std::unique_ptr<Module>> module = Module::Create(context, *config);
+    if (!module.ok()) return module.status();
+    std::shared_ptr<Module> shared = *std::move(module);
+    BuiltService built;
+    built.services.emplace_back(&shared->service(), service_name);
+    built.keep_alive = std::move(shared);
+    return built;
+  };
+  return definition;
+}
+
 // The database part of every process's start: create the schema when config.create_if_missing, wait (up to
 // two minutes) while the server is unreachable, then apply common's and `migrations`. Failures are logged.
 absl::StatusOr<std::unique_ptr<db::Pool>> OpenServiceDatabase(const DbConfig& config,

@@ -25,22 +25,8 @@ absl::StatusOr<std::unique_ptr<RegistryModule>> RegistryModule::Create(const Ser
 }
 
 ServiceDefinition RegistryDefinition() {
-  auto config = std::make_shared<RegistryConfig>();
-  ServiceDefinition definition;
-  definition.defaults = {"registry", 50051, 9151};
-  definition.migrations = RegistryMigrations();
-  definition.load_settings = [config]() -> absl::Status {
-    ASSIGN_OR_RETURN(*config, LoadRegistryConfig());
-    return absl::OkStatus();
-  };
-  definition.build = [config](const ServiceContext& context) -> absl::StatusOr<BuiltService> {
-    ASSIGN_OR_RETURN(std::shared_ptr<RegistryModule> module, RegistryModule::Create(context, *config));
-    BuiltService built;
-    built.services.emplace_back(&module->service(), kRegistryServiceName);
-    built.keep_alive = std::move(module);
-    return built;
-  };
-  return definition;
+  return DefineService<RegistryModule, RegistryConfig>({"registry", 50051, 9151}, RegistryMigrations(),
+                                                       LoadRegistryConfig, kRegistryServiceName);
 }
 
 }  // namespace shouhu::registry

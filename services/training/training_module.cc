@@ -16,22 +16,8 @@ absl::StatusOr<std::unique_ptr<TrainingModule>> TrainingModule::Create(const Ser
 }
 
 ServiceDefinition TrainingDefinition() {
-  auto config = std::make_shared<TrainingConfig>();
-  ServiceDefinition definition;
-  definition.defaults = {"training", 50054, 9154};
-  definition.migrations = TrainingMigrations();
-  definition.load_settings = [config]() -> absl::Status {
-    ASSIGN_OR_RETURN(*config, LoadTrainingConfig());
-    return absl::OkStatus();
-  };
-  definition.build = [config](const ServiceContext& context) -> absl::StatusOr<BuiltService> {
-    ASSIGN_OR_RETURN(std::shared_ptr<TrainingModule> module, TrainingModule::Create(context, *config));
-    BuiltService built;
-    built.services.emplace_back(&module->service(), kTrainingServiceName);
-    built.keep_alive = std::move(module);
-    return built;
-  };
-  return definition;
+  return DefineService<TrainingModule, TrainingConfig>({"training", 50054, 9154}, TrainingMigrations(),
+                                                       LoadTrainingConfig, kTrainingServiceName);
 }
 
 }  // namespace shouhu::training
