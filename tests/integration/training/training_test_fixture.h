@@ -78,6 +78,7 @@ class TrainingTest : public ::testing::Test {
   std::unique_ptr<IdGenerator> ids_;
   std::unique_ptr<Logger> logger_;
   std::unique_ptr<Metrics> metrics_;
+  ServiceConfig service_config_;
   std::unique_ptr<PrincipalVerifier> verifier_;
   std::unique_ptr<PrincipalSigner> signer_;
   std::unique_ptr<TrainingModule> module_;
