@@ -78,13 +78,7 @@ std::string MintToken(const std::string& alg, const std::string& kid, const std:
 
 std::string TestPolicyJson() {
   return R"({"rules": [
-    {"methods": ["shouhu.echo.v1.EchoService/WhoAmI", "shouhu.echo.v1.EchoService/GetChild",
-                 "shouhu.echo.v1.EchoService/SubmitReferral", "shouhu.echo.v1.EchoService/StreamNumbers",
-                 "shouhu.echo.v1.EchoService/Fail"],
-     "roles": ["CIVIL_AFFAIRS_OFFICER", "NGO_CASEWORKER"]},
-    {"methods": ["shouhu.echo.v1.EchoService/Sleep"], "roles": ["CIVIL_AFFAIRS_OFFICER"]},
-    {"methods": ["shouhu.gateway.v1.GatewayAdminService/*"], "roles": ["ADMIN"]},
-    {"methods": ["shouhu.nowhere.v1.NowhereService/*"], "roles": ["CIVIL_AFFAIRS_OFFICER"]}
+    {"methods": ["shouhu.gateway.v1.GatewayAdminService/*"], "roles": ["ADMIN"]}
   ]})";
 }
 

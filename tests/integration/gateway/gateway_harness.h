@@ -32,7 +32,8 @@ std::string MintToken(const std::string& alg, const std::string& kid, const std:
 inline constexpr char kIssuer[] = "https://idp.test.shouhu";
 inline constexpr char kAudience[] = "shouhu-gateway";
 
-// The test policy: echo's methods for officers and caseworkers, Sleep for officers only, admin for admins.
+// The test policy: the admin service for admins. (Echo's roles are in its proto: officers and caseworkers,
+// Sleep for officers only.)
 std::string TestPolicyJson();
 
 struct HarnessOptions {
