@@ -10,6 +10,7 @@ constexpr char kDropped[] = "shouhu_gateway_audit_dropped_total";
 
 AuditWriter::AuditWriter(GatewayStore& store, Logger& logger, Metrics& metrics, AuditWriterOptions options)
     : store_(store), logger_(logger), metrics_(metrics), options_(options) {
+  metrics_.Add(kDropped, "", 0);  // exported from the start, so an alert on its increase sees the first drop
   thread_ = std::thread([this] { Run(); });
 }
 

@@ -36,7 +36,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
   g->backends_ = std::make_unique<Backends>(config.routes);
 
   // The admin service, on a server of its own reached in process: behind the same forwarding as any service.
-  g->admin_ = std::make_unique<AdminService>(g->store_, *g->clients_, g->verifier_, clock, g->ids_);
+  g->admin_ = std::make_unique<AdminService>(g->store_, *g->clients_, g->verifier_, clock, g->ids_, logger);
   {
     grpc::ServerBuilder builder;
     builder.RegisterService(g->admin_.get());

@@ -585,6 +585,40 @@ TEST(GatewayBackendTest, Backend_NotRunning_AnswerNamesTheServiceButNotItsAddres
   no_address(r.body);
 }
 
+// The gateway's own database is away: an admin call answers a plain UNAVAILABLE on both faces, without the
+// database's words or address, which go to the log.
+TEST(GatewayBackendTest, OwnDatabaseUnreachable_IsUnavailableWithoutItsDetail_WhichIsLogged) {
+  const int port = ClosedPort();
+  HarnessOptions options;
+  options.gateway_db = [&](DbConfig& config) {
+    config.socket.clear();
+    config.host = "127.0.0.1";
+    config.port = port;
+  };
+  auto h = GatewayHarness::Start(options);
+  ASSERT_OK(h);
+  nlohmann::json claims = (*h)->OfficerClaims();
+  claims["roles"] = {"ADMIN"};
+  const std::string token = (*h)->Token(claims);
+  auto admin = gateway::v1::GatewayAdminService::NewStub(
+      grpc::CreateChannel((*h)->grpc_target(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + token);
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  gateway::v1::ListApiClientsResponse listed;
+  const grpc::Status status = admin->ListApiClients(&context, gateway::v1::ListApiClientsRequest(), &listed);
+  HttpResponse r = HttpPost((*h)->http_port(), "/v1/shouhu.gateway.v1.GatewayAdminService/ListApiClients",
+                            "{}", {{"Authorization", "Bearer " + token}});
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(r.status, 503);
+  for (const std::string& leak :
+       {std::string("database"), std::string("HY000"), std::string("127.0.0.1"), absl::StrCat(port)}) {
+    EXPECT_EQ(status.error_message().find(leak), std::string::npos) << status.error_message();
+    EXPECT_EQ(r.body.find(leak), std::string::npos) << r.body;
+  }
+  EXPECT_TRUE(absl::StrContains((*h)->LogText(), "database error")) << (*h)->LogText();
+}
+
 // --- rate limit and audit ---------------------------------------------------------------------------------
 
 TEST(GatewayRateLimitTest, RateLimit_BeyondTheBurst_IsResourceExhaustedPerClient) {
