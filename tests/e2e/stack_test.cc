@@ -165,13 +165,11 @@ TEST_F(StackTest, ThroughTheGateway_OfficerOfAnotherCountyGetsNotFound_AndForged
   auto forged = Bearer(xixia);
   forger.Attach(MakePrincipal("intruder", "x", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, {"53"}), *forged);
   EXPECT_EQ(stub->GetChild(forged.get(), get, &child).error_code(), grpc::StatusCode::NOT_FOUND);
-  // A caseworker may not close cases under the local policy: refused at the gateway.
-  v1::CloseCaseRequest close;
-  close.set_request_id("e2e-gw-close");
-  close.set_case_id(accepted.case_().case_id());
-  close.set_reason("x");
-  v1::CloseCaseResponse closed;
-  EXPECT_EQ(stub->CloseCase(Bearer(caseworker).get(), close, &closed).error_code(),
+  // A caseworker may not read the access log (its proto allows auditors only): refused at the gateway.
+  v1::ListAccessLogRequest access_log;
+  access_log.set_record_id(accepted.case_().child_id());
+  v1::ListAccessLogResponse entries;
+  EXPECT_EQ(stub->ListAccessLog(Bearer(caseworker).get(), access_log, &entries).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(stub->GetChild(Bearer("not-a-token").get(), get, &child).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
