@@ -232,6 +232,16 @@ TEST_F(StackTest, BufCurl_ThroughTheGateway_AsTheReadmeShows) {
       "http://",
       Gateway(), "/shouhu.registry.v1.RegistryService/GetDivision 2>&1"));
   EXPECT_NE(refused.find("unauthenticated"), std::string::npos) << refused;
+  // A field error is gRPC's richer error model, which buf curl reads: the code, and a google.rpc.BadRequest
+  // detail (it printed {"code": "unknown"} for the old bare detail). It prints the detail's value as bytes:
+  // the type is referenced by no service's proto, so reflection does not hand it over (grpcurl#547).
+  const std::string bad = RunCommand(absl::StrCat(
+      SHOUHU_SOURCE_DIR
+      "/node_modules/.bin/buf curl --protocol grpc --http2-prior-knowledge -H 'Authorization: Bearer ",
+      token, "' -d '{\"code\":\"53x\"}' http://", Gateway(),
+      "/shouhu.registry.v1.RegistryService/GetDivision 2>&1"));
+  EXPECT_NE(bad.find("invalid_argument"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("google.rpc.BadRequest"), std::string::npos) << bad;
 }
 
 // Runs last in the suite (gtest keeps declaration order): SIGTERM drains and exits 0.
