@@ -65,9 +65,10 @@ TEST_F(RegistryTest, SubmitReferral_BadInput_NamesTheFieldAndWritesNothing) {
   EXPECT_EQ(Count("idempotency_records"), 0);
 }
 
-TEST_F(RegistryTest, SubmitReferral_VillageOutsideJurisdiction_IsDenied) {
+TEST_F(RegistryTest, SubmitReferral_VillageOutsideJurisdiction_IsNotFound) {
+  // A village outside the caller's jurisdiction does not exist for them (it was PERMISSION_DENIED).
   EXPECT_THAT(Submit(wuding_caseworker_, Referral("r1", "李娜", "2015-06-07", "", kXixiaVillage)),
-              StatusIs(absl::StatusCode::kPermissionDenied));
+              StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(Count("referrals"), 0);
 }
 
