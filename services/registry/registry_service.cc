@@ -5,6 +5,7 @@
 #include "common/paging.h"
 #include "common/scope.h"
 #include "common/status_macros.h"
+#include "common/timestamps.h"
 #include "common/validation.h"
 #include "services/registry/access_policy.h"
 #include "services/registry/duplicates.h"
@@ -27,6 +28,11 @@ void MaskResidentId(const Principal& p, v1::ChildDetails* child) {
 AccessRecord Access(const Principal& p, const std::string& type, const std::string& id,
                     const std::string& village, std::string fields, std::string purpose, const char* method) {
   return {p.subject(), p.organisation_id(), type, id, village, std::move(fields), std::move(purpose), method};
+}
+
+// The caller as the maker of a change, now (in microseconds, as the tables keep it).
+Actor Acting(const Principal& p, const Clock& clock) {
+  return {p.subject(), p.organisation_id(), TruncateToMicros(clock.Now())};
 }
 
 Authorize<v1::Referral> TriageScope(const Principal& p) {
@@ -104,11 +110,11 @@ grpc::ServerUnaryReactor* RegistryService::SubmitReferral(grpc::CallbackServerCo
           referral.add_possible_duplicate_child_ids(c.child_id);
       }
     }
-    ASSIGN_OR_RETURN(v1::Referral stored,
-                     store_.SubmitReferral(edge_.Key("SubmitReferral", p, req->request_id(), *req),
-                                           {p.subject(), p.organisation_id()}, referral));
-    MaskResidentId(p, stored.mutable_child());
-    *resp->mutable_referral() = std::move(stored);
+    ASSIGN_OR_RETURN(*resp, store_.SubmitReferral(edge_.Key("SubmitReferral", p, req->request_id(), *req),
+                                                  Acting(p, clock_), referral));
+    // The kept answer holds no resident id; this request's is the first one's, since their hashes matched.
+    resp->mutable_referral()->mutable_child()->set_resident_id(referral.child().resident_id());
+    MaskResidentId(p, resp->mutable_referral()->mutable_child());
     return absl::OkStatus();
   });
 }
@@ -168,10 +174,8 @@ grpc::ServerUnaryReactor* RegistryService::AcceptReferral(grpc::CallbackServerCo
     RETURN_IF_ERROR(ScopedOrganisation(p, req->organisation_id()).status());
     Acceptance acceptance{req->referral_id(), req->organisation_id(), req->caseworker_id(), req->risk_level(),
                           req->existing_child_id()};
-    ASSIGN_OR_RETURN(v1::Case c,
-                     store_.AcceptReferral(edge_.Key("AcceptReferral", p, req->request_id(), *req),
-                                           {p.subject(), p.organisation_id()}, acceptance, TriageScope(p)));
-    *resp->mutable_case_() = std::move(c);
+    ASSIGN_OR_RETURN(*resp, store_.AcceptReferral(edge_.Key("AcceptReferral", p, req->request_id(), *req),
+                                                  Acting(p, clock_), acceptance, TriageScope(p)));
     return absl::OkStatus();
   });
 }
@@ -183,12 +187,10 @@ grpc::ServerUnaryReactor* RegistryService::RejectReferral(grpc::CallbackServerCo
     RETURN_IF_ERROR(ValidateRequestId(req->request_id()));
     RETURN_IF_ERROR(ValidateRecordId(req->referral_id(), "referral_id"));
     RETURN_IF_ERROR(ValidateMeaningfulText(req->reason(), "reason", kMaxReasonChars));
-    ASSIGN_OR_RETURN(v1::Referral r,
-                     store_.RejectReferral(edge_.Key("RejectReferral", p, req->request_id(), *req),
-                                           {p.subject(), p.organisation_id()}, req->referral_id(),
-                                           req->reason(), TriageScope(p)));
-    MaskResidentId(p, r.mutable_child());
-    *resp->mutable_referral() = std::move(r);
+    ASSIGN_OR_RETURN(
+        *resp, store_.RejectReferral(edge_.Key("RejectReferral", p, req->request_id(), *req),
+                                     Acting(p, clock_), req->referral_id(), req->reason(), TriageScope(p)));
+    MaskResidentId(p, resp->mutable_referral()->mutable_child());
     return absl::OkStatus();
   });
 }
@@ -202,12 +204,11 @@ grpc::ServerUnaryReactor* RegistryService::TransferReferral(grpc::CallbackServer
     RETURN_IF_ERROR(
         ValidateIdentifier(req->to_organisation_id(), "to_organisation_id", kMaxOrganisationIdChars));
     RETURN_IF_ERROR(ValidateMeaningfulText(req->reason(), "reason", kMaxReasonChars));
-    ASSIGN_OR_RETURN(v1::Referral r,
+    ASSIGN_OR_RETURN(*resp,
                      store_.TransferReferral(edge_.Key("TransferReferral", p, req->request_id(), *req),
-                                             {p.subject(), p.organisation_id()}, req->referral_id(),
-                                             req->to_organisation_id(), req->reason(), TriageScope(p)));
-    MaskResidentId(p, r.mutable_child());
-    *resp->mutable_referral() = std::move(r);
+                                             Acting(p, clock_), req->referral_id(), req->to_organisation_id(),
+                                             req->reason(), TriageScope(p)));
+    MaskResidentId(p, resp->mutable_referral()->mutable_child());
     return absl::OkStatus();
   });
 }
@@ -231,11 +232,9 @@ absl::StatusOr<v1::Case> RegistryService::ChangeCase(
     const Principal& p, const google::protobuf::Message& request, absl::string_view method,
     const std::string& request_id, const std::string& case_id,
     const std::function<absl::StatusOr<CaseChange>(const v1::Case&, const Actor&)>& rule) {
-  const Actor actor{p.subject(), clock_.Now()};
   return store_.ChangeCase(
-      edge_.Key(method, p, request_id, request), case_id,
-      [&](const v1::Case& c) { return RequireInScope(p, CaseScope(c), "case"); },
-      [&](const v1::Case& c) { return rule(c, actor); });
+      edge_.Key(method, p, request_id, request), Acting(p, clock_), case_id,
+      [&](const v1::Case& c) { return RequireInScope(p, CaseScope(c), "case"); }, rule);
 }
 
 grpc::ServerUnaryReactor* RegistryService::CompleteVerification(grpc::CallbackServerContext* ctx,

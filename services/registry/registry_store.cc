@@ -7,13 +7,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
-#include "google/protobuf/util/time_util.h"
+#include "common/timestamps.h"
 #include "shouhu/registry/v1/events.pb.h"
 
 namespace shouhu::registry {
 namespace {
-
-using google::protobuf::util::TimeUtil;
 
 // ---- SQL
 // ----------------------------------------------------------------------------------------------------
@@ -46,6 +44,7 @@ constexpr absl::string_view kInsertReferral =
     "details, "
     "resident_id_sealed, resident_id_hash, linked_child_id, possible_duplicates, submitted_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr absl::string_view kReferralResidentId = "SELECT resident_id_sealed FROM referrals WHERE id = ?";
 constexpr absl::string_view kDecideReferral =
     "UPDATE referrals SET status = ?, decision_reason = ?, case_id = ?, decided_at = ? WHERE id = ?";
 constexpr absl::string_view kAssignReferral = "UPDATE referrals SET assigned_org = ? WHERE id = ?";
@@ -129,24 +128,6 @@ constexpr absl::string_view kListAccessLog =
 // Division codes are digits, so every code with this prefix sorts in [prefix, prefix + ":").
 std::string PrefixEnd(const std::string& prefix) { return prefix + ":"; }
 
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
-}
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
-}
-
-absl::Status SetTimestamp(const db::Row& row, size_t i, google::protobuf::Timestamp* out) {
-  if (row.IsNull(i)) return absl::OkStatus();
-  ASSIGN_OR_RETURN(absl::Time t, FromSqlTimestamp(row.String(i)));
-  *out = ToProto(t);
-  return absl::OkStatus();
-}
-
-db::Value OptionalTimestamp(const google::protobuf::Timestamp& t, bool present) {
-  return present ? db::Value(ToSqlTimestamp(FromProto(t))) : db::Value(db::Null{});
-}
-
 std::string CategoriesText(const google::protobuf::RepeatedField<int>& categories) {
   return absl::StrJoin(categories, ",");
 }
@@ -171,7 +152,7 @@ v1::Division DivisionFromRow(const db::Row& row) {
 
 v1::CaseHistoryEntry HistoryFromRow(const db::Row& row) {
   v1::CaseHistoryEntry e;
-  if (auto at = FromSqlTimestamp(row.String(0)); at.ok()) *e.mutable_at() = ToProto(*at);
+  if (auto at = FromSqlTimestamp(row.String(0)); at.ok()) *e.mutable_at() = ToProtoTimestamp(*at);
   e.set_actor(row.String(1));
   e.set_action(row.String(2));
   e.set_from_status(static_cast<v1::CaseStatus>(row.Int(3)));
@@ -255,61 +236,45 @@ absl::StatusOr<std::vector<DuplicateCandidate>> MariaDbRegistryStore::ChildrenBo
 // ---- referrals
 // ------------------------------------------------------------------------------------------------
 
-absl::StatusOr<std::optional<std::string>> MariaDbRegistryStore::ReplayedOrClaim(
-    db::Session& tx, const IdempotencyKey& key, const std::string& result_ref) {
-  return ClaimIdempotent(tx, key, clock_.Now(), result_ref);
-}
-
-absl::StatusOr<v1::Referral> MariaDbRegistryStore::SubmitReferral(const IdempotencyKey& key,
-                                                                  const Caller& caller,
-                                                                  v1::Referral referral) {
+absl::StatusOr<v1::SubmitReferralResponse> MariaDbRegistryStore::SubmitReferral(const IdempotencyKey& key,
+                                                                                const Actor& actor,
+                                                                                v1::Referral referral) {
   const std::string resident_id = referral.child().resident_id();
-  std::string referral_id;
-  bool replayed = false;
-  absl::Time now;
-  RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
-    referral_id = ids_.Next();
-    ASSIGN_OR_RETURN(std::optional<std::string> earlier, ReplayedOrClaim(tx, key, referral_id));
-    replayed = earlier.has_value();
-    if (replayed) {
-      referral_id = *earlier;
-      return absl::OkStatus();
-    }
-    // Microseconds, as the column keeps it, so this answer equals what a retry reads back.
-    now = absl::FromUnixMicros(absl::ToUnixMicros(clock_.Now()));
-    v1::Referral details = referral;  // what is stored in `details`: no resident id, no derived columns
-    details.mutable_child()->clear_resident_id();
-    db::Value sealed = db::Null{}, hash = db::Null{};
-    if (!resident_id.empty()) {
-      sealed = crypto_.Seal(resident_id, referral_id);
-      hash = crypto_.LookupHash(resident_id);
-    }
-    RETURN_IF_ERROR(
-        tx.Execute(kInsertReferral,
-                   {referral_id, int64_t{v1::REFERRAL_STATUS_PENDING}, caller.organisation_id,
-                    caller.organisation_id, caller.subject, int64_t{referral.source()},
-                    referral.household().village_code(), details.SerializeAsString(), sealed, hash,
-                    referral.linked_child_id().empty() ? db::Value(db::Null{})
-                                                       : db::Value(referral.linked_child_id()),
-                    absl::StrJoin(referral.possible_duplicate_child_ids(), ","), ToSqlTimestamp(now)})
-            .status());
-    return tx
-        .Execute(kInsertReferralHistory, {ids_.Next(), referral_id, ToSqlTimestamp(now), caller.subject,
-                                          std::string("submitted"), std::string()})
-        .status();
-  }));
-  if (replayed) {
-    ASSIGN_OR_RETURN(std::optional<v1::Referral> stored, GetReferral(referral_id));
-    if (!stored) return absl::InternalError("submitted referral is missing");
-    return *stored;
-  }
-  // The answer is what was just written; no second read.
-  referral.set_referral_id(referral_id);
-  referral.set_status(v1::REFERRAL_STATUS_PENDING);
-  referral.set_referring_organisation_id(caller.organisation_id);
-  referral.set_assigned_organisation_id(caller.organisation_id);
-  *referral.mutable_submitted_at() = ToProto(now);
-  return referral;
+  // Microseconds, as the column keeps it, so this answer equals what a later read returns.
+  const absl::Time now = TruncateToMicros(actor.at);
+  return IdempotentTransaction<v1::SubmitReferralResponse>(
+      pool_, key, now, [&](db::Session& tx) -> absl::StatusOr<v1::SubmitReferralResponse> {
+        const std::string referral_id = ids_.Next();
+        v1::Referral details = referral;  // what is stored in `details`: no resident id, no derived columns
+        details.mutable_child()->clear_resident_id();
+        db::Value sealed = db::Null{}, hash = db::Null{};
+        if (!resident_id.empty()) {
+          sealed = crypto_.Seal(resident_id, referral_id);
+          hash = crypto_.LookupHash(resident_id);
+        }
+        RETURN_IF_ERROR(
+            tx.Execute(kInsertReferral,
+                       {referral_id, int64_t{v1::REFERRAL_STATUS_PENDING}, actor.organisation_id,
+                        actor.organisation_id, actor.subject, int64_t{referral.source()},
+                        referral.household().village_code(), details.SerializeAsString(), sealed, hash,
+                        referral.linked_child_id().empty() ? db::Value(db::Null{})
+                                                           : db::Value(referral.linked_child_id()),
+                        absl::StrJoin(referral.possible_duplicate_child_ids(), ","), ToSqlTimestamp(now)})
+                .status());
+        RETURN_IF_ERROR(
+            tx.Execute(kInsertReferralHistory, {ids_.Next(), referral_id, ToSqlTimestamp(now), actor.subject,
+                                                std::string("submitted"), std::string()})
+                .status());
+        // The answer is what was just written; no second read.
+        v1::SubmitReferralResponse answer;
+        v1::Referral& r = *answer.mutable_referral() = std::move(details);
+        r.set_referral_id(referral_id);
+        r.set_status(v1::REFERRAL_STATUS_PENDING);
+        r.set_referring_organisation_id(actor.organisation_id);
+        r.set_assigned_organisation_id(actor.organisation_id);
+        *r.mutable_submitted_at() = ToProtoTimestamp(now);
+        return answer;
+      });
 }
 
 absl::StatusOr<std::optional<v1::Referral>> MariaDbRegistryStore::ReadReferral(db::Session& session,
@@ -337,8 +302,8 @@ absl::StatusOr<std::optional<v1::Referral>> MariaDbRegistryStore::ReadReferral(d
   }
   r.set_decision_reason(row->String(10));
   r.set_case_id(row->String(11));
-  RETURN_IF_ERROR(SetTimestamp(*row, 12, r.mutable_submitted_at()));
-  RETURN_IF_ERROR(SetTimestamp(*row, 13, r.mutable_decided_at()));
+  RETURN_IF_ERROR(ReadTimestamp(*row, 12, r.mutable_submitted_at()));
+  RETURN_IF_ERROR(ReadTimestamp(*row, 13, r.mutable_decided_at()));
   return std::optional<v1::Referral>(std::move(r));
 }
 
@@ -367,26 +332,26 @@ absl::StatusOr<std::vector<v1::Referral>> MariaDbRegistryStore::ListReferrals(co
   return referrals;
 }
 
-absl::Status MariaDbRegistryStore::DecideReferral(db::Session& tx, const Caller& caller,
+absl::Status MariaDbRegistryStore::DecideReferral(db::Session& tx, const Actor& actor,
                                                   const v1::Referral& referral, v1::ReferralStatus status,
                                                   const std::string& reason, const std::string& case_id) {
-  const std::string now = ToSqlTimestamp(clock_.Now());
+  const std::string now = ToSqlTimestamp(actor.at);
   RETURN_IF_ERROR(tx.Execute(kDecideReferral, {int64_t{status}, reason,
                                                case_id.empty() ? db::Value(db::Null{}) : db::Value(case_id),
                                                now, referral.referral_id()})
                       .status());
   return tx
       .Execute(kInsertReferralHistory,
-               {ids_.Next(), referral.referral_id(), now, caller.subject,
+               {ids_.Next(), referral.referral_id(), now, actor.subject,
                 std::string(status == v1::REFERRAL_STATUS_ACCEPTED ? "accepted" : "rejected"), reason})
       .status();
 }
 
-absl::StatusOr<std::string> MariaDbRegistryStore::CreateOrLinkChild(db::Session& tx,
+absl::StatusOr<std::string> MariaDbRegistryStore::CreateOrLinkChild(db::Session& tx, const Actor& actor,
                                                                     const v1::Referral& referral) {
   const std::string& resident_id = referral.child().resident_id();
   const std::string child_id = ids_.Next();
-  const std::string now = ToSqlTimestamp(clock_.Now());
+  const std::string now = ToSqlTimestamp(actor.at);
   const auto& h = referral.household();
   db::Value sealed = db::Null{}, hash = db::Null{};
   if (!resident_id.empty()) {
@@ -422,125 +387,143 @@ absl::StatusOr<std::string> MariaDbRegistryStore::CreateOrLinkChild(db::Session&
   return child_id;
 }
 
-absl::StatusOr<v1::Case> MariaDbRegistryStore::AcceptReferral(const IdempotencyKey& key, const Caller& caller,
-                                                              const Acceptance& a,
-                                                              const Authorize<v1::Referral>& authorize) {
-  std::string case_id;
-  RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
-    case_id = ids_.Next();
-    ASSIGN_OR_RETURN(std::optional<std::string> earlier, ReplayedOrClaim(tx, key, case_id));
-    if (earlier) {
-      case_id = *earlier;
-      return absl::OkStatus();
-    }
-    ASSIGN_OR_RETURN(std::optional<v1::Referral> referral,
-                     ReadReferral(tx, a.referral_id, /*for_update=*/true));
-    if (!referral) return absl::NotFoundError("referral not found");
-    RETURN_IF_ERROR(authorize(*referral));
-    if (referral->status() != v1::REFERRAL_STATUS_PENDING) {
-      return absl::FailedPreconditionError("the referral has already been decided");
-    }
-    std::string child_id;
-    if (!a.existing_child_id.empty()) {
-      const auto& candidates = referral->possible_duplicate_child_ids();
-      if (a.existing_child_id != referral->linked_child_id() &&
-          std::find(candidates.begin(), candidates.end(), a.existing_child_id) == candidates.end()) {
-        return InvalidField("existing_child_id",
-                            "must be the referral's linked child or one of its possible duplicates");
-      }
-      child_id = a.existing_child_id;
-    } else if (!referral->linked_child_id().empty()) {
-      child_id = referral->linked_child_id();
-    } else {
-      ASSIGN_OR_RETURN(child_id, CreateOrLinkChild(tx, *referral));
-    }
-    ASSIGN_OR_RETURN(std::optional<db::Row> child, tx.QueryOne(kChildCurrentCaseForUpdate, {child_id}));
-    if (!child) return absl::FailedPreconditionError("the linked child no longer exists");
-    const int64_t current_status = child->Int(1);
-    if (!child->IsNull(0) &&
-        (current_status == v1::CASE_STATUS_VERIFYING || current_status == v1::CASE_STATUS_ACTIVE)) {
-      return absl::FailedPreconditionError(absl::StrCat("the child already has an open case (",
-                                                        child->String(0),
-                                                        "): reject as a duplicate or "
-                                                        "transfer that case"));
-    }
-    const std::string village = child->String(2);
-    const absl::Time now = clock_.Now();
-    const std::string now_text = ToSqlTimestamp(now);
-    RETURN_IF_ERROR(tx.Execute(kInsertCase, {case_id, child_id, referral->referral_id(), a.organisation_id,
-                                             a.caseworker_id, int64_t{v1::CASE_STATUS_VERIFYING},
-                                             int64_t{a.risk_level}, village, now_text, now_text})
-                        .status());
-    RETURN_IF_ERROR(tx.Execute(kInsertCaseHistory,
-                               {ids_.Next(), case_id, now_text, caller.subject, std::string("accepted"),
-                                int64_t{v1::CASE_STATUS_UNSPECIFIED}, int64_t{v1::CASE_STATUS_VERIFYING},
-                                absl::StrCat("from referral ", referral->referral_id())})
-                        .status());
-    RETURN_IF_ERROR(tx.Execute(kSetCurrentCase, {case_id, now_text, child_id}).status());
-    RETURN_IF_ERROR(DecideReferral(tx, caller, *referral, v1::REFERRAL_STATUS_ACCEPTED, "", case_id));
-    v1::CaseAccepted event;
-    event.set_case_id(case_id);
-    event.set_child_id(child_id);
-    event.set_organisation_id(a.organisation_id);
-    event.set_risk_level(a.risk_level);
-    event.set_village_code(village);
-    *event.mutable_at() = ToProto(now);
-    return outbox_.Append(tx, case_id, event, now);
-  }));
-  ASSIGN_OR_RETURN(std::optional<v1::Case> c, GetCase(case_id, /*with_history=*/true));
-  if (!c) return absl::InternalError("accepted case is missing");
-  return *c;
+absl::StatusOr<v1::AcceptReferralResponse> MariaDbRegistryStore::AcceptReferral(
+    const IdempotencyKey& key, const Actor& actor, const Acceptance& a,
+    const Authorize<v1::Referral>& authorize) {
+  return IdempotentTransaction<v1::AcceptReferralResponse>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::AcceptReferralResponse> {
+        const std::string case_id = ids_.Next();
+        ASSIGN_OR_RETURN(std::optional<v1::Referral> referral,
+                         ReadReferral(tx, a.referral_id, /*for_update=*/true));
+        if (!referral) return absl::NotFoundError("referral not found");
+        RETURN_IF_ERROR(authorize(*referral));
+        if (referral->status() != v1::REFERRAL_STATUS_PENDING) {
+          return absl::FailedPreconditionError("the referral has already been decided");
+        }
+        std::string child_id;
+        if (!a.existing_child_id.empty()) {
+          const auto& candidates = referral->possible_duplicate_child_ids();
+          if (a.existing_child_id != referral->linked_child_id() &&
+              std::find(candidates.begin(), candidates.end(), a.existing_child_id) == candidates.end()) {
+            return InvalidField("existing_child_id",
+                                "must be the referral's linked child or one of its possible duplicates");
+          }
+          child_id = a.existing_child_id;
+        } else if (!referral->linked_child_id().empty()) {
+          child_id = referral->linked_child_id();
+        } else {
+          ASSIGN_OR_RETURN(child_id, CreateOrLinkChild(tx, actor, *referral));
+        }
+        ASSIGN_OR_RETURN(std::optional<db::Row> child, tx.QueryOne(kChildCurrentCaseForUpdate, {child_id}));
+        if (!child) return absl::FailedPreconditionError("the linked child no longer exists");
+        const int64_t current_status = child->Int(1);
+        if (!child->IsNull(0) &&
+            (current_status == v1::CASE_STATUS_VERIFYING || current_status == v1::CASE_STATUS_ACTIVE)) {
+          return absl::FailedPreconditionError(absl::StrCat("the child already has an open case (",
+                                                            child->String(0),
+                                                            "): reject as a duplicate or "
+                                                            "transfer that case"));
+        }
+        const std::string village = child->String(2);
+        const std::string now_text = ToSqlTimestamp(actor.at);
+        RETURN_IF_ERROR(
+            tx.Execute(kInsertCase, {case_id, child_id, referral->referral_id(), a.organisation_id,
+                                     a.caseworker_id, int64_t{v1::CASE_STATUS_VERIFYING},
+                                     int64_t{a.risk_level}, village, now_text, now_text})
+                .status());
+        RETURN_IF_ERROR(tx.Execute(kInsertCaseHistory,
+                                   {ids_.Next(), case_id, now_text, actor.subject, std::string("accepted"),
+                                    int64_t{v1::CASE_STATUS_UNSPECIFIED}, int64_t{v1::CASE_STATUS_VERIFYING},
+                                    absl::StrCat("from referral ", referral->referral_id())})
+                            .status());
+        RETURN_IF_ERROR(tx.Execute(kSetCurrentCase, {case_id, now_text, child_id}).status());
+        RETURN_IF_ERROR(DecideReferral(tx, actor, *referral, v1::REFERRAL_STATUS_ACCEPTED, "", case_id));
+        v1::CaseAccepted event;
+        event.set_case_id(case_id);
+        event.set_child_id(child_id);
+        event.set_organisation_id(a.organisation_id);
+        event.set_risk_level(a.risk_level);
+        event.set_village_code(village);
+        *event.mutable_at() = ToProtoTimestamp(actor.at);
+        RETURN_IF_ERROR(outbox_.Append(tx, case_id, event, actor.at));
+        v1::AcceptReferralResponse answer;
+        ASSIGN_OR_RETURN(std::optional<v1::Case> c, ReadCase(tx, case_id, /*for_update=*/false, true));
+        if (!c) return absl::InternalError("accepted case is missing");
+        *answer.mutable_case_() = *std::move(c);
+        return answer;
+      });
 }
 
-absl::StatusOr<v1::Referral> MariaDbRegistryStore::RejectReferral(const IdempotencyKey& key,
-                                                                  const Caller& caller,
-                                                                  const std::string& referral_id,
-                                                                  const std::string& reason,
-                                                                  const Authorize<v1::Referral>& authorize) {
-  RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<std::string> earlier, ReplayedOrClaim(tx, key, referral_id));
-    if (earlier) return absl::OkStatus();
-    ASSIGN_OR_RETURN(std::optional<v1::Referral> referral, ReadReferral(tx, referral_id, true));
-    if (!referral) return absl::NotFoundError("referral not found");
-    RETURN_IF_ERROR(authorize(*referral));
-    if (referral->status() != v1::REFERRAL_STATUS_PENDING) {
-      return absl::FailedPreconditionError("the referral has already been decided");
-    }
-    return DecideReferral(tx, caller, *referral, v1::REFERRAL_STATUS_REJECTED, reason, "");
-  }));
-  ASSIGN_OR_RETURN(std::optional<v1::Referral> r, GetReferral(referral_id));
-  if (!r) return absl::InternalError("rejected referral is missing");
-  return *r;
+absl::StatusOr<v1::Referral> MariaDbRegistryStore::AnswerReferral(db::Session& tx,
+                                                                  const std::string& referral_id) {
+  ASSIGN_OR_RETURN(std::optional<v1::Referral> r, ReadReferral(tx, referral_id, /*for_update=*/false));
+  if (!r) return absl::InternalError("decided referral is missing");
+  r->mutable_child()->clear_resident_id();
+  return *std::move(r);
 }
 
-absl::StatusOr<v1::Referral> MariaDbRegistryStore::TransferReferral(
-    const IdempotencyKey& key, const Caller& caller, const std::string& referral_id,
+absl::Status MariaDbRegistryStore::RefillResidentId(v1::Referral& referral) {
+  return pool_.Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<db::Row> row, s.QueryOne(kReferralResidentId, {referral.referral_id()}));
+    if (!row || row->IsNull(0)) return absl::OkStatus();
+    ASSIGN_OR_RETURN(std::string resident_id, crypto_.Open(row->String(0), referral.referral_id()));
+    referral.mutable_child()->set_resident_id(resident_id);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<v1::RejectReferralResponse> MariaDbRegistryStore::RejectReferral(
+    const IdempotencyKey& key, const Actor& actor, const std::string& referral_id, const std::string& reason,
+    const Authorize<v1::Referral>& authorize) {
+  ASSIGN_OR_RETURN(
+      v1::RejectReferralResponse answer,
+      IdempotentTransaction<v1::RejectReferralResponse>(
+          pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::RejectReferralResponse> {
+            ASSIGN_OR_RETURN(std::optional<v1::Referral> referral, ReadReferral(tx, referral_id, true));
+            if (!referral) return absl::NotFoundError("referral not found");
+            RETURN_IF_ERROR(authorize(*referral));
+            if (referral->status() != v1::REFERRAL_STATUS_PENDING) {
+              return absl::FailedPreconditionError("the referral has already been decided");
+            }
+            RETURN_IF_ERROR(DecideReferral(tx, actor, *referral, v1::REFERRAL_STATUS_REJECTED, reason, ""));
+            v1::RejectReferralResponse out;
+            ASSIGN_OR_RETURN(*out.mutable_referral(), AnswerReferral(tx, referral_id));
+            return out;
+          }));
+  RETURN_IF_ERROR(RefillResidentId(*answer.mutable_referral()));
+  return answer;
+}
+
+absl::StatusOr<v1::TransferReferralResponse> MariaDbRegistryStore::TransferReferral(
+    const IdempotencyKey& key, const Actor& actor, const std::string& referral_id,
     const std::string& to_organisation_id, const std::string& reason,
     const Authorize<v1::Referral>& authorize) {
-  RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<std::string> earlier, ReplayedOrClaim(tx, key, referral_id));
-    if (earlier) return absl::OkStatus();
-    ASSIGN_OR_RETURN(std::optional<v1::Referral> referral, ReadReferral(tx, referral_id, true));
-    if (!referral) return absl::NotFoundError("referral not found");
-    RETURN_IF_ERROR(authorize(*referral));
-    if (referral->status() != v1::REFERRAL_STATUS_PENDING) {
-      return absl::FailedPreconditionError("only a pending referral can be transferred");
-    }
-    if (referral->assigned_organisation_id() == to_organisation_id) {
-      return absl::FailedPreconditionError("the referral is already with that organisation");
-    }
-    RETURN_IF_ERROR(tx.Execute(kAssignReferral, {to_organisation_id, referral_id}).status());
-    RETURN_IF_ERROR(
-        tx.Execute(kInsertReferralHistory, {ids_.Next(), referral_id, ToSqlTimestamp(clock_.Now()),
-                                            caller.subject, std::string("transferred"),
-                                            absl::StrCat(referral->assigned_organisation_id(), " -> ",
-                                                         to_organisation_id, ": ", reason)})
-            .status());
-    return absl::OkStatus();
-  }));
-  ASSIGN_OR_RETURN(std::optional<v1::Referral> r, GetReferral(referral_id));
-  if (!r) return absl::InternalError("transferred referral is missing");
-  return *r;
+  ASSIGN_OR_RETURN(
+      v1::TransferReferralResponse answer,
+      IdempotentTransaction<v1::TransferReferralResponse>(
+          pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::TransferReferralResponse> {
+            ASSIGN_OR_RETURN(std::optional<v1::Referral> referral, ReadReferral(tx, referral_id, true));
+            if (!referral) return absl::NotFoundError("referral not found");
+            RETURN_IF_ERROR(authorize(*referral));
+            if (referral->status() != v1::REFERRAL_STATUS_PENDING) {
+              return absl::FailedPreconditionError("only a pending referral can be transferred");
+            }
+            if (referral->assigned_organisation_id() == to_organisation_id) {
+              return absl::FailedPreconditionError("the referral is already with that organisation");
+            }
+            RETURN_IF_ERROR(tx.Execute(kAssignReferral, {to_organisation_id, referral_id}).status());
+            RETURN_IF_ERROR(
+                tx.Execute(kInsertReferralHistory, {ids_.Next(), referral_id, ToSqlTimestamp(actor.at),
+                                                    actor.subject, std::string("transferred"),
+                                                    absl::StrCat(referral->assigned_organisation_id(), " -> ",
+                                                                 to_organisation_id, ": ", reason)})
+                    .status());
+            v1::TransferReferralResponse out;
+            ASSIGN_OR_RETURN(*out.mutable_referral(), AnswerReferral(tx, referral_id));
+            return out;
+          }));
+  RETURN_IF_ERROR(RefillResidentId(*answer.mutable_referral()));
+  return answer;
 }
 
 // ---- cases
@@ -566,8 +549,8 @@ absl::StatusOr<std::optional<v1::Case>> MariaDbRegistryStore::ReadCase(db::Sessi
     c.mutable_care_arrangement()->set_effective_date(row->String(9));
   }
   c.set_village_code(row->String(10));
-  RETURN_IF_ERROR(SetTimestamp(*row, 11, c.mutable_opened_at()));
-  RETURN_IF_ERROR(SetTimestamp(*row, 12, c.mutable_closed_at()));
+  RETURN_IF_ERROR(ReadTimestamp(*row, 11, c.mutable_opened_at()));
+  RETURN_IF_ERROR(ReadTimestamp(*row, 12, c.mutable_closed_at()));
   c.set_close_reason(row->String(13));
   if (with_history) {
     ASSIGN_OR_RETURN(db::Rows history, session.Query(kCaseHistory, {id}));
@@ -582,41 +565,41 @@ absl::StatusOr<std::optional<v1::Case>> MariaDbRegistryStore::GetCase(const std:
       pool_, [&](db::Session& s) { return ReadCase(s, case_id, /*for_update=*/false, with_history); });
 }
 
-absl::StatusOr<v1::Case> MariaDbRegistryStore::ChangeCase(const IdempotencyKey& key,
+absl::StatusOr<v1::Case> MariaDbRegistryStore::ChangeCase(const IdempotencyKey& key, const Actor& actor,
                                                           const std::string& case_id,
                                                           const Authorize<v1::Case>& authorize,
                                                           const CaseRule& rule) {
-  RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<std::string> earlier, ReplayedOrClaim(tx, key, case_id));
-    if (earlier) return absl::OkStatus();
-    ASSIGN_OR_RETURN(std::optional<v1::Case> current, ReadCase(tx, case_id, /*for_update=*/true, false));
-    if (!current) return absl::NotFoundError("case not found");
-    RETURN_IF_ERROR(authorize(*current));
-    ASSIGN_OR_RETURN(CaseChange change, rule(*current));
-    const v1::Case& u = change.updated;
-    const std::string now = ToSqlTimestamp(FromProto(change.entry.at()));
-    const bool has_care =
-        u.has_care_arrangement() && u.care_arrangement().type() != v1::CARE_ARRANGEMENT_TYPE_UNSPECIFIED;
-    RETURN_IF_ERROR(
-        tx.Execute(kUpdateCase,
-                   {u.organisation_id(), u.caseworker_id(), int64_t{u.status()}, int64_t{u.risk_level()},
-                    int64_t{has_care ? u.care_arrangement().type() : 0},
-                    has_care ? u.care_arrangement().caregiver() : std::string(),
-                    has_care && !u.care_arrangement().effective_date().empty()
-                        ? db::Value(u.care_arrangement().effective_date())
-                        : db::Value(db::Null{}),
-                    OptionalTimestamp(u.closed_at(), u.has_closed_at()), u.close_reason(), now, case_id})
-            .status());
-    const auto& e = change.entry;
-    RETURN_IF_ERROR(
-        tx.Execute(kInsertCaseHistory, {ids_.Next(), case_id, now, e.actor(), e.action(),
-                                        int64_t{e.from_status()}, int64_t{e.to_status()}, e.detail()})
-            .status());
-    return outbox_.Append(tx, case_id, *change.event, FromProto(e.at()));
-  }));
-  ASSIGN_OR_RETURN(std::optional<v1::Case> c, GetCase(case_id, /*with_history=*/true));
-  if (!c) return absl::InternalError("changed case is missing");
-  return *c;
+  return IdempotentTransaction<v1::Case>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::Case> {
+        ASSIGN_OR_RETURN(std::optional<v1::Case> current, ReadCase(tx, case_id, /*for_update=*/true, false));
+        if (!current) return absl::NotFoundError("case not found");
+        RETURN_IF_ERROR(authorize(*current));
+        ASSIGN_OR_RETURN(CaseChange change, rule(*current, actor));
+        const v1::Case& u = change.updated;
+        const std::string now = ToSqlTimestamp(FromProtoTimestamp(change.entry.at()));
+        const bool has_care =
+            u.has_care_arrangement() && u.care_arrangement().type() != v1::CARE_ARRANGEMENT_TYPE_UNSPECIFIED;
+        RETURN_IF_ERROR(
+            tx.Execute(kUpdateCase,
+                       {u.organisation_id(), u.caseworker_id(), int64_t{u.status()}, int64_t{u.risk_level()},
+                        int64_t{has_care ? u.care_arrangement().type() : 0},
+                        has_care ? u.care_arrangement().caregiver() : std::string(),
+                        has_care && !u.care_arrangement().effective_date().empty()
+                            ? db::Value(u.care_arrangement().effective_date())
+                            : db::Value(db::Null{}),
+                        SqlTimestampOrNull(u.closed_at(), u.has_closed_at()), u.close_reason(), now, case_id})
+                .status());
+        const auto& e = change.entry;
+        RETURN_IF_ERROR(
+            tx.Execute(kInsertCaseHistory, {ids_.Next(), case_id, now, e.actor(), e.action(),
+                                            int64_t{e.from_status()}, int64_t{e.to_status()}, e.detail()})
+                .status());
+        RETURN_IF_ERROR(outbox_.Append(tx, case_id, *change.event, FromProtoTimestamp(e.at())));
+        // The case's answer is the case as changed, with its history: kept for a retry as it is now.
+        ASSIGN_OR_RETURN(std::optional<v1::Case> changed, ReadCase(tx, case_id, /*for_update=*/false, true));
+        if (!changed) return absl::InternalError("changed case is missing");
+        return *std::move(changed);
+      });
 }
 
 // ---- children
@@ -729,7 +712,7 @@ absl::StatusOr<std::vector<v1::AccessLogEntry>> MariaDbRegistryStore::ListAccess
     for (const auto& row : rows) {
       v1::AccessLogEntry& e = entries.emplace_back();
       e.set_entry_id(row.String(0));
-      RETURN_IF_ERROR(SetTimestamp(row, 1, e.mutable_at()));
+      RETURN_IF_ERROR(ReadTimestamp(row, 1, e.mutable_at()));
       e.set_subject(row.String(2));
       e.set_organisation_id(row.String(3));
       e.set_record_type(row.String(4));

@@ -94,6 +94,34 @@ TEST_F(RegistryTest, SubmitReferral_RetryWithSameRequestId_ReturnsTheFirstReferr
   EXPECT_EQ(Count("referrals"), 1);
 }
 
+TEST_F(RegistryTest, SubmitReferral_RetriedAfterTheReferralWasAccepted_ReturnsTheFirstAnswer) {
+  const auto request = Referral("r1", "张小明", "2015-06-07", "532329201506071232");
+  ASSERT_OK_AND_ASSIGN(v1::Referral first, Submit(wuding_caseworker_, request));
+  ASSERT_OK(Accept(wuding_officer_, "a1", first.referral_id()));
+  // It returned the referral as it is now (ACCEPTED, with the case id): a retry gets the first answer.
+  ASSERT_OK_AND_ASSIGN(v1::Referral again, Submit(wuding_caseworker_, request));
+  EXPECT_EQ(again.status(), v1::REFERRAL_STATUS_PENDING);
+  EXPECT_TRUE(again.case_id().empty());
+  EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
+  EXPECT_EQ(again.child().resident_id(), "532329********1232");  // refilled from the request, then masked
+  ASSERT_OK_AND_ASSIGN(v1::Referral as_officer, Submit(wuding_officer_, [&] {
+                         auto r = request;
+                         r.set_request_id("r2");
+                         return r;
+                       }()));
+  ASSERT_OK_AND_ASSIGN(v1::Referral officer_again, Submit(wuding_officer_, [&] {
+                         auto r = request;
+                         r.set_request_id("r2");
+                         return r;
+                       }()));
+  EXPECT_EQ(officer_again.child().resident_id(), "532329201506071232");
+  EXPECT_EQ(officer_again.referral_id(), as_officer.referral_id());
+  // The kept answers hold no resident id, in clear or masked.
+  EXPECT_EQ(Count("idempotency_records WHERE response LIKE '%532329201506071232%'"), 0);
+  EXPECT_EQ(Count("idempotency_records WHERE response LIKE '%********%'"), 0);
+  EXPECT_EQ(Count("referrals"), 2);
+}
+
 TEST_F(RegistryTest, SubmitReferral_SameRequestIdWithOtherContent_IsRejected) {
   ASSERT_OK(Submit(wuding_caseworker_, Referral("r1", "李娜")));
   auto other = Submit(wuding_caseworker_, Referral("r1", "李娜娜"));

@@ -30,7 +30,7 @@ v1::Case OpenCase(v1::CaseStatus status = v1::CASE_STATUS_ACTIVE) {
   return c;
 }
 
-const Actor kActor{"officer-1", absl::FromUnixSeconds(1'790'000'000)};
+const Actor kActor{"officer-1", "wuding-civil-affairs", absl::FromUnixSeconds(1'790'000'000)};
 
 TEST(CaseLifecycle, Verifying_CompletesToActive_WithEventAndHistory) {
   ASSERT_OK_AND_ASSIGN(CaseChange change,
