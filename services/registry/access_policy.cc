@@ -15,6 +15,21 @@ bool CanSeeReferral(const Principal& p, const v1::Referral& referral) {
          InScope(p, {village, referral.assigned_organisation_id()});
 }
 
+bool CanSeeReferral(const Principal& p, const ReferralRecord& record) {
+  return CanSeeReferral(p, record.referral) || (record.linked && InScope(p, record.linked->scope()));
+}
+
+v1::Referral ReferralAsSeenBy(const Principal& p, const ReferralRecord& record) {
+  v1::Referral seen = record.referral;
+  seen.clear_linked_child_id();
+  seen.clear_possible_duplicate_child_ids();
+  if (record.linked && InScope(p, record.linked->scope())) seen.set_linked_child_id(record.linked->child_id);
+  for (const ChildMatch& m : record.possible_duplicates) {
+    if (InScope(p, m.scope())) seen.add_possible_duplicate_child_ids(m.child_id);
+  }
+  return seen;
+}
+
 absl::Status RequireTriageScope(const Principal& p, const v1::Referral& referral) {
   if (!CanSeeReferral(p, referral)) return absl::NotFoundError("referral not found");
   if (!InScope(p, {referral.household().village_code(), referral.assigned_organisation_id()})) {

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "common/principal.h"
 #include "common/scope.h"
+#include "services/registry/referral_record.h"
 #include "shouhu/registry/v1/resources.pb.h"
 
 namespace shouhu::registry {
@@ -16,8 +17,14 @@ namespace shouhu::registry {
 bool MaySeeFullResidentId(const Principal& p);
 
 // A referral lies in its household's village; organisation-bound callers see the referrals their
-// organisation made or triages.
+// organisation made or triages. A referral that matched a registered child by resident id is also seen by
+// those whose scope holds that child: the duplicate is routed to the jurisdiction that holds the child.
 bool CanSeeReferral(const Principal& p, const v1::Referral& referral);
+bool CanSeeReferral(const Principal& p, const ReferralRecord& record);
+
+// The referral as `p` is shown it: the children it matched only where p's own scope holds them, so that
+// nobody learns through a referral whether a resident id is registered outside their scope.
+v1::Referral ReferralAsSeenBy(const Principal& p, const ReferralRecord& record);
 
 // Accepting, rejecting or transferring a referral: NOT_FOUND unless the caller sees it; PERMISSION_DENIED
 // when they see it but another organisation triages it now.

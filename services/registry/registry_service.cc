@@ -10,6 +10,7 @@
 #include "services/registry/access_policy.h"
 #include "services/registry/duplicates.h"
 #include "services/registry/referral_validation.h"
+#include "services/registry/triage.h"
 
 namespace shouhu::registry {
 namespace {
@@ -33,6 +34,10 @@ AccessRecord Access(const Principal& p, const std::string& type, const std::stri
 // The caller as the maker of a change, now (in microseconds, as the tables keep it).
 Actor Acting(const Principal& p, const Clock& clock) {
   return {p.subject(), p.organisation_id(), TruncateToMicros(clock.Now())};
+}
+
+ShowReferral Show(const Principal& p) {
+  return [&p](const ReferralRecord& r) { return ReferralAsSeenBy(p, r); };
 }
 
 Authorize<v1::Referral> TriageScope(const Principal& p) {
@@ -96,22 +101,22 @@ grpc::ServerUnaryReactor* RegistryService::SubmitReferral(grpc::CallbackServerCo
     if (!division || division->level() != v1::DIVISION_LEVEL_VILLAGE) {
       return InvalidField("household.village_code", "is not a known village");
     }
-    // Duplicates: the same resident id is the same child; a similar name with the same birth date and
-    // village is flagged for the triager, never merged.
+    // Duplicates: the same resident id is the same child, wherever they are registered; a similar name with
+    // the same birth date and village is flagged for the triager, never merged. Every match is kept on the
+    // referral; the submitter is shown only those their own scope holds.
+    ReferralRecord submission{referral, std::nullopt, {}};
     if (!referral.child().resident_id().empty()) {
-      ASSIGN_OR_RETURN(std::optional<std::string> linked,
-                       store_.FindChildByResidentId(referral.child().resident_id()));
-      if (linked) referral.set_linked_child_id(*linked);
+      ASSIGN_OR_RETURN(submission.linked, store_.FindChildByResidentId(referral.child().resident_id()));
     }
-    if (referral.linked_child_id().empty()) {
+    if (!submission.linked) {
       ASSIGN_OR_RETURN(auto candidates, store_.ChildrenBornIn(village, referral.child().birth_date()));
-      for (const auto& c : candidates) {
+      for (auto& c : candidates) {
         if (SimilarNames(c.name, referral.child().name()))
-          referral.add_possible_duplicate_child_ids(c.child_id);
+          submission.possible_duplicates.push_back(std::move(c.match));
       }
     }
     ASSIGN_OR_RETURN(*resp, store_.SubmitReferral(edge_.Key("SubmitReferral", p, req->request_id(), *req),
-                                                  Acting(p, clock_), referral));
+                                                  Acting(p, clock_), submission, Show(p)));
     // The kept answer holds no resident id; this request's is the first one's, since their hashes matched.
     resp->mutable_referral()->mutable_child()->set_resident_id(referral.child().resident_id());
     MaskResidentId(p, resp->mutable_referral()->mutable_child());
@@ -124,13 +129,13 @@ grpc::ServerUnaryReactor* RegistryService::GetReferral(grpc::CallbackServerConte
                                                        v1::GetReferralResponse* resp) {
   return edge_.Unary(ctx, "GetReferral", [=](const Principal& p) -> absl::Status {
     RETURN_IF_ERROR(ValidateRecordId(req->referral_id(), "referral_id"));
-    ASSIGN_OR_RETURN(std::optional<v1::Referral> referral, store_.GetReferral(req->referral_id()));
+    ASSIGN_OR_RETURN(std::optional<ReferralRecord> referral, store_.GetReferral(req->referral_id()));
     if (!referral || !CanSeeReferral(p, *referral)) return absl::NotFoundError("referral not found");
     RETURN_IF_ERROR(store_.RecordAccess(
-        {Access(p, "referral", referral->referral_id(), referral->household().village_code(),
+        {Access(p, "referral", req->referral_id(), referral->referral.household().village_code(),
                 "child,household,guardians,reason", "triage", "GetReferral")}));
-    MaskResidentId(p, referral->mutable_child());
-    *resp->mutable_referral() = *std::move(referral);
+    *resp->mutable_referral() = ReferralAsSeenBy(p, *referral);
+    MaskResidentId(p, resp->mutable_referral()->mutable_child());
     return absl::OkStatus();
   });
 }
@@ -143,18 +148,20 @@ grpc::ServerUnaryReactor* RegistryService::ListReferrals(grpc::CallbackServerCon
     ASSIGN_OR_RETURN(PageRequest page, ReadPageRequest(req->page_size(), req->page_token()));
     ASSIGN_OR_RETURN(std::string prefix, ScopedDivisionPrefix(p, req->division_prefix()));
     ASSIGN_OR_RETURN(std::string organisation, ScopedOrganisation(p, ""));
-    ReferralFilter filter{prefix, req->status(), organisation, page.after_id, page.limit};
-    ASSIGN_OR_RETURN(auto referrals, store_.ListReferrals(filter));
+    ReferralFilter filter{prefix,    req->incoming_duplicates(), req->status(), organisation, page.after_id,
+                          page.limit};
+    ASSIGN_OR_RETURN(std::vector<ReferralRecord> records, store_.ListReferrals(filter));
+    resp->set_next_page_token(
+        NextPageToken(records, page.limit, [](const ReferralRecord& r) { return r.referral.referral_id(); }));
     std::vector<AccessRecord> access;
-    for (auto& r : referrals) {
-      access.push_back(Access(p, "referral", r.referral_id(), r.household().village_code(),
+    for (const ReferralRecord& r : records) {
+      if (!CanSeeReferral(p, r)) continue;  // the query's filter already holds this; checked once more here
+      access.push_back(Access(p, "referral", r.referral.referral_id(), r.referral.household().village_code(),
                               "child,household,guardians,reason", "triage", "ListReferrals"));
-      MaskResidentId(p, r.mutable_child());
+      v1::Referral& seen = *resp->add_referrals() = ReferralAsSeenBy(p, r);
+      MaskResidentId(p, seen.mutable_child());
     }
     RETURN_IF_ERROR(store_.RecordAccess(std::move(access)));
-    resp->set_next_page_token(
-        NextPageToken(referrals, page.limit, [](const v1::Referral& r) { return r.referral_id(); }));
-    for (auto& r : referrals) *resp->add_referrals() = std::move(r);
     return absl::OkStatus();
   });
 }
@@ -174,8 +181,10 @@ grpc::ServerUnaryReactor* RegistryService::AcceptReferral(grpc::CallbackServerCo
     RETURN_IF_ERROR(ScopedOrganisation(p, req->organisation_id()).status());
     Acceptance acceptance{req->referral_id(), req->organisation_id(), req->caseworker_id(), req->risk_level(),
                           req->existing_child_id()};
-    ASSIGN_OR_RETURN(*resp, store_.AcceptReferral(edge_.Key("AcceptReferral", p, req->request_id(), *req),
-                                                  Acting(p, clock_), acceptance, TriageScope(p)));
+    ASSIGN_OR_RETURN(
+        *resp, store_.AcceptReferral(
+                   edge_.Key("AcceptReferral", p, req->request_id(), *req), Acting(p, clock_), acceptance,
+                   TriageScope(p), [&p](const RegisteredChild& child) { return CheckAcceptOnto(p, child); }));
     return absl::OkStatus();
   });
 }
@@ -187,9 +196,9 @@ grpc::ServerUnaryReactor* RegistryService::RejectReferral(grpc::CallbackServerCo
     RETURN_IF_ERROR(ValidateRequestId(req->request_id()));
     RETURN_IF_ERROR(ValidateRecordId(req->referral_id(), "referral_id"));
     RETURN_IF_ERROR(ValidateMeaningfulText(req->reason(), "reason", kMaxReasonChars));
-    ASSIGN_OR_RETURN(
-        *resp, store_.RejectReferral(edge_.Key("RejectReferral", p, req->request_id(), *req),
-                                     Acting(p, clock_), req->referral_id(), req->reason(), TriageScope(p)));
+    ASSIGN_OR_RETURN(*resp, store_.RejectReferral(edge_.Key("RejectReferral", p, req->request_id(), *req),
+                                                  Acting(p, clock_), req->referral_id(), req->reason(),
+                                                  TriageScope(p), Show(p)));
     MaskResidentId(p, resp->mutable_referral()->mutable_child());
     return absl::OkStatus();
   });
@@ -207,7 +216,7 @@ grpc::ServerUnaryReactor* RegistryService::TransferReferral(grpc::CallbackServer
     ASSIGN_OR_RETURN(*resp,
                      store_.TransferReferral(edge_.Key("TransferReferral", p, req->request_id(), *req),
                                              Acting(p, clock_), req->referral_id(), req->to_organisation_id(),
-                                             req->reason(), TriageScope(p)));
+                                             req->reason(), TriageScope(p), Show(p)));
     MaskResidentId(p, resp->mutable_referral()->mutable_child());
     return absl::OkStatus();
   });

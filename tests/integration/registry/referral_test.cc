@@ -130,14 +130,125 @@ TEST_F(RegistryTest, SubmitReferral_SameRequestIdWithOtherContent_IsRejected) {
   EXPECT_EQ(Count("referrals"), 1);
 }
 
-TEST_F(RegistryTest, SubmitReferral_KnownResidentId_LinksTheRegisteredChild) {
+TEST_F(RegistryTest, SubmitReferral_KnownResidentId_LinksTheRegisteredChildForThoseWhoseScopeHoldsIt) {
   ASSERT_OK_AND_ASSIGN(
       auto first, Submit(wuding_caseworker_, Referral("r1", "张小明", "2015-06-07", "532329201506071232")));
   ASSERT_OK_AND_ASSIGN(v1::Case c, Accept(wuding_officer_, "a1", first.referral_id()));
-  ASSERT_OK_AND_ASSIGN(auto second, Submit(other_ngo_caseworker_,
-                                           Referral("r2", "张晓明", "2015-06-07", "532329201506071232")));
+  ASSERT_OK_AND_ASSIGN(
+      auto second, Submit(wuding_caseworker_, Referral("r2", "张晓明", "2015-06-07", "532329201506071232")));
   EXPECT_EQ(second.linked_child_id(), c.child_id());
   EXPECT_TRUE(second.possible_duplicate_child_ids().empty());
+  // Another organisation in the same county does not hold the child's case: it is not told the child's id
+  // (it was before), though the link is kept on its referral.
+  ASSERT_OK_AND_ASSIGN(auto other, Submit(other_ngo_caseworker_,
+                                          Referral("r3", "张晓明", "2015-06-07", "532329201506071232")));
+  EXPECT_TRUE(other.linked_child_id().empty());
+  EXPECT_TRUE(other.possible_duplicate_child_ids().empty());
+  EXPECT_EQ(Count("referrals WHERE linked_child_id IS NOT NULL"), 2);
+  v1::GetReferralRequest get;
+  get.set_referral_id(other.referral_id());
+  ASSERT_OK_AND_ASSIGN(auto as_officer, Call(&v1::RegistryService::Stub::GetReferral, wuding_officer_, get));
+  EXPECT_EQ(as_officer.referral().linked_child_id(), c.child_id());
+}
+
+TEST_F(RegistryTest, SubmitReferral_ResidentIdRegisteredInAnotherCounty_LeaksNothingAndReachesTheOwner) {
+  const Principal xixia_ngo = shouhu::testing::MakePrincipal("caseworker-x", "ngo-xixia",
+                                                             common::v1::ROLE_NGO_CASEWORKER, {"640105"});
+  ASSERT_OK_AND_ASSIGN(auto original, Submit(wuding_caseworker_,
+                                             Referral("r1", "张小明", "2015-06-07", "532329201506071232")));
+  ASSERT_OK_AND_ASSIGN(v1::Case c, Accept(wuding_officer_, "a1", original.referral_id()));
+
+  // Xixia submits about the same resident id: it was told the Wuding child's id.
+  ASSERT_OK_AND_ASSIGN(auto elsewhere, Submit(xixia_ngo, Referral("x1", "张小明", "2015-06-07",
+                                                                  "532329201506071232", kXixiaVillage)));
+  EXPECT_TRUE(elsewhere.linked_child_id().empty());
+  EXPECT_TRUE(elsewhere.possible_duplicate_child_ids().empty());
+  // The duplicate is detected and kept on the referral, privately.
+  EXPECT_EQ(Count("referrals WHERE linked_child_id = '" + c.child_id() + "' AND linked_village_code = '" +
+                  std::string(kWudingVillage) + "'"),
+            1);
+  v1::GetReferralRequest get;
+  get.set_referral_id(elsewhere.referral_id());
+  ASSERT_OK_AND_ASSIGN(auto as_xixia, Call(&v1::RegistryService::Stub::GetReferral, xixia_officer_, get));
+  EXPECT_TRUE(as_xixia.referral().linked_child_id().empty());
+
+  // The Xixia officer cannot accept it, and the refusal names nothing of Wuding's (it named the case id).
+  auto refused = Accept(xixia_officer_, "x-a1", elsewhere.referral_id());
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition));
+  const std::string message(refused.status().message());
+  for (const std::string& secret :
+       {c.case_id(), c.child_id(), std::string("532329"), std::string("ngo-wuding")}) {
+    EXPECT_EQ(message.find(secret), std::string::npos) << message;
+  }
+  EXPECT_EQ(Count("cases"), 1);
+  EXPECT_EQ(Count("children"), 1);
+
+  // Wuding, which holds the child, sees the incoming duplicate with the link, and may read it.
+  v1::ListReferralsRequest incoming;
+  incoming.set_incoming_duplicates(true);
+  ASSERT_OK_AND_ASSIGN(auto wuding_incoming,
+                       Call(&v1::RegistryService::Stub::ListReferrals, wuding_officer_, incoming));
+  ASSERT_EQ(wuding_incoming.referrals_size(), 1);
+  EXPECT_EQ(wuding_incoming.referrals(0).referral_id(), elsewhere.referral_id());
+  EXPECT_EQ(wuding_incoming.referrals(0).linked_child_id(), c.child_id());
+  ASSERT_OK_AND_ASSIGN(auto as_owner, Call(&v1::RegistryService::Stub::GetReferral, wuding_officer_, get));
+  EXPECT_EQ(as_owner.referral().linked_child_id(), c.child_id());
+  // The organisation holding the case sees it too; another organisation of the county does not.
+  ASSERT_OK_AND_ASSIGN(auto holder,
+                       Call(&v1::RegistryService::Stub::ListReferrals, wuding_caseworker_, incoming));
+  EXPECT_EQ(holder.referrals_size(), 1);
+  ASSERT_OK_AND_ASSIGN(auto bystander,
+                       Call(&v1::RegistryService::Stub::ListReferrals, other_ngo_caseworker_, incoming));
+  EXPECT_EQ(bystander.referrals_size(), 0);
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::GetReferral, other_ngo_caseworker_, get),
+              StatusIs(absl::StatusCode::kNotFound));
+  // Xixia's own incoming list holds nothing of Wuding's.
+  ASSERT_OK_AND_ASSIGN(auto xixia_incoming,
+                       Call(&v1::RegistryService::Stub::ListReferrals, xixia_officer_, incoming));
+  EXPECT_EQ(xixia_incoming.referrals_size(), 0);
+  // The owner's ordinary list is still about its own households.
+  ASSERT_OK_AND_ASSIGN(auto wuding_own, Call(&v1::RegistryService::Stub::ListReferrals, wuding_officer_,
+                                             v1::ListReferralsRequest()));
+  ASSERT_EQ(wuding_own.referrals_size(), 1);
+  EXPECT_EQ(wuding_own.referrals(0).referral_id(), original.referral_id());
+}
+
+TEST_F(RegistryTest, UnsetTimes_AreAbsentOnTheWireAndNullInTheTable) {
+  // A pending referral reported decided_at 1970-01-01 from every read and from a retried submit.
+  const auto request = Referral("r1", "李娜");
+  ASSERT_OK_AND_ASSIGN(v1::Referral pending, Submit(wuding_caseworker_, request));
+  EXPECT_FALSE(pending.has_decided_at());
+  EXPECT_TRUE(pending.has_submitted_at());
+  ASSERT_OK_AND_ASSIGN(v1::Referral retried, Submit(wuding_caseworker_, request));
+  EXPECT_FALSE(retried.has_decided_at());
+  v1::GetReferralRequest get;
+  get.set_referral_id(pending.referral_id());
+  ASSERT_OK_AND_ASSIGN(auto got, Call(&v1::RegistryService::Stub::GetReferral, wuding_officer_, get));
+  EXPECT_FALSE(got.referral().has_decided_at());
+  ASSERT_OK_AND_ASSIGN(auto listed, Call(&v1::RegistryService::Stub::ListReferrals, wuding_officer_,
+                                         v1::ListReferralsRequest()));
+  ASSERT_EQ(listed.referrals_size(), 1);
+  EXPECT_FALSE(listed.referrals(0).has_decided_at());
+  EXPECT_EQ(Count("referrals WHERE decided_at IS NULL"), 1);
+
+  // Every open case reported closed_at 1970, and SetRiskLevel wrote 1970 into cases.closed_at.
+  ASSERT_OK_AND_ASSIGN(v1::Case opened, Accept(wuding_officer_, "a1", pending.referral_id()));
+  EXPECT_FALSE(opened.has_closed_at());
+  v1::GetCaseRequest get_case;
+  get_case.set_case_id(opened.case_id());
+  ASSERT_OK_AND_ASSIGN(auto case_now, Call(&v1::RegistryService::Stub::GetCase, wuding_officer_, get_case));
+  EXPECT_FALSE(case_now.case_().has_closed_at());
+  v1::SetRiskLevelRequest risk;
+  risk.set_request_id("k1");
+  risk.set_case_id(opened.case_id());
+  risk.set_risk_level(v1::RISK_LEVEL_EXTREME);
+  risk.set_reason("祖母住院");
+  ASSERT_OK_AND_ASSIGN(auto risky, Call(&v1::RegistryService::Stub::SetRiskLevel, wuding_officer_, risk));
+  EXPECT_FALSE(risky.case_().has_closed_at());
+  EXPECT_EQ(Count("cases WHERE closed_at IS NULL"), 1);
+  ASSERT_OK_AND_ASSIGN(got, Call(&v1::RegistryService::Stub::GetReferral, wuding_officer_, get));
+  EXPECT_TRUE(got.referral().has_decided_at());
+  EXPECT_EQ(Count("referrals WHERE decided_at IS NULL"), 0);
 }
 
 TEST_F(RegistryTest, SubmitReferral_SimilarNameSameBirthDateAndVillage_IsFlaggedNotMerged) {
