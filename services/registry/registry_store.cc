@@ -9,6 +9,7 @@
 #include "common/scope.h"
 #include "common/status_macros.h"
 #include "common/timestamps.h"
+#include "shouhu/registry/storage/v1/referral_details.pb.h"
 #include "shouhu/registry/v1/events.pb.h"
 
 namespace shouhu::registry {
@@ -95,8 +96,8 @@ constexpr absl::string_view kSearchChildren =
     "cs.risk_level, cs.organisation_id "
     "FROM children c LEFT JOIN cases cs ON cs.id = c.current_case_id "
     "WHERE c.village_code >= ? AND c.village_code < ? AND c.id > ? "
-    "AND (? = 0 OR EXISTS (SELECT 1 FROM child_categories cc WHERE cc.child_id = c.id AND cc.category = ?)) "
-    "AND (? = 0 OR cs.risk_level = ?) AND (? = 0 OR cs.status = ?) AND (? = '' OR cs.organisation_id = ?) "
+    "AND (? OR EXISTS (SELECT 1 FROM child_categories cc WHERE cc.child_id = c.id AND cc.category = ?)) "
+    "AND (? OR cs.risk_level = ?) AND (? OR cs.status = ?) AND (? OR cs.organisation_id = ?) "
     "ORDER BY c.id LIMIT ?";
 
 constexpr absl::string_view kCaseById =
@@ -123,15 +124,13 @@ constexpr absl::string_view kInsertCaseHistory =
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 
 constexpr absl::string_view kStatisticsByCounty =
-    "SELECT SUBSTRING(c.village_code, 1, 6), COALESCE(cs.status, 0), COUNT(*) "
+    "SELECT SUBSTRING(c.village_code, 1, 6), cs.status, COUNT(*) "
     "FROM children c LEFT JOIN cases cs ON cs.id = c.current_case_id "
-    "WHERE c.village_code >= ? AND c.village_code < ? AND (? = '' OR cs.organisation_id = ?) "
-    "GROUP BY SUBSTRING(c.village_code, 1, 6), COALESCE(cs.status, 0) ORDER BY 1, 2";
+    "WHERE c.village_code >= ? AND c.village_code < ? GROUP BY 1, 2 ORDER BY 1, 2";
 constexpr absl::string_view kStatisticsByCategory =
     "SELECT cc.category, COUNT(*) FROM child_categories cc JOIN children c ON c.id = cc.child_id "
     "LEFT JOIN cases cs ON cs.id = c.current_case_id "
-    "WHERE c.village_code >= ? AND c.village_code < ? AND (? = '' OR cs.organisation_id = ?) "
-    "GROUP BY cc.category ORDER BY cc.category";
+    "WHERE c.village_code >= ? AND c.village_code < ? GROUP BY cc.category ORDER BY cc.category";
 
 constexpr absl::string_view kListAccessLog =
     "SELECT id, at, subject, organisation_id, record_type, record_id, fields, purpose, method FROM "
@@ -143,9 +142,6 @@ constexpr absl::string_view kListAccessLog =
 // ---- mapping
 // --------------------------------------------------------------------------------------------------
 
-// Division codes are digits, so every code with this prefix sorts in [prefix, prefix + ":").
-std::string PrefixEnd(const std::string& prefix) { return prefix + ":"; }
-
 // An instant column into a Timestamp field only when it holds a time: an instant that has not happened yet
 // (a referral not decided, a case still open) stays absent, never 1970-01-01.
 template <typename MutableField>
@@ -154,7 +150,61 @@ absl::Status ReadInstant(const db::Row& row, size_t column, MutableField field) 
   return ReadTimestamp(row, column, field());
 }
 
+// A filter's "not set" flag, for SQL of the form `(? OR column = ?)`: no enum number is written into the SQL.
+db::Value Any(bool unset) { return int64_t{unset ? 1 : 0}; }
+
 db::Value OrNull(const std::string& text) { return text.empty() ? db::Value(db::Null{}) : db::Value(text); }
+
+// `referrals.details` holds a storage::v1::ReferralDetails: the particulars that have no column, in a message
+// private to this store (so the stored data changes only with a migration, never with the API). Rows written
+// before it hold a v1::Referral with the same field numbers, which parse as the same particulars.
+std::string DetailsOf(const v1::Referral& r) {
+  storage::v1::ReferralDetails d;
+  d.set_source(r.source());
+  d.mutable_child()->set_name(r.child().name());
+  d.mutable_child()->set_sex(r.child().sex());
+  d.mutable_child()->set_birth_date(r.child().birth_date());
+  const v1::Household& h = r.household();
+  auto* household = d.mutable_household();
+  household->set_village_code(h.village_code());
+  household->set_address_detail(h.address_detail());
+  if (h.has_latitude()) household->set_latitude(h.latitude());
+  if (h.has_longitude()) household->set_longitude(h.longitude());
+  for (const v1::Guardian& g : r.guardians()) {
+    auto* guardian = d.add_guardians();
+    guardian->set_name(g.name());
+    guardian->set_relationship(g.relationship());
+    guardian->set_status(g.status());
+  }
+  for (int category : r.categories()) d.add_categories(category);
+  d.set_reason(r.reason());
+  d.set_observed_risk(r.observed_risk());
+  return d.SerializeAsString();
+}
+
+absl::Status ReadDetails(const std::string& bytes, v1::Referral& r) {
+  storage::v1::ReferralDetails d;
+  if (!d.ParseFromString(bytes)) return absl::DataLossError("unreadable referral details");
+  r.set_source(static_cast<v1::ReferralSource>(d.source()));
+  r.mutable_child()->set_name(d.child().name());
+  r.mutable_child()->set_sex(static_cast<v1::Sex>(d.child().sex()));
+  r.mutable_child()->set_birth_date(d.child().birth_date());
+  v1::Household& h = *r.mutable_household();
+  h.set_village_code(d.household().village_code());
+  h.set_address_detail(d.household().address_detail());
+  if (d.household().has_latitude()) h.set_latitude(d.household().latitude());
+  if (d.household().has_longitude()) h.set_longitude(d.household().longitude());
+  for (const auto& g : d.guardians()) {
+    v1::Guardian& guardian = *r.add_guardians();
+    guardian.set_name(g.name());
+    guardian.set_relationship(static_cast<v1::GuardianRelationship>(g.relationship()));
+    guardian.set_status(static_cast<v1::GuardianStatus>(g.status()));
+  }
+  for (int category : d.categories()) r.add_categories(static_cast<v1::ChildCategory>(category));
+  r.set_reason(d.reason());
+  r.set_observed_risk(static_cast<v1::RiskLevel>(d.observed_risk()));
+  return absl::OkStatus();
+}
 
 ChildMatch MatchFromRow(const db::Row& row) { return {row.String(0), row.String(1), row.String(2)}; }
 
@@ -284,8 +334,6 @@ absl::StatusOr<v1::SubmitReferralResponse> MariaDbRegistryStore::SubmitReferral(
         r.set_referring_organisation_id(actor.organisation_id);
         r.set_assigned_organisation_id(actor.organisation_id);
         *r.mutable_submitted_at() = ToProtoTimestamp(now);
-        v1::Referral details = referral;  // what is stored in `details`: no resident id, no derived columns
-        details.mutable_child()->clear_resident_id();
         db::Value sealed = db::Null{}, hash = db::Null{};
         if (!resident_id.empty()) {
           sealed = crypto_.Seal(resident_id, r.referral_id());
@@ -295,8 +343,8 @@ absl::StatusOr<v1::SubmitReferralResponse> MariaDbRegistryStore::SubmitReferral(
         RETURN_IF_ERROR(
             tx.Execute(kInsertReferral, {r.referral_id(), int64_t{r.status()}, actor.organisation_id,
                                          actor.organisation_id, actor.subject, int64_t{referral.source()},
-                                         referral.household().village_code(), details.SerializeAsString(),
-                                         sealed, hash, OrNull(linked.child_id), OrNull(linked.village_code),
+                                         referral.household().village_code(), DetailsOf(referral), sealed,
+                                         hash, OrNull(linked.child_id), OrNull(linked.village_code),
                                          absl::StrJoin(possible_duplicates, ","), ToSqlTimestamp(now)})
                 .status());
         RETURN_IF_ERROR(
@@ -314,9 +362,7 @@ absl::StatusOr<v1::SubmitReferralResponse> MariaDbRegistryStore::SubmitReferral(
 absl::StatusOr<ReferralRecord> MariaDbRegistryStore::RecordFromRow(const db::Row& row) {
   ReferralRecord record;
   v1::Referral& r = record.referral;
-  if (!r.ParseFromString(row.String(6))) return absl::DataLossError("unreadable referral details");
-  r.clear_linked_child_id();
-  r.clear_possible_duplicate_child_ids();
+  RETURN_IF_ERROR(ReadDetails(row.String(6), r));
   r.set_referral_id(row.String(0));
   r.set_status(static_cast<v1::ReferralStatus>(row.Int(1)));
   r.set_referring_organisation_id(row.String(2));
@@ -369,8 +415,8 @@ absl::StatusOr<std::optional<ReferralRecord>> MariaDbRegistryStore::GetReferral(
 
 absl::StatusOr<std::vector<ReferralRecord>> MariaDbRegistryStore::ListReferrals(const ReferralFilter& f) {
   std::vector<ReferralRecord> referrals;
-  const int64_t any_status = f.status == v1::REFERRAL_STATUS_UNSPECIFIED;
-  const int64_t any_organisation = f.organisation_id.empty();
+  const db::Value any_status = Any(f.status == v1::REFERRAL_STATUS_UNSPECIFIED);
+  const db::Value any_organisation = Any(f.organisation_id.empty());
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
     ASSIGN_OR_RETURN(
         db::Rows rows,
@@ -688,10 +734,11 @@ absl::StatusOr<std::vector<v1::Child>> MariaDbRegistryStore::SearchChildren(cons
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
     ASSIGN_OR_RETURN(
         db::Rows rows,
-        s.Query(kSearchChildren,
-                {f.division_prefix, PrefixEnd(f.division_prefix), f.after_id, int64_t{f.category},
-                 int64_t{f.category}, int64_t{f.risk_level}, int64_t{f.risk_level}, int64_t{f.case_status},
-                 int64_t{f.case_status}, f.organisation_id, f.organisation_id, int64_t{f.limit}}));
+        s.Query(kSearchChildren, {f.division_prefix, DivisionPrefixEnd(f.division_prefix), f.after_id,
+                                  Any(f.category == v1::CHILD_CATEGORY_UNSPECIFIED), int64_t{f.category},
+                                  Any(f.risk_level == v1::RISK_LEVEL_UNSPECIFIED), int64_t{f.risk_level},
+                                  Any(f.case_status == v1::CASE_STATUS_UNSPECIFIED), int64_t{f.case_status},
+                                  Any(f.organisation_id.empty()), f.organisation_id, int64_t{f.limit}}));
     for (const auto& row : rows) {
       v1::Child& c = children.emplace_back();
       c.set_child_id(row.String(0));
@@ -712,16 +759,16 @@ absl::StatusOr<std::vector<v1::Child>> MariaDbRegistryStore::SearchChildren(cons
 
 absl::StatusOr<Statistics> MariaDbRegistryStore::GetStatistics(const std::string& prefix) {
   Statistics stats;
-  // Organisation scoping of statistics is applied by the edge through the prefix only; counts carry no
-  // personal data.
-  const std::string org;
+  // Statistics are scoped by the prefix only: counts carry no personal data.
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(db::Rows counties, s.Query(kStatisticsByCounty, {prefix, PrefixEnd(prefix), org, org}));
+    ASSIGN_OR_RETURN(db::Rows counties, s.Query(kStatisticsByCounty, {prefix, DivisionPrefixEnd(prefix)}));
     for (const auto& row : counties) {
-      stats.by_county.push_back({row.String(0), static_cast<v1::CaseStatus>(row.Int(1)), row.Int(2)});
+      const v1::CaseStatus status =
+          row.IsNull(1) ? v1::CASE_STATUS_UNSPECIFIED : static_cast<v1::CaseStatus>(row.Int(1));
+      stats.by_county.push_back({row.String(0), status, row.Int(2)});
     }
     ASSIGN_OR_RETURN(db::Rows categories,
-                     s.Query(kStatisticsByCategory, {prefix, PrefixEnd(prefix), org, org}));
+                     s.Query(kStatisticsByCategory, {prefix, DivisionPrefixEnd(prefix)}));
     for (const auto& row : categories) {
       stats.by_category.emplace_back(static_cast<v1::ChildCategory>(row.Int(0)), row.Int(1));
     }
@@ -741,9 +788,10 @@ absl::StatusOr<std::vector<v1::AccessLogEntry>> MariaDbRegistryStore::ListAccess
     const AccessLogFilter& f) {
   std::vector<v1::AccessLogEntry> entries;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(db::Rows rows, s.Query(kListAccessLog, {f.division_prefix, PrefixEnd(f.division_prefix),
-                                                             f.after_id, f.record_id, f.record_id, f.subject,
-                                                             f.subject, int64_t{f.limit}}));
+    ASSIGN_OR_RETURN(
+        db::Rows rows,
+        s.Query(kListAccessLog, {f.division_prefix, DivisionPrefixEnd(f.division_prefix), f.after_id,
+                                 f.record_id, f.record_id, f.subject, f.subject, int64_t{f.limit}}));
     for (const auto& row : rows) {
       v1::AccessLogEntry& e = entries.emplace_back();
       e.set_entry_id(row.String(0));

@@ -122,6 +122,60 @@ TEST_F(RegistryTest, SubmitReferral_RetriedAfterTheReferralWasAccepted_ReturnsTh
   EXPECT_EQ(Count("referrals"), 2);
 }
 
+TEST_F(RegistryTest, StoredReferral_WrittenAsAV1ReferralBefore_ReadsBackUnchanged) {
+  // Until the store had its own message, `details` held a serialized v1.Referral: the submission's
+  // particulars with the resident id cleared, and the matches the edge had set.
+  const v1::SubmitReferralRequest submitted = Referral("old", "张小明");
+  v1::Referral old;
+  old.set_source(submitted.source());
+  *old.mutable_child() = submitted.child();
+  old.mutable_child()->clear_resident_id();
+  *old.mutable_household() = submitted.household();
+  *old.mutable_guardians() = submitted.guardians();
+  old.add_categories(v1::CHILD_CATEGORY_LEFT_BEHIND);
+  old.add_categories(v1::CHILD_CATEGORY_DE_FACTO_UNSUPPORTED);
+  old.set_reason(submitted.reason());
+  old.set_observed_risk(submitted.observed_risk());
+  old.add_possible_duplicate_child_ids("01JOLDDUPLICATE00000000000");
+  const std::string id = ids_->Next();
+  ASSERT_OK(database_->pool().Autocommit([&](db::Session& s) {
+    return s
+        .Execute(
+            "INSERT INTO referrals (id, status, referring_org, assigned_org, submitted_by, source, "
+            "village_code, "
+            "details, possible_duplicates, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            {id, int64_t{v1::REFERRAL_STATUS_PENDING}, std::string("ngo-wuding"), std::string("ngo-wuding"),
+             std::string("caseworker-1"), int64_t{old.source()}, std::string(kWudingVillage),
+             old.SerializeAsString(), std::string(), std::string("2026-11-30 08:00:00.000000")})
+        .status();
+  }));
+
+  v1::GetReferralRequest get;
+  get.set_referral_id(id);
+  ASSERT_OK_AND_ASSIGN(auto read, Call(&v1::RegistryService::Stub::GetReferral, wuding_officer_, get));
+  const v1::Referral& r = read.referral();
+  EXPECT_EQ(r.source(), old.source());
+  EXPECT_EQ(r.child().SerializeAsString(), old.child().SerializeAsString());
+  EXPECT_EQ(r.household().SerializeAsString(), old.household().SerializeAsString());
+  ASSERT_EQ(r.guardians_size(), 2);
+  for (int i = 0; i < 2; ++i)
+    EXPECT_EQ(r.guardians(i).SerializeAsString(), old.guardians(i).SerializeAsString());
+  EXPECT_EQ(std::vector<int>(r.categories().begin(), r.categories().end()),
+            std::vector<int>(old.categories().begin(), old.categories().end()));
+  EXPECT_EQ(r.reason(), old.reason());
+  EXPECT_EQ(r.observed_risk(), old.observed_risk());
+  // What lives in columns comes from the columns, not from the old copy in `details`.
+  EXPECT_TRUE(r.possible_duplicate_child_ids().empty());
+  EXPECT_EQ(r.status(), v1::REFERRAL_STATUS_PENDING);
+  EXPECT_FALSE(r.has_decided_at());
+
+  // A referral written now reads back the same particulars.
+  ASSERT_OK_AND_ASSIGN(v1::Referral fresh, Submit(wuding_caseworker_, submitted));
+  get.set_referral_id(fresh.referral_id());
+  ASSERT_OK_AND_ASSIGN(auto again, Call(&v1::RegistryService::Stub::GetReferral, wuding_caseworker_, get));
+  EXPECT_EQ(again.referral().SerializeAsString(), fresh.SerializeAsString());
+}
+
 TEST_F(RegistryTest, SubmitReferral_SameRequestIdWithOtherContent_IsRejected) {
   ASSERT_OK(Submit(wuding_caseworker_, Referral("r1", "李娜")));
   auto other = Submit(wuding_caseworker_, Referral("r1", "李娜娜"));
