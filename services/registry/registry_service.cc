@@ -427,7 +427,7 @@ grpc::ServerUnaryReactor* RegistryService::ListAccessLog(grpc::CallbackServerCon
     if (!req->record_id().empty()) RETURN_IF_ERROR(ValidateRecordId(req->record_id(), "record_id"));
     RETURN_IF_ERROR(ValidateOptionalIdentifier(req->subject(), "subject", kMaxSubjectChars));
     ASSIGN_OR_RETURN(PageRequest page, ReadPageRequest(req->page_size(), req->page_token()));
-    ASSIGN_OR_RETURN(std::string prefix, ScopedDivisionPrefix(p, ""));
+    ASSIGN_OR_RETURN(std::string prefix, ScopedDivisionPrefix(p, req->division_prefix()));
     ASSIGN_OR_RETURN(auto entries, store_.ListAccessLog({prefix, req->record_id(), req->subject(),
                                                          page.after_id, page.limit}));
     resp->set_next_page_token(

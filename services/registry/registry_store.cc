@@ -37,29 +37,38 @@ constexpr absl::string_view kChildMatchById =
     "SELECT c.id, c.village_code, COALESCE(cs.organisation_id, '') FROM children c "
     "LEFT JOIN cases cs ON cs.id = c.current_case_id WHERE c.id = ?";
 
-// A referral row, and where its linked child lies now (two primary-key lookups), for reads that lock nothing.
-#define SHOUHU_REFERRAL_COLUMNS                                                                    \
-  "r.id, r.status, r.referring_org, r.assigned_org, r.source, r.village_code, r.details, "         \
-  "r.resident_id_sealed, r.linked_child_id, r.possible_duplicates, r.decision_reason, r.case_id, " \
-  "r.submitted_at, r.decided_at"
-#define SHOUHU_REFERRAL_WITH_LINKED_CHILD                                \
-  "SELECT " SHOUHU_REFERRAL_COLUMNS                                      \
-  ", lc.village_code, COALESCE(lcs.organisation_id, '') "                \
-  "FROM referrals r LEFT JOIN children lc ON lc.id = r.linked_child_id " \
-  "LEFT JOIN cases lcs ON lcs.id = lc.current_case_id "
-constexpr absl::string_view kReferralById = SHOUHU_REFERRAL_WITH_LINKED_CHILD "WHERE r.id = ?";
+// Reads that lock nothing take a referral row with where its linked child lies now (two primary-key
+// lookups), in columns 14 and 15.
+constexpr absl::string_view kReferralById =
+    "SELECT r.id, r.status, r.referring_org, r.assigned_org, r.source, r.village_code, r.details, "
+    "r.resident_id_sealed, r.linked_child_id, r.possible_duplicates, r.decision_reason, r.case_id, "
+    "r.submitted_at, r.decided_at, lc.village_code, COALESCE(lcs.organisation_id, '') "
+    "FROM referrals r LEFT JOIN children lc ON lc.id = r.linked_child_id "
+    "LEFT JOIN cases lcs ON lcs.id = lc.current_case_id "
+    "WHERE r.id = ?";
 // Locks the referral row alone: the accept locks the child row itself, after deciding which child it is.
 constexpr absl::string_view kReferralByIdForUpdate =
-    "SELECT " SHOUHU_REFERRAL_COLUMNS " FROM referrals r WHERE r.id = ? FOR UPDATE";
+    "SELECT r.id, r.status, r.referring_org, r.assigned_org, r.source, r.village_code, r.details, "
+    "r.resident_id_sealed, r.linked_child_id, r.possible_duplicates, r.decision_reason, r.case_id, "
+    "r.submitted_at, r.decided_at "
+    "FROM referrals r WHERE r.id = ? FOR UPDATE";
 // `(? OR …)`: the first parameter is 1 when the filter is not set.
-constexpr absl::string_view kListReferrals = SHOUHU_REFERRAL_WITH_LINKED_CHILD
+constexpr absl::string_view kListReferrals =
+    "SELECT r.id, r.status, r.referring_org, r.assigned_org, r.source, r.village_code, r.details, "
+    "r.resident_id_sealed, r.linked_child_id, r.possible_duplicates, r.decision_reason, r.case_id, "
+    "r.submitted_at, r.decided_at, lc.village_code, COALESCE(lcs.organisation_id, '') "
+    "FROM referrals r LEFT JOIN children lc ON lc.id = r.linked_child_id "
+    "LEFT JOIN cases lcs ON lcs.id = lc.current_case_id "
     "WHERE r.village_code >= ? AND r.village_code < ? AND r.id > ? AND (? OR r.status = ?) "
     "AND (? OR r.referring_org = ? OR r.assigned_org = ?) ORDER BY r.id LIMIT ?";
-constexpr absl::string_view kListIncomingReferrals = SHOUHU_REFERRAL_WITH_LINKED_CHILD
+constexpr absl::string_view kListIncomingReferrals =
+    "SELECT r.id, r.status, r.referring_org, r.assigned_org, r.source, r.village_code, r.details, "
+    "r.resident_id_sealed, r.linked_child_id, r.possible_duplicates, r.decision_reason, r.case_id, "
+    "r.submitted_at, r.decided_at, lc.village_code, COALESCE(lcs.organisation_id, '') "
+    "FROM referrals r LEFT JOIN children lc ON lc.id = r.linked_child_id "
+    "LEFT JOIN cases lcs ON lcs.id = lc.current_case_id "
     "WHERE r.linked_village_code >= ? AND r.linked_village_code < ? AND r.id > ? AND (? OR r.status = ?) "
     "AND (? OR lcs.organisation_id = ?) ORDER BY r.id LIMIT ?";
-#undef SHOUHU_REFERRAL_WITH_LINKED_CHILD
-#undef SHOUHU_REFERRAL_COLUMNS
 constexpr absl::string_view kInsertReferral =
     "INSERT INTO referrals (id, status, referring_org, assigned_org, submitted_by, source, village_code, "
     "details, resident_id_sealed, resident_id_hash, linked_child_id, linked_village_code, "
