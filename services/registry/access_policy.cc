@@ -19,6 +19,11 @@ bool CanSeeReferral(const Principal& p, const ReferralRecord& record) {
   return CanSeeReferral(p, record.referral) || (record.linked && InScope(p, record.linked->scope()));
 }
 
+std::string ReferralAccessVillage(const Principal& p, const ReferralRecord& record) {
+  if (CanSeeReferral(p, record.referral) || !record.linked) return record.referral.household().village_code();
+  return record.linked->village_code;
+}
+
 v1::Referral ReferralAsSeenBy(const Principal& p, const ReferralRecord& record) {
   v1::Referral seen = record.referral;
   seen.clear_linked_child_id();

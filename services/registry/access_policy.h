@@ -22,6 +22,10 @@ bool MaySeeFullResidentId(const Principal& p);
 bool CanSeeReferral(const Principal& p, const v1::Referral& referral);
 bool CanSeeReferral(const Principal& p, const ReferralRecord& record);
 
+// The village a read of the referral is logged under: its household's when `p` sees it there, else the
+// linked child's (an incoming duplicate), so that the reader's own auditors find the read.
+std::string ReferralAccessVillage(const Principal& p, const ReferralRecord& record);
+
 // The referral as `p` is shown it: the children it matched only where p's own scope holds them, so that
 // nobody learns through a referral whether a resident id is registered outside their scope.
 v1::Referral ReferralAsSeenBy(const Principal& p, const ReferralRecord& record);

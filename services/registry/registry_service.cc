@@ -131,9 +131,9 @@ grpc::ServerUnaryReactor* RegistryService::GetReferral(grpc::CallbackServerConte
     RETURN_IF_ERROR(ValidateRecordId(req->referral_id(), "referral_id"));
     ASSIGN_OR_RETURN(std::optional<ReferralRecord> referral, store_.GetReferral(req->referral_id()));
     if (!referral || !CanSeeReferral(p, *referral)) return absl::NotFoundError("referral not found");
-    RETURN_IF_ERROR(store_.RecordAccess(
-        {Access(p, "referral", req->referral_id(), referral->referral.household().village_code(),
-                "child,household,guardians,reason", "triage", "GetReferral")}));
+    RETURN_IF_ERROR(
+        store_.RecordAccess({Access(p, "referral", req->referral_id(), ReferralAccessVillage(p, *referral),
+                                    "child,household,guardians,reason", "triage", "GetReferral")}));
     *resp->mutable_referral() = ReferralAsSeenBy(p, *referral);
     MaskResidentId(p, resp->mutable_referral()->mutable_child());
     return absl::OkStatus();
@@ -156,7 +156,7 @@ grpc::ServerUnaryReactor* RegistryService::ListReferrals(grpc::CallbackServerCon
     std::vector<AccessRecord> access;
     for (const ReferralRecord& r : records) {
       if (!CanSeeReferral(p, r)) continue;  // the query's filter already holds this; checked once more here
-      access.push_back(Access(p, "referral", r.referral.referral_id(), r.referral.household().village_code(),
+      access.push_back(Access(p, "referral", r.referral.referral_id(), ReferralAccessVillage(p, r),
                               "child,household,guardians,reason", "triage", "ListReferrals"));
       v1::Referral& seen = *resp->add_referrals() = ReferralAsSeenBy(p, r);
       MaskResidentId(p, seen.mutable_child());

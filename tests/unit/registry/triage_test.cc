@@ -107,6 +107,8 @@ TEST(ReferralAsSeenBy, MatchesOnlyWhereTheReadersScopeHoldsThem) {
   EXPECT_EQ(ReferralAsSeenBy(wuding, record).linked_child_id(), "01JCHILD000000000000000000");
   EXPECT_TRUE(ReferralAsSeenBy(ngo_a, record).linked_child_id().empty());
   EXPECT_TRUE(CanSeeReferral(wuding, record));  // routed to the jurisdiction holding the child
+  EXPECT_EQ(ReferralAccessVillage(wuding, record), "532329101001");  // logged where Wuding's auditors look
+  EXPECT_EQ(ReferralAccessVillage(xixia, record), "640105001002");
   EXPECT_FALSE(CanSeeReferral(ngo_a, record));
   ReferralRecord flagged{Pending(), std::nullopt, {{"01JDUP00000000000000000000", "532329101001", ""}}};
   EXPECT_EQ(ReferralAsSeenBy(wuding, flagged).possible_duplicate_child_ids_size(), 1);
