@@ -176,6 +176,24 @@ TEST_F(RegistryTest, StoredReferral_WrittenAsAV1ReferralBefore_ReadsBackUnchange
   EXPECT_EQ(again.referral().SerializeAsString(), fresh.SerializeAsString());
 }
 
+TEST_F(RegistryTest, SubmitReferral_SameRequestConcurrently_WritesOnceAndEveryCallerGetsTheFirstAnswer) {
+  constexpr int kCallers = 8;
+  const auto request = Referral("same", "张小明", "2015-06-07", "532329201506071232");
+  std::vector<absl::StatusOr<v1::Referral>> answers(kCallers, absl::UnknownError("not run"));
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCallers; ++i) {
+    callers.emplace_back([&, i] { answers[i] = Submit(wuding_caseworker_, request); });
+  }
+  for (auto& c : callers) c.join();
+  for (const auto& answer : answers) {
+    ASSERT_OK(answer);
+    EXPECT_EQ(answer->SerializeAsString(), answers[0]->SerializeAsString());
+  }
+  EXPECT_EQ(Count("referrals"), 1);
+  EXPECT_EQ(Count("referral_history"), 1);
+  EXPECT_EQ(Count("idempotency_records"), 1);
+}
+
 TEST_F(RegistryTest, SubmitReferral_SameRequestIdWithOtherContent_IsRejected) {
   ASSERT_OK(Submit(wuding_caseworker_, Referral("r1", "李娜")));
   auto other = Submit(wuding_caseworker_, Referral("r1", "李娜娜"));
