@@ -138,6 +138,14 @@ TEST_F(RegistryTest, Case_OutsideJurisdictionOrOrganisation_IsNotFoundForReadsAn
   EXPECT_EQ(mine.case_().status(), v1::CASE_STATUS_VERIFYING);
 }
 
+TEST_F(RegistryTest, TransferCase_UnsignedWithEmptyBody_IsUnauthenticatedBeforeAnyValidation) {
+  // It answered INVALID_ARGUMENT `to_organisation_id` before: validation ran before authentication.
+  grpc::ClientContext unsigned_context;
+  v1::TransferCaseResponse response;
+  EXPECT_EQ(stub_->TransferCase(&unsigned_context, v1::TransferCaseRequest(), &response).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
 TEST_F(RegistryTest, StreamEvents_ResumesAfterASequence_AndIsForSystemCallersOnly) {
   RegisterChild("1", "李娜");
   RegisterChild("2", "王芳");
