@@ -41,6 +41,7 @@ absl::StatusOr<shouhu::BuiltService> BuildRegistry(const shouhu::ServiceContext&
                                                                           ctx.clock, ctx.workers);
   shouhu::BuiltService built;
   built.services.emplace_back(registry->service.get(), "shouhu.registry.v1.RegistryService");
+  built.on_drain.push_back([&store = *registry->store] { store.event_feed().EndStreams(); });
   built.keep_alive = registry;
   return built;
 }

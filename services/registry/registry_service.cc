@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/event_stream.h"
 #include "common/grpc_status.h"
 #include "common/idempotency.h"
 #include "common/status_macros.h"
@@ -515,21 +516,12 @@ grpc::ServerUnaryReactor* RegistryService::ListAccessLog(grpc::CallbackServerCon
 
 grpc::ServerWriteReactor<v1::StreamEventsResponse>* RegistryService::StreamEvents(
     grpc::CallbackServerContext* ctx, const v1::StreamEventsRequest* req) {
-  return new StreamOnOwnThread<v1::StreamEventsResponse>(
-      [=](const std::function<bool(const v1::StreamEventsResponse&)>& send,
-          const std::function<bool()>& cancelled) -> absl::Status {
-        ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
-        if (!MayReadEvents(p)) return PermissionDenied();
-        if (req->after_sequence() < 0) return InvalidField("after_sequence", "must not be negative");
-        return store_.FollowEvents(
-            req->after_sequence(),
-            [&](const common::v1::Event& event) {
-              v1::StreamEventsResponse out;
-              *out.mutable_event() = event;
-              return send(out);
-            },
-            cancelled);
-      });
+  return ServeEventStream<v1::StreamEventsResponse>(ctx, req->after_sequence(), store_.event_feed(),
+                                                    [&]() -> absl::Status {
+                                                      ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
+                                                      if (!MayReadEvents(p)) return PermissionDenied();
+                                                      return absl::OkStatus();
+                                                    });
 }
 
 }  // namespace shouhu::registry

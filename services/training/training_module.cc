@@ -8,6 +8,7 @@ absl::StatusOr<BuiltService> BuildTrainingService(const ServiceContext& context)
   module->sweeper.Start(kExpirySweepInterval);
   BuiltService built;
   built.services.emplace_back(&module->service, kTrainingServiceName);
+  built.on_drain.push_back([&outbox = module->store.outbox()] { outbox.feed().EndStreams(); });
   built.keep_alive = module;
   return built;
 }
