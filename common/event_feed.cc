@@ -110,6 +110,11 @@ size_t EventFeed::WindowBytes() {
   return window_bytes_;
 }
 
+uint64_t EventFeed::CatchUpReads() {
+  absl::MutexLock lock(&mu_);
+  return catch_up_reads_;
+}
+
 EventFeed::Step EventFeed::Decide(EventFollower* follower, Cursor& cursor) {
   Step step;
   step.follower = follower;
@@ -133,6 +138,7 @@ EventFeed::Step EventFeed::Decide(EventFollower* follower, Cursor& cursor) {
     step.kind = Step::Kind::kRead;
     step.after = cursor.after;
     cursor.state = Cursor::State::kReading;
+    ++catch_up_reads_;
     return step;
   }
   if (!reader_ready_) return step;  // read to the end of the table: the reader's first read wakes it

@@ -101,6 +101,8 @@ class EventFeed {
   size_t FollowerCount();
   // What the window holds now, in the bytes counted against its budget.
   size_t WindowBytes();
+  // Table reads made so far for followers behind the window.
+  uint64_t CatchUpReads();
 
  private:
   struct Cursor {
@@ -143,6 +145,7 @@ class EventFeed {
   bool woken_ ABSL_GUARDED_BY(mu_) = false;
   bool ending_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t catch_up_reads_ ABSL_GUARDED_BY(mu_) = 0;
   // Started by the first Attach, under mu_, so a feed nobody follows costs no thread.
   std::thread reader_;
   std::unique_ptr<WorkerPool> catch_up_;
