@@ -6,11 +6,11 @@
 namespace shouhu {
 namespace {
 
-// Counted per event besides its serialised size: the shared_ptr's control block, the message object and
-// the deque's slot, so a window of tiny events is bounded too.
-constexpr size_t kEventOverhead = 128;
+// Counted per event besides the message's own memory (SpaceUsedLong: its object, strings and sub-messages):
+// the shared_ptr's control block and the deque's slot.
+constexpr size_t kSlotOverhead = 64;
 
-size_t Cost(const common::v1::Event& event) { return event.ByteSizeLong() + kEventOverhead; }
+size_t Cost(const common::v1::Event& event) { return event.SpaceUsedLong() + kSlotOverhead; }
 
 }  // namespace
 
