@@ -122,11 +122,13 @@ EventFeed::Step EventFeed::Decide(EventFollower* follower, Cursor& cursor) {
   if (cursor.end) {
     step.kind = Step::Kind::kEnd;
     step.status = *cursor.end;
+    for (const common::v1::Event& event : cursor.backlog) backlog_bytes_ -= Cost(event);
     followers_.erase(follower);  // `cursor` is gone from here on
     return step;
   }
   if (!cursor.backlog.empty()) {
     step.kind = Step::Kind::kWrite;
+    backlog_bytes_ -= Cost(cursor.backlog.front());
     step.event = std::make_shared<const common::v1::Event>(std::move(cursor.backlog.front()));
     cursor.backlog.pop_front();
     cursor.after = step.event->sequence();
@@ -137,6 +139,7 @@ EventFeed::Step EventFeed::Decide(EventFollower* follower, Cursor& cursor) {
   if (behind_window) {
     step.kind = Step::Kind::kRead;
     step.after = cursor.after;
+    step.limit = backlog_bytes_ < options_.catch_up_bytes ? options_.read_batch : 1;
     cursor.state = Cursor::State::kReading;
     ++catch_up_reads_;
     return step;
@@ -180,15 +183,17 @@ void EventFeed::Run(Step step) {
     case Step::Kind::kRead: {
       EventFollower* follower = step.follower;
       const int64_t after = step.after;
+      const int limit = step.limit;
       const bool queued = catch_up_->Submit(
-          [this, follower, after] { ReadDone(follower, read_after_(after, options_.read_batch)); });
-      if (!queued) ReadDone(follower, absl::UnavailableError("the service is shutting down"));
+          [this, follower, after, limit] { ReadDone(follower, limit, read_after_(after, limit)); });
+      if (!queued) ReadDone(follower, limit, absl::UnavailableError("the service is shutting down"));
       return;
     }
   }
 }
 
-void EventFeed::ReadDone(EventFollower* follower, absl::StatusOr<std::vector<common::v1::Event>> events) {
+void EventFeed::ReadDone(EventFollower* follower, int limit,
+                         absl::StatusOr<std::vector<common::v1::Event>> events) {
   Step step;
   {
     absl::MutexLock lock(&mu_);
@@ -200,9 +205,11 @@ void EventFeed::ReadDone(EventFollower* follower, absl::StatusOr<std::vector<com
       // The database is out of reach: the client reconnects (with backoff) rather than wait here unseen.
       if (!cursor.end) cursor.end = absl::UnavailableError("the events could not be read; retry later");
     } else {
-      cursor.read_to_table_end = static_cast<int>(events->size()) < options_.read_batch;
+      cursor.read_to_table_end = static_cast<int>(events->size()) < limit;
       for (common::v1::Event& event : *events) {
-        if (event.sequence() > cursor.after) cursor.backlog.push_back(std::move(event));
+        if (event.sequence() <= cursor.after) continue;
+        backlog_bytes_ += Cost(event);
+        cursor.backlog.push_back(std::move(event));
       }
     }
     step = Decide(follower, cursor);

@@ -20,12 +20,13 @@
 //   moves past its cursor it catches up by reading the table itself, `read_batch` events at a time, on one
 //   of `catch_up_threads` feed threads (never on a gRPC thread, never on the reader), then rejoins the
 //   window. A follower that starts behind the window (resuming from sequence N) does the same.
-// - Memory bound: the window's budget, plus per follower one event being written and at most one read
-//   batch of catch-up events (256 by default, some 160 KiB). No fixed cap on followers: a follower costs a
-//   cursor and what it has in hand. Measured: 64 followers, each sent all 210 events of a run in which four
-//   writers appended concurrently through a 4 KiB window (so most of it via catch-up reads), finished in
-//   0.24-0.38 s on the 2-core test machine, and the server's unary calls were answered meanwhile
-//   (tests/integration/common/event_stream_test.cc).
+// - Memory bound: the window's budget; the catch-up events read and not yet written, all followers
+//   together, within `catch_up_bytes` (8 MiB by default; past it a catch-up read takes one event at a time,
+//   so it slows, it never stops); and per follower its cursor and the one event being written. No fixed cap
+//   on followers: a follower costs its call, a cursor and what it has in hand. Measured: 64 followers, each
+//   sent all 210 events of a run in which four writers appended concurrently through a 4 KiB window (so most
+//   of it via catch-up reads), finished in 0.24-0.38 s on the 2-core test machine, and the server's unary
+//   calls were answered meanwhile (tests/integration/common/event_stream_test.cc).
 //
 // Ordering: the outbox gives sequences in commit order (outbox.h), so reading `sequence > last` never
 // skips an event that commits later with a smaller sequence; every follower receives strictly increasing
@@ -58,6 +59,10 @@ struct EventFeedOptions {
   absl::Duration poll_interval = absl::Milliseconds(250);
   // Events per table read, the reader's and a catching-up follower's.
   int read_batch = 256;
+  // Events read from the table for catching-up followers and not yet written, all followers together.
+  // Beyond it a follower's catch-up read takes one event at a time: slower, never stopped, so a crowd of
+  // stalled followers cannot hold memory without bound nor keep the others from catching up.
+  size_t catch_up_bytes = size_t{8} << 20;
   // Threads that read the table for followers behind the window.
   int catch_up_threads = 2;
 };
@@ -123,13 +128,14 @@ class EventFeed {
     EventFollower* follower = nullptr;
     std::shared_ptr<const common::v1::Event> event;
     int64_t after = 0;
+    int limit = 0;
     absl::Status status;
   };
 
   Step Decide(EventFollower* follower, Cursor& cursor) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::vector<Step> DecideForIdle() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Run(Step step);
-  void ReadDone(EventFollower* follower, absl::StatusOr<std::vector<common::v1::Event>> events);
+  void ReadDone(EventFollower* follower, int limit, absl::StatusOr<std::vector<common::v1::Event>> events);
   void RunReader();
   bool WokenOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return woken_ || stopping_; }
   // Appends what the reader read and evicts beyond the budget; returns the steps it made possible.
@@ -144,6 +150,7 @@ class EventFeed {
   // The window holds every event with floor_ < sequence <= last_, oldest first.
   std::deque<std::shared_ptr<const common::v1::Event>> window_ ABSL_GUARDED_BY(mu_);
   size_t window_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t backlog_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // every cursor's backlog
   int64_t floor_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t last_ ABSL_GUARDED_BY(mu_) = 0;
   bool reader_ready_ ABSL_GUARDED_BY(mu_) = false;  // floor_ and last_ are known

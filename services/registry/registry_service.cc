@@ -516,12 +516,12 @@ grpc::ServerUnaryReactor* RegistryService::ListAccessLog(grpc::CallbackServerCon
 
 grpc::ServerWriteReactor<v1::StreamEventsResponse>* RegistryService::StreamEvents(
     grpc::CallbackServerContext* ctx, const v1::StreamEventsRequest* req) {
+  auto authorize = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
+    return MayReadEvents(p) ? absl::OkStatus() : PermissionDenied();
+  };
   return ServeEventStream<v1::StreamEventsResponse>(ctx, req->after_sequence(), store_.event_feed(),
-                                                    [&]() -> absl::Status {
-                                                      ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
-                                                      if (!MayReadEvents(p)) return PermissionDenied();
-                                                      return absl::OkStatus();
-                                                    });
+                                                    authorize);
 }
 
 }  // namespace shouhu::registry

@@ -98,9 +98,10 @@ TEST(EventStream,
      SixtyFourFollowers_EventsAppendedConcurrently_EachGetsEveryEventInOrder_UnaryCallsComplete) {
   ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create({}, 16));
   // A window of a few events, so followers also fall behind it and catch up from the table while writers
-  // race them.
+  // race them, and a catch-up budget small enough that many of those reads take one event at a time.
   EventFeedOptions feed;
   feed.window_bytes = 4096;
+  feed.catch_up_bytes = 16384;
   EventSource source(database->pool(), feed);
   SystemClock clock;
   TestPrincipals principals(clock);
