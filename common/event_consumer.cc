@@ -119,7 +119,8 @@ void EventConsumer::Run() {
     const absl::Status ended = FollowOnce(applied);
     metrics_.Set("shouhu_event_consumer_connected", labels_, 0);
     if (stop_.HasBeenNotified()) break;
-    if (applied > 0) backoff = options_.min_backoff;  // it was working: this is a new failure
+    // It was working (or simply lived out its deadline): this is a new failure, not a repeated one.
+    if (applied > 0 || ended.code() == absl::StatusCode::kDeadlineExceeded) backoff = options_.min_backoff;
     // Half fixed, half random: spread out, yet never an immediate retry.
     const auto spread = static_cast<uint32_t>(
         std::min<int64_t>(absl::ToInt64Microseconds(backoff / 2), int64_t{1'000'000'000}));
@@ -141,6 +142,7 @@ absl::Status EventConsumer::FollowOnce(int& applied) {
   ReportLag(checkpoint);
 
   grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.stream_lifetime));
   options_.identify(context);
   {
     absl::MutexLock lock(&mu_);

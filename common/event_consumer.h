@@ -55,6 +55,9 @@ struct EventConsumerOptions {
   std::function<void(grpc::ClientContext&)> identify;
   absl::Duration min_backoff = absl::Milliseconds(200);
   absl::Duration max_backoff = absl::Seconds(30);
+  // The deadline of each stream call: after it the stream is opened again from the checkpoint, which also
+  // renews the identity it carries (a signed principal is checked when the stream opens).
+  absl::Duration stream_lifetime = absl::Minutes(30);
 };
 
 // Applies one event in the consumer's transaction. OK: the effect commits together with the checkpoint.

@@ -159,8 +159,10 @@ class ConsumerTest : public ::testing::Test {
     source_ = std::make_unique<EventSource>(source_db_->pool());
   }
 
-  std::unique_ptr<EventConsumer> Consumer(const std::string& name, ApplyEvent apply) {
+  std::unique_ptr<EventConsumer> Consumer(const std::string& name, ApplyEvent apply,
+                                          absl::Duration stream_lifetime = absl::Minutes(30)) {
     EventConsumerOptions options;
+    options.stream_lifetime = stream_lifetime;
     options.name = name;
     options.method = testing::kEventSourceStreamMethod;
     options.channel = source_->channel();
@@ -232,6 +234,25 @@ TEST_F(ConsumerTest, ApplyFails_NothingOfItCommits_RetriedAfterBackoff_AppliedOn
                                    "consumer=\"flaky\"} 2"),
             std::string::npos)
       << metrics_.Render();
+}
+
+TEST_F(ConsumerTest, StreamsOutliveTheirDeadline_ReopenedFromTheCheckpoint_NothingMissedOrRepeated) {
+  auto consumer = Consumer(
+      "short-lived",
+      [this](db::Session& tx, const common::v1::Event& event) { return Record(tx, event, ids_); },
+      absl::Milliseconds(100));
+  consumer->Start();
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_OK(source_->Append("a", "e"));
+    absl::SleepFor(absl::Milliseconds(25));  // spread over several stream deadlines
+  }
+  ASSERT_TRUE(CheckpointReaches("short-lived", 20));
+  consumer->Stop();
+  EXPECT_EQ(EffectCounts(*consumer_db_), OncePerSequence(20));
+  // It did reconnect on the way (a stream that had lived out its deadline).
+  EXPECT_NE(metrics_.Render().find(
+                "shouhu_event_consumer_reconnects_total{service=\"consumer-test\",consumer=\"short-lived\"}"),
+            std::string::npos);
 }
 
 TEST_F(ConsumerTest, Stop_WhileFollowingAnIdleStream_ReturnsAndReleasesTheStream) {
