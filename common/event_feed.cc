@@ -122,14 +122,14 @@ EventFeed::Step EventFeed::Decide(EventFollower* follower, Cursor& cursor) {
   if (cursor.end) {
     step.kind = Step::Kind::kEnd;
     step.status = *cursor.end;
-    for (const common::v1::Event& event : cursor.backlog) backlog_bytes_ -= Cost(event);
+    for (const Held& held : cursor.backlog) backlog_bytes_ -= held.cost;
     followers_.erase(follower);  // `cursor` is gone from here on
     return step;
   }
   if (!cursor.backlog.empty()) {
     step.kind = Step::Kind::kWrite;
-    backlog_bytes_ -= Cost(cursor.backlog.front());
-    step.event = std::make_shared<const common::v1::Event>(std::move(cursor.backlog.front()));
+    backlog_bytes_ -= cursor.backlog.front().cost;
+    step.event = std::move(cursor.backlog.front().event);
     cursor.backlog.pop_front();
     cursor.after = step.event->sequence();
     cursor.state = Cursor::State::kWriting;
@@ -145,13 +145,12 @@ EventFeed::Step EventFeed::Decide(EventFollower* follower, Cursor& cursor) {
     return step;
   }
   if (!reader_ready_) return step;  // read to the end of the table: the reader's first read wakes it
-  auto next = std::upper_bound(window_.begin(), window_.end(), cursor.after,
-                               [](int64_t after, const std::shared_ptr<const common::v1::Event>& event) {
-                                 return after < event->sequence();
-                               });
+  auto next =
+      std::upper_bound(window_.begin(), window_.end(), cursor.after,
+                       [](int64_t after, const Held& held) { return after < held.event->sequence(); });
   if (next == window_.end()) return step;  // at the tail: the reader's next read wakes it
   step.kind = Step::Kind::kWrite;
-  step.event = *next;
+  step.event = next->event;
   cursor.after = step.event->sequence();
   cursor.state = Cursor::State::kWriting;
   return step;
@@ -194,6 +193,7 @@ void EventFeed::Run(Step step) {
 
 void EventFeed::ReadDone(EventFollower* follower, int limit,
                          absl::StatusOr<std::vector<common::v1::Event>> events) {
+  std::vector<Held> read = events.ok() ? Hold(*std::move(events)) : std::vector<Held>();
   Step step;
   {
     absl::MutexLock lock(&mu_);
@@ -205,11 +205,11 @@ void EventFeed::ReadDone(EventFollower* follower, int limit,
       // The database is out of reach: the client reconnects (with backoff) rather than wait here unseen.
       if (!cursor.end) cursor.end = absl::UnavailableError("the events could not be read; retry later");
     } else {
-      cursor.read_to_table_end = static_cast<int>(events->size()) < limit;
-      for (common::v1::Event& event : *events) {
-        if (event.sequence() <= cursor.after) continue;
-        backlog_bytes_ += Cost(event);
-        cursor.backlog.push_back(std::move(event));
+      cursor.read_to_table_end = static_cast<int>(read.size()) < limit;
+      for (Held& held : read) {
+        if (held.event->sequence() <= cursor.after) continue;
+        backlog_bytes_ += held.cost;
+        cursor.backlog.push_back(std::move(held));
       }
     }
     step = Decide(follower, cursor);
@@ -217,17 +217,28 @@ void EventFeed::ReadDone(EventFollower* follower, int limit,
   Run(std::move(step));
 }
 
-std::vector<EventFeed::Step> EventFeed::Append(std::vector<common::v1::Event> events) {
-  absl::MutexLock lock(&mu_);
+std::vector<EventFeed::Held> EventFeed::Hold(std::vector<common::v1::Event> events) {
+  std::vector<Held> held;
+  held.reserve(events.size());
   for (common::v1::Event& event : events) {
-    if (event.sequence() <= last_) continue;
-    last_ = event.sequence();
-    window_bytes_ += Cost(event);
-    window_.push_back(std::make_shared<const common::v1::Event>(std::move(event)));
+    const size_t cost = Cost(event);
+    held.push_back({std::make_shared<const common::v1::Event>(std::move(event)), cost});
+  }
+  return held;
+}
+
+std::vector<EventFeed::Step> EventFeed::Append(std::vector<common::v1::Event> events) {
+  std::vector<Held> read = Hold(std::move(events));  // outside the lock: SpaceUsedLong walks each message
+  absl::MutexLock lock(&mu_);
+  for (Held& held : read) {
+    if (held.event->sequence() <= last_) continue;
+    last_ = held.event->sequence();
+    window_bytes_ += held.cost;
+    window_.push_back(std::move(held));
   }
   while (window_bytes_ > options_.window_bytes && !window_.empty()) {
-    floor_ = window_.front()->sequence();
-    window_bytes_ -= Cost(*window_.front());
+    floor_ = window_.front().event->sequence();
+    window_bytes_ -= window_.front().cost;
     window_.pop_front();
   }
   return DecideForIdle();

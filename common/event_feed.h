@@ -115,12 +115,17 @@ class EventFeed {
   uint64_t CatchUpReads();
 
  private:
+  // An event in memory, with what it counts against its budget (computed once, when it is read).
+  struct Held {
+    std::shared_ptr<const common::v1::Event> event;
+    size_t cost = 0;
+  };
   struct Cursor {
     int64_t after = 0;  // the last sequence handed to the follower
     enum class State { kIdle, kWriting, kReading } state = State::kIdle;
-    std::optional<absl::Status> end;        // set: end the stream once nothing is in flight
-    bool read_to_table_end = false;         // its last table read found no more (before the reader starts)
-    std::deque<common::v1::Event> backlog;  // read from the table, not yet written
+    std::optional<absl::Status> end;  // set: end the stream once nothing is in flight
+    bool read_to_table_end = false;   // its last table read found no more (before the reader starts)
+    std::deque<Held> backlog;         // read from the table, not yet written
   };
   // What to do with one follower: decided under the lock, done outside it.
   struct Step {
@@ -138,6 +143,8 @@ class EventFeed {
   void ReadDone(EventFollower* follower, int limit, absl::StatusOr<std::vector<common::v1::Event>> events);
   void RunReader();
   bool WokenOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return woken_ || stopping_; }
+  // Wraps events for the window or a backlog, costed.
+  static std::vector<Held> Hold(std::vector<common::v1::Event> events);
   // Appends what the reader read and evicts beyond the budget; returns the steps it made possible.
   std::vector<Step> Append(std::vector<common::v1::Event> events);
 
@@ -148,7 +155,7 @@ class EventFeed {
   absl::Mutex mu_;
   absl::flat_hash_map<EventFollower*, Cursor> followers_ ABSL_GUARDED_BY(mu_);
   // The window holds every event with floor_ < sequence <= last_, oldest first.
-  std::deque<std::shared_ptr<const common::v1::Event>> window_ ABSL_GUARDED_BY(mu_);
+  std::deque<Held> window_ ABSL_GUARDED_BY(mu_);
   size_t window_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   size_t backlog_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // every cursor's backlog
   int64_t floor_ ABSL_GUARDED_BY(mu_) = 0;
