@@ -68,9 +68,9 @@ class Session {
   // Constant SQL with no parameters and no user data (schema migrations, transaction control).
   absl::Status ExecuteConstant(absl::string_view sql);
 
-  // Inside Pool::Transaction: runs `hook` once the transaction has committed, after COMMIT returned OK, on
-  // the committing thread. Not on rollback, and not for an attempt that is retried (the retry registers its
-  // own). For effects outside the database that must follow the commit, never precede it (waking the outbox
+  // Inside Pool::Transaction: runs `hook` once the transaction has committed (COMMIT returned OK), on the
+  // committing thread, after its connection went back to the pool. Not on rollback, and not for an attempt
+  // that is retried (the retry registers its own). For effects outside the database that must follow the commit, never precede it (waking the outbox
   // reader). A hook registered outside Pool::Transaction is dropped when the session returns to the pool.
   void AfterCommit(std::function<void()> hook) { after_commit_.push_back(std::move(hook)); }
 
