@@ -70,8 +70,9 @@ class Session {
 
   // Inside Pool::Transaction: runs `hook` once the transaction has committed (COMMIT returned OK), on the
   // committing thread, after its connection went back to the pool. Not on rollback, and not for an attempt
-  // that is retried (the retry registers its own). For effects outside the database that must follow the commit, never precede it (waking the outbox
-  // reader). A hook registered outside Pool::Transaction is dropped when the session returns to the pool.
+  // that is retried (the retry registers its own). For effects outside the database that must follow the
+  // commit, never precede it (waking the outbox reader). A hook registered outside Pool::Transaction is
+  // dropped when the session returns to the pool.
   void AfterCommit(std::function<void()> hook) { after_commit_.push_back(std::move(hook)); }
 
  private:
