@@ -785,9 +785,9 @@ grpc::ServerUnaryReactor* TrainingService::GetTrainingHours(grpc::CallbackServer
 
 grpc::ServerWriteReactor<v1::StreamEventsResponse>* TrainingService::StreamEvents(
     grpc::CallbackServerContext* context, const v1::StreamEventsRequest* request) {
-  return ServeEventStream<v1::StreamEventsResponse>(
-      context, request->after_sequence(), outbox_.feed(),
-      [&] { return Authorize(*context, {ROLE_SYSTEM, ROLE_AUDITOR}).status(); });
+  return ServeEventStream<v1::StreamEventsResponse>(context, request->after_sequence(), outbox_.feed(), [&] {
+    return Authorize(*context, {ROLE_SYSTEM, ROLE_AUDITOR}).status();
+  });
 }
 
 }  // namespace shouhu::training
