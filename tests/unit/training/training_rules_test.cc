@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "services/training/certification_rules.h"
 #include "services/training/qualification.h"
 
 namespace shouhu::training {
