@@ -21,7 +21,7 @@ struct TrainingModule {
                  const PrincipalVerifier& verifier, CallWorkers& workers)
       : store(pool, clock, ids),
         service(store, store.outbox(), verifier, clock, workers),
-        sweeper(store, clock, logger) {}
+        sweeper(pool, store, clock, logger) {}
 
   MariaDbTrainingStore store;
   TrainingService service;
