@@ -213,8 +213,10 @@ grpc::ServerUnaryReactor* TrainingService::ListSessionEnrollments(
     RETURN_IF_ERROR(ValidateRecordId(request->session_id(), "session_id"));
     ASSIGN_OR_RETURN(PageRequest page, ReadPageRequest(request->page_size(), request->page_token()));
     RETURN_IF_ERROR(ScopedSession(principal, request->session_id()).status());
+    // The session is open to the whole jurisdiction; NGO staff see only their own people enrolled in it.
+    ASSIGN_OR_RETURN(std::string organisation, ScopedOrganisation(principal, ""));
     ASSIGN_OR_RETURN(std::vector<v1::Enrollment> enrollments,
-                     store_.ListSessionEnrollments(request->session_id(), page));
+                     store_.ListSessionEnrollments(request->session_id(), organisation, page));
     response->set_next_page_token(NextPageToken(enrollments, page.limit, IdOf<v1::Enrollment>));
     for (auto& e : enrollments) *response->add_enrollments() = std::move(e);
     return absl::OkStatus();

@@ -104,8 +104,9 @@ constexpr absl::string_view kLockEnrollment =
     "SELECT id, session_id, participant_id, status, waitlist_position, attended, score, certification_id "
     "FROM enrollments WHERE id = ? FOR UPDATE";
 constexpr absl::string_view kListEnrollments =
-    "SELECT id, session_id, participant_id, status, waitlist_position, attended, score, certification_id "
-    "FROM enrollments WHERE session_id = ? AND id > ? ORDER BY id LIMIT ?";
+    "SELECT e.id, e.session_id, e.participant_id, e.status, e.waitlist_position, e.attended, e.score, "
+    "e.certification_id FROM enrollments e JOIN participants p ON p.id = e.participant_id "
+    "WHERE e.session_id = ? AND (? = '' OR p.organisation_id = ?) AND e.id > ? ORDER BY e.id LIMIT ?";
 constexpr absl::string_view kFirstWaitlisted =
     "SELECT id FROM enrollments WHERE session_id = ? AND status = ? ORDER BY waitlist_position LIMIT 1 "
     "FOR UPDATE";
@@ -600,11 +601,11 @@ absl::StatusOr<std::optional<v1::Session>> MariaDbTrainingStore::GetSession(cons
 }
 
 absl::StatusOr<std::vector<v1::Enrollment>> MariaDbTrainingStore::ListSessionEnrollments(
-    const std::string& session_id, const PageRequest& page) {
+    const std::string& session_id, const std::string& organisation_id, const PageRequest& page) {
   std::vector<v1::Enrollment> out;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(db::Rows rows,
-                     s.Query(kListEnrollments, {session_id, page.after_id, int64_t{page.limit}}));
+    ASSIGN_OR_RETURN(db::Rows rows, s.Query(kListEnrollments, {session_id, organisation_id, organisation_id,
+                                                               page.after_id, int64_t{page.limit}}));
     for (const db::Row& row : rows) out.push_back(EnrollmentFromRow(row));
     return absl::OkStatus();
   }));
