@@ -86,9 +86,8 @@ class TrainingStore {
                                                                       const v1::Session& session) = 0;
   virtual absl::StatusOr<std::optional<v1::Session>> GetSession(const std::string& id) = 0;
   // `organisation_id` (empty: any) keeps the enrollments of that organisation's participants.
-  virtual absl::StatusOr<std::vector<v1::Enrollment>> ListSessionEnrollments(const std::string& session_id,
-                                                                             const std::string& organisation_id,
-                                                                             const PageRequest& page) = 0;
+  virtual absl::StatusOr<std::vector<v1::Enrollment>> ListSessionEnrollments(
+      const std::string& session_id, const std::string& organisation_id, const PageRequest& page) = 0;
   virtual absl::StatusOr<std::optional<v1::Enrollment>> GetEnrollment(const std::string& id) = 0;
   // Locks the session row, then the participant's, and judges both there (scope, the course's audience, a
   // volunteer who has left): enrolled while places remain, waitlisted after. ALREADY_EXISTS when the
