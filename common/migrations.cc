@@ -121,6 +121,24 @@ CREATE TABLE IF NOT EXISTS event_checkpoints (
   updated_at DATETIME(6) NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 )sql"},
+      // One row per run of a periodic job (common/periodic_job.h): the claim that makes it run once per
+      // period across replicas, and its lease.
+      {"common", 4, "0004_periodic_runs",
+       R"sql(
+CREATE TABLE IF NOT EXISTS periodic_runs (
+  job VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  period_start DATETIME(6) NOT NULL,
+  period_end DATETIME(6) NOT NULL,
+  claim VARCHAR(191) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  claimed_by VARCHAR(128) NOT NULL,
+  lease_until DATETIME(6) NOT NULL,
+  attempts INT NOT NULL,
+  finished_at DATETIME(6) NULL,
+  created_at DATETIME(6) NOT NULL,
+  PRIMARY KEY (job, period_start),
+  KEY periodic_runs_unfinished (job, finished_at, lease_until)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+)sql"},
       // The first answer, replayed to a retry (common/idempotency.h). NULL on records made before it.
       {"common", 5, "0005_idempotent_answers",
        R"sql(

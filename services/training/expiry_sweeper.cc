@@ -1,24 +1,37 @@
 #include "services/training/expiry_sweeper.h"
 
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+
 namespace shouhu::training {
+namespace {
 
-ExpirySweeper::~ExpirySweeper() {
-  stop_.Notify();
-  if (thread_.joinable()) thread_.join();
+// This process in the job's claims: the pod's name under Kubernetes.
+std::string ReplicaName() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) return "training";
+  return absl::StrCat("training@", host);
 }
 
-void ExpirySweeper::Start(absl::Duration interval) {
-  thread_ = std::thread([this, interval] {
-    do {
-      absl::StatusOr<int> written = SweepOnce();
-      if (!written.ok()) {
-        logger_.Warn("certificate expiry sweep failed", {{"error", std::string(written.status().message())}});
-      } else if (*written > 0) {
-        logger_.Info("certificate expiry events written", {{"count", *written}});
-      }
-    } while (!stop_.WaitForNotificationWithTimeout(interval));
-  });
-}
+}  // namespace
+
+ExpirySweeper::ExpirySweeper(db::Pool& pool, TrainingStore& store, const Clock& clock, Logger& logger,
+                             absl::Duration period)
+    : store_(store),
+      clock_(clock),
+      logger_(logger),
+      job_(pool, clock, "training.certificate-expiry", Schedule::Every(period), kExpirySweepLease,
+           ReplicaName(), [this](const PeriodicRun&) -> absl::Status {
+             absl::StatusOr<int> written = SweepOnce();
+             if (!written.ok()) return written.status();
+             if (*written > 0) logger_.Info("certificate expiry events written", {{"count", *written}});
+             return absl::OkStatus();
+           }) {}
+
+void ExpirySweeper::Start(absl::Duration poll) { job_.Start(poll, logger_); }
+
+absl::StatusOr<std::optional<PeriodicRun>> ExpirySweeper::SweepIfDue() { return job_.RunDue(); }
 
 absl::StatusOr<int> ExpirySweeper::SweepOnce() {
   return store_.WriteDueExpiryEvents(ShanghaiDay(clock_.Now()));

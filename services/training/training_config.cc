@@ -14,9 +14,9 @@ absl::StatusOr<TrainingConfig> LoadTrainingConfig() {
   TrainingConfig config;
   const std::string text = absl::GetFlag(FLAGS_expiry_sweep_seconds);
   int seconds = 0;
-  if (!absl::SimpleAtoi(text, &seconds) || seconds < 1 || seconds > 86400) {
+  if (!absl::SimpleAtoi(text, &seconds) || seconds < 0 || seconds > 86400) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--expiry_sweep_seconds must be a whole number from 1 to 86400, got '", text, "'"));
+        absl::StrCat("--expiry_sweep_seconds must be a whole number from 0 to 86400, got '", text, "'"));
   }
   config.expiry_sweep_interval = absl::Seconds(seconds);
   return config;

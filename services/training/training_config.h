@@ -10,8 +10,9 @@
 namespace shouhu::training {
 
 struct TrainingConfig {
-  // How often the sweeper looks for certificates that expired today (SHOUHU_EXPIRY_SWEEP_SECONDS). A
-  // day-granular rule needs no more than a minute.
+  // How often the expiry sweeper asks whether its period (a minute, claimed once across replicas) is due
+  // (SHOUHU_EXPIRY_SWEEP_SECONDS). A day-granular rule needs no more than a minute. Zero starts no sweeper
+  // (tests drive it by hand).
   absl::Duration expiry_sweep_interval = absl::Minutes(1);
 };
 

@@ -10,8 +10,10 @@ absl::StatusOr<std::unique_ptr<TrainingModule>> TrainingModule::Create(const Ser
   module->store_ = std::make_unique<MariaDbTrainingStore>(context.pool, context.clock, context.ids);
   module->service_ = std::make_unique<TrainingService>(*module->store_, module->store_->outbox(),
                                                        context.verifier, context.clock, context.workers);
-  module->sweeper_ = std::make_unique<ExpirySweeper>(*module->store_, context.clock, context.logger);
-  module->sweeper_->Start(config.expiry_sweep_interval);
+  module->sweeper_ =
+      std::make_unique<ExpirySweeper>(context.pool, *module->store_, context.clock, context.logger);
+  if (config.expiry_sweep_interval > absl::ZeroDuration())
+    module->sweeper_->Start(config.expiry_sweep_interval);
   return module;
 }
 

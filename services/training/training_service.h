@@ -1,11 +1,13 @@
-// The gRPC edge of shouhu.training.v1.TrainingService: verifies the principal, checks roles, validates input,
-// scopes rows to the caller's jurisdiction (and, for NGO roles, organisation), calls the store and the pure
-// rules, and maps absl::Status to grpc::Status. No SQL here.
+// The gRPC edge of shouhu.training.v1.TrainingService, thin: every method goes through common's ServiceEdge
+// (authenticate, then the roles its proto allows), validates with training_validation, decides scope with
+// training_access (passed to the store for mutations, which applies it to the locked row), and calls the
+// store and the pure rules. No SQL and no rules of its own here.
 #ifndef SHOUHU_SERVICES_TRAINING_TRAINING_SERVICE_H_
 #define SHOUHU_SERVICES_TRAINING_TRAINING_SERVICE_H_
 
 #include "common/call_workers.h"
 #include "common/clock.h"
+#include "common/edge.h"
 #include "common/outbox.h"
 #include "common/principal.h"
 #include "services/training/training_store.h"
@@ -20,7 +22,7 @@ class TrainingService final : public v1::TrainingService::CallbackService {
   // Each call's work runs on `workers` (see common/call_workers.h).
   TrainingService(TrainingStore& store, Outbox& outbox, const PrincipalVerifier& verifier, const Clock& clock,
                   CallWorkers& workers)
-      : store_(store), outbox_(outbox), verifier_(verifier), clock_(clock), workers_(workers) {}
+      : store_(store), outbox_(outbox), clock_(clock), edge_(kTrainingServiceName, verifier, workers) {}
 
   grpc::ServerUnaryReactor* RegisterParticipant(grpc::CallbackServerContext* context,
                                                 const v1::RegisterParticipantRequest* request,
@@ -100,24 +102,18 @@ class TrainingService final : public v1::TrainingService::CallbackService {
       grpc::CallbackServerContext* context, const v1::StreamEventsRequest* request) override;
 
  private:
-  // UNAUTHENTICATED unless the principal verifies; PERMISSION_DENIED unless it holds one of `roles`.
-  absl::StatusOr<Principal> Authorize(const grpc::ServerContextBase& context,
-                                      std::initializer_list<Role> roles) const;
-  // The participant, or NOT_FOUND when it does not exist or lies outside the caller's scope.
-  absl::StatusOr<v1::Participant> ScopedParticipant(const Principal& principal, const std::string& id,
-                                                    absl::string_view field);
-  absl::StatusOr<v1::Session> ScopedSession(const Principal& principal, const std::string& id,
-                                            absl::string_view field);
-  absl::StatusOr<v1::Enrollment> ScopedEnrollment(const Principal& principal, const std::string& id,
-                                                  absl::string_view field);
-  absl::StatusOr<v1::Certification> ScopedCertification(const Principal& principal, const std::string& id,
-                                                        absl::string_view field);
+  // The record, or NOT_FOUND when it does not exist or lies outside the caller's scope.
+  absl::StatusOr<v1::Participant> ScopedParticipant(const Principal& principal, const std::string& id);
+  absl::StatusOr<v1::Session> ScopedSession(const Principal& principal, const std::string& id);
+  absl::StatusOr<v1::Enrollment> ScopedEnrollment(const Principal& principal, const std::string& id);
+  absl::StatusOr<v1::Certification> ScopedCertification(const Principal& principal, const std::string& id);
+  // Who acts and when, for a mutation.
+  Actor ActorOf(const Principal& principal) const;
 
   TrainingStore& store_;
   Outbox& outbox_;
-  const PrincipalVerifier& verifier_;
   const Clock& clock_;
-  CallWorkers& workers_;
+  ServiceEdge edge_;
 };
 
 }  // namespace shouhu::training

@@ -7,39 +7,37 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/scope.h"
 #include "common/status_macros.h"
-#include "google/protobuf/util/time_util.h"
+#include "common/timestamps.h"
+#include "services/training/certification_rules.h"
 #include "services/training/training_rules.h"
 #include "shouhu/training/v1/events.pb.h"
 
 namespace shouhu::training {
 namespace {
 
-using google::protobuf::util::TimeUtil;
-
 // ---- participants ----
 constexpr absl::string_view kInsertParticipant =
     "INSERT INTO participants (id, kind, organisation_id, home_division_code, display_name, stage, "
-    "languages, skills, "
-    "weekend_available, supervisor_id, registry_child_id, registry_household_id, background_status, "
-    "created_at, "
-    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "languages, skills, weekend_available, supervisor_id, registry_child_id, registry_household_id, "
+    "background_status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr absl::string_view kSelectParticipant =
     "SELECT id, kind, organisation_id, home_division_code, display_name, stage, languages, skills, "
-    "weekend_available, "
-    "supervisor_id, registry_child_id, registry_household_id, background_status, background_checked_on, "
-    "background_expires_on, created_at, updated_at FROM participants WHERE id = ?";
+    "weekend_available, supervisor_id, registry_child_id, registry_household_id, background_status, "
+    "background_checked_on, background_expires_on, created_at, updated_at FROM participants WHERE id = ?";
 constexpr absl::string_view kLockParticipant =
-    "SELECT kind, organisation_id, stage, background_status, background_checked_on, background_expires_on "
-    "FROM participants WHERE id = ? FOR UPDATE";
+    "SELECT id, kind, organisation_id, home_division_code, display_name, stage, languages, skills, "
+    "weekend_available, supervisor_id, registry_child_id, registry_household_id, background_status, "
+    "background_checked_on, background_expires_on, created_at, updated_at FROM participants WHERE id = ? "
+    "FOR UPDATE";
+// The prefix as an index range (common/scope.h), one query for the whole page.
 constexpr absl::string_view kListParticipants =
     "SELECT id, kind, organisation_id, home_division_code, display_name, stage, languages, skills, "
-    "weekend_available, "
-    "supervisor_id, registry_child_id, registry_household_id, background_status, background_checked_on, "
-    "background_expires_on, created_at, updated_at FROM participants "
-    "WHERE home_division_code LIKE CONCAT(?, '%') AND (? = '' OR organisation_id = ?) AND (? = 0 OR kind = "
-    "?) "
-    "AND (? = 0 OR stage = ?) AND id > ? ORDER BY id LIMIT ?";
+    "weekend_available, supervisor_id, registry_child_id, registry_household_id, background_status, "
+    "background_checked_on, background_expires_on, created_at, updated_at FROM participants "
+    "WHERE home_division_code >= ? AND home_division_code < ? AND (? = '' OR organisation_id = ?) "
+    "AND (? = 0 OR kind = ?) AND (? = 0 OR stage = ?) AND id > ? ORDER BY id LIMIT ?";
 constexpr absl::string_view kUpdateStage = "UPDATE participants SET stage = ?, updated_at = ? WHERE id = ?";
 constexpr absl::string_view kInsertStageChange =
     "INSERT INTO stage_changes (id, participant_id, from_stage, to_stage, reason, changed_by, changed_at) "
@@ -49,10 +47,9 @@ constexpr absl::string_view kUpdateBackground =
     "updated_at = ? WHERE id = ?";
 constexpr absl::string_view kInsertBackgroundCheck =
     "INSERT INTO background_checks (id, participant_id, status, checked_on, expires_on, recorded_by, "
-    "recorded_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)";
+    "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
 
-// ---- courses ----
+// ---- courses: the requirements folded into the course's row, so a page is one query ----
 constexpr absl::string_view kCourseByCode = "SELECT id FROM courses WHERE code = ?";
 constexpr absl::string_view kInsertCourse =
     "INSERT INTO courses (id, code, title, hours, topics, audiences, pass_mark, validity_months, created_at) "
@@ -60,28 +57,30 @@ constexpr absl::string_view kInsertCourse =
 constexpr absl::string_view kInsertRequirement =
     "INSERT INTO course_requirements (activity, course_id) VALUES (?, ?)";
 constexpr absl::string_view kSelectCourse =
-    "SELECT id, code, title, hours, topics, audiences, pass_mark, validity_months, created_at FROM courses "
-    "WHERE id = ?";
+    "SELECT c.id, c.code, c.title, c.hours, c.topics, c.audiences, c.pass_mark, c.validity_months, "
+    "c.created_at, (SELECT GROUP_CONCAT(r.activity ORDER BY r.activity) FROM course_requirements r "
+    "WHERE r.course_id = c.id) FROM courses c WHERE c.id = ?";
+constexpr absl::string_view kListCourses =
+    "SELECT c.id, c.code, c.title, c.hours, c.topics, c.audiences, c.pass_mark, c.validity_months, "
+    "c.created_at, (SELECT GROUP_CONCAT(r.activity ORDER BY r.activity) FROM course_requirements r "
+    "WHERE r.course_id = c.id) FROM courses c WHERE c.id > ? AND (? = 0 OR EXISTS (SELECT 1 FROM "
+    "course_requirements q WHERE q.course_id = c.id AND q.activity = ?)) ORDER BY c.id LIMIT ?";
 constexpr absl::string_view kCourseRequirements =
     "SELECT activity FROM course_requirements WHERE course_id = ? ORDER BY activity";
-constexpr absl::string_view kListCourses =
-    "SELECT id FROM courses WHERE id > ? AND (? = 0 OR id IN (SELECT course_id FROM course_requirements "
-    "WHERE activity = ?)) ORDER BY id LIMIT ?";
 constexpr absl::string_view kRequiredCourses =
     "SELECT c.id, c.code FROM course_requirements r JOIN courses c ON c.id = r.course_id WHERE r.activity = "
-    "? "
-    "ORDER BY c.code";
+    "? ORDER BY c.code";
 
 // ---- sessions and enrollments ----
 constexpr absl::string_view kInsertSession =
     "INSERT INTO training_sessions (id, course_id, organisation_id, division_code, location, trainer, "
-    "starts_at, "
-    "ends_at, capacity, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "starts_at, ends_at, capacity, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr absl::string_view kSelectSession =
     "SELECT id, course_id, organisation_id, division_code, location, trainer, starts_at, ends_at, capacity, "
-    "enrolled_count, waitlisted_count FROM training_sessions WHERE id = ?";
+    "enrolled_count, waitlisted_count, waitlist_tail FROM training_sessions WHERE id = ?";
 constexpr absl::string_view kLockSession =
-    "SELECT capacity, enrolled_count, waitlist_tail FROM training_sessions WHERE id = ? FOR UPDATE";
+    "SELECT id, course_id, organisation_id, division_code, location, trainer, starts_at, ends_at, capacity, "
+    "enrolled_count, waitlisted_count, waitlist_tail FROM training_sessions WHERE id = ? FOR UPDATE";
 constexpr absl::string_view kTakePlace =
     "UPDATE training_sessions SET enrolled_count = enrolled_count + 1 WHERE id = ?";
 constexpr absl::string_view kJoinWaitlist =
@@ -92,14 +91,12 @@ constexpr absl::string_view kLeaveWaitlist =
     "UPDATE training_sessions SET waitlisted_count = waitlisted_count - 1 WHERE id = ?";
 constexpr absl::string_view kPromoteCounts =
     "UPDATE training_sessions SET enrolled_count = enrolled_count + 1, waitlisted_count = waitlisted_count - "
-    "1 "
-    "WHERE id = ?";
+    "1 WHERE id = ?";
 constexpr absl::string_view kActiveEnrollmentOf =
-    "SELECT id FROM enrollments WHERE participant_id = ? AND session_id = ? AND status IN (1, 2) LIMIT 1";
+    "SELECT id FROM enrollments WHERE participant_id = ? AND session_id = ? AND status IN (?, ?) LIMIT 1";
 constexpr absl::string_view kInsertEnrollment =
     "INSERT INTO enrollments (id, session_id, participant_id, status, waitlist_position, created_at, "
-    "updated_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)";
+    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
 constexpr absl::string_view kSelectEnrollment =
     "SELECT id, session_id, participant_id, status, waitlist_position, attended, score, certification_id "
     "FROM enrollments WHERE id = ?";
@@ -107,11 +104,12 @@ constexpr absl::string_view kLockEnrollment =
     "SELECT id, session_id, participant_id, status, waitlist_position, attended, score, certification_id "
     "FROM enrollments WHERE id = ? FOR UPDATE";
 constexpr absl::string_view kListEnrollments =
-    "SELECT id, session_id, participant_id, status, waitlist_position, attended, score, certification_id "
-    "FROM enrollments WHERE session_id = ? AND id > ? ORDER BY id LIMIT ?";
+    "SELECT e.id, e.session_id, e.participant_id, e.status, e.waitlist_position, e.attended, e.score, "
+    "e.certification_id FROM enrollments e JOIN participants p ON p.id = e.participant_id "
+    "WHERE e.session_id = ? AND (? = '' OR p.organisation_id = ?) AND e.id > ? ORDER BY e.id LIMIT ?";
 constexpr absl::string_view kFirstWaitlisted =
-    "SELECT id FROM enrollments WHERE session_id = ? AND status = 2 ORDER BY waitlist_position LIMIT 1 FOR "
-    "UPDATE";
+    "SELECT id FROM enrollments WHERE session_id = ? AND status = ? ORDER BY waitlist_position LIMIT 1 "
+    "FOR UPDATE";
 constexpr absl::string_view kSetEnrollmentStatus =
     "UPDATE enrollments SET status = ?, waitlist_position = 0, updated_at = ? WHERE id = ?";
 constexpr absl::string_view kSetAttendance =
@@ -119,8 +117,7 @@ constexpr absl::string_view kSetAttendance =
 constexpr absl::string_view kSetScore = "UPDATE enrollments SET score = ?, updated_at = ? WHERE id = ?";
 constexpr absl::string_view kEarnedFacts =
     "SELECT e.participant_id, e.attended, e.score, c.pass_mark, c.validity_months, c.id, c.code, "
-    "s.starts_at, "
-    "e.certification_id FROM enrollments e JOIN training_sessions s ON s.id = e.session_id "
+    "s.starts_at, e.certification_id FROM enrollments e JOIN training_sessions s ON s.id = e.session_id "
     "JOIN courses c ON c.id = s.course_id WHERE e.id = ?";
 constexpr absl::string_view kSetEnrollmentCertification =
     "UPDATE enrollments SET certification_id = ?, updated_at = ? WHERE id = ?";
@@ -131,17 +128,16 @@ constexpr absl::string_view kInsertCertification =
     "expiry_event_written, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr absl::string_view kSelectCertification =
     "SELECT t.id, t.participant_id, t.course_id, c.code, t.enrollment_id, t.issued_on, t.expires_on, "
-    "t.revoked, "
-    "t.revocation_reason FROM certifications t JOIN courses c ON c.id = t.course_id WHERE t.id = ?";
+    "t.revoked, t.revocation_reason, c.validity_months FROM certifications t JOIN courses c "
+    "ON c.id = t.course_id WHERE t.id = ?";
 constexpr absl::string_view kLockCertification =
-    "SELECT t.participant_id, c.code, c.validity_months, t.expires_on, t.revoked FROM certifications t "
-    "JOIN courses c ON c.id = t.course_id WHERE t.id = ? FOR UPDATE";
+    "SELECT t.id, t.participant_id, t.course_id, c.code, t.enrollment_id, t.issued_on, t.expires_on, "
+    "t.revoked, t.revocation_reason, c.validity_months FROM certifications t JOIN courses c "
+    "ON c.id = t.course_id WHERE t.id = ? FOR UPDATE";
 constexpr absl::string_view kListCertifications =
     "SELECT t.id, t.participant_id, t.course_id, c.code, t.enrollment_id, t.issued_on, t.expires_on, "
-    "t.revoked, "
-    "t.revocation_reason FROM certifications t JOIN courses c ON c.id = t.course_id WHERE t.participant_id = "
-    "? "
-    "AND t.id > ? ORDER BY t.id LIMIT ?";
+    "t.revoked, t.revocation_reason, c.validity_months FROM certifications t JOIN courses c "
+    "ON c.id = t.course_id WHERE t.participant_id = ? AND t.id > ? ORDER BY t.id LIMIT ?";
 constexpr absl::string_view kRenewCertification =
     "UPDATE certifications SET expires_on = ?, expiry_event_written = ?, updated_at = ? WHERE id = ?";
 constexpr absl::string_view kRevokeCertification =
@@ -153,8 +149,7 @@ constexpr absl::string_view kDueExpiries =
 // row lock and then matches nothing.
 constexpr absl::string_view kMarkExpiryWritten =
     "UPDATE certifications SET expiry_event_written = 1, updated_at = ? WHERE id = ? AND "
-    "expiry_event_written = 0 "
-    "AND revoked = 0 AND expires_on <= ?";
+    "expiry_event_written = 0 AND revoked = 0 AND expires_on <= ?";
 
 // ---- qualification facts: IN lists of a fixed length, padded with '' (no id is empty) ----
 constexpr int kInChunk = 100;
@@ -195,8 +190,7 @@ constexpr absl::string_view kListOrganisationQualifications =
     "ORDER BY id LIMIT ?";
 constexpr absl::string_view kInsertOrganisationTraining =
     "INSERT INTO organisation_trainings (id, organisation_id, division_code, title, hours, held_on, "
-    "provided_by, "
-    "attendees, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "provided_by, attendees, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr absl::string_view kSelectOrganisationTraining =
     "SELECT id, organisation_id, division_code, title, hours, held_on, provided_by, attendees "
     "FROM organisation_trainings WHERE id = ?";
@@ -204,13 +198,12 @@ constexpr absl::string_view kSelectOrganisationTraining =
 // ---- hours ----
 constexpr absl::string_view kParticipantHours =
     "SELECT COALESCE(SUM(c.hours), 0), COUNT(*) FROM enrollments e JOIN training_sessions s ON s.id = "
-    "e.session_id "
-    "JOIN courses c ON c.id = s.course_id WHERE e.participant_id = ? AND e.status = 1 AND e.attended = 1 "
-    "AND s.starts_at >= ? AND s.starts_at < ?";
+    "e.session_id JOIN courses c ON c.id = s.course_id WHERE e.participant_id = ? AND e.status = ? "
+    "AND e.attended = 1 AND s.starts_at >= ? AND s.starts_at < ?";
 constexpr absl::string_view kOrganisationSessionHours =
     "SELECT COALESCE(SUM(c.hours), 0), COUNT(*), COUNT(DISTINCT e.participant_id) FROM participants p "
     "JOIN enrollments e ON e.participant_id = p.id JOIN training_sessions s ON s.id = e.session_id "
-    "JOIN courses c ON c.id = s.course_id WHERE p.organisation_id = ? AND e.status = 1 AND e.attended = 1 "
+    "JOIN courses c ON c.id = s.course_id WHERE p.organisation_id = ? AND e.status = ? AND e.attended = 1 "
     "AND s.starts_at >= ? AND s.starts_at < ?";
 constexpr absl::string_view kOrganisationTrainingHours =
     "SELECT COALESCE(SUM(hours), 0) FROM organisation_trainings WHERE organisation_id = ? AND held_on >= ? "
@@ -243,17 +236,8 @@ db::Value DateOrNull(const std::string& text) {
   return text.empty() ? db::Value(db::Null{}) : db::Value(text);
 }
 
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
-}
-
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
-}
-
-absl::StatusOr<google::protobuf::Timestamp> SqlToProto(const std::string& text) {
-  ASSIGN_OR_RETURN(absl::Time t, FromSqlTimestamp(text));
-  return ToProto(t);
+db::Value TextOrNull(const std::string& text) {
+  return text.empty() ? db::Value(db::Null{}) : db::Value(text);
 }
 
 // The UTC instant at which `day` begins in Asia/Shanghai.
@@ -278,6 +262,10 @@ std::string JoinTexts(const google::protobuf::RepeatedPtrField<std::string>& val
   return absl::StrJoin(values, "\n");
 }
 
+absl::Status NotFound(absl::string_view what) {
+  return absl::NotFoundError(absl::StrCat(what, " not found"));
+}
+
 absl::StatusOr<v1::Participant> ParticipantFromRow(const db::Row& row) {
   v1::Participant p;
   p.set_id(row.String(0));
@@ -297,9 +285,40 @@ absl::StatusOr<v1::Participant> ParticipantFromRow(const db::Row& row) {
   p.mutable_background_check()->set_status(static_cast<v1::BackgroundCheckStatus>(row.Int(12)));
   p.mutable_background_check()->set_checked_on(DateOrEmpty(row, 13));
   p.mutable_background_check()->set_expires_on(DateOrEmpty(row, 14));
-  ASSIGN_OR_RETURN(*p.mutable_created_at(), SqlToProto(row.String(15)));
-  ASSIGN_OR_RETURN(*p.mutable_updated_at(), SqlToProto(row.String(16)));
+  RETURN_IF_ERROR(ReadTimestamp(row, 15, p.mutable_created_at()));
+  RETURN_IF_ERROR(ReadTimestamp(row, 16, p.mutable_updated_at()));
   return p;
+}
+
+absl::StatusOr<v1::Course> CourseFromRow(const db::Row& row) {
+  v1::Course c;
+  c.set_id(row.String(0));
+  c.set_code(row.String(1));
+  c.set_title(row.String(2));
+  c.set_hours(static_cast<int32_t>(row.Int(3)));
+  for (int t : SplitEnums(row.String(4))) c.add_topics(static_cast<v1::Topic>(t));
+  for (int a : SplitEnums(row.String(5))) c.add_audiences(static_cast<v1::ParticipantKind>(a));
+  c.set_pass_mark(static_cast<int32_t>(row.Int(6)));
+  c.set_validity_months(static_cast<int32_t>(row.Int(7)));
+  RETURN_IF_ERROR(ReadTimestamp(row, 8, c.mutable_created_at()));
+  for (int a : SplitEnums(row.String(9))) c.add_required_for(static_cast<v1::Activity>(a));
+  return c;
+}
+
+absl::StatusOr<v1::Session> SessionFromRow(const db::Row& row) {
+  v1::Session s;
+  s.set_id(row.String(0));
+  s.set_course_id(row.String(1));
+  s.set_organisation_id(row.String(2));
+  s.set_division_code(row.String(3));
+  s.set_location(row.String(4));
+  s.set_trainer(row.String(5));
+  RETURN_IF_ERROR(ReadTimestamp(row, 6, s.mutable_starts_at()));
+  RETURN_IF_ERROR(ReadTimestamp(row, 7, s.mutable_ends_at()));
+  s.set_capacity(static_cast<int32_t>(row.Int(8)));
+  s.set_enrolled_count(static_cast<int32_t>(row.Int(9)));
+  s.set_waitlisted_count(static_cast<int32_t>(row.Int(10)));
+  return s;
 }
 
 v1::Enrollment EnrollmentFromRow(const db::Row& row) {
@@ -317,6 +336,20 @@ v1::Enrollment EnrollmentFromRow(const db::Row& row) {
   return e;
 }
 
+v1::Certification CertificationFromRow(const db::Row& row, absl::CivilDay today) {
+  v1::Certification c;
+  c.set_id(row.String(0));
+  c.set_participant_id(row.String(1));
+  c.set_course_id(row.String(2));
+  c.set_course_code(row.String(3));
+  c.set_enrollment_id(row.String(4));
+  c.set_issued_on(row.String(5));
+  c.set_expires_on(row.String(6));
+  c.set_status(StatusOn(row.Int(7) != 0, DayOf(row.String(6)), today));
+  c.set_revocation_reason(row.String(8));
+  return c;
+}
+
 v1::OrganisationQualification OrganisationQualificationFromRow(const db::Row& row) {
   v1::OrganisationQualification q;
   q.set_id(row.String(0));
@@ -329,10 +362,6 @@ v1::OrganisationQualification OrganisationQualificationFromRow(const db::Row& ro
   q.set_assessed_on(row.String(7));
   q.set_expires_on(row.String(8));
   return q;
-}
-
-absl::Status NotFound(absl::string_view what) {
-  return absl::NotFoundError(absl::StrCat(what, " not found"));
 }
 
 // Runs `sql` (ending in an IN list of kInChunk placeholders) over `ids` in chunks, appending every row.
@@ -349,130 +378,92 @@ absl::Status QueryIn(db::Session& session, const std::string& sql, const std::ve
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::Course> LoadCourse(db::Session& session, const std::string& id) {
-  ASSIGN_OR_RETURN(std::optional<db::Row> row, session.QueryOne(kSelectCourse, {id}));
-  if (!row) return NotFound("course");
-  v1::Course c;
-  c.set_id(row->String(0));
-  c.set_code(row->String(1));
-  c.set_title(row->String(2));
-  c.set_hours(static_cast<int32_t>(row->Int(3)));
-  for (int t : SplitEnums(row->String(4))) c.add_topics(static_cast<v1::Topic>(t));
-  for (int a : SplitEnums(row->String(5))) c.add_audiences(static_cast<v1::ParticipantKind>(a));
-  c.set_pass_mark(static_cast<int32_t>(row->Int(6)));
-  c.set_validity_months(static_cast<int32_t>(row->Int(7)));
-  ASSIGN_OR_RETURN(*c.mutable_created_at(), SqlToProto(row->String(8)));
-  ASSIGN_OR_RETURN(db::Rows activities, session.Query(kCourseRequirements, {id}));
-  for (const db::Row& a : activities) c.add_required_for(static_cast<v1::Activity>(a.Int(0)));
-  return c;
+// One record by id, or nullopt; `sql` selects it (with or without FOR UPDATE).
+template <typename T, typename FromRow>
+absl::StatusOr<std::optional<T>> ReadRecord(db::Session& session, absl::string_view sql,
+                                            const std::string& id, FromRow from_row) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, session.QueryOne(sql, {id}));
+  if (!row) return std::optional<T>();
+  absl::StatusOr<T> value = from_row(*row);
+  if (!value.ok()) return value.status();
+  return std::optional<T>(*std::move(value));
 }
 
-absl::StatusOr<v1::Participant> LoadParticipant(db::Session& session, const std::string& id) {
-  ASSIGN_OR_RETURN(std::optional<db::Row> row, session.QueryOne(kSelectParticipant, {id}));
-  if (!row) return NotFound("participant");
-  return ParticipantFromRow(*row);
+absl::StatusOr<std::optional<v1::Participant>> ReadParticipant(db::Session& session, const std::string& id,
+                                                               bool for_update) {
+  return ReadRecord<v1::Participant>(session, for_update ? kLockParticipant : kSelectParticipant, id,
+                                     ParticipantFromRow);
 }
 
-absl::StatusOr<v1::Session> LoadSession(db::Session& session, const std::string& id) {
-  ASSIGN_OR_RETURN(std::optional<db::Row> row, session.QueryOne(kSelectSession, {id}));
-  if (!row) return NotFound("session");
-  v1::Session s;
-  s.set_id(row->String(0));
-  s.set_course_id(row->String(1));
-  s.set_organisation_id(row->String(2));
-  s.set_division_code(row->String(3));
-  s.set_location(row->String(4));
-  s.set_trainer(row->String(5));
-  ASSIGN_OR_RETURN(*s.mutable_starts_at(), SqlToProto(row->String(6)));
-  ASSIGN_OR_RETURN(*s.mutable_ends_at(), SqlToProto(row->String(7)));
-  s.set_capacity(static_cast<int32_t>(row->Int(8)));
-  s.set_enrolled_count(static_cast<int32_t>(row->Int(9)));
-  s.set_waitlisted_count(static_cast<int32_t>(row->Int(10)));
-  return s;
+absl::StatusOr<std::optional<v1::Course>> ReadCourse(db::Session& session, const std::string& id) {
+  return ReadRecord<v1::Course>(session, kSelectCourse, id, CourseFromRow);
 }
 
-absl::StatusOr<v1::Enrollment> LoadEnrollment(db::Session& session, const std::string& id) {
-  ASSIGN_OR_RETURN(std::optional<db::Row> row, session.QueryOne(kSelectEnrollment, {id}));
-  if (!row) return NotFound("enrollment");
-  return EnrollmentFromRow(*row);
+absl::StatusOr<std::optional<v1::Session>> ReadSession(db::Session& session, const std::string& id) {
+  return ReadRecord<v1::Session>(session, kSelectSession, id, SessionFromRow);
 }
 
-v1::Certification CertificationFromRow(const db::Row& row, absl::CivilDay today) {
-  v1::Certification c;
-  c.set_id(row.String(0));
-  c.set_participant_id(row.String(1));
-  c.set_course_id(row.String(2));
-  c.set_course_code(row.String(3));
-  c.set_enrollment_id(row.String(4));
-  c.set_issued_on(row.String(5));
-  c.set_expires_on(row.String(6));
-  if (row.Int(7) != 0) {
-    c.set_status(v1::CERTIFICATION_STATUS_REVOKED);
-  } else if (DayOf(row.String(6)) <= today) {
-    c.set_status(v1::CERTIFICATION_STATUS_EXPIRED);
-  } else {
-    c.set_status(v1::CERTIFICATION_STATUS_VALID);
-  }
-  c.set_revocation_reason(row.String(8));
-  return c;
+absl::StatusOr<std::optional<v1::Enrollment>> ReadEnrollment(db::Session& session, const std::string& id,
+                                                             bool for_update) {
+  return ReadRecord<v1::Enrollment>(
+      session, for_update ? kLockEnrollment : kSelectEnrollment, id,
+      [](const db::Row& row) -> absl::StatusOr<v1::Enrollment> { return EnrollmentFromRow(row); });
 }
 
-absl::StatusOr<v1::Certification> LoadCertification(db::Session& session, const std::string& id,
-                                                    absl::CivilDay today) {
-  ASSIGN_OR_RETURN(std::optional<db::Row> row, session.QueryOne(kSelectCertification, {id}));
-  if (!row) return NotFound("certification");
-  return CertificationFromRow(*row, today);
+absl::StatusOr<std::optional<v1::Certification>> ReadCertification(db::Session& session,
+                                                                   const std::string& id,
+                                                                   absl::CivilDay today) {
+  return ReadRecord<v1::Certification>(session, kSelectCertification, id,
+                                       [today](const db::Row& row) -> absl::StatusOr<v1::Certification> {
+                                         return CertificationFromRow(row, today);
+                                       });
+}
+
+// A record the transaction just wrote, read back for the answer: absent would be a defect, not a NOT_FOUND.
+template <typename T>
+absl::StatusOr<T> Written(absl::StatusOr<std::optional<T>> read, absl::string_view what) {
+  if (!read.ok()) return read.status();
+  if (!*read) return absl::InternalError(absl::StrCat("the ", what, " just written is missing"));
+  return **read;
+}
+
+// A participant mutation's first steps: the locked row, then the caller's scope on it.
+absl::StatusOr<v1::Participant> LockParticipant(db::Session& tx, const std::string& id,
+                                                const AuthorizeParticipant& authorize) {
+  ASSIGN_OR_RETURN(std::optional<v1::Participant> participant, ReadParticipant(tx, id, /*for_update=*/true));
+  if (!participant) return NotFound("participant");
+  RETURN_IF_ERROR(authorize(*participant));
+  return *participant;
 }
 
 }  // namespace
 
-template <typename T>
-absl::StatusOr<T> MariaDbTrainingStore::Idempotent(
-    const IdempotencyKey& key, const std::function<absl::StatusOr<std::string>(db::Session&)>& first,
-    const std::function<absl::StatusOr<T>(db::Session&, const std::string&)>& load) {
-  std::optional<T> result;
-  RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<std::string> previous, ClaimIdempotent(tx, key, clock_.Now()));
-    std::string ref;
-    if (previous) {
-      ref = *previous;
-    } else {
-      ASSIGN_OR_RETURN(ref, first(tx));
-      RETURN_IF_ERROR(CompleteIdempotent(tx, key, ref));
-    }
-    ASSIGN_OR_RETURN(T loaded, load(tx, ref));
-    result = std::move(loaded);
-    return absl::OkStatus();
-  }));
-  return std::move(*result);
-}
-
 // ---------------------------------------------------------------------------------------------- participants
 
-absl::StatusOr<v1::Participant> MariaDbTrainingStore::RegisterParticipant(const IdempotencyKey& key,
-                                                                          const v1::Participant& p) {
-  return Idempotent<v1::Participant>(
-      key,
-      [&](db::Session& tx) -> absl::StatusOr<std::string> {
+absl::StatusOr<v1::RegisterParticipantResponse> MariaDbTrainingStore::RegisterParticipant(
+    const IdempotencyKey& key, const Actor& actor, const v1::Participant& p) {
+  return IdempotentTransaction<v1::RegisterParticipantResponse>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::RegisterParticipantResponse> {
         const std::string id = ids_.Next();
-        const std::string now = ToSqlTimestamp(clock_.Now());
-        const int stage = p.kind() == v1::PARTICIPANT_KIND_VOLUNTEER ? v1::VOLUNTEER_STAGE_APPLIED : 0;
-        auto opt = [](const std::string& s) { return s.empty() ? db::Value(db::Null{}) : db::Value(s); };
-        RETURN_IF_ERROR(
-            tx.Execute(kInsertParticipant,
-                       {id, int64_t{p.kind()}, p.organisation_id(), p.home_division_code(), p.display_name(),
-                        int64_t{stage}, JoinTexts(p.languages()), JoinTexts(p.skills()),
-                        int64_t{p.weekend_available() ? 1 : 0}, opt(p.supervisor_id()),
-                        opt(p.registry_child_id()), opt(p.registry_household_id()),
-                        int64_t{v1::BACKGROUND_CHECK_STATUS_NOT_STARTED}, now, now})
-                .status());
-        return id;
-      },
-      [](db::Session& tx, const std::string& ref) { return LoadParticipant(tx, ref); });
+        const std::string now = ToSqlTimestamp(actor.at);
+        const int64_t stage = p.kind() == v1::PARTICIPANT_KIND_VOLUNTEER ? v1::VOLUNTEER_STAGE_APPLIED : 0;
+        RETURN_IF_ERROR(tx.Execute(kInsertParticipant,
+                                   {id, int64_t{p.kind()}, p.organisation_id(), p.home_division_code(),
+                                    p.display_name(), stage, JoinTexts(p.languages()), JoinTexts(p.skills()),
+                                    int64_t{p.weekend_available() ? 1 : 0}, TextOrNull(p.supervisor_id()),
+                                    TextOrNull(p.registry_child_id()), TextOrNull(p.registry_household_id()),
+                                    int64_t{v1::BACKGROUND_CHECK_STATUS_NOT_STARTED}, now, now})
+                            .status());
+        v1::RegisterParticipantResponse response;
+        ASSIGN_OR_RETURN(*response.mutable_participant(),
+                         Written(ReadParticipant(tx, id, false), "participant"));
+        return response;
+      });
 }
 
-absl::StatusOr<v1::Participant> MariaDbTrainingStore::GetParticipant(const std::string& id) {
-  return db::ReadOne<v1::Participant>(pool_, [&](db::Session& s) { return LoadParticipant(s, id); });
+absl::StatusOr<std::optional<v1::Participant>> MariaDbTrainingStore::GetParticipant(const std::string& id) {
+  return db::ReadOne<std::optional<v1::Participant>>(
+      pool_, [&](db::Session& s) { return ReadParticipant(s, id, /*for_update=*/false); });
 }
 
 absl::StatusOr<std::vector<v1::Participant>> MariaDbTrainingStore::ListParticipants(
@@ -480,9 +471,10 @@ absl::StatusOr<std::vector<v1::Participant>> MariaDbTrainingStore::ListParticipa
   std::vector<v1::Participant> out;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
     ASSIGN_OR_RETURN(db::Rows rows,
-                     s.Query(kListParticipants, {f.division_prefix, f.organisation_id, f.organisation_id,
-                                                 int64_t{f.kind}, int64_t{f.kind}, int64_t{f.stage},
-                                                 int64_t{f.stage}, f.after_id, int64_t{f.limit}}));
+                     s.Query(kListParticipants,
+                             {f.division_prefix, DivisionPrefixEnd(f.division_prefix), f.organisation_id,
+                              f.organisation_id, int64_t{f.kind}, int64_t{f.kind}, int64_t{f.stage},
+                              int64_t{f.stage}, f.page.after_id, int64_t{f.page.limit}}));
     for (const db::Row& row : rows) {
       ASSIGN_OR_RETURN(v1::Participant p, ParticipantFromRow(row));
       out.push_back(std::move(p));
@@ -492,114 +484,89 @@ absl::StatusOr<std::vector<v1::Participant>> MariaDbTrainingStore::ListParticipa
   return out;
 }
 
-absl::StatusOr<v1::Participant> MariaDbTrainingStore::ChangeVolunteerStage(const IdempotencyKey& key,
-                                                                           const std::string& participant_id,
-                                                                           v1::VolunteerStage stage,
-                                                                           const std::string& reason) {
-  return Idempotent<v1::Participant>(
-      key,
-      [&](db::Session& tx) -> absl::StatusOr<std::string> {
-        ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockParticipant, {participant_id}));
-        if (!row) return NotFound("participant");
-        if (row->Int(0) != v1::PARTICIPANT_KIND_VOLUNTEER) {
-          return absl::FailedPreconditionError("only volunteers move through the recruitment pipeline");
-        }
-        const auto from = static_cast<v1::VolunteerStage>(row->Int(2));
-        if (!StageMoveAllowed(from, stage)) {
-          return absl::FailedPreconditionError(absl::StrCat("a volunteer cannot move from ",
-                                                            v1::VolunteerStage_Name(from), " to ",
-                                                            v1::VolunteerStage_Name(stage)));
-        }
-        const absl::Time now = clock_.Now();
+absl::StatusOr<v1::ChangeVolunteerStageResponse> MariaDbTrainingStore::ChangeVolunteerStage(
+    const IdempotencyKey& key, const Actor& actor, const std::string& participant_id,
+    v1::VolunteerStage stage, const std::string& reason, const AuthorizeParticipant& authorize) {
+  return IdempotentTransaction<v1::ChangeVolunteerStageResponse>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::ChangeVolunteerStageResponse> {
+        ASSIGN_OR_RETURN(v1::Participant current, LockParticipant(tx, participant_id, authorize));
+        ASSIGN_OR_RETURN(StageChange change, ChangeStage(current, stage, reason, actor));
+        const std::string now = ToSqlTimestamp(actor.at);
         RETURN_IF_ERROR(
-            tx.Execute(kUpdateStage, {int64_t{stage}, ToSqlTimestamp(now), participant_id}).status());
-        RETURN_IF_ERROR(
-            tx.Execute(kInsertStageChange, {ids_.Next(), participant_id, int64_t{from}, int64_t{stage},
-                                            reason, key.caller, ToSqlTimestamp(now)})
-                .status());
-        if (stage == v1::VOLUNTEER_STAGE_ACTIVE) {
-          v1::VolunteerActivated event;
-          event.set_participant_id(participant_id);
-          event.set_organisation_id(row->String(1));
-          event.set_previous_stage(from);
-          RETURN_IF_ERROR(outbox_.Append(tx, participant_id, event, now));
-        } else if (from == v1::VOLUNTEER_STAGE_ACTIVE) {
-          // Suspended or left: either way the volunteer may no longer be sent to children.
-          v1::VolunteerSuspended event;
-          event.set_participant_id(participant_id);
-          event.set_organisation_id(row->String(1));
-          event.set_stage(stage);
-          event.set_reason(reason);
-          RETURN_IF_ERROR(outbox_.Append(tx, participant_id, event, now));
-        }
-        return participant_id;
-      },
-      [](db::Session& tx, const std::string& ref) { return LoadParticipant(tx, ref); });
+            tx.Execute(kUpdateStage, {int64_t{change.updated.stage()}, now, participant_id}).status());
+        RETURN_IF_ERROR(tx.Execute(kInsertStageChange,
+                                   {ids_.Next(), participant_id, int64_t{change.from},
+                                    int64_t{change.updated.stage()}, change.reason, actor.subject, now})
+                            .status());
+        if (change.event) RETURN_IF_ERROR(outbox_.Append(tx, participant_id, *change.event, actor.at));
+        v1::ChangeVolunteerStageResponse response;
+        ASSIGN_OR_RETURN(*response.mutable_participant(),
+                         Written(ReadParticipant(tx, participant_id, false), "participant"));
+        return response;
+      });
 }
 
-absl::StatusOr<v1::Participant> MariaDbTrainingStore::RecordBackgroundCheck(
-    const IdempotencyKey& key, const std::string& participant_id, const v1::BackgroundCheck& check) {
-  return Idempotent<v1::Participant>(
-      key,
-      [&](db::Session& tx) -> absl::StatusOr<std::string> {
-        ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockParticipant, {participant_id}));
-        if (!row) return NotFound("participant");
-        const absl::Time now = clock_.Now();
-        RETURN_IF_ERROR(tx.Execute(kUpdateBackground,
-                                   {int64_t{check.status()}, DateOrNull(check.checked_on()),
-                                    DateOrNull(check.expires_on()), ToSqlTimestamp(now), participant_id})
+absl::StatusOr<v1::RecordBackgroundCheckResponse> MariaDbTrainingStore::RecordBackgroundCheck(
+    const IdempotencyKey& key, const Actor& actor, const std::string& participant_id,
+    const v1::BackgroundCheck& check, const AuthorizeParticipant& authorize) {
+  return IdempotentTransaction<v1::RecordBackgroundCheckResponse>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::RecordBackgroundCheckResponse> {
+        ASSIGN_OR_RETURN(v1::Participant current, LockParticipant(tx, participant_id, authorize));
+        const BackgroundCheckRecord record = RecordCheck(current, check, actor);
+        const v1::BackgroundCheck& c = record.updated.background_check();
+        const std::string now = ToSqlTimestamp(actor.at);
+        RETURN_IF_ERROR(tx.Execute(kUpdateBackground, {int64_t{c.status()}, DateOrNull(c.checked_on()),
+                                                       DateOrNull(c.expires_on()), now, participant_id})
                             .status());
-        RETURN_IF_ERROR(
-            tx.Execute(kInsertBackgroundCheck,
-                       {ids_.Next(), participant_id, int64_t{check.status()}, DateOrNull(check.checked_on()),
-                        DateOrNull(check.expires_on()), key.caller, ToSqlTimestamp(now)})
-                .status());
-        v1::BackgroundCheckChanged event;
-        event.set_participant_id(participant_id);
-        event.set_previous_status(static_cast<v1::BackgroundCheckStatus>(row->Int(3)));
-        *event.mutable_background_check() = check;
-        RETURN_IF_ERROR(outbox_.Append(tx, participant_id, event, now));
-        return participant_id;
-      },
-      [](db::Session& tx, const std::string& ref) { return LoadParticipant(tx, ref); });
+        RETURN_IF_ERROR(tx.Execute(kInsertBackgroundCheck, {ids_.Next(), participant_id, int64_t{c.status()},
+                                                            DateOrNull(c.checked_on()),
+                                                            DateOrNull(c.expires_on()), actor.subject, now})
+                            .status());
+        RETURN_IF_ERROR(outbox_.Append(tx, participant_id, *record.event, actor.at));
+        v1::RecordBackgroundCheckResponse response;
+        ASSIGN_OR_RETURN(*response.mutable_participant(),
+                         Written(ReadParticipant(tx, participant_id, false), "participant"));
+        return response;
+      });
 }
 
 // --------------------------------------------------------------------------------------------------- courses
 
-absl::StatusOr<v1::Course> MariaDbTrainingStore::CreateCourse(const IdempotencyKey& key,
-                                                              const v1::Course& c) {
-  return Idempotent<v1::Course>(
-      key,
-      [&](db::Session& tx) -> absl::StatusOr<std::string> {
+absl::StatusOr<v1::CreateCourseResponse> MariaDbTrainingStore::CreateCourse(const IdempotencyKey& key,
+                                                                            const Actor& actor,
+                                                                            const v1::Course& c) {
+  return IdempotentTransaction<v1::CreateCourseResponse>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::CreateCourseResponse> {
         ASSIGN_OR_RETURN(std::optional<db::Row> taken, tx.QueryOne(kCourseByCode, {c.code()}));
         if (taken) return absl::AlreadyExistsError("a course with this code exists");
         const std::string id = ids_.Next();
         RETURN_IF_ERROR(
             tx.Execute(kInsertCourse, {id, c.code(), c.title(), int64_t{c.hours()}, JoinEnums(c.topics()),
                                        JoinEnums(c.audiences()), int64_t{c.pass_mark()},
-                                       int64_t{c.validity_months()}, ToSqlTimestamp(clock_.Now())})
+                                       int64_t{c.validity_months()}, ToSqlTimestamp(actor.at)})
                 .status());
         std::set<int> activities(c.required_for().begin(), c.required_for().end());
         for (int activity : activities) {
           RETURN_IF_ERROR(tx.Execute(kInsertRequirement, {int64_t{activity}, id}).status());
         }
-        return id;
-      },
-      [](db::Session& tx, const std::string& ref) { return LoadCourse(tx, ref); });
+        v1::CreateCourseResponse response;
+        ASSIGN_OR_RETURN(*response.mutable_course(), Written(ReadCourse(tx, id), "course"));
+        return response;
+      });
 }
 
-absl::StatusOr<v1::Course> MariaDbTrainingStore::GetCourse(const std::string& id) {
-  return db::ReadOne<v1::Course>(pool_, [&](db::Session& s) { return LoadCourse(s, id); });
+absl::StatusOr<std::optional<v1::Course>> MariaDbTrainingStore::GetCourse(const std::string& id) {
+  return db::ReadOne<std::optional<v1::Course>>(pool_, [&](db::Session& s) { return ReadCourse(s, id); });
 }
 
 absl::StatusOr<std::vector<v1::Course>> MariaDbTrainingStore::ListCourses(int required_for,
-                                                                          const Page& page) {
+                                                                          const PageRequest& page) {
   std::vector<v1::Course> out;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
     ASSIGN_OR_RETURN(db::Rows rows, s.Query(kListCourses, {page.after_id, int64_t{required_for},
                                                            int64_t{required_for}, int64_t{page.limit}}));
     for (const db::Row& row : rows) {
-      ASSIGN_OR_RETURN(v1::Course c, LoadCourse(s, row.String(0)));
+      ASSIGN_OR_RETURN(v1::Course c, CourseFromRow(row));
       out.push_back(std::move(c));
     }
     return absl::OkStatus();
@@ -609,104 +576,121 @@ absl::StatusOr<std::vector<v1::Course>> MariaDbTrainingStore::ListCourses(int re
 
 // ------------------------------------------------------------------------------------ sessions, enrollments
 
-absl::StatusOr<v1::Session> MariaDbTrainingStore::ScheduleSession(const IdempotencyKey& key,
-                                                                  const v1::Session& s) {
-  return Idempotent<v1::Session>(
-      key,
-      [&](db::Session& tx) -> absl::StatusOr<std::string> {
-        ASSIGN_OR_RETURN(v1::Course course, LoadCourse(tx, s.course_id()));
+absl::StatusOr<v1::ScheduleSessionResponse> MariaDbTrainingStore::ScheduleSession(const IdempotencyKey& key,
+                                                                                  const Actor& actor,
+                                                                                  const v1::Session& s) {
+  return IdempotentTransaction<v1::ScheduleSessionResponse>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::ScheduleSessionResponse> {
+        ASSIGN_OR_RETURN(std::optional<v1::Course> course, ReadCourse(tx, s.course_id()));
+        if (!course) return NotFound("course");
         const std::string id = ids_.Next();
-        RETURN_IF_ERROR(
-            tx.Execute(kInsertSession,
-                       {id, course.id(), s.organisation_id(), s.division_code(), s.location(), s.trainer(),
-                        ToSqlTimestamp(FromProto(s.starts_at())), ToSqlTimestamp(FromProto(s.ends_at())),
-                        int64_t{s.capacity()}, ToSqlTimestamp(clock_.Now())})
-                .status());
-        return id;
-      },
-      [](db::Session& tx, const std::string& ref) { return LoadSession(tx, ref); });
+        RETURN_IF_ERROR(tx.Execute(kInsertSession,
+                                   {id, course->id(), s.organisation_id(), s.division_code(), s.location(),
+                                    s.trainer(), ToSqlTimestamp(FromProtoTimestamp(s.starts_at())),
+                                    ToSqlTimestamp(FromProtoTimestamp(s.ends_at())), int64_t{s.capacity()},
+                                    ToSqlTimestamp(actor.at)})
+                            .status());
+        v1::ScheduleSessionResponse response;
+        ASSIGN_OR_RETURN(*response.mutable_session(), Written(ReadSession(tx, id), "session"));
+        return response;
+      });
 }
 
-absl::StatusOr<v1::Session> MariaDbTrainingStore::GetSession(const std::string& id) {
-  return db::ReadOne<v1::Session>(pool_, [&](db::Session& s) { return LoadSession(s, id); });
+absl::StatusOr<std::optional<v1::Session>> MariaDbTrainingStore::GetSession(const std::string& id) {
+  return db::ReadOne<std::optional<v1::Session>>(pool_, [&](db::Session& s) { return ReadSession(s, id); });
 }
 
 absl::StatusOr<std::vector<v1::Enrollment>> MariaDbTrainingStore::ListSessionEnrollments(
-    const std::string& session_id, const Page& page) {
+    const std::string& session_id, const std::string& organisation_id, const PageRequest& page) {
   std::vector<v1::Enrollment> out;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(db::Rows rows,
-                     s.Query(kListEnrollments, {session_id, page.after_id, int64_t{page.limit}}));
+    ASSIGN_OR_RETURN(db::Rows rows, s.Query(kListEnrollments, {session_id, organisation_id, organisation_id,
+                                                               page.after_id, int64_t{page.limit}}));
     for (const db::Row& row : rows) out.push_back(EnrollmentFromRow(row));
     return absl::OkStatus();
   }));
   return out;
 }
 
-absl::StatusOr<v1::Enrollment> MariaDbTrainingStore::GetEnrollment(const std::string& id) {
-  return db::ReadOne<v1::Enrollment>(pool_, [&](db::Session& s) { return LoadEnrollment(s, id); });
+absl::StatusOr<std::optional<v1::Enrollment>> MariaDbTrainingStore::GetEnrollment(const std::string& id) {
+  return db::ReadOne<std::optional<v1::Enrollment>>(
+      pool_, [&](db::Session& s) { return ReadEnrollment(s, id, /*for_update=*/false); });
 }
 
-// A result reference for enrollment mutations: "enrollment[|promoted][#certification]".
-absl::StatusOr<EnrollmentOutcome> MariaDbTrainingStore::LoadOutcome(db::Session& tx, const std::string& ref) {
-  EnrollmentOutcome outcome;
-  std::vector<std::string> cert_split = absl::StrSplit(ref, '#');
-  std::vector<std::string> parts = absl::StrSplit(cert_split[0], '|');
-  ASSIGN_OR_RETURN(outcome.enrollment, LoadEnrollment(tx, parts[0]));
-  if (parts.size() > 1 && !parts[1].empty()) {
-    ASSIGN_OR_RETURN(v1::Enrollment promoted, LoadEnrollment(tx, parts[1]));
-    outcome.promoted = std::move(promoted);
-  }
-  if (cert_split.size() > 1 && !cert_split[1].empty()) {
-    ASSIGN_OR_RETURN(v1::Certification cert, LoadCertification(tx, cert_split[1], ShanghaiDay(clock_.Now())));
-    outcome.certification = std::move(cert);
-  }
-  return outcome;
-}
-
-absl::StatusOr<EnrollmentOutcome> MariaDbTrainingStore::Enroll(const IdempotencyKey& key,
-                                                               const std::string& session_id,
-                                                               const std::string& participant_id) {
-  return Idempotent<EnrollmentOutcome>(
-      key,
-      [&](db::Session& tx) -> absl::StatusOr<std::string> {
-        ASSIGN_OR_RETURN(std::optional<db::Row> session, tx.QueryOne(kLockSession, {session_id}));
-        if (!session) return NotFound("session");
+absl::StatusOr<v1::EnrollResponse> MariaDbTrainingStore::Enroll(const IdempotencyKey& key, const Actor& actor,
+                                                                const std::string& session_id,
+                                                                const std::string& participant_id,
+                                                                const AuthorizeEnrollment& authorize) {
+  return IdempotentTransaction<v1::EnrollResponse>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::EnrollResponse> {
+        // The session row (places) and then the participant's: a concurrent ChangeVolunteerStage to LEFT
+        // either commits before this reads the stage, or waits until this enrollment has committed.
+        ASSIGN_OR_RETURN(std::optional<db::Row> session_row, tx.QueryOne(kLockSession, {session_id}));
+        if (!session_row) return NotFound("session");
+        ASSIGN_OR_RETURN(v1::Session session, SessionFromRow(*session_row));
+        ASSIGN_OR_RETURN(std::optional<v1::Participant> participant,
+                         ReadParticipant(tx, participant_id, /*for_update=*/true));
+        if (!participant) return NotFound("participant");
+        RETURN_IF_ERROR(authorize(session, *participant));
+        ASSIGN_OR_RETURN(v1::Course course, Written(ReadCourse(tx, session.course_id()), "session's course"));
+        RETURN_IF_ERROR(MayEnroll(course, *participant));
         ASSIGN_OR_RETURN(std::optional<db::Row> existing,
-                         tx.QueryOne(kActiveEnrollmentOf, {participant_id, session_id}));
+                         tx.QueryOne(kActiveEnrollmentOf,
+                                     {participant_id, session_id, int64_t{v1::ENROLLMENT_STATUS_ENROLLED},
+                                      int64_t{v1::ENROLLMENT_STATUS_WAITLISTED}}));
         if (existing) return absl::AlreadyExistsError("the participant is already enrolled or waitlisted");
-        const v1::EnrollmentStatus place =
-            PlaceFor(static_cast<int>(session->Int(0)), static_cast<int>(session->Int(1)));
+        const v1::EnrollmentStatus place = PlaceFor(session.capacity(), session.enrolled_count());
         int64_t position = 0;
         if (place == v1::ENROLLMENT_STATUS_ENROLLED) {
           RETURN_IF_ERROR(tx.Execute(kTakePlace, {session_id}).status());
         } else {
-          position = session->Int(2) + 1;
+          position = session_row->Int(11) + 1;
           RETURN_IF_ERROR(tx.Execute(kJoinWaitlist, {position, session_id}).status());
         }
         const std::string id = ids_.Next();
-        const std::string now = ToSqlTimestamp(clock_.Now());
+        const std::string now = ToSqlTimestamp(actor.at);
         RETURN_IF_ERROR(tx.Execute(kInsertEnrollment,
                                    {id, session_id, participant_id, int64_t{place}, position, now, now})
                             .status());
-        return id;
-      },
-      [this](db::Session& tx, const std::string& ref) { return LoadOutcome(tx, ref); });
+        v1::EnrollResponse response;
+        ASSIGN_OR_RETURN(*response.mutable_enrollment(),
+                         Written(ReadEnrollment(tx, id, false), "enrollment"));
+        return response;
+      });
 }
 
-absl::StatusOr<EnrollmentOutcome> MariaDbTrainingStore::CancelEnrollment(const IdempotencyKey& key,
-                                                                         const std::string& enrollment_id) {
-  return Idempotent<EnrollmentOutcome>(
-      key,
-      [&](db::Session& tx) -> absl::StatusOr<std::string> {
-        // The session row first, as Enroll does, so the two never wait on each other in opposite order.
-        ASSIGN_OR_RETURN(v1::Enrollment unlocked, LoadEnrollment(tx, enrollment_id));
-        const std::string& session_id = unlocked.session_id();
-        ASSIGN_OR_RETURN(std::optional<db::Row> session, tx.QueryOne(kLockSession, {session_id}));
-        if (!session) return NotFound("session");
-        ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockEnrollment, {enrollment_id}));
-        if (!row) return NotFound("enrollment");
-        const v1::Enrollment current = EnrollmentFromRow(*row);
+struct MariaDbTrainingStore::LockedEnrollment {
+  v1::Enrollment enrollment;
+  v1::Session session;
+};
+
+absl::StatusOr<MariaDbTrainingStore::LockedEnrollment> MariaDbTrainingStore::LockEnrollment(
+    db::Session& tx, const std::string& enrollment_id, const AuthorizeEnrollment& authorize) {
+  // The session row first, as Enroll does, so the two never wait on each other in opposite order.
+  ASSIGN_OR_RETURN(std::optional<v1::Enrollment> unlocked, ReadEnrollment(tx, enrollment_id, false));
+  if (!unlocked) return NotFound("enrollment");
+  ASSIGN_OR_RETURN(std::optional<db::Row> session_row, tx.QueryOne(kLockSession, {unlocked->session_id()}));
+  if (!session_row) return NotFound("enrollment");
+  LockedEnrollment locked;
+  ASSIGN_OR_RETURN(locked.session, SessionFromRow(*session_row));
+  ASSIGN_OR_RETURN(std::optional<v1::Enrollment> enrollment, ReadEnrollment(tx, enrollment_id, true));
+  if (!enrollment) return NotFound("enrollment");
+  locked.enrollment = *std::move(enrollment);
+  // A participant's organisation and home never change: a plain read judges scope as well as a locked one.
+  ASSIGN_OR_RETURN(v1::Participant participant,
+                   Written(ReadParticipant(tx, locked.enrollment.participant_id(), false), "participant"));
+  RETURN_IF_ERROR(authorize(locked.session, participant));
+  return locked;
+}
+
+absl::StatusOr<v1::CancelEnrollmentResponse> MariaDbTrainingStore::CancelEnrollment(
+    const IdempotencyKey& key, const Actor& actor, const std::string& enrollment_id,
+    const AuthorizeEnrollment& authorize) {
+  return IdempotentTransaction<v1::CancelEnrollmentResponse>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::CancelEnrollmentResponse> {
+        ASSIGN_OR_RETURN(LockedEnrollment locked, LockEnrollment(tx, enrollment_id, authorize));
+        const v1::Enrollment& current = locked.enrollment;
+        const std::string& session_id = current.session_id();
         if (current.status() == v1::ENROLLMENT_STATUS_CANCELLED) {
           return absl::FailedPreconditionError("the enrollment is already cancelled");
         }
@@ -714,68 +698,73 @@ absl::StatusOr<EnrollmentOutcome> MariaDbTrainingStore::CancelEnrollment(const I
           return absl::FailedPreconditionError(
               "attendance or assessment is recorded; it cannot be cancelled");
         }
-        const std::string now = ToSqlTimestamp(clock_.Now());
+        const std::string now = ToSqlTimestamp(actor.at);
         RETURN_IF_ERROR(
             tx.Execute(kSetEnrollmentStatus, {int64_t{v1::ENROLLMENT_STATUS_CANCELLED}, now, enrollment_id})
                 .status());
-        std::string promoted;
+        v1::CancelEnrollmentResponse response;
         if (current.status() == v1::ENROLLMENT_STATUS_WAITLISTED) {
           RETURN_IF_ERROR(tx.Execute(kLeaveWaitlist, {session_id}).status());
         } else {
           RETURN_IF_ERROR(tx.Execute(kFreePlace, {session_id}).status());
-          ASSIGN_OR_RETURN(std::optional<db::Row> next, tx.QueryOne(kFirstWaitlisted, {session_id}));
+          ASSIGN_OR_RETURN(
+              std::optional<db::Row> next,
+              tx.QueryOne(kFirstWaitlisted, {session_id, int64_t{v1::ENROLLMENT_STATUS_WAITLISTED}}));
           if (next) {
-            promoted = next->String(0);
+            const std::string promoted = next->String(0);
             RETURN_IF_ERROR(
                 tx.Execute(kSetEnrollmentStatus, {int64_t{v1::ENROLLMENT_STATUS_ENROLLED}, now, promoted})
                     .status());
             RETURN_IF_ERROR(tx.Execute(kPromoteCounts, {session_id}).status());
+            ASSIGN_OR_RETURN(*response.mutable_promoted(),
+                             Written(ReadEnrollment(tx, promoted, false), "enrollment"));
           }
         }
-        return absl::StrCat(enrollment_id, "|", promoted);
-      },
-      [this](db::Session& tx, const std::string& ref) { return LoadOutcome(tx, ref); });
+        ASSIGN_OR_RETURN(*response.mutable_enrollment(),
+                         Written(ReadEnrollment(tx, enrollment_id, false), "enrollment"));
+        return response;
+      });
 }
 
-absl::StatusOr<std::string> MariaDbTrainingStore::IssueIfEarned(db::Session& tx,
-                                                                const std::string& enrollment_id) {
+absl::StatusOr<std::optional<v1::Certification>> MariaDbTrainingStore::IssueIfEarned(
+    db::Session& tx, const Actor& actor, const std::string& enrollment_id) {
   ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kEarnedFacts, {enrollment_id}));
   if (!row) return NotFound("enrollment");
   if (!row->IsNull(8) || !CertificationEarned(row->Int(1) != 0, !row->IsNull(2),
                                               static_cast<int>(row->Int(2)), static_cast<int>(row->Int(3)))) {
-    return std::string();
+    return std::optional<v1::Certification>();
   }
   ASSIGN_OR_RETURN(absl::Time starts_at, FromSqlTimestamp(row->String(7)));
   const absl::CivilDay issued = ShanghaiDay(starts_at);
   const absl::CivilDay expires = AddMonths(issued, static_cast<int>(row->Int(4)));
   const std::string id = ids_.Next();
-  const absl::Time now = clock_.Now();
-  RETURN_IF_ERROR(tx.Execute(kInsertCertification,
-                             {id, row->String(0), row->String(5), enrollment_id, DayText(issued),
-                              DayText(expires), int64_t{0}, ToSqlTimestamp(now), ToSqlTimestamp(now)})
+  const std::string now = ToSqlTimestamp(actor.at);
+  RETURN_IF_ERROR(tx.Execute(kInsertCertification, {id, row->String(0), row->String(5), enrollment_id,
+                                                    DayText(issued), DayText(expires), int64_t{0}, now, now})
                       .status());
-  RETURN_IF_ERROR(tx.Execute(kSetEnrollmentCertification, {id, ToSqlTimestamp(now), enrollment_id}).status());
+  RETURN_IF_ERROR(tx.Execute(kSetEnrollmentCertification, {id, now, enrollment_id}).status());
   v1::CertificationIssued event;
   event.set_certification_id(id);
   event.set_participant_id(row->String(0));
   event.set_course_code(row->String(6));
   event.set_issued_on(DayText(issued));
   event.set_expires_on(DayText(expires));
-  RETURN_IF_ERROR(outbox_.Append(tx, row->String(0), event, now));
-  return id;
+  RETURN_IF_ERROR(outbox_.Append(tx, row->String(0), event, actor.at));
+  ASSIGN_OR_RETURN(v1::Certification cert,
+                   Written(ReadCertification(tx, id, ShanghaiDay(actor.at)), "certification"));
+  return std::optional<v1::Certification>(std::move(cert));
 }
 
-absl::StatusOr<EnrollmentOutcome> MariaDbTrainingStore::RecordResult(const IdempotencyKey& key,
-                                                                     const std::string& enrollment_id,
-                                                                     absl::string_view what,
-                                                                     absl::string_view update_sql,
-                                                                     int64_t value) {
-  return Idempotent<EnrollmentOutcome>(
-      key,
-      [&](db::Session& tx) -> absl::StatusOr<std::string> {
-        ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockEnrollment, {enrollment_id}));
-        if (!row) return NotFound("enrollment");
-        const v1::Enrollment current = EnrollmentFromRow(*row);
+template <typename Response>
+absl::StatusOr<Response> MariaDbTrainingStore::RecordResult(const IdempotencyKey& key, const Actor& actor,
+                                                            const std::string& enrollment_id,
+                                                            absl::string_view what,
+                                                            absl::string_view update_sql, int64_t value,
+                                                            const AuthorizeEnrollment& authorize) {
+  return IdempotentTransaction<Response>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<Response> {
+        ASSIGN_OR_RETURN(LockedEnrollment locked, LockEnrollment(tx, enrollment_id, authorize));
+        const v1::Enrollment& current = locked.enrollment;
         if (current.status() != v1::ENROLLMENT_STATUS_ENROLLED) {
           return absl::FailedPreconditionError(
               absl::StrCat("only an enrollment holding a place has its ", what, " recorded"));
@@ -784,35 +773,40 @@ absl::StatusOr<EnrollmentOutcome> MariaDbTrainingStore::RecordResult(const Idemp
           return absl::FailedPreconditionError(
               absl::StrCat("the certificate is issued; the ", what, " can no longer change"));
         }
-        RETURN_IF_ERROR(
-            tx.Execute(update_sql, {value, ToSqlTimestamp(clock_.Now()), enrollment_id}).status());
-        ASSIGN_OR_RETURN(std::string cert, IssueIfEarned(tx, enrollment_id));
-        return absl::StrCat(enrollment_id, "|#", cert);
-      },
-      [this](db::Session& tx, const std::string& ref) { return LoadOutcome(tx, ref); });
+        RETURN_IF_ERROR(tx.Execute(update_sql, {value, ToSqlTimestamp(actor.at), enrollment_id}).status());
+        Response response;
+        ASSIGN_OR_RETURN(std::optional<v1::Certification> cert, IssueIfEarned(tx, actor, enrollment_id));
+        if (cert) *response.mutable_certification() = *std::move(cert);
+        ASSIGN_OR_RETURN(*response.mutable_enrollment(),
+                         Written(ReadEnrollment(tx, enrollment_id, false), "enrollment"));
+        return response;
+      });
 }
 
-absl::StatusOr<EnrollmentOutcome> MariaDbTrainingStore::RecordAttendance(const IdempotencyKey& key,
-                                                                         const std::string& enrollment_id,
-                                                                         bool attended) {
-  return RecordResult(key, enrollment_id, "attendance", kSetAttendance, attended ? 1 : 0);
+absl::StatusOr<v1::RecordAttendanceResponse> MariaDbTrainingStore::RecordAttendance(
+    const IdempotencyKey& key, const Actor& actor, const std::string& enrollment_id, bool attended,
+    const AuthorizeEnrollment& authorize) {
+  return RecordResult<v1::RecordAttendanceResponse>(key, actor, enrollment_id, "attendance", kSetAttendance,
+                                                    attended ? 1 : 0, authorize);
 }
 
-absl::StatusOr<EnrollmentOutcome> MariaDbTrainingStore::RecordAssessment(const IdempotencyKey& key,
-                                                                         const std::string& enrollment_id,
-                                                                         int score) {
-  return RecordResult(key, enrollment_id, "score", kSetScore, score);
+absl::StatusOr<v1::RecordAssessmentResponse> MariaDbTrainingStore::RecordAssessment(
+    const IdempotencyKey& key, const Actor& actor, const std::string& enrollment_id, int score,
+    const AuthorizeEnrollment& authorize) {
+  return RecordResult<v1::RecordAssessmentResponse>(key, actor, enrollment_id, "score", kSetScore, score,
+                                                    authorize);
 }
 
 // ------------------------------------------------------------------------------------------- certifications
 
-absl::StatusOr<v1::Certification> MariaDbTrainingStore::GetCertification(const std::string& id) {
-  return db::ReadOne<v1::Certification>(
-      pool_, [&](db::Session& s) { return LoadCertification(s, id, ShanghaiDay(clock_.Now())); });
+absl::StatusOr<std::optional<v1::Certification>> MariaDbTrainingStore::GetCertification(
+    const std::string& id) {
+  return db::ReadOne<std::optional<v1::Certification>>(
+      pool_, [&](db::Session& s) { return ReadCertification(s, id, ShanghaiDay(clock_.Now())); });
 }
 
 absl::StatusOr<std::vector<v1::Certification>> MariaDbTrainingStore::ListCertifications(
-    const std::string& participant_id, const Page& page) {
+    const std::string& participant_id, const PageRequest& page) {
   std::vector<v1::Certification> out;
   const absl::CivilDay today = ShanghaiDay(clock_.Now());
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
@@ -824,59 +818,63 @@ absl::StatusOr<std::vector<v1::Certification>> MariaDbTrainingStore::ListCertifi
   return out;
 }
 
-absl::StatusOr<v1::Certification> MariaDbTrainingStore::RenewCertification(
-    const IdempotencyKey& key, const std::string& certification_id, absl::CivilDay renewed_on) {
-  return Idempotent<v1::Certification>(
-      key,
-      [&](db::Session& tx) -> absl::StatusOr<std::string> {
+absl::StatusOr<v1::RenewCertificationResponse> MariaDbTrainingStore::RenewCertification(
+    const IdempotencyKey& key, const Actor& actor, const std::string& certification_id,
+    absl::CivilDay renewed_on, const AuthorizeParticipant& authorize) {
+  return IdempotentTransaction<v1::RenewCertificationResponse>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::RenewCertificationResponse> {
         ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockCertification, {certification_id}));
         if (!row) return NotFound("certification");
-        if (row->Int(4) != 0) return absl::FailedPreconditionError("a revoked certificate cannot be renewed");
-        const absl::CivilDay current = DayOf(row->String(3));
-        // Renewed before it ran out: the new period follows the old one; after: it starts on the renewal day.
+        ASSIGN_OR_RETURN(v1::Participant holder,
+                         Written(ReadParticipant(tx, row->String(1), false), "certificate holder"));
+        if (!authorize(holder).ok()) return NotFound("certification");
+        RETURN_IF_ERROR(MayRenew(row->Int(7) != 0));
         const absl::CivilDay expires =
-            AddMonths(renewed_on < current ? current : renewed_on, static_cast<int>(row->Int(2)));
-        const absl::Time now = clock_.Now();
-        const bool still_due = expires <= ShanghaiDay(now);
+            RenewedExpiry(DayOf(row->String(6)), renewed_on, static_cast<int>(row->Int(9)));
+        const absl::CivilDay today = ShanghaiDay(actor.at);
+        const bool still_due = expires <= today;
         RETURN_IF_ERROR(tx.Execute(kRenewCertification, {DayText(expires), int64_t{still_due ? 1 : 0},
-                                                         ToSqlTimestamp(now), certification_id})
+                                                         ToSqlTimestamp(actor.at), certification_id})
                             .status());
         v1::CertificationIssued event;
         event.set_certification_id(certification_id);
-        event.set_participant_id(row->String(0));
-        event.set_course_code(row->String(1));
+        event.set_participant_id(holder.id());
+        event.set_course_code(row->String(3));
         event.set_issued_on(DayText(renewed_on));
         event.set_expires_on(DayText(expires));
         event.set_renewal(true);
-        RETURN_IF_ERROR(outbox_.Append(tx, row->String(0), event, now));
-        return certification_id;
-      },
-      [this](db::Session& tx, const std::string& ref) {
-        return LoadCertification(tx, ref, ShanghaiDay(clock_.Now()));
+        RETURN_IF_ERROR(outbox_.Append(tx, holder.id(), event, actor.at));
+        v1::RenewCertificationResponse response;
+        ASSIGN_OR_RETURN(*response.mutable_certification(),
+                         Written(ReadCertification(tx, certification_id, today), "certification"));
+        return response;
       });
 }
 
-absl::StatusOr<v1::Certification> MariaDbTrainingStore::RevokeCertification(
-    const IdempotencyKey& key, const std::string& certification_id, const std::string& reason) {
-  return Idempotent<v1::Certification>(
-      key,
-      [&](db::Session& tx) -> absl::StatusOr<std::string> {
+absl::StatusOr<v1::RevokeCertificationResponse> MariaDbTrainingStore::RevokeCertification(
+    const IdempotencyKey& key, const Actor& actor, const std::string& certification_id,
+    const std::string& reason, const AuthorizeParticipant& authorize) {
+  return IdempotentTransaction<v1::RevokeCertificationResponse>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::RevokeCertificationResponse> {
         ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockCertification, {certification_id}));
         if (!row) return NotFound("certification");
-        if (row->Int(4) != 0) return absl::FailedPreconditionError("the certificate is already revoked");
-        const absl::Time now = clock_.Now();
+        ASSIGN_OR_RETURN(v1::Participant holder,
+                         Written(ReadParticipant(tx, row->String(1), false), "certificate holder"));
+        if (!authorize(holder).ok()) return NotFound("certification");
+        RETURN_IF_ERROR(MayRevoke(row->Int(7) != 0));
         RETURN_IF_ERROR(
-            tx.Execute(kRevokeCertification, {reason, ToSqlTimestamp(now), certification_id}).status());
+            tx.Execute(kRevokeCertification, {reason, ToSqlTimestamp(actor.at), certification_id}).status());
         v1::CertificationRevoked event;
         event.set_certification_id(certification_id);
-        event.set_participant_id(row->String(0));
-        event.set_course_code(row->String(1));
+        event.set_participant_id(holder.id());
+        event.set_course_code(row->String(3));
         event.set_reason(reason);
-        RETURN_IF_ERROR(outbox_.Append(tx, row->String(0), event, now));
-        return certification_id;
-      },
-      [this](db::Session& tx, const std::string& ref) {
-        return LoadCertification(tx, ref, ShanghaiDay(clock_.Now()));
+        RETURN_IF_ERROR(outbox_.Append(tx, holder.id(), event, actor.at));
+        v1::RevokeCertificationResponse response;
+        ASSIGN_OR_RETURN(
+            *response.mutable_certification(),
+            Written(ReadCertification(tx, certification_id, ShanghaiDay(actor.at)), "certification"));
+        return response;
       });
 }
 
@@ -896,7 +894,7 @@ absl::StatusOr<int> MariaDbTrainingStore::WriteDueExpiryEvents(absl::CivilDay to
         ASSIGN_OR_RETURN(uint64_t marked,
                          tx.Execute(kMarkExpiryWritten, {ToSqlTimestamp(now), id, DayText(today)}));
         if (marked == 0) return absl::OkStatus();  // another replica wrote it
-        ASSIGN_OR_RETURN(v1::Certification cert, LoadCertification(tx, id, today));
+        ASSIGN_OR_RETURN(v1::Certification cert, Written(ReadCertification(tx, id, today), "certification"));
         ASSIGN_OR_RETURN(db::Rows activities, tx.Query(kCourseRequirements, {cert.course_id()}));
         v1::CertificationExpired event;
         event.set_certification_id(id);
@@ -1016,28 +1014,33 @@ absl::StatusOr<std::vector<OrganisationStanding>> MariaDbTrainingStore::LoadOrga
 
 // ------------------------------------------------------------------------------------------- organisations
 
-absl::StatusOr<v1::OrganisationQualification> MariaDbTrainingStore::RecordOrganisationQualification(
-    const IdempotencyKey& key, const v1::OrganisationQualification& q) {
-  return Idempotent<v1::OrganisationQualification>(
-      key,
-      [&](db::Session& tx) -> absl::StatusOr<std::string> {
+absl::StatusOr<v1::RecordOrganisationQualificationResponse>
+MariaDbTrainingStore::RecordOrganisationQualification(const IdempotencyKey& key, const Actor& actor,
+                                                      const v1::OrganisationQualification& q) {
+  return IdempotentTransaction<v1::RecordOrganisationQualificationResponse>(
+      pool_, key, actor.at,
+      [&](db::Session& tx) -> absl::StatusOr<v1::RecordOrganisationQualificationResponse> {
         const std::string id = ids_.Next();
         RETURN_IF_ERROR(tx.Execute(kInsertOrganisationQualification,
                                    {id, q.organisation_id(), q.organisation_name(), q.division_code(),
                                     q.registration_number(), int64_t{q.grade()}, q.assessed_by(),
-                                    q.assessed_on(), q.expires_on(), ToSqlTimestamp(clock_.Now())})
+                                    q.assessed_on(), q.expires_on(), ToSqlTimestamp(actor.at)})
                             .status());
-        return id;
-      },
-      [](db::Session& tx, const std::string& ref) -> absl::StatusOr<v1::OrganisationQualification> {
-        ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kSelectOrganisationQualification, {ref}));
-        if (!row) return NotFound("organisation qualification");
-        return OrganisationQualificationFromRow(*row);
+        v1::RecordOrganisationQualificationResponse response;
+        ASSIGN_OR_RETURN(*response.mutable_qualification(),
+                         Written(ReadRecord<v1::OrganisationQualification>(
+                                     tx, kSelectOrganisationQualification, id,
+                                     [](const db::Row& row) -> absl::StatusOr<v1::OrganisationQualification> {
+                                       return OrganisationQualificationFromRow(row);
+                                     }),
+                                 "organisation qualification"));
+        return response;
       });
 }
 
 absl::StatusOr<std::vector<v1::OrganisationQualification>>
-MariaDbTrainingStore::ListOrganisationQualifications(const std::string& organisation_id, const Page& page) {
+MariaDbTrainingStore::ListOrganisationQualifications(const std::string& organisation_id,
+                                                     const PageRequest& page) {
   std::vector<v1::OrganisationQualification> out;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
     ASSIGN_OR_RETURN(db::Rows rows, s.Query(kListOrganisationQualifications,
@@ -1048,32 +1051,29 @@ MariaDbTrainingStore::ListOrganisationQualifications(const std::string& organisa
   return out;
 }
 
-absl::StatusOr<v1::OrganisationTraining> MariaDbTrainingStore::RecordOrganisationTraining(
-    const IdempotencyKey& key, const v1::OrganisationTraining& t) {
-  return Idempotent<v1::OrganisationTraining>(
-      key,
-      [&](db::Session& tx) -> absl::StatusOr<std::string> {
+absl::StatusOr<v1::RecordOrganisationTrainingResponse> MariaDbTrainingStore::RecordOrganisationTraining(
+    const IdempotencyKey& key, const Actor& actor, const v1::OrganisationTraining& t) {
+  return IdempotentTransaction<v1::RecordOrganisationTrainingResponse>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::RecordOrganisationTrainingResponse> {
         const std::string id = ids_.Next();
         RETURN_IF_ERROR(
             tx.Execute(kInsertOrganisationTraining,
                        {id, t.organisation_id(), t.division_code(), t.title(), int64_t{t.hours()},
-                        t.held_on(), t.provided_by(), int64_t{t.attendees()}, ToSqlTimestamp(clock_.Now())})
+                        t.held_on(), t.provided_by(), int64_t{t.attendees()}, ToSqlTimestamp(actor.at)})
                 .status());
-        return id;
-      },
-      [](db::Session& tx, const std::string& ref) -> absl::StatusOr<v1::OrganisationTraining> {
-        ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kSelectOrganisationTraining, {ref}));
-        if (!row) return NotFound("organisation training");
-        v1::OrganisationTraining t;
-        t.set_id(row->String(0));
-        t.set_organisation_id(row->String(1));
-        t.set_division_code(row->String(2));
-        t.set_title(row->String(3));
-        t.set_hours(static_cast<int32_t>(row->Int(4)));
-        t.set_held_on(row->String(5));
-        t.set_provided_by(row->String(6));
-        t.set_attendees(static_cast<int32_t>(row->Int(7)));
-        return t;
+        ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kSelectOrganisationTraining, {id}));
+        if (!row) return absl::InternalError("the organisation training just written is missing");
+        v1::RecordOrganisationTrainingResponse response;
+        v1::OrganisationTraining* written = response.mutable_training();
+        written->set_id(row->String(0));
+        written->set_organisation_id(row->String(1));
+        written->set_division_code(row->String(2));
+        written->set_title(row->String(3));
+        written->set_hours(static_cast<int32_t>(row->Int(4)));
+        written->set_held_on(row->String(5));
+        written->set_provided_by(row->String(6));
+        written->set_attendees(static_cast<int32_t>(row->Int(7)));
+        return response;
       });
 }
 
@@ -1084,7 +1084,8 @@ absl::StatusOr<TrainingHours> MariaDbTrainingStore::ParticipantHours(const std::
   TrainingHours hours;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
     ASSIGN_OR_RETURN(std::optional<db::Row> row,
-                     s.QueryOne(kParticipantHours, {participant_id, StartOfDay(from), StartOfDay(to + 1)}));
+                     s.QueryOne(kParticipantHours, {participant_id, int64_t{v1::ENROLLMENT_STATUS_ENROLLED},
+                                                    StartOfDay(from), StartOfDay(to + 1)}));
     if (row) {
       hours.session_hours = row->Int(0);
       hours.sessions_attended = static_cast<int32_t>(row->Int(1));
@@ -1101,7 +1102,8 @@ absl::StatusOr<TrainingHours> MariaDbTrainingStore::OrganisationHours(const std:
   RETURN_IF_ERROR(pool_.Transaction([&](db::Session& s) -> absl::Status {
     ASSIGN_OR_RETURN(
         std::optional<db::Row> row,
-        s.QueryOne(kOrganisationSessionHours, {organisation_id, StartOfDay(from), StartOfDay(to + 1)}));
+        s.QueryOne(kOrganisationSessionHours, {organisation_id, int64_t{v1::ENROLLMENT_STATUS_ENROLLED},
+                                               StartOfDay(from), StartOfDay(to + 1)}));
     if (row) {
       hours.session_hours = row->Int(0);
       hours.sessions_attended = static_cast<int32_t>(row->Int(1));

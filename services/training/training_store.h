@@ -1,13 +1,17 @@
 // The training service's storage: an abstract TrainingStore (what the service needs) and its MariaDB
 // implementation, the only code that holds SQL. The API messages of shouhu.training.v1 double as the values
-// the store returns: they are plain data, and mapping each of them to a twin struct would add nothing but
-// copying. The store knows nothing of gRPC, principals or authorization; the edge checks scope before it
-// calls a mutation (a participant's organisation and home division never change).
+// the store returns; none is stored as a column.
+//
+// Conventions, as in the registry's store: a Get answers nullopt when there is no such record (absence is
+// not an error here; the edge answers NOT_FOUND). Every mutation runs in one IdempotentTransaction
+// (common/idempotency.h) and returns the RPC's response message built inside it, so a retry gets the first
+// answer. A mutation of an existing record locks its row, then asks the edge's `authorize` whether the caller
+// may see it (NOT_FOUND otherwise), then judges the change with the pure rules on that locked row — so a
+// concurrent change can neither slip between the check and the write nor leak existence.
 #ifndef SHOUHU_SERVICES_TRAINING_TRAINING_STORE_H_
 #define SHOUHU_SERVICES_TRAINING_TRAINING_STORE_H_
 
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,6 +25,7 @@
 #include "common/ids.h"
 #include "common/migrations.h"
 #include "common/outbox.h"
+#include "common/paging.h"
 #include "services/training/qualification.h"
 #include "shouhu/training/v1/training.pb.h"
 
@@ -38,20 +43,7 @@ struct ParticipantFilter {
   std::string organisation_id;  // empty: any
   int kind = 0;                 // 0: any
   int stage = 0;                // 0: any
-  std::string after_id;         // page token
-  int limit = 50;
-};
-
-struct Page {
-  std::string after_id;
-  int limit = 50;
-};
-
-// A mutation's outcome plus, for attendance and assessment, the certification it issued.
-struct EnrollmentOutcome {
-  v1::Enrollment enrollment;
-  std::optional<v1::Enrollment> promoted;
-  std::optional<v1::Certification> certification;
+  PageRequest page;
 };
 
 struct TrainingHours {
@@ -61,57 +53,71 @@ struct TrainingHours {
   int32_t participants_trained = 0;
 };
 
+// The caller's scope decision on a locked record: OK, or NOT_FOUND.
+using AuthorizeParticipant = std::function<absl::Status(const v1::Participant&)>;
+// An enrollment is scoped by its session and its participant.
+using AuthorizeEnrollment = std::function<absl::Status(const v1::Session&, const v1::Participant&)>;
+
 class TrainingStore {
  public:
   virtual ~TrainingStore() = default;
 
-  virtual absl::StatusOr<v1::Participant> RegisterParticipant(const IdempotencyKey& key,
-                                                              const v1::Participant& participant) = 0;
-  // NOT_FOUND when there is none.
-  virtual absl::StatusOr<v1::Participant> GetParticipant(const std::string& id) = 0;
+  virtual absl::StatusOr<v1::RegisterParticipantResponse> RegisterParticipant(
+      const IdempotencyKey& key, const Actor& actor, const v1::Participant& participant) = 0;
+  virtual absl::StatusOr<std::optional<v1::Participant>> GetParticipant(const std::string& id) = 0;
   virtual absl::StatusOr<std::vector<v1::Participant>> ListParticipants(const ParticipantFilter& filter) = 0;
   // FAILED_PRECONDITION when the pipeline does not allow the move; appends VolunteerActivated/Suspended.
-  virtual absl::StatusOr<v1::Participant> ChangeVolunteerStage(const IdempotencyKey& key,
-                                                               const std::string& participant_id,
-                                                               v1::VolunteerStage stage,
-                                                               const std::string& reason) = 0;
-  virtual absl::StatusOr<v1::Participant> RecordBackgroundCheck(const IdempotencyKey& key,
-                                                                const std::string& participant_id,
-                                                                const v1::BackgroundCheck& check) = 0;
+  virtual absl::StatusOr<v1::ChangeVolunteerStageResponse> ChangeVolunteerStage(
+      const IdempotencyKey& key, const Actor& actor, const std::string& participant_id,
+      v1::VolunteerStage stage, const std::string& reason, const AuthorizeParticipant& authorize) = 0;
+  virtual absl::StatusOr<v1::RecordBackgroundCheckResponse> RecordBackgroundCheck(
+      const IdempotencyKey& key, const Actor& actor, const std::string& participant_id,
+      const v1::BackgroundCheck& check, const AuthorizeParticipant& authorize) = 0;
 
   // ALREADY_EXISTS when the code is taken.
-  virtual absl::StatusOr<v1::Course> CreateCourse(const IdempotencyKey& key, const v1::Course& course) = 0;
-  virtual absl::StatusOr<v1::Course> GetCourse(const std::string& id) = 0;
-  virtual absl::StatusOr<std::vector<v1::Course>> ListCourses(int required_for, const Page& page) = 0;
+  virtual absl::StatusOr<v1::CreateCourseResponse> CreateCourse(const IdempotencyKey& key, const Actor& actor,
+                                                                const v1::Course& course) = 0;
+  virtual absl::StatusOr<std::optional<v1::Course>> GetCourse(const std::string& id) = 0;
+  virtual absl::StatusOr<std::vector<v1::Course>> ListCourses(int required_for, const PageRequest& page) = 0;
 
-  virtual absl::StatusOr<v1::Session> ScheduleSession(const IdempotencyKey& key,
-                                                      const v1::Session& session) = 0;
-  virtual absl::StatusOr<v1::Session> GetSession(const std::string& id) = 0;
-  virtual absl::StatusOr<std::vector<v1::Enrollment>> ListSessionEnrollments(const std::string& session_id,
-                                                                             const Page& page) = 0;
-  virtual absl::StatusOr<v1::Enrollment> GetEnrollment(const std::string& id) = 0;
-  // Locks the session row: enrolled while places remain, waitlisted after. ALREADY_EXISTS when the
+  // NOT_FOUND when the course does not exist.
+  virtual absl::StatusOr<v1::ScheduleSessionResponse> ScheduleSession(const IdempotencyKey& key,
+                                                                      const Actor& actor,
+                                                                      const v1::Session& session) = 0;
+  virtual absl::StatusOr<std::optional<v1::Session>> GetSession(const std::string& id) = 0;
+  // `organisation_id` (empty: any) keeps the enrollments of that organisation's participants.
+  virtual absl::StatusOr<std::vector<v1::Enrollment>> ListSessionEnrollments(
+      const std::string& session_id, const std::string& organisation_id, const PageRequest& page) = 0;
+  virtual absl::StatusOr<std::optional<v1::Enrollment>> GetEnrollment(const std::string& id) = 0;
+  // Locks the session row, then the participant's, and judges both there (scope, the course's audience, a
+  // volunteer who has left): enrolled while places remain, waitlisted after. ALREADY_EXISTS when the
   // participant already holds a place or a waitlist position in the session.
-  virtual absl::StatusOr<EnrollmentOutcome> Enroll(const IdempotencyKey& key, const std::string& session_id,
-                                                   const std::string& participant_id) = 0;
+  virtual absl::StatusOr<v1::EnrollResponse> Enroll(const IdempotencyKey& key, const Actor& actor,
+                                                    const std::string& session_id,
+                                                    const std::string& participant_id,
+                                                    const AuthorizeEnrollment& authorize) = 0;
   // Locks the session row; a freed place goes to the first on the waitlist in the same transaction.
-  virtual absl::StatusOr<EnrollmentOutcome> CancelEnrollment(const IdempotencyKey& key,
-                                                             const std::string& enrollment_id) = 0;
-  virtual absl::StatusOr<EnrollmentOutcome> RecordAttendance(const IdempotencyKey& key,
-                                                             const std::string& enrollment_id,
-                                                             bool attended) = 0;
-  virtual absl::StatusOr<EnrollmentOutcome> RecordAssessment(const IdempotencyKey& key,
-                                                             const std::string& enrollment_id, int score) = 0;
+  virtual absl::StatusOr<v1::CancelEnrollmentResponse> CancelEnrollment(
+      const IdempotencyKey& key, const Actor& actor, const std::string& enrollment_id,
+      const AuthorizeEnrollment& authorize) = 0;
+  // Each issues the certificate when the result completes the requirements.
+  virtual absl::StatusOr<v1::RecordAttendanceResponse> RecordAttendance(
+      const IdempotencyKey& key, const Actor& actor, const std::string& enrollment_id, bool attended,
+      const AuthorizeEnrollment& authorize) = 0;
+  virtual absl::StatusOr<v1::RecordAssessmentResponse> RecordAssessment(
+      const IdempotencyKey& key, const Actor& actor, const std::string& enrollment_id, int score,
+      const AuthorizeEnrollment& authorize) = 0;
 
-  virtual absl::StatusOr<v1::Certification> GetCertification(const std::string& id) = 0;
+  virtual absl::StatusOr<std::optional<v1::Certification>> GetCertification(const std::string& id) = 0;
   virtual absl::StatusOr<std::vector<v1::Certification>> ListCertifications(const std::string& participant_id,
-                                                                            const Page& page) = 0;
-  virtual absl::StatusOr<v1::Certification> RenewCertification(const IdempotencyKey& key,
-                                                               const std::string& certification_id,
-                                                               absl::CivilDay renewed_on) = 0;
-  virtual absl::StatusOr<v1::Certification> RevokeCertification(const IdempotencyKey& key,
-                                                                const std::string& certification_id,
-                                                                const std::string& reason) = 0;
+                                                                            const PageRequest& page) = 0;
+  // `authorize` judges the certificate's holder.
+  virtual absl::StatusOr<v1::RenewCertificationResponse> RenewCertification(
+      const IdempotencyKey& key, const Actor& actor, const std::string& certification_id,
+      absl::CivilDay renewed_on, const AuthorizeParticipant& authorize) = 0;
+  virtual absl::StatusOr<v1::RevokeCertificationResponse> RevokeCertification(
+      const IdempotencyKey& key, const Actor& actor, const std::string& certification_id,
+      const std::string& reason, const AuthorizeParticipant& authorize) = 0;
   // Appends CertificationExpired for every certificate whose expiry day is `today` or earlier and whose
   // event is not yet written, marking each in the same transaction. Returns how many it wrote.
   virtual absl::StatusOr<int> WriteDueExpiryEvents(absl::CivilDay today) = 0;
@@ -122,12 +128,12 @@ class TrainingStore {
   virtual absl::StatusOr<std::vector<OrganisationStanding>> LoadOrganisationStanding(
       const std::string& organisation_id) = 0;
 
-  virtual absl::StatusOr<v1::OrganisationQualification> RecordOrganisationQualification(
-      const IdempotencyKey& key, const v1::OrganisationQualification& qualification) = 0;
+  virtual absl::StatusOr<v1::RecordOrganisationQualificationResponse> RecordOrganisationQualification(
+      const IdempotencyKey& key, const Actor& actor, const v1::OrganisationQualification& qualification) = 0;
   virtual absl::StatusOr<std::vector<v1::OrganisationQualification>> ListOrganisationQualifications(
-      const std::string& organisation_id, const Page& page) = 0;
-  virtual absl::StatusOr<v1::OrganisationTraining> RecordOrganisationTraining(
-      const IdempotencyKey& key, const v1::OrganisationTraining& training) = 0;
+      const std::string& organisation_id, const PageRequest& page) = 0;
+  virtual absl::StatusOr<v1::RecordOrganisationTrainingResponse> RecordOrganisationTraining(
+      const IdempotencyKey& key, const Actor& actor, const v1::OrganisationTraining& training) = 0;
 
   // Hours of attended sessions whose day (Asia/Shanghai) lies in [from, to]; for an organisation, its
   // participants' hours plus the technical training given to it.
@@ -142,54 +148,60 @@ class MariaDbTrainingStore final : public TrainingStore {
   MariaDbTrainingStore(db::Pool& pool, const Clock& clock, IdGenerator& ids)
       : pool_(pool), clock_(clock), ids_(ids), outbox_(pool, ids) {}
 
-  absl::StatusOr<v1::Participant> RegisterParticipant(const IdempotencyKey& key,
-                                                      const v1::Participant& participant) override;
-  absl::StatusOr<v1::Participant> GetParticipant(const std::string& id) override;
+  absl::StatusOr<v1::RegisterParticipantResponse> RegisterParticipant(
+      const IdempotencyKey& key, const Actor& actor, const v1::Participant& participant) override;
+  absl::StatusOr<std::optional<v1::Participant>> GetParticipant(const std::string& id) override;
   absl::StatusOr<std::vector<v1::Participant>> ListParticipants(const ParticipantFilter& filter) override;
-  absl::StatusOr<v1::Participant> ChangeVolunteerStage(const IdempotencyKey& key,
-                                                       const std::string& participant_id,
-                                                       v1::VolunteerStage stage,
-                                                       const std::string& reason) override;
-  absl::StatusOr<v1::Participant> RecordBackgroundCheck(const IdempotencyKey& key,
-                                                        const std::string& participant_id,
-                                                        const v1::BackgroundCheck& check) override;
-  absl::StatusOr<v1::Course> CreateCourse(const IdempotencyKey& key, const v1::Course& course) override;
-  absl::StatusOr<v1::Course> GetCourse(const std::string& id) override;
-  absl::StatusOr<std::vector<v1::Course>> ListCourses(int required_for, const Page& page) override;
-  absl::StatusOr<v1::Session> ScheduleSession(const IdempotencyKey& key, const v1::Session& session) override;
-  absl::StatusOr<v1::Session> GetSession(const std::string& id) override;
+  absl::StatusOr<v1::ChangeVolunteerStageResponse> ChangeVolunteerStage(
+      const IdempotencyKey& key, const Actor& actor, const std::string& participant_id,
+      v1::VolunteerStage stage, const std::string& reason, const AuthorizeParticipant& authorize) override;
+  absl::StatusOr<v1::RecordBackgroundCheckResponse> RecordBackgroundCheck(
+      const IdempotencyKey& key, const Actor& actor, const std::string& participant_id,
+      const v1::BackgroundCheck& check, const AuthorizeParticipant& authorize) override;
+  absl::StatusOr<v1::CreateCourseResponse> CreateCourse(const IdempotencyKey& key, const Actor& actor,
+                                                        const v1::Course& course) override;
+  absl::StatusOr<std::optional<v1::Course>> GetCourse(const std::string& id) override;
+  absl::StatusOr<std::vector<v1::Course>> ListCourses(int required_for, const PageRequest& page) override;
+  absl::StatusOr<v1::ScheduleSessionResponse> ScheduleSession(const IdempotencyKey& key, const Actor& actor,
+                                                              const v1::Session& session) override;
+  absl::StatusOr<std::optional<v1::Session>> GetSession(const std::string& id) override;
   absl::StatusOr<std::vector<v1::Enrollment>> ListSessionEnrollments(const std::string& session_id,
-                                                                     const Page& page) override;
-  absl::StatusOr<v1::Enrollment> GetEnrollment(const std::string& id) override;
-  absl::StatusOr<EnrollmentOutcome> Enroll(const IdempotencyKey& key, const std::string& session_id,
-                                           const std::string& participant_id) override;
-  absl::StatusOr<EnrollmentOutcome> CancelEnrollment(const IdempotencyKey& key,
-                                                     const std::string& enrollment_id) override;
-  absl::StatusOr<EnrollmentOutcome> RecordAttendance(const IdempotencyKey& key,
-                                                     const std::string& enrollment_id,
-                                                     bool attended) override;
-  absl::StatusOr<EnrollmentOutcome> RecordAssessment(const IdempotencyKey& key,
-                                                     const std::string& enrollment_id, int score) override;
-  absl::StatusOr<v1::Certification> GetCertification(const std::string& id) override;
+                                                                     const std::string& organisation_id,
+                                                                     const PageRequest& page) override;
+  absl::StatusOr<std::optional<v1::Enrollment>> GetEnrollment(const std::string& id) override;
+  absl::StatusOr<v1::EnrollResponse> Enroll(const IdempotencyKey& key, const Actor& actor,
+                                            const std::string& session_id, const std::string& participant_id,
+                                            const AuthorizeEnrollment& authorize) override;
+  absl::StatusOr<v1::CancelEnrollmentResponse> CancelEnrollment(
+      const IdempotencyKey& key, const Actor& actor, const std::string& enrollment_id,
+      const AuthorizeEnrollment& authorize) override;
+  absl::StatusOr<v1::RecordAttendanceResponse> RecordAttendance(
+      const IdempotencyKey& key, const Actor& actor, const std::string& enrollment_id, bool attended,
+      const AuthorizeEnrollment& authorize) override;
+  absl::StatusOr<v1::RecordAssessmentResponse> RecordAssessment(
+      const IdempotencyKey& key, const Actor& actor, const std::string& enrollment_id, int score,
+      const AuthorizeEnrollment& authorize) override;
+  absl::StatusOr<std::optional<v1::Certification>> GetCertification(const std::string& id) override;
   absl::StatusOr<std::vector<v1::Certification>> ListCertifications(const std::string& participant_id,
-                                                                    const Page& page) override;
-  absl::StatusOr<v1::Certification> RenewCertification(const IdempotencyKey& key,
-                                                       const std::string& certification_id,
-                                                       absl::CivilDay renewed_on) override;
-  absl::StatusOr<v1::Certification> RevokeCertification(const IdempotencyKey& key,
-                                                        const std::string& certification_id,
-                                                        const std::string& reason) override;
+                                                                    const PageRequest& page) override;
+  absl::StatusOr<v1::RenewCertificationResponse> RenewCertification(
+      const IdempotencyKey& key, const Actor& actor, const std::string& certification_id,
+      absl::CivilDay renewed_on, const AuthorizeParticipant& authorize) override;
+  absl::StatusOr<v1::RevokeCertificationResponse> RevokeCertification(
+      const IdempotencyKey& key, const Actor& actor, const std::string& certification_id,
+      const std::string& reason, const AuthorizeParticipant& authorize) override;
   absl::StatusOr<int> WriteDueExpiryEvents(absl::CivilDay today) override;
   absl::StatusOr<QualificationFacts> LoadQualificationFacts(const std::vector<std::string>& participant_ids,
                                                             int activity) override;
   absl::StatusOr<std::vector<OrganisationStanding>> LoadOrganisationStanding(
       const std::string& organisation_id) override;
-  absl::StatusOr<v1::OrganisationQualification> RecordOrganisationQualification(
-      const IdempotencyKey& key, const v1::OrganisationQualification& qualification) override;
+  absl::StatusOr<v1::RecordOrganisationQualificationResponse> RecordOrganisationQualification(
+      const IdempotencyKey& key, const Actor& actor,
+      const v1::OrganisationQualification& qualification) override;
   absl::StatusOr<std::vector<v1::OrganisationQualification>> ListOrganisationQualifications(
-      const std::string& organisation_id, const Page& page) override;
-  absl::StatusOr<v1::OrganisationTraining> RecordOrganisationTraining(
-      const IdempotencyKey& key, const v1::OrganisationTraining& training) override;
+      const std::string& organisation_id, const PageRequest& page) override;
+  absl::StatusOr<v1::RecordOrganisationTrainingResponse> RecordOrganisationTraining(
+      const IdempotencyKey& key, const Actor& actor, const v1::OrganisationTraining& training) override;
   absl::StatusOr<TrainingHours> ParticipantHours(const std::string& participant_id, absl::CivilDay from,
                                                  absl::CivilDay to) override;
   absl::StatusOr<TrainingHours> OrganisationHours(const std::string& organisation_id, absl::CivilDay from,
@@ -198,21 +210,23 @@ class MariaDbTrainingStore final : public TrainingStore {
   Outbox& outbox() { return outbox_; }
 
  private:
-  // One transaction that claims the request id, runs `first` (returning a reference to what it produced)
-  // unless a previous request with that id already did, and loads the result by reference.
-  template <typename T>
-  absl::StatusOr<T> Idempotent(
-      const IdempotencyKey& key, const std::function<absl::StatusOr<std::string>(db::Session&)>& first,
-      const std::function<absl::StatusOr<T>(db::Session&, const std::string&)>& load);
+  // The enrollment, its session and participant, with the session row and then the enrollment row locked (the
+  // order Enroll takes, so the two never wait on each other in opposite order); NOT_FOUND unless `authorize`
+  // lets the caller see it.
+  struct LockedEnrollment;
+  absl::StatusOr<LockedEnrollment> LockEnrollment(db::Session& tx, const std::string& enrollment_id,
+                                                  const AuthorizeEnrollment& authorize);
+  // Issues the certificate when the enrollment has earned it and has none; returns it, or nullopt.
+  absl::StatusOr<std::optional<v1::Certification>> IssueIfEarned(db::Session& tx, const Actor& actor,
+                                                                 const std::string& enrollment_id);
+  // Attendance and assessment: the same checks and certificate issue around a different column.
+  template <typename Response>
+  absl::StatusOr<Response> RecordResult(const IdempotencyKey& key, const Actor& actor,
+                                        const std::string& enrollment_id, absl::string_view what,
+                                        absl::string_view update_sql, int64_t value,
+                                        const AuthorizeEnrollment& authorize);
   // The answer for one participant in two statements (the batch form pads IN lists to a fixed length).
   absl::StatusOr<QualificationFacts> LoadOneQualificationFacts(const std::string& id, int activity);
-  absl::StatusOr<EnrollmentOutcome> LoadOutcome(db::Session& tx, const std::string& ref);
-  // Issues the certificate when the enrollment has earned it and has none; returns its id or "".
-  absl::StatusOr<std::string> IssueIfEarned(db::Session& tx, const std::string& enrollment_id);
-  // Attendance and assessment: the same checks and certificate issue around a different column.
-  absl::StatusOr<EnrollmentOutcome> RecordResult(const IdempotencyKey& key, const std::string& enrollment_id,
-                                                 absl::string_view what, absl::string_view update_sql,
-                                                 int64_t value);
 
   db::Pool& pool_;
   const Clock& clock_;

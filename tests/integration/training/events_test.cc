@@ -28,7 +28,7 @@ TEST_F(TrainingTest, ExpirySweeper_OnTheExpiryDay_WritesEventOnceAcrossReplicas)
   clock_->Set(absl::FromCivil(absl::CivilSecond(2026, 3, 8, 0, 0, 30), ShanghaiTimeZone()));
   // A second replica with its own store and sweeper on the same database, both sweeping at once.
   MariaDbTrainingStore other_store(database_->pool(), *clock_, *ids_);
-  ExpirySweeper other(other_store, *clock_, *logger_);
+  ExpirySweeper other(database_->pool(), other_store, *clock_, *logger_);
   int first = -1, second = -1;
   std::thread a([&] { first = module_->sweeper().SweepOnce().value_or(-1); });
   std::thread b([&] { second = other.SweepOnce().value_or(-1); });
@@ -55,13 +55,33 @@ TEST_F(TrainingTest, ExpirySweeper_BackgroundThread_WritesWithoutAnyRead) {
   Certify(course.id(), p.id(), absl::CivilDay(2025, 3, 8));
   clock_->Set(absl::FromCivil(absl::CivilSecond(2025, 4, 8, 8, 0, 0), ShanghaiTimeZone()));
   {
-    ExpirySweeper sweeper(module_->store(), *clock_, *logger_);
+    ExpirySweeper sweeper(database_->pool(), module_->store(), *clock_, *logger_);
     sweeper.Start(absl::Milliseconds(20));
     for (int i = 0; i < 250 && CountOf(Events(), "shouhu.training.v1.CertificationExpired") == 0; ++i) {
       absl::SleepFor(absl::Milliseconds(20));
     }
   }  // stops cleanly
   EXPECT_EQ(CountOf(Events(), "shouhu.training.v1.CertificationExpired"), 1);
+}
+
+TEST_F(TrainingTest, ExpirySweeper_ReplicasPollingTheSamePeriod_OneSweepsEachPeriod) {
+  v1::Course course = CreateCourse("SAFE-101", {v1::ACTIVITY_HOME_VISIT}, 1);
+  v1::Participant p = QualifiedVolunteerBase();
+  Certify(course.id(), p.id(), absl::CivilDay(2025, 3, 8));
+  clock_->Set(absl::FromCivil(absl::CivilSecond(2025, 4, 8, 8, 0, 10), ShanghaiTimeZone()));
+  MariaDbTrainingStore other_store(database_->pool(), *clock_, *ids_);
+  ExpirySweeper other(database_->pool(), other_store, *clock_, *logger_);
+  for (int period = 0; period < 3; ++period) {
+    std::optional<PeriodicRun> mine, theirs;
+    std::thread a([&] { mine = module_->sweeper().SweepIfDue().value_or(std::nullopt); });
+    std::thread b([&] { theirs = other.SweepIfDue().value_or(std::nullopt); });
+    a.join();
+    b.join();
+    EXPECT_NE(mine.has_value(), theirs.has_value()) << "period " << period;
+    clock_->Advance(kExpirySweepPeriod);
+  }
+  EXPECT_EQ(CountOf(Events(), "shouhu.training.v1.CertificationExpired"), 1);
+  EXPECT_EQ(database_->Count("periodic_runs"), 3);
 }
 
 TEST_F(TrainingTest, ExpirySweeper_RevokedCertificate_NoExpiryEvent) {

@@ -16,7 +16,10 @@ void TrainingTest::SetUp() {
   signer_ = std::make_unique<PrincipalSigner>(testing::TestPrincipalSecret(), *clock_);
   const ServiceContext context{service_config_, database_->pool(), *clock_,    *ids_,
                                *logger_,        *metrics_,         *verifier_, workers_};
-  ASSERT_OK_AND_ASSIGN(module_, TrainingModule::Create(context, TrainingConfig{}));
+  // The tests drive the expiry sweeper themselves.
+  TrainingConfig training_config;
+  training_config.expiry_sweep_interval = absl::ZeroDuration();
+  ASSERT_OK_AND_ASSIGN(module_, TrainingModule::Create(context, training_config));
   ServerConfig config;
   config.service_name = "training";
   config.grpc_address = "127.0.0.1:0";

@@ -1,4 +1,4 @@
-// The pure rules: pipeline moves, places, certificate dates, and every qualification reason.
+// The pure rules about people and places, and every qualification reason.
 #include "services/training/training_rules.h"
 
 #include <gtest/gtest.h>
@@ -20,23 +20,63 @@ TEST(StageMoveAllowed, PipelineInOrder_AndLeaveFromAnywhere) {
   EXPECT_FALSE(StageMoveAllowed(v1::VOLUNTEER_STAGE_ACTIVE, v1::VOLUNTEER_STAGE_ACTIVE));
 }
 
+Actor Someone() { return Actor{"officer@gov-wuding", "gov-wuding", absl::FromUnixSeconds(1741395600)}; }
+
+v1::Participant Volunteer(v1::VolunteerStage stage) {
+  v1::Participant p;
+  p.set_id("01JD0000000000000000000001");
+  p.set_kind(v1::PARTICIPANT_KIND_VOLUNTEER);
+  p.set_organisation_id("ngo-wuding");
+  p.set_stage(stage);
+  return p;
+}
+
+TEST(ChangeStage, Activation_UpdatedRecordAndActivatedEvent) {
+  absl::StatusOr<StageChange> change =
+      ChangeStage(Volunteer(v1::VOLUNTEER_STAGE_IN_TRAINING), v1::VOLUNTEER_STAGE_ACTIVE, "", Someone());
+  ASSERT_TRUE(change.ok());
+  EXPECT_EQ(change->updated.stage(), v1::VOLUNTEER_STAGE_ACTIVE);
+  EXPECT_EQ(change->from, v1::VOLUNTEER_STAGE_IN_TRAINING);
+  ASSERT_NE(change->event, nullptr);
+  EXPECT_EQ(change->event->GetDescriptor()->full_name(), "shouhu.training.v1.VolunteerActivated");
+}
+
+TEST(ChangeStage, LeavingTheActiveStage_Suspended_OtherMovesAnnounceNothing) {
+  absl::StatusOr<StageChange> left =
+      ChangeStage(Volunteer(v1::VOLUNTEER_STAGE_ACTIVE), v1::VOLUNTEER_STAGE_LEFT, "moved away", Someone());
+  ASSERT_TRUE(left.ok());
+  ASSERT_NE(left->event, nullptr);
+  EXPECT_EQ(left->event->GetDescriptor()->full_name(), "shouhu.training.v1.VolunteerSuspended");
+  absl::StatusOr<StageChange> interviewed =
+      ChangeStage(Volunteer(v1::VOLUNTEER_STAGE_APPLIED), v1::VOLUNTEER_STAGE_INTERVIEWED, "", Someone());
+  ASSERT_TRUE(interviewed.ok());
+  EXPECT_EQ(interviewed->event, nullptr);
+}
+
+TEST(ChangeStage, SkippingAStageOrNotAVolunteer_FailedPrecondition) {
+  EXPECT_EQ(ChangeStage(Volunteer(v1::VOLUNTEER_STAGE_APPLIED), v1::VOLUNTEER_STAGE_ACTIVE, "", Someone())
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  v1::Participant worker = Volunteer(v1::VOLUNTEER_STAGE_UNSPECIFIED);
+  worker.set_kind(v1::PARTICIPANT_KIND_SOCIAL_WORKER);
+  EXPECT_EQ(ChangeStage(worker, v1::VOLUNTEER_STAGE_LEFT, "", Someone()).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(MayEnroll, VolunteerWhoLeft_OrCourseForAnotherAudience_FailedPrecondition) {
+  v1::Course course;
+  EXPECT_TRUE(MayEnroll(course, Volunteer(v1::VOLUNTEER_STAGE_ACTIVE)).ok());
+  EXPECT_EQ(MayEnroll(course, Volunteer(v1::VOLUNTEER_STAGE_LEFT)).code(),
+            absl::StatusCode::kFailedPrecondition);
+  course.add_audiences(v1::PARTICIPANT_KIND_CAREGIVER);
+  EXPECT_EQ(MayEnroll(course, Volunteer(v1::VOLUNTEER_STAGE_ACTIVE)).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
 TEST(PlaceFor, LastPlaceTaken_ThenWaitlist) {
   EXPECT_EQ(PlaceFor(2, 1), v1::ENROLLMENT_STATUS_ENROLLED);
   EXPECT_EQ(PlaceFor(2, 2), v1::ENROLLMENT_STATUS_WAITLISTED);
-}
-
-TEST(CertificationEarned, NeedsAttendanceAndPassMark) {
-  EXPECT_TRUE(CertificationEarned(true, true, 60, 60));
-  EXPECT_FALSE(CertificationEarned(true, true, 59, 60));
-  EXPECT_FALSE(CertificationEarned(false, true, 100, 60));
-  EXPECT_FALSE(CertificationEarned(true, false, 0, 0));
-}
-
-TEST(AddMonths, ClampsToShorterMonth) {
-  EXPECT_EQ(AddMonths(absl::CivilDay(2025, 1, 31), 1), absl::CivilDay(2025, 2, 28));
-  EXPECT_EQ(AddMonths(absl::CivilDay(2024, 1, 31), 1), absl::CivilDay(2024, 2, 29));
-  EXPECT_EQ(AddMonths(absl::CivilDay(2025, 3, 8), 12), absl::CivilDay(2026, 3, 8));
-  EXPECT_EQ(AddMonths(absl::CivilDay(2025, 11, 15), 3), absl::CivilDay(2026, 2, 15));
 }
 
 class Qualification : public ::testing::Test {

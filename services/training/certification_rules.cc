@@ -1,0 +1,36 @@
+#include "services/training/certification_rules.h"
+
+namespace shouhu::training {
+
+bool CertificationEarned(bool attended, bool assessed, int score, int pass_mark) {
+  return attended && assessed && score >= pass_mark;
+}
+
+absl::CivilDay AddMonths(absl::CivilDay day, int months) {
+  const absl::CivilMonth target = absl::CivilMonth(day) + months;
+  const absl::CivilDay last_of_target = absl::CivilDay(target + 1) - 1;
+  const absl::CivilDay wanted(target.year(), target.month(), day.day());
+  // CivilDay normalises 30 Feb to 2 Mar; clamp to the month's last day instead.
+  return absl::CivilMonth(wanted) == target ? wanted : last_of_target;
+}
+
+absl::CivilDay RenewedExpiry(absl::CivilDay current_expiry, absl::CivilDay renewed_on, int validity_months) {
+  return AddMonths(renewed_on < current_expiry ? current_expiry : renewed_on, validity_months);
+}
+
+absl::Status MayRenew(bool revoked) {
+  if (revoked) return absl::FailedPreconditionError("a revoked certificate cannot be renewed");
+  return absl::OkStatus();
+}
+
+absl::Status MayRevoke(bool revoked) {
+  if (revoked) return absl::FailedPreconditionError("the certificate is already revoked");
+  return absl::OkStatus();
+}
+
+v1::CertificationStatus StatusOn(bool revoked, absl::CivilDay expires_on, absl::CivilDay today) {
+  if (revoked) return v1::CERTIFICATION_STATUS_REVOKED;
+  return expires_on <= today ? v1::CERTIFICATION_STATUS_EXPIRED : v1::CERTIFICATION_STATUS_VALID;
+}
+
+}  // namespace shouhu::training

@@ -1,0 +1,32 @@
+// The certificate rules: when one is earned, how long it runs, what a renewal does to it, and its status on a
+// day. Pure; the store gathers the facts and writes what these decide.
+#ifndef SHOUHU_SERVICES_TRAINING_CERTIFICATION_RULES_H_
+#define SHOUHU_SERVICES_TRAINING_CERTIFICATION_RULES_H_
+
+#include "absl/status/status.h"
+#include "absl/time/civil_time.h"
+#include "shouhu/training/v1/training.pb.h"
+
+namespace shouhu::training {
+
+// Attendance plus a passing score.
+bool CertificationEarned(bool attended, bool assessed, int score, int pass_mark);
+
+// The first day a certificate issued on `day` is no longer valid: `months` later (clamped to the end of a
+// shorter month: 31 Jan + 1 month → 28/29 Feb).
+absl::CivilDay AddMonths(absl::CivilDay day, int months);
+
+// The new expiry after a refresher on `renewed_on`: renewed before it ran out, the new period follows the
+// old one; after, it starts on the renewal day.
+absl::CivilDay RenewedExpiry(absl::CivilDay current_expiry, absl::CivilDay renewed_on, int validity_months);
+
+// FAILED_PRECONDITION on a revoked certificate (renewing or revoking it again).
+absl::Status MayRenew(bool revoked);
+absl::Status MayRevoke(bool revoked);
+
+// Revoked, else expired from its expiry day on, else valid.
+v1::CertificationStatus StatusOn(bool revoked, absl::CivilDay expires_on, absl::CivilDay today);
+
+}  // namespace shouhu::training
+
+#endif  // SHOUHU_SERVICES_TRAINING_CERTIFICATION_RULES_H_

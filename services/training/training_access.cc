@@ -1,0 +1,64 @@
+#include "services/training/training_access.h"
+
+namespace shouhu::training {
+
+RecordScope ScopeOf(const v1::Participant& participant) {
+  return {participant.home_division_code(), participant.organisation_id()};
+}
+
+RecordScope ScopeOf(const ParticipantStanding& participant) {
+  return {participant.home_division_code, participant.organisation_id};
+}
+
+bool CanSeeParticipant(const Principal& principal, const v1::Participant& participant) {
+  return InScope(principal, ScopeOf(participant));
+}
+
+bool CanSeeSession(const Principal& principal, const v1::Session& session) {
+  return InJurisdiction(principal, session.division_code());
+}
+
+bool CanSeeEnrollment(const Principal& principal, const v1::Session& session,
+                      const v1::Participant& participant) {
+  if (!CanSeeSession(principal, session)) return false;
+  // Trainers and officers run the session for everyone enrolled in it; NGO staff see their own people.
+  return !OrganisationBound(principal) || CanSeeParticipant(principal, participant);
+}
+
+bool CanSeeCertification(const Principal& principal, const v1::Participant& holder) {
+  return CanSeeParticipant(principal, holder);
+}
+
+bool CanSeeOrganisationRecord(const Principal& principal, const v1::OrganisationQualification& record) {
+  return InScope(principal, {record.division_code(), record.organisation_id()});
+}
+
+absl::Status RequireParticipant(const Principal& principal, const v1::Participant& participant) {
+  return RequireInScope(principal, ScopeOf(participant), "participant");
+}
+
+absl::Status RequireSession(const Principal& principal, const v1::Session& session) {
+  if (CanSeeSession(principal, session)) return absl::OkStatus();
+  return absl::NotFoundError("session not found");
+}
+
+absl::Status RequireEnrollment(const Principal& principal, const v1::Session& session,
+                               const v1::Participant& participant) {
+  if (CanSeeEnrollment(principal, session, participant)) return absl::OkStatus();
+  return absl::NotFoundError("enrollment not found");
+}
+
+absl::Status RequireCertification(const Principal& principal, const v1::Participant& holder) {
+  if (CanSeeCertification(principal, holder)) return absl::OkStatus();
+  return absl::NotFoundError("certification not found");
+}
+
+absl::Status RequireMayPlace(const Principal& principal, const RecordScope& scope) {
+  if (!InJurisdiction(principal, scope.division_code)) return absl::NotFoundError("division not found");
+  if (OrganisationBound(principal) && scope.organisation_id != principal.organisation_id()) {
+    return absl::NotFoundError("organisation not found");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace shouhu::training

@@ -1,0 +1,45 @@
+// Who sees which training records: the row-level half of authorization (the method-level half is each rpc's
+// allowed_roles option, applied by common/edge.h). Pure, and built on the one scope rule of common/scope.h:
+// a participant lies where they live and belongs to their organisation; a session is open to every
+// organisation in the jurisdiction where it is held (government-run training is for all partners); an
+// enrollment is visible to whoever sees its session and its participant, and to the jurisdiction-wide roles
+// that run the session. Outside scope a record does not exist: NOT_FOUND.
+#ifndef SHOUHU_SERVICES_TRAINING_TRAINING_ACCESS_H_
+#define SHOUHU_SERVICES_TRAINING_TRAINING_ACCESS_H_
+
+#include "absl/status/status.h"
+#include "common/principal.h"
+#include "common/scope.h"
+#include "services/training/qualification.h"
+#include "shouhu/training/v1/training.pb.h"
+
+namespace shouhu::training {
+
+// Views into the record: it must outlive the scope.
+RecordScope ScopeOf(const v1::Participant& participant);
+RecordScope ScopeOf(const ParticipantStanding& participant);
+
+bool CanSeeParticipant(const Principal& principal, const v1::Participant& participant);
+bool CanSeeSession(const Principal& principal, const v1::Session& session);
+bool CanSeeEnrollment(const Principal& principal, const v1::Session& session,
+                      const v1::Participant& participant);
+// A certification is as visible as its holder.
+bool CanSeeCertification(const Principal& principal, const v1::Participant& holder);
+// An organisation's qualification record, seen where it was assessed.
+bool CanSeeOrganisationRecord(const Principal& principal, const v1::OrganisationQualification& record);
+
+// NOT_FOUND ("participant not found", …) unless the caller sees the record.
+absl::Status RequireParticipant(const Principal& principal, const v1::Participant& participant);
+absl::Status RequireSession(const Principal& principal, const v1::Session& session);
+absl::Status RequireEnrollment(const Principal& principal, const v1::Session& session,
+                               const v1::Participant& participant);
+absl::Status RequireCertification(const Principal& principal, const v1::Participant& holder);
+
+// A new record placed at `scope` (a participant's home, a session's venue, an organisation's division):
+// NOT_FOUND on the division outside the caller's jurisdiction, or on another organisation for callers bound
+// to their own — the same answers a list filter gets (ScopedDivisionPrefix, ScopedOrganisation).
+absl::Status RequireMayPlace(const Principal& principal, const RecordScope& scope);
+
+}  // namespace shouhu::training
+
+#endif  // SHOUHU_SERVICES_TRAINING_TRAINING_ACCESS_H_

@@ -1,0 +1,48 @@
+// Certificates: when one is earned, how long it runs, what a renewal does, its status on a day.
+#include "services/training/certification_rules.h"
+
+#include <gtest/gtest.h>
+
+namespace shouhu::training {
+namespace {
+
+TEST(CertificationEarned, NeedsAttendanceAndPassMark) {
+  EXPECT_TRUE(CertificationEarned(true, true, 60, 60));
+  EXPECT_FALSE(CertificationEarned(true, true, 59, 60));
+  EXPECT_FALSE(CertificationEarned(false, true, 100, 60));
+  EXPECT_FALSE(CertificationEarned(true, false, 0, 0));
+}
+
+TEST(AddMonths, ClampsToShorterMonth) {
+  EXPECT_EQ(AddMonths(absl::CivilDay(2025, 1, 31), 1), absl::CivilDay(2025, 2, 28));
+  EXPECT_EQ(AddMonths(absl::CivilDay(2024, 1, 31), 1), absl::CivilDay(2024, 2, 29));
+  EXPECT_EQ(AddMonths(absl::CivilDay(2025, 3, 8), 12), absl::CivilDay(2026, 3, 8));
+  EXPECT_EQ(AddMonths(absl::CivilDay(2025, 11, 15), 3), absl::CivilDay(2026, 2, 15));
+}
+
+TEST(RenewedExpiry, BeforeItRanOut_FollowsOn_After_StartsOnTheRenewalDay) {
+  EXPECT_EQ(RenewedExpiry(absl::CivilDay(2026, 4, 1), absl::CivilDay(2026, 3, 1), 6),
+            absl::CivilDay(2026, 10, 1));
+  EXPECT_EQ(RenewedExpiry(absl::CivilDay(2025, 9, 8), absl::CivilDay(2025, 10, 1), 6),
+            absl::CivilDay(2026, 4, 1));
+  // Renewed on its expiry day: it had already run out that morning.
+  EXPECT_EQ(RenewedExpiry(absl::CivilDay(2025, 9, 8), absl::CivilDay(2025, 9, 8), 1),
+            absl::CivilDay(2025, 10, 8));
+}
+
+TEST(StatusOn, ExpiredFromItsExpiryDay_RevokedWhatever) {
+  const absl::CivilDay expires(2026, 3, 8);
+  EXPECT_EQ(StatusOn(false, expires, absl::CivilDay(2026, 3, 7)), v1::CERTIFICATION_STATUS_VALID);
+  EXPECT_EQ(StatusOn(false, expires, absl::CivilDay(2026, 3, 8)), v1::CERTIFICATION_STATUS_EXPIRED);
+  EXPECT_EQ(StatusOn(true, expires, absl::CivilDay(2025, 1, 1)), v1::CERTIFICATION_STATUS_REVOKED);
+}
+
+TEST(MayRenewOrRevoke, RevokedCertificate_FailedPrecondition) {
+  EXPECT_TRUE(MayRenew(false).ok());
+  EXPECT_EQ(MayRenew(true).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(MayRevoke(false).ok());
+  EXPECT_EQ(MayRevoke(true).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace shouhu::training
