@@ -30,6 +30,13 @@ ABSL_FLAG(std::string, db_pool_size, shouhu::EnvOr("SHOUHU_DB_POOL_SIZE", "8"),
           "database connections; as many call workers run each call's database work");
 ABSL_FLAG(std::string, drain_seconds, shouhu::EnvOr("SHOUHU_DRAIN_SECONDS", "10"),
           "on SIGTERM: seconds to finish in-flight calls before cancelling them");
+ABSL_FLAG(std::string, signing_key_file, shouhu::EnvOr("SHOUHU_SIGNING_KEY_FILE", ""),
+          "this process's Ed25519 key, <kid>.key holding 64 hex digits of seed");
+ABSL_FLAG(
+    std::string, trusted_keys_dir, shouhu::EnvOr("SHOUHU_TRUSTED_KEYS_DIR", ""),
+    "folder of trusted public keys, <kid>.pub each holding \"gateway <hex>\" or \"service:<name> <hex>\"");
+ABSL_FLAG(std::string, trusted_keys_reload_seconds, shouhu::EnvOr("SHOUHU_TRUSTED_KEYS_RELOAD_SECONDS", "30"),
+          "how often the trusted public keys are re-read");
 
 namespace shouhu {
 namespace {
@@ -90,9 +97,21 @@ absl::StatusOr<ServiceConfig> LoadServiceConfig(const ServiceDefaults& defaults)
   config.db.pool_size = *pool;
   config.server.max_threads = *pool;
 
-  auto secret = DecodeHexSecret(EnvOr("SHOUHU_PRINCIPAL_SECRET", ""), "SHOUHU_PRINCIPAL_SECRET", 32, true);
-  if (!secret.ok()) return secret.status();
-  config.principal_secret = *std::move(secret);
+  const std::string key_file = absl::GetFlag(FLAGS_signing_key_file);
+  if (key_file.empty())
+    return absl::InvalidArgumentError("--signing_key_file (SHOUHU_SIGNING_KEY_FILE) is not set");
+  auto key = ReadSigningKey(key_file);
+  if (!key.ok())
+    return absl::InvalidArgumentError(absl::StrCat("--signing_key_file: ", key.status().message()));
+  config.signing_key = *std::move(key);
+  config.trusted_keys_dir = absl::GetFlag(FLAGS_trusted_keys_dir);
+  if (config.trusted_keys_dir.empty()) {
+    return absl::InvalidArgumentError("--trusted_keys_dir (SHOUHU_TRUSTED_KEYS_DIR) is not set");
+  }
+  auto reload =
+      ParseInt(absl::GetFlag(FLAGS_trusted_keys_reload_seconds), "--trusted_keys_reload_seconds", 1, 3600);
+  if (!reload.ok()) return reload.status();
+  config.trusted_keys_reload = absl::Seconds(*reload);
   return config;
 }
 

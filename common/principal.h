@@ -1,17 +1,22 @@
-// The caller as the gateway established it, carried to the services in gRPC metadata and signed with a secret
-// shared by the gateway and the services (HMAC-SHA256). A service accepts only a principal whose signature
-// verifies and whose short validity has not run out; anything else is UNAUTHENTICATED.
+// The caller as the gateway established it, carried to the services in gRPC metadata beside an Ed25519
+// signature and the key id that made it. The gateway's key signs callers' principals; a service's key signs
+// only that service's own system principal ({roles: [SYSTEM], subject: "service:<name>"}), so a service
+// that is broken into still cannot speak as a person or as another service. A service accepts a principal
+// only when a key it trusts (principal_keys.h) verifies it, the key may sign that principal, and its short
+// validity has not run out; anything else is UNAUTHENTICATED.
 #ifndef SHOUHU_COMMON_PRINCIPAL_H_
 #define SHOUHU_COMMON_PRINCIPAL_H_
 
 #include <grpcpp/client_context.h>
 #include <grpcpp/server_context.h>
 
+#include <algorithm>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/clock.h"
+#include "common/principal_keys.h"
 #include "shouhu/common/v1/principal.pb.h"
 
 namespace shouhu {
@@ -19,35 +24,54 @@ namespace shouhu {
 using Principal = common::v1::Principal;
 using Role = common::v1::Role;
 
-// Binary metadata (the -bin suffix makes gRPC base64 it on the wire).
+// Binary metadata (the -bin suffix makes gRPC base64 it on the wire); the key id is plain ASCII. All three
+// start with x-shouhu-, which the gateway never passes on from a caller.
 inline constexpr char kPrincipalMetadata[] = "x-shouhu-principal-bin";
 inline constexpr char kPrincipalSignatureMetadata[] = "x-shouhu-principal-sig-bin";
+inline constexpr char kPrincipalKeyIdMetadata[] = "x-shouhu-principal-kid";
+
+// The longest validity a verifier accepts, so a signer cannot mint a principal that replays for days.
+inline constexpr absl::Duration kMaxPrincipalValidity = absl::Minutes(15);
+
+// The subject of a service's own principal: "service:visits".
+std::string ServiceSubject(absl::string_view service);
+
+// A principal as it travels: the serialized message, its signature and the id of the key that made it.
+struct SignedPrincipal {
+  std::string serialized;
+  std::string signature;
+  std::string key_id;
+
+  void AddTo(grpc::ClientContext& context) const;
+};
 
 class PrincipalSigner {
  public:
-  PrincipalSigner(std::string secret, const Clock& clock, absl::Duration validity = absl::Minutes(5))
-      : secret_(std::move(secret)), clock_(clock), validity_(validity) {}
+  PrincipalSigner(SigningKey key, const Clock& clock, absl::Duration validity = absl::Minutes(5))
+      : key_(std::move(key)), clock_(clock), validity_(std::min(validity, kMaxPrincipalValidity)) {}
 
-  // Adds the principal, stamped with an expiry, and its signature to an outgoing call.
+  // The principal stamped with an expiry, signed.
+  SignedPrincipal Sign(Principal principal) const;
+  // Adds the signed principal to an outgoing call.
   void Attach(Principal principal, grpc::ClientContext& context) const;
-  // The two metadata values, for callers that build metadata themselves (the gateway's generic forwarding).
-  std::pair<std::string, std::string> Sign(Principal principal) const;
+  const std::string& key_id() const { return key_.key_id; }
 
  private:
-  std::string secret_;
+  SigningKey key_;
   const Clock& clock_;
   absl::Duration validity_;
 };
 
 class PrincipalVerifier {
  public:
-  PrincipalVerifier(std::string secret, const Clock& clock) : secret_(std::move(secret)), clock_(clock) {}
+  PrincipalVerifier(const TrustedKeys& keys, const Clock& clock) : keys_(keys), clock_(clock) {}
 
   absl::StatusOr<Principal> Verify(const grpc::ServerContextBase& context) const;
-  absl::StatusOr<Principal> Verify(absl::string_view serialized, absl::string_view signature) const;
+  absl::StatusOr<Principal> Verify(absl::string_view serialized, absl::string_view signature,
+                                   absl::string_view key_id) const;
 
  private:
-  std::string secret_;
+  const TrustedKeys& keys_;
   const Clock& clock_;
 };
 
