@@ -12,8 +12,11 @@ CallIdentity ForCaller(const grpc::ServerContextBase& incoming) {
       forwarded.emplace_back(name, std::string(it->second.data(), it->second.size()));
     }
   }
-  return [forwarded = std::move(forwarded)](grpc::ClientContext& context) {
+  // The caller stops waiting at its deadline: work done for it after that is wasted, so the outgoing call
+  // ends there too when that is sooner than its own deadline.
+  return [forwarded = std::move(forwarded), deadline = incoming.deadline()](grpc::ClientContext& context) {
     for (const auto& [name, value] : forwarded) context.AddMetadata(name, value);
+    if (deadline < context.deadline()) context.set_deadline(deadline);
   };
 }
 

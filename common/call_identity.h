@@ -23,6 +23,7 @@ using CallIdentity = std::function<void(grpc::ClientContext&)>;
 
 // The caller of `incoming`, forwarded as received. Copies the metadata at once, so the identity may outlive
 // the incoming call's context. When the caller sent no principal, calls go without one and are refused.
+// Also shortens the outgoing call's deadline to the caller's, when that comes first.
 CallIdentity ForCaller(const grpc::ServerContextBase& incoming);
 
 // This service speaking for itself: {subject: "service:<name>", roles: [SYSTEM]}, signed afresh for each call

@@ -37,6 +37,7 @@ class VerifyingHealth final : public Health::Service {
     }
     absl::MutexLock lock(&mu_);
     seen_ = *principal;
+    seen_deadline_ = context->deadline();
     seen_key_id_ = std::string(context->client_metadata().find(kPrincipalKeyIdMetadata)->second.data(),
                                context->client_metadata().find(kPrincipalKeyIdMetadata)->second.size());
     response->set_status(HealthCheckResponse::SERVING);
@@ -51,12 +52,17 @@ class VerifyingHealth final : public Health::Service {
     absl::MutexLock lock(&mu_);
     return seen_key_id_;
   }
+  std::chrono::system_clock::time_point seen_deadline() {
+    absl::MutexLock lock(&mu_);
+    return seen_deadline_;
+  }
 
  private:
   PrincipalVerifier verifier_;
   absl::Mutex mu_;
   std::optional<Principal> seen_;
   std::string seen_key_id_;
+  std::chrono::system_clock::time_point seen_deadline_;
 };
 
 // The front service: relays each call to the back one, as the caller ("caller" service name) or as itself.
@@ -132,6 +138,16 @@ TEST_F(CallIdentityTest, ForCaller_ForwardsTheGatewaySignedPrincipalUnchanged) {
   EXPECT_EQ(back_.seen()->organisation_id(), "wuding-civil-affairs");
   EXPECT_TRUE(HasRole(*back_.seen(), common::v1::ROLE_CIVIL_AFFAIRS_OFFICER));
   EXPECT_EQ(back_.seen_key_id(), TestGatewayKey().key_id);
+}
+
+TEST_F(CallIdentityTest, ForCaller_CallersDeadlineBoundsTheOutgoingCall) {
+  const Principal officer =
+      MakePrincipal("officer-1", "wuding-civil-affairs", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, {"532329"});
+  auto context = TestPrincipals(clock_).Context(officer);
+  const auto callers_deadline = std::chrono::system_clock::now() + std::chrono::seconds(8);
+  context->set_deadline(callers_deadline);  // the relay's own is 30 s
+  ASSERT_TRUE(CallFront(*context, "caller").ok());
+  EXPECT_LE(back_.seen_deadline(), callers_deadline + std::chrono::milliseconds(100));
 }
 
 TEST_F(CallIdentityTest, ForCaller_WithoutAPrincipal_IsRefusedDownstream) {

@@ -39,7 +39,7 @@ void RegistryTest::SetUp() {
   auto crypto = PiiCrypto::Create(std::string(32, 'k'), std::string(32, 'h'));
   ASSERT_OK(crypto);
   store_ = std::make_unique<MariaDbRegistryStore>(database_->pool(), clock_, *ids_, *std::move(crypto));
-  verifier_ = std::make_unique<PrincipalVerifier>(shouhu::testing::TestPrincipalSecret(), clock_);
+  verifier_ = std::make_unique<PrincipalVerifier>(shouhu::testing::TestTrustedKeys(), clock_);
   service_ = std::make_unique<RegistryService>(*store_, *verifier_, clock_, workers_);
   server_ = std::make_unique<shouhu::testing::TestServer>(std::vector<std::pair<grpc::Service*, std::string>>{
       {service_.get(), "shouhu.registry.v1.RegistryService"}});

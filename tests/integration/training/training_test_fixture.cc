@@ -12,8 +12,8 @@ void TrainingTest::SetUp() {
   ids_ = std::make_unique<IdGenerator>(*clock_);
   logger_ = std::make_unique<Logger>("training-test");
   metrics_ = std::make_unique<Metrics>("training-test");
-  verifier_ = std::make_unique<PrincipalVerifier>(testing::TestPrincipalSecret(), *clock_);
-  signer_ = std::make_unique<PrincipalSigner>(testing::TestPrincipalSecret(), *clock_);
+  verifier_ = std::make_unique<PrincipalVerifier>(testing::TestTrustedKeys(), *clock_);
+  signer_ = std::make_unique<PrincipalSigner>(testing::TestGatewayKey(), *clock_);
   module_ =
       std::make_unique<TrainingModule>(database_->pool(), *clock_, *ids_, *logger_, *verifier_, workers_);
   ServerConfig config;

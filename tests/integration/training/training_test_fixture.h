@@ -20,6 +20,7 @@
 #include "shouhu/training/v1/training.grpc.pb.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_database.h"
+#include "tests/support/test_keys.h"
 
 namespace shouhu::training {
 
