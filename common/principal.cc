@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace shouhu {
@@ -35,8 +36,9 @@ void SignedPrincipal::AddTo(grpc::ClientContext& context) const {
 }
 
 SignedPrincipal PrincipalSigner::Sign(Principal principal) const {
-  *principal.mutable_expires_at() =
-      google::protobuf::util::TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(clock_.Now() + validity_));
+  const int64_t step = absl::ToInt64Seconds(kExpiryStep);
+  const int64_t expires = (absl::ToUnixSeconds(clock_.Now() + validity_) + step - 1) / step * step;
+  *principal.mutable_expires_at() = google::protobuf::util::TimeUtil::SecondsToTimestamp(expires);
   SignedPrincipal signed_principal;
   principal.SerializeToString(&signed_principal.serialized);
   const std::string message = SignedBytes(signed_principal.serialized);
@@ -52,27 +54,48 @@ void PrincipalSigner::Attach(Principal principal, grpc::ClientContext& context) 
   Sign(std::move(principal)).AddTo(context);
 }
 
-absl::StatusOr<Principal> PrincipalVerifier::Verify(absl::string_view serialized, absl::string_view signature,
-                                                    absl::string_view key_id) const {
-  const std::optional<TrustedKey> key = keys_.Find(key_id);
-  if (!key.has_value() || signature.size() != crypto_sign_BYTES) return Unauthenticated();
+absl::StatusOr<Principal> PrincipalVerifier::Check(absl::string_view serialized, absl::string_view signature,
+                                                   const TrustedKey& key) const {
+  if (signature.size() != crypto_sign_BYTES) return Unauthenticated();
   const std::string message = SignedBytes(serialized);
   if (crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(signature.data()),
                                   reinterpret_cast<const unsigned char*>(message.data()), message.size(),
-                                  reinterpret_cast<const unsigned char*>(key->public_key.data())) != 0) {
+                                  reinterpret_cast<const unsigned char*>(key.public_key.data())) != 0) {
     return Unauthenticated();
   }
   Principal principal;
   if (!principal.ParseFromArray(serialized.data(), static_cast<int>(serialized.size())))
     return Unauthenticated();
+  if (principal.subject().empty()) return Unauthenticated();
+  if (!key.service.empty() && !IsSystemPrincipalOf(principal, key.service)) return Unauthenticated();
+  return principal;
+}
+
+absl::StatusOr<Principal> PrincipalVerifier::Verify(absl::string_view serialized, absl::string_view signature,
+                                                    absl::string_view key_id) const {
+  const std::optional<TrustedKey> key = keys_.Find(key_id);
+  if (!key.has_value()) return Unauthenticated();
+  std::optional<Principal> principal;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = verified_.find(signature);
+    if (it != verified_.end() && it->second.serialized == serialized &&
+        it->second.key.public_key == key->public_key && it->second.key.service == key->service) {
+      principal = it->second.principal;
+    }
+  }
+  if (!principal.has_value()) {
+    ASSIGN_OR_RETURN(principal, Check(serialized, signature, *key));
+    absl::MutexLock lock(&mu_);
+    if (verified_.size() >= kMaxRemembered) verified_.clear();
+    verified_.insert_or_assign(std::string(signature), Verified{std::string(serialized), *key, *principal});
+  }
   const int64_t now = absl::ToUnixSeconds(clock_.Now());
-  if (principal.expires_at().seconds() < now ||
-      principal.expires_at().seconds() > now + absl::ToInt64Seconds(kMaxPrincipalValidity)) {
+  if (principal->expires_at().seconds() < now ||
+      principal->expires_at().seconds() > now + absl::ToInt64Seconds(kMaxPrincipalValidity)) {
     return Unauthenticated();
   }
-  if (principal.subject().empty()) return Unauthenticated();
-  if (!key->service.empty() && !IsSystemPrincipalOf(principal, key->service)) return Unauthenticated();
-  return principal;
+  return *std::move(principal);
 }
 
 absl::StatusOr<Principal> PrincipalVerifier::Verify(const grpc::ServerContextBase& context) const {

@@ -13,8 +13,10 @@
 #include <algorithm>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "common/principal_keys.h"
 #include "shouhu/common/v1/principal.pb.h"
@@ -45,10 +47,18 @@ struct SignedPrincipal {
   void AddTo(grpc::ClientContext& context) const;
 };
 
+// Ed25519 is deterministic, and the expiry is rounded up to a whole kExpiryStep, so the same principal signed
+// within one step travels as the same bytes and signature: the verifier's cache then spares the repeated
+// check (a verification costs ~36 µs, an HMAC cost ~1 µs; measured with libsodium on the build machine).
 class PrincipalSigner {
  public:
+  static constexpr absl::Duration kExpiryStep = absl::Seconds(30);
+
+  // The principal is good for `validity` to `validity` + kExpiryStep after signing.
   PrincipalSigner(SigningKey key, const Clock& clock, absl::Duration validity = absl::Minutes(5))
-      : key_(std::move(key)), clock_(clock), validity_(std::min(validity, kMaxPrincipalValidity)) {}
+      : key_(std::move(key)),
+        clock_(clock),
+        validity_(std::min(validity, kMaxPrincipalValidity - kExpiryStep)) {}
 
   // The principal stamped with an expiry, signed.
   SignedPrincipal Sign(Principal principal) const;
@@ -62,6 +72,9 @@ class PrincipalSigner {
   absl::Duration validity_;
 };
 
+// Remembers the principals it verified, by signature, so a caller's repeated calls cost a lookup; a
+// remembered one is used only for the same bytes under the same key, still trusted with the same marking,
+// and its expiry is checked on every call.
 class PrincipalVerifier {
  public:
   PrincipalVerifier(const TrustedKeys& keys, const Clock& clock) : keys_(keys), clock_(clock) {}
@@ -71,8 +84,23 @@ class PrincipalVerifier {
                                    absl::string_view key_id) const;
 
  private:
+  // Bounds the memory: when full the cache starts over (a few MB at most).
+  static constexpr size_t kMaxRemembered = 4096;
+
+  struct Verified {
+    std::string serialized;
+    TrustedKey key;
+    Principal principal;
+  };
+
+  // The signature's check and the rules on what the key may sign; not the expiry.
+  absl::StatusOr<Principal> Check(absl::string_view serialized, absl::string_view signature,
+                                  const TrustedKey& key) const;
+
   const TrustedKeys& keys_;
   const Clock& clock_;
+  mutable absl::Mutex mu_;
+  mutable absl::flat_hash_map<std::string, Verified> verified_ ABSL_GUARDED_BY(mu_);  // by signature
 };
 
 bool HasRole(const Principal& principal, Role role);

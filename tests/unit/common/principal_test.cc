@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
 #include "tests/support/status_matchers.h"
 
 namespace shouhu {
@@ -142,6 +147,72 @@ TEST_F(PrincipalSigningTest, ExpiryBeyondTheLongestValidity_IsUnauthenticated) {
   PrincipalSigner long_lived(gateway_key_, ahead);
   EXPECT_THAT(VerifySigned(verifier_, long_lived.Sign(Officer())),
               StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+TEST_F(PrincipalSigningTest, SamePrincipalWithinOneExpiryStep_SignsTheSameBytes) {
+  const SignedPrincipal first = gateway_.Sign(Officer());
+  const SignedPrincipal again = gateway_.Sign(Officer());
+  EXPECT_EQ(first.serialized, again.serialized);
+  EXPECT_EQ(first.signature, again.signature);
+  clock_.Advance(PrincipalSigner::kExpiryStep);
+  EXPECT_NE(gateway_.Sign(Officer()).signature, first.signature);
+}
+
+TEST_F(PrincipalSigningTest, RememberedSignature_WithOtherBytes_IsUnauthenticated) {
+  SignedPrincipal s = gateway_.Sign(Officer());
+  ASSERT_OK(VerifySigned(verifier_, s));  // now remembered
+  Principal widened;
+  ASSERT_TRUE(widened.ParseFromString(s.serialized));
+  widened.set_jurisdictions(0, "53");
+  s.serialized = widened.SerializeAsString();
+  EXPECT_THAT(VerifySigned(verifier_, s), StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+TEST_F(PrincipalSigningTest, RememberedSignature_UnderAnotherKeyId_IsUnauthenticated) {
+  SignedPrincipal s = gateway_.Sign(Officer());
+  ASSERT_OK(VerifySigned(verifier_, s));
+  s.key_id = "visits-1";  // a key that may sign only service:visits
+  EXPECT_THAT(VerifySigned(verifier_, s), StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+// The verifier against a folder of keys, as in a process: what it remembered stops counting when the key
+// is removed or re-marked.
+class RememberedPrincipalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/shouhu-principal-test-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    Write(GatewayKey(key_));
+    auto keys = TrustedKeys::Load(dir_);
+    ASSERT_OK(keys);
+    keys_ = *std::move(keys);
+    verifier_ = std::make_unique<PrincipalVerifier>(*keys_, clock_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void Write(const TrustedKey& key) { std::ofstream(dir_ + "/gw-1.pub") << TrustedKeyFileText(key); }
+
+  ManualClock clock_{absl::FromUnixSeconds(1'790'000'000)};
+  SigningKey key_ = Key("gw-1", 'g');
+  std::string dir_;
+  std::unique_ptr<TrustedKeys> keys_;
+  std::unique_ptr<PrincipalVerifier> verifier_;
+};
+
+TEST_F(RememberedPrincipalTest, KeyRemovedAndReloaded_RememberedPrincipalIsUnauthenticated) {
+  const SignedPrincipal s = PrincipalSigner(key_, clock_).Sign(Officer());
+  ASSERT_OK(VerifySigned(*verifier_, s));
+  std::filesystem::remove(dir_ + "/gw-1.pub");
+  ASSERT_OK(keys_->Reload());
+  EXPECT_THAT(VerifySigned(*verifier_, s), StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+TEST_F(RememberedPrincipalTest, KeyRemarkedAsAServiceKey_RememberedPersonIsUnauthenticated) {
+  const SignedPrincipal s = PrincipalSigner(key_, clock_).Sign(Officer());
+  ASSERT_OK(VerifySigned(*verifier_, s));
+  Write(ServiceKey(key_, "visits"));
+  ASSERT_OK(keys_->Reload());
+  EXPECT_THAT(VerifySigned(*verifier_, s), StatusIs(absl::StatusCode::kUnauthenticated));
 }
 
 TEST(InJurisdiction, MatchesCodePrefixesOnly) {
