@@ -3,20 +3,34 @@
 #include <chrono>
 
 namespace shouhu {
+namespace {
 
-CallWorkers::CallWorkers(int workers, size_t max_queued) : pool_(workers, max_queued) {}
+// The request id the gateway forwarded (x-request-id), so a fault in the log finds its audit row.
+std::string RequestIdOf(const grpc::CallbackServerContext& context) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find("x-request-id");
+  return it == metadata.end() ? "" : std::string(it->second.data(), it->second.size());
+}
+
+}  // namespace
+
+CallWorkers::CallWorkers(int workers, size_t max_queued, Logger& logger)
+    : logger_(logger), pool_(workers, max_queued) {}
+
+CallWorkers::CallWorkers(int workers, size_t max_queued)
+    : own_logger_(std::make_unique<Logger>("service")), logger_(*own_logger_), pool_(workers, max_queued) {}
 
 grpc::ServerUnaryReactor* CallWorkers::Serve(grpc::CallbackServerContext* context,
                                              std::function<absl::Status()> work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  const bool queued = pool_.Submit([context, reactor, work = std::move(work)] {
+  const bool queued = pool_.Submit([this, context, reactor, work = std::move(work)] {
     // The caller gave up while the call waited: its work would be for nobody. (The server may not have
     // seen the deadline pass yet, hence the clock.)
     if (context->IsCancelled() || context->deadline() <= std::chrono::system_clock::now()) {
       reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the caller gave up before it was served"));
       return;
     }
-    reactor->Finish(ToGrpcStatus(work()));
+    reactor->Finish(ToGrpcStatus(work(), logger_, RequestIdOf(*context)));
   });
   if (!queued) {
     reactor->Finish(

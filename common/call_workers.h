@@ -23,7 +23,8 @@
 //
 // A call waits in the pool's queue for a worker (and so for a connection) when all are busy; beyond
 // 4 x workers + 64 queued it is refused RESOURCE_EXHAUSTED at once, so a flood sheds load instead of
-// growing memory. A call cancelled or past its deadline while it waited is not run.
+// growing memory. A call cancelled or past its deadline while it waited is not run. An internal fault's own
+// message goes to the log, and the caller gets a plain one (grpc_status.h).
 #ifndef SHOUHU_COMMON_CALL_WORKERS_H_
 #define SHOUHU_COMMON_CALL_WORKERS_H_
 
@@ -32,17 +33,23 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <thread>
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "common/grpc_status.h"
+#include "common/log.h"
 #include "common/worker_pool.h"
 
 namespace shouhu {
 
 class CallWorkers {
  public:
+  CallWorkers(int workers, Logger& logger)
+      : CallWorkers(workers, static_cast<size_t>(4 * workers + 64), logger) {}
+  CallWorkers(int workers, size_t max_queued, Logger& logger);
+  // For tests: faults are logged to stderr.
   explicit CallWorkers(int workers) : CallWorkers(workers, static_cast<size_t>(4 * workers + 64)) {}
   CallWorkers(int workers, size_t max_queued);
 
@@ -51,6 +58,8 @@ class CallWorkers {
   grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, std::function<absl::Status()> work);
 
  private:
+  std::unique_ptr<Logger> own_logger_;  // when none was given
+  Logger& logger_;
   WorkerPool pool_;
 };
 

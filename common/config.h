@@ -23,6 +23,9 @@ struct DbConfig {
   // How long a call may wait for a free connection before UNAVAILABLE: the queue in front of the database.
   absl::Duration acquire_timeout = absl::Seconds(10);
   absl::Duration io_timeout = absl::Seconds(30);
+  // CREATE DATABASE IF NOT EXISTS at start (SHOUHU_DB_CREATE=1): the local stack and tests; production
+  // schemas are made by ops.
+  bool create_if_missing = false;
 };
 
 struct ServerConfig {

@@ -2,21 +2,62 @@
 
 #include <string>
 
+#include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 #include "common/status_macros.h"
-#include "shouhu/common/v1/errors.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 
 namespace shouhu {
+namespace {
+
+// What a caller reads instead of an internal fault's own message.
+std::string PlainMessage(absl::StatusCode code) {
+  return code == absl::StatusCode::kUnavailable ? "the service is temporarily unavailable; retry later"
+                                                : "internal error";
+}
+
+}  // namespace
+
+bool IsInternalFault(absl::StatusCode code) {
+  return code == absl::StatusCode::kInternal || code == absl::StatusCode::kUnknown ||
+         code == absl::StatusCode::kDataLoss || code == absl::StatusCode::kUnavailable;
+}
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   const auto code = static_cast<grpc::StatusCode>(status.code());
-  std::string field = FieldOf(status);
-  if (field.empty()) return grpc::Status(code, std::string(status.message()));
-  common::v1::ErrorDetail detail;
-  auto* violation = detail.add_field_violations();
+  if (IsInternalFault(status.code())) return grpc::Status(code, PlainMessage(status.code()));
+  const std::string message(status.message());
+  const std::string field = FieldOf(status);
+  if (field.empty()) return grpc::Status(code, message);
+  google::rpc::BadRequest bad_request;
+  auto* violation = bad_request.add_field_violations();
   violation->set_field(field);
-  violation->set_description(std::string(status.message()));
-  return grpc::Status(code, std::string(status.message()), detail.SerializeAsString());
+  // InvalidField wrote "<field>: <description>"; the violation names the field already.
+  violation->set_description(absl::StartsWith(message, field + ": ") ? message.substr(field.size() + 2)
+                                                                     : message);
+  google::rpc::Status details;
+  details.set_code(code);
+  details.set_message(message);
+  details.add_details()->PackFrom(bad_request);
+  return grpc::Status(code, message, details.SerializeAsString());
+}
+
+grpc::Status ToGrpcStatus(const absl::Status& status, Logger& logger, absl::string_view call) {
+  if (IsInternalFault(status.code())) {
+    const nlohmann::json fields = {{"call", std::string(call)},
+                                   {"code", GrpcCodeName(static_cast<int>(status.code()))},
+                                   {"error", std::string(status.message())}};
+    // UNAVAILABLE is an outage the health status already shows (and may repeat for every call while it
+    // lasts); the others are faults to look into.
+    if (status.code() == absl::StatusCode::kUnavailable) {
+      logger.Warn("call failed", fields);
+    } else {
+      logger.Error("call failed", fields);
+    }
+  }
+  return ToGrpcStatus(status);
 }
 
 std::string GrpcCodeName(int code) {
@@ -24,17 +65,26 @@ std::string GrpcCodeName(int code) {
   return name.empty() ? "UNKNOWN" : name;
 }
 
+std::string FieldOfGrpcStatus(const grpc::Status& status) {
+  google::rpc::Status details;
+  if (status.error_details().empty() || !details.ParseFromString(status.error_details())) return "";
+  for (const google::protobuf::Any& any : details.details()) {
+    google::rpc::BadRequest bad_request;
+    if (any.UnpackTo(&bad_request) && bad_request.field_violations_size() > 0) {
+      return bad_request.field_violations(0).field();
+    }
+  }
+  return "";
+}
+
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   const auto code = static_cast<absl::StatusCode>(status.error_code());
-  common::v1::ErrorDetail detail;
-  if (!status.error_details().empty() && detail.ParseFromString(status.error_details()) &&
-      detail.field_violations_size() > 0) {
-    absl::Status result(code, status.error_message());
-    result.SetPayload(kFieldPayload, absl::Cord(detail.field_violations(0).field()));
-    return result;
+  absl::Status result(code, status.error_message());
+  if (std::string field = FieldOfGrpcStatus(status); !field.empty()) {
+    result.SetPayload(kFieldPayload, absl::Cord(field));
   }
-  return absl::Status(code, status.error_message());
+  return result;
 }
 
 }  // namespace shouhu

@@ -18,6 +18,12 @@ constexpr absl::string_view kExisting =
     "SELECT request_hash, result_ref FROM idempotency_records WHERE method = ? AND caller = ? AND request_id "
     "= ? "
     "FOR UPDATE";
+constexpr absl::string_view kRecord =
+    "INSERT INTO idempotency_records (method, caller, request_id, request_hash, response, created_at) "
+    "VALUES (?, ?, ?, ?, ?, ?)";
+constexpr absl::string_view kRecorded =
+    "SELECT request_hash, response FROM idempotency_records WHERE method = ? AND caller = ? AND request_id = "
+    "?";
 constexpr absl::string_view kComplete =
     "UPDATE idempotency_records SET result_ref = ? WHERE method = ? AND caller = ? AND request_id = ?";
 
@@ -64,6 +70,36 @@ absl::StatusOr<std::optional<std::string>> ClaimIdempotent(db::Session& tx, cons
 
 absl::Status CompleteIdempotent(db::Session& tx, const IdempotencyKey& key, absl::string_view result_ref) {
   return tx.Execute(kComplete, {std::string(result_ref), key.method, key.caller, key.request_id}).status();
+}
+
+absl::StatusOr<std::string> RunIdempotent(
+    db::Pool& pool, const IdempotencyKey& key, absl::Time now,
+    const std::function<absl::StatusOr<std::string>(db::Session&)>& first) {
+  std::string answer;
+  const absl::Status done = pool.Transaction([&](db::Session& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(answer, first(tx));
+    return tx
+        .Execute(kRecord,
+                 {key.method, key.caller, key.request_id, key.request_hash, answer, ToSqlTimestamp(now)})
+        .status();
+  });
+  if (done.ok()) return answer;
+  // Whatever failed, a request with this key may have committed first: then its answer is the answer. Read
+  // outside the rolled-back transaction, so the first's committed row is visible.
+  std::optional<db::Row> recorded;
+  RETURN_IF_ERROR(pool.Autocommit([&](db::Session& session) -> absl::Status {
+    ASSIGN_OR_RETURN(recorded, session.QueryOne(kRecorded, {key.method, key.caller, key.request_id}));
+    return absl::OkStatus();
+  }));
+  if (!recorded) return done;
+  if (recorded->String(0) != key.request_hash) {
+    return InvalidField("request_id", "was already used for a different request");
+  }
+  if (recorded->IsNull(1)) {
+    return absl::FailedPreconditionError(
+        "request_id was used before answers were kept; send the change again with a new request id");
+  }
+  return recorded->String(1);
 }
 
 }  // namespace shouhu

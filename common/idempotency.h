@@ -1,11 +1,17 @@
 // Idempotent mutations. Every mutating RPC carries a client request id; the first request with an id records
-// it — in the same transaction as its change — together with a hash of the whole request and a reference to
-// what it produced (a referral id, a case id). A retry with the same id and the same content changes nothing
-// and gets the same result back; the same id with other content is rejected as INVALID_ARGUMENT on
+// it — in the same transaction as its change — together with a hash of the whole request and the answer it
+// got. A retry with the same id and the same content changes nothing and gets that first answer back (not
+// the record's state now: DESIGN §4); the same id with other content is rejected as INVALID_ARGUMENT on
 // request_id. Keys are per method and per caller, so one caller can neither collide with nor read another's.
+//
+// The answer is kept as the response message's bytes. That is the one place an API message is stored, and on
+// purpose: it is the first answer itself, kept only to be replayed to the same caller, and v1 messages stay
+// wire-compatible. It must hold no sealed personal data (a store clears such fields before returning the
+// answer; the edge refills them from the retried request, whose hash matched).
 #ifndef SHOUHU_COMMON_IDEMPOTENCY_H_
 #define SHOUHU_COMMON_IDEMPOTENCY_H_
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -16,8 +22,9 @@
 namespace shouhu {
 
 namespace db {
+class Pool;
 class Session;
-}
+}  // namespace db
 
 struct IdempotencyKey {
   std::string method;  // "shouhu.registry.v1.RegistryService/SubmitReferral"
@@ -40,6 +47,39 @@ absl::Status ValidateRequestId(absl::string_view request_id);
 absl::StatusOr<std::optional<std::string>> ClaimIdempotent(db::Session& tx, const IdempotencyKey& key,
                                                            absl::Time now, absl::string_view result_ref = "");
 absl::Status CompleteIdempotent(db::Session& tx, const IdempotencyKey& key, absl::string_view result_ref);
+
+// Who makes a change and when, passed explicitly to every mutation (never read back from the key).
+struct Actor {
+  std::string subject;
+  std::string organisation_id;
+  absl::Time at;
+};
+
+// Runs `first` in a transaction that also records the key with the bytes `first` returns, committing both
+// or neither; or, when a request with this key committed before (a retry, or a duplicate that raced this
+// one), returns the bytes it recorded. Nothing extra runs on the first request's path: the record is one
+// INSERT at the end of the transaction. A duplicate finds out when that INSERT meets the first's row (or
+// when its own work fails on the first's effects); it then rolls back and answers with the first's bytes.
+absl::StatusOr<std::string> RunIdempotent(
+    db::Pool& pool, const IdempotencyKey& key, absl::Time now,
+    const std::function<absl::StatusOr<std::string>(db::Session&)>& first);
+
+// The typed form: `Response` is the RPC's response message.
+template <typename Response>
+absl::StatusOr<Response> IdempotentTransaction(
+    db::Pool& pool, const IdempotencyKey& key, absl::Time now,
+    const std::function<absl::StatusOr<Response>(db::Session&)>& first) {
+  absl::StatusOr<std::string> bytes =
+      RunIdempotent(pool, key, now, [&](db::Session& tx) -> absl::StatusOr<std::string> {
+        absl::StatusOr<Response> answer = first(tx);
+        if (!answer.ok()) return answer.status();
+        return answer->SerializeAsString();
+      });
+  if (!bytes.ok()) return bytes.status();
+  Response response;
+  if (!response.ParseFromString(*bytes)) return absl::DataLossError("the recorded answer is unreadable");
+  return response;
+}
 
 }  // namespace shouhu
 

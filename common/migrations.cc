@@ -111,6 +111,11 @@ CREATE TABLE IF NOT EXISTS outbox_sequence (
 ) ENGINE=InnoDB;
 INSERT IGNORE INTO outbox_sequence (id, last_sequence) VALUES (1, 0);
 )sql"},
+      // The first answer, replayed to a retry (common/idempotency.h). NULL on records made before it.
+      {"common", 5, "0005_idempotent_answers",
+       R"sql(
+ALTER TABLE idempotency_records ADD COLUMN response LONGBLOB NULL;
+)sql"},
   };
 }
 

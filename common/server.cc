@@ -126,7 +126,7 @@ absl::StatusOr<std::unique_ptr<db::Pool>> OpenServiceDatabase(const DbConfig& co
                                                               Logger& logger) {
   // Wait for the database rather than crash-loop: on a cluster it may come up after us.
   const absl::Time give_up = absl::Now() + absl::Seconds(120);
-  if (EnvOr("SHOUHU_DB_CREATE", "0") == "1") {
+  if (config.create_if_missing) {
     absl::Status created;
     while (!(created = db::CreateDatabaseIfMissing(config)).ok() && absl::Now() < give_up) {
       logger.Warn("waiting for the database", {{"error", std::string(created.message())}});
@@ -162,13 +162,14 @@ absl::Status ServiceHost::Run() {
   return absl::OkStatus();
 }
 
-int ServeMain(int argc, char** argv, const ServiceDefaults& defaults,
-              const std::vector<db::Migration>& migrations, const ServiceFactory& factory) {
+int ServeMain(int argc, char** argv, const ServiceDefinition& service) {
   InitProcess(argc, argv, "Shouhu service: see README.md for flags and SHOUHU_* environment variables");
+  const ServiceDefaults& defaults = service.defaults;
   Logger logger(defaults.name);
   auto config = LoadServiceConfig(defaults);
-  if (!config.ok()) {
-    logger.Error("bad configuration", {{"error", std::string(config.status().message())}});
+  absl::Status settings = config.ok() ? service.load_settings() : config.status();
+  if (!settings.ok()) {
+    logger.Error("bad configuration", {{"error", std::string(settings.message())}});
     return 2;
   }
   auto trusted_keys = TrustedKeys::Load(config->trusted_keys_dir);
@@ -178,7 +179,7 @@ int ServeMain(int argc, char** argv, const ServiceDefaults& defaults,
     return 2;
   }
   (*trusted_keys)->ReloadEvery(config->trusted_keys_reload, logger);
-  auto pool = OpenServiceDatabase(config->db, migrations, logger);
+  auto pool = OpenServiceDatabase(config->db, service.migrations, logger);
   if (!pool.ok()) return pool.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
   SystemClock clock;
   IdGenerator ids(clock);
@@ -186,15 +187,15 @@ int ServeMain(int argc, char** argv, const ServiceDefaults& defaults,
   PrincipalVerifier verifier(**trusted_keys, clock);
   ServiceIdentity identity(defaults.name, config->signing_key, clock);
   // Outlives the server (declared before it): calls in flight finish on these threads while it drains.
-  CallWorkers workers(config->db.pool_size);
+  CallWorkers workers(config->db.pool_size, logger);
   ServiceContext context{*config, **pool, clock, ids, logger, metrics, verifier, identity, workers};
-  auto built = factory(context);
+  auto built = service.build(context);
   if (!built.ok()) {
     logger.Error("service could not start", {{"error", std::string(built.status().message())}});
     return 2;
   }
   ServiceHost host(config->server, logger, metrics);
-  for (auto& [service, name] : built->services) host.Register(service, name);
+  for (auto& [grpc_service, name] : built->services) host.Register(grpc_service, name);
   db::Pool& db_pool = **pool;
   host.SetReadinessCheck([&db_pool] { return db_pool.Ping(); });
   absl::Status ran = host.Run();

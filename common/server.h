@@ -93,8 +93,49 @@ struct BuiltService {
 
 using ServiceFactory = std::function<absl::StatusOr<BuiltService>(const ServiceContext&)>;
 
-// The database part of every process's start: create the schema when SHOUHU_DB_CREATE=1, wait (up to two
-// minutes) while the server is unreachable, then apply common's and `migrations`. Failures are logged.
+// What makes one service process: its defaults, its migrations, its own settings and its wiring. Each
+// service's <svc>_module.h offers one (RegistryDefinition(), TrainingDefinition()); main.cc only hands it to
+// ServeMain.
+struct ServiceDefinition {
+  ServiceDefaults defaults;
+  std::vector<db::Migration> migrations;
+  // Reads and checks the service's own settings (flags are parsed by then) into the module's typed config,
+  // before the database is touched: a bad value stops the process with a clear message.
+  std::function<absl::Status()> load_settings;
+  // Builds the store, clients and service from the context and the settings just read.
+  ServiceFactory build;
+};
+
+// The ServiceDefinition of a service whose module offers `static StatusOr<unique_ptr<Module>>
+// Create(const ServiceContext&, const Config&)` and `service()`, and whose settings load with
+// `StatusOr<Config> load()`: every domain service, so each <Svc>Definition() is a single call.
+template <typename Module, typename Config>
+ServiceDefinition DefineService(ServiceDefaults defaults, std::vector<db::Migration> migrations,
+                                absl::StatusOr<Config> (*load)(), std::string service_name) {
+  auto config = std::make_shared<Config>();
+  ServiceDefinition definition;
+  definition.defaults = std::move(defaults);
+  definition.migrations = std::move(migrations);
+  definition.load_settings = [config, load]() -> absl::Status {
+    absl::StatusOr<Config> loaded = load();
+    if (!loaded.ok()) return loaded.status();
+    *config = *std::move(loaded);
+    return absl::OkStatus();
+  };
+  definition.build = [config, service_name](const ServiceContext& context) -> absl::StatusOr<BuiltService> {
+    absl::StatusOr<std::unique_ptr<Module>> module = Module::Create(context, *config);
+    if (!module.ok()) return module.status();
+    std::shared_ptr<Module> shared = *std::move(module);
+    BuiltService built;
+    built.services.emplace_back(&shared->service(), service_name);
+    built.keep_alive = std::move(shared);
+    return built;
+  };
+  return definition;
+}
+
+// The database part of every process's start: create the schema when config.create_if_missing, wait (up to
+// two minutes) while the server is unreachable, then apply common's and `migrations`. Failures are logged.
 absl::StatusOr<std::unique_ptr<db::Pool>> OpenServiceDatabase(const DbConfig& config,
                                                               const std::vector<db::Migration>& migrations,
                                                               Logger& logger);
@@ -102,11 +143,10 @@ absl::StatusOr<std::unique_ptr<db::Pool>> OpenServiceDatabase(const DbConfig& co
 // Blocks until SIGTERM or SIGINT (blocked by InitProcess) arrives; returns the signal.
 int WaitForTermination();
 
-// The whole main of a domain service: flags → config → database (created first when SHOUHU_DB_CREATE=1,
-// waited for while unreachable, then migrated) → the factory's store and service → serve until SIGTERM.
-// Returns the process exit code.
-int ServeMain(int argc, char** argv, const ServiceDefaults& defaults,
-              const std::vector<db::Migration>& migrations, const ServiceFactory& factory);
+// The whole main of a domain service: flags → common config and the service's own settings → database
+// (created first when asked, waited for while unreachable, then migrated) → the service's wiring → serve
+// until SIGTERM. Returns the process exit code (2 for bad configuration).
+int ServeMain(int argc, char** argv, const ServiceDefinition& service);
 
 }  // namespace shouhu
 

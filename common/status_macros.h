@@ -28,7 +28,7 @@
 namespace shouhu {
 
 // The payload key under which InvalidField records the offending field; the gRPC edge turns it into a
-// shouhu.common.v1.FieldViolation.
+// google.rpc.BadRequest field violation.
 inline constexpr absl::string_view kFieldPayload = "shouhu.dev/field";
 
 // INVALID_ARGUMENT naming `field`. The description must never contain the rejected value: it may be personal

@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/ids.h"
 #include "common/status_macros.h"
 
 namespace shouhu {
@@ -148,6 +149,47 @@ absl::Status ValidateText(absl::string_view text, absl::string_view field, size_
   }
   if (chars > max_chars)
     return InvalidField(field, absl::StrCat("must be at most ", max_chars, " characters"));
+  return absl::OkStatus();
+}
+
+absl::Status ValidateMeaningfulText(absl::string_view text, absl::string_view field, size_t max_chars) {
+  RETURN_IF_ERROR(ValidateText(text, field, 1, max_chars));
+  if (absl::StripAsciiWhitespace(text).empty()) return InvalidField(field, "must not be only spaces");
+  // U+3000, the ideographic space a Chinese input method types.
+  std::string rest(text);
+  for (size_t at; (at = rest.find("\xE3\x80\x80")) != std::string::npos;) rest.erase(at, 3);
+  if (absl::StripAsciiWhitespace(rest).empty()) return InvalidField(field, "must not be only spaces");
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRecordId(absl::string_view id, absl::string_view field) {
+  if (id.empty()) return InvalidField(field, "is required");
+  if (!IsWellFormedId(id)) return InvalidField(field, "is not a well-formed id");
+  return absl::OkStatus();
+}
+
+absl::Status ValidateIdentifier(absl::string_view value, absl::string_view field, size_t max_chars) {
+  if (value.empty()) return InvalidField(field, "is required");
+  return ValidateOptionalIdentifier(value, field, max_chars);
+}
+
+absl::Status ValidateOptionalIdentifier(absl::string_view value, absl::string_view field, size_t max_chars) {
+  if (value.size() > max_chars) {
+    return InvalidField(field, absl::StrCat("must be at most ", max_chars, " characters"));
+  }
+  for (char c : value) {
+    if (c < 0x21 || c > 0x7e) return InvalidField(field, "must be printable ASCII without spaces");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRequiredEnum(int value, bool (*is_valid)(int), absl::string_view field) {
+  if (value == 0) return InvalidField(field, "is required");
+  return ValidateEnumFilter(value, is_valid, field);
+}
+
+absl::Status ValidateEnumFilter(int value, bool (*is_valid)(int), absl::string_view field) {
+  if (value != 0 && !is_valid(value)) return InvalidField(field, "must be one of the listed values");
   return absl::OkStatus();
 }
 

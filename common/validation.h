@@ -41,6 +41,22 @@ absl::Status ValidateDivisionCode(absl::string_view code, absl::string_view fiel
 absl::Status ValidateText(absl::string_view text, absl::string_view field, size_t min_chars,
                           size_t max_chars);
 
+// Text that must say something: ValidateText, and not only spaces (a purpose, a reason).
+absl::Status ValidateMeaningfulText(absl::string_view text, absl::string_view field, size_t max_chars);
+
+// The id of one of our records (common/ids.h): required and well-formed.
+absl::Status ValidateRecordId(absl::string_view id, absl::string_view field);
+
+// The id of something another system names (an organisation, a caseworker): 1..max_chars printable ASCII
+// characters without spaces. Optional ones pass when empty.
+absl::Status ValidateIdentifier(absl::string_view value, absl::string_view field, size_t max_chars);
+absl::Status ValidateOptionalIdentifier(absl::string_view value, absl::string_view field, size_t max_chars);
+
+// A proto enum value: `is_valid` is the generated <Enum>_IsValid. Required ones must not be 0 (UNSPECIFIED);
+// a filter's 0 means "any".
+absl::Status ValidateRequiredEnum(int value, bool (*is_valid)(int), absl::string_view field);
+absl::Status ValidateEnumFilter(int value, bool (*is_valid)(int), absl::string_view field);
+
 // Valid UTF-8, for text from outside that we store as is.
 bool IsValidUtf8(absl::string_view text);
 size_t Utf8Length(absl::string_view text);

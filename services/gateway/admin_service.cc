@@ -4,6 +4,7 @@
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/gateway/role_names.h"
 
 namespace shouhu::gateway {
 namespace {
@@ -19,8 +20,7 @@ void ToProto(const ApiClientRecord& record, v1::ApiClient& client) {
   client.set_display_name(record.display_name);
   client.set_organisation_id(record.organisation_id);
   for (const std::string& name : record.roles) {
-    Role role;
-    if (common::v1::Role_Parse(name, &role)) client.add_roles(role);
+    if (std::optional<Role> role = ParseStoredRole(name)) client.add_roles(*role);
   }
   for (const std::string& prefix : record.jurisdictions) client.add_jurisdictions(prefix);
   client.set_state(record.revoked_at.has_value() ? v1::API_CLIENT_STATE_REVOKED
@@ -48,6 +48,15 @@ absl::Status ValidateClientId(const std::string& client_id) {
 
 }  // namespace
 
+grpc::Status AdminService::Answer(const grpc::ServerContext& context, const absl::Status& status) const {
+  const auto& metadata = context.client_metadata();
+  auto request_id = metadata.find("x-request-id");
+  return ToGrpcStatus(status, logger_,
+                      request_id == metadata.end()
+                          ? absl::string_view()
+                          : absl::string_view(request_id->second.data(), request_id->second.size()));
+}
+
 absl::StatusOr<Principal> AdminService::Admin(const grpc::ServerContext& context) const {
   ASSIGN_OR_RETURN(Principal principal, verifier_.Verify(context));
   if (!HasRole(principal, common::v1::ROLE_ADMIN)) {
@@ -60,7 +69,7 @@ grpc::Status AdminService::CreateApiClient(grpc::ServerContext* context,
                                            const v1::CreateApiClientRequest* request,
                                            v1::CreateApiClientResponse* response) {
   auto admin = Admin(*context);
-  if (!admin.ok()) return ToGrpcStatus(admin.status());
+  if (!admin.ok()) return Answer(*context, admin.status());
   absl::Status valid = ValidateRequestId(request->request_id());
   if (valid.ok() && (request->display_name().empty() || request->display_name().size() > 200)) {
     valid = InvalidField("display_name", "is required, at most 200 characters");
@@ -88,7 +97,7 @@ grpc::Status AdminService::CreateApiClient(grpc::ServerContext* context,
       client.jurisdictions.push_back(prefix);
     }
   }
-  if (!valid.ok()) return ToGrpcStatus(valid);
+  if (!valid.ok()) return Answer(*context, valid);
 
   const absl::Time now = clock_.Now();
   client.client_id = ids_.Next();
@@ -97,11 +106,11 @@ grpc::Status AdminService::CreateApiClient(grpc::ServerContext* context,
   client.created_at = now;
   const std::string secret = NewApiClientSecret();
   auto hash = HashApiClientSecret(secret);
-  if (!hash.ok()) return ToGrpcStatus(hash.status());
+  if (!hash.ok()) return Answer(*context, hash.status());
   ApiClientSecretRecord secret_record{ids_.Next(), *hash, now, std::nullopt};
   auto created = store_.CreateClient(KeyOf("CreateApiClient", *admin, request->request_id(), *request),
                                      client, secret_record);
-  if (!created.ok()) return ToGrpcStatus(created.status());
+  if (!created.ok()) return Answer(*context, created.status());
   ToProto(*created, *response->mutable_api_client());
   // A retry gets the client back but not the secret: only its hash was kept.
   if (created->client_id == client.client_id) response->set_secret(secret);
@@ -111,10 +120,11 @@ grpc::Status AdminService::CreateApiClient(grpc::ServerContext* context,
 grpc::Status AdminService::GetApiClient(grpc::ServerContext* context, const v1::GetApiClientRequest* request,
                                         v1::GetApiClientResponse* response) {
   auto admin = Admin(*context);
-  if (!admin.ok()) return ToGrpcStatus(admin.status());
-  if (absl::Status valid = ValidateClientId(request->client_id()); !valid.ok()) return ToGrpcStatus(valid);
+  if (!admin.ok()) return Answer(*context, admin.status());
+  if (absl::Status valid = ValidateClientId(request->client_id()); !valid.ok())
+    return Answer(*context, valid);
   auto client = store_.GetClient(request->client_id());
-  if (!client.ok()) return ToGrpcStatus(client.status());
+  if (!client.ok()) return Answer(*context, client.status());
   ToProto(*client, *response->mutable_api_client());
   return grpc::Status::OK;
 }
@@ -123,14 +133,14 @@ grpc::Status AdminService::ListApiClients(grpc::ServerContext* context,
                                           const v1::ListApiClientsRequest* request,
                                           v1::ListApiClientsResponse* response) {
   auto admin = Admin(*context);
-  if (!admin.ok()) return ToGrpcStatus(admin.status());
-  if (request->page_size() < 0) return ToGrpcStatus(InvalidField("page_size", "must not be negative"));
+  if (!admin.ok()) return Answer(*context, admin.status());
+  if (request->page_size() < 0) return Answer(*context, InvalidField("page_size", "must not be negative"));
   if (!request->page_token().empty() && !IsWellFormedId(request->page_token())) {
-    return ToGrpcStatus(InvalidField("page_token", "is not a token this service issued"));
+    return Answer(*context, InvalidField("page_token", "is not a token this service issued"));
   }
   const int size = request->page_size() == 0 ? 50 : std::min(request->page_size(), 500);
   auto clients = store_.ListClients(request->page_token(), size);
-  if (!clients.ok()) return ToGrpcStatus(clients.status());
+  if (!clients.ok()) return Answer(*context, clients.status());
   for (const ApiClientRecord& client : *clients) ToProto(client, *response->add_api_clients());
   if (static_cast<int>(clients->size()) == size) response->set_next_page_token(clients->back().client_id);
   return grpc::Status::OK;
@@ -140,17 +150,17 @@ grpc::Status AdminService::AddApiClientSecret(grpc::ServerContext* context,
                                               const v1::AddApiClientSecretRequest* request,
                                               v1::AddApiClientSecretResponse* response) {
   auto admin = Admin(*context);
-  if (!admin.ok()) return ToGrpcStatus(admin.status());
+  if (!admin.ok()) return Answer(*context, admin.status());
   absl::Status valid = ValidateRequestId(request->request_id());
   if (valid.ok()) valid = ValidateClientId(request->client_id());
-  if (!valid.ok()) return ToGrpcStatus(valid);
+  if (!valid.ok()) return Answer(*context, valid);
   const std::string secret = NewApiClientSecret();
   auto hash = HashApiClientSecret(secret);
-  if (!hash.ok()) return ToGrpcStatus(hash.status());
+  if (!hash.ok()) return Answer(*context, hash.status());
   ApiClientSecretRecord record{ids_.Next(), *hash, clock_.Now(), std::nullopt};
   auto secret_id = store_.AddSecret(KeyOf("AddApiClientSecret", *admin, request->request_id(), *request),
                                     request->client_id(), record);
-  if (!secret_id.ok()) return ToGrpcStatus(secret_id.status());
+  if (!secret_id.ok()) return Answer(*context, secret_id.status());
   response->set_secret_id(*secret_id);
   if (*secret_id == record.secret_id) response->set_secret(secret);
   return grpc::Status::OK;
@@ -160,15 +170,15 @@ grpc::Status AdminService::RevokeApiClientSecret(grpc::ServerContext* context,
                                                  const v1::RevokeApiClientSecretRequest* request,
                                                  v1::RevokeApiClientSecretResponse* response) {
   auto admin = Admin(*context);
-  if (!admin.ok()) return ToGrpcStatus(admin.status());
+  if (!admin.ok()) return Answer(*context, admin.status());
   absl::Status valid = ValidateRequestId(request->request_id());
   if (valid.ok()) valid = ValidateClientId(request->client_id());
   if (valid.ok() && !IsWellFormedId(request->secret_id()))
     valid = InvalidField("secret_id", "is not a secret id");
-  if (!valid.ok()) return ToGrpcStatus(valid);
+  if (!valid.ok()) return Answer(*context, valid);
   auto client = store_.RevokeSecret(KeyOf("RevokeApiClientSecret", *admin, request->request_id(), *request),
                                     request->client_id(), request->secret_id(), clock_.Now());
-  if (!client.ok()) return ToGrpcStatus(client.status());
+  if (!client.ok()) return Answer(*context, client.status());
   authenticator_.Forget(request->client_id());
   ToProto(*client, *response->mutable_api_client());
   return grpc::Status::OK;
@@ -178,13 +188,13 @@ grpc::Status AdminService::RevokeApiClient(grpc::ServerContext* context,
                                            const v1::RevokeApiClientRequest* request,
                                            v1::RevokeApiClientResponse* response) {
   auto admin = Admin(*context);
-  if (!admin.ok()) return ToGrpcStatus(admin.status());
+  if (!admin.ok()) return Answer(*context, admin.status());
   absl::Status valid = ValidateRequestId(request->request_id());
   if (valid.ok()) valid = ValidateClientId(request->client_id());
-  if (!valid.ok()) return ToGrpcStatus(valid);
+  if (!valid.ok()) return Answer(*context, valid);
   auto client = store_.RevokeClient(KeyOf("RevokeApiClient", *admin, request->request_id(), *request),
                                     request->client_id(), clock_.Now());
-  if (!client.ok()) return ToGrpcStatus(client.status());
+  if (!client.ok()) return Answer(*context, client.status());
   authenticator_.Forget(request->client_id());
   ToProto(*client, *response->mutable_api_client());
   return grpc::Status::OK;

@@ -6,6 +6,7 @@
 
 #include "common/clock.h"
 #include "common/ids.h"
+#include "common/log.h"
 #include "common/principal.h"
 #include "services/gateway/api_clients.h"
 #include "services/gateway/gateway_store.h"
@@ -16,8 +17,13 @@ namespace shouhu::gateway {
 class AdminService final : public v1::GatewayAdminService::Service {
  public:
   AdminService(GatewayStore& store, ApiClientAuthenticator& authenticator, const PrincipalVerifier& verifier,
-               const Clock& clock, IdGenerator& ids)
-      : store_(store), authenticator_(authenticator), verifier_(verifier), clock_(clock), ids_(ids) {}
+               const Clock& clock, IdGenerator& ids, Logger& logger)
+      : store_(store),
+        authenticator_(authenticator),
+        verifier_(verifier),
+        clock_(clock),
+        ids_(ids),
+        logger_(logger) {}
 
   grpc::Status CreateApiClient(grpc::ServerContext* context, const v1::CreateApiClientRequest* request,
                                v1::CreateApiClientResponse* response) override;
@@ -35,12 +41,15 @@ class AdminService final : public v1::GatewayAdminService::Service {
 
  private:
   absl::StatusOr<Principal> Admin(const grpc::ServerContext& context) const;
+  // The edge's mapping; an internal fault's detail is logged with the call's request id.
+  grpc::Status Answer(const grpc::ServerContext& context, const absl::Status& status) const;
 
   GatewayStore& store_;
   ApiClientAuthenticator& authenticator_;
   const PrincipalVerifier& verifier_;
   const Clock& clock_;
   IdGenerator& ids_;
+  Logger& logger_;
 };
 
 }  // namespace shouhu::gateway

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <optional>
 
-#include "services/gateway/token_verifier.h"
+#include "services/gateway/role_names.h"
 
 namespace shouhu::gateway {
 namespace {
@@ -40,7 +40,7 @@ Principal PrincipalOfClient(const ApiClientRecord& client) {
   principal.set_subject(client.client_id);
   principal.set_organisation_id(client.organisation_id);
   for (const std::string& name : client.roles) {
-    if (std::optional<Role> role = ParseRole(name)) principal.add_roles(*role);
+    if (std::optional<Role> role = ParseStoredRole(name)) principal.add_roles(*role);
   }
   for (const std::string& prefix : client.jurisdictions) principal.add_jurisdictions(prefix);
   return principal;

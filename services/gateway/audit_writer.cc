@@ -1,99 +1,124 @@
 #include "services/gateway/audit_writer.h"
 
+#include <algorithm>
+
 namespace shouhu::gateway {
 namespace {
 constexpr size_t kBatch = 500;
+constexpr char kDropped[] = "shouhu_gateway_audit_dropped_total";
 }  // namespace
 
-AuditWriter::AuditWriter(GatewayStore& store, Logger& logger, Metrics& metrics, absl::Duration flush_interval,
-                         size_t max_queued)
-    : store_(store),
-      logger_(logger),
-      metrics_(metrics),
-      flush_interval_(flush_interval),
-      max_queued_(max_queued) {
+AuditWriter::AuditWriter(GatewayStore& store, Logger& logger, Metrics& metrics, AuditWriterOptions options)
+    : store_(store), logger_(logger), metrics_(metrics), options_(options) {
+  metrics_.Add(kDropped, "", 0);  // exported from the start, so an alert on its increase sees the first drop
   thread_ = std::thread([this] { Run(); });
 }
 
-AuditWriter::~AuditWriter() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
-  thread_.join();
-  Flush();
-}
+AuditWriter::~AuditWriter() { Stop(); }
 
 void AuditWriter::Record(AuditRecord record) {
   absl::MutexLock lock(&mu_);
   ++recorded_;
-  if (queue_.size() >= max_queued_) {
+  if (stopped_) {
+    DropLocked(1, "audit row recorded after the writer stopped", absl::OkStatus());
+    return;
+  }
+  if (queue_.size() >= options_.max_queued) {
     queue_.pop_front();
-    ++settled_;
-    metrics_.Add("shouhu_gateway_audit_dropped_total", "");
+    DropLocked(1, "audit queue full: the oldest row is dropped", absl::OkStatus());
   }
   queue_.push_back(std::move(record));
 }
 
-bool AuditWriter::WriteBatch() {
-  absl::MutexLock write_lock(&write_mu_);
-  std::vector<AuditRecord> batch;
-  {
-    absl::MutexLock lock(&mu_);
-    while (!queue_.empty() && batch.size() < kBatch) {
-      batch.push_back(std::move(queue_.front()));
-      queue_.pop_front();
-    }
-  }
-  if (batch.empty()) return true;
-  const absl::Status written = store_.InsertAudit(batch);
-  absl::MutexLock lock(&mu_);
-  if (written.ok()) {
-    settled_ += batch.size();
-    return true;
-  }
-  logger_.Warn("audit rows not written yet",
-               {{"rows", batch.size()}, {"error", std::string(written.message())}});
-  for (auto it = batch.rbegin(); it != batch.rend(); ++it) queue_.push_front(std::move(*it));
-  while (queue_.size() > max_queued_) {
-    queue_.pop_front();
-    ++settled_;
-    metrics_.Add("shouhu_gateway_audit_dropped_total", "");
-  }
-  return false;
+void AuditWriter::DropLocked(size_t rows, absl::string_view why, const absl::Status& error) {
+  settled_ += rows;
+  metrics_.Add(kDropped, "", static_cast<double>(rows));
+  nlohmann::json fields = {{"rows", rows}};
+  if (!error.ok()) fields["error"] = std::string(error.message());
+  logger_.Error(why, fields);
 }
 
 void AuditWriter::Flush() {
-  uint64_t target;
+  absl::MutexLock lock(&mu_);
+  const uint64_t target = recorded_;
+  const uint64_t failures = failures_;
+  ++flush_waiters_;
+  auto done = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return settled_ >= target || failures_ > failures || stopped_;
+  };
+  mu_.Await(absl::Condition(&done));
+  --flush_waiters_;
+}
+
+void AuditWriter::Stop() {
   {
     absl::MutexLock lock(&mu_);
-    target = recorded_;
-  }
-  for (;;) {
-    {
-      absl::MutexLock lock(&mu_);
-      if (settled_ >= target || queue_.empty()) return;
+    if (!stopping_) {
+      stopping_ = true;
+      stop_deadline_ = absl::Now() + options_.stop_bound;
     }
-    if (!WriteBatch()) return;
   }
+  if (thread_.joinable()) thread_.join();
 }
 
 void AuditWriter::Run() {
+  std::vector<AuditRecord> batch;  // taken from the queue, written or dropped before the next is taken
+  int attempts = 0;
+  absl::Duration backoff = options_.first_backoff;
+  auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stopping_ || queue_.size() >= kBatch || (flush_waiters_ > 0 && !queue_.empty());
+  };
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
-      mu_.AwaitWithTimeout(absl::Condition(
-                               +[](AuditWriter* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
-                                 return self->stopping_ || self->queue_.size() >= kBatch;
-                               },
-                               this),
-                           flush_interval_);
-      if (stopping_) return;
+      if (batch.empty()) {
+        mu_.AwaitWithTimeout(absl::Condition(&has_work), options_.flush_interval);
+        const size_t take = std::min(queue_.size(), kBatch);
+        batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + take));
+        queue_.erase(queue_.begin(), queue_.begin() + take);
+        attempts = 0;
+        backoff = options_.first_backoff;
+      }
+      if (stopping_ && (batch.empty() || absl::Now() >= stop_deadline_)) {
+        const size_t left = batch.size() + queue_.size();
+        if (left > 0) DropLocked(left, "audit rows not written before the gateway stopped", absl::OkStatus());
+        queue_.clear();
+        stopped_ = true;
+        return;
+      }
+      if (batch.empty()) continue;
     }
-    while (WriteBatch()) {
+
+    const absl::Status written = store_.InsertAudit(batch);
+
+    absl::Duration wait;
+    {
       absl::MutexLock lock(&mu_);
-      if (queue_.empty()) break;
+      if (written.ok()) {
+        settled_ += batch.size();
+        batch.clear();
+        continue;
+      }
+      ++failures_;
+      ++attempts;
+      if (written.code() != absl::StatusCode::kUnavailable && attempts >= options_.max_attempts) {
+        DropLocked(batch.size(), "audit rows could not be written and are dropped", written);
+        batch.clear();
+        continue;
+      }
+      logger_.Warn(
+          "audit rows not written yet; retrying",
+          {{"rows", batch.size()}, {"attempt", attempts}, {"error", std::string(written.message())}});
+      wait = backoff;
+      backoff = std::min(backoff * 2, options_.max_backoff);
+      if (!stopping_) {
+        // A Stop ends the wait: from then on the remaining time is the stop bound's.
+        mu_.AwaitWithTimeout(absl::Condition(&stopping_), wait);
+        continue;
+      }
+      wait = std::min(wait, std::max(absl::ZeroDuration(), stop_deadline_ - absl::Now()));
     }
+    absl::SleepFor(wait);
   }
 }
 

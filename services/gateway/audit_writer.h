@@ -1,6 +1,12 @@
-// Writes the audit trail in batches from one background thread, so a call never waits on an insert. When the
-// database is down rows wait in a bounded queue; beyond the bound the oldest are dropped and counted (the
-// shouhu_gateway_audit_dropped_total metric) rather than letting memory grow without limit.
+// Writes the audit trail in batches from one background thread, so a call never waits on an insert.
+//
+// A row is written exactly once: the insert is idempotent on the row's id (gateway_store.cc), so a batch
+// whose answer was lost (the database committed it, then died before replying) is simply written again. A
+// failed batch is retried with backoff, 100 ms doubling to 5 s. While the database is unreachable
+// (UNAVAILABLE) the batch waits for it, however long: rows queue behind it in a bounded queue, and beyond the
+// bound the oldest are dropped. Any other failure drops the batch after max_attempts. At Stop, what is still
+// queued is written for up to stop_bound and the rest dropped. Every dropped row is counted in
+// shouhu_gateway_audit_dropped_total and logged as an error: a gap in the audit trail is never silent.
 #ifndef SHOUHU_SERVICES_GATEWAY_AUDIT_WRITER_H_
 #define SHOUHU_SERVICES_GATEWAY_AUDIT_WRITER_H_
 
@@ -16,32 +22,48 @@
 
 namespace shouhu::gateway {
 
+struct AuditWriterOptions {
+  absl::Duration flush_interval = absl::Milliseconds(200);
+  size_t max_queued = 100000;
+  // For failures other than an unreachable database (which are retried until it is back).
+  int max_attempts = 5;
+  absl::Duration first_backoff = absl::Milliseconds(100);
+  absl::Duration max_backoff = absl::Seconds(5);
+  // How long Stop keeps writing what is queued: well inside a pod's termination grace.
+  absl::Duration stop_bound = absl::Seconds(5);
+};
+
 class AuditWriter {
  public:
-  AuditWriter(GatewayStore& store, Logger& logger, Metrics& metrics,
-              absl::Duration flush_interval = absl::Milliseconds(200), size_t max_queued = 100000);
-  ~AuditWriter();  // writes what is queued, then stops
+  AuditWriter(GatewayStore& store, Logger& logger, Metrics& metrics, AuditWriterOptions options = {});
+  ~AuditWriter();  // Stop()
 
+  // Queues a row; after Stop it is counted as dropped.
   void Record(AuditRecord record);
-  // Blocks until everything recorded so far has been written (or the attempt failed); for tests and shutdown.
+  // Blocks until everything recorded so far has been written, or until a write attempt made meanwhile has
+  // failed (it will be retried). For tests.
   void Flush();
+  // Writes what is queued for up to stop_bound, counts the rest as dropped, and ends the writer thread.
+  void Stop();
 
  private:
   void Run();
-  // Writes one batch; returns false on a database error (the rows are put back).
-  bool WriteBatch();
+  void DropLocked(size_t rows, absl::string_view why, const absl::Status& error)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   GatewayStore& store_;
   Logger& logger_;
   Metrics& metrics_;
-  const absl::Duration flush_interval_;
-  const size_t max_queued_;
+  const AuditWriterOptions options_;
   absl::Mutex mu_;
   std::deque<AuditRecord> queue_ ABSL_GUARDED_BY(mu_);
   uint64_t recorded_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t settled_ ABSL_GUARDED_BY(mu_) = 0;  // written or dropped
+  uint64_t settled_ ABSL_GUARDED_BY(mu_) = 0;   // written or dropped
+  uint64_t failures_ ABSL_GUARDED_BY(mu_) = 0;  // failed write attempts
+  int flush_waiters_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Mutex write_mu_;  // one batch in flight
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time stop_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   std::thread thread_;
 };
 

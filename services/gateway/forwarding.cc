@@ -5,6 +5,7 @@
 
 #include <atomic>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "common/grpc_status.h"
@@ -26,6 +27,19 @@ void PrepareBackendCall(const ForwardingEnv& env, const Principal& principal, co
   context.AddMetadata(kRequestIdMetadata, request_id);
 }
 
+namespace {
+
+// At most `max` bytes of `text`, cut at a UTF-8 character boundary: an audit column's width (a token's
+// subject may be longer), so that one long value cannot make a whole batch of rows unwritable.
+std::string Clipped(const std::string& text, size_t max) {
+  if (text.size() <= max) return text;
+  size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
+}  // namespace
+
 void RecordCall(const ForwardingEnv& env, const std::string& method, const Principal* principal,
                 const std::string& request_id, const char* face, int grpc_code, absl::Time started) {
   const absl::Duration latency = absl::Now() - started;
@@ -33,10 +47,10 @@ void RecordCall(const ForwardingEnv& env, const std::string& method, const Princ
   AuditRecord row;
   row.audit_id = env.ids.Next();
   row.occurred_at = started;
-  row.request_id = request_id;
-  row.subject = principal != nullptr ? principal->subject() : "";
-  row.organisation_id = principal != nullptr ? principal->organisation_id() : "";
-  row.method = method.size() > 255 ? method.substr(0, 255) : method;
+  row.request_id = Clipped(request_id, 128);
+  row.subject = principal != nullptr ? Clipped(principal->subject(), 128) : "";
+  row.organisation_id = principal != nullptr ? Clipped(principal->organisation_id(), 64) : "";
+  row.method = Clipped(method, 255);
   row.face = face;
   row.grpc_code = grpc_code;
   row.latency_us = absl::ToInt64Microseconds(latency);
@@ -131,7 +145,7 @@ class ForwardedCall final : public grpc::ServerGenericBidiReactor {
       call_->CloseRequests();
     }
     void OnDone(const grpc::Status& status) override {
-      call_->FinishWith(status);
+      call_->FinishWith(CallerFacing(call_->env_, call_->method_, status));
       call_->Unref();
     }
 
@@ -262,7 +276,7 @@ class ForwardedUnaryCall final : public grpc::ServerGenericBidiReactor {
                          if (status.ok()) {
                            StartWriteAndFinish(&response_, grpc::WriteOptions(), status);
                          } else {
-                           Finish(status);
+                           Finish(CallerFacing(env_, method_, status));
                          }
                        });
   }
@@ -290,9 +304,10 @@ class ForwardedUnaryCall final : public grpc::ServerGenericBidiReactor {
   bool backend_started_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-// A method no service behind the gateway serves (grpc.reflection.v1, say): UNIMPLEMENTED before any
-// credentials are asked for, as any gRPC server answers an unknown method, so that clients such as buf curl
-// fall back to what is served (reflection v1alpha) instead of stopping at UNAUTHENTICATED.
+// A method no service behind the gateway serves (grpc.reflection.v1, say, or a method no linked proto
+// declares): UNIMPLEMENTED before any credentials are asked for, as any gRPC server answers an unknown
+// method, so that clients such as buf curl fall back to what is served (reflection v1alpha) instead of
+// stopping at UNAUTHENTICATED, and a caller with credentials hears the same (not PERMISSION_DENIED).
 class UnservedCall final : public grpc::ServerGenericBidiReactor {
  public:
   UnservedCall(const ForwardingEnv& env, grpc::GenericCallbackServerContext* context)
@@ -314,21 +329,46 @@ class UnservedCall final : public grpc::ServerGenericBidiReactor {
 
 }  // namespace
 
-bool IsUnaryMethod(absl::string_view method) {
-  if (!absl::ConsumePrefix(&method, "/")) return false;
+const google::protobuf::MethodDescriptor* MethodOf(absl::string_view method) {
+  if (!absl::ConsumePrefix(&method, "/")) return nullptr;
   std::string full_name(method);
   const size_t slash = full_name.find('/');
-  if (slash == std::string::npos) return false;
+  if (slash == std::string::npos) return nullptr;
   full_name[slash] = '.';
-  const google::protobuf::MethodDescriptor* descriptor =
-      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(full_name);
-  return descriptor != nullptr && !descriptor->client_streaming() && !descriptor->server_streaming();
+  return google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(full_name);
+}
+
+grpc::Status CallerFacing(const ForwardingEnv& env, absl::string_view method, const grpc::Status& backend) {
+  const char* plain = nullptr;
+  switch (backend.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+      plain = "is unavailable; retry later";
+      break;
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      plain = "did not answer in time";
+      break;
+    case grpc::StatusCode::UNKNOWN:
+    case grpc::StatusCode::INTERNAL:
+      plain = "could not complete the call";
+      break;
+    default:
+      return backend;
+  }
+  const std::string service = PackageOf(method);
+  env.logger.Warn("backend call failed", {{"method", std::string(method)},
+                                          {"code", GrpcCodeName(backend.error_code())},
+                                          {"error", backend.error_message()}});
+  return grpc::Status(backend.error_code(),
+                      absl::StrCat("the ", service.empty() ? "" : service + " ", "service ", plain));
 }
 
 grpc::ServerGenericBidiReactor* Forwarder::CreateReactor(grpc::GenericCallbackServerContext* context) {
   grpc::GenericStub* backend = env_.backends.Route(context->method());
-  if (backend == nullptr) return new UnservedCall(env_, context);
-  if (IsUnaryMethod(context->method())) return new ForwardedUnaryCall(env_, *backend, context);
+  const google::protobuf::MethodDescriptor* method = MethodOf(context->method());
+  if (backend == nullptr || method == nullptr) return new UnservedCall(env_, context);
+  if (!method->client_streaming() && !method->server_streaming()) {
+    return new ForwardedUnaryCall(env_, *backend, context);
+  }
   return new ForwardedCall(env_, *backend, context);
 }
 

@@ -3,7 +3,8 @@
 // Bytes are relayed message by message in both directions (unary and streaming alike) without a thread ever
 // waiting on a backend. Only the signed principal and the request id go to the backend — nothing else the
 // caller sent, so forged x-shouhu-* headers never arrive. The caller's deadline is passed on (capped),
-// cancellation too, and the backend's status comes back unchanged.
+// cancellation too, and the backend's status code comes back unchanged (its message too, except where the
+// transport may have written it: see CallerFacing).
 #ifndef SHOUHU_SERVICES_GATEWAY_FORWARDING_H_
 #define SHOUHU_SERVICES_GATEWAY_FORWARDING_H_
 
@@ -16,8 +17,10 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/ids.h"
+#include "common/log.h"
 #include "common/metrics.h"
 #include "common/principal.h"
+#include "google/protobuf/descriptor.h"
 #include "services/gateway/admission.h"
 #include "services/gateway/audit_writer.h"
 #include "services/gateway/backends.h"
@@ -34,6 +37,7 @@ struct ForwardingEnv {
   AuditWriter& audit;
   Metrics& metrics;
   IdGenerator& ids;
+  Logger& logger;
   absl::Duration max_deadline;
 };
 
@@ -48,9 +52,15 @@ void PrepareBackendCall(const ForwardingEnv& env, const Principal& principal, co
 void RecordCall(const ForwardingEnv& env, const std::string& method, const Principal* principal,
                 const std::string& request_id, const char* face, int grpc_code, absl::Time started);
 
-// Whether the method is known (its descriptor is linked in) and unary; unknown methods are relayed as
-// streams, which serves every kind.
-bool IsUnaryMethod(absl::string_view method);
+// The method's descriptor ("/pkg.Service/Method"), or null when no linked proto declares it: such a method is
+// answered UNIMPLEMENTED on both faces, with or without credentials, as any gRPC server answers one.
+const google::protobuf::MethodDescriptor* MethodOf(absl::string_view method);
+
+// What the caller hears of a backend's status: always its code (never flattened), and its message except for
+// UNAVAILABLE, UNKNOWN, INTERNAL and DEADLINE_EXCEEDED. Those may come from the transport rather than the
+// service ("ipv4:127.0.0.1:50052: Connection refused") and internal addresses never reach a caller, so their
+// message becomes a plain one naming only the service; the original goes to the log.
+grpc::Status CallerFacing(const ForwardingEnv& env, absl::string_view method, const grpc::Status& backend);
 
 class Forwarder final : public grpc::CallbackGenericService {
  public:

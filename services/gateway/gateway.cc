@@ -35,7 +35,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
   g->trusted_keys_->ReloadEvery(config.service.trusted_keys_reload, logger);
   g->verifier_ = std::make_unique<PrincipalVerifier>(*g->trusted_keys_, clock);
   ASSIGN_OR_RETURN(g->policy_, PolicyFile::Load(config.policy_file));
-  ASSIGN_OR_RETURN(g->tokens_, TokenVerifier::Create(config.tokens, clock));
+  ASSIGN_OR_RETURN(g->tokens_, TokenVerifier::Create(config.tokens, clock, logger));
   g->clients_ = std::make_unique<ApiClientAuthenticator>(
       g->store_, clock, config.api_client_cache_ttl, config.api_client_recheck, config.credential_workers);
   g->admission_ = std::make_unique<Admission>(*g->tokens_, g->clients_.get(), *g->policy_, g->limiter_);
@@ -43,7 +43,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
   g->backends_ = std::make_unique<Backends>(config.routes);
 
   // The admin service, on a server of its own reached in process: behind the same forwarding as any service.
-  g->admin_ = std::make_unique<AdminService>(g->store_, *g->clients_, *g->verifier_, clock, g->ids_);
+  g->admin_ = std::make_unique<AdminService>(g->store_, *g->clients_, *g->verifier_, clock, g->ids_, logger);
   {
     grpc::ServerBuilder builder;
     builder.RegisterService(g->admin_.get());
@@ -53,7 +53,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
   }
 
   g->env_.reset(new ForwardingEnv{*g->admission_, *g->backends_, g->signer_, *g->audit_, metrics, g->ids_,
-                                  config.max_deadline});
+                                  logger, config.max_deadline});
   g->forwarder_ = std::make_unique<Forwarder>(*g->env_);
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -120,7 +120,7 @@ void Gateway::Shutdown(absl::Duration grace) {
   admin_server_->Wait();
   stop_reload_.Notify();
   if (reload_thread_.joinable()) reload_thread_.join();
-  audit_->Flush();
+  audit_->Stop();  // bounded; what cannot be written in time is counted as dropped
 }
 
 Gateway::~Gateway() {

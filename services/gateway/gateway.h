@@ -39,7 +39,8 @@ class Gateway {
 
   int grpc_port() const { return grpc_port_; }
   int http_port() const { return http_ != nullptr ? http_->port() : 0; }
-  // Marks NOT_SERVING, lets in-flight calls finish for `grace`, then cancels the rest and writes the audit.
+  // Marks NOT_SERVING, lets in-flight calls finish for `grace`, then cancels the rest and writes the audit
+  // (for at most AuditWriterOptions::stop_bound more).
   void Shutdown(absl::Duration grace);
 
   TokenVerifier& tokens() { return *tokens_; }

@@ -37,9 +37,14 @@ constexpr absl::string_view kRevokeClientSecrets =
     "UPDATE api_client_secrets SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL";
 constexpr absl::string_view kAuditColumns =
     "INSERT INTO audit_log (audit_id, occurred_at, request_id, subject, organisation_id, method, face, "
-    "grpc_code, "
-    "latency_us) VALUES ";
+    "grpc_code, latency_us) VALUES ";
 constexpr absl::string_view kAuditRow = "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
+// Idempotent on the row's id: a batch written again after its answer was lost (committed, then the connection
+// died) leaves the rows it already wrote as they are, so every row exists once. Not INSERT IGNORE, which
+// would also turn bad data into silent truncation. The no-op update changes no row, so Galera (row-based
+// replication) certifies and replicates nothing for it, and TiDB accepts it alike; audit ids are generated
+// per process, so two replicas never meet on one.
+constexpr absl::string_view kAuditIdempotent = " ON DUPLICATE KEY UPDATE audit_id = audit_id";
 // Audit batches are written in statements of at most this many rows (one prepared statement per size).
 constexpr size_t kAuditChunk = 100;
 
@@ -212,7 +217,8 @@ absl::Status GatewayStore::InsertAudit(const std::vector<AuditRecord>& rows) {
     for (size_t start = 0; start < rows.size(); start += kAuditChunk) {
       const size_t count = std::min(kAuditChunk, rows.size() - start);
       std::vector<std::string> placeholders(count, std::string(kAuditRow));
-      const std::string sql = absl::StrCat(kAuditColumns, absl::StrJoin(placeholders, ", "));
+      const std::string sql =
+          absl::StrCat(kAuditColumns, absl::StrJoin(placeholders, ", "), kAuditIdempotent);
       std::vector<db::Value> params;
       params.reserve(count * 9);
       for (size_t i = start; i < start + count; ++i) {

@@ -65,6 +65,7 @@ class GatewayStore {
   // Clients with ids after `after`, in id order.
   absl::StatusOr<std::vector<ApiClientRecord>> ListClients(const std::string& after, int limit);
 
+  // Rows whose audit id is stored already are left as they are, so a batch may be written again.
   absl::Status InsertAudit(const std::vector<AuditRecord>& rows);
 
  private:

@@ -8,6 +8,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
@@ -15,7 +17,6 @@
 #include "google/protobuf/message.h"
 #include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
-#include "shouhu/common/v1/errors.pb.h"
 
 namespace shouhu::gateway {
 namespace {
@@ -55,14 +56,49 @@ const char* Reason(int http) {
   }
 }
 
-nlohmann::json ErrorJson(const grpc::Status& status) {
+// A field path as the services name it ("household.village_code", "guardians[1].status") in the JSON names
+// the caller writes ("household.villageCode"), following `input` (the method's request message) segment by
+// segment. A segment the descriptor does not know is kept as it is, and so is everything after it.
+std::string JsonFieldPath(const pb::Descriptor* input, absl::string_view path) {
+  std::vector<std::string> out;
+  const pb::Descriptor* message = input;
+  for (absl::string_view segment : absl::StrSplit(path, '.')) {
+    const size_t bracket = std::min(segment.find('['), segment.size());
+    const std::string name(segment.substr(0, bracket));
+    const pb::FieldDescriptor* field = nullptr;
+    if (message != nullptr) {
+      field = message->FindFieldByName(name);
+      if (field == nullptr) {
+        for (int i = 0; i < message->field_count() && field == nullptr; ++i) {
+          if (message->field(i)->json_name() == name) field = message->field(i);
+        }
+      }
+    }
+    if (field == nullptr) {
+      out.emplace_back(segment);
+      message = nullptr;
+      continue;
+    }
+    out.push_back(absl::StrCat(field->json_name(), segment.substr(bracket)));
+    message = field->type() == pb::FieldDescriptor::TYPE_MESSAGE && !field->is_map() ? field->message_type()
+                                                                                     : nullptr;
+  }
+  return absl::StrJoin(out, ".");
+}
+
+// {"code": 3, "status": "INVALID_ARGUMENT", "message": "…", "field": "pageSize"}; `input` (may be null) names
+// the field in JSON.
+nlohmann::json ErrorJson(const grpc::Status& status, const pb::Descriptor* input) {
   nlohmann::json error = {{"code", static_cast<int>(status.error_code())},
                           {"status", GrpcCodeName(status.error_code())},
                           {"message", status.error_message()}};
-  common::v1::ErrorDetail detail;
-  if (!status.error_details().empty() && detail.ParseFromString(status.error_details()) &&
-      detail.field_violations_size() > 0) {
-    error["field"] = detail.field_violations(0).field();
+  if (std::string field = FieldOfGrpcStatus(status); !field.empty()) {
+    std::string json_field = JsonFieldPath(input, field);
+    // InvalidField's messages begin with the field; the caller reads it in JSON too.
+    if (absl::StartsWith(status.error_message(), field + ": ")) {
+      error["message"] = absl::StrCat(json_field, status.error_message().substr(field.size()));
+    }
+    error["field"] = std::move(json_field);
   }
   return error;
 }
@@ -82,35 +118,50 @@ std::string Chunk(absl::string_view data) {
   return absl::StrCat(absl::Hex(data.size()), "\r\n", data, "\r\n");
 }
 
-// The first JSON member that names no field of `descriptor`, as a path ("child.nmae"), or empty. Used only to
-// name the field when protobuf's parser has rejected a body.
-std::string UnknownField(const nlohmann::json& json, const pb::Descriptor* descriptor,
-                         const std::string& prefix) {
-  if (!json.is_object() || absl::StartsWith(descriptor->full_name(), "google.protobuf.")) return "";
+// Whether protobuf's parser takes `json` as a `descriptor` message.
+bool Parses(const pb::Descriptor* descriptor, const std::string& json) {
+  std::unique_ptr<pb::Message> message(
+      pb::MessageFactory::generated_factory()->GetPrototype(descriptor)->New());
+  pb::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  return pb::util::JsonStringToMessage(json, message.get(), options).ok();
+}
+
+// The JSON path ("household.villageCode", "guardians[1].status") of the first member of `json` that
+// protobuf's parser rejects, narrowed to the innermost field it can name; empty when no one member is to
+// blame. Only called once a body has been rejected, so the extra parses cost nothing on the good path.
+std::string RejectedField(const nlohmann::json& json, const pb::Descriptor* descriptor,
+                          const std::string& prefix) {
+  if (!json.is_object()) return "";
   for (const auto& [key, value] : json.items()) {
     const pb::FieldDescriptor* field = descriptor->FindFieldByName(key);
-    if (field == nullptr) {
-      for (int i = 0; i < descriptor->field_count() && field == nullptr; ++i) {
-        if (descriptor->field(i)->json_name() == key) field = descriptor->field(i);
-      }
+    for (int i = 0; i < descriptor->field_count() && field == nullptr; ++i) {
+      if (descriptor->field(i)->json_name() == key) field = descriptor->field(i);
     }
-    const std::string path = prefix.empty() ? key : absl::StrCat(prefix, ".", key);
+    const std::string path =
+        absl::StrCat(prefix, prefix.empty() ? "" : ".", field != nullptr ? field->json_name() : key);
     if (field == nullptr) return path;
-    if (field->type() != pb::FieldDescriptor::TYPE_MESSAGE || field->is_map()) continue;
-    if (field->is_repeated() && value.is_array()) {
+    if (Parses(descriptor, nlohmann::json{{key, value}}.dump())) continue;
+    const bool nested = field->type() == pb::FieldDescriptor::TYPE_MESSAGE && !field->is_map() &&
+                        !absl::StartsWith(field->message_type()->full_name(), "google.protobuf.");
+    if (nested && field->is_repeated() && value.is_array()) {
       for (size_t i = 0; i < value.size(); ++i) {
-        std::string inner = UnknownField(value[i], field->message_type(), absl::StrCat(path, "[", i, "]"));
-        if (!inner.empty()) return inner;
+        const std::string element = absl::StrCat(path, "[", i, "]");
+        if (Parses(field->message_type(), value[i].dump())) continue;
+        std::string inner = RejectedField(value[i], field->message_type(), element);
+        return inner.empty() ? element : inner;
       }
-    } else {
-      std::string inner = UnknownField(value, field->message_type(), path);
+    } else if (nested && !field->is_repeated()) {
+      std::string inner = RejectedField(value, field->message_type(), path);
       if (!inner.empty()) return inner;
     }
+    return path;
   }
   return "";
 }
 
-// The request message from its proto3 JSON; a rejected body names the offending field where it can.
+// The request message from its proto3 JSON; a rejected body names the offending field (by its JSON name)
+// where one member is to blame.
 absl::StatusOr<std::string> SerializedRequest(const pb::MethodDescriptor& method, const std::string& body) {
   std::unique_ptr<pb::Message> request(
       pb::MessageFactory::generated_factory()->GetPrototype(method.input_type())->New());
@@ -119,12 +170,15 @@ absl::StatusOr<std::string> SerializedRequest(const pb::MethodDescriptor& method
   const std::string json = body.find_first_not_of(" \t\r\n") == std::string::npos ? "{}" : body;
   if (const auto parsed = pb::util::JsonStringToMessage(json, request.get(), options); !parsed.ok()) {
     const nlohmann::json tree = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
-    if (tree.is_discarded()) return InvalidField("body", "is not valid JSON");
-    if (std::string field = UnknownField(tree, method.input_type(), ""); !field.empty()) {
-      return InvalidField(field, "is not a field of this request");
+    if (tree.is_discarded()) return absl::InvalidArgumentError("the request body is not valid JSON");
+    if (!tree.is_object()) {
+      return absl::InvalidArgumentError("the request body must be a JSON object (the request message)");
     }
-    return InvalidField("body",
-                        absl::StrCat("does not match the request message: ", std::string(parsed.message())));
+    if (std::string field = RejectedField(tree, method.input_type(), ""); !field.empty()) {
+      return InvalidField(field, "is not a field of this request or does not hold a value of its type");
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("the request body does not match the request message: ", std::string(parsed.message())));
   }
   return request->SerializeAsString();
 }
@@ -196,7 +250,7 @@ class JsonCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::By
  private:
   // The backend call has ended: answer and end.
   void Complete(const grpc::Status& backend_status) {
-    grpc::Status status = backend_status;
+    grpc::Status status = CallerFacing(env_, grpc_method_, backend_status);
     if (status.error_code() == grpc::StatusCode::CANCELLED && calls_.CancelledByDrain(this)) {
       status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the gateway is stopping");
     }
@@ -216,7 +270,8 @@ class JsonCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::By
       return Fail(status);
     }
     std::string tail;
-    if (!status.ok()) tail = Chunk(nlohmann::json{{"error", ErrorJson(status)}}.dump() + "\n");
+    if (!status.ok())
+      tail = Chunk(nlohmann::json{{"error", ErrorJson(status, method_->input_type())}}.dump() + "\n");
     exchange_->Send(tail + "0\r\n\r\n", true, nullptr);
     End(status);
   }
@@ -275,7 +330,9 @@ class JsonCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::By
 
   // Answers with an error (before or after the backend call) and ends.
   void Fail(const grpc::Status& status, int http = 0) {
-    exchange_->Send(JsonErrorResponse(status, request_id_, request_.keep_alive, http), true, nullptr);
+    exchange_->Send(JsonErrorResponse(status, request_id_, request_.keep_alive, http,
+                                      method_ != nullptr ? method_->input_type() : nullptr),
+                    true, nullptr);
     End(status);
   }
 
@@ -355,9 +412,9 @@ void JsonCalls::Drain(absl::Duration grace) {
 }
 
 std::string JsonErrorResponse(const grpc::Status& status, const std::string& request_id, bool keep_alive,
-                              int http_status) {
+                              int http_status, const google::protobuf::Descriptor* input) {
   return WholeResponse(http_status != 0 ? http_status : HttpStatusOf(status.error_code()),
-                       ErrorJson(status).dump() + "\n", request_id, keep_alive);
+                       ErrorJson(status, input).dump() + "\n", request_id, keep_alive);
 }
 
 int HttpStatusOf(int grpc_code) {

@@ -2,7 +2,8 @@
 // /v1/<package>.<Service>/<Method> with a proto3-JSON body goes through the same admission (Authorization:
 // Bearer … or Basic …), policy, rate limit, forwarding and audit as the gRPC face. Request and response use
 // protobuf's own JSON mapping over the linked descriptors, so no method needs code here. Errors are JSON
-// {"code": 5, "status": "NOT_FOUND", "message": "…", "field": "…"} with the fitting HTTP status; a
+// {"code": 3, "status": "INVALID_ARGUMENT", "message": "…", "field": "household.villageCode"} with the
+// fitting HTTP status, the field (when one is to blame) named as the caller writes it in JSON; a
 // server-streaming method answers with newline-delimited JSON, one message per line, chunked (an error
 // mid-stream is a last line {"error": {…}}).
 //
@@ -22,6 +23,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "google/protobuf/descriptor.h"
 #include "services/gateway/forwarding.h"
 
 namespace shouhu::gateway {
@@ -79,9 +81,11 @@ class JsonCalls {
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-// A whole JSON error response for `status` (for answers the HTTP server gives itself, such as 413).
+// A whole JSON error response for `status` (also for answers the HTTP server gives itself, such as 413). A
+// field the status names is written in JSON names, following `input` (the method's request message) when
+// known.
 std::string JsonErrorResponse(const grpc::Status& status, const std::string& request_id, bool keep_alive,
-                              int http_status = 0);
+                              int http_status = 0, const google::protobuf::Descriptor* input = nullptr);
 
 // The HTTP status that fits a gRPC code (Google's API mapping).
 int HttpStatusOf(int grpc_code);

@@ -4,9 +4,11 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/method_access.h"
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
-#include "services/gateway/token_verifier.h"
+#include "services/gateway/backends.h"
+#include "services/gateway/role_names.h"
 
 namespace shouhu::gateway {
 
@@ -36,6 +38,12 @@ absl::StatusOr<MethodPolicy> MethodPolicy::Parse(const std::string& text) {
       if (slash == std::string::npos || slash == 0 || slash + 1 == name.size() || name[0] == '/') {
         return absl::InvalidArgumentError(absl::StrCat(
             where, ": methods are \"pkg.Service/Method\" or \"pkg.Service/*\", got ", method.dump()));
+      }
+      if (IsDomainServiceMethod(name)) {
+        return absl::InvalidArgumentError(absl::StrCat(where, ": ", name,
+                                                       ": who may call a domain service's method is declared "
+                                                       "in its proto (shouhu.common.v1.allowed_roles), "
+                                                       "not in the policy file"));
       }
       policy.roles_[name].insert(roles.begin(), roles.end());
     }
@@ -77,7 +85,17 @@ bool PolicyFile::Allows(const Principal& principal, absl::string_view method) co
   return policy->Allows(principal, method);
 }
 
+bool IsDomainServiceMethod(absl::string_view method) {
+  if (!method.empty() && method[0] == '/') method.remove_prefix(1);
+  const std::string package = PackageOf(absl::StrCat("/", method));
+  return !package.empty() && package != "gateway";
+}
+
 bool MethodPolicy::Allows(const Principal& principal, absl::string_view method) const {
+  if (IsDomainServiceMethod(method)) {
+    const google::protobuf::MethodDescriptor* descriptor = FindMethod(method);
+    return descriptor != nullptr && MayCall(principal, *descriptor);
+  }
   if (!method.empty() && method[0] == '/') method.remove_prefix(1);
   const size_t slash = method.find('/');
   if (slash == absl::string_view::npos) return false;

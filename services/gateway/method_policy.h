@@ -1,8 +1,11 @@
-// Which roles may call which methods, from a JSON file. Methods not named are denied to everyone, so a new
-// RPC is closed until policy opens it. Row-level scoping (jurisdiction) stays in the services.
+// Which roles may call which methods. For the domain services (shouhu.<svc>.v1 other than the gateway's own)
+// the answer is each rpc's `allowed_roles` option in its proto (common/method_access.h), the one source of
+// truth the services' own edges consult too, so the gateway and a service never disagree; the policy file
+// may not name their methods. The file holds the rest (the gateway's own admin service), read from JSON;
+// methods named nowhere are denied to everyone, so a new RPC is closed until its proto or the file opens
+// it. Row-level scoping (jurisdiction) stays in the services.
 //
 //   {"rules": [
-//     {"methods": ["shouhu.registry.v1.RegistryService/GetChild"], "roles": ["CIVIL_AFFAIRS_OFFICER"]},
 //     {"methods": ["shouhu.gateway.v1.GatewayAdminService/*"], "roles": ["ADMIN"]}
 //   ]}
 #ifndef SHOUHU_SERVICES_GATEWAY_METHOD_POLICY_H_
@@ -18,6 +21,10 @@
 #include "common/principal.h"
 
 namespace shouhu::gateway {
+
+// Whether `method` ("/shouhu.registry.v1.RegistryService/GetChild", with or without the leading slash)
+// belongs to a domain service, whose roles its proto declares.
+bool IsDomainServiceMethod(absl::string_view method);
 
 class MethodPolicy {
  public:

@@ -3,11 +3,11 @@
 #include <jwt.h>
 #include <sodium.h>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
+#include "services/gateway/role_names.h"
 
 namespace shouhu::gateway {
 namespace {
@@ -59,20 +59,13 @@ std::optional<int64_t> NumericClaim(const nlohmann::json& claims, const char* na
 
 }  // namespace
 
-std::optional<Role> ParseRole(absl::string_view name) {
-  std::string upper = absl::AsciiStrToUpper(name);
-  if (upper.rfind("ROLE_", 0) != 0) upper = absl::StrCat("ROLE_", upper);
-  Role role;
-  if (!common::v1::Role_Parse(upper, &role) || role == common::v1::ROLE_UNSPECIFIED) return std::nullopt;
-  return role;
-}
-
-absl::StatusOr<std::unique_ptr<TokenVerifier>> TokenVerifier::Create(TokenPolicy policy, const Clock& clock) {
+absl::StatusOr<std::unique_ptr<TokenVerifier>> TokenVerifier::Create(TokenPolicy policy, const Clock& clock,
+                                                                     Logger& logger) {
   if (policy.issuer.empty() || policy.audience.empty()) {
     return absl::InvalidArgumentError("the token issuer and audience must both be configured");
   }
   ASSIGN_OR_RETURN(KeySet keys, LoadKeys(policy.keys));
-  return std::unique_ptr<TokenVerifier>(new TokenVerifier(std::move(policy), clock, std::move(keys)));
+  return std::unique_ptr<TokenVerifier>(new TokenVerifier(std::move(policy), clock, logger, std::move(keys)));
 }
 
 absl::Status TokenVerifier::Reload() {
@@ -171,9 +164,20 @@ absl::StatusOr<Principal> TokenVerifier::VerifySignedToken(absl::string_view tok
   if (claims.contains("org") && claims["org"].is_string())
     principal.set_organisation_id(claims["org"].get<std::string>());
   if (claims.contains("roles") && claims["roles"].is_array()) {
+    nlohmann::json unknown = nlohmann::json::array();
     for (const auto& name : claims["roles"]) {
-      if (!name.is_string()) continue;
-      if (std::optional<Role> role = ParseRole(name.get<std::string>())) principal.add_roles(*role);
+      std::optional<Role> role = name.is_string() ? ParseRole(name.get<std::string>()) : std::nullopt;
+      if (role.has_value()) {
+        principal.add_roles(*role);
+      } else if (unknown.size() < 10) {
+        unknown.push_back(name.is_string() ? name.get<std::string>().substr(0, 64)
+                                           : name.dump().substr(0, 64));
+      }
+    }
+    // Verified tokens are remembered, so this is said once per token, not once per call.
+    if (!unknown.empty()) {
+      logger_.Warn("token names roles that are not roles; they grant nothing",
+                   {{"subject", principal.subject()}, {"key_id", kid}, {"roles", unknown}});
     }
   }
   if (claims.contains("jurisdictions") && claims["jurisdictions"].is_array()) {

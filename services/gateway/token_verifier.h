@@ -4,8 +4,8 @@
 // UNAUTHENTICATED, so a caller learns nothing about which part failed. Keys reload from their files without a
 // restart.
 //
-// Claims read: sub, org (organisation id), roles (names of shouhu.common.v1.Role, with or without ROLE_),
-// jurisdictions (division-code prefixes).
+// Claims read: sub, org (organisation id), roles (role_names.h: the Role enum names without ROLE_, exactly;
+// any other string is ignored and logged once per token), jurisdictions (division-code prefixes).
 #ifndef SHOUHU_SERVICES_GATEWAY_TOKEN_VERIFIER_H_
 #define SHOUHU_SERVICES_GATEWAY_TOKEN_VERIFIER_H_
 
@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/log.h"
 #include "common/principal.h"
 #include "services/gateway/signing_keys.h"
 
@@ -33,7 +34,8 @@ struct TokenPolicy {
 class TokenVerifier {
  public:
   // Loads the keys once; a source that cannot be read stops the process at start.
-  static absl::StatusOr<std::unique_ptr<TokenVerifier>> Create(TokenPolicy policy, const Clock& clock);
+  static absl::StatusOr<std::unique_ptr<TokenVerifier>> Create(TokenPolicy policy, const Clock& clock,
+                                                               Logger& logger);
 
   absl::StatusOr<Principal> Verify(absl::string_view token) const;
 
@@ -41,8 +43,11 @@ class TokenVerifier {
   absl::Status Reload();
 
  private:
-  TokenVerifier(TokenPolicy policy, const Clock& clock, KeySet keys)
-      : policy_(std::move(policy)), clock_(clock), keys_(std::make_shared<const KeySet>(std::move(keys))) {}
+  TokenVerifier(TokenPolicy policy, const Clock& clock, Logger& logger, KeySet keys)
+      : policy_(std::move(policy)),
+        clock_(clock),
+        logger_(logger),
+        keys_(std::make_shared<const KeySet>(std::move(keys))) {}
 
   absl::StatusOr<Principal> VerifySignedToken(absl::string_view token, const KeySet& keys,
                                               int64_t& expiry) const;
@@ -58,15 +63,12 @@ class TokenVerifier {
 
   const TokenPolicy policy_;
   const Clock& clock_;
+  Logger& logger_;
   mutable absl::Mutex mu_;
   std::shared_ptr<const KeySet> keys_ ABSL_GUARDED_BY(mu_);
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
   mutable std::unordered_map<std::string, Verified> verified_ ABSL_GUARDED_BY(mu_);
 };
-
-// The role a token or policy names: "CIVIL_AFFAIRS_OFFICER" or "ROLE_CIVIL_AFFAIRS_OFFICER"; nullopt if
-// unknown.
-std::optional<Role> ParseRole(absl::string_view name);
 
 }  // namespace shouhu::gateway
 

@@ -1,8 +1,7 @@
-// shouhu-training: the volunteer-training service (see DESIGN.md §2).
+// shouhu-training: the volunteer-training service (DESIGN.md §2).
 #include "common/server.h"
 #include "services/training/training_module.h"
 
 int main(int argc, char** argv) {
-  return shouhu::ServeMain(argc, argv, {"training", 50054, 9154}, shouhu::TrainingMigrations(),
-                           shouhu::training::BuildTrainingService);
+  return shouhu::ServeMain(argc, argv, shouhu::training::TrainingDefinition());
 }

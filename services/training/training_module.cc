@@ -1,15 +1,23 @@
 #include "services/training/training_module.h"
 
+#include "common/status_macros.h"
+
 namespace shouhu::training {
 
-absl::StatusOr<BuiltService> BuildTrainingService(const ServiceContext& context) {
-  auto module = std::make_shared<TrainingModule>(context.pool, context.clock, context.ids, context.logger,
-                                                 context.verifier, context.workers);
-  module->sweeper.Start(kExpirySweepInterval);
-  BuiltService built;
-  built.services.emplace_back(&module->service, kTrainingServiceName);
-  built.keep_alive = module;
-  return built;
+absl::StatusOr<std::unique_ptr<TrainingModule>> TrainingModule::Create(const ServiceContext& context,
+                                                                       const TrainingConfig& config) {
+  std::unique_ptr<TrainingModule> module(new TrainingModule());
+  module->store_ = std::make_unique<MariaDbTrainingStore>(context.pool, context.clock, context.ids);
+  module->service_ = std::make_unique<TrainingService>(*module->store_, module->store_->outbox(),
+                                                       context.verifier, context.clock, context.workers);
+  module->sweeper_ = std::make_unique<ExpirySweeper>(*module->store_, context.clock, context.logger);
+  module->sweeper_->Start(config.expiry_sweep_interval);
+  return module;
+}
+
+ServiceDefinition TrainingDefinition() {
+  return DefineService<TrainingModule, TrainingConfig>({"training", 50054, 9154}, TrainingMigrations(),
+                                                       LoadTrainingConfig, kTrainingServiceName);
 }
 
 }  // namespace shouhu::training

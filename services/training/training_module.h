@@ -1,35 +1,40 @@
-// Wires the training service from a ServiceContext: the MariaDB store, the gRPC edge and the certificate
-// expiry sweeper, kept alive together for as long as the server runs.
+// Wires the training service: settings → store → service → the certificate expiry sweeper, kept alive
+// together for as long as the server runs. main.cc (through TrainingDefinition) and the tests build it the
+// same way, so a test exercises the wiring the process runs.
 #ifndef SHOUHU_SERVICES_TRAINING_TRAINING_MODULE_H_
 #define SHOUHU_SERVICES_TRAINING_TRAINING_MODULE_H_
 
 #include <memory>
 
-#include "absl/time/time.h"
+#include "absl/status/statusor.h"
 #include "common/server.h"
 #include "services/training/expiry_sweeper.h"
+#include "services/training/training_config.h"
 #include "services/training/training_service.h"
 #include "services/training/training_store.h"
 
 namespace shouhu::training {
 
-// How often the sweeper looks for certificates that expired today. A day-granular rule needs no more.
-inline constexpr absl::Duration kExpirySweepInterval = absl::Minutes(1);
+class TrainingModule {
+ public:
+  // Starts the expiry sweeper at the configured interval.
+  static absl::StatusOr<std::unique_ptr<TrainingModule>> Create(const ServiceContext& context,
+                                                                const TrainingConfig& config);
 
-struct TrainingModule {
-  TrainingModule(db::Pool& pool, const Clock& clock, IdGenerator& ids, Logger& logger,
-                 const PrincipalVerifier& verifier, CallWorkers& workers)
-      : store(pool, clock, ids),
-        service(store, store.outbox(), verifier, clock, workers),
-        sweeper(store, clock, logger) {}
+  MariaDbTrainingStore& store() { return *store_; }
+  TrainingService& service() { return *service_; }
+  ExpirySweeper& sweeper() { return *sweeper_; }
 
-  MariaDbTrainingStore store;
-  TrainingService service;
-  ExpirySweeper sweeper;  // declared last: stops first
+ private:
+  TrainingModule() = default;
+
+  std::unique_ptr<MariaDbTrainingStore> store_;
+  std::unique_ptr<TrainingService> service_;
+  std::unique_ptr<ExpirySweeper> sweeper_;  // declared last: stops first
 };
 
-// The ServiceFactory of shouhu-training.
-absl::StatusOr<BuiltService> BuildTrainingService(const ServiceContext& context);
+// The training process: its defaults, migrations, settings and wiring, for ServeMain.
+ServiceDefinition TrainingDefinition();
 
 }  // namespace shouhu::training
 

@@ -266,7 +266,7 @@ TEST_F(StackTest, JsonFace_RoundTripsAReferral_AndReturnsErrorsAsJson) {
   EXPECT_EQ(bad.status, 400);
   auto error = nlohmann::json::parse(bad.body);
   EXPECT_EQ(error["status"], "INVALID_ARGUMENT");
-  EXPECT_EQ(error["field"], "child.birth_date");
+  EXPECT_EQ(error["field"], "child.birthDate");  // the caller's JSON name, not the proto's
 }
 
 TEST_F(StackTest, Reflection_ListsTheRegistryOnTheServiceAndOnTheGateway) {

@@ -1,7 +1,11 @@
 #include "tests/support/test_server.h"
 
+#include <arpa/inet.h>
 #include <grpcpp/create_channel.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "tests/support/test_database.h"
 
@@ -50,6 +54,19 @@ Principal MakePrincipal(const std::string& subject, const std::string& organisat
   p.add_roles(role);
   for (auto& j : jurisdictions) p.add_jurisdictions(std::move(j));
   return p;
+}
+
+int ClosedPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  const bool bound = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+                     getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+  close(fd);
+  EXPECT_TRUE(bound);
+  return ntohs(addr.sin_port);
 }
 
 }  // namespace shouhu::testing

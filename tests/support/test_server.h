@@ -61,6 +61,9 @@ Principal SystemPrincipal(const std::string& service);
 Principal MakePrincipal(const std::string& subject, const std::string& organisation, Role role,
                         std::vector<std::string> jurisdictions);
 
+// A loopback port nothing listens on (bound, then closed): a service or database that is not running.
+int ClosedPort();
+
 }  // namespace shouhu::testing
 
 #endif  // SHOUHU_TESTS_SUPPORT_TEST_SERVER_H_

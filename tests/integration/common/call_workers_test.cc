@@ -1,6 +1,7 @@
 // CallWorkers: the blocking part of a callback-API call runs on the pool; a full queue refuses at once; a
-// call that gave up while it waited is not run. Served over loopback with a callback grpc.health.v1 service
-// whose Check blocks until the test lets it go.
+// call that gave up while it waited is not run; a database fault reaches the caller as a plain UNAVAILABLE
+// and its detail the log. Served over loopback with callback grpc.health.v1 services whose Check blocks until
+// the test lets it go, or asks a database that is not there.
 #include "common/call_workers.h"
 
 #include <grpcpp/create_channel.h>
@@ -9,10 +10,14 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
 #include <thread>
 
 #include "absl/synchronization/notification.h"
+#include "common/db.h"
+#include "common/log.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "tests/support/test_server.h"
 
 namespace shouhu {
 namespace {
@@ -129,6 +134,69 @@ TEST_F(CallWorkersTest, DeadlinePassedWhileQueued_TheWorkIsNotRun) {
   // The worker came to b only after its deadline: it was skipped, not run.
   absl::SleepFor(absl::Milliseconds(100));
   EXPECT_EQ(service_->started(), 1);
+}
+
+// A Check that asks the database, as every domain service's calls do.
+class DatabaseCheck final : public grpc::health::v1::Health::CallbackService {
+ public:
+  DatabaseCheck(CallWorkers& workers, db::Pool& pool) : workers_(workers), pool_(pool) {}
+
+  grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* context, const HealthCheckRequest*,
+                                  HealthCheckResponse*) override {
+    return workers_.Serve(context, [this] { return pool_.Ping(); });
+  }
+
+ private:
+  CallWorkers& workers_;
+  db::Pool& pool_;
+};
+
+// The caller hears a plain UNAVAILABLE; the database's own words and its address reach only the log.
+TEST(CallWorkersFaultTest, DatabaseUnreachable_IsUnavailableWithoutItsDetail_WhichIsLogged) {
+  DbConfig config;
+  config.host = "127.0.0.1";
+  config.port = testing::ClosedPort();
+  config.database = "nowhere";
+  config.connect_timeout = absl::Seconds(2);
+  auto pool = db::Pool::Open(config);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  std::FILE* log = std::tmpfile();
+  ASSERT_NE(log, nullptr);
+  grpc::Status status;
+  {
+    Logger logger("call-workers-test", log);
+    CallWorkers workers(2, logger);
+    DatabaseCheck service(workers, **pool);
+    grpc::EnableDefaultHealthCheckService(false);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(&service);
+    std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+    ASSERT_NE(server, nullptr);
+    auto stub = grpc::health::v1::Health::NewStub(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    context.AddMetadata("x-request-id", "req-db-down-1");
+    HealthCheckResponse response;
+    status = stub->Check(&context, HealthCheckRequest(), &response);
+    server->Shutdown();
+  }
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  const std::vector<std::string> leaks = {"database", "HY000",     "2002",
+                                          "2003",     "127.0.0.1", std::to_string(config.port)};
+  for (const std::string& leak : leaks) {
+    EXPECT_EQ(status.error_message().find(leak), std::string::npos) << status.error_message();
+  }
+  EXPECT_EQ(status.error_message(), "the service is temporarily unavailable; retry later");
+  std::rewind(log);
+  std::string logged;
+  char buffer[1024];
+  while (std::fgets(buffer, sizeof buffer, log) != nullptr) logged += buffer;
+  std::fclose(log);
+  EXPECT_NE(logged.find("database error"), std::string::npos) << logged;
+  EXPECT_NE(logged.find("req-db-down-1"), std::string::npos) << logged;
 }
 
 }  // namespace

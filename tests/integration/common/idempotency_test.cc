@@ -5,6 +5,7 @@
 #include <atomic>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "common/db.h"
 #include "common/status_macros.h"
 #include "shouhu/common/v1/principal.pb.h"
@@ -93,6 +94,81 @@ TEST(ValidateRequestId, RequiresPrintableAsciiUpTo128) {
   EXPECT_THAT(ValidateRequestId(std::string(129, 'a')), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(ValidateRequestId("has space"), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_OK(ValidateRequestId("0b6c9a2e-referral-17"));
+}
+
+// ---- IdempotentTransaction: the typed wrapper every store uses.
+
+// A "thing" whose answer is a message naming it and its state, written by the wrapper.
+absl::StatusOr<common::v1::Principal> CreateThingTyped(db::Pool& pool, const IdempotencyKey& key,
+                                                       const std::string& new_id,
+                                                       absl::Status fail_with = absl::OkStatus()) {
+  return IdempotentTransaction<common::v1::Principal>(
+      pool, key, absl::Now(), [&](db::Session& tx) -> absl::StatusOr<common::v1::Principal> {
+        RETURN_IF_ERROR(tx.Execute("INSERT INTO things (id) VALUES (?)", {new_id}).status());
+        RETURN_IF_ERROR(fail_with);
+        common::v1::Principal answer;
+        answer.set_subject(new_id);
+        answer.set_organisation_id("state: new");
+        return answer;
+      });
+}
+
+TEST(IdempotentTransaction, RetryAfterTheRecordChanged_ReturnsTheFirstAnswerAndWritesNothing) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Things()));
+  ASSERT_OK_AND_ASSIGN(common::v1::Principal first,
+                       CreateThingTyped(database->pool(), Key("r1", "x"), "t-1"));
+  // The record moves on (another request changes it) before the client retries.
+  ASSERT_OK(database->pool().Autocommit([](db::Session& s) {
+    return s.Execute("UPDATE things SET id = 't-1-renamed' WHERE id = 't-1'").status();
+  }));
+  ASSERT_OK_AND_ASSIGN(common::v1::Principal again,
+                       CreateThingTyped(database->pool(), Key("r1", "x"), "t-2"));
+  EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
+  EXPECT_EQ(again.subject(), "t-1");
+  EXPECT_EQ(database->Count("things"), 1);
+}
+
+TEST(IdempotentTransaction, SameIdWithOtherContent_IsRejectedOnRequestIdAndWritesNothing) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Things()));
+  ASSERT_OK(CreateThingTyped(database->pool(), Key("r1", "x"), "t-1"));
+  auto other = CreateThingTyped(database->pool(), Key("r1", "y"), "t-2");
+  EXPECT_THAT(other, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(FieldOf(other.status()), "request_id");
+  EXPECT_EQ(database->Count("things"), 1);
+}
+
+TEST(IdempotentTransaction, FirstAttemptFails_NothingIsRecordedAndTheRetryRuns) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Things()));
+  auto failed =
+      CreateThingTyped(database->pool(), Key("r1", "x"), "t-1", absl::FailedPreconditionError("not yet"));
+  EXPECT_THAT(failed, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(database->Count("things"), 0);
+  EXPECT_EQ(database->Count("idempotency_records"), 0);
+  ASSERT_OK_AND_ASSIGN(common::v1::Principal ok, CreateThingTyped(database->pool(), Key("r1", "x"), "t-1"));
+  EXPECT_EQ(ok.subject(), "t-1");
+  EXPECT_EQ(database->Count("things"), 1);
+}
+
+TEST(IdempotentTransaction, SameRequestConcurrently_OneEffectAndEveryCallerGetsTheFirstAnswer) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Things(), /*pool_size=*/16));
+  constexpr int kCallers = 12;
+  std::vector<std::string> answers(kCallers);
+  std::vector<absl::Status> statuses(kCallers);
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCallers; ++i) {
+    callers.emplace_back([&, i] {
+      auto answer = CreateThingTyped(database->pool(), Key("same", "x"), absl::StrCat("t-", i));
+      statuses[i] = answer.status();
+      if (answer.ok()) answers[i] = answer->subject();
+    });
+  }
+  for (auto& c : callers) c.join();
+  for (int i = 0; i < kCallers; ++i) {
+    ASSERT_OK(statuses[i]);
+    EXPECT_EQ(answers[i], answers[0]);
+  }
+  EXPECT_EQ(database->Count("things"), 1);
+  EXPECT_EQ(database->Count("idempotency_records"), 1);
 }
 
 }  // namespace

@@ -78,13 +78,7 @@ std::string MintToken(const std::string& alg, const std::string& kid, const std:
 
 std::string TestPolicyJson() {
   return R"({"rules": [
-    {"methods": ["shouhu.echo.v1.EchoService/WhoAmI", "shouhu.echo.v1.EchoService/GetChild",
-                 "shouhu.echo.v1.EchoService/SubmitReferral", "shouhu.echo.v1.EchoService/StreamNumbers",
-                 "shouhu.echo.v1.EchoService/Fail"],
-     "roles": ["CIVIL_AFFAIRS_OFFICER", "NGO_CASEWORKER"]},
-    {"methods": ["shouhu.echo.v1.EchoService/Sleep"], "roles": ["CIVIL_AFFAIRS_OFFICER"]},
-    {"methods": ["shouhu.gateway.v1.GatewayAdminService/*"], "roles": ["ADMIN"]},
-    {"methods": ["shouhu.nowhere.v1.NowhereService/*"], "roles": ["CIVIL_AFFAIRS_OFFICER"]}
+    {"methods": ["shouhu.gateway.v1.GatewayAdminService/*"], "roles": ["ADMIN"]}
   ]})";
 }
 
@@ -109,7 +103,9 @@ absl::StatusOr<std::unique_ptr<GatewayHarness>> GatewayHarness::Start(const Harn
     if (h->backend_ == nullptr) return absl::InternalError("echo backend did not start");
     routes["echo"] = h->backend_->address();
   }
-  h->logger_ = std::make_unique<Logger>("gateway-test");
+  h->log_file_ = std::tmpfile();
+  if (h->log_file_ == nullptr) return absl::InternalError("tmpfile failed");
+  h->logger_ = std::make_unique<Logger>("gateway-test", h->log_file_);
   h->metrics_ = std::make_unique<Metrics>("gateway");
 
   gateway::GatewayConfig config;
@@ -130,8 +126,15 @@ absl::StatusOr<std::unique_ptr<GatewayHarness>> GatewayHarness::Start(const Harn
   config.http.threads = options.http_threads;
   config.http.max_body_bytes = options.http_max_body_bytes;
   config.api_client_cache_ttl = absl::Seconds(30);
+  db::Pool* pool = &h->db_->pool();
+  if (options.gateway_db) {
+    DbConfig gateway_db = h->db_->config();
+    options.gateway_db(gateway_db);
+    ASSIGN_OR_RETURN(h->gateway_pool_, db::Pool::Open(gateway_db));
+    pool = h->gateway_pool_.get();
+  }
   ASSIGN_OR_RETURN(h->gateway_, gateway::Gateway::Start(
-                                    config, h->db_->pool(), *h->logger_, *h->metrics_, h->clock_,
+                                    config, *pool, *h->logger_, *h->metrics_, h->clock_,
                                     {"shouhu/echo/v1/echo.proto", "shouhu/gateway/v1/gateway_admin.proto"}));
   return h;
 }
@@ -139,9 +142,23 @@ absl::StatusOr<std::unique_ptr<GatewayHarness>> GatewayHarness::Start(const Harn
 GatewayHarness::~GatewayHarness() {
   if (gateway_ != nullptr) gateway_->Shutdown(absl::ZeroDuration());
   gateway_.reset();
+  gateway_pool_.reset();
   backend_.reset();
+  if (log_file_ != nullptr) std::fclose(log_file_);
   std::error_code ignored;
   if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
+}
+
+std::string GatewayHarness::LogText() const {
+  std::string text;
+  std::fflush(log_file_);
+  std::FILE* in = std::fopen(absl::StrCat("/proc/self/fd/", fileno(log_file_)).c_str(), "r");
+  if (in == nullptr) return text;
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, in)) > 0) text.append(buffer, n);
+  std::fclose(in);
+  return text;
 }
 
 nlohmann::json GatewayHarness::OfficerClaims() const {

@@ -3,6 +3,7 @@
 #ifndef SHOUHU_TESTS_INTEGRATION_GATEWAY_GATEWAY_HARNESS_H_
 #define SHOUHU_TESTS_INTEGRATION_GATEWAY_GATEWAY_HARNESS_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -32,7 +33,8 @@ std::string MintToken(const std::string& alg, const std::string& kid, const std:
 inline constexpr char kIssuer[] = "https://idp.test.shouhu";
 inline constexpr char kAudience[] = "shouhu-gateway";
 
-// The test policy: echo's methods for officers and caseworkers, Sleep for officers only, admin for admins.
+// The test policy: the admin service for admins. (Echo's roles are in its proto: officers and caseworkers,
+// Sleep for officers only.)
 std::string TestPolicyJson();
 
 struct HarnessOptions {
@@ -42,6 +44,9 @@ struct HarnessOptions {
   size_t http_max_body_bytes = 64 * 1024;
   int http_threads = 2;
   bool with_backend = true;
+  // Changes the gateway's own connection settings (the test's pool keeps the real ones): a database that is
+  // not there, or a proxy in front of it.
+  std::function<void(DbConfig&)> gateway_db;
 };
 
 class GatewayHarness {
@@ -62,6 +67,9 @@ class GatewayHarness {
   gateway::Gateway& gateway() { return *gateway_; }
   EchoBackend* backend() { return backend_.get(); }
   TestDatabase& db() { return *db_; }
+  Metrics& metrics() { return *metrics_; }
+  // Everything the gateway has logged so far (one JSON object per line).
+  std::string LogText() const;
   std::string grpc_target() const { return "127.0.0.1:" + std::to_string(gateway_->grpc_port()); }
   int http_port() const { return gateway_->http_port(); }
 
@@ -72,7 +80,9 @@ class GatewayHarness {
   KeyPair rsa_;
   KeyPair ec_;
   std::unique_ptr<TestDatabase> db_;
+  std::unique_ptr<db::Pool> gateway_pool_;  // when HarnessOptions::gateway_db is set
   std::unique_ptr<EchoBackend> backend_;
+  std::FILE* log_file_ = nullptr;
   std::unique_ptr<Logger> logger_;
   std::unique_ptr<Metrics> metrics_;
   SystemClock clock_;

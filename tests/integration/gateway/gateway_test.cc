@@ -11,13 +11,17 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/grpc_status.h"
-#include "shouhu/common/v1/errors.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "shouhu/gateway/v1/gateway_admin.grpc.pb.h"
 #include "tests/integration/gateway/gateway_harness.h"
+#include "tests/integration/gateway/severing_proxy.h"
 #include "tests/support/status_matchers.h"
+#include "tests/support/test_server.h"
 
 namespace shouhu::testing {
 namespace {
@@ -213,6 +217,33 @@ TEST_F(GatewayTest, Auth_RotatedKey_OldSignaturesFailNewOnesPass) {
   EXPECT_OK(WhoAmIStatus(Bearer(MintToken("RS256", "rsa-1", next.private_pem, h_->OfficerClaims()))));
 }
 
+// Only the canonical names grant a role: "admin", "Admin", "role_admin" and "ROLE_ADMIN" grant nothing, and a
+// token naming such strings is logged once, not once per call.
+TEST_F(GatewayTest, Auth_LooselySpelledRoles_GrantNothing_AndAreLoggedOncePerToken) {
+  nlohmann::json claims = h_->OfficerClaims();
+  claims["sub"] = "loose-roles-1";
+  claims["roles"] = {
+      "admin", "Admin", "role_admin", "ROLE_ADMIN", "civil_affairs_officer", "CIVIL_AFFAIRS_OFFICER"};
+  const std::string token = h_->Token(claims);
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<echo::v1::WhoAmIResponse> who = WhoAmI(Bearer(token));
+    ASSERT_OK(who);
+    ASSERT_EQ(who->principal().roles_size(), 1);
+    EXPECT_EQ(who->principal().roles(0), common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
+    gateway::v1::ListApiClientsResponse listed;
+    auto context = Context(Bearer(token));
+    EXPECT_EQ(
+        admin_->ListApiClients(context.get(), gateway::v1::ListApiClientsRequest(), &listed).error_code(),
+        grpc::StatusCode::PERMISSION_DENIED);
+  }
+  const std::string log = h_->LogText();
+  size_t lines = 0;
+  for (absl::string_view line : absl::StrSplit(log, '\n')) {
+    if (absl::StrContains(line, "loose-roles-1") && absl::StrContains(line, "role_admin")) ++lines;
+  }
+  EXPECT_EQ(lines, 1u) << log;
+}
+
 // --- authorization and scoping ----------------------------------------------------------------------------
 
 TEST_F(GatewayTest, Policy_RoleOutsideMethodPolicy_IsPermissionDenied) {
@@ -227,6 +258,29 @@ TEST_F(GatewayTest, Policy_RoleOutsideMethodPolicy_IsPermissionDenied) {
 }
 
 TEST_F(GatewayTest, Policy_FileChanged_TakesEffectWithoutARestart_AndABrokenFileKeepsThePolicyInForce) {
+  auto list_status = [&] {
+    gateway::v1::ListApiClientsResponse listed;
+    auto context = Context(Bearer(AdminToken()));
+    return admin_->ListApiClients(context.get(), gateway::v1::ListApiClientsRequest(), &listed).error_code();
+  };
+  ASSERT_EQ(list_status(), grpc::StatusCode::OK);
+
+  std::ofstream(h_->policy_file())
+      << R"({"rules": [{"methods": ["shouhu.gateway.v1.GatewayAdminService/*"], "roles": ["AUDITOR"]}]})";
+  const absl::Time give_up = absl::Now() + absl::Seconds(5);
+  while (list_status() != grpc::StatusCode::PERMISSION_DENIED && absl::Now() < give_up)
+    absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(list_status(), grpc::StatusCode::PERMISSION_DENIED);
+
+  std::ofstream(h_->policy_file()) << R"({"rules": [{"methods": ["oops"]}]})";
+  EXPECT_THAT(h_->gateway().policy().Reload(), StatusIs(absl::StatusCode::kInvalidArgument));
+  absl::SleepFor(absl::Milliseconds(300));  // the reload thread has tried too
+  EXPECT_EQ(list_status(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// Who may call a domain service's method is its proto's allowed_roles, the source the services' own edges
+// read too: the file cannot open (or close) one, and a file that tries does not load.
+TEST_F(GatewayTest, Policy_DomainServiceRoles_ComeFromTheProtoNotTheFile) {
   nlohmann::json claims = h_->OfficerClaims();
   claims["roles"] = {"NGO_CASEWORKER"};
   auto sleep_status = [&] {
@@ -234,37 +288,49 @@ TEST_F(GatewayTest, Policy_FileChanged_TakesEffectWithoutARestart_AndABrokenFile
     auto context = Context(Bearer(h_->Token(claims)));
     return echo_->Sleep(context.get(), echo::v1::SleepRequest(), &response).error_code();
   };
-  ASSERT_EQ(sleep_status(), grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_EQ(sleep_status(), grpc::StatusCode::PERMISSION_DENIED);  // the proto allows officers only
+  EXPECT_OK(WhoAmIStatus(Bearer(h_->Token(claims))));              // and this one to caseworkers too
 
   nlohmann::json policy = nlohmann::json::parse(TestPolicyJson());
   policy["rules"].push_back(
       {{"methods", {"shouhu.echo.v1.EchoService/Sleep"}}, {"roles", {"NGO_CASEWORKER"}}});
   std::ofstream(h_->policy_file()) << policy.dump();
-  const absl::Time give_up = absl::Now() + absl::Seconds(5);
-  while (sleep_status() != grpc::StatusCode::OK && absl::Now() < give_up)
-    absl::SleepFor(absl::Milliseconds(50));
-  EXPECT_EQ(sleep_status(), grpc::StatusCode::OK);
-
-  std::ofstream(h_->policy_file()) << R"({"rules": [{"methods": ["oops"]}]})";
   EXPECT_THAT(h_->gateway().policy().Reload(), StatusIs(absl::StatusCode::kInvalidArgument));
-  absl::SleepFor(absl::Milliseconds(300));  // the reload thread has tried too
-  EXPECT_EQ(sleep_status(), grpc::StatusCode::OK);
+  EXPECT_EQ(sleep_status(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(gateway::MethodPolicy::Parse(R"({"rules": [{"methods": ["shouhu.registry.v1.RegistryService/*"],
+                                                            "roles": ["AUDITOR"]}]})")
+                  .status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
-TEST_F(GatewayTest, Policy_MethodNamedNowhere_IsPermissionDenied) {
-  grpc::GenericStub stub(channel_);
-  grpc::Slice empty("");
-  grpc::ByteBuffer request(&empty, 1), response;
+TEST_F(GatewayTest, Policy_MethodDeclaringNoRoles_IsPermissionDenied) {
+  echo::v1::WhoAmIResponse response;
   auto context = Context(Bearer(h_->OfficerToken()));
-  absl::Notification done;
-  grpc::Status status;
-  stub.UnaryCall(context.get(), "/shouhu.echo.v1.EchoService/Unlisted", grpc::StubOptions(), &request,
-                 &response, [&](grpc::Status s) {
-                   status = s;
-                   done.Notify();
-                 });
-  done.WaitForNotification();
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(echo_->Closed(context.get(), echo::v1::WhoAmIRequest(), &response).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// A method no proto declares, on a service the gateway routes: UNIMPLEMENTED, with credentials as without
+// (not PERMISSION_DENIED, which would say that it exists and is closed), on both faces.
+TEST_F(GatewayTest, Forward_UnknownMethodOfARoutedService_IsUnimplementedWithOrWithoutCredentials) {
+  grpc::GenericStub stub(channel_);
+  for (const std::string& authorization : {Bearer(h_->OfficerToken()), std::string()}) {
+    grpc::Slice empty("");
+    grpc::ByteBuffer request(&empty, 1), response;
+    auto context = Context(authorization);
+    absl::Notification done;
+    grpc::Status status;
+    stub.UnaryCall(context.get(), "/shouhu.echo.v1.EchoService/Unlisted", grpc::StubOptions(), &request,
+                   &response, [&](grpc::Status s) {
+                     status = s;
+                     done.Notify();
+                   });
+    done.WaitForNotification();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED) << authorization.empty();
+    HttpResponse r = HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/Unlisted", "{}",
+                              {{"Authorization", authorization}});
+    EXPECT_EQ(r.status, 501) << r.body;
+  }
 }
 
 TEST_F(GatewayTest, Scoping_OfficerReadingAnotherCountysChild_IsNotFound) {
@@ -324,7 +390,7 @@ TEST_F(GatewayTest, Forward_RequestId_ReachesTheBackend) {
 }
 
 TEST_F(GatewayTest, Forward_BackendErrorCodeAndField_PassThroughUnchanged) {
-  for (int code : {3, 5, 6, 9, 10, 14}) {
+  for (int code : {2, 3, 4, 5, 6, 9, 10, 13, 14}) {
     echo::v1::FailRequest request;
     request.set_code(code);
     echo::v1::FailResponse response;
@@ -338,6 +404,15 @@ TEST_F(GatewayTest, Forward_BackendErrorCodeAndField_PassThroughUnchanged) {
   auto context = Context(Bearer(h_->OfficerToken()));
   grpc::Status status = echo_->Fail(context.get(), request, &response);
   EXPECT_EQ(FieldOf(FromGrpcStatus(status)), "referral.child_name");
+  // As a standard client reads it: a google.rpc.Status whose details hold a google.rpc.BadRequest.
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(status.error_details()));
+  EXPECT_EQ(details.code(), 3);
+  ASSERT_EQ(details.details_size(), 1);
+  google::rpc::BadRequest bad_request;
+  ASSERT_TRUE(details.details(0).UnpackTo(&bad_request));
+  ASSERT_EQ(bad_request.field_violations_size(), 1);
+  EXPECT_EQ(bad_request.field_violations(0).field(), "referral.child_name");
 }
 
 TEST_F(GatewayTest, Forward_ServerStreaming_RelaysEveryMessageAndTheStatus) {
@@ -463,6 +538,87 @@ TEST(GatewayBackendTest, Backend_NeverStarted_IsUnavailableWithinTheDeadline) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(1));
 }
 
+// The transport's words name the service's internal address ("ipv4:127.0.0.1:…: Connection refused"); the
+// caller hears only which service is away, on both faces, with the code unchanged.
+TEST(GatewayBackendTest, Backend_NotRunning_AnswerNamesTheServiceButNotItsAddress) {
+  const int port = ClosedPort();
+  HarnessOptions options;
+  options.with_backend = false;
+  options.extra_routes["echo"] = absl::StrCat("127.0.0.1:", port);
+  auto h = GatewayHarness::Start(options);
+  ASSERT_OK(h);
+  auto stub =
+      EchoService::NewStub(grpc::CreateChannel((*h)->grpc_target(), grpc::InsecureChannelCredentials()));
+  auto no_address = [&](const std::string& message) {
+    for (const std::string& leak : {std::string("127.0.0.1"), std::string("ipv4"), absl::StrCat(port)}) {
+      EXPECT_EQ(message.find(leak), std::string::npos) << message;
+    }
+  };
+  grpc::ClientContext unary;
+  unary.AddMetadata("authorization", "Bearer " + (*h)->OfficerToken());
+  unary.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(3)));
+  echo::v1::WhoAmIResponse who;
+  const grpc::Status status = stub->WhoAmI(&unary, echo::v1::WhoAmIRequest(), &who);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(status.error_message(), "the echo service is unavailable; retry later");
+  no_address(status.error_message());
+
+  grpc::ClientContext streaming;
+  streaming.AddMetadata("authorization", "Bearer " + (*h)->OfficerToken());
+  streaming.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(3)));
+  echo::v1::StreamNumbersRequest numbers;
+  numbers.set_count(3);
+  auto reader = stub->StreamNumbers(&streaming, numbers);
+  echo::v1::StreamNumbersResponse number;
+  while (reader->Read(&number)) {
+  }
+  const grpc::Status streamed = reader->Finish();
+  EXPECT_EQ(streamed.error_code(), grpc::StatusCode::UNAVAILABLE);
+  no_address(streamed.error_message());
+
+  HttpResponse r = HttpPost((*h)->http_port(), "/v1/shouhu.echo.v1.EchoService/WhoAmI", "{}",
+                            {{"Authorization", "Bearer " + (*h)->OfficerToken()}});
+  EXPECT_EQ(r.status, 503);
+  nlohmann::json json = nlohmann::json::parse(r.body);
+  EXPECT_EQ(json["status"], "UNAVAILABLE");
+  EXPECT_EQ(json["message"], "the echo service is unavailable; retry later");
+  no_address(r.body);
+}
+
+// The gateway's own database is away: an admin call answers a plain UNAVAILABLE on both faces, without the
+// database's words or address, which go to the log.
+TEST(GatewayBackendTest, OwnDatabaseUnreachable_IsUnavailableWithoutItsDetail_WhichIsLogged) {
+  const int port = ClosedPort();
+  HarnessOptions options;
+  options.gateway_db = [&](DbConfig& config) {
+    config.socket.clear();
+    config.host = "127.0.0.1";
+    config.port = port;
+  };
+  auto h = GatewayHarness::Start(options);
+  ASSERT_OK(h);
+  nlohmann::json claims = (*h)->OfficerClaims();
+  claims["roles"] = {"ADMIN"};
+  const std::string token = (*h)->Token(claims);
+  auto admin = gateway::v1::GatewayAdminService::NewStub(
+      grpc::CreateChannel((*h)->grpc_target(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + token);
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  gateway::v1::ListApiClientsResponse listed;
+  const grpc::Status status = admin->ListApiClients(&context, gateway::v1::ListApiClientsRequest(), &listed);
+  HttpResponse r = HttpPost((*h)->http_port(), "/v1/shouhu.gateway.v1.GatewayAdminService/ListApiClients",
+                            "{}", {{"Authorization", "Bearer " + token}});
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(r.status, 503);
+  for (const std::string& leak :
+       {std::string("database"), std::string("HY000"), std::string("127.0.0.1"), absl::StrCat(port)}) {
+    EXPECT_EQ(status.error_message().find(leak), std::string::npos) << status.error_message();
+    EXPECT_EQ(r.body.find(leak), std::string::npos) << r.body;
+  }
+  EXPECT_TRUE(absl::StrContains((*h)->LogText(), "database error")) << (*h)->LogText();
+}
+
 // --- rate limit and audit ---------------------------------------------------------------------------------
 
 TEST(GatewayRateLimitTest, RateLimit_BeyondTheBurst_IsResourceExhaustedPerClient) {
@@ -515,6 +671,89 @@ TEST_F(GatewayTest, Audit_EveryCall_WritesOneRowWithoutPayload) {
   EXPECT_EQ(row->Int(3), 5);
   EXPECT_EQ(row->String(4), "grpc");
   EXPECT_GT(row->Int(5), 0);
+}
+
+// The value of a counter in the metrics' text exposition (0 when it was never added to).
+double Counter(const Metrics& metrics, const std::string& name) {
+  for (absl::string_view line : absl::StrSplit(metrics.Render(), '\n')) {
+    if (!absl::StartsWith(line, name + "{")) continue;
+    double value = 0;
+    if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &value)) return value;
+  }
+  return 0;
+}
+
+// How many audit rows carry each of `request_ids`.
+std::map<std::string, int64_t> AuditRowsOf(TestDatabase& db, const std::vector<std::string>& request_ids) {
+  std::map<std::string, int64_t> rows;
+  for (const std::string& id : request_ids) {
+    EXPECT_OK(db.pool().Autocommit([&](db::Session& s) -> absl::Status {
+      ASSIGN_OR_RETURN(std::optional<db::Row> row,
+                       s.QueryOne("SELECT COUNT(*) FROM audit_log WHERE request_id = ?", {id}));
+      rows[id] = row->Int(0);
+      return absl::OkStatus();
+    }));
+  }
+  return rows;
+}
+
+// MariaDB commits an audit INSERT and the connection dies before the gateway hears the answer. The writer
+// writes the batch again; the rows exist exactly once, and audit rows keep arriving afterwards (before: the
+// retry failed on the duplicate id forever and no audit row was written again).
+TEST(GatewayAuditTest, Audit_DatabaseDiesBetweenCommitAndAnswer_RowsWrittenOnceAndLaterRowsKeepArriving) {
+  const DbConfig real = TestDbConfig();
+  std::unique_ptr<SeveringProxy> proxy = SeveringProxy::Start(real.host, real.port);
+  ASSERT_NE(proxy, nullptr);
+  HarnessOptions options;
+  options.gateway_db = [&](DbConfig& config) {
+    config.socket.clear();
+    config.host = "127.0.0.1";
+    config.port = proxy->port();
+  };
+  auto h = GatewayHarness::Start(options);
+  ASSERT_OK(h);
+  auto stub =
+      EchoService::NewStub(grpc::CreateChannel((*h)->grpc_target(), grpc::InsecureChannelCredentials()));
+  auto call = [&](const std::string& request_id) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + (*h)->OfficerToken());
+    context.AddMetadata("x-request-id", request_id);
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    echo::v1::WhoAmIResponse who;
+    EXPECT_TRUE(stub->WhoAmI(&context, echo::v1::WhoAmIRequest(), &who).ok());
+  };
+  // The pool has its prepared statements through the proxy before the cut, as a running gateway would.
+  call("warm-1");
+  absl::SleepFor(absl::Milliseconds(100));  // the row is recorded once the server has finished the call
+  (*h)->gateway().audit().Flush();
+  ASSERT_EQ(AuditRowsOf((*h)->db(), {"warm-1"})["warm-1"], 1);
+
+  const std::vector<std::string> cut = {"cut-1", "cut-2", "cut-3"};
+  for (const std::string& id : cut) call(id);
+  absl::SleepFor(absl::Milliseconds(100));
+  proxy->ArmForNextAuditInsert();
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  (*h)->gateway().audit().Flush();  // returns on the lost answer
+  ASSERT_EQ(proxy->severed(), 1) << (*h)->LogText();
+  for (const auto& [id, count] : AuditRowsOf((*h)->db(), cut)) EXPECT_EQ(count, 1) << id;  // committed
+
+  const std::vector<std::string> later = {"later-1", "later-2"};
+  for (const std::string& id : later) call(id);
+  absl::SleepFor(absl::Milliseconds(100));
+  auto all_written = [&] {
+    for (const auto& [id, count] : AuditRowsOf((*h)->db(), later)) {
+      if (count != 1) return false;
+    }
+    return true;
+  };
+  while (!all_written() && absl::Now() < give_up) {
+    (*h)->gateway().audit().Flush();
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  for (const auto& [id, count] : AuditRowsOf((*h)->db(), later)) EXPECT_EQ(count, 1) << id << (*h)->LogText();
+  for (const auto& [id, count] : AuditRowsOf((*h)->db(), cut)) EXPECT_EQ(count, 1) << id;
+  EXPECT_EQ(Counter((*h)->metrics(), "shouhu_gateway_audit_dropped_total"), 0);
+  EXPECT_EQ(proxy->severed(), 1);
 }
 
 // --- API clients ------------------------------------------------------------------------------------------
@@ -691,7 +930,42 @@ TEST_F(GatewayTest, Http_BackendError_IsJsonWithTheCodeAndAFittingStatus) {
   EXPECT_EQ(r.status, 400);
   json = nlohmann::json::parse(r.body);
   EXPECT_EQ(json["code"], 3);
-  EXPECT_EQ(json["field"], "referral.child_name");
+  EXPECT_EQ(json["field"], "referral.childName");
+}
+
+// The service names the field as protobuf does (referral.division_code); a JSON caller reads the name it
+// writes, in the field and in the message.
+TEST_F(GatewayTest, Http_BackendFieldError_NamesTheFieldByItsJsonName) {
+  HttpResponse r =
+      HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/SubmitReferral",
+               R"({"requestId": "r-4", "referral": {"childName": "a", "divisionCode": "110101"}})",
+               {{"Authorization", "Bearer " + h_->OfficerToken()}});
+  EXPECT_EQ(r.status, 400);
+  nlohmann::json json = nlohmann::json::parse(r.body);
+  EXPECT_EQ(json["status"], "INVALID_ARGUMENT");
+  EXPECT_EQ(json["field"], "referral.divisionCode");
+  EXPECT_EQ(json["message"], "referral.divisionCode: is outside the caller's jurisdiction");
+}
+
+// A value of the wrong type is blamed on its field, by the JSON name, whichever name the caller used.
+TEST_F(GatewayTest, Http_ValueOfTheWrongType_Is400NamingTheFieldByItsJsonName) {
+  const struct {
+    const char* body;
+    const char* field;
+  } cases[] = {
+      {R"({"requestId": "r-5", "referral": {"age": "nine"}})", "referral.age"},
+      {R"({"requestId": "r-5", "referral": {"division_code": ["530102"]}})", "referral.divisionCode"},
+      {R"({"request_id": {"a": 1}})", "requestId"},
+      {R"({"requestId": "r-5", "referral": "none"})", "referral"},
+  };
+  for (const auto& c : cases) {
+    HttpResponse r = HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/SubmitReferral", c.body,
+                              {{"Authorization", "Bearer " + h_->OfficerToken()}});
+    EXPECT_EQ(r.status, 400) << c.body;
+    nlohmann::json json = nlohmann::json::parse(r.body);
+    EXPECT_EQ(json["code"], 3) << c.body;
+    EXPECT_EQ(json["field"], c.field) << c.body << " " << r.body;
+  }
 }
 
 TEST_F(GatewayTest, Http_MissingOrBadCredentials_Are401Json) {
@@ -717,11 +991,15 @@ TEST_F(GatewayTest, Http_UnknownField_Is400NamingTheField) {
   EXPECT_EQ(json["field"], "referral.favouriteColour");
 }
 
-TEST_F(GatewayTest, Http_MalformedJson_Is400) {
-  HttpResponse r = HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/SubmitReferral",
-                            R"({"requestId": )", {{"Authorization", "Bearer " + h_->OfficerToken()}});
-  EXPECT_EQ(r.status, 400);
-  EXPECT_EQ(nlohmann::json::parse(r.body)["code"], 3);
+TEST_F(GatewayTest, Http_MalformedJson_Is400NamingNoField) {
+  for (const char* body : {R"({"requestId": )", "[1, 2]"}) {
+    HttpResponse r = HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/SubmitReferral", body,
+                              {{"Authorization", "Bearer " + h_->OfficerToken()}});
+    EXPECT_EQ(r.status, 400) << body;
+    nlohmann::json json = nlohmann::json::parse(r.body);
+    EXPECT_EQ(json["code"], 3) << body;
+    EXPECT_FALSE(json.contains("field")) << r.body;  // no made-up field such as "body"
+  }
 }
 
 TEST_F(GatewayTest, Http_BodyOverTheLimit_Is413) {

@@ -36,20 +36,22 @@ void RegistryTest::SetUp() {
   database_ = *std::move(database);
   ASSERT_OK(StoreDivisions(database_->pool(), clock_, "demo", DemoDivisions()));
   ids_ = std::make_unique<IdGenerator>(clock_);
-  auto crypto = PiiCrypto::Create(std::string(32, 'k'), std::string(32, 'h'));
-  ASSERT_OK(crypto);
-  store_ = std::make_unique<MariaDbRegistryStore>(database_->pool(), clock_, *ids_, *std::move(crypto));
   verifier_ = std::make_unique<PrincipalVerifier>(shouhu::testing::TestTrustedKeys(), clock_);
-  service_ = std::make_unique<RegistryService>(*store_, *verifier_, clock_, workers_);
-  server_ = std::make_unique<shouhu::testing::TestServer>(std::vector<std::pair<grpc::Service*, std::string>>{
-      {service_.get(), "shouhu.registry.v1.RegistryService"}});
+  // The process's own wiring; the demo counties' divisions are stored above rather than the national table.
+  RegistryConfig config;
+  config.pii_seal_key = std::string(32, 'k');
+  config.pii_lookup_key = std::string(32, 'h');
+  const ServiceContext context{service_config_, database_->pool(), clock_,    *ids_,   logger_,
+                               metrics_,        *verifier_,        identity_, workers_};
+  ASSERT_OK_AND_ASSIGN(module_, RegistryModule::Create(context, config));
+  server_ = std::make_unique<shouhu::testing::TestServer>(
+      std::vector<std::pair<grpc::Service*, std::string>>{{&module_->service(), kRegistryServiceName}});
   stub_ = v1::RegistryService::NewStub(server_->channel());
 }
 
 void RegistryTest::TearDown() {
   server_.reset();
-  service_.reset();
-  store_.reset();
+  module_.reset();
   database_.reset();
 }
 

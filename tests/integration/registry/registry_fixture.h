@@ -9,8 +9,7 @@
 #include <string>
 
 #include "common/grpc_status.h"
-#include "services/registry/registry_service.h"
-#include "services/registry/registry_store.h"
+#include "services/registry/registry_module.h"
 #include "shouhu/registry/v1/registry_service.grpc.pb.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_database.h"
@@ -65,9 +64,12 @@ class RegistryTest : public ::testing::Test {
   CallWorkers workers_{8};  // outlives the server
   std::unique_ptr<shouhu::testing::TestDatabase> database_;
   std::unique_ptr<IdGenerator> ids_;
-  std::unique_ptr<MariaDbRegistryStore> store_;
+  Logger logger_{"registry-test"};
+  Metrics metrics_{"registry-test"};
+  ServiceConfig service_config_;
   std::unique_ptr<PrincipalVerifier> verifier_;
-  std::unique_ptr<RegistryService> service_;
+  const ServiceIdentity identity_{"registry", shouhu::testing::TestServiceKey("registry"), clock_};
+  std::unique_ptr<RegistryModule> module_;
   std::unique_ptr<shouhu::testing::TestServer> server_;
   std::unique_ptr<v1::RegistryService::Stub> stub_;
   shouhu::testing::TestPrincipals principals_{clock_};

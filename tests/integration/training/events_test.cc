@@ -22,7 +22,7 @@ TEST_F(TrainingTest, ExpirySweeper_OnTheExpiryDay_WritesEventOnceAcrossReplicas)
 
   // The evening before, in Shanghai: nothing is due (16:00 UTC is already the 8th in Shanghai, so 15:59 UTC).
   clock_->Set(absl::FromCivil(absl::CivilSecond(2026, 3, 7, 23, 59, 0), ShanghaiTimeZone()));
-  ASSERT_OK_AND_ASSIGN(int before, module_->sweeper.SweepOnce());
+  ASSERT_OK_AND_ASSIGN(int before, module_->sweeper().SweepOnce());
   EXPECT_EQ(before, 0);
 
   clock_->Set(absl::FromCivil(absl::CivilSecond(2026, 3, 8, 0, 0, 30), ShanghaiTimeZone()));
@@ -30,12 +30,12 @@ TEST_F(TrainingTest, ExpirySweeper_OnTheExpiryDay_WritesEventOnceAcrossReplicas)
   MariaDbTrainingStore other_store(database_->pool(), *clock_, *ids_);
   ExpirySweeper other(other_store, *clock_, *logger_);
   int first = -1, second = -1;
-  std::thread a([&] { first = module_->sweeper.SweepOnce().value_or(-1); });
+  std::thread a([&] { first = module_->sweeper().SweepOnce().value_or(-1); });
   std::thread b([&] { second = other.SweepOnce().value_or(-1); });
   a.join();
   b.join();
   EXPECT_EQ(first + second, 1);
-  ASSERT_OK_AND_ASSIGN(int later, module_->sweeper.SweepOnce());
+  ASSERT_OK_AND_ASSIGN(int later, module_->sweeper().SweepOnce());
   EXPECT_EQ(later, 0);
 
   std::vector<common::v1::Event> events = Events();
@@ -55,7 +55,7 @@ TEST_F(TrainingTest, ExpirySweeper_BackgroundThread_WritesWithoutAnyRead) {
   Certify(course.id(), p.id(), absl::CivilDay(2025, 3, 8));
   clock_->Set(absl::FromCivil(absl::CivilSecond(2025, 4, 8, 8, 0, 0), ShanghaiTimeZone()));
   {
-    ExpirySweeper sweeper(module_->store, *clock_, *logger_);
+    ExpirySweeper sweeper(module_->store(), *clock_, *logger_);
     sweeper.Start(absl::Milliseconds(20));
     for (int i = 0; i < 250 && CountOf(Events(), "shouhu.training.v1.CertificationExpired") == 0; ++i) {
       absl::SleepFor(absl::Milliseconds(20));
@@ -75,7 +75,7 @@ TEST_F(TrainingTest, ExpirySweeper_RevokedCertificate_NoExpiryEvent) {
   v1::RevokeCertificationResponse revoked;
   ASSERT_TRUE(Call(&Stub::RevokeCertification, Officer(), revoke, &revoked).ok());
   clock_->Set(absl::FromCivil(absl::CivilSecond(2025, 5, 1, 8, 0, 0), ShanghaiTimeZone()));
-  ASSERT_OK_AND_ASSIGN(int written, module_->sweeper.SweepOnce());
+  ASSERT_OK_AND_ASSIGN(int written, module_->sweeper().SweepOnce());
   EXPECT_EQ(written, 0);
 }
 

@@ -1,6 +1,6 @@
 // Participants, the volunteer pipeline, background checks: authentication, roles, scoping, bad input and
 // idempotent retries, over real gRPC against MariaDB.
-#include "shouhu/common/v1/errors.pb.h"
+#include "common/grpc_status.h"
 #include "shouhu/training/v1/events.pb.h"
 #include "tests/integration/training/training_test_fixture.h"
 
@@ -18,11 +18,7 @@ v1::RegisterParticipantRequest VolunteerRequest(const std::string& request_id) {
   return request;
 }
 
-std::string FieldOfStatus(const grpc::Status& status) {
-  common::v1::ErrorDetail detail;
-  if (!detail.ParseFromString(status.error_details()) || detail.field_violations_size() == 0) return "";
-  return detail.field_violations(0).field();
-}
+std::string FieldOfStatus(const grpc::Status& status) { return FieldOfGrpcStatus(status); }
 
 TEST_F(TrainingTest, RegisterParticipant_Volunteer_StartsAppliedWithCheckNotStarted) {
   v1::RegisterParticipantResponse response;

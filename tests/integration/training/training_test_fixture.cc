@@ -14,15 +14,17 @@ void TrainingTest::SetUp() {
   metrics_ = std::make_unique<Metrics>("training-test");
   verifier_ = std::make_unique<PrincipalVerifier>(testing::TestTrustedKeys(), *clock_);
   signer_ = std::make_unique<PrincipalSigner>(testing::TestGatewayKey(), *clock_);
-  module_ =
-      std::make_unique<TrainingModule>(database_->pool(), *clock_, *ids_, *logger_, *verifier_, workers_);
+  identity_ = std::make_unique<ServiceIdentity>("training", testing::TestServiceKey("training"), *clock_);
+  const ServiceContext context{service_config_, database_->pool(), *clock_,    *ids_,   *logger_,
+                               *metrics_,       *verifier_,        *identity_, workers_};
+  ASSERT_OK_AND_ASSIGN(module_, TrainingModule::Create(context, TrainingConfig{}));
   ServerConfig config;
   config.service_name = "training";
   config.grpc_address = "127.0.0.1:0";
   config.max_threads = 20;
   config.drain_grace = absl::Seconds(1);
   host_ = std::make_unique<ServiceHost>(config, *logger_, *metrics_);
-  host_->Register(&module_->service, kTrainingServiceName);
+  host_->Register(&module_->service(), kTrainingServiceName);
   ASSERT_OK(host_->Start());
   channel_ =
       grpc::CreateChannel(absl::StrCat("127.0.0.1:", host_->port()), grpc::InsecureChannelCredentials());
@@ -174,7 +176,7 @@ v1::Participant TrainingTest::QualifiedVolunteerBase() {
 }
 
 std::vector<common::v1::Event> TrainingTest::Events() {
-  auto events = module_->store.outbox().ReadAfter(0, 10000);
+  auto events = module_->store().outbox().ReadAfter(0, 10000);
   EXPECT_TRUE(events.ok());
   return events.ok() ? *events : std::vector<common::v1::Event>{};
 }

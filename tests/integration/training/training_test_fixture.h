@@ -79,8 +79,10 @@ class TrainingTest : public ::testing::Test {
   std::unique_ptr<IdGenerator> ids_;
   std::unique_ptr<Logger> logger_;
   std::unique_ptr<Metrics> metrics_;
+  ServiceConfig service_config_;
   std::unique_ptr<PrincipalVerifier> verifier_;
   std::unique_ptr<PrincipalSigner> signer_;
+  std::unique_ptr<ServiceIdentity> identity_;
   std::unique_ptr<TrainingModule> module_;
   std::unique_ptr<ServiceHost> host_;
   std::shared_ptr<grpc::Channel> channel_;

@@ -1,0 +1,52 @@
+// The start of every call at a domain service's edge, written once: verify the forwarded caller
+// (UNAUTHENTICATED), check the method's roles from its proto option (PERMISSION_DENIED, common/
+// method_access.h), and only then run the method's own body — validation, scope, the domain — on a call
+// worker. Authentication therefore precedes validation on every method: an unsigned call learns nothing
+// about which fields a request needs.
+#ifndef SHOUHU_COMMON_EDGE_H_
+#define SHOUHU_COMMON_EDGE_H_
+
+#include <grpcpp/server_context.h>
+#include <grpcpp/support/server_callback.h>
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/call_workers.h"
+#include "common/idempotency.h"
+#include "common/principal.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
+
+namespace shouhu {
+
+class ServiceEdge {
+ public:
+  using Body = std::function<absl::Status(const Principal&)>;
+
+  // `service_full_name` is the generated service's (v1::RegistryService::service_full_name()).
+  ServiceEdge(absl::string_view service_full_name, const PrincipalVerifier& verifier, CallWorkers& workers);
+
+  // A unary call: admits the caller for `method` ("GetChild") and runs `body` with the verified principal.
+  // `body` may capture the call's request and response: they live until the call is finished.
+  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context, absl::string_view method, Body body);
+
+  // Admission alone, for streaming methods that do not run on a call worker.
+  absl::StatusOr<Principal> Admit(const grpc::ServerContextBase& context, absl::string_view method) const;
+
+  // The idempotency key of a mutation: per method and per caller, hashing the whole request.
+  IdempotencyKey Key(absl::string_view method, const Principal& principal, const std::string& request_id,
+                     const google::protobuf::Message& request) const;
+
+ private:
+  const std::string service_name_;
+  const google::protobuf::ServiceDescriptor* const service_;  // nullptr only if its protos are not linked
+  const PrincipalVerifier& verifier_;
+  CallWorkers& workers_;
+};
+
+}  // namespace shouhu
+
+#endif  // SHOUHU_COMMON_EDGE_H_

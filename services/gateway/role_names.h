@@ -1,0 +1,24 @@
+// The role names the gateway reads. Tokens' "roles" claim and the policy file write the enum names of
+// shouhu.common.v1.Role without their ROLE_ prefix ("CIVIL_AFFAIRS_OFFICER"), exactly as
+// deploy/local/gateway/policy.json spells them; an API client's stored row holds the full enum name the admin
+// service wrote ("ROLE_CIVIL_AFFAIRS_OFFICER"). Nothing else is a role: not another letter case, not the
+// ROLE_ form in a token, not UNSPECIFIED. A name that is not a role grants nothing.
+#ifndef SHOUHU_SERVICES_GATEWAY_ROLE_NAMES_H_
+#define SHOUHU_SERVICES_GATEWAY_ROLE_NAMES_H_
+
+#include <optional>
+
+#include "absl/strings/string_view.h"
+#include "common/principal.h"
+
+namespace shouhu::gateway {
+
+// A role as tokens and the policy file name it: "CIVIL_AFFAIRS_OFFICER"; nullopt for anything else.
+std::optional<Role> ParseRole(absl::string_view name);
+
+// A role as an API client's row stores it: "ROLE_CIVIL_AFFAIRS_OFFICER"; nullopt for anything else.
+std::optional<Role> ParseStoredRole(absl::string_view name);
+
+}  // namespace shouhu::gateway
+
+#endif  // SHOUHU_SERVICES_GATEWAY_ROLE_NAMES_H_

@@ -1,0 +1,32 @@
+#include "services/registry/registry_module.h"
+
+#include "common/status_macros.h"
+#include "services/registry/division_importer.h"
+
+namespace shouhu::registry {
+
+absl::StatusOr<std::unique_ptr<RegistryModule>> RegistryModule::Create(const ServiceContext& context,
+                                                                       const RegistryConfig& config) {
+  ASSIGN_OR_RETURN(PiiCrypto crypto, PiiCrypto::Create(config.pii_seal_key, config.pii_lookup_key));
+  if (!config.divisions_dir.empty()) {
+    context.logger.Info("loading administrative divisions", {{"dir", config.divisions_dir}});
+    ASSIGN_OR_RETURN(ImportSummary imported,
+                     ImportDivisions(context.pool, context.clock, config.divisions_dir, {}));
+    context.logger.Info("administrative divisions ready", {{"files_loaded", imported.files_loaded},
+                                                           {"files_skipped", imported.files_skipped},
+                                                           {"rows", imported.rows}});
+  }
+  std::unique_ptr<RegistryModule> module(new RegistryModule());
+  module->store_ =
+      std::make_unique<MariaDbRegistryStore>(context.pool, context.clock, context.ids, std::move(crypto));
+  module->service_ =
+      std::make_unique<RegistryService>(*module->store_, context.verifier, context.clock, context.workers);
+  return module;
+}
+
+ServiceDefinition RegistryDefinition() {
+  return DefineService<RegistryModule, RegistryConfig>({"registry", 50051, 9151}, RegistryMigrations(),
+                                                       LoadRegistryConfig, kRegistryServiceName);
+}
+
+}  // namespace shouhu::registry

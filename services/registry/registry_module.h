@@ -1,0 +1,39 @@
+// Wires the registry: settings → division table → store → service. main.cc (through RegistryDefinition)
+// and the tests build it the same way, so a test exercises the wiring the process runs.
+#ifndef SHOUHU_SERVICES_REGISTRY_REGISTRY_MODULE_H_
+#define SHOUHU_SERVICES_REGISTRY_REGISTRY_MODULE_H_
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "common/server.h"
+#include "services/registry/registry_config.h"
+#include "services/registry/registry_service.h"
+#include "services/registry/registry_store.h"
+
+namespace shouhu::registry {
+
+inline constexpr char kRegistryServiceName[] = "shouhu.registry.v1.RegistryService";
+
+class RegistryModule {
+ public:
+  // Loads the division table when the config names one. Fails on keys the PII crypto refuses.
+  static absl::StatusOr<std::unique_ptr<RegistryModule>> Create(const ServiceContext& context,
+                                                                const RegistryConfig& config);
+
+  MariaDbRegistryStore& store() { return *store_; }
+  RegistryService& service() { return *service_; }
+
+ private:
+  RegistryModule() = default;
+
+  std::unique_ptr<MariaDbRegistryStore> store_;
+  std::unique_ptr<RegistryService> service_;  // declared last: goes first
+};
+
+// The registry process: its defaults, migrations, settings and wiring, for ServeMain.
+ServiceDefinition RegistryDefinition();
+
+}  // namespace shouhu::registry
+
+#endif  // SHOUHU_SERVICES_REGISTRY_REGISTRY_MODULE_H_

@@ -1,0 +1,154 @@
+#include "tests/integration/gateway/severing_proxy.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <set>
+
+namespace shouhu::testing {
+namespace {
+
+constexpr uint8_t kComStmtPrepare = 0x16;
+constexpr uint8_t kComStmtExecute = 0x17;
+
+bool WriteAll(int fd, const std::string& bytes) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// Takes the next whole packet (4-byte header and payload) off the front of `buffer`, if there is one.
+bool NextPacket(std::string& buffer, std::string& packet) {
+  if (buffer.size() < 4) return false;
+  const size_t length = static_cast<uint8_t>(buffer[0]) | static_cast<uint8_t>(buffer[1]) << 8 |
+                        static_cast<uint8_t>(buffer[2]) << 16;
+  if (buffer.size() < 4 + length) return false;
+  packet = buffer.substr(0, 4 + length);
+  buffer.erase(0, 4 + length);
+  return true;
+}
+
+uint32_t Uint32At(const std::string& packet, size_t at) {
+  return static_cast<uint32_t>(static_cast<uint8_t>(packet[at])) |
+         static_cast<uint32_t>(static_cast<uint8_t>(packet[at + 1])) << 8 |
+         static_cast<uint32_t>(static_cast<uint8_t>(packet[at + 2])) << 16 |
+         static_cast<uint32_t>(static_cast<uint8_t>(packet[at + 3])) << 24;
+}
+
+}  // namespace
+
+std::unique_ptr<SeveringProxy> SeveringProxy::Start(const std::string& host, int port) {
+  std::unique_ptr<SeveringProxy> proxy(new SeveringProxy());
+  proxy->host_ = host;
+  proxy->upstream_port_ = port;
+  proxy->listener_ = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (bind(proxy->listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      listen(proxy->listener_, 64) != 0 ||
+      getsockname(proxy->listener_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    return nullptr;
+  }
+  proxy->port_ = ntohs(addr.sin_port);
+  SeveringProxy* self = proxy.get();
+  proxy->acceptor_ = std::thread([self] { self->Accept(); });
+  return proxy;
+}
+
+SeveringProxy::~SeveringProxy() {
+  stopping_ = true;
+  if (acceptor_.joinable()) acceptor_.join();
+  if (listener_ >= 0) close(listener_);
+  std::vector<std::thread> relays;
+  {
+    absl::MutexLock lock(&mu_);
+    relays.swap(relays_);
+  }
+  for (std::thread& relay : relays) relay.join();
+}
+
+void SeveringProxy::Accept() {
+  while (!stopping_) {
+    pollfd p{listener_, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    const int client = accept(listener_, nullptr, nullptr);
+    if (client < 0) continue;
+    const int server = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(upstream_port_));
+    inet_pton(AF_INET, host_.c_str(), &addr.sin_addr);
+    if (connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      close(server);
+      close(client);
+      continue;
+    }
+    int one = 1;
+    setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    setsockopt(server, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    absl::MutexLock lock(&mu_);
+    relays_.emplace_back([this, client, server] { Relay(client, server); });
+  }
+}
+
+// One connection, packet by packet in both directions (the protocol is strictly request, then answer).
+void SeveringProxy::Relay(int client, int server) {
+  std::string from_client, from_server, packet;
+  std::set<uint32_t> audit_statements;  // ids of this connection's prepared audit INSERTs
+  bool awaiting_prepare_answer = false;
+  bool severing = false;  // the INSERT went to the server; its answer will not go back
+  char chunk[16384];
+  while (!stopping_) {
+    pollfd fds[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
+    if (poll(fds, 2, 50) <= 0) continue;
+    if (fds[0].revents != 0 && !severing) {
+      const ssize_t n = read(client, chunk, sizeof chunk);
+      if (n <= 0) break;
+      from_client.append(chunk, static_cast<size_t>(n));
+      while (!severing && NextPacket(from_client, packet)) {
+        const uint8_t command = packet.size() > 4 ? static_cast<uint8_t>(packet[4]) : 0;
+        if (command == kComStmtPrepare && packet.find("INSERT INTO audit_log") != std::string::npos) {
+          awaiting_prepare_answer = true;
+        }
+        if (command == kComStmtExecute && packet.size() >= 9 &&
+            audit_statements.count(Uint32At(packet, 5)) > 0 && armed_.exchange(false)) {
+          severing = true;
+        }
+        if (!WriteAll(server, packet)) break;
+      }
+    }
+    if (fds[1].revents != 0) {
+      const ssize_t n = read(server, chunk, sizeof chunk);
+      if (n <= 0) break;
+      if (severing) {
+        // The server has executed the INSERT (in autocommit: committed it) and answered: nobody hears it.
+        severed_.fetch_add(1);
+        break;
+      }
+      from_server.append(chunk, static_cast<size_t>(n));
+      while (NextPacket(from_server, packet)) {
+        // COM_STMT_PREPARE_OK: 0x00, then the statement id.
+        if (awaiting_prepare_answer && packet.size() >= 9 && packet[4] == 0) {
+          audit_statements.insert(Uint32At(packet, 5));
+        }
+        awaiting_prepare_answer = false;
+        if (!WriteAll(client, packet)) break;
+      }
+    }
+  }
+  close(client);
+  close(server);
+}
+
+}  // namespace shouhu::testing

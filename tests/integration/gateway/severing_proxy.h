@@ -1,0 +1,53 @@
+// A loopback TCP proxy between the gateway's database pool and the test MariaDB that can play a database
+// dying at the worst moment: armed, it lets the next audit INSERT reach the server and be executed (and, in
+// autocommit, committed), waits for the server's answer, then closes both sockets without relaying it. The
+// gateway sees a lost connection for a write that did land.
+//
+// It reads the MySQL client/server protocol just enough to know that statement: a COM_STMT_PREPARE whose text
+// inserts into audit_log gives, in the server's first answer packet, the statement id that a later
+// COM_STMT_EXECUTE names.
+#ifndef SHOUHU_TESTS_INTEGRATION_GATEWAY_SEVERING_PROXY_H_
+#define SHOUHU_TESTS_INTEGRATION_GATEWAY_SEVERING_PROXY_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+
+namespace shouhu::testing {
+
+class SeveringProxy {
+ public:
+  // Forwards to host:port; listens on a free loopback port. Null when it cannot listen.
+  static std::unique_ptr<SeveringProxy> Start(const std::string& host, int port);
+  ~SeveringProxy();
+
+  int port() const { return port_; }
+  // The next audit INSERT executed through the proxy loses its answer and its connection.
+  void ArmForNextAuditInsert() { armed_ = true; }
+  // How many answers were cut.
+  int severed() const { return severed_.load(); }
+
+ private:
+  SeveringProxy() = default;
+  void Accept();
+  void Relay(int client, int server);
+
+  std::string host_;
+  int upstream_port_ = 0;
+  int listener_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> armed_{false};
+  std::atomic<int> severed_{0};
+  std::thread acceptor_;
+  absl::Mutex mu_;
+  std::vector<std::thread> relays_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace shouhu::testing
+
+#endif  // SHOUHU_TESTS_INTEGRATION_GATEWAY_SEVERING_PROXY_H_
