@@ -3,9 +3,13 @@
 #include <cstdlib>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/status_macros.h"
+#include "common/validation.h"
 
 namespace shouhu {
 
@@ -39,6 +43,8 @@ ABSL_FLAG(
     "folder of trusted public keys, <kid>.pub each holding \"gateway <hex>\" or \"service:<name> <hex>\"");
 ABSL_FLAG(std::string, trusted_keys_reload_seconds, shouhu::EnvOr("SHOUHU_TRUSTED_KEYS_RELOAD_SECONDS", "30"),
           "how often the trusted public keys are re-read");
+ABSL_FLAG(std::string, system_jurisdictions, shouhu::EnvOr("SHOUHU_SYSTEM_JURISDICTIONS", ""),
+          "comma-separated division prefixes the service's own SYSTEM principal covers, e.g. 53,64");
 
 namespace shouhu {
 namespace {
@@ -115,6 +121,12 @@ absl::StatusOr<ServiceConfig> LoadServiceConfig(const ServiceDefaults& defaults)
       ParseInt(absl::GetFlag(FLAGS_trusted_keys_reload_seconds), "--trusted_keys_reload_seconds", 1, 3600);
   if (!reload.ok()) return reload.status();
   config.trusted_keys_reload = absl::Seconds(*reload);
+  for (absl::string_view prefix :
+       absl::StrSplit(absl::GetFlag(FLAGS_system_jurisdictions), ',', absl::SkipWhitespace())) {
+    prefix = absl::StripAsciiWhitespace(prefix);
+    RETURN_IF_ERROR(ValidateDivisionCode(prefix, "--system_jurisdictions"));
+    config.system_jurisdictions.emplace_back(prefix);
+  }
   return config;
 }
 

@@ -4,6 +4,7 @@
 #define SHOUHU_COMMON_CONFIG_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -54,6 +55,9 @@ struct ServiceConfig {
   // The public keys this process trusts (<kid>.pub files), re-read every trusted_keys_reload.
   std::string trusted_keys_dir;
   absl::Duration trusted_keys_reload = absl::Seconds(30);
+  // The division prefixes the service's own SYSTEM principal covers (its event consumers and periodic jobs
+  // are scoped like anyone else): the region this deployment serves.
+  std::vector<std::string> system_jurisdictions;
 };
 
 // Reads the common flags (see config.cc) with `defaults` filling what neither flags nor environment set.

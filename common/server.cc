@@ -185,7 +185,7 @@ int ServeMain(int argc, char** argv, const ServiceDefinition& service) {
   IdGenerator ids(clock);
   Metrics metrics(defaults.name);
   PrincipalVerifier verifier(**trusted_keys, clock);
-  ServiceIdentity identity(defaults.name, config->signing_key, clock);
+  ServiceIdentity identity(defaults.name, config->signing_key, clock, config->system_jurisdictions);
   // Outlives the server (declared before it): calls in flight finish on these threads while it drains.
   CallWorkers workers(config->db.pool_size, logger);
   ServiceContext context{*config, **pool, clock, ids, logger, metrics, verifier, identity, workers};
