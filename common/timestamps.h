@@ -19,7 +19,8 @@ absl::Time FromProtoTimestamp(const google::protobuf::Timestamp& t);
 // Microseconds, as DATETIME(6) keeps it: an answer built from `t` equals what a later read returns.
 absl::Time TruncateToMicros(absl::Time t);
 
-// Sets *out from a DATETIME column; a NULL leaves *out unset (its parent's has_ stays false).
+// Sets *out from a DATETIME column; a NULL leaves *out untouched. Pass the parent's mutable_x() only when
+// the column is not NULL (mutable_x() itself marks the field present), or read into a local and assign.
 absl::Status ReadTimestamp(const db::Row& row, size_t column, google::protobuf::Timestamp* out);
 
 // What to write for an optional instant: NULL when `present` is false.

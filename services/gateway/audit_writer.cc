@@ -25,7 +25,16 @@ void AuditWriter::Record(AuditRecord record) {
   }
   if (queue_.size() >= options_.max_queued) {
     queue_.pop_front();
-    DropLocked(1, "audit queue full: the oldest row is dropped", absl::OkStatus());
+    ++settled_;
+    metrics_.Add(kDropped, "", 1);
+    // Every call drops one row while the queue is full: one line per ten seconds, not one per call.
+    ++overflow_unlogged_;
+    const absl::Time now = absl::Now();
+    if (now - overflow_logged_at_ >= absl::Seconds(10)) {
+      logger_.Error("audit queue full: the oldest rows are dropped", {{"rows", overflow_unlogged_}});
+      overflow_unlogged_ = 0;
+      overflow_logged_at_ = now;
+    }
   }
   queue_.push_back(std::move(record));
 }

@@ -64,6 +64,8 @@ class AuditWriter {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time stop_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  uint64_t overflow_unlogged_ ABSL_GUARDED_BY(mu_) = 0;  // dropped for a full queue since the last log line
+  absl::Time overflow_logged_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::thread thread_;
 };
 

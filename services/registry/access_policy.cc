@@ -2,57 +2,47 @@
 
 namespace shouhu::registry {
 
-using common::v1::ROLE_AUDITOR;
-using common::v1::ROLE_CHILD_WELFARE_DIRECTOR;
 using common::v1::ROLE_CIVIL_AFFAIRS_OFFICER;
-using common::v1::ROLE_NGO_ADMIN;
-using common::v1::ROLE_NGO_CASEWORKER;
 using common::v1::ROLE_SYSTEM;
-
-bool MaySubmitReferral(const Principal& p) {
-  return HasAnyRole(p, {ROLE_NGO_CASEWORKER, ROLE_NGO_ADMIN, ROLE_CHILD_WELFARE_DIRECTOR,
-                        ROLE_CIVIL_AFFAIRS_OFFICER, ROLE_SYSTEM});
-}
-
-bool MayTriage(const Principal& p) {
-  return HasAnyRole(p, {ROLE_CIVIL_AFFAIRS_OFFICER, ROLE_NGO_ADMIN, ROLE_NGO_CASEWORKER});
-}
-
-bool MayChangeCases(const Principal& p) {
-  return HasAnyRole(p, {ROLE_CIVIL_AFFAIRS_OFFICER, ROLE_NGO_ADMIN, ROLE_NGO_CASEWORKER});
-}
-
-bool MayReadChildren(const Principal& p) {
-  return HasAnyRole(p, {ROLE_CIVIL_AFFAIRS_OFFICER, ROLE_NGO_ADMIN, ROLE_NGO_CASEWORKER,
-                        ROLE_CHILD_WELFARE_DIRECTOR, ROLE_AUDITOR, ROLE_SYSTEM});
-}
-
-bool MayReadStatistics(const Principal& p) {
-  return HasAnyRole(p, {ROLE_CIVIL_AFFAIRS_OFFICER, ROLE_NGO_ADMIN, ROLE_AUDITOR, ROLE_SYSTEM});
-}
-
-bool MayReadAccessLog(const Principal& p) { return HasRole(p, ROLE_AUDITOR); }
-
-bool MayReadEvents(const Principal& p) { return HasAnyRole(p, {ROLE_SYSTEM, ROLE_AUDITOR}); }
 
 bool MaySeeFullResidentId(const Principal& p) {
   return HasAnyRole(p, {ROLE_CIVIL_AFFAIRS_OFFICER, ROLE_SYSTEM});
 }
 
-bool OrganisationScoped(const Principal& p) {
-  return !HasAnyRole(p, {ROLE_CIVIL_AFFAIRS_OFFICER, ROLE_CHILD_WELFARE_DIRECTOR, ROLE_AUDITOR, ROLE_SYSTEM});
-}
-
 bool CanSeeReferral(const Principal& p, const v1::Referral& referral) {
-  if (!InJurisdiction(p, referral.household().village_code())) return false;
-  if (!OrganisationScoped(p)) return true;
-  return referral.referring_organisation_id() == p.organisation_id() ||
-         referral.assigned_organisation_id() == p.organisation_id();
+  const std::string& village = referral.household().village_code();
+  return InScope(p, {village, referral.referring_organisation_id()}) ||
+         InScope(p, {village, referral.assigned_organisation_id()});
 }
 
-bool CanSeeCase(const Principal& p, const v1::Case& c) {
-  if (!InJurisdiction(p, c.village_code())) return false;
-  return !OrganisationScoped(p) || c.organisation_id() == p.organisation_id();
+bool CanSeeReferral(const Principal& p, const ReferralRecord& record) {
+  return CanSeeReferral(p, record.referral) || (record.linked && InScope(p, record.linked->scope()));
 }
+
+std::string ReferralAccessVillage(const Principal& p, const ReferralRecord& record) {
+  if (CanSeeReferral(p, record.referral) || !record.linked) return record.referral.household().village_code();
+  return record.linked->village_code;
+}
+
+v1::Referral ReferralAsSeenBy(const Principal& p, const ReferralRecord& record) {
+  v1::Referral seen = record.referral;
+  seen.clear_linked_child_id();
+  seen.clear_possible_duplicate_child_ids();
+  if (record.linked && InScope(p, record.linked->scope())) seen.set_linked_child_id(record.linked->child_id);
+  for (const ChildMatch& m : record.possible_duplicates) {
+    if (InScope(p, m.scope())) seen.add_possible_duplicate_child_ids(m.child_id);
+  }
+  return seen;
+}
+
+absl::Status RequireTriageScope(const Principal& p, const v1::Referral& referral) {
+  if (!CanSeeReferral(p, referral)) return absl::NotFoundError("referral not found");
+  if (!InScope(p, {referral.household().village_code(), referral.assigned_organisation_id()})) {
+    return absl::PermissionDeniedError("the referral is with another organisation for triage");
+  }
+  return absl::OkStatus();
+}
+
+RecordScope CaseScope(const v1::Case& c) { return {c.village_code(), c.organisation_id()}; }
 
 }  // namespace shouhu::registry

@@ -1,31 +1,40 @@
-// Who may do what in the registry, and which records they see. The gateway applies a method-level policy
-// too; the service checks again because it must never trust that it is only reached through the gateway.
-// Row scope: a record is visible when its village lies within one of the caller's jurisdiction prefixes and,
-// for NGO roles (caseworker, NGO admin) without a broader role, when it belongs to the caller's
-// organisation. Invisible records are NOT_FOUND, so existence does not leak.
+// Which registry records a caller sees and may act on. Who may call which method is the proto's
+// `allowed_roles` (common/method_access.h, checked by the edge); the scope of a record is the one rule in
+// common/scope.h. This file only says how a registry record maps onto that rule. Invisible records are
+// NOT_FOUND, so existence does not leak.
 #ifndef SHOUHU_SERVICES_REGISTRY_ACCESS_POLICY_H_
 #define SHOUHU_SERVICES_REGISTRY_ACCESS_POLICY_H_
 
+#include "absl/status/status.h"
 #include "common/principal.h"
+#include "common/scope.h"
+#include "services/registry/referral_record.h"
 #include "shouhu/registry/v1/resources.pb.h"
 
 namespace shouhu::registry {
 
-bool MaySubmitReferral(const Principal& p);
-bool MayTriage(const Principal& p);        // accept, reject, transfer referrals
-bool MayChangeCases(const Principal& p);   // the case lifecycle
-bool MayReadChildren(const Principal& p);  // referrals, cases, children, search
-bool MayReadStatistics(const Principal& p);
-bool MayReadAccessLog(const Principal& p);
-bool MayReadEvents(const Principal& p);
 // The whole resident id rather than the masked form.
 bool MaySeeFullResidentId(const Principal& p);
 
-// True when the caller sees only their own organisation's records.
-bool OrganisationScoped(const Principal& p);
-
+// A referral lies in its household's village; organisation-bound callers see the referrals their
+// organisation made or triages. A referral that matched a registered child by resident id is also seen by
+// those whose scope holds that child: the duplicate is routed to the jurisdiction that holds the child.
 bool CanSeeReferral(const Principal& p, const v1::Referral& referral);
-bool CanSeeCase(const Principal& p, const v1::Case& c);
+bool CanSeeReferral(const Principal& p, const ReferralRecord& record);
+
+// The village a read of the referral is logged under: its household's when `p` sees it there, else the
+// linked child's (an incoming duplicate), so that the reader's own auditors find the read.
+std::string ReferralAccessVillage(const Principal& p, const ReferralRecord& record);
+
+// The referral as `p` is shown it: the children it matched only where p's own scope holds them, so that
+// nobody learns through a referral whether a resident id is registered outside their scope.
+v1::Referral ReferralAsSeenBy(const Principal& p, const ReferralRecord& record);
+
+// Accepting, rejecting or transferring a referral: NOT_FOUND unless the caller sees it; PERMISSION_DENIED
+// when they see it but another organisation triages it now.
+absl::Status RequireTriageScope(const Principal& p, const v1::Referral& referral);
+
+RecordScope CaseScope(const v1::Case& c);
 
 }  // namespace shouhu::registry
 

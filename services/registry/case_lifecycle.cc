@@ -1,17 +1,11 @@
 #include "services/registry/case_lifecycle.h"
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/time_util.h"
+#include "common/timestamps.h"
 #include "shouhu/registry/v1/events.pb.h"
 
 namespace shouhu::registry {
 namespace {
-
-using google::protobuf::util::TimeUtil;
-
-google::protobuf::Timestamp Stamp(absl::Time t) {
-  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
-}
 
 bool IsOpen(const Case& c) {
   return c.status() == v1::CASE_STATUS_VERIFYING || c.status() == v1::CASE_STATUS_ACTIVE;
@@ -27,7 +21,7 @@ CaseChange Change(const Case& current, const Actor& actor, absl::string_view act
   change.updated = current;
   change.updated.clear_history();
   change.entry.set_actor(actor.subject);
-  *change.entry.mutable_at() = Stamp(actor.at);
+  *change.entry.mutable_at() = ToProtoTimestamp(actor.at);
   change.entry.set_action(std::string(action));
   change.entry.set_from_status(current.status());
   change.entry.set_to_status(current.status());
@@ -51,7 +45,7 @@ absl::StatusOr<CaseChange> CompleteVerification(const Case& current, const Actor
   MoveTo(change, v1::CASE_STATUS_ACTIVE);
   auto event = std::make_shared<v1::CaseVerified>();
   event->set_case_id(current.case_id());
-  *event->mutable_at() = Stamp(actor.at);
+  *event->mutable_at() = ToProtoTimestamp(actor.at);
   change.event = event;
   return change;
 }
@@ -72,7 +66,7 @@ absl::StatusOr<CaseChange> TransferCase(const Case& current, const Actor& actor,
   event->set_child_id(current.child_id());
   event->set_from_organisation_id(current.organisation_id());
   event->set_to_organisation_id(to_organisation);
-  *event->mutable_at() = Stamp(actor.at);
+  *event->mutable_at() = ToProtoTimestamp(actor.at);
   change.event = event;
   return change;
 }
@@ -89,7 +83,7 @@ absl::StatusOr<CaseChange> SetRiskLevel(const Case& current, const Actor& actor,
   event->set_child_id(current.child_id());
   event->set_from_risk_level(current.risk_level());
   event->set_to_risk_level(risk);
-  *event->mutable_at() = Stamp(actor.at);
+  *event->mutable_at() = ToProtoTimestamp(actor.at);
   change.event = event;
   return change;
 }
@@ -105,7 +99,7 @@ absl::StatusOr<CaseChange> ChangeCareArrangement(const Case& current, const Acto
   event->set_case_id(current.case_id());
   event->set_child_id(current.child_id());
   event->set_type(arrangement.type());
-  *event->mutable_at() = Stamp(actor.at);
+  *event->mutable_at() = ToProtoTimestamp(actor.at);
   change.event = event;
   return change;
 }
@@ -114,12 +108,12 @@ absl::StatusOr<CaseChange> CloseCase(const Case& current, const Actor& actor, co
   if (!IsOpen(current)) return absl::FailedPreconditionError("the case is already closed");
   CaseChange change = Change(current, actor, "closed", reason);
   MoveTo(change, v1::CASE_STATUS_CLOSED);
-  *change.updated.mutable_closed_at() = Stamp(actor.at);
+  *change.updated.mutable_closed_at() = ToProtoTimestamp(actor.at);
   change.updated.set_close_reason(reason);
   auto event = std::make_shared<v1::CaseClosed>();
   event->set_case_id(current.case_id());
   event->set_child_id(current.child_id());
-  *event->mutable_at() = Stamp(actor.at);
+  *event->mutable_at() = ToProtoTimestamp(actor.at);
   change.event = event;
   return change;
 }
@@ -135,7 +129,7 @@ absl::StatusOr<CaseChange> ReopenCase(const Case& current, const Actor& actor, c
   event->set_case_id(current.case_id());
   event->set_child_id(current.child_id());
   event->set_risk_level(current.risk_level());
-  *event->mutable_at() = Stamp(actor.at);
+  *event->mutable_at() = ToProtoTimestamp(actor.at);
   change.event = event;
   return change;
 }

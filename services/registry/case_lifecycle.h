@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/idempotency.h"
 #include "google/protobuf/message.h"
 #include "shouhu/registry/v1/resources.pb.h"
 
@@ -21,11 +22,6 @@ struct CaseChange {
   Case updated;
   CaseHistoryEntry entry;
   std::shared_ptr<google::protobuf::Message> event;
-};
-
-struct Actor {
-  std::string subject;
-  absl::Time at;
 };
 
 absl::StatusOr<CaseChange> CompleteVerification(const Case& current, const Actor& actor,

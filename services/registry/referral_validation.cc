@@ -4,40 +4,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
-#include "common/ids.h"
 #include "common/status_macros.h"
 #include "common/validation.h"
 
 namespace shouhu::registry {
-namespace {
-
-template <typename Enum>
-absl::Status RequireEnum(int value, bool (*is_valid)(int), absl::string_view field) {
-  if (value == 0 || !is_valid(value)) return InvalidField(field, "must be one of the listed values");
-  return absl::OkStatus();
-}
-
-}  // namespace
-
-absl::Status ValidateIdentifier(absl::string_view value, absl::string_view field, size_t max_chars) {
-  if (value.empty()) return InvalidField(field, "is required");
-  if (value.size() > max_chars)
-    return InvalidField(field, absl::StrCat("must be at most ", max_chars, " characters"));
-  for (char c : value) {
-    if (c < 0x21 || c > 0x7e) return InvalidField(field, "must be printable ASCII without spaces");
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ValidateRecordId(absl::string_view value, absl::string_view field) {
-  if (value.empty()) return InvalidField(field, "is required");
-  if (!IsWellFormedId(value)) return InvalidField(field, "is not a well-formed id");
-  return absl::OkStatus();
-}
-
 absl::Status ValidateCareArrangement(const v1::CareArrangement& arrangement, absl::string_view field) {
-  RETURN_IF_ERROR(RequireEnum<v1::CareArrangementType>(arrangement.type(), v1::CareArrangementType_IsValid,
-                                                       absl::StrCat(field, ".type")));
+  RETURN_IF_ERROR(ValidateRequiredEnum(arrangement.type(), v1::CareArrangementType_IsValid,
+                                       absl::StrCat(field, ".type")));
   RETURN_IF_ERROR(ValidateText(arrangement.caregiver(), absl::StrCat(field, ".caregiver"), 1, 128));
   if (!arrangement.effective_date().empty()) {
     RETURN_IF_ERROR(ParseDay(arrangement.effective_date(), absl::StrCat(field, ".effective_date")).status());
@@ -48,11 +21,11 @@ absl::Status ValidateCareArrangement(const v1::CareArrangement& arrangement, abs
 absl::StatusOr<v1::Referral> ValidateSubmission(const v1::SubmitReferralRequest& request,
                                                 absl::CivilDay today) {
   v1::Referral referral;
-  RETURN_IF_ERROR(RequireEnum<v1::ReferralSource>(request.source(), v1::ReferralSource_IsValid, "source"));
+  RETURN_IF_ERROR(ValidateRequiredEnum(request.source(), v1::ReferralSource_IsValid, "source"));
 
   const auto& child = request.child();
   RETURN_IF_ERROR(ValidateText(child.name(), "child.name", 1, 64));
-  RETURN_IF_ERROR(RequireEnum<v1::Sex>(child.sex(), v1::Sex_IsValid, "child.sex"));
+  RETURN_IF_ERROR(ValidateRequiredEnum(child.sex(), v1::Sex_IsValid, "child.sex"));
   ASSIGN_OR_RETURN(absl::CivilDay birth, ParseDay(child.birth_date(), "child.birth_date"));
   if (birth > today) return InvalidField("child.birth_date", "is in the future");
   if (birth <= absl::CivilDay(today.year() - 18, today.month(), today.day())) {
@@ -90,22 +63,21 @@ absl::StatusOr<v1::Referral> ValidateSubmission(const v1::SubmitReferralRequest&
     const auto& g = request.guardians(i);
     const std::string at = absl::StrCat("guardians[", i, "]");
     RETURN_IF_ERROR(ValidateText(g.name(), absl::StrCat(at, ".name"), 1, 64));
-    RETURN_IF_ERROR(RequireEnum<v1::GuardianRelationship>(g.relationship(), v1::GuardianRelationship_IsValid,
-                                                          absl::StrCat(at, ".relationship")));
+    RETURN_IF_ERROR(ValidateRequiredEnum(g.relationship(), v1::GuardianRelationship_IsValid,
+                                         absl::StrCat(at, ".relationship")));
     RETURN_IF_ERROR(
-        RequireEnum<v1::GuardianStatus>(g.status(), v1::GuardianStatus_IsValid, absl::StrCat(at, ".status")));
+        ValidateRequiredEnum(g.status(), v1::GuardianStatus_IsValid, absl::StrCat(at, ".status")));
   }
 
   if (request.categories_size() == 0) return InvalidField("categories", "at least one is required");
   std::set<int> seen;
   for (int i = 0; i < request.categories_size(); ++i) {
     const std::string at = absl::StrCat("categories[", i, "]");
-    RETURN_IF_ERROR(RequireEnum<v1::ChildCategory>(request.categories(i), v1::ChildCategory_IsValid, at));
+    RETURN_IF_ERROR(ValidateRequiredEnum(request.categories(i), v1::ChildCategory_IsValid, at));
     if (!seen.insert(request.categories(i)).second) return InvalidField(at, "is listed twice");
   }
-  RETURN_IF_ERROR(ValidateText(request.reason(), "reason", 1, 2000));
-  RETURN_IF_ERROR(
-      RequireEnum<v1::RiskLevel>(request.observed_risk(), v1::RiskLevel_IsValid, "observed_risk"));
+  RETURN_IF_ERROR(ValidateMeaningfulText(request.reason(), "reason", 2000));
+  RETURN_IF_ERROR(ValidateRequiredEnum(request.observed_risk(), v1::RiskLevel_IsValid, "observed_risk"));
 
   referral.set_source(request.source());
   *referral.mutable_child() = child;

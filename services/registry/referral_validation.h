@@ -15,12 +15,6 @@ absl::StatusOr<v1::Referral> ValidateSubmission(const v1::SubmitReferralRequest&
 // Shared with case changes: a care arrangement names its type, a caregiver and a real date.
 absl::Status ValidateCareArrangement(const v1::CareArrangement& arrangement, absl::string_view field);
 
-// Organisation ids and caseworker ids are opaque identifiers from the identity provider.
-absl::Status ValidateIdentifier(absl::string_view value, absl::string_view field, size_t max_chars);
-
-// A record id from this service (a referral, case or child id).
-absl::Status ValidateRecordId(absl::string_view value, absl::string_view field);
-
 }  // namespace shouhu::registry
 
 #endif  // SHOUHU_SERVICES_REGISTRY_REFERRAL_VALIDATION_H_

@@ -1,54 +1,24 @@
 #include "services/registry/registry_service.h"
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "common/grpc_status.h"
 #include "common/idempotency.h"
+#include "common/paging.h"
+#include "common/scope.h"
 #include "common/status_macros.h"
+#include "common/timestamps.h"
 #include "common/validation.h"
 #include "services/registry/access_policy.h"
 #include "services/registry/duplicates.h"
 #include "services/registry/referral_validation.h"
+#include "services/registry/triage.h"
 
 namespace shouhu::registry {
 namespace {
 
-constexpr char kMethodPrefix[] = "shouhu.registry.v1.RegistryService/";
-constexpr int kDefaultPageSize = 50;
-constexpr int kMaxPageSize = 500;
-
-absl::Status PermissionDenied() { return absl::PermissionDeniedError("your role may not call this method"); }
-
-absl::StatusOr<int> PageSize(int requested) {
-  if (requested < 0) return InvalidField("page_size", "must not be negative");
-  if (requested == 0) return kDefaultPageSize;
-  return std::min(requested, kMaxPageSize);
-}
-
-// Page tokens are the last record id of the previous page: ids sort stably.
-absl::Status ValidatePageToken(const std::string& token) {
-  if (token.empty() || IsWellFormedId(token)) return absl::OkStatus();
-  return InvalidField("page_token", "is not a token this service issued");
-}
-
-// The division prefix to work in: the requested one if it lies within the caller's jurisdiction, else the
-// caller's first jurisdiction when none was requested. Outside the jurisdiction → NOT_FOUND.
-absl::StatusOr<std::string> ResolvePrefix(const Principal& p, const std::string& requested) {
-  if (requested.empty()) {
-    if (p.jurisdictions().empty()) return absl::NotFoundError("no jurisdiction");
-    return p.jurisdictions(0);
-  }
-  RETURN_IF_ERROR(ValidateDivisionCode(requested, "division_prefix"));
-  if (!InJurisdiction(p, requested)) return absl::NotFoundError("division not found");
-  return requested;
-}
-
-absl::Status RequirePurpose(const std::string& purpose) { return ValidateText(purpose, "purpose", 1, 255); }
-
-IdempotencyKey Key(const std::string& method, const Principal& p, const std::string& request_id,
-                   const google::protobuf::Message& request) {
-  return {absl::StrCat(kMethodPrefix, method), p.subject(), request_id, RequestHash(request)};
-}
+constexpr size_t kMaxReasonChars = 1000;
+constexpr size_t kMaxPurposeChars = 255;
+constexpr size_t kMaxOrganisationIdChars = 64;
+constexpr size_t kMaxSubjectChars = 191;
 
 void MaskResidentId(const Principal& p, v1::ChildDetails* child) {
   if (!child->resident_id().empty() && !MaySeeFullResidentId(p)) {
@@ -61,6 +31,25 @@ AccessRecord Access(const Principal& p, const std::string& type, const std::stri
   return {p.subject(), p.organisation_id(), type, id, village, std::move(fields), std::move(purpose), method};
 }
 
+// The caller as the maker of a change, now (in microseconds, as the tables keep it).
+Actor Acting(const Principal& p, const Clock& clock) {
+  return {p.subject(), p.organisation_id(), TruncateToMicros(clock.Now())};
+}
+
+ShowReferral Show(const Principal& p) {
+  return [&p](const ReferralRecord& r) { return ReferralAsSeenBy(p, r); };
+}
+
+Authorize<v1::Referral> TriageScope(const Principal& p) {
+  return [&p](const v1::Referral& r) { return RequireTriageScope(p, r); };
+}
+
+// Checks every lifecycle request shares, before its own fields.
+absl::Status ValidateCaseChange(const std::string& request_id, const std::string& case_id) {
+  RETURN_IF_ERROR(ValidateRequestId(request_id));
+  return ValidateRecordId(case_id, "case_id");
+}
+
 }  // namespace
 
 // ---- divisions
@@ -69,8 +58,7 @@ AccessRecord Access(const Principal& p, const std::string& type, const std::stri
 grpc::ServerUnaryReactor* RegistryService::GetDivision(grpc::CallbackServerContext* ctx,
                                                        const v1::GetDivisionRequest* req,
                                                        v1::GetDivisionResponse* resp) {
-  return workers_.Serve(ctx, [=]() -> absl::Status {
-    RETURN_IF_ERROR(verifier_.Verify(*ctx).status());
+  return edge_.Unary(ctx, "GetDivision", [=](const Principal&) -> absl::Status {
     RETURN_IF_ERROR(ValidateDivisionCode(req->code(), "code"));
     ASSIGN_OR_RETURN(std::optional<v1::Division> division, store_.GetDivision(req->code()));
     if (!division) return absl::NotFoundError("division not found");
@@ -82,15 +70,16 @@ grpc::ServerUnaryReactor* RegistryService::GetDivision(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* RegistryService::ListChildDivisions(grpc::CallbackServerContext* ctx,
                                                               const v1::ListChildDivisionsRequest* req,
                                                               v1::ListChildDivisionsResponse* resp) {
-  return workers_.Serve(ctx, [=]() -> absl::Status {
-    RETURN_IF_ERROR(verifier_.Verify(*ctx).status());
+  return edge_.Unary(ctx, "ListChildDivisions", [=](const Principal&) -> absl::Status {
     if (!req->parent_code().empty()) RETURN_IF_ERROR(ValidateDivisionCode(req->parent_code(), "parent_code"));
+    // The token is the last division code of the previous page, not a record id.
     if (!req->page_token().empty() && DivisionLevel(req->page_token()) == 0) {
       return InvalidField("page_token", "is not a token this service issued");
     }
-    ASSIGN_OR_RETURN(int limit, PageSize(req->page_size()));
+    ASSIGN_OR_RETURN(int limit, ReadPageSize(req->page_size()));
     ASSIGN_OR_RETURN(auto divisions, store_.ListChildDivisions(req->parent_code(), req->page_token(), limit));
-    if (static_cast<int>(divisions.size()) == limit) resp->set_next_page_token(divisions.back().code());
+    resp->set_next_page_token(
+        NextPageToken(divisions, limit, [](const v1::Division& d) { return d.code(); }));
     for (auto& d : divisions) *resp->add_divisions() = std::move(d);
     return absl::OkStatus();
   });
@@ -102,38 +91,35 @@ grpc::ServerUnaryReactor* RegistryService::ListChildDivisions(grpc::CallbackServ
 grpc::ServerUnaryReactor* RegistryService::SubmitReferral(grpc::CallbackServerContext* ctx,
                                                           const v1::SubmitReferralRequest* req,
                                                           v1::SubmitReferralResponse* resp) {
-  return workers_.Serve(ctx, [=]() -> absl::Status {
-    ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
-    if (!MaySubmitReferral(p)) return PermissionDenied();
+  return edge_.Unary(ctx, "SubmitReferral", [=](const Principal& p) -> absl::Status {
     RETURN_IF_ERROR(ValidateRequestId(req->request_id()));
     ASSIGN_OR_RETURN(v1::Referral referral, ValidateSubmission(*req, ShanghaiDay(clock_.Now())));
     const std::string& village = referral.household().village_code();
-    if (!InJurisdiction(p, village)) {
-      return absl::PermissionDeniedError("household.village_code: is outside your jurisdiction");
-    }
+    // Outside the jurisdiction a village does not exist, as every record there does not.
+    if (!InJurisdiction(p, village)) return absl::NotFoundError("household.village_code: village not found");
     ASSIGN_OR_RETURN(std::optional<v1::Division> division, store_.GetDivision(village));
     if (!division || division->level() != v1::DIVISION_LEVEL_VILLAGE) {
       return InvalidField("household.village_code", "is not a known village");
     }
-    // Duplicates: the same resident id is the same child; a similar name with the same birth date and
-    // village is flagged for the triager, never merged.
+    // Duplicates: the same resident id is the same child, wherever they are registered; a similar name with
+    // the same birth date and village is flagged for the triager, never merged. Every match is kept on the
+    // referral; the submitter is shown only those their own scope holds.
+    ReferralRecord submission{referral, std::nullopt, {}};
     if (!referral.child().resident_id().empty()) {
-      ASSIGN_OR_RETURN(std::optional<std::string> linked,
-                       store_.FindChildByResidentId(referral.child().resident_id()));
-      if (linked) referral.set_linked_child_id(*linked);
+      ASSIGN_OR_RETURN(submission.linked, store_.FindChildByResidentId(referral.child().resident_id()));
     }
-    if (referral.linked_child_id().empty()) {
+    if (!submission.linked) {
       ASSIGN_OR_RETURN(auto candidates, store_.ChildrenBornIn(village, referral.child().birth_date()));
-      for (const auto& c : candidates) {
+      for (auto& c : candidates) {
         if (SimilarNames(c.name, referral.child().name()))
-          referral.add_possible_duplicate_child_ids(c.child_id);
+          submission.possible_duplicates.push_back(std::move(c.match));
       }
     }
-    ASSIGN_OR_RETURN(v1::Referral stored,
-                     store_.SubmitReferral(Key("SubmitReferral", p, req->request_id(), *req),
-                                           {p.subject(), p.organisation_id()}, referral));
-    MaskResidentId(p, stored.mutable_child());
-    *resp->mutable_referral() = std::move(stored);
+    ASSIGN_OR_RETURN(*resp, store_.SubmitReferral(edge_.Key("SubmitReferral", p, req->request_id(), *req),
+                                                  Acting(p, clock_), submission, Show(p)));
+    // The kept answer holds no resident id; this request's is the first one's, since their hashes matched.
+    resp->mutable_referral()->mutable_child()->set_resident_id(referral.child().resident_id());
+    MaskResidentId(p, resp->mutable_referral()->mutable_child());
     return absl::OkStatus();
   });
 }
@@ -141,17 +127,15 @@ grpc::ServerUnaryReactor* RegistryService::SubmitReferral(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* RegistryService::GetReferral(grpc::CallbackServerContext* ctx,
                                                        const v1::GetReferralRequest* req,
                                                        v1::GetReferralResponse* resp) {
-  return workers_.Serve(ctx, [=]() -> absl::Status {
-    ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
-    if (!MayReadChildren(p)) return PermissionDenied();
+  return edge_.Unary(ctx, "GetReferral", [=](const Principal& p) -> absl::Status {
     RETURN_IF_ERROR(ValidateRecordId(req->referral_id(), "referral_id"));
-    ASSIGN_OR_RETURN(std::optional<v1::Referral> referral, store_.GetReferral(req->referral_id()));
+    ASSIGN_OR_RETURN(std::optional<ReferralRecord> referral, store_.GetReferral(req->referral_id()));
     if (!referral || !CanSeeReferral(p, *referral)) return absl::NotFoundError("referral not found");
-    RETURN_IF_ERROR(store_.RecordAccess(
-        {Access(p, "referral", referral->referral_id(), referral->household().village_code(),
-                "child,household,guardians,reason", "triage", "GetReferral")}));
-    MaskResidentId(p, referral->mutable_child());
-    *resp->mutable_referral() = *std::move(referral);
+    RETURN_IF_ERROR(
+        store_.RecordAccess({Access(p, "referral", req->referral_id(), ReferralAccessVillage(p, *referral),
+                                    "child,household,guardians,reason", "triage", "GetReferral")}));
+    *resp->mutable_referral() = ReferralAsSeenBy(p, *referral);
+    MaskResidentId(p, resp->mutable_referral()->mutable_child());
     return absl::OkStatus();
   });
 }
@@ -159,28 +143,25 @@ grpc::ServerUnaryReactor* RegistryService::GetReferral(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* RegistryService::ListReferrals(grpc::CallbackServerContext* ctx,
                                                          const v1::ListReferralsRequest* req,
                                                          v1::ListReferralsResponse* resp) {
-  return workers_.Serve(ctx, [=]() -> absl::Status {
-    ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
-    if (!MayReadChildren(p)) return PermissionDenied();
-    if (req->status() != 0 && !v1::ReferralStatus_IsValid(req->status())) {
-      return InvalidField("status", "must be one of the listed values");
-    }
-    RETURN_IF_ERROR(ValidatePageToken(req->page_token()));
-    ASSIGN_OR_RETURN(int limit, PageSize(req->page_size()));
-    ASSIGN_OR_RETURN(std::string prefix, ResolvePrefix(p, req->division_prefix()));
-    ReferralFilter filter{prefix, req->status(), OrganisationScoped(p) ? p.organisation_id() : "",
-                          req->page_token(), limit};
-    ASSIGN_OR_RETURN(auto referrals, store_.ListReferrals(filter));
+  return edge_.Unary(ctx, "ListReferrals", [=](const Principal& p) -> absl::Status {
+    RETURN_IF_ERROR(ValidateEnumFilter(req->status(), v1::ReferralStatus_IsValid, "status"));
+    ASSIGN_OR_RETURN(PageRequest page, ReadPageRequest(req->page_size(), req->page_token()));
+    ASSIGN_OR_RETURN(std::string prefix, ScopedDivisionPrefix(p, req->division_prefix()));
+    ASSIGN_OR_RETURN(std::string organisation, ScopedOrganisation(p, ""));
+    ReferralFilter filter{prefix,    req->incoming_duplicates(), req->status(), organisation, page.after_id,
+                          page.limit};
+    ASSIGN_OR_RETURN(std::vector<ReferralRecord> records, store_.ListReferrals(filter));
+    resp->set_next_page_token(
+        NextPageToken(records, page.limit, [](const ReferralRecord& r) { return r.referral.referral_id(); }));
     std::vector<AccessRecord> access;
-    for (auto& r : referrals) {
-      access.push_back(Access(p, "referral", r.referral_id(), r.household().village_code(),
+    for (const ReferralRecord& r : records) {
+      if (!CanSeeReferral(p, r)) continue;  // the query's filter already holds this; checked once more here
+      access.push_back(Access(p, "referral", r.referral.referral_id(), ReferralAccessVillage(p, r),
                               "child,household,guardians,reason", "triage", "ListReferrals"));
-      MaskResidentId(p, r.mutable_child());
+      v1::Referral& seen = *resp->add_referrals() = ReferralAsSeenBy(p, r);
+      MaskResidentId(p, seen.mutable_child());
     }
     RETURN_IF_ERROR(store_.RecordAccess(std::move(access)));
-    if (static_cast<int>(referrals.size()) == limit)
-      resp->set_next_page_token(referrals.back().referral_id());
-    for (auto& r : referrals) *resp->add_referrals() = std::move(r);
     return absl::OkStatus();
   });
 }
@@ -188,67 +169,37 @@ grpc::ServerUnaryReactor* RegistryService::ListReferrals(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* RegistryService::AcceptReferral(grpc::CallbackServerContext* ctx,
                                                           const v1::AcceptReferralRequest* req,
                                                           v1::AcceptReferralResponse* resp) {
-  return workers_.Serve(ctx, [=]() -> absl::Status {
-    ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
-    if (!MayTriage(p)) return PermissionDenied();
+  return edge_.Unary(ctx, "AcceptReferral", [=](const Principal& p) -> absl::Status {
     RETURN_IF_ERROR(ValidateRequestId(req->request_id()));
     RETURN_IF_ERROR(ValidateRecordId(req->referral_id(), "referral_id"));
-    RETURN_IF_ERROR(ValidateIdentifier(req->organisation_id(), "organisation_id", 64));
-    RETURN_IF_ERROR(ValidateIdentifier(req->caseworker_id(), "caseworker_id", 191));
-    if (req->risk_level() == 0 || !v1::RiskLevel_IsValid(req->risk_level())) {
-      return InvalidField("risk_level", "must be one of the listed values");
-    }
+    RETURN_IF_ERROR(ValidateIdentifier(req->organisation_id(), "organisation_id", kMaxOrganisationIdChars));
+    RETURN_IF_ERROR(ValidateIdentifier(req->caseworker_id(), "caseworker_id", kMaxSubjectChars));
+    RETURN_IF_ERROR(ValidateRequiredEnum(req->risk_level(), v1::RiskLevel_IsValid, "risk_level"));
     if (!req->existing_child_id().empty())
       RETURN_IF_ERROR(ValidateRecordId(req->existing_child_id(), "existing_child_id"));
-    if (OrganisationScoped(p) && req->organisation_id() != p.organisation_id()) {
-      return absl::PermissionDeniedError(
-          "organisation_id: you may only accept cases for your own organisation");
-    }
+    // Organisation-bound triagers open cases for their own organisation only.
+    RETURN_IF_ERROR(ScopedOrganisation(p, req->organisation_id()).status());
     Acceptance acceptance{req->referral_id(), req->organisation_id(), req->caseworker_id(), req->risk_level(),
                           req->existing_child_id()};
     ASSIGN_OR_RETURN(
-        v1::Case c,
-        store_.AcceptReferral(
-            Key("AcceptReferral", p, req->request_id(), *req), {p.subject(), p.organisation_id()}, acceptance,
-            [&](const v1::Referral& r) -> absl::Status {
-              if (!CanSeeReferral(p, r)) return absl::NotFoundError("referral not found");
-              if (OrganisationScoped(p) && r.assigned_organisation_id() != p.organisation_id()) {
-                return absl::PermissionDeniedError("the referral is with another organisation for triage");
-              }
-              return absl::OkStatus();
-            }));
-    *resp->mutable_case_() = std::move(c);
+        *resp, store_.AcceptReferral(
+                   edge_.Key("AcceptReferral", p, req->request_id(), *req), Acting(p, clock_), acceptance,
+                   TriageScope(p), [&p](const RegisteredChild& child) { return CheckAcceptOnto(p, child); }));
     return absl::OkStatus();
   });
 }
 
-namespace {
-Authorize<v1::Referral> TriageScope(const Principal& p) {
-  return [&p](const v1::Referral& r) -> absl::Status {
-    if (!CanSeeReferral(p, r)) return absl::NotFoundError("referral not found");
-    if (OrganisationScoped(p) && r.assigned_organisation_id() != p.organisation_id()) {
-      return absl::PermissionDeniedError("the referral is with another organisation for triage");
-    }
-    return absl::OkStatus();
-  };
-}
-}  // namespace
-
 grpc::ServerUnaryReactor* RegistryService::RejectReferral(grpc::CallbackServerContext* ctx,
                                                           const v1::RejectReferralRequest* req,
                                                           v1::RejectReferralResponse* resp) {
-  return workers_.Serve(ctx, [=]() -> absl::Status {
-    ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
-    if (!MayTriage(p)) return PermissionDenied();
+  return edge_.Unary(ctx, "RejectReferral", [=](const Principal& p) -> absl::Status {
     RETURN_IF_ERROR(ValidateRequestId(req->request_id()));
     RETURN_IF_ERROR(ValidateRecordId(req->referral_id(), "referral_id"));
-    RETURN_IF_ERROR(ValidateText(req->reason(), "reason", 1, 1000));
-    ASSIGN_OR_RETURN(v1::Referral r,
-                     store_.RejectReferral(Key("RejectReferral", p, req->request_id(), *req),
-                                           {p.subject(), p.organisation_id()}, req->referral_id(),
-                                           req->reason(), TriageScope(p)));
-    MaskResidentId(p, r.mutable_child());
-    *resp->mutable_referral() = std::move(r);
+    RETURN_IF_ERROR(ValidateMeaningfulText(req->reason(), "reason", kMaxReasonChars));
+    ASSIGN_OR_RETURN(*resp, store_.RejectReferral(edge_.Key("RejectReferral", p, req->request_id(), *req),
+                                                  Acting(p, clock_), req->referral_id(), req->reason(),
+                                                  TriageScope(p), Show(p)));
+    MaskResidentId(p, resp->mutable_referral()->mutable_child());
     return absl::OkStatus();
   });
 }
@@ -256,19 +207,17 @@ grpc::ServerUnaryReactor* RegistryService::RejectReferral(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* RegistryService::TransferReferral(grpc::CallbackServerContext* ctx,
                                                             const v1::TransferReferralRequest* req,
                                                             v1::TransferReferralResponse* resp) {
-  return workers_.Serve(ctx, [=]() -> absl::Status {
-    ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
-    if (!MayTriage(p)) return PermissionDenied();
+  return edge_.Unary(ctx, "TransferReferral", [=](const Principal& p) -> absl::Status {
     RETURN_IF_ERROR(ValidateRequestId(req->request_id()));
     RETURN_IF_ERROR(ValidateRecordId(req->referral_id(), "referral_id"));
-    RETURN_IF_ERROR(ValidateIdentifier(req->to_organisation_id(), "to_organisation_id", 64));
-    RETURN_IF_ERROR(ValidateText(req->reason(), "reason", 1, 1000));
-    ASSIGN_OR_RETURN(v1::Referral r,
-                     store_.TransferReferral(Key("TransferReferral", p, req->request_id(), *req),
-                                             {p.subject(), p.organisation_id()}, req->referral_id(),
-                                             req->to_organisation_id(), req->reason(), TriageScope(p)));
-    MaskResidentId(p, r.mutable_child());
-    *resp->mutable_referral() = std::move(r);
+    RETURN_IF_ERROR(
+        ValidateIdentifier(req->to_organisation_id(), "to_organisation_id", kMaxOrganisationIdChars));
+    RETURN_IF_ERROR(ValidateMeaningfulText(req->reason(), "reason", kMaxReasonChars));
+    ASSIGN_OR_RETURN(*resp,
+                     store_.TransferReferral(edge_.Key("TransferReferral", p, req->request_id(), *req),
+                                             Acting(p, clock_), req->referral_id(), req->to_organisation_id(),
+                                             req->reason(), TriageScope(p), Show(p)));
+    MaskResidentId(p, resp->mutable_referral()->mutable_child());
     return absl::OkStatus();
   });
 }
@@ -278,41 +227,33 @@ grpc::ServerUnaryReactor* RegistryService::TransferReferral(grpc::CallbackServer
 
 grpc::ServerUnaryReactor* RegistryService::GetCase(grpc::CallbackServerContext* ctx,
                                                    const v1::GetCaseRequest* req, v1::GetCaseResponse* resp) {
-  return workers_.Serve(ctx, [=]() -> absl::Status {
-    ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
-    if (!MayReadChildren(p)) return PermissionDenied();
+  return edge_.Unary(ctx, "GetCase", [=](const Principal& p) -> absl::Status {
     RETURN_IF_ERROR(ValidateRecordId(req->case_id(), "case_id"));
     ASSIGN_OR_RETURN(std::optional<v1::Case> c, store_.GetCase(req->case_id(), /*with_history=*/true));
-    if (!c || !CanSeeCase(p, *c)) return absl::NotFoundError("case not found");
+    if (!c) return absl::NotFoundError("case not found");
+    RETURN_IF_ERROR(RequireInScope(p, CaseScope(*c), "case"));
     *resp->mutable_case_() = *std::move(c);
     return absl::OkStatus();
   });
 }
 
 absl::StatusOr<v1::Case> RegistryService::ChangeCase(
-    grpc::ServerContextBase* ctx, const google::protobuf::Message& request, const std::string& method,
+    const Principal& p, const google::protobuf::Message& request, absl::string_view method,
     const std::string& request_id, const std::string& case_id,
     const std::function<absl::StatusOr<CaseChange>(const v1::Case&, const Actor&)>& rule) {
-  ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
-  if (!MayChangeCases(p)) return PermissionDenied();
-  RETURN_IF_ERROR(ValidateRequestId(request_id));
-  RETURN_IF_ERROR(ValidateRecordId(case_id, "case_id"));
-  const Actor actor{p.subject(), clock_.Now()};
   return store_.ChangeCase(
-      Key(method, p, request_id, request), case_id,
-      [&](const v1::Case& c) -> absl::Status {
-        return CanSeeCase(p, c) ? absl::OkStatus() : absl::NotFoundError("case not found");
-      },
-      [&](const v1::Case& c) { return rule(c, actor); });
+      edge_.Key(method, p, request_id, request), Acting(p, clock_), case_id,
+      [&](const v1::Case& c) { return RequireInScope(p, CaseScope(c), "case"); }, rule);
 }
 
 grpc::ServerUnaryReactor* RegistryService::CompleteVerification(grpc::CallbackServerContext* ctx,
                                                                 const v1::CompleteVerificationRequest* req,
                                                                 v1::CompleteVerificationResponse* resp) {
-  return workers_.Serve(ctx, [=]() -> absl::Status {
-    RETURN_IF_ERROR(ValidateText(req->note(), "note", 0, 1000));
+  return edge_.Unary(ctx, "CompleteVerification", [=](const Principal& p) -> absl::Status {
+    RETURN_IF_ERROR(ValidateCaseChange(req->request_id(), req->case_id()));
+    RETURN_IF_ERROR(ValidateText(req->note(), "note", 0, kMaxReasonChars));
     ASSIGN_OR_RETURN(*resp->mutable_case_(),
-                     ChangeCase(ctx, *req, "CompleteVerification", req->request_id(), req->case_id(),
+                     ChangeCase(p, *req, "CompleteVerification", req->request_id(), req->case_id(),
                                 [&](const v1::Case& c, const Actor& a) {
                                   return registry::CompleteVerification(c, a, req->note());
                                 }));
@@ -323,12 +264,14 @@ grpc::ServerUnaryReactor* RegistryService::CompleteVerification(grpc::CallbackSe
 grpc::ServerUnaryReactor* RegistryService::TransferCase(grpc::CallbackServerContext* ctx,
                                                         const v1::TransferCaseRequest* req,
                                                         v1::TransferCaseResponse* resp) {
-  return workers_.Serve(ctx, [=]() -> absl::Status {
-    RETURN_IF_ERROR(ValidateIdentifier(req->to_organisation_id(), "to_organisation_id", 64));
-    RETURN_IF_ERROR(ValidateIdentifier(req->to_caseworker_id(), "to_caseworker_id", 191));
-    RETURN_IF_ERROR(ValidateText(req->reason(), "reason", 1, 1000));
+  return edge_.Unary(ctx, "TransferCase", [=](const Principal& p) -> absl::Status {
+    RETURN_IF_ERROR(ValidateCaseChange(req->request_id(), req->case_id()));
+    RETURN_IF_ERROR(
+        ValidateIdentifier(req->to_organisation_id(), "to_organisation_id", kMaxOrganisationIdChars));
+    RETURN_IF_ERROR(ValidateIdentifier(req->to_caseworker_id(), "to_caseworker_id", kMaxSubjectChars));
+    RETURN_IF_ERROR(ValidateMeaningfulText(req->reason(), "reason", kMaxReasonChars));
     ASSIGN_OR_RETURN(*resp->mutable_case_(),
-                     ChangeCase(ctx, *req, "TransferCase", req->request_id(), req->case_id(),
+                     ChangeCase(p, *req, "TransferCase", req->request_id(), req->case_id(),
                                 [&](const v1::Case& c, const Actor& a) {
                                   return registry::TransferCase(c, a, req->to_organisation_id(),
                                                                 req->to_caseworker_id(), req->reason());
@@ -340,11 +283,12 @@ grpc::ServerUnaryReactor* RegistryService::TransferCase(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* RegistryService::ChangeCareArrangement(grpc::CallbackServerContext* ctx,
                                                                  const v1::ChangeCareArrangementRequest* req,
                                                                  v1::ChangeCareArrangementResponse* resp) {
-  return workers_.Serve(ctx, [=]() -> absl::Status {
+  return edge_.Unary(ctx, "ChangeCareArrangement", [=](const Principal& p) -> absl::Status {
+    RETURN_IF_ERROR(ValidateCaseChange(req->request_id(), req->case_id()));
     RETURN_IF_ERROR(ValidateCareArrangement(req->care_arrangement(), "care_arrangement"));
-    RETURN_IF_ERROR(ValidateText(req->reason(), "reason", 1, 1000));
+    RETURN_IF_ERROR(ValidateMeaningfulText(req->reason(), "reason", kMaxReasonChars));
     ASSIGN_OR_RETURN(*resp->mutable_case_(),
-                     ChangeCase(ctx, *req, "ChangeCareArrangement", req->request_id(), req->case_id(),
+                     ChangeCase(p, *req, "ChangeCareArrangement", req->request_id(), req->case_id(),
                                 [&](const v1::Case& c, const Actor& a) {
                                   return registry::ChangeCareArrangement(c, a, req->care_arrangement(),
                                                                          req->reason());
@@ -356,13 +300,12 @@ grpc::ServerUnaryReactor* RegistryService::ChangeCareArrangement(grpc::CallbackS
 grpc::ServerUnaryReactor* RegistryService::SetRiskLevel(grpc::CallbackServerContext* ctx,
                                                         const v1::SetRiskLevelRequest* req,
                                                         v1::SetRiskLevelResponse* resp) {
-  return workers_.Serve(ctx, [=]() -> absl::Status {
-    if (req->risk_level() == 0 || !v1::RiskLevel_IsValid(req->risk_level())) {
-      return InvalidField("risk_level", "must be one of the listed values");
-    }
-    RETURN_IF_ERROR(ValidateText(req->reason(), "reason", 1, 1000));
+  return edge_.Unary(ctx, "SetRiskLevel", [=](const Principal& p) -> absl::Status {
+    RETURN_IF_ERROR(ValidateCaseChange(req->request_id(), req->case_id()));
+    RETURN_IF_ERROR(ValidateRequiredEnum(req->risk_level(), v1::RiskLevel_IsValid, "risk_level"));
+    RETURN_IF_ERROR(ValidateMeaningfulText(req->reason(), "reason", kMaxReasonChars));
     ASSIGN_OR_RETURN(*resp->mutable_case_(),
-                     ChangeCase(ctx, *req, "SetRiskLevel", req->request_id(), req->case_id(),
+                     ChangeCase(p, *req, "SetRiskLevel", req->request_id(), req->case_id(),
                                 [&](const v1::Case& c, const Actor& a) {
                                   return registry::SetRiskLevel(c, a, req->risk_level(), req->reason());
                                 }));
@@ -373,10 +316,11 @@ grpc::ServerUnaryReactor* RegistryService::SetRiskLevel(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* RegistryService::CloseCase(grpc::CallbackServerContext* ctx,
                                                      const v1::CloseCaseRequest* req,
                                                      v1::CloseCaseResponse* resp) {
-  return workers_.Serve(ctx, [=]() -> absl::Status {
-    RETURN_IF_ERROR(ValidateText(req->reason(), "reason", 1, 1000));
+  return edge_.Unary(ctx, "CloseCase", [=](const Principal& p) -> absl::Status {
+    RETURN_IF_ERROR(ValidateCaseChange(req->request_id(), req->case_id()));
+    RETURN_IF_ERROR(ValidateMeaningfulText(req->reason(), "reason", kMaxReasonChars));
     ASSIGN_OR_RETURN(*resp->mutable_case_(),
-                     ChangeCase(ctx, *req, "CloseCase", req->request_id(), req->case_id(),
+                     ChangeCase(p, *req, "CloseCase", req->request_id(), req->case_id(),
                                 [&](const v1::Case& c, const Actor& a) {
                                   return registry::CloseCase(c, a, req->reason());
                                 }));
@@ -387,10 +331,11 @@ grpc::ServerUnaryReactor* RegistryService::CloseCase(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* RegistryService::ReopenCase(grpc::CallbackServerContext* ctx,
                                                       const v1::ReopenCaseRequest* req,
                                                       v1::ReopenCaseResponse* resp) {
-  return workers_.Serve(ctx, [=]() -> absl::Status {
-    RETURN_IF_ERROR(ValidateText(req->reason(), "reason", 1, 1000));
+  return edge_.Unary(ctx, "ReopenCase", [=](const Principal& p) -> absl::Status {
+    RETURN_IF_ERROR(ValidateCaseChange(req->request_id(), req->case_id()));
+    RETURN_IF_ERROR(ValidateMeaningfulText(req->reason(), "reason", kMaxReasonChars));
     ASSIGN_OR_RETURN(*resp->mutable_case_(),
-                     ChangeCase(ctx, *req, "ReopenCase", req->request_id(), req->case_id(),
+                     ChangeCase(p, *req, "ReopenCase", req->request_id(), req->case_id(),
                                 [&](const v1::Case& c, const Actor& a) {
                                   return registry::ReopenCase(c, a, req->reason());
                                 }));
@@ -404,16 +349,13 @@ grpc::ServerUnaryReactor* RegistryService::ReopenCase(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* RegistryService::GetChild(grpc::CallbackServerContext* ctx,
                                                     const v1::GetChildRequest* req,
                                                     v1::GetChildResponse* resp) {
-  return workers_.Serve(ctx, [=]() -> absl::Status {
-    ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
-    if (!MayReadChildren(p)) return PermissionDenied();
+  return edge_.Unary(ctx, "GetChild", [=](const Principal& p) -> absl::Status {
     RETURN_IF_ERROR(ValidateRecordId(req->child_id(), "child_id"));
-    RETURN_IF_ERROR(RequirePurpose(req->purpose()));
+    RETURN_IF_ERROR(ValidateMeaningfulText(req->purpose(), "purpose", kMaxPurposeChars));
     ASSIGN_OR_RETURN(std::optional<v1::Child> child, store_.GetChild(req->child_id()));
-    if (!child || !InJurisdiction(p, child->household().village_code()) ||
-        (OrganisationScoped(p) && child->organisation_id() != p.organisation_id())) {
-      return absl::NotFoundError("child not found");
-    }
+    if (!child) return absl::NotFoundError("child not found");
+    RETURN_IF_ERROR(
+        RequireInScope(p, {child->household().village_code(), child->organisation_id()}, "child"));
     const bool full_id = MaySeeFullResidentId(p);
     if (!child->resident_id().empty() && !full_id)
       child->set_resident_id(shouhu::MaskResidentId(child->resident_id()));
@@ -431,31 +373,18 @@ grpc::ServerUnaryReactor* RegistryService::GetChild(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* RegistryService::SearchChildren(grpc::CallbackServerContext* ctx,
                                                           const v1::SearchChildrenRequest* req,
                                                           v1::SearchChildrenResponse* resp) {
-  return workers_.Serve(ctx, [=]() -> absl::Status {
-    ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
-    if (!MayReadChildren(p)) return PermissionDenied();
-    RETURN_IF_ERROR(RequirePurpose(req->purpose()));
-    if (req->category() != 0 && !v1::ChildCategory_IsValid(req->category())) {
-      return InvalidField("category", "must be one of the listed values");
-    }
-    if (req->risk_level() != 0 && !v1::RiskLevel_IsValid(req->risk_level())) {
-      return InvalidField("risk_level", "must be one of the listed values");
-    }
-    if (req->case_status() != 0 && !v1::CaseStatus_IsValid(req->case_status())) {
-      return InvalidField("case_status", "must be one of the listed values");
-    }
-    RETURN_IF_ERROR(ValidatePageToken(req->page_token()));
-    ASSIGN_OR_RETURN(int limit, PageSize(req->page_size()));
-    ASSIGN_OR_RETURN(std::string prefix, ResolvePrefix(p, req->division_prefix()));
-    std::string organisation = req->organisation_id();
-    if (OrganisationScoped(p)) {
-      if (!organisation.empty() && organisation != p.organisation_id())
-        return absl::NotFoundError("organisation not found");
-      organisation = p.organisation_id();
-    }
-    ChildFilter filter{
-        prefix, req->category(), req->risk_level(), req->case_status(), organisation, req->page_token(),
-        limit};
+  return edge_.Unary(ctx, "SearchChildren", [=](const Principal& p) -> absl::Status {
+    RETURN_IF_ERROR(ValidateMeaningfulText(req->purpose(), "purpose", kMaxPurposeChars));
+    RETURN_IF_ERROR(ValidateEnumFilter(req->category(), v1::ChildCategory_IsValid, "category"));
+    RETURN_IF_ERROR(ValidateEnumFilter(req->risk_level(), v1::RiskLevel_IsValid, "risk_level"));
+    RETURN_IF_ERROR(ValidateEnumFilter(req->case_status(), v1::CaseStatus_IsValid, "case_status"));
+    RETURN_IF_ERROR(
+        ValidateOptionalIdentifier(req->organisation_id(), "organisation_id", kMaxOrganisationIdChars));
+    ASSIGN_OR_RETURN(PageRequest page, ReadPageRequest(req->page_size(), req->page_token()));
+    ASSIGN_OR_RETURN(std::string prefix, ScopedDivisionPrefix(p, req->division_prefix()));
+    ASSIGN_OR_RETURN(std::string organisation, ScopedOrganisation(p, req->organisation_id()));
+    ChildFilter filter{prefix,       req->category(), req->risk_level(), req->case_status(),
+                       organisation, page.after_id,   page.limit};
     ASSIGN_OR_RETURN(auto children, store_.SearchChildren(filter));
     std::vector<AccessRecord> access;
     for (const auto& c : children) {
@@ -463,9 +392,9 @@ grpc::ServerUnaryReactor* RegistryService::SearchChildren(grpc::CallbackServerCo
                               "name,sex,birth_date,village", req->purpose(), "SearchChildren"));
     }
     RETURN_IF_ERROR(store_.RecordAccess(std::move(access)));
+    resp->set_next_page_token(
+        NextPageToken(children, page.limit, [](const v1::Child& c) { return c.child_id(); }));
     for (auto& c : children) *resp->add_children() = std::move(c);
-    if (static_cast<int>(children.size()) == limit)
-      resp->set_next_page_token(resp->children().rbegin()->child_id());
     return absl::OkStatus();
   });
 }
@@ -473,10 +402,8 @@ grpc::ServerUnaryReactor* RegistryService::SearchChildren(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* RegistryService::GetStatistics(grpc::CallbackServerContext* ctx,
                                                          const v1::GetStatisticsRequest* req,
                                                          v1::GetStatisticsResponse* resp) {
-  return workers_.Serve(ctx, [=]() -> absl::Status {
-    ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
-    if (!MayReadStatistics(p)) return PermissionDenied();
-    ASSIGN_OR_RETURN(std::string prefix, ResolvePrefix(p, req->division_prefix()));
+  return edge_.Unary(ctx, "GetStatistics", [=](const Principal& p) -> absl::Status {
+    ASSIGN_OR_RETURN(std::string prefix, ScopedDivisionPrefix(p, req->division_prefix()));
     ASSIGN_OR_RETURN(Statistics stats, store_.GetStatistics(prefix));
     for (const auto& row : stats.by_county) {
       auto* out = resp->add_by_county();
@@ -496,19 +423,16 @@ grpc::ServerUnaryReactor* RegistryService::GetStatistics(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* RegistryService::ListAccessLog(grpc::CallbackServerContext* ctx,
                                                          const v1::ListAccessLogRequest* req,
                                                          v1::ListAccessLogResponse* resp) {
-  return workers_.Serve(ctx, [=]() -> absl::Status {
-    ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
-    if (!MayReadAccessLog(p)) return PermissionDenied();
+  return edge_.Unary(ctx, "ListAccessLog", [=](const Principal& p) -> absl::Status {
     if (!req->record_id().empty()) RETURN_IF_ERROR(ValidateRecordId(req->record_id(), "record_id"));
-    if (!req->subject().empty()) RETURN_IF_ERROR(ValidateIdentifier(req->subject(), "subject", 191));
-    RETURN_IF_ERROR(ValidatePageToken(req->page_token()));
-    ASSIGN_OR_RETURN(int limit, PageSize(req->page_size()));
-    ASSIGN_OR_RETURN(std::string prefix, ResolvePrefix(p, ""));
-    ASSIGN_OR_RETURN(auto entries, store_.ListAccessLog(
-                                       {prefix, req->record_id(), req->subject(), req->page_token(), limit}));
+    RETURN_IF_ERROR(ValidateOptionalIdentifier(req->subject(), "subject", kMaxSubjectChars));
+    ASSIGN_OR_RETURN(PageRequest page, ReadPageRequest(req->page_size(), req->page_token()));
+    ASSIGN_OR_RETURN(std::string prefix, ScopedDivisionPrefix(p, req->division_prefix()));
+    ASSIGN_OR_RETURN(auto entries, store_.ListAccessLog({prefix, req->record_id(), req->subject(),
+                                                         page.after_id, page.limit}));
+    resp->set_next_page_token(
+        NextPageToken(entries, page.limit, [](const v1::AccessLogEntry& e) { return e.entry_id(); }));
     for (auto& e : entries) *resp->add_entries() = std::move(e);
-    if (static_cast<int>(entries.size()) == limit)
-      resp->set_next_page_token(resp->entries().rbegin()->entry_id());
     return absl::OkStatus();
   });
 }
@@ -518,8 +442,7 @@ grpc::ServerWriteReactor<v1::StreamEventsResponse>* RegistryService::StreamEvent
   return new StreamOnOwnThread<v1::StreamEventsResponse>(
       [=](const std::function<bool(const v1::StreamEventsResponse&)>& send,
           const std::function<bool()>& cancelled) -> absl::Status {
-        ASSIGN_OR_RETURN(Principal p, verifier_.Verify(*ctx));
-        if (!MayReadEvents(p)) return PermissionDenied();
+        RETURN_IF_ERROR(edge_.Admit(*ctx, "StreamEvents").status());
         if (req->after_sequence() < 0) return InvalidField("after_sequence", "must not be negative");
         return store_.FollowEvents(
             req->after_sequence(),

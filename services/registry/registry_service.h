@@ -1,11 +1,12 @@
-// The gRPC edge of the registry: authenticate the forwarded principal, check the role, validate the request,
-// call the store with a row-level authorization check, log reads of personal data, and map Status to
-// grpc::Status. No SQL here.
+// The gRPC edge of the registry: every method goes through ServiceEdge (authenticate, then the roles its
+// proto declares), then validates the request, calls the store with the row-level scope check, logs reads of
+// personal data, and the edge maps Status to grpc::Status. No SQL here.
 #ifndef SHOUHU_SERVICES_REGISTRY_REGISTRY_SERVICE_H_
 #define SHOUHU_SERVICES_REGISTRY_REGISTRY_SERVICE_H_
 
 #include "common/call_workers.h"
 #include "common/clock.h"
+#include "common/edge.h"
 #include "common/principal.h"
 #include "services/registry/registry_store.h"
 #include "shouhu/registry/v1/registry_service.grpc.pb.h"
@@ -17,7 +18,7 @@ class RegistryService final : public v1::RegistryService::CallbackService {
   // Each call's work runs on `workers` (see common/call_workers.h).
   RegistryService(RegistryStore& store, const PrincipalVerifier& verifier, const Clock& clock,
                   CallWorkers& workers)
-      : store_(store), verifier_(verifier), clock_(clock), workers_(workers) {}
+      : store_(store), clock_(clock), edge_(v1::RegistryService::service_full_name(), verifier, workers) {}
 
   grpc::ServerUnaryReactor* GetDivision(grpc::CallbackServerContext* ctx, const v1::GetDivisionRequest* req,
                                         v1::GetDivisionResponse* resp) override;
@@ -74,14 +75,13 @@ class RegistryService final : public v1::RegistryService::CallbackService {
  private:
   // The lifecycle RPCs share everything but the rule they apply.
   absl::StatusOr<v1::Case> ChangeCase(
-      grpc::ServerContextBase* ctx, const google::protobuf::Message& request, const std::string& method,
+      const Principal& p, const google::protobuf::Message& request, absl::string_view method,
       const std::string& request_id, const std::string& case_id,
       const std::function<absl::StatusOr<CaseChange>(const v1::Case&, const Actor&)>& rule);
 
   RegistryStore& store_;
-  const PrincipalVerifier& verifier_;
   const Clock& clock_;
-  CallWorkers& workers_;
+  ServiceEdge edge_;
 };
 
 }  // namespace shouhu::registry

@@ -6,14 +6,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/scope.h"
 #include "common/status_macros.h"
-#include "google/protobuf/util/time_util.h"
+#include "common/timestamps.h"
+#include "shouhu/registry/storage/v1/referral_details.pb.h"
 #include "shouhu/registry/v1/events.pb.h"
 
 namespace shouhu::registry {
 namespace {
-
-using google::protobuf::util::TimeUtil;
 
 // ---- SQL
 // ----------------------------------------------------------------------------------------------------
@@ -25,30 +25,58 @@ constexpr absl::string_view kListChildDivisions =
     "LIMIT ?";
 
 constexpr absl::string_view kChildByResidentHash = "SELECT id FROM children WHERE resident_id_hash = ?";
+// Where a registered child lies and whose case they are in now: what scope a match has.
+constexpr absl::string_view kChildMatchByResidentHash =
+    "SELECT c.id, c.village_code, COALESCE(cs.organisation_id, '') FROM children c "
+    "LEFT JOIN cases cs ON cs.id = c.current_case_id WHERE c.resident_id_hash = ?";
 constexpr absl::string_view kChildrenBornIn =
-    "SELECT id, name FROM children WHERE village_code = ? AND birth_date = ? ORDER BY id LIMIT 50";
+    "SELECT c.id, c.village_code, COALESCE(cs.organisation_id, ''), c.name FROM children c "
+    "LEFT JOIN cases cs ON cs.id = c.current_case_id WHERE c.village_code = ? AND c.birth_date = ? "
+    "ORDER BY c.id LIMIT 50";
+constexpr absl::string_view kChildMatchById =
+    "SELECT c.id, c.village_code, COALESCE(cs.organisation_id, '') FROM children c "
+    "LEFT JOIN cases cs ON cs.id = c.current_case_id WHERE c.id = ?";
 
+// Reads that lock nothing take a referral row with where its linked child lies now (two primary-key
+// lookups), in columns 14 and 15.
 constexpr absl::string_view kReferralById =
-    "SELECT id, status, referring_org, assigned_org, source, village_code, details, resident_id_sealed, "
-    "linked_child_id, possible_duplicates, decision_reason, case_id, submitted_at, decided_at FROM referrals "
-    "WHERE id = ?";
+    "SELECT r.id, r.status, r.referring_org, r.assigned_org, r.source, r.village_code, r.details, "
+    "r.resident_id_sealed, r.linked_child_id, r.possible_duplicates, r.decision_reason, r.case_id, "
+    "r.submitted_at, r.decided_at, lc.village_code, COALESCE(lcs.organisation_id, '') "
+    "FROM referrals r LEFT JOIN children lc ON lc.id = r.linked_child_id "
+    "LEFT JOIN cases lcs ON lcs.id = lc.current_case_id "
+    "WHERE r.id = ?";
+// Locks the referral row alone: the accept locks the child row itself, after deciding which child it is.
 constexpr absl::string_view kReferralByIdForUpdate =
-    "SELECT id, status, referring_org, assigned_org, source, village_code, details, resident_id_sealed, "
-    "linked_child_id, possible_duplicates, decision_reason, case_id, submitted_at, decided_at FROM referrals "
-    "WHERE id = ? FOR UPDATE";
+    "SELECT r.id, r.status, r.referring_org, r.assigned_org, r.source, r.village_code, r.details, "
+    "r.resident_id_sealed, r.linked_child_id, r.possible_duplicates, r.decision_reason, r.case_id, "
+    "r.submitted_at, r.decided_at "
+    "FROM referrals r WHERE r.id = ? FOR UPDATE";
+// `(? OR …)`: the first parameter is 1 when the filter is not set.
 constexpr absl::string_view kListReferrals =
-    "SELECT id, status, referring_org, assigned_org, source, village_code, details, resident_id_sealed, "
-    "linked_child_id, possible_duplicates, decision_reason, case_id, submitted_at, decided_at FROM referrals "
-    "WHERE village_code >= ? AND village_code < ? AND id > ? AND (? = 0 OR status = ?) "
-    "AND (? = '' OR referring_org = ? OR assigned_org = ?) ORDER BY id LIMIT ?";
+    "SELECT r.id, r.status, r.referring_org, r.assigned_org, r.source, r.village_code, r.details, "
+    "r.resident_id_sealed, r.linked_child_id, r.possible_duplicates, r.decision_reason, r.case_id, "
+    "r.submitted_at, r.decided_at, lc.village_code, COALESCE(lcs.organisation_id, '') "
+    "FROM referrals r LEFT JOIN children lc ON lc.id = r.linked_child_id "
+    "LEFT JOIN cases lcs ON lcs.id = lc.current_case_id "
+    "WHERE r.village_code >= ? AND r.village_code < ? AND r.id > ? AND (? OR r.status = ?) "
+    "AND (? OR r.referring_org = ? OR r.assigned_org = ?) ORDER BY r.id LIMIT ?";
+constexpr absl::string_view kListIncomingReferrals =
+    "SELECT r.id, r.status, r.referring_org, r.assigned_org, r.source, r.village_code, r.details, "
+    "r.resident_id_sealed, r.linked_child_id, r.possible_duplicates, r.decision_reason, r.case_id, "
+    "r.submitted_at, r.decided_at, lc.village_code, COALESCE(lcs.organisation_id, '') "
+    "FROM referrals r LEFT JOIN children lc ON lc.id = r.linked_child_id "
+    "LEFT JOIN cases lcs ON lcs.id = lc.current_case_id "
+    "WHERE r.linked_village_code >= ? AND r.linked_village_code < ? AND r.id > ? AND (? OR r.status = ?) "
+    "AND (? OR lcs.organisation_id = ?) ORDER BY r.id LIMIT ?";
 constexpr absl::string_view kInsertReferral =
     "INSERT INTO referrals (id, status, referring_org, assigned_org, submitted_by, source, village_code, "
-    "details, "
-    "resident_id_sealed, resident_id_hash, linked_child_id, possible_duplicates, submitted_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-constexpr absl::string_view kDecideReferral =
-    "UPDATE referrals SET status = ?, decision_reason = ?, case_id = ?, decided_at = ? WHERE id = ?";
-constexpr absl::string_view kAssignReferral = "UPDATE referrals SET assigned_org = ? WHERE id = ?";
+    "details, resident_id_sealed, resident_id_hash, linked_child_id, linked_village_code, "
+    "possible_duplicates, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr absl::string_view kReferralResidentId = "SELECT resident_id_sealed FROM referrals WHERE id = ?";
+constexpr absl::string_view kUpdateReferral =
+    "UPDATE referrals SET status = ?, assigned_org = ?, decision_reason = ?, case_id = ?, decided_at = ? "
+    "WHERE id = ?";
 constexpr absl::string_view kInsertReferralHistory =
     "INSERT INTO referral_history (id, referral_id, at, actor, action, detail) VALUES (?, ?, ?, ?, ?, ?)";
 
@@ -61,9 +89,8 @@ constexpr absl::string_view kInsertChildCategory =
 constexpr absl::string_view kInsertGuardian =
     "INSERT INTO guardians (id, child_id, name, relationship, status) VALUES (?, ?, ?, ?, ?)";
 constexpr absl::string_view kChildCurrentCaseForUpdate =
-    "SELECT c.current_case_id, cs.status, c.village_code FROM children c LEFT JOIN cases cs ON cs.id = "
-    "c.current_case_id "
-    "WHERE c.id = ? FOR UPDATE";
+    "SELECT c.current_case_id, cs.status, c.village_code, cs.organisation_id FROM children c "
+    "LEFT JOIN cases cs ON cs.id = c.current_case_id WHERE c.id = ? FOR UPDATE";
 constexpr absl::string_view kSetCurrentCase =
     "UPDATE children SET current_case_id = ?, updated_at = ? WHERE id = ?";
 constexpr absl::string_view kChildWithGuardians =
@@ -78,8 +105,8 @@ constexpr absl::string_view kSearchChildren =
     "cs.risk_level, cs.organisation_id "
     "FROM children c LEFT JOIN cases cs ON cs.id = c.current_case_id "
     "WHERE c.village_code >= ? AND c.village_code < ? AND c.id > ? "
-    "AND (? = 0 OR EXISTS (SELECT 1 FROM child_categories cc WHERE cc.child_id = c.id AND cc.category = ?)) "
-    "AND (? = 0 OR cs.risk_level = ?) AND (? = 0 OR cs.status = ?) AND (? = '' OR cs.organisation_id = ?) "
+    "AND (? OR EXISTS (SELECT 1 FROM child_categories cc WHERE cc.child_id = c.id AND cc.category = ?)) "
+    "AND (? OR cs.risk_level = ?) AND (? OR cs.status = ?) AND (? OR cs.organisation_id = ?) "
     "ORDER BY c.id LIMIT ?";
 
 constexpr absl::string_view kCaseById =
@@ -106,15 +133,13 @@ constexpr absl::string_view kInsertCaseHistory =
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 
 constexpr absl::string_view kStatisticsByCounty =
-    "SELECT SUBSTRING(c.village_code, 1, 6), COALESCE(cs.status, 0), COUNT(*) "
+    "SELECT SUBSTRING(c.village_code, 1, 6), cs.status, COUNT(*) "
     "FROM children c LEFT JOIN cases cs ON cs.id = c.current_case_id "
-    "WHERE c.village_code >= ? AND c.village_code < ? AND (? = '' OR cs.organisation_id = ?) "
-    "GROUP BY SUBSTRING(c.village_code, 1, 6), COALESCE(cs.status, 0) ORDER BY 1, 2";
+    "WHERE c.village_code >= ? AND c.village_code < ? GROUP BY 1, 2 ORDER BY 1, 2";
 constexpr absl::string_view kStatisticsByCategory =
     "SELECT cc.category, COUNT(*) FROM child_categories cc JOIN children c ON c.id = cc.child_id "
     "LEFT JOIN cases cs ON cs.id = c.current_case_id "
-    "WHERE c.village_code >= ? AND c.village_code < ? AND (? = '' OR cs.organisation_id = ?) "
-    "GROUP BY cc.category ORDER BY cc.category";
+    "WHERE c.village_code >= ? AND c.village_code < ? GROUP BY cc.category ORDER BY cc.category";
 
 constexpr absl::string_view kListAccessLog =
     "SELECT id, at, subject, organisation_id, record_type, record_id, fields, purpose, method FROM "
@@ -126,26 +151,71 @@ constexpr absl::string_view kListAccessLog =
 // ---- mapping
 // --------------------------------------------------------------------------------------------------
 
-// Division codes are digits, so every code with this prefix sorts in [prefix, prefix + ":").
-std::string PrefixEnd(const std::string& prefix) { return prefix + ":"; }
-
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
-}
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
+// An instant column into a Timestamp field only when it holds a time: an instant that has not happened yet
+// (a referral not decided, a case still open) stays absent, never 1970-01-01.
+template <typename MutableField>
+absl::Status ReadInstant(const db::Row& row, size_t column, MutableField field) {
+  if (row.IsNull(column)) return absl::OkStatus();
+  return ReadTimestamp(row, column, field());
 }
 
-absl::Status SetTimestamp(const db::Row& row, size_t i, google::protobuf::Timestamp* out) {
-  if (row.IsNull(i)) return absl::OkStatus();
-  ASSIGN_OR_RETURN(absl::Time t, FromSqlTimestamp(row.String(i)));
-  *out = ToProto(t);
+// A filter's "not set" flag, for SQL of the form `(? OR column = ?)`: no enum number is written into the SQL.
+db::Value Any(bool unset) { return int64_t{unset ? 1 : 0}; }
+
+db::Value OrNull(const std::string& text) { return text.empty() ? db::Value(db::Null{}) : db::Value(text); }
+
+// `referrals.details` holds a storage::v1::ReferralDetails: the particulars that have no column, in a message
+// private to this store (so the stored data changes only with a migration, never with the API). Rows written
+// before it hold a v1::Referral with the same field numbers, which parse as the same particulars.
+std::string DetailsOf(const v1::Referral& r) {
+  storage::v1::ReferralDetails d;
+  d.set_source(r.source());
+  d.mutable_child()->set_name(r.child().name());
+  d.mutable_child()->set_sex(r.child().sex());
+  d.mutable_child()->set_birth_date(r.child().birth_date());
+  const v1::Household& h = r.household();
+  auto* household = d.mutable_household();
+  household->set_village_code(h.village_code());
+  household->set_address_detail(h.address_detail());
+  if (h.has_latitude()) household->set_latitude(h.latitude());
+  if (h.has_longitude()) household->set_longitude(h.longitude());
+  for (const v1::Guardian& g : r.guardians()) {
+    auto* guardian = d.add_guardians();
+    guardian->set_name(g.name());
+    guardian->set_relationship(g.relationship());
+    guardian->set_status(g.status());
+  }
+  for (int category : r.categories()) d.add_categories(category);
+  d.set_reason(r.reason());
+  d.set_observed_risk(r.observed_risk());
+  return d.SerializeAsString();
+}
+
+absl::Status ReadDetails(const std::string& bytes, v1::Referral& r) {
+  storage::v1::ReferralDetails d;
+  if (!d.ParseFromString(bytes)) return absl::DataLossError("unreadable referral details");
+  r.set_source(static_cast<v1::ReferralSource>(d.source()));
+  r.mutable_child()->set_name(d.child().name());
+  r.mutable_child()->set_sex(static_cast<v1::Sex>(d.child().sex()));
+  r.mutable_child()->set_birth_date(d.child().birth_date());
+  v1::Household& h = *r.mutable_household();
+  h.set_village_code(d.household().village_code());
+  h.set_address_detail(d.household().address_detail());
+  if (d.household().has_latitude()) h.set_latitude(d.household().latitude());
+  if (d.household().has_longitude()) h.set_longitude(d.household().longitude());
+  for (const auto& g : d.guardians()) {
+    v1::Guardian& guardian = *r.add_guardians();
+    guardian.set_name(g.name());
+    guardian.set_relationship(static_cast<v1::GuardianRelationship>(g.relationship()));
+    guardian.set_status(static_cast<v1::GuardianStatus>(g.status()));
+  }
+  for (int category : d.categories()) r.add_categories(static_cast<v1::ChildCategory>(category));
+  r.set_reason(d.reason());
+  r.set_observed_risk(static_cast<v1::RiskLevel>(d.observed_risk()));
   return absl::OkStatus();
 }
 
-db::Value OptionalTimestamp(const google::protobuf::Timestamp& t, bool present) {
-  return present ? db::Value(ToSqlTimestamp(FromProto(t))) : db::Value(db::Null{});
-}
+ChildMatch MatchFromRow(const db::Row& row) { return {row.String(0), row.String(1), row.String(2)}; }
 
 std::string CategoriesText(const google::protobuf::RepeatedField<int>& categories) {
   return absl::StrJoin(categories, ",");
@@ -171,7 +241,7 @@ v1::Division DivisionFromRow(const db::Row& row) {
 
 v1::CaseHistoryEntry HistoryFromRow(const db::Row& row) {
   v1::CaseHistoryEntry e;
-  if (auto at = FromSqlTimestamp(row.String(0)); at.ok()) *e.mutable_at() = ToProto(*at);
+  if (auto at = FromSqlTimestamp(row.String(0)); at.ok()) *e.mutable_at() = ToProtoTimestamp(*at);
   e.set_actor(row.String(1));
   e.set_action(row.String(2));
   e.set_from_status(static_cast<v1::CaseStatus>(row.Int(3)));
@@ -229,16 +299,16 @@ absl::StatusOr<std::vector<v1::Division>> MariaDbRegistryStore::ListChildDivisio
 // ---- duplicates
 // -----------------------------------------------------------------------------------------------
 
-absl::StatusOr<std::optional<std::string>> MariaDbRegistryStore::FindChildByResidentId(
+absl::StatusOr<std::optional<ChildMatch>> MariaDbRegistryStore::FindChildByResidentId(
     const std::string& resident_id) {
-  std::optional<std::string> child_id;
+  std::optional<ChildMatch> match;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
     ASSIGN_OR_RETURN(std::optional<db::Row> row,
-                     s.QueryOne(kChildByResidentHash, {crypto_.LookupHash(resident_id)}));
-    if (row) child_id = row->String(0);
+                     s.QueryOne(kChildMatchByResidentHash, {crypto_.LookupHash(resident_id)}));
+    if (row) match = MatchFromRow(*row);
     return absl::OkStatus();
   }));
-  return child_id;
+  return match;
 }
 
 absl::StatusOr<std::vector<DuplicateCandidate>> MariaDbRegistryStore::ChildrenBornIn(
@@ -246,7 +316,7 @@ absl::StatusOr<std::vector<DuplicateCandidate>> MariaDbRegistryStore::ChildrenBo
   std::vector<DuplicateCandidate> candidates;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
     ASSIGN_OR_RETURN(db::Rows rows, s.Query(kChildrenBornIn, {village_code, birth_date}));
-    for (const auto& row : rows) candidates.push_back({row.String(0), row.String(1)});
+    for (const auto& row : rows) candidates.push_back({MatchFromRow(row), row.String(3)});
     return absl::OkStatus();
   }));
   return candidates;
@@ -255,138 +325,144 @@ absl::StatusOr<std::vector<DuplicateCandidate>> MariaDbRegistryStore::ChildrenBo
 // ---- referrals
 // ------------------------------------------------------------------------------------------------
 
-absl::StatusOr<std::optional<std::string>> MariaDbRegistryStore::ReplayedOrClaim(
-    db::Session& tx, const IdempotencyKey& key, const std::string& result_ref) {
-  return ClaimIdempotent(tx, key, clock_.Now(), result_ref);
+absl::StatusOr<v1::SubmitReferralResponse> MariaDbRegistryStore::SubmitReferral(
+    const IdempotencyKey& key, const Actor& actor, const ReferralRecord& submission,
+    const ShowReferral& show) {
+  const v1::Referral& referral = submission.referral;
+  const std::string& resident_id = referral.child().resident_id();
+  // Microseconds, as the column keeps it, so this answer equals what a later read returns.
+  const absl::Time now = TruncateToMicros(actor.at);
+  std::vector<std::string> possible_duplicates;
+  for (const auto& m : submission.possible_duplicates) possible_duplicates.push_back(m.child_id);
+  return IdempotentTransaction<v1::SubmitReferralResponse>(
+      pool_, key, now, [&](db::Session& tx) -> absl::StatusOr<v1::SubmitReferralResponse> {
+        ReferralRecord stored = submission;
+        v1::Referral& r = stored.referral;
+        r.set_referral_id(ids_.Next());
+        r.set_status(v1::REFERRAL_STATUS_PENDING);
+        r.set_referring_organisation_id(actor.organisation_id);
+        r.set_assigned_organisation_id(actor.organisation_id);
+        *r.mutable_submitted_at() = ToProtoTimestamp(now);
+        db::Value sealed = db::Null{}, hash = db::Null{};
+        if (!resident_id.empty()) {
+          sealed = crypto_.Seal(resident_id, r.referral_id());
+          hash = crypto_.LookupHash(resident_id);
+        }
+        const ChildMatch linked = submission.linked.value_or(ChildMatch());
+        RETURN_IF_ERROR(
+            tx.Execute(kInsertReferral, {r.referral_id(), int64_t{r.status()}, actor.organisation_id,
+                                         actor.organisation_id, actor.subject, int64_t{referral.source()},
+                                         referral.household().village_code(), DetailsOf(referral), sealed,
+                                         hash, OrNull(linked.child_id), OrNull(linked.village_code),
+                                         absl::StrJoin(possible_duplicates, ","), ToSqlTimestamp(now)})
+                .status());
+        RETURN_IF_ERROR(
+            tx.Execute(kInsertReferralHistory, {ids_.Next(), r.referral_id(), ToSqlTimestamp(now),
+                                                actor.subject, std::string("submitted"), std::string()})
+                .status());
+        // The answer is what was just written, as the submitter sees it; no second read.
+        v1::SubmitReferralResponse answer;
+        *answer.mutable_referral() = show(stored);
+        answer.mutable_referral()->mutable_child()->clear_resident_id();
+        return answer;
+      });
 }
 
-absl::StatusOr<v1::Referral> MariaDbRegistryStore::SubmitReferral(const IdempotencyKey& key,
-                                                                  const Caller& caller,
-                                                                  v1::Referral referral) {
-  const std::string resident_id = referral.child().resident_id();
-  std::string referral_id;
-  bool replayed = false;
-  absl::Time now;
-  RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
-    referral_id = ids_.Next();
-    ASSIGN_OR_RETURN(std::optional<std::string> earlier, ReplayedOrClaim(tx, key, referral_id));
-    replayed = earlier.has_value();
-    if (replayed) {
-      referral_id = *earlier;
-      return absl::OkStatus();
-    }
-    // Microseconds, as the column keeps it, so this answer equals what a retry reads back.
-    now = absl::FromUnixMicros(absl::ToUnixMicros(clock_.Now()));
-    v1::Referral details = referral;  // what is stored in `details`: no resident id, no derived columns
-    details.mutable_child()->clear_resident_id();
-    db::Value sealed = db::Null{}, hash = db::Null{};
-    if (!resident_id.empty()) {
-      sealed = crypto_.Seal(resident_id, referral_id);
-      hash = crypto_.LookupHash(resident_id);
-    }
-    RETURN_IF_ERROR(
-        tx.Execute(kInsertReferral,
-                   {referral_id, int64_t{v1::REFERRAL_STATUS_PENDING}, caller.organisation_id,
-                    caller.organisation_id, caller.subject, int64_t{referral.source()},
-                    referral.household().village_code(), details.SerializeAsString(), sealed, hash,
-                    referral.linked_child_id().empty() ? db::Value(db::Null{})
-                                                       : db::Value(referral.linked_child_id()),
-                    absl::StrJoin(referral.possible_duplicate_child_ids(), ","), ToSqlTimestamp(now)})
-            .status());
-    return tx
-        .Execute(kInsertReferralHistory, {ids_.Next(), referral_id, ToSqlTimestamp(now), caller.subject,
-                                          std::string("submitted"), std::string()})
-        .status();
-  }));
-  if (replayed) {
-    ASSIGN_OR_RETURN(std::optional<v1::Referral> stored, GetReferral(referral_id));
-    if (!stored) return absl::InternalError("submitted referral is missing");
-    return *stored;
-  }
-  // The answer is what was just written; no second read.
-  referral.set_referral_id(referral_id);
-  referral.set_status(v1::REFERRAL_STATUS_PENDING);
-  referral.set_referring_organisation_id(caller.organisation_id);
-  referral.set_assigned_organisation_id(caller.organisation_id);
-  *referral.mutable_submitted_at() = ToProto(now);
-  return referral;
-}
-
-absl::StatusOr<std::optional<v1::Referral>> MariaDbRegistryStore::ReadReferral(db::Session& session,
-                                                                               const std::string& id,
-                                                                               bool for_update) {
-  ASSIGN_OR_RETURN(std::optional<db::Row> row,
-                   session.QueryOne(for_update ? kReferralByIdForUpdate : kReferralById, {id}));
-  if (!row) return std::optional<v1::Referral>();
-  v1::Referral r;
-  if (!r.ParseFromString(row->String(6))) return absl::DataLossError("unreadable referral details");
-  r.set_referral_id(row->String(0));
-  r.set_status(static_cast<v1::ReferralStatus>(row->Int(1)));
-  r.set_referring_organisation_id(row->String(2));
-  r.set_assigned_organisation_id(row->String(3));
-  r.set_source(static_cast<v1::ReferralSource>(row->Int(4)));
-  r.mutable_household()->set_village_code(row->String(5));
-  if (!row->IsNull(7)) {
-    ASSIGN_OR_RETURN(std::string resident_id, crypto_.Open(row->String(7), r.referral_id()));
+absl::StatusOr<ReferralRecord> MariaDbRegistryStore::RecordFromRow(const db::Row& row) {
+  ReferralRecord record;
+  v1::Referral& r = record.referral;
+  RETURN_IF_ERROR(ReadDetails(row.String(6), r));
+  r.set_referral_id(row.String(0));
+  r.set_status(static_cast<v1::ReferralStatus>(row.Int(1)));
+  r.set_referring_organisation_id(row.String(2));
+  r.set_assigned_organisation_id(row.String(3));
+  r.set_source(static_cast<v1::ReferralSource>(row.Int(4)));
+  r.mutable_household()->set_village_code(row.String(5));
+  if (!row.IsNull(7)) {
+    ASSIGN_OR_RETURN(std::string resident_id, crypto_.Open(row.String(7), r.referral_id()));
     r.mutable_child()->set_resident_id(resident_id);
   }
-  r.set_linked_child_id(row->String(8));
-  r.clear_possible_duplicate_child_ids();
-  for (absl::string_view id_part : absl::StrSplit(row->String(9), ',', absl::SkipEmpty())) {
-    r.add_possible_duplicate_child_ids(std::string(id_part));
+  if (!row.IsNull(8)) {
+    record.linked = ChildMatch{row.String(8), "", ""};
+    // Where the linked child lies now, when the read joined it (a deleted child leaves it empty: no scope).
+    if (row.size() > 15 && !row.IsNull(14)) {
+      record.linked->village_code = row.String(14);
+      record.linked->organisation_id = row.String(15);
+    }
   }
-  r.set_decision_reason(row->String(10));
-  r.set_case_id(row->String(11));
-  RETURN_IF_ERROR(SetTimestamp(*row, 12, r.mutable_submitted_at()));
-  RETURN_IF_ERROR(SetTimestamp(*row, 13, r.mutable_decided_at()));
-  return std::optional<v1::Referral>(std::move(r));
+  // Possible duplicates were found in the referral's own village; whose case each is in is not read here.
+  for (absl::string_view id : absl::StrSplit(row.String(9), ',', absl::SkipEmpty())) {
+    record.possible_duplicates.push_back({std::string(id), r.household().village_code(), ""});
+  }
+  r.set_decision_reason(row.String(10));
+  r.set_case_id(row.String(11));
+  RETURN_IF_ERROR(ReadInstant(row, 12, [&] { return r.mutable_submitted_at(); }));
+  RETURN_IF_ERROR(ReadInstant(row, 13, [&] { return r.mutable_decided_at(); }));
+  return record;
 }
 
-absl::StatusOr<std::optional<v1::Referral>> MariaDbRegistryStore::GetReferral(
+absl::StatusOr<std::optional<ReferralRecord>> MariaDbRegistryStore::ReadReferral(db::Session& session,
+                                                                                 const std::string& id,
+                                                                                 bool for_update) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row,
+                   session.QueryOne(for_update ? kReferralByIdForUpdate : kReferralById, {id}));
+  if (!row) return std::optional<ReferralRecord>();
+  ASSIGN_OR_RETURN(ReferralRecord record, RecordFromRow(*row));
+  if (for_update && record.linked) {
+    ASSIGN_OR_RETURN(std::optional<db::Row> child,
+                     session.QueryOne(kChildMatchById, {record.linked->child_id}));
+    if (child) record.linked = MatchFromRow(*child);
+  }
+  return std::optional<ReferralRecord>(std::move(record));
+}
+
+absl::StatusOr<std::optional<ReferralRecord>> MariaDbRegistryStore::GetReferral(
     const std::string& referral_id) {
-  return db::ReadOne<std::optional<v1::Referral>>(
+  return db::ReadOne<std::optional<ReferralRecord>>(
       pool_, [&](db::Session& s) { return ReadReferral(s, referral_id, /*for_update=*/false); });
 }
 
-absl::StatusOr<std::vector<v1::Referral>> MariaDbRegistryStore::ListReferrals(const ReferralFilter& f) {
-  std::vector<std::string> ids;
-  std::vector<v1::Referral> referrals;
+absl::StatusOr<std::vector<ReferralRecord>> MariaDbRegistryStore::ListReferrals(const ReferralFilter& f) {
+  std::vector<ReferralRecord> referrals;
+  const db::Value any_status = Any(f.status == v1::REFERRAL_STATUS_UNSPECIFIED);
+  const db::Value any_organisation = Any(f.organisation_id.empty());
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(db::Rows rows,
-                     s.Query(kListReferrals, {f.division_prefix, PrefixEnd(f.division_prefix), f.after_id,
-                                              int64_t{f.status}, int64_t{f.status}, f.organisation_id,
+    ASSIGN_OR_RETURN(
+        db::Rows rows,
+        f.incoming ? s.Query(kListIncomingReferrals,
+                             {f.division_prefix, DivisionPrefixEnd(f.division_prefix), f.after_id, any_status,
+                              int64_t{f.status}, any_organisation, f.organisation_id, int64_t{f.limit}})
+                   : s.Query(kListReferrals, {f.division_prefix, DivisionPrefixEnd(f.division_prefix),
+                                              f.after_id, any_status, int64_t{f.status}, any_organisation,
                                               f.organisation_id, f.organisation_id, int64_t{f.limit}}));
-    for (const auto& row : rows) ids.push_back(row.String(0));
-    // The page's rows are re-read through the one mapping; pages are small and this keeps one code path.
-    for (const auto& id : ids) {
-      ASSIGN_OR_RETURN(std::optional<v1::Referral> r, ReadReferral(s, id, false));
-      if (r) referrals.push_back(*std::move(r));
+    for (const auto& row : rows) {
+      ASSIGN_OR_RETURN(ReferralRecord record, RecordFromRow(row));
+      referrals.push_back(std::move(record));
     }
     return absl::OkStatus();
   }));
   return referrals;
 }
 
-absl::Status MariaDbRegistryStore::DecideReferral(db::Session& tx, const Caller& caller,
-                                                  const v1::Referral& referral, v1::ReferralStatus status,
-                                                  const std::string& reason, const std::string& case_id) {
-  const std::string now = ToSqlTimestamp(clock_.Now());
-  RETURN_IF_ERROR(tx.Execute(kDecideReferral, {int64_t{status}, reason,
-                                               case_id.empty() ? db::Value(db::Null{}) : db::Value(case_id),
-                                               now, referral.referral_id()})
-                      .status());
+absl::Status MariaDbRegistryStore::ApplyReferralChange(db::Session& tx, const Actor& actor,
+                                                       const ReferralChange& change) {
+  const v1::Referral& r = change.updated;
+  RETURN_IF_ERROR(
+      tx.Execute(kUpdateReferral,
+                 {int64_t{r.status()}, r.assigned_organisation_id(), r.decision_reason(), OrNull(r.case_id()),
+                  SqlTimestampOrNull(r.decided_at(), r.has_decided_at()), r.referral_id()})
+          .status());
   return tx
-      .Execute(kInsertReferralHistory,
-               {ids_.Next(), referral.referral_id(), now, caller.subject,
-                std::string(status == v1::REFERRAL_STATUS_ACCEPTED ? "accepted" : "rejected"), reason})
+      .Execute(kInsertReferralHistory, {ids_.Next(), r.referral_id(), ToSqlTimestamp(actor.at), actor.subject,
+                                        change.action, change.detail})
       .status();
 }
 
-absl::StatusOr<std::string> MariaDbRegistryStore::CreateOrLinkChild(db::Session& tx,
+absl::StatusOr<std::string> MariaDbRegistryStore::CreateOrLinkChild(db::Session& tx, const Actor& actor,
                                                                     const v1::Referral& referral) {
   const std::string& resident_id = referral.child().resident_id();
   const std::string child_id = ids_.Next();
-  const std::string now = ToSqlTimestamp(clock_.Now());
+  const std::string now = ToSqlTimestamp(actor.at);
   const auto& h = referral.household();
   db::Value sealed = db::Null{}, hash = db::Null{};
   if (!resident_id.empty()) {
@@ -422,125 +498,122 @@ absl::StatusOr<std::string> MariaDbRegistryStore::CreateOrLinkChild(db::Session&
   return child_id;
 }
 
-absl::StatusOr<v1::Case> MariaDbRegistryStore::AcceptReferral(const IdempotencyKey& key, const Caller& caller,
-                                                              const Acceptance& a,
-                                                              const Authorize<v1::Referral>& authorize) {
-  std::string case_id;
-  RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
-    case_id = ids_.Next();
-    ASSIGN_OR_RETURN(std::optional<std::string> earlier, ReplayedOrClaim(tx, key, case_id));
-    if (earlier) {
-      case_id = *earlier;
-      return absl::OkStatus();
-    }
-    ASSIGN_OR_RETURN(std::optional<v1::Referral> referral,
-                     ReadReferral(tx, a.referral_id, /*for_update=*/true));
-    if (!referral) return absl::NotFoundError("referral not found");
-    RETURN_IF_ERROR(authorize(*referral));
-    if (referral->status() != v1::REFERRAL_STATUS_PENDING) {
-      return absl::FailedPreconditionError("the referral has already been decided");
-    }
-    std::string child_id;
-    if (!a.existing_child_id.empty()) {
-      const auto& candidates = referral->possible_duplicate_child_ids();
-      if (a.existing_child_id != referral->linked_child_id() &&
-          std::find(candidates.begin(), candidates.end(), a.existing_child_id) == candidates.end()) {
-        return InvalidField("existing_child_id",
-                            "must be the referral's linked child or one of its possible duplicates");
-      }
-      child_id = a.existing_child_id;
-    } else if (!referral->linked_child_id().empty()) {
-      child_id = referral->linked_child_id();
-    } else {
-      ASSIGN_OR_RETURN(child_id, CreateOrLinkChild(tx, *referral));
-    }
-    ASSIGN_OR_RETURN(std::optional<db::Row> child, tx.QueryOne(kChildCurrentCaseForUpdate, {child_id}));
-    if (!child) return absl::FailedPreconditionError("the linked child no longer exists");
-    const int64_t current_status = child->Int(1);
-    if (!child->IsNull(0) &&
-        (current_status == v1::CASE_STATUS_VERIFYING || current_status == v1::CASE_STATUS_ACTIVE)) {
-      return absl::FailedPreconditionError(absl::StrCat("the child already has an open case (",
-                                                        child->String(0),
-                                                        "): reject as a duplicate or "
-                                                        "transfer that case"));
-    }
-    const std::string village = child->String(2);
-    const absl::Time now = clock_.Now();
-    const std::string now_text = ToSqlTimestamp(now);
-    RETURN_IF_ERROR(tx.Execute(kInsertCase, {case_id, child_id, referral->referral_id(), a.organisation_id,
-                                             a.caseworker_id, int64_t{v1::CASE_STATUS_VERIFYING},
-                                             int64_t{a.risk_level}, village, now_text, now_text})
-                        .status());
-    RETURN_IF_ERROR(tx.Execute(kInsertCaseHistory,
-                               {ids_.Next(), case_id, now_text, caller.subject, std::string("accepted"),
-                                int64_t{v1::CASE_STATUS_UNSPECIFIED}, int64_t{v1::CASE_STATUS_VERIFYING},
-                                absl::StrCat("from referral ", referral->referral_id())})
-                        .status());
-    RETURN_IF_ERROR(tx.Execute(kSetCurrentCase, {case_id, now_text, child_id}).status());
-    RETURN_IF_ERROR(DecideReferral(tx, caller, *referral, v1::REFERRAL_STATUS_ACCEPTED, "", case_id));
-    v1::CaseAccepted event;
-    event.set_case_id(case_id);
-    event.set_child_id(child_id);
-    event.set_organisation_id(a.organisation_id);
-    event.set_risk_level(a.risk_level);
-    event.set_village_code(village);
-    *event.mutable_at() = ToProto(now);
-    return outbox_.Append(tx, case_id, event, now);
-  }));
-  ASSIGN_OR_RETURN(std::optional<v1::Case> c, GetCase(case_id, /*with_history=*/true));
-  if (!c) return absl::InternalError("accepted case is missing");
-  return *c;
+absl::StatusOr<v1::AcceptReferralResponse> MariaDbRegistryStore::AcceptReferral(
+    const IdempotencyKey& key, const Actor& actor, const Acceptance& a,
+    const Authorize<v1::Referral>& authorize, const CheckChild& check_child) {
+  return IdempotentTransaction<v1::AcceptReferralResponse>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::AcceptReferralResponse> {
+        const std::string case_id = ids_.Next();
+        ASSIGN_OR_RETURN(std::optional<ReferralRecord> referral,
+                         ReadReferral(tx, a.referral_id, /*for_update=*/true));
+        if (!referral) return absl::NotFoundError("referral not found");
+        RETURN_IF_ERROR(authorize(referral->referral));
+        ASSIGN_OR_RETURN(ReferralChange decided,
+                         registry::AcceptReferral(referral->referral, actor, case_id));
+        ASSIGN_OR_RETURN(std::optional<std::string> onto, ChildToAcceptOnto(*referral, a.existing_child_id));
+        std::string child_id;
+        if (onto) {
+          child_id = *onto;
+        } else {
+          ASSIGN_OR_RETURN(child_id, CreateOrLinkChild(tx, actor, referral->referral));
+        }
+        ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kChildCurrentCaseForUpdate, {child_id}));
+        if (!row) return absl::FailedPreconditionError("the linked child no longer exists");
+        RegisteredChild child{
+            child_id, row->String(2), row->IsNull(3) ? "" : row->String(3),
+            row->IsNull(0) ? "" : row->String(0),
+            row->IsNull(1) ? v1::CASE_STATUS_UNSPECIFIED : static_cast<v1::CaseStatus>(row->Int(1))};
+        RETURN_IF_ERROR(check_child(child));
+        const std::string now_text = ToSqlTimestamp(actor.at);
+        RETURN_IF_ERROR(
+            tx.Execute(kInsertCase, {case_id, child_id, a.referral_id, a.organisation_id, a.caseworker_id,
+                                     int64_t{v1::CASE_STATUS_VERIFYING}, int64_t{a.risk_level},
+                                     child.village_code, now_text, now_text})
+                .status());
+        RETURN_IF_ERROR(tx.Execute(kInsertCaseHistory,
+                                   {ids_.Next(), case_id, now_text, actor.subject, std::string("accepted"),
+                                    int64_t{v1::CASE_STATUS_UNSPECIFIED}, int64_t{v1::CASE_STATUS_VERIFYING},
+                                    absl::StrCat("from referral ", a.referral_id)})
+                            .status());
+        RETURN_IF_ERROR(tx.Execute(kSetCurrentCase, {case_id, now_text, child_id}).status());
+        RETURN_IF_ERROR(ApplyReferralChange(tx, actor, decided));
+        v1::CaseAccepted event;
+        event.set_case_id(case_id);
+        event.set_child_id(child_id);
+        event.set_organisation_id(a.organisation_id);
+        event.set_risk_level(a.risk_level);
+        event.set_village_code(child.village_code);
+        *event.mutable_at() = ToProtoTimestamp(actor.at);
+        RETURN_IF_ERROR(outbox_.Append(tx, case_id, event, actor.at));
+        v1::AcceptReferralResponse answer;
+        ASSIGN_OR_RETURN(std::optional<v1::Case> c, ReadCase(tx, case_id, /*for_update=*/false, true));
+        if (!c) return absl::InternalError("accepted case is missing");
+        *answer.mutable_case_() = *std::move(c);
+        return answer;
+      });
 }
 
-absl::StatusOr<v1::Referral> MariaDbRegistryStore::RejectReferral(const IdempotencyKey& key,
-                                                                  const Caller& caller,
+absl::StatusOr<v1::Referral> MariaDbRegistryStore::AnswerReferral(db::Session& tx,
                                                                   const std::string& referral_id,
-                                                                  const std::string& reason,
-                                                                  const Authorize<v1::Referral>& authorize) {
-  RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<std::string> earlier, ReplayedOrClaim(tx, key, referral_id));
-    if (earlier) return absl::OkStatus();
-    ASSIGN_OR_RETURN(std::optional<v1::Referral> referral, ReadReferral(tx, referral_id, true));
-    if (!referral) return absl::NotFoundError("referral not found");
-    RETURN_IF_ERROR(authorize(*referral));
-    if (referral->status() != v1::REFERRAL_STATUS_PENDING) {
-      return absl::FailedPreconditionError("the referral has already been decided");
-    }
-    return DecideReferral(tx, caller, *referral, v1::REFERRAL_STATUS_REJECTED, reason, "");
-  }));
-  ASSIGN_OR_RETURN(std::optional<v1::Referral> r, GetReferral(referral_id));
-  if (!r) return absl::InternalError("rejected referral is missing");
-  return *r;
+                                                                  const ShowReferral& show) {
+  ASSIGN_OR_RETURN(std::optional<ReferralRecord> r, ReadReferral(tx, referral_id, /*for_update=*/false));
+  if (!r) return absl::InternalError("decided referral is missing");
+  v1::Referral answer = show(*r);
+  answer.mutable_child()->clear_resident_id();
+  return answer;
 }
 
-absl::StatusOr<v1::Referral> MariaDbRegistryStore::TransferReferral(
-    const IdempotencyKey& key, const Caller& caller, const std::string& referral_id,
-    const std::string& to_organisation_id, const std::string& reason,
-    const Authorize<v1::Referral>& authorize) {
-  RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<std::string> earlier, ReplayedOrClaim(tx, key, referral_id));
-    if (earlier) return absl::OkStatus();
-    ASSIGN_OR_RETURN(std::optional<v1::Referral> referral, ReadReferral(tx, referral_id, true));
-    if (!referral) return absl::NotFoundError("referral not found");
-    RETURN_IF_ERROR(authorize(*referral));
-    if (referral->status() != v1::REFERRAL_STATUS_PENDING) {
-      return absl::FailedPreconditionError("only a pending referral can be transferred");
-    }
-    if (referral->assigned_organisation_id() == to_organisation_id) {
-      return absl::FailedPreconditionError("the referral is already with that organisation");
-    }
-    RETURN_IF_ERROR(tx.Execute(kAssignReferral, {to_organisation_id, referral_id}).status());
-    RETURN_IF_ERROR(
-        tx.Execute(kInsertReferralHistory, {ids_.Next(), referral_id, ToSqlTimestamp(clock_.Now()),
-                                            caller.subject, std::string("transferred"),
-                                            absl::StrCat(referral->assigned_organisation_id(), " -> ",
-                                                         to_organisation_id, ": ", reason)})
-            .status());
+absl::Status MariaDbRegistryStore::RefillResidentId(v1::Referral& referral) {
+  return pool_.Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<db::Row> row, s.QueryOne(kReferralResidentId, {referral.referral_id()}));
+    if (!row || row->IsNull(0)) return absl::OkStatus();
+    ASSIGN_OR_RETURN(std::string resident_id, crypto_.Open(row->String(0), referral.referral_id()));
+    referral.mutable_child()->set_resident_id(resident_id);
     return absl::OkStatus();
-  }));
-  ASSIGN_OR_RETURN(std::optional<v1::Referral> r, GetReferral(referral_id));
-  if (!r) return absl::InternalError("transferred referral is missing");
-  return *r;
+  });
+}
+
+absl::StatusOr<v1::RejectReferralResponse> MariaDbRegistryStore::RejectReferral(
+    const IdempotencyKey& key, const Actor& actor, const std::string& referral_id, const std::string& reason,
+    const Authorize<v1::Referral>& authorize, const ShowReferral& show) {
+  ASSIGN_OR_RETURN(
+      v1::RejectReferralResponse answer,
+      IdempotentTransaction<v1::RejectReferralResponse>(
+          pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::RejectReferralResponse> {
+            ASSIGN_OR_RETURN(std::optional<ReferralRecord> referral, ReadReferral(tx, referral_id, true));
+            if (!referral) return absl::NotFoundError("referral not found");
+            RETURN_IF_ERROR(authorize(referral->referral));
+            ASSIGN_OR_RETURN(ReferralChange change,
+                             registry::RejectReferral(referral->referral, actor, reason));
+            RETURN_IF_ERROR(ApplyReferralChange(tx, actor, change));
+            v1::RejectReferralResponse out;
+            ASSIGN_OR_RETURN(*out.mutable_referral(), AnswerReferral(tx, referral_id, show));
+            return out;
+          }));
+  RETURN_IF_ERROR(RefillResidentId(*answer.mutable_referral()));
+  return answer;
+}
+
+absl::StatusOr<v1::TransferReferralResponse> MariaDbRegistryStore::TransferReferral(
+    const IdempotencyKey& key, const Actor& actor, const std::string& referral_id,
+    const std::string& to_organisation_id, const std::string& reason,
+    const Authorize<v1::Referral>& authorize, const ShowReferral& show) {
+  ASSIGN_OR_RETURN(
+      v1::TransferReferralResponse answer,
+      IdempotentTransaction<v1::TransferReferralResponse>(
+          pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::TransferReferralResponse> {
+            ASSIGN_OR_RETURN(std::optional<ReferralRecord> referral, ReadReferral(tx, referral_id, true));
+            if (!referral) return absl::NotFoundError("referral not found");
+            RETURN_IF_ERROR(authorize(referral->referral));
+            ASSIGN_OR_RETURN(ReferralChange change, registry::TransferReferral(referral->referral, actor,
+                                                                               to_organisation_id, reason));
+            RETURN_IF_ERROR(ApplyReferralChange(tx, actor, change));
+            v1::TransferReferralResponse out;
+            ASSIGN_OR_RETURN(*out.mutable_referral(), AnswerReferral(tx, referral_id, show));
+            return out;
+          }));
+  RETURN_IF_ERROR(RefillResidentId(*answer.mutable_referral()));
+  return answer;
 }
 
 // ---- cases
@@ -566,8 +639,8 @@ absl::StatusOr<std::optional<v1::Case>> MariaDbRegistryStore::ReadCase(db::Sessi
     c.mutable_care_arrangement()->set_effective_date(row->String(9));
   }
   c.set_village_code(row->String(10));
-  RETURN_IF_ERROR(SetTimestamp(*row, 11, c.mutable_opened_at()));
-  RETURN_IF_ERROR(SetTimestamp(*row, 12, c.mutable_closed_at()));
+  RETURN_IF_ERROR(ReadInstant(*row, 11, [&] { return c.mutable_opened_at(); }));
+  RETURN_IF_ERROR(ReadInstant(*row, 12, [&] { return c.mutable_closed_at(); }));
   c.set_close_reason(row->String(13));
   if (with_history) {
     ASSIGN_OR_RETURN(db::Rows history, session.Query(kCaseHistory, {id}));
@@ -582,41 +655,41 @@ absl::StatusOr<std::optional<v1::Case>> MariaDbRegistryStore::GetCase(const std:
       pool_, [&](db::Session& s) { return ReadCase(s, case_id, /*for_update=*/false, with_history); });
 }
 
-absl::StatusOr<v1::Case> MariaDbRegistryStore::ChangeCase(const IdempotencyKey& key,
+absl::StatusOr<v1::Case> MariaDbRegistryStore::ChangeCase(const IdempotencyKey& key, const Actor& actor,
                                                           const std::string& case_id,
                                                           const Authorize<v1::Case>& authorize,
                                                           const CaseRule& rule) {
-  RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<std::string> earlier, ReplayedOrClaim(tx, key, case_id));
-    if (earlier) return absl::OkStatus();
-    ASSIGN_OR_RETURN(std::optional<v1::Case> current, ReadCase(tx, case_id, /*for_update=*/true, false));
-    if (!current) return absl::NotFoundError("case not found");
-    RETURN_IF_ERROR(authorize(*current));
-    ASSIGN_OR_RETURN(CaseChange change, rule(*current));
-    const v1::Case& u = change.updated;
-    const std::string now = ToSqlTimestamp(FromProto(change.entry.at()));
-    const bool has_care =
-        u.has_care_arrangement() && u.care_arrangement().type() != v1::CARE_ARRANGEMENT_TYPE_UNSPECIFIED;
-    RETURN_IF_ERROR(
-        tx.Execute(kUpdateCase,
-                   {u.organisation_id(), u.caseworker_id(), int64_t{u.status()}, int64_t{u.risk_level()},
-                    int64_t{has_care ? u.care_arrangement().type() : 0},
-                    has_care ? u.care_arrangement().caregiver() : std::string(),
-                    has_care && !u.care_arrangement().effective_date().empty()
-                        ? db::Value(u.care_arrangement().effective_date())
-                        : db::Value(db::Null{}),
-                    OptionalTimestamp(u.closed_at(), u.has_closed_at()), u.close_reason(), now, case_id})
-            .status());
-    const auto& e = change.entry;
-    RETURN_IF_ERROR(
-        tx.Execute(kInsertCaseHistory, {ids_.Next(), case_id, now, e.actor(), e.action(),
-                                        int64_t{e.from_status()}, int64_t{e.to_status()}, e.detail()})
-            .status());
-    return outbox_.Append(tx, case_id, *change.event, FromProto(e.at()));
-  }));
-  ASSIGN_OR_RETURN(std::optional<v1::Case> c, GetCase(case_id, /*with_history=*/true));
-  if (!c) return absl::InternalError("changed case is missing");
-  return *c;
+  return IdempotentTransaction<v1::Case>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::Case> {
+        ASSIGN_OR_RETURN(std::optional<v1::Case> current, ReadCase(tx, case_id, /*for_update=*/true, false));
+        if (!current) return absl::NotFoundError("case not found");
+        RETURN_IF_ERROR(authorize(*current));
+        ASSIGN_OR_RETURN(CaseChange change, rule(*current, actor));
+        const v1::Case& u = change.updated;
+        const std::string now = ToSqlTimestamp(FromProtoTimestamp(change.entry.at()));
+        const bool has_care =
+            u.has_care_arrangement() && u.care_arrangement().type() != v1::CARE_ARRANGEMENT_TYPE_UNSPECIFIED;
+        RETURN_IF_ERROR(
+            tx.Execute(kUpdateCase,
+                       {u.organisation_id(), u.caseworker_id(), int64_t{u.status()}, int64_t{u.risk_level()},
+                        int64_t{has_care ? u.care_arrangement().type() : 0},
+                        has_care ? u.care_arrangement().caregiver() : std::string(),
+                        has_care && !u.care_arrangement().effective_date().empty()
+                            ? db::Value(u.care_arrangement().effective_date())
+                            : db::Value(db::Null{}),
+                        SqlTimestampOrNull(u.closed_at(), u.has_closed_at()), u.close_reason(), now, case_id})
+                .status());
+        const auto& e = change.entry;
+        RETURN_IF_ERROR(
+            tx.Execute(kInsertCaseHistory, {ids_.Next(), case_id, now, e.actor(), e.action(),
+                                            int64_t{e.from_status()}, int64_t{e.to_status()}, e.detail()})
+                .status());
+        RETURN_IF_ERROR(outbox_.Append(tx, case_id, *change.event, FromProtoTimestamp(e.at())));
+        // The case's answer is the case as changed, with its history: kept for a retry as it is now.
+        ASSIGN_OR_RETURN(std::optional<v1::Case> changed, ReadCase(tx, case_id, /*for_update=*/false, true));
+        if (!changed) return absl::InternalError("changed case is missing");
+        return *std::move(changed);
+      });
 }
 
 // ---- children
@@ -670,10 +743,11 @@ absl::StatusOr<std::vector<v1::Child>> MariaDbRegistryStore::SearchChildren(cons
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
     ASSIGN_OR_RETURN(
         db::Rows rows,
-        s.Query(kSearchChildren,
-                {f.division_prefix, PrefixEnd(f.division_prefix), f.after_id, int64_t{f.category},
-                 int64_t{f.category}, int64_t{f.risk_level}, int64_t{f.risk_level}, int64_t{f.case_status},
-                 int64_t{f.case_status}, f.organisation_id, f.organisation_id, int64_t{f.limit}}));
+        s.Query(kSearchChildren, {f.division_prefix, DivisionPrefixEnd(f.division_prefix), f.after_id,
+                                  Any(f.category == v1::CHILD_CATEGORY_UNSPECIFIED), int64_t{f.category},
+                                  Any(f.risk_level == v1::RISK_LEVEL_UNSPECIFIED), int64_t{f.risk_level},
+                                  Any(f.case_status == v1::CASE_STATUS_UNSPECIFIED), int64_t{f.case_status},
+                                  Any(f.organisation_id.empty()), f.organisation_id, int64_t{f.limit}}));
     for (const auto& row : rows) {
       v1::Child& c = children.emplace_back();
       c.set_child_id(row.String(0));
@@ -694,16 +768,16 @@ absl::StatusOr<std::vector<v1::Child>> MariaDbRegistryStore::SearchChildren(cons
 
 absl::StatusOr<Statistics> MariaDbRegistryStore::GetStatistics(const std::string& prefix) {
   Statistics stats;
-  // Organisation scoping of statistics is applied by the edge through the prefix only; counts carry no
-  // personal data.
-  const std::string org;
+  // Statistics are scoped by the prefix only: counts carry no personal data.
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(db::Rows counties, s.Query(kStatisticsByCounty, {prefix, PrefixEnd(prefix), org, org}));
+    ASSIGN_OR_RETURN(db::Rows counties, s.Query(kStatisticsByCounty, {prefix, DivisionPrefixEnd(prefix)}));
     for (const auto& row : counties) {
-      stats.by_county.push_back({row.String(0), static_cast<v1::CaseStatus>(row.Int(1)), row.Int(2)});
+      const v1::CaseStatus status =
+          row.IsNull(1) ? v1::CASE_STATUS_UNSPECIFIED : static_cast<v1::CaseStatus>(row.Int(1));
+      stats.by_county.push_back({row.String(0), status, row.Int(2)});
     }
     ASSIGN_OR_RETURN(db::Rows categories,
-                     s.Query(kStatisticsByCategory, {prefix, PrefixEnd(prefix), org, org}));
+                     s.Query(kStatisticsByCategory, {prefix, DivisionPrefixEnd(prefix)}));
     for (const auto& row : categories) {
       stats.by_category.emplace_back(static_cast<v1::ChildCategory>(row.Int(0)), row.Int(1));
     }
@@ -723,13 +797,14 @@ absl::StatusOr<std::vector<v1::AccessLogEntry>> MariaDbRegistryStore::ListAccess
     const AccessLogFilter& f) {
   std::vector<v1::AccessLogEntry> entries;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(db::Rows rows, s.Query(kListAccessLog, {f.division_prefix, PrefixEnd(f.division_prefix),
-                                                             f.after_id, f.record_id, f.record_id, f.subject,
-                                                             f.subject, int64_t{f.limit}}));
+    ASSIGN_OR_RETURN(
+        db::Rows rows,
+        s.Query(kListAccessLog, {f.division_prefix, DivisionPrefixEnd(f.division_prefix), f.after_id,
+                                 f.record_id, f.record_id, f.subject, f.subject, int64_t{f.limit}}));
     for (const auto& row : rows) {
       v1::AccessLogEntry& e = entries.emplace_back();
       e.set_entry_id(row.String(0));
-      RETURN_IF_ERROR(SetTimestamp(row, 1, e.mutable_at()));
+      RETURN_IF_ERROR(ReadTimestamp(row, 1, e.mutable_at()));
       e.set_subject(row.String(2));
       e.set_organisation_id(row.String(3));
       e.set_record_type(row.String(4));

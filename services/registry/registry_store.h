@@ -23,6 +23,9 @@
 #include "common/pii_crypto.h"
 #include "services/registry/access_log_writer.h"
 #include "services/registry/case_lifecycle.h"
+#include "services/registry/referral_record.h"
+#include "services/registry/triage.h"
+#include "shouhu/registry/v1/registry_service.pb.h"
 #include "shouhu/registry/v1/resources.pb.h"
 
 namespace shouhu {
@@ -31,20 +34,27 @@ std::vector<db::Migration> RegistryMigrations();
 
 namespace registry {
 
-struct Caller {
-  std::string subject;
-  std::string organisation_id;
-};
-
 // Checks, inside the transaction and after the row is locked, that the caller may act on it (NOT_FOUND if
 // not), so authorization and the change see the same version of the record.
 template <typename Record>
 using Authorize = std::function<absl::Status(const Record&)>;
 
+// What a caller is shown of a referral (access_policy.h ReferralAsSeenBy): a mutation's answer is built, and
+// kept, as its caller sees it.
+using ShowReferral = std::function<v1::Referral(const ReferralRecord&)>;
+
+// Whether a referral may be accepted onto a registered child (triage.h CheckAcceptOnto for the caller).
+using CheckChild = std::function<absl::Status(const RegisteredChild&)>;
+
 struct ReferralFilter {
   std::string division_prefix;
+  // Instead of the referrals about households in the prefix, those about children registered there that
+  // matched by resident id (submitted anywhere): the duplicates other jurisdictions found.
+  bool incoming = false;
   v1::ReferralStatus status = v1::REFERRAL_STATUS_UNSPECIFIED;  // any
-  std::string organisation_id;                                  // empty: any
+  // Empty: any. Else the referring or triaging organisation; for incoming ones, the one whose case holds
+  // the child.
+  std::string organisation_id;
   std::string after_id;
   int limit = 50;
 };
@@ -86,11 +96,11 @@ struct Statistics {
 };
 
 struct DuplicateCandidate {
-  std::string child_id;
+  ChildMatch match;
   std::string name;
 };
 
-using CaseRule = std::function<absl::StatusOr<CaseChange>(const v1::Case&)>;
+using CaseRule = std::function<absl::StatusOr<CaseChange>(const v1::Case&, const Actor&)>;
 
 class RegistryStore {
  public:
@@ -101,35 +111,46 @@ class RegistryStore {
                                                                        const std::string& after_code,
                                                                        int limit) = 0;
 
-  // The child already registered under this resident id, if any.
-  virtual absl::StatusOr<std::optional<std::string>> FindChildByResidentId(
-      const std::string& resident_id) = 0;
+  // The child already registered under this resident id, wherever they are, if any.
+  virtual absl::StatusOr<std::optional<ChildMatch>> FindChildByResidentId(const std::string& resident_id) = 0;
   // Children born on `birth_date` in `village_code`, for the duplicate check.
   virtual absl::StatusOr<std::vector<DuplicateCandidate>> ChildrenBornIn(const std::string& village_code,
                                                                          const std::string& birth_date) = 0;
 
-  // `referral` carries the submission plus linked_child_id / possible duplicates; the store assigns the id,
-  // status and timestamps.
-  virtual absl::StatusOr<v1::Referral> SubmitReferral(const IdempotencyKey& key, const Caller& caller,
-                                                      v1::Referral referral) = 0;
-  virtual absl::StatusOr<std::optional<v1::Referral>> GetReferral(const std::string& referral_id) = 0;
-  virtual absl::StatusOr<std::vector<v1::Referral>> ListReferrals(const ReferralFilter& filter) = 0;
-  virtual absl::StatusOr<v1::Case> AcceptReferral(const IdempotencyKey& key, const Caller& caller,
-                                                  const Acceptance& acceptance,
-                                                  const Authorize<v1::Referral>& authorize) = 0;
-  virtual absl::StatusOr<v1::Referral> RejectReferral(const IdempotencyKey& key, const Caller& caller,
-                                                      const std::string& referral_id,
-                                                      const std::string& reason,
-                                                      const Authorize<v1::Referral>& authorize) = 0;
-  virtual absl::StatusOr<v1::Referral> TransferReferral(const IdempotencyKey& key, const Caller& caller,
-                                                        const std::string& referral_id,
-                                                        const std::string& to_organisation_id,
-                                                        const std::string& reason,
-                                                        const Authorize<v1::Referral>& authorize) = 0;
+  // Every mutation runs in one IdempotentTransaction (common/idempotency.h): it builds the RPC's answer
+  // inside the transaction, the answer is recorded with the request id, and a retry gets that first answer
+  // back. A recorded answer holds no resident id: SubmitReferral's caller refills it from the retried request
+  // (whose hash matched), the other referral answers get it from the sealed column after the transaction.
+
+  // `submission` carries what was validated and the children it matched (all of them: they are kept on the
+  // referral privately); the store assigns the id, status and timestamps.
+  virtual absl::StatusOr<v1::SubmitReferralResponse> SubmitReferral(const IdempotencyKey& key,
+                                                                    const Actor& actor,
+                                                                    const ReferralRecord& submission,
+                                                                    const ShowReferral& show) = 0;
+  // Matches come with where the linked child is registered now and whose case they are in; possible
+  // duplicates lie in the referral's village, their organisation not read.
+  virtual absl::StatusOr<std::optional<ReferralRecord>> GetReferral(const std::string& referral_id) = 0;
+  // One query for the page.
+  virtual absl::StatusOr<std::vector<ReferralRecord>> ListReferrals(const ReferralFilter& filter) = 0;
+  virtual absl::StatusOr<v1::AcceptReferralResponse> AcceptReferral(const IdempotencyKey& key,
+                                                                    const Actor& actor,
+                                                                    const Acceptance& acceptance,
+                                                                    const Authorize<v1::Referral>& authorize,
+                                                                    const CheckChild& check_child) = 0;
+  virtual absl::StatusOr<v1::RejectReferralResponse> RejectReferral(
+      const IdempotencyKey& key, const Actor& actor, const std::string& referral_id,
+      const std::string& reason, const Authorize<v1::Referral>& authorize, const ShowReferral& show) = 0;
+  virtual absl::StatusOr<v1::TransferReferralResponse> TransferReferral(
+      const IdempotencyKey& key, const Actor& actor, const std::string& referral_id,
+      const std::string& to_organisation_id, const std::string& reason,
+      const Authorize<v1::Referral>& authorize, const ShowReferral& show) = 0;
 
   virtual absl::StatusOr<std::optional<v1::Case>> GetCase(const std::string& case_id, bool with_history) = 0;
-  // Applies a lifecycle rule to the locked case and writes the result, its history entry and its event.
-  virtual absl::StatusOr<v1::Case> ChangeCase(const IdempotencyKey& key, const std::string& case_id,
+  // Applies a lifecycle rule to the locked case and writes the result, its history entry and its event; the
+  // answer is the case as changed, with its history.
+  virtual absl::StatusOr<v1::Case> ChangeCase(const IdempotencyKey& key, const Actor& actor,
+                                              const std::string& case_id,
                                               const Authorize<v1::Case>& authorize, const CaseRule& rule) = 0;
 
   // The child with their resident id in clear: the edge masks it.
@@ -155,27 +176,33 @@ class MariaDbRegistryStore final : public RegistryStore {
   absl::StatusOr<std::vector<v1::Division>> ListChildDivisions(const std::string& parent_code,
                                                                const std::string& after_code,
                                                                int limit) override;
-  absl::StatusOr<std::optional<std::string>> FindChildByResidentId(const std::string& resident_id) override;
+  absl::StatusOr<std::optional<ChildMatch>> FindChildByResidentId(const std::string& resident_id) override;
   absl::StatusOr<std::vector<DuplicateCandidate>> ChildrenBornIn(const std::string& village_code,
                                                                  const std::string& birth_date) override;
-  absl::StatusOr<v1::Referral> SubmitReferral(const IdempotencyKey& key, const Caller& caller,
-                                              v1::Referral referral) override;
-  absl::StatusOr<std::optional<v1::Referral>> GetReferral(const std::string& referral_id) override;
-  absl::StatusOr<std::vector<v1::Referral>> ListReferrals(const ReferralFilter& filter) override;
-  absl::StatusOr<v1::Case> AcceptReferral(const IdempotencyKey& key, const Caller& caller,
-                                          const Acceptance& acceptance,
-                                          const Authorize<v1::Referral>& authorize) override;
-  absl::StatusOr<v1::Referral> RejectReferral(const IdempotencyKey& key, const Caller& caller,
-                                              const std::string& referral_id, const std::string& reason,
-                                              const Authorize<v1::Referral>& authorize) override;
-  absl::StatusOr<v1::Referral> TransferReferral(const IdempotencyKey& key, const Caller& caller,
-                                                const std::string& referral_id,
-                                                const std::string& to_organisation_id,
-                                                const std::string& reason,
-                                                const Authorize<v1::Referral>& authorize) override;
+  absl::StatusOr<v1::SubmitReferralResponse> SubmitReferral(const IdempotencyKey& key, const Actor& actor,
+                                                            const ReferralRecord& submission,
+                                                            const ShowReferral& show) override;
+  absl::StatusOr<std::optional<ReferralRecord>> GetReferral(const std::string& referral_id) override;
+  absl::StatusOr<std::vector<ReferralRecord>> ListReferrals(const ReferralFilter& filter) override;
+  absl::StatusOr<v1::AcceptReferralResponse> AcceptReferral(const IdempotencyKey& key, const Actor& actor,
+                                                            const Acceptance& acceptance,
+                                                            const Authorize<v1::Referral>& authorize,
+                                                            const CheckChild& check_child) override;
+  absl::StatusOr<v1::RejectReferralResponse> RejectReferral(const IdempotencyKey& key, const Actor& actor,
+                                                            const std::string& referral_id,
+                                                            const std::string& reason,
+                                                            const Authorize<v1::Referral>& authorize,
+                                                            const ShowReferral& show) override;
+  absl::StatusOr<v1::TransferReferralResponse> TransferReferral(const IdempotencyKey& key, const Actor& actor,
+                                                                const std::string& referral_id,
+                                                                const std::string& to_organisation_id,
+                                                                const std::string& reason,
+                                                                const Authorize<v1::Referral>& authorize,
+                                                                const ShowReferral& show) override;
   absl::StatusOr<std::optional<v1::Case>> GetCase(const std::string& case_id, bool with_history) override;
-  absl::StatusOr<v1::Case> ChangeCase(const IdempotencyKey& key, const std::string& case_id,
-                                      const Authorize<v1::Case>& authorize, const CaseRule& rule) override;
+  absl::StatusOr<v1::Case> ChangeCase(const IdempotencyKey& key, const Actor& actor,
+                                      const std::string& case_id, const Authorize<v1::Case>& authorize,
+                                      const CaseRule& rule) override;
   absl::StatusOr<std::optional<v1::Child>> GetChild(const std::string& child_id) override;
   absl::StatusOr<std::vector<v1::Child>> SearchChildren(const ChildFilter& filter) override;
   absl::StatusOr<Statistics> GetStatistics(const std::string& division_prefix) override;
@@ -185,19 +212,25 @@ class MariaDbRegistryStore final : public RegistryStore {
                             const std::function<bool()>& stopped) override;
 
  private:
-  absl::StatusOr<std::optional<v1::Referral>> ReadReferral(db::Session& session, const std::string& id,
-                                                           bool for_update);
+  // By id in a transaction: the referral row (locked when `for_update`), then where its linked child lies
+  // (not locked: the accept locks the child row itself).
+  absl::StatusOr<std::optional<ReferralRecord>> ReadReferral(db::Session& session, const std::string& id,
+                                                             bool for_update);
+  absl::StatusOr<ReferralRecord> RecordFromRow(const db::Row& row);
   absl::StatusOr<std::optional<v1::Case>> ReadCase(db::Session& session, const std::string& id,
                                                    bool for_update, bool with_history);
-  absl::Status DecideReferral(db::Session& tx, const Caller& caller, const v1::Referral& referral,
-                              v1::ReferralStatus status, const std::string& reason,
-                              const std::string& case_id);
+  // Writes a triage rule's outcome: the referral's new state and its history line.
+  absl::Status ApplyReferralChange(db::Session& tx, const Actor& actor, const ReferralChange& change);
   // Registers the referral's child, or returns the child a concurrent accept registered under the same
   // resident id.
-  absl::StatusOr<std::string> CreateOrLinkChild(db::Session& tx, const v1::Referral& referral);
-  // Claims the request id, recording `result_ref` (the id this request will produce or change).
-  absl::StatusOr<std::optional<std::string>> ReplayedOrClaim(db::Session& tx, const IdempotencyKey& key,
-                                                             const std::string& result_ref);
+  absl::StatusOr<std::string> CreateOrLinkChild(db::Session& tx, const Actor& actor,
+                                                const v1::Referral& referral);
+  // The referral read in the transaction as its caller sees it, as an answer to keep: without its resident
+  // id.
+  absl::StatusOr<v1::Referral> AnswerReferral(db::Session& tx, const std::string& referral_id,
+                                              const ShowReferral& show);
+  // Puts the referral's resident id back into an answer that was kept without it.
+  absl::Status RefillResidentId(v1::Referral& referral);
 
   db::Pool& pool_;
   const Clock& clock_;

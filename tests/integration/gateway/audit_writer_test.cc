@@ -132,5 +132,26 @@ TEST_F(AuditWriterTest, DatabaseAwayAtStop_QueuedRowsAreCountedAsDroppedWithinTh
   EXPECT_TRUE(absl::StrContains(log, "before the gateway stopped")) << log;
 }
 
+// Beyond the queue's bound the oldest rows make room, each one counted, with an error in the log.
+TEST_F(AuditWriterTest, QueueFull_DropsTheOldestRowsCountedAndLogged) {
+  DbConfig config;
+  config.host = "127.0.0.1";
+  config.port = testing::ClosedPort();
+  config.database = "nowhere";
+  auto pool = db::Pool::Open(config);
+  ASSERT_OK(pool);
+  GatewayStore store(**pool);
+  AuditWriterOptions options;
+  options.flush_interval = absl::Hours(1);  // nothing leaves the queue during the test
+  options.max_queued = 2;
+  options.stop_bound = absl::ZeroDuration();
+  AuditWriter writer(store, *logger_, metrics_, options);
+  for (int i = 0; i < 5; ++i) writer.Record(Row("01JDDDDDDDDDDDDDDDDDDDDDD" + std::to_string(i)));
+  EXPECT_EQ(Dropped(metrics_), 3);
+  EXPECT_TRUE(absl::StrContains(LogText(), "audit queue full")) << LogText();
+  writer.Stop();
+  EXPECT_EQ(Dropped(metrics_), 5);
+}
+
 }  // namespace
 }  // namespace shouhu::gateway

@@ -30,7 +30,7 @@ TEST_F(RegistryTest, CaseLifecycle_FullRun_KeepsHistoryAndPublishesEventsInOrder
   care.mutable_care_arrangement()->set_caregiver("武定县民族中学");
   care.mutable_care_arrangement()->set_effective_date("2026-09-01");
   care.set_reason("寄宿就读，周末由社工探访");
-  ASSERT_OK(Call(&v1::RegistryService::Stub::ChangeCareArrangement, wuding_caseworker_, care));
+  ASSERT_OK(Call(&v1::RegistryService::Stub::ChangeCareArrangement, wuding_officer_, care));
   auto transfer = WithCase<v1::TransferCaseRequest>("t1", c.case_id());
   transfer.set_to_organisation_id("ngo-other");
   transfer.set_to_caseworker_id("caseworker-2");
@@ -38,7 +38,7 @@ TEST_F(RegistryTest, CaseLifecycle_FullRun_KeepsHistoryAndPublishesEventsInOrder
   ASSERT_OK(Call(&v1::RegistryService::Stub::TransferCase, wuding_officer_, transfer));
   auto close = WithCase<v1::CloseCaseRequest>("x1", c.case_id());
   close.set_reason("父母返乡，监护恢复");
-  ASSERT_OK(Call(&v1::RegistryService::Stub::CloseCase, other_ngo_caseworker_, close));
+  ASSERT_OK(Call(&v1::RegistryService::Stub::CloseCase, wuding_officer_, close));
   auto reopen = WithCase<v1::ReopenCaseRequest>("o1", c.case_id());
   reopen.set_reason("父亲再次外出务工");
   ASSERT_OK_AND_ASSIGN(auto reopened, Call(&v1::RegistryService::Stub::ReopenCase, wuding_officer_, reopen));
@@ -132,10 +132,23 @@ TEST_F(RegistryTest, Case_OutsideJurisdictionOrOrganisation_IsNotFoundForReadsAn
   close.set_reason("x");
   EXPECT_THAT(Call(&v1::RegistryService::Stub::CloseCase, xixia_officer_, close),
               StatusIs(absl::StatusCode::kNotFound));
-  EXPECT_THAT(Call(&v1::RegistryService::Stub::CloseCase, other_ngo_caseworker_, close),
+  // Closing is the county's; the other organisation's caseworker cannot even change the risk of a case it
+  // does not hold.
+  auto risk = WithCase<v1::SetRiskLevelRequest>("r1", c.case_id());
+  risk.set_risk_level(v1::RISK_LEVEL_LOW);
+  risk.set_reason("x");
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::SetRiskLevel, other_ngo_caseworker_, risk),
               StatusIs(absl::StatusCode::kNotFound));
   ASSERT_OK_AND_ASSIGN(auto mine, Call(&v1::RegistryService::Stub::GetCase, wuding_caseworker_, get));
   EXPECT_EQ(mine.case_().status(), v1::CASE_STATUS_VERIFYING);
+}
+
+TEST_F(RegistryTest, TransferCase_UnsignedWithEmptyBody_IsUnauthenticatedBeforeAnyValidation) {
+  // It answered INVALID_ARGUMENT `to_organisation_id` before: validation ran before authentication.
+  grpc::ClientContext unsigned_context;
+  v1::TransferCaseResponse response;
+  EXPECT_EQ(stub_->TransferCase(&unsigned_context, v1::TransferCaseRequest(), &response).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_F(RegistryTest, StreamEvents_ResumesAfterASequence_AndIsForSystemCallersOnly) {

@@ -60,6 +60,14 @@ TEST_F(RegistryTest, GetChild_OtherCountyOrOrganisation_IsNotFound_AndLogsNothin
   auto missing = Call(&v1::RegistryService::Stub::GetChild, wuding_officer_, no_purpose);
   EXPECT_THAT(missing, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(FieldOf(missing.status()), "purpose");
+  // A purpose must mean something: spaces alone (ASCII or the ideographic U+3000) are refused too.
+  for (const char* blank : {"   ", "\t ", "\xE3\x80\x80\xE3\x80\x80"}) {
+    auto spaces = GetChildRequest(c.child_id());
+    spaces.set_purpose(blank);
+    auto refused = Call(&v1::RegistryService::Stub::GetChild, wuding_officer_, spaces);
+    EXPECT_THAT(refused, StatusIs(absl::StatusCode::kInvalidArgument));
+    EXPECT_EQ(FieldOf(refused.status()), "purpose");
+  }
   EXPECT_EQ(Count("pii_access_log"), before);
 }
 

@@ -65,9 +65,10 @@ TEST_F(RegistryTest, SubmitReferral_BadInput_NamesTheFieldAndWritesNothing) {
   EXPECT_EQ(Count("idempotency_records"), 0);
 }
 
-TEST_F(RegistryTest, SubmitReferral_VillageOutsideJurisdiction_IsDenied) {
+TEST_F(RegistryTest, SubmitReferral_VillageOutsideJurisdiction_IsNotFound) {
+  // A village outside the caller's jurisdiction does not exist for them (it was PERMISSION_DENIED).
   EXPECT_THAT(Submit(wuding_caseworker_, Referral("r1", "李娜", "2015-06-07", "", kXixiaVillage)),
-              StatusIs(absl::StatusCode::kPermissionDenied));
+              StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(Count("referrals"), 0);
 }
 
@@ -93,6 +94,106 @@ TEST_F(RegistryTest, SubmitReferral_RetryWithSameRequestId_ReturnsTheFirstReferr
   EXPECT_EQ(Count("referrals"), 1);
 }
 
+TEST_F(RegistryTest, SubmitReferral_RetriedAfterTheReferralWasAccepted_ReturnsTheFirstAnswer) {
+  const auto request = Referral("r1", "张小明", "2015-06-07", "532329201506071232");
+  ASSERT_OK_AND_ASSIGN(v1::Referral first, Submit(wuding_caseworker_, request));
+  ASSERT_OK(Accept(wuding_officer_, "a1", first.referral_id()));
+  // It returned the referral as it is now (ACCEPTED, with the case id): a retry gets the first answer.
+  ASSERT_OK_AND_ASSIGN(v1::Referral again, Submit(wuding_caseworker_, request));
+  EXPECT_EQ(again.status(), v1::REFERRAL_STATUS_PENDING);
+  EXPECT_TRUE(again.case_id().empty());
+  EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
+  EXPECT_EQ(again.child().resident_id(), "532329********1232");  // refilled from the request, then masked
+  ASSERT_OK_AND_ASSIGN(v1::Referral as_officer, Submit(wuding_officer_, [&] {
+                         auto r = request;
+                         r.set_request_id("r2");
+                         return r;
+                       }()));
+  ASSERT_OK_AND_ASSIGN(v1::Referral officer_again, Submit(wuding_officer_, [&] {
+                         auto r = request;
+                         r.set_request_id("r2");
+                         return r;
+                       }()));
+  EXPECT_EQ(officer_again.child().resident_id(), "532329201506071232");
+  EXPECT_EQ(officer_again.referral_id(), as_officer.referral_id());
+  // The kept answers hold no resident id, in clear or masked.
+  EXPECT_EQ(Count("idempotency_records WHERE response LIKE '%532329201506071232%'"), 0);
+  EXPECT_EQ(Count("idempotency_records WHERE response LIKE '%********%'"), 0);
+  EXPECT_EQ(Count("referrals"), 2);
+}
+
+TEST_F(RegistryTest, StoredReferral_WrittenAsAV1ReferralBefore_ReadsBackUnchanged) {
+  // Until the store had its own message, `details` held a serialized v1.Referral: the submission's
+  // particulars with the resident id cleared, and the matches the edge had set.
+  const v1::SubmitReferralRequest submitted = Referral("old", "张小明");
+  v1::Referral old;
+  old.set_source(submitted.source());
+  *old.mutable_child() = submitted.child();
+  old.mutable_child()->clear_resident_id();
+  *old.mutable_household() = submitted.household();
+  *old.mutable_guardians() = submitted.guardians();
+  old.add_categories(v1::CHILD_CATEGORY_LEFT_BEHIND);
+  old.add_categories(v1::CHILD_CATEGORY_DE_FACTO_UNSUPPORTED);
+  old.set_reason(submitted.reason());
+  old.set_observed_risk(submitted.observed_risk());
+  old.add_possible_duplicate_child_ids("01JOLDDUPLICATE00000000000");
+  const std::string id = ids_->Next();
+  ASSERT_OK(database_->pool().Autocommit([&](db::Session& s) {
+    return s
+        .Execute(
+            "INSERT INTO referrals (id, status, referring_org, assigned_org, submitted_by, source, "
+            "village_code, "
+            "details, possible_duplicates, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            {id, int64_t{v1::REFERRAL_STATUS_PENDING}, std::string("ngo-wuding"), std::string("ngo-wuding"),
+             std::string("caseworker-1"), int64_t{old.source()}, std::string(kWudingVillage),
+             old.SerializeAsString(), std::string(), std::string("2026-11-30 08:00:00.000000")})
+        .status();
+  }));
+
+  v1::GetReferralRequest get;
+  get.set_referral_id(id);
+  ASSERT_OK_AND_ASSIGN(auto read, Call(&v1::RegistryService::Stub::GetReferral, wuding_officer_, get));
+  const v1::Referral& r = read.referral();
+  EXPECT_EQ(r.source(), old.source());
+  EXPECT_EQ(r.child().SerializeAsString(), old.child().SerializeAsString());
+  EXPECT_EQ(r.household().SerializeAsString(), old.household().SerializeAsString());
+  ASSERT_EQ(r.guardians_size(), 2);
+  for (int i = 0; i < 2; ++i)
+    EXPECT_EQ(r.guardians(i).SerializeAsString(), old.guardians(i).SerializeAsString());
+  EXPECT_EQ(std::vector<int>(r.categories().begin(), r.categories().end()),
+            std::vector<int>(old.categories().begin(), old.categories().end()));
+  EXPECT_EQ(r.reason(), old.reason());
+  EXPECT_EQ(r.observed_risk(), old.observed_risk());
+  // What lives in columns comes from the columns, not from the old copy in `details`.
+  EXPECT_TRUE(r.possible_duplicate_child_ids().empty());
+  EXPECT_EQ(r.status(), v1::REFERRAL_STATUS_PENDING);
+  EXPECT_FALSE(r.has_decided_at());
+
+  // A referral written now reads back the same particulars.
+  ASSERT_OK_AND_ASSIGN(v1::Referral fresh, Submit(wuding_caseworker_, submitted));
+  get.set_referral_id(fresh.referral_id());
+  ASSERT_OK_AND_ASSIGN(auto again, Call(&v1::RegistryService::Stub::GetReferral, wuding_caseworker_, get));
+  EXPECT_EQ(again.referral().SerializeAsString(), fresh.SerializeAsString());
+}
+
+TEST_F(RegistryTest, SubmitReferral_SameRequestConcurrently_WritesOnceAndEveryCallerGetsTheFirstAnswer) {
+  constexpr int kCallers = 8;
+  const auto request = Referral("same", "张小明", "2015-06-07", "532329201506071232");
+  std::vector<absl::StatusOr<v1::Referral>> answers(kCallers, absl::UnknownError("not run"));
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCallers; ++i) {
+    callers.emplace_back([&, i] { answers[i] = Submit(wuding_caseworker_, request); });
+  }
+  for (auto& c : callers) c.join();
+  for (const auto& answer : answers) {
+    ASSERT_OK(answer);
+    EXPECT_EQ(answer->SerializeAsString(), answers[0]->SerializeAsString());
+  }
+  EXPECT_EQ(Count("referrals"), 1);
+  EXPECT_EQ(Count("referral_history"), 1);
+  EXPECT_EQ(Count("idempotency_records"), 1);
+}
+
 TEST_F(RegistryTest, SubmitReferral_SameRequestIdWithOtherContent_IsRejected) {
   ASSERT_OK(Submit(wuding_caseworker_, Referral("r1", "李娜")));
   auto other = Submit(wuding_caseworker_, Referral("r1", "李娜娜"));
@@ -101,14 +202,125 @@ TEST_F(RegistryTest, SubmitReferral_SameRequestIdWithOtherContent_IsRejected) {
   EXPECT_EQ(Count("referrals"), 1);
 }
 
-TEST_F(RegistryTest, SubmitReferral_KnownResidentId_LinksTheRegisteredChild) {
+TEST_F(RegistryTest, SubmitReferral_KnownResidentId_LinksTheRegisteredChildForThoseWhoseScopeHoldsIt) {
   ASSERT_OK_AND_ASSIGN(
       auto first, Submit(wuding_caseworker_, Referral("r1", "张小明", "2015-06-07", "532329201506071232")));
   ASSERT_OK_AND_ASSIGN(v1::Case c, Accept(wuding_officer_, "a1", first.referral_id()));
-  ASSERT_OK_AND_ASSIGN(auto second, Submit(other_ngo_caseworker_,
-                                           Referral("r2", "张晓明", "2015-06-07", "532329201506071232")));
+  ASSERT_OK_AND_ASSIGN(
+      auto second, Submit(wuding_caseworker_, Referral("r2", "张晓明", "2015-06-07", "532329201506071232")));
   EXPECT_EQ(second.linked_child_id(), c.child_id());
   EXPECT_TRUE(second.possible_duplicate_child_ids().empty());
+  // Another organisation in the same county does not hold the child's case: it is not told the child's id
+  // (it was before), though the link is kept on its referral.
+  ASSERT_OK_AND_ASSIGN(auto other, Submit(other_ngo_caseworker_,
+                                          Referral("r3", "张晓明", "2015-06-07", "532329201506071232")));
+  EXPECT_TRUE(other.linked_child_id().empty());
+  EXPECT_TRUE(other.possible_duplicate_child_ids().empty());
+  EXPECT_EQ(Count("referrals WHERE linked_child_id IS NOT NULL"), 2);
+  v1::GetReferralRequest get;
+  get.set_referral_id(other.referral_id());
+  ASSERT_OK_AND_ASSIGN(auto as_officer, Call(&v1::RegistryService::Stub::GetReferral, wuding_officer_, get));
+  EXPECT_EQ(as_officer.referral().linked_child_id(), c.child_id());
+}
+
+TEST_F(RegistryTest, SubmitReferral_ResidentIdRegisteredInAnotherCounty_LeaksNothingAndReachesTheOwner) {
+  const Principal xixia_ngo = shouhu::testing::MakePrincipal("caseworker-x", "ngo-xixia",
+                                                             common::v1::ROLE_NGO_CASEWORKER, {"640105"});
+  ASSERT_OK_AND_ASSIGN(auto original, Submit(wuding_caseworker_,
+                                             Referral("r1", "张小明", "2015-06-07", "532329201506071232")));
+  ASSERT_OK_AND_ASSIGN(v1::Case c, Accept(wuding_officer_, "a1", original.referral_id()));
+
+  // Xixia submits about the same resident id: it was told the Wuding child's id.
+  ASSERT_OK_AND_ASSIGN(auto elsewhere, Submit(xixia_ngo, Referral("x1", "张小明", "2015-06-07",
+                                                                  "532329201506071232", kXixiaVillage)));
+  EXPECT_TRUE(elsewhere.linked_child_id().empty());
+  EXPECT_TRUE(elsewhere.possible_duplicate_child_ids().empty());
+  // The duplicate is detected and kept on the referral, privately.
+  EXPECT_EQ(Count("referrals WHERE linked_child_id = '" + c.child_id() + "' AND linked_village_code = '" +
+                  std::string(kWudingVillage) + "'"),
+            1);
+  v1::GetReferralRequest get;
+  get.set_referral_id(elsewhere.referral_id());
+  ASSERT_OK_AND_ASSIGN(auto as_xixia, Call(&v1::RegistryService::Stub::GetReferral, xixia_officer_, get));
+  EXPECT_TRUE(as_xixia.referral().linked_child_id().empty());
+
+  // The Xixia officer cannot accept it, and the refusal names nothing of Wuding's (it named the case id).
+  auto refused = Accept(xixia_officer_, "x-a1", elsewhere.referral_id());
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition));
+  const std::string message(refused.status().message());
+  for (const std::string& secret :
+       {c.case_id(), c.child_id(), std::string("532329"), std::string("ngo-wuding")}) {
+    EXPECT_EQ(message.find(secret), std::string::npos) << message;
+  }
+  EXPECT_EQ(Count("cases"), 1);
+  EXPECT_EQ(Count("children"), 1);
+
+  // Wuding, which holds the child, sees the incoming duplicate with the link, and may read it.
+  v1::ListReferralsRequest incoming;
+  incoming.set_incoming_duplicates(true);
+  ASSERT_OK_AND_ASSIGN(auto wuding_incoming,
+                       Call(&v1::RegistryService::Stub::ListReferrals, wuding_officer_, incoming));
+  ASSERT_EQ(wuding_incoming.referrals_size(), 1);
+  EXPECT_EQ(wuding_incoming.referrals(0).referral_id(), elsewhere.referral_id());
+  EXPECT_EQ(wuding_incoming.referrals(0).linked_child_id(), c.child_id());
+  ASSERT_OK_AND_ASSIGN(auto as_owner, Call(&v1::RegistryService::Stub::GetReferral, wuding_officer_, get));
+  EXPECT_EQ(as_owner.referral().linked_child_id(), c.child_id());
+  // The organisation holding the case sees it too; another organisation of the county does not.
+  ASSERT_OK_AND_ASSIGN(auto holder,
+                       Call(&v1::RegistryService::Stub::ListReferrals, wuding_caseworker_, incoming));
+  EXPECT_EQ(holder.referrals_size(), 1);
+  ASSERT_OK_AND_ASSIGN(auto bystander,
+                       Call(&v1::RegistryService::Stub::ListReferrals, other_ngo_caseworker_, incoming));
+  EXPECT_EQ(bystander.referrals_size(), 0);
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::GetReferral, other_ngo_caseworker_, get),
+              StatusIs(absl::StatusCode::kNotFound));
+  // Xixia's own incoming list holds nothing of Wuding's.
+  ASSERT_OK_AND_ASSIGN(auto xixia_incoming,
+                       Call(&v1::RegistryService::Stub::ListReferrals, xixia_officer_, incoming));
+  EXPECT_EQ(xixia_incoming.referrals_size(), 0);
+  // The owner's ordinary list is still about its own households.
+  ASSERT_OK_AND_ASSIGN(auto wuding_own, Call(&v1::RegistryService::Stub::ListReferrals, wuding_officer_,
+                                             v1::ListReferralsRequest()));
+  ASSERT_EQ(wuding_own.referrals_size(), 1);
+  EXPECT_EQ(wuding_own.referrals(0).referral_id(), original.referral_id());
+}
+
+TEST_F(RegistryTest, UnsetTimes_AreAbsentOnTheWireAndNullInTheTable) {
+  // A pending referral reported decided_at 1970-01-01 from every read and from a retried submit.
+  const auto request = Referral("r1", "李娜");
+  ASSERT_OK_AND_ASSIGN(v1::Referral pending, Submit(wuding_caseworker_, request));
+  EXPECT_FALSE(pending.has_decided_at());
+  EXPECT_TRUE(pending.has_submitted_at());
+  ASSERT_OK_AND_ASSIGN(v1::Referral retried, Submit(wuding_caseworker_, request));
+  EXPECT_FALSE(retried.has_decided_at());
+  v1::GetReferralRequest get;
+  get.set_referral_id(pending.referral_id());
+  ASSERT_OK_AND_ASSIGN(auto got, Call(&v1::RegistryService::Stub::GetReferral, wuding_officer_, get));
+  EXPECT_FALSE(got.referral().has_decided_at());
+  ASSERT_OK_AND_ASSIGN(auto listed, Call(&v1::RegistryService::Stub::ListReferrals, wuding_officer_,
+                                         v1::ListReferralsRequest()));
+  ASSERT_EQ(listed.referrals_size(), 1);
+  EXPECT_FALSE(listed.referrals(0).has_decided_at());
+  EXPECT_EQ(Count("referrals WHERE decided_at IS NULL"), 1);
+
+  // Every open case reported closed_at 1970, and SetRiskLevel wrote 1970 into cases.closed_at.
+  ASSERT_OK_AND_ASSIGN(v1::Case opened, Accept(wuding_officer_, "a1", pending.referral_id()));
+  EXPECT_FALSE(opened.has_closed_at());
+  v1::GetCaseRequest get_case;
+  get_case.set_case_id(opened.case_id());
+  ASSERT_OK_AND_ASSIGN(auto case_now, Call(&v1::RegistryService::Stub::GetCase, wuding_officer_, get_case));
+  EXPECT_FALSE(case_now.case_().has_closed_at());
+  v1::SetRiskLevelRequest risk;
+  risk.set_request_id("k1");
+  risk.set_case_id(opened.case_id());
+  risk.set_risk_level(v1::RISK_LEVEL_EXTREME);
+  risk.set_reason("祖母住院");
+  ASSERT_OK_AND_ASSIGN(auto risky, Call(&v1::RegistryService::Stub::SetRiskLevel, wuding_officer_, risk));
+  EXPECT_FALSE(risky.case_().has_closed_at());
+  EXPECT_EQ(Count("cases WHERE closed_at IS NULL"), 1);
+  ASSERT_OK_AND_ASSIGN(got, Call(&v1::RegistryService::Stub::GetReferral, wuding_officer_, get));
+  EXPECT_TRUE(got.referral().has_decided_at());
+  EXPECT_EQ(Count("referrals WHERE decided_at IS NULL"), 0);
 }
 
 TEST_F(RegistryTest, SubmitReferral_SimilarNameSameBirthDateAndVillage_IsFlaggedNotMerged) {

@@ -1,6 +1,8 @@
 // The registry's pure rules: the case lifecycle, duplicate names, submission checks, who sees what.
 #include <gtest/gtest.h>
 
+#include "common/method_access.h"
+#include "common/scope.h"
 #include "common/status_macros.h"
 #include "services/registry/access_policy.h"
 #include "services/registry/case_lifecycle.h"
@@ -28,10 +30,11 @@ v1::Case OpenCase(v1::CaseStatus status = v1::CASE_STATUS_ACTIVE) {
   return c;
 }
 
-const Actor kActor{"officer-1", absl::FromUnixSeconds(1'790'000'000)};
+const Actor kActor{"officer-1", "wuding-civil-affairs", absl::FromUnixSeconds(1'790'000'000)};
 
 TEST(CaseLifecycle, Verifying_CompletesToActive_WithEventAndHistory) {
-  ASSERT_OK_AND_ASSIGN(CaseChange change, CompleteVerification(OpenCase(v1::CASE_STATUS_VERIFYING), kActor, "ok"));
+  ASSERT_OK_AND_ASSIGN(CaseChange change,
+                       CompleteVerification(OpenCase(v1::CASE_STATUS_VERIFYING), kActor, "ok"));
   EXPECT_EQ(change.updated.status(), v1::CASE_STATUS_ACTIVE);
   EXPECT_EQ(change.entry.from_status(), v1::CASE_STATUS_VERIFYING);
   EXPECT_EQ(change.entry.to_status(), v1::CASE_STATUS_ACTIVE);
@@ -48,7 +51,8 @@ TEST(CaseLifecycle, ClosedCase_AcceptsOnlyReopen) {
   const v1::Case& c = closed.updated;
   EXPECT_THAT(CloseCase(c, kActor, "again"), StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_THAT(TransferCase(c, kActor, "ngo-b", "cw-2", "x"), StatusIs(absl::StatusCode::kFailedPrecondition));
-  EXPECT_THAT(SetRiskLevel(c, kActor, v1::RISK_LEVEL_HIGH, "x"), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(SetRiskLevel(c, kActor, v1::RISK_LEVEL_HIGH, "x"),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
   v1::CareArrangement care;
   care.set_type(v1::CARE_ARRANGEMENT_TYPE_KINSHIP_CAREGIVER);
   EXPECT_THAT(ChangeCareArrangement(c, kActor, care, "x"), StatusIs(absl::StatusCode::kFailedPrecondition));
@@ -66,7 +70,8 @@ TEST(CaseLifecycle, Transfer_ChangesOrganisation_AndNamesBothInTheEvent) {
   const auto& event = static_cast<const v1::CaseTransferred&>(*change.event);
   EXPECT_EQ(event.from_organisation_id(), "ngo-a");
   EXPECT_EQ(event.to_organisation_id(), "ngo-b");
-  EXPECT_THAT(TransferCase(OpenCase(), kActor, "ngo-a", "cw-1", "x"), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(TransferCase(OpenCase(), kActor, "ngo-a", "cw-1", "x"),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 TEST(CaseLifecycle, RiskChange_RecordsBothLevels) {
@@ -131,17 +136,42 @@ TEST(AccessPolicy, NgoRolesSeeTheirOrganisationOnly_OfficersTheirWholeCounty) {
   const Principal ngo_a = MakePrincipal("a", "ngo-a", common::v1::ROLE_NGO_CASEWORKER, {"532329"});
   const Principal ngo_b = MakePrincipal("b", "ngo-b", common::v1::ROLE_NGO_CASEWORKER, {"532329"});
   const Principal elsewhere = MakePrincipal("x", "xixia", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, {"640105"});
-  EXPECT_TRUE(CanSeeCase(officer, OpenCase()));
-  EXPECT_TRUE(CanSeeCase(ngo_a, OpenCase()));
-  EXPECT_FALSE(CanSeeCase(ngo_b, OpenCase()));
-  EXPECT_FALSE(CanSeeCase(elsewhere, OpenCase()));
+  EXPECT_TRUE(InScope(officer, CaseScope(OpenCase())));
+  EXPECT_TRUE(InScope(ngo_a, CaseScope(OpenCase())));
+  EXPECT_FALSE(InScope(ngo_b, CaseScope(OpenCase())));
+  EXPECT_FALSE(InScope(elsewhere, CaseScope(OpenCase())));
   EXPECT_TRUE(MaySeeFullResidentId(officer));
   EXPECT_FALSE(MaySeeFullResidentId(ngo_a));
+}
+
+TEST(AccessPolicy, TriageIsForTheAssignedOrganisation_TheReferrerStillSeesIt) {
+  const Principal ngo_a = MakePrincipal("a", "ngo-a", common::v1::ROLE_NGO_CASEWORKER, {"532329"});
+  const Principal ngo_b = MakePrincipal("b", "ngo-b", common::v1::ROLE_NGO_CASEWORKER, {"532329"});
+  const Principal ngo_c = MakePrincipal("c", "ngo-c", common::v1::ROLE_NGO_CASEWORKER, {"532329"});
+  v1::Referral referral;
+  referral.mutable_household()->set_village_code("532329101001");
+  referral.set_referring_organisation_id("ngo-a");
+  referral.set_assigned_organisation_id("ngo-b");
+  EXPECT_TRUE(CanSeeReferral(ngo_a, referral));
+  EXPECT_THAT(RequireTriageScope(ngo_a, referral), StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_OK(RequireTriageScope(ngo_b, referral));
+  EXPECT_FALSE(CanSeeReferral(ngo_c, referral));
+  EXPECT_THAT(RequireTriageScope(ngo_c, referral), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST(MethodRoles, FromTheProto_VolunteersReadNoChildAndOnlyAuditorsReadTheAccessLog) {
+  const auto method = [](const char* name) {
+    return FindMethod(std::string("shouhu.registry.v1.RegistryService/") + name);
+  };
   const Principal volunteer = MakePrincipal("v", "ngo-a", common::v1::ROLE_VOLUNTEER, {"532329"});
-  EXPECT_FALSE(MayReadChildren(volunteer));
-  EXPECT_FALSE(MaySubmitReferral(volunteer));
-  EXPECT_TRUE(MayReadAccessLog(MakePrincipal("au", "audit", common::v1::ROLE_AUDITOR, {"53"})));
-  EXPECT_FALSE(MayReadAccessLog(officer));
+  const Principal officer = MakePrincipal("o", "wc", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, {"532329"});
+  const Principal auditor = MakePrincipal("au", "audit", common::v1::ROLE_AUDITOR, {"53"});
+  ASSERT_NE(method("GetChild"), nullptr);
+  EXPECT_FALSE(MayCall(volunteer, *method("GetChild")));
+  EXPECT_FALSE(MayCall(volunteer, *method("SubmitReferral")));
+  EXPECT_TRUE(MayCall(volunteer, *method("GetDivision")));
+  EXPECT_TRUE(MayCall(auditor, *method("ListAccessLog")));
+  EXPECT_FALSE(MayCall(officer, *method("ListAccessLog")));
 }
 
 }  // namespace
