@@ -31,13 +31,10 @@
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/server_callback.h>
 
-#include <atomic>
 #include <functional>
 #include <memory>
-#include <thread>
 
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/worker_pool.h"
@@ -61,51 +58,6 @@ class CallWorkers {
   std::unique_ptr<Logger> own_logger_;  // when none was given
   Logger& logger_;
   WorkerPool pool_;
-};
-
-// A server-streaming call whose work blocks for as long as it streams (following the outbox): it runs on a
-// thread of its own, never on a call worker, and `send` waits until each message is written. The callers
-// bound how many such streams exist (Outbox's follower limit).
-template <typename Response>
-using StreamWork = std::function<absl::Status(const std::function<bool(const Response&)>& send,
-                                              const std::function<bool()>& cancelled)>;
-
-template <typename Response>
-class StreamOnOwnThread final : public grpc::ServerWriteReactor<Response> {
- public:
-  explicit StreamOnOwnThread(StreamWork<Response> work) {
-    std::thread([this, work = std::move(work)] {
-      const absl::Status status = work([this](const Response& response) { return Send(response); },
-                                       [this] { return cancelled_.load(); });
-      this->Finish(ToGrpcStatus(status));  // the last use of this object: OnDone deletes it
-    }).detach();
-  }
-
-  void OnWriteDone(bool ok) override {
-    absl::MutexLock lock(&mu_);
-    written_ok_ = ok;
-    writing_ = false;
-  }
-  void OnCancel() override { cancelled_ = true; }
-  void OnDone() override { delete this; }
-
- private:
-  bool Send(const Response& response) {
-    {
-      absl::MutexLock lock(&mu_);
-      writing_ = true;
-    }
-    this->StartWrite(&response);
-    absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(
-        +[](bool* writing) { return !*writing; }, &writing_));
-    return written_ok_ && !cancelled_.load();
-  }
-
-  std::atomic<bool> cancelled_{false};
-  absl::Mutex mu_;
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool written_ok_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace shouhu

@@ -268,6 +268,7 @@ absl::StatusOr<Lease> Pool::Acquire() {
 }
 
 void Pool::Return(std::unique_ptr<Session> session) {
+  session->after_commit_.clear();
   absl::MutexLock lock(&mu_);
   if (session->broken_) {
     --open_;
@@ -279,18 +280,25 @@ void Pool::Return(std::unique_ptr<Session> session) {
 absl::Status Pool::Transaction(const std::function<absl::Status(Session&)>& body, int max_attempts) {
   absl::Status status;
   absl::Duration backoff = absl::Milliseconds(2);
+  std::optional<std::vector<std::function<void()>>> committed_hooks;
   for (int attempt = 1; attempt <= max_attempts; ++attempt) {
     auto lease = Acquire();
     if (!lease.ok()) return lease.status();
     Session& session = **lease;
+    session.after_commit_.clear();  // an attempt's hooks are its own
     status = session.ExecuteConstant("START TRANSACTION");
     if (status.ok()) {
       status = body(session);
       if (status.ok()) {
         status = session.ExecuteConstant("COMMIT");
         // A commit whose connection died may or may not have landed: not ours to retry blindly. The client
-        // retries with the same request id, and idempotency answers it.
-        if (status.ok()) return status;
+        // retries with the same request id, and idempotency answers it. Nor are its hooks run: they follow
+        // a commit known to have happened (the outbox reader's poll finds what a lost answer hid).
+        if (status.ok()) {
+          committed_hooks = std::move(session.after_commit_);
+          session.after_commit_.clear();
+          break;
+        }
       } else {
         // Rolls back on the same connection; if it fails the connection is discarded, and MariaDB rolls
         // back what a closed connection left open.
@@ -304,6 +312,10 @@ absl::Status Pool::Transaction(const std::function<absl::Status(Session&)>& body
     absl::SleepFor(backoff / 2 + absl::Microseconds(randombytes_uniform(
                                      static_cast<uint32_t>(absl::ToInt64Microseconds(backoff)) + 1)));
     backoff = std::min(backoff * 2, absl::Milliseconds(100));
+  }
+  // After the connection went back to the pool, so a hook may use one.
+  if (committed_hooks) {
+    for (const auto& hook : *committed_hooks) hook();
   }
   return status;
 }

@@ -68,6 +68,13 @@ class Session {
   // Constant SQL with no parameters and no user data (schema migrations, transaction control).
   absl::Status ExecuteConstant(absl::string_view sql);
 
+  // Inside Pool::Transaction: runs `hook` once the transaction has committed (COMMIT returned OK), on the
+  // committing thread, after its connection went back to the pool. Not on rollback, and not for an attempt
+  // that is retried (the retry registers its own). For effects outside the database that must follow the
+  // commit, never precede it (waking the outbox reader). A hook registered outside Pool::Transaction is
+  // dropped when the session returns to the pool.
+  void AfterCommit(std::function<void()> hook) { after_commit_.push_back(std::move(hook)); }
+
  private:
   friend class Pool;
   explicit Session(std::unique_ptr<sql::Connection> connection);
@@ -76,6 +83,7 @@ class Session {
 
   std::unique_ptr<sql::Connection> connection_;
   std::unordered_map<std::string, std::unique_ptr<sql::PreparedStatement>> statements_;
+  std::vector<std::function<void()>> after_commit_;
   bool broken_ = false;
 };
 

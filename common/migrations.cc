@@ -111,6 +111,16 @@ CREATE TABLE IF NOT EXISTS outbox_sequence (
 ) ENGINE=InnoDB;
 INSERT IGNORE INTO outbox_sequence (id, last_sequence) VALUES (1, 0);
 )sql"},
+      // An EventConsumer's progress through another service's stream: the last sequence whose effect
+      // committed, advanced in the same transaction as the effect.
+      {"common", 3, "0003_event_checkpoints",
+       R"sql(
+CREATE TABLE IF NOT EXISTS event_checkpoints (
+  consumer VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
+  last_sequence BIGINT NOT NULL,
+  updated_at DATETIME(6) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+)sql"},
       // The first answer, replayed to a retry (common/idempotency.h). NULL on records made before it.
       {"common", 5, "0005_idempotent_answers",
        R"sql(

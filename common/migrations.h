@@ -22,7 +22,7 @@ struct Migration {
   std::string sql;  // statements separated by a ';' that ends a line
 };
 
-// Tables every service gets: idempotency_records, outbox_events, outbox_sequence.
+// Tables every service gets: idempotency_records, outbox_events, outbox_sequence, event_checkpoints.
 std::vector<Migration> CommonMigrations();
 
 // Applies, in order, every migration not yet recorded in schema_migrations. Needs two free connections.

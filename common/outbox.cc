@@ -18,9 +18,16 @@ constexpr absl::string_view kInsertEvent =
 constexpr absl::string_view kReadAfter =
     "SELECT sequence, event_id, event_type, aggregate_id, occurred_at, payload FROM outbox_events "
     "WHERE sequence > ? ORDER BY sequence LIMIT ?";
+constexpr absl::string_view kLastSequence = "SELECT COALESCE(MAX(sequence), 0) FROM outbox_events";
 constexpr absl::string_view kTypeUrlPrefix = "type.googleapis.com/";
 
 }  // namespace
+
+Outbox::Outbox(db::Pool& pool, IdGenerator& ids, EventFeedOptions feed)
+    : pool_(pool),
+      ids_(ids),
+      feed_([this](int64_t after, int limit) { return ReadAfter(after, limit); },
+            [this] { return LastSequence(); }, feed) {}
 
 absl::Status Outbox::Append(db::Session& tx, absl::string_view aggregate_id,
                             const google::protobuf::Message& payload, absl::Time occurred_at) {
@@ -28,11 +35,12 @@ absl::Status Outbox::Append(db::Session& tx, absl::string_view aggregate_id,
   if (!row) return absl::InternalError("outbox_sequence row is missing");
   const int64_t sequence = row->Int(0) + 1;
   RETURN_IF_ERROR(tx.Execute(kAdvanceSequence, {sequence}).status());
-  return tx
-      .Execute(kInsertEvent,
-               {sequence, ids_.Next(), payload.GetDescriptor()->full_name(), std::string(aggregate_id),
-                ToSqlTimestamp(occurred_at), payload.SerializeAsString()})
-      .status();
+  RETURN_IF_ERROR(tx.Execute(kInsertEvent, {sequence, ids_.Next(), payload.GetDescriptor()->full_name(),
+                                            std::string(aggregate_id), ToSqlTimestamp(occurred_at),
+                                            payload.SerializeAsString()})
+                      .status());
+  tx.AfterCommit([this] { feed_.Wake(); });
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<common::v1::Event>> Outbox::ReadAfter(int64_t after, int limit) {
@@ -56,26 +64,11 @@ absl::StatusOr<std::vector<common::v1::Event>> Outbox::ReadAfter(int64_t after, 
   return events;
 }
 
-absl::Status Outbox::Follow(int64_t after, const std::function<bool(const common::v1::Event&)>& send,
-                            const std::function<bool()>& stopped, absl::Duration poll) {
-  if (followers_.fetch_add(1) >= max_followers_) {
-    followers_.fetch_sub(1);
-    return absl::ResourceExhaustedError("too many event streams at once; retry later");
-  }
-  struct Leave {
-    std::atomic<int>& count;
-    ~Leave() { count.fetch_sub(1); }
-  } leave{followers_};
-  constexpr int kBatch = 500;
-  while (!stopped()) {
-    ASSIGN_OR_RETURN(std::vector<common::v1::Event> events, ReadAfter(after, kBatch));
-    for (const auto& event : events) {
-      if (!send(event)) return absl::OkStatus();
-      after = event.sequence();
-    }
-    if (static_cast<int>(events.size()) < kBatch) absl::SleepFor(poll);
-  }
-  return absl::OkStatus();
+absl::StatusOr<int64_t> Outbox::LastSequence() {
+  return db::ReadOne<int64_t>(pool_, [](db::Session& session) -> absl::StatusOr<int64_t> {
+    ASSIGN_OR_RETURN(std::optional<db::Row> row, session.QueryOne(kLastSequence));
+    return row ? row->Int(0) : 0;
+  });
 }
 
 }  // namespace shouhu

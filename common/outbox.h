@@ -7,13 +7,12 @@
 #ifndef SHOUHU_COMMON_OUTBOX_H_
 #define SHOUHU_COMMON_OUTBOX_H_
 
-#include <atomic>
-#include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/event_feed.h"
 #include "common/ids.h"
 #include "google/protobuf/message.h"
 #include "shouhu/common/v1/events.pb.h"
@@ -27,29 +26,26 @@ class Session;
 
 class Outbox {
  public:
-  // A follower holds a server thread for as long as it streams (the services use the synchronous API), so
-  // at most `max_followers` may follow at once; more get RESOURCE_EXHAUSTED instead of starving other calls.
-  Outbox(db::Pool& pool, IdGenerator& ids, int max_followers = 4)
-      : pool_(pool), ids_(ids), max_followers_(max_followers) {}
+  Outbox(db::Pool& pool, IdGenerator& ids, EventFeedOptions feed = {});
 
   // In an open transaction: appends one event whose type is the payload's full message name. Call it as the
-  // transaction's last statement, to hold the sequence row as briefly as possible.
+  // transaction's last statement, to hold the sequence row as briefly as possible. Once the transaction
+  // commits, this process's stream followers are woken (event_feed.h).
   absl::Status Append(db::Session& tx, absl::string_view aggregate_id,
                       const google::protobuf::Message& payload, absl::Time occurred_at);
 
   // Events with sequence > after, oldest first, at most `limit`.
   absl::StatusOr<std::vector<common::v1::Event>> ReadAfter(int64_t after, int limit);
+  // The highest committed sequence; 0 before the first event.
+  absl::StatusOr<int64_t> LastSequence();
 
-  // Sends every event after `after` through `send`, then waits for new ones, polling every `poll`, until
-  // `send` returns false or `stopped` returns true.
-  absl::Status Follow(int64_t after, const std::function<bool(const common::v1::Event&)>& send,
-                      const std::function<bool()>& stopped, absl::Duration poll = absl::Milliseconds(200));
+  // The one reader of this outbox that every StreamEvents follower of the process is served from.
+  EventFeed& feed() { return feed_; }
 
  private:
   db::Pool& pool_;
   IdGenerator& ids_;
-  const int max_followers_;
-  std::atomic<int> followers_{0};
+  EventFeed feed_;
 };
 
 }  // namespace shouhu

@@ -106,6 +106,7 @@ void ServiceHost::Shutdown() {
   if (server_ == nullptr || draining_.exchange(true)) return;
   logger_.Info("draining", {{"grace_seconds", absl::ToInt64Seconds(config_.drain_grace)}});
   SetServing(false);
+  for (const auto& hook : drain_hooks_) hook();
   stop_readiness_.Notify();
   if (readiness_thread_.joinable()) readiness_thread_.join();
   server_->Shutdown(absl::ToChronoTime(absl::Now() + config_.drain_grace));
@@ -196,6 +197,7 @@ int ServeMain(int argc, char** argv, const ServiceDefinition& service) {
   }
   ServiceHost host(config->server, logger, metrics);
   for (auto& [grpc_service, name] : built->services) host.Register(grpc_service, name);
+  for (auto& hook : built->on_drain) host.OnDrain(std::move(hook));
   db::Pool& db_pool = **pool;
   host.SetReadinessCheck([&db_pool] { return db_pool.Ping(); });
   absl::Status ran = host.Run();

@@ -39,6 +39,9 @@ class ServiceHost {
 
   // The services to serve and their fully-qualified names for the health service.
   void Register(grpc::Service* service, std::string full_name);
+  // Run when draining begins, before the server stops taking calls: ends what would otherwise run until the
+  // drain grace is up (event streams: EventFeed::EndStreams).
+  void OnDrain(std::function<void()> hook) { drain_hooks_.push_back(std::move(hook)); }
   // Polled every `interval`; while it fails the health status is NOT_SERVING.
   void SetReadinessCheck(std::function<absl::Status()> check, absl::Duration interval = absl::Seconds(2));
 
@@ -56,6 +59,7 @@ class ServiceHost {
   Logger& logger_;
   Metrics& metrics_;
   std::vector<std::pair<grpc::Service*, std::string>> services_;
+  std::vector<std::function<void()>> drain_hooks_;
   std::function<absl::Status()> readiness_;
   absl::Duration readiness_interval_ = absl::Seconds(2);
   std::unique_ptr<grpc::Server> server_;
@@ -89,6 +93,8 @@ struct ServiceContext {
 struct BuiltService {
   std::vector<std::pair<grpc::Service*, std::string>> services;
   std::shared_ptr<void> keep_alive;
+  // ServiceHost::OnDrain hooks, e.g. ending the outbox's event streams.
+  std::vector<std::function<void()>> on_drain;
 };
 
 using ServiceFactory = std::function<absl::StatusOr<BuiltService>(const ServiceContext&)>;
@@ -107,7 +113,8 @@ struct ServiceDefinition {
 };
 
 // The ServiceDefinition of a service whose module offers `static StatusOr<unique_ptr<Module>>
-// Create(const ServiceContext&, const Config&)` and `service()`, and whose settings load with
+// Create(const ServiceContext&, const Config&)`, `service()` and `Drain()` (run when draining starts: ends
+// its event streams), and whose settings load with
 // `StatusOr<Config> load()`: every domain service, so each <Svc>Definition() is a single call.
 template <typename Module, typename Config>
 ServiceDefinition DefineService(ServiceDefaults defaults, std::vector<db::Migration> migrations,
@@ -128,6 +135,7 @@ ServiceDefinition DefineService(ServiceDefaults defaults, std::vector<db::Migrat
     std::shared_ptr<Module> shared = *std::move(module);
     BuiltService built;
     built.services.emplace_back(&shared->service(), service_name);
+    built.on_drain.push_back([module = shared.get()] { module->Drain(); });
     built.keep_alive = std::move(shared);
     return built;
   };

@@ -24,6 +24,8 @@ absl::StatusOr<std::unique_ptr<RegistryModule>> RegistryModule::Create(const Ser
   return module;
 }
 
+void RegistryModule::Drain() { store_->event_feed().EndStreams(); }
+
 ServiceDefinition RegistryDefinition() {
   return DefineService<RegistryModule, RegistryConfig>({"registry", 50051, 9151}, RegistryMigrations(),
                                                        LoadRegistryConfig, kRegistryServiceName);

@@ -21,6 +21,9 @@ class RegistryModule {
   static absl::StatusOr<std::unique_ptr<RegistryModule>> Create(const ServiceContext& context,
                                                                 const RegistryConfig& config);
 
+  // Ends the event streams this process serves (followers reconnect to another replica).
+  void Drain();
+
   MariaDbRegistryStore& store() { return *store_; }
   RegistryService& service() { return *service_; }
 

@@ -1,5 +1,6 @@
 #include "services/registry/registry_service.h"
 
+#include "common/event_stream.h"
 #include "common/grpc_status.h"
 #include "common/idempotency.h"
 #include "common/paging.h"
@@ -439,20 +440,9 @@ grpc::ServerUnaryReactor* RegistryService::ListAccessLog(grpc::CallbackServerCon
 
 grpc::ServerWriteReactor<v1::StreamEventsResponse>* RegistryService::StreamEvents(
     grpc::CallbackServerContext* ctx, const v1::StreamEventsRequest* req) {
-  return new StreamOnOwnThread<v1::StreamEventsResponse>(
-      [=](const std::function<bool(const v1::StreamEventsResponse&)>& send,
-          const std::function<bool()>& cancelled) -> absl::Status {
-        RETURN_IF_ERROR(edge_.Admit(*ctx, "StreamEvents").status());
-        if (req->after_sequence() < 0) return InvalidField("after_sequence", "must not be negative");
-        return store_.FollowEvents(
-            req->after_sequence(),
-            [&](const common::v1::Event& event) {
-              v1::StreamEventsResponse out;
-              *out.mutable_event() = event;
-              return send(out);
-            },
-            cancelled);
-      });
+  auto authorize = [this, ctx]() -> absl::Status { return edge_.Admit(*ctx, "StreamEvents").status(); };
+  return ServeEventStream<v1::StreamEventsResponse>(ctx, req->after_sequence(), store_.event_feed(),
+                                                    authorize);
 }
 
 }  // namespace shouhu::registry

@@ -818,10 +818,4 @@ absl::StatusOr<std::vector<v1::AccessLogEntry>> MariaDbRegistryStore::ListAccess
   return entries;
 }
 
-absl::Status MariaDbRegistryStore::FollowEvents(int64_t after_sequence,
-                                                const std::function<bool(const common::v1::Event&)>& send,
-                                                const std::function<bool()>& stopped) {
-  return outbox_.Follow(after_sequence, send, stopped);
-}
-
 }  // namespace shouhu::registry

@@ -162,9 +162,8 @@ class RegistryStore {
   virtual absl::Status RecordAccess(std::vector<AccessRecord> records) = 0;
   virtual absl::StatusOr<std::vector<v1::AccessLogEntry>> ListAccessLog(const AccessLogFilter& filter) = 0;
 
-  virtual absl::Status FollowEvents(int64_t after_sequence,
-                                    const std::function<bool(const common::v1::Event&)>& send,
-                                    const std::function<bool()>& stopped) = 0;
+  // The outbox's events, as the process's StreamEvents followers are served them.
+  virtual EventFeed& event_feed() = 0;
 };
 
 class MariaDbRegistryStore final : public RegistryStore {
@@ -208,8 +207,7 @@ class MariaDbRegistryStore final : public RegistryStore {
   absl::StatusOr<Statistics> GetStatistics(const std::string& division_prefix) override;
   absl::Status RecordAccess(std::vector<AccessRecord> records) override;
   absl::StatusOr<std::vector<v1::AccessLogEntry>> ListAccessLog(const AccessLogFilter& filter) override;
-  absl::Status FollowEvents(int64_t after_sequence, const std::function<bool(const common::v1::Event&)>& send,
-                            const std::function<bool()>& stopped) override;
+  EventFeed& event_feed() override { return outbox_.feed(); }
 
  private:
   // By id in a transaction: the referral row (locked when `for_update`), then where its linked child lies

@@ -15,6 +15,8 @@ absl::StatusOr<std::unique_ptr<TrainingModule>> TrainingModule::Create(const Ser
   return module;
 }
 
+void TrainingModule::Drain() { store_->outbox().feed().EndStreams(); }
+
 ServiceDefinition TrainingDefinition() {
   return DefineService<TrainingModule, TrainingConfig>({"training", 50054, 9154}, TrainingMigrations(),
                                                        LoadTrainingConfig, kTrainingServiceName);

@@ -21,6 +21,9 @@ class TrainingModule {
   static absl::StatusOr<std::unique_ptr<TrainingModule>> Create(const ServiceContext& context,
                                                                 const TrainingConfig& config);
 
+  // Ends the event streams this process serves (followers reconnect to another replica).
+  void Drain();
+
   MariaDbTrainingStore& store() { return *store_; }
   TrainingService& service() { return *service_; }
   ExpirySweeper& sweeper() { return *sweeper_; }

@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/event_stream.h"
 #include "common/grpc_status.h"
 #include "common/idempotency.h"
 #include "common/ids.h"
@@ -784,20 +785,9 @@ grpc::ServerUnaryReactor* TrainingService::GetTrainingHours(grpc::CallbackServer
 
 grpc::ServerWriteReactor<v1::StreamEventsResponse>* TrainingService::StreamEvents(
     grpc::CallbackServerContext* context, const v1::StreamEventsRequest* request) {
-  return new StreamOnOwnThread<v1::StreamEventsResponse>(
-      [=](const std::function<bool(const v1::StreamEventsResponse&)>& send,
-          const std::function<bool()>& cancelled) -> absl::Status {
-        RETURN_IF_ERROR(Authorize(*context, {ROLE_SYSTEM, ROLE_AUDITOR}).status());
-        if (request->after_sequence() < 0) return InvalidField("after_sequence", "must not be negative");
-        return outbox_.Follow(
-            request->after_sequence(),
-            [&](const common::v1::Event& event) {
-              v1::StreamEventsResponse response;
-              *response.mutable_event() = event;
-              return send(response);
-            },
-            cancelled);
-      });
+  return ServeEventStream<v1::StreamEventsResponse>(context, request->after_sequence(), outbox_.feed(), [&] {
+    return Authorize(*context, {ROLE_SYSTEM, ROLE_AUDITOR}).status();
+  });
 }
 
 }  // namespace shouhu::training

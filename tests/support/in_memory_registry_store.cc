@@ -94,6 +94,23 @@ v1::Child InMemoryRegistryStore::WithCase(const v1::Child& child) const {
   return c;
 }
 
+InMemoryRegistryStore::InMemoryRegistryStore(const Clock& clock, IdGenerator& ids)
+    : clock_(clock), ids_(ids) {
+  feed_ = std::make_unique<EventFeed>(
+      [this](int64_t after, int limit) -> absl::StatusOr<std::vector<common::v1::Event>> {
+        absl::MutexLock lock(&mu_);
+        std::vector<common::v1::Event> out;
+        for (const auto& e : events_) {
+          if (e.sequence() > after && static_cast<int>(out.size()) < limit) out.push_back(e);
+        }
+        return out;
+      },
+      [this]() -> absl::StatusOr<int64_t> {
+        absl::MutexLock lock(&mu_);
+        return static_cast<int64_t>(events_.size());
+      });
+}
+
 void InMemoryRegistryStore::Publish(const std::string& aggregate_id, const google::protobuf::Message& event,
                                     absl::Time at) {
   common::v1::Event& e = events_.emplace_back();
@@ -441,21 +458,6 @@ absl::StatusOr<std::vector<v1::AccessLogEntry>> InMemoryRegistryStore::ListAcces
     out.push_back(e.entry);
   }
   return out;
-}
-
-absl::Status InMemoryRegistryStore::FollowEvents(int64_t after_sequence,
-                                                 const std::function<bool(const common::v1::Event&)>& send,
-                                                 const std::function<bool()>& stopped) {
-  std::vector<common::v1::Event> events;
-  {
-    absl::MutexLock lock(&mu_);
-    events = events_;
-  }
-  for (const auto& e : events) {
-    if (stopped()) break;
-    if (e.sequence() > after_sequence && !send(e)) break;
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace shouhu::registry::testing

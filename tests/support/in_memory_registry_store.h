@@ -13,6 +13,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "common/event_feed.h"
 #include "common/ids.h"
 #include "services/registry/registry_store.h"
 
@@ -20,7 +21,7 @@ namespace shouhu::registry::testing {
 
 class InMemoryRegistryStore final : public RegistryStore {
  public:
-  InMemoryRegistryStore(const Clock& clock, IdGenerator& ids) : clock_(clock), ids_(ids) {}
+  InMemoryRegistryStore(const Clock& clock, IdGenerator& ids);
 
   // Reference data the tests need: the villages they use and their parents.
   void AddDivision(const v1::Division& division);
@@ -68,9 +69,8 @@ class InMemoryRegistryStore final : public RegistryStore {
   absl::StatusOr<Statistics> GetStatistics(const std::string& division_prefix) override;
   absl::Status RecordAccess(std::vector<AccessRecord> records) override;
   absl::StatusOr<std::vector<v1::AccessLogEntry>> ListAccessLog(const AccessLogFilter& filter) override;
-  // Sends the events recorded so far and ends: a fake has no other writers to wait for.
-  absl::Status FollowEvents(int64_t after_sequence, const std::function<bool(const common::v1::Event&)>& send,
-                            const std::function<bool()>& stopped) override;
+  // The same feed the MariaDB store serves, over the events recorded here.
+  EventFeed& event_feed() override { return *feed_; }
 
  private:
   struct StoredAnswer {
@@ -103,6 +103,7 @@ class InMemoryRegistryStore final : public RegistryStore {
   std::map<std::string, StoredAnswer> answers_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, AccessEntry> access_log_ ABSL_GUARDED_BY(mu_);
   std::vector<common::v1::Event> events_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<EventFeed> feed_;  // reads events_; declared last, so it stops first
 };
 
 }  // namespace shouhu::registry::testing

@@ -11,7 +11,8 @@
 
 namespace shouhu::testing {
 
-TestServer::TestServer(std::vector<std::pair<grpc::Service*, std::string>> services)
+TestServer::TestServer(std::vector<std::pair<grpc::Service*, std::string>> services,
+                       std::vector<std::function<void()>> on_drain)
     : logger_("test", stderr), metrics_("test") {
   ServerConfig config;
   config.service_name = "test";
@@ -20,6 +21,7 @@ TestServer::TestServer(std::vector<std::pair<grpc::Service*, std::string>> servi
   config.drain_grace = absl::Seconds(1);
   host_ = std::make_unique<ServiceHost>(config, logger_, metrics_);
   for (auto& [service, name] : services) host_->Register(service, name);
+  for (auto& hook : on_drain) host_->OnDrain(std::move(hook));
   absl::Status started = host_->Start();
   EXPECT_TRUE(started.ok()) << started;
   channel_ =

@@ -6,6 +6,7 @@
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,8 +24,9 @@ namespace shouhu::testing {
 
 class TestServer {
  public:
-  // Starts at once; a failure to start fails the test that made it.
-  explicit TestServer(std::vector<std::pair<grpc::Service*, std::string>> services);
+  // Starts at once; a failure to start fails the test that made it. `on_drain`: ServiceHost::OnDrain hooks.
+  explicit TestServer(std::vector<std::pair<grpc::Service*, std::string>> services,
+                      std::vector<std::function<void()>> on_drain = {});
   ~TestServer();
 
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }

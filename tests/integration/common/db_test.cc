@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "common/status_macros.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_database.h"
 
@@ -35,6 +36,53 @@ TEST(Pool, Transaction_RollsBackWhenTheBodyFails) {
     EXPECT_EQ(row->Int(0), 100);
     return absl::OkStatus();
   }));
+}
+
+TEST(Pool, AfterCommit_RunsOnceTheChangeIsVisible_NeverOnRollback) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Accounts()));
+  int64_t seen_by_hook = -1;
+  int runs = 0;
+  ASSERT_OK(database->pool().Transaction([&](db::Session& tx) -> absl::Status {
+    RETURN_IF_ERROR(tx.Execute("UPDATE accounts SET balance = 7 WHERE id = ?", {std::string("a")}).status());
+    tx.AfterCommit([&] {
+      ++runs;
+      // Another connection already sees the change: the hook follows the commit.
+      EXPECT_OK(database->pool().Autocommit([&](db::Session& s) -> absl::Status {
+        ASSIGN_OR_RETURN(auto row,
+                         s.QueryOne("SELECT balance FROM accounts WHERE id = ?", {std::string("a")}));
+        seen_by_hook = row->Int(0);
+        return absl::OkStatus();
+      }));
+    });
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(runs, 1);
+  EXPECT_EQ(seen_by_hook, 7);
+
+  bool ran_after_rollback = false;
+  EXPECT_THAT(database->pool().Transaction([&](db::Session& tx) -> absl::Status {
+    tx.AfterCommit([&] { ran_after_rollback = true; });
+    return absl::FailedPreconditionError("changed my mind");
+  }),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_FALSE(ran_after_rollback);
+  // Nor does a dropped hook linger on the pooled connection for the next transaction.
+  ASSERT_OK(database->pool().Transaction([](db::Session&) { return absl::OkStatus(); }));
+  EXPECT_FALSE(ran_after_rollback);
+}
+
+TEST(Pool, AfterCommit_OfARetriedAttempt_DoesNotRun_OnlyTheCommittedAttemptsHookRuns) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Accounts()));
+  int attempt = 0;
+  std::vector<int> hooks_run;
+  ASSERT_OK(database->pool().Transaction([&](db::Session& tx) -> absl::Status {
+    const int this_attempt = ++attempt;
+    tx.AfterCommit([&hooks_run, this_attempt] { hooks_run.push_back(this_attempt); });
+    if (this_attempt < 3) return MarkRetryable(absl::AbortedError("deadlock"));
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(attempt, 3);
+  EXPECT_EQ(hooks_run, std::vector<int>{3});
 }
 
 TEST(Pool, ChineseTextAndBinaryValues_RoundTrip) {

@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <thread>
 
 #include "common/db.h"
@@ -73,49 +72,19 @@ TEST(Outbox, ConcurrentWriters_GetDistinctConsecutiveSequences) {
   for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].sequence(), static_cast<int64_t>(i + 1));
 }
 
-TEST(Outbox, Follow_DeliversNewEventsUntilStopped) {
+TEST(Outbox, LastSequence_IsTheHighestCommitted) {
   ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create({}));
   SystemClock clock;
   IdGenerator ids(clock);
   Outbox outbox(database->pool(), ids);
-  std::vector<int64_t> seen;
-  std::thread follower([&] {
-    ASSERT_OK(outbox.Follow(
-        0,
-        [&](const common::v1::Event& e) {
-          seen.push_back(e.sequence());
-          return seen.size() < 3;
-        },
-        [] { return false; }, absl::Milliseconds(20)));
-  });
+  ASSERT_OK_AND_ASSIGN(int64_t empty, outbox.LastSequence());
+  EXPECT_EQ(empty, 0);
   for (int i = 0; i < 3; ++i) {
     ASSERT_OK(database->pool().Transaction(
         [&](db::Session& tx) { return outbox.Append(tx, "c", Payload("e"), clock.Now()); }));
-    absl::SleepFor(absl::Milliseconds(30));
   }
-  follower.join();
-  EXPECT_EQ(seen, (std::vector<int64_t>{1, 2, 3}));
-}
-
-TEST(Outbox, FollowersBeyondTheLimit_AreTurnedAway_AndTheirPlaceFreesWhenOneStops) {
-  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create({}));
-  SystemClock clock;
-  IdGenerator ids(clock);
-  Outbox outbox(database->pool(), ids, /*max_followers=*/1);
-  std::atomic<bool> stop{false};
-  std::thread first([&] {
-    EXPECT_OK(outbox.Follow(
-        0, [](const common::v1::Event&) { return true; }, [&] { return stop.load(); },
-        absl::Milliseconds(10)));
-  });
-  absl::SleepFor(absl::Milliseconds(100));
-  EXPECT_THAT(outbox.Follow(
-                  0, [](const common::v1::Event&) { return true; }, [] { return true; }),
-              ::shouhu::testing::StatusIs(absl::StatusCode::kResourceExhausted));
-  stop = true;
-  first.join();
-  EXPECT_OK(outbox.Follow(
-      0, [](const common::v1::Event&) { return true; }, [] { return true; }));
+  ASSERT_OK_AND_ASSIGN(int64_t last, outbox.LastSequence());
+  EXPECT_EQ(last, 3);
 }
 
 }  // namespace

@@ -40,6 +40,9 @@ Call Unary(grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Re
 
 Call Stream(v1::StreamEventsRequest request) {
   return [request](Stub& stub, grpc::ClientContext* context) {
+    // An admitted follower waits at the tail for new events: a second is enough to tell it from a refusal,
+    // which comes at once.
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
     auto reader = stub.StreamEvents(context, request);
     v1::StreamEventsResponse response;
     while (reader->Read(&response)) {
