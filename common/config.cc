@@ -3,9 +3,13 @@
 #include <cstdlib>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/status_macros.h"
+#include "common/validation.h"
 
 namespace shouhu {
 
@@ -32,6 +36,15 @@ ABSL_FLAG(bool, db_create, shouhu::EnvOr("SHOUHU_DB_CREATE", "0") == "1",
           "create the schema when it is missing (local stack and tests)");
 ABSL_FLAG(std::string, drain_seconds, shouhu::EnvOr("SHOUHU_DRAIN_SECONDS", "10"),
           "on SIGTERM: seconds to finish in-flight calls before cancelling them");
+ABSL_FLAG(std::string, signing_key_file, shouhu::EnvOr("SHOUHU_SIGNING_KEY_FILE", ""),
+          "this process's Ed25519 key, <kid>.key holding 64 hex digits of seed");
+ABSL_FLAG(
+    std::string, trusted_keys_dir, shouhu::EnvOr("SHOUHU_TRUSTED_KEYS_DIR", ""),
+    "folder of trusted public keys, <kid>.pub each holding \"gateway <hex>\" or \"service:<name> <hex>\"");
+ABSL_FLAG(std::string, trusted_keys_reload_seconds, shouhu::EnvOr("SHOUHU_TRUSTED_KEYS_RELOAD_SECONDS", "30"),
+          "how often the trusted public keys are re-read");
+ABSL_FLAG(std::string, system_jurisdictions, shouhu::EnvOr("SHOUHU_SYSTEM_JURISDICTIONS", ""),
+          "comma-separated division prefixes the service's own SYSTEM principal covers, e.g. 53,64");
 
 namespace shouhu {
 namespace {
@@ -93,9 +106,27 @@ absl::StatusOr<ServiceConfig> LoadServiceConfig(const ServiceDefaults& defaults)
   config.db.create_if_missing = absl::GetFlag(FLAGS_db_create);
   config.server.max_threads = *pool;
 
-  auto secret = DecodeHexSecret(EnvOr("SHOUHU_PRINCIPAL_SECRET", ""), "SHOUHU_PRINCIPAL_SECRET", 32, true);
-  if (!secret.ok()) return secret.status();
-  config.principal_secret = *std::move(secret);
+  const std::string key_file = absl::GetFlag(FLAGS_signing_key_file);
+  if (key_file.empty())
+    return absl::InvalidArgumentError("--signing_key_file (SHOUHU_SIGNING_KEY_FILE) is not set");
+  auto key = ReadSigningKey(key_file);
+  if (!key.ok())
+    return absl::InvalidArgumentError(absl::StrCat("--signing_key_file: ", key.status().message()));
+  config.signing_key = *std::move(key);
+  config.trusted_keys_dir = absl::GetFlag(FLAGS_trusted_keys_dir);
+  if (config.trusted_keys_dir.empty()) {
+    return absl::InvalidArgumentError("--trusted_keys_dir (SHOUHU_TRUSTED_KEYS_DIR) is not set");
+  }
+  auto reload =
+      ParseInt(absl::GetFlag(FLAGS_trusted_keys_reload_seconds), "--trusted_keys_reload_seconds", 1, 3600);
+  if (!reload.ok()) return reload.status();
+  config.trusted_keys_reload = absl::Seconds(*reload);
+  for (absl::string_view prefix :
+       absl::StrSplit(absl::GetFlag(FLAGS_system_jurisdictions), ',', absl::SkipWhitespace())) {
+    prefix = absl::StripAsciiWhitespace(prefix);
+    RETURN_IF_ERROR(ValidateDivisionCode(prefix, "--system_jurisdictions"));
+    config.system_jurisdictions.emplace_back(prefix);
+  }
   return config;
 }
 

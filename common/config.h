@@ -4,9 +4,11 @@
 #define SHOUHU_COMMON_CONFIG_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/principal_keys.h"
 
 namespace shouhu {
 
@@ -47,8 +49,15 @@ struct ServiceDefaults {
 struct ServiceConfig {
   ServerConfig server;
   DbConfig db;
-  // Shared by the gateway and the services to sign forwarded principals (HMAC-SHA256), at least 32 bytes.
-  std::string principal_secret;
+  // This process's own Ed25519 key (principal_keys.h): the gateway's signs callers' principals, a service's
+  // only its own system principal. Which it may sign is decided by how the verifiers' public key is marked.
+  SigningKey signing_key;
+  // The public keys this process trusts (<kid>.pub files), re-read every trusted_keys_reload.
+  std::string trusted_keys_dir;
+  absl::Duration trusted_keys_reload = absl::Seconds(30);
+  // The division prefixes the service's own SYSTEM principal covers (its event consumers and periodic jobs
+  // are scoped like anyone else): the region this deployment serves.
+  std::vector<std::string> system_jurisdictions;
 };
 
 // Reads the common flags (see config.cc) with `defaults` filling what neither flags nor environment set.

@@ -3,64 +3,113 @@
 #include <sodium.h>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace shouhu {
 namespace {
 
-std::string Mac(const std::string& secret, absl::string_view message) {
-  std::string mac(crypto_auth_hmacsha256_BYTES, '\0');
-  crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(secret.data()), secret.size());
-  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(message.data()),
-                                message.size());
-  crypto_auth_hmacsha256_final(&state, reinterpret_cast<unsigned char*>(mac.data()));
-  return mac;
-}
+// Signed together with the principal so a signature made for anything else with the same key (a future
+// token, say) can never pass as a principal's.
+constexpr absl::string_view kSignatureContext{"shouhu.principal.v1", sizeof("shouhu.principal.v1")};
+
+std::string SignedBytes(absl::string_view serialized) { return absl::StrCat(kSignatureContext, serialized); }
 
 absl::Status Unauthenticated() { return absl::UnauthenticatedError("caller identity could not be verified"); }
 
+// What a service's key may sign: its own system principal and nothing else, so that the key of a service
+// that is broken into cannot speak as a person, with more roles, or as another service.
+bool IsSystemPrincipalOf(const Principal& principal, absl::string_view service) {
+  return principal.roles_size() == 1 && principal.roles(0) == common::v1::ROLE_SYSTEM &&
+         principal.subject() == ServiceSubject(service) && principal.organisation_id().empty();
+}
+
 }  // namespace
 
-std::pair<std::string, std::string> PrincipalSigner::Sign(Principal principal) const {
-  *principal.mutable_expires_at() =
-      google::protobuf::util::TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(clock_.Now() + validity_));
-  std::string serialized;
-  principal.SerializeToString(&serialized);
-  std::string signature = Mac(secret_, serialized);
-  return {std::move(serialized), std::move(signature)};
+std::string ServiceSubject(absl::string_view service) { return absl::StrCat("service:", service); }
+
+void SignedPrincipal::AddTo(grpc::ClientContext& context) const {
+  context.AddMetadata(kPrincipalMetadata, serialized);
+  context.AddMetadata(kPrincipalSignatureMetadata, signature);
+  context.AddMetadata(kPrincipalKeyIdMetadata, key_id);
+}
+
+SignedPrincipal PrincipalSigner::Sign(Principal principal) const {
+  const int64_t step = absl::ToInt64Seconds(kExpiryStep);
+  const int64_t expires = (absl::ToUnixSeconds(clock_.Now() + validity_) + step - 1) / step * step;
+  *principal.mutable_expires_at() = google::protobuf::util::TimeUtil::SecondsToTimestamp(expires);
+  SignedPrincipal signed_principal;
+  principal.SerializeToString(&signed_principal.serialized);
+  const std::string message = SignedBytes(signed_principal.serialized);
+  signed_principal.signature.resize(crypto_sign_BYTES);
+  crypto_sign_detached(reinterpret_cast<unsigned char*>(signed_principal.signature.data()), nullptr,
+                       reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                       reinterpret_cast<const unsigned char*>(key_.secret_key.data()));
+  signed_principal.key_id = key_.key_id;
+  return signed_principal;
 }
 
 void PrincipalSigner::Attach(Principal principal, grpc::ClientContext& context) const {
-  auto [serialized, signature] = Sign(std::move(principal));
-  context.AddMetadata(kPrincipalMetadata, serialized);
-  context.AddMetadata(kPrincipalSignatureMetadata, signature);
+  Sign(std::move(principal)).AddTo(context);
 }
 
-absl::StatusOr<Principal> PrincipalVerifier::Verify(absl::string_view serialized,
-                                                    absl::string_view signature) const {
-  if (signature.size() != crypto_auth_hmacsha256_BYTES) return Unauthenticated();
-  const std::string expected = Mac(secret_, serialized);
-  if (sodium_memcmp(expected.data(), signature.data(), expected.size()) != 0) return Unauthenticated();
+absl::StatusOr<Principal> PrincipalVerifier::Check(absl::string_view serialized, absl::string_view signature,
+                                                   const TrustedKey& key) const {
+  if (signature.size() != crypto_sign_BYTES) return Unauthenticated();
+  const std::string message = SignedBytes(serialized);
+  if (crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(signature.data()),
+                                  reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                                  reinterpret_cast<const unsigned char*>(key.public_key.data())) != 0) {
+    return Unauthenticated();
+  }
   Principal principal;
   if (!principal.ParseFromArray(serialized.data(), static_cast<int>(serialized.size())))
     return Unauthenticated();
-  if (principal.expires_at().seconds() < absl::ToUnixSeconds(clock_.Now())) return Unauthenticated();
   if (principal.subject().empty()) return Unauthenticated();
+  if (!key.service.empty() && !IsSystemPrincipalOf(principal, key.service)) return Unauthenticated();
   return principal;
+}
+
+absl::StatusOr<Principal> PrincipalVerifier::Verify(absl::string_view serialized, absl::string_view signature,
+                                                    absl::string_view key_id) const {
+  const std::optional<TrustedKey> key = keys_.Find(key_id);
+  if (!key.has_value()) return Unauthenticated();
+  std::optional<Principal> principal;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = verified_.find(signature);
+    if (it != verified_.end() && it->second.serialized == serialized &&
+        it->second.key.public_key == key->public_key && it->second.key.service == key->service) {
+      principal = it->second.principal;
+    }
+  }
+  if (!principal.has_value()) {
+    ASSIGN_OR_RETURN(principal, Check(serialized, signature, *key));
+    absl::MutexLock lock(&mu_);
+    if (verified_.size() >= kMaxRemembered) verified_.clear();
+    verified_.insert_or_assign(std::string(signature), Verified{std::string(serialized), *key, *principal});
+  }
+  const int64_t now = absl::ToUnixSeconds(clock_.Now());
+  if (principal->expires_at().seconds() < now ||
+      principal->expires_at().seconds() > now + absl::ToInt64Seconds(kMaxPrincipalValidity)) {
+    return Unauthenticated();
+  }
+  return *std::move(principal);
 }
 
 absl::StatusOr<Principal> PrincipalVerifier::Verify(const grpc::ServerContextBase& context) const {
   const auto& metadata = context.client_metadata();
-  auto p = metadata.find(kPrincipalMetadata);
-  auto s = metadata.find(kPrincipalSignatureMetadata);
-  if (p == metadata.end() || s == metadata.end()) return Unauthenticated();
   // Exactly one of each: a second copy smuggled in beside the gateway's must not be read instead.
-  if (metadata.count(kPrincipalMetadata) != 1 || metadata.count(kPrincipalSignatureMetadata) != 1) {
-    return Unauthenticated();
+  for (const char* name : {kPrincipalMetadata, kPrincipalSignatureMetadata, kPrincipalKeyIdMetadata}) {
+    if (metadata.count(name) != 1) return Unauthenticated();
   }
-  return Verify(absl::string_view(p->second.data(), p->second.size()),
-                absl::string_view(s->second.data(), s->second.size()));
+  auto value = [&metadata](const char* name) {
+    const grpc::string_ref v = metadata.find(name)->second;
+    return absl::string_view(v.data(), v.size());
+  };
+  return Verify(value(kPrincipalMetadata), value(kPrincipalSignatureMetadata),
+                value(kPrincipalKeyIdMetadata));
 }
 
 bool HasRole(const Principal& principal, Role role) {

@@ -173,15 +173,23 @@ int ServeMain(int argc, char** argv, const ServiceDefinition& service) {
     logger.Error("bad configuration", {{"error", std::string(settings.message())}});
     return 2;
   }
+  auto trusted_keys = TrustedKeys::Load(config->trusted_keys_dir);
+  if (!trusted_keys.ok()) {
+    logger.Error("bad configuration",
+                 {{"error", absl::StrCat("--trusted_keys_dir: ", trusted_keys.status().message())}});
+    return 2;
+  }
+  (*trusted_keys)->ReloadEvery(config->trusted_keys_reload, logger);
   auto pool = OpenServiceDatabase(config->db, service.migrations, logger);
   if (!pool.ok()) return pool.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
   SystemClock clock;
   IdGenerator ids(clock);
   Metrics metrics(defaults.name);
-  PrincipalVerifier verifier(config->principal_secret, clock);
+  PrincipalVerifier verifier(**trusted_keys, clock);
+  ServiceIdentity identity(defaults.name, config->signing_key, clock, config->system_jurisdictions);
   // Outlives the server (declared before it): calls in flight finish on these threads while it drains.
   CallWorkers workers(config->db.pool_size, logger);
-  ServiceContext context{*config, **pool, clock, ids, logger, metrics, verifier, workers};
+  ServiceContext context{*config, **pool, clock, ids, logger, metrics, verifier, identity, workers};
   auto built = service.build(context);
   if (!built.ok()) {
     logger.Error("service could not start", {{"error", std::string(built.status().message())}});

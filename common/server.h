@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
+#include "common/call_identity.h"
 #include "common/call_workers.h"
 #include "common/clock.h"
 #include "common/config.h"
@@ -82,6 +83,8 @@ struct ServiceContext {
   Logger& logger;
   Metrics& metrics;
   const PrincipalVerifier& verifier;
+  // The service's own system principal, for calls it makes for itself (event consumers, periodic jobs).
+  const ServiceIdentity& identity;
   CallWorkers& workers;
 };
 

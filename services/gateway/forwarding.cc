@@ -23,9 +23,7 @@ void PrepareBackendCall(const ForwardingEnv& env, const Principal& principal, co
                         std::chrono::system_clock::time_point caller_deadline, grpc::ClientContext& context) {
   const auto cap = std::chrono::system_clock::now() + absl::ToChronoMilliseconds(env.max_deadline);
   context.set_deadline(std::min(caller_deadline, cap));
-  auto [serialized, signature] = env.signer.Sign(principal);
-  context.AddMetadata(kPrincipalMetadata, serialized);
-  context.AddMetadata(kPrincipalSignatureMetadata, signature);
+  env.signer.Attach(principal, context);
   context.AddMetadata(kRequestIdMetadata, request_id);
 }
 

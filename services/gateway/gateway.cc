@@ -17,8 +17,7 @@ Gateway::Gateway(const GatewayConfig& config, db::Pool& pool, Logger& logger, Me
       pool_(pool),
       ids_(clock),
       store_(pool),
-      signer_(config.service.principal_secret, clock),
-      verifier_(config.service.principal_secret, clock),
+      signer_(config.service.signing_key, clock),
       limiter_(config.rate_limit, clock) {
   (void)metrics;
 }
@@ -27,6 +26,14 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
                                                         Logger& logger, Metrics& metrics, const Clock& clock,
                                                         const std::vector<std::string>& proto_files) {
   std::unique_ptr<Gateway> g(new Gateway(config, pool, logger, metrics, clock));
+  // The admin service checks the principals the gateway itself signed, with the same keys as any service.
+  auto trusted_keys = TrustedKeys::Load(config.service.trusted_keys_dir);
+  if (!trusted_keys.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--trusted_keys_dir: ", trusted_keys.status().message()));
+  }
+  g->trusted_keys_ = *std::move(trusted_keys);
+  g->trusted_keys_->ReloadEvery(config.service.trusted_keys_reload, logger);
+  g->verifier_ = std::make_unique<PrincipalVerifier>(*g->trusted_keys_, clock);
   ASSIGN_OR_RETURN(g->policy_, PolicyFile::Load(config.policy_file));
   ASSIGN_OR_RETURN(g->tokens_, TokenVerifier::Create(config.tokens, clock, logger));
   g->clients_ = std::make_unique<ApiClientAuthenticator>(
@@ -36,7 +43,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
   g->backends_ = std::make_unique<Backends>(config.routes);
 
   // The admin service, on a server of its own reached in process: behind the same forwarding as any service.
-  g->admin_ = std::make_unique<AdminService>(g->store_, *g->clients_, g->verifier_, clock, g->ids_, logger);
+  g->admin_ = std::make_unique<AdminService>(g->store_, *g->clients_, *g->verifier_, clock, g->ids_, logger);
   {
     grpc::ServerBuilder builder;
     builder.RegisterService(g->admin_.get());

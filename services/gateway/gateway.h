@@ -56,7 +56,8 @@ class Gateway {
   IdGenerator ids_;
   GatewayStore store_;
   PrincipalSigner signer_;
-  PrincipalVerifier verifier_;
+  std::unique_ptr<TrustedKeys> trusted_keys_;  // re-read on a thread of its own
+  std::unique_ptr<PrincipalVerifier> verifier_;
   std::unique_ptr<PolicyFile> policy_;
   std::unique_ptr<TokenVerifier> tokens_;
   RateLimiter limiter_;

@@ -104,7 +104,8 @@ std::unique_ptr<RunningStack> RunningStack::Start(const StackOptions& options) {
   RunningStack& s = *stack;
   s.dir = std::filesystem::temp_directory_path() / absl::StrCat("shouhu-", options.name, "-", getpid());
   std::filesystem::create_directories(s.dir + "/keys");
-  s.principal_secret = std::string(32, 'e');
+  s.trusted_keys_dir = s.dir + "/trusted";
+  WriteTrustedKeys(TestTrustedKeySet(), s.trusted_keys_dir);
   s.issuer = NewP256Key();
   std::ofstream(s.dir + "/keys/e2e-1.pem") << s.issuer.public_pem;
   s.registry_db = absl::StrCat(options.name, "_registry_", getpid());
@@ -118,13 +119,15 @@ std::unique_ptr<RunningStack> RunningStack::Start(const StackOptions& options) {
       {"SHOUHU_DB_HOST", db.host},
       {"SHOUHU_DB_PORT", std::to_string(db.port)},
       {"SHOUHU_DB_CREATE", "1"},
-      {"SHOUHU_PRINCIPAL_SECRET", absl::BytesToHexString(s.principal_secret)},
+      {"SHOUHU_TRUSTED_KEYS_DIR", s.trusted_keys_dir},
+      {"SHOUHU_TRUSTED_KEYS_RELOAD_SECONDS", "1"},
       {"SHOUHU_METRICS_ADDRESS", "off"},
       {"SHOUHU_DRAIN_SECONDS", "2"},
   };
   auto registry_env = common_env;
   registry_env["SHOUHU_DB_NAME"] = s.registry_db;
   registry_env["SHOUHU_GRPC_ADDRESS"] = s.registry_target();
+  registry_env["SHOUHU_SIGNING_KEY_FILE"] = WriteSigningKey(TestServiceKey("registry"), s.dir + "/private");
   registry_env["SHOUHU_PII_SEAL_KEY"] = std::string(64, '1');
   registry_env["SHOUHU_PII_LOOKUP_KEY"] = std::string(64, '2');
   registry_env["SHOUHU_DIVISIONS_DIR"] =
@@ -134,6 +137,7 @@ std::unique_ptr<RunningStack> RunningStack::Start(const StackOptions& options) {
   auto gateway_env = common_env;
   gateway_env["SHOUHU_DB_NAME"] = s.gateway_db;
   gateway_env["SHOUHU_GRPC_ADDRESS"] = s.gateway_target();
+  gateway_env["SHOUHU_SIGNING_KEY_FILE"] = WriteSigningKey(TestGatewayKey(), s.dir + "/private");
   gateway_env["SHOUHU_HTTP_ADDRESS"] = absl::StrCat("127.0.0.1:", s.http_port);
   gateway_env["SHOUHU_GATEWAY_POLICY"] = SHOUHU_SOURCE_DIR "/deploy/local/gateway/policy.json";
   gateway_env["SHOUHU_TOKEN_ISSUER"] = "https://idp.e2e.shouhu";

@@ -12,6 +12,7 @@
 
 #include "nlohmann/json.hpp"
 #include "tests/integration/gateway/gateway_harness.h"
+#include "tests/support/test_keys.h"
 
 namespace shouhu::testing {
 
@@ -54,8 +55,9 @@ struct RunningStack {
   std::string Log(const std::string& name) const;
 
   std::string dir;
-  std::string principal_secret_hex;
-  std::string principal_secret;
+  // The public keys both processes trust (the test keys), re-read every second: add or remove a <kid>.pub
+  // here to rotate.
+  std::string trusted_keys_dir;
   KeyPair issuer;
   int registry_port = 0;
   int gateway_port = 0;

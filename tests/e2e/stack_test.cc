@@ -79,7 +79,7 @@ TEST_F(StackTest, ReferralToClosedCase_AgainstTheRunningRegistry) {
   auto stub =
       v1::RegistryService::NewStub(grpc::CreateChannel(Registry(), grpc::InsecureChannelCredentials()));
   SystemClock clock;
-  PrincipalSigner signer(stack_->principal_secret, clock);
+  PrincipalSigner signer(TestGatewayKey(), clock);
   auto as = [&](const Principal& p) {
     auto context = std::make_unique<grpc::ClientContext>();
     context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
@@ -161,7 +161,7 @@ TEST_F(StackTest, ThroughTheGateway_OfficerOfAnotherCountyGetsNotFound_AndForged
   // A principal header signed by someone other than the gateway, sent beside a Xixia token: the gateway drops
   // it and forwards the token's principal, so the Wuding child stays invisible.
   SystemClock clock;
-  PrincipalSigner forger(std::string(32, 'f'), clock);
+  PrincipalSigner forger(ForgedKey(), clock);
   auto forged = Bearer(xixia);
   forger.Attach(MakePrincipal("intruder", "x", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, {"53"}), *forged);
   EXPECT_EQ(stub->GetChild(forged.get(), get, &child).error_code(), grpc::StatusCode::NOT_FOUND);
@@ -173,6 +173,67 @@ TEST_F(StackTest, ThroughTheGateway_OfficerOfAnotherCountyGetsNotFound_AndForged
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(stub->GetChild(Bearer("not-a-token").get(), get, &child).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(StackTest, RunningRegistry_RefusesAServiceSignedPerson_AcceptsItsOwnSystemPrincipal) {
+  auto stub =
+      v1::RegistryService::NewStub(grpc::CreateChannel(Registry(), grpc::InsecureChannelCredentials()));
+  SystemClock clock;
+  v1::GetDivisionRequest request;
+  request.set_code("532329");
+  v1::GetDivisionResponse response;
+  auto call = [&](const SigningKey& key, const Principal& as) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    PrincipalSigner(key, clock).Attach(as, context);
+    return stub->GetDivision(&context, request, &response).error_code();
+  };
+  const Principal officer = MakePrincipal("e2e-officer", "wuding-civil-affairs",
+                                          common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, {"532329"});
+  EXPECT_EQ(call(TestGatewayKey(), officer), grpc::StatusCode::OK);
+  // The visits service's key may sign only "service:visits" with the one role SYSTEM.
+  EXPECT_EQ(call(TestServiceKey("visits"), officer), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(call(TestServiceKey("visits"), SystemPrincipal("registry")), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(call(TestServiceKey("visits"), SystemPrincipal("visits")), grpc::StatusCode::OK);
+}
+
+TEST_F(StackTest, RunningRegistry_TrustsAnAddedKeyAndRefusesARemovedOne_WithoutRestart) {
+  auto stub =
+      v1::RegistryService::NewStub(grpc::CreateChannel(Registry(), grpc::InsecureChannelCredentials()));
+  SystemClock clock;
+  v1::GetDivisionRequest request;
+  request.set_code("532329");
+  const Principal officer = MakePrincipal("e2e-officer", "wuding-civil-affairs",
+                                          common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, {"532329"});
+  ASSERT_OK_AND_ASSIGN(SigningKey next_gateway_key, SigningKey::Generate("e2e-gateway-2"));
+  auto code = [&] {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    PrincipalSigner(next_gateway_key, clock).Attach(officer, context);
+    v1::GetDivisionResponse response;
+    return stub->GetDivision(&context, request, &response).error_code();
+  };
+  // The registry re-reads its trusted keys every second (SHOUHU_TRUSTED_KEYS_RELOAD_SECONDS=1); the waits
+  // only guard against a hang.
+  auto wait_for = [&](grpc::StatusCode wanted) {
+    const absl::Time give_up = absl::Now() + absl::Seconds(30);
+    grpc::StatusCode got = code();
+    while (got != wanted && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(200));
+      got = code();
+    }
+    return got;
+  };
+  EXPECT_EQ(code(), grpc::StatusCode::UNAUTHENTICATED);
+  const std::string pub = stack_->trusted_keys_dir + "/e2e-gateway-2.pub";
+  {
+    std::ofstream out(pub + ".tmp");
+    out << TrustedKeyFileText(GatewayKey(next_gateway_key));
+  }
+  std::filesystem::rename(pub + ".tmp", pub);  // appears whole, as a mounted volume's update does
+  EXPECT_EQ(wait_for(grpc::StatusCode::OK), grpc::StatusCode::OK) << Log("registry.log");
+  std::filesystem::remove(pub);
+  EXPECT_EQ(wait_for(grpc::StatusCode::UNAUTHENTICATED), grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_F(StackTest, JsonFace_RoundTripsAReferral_AndReturnsErrorsAsJson) {

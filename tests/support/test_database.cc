@@ -54,6 +54,4 @@ int64_t TestDatabase::Count(const std::string& table) {
   return count;
 }
 
-std::string TestPrincipalSecret() { return std::string(32, 's'); }
-
 }  // namespace shouhu::testing

@@ -37,9 +37,6 @@ class TestDatabase {
   std::unique_ptr<db::Pool> pool_;
 };
 
-// The principal secret tests sign with.
-std::string TestPrincipalSecret();
-
 }  // namespace shouhu::testing
 
 #endif  // SHOUHU_TESTS_SUPPORT_TEST_DATABASE_H_

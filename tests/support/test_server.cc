@@ -37,6 +37,17 @@ std::unique_ptr<grpc::ClientContext> TestPrincipals::Context(const Principal& pr
   return context;
 }
 
+CallIdentity TestPrincipals::As(const Principal& principal) const {
+  return [this, principal](grpc::ClientContext& context) { signer_.Attach(principal, context); };
+}
+
+Principal SystemPrincipal(const std::string& service) {
+  Principal p;
+  p.set_subject(ServiceSubject(service));
+  p.add_roles(common::v1::ROLE_SYSTEM);
+  return p;
+}
+
 Principal MakePrincipal(const std::string& subject, const std::string& organisation, Role role,
                         std::vector<std::string> jurisdictions) {
   Principal p;

@@ -11,12 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "common/call_identity.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/principal.h"
 #include "common/server.h"
 #include "tests/support/test_database.h"
+#include "tests/support/test_keys.h"
 
 namespace shouhu::testing {
 
@@ -37,18 +39,26 @@ class TestServer {
   std::shared_ptr<grpc::Channel> channel_;
 };
 
-// Principals as the gateway would forward them, signed with TestPrincipalSecret().
+// Principals as the gateway would forward them, signed with TestGatewayKey(); or, given a service's key
+// (TestServiceKey("visits")), as that service would sign them.
 class TestPrincipals {
  public:
-  explicit TestPrincipals(const Clock& clock) : signer_(TestPrincipalSecret(), clock) {}
+  explicit TestPrincipals(const Clock& clock, SigningKey key = TestGatewayKey())
+      : signer_(std::move(key), clock) {}
 
   // A client context carrying `principal`, with a deadline so a hung server fails the test instead of
   // hanging.
   std::unique_ptr<grpc::ClientContext> Context(const Principal& principal) const;
+  // `principal`, signed afresh for each call, as the identity a client of another service takes. This
+  // object must outlive the calls.
+  CallIdentity As(const Principal& principal) const;
 
  private:
   PrincipalSigner signer_;
 };
+
+// {subject: "service:<service>", roles: [SYSTEM]}: what a service may sign for itself.
+Principal SystemPrincipal(const std::string& service);
 
 Principal MakePrincipal(const std::string& subject, const std::string& organisation, Role role,
                         std::vector<std::string> jurisdictions);

@@ -7,7 +7,6 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "common/clock.h"
-#include "common/config.h"
 #include "common/principal.h"
 #include "deploy/local/demo/registry_demo.h"
 #ifdef SHOUHU_HAS_TRAINING
@@ -16,18 +15,18 @@
 
 ABSL_FLAG(std::string, registry, "127.0.0.1:50051", "registry address");
 ABSL_FLAG(std::string, training, "127.0.0.1:50054", "training address");
+ABSL_FLAG(std::string, gateway_key, "",
+          "the gateway's signing key file (<kid>.key): the demo signs as the gateway");
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  auto secret =
-      shouhu::DecodeHexSecret(shouhu::EnvOr("SHOUHU_PRINCIPAL_SECRET", ""), "SHOUHU_PRINCIPAL_SECRET", 32,
-                              /*at_least=*/true);
-  if (!secret.ok()) {
-    std::fprintf(stderr, "shouhu-demo: %s\n", std::string(secret.status().message()).c_str());
+  auto key = shouhu::ReadSigningKey(absl::GetFlag(FLAGS_gateway_key));
+  if (!key.ok()) {
+    std::fprintf(stderr, "shouhu-demo: --gateway_key: %s\n", std::string(key.status().message()).c_str());
     return 2;
   }
   shouhu::SystemClock clock;
-  shouhu::PrincipalSigner signer(*secret, clock);
+  shouhu::PrincipalSigner signer(*std::move(key), clock);
   absl::Status seeded = shouhu::demo::SeedRegistryDemo(
       grpc::CreateChannel(absl::GetFlag(FLAGS_registry), grpc::InsecureChannelCredentials()), signer);
   if (!seeded.ok()) {

@@ -160,7 +160,7 @@ bool RunProcesses() {
   const std::string token =
       stack->Token("bench-officer", "wuding-civil-affairs", "CIVIL_AFFAIRS_OFFICER", "532329");
   SystemClock clock;
-  PrincipalSigner signer(stack->principal_secret, clock);
+  PrincipalSigner signer(TestGatewayKey(), clock);
   Principal principal;
   principal.set_subject("bench-officer");
   principal.set_organisation_id("wuding-civil-affairs");
@@ -202,7 +202,7 @@ bool RunInProcess() {
   GatewayHarness& h = **harness;
   const std::string token = h.OfficerToken();
   SystemClock clock;
-  PrincipalSigner signer(TestPrincipalSecret(), clock);
+  PrincipalSigner signer(TestGatewayKey(), clock);
   Principal principal;
   principal.set_subject("officer-wuhua-1");
   principal.add_roles(common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);

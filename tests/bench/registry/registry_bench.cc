@@ -11,8 +11,8 @@
 //           no access log), to tell the cost of serving a call from the cost of what GetChild does
 // and prints one line of JSON: {mode, concurrency, calls, errors, seconds, calls_per_second, p50_ms, p95_ms,
 // p99_ms, ...}. calls_per_second and the percentiles count successful calls only; any non-OK answer is an
-// error, reported on stderr and in the exit status. Principals are signed with SHOUHU_PRINCIPAL_SECRET (hex).
-// tests/bench/registry/run drives it.
+// error, reported on stderr and in the exit status. Principals are signed with the gateway key in
+// SHOUHU_SIGNING_KEY_FILE. tests/bench/registry/run drives it.
 #include <grpcpp/grpcpp.h>
 #include <sys/resource.h>
 
@@ -298,10 +298,9 @@ Call<Request, Response>* NewCall(const shouhu::PrincipalSigner& signer, const sh
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  auto secret = shouhu::DecodeHexSecret(shouhu::EnvOr("SHOUHU_PRINCIPAL_SECRET", ""),
-                                        "SHOUHU_PRINCIPAL_SECRET", 32, true);
-  if (!secret.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(secret.status().message()).c_str());
+  auto key = shouhu::ReadSigningKey(shouhu::EnvOr("SHOUHU_SIGNING_KEY_FILE", ""));
+  if (!key.ok()) {
+    std::fprintf(stderr, "SHOUHU_SIGNING_KEY_FILE: %s\n", std::string(key.status().message()).c_str());
     return 2;
   }
   const std::string mode = absl::GetFlag(FLAGS_mode);
@@ -321,7 +320,7 @@ int main(int argc, char** argv) {
   }
 
   shouhu::SystemClock clock;
-  shouhu::PrincipalSigner signer(*secret, clock);
+  shouhu::PrincipalSigner signer(*std::move(key), clock);
   shouhu::Principal caseworker;
   caseworker.set_subject("bench-caseworker");
   caseworker.set_organisation_id("bench-ngo");

@@ -3,7 +3,8 @@
 //   single  CheckQualification of one random participant
 // with --concurrency client threads issuing --requests calls in all, and prints throughput and latency
 // percentiles as one line of JSON. The participants are the ones tests/bench/training/run loads: ids
-// "01BENCH" + 19-digit number 1..--population. The principal is signed with SHOUHU_PRINCIPAL_SECRET (hex).
+// "01BENCH" + 19-digit number 1..--population. The principal is signed with the gateway key in
+// SHOUHU_SIGNING_KEY_FILE.
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -47,14 +48,13 @@ double Percentile(std::vector<double>& sorted, double p) {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  auto secret = shouhu::DecodeHexSecret(shouhu::EnvOr("SHOUHU_PRINCIPAL_SECRET", ""),
-                                        "SHOUHU_PRINCIPAL_SECRET", 32, true);
-  if (!secret.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(secret.status().message()).c_str());
+  auto key = shouhu::ReadSigningKey(shouhu::EnvOr("SHOUHU_SIGNING_KEY_FILE", ""));
+  if (!key.ok()) {
+    std::fprintf(stderr, "SHOUHU_SIGNING_KEY_FILE: %s\n", std::string(key.status().message()).c_str());
     return 2;
   }
   shouhu::SystemClock clock;
-  shouhu::PrincipalSigner signer(*secret, clock);
+  shouhu::PrincipalSigner signer(*std::move(key), clock);
   shouhu::Principal principal;
   principal.set_subject("bench");
   principal.set_organisation_id("visits");

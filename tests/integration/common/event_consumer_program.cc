@@ -45,14 +45,13 @@ int Run() {
   IdGenerator ids(clock);
   Logger logger("event-consumer-program");
   Metrics metrics("event-consumer-program");
-  PrincipalSigner signer(TestPrincipalSecret(), clock);
+  // Consumes as a service would: its own system principal, signed with its own key.
+  const ServiceIdentity identity("visits", TestServiceKey("visits"), clock);
   EventConsumerOptions options;
   options.name = "kill-test";
   options.method = kEventSourceStreamMethod;
   options.channel = grpc::CreateChannel(EnvOr("SHOUHU_TEST_SOURCE", ""), grpc::InsecureChannelCredentials());
-  options.identify = [&](grpc::ClientContext& context) {
-    signer.Attach(MakePrincipal("consumer-test", "consumer-test", common::v1::ROLE_SYSTEM, {}), context);
-  };
+  options.identify = identity.ForSelf();
   options.min_backoff = absl::Milliseconds(20);
   options.max_backoff = absl::Milliseconds(500);
   int64_t effects = 0;

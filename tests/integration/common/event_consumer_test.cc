@@ -150,7 +150,7 @@ TEST(EventConsumer, KilledBetweenEffectAndCheckpointAndAfterCommit_EveryEffectEx
       << metrics.str();
 }
 
-// In-process consumers of the test source, with a SYSTEM principal signed as the gateway's test signer.
+// In-process consumers of the test source, speaking as the visits service's own system principal.
 class ConsumerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -166,10 +166,7 @@ class ConsumerTest : public ::testing::Test {
     options.name = name;
     options.method = testing::kEventSourceStreamMethod;
     options.channel = source_->channel();
-    options.identify = [this](grpc::ClientContext& context) {
-      signer_.Attach(testing::MakePrincipal("consumer-test", "consumer-test", common::v1::ROLE_SYSTEM, {}),
-                     context);
-    };
+    options.identify = identity_.ForSelf();
     options.min_backoff = absl::Milliseconds(10);
     options.max_backoff = absl::Milliseconds(100);
     return std::make_unique<EventConsumer>(consumer_db_->pool(), metrics_, logger_, options,
@@ -196,7 +193,7 @@ class ConsumerTest : public ::testing::Test {
   IdGenerator ids_{clock_};
   Logger logger_{"consumer-test"};
   Metrics metrics_{"consumer-test"};
-  PrincipalSigner signer_{testing::TestPrincipalSecret(), clock_};
+  const ServiceIdentity identity_{"visits", testing::TestServiceKey("visits"), clock_};
   std::unique_ptr<TestDatabase> source_db_;
   std::unique_ptr<TestDatabase> consumer_db_;
   std::unique_ptr<EventSource> source_;

@@ -28,7 +28,7 @@ grpc::ServerUnaryReactor* EventSourceService::GetLastSequence(
 
 EventSource::EventSource(db::Pool& pool, EventFeedOptions feed)
     : pool_(pool),
-      verifier_(TestPrincipalSecret(), clock_),
+      verifier_(TestTrustedKeys(), clock_),
       outbox_(pool, ids_, feed),
       service_(outbox_, verifier_, workers_) {
   server_ = std::make_unique<TestServer>(

@@ -9,8 +9,8 @@
 
 namespace shouhu::testing {
 
-std::unique_ptr<EchoBackend> EchoBackend::Start(const std::string& secret, const std::string& address) {
-  std::unique_ptr<EchoBackend> backend(new EchoBackend(secret));
+std::unique_ptr<EchoBackend> EchoBackend::Start(const std::string& address) {
+  std::unique_ptr<EchoBackend> backend(new EchoBackend());
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &backend->port_);
   builder.RegisterService(backend.get());

@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/principal.h"
 #include "shouhu/echo/v1/echo.grpc.pb.h"
+#include "tests/support/test_keys.h"
 
 namespace shouhu::testing {
 
@@ -20,8 +21,7 @@ namespace shouhu::testing {
 class EchoBackend final : public echo::v1::EchoService::Service {
  public:
   // address "127.0.0.1:0" picks a free port.
-  static std::unique_ptr<EchoBackend> Start(const std::string& secret,
-                                            const std::string& address = "127.0.0.1:0");
+  static std::unique_ptr<EchoBackend> Start(const std::string& address = "127.0.0.1:0");
   ~EchoBackend() override;
 
   int port() const { return port_; }
@@ -44,7 +44,7 @@ class EchoBackend final : public echo::v1::EchoService::Service {
                     echo::v1::FailResponse* response) override;
 
  private:
-  explicit EchoBackend(const std::string& secret) : verifier_(secret, clock_) {}
+  EchoBackend() : verifier_(TestTrustedKeys(), clock_) {}
 
   SystemClock clock_;
   PrincipalVerifier verifier_;

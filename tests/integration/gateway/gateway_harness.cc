@@ -97,10 +97,9 @@ absl::StatusOr<std::unique_ptr<GatewayHarness>> GatewayHarness::Start(const Harn
   WriteFile(policy, TestPolicyJson());
 
   ASSIGN_OR_RETURN(h->db_, TestDatabase::Create(GatewayMigrations()));
-  const std::string secret = TestPrincipalSecret();
   std::map<std::string, std::string> routes = options.extra_routes;
   if (options.with_backend) {
-    h->backend_ = EchoBackend::Start(secret);
+    h->backend_ = EchoBackend::Start();
     if (h->backend_ == nullptr) return absl::InternalError("echo backend did not start");
     routes["echo"] = h->backend_->address();
   }
@@ -111,7 +110,9 @@ absl::StatusOr<std::unique_ptr<GatewayHarness>> GatewayHarness::Start(const Harn
 
   gateway::GatewayConfig config;
   config.service.server.grpc_address = "127.0.0.1:0";
-  config.service.principal_secret = secret;
+  config.service.signing_key = TestGatewayKey();
+  config.service.trusted_keys_dir = h->dir_ + "/trusted";
+  WriteTrustedKeys(TestTrustedKeySet(), config.service.trusted_keys_dir);
   config.routes = routes;
   config.policy_file = policy;
   config.tokens.issuer = kIssuer;

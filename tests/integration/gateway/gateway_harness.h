@@ -15,6 +15,7 @@
 #include "services/gateway/gateway.h"
 #include "tests/integration/gateway/echo_backend.h"
 #include "tests/support/test_database.h"
+#include "tests/support/test_keys.h"
 
 namespace shouhu::testing {
 

@@ -346,16 +346,16 @@ TEST_F(GatewayTest, Scoping_OfficerReadingAnotherCountysChild_IsNotFound) {
 }
 
 TEST_F(GatewayTest, Forward_ForgedPrincipalHeader_IsIgnored) {
-  // A principal signed with the real secret, claiming the whole country: still not what the backend gets.
-  PrincipalSigner signer(TestPrincipalSecret(), *new SystemClock());
+  // A principal signed with the real gateway key, claiming the whole country: still not what the backend
+  // gets.
+  SystemClock clock;
+  PrincipalSigner signer(TestGatewayKey(), clock);
   Principal forged;
   forged.set_subject("intruder");
   forged.add_roles(common::v1::ROLE_ADMIN);
   forged.add_jurisdictions("1");
-  auto [serialized, signature] = signer.Sign(forged);
   auto context = Context(Bearer(h_->OfficerToken()));
-  context->AddMetadata(kPrincipalMetadata, serialized);
-  context->AddMetadata(kPrincipalSignatureMetadata, signature);
+  signer.Sign(forged).AddTo(*context);
   context->AddMetadata("x-shouhu-internal", "1");
   echo::v1::WhoAmIResponse who;
   ASSERT_TRUE(echo_->WhoAmI(context.get(), echo::v1::WhoAmIRequest(), &who).ok());
@@ -364,18 +364,18 @@ TEST_F(GatewayTest, Forward_ForgedPrincipalHeader_IsIgnored) {
   EXPECT_EQ(who.principal().jurisdictions(0), "530102");
   std::vector<std::string> keys(who.shouhu_metadata_keys().begin(), who.shouhu_metadata_keys().end());
   std::sort(keys.begin(), keys.end());
-  EXPECT_EQ(keys, (std::vector<std::string>{kPrincipalMetadata, kPrincipalSignatureMetadata}));
+  EXPECT_EQ(keys, (std::vector<std::string>{kPrincipalMetadata, kPrincipalKeyIdMetadata,
+                                            kPrincipalSignatureMetadata}));
 }
 
 TEST_F(GatewayTest, Forward_ForgedPrincipalWithoutCredentials_IsUnauthenticated) {
-  PrincipalSigner signer(TestPrincipalSecret(), *new SystemClock());
+  SystemClock clock;
+  PrincipalSigner signer(TestGatewayKey(), clock);
   Principal forged;
   forged.set_subject("intruder");
   forged.add_roles(common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
-  auto [serialized, signature] = signer.Sign(forged);
   auto context = Context("");
-  context->AddMetadata(kPrincipalMetadata, serialized);
-  context->AddMetadata(kPrincipalSignatureMetadata, signature);
+  signer.Sign(forged).AddTo(*context);
   echo::v1::WhoAmIResponse who;
   EXPECT_EQ(echo_->WhoAmI(context.get(), echo::v1::WhoAmIRequest(), &who).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);

@@ -56,15 +56,15 @@ class PolicyAgreementTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_OK_AND_ASSIGN(registry_db_, TestDatabase::Create(RegistryMigrations()));
     ASSERT_OK_AND_ASSIGN(training_db_, TestDatabase::Create(TrainingMigrations()));
-    verifier_ = std::make_unique<PrincipalVerifier>(shouhu::testing::TestPrincipalSecret(), clock_);
+    verifier_ = std::make_unique<PrincipalVerifier>(shouhu::testing::TestTrustedKeys(), clock_);
     registry::RegistryConfig registry_config;
     registry_config.pii_seal_key = std::string(32, 's');
     registry_config.pii_lookup_key = std::string(32, 'l');
-    const ServiceContext registry_context{config_,  registry_db_->pool(), clock_,  ids_, logger_,
-                                          metrics_, *verifier_,           workers_};
+    const ServiceContext registry_context{config_,    registry_db_->pool(), clock_,  ids_, logger_, metrics_,
+                                          *verifier_, registry_identity_,   workers_};
     ASSERT_OK_AND_ASSIGN(registry_, registry::RegistryModule::Create(registry_context, registry_config));
-    const ServiceContext training_context{config_,  training_db_->pool(), clock_,  ids_, logger_,
-                                          metrics_, *verifier_,           workers_};
+    const ServiceContext training_context{config_,    training_db_->pool(), clock_,  ids_, logger_, metrics_,
+                                          *verifier_, training_identity_,   workers_};
     ASSERT_OK_AND_ASSIGN(training_, training::TrainingModule::Create(training_context, {}));
     server_ =
         std::make_unique<shouhu::testing::TestServer>(std::vector<std::pair<grpc::Service*, std::string>>{
@@ -87,6 +87,8 @@ class PolicyAgreementTest : public ::testing::Test {
   Metrics metrics_{"policy-test"};
   ServiceConfig config_;
   CallWorkers workers_{8};
+  const ServiceIdentity registry_identity_{"registry", shouhu::testing::TestServiceKey("registry"), clock_};
+  const ServiceIdentity training_identity_{"training", shouhu::testing::TestServiceKey("training"), clock_};
   std::unique_ptr<TestDatabase> registry_db_;
   std::unique_ptr<TestDatabase> training_db_;
   std::unique_ptr<PrincipalVerifier> verifier_;

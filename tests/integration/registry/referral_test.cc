@@ -78,8 +78,8 @@ TEST_F(RegistryTest, SubmitReferral_VolunteerOrUnsignedCaller_IsRefused) {
   grpc::ClientContext unsigned_context;
   EXPECT_EQ(stub_->SubmitReferral(&unsigned_context, Referral("r1", "李娜"), &response).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
-  // Signed with a secret that is not the gateway's.
-  PrincipalSigner forger(std::string(32, 'x'), clock_);
+  // Signed with a key that is not the gateway's, under the gateway's key id.
+  PrincipalSigner forger(::shouhu::testing::ForgedKey(), clock_);
   grpc::ClientContext forged;
   forger.Attach(wuding_officer_, forged);
   EXPECT_EQ(stub_->SubmitReferral(&forged, Referral("r1", "李娜"), &response).error_code(),

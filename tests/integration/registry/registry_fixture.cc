@@ -36,13 +36,13 @@ void RegistryTest::SetUp() {
   database_ = *std::move(database);
   ASSERT_OK(StoreDivisions(database_->pool(), clock_, "demo", DemoDivisions()));
   ids_ = std::make_unique<IdGenerator>(clock_);
-  verifier_ = std::make_unique<PrincipalVerifier>(shouhu::testing::TestPrincipalSecret(), clock_);
+  verifier_ = std::make_unique<PrincipalVerifier>(shouhu::testing::TestTrustedKeys(), clock_);
   // The process's own wiring; the demo counties' divisions are stored above rather than the national table.
   RegistryConfig config;
   config.pii_seal_key = std::string(32, 'k');
   config.pii_lookup_key = std::string(32, 'h');
-  const ServiceContext context{service_config_, database_->pool(), clock_,     *ids_,
-                               logger_,         metrics_,          *verifier_, workers_};
+  const ServiceContext context{service_config_, database_->pool(), clock_,    *ids_,   logger_,
+                               metrics_,        *verifier_,        identity_, workers_};
   ASSERT_OK_AND_ASSIGN(module_, RegistryModule::Create(context, config));
   server_ = std::make_unique<shouhu::testing::TestServer>(
       std::vector<std::pair<grpc::Service*, std::string>>{{&module_->service(), kRegistryServiceName}});

@@ -68,6 +68,7 @@ class RegistryTest : public ::testing::Test {
   Metrics metrics_{"registry-test"};
   ServiceConfig service_config_;
   std::unique_ptr<PrincipalVerifier> verifier_;
+  const ServiceIdentity identity_{"registry", shouhu::testing::TestServiceKey("registry"), clock_};
   std::unique_ptr<RegistryModule> module_;
   std::unique_ptr<shouhu::testing::TestServer> server_;
   std::unique_ptr<v1::RegistryService::Stub> stub_;

@@ -86,7 +86,7 @@ TEST_F(TrainingTest, Calls_WithoutOrWithForgedPrincipal_Unauthenticated) {
   v1::GetParticipantResponse response;
   grpc::ClientContext bare;
   EXPECT_EQ(stub_->GetParticipant(&bare, request, &response).error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  PrincipalSigner forger(std::string(32, 'x'), *clock_);
+  PrincipalSigner forger(::shouhu::testing::ForgedKey(), *clock_);
   grpc::ClientContext forged;
   forger.Attach(Officer(), forged);
   EXPECT_EQ(stub_->GetParticipant(&forged, request, &response).error_code(),

@@ -12,10 +12,11 @@ void TrainingTest::SetUp() {
   ids_ = std::make_unique<IdGenerator>(*clock_);
   logger_ = std::make_unique<Logger>("training-test");
   metrics_ = std::make_unique<Metrics>("training-test");
-  verifier_ = std::make_unique<PrincipalVerifier>(testing::TestPrincipalSecret(), *clock_);
-  signer_ = std::make_unique<PrincipalSigner>(testing::TestPrincipalSecret(), *clock_);
-  const ServiceContext context{service_config_, database_->pool(), *clock_,    *ids_,
-                               *logger_,        *metrics_,         *verifier_, workers_};
+  verifier_ = std::make_unique<PrincipalVerifier>(testing::TestTrustedKeys(), *clock_);
+  signer_ = std::make_unique<PrincipalSigner>(testing::TestGatewayKey(), *clock_);
+  identity_ = std::make_unique<ServiceIdentity>("training", testing::TestServiceKey("training"), *clock_);
+  const ServiceContext context{service_config_, database_->pool(), *clock_,    *ids_,   *logger_,
+                               *metrics_,       *verifier_,        *identity_, workers_};
   // The tests drive the expiry sweeper themselves.
   TrainingConfig training_config;
   training_config.expiry_sweep_interval = absl::ZeroDuration();

@@ -20,6 +20,7 @@
 #include "shouhu/training/v1/training.grpc.pb.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_database.h"
+#include "tests/support/test_keys.h"
 
 namespace shouhu::training {
 
@@ -83,6 +84,7 @@ class TrainingTest : public ::testing::Test {
   ServiceConfig service_config_;
   std::unique_ptr<PrincipalVerifier> verifier_;
   std::unique_ptr<PrincipalSigner> signer_;
+  std::unique_ptr<ServiceIdentity> identity_;
   std::unique_ptr<TrainingModule> module_;
   std::unique_ptr<ServiceHost> host_;
   std::shared_ptr<grpc::Channel> channel_;

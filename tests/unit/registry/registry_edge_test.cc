@@ -167,7 +167,7 @@ class RegistryEdgeTest : public ::testing::Test {
   IdGenerator ids_{clock_};
   InMemoryRegistryStore store_{clock_, ids_};
   CallWorkers workers_{4};
-  PrincipalVerifier verifier_{shouhu::testing::TestPrincipalSecret(), clock_};
+  PrincipalVerifier verifier_{shouhu::testing::TestTrustedKeys(), clock_};
   RegistryService service_{store_, verifier_, clock_, workers_};
   shouhu::testing::TestServer server_{{{&service_, "shouhu.registry.v1.RegistryService"}}};
   std::unique_ptr<Stub> stub_ = v1::RegistryService::NewStub(server_.channel());

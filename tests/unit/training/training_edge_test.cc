@@ -16,6 +16,7 @@
 #include "tests/support/in_memory_training_store.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_database.h"
+#include "tests/support/test_keys.h"
 #include "tests/support/test_server.h"
 
 namespace shouhu::training {
@@ -125,7 +126,7 @@ class TrainingEdgeTest : public ::testing::Test {
   IdGenerator ids_{clock_};
   std::unique_ptr<db::Pool> pool_ = UnusedPool();
   Outbox outbox_{*pool_, ids_};
-  PrincipalVerifier verifier_{testing::TestPrincipalSecret(), clock_};
+  PrincipalVerifier verifier_{testing::TestTrustedKeys(), clock_};
   CallWorkers workers_{4};
   TrainingService service_{store_, outbox_, verifier_, clock_, workers_};
   testing::TestServer server_{{{&service_, kTrainingServiceName}}};
