@@ -265,11 +265,15 @@ int PlaceableBound(const PlanningInput& input) {
   return Bound(input, reach, MostNearbyOnADay(input, reach));
 }
 
-absl::StatusOr<WeekendPlan> PlanWeekend(const PlanningInput& input) {
-  RETURN_IF_ERROR(ValidateInput(input));
-  const ReachTable reach(input);
-  const std::vector<Team> teams =
-      FormTeams(input.visitors, input.qualified_visitor_ids, input.visit_days, input.weights.pairing);
+namespace {
+
+struct Assignment {
+  std::vector<int> team_of_visit;
+  int64_t cost = 0;  // the flow's total: travel and continuity minus the value of what was placed
+};
+
+absl::StatusOr<Assignment> Assign(const PlanningInput& input, const ReachTable& reach,
+                                  const std::vector<Team>& teams) {
   const HierarchyDistances& hierarchy = input.weights.pairing.hierarchy;
 
   lemon::ListDigraph graph;
@@ -364,11 +368,63 @@ absl::StatusOr<WeekendPlan> PlanWeekend(const PlanningInput& input) {
   if (solver.run() != lemon::NetworkSimplex<lemon::ListDigraph, int64_t, int64_t>::OPTIMAL) {
     return absl::InternalError("the assignment flow has no optimal solution");
   }
-  std::vector<int> team_of_visit(input.visits.size(), -1);
+  Assignment assignment;
+  assignment.team_of_visit.assign(input.visits.size(), -1);
   for (const auto& [arc, visit_team] : assignment_arcs) {
-    if (solver.flow(arc) > 0) team_of_visit[visit_team.first] = visit_team.second;
+    if (solver.flow(arc) > 0) assignment.team_of_visit[visit_team.first] = visit_team.second;
   }
-  return Assemble(input, reach, teams, team_of_visit);
+  assignment.cost = solver.totalCost();
+  return assignment;
+}
+
+// The teams again, with every pair whose day holds only visits that allow one adult split in two: each
+// member can then take their own households. Empty when no pair qualifies.
+std::vector<Team> SplitUnneededPairs(const PlanningInput& input, const std::vector<Team>& teams,
+                                     const std::vector<int>& team_of_visit) {
+  std::vector<int> visits(teams.size(), 0);
+  std::vector<bool> needs_two(teams.size(), false);
+  for (size_t v = 0; v < team_of_visit.size(); ++v) {
+    if (team_of_visit[v] < 0) continue;
+    visits[team_of_visit[v]]++;
+    if (!input.visits[v].single_adult_allowed) needs_two[team_of_visit[v]] = true;
+  }
+  std::vector<Team> split;
+  bool changed = false;
+  for (size_t t = 0; t < teams.size(); ++t) {
+    if (teams[t].members.size() != 2 || visits[t] == 0 || needs_two[t]) {
+      split.push_back(teams[t]);
+      continue;
+    }
+    changed = true;
+    for (int member : teams[t].members) {
+      const Visitor& visitor = input.visitors[member];
+      split.push_back(Team{teams[t].day, {member}, visitor.home, visitor.daily_capacity});
+    }
+  }
+  if (!changed) split.clear();
+  return split;
+}
+
+}  // namespace
+
+absl::StatusOr<WeekendPlan> PlanWeekend(const PlanningInput& input) {
+  RETURN_IF_ERROR(ValidateInput(input));
+  const ReachTable reach(input);
+  std::vector<Team> teams =
+      FormTeams(input.visitors, input.qualified_visitor_ids, input.visit_days, input.weights.pairing);
+  ASSIGN_OR_RETURN(Assignment assignment, Assign(input, reach, teams));
+  // Pairs are fixed before the assignment; a pair that ended up with only single-adult visits spends two
+  // people where one would do. Split such pairs and solve once more, keeping whichever plan the objective
+  // prefers (the split one can always do what the pair did, so it is rarely worse).
+  std::vector<Team> split = SplitUnneededPairs(input, teams, assignment.team_of_visit);
+  if (!split.empty()) {
+    ASSIGN_OR_RETURN(Assignment second, Assign(input, reach, split));
+    if (second.cost <= assignment.cost) {
+      teams = std::move(split);
+      assignment = std::move(second);
+    }
+  }
+  return Assemble(input, reach, teams, assignment.team_of_visit);
 }
 
 }  // namespace shouhu::visits

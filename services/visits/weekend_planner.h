@@ -18,12 +18,14 @@
 //     the child's last visitor win. Each visit keeps only its `arcs_per_visit_day` cheapest teams a day
 //     (plus its last visitor's team) and each team its `arcs_per_team_slot` × capacity best visits net of
 //     value, which keeps the network to O(visits + capacity) arcs.
+//     A pair that got only visits whose organisation allows one adult is then split into two teams of one
+//     and the flow solved once more; the better of the two solutions is kept.
 //  3. Each team's day is ordered as a nearest-neighbour tour from its base; the order is the slot number.
 //
 // Optimality gap, stated plainly: the flow is exact for the model, but the model (a) charges each visit the
 // straight trip from the team's base, not its marginal cost in the day's tour, so clustered households are
-// costed too high; (b) fixes the pairs before the assignment, so a pair whose visits all allow one adult
-// spends two people where one would do, and pairing ignores where the households are; (c) prunes arcs to
+// costed too high; (b) fixes the pairs before the assignment (pairing ignores where the households are, and
+// only pairs whose whole day allows one adult are split afterwards); (c) prunes arcs to
 // the cheapest teams (and each team's best visits), which can in principle leave a visit unplaced that a far
 // team with spare capacity could take;
 // (d) the nearest-neighbour tour can be up to O(log n) times the shortest. `placeable_bound` is an upper

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_format.h"
@@ -32,6 +33,8 @@ ABSL_FLAG(int, visitors, 300, "staff and volunteers");
 ABSL_FLAG(std::string, weekend, "2026-03-07", "a day of the weekend to plan");
 ABSL_FLAG(double, overdue_share, 0.15, "share of children whose visit is already overdue");
 ABSL_FLAG(uint32_t, seed, 20261201, "the random county");
+ABSL_FLAG(int, arcs_per_visit_day, shouhu::visits::PlannerWeights{}.arcs_per_visit_day,
+          "the planner's pruning (large: no pruning, to measure what it costs)");
 
 namespace shouhu::visits {
 namespace {
@@ -58,21 +61,29 @@ struct Figures {
 };
 
 void Print(const PlanningInput& input, const Figures& f) {
+  absl::flat_hash_map<std::string, const VisitRequest*> visits;
+  for (const VisitRequest& visit : input.visits) visits[visit.visit_id] = &visit;
   int by_risk[kRiskLevels] = {};
+  int64_t value = 0;  // the urgency placed, in the planner's units (metres of travel it is worth)
   for (const PlannedVisit& placed : f.plan.placed) {
-    for (const VisitRequest& visit : input.visits) {
-      if (visit.visit_id == placed.visit_id) by_risk[static_cast<int>(visit.due.risk)]++;
-    }
+    const VisitRequest& visit = *visits.at(placed.visit_id);
+    by_risk[static_cast<int>(visit.due.risk)]++;
+    value += VisitValue(input.weights, visit);
   }
   int reasons[4] = {};
   for (const UnplacedVisit& unplaced : f.plan.unplaced) reasons[static_cast<int>(unplaced.reason)]++;
+  // The planner's objective, evaluated the same way for both: urgency placed − travel − continuity lost.
+  const int64_t continuity_lost = static_cast<int64_t>(f.plan.placed.size()) - f.plan.continuity_kept;
+  const int64_t objective = value - f.plan.total_travel_m - continuity_lost * input.weights.continuity_lost_m;
   std::printf(
       "%-8s placed %5zu of %zu (extreme %d, high %d, medium %d, low %d), bound %d; travel %.1f km (%.2f km a "
-      "visit); continuity kept %d; unplaced: capacity %d, no second adult %d, nobody nearby %d; %.3f s\n",
+      "visit); continuity kept %d; urgency placed %.1fM, objective %.1fM; unplaced: capacity %d, no second "
+      "adult %d, nobody nearby %d; %.3f s\n",
       f.name.c_str(), f.plan.placed.size(), input.visits.size(), by_risk[3], by_risk[2], by_risk[1],
       by_risk[0], f.plan.placeable_bound, f.plan.total_travel_m / 1000.0,
       f.plan.placed.empty() ? 0.0 : f.plan.total_travel_m / 1000.0 / f.plan.placed.size(),
-      f.plan.continuity_kept, reasons[static_cast<int>(UnplacedReason::kCapacity)],
+      f.plan.continuity_kept, value / 1e6, objective / 1e6,
+      reasons[static_cast<int>(UnplacedReason::kCapacity)],
       reasons[static_cast<int>(UnplacedReason::kNoSecondAdult)],
       reasons[static_cast<int>(UnplacedReason::kNobodyQualifiedNearby)], f.seconds);
 }
@@ -109,6 +120,7 @@ int Run() {
 
   PlanningInput input;
   input.visit_days = *days;
+  input.weights.arcs_per_visit_day = absl::GetFlag(FLAGS_arcs_per_visit_day);
   const int visitor_count = absl::GetFlag(FLAGS_visitors);
   for (int p = 0; p < visitor_count; ++p) {
     Visitor visitor;

@@ -123,6 +123,27 @@ TEST(WeekendPlanner, TwoAdultRule_HomeVisitGetsTwoPeopleUnlessPolicyAllowsOne) {
   EXPECT_EQ(lonely_plan.placeable_bound, 1);
 }
 
+TEST(WeekendPlanner, PairWithOnlySingleAdultVisits_IsSplitToPlaceMore) {
+  // Two people, one household a day each, two visits whose organisation allows one adult: as a pair they
+  // could make one visit; split, each makes one.
+  PlanningInput input = Input({Person("v1", kVillageA, 1), Person("v2", kVillageA, 1)},
+                              {Visit("a", kVillageA, RiskLevel::kMedium, 0, true),
+                               Visit("b", kVillageB, RiskLevel::kMedium, 0, true)});
+  ASSERT_OK_AND_ASSIGN(WeekendPlan plan, PlanWeekend(input));
+  ASSERT_EQ(plan.placed.size(), 2u);
+  std::set<std::string> people;
+  for (const PlannedVisit& placed : plan.placed) {
+    ASSERT_EQ(placed.visitor_ids.size(), 1u);
+    people.insert(placed.visitor_ids[0]);
+  }
+  EXPECT_EQ(people.size(), 2u);
+  // One visit that needs two keeps them together, and the other then has nobody left.
+  input.visits[0].single_adult_allowed = false;
+  ASSERT_OK_AND_ASSIGN(WeekendPlan together, PlanWeekend(input));
+  ASSERT_EQ(together.placed.size(), 1u);
+  EXPECT_EQ(together.placed[0].visitor_ids.size(), 2u);
+}
+
 TEST(WeekendPlanner, NoVisitorTwiceAtTheSameSlot_AndNoneInTwoTeamsADay) {
   std::vector<Visitor> visitors;
   const char* villages[] = {kVillageA, kVillageB, kVillageC};
