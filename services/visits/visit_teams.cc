@@ -9,11 +9,6 @@
 namespace shouhu::visits {
 namespace {
 
-bool AvailableOn(const Visitor& visitor, absl::CivilDay day) {
-  return std::find(visitor.available_days.begin(), visitor.available_days.end(), day) !=
-         visitor.available_days.end();
-}
-
 Place PairBase(const Place& a, const Place& b) {
   Place base = a;
   if (a.point && b.point) {
@@ -26,6 +21,12 @@ Place PairBase(const Place& a, const Place& b) {
 
 }  // namespace
 
+bool CanGoOut(const Visitor& visitor, const absl::flat_hash_set<std::string>& qualified, absl::CivilDay day) {
+  return visitor.daily_capacity > 0 && qualified.contains(visitor.visitor_id) &&
+         std::find(visitor.available_days.begin(), visitor.available_days.end(), day) !=
+             visitor.available_days.end();
+}
+
 std::vector<Team> FormTeams(const std::vector<Visitor>& visitors,
                             const absl::flat_hash_set<std::string>& qualified,
                             const std::vector<absl::CivilDay>& days, const PairingRules& rules) {
@@ -33,10 +34,7 @@ std::vector<Team> FormTeams(const std::vector<Visitor>& visitors,
   for (absl::CivilDay day : days) {
     std::vector<int> present;
     for (int v = 0; v < static_cast<int>(visitors.size()); ++v) {
-      const Visitor& visitor = visitors[v];
-      if (visitor.daily_capacity > 0 && qualified.contains(visitor.visitor_id) && AvailableOn(visitor, day)) {
-        present.push_back(v);
-      }
+      if (CanGoOut(visitors[v], qualified, day)) present.push_back(v);
     }
     const int n = static_cast<int>(present.size());
     lemon::ListGraph graph;

@@ -43,6 +43,9 @@ struct Team {
   int capacity = 0;          // households that day: the smaller of the members' capacities
 };
 
+// The person can go out on `day`: qualified, available that day, with a positive capacity.
+bool CanGoOut(const Visitor& visitor, const absl::flat_hash_set<std::string>& qualified, absl::CivilDay day);
+
 // The teams of every day in `days`, day by day; only visitors in `qualified`, available that day and with a
 // positive capacity take part.
 std::vector<Team> FormTeams(const std::vector<Visitor>& visitors,

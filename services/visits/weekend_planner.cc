@@ -55,20 +55,11 @@ bool KeepsContinuity(const PlanningInput& input, const Team& team, const VisitRe
   return false;
 }
 
-bool AvailableOn(const Visitor& visitor, absl::CivilDay day) {
-  return std::find(visitor.available_days.begin(), visitor.available_days.end(), day) !=
-         visitor.available_days.end();
-}
-
 // The people who could go out on `day`.
 std::vector<int> PresentOn(const PlanningInput& input, absl::CivilDay day) {
   std::vector<int> present;
   for (int p = 0; p < static_cast<int>(input.visitors.size()); ++p) {
-    const Visitor& visitor = input.visitors[p];
-    if (visitor.daily_capacity > 0 && input.qualified_visitor_ids.contains(visitor.visitor_id) &&
-        AvailableOn(visitor, day)) {
-      present.push_back(p);
-    }
+    if (CanGoOut(input.visitors[p], input.qualified_visitor_ids, day)) present.push_back(p);
   }
   return present;
 }
