@@ -16,7 +16,9 @@ class TrainingClientTest : public TrainingTest {
     TrainingTest::SetUp();
     service_channel_ = std::make_unique<ServiceChannel>(channel_);
     client_ = std::make_unique<GrpcTrainingClient>(*service_channel_);
-    visits_ = std::make_unique<ServiceIdentity>("visits", testing::TestServiceKey("visits"), *clock_);
+    // The visits service works for the demo provinces; a SYSTEM caller is scoped by jurisdiction like anyone.
+    visits_ = std::make_unique<ServiceIdentity>("visits", testing::TestServiceKey("visits"), *clock_,
+                                                std::vector<std::string>{"53", "64", "33"});
   }
 
   std::unique_ptr<ServiceChannel> service_channel_;
