@@ -12,6 +12,7 @@
 #include <functional>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/call_workers.h"
@@ -42,10 +43,16 @@ class ServiceEdge {
 
  private:
   const std::string service_name_;
-  const google::protobuf::ServiceDescriptor* const service_;  // nullptr only if its protos are not linked
+  // Each method's allowed roles as a bit per Role, read from the protos once: the descriptor pool takes a
+  // lock on every lookup, which every call would otherwise queue on.
+  absl::flat_hash_map<std::string, uint64_t> allowed_roles_;
   const PrincipalVerifier& verifier_;
   CallWorkers& workers_;
 };
+
+// The caller as the maker of a change at `now`, in microseconds as the tables keep it, so an answer built
+// from it equals what a later read returns.
+Actor ActorOf(const Principal& principal, absl::Time now);
 
 }  // namespace shouhu
 

@@ -41,12 +41,23 @@ SignedPrincipal PrincipalSigner::Sign(Principal principal) const {
   *principal.mutable_expires_at() = google::protobuf::util::TimeUtil::SecondsToTimestamp(expires);
   SignedPrincipal signed_principal;
   principal.SerializeToString(&signed_principal.serialized);
+  signed_principal.key_id = key_.key_id;
+  {
+    absl::MutexLock lock(&mu_);
+    auto remembered = signatures_.find(signed_principal.serialized);
+    if (remembered != signatures_.end()) {
+      signed_principal.signature = remembered->second;
+      return signed_principal;
+    }
+  }
   const std::string message = SignedBytes(signed_principal.serialized);
   signed_principal.signature.resize(crypto_sign_BYTES);
   crypto_sign_detached(reinterpret_cast<unsigned char*>(signed_principal.signature.data()), nullptr,
                        reinterpret_cast<const unsigned char*>(message.data()), message.size(),
                        reinterpret_cast<const unsigned char*>(key_.secret_key.data()));
-  signed_principal.key_id = key_.key_id;
+  absl::MutexLock lock(&mu_);
+  if (signatures_.size() >= kRememberedSignatures) signatures_.clear();
+  signatures_.emplace(signed_principal.serialized, signed_principal.signature);
   return signed_principal;
 }
 

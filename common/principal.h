@@ -60,16 +60,25 @@ class PrincipalSigner {
         clock_(clock),
         validity_(std::min(validity, kMaxPrincipalValidity - kExpiryStep)) {}
 
-  // The principal stamped with an expiry, signed.
+  // The principal stamped with an expiry, signed. Ed25519 signatures are deterministic, and a caller's
+  // repeated calls within one expiry step carry the same bytes, so a signature made once is remembered and
+  // reused for the same bytes (the gateway signed every forwarded call afresh: ~20 us of its CPU each).
   SignedPrincipal Sign(Principal principal) const;
   // Adds the signed principal to an outgoing call.
   void Attach(Principal principal, grpc::ClientContext& context) const;
   const std::string& key_id() const { return key_.key_id; }
 
  private:
+  // Enough for every caller active within one expiry step on a busy gateway; emptied when full (the
+  // entries of past steps are dead anyway).
+  static constexpr size_t kRememberedSignatures = 4096;
+
   SigningKey key_;
   const Clock& clock_;
   absl::Duration validity_;
+  mutable absl::Mutex mu_;
+  mutable absl::flat_hash_map<std::string, std::string> signatures_
+      ABSL_GUARDED_BY(mu_);  // bytes → signature
 };
 
 // Remembers the principals it verified, by signature, so a caller's repeated calls cost a lookup; a

@@ -1,6 +1,6 @@
 // A referral as the registry holds it: the API's view of the referral plus the registered children it
 // matched, each with where that child lies and whose case it is in. A reader is shown a match only when their
-// own scope holds that child (access_policy.h ReferralView): the matches themselves never leave the service
+// own scope holds that child (registry_access.h ReferralView): the matches themselves never leave the service
 // unfiltered, so a referral cannot be used to learn whether a resident id is registered elsewhere.
 #ifndef SHOUHU_SERVICES_REGISTRY_REFERRAL_RECORD_H_
 #define SHOUHU_SERVICES_REGISTRY_REFERRAL_RECORD_H_

@@ -8,9 +8,9 @@
 #include "common/status_macros.h"
 #include "common/timestamps.h"
 #include "common/validation.h"
-#include "services/registry/access_policy.h"
 #include "services/registry/duplicates.h"
-#include "services/registry/referral_validation.h"
+#include "services/registry/registry_access.h"
+#include "services/registry/registry_validation.h"
 #include "services/registry/triage.h"
 
 namespace shouhu::registry {
@@ -30,11 +30,6 @@ void MaskResidentId(const Principal& p, v1::ChildDetails* child) {
 AccessRecord Access(const Principal& p, const std::string& type, const std::string& id,
                     const std::string& village, std::string fields, std::string purpose, const char* method) {
   return {p.subject(), p.organisation_id(), type, id, village, std::move(fields), std::move(purpose), method};
-}
-
-// The caller as the maker of a change, now (in microseconds, as the tables keep it).
-Actor Acting(const Principal& p, const Clock& clock) {
-  return {p.subject(), p.organisation_id(), TruncateToMicros(clock.Now())};
 }
 
 ShowReferral Show(const Principal& p) {
@@ -117,7 +112,7 @@ grpc::ServerUnaryReactor* RegistryService::SubmitReferral(grpc::CallbackServerCo
       }
     }
     ASSIGN_OR_RETURN(*resp, store_.SubmitReferral(edge_.Key("SubmitReferral", p, req->request_id(), *req),
-                                                  Acting(p, clock_), submission, Show(p)));
+                                                  ActorOf(p, clock_.Now()), submission, Show(p)));
     // The kept answer holds no resident id; this request's is the first one's, since their hashes matched.
     resp->mutable_referral()->mutable_child()->set_resident_id(referral.child().resident_id());
     MaskResidentId(p, resp->mutable_referral()->mutable_child());
@@ -182,10 +177,10 @@ grpc::ServerUnaryReactor* RegistryService::AcceptReferral(grpc::CallbackServerCo
     RETURN_IF_ERROR(ScopedOrganisation(p, req->organisation_id()).status());
     Acceptance acceptance{req->referral_id(), req->organisation_id(), req->caseworker_id(), req->risk_level(),
                           req->existing_child_id()};
-    ASSIGN_OR_RETURN(
-        *resp, store_.AcceptReferral(
-                   edge_.Key("AcceptReferral", p, req->request_id(), *req), Acting(p, clock_), acceptance,
-                   TriageScope(p), [&p](const RegisteredChild& child) { return CheckAcceptOnto(p, child); }));
+    ASSIGN_OR_RETURN(*resp, store_.AcceptReferral(
+                                edge_.Key("AcceptReferral", p, req->request_id(), *req),
+                                ActorOf(p, clock_.Now()), acceptance, TriageScope(p),
+                                [&p](const RegisteredChild& child) { return CheckAcceptOnto(p, child); }));
     return absl::OkStatus();
   });
 }
@@ -198,7 +193,7 @@ grpc::ServerUnaryReactor* RegistryService::RejectReferral(grpc::CallbackServerCo
     RETURN_IF_ERROR(ValidateRecordId(req->referral_id(), "referral_id"));
     RETURN_IF_ERROR(ValidateMeaningfulText(req->reason(), "reason", kMaxReasonChars));
     ASSIGN_OR_RETURN(*resp, store_.RejectReferral(edge_.Key("RejectReferral", p, req->request_id(), *req),
-                                                  Acting(p, clock_), req->referral_id(), req->reason(),
+                                                  ActorOf(p, clock_.Now()), req->referral_id(), req->reason(),
                                                   TriageScope(p), Show(p)));
     MaskResidentId(p, resp->mutable_referral()->mutable_child());
     return absl::OkStatus();
@@ -214,10 +209,10 @@ grpc::ServerUnaryReactor* RegistryService::TransferReferral(grpc::CallbackServer
     RETURN_IF_ERROR(
         ValidateIdentifier(req->to_organisation_id(), "to_organisation_id", kMaxOrganisationIdChars));
     RETURN_IF_ERROR(ValidateMeaningfulText(req->reason(), "reason", kMaxReasonChars));
-    ASSIGN_OR_RETURN(*resp,
-                     store_.TransferReferral(edge_.Key("TransferReferral", p, req->request_id(), *req),
-                                             Acting(p, clock_), req->referral_id(), req->to_organisation_id(),
-                                             req->reason(), TriageScope(p), Show(p)));
+    ASSIGN_OR_RETURN(
+        *resp, store_.TransferReferral(edge_.Key("TransferReferral", p, req->request_id(), *req),
+                                       ActorOf(p, clock_.Now()), req->referral_id(),
+                                       req->to_organisation_id(), req->reason(), TriageScope(p), Show(p)));
     MaskResidentId(p, resp->mutable_referral()->mutable_child());
     return absl::OkStatus();
   });
@@ -243,7 +238,7 @@ absl::StatusOr<v1::Case> RegistryService::ChangeCase(
     const std::string& request_id, const std::string& case_id,
     const std::function<absl::StatusOr<CaseChange>(const v1::Case&, const Actor&)>& rule) {
   return store_.ChangeCase(
-      edge_.Key(method, p, request_id, request), Acting(p, clock_), case_id,
+      edge_.Key(method, p, request_id, request), ActorOf(p, clock_.Now()), case_id,
       [&](const v1::Case& c) { return RequireInScope(p, CaseScope(c), "case"); }, rule);
 }
 

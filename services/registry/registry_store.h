@@ -39,8 +39,8 @@ namespace registry {
 template <typename Record>
 using Authorize = std::function<absl::Status(const Record&)>;
 
-// What a caller is shown of a referral (access_policy.h ReferralAsSeenBy): a mutation's answer is built, and
-// kept, as its caller sees it.
+// What a caller is shown of a referral (registry_access.h ReferralAsSeenBy): a mutation's answer is built,
+// and kept, as its caller sees it.
 using ShowReferral = std::function<v1::Referral(const ReferralRecord&)>;
 
 // Whether a referral may be accepted onto a registered child (triage.h CheckAcceptOnto for the caller).

@@ -31,10 +31,6 @@ absl::StatusOr<T> Found(absl::StatusOr<std::optional<T>> read, absl::string_view
 
 }  // namespace
 
-Actor TrainingService::ActorOf(const Principal& principal) const {
-  return Actor{principal.subject(), principal.organisation_id(), clock_.Now()};
-}
-
 absl::StatusOr<v1::Participant> TrainingService::ScopedParticipant(const Principal& principal,
                                                                    const std::string& id) {
   ASSIGN_OR_RETURN(v1::Participant p, Found(store_.GetParticipant(id), "participant"));
@@ -84,7 +80,7 @@ grpc::ServerUnaryReactor* TrainingService::RegisterParticipant(grpc::CallbackSer
     }
     ASSIGN_OR_RETURN(*response, store_.RegisterParticipant(edge_.Key("RegisterParticipant", principal,
                                                                      request->request_id(), *request),
-                                                           ActorOf(principal), p));
+                                                           ActorOf(principal, clock_.Now()), p));
     return absl::OkStatus();
   });
 }
@@ -123,11 +119,12 @@ grpc::ServerUnaryReactor* TrainingService::ChangeVolunteerStage(
     v1::ChangeVolunteerStageResponse* response) {
   return edge_.Unary(context, "ChangeVolunteerStage", [=](const Principal& principal) -> absl::Status {
     RETURN_IF_ERROR(ValidateChangeVolunteerStage(*request));
-    ASSIGN_OR_RETURN(*response,
-                     store_.ChangeVolunteerStage(
-                         edge_.Key("ChangeVolunteerStage", principal, request->request_id(), *request),
-                         ActorOf(principal), request->participant_id(), request->stage(), request->reason(),
-                         [&](const v1::Participant& p) { return RequireParticipant(principal, p); }));
+    ASSIGN_OR_RETURN(
+        *response,
+        store_.ChangeVolunteerStage(
+            edge_.Key("ChangeVolunteerStage", principal, request->request_id(), *request),
+            ActorOf(principal, clock_.Now()), request->participant_id(), request->stage(), request->reason(),
+            [&](const v1::Participant& p) { return RequireParticipant(principal, p); }));
     return absl::OkStatus();
   });
 }
@@ -137,11 +134,12 @@ grpc::ServerUnaryReactor* TrainingService::RecordBackgroundCheck(
     v1::RecordBackgroundCheckResponse* response) {
   return edge_.Unary(context, "RecordBackgroundCheck", [=](const Principal& principal) -> absl::Status {
     RETURN_IF_ERROR(ValidateRecordBackgroundCheck(*request));
-    ASSIGN_OR_RETURN(*response,
-                     store_.RecordBackgroundCheck(
-                         edge_.Key("RecordBackgroundCheck", principal, request->request_id(), *request),
-                         ActorOf(principal), request->participant_id(), request->background_check(),
-                         [&](const v1::Participant& p) { return RequireParticipant(principal, p); }));
+    ASSIGN_OR_RETURN(
+        *response,
+        store_.RecordBackgroundCheck(
+            edge_.Key("RecordBackgroundCheck", principal, request->request_id(), *request),
+            ActorOf(principal, clock_.Now()), request->participant_id(), request->background_check(),
+            [&](const v1::Participant& p) { return RequireParticipant(principal, p); }));
     return absl::OkStatus();
   });
 }
@@ -155,7 +153,7 @@ grpc::ServerUnaryReactor* TrainingService::CreateCourse(grpc::CallbackServerCont
     RETURN_IF_ERROR(ValidateCreateCourse(*request));
     ASSIGN_OR_RETURN(
         *response, store_.CreateCourse(edge_.Key("CreateCourse", principal, request->request_id(), *request),
-                                       ActorOf(principal), request->course()));
+                                       ActorOf(principal, clock_.Now()), request->course()));
     return absl::OkStatus();
   });
 }
@@ -195,7 +193,7 @@ grpc::ServerUnaryReactor* TrainingService::ScheduleSession(grpc::CallbackServerC
     RETURN_IF_ERROR(RequireMayPlace(principal, {s.division_code(), s.organisation_id()}));
     ASSIGN_OR_RETURN(*response, store_.ScheduleSession(
                                     edge_.Key("ScheduleSession", principal, request->request_id(), *request),
-                                    ActorOf(principal), s));
+                                    ActorOf(principal, clock_.Now()), s));
     return absl::OkStatus();
   });
 }
@@ -232,13 +230,14 @@ grpc::ServerUnaryReactor* TrainingService::Enroll(grpc::CallbackServerContext* c
                                                   v1::EnrollResponse* response) {
   return edge_.Unary(context, "Enroll", [=](const Principal& principal) -> absl::Status {
     RETURN_IF_ERROR(ValidateEnroll(*request));
-    ASSIGN_OR_RETURN(*response,
-                     store_.Enroll(edge_.Key("Enroll", principal, request->request_id(), *request),
-                                   ActorOf(principal), request->session_id(), request->participant_id(),
-                                   [&](const v1::Session& s, const v1::Participant& p) -> absl::Status {
-                                     RETURN_IF_ERROR(RequireSession(principal, s));
-                                     return RequireParticipant(principal, p);
-                                   }));
+    ASSIGN_OR_RETURN(
+        *response,
+        store_.Enroll(edge_.Key("Enroll", principal, request->request_id(), *request),
+                      ActorOf(principal, clock_.Now()), request->session_id(), request->participant_id(),
+                      [&](const v1::Session& s, const v1::Participant& p) -> absl::Status {
+                        RETURN_IF_ERROR(RequireSession(principal, s));
+                        return RequireParticipant(principal, p);
+                      }));
     return absl::OkStatus();
   });
 }
@@ -250,7 +249,7 @@ grpc::ServerUnaryReactor* TrainingService::CancelEnrollment(grpc::CallbackServer
     RETURN_IF_ERROR(ValidateCancelEnrollment(*request));
     ASSIGN_OR_RETURN(*response, store_.CancelEnrollment(
                                     edge_.Key("CancelEnrollment", principal, request->request_id(), *request),
-                                    ActorOf(principal), request->enrollment_id(),
+                                    ActorOf(principal, clock_.Now()), request->enrollment_id(),
                                     [&](const v1::Session& s, const v1::Participant& p) {
                                       return RequireEnrollment(principal, s, p);
                                     }));
@@ -265,8 +264,8 @@ grpc::ServerUnaryReactor* TrainingService::RecordAttendance(grpc::CallbackServer
     RETURN_IF_ERROR(ValidateRecordAttendance(*request));
     ASSIGN_OR_RETURN(*response, store_.RecordAttendance(
                                     edge_.Key("RecordAttendance", principal, request->request_id(), *request),
-                                    ActorOf(principal), request->enrollment_id(), request->attended(),
-                                    [&](const v1::Session& s, const v1::Participant& p) {
+                                    ActorOf(principal, clock_.Now()), request->enrollment_id(),
+                                    request->attended(), [&](const v1::Session& s, const v1::Participant& p) {
                                       return RequireEnrollment(principal, s, p);
                                     }));
     return absl::OkStatus();
@@ -280,8 +279,8 @@ grpc::ServerUnaryReactor* TrainingService::RecordAssessment(grpc::CallbackServer
     RETURN_IF_ERROR(ValidateRecordAssessment(*request));
     ASSIGN_OR_RETURN(*response, store_.RecordAssessment(
                                     edge_.Key("RecordAssessment", principal, request->request_id(), *request),
-                                    ActorOf(principal), request->enrollment_id(), request->score(),
-                                    [&](const v1::Session& s, const v1::Participant& p) {
+                                    ActorOf(principal, clock_.Now()), request->enrollment_id(),
+                                    request->score(), [&](const v1::Session& s, const v1::Participant& p) {
                                       return RequireEnrollment(principal, s, p);
                                     }));
     return absl::OkStatus();
@@ -324,8 +323,8 @@ grpc::ServerUnaryReactor* TrainingService::RenewCertification(grpc::CallbackServ
     ASSIGN_OR_RETURN(
         *response,
         store_.RenewCertification(
-            edge_.Key("RenewCertification", principal, request->request_id(), *request), ActorOf(principal),
-            request->certification_id(), renewed_on,
+            edge_.Key("RenewCertification", principal, request->request_id(), *request),
+            ActorOf(principal, clock_.Now()), request->certification_id(), renewed_on,
             [&](const v1::Participant& holder) { return RequireCertification(principal, holder); }));
     return absl::OkStatus();
   });
@@ -339,8 +338,8 @@ grpc::ServerUnaryReactor* TrainingService::RevokeCertification(grpc::CallbackSer
     ASSIGN_OR_RETURN(
         *response,
         store_.RevokeCertification(
-            edge_.Key("RevokeCertification", principal, request->request_id(), *request), ActorOf(principal),
-            request->certification_id(), request->reason(),
+            edge_.Key("RevokeCertification", principal, request->request_id(), *request),
+            ActorOf(principal, clock_.Now()), request->certification_id(), request->reason(),
             [&](const v1::Participant& holder) { return RequireCertification(principal, holder); }));
     return absl::OkStatus();
   });
@@ -403,7 +402,7 @@ grpc::ServerUnaryReactor* TrainingService::RecordOrganisationQualification(
                        ASSIGN_OR_RETURN(*response, store_.RecordOrganisationQualification(
                                                        edge_.Key("RecordOrganisationQualification", principal,
                                                                  request->request_id(), *request),
-                                                       ActorOf(principal), q));
+                                                       ActorOf(principal, clock_.Now()), q));
                        return absl::OkStatus();
                      });
 }
@@ -437,7 +436,7 @@ grpc::ServerUnaryReactor* TrainingService::RecordOrganisationTraining(
     ASSIGN_OR_RETURN(*response,
                      store_.RecordOrganisationTraining(
                          edge_.Key("RecordOrganisationTraining", principal, request->request_id(), *request),
-                         ActorOf(principal), t));
+                         ActorOf(principal, clock_.Now()), t));
     return absl::OkStatus();
   });
 }

@@ -107,8 +107,6 @@ class TrainingService final : public v1::TrainingService::CallbackService {
   absl::StatusOr<v1::Session> ScopedSession(const Principal& principal, const std::string& id);
   absl::StatusOr<v1::Enrollment> ScopedEnrollment(const Principal& principal, const std::string& id);
   absl::StatusOr<v1::Certification> ScopedCertification(const Principal& principal, const std::string& id);
-  // Who acts and when, for a mutation.
-  Actor ActorOf(const Principal& principal) const;
 
   TrainingStore& store_;
   Outbox& outbox_;

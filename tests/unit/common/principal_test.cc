@@ -70,6 +70,24 @@ TEST_F(PrincipalSigningTest, GatewayKey_SignsAnyPrincipal_VerifiesWithItsContent
   EXPECT_OK(VerifySigned(verifier_, gateway_.Sign(VisitsSystem())));
 }
 
+TEST_F(PrincipalSigningTest, RememberedSignatures_AreTheOnesAFreshSignerMakes_AndNeverServeOtherBytes) {
+  const SignedPrincipal first = gateway_.Sign(Officer());
+  const SignedPrincipal again = gateway_.Sign(Officer());  // the same bytes within one expiry step
+  PrincipalSigner fresh{gateway_key_, clock_};             // remembers nothing
+  EXPECT_EQ(again.serialized, first.serialized);
+  EXPECT_EQ(again.signature, fresh.Sign(Officer()).signature);
+  Principal auditor = Officer();
+  auditor.set_roles(0, common::v1::ROLE_AUDITOR);
+  const SignedPrincipal other = gateway_.Sign(auditor);
+  EXPECT_NE(other.signature, first.signature);
+  ASSERT_OK_AND_ASSIGN(Principal p, VerifySigned(verifier_, other));
+  EXPECT_TRUE(HasRole(p, common::v1::ROLE_AUDITOR));
+  clock_.Advance(PrincipalSigner::kExpiryStep);  // the next step: new bytes, a new signature that verifies
+  const SignedPrincipal later = gateway_.Sign(Officer());
+  EXPECT_NE(later.serialized, first.serialized);
+  EXPECT_OK(VerifySigned(verifier_, later));
+}
+
 TEST_F(PrincipalSigningTest, ServiceKey_SignsItsOwnSystemPrincipal) {
   ASSERT_OK_AND_ASSIGN(Principal p, VerifySigned(verifier_, visits_.Sign(VisitsSystem())));
   EXPECT_EQ(p.subject(), "service:visits");

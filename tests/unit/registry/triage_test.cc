@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "common/status_macros.h"
-#include "services/registry/access_policy.h"
+#include "services/registry/registry_access.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_server.h"
 

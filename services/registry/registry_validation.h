@@ -1,7 +1,7 @@
 // Checks of a referral submission that need no database: every field named in the error, nothing quoted.
 // Returns the referral as the store will keep it (resident id normalised, 'x' → 'X').
-#ifndef SHOUHU_SERVICES_REGISTRY_REFERRAL_VALIDATION_H_
-#define SHOUHU_SERVICES_REGISTRY_REFERRAL_VALIDATION_H_
+#ifndef SHOUHU_SERVICES_REGISTRY_REGISTRY_VALIDATION_H_
+#define SHOUHU_SERVICES_REGISTRY_REGISTRY_VALIDATION_H_
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
@@ -17,4 +17,4 @@ absl::Status ValidateCareArrangement(const v1::CareArrangement& arrangement, abs
 
 }  // namespace shouhu::registry
 
-#endif  // SHOUHU_SERVICES_REGISTRY_REFERRAL_VALIDATION_H_
+#endif  // SHOUHU_SERVICES_REGISTRY_REGISTRY_VALIDATION_H_

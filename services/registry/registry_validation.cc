@@ -1,4 +1,4 @@
-#include "services/registry/referral_validation.h"
+#include "services/registry/registry_validation.h"
 
 #include <set>
 

@@ -2,8 +2,8 @@
 // `allowed_roles` (common/method_access.h, checked by the edge); the scope of a record is the one rule in
 // common/scope.h. This file only says how a registry record maps onto that rule. Invisible records are
 // NOT_FOUND, so existence does not leak.
-#ifndef SHOUHU_SERVICES_REGISTRY_ACCESS_POLICY_H_
-#define SHOUHU_SERVICES_REGISTRY_ACCESS_POLICY_H_
+#ifndef SHOUHU_SERVICES_REGISTRY_REGISTRY_ACCESS_H_
+#define SHOUHU_SERVICES_REGISTRY_REGISTRY_ACCESS_H_
 
 #include "absl/status/status.h"
 #include "common/principal.h"
@@ -38,4 +38,4 @@ RecordScope CaseScope(const v1::Case& c);
 
 }  // namespace shouhu::registry
 
-#endif  // SHOUHU_SERVICES_REGISTRY_ACCESS_POLICY_H_
+#endif  // SHOUHU_SERVICES_REGISTRY_REGISTRY_ACCESS_H_

@@ -1,4 +1,4 @@
-#include "services/registry/access_policy.h"
+#include "services/registry/registry_access.h"
 
 namespace shouhu::registry {
 
