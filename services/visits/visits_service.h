@@ -1,0 +1,40 @@
+// The gRPC edge of the visits service: every method goes through ServiceEdge (authenticate, then the roles
+// its proto declares), validates the request, reads through the store, checks the record's scope
+// (common/scope.h: outside it NOT_FOUND) and maps Status to grpc::Status. No SQL here.
+#ifndef SHOUHU_SERVICES_VISITS_VISITS_SERVICE_H_
+#define SHOUHU_SERVICES_VISITS_VISITS_SERVICE_H_
+
+#include "common/call_workers.h"
+#include "common/clock.h"
+#include "common/edge.h"
+#include "common/principal.h"
+#include "services/visits/cadence.h"
+#include "services/visits/visits_store.h"
+#include "shouhu/visits/v1/visits_service.grpc.pb.h"
+
+namespace shouhu::visits {
+
+class VisitsService final : public v1::VisitsService::CallbackService {
+ public:
+  // Each call's work runs on `workers` (see common/call_workers.h).
+  VisitsService(VisitsStore& store, CadencePolicy cadence, const PrincipalVerifier& verifier,
+                const Clock& clock, CallWorkers& workers)
+      : store_(store),
+        cadence_(cadence),
+        clock_(clock),
+        edge_(v1::VisitsService::service_full_name(), verifier, workers) {}
+
+  grpc::ServerUnaryReactor* GetChildVisitPlan(grpc::CallbackServerContext* ctx,
+                                              const v1::GetChildVisitPlanRequest* req,
+                                              v1::GetChildVisitPlanResponse* resp) override;
+
+ private:
+  VisitsStore& store_;
+  const CadencePolicy cadence_;
+  const Clock& clock_;
+  ServiceEdge edge_;
+};
+
+}  // namespace shouhu::visits
+
+#endif  // SHOUHU_SERVICES_VISITS_VISITS_SERVICE_H_

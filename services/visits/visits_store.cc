@@ -1,0 +1,89 @@
+#include "services/visits/visits_store.h"
+
+#include "absl/time/civil_time.h"
+#include "common/clock.h"
+#include "common/status_macros.h"
+
+namespace shouhu::visits {
+namespace {
+
+constexpr char kSelectChildPlan[] =
+    "SELECT case_id, child_id, village_code, organisation_id, risk, is_open, opened_on, last_completed_visit,"
+    " last_visitor_id, last_event_sequence FROM case_plans WHERE child_id = ?"
+    " ORDER BY is_open DESC, opened_on DESC, case_id DESC LIMIT 1";
+
+constexpr char kLockCasePlan[] =
+    "SELECT case_id, child_id, village_code, organisation_id, risk, is_open, opened_on, last_completed_visit,"
+    " last_visitor_id, last_event_sequence FROM case_plans WHERE case_id = ? FOR UPDATE";
+
+constexpr char kSaveCasePlan[] =
+    "INSERT INTO case_plans (case_id, child_id, village_code, organisation_id, risk, is_open, opened_on,"
+    " last_completed_visit, last_visitor_id, last_event_sequence, next_due_day, next_visit_kind, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON DUPLICATE KEY UPDATE child_id = VALUES(child_id), village_code = VALUES(village_code),"
+    " organisation_id = VALUES(organisation_id), risk = VALUES(risk), is_open = VALUES(is_open),"
+    " opened_on = VALUES(opened_on), last_completed_visit = VALUES(last_completed_visit),"
+    " last_visitor_id = VALUES(last_visitor_id), last_event_sequence = VALUES(last_event_sequence),"
+    " next_due_day = VALUES(next_due_day), next_visit_kind = VALUES(next_visit_kind),"
+    " updated_at = VALUES(updated_at)";
+
+std::string DayText(absl::CivilDay day) { return absl::FormatCivilTime(day); }
+
+absl::StatusOr<CasePlan> ReadPlan(const db::Row& row) {
+  CasePlan plan;
+  plan.standing.case_id = row.String(0);
+  plan.standing.child_id = row.String(1);
+  plan.village_code = row.String(2);
+  plan.organisation_id = row.String(3);
+  const int64_t risk = row.Int(4);
+  if (risk < 0 || risk >= kRiskLevels) return absl::InternalError("case_plans.risk out of range");
+  plan.standing.risk = static_cast<RiskLevel>(risk);
+  plan.standing.open = row.Int(5) != 0;
+  ASSIGN_OR_RETURN(plan.standing.opened_on, ParseDay(row.String(6), "opened_on"));
+  if (!row.IsNull(7)) {
+    ASSIGN_OR_RETURN(absl::CivilDay last, ParseDay(row.String(7), "last_completed_visit"));
+    plan.standing.last_completed_visit = last;
+  }
+  plan.standing.last_visitor_id = row.String(8);
+  plan.last_event_sequence = row.Int(9);
+  return plan;
+}
+
+absl::StatusOr<std::optional<CasePlan>> ReadOptionalPlan(const std::optional<db::Row>& row) {
+  if (!row) return std::optional<CasePlan>();
+  ASSIGN_OR_RETURN(CasePlan plan, ReadPlan(*row));
+  return std::optional<CasePlan>(std::move(plan));
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<CasePlan>> MariaDbVisitsStore::GetChildPlan(const std::string& child_id) {
+  return db::ReadOne<std::optional<CasePlan>>(
+      pool_, [&](db::Session& session) -> absl::StatusOr<std::optional<CasePlan>> {
+        ASSIGN_OR_RETURN(std::optional<db::Row> row, session.QueryOne(kSelectChildPlan, {child_id}));
+        return ReadOptionalPlan(row);
+      });
+}
+
+absl::StatusOr<std::optional<CasePlan>> MariaDbVisitsStore::LockCasePlan(db::Session& tx,
+                                                                         const std::string& case_id) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockCasePlan, {case_id}));
+  return ReadOptionalPlan(row);
+}
+
+absl::Status MariaDbVisitsStore::SaveCasePlan(db::Session& tx, const CasePlan& plan,
+                                              const std::optional<VisitDue>& next, absl::Time now) {
+  const CaseStanding& s = plan.standing;
+  return tx
+      .Execute(
+          kSaveCasePlan,
+          {s.case_id, s.child_id, plan.village_code, plan.organisation_id, static_cast<int64_t>(s.risk),
+           static_cast<int64_t>(s.open ? 1 : 0), DayText(s.opened_on),
+           s.last_completed_visit ? db::Value(DayText(*s.last_completed_visit)) : db::Value(db::Null{}),
+           s.last_visitor_id, plan.last_event_sequence,
+           next ? db::Value(DayText(next->due_day)) : db::Value(db::Null{}),
+           next ? db::Value(static_cast<int64_t>(next->kind)) : db::Value(db::Null{}), ToSqlTimestamp(now)})
+      .status();
+}
+
+}  // namespace shouhu::visits

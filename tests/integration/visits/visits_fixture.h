@@ -1,0 +1,46 @@
+// The visits service served on loopback against its own migrated schema, following the real registry
+// (RegistryTest's, in the same process) over real gRPC; the callers are the registry fixture's.
+#ifndef SHOUHU_TESTS_INTEGRATION_VISITS_VISITS_FIXTURE_H_
+#define SHOUHU_TESTS_INTEGRATION_VISITS_VISITS_FIXTURE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "services/visits/visits_module.h"
+#include "shouhu/visits/v1/visits_service.grpc.pb.h"
+#include "tests/integration/registry/registry_fixture.h"
+
+namespace shouhu::visits::testing {
+
+namespace v1 = ::shouhu::visits::v1;
+namespace rv1 = ::shouhu::registry::v1;
+
+class VisitsTest : public registry::testing::RegistryTest {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  // Builds the module as main.cc does (its event consumer starts from the stored checkpoint) and serves it.
+  void StartVisits();
+  void StopVisits();
+
+  // Blocks until the visits consumer has applied every event the registry has published (a minute at most).
+  void AwaitRegistryEvents();
+
+  absl::StatusOr<v1::VisitPlan> ChildPlan(const Principal& as, const std::string& child_id);
+
+  // Every case_plans row as text, in case order: what a replay must leave unchanged.
+  std::vector<std::string> PlanRows();
+
+  std::unique_ptr<shouhu::testing::TestDatabase> visits_database_;
+  std::unique_ptr<IdGenerator> visits_ids_;
+  const ServiceIdentity visits_identity_{"visits", shouhu::testing::TestServiceKey("visits"), clock_};
+  std::unique_ptr<VisitsModule> visits_;
+  std::unique_ptr<shouhu::testing::TestServer> visits_server_;
+  std::unique_ptr<v1::VisitsService::Stub> visits_stub_;
+};
+
+}  // namespace shouhu::visits::testing
+
+#endif  // SHOUHU_TESTS_INTEGRATION_VISITS_VISITS_FIXTURE_H_
