@@ -42,7 +42,7 @@ absl::StatusOr<std::unique_ptr<VisitsModule>> VisitsModule::Create(const Service
   ASSIGN_OR_RETURN(VisitCalendar calendar, LoadCalendar(config.calendars_dir));
   std::unique_ptr<VisitsModule> module(new VisitsModule());
   module->calendar_ = std::make_unique<VisitCalendar>(std::move(calendar));
-  module->store_ = std::make_unique<MariaDbVisitsStore>(context.pool);
+  module->store_ = std::make_unique<MariaDbVisitsStore>(context.pool, context.ids);
   module->registry_ = ServiceChannel::Connect(config.registry_address);
   module->follower_ = std::make_unique<CasePlanFollower>(config.cadence, context.clock, context.logger);
 

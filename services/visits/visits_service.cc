@@ -1,9 +1,11 @@
 #include "services/visits/visits_service.h"
 
 #include "absl/time/civil_time.h"
+#include "common/paging.h"
 #include "common/scope.h"
 #include "common/status_macros.h"
 #include "common/validation.h"
+#include "services/visits/visits_validation.h"
 
 namespace shouhu::visits {
 namespace {
@@ -36,6 +38,10 @@ v1::VisitPlan ToProto(const CasePlan& plan, const std::optional<VisitDue>& next)
 
 }  // namespace
 
+Actor VisitsService::ActorOf(const Principal& principal) const {
+  return Actor{principal.subject(), principal.organisation_id(), clock_.Now()};
+}
+
 grpc::ServerUnaryReactor* VisitsService::GetChildVisitPlan(grpc::CallbackServerContext* ctx,
                                                            const v1::GetChildVisitPlanRequest* req,
                                                            v1::GetChildVisitPlanResponse* resp) {
@@ -45,6 +51,53 @@ grpc::ServerUnaryReactor* VisitsService::GetChildVisitPlan(grpc::CallbackServerC
     if (!plan) return absl::NotFoundError("visit plan not found");
     RETURN_IF_ERROR(RequireInScope(p, {plan->village_code, plan->organisation_id}, "visit plan"));
     *resp->mutable_plan() = ToProto(*plan, NextVisitDue(cadence_, plan->standing, ShanghaiDay(clock_.Now())));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* VisitsService::RegisterVisitor(grpc::CallbackServerContext* ctx,
+                                                         const v1::RegisterVisitorRequest* req,
+                                                         v1::RegisterVisitorResponse* resp) {
+  return edge_.Unary(ctx, "RegisterVisitor", [=](const Principal& p) -> absl::Status {
+    RETURN_IF_ERROR(ValidateRegisterVisitor(*req));
+    const v1::Visitor& v = req->visitor();
+    // Registering outside the caller's jurisdiction or for another organisation: that place does not exist
+    // for them, the same answer as reading a record there.
+    RETURN_IF_ERROR(RequireInScope(p, {v.home_village_code(), v.organisation_id()}, "division"));
+    ASSIGN_OR_RETURN(*resp, store_.RegisterVisitor(edge_.Key("RegisterVisitor", p, req->request_id(), *req),
+                                                   ActorOf(p), v));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* VisitsService::GetVisitor(grpc::CallbackServerContext* ctx,
+                                                    const v1::GetVisitorRequest* req,
+                                                    v1::GetVisitorResponse* resp) {
+  return edge_.Unary(ctx, "GetVisitor", [=](const Principal& p) -> absl::Status {
+    RETURN_IF_ERROR(ValidateRecordId(req->visitor_id(), "visitor_id"));
+    ASSIGN_OR_RETURN(std::optional<v1::Visitor> visitor, store_.GetVisitor(req->visitor_id()));
+    if (!visitor) return absl::NotFoundError("visitor not found");
+    RETURN_IF_ERROR(RequireInScope(p, {visitor->home_village_code(), visitor->organisation_id()}, "visitor"));
+    *resp->mutable_visitor() = *std::move(visitor);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* VisitsService::ListOverdueVisits(grpc::CallbackServerContext* ctx,
+                                                           const v1::ListOverdueVisitsRequest* req,
+                                                           v1::ListOverdueVisitsResponse* resp) {
+  return edge_.Unary(ctx, "ListOverdueVisits", [=](const Principal& p) -> absl::Status {
+    OverdueFilter filter;
+    ASSIGN_OR_RETURN(filter.division_prefix, ScopedDivisionPrefix(p, req->division_prefix()));
+    ASSIGN_OR_RETURN(filter.organisation_id, ScopedOrganisation(p, ""));
+    ASSIGN_OR_RETURN(filter.page, ReadPageRequest(req->page_size(), req->page_token()));
+    filter.today = ShanghaiDay(clock_.Now());
+    ASSIGN_OR_RETURN(std::vector<CasePlan> plans, store_.ListOverdue(filter));
+    for (const CasePlan& plan : plans) {
+      *resp->add_plans() = ToProto(plan, NextVisitDue(cadence_, plan.standing, filter.today));
+    }
+    resp->set_next_page_token(
+        NextPageToken(plans, filter.page.limit, [](const CasePlan& plan) { return plan.standing.case_id; }));
     return absl::OkStatus();
   });
 }

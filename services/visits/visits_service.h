@@ -27,8 +27,18 @@ class VisitsService final : public v1::VisitsService::CallbackService {
   grpc::ServerUnaryReactor* GetChildVisitPlan(grpc::CallbackServerContext* ctx,
                                               const v1::GetChildVisitPlanRequest* req,
                                               v1::GetChildVisitPlanResponse* resp) override;
+  grpc::ServerUnaryReactor* RegisterVisitor(grpc::CallbackServerContext* ctx,
+                                            const v1::RegisterVisitorRequest* req,
+                                            v1::RegisterVisitorResponse* resp) override;
+  grpc::ServerUnaryReactor* GetVisitor(grpc::CallbackServerContext* ctx, const v1::GetVisitorRequest* req,
+                                       v1::GetVisitorResponse* resp) override;
+  grpc::ServerUnaryReactor* ListOverdueVisits(grpc::CallbackServerContext* ctx,
+                                              const v1::ListOverdueVisitsRequest* req,
+                                              v1::ListOverdueVisitsResponse* resp) override;
 
  private:
+  Actor ActorOf(const Principal& principal) const;
+
   VisitsStore& store_;
   const CadencePolicy cadence_;
   const Clock& clock_;

@@ -2,6 +2,7 @@
 
 #include "absl/time/civil_time.h"
 #include "common/clock.h"
+#include "common/scope.h"
 #include "common/status_macros.h"
 
 namespace shouhu::visits {
@@ -26,6 +27,38 @@ constexpr char kSaveCasePlan[] =
     " last_visitor_id = VALUES(last_visitor_id), last_event_sequence = VALUES(last_event_sequence),"
     " next_due_day = VALUES(next_due_day), next_visit_kind = VALUES(next_visit_kind),"
     " updated_at = VALUES(updated_at)";
+
+constexpr char kListOverdue[] =
+    "SELECT case_id, child_id, village_code, organisation_id, risk, is_open, opened_on, last_completed_visit,"
+    " last_visitor_id, last_event_sequence FROM case_plans"
+    " WHERE is_open = 1 AND village_code >= ? AND village_code < ? AND next_due_day < ?"
+    " AND (? = '' OR organisation_id = ?) AND case_id > ? ORDER BY case_id LIMIT ?";
+
+constexpr char kInsertVisitor[] =
+    "INSERT INTO visitors (id, participant_id, organisation_id, home_village_code, available_saturday,"
+    " available_sunday, daily_capacity, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+constexpr char kSelectVisitor[] =
+    "SELECT id, participant_id, organisation_id, home_village_code, available_saturday, available_sunday,"
+    " daily_capacity FROM visitors WHERE id = ?";
+
+v1::Visitor VisitorFromRow(const db::Row& row) {
+  v1::Visitor v;
+  v.set_visitor_id(row.String(0));
+  v.set_participant_id(row.String(1));
+  v.set_organisation_id(row.String(2));
+  v.set_home_village_code(row.String(3));
+  v.set_available_saturday(row.Int(4) != 0);
+  v.set_available_sunday(row.Int(5) != 0);
+  v.set_daily_capacity(static_cast<int32_t>(row.Int(6)));
+  return v;
+}
+
+absl::StatusOr<std::optional<v1::Visitor>> ReadVisitor(db::Session& session, const std::string& id) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, session.QueryOne(kSelectVisitor, {id}));
+  if (!row) return std::optional<v1::Visitor>();
+  return std::optional<v1::Visitor>(VisitorFromRow(*row));
+}
 
 std::string DayText(absl::CivilDay day) { return absl::FormatCivilTime(day); }
 
@@ -63,6 +96,46 @@ absl::StatusOr<std::optional<CasePlan>> MariaDbVisitsStore::GetChildPlan(const s
         ASSIGN_OR_RETURN(std::optional<db::Row> row, session.QueryOne(kSelectChildPlan, {child_id}));
         return ReadOptionalPlan(row);
       });
+}
+
+absl::StatusOr<std::vector<CasePlan>> MariaDbVisitsStore::ListOverdue(const OverdueFilter& f) {
+  std::vector<CasePlan> out;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& session) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows,
+                     session.Query(kListOverdue, {f.division_prefix, DivisionPrefixEnd(f.division_prefix),
+                                                  DayText(f.today), f.organisation_id, f.organisation_id,
+                                                  f.page.after_id, int64_t{f.page.limit}}));
+    for (const db::Row& row : rows) {
+      ASSIGN_OR_RETURN(CasePlan plan, ReadPlan(row));
+      out.push_back(std::move(plan));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::RegisterVisitorResponse> MariaDbVisitsStore::RegisterVisitor(const IdempotencyKey& key,
+                                                                                const Actor& actor,
+                                                                                const v1::Visitor& v) {
+  return IdempotentTransaction<v1::RegisterVisitorResponse>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::RegisterVisitorResponse> {
+        const std::string id = ids_.Next();
+        RETURN_IF_ERROR(
+            tx.Execute(kInsertVisitor, {id, v.participant_id(), v.organisation_id(), v.home_village_code(),
+                                        int64_t{v.available_saturday()}, int64_t{v.available_sunday()},
+                                        int64_t{v.daily_capacity()}, actor.subject, ToSqlTimestamp(actor.at)})
+                .status());
+        v1::RegisterVisitorResponse response;
+        ASSIGN_OR_RETURN(std::optional<v1::Visitor> written, ReadVisitor(tx, id));
+        if (!written) return absl::InternalError("visitor not readable after insert");
+        *response.mutable_visitor() = *std::move(written);
+        return response;
+      });
+}
+
+absl::StatusOr<std::optional<v1::Visitor>> MariaDbVisitsStore::GetVisitor(const std::string& visitor_id) {
+  return db::ReadOne<std::optional<v1::Visitor>>(
+      pool_, [&](db::Session& session) { return ReadVisitor(session, visitor_id); });
 }
 
 absl::StatusOr<std::optional<CasePlan>> MariaDbVisitsStore::LockCasePlan(db::Session& tx,

@@ -12,8 +12,12 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/db.h"
+#include "common/idempotency.h"
+#include "common/ids.h"
 #include "common/migrations.h"
+#include "common/paging.h"
 #include "services/visits/cadence.h"
+#include "shouhu/visits/v1/visits_service.pb.h"
 
 namespace shouhu {
 
@@ -21,6 +25,15 @@ namespace shouhu {
 std::vector<db::Migration> VisitsMigrations();
 
 namespace visits {
+
+// Which overdue plans a list wants: open, in [division_prefix…], of one organisation when set, due before
+// `today`, after the page's case id.
+struct OverdueFilter {
+  std::string division_prefix;
+  std::string organisation_id;  // empty: any
+  absl::CivilDay today;
+  PageRequest page;
+};
 
 // One case's plan: its standing (cadence.h) and where and whose the case is, for scope.
 struct CasePlan {
@@ -35,13 +48,25 @@ class VisitsStore {
   virtual ~VisitsStore() = default;
   // The child's open case's plan, else its most recently opened one; nothing when the child has none.
   virtual absl::StatusOr<std::optional<CasePlan>> GetChildPlan(const std::string& child_id) = 0;
+  // By case id.
+  virtual absl::StatusOr<std::vector<CasePlan>> ListOverdue(const OverdueFilter& filter) = 0;
+
+  // The visitor with a fresh id; ALREADY_EXISTS when the participant is a visitor already.
+  virtual absl::StatusOr<v1::RegisterVisitorResponse> RegisterVisitor(const IdempotencyKey& key,
+                                                                      const Actor& actor,
+                                                                      const v1::Visitor& visitor) = 0;
+  virtual absl::StatusOr<std::optional<v1::Visitor>> GetVisitor(const std::string& visitor_id) = 0;
 };
 
 class MariaDbVisitsStore final : public VisitsStore {
  public:
-  explicit MariaDbVisitsStore(db::Pool& pool) : pool_(pool) {}
+  MariaDbVisitsStore(db::Pool& pool, IdGenerator& ids) : pool_(pool), ids_(ids) {}
 
   absl::StatusOr<std::optional<CasePlan>> GetChildPlan(const std::string& child_id) override;
+  absl::StatusOr<std::vector<CasePlan>> ListOverdue(const OverdueFilter& filter) override;
+  absl::StatusOr<v1::RegisterVisitorResponse> RegisterVisitor(const IdempotencyKey& key, const Actor& actor,
+                                                              const v1::Visitor& visitor) override;
+  absl::StatusOr<std::optional<v1::Visitor>> GetVisitor(const std::string& visitor_id) override;
 
   // In `tx` (the event consumer's): the case's plan, its row locked until the transaction ends.
   static absl::StatusOr<std::optional<CasePlan>> LockCasePlan(db::Session& tx, const std::string& case_id);
@@ -51,6 +76,7 @@ class MariaDbVisitsStore final : public VisitsStore {
 
  private:
   db::Pool& pool_;
+  IdGenerator& ids_;
 };
 
 }  // namespace visits

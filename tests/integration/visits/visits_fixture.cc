@@ -25,7 +25,7 @@ void VisitsTest::StartVisits() {
   config.registry_address = absl::StrCat("127.0.0.1:", server_->port());
   config.training_address = "127.0.0.1:1";  // not called by what these tests cover
   const ServiceContext context{
-      service_config_, visits_database_->pool(), clock_,  *visits_ids_, logger_, metrics_,
+      service_config_, visits_database_->pool(), visits_clock_, *visits_ids_, logger_, metrics_,
       *verifier_,      visits_identity_,         workers_};
   ASSERT_OK_AND_ASSIGN(visits_, VisitsModule::Create(context, config));
   visits_server_ = std::make_unique<shouhu::testing::TestServer>(

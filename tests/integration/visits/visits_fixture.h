@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "services/visits/visits_module.h"
 #include "shouhu/visits/v1/visits_service.grpc.pb.h"
 #include "tests/integration/registry/registry_fixture.h"
@@ -33,12 +34,17 @@ class VisitsTest : public registry::testing::RegistryTest {
   // Every case_plans row as text, in case order: what a replay must leave unchanged.
   std::vector<std::string> PlanRows();
 
+  // The visits service's own clock, which tests move to make visits fall due; the registry keeps real time.
+  ManualClock visits_clock_{absl::Now()};
   std::unique_ptr<shouhu::testing::TestDatabase> visits_database_;
   std::unique_ptr<IdGenerator> visits_ids_;
   const ServiceIdentity visits_identity_{"visits", shouhu::testing::TestServiceKey("visits"), clock_};
   std::unique_ptr<VisitsModule> visits_;
   std::unique_ptr<shouhu::testing::TestServer> visits_server_;
   std::unique_ptr<v1::VisitsService::Stub> visits_stub_;
+
+  const Principal wuding_ngo_admin_ =
+      shouhu::testing::MakePrincipal("admin-1", "ngo-wuding", common::v1::ROLE_NGO_ADMIN, {"532329"});
 };
 
 }  // namespace shouhu::visits::testing

@@ -1,0 +1,26 @@
+#include "services/visits/visits_validation.h"
+
+#include "common/idempotency.h"
+#include "common/status_macros.h"
+#include "common/validation.h"
+
+namespace shouhu::visits {
+
+absl::Status ValidateRegisterVisitor(const v1::RegisterVisitorRequest& request) {
+  RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
+  if (!request.has_visitor()) return InvalidField("visitor", "is required");
+  const v1::Visitor& v = request.visitor();
+  if (!v.visitor_id().empty()) return InvalidField("visitor.visitor_id", "is assigned by the service");
+  RETURN_IF_ERROR(ValidateRecordId(v.participant_id(), "visitor.participant_id"));
+  RETURN_IF_ERROR(ValidateIdentifier(v.organisation_id(), "visitor.organisation_id", 64));
+  RETURN_IF_ERROR(ValidateDivisionCode(v.home_village_code(), "visitor.home_village_code"));
+  if (DivisionLevel(v.home_village_code()) != 5) {
+    return InvalidField("visitor.home_village_code", "must be a 12-digit village code");
+  }
+  if (v.daily_capacity() < 1 || v.daily_capacity() > kMaxDailyCapacity) {
+    return InvalidField("visitor.daily_capacity", "must be 1..20");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace shouhu::visits
