@@ -36,14 +36,21 @@ absl::StatusOr<VisitCalendar> LoadCalendar(const std::string& dir) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<VisitsModule>> VisitsModule::Create(const ServiceContext& context,
-                                                                   const VisitsConfig& config) {
+absl::StatusOr<std::unique_ptr<VisitsModule>> VisitsModule::Create(
+    const ServiceContext& context, const VisitsConfig& config,
+    std::unique_ptr<training::TrainingClient> training) {
   RETURN_IF_ERROR(ValidateVisitsConfig(config));
   ASSIGN_OR_RETURN(VisitCalendar calendar, LoadCalendar(config.calendars_dir));
   std::unique_ptr<VisitsModule> module(new VisitsModule());
   module->calendar_ = std::make_unique<VisitCalendar>(std::move(calendar));
   module->store_ = std::make_unique<MariaDbVisitsStore>(context.pool, context.ids);
   module->registry_ = ServiceChannel::Connect(config.registry_address);
+  if (training) {
+    module->training_ = std::move(training);
+  } else {
+    module->training_channel_ = ServiceChannel::Connect(config.training_address);
+    module->training_ = std::make_unique<training::GrpcTrainingClient>(*module->training_channel_);
+  }
   module->follower_ = std::make_unique<CasePlanFollower>(config.cadence, context.clock, context.logger);
 
   EventConsumerOptions options;
@@ -56,8 +63,9 @@ absl::StatusOr<std::unique_ptr<VisitsModule>> VisitsModule::Create(const Service
   module->registry_consumer_ = std::make_unique<EventConsumer>(
       context.pool, context.metrics, context.logger, std::move(options),
       [follower](db::Session& tx, const common::v1::Event& event) { return follower->Apply(tx, event); });
-  module->service_ = std::make_unique<VisitsService>(*module->store_, config.cadence, context.verifier,
-                                                     context.clock, context.workers);
+  module->service_ =
+      std::make_unique<VisitsService>(*module->store_, config.cadence, *module->calendar_, *module->training_,
+                                      context.verifier, context.clock, context.workers);
   module->registry_consumer_->Start();
   return module;
 }

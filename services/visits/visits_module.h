@@ -10,6 +10,7 @@
 #include "common/event_consumer.h"
 #include "common/server.h"
 #include "common/service_channel.h"
+#include "services/training/training_client.h"
 #include "services/visits/case_plan_follower.h"
 #include "services/visits/visit_calendar.h"
 #include "services/visits/visits_config.h"
@@ -23,9 +24,11 @@ inline constexpr char kVisitsServiceName[] = "shouhu.visits.v1.VisitsService";
 class VisitsModule {
  public:
   // Loads every CN-<year>.csv in the calendars folder (FAILED_PRECONDITION when there is none) and starts
-  // following the registry's case events from the stored checkpoint.
-  static absl::StatusOr<std::unique_ptr<VisitsModule>> Create(const ServiceContext& context,
-                                                              const VisitsConfig& config);
+  // following the registry's case events from the stored checkpoint. `training`: the client of the training
+  // service; when null (the process), one over a channel to config.training_address.
+  static absl::StatusOr<std::unique_ptr<VisitsModule>> Create(
+      const ServiceContext& context, const VisitsConfig& config,
+      std::unique_ptr<training::TrainingClient> training = nullptr);
 
   // Stops following the registry (the event being applied commits or rolls back whole).
   void Drain();
@@ -42,6 +45,8 @@ class VisitsModule {
   std::unique_ptr<VisitCalendar> calendar_;
   std::unique_ptr<MariaDbVisitsStore> store_;
   std::unique_ptr<ServiceChannel> registry_;
+  std::unique_ptr<ServiceChannel> training_channel_;
+  std::unique_ptr<training::TrainingClient> training_;  // after its channel: goes first
   std::unique_ptr<CasePlanFollower> follower_;
   std::unique_ptr<EventConsumer> registry_consumer_;  // after what it uses: stops first
   std::unique_ptr<VisitsService> service_;            // declared last: goes first

@@ -1,11 +1,16 @@
 #include "services/visits/visits_service.h"
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/time/civil_time.h"
+#include "common/call_identity.h"
+#include "common/idempotency.h"
 #include "common/paging.h"
 #include "common/scope.h"
 #include "common/status_macros.h"
 #include "common/validation.h"
+#include "services/visits/planning_input.h"
 #include "services/visits/visits_validation.h"
+#include "services/visits/weekend_planner.h"
 
 namespace shouhu::visits {
 namespace {
@@ -35,6 +40,9 @@ v1::VisitPlan ToProto(const CasePlan& plan, const std::optional<VisitDue>& next)
   }
   return out;
 }
+
+// What the training service takes in one BatchCheckQualification.
+constexpr size_t kMaxQualificationBatch = 1000;
 
 }  // namespace
 
@@ -98,6 +106,77 @@ grpc::ServerUnaryReactor* VisitsService::ListOverdueVisits(grpc::CallbackServerC
     }
     resp->set_next_page_token(
         NextPageToken(plans, filter.page.limit, [](const CasePlan& plan) { return plan.standing.case_id; }));
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<absl::flat_hash_set<std::string>> VisitsService::QualifiedVisitors(
+    const grpc::CallbackServerContext& ctx, const std::vector<v1::Visitor>& visitors,
+    absl::CivilDay day) const {
+  absl::flat_hash_set<std::string> qualified;
+  if (visitors.empty()) return qualified;
+  if (visitors.size() > kMaxQualificationBatch) {
+    return absl::FailedPreconditionError(
+        "more visitors than one qualification check takes; plan a smaller area");
+  }
+  std::vector<std::string> participant_ids;
+  absl::flat_hash_map<std::string, std::string> visitor_of;
+  for (const v1::Visitor& v : visitors) {
+    participant_ids.push_back(v.participant_id());
+    visitor_of[v.participant_id()] = v.visitor_id();
+  }
+  ASSIGN_OR_RETURN(
+      std::vector<training::v1::QualificationResult> results,
+      training_.BatchCheckQualification(ForCaller(ctx), participant_ids, training::v1::ACTIVITY_HOME_VISIT,
+                                        absl::FormatCivilTime(day)));
+  for (const training::v1::QualificationResult& result : results) {
+    auto visitor = visitor_of.find(result.participant_id());
+    if (result.qualified() && visitor != visitor_of.end()) qualified.insert(visitor->second);
+  }
+  return qualified;
+}
+
+grpc::ServerUnaryReactor* VisitsService::PlanWeekend(grpc::CallbackServerContext* ctx,
+                                                     const v1::PlanWeekendRequest* req,
+                                                     v1::PlanWeekendResponse* resp) {
+  return edge_.Unary(ctx, "PlanWeekend", [=](const Principal& p) -> absl::Status {
+    RETURN_IF_ERROR(ValidateRequestId(req->request_id()));
+    ASSIGN_OR_RETURN(absl::CivilDay saturday, ParseWeekendDate(req->weekend_date(), "weekend_date"));
+    ASSIGN_OR_RETURN(std::string prefix, ScopedDivisionPrefix(p, req->division_prefix()));
+    ASSIGN_OR_RETURN(std::string organisation, ScopedOrganisation(p, ""));
+    ASSIGN_OR_RETURN(std::vector<absl::CivilDay> days, calendar_.WeekendVisitDays(saturday));
+    const absl::CivilDay last_day = days.empty() ? saturday + 1 : days.back();
+    ASSIGN_OR_RETURN(std::vector<CasePlan> plans, store_.ListDueBy(prefix, organisation, last_day));
+    ASSIGN_OR_RETURN(std::vector<v1::Visitor> visitors, store_.ListVisitorsIn(prefix, organisation));
+    absl::flat_hash_set<std::string> qualified;
+    if (!days.empty()) {
+      ASSIGN_OR_RETURN(qualified, QualifiedVisitors(*ctx, visitors, days.front()));
+    }
+    ASSIGN_OR_RETURN(WeekendPlan plan,
+                     visits::PlanWeekend(BuildPlanningInput(cadence_, plans, visitors, std::move(qualified),
+                                                            std::move(days))));
+    ASSIGN_OR_RETURN(*resp, store_.StoreWeekendPlan(edge_.Key("PlanWeekend", p, req->request_id(), *req),
+                                                    ActorOf(p), PlanAnswer(plan, plans)));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* VisitsService::ListVisitorAssignments(grpc::CallbackServerContext* ctx,
+                                                                const v1::ListVisitorAssignmentsRequest* req,
+                                                                v1::ListVisitorAssignmentsResponse* resp) {
+  return edge_.Unary(ctx, "ListVisitorAssignments", [=](const Principal& p) -> absl::Status {
+    RETURN_IF_ERROR(ValidateRecordId(req->visitor_id(), "visitor_id"));
+    ASSIGN_OR_RETURN(absl::CivilDay saturday, ParseWeekendDate(req->weekend_date(), "weekend_date"));
+    ASSIGN_OR_RETURN(std::optional<v1::Visitor> visitor, store_.GetVisitor(req->visitor_id()));
+    if (!visitor) return absl::NotFoundError("visitor not found");
+    RETURN_IF_ERROR(RequireInScope(p, {visitor->home_village_code(), visitor->organisation_id()}, "visitor"));
+    ASSIGN_OR_RETURN(std::vector<absl::CivilDay> days, calendar_.WeekendVisitDays(saturday));
+    const absl::CivilDay last_day = days.empty() ? saturday + 1 : days.back();
+    ASSIGN_OR_RETURN(
+        std::vector<v1::Assignment> assignments,
+        store_.ListAssignments(req->visitor_id(), days.empty() ? saturday : std::min(saturday, days.front()),
+                               last_day));
+    for (v1::Assignment& a : assignments) *resp->add_assignments() = std::move(a);
     return absl::OkStatus();
   });
 }

@@ -42,6 +42,26 @@ constexpr char kSelectVisitor[] =
     "SELECT id, participant_id, organisation_id, home_village_code, available_saturday, available_sunday,"
     " daily_capacity FROM visitors WHERE id = ?";
 
+constexpr char kListDueBy[] =
+    "SELECT case_id, child_id, village_code, organisation_id, risk, is_open, opened_on, last_completed_visit,"
+    " last_visitor_id, last_event_sequence FROM case_plans"
+    " WHERE is_open = 1 AND village_code >= ? AND village_code < ? AND next_due_day <= ?"
+    " AND (? = '' OR organisation_id = ?) ORDER BY case_id";
+
+constexpr char kListVisitorsIn[] =
+    "SELECT id, participant_id, organisation_id, home_village_code, available_saturday, available_sunday,"
+    " daily_capacity FROM visitors WHERE home_village_code >= ? AND home_village_code < ?"
+    " AND (? = '' OR organisation_id = ?) ORDER BY id";
+
+constexpr char kInsertAssignment[] =
+    "INSERT INTO visit_assignments (id, case_id, child_id, visitor_id, visit_day, slot, planned_by, "
+    "created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+
+constexpr char kListAssignments[] =
+    "SELECT id, case_id, child_id, visitor_id, visit_day, slot FROM visit_assignments"
+    " WHERE visitor_id = ? AND visit_day >= ? AND visit_day <= ? ORDER BY visit_day, slot";
+
 v1::Visitor VisitorFromRow(const db::Row& row) {
   v1::Visitor v;
   v.set_visitor_id(row.String(0));
@@ -136,6 +156,80 @@ absl::StatusOr<v1::RegisterVisitorResponse> MariaDbVisitsStore::RegisterVisitor(
 absl::StatusOr<std::optional<v1::Visitor>> MariaDbVisitsStore::GetVisitor(const std::string& visitor_id) {
   return db::ReadOne<std::optional<v1::Visitor>>(
       pool_, [&](db::Session& session) { return ReadVisitor(session, visitor_id); });
+}
+
+absl::StatusOr<std::vector<CasePlan>> MariaDbVisitsStore::ListDueBy(const std::string& division_prefix,
+                                                                    const std::string& organisation_id,
+                                                                    absl::CivilDay last_day) {
+  std::vector<CasePlan> out;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& session) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows,
+                     session.Query(kListDueBy, {division_prefix, DivisionPrefixEnd(division_prefix),
+                                                DayText(last_day), organisation_id, organisation_id}));
+    for (const db::Row& row : rows) {
+      ASSIGN_OR_RETURN(CasePlan plan, ReadPlan(row));
+      out.push_back(std::move(plan));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::Visitor>> MariaDbVisitsStore::ListVisitorsIn(
+    const std::string& division_prefix, const std::string& organisation_id) {
+  std::vector<v1::Visitor> out;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& session) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows,
+                     session.Query(kListVisitorsIn, {division_prefix, DivisionPrefixEnd(division_prefix),
+                                                     organisation_id, organisation_id}));
+    for (const db::Row& row : rows) out.push_back(VisitorFromRow(row));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::PlanWeekendResponse> MariaDbVisitsStore::StoreWeekendPlan(const IdempotencyKey& key,
+                                                                             const Actor& actor,
+                                                                             v1::PlanWeekendResponse answer) {
+  absl::StatusOr<v1::PlanWeekendResponse> stored = IdempotentTransaction<v1::PlanWeekendResponse>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::PlanWeekendResponse> {
+        v1::PlanWeekendResponse written = answer;
+        const std::string now = ToSqlTimestamp(actor.at);
+        for (v1::Assignment& a : *written.mutable_assignments()) {
+          a.set_assignment_id(ids_.Next());
+          RETURN_IF_ERROR(
+              tx.Execute(kInsertAssignment, {a.assignment_id(), a.case_id(), a.child_id(), a.visitor_id(),
+                                             a.visit_date(), int64_t{a.slot()}, actor.subject, now})
+                  .status());
+        }
+        return written;
+      });
+  if (stored.status().code() == absl::StatusCode::kAlreadyExists) {
+    return absl::AbortedError("a visitor's day was booked by another plan meanwhile; plan the weekend again");
+  }
+  return stored;
+}
+
+absl::StatusOr<std::vector<v1::Assignment>> MariaDbVisitsStore::ListAssignments(const std::string& visitor_id,
+                                                                                absl::CivilDay first,
+                                                                                absl::CivilDay last) {
+  std::vector<v1::Assignment> out;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& session) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows,
+                     session.Query(kListAssignments, {visitor_id, DayText(first), DayText(last)}));
+    for (const db::Row& row : rows) {
+      v1::Assignment a;
+      a.set_assignment_id(row.String(0));
+      a.set_case_id(row.String(1));
+      a.set_child_id(row.String(2));
+      a.set_visitor_id(row.String(3));
+      a.set_visit_date(row.String(4));
+      a.set_slot(static_cast<int32_t>(row.Int(5)));
+      out.push_back(std::move(a));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
 }
 
 absl::StatusOr<std::optional<CasePlan>> MariaDbVisitsStore::LockCasePlan(db::Session& tx,

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/db.h"
 #include "common/idempotency.h"
@@ -56,6 +57,23 @@ class VisitsStore {
                                                                       const Actor& actor,
                                                                       const v1::Visitor& visitor) = 0;
   virtual absl::StatusOr<std::optional<v1::Visitor>> GetVisitor(const std::string& visitor_id) = 0;
+
+  // A weekend's planning inputs within [division_prefix…] (of one organisation when set): the open plans
+  // whose next visit is due by `last_day`, and the visitors who live there.
+  virtual absl::StatusOr<std::vector<CasePlan>> ListDueBy(const std::string& division_prefix,
+                                                          const std::string& organisation_id,
+                                                          absl::CivilDay last_day) = 0;
+  virtual absl::StatusOr<std::vector<v1::Visitor>> ListVisitorsIn(const std::string& division_prefix,
+                                                                  const std::string& organisation_id) = 0;
+  // Stores `answer`'s assignments (ids assigned here) in one transaction and returns it. ABORTED when a
+  // visitor's day and slot is taken (another plan booked them first): nothing is stored.
+  virtual absl::StatusOr<v1::PlanWeekendResponse> StoreWeekendPlan(const IdempotencyKey& key,
+                                                                   const Actor& actor,
+                                                                   v1::PlanWeekendResponse answer) = 0;
+  // A visitor's assignments on days in [first, last], by day and slot.
+  virtual absl::StatusOr<std::vector<v1::Assignment>> ListAssignments(const std::string& visitor_id,
+                                                                      absl::CivilDay first,
+                                                                      absl::CivilDay last) = 0;
 };
 
 class MariaDbVisitsStore final : public VisitsStore {
@@ -67,6 +85,16 @@ class MariaDbVisitsStore final : public VisitsStore {
   absl::StatusOr<v1::RegisterVisitorResponse> RegisterVisitor(const IdempotencyKey& key, const Actor& actor,
                                                               const v1::Visitor& visitor) override;
   absl::StatusOr<std::optional<v1::Visitor>> GetVisitor(const std::string& visitor_id) override;
+  absl::StatusOr<std::vector<CasePlan>> ListDueBy(const std::string& division_prefix,
+                                                  const std::string& organisation_id,
+                                                  absl::CivilDay last_day) override;
+  absl::StatusOr<std::vector<v1::Visitor>> ListVisitorsIn(const std::string& division_prefix,
+                                                          const std::string& organisation_id) override;
+  absl::StatusOr<v1::PlanWeekendResponse> StoreWeekendPlan(const IdempotencyKey& key, const Actor& actor,
+                                                           v1::PlanWeekendResponse answer) override;
+  absl::StatusOr<std::vector<v1::Assignment>> ListAssignments(const std::string& visitor_id,
+                                                              absl::CivilDay first,
+                                                              absl::CivilDay last) override;
 
   // In `tx` (the event consumer's): the case's plan, its row locked until the transaction ends.
   static absl::StatusOr<std::optional<CasePlan>> LockCasePlan(db::Session& tx, const std::string& case_id);

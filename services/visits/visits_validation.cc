@@ -1,5 +1,6 @@
 #include "services/visits/visits_validation.h"
 
+#include "common/clock.h"
 #include "common/idempotency.h"
 #include "common/status_macros.h"
 #include "common/validation.h"
@@ -21,6 +22,12 @@ absl::Status ValidateRegisterVisitor(const v1::RegisterVisitorRequest& request) 
     return InvalidField("visitor.daily_capacity", "must be 1..20");
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<absl::CivilDay> ParseWeekendDate(absl::string_view text, absl::string_view field) {
+  ASSIGN_OR_RETURN(absl::CivilDay day, ParseDay(text, field));
+  if (absl::GetWeekday(day) != absl::Weekday::saturday) return InvalidField(field, "must be a Saturday");
+  return day;
 }
 
 }  // namespace shouhu::visits

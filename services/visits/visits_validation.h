@@ -4,6 +4,9 @@
 #define SHOUHU_SERVICES_VISITS_VISITS_VALIDATION_H_
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
 #include "shouhu/visits/v1/visits_service.pb.h"
 
 namespace shouhu::visits {
@@ -12,6 +15,9 @@ namespace shouhu::visits {
 inline constexpr int kMaxDailyCapacity = 20;
 
 absl::Status ValidateRegisterVisitor(const v1::RegisterVisitorRequest& request);
+
+// A weekend named by its Saturday, YYYY-MM-DD; INVALID_ARGUMENT naming `field` otherwise.
+absl::StatusOr<absl::CivilDay> ParseWeekendDate(absl::string_view text, absl::string_view field);
 
 }  // namespace shouhu::visits
 

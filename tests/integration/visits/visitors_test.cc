@@ -9,28 +9,6 @@ using ::shouhu::testing::StatusIs;
 
 class VisitorsTest : public VisitsTest {
  protected:
-  v1::RegisterVisitorRequest Registration(const std::string& request_id,
-                                          const std::string& village = registry::testing::kWudingVillage) {
-    v1::RegisterVisitorRequest request;
-    request.set_request_id(request_id);
-    v1::Visitor* v = request.mutable_visitor();
-    v->set_participant_id(visits_ids_->Next());
-    v->set_organisation_id("ngo-wuding");
-    v->set_home_village_code(village);
-    v->set_available_saturday(true);
-    v->set_available_sunday(false);
-    v->set_daily_capacity(4);
-    return request;
-  }
-
-  absl::StatusOr<v1::Visitor> Register(const Principal& as, const v1::RegisterVisitorRequest& request) {
-    v1::RegisterVisitorResponse response;
-    auto context = principals_.Context(as);
-    grpc::Status status = visits_stub_->RegisterVisitor(context.get(), request, &response);
-    if (!status.ok()) return FromGrpcStatus(status);
-    return response.visitor();
-  }
-
   absl::StatusOr<v1::Visitor> Get(const Principal& as, const std::string& visitor_id) {
     v1::GetVisitorRequest request;
     request.set_visitor_id(visitor_id);

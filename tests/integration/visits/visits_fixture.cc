@@ -27,7 +27,9 @@ void VisitsTest::StartVisits() {
   const ServiceContext context{
       service_config_, visits_database_->pool(), visits_clock_, *visits_ids_, logger_, metrics_,
       *verifier_,      visits_identity_,         workers_};
-  ASSERT_OK_AND_ASSIGN(visits_, VisitsModule::Create(context, config));
+  auto training = std::make_unique<shouhu::testing::FakeTrainingClient>();
+  training_ = training.get();
+  ASSERT_OK_AND_ASSIGN(visits_, VisitsModule::Create(context, config, std::move(training)));
   visits_server_ = std::make_unique<shouhu::testing::TestServer>(
       std::vector<std::pair<grpc::Service*, std::string>>{{&visits_->service(), kVisitsServiceName}});
   visits_stub_ = v1::VisitsService::NewStub(visits_server_->channel());
@@ -36,6 +38,7 @@ void VisitsTest::StartVisits() {
 void VisitsTest::StopVisits() {
   visits_server_.reset();
   visits_.reset();
+  training_ = nullptr;
 }
 
 void VisitsTest::AwaitRegistryEvents() {
