@@ -1,0 +1,131 @@
+#include "services/visits/case_plan_follower.h"
+
+#include <optional>
+#include <string>
+
+#include "common/status_macros.h"
+#include "common/timestamps.h"
+#include "services/visits/visits_store.h"
+#include "shouhu/registry/v1/events.pb.h"
+
+namespace shouhu::visits {
+namespace {
+
+namespace rv1 = ::shouhu::registry::v1;
+
+// The registry's risk enum on cadence.h's scale; nothing for an unspecified level.
+std::optional<RiskLevel> FromRegistryRisk(rv1::RiskLevel risk) {
+  switch (risk) {
+    case rv1::RISK_LEVEL_LOW:
+      return RiskLevel::kLow;
+    case rv1::RISK_LEVEL_MEDIUM:
+      return RiskLevel::kMedium;
+    case rv1::RISK_LEVEL_HIGH:
+      return RiskLevel::kHigh;
+    case rv1::RISK_LEVEL_EXTREME:
+      return RiskLevel::kExtreme;
+    default:
+      return std::nullopt;
+  }
+}
+
+// What one registry event means for a case's plan, read from its payload.
+struct Folded {
+  std::string case_id;
+  CaseEvent event;
+  // Only CaseAccepted says where and whose the case is.
+  std::string child_id;
+  std::string village_code;
+  std::string organisation_id;
+};
+
+// Nothing for events that do not concern visit plans; INVALID_ARGUMENT for a payload that does not parse.
+absl::StatusOr<std::optional<Folded>> Fold(const common::v1::Event& event) {
+  Folded folded;
+  const google::protobuf::Any& payload = event.payload();
+  auto occurred = [](CaseEventKind kind, const google::protobuf::Timestamp& at) {
+    CaseEvent happened;
+    happened.kind = kind;
+    happened.day = ShanghaiDay(FromProtoTimestamp(at));
+    return happened;
+  };
+  auto risk = [](rv1::RiskLevel level) -> absl::StatusOr<RiskLevel> {
+    std::optional<RiskLevel> mapped = FromRegistryRisk(level);
+    if (!mapped) return absl::InvalidArgumentError("risk_level unspecified");
+    return *mapped;
+  };
+  if (payload.Is<rv1::CaseAccepted>()) {
+    rv1::CaseAccepted e;
+    if (!payload.UnpackTo(&e)) return absl::InvalidArgumentError("CaseAccepted payload");
+    folded = {e.case_id(), occurred(CaseEventKind::kAccepted, e.at()), e.child_id(), e.village_code(),
+              e.organisation_id()};
+    ASSIGN_OR_RETURN(folded.event.risk, risk(e.risk_level()));
+  } else if (payload.Is<rv1::RiskLevelChanged>()) {
+    rv1::RiskLevelChanged e;
+    if (!payload.UnpackTo(&e)) return absl::InvalidArgumentError("RiskLevelChanged payload");
+    folded = {e.case_id(), occurred(CaseEventKind::kRiskChanged, e.at()), e.child_id(), "", ""};
+    ASSIGN_OR_RETURN(folded.event.risk, risk(e.to_risk_level()));
+  } else if (payload.Is<rv1::CaseClosed>()) {
+    rv1::CaseClosed e;
+    if (!payload.UnpackTo(&e)) return absl::InvalidArgumentError("CaseClosed payload");
+    folded = {e.case_id(), occurred(CaseEventKind::kClosed, e.at()), e.child_id(), "", ""};
+  } else if (payload.Is<rv1::CaseTransferred>()) {
+    rv1::CaseTransferred e;
+    if (!payload.UnpackTo(&e)) return absl::InvalidArgumentError("CaseTransferred payload");
+    folded = {e.case_id(), occurred(CaseEventKind::kTransferred, e.at()), e.child_id(), "", ""};
+  } else if (payload.Is<rv1::CaseReopened>()) {
+    rv1::CaseReopened e;
+    if (!payload.UnpackTo(&e)) return absl::InvalidArgumentError("CaseReopened payload");
+    folded = {e.case_id(), occurred(CaseEventKind::kReopened, e.at()), e.child_id(), "", ""};
+    ASSIGN_OR_RETURN(folded.event.risk, risk(e.risk_level()));
+  } else {
+    return std::optional<Folded>();
+  }
+  return std::optional<Folded>(std::move(folded));
+}
+
+}  // namespace
+
+absl::Status CasePlanFollower::Apply(db::Session& tx, const common::v1::Event& event) const {
+  absl::StatusOr<std::optional<Folded>> folded = Fold(event);
+  if (!folded.ok()) {
+    logger_.Warn("registry event skipped",
+                 {{"sequence", event.sequence()}, {"reason", std::string(folded.status().message())}});
+    return absl::OkStatus();
+  }
+  if (!*folded) return absl::OkStatus();
+  const Folded& f = **folded;
+
+  ASSIGN_OR_RETURN(std::optional<CasePlan> existing, MariaDbVisitsStore::LockCasePlan(tx, f.case_id));
+  if (existing && existing->last_event_sequence >= event.sequence()) return absl::OkStatus();  // a replay
+  CasePlan plan;
+  if (existing) {
+    plan = *std::move(existing);
+  } else if (f.event.kind == CaseEventKind::kAccepted) {
+    plan.standing.case_id = f.case_id;
+    plan.standing.child_id = f.child_id;
+  } else {
+    logger_.Warn("registry event for a case never accepted here skipped",
+                 {{"sequence", event.sequence()}, {"case_id", f.case_id}});
+    return absl::OkStatus();
+  }
+  if (f.event.kind == CaseEventKind::kAccepted) {
+    plan.village_code = f.village_code;
+    plan.organisation_id = f.organisation_id;
+  }
+  absl::StatusOr<CaseStanding> standing = ApplyCaseEvent(plan.standing, f.event);
+  if (!standing.ok()) {
+    logger_.Warn("registry event does not follow the case's standing; skipped",
+                 {{"sequence", event.sequence()},
+                  {"case_id", f.case_id},
+                  {"reason", std::string(standing.status().message())}});
+    return absl::OkStatus();
+  }
+  plan.standing = *std::move(standing);
+  plan.last_event_sequence = event.sequence();
+  const absl::Time now = clock_.Now();
+  return MariaDbVisitsStore::SaveCasePlan(tx, plan, NextVisitDue(policy_, plan.standing, ShanghaiDay(now)),
+                                          now);
+}
+
+}  // namespace shouhu::visits

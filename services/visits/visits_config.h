@@ -1,0 +1,34 @@
+// The visits service's own settings, read once at start from flags and the environment and checked; after
+// that code gets this struct, never the environment. Common settings (database, ports) are in
+// common/config.h.
+#ifndef SHOUHU_SERVICES_VISITS_VISITS_CONFIG_H_
+#define SHOUHU_SERVICES_VISITS_VISITS_CONFIG_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "services/visits/cadence.h"
+
+namespace shouhu::visits {
+
+struct VisitsConfig {
+  // The folder of official calendars, CN-<year>.csv (SHOUHU_CALENDARS_DIR or --calendars_dir). Required:
+  // a process that fell back to the source tree's copy would plan from whatever checkout it ran beside.
+  std::string calendars_dir;
+  // The registry (its case events) and training (who is qualified) services, host:port
+  // (SHOUHU_REGISTRY_ADDRESS, SHOUHU_TRAINING_ADDRESS). Required.
+  std::string registry_address;
+  std::string training_address;
+  // How often each risk level is visited; cadence.h's defaults (extreme weekly .. low quarterly).
+  CadencePolicy cadence;
+};
+
+// INVALID_ARGUMENT naming the setting when a value is missing or malformed.
+absl::StatusOr<VisitsConfig> LoadVisitsConfig();
+
+// The same checks for a config built in code (the tests build the module as main does).
+absl::Status ValidateVisitsConfig(const VisitsConfig& config);
+
+}  // namespace shouhu::visits
+
+#endif  // SHOUHU_SERVICES_VISITS_VISITS_CONFIG_H_

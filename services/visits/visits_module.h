@@ -1,0 +1,60 @@
+// Wires the visits service: settings → calendar → store → registry channel and the event consumer that
+// follows its cases → service. main.cc (through VisitsDefinition) and the tests build it the same way, so a
+// test exercises the wiring the process runs.
+#ifndef SHOUHU_SERVICES_VISITS_VISITS_MODULE_H_
+#define SHOUHU_SERVICES_VISITS_VISITS_MODULE_H_
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "common/event_consumer.h"
+#include "common/server.h"
+#include "common/service_channel.h"
+#include "services/training/training_client.h"
+#include "services/visits/case_plan_follower.h"
+#include "services/visits/visit_calendar.h"
+#include "services/visits/visits_config.h"
+#include "services/visits/visits_service.h"
+#include "services/visits/visits_store.h"
+
+namespace shouhu::visits {
+
+inline constexpr char kVisitsServiceName[] = "shouhu.visits.v1.VisitsService";
+
+class VisitsModule {
+ public:
+  // Loads every CN-<year>.csv in the calendars folder (FAILED_PRECONDITION when there is none) and starts
+  // following the registry's case events from the stored checkpoint. `training`: the client of the training
+  // service; when null (the process), one over a channel to config.training_address.
+  static absl::StatusOr<std::unique_ptr<VisitsModule>> Create(
+      const ServiceContext& context, const VisitsConfig& config,
+      std::unique_ptr<training::TrainingClient> training = nullptr);
+
+  // Stops following the registry (the event being applied commits or rolls back whole).
+  void Drain();
+
+  MariaDbVisitsStore& store() { return *store_; }
+  VisitsService& service() { return *service_; }
+  EventConsumer& registry_consumer() { return *registry_consumer_; }
+  const VisitCalendar& calendar() const { return *calendar_; }
+  const CasePlanFollower& follower() const { return *follower_; }
+
+ private:
+  VisitsModule() = default;
+
+  std::unique_ptr<VisitCalendar> calendar_;
+  std::unique_ptr<MariaDbVisitsStore> store_;
+  std::unique_ptr<ServiceChannel> registry_;
+  std::unique_ptr<ServiceChannel> training_channel_;
+  std::unique_ptr<training::TrainingClient> training_;  // after its channel: goes first
+  std::unique_ptr<CasePlanFollower> follower_;
+  std::unique_ptr<EventConsumer> registry_consumer_;  // after what it uses: stops first
+  std::unique_ptr<VisitsService> service_;            // declared last: goes first
+};
+
+// The visits process: its defaults, migrations, settings and wiring, for ServeMain.
+ServiceDefinition VisitsDefinition();
+
+}  // namespace shouhu::visits
+
+#endif  // SHOUHU_SERVICES_VISITS_VISITS_MODULE_H_

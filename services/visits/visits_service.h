@@ -1,0 +1,68 @@
+// The gRPC edge of the visits service: every method goes through ServiceEdge (authenticate, then the roles
+// its proto declares), validates the request, reads through the store, checks the record's scope
+// (common/scope.h: outside it NOT_FOUND) and maps Status to grpc::Status. No SQL here.
+#ifndef SHOUHU_SERVICES_VISITS_VISITS_SERVICE_H_
+#define SHOUHU_SERVICES_VISITS_VISITS_SERVICE_H_
+
+#include "absl/container/flat_hash_set.h"
+#include "common/call_workers.h"
+#include "common/clock.h"
+#include "common/edge.h"
+#include "common/principal.h"
+#include "services/training/training_client.h"
+#include "services/visits/cadence.h"
+#include "services/visits/visit_calendar.h"
+#include "services/visits/visits_store.h"
+#include "shouhu/visits/v1/visits_service.grpc.pb.h"
+
+namespace shouhu::visits {
+
+class VisitsService final : public v1::VisitsService::CallbackService {
+ public:
+  // Each call's work runs on `workers` (see common/call_workers.h).
+  // `calendar` and `training` must outlive the service.
+  VisitsService(VisitsStore& store, CadencePolicy cadence, const VisitCalendar& calendar,
+                const training::TrainingClient& training, const PrincipalVerifier& verifier,
+                const Clock& clock, CallWorkers& workers)
+      : store_(store),
+        cadence_(cadence),
+        calendar_(calendar),
+        training_(training),
+        clock_(clock),
+        edge_(v1::VisitsService::service_full_name(), verifier, workers) {}
+
+  grpc::ServerUnaryReactor* GetChildVisitPlan(grpc::CallbackServerContext* ctx,
+                                              const v1::GetChildVisitPlanRequest* req,
+                                              v1::GetChildVisitPlanResponse* resp) override;
+  grpc::ServerUnaryReactor* RegisterVisitor(grpc::CallbackServerContext* ctx,
+                                            const v1::RegisterVisitorRequest* req,
+                                            v1::RegisterVisitorResponse* resp) override;
+  grpc::ServerUnaryReactor* GetVisitor(grpc::CallbackServerContext* ctx, const v1::GetVisitorRequest* req,
+                                       v1::GetVisitorResponse* resp) override;
+  grpc::ServerUnaryReactor* ListOverdueVisits(grpc::CallbackServerContext* ctx,
+                                              const v1::ListOverdueVisitsRequest* req,
+                                              v1::ListOverdueVisitsResponse* resp) override;
+  grpc::ServerUnaryReactor* PlanWeekend(grpc::CallbackServerContext* ctx, const v1::PlanWeekendRequest* req,
+                                        v1::PlanWeekendResponse* resp) override;
+  grpc::ServerUnaryReactor* ListVisitorAssignments(grpc::CallbackServerContext* ctx,
+                                                   const v1::ListVisitorAssignmentsRequest* req,
+                                                   v1::ListVisitorAssignmentsResponse* resp) override;
+
+ private:
+  Actor ActorOf(const Principal& principal) const;
+  // The visitors training says are qualified for home visits on `day`: one batch call, as the caller.
+  absl::StatusOr<absl::flat_hash_set<std::string>> QualifiedVisitors(const grpc::CallbackServerContext& ctx,
+                                                                     const std::vector<v1::Visitor>& visitors,
+                                                                     absl::CivilDay day) const;
+
+  VisitsStore& store_;
+  const CadencePolicy cadence_;
+  const VisitCalendar& calendar_;
+  const training::TrainingClient& training_;
+  const Clock& clock_;
+  ServiceEdge edge_;
+};
+
+}  // namespace shouhu::visits
+
+#endif  // SHOUHU_SERVICES_VISITS_VISITS_SERVICE_H_

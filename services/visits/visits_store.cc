@@ -1,0 +1,256 @@
+#include "services/visits/visits_store.h"
+
+#include "absl/time/civil_time.h"
+#include "common/clock.h"
+#include "common/scope.h"
+#include "common/status_macros.h"
+
+namespace shouhu::visits {
+namespace {
+
+constexpr char kSelectChildPlan[] =
+    "SELECT case_id, child_id, village_code, organisation_id, risk, is_open, opened_on, last_completed_visit,"
+    " last_visitor_id, last_event_sequence FROM case_plans WHERE child_id = ?"
+    " ORDER BY is_open DESC, opened_on DESC, case_id DESC LIMIT 1";
+
+constexpr char kLockCasePlan[] =
+    "SELECT case_id, child_id, village_code, organisation_id, risk, is_open, opened_on, last_completed_visit,"
+    " last_visitor_id, last_event_sequence FROM case_plans WHERE case_id = ? FOR UPDATE";
+
+constexpr char kSaveCasePlan[] =
+    "INSERT INTO case_plans (case_id, child_id, village_code, organisation_id, risk, is_open, opened_on,"
+    " last_completed_visit, last_visitor_id, last_event_sequence, next_due_day, next_visit_kind, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON DUPLICATE KEY UPDATE child_id = VALUES(child_id), village_code = VALUES(village_code),"
+    " organisation_id = VALUES(organisation_id), risk = VALUES(risk), is_open = VALUES(is_open),"
+    " opened_on = VALUES(opened_on), last_completed_visit = VALUES(last_completed_visit),"
+    " last_visitor_id = VALUES(last_visitor_id), last_event_sequence = VALUES(last_event_sequence),"
+    " next_due_day = VALUES(next_due_day), next_visit_kind = VALUES(next_visit_kind),"
+    " updated_at = VALUES(updated_at)";
+
+constexpr char kListOverdue[] =
+    "SELECT case_id, child_id, village_code, organisation_id, risk, is_open, opened_on, last_completed_visit,"
+    " last_visitor_id, last_event_sequence FROM case_plans"
+    " WHERE is_open = 1 AND village_code >= ? AND village_code < ? AND next_due_day < ?"
+    " AND (? = '' OR organisation_id = ?) AND case_id > ? ORDER BY case_id LIMIT ?";
+
+constexpr char kInsertVisitor[] =
+    "INSERT INTO visitors (id, participant_id, organisation_id, home_village_code, available_saturday,"
+    " available_sunday, daily_capacity, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+constexpr char kSelectVisitor[] =
+    "SELECT id, participant_id, organisation_id, home_village_code, available_saturday, available_sunday,"
+    " daily_capacity FROM visitors WHERE id = ?";
+
+constexpr char kListDueBy[] =
+    "SELECT case_id, child_id, village_code, organisation_id, risk, is_open, opened_on, last_completed_visit,"
+    " last_visitor_id, last_event_sequence FROM case_plans"
+    " WHERE is_open = 1 AND village_code >= ? AND village_code < ? AND next_due_day <= ?"
+    " AND (? = '' OR organisation_id = ?) ORDER BY case_id";
+
+constexpr char kListVisitorsIn[] =
+    "SELECT id, participant_id, organisation_id, home_village_code, available_saturday, available_sunday,"
+    " daily_capacity FROM visitors WHERE home_village_code >= ? AND home_village_code < ?"
+    " AND (? = '' OR organisation_id = ?) ORDER BY id";
+
+constexpr char kInsertAssignment[] =
+    "INSERT INTO visit_assignments (id, case_id, child_id, visitor_id, visit_day, slot, planned_by, "
+    "created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+
+constexpr char kListAssignments[] =
+    "SELECT id, case_id, child_id, visitor_id, visit_day, slot FROM visit_assignments"
+    " WHERE visitor_id = ? AND visit_day >= ? AND visit_day <= ? ORDER BY visit_day, slot";
+
+v1::Visitor VisitorFromRow(const db::Row& row) {
+  v1::Visitor v;
+  v.set_visitor_id(row.String(0));
+  v.set_participant_id(row.String(1));
+  v.set_organisation_id(row.String(2));
+  v.set_home_village_code(row.String(3));
+  v.set_available_saturday(row.Int(4) != 0);
+  v.set_available_sunday(row.Int(5) != 0);
+  v.set_daily_capacity(static_cast<int32_t>(row.Int(6)));
+  return v;
+}
+
+absl::StatusOr<std::optional<v1::Visitor>> ReadVisitor(db::Session& session, const std::string& id) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, session.QueryOne(kSelectVisitor, {id}));
+  if (!row) return std::optional<v1::Visitor>();
+  return std::optional<v1::Visitor>(VisitorFromRow(*row));
+}
+
+std::string DayText(absl::CivilDay day) { return absl::FormatCivilTime(day); }
+
+absl::StatusOr<CasePlan> ReadPlan(const db::Row& row) {
+  CasePlan plan;
+  plan.standing.case_id = row.String(0);
+  plan.standing.child_id = row.String(1);
+  plan.village_code = row.String(2);
+  plan.organisation_id = row.String(3);
+  const int64_t risk = row.Int(4);
+  if (risk < 0 || risk >= kRiskLevels) return absl::InternalError("case_plans.risk out of range");
+  plan.standing.risk = static_cast<RiskLevel>(risk);
+  plan.standing.open = row.Int(5) != 0;
+  ASSIGN_OR_RETURN(plan.standing.opened_on, ParseDay(row.String(6), "opened_on"));
+  if (!row.IsNull(7)) {
+    ASSIGN_OR_RETURN(absl::CivilDay last, ParseDay(row.String(7), "last_completed_visit"));
+    plan.standing.last_completed_visit = last;
+  }
+  plan.standing.last_visitor_id = row.String(8);
+  plan.last_event_sequence = row.Int(9);
+  return plan;
+}
+
+absl::StatusOr<std::optional<CasePlan>> ReadOptionalPlan(const std::optional<db::Row>& row) {
+  if (!row) return std::optional<CasePlan>();
+  ASSIGN_OR_RETURN(CasePlan plan, ReadPlan(*row));
+  return std::optional<CasePlan>(std::move(plan));
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<CasePlan>> MariaDbVisitsStore::GetChildPlan(const std::string& child_id) {
+  return db::ReadOne<std::optional<CasePlan>>(
+      pool_, [&](db::Session& session) -> absl::StatusOr<std::optional<CasePlan>> {
+        ASSIGN_OR_RETURN(std::optional<db::Row> row, session.QueryOne(kSelectChildPlan, {child_id}));
+        return ReadOptionalPlan(row);
+      });
+}
+
+absl::StatusOr<std::vector<CasePlan>> MariaDbVisitsStore::ListOverdue(const OverdueFilter& f) {
+  std::vector<CasePlan> out;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& session) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows,
+                     session.Query(kListOverdue, {f.division_prefix, DivisionPrefixEnd(f.division_prefix),
+                                                  DayText(f.today), f.organisation_id, f.organisation_id,
+                                                  f.page.after_id, int64_t{f.page.limit}}));
+    for (const db::Row& row : rows) {
+      ASSIGN_OR_RETURN(CasePlan plan, ReadPlan(row));
+      out.push_back(std::move(plan));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::RegisterVisitorResponse> MariaDbVisitsStore::RegisterVisitor(const IdempotencyKey& key,
+                                                                                const Actor& actor,
+                                                                                const v1::Visitor& v) {
+  return IdempotentTransaction<v1::RegisterVisitorResponse>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::RegisterVisitorResponse> {
+        const std::string id = ids_.Next();
+        RETURN_IF_ERROR(
+            tx.Execute(kInsertVisitor, {id, v.participant_id(), v.organisation_id(), v.home_village_code(),
+                                        int64_t{v.available_saturday()}, int64_t{v.available_sunday()},
+                                        int64_t{v.daily_capacity()}, actor.subject, ToSqlTimestamp(actor.at)})
+                .status());
+        v1::RegisterVisitorResponse response;
+        ASSIGN_OR_RETURN(std::optional<v1::Visitor> written, ReadVisitor(tx, id));
+        if (!written) return absl::InternalError("visitor not readable after insert");
+        *response.mutable_visitor() = *std::move(written);
+        return response;
+      });
+}
+
+absl::StatusOr<std::optional<v1::Visitor>> MariaDbVisitsStore::GetVisitor(const std::string& visitor_id) {
+  return db::ReadOne<std::optional<v1::Visitor>>(
+      pool_, [&](db::Session& session) { return ReadVisitor(session, visitor_id); });
+}
+
+absl::StatusOr<std::vector<CasePlan>> MariaDbVisitsStore::ListDueBy(const std::string& division_prefix,
+                                                                    const std::string& organisation_id,
+                                                                    absl::CivilDay last_day) {
+  std::vector<CasePlan> out;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& session) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows,
+                     session.Query(kListDueBy, {division_prefix, DivisionPrefixEnd(division_prefix),
+                                                DayText(last_day), organisation_id, organisation_id}));
+    for (const db::Row& row : rows) {
+      ASSIGN_OR_RETURN(CasePlan plan, ReadPlan(row));
+      out.push_back(std::move(plan));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::Visitor>> MariaDbVisitsStore::ListVisitorsIn(
+    const std::string& division_prefix, const std::string& organisation_id) {
+  std::vector<v1::Visitor> out;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& session) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows,
+                     session.Query(kListVisitorsIn, {division_prefix, DivisionPrefixEnd(division_prefix),
+                                                     organisation_id, organisation_id}));
+    for (const db::Row& row : rows) out.push_back(VisitorFromRow(row));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::PlanWeekendResponse> MariaDbVisitsStore::StoreWeekendPlan(const IdempotencyKey& key,
+                                                                             const Actor& actor,
+                                                                             v1::PlanWeekendResponse answer) {
+  absl::StatusOr<v1::PlanWeekendResponse> stored = IdempotentTransaction<v1::PlanWeekendResponse>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::PlanWeekendResponse> {
+        v1::PlanWeekendResponse written = answer;
+        const std::string now = ToSqlTimestamp(actor.at);
+        for (v1::Assignment& a : *written.mutable_assignments()) {
+          a.set_assignment_id(ids_.Next());
+          RETURN_IF_ERROR(
+              tx.Execute(kInsertAssignment, {a.assignment_id(), a.case_id(), a.child_id(), a.visitor_id(),
+                                             a.visit_date(), int64_t{a.slot()}, actor.subject, now})
+                  .status());
+        }
+        return written;
+      });
+  if (stored.status().code() == absl::StatusCode::kAlreadyExists) {
+    return absl::AbortedError("a visitor's day was booked by another plan meanwhile; plan the weekend again");
+  }
+  return stored;
+}
+
+absl::StatusOr<std::vector<v1::Assignment>> MariaDbVisitsStore::ListAssignments(const std::string& visitor_id,
+                                                                                absl::CivilDay first,
+                                                                                absl::CivilDay last) {
+  std::vector<v1::Assignment> out;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& session) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows,
+                     session.Query(kListAssignments, {visitor_id, DayText(first), DayText(last)}));
+    for (const db::Row& row : rows) {
+      v1::Assignment a;
+      a.set_assignment_id(row.String(0));
+      a.set_case_id(row.String(1));
+      a.set_child_id(row.String(2));
+      a.set_visitor_id(row.String(3));
+      a.set_visit_date(row.String(4));
+      a.set_slot(static_cast<int32_t>(row.Int(5)));
+      out.push_back(std::move(a));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::optional<CasePlan>> MariaDbVisitsStore::LockCasePlan(db::Session& tx,
+                                                                         const std::string& case_id) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockCasePlan, {case_id}));
+  return ReadOptionalPlan(row);
+}
+
+absl::Status MariaDbVisitsStore::SaveCasePlan(db::Session& tx, const CasePlan& plan,
+                                              const std::optional<VisitDue>& next, absl::Time now) {
+  const CaseStanding& s = plan.standing;
+  return tx
+      .Execute(
+          kSaveCasePlan,
+          {s.case_id, s.child_id, plan.village_code, plan.organisation_id, static_cast<int64_t>(s.risk),
+           static_cast<int64_t>(s.open ? 1 : 0), DayText(s.opened_on),
+           s.last_completed_visit ? db::Value(DayText(*s.last_completed_visit)) : db::Value(db::Null{}),
+           s.last_visitor_id, plan.last_event_sequence,
+           next ? db::Value(DayText(next->due_day)) : db::Value(db::Null{}),
+           next ? db::Value(static_cast<int64_t>(next->kind)) : db::Value(db::Null{}), ToSqlTimestamp(now)})
+      .status();
+}
+
+}  // namespace shouhu::visits

@@ -1,0 +1,113 @@
+// The visits service's storage: the plan per case (case_plans), folded from the registry's case events. SQL
+// only; the rules that decide what a plan owes are cadence.h's. A small interface for the edge, and the
+// MariaDB implementation, whose static parts run inside the event consumer's transaction.
+#ifndef SHOUHU_SERVICES_VISITS_VISITS_STORE_H_
+#define SHOUHU_SERVICES_VISITS_VISITS_STORE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "common/db.h"
+#include "common/idempotency.h"
+#include "common/ids.h"
+#include "common/migrations.h"
+#include "common/paging.h"
+#include "services/visits/cadence.h"
+#include "shouhu/visits/v1/visits_service.pb.h"
+
+namespace shouhu {
+
+// Generated from migrations/ (cmake/Migrations.cmake).
+std::vector<db::Migration> VisitsMigrations();
+
+namespace visits {
+
+// Which overdue plans a list wants: open, in [division_prefix…], of one organisation when set, due before
+// `today`, after the page's case id.
+struct OverdueFilter {
+  std::string division_prefix;
+  std::string organisation_id;  // empty: any
+  absl::CivilDay today;
+  PageRequest page;
+};
+
+// One case's plan: its standing (cadence.h) and where and whose the case is, for scope.
+struct CasePlan {
+  CaseStanding standing;
+  std::string village_code;
+  std::string organisation_id;
+  int64_t last_event_sequence = 0;  // the registry event last folded in
+};
+
+class VisitsStore {
+ public:
+  virtual ~VisitsStore() = default;
+  // The child's open case's plan, else its most recently opened one; nothing when the child has none.
+  virtual absl::StatusOr<std::optional<CasePlan>> GetChildPlan(const std::string& child_id) = 0;
+  // By case id.
+  virtual absl::StatusOr<std::vector<CasePlan>> ListOverdue(const OverdueFilter& filter) = 0;
+
+  // The visitor with a fresh id; ALREADY_EXISTS when the participant is a visitor already.
+  virtual absl::StatusOr<v1::RegisterVisitorResponse> RegisterVisitor(const IdempotencyKey& key,
+                                                                      const Actor& actor,
+                                                                      const v1::Visitor& visitor) = 0;
+  virtual absl::StatusOr<std::optional<v1::Visitor>> GetVisitor(const std::string& visitor_id) = 0;
+
+  // A weekend's planning inputs within [division_prefix…] (of one organisation when set): the open plans
+  // whose next visit is due by `last_day`, and the visitors who live there.
+  virtual absl::StatusOr<std::vector<CasePlan>> ListDueBy(const std::string& division_prefix,
+                                                          const std::string& organisation_id,
+                                                          absl::CivilDay last_day) = 0;
+  virtual absl::StatusOr<std::vector<v1::Visitor>> ListVisitorsIn(const std::string& division_prefix,
+                                                                  const std::string& organisation_id) = 0;
+  // Stores `answer`'s assignments (ids assigned here) in one transaction and returns it. ABORTED when a
+  // visitor's day and slot is taken (another plan booked them first): nothing is stored.
+  virtual absl::StatusOr<v1::PlanWeekendResponse> StoreWeekendPlan(const IdempotencyKey& key,
+                                                                   const Actor& actor,
+                                                                   v1::PlanWeekendResponse answer) = 0;
+  // A visitor's assignments on days in [first, last], by day and slot.
+  virtual absl::StatusOr<std::vector<v1::Assignment>> ListAssignments(const std::string& visitor_id,
+                                                                      absl::CivilDay first,
+                                                                      absl::CivilDay last) = 0;
+};
+
+class MariaDbVisitsStore final : public VisitsStore {
+ public:
+  MariaDbVisitsStore(db::Pool& pool, IdGenerator& ids) : pool_(pool), ids_(ids) {}
+
+  absl::StatusOr<std::optional<CasePlan>> GetChildPlan(const std::string& child_id) override;
+  absl::StatusOr<std::vector<CasePlan>> ListOverdue(const OverdueFilter& filter) override;
+  absl::StatusOr<v1::RegisterVisitorResponse> RegisterVisitor(const IdempotencyKey& key, const Actor& actor,
+                                                              const v1::Visitor& visitor) override;
+  absl::StatusOr<std::optional<v1::Visitor>> GetVisitor(const std::string& visitor_id) override;
+  absl::StatusOr<std::vector<CasePlan>> ListDueBy(const std::string& division_prefix,
+                                                  const std::string& organisation_id,
+                                                  absl::CivilDay last_day) override;
+  absl::StatusOr<std::vector<v1::Visitor>> ListVisitorsIn(const std::string& division_prefix,
+                                                          const std::string& organisation_id) override;
+  absl::StatusOr<v1::PlanWeekendResponse> StoreWeekendPlan(const IdempotencyKey& key, const Actor& actor,
+                                                           v1::PlanWeekendResponse answer) override;
+  absl::StatusOr<std::vector<v1::Assignment>> ListAssignments(const std::string& visitor_id,
+                                                              absl::CivilDay first,
+                                                              absl::CivilDay last) override;
+
+  // In `tx` (the event consumer's): the case's plan, its row locked until the transaction ends.
+  static absl::StatusOr<std::optional<CasePlan>> LockCasePlan(db::Session& tx, const std::string& case_id);
+  // In `tx`: writes the plan and its next visit due (none: future visits cancelled), inserting or replacing.
+  static absl::Status SaveCasePlan(db::Session& tx, const CasePlan& plan, const std::optional<VisitDue>& next,
+                                   absl::Time now);
+
+ private:
+  db::Pool& pool_;
+  IdGenerator& ids_;
+};
+
+}  // namespace visits
+}  // namespace shouhu
+
+#endif  // SHOUHU_SERVICES_VISITS_VISITS_STORE_H_

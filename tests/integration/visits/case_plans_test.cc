@@ -1,0 +1,152 @@
+// Visit plans follow the registry's cases: the real registry publishes, the visits service's event consumer
+// follows it over gRPC and folds each event into case_plans, and GetChildVisitPlan reads the plan back.
+#include "absl/time/civil_time.h"
+#include "common/timestamps.h"
+#include "shouhu/registry/v1/events.pb.h"
+#include "tests/integration/visits/visits_fixture.h"
+
+namespace shouhu::visits::testing {
+namespace {
+
+using ::shouhu::testing::StatusIs;
+
+template <typename Request>
+Request WithCase(const std::string& request_id, const std::string& case_id) {
+  Request r;
+  r.set_request_id(request_id);
+  r.set_case_id(case_id);
+  return r;
+}
+
+class CasePlansTest : public VisitsTest {
+ protected:
+  // The Shanghai day the registry accepted `case_id`, from its CaseAccepted event.
+  absl::CivilDay AcceptedOn(const std::string& case_id) {
+    for (const common::v1::Event& event : Events()) {
+      rv1::CaseAccepted accepted;
+      if (event.payload().UnpackTo(&accepted) && accepted.case_id() == case_id) {
+        return ShanghaiDay(FromProtoTimestamp(accepted.at()));
+      }
+    }
+    ADD_FAILURE() << "no CaseAccepted for the case";
+    return {};
+  }
+
+  void SetRisk(const std::string& tag, const std::string& case_id, rv1::RiskLevel risk) {
+    auto request = WithCase<rv1::SetRiskLevelRequest>("risk-" + tag, case_id);
+    request.set_risk_level(risk);
+    request.set_reason("祖母住院，孩子独自在家");
+    ASSERT_OK(Call(&rv1::RegistryService::Stub::SetRiskLevel, wuding_caseworker_, request));
+  }
+
+  void Close(const std::string& tag, const std::string& case_id) {
+    auto request = WithCase<rv1::CloseCaseRequest>("close-" + tag, case_id);
+    request.set_reason("父母返乡，监护恢复");
+    ASSERT_OK(Call(&rv1::RegistryService::Stub::CloseCase, wuding_officer_, request));
+  }
+};
+
+TEST_F(CasePlansTest, CaseEvents_AcceptThenRaiseRiskThenClose_PlanFollowsTheCase) {
+  rv1::Case c = RegisterChild("1", "李娜");  // accepted at high risk
+  ASSERT_FALSE(c.case_id().empty());
+  const absl::CivilDay accepted_on = AcceptedOn(c.case_id());
+  const CadencePolicy policy;
+
+  AwaitRegistryEvents();
+  ASSERT_OK_AND_ASSIGN(v1::VisitPlan plan, ChildPlan(wuding_officer_, c.child_id()));
+  EXPECT_EQ(plan.case_id(), c.case_id());
+  EXPECT_EQ(plan.village_code(), registry::testing::kWudingVillage);
+  EXPECT_EQ(plan.organisation_id(), "ngo-wuding");
+  EXPECT_EQ(plan.risk_level(), v1::RISK_LEVEL_HIGH);
+  EXPECT_TRUE(plan.open());
+  ASSERT_TRUE(plan.has_next_visit());
+  EXPECT_EQ(plan.next_visit().kind(), v1::VISIT_KIND_VERIFICATION);
+  EXPECT_EQ(
+      plan.next_visit().due_date(),
+      absl::FormatCivilTime(accepted_on + policy.verification_days[static_cast<int>(RiskLevel::kHigh)]));
+
+  SetRisk("1", c.case_id(), rv1::RISK_LEVEL_EXTREME);
+  AwaitRegistryEvents();
+  ASSERT_OK_AND_ASSIGN(plan, ChildPlan(wuding_officer_, c.child_id()));
+  EXPECT_EQ(plan.risk_level(), v1::RISK_LEVEL_EXTREME);
+  ASSERT_TRUE(plan.has_next_visit());
+  EXPECT_EQ(plan.next_visit().kind(), v1::VISIT_KIND_VERIFICATION);
+  EXPECT_EQ(
+      plan.next_visit().due_date(),
+      absl::FormatCivilTime(accepted_on + policy.verification_days[static_cast<int>(RiskLevel::kExtreme)]));
+
+  Close("1", c.case_id());
+  AwaitRegistryEvents();
+  ASSERT_OK_AND_ASSIGN(plan, ChildPlan(wuding_officer_, c.child_id()));
+  EXPECT_FALSE(plan.open());
+  EXPECT_FALSE(plan.has_next_visit());
+}
+
+TEST_F(CasePlansTest, CaseEvents_TransferredOrReopened_CancelsThenPlansAgain) {
+  rv1::Case moved = RegisterChild("1", "李娜");
+  rv1::Case back = RegisterChild("2", "张伟", registry::testing::kWudingVillage2);
+  auto transfer = WithCase<rv1::TransferCaseRequest>("transfer-1", moved.case_id());
+  transfer.set_to_organisation_id("ngo-other");
+  transfer.set_to_caseworker_id("caseworker-2");
+  transfer.set_reason("转介至学校所在地社工站");
+  ASSERT_OK(Call(&rv1::RegistryService::Stub::TransferCase, wuding_officer_, transfer));
+  Close("2", back.case_id());
+  auto reopen = WithCase<rv1::ReopenCaseRequest>("reopen-2", back.case_id());
+  reopen.set_reason("父亲再次外出务工");
+  ASSERT_OK(Call(&rv1::RegistryService::Stub::ReopenCase, wuding_officer_, reopen));
+
+  AwaitRegistryEvents();
+  ASSERT_OK_AND_ASSIGN(v1::VisitPlan plan, ChildPlan(wuding_officer_, moved.child_id()));
+  EXPECT_FALSE(plan.open());
+  EXPECT_FALSE(plan.has_next_visit());
+  ASSERT_OK_AND_ASSIGN(plan, ChildPlan(wuding_officer_, back.child_id()));
+  EXPECT_TRUE(plan.open());
+  ASSERT_TRUE(plan.has_next_visit());
+  EXPECT_EQ(plan.next_visit().kind(), v1::VISIT_KIND_VERIFICATION);
+}
+
+TEST_F(CasePlansTest, CaseEvents_ReplayedFromZero_ChangeNothing) {
+  rv1::Case closed = RegisterChild("1", "李娜");
+  rv1::Case raised = RegisterChild("2", "张伟", registry::testing::kWudingVillage2);
+  SetRisk("2", raised.case_id(), rv1::RISK_LEVEL_EXTREME);
+  Close("1", closed.case_id());
+  AwaitRegistryEvents();
+  const std::vector<std::string> before = PlanRows();
+  ASSERT_EQ(before.size(), 2u);
+
+  // Forget the checkpoint and follow the registry again from its first event, as a new replica would
+  // after losing its checkpoint row.
+  StopVisits();
+  ASSERT_OK(visits_database_->pool().Autocommit([](db::Session& session) {
+    return session
+        .Execute("UPDATE event_checkpoints SET last_sequence = 0 WHERE consumer = ?",
+                 {std::string(kRegistryConsumerName)})
+        .status();
+  }));
+  StartVisits();
+  AwaitRegistryEvents();
+
+  EXPECT_EQ(PlanRows(), before);
+}
+
+TEST_F(CasePlansTest, GetChildVisitPlan_OutsideScopeOrUnknown_NotFound) {
+  rv1::Case c = RegisterChild("1", "李娜");
+  AwaitRegistryEvents();
+  ASSERT_OK(ChildPlan(wuding_caseworker_, c.child_id()));
+  EXPECT_THAT(ChildPlan(xixia_officer_, c.child_id()), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(ChildPlan(other_ngo_caseworker_, c.child_id()), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(ChildPlan(wuding_officer_, visits_ids_->Next()), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(CasePlansTest, GetChildVisitPlan_NoChildId_InvalidArgumentNamingIt) {
+  absl::StatusOr<v1::VisitPlan> plan = ChildPlan(wuding_officer_, "");
+  EXPECT_THAT(plan, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(plan.status().message(), ::testing::HasSubstr("child_id"));
+}
+
+TEST_F(CasePlansTest, GetChildVisitPlan_AsVolunteer_PermissionDenied) {
+  EXPECT_THAT(ChildPlan(volunteer_, visits_ids_->Next()), StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+}  // namespace
+}  // namespace shouhu::visits::testing
