@@ -8,8 +8,8 @@ absl::StatusOr<std::unique_ptr<TrainingModule>> TrainingModule::Create(const Ser
                                                                        const TrainingConfig& config) {
   std::unique_ptr<TrainingModule> module(new TrainingModule());
   module->store_ = std::make_unique<MariaDbTrainingStore>(context.pool, context.clock, context.ids);
-  module->service_ = std::make_unique<TrainingService>(*module->store_, module->store_->outbox(),
-                                                       context.verifier, context.clock, context.workers);
+  module->service_ =
+      std::make_unique<TrainingService>(*module->store_, context.verifier, context.clock, context.workers);
   module->sweeper_ =
       std::make_unique<ExpirySweeper>(context.pool, *module->store_, context.clock, context.logger);
   if (config.expiry_sweep_interval > absl::ZeroDuration())
@@ -17,7 +17,7 @@ absl::StatusOr<std::unique_ptr<TrainingModule>> TrainingModule::Create(const Ser
   return module;
 }
 
-void TrainingModule::Drain() { store_->outbox().feed().EndStreams(); }
+void TrainingModule::Drain() { store_->event_feed().EndStreams(); }
 
 ServiceDefinition TrainingDefinition() {
   return DefineService<TrainingModule, TrainingConfig>({"training", 50054, 9154}, TrainingMigrations(),

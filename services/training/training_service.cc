@@ -464,9 +464,9 @@ grpc::ServerUnaryReactor* TrainingService::GetTrainingHours(grpc::CallbackServer
 
 grpc::ServerWriteReactor<v1::StreamEventsResponse>* TrainingService::StreamEvents(
     grpc::CallbackServerContext* context, const v1::StreamEventsRequest* request) {
-  return ServeEventStream<v1::StreamEventsResponse>(context, request->after_sequence(), outbox_.feed(), [=] {
-    return edge_.Admit(*context, "StreamEvents").status();
-  });
+  return ServeEventStream<v1::StreamEventsResponse>(
+      context, request->after_sequence(), store_.event_feed(),
+      [=] { return edge_.Admit(*context, "StreamEvents").status(); });
 }
 
 }  // namespace shouhu::training

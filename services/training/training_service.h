@@ -8,7 +8,6 @@
 #include "common/call_workers.h"
 #include "common/clock.h"
 #include "common/edge.h"
-#include "common/outbox.h"
 #include "common/principal.h"
 #include "services/training/training_store.h"
 #include "shouhu/training/v1/training.grpc.pb.h"
@@ -20,9 +19,9 @@ inline constexpr char kTrainingServiceName[] = "shouhu.training.v1.TrainingServi
 class TrainingService final : public v1::TrainingService::CallbackService {
  public:
   // Each call's work runs on `workers` (see common/call_workers.h).
-  TrainingService(TrainingStore& store, Outbox& outbox, const PrincipalVerifier& verifier, const Clock& clock,
+  TrainingService(TrainingStore& store, const PrincipalVerifier& verifier, const Clock& clock,
                   CallWorkers& workers)
-      : store_(store), outbox_(outbox), clock_(clock), edge_(kTrainingServiceName, verifier, workers) {}
+      : store_(store), clock_(clock), edge_(kTrainingServiceName, verifier, workers) {}
 
   grpc::ServerUnaryReactor* RegisterParticipant(grpc::CallbackServerContext* context,
                                                 const v1::RegisterParticipantRequest* request,
@@ -109,7 +108,6 @@ class TrainingService final : public v1::TrainingService::CallbackService {
   absl::StatusOr<v1::Certification> ScopedCertification(const Principal& principal, const std::string& id);
 
   TrainingStore& store_;
-  Outbox& outbox_;
   const Clock& clock_;
   ServiceEdge edge_;
 };

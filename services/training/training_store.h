@@ -21,6 +21,7 @@
 #include "absl/time/civil_time.h"
 #include "common/clock.h"
 #include "common/db.h"
+#include "common/event_feed.h"
 #include "common/idempotency.h"
 #include "common/ids.h"
 #include "common/migrations.h"
@@ -61,6 +62,9 @@ using AuthorizeEnrollment = std::function<absl::Status(const v1::Session&, const
 class TrainingStore {
  public:
   virtual ~TrainingStore() = default;
+
+  // The feed StreamEvents serves this service's outbox from (common/event_feed.h).
+  virtual EventFeed& event_feed() = 0;
 
   virtual absl::StatusOr<v1::RegisterParticipantResponse> RegisterParticipant(
       const IdempotencyKey& key, const Actor& actor, const v1::Participant& participant) = 0;
@@ -208,6 +212,7 @@ class MariaDbTrainingStore final : public TrainingStore {
                                                   absl::CivilDay to) override;
 
   Outbox& outbox() { return outbox_; }
+  EventFeed& event_feed() override { return outbox_.feed(); }
 
  private:
   // The enrollment, its session and participant, with the session row and then the enrollment row locked (the

@@ -11,6 +11,15 @@
 #include "services/training/training_rules.h"
 
 namespace shouhu::testing {
+
+InMemoryTrainingStore::InMemoryTrainingStore(const Clock& clock)
+    : clock_(clock),
+      ids_(clock),
+      feed_(std::make_unique<EventFeed>(
+          [](int64_t, int) -> absl::StatusOr<std::vector<common::v1::Event>> {
+            return std::vector<common::v1::Event>();
+          },
+          []() -> absl::StatusOr<int64_t> { return int64_t{0}; })) {}
 namespace {
 
 namespace v1 = training::v1;

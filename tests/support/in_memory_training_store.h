@@ -8,11 +8,13 @@
 #define SHOUHU_TESTS_SUPPORT_IN_MEMORY_TRAINING_STORE_H_
 
 #include <map>
+#include <memory>
 #include <string>
 #include <tuple>
 
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "common/event_feed.h"
 #include "common/ids.h"
 #include "services/training/training_store.h"
 
@@ -20,7 +22,10 @@ namespace shouhu::testing {
 
 class InMemoryTrainingStore final : public training::TrainingStore {
  public:
-  explicit InMemoryTrainingStore(const Clock& clock) : clock_(clock), ids_(clock) {}
+  explicit InMemoryTrainingStore(const Clock& clock);
+
+  // A feed over no events: this store keeps no outbox.
+  EventFeed& event_feed() override { return *feed_; }
 
   absl::StatusOr<training::v1::RegisterParticipantResponse> RegisterParticipant(
       const IdempotencyKey& key, const Actor& actor, const training::v1::Participant& participant) override;
@@ -115,6 +120,7 @@ class InMemoryTrainingStore final : public training::TrainingStore {
   std::map<std::string, StoredCertification> certifications_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, training::v1::OrganisationQualification> qualifications_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, training::v1::OrganisationTraining> trainings_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<EventFeed> feed_;  // declared last: its reader stops first
 };
 
 }  // namespace shouhu::testing

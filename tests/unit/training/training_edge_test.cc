@@ -11,7 +11,6 @@
 #include "common/call_workers.h"
 #include "common/db.h"
 #include "common/method_access.h"
-#include "common/outbox.h"
 #include "services/training/training_service.h"
 #include "tests/support/in_memory_training_store.h"
 #include "tests/support/status_matchers.h"
@@ -25,17 +24,6 @@ namespace {
 using Stub = v1::TrainingService::Stub;
 using common::v1::ROLE_CIVIL_AFFAIRS_OFFICER;
 using common::v1::ROLE_NGO_ADMIN;
-
-// The service's constructor takes the outbox it streams from; these tests never stream, so its pool points
-// at a database that is never opened (pools connect lazily).
-std::unique_ptr<db::Pool> UnusedPool() {
-  DbConfig config;
-  config.port = 1;
-  config.database = "unused";
-  absl::StatusOr<std::unique_ptr<db::Pool>> pool = db::Pool::Open(config);
-  EXPECT_OK(pool.status());
-  return pool.ok() ? *std::move(pool) : nullptr;
-}
 
 // What a call came back with: the status and, for lists, how many items.
 struct Answer {
@@ -124,11 +112,9 @@ class TrainingEdgeTest : public ::testing::Test {
   ManualClock clock_{absl::FromCivil(absl::CivilSecond(2025, 6, 3, 10, 0, 0), ShanghaiTimeZone())};
   testing::InMemoryTrainingStore store_{clock_};
   IdGenerator ids_{clock_};
-  std::unique_ptr<db::Pool> pool_ = UnusedPool();
-  Outbox outbox_{*pool_, ids_};
   PrincipalVerifier verifier_{testing::TestTrustedKeys(), clock_};
   CallWorkers workers_{4};
-  TrainingService service_{store_, outbox_, verifier_, clock_, workers_};
+  TrainingService service_{store_, verifier_, clock_, workers_};
   testing::TestServer server_{{{&service_, kTrainingServiceName}}};
   testing::TestPrincipals principals_{clock_};
   std::unique_ptr<Stub> stub_ = v1::TrainingService::NewStub(server_.channel());
