@@ -7,17 +7,13 @@
 
 namespace shouhu {
 
-static_assert(common::v1::Role_MAX < 64, "each role is one bit of a uint64_t");
-
 ServiceEdge::ServiceEdge(absl::string_view service_full_name, const PrincipalVerifier& verifier,
                          CallWorkers& workers)
     : service_name_(service_full_name), verifier_(verifier), workers_(workers) {
   const google::protobuf::ServiceDescriptor* service = FindService(service_full_name);
   if (service == nullptr) return;  // every call then fails INTERNAL, naming the service
   for (int i = 0; i < service->method_count(); ++i) {
-    uint64_t mask = 0;
-    for (Role role : AllowedRoles(*service->method(i))) mask |= uint64_t{1} << role;
-    allowed_roles_[service->method(i)->name()] = mask;
+    allowed_roles_[service->method(i)->name()] = AllowedRoleMask(*service->method(i));
   }
 }
 
@@ -28,10 +24,8 @@ absl::StatusOr<Principal> ServiceEdge::Admit(const grpc::ServerContextBase& cont
   if (allowed == allowed_roles_.end()) {
     return absl::InternalError(absl::StrCat("no method ", method, " in ", service_name_));
   }
-  for (int role : principal.roles()) {
-    if (role >= 0 && role < 64 && (allowed->second >> role & 1) != 0) return principal;
-  }
-  return absl::PermissionDeniedError("your role may not call this method");
+  RETURN_IF_ERROR(CheckMayCall(principal, allowed->second));
+  return principal;
 }
 
 grpc::ServerUnaryReactor* ServiceEdge::Unary(grpc::CallbackServerContext* context, absl::string_view method,

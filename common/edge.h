@@ -43,8 +43,7 @@ class ServiceEdge {
 
  private:
   const std::string service_name_;
-  // Each method's allowed roles as a bit per Role, read from the protos once: the descriptor pool takes a
-  // lock on every lookup, which every call would otherwise queue on.
+  // Each method's AllowedRoleMask, read from the protos once.
   absl::flat_hash_map<std::string, uint64_t> allowed_roles_;
   const PrincipalVerifier& verifier_;
   CallWorkers& workers_;

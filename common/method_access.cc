@@ -26,18 +26,32 @@ std::vector<Role> AllowedRoles(const google::protobuf::MethodDescriptor& method)
   return roles;
 }
 
-bool MayCall(const Principal& principal, const google::protobuf::MethodDescriptor& method) {
-  const auto& options = method.options();
-  const int n = options.ExtensionSize(common::v1::allowed_roles);
-  for (int i = 0; i < n; ++i) {
-    if (HasRole(principal, options.GetExtension(common::v1::allowed_roles, i))) return true;
+static_assert(common::v1::Role_MAX < 64, "each role is one bit of a uint64_t");
+
+uint64_t AllowedRoleMask(const google::protobuf::MethodDescriptor& method) {
+  uint64_t mask = 0;
+  for (Role role : AllowedRoles(method)) mask |= uint64_t{1} << role;
+  return mask;
+}
+
+bool MayCall(const Principal& principal, uint64_t allowed_role_mask) {
+  for (int role : principal.roles()) {
+    if (role >= 0 && role < 64 && (allowed_role_mask >> role & 1) != 0) return true;
   }
   return false;
 }
 
-absl::Status CheckMayCall(const Principal& principal, const google::protobuf::MethodDescriptor& method) {
-  if (MayCall(principal, method)) return absl::OkStatus();
+bool MayCall(const Principal& principal, const google::protobuf::MethodDescriptor& method) {
+  return MayCall(principal, AllowedRoleMask(method));
+}
+
+absl::Status CheckMayCall(const Principal& principal, uint64_t allowed_role_mask) {
+  if (MayCall(principal, allowed_role_mask)) return absl::OkStatus();
   return absl::PermissionDeniedError("your role may not call this method");
+}
+
+absl::Status CheckMayCall(const Principal& principal, const google::protobuf::MethodDescriptor& method) {
+  return CheckMayCall(principal, AllowedRoleMask(method));
 }
 
 }  // namespace shouhu

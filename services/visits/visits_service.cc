@@ -46,10 +46,6 @@ constexpr size_t kMaxQualificationBatch = 1000;
 
 }  // namespace
 
-Actor VisitsService::ActorOf(const Principal& principal) const {
-  return Actor{principal.subject(), principal.organisation_id(), clock_.Now()};
-}
-
 grpc::ServerUnaryReactor* VisitsService::GetChildVisitPlan(grpc::CallbackServerContext* ctx,
                                                            const v1::GetChildVisitPlanRequest* req,
                                                            v1::GetChildVisitPlanResponse* resp) {
@@ -73,7 +69,7 @@ grpc::ServerUnaryReactor* VisitsService::RegisterVisitor(grpc::CallbackServerCon
     // for them, the same answer as reading a record there.
     RETURN_IF_ERROR(RequireInScope(p, {v.home_village_code(), v.organisation_id()}, "division"));
     ASSIGN_OR_RETURN(*resp, store_.RegisterVisitor(edge_.Key("RegisterVisitor", p, req->request_id(), *req),
-                                                   ActorOf(p), v));
+                                                   ActorOf(p, clock_.Now()), v));
     return absl::OkStatus();
   });
 }
@@ -156,7 +152,7 @@ grpc::ServerUnaryReactor* VisitsService::PlanWeekend(grpc::CallbackServerContext
                      visits::PlanWeekend(BuildPlanningInput(cadence_, plans, visitors, std::move(qualified),
                                                             std::move(days))));
     ASSIGN_OR_RETURN(*resp, store_.StoreWeekendPlan(edge_.Key("PlanWeekend", p, req->request_id(), *req),
-                                                    ActorOf(p), PlanAnswer(plan, plans)));
+                                                    ActorOf(p, clock_.Now()), PlanAnswer(plan, plans)));
     return absl::OkStatus();
   });
 }

@@ -49,7 +49,6 @@ class VisitsService final : public v1::VisitsService::CallbackService {
                                                    v1::ListVisitorAssignmentsResponse* resp) override;
 
  private:
-  Actor ActorOf(const Principal& principal) const;
   // The visitors training says are qualified for home visits on `day`: one batch call, as the caller.
   absl::StatusOr<absl::flat_hash_set<std::string>> QualifiedVisitors(const grpc::CallbackServerContext& ctx,
                                                                      const std::vector<v1::Visitor>& visitors,
