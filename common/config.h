@@ -58,6 +58,8 @@ struct ServiceConfig {
   // The division prefixes the service's own SYSTEM principal covers (its event consumers and periodic jobs
   // are scoped like anyone else): the region this deployment serves.
   std::vector<std::string> system_jurisdictions;
+  // How long idempotency records are kept (idempotency_retention.h).
+  absl::Duration idempotency_retention = absl::Hours(24 * 90);
 };
 
 // Reads the common flags (see config.cc) with `defaults` filling what neither flags nor environment set.
