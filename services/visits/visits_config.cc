@@ -21,7 +21,7 @@ ABSL_FLAG(std::string, checkout_sweep_seconds, shouhu::EnvOr("SHOUHU_CHECKOUT_SW
 namespace shouhu::visits {
 namespace {
 
-absl::StatusOr<int64_t> PositiveSetting(const std::string& text, absl::string_view name) {
+absl::StatusOr<int64_t> NonNegativeSetting(const std::string& text, absl::string_view name) {
   int64_t value = 0;
   if (!absl::SimpleAtoi(text, &value) || value < 0) {
     return absl::InvalidArgumentError(absl::StrCat(name, " must be a whole number, 0 or more"));
@@ -59,11 +59,11 @@ absl::StatusOr<VisitsConfig> LoadVisitsConfig() {
   config.calendars_dir = absl::GetFlag(FLAGS_calendars_dir);
   config.registry_address = absl::GetFlag(FLAGS_registry_address);
   config.training_address = absl::GetFlag(FLAGS_training_address);
-  ASSIGN_OR_RETURN(int64_t grace_minutes, PositiveSetting(absl::GetFlag(FLAGS_checkout_grace_minutes),
-                                                          "SHOUHU_CHECKOUT_GRACE_MINUTES"));
+  ASSIGN_OR_RETURN(int64_t grace_minutes, NonNegativeSetting(absl::GetFlag(FLAGS_checkout_grace_minutes),
+                                                             "SHOUHU_CHECKOUT_GRACE_MINUTES"));
   config.visit_times.check_out_grace = absl::Minutes(grace_minutes);
-  ASSIGN_OR_RETURN(int64_t sweep_seconds, PositiveSetting(absl::GetFlag(FLAGS_checkout_sweep_seconds),
-                                                          "SHOUHU_CHECKOUT_SWEEP_SECONDS"));
+  ASSIGN_OR_RETURN(int64_t sweep_seconds, NonNegativeSetting(absl::GetFlag(FLAGS_checkout_sweep_seconds),
+                                                             "SHOUHU_CHECKOUT_SWEEP_SECONDS"));
   config.check_out_sweep_interval = absl::Seconds(sweep_seconds);
   RETURN_IF_ERROR(ValidateVisitsConfig(config));
   return config;
