@@ -4,12 +4,16 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 
 namespace shouhu {
 namespace {
+
+constexpr absl::string_view kStaleVersionReason = "STALE_VERSION";
 
 // What a caller reads instead of an internal fault's own message.
 std::string PlainMessage(absl::StatusCode code) {
@@ -29,6 +33,17 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   const auto code = static_cast<grpc::StatusCode>(status.code());
   if (IsInternalFault(status.code())) return grpc::Status(code, PlainMessage(status.code()));
   const std::string message(status.message());
+  if (const int64_t version = CurrentVersionOf(status); version >= 0) {
+    google::rpc::ErrorInfo info;
+    info.set_reason(std::string(kStaleVersionReason));
+    info.set_domain("shouhu.dev");
+    (*info.mutable_metadata())["current_version"] = absl::StrCat(version);
+    google::rpc::Status details;
+    details.set_code(code);
+    details.set_message(message);
+    details.add_details()->PackFrom(info);
+    return grpc::Status(code, message, details.SerializeAsString());
+  }
   const std::string field = FieldOf(status);
   if (field.empty()) return grpc::Status(code, message);
   google::rpc::BadRequest bad_request;
@@ -77,12 +92,31 @@ std::string FieldOfGrpcStatus(const grpc::Status& status) {
   return "";
 }
 
+int64_t CurrentVersionOfGrpcStatus(const grpc::Status& status) {
+  google::rpc::Status details;
+  if (status.error_details().empty() || !details.ParseFromString(status.error_details())) return -1;
+  for (const google::protobuf::Any& any : details.details()) {
+    google::rpc::ErrorInfo info;
+    int64_t version = -1;
+    if (any.UnpackTo(&info) && info.reason() == kStaleVersionReason &&
+        absl::SimpleAtoi(
+            info.metadata().count("current_version") ? info.metadata().at("current_version") : "",
+            &version)) {
+      return version;
+    }
+  }
+  return -1;
+}
+
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   const auto code = static_cast<absl::StatusCode>(status.error_code());
   absl::Status result(code, status.error_message());
   if (std::string field = FieldOfGrpcStatus(status); !field.empty()) {
     result.SetPayload(kFieldPayload, absl::Cord(field));
+  }
+  if (const int64_t version = CurrentVersionOfGrpcStatus(status); version >= 0) {
+    result.SetPayload(kCurrentVersionPayload, absl::Cord(absl::StrCat(version)));
   }
   return result;
 }

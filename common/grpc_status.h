@@ -6,12 +6,14 @@
 // The message of an internal fault (INTERNAL, UNKNOWN, DATA_LOSS, UNAVAILABLE) is written for us, not for the
 // caller: "database error 2002 (HY000)", an address, a driver's words. At the edge it becomes a plain
 // sentence, and the original goes to the structured log where a Logger is at hand. Every other code's message
-// is written for callers and passes unchanged.
+// is written for callers and passes unchanged. A stale edit (StaleVersion) carries a google.rpc.ErrorInfo
+// whose metadata names the record's current_version.
 #ifndef SHOUHU_COMMON_GRPC_STATUS_H_
 #define SHOUHU_COMMON_GRPC_STATUS_H_
 
 #include <grpcpp/support/status.h>
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
@@ -34,7 +36,10 @@ std::string GrpcCodeName(int code);
 // The first field violation of a status's google.rpc.BadRequest detail, or empty.
 std::string FieldOfGrpcStatus(const grpc::Status& status);
 
-// For clients of other services: keeps the code, the message and the field.
+// The current version of a stale edit's google.rpc.ErrorInfo (StaleVersion), or -1.
+int64_t CurrentVersionOfGrpcStatus(const grpc::Status& status);
+
+// For clients of other services: keeps the code, the message, the field and a stale edit's current version.
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
 }  // namespace shouhu

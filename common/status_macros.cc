@@ -1,6 +1,7 @@
 #include "common/status_macros.h"
 
 #include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace shouhu {
@@ -17,6 +18,19 @@ absl::Status InvalidField(absl::string_view field, absl::string_view description
 std::string FieldOf(const absl::Status& status) {
   auto field = status.GetPayload(kFieldPayload);
   return field ? std::string(*field) : std::string();
+}
+
+absl::Status StaleVersion(absl::string_view message, int64_t current_version) {
+  absl::Status status = absl::AbortedError(message);
+  status.SetPayload(kCurrentVersionPayload, absl::Cord(absl::StrCat(current_version)));
+  return status;
+}
+
+int64_t CurrentVersionOf(const absl::Status& status) {
+  auto payload = status.GetPayload(kCurrentVersionPayload);
+  int64_t version = -1;
+  if (!payload || !absl::SimpleAtoi(std::string(*payload), &version)) return -1;
+  return version;
 }
 
 absl::Status MarkRetryable(absl::Status status) {

@@ -3,6 +3,7 @@
 #ifndef SHOUHU_COMMON_STATUS_MACROS_H_
 #define SHOUHU_COMMON_STATUS_MACROS_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
@@ -37,6 +38,16 @@ absl::Status InvalidField(absl::string_view field, absl::string_view description
 
 // The field InvalidField recorded, or empty.
 std::string FieldOf(const absl::Status& status);
+
+// The payload key under which StaleVersion records the record's current version; the gRPC edge turns it into
+// a google.rpc.ErrorInfo (reason STALE_VERSION, metadata current_version).
+inline constexpr absl::string_view kCurrentVersionPayload = "shouhu.dev/current-version";
+
+// ABORTED: an edit was based on an older version than the record's `current_version` (optimistic
+// concurrency; the caller rereads and decides, nothing is overwritten).
+absl::Status StaleVersion(absl::string_view message, int64_t current_version);
+// The version StaleVersion recorded, or -1.
+int64_t CurrentVersionOf(const absl::Status& status);
 
 // Marks an error that may succeed if the whole transaction runs again (deadlock, lock-wait timeout, Galera
 // certification failure, a connection that died before the transaction began).

@@ -24,12 +24,20 @@ v1::UnplacedReason ToProtoReason(UnplacedReason reason) {
 PlanningInput BuildPlanningInput(const CadencePolicy& cadence, const std::vector<CasePlan>& plans,
                                  const std::vector<v1::Visitor>& visitors,
                                  absl::flat_hash_set<std::string> qualified_visitor_ids,
-                                 std::vector<absl::CivilDay> visit_days) {
+                                 std::vector<absl::CivilDay> visit_days,
+                                 const std::vector<v1::Assignment>& already_assigned) {
   PlanningInput input;
   input.visit_days = std::move(visit_days);
   input.qualified_visitor_ids = std::move(qualified_visitor_ids);
   const absl::CivilDay first = input.visit_days.empty() ? absl::CivilDay() : input.visit_days.front();
+  absl::flat_hash_set<std::string> planned_cases;
+  absl::flat_hash_set<std::pair<std::string, std::string>> booked;  // (visitor id, visit date)
+  for (const v1::Assignment& a : already_assigned) {
+    planned_cases.insert(a.case_id());
+    booked.insert({a.visitor_id(), a.visit_date()});
+  }
   for (const CasePlan& plan : plans) {
+    if (planned_cases.contains(plan.standing.case_id)) continue;
     std::optional<VisitDue> due = NextVisitDue(cadence, plan.standing, first);
     if (!due) continue;
     VisitRequest visit;
@@ -47,6 +55,7 @@ PlanningInput BuildPlanningInput(const CadencePolicy& cadence, const std::vector
     visitor.daily_capacity = v.daily_capacity();
     for (absl::CivilDay day : input.visit_days) {
       const absl::Weekday weekday = absl::GetWeekday(day);
+      if (booked.contains(std::make_pair(v.visitor_id(), absl::FormatCivilTime(day)))) continue;
       if ((weekday == absl::Weekday::saturday && v.available_saturday()) ||
           (weekday == absl::Weekday::sunday && v.available_sunday())) {
         visitor.available_days.push_back(day);
@@ -55,6 +64,14 @@ PlanningInput BuildPlanningInput(const CadencePolicy& cadence, const std::vector
     input.visitors.push_back(std::move(visitor));
   }
   return input;
+}
+
+int AlreadyPlanned(const std::vector<CasePlan>& plans, const std::vector<v1::Assignment>& already_assigned) {
+  absl::flat_hash_set<std::string> planned_cases;
+  for (const v1::Assignment& a : already_assigned) planned_cases.insert(a.case_id());
+  int count = 0;
+  for (const CasePlan& plan : plans) count += planned_cases.contains(plan.standing.case_id) ? 1 : 0;
+  return count;
 }
 
 v1::PlanWeekendResponse PlanAnswer(const WeekendPlan& plan, const std::vector<CasePlan>& plans) {

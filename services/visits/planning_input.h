@@ -17,11 +17,18 @@ namespace shouhu::visits {
 
 // The planner's input: visits keyed by case id, visitors by visitor id, each available on the weekend's
 // Saturday and Sunday as registered; every home visit wants two adults (no organisation policy allows one
-// yet).
+// yet). A re-plan keeps what earlier plans of the weekend placed (`already_assigned`): a case assigned on
+// one of the visit days is not planned again, and a visitor booked on a day is not free that day (a team
+// spends its day together, so a half-booked visitor is not split across two teams; their day stays as
+// planned).
 PlanningInput BuildPlanningInput(const CadencePolicy& cadence, const std::vector<CasePlan>& plans,
                                  const std::vector<v1::Visitor>& visitors,
                                  absl::flat_hash_set<std::string> qualified_visitor_ids,
-                                 std::vector<absl::CivilDay> visit_days);
+                                 std::vector<absl::CivilDay> visit_days,
+                                 const std::vector<v1::Assignment>& already_assigned = {});
+
+// How many of `plans` already have an assignment in `already_assigned` (kept by a re-plan).
+int AlreadyPlanned(const std::vector<CasePlan>& plans, const std::vector<v1::Assignment>& already_assigned);
 
 // The plan as the answer: one assignment per visitor of each placed visit (ids left for the store), and the
 // unplaced with their reasons.

@@ -7,7 +7,9 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "services/visits/cadence.h"
+#include "services/visits/field_visit_rules.h"
 
 namespace shouhu::visits {
 
@@ -21,6 +23,12 @@ struct VisitsConfig {
   std::string training_address;
   // How often each risk level is visited; cadence.h's defaults (extreme weekly .. low quarterly).
   CadencePolicy cadence;
+  // When slots end (field_visit_rules.h) and how long after its slot's end a visit not checked out raises
+  // VisitCheckOutMissing (SHOUHU_CHECKOUT_GRACE_MINUTES, default 180).
+  VisitTimes visit_times;
+  // How often the missing-check-out sweep runs (SHOUHU_CHECKOUT_SWEEP_SECONDS, default 300); zero: the
+  // module does not start it (the tests drive it).
+  absl::Duration check_out_sweep_interval = absl::Minutes(5);
 };
 
 // INVALID_ARGUMENT naming the setting when a value is missing or malformed.

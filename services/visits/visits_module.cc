@@ -44,6 +44,13 @@ absl::StatusOr<std::unique_ptr<VisitsModule>> VisitsModule::Create(
   std::unique_ptr<VisitsModule> module(new VisitsModule());
   module->calendar_ = std::make_unique<VisitCalendar>(std::move(calendar));
   module->store_ = std::make_unique<MariaDbVisitsStore>(context.pool, context.ids);
+  module->outbox_ = std::make_unique<Outbox>(context.pool, context.ids);
+  module->field_store_ =
+      std::make_unique<MariaDbFieldVisitStore>(context.pool, *module->outbox_, config.visit_times);
+  module->check_out_watch_ = std::make_unique<CheckOutWatch>(
+      context.pool, *module->field_store_, config.visit_times, context.clock, context.logger,
+      config.check_out_sweep_interval > absl::ZeroDuration() ? config.check_out_sweep_interval
+                                                             : absl::Minutes(5));
   module->registry_ = ServiceChannel::Connect(config.registry_address);
   if (training) {
     module->training_ = std::move(training);
@@ -63,14 +70,20 @@ absl::StatusOr<std::unique_ptr<VisitsModule>> VisitsModule::Create(
   module->registry_consumer_ = std::make_unique<EventConsumer>(
       context.pool, context.metrics, context.logger, std::move(options),
       [follower](db::Session& tx, const common::v1::Event& event) { return follower->Apply(tx, event); });
-  module->service_ =
-      std::make_unique<VisitsService>(*module->store_, config.cadence, *module->calendar_, *module->training_,
-                                      context.verifier, context.clock, context.workers);
+  module->service_ = std::make_unique<VisitsService>(*module->store_, *module->field_store_, config.cadence,
+                                                     *module->calendar_, *module->training_, context.verifier,
+                                                     context.clock, context.workers);
   module->registry_consumer_->Start();
+  if (config.check_out_sweep_interval > absl::ZeroDuration()) {
+    module->check_out_watch_->Start(config.check_out_sweep_interval);
+  }
   return module;
 }
 
-void VisitsModule::Drain() { registry_consumer_->Stop(); }
+void VisitsModule::Drain() {
+  registry_consumer_->Stop();
+  outbox_->feed().EndStreams();
+}
 
 ServiceDefinition VisitsDefinition() {
   return DefineService<VisitsModule, VisitsConfig>({"visits", 50052, 9152}, VisitsMigrations(),

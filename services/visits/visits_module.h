@@ -8,10 +8,13 @@
 
 #include "absl/status/statusor.h"
 #include "common/event_consumer.h"
+#include "common/outbox.h"
 #include "common/server.h"
 #include "common/service_channel.h"
 #include "services/training/training_client.h"
 #include "services/visits/case_plan_follower.h"
+#include "services/visits/check_out_watch.h"
+#include "services/visits/field_visit_store.h"
 #include "services/visits/visit_calendar.h"
 #include "services/visits/visits_config.h"
 #include "services/visits/visits_service.h"
@@ -30,10 +33,15 @@ class VisitsModule {
       const ServiceContext& context, const VisitsConfig& config,
       std::unique_ptr<training::TrainingClient> training = nullptr);
 
-  // Stops following the registry (the event being applied commits or rolls back whole).
+  // Stops following the registry (the event being applied commits or rolls back whole) and ends the event
+  // streams (their clients resume elsewhere).
   void Drain();
 
   MariaDbVisitsStore& store() { return *store_; }
+  MariaDbFieldVisitStore& field_store() { return *field_store_; }
+  Outbox& outbox() { return *outbox_; }
+  // Started when config.check_out_sweep_interval is positive; tests drive it by hand.
+  CheckOutWatch& check_out_watch() { return *check_out_watch_; }
   VisitsService& service() { return *service_; }
   EventConsumer& registry_consumer() { return *registry_consumer_; }
   const VisitCalendar& calendar() const { return *calendar_; }
@@ -44,6 +52,9 @@ class VisitsModule {
 
   std::unique_ptr<VisitCalendar> calendar_;
   std::unique_ptr<MariaDbVisitsStore> store_;
+  std::unique_ptr<Outbox> outbox_;  // the visits service's one outbox: every store appends through it
+  std::unique_ptr<MariaDbFieldVisitStore> field_store_;
+  std::unique_ptr<CheckOutWatch> check_out_watch_;  // after its store: stops first
   std::unique_ptr<ServiceChannel> registry_;
   std::unique_ptr<ServiceChannel> training_channel_;
   std::unique_ptr<training::TrainingClient> training_;  // after its channel: goes first

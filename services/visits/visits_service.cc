@@ -148,11 +148,19 @@ grpc::ServerUnaryReactor* VisitsService::PlanWeekend(grpc::CallbackServerContext
     if (!days.empty()) {
       ASSIGN_OR_RETURN(qualified, QualifiedVisitors(*ctx, visitors, days.front()));
     }
+    // A weekend planned before keeps its assignments; this plan places only what is still unassigned (new
+    // cases, visitors freed since), so running it again changes nothing.
+    ASSIGN_OR_RETURN(std::vector<v1::Assignment> already_assigned,
+                     store_.ListAssignmentsIn(
+                         prefix, std::min(saturday, days.empty() ? saturday : days.front()), last_day));
+    const int already_planned = AlreadyPlanned(plans, already_assigned);
     ASSIGN_OR_RETURN(WeekendPlan plan,
                      visits::PlanWeekend(BuildPlanningInput(cadence_, plans, visitors, std::move(qualified),
-                                                            std::move(days))));
+                                                            std::move(days), already_assigned)));
+    v1::PlanWeekendResponse answer = PlanAnswer(plan, plans);
+    answer.set_already_planned(already_planned);
     ASSIGN_OR_RETURN(*resp, store_.StoreWeekendPlan(edge_.Key("PlanWeekend", p, req->request_id(), *req),
-                                                    ActorOf(p, clock_.Now()), PlanAnswer(plan, plans)));
+                                                    ActorOf(p, clock_.Now()), std::move(answer)));
     return absl::OkStatus();
   });
 }

@@ -11,6 +11,7 @@
 #include "common/principal.h"
 #include "services/training/training_client.h"
 #include "services/visits/cadence.h"
+#include "services/visits/field_visit_store.h"
 #include "services/visits/visit_calendar.h"
 #include "services/visits/visits_store.h"
 #include "shouhu/visits/v1/visits_service.grpc.pb.h"
@@ -20,11 +21,13 @@ namespace shouhu::visits {
 class VisitsService final : public v1::VisitsService::CallbackService {
  public:
   // Each call's work runs on `workers` (see common/call_workers.h).
-  // `calendar` and `training` must outlive the service.
-  VisitsService(VisitsStore& store, CadencePolicy cadence, const VisitCalendar& calendar,
-                const training::TrainingClient& training, const PrincipalVerifier& verifier,
-                const Clock& clock, CallWorkers& workers)
+  // `calendar` and `training` must outlive the service. `field`: check-in/out, reports and their reads
+  // (visits_service_field.cc).
+  VisitsService(VisitsStore& store, FieldVisitStore& field, CadencePolicy cadence,
+                const VisitCalendar& calendar, const training::TrainingClient& training,
+                const PrincipalVerifier& verifier, const Clock& clock, CallWorkers& workers)
       : store_(store),
+        field_(field),
         cadence_(cadence),
         calendar_(calendar),
         training_(training),
@@ -48,6 +51,29 @@ class VisitsService final : public v1::VisitsService::CallbackService {
                                                    const v1::ListVisitorAssignmentsRequest* req,
                                                    v1::ListVisitorAssignmentsResponse* resp) override;
 
+  // The visit in the field, reports and their reads: visits_service_field.cc.
+  grpc::ServerUnaryReactor* CheckIn(grpc::CallbackServerContext* ctx, const v1::CheckInRequest* req,
+                                    v1::CheckInResponse* resp) override;
+  grpc::ServerUnaryReactor* CheckOut(grpc::CallbackServerContext* ctx, const v1::CheckOutRequest* req,
+                                     v1::CheckOutResponse* resp) override;
+  grpc::ServerUnaryReactor* SubmitVisitReports(grpc::CallbackServerContext* ctx,
+                                               const v1::SubmitVisitReportsRequest* req,
+                                               v1::SubmitVisitReportsResponse* resp) override;
+  grpc::ServerUnaryReactor* EditVisitReport(grpc::CallbackServerContext* ctx,
+                                            const v1::EditVisitReportRequest* req,
+                                            v1::EditVisitReportResponse* resp) override;
+  grpc::ServerUnaryReactor* GetVisitReport(grpc::CallbackServerContext* ctx,
+                                           const v1::GetVisitReportRequest* req,
+                                           v1::GetVisitReportResponse* resp) override;
+  grpc::ServerUnaryReactor* ListChildVisits(grpc::CallbackServerContext* ctx,
+                                            const v1::ListChildVisitsRequest* req,
+                                            v1::ListChildVisitsResponse* resp) override;
+  grpc::ServerUnaryReactor* GetVisitStatistics(grpc::CallbackServerContext* ctx,
+                                               const v1::GetVisitStatisticsRequest* req,
+                                               v1::GetVisitStatisticsResponse* resp) override;
+  grpc::ServerWriteReactor<v1::StreamEventsResponse>* StreamEvents(
+      grpc::CallbackServerContext* ctx, const v1::StreamEventsRequest* req) override;
+
  private:
   // The visitors training says are qualified for home visits on `day`: one batch call, as the caller.
   absl::StatusOr<absl::flat_hash_set<std::string>> QualifiedVisitors(const grpc::CallbackServerContext& ctx,
@@ -55,6 +81,7 @@ class VisitsService final : public v1::VisitsService::CallbackService {
                                                                      absl::CivilDay day) const;
 
   VisitsStore& store_;
+  FieldVisitStore& field_;
   const CadencePolicy cadence_;
   const VisitCalendar& calendar_;
   const training::TrainingClient& training_;

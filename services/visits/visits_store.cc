@@ -58,6 +58,12 @@ constexpr char kInsertAssignment[] =
     "created_at)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 
+constexpr char kListAssignmentsIn[] =
+    "SELECT a.id, a.case_id, a.child_id, a.visitor_id, a.visit_day, a.slot FROM visit_assignments a"
+    " LEFT JOIN case_plans p ON p.case_id = a.case_id LEFT JOIN visitors v ON v.id = a.visitor_id"
+    " WHERE a.visit_day >= ? AND a.visit_day <= ? AND ((p.village_code >= ? AND p.village_code < ?)"
+    " OR (v.home_village_code >= ? AND v.home_village_code < ?)) ORDER BY a.visit_day, a.visitor_id, a.slot";
+
 constexpr char kListAssignments[] =
     "SELECT id, case_id, child_id, visitor_id, visit_day, slot FROM visit_assignments"
     " WHERE visitor_id = ? AND visit_day >= ? AND visit_day <= ? ORDER BY visit_day, slot";
@@ -81,6 +87,17 @@ absl::StatusOr<std::optional<v1::Visitor>> ReadVisitor(db::Session& session, con
 }
 
 std::string DayText(absl::CivilDay day) { return absl::FormatCivilTime(day); }
+
+v1::Assignment AssignmentFromRow(const db::Row& row) {
+  v1::Assignment a;
+  a.set_assignment_id(row.String(0));
+  a.set_case_id(row.String(1));
+  a.set_child_id(row.String(2));
+  a.set_visitor_id(row.String(3));
+  a.set_visit_date(row.String(4));
+  a.set_slot(static_cast<int32_t>(row.Int(5)));
+  return a;
+}
 
 absl::StatusOr<CasePlan> ReadPlan(const db::Row& row) {
   CasePlan plan;
@@ -217,16 +234,21 @@ absl::StatusOr<std::vector<v1::Assignment>> MariaDbVisitsStore::ListAssignments(
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& session) -> absl::Status {
     ASSIGN_OR_RETURN(db::Rows rows,
                      session.Query(kListAssignments, {visitor_id, DayText(first), DayText(last)}));
-    for (const db::Row& row : rows) {
-      v1::Assignment a;
-      a.set_assignment_id(row.String(0));
-      a.set_case_id(row.String(1));
-      a.set_child_id(row.String(2));
-      a.set_visitor_id(row.String(3));
-      a.set_visit_date(row.String(4));
-      a.set_slot(static_cast<int32_t>(row.Int(5)));
-      out.push_back(std::move(a));
-    }
+    for (const db::Row& row : rows) out.push_back(AssignmentFromRow(row));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::Assignment>> MariaDbVisitsStore::ListAssignmentsIn(
+    const std::string& division_prefix, absl::CivilDay first, absl::CivilDay last) {
+  std::vector<v1::Assignment> out;
+  const std::string end = DivisionPrefixEnd(division_prefix);
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& session) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows,
+                     session.Query(kListAssignmentsIn, {DayText(first), DayText(last), division_prefix, end,
+                                                        division_prefix, end}));
+    for (const db::Row& row : rows) out.push_back(AssignmentFromRow(row));
     return absl::OkStatus();
   }));
   return out;

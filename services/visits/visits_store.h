@@ -65,6 +65,11 @@ class VisitsStore {
                                                           absl::CivilDay last_day) = 0;
   virtual absl::StatusOr<std::vector<v1::Visitor>> ListVisitorsIn(const std::string& division_prefix,
                                                                   const std::string& organisation_id) = 0;
+  // Assignments on days in [first, last] whose household or visitor lies in [division_prefix…]: what earlier
+  // plans of the weekend placed.
+  virtual absl::StatusOr<std::vector<v1::Assignment>> ListAssignmentsIn(const std::string& division_prefix,
+                                                                        absl::CivilDay first,
+                                                                        absl::CivilDay last) = 0;
   // Stores `answer`'s assignments (ids assigned here) in one transaction and returns it. ABORTED when a
   // visitor's day and slot is taken (another plan booked them first): nothing is stored.
   virtual absl::StatusOr<v1::PlanWeekendResponse> StoreWeekendPlan(const IdempotencyKey& key,
@@ -90,6 +95,9 @@ class MariaDbVisitsStore final : public VisitsStore {
                                                   absl::CivilDay last_day) override;
   absl::StatusOr<std::vector<v1::Visitor>> ListVisitorsIn(const std::string& division_prefix,
                                                           const std::string& organisation_id) override;
+  absl::StatusOr<std::vector<v1::Assignment>> ListAssignmentsIn(const std::string& division_prefix,
+                                                                absl::CivilDay first,
+                                                                absl::CivilDay last) override;
   absl::StatusOr<v1::PlanWeekendResponse> StoreWeekendPlan(const IdempotencyKey& key, const Actor& actor,
                                                            v1::PlanWeekendResponse answer) override;
   absl::StatusOr<std::vector<v1::Assignment>> ListAssignments(const std::string& visitor_id,

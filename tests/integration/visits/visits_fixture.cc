@@ -57,7 +57,8 @@ void VisitsTest::StartVisits() {
   VisitsConfig config;
   config.calendars_dir = TestCalendarsDir();
   config.registry_address = absl::StrCat("127.0.0.1:", server_->port());
-  config.training_address = "127.0.0.1:1";  // not called by what these tests cover
+  config.training_address = "127.0.0.1:1";                 // not called by what these tests cover
+  config.check_out_sweep_interval = absl::ZeroDuration();  // the tests drive the missing-check-out sweep
   const ServiceContext context{
       service_config_, visits_database_->pool(), visits_clock_, *visits_ids_, logger_, metrics_,
       *verifier_,      visits_identity_,         workers_};

@@ -147,16 +147,20 @@ TEST_F(WeekendPlanTest, PlanWeekend_TwoPlansRaced_NeverBooksAVisitorTwiceForASlo
   results[0] = Plan(wuding_officer_, "plan-officer", saturday);
   racer.join();
 
-  int succeeded = 0;
+  // Planned at once, the later plan meets the first's bookings and is refused ABORTED; planned one after
+  // the other, the later one keeps the first's assignments and places nothing. Either way each visit is
+  // placed once and no visitor twice.
+  int succeeded = 0, placed = 0;
   for (const auto& result : results) {
     if (result.ok()) {
       ++succeeded;
-      EXPECT_EQ(result->assignments_size(), 4);
+      placed += result->assignments_size();
     } else {
       EXPECT_THAT(result, StatusIs(absl::StatusCode::kAborted));
     }
   }
-  EXPECT_EQ(succeeded, 1);
+  EXPECT_GE(succeeded, 1);
+  EXPECT_EQ(placed, 4);
   EXPECT_EQ(visits_database_->Count("visit_assignments"), 4);
   EXPECT_EQ(DoubleBookings(), 0);
 }

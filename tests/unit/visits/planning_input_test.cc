@@ -42,6 +42,30 @@ TEST(PlanningInputTest, BuildPlanningInput_ClosedCaseAndSundayOnlyVisitor_LeftOu
   EXPECT_EQ(input.visitors[0].daily_capacity, 3);
 }
 
+TEST(PlanningInputTest, BuildPlanningInput_WeekendPlannedBefore_KeepsItsCasesAndVisitorsDays) {
+  const absl::CivilDay saturday(2026, 12, 19);
+  v1::Visitor booked;
+  booked.set_visitor_id("v1");
+  booked.set_home_village_code("532329101001");
+  booked.set_available_saturday(true);
+  booked.set_available_sunday(true);
+  booked.set_daily_capacity(4);
+  v1::Assignment earlier;
+  earlier.set_case_id("c1");
+  earlier.set_visitor_id("v1");
+  earlier.set_visit_date("2026-12-19");
+  const std::vector<CasePlan> plans = {OpenPlan("c1", RiskLevel::kHigh, saturday - 10),
+                                       OpenPlan("c2", RiskLevel::kHigh, saturday - 10)};
+
+  PlanningInput input =
+      BuildPlanningInput(CadencePolicy(), plans, {booked}, {"v1"}, {saturday, saturday + 1}, {earlier});
+  ASSERT_EQ(input.visits.size(), 1u);
+  EXPECT_EQ(input.visits[0].visit_id, "c2");
+  ASSERT_EQ(input.visitors.size(), 1u);
+  EXPECT_EQ(input.visitors[0].available_days, std::vector<absl::CivilDay>{saturday + 1});
+  EXPECT_EQ(AlreadyPlanned(plans, {earlier}), 1);
+}
+
 TEST(PlanningInputTest, PlanAnswer_PairedVisit_OneAssignmentPerVisitorAndReasonsForTheRest) {
   WeekendPlan plan;
   PlannedVisit placed;

@@ -1,0 +1,552 @@
+#include "services/visits/field_visit_store.h"
+
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "common/scope.h"
+#include "common/status_macros.h"
+#include "common/timestamps.h"
+#include "shouhu/visits/storage/v1/report_body.pb.h"
+#include "shouhu/visits/v1/events.pb.h"
+
+namespace shouhu::visits {
+namespace {
+
+// The assignment with the household's village and the visitor's organisation and person: who it belongs to.
+constexpr char kSelectAssignment[] =
+    "SELECT a.id, a.case_id, a.child_id, a.visitor_id, a.visit_day, a.slot, p.village_code, "
+    "v.organisation_id,"
+    " v.participant_id FROM visit_assignments a JOIN case_plans p ON p.case_id = a.case_id"
+    " JOIN visitors v ON v.id = a.visitor_id WHERE a.id = ?";
+
+constexpr char kLockContact[] =
+    "SELECT checked_in_at, checked_out_at FROM visit_contacts WHERE assignment_id = ? FOR UPDATE";
+
+constexpr char kInsertContact[] =
+    "INSERT INTO visit_contacts (assignment_id, case_id, child_id, visitor_id, village_code, organisation_id,"
+    " visit_day, slot, checked_in_at, check_in_lat_e6, check_in_lng_e6, slot_ends_at, checked_in_by,"
+    " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+constexpr char kCheckOut[] =
+    "UPDATE visit_contacts SET checked_out_at = ?, check_out_lat_e6 = ?, check_out_lng_e6 = ?,"
+    " contact_result = ?, child_seen = ?, guardians_seen = ?, others_seen = ?, updated_at = ?"
+    " WHERE assignment_id = ? AND checked_out_at IS NULL";
+
+// One VisitRecord per assignment: the columns RecordFromRow reads, in its order.
+constexpr char kRecordColumns[] =
+    "SELECT a.id, a.case_id, a.child_id, a.visitor_id, a.visit_day, a.slot, p.village_code, "
+    "v.organisation_id,"
+    " c.checked_in_at, c.check_in_lat_e6, c.check_in_lng_e6, c.checked_out_at, c.check_out_lat_e6,"
+    " c.check_out_lng_e6, c.contact_result, c.child_seen, c.guardians_seen, c.others_seen, r.id"
+    " FROM visit_assignments a JOIN case_plans p ON p.case_id = a.case_id JOIN visitors v ON v.id = "
+    "a.visitor_id"
+    " LEFT JOIN visit_contacts c ON c.assignment_id = a.id LEFT JOIN visit_reports r ON r.assignment_id = "
+    "a.id";
+
+const std::string kSelectRecord = absl::StrCat(kRecordColumns, " WHERE a.id = ?");
+
+// A child's visits, newest first; the page continues below the token's (day, id). A child has a few
+// visits a month, so the edge judges scope per record (a caller may hold several jurisdictions).
+const std::string kListChildVisits =
+    absl::StrCat(kRecordColumns, " WHERE a.child_id = ? ORDER BY a.visit_day DESC, a.id DESC LIMIT ?");
+const std::string kListChildVisitsAfter = absl::StrCat(
+    kRecordColumns,
+    " WHERE a.child_id = ?"
+    " AND (a.visit_day, a.id) < (SELECT t.visit_day, t.id FROM visit_assignments t WHERE t.id = ?)"
+    " ORDER BY a.visit_day DESC, a.id DESC LIMIT ?");
+
+constexpr char kReportColumns[] =
+    "SELECT r.id, r.assignment_id, r.case_id, r.child_id, r.visitor_id, r.village_code, r.organisation_id,"
+    " r.visit_day, r.version, r.outcome, r.body, r.submitted_hash, r.content_hash, r.updated_at,"
+    " v.participant_id FROM visit_reports r JOIN visitors v ON v.id = r.visitor_id WHERE r.id = ?";
+const std::string kLockReport = absl::StrCat(kReportColumns, " FOR UPDATE");
+
+constexpr char kInsertReport[] =
+    "INSERT INTO visit_reports (id, assignment_id, case_id, child_id, visitor_id, village_code, "
+    "organisation_id,"
+    " visit_day, version, outcome, body, submitted_hash, content_hash, created_by, created_at, updated_by,"
+    " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+constexpr char kUpdateReport[] =
+    "UPDATE visit_reports SET version = ?, outcome = ?, body = ?, content_hash = ?, updated_by = ?,"
+    " updated_at = ? WHERE id = ? AND version = ?";
+
+// Made / attempted per household visit (a case on a day: both visitors of a team count once), then per
+// county and month. People seen: the most any visitor of the visit recorded.
+constexpr char kStatistics[] =
+    "SELECT county, month, SUM(made), SUM(1 - made), SUM(persons), COUNT(DISTINCT CASE WHEN made = 1 THEN"
+    " child_id END) FROM (SELECT SUBSTRING(village_code, 1, 6) AS county, DATE_FORMAT(visit_day, '%Y-%m') AS"
+    " month, case_id, visit_day, child_id, MAX(CASE WHEN contact_result = 1 THEN 1 ELSE 0 END) AS made,"
+    " MAX(CASE WHEN contact_result = 1 THEN child_seen + guardians_seen + others_seen ELSE 0 END) AS persons"
+    " FROM visit_contacts WHERE village_code >= ? AND village_code < ? AND visit_day >= ? AND visit_day <= ?"
+    " AND contact_result <> 0 AND (? = '' OR organisation_id = ?)"
+    " GROUP BY county, month, case_id, visit_day, child_id) visits GROUP BY county, month ORDER BY county, "
+    "month";
+
+constexpr char kMissingCheckOuts[] =
+    "SELECT assignment_id FROM visit_contacts WHERE check_out_alerted_at IS NULL AND checked_out_at IS NULL"
+    " AND slot_ends_at <= ? ORDER BY assignment_id LIMIT ?";
+
+constexpr char kLockOpenContact[] =
+    "SELECT case_id, child_id, visitor_id, village_code, organisation_id, checked_in_at, slot_ends_at"
+    " FROM visit_contacts WHERE assignment_id = ? AND check_out_alerted_at IS NULL AND checked_out_at IS NULL"
+    " FOR UPDATE";
+
+constexpr char kMarkAlerted[] = "UPDATE visit_contacts SET check_out_alerted_at = ? WHERE assignment_id = ?";
+
+// Candidates read per round of the sweep; each is then alerted in its own short transaction.
+constexpr int64_t kSweepBatch = 500;
+
+struct AssignmentRow {
+  v1::Assignment assignment;
+  absl::CivilDay day;
+  AssignmentParties parties;
+};
+
+std::string DayText(absl::CivilDay day) { return absl::FormatCivilTime(day); }
+
+db::Value Micro(const std::optional<v1::GeoPoint>& p, bool latitude) {
+  if (!p) return db::Null{};
+  return static_cast<int64_t>(std::llround((latitude ? p->latitude() : p->longitude()) * 1e6));
+}
+
+absl::StatusOr<std::optional<AssignmentRow>> ReadAssignment(db::Session& tx, const std::string& id) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kSelectAssignment, {id}));
+  if (!row) return std::optional<AssignmentRow>();
+  AssignmentRow out;
+  out.assignment.set_assignment_id(row->String(0));
+  out.assignment.set_case_id(row->String(1));
+  out.assignment.set_child_id(row->String(2));
+  out.assignment.set_visitor_id(row->String(3));
+  out.assignment.set_visit_date(row->String(4));
+  out.assignment.set_slot(static_cast<int32_t>(row->Int(5)));
+  ASSIGN_OR_RETURN(out.day, ParseDay(row->String(4), "visit_day"));
+  out.parties.village_code = row->String(6);
+  out.parties.organisation_id = row->String(7);
+  out.parties.participant_id = row->String(8);
+  return std::optional<AssignmentRow>(std::move(out));
+}
+
+// The assignment, or NOT_FOUND — also when the caller may not act on it (the same answer: existence does
+// not leak).
+absl::StatusOr<AssignmentRow> AdmittedAssignment(db::Session& tx, const std::string& id,
+                                                 const Admission& admit) {
+  ASSIGN_OR_RETURN(std::optional<AssignmentRow> row, ReadAssignment(tx, id));
+  if (!row) return absl::NotFoundError("assignment not found");
+  RETURN_IF_ERROR(admit(row->parties));
+  return *std::move(row);
+}
+
+void ReadPoint(const db::Row& row, size_t lat, v1::GeoPoint* out) {
+  out->set_latitude(static_cast<double>(row.Int(lat)) / 1e6);
+  out->set_longitude(static_cast<double>(row.Int(lat + 1)) / 1e6);
+}
+
+absl::StatusOr<v1::VisitRecord> RecordFromRow(const db::Row& row) {
+  v1::VisitRecord r;
+  v1::Assignment* a = r.mutable_assignment();
+  a->set_assignment_id(row.String(0));
+  a->set_case_id(row.String(1));
+  a->set_child_id(row.String(2));
+  a->set_visitor_id(row.String(3));
+  a->set_visit_date(row.String(4));
+  a->set_slot(static_cast<int32_t>(row.Int(5)));
+  r.set_village_code(row.String(6));
+  r.set_organisation_id(row.String(7));
+  if (!row.IsNull(8)) RETURN_IF_ERROR(ReadTimestamp(row, 8, r.mutable_checked_in_at()));
+  if (!row.IsNull(9)) ReadPoint(row, 9, r.mutable_check_in_location());
+  if (!row.IsNull(11)) RETURN_IF_ERROR(ReadTimestamp(row, 11, r.mutable_checked_out_at()));
+  if (!row.IsNull(12)) ReadPoint(row, 12, r.mutable_check_out_location());
+  if (!row.IsNull(14) && row.Int(14) != 0) {
+    v1::Contact* c = r.mutable_contact();
+    c->set_result(static_cast<v1::ContactResult>(row.Int(14)));
+    c->set_child_seen(row.Int(15) != 0);
+    c->set_guardians_seen(static_cast<int32_t>(row.Int(16)));
+    c->set_others_seen(static_cast<int32_t>(row.Int(17)));
+  }
+  r.set_report_id(row.String(18));
+  return r;
+}
+
+absl::StatusOr<v1::VisitRecord> ReadRecord(db::Session& tx, const std::string& assignment_id) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kSelectRecord, {assignment_id}));
+  if (!row) return absl::InternalError("visit record not readable after write");
+  return RecordFromRow(*row);
+}
+
+// The report's content as the store keeps it (storage/v1/report_body.proto), and back.
+std::string BodyOf(const v1::VisitReport& r) {
+  storage::v1::ReportBody body;
+  for (const v1::Observation& o : r.observations()) {
+    storage::v1::Observation* s = body.add_observations();
+    s->set_aspect(o.aspect());
+    s->set_rating(o.rating());
+    s->set_note(o.note());
+  }
+  for (int sign : r.danger_signs()) body.add_danger_signs(sign);
+  for (const v1::NeedFound& n : r.needs()) {
+    storage::v1::Need* s = body.add_needs();
+    s->set_kind(n.kind());
+    s->set_urgent(n.urgent());
+    s->set_estimated_amount_fen(n.estimated_amount_fen());
+    s->set_note(n.note());
+  }
+  for (const v1::FollowUpTask& t : r.follow_ups()) {
+    storage::v1::FollowUp* s = body.add_follow_ups();
+    s->set_description(t.description());
+    s->set_owner(t.owner());
+    s->set_due_date(t.due_date());
+  }
+  body.set_summary(r.summary());
+  return body.SerializeAsString();
+}
+
+absl::Status FillFromBody(const std::string& bytes, v1::VisitReport& r) {
+  storage::v1::ReportBody body;
+  if (!body.ParseFromString(bytes)) return absl::DataLossError("visit_reports.body is unreadable");
+  for (const storage::v1::Observation& s : body.observations()) {
+    v1::Observation* o = r.add_observations();
+    o->set_aspect(static_cast<v1::ObservationAspect>(s.aspect()));
+    o->set_rating(static_cast<v1::ObservationRating>(s.rating()));
+    o->set_note(s.note());
+  }
+  for (int sign : body.danger_signs()) r.add_danger_signs(static_cast<v1::DangerSign>(sign));
+  for (const storage::v1::Need& s : body.needs()) {
+    v1::NeedFound* n = r.add_needs();
+    n->set_kind(static_cast<v1::UrgentNeedKind>(s.kind()));
+    n->set_urgent(s.urgent());
+    n->set_estimated_amount_fen(s.estimated_amount_fen());
+    n->set_note(s.note());
+  }
+  for (const storage::v1::FollowUp& s : body.follow_ups()) {
+    v1::FollowUpTask* t = r.add_follow_ups();
+    t->set_description(s.description());
+    t->set_owner(s.owner());
+    t->set_due_date(s.due_date());
+  }
+  r.set_summary(body.summary());
+  return absl::OkStatus();
+}
+
+struct ReportRow {
+  StoredReport stored;
+  std::string submitted_hash;
+  std::string content_hash;
+};
+
+absl::StatusOr<std::optional<ReportRow>> ReadReport(db::Session& tx, absl::string_view sql,
+                                                    const std::string& id) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(sql, {id}));
+  if (!row) return std::optional<ReportRow>();
+  ReportRow out;
+  v1::VisitReport& r = out.stored.report;
+  r.set_report_id(row->String(0));
+  r.set_assignment_id(row->String(1));
+  r.set_case_id(row->String(2));
+  r.set_child_id(row->String(3));
+  r.set_visitor_id(row->String(4));
+  out.stored.parties.village_code = row->String(5);
+  out.stored.parties.organisation_id = row->String(6);
+  r.set_visit_date(row->String(7));
+  r.set_version(row->Int(8));
+  r.set_outcome(static_cast<v1::VisitOutcome>(row->Int(9)));
+  RETURN_IF_ERROR(FillFromBody(row->String(10), r));
+  out.submitted_hash = row->String(11);
+  out.content_hash = row->String(12);
+  RETURN_IF_ERROR(ReadTimestamp(*row, 13, r.mutable_updated_at()));
+  out.stored.parties.participant_id = row->String(14);
+  return std::optional<ReportRow>(std::move(out));
+}
+
+// The events a report's version raises, appended last in its transaction: the report stored, then danger
+// signs and urgent needs that `before` (the previous version; nullptr when new) did not hold.
+absl::Status AppendReportEvents(db::Session& tx, Outbox& outbox, const v1::VisitReport* before,
+                                const v1::VisitReport& now, const AssignmentParties& parties,
+                                const Actor& actor) {
+  v1::VisitReportSubmitted submitted;
+  submitted.set_report_id(now.report_id());
+  submitted.set_assignment_id(now.assignment_id());
+  submitted.set_case_id(now.case_id());
+  submitted.set_child_id(now.child_id());
+  submitted.set_division_code(parties.village_code);
+  submitted.set_organisation_id(parties.organisation_id);
+  submitted.set_version(now.version());
+  submitted.set_outcome(now.outcome());
+  RETURN_IF_ERROR(outbox.Append(tx, now.report_id(), submitted, actor.at));
+  if (std::vector<v1::DangerSign> signs = NewDangerSigns(before, now); !signs.empty()) {
+    v1::DangerSignsRaised raised;
+    raised.set_report_id(now.report_id());
+    raised.set_assignment_id(now.assignment_id());
+    raised.set_case_id(now.case_id());
+    raised.set_child_id(now.child_id());
+    raised.set_division_code(parties.village_code);
+    raised.set_organisation_id(parties.organisation_id);
+    for (v1::DangerSign sign : signs) raised.add_danger_signs(sign);
+    raised.set_reported_by(parties.participant_id);
+    RETURN_IF_ERROR(outbox.Append(tx, now.report_id(), raised, actor.at));
+  }
+  for (const v1::NeedFound& need : NewUrgentNeeds(before, now)) {
+    v1::UrgentNeedFound found;
+    found.set_report_id(now.report_id());
+    found.set_visit_id(now.assignment_id());
+    found.set_child_id(now.child_id());
+    found.set_case_id(now.case_id());
+    found.set_division_code(parties.village_code);
+    found.set_organisation_id(parties.organisation_id);
+    found.set_kind(need.kind());
+    found.set_estimated_amount_fen(need.estimated_amount_fen());
+    found.set_summary(need.note());
+    found.set_reported_by(parties.participant_id);
+    RETURN_IF_ERROR(outbox.Append(tx, now.report_id(), found, actor.at));
+  }
+  return absl::OkStatus();
+}
+
+template <typename Event>
+Event ContactEvent(const AssignmentRow& a, absl::Time at) {
+  Event e;
+  e.set_assignment_id(a.assignment.assignment_id());
+  e.set_case_id(a.assignment.case_id());
+  e.set_child_id(a.assignment.child_id());
+  e.set_visitor_id(a.assignment.visitor_id());
+  e.set_division_code(a.parties.village_code);
+  e.set_organisation_id(a.parties.organisation_id);
+  *e.mutable_at() = ToProtoTimestamp(at);
+  return e;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::CheckInResponse> MariaDbFieldVisitStore::CheckIn(const IdempotencyKey& key,
+                                                                    const Actor& actor,
+                                                                    const CheckInCommand& command,
+                                                                    const Admission& admit) {
+  return IdempotentTransaction<v1::CheckInResponse>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::CheckInResponse> {
+        ASSIGN_OR_RETURN(AssignmentRow a, AdmittedAssignment(tx, command.assignment_id, admit));
+        ASSIGN_OR_RETURN(std::optional<db::Row> existing, tx.QueryOne(kLockContact, {command.assignment_id}));
+        if (existing) return absl::AlreadyExistsError("the visit is checked in already");
+        ASSIGN_OR_RETURN(absl::Time at, command.at(a.day));
+        RETURN_IF_ERROR(
+            tx.Execute(kInsertContact,
+                       {command.assignment_id, a.assignment.case_id(), a.assignment.child_id(),
+                        a.assignment.visitor_id(), a.parties.village_code, a.parties.organisation_id,
+                        DayText(a.day), int64_t{a.assignment.slot()}, ToSqlTimestamp(at),
+                        Micro(command.location, true), Micro(command.location, false),
+                        ToSqlTimestamp(SlotEnd(times_, a.day, a.assignment.slot())), actor.subject,
+                        ToSqlTimestamp(actor.at)})
+                .status());
+        v1::CheckInResponse response;
+        ASSIGN_OR_RETURN(*response.mutable_visit(), ReadRecord(tx, command.assignment_id));
+        RETURN_IF_ERROR(
+            outbox_.Append(tx, command.assignment_id, ContactEvent<v1::VisitCheckedIn>(a, at), actor.at));
+        return response;
+      });
+}
+
+absl::StatusOr<v1::CheckOutResponse> MariaDbFieldVisitStore::CheckOut(const IdempotencyKey& key,
+                                                                      const Actor& actor,
+                                                                      const CheckOutCommand& command,
+                                                                      const Admission& admit) {
+  return IdempotentTransaction<v1::CheckOutResponse>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::CheckOutResponse> {
+        ASSIGN_OR_RETURN(AssignmentRow a, AdmittedAssignment(tx, command.assignment_id, admit));
+        ASSIGN_OR_RETURN(std::optional<db::Row> contact, tx.QueryOne(kLockContact, {command.assignment_id}));
+        if (!contact) return absl::FailedPreconditionError("the visit is not checked in");
+        if (!contact->IsNull(1)) return absl::FailedPreconditionError("the visit is checked out already");
+        ASSIGN_OR_RETURN(absl::Time at, command.at(a.day));
+        ASSIGN_OR_RETURN(absl::Time checked_in, FromSqlTimestamp(contact->String(0)));
+        if (at < checked_in) return InvalidField("at", "is before the check-in");
+        const v1::Contact& c = command.contact;
+        RETURN_IF_ERROR(
+            tx.Execute(kCheckOut,
+                       {ToSqlTimestamp(at), Micro(command.location, true), Micro(command.location, false),
+                        int64_t{c.result()}, int64_t{c.child_seen() ? 1 : 0}, int64_t{c.guardians_seen()},
+                        int64_t{c.others_seen()}, ToSqlTimestamp(actor.at), command.assignment_id})
+                .status());
+        v1::CheckOutResponse response;
+        ASSIGN_OR_RETURN(*response.mutable_visit(), ReadRecord(tx, command.assignment_id));
+        v1::VisitCheckedOut event = ContactEvent<v1::VisitCheckedOut>(a, at);
+        event.set_contact_result(c.result());
+        RETURN_IF_ERROR(outbox_.Append(tx, command.assignment_id, event, actor.at));
+        return response;
+      });
+}
+
+absl::StatusOr<int64_t> MariaDbFieldVisitStore::SubmitReport(const Actor& actor,
+                                                             const v1::VisitReport& report,
+                                                             const Admission& admit) {
+  const std::string hash = ReportContentHash(report);
+  // Two sends of one report at once: the later insert meets the first's key and rolls back; the second
+  // attempt then finds the stored report and answers as a re-send does.
+  for (int attempt = 0;; ++attempt) {
+    int64_t version = 0;
+    bool inserting = false;
+    absl::Status status = pool_.Transaction([&](db::Session& tx) -> absl::Status {
+      inserting = false;
+      ASSIGN_OR_RETURN(std::optional<ReportRow> stored, ReadReport(tx, kLockReport, report.report_id()));
+      if (stored) {
+        RETURN_IF_ERROR(admit(stored->stored.parties));
+        if (stored->stored.report.assignment_id() != report.assignment_id() ||
+            (hash != stored->submitted_hash && hash != stored->content_hash)) {
+          return absl::AlreadyExistsError(
+              "a report with this report_id holds other content; change it with EditVisitReport");
+        }
+        version = stored->stored.report.version();
+        return absl::OkStatus();
+      }
+      ASSIGN_OR_RETURN(AssignmentRow a, AdmittedAssignment(tx, report.assignment_id(), admit));
+      inserting = true;
+      RETURN_IF_ERROR(
+          tx.Execute(kInsertReport, {report.report_id(), report.assignment_id(), a.assignment.case_id(),
+                                     a.assignment.child_id(), a.assignment.visitor_id(),
+                                     a.parties.village_code, a.parties.organisation_id, DayText(a.day),
+                                     int64_t{report.outcome()}, BodyOf(report), hash, hash, actor.subject,
+                                     ToSqlTimestamp(actor.at), actor.subject, ToSqlTimestamp(actor.at)})
+              .status());
+      inserting = false;
+      v1::VisitReport now = report;
+      now.set_version(1);
+      now.set_case_id(a.assignment.case_id());
+      now.set_child_id(a.assignment.child_id());
+      RETURN_IF_ERROR(AppendReportEvents(tx, outbox_, nullptr, now, a.parties, actor));
+      version = 1;
+      return absl::OkStatus();
+    });
+    if (status.ok()) return version;
+    if (status.code() != absl::StatusCode::kAlreadyExists || !inserting) return status;
+    // The insert met a key: this report id committed meanwhile (look again, once), or the visit has
+    // another report.
+    if (attempt > 0) return absl::AlreadyExistsError("the visit has a report already");
+  }
+}
+
+absl::StatusOr<v1::EditVisitReportResponse> MariaDbFieldVisitStore::EditReport(const IdempotencyKey& key,
+                                                                               const Actor& actor,
+                                                                               const v1::VisitReport& report,
+                                                                               int64_t base_version,
+                                                                               const Admission& admit) {
+  return IdempotentTransaction<v1::EditVisitReportResponse>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::EditVisitReportResponse> {
+        ASSIGN_OR_RETURN(std::optional<ReportRow> stored, ReadReport(tx, kLockReport, report.report_id()));
+        if (!stored) return absl::NotFoundError("visit report not found");
+        RETURN_IF_ERROR(admit(stored->stored.parties));
+        const v1::VisitReport& before = stored->stored.report;
+        if (base_version != before.version()) {
+          return StaleVersion("the report was changed since the version this edit is based on",
+                              before.version());
+        }
+        if (report.assignment_id() != before.assignment_id()) {
+          return InvalidField("report.assignment_id", "a report stays with its visit");
+        }
+        const int64_t next = before.version() + 1;
+        RETURN_IF_ERROR(
+            tx.Execute(kUpdateReport,
+                       {next, int64_t{report.outcome()}, BodyOf(report), ReportContentHash(report),
+                        actor.subject, ToSqlTimestamp(actor.at), report.report_id(), base_version})
+                .status());
+        ASSIGN_OR_RETURN(std::optional<ReportRow> after, ReadReport(tx, kReportColumns, report.report_id()));
+        if (!after) return absl::InternalError("visit report not readable after update");
+        RETURN_IF_ERROR(
+            AppendReportEvents(tx, outbox_, &before, after->stored.report, stored->stored.parties, actor));
+        v1::EditVisitReportResponse response;
+        *response.mutable_report() = std::move(after->stored.report);
+        return response;
+      });
+}
+
+absl::StatusOr<std::optional<StoredReport>> MariaDbFieldVisitStore::GetReport(const std::string& report_id) {
+  return db::ReadOne<std::optional<StoredReport>>(
+      pool_, [&](db::Session& session) -> absl::StatusOr<std::optional<StoredReport>> {
+        ASSIGN_OR_RETURN(std::optional<ReportRow> row, ReadReport(session, kReportColumns, report_id));
+        if (!row) return std::optional<StoredReport>();
+        return std::optional<StoredReport>(std::move(row->stored));
+      });
+}
+
+absl::StatusOr<std::vector<v1::VisitRecord>> MariaDbFieldVisitStore::ListChildVisits(
+    const ChildVisitsFilter& f) {
+  std::vector<v1::VisitRecord> out;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& session) -> absl::Status {
+    std::vector<db::Value> params = {f.child_id};
+    if (!f.page.after_id.empty()) params.push_back(f.page.after_id);
+    params.push_back(int64_t{f.page.limit});
+    ASSIGN_OR_RETURN(
+        db::Rows rows,
+        session.Query(f.page.after_id.empty() ? kListChildVisits : kListChildVisitsAfter, params));
+    for (const db::Row& row : rows) {
+      ASSIGN_OR_RETURN(v1::VisitRecord record, RecordFromRow(row));
+      out.push_back(std::move(record));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::VisitStatisticsRow>> MariaDbFieldVisitStore::Statistics(
+    const StatisticsFilter& f) {
+  std::vector<v1::VisitStatisticsRow> out;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& session) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows,
+                     session.Query(kStatistics, {f.division_prefix, DivisionPrefixEnd(f.division_prefix),
+                                                 DayText(f.first_day), DayText(f.last_day), f.organisation_id,
+                                                 f.organisation_id}));
+    for (const db::Row& row : rows) {
+      v1::VisitStatisticsRow s;
+      s.set_county_code(row.String(0));
+      s.set_month(row.String(1));
+      s.set_visits_made(row.Int(2));
+      s.set_visits_attempted(row.Int(3));
+      s.set_person_times(row.Int(4));
+      s.set_distinct_children(row.Int(5));
+      out.push_back(std::move(s));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<int> MariaDbFieldVisitStore::RaiseMissingCheckOuts(absl::Time slot_ended_by, absl::Time now) {
+  int raised = 0;
+  while (true) {
+    std::vector<std::string> candidates;
+    RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& session) -> absl::Status {
+      ASSIGN_OR_RETURN(db::Rows rows,
+                       session.Query(kMissingCheckOuts, {ToSqlTimestamp(slot_ended_by), kSweepBatch}));
+      for (const db::Row& row : rows) candidates.push_back(row.String(0));
+      return absl::OkStatus();
+    }));
+    int this_round = 0;
+    for (const std::string& id : candidates) {
+      bool alerted = false;
+      RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
+        alerted = false;
+        // Locked and re-checked: a concurrent sweep (another replica, or a takeover) that alerted first, or
+        // a check-out that just committed, leaves nothing to raise.
+        ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockOpenContact, {id}));
+        if (!row) return absl::OkStatus();
+        RETURN_IF_ERROR(tx.Execute(kMarkAlerted, {ToSqlTimestamp(now), id}).status());
+        v1::VisitCheckOutMissing missing;
+        missing.set_assignment_id(id);
+        missing.set_case_id(row->String(0));
+        missing.set_child_id(row->String(1));
+        missing.set_visitor_id(row->String(2));
+        missing.set_division_code(row->String(3));
+        missing.set_organisation_id(row->String(4));
+        RETURN_IF_ERROR(ReadTimestamp(*row, 5, missing.mutable_checked_in_at()));
+        RETURN_IF_ERROR(ReadTimestamp(*row, 6, missing.mutable_slot_ended_at()));
+        RETURN_IF_ERROR(outbox_.Append(tx, id, missing, now));
+        alerted = true;
+        return absl::OkStatus();
+      }));
+      if (alerted) ++this_round;
+    }
+    raised += this_round;
+    // A round that alerted nothing met only what others alerted meanwhile; a short round was the last.
+    if (static_cast<int64_t>(candidates.size()) < kSweepBatch || this_round == 0) break;
+  }
+  return raised;
+}
+
+}  // namespace shouhu::visits

@@ -1,0 +1,505 @@
+// The visit in the field end to end, on real MariaDB over real gRPC: check-in and check-out of planned
+// assignments, the missing-check-out alert, reports uploaded in batches from the field, edits against a
+// version, escalation events on the visits StreamEvents, scope, a child's history, statistics and
+// re-planning a weekend.
+#include <thread>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "common/clock.h"
+#include "shouhu/visits/v1/events.pb.h"
+#include "tests/integration/visits/visits_fixture.h"
+
+namespace shouhu::visits::testing {
+namespace {
+
+using ::shouhu::testing::StatusIs;
+
+constexpr char kReportA[] = "0f8fad5b-d9cb-469f-a165-70867728950e";
+constexpr char kReportB[] = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+
+class FieldVisitsTest : public VisitsTest {
+ protected:
+  static absl::CivilDay DueWeekend() {
+    absl::CivilDay day = ShanghaiDay(absl::Now()) + 15;
+    while (absl::GetWeekday(day) != absl::Weekday::saturday) ++day;
+    return day;
+  }
+
+  // One child's case, two qualified visitors, a planned weekend: the two assignments (one per visitor) of
+  // the household visit, the visitors, and the clock at 10:00 on the visit day.
+  void SetUpVisit() {
+    child_ = RegisterChild("1", "李娜");
+    AwaitRegistryEvents();
+    for (const char* tag : {"a", "b"}) {
+      ASSERT_OK_AND_ASSIGN(v1::Visitor v,
+                           Register(wuding_ngo_admin_, Registration(absl::StrCat("reg-", tag))));
+      training_->SetQualified(v.participant_id(), true);
+      visitors_.push_back(v);
+    }
+    saturday_ = DueWeekend();
+    ASSERT_OK_AND_ASSIGN(v1::PlanWeekendResponse plan, Plan("plan-1"));
+    ASSERT_EQ(plan.assignments_size(), 2);
+    for (const v1::Assignment& a : plan.assignments()) assignments_.push_back(a);
+    ASSERT_OK_AND_ASSIGN(visit_day_, ParseDay(assignments_[0].visit_date(), "visit_date"));
+    visits_clock_.Set(absl::FromCivil(absl::CivilSecond(visit_day_) + 10 * 3600, ShanghaiTimeZone()));
+  }
+
+  absl::StatusOr<v1::PlanWeekendResponse> Plan(const std::string& request_id) {
+    v1::PlanWeekendRequest request;
+    request.set_request_id(request_id);
+    request.set_weekend_date(absl::FormatCivilTime(saturday_));
+    v1::PlanWeekendResponse response;
+    auto context = principals_.Context(wuding_officer_);
+    grpc::Status status = visits_stub_->PlanWeekend(context.get(), request, &response);
+    if (!status.ok()) return FromGrpcStatus(status);
+    return response;
+  }
+
+  // The visitor of assignment `i` as a volunteer principal: their subject is their participant id.
+  Principal VolunteerOf(size_t i) const {
+    for (const v1::Visitor& v : visitors_) {
+      if (v.visitor_id() == assignments_[i].visitor_id()) {
+        return shouhu::testing::MakePrincipal(v.participant_id(), "ngo-wuding", common::v1::ROLE_VOLUNTEER,
+                                              {"532329"});
+      }
+    }
+    return {};
+  }
+
+  absl::StatusOr<v1::CheckInResponse> CheckIn(const Principal& as, const std::string& request_id, size_t i) {
+    v1::CheckInRequest request;
+    request.set_request_id(request_id);
+    request.set_assignment_id(assignments_[i].assignment_id());
+    request.mutable_location()->set_latitude(25.53);
+    request.mutable_location()->set_longitude(102.40);
+    v1::CheckInResponse response;
+    auto context = principals_.Context(as);
+    grpc::Status status = visits_stub_->CheckIn(context.get(), request, &response);
+    if (!status.ok()) return FromGrpcStatus(status);
+    return response;
+  }
+
+  absl::StatusOr<v1::CheckOutResponse> CheckOut(const Principal& as, const std::string& request_id, size_t i,
+                                                v1::ContactResult result = v1::CONTACT_RESULT_MADE) {
+    v1::CheckOutRequest request;
+    request.set_request_id(request_id);
+    request.set_assignment_id(assignments_[i].assignment_id());
+    request.mutable_contact()->set_result(result);
+    if (result == v1::CONTACT_RESULT_MADE) {
+      request.mutable_contact()->set_child_seen(true);
+      request.mutable_contact()->set_guardians_seen(1);
+    }
+    v1::CheckOutResponse response;
+    auto context = principals_.Context(as);
+    grpc::Status status = visits_stub_->CheckOut(context.get(), request, &response);
+    if (!status.ok()) return FromGrpcStatus(status);
+    return response;
+  }
+
+  v1::VisitReport Report(const std::string& report_id, size_t i) const {
+    v1::VisitReport r;
+    r.set_report_id(report_id);
+    r.set_assignment_id(assignments_[i].assignment_id());
+    r.set_outcome(v1::VISIT_OUTCOME_COMPLETED);
+    v1::Observation* o = r.add_observations();
+    o->set_aspect(v1::OBSERVATION_ASPECT_FOOD);
+    o->set_rating(v1::OBSERVATION_RATING_ADEQUATE);
+    o->set_note("奶奶做了午饭");
+    v1::FollowUpTask* t = r.add_follow_ups();
+    t->set_description("下次带作业本");
+    t->set_owner("director-1");
+    t->set_due_date("2027-01-31");
+    return r;
+  }
+
+  absl::StatusOr<v1::SubmitVisitReportsResponse> Submit(const Principal& as, const std::string& request_id,
+                                                        const std::vector<v1::VisitReport>& reports) {
+    v1::SubmitVisitReportsRequest request;
+    request.set_request_id(request_id);
+    for (const v1::VisitReport& r : reports) *request.add_reports() = r;
+    v1::SubmitVisitReportsResponse response;
+    auto context = principals_.Context(as);
+    grpc::Status status = visits_stub_->SubmitVisitReports(context.get(), request, &response);
+    if (!status.ok()) return FromGrpcStatus(status);
+    return response;
+  }
+
+  grpc::Status Edit(const Principal& as, const std::string& request_id, const v1::VisitReport& report,
+                    int64_t base_version, v1::EditVisitReportResponse* response) {
+    v1::EditVisitReportRequest request;
+    request.set_request_id(request_id);
+    *request.mutable_report() = report;
+    request.set_base_version(base_version);
+    auto context = principals_.Context(as);
+    return visits_stub_->EditVisitReport(context.get(), request, response);
+  }
+
+  absl::StatusOr<v1::VisitReport> GetReport(const Principal& as, const std::string& report_id) {
+    v1::GetVisitReportRequest request;
+    request.set_report_id(report_id);
+    v1::GetVisitReportResponse response;
+    auto context = principals_.Context(as);
+    grpc::Status status = visits_stub_->GetVisitReport(context.get(), request, &response);
+    if (!status.ok()) return FromGrpcStatus(status);
+    return response.report();
+  }
+
+  // Every event of the visits outbox as StreamEvents serves it, read up to the last committed sequence.
+  std::vector<common::v1::Event> VisitsEvents() {
+    std::vector<common::v1::Event> events;
+    absl::StatusOr<int64_t> last = visits_->outbox().LastSequence();
+    EXPECT_OK(last);
+    if (!last.ok() || *last == 0) return events;
+    v1::StreamEventsRequest request;
+    auto context = principals_.Context(system_);
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    auto reader = visits_stub_->StreamEvents(context.get(), request);
+    v1::StreamEventsResponse response;
+    while (reader->Read(&response)) {
+      events.push_back(response.event());
+      if (response.event().sequence() >= *last) break;
+    }
+    context->TryCancel();
+    (void)reader->Finish();
+    EXPECT_EQ(events.empty() ? 0 : events.back().sequence(), *last);
+    return events;
+  }
+
+  template <typename Payload>
+  std::vector<Payload> EventsOf() {
+    std::vector<Payload> out;
+    for (const common::v1::Event& e : VisitsEvents()) {
+      Payload payload;
+      if (e.type() == Payload::descriptor()->full_name() && e.payload().UnpackTo(&payload))
+        out.push_back(payload);
+    }
+    return out;
+  }
+
+  rv1::Case child_;
+  std::vector<v1::Visitor> visitors_;
+  std::vector<v1::Assignment> assignments_;
+  absl::CivilDay saturday_;
+  absl::CivilDay visit_day_;
+};
+
+TEST_F(FieldVisitsTest, CheckOut_BeforeCheckIn_FailedPreconditionAndNothingWritten) {
+  SetUpVisit();
+  EXPECT_THAT(CheckOut(wuding_caseworker_, "out-1", 0), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(visits_database_->Count("visit_contacts"), 0);
+  EXPECT_TRUE(EventsOf<v1::VisitCheckedOut>().empty());
+}
+
+TEST_F(FieldVisitsTest, CheckIn_RetriedWithSameRequestId_FirstAnswerOneRowOneEvent) {
+  SetUpVisit();
+  ASSERT_OK_AND_ASSIGN(v1::CheckInResponse first, CheckIn(wuding_caseworker_, "in-1", 0));
+  EXPECT_TRUE(first.visit().has_checked_in_at());
+  EXPECT_NEAR(first.visit().check_in_location().latitude(), 25.53, 1e-6);
+  visits_clock_.Advance(absl::Minutes(1));
+  ASSERT_OK_AND_ASSIGN(v1::CheckInResponse again, CheckIn(wuding_caseworker_, "in-1", 0));
+  EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
+  EXPECT_THAT(CheckIn(wuding_caseworker_, "in-2", 0), StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_EQ(visits_database_->Count("visit_contacts"), 1);
+  EXPECT_EQ(EventsOf<v1::VisitCheckedIn>().size(), 1u);
+}
+
+TEST_F(FieldVisitsTest, CheckOut_AfterCheckIn_RecordsContactOnceThenFailedPrecondition) {
+  SetUpVisit();
+  ASSERT_OK(CheckIn(wuding_caseworker_, "in-1", 0).status());
+  visits_clock_.Advance(absl::Minutes(50));
+  ASSERT_OK_AND_ASSIGN(v1::CheckOutResponse out, CheckOut(wuding_caseworker_, "out-1", 0));
+  EXPECT_EQ(out.visit().contact().result(), v1::CONTACT_RESULT_MADE);
+  EXPECT_TRUE(out.visit().contact().child_seen());
+  EXPECT_EQ(out.visit().contact().guardians_seen(), 1);
+  ASSERT_OK_AND_ASSIGN(v1::CheckOutResponse retried, CheckOut(wuding_caseworker_, "out-1", 0));
+  EXPECT_EQ(retried.SerializeAsString(), out.SerializeAsString());
+  EXPECT_THAT(CheckOut(wuding_caseworker_, "out-2", 0), StatusIs(absl::StatusCode::kFailedPrecondition));
+  const std::vector<v1::VisitCheckedOut> events = EventsOf<v1::VisitCheckedOut>();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].contact_result(), v1::CONTACT_RESULT_MADE);
+  EXPECT_EQ(events[0].child_id(), child_.child_id());
+}
+
+TEST_F(FieldVisitsTest, CheckIn_VolunteerOnlyTheirOwnAssignment_OthersNotFound) {
+  SetUpVisit();
+  EXPECT_THAT(CheckIn(VolunteerOf(1), "in-0", 0), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(CheckIn(other_ngo_caseworker_, "in-0", 0), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(visits_database_->Count("visit_contacts"), 0);
+  EXPECT_OK(CheckIn(VolunteerOf(0), "in-0", 0).status());
+  EXPECT_OK(CheckIn(VolunteerOf(1), "in-1", 1).status());
+  EXPECT_EQ(visits_database_->Count("visit_contacts"), 2);
+}
+
+TEST_F(FieldVisitsTest, MissingCheckOut_SweptTwiceAndConcurrently_RaisedOnceOnlyForTheOneNotCheckedOut) {
+  SetUpVisit();
+  ASSERT_OK(CheckIn(wuding_caseworker_, "in-0", 0).status());
+  ASSERT_OK(CheckIn(wuding_caseworker_, "in-1", 1).status());
+  ASSERT_OK(CheckOut(wuding_caseworker_, "out-1", 1).status());
+  CheckOutWatch& watch = visits_->check_out_watch();
+
+  // Within the grace (slot 0 ends 10:30, grace 3 h): nothing yet.
+  visits_clock_.Set(absl::FromCivil(absl::CivilSecond(visit_day_) + 13 * 3600, ShanghaiTimeZone()));
+  ASSERT_OK_AND_ASSIGN(int early, watch.SweepOnce());
+  EXPECT_EQ(early, 0);
+
+  visits_clock_.Set(absl::FromCivil(absl::CivilSecond(visit_day_) + 14 * 3600, ShanghaiTimeZone()));
+  absl::StatusOr<int> raced[4];
+  std::vector<std::thread> sweeps;
+  for (auto& result : raced) sweeps.emplace_back([&watch, &result] { result = watch.SweepOnce(); });
+  for (std::thread& t : sweeps) t.join();
+  int raised = 0;
+  for (const auto& result : raced) {
+    ASSERT_OK(result.status());
+    raised += *result;
+  }
+  EXPECT_EQ(raised, 1);
+  ASSERT_OK_AND_ASSIGN(std::optional<PeriodicRun> run, watch.SweepIfDue());
+  EXPECT_TRUE(run.has_value());
+  ASSERT_OK_AND_ASSIGN(run, watch.SweepIfDue());  // the same period: another replica's claim stands
+  EXPECT_FALSE(run.has_value());
+
+  const std::vector<v1::VisitCheckOutMissing> alerts = EventsOf<v1::VisitCheckOutMissing>();
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].assignment_id(), assignments_[0].assignment_id());
+  EXPECT_EQ(alerts[0].division_code(), registry::testing::kWudingVillage);
+}
+
+TEST_F(FieldVisitsTest, SubmitVisitReports_BatchRetried_SameAnswersNothingDoubled) {
+  SetUpVisit();
+  const std::vector<v1::VisitReport> batch = {Report(kReportA, 0), Report(kReportB, 1)};
+  ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse first, Submit(wuding_caseworker_, "upload-1", batch));
+  ASSERT_EQ(first.results_size(), 2);
+  for (const v1::ReportResult& r : first.results()) {
+    EXPECT_EQ(r.code(), 0) << r.message();
+    EXPECT_EQ(r.version(), 1);
+  }
+  ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse again, Submit(wuding_caseworker_, "upload-1", batch));
+  EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
+  ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse resent, Submit(wuding_caseworker_, "upload-2", batch));
+  EXPECT_EQ(resent.SerializeAsString(), first.SerializeAsString());
+  EXPECT_EQ(visits_database_->Count("visit_reports"), 2);
+  EXPECT_EQ(EventsOf<v1::VisitReportSubmitted>().size(), 2u);
+
+  ASSERT_OK_AND_ASSIGN(v1::VisitReport stored, GetReport(wuding_officer_, kReportA));
+  EXPECT_EQ(stored.version(), 1);
+  EXPECT_EQ(stored.child_id(), child_.child_id());
+  EXPECT_EQ(stored.observations(0).note(), "奶奶做了午饭");
+  EXPECT_EQ(stored.follow_ups(0).due_date(), "2027-01-31");
+}
+
+TEST_F(FieldVisitsTest, SubmitVisitReports_SameBatchRacedTwice_OneRowEachBothOk) {
+  SetUpVisit();
+  const std::vector<v1::VisitReport> batch = {Report(kReportA, 0)};
+  absl::StatusOr<v1::SubmitVisitReportsResponse> results[2];
+  std::thread racer([&] { results[1] = Submit(VolunteerOf(0), "upload-b", batch); });
+  results[0] = Submit(VolunteerOf(0), "upload-a", batch);
+  racer.join();
+  for (const auto& result : results) {
+    ASSERT_OK(result.status());
+    ASSERT_EQ(result->results_size(), 1);
+    EXPECT_EQ(result->results(0).code(), 0) << result->results(0).message();
+  }
+  EXPECT_EQ(visits_database_->Count("visit_reports"), 1);
+  EXPECT_EQ(EventsOf<v1::VisitReportSubmitted>().size(), 1u);
+}
+
+TEST_F(FieldVisitsTest, SubmitVisitReports_OneBadReport_NamesIndexAndFieldOthersStored) {
+  SetUpVisit();
+  v1::VisitReport bad = Report(kReportB, 1);
+  bad.mutable_observations(0)->clear_rating();
+  ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse response,
+                       Submit(wuding_caseworker_, "upload-1", {Report(kReportA, 0), bad}));
+  ASSERT_EQ(response.results_size(), 2);
+  EXPECT_EQ(response.results(0).code(), 0);
+  EXPECT_EQ(response.results(1).code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(response.results(1).field(), "reports[1].observations[0].rating");
+  EXPECT_EQ(response.results(1).index(), 1);
+  EXPECT_EQ(visits_database_->Count("visit_reports"), 1);
+  EXPECT_THAT(GetReport(wuding_officer_, kReportB), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(FieldVisitsTest, SubmitVisitReports_EmptyOrTooLargeBatch_InvalidArgumentNamingReports) {
+  SetUpVisit();
+  absl::StatusOr<v1::SubmitVisitReportsResponse> empty = Submit(wuding_caseworker_, "upload-1", {});
+  EXPECT_THAT(empty, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(empty.status().message(), ::testing::HasSubstr("reports"));
+  std::vector<v1::VisitReport> many(kMaxReportsPerBatch + 1, Report(kReportA, 0));
+  EXPECT_THAT(Submit(wuding_caseworker_, "upload-2", many), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(visits_database_->Count("visit_reports"), 0);
+}
+
+TEST_F(FieldVisitsTest, SubmitVisitReports_SameIdOtherContent_AlreadyExistsAndStoredUnchanged) {
+  SetUpVisit();
+  ASSERT_OK(Submit(wuding_caseworker_, "upload-1", {Report(kReportA, 0)}).status());
+  v1::VisitReport changed = Report(kReportA, 0);
+  changed.set_outcome(v1::VISIT_OUTCOME_MOVED_AWAY);
+  ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse response,
+                       Submit(wuding_caseworker_, "upload-2", {changed}));
+  EXPECT_EQ(response.results(0).code(), static_cast<int>(absl::StatusCode::kAlreadyExists));
+  ASSERT_OK_AND_ASSIGN(v1::VisitReport stored, GetReport(wuding_caseworker_, kReportA));
+  EXPECT_EQ(stored.outcome(), v1::VISIT_OUTCOME_COMPLETED);
+  EXPECT_EQ(stored.version(), 1);
+  // A second report of the same visit under another id is refused too.
+  ASSERT_OK_AND_ASSIGN(response, Submit(wuding_caseworker_, "upload-3", {Report(kReportB, 0)}));
+  EXPECT_EQ(response.results(0).code(), static_cast<int>(absl::StatusCode::kAlreadyExists));
+  EXPECT_EQ(visits_database_->Count("visit_reports"), 1);
+}
+
+TEST_F(FieldVisitsTest, EditVisitReport_StaleBaseVersion_AbortedWithCurrentVersionNothingOverwritten) {
+  SetUpVisit();
+  ASSERT_OK(Submit(wuding_caseworker_, "upload-1", {Report(kReportA, 0)}).status());
+  v1::VisitReport first_edit = Report(kReportA, 0);
+  first_edit.set_summary("补充: 孩子在校表现好");
+  v1::EditVisitReportResponse edited;
+  ASSERT_TRUE(Edit(wuding_caseworker_, "edit-1", first_edit, 1, &edited).ok());
+  EXPECT_EQ(edited.report().version(), 2);
+
+  v1::VisitReport stale_edit = Report(kReportA, 0);
+  stale_edit.set_outcome(v1::VISIT_OUTCOME_FAMILY_REFUSED);
+  v1::EditVisitReportResponse ignored;
+  // Another member of the organisation edits from the version they had read.
+  const grpc::Status stale = Edit(wuding_ngo_admin_, "edit-2", stale_edit, 1, &ignored);
+  EXPECT_EQ(stale.error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_EQ(CurrentVersionOfGrpcStatus(stale), 2);
+  ASSERT_OK_AND_ASSIGN(v1::VisitReport stored, GetReport(wuding_caseworker_, kReportA));
+  EXPECT_EQ(stored.version(), 2);
+  EXPECT_EQ(stored.outcome(), v1::VISIT_OUTCOME_COMPLETED);
+  EXPECT_EQ(stored.summary(), "补充: 孩子在校表现好");
+}
+
+TEST_F(FieldVisitsTest, EditVisitReport_BadField_InvalidArgumentNamingItNothingWritten) {
+  SetUpVisit();
+  ASSERT_OK(Submit(wuding_caseworker_, "upload-1", {Report(kReportA, 0)}).status());
+  v1::VisitReport bad = Report(kReportA, 0);
+  bad.mutable_follow_ups(0)->set_due_date("2027-02-30");
+  v1::EditVisitReportResponse ignored;
+  const grpc::Status status = Edit(wuding_caseworker_, "edit-1", bad, 1, &ignored);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(FieldOfGrpcStatus(status), "report.follow_ups[0].due_date");
+  ASSERT_OK_AND_ASSIGN(v1::VisitReport stored, GetReport(wuding_caseworker_, kReportA));
+  EXPECT_EQ(stored.version(), 1);
+}
+
+TEST_F(FieldVisitsTest, SubmitVisitReports_DangerSignAndUrgentNeed_EventsOnStreamInTheReportsTransaction) {
+  SetUpVisit();
+  v1::VisitReport report = Report(kReportA, 0);
+  report.add_danger_signs(v1::DANGER_SIGN_NO_CAREGIVER);
+  v1::NeedFound* need = report.add_needs();
+  need->set_kind(v1::URGENT_NEED_KIND_CLOTHING_BEDDING);
+  need->set_urgent(true);
+  need->set_estimated_amount_fen(30'000);
+  v1::NeedFound* later = report.add_needs();
+  later->set_kind(v1::URGENT_NEED_KIND_SCHOOLING);  // not urgent: no event
+  ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse response, Submit(VolunteerOf(0), "upload-1", {report}));
+  ASSERT_EQ(response.results(0).code(), 0) << response.results(0).message();
+
+  const std::vector<v1::DangerSignsRaised> danger = EventsOf<v1::DangerSignsRaised>();
+  ASSERT_EQ(danger.size(), 1u);
+  EXPECT_EQ(danger[0].report_id(), kReportA);
+  EXPECT_EQ(danger[0].child_id(), child_.child_id());
+  EXPECT_EQ(danger[0].case_id(), child_.case_id());
+  EXPECT_THAT(danger[0].danger_signs(), ::testing::ElementsAre(v1::DANGER_SIGN_NO_CAREGIVER));
+  const std::vector<v1::UrgentNeedFound> urgent = EventsOf<v1::UrgentNeedFound>();
+  ASSERT_EQ(urgent.size(), 1u);
+  EXPECT_EQ(urgent[0].report_id(), kReportA);
+  EXPECT_EQ(urgent[0].visit_id(), assignments_[0].assignment_id());
+  EXPECT_EQ(urgent[0].kind(), v1::URGENT_NEED_KIND_CLOTHING_BEDDING);
+  EXPECT_EQ(urgent[0].estimated_amount_fen(), 30'000);
+  EXPECT_EQ(urgent[0].division_code(), registry::testing::kWudingVillage);
+  EXPECT_EQ(urgent[0].organisation_id(), "ngo-wuding");
+  EXPECT_EQ(urgent[0].reported_by(), VolunteerOf(0).subject());
+
+  // An edit that keeps them raises nothing again; one that adds a sign raises only that one.
+  v1::EditVisitReportResponse edited;
+  report.add_danger_signs(v1::DANGER_SIGN_ABUSE);
+  ASSERT_TRUE(Edit(VolunteerOf(0), "edit-1", report, 1, &edited).ok());
+  const std::vector<v1::DangerSignsRaised> after = EventsOf<v1::DangerSignsRaised>();
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_THAT(after[1].danger_signs(), ::testing::ElementsAre(v1::DANGER_SIGN_ABUSE));
+  EXPECT_EQ(EventsOf<v1::UrgentNeedFound>().size(), 1u);
+}
+
+TEST_F(FieldVisitsTest, Reads_AnotherCountyOrOrganisation_NotFoundAndListsExclude) {
+  SetUpVisit();
+  ASSERT_OK(CheckIn(wuding_caseworker_, "in-0", 0).status());
+  ASSERT_OK(Submit(wuding_caseworker_, "upload-1", {Report(kReportA, 0)}).status());
+  EXPECT_THAT(GetReport(xixia_officer_, kReportA), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(GetReport(other_ngo_caseworker_, kReportA), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(GetReport(VolunteerOf(1), kReportA), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_OK(GetReport(auditor_, kReportA).status());
+
+  v1::ListChildVisitsRequest request;
+  request.set_child_id(child_.child_id());
+  for (const Principal* as : {&xixia_officer_, &other_ngo_caseworker_}) {
+    v1::ListChildVisitsResponse response;
+    auto context = principals_.Context(*as);
+    ASSERT_TRUE(visits_stub_->ListChildVisits(context.get(), request, &response).ok());
+    EXPECT_EQ(response.visits_size(), 0);
+  }
+  v1::ListChildVisitsResponse response;
+  auto context = principals_.Context(wuding_officer_);
+  ASSERT_TRUE(visits_stub_->ListChildVisits(context.get(), request, &response).ok());
+  ASSERT_EQ(response.visits_size(), 2);
+  int with_report = 0;
+  for (const v1::VisitRecord& v : response.visits()) with_report += v.report_id() == kReportA ? 1 : 0;
+  EXPECT_EQ(with_report, 1);
+}
+
+TEST_F(FieldVisitsTest, GetVisitStatistics_TeamVisitMade_CountsTheHouseholdOnceWithPeopleSeen) {
+  SetUpVisit();
+  for (size_t i = 0; i < 2; ++i) {
+    ASSERT_OK(CheckIn(wuding_caseworker_, absl::StrCat("in-", i), i).status());
+    ASSERT_OK(CheckOut(wuding_caseworker_, absl::StrCat("out-", i), i).status());
+  }
+  v1::GetVisitStatisticsRequest request;
+  const std::string month = absl::FormatCivilTime(absl::CivilMonth(visit_day_));
+  request.set_first_month(month);
+  request.set_last_month(month);
+  v1::GetVisitStatisticsResponse response;
+  auto context = principals_.Context(wuding_officer_);
+  ASSERT_TRUE(visits_stub_->GetVisitStatistics(context.get(), request, &response).ok());
+  ASSERT_EQ(response.rows_size(), 1);
+  EXPECT_EQ(response.rows(0).county_code(), "532329");
+  EXPECT_EQ(response.rows(0).month(), month);
+  EXPECT_EQ(response.rows(0).visits_made(), 1);
+  EXPECT_EQ(response.rows(0).visits_attempted(), 0);
+  EXPECT_EQ(response.rows(0).person_times(), 2);  // the child and a guardian
+  EXPECT_EQ(response.rows(0).distinct_children(), 1);
+
+  v1::GetVisitStatisticsResponse other;
+  auto xixia = principals_.Context(xixia_officer_);
+  ASSERT_TRUE(visits_stub_->GetVisitStatistics(xixia.get(), request, &other).ok());
+  EXPECT_EQ(other.rows_size(), 0);
+  request.set_last_month("not-a-month");
+  auto bad = principals_.Context(wuding_officer_);
+  const grpc::Status status = visits_stub_->GetVisitStatistics(bad.get(), request, &other);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(FieldOfGrpcStatus(status), "last_month");
+}
+
+TEST_F(FieldVisitsTest, PlanWeekend_AgainAfterANewCase_PlacesOnlyTheNewOneAndThenNothing) {
+  SetUpVisit();
+  const rv1::Case second = RegisterChild("2", "张伟", registry::testing::kWudingVillage2);
+  AwaitRegistryEvents();
+  for (const char* tag : {"c", "d"}) {
+    ASSERT_OK_AND_ASSIGN(v1::Visitor v, Register(wuding_ngo_admin_, Registration(absl::StrCat("reg-", tag))));
+    training_->SetQualified(v.participant_id(), true);
+  }
+  ASSERT_OK_AND_ASSIGN(v1::PlanWeekendResponse replan, Plan("plan-2"));
+  EXPECT_EQ(replan.already_planned(), 1);
+  ASSERT_EQ(replan.assignments_size(), 2);
+  for (const v1::Assignment& a : replan.assignments()) {
+    EXPECT_EQ(a.case_id(), second.case_id());
+    for (const v1::Assignment& kept : assignments_) EXPECT_NE(a.visitor_id(), kept.visitor_id());
+  }
+  ASSERT_OK_AND_ASSIGN(v1::PlanWeekendResponse third, Plan("plan-3"));
+  EXPECT_EQ(third.already_planned(), 2);
+  EXPECT_EQ(third.assignments_size(), 0);
+  EXPECT_EQ(third.unplaced_size(), 0);
+  EXPECT_EQ(visits_database_->Count("visit_assignments"), 4);
+}
+
+}  // namespace
+}  // namespace shouhu::visits::testing

@@ -1,0 +1,188 @@
+// The pure rules of a visit in the field: slot ends, report validation naming the field, the hash that
+// recognises a re-sent report, which danger signs and urgent needs an edit newly raises, and who may act on
+// an assignment.
+#include "services/visits/field_visit_rules.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/clock.h"
+#include "common/grpc_status.h"
+#include "common/status_macros.h"
+#include "common/timestamps.h"
+#include "tests/support/status_matchers.h"
+#include "tests/support/test_server.h"
+
+namespace shouhu::visits {
+namespace {
+
+using ::shouhu::testing::StatusIs;
+
+v1::VisitReport ValidReport() {
+  v1::VisitReport r;
+  r.set_report_id("0f8fad5b-d9cb-469f-a165-70867728950e");
+  r.set_assignment_id("01JD0000000000000000000000");
+  r.set_outcome(v1::VISIT_OUTCOME_COMPLETED);
+  v1::Observation* o = r.add_observations();
+  o->set_aspect(v1::OBSERVATION_ASPECT_FOOD);
+  o->set_rating(v1::OBSERVATION_RATING_POOR);
+  o->set_note("冰箱是空的");
+  v1::FollowUpTask* t = r.add_follow_ups();
+  t->set_description("联系村委会送米面");
+  t->set_owner("director-1");
+  t->set_due_date("2026-12-31");
+  return r;
+}
+
+std::string FieldOfInvalid(const v1::VisitReport& r) {
+  absl::Status status = ValidateReport(r, "reports[2].");
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument));
+  return FieldOf(status);
+}
+
+TEST(FieldVisitRulesTest, SlotEnd_FirstSlotOfASaturday_EndsAtHalfPastTenShanghai) {
+  const VisitTimes times;  // 09:00 start, 90-minute slots
+  const absl::Time end = SlotEnd(times, absl::CivilDay(2026, 12, 19), 0);
+  EXPECT_EQ(absl::FormatTime("%Y-%m-%d %H:%M", end, absl::UTCTimeZone()), "2026-12-19 02:30");
+  EXPECT_EQ(SlotEnd(times, absl::CivilDay(2026, 12, 19), 2) - end, absl::Minutes(180));
+}
+
+TEST(FieldVisitRulesTest, ValidateReport_Complete_Passes) {
+  EXPECT_OK(ValidateReport(ValidReport(), "report."));
+}
+
+TEST(FieldVisitRulesTest, ValidateReport_EachBadField_NamedWithItsIndexAndNoteNotEchoed) {
+  struct Case {
+    std::function<void(v1::VisitReport&)> spoil;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {[](v1::VisitReport& r) { r.set_report_id("0F8FAD5B-D9CB-469F-A165-70867728950E"); },
+       "reports[2].report_id"},
+      {[](v1::VisitReport& r) { r.set_report_id("report-1"); }, "reports[2].report_id"},
+      {[](v1::VisitReport& r) { r.clear_assignment_id(); }, "reports[2].assignment_id"},
+      {[](v1::VisitReport& r) { r.clear_outcome(); }, "reports[2].outcome"},
+      {[](v1::VisitReport& r) { r.set_version(3); }, "reports[2].version"},
+      {[](v1::VisitReport& r) { r.mutable_observations(0)->clear_rating(); },
+       "reports[2].observations[0].rating"},
+      {[](v1::VisitReport& r) { *r.add_observations() = r.observations(0); },
+       "reports[2].observations[1].aspect"},
+      {[](v1::VisitReport& r) { r.mutable_observations(0)->set_note(std::string(501, 'x')); },
+       "reports[2].observations[0].note"},
+      {[](v1::VisitReport& r) { r.add_danger_signs(v1::DANGER_SIGN_UNSPECIFIED); },
+       "reports[2].danger_signs[0]"},
+      {[](v1::VisitReport& r) { r.add_needs()->set_estimated_amount_fen(100); }, "reports[2].needs[0].kind"},
+      {[](v1::VisitReport& r) {
+         v1::NeedFound* n = r.add_needs();
+         n->set_kind(v1::URGENT_NEED_KIND_FOOD);
+         n->set_estimated_amount_fen(-1);
+       },
+       "reports[2].needs[0].estimated_amount_fen"},
+      {[](v1::VisitReport& r) { r.mutable_follow_ups(0)->set_due_date("31/12/2026"); },
+       "reports[2].follow_ups[0].due_date"},
+      {[](v1::VisitReport& r) { r.mutable_follow_ups(0)->set_owner(""); }, "reports[2].follow_ups[0].owner"},
+      {[](v1::VisitReport& r) { r.mutable_follow_ups(0)->set_description("   "); },
+       "reports[2].follow_ups[0].description"},
+  };
+  for (const Case& c : cases) {
+    v1::VisitReport r = ValidReport();
+    c.spoil(r);
+    EXPECT_EQ(FieldOfInvalid(r), c.field);
+    EXPECT_THAT(std::string(ValidateReport(r, "reports[2].").message()),
+                ::testing::Not(::testing::HasSubstr("冰箱")));
+  }
+}
+
+TEST(FieldVisitRulesTest, ReportContentHash_IgnoresServiceFieldsButNotContent) {
+  v1::VisitReport a = ValidReport();
+  v1::VisitReport b = a;
+  b.set_version(4);
+  b.set_case_id("case-1");
+  b.set_child_id("child-1");
+  EXPECT_EQ(ReportContentHash(a), ReportContentHash(b));
+  b.mutable_observations(0)->set_rating(v1::OBSERVATION_RATING_GOOD);
+  EXPECT_NE(ReportContentHash(a), ReportContentHash(b));
+}
+
+TEST(FieldVisitRulesTest, NewDangerSigns_EditAddingOne_RaisesOnlyTheNewOne) {
+  v1::VisitReport before = ValidReport();
+  before.add_danger_signs(v1::DANGER_SIGN_ACUTE_ILLNESS);
+  v1::VisitReport after = before;
+  after.add_danger_signs(v1::DANGER_SIGN_ABUSE);
+  EXPECT_THAT(NewDangerSigns(nullptr, after),
+              ::testing::ElementsAre(v1::DANGER_SIGN_ACUTE_ILLNESS, v1::DANGER_SIGN_ABUSE));
+  EXPECT_THAT(NewDangerSigns(&before, after), ::testing::ElementsAre(v1::DANGER_SIGN_ABUSE));
+  EXPECT_TRUE(NewDangerSigns(&after, before).empty());
+}
+
+TEST(FieldVisitRulesTest, NewUrgentNeeds_OnlyUrgentKindsNotUrgentBefore) {
+  v1::VisitReport before = ValidReport();
+  v1::NeedFound* food = before.add_needs();
+  food->set_kind(v1::URGENT_NEED_KIND_FOOD);
+  food->set_urgent(true);
+  v1::NeedFound* school = before.add_needs();
+  school->set_kind(v1::URGENT_NEED_KIND_SCHOOLING);  // not urgent
+  v1::VisitReport after = before;
+  after.mutable_needs(1)->set_urgent(true);
+  EXPECT_EQ(NewUrgentNeeds(nullptr, before).size(), 1u);
+  const std::vector<v1::NeedFound> raised = NewUrgentNeeds(&before, after);
+  ASSERT_EQ(raised.size(), 1u);
+  EXPECT_EQ(raised[0].kind(), v1::URGENT_NEED_KIND_SCHOOLING);
+}
+
+TEST(FieldVisitRulesTest, RequireMayActOn_VolunteerOnlyOwnAssignment_StaffTheirOrganisation) {
+  const AssignmentParties parties{"532329101001", "ngo-wuding", "participant-7"};
+  const Principal own =
+      shouhu::testing::MakePrincipal("participant-7", "ngo-wuding", common::v1::ROLE_VOLUNTEER, {"532329"});
+  const Principal other_volunteer =
+      shouhu::testing::MakePrincipal("participant-8", "ngo-wuding", common::v1::ROLE_VOLUNTEER, {"532329"});
+  const Principal caseworker =
+      shouhu::testing::MakePrincipal("cw-1", "ngo-wuding", common::v1::ROLE_NGO_CASEWORKER, {"532329"});
+  const Principal other_ngo =
+      shouhu::testing::MakePrincipal("cw-2", "ngo-other", common::v1::ROLE_NGO_CASEWORKER, {"532329"});
+  const Principal other_county =
+      shouhu::testing::MakePrincipal("cw-3", "ngo-wuding", common::v1::ROLE_NGO_CASEWORKER, {"640105"});
+  EXPECT_OK(RequireMayActOn(own, parties, "assignment"));
+  EXPECT_OK(RequireMayActOn(caseworker, parties, "assignment"));
+  EXPECT_THAT(RequireMayActOn(other_volunteer, parties, "assignment"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(RequireMayActOn(other_ngo, parties, "assignment"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(RequireMayActOn(other_county, parties, "assignment"), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST(FieldVisitRulesTest, FieldInstant_FutureOrBeforeTheVisitDay_NamesAt) {
+  const absl::Time now = absl::FromCivil(absl::CivilSecond(2026, 12, 19, 12, 0, 0), ShanghaiTimeZone());
+  const absl::CivilDay day(2026, 12, 19);
+  ASSERT_OK_AND_ASSIGN(absl::Time defaulted, FieldInstant(nullptr, now, day));
+  EXPECT_EQ(defaulted, now);
+  const google::protobuf::Timestamp future = ToProtoTimestamp(now + absl::Hours(1));
+  EXPECT_EQ(FieldOf(FieldInstant(&future, now, day).status()), "at");
+  const google::protobuf::Timestamp early = ToProtoTimestamp(now - absl::Hours(13));
+  EXPECT_EQ(FieldOf(FieldInstant(&early, now, day).status()), "at");
+}
+
+TEST(FieldVisitRulesTest, ValidateCheckOut_AttemptWithPeopleSeen_NamesContactResult) {
+  v1::CheckOutRequest r;
+  r.set_request_id("out-1");
+  r.set_assignment_id("01JD0000000000000000000000");
+  r.mutable_contact()->set_result(v1::CONTACT_RESULT_NOBODY_HOME);
+  EXPECT_OK(ValidateCheckOut(r));
+  r.mutable_contact()->set_guardians_seen(1);
+  EXPECT_EQ(FieldOf(ValidateCheckOut(r)), "contact.result");
+  r.clear_contact();
+  EXPECT_EQ(FieldOf(ValidateCheckOut(r)), "contact");
+  r.mutable_contact()->set_result(v1::CONTACT_RESULT_MADE);
+  r.mutable_location()->set_latitude(91);
+  EXPECT_EQ(FieldOf(ValidateCheckOut(r)), "location");
+}
+
+TEST(FieldVisitRulesTest, StaleVersion_CarriesCurrentVersionThroughGrpc) {
+  const absl::Status stale = StaleVersion("changed since", 7);
+  const grpc::Status wire = ToGrpcStatus(stale);
+  EXPECT_EQ(wire.error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_EQ(CurrentVersionOfGrpcStatus(wire), 7);
+  EXPECT_EQ(CurrentVersionOf(FromGrpcStatus(wire)), 7);
+  EXPECT_EQ(CurrentVersionOfGrpcStatus(ToGrpcStatus(absl::AbortedError("other"))), -1);
+}
+
+}  // namespace
+}  // namespace shouhu::visits
