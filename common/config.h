@@ -58,6 +58,9 @@ struct ServiceConfig {
   // The division prefixes the service's own SYSTEM principal covers (its event consumers and periodic jobs
   // are scoped like anyone else): the region this deployment serves.
   std::vector<std::string> system_jurisdictions;
+  // Apply the migrations, then exit without serving (SHOUHU_MIGRATE_ONLY=1): the init container that
+  // migrates before a rollout's pods serve, so no serving replica waits on another's migration.
+  bool migrate_only = false;
 };
 
 // Reads the common flags (see config.cc) with `defaults` filling what neither flags nor environment set.
