@@ -3,7 +3,7 @@
 // out as deploy/k8s/make-secrets writes it), with every path under a mounted volume or the image's data
 // moved to where that content is on this machine; then ARGS=<its arguments>. Fails if a variable the
 // manifest sets appears nowhere in the binary (a misspelt or unknown setting is otherwise silently ignored).
-//   node container_env.mjs OVERLAY DEPLOYMENT CONTAINER SECRETS_DIR WORK_DIR BINARY
+//   node container_env.mjs OVERLAY DEPLOYMENT_OR_JOB CONTAINER SECRETS_DIR WORK_DIR BINARY
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,8 +14,8 @@ const [overlay, deploymentName, containerName, secretsDir, workDir, binary] = pr
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const objects = parseAllDocuments(execFileSync('kubectl', ['kustomize', path.join(root, 'deploy/k8s/overlays', overlay)],
   { encoding: 'utf8', maxBuffer: 64 << 20 })).map((d) => d.toJS()).filter(Boolean);
-const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === deploymentName);
-if (!deployment) throw new Error(`no Deployment ${deploymentName} in ${overlay}`);
+const deployment = objects.find((o) => ['Deployment', 'Job'].includes(o.kind) && o.metadata.name === deploymentName);
+if (!deployment) throw new Error(`no Deployment or Job ${deploymentName} in ${overlay}`);
 const spec = deployment.spec.template.spec;
 const container = [...(spec.initContainers || []), ...spec.containers].find((c) => c.name === containerName);
 if (!container) throw new Error(`no container ${containerName} in ${deploymentName}`);

@@ -37,7 +37,7 @@ function imageProblems(image, overlay, builtServices) {
   if (!digest && !tag) problems.push(`image ${image} has neither tag nor digest`);
   if (tag === 'latest') problems.push(`image ${image} uses the latest tag`);
   const svc = SERVICES.find((s) => image.includes(`shouhu/${s}`));
-  if (overlay === 'prod' && svc && !digest) {
+  if (overlay.startsWith('prod') && svc && !digest) {
     // A service whose binary exists must ship by digest; one not written yet cannot have an image.
     if (builtServices.includes(svc)) problems.push(`prod image ${image} is not pinned by digest (deploy/k8s/pin-images prod)`);
     else console.log(`note prod: ${svc} has no binary in the build dir yet, so no digest to pin (${image})`);
@@ -86,9 +86,10 @@ export function policyViolations(objects, { overlay, builtServices }) {
     if (podSc.runAsNonRoot !== true) out.push(`${id}: runAsNonRoot is not set`);
     if (podSc.runAsUser === 0) out.push(`${id}: runs as root (runAsUser 0)`);
     if (podSc.seccompProfile?.type !== 'RuntimeDefault') out.push(`${id}: seccompProfile is not RuntimeDefault`);
+    const serving = w.kind !== 'Job' && w.kind !== 'CronJob';  // a run-to-completion pod has no probes or budget
     if (!spec.topologySpreadConstraints?.length && w.kind === 'Deployment') out.push(`${id}: no topology spread`);
-    if (!of('PodDisruptionBudget').some((pdb) => selects(pdb.spec.selector, labels))) out.push(`${id}: no PodDisruptionBudget`);
-    if (w.kind === 'Deployment' && !of('HorizontalPodAutoscaler').some((h) => h.spec.scaleTargetRef.kind === 'Deployment' && h.spec.scaleTargetRef.name === w.metadata.name)) {
+    if (serving && !of('PodDisruptionBudget').some((pdb) => selects(pdb.spec.selector, labels))) out.push(`${id}: no PodDisruptionBudget`);
+    if (w.kind === 'Deployment' && w.spec.replicas !== 0 && !of('HorizontalPodAutoscaler').some((h) => h.spec.scaleTargetRef.kind === 'Deployment' && h.spec.scaleTargetRef.name === w.metadata.name)) {
       out.push(`${id}: a stateless service with no HorizontalPodAutoscaler`);
     }
 
@@ -121,7 +122,7 @@ export function policyViolations(objects, { overlay, builtServices }) {
       if (sc.privileged) out.push(`${cid}: privileged`);
       if (!(sc.capabilities?.drop || []).includes('ALL')) out.push(`${cid}: capabilities not dropped`);
       if (sc.runAsUser === 0) out.push(`${cid}: runs as root`);
-      if (init) continue;
+      if (init || !serving) continue;
       for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
         if (!c[probe]) { out.push(`${cid}: no ${probe}`); continue; }
         if (SERVICES.includes(svc)) {
@@ -156,15 +157,20 @@ export function policyViolations(objects, { overlay, builtServices }) {
   }
 
   const gateway = of('Deployment').find((d) => d.metadata.name === 'gateway');
-  if (overlay === 'prod' && gateway) {
+  if (overlay.startsWith('prod') && gateway) {
     if (gateway.spec.replicas !== 3) out.push('prod: the gateway does not run three replicas');
     if (!gateway.spec.template.spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution) out.push('prod: gateway replicas may share a node');
     if (of('StatefulSet').length) out.push('prod: a database runs in the cluster; prod uses external databases');
   }
-  if (overlay === 'dev') {
+  if (overlay.startsWith('dev')) {
     const db = of('StatefulSet').find((s) => s.metadata.name === 'mariadb');
     if (!db?.spec.volumeClaimTemplates?.length) out.push('dev: no MariaDB StatefulSet with a persistent volume');
-    for (const d of of('Deployment')) if (d.spec.replicas !== 1) out.push(`dev: Deployment/${d.metadata.name} runs ${d.spec.replicas} replicas`);
+    // The -pii-rekey twin stops the registry while its Job runs; otherwise one replica of each.
+    const stopped = overlay.endsWith('-pii-rekey') ? ['registry'] : [];
+    for (const d of of('Deployment')) {
+      const expected = stopped.includes(d.metadata.name) ? 0 : 1;
+      if (d.spec.replicas !== expected) out.push(`${overlay}: Deployment/${d.metadata.name} runs ${d.spec.replicas} replicas, not ${expected}`);
+    }
   }
   return out;
 }

@@ -68,7 +68,7 @@ async function checksCanFail(objects) {
 }
 
 const overlays = readdirSync(overlaysDir).filter((d) => existsSync(path.join(overlaysDir, d, 'kustomization.yaml')));
-for (const overlay of ['dev', 'prod']) {
+for (const overlay of ['dev', 'prod', 'dev-pii-rekey', 'prod-pii-rekey']) {
   if (!overlays.includes(overlay)) fail(`overlay ${overlay} is missing`);
 }
 for (const overlay of overlays) {
