@@ -49,22 +49,31 @@ async function checksCanFail(objects) {
   if ((await schemaErrors(broken)).length === 0) fail('schema validation accepts replicas "two" and a port name as number');
   else pass('schema validation rejects a Deployment with replicas "two"');
 
+  // Each broken copy, and what the policy must say about it.
   const mutations = {
-    'no readiness probe': (d) => { delete d.spec.template.spec.containers[0].readinessProbe; },
-    'no memory limit': (d) => { delete d.spec.template.spec.containers[0].resources.limits.memory; },
-    'root filesystem writable': (d) => { d.spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem = false; },
-    'runs as root': (d) => { d.spec.template.spec.securityContext.runAsUser = 0; },
-    'latest tag': (d) => { d.spec.template.spec.containers[0].image = 'shouhu/registry:latest'; },
-    'token automounted': (d) => { d.spec.template.spec.automountServiceAccountToken = true; },
-    'unpoliced pod': (d) => { d.spec.template.metadata.labels['app.kubernetes.io/name'] = 'stray'; d.spec.selector.matchLabels['app.kubernetes.io/name'] = 'stray'; },
+    'no readiness probe': [(d) => { delete d.spec.template.spec.containers[0].readinessProbe; }, 'no readinessProbe'],
+    'an HTTP liveness probe': [(d) => { d.spec.template.spec.containers[0].livenessProbe = { httpGet: { port: 9151, path: '/metrics' } }; }, 'not a gRPC health probe'],
+    'no memory limit': [(d) => { delete d.spec.template.spec.containers[0].resources.limits.memory; }, 'no memory limit'],
+    'root filesystem writable': [(d) => { d.spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem = false; }, 'not read-only'],
+    'runs as root': [(d) => { d.spec.template.spec.securityContext.runAsUser = 0; }, 'runs as root'],
+    'capabilities kept': [(d) => { delete d.spec.template.spec.initContainers[0].securityContext.capabilities; }, 'capabilities not dropped'],
+    'latest tag': [(d) => { d.spec.template.spec.containers[0].image = 'shouhu/registry:latest'; }, 'latest tag'],
+    'token automounted': [(d) => { d.spec.template.spec.automountServiceAccountToken = true; }, 'service-account token'],
+    'gRPC port other than its setting': [(d) => { d.spec.template.spec.containers[0].ports[0].containerPort = 50059; }, 'SHOUHU_GRPC_ADDRESS'],
+    'a pod no policy admits to': [(d) => { d.spec.template.metadata.labels['app.kubernetes.io/name'] = 'stray'; d.spec.selector.matchLabels['app.kubernetes.io/name'] = 'stray'; }, 'no NetworkPolicy admits'],
   };
-  for (const [what, mutate] of Object.entries(mutations)) {
+  for (const [what, [mutate, expected]] of Object.entries(mutations)) {
     const copy = structuredClone(objects);
     mutate(copy.find((o) => o.kind === 'Deployment' && o.metadata.name === 'registry'));
-    const found = policyViolations(copy, { overlay: 'dev', builtServices });
-    if (found.length === 0) fail(`policy misses a Deployment with ${what}`);
+    const found = policyViolations(copy, { overlay: 'dev', builtServices }).filter((v) => v.includes(expected));
+    if (found.length === 0) fail(`policy misses a Deployment with ${what} (expected "${expected}")`);
     else pass(`policy catches ${what}: ${found[0]}`);
   }
+  const open = structuredClone(objects);
+  open.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'registry-ingress').spec.ingress.push({ from: [{ ipBlock: { cidr: '0.0.0.0/0' } }] });
+  if (!policyViolations(open, { overlay: 'dev', builtServices }).some((v) => v.includes('admits an address block'))) {
+    fail('policy misses the registry opened to every address');
+  } else pass('policy catches the registry opened to every address');
 }
 
 const overlays = readdirSync(overlaysDir).filter((d) => existsSync(path.join(overlaysDir, d, 'kustomization.yaml')));
