@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/idempotency_retention.h"
 #include "common/status_macros.h"
 #include "common/validation.h"
 
@@ -45,6 +46,8 @@ ABSL_FLAG(
     "folder of trusted public keys, <kid>.pub each holding \"gateway <hex>\" or \"service:<name> <hex>\"");
 ABSL_FLAG(std::string, trusted_keys_reload_seconds, shouhu::EnvOr("SHOUHU_TRUSTED_KEYS_RELOAD_SECONDS", "30"),
           "how often the trusted public keys are re-read");
+ABSL_FLAG(std::string, idempotency_retention_days, shouhu::EnvOr("SHOUHU_IDEMPOTENCY_RETENTION_DAYS", "90"),
+          "how long a request id is remembered for retries (at least 14 days)");
 ABSL_FLAG(std::string, system_jurisdictions, shouhu::EnvOr("SHOUHU_SYSTEM_JURISDICTIONS", ""),
           "comma-separated division prefixes the service's own SYSTEM principal covers, e.g. 53,64");
 
@@ -124,6 +127,10 @@ absl::StatusOr<ServiceConfig> LoadServiceConfig(const ServiceDefaults& defaults)
       ParseInt(absl::GetFlag(FLAGS_trusted_keys_reload_seconds), "--trusted_keys_reload_seconds", 1, 3600);
   if (!reload.ok()) return reload.status();
   config.trusted_keys_reload = absl::Seconds(*reload);
+  auto retention = ParseInt(absl::GetFlag(FLAGS_idempotency_retention_days), "--idempotency_retention_days",
+                            kMinimumIdempotencyRetention / absl::Hours(24), 3660);
+  if (!retention.ok()) return retention.status();
+  config.idempotency_retention = absl::Hours(24) * *retention;
   for (absl::string_view prefix :
        absl::StrSplit(absl::GetFlag(FLAGS_system_jurisdictions), ',', absl::SkipWhitespace())) {
     prefix = absl::StripAsciiWhitespace(prefix);

@@ -61,6 +61,8 @@ struct ServiceConfig {
   // Apply the migrations, then exit without serving (SHOUHU_MIGRATE_ONLY=1): the init container that
   // migrates before a rollout's pods serve, so no serving replica waits on another's migration.
   bool migrate_only = false;
+  // How long idempotency records are kept (idempotency_retention.h).
+  absl::Duration idempotency_retention = absl::Hours(24 * 90);
 };
 
 // Reads the common flags (see config.cc) with `defaults` filling what neither flags nor environment set.

@@ -1,6 +1,7 @@
 #include "common/periodic_job.h"
 
 #include <sodium.h>
+#include <unistd.h>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -53,6 +54,12 @@ Schedule Schedule::Every(absl::Duration length) {
 Schedule Schedule::Daily(absl::TimeZone zone) {
   return Schedule{[zone](absl::Time t) { return absl::FromCivil(absl::ToCivilDay(t, zone), zone); },
                   [zone](absl::Time t) { return absl::FromCivil(absl::ToCivilDay(t, zone) + 1, zone); }};
+}
+
+std::string ReplicaName(absl::string_view service) {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) return std::string(service);
+  return absl::StrCat(service, "@", host);
 }
 
 struct PeriodicJob::Claim {

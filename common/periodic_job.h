@@ -44,6 +44,9 @@ struct Schedule {
   static Schedule Daily(absl::TimeZone zone);
 };
 
+// This process in a job's claims: "<service>@<host name>", the pod's name under Kubernetes.
+std::string ReplicaName(absl::string_view service);
+
 class PeriodicJob {
  public:
   using Work = std::function<absl::Status(const PeriodicRun&)>;

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/idempotency_retention.h"
 #include "common/status_macros.h"
 
 namespace shouhu {
@@ -199,6 +200,9 @@ int ServeMain(int argc, char** argv, const ServiceDefinition& service) {
     logger.Error("service could not start", {{"error", std::string(built.status().message())}});
     return 2;
   }
+  // Started after the service is built and stopped before the pool closes (declared after it).
+  IdempotencyRetention retention(**pool, clock, config->idempotency_retention, ReplicaName(defaults.name));
+  retention.Start(absl::Minutes(10), logger);
   ServiceHost host(config->server, logger, metrics);
   for (auto& [grpc_service, name] : built->services) host.Register(grpc_service, name);
   for (auto& hook : built->on_drain) host.OnDrain(std::move(hook));

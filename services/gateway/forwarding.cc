@@ -5,11 +5,13 @@
 
 #include <atomic>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "common/grpc_status.h"
 #include "google/protobuf/descriptor.h"
+#include "services/gateway/public_services.h"
 
 namespace shouhu::gateway {
 
@@ -330,6 +332,20 @@ class UnservedCall final : public grpc::ServerGenericBidiReactor {
 }  // namespace
 
 const google::protobuf::MethodDescriptor* MethodOf(absl::string_view method) {
+  // The public services' methods, found once: the generated pool takes its one mutex on every search, and
+  // every forwarded call asks. Built on first use and never changed after, so readers need no lock.
+  static const auto* const kPublicMethods = [] {
+    auto* methods = new absl::flat_hash_map<std::string, const google::protobuf::MethodDescriptor*>();
+    for (const std::string& service_name : ServicesIn(PublicProtoFiles())) {
+      const google::protobuf::ServiceDescriptor* service =
+          google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service_name);
+      for (int i = 0; service != nullptr && i < service->method_count(); ++i) {
+        (*methods)[absl::StrCat("/", service_name, "/", service->method(i)->name())] = service->method(i);
+      }
+    }
+    return methods;
+  }();
+  if (auto known = kPublicMethods->find(method); known != kPublicMethods->end()) return known->second;
   if (!absl::ConsumePrefix(&method, "/")) return nullptr;
   std::string full_name(method);
   const size_t slash = full_name.find('/');

@@ -11,11 +11,13 @@
 #ifndef SHOUHU_SERVICES_GATEWAY_METHOD_POLICY_H_
 #define SHOUHU_SERVICES_GATEWAY_METHOD_POLICY_H_
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/principal.h"
@@ -36,6 +38,10 @@ class MethodPolicy {
  private:
   // "pkg.Service/Method" or "pkg.Service/*" → roles.
   std::map<std::string, std::set<int>, std::less<>> roles_;
+  // "pkg.Service/Method" of every public domain service's method → its proto's allowed-role mask, read once
+  // at parse: a forwarded call then costs one lookup, not a search of the generated descriptor pool (which
+  // takes the pool's one mutex on every call).
+  absl::flat_hash_map<std::string, uint64_t> domain_role_masks_;
 };
 
 // The policy in force, read from its file at start and read again by Reload when the file has changed, so ops

@@ -1,20 +1,6 @@
 #include "services/training/expiry_sweeper.h"
 
-#include <unistd.h>
-
-#include "absl/strings/str_cat.h"
-
 namespace shouhu::training {
-namespace {
-
-// This process in the job's claims: the pod's name under Kubernetes.
-std::string ReplicaName() {
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0) return "training";
-  return absl::StrCat("training@", host);
-}
-
-}  // namespace
 
 ExpirySweeper::ExpirySweeper(db::Pool& pool, TrainingStore& store, const Clock& clock, Logger& logger,
                              absl::Duration period)
@@ -22,7 +8,7 @@ ExpirySweeper::ExpirySweeper(db::Pool& pool, TrainingStore& store, const Clock& 
       clock_(clock),
       logger_(logger),
       job_(pool, clock, "training.certificate-expiry", Schedule::Every(period), kExpirySweepLease,
-           ReplicaName(), [this](const PeriodicRun&) -> absl::Status {
+           ReplicaName("training"), [this](const PeriodicRun&) -> absl::Status {
              absl::StatusOr<int> written = SweepOnce();
              if (!written.ok()) return written.status();
              if (*written > 0) logger_.Info("certificate expiry events written", {{"count", *written}});

@@ -6,7 +6,9 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
 #include "common/db.h"
+#include "common/idempotency_retention.h"
 #include "common/status_macros.h"
 #include "shouhu/common/v1/principal.pb.h"
 #include "tests/support/status_matchers.h"
@@ -169,6 +171,57 @@ TEST(IdempotentTransaction, SameRequestConcurrently_OneEffectAndEveryCallerGetsT
   }
   EXPECT_EQ(database->Count("things"), 1);
   EXPECT_EQ(database->Count("idempotency_records"), 1);
+}
+
+// ---- Retention: records older than the retention go, a day at a time, once across replicas.
+
+absl::StatusOr<common::v1::Principal> CreateThingAt(db::Pool& pool, const IdempotencyKey& key,
+                                                    const std::string& new_id, absl::Time now) {
+  return IdempotentTransaction<common::v1::Principal>(
+      pool, key, now, [&](db::Session& tx) -> absl::StatusOr<common::v1::Principal> {
+        RETURN_IF_ERROR(tx.Execute("INSERT INTO things (id) VALUES (?)", {new_id}).status());
+        common::v1::Principal answer;
+        answer.set_subject(new_id);
+        return answer;
+      });
+}
+
+TEST(IdempotencyRetention, RecordsOlderThanTheRetention_ArePurgedInBatches_YoungerOnesStillReplay) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Things()));
+  const absl::Time today = absl::FromCivil(absl::CivilDay(2026, 12, 1), ShanghaiTimeZone());
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_OK(CreateThingAt(database->pool(), Key(absl::StrCat("old-", i), "x"), absl::StrCat("old-", i),
+                            today - absl::Hours(24 * 100) + absl::Minutes(i)));
+  }
+  ASSERT_OK(CreateThingAt(database->pool(), Key("young", "x"), "young", today - absl::Hours(24 * 89)));
+
+  ManualClock clock(today + absl::Hours(3));
+  IdempotencyRetention first(database->pool(), clock, absl::Hours(24 * 90), "replica-1");
+  IdempotencyRetention second(database->pool(), clock, absl::Hours(24 * 90), "replica-2");
+  ASSERT_OK_AND_ASSIGN(std::optional<PeriodicRun> ran, first.RunDue());
+  ASSERT_TRUE(ran.has_value());
+  ASSERT_OK_AND_ASSIGN(std::optional<PeriodicRun> again, second.RunDue());
+  EXPECT_FALSE(again.has_value()) << "one purge per day across replicas";
+
+  EXPECT_EQ(database->Count("idempotency_records"), 1);
+  // The young record still replays its first answer; an old id is a new request now.
+  ASSERT_OK_AND_ASSIGN(common::v1::Principal replayed,
+                       CreateThingAt(database->pool(), Key("young", "x"), "young-2", clock.Now()));
+  EXPECT_EQ(replayed.subject(), "young");
+  ASSERT_OK_AND_ASSIGN(common::v1::Principal renewed,
+                       CreateThingAt(database->pool(), Key("old-0", "x"), "old-0-again", clock.Now()));
+  EXPECT_EQ(renewed.subject(), "old-0-again");
+}
+
+TEST(IdempotencyRetention, Purge_DeletesEveryOldRecordWhateverTheBatchSize) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Things()));
+  const absl::Time then = absl::FromUnixSeconds(1'700'000'000);
+  for (int i = 0; i < 11; ++i) {
+    ASSERT_OK(CreateThingAt(database->pool(), Key(absl::StrCat("r", i), "x"), absl::StrCat("t", i), then));
+  }
+  ASSERT_OK_AND_ASSIGN(int64_t purged, PurgeIdempotencyRecords(database->pool(), then + absl::Seconds(1), 4));
+  EXPECT_EQ(purged, 11);
+  EXPECT_EQ(database->Count("idempotency_records"), 0);
 }
 
 }  // namespace
