@@ -1,0 +1,13 @@
+# The monthly-allowance cycles, forecast, verification sample, urgent-need relief and reports (issue #11's
+# second half), kept in their own file beside the core's CMakeLists.txt so the two halves merge simply.
+
+# Pure rules: no I/O, no gRPC, no SQL.
+add_library(allowance_cycles_rules STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/budget_forecast.cc
+  ${CMAKE_CURRENT_LIST_DIR}/living_allowance_rules.cc
+  ${CMAKE_CURRENT_LIST_DIR}/relief_program_choice.cc
+  ${CMAKE_CURRENT_LIST_DIR}/verification_sample.cc
+)
+target_compile_options(allowance_cycles_rules PRIVATE ${SHOUHU_WARNINGS})
+target_include_directories(allowance_cycles_rules PUBLIC ${PROJECT_SOURCE_DIR})
+target_link_libraries(allowance_cycles_rules PUBLIC absl::status absl::statusor absl::time absl::strings)
