@@ -44,6 +44,11 @@ absl::CivilMonth EighteenthBirthdayMonth(absl::CivilDay birth_date) {
   return absl::CivilMonth(birth_date.year() + 18, birth_date.month());
 }
 
+std::optional<absl::CivilMonth> StopMonth(const ChildStanding& child, absl::CivilDay approved_on) {
+  if (!child.stopped_on || approved_on > *child.stopped_on) return std::nullopt;
+  return absl::CivilMonth(*child.stopped_on) + 1;
+}
+
 namespace {
 
 bool InCategory(const ChildStanding& child, LivingAllowanceKind kind) {
@@ -73,7 +78,8 @@ MonthlyDecision DecideAlone(const ChildStanding& child, const MonthlyEnrolment& 
   decision.enrolment_id = enrolment.enrolment_id;
   if (month <= absl::CivilMonth(enrolment.approved_on)) {
     decision.outcome = MonthlyOutcome::kNotStarted;
-  } else if (child.stopped_from && month >= *child.stopped_from) {
+  } else if (std::optional<absl::CivilMonth> stop = StopMonth(child, enrolment.approved_on);
+             stop && month >= *stop) {
     decision.outcome = MonthlyOutcome::kStopped;
   } else if (!InCategory(child, enrolment.kind)) {
     decision.outcome = MonthlyOutcome::kNotInCategory;

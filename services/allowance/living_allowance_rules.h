@@ -11,8 +11,8 @@
 //   document that proves it, and the last month the proof covers). Without proof it stops; proof that has
 //   run out stops it again.
 // - It stops from the month after the case closes, is transferred away, or the child leaves the allowance's
-//   category (the registry's events); the stop is final for that enrolment — a reopened case needs a new
-//   application, approved again, because the facts that justified the first are gone.
+//   category (the registry's events); the stop is final for the enrolments approved before it — a reopened
+//   case needs a new application, approved again, because the facts that justified the first are gone.
 // - It cannot be held together with the benefits it replaces: a child receives at most one basic living
 //   allowance a month. The orphan basic living allowance (孤儿基本生活保障金) and the de facto unsupported
 //   child's allowance (事实无人抚养儿童基本生活补贴) replace each other, and each replaces itself under
@@ -71,9 +71,10 @@ struct ChildStanding {
   absl::CivilDay birth_date;
   bool orphan = false;                // currently in the orphan category
   bool de_facto_unsupported = false;  // currently in the de facto unsupported category
-  // The first month not paid because the case closed, was transferred away or the child left the category;
-  // nothing while none of that happened.
-  std::optional<absl::CivilMonth> stopped_from;
+  // The day the case closed, was transferred away or the child left the category (the latest such day);
+  // nothing while none of that happened. Enrolments approved on or before it are not paid from the month
+  // after it; one approved later (after a reopening) is not affected.
+  std::optional<absl::CivilDay> stopped_on;
   std::vector<SchoolEnrolment> schooling;
 };
 
@@ -94,6 +95,9 @@ struct MonthlyDecision {
   std::string replaced_by;          // kReplaced: the enrolment paid instead
   std::string school_evidence_ref;  // payable past 18: the proof that allowed it
 };
+
+// The first month not paid under an enrolment approved on `approved_on`, or nothing.
+std::optional<absl::CivilMonth> StopMonth(const ChildStanding& child, absl::CivilDay approved_on);
 
 // The month of the 18th birthday: the last month paid without school proof.
 absl::CivilMonth EighteenthBirthdayMonth(absl::CivilDay birth_date);

@@ -92,11 +92,21 @@ TEST(LivingAllowanceRules, Under18_NeedsNoSchoolProof) {
 
 TEST(LivingAllowanceRules, CaseClosed_StopsFromTheStopMonthEvenWithSchoolProof) {
   ChildStanding child = DeFactoUnsupported(kBirth);
-  child.stopped_from = absl::CivilMonth(2026, 9);
+  child.stopped_on = absl::CivilDay(2026, 8, 31);  // closed on the last day of August
   child.schooling.push_back({SchoolKind::kSecondary, "ENROL-1", absl::CivilMonth(2030, 1)});
   EXPECT_EQ(DecideOne(child, kDeFacto, absl::CivilMonth(2026, 8)).outcome, MonthlyOutcome::kPayable);
   EXPECT_EQ(DecideOne(child, kDeFacto, absl::CivilMonth(2026, 9)).outcome, MonthlyOutcome::kStopped);
   EXPECT_EQ(DecideOne(child, kDeFacto, absl::CivilMonth(2027, 9)).outcome, MonthlyOutcome::kStopped);
+}
+
+TEST(LivingAllowanceRules, CaseReopenedAndApprovedAgain_TheNewEnrolmentIsPaid) {
+  ChildStanding child = DeFactoUnsupported(kBirth);
+  child.stopped_on = absl::CivilDay(2026, 5, 10);
+  const MonthlyEnrolment again =
+      Enrolment("E2", LivingAllowanceKind::kDeFactoUnsupported, absl::CivilDay(2026, 7, 1));
+  const std::vector<MonthlyDecision> d = DecideMonth(child, {kDeFacto, again}, absl::CivilMonth(2026, 8));
+  EXPECT_EQ(d[0].outcome, MonthlyOutcome::kStopped);
+  EXPECT_EQ(d[1].outcome, MonthlyOutcome::kPayable);
 }
 
 TEST(LivingAllowanceRules, LeftTheCategory_NotPaid) {
