@@ -44,14 +44,14 @@ absl::CivilMonth EighteenthBirthdayMonth(absl::CivilDay birth_date) {
   return absl::CivilMonth(birth_date.year() + 18, birth_date.month());
 }
 
-std::optional<absl::CivilMonth> StopMonth(const ChildStanding& child, absl::CivilDay approved_on) {
+std::optional<absl::CivilMonth> StopMonth(const LivingAllowanceChild& child, absl::CivilDay approved_on) {
   if (!child.stopped_on || approved_on > *child.stopped_on) return std::nullopt;
   return absl::CivilMonth(*child.stopped_on) + 1;
 }
 
 namespace {
 
-bool InCategory(const ChildStanding& child, LivingAllowanceKind kind) {
+bool InCategory(const LivingAllowanceChild& child, LivingAllowanceKind kind) {
   switch (kind) {
     case LivingAllowanceKind::kOrphan:
       return child.orphan;
@@ -62,7 +62,7 @@ bool InCategory(const ChildStanding& child, LivingAllowanceKind kind) {
 }
 
 // The proof that covers `month` longest, or nothing.
-const SchoolEnrolment* SchoolProofFor(const ChildStanding& child, absl::CivilMonth month) {
+const SchoolEnrolment* SchoolProofFor(const LivingAllowanceChild& child, absl::CivilMonth month) {
   const SchoolEnrolment* best = nullptr;
   for (const SchoolEnrolment& school : child.schooling) {
     if (school.evidence_ref.empty() || school.covers_through < month) continue;
@@ -72,7 +72,7 @@ const SchoolEnrolment* SchoolProofFor(const ChildStanding& child, absl::CivilMon
 }
 
 // The rules that concern one enrolment alone (all but exclusivity).
-MonthlyDecision DecideAlone(const ChildStanding& child, const MonthlyEnrolment& enrolment,
+MonthlyDecision DecideAlone(const LivingAllowanceChild& child, const MonthlyEnrolment& enrolment,
                             absl::CivilMonth month) {
   MonthlyDecision decision;
   decision.enrolment_id = enrolment.enrolment_id;
@@ -103,7 +103,7 @@ auto Precedence(const MonthlyEnrolment& e) {
 
 }  // namespace
 
-std::vector<MonthlyDecision> DecideMonth(const ChildStanding& child,
+std::vector<MonthlyDecision> DecideMonth(const LivingAllowanceChild& child,
                                          const std::vector<MonthlyEnrolment>& enrolments,
                                          absl::CivilMonth month) {
   std::vector<MonthlyDecision> decisions;

@@ -67,7 +67,7 @@ struct MonthlyEnrolment {
 };
 
 // What the service knows about the child, folded from the registry's events.
-struct ChildStanding {
+struct LivingAllowanceChild {
   absl::CivilDay birth_date;
   bool orphan = false;                // currently in the orphan category
   bool de_facto_unsupported = false;  // currently in the de facto unsupported category
@@ -97,13 +97,13 @@ struct MonthlyDecision {
 };
 
 // The first month not paid under an enrolment approved on `approved_on`, or nothing.
-std::optional<absl::CivilMonth> StopMonth(const ChildStanding& child, absl::CivilDay approved_on);
+std::optional<absl::CivilMonth> StopMonth(const LivingAllowanceChild& child, absl::CivilDay approved_on);
 
 // The month of the 18th birthday: the last month paid without school proof.
 absl::CivilMonth EighteenthBirthdayMonth(absl::CivilDay birth_date);
 
 // One decision per enrolment, in the order given.
-std::vector<MonthlyDecision> DecideMonth(const ChildStanding& child,
+std::vector<MonthlyDecision> DecideMonth(const LivingAllowanceChild& child,
                                          const std::vector<MonthlyEnrolment>& enrolments,
                                          absl::CivilMonth month);
 

@@ -22,14 +22,15 @@ MonthlyEnrolment Enrolment(std::string id, LivingAllowanceKind kind, absl::Civil
   return e;
 }
 
-ChildStanding DeFactoUnsupported(absl::CivilDay birth) {
-  ChildStanding child;
+LivingAllowanceChild DeFactoUnsupported(absl::CivilDay birth) {
+  LivingAllowanceChild child;
   child.birth_date = birth;
   child.de_facto_unsupported = true;
   return child;
 }
 
-MonthlyDecision DecideOne(const ChildStanding& child, const MonthlyEnrolment& e, absl::CivilMonth month) {
+MonthlyDecision DecideOne(const LivingAllowanceChild& child, const MonthlyEnrolment& e,
+                          absl::CivilMonth month) {
   std::vector<MonthlyDecision> decisions = DecideMonth(child, {e}, month);
   EXPECT_EQ(decisions.size(), 1u);
   return decisions.front();
@@ -40,7 +41,7 @@ const MonthlyEnrolment kDeFacto =
     Enrolment("E1", LivingAllowanceKind::kDeFactoUnsupported, absl::CivilDay(2026, 3, 31));
 
 TEST(LivingAllowanceRules, StartsTheMonthAfterApproval) {
-  const ChildStanding child = DeFactoUnsupported(kBirth);
+  const LivingAllowanceChild child = DeFactoUnsupported(kBirth);
   EXPECT_EQ(DecideOne(child, kDeFacto, absl::CivilMonth(2026, 2)).outcome, MonthlyOutcome::kNotStarted);
   EXPECT_EQ(DecideOne(child, kDeFacto, absl::CivilMonth(2026, 3)).outcome, MonthlyOutcome::kNotStarted);
   const MonthlyDecision april = DecideOne(child, kDeFacto, absl::CivilMonth(2026, 4));
@@ -50,7 +51,7 @@ TEST(LivingAllowanceRules, StartsTheMonthAfterApproval) {
 }
 
 TEST(LivingAllowanceRules, AgeOut_PaidThroughTheBirthdayMonthThenStops) {
-  const ChildStanding child = DeFactoUnsupported(absl::CivilDay(2008, 5, 31));  // 18 on 2026-05-31
+  const LivingAllowanceChild child = DeFactoUnsupported(absl::CivilDay(2008, 5, 31));  // 18 on 2026-05-31
   EXPECT_EQ(DecideOne(child, kDeFacto, absl::CivilMonth(2026, 5)).outcome, MonthlyOutcome::kPayable);
   const MonthlyDecision june = DecideOne(child, kDeFacto, absl::CivilMonth(2026, 6));
   EXPECT_EQ(june.outcome, MonthlyOutcome::kAgedOut);
@@ -58,7 +59,7 @@ TEST(LivingAllowanceRules, AgeOut_PaidThroughTheBirthdayMonthThenStops) {
 }
 
 TEST(LivingAllowanceRules, AgeOut_BornOnLeapDay_StopsAfterFebruaryOfThe18thYear) {
-  const ChildStanding child = DeFactoUnsupported(absl::CivilDay(2008, 2, 29));
+  const LivingAllowanceChild child = DeFactoUnsupported(absl::CivilDay(2008, 2, 29));
   EXPECT_EQ(EighteenthBirthdayMonth(child.birth_date), absl::CivilMonth(2026, 2));
   const MonthlyEnrolment e =
       Enrolment("E1", LivingAllowanceKind::kDeFactoUnsupported, absl::CivilDay(2025, 1, 2));
@@ -67,7 +68,7 @@ TEST(LivingAllowanceRules, AgeOut_BornOnLeapDay_StopsAfterFebruaryOfThe18thYear)
 }
 
 TEST(LivingAllowanceRules, AgeOut_StillAtSchoolWithProof_PaidUntilTheProofRunsOut) {
-  ChildStanding child = DeFactoUnsupported(absl::CivilDay(2008, 5, 31));
+  LivingAllowanceChild child = DeFactoUnsupported(absl::CivilDay(2008, 5, 31));
   child.schooling.push_back({SchoolKind::kVocational, "ENROL-2026-0042", absl::CivilMonth(2026, 7)});
   const MonthlyDecision june = DecideOne(child, kDeFacto, absl::CivilMonth(2026, 6));
   EXPECT_EQ(june.outcome, MonthlyOutcome::kPayable);
@@ -78,20 +79,20 @@ TEST(LivingAllowanceRules, AgeOut_StillAtSchoolWithProof_PaidUntilTheProofRunsOu
 }
 
 TEST(LivingAllowanceRules, AgeOut_SchoolRecordWithoutEvidence_DoesNotExtend) {
-  ChildStanding child = DeFactoUnsupported(absl::CivilDay(2008, 5, 31));
+  LivingAllowanceChild child = DeFactoUnsupported(absl::CivilDay(2008, 5, 31));
   child.schooling.push_back({SchoolKind::kSecondary, "", absl::CivilMonth(2027, 6)});
   EXPECT_EQ(DecideOne(child, kDeFacto, absl::CivilMonth(2026, 6)).outcome, MonthlyOutcome::kAgedOut);
 }
 
 TEST(LivingAllowanceRules, Under18_NeedsNoSchoolProof) {
-  const ChildStanding child = DeFactoUnsupported(kBirth);
+  const LivingAllowanceChild child = DeFactoUnsupported(kBirth);
   const MonthlyDecision d = DecideOne(child, kDeFacto, absl::CivilMonth(2027, 1));
   EXPECT_EQ(d.outcome, MonthlyOutcome::kPayable);
   EXPECT_TRUE(d.school_evidence_ref.empty());
 }
 
 TEST(LivingAllowanceRules, CaseClosed_StopsFromTheStopMonthEvenWithSchoolProof) {
-  ChildStanding child = DeFactoUnsupported(kBirth);
+  LivingAllowanceChild child = DeFactoUnsupported(kBirth);
   child.stopped_on = absl::CivilDay(2026, 8, 31);  // closed on the last day of August
   child.schooling.push_back({SchoolKind::kSecondary, "ENROL-1", absl::CivilMonth(2030, 1)});
   EXPECT_EQ(DecideOne(child, kDeFacto, absl::CivilMonth(2026, 8)).outcome, MonthlyOutcome::kPayable);
@@ -100,7 +101,7 @@ TEST(LivingAllowanceRules, CaseClosed_StopsFromTheStopMonthEvenWithSchoolProof) 
 }
 
 TEST(LivingAllowanceRules, CaseReopenedAndApprovedAgain_TheNewEnrolmentIsPaid) {
-  ChildStanding child = DeFactoUnsupported(kBirth);
+  LivingAllowanceChild child = DeFactoUnsupported(kBirth);
   child.stopped_on = absl::CivilDay(2026, 5, 10);
   const MonthlyEnrolment again =
       Enrolment("E2", LivingAllowanceKind::kDeFactoUnsupported, absl::CivilDay(2026, 7, 1));
@@ -110,13 +111,13 @@ TEST(LivingAllowanceRules, CaseReopenedAndApprovedAgain_TheNewEnrolmentIsPaid) {
 }
 
 TEST(LivingAllowanceRules, LeftTheCategory_NotPaid) {
-  ChildStanding child = DeFactoUnsupported(kBirth);
+  LivingAllowanceChild child = DeFactoUnsupported(kBirth);
   child.de_facto_unsupported = false;
   EXPECT_EQ(DecideOne(child, kDeFacto, absl::CivilMonth(2026, 5)).outcome, MonthlyOutcome::kNotInCategory);
 }
 
 TEST(LivingAllowanceRules, OrphanAndDeFactoUnsupported_OnlyTheOrphanAllowanceIsPaid) {
-  ChildStanding child = DeFactoUnsupported(kBirth);
+  LivingAllowanceChild child = DeFactoUnsupported(kBirth);
   child.orphan = true;
   // The de facto one approved first, and listed first: the orphan allowance still wins.
   const std::vector<MonthlyEnrolment> enrolments = {
@@ -132,7 +133,7 @@ TEST(LivingAllowanceRules, OrphanAndDeFactoUnsupported_OnlyTheOrphanAllowanceIsP
 }
 
 TEST(LivingAllowanceRules, SameKindInTwoPrograms_EarliestApprovalPaidWhicheverOrder) {
-  const ChildStanding child = DeFactoUnsupported(kBirth);
+  const LivingAllowanceChild child = DeFactoUnsupported(kBirth);
   const MonthlyEnrolment early =
       Enrolment("E9", LivingAllowanceKind::kDeFactoUnsupported, absl::CivilDay(2026, 1, 5), 100'000, "P1");
   const MonthlyEnrolment late =
@@ -154,7 +155,7 @@ TEST(LivingAllowanceRules, SameKindInTwoPrograms_EarliestApprovalPaidWhicheverOr
 }
 
 TEST(LivingAllowanceRules, LaterEnrolmentNotStarted_EarlierOnePaidAlone) {
-  const ChildStanding child = DeFactoUnsupported(kBirth);
+  const LivingAllowanceChild child = DeFactoUnsupported(kBirth);
   const std::vector<MonthlyEnrolment> enrolments = {
       Enrolment("E1", LivingAllowanceKind::kDeFactoUnsupported, absl::CivilDay(2026, 1, 5)),
       Enrolment("E2", LivingAllowanceKind::kDeFactoUnsupported, absl::CivilDay(2026, 4, 5))};
