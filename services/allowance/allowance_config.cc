@@ -31,6 +31,7 @@ absl::Status ValidateAllowanceConfig(const AllowanceConfig& config) {
   if (config.max_payment_attempts < 1 || config.max_payment_attempts > 20) {
     return absl::InvalidArgumentError("SHOUHU_PAYMENT_MAX_ATTEMPTS must be from 1 to 20");
   }
+  RETURN_IF_ERROR(ValidateMonthlyCyclesConfig(config.cycles));
   return absl::OkStatus();
 }
 
@@ -48,6 +49,7 @@ absl::StatusOr<AllowanceConfig> LoadAllowanceConfig() {
   if (!absl::SimpleAtoi(attempts, &config.max_payment_attempts)) {
     return absl::InvalidArgumentError("SHOUHU_PAYMENT_MAX_ATTEMPTS must be a whole number");
   }
+  ASSIGN_OR_RETURN(config.cycles, LoadMonthlyCyclesConfig());
   RETURN_IF_ERROR(ValidateAllowanceConfig(config));
   return config;
 }

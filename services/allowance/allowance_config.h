@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "services/allowance/monthly_cycles_config.h"
 
 namespace shouhu::allowance {
 
@@ -22,6 +23,8 @@ struct AllowanceConfig {
   // How many times a payment is sent before a failure abandons it and reverses its amount
   // (SHOUHU_PAYMENT_MAX_ATTEMPTS, 1..20, default 3).
   int max_payment_attempts = 3;
+  // The monthly basic living allowance, verification sample and urgent-need follower (their own file).
+  MonthlyCyclesConfig cycles;
 };
 
 // INVALID_ARGUMENT naming the setting when a value is missing or malformed.

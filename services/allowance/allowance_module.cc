@@ -29,12 +29,18 @@ absl::StatusOr<std::unique_ptr<AllowanceModule>> AllowanceModule::Create(
   module->service_ = std::make_unique<AllowanceService>(*module->store_, *module->registry_,
                                                         *module->training_, context.identity, config,
                                                         context.verifier, context.clock, context.workers);
+  module->cycles_ = std::make_unique<MonthlyCycles>(context, config.cycles, config.registry_address,
+                                                    *module->store_, *module->registry_);
+  module->service_->ServeMonthlyCycles(module->cycles_->store());
   if (config.payment_retry_interval > absl::ZeroDuration())
     module->retrier_->Start(config.payment_retry_interval);
   return module;
 }
 
-void AllowanceModule::Drain() { store_->event_feed().EndStreams(); }
+void AllowanceModule::Drain() {
+  cycles_->Drain();
+  store_->event_feed().EndStreams();
+}
 
 ServiceDefinition AllowanceDefinition() {
   return DefineService<AllowanceModule, AllowanceConfig>({"allowance", 50053, 9153}, AllowanceMigrations(),

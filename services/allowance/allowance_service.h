@@ -12,6 +12,7 @@
 #include "common/principal.h"
 #include "services/allowance/allowance_config.h"
 #include "services/allowance/allowance_store.h"
+#include "services/allowance/monthly_roster_store.h"
 #include "services/registry/registry_client.h"
 #include "services/training/training_client.h"
 #include "shouhu/allowance/v1/allowance_service.grpc.pb.h"
@@ -86,6 +87,40 @@ class AllowanceService final : public v1::AllowanceService::CallbackService {
   grpc::ServerWriteReactor<v1::StreamEventsResponse>* StreamEvents(
       grpc::CallbackServerContext* ctx, const v1::StreamEventsRequest* req) override;
 
+  // ---- the monthly basic living allowance, forecast and report (allowance_service_cycles.cc)
+  // Serves them from `cycles`, which must outlive the service (the module wires it).
+  void ServeMonthlyCycles(MonthlyRosterStore& cycles) { cycles_ = &cycles; }
+  grpc::ServerUnaryReactor* GetMonthlyCycle(grpc::CallbackServerContext* ctx,
+                                            const v1::GetMonthlyCycleRequest* req,
+                                            v1::GetMonthlyCycleResponse* resp) override;
+  grpc::ServerUnaryReactor* ListMonthlyCycles(grpc::CallbackServerContext* ctx,
+                                              const v1::ListMonthlyCyclesRequest* req,
+                                              v1::ListMonthlyCyclesResponse* resp) override;
+  grpc::ServerUnaryReactor* ListRosterLines(grpc::CallbackServerContext* ctx,
+                                            const v1::ListRosterLinesRequest* req,
+                                            v1::ListRosterLinesResponse* resp) override;
+  grpc::ServerUnaryReactor* SubmitMonthlyCycle(grpc::CallbackServerContext* ctx,
+                                               const v1::SubmitMonthlyCycleRequest* req,
+                                               v1::SubmitMonthlyCycleResponse* resp) override;
+  grpc::ServerUnaryReactor* ApproveMonthlyCycle(grpc::CallbackServerContext* ctx,
+                                                const v1::ApproveMonthlyCycleRequest* req,
+                                                v1::ApproveMonthlyCycleResponse* resp) override;
+  grpc::ServerUnaryReactor* RejectMonthlyCycle(grpc::CallbackServerContext* ctx,
+                                               const v1::RejectMonthlyCycleRequest* req,
+                                               v1::RejectMonthlyCycleResponse* resp) override;
+  grpc::ServerUnaryReactor* PayMonthlyCycle(grpc::CallbackServerContext* ctx,
+                                            const v1::PayMonthlyCycleRequest* req,
+                                            v1::PayMonthlyCycleResponse* resp) override;
+  grpc::ServerUnaryReactor* RecordSchoolEnrolment(grpc::CallbackServerContext* ctx,
+                                                  const v1::RecordSchoolEnrolmentRequest* req,
+                                                  v1::RecordSchoolEnrolmentResponse* resp) override;
+  grpc::ServerUnaryReactor* GetProgramForecast(grpc::CallbackServerContext* ctx,
+                                               const v1::GetProgramForecastRequest* req,
+                                               v1::GetProgramForecastResponse* resp) override;
+  grpc::ServerUnaryReactor* GetAllowanceReport(grpc::CallbackServerContext* ctx,
+                                               const v1::GetAllowanceReportRequest* req,
+                                               v1::GetAllowanceReportResponse* resp) override;
+
  private:
   // FAILED_PRECONDITION unless the training service says the organisation's qualification covers today.
   absl::Status RequireQualified(const std::string& organisation_id) const;
@@ -99,6 +134,7 @@ class AllowanceService final : public v1::AllowanceService::CallbackService {
   const int max_payment_attempts_;
   const Clock& clock_;
   ServiceEdge edge_;
+  MonthlyRosterStore* cycles_ = nullptr;  // ServeMonthlyCycles
 };
 
 }  // namespace shouhu::allowance

@@ -35,6 +35,8 @@ const char* MonthlyOutcomeName(MonthlyOutcome outcome) {
       return "not_in_category";
     case MonthlyOutcome::kReplaced:
       return "replaced";
+    case MonthlyOutcome::kPaidByApplication:
+      return "paid_by_application";
   }
   return "unknown";
 }

@@ -5,7 +5,10 @@
 //
 // The rules (民政部 et al., 民发〔2019〕62号 for de facto unsupported children; the orphan basic living
 // allowance rules of 2010):
-// - It starts the month after approval: the month of approval itself is not paid.
+// - It starts the month after approval: the month of approval itself is not paid. That first month is paid
+//   through the enrolment's own application (its approval reserved one monthly amount, paid like any
+//   approved application), so the monthly cycles pay from the month after it: the first month's line says
+//   so and carries no amount, and a budget never holds the first month twice.
 // - It stops from the month after the 18th birthday — the birthday's month is still paid — unless the child
 //   is still in secondary or vocational school, proven by a school-enrolment record (the school, the
 //   document that proves it, and the last month the proof covers). Without proof it stops; proof that has
@@ -80,18 +83,19 @@ struct LivingAllowanceChild {
 
 enum class MonthlyOutcome {
   kPayable = 0,
-  kNotStarted = 1,     // the month of approval or earlier
-  kAgedOut = 2,        // past the month of the 18th birthday, no school proof covering the month
-  kStopped = 3,        // case closed or transferred, or the child left the category
-  kNotInCategory = 4,  // the child is not (or no longer) in the category this kind pays for
-  kReplaced = 5,       // another payable enrolment of the child replaces it this month
+  kNotStarted = 1,         // the month of approval or earlier
+  kAgedOut = 2,            // past the month of the 18th birthday, no school proof covering the month
+  kStopped = 3,            // case closed or transferred, or the child left the category
+  kNotInCategory = 4,      // the child is not (or no longer) in the category this kind pays for
+  kReplaced = 5,           // another payable enrolment of the child replaces it this month
+  kPaidByApplication = 6,  // the first month: paid through the enrolment's own application, not the cycle
 };
 const char* MonthlyOutcomeName(MonthlyOutcome outcome);
 
 struct MonthlyDecision {
   std::string enrolment_id;
   MonthlyOutcome outcome = MonthlyOutcome::kPayable;
-  int64_t amount_fen = 0;           // the monthly amount when payable, else 0
+  int64_t amount_fen = 0;           // the monthly amount when payable (by the cycle), else 0
   std::string replaced_by;          // kReplaced: the enrolment paid instead
   std::string school_evidence_ref;  // payable past 18: the proof that allowed it
 };

@@ -44,10 +44,27 @@ TEST(LivingAllowanceRules, StartsTheMonthAfterApproval) {
   const LivingAllowanceChild child = DeFactoUnsupported(kBirth);
   EXPECT_EQ(DecideOne(child, kDeFacto, absl::CivilMonth(2026, 2)).outcome, MonthlyOutcome::kNotStarted);
   EXPECT_EQ(DecideOne(child, kDeFacto, absl::CivilMonth(2026, 3)).outcome, MonthlyOutcome::kNotStarted);
+  // April, the first month, is paid through the application whose approval reserved it.
   const MonthlyDecision april = DecideOne(child, kDeFacto, absl::CivilMonth(2026, 4));
-  EXPECT_EQ(april.outcome, MonthlyOutcome::kPayable);
-  EXPECT_EQ(april.amount_fen, 120'000);
-  EXPECT_EQ(april.enrolment_id, "E1");
+  EXPECT_EQ(april.outcome, MonthlyOutcome::kPaidByApplication);
+  EXPECT_EQ(april.amount_fen, 0);
+  const MonthlyDecision may = DecideOne(child, kDeFacto, absl::CivilMonth(2026, 5));
+  EXPECT_EQ(may.outcome, MonthlyOutcome::kPayable);
+  EXPECT_EQ(may.amount_fen, 120'000);
+  EXPECT_EQ(may.enrolment_id, "E1");
+}
+
+TEST(LivingAllowanceRules, FirstMonthPaidByApplication_StillReplacesTheOtherAllowance) {
+  LivingAllowanceChild child = DeFactoUnsupported(kBirth);
+  child.orphan = true;
+  const std::vector<MonthlyEnrolment> enrolments = {
+      Enrolment("E1", LivingAllowanceKind::kDeFactoUnsupported, absl::CivilDay(2026, 1, 5)),
+      Enrolment("E2", LivingAllowanceKind::kOrphan, absl::CivilDay(2026, 3, 5))};
+  const std::vector<MonthlyDecision> d = DecideMonth(child, enrolments, absl::CivilMonth(2026, 4));
+  EXPECT_EQ(d[0].outcome, MonthlyOutcome::kReplaced);
+  EXPECT_EQ(d[0].amount_fen, 0);
+  EXPECT_EQ(d[1].outcome, MonthlyOutcome::kPaidByApplication);
+  EXPECT_EQ(d[1].amount_fen, 0);
 }
 
 TEST(LivingAllowanceRules, AgeOut_PaidThroughTheBirthdayMonthThenStops) {
@@ -105,7 +122,7 @@ TEST(LivingAllowanceRules, CaseReopenedAndApprovedAgain_TheNewEnrolmentIsPaid) {
   child.stopped_on = absl::CivilDay(2026, 5, 10);
   const MonthlyEnrolment again =
       Enrolment("E2", LivingAllowanceKind::kDeFactoUnsupported, absl::CivilDay(2026, 7, 1));
-  const std::vector<MonthlyDecision> d = DecideMonth(child, {kDeFacto, again}, absl::CivilMonth(2026, 8));
+  const std::vector<MonthlyDecision> d = DecideMonth(child, {kDeFacto, again}, absl::CivilMonth(2026, 9));
   EXPECT_EQ(d[0].outcome, MonthlyOutcome::kStopped);
   EXPECT_EQ(d[1].outcome, MonthlyOutcome::kPayable);
 }
