@@ -178,7 +178,7 @@ grpc::ServerUnaryReactor* AllowanceService::RecordSchoolEnrolment(grpc::Callback
     const v1::SchoolEnrolment& e = req->enrolment();
     RETURN_IF_ERROR(ValidateRecordId(e.child_id(), "enrolment.child_id"));
     RETURN_IF_ERROR(ValidateRequiredEnum(e.school(), v1::SchoolKind_IsValid, "enrolment.school"));
-    RETURN_IF_ERROR(ValidateIdentifier(e.evidence_ref(), "enrolment.evidence_ref", 128));
+    RETURN_IF_ERROR(ValidateMeaningfulText(e.evidence_ref(), "enrolment.evidence_ref", 128));
     ASSIGN_OR_RETURN(absl::CivilMonth through, ParseMonth(e.covers_through(), "enrolment.covers_through"));
     const absl::Time now = clock_.Now();
     if (through < absl::CivilMonth(ShanghaiDay(now))) {

@@ -22,15 +22,20 @@ namespace {
 
 // The core's approved monthly applications (type 5; approved, in payment or paid) not yet taken up.
 constexpr char kPendingEnrolments[] =
-    "SELECT a.id, a.child_id, (c.child_id IS NOT NULL) FROM applications a"
+    "SELECT a.id, a.child_id, (c.birth_date IS NOT NULL) FROM applications a"
     " LEFT JOIN living_allowance_enrolments e ON e.application_id = a.id"
     " LEFT JOIN living_allowance_children c ON c.child_id = a.child_id"
     " WHERE a.type = 5 AND a.state IN (3, 6, 7) AND e.application_id IS NULL ORDER BY a.id LIMIT ?";
 constexpr char kInsertChild[] =
     "INSERT INTO living_allowance_children (child_id, birth_date, is_orphan, is_de_facto_unsupported,"
-    " updated_at) VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE child_id = child_id";
+    " updated_at) VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE"
+    " is_orphan = IF(birth_date IS NULL, VALUES(is_orphan), is_orphan),"
+    " is_de_facto_unsupported = IF(birth_date IS NULL, VALUES(is_de_facto_unsupported), "
+    "is_de_facto_unsupported),"
+    " birth_date = COALESCE(birth_date, VALUES(birth_date))";
 constexpr char kSelectChildFlags[] =
-    "SELECT is_orphan, is_de_facto_unsupported FROM living_allowance_children WHERE child_id = ?";
+    "SELECT is_orphan, is_de_facto_unsupported FROM living_allowance_children"
+    " WHERE child_id = ? AND birth_date IS NOT NULL";
 constexpr char kInsertEnrolment[] =
     "INSERT INTO living_allowance_enrolments (application_id, child_id, kind, taken_up_at) VALUES (?, ?, ?, "
     "?)"
@@ -53,12 +58,15 @@ constexpr char kInsertCycle[] =
     "INSERT INTO monthly_cycles (id, program_id, month, state, generated_at) VALUES (?, ?, ?, 1, ?)"
     " ON DUPLICATE KEY UPDATE id = id";
 constexpr char kCycleOfProgramMonth[] = "SELECT id FROM monthly_cycles WHERE program_id = ? AND month = ?";
+// INSERT IGNORE: a line already written (by an earlier or a racing run) stays as it was — lines are computed
+// once — and the statement's count is then the lines this run wrote (ON DUPLICATE KEY UPDATE would count a
+// kept row as found under CLIENT_FOUND_ROWS). Every value is produced here from stored rows within its
+// column's size, so the duplicate keys are all IGNORE can meet.
 constexpr char kLineColumns[] =
-    "INSERT INTO monthly_roster_lines (cycle_id, enrolment_id, program_id, month, child_id, division_code,"
+    "INSERT IGNORE INTO monthly_roster_lines (cycle_id, enrolment_id, program_id, month, child_id, "
+    "division_code,"
     " kind, outcome, amount_fen, replaced_by, school_evidence_ref, payable_child_id) VALUES ";
 constexpr char kLineValues[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-// A line already written (by an earlier or a racing run) stays as it was: lines are computed once.
-constexpr char kLineOnDuplicate[] = " ON DUPLICATE KEY UPDATE cycle_id = cycle_id";
 
 // ------------------------------------------------------------------------------------------------ cycles
 
@@ -114,6 +122,10 @@ constexpr char kInsertSchool[] =
 
 constexpr char kLockChildStop[] =
     "SELECT stopped_on, last_event_sequence FROM living_allowance_children WHERE child_id = ? FOR UPDATE";
+constexpr char kInsertChildStop[] =
+    "INSERT INTO living_allowance_children (child_id, stopped_on, stop_reason, last_event_sequence, "
+    "updated_at)"
+    " VALUES (?, ?, ?, ?, ?)";
 constexpr char kUpdateChildStop[] =
     "UPDATE living_allowance_children SET stopped_on = ?, stop_reason = ?, last_event_sequence = ?,"
     " updated_at = ? WHERE child_id = ?";
@@ -153,9 +165,9 @@ constexpr char kMonthlyEnrolmentsOfProgram[] =
     " JOIN living_allowance_children c ON c.child_id = e.child_id"
     " WHERE a.program_id = ? AND a.state IN (3, 6, 7)";
 constexpr char kLatestCycleMonth[] = "SELECT MAX(month) FROM monthly_cycles WHERE program_id = ?";
+constexpr char kLockAlert[] = "SELECT program_id FROM program_budget_alerts WHERE program_id = ? FOR UPDATE";
 constexpr char kInsertAlert[] =
-    "INSERT INTO program_budget_alerts (program_id, runs_out_on, raised_at) VALUES (?, ?, ?)"
-    " ON DUPLICATE KEY UPDATE program_id = program_id";
+    "INSERT INTO program_budget_alerts (program_id, runs_out_on, raised_at) VALUES (?, ?, ?)";
 constexpr char kRunningPrograms[] = "SELECT id FROM programs WHERE state = 4 AND period_end >= ? ORDER BY id";
 
 // ------------------------------------------------------------------------------------------------ report
@@ -310,8 +322,10 @@ absl::StatusOr<GenerationResult> MonthlyRosterStore::GenerateMonth(absl::CivilMo
   for (const ChildRows& c : children) {
     for (const MonthlyEnrolment& e : c.enrolments) cycle_of.emplace(e.program_id, "");
   }
-  for (auto& [program_id, cycle_id] : cycle_of) {
-    RETURN_IF_ERROR(pool_.Transaction([&, program = program_id](db::Session& tx) -> absl::Status {
+  for (auto& entry : cycle_of) {
+    const std::string& program = entry.first;
+    std::string& cycle_id = entry.second;
+    RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
       RETURN_IF_ERROR(
           tx.Execute(kInsertCycle, {ids_.Next(), program, month_sql, ToSqlTimestamp(now)}).status());
       ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kCycleOfProgramMonth, {program, month_sql}));
@@ -329,10 +343,9 @@ absl::StatusOr<GenerationResult> MonthlyRosterStore::GenerateMonth(absl::CivilMo
   auto flush = [&]() -> absl::Status {
     if (pending == 0) return absl::OkStatus();
     std::vector<std::string> values(pending, kLineValues);
-    const std::string sql = absl::StrCat(kLineColumns, absl::StrJoin(values, ", "), kLineOnDuplicate);
+    const std::string sql = absl::StrCat(kLineColumns, absl::StrJoin(values, ", "));
     RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
       ASSIGN_OR_RETURN(uint64_t inserted, tx.Execute(sql, params));
-      // MariaDB counts an inserted row as 1 and a duplicate left as it was as 0.
       result.lines_written += static_cast<int64_t>(inserted);
       return absl::OkStatus();
     }));
@@ -584,17 +597,23 @@ absl::StatusOr<v1::SchoolEnrolment> MonthlyRosterStore::RecordSchoolEnrolment(
 
 absl::Status MonthlyRosterStore::ApplyStop(db::Session& tx, const std::string& child_id, absl::CivilDay day,
                                            StopReason reason, int64_t sequence, absl::Time now) {
-  ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockChildStop, {child_id}));
-  if (!row) return absl::OkStatus();                     // no monthly enrolment: nothing to stop
-  if (row->Int(1) >= sequence) return absl::OkStatus();  // a replay
   const char* why = reason == StopReason::kCaseClosed        ? "case_closed"
                     : reason == StopReason::kCaseTransferred ? "case_transferred"
                                                              : "left_category";
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockChildStop, {child_id}));
+  if (!row) {
+    // Not taken up yet (or never enrolled): keep the stop for when it is.
+    return tx
+        .Execute(kInsertChildStop, {child_id, DaySql(day), std::string(why), sequence, ToSqlTimestamp(now)})
+        .status();
+  }
+  if (row->Int(1) >= sequence) return absl::OkStatus();  // a replay
   // The latest stop counts: it ends every enrolment approved before it.
   std::string stopped = DaySql(day);
   if (!row->IsNull(0)) stopped = std::max(stopped, row->String(0).substr(0, 10));
   RETURN_IF_ERROR(
-      tx.Execute(kUpdateChildStop, {stopped, why, sequence, ToSqlTimestamp(now), child_id}).status());
+      tx.Execute(kUpdateChildStop, {stopped, std::string(why), sequence, ToSqlTimestamp(now), child_id})
+          .status());
   return absl::OkStatus();
 }
 
@@ -732,19 +751,24 @@ absl::StatusOr<bool> MonthlyRosterStore::RaiseBudgetAlertOnce(const v1::Program&
                                                               const ForecastResult& result, absl::Time now) {
   if (!result.at_risk || !result.runs_out_on) return false;
   bool raised = false;
-  RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(
-        uint64_t inserted,
-        tx.Execute(kInsertAlert, {program.program_id(), DaySql(*result.runs_out_on), ToSqlTimestamp(now)}));
-    raised = inserted == 1;
-    if (!raised) return absl::OkStatus();
+  absl::Status status = pool_.Transaction([&](db::Session& tx) -> absl::Status {
+    raised = false;
+    ASSIGN_OR_RETURN(std::optional<db::Row> before, tx.QueryOne(kLockAlert, {program.program_id()}));
+    if (before) return absl::OkStatus();
+    RETURN_IF_ERROR(
+        tx.Execute(kInsertAlert, {program.program_id(), DaySql(*result.runs_out_on), ToSqlTimestamp(now)})
+            .status());
+    raised = true;
     v1::ProgramBudgetAtRisk event;
     event.set_program_id(program.program_id());
     event.set_runs_out_on(DaySql(*result.runs_out_on));
     event.set_period_end(program.period_end());
     event.set_uncommitted_fen(result.uncommitted_fen);
     return core_.outbox().Append(tx, program.program_id(), event, now);
-  }));
+  });
+  // A racing forecast inserted it first: raised once, by the other.
+  if (absl::IsAlreadyExists(status)) return false;
+  RETURN_IF_ERROR(status);
   return raised;
 }
 

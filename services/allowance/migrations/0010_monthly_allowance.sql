@@ -4,12 +4,14 @@
 -- that was computed). Months are DATE, the month's first day; days are Asia/Shanghai. Money is BIGINT fen.
 
 -- One row per child with a monthly enrolment: the facts the rules need, read from the registry when the
--- child's first enrolment is taken up, then moved by the registry's events (living_allowance_follower).
+-- child's first enrolment is taken up, then moved by the registry's events (living_allowance_follower). A
+-- stop event may come before the enrolment is taken up: it makes the row with the stop and no facts yet
+-- (birth_date NULL), which the take-up fills in.
 CREATE TABLE living_allowance_children (
   child_id VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL PRIMARY KEY,
-  birth_date DATE NOT NULL,
-  is_orphan TINYINT NOT NULL,
-  is_de_facto_unsupported TINYINT NOT NULL,
+  birth_date DATE NULL,
+  is_orphan TINYINT NOT NULL DEFAULT 0,
+  is_de_facto_unsupported TINYINT NOT NULL DEFAULT 0,
   -- The latest day the case closed, was transferred away or the child left the category; NULL while none.
   stopped_on DATE NULL,
   stop_reason VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '',

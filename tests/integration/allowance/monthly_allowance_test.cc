@@ -370,7 +370,7 @@ TEST_F(MonthlyAllowance, BadInput_NamesTheFieldAndWritesNothing) {
   EXPECT_NE(bad_report.status().message().find("from_month"), std::string::npos);
   v1::PayMonthlyCycleRequest pay;
   pay.set_request_id("pay-bad");
-  pay.set_cycle_id("01JCYCLE000000000000000000");
+  pay.set_cycle_id("01JCYC00000000000000000000");
   auto bad_pay = Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, pay);
   EXPECT_THAT(bad_pay, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_NE(bad_pay.status().message().find("method"), std::string::npos);

@@ -129,7 +129,9 @@ std::string MonthlyAllowanceTest::Enrol(const std::string& tag, const std::strin
   approve.set_application_id(submitted->application().application_id());
   auto approved = Ask(&v1::AllowanceService::Stub::ApproveApplication, ngo_admin_, approve);
   EXPECT_OK(approved);
-  if (approved.ok()) EXPECT_EQ(approved->application().state(), v1::APPLICATION_STATE_APPROVED);
+  if (approved.ok()) {
+    EXPECT_EQ(approved->application().state(), v1::APPLICATION_STATE_APPROVED);
+  }
   return submitted->application().application_id();
 }
 

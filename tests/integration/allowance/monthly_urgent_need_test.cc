@@ -84,7 +84,7 @@ TEST_F(MonthlyUrgentNeed, EachNeedDraftedOnce_ReplayFromZeroDraftsNothingNew) {
   const std::string program = FundedProgram("relief");
   const std::string child = ActiveChild("winter").child_id();
   ASSERT_OK(Publish(Need("report-1", child, registry::testing::kWudingVillage, 80'000)));
-  ASSERT_OK(Publish(Need("report-2", "01JXIXIACHILD0000000000000", registry::testing::kXixiaVillage, 0)));
+  ASSERT_OK(Publish(Need("report-2", "01JX0000000000000000000000", registry::testing::kXixiaVillage, 0)));
   ASSERT_OK(Publish(Need("report-1", child, registry::testing::kWudingVillage, 80'000)));  // published twice
 
   {
