@@ -538,6 +538,9 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::SubmitApplication(
         ASSIGN_OR_RETURN(std::optional<db::Row> committed,
                          tx.QueryOne(kSelectCommitted, {a.program_id(), a.child_id(), year}));
         RETURN_IF_ERROR(check(*program, committed ? committed->Int(0) : 0));
+        // The child's yearly row exists from the first application on, so racing approvals only ever
+        // UPDATE it (concurrent inserts of one new key could deadlock).
+        RETURN_IF_ERROR(tx.Execute(kEnsureCommitted, {a.program_id(), a.child_id(), year}).status());
         const std::string id = ids_.Next();
         RETURN_IF_ERROR(tx.Execute(kInsertApplication,
                                    {id, a.program_id(), a.child_id(), a.division_code(),
