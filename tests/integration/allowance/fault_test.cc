@@ -2,6 +2,7 @@
 // payment the clients saw acknowledged is there exactly once, no application was paid twice, retries of the
 // same requests answer what was acknowledged, and the ledger reconciles. The real shouhu-allowance binary
 // runs as a child process against the test MariaDB and the in-process registry and training services.
+#include <grpcpp/create_channel.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -130,7 +131,8 @@ TEST_F(AllowanceFaultTest,
   const std::map<std::string, std::string> env = ProcessEnv(port);
   auto process = std::make_unique<AllowanceProcess>(env, dir_ + "/allowance.log");
   ASSERT_TRUE(WaitServing(target, absl::Seconds(60))) << "see " << dir_ << "/allowance.log";
-  allowance_stub_ = Stub::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  allowance_stub_ =
+      v1::AllowanceService::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
 
   std::mutex mu;
   std::map<std::string, std::string> acknowledged;  // application → payment id the client was told
@@ -160,7 +162,8 @@ TEST_F(AllowanceFaultTest,
 
   process = std::make_unique<AllowanceProcess>(env, dir_ + "/allowance.log");
   ASSERT_TRUE(WaitServing(target, absl::Seconds(60))) << "see " << dir_ << "/allowance.log";
-  allowance_stub_ = Stub::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  allowance_stub_ =
+      v1::AllowanceService::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
 
   // Every acknowledged payment is there once; a retry of its request answers the same payment.
   for (const auto& [application, payment_id] : acknowledged) {
