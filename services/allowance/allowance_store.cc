@@ -805,7 +805,7 @@ absl::StatusOr<v1::Payment> MariaDbAllowanceStore::RecordPaymentOutcome(
       });
 }
 
-absl::StatusOr<int> MariaDbAllowanceStore::ResendFailedPayments(absl::Time now, const std::string& actor) {
+absl::StatusOr<int> MariaDbAllowanceStore::ResendFailedPayments(absl::Time now) {
   std::vector<std::string> due;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& session) -> absl::Status {
     ASSIGN_OR_RETURN(db::Rows rows, session.Query(kDueFailedPayments,
@@ -835,7 +835,6 @@ absl::StatusOr<int> MariaDbAllowanceStore::ResendFailedPayments(absl::Time now, 
       resent = true;
       return absl::OkStatus();
     }));
-    (void)actor;
     if (resent) ++sent;
   }
   return sent;
@@ -895,6 +894,7 @@ absl::StatusOr<ReconcileResult> MariaDbAllowanceStore::ReconcileProgram(const st
     // The balance row locked: no movement of this program commits between the cache read and the sums, so
     // the two describe the same instant.
     ASSIGN_OR_RETURN(std::optional<db::Row> locked, tx.QueryOne(kLockBalances, {program_id}));
+    if (!locked) return absl::NotFoundError("program not found");
     ASSIGN_OR_RETURN(std::optional<v1::Program> program, ReadProgram(tx, program_id, false));
     if (!program) return absl::NotFoundError("program not found");
     Balances cached;
@@ -922,7 +922,6 @@ absl::StatusOr<ReconcileResult> MariaDbAllowanceStore::ReconcileProgram(const st
       *event.mutable_ledger() = ToProto(result.reconciliation.ledger);
       RETURN_IF_ERROR(outbox_.Append(tx, program_id, event, now));
     }
-    (void)locked;
     return absl::OkStatus();
   }));
   return result;

@@ -156,6 +156,7 @@ TEST_F(AllowanceFaultTest,
   const absl::Time give_up = absl::Now() + absl::Seconds(60);
   while (acks < 8 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(2));
   process->Kill();
+  std::printf("killed with %d payments acknowledged\n", acks.load());
   stop = true;
   for (std::thread& t : workers) t.join();
   ASSERT_GE(acks.load(), 8);
