@@ -42,7 +42,7 @@ absl::Status Call(Stub& stub, const PrincipalSigner& signer, const Principal& as
 }  // namespace
 
 absl::Status SeedAllowanceDemo(const std::shared_ptr<grpc::Channel>& channel, const PrincipalSigner& signer) {
-  auto stub = Stub::NewStub(channel);
+  auto stub = v1::AllowanceService::NewStub(channel);
   const Principal ngo_admin = Person("demo-ngo-admin-532329", kOperator, common::v1::ROLE_NGO_ADMIN);
   const Principal officer = Person("demo-officer-532329", kFunder, common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
   // One program per calendar year, running to the end of the next, so a rerun any day asks the same.
