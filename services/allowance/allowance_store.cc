@@ -538,6 +538,9 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::SubmitApplication(
         ASSIGN_OR_RETURN(std::optional<db::Row> committed,
                          tx.QueryOne(kSelectCommitted, {a.program_id(), a.child_id(), year}));
         RETURN_IF_ERROR(check(*program, committed ? committed->Int(0) : 0));
+        // The child's yearly row exists from the first application on, so racing approvals only ever
+        // UPDATE it (concurrent inserts of one new key could deadlock).
+        RETURN_IF_ERROR(tx.Execute(kEnsureCommitted, {a.program_id(), a.child_id(), year}).status());
         const std::string id = ids_.Next();
         RETURN_IF_ERROR(tx.Execute(kInsertApplication,
                                    {id, a.program_id(), a.child_id(), a.division_code(),
@@ -802,7 +805,7 @@ absl::StatusOr<v1::Payment> MariaDbAllowanceStore::RecordPaymentOutcome(
       });
 }
 
-absl::StatusOr<int> MariaDbAllowanceStore::ResendFailedPayments(absl::Time now, const std::string& actor) {
+absl::StatusOr<int> MariaDbAllowanceStore::ResendFailedPayments(absl::Time now) {
   std::vector<std::string> due;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& session) -> absl::Status {
     ASSIGN_OR_RETURN(db::Rows rows, session.Query(kDueFailedPayments,
@@ -832,7 +835,6 @@ absl::StatusOr<int> MariaDbAllowanceStore::ResendFailedPayments(absl::Time now, 
       resent = true;
       return absl::OkStatus();
     }));
-    (void)actor;
     if (resent) ++sent;
   }
   return sent;
@@ -892,6 +894,7 @@ absl::StatusOr<ReconcileResult> MariaDbAllowanceStore::ReconcileProgram(const st
     // The balance row locked: no movement of this program commits between the cache read and the sums, so
     // the two describe the same instant.
     ASSIGN_OR_RETURN(std::optional<db::Row> locked, tx.QueryOne(kLockBalances, {program_id}));
+    if (!locked) return absl::NotFoundError("program not found");
     ASSIGN_OR_RETURN(std::optional<v1::Program> program, ReadProgram(tx, program_id, false));
     if (!program) return absl::NotFoundError("program not found");
     Balances cached;
@@ -919,7 +922,6 @@ absl::StatusOr<ReconcileResult> MariaDbAllowanceStore::ReconcileProgram(const st
       *event.mutable_ledger() = ToProto(result.reconciliation.ledger);
       RETURN_IF_ERROR(outbox_.Append(tx, program_id, event, now));
     }
-    (void)locked;
     return absl::OkStatus();
   }));
   return result;

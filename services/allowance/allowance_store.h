@@ -116,7 +116,7 @@ class AllowanceStore {
       const std::string& reason, int max_attempts) = 0;
   // Sends again (ISSUED, one more attempt) every FAILED payment due by `now`, each in its own transaction
   // with its event; returns how many.
-  virtual absl::StatusOr<int> ResendFailedPayments(absl::Time now, const std::string& actor) = 0;
+  virtual absl::StatusOr<int> ResendFailedPayments(absl::Time now) = 0;
   virtual absl::StatusOr<std::optional<v1::Payment>> GetPayment(const std::string& payment_id) = 0;
   virtual absl::StatusOr<std::vector<v1::Payment>> ListPayments(const std::string& application_id) = 0;
 
@@ -177,7 +177,7 @@ class MariaDbAllowanceStore final : public AllowanceStore {
                                                    const Authorize<v1::Payment, v1::Program>& authorize,
                                                    v1::PaymentOutcome outcome, const std::string& reason,
                                                    int max_attempts) override;
-  absl::StatusOr<int> ResendFailedPayments(absl::Time now, const std::string& actor) override;
+  absl::StatusOr<int> ResendFailedPayments(absl::Time now) override;
   absl::StatusOr<std::optional<v1::Payment>> GetPayment(const std::string& payment_id) override;
   absl::StatusOr<std::vector<v1::Payment>> ListPayments(const std::string& application_id) override;
   absl::StatusOr<std::vector<v1::LedgerEntry>> ListLedgerEntries(const std::string& program_id,

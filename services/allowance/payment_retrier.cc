@@ -32,7 +32,7 @@ PaymentRetrier::PaymentRetrier(db::Pool& pool, AllowanceStore& store, const Cloc
 void PaymentRetrier::Start(absl::Duration poll) { job_.Start(poll, logger_); }
 
 absl::StatusOr<int> PaymentRetrier::ResendOnce() {
-  return store_.ResendFailedPayments(clock_.Now(), "service:allowance");
+  return store_.ResendFailedPayments(clock_.Now());
 }
 
 }  // namespace shouhu::allowance
