@@ -1,5 +1,7 @@
 // The settings of the monthly basic living allowance, the verification sample and the urgent-need follower,
-// read once at start with the rest of the allowance service's (AllowanceConfig::cycles).
+// read once at start with the rest of the allowance service's (AllowanceConfig::cycles). The process's
+// defaults (the flags') run the job and follow the registry; a config built in code (tests) starts neither
+// unless it says so, so tests of the rest of the service see no background work of these.
 #ifndef SHOUHU_SERVICES_ALLOWANCE_MONTHLY_CYCLES_CONFIG_H_
 #define SHOUHU_SERVICES_ALLOWANCE_MONTHLY_CYCLES_CONFIG_H_
 
@@ -15,12 +17,11 @@ struct MonthlyCyclesConfig {
   // The visits service, host:port, whose urgent needs are drafted into relief applications
   // (SHOUHU_VISITS_ADDRESS); empty: no follower (a region running without the visits service).
   std::string visits_address;
-  // Follow the registry's case events to stop monthly allowances (SHOUHU_FOLLOW_REGISTRY, default 1; tests
-  // that drive the follower by hand set 0).
-  bool follow_registry = true;
+  // Follow the registry's case events to stop monthly allowances (SHOUHU_FOLLOW_REGISTRY, default 1).
+  bool follow_registry = false;
   // How often the monthly roster job looks for a month to generate (SHOUHU_ROSTER_POLL_SECONDS, default
   // 600; 0 starts no job: tests drive it).
-  absl::Duration roster_poll = absl::Minutes(10);
+  absl::Duration roster_poll = absl::ZeroDuration();
   // Share of paid households checked on the next visit, parts per million (SHOUHU_VERIFICATION_SHARE_PPM,
   // default 50000 = 5%), and the sample's seed (SHOUHU_VERIFICATION_SEED; default: random at start).
   int64_t verification_share_ppm = 50'000;

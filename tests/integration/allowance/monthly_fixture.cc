@@ -28,6 +28,7 @@ void MonthlyAllowanceTest::StartAllowance() {
   config.training_address = "127.0.0.1:1";  // the fake below answers
   config.payment_retry_interval = absl::ZeroDuration();
   config.cycles.roster_poll = absl::ZeroDuration();  // the tests run the job
+  config.cycles.follow_registry = true;
   config.cycles.verification_seed = kTestSeed;
   config.cycles.verification_share_ppm = kTestSharePpm;
   const ServiceContext context{
