@@ -88,10 +88,9 @@ grpc::ServerUnaryReactor* AllowanceService::ListRosterLines(grpc::CallbackServer
     ASSIGN_OR_RETURN(std::optional<v1::MonthlyCycle> cycle, cycles_->GetCycle(req->cycle_id()));
     if (!cycle || !VisibleProgram(p, cycle->program_id()).ok()) return absl::NotFoundError("cycle not found");
     ASSIGN_OR_RETURN(std::vector<v1::RosterLine> lines,
-                     cycles_->ListLines(req->cycle_id(), page.after_id, page.limit + 1));
+                     cycles_->ListLines(req->cycle_id(), page.after_id, page.limit));
     resp->set_next_page_token(
         NextPageToken(lines, page.limit, [](const v1::RosterLine& l) { return l.enrolment_id(); }));
-    if (static_cast<int>(lines.size()) > page.limit) lines.resize(page.limit);
     for (v1::RosterLine& l : lines) *resp->add_lines() = std::move(l);
     return absl::OkStatus();
   });

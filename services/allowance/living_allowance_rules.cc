@@ -116,9 +116,17 @@ std::vector<MonthlyDecision> DecideMonth(const LivingAllowanceChild& child,
     if (decisions.back().outcome != MonthlyOutcome::kPayable) continue;
     if (keeper == nullptr || Precedence(enrolment) < Precedence(*keeper)) keeper = &enrolment;
   }
-  for (MonthlyDecision& decision : decisions) {
-    if (decision.outcome != MonthlyOutcome::kPayable || decision.enrolment_id == keeper->enrolment_id)
+  for (size_t i = 0; i < decisions.size(); ++i) {
+    MonthlyDecision& decision = decisions[i];
+    if (decision.outcome != MonthlyOutcome::kPayable) continue;
+    if (decision.enrolment_id == keeper->enrolment_id) {
+      // The keeper's first month holds the month (for exclusivity) but is paid by its application.
+      if (month == absl::CivilMonth(enrolments[i].approved_on) + 1) {
+        decision.outcome = MonthlyOutcome::kPaidByApplication;
+        decision.amount_fen = 0;
+      }
       continue;
+    }
     decision.outcome = MonthlyOutcome::kReplaced;
     decision.amount_fen = 0;
     decision.replaced_by = keeper->enrolment_id;
