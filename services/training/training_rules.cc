@@ -78,6 +78,8 @@ absl::StatusOr<SuspensionChange> Suspend(const v1::Participant& current, v1::Sus
                                          const std::string& reference, const Actor& actor) {
   SuspensionChange change;
   change.updated = current;
+  change.reason = reason;
+  change.reference = reference;
   if (current.has_suspension()) {
     if (current.suspension().reason() == reason) return change;  // already so: nothing to write or announce
     return absl::FailedPreconditionError(
@@ -109,6 +111,8 @@ absl::StatusOr<SuspensionChange> Reinstate(const v1::Participant& current, v1::S
   }
   SuspensionChange change;
   change.updated = current;
+  change.reason = reason;
+  change.reference = reference;
   change.updated.clear_suspension();
   *change.updated.mutable_updated_at() = ToProtoTimestamp(actor.at);
   auto event = std::make_shared<v1::ParticipantReinstated>();

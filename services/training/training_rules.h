@@ -43,6 +43,8 @@ BackgroundCheckRecord RecordCheck(const v1::Participant& current, const v1::Back
 // `event` is null when nothing changes: suspending again for the same reason and reference.
 struct SuspensionChange {
   v1::Participant updated;
+  v1::SuspensionReason reason = v1::SUSPENSION_REASON_UNSPECIFIED;  // suspended or lifted
+  std::string reference;
   std::shared_ptr<google::protobuf::Message> event;
 };
 

@@ -539,18 +539,9 @@ absl::StatusOr<v1::Participant> MariaDbTrainingStore::ApplySuspension(db::Sessio
                   suspended ? db::Value(now) : db::Value(db::Null{}),
                   suspended ? db::Value(s.suspended_by()) : db::Value(db::Null{}), now, participant_id})
           .status());
-  int64_t reason = 0;
-  std::string reference;
-  if (const auto* e = dynamic_cast<const v1::ParticipantSuspended*>(change.event.get())) {
-    reason = e->reason();
-    reference = e->reference();
-  } else if (const auto* r = dynamic_cast<const v1::ParticipantReinstated*>(change.event.get())) {
-    reason = r->reason();
-    reference = r->reference();
-  }
   RETURN_IF_ERROR(
-      tx.Execute(kInsertSuspensionChange, {ids_.Next(), participant_id, int64_t{suspended ? 1 : 0}, reason,
-                                           reference, actor.subject, now})
+      tx.Execute(kInsertSuspensionChange, {ids_.Next(), participant_id, int64_t{suspended ? 1 : 0},
+                                           int64_t{change.reason}, change.reference, actor.subject, now})
           .status());
   RETURN_IF_ERROR(outbox_.Append(tx, participant_id, *change.event, actor.at));
   return Written(ReadParticipant(tx, participant_id, false), "participant");
