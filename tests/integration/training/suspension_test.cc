@@ -129,8 +129,9 @@ TEST_F(SuspensionTest, Suspend_SameReasonAgain_OneEventFirstReferenceKept) {
   ASSERT_OK(
       Suspend(System(), "s-1", p.id(), v1::SUSPENSION_REASON_SAFEGUARDING_CONCERN, "concern-1").status());
   // A second concern about the same person: still one suspension, under the first concern.
-  ASSERT_OK_AND_ASSIGN(v1::Participant again, Suspend(System(), "s-2", p.id(),
-                                                     v1::SUSPENSION_REASON_SAFEGUARDING_CONCERN, "concern-2"));
+  ASSERT_OK_AND_ASSIGN(
+      v1::Participant again,
+      Suspend(System(), "s-2", p.id(), v1::SUSPENSION_REASON_SAFEGUARDING_CONCERN, "concern-2"));
   EXPECT_EQ(again.suspension().reference(), "concern-1");
   EXPECT_EQ(CountOf("shouhu.training.v1.ParticipantSuspended"), 1);
   EXPECT_EQ(database_->Count("suspension_changes"), 1);
@@ -177,6 +178,10 @@ TEST_F(SuspensionTest, Roles_TrainerCannotSuspendNgoAdminCannotReinstate_OutOfSc
       Suspend(NgoAdmin("ngo-other"), "s-o", p.id(), v1::SUSPENSION_REASON_ADMINISTRATIVE, "").status(),
       StatusIs(absl::StatusCode::kNotFound));
   ASSERT_OK(Suspend(NgoAdmin(), "s-a", p.id(), v1::SUSPENSION_REASON_ADMINISTRATIVE, "").status());
+  const Principal other_lead =
+      Make(common::v1::ROLE_SAFEGUARDING_LEAD, "ngo-xixia", {"640105"}, "lead-xixia");
+  EXPECT_THAT(Reinstate(other_lead, "r-x", p.id(), v1::SUSPENSION_REASON_ADMINISTRATIVE).status(),
+              StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(Reinstate(NgoAdmin(), "r-a", p.id(), v1::SUSPENSION_REASON_ADMINISTRATIVE).status(),
               StatusIs(absl::StatusCode::kPermissionDenied));
 }
