@@ -11,9 +11,10 @@ namespace shouhu::visits {
 namespace {
 
 constexpr char kConcernColumns[] =
-    "SELECT id, visitor_id, participant_id, organisation_id, division_code, category, reporter, account,"
+    "SELECT id, visitor_id, participant_id, organisation_id, division_code, category, reporter, "
+    "account_sealed,"
     " child_id, assignment_id, raised_by, raised_at, state, suspension_confirmed, assignments_released,"
-    " reviewed_by, reviewed_at, review_note FROM safeguarding_concerns";
+    " reviewed_by, reviewed_at, review_note_sealed FROM safeguarding_concerns";
 
 const std::string& SelectConcern() {
   static const std::string sql = absl::StrCat(kConcernColumns, " WHERE id = ?");
@@ -33,11 +34,12 @@ const std::string& ListConcernsSql() {
 
 constexpr char kInsertConcern[] =
     "INSERT INTO safeguarding_concerns (id, visitor_id, participant_id, organisation_id, division_code,"
-    " category, reporter, account, child_id, assignment_id, raised_by, raised_at, state, training_pending,"
+    " category, reporter, account_sealed, child_id, assignment_id, raised_by, raised_at, state, "
+    "training_pending,"
     " assignments_released) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr char kReviewConcern[] =
     "UPDATE safeguarding_concerns SET state = ?, training_pending = ?, reviewed_by = ?, reviewed_at = ?,"
-    " review_note = ? WHERE id = ?";
+    " review_note_sealed = ? WHERE id = ?";
 // Other concerns about the same person that still hold them (locked: two reviews closing a person's last two
 // concerns at once must not both think the other still holds).
 constexpr char kOthersHolding[] =
@@ -58,7 +60,13 @@ constexpr char kRearmSuspensions[] =
     "UPDATE safeguarding_concerns SET training_pending = ? WHERE participant_id = ? AND state IN (?, ?)"
     " AND training_pending = 0";
 
-absl::StatusOr<v1::SafeguardingConcern> ConcernFromRow(const db::Row& row) {
+PendingTrainingCall PendingFromRow(const db::Row& row) {
+  return {row.String(0), row.String(1), static_cast<TrainingPending>(row.Int(2))};
+}
+
+}  // namespace
+
+absl::StatusOr<v1::SafeguardingConcern> MariaDbSafeguardingStore::ConcernFromRow(const db::Row& row) const {
   v1::SafeguardingConcern c;
   c.set_concern_id(row.String(0));
   c.set_visitor_id(row.String(1));
@@ -67,7 +75,7 @@ absl::StatusOr<v1::SafeguardingConcern> ConcernFromRow(const db::Row& row) {
   c.set_division_code(row.String(4));
   c.set_category(static_cast<v1::ConcernCategory>(row.Int(5)));
   c.set_reporter(static_cast<v1::ConcernReporter>(row.Int(6)));
-  c.set_account(row.String(7));
+  ASSIGN_OR_RETURN(*c.mutable_account(), crypto_.Open(row.String(7), c.concern_id()));
   c.set_child_id(row.String(8));
   c.set_assignment_id(row.String(9));
   c.set_raised_by(row.String(10));
@@ -77,24 +85,19 @@ absl::StatusOr<v1::SafeguardingConcern> ConcernFromRow(const db::Row& row) {
   c.set_assignments_released(static_cast<int32_t>(row.Int(14)));
   c.set_reviewed_by(row.OptString(15).value_or(""));
   if (!row.IsNull(16)) RETURN_IF_ERROR(ReadTimestamp(row, 16, c.mutable_reviewed_at()));
-  c.set_review_note(row.OptString(17).value_or(""));
+  if (!row.IsNull(17)) {
+    ASSIGN_OR_RETURN(*c.mutable_review_note(), crypto_.Open(row.String(17), c.concern_id()));
+  }
   return c;
 }
 
-absl::StatusOr<std::optional<v1::SafeguardingConcern>> ReadConcern(db::Session& session,
-                                                                   const std::string& sql,
-                                                                   const std::string& id) {
+absl::StatusOr<std::optional<v1::SafeguardingConcern>> MariaDbSafeguardingStore::ReadConcern(
+    db::Session& session, const std::string& sql, const std::string& id) const {
   ASSIGN_OR_RETURN(std::optional<db::Row> row, session.QueryOne(sql, {id}));
   if (!row) return std::optional<v1::SafeguardingConcern>();
   ASSIGN_OR_RETURN(v1::SafeguardingConcern concern, ConcernFromRow(*row));
   return std::optional<v1::SafeguardingConcern>(std::move(concern));
 }
-
-PendingTrainingCall PendingFromRow(const db::Row& row) {
-  return {row.String(0), row.String(1), static_cast<TrainingPending>(row.Int(2))};
-}
-
-}  // namespace
 
 absl::StatusOr<v1::RaiseSafeguardingConcernResponse> MariaDbSafeguardingStore::RaiseConcern(
     const IdempotencyKey& key, const Actor& actor, const v1::SafeguardingConcern& c, absl::CivilDay today) {
@@ -106,13 +109,13 @@ absl::StatusOr<v1::RaiseSafeguardingConcernResponse> MariaDbSafeguardingStore::R
         ASSIGN_OR_RETURN(int released,
                          ReleaseFutureAssignments(tx, c.participant_id(), today,
                                                   absl::StrCat("safeguarding-concern:", id), actor.at));
-        RETURN_IF_ERROR(
-            tx.Execute(kInsertConcern, {id, c.visitor_id(), c.participant_id(), c.organisation_id(),
-                                        c.division_code(), int64_t{c.category()}, int64_t{c.reporter()},
-                                        c.account(), c.child_id(), c.assignment_id(), actor.subject,
-                                        ToSqlTimestamp(actor.at), int64_t{v1::CONCERN_STATE_OPEN},
-                                        static_cast<int64_t>(TrainingPending::kSuspend), int64_t{released}})
-                .status());
+        RETURN_IF_ERROR(tx.Execute(kInsertConcern,
+                                   {id, c.visitor_id(), c.participant_id(), c.organisation_id(),
+                                    c.division_code(), int64_t{c.category()}, int64_t{c.reporter()},
+                                    crypto_.Seal(c.account(), id), c.child_id(), c.assignment_id(),
+                                    actor.subject, ToSqlTimestamp(actor.at), int64_t{v1::CONCERN_STATE_OPEN},
+                                    static_cast<int64_t>(TrainingPending::kSuspend), int64_t{released}})
+                            .status());
         v1::RaiseSafeguardingConcernResponse response;
         response.set_concern_id(id);
         response.set_state(v1::CONCERN_STATE_OPEN);
@@ -159,10 +162,12 @@ absl::StatusOr<v1::ReviewSafeguardingConcernResponse> MariaDbSafeguardingStore::
                                                                     int64_t{v1::CONCERN_STATE_OPEN},
                                                                     int64_t{v1::CONCERN_STATE_UPHELD}}));
         const TrainingPending pending = AfterReview(reviewed, static_cast<int>(others.size()));
-        RETURN_IF_ERROR(
-            tx.Execute(kReviewConcern, {int64_t{reviewed}, static_cast<int64_t>(pending), actor.subject,
-                                        ToSqlTimestamp(actor.at), note, concern_id})
-                .status());
+        RETURN_IF_ERROR(tx.Execute(kReviewConcern, {int64_t{reviewed}, static_cast<int64_t>(pending),
+                                                    actor.subject, ToSqlTimestamp(actor.at),
+                                                    note.empty() ? db::Value(db::Null{})
+                                                                 : db::Value(crypto_.Seal(note, concern_id)),
+                                                    concern_id})
+                            .status());
         ASSIGN_OR_RETURN(std::optional<v1::SafeguardingConcern> written,
                          ReadConcern(tx, SelectConcern(), concern_id));
         if (!written) return absl::InternalError("the concern just reviewed is missing");

@@ -17,6 +17,7 @@
 #include "common/idempotency.h"
 #include "common/ids.h"
 #include "common/paging.h"
+#include "common/pii_crypto.h"
 #include "services/visits/safeguarding_rules.h"
 #include "shouhu/visits/v1/visits_service.pb.h"
 
@@ -66,7 +67,9 @@ class SafeguardingStore {
 
 class MariaDbSafeguardingStore final : public SafeguardingStore {
  public:
-  MariaDbSafeguardingStore(db::Pool& pool, IdGenerator& ids) : pool_(pool), ids_(ids) {}
+  // `crypto` seals the account and the review note of each concern; it must outlive the store.
+  MariaDbSafeguardingStore(db::Pool& pool, IdGenerator& ids, const PiiCrypto& crypto)
+      : pool_(pool), ids_(ids), crypto_(crypto) {}
 
   absl::StatusOr<v1::RaiseSafeguardingConcernResponse> RaiseConcern(const IdempotencyKey& key,
                                                                     const Actor& actor,
@@ -83,8 +86,14 @@ class MariaDbSafeguardingStore final : public SafeguardingStore {
   absl::Status MarkTrainingDone(const std::string& concern_id, TrainingPending what) override;
 
  private:
+  absl::StatusOr<std::optional<v1::SafeguardingConcern>> ReadConcern(db::Session& session,
+                                                                     const std::string& sql,
+                                                                     const std::string& id) const;
+  absl::StatusOr<v1::SafeguardingConcern> ConcernFromRow(const db::Row& row) const;
+
   db::Pool& pool_;
   IdGenerator& ids_;
+  const PiiCrypto& crypto_;
 };
 
 }  // namespace shouhu::visits

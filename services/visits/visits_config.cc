@@ -23,6 +23,13 @@ absl::Status ValidateVisitsConfig(const VisitsConfig& config) {
   if (config.training_address.empty()) {
     return absl::InvalidArgumentError("SHOUHU_TRAINING_ADDRESS (--training_address) is required");
   }
+  if (config.pii_seal_key.size() != 32 || config.pii_lookup_key.size() != 32) {
+    return absl::InvalidArgumentError(
+        "SHOUHU_PII_SEAL_KEY and SHOUHU_PII_LOOKUP_KEY must hold 32 bytes each");
+  }
+  if (config.pii_seal_key == config.pii_lookup_key) {
+    return absl::InvalidArgumentError("SHOUHU_PII_SEAL_KEY and SHOUHU_PII_LOOKUP_KEY must differ");
+  }
   return ValidateCadencePolicy(config.cadence);
 }
 
@@ -31,6 +38,10 @@ absl::StatusOr<VisitsConfig> LoadVisitsConfig() {
   config.calendars_dir = absl::GetFlag(FLAGS_calendars_dir);
   config.registry_address = absl::GetFlag(FLAGS_registry_address);
   config.training_address = absl::GetFlag(FLAGS_training_address);
+  ASSIGN_OR_RETURN(config.pii_seal_key,
+                   DecodeHexSecret(EnvOr("SHOUHU_PII_SEAL_KEY", ""), "SHOUHU_PII_SEAL_KEY", 32));
+  ASSIGN_OR_RETURN(config.pii_lookup_key,
+                   DecodeHexSecret(EnvOr("SHOUHU_PII_LOOKUP_KEY", ""), "SHOUHU_PII_LOOKUP_KEY", 32));
   RETURN_IF_ERROR(ValidateVisitsConfig(config));
   return config;
 }

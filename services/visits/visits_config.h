@@ -21,6 +21,10 @@ struct VisitsConfig {
   std::string training_address;
   // How often each risk level is visited; cadence.h's defaults (extreme weekly .. low quarterly).
   CadencePolicy cadence;
+  // The keys (32 bytes each, hex in SHOUHU_PII_SEAL_KEY and SHOUHU_PII_LOOKUP_KEY, as the registry's) that
+  // seal the accounts and review notes of safeguarding concerns at rest (common/pii_crypto.h). Required.
+  std::string pii_seal_key;
+  std::string pii_lookup_key;
 };
 
 // INVALID_ARGUMENT naming the setting when a value is missing or malformed.

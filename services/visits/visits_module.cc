@@ -96,7 +96,10 @@ absl::StatusOr<std::unique_ptr<VisitsModule>> VisitsModule::Create(
       });
 
   // Safeguarding concerns, and the job that carries what training could not be told at once.
-  module->safeguarding_store_ = std::make_unique<MariaDbSafeguardingStore>(context.pool, context.ids);
+  ASSIGN_OR_RETURN(PiiCrypto crypto, PiiCrypto::Create(config.pii_seal_key, config.pii_lookup_key));
+  module->crypto_ = std::make_unique<PiiCrypto>(std::move(crypto));
+  module->safeguarding_store_ =
+      std::make_unique<MariaDbSafeguardingStore>(context.pool, context.ids, *module->crypto_);
   module->desk_ = std::make_unique<SafeguardingDesk>(*module->safeguarding_store_, *module->training_,
                                                      context.identity, context.logger);
   const SafeguardingDesk* desk = module->desk_.get();

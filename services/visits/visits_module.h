@@ -59,6 +59,7 @@ class VisitsModule {
   std::unique_ptr<training::TrainingClient> training_;  // after its channel: goes first
   std::unique_ptr<CasePlanFollower> follower_;
   std::unique_ptr<EventConsumer> registry_consumer_;  // after what it uses: stops first
+  std::unique_ptr<PiiCrypto> crypto_;                 // before the store that seals with it
   std::unique_ptr<MariaDbSafeguardingStore> safeguarding_store_;
   std::unique_ptr<MariaDbGroupActivityStore> group_store_;
   std::unique_ptr<SafeguardingDesk> desk_;

@@ -9,7 +9,8 @@ CREATE TABLE safeguarding_concerns (
   division_code VARCHAR(12) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   category TINYINT NOT NULL,
   reporter TINYINT NOT NULL,
-  account TEXT NOT NULL,
+  -- Sealed (common/pii_crypto.h, bound to the concern id): a dump of the table does not read.
+  account_sealed BLOB NOT NULL,
   child_id VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '',
   assignment_id VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '',
   raised_by VARCHAR(191) NOT NULL,
@@ -23,7 +24,7 @@ CREATE TABLE safeguarding_concerns (
   assignments_released INT NOT NULL DEFAULT 0,
   reviewed_by VARCHAR(191) NULL,
   reviewed_at DATETIME(6) NULL,
-  review_note TEXT NULL,
+  review_note_sealed BLOB NULL,
   KEY safeguarding_concerns_division (division_code, id),
   -- Whether a concern still holds a person (planning leaves them out; reinstatement waits for the last).
   KEY safeguarding_concerns_visitor (visitor_id, state),

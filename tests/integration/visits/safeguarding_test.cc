@@ -224,6 +224,17 @@ TEST_F(SafeguardingFakeTrainingTest, ReadConcern_OnlyLeadsAndAuditorsInScope) {
   EXPECT_EQ(read.account(), Concern("x", "y").account());
   EXPECT_EQ(read.participant_id(), accused.participant_id());
   EXPECT_EQ(read.raised_by(), wuding_caseworker_.subject());
+  // At rest the account is sealed: the table does not read.
+  ASSERT_OK(visits_database_->pool().Autocommit([&](db::Session& session) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<db::Row> row,
+                     session.QueryOne("SELECT account_sealed FROM safeguarding_concerns WHERE id = ?",
+                                      {receipt.concern_id()}));
+    EXPECT_TRUE(row.has_value());
+    if (row) {
+      EXPECT_EQ(row->String(0).find("他给了我钱"), std::string::npos);
+    }
+    return absl::OkStatus();
+  }));
   ASSERT_OK_AND_ASSIGN(v1::SafeguardingConcern audited, GetConcern(auditor_, receipt.concern_id()));
   EXPECT_EQ(audited.concern_id(), receipt.concern_id());
   ASSERT_OK_AND_ASSIGN(v1::ListSafeguardingConcernsResponse listed,
@@ -250,6 +261,7 @@ TEST_F(SafeguardingFakeTrainingTest, ReviewConcern_ByThePersonConcerned_FailedPr
       v1::SafeguardingConcern retried,
       ReviewConcern(wuding_lead_, "review-1", receipt.concern_id(), v1::CONCERN_DECISION_CLOSE_UNFOUNDED));
   EXPECT_EQ(retried.SerializeAsString(), closed.SerializeAsString());
+  EXPECT_EQ(closed.review_note(), "访谈了孩子和监护人。");  // sealed at rest, opened for the lead
   EXPECT_THAT(ReviewConcern(wuding_lead_, "review-2", receipt.concern_id(), v1::CONCERN_DECISION_UPHOLD),
               StatusIs(absl::StatusCode::kFailedPrecondition));
 }
