@@ -1,19 +1,11 @@
 #include "services/allowance/monthly_roster_job.h"
 
-#include <unistd.h>
-
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "shouhu/registry/v1/resources.pb.h"
 
 namespace shouhu::allowance {
 namespace {
-
-std::string ReplicaName() {
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0) return "allowance";
-  return absl::StrCat("allowance@", host);
-}
 
 absl::Time MonthStart(absl::CivilMonth month) {
   return absl::FromCivil(absl::CivilSecond(absl::CivilDay(month)), ShanghaiTimeZone());
@@ -65,8 +57,8 @@ MonthlyRosterJob::MonthlyRosterJob(db::Pool& pool, MonthlyRosterStore& store,
       identity_(identity),
       clock_(clock),
       logger_(logger),
-      job_(pool, clock, "allowance.monthly-roster", MonthlySchedule(), kMonthlyRosterLease, ReplicaName(),
-           [this](const PeriodicRun& run) -> absl::Status {
+      job_(pool, clock, "allowance.monthly-roster", MonthlySchedule(), kMonthlyRosterLease,
+           ReplicaName("allowance"), [this](const PeriodicRun& run) -> absl::Status {
              ASSIGN_OR_RETURN(GenerationResult result, RunMonth(ShanghaiMonth(run.period_start)));
              logger_.Info("monthly roster generated", {{"cycles", result.cycles},
                                                        {"children", result.children},

@@ -77,6 +77,9 @@ v1::QualificationResult EvaluateParticipant(const QualificationFacts& facts,
   }
   const ParticipantStanding& p = found->second;
   result.set_organisation_id(p.organisation_id);
+  if (p.suspension != v1::SUSPENSION_REASON_UNSPECIFIED) {
+    Add(result, v1::QUALIFICATION_REASON_SUSPENDED, "", v1::SuspensionReason_Name(p.suspension));
+  }
   if (p.kind == v1::PARTICIPANT_KIND_VOLUNTEER && p.stage != v1::VOLUNTEER_STAGE_ACTIVE) {
     Add(result, v1::QUALIFICATION_REASON_NOT_ACTIVE, "", v1::VolunteerStage_Name(p.stage));
   }

@@ -1,8 +1,9 @@
 // The qualification rules: whether a participant (or an organisation) may do an activity on a day, and if not
 // why. Pure: the store gathers the facts, these functions judge them. A failed, pending or expired background
 // check disqualifies from child-facing work whatever the training; every course the activity requires needs a
-// certificate valid on the day; a volunteer must be active; and when the participant's organisation has
-// qualification records, one of them must cover the day.
+// certificate valid on the day; a volunteer must be active; nobody suspended (staff or volunteer) is
+// qualified for anything; and when the participant's organisation has qualification records, one of them must
+// cover the day.
 #ifndef SHOUHU_SERVICES_TRAINING_QUALIFICATION_H_
 #define SHOUHU_SERVICES_TRAINING_QUALIFICATION_H_
 
@@ -25,6 +26,8 @@ struct ParticipantStanding {
   v1::BackgroundCheckStatus background_status = v1::BACKGROUND_CHECK_STATUS_NOT_STARTED;
   std::optional<absl::CivilDay> background_checked_on;
   std::optional<absl::CivilDay> background_expires_on;  // no longer valid from that day
+  // SuspendParticipant's, apart from the stage: UNSPECIFIED when not suspended.
+  v1::SuspensionReason suspension = v1::SUSPENSION_REASON_UNSPECIFIED;
 };
 
 struct CertificationStanding {

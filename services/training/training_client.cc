@@ -47,4 +47,38 @@ absl::StatusOr<v1::QualificationResult> GrpcTrainingClient::CheckOrganisation(
   return std::move(*response.mutable_result());
 }
 
+absl::StatusOr<v1::Participant> GrpcTrainingClient::SuspendParticipant(const CallIdentity& as,
+                                                                       const std::string& request_id,
+                                                                       const std::string& participant_id,
+                                                                       v1::SuspensionReason reason,
+                                                                       const std::string& reference) const {
+  v1::SuspendParticipantRequest request;
+  request.set_request_id(request_id);
+  request.set_participant_id(participant_id);
+  request.set_reason(reason);
+  request.set_reference(reference);
+  v1::SuspendParticipantResponse response;
+  RETURN_IF_ERROR(channel_.Call(as, Idempotency::kIdempotent, [&](grpc::ClientContext& context) {
+    return stub_->SuspendParticipant(&context, request, &response);
+  }));
+  return std::move(*response.mutable_participant());
+}
+
+absl::StatusOr<v1::Participant> GrpcTrainingClient::ReinstateParticipant(const CallIdentity& as,
+                                                                         const std::string& request_id,
+                                                                         const std::string& participant_id,
+                                                                         v1::SuspensionReason reason,
+                                                                         const std::string& reference) const {
+  v1::ReinstateParticipantRequest request;
+  request.set_request_id(request_id);
+  request.set_participant_id(participant_id);
+  request.set_reason(reason);
+  request.set_reference(reference);
+  v1::ReinstateParticipantResponse response;
+  RETURN_IF_ERROR(channel_.Call(as, Idempotency::kIdempotent, [&](grpc::ClientContext& context) {
+    return stub_->ReinstateParticipant(&context, request, &response);
+  }));
+  return std::move(*response.mutable_participant());
+}
+
 }  // namespace shouhu::training

@@ -34,9 +34,22 @@ class TrainingClient {
   virtual absl::StatusOr<v1::QualificationResult> CheckOrganisation(const CallIdentity& as,
                                                                     const std::string& organisation_id,
                                                                     const std::string& date) const = 0;
+  // Suspends the person from work with children (the visits service on a safeguarding concern), and lifts
+  // it. Mutations with a request_id: a retry with the same id is answered as the first call was.
+  virtual absl::StatusOr<v1::Participant> SuspendParticipant(const CallIdentity& as,
+                                                             const std::string& request_id,
+                                                             const std::string& participant_id,
+                                                             v1::SuspensionReason reason,
+                                                             const std::string& reference) const = 0;
+  virtual absl::StatusOr<v1::Participant> ReinstateParticipant(const CallIdentity& as,
+                                                               const std::string& request_id,
+                                                               const std::string& participant_id,
+                                                               v1::SuspensionReason reason,
+                                                               const std::string& reference) const = 0;
 };
 
-// Over the process's one channel to the training service. Both calls are reads: retried on UNAVAILABLE.
+// Over the process's one channel to the training service. Every call is a read or carries a request_id:
+// retried on UNAVAILABLE.
 class GrpcTrainingClient final : public TrainingClient {
  public:
   // `channel` must outlive the client.
@@ -53,6 +66,14 @@ class GrpcTrainingClient final : public TrainingClient {
   absl::StatusOr<v1::QualificationResult> CheckOrganisation(const CallIdentity& as,
                                                             const std::string& organisation_id,
                                                             const std::string& date) const override;
+  absl::StatusOr<v1::Participant> SuspendParticipant(const CallIdentity& as, const std::string& request_id,
+                                                     const std::string& participant_id,
+                                                     v1::SuspensionReason reason,
+                                                     const std::string& reference) const override;
+  absl::StatusOr<v1::Participant> ReinstateParticipant(const CallIdentity& as, const std::string& request_id,
+                                                       const std::string& participant_id,
+                                                       v1::SuspensionReason reason,
+                                                       const std::string& reference) const override;
 
  private:
   const ServiceChannel& channel_;

@@ -144,6 +144,36 @@ grpc::ServerUnaryReactor* TrainingService::RecordBackgroundCheck(
   });
 }
 
+grpc::ServerUnaryReactor* TrainingService::SuspendParticipant(grpc::CallbackServerContext* context,
+                                                              const v1::SuspendParticipantRequest* request,
+                                                              v1::SuspendParticipantResponse* response) {
+  return edge_.Unary(context, "SuspendParticipant", [=](const Principal& principal) -> absl::Status {
+    RETURN_IF_ERROR(ValidateSuspendParticipant(*request));
+    ASSIGN_OR_RETURN(*response,
+                     store_.SuspendParticipant(
+                         edge_.Key("SuspendParticipant", principal, request->request_id(), *request),
+                         ActorOf(principal, clock_.Now()), request->participant_id(), request->reason(),
+                         request->reference(),
+                         [&](const v1::Participant& p) { return RequireParticipant(principal, p); }));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* TrainingService::ReinstateParticipant(
+    grpc::CallbackServerContext* context, const v1::ReinstateParticipantRequest* request,
+    v1::ReinstateParticipantResponse* response) {
+  return edge_.Unary(context, "ReinstateParticipant", [=](const Principal& principal) -> absl::Status {
+    RETURN_IF_ERROR(ValidateReinstateParticipant(*request));
+    ASSIGN_OR_RETURN(*response,
+                     store_.ReinstateParticipant(
+                         edge_.Key("ReinstateParticipant", principal, request->request_id(), *request),
+                         ActorOf(principal, clock_.Now()), request->participant_id(), request->reason(),
+                         request->reference(),
+                         [&](const v1::Participant& p) { return RequireParticipant(principal, p); }));
+    return absl::OkStatus();
+  });
+}
+
 // --------------------------------------------------------------------------------------------------- courses
 
 grpc::ServerUnaryReactor* TrainingService::CreateCourse(grpc::CallbackServerContext* context,

@@ -38,6 +38,12 @@ class TrainingService final : public v1::TrainingService::CallbackService {
   grpc::ServerUnaryReactor* RecordBackgroundCheck(grpc::CallbackServerContext* context,
                                                   const v1::RecordBackgroundCheckRequest* request,
                                                   v1::RecordBackgroundCheckResponse* response) override;
+  grpc::ServerUnaryReactor* SuspendParticipant(grpc::CallbackServerContext* context,
+                                               const v1::SuspendParticipantRequest* request,
+                                               v1::SuspendParticipantResponse* response) override;
+  grpc::ServerUnaryReactor* ReinstateParticipant(grpc::CallbackServerContext* context,
+                                                 const v1::ReinstateParticipantRequest* request,
+                                                 v1::ReinstateParticipantResponse* response) override;
   grpc::ServerUnaryReactor* CreateCourse(grpc::CallbackServerContext* context,
                                          const v1::CreateCourseRequest* request,
                                          v1::CreateCourseResponse* response) override;

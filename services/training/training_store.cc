@@ -25,17 +25,20 @@ constexpr absl::string_view kInsertParticipant =
 constexpr absl::string_view kSelectParticipant =
     "SELECT id, kind, organisation_id, home_division_code, display_name, stage, languages, skills, "
     "weekend_available, supervisor_id, registry_child_id, registry_household_id, background_status, "
-    "background_checked_on, background_expires_on, created_at, updated_at FROM participants WHERE id = ?";
+    "background_checked_on, background_expires_on, created_at, updated_at, suspension_reason, "
+    "suspension_reference, suspended_at, suspended_by FROM participants WHERE id = ?";
 constexpr absl::string_view kLockParticipant =
     "SELECT id, kind, organisation_id, home_division_code, display_name, stage, languages, skills, "
     "weekend_available, supervisor_id, registry_child_id, registry_household_id, background_status, "
-    "background_checked_on, background_expires_on, created_at, updated_at FROM participants WHERE id = ? "
+    "background_checked_on, background_expires_on, created_at, updated_at, suspension_reason, "
+    "suspension_reference, suspended_at, suspended_by FROM participants WHERE id = ? "
     "FOR UPDATE";
 // The prefix as an index range (common/scope.h), one query for the whole page.
 constexpr absl::string_view kListParticipants =
     "SELECT id, kind, organisation_id, home_division_code, display_name, stage, languages, skills, "
     "weekend_available, supervisor_id, registry_child_id, registry_household_id, background_status, "
-    "background_checked_on, background_expires_on, created_at, updated_at FROM participants "
+    "background_checked_on, background_expires_on, created_at, updated_at, suspension_reason, "
+    "suspension_reference, suspended_at, suspended_by FROM participants "
     "WHERE home_division_code >= ? AND home_division_code < ? AND (? = '' OR organisation_id = ?) "
     "AND (? = 0 OR kind = ?) AND (? = 0 OR stage = ?) AND id > ? ORDER BY id LIMIT ?";
 constexpr absl::string_view kUpdateStage = "UPDATE participants SET stage = ?, updated_at = ? WHERE id = ?";
@@ -45,6 +48,14 @@ constexpr absl::string_view kInsertStageChange =
 constexpr absl::string_view kUpdateBackground =
     "UPDATE participants SET background_status = ?, background_checked_on = ?, background_expires_on = ?, "
     "updated_at = ? WHERE id = ?";
+constexpr absl::string_view kUpdateSuspension =
+    "UPDATE participants SET suspension_reason = ?, suspension_reference = ?, suspended_at = ?, suspended_by "
+    "= "
+    "?, updated_at = ? WHERE id = ?";
+constexpr absl::string_view kInsertSuspensionChange =
+    "INSERT INTO suspension_changes (id, participant_id, suspended, reason, reference, changed_by, "
+    "changed_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)";
 constexpr absl::string_view kInsertBackgroundCheck =
     "INSERT INTO background_checks (id, participant_id, status, checked_on, expires_on, recorded_by, "
     "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
@@ -155,7 +166,7 @@ constexpr absl::string_view kMarkExpiryWritten =
 constexpr int kInChunk = 100;
 constexpr absl::string_view kParticipantStandingIn =
     "SELECT id, organisation_id, home_division_code, kind, stage, background_status, background_checked_on, "
-    "background_expires_on FROM participants WHERE id IN ";
+    "background_expires_on, suspension_reason FROM participants WHERE id IN ";
 constexpr absl::string_view kCertificationStandingIn =
     "SELECT participant_id, course_id, issued_on, expires_on, revoked FROM certifications WHERE "
     "participant_id IN ";
@@ -165,7 +176,8 @@ constexpr absl::string_view kOrganisationStandingIn =
 // The single answer, the visits service's hot path: two indexed statements without a transaction around them.
 constexpr absl::string_view kOneParticipantStanding =
     "SELECT p.id, p.organisation_id, p.home_division_code, p.kind, p.stage, p.background_status, "
-    "p.background_checked_on, p.background_expires_on, o.assessed_on, o.expires_on FROM participants p "
+    "p.background_checked_on, p.background_expires_on, o.assessed_on, o.expires_on, p.suspension_reason "
+    "FROM participants p "
     "LEFT JOIN organisation_qualifications o ON o.organisation_id = p.organisation_id WHERE p.id = ?";
 constexpr absl::string_view kRequiredWithCertifications =
     "SELECT c.id, c.code, t.issued_on, t.expires_on, t.revoked FROM course_requirements r "
@@ -287,6 +299,13 @@ absl::StatusOr<v1::Participant> ParticipantFromRow(const db::Row& row) {
   p.mutable_background_check()->set_expires_on(DateOrEmpty(row, 14));
   RETURN_IF_ERROR(ReadTimestamp(row, 15, p.mutable_created_at()));
   RETURN_IF_ERROR(ReadTimestamp(row, 16, p.mutable_updated_at()));
+  if (!row.IsNull(17)) {
+    v1::Suspension* s = p.mutable_suspension();
+    s->set_reason(static_cast<v1::SuspensionReason>(row.Int(17)));
+    s->set_reference(row.OptString(18).value_or(""));
+    if (!row.IsNull(19)) RETURN_IF_ERROR(ReadTimestamp(row, 19, s->mutable_suspended_at()));
+    s->set_suspended_by(row.OptString(20).value_or(""));
+  }
   return p;
 }
 
@@ -502,6 +521,54 @@ absl::StatusOr<v1::ChangeVolunteerStageResponse> MariaDbTrainingStore::ChangeVol
         v1::ChangeVolunteerStageResponse response;
         ASSIGN_OR_RETURN(*response.mutable_participant(),
                          Written(ReadParticipant(tx, participant_id, false), "participant"));
+        return response;
+      });
+}
+
+absl::StatusOr<v1::Participant> MariaDbTrainingStore::ApplySuspension(db::Session& tx, const Actor& actor,
+                                                                      const std::string& participant_id,
+                                                                      const SuspensionChange& change) {
+  if (!change.event) return change.updated;  // nothing changes
+  const std::string now = ToSqlTimestamp(actor.at);
+  const bool suspended = change.updated.has_suspension();
+  const v1::Suspension& s = change.updated.suspension();
+  RETURN_IF_ERROR(
+      tx.Execute(kUpdateSuspension,
+                 {suspended ? db::Value(int64_t{s.reason()}) : db::Value(db::Null{}),
+                  suspended ? db::Value(s.reference()) : db::Value(db::Null{}),
+                  suspended ? db::Value(now) : db::Value(db::Null{}),
+                  suspended ? db::Value(s.suspended_by()) : db::Value(db::Null{}), now, participant_id})
+          .status());
+  RETURN_IF_ERROR(
+      tx.Execute(kInsertSuspensionChange, {ids_.Next(), participant_id, int64_t{suspended ? 1 : 0},
+                                           int64_t{change.reason}, change.reference, actor.subject, now})
+          .status());
+  RETURN_IF_ERROR(outbox_.Append(tx, participant_id, *change.event, actor.at));
+  return Written(ReadParticipant(tx, participant_id, false), "participant");
+}
+
+absl::StatusOr<v1::SuspendParticipantResponse> MariaDbTrainingStore::SuspendParticipant(
+    const IdempotencyKey& key, const Actor& actor, const std::string& participant_id,
+    v1::SuspensionReason reason, const std::string& reference, const AuthorizeParticipant& authorize) {
+  return IdempotentTransaction<v1::SuspendParticipantResponse>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::SuspendParticipantResponse> {
+        ASSIGN_OR_RETURN(v1::Participant current, LockParticipant(tx, participant_id, authorize));
+        ASSIGN_OR_RETURN(SuspensionChange change, Suspend(current, reason, reference, actor));
+        v1::SuspendParticipantResponse response;
+        ASSIGN_OR_RETURN(*response.mutable_participant(), ApplySuspension(tx, actor, participant_id, change));
+        return response;
+      });
+}
+
+absl::StatusOr<v1::ReinstateParticipantResponse> MariaDbTrainingStore::ReinstateParticipant(
+    const IdempotencyKey& key, const Actor& actor, const std::string& participant_id,
+    v1::SuspensionReason reason, const std::string& reference, const AuthorizeParticipant& authorize) {
+  return IdempotentTransaction<v1::ReinstateParticipantResponse>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::ReinstateParticipantResponse> {
+        ASSIGN_OR_RETURN(v1::Participant current, LockParticipant(tx, participant_id, authorize));
+        ASSIGN_OR_RETURN(SuspensionChange change, Reinstate(current, reason, reference, actor));
+        v1::ReinstateParticipantResponse response;
+        ASSIGN_OR_RETURN(*response.mutable_participant(), ApplySuspension(tx, actor, participant_id, change));
         return response;
       });
 }
@@ -869,6 +936,8 @@ absl::StatusOr<v1::RevokeCertificationResponse> MariaDbTrainingStore::RevokeCert
         event.set_participant_id(holder.id());
         event.set_course_code(row->String(3));
         event.set_reason(reason);
+        ASSIGN_OR_RETURN(db::Rows activities, tx.Query(kCourseRequirements, {row->String(2)}));
+        for (const db::Row& a : activities) event.add_required_for(static_cast<v1::Activity>(a.Int(0)));
         RETURN_IF_ERROR(outbox_.Append(tx, holder.id(), event, actor.at));
         v1::RevokeCertificationResponse response;
         ASSIGN_OR_RETURN(
@@ -929,6 +998,7 @@ absl::StatusOr<QualificationFacts> MariaDbTrainingStore::LoadOneQualificationFac
     p.background_status = static_cast<v1::BackgroundCheckStatus>(r.Int(5));
     p.background_checked_on = OptDay(r, 6);
     p.background_expires_on = OptDay(r, 7);
+    if (!r.IsNull(10)) p.suspension = static_cast<v1::SuspensionReason>(r.Int(10));
     for (const db::Row& o : people) {
       if (!o.IsNull(8))
         facts.organisations[p.organisation_id].push_back(
@@ -978,6 +1048,7 @@ absl::StatusOr<QualificationFacts> MariaDbTrainingStore::LoadQualificationFacts(
       p.background_status = static_cast<v1::BackgroundCheckStatus>(r.Int(5));
       p.background_checked_on = OptDay(r, 6);
       p.background_expires_on = OptDay(r, 7);
+      if (!r.IsNull(8)) p.suspension = static_cast<v1::SuspensionReason>(r.Int(8));
       organisations.insert(p.organisation_id);
       found.push_back(p.id);
       facts.participants.emplace(p.id, std::move(p));

@@ -83,6 +83,22 @@ absl::Status ValidateChangeVolunteerStage(const v1::ChangeVolunteerStageRequest&
   return absl::OkStatus();
 }
 
+absl::Status ValidateSuspendParticipant(const v1::SuspendParticipantRequest& request) {
+  RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
+  RETURN_IF_ERROR(ValidateRecordId(request.participant_id(), "participant_id"));
+  RETURN_IF_ERROR(ValidateRequiredEnum(request.reason(), v1::SuspensionReason_IsValid, "reason"));
+  if (!request.reference().empty()) RETURN_IF_ERROR(ValidateText(request.reference(), "reference", 1, 64));
+  return absl::OkStatus();
+}
+
+absl::Status ValidateReinstateParticipant(const v1::ReinstateParticipantRequest& request) {
+  RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
+  RETURN_IF_ERROR(ValidateRecordId(request.participant_id(), "participant_id"));
+  RETURN_IF_ERROR(ValidateRequiredEnum(request.reason(), v1::SuspensionReason_IsValid, "reason"));
+  if (!request.reference().empty()) RETURN_IF_ERROR(ValidateText(request.reference(), "reference", 1, 64));
+  return absl::OkStatus();
+}
+
 absl::Status ValidateRecordBackgroundCheck(const v1::RecordBackgroundCheckRequest& request) {
   RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
   RETURN_IF_ERROR(ValidateRecordId(request.participant_id(), "participant_id"));

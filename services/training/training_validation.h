@@ -19,6 +19,8 @@ inline constexpr int kMaxBatch = 1000;
 absl::Status ValidateRegisterParticipant(const v1::RegisterParticipantRequest& request);
 absl::Status ValidateListParticipants(const v1::ListParticipantsRequest& request);
 absl::Status ValidateChangeVolunteerStage(const v1::ChangeVolunteerStageRequest& request);
+absl::Status ValidateSuspendParticipant(const v1::SuspendParticipantRequest& request);
+absl::Status ValidateReinstateParticipant(const v1::ReinstateParticipantRequest& request);
 absl::Status ValidateRecordBackgroundCheck(const v1::RecordBackgroundCheckRequest& request);
 absl::Status ValidateCreateCourse(const v1::CreateCourseRequest& request);
 absl::Status ValidateListCourses(const v1::ListCoursesRequest& request);

@@ -1,21 +1,8 @@
 #include "services/visits/check_out_watch.h"
 
-#include <unistd.h>
-
 #include "absl/strings/str_cat.h"
 
 namespace shouhu::visits {
-namespace {
-
-// This process in the job's claims: the pod's name under Kubernetes.
-std::string ReplicaName() {
-  char host[256] = {};
-  if (gethostname(host, sizeof host - 1) != 0) return "visits";
-  return absl::StrCat("visits@", host);
-}
-
-}  // namespace
-
 CheckOutWatch::CheckOutWatch(db::Pool& pool, FieldVisitStore& store, VisitTimes times, const Clock& clock,
                              Logger& logger, absl::Duration period)
     : store_(store),
@@ -23,7 +10,7 @@ CheckOutWatch::CheckOutWatch(db::Pool& pool, FieldVisitStore& store, VisitTimes 
       clock_(clock),
       logger_(logger),
       job_(pool, clock, "visits.check-out-missing", Schedule::Every(period), kCheckOutSweepLease,
-           ReplicaName(), [this](const PeriodicRun&) -> absl::Status {
+           ReplicaName("visits"), [this](const PeriodicRun&) -> absl::Status {
              absl::StatusOr<int> raised = SweepOnce();
              if (!raised.ok()) return raised.status();
              if (*raised > 0) logger_.Info("missing check-outs alerted", {{"count", *raised}});

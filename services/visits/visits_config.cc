@@ -51,6 +51,13 @@ absl::Status ValidateVisitsConfig(const VisitsConfig& config) {
   if (config.check_out_sweep_interval < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("SHOUHU_CHECKOUT_SWEEP_SECONDS must be 0 or more");
   }
+  if (config.pii_seal_key.size() != 32 || config.pii_lookup_key.size() != 32) {
+    return absl::InvalidArgumentError(
+        "SHOUHU_PII_SEAL_KEY and SHOUHU_PII_LOOKUP_KEY must hold 32 bytes each");
+  }
+  if (config.pii_seal_key == config.pii_lookup_key) {
+    return absl::InvalidArgumentError("SHOUHU_PII_SEAL_KEY and SHOUHU_PII_LOOKUP_KEY must differ");
+  }
   return ValidateCadencePolicy(config.cadence);
 }
 
@@ -65,6 +72,10 @@ absl::StatusOr<VisitsConfig> LoadVisitsConfig() {
   ASSIGN_OR_RETURN(int64_t sweep_seconds, NonNegativeSetting(absl::GetFlag(FLAGS_checkout_sweep_seconds),
                                                              "SHOUHU_CHECKOUT_SWEEP_SECONDS"));
   config.check_out_sweep_interval = absl::Seconds(sweep_seconds);
+  ASSIGN_OR_RETURN(config.pii_seal_key,
+                   DecodeHexSecret(EnvOr("SHOUHU_PII_SEAL_KEY", ""), "SHOUHU_PII_SEAL_KEY", 32));
+  ASSIGN_OR_RETURN(config.pii_lookup_key,
+                   DecodeHexSecret(EnvOr("SHOUHU_PII_LOOKUP_KEY", ""), "SHOUHU_PII_LOOKUP_KEY", 32));
   RETURN_IF_ERROR(ValidateVisitsConfig(config));
   return config;
 }

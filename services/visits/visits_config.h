@@ -29,6 +29,10 @@ struct VisitsConfig {
   // How often the missing-check-out sweep runs (SHOUHU_CHECKOUT_SWEEP_SECONDS, default 300); zero: the
   // module does not start it (the tests drive it).
   absl::Duration check_out_sweep_interval = absl::Minutes(5);
+  // The keys (32 bytes each, hex in SHOUHU_PII_SEAL_KEY and SHOUHU_PII_LOOKUP_KEY, as the registry's) that
+  // seal the accounts and review notes of safeguarding concerns at rest (common/pii_crypto.h). Required.
+  std::string pii_seal_key;
+  std::string pii_lookup_key;
 };
 
 // INVALID_ARGUMENT naming the setting when a value is missing or malformed.

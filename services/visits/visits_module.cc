@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 
 namespace shouhu::visits {
@@ -33,6 +34,13 @@ absl::StatusOr<VisitCalendar> LoadCalendar(const std::string& dir) {
   if (years.empty()) return absl::FailedPreconditionError("SHOUHU_CALENDARS_DIR holds no CN-<year>.csv");
   return VisitCalendar::Create(std::move(years));
 }
+
+// A suspension owed to training is retried every period (a failed run releases its claim, so the next poll
+// on any replica tries again): a minute keeps a person on the suspended list in training at most about that
+// long after training comes back, while they are off every visit here from the start.
+constexpr absl::Duration kSafeguardingSyncPeriod = absl::Minutes(1);
+constexpr absl::Duration kSafeguardingSyncPoll = absl::Seconds(15);
+constexpr absl::Duration kSafeguardingSyncLease = absl::Minutes(5);
 
 }  // namespace
 
@@ -70,10 +78,48 @@ absl::StatusOr<std::unique_ptr<VisitsModule>> VisitsModule::Create(
   module->registry_consumer_ = std::make_unique<EventConsumer>(
       context.pool, context.metrics, context.logger, std::move(options),
       [follower](db::Session& tx, const common::v1::Event& event) { return follower->Apply(tx, event); });
-  module->service_ = std::make_unique<VisitsService>(*module->store_, *module->field_store_, config.cadence,
-                                                     *module->calendar_, *module->training_, context.verifier,
-                                                     context.clock, context.workers);
+  // Training's events: a lost qualification takes the person off future visits.
+  module->training_events_channel_ = ServiceChannel::Connect(config.training_address);
+  module->qualification_follower_ = std::make_unique<QualificationFollower>(context.clock, context.logger);
+  EventConsumerOptions training_options;
+  training_options.name = kTrainingConsumerName;
+  training_options.method = kTrainingStreamMethod;
+  training_options.channel = module->training_events_channel_->channel();
+  training_options.identify = [identity](grpc::ClientContext& call) { identity->Attach(call); };
+  const QualificationFollower* qualification = module->qualification_follower_.get();
+  module->training_consumer_ = std::make_unique<EventConsumer>(
+      context.pool, context.metrics, context.logger, std::move(training_options),
+      [qualification](db::Session& tx, const common::v1::Event& event) {
+        return qualification->Apply(tx, event);
+      });
+
+  // Safeguarding concerns, and the job that carries what training could not be told at once.
+  ASSIGN_OR_RETURN(PiiCrypto crypto, PiiCrypto::Create(config.pii_seal_key, config.pii_lookup_key));
+  module->crypto_ = std::make_unique<PiiCrypto>(std::move(crypto));
+  module->safeguarding_store_ =
+      std::make_unique<MariaDbSafeguardingStore>(context.pool, context.ids, *module->crypto_);
+  module->desk_ = std::make_unique<SafeguardingDesk>(*module->safeguarding_store_, *module->training_,
+                                                     context.identity, context.logger);
+  const SafeguardingDesk* desk = module->desk_.get();
+  Logger* logger = &context.logger;
+  module->safeguarding_sync_ = std::make_unique<PeriodicJob>(
+      context.pool, context.clock, "visits.safeguarding-training-sync",
+      Schedule::Every(kSafeguardingSyncPeriod), kSafeguardingSyncLease, ReplicaName("visits"),
+      [desk, logger](const PeriodicRun&) -> absl::Status {
+        absl::StatusOr<int> landed = desk->SyncPending();
+        if (!landed.ok()) return landed.status();
+        if (*landed > 0) logger->Info("safeguarding calls to training made", {{"count", *landed}});
+        return absl::OkStatus();
+      });
+
+  module->group_store_ = std::make_unique<MariaDbGroupActivityStore>(context.pool, context.ids);
+  module->service_ = std::make_unique<VisitsService>(
+      *module->store_, *module->field_store_, config.cadence, *module->calendar_, *module->training_,
+      *module->safeguarding_store_, *module->desk_, *module->group_store_, context.verifier, context.clock,
+      context.workers);
   module->registry_consumer_->Start();
+  module->training_consumer_->Start();
+  module->safeguarding_sync_->Start(kSafeguardingSyncPoll, context.logger);
   if (config.check_out_sweep_interval > absl::ZeroDuration()) {
     module->check_out_watch_->Start(config.check_out_sweep_interval);
   }
@@ -83,6 +129,8 @@ absl::StatusOr<std::unique_ptr<VisitsModule>> VisitsModule::Create(
 void VisitsModule::Drain() {
   registry_consumer_->Stop();
   outbox_->feed().EndStreams();
+  training_consumer_->Stop();
+  safeguarding_sync_.reset();
 }
 
 ServiceDefinition VisitsDefinition() {

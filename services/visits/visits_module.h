@@ -9,12 +9,17 @@
 #include "absl/status/statusor.h"
 #include "common/event_consumer.h"
 #include "common/outbox.h"
+#include "common/periodic_job.h"
 #include "common/server.h"
 #include "common/service_channel.h"
 #include "services/training/training_client.h"
 #include "services/visits/case_plan_follower.h"
 #include "services/visits/check_out_watch.h"
 #include "services/visits/field_visit_store.h"
+#include "services/visits/group_activity_store.h"
+#include "services/visits/qualification_follower.h"
+#include "services/visits/safeguarding_desk.h"
+#include "services/visits/safeguarding_store.h"
 #include "services/visits/visit_calendar.h"
 #include "services/visits/visits_config.h"
 #include "services/visits/visits_service.h"
@@ -28,13 +33,14 @@ class VisitsModule {
  public:
   // Loads every CN-<year>.csv in the calendars folder (FAILED_PRECONDITION when there is none) and starts
   // following the registry's case events from the stored checkpoint. `training`: the client of the training
-  // service; when null (the process), one over a channel to config.training_address.
+  // service; when null (the process), one over a channel to config.training_address. Training's events are
+  // followed over a channel to config.training_address either way.
   static absl::StatusOr<std::unique_ptr<VisitsModule>> Create(
       const ServiceContext& context, const VisitsConfig& config,
       std::unique_ptr<training::TrainingClient> training = nullptr);
 
-  // Stops following the registry (the event being applied commits or rolls back whole) and ends the event
-  // streams (their clients resume elsewhere).
+  // Stops following the registry and training (the event being applied commits or rolls back whole) and the
+  // safeguarding sync job, and ends the event streams (their clients resume elsewhere).
   void Drain();
 
   MariaDbVisitsStore& store() { return *store_; }
@@ -44,6 +50,9 @@ class VisitsModule {
   CheckOutWatch& check_out_watch() { return *check_out_watch_; }
   VisitsService& service() { return *service_; }
   EventConsumer& registry_consumer() { return *registry_consumer_; }
+  EventConsumer& training_consumer() { return *training_consumer_; }
+  MariaDbSafeguardingStore& safeguarding_store() { return *safeguarding_store_; }
+  const SafeguardingDesk& safeguarding_desk() const { return *desk_; }
   const VisitCalendar& calendar() const { return *calendar_; }
   const CasePlanFollower& follower() const { return *follower_; }
 
@@ -60,7 +69,16 @@ class VisitsModule {
   std::unique_ptr<training::TrainingClient> training_;  // after its channel: goes first
   std::unique_ptr<CasePlanFollower> follower_;
   std::unique_ptr<EventConsumer> registry_consumer_;  // after what it uses: stops first
-  std::unique_ptr<VisitsService> service_;            // declared last: goes first
+  std::unique_ptr<PiiCrypto> crypto_;                 // before the store that seals with it
+  std::unique_ptr<MariaDbSafeguardingStore> safeguarding_store_;
+  std::unique_ptr<MariaDbGroupActivityStore> group_store_;
+  std::unique_ptr<SafeguardingDesk> desk_;
+  std::unique_ptr<PeriodicJob> safeguarding_sync_;  // after the desk it drives: stops first
+  // Training's events over their own channel (the client may be a test's fake; the stream is always real).
+  std::unique_ptr<ServiceChannel> training_events_channel_;
+  std::unique_ptr<QualificationFollower> qualification_follower_;
+  std::unique_ptr<EventConsumer> training_consumer_;
+  std::unique_ptr<VisitsService> service_;  // declared last: goes first
 };
 
 // The visits process: its defaults, migrations, settings and wiring, for ServeMain.

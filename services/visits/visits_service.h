@@ -12,6 +12,9 @@
 #include "services/training/training_client.h"
 #include "services/visits/cadence.h"
 #include "services/visits/field_visit_store.h"
+#include "services/visits/group_activity_store.h"
+#include "services/visits/safeguarding_desk.h"
+#include "services/visits/safeguarding_store.h"
 #include "services/visits/visit_calendar.h"
 #include "services/visits/visits_store.h"
 #include "shouhu/visits/v1/visits_service.grpc.pb.h"
@@ -21,13 +24,17 @@ namespace shouhu::visits {
 class VisitsService final : public v1::VisitsService::CallbackService {
  public:
   // Each call's work runs on `workers` (see common/call_workers.h).
-  // `calendar` and `training` must outlive the service. `field`: check-in/out, reports and their reads
-  // (visits_service_field.cc).
+  // `calendar`, `training`, `safeguarding`, `desk` and `groups` must outlive the service. `field`:
+  // check-in/out, reports and their reads (visits_service_field.cc).
   VisitsService(VisitsStore& store, FieldVisitStore& field, CadencePolicy cadence,
                 const VisitCalendar& calendar, const training::TrainingClient& training,
+                SafeguardingStore& safeguarding, const SafeguardingDesk& desk, GroupActivityStore& groups,
                 const PrincipalVerifier& verifier, const Clock& clock, CallWorkers& workers)
       : store_(store),
         field_(field),
+        safeguarding_(safeguarding),
+        desk_(desk),
+        groups_(groups),
         cadence_(cadence),
         calendar_(calendar),
         training_(training),
@@ -73,15 +80,49 @@ class VisitsService final : public v1::VisitsService::CallbackService {
                                                v1::GetVisitStatisticsResponse* resp) override;
   grpc::ServerWriteReactor<v1::StreamEventsResponse>* StreamEvents(
       grpc::CallbackServerContext* ctx, const v1::StreamEventsRequest* req) override;
+  // Safeguarding concerns about visitors (visits_service_safeguarding.cc).
+  grpc::ServerUnaryReactor* RaiseSafeguardingConcern(grpc::CallbackServerContext* ctx,
+                                                     const v1::RaiseSafeguardingConcernRequest* req,
+                                                     v1::RaiseSafeguardingConcernResponse* resp) override;
+  grpc::ServerUnaryReactor* GetSafeguardingConcern(grpc::CallbackServerContext* ctx,
+                                                   const v1::GetSafeguardingConcernRequest* req,
+                                                   v1::GetSafeguardingConcernResponse* resp) override;
+  grpc::ServerUnaryReactor* ListSafeguardingConcerns(grpc::CallbackServerContext* ctx,
+                                                     const v1::ListSafeguardingConcernsRequest* req,
+                                                     v1::ListSafeguardingConcernsResponse* resp) override;
+  grpc::ServerUnaryReactor* ReviewSafeguardingConcern(grpc::CallbackServerContext* ctx,
+                                                      const v1::ReviewSafeguardingConcernRequest* req,
+                                                      v1::ReviewSafeguardingConcernResponse* resp) override;
+
+  // Group and community activities (visits_service_group_activities.cc).
+  grpc::ServerUnaryReactor* ScheduleGroupActivity(grpc::CallbackServerContext* ctx,
+                                                  const v1::ScheduleGroupActivityRequest* req,
+                                                  v1::ScheduleGroupActivityResponse* resp) override;
+  grpc::ServerUnaryReactor* RecordGroupAttendance(grpc::CallbackServerContext* ctx,
+                                                  const v1::RecordGroupAttendanceRequest* req,
+                                                  v1::RecordGroupAttendanceResponse* resp) override;
+  grpc::ServerUnaryReactor* ListGroupActivities(grpc::CallbackServerContext* ctx,
+                                                const v1::ListGroupActivitiesRequest* req,
+                                                v1::ListGroupActivitiesResponse* resp) override;
+  grpc::ServerUnaryReactor* SummarizeGroupActivities(grpc::CallbackServerContext* ctx,
+                                                     const v1::SummarizeGroupActivitiesRequest* req,
+                                                     v1::SummarizeGroupActivitiesResponse* resp) override;
 
  private:
   // The visitors training says are qualified for home visits on `day`: one batch call, as the caller.
   absl::StatusOr<absl::flat_hash_set<std::string>> QualifiedVisitors(const grpc::CallbackServerContext& ctx,
                                                                      const std::vector<v1::Visitor>& visitors,
                                                                      absl::CivilDay day) const;
+  // OK when training says every facilitator is qualified for group activities on `day`, as the caller; else
+  // FAILED_PRECONDITION naming the first who is not.
+  absl::Status RequireQualifiedFacilitators(const grpc::CallbackServerContext& ctx,
+                                            const v1::GroupActivity& activity, absl::CivilDay day) const;
 
   VisitsStore& store_;
   FieldVisitStore& field_;
+  SafeguardingStore& safeguarding_;
+  const SafeguardingDesk& desk_;
+  GroupActivityStore& groups_;
   const CadencePolicy cadence_;
   const VisitCalendar& calendar_;
   const training::TrainingClient& training_;

@@ -51,7 +51,11 @@ constexpr char kListDueBy[] =
 constexpr char kListVisitorsIn[] =
     "SELECT id, participant_id, organisation_id, home_village_code, available_saturday, available_sunday,"
     " daily_capacity FROM visitors WHERE home_village_code >= ? AND home_village_code < ?"
-    " AND (? = '' OR organisation_id = ?) ORDER BY id";
+    " AND (? = '' OR organisation_id = ?)"
+    // A person under a safeguarding concern (open or upheld) is never planned, even before training has
+    // confirmed their suspension.
+    " AND NOT EXISTS (SELECT 1 FROM safeguarding_concerns c WHERE c.visitor_id = visitors.id"
+    " AND c.state IN (1, 2)) ORDER BY id";
 
 constexpr char kInsertAssignment[] =
     "INSERT INTO visit_assignments (id, case_id, child_id, visitor_id, visit_day, slot, planned_by, "

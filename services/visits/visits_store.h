@@ -59,7 +59,8 @@ class VisitsStore {
   virtual absl::StatusOr<std::optional<v1::Visitor>> GetVisitor(const std::string& visitor_id) = 0;
 
   // A weekend's planning inputs within [division_prefix…] (of one organisation when set): the open plans
-  // whose next visit is due by `last_day`, and the visitors who live there.
+  // whose next visit is due by `last_day`, and the visitors who live there (none under a safeguarding
+  // concern that still holds).
   virtual absl::StatusOr<std::vector<CasePlan>> ListDueBy(const std::string& division_prefix,
                                                           const std::string& organisation_id,
                                                           absl::CivilDay last_day) = 0;

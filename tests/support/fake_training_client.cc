@@ -67,4 +67,30 @@ absl::StatusOr<training::v1::QualificationResult> FakeTrainingClient::CheckOrgan
   return result;
 }
 
+absl::StatusOr<training::v1::Participant> FakeTrainingClient::SuspendParticipant(
+    const CallIdentity&, const std::string&, const std::string& participant_id,
+    training::v1::SuspensionReason reason, const std::string& reference) const {
+  absl::MutexLock lock(&mu_);
+  calls_.push_back(absl::StrCat("SuspendParticipant ", participant_id, " ", reference));
+  if (!failure_.ok()) return failure_;
+  qualified_.erase(participant_id);
+  training::v1::Participant p;
+  p.set_id(participant_id);
+  p.mutable_suspension()->set_reason(reason);
+  p.mutable_suspension()->set_reference(reference);
+  return p;
+}
+
+absl::StatusOr<training::v1::Participant> FakeTrainingClient::ReinstateParticipant(
+    const CallIdentity&, const std::string&, const std::string& participant_id,
+    training::v1::SuspensionReason, const std::string& reference) const {
+  absl::MutexLock lock(&mu_);
+  calls_.push_back(absl::StrCat("ReinstateParticipant ", participant_id, " ", reference));
+  if (!failure_.ok()) return failure_;
+  qualified_.insert(participant_id);
+  training::v1::Participant p;
+  p.set_id(participant_id);
+  return p;
+}
+
 }  // namespace shouhu::testing

@@ -30,13 +30,24 @@ class FakeTrainingClient final : public training::TrainingClient {
   absl::StatusOr<training::v1::QualificationResult> CheckOrganisation(const CallIdentity& as,
                                                                       const std::string& organisation_id,
                                                                       const std::string& date) const override;
+  // Suspending makes the person unqualified; reinstating qualified again. "SuspendParticipant <id> <ref>".
+  absl::StatusOr<training::v1::Participant> SuspendParticipant(const CallIdentity& as,
+                                                               const std::string& request_id,
+                                                               const std::string& participant_id,
+                                                               training::v1::SuspensionReason reason,
+                                                               const std::string& reference) const override;
+  absl::StatusOr<training::v1::Participant> ReinstateParticipant(const CallIdentity& as,
+                                                                 const std::string& request_id,
+                                                                 const std::string& participant_id,
+                                                                 training::v1::SuspensionReason reason,
+                                                                 const std::string& reference) const override;
 
  private:
   training::v1::QualificationResult ResultFor(const std::string& participant_id) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
-  std::set<std::string> qualified_ ABSL_GUARDED_BY(mu_);
+  mutable std::set<std::string> qualified_ ABSL_GUARDED_BY(mu_);
   absl::Status failure_ ABSL_GUARDED_BY(mu_);
   mutable std::vector<std::string> calls_ ABSL_GUARDED_BY(mu_);
 };

@@ -143,6 +143,42 @@ absl::StatusOr<v1::RecordBackgroundCheckResponse> InMemoryTrainingStore::RecordB
       });
 }
 
+absl::StatusOr<v1::SuspendParticipantResponse> InMemoryTrainingStore::SuspendParticipant(
+    const IdempotencyKey& key, const Actor& actor, const std::string& participant_id,
+    v1::SuspensionReason reason, const std::string& reference,
+    const training::AuthorizeParticipant& authorize) {
+  return Idempotent<v1::SuspendParticipantResponse>(
+      key, [&]() -> absl::StatusOr<v1::SuspendParticipantResponse> {
+        auto found = participants_.find(participant_id);
+        if (found == participants_.end()) return NotFound("participant");
+        RETURN_IF_ERROR(authorize(found->second));
+        ASSIGN_OR_RETURN(training::SuspensionChange change,
+                         training::Suspend(found->second, reason, reference, actor));
+        found->second = change.updated;
+        v1::SuspendParticipantResponse response;
+        *response.mutable_participant() = change.updated;
+        return response;
+      });
+}
+
+absl::StatusOr<v1::ReinstateParticipantResponse> InMemoryTrainingStore::ReinstateParticipant(
+    const IdempotencyKey& key, const Actor& actor, const std::string& participant_id,
+    v1::SuspensionReason reason, const std::string& reference,
+    const training::AuthorizeParticipant& authorize) {
+  return Idempotent<v1::ReinstateParticipantResponse>(
+      key, [&]() -> absl::StatusOr<v1::ReinstateParticipantResponse> {
+        auto found = participants_.find(participant_id);
+        if (found == participants_.end()) return NotFound("participant");
+        RETURN_IF_ERROR(authorize(found->second));
+        ASSIGN_OR_RETURN(training::SuspensionChange change,
+                         training::Reinstate(found->second, reason, reference, actor));
+        found->second = change.updated;
+        v1::ReinstateParticipantResponse response;
+        *response.mutable_participant() = change.updated;
+        return response;
+      });
+}
+
 // --------------------------------------------------------------------------------------------------- courses
 
 absl::StatusOr<v1::CreateCourseResponse> InMemoryTrainingStore::CreateCourse(const IdempotencyKey& key,
@@ -446,6 +482,7 @@ absl::StatusOr<training::QualificationFacts> InMemoryTrainingStore::LoadQualific
     s.home_division_code = p.home_division_code();
     s.kind = p.kind();
     s.stage = p.stage();
+    if (p.has_suspension()) s.suspension = p.suspension().reason();
     s.background_status = p.background_check().status();
     if (!p.background_check().checked_on().empty())
       s.background_checked_on = DayOf(p.background_check().checked_on());

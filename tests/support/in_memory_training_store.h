@@ -39,6 +39,14 @@ class InMemoryTrainingStore final : public training::TrainingStore {
   absl::StatusOr<training::v1::RecordBackgroundCheckResponse> RecordBackgroundCheck(
       const IdempotencyKey& key, const Actor& actor, const std::string& participant_id,
       const training::v1::BackgroundCheck& check, const training::AuthorizeParticipant& authorize) override;
+  absl::StatusOr<training::v1::SuspendParticipantResponse> SuspendParticipant(
+      const IdempotencyKey& key, const Actor& actor, const std::string& participant_id,
+      training::v1::SuspensionReason reason, const std::string& reference,
+      const training::AuthorizeParticipant& authorize) override;
+  absl::StatusOr<training::v1::ReinstateParticipantResponse> ReinstateParticipant(
+      const IdempotencyKey& key, const Actor& actor, const std::string& participant_id,
+      training::v1::SuspensionReason reason, const std::string& reference,
+      const training::AuthorizeParticipant& authorize) override;
   absl::StatusOr<training::v1::CreateCourseResponse> CreateCourse(
       const IdempotencyKey& key, const Actor& actor, const training::v1::Course& course) override;
   absl::StatusOr<std::optional<training::v1::Course>> GetCourse(const std::string& id) override;

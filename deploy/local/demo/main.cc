@@ -15,10 +15,14 @@
 #ifdef SHOUHU_HAS_ALLOWANCE
 #include "deploy/local/demo/allowance_demo.h"
 #endif
+#ifdef SHOUHU_HAS_VISITS
+#include "deploy/local/demo/visits_demo.h"
+#endif
 
 ABSL_FLAG(std::string, registry, "127.0.0.1:50051", "registry address");
 ABSL_FLAG(std::string, training, "127.0.0.1:50054", "training address");
 ABSL_FLAG(std::string, allowance, "127.0.0.1:50053", "allowance address");
+ABSL_FLAG(std::string, visits, "127.0.0.1:50052", "visits address");
 ABSL_FLAG(std::string, gateway_key, "",
           "the gateway's signing key file (<kid>.key): the demo signs as the gateway");
 
@@ -38,13 +42,29 @@ int main(int argc, char** argv) {
     return 1;
   }
 #ifdef SHOUHU_HAS_TRAINING
+  std::vector<shouhu::DemoHomeVisitor> home_visitors;
   seeded = shouhu::SeedTrainingDemo(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_training), grpc::InsecureChannelCredentials()), signer);
+      grpc::CreateChannel(absl::GetFlag(FLAGS_training), grpc::InsecureChannelCredentials()), signer,
+      &home_visitors);
   if (!seeded.ok()) {
     std::fprintf(stderr, "shouhu-demo: training: %s\n", std::string(seeded.message()).c_str());
     return 1;
   }
   std::printf("  training demo: courses, sessions, volunteers\n");
+#ifdef SHOUHU_HAS_VISITS
+  absl::StatusOr<shouhu::VisitsDemoResult> visits = shouhu::SeedVisitsDemo(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_visits), grpc::InsecureChannelCredentials()), signer,
+      home_visitors);
+  if (!visits.ok()) {
+    std::fprintf(stderr, "shouhu-demo: visits: %s\n", std::string(visits.status().message()).c_str());
+    return 1;
+  }
+  // deploy/local/up reads the last two lines' values for its printout.
+  std::printf("  visits demo: visitors, weekend of %s planned (%d assignments)\n",
+              visits->weekend_date.c_str(), visits->planned_assignments);
+  std::printf("demo-weekend=%s\n", visits->weekend_date.c_str());
+  std::printf("demo-wuding-visitor=%s\n", visits->wuding_visitor_id.c_str());
+#endif
 #endif
 #ifdef SHOUHU_HAS_ALLOWANCE
   // After training: the program's operator must be qualified there.

@@ -205,7 +205,8 @@ class Seeder {
 
 }  // namespace
 
-absl::Status SeedTrainingDemo(const std::shared_ptr<grpc::Channel>& channel, const PrincipalSigner& signer) {
+absl::Status SeedTrainingDemo(const std::shared_ptr<grpc::Channel>& channel, const PrincipalSigner& signer,
+                              std::vector<DemoHomeVisitor>* home_visitors) {
   Seeder seed(channel, signer);
   ASSIGN_OR_RETURN(
       v1::Course safeguarding,
@@ -240,16 +241,21 @@ absl::Status SeedTrainingDemo(const std::shared_ptr<grpc::Channel>& channel, con
     ASSIGN_OR_RETURN(v1::Session aid,
                      seed.Session(k + "-pfa", first_aid, county, absl::CivilDay(2026, 12, 12)));
 
-    // An active, checked, certified volunteer: qualified for home visits.
-    ASSIGN_OR_RETURN(v1::Participant ready, seed.Person(k + "-ready", v1::PARTICIPANT_KIND_VOLUNTEER, county,
-                                                        "志愿者甲", {"普通话"}));
-    for (auto stage :
-         {v1::VOLUNTEER_STAGE_INTERVIEWED, v1::VOLUNTEER_STAGE_IN_TRAINING, v1::VOLUNTEER_STAGE_ACTIVE}) {
-      RETURN_IF_ERROR(seed.Stage(k + "-ready", ready.id(), stage));
+    // Two active, checked, certified volunteers: qualified for home visits (where the NGO's own
+    // qualification has not lapsed), two adults for a household.
+    for (const auto& [key, name] : {std::pair<std::string, std::string>{"-ready", "志愿者甲"},
+                                    std::pair<std::string, std::string>{"-ready2", "志愿者己"}}) {
+      ASSIGN_OR_RETURN(v1::Participant ready,
+                       seed.Person(k + key, v1::PARTICIPANT_KIND_VOLUNTEER, county, name, {"普通话"}));
+      for (auto stage :
+           {v1::VOLUNTEER_STAGE_INTERVIEWED, v1::VOLUNTEER_STAGE_IN_TRAINING, v1::VOLUNTEER_STAGE_ACTIVE}) {
+        RETURN_IF_ERROR(seed.Stage(k + key, ready.id(), stage));
+      }
+      RETURN_IF_ERROR(seed.Check(k + key, ready.id(), v1::BACKGROUND_CHECK_STATUS_CLEARED));
+      RETURN_IF_ERROR(seed.Train(k + key + "-safe", basics, ready.id(), true));
+      RETURN_IF_ERROR(seed.Train(k + key + "-visit", visiting, ready.id(), true));
+      if (home_visitors != nullptr) home_visitors->push_back({ready.id(), county.ngo, county.code});
     }
-    RETURN_IF_ERROR(seed.Check(k + "-ready", ready.id(), v1::BACKGROUND_CHECK_STATUS_CLEARED));
-    RETURN_IF_ERROR(seed.Train(k + "-ready-safe", basics, ready.id(), true));
-    RETURN_IF_ERROR(seed.Train(k + "-ready-visit", visiting, ready.id(), true));
 
     // In training, check pending: enrolled in the coming psychological-first-aid session.
     ASSIGN_OR_RETURN(v1::Participant learning,

@@ -8,13 +8,18 @@
 #include <grpcpp/channel.h>
 
 #include <memory>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "common/principal.h"
+#include "deploy/local/demo/visits_demo.h"
 
 namespace shouhu {
 
-absl::Status SeedTrainingDemo(const std::shared_ptr<grpc::Channel>& channel, const PrincipalSigner& signer);
+// `home_visitors`, when given, receives the volunteers it qualified for home visits (two a county), for the
+// visits demo.
+absl::Status SeedTrainingDemo(const std::shared_ptr<grpc::Channel>& channel, const PrincipalSigner& signer,
+                              std::vector<DemoHomeVisitor>* home_visitors = nullptr);
 
 }  // namespace shouhu
 

@@ -20,18 +20,25 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/call_identity.h"
 #include "common/call_workers.h"
 #include "common/clock.h"
 #include "common/ids.h"
+#include "common/log.h"
 #include "common/outbox.h"
+#include "common/pii_crypto.h"
 #include "common/principal.h"
 #include "common/status_macros.h"
 #include "services/visits/field_visit_store.h"
+#include "services/visits/group_activity_store.h"
+#include "services/visits/safeguarding_desk.h"
+#include "services/visits/safeguarding_store.h"
 #include "services/visits/visit_calendar.h"
 #include "services/visits/visits_service.h"
 #include "services/visits/visits_store.h"
 #include "tests/support/fake_training_client.h"
 #include "tests/support/test_database.h"
+#include "tests/support/test_keys.h"
 #include "tests/support/test_server.h"
 
 ABSL_FLAG(std::string, concurrency, "1,16,64", "client threads, one call in flight each, per run");
@@ -154,8 +161,16 @@ int main(int argc, char** argv) {
   testing::FakeTrainingClient training;
   PrincipalVerifier verifier(testing::TestTrustedKeys(), clock);
   CallWorkers workers(absl::GetFlag(FLAGS_pool_size));
-  visits::VisitsService service(store, field, visits::CadencePolicy(), *calendar, training, verifier, clock,
-                                workers);
+  // The safeguarding and group-activity parts are wired as the module does; the benchmark does not call them.
+  absl::StatusOr<PiiCrypto> crypto = PiiCrypto::Create(std::string(32, 's'), std::string(32, 'l'));
+  if (!crypto.ok()) return 1;
+  visits::MariaDbSafeguardingStore safeguarding((*database)->pool(), ids, *crypto);
+  ServiceIdentity identity("visits", testing::TestServiceKey("visits"), clock);
+  Logger logger("visits-report-bench");
+  visits::SafeguardingDesk desk(safeguarding, training, identity, logger);
+  visits::MariaDbGroupActivityStore groups((*database)->pool(), ids);
+  visits::VisitsService service(store, field, visits::CadencePolicy(), *calendar, training, safeguarding,
+                                desk, groups, verifier, clock, workers);
   testing::TestServer server({{&service, "shouhu.visits.v1.VisitsService"}});
   testing::TestPrincipals principals(clock);
   const Principal caseworker =

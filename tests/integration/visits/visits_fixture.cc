@@ -18,6 +18,8 @@ void VisitsTest::SetUp() {
   if (HasFatalFailure()) return;
   ASSERT_OK_AND_ASSIGN(visits_database_, shouhu::testing::TestDatabase::Create(VisitsMigrations(), 8));
   visits_ids_ = std::make_unique<IdGenerator>(clock_);
+  BeforeVisits();
+  if (HasFatalFailure()) return;
   StartVisits();
 }
 
@@ -57,13 +59,19 @@ void VisitsTest::StartVisits() {
   VisitsConfig config;
   config.calendars_dir = TestCalendarsDir();
   config.registry_address = absl::StrCat("127.0.0.1:", server_->port());
-  config.training_address = "127.0.0.1:1";                 // not called by what these tests cover
+  // Without a real training service nothing listens there: its event stream is simply never reached.
+  config.training_address = training_address_.empty() ? "127.0.0.1:1" : training_address_;
+  config.pii_seal_key = std::string(32, 's');
+  config.pii_lookup_key = std::string(32, 'l');
   config.check_out_sweep_interval = absl::ZeroDuration();  // the tests drive the missing-check-out sweep
   const ServiceContext context{
       service_config_, visits_database_->pool(), visits_clock_, *visits_ids_, logger_, metrics_,
       *verifier_,      visits_identity_,         workers_};
-  auto training = std::make_unique<shouhu::testing::FakeTrainingClient>();
-  training_ = training.get();
+  std::unique_ptr<shouhu::testing::FakeTrainingClient> training;
+  if (training_address_.empty()) {
+    training = std::make_unique<shouhu::testing::FakeTrainingClient>();
+    training_ = training.get();
+  }
   ASSERT_OK_AND_ASSIGN(visits_, VisitsModule::Create(context, config, std::move(training)));
   visits_server_ = std::make_unique<shouhu::testing::TestServer>(
       std::vector<std::pair<grpc::Service*, std::string>>{{&visits_->service(), kVisitsServiceName}});

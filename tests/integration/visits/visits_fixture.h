@@ -23,7 +23,12 @@ class VisitsTest : public registry::testing::RegistryTest {
   void SetUp() override;
   void TearDown() override;
 
+  // Runs before the visits module is first built: a fixture that stands up a real training service sets
+  // training_address_ here.
+  virtual void BeforeVisits() {}
+
   // Builds the module as main.cc does (its event consumer starts from the stored checkpoint) and serves it.
+  // With training_address_ set, against that training service (a real client); else a fake client.
   void StartVisits();
   void StopVisits();
 
@@ -62,11 +67,16 @@ class VisitsTest : public registry::testing::RegistryTest {
   ManualClock visits_clock_{absl::Now()};
   std::unique_ptr<shouhu::testing::TestDatabase> visits_database_;
   std::unique_ptr<IdGenerator> visits_ids_;
-  const ServiceIdentity visits_identity_{"visits", shouhu::testing::TestServiceKey("visits"), clock_};
+  // The jurisdictions the visits service's own work covers (training scopes SYSTEM callers by them).
+  const ServiceIdentity visits_identity_{
+      "visits", shouhu::testing::TestServiceKey("visits"), clock_, {"53", "64", "33"}};
+  // Where a real training service listens; empty: the fake below.
+  std::string training_address_;
   std::unique_ptr<VisitsModule> visits_;
   std::unique_ptr<shouhu::testing::TestServer> visits_server_;
   std::unique_ptr<v1::VisitsService::Stub> visits_stub_;
-  // The training service as the module sees it (owned by the module): nobody is qualified until set.
+  // The training service as the module sees it (owned by the module): nobody is qualified until set. Null
+  // when training_address_ is set.
   shouhu::testing::FakeTrainingClient* training_ = nullptr;
 
   const Principal wuding_ngo_admin_ =

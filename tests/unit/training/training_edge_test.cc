@@ -155,6 +155,13 @@ std::vector<TrainingEdgeTest::MethodCall> TrainingEdgeTest::EveryMethod() {
                      r.set_stage(v1::VOLUNTEER_STAGE_INTERVIEWED);
                      return Call(&Stub::ChangeVolunteerStage, p, r);
                    }});
+  calls.push_back({"SuspendParticipant", [this](const Principal* p) {
+                     v1::SuspendParticipantRequest r;
+                     r.set_request_id(NextRequestId());
+                     r.set_participant_id(participant_.id());
+                     r.set_reason(v1::SUSPENSION_REASON_ADMINISTRATIVE);
+                     return Call(&Stub::SuspendParticipant, p, r);
+                   }});
   calls.push_back({"RecordBackgroundCheck", [this](const Principal* p) {
                      v1::RecordBackgroundCheckRequest r;
                      r.set_request_id(NextRequestId());
@@ -286,9 +293,12 @@ std::vector<TrainingEdgeTest::MethodCall> TrainingEdgeTest::EveryMethod() {
 // The methods the table leaves out, each for a reason: the course catalogue (CreateCourse, GetCourse,
 // ListCourses) is shared by the whole region and placed nowhere; BatchCheckQualification answers an unseen
 // participant PARTICIPANT_UNKNOWN in place (tested below); StreamEvents is not row-scoped (system and
-// auditors follow the service's whole outbox).
-const std::set<std::string> kNotRowScoped = {"CreateCourse", "GetCourse", "ListCourses",
-                                             "BatchCheckQualification", "StreamEvents"};
+// auditors follow the service's whole outbox). ReinstateParticipant is row-scoped but only safeguarding leads
+// and the system may call it, which the officer and NGO tables here are not: its scope is tested in
+// tests/integration/training/suspension_test.cc.
+const std::set<std::string> kNotRowScoped = {"CreateCourse", "GetCourse",
+                                             "ListCourses",  "BatchCheckQualification",
+                                             "StreamEvents", "ReinstateParticipant"};
 
 TEST_F(TrainingEdgeTest, EveryMethod_IsInTheTableOrNamedAsNotRowScoped) {
   std::set<std::string> covered = kNotRowScoped;
@@ -370,6 +380,8 @@ TEST_F(TrainingEdgeTest, EveryMethod_Unsigned_UnauthenticatedBeforeValidation) {
       {"ChangeVolunteerStage", Call(&Stub::ChangeVolunteerStage, nullptr, v1::ChangeVolunteerStageRequest())},
       {"RecordBackgroundCheck",
        Call(&Stub::RecordBackgroundCheck, nullptr, v1::RecordBackgroundCheckRequest())},
+      {"SuspendParticipant", Call(&Stub::SuspendParticipant, nullptr, v1::SuspendParticipantRequest())},
+      {"ReinstateParticipant", Call(&Stub::ReinstateParticipant, nullptr, v1::ReinstateParticipantRequest())},
       {"CreateCourse", Call(&Stub::CreateCourse, nullptr, v1::CreateCourseRequest())},
       {"GetCourse", Call(&Stub::GetCourse, nullptr, v1::GetCourseRequest())},
       {"ListCourses", Call(&Stub::ListCourses, nullptr, v1::ListCoursesRequest())},

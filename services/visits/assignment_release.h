@@ -1,0 +1,26 @@
+// Taking a person off their future visits, inside the caller's transaction: every assignment of theirs from
+// `from_day` on moves to released_assignments, with its partner's (a two-adult visit left with one adult is
+// not a visit the plan made), so the household is due and unassigned again and the next PlanWeekend places
+// it. Used by the safeguarding concern (at once, when it is raised) and by the follower of training's events
+// (a qualification lost); running it again finds nothing left to release.
+#ifndef SHOUHU_SERVICES_VISITS_ASSIGNMENT_RELEASE_H_
+#define SHOUHU_SERVICES_VISITS_ASSIGNMENT_RELEASE_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "common/db.h"
+
+namespace shouhu::visits {
+
+// Releases the future visits of the visitor registered for `participant_id` (none: nothing to do). `because`
+// says why, without personal detail. Returns how many of that person's assignments were released.
+absl::StatusOr<int> ReleaseFutureAssignments(db::Session& tx, const std::string& participant_id,
+                                             absl::CivilDay from_day, const std::string& because,
+                                             absl::Time now);
+
+}  // namespace shouhu::visits
+
+#endif  // SHOUHU_SERVICES_VISITS_ASSIGNMENT_RELEASE_H_

@@ -1,0 +1,158 @@
+#include "services/visits/group_activity_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/clock.h"
+#include "common/scope.h"
+#include "common/status_macros.h"
+
+namespace shouhu::visits {
+namespace {
+
+constexpr char kActivityColumns[] =
+    "SELECT id, organisation_id, division_code, venue_kind, venue_name, topic, title, activity_date,"
+    " facilitators, person_times FROM group_activities";
+
+const std::string& SelectActivity() {
+  static const std::string sql = absl::StrCat(kActivityColumns, " WHERE id = ?");
+  return sql;
+}
+const std::string& LockActivity() {
+  static const std::string sql = absl::StrCat(kActivityColumns, " WHERE id = ? FOR UPDATE");
+  return sql;
+}
+const std::string& ListActivitiesSql() {
+  static const std::string sql =
+      absl::StrCat(kActivityColumns,
+                   " WHERE division_code >= ? AND division_code < ?"
+                   " AND (? = '' OR organisation_id = ?) AND id > ? ORDER BY id LIMIT ?");
+  return sql;
+}
+
+constexpr char kInsertActivity[] =
+    "INSERT INTO group_activities (id, organisation_id, division_code, venue_kind, venue_name, topic, title,"
+    " activity_date, facilitators, person_times, created_by, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)";
+// A child already recorded for the activity is ignored on the primary key: one person-time each.
+constexpr char kInsertAttendance[] =
+    "INSERT IGNORE INTO group_attendance (activity_id, child_id, recorded_by, recorded_at) VALUES (?, ?, ?, "
+    "?)";
+constexpr char kAddPersonTimes[] = "UPDATE group_activities SET person_times = person_times + ? WHERE id = ?";
+constexpr char kSummarize[] =
+    "SELECT COUNT(DISTINCT a.id), COUNT(t.child_id), COUNT(DISTINCT t.child_id) FROM group_activities a"
+    " LEFT JOIN group_attendance t ON t.activity_id = a.id"
+    " WHERE a.division_code >= ? AND a.division_code < ? AND (? = '' OR a.organisation_id = ?)"
+    " AND a.activity_date >= ? AND a.activity_date <= ?";
+
+v1::GroupActivity ActivityFromRow(const db::Row& row) {
+  v1::GroupActivity a;
+  a.set_activity_id(row.String(0));
+  a.set_organisation_id(row.String(1));
+  a.set_division_code(row.String(2));
+  a.set_venue_kind(static_cast<v1::VenueKind>(row.Int(3)));
+  a.set_venue_name(row.String(4));
+  a.set_topic(static_cast<v1::GroupTopic>(row.Int(5)));
+  a.set_title(row.String(6));
+  a.set_activity_date(row.String(7));
+  for (absl::string_view id : absl::StrSplit(row.String(8), '\n', absl::SkipEmpty())) {
+    a.add_facilitator_participant_ids(std::string(id));
+  }
+  a.set_person_times(static_cast<int32_t>(row.Int(9)));
+  return a;
+}
+
+absl::StatusOr<std::optional<v1::GroupActivity>> ReadActivity(db::Session& session, const std::string& sql,
+                                                              const std::string& id) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, session.QueryOne(sql, {id}));
+  if (!row) return std::optional<v1::GroupActivity>();
+  return std::optional<v1::GroupActivity>(ActivityFromRow(*row));
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ScheduleGroupActivityResponse> MariaDbGroupActivityStore::ScheduleActivity(
+    const IdempotencyKey& key, const Actor& actor, const v1::GroupActivity& a) {
+  return IdempotentTransaction<v1::ScheduleGroupActivityResponse>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::ScheduleGroupActivityResponse> {
+        const std::string id = ids_.Next();
+        RETURN_IF_ERROR(
+            tx.Execute(kInsertActivity, {id, a.organisation_id(), a.division_code(), int64_t{a.venue_kind()},
+                                         a.venue_name(), int64_t{a.topic()}, a.title(), a.activity_date(),
+                                         absl::StrJoin(a.facilitator_participant_ids(), "\n"), actor.subject,
+                                         ToSqlTimestamp(actor.at)})
+                .status());
+        ASSIGN_OR_RETURN(std::optional<v1::GroupActivity> written, ReadActivity(tx, SelectActivity(), id));
+        if (!written) return absl::InternalError("the group activity just written is missing");
+        v1::ScheduleGroupActivityResponse response;
+        *response.mutable_activity() = *std::move(written);
+        return response;
+      });
+}
+
+absl::StatusOr<std::optional<v1::GroupActivity>> MariaDbGroupActivityStore::GetActivity(
+    const std::string& id) {
+  return db::ReadOne<std::optional<v1::GroupActivity>>(
+      pool_, [&](db::Session& session) { return ReadActivity(session, SelectActivity(), id); });
+}
+
+absl::StatusOr<v1::RecordGroupAttendanceResponse> MariaDbGroupActivityStore::RecordAttendance(
+    const IdempotencyKey& key, const Actor& actor, const std::string& activity_id,
+    const std::vector<std::string>& child_ids, const AuthorizeActivity& authorize) {
+  return IdempotentTransaction<v1::RecordGroupAttendanceResponse>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::RecordGroupAttendanceResponse> {
+        ASSIGN_OR_RETURN(std::optional<v1::GroupActivity> activity,
+                         ReadActivity(tx, LockActivity(), activity_id));
+        if (!activity) return absl::NotFoundError("group activity not found");
+        RETURN_IF_ERROR(authorize(*activity));
+        const std::string at = ToSqlTimestamp(actor.at);
+        int64_t inserted = 0;
+        for (const std::string& child : child_ids) {
+          ASSIGN_OR_RETURN(uint64_t n,
+                           tx.Execute(kInsertAttendance, {activity_id, child, actor.subject, at}));
+          inserted += static_cast<int64_t>(n);
+        }
+        if (inserted > 0) RETURN_IF_ERROR(tx.Execute(kAddPersonTimes, {inserted, activity_id}).status());
+        ASSIGN_OR_RETURN(std::optional<v1::GroupActivity> written,
+                         ReadActivity(tx, SelectActivity(), activity_id));
+        if (!written) return absl::InternalError("the group activity just written is missing");
+        v1::RecordGroupAttendanceResponse response;
+        *response.mutable_activity() = *std::move(written);
+        response.set_newly_recorded(static_cast<int32_t>(inserted));
+        return response;
+      });
+}
+
+absl::StatusOr<std::vector<v1::GroupActivity>> MariaDbGroupActivityStore::ListActivities(
+    const GroupActivityFilter& f) {
+  std::vector<v1::GroupActivity> out;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& session) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows, session.Query(ListActivitiesSql(),
+                                                  {f.division_prefix, DivisionPrefixEnd(f.division_prefix),
+                                                   f.organisation_id, f.organisation_id, f.page.after_id,
+                                                   int64_t{f.page.limit}}));
+    for (const db::Row& row : rows) out.push_back(ActivityFromRow(row));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<GroupActivitySummary> MariaDbGroupActivityStore::Summarize(const GroupActivityPeriod& p) {
+  GroupActivitySummary summary;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& session) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<db::Row> row,
+                     session.QueryOne(kSummarize, {p.division_prefix, DivisionPrefixEnd(p.division_prefix),
+                                                   p.organisation_id, p.organisation_id,
+                                                   absl::FormatCivilTime(p.first_day),
+                                                   absl::FormatCivilTime(p.last_day)}));
+    if (row) {
+      summary.activities = static_cast<int32_t>(row->Int(0));
+      summary.person_times = row->Int(1);
+      summary.distinct_children = row->Int(2);
+    }
+    return absl::OkStatus();
+  }));
+  return summary;
+}
+
+}  // namespace shouhu::visits

@@ -1,0 +1,83 @@
+// Storage of group and community activities and the children who attended them: a small interface for the
+// edge and its MariaDB implementation (SQL only). Attendance is one row per child per activity, so recording
+// a child again changes nothing, and the activity's person-time count moves with the rows in one transaction.
+#ifndef SHOUHU_SERVICES_VISITS_GROUP_ACTIVITY_STORE_H_
+#define SHOUHU_SERVICES_VISITS_GROUP_ACTIVITY_STORE_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "common/db.h"
+#include "common/idempotency.h"
+#include "common/ids.h"
+#include "common/paging.h"
+#include "shouhu/visits/v1/visits_service.pb.h"
+
+namespace shouhu::visits {
+
+struct GroupActivityFilter {
+  std::string division_prefix;  // required
+  std::string organisation_id;  // empty: any
+  PageRequest page;
+};
+
+// Activities held on days in [first_day, last_day] within a prefix (of one organisation when set).
+struct GroupActivityPeriod {
+  std::string division_prefix;
+  std::string organisation_id;
+  absl::CivilDay first_day;
+  absl::CivilDay last_day;
+};
+
+struct GroupActivitySummary {
+  int32_t activities = 0;
+  int64_t person_times = 0;
+  int64_t distinct_children = 0;
+};
+
+// The caller's scope decision on a locked activity: OK, or NOT_FOUND.
+using AuthorizeActivity = std::function<absl::Status(const v1::GroupActivity&)>;
+
+class GroupActivityStore {
+ public:
+  virtual ~GroupActivityStore() = default;
+
+  // `activity` as validated (its id and person_times are the store's).
+  virtual absl::StatusOr<v1::ScheduleGroupActivityResponse> ScheduleActivity(
+      const IdempotencyKey& key, const Actor& actor, const v1::GroupActivity& activity) = 0;
+  virtual absl::StatusOr<std::optional<v1::GroupActivity>> GetActivity(const std::string& id) = 0;
+  // Locks the activity, asks `authorize`, then records each child not yet recorded.
+  virtual absl::StatusOr<v1::RecordGroupAttendanceResponse> RecordAttendance(
+      const IdempotencyKey& key, const Actor& actor, const std::string& activity_id,
+      const std::vector<std::string>& child_ids, const AuthorizeActivity& authorize) = 0;
+  // By id.
+  virtual absl::StatusOr<std::vector<v1::GroupActivity>> ListActivities(
+      const GroupActivityFilter& filter) = 0;
+  virtual absl::StatusOr<GroupActivitySummary> Summarize(const GroupActivityPeriod& period) = 0;
+};
+
+class MariaDbGroupActivityStore final : public GroupActivityStore {
+ public:
+  MariaDbGroupActivityStore(db::Pool& pool, IdGenerator& ids) : pool_(pool), ids_(ids) {}
+
+  absl::StatusOr<v1::ScheduleGroupActivityResponse> ScheduleActivity(
+      const IdempotencyKey& key, const Actor& actor, const v1::GroupActivity& activity) override;
+  absl::StatusOr<std::optional<v1::GroupActivity>> GetActivity(const std::string& id) override;
+  absl::StatusOr<v1::RecordGroupAttendanceResponse> RecordAttendance(
+      const IdempotencyKey& key, const Actor& actor, const std::string& activity_id,
+      const std::vector<std::string>& child_ids, const AuthorizeActivity& authorize) override;
+  absl::StatusOr<std::vector<v1::GroupActivity>> ListActivities(const GroupActivityFilter& filter) override;
+  absl::StatusOr<GroupActivitySummary> Summarize(const GroupActivityPeriod& period) override;
+
+ private:
+  db::Pool& pool_;
+  IdGenerator& ids_;
+};
+
+}  // namespace shouhu::visits
+
+#endif  // SHOUHU_SERVICES_VISITS_GROUP_ACTIVITY_STORE_H_

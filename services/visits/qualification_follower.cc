@@ -1,0 +1,93 @@
+#include "services/visits/qualification_follower.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "services/visits/assignment_release.h"
+#include "shouhu/training/v1/events.pb.h"
+
+namespace shouhu::visits {
+namespace {
+
+namespace tv1 = ::shouhu::training::v1;
+
+constexpr char kLockMark[] =
+    "SELECT last_event_sequence FROM training_event_marks WHERE participant_id = ? FOR UPDATE";
+constexpr char kSaveMark[] =
+    "INSERT INTO training_event_marks (participant_id, last_event_sequence, updated_at) VALUES (?, ?, ?)"
+    " ON DUPLICATE KEY UPDATE last_event_sequence = VALUES(last_event_sequence),"
+    " updated_at = VALUES(updated_at)";
+
+template <typename Message>
+absl::StatusOr<Message> Unpack(const google::protobuf::Any& payload, absl::string_view name) {
+  Message message;
+  if (!payload.UnpackTo(&message)) return absl::InvalidArgumentError(absl::StrCat(name, " payload"));
+  return message;
+}
+
+bool RequiredForHomeVisits(const google::protobuf::RepeatedField<int>& activities) {
+  return std::find(activities.begin(), activities.end(), tv1::ACTIVITY_HOME_VISIT) != activities.end();
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<std::string>> QualificationLostBy(const common::v1::Event& event,
+                                                               absl::CivilDay today) {
+  using Lost = std::optional<std::string>;
+  const google::protobuf::Any& payload = event.payload();
+  if (payload.Is<tv1::ParticipantSuspended>()) {
+    ASSIGN_OR_RETURN(auto e, Unpack<tv1::ParticipantSuspended>(payload, "ParticipantSuspended"));
+    return Lost(e.participant_id());
+  }
+  if (payload.Is<tv1::VolunteerSuspended>()) {  // suspended or left
+    ASSIGN_OR_RETURN(auto e, Unpack<tv1::VolunteerSuspended>(payload, "VolunteerSuspended"));
+    return Lost(e.participant_id());
+  }
+  if (payload.Is<tv1::CertificationExpired>()) {
+    ASSIGN_OR_RETURN(auto e, Unpack<tv1::CertificationExpired>(payload, "CertificationExpired"));
+    return RequiredForHomeVisits(e.required_for()) ? Lost(e.participant_id()) : Lost();
+  }
+  if (payload.Is<tv1::CertificationRevoked>()) {
+    ASSIGN_OR_RETURN(auto e, Unpack<tv1::CertificationRevoked>(payload, "CertificationRevoked"));
+    return RequiredForHomeVisits(e.required_for()) ? Lost(e.participant_id()) : Lost();
+  }
+  if (payload.Is<tv1::BackgroundCheckChanged>()) {
+    ASSIGN_OR_RETURN(auto e, Unpack<tv1::BackgroundCheckChanged>(payload, "BackgroundCheckChanged"));
+    const tv1::BackgroundCheck& check = e.background_check();
+    bool cleared = check.status() == tv1::BACKGROUND_CHECK_STATUS_CLEARED;
+    absl::CivilDay expires;
+    if (cleared && !check.expires_on().empty() && absl::ParseCivilTime(check.expires_on(), &expires)) {
+      cleared = today < expires;
+    }
+    return cleared ? Lost() : Lost(e.participant_id());
+  }
+  return Lost();
+}
+
+absl::Status QualificationFollower::Apply(db::Session& tx, const common::v1::Event& event) const {
+  const absl::Time now = clock_.Now();
+  const absl::CivilDay today = ShanghaiDay(now);
+  absl::StatusOr<std::optional<std::string>> lost = QualificationLostBy(event, today);
+  if (!lost.ok()) {
+    logger_.Warn("training event skipped",
+                 {{"sequence", event.sequence()}, {"reason", std::string(lost.status().message())}});
+    return absl::OkStatus();
+  }
+  if (!*lost || (*lost)->empty()) return absl::OkStatus();
+  const std::string& participant_id = **lost;
+  ASSIGN_OR_RETURN(std::optional<db::Row> mark, tx.QueryOne(kLockMark, {participant_id}));
+  if (mark && mark->Int(0) >= event.sequence()) return absl::OkStatus();  // a replay
+  RETURN_IF_ERROR(tx.Execute(kSaveMark, {participant_id, event.sequence(), ToSqlTimestamp(now)}).status());
+  ASSIGN_OR_RETURN(int released,
+                   ReleaseFutureAssignments(tx, participant_id, today,
+                                            absl::StrCat("training-event:", event.sequence()), now));
+  if (released > 0) {
+    logger_.Info(
+        "visitor taken off future visits",
+        {{"participant_id", participant_id}, {"released", released}, {"sequence", event.sequence()}});
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace shouhu::visits

@@ -1,0 +1,51 @@
+// Follows the training service's events (protos/shouhu/training/v1/events.proto) and takes a person off every
+// future visit (today on, Asia/Shanghai) once they may no longer make home visits: suspended from work with
+// children, a volunteer suspended or gone, a certificate a home visit requires expired or revoked, a
+// background check no longer cleared. Those visits are due and unassigned again; the next plan places them
+// with someone qualified (PlanWeekend asks training on the day).
+//
+// Replaying is harmless: training_event_marks records, per person, the sequence of the last such event
+// applied, and an event at or before it changes nothing — so replaying the stream from 0 cannot take anyone
+// off visits planned after they were reinstated or re-certified.
+#ifndef SHOUHU_SERVICES_VISITS_QUALIFICATION_FOLLOWER_H_
+#define SHOUHU_SERVICES_VISITS_QUALIFICATION_FOLLOWER_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "common/clock.h"
+#include "common/db.h"
+#include "common/log.h"
+#include "shouhu/common/v1/events.pb.h"
+
+namespace shouhu::visits {
+
+// The consumer's name (its checkpoint key) and the stream it follows.
+inline constexpr char kTrainingConsumerName[] = "visits-from-training";
+inline constexpr char kTrainingStreamMethod[] = "/shouhu.training.v1.TrainingService/StreamEvents";
+
+// Pure: the participant whose home-visit qualification `event` takes away (as of `today`, for a background
+// check's expiry), or nothing for events that take nothing away. INVALID_ARGUMENT for a payload that does not
+// parse.
+absl::StatusOr<std::optional<std::string>> QualificationLostBy(const common::v1::Event& event,
+                                                               absl::CivilDay today);
+
+class QualificationFollower {
+ public:
+  QualificationFollower(const Clock& clock, Logger& logger) : clock_(clock), logger_(logger) {}
+
+  // An EventConsumer's ApplyEvent. A payload that does not parse is logged and passed (it can never apply,
+  // and refusing it would stop the stream for everyone else).
+  absl::Status Apply(db::Session& tx, const common::v1::Event& event) const;
+
+ private:
+  const Clock& clock_;
+  Logger& logger_;
+};
+
+}  // namespace shouhu::visits
+
+#endif  // SHOUHU_SERVICES_VISITS_QUALIFICATION_FOLLOWER_H_
