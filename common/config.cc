@@ -35,6 +35,8 @@ ABSL_FLAG(std::string, db_pool_size, shouhu::EnvOr("SHOUHU_DB_POOL_SIZE", "8"),
           "database connections; as many call workers run each call's database work");
 ABSL_FLAG(bool, db_create, shouhu::EnvOr("SHOUHU_DB_CREATE", "0") == "1",
           "create the schema when it is missing (local stack and tests)");
+ABSL_FLAG(bool, migrate_only, shouhu::EnvOr("SHOUHU_MIGRATE_ONLY", "0") == "1",
+          "apply the migrations and exit 0 without serving (a Kubernetes init container or Job)");
 ABSL_FLAG(std::string, drain_seconds, shouhu::EnvOr("SHOUHU_DRAIN_SECONDS", "10"),
           "on SIGTERM: seconds to finish in-flight calls before cancelling them");
 ABSL_FLAG(std::string, signing_key_file, shouhu::EnvOr("SHOUHU_SIGNING_KEY_FILE", ""),
@@ -107,6 +109,7 @@ absl::StatusOr<ServiceConfig> LoadServiceConfig(const ServiceDefaults& defaults)
   if (!pool.ok()) return pool.status();
   config.db.pool_size = *pool;
   config.db.create_if_missing = absl::GetFlag(FLAGS_db_create);
+  config.migrate_only = absl::GetFlag(FLAGS_migrate_only);
   config.server.max_threads = *pool;
 
   const std::string key_file = absl::GetFlag(FLAGS_signing_key_file);

@@ -58,6 +58,9 @@ struct ServiceConfig {
   // The division prefixes the service's own SYSTEM principal covers (its event consumers and periodic jobs
   // are scoped like anyone else): the region this deployment serves.
   std::vector<std::string> system_jurisdictions;
+  // Apply the migrations, then exit without serving (SHOUHU_MIGRATE_ONLY=1): the init container that
+  // migrates before a rollout's pods serve, so no serving replica waits on another's migration.
+  bool migrate_only = false;
   // How long idempotency records are kept (idempotency_retention.h).
   absl::Duration idempotency_retention = absl::Hours(24 * 90);
 };

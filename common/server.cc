@@ -183,6 +183,10 @@ int ServeMain(int argc, char** argv, const ServiceDefinition& service) {
   (*trusted_keys)->ReloadEvery(config->trusted_keys_reload, logger);
   auto pool = OpenServiceDatabase(config->db, service.migrations, logger);
   if (!pool.ok()) return pool.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  if (config->migrate_only) {
+    logger.Info("migrations applied; not serving (--migrate_only)");
+    return 0;
+  }
   SystemClock clock;
   IdGenerator ids(clock);
   Metrics metrics(defaults.name);

@@ -153,7 +153,8 @@ int WaitForTermination();
 
 // The whole main of a domain service: flags → common config and the service's own settings → database
 // (created first when asked, waited for while unreachable, then migrated) → the service's wiring → serve
-// until SIGTERM. Returns the process exit code (2 for bad configuration).
+// until SIGTERM; with --migrate_only, exits 0 once migrated. Returns the process exit code (2 for bad
+// configuration).
 int ServeMain(int argc, char** argv, const ServiceDefinition& service);
 
 }  // namespace shouhu

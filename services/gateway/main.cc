@@ -1,6 +1,7 @@
 // The gateway process: flags → config → database (created when SHOUHU_DB_CREATE=1, waited for, migrated) →
-// the gateway → serve until SIGTERM. Unlike the domain services it does not use ServeMain, which builds a
-// synchronous server: the gateway forwards with the callback API end to end.
+// the gateway → serve until SIGTERM (with --migrate_only: exit once migrated). Unlike the domain services it
+// does not use ServeMain, which builds a synchronous server: the gateway forwards with the callback API end
+// to end.
 #include "common/metrics.h"
 #include "common/migrations.h"
 #include "common/server.h"
@@ -22,6 +23,10 @@ int main(int argc, char** argv) {
   }
   auto pool = OpenServiceDatabase(config->service.db, GatewayMigrations(), logger);
   if (!pool.ok()) return 1;
+  if (config->service.migrate_only) {
+    logger.Info("migrations applied; not serving (--migrate_only)");
+    return 0;
+  }
 
   SystemClock clock;
   Metrics metrics("gateway");

@@ -33,4 +33,18 @@ absl::StatusOr<std::vector<v1::QualificationResult>> GrpcTrainingClient::BatchCh
                                               std::make_move_iterator(response.mutable_results()->end()));
 }
 
+absl::StatusOr<v1::QualificationResult> GrpcTrainingClient::CheckOrganisation(
+    const CallIdentity& as, const std::string& organisation_id, const std::string& date) const {
+  v1::CheckQualificationRequest request;
+  request.set_organisation_id(organisation_id);
+  // The organisation's standing does not depend on the activity, but the request names one.
+  request.set_activity(v1::ACTIVITY_CASE_MANAGEMENT);
+  request.set_date(date);
+  v1::CheckQualificationResponse response;
+  RETURN_IF_ERROR(channel_.Call(as, Idempotency::kIdempotent, [&](grpc::ClientContext& context) {
+    return stub_->CheckQualification(&context, request, &response);
+  }));
+  return std::move(*response.mutable_result());
+}
+
 }  // namespace shouhu::training

@@ -1,5 +1,6 @@
 // What other services ask the training service — visits: is this volunteer qualified (certified, background
-// check cleared) for a home visit on the visit's date, one or many at once — behind an interface, so their
+// check cleared) for a home visit on the visit's date, one or many at once; allowance: is this social
+// organisation's qualification current on a day — behind an interface, so their
 // tests can stand up the real service on a TestServer or use a fake (tests/support/fake_training_client.h).
 // Every call says whom it speaks for (CallIdentity).
 #ifndef SHOUHU_SERVICES_TRAINING_TRAINING_CLIENT_H_
@@ -29,6 +30,10 @@ class TrainingClient {
   virtual absl::StatusOr<std::vector<v1::QualificationResult>> BatchCheckQualification(
       const CallIdentity& as, const std::vector<std::string>& participant_ids, v1::Activity activity,
       const std::string& date) const = 0;
+  // Whether the organisation's qualification record covers `date` (YYYY-MM-DD); the reasons when not.
+  virtual absl::StatusOr<v1::QualificationResult> CheckOrganisation(const CallIdentity& as,
+                                                                    const std::string& organisation_id,
+                                                                    const std::string& date) const = 0;
 };
 
 // Over the process's one channel to the training service. Both calls are reads: retried on UNAVAILABLE.
@@ -45,6 +50,9 @@ class GrpcTrainingClient final : public TrainingClient {
   absl::StatusOr<std::vector<v1::QualificationResult>> BatchCheckQualification(
       const CallIdentity& as, const std::vector<std::string>& participant_ids, v1::Activity activity,
       const std::string& date) const override;
+  absl::StatusOr<v1::QualificationResult> CheckOrganisation(const CallIdentity& as,
+                                                            const std::string& organisation_id,
+                                                            const std::string& date) const override;
 
  private:
   const ServiceChannel& channel_;

@@ -53,4 +53,18 @@ absl::StatusOr<std::vector<training::v1::QualificationResult>> FakeTrainingClien
   return results;
 }
 
+absl::StatusOr<training::v1::QualificationResult> FakeTrainingClient::CheckOrganisation(
+    const CallIdentity&, const std::string& organisation_id, const std::string& date) const {
+  absl::MutexLock lock(&mu_);
+  calls_.push_back(absl::StrCat("CheckOrganisation ", organisation_id, " ", date));
+  if (!failure_.ok()) return failure_;
+  training::v1::QualificationResult result;
+  result.set_organisation_id(organisation_id);
+  result.set_qualified(qualified_.count(organisation_id) > 0);
+  if (!result.qualified()) {
+    result.add_reasons()->set_reason(training::v1::QUALIFICATION_REASON_ORGANISATION_QUALIFICATION_LAPSED);
+  }
+  return result;
+}
+
 }  // namespace shouhu::testing

@@ -26,6 +26,10 @@ class FakeTrainingClient final : public training::TrainingClient {
   absl::StatusOr<std::vector<training::v1::QualificationResult>> BatchCheckQualification(
       const CallIdentity& as, const std::vector<std::string>& participant_ids,
       training::v1::Activity activity, const std::string& date) const override;
+  // Organisations answer as participants do: qualified when the test marked their id.
+  absl::StatusOr<training::v1::QualificationResult> CheckOrganisation(const CallIdentity& as,
+                                                                      const std::string& organisation_id,
+                                                                      const std::string& date) const override;
 
  private:
   training::v1::QualificationResult ResultFor(const std::string& participant_id) const

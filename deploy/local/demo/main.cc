@@ -12,9 +12,13 @@
 #ifdef SHOUHU_HAS_TRAINING
 #include "deploy/local/demo/training_demo.h"
 #endif
+#ifdef SHOUHU_HAS_ALLOWANCE
+#include "deploy/local/demo/allowance_demo.h"
+#endif
 
 ABSL_FLAG(std::string, registry, "127.0.0.1:50051", "registry address");
 ABSL_FLAG(std::string, training, "127.0.0.1:50054", "training address");
+ABSL_FLAG(std::string, allowance, "127.0.0.1:50053", "allowance address");
 ABSL_FLAG(std::string, gateway_key, "",
           "the gateway's signing key file (<kid>.key): the demo signs as the gateway");
 
@@ -41,6 +45,16 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf("  training demo: courses, sessions, volunteers\n");
+#endif
+#ifdef SHOUHU_HAS_ALLOWANCE
+  // After training: the program's operator must be qualified there.
+  seeded = shouhu::SeedAllowanceDemo(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_allowance), grpc::InsecureChannelCredentials()), signer);
+  if (!seeded.ok()) {
+    std::fprintf(stderr, "shouhu-demo: allowance: %s\n", std::string(seeded.message()).c_str());
+    return 1;
+  }
+  std::printf("  allowance demo: a funded program in Wuding (532329)\n");
 #endif
   return 0;
 }

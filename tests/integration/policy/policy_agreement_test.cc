@@ -1,8 +1,8 @@
 // The gateway's method policy and the services' own role checks must agree: a role the gateway lets through
 // is one the service serves, and a role the gateway turns away is one the service would refuse too. Walks
-// every role × every method of the registry and training services, asking the gateway's policy (the shipped
-// deploy/local/gateway/policy.json) and the real services (in process, on loopback, with a signed principal
-// of that role and an empty request).
+// every role × every method of the registry, training and allowance services, asking the gateway's policy
+// (the shipped deploy/local/gateway/policy.json) and the real services (in process, on loopback, with a
+// signed principal of that role and an empty request).
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 #include "common/method_access.h"
+#include "services/allowance/allowance_module.h"
 #include "services/gateway/method_policy.h"
 #include "services/registry/registry_module.h"
 #include "services/training/training_module.h"
@@ -66,10 +67,21 @@ class PolicyAgreementTest : public ::testing::Test {
     const ServiceContext training_context{config_,    training_db_->pool(), clock_,  ids_, logger_, metrics_,
                                           *verifier_, training_identity_,   workers_};
     ASSERT_OK_AND_ASSIGN(training_, training::TrainingModule::Create(training_context, {}));
+    ASSERT_OK_AND_ASSIGN(allowance_db_, TestDatabase::Create(AllowanceMigrations()));
+    const ServiceContext allowance_context{
+        config_,    allowance_db_->pool(), clock_,  ids_, logger_, metrics_,
+        *verifier_, allowance_identity_,   workers_};
+    // Nothing here gets past validation to ask the registry or training: no address needs to answer.
+    allowance::AllowanceConfig allowance_config;
+    allowance_config.registry_address = "127.0.0.1:1";
+    allowance_config.training_address = "127.0.0.1:1";
+    allowance_config.payment_retry_interval = absl::ZeroDuration();
+    ASSERT_OK_AND_ASSIGN(allowance_, allowance::AllowanceModule::Create(allowance_context, allowance_config));
     server_ =
         std::make_unique<shouhu::testing::TestServer>(std::vector<std::pair<grpc::Service*, std::string>>{
             {&registry_->service(), registry::kRegistryServiceName},
-            {&training_->service(), training::kTrainingServiceName}});
+            {&training_->service(), training::kTrainingServiceName},
+            {&allowance_->service(), allowance::kAllowanceServiceName}});
     stub_ = std::make_unique<grpc::GenericStub>(server_->channel());
     ASSERT_OK_AND_ASSIGN(policy_,
                          gateway::PolicyFile::Load(SHOUHU_SOURCE_DIR "/deploy/local/gateway/policy.json"));
@@ -77,6 +89,7 @@ class PolicyAgreementTest : public ::testing::Test {
 
   void TearDown() override {
     server_.reset();
+    allowance_.reset();
     training_.reset();
     registry_.reset();
   }
@@ -89,11 +102,15 @@ class PolicyAgreementTest : public ::testing::Test {
   CallWorkers workers_{8};
   const ServiceIdentity registry_identity_{"registry", shouhu::testing::TestServiceKey("registry"), clock_};
   const ServiceIdentity training_identity_{"training", shouhu::testing::TestServiceKey("training"), clock_};
+  const ServiceIdentity allowance_identity_{"allowance", shouhu::testing::TestServiceKey("allowance"),
+                                            clock_};
   std::unique_ptr<TestDatabase> registry_db_;
   std::unique_ptr<TestDatabase> training_db_;
+  std::unique_ptr<TestDatabase> allowance_db_;
   std::unique_ptr<PrincipalVerifier> verifier_;
   std::unique_ptr<registry::RegistryModule> registry_;
   std::unique_ptr<training::TrainingModule> training_;
+  std::unique_ptr<allowance::AllowanceModule> allowance_;
   std::unique_ptr<shouhu::testing::TestServer> server_;
   std::unique_ptr<grpc::GenericStub> stub_;
   std::unique_ptr<gateway::PolicyFile> policy_;
@@ -102,7 +119,8 @@ class PolicyAgreementTest : public ::testing::Test {
 
 TEST_F(PolicyAgreementTest, EveryRoleAndMethod_GatewayAndServiceAgree) {
   int checked = 0;
-  for (const char* service_name : {registry::kRegistryServiceName, training::kTrainingServiceName}) {
+  for (const char* service_name :
+       {registry::kRegistryServiceName, training::kTrainingServiceName, allowance::kAllowanceServiceName}) {
     const auto* service = FindService(service_name);
     ASSERT_NE(service, nullptr) << service_name;
     for (int m = 0; m < service->method_count(); ++m) {
@@ -120,7 +138,7 @@ TEST_F(PolicyAgreementTest, EveryRoleAndMethod_GatewayAndServiceAgree) {
       }
     }
   }
-  EXPECT_GT(checked, 400);
+  EXPECT_GT(checked, 600);
 }
 
 }  // namespace

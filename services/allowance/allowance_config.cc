@@ -1,0 +1,57 @@
+#include "services/allowance/allowance_config.h"
+
+#include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/config.h"
+#include "common/status_macros.h"
+
+ABSL_FLAG(std::string, allowance_registry_address, shouhu::EnvOr("SHOUHU_REGISTRY_ADDRESS", ""),
+          "the registry service, host:port");
+ABSL_FLAG(std::string, allowance_training_address, shouhu::EnvOr("SHOUHU_TRAINING_ADDRESS", ""),
+          "the training service, host:port");
+ABSL_FLAG(std::string, payment_retry_seconds, shouhu::EnvOr("SHOUHU_PAYMENT_RETRY_SECONDS", "60"),
+          "seconds between sends of failed payments; 0: no retry job");
+ABSL_FLAG(std::string, payment_max_attempts, shouhu::EnvOr("SHOUHU_PAYMENT_MAX_ATTEMPTS", "3"),
+          "sends of a payment before a failure abandons it");
+
+namespace shouhu::allowance {
+
+absl::Status ValidateAllowanceConfig(const AllowanceConfig& config) {
+  if (config.registry_address.empty()) {
+    return absl::InvalidArgumentError("SHOUHU_REGISTRY_ADDRESS (--allowance_registry_address) is required");
+  }
+  if (config.training_address.empty()) {
+    return absl::InvalidArgumentError("SHOUHU_TRAINING_ADDRESS (--allowance_training_address) is required");
+  }
+  if (config.payment_retry_interval < absl::ZeroDuration() ||
+      config.payment_retry_interval > absl::Hours(24)) {
+    return absl::InvalidArgumentError("SHOUHU_PAYMENT_RETRY_SECONDS must be from 0 to 86400");
+  }
+  if (config.max_payment_attempts < 1 || config.max_payment_attempts > 20) {
+    return absl::InvalidArgumentError("SHOUHU_PAYMENT_MAX_ATTEMPTS must be from 1 to 20");
+  }
+  RETURN_IF_ERROR(ValidateMonthlyCyclesConfig(config.cycles));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<AllowanceConfig> LoadAllowanceConfig() {
+  AllowanceConfig config;
+  config.registry_address = absl::GetFlag(FLAGS_allowance_registry_address);
+  config.training_address = absl::GetFlag(FLAGS_allowance_training_address);
+  int seconds = 0;
+  const std::string retry = absl::GetFlag(FLAGS_payment_retry_seconds);
+  if (!absl::SimpleAtoi(retry, &seconds)) {
+    return absl::InvalidArgumentError("SHOUHU_PAYMENT_RETRY_SECONDS must be a whole number of seconds");
+  }
+  config.payment_retry_interval = absl::Seconds(seconds);
+  const std::string attempts = absl::GetFlag(FLAGS_payment_max_attempts);
+  if (!absl::SimpleAtoi(attempts, &config.max_payment_attempts)) {
+    return absl::InvalidArgumentError("SHOUHU_PAYMENT_MAX_ATTEMPTS must be a whole number");
+  }
+  ASSIGN_OR_RETURN(config.cycles, LoadMonthlyCyclesConfig());
+  RETURN_IF_ERROR(ValidateAllowanceConfig(config));
+  return config;
+}
+
+}  // namespace shouhu::allowance

@@ -1,0 +1,38 @@
+// The allowance service's own settings, read once at start from flags and the environment and checked;
+// after that code gets this struct, never the environment. Common settings (database, ports) are in
+// common/config.h.
+#ifndef SHOUHU_SERVICES_ALLOWANCE_ALLOWANCE_CONFIG_H_
+#define SHOUHU_SERVICES_ALLOWANCE_ALLOWANCE_CONFIG_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/allowance/monthly_cycles_config.h"
+
+namespace shouhu::allowance {
+
+struct AllowanceConfig {
+  // The registry (is the child active, where, in which categories) and training (is the organisation's
+  // qualification current) services, host:port (SHOUHU_REGISTRY_ADDRESS, SHOUHU_TRAINING_ADDRESS). Required.
+  std::string registry_address;
+  std::string training_address;
+  // How often failed payments are sent again (SHOUHU_PAYMENT_RETRY_SECONDS, default 60; 0 starts no retry
+  // job: tests drive it by hand).
+  absl::Duration payment_retry_interval = absl::Seconds(60);
+  // How many times a payment is sent before a failure abandons it and reverses its amount
+  // (SHOUHU_PAYMENT_MAX_ATTEMPTS, 1..20, default 3).
+  int max_payment_attempts = 3;
+  // The monthly basic living allowance, verification sample and urgent-need follower (their own file).
+  MonthlyCyclesConfig cycles;
+};
+
+// INVALID_ARGUMENT naming the setting when a value is missing or malformed.
+absl::StatusOr<AllowanceConfig> LoadAllowanceConfig();
+
+// The same checks for a config built in code (the tests build the module as main does).
+absl::Status ValidateAllowanceConfig(const AllowanceConfig& config);
+
+}  // namespace shouhu::allowance
+
+#endif  // SHOUHU_SERVICES_ALLOWANCE_ALLOWANCE_CONFIG_H_

@@ -1,0 +1,260 @@
+#include "services/allowance/allowance_rules.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/principal.h"
+#include "common/status_macros.h"
+
+namespace shouhu::allowance {
+namespace {
+
+using common::v1::ROLE_CIVIL_AFFAIRS_OFFICER;
+using common::v1::ROLE_FINANCE_OFFICER;
+using common::v1::ROLE_NGO_ADMIN;
+
+bool Covers(const common::v1::Principal& who, const std::string& jurisdiction) {
+  return InJurisdiction(who, jurisdiction);
+}
+
+bool IsFunderFinance(const common::v1::Principal& who, const v1::Program& program) {
+  return HasRole(who, ROLE_FINANCE_OFFICER) && who.organisation_id() == program.funder_organisation_id() &&
+         Covers(who, program.jurisdiction());
+}
+
+bool IsOperatorAdmin(const common::v1::Principal& who, const v1::Program& program) {
+  return HasRole(who, ROLE_NGO_ADMIN) && who.organisation_id() == program.operator_organisation_id();
+}
+
+bool Reserved(v1::ApplicationState state) {
+  return state == v1::APPLICATION_STATE_AWAITING_SECOND_APPROVAL || state == v1::APPLICATION_STATE_APPROVED;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ProgramState> NextProgramState(const v1::Program& program, ProgramStep step, bool accepted,
+                                                  absl::CivilDay today) {
+  switch (step) {
+    case ProgramStep::kAssess:
+      if (program.state() != v1::PROGRAM_STATE_PROPOSED) {
+        return absl::FailedPreconditionError("only a proposed program can be assessed");
+      }
+      return accepted ? v1::PROGRAM_STATE_APPROVED : v1::PROGRAM_STATE_DECLINED;
+    case ProgramStep::kFund:
+      if (program.state() != v1::PROGRAM_STATE_APPROVED) {
+        return absl::FailedPreconditionError("only an assessed and accepted program can be funded");
+      }
+      return v1::PROGRAM_STATE_FUNDED;
+    case ProgramStep::kEvaluate: {
+      if (program.state() != v1::PROGRAM_STATE_FUNDED) {
+        return absl::FailedPreconditionError("only a funded program can be evaluated");
+      }
+      absl::CivilDay end;
+      if (!absl::ParseCivilTime(program.period_end(), &end) || today <= end) {
+        return absl::FailedPreconditionError("a program is evaluated once its period has ended");
+      }
+      return v1::PROGRAM_STATE_EVALUATED;
+    }
+  }
+  return absl::InternalError("unknown program step");
+}
+
+bool IsFunderOfficer(const common::v1::Principal& who, const v1::Program& program) {
+  return (HasRole(who, ROLE_CIVIL_AFFAIRS_OFFICER) || HasRole(who, ROLE_FINANCE_OFFICER)) &&
+         who.organisation_id() == program.funder_organisation_id() && Covers(who, program.jurisdiction());
+}
+
+bool MayDecide(const common::v1::Principal& who, const v1::Program& program) {
+  return IsOperatorAdmin(who, program) || IsFunderOfficer(who, program);
+}
+
+bool MayPay(const common::v1::Principal& who, const v1::Program& program) {
+  return IsOperatorAdmin(who, program) || IsFunderFinance(who, program);
+}
+
+bool MayRecordOutcome(const common::v1::Principal& who, const v1::Program& program) {
+  return HasRole(who, common::v1::ROLE_SYSTEM) || IsFunderFinance(who, program);
+}
+
+absl::StatusOr<int64_t> ApplicationAmount(v1::AllowanceType type, int64_t amount_fen,
+                                          const std::vector<v1::InKindItem>& items) {
+  if (type != v1::ALLOWANCE_TYPE_IN_KIND_SURVIVAL_AID) {
+    if (!items.empty()) return InvalidField("items", "are only for in-kind aid");
+    if (amount_fen <= 0) return InvalidField("amount_fen", "must be positive");
+    return amount_fen;
+  }
+  if (items.empty()) return InvalidField("items", "are required for in-kind aid");
+  if (amount_fen != 0) return InvalidField("amount_fen", "is the items' value for in-kind aid; leave it 0");
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  int64_t total = 0;
+  for (const v1::InKindItem& item : items) {
+    if (item.quantity() <= 0) return InvalidField("items.quantity", "must be positive");
+    if (item.unit_value_fen() <= 0) return InvalidField("items.unit_value_fen", "must be positive");
+    if (item.quantity() > kMax / item.unit_value_fen()) return InvalidField("items", "value is too large");
+    const int64_t value = item.quantity() * item.unit_value_fen();
+    if (total > kMax - value) return InvalidField("items", "value is too large");
+    total += value;
+  }
+  return total;
+}
+
+absl::Status CheckProgramTakes(const v1::Program& program, v1::AllowanceType type, int64_t amount_fen,
+                               int64_t committed_fen, absl::CivilDay today) {
+  if (program.state() != v1::PROGRAM_STATE_FUNDED) {
+    return absl::FailedPreconditionError("the program is not funded and running");
+  }
+  absl::CivilDay start, end;
+  if (!absl::ParseCivilTime(program.period_start(), &start) ||
+      !absl::ParseCivilTime(program.period_end(), &end)) {
+    return absl::InternalError("program period unreadable");
+  }
+  if (today < start || today > end)
+    return absl::FailedPreconditionError("the program's period is not running");
+  if (std::find(program.allowed_types().begin(), program.allowed_types().end(), type) ==
+      program.allowed_types().end()) {
+    return absl::FailedPreconditionError("type: the program does not give this kind of allowance");
+  }
+  if (amount_fen > program.per_payment_cap_fen()) {
+    return absl::FailedPreconditionError("amount_fen: above the program's cap per payment");
+  }
+  if (committed_fen > program.per_child_year_cap_fen() - amount_fen) {
+    return absl::FailedPreconditionError("amount_fen: above the program's cap per child and year");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckChildEligible(const v1::Program& program, const ChildStanding& child) {
+  if (!child.active) return absl::FailedPreconditionError("child_id: the child's case is not active");
+  if (!absl::StartsWith(child.village_code, program.jurisdiction())) {
+    return absl::FailedPreconditionError("child_id: the child lives outside the program's jurisdiction");
+  }
+  for (int category : child.categories) {
+    for (int eligible : program.eligible_categories()) {
+      if (category == eligible) return absl::OkStatus();
+    }
+  }
+  return absl::FailedPreconditionError("child_id: the child is in none of the program's categories");
+}
+
+absl::StatusOr<ApprovalStep> DecideApproval(const v1::Application& application, const v1::Program& program,
+                                            const common::v1::Principal& approver) {
+  if (approver.subject() == application.applicant()) {
+    return absl::PermissionDeniedError("the applicant cannot approve their own application");
+  }
+  if (program.state() != v1::PROGRAM_STATE_FUNDED) {
+    return absl::FailedPreconditionError("the program is not funded and running");
+  }
+  switch (application.state()) {
+    case v1::APPLICATION_STATE_SUBMITTED: {
+      if (!IsOperatorAdmin(approver, program) && !IsFunderOfficer(approver, program)) {
+        return absl::PermissionDeniedError("only the operator's admin or the funder's officers approve");
+      }
+      ApprovalStep step;
+      step.reserves = true;
+      step.first = true;
+      step.next = application.amount_fen() > program.second_approval_threshold_fen()
+                      ? v1::APPLICATION_STATE_AWAITING_SECOND_APPROVAL
+                      : v1::APPLICATION_STATE_APPROVED;
+      return step;
+    }
+    case v1::APPLICATION_STATE_AWAITING_SECOND_APPROVAL: {
+      if (!IsFunderFinance(approver, program)) {
+        return absl::PermissionDeniedError("the second approval is the funder's finance officer's");
+      }
+      if (approver.subject() == application.first_approver()) {
+        return absl::PermissionDeniedError("the second approver must differ from the first");
+      }
+      ApprovalStep step;
+      step.next = v1::APPLICATION_STATE_APPROVED;
+      return step;
+    }
+    default:
+      return absl::FailedPreconditionError("the application is not awaiting an approval");
+  }
+}
+
+absl::StatusOr<ClosingStep> DecideRejection(const v1::Application& application,
+                                            const common::v1::Principal& who) {
+  if (who.subject() == application.applicant()) {
+    return absl::PermissionDeniedError("the applicant withdraws, never rejects, their own application");
+  }
+  if (application.state() != v1::APPLICATION_STATE_SUBMITTED &&
+      application.state() != v1::APPLICATION_STATE_AWAITING_SECOND_APPROVAL) {
+    return absl::FailedPreconditionError("only an application awaiting approval can be rejected");
+  }
+  return ClosingStep{v1::APPLICATION_STATE_REJECTED, Reserved(application.state())};
+}
+
+absl::StatusOr<ClosingStep> DecideWithdrawal(const v1::Application& application,
+                                             const common::v1::Principal& who) {
+  if (who.subject() != application.applicant()) {
+    return absl::PermissionDeniedError("only the applicant withdraws an application");
+  }
+  if (application.state() != v1::APPLICATION_STATE_SUBMITTED && !Reserved(application.state())) {
+    return absl::FailedPreconditionError("only an application not yet paid or decided can be withdrawn");
+  }
+  return ClosingStep{v1::APPLICATION_STATE_WITHDRAWN, Reserved(application.state())};
+}
+
+absl::Status CheckPayable(const v1::Application& application, const v1::Program& program) {
+  if (application.state() == v1::APPLICATION_STATE_PAYMENT_ISSUED ||
+      application.state() == v1::APPLICATION_STATE_PAID) {
+    return absl::AlreadyExistsError("the application has been paid");
+  }
+  if (application.state() != v1::APPLICATION_STATE_APPROVED) {
+    return absl::FailedPreconditionError("only an approved application can be paid");
+  }
+  if (program.state() != v1::PROGRAM_STATE_FUNDED) {
+    return absl::FailedPreconditionError("the program is not funded and running");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<OutcomeStep> DecideOutcome(const v1::Payment& payment, v1::PaymentOutcome outcome,
+                                          int max_attempts) {
+  const v1::PaymentState state = payment.state();
+  const bool open = state == v1::PAYMENT_STATE_ISSUED || state == v1::PAYMENT_STATE_FAILED;
+  OutcomeStep step;
+  switch (outcome) {
+    case v1::PAYMENT_OUTCOME_CONFIRMED:
+      if (!open) return absl::FailedPreconditionError("only an issued payment can be confirmed");
+      step.next = v1::PAYMENT_STATE_CONFIRMED;
+      step.application_next = v1::APPLICATION_STATE_PAID;
+      step.kind = v1::LEDGER_ENTRY_KIND_CONFIRMATION;
+      step.from = v1::LEDGER_ACCOUNT_IN_PAYMENT;
+      step.to = v1::LEDGER_ACCOUNT_DISBURSED;
+      return step;
+    case v1::PAYMENT_OUTCOME_FAILED:
+      if (state != v1::PAYMENT_STATE_ISSUED) {
+        return absl::FailedPreconditionError("only a payment awaiting its outcome can fail");
+      }
+      if (payment.attempts() < max_attempts) {
+        step.next = v1::PAYMENT_STATE_FAILED;
+        step.application_next = v1::APPLICATION_STATE_UNSPECIFIED;
+        return step;
+      }
+      step.next = v1::PAYMENT_STATE_ABANDONED;
+      step.application_next = v1::APPLICATION_STATE_APPROVED;
+      step.kind = v1::LEDGER_ENTRY_KIND_REVERSAL;
+      step.from = v1::LEDGER_ACCOUNT_IN_PAYMENT;
+      step.to = v1::LEDGER_ACCOUNT_RESERVED;
+      return step;
+    case v1::PAYMENT_OUTCOME_RETURNED:
+      if (!open && state != v1::PAYMENT_STATE_CONFIRMED) {
+        return absl::FailedPreconditionError("only an issued or confirmed payment can be returned");
+      }
+      step.next = v1::PAYMENT_STATE_RETURNED;
+      step.application_next = v1::APPLICATION_STATE_APPROVED;
+      step.kind = v1::LEDGER_ENTRY_KIND_REVERSAL;
+      step.from =
+          state == v1::PAYMENT_STATE_CONFIRMED ? v1::LEDGER_ACCOUNT_DISBURSED : v1::LEDGER_ACCOUNT_IN_PAYMENT;
+      step.to = v1::LEDGER_ACCOUNT_RESERVED;
+      return step;
+    default:
+      return InvalidField("outcome", "is required");
+  }
+}
+
+}  // namespace shouhu::allowance

@@ -1,0 +1,104 @@
+// The allowance service's pure rules, no I/O: the program's way from proposal to evaluation, the
+// application's maker-checker approval, the caps, and what each step does to the money. The store applies
+// them to locked rows; every step out of order is FAILED_PRECONDITION, every approval by the wrong person
+// PERMISSION_DENIED.
+#ifndef SHOUHU_SERVICES_ALLOWANCE_ALLOWANCE_RULES_H_
+#define SHOUHU_SERVICES_ALLOWANCE_ALLOWANCE_RULES_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "shouhu/allowance/v1/resources.pb.h"
+#include "shouhu/common/v1/principal.pb.h"
+
+namespace shouhu::allowance {
+
+// ------------------------------------------------------------------------------------------------ programs
+
+enum class ProgramStep { kAssess, kFund, kEvaluate };
+
+// The state after `step` (kAssess: APPROVED when `accepted`, else DECLINED), or FAILED_PRECONDITION. A
+// program is evaluated only once its period has ended (`today` after period_end).
+absl::StatusOr<v1::ProgramState> NextProgramState(const v1::Program& program, ProgramStep step, bool accepted,
+                                                  absl::CivilDay today);
+
+// The funder's people: a civil-affairs officer (or, for second approvals, a finance officer) of the funder
+// organisation whose jurisdiction covers the program's.
+bool IsFunderOfficer(const common::v1::Principal& who, const v1::Program& program);
+// Who decides on a program's applications: the operator's admin or the funder's officers.
+bool MayDecide(const common::v1::Principal& who, const v1::Program& program);
+// Who issues payments: the operator's admin or the funder's finance officer.
+bool MayPay(const common::v1::Principal& who, const v1::Program& program);
+// Who records a payment's outcome: the funder's finance officer, or the bank integration (SYSTEM).
+bool MayRecordOutcome(const common::v1::Principal& who, const v1::Program& program);
+
+// ------------------------------------------------------------------------------------------- applications
+
+// Money the application asks for: the amount, or for in-kind aid the sum of quantity × unit value.
+// INVALID_ARGUMENT naming the field on a non-positive value or a sum beyond int64.
+absl::StatusOr<int64_t> ApplicationAmount(v1::AllowanceType type, int64_t amount_fen,
+                                          const std::vector<v1::InKindItem>& items);
+
+// Whether the program takes this kind of application for this amount now: funded, within its period, the
+// type allowed, the per-payment cap, and the child's yearly cap given what the child already holds of the
+// program this year (`committed_fen`). FAILED_PRECONDITION naming what failed.
+absl::Status CheckProgramTakes(const v1::Program& program, v1::AllowanceType type, int64_t amount_fen,
+                               int64_t committed_fen, absl::CivilDay today);
+
+// The registry's answer about the child, judged: active case, lives in the program's jurisdiction, in one
+// of its categories. FAILED_PRECONDITION naming what failed (never the child's data).
+struct ChildStanding {
+  bool active = false;
+  std::string village_code;
+  std::vector<int> categories;  // registry.v1.ChildCategory numbers
+};
+absl::Status CheckChildEligible(const v1::Program& program, const ChildStanding& child);
+
+// What an approval does.
+struct ApprovalStep {
+  v1::ApplicationState next;
+  bool reserves = false;  // the first approval takes the amount from the budget
+  bool first = false;     // recorded as first_approver, else second_approver
+};
+
+// Maker-checker: the approver is never the applicant nor, for the second approval, the first approver; the
+// first approval is the operator's admin's or the funder's officer's; the second (above the program's
+// threshold) the funder's finance officer's.
+absl::StatusOr<ApprovalStep> DecideApproval(const v1::Application& application, const v1::Program& program,
+                                            const common::v1::Principal& approver);
+
+// What a rejection or withdrawal does: the next state and whether a reservation is released.
+struct ClosingStep {
+  v1::ApplicationState next;
+  bool releases = false;
+};
+absl::StatusOr<ClosingStep> DecideRejection(const v1::Application& application,
+                                            const common::v1::Principal& who);
+absl::StatusOr<ClosingStep> DecideWithdrawal(const v1::Application& application,
+                                             const common::v1::Principal& who);
+
+// Whether an application may be paid now (APPROVED, of a funded program).
+absl::Status CheckPayable(const v1::Application& application, const v1::Program& program);
+
+// ------------------------------------------------------------------------------------------------ payments
+
+// What an outcome does to an issued payment.
+struct OutcomeStep {
+  v1::PaymentState next;
+  v1::ApplicationState application_next;  // UNSPECIFIED: unchanged
+  // The ledger movement it makes, if any (from == UNSPECIFIED: none).
+  v1::LedgerEntryKind kind = v1::LEDGER_ENTRY_KIND_UNSPECIFIED;
+  v1::LedgerAccount from = v1::LEDGER_ACCOUNT_UNSPECIFIED;
+  v1::LedgerAccount to = v1::LEDGER_ACCOUNT_UNSPECIFIED;
+};
+
+// `max_attempts`: how many times a payment is sent before a failure abandons it.
+absl::StatusOr<OutcomeStep> DecideOutcome(const v1::Payment& payment, v1::PaymentOutcome outcome,
+                                          int max_attempts);
+
+}  // namespace shouhu::allowance
+
+#endif  // SHOUHU_SERVICES_ALLOWANCE_ALLOWANCE_RULES_H_

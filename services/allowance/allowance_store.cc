@@ -1,0 +1,930 @@
+#include "services/allowance/allowance_store.h"
+
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/clock.h"
+#include "common/scope.h"
+#include "common/status_macros.h"
+#include "common/timestamps.h"
+#include "shouhu/allowance/v1/events.pb.h"
+
+namespace shouhu::allowance {
+namespace {
+
+// ---------------------------------------------------------------------------------------------- programs
+
+constexpr char kInsertProgram[] =
+    "INSERT INTO programs (id, name, plan, target_group, jurisdiction, operator_organisation_id,"
+    " funder_organisation_id, budget_fen, period_start, period_end, allowed_types, eligible_categories,"
+    " per_payment_cap_fen, per_child_year_cap_fen, second_approval_threshold_fen, state, proposed_by,"
+    " proposed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+constexpr char kSelectProgram[] =
+    "SELECT id, name, plan, target_group, jurisdiction, operator_organisation_id, funder_organisation_id,"
+    " budget_fen, period_start, period_end, allowed_types, eligible_categories, per_payment_cap_fen,"
+    " per_child_year_cap_fen, second_approval_threshold_fen, state, assessment_reviewer, assessment_accepted,"
+    " assessment_comment, assessed_by, assessed_at, evaluation_score, evaluation_summary, evaluated_by,"
+    " evaluated_at, proposed_by, proposed_at, funded_at FROM programs WHERE id = ?";
+
+constexpr char kLockProgram[] =
+    "SELECT id, name, plan, target_group, jurisdiction, operator_organisation_id, funder_organisation_id,"
+    " budget_fen, period_start, period_end, allowed_types, eligible_categories, per_payment_cap_fen,"
+    " per_child_year_cap_fen, second_approval_threshold_fen, state, assessment_reviewer, assessment_accepted,"
+    " assessment_comment, assessed_by, assessed_at, evaluation_score, evaluation_summary, evaluated_by,"
+    " evaluated_at, proposed_by, proposed_at, funded_at FROM programs WHERE id = ? FOR UPDATE";
+
+constexpr char kListPrograms[] =
+    "SELECT id, name, plan, target_group, jurisdiction, operator_organisation_id, funder_organisation_id,"
+    " budget_fen, period_start, period_end, allowed_types, eligible_categories, per_payment_cap_fen,"
+    " per_child_year_cap_fen, second_approval_threshold_fen, state, assessment_reviewer, assessment_accepted,"
+    " assessment_comment, assessed_by, assessed_at, evaluation_score, evaluation_summary, evaluated_by,"
+    " evaluated_at, proposed_by, proposed_at, funded_at FROM programs"
+    " WHERE jurisdiction >= ? AND jurisdiction < ? AND (? = 0 OR state = ?) AND id > ? ORDER BY id LIMIT ?";
+
+constexpr char kSelectScores[] =
+    "SELECT criterion, score FROM program_assessment_scores WHERE program_id = ? ORDER BY position";
+constexpr char kInsertScore[] =
+    "INSERT INTO program_assessment_scores (program_id, position, criterion, score) VALUES (?, ?, ?, ?)";
+constexpr char kUpdateAssessment[] =
+    "UPDATE programs SET state = ?, assessment_reviewer = ?, assessment_accepted = ?, assessment_comment = ?,"
+    " assessed_by = ?, assessed_at = ? WHERE id = ?";
+constexpr char kUpdateFunded[] = "UPDATE programs SET state = ?, funded_at = ? WHERE id = ?";
+constexpr char kUpdateEvaluation[] =
+    "UPDATE programs SET state = ?, evaluation_score = ?, evaluation_summary = ?, evaluated_by = ?,"
+    " evaluated_at = ? WHERE id = ?";
+
+constexpr char kSelectBalances[] =
+    "SELECT budget_fen, available_fen, reserved_fen, in_payment_fen, disbursed_fen FROM program_balances"
+    " WHERE program_id = ?";
+constexpr char kLockBalances[] = "SELECT budget_fen FROM program_balances WHERE program_id = ? FOR UPDATE";
+constexpr char kInsertBalances[] =
+    "INSERT INTO program_balances (program_id, budget_fen, available_fen, reserved_fen, in_payment_fen,"
+    " disbursed_fen) VALUES (?, 0, 0, 0, 0, 0)";
+
+// One guarded UPDATE per movement: the source must hold the amount, checked by the statement that takes it
+// under the row's lock — never by a read before it, which two racing approvals would both pass.
+constexpr char kMoveFundingToAvailable[] =
+    "UPDATE program_balances SET budget_fen = budget_fen + ?, available_fen = available_fen + ?"
+    " WHERE program_id = ? AND ? > 0";
+constexpr char kMoveAvailableToReserved[] =
+    "UPDATE program_balances SET available_fen = available_fen - ?, reserved_fen = reserved_fen + ?"
+    " WHERE program_id = ? AND available_fen >= ?";
+constexpr char kMoveReservedToAvailable[] =
+    "UPDATE program_balances SET reserved_fen = reserved_fen - ?, available_fen = available_fen + ?"
+    " WHERE program_id = ? AND reserved_fen >= ?";
+constexpr char kMoveReservedToInPayment[] =
+    "UPDATE program_balances SET reserved_fen = reserved_fen - ?, in_payment_fen = in_payment_fen + ?"
+    " WHERE program_id = ? AND reserved_fen >= ?";
+constexpr char kMoveInPaymentToDisbursed[] =
+    "UPDATE program_balances SET in_payment_fen = in_payment_fen - ?, disbursed_fen = disbursed_fen + ?"
+    " WHERE program_id = ? AND in_payment_fen >= ?";
+constexpr char kMoveInPaymentToReserved[] =
+    "UPDATE program_balances SET in_payment_fen = in_payment_fen - ?, reserved_fen = reserved_fen + ?"
+    " WHERE program_id = ? AND in_payment_fen >= ?";
+constexpr char kMoveDisbursedToReserved[] =
+    "UPDATE program_balances SET disbursed_fen = disbursed_fen - ?, reserved_fen = reserved_fen + ?"
+    " WHERE program_id = ? AND disbursed_fen >= ?";
+
+constexpr char kInsertEntry[] =
+    "INSERT INTO ledger_entries (id, program_id, kind, from_account, to_account, amount_fen, application_id,"
+    " payment_id, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr char kListEntries[] =
+    "SELECT id, program_id, kind, from_account, to_account, amount_fen, application_id, payment_id,"
+    " recorded_by, recorded_at FROM ledger_entries WHERE program_id = ? AND id > ? ORDER BY id LIMIT ?";
+// Money out of and into each account, for the reconciliation.
+constexpr char kSumOut[] =
+    "SELECT from_account, SUM(amount_fen), COUNT(*) FROM ledger_entries WHERE program_id = ?"
+    " GROUP BY from_account";
+constexpr char kSumIn[] =
+    "SELECT to_account, SUM(amount_fen) FROM ledger_entries WHERE program_id = ? GROUP BY to_account";
+
+// ------------------------------------------------------------------------------------------ applications
+
+constexpr char kInsertApplication[] =
+    "INSERT INTO applications (id, program_id, child_id, division_code, organisation_id, type, amount_fen,"
+    " reason, evidence_report_id, state, applicant, year, submitted_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr char kSelectApplication[] =
+    "SELECT id, program_id, child_id, division_code, organisation_id, type, amount_fen, reason,"
+    " evidence_report_id, state, applicant, first_approver, second_approver, rejection_reason, year,"
+    " submitted_at, decided_at, payments_issued FROM applications WHERE id = ?";
+constexpr char kLockApplication[] =
+    "SELECT id, program_id, child_id, division_code, organisation_id, type, amount_fen, reason,"
+    " evidence_report_id, state, applicant, first_approver, second_approver, rejection_reason, year,"
+    " submitted_at, decided_at, payments_issued FROM applications WHERE id = ? FOR UPDATE";
+constexpr char kListApplications[] =
+    "SELECT id, program_id, child_id, division_code, organisation_id, type, amount_fen, reason,"
+    " evidence_report_id, state, applicant, first_approver, second_approver, rejection_reason, year,"
+    " submitted_at, decided_at, payments_issued FROM applications"
+    " WHERE program_id = ? AND (? = 0 OR state = ?) AND id > ? ORDER BY id LIMIT ?";
+constexpr char kUpdateApplication[] =
+    "UPDATE applications SET state = ?, first_approver = ?, second_approver = ?, rejection_reason = ?,"
+    " decided_at = ?, payments_issued = ? WHERE id = ?";
+constexpr char kInsertItem[] =
+    "INSERT INTO application_items (application_id, position, description, quantity, unit_value_fen)"
+    " VALUES (?, ?, ?, ?, ?)";
+constexpr char kSelectItems[] =
+    "SELECT description, quantity, unit_value_fen FROM application_items WHERE application_id = ?"
+    " ORDER BY position";
+
+constexpr char kSelectCommitted[] =
+    "SELECT committed_fen FROM child_year_totals WHERE program_id = ? AND child_id = ? AND year = ?";
+constexpr char kEnsureCommitted[] =
+    "INSERT INTO child_year_totals (program_id, child_id, year, committed_fen) VALUES (?, ?, ?, 0)"
+    " ON DUPLICATE KEY UPDATE committed_fen = committed_fen";
+// The cap taken under the row's lock, as the budget is.
+constexpr char kTakeCommitted[] =
+    "UPDATE child_year_totals SET committed_fen = committed_fen + ?"
+    " WHERE program_id = ? AND child_id = ? AND year = ? AND committed_fen <= ? - ?";
+constexpr char kReleaseCommitted[] =
+    "UPDATE child_year_totals SET committed_fen = committed_fen - ?"
+    " WHERE program_id = ? AND child_id = ? AND year = ? AND committed_fen >= ?";
+
+// ---------------------------------------------------------------------------------------------- payments
+
+constexpr char kInsertPayment[] =
+    "INSERT INTO payments (id, application_id, program_id, child_id, division_code, amount_fen, method,"
+    " payee_reference, state, issue_number, attempts, issued_by, issued_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)";
+constexpr char kSelectPayment[] =
+    "SELECT id, application_id, program_id, child_id, division_code, amount_fen, method, payee_reference,"
+    " state, issue_number, attempts, failure_reason, issued_by, issued_at, resolved_at FROM payments"
+    " WHERE id = ?";
+constexpr char kLockPayment[] =
+    "SELECT id, application_id, program_id, child_id, division_code, amount_fen, method, payee_reference,"
+    " state, issue_number, attempts, failure_reason, issued_by, issued_at, resolved_at FROM payments"
+    " WHERE id = ? FOR UPDATE";
+constexpr char kListPayments[] =
+    "SELECT id, application_id, program_id, child_id, division_code, amount_fen, method, payee_reference,"
+    " state, issue_number, attempts, failure_reason, issued_by, issued_at, resolved_at FROM payments"
+    " WHERE application_id = ? ORDER BY issue_number";
+constexpr char kUpdatePayment[] =
+    "UPDATE payments SET state = ?, attempts = ?, failure_reason = ?, resolved_at = ?, next_attempt_at = ?"
+    " WHERE id = ?";
+constexpr char kDueFailedPayments[] =
+    "SELECT id FROM payments WHERE state = ? AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT 500";
+
+// ----------------------------------------------------------------------------------------------- helpers
+
+std::string JoinEnums(const google::protobuf::RepeatedField<int>& values) {
+  std::vector<int> sorted(values.begin(), values.end());
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  return absl::StrJoin(sorted, ",");
+}
+
+std::vector<int> SplitEnums(const std::string& text) {
+  std::vector<int> out;
+  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    int v = 0;
+    if (absl::SimpleAtoi(part, &v)) out.push_back(v);
+  }
+  return out;
+}
+
+absl::StatusOr<v1::Program> ProgramFromRow(const db::Row& row) {
+  v1::Program p;
+  p.set_program_id(row.String(0));
+  p.set_name(row.String(1));
+  p.set_plan(row.String(2));
+  p.set_target_group(row.String(3));
+  p.set_jurisdiction(row.String(4));
+  p.set_operator_organisation_id(row.String(5));
+  p.set_funder_organisation_id(row.String(6));
+  p.set_budget_fen(row.Int(7));
+  p.set_period_start(row.String(8));
+  p.set_period_end(row.String(9));
+  for (int t : SplitEnums(row.String(10))) p.add_allowed_types(static_cast<v1::AllowanceType>(t));
+  for (int c : SplitEnums(row.String(11))) {
+    p.add_eligible_categories(static_cast<registry::v1::ChildCategory>(c));
+  }
+  p.set_per_payment_cap_fen(row.Int(12));
+  p.set_per_child_year_cap_fen(row.Int(13));
+  p.set_second_approval_threshold_fen(row.Int(14));
+  p.set_state(static_cast<v1::ProgramState>(row.Int(15)));
+  if (!row.IsNull(20)) {
+    v1::ProgramAssessment* a = p.mutable_assessment();
+    a->set_reviewer(row.String(16));
+    a->set_accepted(row.Int(17) != 0);
+    a->set_comment(row.String(18));
+    a->set_assessed_by(row.String(19));
+    RETURN_IF_ERROR(ReadTimestamp(row, 20, a->mutable_assessed_at()));
+  }
+  if (!row.IsNull(24)) {
+    v1::ProgramEvaluation* e = p.mutable_evaluation();
+    e->set_score(static_cast<int32_t>(row.Int(21)));
+    e->set_summary(row.String(22));
+    e->set_evaluated_by(row.String(23));
+    RETURN_IF_ERROR(ReadTimestamp(row, 24, e->mutable_evaluated_at()));
+  }
+  p.set_proposed_by(row.String(25));
+  RETURN_IF_ERROR(ReadTimestamp(row, 26, p.mutable_proposed_at()));
+  if (!row.IsNull(27)) RETURN_IF_ERROR(ReadTimestamp(row, 27, p.mutable_funded_at()));
+  return p;
+}
+
+absl::StatusOr<Balances> ReadBalances(db::Session& tx, const std::string& program_id) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kSelectBalances, {program_id}));
+  Balances b;
+  if (!row) return b;
+  b.budget = row->Int(0);
+  b.available = row->Int(1);
+  b.reserved = row->Int(2);
+  b.in_payment = row->Int(3);
+  b.disbursed = row->Int(4);
+  return b;
+}
+
+// The program's scores and balances, beside its row.
+absl::Status CompleteProgram(db::Session& tx, v1::Program& p) {
+  if (p.has_assessment()) {
+    ASSIGN_OR_RETURN(db::Rows scores, tx.Query(kSelectScores, {p.program_id()}));
+    for (const db::Row& s : scores) {
+      v1::AssessmentScore* score = p.mutable_assessment()->add_scores();
+      score->set_criterion(s.String(0));
+      score->set_score(static_cast<int32_t>(s.Int(1)));
+    }
+  }
+  ASSIGN_OR_RETURN(Balances b, ReadBalances(tx, p.program_id()));
+  *p.mutable_balances() = ToProto(b);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Application> ApplicationFromRow(const db::Row& row) {
+  v1::Application a;
+  a.set_application_id(row.String(0));
+  a.set_program_id(row.String(1));
+  a.set_child_id(row.String(2));
+  a.set_division_code(row.String(3));
+  a.set_organisation_id(row.String(4));
+  a.set_type(static_cast<v1::AllowanceType>(row.Int(5)));
+  a.set_amount_fen(row.Int(6));
+  a.set_reason(row.String(7));
+  a.set_evidence_report_id(row.String(8));
+  a.set_state(static_cast<v1::ApplicationState>(row.Int(9)));
+  a.set_applicant(row.String(10));
+  a.set_first_approver(row.String(11));
+  a.set_second_approver(row.String(12));
+  a.set_rejection_reason(row.String(13));
+  a.set_year(static_cast<int32_t>(row.Int(14)));
+  RETURN_IF_ERROR(ReadTimestamp(row, 15, a.mutable_submitted_at()));
+  if (!row.IsNull(16)) RETURN_IF_ERROR(ReadTimestamp(row, 16, a.mutable_decided_at()));
+  return a;
+}
+
+absl::Status AddItems(db::Session& tx, v1::Application& a) {
+  if (a.type() != v1::ALLOWANCE_TYPE_IN_KIND_SURVIVAL_AID) return absl::OkStatus();
+  ASSIGN_OR_RETURN(db::Rows items, tx.Query(kSelectItems, {a.application_id()}));
+  for (const db::Row& r : items) {
+    v1::InKindItem* item = a.add_items();
+    item->set_description(r.String(0));
+    item->set_quantity(r.Int(1));
+    item->set_unit_value_fen(r.Int(2));
+  }
+  return absl::OkStatus();
+}
+
+// The application with its items; its row locked when `for_update`. Also returns payments_issued.
+struct LockedApplication {
+  v1::Application application;
+  int64_t payments_issued = 0;
+};
+
+absl::StatusOr<std::optional<LockedApplication>> ReadApplication(db::Session& tx, const std::string& id,
+                                                                 bool for_update) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row,
+                   tx.QueryOne(for_update ? kLockApplication : kSelectApplication, {id}));
+  if (!row) return std::optional<LockedApplication>();
+  LockedApplication out;
+  ASSIGN_OR_RETURN(out.application, ApplicationFromRow(*row));
+  out.payments_issued = row->Int(17);
+  RETURN_IF_ERROR(AddItems(tx, out.application));
+  return std::optional<LockedApplication>(std::move(out));
+}
+
+absl::StatusOr<v1::Payment> PaymentFromRow(const db::Row& row) {
+  v1::Payment p;
+  p.set_payment_id(row.String(0));
+  p.set_application_id(row.String(1));
+  p.set_program_id(row.String(2));
+  p.set_child_id(row.String(3));
+  p.set_division_code(row.String(4));
+  p.set_amount_fen(row.Int(5));
+  p.set_method(static_cast<v1::PaymentMethod>(row.Int(6)));
+  p.set_payee_reference(row.String(7));
+  p.set_state(static_cast<v1::PaymentState>(row.Int(8)));
+  p.set_issue_number(static_cast<int32_t>(row.Int(9)));
+  p.set_attempts(static_cast<int32_t>(row.Int(10)));
+  p.set_failure_reason(row.String(11));
+  p.set_issued_by(row.String(12));
+  RETURN_IF_ERROR(ReadTimestamp(row, 13, p.mutable_issued_at()));
+  if (!row.IsNull(14)) RETURN_IF_ERROR(ReadTimestamp(row, 14, p.mutable_resolved_at()));
+  return p;
+}
+
+absl::StatusOr<std::optional<v1::Payment>> ReadPayment(db::Session& tx, const std::string& id,
+                                                       bool for_update) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(for_update ? kLockPayment : kSelectPayment, {id}));
+  if (!row) return std::optional<v1::Payment>();
+  ASSIGN_OR_RETURN(v1::Payment p, PaymentFromRow(*row));
+  return std::optional<v1::Payment>(std::move(p));
+}
+
+absl::StatusOr<const char*> MovementSql(v1::LedgerAccount from, v1::LedgerAccount to) {
+  using v1::LEDGER_ACCOUNT_AVAILABLE;
+  using v1::LEDGER_ACCOUNT_DISBURSED;
+  using v1::LEDGER_ACCOUNT_FUNDING;
+  using v1::LEDGER_ACCOUNT_IN_PAYMENT;
+  using v1::LEDGER_ACCOUNT_RESERVED;
+  if (from == LEDGER_ACCOUNT_FUNDING && to == LEDGER_ACCOUNT_AVAILABLE) return kMoveFundingToAvailable;
+  if (from == LEDGER_ACCOUNT_AVAILABLE && to == LEDGER_ACCOUNT_RESERVED) return kMoveAvailableToReserved;
+  if (from == LEDGER_ACCOUNT_RESERVED && to == LEDGER_ACCOUNT_AVAILABLE) return kMoveReservedToAvailable;
+  if (from == LEDGER_ACCOUNT_RESERVED && to == LEDGER_ACCOUNT_IN_PAYMENT) return kMoveReservedToInPayment;
+  if (from == LEDGER_ACCOUNT_IN_PAYMENT && to == LEDGER_ACCOUNT_DISBURSED) return kMoveInPaymentToDisbursed;
+  if (from == LEDGER_ACCOUNT_IN_PAYMENT && to == LEDGER_ACCOUNT_RESERVED) return kMoveInPaymentToReserved;
+  if (from == LEDGER_ACCOUNT_DISBURSED && to == LEDGER_ACCOUNT_RESERVED) return kMoveDisbursedToReserved;
+  return absl::InternalError("no such ledger movement");
+}
+
+absl::Status WriteApplication(db::Session& tx, const v1::Application& a, int64_t payments_issued,
+                              const Actor& actor, bool decided) {
+  return tx
+      .Execute(kUpdateApplication,
+               {int64_t{a.state()}, a.first_approver(), a.second_approver(), a.rejection_reason(),
+                decided ? db::Value(ToSqlTimestamp(actor.at))
+                        : SqlTimestampOrNull(a.decided_at(), a.has_decided_at()),
+                payments_issued, a.application_id()})
+      .status();
+}
+
+}  // namespace
+
+// ----------------------------------------------------------------------------------------------- programs
+
+absl::StatusOr<std::optional<v1::Program>> MariaDbAllowanceStore::ReadProgram(db::Session& tx,
+                                                                              const std::string& program_id,
+                                                                              bool for_update) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row,
+                   tx.QueryOne(for_update ? kLockProgram : kSelectProgram, {program_id}));
+  if (!row) return std::optional<v1::Program>();
+  ASSIGN_OR_RETURN(v1::Program p, ProgramFromRow(*row));
+  RETURN_IF_ERROR(CompleteProgram(tx, p));
+  return std::optional<v1::Program>(std::move(p));
+}
+
+absl::Status MariaDbAllowanceStore::PostEntry(db::Session& tx, const std::string& program_id,
+                                              v1::LedgerEntryKind kind, v1::LedgerAccount from,
+                                              v1::LedgerAccount to, int64_t amount,
+                                              const std::string& application_id,
+                                              const std::string& payment_id, const Actor& actor) {
+  if (amount <= 0) return absl::InternalError("a ledger entry moves a positive amount");
+  ASSIGN_OR_RETURN(const char* sql, MovementSql(from, to));
+  ASSIGN_OR_RETURN(uint64_t matched, tx.Execute(sql, {amount, amount, program_id, amount}));
+  if (matched != 1) {
+    return from == v1::LEDGER_ACCOUNT_AVAILABLE
+               ? absl::FailedPreconditionError("the program's budget has not enough left for this amount")
+               : absl::FailedPreconditionError("the program's balances do not hold this movement");
+  }
+  return tx
+      .Execute(kInsertEntry, {ids_.Next(), program_id, int64_t{kind}, int64_t{from}, int64_t{to}, amount,
+                              application_id, payment_id, actor.subject, ToSqlTimestamp(actor.at)})
+      .status();
+}
+
+absl::StatusOr<v1::Program> MariaDbAllowanceStore::ProposeProgram(const IdempotencyKey& key,
+                                                                  const Actor& actor,
+                                                                  const v1::Program& program) {
+  return IdempotentTransaction<v1::Program>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::Program> {
+        const std::string id = ids_.Next();
+        const v1::Program& p = program;
+        RETURN_IF_ERROR(
+            tx.Execute(
+                  kInsertProgram,
+                  {id, p.name(), p.plan(), p.target_group(), p.jurisdiction(), actor.organisation_id,
+                   p.funder_organisation_id(), p.budget_fen(), p.period_start(), p.period_end(),
+                   JoinEnums(p.allowed_types()), JoinEnums(p.eligible_categories()), p.per_payment_cap_fen(),
+                   p.per_child_year_cap_fen(), p.second_approval_threshold_fen(),
+                   int64_t{v1::PROGRAM_STATE_PROPOSED}, actor.subject, ToSqlTimestamp(actor.at)})
+                .status());
+        RETURN_IF_ERROR(tx.Execute(kInsertBalances, {id}).status());
+        v1::ProgramProposed event;
+        event.set_program_id(id);
+        event.set_operator_organisation_id(actor.organisation_id);
+        event.set_funder_organisation_id(p.funder_organisation_id());
+        event.set_jurisdiction(p.jurisdiction());
+        event.set_budget_fen(p.budget_fen());
+        ASSIGN_OR_RETURN(std::optional<v1::Program> written, ReadProgram(tx, id, false));
+        if (!written) return absl::InternalError("program not readable after insert");
+        RETURN_IF_ERROR(outbox_.Append(tx, id, event, actor.at));
+        return *std::move(written);
+      });
+}
+
+absl::StatusOr<std::optional<v1::Program>> MariaDbAllowanceStore::GetProgram(const std::string& program_id) {
+  return db::ReadOne<std::optional<v1::Program>>(
+      pool_, [&](db::Session& session) { return ReadProgram(session, program_id, false); });
+}
+
+absl::StatusOr<std::vector<v1::Program>> MariaDbAllowanceStore::ListPrograms(const ProgramFilter& f) {
+  std::vector<v1::Program> out;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& session) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows,
+                     session.Query(kListPrograms,
+                                   {f.division_prefix, DivisionPrefixEnd(f.division_prefix), int64_t{f.state},
+                                    int64_t{f.state}, f.page.after_id, int64_t{f.page.limit}}));
+    for (const db::Row& row : rows) {
+      ASSIGN_OR_RETURN(v1::Program p, ProgramFromRow(row));
+      RETURN_IF_ERROR(CompleteProgram(session, p));
+      out.push_back(std::move(p));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::Program> MariaDbAllowanceStore::AssessProgram(const IdempotencyKey& key,
+                                                                 const Actor& actor,
+                                                                 const std::string& program_id,
+                                                                 const Authorize<v1::Program>& authorize,
+                                                                 const Assessment& assessment) {
+  return IdempotentTransaction<v1::Program>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::Program> {
+        ASSIGN_OR_RETURN(std::optional<v1::Program> current, ReadProgram(tx, program_id, true));
+        if (!current) return absl::NotFoundError("program not found");
+        RETURN_IF_ERROR(authorize(*current));
+        ASSIGN_OR_RETURN(v1::ProgramState next, NextProgramState(*current, ProgramStep::kAssess,
+                                                                 assessment.accepted, ShanghaiDay(actor.at)));
+        RETURN_IF_ERROR(tx.Execute(kUpdateAssessment,
+                                   {int64_t{next}, assessment.reviewer, int64_t{assessment.accepted ? 1 : 0},
+                                    assessment.comment, actor.subject, ToSqlTimestamp(actor.at), program_id})
+                            .status());
+        int64_t position = 0;
+        for (const v1::AssessmentScore& s : assessment.scores) {
+          RETURN_IF_ERROR(
+              tx.Execute(kInsertScore, {program_id, position++, s.criterion(), int64_t{s.score()}}).status());
+        }
+        v1::ProgramAssessed event;
+        event.set_program_id(program_id);
+        event.set_accepted(assessment.accepted);
+        ASSIGN_OR_RETURN(std::optional<v1::Program> written, ReadProgram(tx, program_id, false));
+        RETURN_IF_ERROR(outbox_.Append(tx, program_id, event, actor.at));
+        return *std::move(written);
+      });
+}
+
+absl::StatusOr<v1::Program> MariaDbAllowanceStore::FundProgram(const IdempotencyKey& key, const Actor& actor,
+                                                               const std::string& program_id,
+                                                               const Authorize<v1::Program>& authorize) {
+  return IdempotentTransaction<v1::Program>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::Program> {
+        ASSIGN_OR_RETURN(std::optional<v1::Program> current, ReadProgram(tx, program_id, true));
+        if (!current) return absl::NotFoundError("program not found");
+        RETURN_IF_ERROR(authorize(*current));
+        ASSIGN_OR_RETURN(v1::ProgramState next,
+                         NextProgramState(*current, ProgramStep::kFund, true, ShanghaiDay(actor.at)));
+        RETURN_IF_ERROR(
+            tx.Execute(kUpdateFunded, {int64_t{next}, ToSqlTimestamp(actor.at), program_id}).status());
+        RETURN_IF_ERROR(PostEntry(tx, program_id, v1::LEDGER_ENTRY_KIND_FUNDING, v1::LEDGER_ACCOUNT_FUNDING,
+                                  v1::LEDGER_ACCOUNT_AVAILABLE, current->budget_fen(), "", "", actor));
+        v1::ProgramFunded event;
+        event.set_program_id(program_id);
+        event.set_budget_fen(current->budget_fen());
+        event.set_jurisdiction(current->jurisdiction());
+        ASSIGN_OR_RETURN(std::optional<v1::Program> written, ReadProgram(tx, program_id, false));
+        RETURN_IF_ERROR(outbox_.Append(tx, program_id, event, actor.at));
+        return *std::move(written);
+      });
+}
+
+absl::StatusOr<v1::Program> MariaDbAllowanceStore::EvaluateProgram(const IdempotencyKey& key,
+                                                                   const Actor& actor,
+                                                                   const std::string& program_id,
+                                                                   const Authorize<v1::Program>& authorize,
+                                                                   int score, const std::string& summary) {
+  return IdempotentTransaction<v1::Program>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::Program> {
+        ASSIGN_OR_RETURN(std::optional<v1::Program> current, ReadProgram(tx, program_id, true));
+        if (!current) return absl::NotFoundError("program not found");
+        RETURN_IF_ERROR(authorize(*current));
+        ASSIGN_OR_RETURN(v1::ProgramState next,
+                         NextProgramState(*current, ProgramStep::kEvaluate, true, ShanghaiDay(actor.at)));
+        RETURN_IF_ERROR(tx.Execute(kUpdateEvaluation, {int64_t{next}, int64_t{score}, summary, actor.subject,
+                                                       ToSqlTimestamp(actor.at), program_id})
+                            .status());
+        v1::ProgramEvaluated event;
+        event.set_program_id(program_id);
+        event.set_score(score);
+        ASSIGN_OR_RETURN(std::optional<v1::Program> written, ReadProgram(tx, program_id, false));
+        RETURN_IF_ERROR(outbox_.Append(tx, program_id, event, actor.at));
+        return *std::move(written);
+      });
+}
+
+// ------------------------------------------------------------------------------------------- applications
+
+absl::StatusOr<v1::Application> MariaDbAllowanceStore::SubmitApplication(
+    const IdempotencyKey& key, const Actor& actor, const v1::Application& application,
+    const std::function<absl::Status(const v1::Program&, int64_t committed_fen)>& check) {
+  return IdempotentTransaction<v1::Application>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::Application> {
+        const v1::Application& a = application;
+        ASSIGN_OR_RETURN(std::optional<v1::Program> program, ReadProgram(tx, a.program_id(), false));
+        if (!program) return absl::NotFoundError("program not found");
+        const int64_t year = ShanghaiDay(actor.at).year();
+        ASSIGN_OR_RETURN(std::optional<db::Row> committed,
+                         tx.QueryOne(kSelectCommitted, {a.program_id(), a.child_id(), year}));
+        RETURN_IF_ERROR(check(*program, committed ? committed->Int(0) : 0));
+        // The child's yearly row exists from the first application on, so racing approvals only ever
+        // UPDATE it (concurrent inserts of one new key could deadlock).
+        RETURN_IF_ERROR(tx.Execute(kEnsureCommitted, {a.program_id(), a.child_id(), year}).status());
+        const std::string id = ids_.Next();
+        RETURN_IF_ERROR(tx.Execute(kInsertApplication,
+                                   {id, a.program_id(), a.child_id(), a.division_code(),
+                                    actor.organisation_id, int64_t{a.type()}, a.amount_fen(), a.reason(),
+                                    a.evidence_report_id(), int64_t{v1::APPLICATION_STATE_SUBMITTED},
+                                    actor.subject, year, ToSqlTimestamp(actor.at)})
+                            .status());
+        int64_t position = 0;
+        for (const v1::InKindItem& item : a.items()) {
+          RETURN_IF_ERROR(tx.Execute(kInsertItem, {id, position++, item.description(), item.quantity(),
+                                                   item.unit_value_fen()})
+                              .status());
+        }
+        v1::ApplicationSubmitted event;
+        event.set_application_id(id);
+        event.set_program_id(a.program_id());
+        event.set_child_id(a.child_id());
+        event.set_type(a.type());
+        event.set_amount_fen(a.amount_fen());
+        ASSIGN_OR_RETURN(std::optional<LockedApplication> written, ReadApplication(tx, id, false));
+        if (!written) return absl::InternalError("application not readable after insert");
+        RETURN_IF_ERROR(outbox_.Append(tx, id, event, actor.at));
+        return std::move(written->application);
+      });
+}
+
+absl::StatusOr<std::optional<v1::Application>> MariaDbAllowanceStore::GetApplication(
+    const std::string& application_id) {
+  return db::ReadOne<std::optional<v1::Application>>(
+      pool_, [&](db::Session& session) -> absl::StatusOr<std::optional<v1::Application>> {
+        ASSIGN_OR_RETURN(std::optional<LockedApplication> read,
+                         ReadApplication(session, application_id, false));
+        if (!read) return std::optional<v1::Application>();
+        return std::optional<v1::Application>(std::move(read->application));
+      });
+}
+
+absl::StatusOr<std::vector<v1::Application>> MariaDbAllowanceStore::ListApplications(
+    const std::string& program_id, v1::ApplicationState state, const PageRequest& page) {
+  std::vector<v1::Application> out;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& session) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows,
+                     session.Query(kListApplications, {program_id, int64_t{state}, int64_t{state},
+                                                       page.after_id, int64_t{page.limit}}));
+    for (const db::Row& row : rows) {
+      ASSIGN_OR_RETURN(v1::Application a, ApplicationFromRow(row));
+      RETURN_IF_ERROR(AddItems(session, a));
+      out.push_back(std::move(a));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::Application> MariaDbAllowanceStore::ApproveApplication(
+    const IdempotencyKey& key, const Actor& actor, const std::string& application_id,
+    const Authorize<v1::Application, v1::Program>& authorize,
+    const std::function<absl::StatusOr<ApprovalStep>(const v1::Application&, const v1::Program&)>& decide) {
+  return IdempotentTransaction<v1::Application>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::Application> {
+        ASSIGN_OR_RETURN(std::optional<LockedApplication> locked, ReadApplication(tx, application_id, true));
+        if (!locked) return absl::NotFoundError("application not found");
+        v1::Application& a = locked->application;
+        ASSIGN_OR_RETURN(std::optional<v1::Program> program, ReadProgram(tx, a.program_id(), false));
+        if (!program) return absl::InternalError("application's program is missing");
+        RETURN_IF_ERROR(authorize(a, *program));
+        ASSIGN_OR_RETURN(ApprovalStep step, decide(a, *program));
+        if (step.reserves) {
+          // The child's yearly cap, then the budget: each taken by a guarded UPDATE under its row's lock.
+          RETURN_IF_ERROR(
+              tx.Execute(kEnsureCommitted, {a.program_id(), a.child_id(), int64_t{a.year()}}).status());
+          ASSIGN_OR_RETURN(
+              uint64_t taken,
+              tx.Execute(kTakeCommitted, {a.amount_fen(), a.program_id(), a.child_id(), int64_t{a.year()},
+                                          program->per_child_year_cap_fen(), a.amount_fen()}));
+          if (taken != 1) {
+            return absl::FailedPreconditionError("amount_fen: above the program's cap per child and year");
+          }
+          RETURN_IF_ERROR(PostEntry(tx, a.program_id(), v1::LEDGER_ENTRY_KIND_RESERVATION,
+                                    v1::LEDGER_ACCOUNT_AVAILABLE, v1::LEDGER_ACCOUNT_RESERVED, a.amount_fen(),
+                                    a.application_id(), "", actor));
+        }
+        if (step.first) {
+          a.set_first_approver(actor.subject);
+        } else {
+          a.set_second_approver(actor.subject);
+        }
+        a.set_state(step.next);
+        RETURN_IF_ERROR(WriteApplication(tx, a, locked->payments_issued, actor,
+                                         step.next == v1::APPLICATION_STATE_APPROVED));
+        ASSIGN_OR_RETURN(std::optional<LockedApplication> written,
+                         ReadApplication(tx, application_id, false));
+        if (step.next == v1::APPLICATION_STATE_APPROVED) {
+          v1::ApplicationApproved event;
+          event.set_application_id(a.application_id());
+          event.set_program_id(a.program_id());
+          event.set_child_id(a.child_id());
+          event.set_type(a.type());
+          event.set_amount_fen(a.amount_fen());
+          event.set_division_code(a.division_code());
+          RETURN_IF_ERROR(outbox_.Append(tx, a.application_id(), event, actor.at));
+        }
+        return std::move(written->application);
+      });
+}
+
+absl::StatusOr<v1::Application> MariaDbAllowanceStore::CloseApplication(
+    const IdempotencyKey& key, const Actor& actor, const std::string& application_id,
+    const Authorize<v1::Application, v1::Program>& authorize,
+    const std::function<absl::StatusOr<ClosingStep>(const v1::Application&)>& decide,
+    const std::string& reason) {
+  return IdempotentTransaction<v1::Application>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::Application> {
+        ASSIGN_OR_RETURN(std::optional<LockedApplication> locked, ReadApplication(tx, application_id, true));
+        if (!locked) return absl::NotFoundError("application not found");
+        v1::Application& a = locked->application;
+        ASSIGN_OR_RETURN(std::optional<v1::Program> program, ReadProgram(tx, a.program_id(), false));
+        if (!program) return absl::InternalError("application's program is missing");
+        RETURN_IF_ERROR(authorize(a, *program));
+        ASSIGN_OR_RETURN(ClosingStep step, decide(a));
+        if (step.releases) {
+          ASSIGN_OR_RETURN(uint64_t released,
+                           tx.Execute(kReleaseCommitted, {a.amount_fen(), a.program_id(), a.child_id(),
+                                                          int64_t{a.year()}, a.amount_fen()}));
+          if (released != 1) return absl::InternalError("the child's yearly total does not hold the amount");
+          RETURN_IF_ERROR(PostEntry(tx, a.program_id(), v1::LEDGER_ENTRY_KIND_RELEASE,
+                                    v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_AVAILABLE, a.amount_fen(),
+                                    a.application_id(), "", actor));
+        }
+        a.set_state(step.next);
+        if (step.next == v1::APPLICATION_STATE_REJECTED) a.set_rejection_reason(reason);
+        RETURN_IF_ERROR(WriteApplication(tx, a, locked->payments_issued, actor, true));
+        ASSIGN_OR_RETURN(std::optional<LockedApplication> written,
+                         ReadApplication(tx, application_id, false));
+        if (step.next == v1::APPLICATION_STATE_REJECTED) {
+          v1::ApplicationRejected event;
+          event.set_application_id(a.application_id());
+          event.set_program_id(a.program_id());
+          event.set_reason(reason);
+          RETURN_IF_ERROR(outbox_.Append(tx, a.application_id(), event, actor.at));
+        } else {
+          v1::ApplicationWithdrawn event;
+          event.set_application_id(a.application_id());
+          event.set_program_id(a.program_id());
+          RETURN_IF_ERROR(outbox_.Append(tx, a.application_id(), event, actor.at));
+        }
+        return std::move(written->application);
+      });
+}
+
+// ----------------------------------------------------------------------------------------------- payments
+
+absl::StatusOr<v1::Payment> MariaDbAllowanceStore::PayApplication(
+    const IdempotencyKey& key, const Actor& actor, const std::string& application_id,
+    const Authorize<v1::Application, v1::Program>& authorize, v1::PaymentMethod method,
+    const std::string& payee_reference) {
+  return IdempotentTransaction<v1::Payment>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::Payment> {
+        ASSIGN_OR_RETURN(std::optional<LockedApplication> locked, ReadApplication(tx, application_id, true));
+        if (!locked) return absl::NotFoundError("application not found");
+        v1::Application& a = locked->application;
+        ASSIGN_OR_RETURN(std::optional<v1::Program> program, ReadProgram(tx, a.program_id(), false));
+        if (!program) return absl::InternalError("application's program is missing");
+        RETURN_IF_ERROR(authorize(a, *program));
+        RETURN_IF_ERROR(CheckPayable(a, *program));
+        const int64_t issue_number = locked->payments_issued + 1;
+        const std::string id = ids_.Next();
+        // The unique (application_id, issue_number) key makes a second payment of this issue impossible even
+        // for a writer that skipped the row lock above: its INSERT fails and its transaction rolls back
+        // whole.
+        RETURN_IF_ERROR(tx.Execute(kInsertPayment, {id, a.application_id(), a.program_id(), a.child_id(),
+                                                    a.division_code(), a.amount_fen(), int64_t{method},
+                                                    payee_reference, int64_t{v1::PAYMENT_STATE_ISSUED},
+                                                    issue_number, actor.subject, ToSqlTimestamp(actor.at)})
+                            .status());
+        RETURN_IF_ERROR(PostEntry(tx, a.program_id(), v1::LEDGER_ENTRY_KIND_PAYMENT,
+                                  v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_IN_PAYMENT, a.amount_fen(),
+                                  a.application_id(), id, actor));
+        a.set_state(v1::APPLICATION_STATE_PAYMENT_ISSUED);
+        RETURN_IF_ERROR(WriteApplication(tx, a, issue_number, actor, false));
+        ASSIGN_OR_RETURN(std::optional<v1::Payment> written, ReadPayment(tx, id, false));
+        if (!written) return absl::InternalError("payment not readable after insert");
+        v1::PaymentIssued event;
+        event.set_payment_id(id);
+        event.set_application_id(a.application_id());
+        event.set_program_id(a.program_id());
+        event.set_amount_fen(a.amount_fen());
+        event.set_method(method);
+        RETURN_IF_ERROR(outbox_.Append(tx, id, event, actor.at));
+        return *std::move(written);
+      });
+}
+
+absl::StatusOr<v1::Payment> MariaDbAllowanceStore::RecordPaymentOutcome(
+    const IdempotencyKey& key, const Actor& actor, const std::string& payment_id,
+    const Authorize<v1::Payment, v1::Program>& authorize, v1::PaymentOutcome outcome,
+    const std::string& reason, int max_attempts) {
+  return IdempotentTransaction<v1::Payment>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::Payment> {
+        // The application first, then the payment: the order PayApplication locks them in.
+        ASSIGN_OR_RETURN(std::optional<v1::Payment> peek, ReadPayment(tx, payment_id, false));
+        if (!peek) return absl::NotFoundError("payment not found");
+        ASSIGN_OR_RETURN(std::optional<LockedApplication> locked,
+                         ReadApplication(tx, peek->application_id(), true));
+        if (!locked) return absl::InternalError("payment's application is missing");
+        ASSIGN_OR_RETURN(std::optional<v1::Payment> payment, ReadPayment(tx, payment_id, true));
+        ASSIGN_OR_RETURN(std::optional<v1::Program> program, ReadProgram(tx, payment->program_id(), false));
+        if (!program) return absl::InternalError("payment's program is missing");
+        RETURN_IF_ERROR(authorize(*payment, *program));
+        ASSIGN_OR_RETURN(OutcomeStep step, DecideOutcome(*payment, outcome, max_attempts));
+        if (step.kind != v1::LEDGER_ENTRY_KIND_UNSPECIFIED) {
+          RETURN_IF_ERROR(PostEntry(tx, payment->program_id(), step.kind, step.from, step.to,
+                                    payment->amount_fen(), payment->application_id(), payment_id, actor));
+        }
+        const bool resolved = step.next != v1::PAYMENT_STATE_FAILED;
+        RETURN_IF_ERROR(
+            tx.Execute(kUpdatePayment,
+                       {int64_t{step.next}, int64_t{payment->attempts()},
+                        outcome == v1::PAYMENT_OUTCOME_CONFIRMED ? std::string() : reason,
+                        resolved ? db::Value(ToSqlTimestamp(actor.at)) : db::Value(db::Null{}),
+                        resolved ? db::Value(db::Null{}) : db::Value(ToSqlTimestamp(actor.at)), payment_id})
+                .status());
+        if (step.application_next != v1::APPLICATION_STATE_UNSPECIFIED) {
+          locked->application.set_state(step.application_next);
+          RETURN_IF_ERROR(WriteApplication(tx, locked->application, locked->payments_issued, actor, false));
+        }
+        ASSIGN_OR_RETURN(std::optional<v1::Payment> written, ReadPayment(tx, payment_id, false));
+        const v1::Application& a = locked->application;
+        switch (step.next) {
+          case v1::PAYMENT_STATE_CONFIRMED: {
+            v1::PaymentMade event;
+            event.set_payment_id(payment_id);
+            event.set_application_id(a.application_id());
+            event.set_program_id(a.program_id());
+            event.set_child_id(a.child_id());
+            event.set_amount_fen(payment->amount_fen());
+            event.set_type(a.type());
+            event.set_division_code(a.division_code());
+            RETURN_IF_ERROR(outbox_.Append(tx, payment_id, event, actor.at));
+            break;
+          }
+          case v1::PAYMENT_STATE_RETURNED: {
+            v1::PaymentReturned event;
+            event.set_payment_id(payment_id);
+            event.set_application_id(a.application_id());
+            event.set_program_id(a.program_id());
+            event.set_amount_fen(payment->amount_fen());
+            RETURN_IF_ERROR(outbox_.Append(tx, payment_id, event, actor.at));
+            break;
+          }
+          default: {
+            v1::PaymentFailed event;
+            event.set_payment_id(payment_id);
+            event.set_application_id(a.application_id());
+            event.set_attempts(payment->attempts());
+            event.set_abandoned(step.next == v1::PAYMENT_STATE_ABANDONED);
+            RETURN_IF_ERROR(outbox_.Append(tx, payment_id, event, actor.at));
+            break;
+          }
+        }
+        return *std::move(written);
+      });
+}
+
+absl::StatusOr<int> MariaDbAllowanceStore::ResendFailedPayments(absl::Time now) {
+  std::vector<std::string> due;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& session) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows, session.Query(kDueFailedPayments,
+                                                  {int64_t{v1::PAYMENT_STATE_FAILED}, ToSqlTimestamp(now)}));
+    for (const db::Row& row : rows) due.push_back(row.String(0));
+    return absl::OkStatus();
+  }));
+  int sent = 0;
+  for (const std::string& id : due) {
+    bool resent = false;
+    RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
+      resent = false;
+      ASSIGN_OR_RETURN(std::optional<v1::Payment> payment, ReadPayment(tx, id, true));
+      // Another replica's job, or an outcome recorded meanwhile, got there first.
+      if (!payment || payment->state() != v1::PAYMENT_STATE_FAILED) return absl::OkStatus();
+      RETURN_IF_ERROR(tx.Execute(kUpdatePayment, {int64_t{v1::PAYMENT_STATE_ISSUED},
+                                                  int64_t{payment->attempts() + 1}, payment->failure_reason(),
+                                                  db::Value(db::Null{}), db::Value(db::Null{}), id})
+                          .status());
+      v1::PaymentIssued event;
+      event.set_payment_id(id);
+      event.set_application_id(payment->application_id());
+      event.set_program_id(payment->program_id());
+      event.set_amount_fen(payment->amount_fen());
+      event.set_method(payment->method());
+      RETURN_IF_ERROR(outbox_.Append(tx, id, event, now));
+      resent = true;
+      return absl::OkStatus();
+    }));
+    if (resent) ++sent;
+  }
+  return sent;
+}
+
+absl::StatusOr<std::optional<v1::Payment>> MariaDbAllowanceStore::GetPayment(const std::string& payment_id) {
+  return db::ReadOne<std::optional<v1::Payment>>(
+      pool_, [&](db::Session& session) { return ReadPayment(session, payment_id, false); });
+}
+
+absl::StatusOr<std::vector<v1::Payment>> MariaDbAllowanceStore::ListPayments(
+    const std::string& application_id) {
+  std::vector<v1::Payment> out;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& session) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows, session.Query(kListPayments, {application_id}));
+    for (const db::Row& row : rows) {
+      ASSIGN_OR_RETURN(v1::Payment p, PaymentFromRow(row));
+      out.push_back(std::move(p));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------------- ledger
+
+absl::StatusOr<std::vector<v1::LedgerEntry>> MariaDbAllowanceStore::ListLedgerEntries(
+    const std::string& program_id, const PageRequest& page) {
+  std::vector<v1::LedgerEntry> out;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& session) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows,
+                     session.Query(kListEntries, {program_id, page.after_id, int64_t{page.limit}}));
+    for (const db::Row& row : rows) {
+      v1::LedgerEntry e;
+      e.set_entry_id(row.String(0));
+      e.set_program_id(row.String(1));
+      e.set_kind(static_cast<v1::LedgerEntryKind>(row.Int(2)));
+      e.set_from_account(static_cast<v1::LedgerAccount>(row.Int(3)));
+      e.set_to_account(static_cast<v1::LedgerAccount>(row.Int(4)));
+      e.set_amount_fen(row.Int(5));
+      e.set_application_id(row.String(6));
+      e.set_payment_id(row.String(7));
+      e.set_recorded_by(row.String(8));
+      RETURN_IF_ERROR(ReadTimestamp(row, 9, e.mutable_recorded_at()));
+      out.push_back(std::move(e));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<ReconcileResult> MariaDbAllowanceStore::ReconcileProgram(const std::string& program_id,
+                                                                        absl::Time now) {
+  ReconcileResult result;
+  RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
+    result = ReconcileResult();
+    // The balance row locked: no movement of this program commits between the cache read and the sums, so
+    // the two describe the same instant.
+    ASSIGN_OR_RETURN(std::optional<db::Row> locked, tx.QueryOne(kLockBalances, {program_id}));
+    if (!locked) return absl::NotFoundError("program not found");
+    ASSIGN_OR_RETURN(std::optional<v1::Program> program, ReadProgram(tx, program_id, false));
+    if (!program) return absl::NotFoundError("program not found");
+    Balances cached;
+    cached.budget = program->balances().budget_fen();
+    cached.available = program->balances().available_fen();
+    cached.reserved = program->balances().reserved_fen();
+    cached.in_payment = program->balances().in_payment_fen();
+    cached.disbursed = program->balances().disbursed_fen();
+    ASSIGN_OR_RETURN(db::Rows out_rows, tx.Query(kSumOut, {program_id}));
+    for (const db::Row& r : out_rows) {
+      result.sums.by_account[static_cast<int>(r.Int(0))] -= r.Int(1);
+      result.sums.entry_count += r.Int(2);
+    }
+    ASSIGN_OR_RETURN(db::Rows in_rows, tx.Query(kSumIn, {program_id}));
+    for (const db::Row& r : in_rows) result.sums.by_account[static_cast<int>(r.Int(0))] += r.Int(1);
+    // Funded or not, the budget the ledger must show is the program's once funded, and nothing before.
+    const bool funded =
+        program->state() == v1::PROGRAM_STATE_FUNDED || program->state() == v1::PROGRAM_STATE_EVALUATED;
+    result.reconciliation = Reconcile(funded ? program->budget_fen() : 0, cached, result.sums);
+    if (!result.reconciliation.balanced) {
+      v1::ReconciliationMismatch event;
+      event.set_program_id(program_id);
+      for (const std::string& p : result.reconciliation.problems) event.add_problems(p);
+      *event.mutable_cached() = ToProto(result.reconciliation.cached);
+      *event.mutable_ledger() = ToProto(result.reconciliation.ledger);
+      RETURN_IF_ERROR(outbox_.Append(tx, program_id, event, now));
+    }
+    return absl::OkStatus();
+  }));
+  return result;
+}
+
+}  // namespace shouhu::allowance

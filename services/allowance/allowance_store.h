@@ -1,0 +1,211 @@
+// The allowance service's storage: programs, applications, payments and the program ledger. SQL only; the
+// rules (allowance_rules.h, ledger.h) decide, the store applies them to rows locked in one transaction with
+// the ledger entries, the cached balances and the outbox event. Money moves only through PostEntry-style
+// guarded UPDATEs of the program's balance row, so no race can overspend a budget. A small interface for the
+// edge, and its MariaDB implementation.
+#ifndef SHOUHU_SERVICES_ALLOWANCE_ALLOWANCE_STORE_H_
+#define SHOUHU_SERVICES_ALLOWANCE_ALLOWANCE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/db.h"
+#include "common/event_feed.h"
+#include "common/idempotency.h"
+#include "common/ids.h"
+#include "common/migrations.h"
+#include "common/outbox.h"
+#include "common/paging.h"
+#include "services/allowance/allowance_rules.h"
+#include "services/allowance/ledger.h"
+#include "shouhu/allowance/v1/allowance_service.pb.h"
+
+namespace shouhu {
+
+// Generated from migrations/ (cmake/Migrations.cmake).
+std::vector<db::Migration> AllowanceMigrations();
+
+namespace allowance {
+
+// Checks run inside the transaction on the locked rows: scope (NOT_FOUND outside it) and who may act.
+template <typename... Records>
+using Authorize = std::function<absl::Status(const Records&...)>;
+
+struct ProgramFilter {
+  std::string division_prefix;  // programs whose jurisdiction lies under it
+  v1::ProgramState state = v1::PROGRAM_STATE_UNSPECIFIED;
+  PageRequest page;
+};
+
+// A program's assessment as the funder records it.
+struct Assessment {
+  std::vector<v1::AssessmentScore> scores;
+  std::string reviewer;
+  bool accepted = false;
+  std::string comment;
+};
+
+// What ReconcileProgram found, with the per-account sums it proved it from.
+struct ReconcileResult {
+  Reconciliation reconciliation;
+  LedgerSums sums;
+};
+
+class AllowanceStore {
+ public:
+  virtual ~AllowanceStore() = default;
+
+  // ---- programs
+  virtual absl::StatusOr<v1::Program> ProposeProgram(const IdempotencyKey& key, const Actor& actor,
+                                                     const v1::Program& program) = 0;
+  virtual absl::StatusOr<std::optional<v1::Program>> GetProgram(const std::string& program_id) = 0;
+  virtual absl::StatusOr<std::vector<v1::Program>> ListPrograms(const ProgramFilter& filter) = 0;
+  virtual absl::StatusOr<v1::Program> AssessProgram(const IdempotencyKey& key, const Actor& actor,
+                                                    const std::string& program_id,
+                                                    const Authorize<v1::Program>& authorize,
+                                                    const Assessment& assessment) = 0;
+  // Funds the program: its budget moves from FUNDING to AVAILABLE, the ledger's first entry.
+  virtual absl::StatusOr<v1::Program> FundProgram(const IdempotencyKey& key, const Actor& actor,
+                                                  const std::string& program_id,
+                                                  const Authorize<v1::Program>& authorize) = 0;
+  virtual absl::StatusOr<v1::Program> EvaluateProgram(const IdempotencyKey& key, const Actor& actor,
+                                                      const std::string& program_id,
+                                                      const Authorize<v1::Program>& authorize, int score,
+                                                      const std::string& summary) = 0;
+
+  // ---- applications
+  // `application` holds what the edge checked (ids, amount, items, division, applicant); `check` judges the
+  // program and what the child already holds of it this year (caps), inside the transaction.
+  virtual absl::StatusOr<v1::Application> SubmitApplication(
+      const IdempotencyKey& key, const Actor& actor, const v1::Application& application,
+      const std::function<absl::Status(const v1::Program&, int64_t committed_fen)>& check) = 0;
+  virtual absl::StatusOr<std::optional<v1::Application>> GetApplication(
+      const std::string& application_id) = 0;
+  virtual absl::StatusOr<std::vector<v1::Application>> ListApplications(const std::string& program_id,
+                                                                        v1::ApplicationState state,
+                                                                        const PageRequest& page) = 0;
+  // Maker-checker on the locked application: `decide` (DecideApproval) says what the approval does; a first
+  // approval reserves the amount from the budget and the child's yearly cap, or fails FAILED_PRECONDITION.
+  virtual absl::StatusOr<v1::Application> ApproveApplication(
+      const IdempotencyKey& key, const Actor& actor, const std::string& application_id,
+      const Authorize<v1::Application, v1::Program>& authorize,
+      const std::function<absl::StatusOr<ApprovalStep>(const v1::Application&, const v1::Program&)>&
+          decide) = 0;
+  // Rejection or withdrawal: `decide` says the next state and whether the reservation goes back.
+  virtual absl::StatusOr<v1::Application> CloseApplication(
+      const IdempotencyKey& key, const Actor& actor, const std::string& application_id,
+      const Authorize<v1::Application, v1::Program>& authorize,
+      const std::function<absl::StatusOr<ClosingStep>(const v1::Application&)>& decide,
+      const std::string& reason) = 0;
+
+  // ---- payments
+  // Issues the application's next payment (RESERVED → IN_PAYMENT). ALREADY_EXISTS when it has a live one.
+  virtual absl::StatusOr<v1::Payment> PayApplication(const IdempotencyKey& key, const Actor& actor,
+                                                     const std::string& application_id,
+                                                     const Authorize<v1::Application, v1::Program>& authorize,
+                                                     v1::PaymentMethod method,
+                                                     const std::string& payee_reference) = 0;
+  virtual absl::StatusOr<v1::Payment> RecordPaymentOutcome(
+      const IdempotencyKey& key, const Actor& actor, const std::string& payment_id,
+      const Authorize<v1::Payment, v1::Program>& authorize, v1::PaymentOutcome outcome,
+      const std::string& reason, int max_attempts) = 0;
+  // Sends again (ISSUED, one more attempt) every FAILED payment due by `now`, each in its own transaction
+  // with its event; returns how many.
+  virtual absl::StatusOr<int> ResendFailedPayments(absl::Time now) = 0;
+  virtual absl::StatusOr<std::optional<v1::Payment>> GetPayment(const std::string& payment_id) = 0;
+  virtual absl::StatusOr<std::vector<v1::Payment>> ListPayments(const std::string& application_id) = 0;
+
+  // ---- ledger
+  virtual absl::StatusOr<std::vector<v1::LedgerEntry>> ListLedgerEntries(const std::string& program_id,
+                                                                         const PageRequest& page) = 0;
+  // Proves the program's balances from its ledger in one consistent read; a mismatch appends
+  // ReconciliationMismatch (an alert) and corrects nothing.
+  virtual absl::StatusOr<ReconcileResult> ReconcileProgram(const std::string& program_id, absl::Time now) = 0;
+
+  // The feed StreamEvents serves this service's outbox from (common/event_feed.h).
+  virtual EventFeed& event_feed() = 0;
+};
+
+class MariaDbAllowanceStore final : public AllowanceStore {
+ public:
+  MariaDbAllowanceStore(db::Pool& pool, IdGenerator& ids) : pool_(pool), ids_(ids), outbox_(pool, ids) {}
+
+  absl::StatusOr<v1::Program> ProposeProgram(const IdempotencyKey& key, const Actor& actor,
+                                             const v1::Program& program) override;
+  absl::StatusOr<std::optional<v1::Program>> GetProgram(const std::string& program_id) override;
+  absl::StatusOr<std::vector<v1::Program>> ListPrograms(const ProgramFilter& filter) override;
+  absl::StatusOr<v1::Program> AssessProgram(const IdempotencyKey& key, const Actor& actor,
+                                            const std::string& program_id,
+                                            const Authorize<v1::Program>& authorize,
+                                            const Assessment& assessment) override;
+  absl::StatusOr<v1::Program> FundProgram(const IdempotencyKey& key, const Actor& actor,
+                                          const std::string& program_id,
+                                          const Authorize<v1::Program>& authorize) override;
+  absl::StatusOr<v1::Program> EvaluateProgram(const IdempotencyKey& key, const Actor& actor,
+                                              const std::string& program_id,
+                                              const Authorize<v1::Program>& authorize, int score,
+                                              const std::string& summary) override;
+  absl::StatusOr<v1::Application> SubmitApplication(
+      const IdempotencyKey& key, const Actor& actor, const v1::Application& application,
+      const std::function<absl::Status(const v1::Program&, int64_t committed_fen)>& check) override;
+  absl::StatusOr<std::optional<v1::Application>> GetApplication(const std::string& application_id) override;
+  absl::StatusOr<std::vector<v1::Application>> ListApplications(const std::string& program_id,
+                                                                v1::ApplicationState state,
+                                                                const PageRequest& page) override;
+  absl::StatusOr<v1::Application> ApproveApplication(
+      const IdempotencyKey& key, const Actor& actor, const std::string& application_id,
+      const Authorize<v1::Application, v1::Program>& authorize,
+      const std::function<absl::StatusOr<ApprovalStep>(const v1::Application&, const v1::Program&)>& decide)
+      override;
+  absl::StatusOr<v1::Application> CloseApplication(
+      const IdempotencyKey& key, const Actor& actor, const std::string& application_id,
+      const Authorize<v1::Application, v1::Program>& authorize,
+      const std::function<absl::StatusOr<ClosingStep>(const v1::Application&)>& decide,
+      const std::string& reason) override;
+  absl::StatusOr<v1::Payment> PayApplication(const IdempotencyKey& key, const Actor& actor,
+                                             const std::string& application_id,
+                                             const Authorize<v1::Application, v1::Program>& authorize,
+                                             v1::PaymentMethod method,
+                                             const std::string& payee_reference) override;
+  absl::StatusOr<v1::Payment> RecordPaymentOutcome(const IdempotencyKey& key, const Actor& actor,
+                                                   const std::string& payment_id,
+                                                   const Authorize<v1::Payment, v1::Program>& authorize,
+                                                   v1::PaymentOutcome outcome, const std::string& reason,
+                                                   int max_attempts) override;
+  absl::StatusOr<int> ResendFailedPayments(absl::Time now) override;
+  absl::StatusOr<std::optional<v1::Payment>> GetPayment(const std::string& payment_id) override;
+  absl::StatusOr<std::vector<v1::Payment>> ListPayments(const std::string& application_id) override;
+  absl::StatusOr<std::vector<v1::LedgerEntry>> ListLedgerEntries(const std::string& program_id,
+                                                                 const PageRequest& page) override;
+  absl::StatusOr<ReconcileResult> ReconcileProgram(const std::string& program_id, absl::Time now) override;
+  EventFeed& event_feed() override { return outbox_.feed(); }
+
+  Outbox& outbox() { return outbox_; }
+
+  // In `tx`: the program (with its assessment scores and cached balances), its row locked when `for_update`.
+  static absl::StatusOr<std::optional<v1::Program>> ReadProgram(db::Session& tx,
+                                                                const std::string& program_id,
+                                                                bool for_update);
+  // In `tx`: moves `amount` between two accounts of the program — the guarded UPDATE of its balance row
+  // (FAILED_PRECONDITION when the source holds less) and the ledger entry, together. For the monthly cycles
+  // and any other flow of money built on this store.
+  absl::Status PostEntry(db::Session& tx, const std::string& program_id, v1::LedgerEntryKind kind,
+                         v1::LedgerAccount from, v1::LedgerAccount to, int64_t amount,
+                         const std::string& application_id, const std::string& payment_id,
+                         const Actor& actor);
+
+ private:
+  db::Pool& pool_;
+  IdGenerator& ids_;
+  Outbox outbox_;
+};
+
+}  // namespace allowance
+}  // namespace shouhu
+
+#endif  // SHOUHU_SERVICES_ALLOWANCE_ALLOWANCE_STORE_H_

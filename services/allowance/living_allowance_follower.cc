@@ -1,0 +1,59 @@
+#include "services/allowance/living_allowance_follower.h"
+
+#include <optional>
+#include <string>
+
+#include "common/timestamps.h"
+#include "services/allowance/monthly_roster_store.h"
+#include "shouhu/registry/v1/events.pb.h"
+
+namespace shouhu::allowance {
+namespace {
+
+namespace rv1 = ::shouhu::registry::v1;
+
+struct Stop {
+  std::string child_id;
+  google::protobuf::Timestamp at;
+  StopReason reason;
+};
+
+// The stop an event means, nothing for events of no interest, or nullopt-with-false for an unreadable one.
+std::optional<Stop> StopOf(const common::v1::Event& event, bool& unreadable) {
+  const google::protobuf::Any& payload = event.payload();
+  unreadable = false;
+  if (payload.Is<rv1::CaseClosed>()) {
+    rv1::CaseClosed e;
+    if (!payload.UnpackTo(&e)) return unreadable = true, std::nullopt;
+    return Stop{e.child_id(), e.at(), StopReason::kCaseClosed};
+  }
+  if (payload.Is<rv1::CaseTransferred>()) {
+    rv1::CaseTransferred e;
+    if (!payload.UnpackTo(&e)) return unreadable = true, std::nullopt;
+    return Stop{e.child_id(), e.at(), StopReason::kCaseTransferred};
+  }
+  if (payload.Is<rv1::CareArrangementChanged>()) {
+    rv1::CareArrangementChanged e;
+    if (!payload.UnpackTo(&e)) return unreadable = true, std::nullopt;
+    if (e.type() != rv1::CARE_ARRANGEMENT_TYPE_CHILD_WELFARE_INSTITUTION) return std::nullopt;
+    return Stop{e.child_id(), e.at(), StopReason::kLeftCategory};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+absl::Status LivingAllowanceFollower::Apply(db::Session& tx, const common::v1::Event& event) const {
+  bool unreadable = false;
+  std::optional<Stop> stop = StopOf(event, unreadable);
+  if (unreadable) {
+    // It can never apply; refusing it would stop the stream for every other child.
+    logger_.Warn("registry event skipped: unreadable payload", {{"sequence", event.sequence()}});
+    return absl::OkStatus();
+  }
+  if (!stop || stop->child_id.empty()) return absl::OkStatus();
+  return MonthlyRosterStore::ApplyStop(tx, stop->child_id, ShanghaiDay(FromProtoTimestamp(stop->at)),
+                                       stop->reason, event.sequence(), clock_.Now());
+}
+
+}  // namespace shouhu::allowance

@@ -1,0 +1,121 @@
+// The civil-affairs rules of the monthly basic living allowance, as pure functions: which of a child's
+// enrolments is payable in a given month, and for how much — or why not. Nothing here reads a clock or a
+// table: the roster job gathers each child's standing (folded from the registry's events) and enrolments
+// (the core's approved monthly-living-allowance applications) and asks DecideMonth.
+//
+// The rules (民政部 et al., 民发〔2019〕62号 for de facto unsupported children; the orphan basic living
+// allowance rules of 2010):
+// - It starts the month after approval: the month of approval itself is not paid. That first month is paid
+//   through the enrolment's own application (its approval reserved one monthly amount, paid like any
+//   approved application), so the monthly cycles pay from the month after it: the first month's line says
+//   so and carries no amount, and a budget never holds the first month twice.
+// - It stops from the month after the 18th birthday — the birthday's month is still paid — unless the child
+//   is still in secondary or vocational school, proven by a school-enrolment record (the school, the
+//   document that proves it, and the last month the proof covers). Without proof it stops; proof that has
+//   run out stops it again.
+// - It stops from the month after the case closes, is transferred away, or the child leaves the allowance's
+//   category (the registry's events); the stop is final for the enrolments approved before it — a reopened
+//   case needs a new application, approved again, because the facts that justified the first are gone.
+// - It cannot be held together with the benefits it replaces: a child receives at most one basic living
+//   allowance a month. The orphan basic living allowance (孤儿基本生活保障金) and the de facto unsupported
+//   child's allowance (事实无人抚养儿童基本生活补贴) replace each other, and each replaces itself under
+//   another program. When several enrolments are payable in a month, the orphan allowance wins (orphans are
+//   by definition not de facto unsupported, and theirs is the higher standard), then the earliest approval,
+//   then the smaller enrolment id; the others are reported as replaced by the winner.
+#ifndef SHOUHU_SERVICES_ALLOWANCE_LIVING_ALLOWANCE_RULES_H_
+#define SHOUHU_SERVICES_ALLOWANCE_LIVING_ALLOWANCE_RULES_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/civil_time.h"
+
+namespace shouhu::allowance {
+
+// Which basic living allowance an enrolment pays.
+enum class LivingAllowanceKind {
+  kOrphan = 1,              // 孤儿基本生活保障金 (orphans raised in families)
+  kDeFactoUnsupported = 2,  // 事实无人抚养儿童基本生活补贴
+};
+const char* LivingAllowanceKindName(LivingAllowanceKind kind);
+
+// The kind a child in these registry categories qualifies for: the orphan allowance for an orphan, else the
+// de facto unsupported allowance, else nothing. `orphan` and `de_facto_unsupported` are the child's
+// category flags.
+std::optional<LivingAllowanceKind> LivingAllowanceKindFor(bool orphan, bool de_facto_unsupported);
+
+enum class SchoolKind {
+  kSecondary = 1,   // 普通高中 (and junior secondary still attended past 18)
+  kVocational = 2,  // 中等职业学校 / 技工学校
+};
+
+// Proof that a child past 18 is still at school: which school, the document that proves it (a school's
+// enrolment certificate number or the visit report that saw it), and the last month it covers.
+struct SchoolEnrolment {
+  SchoolKind school = SchoolKind::kSecondary;
+  std::string evidence_ref;
+  absl::CivilMonth covers_through;
+};
+
+// One approved monthly-living-allowance application: the child's enrolment in one program.
+struct MonthlyEnrolment {
+  std::string enrolment_id;  // the approved application's id
+  std::string program_id;
+  LivingAllowanceKind kind = LivingAllowanceKind::kDeFactoUnsupported;
+  int64_t monthly_amount_fen = 0;
+  absl::CivilDay approved_on;  // in Asia/Shanghai
+};
+
+// What the service knows about the child, folded from the registry's events.
+struct LivingAllowanceChild {
+  absl::CivilDay birth_date;
+  bool orphan = false;                // currently in the orphan category
+  bool de_facto_unsupported = false;  // currently in the de facto unsupported category
+  // The day the case closed, was transferred away or the child left the category (the latest such day);
+  // nothing while none of that happened. Enrolments approved on or before it are not paid from the month
+  // after it; one approved later (after a reopening) is not affected.
+  std::optional<absl::CivilDay> stopped_on;
+  std::vector<SchoolEnrolment> schooling;
+};
+
+enum class MonthlyOutcome {
+  kPayable = 0,
+  kNotStarted = 1,         // the month of approval or earlier
+  kAgedOut = 2,            // past the month of the 18th birthday, no school proof covering the month
+  kStopped = 3,            // case closed or transferred, or the child left the category
+  kNotInCategory = 4,      // the child is not (or no longer) in the category this kind pays for
+  kReplaced = 5,           // another payable enrolment of the child replaces it this month
+  kPaidByApplication = 6,  // the first month: paid through the enrolment's own application, not the cycle
+};
+const char* MonthlyOutcomeName(MonthlyOutcome outcome);
+
+struct MonthlyDecision {
+  std::string enrolment_id;
+  MonthlyOutcome outcome = MonthlyOutcome::kPayable;
+  int64_t amount_fen = 0;           // the monthly amount when payable (by the cycle), else 0
+  std::string replaced_by;          // kReplaced: the enrolment paid instead
+  std::string school_evidence_ref;  // payable past 18: the proof that allowed it
+};
+
+// The first month not paid under an enrolment approved on `approved_on`, or nothing.
+std::optional<absl::CivilMonth> StopMonth(const LivingAllowanceChild& child, absl::CivilDay approved_on);
+
+// The month of the 18th birthday: the last month paid without school proof.
+absl::CivilMonth EighteenthBirthdayMonth(absl::CivilDay birth_date);
+
+// One decision per enrolment, in the order given.
+std::vector<MonthlyDecision> DecideMonth(const LivingAllowanceChild& child,
+                                         const std::vector<MonthlyEnrolment>& enrolments,
+                                         absl::CivilMonth month);
+
+// INVALID_ARGUMENT naming the field when a school-enrolment record is unusable: no evidence, an evidence
+// reference longer than 128 characters, or a cover that ends before it starts (`from`: the month it is
+// recorded in).
+absl::Status ValidateSchoolEnrolment(const SchoolEnrolment& enrolment, absl::CivilMonth from);
+
+}  // namespace shouhu::allowance
+
+#endif  // SHOUHU_SERVICES_ALLOWANCE_LIVING_ALLOWANCE_RULES_H_

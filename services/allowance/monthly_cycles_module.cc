@@ -1,0 +1,56 @@
+#include "services/allowance/monthly_cycles_module.h"
+
+namespace shouhu::allowance {
+namespace {
+
+std::unique_ptr<EventConsumer> Follow(const ServiceContext& context, const char* name, const char* method,
+                                      const ServiceChannel& channel, ApplyEvent apply) {
+  EventConsumerOptions options;
+  options.name = name;
+  options.method = method;
+  options.channel = channel.channel();
+  const ServiceIdentity* identity = &context.identity;
+  options.identify = [identity](grpc::ClientContext& call) { identity->Attach(call); };
+  auto consumer = std::make_unique<EventConsumer>(context.pool, context.metrics, context.logger,
+                                                  std::move(options), std::move(apply));
+  consumer->Start();
+  return consumer;
+}
+
+}  // namespace
+
+MonthlyCycles::MonthlyCycles(const ServiceContext& context, const MonthlyCyclesConfig& config,
+                             const std::string& registry_address, MariaDbAllowanceStore& core,
+                             const registry::RegistryClient& registry) {
+  store_ = std::make_unique<MonthlyRosterStore>(
+      context.pool, context.ids, core,
+      VerificationSample(config.verification_seed, config.verification_share_ppm));
+  job_ = std::make_unique<MonthlyRosterJob>(context.pool, *store_, registry, context.identity, context.clock,
+                                            context.logger);
+  living_follower_ = std::make_unique<LivingAllowanceFollower>(context.clock, context.logger);
+  urgent_follower_ = std::make_unique<UrgentNeedFollower>(*store_, context.clock, context.logger);
+  if (config.follow_registry) {
+    registry_channel_ = ServiceChannel::Connect(registry_address);
+    const LivingAllowanceFollower* follower = living_follower_.get();
+    registry_consumer_ =
+        Follow(context, kLivingAllowanceConsumerName, kLivingAllowanceStreamMethod, *registry_channel_,
+               [follower](db::Session& tx, const common::v1::Event& e) { return follower->Apply(tx, e); });
+  }
+  if (!config.visits_address.empty()) {
+    visits_channel_ = ServiceChannel::Connect(config.visits_address);
+    const UrgentNeedFollower* follower = urgent_follower_.get();
+    visits_consumer_ =
+        Follow(context, kVisitsConsumerName, kVisitsStreamMethod, *visits_channel_,
+               [follower](db::Session& tx, const common::v1::Event& e) { return follower->Apply(tx, e); });
+  }
+  if (config.roster_poll > absl::ZeroDuration()) job_->Start(config.roster_poll);
+}
+
+MonthlyCycles::~MonthlyCycles() { Drain(); }
+
+void MonthlyCycles::Drain() {
+  if (registry_consumer_) registry_consumer_->Stop();
+  if (visits_consumer_) visits_consumer_->Stop();
+}
+
+}  // namespace shouhu::allowance

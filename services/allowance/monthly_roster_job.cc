@@ -1,0 +1,136 @@
+#include "services/allowance/monthly_roster_job.h"
+
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "shouhu/registry/v1/resources.pb.h"
+
+namespace shouhu::allowance {
+namespace {
+
+std::string ReplicaName() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) return "allowance";
+  return absl::StrCat("allowance@", host);
+}
+
+absl::Time MonthStart(absl::CivilMonth month) {
+  return absl::FromCivil(absl::CivilSecond(absl::CivilDay(month)), ShanghaiTimeZone());
+}
+
+absl::CivilMonth ShanghaiMonth(absl::Time t) { return absl::CivilMonth(ShanghaiDay(t)); }
+
+// How many enrolments are taken up per read; the rest come on the next pass of the loop.
+constexpr int kTakeUpBatch = 500;
+
+}  // namespace
+
+Schedule MonthlySchedule() {
+  Schedule s;
+  s.period_start = [](absl::Time t) { return MonthStart(ShanghaiMonth(t)); };
+  s.next_start = [](absl::Time t) { return MonthStart(ShanghaiMonth(t) + 1); };
+  return s;
+}
+
+absl::StatusOr<v1::ProgramForecast> ForecastProgram(MonthlyRosterStore& store, const std::string& program_id,
+                                                    absl::Time now) {
+  const absl::CivilDay today = ShanghaiDay(now);
+  ASSIGN_OR_RETURN(std::optional<ProgramFigures> figures,
+                   store.ReadProgramFigures(program_id, today, kForecastPaceWindowDays));
+  if (!figures) return absl::NotFoundError("program not found");
+  ASSIGN_OR_RETURN(ForecastResult result, Forecast(figures->input));
+  RETURN_IF_ERROR(store.RaiseBudgetAlertOnce(figures->program, result, now).status());
+  v1::ProgramForecast f;
+  f.set_program_id(program_id);
+  f.set_as_of(absl::FormatCivilTime(today));
+  f.set_budget_fen(figures->input.budget_fen);
+  f.set_paid_fen(figures->input.paid_fen);
+  f.set_reserved_fen(figures->input.reserved_fen);
+  f.set_pipeline_fen(figures->input.pipeline_fen);
+  f.set_uncommitted_fen(result.uncommitted_fen);
+  f.set_monthly_rosters_to_come_fen(result.rosters_to_come_fen);
+  f.set_one_time_to_come_fen(result.one_time_to_come_fen);
+  if (result.runs_out_on) f.set_runs_out_on(absl::FormatCivilTime(*result.runs_out_on));
+  f.set_at_risk(result.at_risk);
+  f.set_left_at_period_end_fen(result.left_at_period_end_fen);
+  return f;
+}
+
+MonthlyRosterJob::MonthlyRosterJob(db::Pool& pool, MonthlyRosterStore& store,
+                                   const registry::RegistryClient& registry, const ServiceIdentity& identity,
+                                   const Clock& clock, Logger& logger)
+    : store_(store),
+      registry_(registry),
+      identity_(identity),
+      clock_(clock),
+      logger_(logger),
+      job_(pool, clock, "allowance.monthly-roster", MonthlySchedule(), kMonthlyRosterLease, ReplicaName(),
+           [this](const PeriodicRun& run) -> absl::Status {
+             ASSIGN_OR_RETURN(GenerationResult result, RunMonth(ShanghaiMonth(run.period_start)));
+             logger_.Info("monthly roster generated", {{"cycles", result.cycles},
+                                                       {"children", result.children},
+                                                       {"lines_written", result.lines_written}});
+             return ForecastRunningPrograms();
+           }) {}
+
+void MonthlyRosterJob::Start(absl::Duration poll) { job_.Start(poll, logger_); }
+
+absl::StatusOr<std::optional<PeriodicRun>> MonthlyRosterJob::RunIfDue() { return job_.RunDue(); }
+
+absl::StatusOr<GenerationResult> MonthlyRosterJob::RunMonth(absl::CivilMonth month) {
+  RETURN_IF_ERROR(TakeUpEnrolments());
+  return store_.GenerateMonth(month, clock_.Now());
+}
+
+absl::Status MonthlyRosterJob::TakeUpEnrolments() {
+  for (;;) {
+    ASSIGN_OR_RETURN(std::vector<PendingEnrolment> pending, store_.PendingEnrolments(kTakeUpBatch));
+    int taken = 0;
+    for (const PendingEnrolment& p : pending) {
+      std::optional<LivingAllowanceChildFacts> facts;
+      if (!p.child_known) {
+        absl::StatusOr<registry::v1::Child> child = registry_.GetChild(
+            identity_.ForSelf(), p.child_id, "monthly living allowance: age and category rules");
+        if (!child.ok()) {
+          // The registry is down or the child is outside this service's reach: try again next run; the
+          // other enrolments go on.
+          logger_.Warn("enrolment not taken up", {{"application_id", p.application_id},
+                                                  {"reason", std::string(child.status().message())}});
+          continue;
+        }
+        absl::StatusOr<absl::CivilDay> birth = ParseDay(child->birth_date(), "birth_date");
+        if (!birth.ok()) {
+          logger_.Warn("enrolment not taken up: the child's birth date is unreadable",
+                       {{"application_id", p.application_id}});
+          continue;
+        }
+        LivingAllowanceChildFacts f;
+        f.birth_date = *birth;
+        for (int c : child->categories()) {
+          if (c == registry::v1::CHILD_CATEGORY_ORPHAN) f.orphan = true;
+          if (c == registry::v1::CHILD_CATEGORY_DE_FACTO_UNSUPPORTED) f.de_facto_unsupported = true;
+        }
+        facts = f;
+      }
+      RETURN_IF_ERROR(store_.TakeUp(p, facts, clock_.Now()));
+      ++taken;
+    }
+    if (static_cast<int>(pending.size()) < kTakeUpBatch || taken == 0) return absl::OkStatus();
+  }
+}
+
+absl::Status MonthlyRosterJob::ForecastRunningPrograms() {
+  const absl::Time now = clock_.Now();
+  ASSIGN_OR_RETURN(std::vector<std::string> programs, store_.RunningPrograms(ShanghaiDay(now)));
+  for (const std::string& id : programs) {
+    absl::StatusOr<v1::ProgramForecast> forecast = ForecastProgram(store_, id, now);
+    if (!forecast.ok()) {
+      logger_.Warn("program forecast failed",
+                   {{"program_id", id}, {"reason", std::string(forecast.status().message())}});
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace shouhu::allowance

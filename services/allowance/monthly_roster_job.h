@@ -1,0 +1,65 @@
+// The monthly basic living allowance's job: once per Shanghai month across all replicas (common/periodic_job:
+// the run is claimed by a row), it takes up the month's new enrolments (the core's approved monthly
+// applications; the child's birth date and categories read once from the registry), generates the month's
+// cycle and roster per program (MonthlyRosterStore::GenerateMonth: once per child per month however often or
+// concurrently it runs), then forecasts every running program and raises ProgramBudgetAtRisk once for a
+// program forecast to run out before its period ends.
+#ifndef SHOUHU_SERVICES_ALLOWANCE_MONTHLY_ROSTER_JOB_H_
+#define SHOUHU_SERVICES_ALLOWANCE_MONTHLY_ROSTER_JOB_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "common/call_identity.h"
+#include "common/clock.h"
+#include "common/db.h"
+#include "common/log.h"
+#include "common/periodic_job.h"
+#include "services/allowance/monthly_roster_store.h"
+#include "services/registry/registry_client.h"
+
+namespace shouhu::allowance {
+
+// Far longer than a month's generation takes (100,000 children in well under a minute); only a crashed run
+// waits it out before another replica takes the month over.
+inline constexpr absl::Duration kMonthlyRosterLease = absl::Minutes(30);
+// The forecast looks back this many days for the pace of one-time spending.
+inline constexpr int kForecastPaceWindowDays = 90;
+
+// Calendar months in Asia/Shanghai.
+Schedule MonthlySchedule();
+
+// The forecast of one program as GetProgramForecast answers it, raising ProgramBudgetAtRisk the first time
+// it is at risk. NOT_FOUND when there is no such program.
+absl::StatusOr<v1::ProgramForecast> ForecastProgram(MonthlyRosterStore& store, const std::string& program_id,
+                                                    absl::Time now);
+
+class MonthlyRosterJob {
+ public:
+  MonthlyRosterJob(db::Pool& pool, MonthlyRosterStore& store, const registry::RegistryClient& registry,
+                   const ServiceIdentity& identity, const Clock& clock, Logger& logger);
+
+  void Start(absl::Duration poll);
+  // The periodic job's step: runs when the current month (or an abandoned one) is this replica's to run.
+  absl::StatusOr<std::optional<PeriodicRun>> RunIfDue();
+  // Takes up new enrolments and generates `month`, whatever the job has done: safe to call again and from
+  // several threads or replicas at once.
+  absl::StatusOr<GenerationResult> RunMonth(absl::CivilMonth month);
+
+ private:
+  absl::Status TakeUpEnrolments();
+  absl::Status ForecastRunningPrograms();
+
+  MonthlyRosterStore& store_;
+  const registry::RegistryClient& registry_;
+  const ServiceIdentity& identity_;
+  const Clock& clock_;
+  Logger& logger_;
+  PeriodicJob job_;  // last: its thread stops before the rest goes
+};
+
+}  // namespace shouhu::allowance
+
+#endif  // SHOUHU_SERVICES_ALLOWANCE_MONTHLY_ROSTER_JOB_H_

@@ -1,0 +1,813 @@
+#include "services/allowance/monthly_roster_store.h"
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/clock.h"
+#include "common/scope.h"
+#include "common/status_macros.h"
+#include "common/timestamps.h"
+#include "shouhu/allowance/v1/events.pb.h"
+
+namespace shouhu::allowance {
+namespace {
+
+// ------------------------------------------------------------------------------------------------ enrolments
+
+// The core's approved monthly applications (type 5; approved, in payment or paid) not yet taken up.
+constexpr char kPendingEnrolments[] =
+    "SELECT a.id, a.child_id, (c.birth_date IS NOT NULL) FROM applications a"
+    " LEFT JOIN living_allowance_enrolments e ON e.application_id = a.id"
+    " LEFT JOIN living_allowance_children c ON c.child_id = a.child_id"
+    " WHERE a.type = 5 AND a.state IN (3, 6, 7) AND e.application_id IS NULL ORDER BY a.id LIMIT ?";
+constexpr char kInsertChild[] =
+    "INSERT INTO living_allowance_children (child_id, birth_date, is_orphan, is_de_facto_unsupported,"
+    " updated_at) VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE"
+    " is_orphan = IF(birth_date IS NULL, VALUES(is_orphan), is_orphan),"
+    " is_de_facto_unsupported = IF(birth_date IS NULL, VALUES(is_de_facto_unsupported), "
+    "is_de_facto_unsupported),"
+    " birth_date = COALESCE(birth_date, VALUES(birth_date))";
+constexpr char kSelectChildFlags[] =
+    "SELECT is_orphan, is_de_facto_unsupported FROM living_allowance_children"
+    " WHERE child_id = ? AND birth_date IS NOT NULL";
+constexpr char kInsertEnrolment[] =
+    "INSERT INTO living_allowance_enrolments (application_id, child_id, kind, taken_up_at) VALUES (?, ?, ?, "
+    "?)"
+    " ON DUPLICATE KEY UPDATE application_id = application_id";
+
+// ------------------------------------------------------------------------------------------------ generation
+
+// Every enrolment whose program is funded, with its child's facts, ordered by child so one child's
+// enrolments come together. `decided_at` is the final approval.
+constexpr char kEnrolmentsForMonth[] =
+    "SELECT a.id, a.program_id, a.child_id, a.division_code, a.amount_fen, a.decided_at, e.kind,"
+    " c.birth_date, c.is_orphan, c.is_de_facto_unsupported, c.stopped_on"
+    " FROM living_allowance_enrolments e JOIN applications a ON a.id = e.application_id"
+    " JOIN living_allowance_children c ON c.child_id = e.child_id"
+    " JOIN programs p ON p.id = a.program_id"
+    " WHERE p.state = 4 AND a.state IN (3, 6, 7) AND a.decided_at < ? ORDER BY a.child_id, a.id";
+constexpr char kSchoolProofsFrom[] =
+    "SELECT child_id, school, evidence_ref, covers_through FROM school_enrolments WHERE covers_through >= ?";
+constexpr char kInsertCycle[] =
+    "INSERT INTO monthly_cycles (id, program_id, month, state, generated_at) VALUES (?, ?, ?, 1, ?)"
+    " ON DUPLICATE KEY UPDATE id = id";
+constexpr char kCycleOfProgramMonth[] = "SELECT id FROM monthly_cycles WHERE program_id = ? AND month = ?";
+// INSERT IGNORE: a line already written (by an earlier or a racing run) stays as it was — lines are computed
+// once — and the statement's count is then the lines this run wrote (ON DUPLICATE KEY UPDATE would count a
+// kept row as found under CLIENT_FOUND_ROWS). Every value is produced here from stored rows within its
+// column's size, so the duplicate keys are all IGNORE can meet.
+constexpr char kLineColumns[] =
+    "INSERT IGNORE INTO monthly_roster_lines (cycle_id, enrolment_id, program_id, month, child_id, "
+    "division_code,"
+    " kind, outcome, amount_fen, replaced_by, school_evidence_ref, payable_child_id) VALUES ";
+constexpr char kLineValues[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+// ------------------------------------------------------------------------------------------------ cycles
+
+constexpr char kCycleColumns[] =
+    "SELECT c.id, c.program_id, c.month, c.state, c.approved_total_fen, c.generated_at, c.submitted_by,"
+    " c.decided_by, c.decided_at, c.rejection_reason,"
+    " (SELECT COALESCE(SUM(l.amount_fen), 0) FROM monthly_roster_lines l WHERE l.cycle_id = c.id),"
+    " (SELECT COUNT(*) FROM monthly_roster_lines l WHERE l.cycle_id = c.id AND l.outcome = 0),"
+    " (SELECT COUNT(*) FROM monthly_roster_lines l WHERE l.cycle_id = c.id),"
+    " (SELECT COUNT(*) FROM monthly_roster_lines l WHERE l.cycle_id = c.id AND l.payment_id IS NOT NULL)"
+    " FROM monthly_cycles c";
+constexpr char kSelectCycle[] = " WHERE c.id = ?";
+constexpr char kListCycles[] = " WHERE c.program_id = ? ORDER BY c.month DESC";
+constexpr char kLockCycle[] =
+    "SELECT state, program_id, submitted_by FROM monthly_cycles WHERE id = ? FOR UPDATE";
+constexpr char kSubmitCycle[] =
+    "UPDATE monthly_cycles SET state = 2, submitted_by = ?, submitted_at = ? WHERE id = ?";
+constexpr char kApproveCycle[] =
+    "UPDATE monthly_cycles SET state = 3, decided_by = ?, decided_at = ?, approved_total_fen = ? WHERE id = "
+    "?";
+constexpr char kRejectCycle[] =
+    "UPDATE monthly_cycles SET state = 4, decided_by = ?, decided_at = ?, rejection_reason = ? WHERE id = ?";
+constexpr char kPaidCycle[] = "UPDATE monthly_cycles SET state = 5, paid_at = ? WHERE id = ? AND state = 3";
+constexpr char kCycleTotal[] =
+    "SELECT COALESCE(SUM(amount_fen), 0) FROM monthly_roster_lines WHERE cycle_id = ? AND outcome = 0";
+constexpr char kListLines[] =
+    "SELECT enrolment_id, child_id, division_code, kind, outcome, amount_fen, replaced_by, "
+    "school_evidence_ref,"
+    " payment_id FROM monthly_roster_lines WHERE cycle_id = ? AND enrolment_id > ? ORDER BY enrolment_id "
+    "LIMIT ?";
+// The next unpaid payable lines, locked: a concurrent PayCycle waits and then finds them paid.
+constexpr char kUnpaidLines[] =
+    "SELECT enrolment_id, child_id, division_code, amount_fen FROM monthly_roster_lines"
+    " WHERE cycle_id = ? AND payment_id IS NULL AND outcome = 0 ORDER BY enrolment_id LIMIT ? FOR UPDATE";
+constexpr char kLinePaid[] =
+    "UPDATE monthly_roster_lines SET payment_id = ? WHERE cycle_id = ? AND enrolment_id = ?";
+// The core's payments row, as PayApplication writes it: the application's next issue number, so the core's
+// unique (application_id, issue_number) key guards a monthly payment as it guards every other.
+constexpr char kNextIssue[] = "UPDATE applications SET payments_issued = payments_issued + 1 WHERE id = ?";
+constexpr char kReadIssue[] = "SELECT payments_issued FROM applications WHERE id = ?";
+constexpr char kInsertPayment[] =
+    "INSERT INTO payments (id, application_id, program_id, child_id, division_code, amount_fen, method,"
+    " payee_reference, state, issue_number, attempts, issued_by, issued_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, 1, ?, ?)";
+
+// ------------------------------------------------------------------------------------------------ school
+
+constexpr char kInsertSchool[] =
+    "INSERT INTO school_enrolments (id, child_id, school, evidence_ref, covers_through, recorded_by,"
+    " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
+
+// ------------------------------------------------------------------------------------------------ registry
+
+constexpr char kLockChildStop[] =
+    "SELECT stopped_on, last_event_sequence FROM living_allowance_children WHERE child_id = ? FOR UPDATE";
+constexpr char kInsertChildStop[] =
+    "INSERT INTO living_allowance_children (child_id, stopped_on, stop_reason, last_event_sequence, "
+    "updated_at)"
+    " VALUES (?, ?, ?, ?, ?)";
+constexpr char kUpdateChildStop[] =
+    "UPDATE living_allowance_children SET stopped_on = ?, stop_reason = ?, last_event_sequence = ?,"
+    " updated_at = ? WHERE child_id = ?";
+
+// ------------------------------------------------------------------------------------------------ urgent
+// needs
+
+constexpr char kUrgentNeedSeen[] = "SELECT report_id FROM urgent_need_drafts WHERE report_id = ?";
+constexpr char kReliefCandidates[] =
+    "SELECT p.id, p.jurisdiction, p.period_start, p.period_end, p.allowed_types, p.per_payment_cap_fen,"
+    " b.available_fen FROM programs p JOIN program_balances b ON b.program_id = p.id"
+    " WHERE p.state = 4 AND p.jurisdiction IN (?, ?, ?, ?, ?)";
+constexpr char kInsertDraftApplication[] =
+    "INSERT INTO applications (id, program_id, child_id, division_code, organisation_id, type, amount_fen,"
+    " reason, evidence_report_id, state, applicant, year, submitted_at)"
+    " VALUES (?, ?, ?, ?, ?, 2, ?, ?, ?, 1, ?, ?, ?)";
+constexpr char kInsertUrgentNeed[] =
+    "INSERT INTO urgent_need_drafts (report_id, event_sequence, child_id, division_code, application_id, "
+    "why_none,"
+    " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
+// Who the drafts are made by: the service itself, so any person of the program may approve them.
+constexpr char kUrgentNeedApplicant[] = "system:allowance-urgent-need";
+
+// ------------------------------------------------------------------------------------------------ forecast
+
+// In one read: paid (in payment and disbursed), reserved, the pipeline (submitted or awaiting the second
+// approval), the one-time spending approved in the pace window, and each child's monthly amount.
+constexpr char kPipeline[] =
+    "SELECT COALESCE(SUM(amount_fen), 0) FROM applications WHERE program_id = ? AND state IN (1, 2)";
+constexpr char kPace[] =
+    "SELECT COALESCE(SUM(amount_fen), 0) FROM applications WHERE program_id = ? AND type <> 5"
+    " AND state IN (3, 6, 7) AND decided_at >= ?";
+constexpr char kMonthlyEnrolmentsOfProgram[] =
+    "SELECT a.amount_fen, a.decided_at, e.kind, c.birth_date, c.is_orphan, c.is_de_facto_unsupported,"
+    " c.stopped_on, a.child_id FROM living_allowance_enrolments e JOIN applications a ON a.id = "
+    "e.application_id"
+    " JOIN living_allowance_children c ON c.child_id = e.child_id"
+    " WHERE a.program_id = ? AND a.state IN (3, 6, 7)";
+constexpr char kLatestCycleMonth[] = "SELECT MAX(month) FROM monthly_cycles WHERE program_id = ?";
+constexpr char kLockAlert[] = "SELECT program_id FROM program_budget_alerts WHERE program_id = ? FOR UPDATE";
+constexpr char kInsertAlert[] =
+    "INSERT INTO program_budget_alerts (program_id, runs_out_on, raised_at) VALUES (?, ?, ?)";
+constexpr char kRunningPrograms[] = "SELECT id FROM programs WHERE state = 4 AND period_end >= ? ORDER BY id";
+
+// ------------------------------------------------------------------------------------------------ report
+
+// Payments issued in the window that still stand (returned and abandoned ones reversed), by program, county,
+// Shanghai month (UTC+8 without daylight saving) and type; 人次 is the payments, children the distinct ids.
+constexpr char kReport[] =
+    "SELECT p.program_id, LEFT(p.division_code, 6), DATE_FORMAT(DATE_ADD(p.issued_at, INTERVAL 8 HOUR), "
+    "'%Y-%m'),"
+    " a.type, SUM(p.amount_fen), COUNT(*), COUNT(DISTINCT p.child_id)"
+    " FROM payments p JOIN applications a ON a.id = p.application_id JOIN programs g ON g.id = p.program_id"
+    " WHERE p.division_code >= ? AND p.division_code < ? AND p.issued_at >= ? AND p.issued_at < ?"
+    " AND p.state NOT IN (4, 5) AND (? = '' OR p.program_id = ?)"
+    " AND (? = '' OR g.operator_organisation_id = ? OR g.funder_organisation_id = ?)"
+    " GROUP BY p.program_id, LEFT(p.division_code, 6),"
+    " DATE_FORMAT(DATE_ADD(p.issued_at, INTERVAL 8 HOUR), '%Y-%m'), a.type ORDER BY 1, 2, 3, 4";
+
+std::string MonthSql(absl::CivilMonth month) { return absl::FormatCivilTime(absl::CivilDay(month)); }
+std::string MonthText(absl::CivilMonth month) {
+  return absl::StrFormat("%04d-%02d", month.year(), month.month());
+}
+std::string DaySql(absl::CivilDay day) { return absl::FormatCivilTime(day); }
+
+absl::StatusOr<absl::CivilDay> DayOf(const db::Row& row, size_t i, absl::string_view field) {
+  return ParseDay(row.String(i).substr(0, 10), field);
+}
+
+// The instant a Shanghai month begins.
+absl::Time MonthStart(absl::CivilMonth month) {
+  return absl::FromCivil(absl::CivilSecond(absl::CivilDay(month)), ShanghaiTimeZone());
+}
+
+absl::StatusOr<v1::MonthlyCycle> CycleFromRow(const db::Row& row) {
+  v1::MonthlyCycle c;
+  c.set_cycle_id(row.String(0));
+  c.set_program_id(row.String(1));
+  ASSIGN_OR_RETURN(absl::CivilDay month, DayOf(row, 2, "month"));
+  c.set_month(MonthText(absl::CivilMonth(month)));
+  c.set_state(static_cast<v1::MonthlyCycleState>(row.Int(3)));
+  RETURN_IF_ERROR(ReadTimestamp(row, 5, c.mutable_generated_at()));
+  c.set_submitted_by(row.String(6));
+  c.set_decided_by(row.String(7));
+  if (!row.IsNull(8)) RETURN_IF_ERROR(ReadTimestamp(row, 8, c.mutable_decided_at()));
+  c.set_rejection_reason(row.String(9));
+  const bool fixed =
+      c.state() == v1::MONTHLY_CYCLE_STATE_APPROVED || c.state() == v1::MONTHLY_CYCLE_STATE_PAID;
+  c.set_total_fen(fixed ? row.Int(4) : row.Int(10));
+  c.set_payable_lines(static_cast<int32_t>(row.Int(11)));
+  c.set_lines(static_cast<int32_t>(row.Int(12)));
+  c.set_paid_lines(static_cast<int32_t>(row.Int(13)));
+  return c;
+}
+
+absl::StatusOr<v1::MonthlyCycle> ReadCycle(db::Session& tx, const std::string& id) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(absl::StrCat(kCycleColumns, kSelectCycle), {id}));
+  if (!row) return absl::NotFoundError("cycle not found");
+  return CycleFromRow(*row);
+}
+
+// Stored outcome numbers: the rules' MonthlyOutcome (0 payable); the API's RosterOutcome is one more.
+v1::RosterOutcome ToProtoOutcome(int64_t stored) { return static_cast<v1::RosterOutcome>(stored + 1); }
+
+// One child's enrolments and facts as the month's query returns them.
+struct ChildRows {
+  std::string child_id;
+  LivingAllowanceChild child;
+  std::vector<MonthlyEnrolment> enrolments;
+  std::vector<std::string> divisions;  // per enrolment
+};
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------------ enrolments
+
+absl::StatusOr<std::vector<PendingEnrolment>> MonthlyRosterStore::PendingEnrolments(int limit) {
+  return db::ReadOne<std::vector<PendingEnrolment>>(
+      pool_, [&](db::Session& s) -> absl::StatusOr<std::vector<PendingEnrolment>> {
+        ASSIGN_OR_RETURN(db::Rows rows, s.Query(kPendingEnrolments, {int64_t{limit}}));
+        std::vector<PendingEnrolment> out;
+        for (const db::Row& r : rows) out.push_back({r.String(0), r.String(1), r.Int(2) != 0});
+        return out;
+      });
+}
+
+absl::Status MonthlyRosterStore::TakeUp(const PendingEnrolment& pending,
+                                        const std::optional<LivingAllowanceChildFacts>& facts,
+                                        absl::Time now) {
+  return pool_.Transaction([&](db::Session& tx) -> absl::Status {
+    if (facts) {
+      RETURN_IF_ERROR(
+          tx.Execute(kInsertChild, {pending.child_id, DaySql(facts->birth_date), int64_t{facts->orphan},
+                                    int64_t{facts->de_facto_unsupported}, ToSqlTimestamp(now)})
+              .status());
+    }
+    ASSIGN_OR_RETURN(std::optional<db::Row> flags, tx.QueryOne(kSelectChildFlags, {pending.child_id}));
+    if (!flags) return absl::FailedPreconditionError("the child's facts are not known yet");
+    std::optional<LivingAllowanceKind> kind = LivingAllowanceKindFor(flags->Int(0) != 0, flags->Int(1) != 0);
+    // A child in neither category keeps the de facto kind: the rules then find it not in its category.
+    const LivingAllowanceKind taken = kind.value_or(LivingAllowanceKind::kDeFactoUnsupported);
+    return tx
+        .Execute(kInsertEnrolment,
+                 {pending.application_id, pending.child_id, static_cast<int64_t>(taken), ToSqlTimestamp(now)})
+        .status();
+  });
+}
+
+// ------------------------------------------------------------------------------------------------ generation
+
+absl::StatusOr<GenerationResult> MonthlyRosterStore::GenerateMonth(absl::CivilMonth month, absl::Time now) {
+  // Enrolments approved before the month began; one approved during it starts the month after.
+  const std::string month_sql = MonthSql(month);
+  std::vector<ChildRows> children;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows proofs, s.Query(kSchoolProofsFrom, {month_sql}));
+    std::unordered_map<std::string, std::vector<SchoolEnrolment>> schooling;
+    for (const db::Row& r : proofs) {
+      ASSIGN_OR_RETURN(absl::CivilDay through, DayOf(r, 3, "covers_through"));
+      schooling[r.String(0)].push_back(
+          {static_cast<SchoolKind>(r.Int(1)), r.String(2), absl::CivilMonth(through)});
+    }
+    ASSIGN_OR_RETURN(db::Rows rows, s.Query(kEnrolmentsForMonth, {ToSqlTimestamp(MonthStart(month))}));
+    for (const db::Row& r : rows) {
+      const std::string& child_id = r.String(2);
+      if (children.empty() || children.back().child_id != child_id) {
+        ChildRows next;
+        next.child_id = child_id;
+        ASSIGN_OR_RETURN(next.child.birth_date, DayOf(r, 7, "birth_date"));
+        next.child.orphan = r.Int(8) != 0;
+        next.child.de_facto_unsupported = r.Int(9) != 0;
+        if (!r.IsNull(10)) {
+          ASSIGN_OR_RETURN(absl::CivilDay stopped, DayOf(r, 10, "stopped_on"));
+          next.child.stopped_on = stopped;
+        }
+        if (auto it = schooling.find(child_id); it != schooling.end()) next.child.schooling = it->second;
+        children.push_back(std::move(next));
+      }
+      MonthlyEnrolment e;
+      e.enrolment_id = r.String(0);
+      e.program_id = r.String(1);
+      e.monthly_amount_fen = r.Int(4);
+      ASSIGN_OR_RETURN(absl::Time decided, FromSqlTimestamp(r.String(5)));
+      e.approved_on = ShanghaiDay(decided);
+      e.kind = static_cast<LivingAllowanceKind>(r.Int(6));
+      children.back().enrolments.push_back(std::move(e));
+      children.back().divisions.push_back(r.String(3));
+    }
+    return absl::OkStatus();
+  }));
+
+  // One cycle per program with enrolments, created once: a racing run's insert changes nothing.
+  std::map<std::string, std::string> cycle_of;  // program → cycle
+  for (const ChildRows& c : children) {
+    for (const MonthlyEnrolment& e : c.enrolments) cycle_of.emplace(e.program_id, "");
+  }
+  for (auto& entry : cycle_of) {
+    const std::string& program = entry.first;
+    std::string& cycle_id = entry.second;
+    RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
+      RETURN_IF_ERROR(
+          tx.Execute(kInsertCycle, {ids_.Next(), program, month_sql, ToSqlTimestamp(now)}).status());
+      ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kCycleOfProgramMonth, {program, month_sql}));
+      if (!row) return absl::InternalError("cycle not readable after insert");
+      cycle_id = row->String(0);
+      return absl::OkStatus();
+    }));
+  }
+
+  GenerationResult result;
+  result.cycles = static_cast<int>(cycle_of.size());
+  result.children = static_cast<int64_t>(children.size());
+  std::vector<db::Value> params;
+  int pending = 0;
+  auto flush = [&]() -> absl::Status {
+    if (pending == 0) return absl::OkStatus();
+    std::vector<std::string> values(pending, kLineValues);
+    const std::string sql = absl::StrCat(kLineColumns, absl::StrJoin(values, ", "));
+    RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(uint64_t inserted, tx.Execute(sql, params));
+      result.lines_written += static_cast<int64_t>(inserted);
+      return absl::OkStatus();
+    }));
+    params.clear();
+    pending = 0;
+    return absl::OkStatus();
+  };
+  for (const ChildRows& c : children) {
+    const std::vector<MonthlyDecision> decisions = DecideMonth(c.child, c.enrolments, month);
+    for (size_t i = 0; i < decisions.size(); ++i) {
+      const MonthlyDecision& d = decisions[i];
+      const MonthlyEnrolment& e = c.enrolments[i];
+      const bool payable = d.outcome == MonthlyOutcome::kPayable;
+      for (db::Value v : std::vector<db::Value>{
+               cycle_of[e.program_id], e.enrolment_id, e.program_id, month_sql, c.child_id, c.divisions[i],
+               static_cast<int64_t>(e.kind), static_cast<int64_t>(d.outcome), d.amount_fen, d.replaced_by,
+               d.school_evidence_ref, payable ? db::Value(c.child_id) : db::Value(db::Null{})}) {
+        params.push_back(std::move(v));
+      }
+      if (++pending == kLineChunk) RETURN_IF_ERROR(flush());
+    }
+  }
+  RETURN_IF_ERROR(flush());
+  return result;
+}
+
+// ------------------------------------------------------------------------------------------------ cycles
+
+absl::StatusOr<std::optional<v1::MonthlyCycle>> MonthlyRosterStore::GetCycle(const std::string& cycle_id) {
+  return db::ReadOne<std::optional<v1::MonthlyCycle>>(
+      pool_, [&](db::Session& s) -> absl::StatusOr<std::optional<v1::MonthlyCycle>> {
+        absl::StatusOr<v1::MonthlyCycle> c = ReadCycle(s, cycle_id);
+        if (absl::IsNotFound(c.status())) return std::optional<v1::MonthlyCycle>();
+        if (!c.ok()) return c.status();
+        return std::optional<v1::MonthlyCycle>(*std::move(c));
+      });
+}
+
+absl::StatusOr<std::vector<v1::MonthlyCycle>> MonthlyRosterStore::ListCycles(const std::string& program_id) {
+  return db::ReadOne<std::vector<v1::MonthlyCycle>>(
+      pool_, [&](db::Session& s) -> absl::StatusOr<std::vector<v1::MonthlyCycle>> {
+        ASSIGN_OR_RETURN(db::Rows rows, s.Query(absl::StrCat(kCycleColumns, kListCycles), {program_id}));
+        std::vector<v1::MonthlyCycle> out;
+        for (const db::Row& r : rows) {
+          ASSIGN_OR_RETURN(v1::MonthlyCycle c, CycleFromRow(r));
+          out.push_back(std::move(c));
+        }
+        return out;
+      });
+}
+
+absl::StatusOr<std::vector<v1::RosterLine>> MonthlyRosterStore::ListLines(const std::string& cycle_id,
+                                                                          const std::string& after_enrolment,
+                                                                          int limit) {
+  return db::ReadOne<std::vector<v1::RosterLine>>(
+      pool_, [&](db::Session& s) -> absl::StatusOr<std::vector<v1::RosterLine>> {
+        ASSIGN_OR_RETURN(db::Rows rows, s.Query(kListLines, {cycle_id, after_enrolment, int64_t{limit}}));
+        std::vector<v1::RosterLine> out;
+        for (const db::Row& r : rows) {
+          v1::RosterLine l;
+          l.set_enrolment_id(r.String(0));
+          l.set_child_id(r.String(1));
+          l.set_division_code(r.String(2));
+          l.set_kind(static_cast<v1::LivingAllowanceKind>(r.Int(3)));
+          l.set_outcome(ToProtoOutcome(r.Int(4)));
+          l.set_amount_fen(r.Int(5));
+          l.set_replaced_by(r.String(6));
+          l.set_school_evidence_ref(r.String(7));
+          l.set_payment_id(r.String(8));
+          out.push_back(std::move(l));
+        }
+        return out;
+      });
+}
+
+namespace {
+
+// The cycle's row locked, and its program, after the caller's check: the prologue of every cycle step.
+struct LockedCycle {
+  v1::MonthlyCycle cycle;
+  v1::Program program;
+};
+
+absl::StatusOr<LockedCycle> LockCycle(db::Session& tx, const std::string& cycle_id,
+                                      const MonthlyRosterStore::CycleCheck& authorize) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> locked, tx.QueryOne(kLockCycle, {cycle_id}));
+  if (!locked) return absl::NotFoundError("cycle not found");
+  LockedCycle out;
+  ASSIGN_OR_RETURN(out.cycle, ReadCycle(tx, cycle_id));
+  ASSIGN_OR_RETURN(std::optional<v1::Program> program,
+                   MariaDbAllowanceStore::ReadProgram(tx, out.cycle.program_id(), false));
+  if (!program) return absl::InternalError("cycle's program is missing");
+  out.program = *std::move(program);
+  RETURN_IF_ERROR(authorize(out.cycle, out.program));
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::SubmitCycle(const IdempotencyKey& key,
+                                                                 const Actor& actor,
+                                                                 const std::string& cycle_id,
+                                                                 const CycleCheck& authorize) {
+  return IdempotentTransaction<
+      v1::MonthlyCycle>(pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::MonthlyCycle> {
+    ASSIGN_OR_RETURN(LockedCycle c, LockCycle(tx, cycle_id, authorize));
+    if (c.cycle.state() != v1::MONTHLY_CYCLE_STATE_GENERATED) {
+      return absl::FailedPreconditionError("only a generated cycle can be submitted");
+    }
+    RETURN_IF_ERROR(tx.Execute(kSubmitCycle, {actor.subject, ToSqlTimestamp(actor.at), cycle_id}).status());
+    return ReadCycle(tx, cycle_id);
+  });
+}
+
+absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::ApproveCycle(const IdempotencyKey& key,
+                                                                  const Actor& actor,
+                                                                  const std::string& cycle_id,
+                                                                  const CycleCheck& authorize) {
+  return IdempotentTransaction<v1::MonthlyCycle>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::MonthlyCycle> {
+        ASSIGN_OR_RETURN(LockedCycle c, LockCycle(tx, cycle_id, authorize));
+        if (c.cycle.state() != v1::MONTHLY_CYCLE_STATE_SUBMITTED) {
+          return absl::FailedPreconditionError("only a submitted cycle can be approved");
+        }
+        if (c.cycle.submitted_by() == actor.subject) {
+          return absl::PermissionDeniedError("the approver of a cycle must not be its submitter");
+        }
+        ASSIGN_OR_RETURN(std::optional<db::Row> total, tx.QueryOne(kCycleTotal, {cycle_id}));
+        const int64_t total_fen = total ? total->Int(0) : 0;
+        if (total_fen > 0) {
+          RETURN_IF_ERROR(core_.PostEntry(tx, c.cycle.program_id(), v1::LEDGER_ENTRY_KIND_RESERVATION,
+                                          v1::LEDGER_ACCOUNT_AVAILABLE, v1::LEDGER_ACCOUNT_RESERVED,
+                                          total_fen, "", "", actor));
+        }
+        RETURN_IF_ERROR(
+            tx.Execute(kApproveCycle, {actor.subject, ToSqlTimestamp(actor.at), total_fen, cycle_id})
+                .status());
+        ASSIGN_OR_RETURN(v1::MonthlyCycle approved, ReadCycle(tx, cycle_id));
+        v1::MonthlyCycleApproved event;
+        event.set_cycle_id(cycle_id);
+        event.set_program_id(approved.program_id());
+        event.set_month(approved.month());
+        event.set_total_fen(total_fen);
+        RETURN_IF_ERROR(core_.outbox().Append(tx, cycle_id, event, actor.at));
+        return approved;
+      });
+}
+
+absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::RejectCycle(const IdempotencyKey& key,
+                                                                 const Actor& actor,
+                                                                 const std::string& cycle_id,
+                                                                 const CycleCheck& authorize,
+                                                                 const std::string& reason) {
+  return IdempotentTransaction<v1::MonthlyCycle>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::MonthlyCycle> {
+        ASSIGN_OR_RETURN(LockedCycle c, LockCycle(tx, cycle_id, authorize));
+        if (c.cycle.state() != v1::MONTHLY_CYCLE_STATE_SUBMITTED) {
+          return absl::FailedPreconditionError("only a submitted cycle can be rejected");
+        }
+        if (c.cycle.submitted_by() == actor.subject) {
+          return absl::PermissionDeniedError("the checker of a cycle must not be its submitter");
+        }
+        RETURN_IF_ERROR(
+            tx.Execute(kRejectCycle, {actor.subject, ToSqlTimestamp(actor.at), reason, cycle_id}).status());
+        return ReadCycle(tx, cycle_id);
+      });
+}
+
+absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::PayCycle(const IdempotencyKey& key, const Actor& actor,
+                                                              const std::string& cycle_id,
+                                                              const CycleCheck& authorize,
+                                                              v1::PaymentMethod method) {
+  // Check first, so a caller out of scope or a cycle not approved pays nothing.
+  RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(LockedCycle c, LockCycle(tx, cycle_id, authorize));
+    if (c.cycle.state() != v1::MONTHLY_CYCLE_STATE_APPROVED &&
+        c.cycle.state() != v1::MONTHLY_CYCLE_STATE_PAID) {
+      return absl::FailedPreconditionError("only an approved cycle can be paid");
+    }
+    return absl::OkStatus();
+  }));
+  // The lines, a chunk per transaction. A chunk re-run after a crash finds its paid lines paid.
+  const std::string payee = absl::StrCat("monthly-cycle:", cycle_id);
+  for (bool more = true; more;) {
+    RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(std::optional<db::Row> cycle, tx.QueryOne(kLockCycle, {cycle_id}));
+      if (!cycle) return absl::NotFoundError("cycle not found");
+      const std::string program_id = cycle->String(1);
+      ASSIGN_OR_RETURN(db::Rows lines, tx.Query(kUnpaidLines, {cycle_id, int64_t{kLineChunk}}));
+      more = static_cast<int>(lines.size()) == kLineChunk;
+      for (const db::Row& line : lines) {
+        const std::string enrolment_id = line.String(0);
+        const std::string child_id = line.String(1);
+        const std::string division = line.String(2);
+        const int64_t amount = line.Int(3);
+        RETURN_IF_ERROR(tx.Execute(kNextIssue, {enrolment_id}).status());
+        ASSIGN_OR_RETURN(std::optional<db::Row> issue, tx.QueryOne(kReadIssue, {enrolment_id}));
+        if (!issue) return absl::InternalError("enrolment's application is missing");
+        const std::string payment_id = ids_.Next();
+        RETURN_IF_ERROR(tx.Execute(kInsertPayment, {payment_id, enrolment_id, program_id, child_id, division,
+                                                    amount, int64_t{method}, payee, issue->Int(0),
+                                                    actor.subject, ToSqlTimestamp(actor.at)})
+                            .status());
+        RETURN_IF_ERROR(core_.PostEntry(tx, program_id, v1::LEDGER_ENTRY_KIND_PAYMENT,
+                                        v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_IN_PAYMENT, amount,
+                                        enrolment_id, payment_id, actor));
+        RETURN_IF_ERROR(tx.Execute(kLinePaid, {payment_id, cycle_id, enrolment_id}).status());
+        if (sample_.Selects(payment_id)) {
+          v1::HouseholdVerificationRequested event;
+          event.set_child_id(child_id);
+          event.set_program_id(program_id);
+          event.set_payment_id(payment_id);
+          event.set_division_code(division);
+          RETURN_IF_ERROR(core_.outbox().Append(tx, payment_id, event, actor.at));
+        }
+      }
+      return absl::OkStatus();
+    }));
+  }
+  return IdempotentTransaction<v1::MonthlyCycle>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::MonthlyCycle> {
+        ASSIGN_OR_RETURN(std::optional<db::Row> locked, tx.QueryOne(kLockCycle, {cycle_id}));
+        if (!locked) return absl::NotFoundError("cycle not found");
+        RETURN_IF_ERROR(tx.Execute(kPaidCycle, {ToSqlTimestamp(actor.at), cycle_id}).status());
+        return ReadCycle(tx, cycle_id);
+      });
+}
+
+// ------------------------------------------------------------------------------------------------ school
+
+absl::StatusOr<v1::SchoolEnrolment> MonthlyRosterStore::RecordSchoolEnrolment(
+    const IdempotencyKey& key, const Actor& actor, const v1::SchoolEnrolment& enrolment) {
+  const std::string id = ids_.Next();
+  return IdempotentTransaction<v1::SchoolEnrolment>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::SchoolEnrolment> {
+        ASSIGN_OR_RETURN(absl::CivilDay through, ParseDay(absl::StrCat(enrolment.covers_through(), "-01"),
+                                                          "enrolment.covers_through"));
+        RETURN_IF_ERROR(tx.Execute(kInsertSchool, {id, enrolment.child_id(), int64_t{enrolment.school()},
+                                                   enrolment.evidence_ref(), DaySql(through), actor.subject,
+                                                   ToSqlTimestamp(actor.at)})
+                            .status());
+        v1::SchoolEnrolment written = enrolment;
+        written.set_school_enrolment_id(id);
+        return written;
+      });
+}
+
+// ------------------------------------------------------------------------------------------------ registry
+
+absl::Status MonthlyRosterStore::ApplyStop(db::Session& tx, const std::string& child_id, absl::CivilDay day,
+                                           StopReason reason, int64_t sequence, absl::Time now) {
+  const char* why = reason == StopReason::kCaseClosed        ? "case_closed"
+                    : reason == StopReason::kCaseTransferred ? "case_transferred"
+                                                             : "left_category";
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockChildStop, {child_id}));
+  if (!row) {
+    // Not taken up yet (or never enrolled): keep the stop for when it is.
+    return tx
+        .Execute(kInsertChildStop, {child_id, DaySql(day), std::string(why), sequence, ToSqlTimestamp(now)})
+        .status();
+  }
+  if (row->Int(1) >= sequence) return absl::OkStatus();  // a replay
+  // The latest stop counts: it ends every enrolment approved before it.
+  std::string stopped = DaySql(day);
+  if (!row->IsNull(0)) stopped = std::max(stopped, row->String(0).substr(0, 10));
+  RETURN_IF_ERROR(
+      tx.Execute(kUpdateChildStop, {stopped, std::string(why), sequence, ToSqlTimestamp(now), child_id})
+          .status());
+  return absl::OkStatus();
+}
+
+// ------------------------------------------------------------------------------------------------ urgent
+// needs
+
+absl::StatusOr<bool> MonthlyRosterStore::UrgentNeedSeen(db::Session& tx, const std::string& report_id) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kUrgentNeedSeen, {report_id}));
+  return row.has_value();
+}
+
+absl::StatusOr<std::vector<ReliefCandidate>> MonthlyRosterStore::ReliefCandidates(
+    db::Session& tx, const std::string& division_code, absl::CivilDay today) {
+  // The village's own code and its township, county, prefecture and province prefixes.
+  std::vector<db::Value> prefixes;
+  for (size_t len : {2, 4, 6, 9, 12})
+    prefixes.push_back(division_code.substr(0, std::min(len, division_code.size())));
+  ASSIGN_OR_RETURN(db::Rows rows, tx.Query(kReliefCandidates, prefixes));
+  std::vector<ReliefCandidate> out;
+  for (const db::Row& r : rows) {
+    ReliefCandidate c;
+    c.program_id = r.String(0);
+    c.division_prefix = r.String(1);
+    ASSIGN_OR_RETURN(absl::CivilDay start, DayOf(r, 2, "period_start"));
+    ASSIGN_OR_RETURN(absl::CivilDay end, DayOf(r, 3, "period_end"));
+    c.running = start <= today && today <= end;
+    for (absl::string_view type : absl::StrSplit(r.String(4), ',')) {
+      if (type == "2") c.allows_emergency_relief = true;
+    }
+    c.per_payment_cap_fen = r.Int(5);
+    c.available_fen = r.Int(6);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> MonthlyRosterStore::RecordUrgentNeed(db::Session& tx,
+                                                                 const UrgentNeedDraft& draft,
+                                                                 absl::Time now) {
+  std::string application_id;
+  if (!draft.choice.program_id.empty()) {
+    application_id = ids_.Next();
+    RETURN_IF_ERROR(tx.Execute(kInsertDraftApplication,
+                               {application_id, draft.choice.program_id, draft.child_id, draft.division_code,
+                                draft.organisation_id, draft.choice.amount_fen, draft.reason, draft.report_id,
+                                kUrgentNeedApplicant, int64_t{ShanghaiDay(now).year()}, ToSqlTimestamp(now)})
+                        .status());
+  }
+  RETURN_IF_ERROR(tx.Execute(kInsertUrgentNeed,
+                             {draft.report_id, draft.event_sequence, draft.child_id, draft.division_code,
+                              application_id, draft.choice.why_none, ToSqlTimestamp(now)})
+                      .status());
+  if (!application_id.empty()) {
+    v1::ApplicationSubmitted event;
+    event.set_application_id(application_id);
+    event.set_program_id(draft.choice.program_id);
+    event.set_child_id(draft.child_id);
+    event.set_type(v1::ALLOWANCE_TYPE_EMERGENCY_RELIEF);
+    event.set_amount_fen(draft.choice.amount_fen);
+    RETURN_IF_ERROR(core_.outbox().Append(tx, application_id, event, now));
+  }
+  return application_id;
+}
+
+// ------------------------------------------------------------------------------------------------ forecast
+
+absl::StatusOr<std::optional<ProgramFigures>> MonthlyRosterStore::ReadProgramFigures(
+    const std::string& program_id, absl::CivilDay today, int pace_window_days) {
+  std::optional<ProgramFigures> out;
+  RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
+    out.reset();
+    ASSIGN_OR_RETURN(std::optional<v1::Program> program,
+                     MariaDbAllowanceStore::ReadProgram(tx, program_id, false));
+    if (!program) return absl::OkStatus();
+    ProgramFigures f;
+    f.program = *std::move(program);
+    const v1::ProgramBalances& b = f.program.balances();
+    ForecastInput& in = f.input;
+    in.budget_fen = b.budget_fen();
+    in.paid_fen = b.in_payment_fen() + b.disbursed_fen();
+    in.reserved_fen = b.reserved_fen();
+    in.today = today;
+    ASSIGN_OR_RETURN(in.period_end, ParseDay(f.program.period_end(), "period_end"));
+    ASSIGN_OR_RETURN(std::optional<db::Row> pipeline, tx.QueryOne(kPipeline, {program_id}));
+    in.pipeline_fen = pipeline ? pipeline->Int(0) : 0;
+    in.pace_window_days = pace_window_days;
+    const absl::Time window_start =
+        absl::FromCivil(absl::CivilSecond(today - pace_window_days), ShanghaiTimeZone());
+    ASSIGN_OR_RETURN(std::optional<db::Row> pace,
+                     tx.QueryOne(kPace, {program_id, ToSqlTimestamp(window_start)}));
+    in.pace_fen = pace ? pace->Int(0) : 0;
+
+    // The rosters to come: each month after the latest generated one (or after this month) to the period's
+    // end, by the rules as the children stand now.
+    absl::CivilMonth first = absl::CivilMonth(today) + 1;
+    ASSIGN_OR_RETURN(std::optional<db::Row> latest, tx.QueryOne(kLatestCycleMonth, {program_id}));
+    if (latest && !latest->IsNull(0)) {
+      ASSIGN_OR_RETURN(absl::CivilDay m, DayOf(*latest, 0, "month"));
+      first = std::max(first, absl::CivilMonth(m) + 1);
+    }
+    ASSIGN_OR_RETURN(db::Rows rows, tx.Query(kMonthlyEnrolmentsOfProgram, {program_id}));
+    std::vector<std::pair<LivingAllowanceChild, MonthlyEnrolment>> enrolled;
+    for (const db::Row& r : rows) {
+      LivingAllowanceChild c;
+      MonthlyEnrolment e;
+      e.enrolment_id = r.String(7);
+      e.monthly_amount_fen = r.Int(0);
+      ASSIGN_OR_RETURN(absl::Time decided, FromSqlTimestamp(r.String(1)));
+      e.approved_on = ShanghaiDay(decided);
+      e.kind = static_cast<LivingAllowanceKind>(r.Int(2));
+      ASSIGN_OR_RETURN(c.birth_date, DayOf(r, 3, "birth_date"));
+      c.orphan = r.Int(4) != 0;
+      c.de_facto_unsupported = r.Int(5) != 0;
+      if (!r.IsNull(6)) {
+        ASSIGN_OR_RETURN(absl::CivilDay stopped, DayOf(r, 6, "stopped_on"));
+        c.stopped_on = stopped;
+      }
+      enrolled.emplace_back(std::move(c), std::move(e));
+    }
+    for (absl::CivilMonth m = first; m <= absl::CivilMonth(in.period_end); ++m) {
+      RosterDue due{m, 0};
+      // Within one program each child holds one enrolment; school proofs are not projected (conservative).
+      for (const auto& [child, enrolment] : enrolled) {
+        for (const MonthlyDecision& d : DecideMonth(child, {enrolment}, m)) due.amount_fen += d.amount_fen;
+      }
+      in.rosters.push_back(due);
+    }
+    out = std::move(f);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<bool> MonthlyRosterStore::RaiseBudgetAlertOnce(const v1::Program& program,
+                                                              const ForecastResult& result, absl::Time now) {
+  if (!result.at_risk || !result.runs_out_on) return false;
+  bool raised = false;
+  absl::Status status = pool_.Transaction([&](db::Session& tx) -> absl::Status {
+    raised = false;
+    ASSIGN_OR_RETURN(std::optional<db::Row> before, tx.QueryOne(kLockAlert, {program.program_id()}));
+    if (before) return absl::OkStatus();
+    RETURN_IF_ERROR(
+        tx.Execute(kInsertAlert, {program.program_id(), DaySql(*result.runs_out_on), ToSqlTimestamp(now)})
+            .status());
+    raised = true;
+    v1::ProgramBudgetAtRisk event;
+    event.set_program_id(program.program_id());
+    event.set_runs_out_on(DaySql(*result.runs_out_on));
+    event.set_period_end(program.period_end());
+    event.set_uncommitted_fen(result.uncommitted_fen);
+    return core_.outbox().Append(tx, program.program_id(), event, now);
+  });
+  // A racing forecast inserted it first: raised once, by the other.
+  if (absl::IsAlreadyExists(status)) return false;
+  RETURN_IF_ERROR(status);
+  return raised;
+}
+
+absl::StatusOr<std::vector<std::string>> MonthlyRosterStore::RunningPrograms(absl::CivilDay today) {
+  return db::ReadOne<std::vector<std::string>>(
+      pool_, [&](db::Session& s) -> absl::StatusOr<std::vector<std::string>> {
+        ASSIGN_OR_RETURN(db::Rows rows, s.Query(kRunningPrograms, {DaySql(today)}));
+        std::vector<std::string> out;
+        for (const db::Row& r : rows) out.push_back(r.String(0));
+        return out;
+      });
+}
+
+// ------------------------------------------------------------------------------------------------ report
+
+absl::StatusOr<std::vector<v1::AllowanceReportRow>> MonthlyRosterStore::Report(
+    const std::string& division_prefix, const std::string& program_id, const std::string& organisation,
+    absl::CivilMonth from, absl::CivilMonth to) {
+  return db::ReadOne<std::vector<v1::AllowanceReportRow>>(
+      pool_, [&](db::Session& s) -> absl::StatusOr<std::vector<v1::AllowanceReportRow>> {
+        ASSIGN_OR_RETURN(
+            db::Rows rows,
+            s.Query(kReport, {division_prefix, DivisionPrefixEnd(division_prefix),
+                              ToSqlTimestamp(MonthStart(from)), ToSqlTimestamp(MonthStart(to + 1)),
+                              program_id, program_id, organisation, organisation, organisation}));
+        std::vector<v1::AllowanceReportRow> out;
+        for (const db::Row& r : rows) {
+          v1::AllowanceReportRow row;
+          row.set_program_id(r.String(0));
+          row.set_county_code(r.String(1));
+          row.set_month(r.String(2));
+          row.set_type(static_cast<v1::AllowanceType>(r.Int(3)));
+          row.set_amount_fen(r.Int(4));
+          row.set_person_times(r.Int(5));
+          row.set_distinct_children(r.Int(6));
+          out.push_back(std::move(row));
+        }
+        return out;
+      });
+}
+
+}  // namespace shouhu::allowance

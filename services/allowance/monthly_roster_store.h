@@ -1,0 +1,156 @@
+// SQL of the monthly basic living allowance and of the forecast, report and urgent-need drafts built beside
+// it: enrolments taken up from the core's approved monthly applications, the children's facts folded from
+// the registry, school proofs, each month's cycle per program with its roster lines, and the cycle's
+// maker-checker steps. Money moves only through the core store's PostEntry (guarded UPDATE of the program's
+// balance row and the ledger entry together), so a cycle can never reserve past the budget and its payments
+// are the core's payments rows, keyed like PayApplication's.
+#ifndef SHOUHU_SERVICES_ALLOWANCE_MONTHLY_ROSTER_STORE_H_
+#define SHOUHU_SERVICES_ALLOWANCE_MONTHLY_ROSTER_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "common/db.h"
+#include "common/idempotency.h"
+#include "common/ids.h"
+#include "services/allowance/allowance_store.h"
+#include "services/allowance/budget_forecast.h"
+#include "services/allowance/living_allowance_rules.h"
+#include "services/allowance/relief_program_choice.h"
+#include "services/allowance/verification_sample.h"
+#include "shouhu/allowance/v1/monthly_cycles.pb.h"
+
+namespace shouhu::allowance {
+
+// An approved monthly application not yet taken up as an enrolment.
+struct PendingEnrolment {
+  std::string application_id;
+  std::string child_id;
+  bool child_known = false;  // living_allowance_children holds the child's facts already
+};
+
+// The facts of a child the rules need, as the registry gives them at take-up.
+struct LivingAllowanceChildFacts {
+  absl::CivilDay birth_date;
+  bool orphan = false;
+  bool de_facto_unsupported = false;
+};
+
+struct GenerationResult {
+  int cycles = 0;             // programs with a cycle for the month
+  int64_t lines_written = 0;  // lines this run inserted (0 when another run had written them)
+  int64_t children = 0;
+};
+
+// What the forecast needs of a program, gathered in one consistent read.
+struct ProgramFigures {
+  v1::Program program;
+  ForecastInput input;
+};
+
+// Why a registry event stops a child's allowance.
+enum class StopReason { kCaseClosed, kCaseTransferred, kLeftCategory };
+
+class MonthlyRosterStore {
+ public:
+  // Generation writes lines in chunks of this many rows, each its own transaction (DESIGN §4).
+  static constexpr int kLineChunk = 500;
+
+  MonthlyRosterStore(db::Pool& pool, IdGenerator& ids, MariaDbAllowanceStore& core, VerificationSample sample)
+      : pool_(pool), ids_(ids), core_(core), sample_(sample) {}
+
+  // ---- enrolments
+  absl::StatusOr<std::vector<PendingEnrolment>> PendingEnrolments(int limit);
+  // Takes the application up as an enrolment; `facts` records the child when not known yet. Replays are
+  // harmless (both inserts keep the first row).
+  absl::Status TakeUp(const PendingEnrolment& pending, const std::optional<LivingAllowanceChildFacts>& facts,
+                      absl::Time now);
+
+  // ---- generation
+  // The month's cycle per program with enrolments and their lines: each written once, however many runs
+  // race (unique keys; a duplicate insert changes nothing). Lines are computed once and never recomputed.
+  absl::StatusOr<GenerationResult> GenerateMonth(absl::CivilMonth month, absl::Time now);
+
+  // ---- cycles
+  absl::StatusOr<std::optional<v1::MonthlyCycle>> GetCycle(const std::string& cycle_id);
+  // With the program it belongs to, for the scope check.
+  absl::StatusOr<std::vector<v1::MonthlyCycle>> ListCycles(const std::string& program_id);
+  absl::StatusOr<std::vector<v1::RosterLine>> ListLines(const std::string& cycle_id,
+                                                        const std::string& after_enrolment, int limit);
+  using CycleCheck = std::function<absl::Status(const v1::MonthlyCycle&, const v1::Program&)>;
+  absl::StatusOr<v1::MonthlyCycle> SubmitCycle(const IdempotencyKey& key, const Actor& actor,
+                                               const std::string& cycle_id, const CycleCheck& authorize);
+  // Reserves the cycle's total (FAILED_PRECONDITION beyond the budget) and fixes it.
+  absl::StatusOr<v1::MonthlyCycle> ApproveCycle(const IdempotencyKey& key, const Actor& actor,
+                                                const std::string& cycle_id, const CycleCheck& authorize);
+  absl::StatusOr<v1::MonthlyCycle> RejectCycle(const IdempotencyKey& key, const Actor& actor,
+                                               const std::string& cycle_id, const CycleCheck& authorize,
+                                               const std::string& reason);
+  // Issues a payment per unpaid payable line, kLineChunk per transaction; each line's payment, its ledger
+  // entry and (when sampled) its HouseholdVerificationRequested commit together, so a retry pays the rest.
+  absl::StatusOr<v1::MonthlyCycle> PayCycle(const IdempotencyKey& key, const Actor& actor,
+                                            const std::string& cycle_id, const CycleCheck& authorize,
+                                            v1::PaymentMethod method);
+
+  // ---- school proofs
+  absl::StatusOr<v1::SchoolEnrolment> RecordSchoolEnrolment(const IdempotencyKey& key, const Actor& actor,
+                                                            const v1::SchoolEnrolment& enrolment);
+
+  // ---- registry facts (the follower's, in the consumer's transaction)
+  static absl::Status ApplyStop(db::Session& tx, const std::string& child_id, absl::CivilDay day,
+                                StopReason reason, int64_t sequence, absl::Time now);
+
+  // ---- urgent needs (the visits follower's, in the consumer's transaction)
+  // True when the report's need was consumed before.
+  static absl::StatusOr<bool> UrgentNeedSeen(db::Session& tx, const std::string& report_id);
+  // Funded programs whose jurisdiction holds the village, with what is left of their budgets.
+  static absl::StatusOr<std::vector<ReliefCandidate>> ReliefCandidates(db::Session& tx,
+                                                                       const std::string& division_code,
+                                                                       absl::CivilDay today);
+  // The draft: a SUBMITTED emergency-relief application with its ApplicationSubmitted event (when `draft`
+  // names a program), and the record that the need was consumed, with why no draft was made otherwise.
+  struct UrgentNeedDraft {
+    std::string report_id;
+    int64_t event_sequence = 0;
+    std::string child_id;
+    std::string division_code;
+    std::string organisation_id;
+    std::string reason;
+    ReliefChoice choice;
+  };
+  absl::StatusOr<std::string> RecordUrgentNeed(db::Session& tx, const UrgentNeedDraft& draft, absl::Time now);
+
+  // ---- forecast
+  absl::StatusOr<std::optional<ProgramFigures>> ReadProgramFigures(const std::string& program_id,
+                                                                   absl::CivilDay today,
+                                                                   int pace_window_days);
+  // Appends ProgramBudgetAtRisk unless the program's alert was raised before; true when this call raised it.
+  absl::StatusOr<bool> RaiseBudgetAlertOnce(const v1::Program& program, const ForecastResult& result,
+                                            absl::Time now);
+  // Funded programs whose period has not ended, for the forecast sweep.
+  absl::StatusOr<std::vector<std::string>> RunningPrograms(absl::CivilDay today);
+
+  // ---- report
+  // Payments under `division_prefix` issued from the start of `from` to the end of `to` (Shanghai months);
+  // `program_id` and `organisation` (the operator or funder) narrow it when not empty.
+  absl::StatusOr<std::vector<v1::AllowanceReportRow>> Report(const std::string& division_prefix,
+                                                             const std::string& program_id,
+                                                             const std::string& organisation,
+                                                             absl::CivilMonth from, absl::CivilMonth to);
+
+ private:
+  db::Pool& pool_;
+  IdGenerator& ids_;
+  MariaDbAllowanceStore& core_;
+  const VerificationSample sample_;
+};
+
+}  // namespace shouhu::allowance
+
+#endif  // SHOUHU_SERVICES_ALLOWANCE_MONTHLY_ROSTER_STORE_H_

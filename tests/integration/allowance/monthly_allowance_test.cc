@@ -1,0 +1,381 @@
+// The monthly basic living allowance end to end, against the real registry and MariaDB: the roster once per
+// child per month however the job runs, the civil-affairs rules (age-out with the school exception, stop on
+// close or institution placement), the roster frozen once computed and approved, the budget never
+// over-reserved, each line paid once with a deterministic verification sample, the report's figures, the
+// forecast's alert raised once, and bad input refused naming its field with nothing written.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/status_macros.h"
+#include "services/allowance/verification_sample.h"
+#include "tests/integration/allowance/monthly_fixture.h"
+#include "tests/support/status_matchers.h"
+
+namespace shouhu::allowance::testing {
+namespace {
+
+using ::shouhu::testing::StatusIs;
+
+// A birth date whose 18th birthday falls in `month`.
+std::string EighteenIn(absl::CivilMonth month) {
+  return absl::FormatCivilTime(absl::CivilDay(month.year() - 18, month.month(), 10));
+}
+
+std::map<std::string, v1::RosterLine> ByChild(const std::vector<v1::RosterLine>& lines) {
+  std::map<std::string, v1::RosterLine> out;
+  for (const v1::RosterLine& l : lines) out[l.child_id()] = l;
+  return out;
+}
+
+class MonthlyAllowance : public MonthlyAllowanceTest {
+ protected:
+  absl::StatusOr<v1::MonthlyCycle> SubmitAndApprove(const std::string& cycle_id, const std::string& tag) {
+    v1::SubmitMonthlyCycleRequest submit;
+    submit.set_request_id("submit-cycle-" + tag);
+    submit.set_cycle_id(cycle_id);
+    RETURN_IF_ERROR(Ask(&v1::AllowanceService::Stub::SubmitMonthlyCycle, ngo_admin_, submit).status());
+    v1::ApproveMonthlyCycleRequest approve;
+    approve.set_request_id("approve-cycle-" + tag);
+    approve.set_cycle_id(cycle_id);
+    ASSIGN_OR_RETURN(v1::ApproveMonthlyCycleResponse approved,
+                     Ask(&v1::AllowanceService::Stub::ApproveMonthlyCycle, wuding_officer_, approve));
+    return approved.cycle();
+  }
+
+  v1::ProgramBalances Balances(const std::string& program_id) {
+    v1::GetProgramRequest request;
+    request.set_program_id(program_id);
+    auto program = Ask(&v1::AllowanceService::Stub::GetProgram, ngo_admin_, request);
+    EXPECT_OK(program);
+    return program.ok() ? program->program().balances() : v1::ProgramBalances();
+  }
+
+  // Enrolled this month, a child's first month (next month) is paid through the enrolment's application; the
+  // cycles pay from the month after.
+  absl::CivilMonth m2() const { return ThisMonth() + 2; }
+  absl::CivilMonth m3() const { return ThisMonth() + 3; }
+};
+
+TEST_F(MonthlyAllowance, Roster_RunTwiceAndConcurrently_OneLinePerChildPerMonth) {
+  const std::string program = FundedProgram("p");
+  std::vector<std::string> children;
+  for (const std::string tag : {"a", "b", "c"}) {
+    children.push_back(ActiveChild(tag).child_id());
+    Enrol(tag, program, children.back());
+  }
+  MonthlyRosterJob& job = allowance_->cycles().job();
+  ASSERT_OK_AND_ASSIGN(GenerationResult first, job.RunMonth(m2()));
+  EXPECT_EQ(first.lines_written, 3);
+  ASSERT_OK_AND_ASSIGN(GenerationResult again, job.RunMonth(m2()));
+  EXPECT_EQ(again.lines_written, 0);
+
+  // Four runs of the next month at once: each line and the cycle are written once between them.
+  std::vector<std::thread> runs;
+  std::vector<absl::StatusOr<GenerationResult>> results(4, absl::UnknownError("not run"));
+  for (int i = 0; i < 4; ++i) runs.emplace_back([&, i] { results[i] = job.RunMonth(m3()); });
+  for (std::thread& t : runs) t.join();
+  int64_t written = 0;
+  for (const auto& r : results) {
+    ASSERT_OK(r);
+    written += r->lines_written;
+  }
+  EXPECT_EQ(written, 3);
+  EXPECT_EQ(AllowanceCount("monthly_cycles"), 2);
+  EXPECT_EQ(AllowanceCount("monthly_roster_lines"), 6);
+  for (absl::CivilMonth month : {m2(), m3()}) {
+    ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, month));
+    EXPECT_EQ(cycle.state(), v1::MONTHLY_CYCLE_STATE_GENERATED);
+    EXPECT_EQ(cycle.payable_lines(), 3);
+    EXPECT_EQ(cycle.total_fen(), 3 * 60'000);
+    std::set<std::string> paid_children;
+    for (const v1::RosterLine& l : Lines(cycle.cycle_id())) {
+      EXPECT_EQ(l.outcome(), v1::ROSTER_OUTCOME_PAYABLE);
+      EXPECT_TRUE(paid_children.insert(l.child_id()).second) << "twice: " << l.child_id();
+    }
+    EXPECT_EQ(paid_children, std::set<std::string>(children.begin(), children.end()));
+  }
+
+  // The periodic job claims this month once: the second call finds it run.
+  ASSERT_OK_AND_ASSIGN(std::optional<PeriodicRun> run, job.RunIfDue());
+  EXPECT_TRUE(run.has_value());
+  ASSERT_OK_AND_ASSIGN(std::optional<PeriodicRun> rerun, job.RunIfDue());
+  EXPECT_FALSE(rerun.has_value());
+  // This month's run: everyone was approved this month, so no program has a roster for it.
+  EXPECT_THAT(CycleOf(program, ThisMonth()), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(MonthlyAllowance, AgeOut_At18_PaidThroughTheBirthdayMonthThenOnlyWithSchoolProof) {
+  const std::string program = FundedProgram("p");
+  const std::string leaver = ActiveChild("leaver", EighteenIn(m2())).child_id();
+  const std::string pupil = ActiveChild("pupil", EighteenIn(m2())).child_id();
+  Enrol("leaver", program, leaver);
+  Enrol("pupil", program, pupil);
+  v1::RecordSchoolEnrolmentRequest proof;
+  proof.set_request_id("school-pupil");
+  proof.mutable_enrolment()->set_child_id(pupil);
+  proof.mutable_enrolment()->set_school(v1::SCHOOL_KIND_VOCATIONAL);
+  proof.mutable_enrolment()->set_evidence_ref("武定职中-2026-0042");
+  proof.mutable_enrolment()->set_covers_through(MonthText(m3()));
+  ASSERT_OK(Ask(&v1::AllowanceService::Stub::RecordSchoolEnrolment, wuding_caseworker_, proof));
+
+  MonthlyRosterJob& job = allowance_->cycles().job();
+  for (absl::CivilMonth m : {m2(), m3(), m3() + 1}) ASSERT_OK(job.RunMonth(m));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle birthday, CycleOf(program, m2()));
+  auto lines = ByChild(Lines(birthday.cycle_id()));
+  EXPECT_EQ(lines[leaver].outcome(), v1::ROSTER_OUTCOME_PAYABLE);
+  EXPECT_EQ(lines[pupil].outcome(), v1::ROSTER_OUTCOME_PAYABLE);
+
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle after, CycleOf(program, m3()));
+  lines = ByChild(Lines(after.cycle_id()));
+  EXPECT_EQ(lines[leaver].outcome(), v1::ROSTER_OUTCOME_AGED_OUT);
+  EXPECT_EQ(lines[leaver].amount_fen(), 0);
+  EXPECT_EQ(lines[pupil].outcome(), v1::ROSTER_OUTCOME_PAYABLE);
+  EXPECT_EQ(lines[pupil].amount_fen(), 60'000);
+  EXPECT_EQ(lines[pupil].school_evidence_ref(), "武定职中-2026-0042");
+  EXPECT_EQ(after.total_fen(), 60'000);
+
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle proof_over, CycleOf(program, m3() + 1));
+  lines = ByChild(Lines(proof_over.cycle_id()));
+  EXPECT_EQ(lines[pupil].outcome(), v1::ROSTER_OUTCOME_AGED_OUT);
+}
+
+TEST_F(MonthlyAllowance, CaseClosedOrPlacedInInstitution_StopsFromTheNextMonth) {
+  const std::string program = FundedProgram("p");
+  const rv1::Case closing = ActiveChild("closing");
+  const rv1::Case placed = ActiveChild("placed");
+  const rv1::Case staying = ActiveChild("staying");
+  Enrol("closing", program, closing.child_id());
+  Enrol("placed", program, placed.child_id());
+  Enrol("staying", program, staying.child_id());
+  ASSERT_OK(allowance_->cycles().job().RunMonth(ThisMonth()));  // takes the enrolments up
+
+  rv1::CloseCaseRequest close;
+  close.set_request_id("close-closing");
+  close.set_case_id(closing.case_id());
+  close.set_reason("父亲刑满释放，恢复监护");
+  ASSERT_OK(Call(&rv1::RegistryService::Stub::CloseCase, wuding_officer_, close));
+  rv1::ChangeCareArrangementRequest place;
+  place.set_request_id("place-placed");
+  place.set_case_id(placed.case_id());
+  place.mutable_care_arrangement()->set_type(rv1::CARE_ARRANGEMENT_TYPE_CHILD_WELFARE_INSTITUTION);
+  place.mutable_care_arrangement()->set_caregiver("楚雄州儿童福利院");
+  place.mutable_care_arrangement()->set_effective_date(absl::FormatCivilTime(ShanghaiDay(absl::Now())));
+  place.set_reason("转入儿童福利机构集中养育");
+  ASSERT_OK(Call(&rv1::RegistryService::Stub::ChangeCareArrangement, wuding_officer_, place));
+  AwaitRegistryEvents();
+
+  ASSERT_OK(allowance_->cycles().job().RunMonth(m2()));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, m2()));
+  auto lines = ByChild(Lines(cycle.cycle_id()));
+  EXPECT_EQ(lines[closing.child_id()].outcome(), v1::ROSTER_OUTCOME_STOPPED);
+  EXPECT_EQ(lines[placed.child_id()].outcome(), v1::ROSTER_OUTCOME_STOPPED);
+  EXPECT_EQ(lines[staying.child_id()].outcome(), v1::ROSTER_OUTCOME_PAYABLE);
+  EXPECT_EQ(cycle.total_fen(), 60'000);
+}
+
+TEST_F(MonthlyAllowance, ApprovedRoster_LaterRegistryEditsChangeNothingComputed) {
+  const std::string program = FundedProgram("p");
+  const rv1::Case f = ActiveChild("f");
+  const rv1::Case g = ActiveChild("g");
+  Enrol("f", program, f.child_id());
+  Enrol("g", program, g.child_id());
+  MonthlyRosterJob& job = allowance_->cycles().job();
+  ASSERT_OK(job.RunMonth(m2()));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, m2()));
+
+  // Maker-checker: not before submission, never by the submitter.
+  v1::ApproveMonthlyCycleRequest early;
+  early.set_request_id("approve-early");
+  early.set_cycle_id(cycle.cycle_id());
+  EXPECT_THAT(Ask(&v1::AllowanceService::Stub::ApproveMonthlyCycle, wuding_officer_, early),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  v1::SubmitMonthlyCycleRequest submit;
+  submit.set_request_id("submit-own");
+  submit.set_cycle_id(cycle.cycle_id());
+  ASSERT_OK(Ask(&v1::AllowanceService::Stub::SubmitMonthlyCycle, ngo_admin_, submit));
+  v1::ApproveMonthlyCycleRequest own;
+  own.set_request_id("approve-own");
+  own.set_cycle_id(cycle.cycle_id());
+  EXPECT_THAT(Ask(&v1::AllowanceService::Stub::ApproveMonthlyCycle, ngo_admin_, own),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+
+  const v1::ProgramBalances before = Balances(program);
+  ASSERT_OK_AND_ASSIGN(v1::ApproveMonthlyCycleResponse approved,
+                       Ask(&v1::AllowanceService::Stub::ApproveMonthlyCycle, wuding_officer_, early));
+  EXPECT_EQ(approved.cycle().state(), v1::MONTHLY_CYCLE_STATE_APPROVED);
+  EXPECT_EQ(approved.cycle().total_fen(), 120'000);
+  const v1::ProgramBalances reserved = Balances(program);
+  EXPECT_EQ(reserved.reserved_fen(), before.reserved_fen() + 120'000);
+  EXPECT_EQ(reserved.available_fen(), before.available_fen() - 120'000);
+  const std::vector<std::string> frozen = LineRows();
+
+  rv1::CloseCaseRequest close;
+  close.set_request_id("close-g");
+  close.set_case_id(g.case_id());
+  close.set_reason("迁出本县");
+  ASSERT_OK(Call(&rv1::RegistryService::Stub::CloseCase, wuding_officer_, close));
+  AwaitRegistryEvents();
+  ASSERT_OK(job.RunMonth(m2()));
+
+  EXPECT_EQ(LineRows(), frozen);
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle still, CycleOf(program, m2()));
+  EXPECT_EQ(still.total_fen(), 120'000);
+  EXPECT_EQ(Balances(program).reserved_fen(), reserved.reserved_fen());
+  // The edit was seen: the next month stops the closed case.
+  ASSERT_OK(job.RunMonth(m3()));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle next, CycleOf(program, m3()));
+  EXPECT_EQ(ByChild(Lines(next.cycle_id()))[g.child_id()].outcome(), v1::ROSTER_OUTCOME_STOPPED);
+}
+
+TEST_F(MonthlyAllowance, ApproveCycle_BeyondTheBudget_RefusedAndNothingReserved) {
+  const std::string program = FundedProgram("small", 100'000);
+  Enrol("a", program, ActiveChild("a").child_id());  // reserves 60,000 of 100,000
+  ASSERT_OK(allowance_->cycles().job().RunMonth(m2()));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, m2()));
+  const v1::ProgramBalances before = Balances(program);
+  EXPECT_THAT(SubmitAndApprove(cycle.cycle_id(), "small"), StatusIs(absl::StatusCode::kFailedPrecondition));
+  const v1::ProgramBalances after = Balances(program);
+  EXPECT_EQ(after.available_fen(), before.available_fen());
+  EXPECT_EQ(after.reserved_fen(), before.reserved_fen());
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle unchanged, CycleOf(program, m2()));
+  EXPECT_EQ(unchanged.state(), v1::MONTHLY_CYCLE_STATE_SUBMITTED);
+}
+
+TEST_F(MonthlyAllowance, PayCycle_RetriedAndDuplicated_PaysEachLineOnceSamplesAndReports) {
+  const std::string program = FundedProgram("p");
+  std::vector<std::string> enrolments;
+  for (const std::string tag : {"a", "b", "c"})
+    enrolments.push_back(Enrol(tag, program, ActiveChild(tag).child_id()));
+  ASSERT_OK(allowance_->cycles().job().RunMonth(m2()));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, m2()));
+  ASSERT_OK(SubmitAndApprove(cycle.cycle_id(), "p"));
+
+  v1::PayMonthlyCycleRequest pay;
+  pay.set_request_id("pay-1");
+  pay.set_cycle_id(cycle.cycle_id());
+  pay.set_method(v1::PAYMENT_METHOD_BANK_TRANSFER);
+  ASSERT_OK_AND_ASSIGN(v1::PayMonthlyCycleResponse paid,
+                       Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, pay));
+  EXPECT_EQ(paid.cycle().state(), v1::MONTHLY_CYCLE_STATE_PAID);
+  EXPECT_EQ(paid.cycle().paid_lines(), 3);
+  ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, pay));  // a retry
+  pay.set_request_id("pay-2");                                                    // a duplicate
+  ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, finance_, pay));
+  EXPECT_EQ(AllowanceCount("payments"), 3);
+  const v1::ProgramBalances balances = Balances(program);
+  EXPECT_EQ(balances.in_payment_fen(), 180'000);
+  ASSERT_OK_AND_ASSIGN(ReconcileResult reconciled,
+                       allowance_->store().ReconcileProgram(program, absl::Now()));
+  EXPECT_TRUE(reconciled.reconciliation.balanced);
+
+  // The sample is the one the seed picks among these payments: nothing else.
+  const VerificationSample sample(kTestSeed, kTestSharePpm);
+  int64_t expected = 0;
+  for (const v1::RosterLine& l : Lines(cycle.cycle_id())) {
+    ASSERT_FALSE(l.payment_id().empty());
+    if (sample.Selects(l.payment_id())) ++expected;
+  }
+  EXPECT_EQ(AllowanceEvents("shouhu.allowance.v1.HouseholdVerificationRequested"), expected);
+
+  // One child's first month through the core's own payment of the enrolment: 4 person-times, 3 children.
+  v1::PayApplicationRequest first;
+  first.set_request_id("pay-first-month");
+  first.set_application_id(enrolments[0]);
+  first.set_method(v1::PAYMENT_METHOD_BANK_TRANSFER);
+  first.set_payee_reference("guardian-account-a");
+  ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayApplication, ngo_admin_, first));
+  v1::GetAllowanceReportRequest report;
+  report.set_from_month(MonthText(ThisMonth()));
+  report.set_to_month(MonthText(ThisMonth()));
+  ASSERT_OK_AND_ASSIGN(v1::GetAllowanceReportResponse figures,
+                       Ask(&v1::AllowanceService::Stub::GetAllowanceReport, wuding_officer_, report));
+  ASSERT_EQ(figures.rows_size(), 1);
+  EXPECT_EQ(figures.rows(0).program_id(), program);
+  EXPECT_EQ(figures.rows(0).county_code(), "532329");
+  EXPECT_EQ(figures.rows(0).month(), MonthText(ThisMonth()));
+  EXPECT_EQ(figures.rows(0).type(), v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING);
+  EXPECT_EQ(figures.rows(0).amount_fen(), 4 * 60'000);
+  EXPECT_EQ(figures.rows(0).person_times(), 4);
+  EXPECT_EQ(figures.rows(0).distinct_children(), 3);
+  // Outside the caller's jurisdiction the report does not exist.
+  report.set_division_prefix("640105");
+  EXPECT_THAT(Ask(&v1::AllowanceService::Stub::GetAllowanceReport, wuding_officer_, report),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(MonthlyAllowance, Forecast_RostersPastTheBudget_AtRiskRaisedOnce) {
+  const std::string program = FundedProgram("p", 1'000'000);
+  for (const std::string tag : {"a", "b", "c", "d", "e"}) Enrol(tag, program, ActiveChild(tag).child_id());
+  ASSERT_OK(allowance_->cycles().job().RunMonth(ThisMonth()));  // takes the enrolments up
+  v1::GetProgramForecastRequest request;
+  request.set_program_id(program);
+  ASSERT_OK_AND_ASSIGN(v1::GetProgramForecastResponse first,
+                       Ask(&v1::AllowanceService::Stub::GetProgramForecast, finance_, request));
+  const v1::ProgramForecast& f = first.forecast();
+  EXPECT_EQ(f.reserved_fen(), 300'000);
+  EXPECT_EQ(f.uncommitted_fen(), 700'000);
+  EXPECT_TRUE(f.at_risk());
+  // Next month is paid by the enrolments' own reservations; then 300,000 a month: 600,000 after two cycles,
+  // 900,000 passes 700,000 on the first day of the third.
+  const absl::CivilDay third(ThisMonth() + 4);
+  EXPECT_EQ(f.runs_out_on(), absl::FormatCivilTime(third));
+  ASSERT_OK(Ask(&v1::AllowanceService::Stub::GetProgramForecast, finance_, request));
+  ASSERT_OK(allowance_->cycles().job().RunMonth(ThisMonth()));
+  EXPECT_EQ(AllowanceEvents("shouhu.allowance.v1.ProgramBudgetAtRisk"), 1);
+}
+
+TEST_F(MonthlyAllowance, BadInput_NamesTheFieldAndWritesNothing) {
+  const std::string child = ActiveChild("a").child_id();
+  struct Row {
+    void (*spoil)(v1::RecordSchoolEnrolmentRequest&);
+    const char* field;
+  };
+  const Row rows[] = {
+      {[](v1::RecordSchoolEnrolmentRequest& r) { r.clear_request_id(); }, "request_id"},
+      {[](v1::RecordSchoolEnrolmentRequest& r) { r.mutable_enrolment()->set_child_id("x"); },
+       "enrolment.child_id"},
+      {[](v1::RecordSchoolEnrolmentRequest& r) { r.mutable_enrolment()->clear_school(); },
+       "enrolment.school"},
+      {[](v1::RecordSchoolEnrolmentRequest& r) { r.mutable_enrolment()->clear_evidence_ref(); },
+       "enrolment.evidence_ref"},
+      {[](v1::RecordSchoolEnrolmentRequest& r) { r.mutable_enrolment()->set_covers_through("2026-13"); },
+       "enrolment.covers_through"},
+      {[](v1::RecordSchoolEnrolmentRequest& r) { r.mutable_enrolment()->set_covers_through("2020-01"); },
+       "enrolment.covers_through"},
+  };
+  for (const Row& row : rows) {
+    v1::RecordSchoolEnrolmentRequest request;
+    request.set_request_id("school-bad");
+    request.mutable_enrolment()->set_child_id(child);
+    request.mutable_enrolment()->set_school(v1::SCHOOL_KIND_SECONDARY);
+    request.mutable_enrolment()->set_evidence_ref("ENROL-1");
+    request.mutable_enrolment()->set_covers_through(MonthText(m3()));
+    row.spoil(request);
+    auto answer = Ask(&v1::AllowanceService::Stub::RecordSchoolEnrolment, wuding_caseworker_, request);
+    EXPECT_THAT(answer, StatusIs(absl::StatusCode::kInvalidArgument)) << row.field;
+    EXPECT_NE(answer.status().message().find(row.field), std::string::npos) << answer.status();
+  }
+  v1::GetAllowanceReportRequest report;
+  report.set_from_month("2026-1");
+  report.set_to_month("2026-02");
+  auto bad_report = Ask(&v1::AllowanceService::Stub::GetAllowanceReport, wuding_officer_, report);
+  EXPECT_THAT(bad_report, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_NE(bad_report.status().message().find("from_month"), std::string::npos);
+  v1::PayMonthlyCycleRequest pay;
+  pay.set_request_id("pay-bad");
+  pay.set_cycle_id("01JCYC00000000000000000000");
+  auto bad_pay = Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, pay);
+  EXPECT_THAT(bad_pay, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_NE(bad_pay.status().message().find("method"), std::string::npos);
+  EXPECT_EQ(AllowanceCount("school_enrolments"), 0);
+  EXPECT_EQ(AllowanceCount("payments"), 0);
+  EXPECT_EQ(AllowanceCount("idempotency_records"), 0);
+}
+
+}  // namespace
+}  // namespace shouhu::allowance::testing

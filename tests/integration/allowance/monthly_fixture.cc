@@ -1,0 +1,209 @@
+#include "tests/integration/allowance/monthly_fixture.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "common/status_macros.h"
+
+namespace shouhu::allowance::testing {
+
+void MonthlyAllowanceTest::SetUp() {
+  RegistryTest::SetUp();
+  if (HasFatalFailure()) return;
+  ASSERT_OK_AND_ASSIGN(allowance_database_, shouhu::testing::TestDatabase::Create(AllowanceMigrations(), 8));
+  allowance_ids_ = std::make_unique<IdGenerator>(clock_);
+  StartAllowance();
+}
+
+void MonthlyAllowanceTest::TearDown() {
+  StopAllowance();
+  allowance_database_.reset();
+  RegistryTest::TearDown();
+}
+
+void MonthlyAllowanceTest::StartAllowance() {
+  AllowanceConfig config;
+  config.registry_address = absl::StrCat("127.0.0.1:", server_->port());
+  config.training_address = "127.0.0.1:1";  // the fake below answers
+  config.payment_retry_interval = absl::ZeroDuration();
+  config.cycles.roster_poll = absl::ZeroDuration();  // the tests run the job
+  config.cycles.follow_registry = true;
+  config.cycles.verification_seed = kTestSeed;
+  config.cycles.verification_share_ppm = kTestSharePpm;
+  const ServiceContext context{
+      service_config_, allowance_database_->pool(), clock_,  *allowance_ids_, logger_, metrics_,
+      *verifier_,      allowance_identity_,         workers_};
+  auto training = std::make_unique<shouhu::testing::FakeTrainingClient>();
+  training->SetQualified("ngo-wuding", true);
+  ASSERT_OK_AND_ASSIGN(allowance_, AllowanceModule::Create(context, config, nullptr, std::move(training)));
+  allowance_server_ = std::make_unique<shouhu::testing::TestServer>(
+      std::vector<std::pair<grpc::Service*, std::string>>{{&allowance_->service(), kAllowanceServiceName}});
+  allowance_stub_ = v1::AllowanceService::NewStub(allowance_server_->channel());
+}
+
+void MonthlyAllowanceTest::StopAllowance() {
+  allowance_server_.reset();
+  allowance_.reset();
+}
+
+std::string MonthlyAllowanceTest::MonthText(absl::CivilMonth m) {
+  return absl::StrFormat("%04d-%02d", m.year(), m.month());
+}
+
+absl::CivilMonth MonthlyAllowanceTest::ThisMonth() const {
+  return absl::CivilMonth(ShanghaiDay(absl::Now()));
+}
+
+std::string MonthlyAllowanceTest::FundedProgram(const std::string& tag, int64_t budget_fen) {
+  v1::ProposeProgramRequest propose;
+  propose.set_request_id("propose-" + tag);
+  v1::Program* p = propose.mutable_program();
+  p->set_name("武定县困境儿童基本生活保障 " + tag);
+  p->set_plan("按月发放基本生活费，遇急难情况临时救助");
+  p->set_target_group("事实无人抚养儿童和孤儿");
+  p->set_jurisdiction("532329");
+  p->set_funder_organisation_id("wuding-civil-affairs");
+  p->set_budget_fen(budget_fen);
+  const absl::CivilDay today = ShanghaiDay(absl::Now());
+  p->set_period_start(absl::FormatCivilTime(absl::CivilDay(today.year(), 1, 1)));
+  p->set_period_end(absl::FormatCivilTime(absl::CivilDay(today.year() + 1, 12, 31)));
+  p->add_allowed_types(v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING);
+  p->add_allowed_types(v1::ALLOWANCE_TYPE_EMERGENCY_RELIEF);
+  p->add_eligible_categories(rv1::CHILD_CATEGORY_DE_FACTO_UNSUPPORTED);
+  p->add_eligible_categories(rv1::CHILD_CATEGORY_ORPHAN);
+  p->set_per_payment_cap_fen(std::min<int64_t>(200'000, budget_fen));
+  p->set_per_child_year_cap_fen(std::min<int64_t>(5'000'000, budget_fen));
+  p->set_second_approval_threshold_fen(std::min<int64_t>(1'000'000, budget_fen));
+  auto proposed = Ask(&v1::AllowanceService::Stub::ProposeProgram, ngo_admin_, propose);
+  EXPECT_OK(proposed);
+  if (!proposed.ok()) return "";
+  const std::string id = proposed->program().program_id();
+  v1::AssessProgramRequest assess;
+  assess.set_request_id("assess-" + tag);
+  assess.set_program_id(id);
+  auto* score = assess.add_scores();
+  score->set_criterion("plan");
+  score->set_score(88);
+  assess.set_reviewer("县民政局评审组");
+  assess.set_accept(true);
+  EXPECT_OK(Ask(&v1::AllowanceService::Stub::AssessProgram, wuding_officer_, assess));
+  v1::FundProgramRequest fund;
+  fund.set_request_id("fund-" + tag);
+  fund.set_program_id(id);
+  EXPECT_OK(Ask(&v1::AllowanceService::Stub::FundProgram, wuding_officer_, fund));
+  return id;
+}
+
+rv1::Case MonthlyAllowanceTest::ActiveChild(const std::string& tag, const std::string& birth_date) {
+  rv1::SubmitReferralRequest referral = Referral("submit-" + tag, "李小" + tag, birth_date);
+  referral.clear_categories();
+  referral.add_categories(rv1::CHILD_CATEGORY_DE_FACTO_UNSUPPORTED);
+  auto submitted = Submit(wuding_officer_, referral);
+  EXPECT_OK(submitted);
+  if (!submitted.ok()) return {};
+  auto accepted = Accept(wuding_officer_, "accept-" + tag, submitted->referral_id());
+  EXPECT_OK(accepted);
+  if (!accepted.ok()) return {};
+  rv1::CompleteVerificationRequest verify;
+  verify.set_request_id("verify-" + tag);
+  verify.set_case_id(accepted->case_id());
+  verify.set_note("核实属实");
+  EXPECT_OK(Call(&rv1::RegistryService::Stub::CompleteVerification, wuding_officer_, verify));
+  return *accepted;
+}
+
+std::string MonthlyAllowanceTest::Enrol(const std::string& tag, const std::string& program_id,
+                                        const std::string& child_id, int64_t amount_fen) {
+  v1::SubmitApplicationRequest submit;
+  submit.set_request_id("apply-" + tag);
+  submit.set_program_id(program_id);
+  submit.set_child_id(child_id);
+  submit.set_type(v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING);
+  submit.set_amount_fen(amount_fen);
+  submit.set_reason("事实无人抚养，按月发放基本生活费");
+  auto submitted = Ask(&v1::AllowanceService::Stub::SubmitApplication, wuding_caseworker_, submit);
+  EXPECT_OK(submitted);
+  if (!submitted.ok()) return "";
+  v1::ApproveApplicationRequest approve;
+  approve.set_request_id("approve-" + tag);
+  approve.set_application_id(submitted->application().application_id());
+  auto approved = Ask(&v1::AllowanceService::Stub::ApproveApplication, ngo_admin_, approve);
+  EXPECT_OK(approved);
+  if (approved.ok()) {
+    EXPECT_EQ(approved->application().state(), v1::APPLICATION_STATE_APPROVED);
+  }
+  return submitted->application().application_id();
+}
+
+void MonthlyAllowanceTest::AwaitRegistryEvents() {
+  const std::vector<common::v1::Event> published = Events();
+  ASSERT_FALSE(published.empty());
+  const int64_t last = published.back().sequence();
+  EventConsumer* consumer = allowance_->cycles().registry_consumer();
+  ASSERT_NE(consumer, nullptr);
+  const absl::Time give_up = absl::Now() + absl::Minutes(1);
+  while (consumer->Checkpoint().value_or(0) < last && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_OK_AND_ASSIGN(int64_t checkpoint, consumer->Checkpoint());
+  ASSERT_EQ(checkpoint, last);
+}
+
+absl::StatusOr<v1::MonthlyCycle> MonthlyAllowanceTest::CycleOf(const std::string& program_id,
+                                                               absl::CivilMonth month) {
+  v1::ListMonthlyCyclesRequest request;
+  request.set_program_id(program_id);
+  ASSIGN_OR_RETURN(v1::ListMonthlyCyclesResponse response,
+                   Ask(&v1::AllowanceService::Stub::ListMonthlyCycles, ngo_admin_, request));
+  for (const v1::MonthlyCycle& c : response.cycles()) {
+    if (c.month() == MonthText(month)) return c;
+  }
+  return absl::NotFoundError("no cycle for the month");
+}
+
+std::vector<v1::RosterLine> MonthlyAllowanceTest::Lines(const std::string& cycle_id) {
+  std::vector<v1::RosterLine> lines;
+  v1::ListRosterLinesRequest request;
+  request.set_cycle_id(cycle_id);
+  request.set_page_size(2);  // several pages, so paging is exercised
+  for (;;) {
+    auto page = Ask(&v1::AllowanceService::Stub::ListRosterLines, ngo_admin_, request);
+    EXPECT_OK(page);
+    if (!page.ok()) return lines;
+    for (const v1::RosterLine& l : page->lines()) lines.push_back(l);
+    if (page->next_page_token().empty()) return lines;
+    request.set_page_token(page->next_page_token());
+  }
+}
+
+std::vector<std::string> MonthlyAllowanceTest::LineRows() {
+  std::vector<std::string> rows;
+  EXPECT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(
+        db::Rows result,
+        s.Query("SELECT cycle_id, enrolment_id, program_id, month, child_id, division_code, kind,"
+                " outcome, amount_fen, replaced_by, school_evidence_ref, payable_child_id"
+                " FROM monthly_roster_lines ORDER BY cycle_id, enrolment_id"));
+    for (const db::Row& row : result) {
+      std::vector<std::string> cells;
+      for (size_t i = 0; i < row.size(); ++i) cells.push_back(row.OptString(i).value_or("NULL"));
+      rows.push_back(absl::StrJoin(cells, "|"));
+    }
+    return absl::OkStatus();
+  }));
+  return rows;
+}
+
+int64_t MonthlyAllowanceTest::AllowanceEvents(const std::string& type) {
+  int64_t count = -1;
+  EXPECT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<db::Row> row,
+                     s.QueryOne("SELECT COUNT(*) FROM outbox_events WHERE event_type = ?", {type}));
+    count = row ? row->Int(0) : 0;
+    return absl::OkStatus();
+  }));
+  return count;
+}
+
+}  // namespace shouhu::allowance::testing

@@ -1,0 +1,186 @@
+// Payments are made once, however often or concurrently they are asked for; outcomes move the money through
+// the ledger; failures are sent again a bounded number of times; a returned payment is reversed and
+// re-issued; the ledger refuses to be edited and reconciliation reports, never corrects.
+#include <atomic>
+#include <thread>
+
+#include "shouhu/allowance/v1/events.pb.h"
+#include "tests/integration/allowance/allowance_fixture.h"
+
+namespace shouhu::allowance::testing {
+namespace {
+
+using ::shouhu::testing::StatusIs;
+using Stub = v1::AllowanceService::Stub;
+
+TEST_F(AllowanceTest, Pay_RetriedWithTheSameRequestId_PaysOnceAndAnswersTheSame) {
+  const std::string program = FundedProgram("p");
+  const std::string application = ApprovedApplication("a", program, ActiveChild("c"), 30'000);
+  ASSERT_OK_AND_ASSIGN(v1::Payment first, Pay(finance_, "pay-1", application));
+  ASSERT_OK_AND_ASSIGN(v1::Payment again, Pay(finance_, "pay-1", application));
+  EXPECT_EQ(first.payment_id(), again.payment_id());
+  EXPECT_EQ(first.issue_number(), 1);
+  EXPECT_EQ(AllowanceCount("payments"), 1);
+  ASSERT_OK_AND_ASSIGN(v1::Program after, Program(program));
+  EXPECT_EQ(after.balances().in_payment_fen(), 30'000);
+  EXPECT_EQ(after.balances().reserved_fen(), 0);
+}
+
+TEST_F(AllowanceTest, Pay_SixteenDuplicatesAtOnce_PaysOnce) {
+  const std::string program = FundedProgram("p");
+  const std::string application = ApprovedApplication("a", program, ActiveChild("c"), 30'000);
+  std::atomic<int> paid{0}, duplicate{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) {
+    threads.emplace_back([&, i] {
+      // Half retry one request id, half are separate requests for the same application.
+      absl::StatusOr<v1::Payment> answer =
+          Pay(i % 2 ? finance_ : ngo_admin_, i % 2 ? "pay-same" : absl::StrCat("pay-", i), application);
+      if (answer.ok()) {
+        ++paid;
+      } else if (answer.status().code() == absl::StatusCode::kAlreadyExists) {
+        ++duplicate;
+      } else {
+        ADD_FAILURE() << answer.status();
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(paid.load() + duplicate.load(), 16);
+  EXPECT_GE(paid.load(), 1);
+  EXPECT_EQ(AllowanceCount("payments"), 1);
+  ASSERT_OK_AND_ASSIGN(v1::Program after, Program(program));
+  EXPECT_EQ(after.balances().in_payment_fen(), 30'000);
+  ASSERT_OK_AND_ASSIGN(auto reconciled, Reconcile(program));
+  EXPECT_TRUE(reconciled.balanced());
+}
+
+TEST_F(AllowanceTest, Pay_AnApplicationNotApproved_IsFailedPrecondition) {
+  const std::string program = FundedProgram("p");
+  ASSERT_OK_AND_ASSIGN(v1::Application a,
+                       Submit(wuding_caseworker_, Application("s", program, ActiveChild("c"), 10'000)));
+  EXPECT_THAT(Pay(finance_, "pay-1", a.application_id()), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(Pay(wuding_caseworker_, "pay-2", a.application_id()),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(AllowanceCount("payments"), 0);
+}
+
+TEST_F(AllowanceTest, Payment_ConfirmedThenReturned_IsReversedAndReissuedOnce) {
+  const std::string program = FundedProgram("p");
+  const std::string application = ApprovedApplication("a", program, ActiveChild("c"), 40'000);
+  ASSERT_OK_AND_ASSIGN(v1::Payment first, Pay(finance_, "pay-1", application));
+  ASSERT_OK_AND_ASSIGN(v1::Payment confirmed,
+                       Outcome(bank_, "o-1", first.payment_id(), v1::PAYMENT_OUTCOME_CONFIRMED));
+  EXPECT_EQ(confirmed.state(), v1::PAYMENT_STATE_CONFIRMED);
+  ASSERT_OK_AND_ASSIGN(v1::Program paid, Program(program));
+  EXPECT_EQ(paid.balances().disbursed_fen(), 40'000);
+  EXPECT_THAT(Outcome(bank_, "o-2", first.payment_id(), v1::PAYMENT_OUTCOME_CONFIRMED),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+
+  ASSERT_OK_AND_ASSIGN(v1::Payment returned,
+                       Outcome(finance_, "o-3", first.payment_id(), v1::PAYMENT_OUTCOME_RETURNED));
+  EXPECT_EQ(returned.state(), v1::PAYMENT_STATE_RETURNED);
+  ASSERT_OK_AND_ASSIGN(v1::Program reversed, Program(program));
+  EXPECT_EQ(reversed.balances().disbursed_fen(), 0);
+  EXPECT_EQ(reversed.balances().reserved_fen(), 40'000);
+
+  ASSERT_OK_AND_ASSIGN(v1::Payment reissued, Pay(finance_, "pay-2", application));
+  EXPECT_EQ(reissued.issue_number(), 2);
+  EXPECT_NE(reissued.payment_id(), first.payment_id());
+  EXPECT_THAT(Pay(finance_, "pay-3", application), StatusIs(absl::StatusCode::kAlreadyExists));
+  ASSERT_OK(Outcome(bank_, "o-4", reissued.payment_id(), v1::PAYMENT_OUTCOME_CONFIRMED).status());
+  ASSERT_OK_AND_ASSIGN(v1::Program after, Program(program));
+  EXPECT_EQ(after.balances().disbursed_fen(), 40'000);
+  EXPECT_EQ(after.balances().available_fen(), 10'000'000 - 40'000);
+
+  // The ledger kept every step, the reversal among them, and still balances.
+  v1::ListLedgerEntriesRequest list;
+  list.set_program_id(program);
+  ASSERT_OK_AND_ASSIGN(auto ledger, Do(&Stub::ListLedgerEntries, finance_, list));
+  std::vector<v1::LedgerEntryKind> kinds;
+  for (const v1::LedgerEntry& e : ledger.entries()) kinds.push_back(e.kind());
+  EXPECT_EQ(kinds, (std::vector<v1::LedgerEntryKind>{
+                       v1::LEDGER_ENTRY_KIND_FUNDING, v1::LEDGER_ENTRY_KIND_RESERVATION,
+                       v1::LEDGER_ENTRY_KIND_PAYMENT, v1::LEDGER_ENTRY_KIND_CONFIRMATION,
+                       v1::LEDGER_ENTRY_KIND_REVERSAL, v1::LEDGER_ENTRY_KIND_PAYMENT,
+                       v1::LEDGER_ENTRY_KIND_CONFIRMATION}));
+  ASSERT_OK_AND_ASSIGN(auto reconciled, Reconcile(program));
+  EXPECT_TRUE(reconciled.balanced());
+  EXPECT_EQ(reconciled.entry_count(), 7);
+}
+
+TEST_F(AllowanceTest, Payment_Failed_IsSentAgainBoundedTimesThenAbandonedAndReversed) {
+  const std::string program = FundedProgram("p");
+  const std::string application = ApprovedApplication("a", program, ActiveChild("c"), 20'000);
+  ASSERT_OK_AND_ASSIGN(v1::Payment payment, Pay(finance_, "pay-1", application));
+  for (int attempt = 1; attempt <= 2; ++attempt) {
+    ASSERT_OK_AND_ASSIGN(v1::Payment failed, Outcome(bank_, absl::StrCat("fail-", attempt),
+                                                     payment.payment_id(), v1::PAYMENT_OUTCOME_FAILED));
+    EXPECT_EQ(failed.state(), v1::PAYMENT_STATE_FAILED);
+    EXPECT_EQ(failed.attempts(), attempt);
+    ASSERT_OK_AND_ASSIGN(int sent, allowance_->retrier().ResendOnce());
+    EXPECT_EQ(sent, 1);
+    // A second run finds nothing left to send.
+    ASSERT_OK_AND_ASSIGN(int again, allowance_->retrier().ResendOnce());
+    EXPECT_EQ(again, 0);
+  }
+  ASSERT_OK_AND_ASSIGN(v1::Payment last,
+                       Outcome(bank_, "fail-3", payment.payment_id(), v1::PAYMENT_OUTCOME_FAILED));
+  EXPECT_EQ(last.state(), v1::PAYMENT_STATE_ABANDONED);
+  EXPECT_EQ(last.attempts(), 3);
+  ASSERT_OK_AND_ASSIGN(int none, allowance_->retrier().ResendOnce());
+  EXPECT_EQ(none, 0);
+  ASSERT_OK_AND_ASSIGN(v1::Program after, Program(program));
+  EXPECT_EQ(after.balances().in_payment_fen(), 0);
+  EXPECT_EQ(after.balances().reserved_fen(), 20'000);
+  // The application can be paid again, as a new issue.
+  ASSERT_OK_AND_ASSIGN(v1::Payment reissued, Pay(finance_, "pay-2", application));
+  EXPECT_EQ(reissued.issue_number(), 2);
+  ASSERT_OK_AND_ASSIGN(auto reconciled, Reconcile(program));
+  EXPECT_TRUE(reconciled.balanced());
+}
+
+TEST_F(AllowanceTest, Ledger_UpdateOrDeleteOfAnEntry_IsRefusedByTheDatabase) {
+  const std::string program = FundedProgram("p");
+  ApprovedApplication("a", program, ActiveChild("c"), 20'000);
+  const int64_t before = AllowanceCount("ledger_entries");
+  ASSERT_EQ(before, 2);
+  absl::Status update = allowance_database_->pool().Autocommit(
+      [](db::Session& s) { return s.Execute("UPDATE ledger_entries SET amount_fen = 1").status(); });
+  EXPECT_FALSE(update.ok());
+  absl::Status remove = allowance_database_->pool().Autocommit(
+      [](db::Session& s) { return s.Execute("DELETE FROM ledger_entries").status(); });
+  EXPECT_FALSE(remove.ok());
+  EXPECT_EQ(AllowanceCount("ledger_entries"), before);
+  ASSERT_OK_AND_ASSIGN(auto reconciled, Reconcile(program));
+  EXPECT_TRUE(reconciled.balanced());
+}
+
+TEST_F(AllowanceTest, Reconcile_CacheThatDisagreesWithTheLedger_RaisesAnAlertAndCorrectsNothing) {
+  const std::string program = FundedProgram("p");
+  ApprovedApplication("a", program, ActiveChild("c"), 20'000);
+  ASSERT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) {
+    return s
+        .Execute("UPDATE program_balances SET available_fen = available_fen + 1 WHERE program_id = ?",
+                 {program})
+        .status();
+  }));
+  ASSERT_OK_AND_ASSIGN(auto reconciled, Reconcile(program));
+  EXPECT_FALSE(reconciled.balanced());
+  EXPECT_FALSE(reconciled.problems().empty());
+  EXPECT_EQ(reconciled.cached().available_fen(), 10'000'000 - 20'000 + 1);
+  EXPECT_EQ(reconciled.ledger().available_fen(), 10'000'000 - 20'000);
+  // Still wrong afterwards: the alert is for people to look at.
+  ASSERT_OK_AND_ASSIGN(v1::Program after, Program(program));
+  EXPECT_EQ(after.balances().available_fen(), 10'000'000 - 20'000 + 1);
+  ASSERT_OK_AND_ASSIGN(std::vector<common::v1::Event> events,
+                       allowance_->store().outbox().ReadAfter(0, 1000));
+  int alerts = 0;
+  for (const common::v1::Event& e : events) {
+    if (e.type() == v1::ReconciliationMismatch::descriptor()->full_name()) ++alerts;
+  }
+  EXPECT_EQ(alerts, 1);
+}
+
+}  // namespace
+}  // namespace shouhu::allowance::testing

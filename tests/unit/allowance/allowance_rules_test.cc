@@ -1,0 +1,244 @@
+// The allowance service's pure rules: the program's and application's state machines, maker-checker, caps.
+#include "services/allowance/allowance_rules.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/status_matchers.h"
+
+namespace shouhu::allowance {
+namespace {
+
+using ::shouhu::testing::StatusIs;
+
+using common::v1::Principal;
+
+Principal Person(const std::string& subject, const std::string& organisation, common::v1::Role role) {
+  Principal p;
+  p.set_subject(subject);
+  p.set_organisation_id(organisation);
+  p.add_roles(role);
+  p.add_jurisdictions("532329");
+  return p;
+}
+
+v1::Program FundedProgram() {
+  v1::Program p;
+  p.set_program_id("P");
+  p.set_jurisdiction("532329");
+  p.set_operator_organisation_id("ngo");
+  p.set_funder_organisation_id("bureau");
+  p.set_state(v1::PROGRAM_STATE_FUNDED);
+  p.set_period_start("2026-01-01");
+  p.set_period_end("2026-12-31");
+  p.add_allowed_types(v1::ALLOWANCE_TYPE_EMERGENCY_RELIEF);
+  p.add_eligible_categories(registry::v1::CHILD_CATEGORY_ORPHAN);
+  p.set_per_payment_cap_fen(50'000);
+  p.set_per_child_year_cap_fen(80'000);
+  p.set_second_approval_threshold_fen(20'000);
+  return p;
+}
+
+v1::Application Submitted(int64_t amount) {
+  v1::Application a;
+  a.set_applicant("caseworker");
+  a.set_amount_fen(amount);
+  a.set_state(v1::APPLICATION_STATE_SUBMITTED);
+  return a;
+}
+
+const Principal kAdmin = Person("admin", "ngo", common::v1::ROLE_NGO_ADMIN);
+const Principal kFinance = Person("finance", "bureau", common::v1::ROLE_FINANCE_OFFICER);
+const Principal kOfficer = Person("officer", "bureau", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
+
+TEST(ProgramLifecycle, EveryStepOutOfOrder_IsFailedPrecondition) {
+  v1::Program p = FundedProgram();
+  const absl::CivilDay during(2026, 6, 1), after(2027, 1, 1);
+  p.set_state(v1::PROGRAM_STATE_PROPOSED);
+  EXPECT_THAT(NextProgramState(p, ProgramStep::kFund, true, during),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(NextProgramState(p, ProgramStep::kEvaluate, true, after),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  ASSERT_OK_AND_ASSIGN(v1::ProgramState accepted, NextProgramState(p, ProgramStep::kAssess, true, during));
+  EXPECT_EQ(accepted, v1::PROGRAM_STATE_APPROVED);
+  ASSERT_OK_AND_ASSIGN(v1::ProgramState declined, NextProgramState(p, ProgramStep::kAssess, false, during));
+  EXPECT_EQ(declined, v1::PROGRAM_STATE_DECLINED);
+  p.set_state(v1::PROGRAM_STATE_DECLINED);
+  EXPECT_THAT(NextProgramState(p, ProgramStep::kFund, true, during),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  p.set_state(v1::PROGRAM_STATE_APPROVED);
+  ASSERT_OK_AND_ASSIGN(v1::ProgramState funded, NextProgramState(p, ProgramStep::kFund, true, during));
+  EXPECT_EQ(funded, v1::PROGRAM_STATE_FUNDED);
+  p.set_state(v1::PROGRAM_STATE_FUNDED);
+  EXPECT_THAT(NextProgramState(p, ProgramStep::kAssess, true, during),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST(ProgramLifecycle, Evaluate_BeforeThePeriodEnds_IsFailedPrecondition) {
+  const v1::Program p = FundedProgram();
+  EXPECT_THAT(NextProgramState(p, ProgramStep::kEvaluate, true, absl::CivilDay(2026, 12, 31)),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  ASSERT_OK_AND_ASSIGN(v1::ProgramState evaluated,
+                       NextProgramState(p, ProgramStep::kEvaluate, true, absl::CivilDay(2027, 1, 1)));
+  EXPECT_EQ(evaluated, v1::PROGRAM_STATE_EVALUATED);
+}
+
+TEST(Approval, TheApplicantNeverApprovesTheirOwn) {
+  v1::Application a = Submitted(1000);
+  a.set_applicant("admin");
+  EXPECT_THAT(DecideApproval(a, FundedProgram(), kAdmin), StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST(Approval, AtOrBelowThreshold_OneApprovalReservesAndApproves) {
+  ASSERT_OK_AND_ASSIGN(ApprovalStep step, DecideApproval(Submitted(20'000), FundedProgram(), kAdmin));
+  EXPECT_EQ(step.next, v1::APPLICATION_STATE_APPROVED);
+  EXPECT_TRUE(step.reserves);
+  EXPECT_TRUE(step.first);
+}
+
+TEST(Approval, AboveThreshold_NeedsTheFundersFinanceOfficerSecond) {
+  v1::Application a = Submitted(20'001);
+  ASSERT_OK_AND_ASSIGN(ApprovalStep first, DecideApproval(a, FundedProgram(), kAdmin));
+  EXPECT_EQ(first.next, v1::APPLICATION_STATE_AWAITING_SECOND_APPROVAL);
+  EXPECT_TRUE(first.reserves);
+  a.set_state(first.next);
+  a.set_first_approver("admin");
+  EXPECT_THAT(DecideApproval(a, FundedProgram(), kOfficer), StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(
+      DecideApproval(a, FundedProgram(), Person("f2", "other-bureau", common::v1::ROLE_FINANCE_OFFICER)),
+      StatusIs(absl::StatusCode::kPermissionDenied));
+  ASSERT_OK_AND_ASSIGN(ApprovalStep second, DecideApproval(a, FundedProgram(), kFinance));
+  EXPECT_EQ(second.next, v1::APPLICATION_STATE_APPROVED);
+  EXPECT_FALSE(second.reserves);
+  EXPECT_FALSE(second.first);
+}
+
+TEST(Approval, TheSecondApproverDiffersFromTheFirst) {
+  v1::Application a = Submitted(30'000);
+  a.set_state(v1::APPLICATION_STATE_AWAITING_SECOND_APPROVAL);
+  a.set_first_approver("finance");
+  EXPECT_THAT(DecideApproval(a, FundedProgram(), kFinance), StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST(Approval, OutOfOrder_IsFailedPrecondition) {
+  for (v1::ApplicationState s :
+       {v1::APPLICATION_STATE_APPROVED, v1::APPLICATION_STATE_REJECTED, v1::APPLICATION_STATE_WITHDRAWN,
+        v1::APPLICATION_STATE_PAYMENT_ISSUED, v1::APPLICATION_STATE_PAID}) {
+    v1::Application a = Submitted(1000);
+    a.set_state(s);
+    EXPECT_THAT(DecideApproval(a, FundedProgram(), kAdmin), StatusIs(absl::StatusCode::kFailedPrecondition))
+        << v1::ApplicationState_Name(s);
+  }
+  v1::Program unfunded = FundedProgram();
+  unfunded.set_state(v1::PROGRAM_STATE_APPROVED);
+  EXPECT_THAT(DecideApproval(Submitted(1000), unfunded, kAdmin),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST(Approval, AnotherOrganisationsAdmin_IsPermissionDenied) {
+  EXPECT_THAT(
+      DecideApproval(Submitted(1000), FundedProgram(), Person("x", "ngo-x", common::v1::ROLE_NGO_ADMIN)),
+      StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST(Closing, RejectionAndWithdrawal_ReleaseOnlyWhatWasReserved) {
+  v1::Application a = Submitted(1000);
+  ASSERT_OK_AND_ASSIGN(ClosingStep reject, DecideRejection(a, kAdmin));
+  EXPECT_EQ(reject.next, v1::APPLICATION_STATE_REJECTED);
+  EXPECT_FALSE(reject.releases);
+  a.set_state(v1::APPLICATION_STATE_AWAITING_SECOND_APPROVAL);
+  ASSERT_OK_AND_ASSIGN(reject, DecideRejection(a, kFinance));
+  EXPECT_TRUE(reject.releases);
+  EXPECT_THAT(DecideRejection(a, Person("caseworker", "ngo", common::v1::ROLE_NGO_CASEWORKER)),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  a.set_state(v1::APPLICATION_STATE_APPROVED);
+  EXPECT_THAT(DecideRejection(a, kAdmin), StatusIs(absl::StatusCode::kFailedPrecondition));
+  ASSERT_OK_AND_ASSIGN(ClosingStep withdraw,
+                       DecideWithdrawal(a, Person("caseworker", "ngo", common::v1::ROLE_NGO_CASEWORKER)));
+  EXPECT_EQ(withdraw.next, v1::APPLICATION_STATE_WITHDRAWN);
+  EXPECT_TRUE(withdraw.releases);
+  EXPECT_THAT(DecideWithdrawal(a, kAdmin), StatusIs(absl::StatusCode::kPermissionDenied));
+  a.set_state(v1::APPLICATION_STATE_PAID);
+  EXPECT_THAT(DecideWithdrawal(a, Person("caseworker", "ngo", common::v1::ROLE_NGO_CASEWORKER)),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST(Caps, PerPaymentAndPerChildYear_AreInclusiveLimits) {
+  const v1::Program p = FundedProgram();
+  const absl::CivilDay day(2026, 6, 1);
+  EXPECT_OK(CheckProgramTakes(p, v1::ALLOWANCE_TYPE_EMERGENCY_RELIEF, 50'000, 0, day));
+  EXPECT_THAT(CheckProgramTakes(p, v1::ALLOWANCE_TYPE_EMERGENCY_RELIEF, 50'001, 0, day),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_OK(CheckProgramTakes(p, v1::ALLOWANCE_TYPE_EMERGENCY_RELIEF, 30'000, 50'000, day));
+  EXPECT_THAT(CheckProgramTakes(p, v1::ALLOWANCE_TYPE_EMERGENCY_RELIEF, 30'001, 50'000, day),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(CheckProgramTakes(p, v1::ALLOWANCE_TYPE_TUITION, 100, 0, day),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(CheckProgramTakes(p, v1::ALLOWANCE_TYPE_EMERGENCY_RELIEF, 100, 0, absl::CivilDay(2027, 1, 1)),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST(Amount, InKindItems_SumQuantityTimesUnitValue_AndRefuseOverflow) {
+  v1::InKindItem quilt;
+  quilt.set_description("quilt");
+  quilt.set_quantity(2);
+  quilt.set_unit_value_fen(12'000);
+  v1::InKindItem coat;
+  coat.set_description("winter coat");
+  coat.set_quantity(1);
+  coat.set_unit_value_fen(9'950);
+  ASSERT_OK_AND_ASSIGN(int64_t total,
+                       ApplicationAmount(v1::ALLOWANCE_TYPE_IN_KIND_SURVIVAL_AID, 0, {quilt, coat}));
+  EXPECT_EQ(total, 33'950);
+  v1::InKindItem huge = quilt;
+  huge.set_quantity(int64_t{1} << 40);
+  huge.set_unit_value_fen(int64_t{1} << 40);
+  EXPECT_THAT(ApplicationAmount(v1::ALLOWANCE_TYPE_IN_KIND_SURVIVAL_AID, 0, {huge}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ApplicationAmount(v1::ALLOWANCE_TYPE_EMERGENCY_RELIEF, 0, {}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ApplicationAmount(v1::ALLOWANCE_TYPE_EMERGENCY_RELIEF, 100, {quilt}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(Eligibility, ActiveInJurisdictionAndCategory_AllRequired) {
+  const v1::Program p = FundedProgram();
+  ChildStanding child{true, "532329101001", {registry::v1::CHILD_CATEGORY_ORPHAN}};
+  EXPECT_OK(CheckChildEligible(p, child));
+  ChildStanding inactive = child;
+  inactive.active = false;
+  EXPECT_THAT(CheckChildEligible(p, inactive), StatusIs(absl::StatusCode::kFailedPrecondition));
+  ChildStanding elsewhere = child;
+  elsewhere.village_code = "640105001002";
+  EXPECT_THAT(CheckChildEligible(p, elsewhere), StatusIs(absl::StatusCode::kFailedPrecondition));
+  ChildStanding other = child;
+  other.categories = {registry::v1::CHILD_CATEGORY_LEFT_BEHIND};
+  EXPECT_THAT(CheckChildEligible(p, other), StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST(Outcome, ConfirmFailReturn_FollowTheirGuards) {
+  v1::Payment p;
+  p.set_state(v1::PAYMENT_STATE_ISSUED);
+  p.set_attempts(1);
+  ASSERT_OK_AND_ASSIGN(OutcomeStep fail, DecideOutcome(p, v1::PAYMENT_OUTCOME_FAILED, 3));
+  EXPECT_EQ(fail.next, v1::PAYMENT_STATE_FAILED);
+  EXPECT_EQ(fail.kind, v1::LEDGER_ENTRY_KIND_UNSPECIFIED);
+  p.set_attempts(3);
+  ASSERT_OK_AND_ASSIGN(OutcomeStep abandon, DecideOutcome(p, v1::PAYMENT_OUTCOME_FAILED, 3));
+  EXPECT_EQ(abandon.next, v1::PAYMENT_STATE_ABANDONED);
+  EXPECT_EQ(abandon.from, v1::LEDGER_ACCOUNT_IN_PAYMENT);
+  EXPECT_EQ(abandon.to, v1::LEDGER_ACCOUNT_RESERVED);
+  p.set_state(v1::PAYMENT_STATE_CONFIRMED);
+  EXPECT_THAT(DecideOutcome(p, v1::PAYMENT_OUTCOME_CONFIRMED, 3),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(DecideOutcome(p, v1::PAYMENT_OUTCOME_FAILED, 3),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  ASSERT_OK_AND_ASSIGN(OutcomeStep returned, DecideOutcome(p, v1::PAYMENT_OUTCOME_RETURNED, 3));
+  EXPECT_EQ(returned.from, v1::LEDGER_ACCOUNT_DISBURSED);
+  EXPECT_EQ(returned.application_next, v1::APPLICATION_STATE_APPROVED);
+  p.set_state(v1::PAYMENT_STATE_RETURNED);
+  EXPECT_THAT(DecideOutcome(p, v1::PAYMENT_OUTCOME_RETURNED, 3),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+}  // namespace
+}  // namespace shouhu::allowance

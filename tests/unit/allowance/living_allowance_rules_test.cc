@@ -1,0 +1,211 @@
+// The monthly basic living allowance's civil-affairs rules: the start after approval, the age-out at 18 with
+// the school exception, the stop on case close or category change, and one allowance a month.
+#include "services/allowance/living_allowance_rules.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/status_matchers.h"
+
+namespace shouhu::allowance {
+namespace {
+
+using ::shouhu::testing::StatusIs;
+
+MonthlyEnrolment Enrolment(std::string id, LivingAllowanceKind kind, absl::CivilDay approved_on,
+                           int64_t amount_fen = 120'000, std::string program = "P1") {
+  MonthlyEnrolment e;
+  e.enrolment_id = std::move(id);
+  e.program_id = std::move(program);
+  e.kind = kind;
+  e.monthly_amount_fen = amount_fen;
+  e.approved_on = approved_on;
+  return e;
+}
+
+LivingAllowanceChild DeFactoUnsupported(absl::CivilDay birth) {
+  LivingAllowanceChild child;
+  child.birth_date = birth;
+  child.de_facto_unsupported = true;
+  return child;
+}
+
+MonthlyDecision DecideOne(const LivingAllowanceChild& child, const MonthlyEnrolment& e,
+                          absl::CivilMonth month) {
+  std::vector<MonthlyDecision> decisions = DecideMonth(child, {e}, month);
+  EXPECT_EQ(decisions.size(), 1u);
+  return decisions.front();
+}
+
+const absl::CivilDay kBirth(2010, 6, 15);
+const MonthlyEnrolment kDeFacto =
+    Enrolment("E1", LivingAllowanceKind::kDeFactoUnsupported, absl::CivilDay(2026, 3, 31));
+
+TEST(LivingAllowanceRules, StartsTheMonthAfterApproval) {
+  const LivingAllowanceChild child = DeFactoUnsupported(kBirth);
+  EXPECT_EQ(DecideOne(child, kDeFacto, absl::CivilMonth(2026, 2)).outcome, MonthlyOutcome::kNotStarted);
+  EXPECT_EQ(DecideOne(child, kDeFacto, absl::CivilMonth(2026, 3)).outcome, MonthlyOutcome::kNotStarted);
+  // April, the first month, is paid through the application whose approval reserved it.
+  const MonthlyDecision april = DecideOne(child, kDeFacto, absl::CivilMonth(2026, 4));
+  EXPECT_EQ(april.outcome, MonthlyOutcome::kPaidByApplication);
+  EXPECT_EQ(april.amount_fen, 0);
+  const MonthlyDecision may = DecideOne(child, kDeFacto, absl::CivilMonth(2026, 5));
+  EXPECT_EQ(may.outcome, MonthlyOutcome::kPayable);
+  EXPECT_EQ(may.amount_fen, 120'000);
+  EXPECT_EQ(may.enrolment_id, "E1");
+}
+
+TEST(LivingAllowanceRules, FirstMonthPaidByApplication_StillReplacesTheOtherAllowance) {
+  LivingAllowanceChild child = DeFactoUnsupported(kBirth);
+  child.orphan = true;
+  const std::vector<MonthlyEnrolment> enrolments = {
+      Enrolment("E1", LivingAllowanceKind::kDeFactoUnsupported, absl::CivilDay(2026, 1, 5)),
+      Enrolment("E2", LivingAllowanceKind::kOrphan, absl::CivilDay(2026, 3, 5))};
+  const std::vector<MonthlyDecision> d = DecideMonth(child, enrolments, absl::CivilMonth(2026, 4));
+  EXPECT_EQ(d[0].outcome, MonthlyOutcome::kReplaced);
+  EXPECT_EQ(d[0].amount_fen, 0);
+  EXPECT_EQ(d[1].outcome, MonthlyOutcome::kPaidByApplication);
+  EXPECT_EQ(d[1].amount_fen, 0);
+}
+
+TEST(LivingAllowanceRules, AgeOut_PaidThroughTheBirthdayMonthThenStops) {
+  const LivingAllowanceChild child = DeFactoUnsupported(absl::CivilDay(2008, 5, 31));  // 18 on 2026-05-31
+  EXPECT_EQ(DecideOne(child, kDeFacto, absl::CivilMonth(2026, 5)).outcome, MonthlyOutcome::kPayable);
+  const MonthlyDecision june = DecideOne(child, kDeFacto, absl::CivilMonth(2026, 6));
+  EXPECT_EQ(june.outcome, MonthlyOutcome::kAgedOut);
+  EXPECT_EQ(june.amount_fen, 0);
+}
+
+TEST(LivingAllowanceRules, AgeOut_BornOnLeapDay_StopsAfterFebruaryOfThe18thYear) {
+  const LivingAllowanceChild child = DeFactoUnsupported(absl::CivilDay(2008, 2, 29));
+  EXPECT_EQ(EighteenthBirthdayMonth(child.birth_date), absl::CivilMonth(2026, 2));
+  const MonthlyEnrolment e =
+      Enrolment("E1", LivingAllowanceKind::kDeFactoUnsupported, absl::CivilDay(2025, 1, 2));
+  EXPECT_EQ(DecideOne(child, e, absl::CivilMonth(2026, 2)).outcome, MonthlyOutcome::kPayable);
+  EXPECT_EQ(DecideOne(child, e, absl::CivilMonth(2026, 3)).outcome, MonthlyOutcome::kAgedOut);
+}
+
+TEST(LivingAllowanceRules, AgeOut_StillAtSchoolWithProof_PaidUntilTheProofRunsOut) {
+  LivingAllowanceChild child = DeFactoUnsupported(absl::CivilDay(2008, 5, 31));
+  child.schooling.push_back({SchoolKind::kVocational, "ENROL-2026-0042", absl::CivilMonth(2026, 7)});
+  const MonthlyDecision june = DecideOne(child, kDeFacto, absl::CivilMonth(2026, 6));
+  EXPECT_EQ(june.outcome, MonthlyOutcome::kPayable);
+  EXPECT_EQ(june.amount_fen, 120'000);
+  EXPECT_EQ(june.school_evidence_ref, "ENROL-2026-0042");
+  EXPECT_EQ(DecideOne(child, kDeFacto, absl::CivilMonth(2026, 7)).outcome, MonthlyOutcome::kPayable);
+  EXPECT_EQ(DecideOne(child, kDeFacto, absl::CivilMonth(2026, 8)).outcome, MonthlyOutcome::kAgedOut);
+}
+
+TEST(LivingAllowanceRules, AgeOut_SchoolRecordWithoutEvidence_DoesNotExtend) {
+  LivingAllowanceChild child = DeFactoUnsupported(absl::CivilDay(2008, 5, 31));
+  child.schooling.push_back({SchoolKind::kSecondary, "", absl::CivilMonth(2027, 6)});
+  EXPECT_EQ(DecideOne(child, kDeFacto, absl::CivilMonth(2026, 6)).outcome, MonthlyOutcome::kAgedOut);
+}
+
+TEST(LivingAllowanceRules, Under18_NeedsNoSchoolProof) {
+  const LivingAllowanceChild child = DeFactoUnsupported(kBirth);
+  const MonthlyDecision d = DecideOne(child, kDeFacto, absl::CivilMonth(2027, 1));
+  EXPECT_EQ(d.outcome, MonthlyOutcome::kPayable);
+  EXPECT_TRUE(d.school_evidence_ref.empty());
+}
+
+TEST(LivingAllowanceRules, CaseClosed_StopsFromTheStopMonthEvenWithSchoolProof) {
+  LivingAllowanceChild child = DeFactoUnsupported(kBirth);
+  child.stopped_on = absl::CivilDay(2026, 8, 31);  // closed on the last day of August
+  child.schooling.push_back({SchoolKind::kSecondary, "ENROL-1", absl::CivilMonth(2030, 1)});
+  EXPECT_EQ(DecideOne(child, kDeFacto, absl::CivilMonth(2026, 8)).outcome, MonthlyOutcome::kPayable);
+  EXPECT_EQ(DecideOne(child, kDeFacto, absl::CivilMonth(2026, 9)).outcome, MonthlyOutcome::kStopped);
+  EXPECT_EQ(DecideOne(child, kDeFacto, absl::CivilMonth(2027, 9)).outcome, MonthlyOutcome::kStopped);
+}
+
+TEST(LivingAllowanceRules, CaseReopenedAndApprovedAgain_TheNewEnrolmentIsPaid) {
+  LivingAllowanceChild child = DeFactoUnsupported(kBirth);
+  child.stopped_on = absl::CivilDay(2026, 5, 10);
+  const MonthlyEnrolment again =
+      Enrolment("E2", LivingAllowanceKind::kDeFactoUnsupported, absl::CivilDay(2026, 7, 1));
+  const std::vector<MonthlyDecision> d = DecideMonth(child, {kDeFacto, again}, absl::CivilMonth(2026, 9));
+  EXPECT_EQ(d[0].outcome, MonthlyOutcome::kStopped);
+  EXPECT_EQ(d[1].outcome, MonthlyOutcome::kPayable);
+}
+
+TEST(LivingAllowanceRules, LeftTheCategory_NotPaid) {
+  LivingAllowanceChild child = DeFactoUnsupported(kBirth);
+  child.de_facto_unsupported = false;
+  EXPECT_EQ(DecideOne(child, kDeFacto, absl::CivilMonth(2026, 5)).outcome, MonthlyOutcome::kNotInCategory);
+}
+
+TEST(LivingAllowanceRules, OrphanAndDeFactoUnsupported_OnlyTheOrphanAllowanceIsPaid) {
+  LivingAllowanceChild child = DeFactoUnsupported(kBirth);
+  child.orphan = true;
+  // The de facto one approved first, and listed first: the orphan allowance still wins.
+  const std::vector<MonthlyEnrolment> enrolments = {
+      Enrolment("E1", LivingAllowanceKind::kDeFactoUnsupported, absl::CivilDay(2026, 1, 5), 110'000, "P1"),
+      Enrolment("E2", LivingAllowanceKind::kOrphan, absl::CivilDay(2026, 2, 5), 150'000, "P2")};
+  const std::vector<MonthlyDecision> d = DecideMonth(child, enrolments, absl::CivilMonth(2026, 4));
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].outcome, MonthlyOutcome::kReplaced);
+  EXPECT_EQ(d[0].replaced_by, "E2");
+  EXPECT_EQ(d[0].amount_fen, 0);
+  EXPECT_EQ(d[1].outcome, MonthlyOutcome::kPayable);
+  EXPECT_EQ(d[1].amount_fen, 150'000);
+}
+
+TEST(LivingAllowanceRules, SameKindInTwoPrograms_EarliestApprovalPaidWhicheverOrder) {
+  const LivingAllowanceChild child = DeFactoUnsupported(kBirth);
+  const MonthlyEnrolment early =
+      Enrolment("E9", LivingAllowanceKind::kDeFactoUnsupported, absl::CivilDay(2026, 1, 5), 100'000, "P1");
+  const MonthlyEnrolment late =
+      Enrolment("E1", LivingAllowanceKind::kDeFactoUnsupported, absl::CivilDay(2026, 2, 5), 130'000, "P2");
+  for (const auto& order :
+       {std::vector<MonthlyEnrolment>{early, late}, std::vector<MonthlyEnrolment>{late, early}}) {
+    int64_t paid = 0;
+    for (const MonthlyDecision& d : DecideMonth(child, order, absl::CivilMonth(2026, 4))) {
+      if (d.enrolment_id == "E9") {
+        EXPECT_EQ(d.outcome, MonthlyOutcome::kPayable);
+      } else {
+        EXPECT_EQ(d.outcome, MonthlyOutcome::kReplaced);
+        EXPECT_EQ(d.replaced_by, "E9");
+      }
+      paid += d.amount_fen;
+    }
+    EXPECT_EQ(paid, 100'000);
+  }
+}
+
+TEST(LivingAllowanceRules, LaterEnrolmentNotStarted_EarlierOnePaidAlone) {
+  const LivingAllowanceChild child = DeFactoUnsupported(kBirth);
+  const std::vector<MonthlyEnrolment> enrolments = {
+      Enrolment("E1", LivingAllowanceKind::kDeFactoUnsupported, absl::CivilDay(2026, 1, 5)),
+      Enrolment("E2", LivingAllowanceKind::kDeFactoUnsupported, absl::CivilDay(2026, 4, 5))};
+  const std::vector<MonthlyDecision> d = DecideMonth(child, enrolments, absl::CivilMonth(2026, 4));
+  EXPECT_EQ(d[0].outcome, MonthlyOutcome::kPayable);
+  EXPECT_EQ(d[1].outcome, MonthlyOutcome::kNotStarted);
+}
+
+TEST(LivingAllowanceRules, KindFor_OrphanBeforeDeFacto) {
+  EXPECT_EQ(LivingAllowanceKindFor(true, true), LivingAllowanceKind::kOrphan);
+  EXPECT_EQ(LivingAllowanceKindFor(false, true), LivingAllowanceKind::kDeFactoUnsupported);
+  EXPECT_FALSE(LivingAllowanceKindFor(false, false).has_value());
+}
+
+TEST(LivingAllowanceRules, ValidateSchoolEnrolment_NamesTheField) {
+  const absl::CivilMonth now(2026, 6);
+  EXPECT_OK(ValidateSchoolEnrolment({SchoolKind::kSecondary, "ENROL-1", now}, now));
+  EXPECT_THAT(ValidateSchoolEnrolment({SchoolKind::kSecondary, "", now}, now),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_NE(ValidateSchoolEnrolment({SchoolKind::kSecondary, "", now}, now).message().find("evidence_ref"),
+            std::string::npos);
+  EXPECT_NE(ValidateSchoolEnrolment({SchoolKind::kSecondary, std::string(129, 'x'), now}, now)
+                .message()
+                .find("evidence_ref"),
+            std::string::npos);
+  EXPECT_NE(ValidateSchoolEnrolment({SchoolKind::kSecondary, "ENROL-1", now - 1}, now)
+                .message()
+                .find("covers_through"),
+            std::string::npos);
+  EXPECT_NE(
+      ValidateSchoolEnrolment({static_cast<SchoolKind>(7), "ENROL-1", now}, now).message().find("school"),
+      std::string::npos);
+}
+
+}  // namespace
+}  // namespace shouhu::allowance
