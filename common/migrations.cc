@@ -144,6 +144,22 @@ CREATE TABLE IF NOT EXISTS periodic_runs (
        R"sql(
 ALTER TABLE idempotency_records ADD COLUMN response LONGBLOB NULL;
 )sql"},
+      // Events are numbered after they commit (common/outbox.h): a producing transaction inserts its event at
+      // an AUTO_INCREMENT position with sequence NULL, and the sequencer numbers committed events in position
+      // order. One statement, so a crash leaves the table old or new, never half-changed. Existing events
+      // keep their sequences; their positions follow them (the copy reads the old table in its primary key,
+      // the sequence). The unique key on sequence allows any number of NULLs and finds them with one lookup
+      // (the sequencer's "unsequenced, by position"); a reader's "sequence > N" is a range on it that never
+      // sees them.
+      {"common", 6, "0006_outbox_sequence_after_commit",
+       R"sql(
+ALTER TABLE outbox_events
+  DROP PRIMARY KEY,
+  ADD COLUMN position BIGINT NOT NULL AUTO_INCREMENT FIRST,
+  ADD PRIMARY KEY (position),
+  MODIFY sequence BIGINT NULL,
+  ADD UNIQUE KEY outbox_sequence (sequence);
+)sql"},
   };
 }
 

@@ -173,6 +173,7 @@ TEST_F(AllowanceTest, Reconcile_CacheThatDisagreesWithTheLedger_RaisesAnAlertAnd
   // Still wrong afterwards: the alert is for people to look at.
   ASSERT_OK_AND_ASSIGN(v1::Program after, Program(program));
   EXPECT_EQ(after.balances().available_fen(), 10'000'000 - 20'000 + 1);
+  ASSERT_OK(allowance_->store().outbox().SequencePending().status());  // numbered after commit, by a thread
   ASSERT_OK_AND_ASSIGN(std::vector<common::v1::Event> events,
                        allowance_->store().outbox().ReadAfter(0, 1000));
   int alerts = 0;

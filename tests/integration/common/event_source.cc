@@ -43,8 +43,9 @@ void EventSource::Stop() { server_.reset(); }
 absl::Status EventSource::Append(const std::string& aggregate_id, const std::string& label) {
   Principal payload;  // any message stands in for an event payload
   payload.set_subject(label);
-  return pool_.Transaction(
-      [&](db::Session& tx) { return outbox_.Append(tx, aggregate_id, payload, clock_.Now()); });
+  RETURN_IF_ERROR(pool_.Transaction(
+      [&](db::Session& tx) { return outbox_.Append(tx, aggregate_id, payload, clock_.Now()); }));
+  return outbox_.SequencePending().status();
 }
 
 }  // namespace shouhu::testing

@@ -47,7 +47,8 @@ class EventSource {
   EventFeed& feed() { return outbox_.feed(); }
   std::shared_ptr<grpc::Channel> channel() const { return server_->channel(); }
   std::string address() const { return "127.0.0.1:" + std::to_string(server_->port()); }
-  // Appends one event (payload: a Principal whose subject is `label`) in its own transaction.
+  // Appends one event (payload: a Principal whose subject is `label`) in its own transaction, and numbers it
+  // before returning, so the test knows its sequence without waiting for the sequencer thread.
   absl::Status Append(const std::string& aggregate_id, const std::string& label);
   // Drains the server (ending the streams) before destruction; idempotent.
   void Stop();

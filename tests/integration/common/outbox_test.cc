@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <set>
 #include <thread>
 
+#include "absl/container/flat_hash_map.h"
 #include "common/db.h"
 #include "common/status_macros.h"
 #include "shouhu/common/v1/principal.pb.h"
@@ -37,6 +40,7 @@ TEST(Outbox, EventsOfCommittedTransactionsOnly_InSequence) {
   ASSERT_OK(database->pool().Transaction(
       [&](db::Session& tx) { return outbox.Append(tx, "case-3", Payload("third"), clock.Now()); }));
 
+  ASSERT_OK(outbox.SequencePending().status());
   ASSERT_OK_AND_ASSIGN(auto events, outbox.ReadAfter(0, 100));
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].sequence(), 1);
@@ -67,6 +71,7 @@ TEST(Outbox, ConcurrentWriters_GetDistinctConsecutiveSequences) {
     });
   }
   for (auto& t : writers) t.join();
+  ASSERT_OK(outbox.SequencePending().status());
   ASSERT_OK_AND_ASSIGN(auto events, outbox.ReadAfter(0, 1000));
   ASSERT_EQ(events.size(), 80u);
   for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].sequence(), static_cast<int64_t>(i + 1));
@@ -83,8 +88,236 @@ TEST(Outbox, LastSequence_IsTheHighestCommitted) {
     ASSERT_OK(database->pool().Transaction(
         [&](db::Session& tx) { return outbox.Append(tx, "c", Payload("e"), clock.Now()); }));
   }
+  ASSERT_OK(outbox.SequencePending().status());
   ASSERT_OK_AND_ASSIGN(int64_t last, outbox.LastSequence());
   EXPECT_EQ(last, 3);
+}
+
+// A table of aggregates whose row each change locks, as a service's store locks the record it changes.
+std::vector<db::Migration> Aggregates() {
+  return {{"test", 1, "0001_aggregates",
+           "CREATE TABLE aggregates (id VARCHAR(16) PRIMARY KEY, version BIGINT NOT NULL) ENGINE=InnoDB;\n"}};
+}
+
+// Changes `aggregate` (its version + 1) and appends an event carrying the new version, in one transaction.
+absl::Status Change(db::Pool& pool, Outbox& outbox, const Clock& clock, const std::string& aggregate) {
+  return pool.Transaction([&](db::Session& tx) -> absl::Status {
+    RETURN_IF_ERROR(tx.Execute("INSERT INTO aggregates (id, version) VALUES (?, 1) ON DUPLICATE KEY UPDATE "
+                               "version = version + 1",
+                               {aggregate})
+                        .status());
+    ASSIGN_OR_RETURN(std::optional<db::Row> row,
+                     tx.QueryOne("SELECT version FROM aggregates WHERE id = ?", {aggregate}));
+    return outbox.Append(tx, aggregate, Payload(std::to_string(row->Int(0))), clock.Now());
+  });
+}
+
+int64_t Version(const common::v1::Event& event) {
+  common::v1::Principal payload;
+  EXPECT_TRUE(event.payload().UnpackTo(&payload));
+  return std::stoll(payload.subject());
+}
+
+// Every event once, numbered 1..n without a gap, and each aggregate's versions 1, 2, … in sequence order.
+void ExpectGaplessInAggregateOrder(const std::vector<common::v1::Event>& events, size_t expected) {
+  ASSERT_EQ(events.size(), expected);
+  std::set<std::string> ids;
+  absl::flat_hash_map<std::string, int64_t> last_version;
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].sequence(), static_cast<int64_t>(i + 1));
+    EXPECT_TRUE(ids.insert(events[i].event_id()).second) << events[i].event_id();
+    int64_t& last = last_version[events[i].aggregate_id()];
+    EXPECT_EQ(Version(events[i]), last + 1) << events[i].aggregate_id() << " out of order";
+    last = Version(events[i]);
+  }
+}
+
+TEST(Outbox, ManyConcurrentProducers_EachEventSequencedOnceGaplessInAggregateOrder) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Aggregates(), 20));
+  SystemClock clock;
+  IdGenerator ids(clock);
+  Outbox outbox(database->pool(), ids);
+  constexpr int kWriters = 12;
+  constexpr int kChanges = 25;
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      // Three writers per aggregate, so they contend on its row as a service's concurrent changes do.
+      const std::string aggregate = "a" + std::to_string(w % 4);
+      for (int i = 0; i < kChanges; ++i) ASSERT_OK(Change(database->pool(), outbox, clock, aggregate));
+    });
+  }
+  // A reader following along meanwhile, as a stream follower does: what it saw must never change.
+  std::vector<common::v1::Event> followed;
+  std::thread follower([&] {
+    const absl::Time give_up = absl::Now() + absl::Minutes(2);  // only so a broken writer cannot hang it
+    while (followed.size() < size_t{kWriters * kChanges} && absl::Now() < give_up) {
+      auto events = outbox.ReadAfter(followed.empty() ? 0 : followed.back().sequence(), 100);
+      ASSERT_OK(events.status());
+      followed.insert(followed.end(), events->begin(), events->end());
+      if (events->empty()) absl::SleepFor(absl::Milliseconds(5));
+    }
+  });
+  for (auto& t : writers) t.join();
+  follower.join();  // the sequencer thread numbers every event without being asked
+  ASSERT_OK_AND_ASSIGN(int64_t left, outbox.SequencePending());
+  EXPECT_EQ(left, 0);
+  ASSERT_OK_AND_ASSIGN(auto events, outbox.ReadAfter(0, 1000));
+  ExpectGaplessInAggregateOrder(events, kWriters * kChanges);
+  ASSERT_EQ(followed.size(), events.size());
+  for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(followed[i].event_id(), events[i].event_id());
+}
+
+TEST(Outbox, UncommittedEvent_DoesNotHoldBackOthers_AndWhenCommittedGetsALaterSequence) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create({}));
+  SystemClock clock;
+  IdGenerator ids(clock);
+  Outbox outbox(database->pool(), ids);
+  ASSERT_OK_AND_ASSIGN(db::Lease held, database->pool().Acquire());
+  ASSERT_OK(held->ExecuteConstant("START TRANSACTION"));
+  ASSERT_OK(outbox.Append(*held, "slow", Payload("slow"), clock.Now()));  // the lower position
+
+  ASSERT_OK(database->pool().Transaction(
+      [&](db::Session& tx) { return outbox.Append(tx, "quick", Payload("quick"), clock.Now()); }));
+  // Would wait on the held row (and fail on the lock-wait timeout) without SKIP LOCKED.
+  ASSERT_OK(outbox.SequencePending().status());
+  ASSERT_OK_AND_ASSIGN(auto before, outbox.ReadAfter(0, 100));
+  ASSERT_EQ(before.size(), 1u);
+  EXPECT_EQ(before[0].aggregate_id(), "quick");
+  EXPECT_EQ(before[0].sequence(), 1);
+
+  ASSERT_OK(held->ExecuteConstant("COMMIT"));
+  ASSERT_OK(outbox.SequencePending().status());
+  // A reader that had passed sequence 1 still receives the late commit.
+  ASSERT_OK_AND_ASSIGN(auto after, outbox.ReadAfter(1, 100));
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].aggregate_id(), "slow");
+  EXPECT_EQ(after[0].sequence(), 2);
+}
+
+TEST(Outbox, RolledBackWhileOthersCommit_LeavesNoEventAndNoGap) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create({}));
+  SystemClock clock;
+  IdGenerator ids(clock);
+  Outbox outbox(database->pool(), ids);
+  ASSERT_OK_AND_ASSIGN(db::Lease held, database->pool().Acquire());
+  ASSERT_OK(held->ExecuteConstant("START TRANSACTION"));
+  ASSERT_OK(outbox.Append(*held, "abandoned", Payload("abandoned"), clock.Now()));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK(database->pool().Transaction(
+        [&](db::Session& tx) { return outbox.Append(tx, "kept", Payload("kept"), clock.Now()); }));
+  }
+  ASSERT_OK(outbox.SequencePending().status());
+  ASSERT_OK(held->ExecuteConstant("ROLLBACK"));
+  ASSERT_OK(database->pool().Transaction(
+      [&](db::Session& tx) { return outbox.Append(tx, "kept", Payload("kept"), clock.Now()); }));
+  ASSERT_OK(outbox.SequencePending().status());
+
+  ASSERT_OK_AND_ASSIGN(auto events, outbox.ReadAfter(0, 100));
+  ASSERT_EQ(events.size(), 4u);
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].sequence(), static_cast<int64_t>(i + 1));
+    EXPECT_EQ(events[i].aggregate_id(), "kept");
+  }
+  EXPECT_EQ(database->Count("outbox_events"), 4);
+}
+
+TEST(Outbox, TwoReplicasSequencingAtOnce_NumberEachEventOnceWithoutGaps) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Aggregates(), 4));
+  SystemClock clock;
+  IdGenerator ids(clock);
+  // Two replicas: each its own pool and outbox (with its own sequencer thread) on the one database.
+  ASSERT_OK_AND_ASSIGN(auto pool_a, db::Pool::Open(database->config()));
+  ASSERT_OK_AND_ASSIGN(auto pool_b, db::Pool::Open(database->config()));
+  Outbox replica_a(*pool_a, ids);
+  Outbox replica_b(*pool_b, ids);
+  constexpr int kWritersPerReplica = 4;
+  constexpr int kChanges = 30;
+  std::atomic<bool> writing{true};
+  std::vector<std::thread> threads;
+  for (Outbox* replica : {&replica_a, &replica_b}) {
+    db::Pool& pool = replica == &replica_a ? *pool_a : *pool_b;
+    for (int w = 0; w < kWritersPerReplica; ++w) {
+      threads.emplace_back([&, replica, w] {
+        const std::string aggregate = "a" + std::to_string(w % 3);
+        for (int i = 0; i < kChanges; ++i) ASSERT_OK(Change(pool, *replica, clock, aggregate));
+      });
+    }
+  }
+  std::vector<std::thread> sequencers;
+  for (Outbox* replica : {&replica_a, &replica_b}) {
+    // Besides each replica's own thread, so that batches of the two overlap as often as possible.
+    sequencers.emplace_back([&, replica] {
+      while (writing) ASSERT_OK(replica->SequencePending().status());
+    });
+  }
+  for (auto& t : threads) t.join();
+  writing = false;
+  for (auto& t : sequencers) t.join();
+  ASSERT_OK(replica_a.SequencePending().status());
+  ASSERT_OK_AND_ASSIGN(auto from_a, replica_a.ReadAfter(0, 1000));
+  ExpectGaplessInAggregateOrder(from_a, 2 * kWritersPerReplica * kChanges);
+  ASSERT_OK_AND_ASSIGN(int64_t last_b, replica_b.LastSequence());
+  EXPECT_EQ(last_b, 2 * kWritersPerReplica * kChanges);
+}
+
+TEST(OutboxMigration, OldStyleEvents_KeepTheirSequencesAndNewOnesFollow) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create({}));
+  db::Pool& pool = database->pool();
+  // Back to the schema before sequencing after commit: the table as common migration 2 made it, holding
+  // three events numbered by the old Append, and migration 6 not yet applied.
+  std::vector<db::Migration> before;
+  for (const db::Migration& m : db::CommonMigrations()) {
+    if (m.component == "common" && m.version == 2) before.push_back(m);
+  }
+  ASSERT_EQ(before.size(), 1u);
+  ASSERT_OK(pool.Autocommit([&](db::Session& s) -> absl::Status {
+    RETURN_IF_ERROR(s.ExecuteConstant("DROP TABLE outbox_events"));
+    RETURN_IF_ERROR(
+        s.ExecuteConstant("DELETE FROM schema_migrations WHERE component = 'common' AND version = 6"));
+    for (const std::string& statement : db::SplitStatements(before[0].sql)) {
+      RETURN_IF_ERROR(s.ExecuteConstant(statement));
+    }
+    // Inserted out of order, so positions given in insertion order would differ from sequence order.
+    for (int64_t sequence : {2, 3, 1}) {
+      RETURN_IF_ERROR(s.Execute("INSERT INTO outbox_events (sequence, event_id, event_type, aggregate_id, "
+                                "occurred_at, payload) VALUES (?, ?, 'shouhu.common.v1.Principal', 'old', "
+                                "'2026-01-01 00:00:00', ?)",
+                                {sequence, "0000000000000000000000000" + std::to_string(sequence),
+                                 Payload("old " + std::to_string(sequence)).SerializeAsString()})
+                          .status());
+    }
+    return s.ExecuteConstant("UPDATE outbox_sequence SET last_sequence = 3 WHERE id = 1");
+  }));
+
+  ASSERT_OK(db::ApplyMigrations(pool, db::CommonMigrations()));
+  ASSERT_OK(pool.Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows,
+                     s.Query("SELECT position, sequence FROM outbox_events ORDER BY position"));
+    EXPECT_EQ(rows.size(), 3u);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      EXPECT_EQ(rows[i].Int(1), static_cast<int64_t>(i + 1)) << "positions follow the old sequences";
+    }
+    return absl::OkStatus();
+  }));
+
+  SystemClock clock;
+  IdGenerator ids(clock);
+  Outbox outbox(pool, ids);
+  ASSERT_OK(pool.Transaction(
+      [&](db::Session& tx) { return outbox.Append(tx, "new", Payload("new"), clock.Now()); }));
+  ASSERT_OK(outbox.SequencePending().status());
+  ASSERT_OK_AND_ASSIGN(auto events, outbox.ReadAfter(0, 100));
+  ASSERT_EQ(events.size(), 4u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(events[i].sequence(), i + 1);
+    EXPECT_EQ(events[i].aggregate_id(), "old");
+    common::v1::Principal payload;
+    ASSERT_TRUE(events[i].payload().UnpackTo(&payload));
+    EXPECT_EQ(payload.subject(), "old " + std::to_string(i + 1));
+  }
+  EXPECT_EQ(events[3].sequence(), 4);
+  EXPECT_EQ(events[3].aggregate_id(), "new");
 }
 
 }  // namespace

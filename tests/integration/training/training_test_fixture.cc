@@ -179,6 +179,8 @@ v1::Participant TrainingTest::QualifiedVolunteerBase() {
 }
 
 std::vector<common::v1::Event> TrainingTest::Events() {
+  // Events are numbered after their commit, by the outbox's sequencer thread: number them now.
+  EXPECT_OK(module_->store().outbox().SequencePending().status());
   auto events = module_->store().outbox().ReadAfter(0, 10000);
   EXPECT_TRUE(events.ok());
   return events.ok() ? *events : std::vector<common::v1::Event>{};

@@ -149,6 +149,7 @@ class FieldVisitsTest : public VisitsTest {
   // Every event of the visits outbox as StreamEvents serves it, read up to the last committed sequence.
   std::vector<common::v1::Event> VisitsEvents() {
     std::vector<common::v1::Event> events;
+    EXPECT_OK(visits_->outbox().SequencePending().status());  // numbered after commit, by a thread: now
     absl::StatusOr<int64_t> last = visits_->outbox().LastSequence();
     EXPECT_OK(last);
     if (!last.ok() || *last == 0) return events;
