@@ -270,6 +270,8 @@ class TrainingBackedTest : public VisitsCallsTest {
 
   // Blocks until the visits service has applied every event training has published (a minute at most).
   void AwaitTrainingEvents() {
+    // Events are numbered just after their commit (common/outbox.h): number what committed so far first.
+    ASSERT_OK(training_module_->store().outbox().SequencePending().status());
     ASSERT_OK_AND_ASSIGN(std::vector<common::v1::Event> published,
                          training_module_->store().outbox().ReadAfter(0, 100000));
     ASSERT_FALSE(published.empty());
