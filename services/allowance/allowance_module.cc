@@ -9,7 +9,9 @@ absl::StatusOr<std::unique_ptr<AllowanceModule>> AllowanceModule::Create(
     std::unique_ptr<registry::RegistryClient> registry, std::unique_ptr<training::TrainingClient> training) {
   RETURN_IF_ERROR(ValidateAllowanceConfig(config));
   std::unique_ptr<AllowanceModule> module(new AllowanceModule());
-  module->store_ = std::make_unique<MariaDbAllowanceStore>(context.pool, context.ids);
+  module->store_ = std::make_unique<MariaDbAllowanceStore>(
+      context.pool, context.ids,
+      VerificationSample(config.cycles.verification_seed, config.cycles.verification_share_ppm));
   if (registry) {
     module->registry_ = std::move(registry);
   } else {

@@ -10,6 +10,7 @@
 #include "common/status_macros.h"
 #include "common/timestamps.h"
 #include "shouhu/allowance/v1/events.pb.h"
+#include "shouhu/allowance/v1/monthly_cycles.pb.h"
 
 namespace shouhu::allowance {
 namespace {
@@ -730,6 +731,15 @@ absl::StatusOr<v1::Payment> MariaDbAllowanceStore::PayApplication(
         event.set_amount_fen(a.amount_fen());
         event.set_method(method);
         RETURN_IF_ERROR(outbox_.Append(tx, id, event, actor.at));
+        // In the payment's own transaction, so a retried payment is sampled exactly as the first was.
+        if (sample_.Selects(id)) {
+          v1::HouseholdVerificationRequested verify;
+          verify.set_child_id(a.child_id());
+          verify.set_program_id(a.program_id());
+          verify.set_payment_id(id);
+          verify.set_division_code(a.division_code());
+          RETURN_IF_ERROR(outbox_.Append(tx, id, verify, actor.at));
+        }
         return *std::move(written);
       });
 }

@@ -23,6 +23,7 @@
 #include "common/paging.h"
 #include "services/allowance/allowance_rules.h"
 #include "services/allowance/ledger.h"
+#include "services/allowance/verification_sample.h"
 #include "shouhu/allowance/v1/allowance_service.pb.h"
 
 namespace shouhu {
@@ -133,7 +134,10 @@ class AllowanceStore {
 
 class MariaDbAllowanceStore final : public AllowanceStore {
  public:
-  MariaDbAllowanceStore(db::Pool& pool, IdGenerator& ids) : pool_(pool), ids_(ids), outbox_(pool, ids) {}
+  // `sample` picks the paid households checked on the next visit (verification_sample.h); by default none.
+  MariaDbAllowanceStore(db::Pool& pool, IdGenerator& ids,
+                        VerificationSample sample = VerificationSample(0, 0))
+      : pool_(pool), ids_(ids), outbox_(pool, ids), sample_(sample) {}
 
   absl::StatusOr<v1::Program> ProposeProgram(const IdempotencyKey& key, const Actor& actor,
                                              const v1::Program& program) override;
@@ -203,6 +207,7 @@ class MariaDbAllowanceStore final : public AllowanceStore {
   db::Pool& pool_;
   IdGenerator& ids_;
   Outbox outbox_;
+  const VerificationSample sample_;
 };
 
 }  // namespace allowance

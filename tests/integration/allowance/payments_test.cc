@@ -4,7 +4,9 @@
 #include <atomic>
 #include <thread>
 
+#include "services/allowance/verification_sample.h"
 #include "shouhu/allowance/v1/events.pb.h"
+#include "shouhu/allowance/v1/monthly_cycles.pb.h"
 #include "tests/integration/allowance/allowance_fixture.h"
 
 namespace shouhu::allowance::testing {
@@ -24,6 +26,45 @@ TEST_F(AllowanceTest, Pay_RetriedWithTheSameRequestId_PaysOnceAndAnswersTheSame)
   ASSERT_OK_AND_ASSIGN(v1::Program after, Program(program));
   EXPECT_EQ(after.balances().in_payment_fen(), 30'000);
   EXPECT_EQ(after.balances().reserved_fen(), 0);
+}
+
+// Verification after payment covers one-time payments too: the sampled share of PayApplication's payments
+// (here every one, then none) asks the visits service to check the household; a retried payment is not asked
+// again.
+TEST_F(AllowanceTest, Pay_SampledPayment_RaisesHouseholdVerificationOnceEvenWhenRetried) {
+  auto verifications = [&] {
+    EXPECT_OK(allowance_->store().outbox().SequencePending().status());
+    absl::StatusOr<std::vector<common::v1::Event>> events = allowance_->store().outbox().ReadAfter(0, 1000);
+    EXPECT_OK(events);
+    std::vector<v1::HouseholdVerificationRequested> found;
+    for (const common::v1::Event& e : events.ok() ? *events : std::vector<common::v1::Event>()) {
+      if (e.type() != v1::HouseholdVerificationRequested::descriptor()->full_name()) continue;
+      v1::HouseholdVerificationRequested verify;
+      EXPECT_TRUE(e.payload().UnpackTo(&verify));
+      found.push_back(verify);
+    }
+    return found;
+  };
+  StopAllowance();
+  allowance_config_.cycles.verification_share_ppm = kShareScale;
+  StartAllowance();
+  const std::string program = FundedProgram("p");
+  const std::string child = ActiveChild("c");
+  const std::string sampled = ApprovedApplication("a", program, child, 30'000);
+  ASSERT_OK_AND_ASSIGN(v1::Payment paid, Pay(finance_, "pay-1", sampled));
+  ASSERT_OK(Pay(finance_, "pay-1", sampled).status());
+  std::vector<v1::HouseholdVerificationRequested> asked = verifications();
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0].payment_id(), paid.payment_id());
+  EXPECT_EQ(asked[0].child_id(), child);
+  EXPECT_EQ(asked[0].program_id(), program);
+
+  StopAllowance();
+  allowance_config_.cycles.verification_share_ppm = 0;
+  StartAllowance();
+  const std::string unsampled = ApprovedApplication("b", program, ActiveChild("d"), 20'000);
+  ASSERT_OK(Pay(finance_, "pay-2", unsampled).status());
+  EXPECT_EQ(verifications().size(), 1u);
 }
 
 TEST_F(AllowanceTest, Pay_SixteenDuplicatesAtOnce_PaysOnce) {
