@@ -19,6 +19,7 @@ absl::StatusOr<std::unique_ptr<RegistryModule>> RegistryModule::Create(const Ser
   std::unique_ptr<RegistryModule> module(new RegistryModule());
   module->store_ =
       std::make_unique<MariaDbRegistryStore>(context.pool, context.clock, context.ids, std::move(crypto));
+  module->store_->outbox().ReportFailuresTo(context.logger);
   module->service_ =
       std::make_unique<RegistryService>(*module->store_, context.verifier, context.clock, context.workers);
   return module;

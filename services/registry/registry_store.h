@@ -208,6 +208,7 @@ class MariaDbRegistryStore final : public RegistryStore {
   absl::Status RecordAccess(std::vector<AccessRecord> records) override;
   absl::StatusOr<std::vector<v1::AccessLogEntry>> ListAccessLog(const AccessLogFilter& filter) override;
   EventFeed& event_feed() override { return outbox_.feed(); }
+  Outbox& outbox() { return outbox_; }
 
  private:
   // By id in a transaction: the referral row (locked when `for_update`), then where its linked child lies
