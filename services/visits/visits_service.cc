@@ -150,17 +150,18 @@ grpc::ServerUnaryReactor* VisitsService::PlanWeekend(grpc::CallbackServerContext
     }
     // A weekend planned before keeps its assignments; this plan places only what is still unassigned (new
     // cases, visitors freed since), so running it again changes nothing.
+    const absl::CivilDay first_day = std::min(saturday, days.empty() ? saturday : days.front());
     ASSIGN_OR_RETURN(std::vector<v1::Assignment> already_assigned,
-                     store_.ListAssignmentsIn(
-                         prefix, std::min(saturday, days.empty() ? saturday : days.front()), last_day));
+                     store_.ListAssignmentsIn(prefix, first_day, last_day));
     const int already_planned = AlreadyPlanned(plans, already_assigned);
     ASSIGN_OR_RETURN(WeekendPlan plan,
                      visits::PlanWeekend(BuildPlanningInput(cadence_, plans, visitors, std::move(qualified),
                                                             std::move(days), already_assigned)));
     v1::PlanWeekendResponse answer = PlanAnswer(plan, plans);
     answer.set_already_planned(already_planned);
-    ASSIGN_OR_RETURN(*resp, store_.StoreWeekendPlan(edge_.Key("PlanWeekend", p, req->request_id(), *req),
-                                                    ActorOf(p, clock_.Now()), std::move(answer)));
+    ASSIGN_OR_RETURN(
+        *resp, store_.StoreWeekendPlan(edge_.Key("PlanWeekend", p, req->request_id(), *req),
+                                       ActorOf(p, clock_.Now()), first_day, last_day, std::move(answer)));
     return absl::OkStatus();
   });
 }

@@ -1,5 +1,7 @@
 #include "services/visits/visits_store.h"
 
+#include <set>
+
 #include "absl/time/civil_time.h"
 #include "common/clock.h"
 #include "common/scope.h"
@@ -61,6 +63,12 @@ constexpr char kInsertAssignment[] =
     "INSERT INTO visit_assignments (id, case_id, child_id, visitor_id, visit_day, slot, planned_by, "
     "created_at)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+
+// A household's visit already placed in the weekend, read after its plan row is locked: two plans made at
+// once with different visitors serialise on the case and the later one sees the earlier's visit.
+constexpr char kLockCaseForPlanning[] = "SELECT case_id FROM case_plans WHERE case_id = ? FOR UPDATE";
+constexpr char kCaseVisitInWeekend[] =
+    "SELECT id FROM visit_assignments WHERE case_id = ? AND visit_day >= ? AND visit_day <= ? LIMIT 1";
 
 constexpr char kListAssignmentsIn[] =
     "SELECT a.id, a.case_id, a.child_id, a.visitor_id, a.visit_day, a.slot FROM visit_assignments a"
@@ -211,9 +219,22 @@ absl::StatusOr<std::vector<v1::Visitor>> MariaDbVisitsStore::ListVisitorsIn(
 
 absl::StatusOr<v1::PlanWeekendResponse> MariaDbVisitsStore::StoreWeekendPlan(const IdempotencyKey& key,
                                                                              const Actor& actor,
+                                                                             absl::CivilDay first,
+                                                                             absl::CivilDay last,
                                                                              v1::PlanWeekendResponse answer) {
+  std::set<std::string> households;  // ordered: every plan locks its cases in the same order
+  for (const v1::Assignment& a : answer.assignments()) households.insert(a.case_id());
   absl::StatusOr<v1::PlanWeekendResponse> stored = IdempotentTransaction<v1::PlanWeekendResponse>(
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::PlanWeekendResponse> {
+        for (const std::string& case_id : households) {
+          RETURN_IF_ERROR(tx.QueryOne(kLockCaseForPlanning, {case_id}).status());
+          ASSIGN_OR_RETURN(std::optional<db::Row> placed,
+                           tx.QueryOne(kCaseVisitInWeekend, {case_id, DayText(first), DayText(last)}));
+          if (placed) {
+            return absl::AbortedError(
+                "a household of this plan was planned by another plan meanwhile; plan the weekend again");
+          }
+        }
         v1::PlanWeekendResponse written = answer;
         const std::string now = ToSqlTimestamp(actor.at);
         for (v1::Assignment& a : *written.mutable_assignments()) {

@@ -72,9 +72,12 @@ class VisitsStore {
                                                                         absl::CivilDay first,
                                                                         absl::CivilDay last) = 0;
   // Stores `answer`'s assignments (ids assigned here) in one transaction and returns it. ABORTED when a
-  // visitor's day and slot is taken (another plan booked them first): nothing is stored.
+  // visitor's day and slot is taken, or a household of the plan already has a visit on a day in
+  // [first, last] (another plan, made at the same time with other visitors, placed it first): nothing is
+  // stored.
   virtual absl::StatusOr<v1::PlanWeekendResponse> StoreWeekendPlan(const IdempotencyKey& key,
-                                                                   const Actor& actor,
+                                                                   const Actor& actor, absl::CivilDay first,
+                                                                   absl::CivilDay last,
                                                                    v1::PlanWeekendResponse answer) = 0;
   // A visitor's assignments on days in [first, last], by day and slot.
   virtual absl::StatusOr<std::vector<v1::Assignment>> ListAssignments(const std::string& visitor_id,
@@ -100,6 +103,7 @@ class MariaDbVisitsStore final : public VisitsStore {
                                                                 absl::CivilDay first,
                                                                 absl::CivilDay last) override;
   absl::StatusOr<v1::PlanWeekendResponse> StoreWeekendPlan(const IdempotencyKey& key, const Actor& actor,
+                                                           absl::CivilDay first, absl::CivilDay last,
                                                            v1::PlanWeekendResponse answer) override;
   absl::StatusOr<std::vector<v1::Assignment>> ListAssignments(const std::string& visitor_id,
                                                               absl::CivilDay first,

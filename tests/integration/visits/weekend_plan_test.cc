@@ -165,6 +165,56 @@ TEST_F(WeekendPlanTest, PlanWeekend_TwoPlansRaced_NeverBooksAVisitorTwiceForASlo
   EXPECT_EQ(DoubleBookings(), 0);
 }
 
+// Two plans made at once with different visitors (an officer's and an NGO's, say) could each place the same
+// household: no visitor's slot is shared, so only the lock on the household's plan row and the check after
+// it keep the household to one visit a weekend. Stored straight through the store, each round a new weekend.
+TEST_F(WeekendPlanTest, StoreWeekendPlan_TwoPlansWithOtherVisitorsRaced_PlaceAHouseholdOnce) {
+  RegisterChild("1", "李娜");
+  AwaitRegistryEvents();
+  const v1::Visitor a = Visitor("a", true);
+  const v1::Visitor b = Visitor("b", true);
+  std::string case_id;
+  ASSERT_OK(visits_database_->pool().Autocommit([&](db::Session& session) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<db::Row> row, session.QueryOne("SELECT case_id FROM case_plans"));
+    if (row) case_id = row->String(0);
+    return absl::OkStatus();
+  }));
+  ASSERT_FALSE(case_id.empty());
+  const auto plan_with = [&](const v1::Visitor& visitor, absl::CivilDay day) {
+    v1::PlanWeekendResponse answer;
+    v1::Assignment* assignment = answer.add_assignments();
+    assignment->set_case_id(case_id);
+    assignment->set_child_id("child");
+    assignment->set_visitor_id(visitor.visitor_id());
+    assignment->set_visit_date(absl::FormatCivilTime(day));
+    assignment->set_slot(0);
+    return answer;
+  };
+  for (int round = 0; round < 12; ++round) {
+    const absl::CivilDay saturday = DueWeekend() + 7 * round;
+    absl::StatusOr<v1::PlanWeekendResponse> results[2];
+    const auto store = [&](int i, const v1::Visitor& visitor, absl::CivilDay day) {
+      const IdempotencyKey key{"shouhu.visits.v1.VisitsService/PlanWeekend", "planner",
+                               absl::StrCat("round-", round, "-", i), absl::StrCat(round, i)};
+      results[i] = visits_->store().StoreWeekendPlan(key, Actor{"planner", "", absl::Now()}, saturday,
+                                                     saturday + 1, plan_with(visitor, day));
+    };
+    std::thread racer([&] { store(1, b, saturday + 1); });  // the other plan puts it on the Sunday
+    store(0, a, saturday);
+    racer.join();
+    int stored = 0;
+    for (const auto& result : results) {
+      if (result.ok()) {
+        ++stored;
+      } else {
+        EXPECT_THAT(result, StatusIs(absl::StatusCode::kAborted));
+      }
+    }
+    EXPECT_EQ(stored, 1) << "round " << round;
+  }
+  EXPECT_EQ(visits_database_->Count("visit_assignments"), 12);
+}
+
 TEST_F(WeekendPlanTest, PlanWeekend_NotASaturday_InvalidArgumentNamingWeekendDate) {
   absl::StatusOr<v1::PlanWeekendResponse> plan = Plan(wuding_officer_, "plan-1", DueWeekend() + 1);
   EXPECT_THAT(plan, StatusIs(absl::StatusCode::kInvalidArgument));
