@@ -15,9 +15,8 @@ using ::shouhu::testing::StatusIs;
 class WeekendPlanTest : public VisitsTest {
  protected:
   // The first Saturday by which every case accepted today is due (verification within 14 days at most).
-  // The registry stamps its events with real time, so this follows today: from 14 December 2026 it falls in
-  // 2027, whose calendar is not published yet, and PlanWeekend answers FAILED_PRECONDITION until
-  // services/visits/calendars/CN-2027.csv is added.
+  // The registry stamps its events with real time, so this follows today; a year without an official
+  // calendar file gets the fixture's weekends-only stand-in (TestCalendarsDir).
   static absl::CivilDay DueWeekend() {
     absl::CivilDay day = ShanghaiDay(absl::Now()) + 15;
     while (absl::GetWeekday(day) != absl::Weekday::saturday) ++day;
