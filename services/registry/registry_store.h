@@ -208,6 +208,8 @@ class MariaDbRegistryStore final : public RegistryStore {
   absl::Status RecordAccess(std::vector<AccessRecord> records) override;
   absl::StatusOr<std::vector<v1::AccessLogEntry>> ListAccessLog(const AccessLogFilter& filter) override;
   EventFeed& event_feed() override { return outbox_.feed(); }
+  // For the roster store (roster_store.h): its events join this outbox's one sequence.
+  Outbox& outbox() { return outbox_; }
 
  private:
   // By id in a transaction: the referral row (locked when `for_update`), then where its linked child lies
