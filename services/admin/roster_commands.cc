@@ -47,35 +47,38 @@ absl::StatusOr<v1::RosterHeader> Header(const LoadedRoster& roster, const Roster
   return header;
 }
 
-// Sends the header and the rows in chunks over `writer`, drawing progress; false when the stream broke
-// (Finish then says why) or the test's cancellation point was reached.
+// Sends the header and then chunks [first_chunk, end_chunk) of the rows (chunk k holds rows
+// (k-1)*chunk_rows …) over `writer`, advancing `bar`; false when the stream broke (Finish then says why) or
+// the test's cancellation point was reached.
 template <typename Request, typename Writer>
 bool SendRoster(Writer& writer, grpc::ClientContext& context, const v1::RosterHeader& header,
-                const LoadedRoster& roster, const RosterCallOptions& options, std::ostream& progress) {
+                const LoadedRoster& roster, const RosterCallOptions& options, int64_t first_chunk,
+                int64_t end_chunk, ProgressBar& bar) {
   Request first;
   *first.mutable_header() = header;
   if (!writer.Write(first)) return false;
   const auto& rows = roster.parsed.rows;
   const int64_t total = static_cast<int64_t>(rows.size());
-  ProgressBar bar(progress, total, "rows");
-  int64_t sent = 0, chunk_number = 0;
-  while (sent < total) {
+  const int64_t per_chunk = std::max(1, options.chunk_rows);
+  for (int64_t chunk_number = first_chunk; chunk_number < end_chunk; ++chunk_number) {
     Request message;
     v1::RosterChunk& chunk = *message.mutable_chunk();
-    chunk.set_chunk_number(++chunk_number);
-    const int64_t end = std::min<int64_t>(total, sent + std::max(1, options.chunk_rows));
-    for (int64_t i = sent; i < end; ++i) *chunk.add_rows() = rows[i];
+    chunk.set_chunk_number(chunk_number);
+    const int64_t begin = (chunk_number - 1) * per_chunk, end = std::min(total, begin + per_chunk);
+    for (int64_t i = begin; i < end; ++i) *chunk.add_rows() = rows[i];
     if (!writer.Write(message)) return false;
-    sent = end;
-    bar.Update(sent);
+    bar.Update(end);
     if (options.cancel_after_chunks > 0 && chunk_number >= options.cancel_after_chunks) {
       context.TryCancel();
-      bar.Finish(sent);
       return false;
     }
   }
-  bar.Finish(sent);
   return writer.WritesDone();
+}
+
+int64_t ChunkCount(const LoadedRoster& roster, const RosterCallOptions& options) {
+  const int64_t per_chunk = std::max(1, options.chunk_rows);
+  return (static_cast<int64_t>(roster.parsed.rows.size()) + per_chunk - 1) / per_chunk;
 }
 
 void MergeLocalRejections(const LoadedRoster& roster,
@@ -128,16 +131,35 @@ absl::StatusOr<v1::ImportRosterResponse> ImportRoster(const std::shared_ptr<grpc
   absl::StatusOr<v1::RosterHeader> header = Header(roster, options);
   if (!header.ok()) return header.status();
   auto stub = v1::RosterService::NewStub(channel);
-  auto context = CallContext(options);
-  v1::ImportRosterResponse answer;
-  auto writer = stub->ImportRoster(context.get(), &answer);
-  SendRoster<v1::ImportRosterRequest>(*writer, *context, *header, roster, options, progress);
-  const grpc::Status status = writer->Finish();
-  if (!status.ok()) return FromGrpcStatus(status);
-  answer.set_rows(answer.rows() + static_cast<int64_t>(roster.parsed.rejections.size()));
-  answer.set_rejected(answer.rejected() + static_cast<int64_t>(roster.parsed.rejections.size()));
-  MergeLocalRejections(roster, *answer.mutable_rejections());
-  return answer;
+  const int64_t chunks = ChunkCount(roster, options);
+  const int64_t per_call = std::max(1, options.chunks_per_call);
+  ProgressBar bar(progress, static_cast<int64_t>(roster.parsed.rows.size()), "rows");
+  v1::ImportRosterResponse total;
+  // One call per `chunks_per_call` chunks, each well inside the gateway's deadline cap; the chunks' numbers
+  // run on across calls, so the calls are one import (the same mechanism resumes an interrupted one).
+  for (int64_t first = 1; first <= chunks; first += per_call) {
+    auto context = CallContext(options);
+    v1::ImportRosterResponse answer;
+    auto writer = stub->ImportRoster(context.get(), &answer);
+    SendRoster<v1::ImportRosterRequest>(*writer, *context, *header, roster, options, first,
+                                        std::min(chunks + 1, first + per_call), bar);
+    const grpc::Status status = writer->Finish();
+    if (!status.ok()) {
+      bar.Finish(std::min<int64_t>(roster.parsed.rows.size(), (first - 1) * std::max(1, options.chunk_rows)));
+      return FromGrpcStatus(status);
+    }
+    total.set_chunks(total.chunks() + answer.chunks());
+    total.set_rows(total.rows() + answer.rows());
+    total.set_created(total.created() + answer.created());
+    total.set_matched(total.matched() + answer.matched());
+    total.set_rejected(total.rejected() + answer.rejected());
+    for (auto& r : *answer.mutable_rejections()) *total.add_rejections() = std::move(r);
+  }
+  bar.Finish(static_cast<int64_t>(roster.parsed.rows.size()));
+  total.set_rows(total.rows() + static_cast<int64_t>(roster.parsed.rejections.size()));
+  total.set_rejected(total.rejected() + static_cast<int64_t>(roster.parsed.rejections.size()));
+  MergeLocalRejections(roster, *total.mutable_rejections());
+  return total;
 }
 
 absl::StatusOr<v1::CompareRosterResponse> CompareRoster(const std::shared_ptr<grpc::Channel>& channel,
@@ -151,8 +173,12 @@ absl::StatusOr<v1::CompareRosterResponse> CompareRoster(const std::shared_ptr<gr
   auto context = CallContext(options);
   v1::CompareRosterResponse answer;
   auto writer = stub->CompareRoster(context.get(), &answer);
-  SendRoster<v1::CompareRosterRequest>(*writer, *context, *header, roster, options, progress);
+  ProgressBar bar(progress, static_cast<int64_t>(roster.parsed.rows.size()), "rows");
+  // The comparison needs the whole export in one call.
+  SendRoster<v1::CompareRosterRequest>(*writer, *context, *header, roster, options, 1,
+                                       ChunkCount(roster, options) + 1, bar);
   const grpc::Status status = writer->Finish();
+  bar.Finish(static_cast<int64_t>(roster.parsed.rows.size()));
   if (!status.ok()) return FromGrpcStatus(status);
   answer.set_rows(answer.rows() + static_cast<int64_t>(roster.parsed.rejections.size()));
   MergeLocalRejections(roster, *answer.mutable_rejections());

@@ -32,14 +32,18 @@ struct RosterCallOptions {
   std::string token;        // the caller's bearer token (SHOUHU_TOKEN)
   std::string county_code;  // empty: the first row's village's county
   int chunk_rows = 500;
+  // An import is sent as several calls of this many chunks (10,000 rows by default), each well inside the
+  // gateway's deadline cap (SHOUHU_MAX_DEADLINE_MS, 30 s).
+  int chunks_per_call = 20;
   std::string purpose = "roster drift check";  // drift: recorded in the access log
   absl::Duration deadline = absl::Hours(2);
   // For tests of resumption: stop (cancel the call) after sending this many chunks; 0 = send them all.
   int cancel_after_chunks = 0;
 };
 
-// Streams the roster's rows to RosterService.ImportRoster; `progress` gets the progress line. The answer's
-// rejections include the rows the file itself could not give (unreadable sex, date, category…), sorted.
+// Streams the roster's rows to RosterService.ImportRoster, in calls of chunks_per_call chunks; `progress`
+// gets the progress line. The answer's rejections include the rows the file itself could not give (unreadable
+// sex, date, category…), sorted.
 absl::StatusOr<registry::v1::ImportRosterResponse> ImportRoster(const std::shared_ptr<grpc::Channel>& channel,
                                                                 const LoadedRoster& roster,
                                                                 const RosterCallOptions& options,
