@@ -288,7 +288,7 @@ absl::StatusOr<ParsedRoster> ParseRoster(const std::vector<CsvRecord>& records) 
     if (known != ColumnNames().end()) column.emplace(known->second, i);
   }
   for (const char* required : {"name", "sex", "birth_date", "resident_id", "village_code"}) {
-    if (!column.contains(required)) {
+    if (column.count(required) == 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("file: the header has no ", required, " column (README: Roster files)"));
     }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "common/validation.h"
@@ -217,9 +218,8 @@ class RosterService::CompareCall final : public StreamedCall<v1::CompareRosterRe
     }
     const absl::CivilDay today = ShanghaiDay(service_.clock_.Now());
     for (const v1::RosterRow& row : chunk.rows()) {
-      absl::StatusOr<v1::Referral> child = row.row_number() < 1
-                                               ? InvalidField("row_number", "must be 1 or more")
-                                               : ValidateRosterRow(row, header_.county_code(), today);
+      absl::StatusOr<v1::Referral> child = InvalidField("row_number", "must be 1 or more");
+      if (row.row_number() >= 1) child = ValidateRosterRow(row, header_.county_code(), today);
       if (!child.ok()) {
         *rejections_.Add() = RejectionOf(row.row_number(), child.status());
         continue;
