@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "common/db.h"
 #include "common/idempotency.h"
@@ -59,7 +60,14 @@ class MariaDbRosterStore final : public RosterStore {
   absl::StatusOr<std::vector<RosterChild>> CountyChildren(const std::string& county_code) override;
 
  private:
-  // Registers one entry's child and case; false when the resident id was registered already.
+  // Registers a block of a chunk's children with their cases in a few multi-row statements; those whose
+  // resident id is in `seen` or registered already are matched. Adds the block's ids to `seen`; returns how
+  // many it registered.
+  absl::StatusOr<int64_t> RegisterBlock(db::Session& tx, const Actor& actor, const std::string& import_id,
+                                        const std::vector<const v1::Referral*>& block,
+                                        absl::flat_hash_set<std::string>& seen);
+  // Registers one entry's child and case; false when the resident id was registered already (the fallback
+  // when a block meets a concurrent registration).
   absl::StatusOr<bool> RegisterChild(db::Session& tx, const Actor& actor, const std::string& import_id,
                                      const v1::Referral& child);
 
