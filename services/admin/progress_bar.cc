@@ -36,7 +36,8 @@ std::string ProgressBar::Line(int64_t done, int64_t total, absl::Duration elapse
   const double fraction = total > 0 ? std::min(1.0, static_cast<double>(done) / total) : 1.0;
   const int filled = static_cast<int>(fraction * kWidth);
   const double seconds = absl::ToDoubleSeconds(elapsed);
-  const double rate = seconds > 0 ? done / seconds : 0;
+  // Under a second in, the first chunk's rows over a few milliseconds say nothing about the rate.
+  const double rate = seconds >= 1 ? done / seconds : 0;
   std::string line = absl::StrCat("[", std::string(filled, '#'), std::string(kWidth - filled, '.'), "] ",
                                   Thousands(done), "/", Thousands(total), " ", unit, "  ",
                                   Thousands(static_cast<int64_t>(rate)), " ", unit, "/s");
