@@ -13,9 +13,9 @@ namespace {
 
 constexpr size_t kMaxImportIdChars = 64;
 constexpr size_t kMaxPurposeChars = 255;
-// A province's largest county lists well under this many children; beyond it a comparison is refused
-// rather than held in memory.
-constexpr int64_t kMaxCompareRows = 2'000'000;
+// A county's roster lists thousands to tens of thousands of children; beyond this a comparison is refused
+// rather than held in memory (about 100 bytes a row: 50 MB at the limit).
+constexpr int64_t kMaxCompareRows = 500'000;
 
 // Reads a client stream message by message, handing each to `Step` on a call worker and reading the next
 // only when it is done; when the client has sent everything, `End` builds the answer. The first failure
@@ -214,7 +214,7 @@ class RosterService::CompareCall final : public StreamedCall<v1::CompareRosterRe
   absl::Status Collect(const v1::RosterChunk& chunk) {
     RETURN_IF_ERROR(ValidateChunkRows(chunk.rows_size()));
     if (static_cast<int64_t>(roster_.size()) + chunk.rows_size() > kMaxCompareRows) {
-      return InvalidField("chunk.rows", "a roster of at most 2,000,000 rows is compared");
+      return InvalidField("chunk.rows", "a roster of at most 500,000 rows is compared");
     }
     const absl::CivilDay today = ShanghaiDay(service_.clock_.Now());
     for (const v1::RosterRow& row : chunk.rows()) {
