@@ -1,5 +1,7 @@
 #include "common/outbox.h"
 
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/db.h"
@@ -36,6 +38,8 @@ constexpr int kSequenceBatch = 500;
 // or left unsequenced by a process that died between its commit and its sequencer. An idle poll is one
 // locking read of the counter row and an empty index range.
 constexpr absl::Duration kSequencerPoll = absl::Milliseconds(250);
+// A sequencer that keeps failing polls four times a second: say so once a minute, not at every poll.
+constexpr absl::Duration kFailureReportEvery = absl::Minutes(1);
 
 }  // namespace
 
@@ -98,17 +102,42 @@ absl::StatusOr<int64_t> Outbox::SequenceBatch(int limit) {
   return numbered;
 }
 
+void Outbox::ReportFailuresTo(Logger& log) {
+  absl::MutexLock lock(&mu_);
+  log_ = &log;
+}
+
 void Outbox::RunSequencer() {
+  std::optional<absl::Time> failing_since;
+  absl::Time last_report;
   for (;;) {
+    Logger* log;
     {
       absl::MutexLock lock(&mu_);
       mu_.AwaitWithTimeout(absl::Condition(this, &Outbox::WokenOrStopping), kSequencerPoll);
       if (stopping_) return;
       woken_ = false;
+      log = log_;
     }
     // A failure (the database out of reach, the table not migrated yet) is retried at the next wake or
     // poll; what was not numbered stays unsequenced until then, never lost.
-    (void)SequencePending();
+    absl::Status numbered = SequencePending().status();
+    const absl::Time now = absl::Now();
+    if (!numbered.ok()) {
+      if (!failing_since) failing_since = now;
+      if (log != nullptr && (now == *failing_since || now - last_report >= kFailureReportEvery)) {
+        log->Error("outbox sequencer cannot number events; they stay unstreamed until it can",
+                   {{"error", std::string(numbered.message())},
+                    {"failing_for_s", absl::ToInt64Seconds(now - *failing_since)}});
+        last_report = now;
+      }
+    } else if (failing_since) {
+      if (log != nullptr) {
+        log->Info("outbox sequencer numbers events again",
+                  {{"failed_for_s", absl::ToInt64Seconds(now - *failing_since)}});
+      }
+      failing_since.reset();
+    }
   }
 }
 

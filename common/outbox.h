@@ -40,6 +40,7 @@
 #include "absl/time/time.h"
 #include "common/event_feed.h"
 #include "common/ids.h"
+#include "common/log.h"
 #include "google/protobuf/message.h"
 #include "shouhu/common/v1/events.pb.h"
 
@@ -74,6 +75,11 @@ class Outbox {
   // many it numbered. For tests that read right after a commit, and safe beside any number of sequencers.
   absl::StatusOr<int64_t> SequencePending();
 
+  // From now on the sequencer logs a failure to number events (the database away, a table missing) when it
+  // starts, every minute while it lasts, and when it ends: until then events are committed but not
+  // streamed, and an operator must be able to see why. Without a logger, failures are only retried.
+  void ReportFailuresTo(Logger& log);
+
   // The one reader of this outbox that every StreamEvents follower of the process is served from.
   EventFeed& feed() { return feed_; }
 
@@ -90,6 +96,7 @@ class Outbox {
   absl::Mutex mu_;
   bool woken_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  Logger* log_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::thread sequencer_;  // last: started once everything it uses exists
 };
 

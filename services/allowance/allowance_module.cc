@@ -12,6 +12,7 @@ absl::StatusOr<std::unique_ptr<AllowanceModule>> AllowanceModule::Create(
   module->store_ = std::make_unique<MariaDbAllowanceStore>(
       context.pool, context.ids,
       VerificationSample(config.cycles.verification_seed, config.cycles.verification_share_ppm));
+  module->store_->outbox().ReportFailuresTo(context.logger);
   if (registry) {
     module->registry_ = std::move(registry);
   } else {

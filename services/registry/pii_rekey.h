@@ -1,27 +1,22 @@
-// Re-encryption of the registry's personal identifiers under new PII keys: every sealed resident ID (in
-// referrals, sealed to the referral; in children, sealed to the child) is opened under the old seal key,
-// sealed again under the new one, and its lookup hash recomputed under the new lookup key. The registry
-// holds one pair of keys, so this runs while no registry serves (README, "Rotate each secret"). Rows commit
-// in chunks, each row locked while it changes; a row that already opens under the new keys is left alone, so
-// a run that stopped half-way is finished by running it again.
+// The registry's sealed personal data, for the PII key rotation's re-encryption (common/pii_rekey.h): every
+// resident ID, in referrals (sealed to the referral) and children (sealed to the child), each with its
+// lookup hash. A new sealed column of the registry joins RegistrySealedColumns, or a rotation leaves it
+// under the old key and the registry can no longer open it.
 #ifndef SHOUHU_SERVICES_REGISTRY_PII_REKEY_H_
 #define SHOUHU_SERVICES_REGISTRY_PII_REKEY_H_
 
-#include <cstdint>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/db.h"
 #include "common/pii_crypto.h"
+#include "common/pii_rekey.h"
 
 namespace shouhu::registry {
 
-struct RekeySummary {
-  int64_t rekeyed = 0;          // sealed again under the new keys by this run
-  int64_t already_current = 0;  // found already under the new keys (an earlier, interrupted run)
-};
+std::vector<SealedColumn> RegistrySealedColumns();
 
-// Fails with DATA_LOSS naming the table and row id (never the value) when a value opens under neither key;
-// rows committed before that stay rekeyed.
+// Every sealed column of the registry under `to`'s keys (RekeySealedColumns).
 absl::StatusOr<RekeySummary> RekeyResidentIds(db::Pool& pool, const PiiCrypto& from, const PiiCrypto& to,
                                               int chunk_rows = 500);
 

@@ -19,6 +19,7 @@ absl::StatusOr<std::unique_ptr<RegistryModule>> RegistryModule::Create(const Ser
   std::unique_ptr<RegistryModule> module(new RegistryModule());
   module->store_ =
       std::make_unique<MariaDbRegistryStore>(context.pool, context.clock, context.ids, std::move(crypto));
+  module->store_->outbox().ReportFailuresTo(context.logger);
   ASSIGN_OR_RETURN(PiiCrypto roster_crypto, PiiCrypto::Create(config.pii_seal_key, config.pii_lookup_key));
   module->roster_store_ = std::make_unique<MariaDbRosterStore>(
       context.pool, context.ids, std::move(roster_crypto), module->store_->outbox());

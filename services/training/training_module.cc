@@ -8,6 +8,7 @@ absl::StatusOr<std::unique_ptr<TrainingModule>> TrainingModule::Create(const Ser
                                                                        const TrainingConfig& config) {
   std::unique_ptr<TrainingModule> module(new TrainingModule());
   module->store_ = std::make_unique<MariaDbTrainingStore>(context.pool, context.clock, context.ids);
+  module->store_->outbox().ReportFailuresTo(context.logger);
   module->service_ =
       std::make_unique<TrainingService>(*module->store_, context.verifier, context.clock, context.workers);
   module->sweeper_ =

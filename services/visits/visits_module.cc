@@ -53,6 +53,7 @@ absl::StatusOr<std::unique_ptr<VisitsModule>> VisitsModule::Create(
   module->calendar_ = std::make_unique<VisitCalendar>(std::move(calendar));
   module->store_ = std::make_unique<MariaDbVisitsStore>(context.pool, context.ids);
   module->outbox_ = std::make_unique<Outbox>(context.pool, context.ids);
+  module->outbox_->ReportFailuresTo(context.logger);
   module->field_store_ =
       std::make_unique<MariaDbFieldVisitStore>(context.pool, *module->outbox_, config.visit_times);
   module->check_out_watch_ = std::make_unique<CheckOutWatch>(

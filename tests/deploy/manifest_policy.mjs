@@ -165,8 +165,8 @@ export function policyViolations(objects, { overlay, builtServices }) {
   if (overlay.startsWith('dev')) {
     const db = of('StatefulSet').find((s) => s.metadata.name === 'mariadb');
     if (!db?.spec.volumeClaimTemplates?.length) out.push('dev: no MariaDB StatefulSet with a persistent volume');
-    // The -pii-rekey twin stops the registry while its Job runs; otherwise one replica of each.
-    const stopped = overlay.endsWith('-pii-rekey') ? ['registry'] : [];
+    // The -pii-rekey twin stops the registry and visits while their Jobs run; otherwise one replica of each.
+    const stopped = overlay.endsWith('-pii-rekey') ? ['registry', 'visits'] : [];
     for (const d of of('Deployment')) {
       const expected = stopped.includes(d.metadata.name) ? 0 : 1;
       if (d.spec.replicas !== expected) out.push(`${overlay}: Deployment/${d.metadata.name} runs ${d.spec.replicas} replicas, not ${expected}`);

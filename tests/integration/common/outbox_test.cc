@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "common/db.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "shouhu/common/v1/principal.pb.h"
 #include "tests/support/status_matchers.h"
@@ -318,6 +319,51 @@ TEST(OutboxMigration, OldStyleEvents_KeepTheirSequencesAndNewOnesFollow) {
   }
   EXPECT_EQ(events[3].sequence(), 4);
   EXPECT_EQ(events[3].aggregate_id(), "new");
+}
+
+TEST(Outbox, SequencerThatCannotNumber_SaysSoOnceAndWhenItRecovers_AndLosesNothing) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create({}));
+  SystemClock clock;
+  IdGenerator ids(clock);
+  char* text = nullptr;
+  size_t size = 0;
+  std::FILE* sink = open_memstream(&text, &size);
+  ASSERT_NE(sink, nullptr);
+  {
+    Logger log("outbox-test", sink);
+    Outbox outbox(database->pool(), ids);
+    outbox.ReportFailuresTo(log);
+    // The counter row gone is what a half-applied migration or a wiped table looks like to the sequencer.
+    ASSERT_OK(database->pool().Autocommit(
+        [](db::Session& s) { return s.Execute("DELETE FROM outbox_sequence WHERE id = 1").status(); }));
+    ASSERT_OK(database->pool().Transaction(
+        [&](db::Session& tx) { return outbox.Append(tx, "case-1", Payload("kept"), clock.Now()); }));
+    absl::SleepFor(absl::Seconds(1));  // four polls, all failing
+    ASSERT_OK_AND_ASSIGN(auto none, outbox.ReadAfter(0, 100));
+    EXPECT_TRUE(none.empty());
+
+    ASSERT_OK(database->pool().Autocommit([](db::Session& s) {
+      return s.Execute("INSERT INTO outbox_sequence (id, last_sequence) VALUES (1, 0)").status();
+    }));
+    std::vector<common::v1::Event> events;
+    for (int i = 0; i < 100 && events.empty(); ++i) {
+      absl::SleepFor(absl::Milliseconds(50));
+      ASSERT_OK_AND_ASSIGN(events, outbox.ReadAfter(0, 100));
+    }
+    ASSERT_EQ(events.size(), 1u) << "the event committed while the sequencer failed is numbered once it can";
+    absl::SleepFor(absl::Milliseconds(600));  // the poll after the recovery logs it
+  }
+  std::fclose(sink);
+  const std::string logged(text, size);
+  std::free(text);
+  size_t failures = 0;
+  for (size_t at = logged.find("cannot number events"); at != std::string::npos;
+       at = logged.find("cannot number events", at + 1)) {
+    ++failures;
+  }
+  EXPECT_EQ(failures, 1u) << "one line for a failure lasting a second, not one per poll:\n" << logged;
+  EXPECT_NE(logged.find("outbox_sequence row is missing"), std::string::npos) << logged;
+  EXPECT_NE(logged.find("numbers events again"), std::string::npos) << logged;
 }
 
 }  // namespace

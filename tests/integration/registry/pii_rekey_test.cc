@@ -4,6 +4,7 @@
 #include "services/registry/pii_rekey.h"
 
 #include "tests/integration/registry/registry_fixture.h"
+#include "tests/support/sealed_columns.h"
 
 namespace shouhu::registry::testing {
 namespace {
@@ -92,6 +93,15 @@ TEST_F(PiiRekeyTest, Rekey_ValueUnderNeitherKey_StopsWithDataLoss_NamingTheRowNo
   EXPECT_NE(result.status().message().find(referral.referral_id()), std::string::npos);
   EXPECT_EQ(result.status().message().find(kResidentId), std::string::npos);
   EXPECT_EQ(result.status().message().find("201506071232"), std::string::npos);
+}
+
+// A sealed column left out of the rotation would stay under a retired key, and the registry could no longer
+// open it: every *_sealed column of the schema must be in RegistrySealedColumns.
+TEST_F(PiiRekeyTest, EverySealedColumnOfTheSchema_IsInTheRotation) {
+  ASSERT_OK_AND_ASSIGN(shouhu::testing::TableColumns in_schema,
+                       shouhu::testing::SealedColumnsOfSchema(database_->pool()));
+  EXPECT_FALSE(in_schema.empty());
+  EXPECT_EQ(in_schema, shouhu::testing::Listed(RegistrySealedColumns()));
 }
 
 }  // namespace

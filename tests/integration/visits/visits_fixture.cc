@@ -61,8 +61,8 @@ void VisitsTest::StartVisits() {
   config.registry_address = absl::StrCat("127.0.0.1:", server_->port());
   // Without a real training service nothing listens there: its event stream is simply never reached.
   config.training_address = training_address_.empty() ? "127.0.0.1:1" : training_address_;
-  config.pii_seal_key = std::string(32, 's');
-  config.pii_lookup_key = std::string(32, 'l');
+  config.pii_seal_key = pii_seal_key_;
+  config.pii_lookup_key = pii_lookup_key_;
   config.check_out_sweep_interval = absl::ZeroDuration();  // the tests drive the missing-check-out sweep
   const ServiceContext context{
       service_config_, visits_database_->pool(), visits_clock_, *visits_ids_, logger_, metrics_,

@@ -72,6 +72,9 @@ class VisitsTest : public registry::testing::RegistryTest {
       "visits", shouhu::testing::TestServiceKey("visits"), clock_, {"53", "64", "33"}};
   // Where a real training service listens; empty: the fake below.
   std::string training_address_;
+  // The PII keys StartVisits gives the service (a key rotation test changes them between starts).
+  std::string pii_seal_key_ = std::string(32, 's');
+  std::string pii_lookup_key_ = std::string(32, 'l');
   std::unique_ptr<VisitsModule> visits_;
   std::unique_ptr<shouhu::testing::TestServer> visits_server_;
   std::unique_ptr<v1::VisitsService::Stub> visits_stub_;
