@@ -39,4 +39,8 @@ grpc::ServerUnaryReactor* CallWorkers::Serve(grpc::CallbackServerContext* contex
   return reactor;
 }
 
+grpc::Status CallWorkers::Answer(const grpc::CallbackServerContext& context, const absl::Status& status) {
+  return ToGrpcStatus(status, logger_, RequestIdOf(context));
+}
+
 }  // namespace shouhu

@@ -54,6 +54,13 @@ class CallWorkers {
   // capture the call's request and response: they live until the call is finished.
   grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, std::function<absl::Status()> work);
 
+  // One step of a streaming call (a client-streaming import handles each message it reads): runs `work` on
+  // a worker. False when the queue is full: the caller finishes its call RESOURCE_EXHAUSTED.
+  bool Run(std::function<void()> work) { return pool_.Submit(std::move(work)); }
+
+  // The status a streaming call finishes with: Status mapped as Serve maps it, faults logged.
+  grpc::Status Answer(const grpc::CallbackServerContext& context, const absl::Status& status);
+
  private:
   std::unique_ptr<Logger> own_logger_;  // when none was given
   Logger& logger_;

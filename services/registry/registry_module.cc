@@ -20,6 +20,11 @@ absl::StatusOr<std::unique_ptr<RegistryModule>> RegistryModule::Create(const Ser
   module->store_ =
       std::make_unique<MariaDbRegistryStore>(context.pool, context.clock, context.ids, std::move(crypto));
   module->store_->outbox().ReportFailuresTo(context.logger);
+  ASSIGN_OR_RETURN(PiiCrypto roster_crypto, PiiCrypto::Create(config.pii_seal_key, config.pii_lookup_key));
+  module->roster_store_ = std::make_unique<MariaDbRosterStore>(
+      context.pool, context.ids, std::move(roster_crypto), module->store_->outbox());
+  module->roster_service_ = std::make_unique<RosterService>(*module->store_, *module->roster_store_,
+                                                            context.verifier, context.clock, context.workers);
   module->service_ =
       std::make_unique<RegistryService>(*module->store_, context.verifier, context.clock, context.workers);
   return module;
@@ -28,8 +33,17 @@ absl::StatusOr<std::unique_ptr<RegistryModule>> RegistryModule::Create(const Ser
 void RegistryModule::Drain() { store_->event_feed().EndStreams(); }
 
 ServiceDefinition RegistryDefinition() {
-  return DefineService<RegistryModule, RegistryConfig>({"registry", 50051, 9151}, RegistryMigrations(),
-                                                       LoadRegistryConfig, kRegistryServiceName);
+  ServiceDefinition definition = DefineService<RegistryModule, RegistryConfig>(
+      {"registry", 50051, 9151}, RegistryMigrations(), LoadRegistryConfig, kRegistryServiceName);
+  // The same module serves RosterService too (the gateway routes both by their package).
+  definition.build =
+      [build = std::move(definition.build)](const ServiceContext& context) -> absl::StatusOr<BuiltService> {
+    ASSIGN_OR_RETURN(BuiltService built, build(context));
+    auto* module = static_cast<RegistryModule*>(built.keep_alive.get());
+    built.services.emplace_back(&module->roster_service(), kRosterServiceName);
+    return built;
+  };
+  return definition;
 }
 
 }  // namespace shouhu::registry

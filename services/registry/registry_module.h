@@ -10,10 +10,14 @@
 #include "services/registry/registry_config.h"
 #include "services/registry/registry_service.h"
 #include "services/registry/registry_store.h"
+#include "services/registry/roster_service.h"
+#include "services/registry/roster_store.h"
 
 namespace shouhu::registry {
 
 inline constexpr char kRegistryServiceName[] = "shouhu.registry.v1.RegistryService";
+// Served by the same process: county rosters in bulk (roster_service.proto).
+inline constexpr char kRosterServiceName[] = "shouhu.registry.v1.RosterService";
 
 class RegistryModule {
  public:
@@ -26,11 +30,14 @@ class RegistryModule {
 
   MariaDbRegistryStore& store() { return *store_; }
   RegistryService& service() { return *service_; }
+  RosterService& roster_service() { return *roster_service_; }
 
  private:
   RegistryModule() = default;
 
   std::unique_ptr<MariaDbRegistryStore> store_;
+  std::unique_ptr<MariaDbRosterStore> roster_store_;
+  std::unique_ptr<RosterService> roster_service_;
   std::unique_ptr<RegistryService> service_;  // declared last: goes first
 };
 

@@ -208,6 +208,7 @@ class MariaDbRegistryStore final : public RegistryStore {
   absl::Status RecordAccess(std::vector<AccessRecord> records) override;
   absl::StatusOr<std::vector<v1::AccessLogEntry>> ListAccessLog(const AccessLogFilter& filter) override;
   EventFeed& event_feed() override { return outbox_.feed(); }
+  // Also the roster store's (roster_store.h): its events join this outbox's one sequence.
   Outbox& outbox() { return outbox_; }
 
  private:

@@ -1,0 +1,125 @@
+// shouhu-admin: operators' commands against the gateway.
+//   shouhu-admin import roster FILE.csv [--county=532329] [--rejected=FILE.rejected.csv]
+//   shouhu-admin drift roster FILE.csv [--county=532329] [--purpose="annual roster check"]
+// The caller's token comes from --token or SHOUHU_TOKEN (deploy/local/up writes a county officer's into
+// .data/gateway/officer-token.env); the gateway from --gateway (default the local stack's 127.0.0.1:50050).
+// Re-running an import with the same file resumes it: the import id is the file's SHA-256.
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "services/admin/roster_commands.h"
+
+ABSL_FLAG(std::string, gateway, "127.0.0.1:50050", "the gateway's gRPC address");
+ABSL_FLAG(std::string, token, "", "bearer token (default: $SHOUHU_TOKEN)");
+ABSL_FLAG(std::string, county, "", "the roster's 6-digit county code (default: the first row's)");
+ABSL_FLAG(std::string, rejected, "", "where to write the rejected rows (default: FILE.rejected.csv)");
+ABSL_FLAG(std::string, purpose, "roster drift check",
+          "drift: why the county's children are read (access log)");
+ABSL_FLAG(int, chunk_rows, 500, "rows per chunk (each chunk is one transaction)");
+
+namespace {
+
+using shouhu::admin::LoadedRoster;
+using shouhu::admin::RosterCallOptions;
+namespace v1 = shouhu::registry::v1;
+
+int Usage() {
+  std::cerr << "usage: shouhu-admin import roster FILE.csv [--county=CODE] [--rejected=FILE]\n"
+               "       shouhu-admin drift roster FILE.csv [--county=CODE] [--purpose=TEXT]\n"
+               "       (--gateway=HOST:PORT, --token=T or SHOUHU_TOKEN)\n";
+  return 2;
+}
+
+int Fail(const absl::Status& status) {
+  std::cerr << "shouhu-admin: " << status << "\n";
+  return 1;
+}
+
+std::string Categories(const google::protobuf::RepeatedField<int>& values) {
+  std::vector<std::string> names;
+  for (int v : values) names.push_back(v1::ChildCategory_Name(static_cast<v1::ChildCategory>(v)));
+  return absl::StrJoin(names, "+");
+}
+
+std::string Statuses(const google::protobuf::RepeatedField<int>& values) {
+  std::vector<std::string> names;
+  for (int v : values) names.push_back(v1::GuardianStatus_Name(static_cast<v1::GuardianStatus>(v)));
+  return absl::StrJoin(names, "+");
+}
+
+int WriteRejected(const std::string& file, const LoadedRoster& roster,
+                  const google::protobuf::RepeatedPtrField<v1::RowRejection>& rejections) {
+  if (rejections.empty()) return 0;
+  std::string path = absl::GetFlag(FLAGS_rejected);
+  if (path.empty()) path = file + ".rejected.csv";
+  std::ofstream out(path, std::ios::binary);
+  out << shouhu::admin::RejectedRowsCsv(roster, rejections);
+  if (!out) return Fail(absl::InternalError(absl::StrCat("cannot write ", path)));
+  std::cout << "rejected rows with reasons: " << path << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() != 4 || std::string(args[2]) != "roster") return Usage();
+  const std::string command = args[1], file = args[3];
+  if (command != "import" && command != "drift") return Usage();
+
+  RosterCallOptions options;
+  options.token = absl::GetFlag(FLAGS_token);
+  if (options.token.empty() && std::getenv("SHOUHU_TOKEN") != nullptr)
+    options.token = std::getenv("SHOUHU_TOKEN");
+  if (options.token.empty()) {
+    std::cerr << "shouhu-admin: no token (--token or SHOUHU_TOKEN)\n";
+    return 2;
+  }
+  options.county_code = absl::GetFlag(FLAGS_county);
+  options.chunk_rows = absl::GetFlag(FLAGS_chunk_rows);
+  options.purpose = absl::GetFlag(FLAGS_purpose);
+
+  absl::StatusOr<LoadedRoster> roster = shouhu::admin::LoadRosterFile(file);
+  if (!roster.ok()) return Fail(roster.status());
+  std::cerr << file << ": " << (roster->encoding == shouhu::admin::Encoding::kGb18030 ? "GB18030" : "UTF-8")
+            << ", " << roster->parsed.rows.size() + roster->parsed.rejections.size() << " rows\n";
+  auto channel = grpc::CreateChannel(absl::GetFlag(FLAGS_gateway), grpc::InsecureChannelCredentials());
+
+  if (command == "import") {
+    absl::StatusOr<v1::ImportRosterResponse> answer =
+        shouhu::admin::ImportRoster(channel, *roster, options, std::cerr);
+    if (!answer.ok()) {
+      std::cerr << "the import stopped; re-run the same command with the same file to resume.\n";
+      return Fail(answer.status());
+    }
+    std::cout << "import " << roster->file_hash.substr(0, 12) << ": " << answer->rows() << " rows, "
+              << answer->created() << " children registered, " << answer->matched() << " already registered, "
+              << answer->rejected() << " rejected\n";
+    return WriteRejected(file, *roster, answer->rejections());
+  }
+
+  absl::StatusOr<v1::CompareRosterResponse> drift =
+      shouhu::admin::CompareRoster(channel, *roster, options, std::cerr);
+  if (!drift.ok()) return Fail(drift.status());
+  std::cout << "roster rows: " << drift->rows() << ", matched: " << drift->matched() << "\n";
+  std::cout << "in the roster, not in the registry (" << drift->missing_from_registry_size() << "):\n";
+  for (int64_t row : drift->missing_from_registry()) std::cout << "  row " << row << "\n";
+  std::cout << "in the registry, not in the roster (" << drift->missing_from_roster_size() << "):\n";
+  for (const auto& id : drift->missing_from_roster()) std::cout << "  child " << id << "\n";
+  std::cout << "different category or guardian status (" << drift->differences_size() << "):\n";
+  for (const auto& d : drift->differences()) {
+    std::cout << "  row " << d.row_number() << " child " << d.child_id() << ": categories "
+              << Categories(d.roster_categories()) << " (roster) / " << Categories(d.registry_categories())
+              << " (registry); guardians " << Statuses(d.roster_guardian_statuses()) << " / "
+              << Statuses(d.registry_guardian_statuses()) << "\n";
+  }
+  return WriteRejected(file, *roster, drift->rejections());
+}
