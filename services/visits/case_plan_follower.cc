@@ -33,7 +33,7 @@ std::optional<RiskLevel> FromRegistryRisk(rv1::RiskLevel risk) {
 struct Folded {
   std::string case_id;
   CaseEvent event;
-  // Only CaseAccepted says where and whose the case is.
+  // Only CaseAccepted and CaseOpenedFromRoster say where and whose the case is.
   std::string child_id;
   std::string village_code;
   std::string organisation_id;
@@ -60,6 +60,15 @@ absl::StatusOr<std::optional<Folded>> Fold(const common::v1::Event& event) {
     folded = {e.case_id(), occurred(CaseEventKind::kAccepted, e.at()), e.child_id(), e.village_code(),
               e.organisation_id()};
     ASSIGN_OR_RETURN(folded.event.risk, risk(e.risk_level()));
+  } else if (payload.Is<rv1::CaseOpenedFromRoster>()) {
+    // A child the county's roster brought in (RosterService): active with no grade yet. Planned as medium —
+    // a verification visit within medium's days — until an assessment or SetRiskLevel grades it, whose
+    // RiskLevelChanged re-plans it.
+    rv1::CaseOpenedFromRoster e;
+    if (!payload.UnpackTo(&e)) return absl::InvalidArgumentError("CaseOpenedFromRoster payload");
+    folded = {e.case_id(), occurred(CaseEventKind::kAccepted, e.at()), e.child_id(), e.village_code(),
+              e.organisation_id()};
+    folded.event.risk = RiskLevel::kMedium;
   } else if (payload.Is<rv1::RiskLevelChanged>()) {
     rv1::RiskLevelChanged e;
     if (!payload.UnpackTo(&e)) return absl::InvalidArgumentError("RiskLevelChanged payload");

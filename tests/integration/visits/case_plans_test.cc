@@ -105,6 +105,50 @@ TEST_F(CasePlansTest, CaseEvents_TransferredOrReopened_CancelsThenPlansAgain) {
   EXPECT_EQ(plan.next_visit().kind(), v1::VISIT_KIND_VERIFICATION);
 }
 
+// A child a county's roster import registered (RosterService) comes with an active case and no grade: visits
+// plans its verification visit as for a medium risk, and a later grade re-plans it.
+TEST_F(CasePlansTest, CaseOpenedFromRoster_PlannedForVerificationAsMedium_ThenFollowsItsGrade) {
+  const absl::Time opened_at = absl::Now();
+  rv1::CaseOpenedFromRoster opened;
+  opened.set_case_id(visits_ids_->Next());  // ids of the registry's form
+  opened.set_child_id(visits_ids_->Next());
+  opened.set_organisation_id("civil-affairs-wuding");
+  opened.set_village_code(registry::testing::kWudingVillage);
+  opened.set_import_id("import-1");
+  *opened.mutable_at() = ToProtoTimestamp(opened_at);
+  ASSERT_OK(database_->pool().Transaction([&](db::Session& tx) {
+    return module_->store().outbox().Append(tx, opened.case_id(), opened, opened_at);
+  }));
+  AwaitRegistryEvents();
+  const CadencePolicy policy;
+  ASSERT_OK_AND_ASSIGN(v1::VisitPlan plan, ChildPlan(wuding_officer_, opened.child_id()));
+  EXPECT_EQ(plan.case_id(), opened.case_id());
+  EXPECT_EQ(plan.village_code(), registry::testing::kWudingVillage);
+  EXPECT_EQ(plan.organisation_id(), "civil-affairs-wuding");
+  EXPECT_TRUE(plan.open());
+  EXPECT_EQ(plan.risk_level(), v1::RISK_LEVEL_MEDIUM);
+  ASSERT_TRUE(plan.has_next_visit());
+  EXPECT_EQ(plan.next_visit().kind(), v1::VISIT_KIND_VERIFICATION);
+  EXPECT_EQ(plan.next_visit().due_date(),
+            absl::FormatCivilTime(ShanghaiDay(opened_at) +
+                                  policy.verification_days[static_cast<int>(RiskLevel::kMedium)]));
+
+  rv1::RiskLevelChanged graded;
+  graded.set_case_id(opened.case_id());
+  graded.set_child_id(opened.child_id());
+  graded.set_to_risk_level(rv1::RISK_LEVEL_EXTREME);
+  *graded.mutable_at() = ToProtoTimestamp(opened_at);
+  ASSERT_OK(database_->pool().Transaction([&](db::Session& tx) {
+    return module_->store().outbox().Append(tx, graded.case_id(), graded, opened_at);
+  }));
+  AwaitRegistryEvents();
+  ASSERT_OK_AND_ASSIGN(plan, ChildPlan(wuding_officer_, opened.child_id()));
+  EXPECT_EQ(plan.risk_level(), v1::RISK_LEVEL_EXTREME);
+  EXPECT_EQ(plan.next_visit().due_date(),
+            absl::FormatCivilTime(ShanghaiDay(opened_at) +
+                                  policy.verification_days[static_cast<int>(RiskLevel::kExtreme)]));
+}
+
 TEST_F(CasePlansTest, CaseEvents_ReplayedFromZero_ChangeNothing) {
   rv1::Case closed = RegisterChild("1", "李娜");
   rv1::Case raised = RegisterChild("2", "张伟", registry::testing::kWudingVillage2);
