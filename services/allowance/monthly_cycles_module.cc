@@ -27,7 +27,7 @@ MonthlyCycles::MonthlyCycles(const ServiceContext& context, const MonthlyCyclesC
       VerificationSample(config.verification_seed, config.verification_share_ppm));
   job_ = std::make_unique<MonthlyRosterJob>(context.pool, *store_, registry, context.identity, context.clock,
                                             context.logger);
-  living_follower_ = std::make_unique<LivingAllowanceFollower>(context.clock, context.logger);
+  living_follower_ = std::make_unique<LivingAllowanceFollower>(core, context.clock, context.logger);
   urgent_follower_ = std::make_unique<UrgentNeedFollower>(*store_, context.clock, context.logger);
   if (config.follow_registry) {
     registry_channel_ = ServiceChannel::Connect(registry_address);

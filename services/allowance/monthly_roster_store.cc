@@ -92,6 +92,27 @@ constexpr char kRejectCycle[] =
 constexpr char kPaidCycle[] = "UPDATE monthly_cycles SET state = 5, paid_at = ? WHERE id = ? AND state = 3";
 constexpr char kCycleTotal[] =
     "SELECT COALESCE(SUM(amount_fen), 0) FROM monthly_roster_lines WHERE cycle_id = ? AND outcome = 0";
+// The per-child yearly cap, at approval: a month counts against it as a one-time payment does (the cap's
+// row in child_year_totals, taken by one-time approvals too). First every payable line's total row exists
+// and is locked (one payable line per child and month, so per row), then lines the month would take past
+// the cap become OVER_YEAR_CAP with nothing to pay, then the rest are added to the totals. A one-time
+// approval for one of these children waits on the row lock, so the two never both pass the cap.
+constexpr char kLockLineTotals[] =
+    "INSERT INTO child_year_totals (program_id, child_id, year, committed_fen)"
+    " SELECT program_id, child_id, YEAR(month), 0 FROM monthly_roster_lines WHERE cycle_id = ? AND outcome = "
+    "0"
+    " ON DUPLICATE KEY UPDATE committed_fen = committed_fen";
+constexpr char kLinesOverCap[] =
+    "UPDATE monthly_roster_lines l"
+    " JOIN child_year_totals t ON t.program_id = l.program_id AND t.child_id = l.child_id"
+    " AND t.year = YEAR(l.month)"
+    " JOIN programs p ON p.id = l.program_id"
+    " SET l.outcome = 7, l.amount_fen = 0, l.payable_child_id = NULL"
+    " WHERE l.cycle_id = ? AND l.outcome = 0 AND t.committed_fen + l.amount_fen > p.per_child_year_cap_fen";
+constexpr char kTakeLineTotals[] =
+    "UPDATE child_year_totals t JOIN monthly_roster_lines l ON t.program_id = l.program_id"
+    " AND t.child_id = l.child_id AND t.year = YEAR(l.month)"
+    " SET t.committed_fen = t.committed_fen + l.amount_fen WHERE l.cycle_id = ? AND l.outcome = 0";
 constexpr char kListLines[] =
     "SELECT enrolment_id, child_id, division_code, kind, outcome, amount_fen, replaced_by, "
     "school_evidence_ref,"
@@ -473,6 +494,9 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::ApproveCycle(const Idempote
         if (c.cycle.submitted_by() == actor.subject) {
           return absl::PermissionDeniedError("the approver of a cycle must not be its submitter");
         }
+        RETURN_IF_ERROR(tx.Execute(kLockLineTotals, {cycle_id}).status());
+        RETURN_IF_ERROR(tx.Execute(kLinesOverCap, {cycle_id}).status());
+        RETURN_IF_ERROR(tx.Execute(kTakeLineTotals, {cycle_id}).status());
         ASSIGN_OR_RETURN(std::optional<db::Row> total, tx.QueryOne(kCycleTotal, {cycle_id}));
         const int64_t total_fen = total ? total->Int(0) : 0;
         if (total_fen > 0) {

@@ -86,7 +86,9 @@ class MonthlyRosterStore {
   using CycleCheck = std::function<absl::Status(const v1::MonthlyCycle&, const v1::Program&)>;
   absl::StatusOr<v1::MonthlyCycle> SubmitCycle(const IdempotencyKey& key, const Actor& actor,
                                                const std::string& cycle_id, const CycleCheck& authorize);
-  // Reserves the cycle's total (FAILED_PRECONDITION beyond the budget) and fixes it.
+  // Judges each payable line against the child's yearly cap under its total's lock (over it: the line stays,
+  // listed as OVER_YEAR_CAP with nothing to pay), takes the rest into the totals, then reserves the cycle's
+  // total (FAILED_PRECONDITION beyond the budget, and nothing taken) and fixes it.
   absl::StatusOr<v1::MonthlyCycle> ApproveCycle(const IdempotencyKey& key, const Actor& actor,
                                                 const std::string& cycle_id, const CycleCheck& authorize);
   absl::StatusOr<v1::MonthlyCycle> RejectCycle(const IdempotencyKey& key, const Actor& actor,
