@@ -781,6 +781,9 @@ absl::StatusOr<v1::Payment> MariaDbAllowanceStore::PayApplication(
           verify.set_program_id(a.program_id());
           verify.set_payment_id(id);
           verify.set_division_code(a.division_code());
+          verify.set_type(a.type());
+          verify.set_amount_fen(a.amount_fen());
+          verify.set_paid_on(absl::FormatCivilTime(ShanghaiDay(actor.at)));
           RETURN_IF_ERROR(outbox_.Append(tx, id, verify, actor.at));
         }
         return *std::move(written);
