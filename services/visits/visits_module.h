@@ -40,8 +40,8 @@ class VisitsModule {
       const ServiceContext& context, const VisitsConfig& config,
       std::unique_ptr<training::TrainingClient> training = nullptr);
 
-  // Stops following the registry and training (the event being applied commits or rolls back whole) and the
-  // safeguarding sync job, and ends the event streams (their clients resume elsewhere).
+  // Stops following the registry, training and allowance (the event being applied commits or rolls back
+  // whole) and the safeguarding sync job, and ends the event streams (their clients resume elsewhere).
   void Drain();
 
   MariaDbVisitsStore& store() { return *store_; }

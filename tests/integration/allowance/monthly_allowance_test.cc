@@ -55,6 +55,17 @@ class MonthlyAllowance : public MonthlyAllowanceTest {
     return program.ok() ? program->program().balances() : v1::ProgramBalances();
   }
 
+  // Pays the enrolment's first month through its own application: from then on a closed case stops the
+  // allowance in the rosters, rather than cancelling an enrolment nothing was paid of yet (case_closed_test).
+  void PayFirstMonth(const std::string& tag, const std::string& enrolment) {
+    v1::PayApplicationRequest pay;
+    pay.set_request_id("pay-first-" + tag);
+    pay.set_application_id(enrolment);
+    pay.set_method(v1::PAYMENT_METHOD_BANK_TRANSFER);
+    pay.set_payee_reference("guardian-account-" + tag);
+    ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayApplication, ngo_admin_, pay));
+  }
+
   // Enrolled this month, a child's first month (next month) is paid through the enrolment's application; the
   // cycles pay from the month after.
   absl::CivilMonth m2() const { return ThisMonth() + 2; }
@@ -149,7 +160,7 @@ TEST_F(MonthlyAllowance, CaseClosedOrPlacedInInstitution_StopsFromTheNextMonth) 
   const rv1::Case closing = ActiveChild("closing");
   const rv1::Case placed = ActiveChild("placed");
   const rv1::Case staying = ActiveChild("staying");
-  Enrol("closing", program, closing.child_id());
+  PayFirstMonth("closing", Enrol("closing", program, closing.child_id()));
   Enrol("placed", program, placed.child_id());
   Enrol("staying", program, staying.child_id());
   ASSERT_OK(allowance_->cycles().job().RunMonth(ThisMonth()));  // takes the enrolments up
@@ -183,7 +194,7 @@ TEST_F(MonthlyAllowance, ApprovedRoster_LaterRegistryEditsChangeNothingComputed)
   const rv1::Case f = ActiveChild("f");
   const rv1::Case g = ActiveChild("g");
   Enrol("f", program, f.child_id());
-  Enrol("g", program, g.child_id());
+  PayFirstMonth("g", Enrol("g", program, g.child_id()));
   MonthlyRosterJob& job = allowance_->cycles().job();
   ASSERT_OK(job.RunMonth(m2()));
   ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, m2()));
@@ -282,6 +293,7 @@ TEST_F(MonthlyAllowance, ApproveCycle_MonthPastTheYearCap_LineListedAsOverYearCa
   v1::PayMonthlyCycleRequest pay;
   pay.set_request_id("pay-third");
   pay.set_cycle_id(approved[2].cycle_id());
+  pay.set_method(v1::PAYMENT_METHOD_BANK_TRANSFER);
   ASSERT_OK_AND_ASSIGN(v1::PayMonthlyCycleResponse paid,
                        Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, pay));
   EXPECT_EQ(paid.cycle().paid_lines(), 1);
@@ -297,7 +309,9 @@ TEST_F(MonthlyAllowance, ApproveCycle_MonthPastTheYearCap_LineListedAsOverYearCa
                    " AND year = ?",
                    {program, a, int64_t{next_year}}));
     EXPECT_TRUE(row.has_value());
-    if (row) EXPECT_EQ(row->Int(0), 120'000);
+    if (row) {
+      EXPECT_EQ(row->Int(0), 120'000);
+    }
     return absl::OkStatus();
   }));
 }

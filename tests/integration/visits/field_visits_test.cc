@@ -505,9 +505,6 @@ TEST_F(FieldVisitsTest, PlanWeekend_AgainAfterANewCase_PlacesOnlyTheNewOneAndThe
   EXPECT_EQ(visits_database_->Count("visit_assignments"), 4);
 }
 
-}  // namespace
-}  // namespace shouhu::visits::testing
-
 // Verification after payment, the visits end: the allowance service's HouseholdVerificationRequested (a test
 // event source on its own schema stands in for the allowance's StreamEvents, the shape every service's
 // has) followed by a real EventConsumer applying the module's follower; the next visit to the child shows
@@ -689,3 +686,6 @@ TEST_F(PaymentVerificationTest, NextVisit_ShowsWhatToCheck_ResultRecordedOnceAnd
   ASSERT_OK_AND_ASSIGN(view, AssignmentsOf(0));
   EXPECT_EQ(view.assignments(0).payments_to_verify_size(), 0);
 }
+
+}  // namespace
+}  // namespace shouhu::visits::testing
