@@ -198,6 +198,13 @@ absl::StatusOr<ClosingStep> DecideWithdrawal(const v1::Application& application,
   return ClosingStep{v1::APPLICATION_STATE_WITHDRAWN, Reserved(application.state())};
 }
 
+std::optional<ClosingStep> DecideCaseClosedCancellation(const v1::Application& application) {
+  if (application.state() != v1::APPLICATION_STATE_SUBMITTED && !Reserved(application.state())) {
+    return std::nullopt;
+  }
+  return ClosingStep{v1::APPLICATION_STATE_CANCELLED, Reserved(application.state())};
+}
+
 absl::Status CheckPayable(const v1::Application& application, const v1::Program& program) {
   if (application.state() == v1::APPLICATION_STATE_PAYMENT_ISSUED ||
       application.state() == v1::APPLICATION_STATE_PAID) {

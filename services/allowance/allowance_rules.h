@@ -6,6 +6,7 @@
 #define SHOUHU_SERVICES_ALLOWANCE_ALLOWANCE_RULES_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,13 @@ absl::StatusOr<ClosingStep> DecideRejection(const v1::Application& application,
                                             const common::v1::Principal& who);
 absl::StatusOr<ClosingStep> DecideWithdrawal(const v1::Application& application,
                                              const common::v1::Principal& who);
+
+// What the system does to an application when the child's case closes: one not yet paid (submitted,
+// awaiting its second approval, approved — also after a returned payment, whose amount is reserved again)
+// is CANCELLED, releasing what it holds; one in payment, paid or already closed is left as it is (nullopt):
+// money already sent is not the allowance service's to take back.
+std::optional<ClosingStep> DecideCaseClosedCancellation(const v1::Application& application);
+inline constexpr char kCaseClosedReason[] = "case closed";
 
 // Whether an application may be paid now (APPROVED, of a funded program).
 absl::Status CheckPayable(const v1::Application& application, const v1::Program& program);

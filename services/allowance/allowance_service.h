@@ -114,6 +114,9 @@ class AllowanceService final : public v1::AllowanceService::CallbackService {
   grpc::ServerUnaryReactor* RecordSchoolEnrolment(grpc::CallbackServerContext* ctx,
                                                   const v1::RecordSchoolEnrolmentRequest* req,
                                                   v1::RecordSchoolEnrolmentResponse* resp) override;
+  grpc::ServerUnaryReactor* ListPaymentChecks(grpc::CallbackServerContext* ctx,
+                                              const v1::ListPaymentChecksRequest* req,
+                                              v1::ListPaymentChecksResponse* resp) override;
   grpc::ServerUnaryReactor* GetProgramForecast(grpc::CallbackServerContext* ctx,
                                                const v1::GetProgramForecastRequest* req,
                                                v1::GetProgramForecastResponse* resp) override;

@@ -204,6 +204,24 @@ grpc::ServerUnaryReactor* AllowanceService::GetProgramForecast(grpc::CallbackSer
   });
 }
 
+grpc::ServerUnaryReactor* AllowanceService::ListPaymentChecks(grpc::CallbackServerContext* ctx,
+                                                              const v1::ListPaymentChecksRequest* req,
+                                                              v1::ListPaymentChecksResponse* resp) {
+  return edge_.Unary(ctx, "ListPaymentChecks", [=](const Principal& p) -> absl::Status {
+    SHOUHU_REQUIRE_CYCLES();
+    RETURN_IF_ERROR(ValidateRecordId(req->program_id(), "program_id"));
+    ASSIGN_OR_RETURN(PageRequest page, ReadPageRequest(req->page_size(), req->page_token()));
+    RETURN_IF_ERROR(VisibleProgram(p, req->program_id()).status());
+    ASSIGN_OR_RETURN(
+        std::vector<v1::PaymentCheck> checks,
+        cycles_->ListPaymentChecks(req->program_id(), req->discrepancies_only(), page.after_id, page.limit));
+    resp->set_next_page_token(
+        NextPageToken(checks, page.limit, [](const v1::PaymentCheck& c) { return c.payment_id(); }));
+    for (v1::PaymentCheck& c : checks) *resp->add_checks() = std::move(c);
+    return absl::OkStatus();
+  });
+}
+
 grpc::ServerUnaryReactor* AllowanceService::GetAllowanceReport(grpc::CallbackServerContext* ctx,
                                                                const v1::GetAllowanceReportRequest* req,
                                                                v1::GetAllowanceReportResponse* resp) {

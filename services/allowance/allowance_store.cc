@@ -124,6 +124,11 @@ constexpr char kListApplications[] =
 constexpr char kUpdateApplication[] =
     "UPDATE applications SET state = ?, first_approver = ?, second_approver = ?, rejection_reason = ?,"
     " decided_at = ?, payments_issued = ? WHERE id = ?";
+// The child's applications the closing of the case may cancel (submitted, awaiting the second approval,
+// approved), locked in id order so two cancellations of one child cannot deadlock each other.
+constexpr char kOpenApplicationsOfChild[] =
+    "SELECT id FROM applications WHERE child_id = ? AND state IN (1, 2, 3) AND submitted_at <= ?"
+    " ORDER BY id FOR UPDATE";
 constexpr char kInsertItem[] =
     "INSERT INTO application_items (application_id, position, description, quantity, unit_value_fen)"
     " VALUES (?, ?, ?, ?, ?)";
@@ -692,6 +697,44 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::CloseApplication(
       });
 }
 
+absl::StatusOr<int> MariaDbAllowanceStore::CancelApplicationsOfClosedCase(db::Session& tx,
+                                                                          const std::string& child_id,
+                                                                          absl::Time closed_at,
+                                                                          const Actor& actor) {
+  ASSIGN_OR_RETURN(db::Rows open, tx.Query(kOpenApplicationsOfChild, {child_id, ToSqlTimestamp(closed_at)}));
+  int cancelled = 0;
+  for (const db::Row& row : open) {
+    ASSIGN_OR_RETURN(std::optional<LockedApplication> locked, ReadApplication(tx, row.String(0), true));
+    if (!locked) return absl::InternalError("application not readable under its lock");
+    v1::Application& a = locked->application;
+    const std::optional<ClosingStep> step = DecideCaseClosedCancellation(a);
+    if (!step) continue;
+    int64_t released = 0;
+    if (step->releases) {
+      ASSIGN_OR_RETURN(uint64_t back,
+                       tx.Execute(kReleaseCommitted, {a.amount_fen(), a.program_id(), a.child_id(),
+                                                      int64_t{a.year()}, a.amount_fen()}));
+      if (back != 1) return absl::InternalError("the child's yearly total does not hold the amount");
+      RETURN_IF_ERROR(PostEntry(tx, a.program_id(), v1::LEDGER_ENTRY_KIND_RELEASE,
+                                v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_AVAILABLE, a.amount_fen(),
+                                a.application_id(), "", actor));
+      released = a.amount_fen();
+    }
+    a.set_state(step->next);
+    a.set_rejection_reason(kCaseClosedReason);
+    RETURN_IF_ERROR(WriteApplication(tx, a, locked->payments_issued, actor, true));
+    v1::ApplicationCancelled event;
+    event.set_application_id(a.application_id());
+    event.set_program_id(a.program_id());
+    event.set_child_id(a.child_id());
+    event.set_reason(kCaseClosedReason);
+    event.set_released_fen(released);
+    RETURN_IF_ERROR(outbox_.Append(tx, a.application_id(), event, actor.at));
+    ++cancelled;
+  }
+  return cancelled;
+}
+
 // ----------------------------------------------------------------------------------------------- payments
 
 absl::StatusOr<v1::Payment> MariaDbAllowanceStore::PayApplication(
@@ -738,6 +781,9 @@ absl::StatusOr<v1::Payment> MariaDbAllowanceStore::PayApplication(
           verify.set_program_id(a.program_id());
           verify.set_payment_id(id);
           verify.set_division_code(a.division_code());
+          verify.set_type(a.type());
+          verify.set_amount_fen(a.amount_fen());
+          verify.set_paid_on(absl::FormatCivilTime(ShanghaiDay(actor.at)));
           RETURN_IF_ERROR(outbox_.Append(tx, id, verify, actor.at));
         }
         return *std::move(written);

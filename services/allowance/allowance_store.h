@@ -202,6 +202,15 @@ class MariaDbAllowanceStore final : public AllowanceStore {
                          v1::LedgerAccount from, v1::LedgerAccount to, int64_t amount,
                          const std::string& application_id, const std::string& payment_id,
                          const Actor& actor);
+  // In `tx` (the registry follower's, committing with its checkpoint): the child's applications not yet paid
+  // and submitted at or before `closed_at` are cancelled by the system (DecideCaseClosedCancellation), each
+  // reservation going back to the budget through the ledger and to the child's yearly total, each with its
+  // ApplicationCancelled event. Each row is locked as PayApplication locks it, so a payment racing the
+  // cancellation either comes first (the application is then in payment and left alone) or finds it
+  // CANCELLED (FAILED_PRECONDITION). The time bound keeps a replayed CaseClosed from cancelling what was
+  // applied for after the case reopened. Returns how many it cancelled.
+  absl::StatusOr<int> CancelApplicationsOfClosedCase(db::Session& tx, const std::string& child_id,
+                                                     absl::Time closed_at, const Actor& actor);
 
  private:
   db::Pool& pool_;

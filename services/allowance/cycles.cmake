@@ -21,5 +21,6 @@ target_sources(allowance_lib PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/monthly_roster_job.cc
   ${CMAKE_CURRENT_LIST_DIR}/monthly_roster_store.cc
   ${CMAKE_CURRENT_LIST_DIR}/urgent_need_follower.cc
+  ${CMAKE_CURRENT_LIST_DIR}/payment_check_follower.cc
 )
 target_link_libraries(allowance_lib PUBLIC allowance_cycles_rules shouhu_visits_proto)

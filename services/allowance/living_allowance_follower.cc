@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 
+#include "common/status_macros.h"
 #include "common/timestamps.h"
 #include "services/allowance/monthly_roster_store.h"
 #include "shouhu/registry/v1/events.pb.h"
@@ -52,8 +53,17 @@ absl::Status LivingAllowanceFollower::Apply(db::Session& tx, const common::v1::E
     return absl::OkStatus();
   }
   if (!stop || stop->child_id.empty()) return absl::OkStatus();
-  return MonthlyRosterStore::ApplyStop(tx, stop->child_id, ShanghaiDay(FromProtoTimestamp(stop->at)),
-                                       stop->reason, event.sequence(), clock_.Now());
+  const absl::Time at = FromProtoTimestamp(stop->at);
+  RETURN_IF_ERROR(MonthlyRosterStore::ApplyStop(tx, stop->child_id, ShanghaiDay(at), stop->reason,
+                                                event.sequence(), clock_.Now()));
+  if (stop->reason != StopReason::kCaseClosed) return absl::OkStatus();
+  const Actor canceller{kCaseClosedCanceller, "", clock_.Now()};
+  ASSIGN_OR_RETURN(int cancelled, core_.CancelApplicationsOfClosedCase(tx, stop->child_id, at, canceller));
+  if (cancelled > 0) {
+    logger_.Info("applications cancelled: case closed",
+                 {{"sequence", event.sequence()}, {"cancelled", cancelled}});
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace shouhu::allowance

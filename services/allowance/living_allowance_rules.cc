@@ -37,6 +37,8 @@ const char* MonthlyOutcomeName(MonthlyOutcome outcome) {
       return "replaced";
     case MonthlyOutcome::kPaidByApplication:
       return "paid_by_application";
+    case MonthlyOutcome::kOverYearCap:
+      return "over_year_cap";
   }
   return "unknown";
 }

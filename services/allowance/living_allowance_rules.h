@@ -89,6 +89,10 @@ enum class MonthlyOutcome {
   kNotInCategory = 4,      // the child is not (or no longer) in the category this kind pays for
   kReplaced = 5,           // another payable enrolment of the child replaces it this month
   kPaidByApplication = 6,  // the first month: paid through the enrolment's own application, not the cycle
+  // Paying the month would take the child past the program's cap per child and year. Not decided here: the
+  // cycle's approval judges it against the child's yearly total under that row's lock
+  // (MonthlyRosterStore::ApproveCycle), where one-time applications take the same cap.
+  kOverYearCap = 7,
 };
 const char* MonthlyOutcomeName(MonthlyOutcome outcome);
 

@@ -1,5 +1,7 @@
 #include "services/allowance/monthly_cycles_module.h"
 
+#include "common/status_macros.h"
+
 namespace shouhu::allowance {
 namespace {
 
@@ -27,8 +29,9 @@ MonthlyCycles::MonthlyCycles(const ServiceContext& context, const MonthlyCyclesC
       VerificationSample(config.verification_seed, config.verification_share_ppm));
   job_ = std::make_unique<MonthlyRosterJob>(context.pool, *store_, registry, context.identity, context.clock,
                                             context.logger);
-  living_follower_ = std::make_unique<LivingAllowanceFollower>(context.clock, context.logger);
+  living_follower_ = std::make_unique<LivingAllowanceFollower>(core, context.clock, context.logger);
   urgent_follower_ = std::make_unique<UrgentNeedFollower>(*store_, context.clock, context.logger);
+  check_follower_ = std::make_unique<PaymentCheckFollower>(*store_, context.clock, context.logger);
   if (config.follow_registry) {
     registry_channel_ = ServiceChannel::Connect(registry_address);
     const LivingAllowanceFollower* follower = living_follower_.get();
@@ -38,10 +41,14 @@ MonthlyCycles::MonthlyCycles(const ServiceContext& context, const MonthlyCyclesC
   }
   if (!config.visits_address.empty()) {
     visits_channel_ = ServiceChannel::Connect(config.visits_address);
-    const UrgentNeedFollower* follower = urgent_follower_.get();
-    visits_consumer_ =
-        Follow(context, kVisitsConsumerName, kVisitsStreamMethod, *visits_channel_,
-               [follower](db::Session& tx, const common::v1::Event& e) { return follower->Apply(tx, e); });
+    const UrgentNeedFollower* urgent = urgent_follower_.get();
+    const PaymentCheckFollower* checks = check_follower_.get();
+    // One consumer of the visits stream for both: each passes the other's events.
+    visits_consumer_ = Follow(context, kVisitsConsumerName, kVisitsStreamMethod, *visits_channel_,
+                              [urgent, checks](db::Session& tx, const common::v1::Event& e) -> absl::Status {
+                                RETURN_IF_ERROR(urgent->Apply(tx, e));
+                                return checks->Apply(tx, e);
+                              });
   }
   if (config.roster_poll > absl::ZeroDuration()) job_->Start(config.roster_poll);
 }

@@ -1,7 +1,7 @@
 // Wires the monthly basic living allowance and what is built beside it into the allowance service: its
 // store over the core's, the monthly roster job, the registry follower that stops allowances, and the
-// visits follower that drafts relief from urgent needs. AllowanceModule owns one and serves its store's
-// RPCs.
+// visits followers that draft relief from urgent needs and record what visits found of sampled payments.
+// AllowanceModule owns one and serves its store's RPCs.
 #ifndef SHOUHU_SERVICES_ALLOWANCE_MONTHLY_CYCLES_MODULE_H_
 #define SHOUHU_SERVICES_ALLOWANCE_MONTHLY_CYCLES_MODULE_H_
 
@@ -14,6 +14,7 @@
 #include "services/allowance/monthly_cycles_config.h"
 #include "services/allowance/monthly_roster_job.h"
 #include "services/allowance/monthly_roster_store.h"
+#include "services/allowance/payment_check_follower.h"
 #include "services/allowance/urgent_need_follower.h"
 #include "services/registry/registry_client.h"
 
@@ -36,12 +37,14 @@ class MonthlyCycles {
   EventConsumer* visits_consumer() { return visits_consumer_.get(); }
   const LivingAllowanceFollower& living_follower() const { return *living_follower_; }
   const UrgentNeedFollower& urgent_follower() const { return *urgent_follower_; }
+  const PaymentCheckFollower& check_follower() const { return *check_follower_; }
 
  private:
   std::unique_ptr<MonthlyRosterStore> store_;
   std::unique_ptr<MonthlyRosterJob> job_;
   std::unique_ptr<LivingAllowanceFollower> living_follower_;
   std::unique_ptr<UrgentNeedFollower> urgent_follower_;
+  std::unique_ptr<PaymentCheckFollower> check_follower_;
   std::unique_ptr<ServiceChannel> registry_channel_;
   std::unique_ptr<ServiceChannel> visits_channel_;
   std::unique_ptr<EventConsumer> registry_consumer_;  // after what they use: stop first

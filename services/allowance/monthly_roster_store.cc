@@ -92,6 +92,27 @@ constexpr char kRejectCycle[] =
 constexpr char kPaidCycle[] = "UPDATE monthly_cycles SET state = 5, paid_at = ? WHERE id = ? AND state = 3";
 constexpr char kCycleTotal[] =
     "SELECT COALESCE(SUM(amount_fen), 0) FROM monthly_roster_lines WHERE cycle_id = ? AND outcome = 0";
+// The per-child yearly cap, at approval: a month counts against it as a one-time payment does (the cap's
+// row in child_year_totals, taken by one-time approvals too). First every payable line's total row exists
+// and is locked (one payable line per child and month, so per row), then lines the month would take past
+// the cap become OVER_YEAR_CAP with nothing to pay, then the rest are added to the totals. A one-time
+// approval for one of these children waits on the row lock, so the two never both pass the cap.
+constexpr char kLockLineTotals[] =
+    "INSERT INTO child_year_totals (program_id, child_id, year, committed_fen)"
+    " SELECT program_id, child_id, YEAR(month), 0 FROM monthly_roster_lines WHERE cycle_id = ? AND outcome = "
+    "0"
+    " ON DUPLICATE KEY UPDATE committed_fen = committed_fen";
+constexpr char kLinesOverCap[] =
+    "UPDATE monthly_roster_lines l"
+    " JOIN child_year_totals t ON t.program_id = l.program_id AND t.child_id = l.child_id"
+    " AND t.year = YEAR(l.month)"
+    " JOIN programs p ON p.id = l.program_id"
+    " SET l.outcome = 7, l.amount_fen = 0, l.payable_child_id = NULL"
+    " WHERE l.cycle_id = ? AND l.outcome = 0 AND t.committed_fen + l.amount_fen > p.per_child_year_cap_fen";
+constexpr char kTakeLineTotals[] =
+    "UPDATE child_year_totals t JOIN monthly_roster_lines l ON t.program_id = l.program_id"
+    " AND t.child_id = l.child_id AND t.year = YEAR(l.month)"
+    " SET t.committed_fen = t.committed_fen + l.amount_fen WHERE l.cycle_id = ? AND l.outcome = 0";
 constexpr char kListLines[] =
     "SELECT enrolment_id, child_id, division_code, kind, outcome, amount_fen, replaced_by, "
     "school_evidence_ref,"
@@ -130,6 +151,16 @@ constexpr char kUpdateChildStop[] =
     "UPDATE living_allowance_children SET stopped_on = ?, stop_reason = ?, last_event_sequence = ?,"
     " updated_at = ? WHERE child_id = ?";
 
+// --------------------------------------------------------------------------- verification after payment
+
+constexpr char kPaymentOfCheck[] = "SELECT program_id, child_id FROM payments WHERE id = ?";
+// IGNORE: a payment checked before keeps its first result (a replayed event changes nothing).
+constexpr char kInsertPaymentCheck[] =
+    "INSERT IGNORE INTO payment_checks (payment_id, program_id, child_id, result, note, assignment_id,"
+    " checked_at, event_sequence, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr char kListPaymentChecks[] =
+    "SELECT payment_id, program_id, child_id, result, note, assignment_id, checked_at FROM payment_checks"
+    " WHERE program_id = ? AND (? = 0 OR result <> 1) AND payment_id > ? ORDER BY payment_id LIMIT ?";
 // ------------------------------------------------------------------------------------------------ urgent
 // needs
 
@@ -473,6 +504,9 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::ApproveCycle(const Idempote
         if (c.cycle.submitted_by() == actor.subject) {
           return absl::PermissionDeniedError("the approver of a cycle must not be its submitter");
         }
+        RETURN_IF_ERROR(tx.Execute(kLockLineTotals, {cycle_id}).status());
+        RETURN_IF_ERROR(tx.Execute(kLinesOverCap, {cycle_id}).status());
+        RETURN_IF_ERROR(tx.Execute(kTakeLineTotals, {cycle_id}).status());
         ASSIGN_OR_RETURN(std::optional<db::Row> total, tx.QueryOne(kCycleTotal, {cycle_id}));
         const int64_t total_fen = total ? total->Int(0) : 0;
         if (total_fen > 0) {
@@ -559,6 +593,9 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::PayCycle(const IdempotencyK
           event.set_program_id(program_id);
           event.set_payment_id(payment_id);
           event.set_division_code(division);
+          event.set_type(v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING);
+          event.set_amount_fen(amount);
+          event.set_paid_on(absl::FormatCivilTime(ShanghaiDay(actor.at)));
           RETURN_IF_ERROR(core_.outbox().Append(tx, payment_id, event, actor.at));
         }
       }
@@ -615,6 +652,58 @@ absl::Status MonthlyRosterStore::ApplyStop(db::Session& tx, const std::string& c
       tx.Execute(kUpdateChildStop, {stopped, std::string(why), sequence, ToSqlTimestamp(now), child_id})
           .status());
   return absl::OkStatus();
+}
+
+// --------------------------------------------------------------------------- verification after payment
+
+absl::StatusOr<bool> MonthlyRosterStore::RecordPaymentCheck(db::Session& tx, const v1::PaymentCheck& check,
+                                                            int64_t sequence, absl::Time now) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> payment, tx.QueryOne(kPaymentOfCheck, {check.payment_id()}));
+  if (!payment) return false;
+  // The payment's own program and child, not the event's word for them.
+  const std::string program_id = payment->String(0);
+  const std::string child_id = payment->String(1);
+  const absl::Time checked_at = check.has_checked_at() ? FromProtoTimestamp(check.checked_at()) : now;
+  ASSIGN_OR_RETURN(
+      uint64_t inserted,
+      tx.Execute(kInsertPaymentCheck,
+                 {check.payment_id(), program_id, child_id, int64_t{check.result()}, check.note(),
+                  check.assignment_id(), ToSqlTimestamp(checked_at), sequence, ToSqlTimestamp(now)}));
+  if (inserted == 0) return false;
+  if (check.result() != v1::PAYMENT_CHECK_RESULT_RECEIVED_IN_FULL) {
+    v1::PaymentVerificationDiscrepancy alert;
+    alert.set_payment_id(check.payment_id());
+    alert.set_program_id(program_id);
+    alert.set_child_id(child_id);
+    alert.set_result(check.result());
+    alert.set_note(check.note());
+    RETURN_IF_ERROR(core_.outbox().Append(tx, check.payment_id(), alert, now));
+  }
+  return true;
+}
+
+absl::StatusOr<std::vector<v1::PaymentCheck>> MonthlyRosterStore::ListPaymentChecks(
+    const std::string& program_id, bool discrepancies_only, const std::string& after_payment, int limit) {
+  std::vector<v1::PaymentCheck> out;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows,
+                     s.Query(kListPaymentChecks, {program_id, int64_t{discrepancies_only ? 1 : 0},
+                                                  after_payment, int64_t{limit}}));
+    for (const db::Row& r : rows) {
+      v1::PaymentCheck c;
+      c.set_payment_id(r.String(0));
+      c.set_program_id(r.String(1));
+      c.set_child_id(r.String(2));
+      c.set_result(static_cast<v1::PaymentCheckResult>(r.Int(3)));
+      c.set_note(r.String(4));
+      c.set_assignment_id(r.String(5));
+      ASSIGN_OR_RETURN(absl::Time at, FromSqlTimestamp(r.String(6)));
+      *c.mutable_checked_at() = ToProtoTimestamp(at);
+      out.push_back(std::move(c));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
 }
 
 // ------------------------------------------------------------------------------------------------ urgent

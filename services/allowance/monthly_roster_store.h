@@ -1,9 +1,9 @@
 // SQL of the monthly basic living allowance and of the forecast, report and urgent-need drafts built beside
-// it: enrolments taken up from the core's approved monthly applications, the children's facts folded from
-// the registry, school proofs, each month's cycle per program with its roster lines, and the cycle's
-// maker-checker steps. Money moves only through the core store's PostEntry (guarded UPDATE of the program's
-// balance row and the ledger entry together), so a cycle can never reserve past the budget and its payments
-// are the core's payments rows, keyed like PayApplication's.
+// it, and the results of verification after payment: enrolments taken up from the core's approved monthly
+// applications, the children's facts folded from the registry, school proofs, each month's cycle per program
+// with its roster lines, and the cycle's maker-checker steps. Money moves only through the core store's
+// PostEntry (guarded UPDATE of the program's balance row and the ledger entry together), so a cycle can never
+// reserve past the budget and its payments are the core's payments rows, keyed like PayApplication's.
 #ifndef SHOUHU_SERVICES_ALLOWANCE_MONTHLY_ROSTER_STORE_H_
 #define SHOUHU_SERVICES_ALLOWANCE_MONTHLY_ROSTER_STORE_H_
 
@@ -86,7 +86,9 @@ class MonthlyRosterStore {
   using CycleCheck = std::function<absl::Status(const v1::MonthlyCycle&, const v1::Program&)>;
   absl::StatusOr<v1::MonthlyCycle> SubmitCycle(const IdempotencyKey& key, const Actor& actor,
                                                const std::string& cycle_id, const CycleCheck& authorize);
-  // Reserves the cycle's total (FAILED_PRECONDITION beyond the budget) and fixes it.
+  // Judges each payable line against the child's yearly cap under its total's lock (over it: the line stays,
+  // listed as OVER_YEAR_CAP with nothing to pay), takes the rest into the totals, then reserves the cycle's
+  // total (FAILED_PRECONDITION beyond the budget, and nothing taken) and fixes it.
   absl::StatusOr<v1::MonthlyCycle> ApproveCycle(const IdempotencyKey& key, const Actor& actor,
                                                 const std::string& cycle_id, const CycleCheck& authorize);
   absl::StatusOr<v1::MonthlyCycle> RejectCycle(const IdempotencyKey& key, const Actor& actor,
@@ -125,6 +127,18 @@ class MonthlyRosterStore {
     ReliefChoice choice;
   };
   absl::StatusOr<std::string> RecordUrgentNeed(db::Session& tx, const UrgentNeedDraft& draft, absl::Time now);
+
+  // ---- verification after payment (the visits follower's, in the consumer's transaction)
+  // Records what a visit found for one of this service's payments, once: false when the payment was checked
+  // before (a replay) or is not ours, and nothing is written. A result other than received in full appends
+  // PaymentVerificationDiscrepancy in the same transaction: an alert, nothing corrected.
+  absl::StatusOr<bool> RecordPaymentCheck(db::Session& tx, const v1::PaymentCheck& check, int64_t sequence,
+                                          absl::Time now);
+  // The program's checks in payment order after `after_payment`; only discrepancies when asked.
+  absl::StatusOr<std::vector<v1::PaymentCheck>> ListPaymentChecks(const std::string& program_id,
+                                                                  bool discrepancies_only,
+                                                                  const std::string& after_payment,
+                                                                  int limit);
 
   // ---- forecast
   absl::StatusOr<std::optional<ProgramFigures>> ReadProgramFigures(const std::string& program_id,

@@ -17,6 +17,8 @@ namespace shouhu::visits {
 namespace {
 
 constexpr size_t kMaxNoteChars = 500;
+// A payment verification's note: what the household said, in their words (allowance keeps 2000 too).
+constexpr size_t kMaxVerificationNoteChars = 2000;
 constexpr size_t kMaxSummaryChars = 2000;
 constexpr int kMaxPeopleSeen = 20;
 constexpr int kMaxListEntries = 20;
@@ -66,6 +68,18 @@ absl::Status ValidateCheckIn(const v1::CheckInRequest& request) {
   RETURN_IF_ERROR(ValidateRecordId(request.assignment_id(), "assignment_id"));
   if (request.has_location()) RETURN_IF_ERROR(ValidateLocation(request.location(), "location"));
   return absl::OkStatus();
+}
+
+absl::Status ValidatePaymentVerification(const v1::RecordPaymentVerificationRequest& request) {
+  RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
+  RETURN_IF_ERROR(ValidateRecordId(request.assignment_id(), "assignment_id"));
+  RETURN_IF_ERROR(ValidateRecordId(request.payment_id(), "payment_id"));
+  RETURN_IF_ERROR(ValidateRequiredEnum(request.result(), v1::PaymentVerificationResult_IsValid, "result"));
+  if (request.result() == v1::PAYMENT_VERIFICATION_RESULT_RECEIVED_IN_FULL && request.note().empty()) {
+    return absl::OkStatus();
+  }
+  // What went wrong, or what could not be checked, is what the allowance's people act on.
+  return ValidateMeaningfulText(request.note(), "note", kMaxVerificationNoteChars);
 }
 
 absl::Status ValidateCheckOut(const v1::CheckOutRequest& request) {

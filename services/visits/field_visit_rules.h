@@ -38,6 +38,9 @@ inline constexpr absl::Duration kMaxClockSkew = absl::Minutes(5);
 
 absl::Status ValidateCheckIn(const v1::CheckInRequest& request);
 absl::Status ValidateCheckOut(const v1::CheckOutRequest& request);
+// A payment verification: request_id, assignment_id, payment_id, a result, and a note (up to 2000
+// characters) unless the household received the payment in full.
+absl::Status ValidatePaymentVerification(const v1::RecordPaymentVerificationRequest& request);
 // The instant a check-in or check-out happened: `at` when given (not after now + skew, not before the
 // visit day began in Asia/Shanghai), else now. INVALID_ARGUMENT on "at".
 absl::StatusOr<absl::Time> FieldInstant(const google::protobuf::Timestamp* at, absl::Time now,

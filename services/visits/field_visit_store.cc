@@ -23,6 +23,22 @@ constexpr char kSelectAssignment[] =
 constexpr char kLockContact[] =
     "SELECT checked_in_at, checked_out_at FROM visit_contacts WHERE assignment_id = ? FOR UPDATE";
 
+// Verification after payment. IGNORE: a payment asked about before keeps its first row (a replay).
+constexpr char kInsertVerification[] =
+    "INSERT IGNORE INTO payment_verifications (payment_id, program_id, child_id, division_code,"
+    " allowance_type, amount_fen, paid_on, requested_sequence, requested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+    "?)";
+constexpr char kPendingVerificationsOfChild[] =
+    "SELECT payment_id, allowance_type, amount_fen, paid_on FROM payment_verifications"
+    " WHERE child_id = ? AND result = 0 ORDER BY payment_id";
+constexpr char kLockVerification[] =
+    "SELECT child_id, program_id, division_code, result FROM payment_verifications WHERE payment_id = ?"
+    " FOR UPDATE";
+constexpr char kRecordVerification[] =
+    "UPDATE payment_verifications SET result = ?, note = ?, assignment_id = ?, recorded_by = ?, recorded_at "
+    "= ?"
+    " WHERE payment_id = ? AND result = 0";
+
 constexpr char kInsertContact[] =
     "INSERT INTO visit_contacts (assignment_id, case_id, child_id, visitor_id, village_code, organisation_id,"
     " visit_day, slot, checked_in_at, check_in_lat_e6, check_in_lng_e6, slot_ends_at, checked_in_by,"
@@ -342,6 +358,83 @@ absl::StatusOr<v1::CheckInResponse> MariaDbFieldVisitStore::CheckIn(const Idempo
         RETURN_IF_ERROR(
             outbox_.Append(tx, command.assignment_id, ContactEvent<v1::VisitCheckedIn>(a, at), actor.at));
         return response;
+      });
+}
+
+absl::StatusOr<bool> MariaDbFieldVisitStore::RequestPaymentVerification(db::Session& tx,
+                                                                        const VerificationRequest& request,
+                                                                        int64_t sequence, absl::Time now) {
+  ASSIGN_OR_RETURN(
+      uint64_t inserted,
+      tx.Execute(kInsertVerification, {request.payment_id, request.program_id, request.child_id,
+                                       request.division_code, request.allowance_type, request.amount_fen,
+                                       request.paid_on, sequence, ToSqlTimestamp(now)}));
+  return inserted == 1;
+}
+
+absl::StatusOr<std::map<std::string, std::vector<v1::PaymentToVerify>>>
+MariaDbFieldVisitStore::PaymentsToVerify(const std::vector<std::string>& child_ids) {
+  std::map<std::string, std::vector<v1::PaymentToVerify>> out;
+  if (child_ids.empty()) return out;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
+    // A visitor's weekend holds a handful of children: one indexed read each.
+    for (const std::string& child_id : child_ids) {
+      if (out.count(child_id) > 0) continue;
+      ASSIGN_OR_RETURN(db::Rows rows, s.Query(kPendingVerificationsOfChild, {child_id}));
+      std::vector<v1::PaymentToVerify>& payments = out[child_id];
+      for (const db::Row& r : rows) {
+        v1::PaymentToVerify p;
+        p.set_payment_id(r.String(0));
+        p.set_allowance_type(r.String(1));
+        p.set_amount_fen(r.Int(2));
+        p.set_paid_on(r.String(3));
+        payments.push_back(std::move(p));
+      }
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::PaymentVerification> MariaDbFieldVisitStore::RecordPaymentVerification(
+    const IdempotencyKey& key, const Actor& actor, const PaymentVerificationCommand& command,
+    const Admission& admit) {
+  return IdempotentTransaction<v1::PaymentVerification>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::PaymentVerification> {
+        ASSIGN_OR_RETURN(AssignmentRow a, AdmittedAssignment(tx, command.assignment_id, admit));
+        ASSIGN_OR_RETURN(std::optional<db::Row> pending,
+                         tx.QueryOne(kLockVerification, {command.payment_id}));
+        // Another child's payment is as unknown here as one never asked about.
+        if (!pending || pending->String(0) != a.assignment.child_id()) {
+          return absl::NotFoundError("payment to verify not found");
+        }
+        if (pending->Int(3) != 0) return absl::FailedPreconditionError("the payment was verified already");
+        ASSIGN_OR_RETURN(std::optional<db::Row> contact, tx.QueryOne(kLockContact, {command.assignment_id}));
+        if (!contact) return absl::FailedPreconditionError("the visit is not checked in");
+        RETURN_IF_ERROR(
+            tx.Execute(kRecordVerification, {int64_t{command.result}, command.note, command.assignment_id,
+                                             actor.subject, ToSqlTimestamp(actor.at), command.payment_id})
+                .status());
+        v1::PaymentVerification out;
+        out.set_payment_id(command.payment_id);
+        out.set_child_id(a.assignment.child_id());
+        out.set_assignment_id(command.assignment_id);
+        out.set_result(command.result);
+        out.set_note(command.note);
+        out.set_recorded_by(actor.subject);
+        *out.mutable_recorded_at() = ToProtoTimestamp(actor.at);
+        v1::PaymentVerificationRecorded event;
+        event.set_payment_id(command.payment_id);
+        event.set_program_id(pending->String(1));
+        event.set_child_id(a.assignment.child_id());
+        event.set_assignment_id(command.assignment_id);
+        event.set_division_code(pending->String(2));
+        event.set_result(command.result);
+        event.set_note(command.note);
+        event.set_recorded_by(actor.subject);
+        *event.mutable_recorded_at() = ToProtoTimestamp(actor.at);
+        RETURN_IF_ERROR(outbox_.Append(tx, command.payment_id, event, actor.at));
+        return out;
       });
 }
 

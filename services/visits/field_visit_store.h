@@ -6,7 +6,9 @@
 #ifndef SHOUHU_SERVICES_VISITS_FIELD_VISIT_STORE_H_
 #define SHOUHU_SERVICES_VISITS_FIELD_VISIT_STORE_H_
 
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,6 +63,24 @@ struct StatisticsFilter {
   absl::CivilDay last_day;
 };
 
+// A payment the allowance service asked to be checked on the next visit to the child.
+struct VerificationRequest {
+  std::string payment_id;
+  std::string program_id;
+  std::string child_id;
+  std::string division_code;
+  std::string allowance_type;  // the allowance API's AllowanceType name
+  int64_t amount_fen = 0;
+  std::string paid_on;  // YYYY-MM-DD
+};
+
+struct PaymentVerificationCommand {
+  std::string assignment_id;
+  std::string payment_id;
+  v1::PaymentVerificationResult result = v1::PAYMENT_VERIFICATION_RESULT_UNSPECIFIED;
+  std::string note;
+};
+
 class FieldVisitStore {
  public:
   virtual ~FieldVisitStore() = default;
@@ -107,6 +127,17 @@ class FieldVisitStore {
   // repeated sweeps raise each alert once. Returns the alerts this call raised.
   virtual absl::StatusOr<int> RaiseMissingCheckOuts(absl::Time slot_ended_by, absl::Time now) = 0;
 
+  // Verification after payment. The payments still to be checked for each of `child_ids` (what to ask
+  // about), by child.
+  virtual absl::StatusOr<std::map<std::string, std::vector<v1::PaymentToVerify>>> PaymentsToVerify(
+      const std::vector<std::string>& child_ids) = 0;
+  // Records what the visitor found, on the admitted assignment of the payment's child while its visit is
+  // checked in (FAILED_PRECONDITION before the check-in, or when the payment was checked already; NOT_FOUND
+  // when no check of the payment is pending for that child). Appends PaymentVerificationRecorded.
+  virtual absl::StatusOr<v1::PaymentVerification> RecordPaymentVerification(
+      const IdempotencyKey& key, const Actor& actor, const PaymentVerificationCommand& command,
+      const Admission& admit) = 0;
+
   // The feed StreamEvents serves the visits outbox from.
   virtual EventFeed& event_feed() = 0;
 };
@@ -131,6 +162,16 @@ class MariaDbFieldVisitStore final : public FieldVisitStore {
   absl::StatusOr<std::vector<v1::VisitRecord>> ListChildVisits(const ChildVisitsFilter& filter) override;
   absl::StatusOr<std::vector<v1::VisitStatisticsRow>> Statistics(const StatisticsFilter& filter) override;
   absl::StatusOr<int> RaiseMissingCheckOuts(absl::Time slot_ended_by, absl::Time now) override;
+  absl::StatusOr<std::map<std::string, std::vector<v1::PaymentToVerify>>> PaymentsToVerify(
+      const std::vector<std::string>& child_ids) override;
+  absl::StatusOr<v1::PaymentVerification> RecordPaymentVerification(const IdempotencyKey& key,
+                                                                    const Actor& actor,
+                                                                    const PaymentVerificationCommand& command,
+                                                                    const Admission& admit) override;
+  // In `tx` (the allowance follower's, with its checkpoint): the check becomes pending, once per payment; a
+  // replay changes nothing. True when this call recorded it.
+  static absl::StatusOr<bool> RequestPaymentVerification(db::Session& tx, const VerificationRequest& request,
+                                                         int64_t sequence, absl::Time now);
   EventFeed& event_feed() override { return outbox_.feed(); }
 
  private:

@@ -171,8 +171,8 @@ absl::StatusOr<v1::ReviewSafeguardingConcernResponse> MariaDbSafeguardingStore::
         ASSIGN_OR_RETURN(std::optional<v1::SafeguardingConcern> written,
                          ReadConcern(tx, SelectConcern(), concern_id));
         if (!written) return absl::InternalError("the concern just reviewed is missing");
-        // The answer is recorded for retries (common/idempotency.h), so it carries none of the sealed text: the
-        // account is read with GetSafeguardingConcern, and the edge puts back the note the request holds.
+        // The answer is recorded for retries (common/idempotency.h), so it carries none of the sealed text:
+        // the account is read with GetSafeguardingConcern, and the edge puts back the note the request holds.
         written->clear_account();
         written->clear_review_note();
         v1::ReviewSafeguardingConcernResponse response;

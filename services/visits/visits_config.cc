@@ -12,6 +12,8 @@ ABSL_FLAG(std::string, registry_address, shouhu::EnvOr("SHOUHU_REGISTRY_ADDRESS"
           "the registry service, host:port");
 ABSL_FLAG(std::string, training_address, shouhu::EnvOr("SHOUHU_TRAINING_ADDRESS", ""),
           "the training service, host:port");
+ABSL_FLAG(std::string, allowance_address, shouhu::EnvOr("SHOUHU_ALLOWANCE_ADDRESS", ""),
+          "the allowance service, host:port, whose paid households are checked on visits (empty: none)");
 
 ABSL_FLAG(std::string, checkout_grace_minutes, shouhu::EnvOr("SHOUHU_CHECKOUT_GRACE_MINUTES", "180"),
           "minutes after a visit's slot ends before a missing check-out alerts the duty supervisor");
@@ -66,6 +68,7 @@ absl::StatusOr<VisitsConfig> LoadVisitsConfig() {
   config.calendars_dir = absl::GetFlag(FLAGS_calendars_dir);
   config.registry_address = absl::GetFlag(FLAGS_registry_address);
   config.training_address = absl::GetFlag(FLAGS_training_address);
+  config.allowance_address = absl::GetFlag(FLAGS_allowance_address);
   ASSIGN_OR_RETURN(int64_t grace_minutes, NonNegativeSetting(absl::GetFlag(FLAGS_checkout_grace_minutes),
                                                              "SHOUHU_CHECKOUT_GRACE_MINUTES"));
   config.visit_times.check_out_grace = absl::Minutes(grace_minutes);

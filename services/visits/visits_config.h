@@ -21,6 +21,9 @@ struct VisitsConfig {
   // (SHOUHU_REGISTRY_ADDRESS, SHOUHU_TRAINING_ADDRESS). Required.
   std::string registry_address;
   std::string training_address;
+  // The allowance service, whose HouseholdVerificationRequested events put payment checks on the next visit
+  // (SHOUHU_ALLOWANCE_ADDRESS). Empty: not followed — a region may run visits without the allowance service.
+  std::string allowance_address;
   // How often each risk level is visited; cadence.h's defaults (extreme weekly .. low quarterly).
   CadencePolicy cadence;
   // When slots end (field_visit_rules.h) and how long after its slot's end a visit not checked out raises

@@ -94,6 +94,24 @@ absl::StatusOr<std::unique_ptr<VisitsModule>> VisitsModule::Create(
         return qualification->Apply(tx, event);
       });
 
+  // The allowance's events: a sampled payment's household is checked on the next visit.
+  module->verification_follower_ =
+      std::make_unique<PaymentVerificationFollower>(context.clock, context.logger);
+  if (!config.allowance_address.empty()) {
+    module->allowance_channel_ = ServiceChannel::Connect(config.allowance_address);
+    EventConsumerOptions allowance_options;
+    allowance_options.name = kAllowanceConsumerName;
+    allowance_options.method = kAllowanceStreamMethod;
+    allowance_options.channel = module->allowance_channel_->channel();
+    allowance_options.identify = [identity](grpc::ClientContext& call) { identity->Attach(call); };
+    const PaymentVerificationFollower* verification = module->verification_follower_.get();
+    module->allowance_consumer_ = std::make_unique<EventConsumer>(
+        context.pool, context.metrics, context.logger, std::move(allowance_options),
+        [verification](db::Session& tx, const common::v1::Event& event) {
+          return verification->Apply(tx, event);
+        });
+  }
+
   // Safeguarding concerns, and the job that carries what training could not be told at once.
   ASSIGN_OR_RETURN(PiiCrypto crypto, PiiCrypto::Create(config.pii_seal_key, config.pii_lookup_key));
   module->crypto_ = std::make_unique<PiiCrypto>(std::move(crypto));
@@ -120,6 +138,7 @@ absl::StatusOr<std::unique_ptr<VisitsModule>> VisitsModule::Create(
       context.workers);
   module->registry_consumer_->Start();
   module->training_consumer_->Start();
+  if (module->allowance_consumer_) module->allowance_consumer_->Start();
   module->safeguarding_sync_->Start(kSafeguardingSyncPoll, context.logger);
   if (config.check_out_sweep_interval > absl::ZeroDuration()) {
     module->check_out_watch_->Start(config.check_out_sweep_interval);
@@ -131,6 +150,7 @@ void VisitsModule::Drain() {
   registry_consumer_->Stop();
   outbox_->feed().EndStreams();
   training_consumer_->Stop();
+  if (allowance_consumer_) allowance_consumer_->Stop();
   safeguarding_sync_.reset();
 }
 

@@ -17,6 +17,7 @@
 #include "services/visits/check_out_watch.h"
 #include "services/visits/field_visit_store.h"
 #include "services/visits/group_activity_store.h"
+#include "services/visits/payment_verification_follower.h"
 #include "services/visits/qualification_follower.h"
 #include "services/visits/safeguarding_desk.h"
 #include "services/visits/safeguarding_store.h"
@@ -39,8 +40,8 @@ class VisitsModule {
       const ServiceContext& context, const VisitsConfig& config,
       std::unique_ptr<training::TrainingClient> training = nullptr);
 
-  // Stops following the registry and training (the event being applied commits or rolls back whole) and the
-  // safeguarding sync job, and ends the event streams (their clients resume elsewhere).
+  // Stops following the registry, training and allowance (the event being applied commits or rolls back
+  // whole) and the safeguarding sync job, and ends the event streams (their clients resume elsewhere).
   void Drain();
 
   MariaDbVisitsStore& store() { return *store_; }
@@ -51,6 +52,9 @@ class VisitsModule {
   VisitsService& service() { return *service_; }
   EventConsumer& registry_consumer() { return *registry_consumer_; }
   EventConsumer& training_consumer() { return *training_consumer_; }
+  // Null when config.allowance_address is empty.
+  EventConsumer* allowance_consumer() { return allowance_consumer_.get(); }
+  const PaymentVerificationFollower& payment_verification_follower() const { return *verification_follower_; }
   MariaDbSafeguardingStore& safeguarding_store() { return *safeguarding_store_; }
   const SafeguardingDesk& safeguarding_desk() const { return *desk_; }
   const VisitCalendar& calendar() const { return *calendar_; }
@@ -78,6 +82,10 @@ class VisitsModule {
   std::unique_ptr<ServiceChannel> training_events_channel_;
   std::unique_ptr<QualificationFollower> qualification_follower_;
   std::unique_ptr<EventConsumer> training_consumer_;
+  // The allowance's events: payments whose households are checked on the next visit.
+  std::unique_ptr<ServiceChannel> allowance_channel_;
+  std::unique_ptr<PaymentVerificationFollower> verification_follower_;
+  std::unique_ptr<EventConsumer> allowance_consumer_;
   std::unique_ptr<VisitsService> service_;  // declared last: goes first
 };
 

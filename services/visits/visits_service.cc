@@ -181,7 +181,14 @@ grpc::ServerUnaryReactor* VisitsService::ListVisitorAssignments(grpc::CallbackSe
         std::vector<v1::Assignment> assignments,
         store_.ListAssignments(req->visitor_id(), days.empty() ? saturday : std::min(saturday, days.front()),
                                last_day));
-    for (v1::Assignment& a : assignments) *resp->add_assignments() = std::move(a);
+    // What the visitor is asked to check on each household (verification after payment).
+    std::vector<std::string> children;
+    for (const v1::Assignment& a : assignments) children.push_back(a.child_id());
+    ASSIGN_OR_RETURN(auto to_verify, field_.PaymentsToVerify(children));
+    for (v1::Assignment& a : assignments) {
+      for (v1::PaymentToVerify& payment : to_verify[a.child_id()]) *a.add_payments_to_verify() = payment;
+      *resp->add_assignments() = std::move(a);
+    }
     return absl::OkStatus();
   });
 }

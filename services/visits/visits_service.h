@@ -61,6 +61,9 @@ class VisitsService final : public v1::VisitsService::CallbackService {
   // The visit in the field, reports and their reads: visits_service_field.cc.
   grpc::ServerUnaryReactor* CheckIn(grpc::CallbackServerContext* ctx, const v1::CheckInRequest* req,
                                     v1::CheckInResponse* resp) override;
+  grpc::ServerUnaryReactor* RecordPaymentVerification(grpc::CallbackServerContext* ctx,
+                                                      const v1::RecordPaymentVerificationRequest* req,
+                                                      v1::RecordPaymentVerificationResponse* resp) override;
   grpc::ServerUnaryReactor* CheckOut(grpc::CallbackServerContext* ctx, const v1::CheckOutRequest* req,
                                      v1::CheckOutResponse* resp) override;
   grpc::ServerUnaryReactor* SubmitVisitReports(grpc::CallbackServerContext* ctx,

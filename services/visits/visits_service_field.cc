@@ -62,6 +62,24 @@ grpc::ServerUnaryReactor* VisitsService::CheckOut(grpc::CallbackServerContext* c
   });
 }
 
+grpc::ServerUnaryReactor* VisitsService::RecordPaymentVerification(
+    grpc::CallbackServerContext* ctx, const v1::RecordPaymentVerificationRequest* req,
+    v1::RecordPaymentVerificationResponse* resp) {
+  return edge_.Unary(ctx, "RecordPaymentVerification", [=](const Principal& p) -> absl::Status {
+    RETURN_IF_ERROR(ValidatePaymentVerification(*req));
+    PaymentVerificationCommand command;
+    command.assignment_id = req->assignment_id();
+    command.payment_id = req->payment_id();
+    command.result = req->result();
+    command.note = req->note();
+    ASSIGN_OR_RETURN(
+        *resp->mutable_verification(),
+        field_.RecordPaymentVerification(edge_.Key("RecordPaymentVerification", p, req->request_id(), *req),
+                                         ActorOf(p, clock_.Now()), command, MayActOn(p, "assignment")));
+    return absl::OkStatus();
+  });
+}
+
 // Each report is judged and stored on its own, so one bad report from a weekend without signal does not
 // hold back the others: its result names its index, code and field. A fault of our own (the database
 // unreachable) fails the whole call instead; the client sends the batch again, and the reports already

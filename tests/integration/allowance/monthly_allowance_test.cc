@@ -55,6 +55,17 @@ class MonthlyAllowance : public MonthlyAllowanceTest {
     return program.ok() ? program->program().balances() : v1::ProgramBalances();
   }
 
+  // Pays the enrolment's first month through its own application: from then on a closed case stops the
+  // allowance in the rosters, rather than cancelling an enrolment nothing was paid of yet (case_closed_test).
+  void PayFirstMonth(const std::string& tag, const std::string& enrolment) {
+    v1::PayApplicationRequest pay;
+    pay.set_request_id("pay-first-" + tag);
+    pay.set_application_id(enrolment);
+    pay.set_method(v1::PAYMENT_METHOD_BANK_TRANSFER);
+    pay.set_payee_reference("guardian-account-" + tag);
+    ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayApplication, ngo_admin_, pay));
+  }
+
   // Enrolled this month, a child's first month (next month) is paid through the enrolment's application; the
   // cycles pay from the month after.
   absl::CivilMonth m2() const { return ThisMonth() + 2; }
@@ -149,7 +160,7 @@ TEST_F(MonthlyAllowance, CaseClosedOrPlacedInInstitution_StopsFromTheNextMonth) 
   const rv1::Case closing = ActiveChild("closing");
   const rv1::Case placed = ActiveChild("placed");
   const rv1::Case staying = ActiveChild("staying");
-  Enrol("closing", program, closing.child_id());
+  PayFirstMonth("closing", Enrol("closing", program, closing.child_id()));
   Enrol("placed", program, placed.child_id());
   Enrol("staying", program, staying.child_id());
   ASSERT_OK(allowance_->cycles().job().RunMonth(ThisMonth()));  // takes the enrolments up
@@ -183,7 +194,7 @@ TEST_F(MonthlyAllowance, ApprovedRoster_LaterRegistryEditsChangeNothingComputed)
   const rv1::Case f = ActiveChild("f");
   const rv1::Case g = ActiveChild("g");
   Enrol("f", program, f.child_id());
-  Enrol("g", program, g.child_id());
+  PayFirstMonth("g", Enrol("g", program, g.child_id()));
   MonthlyRosterJob& job = allowance_->cycles().job();
   ASSERT_OK(job.RunMonth(m2()));
   ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, m2()));
@@ -233,8 +244,11 @@ TEST_F(MonthlyAllowance, ApprovedRoster_LaterRegistryEditsChangeNothingComputed)
 }
 
 TEST_F(MonthlyAllowance, ApproveCycle_BeyondTheBudget_RefusedAndNothingReserved) {
-  const std::string program = FundedProgram("small", 100'000);
-  Enrol("a", program, ActiveChild("a").child_id());  // reserves 60,000 of 100,000
+  // Two enrolments reserve 120,000 of 150,000; the cycle's 120,000 is within each child's yearly cap
+  // (150,000, whichever year the month falls in) but not within what is left of the budget.
+  const std::string program = FundedProgram("small", 150'000);
+  Enrol("a", program, ActiveChild("a").child_id());
+  Enrol("b", program, ActiveChild("b").child_id());
   ASSERT_OK(allowance_->cycles().job().RunMonth(m2()));
   ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, m2()));
   const v1::ProgramBalances before = Balances(program);
@@ -244,6 +258,62 @@ TEST_F(MonthlyAllowance, ApproveCycle_BeyondTheBudget_RefusedAndNothingReserved)
   EXPECT_EQ(after.reserved_fen(), before.reserved_fen());
   ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle unchanged, CycleOf(program, m2()));
   EXPECT_EQ(unchanged.state(), v1::MONTHLY_CYCLE_STATE_SUBMITTED);
+}
+
+TEST_F(MonthlyAllowance, ApproveCycle_MonthPastTheYearCap_LineListedAsOverYearCapAndNotReserved) {
+  // Months of next year: one cap year, none of them the first month after approval (paid by the enrolment).
+  const int next_year = static_cast<int>(ThisMonth().year()) + 1;
+  const std::vector<absl::CivilMonth> months = {
+      absl::CivilMonth(next_year, 2), absl::CivilMonth(next_year, 3), absl::CivilMonth(next_year, 4)};
+  const std::string program = FundedProgram("p", 100'000'000, 150'000);
+  const std::string a = ActiveChild("a").child_id();
+  const std::string b = ActiveChild("b").child_id();
+  Enrol("a", program, a);          // 60,000 a month: the third month would make 180,000
+  Enrol("b", program, b, 40'000);  // 40,000 a month: 120,000 in three months fits
+  for (absl::CivilMonth m : months) ASSERT_OK(allowance_->cycles().job().RunMonth(m));
+  const v1::ProgramBalances before = Balances(program);
+
+  std::vector<v1::MonthlyCycle> approved;
+  for (size_t i = 0; i < months.size(); ++i) {
+    ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, months[i]));
+    ASSERT_OK_AND_ASSIGN(approved.emplace_back(), SubmitAndApprove(cycle.cycle_id(), absl::StrCat("m", i)));
+  }
+  EXPECT_EQ(approved[0].total_fen(), 100'000);
+  EXPECT_EQ(approved[1].total_fen(), 100'000);
+  // The third month: a's line is kept and listed with why, and nothing of it is reserved or paid.
+  EXPECT_EQ(approved[2].total_fen(), 40'000);
+  EXPECT_EQ(approved[2].payable_lines(), 1);
+  auto lines = ByChild(Lines(approved[2].cycle_id()));
+  EXPECT_EQ(lines[a].outcome(), v1::ROSTER_OUTCOME_OVER_YEAR_CAP);
+  EXPECT_EQ(lines[a].amount_fen(), 0);
+  EXPECT_EQ(lines[b].outcome(), v1::ROSTER_OUTCOME_PAYABLE);
+  EXPECT_EQ(lines[b].amount_fen(), 40'000);
+  EXPECT_EQ(Balances(program).reserved_fen(), before.reserved_fen() + 240'000);
+
+  v1::PayMonthlyCycleRequest pay;
+  pay.set_request_id("pay-third");
+  pay.set_cycle_id(approved[2].cycle_id());
+  pay.set_method(v1::PAYMENT_METHOD_BANK_TRANSFER);
+  ASSERT_OK_AND_ASSIGN(v1::PayMonthlyCycleResponse paid,
+                       Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, pay));
+  EXPECT_EQ(paid.cycle().paid_lines(), 1);
+  ASSERT_OK_AND_ASSIGN(ReconcileResult reconciled,
+                       allowance_->store().ReconcileProgram(program, absl::Now()));
+  EXPECT_TRUE(reconciled.reconciliation.balanced);
+
+  // The month counted against the same yearly total one-time approvals take: a's year is full.
+  EXPECT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(
+        std::optional<db::Row> row,
+        s.QueryOne("SELECT committed_fen FROM child_year_totals WHERE program_id = ? AND child_id = ?"
+                   " AND year = ?",
+                   {program, a, int64_t{next_year}}));
+    EXPECT_TRUE(row.has_value());
+    if (row) {
+      EXPECT_EQ(row->Int(0), 120'000);
+    }
+    return absl::OkStatus();
+  }));
 }
 
 TEST_F(MonthlyAllowance, PayCycle_RetriedAndDuplicated_PaysEachLineOnceSamplesAndReports) {

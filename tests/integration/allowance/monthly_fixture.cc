@@ -55,7 +55,8 @@ absl::CivilMonth MonthlyAllowanceTest::ThisMonth() const {
   return absl::CivilMonth(ShanghaiDay(absl::Now()));
 }
 
-std::string MonthlyAllowanceTest::FundedProgram(const std::string& tag, int64_t budget_fen) {
+std::string MonthlyAllowanceTest::FundedProgram(const std::string& tag, int64_t budget_fen,
+                                                int64_t year_cap_fen) {
   v1::ProposeProgramRequest propose;
   propose.set_request_id("propose-" + tag);
   v1::Program* p = propose.mutable_program();
@@ -73,7 +74,7 @@ std::string MonthlyAllowanceTest::FundedProgram(const std::string& tag, int64_t 
   p->add_eligible_categories(rv1::CHILD_CATEGORY_DE_FACTO_UNSUPPORTED);
   p->add_eligible_categories(rv1::CHILD_CATEGORY_ORPHAN);
   p->set_per_payment_cap_fen(std::min<int64_t>(200'000, budget_fen));
-  p->set_per_child_year_cap_fen(std::min<int64_t>(5'000'000, budget_fen));
+  p->set_per_child_year_cap_fen(year_cap_fen > 0 ? year_cap_fen : std::min<int64_t>(5'000'000, budget_fen));
   p->set_second_approval_threshold_fen(std::min<int64_t>(1'000'000, budget_fen));
   auto proposed = Ask(&v1::AllowanceService::Stub::ProposeProgram, ngo_admin_, propose);
   EXPECT_OK(proposed);

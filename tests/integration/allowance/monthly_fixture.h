@@ -46,8 +46,10 @@ class MonthlyAllowanceTest : public registry::testing::RegistryTest {
   }
 
   // A funded program of the Wuding NGO for the Wuding bureau: monthly living allowance and emergency relief
-  // for de facto unsupported children and orphans, this year and next.
-  std::string FundedProgram(const std::string& tag, int64_t budget_fen = 100'000'000);
+  // for de facto unsupported children and orphans, this year and next. The cap per child and year is
+  // `year_cap_fen`, or 5,000,000 (at most the budget) when 0.
+  std::string FundedProgram(const std::string& tag, int64_t budget_fen = 100'000'000,
+                            int64_t year_cap_fen = 0);
   // A child registered in the registry (de facto unsupported), verified (active), born on `birth_date`.
   rv1::Case ActiveChild(const std::string& tag, const std::string& birth_date = "2014-03-02");
   // The child's approved monthly application of `amount_fen` in `program_id`: an enrolment.

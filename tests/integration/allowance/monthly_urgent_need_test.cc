@@ -4,9 +4,12 @@
 // second consumer replaying the stream from 0 drafts nothing new.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "absl/time/clock.h"
 #include "common/event_consumer.h"
 #include "common/status_macros.h"
+#include "services/allowance/payment_check_follower.h"
 #include "shouhu/visits/v1/events.pb.h"
 #include "tests/integration/allowance/monthly_fixture.h"
 #include "tests/integration/common/event_source.h"
@@ -14,6 +17,8 @@
 
 namespace shouhu::allowance::testing {
 namespace {
+
+using ::shouhu::testing::StatusIs;
 
 namespace vv1 = ::shouhu::visits::v1;
 
@@ -45,6 +50,68 @@ class MonthlyUrgentNeed : public MonthlyAllowanceTest {
         [follower](db::Session& tx, const common::v1::Event& e) { return follower->Apply(tx, e); });
     consumer->Start();
     return consumer;
+  }
+
+  // The verification-after-payment follower on the same stream, as the module runs it beside the drafts.
+  std::unique_ptr<EventConsumer> FollowChecks(const std::string& name) {
+    EventConsumerOptions options;
+    options.name = name;
+    options.method = shouhu::testing::kEventSourceStreamMethod;
+    options.channel = source_->channel();
+    options.identify = visits_identity_.ForSelf();
+    options.min_backoff = absl::Milliseconds(10);
+    options.max_backoff = absl::Milliseconds(100);
+    const PaymentCheckFollower* follower = &allowance_->cycles().check_follower();
+    auto consumer = std::make_unique<EventConsumer>(
+        allowance_database_->pool(), metrics_, logger_, options,
+        [follower](db::Session& tx, const common::v1::Event& e) { return follower->Apply(tx, e); });
+    consumer->Start();
+    return consumer;
+  }
+
+  absl::Status PublishCheck(const std::string& payment_id, vv1::PaymentVerificationResult result,
+                            const std::string& note) {
+    vv1::PaymentVerificationRecorded recorded;
+    recorded.set_payment_id(payment_id);
+    recorded.set_assignment_id("01JASSIGNMENT0000000000000");
+    recorded.set_result(result);
+    recorded.set_note(note);
+    return source_db_->pool().Transaction(
+        [&](db::Session& tx) { return source_->outbox().Append(tx, payment_id, recorded, absl::Now()); });
+  }
+
+  // A paid emergency-relief application of a new active child: its payment id.
+  std::string PaidRelief(const std::string& tag, const std::string& program_id, int64_t amount_fen) {
+    v1::SubmitApplicationRequest submit;
+    submit.set_request_id("apply-" + tag);
+    submit.set_program_id(program_id);
+    submit.set_child_id(ActiveChild(tag).child_id());
+    submit.set_type(v1::ALLOWANCE_TYPE_EMERGENCY_RELIEF);
+    submit.set_amount_fen(amount_fen);
+    submit.set_reason("家中失火，急需生活物资");
+    auto submitted = Ask(&v1::AllowanceService::Stub::SubmitApplication, wuding_caseworker_, submit);
+    EXPECT_OK(submitted);
+    if (!submitted.ok()) return "";
+    v1::ApproveApplicationRequest approve;
+    approve.set_request_id("approve-" + tag);
+    approve.set_application_id(submitted->application().application_id());
+    EXPECT_OK(Ask(&v1::AllowanceService::Stub::ApproveApplication, ngo_admin_, approve));
+    v1::PayApplicationRequest pay;
+    pay.set_request_id("pay-" + tag);
+    pay.set_application_id(submitted->application().application_id());
+    pay.set_method(v1::PAYMENT_METHOD_CASH);
+    pay.set_payee_reference("receipt-" + tag);
+    auto paid = Ask(&v1::AllowanceService::Stub::PayApplication, ngo_admin_, pay);
+    EXPECT_OK(paid);
+    return paid.ok() ? paid->payment().payment_id() : "";
+  }
+
+  absl::StatusOr<v1::ListPaymentChecksResponse> Checks(const std::string& program_id,
+                                                       bool discrepancies_only) {
+    v1::ListPaymentChecksRequest request;
+    request.set_program_id(program_id);
+    request.set_discrepancies_only(discrepancies_only);
+    return Ask(&v1::AllowanceService::Stub::ListPaymentChecks, finance_, request);
   }
 
   absl::Status Publish(const vv1::UrgentNeedFound& need) {
@@ -132,6 +199,55 @@ TEST_F(MonthlyUrgentNeed, EachNeedDraftedOnce_ReplayFromZeroDraftsNothingNew) {
   ASSERT_OK_AND_ASSIGN(v1::ApproveApplicationResponse approved,
                        Ask(&v1::AllowanceService::Stub::ApproveApplication, ngo_admin_, approve));
   EXPECT_EQ(approved.application().state(), v1::APPLICATION_STATE_APPROVED);
+}
+
+TEST_F(MonthlyUrgentNeed, PaymentChecks_VerifiedOrDiscrepancyListedAndAlertedOnce_NothingCorrected) {
+  const std::string program = FundedProgram("relief");
+  const std::string received = PaidRelief("received", program, 30'000);
+  const std::string missing = PaidRelief("missing", program, 40'000);
+  ASSERT_FALSE(received.empty());
+  ASSERT_FALSE(missing.empty());
+  const int64_t entries = AllowanceCount("ledger_entries");
+  ASSERT_OK(PublishCheck(received, vv1::PAYMENT_VERIFICATION_RESULT_RECEIVED_IN_FULL, ""));
+  ASSERT_OK(PublishCheck(missing, vv1::PAYMENT_VERIFICATION_RESULT_NOT_RECEIVED, "监护人说未收到"));
+  ASSERT_OK(PublishCheck("01JNOTOURS0000000000000000", vv1::PAYMENT_VERIFICATION_RESULT_NOT_RECEIVED, "?"));
+  // A second word on a checked payment keeps the first.
+  ASSERT_OK(PublishCheck(missing, vv1::PAYMENT_VERIFICATION_RESULT_RECEIVED_IN_FULL, ""));
+  {
+    std::unique_ptr<EventConsumer> consumer = FollowChecks("allowance-checks-test");
+    AwaitCheckpoint(*consumer, 4);
+  }
+  ASSERT_OK_AND_ASSIGN(v1::ListPaymentChecksResponse all, Checks(program, false));
+  ASSERT_EQ(all.checks_size(), 2);
+  std::map<std::string, v1::PaymentCheck> by_payment;
+  for (const v1::PaymentCheck& c : all.checks()) by_payment[c.payment_id()] = c;
+  EXPECT_EQ(by_payment[received].result(), v1::PAYMENT_CHECK_RESULT_RECEIVED_IN_FULL);
+  EXPECT_EQ(by_payment[missing].result(), v1::PAYMENT_CHECK_RESULT_NOT_RECEIVED);
+  EXPECT_EQ(by_payment[missing].note(), "监护人说未收到");
+  EXPECT_EQ(by_payment[missing].program_id(), program);
+  ASSERT_OK_AND_ASSIGN(v1::ListPaymentChecksResponse discrepancies, Checks(program, true));
+  ASSERT_EQ(discrepancies.checks_size(), 1);
+  EXPECT_EQ(discrepancies.checks(0).payment_id(), missing);
+  EXPECT_EQ(AllowanceEvents("shouhu.allowance.v1.PaymentVerificationDiscrepancy"), 1);
+  // An alert, never a correction: the ledger is as the payments left it, and reconciles.
+  EXPECT_EQ(AllowanceCount("ledger_entries"), entries);
+  ASSERT_OK_AND_ASSIGN(ReconcileResult reconciled,
+                       allowance_->store().ReconcileProgram(program, absl::Now()));
+  EXPECT_TRUE(reconciled.reconciliation.balanced);
+  // Outside the caller's jurisdiction the program's checks do not exist.
+  v1::ListPaymentChecksRequest elsewhere;
+  elsewhere.set_program_id(program);
+  EXPECT_THAT(Ask(&v1::AllowanceService::Stub::ListPaymentChecks,
+                  shouhu::testing::MakePrincipal("finance-9", "xixia-civil-affairs",
+                                                 common::v1::ROLE_FINANCE_OFFICER, {"640105"}),
+                  elsewhere),
+              StatusIs(absl::StatusCode::kNotFound));
+
+  // A second consumer from sequence 0: nothing new.
+  std::unique_ptr<EventConsumer> replay = FollowChecks("allowance-checks-replay");
+  AwaitCheckpoint(*replay, 4);
+  EXPECT_EQ(AllowanceCount("payment_checks"), 2);
+  EXPECT_EQ(AllowanceEvents("shouhu.allowance.v1.PaymentVerificationDiscrepancy"), 1);
 }
 
 }  // namespace

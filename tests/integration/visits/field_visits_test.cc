@@ -8,7 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "common/clock.h"
+#include "common/event_consumer.h"
+#include "shouhu/allowance/v1/monthly_cycles.pb.h"
 #include "shouhu/visits/v1/events.pb.h"
+#include "tests/integration/common/event_source.h"
 #include "tests/integration/visits/visits_fixture.h"
 
 namespace shouhu::visits::testing {
@@ -500,6 +503,188 @@ TEST_F(FieldVisitsTest, PlanWeekend_AgainAfterANewCase_PlacesOnlyTheNewOneAndThe
   EXPECT_EQ(third.assignments_size(), 0);
   EXPECT_EQ(third.unplaced_size(), 0);
   EXPECT_EQ(visits_database_->Count("visit_assignments"), 4);
+}
+
+// Verification after payment, the visits end: the allowance service's HouseholdVerificationRequested (a test
+// event source on its own schema stands in for the allowance's StreamEvents, the shape every service's
+// has) followed by a real EventConsumer applying the module's follower; the next visit to the child shows
+// what to check; the result is recorded once during the visit and raised for the allowance service.
+class PaymentVerificationTest : public FieldVisitsTest {
+ protected:
+  void SetUp() override {
+    FieldVisitsTest::SetUp();
+    if (HasFatalFailure()) return;
+    ASSERT_OK_AND_ASSIGN(source_db_, shouhu::testing::TestDatabase::Create({}));
+    source_ = std::make_unique<shouhu::testing::EventSource>(source_db_->pool());
+  }
+  void TearDown() override {
+    source_.reset();
+    source_db_.reset();
+    FieldVisitsTest::TearDown();
+  }
+
+  std::unique_ptr<EventConsumer> Follow(const std::string& name) {
+    EventConsumerOptions options;
+    options.name = name;
+    options.method = shouhu::testing::kEventSourceStreamMethod;
+    options.channel = source_->channel();
+    options.identify = allowance_identity_.ForSelf();
+    options.min_backoff = absl::Milliseconds(10);
+    options.max_backoff = absl::Milliseconds(100);
+    const PaymentVerificationFollower* follower = &visits_->payment_verification_follower();
+    auto consumer = std::make_unique<EventConsumer>(
+        visits_database_->pool(), metrics_, logger_, options,
+        [follower](db::Session& tx, const common::v1::Event& e) { return follower->Apply(tx, e); });
+    consumer->Start();
+    return consumer;
+  }
+
+  void AwaitCheckpoint(EventConsumer& consumer, int64_t sequence) {
+    const absl::Time give_up = absl::Now() + absl::Minutes(1);
+    while (consumer.Checkpoint().value_or(0) < sequence && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    ASSERT_OK_AND_ASSIGN(int64_t checkpoint, consumer.Checkpoint());
+    ASSERT_EQ(checkpoint, sequence);
+  }
+
+  absl::Status Publish(const std::string& payment_id, const std::string& child_id, int64_t amount_fen) {
+    allowance::v1::HouseholdVerificationRequested requested;
+    requested.set_payment_id(payment_id);
+    requested.set_program_id("01JPROGRAM0000000000000000");
+    requested.set_child_id(child_id);
+    requested.set_division_code(registry::testing::kWudingVillage);
+    requested.set_type(allowance::v1::ALLOWANCE_TYPE_EMERGENCY_RELIEF);
+    requested.set_amount_fen(amount_fen);
+    requested.set_paid_on("2026-11-28");
+    return source_db_->pool().Transaction(
+        [&](db::Session& tx) { return source_->outbox().Append(tx, payment_id, requested, absl::Now()); });
+  }
+
+  absl::StatusOr<v1::ListVisitorAssignmentsResponse> AssignmentsOf(size_t i) {
+    v1::ListVisitorAssignmentsRequest request;
+    request.set_visitor_id(assignments_[i].visitor_id());
+    request.set_weekend_date(absl::FormatCivilTime(saturday_));
+    v1::ListVisitorAssignmentsResponse response;
+    auto context = principals_.Context(wuding_caseworker_);
+    grpc::Status status = visits_stub_->ListVisitorAssignments(context.get(), request, &response);
+    if (!status.ok()) return FromGrpcStatus(status);
+    return response;
+  }
+
+  absl::StatusOr<v1::RecordPaymentVerificationResponse> Record(const Principal& as,
+                                                               const std::string& request_id,
+                                                               const std::string& payment_id,
+                                                               v1::PaymentVerificationResult result,
+                                                               const std::string& note) {
+    v1::RecordPaymentVerificationRequest request;
+    request.set_request_id(request_id);
+    request.set_assignment_id(assignments_[0].assignment_id());
+    request.set_payment_id(payment_id);
+    request.set_result(result);
+    request.set_note(note);
+    v1::RecordPaymentVerificationResponse response;
+    auto context = principals_.Context(as);
+    grpc::Status status = visits_stub_->RecordPaymentVerification(context.get(), request, &response);
+    if (!status.ok()) return FromGrpcStatus(status);
+    return response;
+  }
+
+  int64_t PendingRows() {
+    int64_t pending = -1;
+    EXPECT_OK(visits_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
+      ASSIGN_OR_RETURN(std::optional<db::Row> row,
+                       s.QueryOne("SELECT COUNT(*) FROM payment_verifications WHERE result = 0"));
+      pending = row ? row->Int(0) : 0;
+      return absl::OkStatus();
+    }));
+    return pending;
+  }
+
+  const ServiceIdentity allowance_identity_{"allowance", shouhu::testing::TestServiceKey("allowance"),
+                                            clock_};
+  std::unique_ptr<shouhu::testing::TestDatabase> source_db_;
+  std::unique_ptr<shouhu::testing::EventSource> source_;
+};
+
+constexpr char kPaymentOfChild[] = "01JPAYMENT0000000000000001";
+constexpr char kPaymentOfOther[] = "01JPAYMENT0000000000000002";
+
+TEST_F(PaymentVerificationTest, NextVisit_ShowsWhatToCheck_ResultRecordedOnceAndRaised_ReplayChangesNothing) {
+  SetUpVisit();
+  ASSERT_OK(Publish(kPaymentOfChild, child_.child_id(), 80'000));
+  ASSERT_OK(Publish(kPaymentOfOther, "01JOTHERCHILD0000000000000", 50'000));
+  ASSERT_OK(Publish(kPaymentOfChild, child_.child_id(), 80'000));  // published twice
+  {
+    std::unique_ptr<EventConsumer> consumer = Follow("visits-from-allowance-test");
+    AwaitCheckpoint(*consumer, 3);
+  }
+  EXPECT_EQ(visits_database_->Count("payment_verifications"), 2);
+
+  // The visitor's view of the weekend: what to ask the household about, nothing more.
+  ASSERT_OK_AND_ASSIGN(v1::ListVisitorAssignmentsResponse view, AssignmentsOf(0));
+  ASSERT_EQ(view.assignments_size(), 1);
+  ASSERT_EQ(view.assignments(0).payments_to_verify_size(), 1);
+  const v1::PaymentToVerify& check = view.assignments(0).payments_to_verify(0);
+  EXPECT_EQ(check.payment_id(), kPaymentOfChild);
+  EXPECT_EQ(check.allowance_type(), "ALLOWANCE_TYPE_EMERGENCY_RELIEF");
+  EXPECT_EQ(check.amount_fen(), 80'000);
+  EXPECT_EQ(check.paid_on(), "2026-11-28");
+
+  // Not before the visit has started; bad input names its field; neither writes anything.
+  EXPECT_THAT(Record(VolunteerOf(0), "verify-early", kPaymentOfChild,
+                     v1::PAYMENT_VERIFICATION_RESULT_NOT_RECEIVED, "奶奶说没收到"),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  ASSERT_OK(CheckIn(VolunteerOf(0), "in-1", 0));
+  auto missing_note =
+      Record(VolunteerOf(0), "verify-bad", kPaymentOfChild, v1::PAYMENT_VERIFICATION_RESULT_NOT_RECEIVED, "");
+  EXPECT_THAT(missing_note, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(missing_note.status().message(), ::testing::HasSubstr("note"));
+  auto no_result = Record(VolunteerOf(0), "verify-bad-2", kPaymentOfChild,
+                          v1::PAYMENT_VERIFICATION_RESULT_UNSPECIFIED, "");
+  EXPECT_THAT(no_result, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(no_result.status().message(), ::testing::HasSubstr("result"));
+  // Another child's payment is not this visit's to check; another visitor's assignment is not theirs.
+  EXPECT_THAT(Record(VolunteerOf(0), "verify-other", kPaymentOfOther,
+                     v1::PAYMENT_VERIFICATION_RESULT_RECEIVED_IN_FULL, ""),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(Record(VolunteerOf(1), "verify-not-mine", kPaymentOfChild,
+                     v1::PAYMENT_VERIFICATION_RESULT_RECEIVED_IN_FULL, ""),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(PendingRows(), 2);
+  EXPECT_TRUE(EventsOf<v1::PaymentVerificationRecorded>().empty());
+
+  ASSERT_OK_AND_ASSIGN(v1::RecordPaymentVerificationResponse first,
+                       Record(VolunteerOf(0), "verify-1", kPaymentOfChild,
+                              v1::PAYMENT_VERIFICATION_RESULT_RECEIVED_PARTLY, "奶奶说只收到一半"));
+  EXPECT_EQ(first.verification().result(), v1::PAYMENT_VERIFICATION_RESULT_RECEIVED_PARTLY);
+  EXPECT_EQ(first.verification().child_id(), child_.child_id());
+  // A retry answers the first answer; a second result is refused.
+  ASSERT_OK_AND_ASSIGN(v1::RecordPaymentVerificationResponse retry,
+                       Record(VolunteerOf(0), "verify-1", kPaymentOfChild,
+                              v1::PAYMENT_VERIFICATION_RESULT_RECEIVED_PARTLY, "奶奶说只收到一半"));
+  EXPECT_EQ(retry.verification().recorded_at().seconds(), first.verification().recorded_at().seconds());
+  EXPECT_THAT(Record(wuding_caseworker_, "verify-2", kPaymentOfChild,
+                     v1::PAYMENT_VERIFICATION_RESULT_RECEIVED_IN_FULL, ""),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  const std::vector<v1::PaymentVerificationRecorded> raised = EventsOf<v1::PaymentVerificationRecorded>();
+  ASSERT_EQ(raised.size(), 1u);
+  EXPECT_EQ(raised[0].payment_id(), kPaymentOfChild);
+  EXPECT_EQ(raised[0].program_id(), "01JPROGRAM0000000000000000");
+  EXPECT_EQ(raised[0].result(), v1::PAYMENT_VERIFICATION_RESULT_RECEIVED_PARTLY);
+  EXPECT_EQ(raised[0].note(), "奶奶说只收到一半");
+
+  // Checked: the next view no longer asks.
+  ASSERT_OK_AND_ASSIGN(view, AssignmentsOf(0));
+  EXPECT_EQ(view.assignments(0).payments_to_verify_size(), 0);
+
+  // A second consumer from sequence 0 (a checkpoint reset): nothing pending again, nothing new.
+  std::unique_ptr<EventConsumer> replay = Follow("visits-from-allowance-replay");
+  AwaitCheckpoint(*replay, 3);
+  EXPECT_EQ(visits_database_->Count("payment_verifications"), 2);
+  EXPECT_EQ(PendingRows(), 1);  // the other child's, still waiting for its visit
+  ASSERT_OK_AND_ASSIGN(view, AssignmentsOf(0));
+  EXPECT_EQ(view.assignments(0).payments_to_verify_size(), 0);
 }
 
 }  // namespace

@@ -162,6 +162,29 @@ TEST(Closing, RejectionAndWithdrawal_ReleaseOnlyWhatWasReserved) {
               StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
+TEST(Closing, CaseClosed_CancelsWhatIsNotYetPaid_ReleasingOnlyWhatWasReserved) {
+  v1::Application a = Submitted(1000);
+  std::optional<ClosingStep> step = DecideCaseClosedCancellation(a);
+  ASSERT_TRUE(step.has_value());
+  EXPECT_EQ(step->next, v1::APPLICATION_STATE_CANCELLED);
+  EXPECT_FALSE(step->releases);
+  for (v1::ApplicationState reserved :
+       {v1::APPLICATION_STATE_AWAITING_SECOND_APPROVAL, v1::APPLICATION_STATE_APPROVED}) {
+    a.set_state(reserved);
+    step = DecideCaseClosedCancellation(a);
+    ASSERT_TRUE(step.has_value()) << reserved;
+    EXPECT_EQ(step->next, v1::APPLICATION_STATE_CANCELLED);
+    EXPECT_TRUE(step->releases) << reserved;
+  }
+  // Money already sent, or an application already closed, is left as it is.
+  for (v1::ApplicationState left :
+       {v1::APPLICATION_STATE_PAYMENT_ISSUED, v1::APPLICATION_STATE_PAID, v1::APPLICATION_STATE_REJECTED,
+        v1::APPLICATION_STATE_WITHDRAWN, v1::APPLICATION_STATE_CANCELLED}) {
+    a.set_state(left);
+    EXPECT_FALSE(DecideCaseClosedCancellation(a).has_value()) << left;
+  }
+}
+
 TEST(Caps, PerPaymentAndPerChildYear_AreInclusiveLimits) {
   const v1::Program p = FundedProgram();
   const absl::CivilDay day(2026, 6, 1);

@@ -6,6 +6,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <utility>
+#include <vector>
+
 #include "common/clock.h"
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
@@ -173,6 +177,39 @@ TEST(FieldVisitRulesTest, ValidateCheckOut_AttemptWithPeopleSeen_NamesContactRes
   r.mutable_contact()->set_result(v1::CONTACT_RESULT_MADE);
   r.mutable_location()->set_latitude(91);
   EXPECT_EQ(FieldOf(ValidateCheckOut(r)), "location");
+}
+
+TEST(FieldVisitRulesTest, ValidatePaymentVerification_EachBadInputNamesItsField) {
+  v1::RecordPaymentVerificationRequest valid;
+  valid.set_request_id("verify-1");
+  valid.set_assignment_id("01JD0000000000000000000000");
+  valid.set_payment_id("01JP0000000000000000000000");
+  valid.set_result(v1::PAYMENT_VERIFICATION_RESULT_RECEIVED_IN_FULL);
+  EXPECT_OK(ValidatePaymentVerification(valid));  // received in full needs no note
+  const std::vector<std::pair<std::string, std::function<void(v1::RecordPaymentVerificationRequest&)>>>
+      cases = {
+          {"request_id", [](auto& r) { r.clear_request_id(); }},
+          {"assignment_id", [](auto& r) { r.clear_assignment_id(); }},
+          {"payment_id", [](auto& r) { r.set_payment_id("not an id!"); }},
+          {"result", [](auto& r) { r.set_result(v1::PAYMENT_VERIFICATION_RESULT_UNSPECIFIED); }},
+          {"result", [](auto& r) { r.set_result(static_cast<v1::PaymentVerificationResult>(42)); }},
+          // Anything short of received in full says what the household said.
+          {"note", [](auto& r) { r.set_result(v1::PAYMENT_VERIFICATION_RESULT_NOT_RECEIVED); }},
+          {"note",
+           [](auto& r) {
+             r.set_result(v1::PAYMENT_VERIFICATION_RESULT_COULD_NOT_VERIFY);
+             r.set_note("   ");
+           }},
+          {"note", [](auto& r) { r.set_note(std::string(2001, 'x')); }},
+      };
+  for (const auto& [field, spoil] : cases) {
+    v1::RecordPaymentVerificationRequest r = valid;
+    spoil(r);
+    EXPECT_EQ(FieldOf(ValidatePaymentVerification(r)), field);
+  }
+  valid.set_result(v1::PAYMENT_VERIFICATION_RESULT_RECEIVED_PARTLY);
+  valid.set_note("只收到一半");
+  EXPECT_OK(ValidatePaymentVerification(valid));
 }
 
 TEST(FieldVisitRulesTest, StaleVersion_CarriesCurrentVersionThroughGrpc) {
