@@ -19,16 +19,29 @@ absl::StatusOr<std::unique_ptr<RegistryModule>> RegistryModule::Create(const Ser
   std::unique_ptr<RegistryModule> module(new RegistryModule());
   module->store_ =
       std::make_unique<MariaDbRegistryStore>(context.pool, context.clock, context.ids, std::move(crypto));
+  module->casework_ = std::make_unique<Casework>(context, config.casework, *module->store_);
   module->service_ =
       std::make_unique<RegistryService>(*module->store_, context.verifier, context.clock, context.workers);
   return module;
 }
 
-void RegistryModule::Drain() { store_->event_feed().EndStreams(); }
+void RegistryModule::Drain() {
+  casework_->Drain();
+  store_->event_feed().EndStreams();
+}
 
 ServiceDefinition RegistryDefinition() {
-  return DefineService<RegistryModule, RegistryConfig>({"registry", 50051, 9151}, RegistryMigrations(),
-                                                       LoadRegistryConfig, kRegistryServiceName);
+  ServiceDefinition definition = DefineService<RegistryModule, RegistryConfig>(
+      {"registry", 50051, 9151}, RegistryMigrations(), LoadRegistryConfig, kRegistryServiceName);
+  // Casework is served by the same process, beside RegistryService (the gateway routes registry.* here).
+  definition.build =
+      [build = std::move(definition.build)](const ServiceContext& context) -> absl::StatusOr<BuiltService> {
+    ASSIGN_OR_RETURN(BuiltService built, build(context));
+    auto* module = static_cast<RegistryModule*>(built.keep_alive.get());
+    built.services.emplace_back(&module->casework().service(), kCaseworkServiceName);
+    return built;
+  };
+  return definition;
 }
 
 }  // namespace shouhu::registry

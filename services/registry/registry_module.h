@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/server.h"
+#include "services/registry/casework_module.h"
 #include "services/registry/registry_config.h"
 #include "services/registry/registry_service.h"
 #include "services/registry/registry_store.h"
@@ -26,15 +27,18 @@ class RegistryModule {
 
   MariaDbRegistryStore& store() { return *store_; }
   RegistryService& service() { return *service_; }
+  Casework& casework() { return *casework_; }
 
  private:
   RegistryModule() = default;
 
   std::unique_ptr<MariaDbRegistryStore> store_;
+  std::unique_ptr<Casework> casework_;        // after the store it writes cases through
   std::unique_ptr<RegistryService> service_;  // declared last: goes first
 };
 
-// The registry process: its defaults, migrations, settings and wiring, for ServeMain.
+// The registry process (RegistryService and CaseworkService): its defaults, migrations, settings and wiring,
+// for ServeMain.
 ServiceDefinition RegistryDefinition();
 
 }  // namespace shouhu::registry
