@@ -69,7 +69,7 @@ absl::CivilDay NextAssessmentDue(const AssessmentSchedule& schedule, v1::RiskLev
                                  absl::CivilDay confirmed) {
   if (!schedule.regrading_months.empty()) {
     for (absl::CivilMonth month = absl::CivilMonth(confirmed) + 1;; ++month) {
-      if (schedule.regrading_months.contains(month.month())) return absl::CivilDay(month + 1) - 1;
+      if (schedule.regrading_months.count(month.month()) > 0) return absl::CivilDay(month + 1) - 1;
     }
   }
   const int level =

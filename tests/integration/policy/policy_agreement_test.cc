@@ -1,8 +1,8 @@
 // The gateway's method policy and the services' own role checks must agree: a role the gateway lets through
 // is one the service serves, and a role the gateway turns away is one the service would refuse too. Walks
-// every role × every method of the registry, training and allowance services, asking the gateway's policy
-// (the shipped deploy/local/gateway/policy.json) and the real services (in process, on loopback, with a
-// signed principal of that role and an empty request).
+// every role × every method of the registry (casework too), training and allowance services, asking the
+// gateway's policy (the shipped deploy/local/gateway/policy.json) and the real services (in process, on
+// loopback, with a signed principal of that role and an empty request).
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
@@ -80,6 +80,7 @@ class PolicyAgreementTest : public ::testing::Test {
     server_ =
         std::make_unique<shouhu::testing::TestServer>(std::vector<std::pair<grpc::Service*, std::string>>{
             {&registry_->service(), registry::kRegistryServiceName},
+            {&registry_->casework().service(), registry::kCaseworkServiceName},
             {&training_->service(), training::kTrainingServiceName},
             {&allowance_->service(), allowance::kAllowanceServiceName}});
     stub_ = std::make_unique<grpc::GenericStub>(server_->channel());
@@ -119,8 +120,8 @@ class PolicyAgreementTest : public ::testing::Test {
 
 TEST_F(PolicyAgreementTest, EveryRoleAndMethod_GatewayAndServiceAgree) {
   int checked = 0;
-  for (const char* service_name :
-       {registry::kRegistryServiceName, training::kTrainingServiceName, allowance::kAllowanceServiceName}) {
+  for (const char* service_name : {registry::kRegistryServiceName, registry::kCaseworkServiceName,
+                                   training::kTrainingServiceName, allowance::kAllowanceServiceName}) {
     const auto* service = FindService(service_name);
     ASSERT_NE(service, nullptr) << service_name;
     for (int m = 0; m < service->method_count(); ++m) {
