@@ -204,7 +204,9 @@ grpc::ServerUnaryReactor* CaseworkService::ListOverdueAssessments(
     v1::ListOverdueAssessmentsResponse* resp) {
   return edge_.Unary(ctx, "ListOverdueAssessments", [=](const Principal& p) -> absl::Status {
     absl::CivilDay as_of = ShanghaiDay(clock_.Now());
-    if (!req->as_of().empty()) ASSIGN_OR_RETURN(as_of, ParseDay(req->as_of(), "as_of"));
+    if (!req->as_of().empty()) {
+      ASSIGN_OR_RETURN(as_of, ParseDay(req->as_of(), "as_of"));
+    }
     ASSIGN_OR_RETURN(PageRequest page, ReadPageRequest(req->page_size(), req->page_token()));
     ASSIGN_OR_RETURN(std::string prefix, ScopedDivisionPrefix(p, req->division_prefix()));
     ASSIGN_OR_RETURN(std::string organisation, ScopedOrganisation(p, ""));

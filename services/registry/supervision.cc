@@ -40,9 +40,10 @@ const char* StepName(ReviewStep step) {
 }  // namespace
 
 std::string ReviewStateName(v1::ReviewState state) {
-  std::string name = v1::ReviewState_Name(state);
+  const std::string& full = v1::ReviewState_Name(state);
+  absl::string_view name = full;
   absl::ConsumePrefix(&name, "REVIEW_STATE_");
-  return name;
+  return std::string(name);
 }
 
 v1::Review DraftReview(const std::string& item_id, v1::ReviewKind kind, const std::string& case_id,

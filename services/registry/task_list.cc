@@ -34,8 +34,8 @@ const char* Prefix(v1::TaskKind kind) {
 }
 
 bool Before(const v1::Task& a, const v1::Task& b) {
-  const absl::Time da = FromProtoTimestamp(a.due_at()), db = FromProtoTimestamp(b.due_at());
-  return da != db ? da < db : a.task_id() < b.task_id();
+  const absl::Time due_a = FromProtoTimestamp(a.due_at()), due_b = FromProtoTimestamp(b.due_at());
+  return due_a != due_b ? due_a < due_b : a.task_id() < b.task_id();
 }
 
 }  // namespace
