@@ -17,7 +17,7 @@
 namespace shouhu::registry {
 namespace {
 
-namespace storage = ::shouhu::registry::storage::v1;
+namespace kept = ::shouhu::registry::storage::v1;  // what the blob columns hold
 
 // ---- SQL
 // ----------------------------------------------------------------------------------------------------
@@ -158,7 +158,7 @@ absl::Status ReadInstant(const db::Row& row, size_t column, google::protobuf::Ti
 }
 
 std::string DefinitionOf(const v1::Instrument& instrument) {
-  storage::InstrumentDefinition d;
+  kept::InstrumentDefinition d;
   for (const auto& domain : instrument.domains()) {
     auto* dd = d.add_domains();
     dd->set_domain_id(domain.domain_id());
@@ -184,7 +184,7 @@ std::string DefinitionOf(const v1::Instrument& instrument) {
 }
 
 absl::Status ReadDefinition(const std::string& bytes, v1::Instrument& instrument) {
-  storage::InstrumentDefinition d;
+  kept::InstrumentDefinition d;
   if (!d.ParseFromString(bytes)) return absl::DataLossError("unreadable instrument definition");
   for (const auto& dd : d.domains()) {
     auto* domain = instrument.add_domains();
@@ -453,7 +453,7 @@ absl::StatusOr<std::optional<v1::Assessment>> CaseworkStore::ReadAssessment(db::
   a.set_instrument_id(row->String(2));
   a.set_instrument_code(row->String(3));
   a.set_instrument_version(static_cast<int32_t>(row->Int(4)));
-  storage::StoredAnswers answers;
+  kept::StoredAnswers answers;
   if (!answers.ParseFromString(row->String(5))) return absl::DataLossError("unreadable answers");
   for (const auto& stored : answers.answers()) {
     v1::Answer* answer = a.add_answers();
@@ -477,7 +477,7 @@ absl::StatusOr<std::optional<v1::CasePlan>> CaseworkStore::ReadPlan(db::Session&
   plan.set_plan_id(row->String(0));
   plan.set_case_id(row->String(1));
   plan.set_version(static_cast<int32_t>(row->Int(2)));
-  storage::StoredGoals goals;
+  kept::StoredGoals goals;
   if (!goals.ParseFromString(row->String(3))) return absl::DataLossError("unreadable goals");
   for (const auto& g : goals.goals()) plan.add_goals(g);
   plan.set_current(row->Int(4) != 0);
@@ -577,7 +577,7 @@ absl::StatusOr<v1::Assessment> CaseworkStore::CreateAssessment(
         ASSIGN_OR_RETURN(std::optional<v1::Instrument> instrument, ReadInstrument(tx, instrument_id));
         if (!instrument) return absl::NotFoundError("instrument not found");
         ASSIGN_OR_RETURN(Score score, ScoreAnswers(*instrument, answers));
-        storage::StoredAnswers stored;
+        kept::StoredAnswers stored;
         for (const auto& a : answers) {
           auto* s = stored.add_answers();
           s->set_question_id(a.question_id());
@@ -606,7 +606,7 @@ absl::StatusOr<v1::CasePlan> CaseworkStore::CreateCasePlan(const IdempotencyKey&
     RETURN_IF_ERROR(RequireOpen(owner));
     ASSIGN_OR_RETURN(std::optional<db::Row> last, tx.QueryOne(kLastPlanVersion, {case_id}));
     const int64_t version = (last ? last->Int(0) : 0) + 1;
-    storage::StoredGoals goals;
+    kept::StoredGoals goals;
     for (const auto& g : plan.goals()) goals.add_goals(g);
     const std::string id = ids_.Next();
     const std::string now = ToSqlTimestamp(actor.at);
