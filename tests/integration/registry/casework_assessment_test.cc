@@ -81,8 +81,9 @@ TEST_F(CaseworkTest, ConfirmedAssessment_SetsRiskEmitsRiskLevelChangedAndSchedul
   EXPECT_EQ(later.assessments(0).case_id(), c.case_id());
   EXPECT_EQ(later.assessments(0).last_assessment_id(), a.assessment_id());
   EXPECT_EQ(later.assessments(0).risk_level(), v1::RISK_LEVEL_LOW);
-  if (today.month() != 2 || today.day() != 29)
+  if (today.month() != 2 || today.day() != 29) {  // a year after 29 February is 28 February
     EXPECT_EQ(later.assessments(0).due_date(), absl::FormatCivilTime(due));
+  }
   list.set_as_of(absl::FormatCivilTime(due));
   ASSERT_OK_AND_ASSIGN(auto on_the_day, Ask(&Stub::ListOverdueAssessments, wuding_officer_, list));
   EXPECT_EQ(on_the_day.assessments_size(), 0);

@@ -13,7 +13,7 @@ namespace shouhu::registry::testing {
 namespace {
 
 using Stub = v1::CaseworkService::Stub;
-using Call = std::function<absl::Status(const Principal&)>;
+using Probe = std::function<absl::Status(const Principal&)>;
 
 class CaseworkScopeTest : public CaseworkTest {
  protected:
@@ -46,7 +46,7 @@ class CaseworkScopeTest : public CaseworkTest {
   }
 
   template <typename Request, typename Response>
-  Call Bind(CaseworkMethod<Request, Response> method, Request request) {
+  Probe Bind(CaseworkMethod<Request, Response> method, Request request) {
     return [this, method, request](const Principal& as) { return Ask(method, as, request).status(); };
   }
 
@@ -75,7 +75,7 @@ class CaseworkScopeTest : public CaseworkTest {
 
 TEST_F(CaseworkScopeTest, EveryMethodOutsideScope_NotFoundAndNothingWritten) {
   struct Row {
-    Call call;
+    Probe call;
     std::vector<const Principal*> outsiders;  // each gets NOT_FOUND
   };
   v1::CreateAssessmentRequest assess;
@@ -174,7 +174,7 @@ TEST_F(CaseworkScopeTest, BadInput_NamesTheFieldAndWritesNothing) {
   // is wrong.
   struct Bad {
     std::string field;
-    Call call;
+    Probe call;
     const Principal* as = nullptr;
   };
   const auto assess = [&](const std::function<void(v1::CreateAssessmentRequest&)>& spoil) {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/event_consumer.h"
+#include "common/timestamps.h"
 #include "shouhu/visits/v1/events.pb.h"
 #include "tests/integration/common/event_source.h"
 #include "tests/integration/registry/casework_fixture.h"
