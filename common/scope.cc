@@ -10,11 +10,12 @@ using common::v1::ROLE_AUDITOR;
 using common::v1::ROLE_CHILD_WELFARE_DIRECTOR;
 using common::v1::ROLE_CIVIL_AFFAIRS_OFFICER;
 using common::v1::ROLE_SYSTEM;
+using common::v1::ROLE_TOWNSHIP_SUPERVISOR;
 using common::v1::ROLE_TRAINER;
 
 bool OrganisationBound(const Principal& principal) {
   return !HasAnyRole(principal, {ROLE_CIVIL_AFFAIRS_OFFICER, ROLE_CHILD_WELFARE_DIRECTOR, ROLE_TRAINER,
-                                 ROLE_AUDITOR, ROLE_SYSTEM});
+                                 ROLE_AUDITOR, ROLE_SYSTEM, ROLE_TOWNSHIP_SUPERVISOR});
 }
 
 bool InScope(const Principal& principal, const RecordScope& record) {

@@ -22,7 +22,7 @@ struct RecordScope {
 };
 
 // True unless the caller holds a role that sees a whole jurisdiction (civil-affairs officer, child-welfare
-// director, trainer, auditor, system).
+// director, township supervisor, trainer, auditor, system).
 bool OrganisationBound(const Principal& principal);
 
 bool InScope(const Principal& principal, const RecordScope& record);

@@ -19,6 +19,7 @@ absl::StatusOr<RegistryConfig> LoadRegistryConfig() {
     return absl::InvalidArgumentError("SHOUHU_PII_SEAL_KEY and SHOUHU_PII_LOOKUP_KEY must differ");
   }
   config.divisions_dir = absl::GetFlag(FLAGS_divisions_dir);
+  ASSIGN_OR_RETURN(config.casework, LoadCaseworkConfig());
   return config;
 }
 

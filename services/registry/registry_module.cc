@@ -25,22 +25,27 @@ absl::StatusOr<std::unique_ptr<RegistryModule>> RegistryModule::Create(const Ser
       context.pool, context.ids, std::move(roster_crypto), module->store_->outbox());
   module->roster_service_ = std::make_unique<RosterService>(*module->store_, *module->roster_store_,
                                                             context.verifier, context.clock, context.workers);
+  module->casework_ = std::make_unique<Casework>(context, config.casework, *module->store_);
   module->service_ =
       std::make_unique<RegistryService>(*module->store_, context.verifier, context.clock, context.workers);
   return module;
 }
 
-void RegistryModule::Drain() { store_->event_feed().EndStreams(); }
+void RegistryModule::Drain() {
+  casework_->Drain();
+  store_->event_feed().EndStreams();
+}
 
 ServiceDefinition RegistryDefinition() {
   ServiceDefinition definition = DefineService<RegistryModule, RegistryConfig>(
       {"registry", 50051, 9151}, RegistryMigrations(), LoadRegistryConfig, kRegistryServiceName);
-  // The same module serves RosterService too (the gateway routes both by their package).
+  // The same process serves RosterService and CaseworkService too (the gateway routes registry.* here).
   definition.build =
       [build = std::move(definition.build)](const ServiceContext& context) -> absl::StatusOr<BuiltService> {
     ASSIGN_OR_RETURN(BuiltService built, build(context));
     auto* module = static_cast<RegistryModule*>(built.keep_alive.get());
     built.services.emplace_back(&module->roster_service(), kRosterServiceName);
+    built.services.emplace_back(&module->casework().service(), kCaseworkServiceName);
     return built;
   };
   return definition;

@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/server.h"
+#include "services/registry/casework_module.h"
 #include "services/registry/registry_config.h"
 #include "services/registry/registry_service.h"
 #include "services/registry/registry_store.h"
@@ -31,6 +32,7 @@ class RegistryModule {
   MariaDbRegistryStore& store() { return *store_; }
   RegistryService& service() { return *service_; }
   RosterService& roster_service() { return *roster_service_; }
+  Casework& casework() { return *casework_; }
 
  private:
   RegistryModule() = default;
@@ -38,10 +40,12 @@ class RegistryModule {
   std::unique_ptr<MariaDbRegistryStore> store_;
   std::unique_ptr<MariaDbRosterStore> roster_store_;
   std::unique_ptr<RosterService> roster_service_;
+  std::unique_ptr<Casework> casework_;        // after the store it writes cases through
   std::unique_ptr<RegistryService> service_;  // declared last: goes first
 };
 
-// The registry process: its defaults, migrations, settings and wiring, for ServeMain.
+// The registry process (RegistryService and CaseworkService): its defaults, migrations, settings and wiring,
+// for ServeMain.
 ServiceDefinition RegistryDefinition();
 
 }  // namespace shouhu::registry

@@ -655,36 +655,46 @@ absl::StatusOr<std::optional<v1::Case>> MariaDbRegistryStore::GetCase(const std:
       pool_, [&](db::Session& s) { return ReadCase(s, case_id, /*for_update=*/false, with_history); });
 }
 
+absl::StatusOr<std::optional<v1::Case>> MariaDbRegistryStore::LockCase(db::Session& tx,
+                                                                       const std::string& case_id) {
+  return ReadCase(tx, case_id, /*for_update=*/true, /*with_history=*/false);
+}
+
+absl::Status MariaDbRegistryStore::WriteCaseChange(db::Session& tx, const std::string& case_id,
+                                                   const CaseChange& change) {
+  const v1::Case& u = change.updated;
+  const std::string now = ToSqlTimestamp(FromProtoTimestamp(change.entry.at()));
+  const bool has_care =
+      u.has_care_arrangement() && u.care_arrangement().type() != v1::CARE_ARRANGEMENT_TYPE_UNSPECIFIED;
+  RETURN_IF_ERROR(
+      tx.Execute(kUpdateCase,
+                 {u.organisation_id(), u.caseworker_id(), int64_t{u.status()}, int64_t{u.risk_level()},
+                  int64_t{has_care ? u.care_arrangement().type() : 0},
+                  has_care ? u.care_arrangement().caregiver() : std::string(),
+                  has_care && !u.care_arrangement().effective_date().empty()
+                      ? db::Value(u.care_arrangement().effective_date())
+                      : db::Value(db::Null{}),
+                  SqlTimestampOrNull(u.closed_at(), u.has_closed_at()), u.close_reason(), now, case_id})
+          .status());
+  const auto& e = change.entry;
+  RETURN_IF_ERROR(
+      tx.Execute(kInsertCaseHistory, {ids_.Next(), case_id, now, e.actor(), e.action(),
+                                      int64_t{e.from_status()}, int64_t{e.to_status()}, e.detail()})
+          .status());
+  return outbox_.Append(tx, case_id, *change.event, FromProtoTimestamp(e.at()));
+}
+
 absl::StatusOr<v1::Case> MariaDbRegistryStore::ChangeCase(const IdempotencyKey& key, const Actor& actor,
                                                           const std::string& case_id,
                                                           const Authorize<v1::Case>& authorize,
                                                           const CaseRule& rule) {
   return IdempotentTransaction<v1::Case>(
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::Case> {
-        ASSIGN_OR_RETURN(std::optional<v1::Case> current, ReadCase(tx, case_id, /*for_update=*/true, false));
+        ASSIGN_OR_RETURN(std::optional<v1::Case> current, LockCase(tx, case_id));
         if (!current) return absl::NotFoundError("case not found");
         RETURN_IF_ERROR(authorize(*current));
         ASSIGN_OR_RETURN(CaseChange change, rule(*current, actor));
-        const v1::Case& u = change.updated;
-        const std::string now = ToSqlTimestamp(FromProtoTimestamp(change.entry.at()));
-        const bool has_care =
-            u.has_care_arrangement() && u.care_arrangement().type() != v1::CARE_ARRANGEMENT_TYPE_UNSPECIFIED;
-        RETURN_IF_ERROR(
-            tx.Execute(kUpdateCase,
-                       {u.organisation_id(), u.caseworker_id(), int64_t{u.status()}, int64_t{u.risk_level()},
-                        int64_t{has_care ? u.care_arrangement().type() : 0},
-                        has_care ? u.care_arrangement().caregiver() : std::string(),
-                        has_care && !u.care_arrangement().effective_date().empty()
-                            ? db::Value(u.care_arrangement().effective_date())
-                            : db::Value(db::Null{}),
-                        SqlTimestampOrNull(u.closed_at(), u.has_closed_at()), u.close_reason(), now, case_id})
-                .status());
-        const auto& e = change.entry;
-        RETURN_IF_ERROR(
-            tx.Execute(kInsertCaseHistory, {ids_.Next(), case_id, now, e.actor(), e.action(),
-                                            int64_t{e.from_status()}, int64_t{e.to_status()}, e.detail()})
-                .status());
-        RETURN_IF_ERROR(outbox_.Append(tx, case_id, *change.event, FromProtoTimestamp(e.at())));
+        RETURN_IF_ERROR(WriteCaseChange(tx, case_id, change));
         // The case's answer is the case as changed, with its history: kept for a retry as it is now.
         ASSIGN_OR_RETURN(std::optional<v1::Case> changed, ReadCase(tx, case_id, /*for_update=*/false, true));
         if (!changed) return absl::InternalError("changed case is missing");

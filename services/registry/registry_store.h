@@ -211,6 +211,13 @@ class MariaDbRegistryStore final : public RegistryStore {
   // Also the roster store's (roster_store.h): its events join this outbox's one sequence.
   Outbox& outbox() { return outbox_; }
 
+  // For casework changing a case inside its own transaction (casework_store.h): the case row locked, and a
+  // lifecycle rule's change written with its history entry and event, as ChangeCase does.
+  absl::StatusOr<std::optional<v1::Case>> LockCase(db::Session& tx, const std::string& case_id);
+  absl::Status WriteCaseChange(db::Session& tx, const std::string& case_id, const CaseChange& change);
+  // The registry's one outbox, for casework's events in the same transactions.
+  Outbox& outbox() { return outbox_; }
+
  private:
   // By id in a transaction: the referral row (locked when `for_update`), then where its linked child lies
   // (not locked: the accept locks the child row itself).

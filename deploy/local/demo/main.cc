@@ -8,6 +8,7 @@
 #include "absl/flags/parse.h"
 #include "common/clock.h"
 #include "common/principal.h"
+#include "deploy/local/demo/casework_demo.h"
 #include "deploy/local/demo/registry_demo.h"
 #ifdef SHOUHU_HAS_TRAINING
 #include "deploy/local/demo/training_demo.h"
@@ -39,6 +40,13 @@ int main(int argc, char** argv) {
       grpc::CreateChannel(absl::GetFlag(FLAGS_registry), grpc::InsecureChannelCredentials()), signer);
   if (!seeded.ok()) {
     std::fprintf(stderr, "shouhu-demo: registry: %s\n", std::string(seeded.message()).c_str());
+    return 1;
+  }
+  // The casework service is served by the registry process.
+  seeded = shouhu::demo::SeedCaseworkDemo(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_registry), grpc::InsecureChannelCredentials()), signer);
+  if (!seeded.ok()) {
+    std::fprintf(stderr, "shouhu-demo: casework: %s\n", std::string(seeded.message()).c_str());
     return 1;
   }
 #ifdef SHOUHU_HAS_TRAINING

@@ -1,8 +1,8 @@
 // The gateway's method policy and the services' own role checks must agree: a role the gateway lets through
 // is one the service serves, and a role the gateway turns away is one the service would refuse too. Walks
-// every role × every method of the registry (with its roster service), training and allowance services,
-// asking the gateway's policy (the shipped deploy/local/gateway/policy.json) and the real services (in
-// process, on loopback, with a signed principal of that role and an empty request).
+// every role × every method of the registry (with its roster and casework services), training and allowance
+// services, asking the gateway's policy (the shipped deploy/local/gateway/policy.json) and the real services
+// (in process, on loopback, with a signed principal of that role and an empty request).
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
@@ -81,6 +81,7 @@ class PolicyAgreementTest : public ::testing::Test {
         std::make_unique<shouhu::testing::TestServer>(std::vector<std::pair<grpc::Service*, std::string>>{
             {&registry_->service(), registry::kRegistryServiceName},
             {&registry_->roster_service(), registry::kRosterServiceName},
+            {&registry_->casework().service(), registry::kCaseworkServiceName},
             {&training_->service(), training::kTrainingServiceName},
             {&allowance_->service(), allowance::kAllowanceServiceName}});
     stub_ = std::make_unique<grpc::GenericStub>(server_->channel());
@@ -121,6 +122,7 @@ class PolicyAgreementTest : public ::testing::Test {
 TEST_F(PolicyAgreementTest, EveryRoleAndMethod_GatewayAndServiceAgree) {
   int checked = 0;
   for (const char* service_name : {registry::kRegistryServiceName, registry::kRosterServiceName,
+                                   registry::kCaseworkServiceName,
                                    training::kTrainingServiceName, allowance::kAllowanceServiceName}) {
     const auto* service = FindService(service_name);
     ASSERT_NE(service, nullptr) << service_name;

@@ -44,8 +44,9 @@ void RegistryTest::SetUp() {
   const ServiceContext context{service_config_, database_->pool(), clock_,    *ids_,   logger_,
                                metrics_,        *verifier_,        identity_, workers_};
   ASSERT_OK_AND_ASSIGN(module_, RegistryModule::Create(context, config));
-  server_ = std::make_unique<shouhu::testing::TestServer>(
-      std::vector<std::pair<grpc::Service*, std::string>>{{&module_->service(), kRegistryServiceName}});
+  // Both services the registry process serves (RegistryDefinition).
+  server_ = std::make_unique<shouhu::testing::TestServer>(std::vector<std::pair<grpc::Service*, std::string>>{
+      {&module_->service(), kRegistryServiceName}, {&module_->casework().service(), kCaseworkServiceName}});
   stub_ = v1::RegistryService::NewStub(server_->channel());
 }
 
