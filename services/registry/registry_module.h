@@ -7,6 +7,8 @@
 
 #include "absl/status/statusor.h"
 #include "common/server.h"
+#include "services/registry/cooperation_service.h"
+#include "services/registry/cooperation_store.h"
 #include "services/registry/registry_config.h"
 #include "services/registry/registry_service.h"
 #include "services/registry/registry_store.h"
@@ -14,6 +16,7 @@
 namespace shouhu::registry {
 
 inline constexpr char kRegistryServiceName[] = "shouhu.registry.v1.RegistryService";
+inline constexpr char kCooperationServiceName[] = "shouhu.registry.v1.CaseCooperationService";
 
 class RegistryModule {
  public:
@@ -26,15 +29,19 @@ class RegistryModule {
 
   MariaDbRegistryStore& store() { return *store_; }
   RegistryService& service() { return *service_; }
+  CooperationService& cooperation_service() { return *cooperation_service_; }
 
  private:
   RegistryModule() = default;
 
   std::unique_ptr<MariaDbRegistryStore> store_;
+  std::unique_ptr<MariaDbCooperationStore> cooperation_store_;
+  std::unique_ptr<CooperationService> cooperation_service_;
   std::unique_ptr<RegistryService> service_;  // declared last: goes first
 };
 
-// The registry process: its defaults, migrations, settings and wiring, for ServeMain.
+// The registry process: its defaults, migrations, settings and wiring, for ServeMain. It serves
+// RegistryService and CaseCooperationService.
 ServiceDefinition RegistryDefinition();
 
 }  // namespace shouhu::registry

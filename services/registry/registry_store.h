@@ -208,6 +208,10 @@ class MariaDbRegistryStore final : public RegistryStore {
   absl::Status RecordAccess(std::vector<AccessRecord> records) override;
   absl::StatusOr<std::vector<v1::AccessLogEntry>> ListAccessLog(const AccessLogFilter& filter) override;
   EventFeed& event_feed() override { return outbox_.feed(); }
+  // The registry's one outbox, shared with the cooperation store (cooperation_store.h): one process, one
+  // sequence of events for its followers.
+  Outbox& outbox() { return outbox_; }
+  const PiiCrypto& crypto() const { return crypto_; }
 
  private:
   // By id in a transaction: the referral row (locked when `for_update`), then where its linked child lies
