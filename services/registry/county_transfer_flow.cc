@@ -1,5 +1,6 @@
 #include "services/registry/county_transfer_flow.h"
 
+#include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "common/timestamps.h"
 

@@ -3,6 +3,8 @@
 // bad requests, each naming its field.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "common/status_macros.h"
 #include "common/timestamps.h"
 #include "services/registry/consent_coverage.h"
