@@ -278,7 +278,7 @@ TEST(CooperationValidation, FileMandatoryReport_EachBadFieldNamed) {
       {"request_id", [](auto& r) { r.clear_request_id(); }},
       {"institution_kind", [](auto& r) { r.set_institution_kind(v1::INSTITUTION_KIND_UNSPECIFIED); }},
       {"village_code", [](auto& r) { r.set_village_code("532329"); }},
-      {"child_resident_id", [](auto& r) { r.set_child_resident_id("532329201501010000"); }},
+      {"child_resident_id", [](auto& r) { r.set_child_resident_id("53232920150101000"); }},  // 17 characters
       {"harm_kind", [](auto& r) { r.set_harm_kind(static_cast<v1::HarmKind>(99)); }},
       {"description", [](auto& r) { r.clear_description(); }},
       {"urgency", [](auto& r) { r.clear_urgency(); }},
