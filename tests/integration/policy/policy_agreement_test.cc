@@ -120,9 +120,8 @@ class PolicyAgreementTest : public ::testing::Test {
 
 TEST_F(PolicyAgreementTest, EveryRoleAndMethod_GatewayAndServiceAgree) {
   int checked = 0;
-  for (const char* service_name :
-       {registry::kRegistryServiceName, registry::kCooperationServiceName, training::kTrainingServiceName,
-        allowance::kAllowanceServiceName}) {
+  for (const char* service_name : {registry::kRegistryServiceName, registry::kCooperationServiceName,
+                                   training::kTrainingServiceName, allowance::kAllowanceServiceName}) {
     const auto* service = FindService(service_name);
     ASSERT_NE(service, nullptr) << service_name;
     for (int m = 0; m < service->method_count(); ++m) {
