@@ -54,7 +54,9 @@ absl::Status RekeyColumn(db::Pool& pool, const SealedColumn& column, const PiiCr
                                                   ": the sealed value opens under neither key"));
         }
         std::vector<db::Value> params = {to.Seal(*value, id)};
-        if (!column.lookup_hash.empty()) params.emplace_back(to.LookupHash(*value));
+        if (!column.lookup_hash.empty()) {
+          params.emplace_back(to.LookupHash(column.hashed_part ? column.hashed_part(*value) : *value));
+        }
         params.emplace_back(id);
         RETURN_IF_ERROR(session.Execute(sql.update, params).status());
         ++chunk.rekeyed;

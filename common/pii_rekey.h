@@ -25,6 +25,9 @@ struct SealedColumn {
   std::string table;
   std::string sealed;       // the sealed value (NULL = nothing sealed in that row)
   std::string lookup_hash;  // its keyed hash, recomputed with it; empty when the column has none
+  // What of the opened value the hash is of, when not all of it (a sealed reporter is subject and
+  // organisation; the hash finds a reporter's reports by subject). Unset: the whole value.
+  std::function<std::string(const std::string& opened)> hashed_part;
 };
 
 struct RekeySummary {

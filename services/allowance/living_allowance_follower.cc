@@ -33,6 +33,13 @@ std::optional<Stop> StopOf(const common::v1::Event& event, bool& unreadable) {
     if (!payload.UnpackTo(&e)) return unreadable = true, std::nullopt;
     return Stop{e.child_id(), e.at(), StopReason::kCaseTransferred};
   }
+  // A case handed to another county is that county's to fund from its own program, as a case handed to
+  // another organisation is: the sending county's allowance stops the same way.
+  if (payload.Is<rv1::CaseMovedCounty>()) {
+    rv1::CaseMovedCounty e;
+    if (!payload.UnpackTo(&e)) return unreadable = true, std::nullopt;
+    return Stop{e.child_id(), e.at(), StopReason::kCaseTransferred};
+  }
   if (payload.Is<rv1::CareArrangementChanged>()) {
     rv1::CareArrangementChanged e;
     if (!payload.UnpackTo(&e)) return unreadable = true, std::nullopt;

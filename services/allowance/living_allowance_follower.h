@@ -1,6 +1,7 @@
 // Folds the registry's case events into the monthly allowance's children (an EventConsumer's ApplyEvent over
-// RegistryService.StreamEvents, checkpointed): a closed case, a case transferred to another organisation,
-// and a child placed in a child-welfare institution (who leaves the family-based allowance's category: the
+// RegistryService.StreamEvents, checkpointed): a closed case, a case transferred to another organisation or
+// moved to another county (CaseMovedCounty: the receiving county enrols the child in its own program), and a
+// child placed in a child-welfare institution (who leaves the family-based allowance's category: the
 // institution is funded for the child's care) stop the child's monthly allowance from the month after the
 // event's day (Asia/Shanghai). Rosters already generated keep what they computed.
 //

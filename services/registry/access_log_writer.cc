@@ -12,8 +12,8 @@ constexpr size_t kMaxRowsPerStatement = 256;
 constexpr absl::string_view kInsertHead =
     "INSERT INTO pii_access_log (id, at, subject, organisation_id, record_type, record_id, village_code, "
     "fields, "
-    "purpose, method) VALUES ";
-constexpr absl::string_view kRowPlaceholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "purpose, method, consent_id) VALUES ";
+constexpr absl::string_view kRowPlaceholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 }  // namespace
 
@@ -76,11 +76,12 @@ absl::Status AccessLogWriter::Insert(db::Session& session, const std::vector<Acc
     for (size_t i = 0; i < count; ++i) absl::StrAppend(&sql, i == 0 ? "" : ", ", kRowPlaceholders);
   }
   std::vector<db::Value> params;
-  params.reserve(count * 10);
+  params.reserve(count * 11);
   for (size_t i = from; i < from + count; ++i) {
     const AccessRecord& r = records[i];
     params.insert(params.end(), {ids_.Next(), at, r.subject, r.organisation_id, r.record_type, r.record_id,
-                                 r.village_code, r.fields, r.purpose, r.method});
+                                 r.village_code, r.fields, r.purpose, r.method,
+                                 r.consent_id.empty() ? db::Value(db::Null{}) : db::Value(r.consent_id)});
   }
   return session.Execute(sql, params).status();
 }

@@ -29,6 +29,9 @@ struct AccessRecord {
   std::string fields;  // e.g. "name,birth_date,resident_id_masked,household,guardians"
   std::string purpose;
   std::string method;
+  // The consent that allowed sharing the child's data beyond the case's organisation; empty when none was
+  // needed.
+  std::string consent_id;
 };
 
 class AccessLogWriter {

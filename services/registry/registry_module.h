@@ -8,6 +8,8 @@
 #include "absl/status/statusor.h"
 #include "common/server.h"
 #include "services/registry/casework_module.h"
+#include "services/registry/cooperation_service.h"
+#include "services/registry/cooperation_store.h"
 #include "services/registry/registry_config.h"
 #include "services/registry/registry_service.h"
 #include "services/registry/registry_store.h"
@@ -19,6 +21,7 @@ namespace shouhu::registry {
 inline constexpr char kRegistryServiceName[] = "shouhu.registry.v1.RegistryService";
 // Served by the same process: county rosters in bulk (roster_service.proto).
 inline constexpr char kRosterServiceName[] = "shouhu.registry.v1.RosterService";
+inline constexpr char kCooperationServiceName[] = "shouhu.registry.v1.CaseCooperationService";
 
 class RegistryModule {
  public:
@@ -33,6 +36,7 @@ class RegistryModule {
   RegistryService& service() { return *service_; }
   RosterService& roster_service() { return *roster_service_; }
   Casework& casework() { return *casework_; }
+  CooperationService& cooperation_service() { return *cooperation_service_; }
 
  private:
   RegistryModule() = default;
@@ -40,12 +44,14 @@ class RegistryModule {
   std::unique_ptr<MariaDbRegistryStore> store_;
   std::unique_ptr<MariaDbRosterStore> roster_store_;
   std::unique_ptr<RosterService> roster_service_;
-  std::unique_ptr<Casework> casework_;        // after the store it writes cases through
+  std::unique_ptr<Casework> casework_;  // after the store it writes cases through
+  std::unique_ptr<MariaDbCooperationStore> cooperation_store_;
+  std::unique_ptr<CooperationService> cooperation_service_;
   std::unique_ptr<RegistryService> service_;  // declared last: goes first
 };
 
-// The registry process (RegistryService and CaseworkService): its defaults, migrations, settings and wiring,
-// for ServeMain.
+// The registry process (RegistryService, RosterService, CaseworkService and CaseCooperationService): its
+// defaults, migrations, settings and wiring, for ServeMain.
 ServiceDefinition RegistryDefinition();
 
 }  // namespace shouhu::registry

@@ -29,7 +29,8 @@ void MaskResidentId(const Principal& p, v1::ChildDetails* child) {
 
 AccessRecord Access(const Principal& p, const std::string& type, const std::string& id,
                     const std::string& village, std::string fields, std::string purpose, const char* method) {
-  return {p.subject(), p.organisation_id(), type, id, village, std::move(fields), std::move(purpose), method};
+  return {p.subject(),       p.organisation_id(), type,   id, village,
+          std::move(fields), std::move(purpose),  method, ""};
 }
 
 ShowReferral Show(const Principal& p) {

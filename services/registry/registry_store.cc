@@ -142,8 +142,8 @@ constexpr absl::string_view kStatisticsByCategory =
     "WHERE c.village_code >= ? AND c.village_code < ? GROUP BY cc.category ORDER BY cc.category";
 
 constexpr absl::string_view kListAccessLog =
-    "SELECT id, at, subject, organisation_id, record_type, record_id, fields, purpose, method FROM "
-    "pii_access_log "
+    "SELECT id, at, subject, organisation_id, record_type, record_id, fields, purpose, method, "
+    "COALESCE(consent_id, '') FROM pii_access_log "
     "WHERE village_code >= ? AND village_code < ? AND id > ? AND (? = '' OR record_id = ?) AND (? = '' OR "
     "subject = ?) "
     "ORDER BY id LIMIT ?";
@@ -822,6 +822,7 @@ absl::StatusOr<std::vector<v1::AccessLogEntry>> MariaDbRegistryStore::ListAccess
       e.set_fields(row.String(6));
       e.set_purpose(row.String(7));
       e.set_method(row.String(8));
+      e.set_consent_id(row.String(9));
     }
     return absl::OkStatus();
   }));

@@ -208,15 +208,15 @@ class MariaDbRegistryStore final : public RegistryStore {
   absl::Status RecordAccess(std::vector<AccessRecord> records) override;
   absl::StatusOr<std::vector<v1::AccessLogEntry>> ListAccessLog(const AccessLogFilter& filter) override;
   EventFeed& event_feed() override { return outbox_.feed(); }
-  // Also the roster store's (roster_store.h): its events join this outbox's one sequence.
+  // The registry's one outbox, shared with the roster, casework and cooperation stores: one process, one
+  // sequence of events for its followers.
   Outbox& outbox() { return outbox_; }
+  const PiiCrypto& crypto() const { return crypto_; }
 
   // For casework changing a case inside its own transaction (casework_store.h): the case row locked, and a
   // lifecycle rule's change written with its history entry and event, as ChangeCase does.
   absl::StatusOr<std::optional<v1::Case>> LockCase(db::Session& tx, const std::string& case_id);
   absl::Status WriteCaseChange(db::Session& tx, const std::string& case_id, const CaseChange& change);
-  // The registry's one outbox, for casework's events in the same transactions.
-  Outbox& outbox() { return outbox_; }
 
  private:
   // By id in a transaction: the referral row (locked when `for_update`), then where its linked child lies

@@ -13,6 +13,9 @@ constexpr char kVisitorOfParticipant[] = "SELECT id FROM visitors WHERE particip
 // Locks the person's future rows (the visitor_slot key's range), so a plan storing at the same moment waits.
 constexpr char kLockFutureAssignments[] =
     "SELECT case_id, visit_day FROM visit_assignments WHERE visitor_id = ? AND visit_day >= ? FOR UPDATE";
+// Locks the case's future rows (the case key's range), so a plan storing at the same moment waits.
+constexpr char kLockCaseFutureAssignments[] =
+    "SELECT visit_day FROM visit_assignments WHERE case_id = ? AND visit_day >= ? FOR UPDATE";
 constexpr char kCopyVisit[] =
     "INSERT INTO released_assignments (id, case_id, child_id, visitor_id, visit_day, slot, released_because,"
     " released_at) SELECT id, case_id, child_id, visitor_id, visit_day, slot, ?, ? FROM visit_assignments"
@@ -33,6 +36,21 @@ absl::StatusOr<int> ReleaseFutureAssignments(db::Session& tx, const std::string&
   for (const db::Row& row : rows) visits.emplace(row.String(0), row.String(1));
   const std::string at = ToSqlTimestamp(now);
   for (const auto& [case_id, day] : visits) {
+    RETURN_IF_ERROR(tx.Execute(kCopyVisit, {because, at, case_id, day}).status());
+    RETURN_IF_ERROR(tx.Execute(kDeleteVisit, {case_id, day}).status());
+  }
+  return static_cast<int>(rows.size());
+}
+
+absl::StatusOr<int> ReleaseCaseFutureAssignments(db::Session& tx, const std::string& case_id,
+                                                 absl::CivilDay from_day, const std::string& because,
+                                                 absl::Time now) {
+  ASSIGN_OR_RETURN(db::Rows rows,
+                   tx.Query(kLockCaseFutureAssignments, {case_id, absl::FormatCivilTime(from_day)}));
+  std::set<std::string> days;
+  for (const db::Row& row : rows) days.insert(row.String(0));
+  const std::string at = ToSqlTimestamp(now);
+  for (const std::string& day : days) {
     RETURN_IF_ERROR(tx.Execute(kCopyVisit, {because, at, case_id, day}).status());
     RETURN_IF_ERROR(tx.Execute(kDeleteVisit, {case_id, day}).status());
   }

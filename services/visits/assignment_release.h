@@ -21,6 +21,13 @@ absl::StatusOr<int> ReleaseFutureAssignments(db::Session& tx, const std::string&
                                              absl::CivilDay from_day, const std::string& because,
                                              absl::Time now);
 
+// Releases every assignment of the case from `from_day` on, both adults of each visit: the case moved to
+// another county (the registry's CaseMovedCounty), so its future visits are the new county's to plan with
+// its own visitors. Returns how many assignments were released.
+absl::StatusOr<int> ReleaseCaseFutureAssignments(db::Session& tx, const std::string& case_id,
+                                                 absl::CivilDay from_day, const std::string& because,
+                                                 absl::Time now);
+
 }  // namespace shouhu::visits
 
 #endif  // SHOUHU_SERVICES_VISITS_ASSIGNMENT_RELEASE_H_

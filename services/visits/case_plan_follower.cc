@@ -3,8 +3,10 @@
 #include <optional>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "common/timestamps.h"
+#include "services/visits/assignment_release.h"
 #include "services/visits/visits_store.h"
 #include "shouhu/registry/v1/events.pb.h"
 
@@ -95,7 +97,35 @@ absl::StatusOr<std::optional<Folded>> Fold(const common::v1::Event& event) {
 
 }  // namespace
 
+absl::Status CasePlanFollower::ApplyCountyMove(db::Session& tx, const common::v1::Event& event) const {
+  rv1::CaseMovedCounty moved;
+  if (!event.payload().UnpackTo(&moved)) {
+    logger_.Warn("registry event skipped",
+                 {{"sequence", event.sequence()}, {"reason", "CaseMovedCounty payload"}});
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(std::optional<CasePlan> plan, MariaDbVisitsStore::LockCasePlan(tx, moved.case_id()));
+  if (!plan) {
+    logger_.Warn("registry event for a case never accepted here skipped",
+                 {{"sequence", event.sequence()}, {"case_id", moved.case_id()}});
+    return absl::OkStatus();
+  }
+  if (plan->last_event_sequence >= event.sequence()) return absl::OkStatus();  // a replay
+  // The standing (open, risk, last visit) carries over: the child is the same child, followed elsewhere.
+  plan->village_code = moved.to_village_code();
+  plan->organisation_id = moved.to_organisation_id();
+  plan->last_event_sequence = event.sequence();
+  const absl::Time now = clock_.Now();
+  const absl::CivilDay today = ShanghaiDay(now);
+  RETURN_IF_ERROR(
+      MariaDbVisitsStore::SaveCasePlan(tx, *plan, NextVisitDue(policy_, plan->standing, today), now));
+  return ReleaseCaseFutureAssignments(tx, moved.case_id(), today,
+                                      absl::StrCat("case-moved-county:", event.sequence()), now)
+      .status();
+}
+
 absl::Status CasePlanFollower::Apply(db::Session& tx, const common::v1::Event& event) const {
+  if (event.payload().Is<rv1::CaseMovedCounty>()) return ApplyCountyMove(tx, event);
   absl::StatusOr<std::optional<Folded>> folded = Fold(event);
   if (!folded.ok()) {
     logger_.Warn("registry event skipped",

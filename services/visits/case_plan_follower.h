@@ -1,7 +1,9 @@
 // Folds the registry's case events (protos/shouhu/registry/v1/events.proto) into the visits plan: each
 // event, in the event consumer's transaction, moves the case's standing by cadence.h's ApplyCaseEvent and
 // stores it with its next visit due. An accepted case gets its verification visit, a risk change re-plans,
-// a closed or transferred case has its future visits cancelled, a reopened one is planned again.
+// a closed or transferred case has its future visits cancelled, a reopened one is planned again. A case moved
+// to another county (CaseMovedCounty) stays open and planned, in its new village and organisation, and its
+// future visits are released from the old county's visitors for the new county to plan.
 //
 // Replaying is harmless: each plan records the sequence of the last event folded into it, and an event at or
 // before it changes nothing — the consumer's checkpoint already skips replays, this also covers a checkpoint
@@ -33,6 +35,8 @@ class CasePlanFollower {
   absl::Status Apply(db::Session& tx, const common::v1::Event& event) const;
 
  private:
+  absl::Status ApplyCountyMove(db::Session& tx, const common::v1::Event& event) const;
+
   const CadencePolicy policy_;
   const Clock& clock_;
   Logger& logger_;

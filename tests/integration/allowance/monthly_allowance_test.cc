@@ -189,6 +189,34 @@ TEST_F(MonthlyAllowance, CaseClosedOrPlacedInInstitution_StopsFromTheNextMonth) 
   EXPECT_EQ(cycle.total_fen(), 60'000);
 }
 
+TEST_F(MonthlyAllowance, CaseMovedToAnotherCounty_StopsTheSendingCountysAllowanceFromTheNextMonth) {
+  const std::string program = FundedProgram("p");
+  const rv1::Case moving = ActiveChild("moving");
+  const rv1::Case staying = ActiveChild("staying");
+  Enrol("moving", program, moving.child_id());
+  Enrol("staying", program, staying.child_id());
+  ASSERT_OK(allowance_->cycles().job().RunMonth(ThisMonth()));  // takes the enrolments up
+
+  rv1::RequestCountyTransferRequest move;
+  move.set_request_id("move-moving");
+  move.set_case_id(moving.case_id());
+  move.set_to_village_code(registry::testing::kXixiaVillage);
+  move.set_reason("随务工父母迁居银川");
+  ASSERT_OK_AND_ASSIGN(auto requested, Cooperate(&rv1::CaseCooperationService::Stub::RequestCountyTransfer,
+                                                 wuding_officer_, move));
+  rv1::AcceptCountyTransferRequest accept;
+  accept.set_request_id("accept-moving");
+  accept.set_transfer_id(requested.transfer().transfer_id());
+  ASSERT_OK(Cooperate(&rv1::CaseCooperationService::Stub::AcceptCountyTransfer, xixia_officer_, accept));
+  AwaitRegistryEvents();
+
+  ASSERT_OK(allowance_->cycles().job().RunMonth(m2()));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, m2()));
+  auto lines = ByChild(Lines(cycle.cycle_id()));
+  EXPECT_EQ(lines[moving.child_id()].outcome(), v1::ROSTER_OUTCOME_STOPPED);
+  EXPECT_EQ(lines[staying.child_id()].outcome(), v1::ROSTER_OUTCOME_PAYABLE);
+}
+
 TEST_F(MonthlyAllowance, ApprovedRoster_LaterRegistryEditsChangeNothingComputed) {
   const std::string program = FundedProgram("p");
   const rv1::Case f = ActiveChild("f");

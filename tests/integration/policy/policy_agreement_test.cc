@@ -82,6 +82,7 @@ class PolicyAgreementTest : public ::testing::Test {
             {&registry_->service(), registry::kRegistryServiceName},
             {&registry_->roster_service(), registry::kRosterServiceName},
             {&registry_->casework().service(), registry::kCaseworkServiceName},
+            {&registry_->cooperation_service(), registry::kCooperationServiceName},
             {&training_->service(), training::kTrainingServiceName},
             {&allowance_->service(), allowance::kAllowanceServiceName}});
     stub_ = std::make_unique<grpc::GenericStub>(server_->channel());
@@ -122,13 +123,14 @@ class PolicyAgreementTest : public ::testing::Test {
 TEST_F(PolicyAgreementTest, EveryRoleAndMethod_GatewayAndServiceAgree) {
   int checked = 0;
   for (const char* service_name : {registry::kRegistryServiceName, registry::kRosterServiceName,
-                                   registry::kCaseworkServiceName,
+                                   registry::kCaseworkServiceName, registry::kCooperationServiceName,
                                    training::kTrainingServiceName, allowance::kAllowanceServiceName}) {
     const auto* service = FindService(service_name);
     ASSERT_NE(service, nullptr) << service_name;
     for (int m = 0; m < service->method_count(); ++m) {
       const std::string method = absl::StrCat("/", service_name, "/", service->method(m)->name());
       for (int r = common::v1::Role_MIN + 1; r <= common::v1::Role_MAX; ++r) {
+        if (!common::v1::Role_IsValid(r)) continue;  // numbers left free between roles
         const auto role = static_cast<Role>(r);
         const Principal principal = MakePrincipal("someone", "ngo-wuding", role, {"532329"});
         const bool gateway = policy_->Allows(principal, method);

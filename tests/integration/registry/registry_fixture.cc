@@ -41,13 +41,18 @@ void RegistryTest::SetUp() {
   RegistryConfig config;
   config.pii_seal_key = std::string(32, 'k');
   config.pii_lookup_key = std::string(32, 'h');
+  config.report_deadlines = report_deadlines_;
   const ServiceContext context{service_config_, database_->pool(), clock_,    *ids_,   logger_,
                                metrics_,        *verifier_,        identity_, workers_};
   ASSERT_OK_AND_ASSIGN(module_, RegistryModule::Create(context, config));
-  // Both services the registry process serves (RegistryDefinition).
+  // Every service the registry process serves (RegistryDefinition).
   server_ = std::make_unique<shouhu::testing::TestServer>(std::vector<std::pair<grpc::Service*, std::string>>{
-      {&module_->service(), kRegistryServiceName}, {&module_->casework().service(), kCaseworkServiceName}});
+      {&module_->service(), kRegistryServiceName},
+      {&module_->roster_service(), kRosterServiceName},
+      {&module_->casework().service(), kCaseworkServiceName},
+      {&module_->cooperation_service(), kCooperationServiceName}});
   stub_ = v1::RegistryService::NewStub(server_->channel());
+  cooperation_stub_ = v1::CaseCooperationService::NewStub(server_->channel());
 }
 
 void RegistryTest::TearDown() {

@@ -10,6 +10,7 @@
 
 #include "common/grpc_status.h"
 #include "services/registry/registry_module.h"
+#include "shouhu/registry/v1/cooperation_service.grpc.pb.h"
 #include "shouhu/registry/v1/registry_service.grpc.pb.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_database.h"
@@ -48,6 +49,21 @@ class RegistryTest : public ::testing::Test {
     return response;
   }
 
+  // The same for CaseCooperationService, served beside RegistryService by the same module.
+  template <typename Request, typename Response>
+  using CooperationMethod = grpc::Status (v1::CaseCooperationService::Stub::*)(grpc::ClientContext*,
+                                                                               const Request&, Response*);
+
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> Cooperate(CooperationMethod<Request, Response> method, const Principal& as,
+                                     const Request& request) {
+    Response response;
+    auto context = principals_.Context(as);
+    grpc::Status status = (cooperation_stub_.get()->*method)(context.get(), request, &response);
+    if (!status.ok()) return FromGrpcStatus(status);
+    return response;
+  }
+
   absl::StatusOr<v1::Referral> Submit(const Principal& as, const v1::SubmitReferralRequest& request);
   absl::StatusOr<v1::Case> Accept(const Principal& as, const std::string& request_id,
                                   const std::string& referral_id,
@@ -72,6 +88,9 @@ class RegistryTest : public ::testing::Test {
   std::unique_ptr<RegistryModule> module_;
   std::unique_ptr<shouhu::testing::TestServer> server_;
   std::unique_ptr<v1::RegistryService::Stub> stub_;
+  std::unique_ptr<v1::CaseCooperationService::Stub> cooperation_stub_;
+  // Mandatory reports' first-response deadlines; a fixture may shorten them before SetUp.
+  ReportDeadlines report_deadlines_;
   shouhu::testing::TestPrincipals principals_{clock_};
 
   // Callers. Organisation ids are the identity provider's; jurisdictions are division prefixes.

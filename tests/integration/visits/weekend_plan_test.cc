@@ -107,6 +107,45 @@ TEST_F(WeekendPlanTest, PlanWeekend_DueCasesAndQualifiedPair_PlacesEachWithTwoAd
               StatusIs(absl::StatusCode::kNotFound));
 }
 
+TEST_F(WeekendPlanTest, CaseMovedCounty_PlanMovesWithTheCaseAndTheOldCountysVisitorsAreReleased) {
+  const rv1::Case moving = RegisterChild("1", "李娜");
+  const rv1::Case staying = RegisterChild("2", "张伟", registry::testing::kWudingVillage2);
+  AwaitRegistryEvents();
+  const v1::Visitor first = Visitor("a", true);
+  const v1::Visitor second = Visitor("b", true);
+  const absl::CivilDay saturday = DueWeekend();
+  ASSERT_OK_AND_ASSIGN(v1::PlanWeekendResponse plan, Plan(wuding_officer_, "plan-1", saturday));
+  ASSERT_EQ(plan.assignments_size(), 4);
+
+  rv1::RequestCountyTransferRequest move;
+  move.set_request_id("move-1");
+  move.set_case_id(moving.case_id());
+  move.set_to_village_code(registry::testing::kXixiaVillage);
+  move.set_reason("随务工父母迁居银川");
+  ASSERT_OK_AND_ASSIGN(auto requested, Cooperate(&rv1::CaseCooperationService::Stub::RequestCountyTransfer,
+                                                 wuding_caseworker_, move));
+  rv1::AcceptCountyTransferRequest accept;
+  accept.set_request_id("accept-1");
+  accept.set_transfer_id(requested.transfer().transfer_id());
+  ASSERT_OK(Cooperate(&rv1::CaseCooperationService::Stub::AcceptCountyTransfer, xixia_officer_, accept));
+  AwaitRegistryEvents();
+
+  // The plan lives in the new county, still open; the old county no longer sees it.
+  ASSERT_OK_AND_ASSIGN(v1::VisitPlan moved, ChildPlan(xixia_officer_, moving.child_id()));
+  EXPECT_EQ(moved.village_code(), registry::testing::kXixiaVillage);
+  EXPECT_EQ(moved.organisation_id(), "xixia-civil-affairs");
+  EXPECT_TRUE(moved.open());
+  EXPECT_THAT(ChildPlan(wuding_officer_, moving.child_id()), StatusIs(absl::StatusCode::kNotFound));
+  // Wuding's visitors keep only the child who stayed.
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Assignment> weekend,
+                       Assignments(wuding_officer_, first.visitor_id(), saturday));
+  ASSERT_EQ(weekend.size(), 1u);
+  EXPECT_EQ(weekend[0].case_id(), staying.case_id());
+  ASSERT_OK_AND_ASSIGN(weekend, Assignments(wuding_officer_, second.visitor_id(), saturday));
+  ASSERT_EQ(weekend.size(), 1u);
+  EXPECT_EQ(visits_database_->Count("released_assignments"), 2);
+}
+
 TEST_F(WeekendPlanTest, PlanWeekend_OnlyOneQualifiedVisitor_ReportsNoSecondAdult) {
   const rv1::Case a = RegisterChild("1", "李娜");
   AwaitRegistryEvents();
