@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_database.h"
@@ -137,6 +138,38 @@ TEST(Pool, Deadlock_IsRetriedUntilBothTransfersLand) {
     EXPECT_EQ(rows[1].Int(0), 100);
     return absl::OkStatus();
   }));
+}
+
+// Batch writers make a statement text per batch size; a connection keeps a bounded number of them prepared,
+// so the server's max_prepared_stmt_count (shared by every client) is never approached by one pool. An
+// evicted text is prepared again when next used and still answers.
+TEST(Pool, ManyDistinctStatementTexts_KeepABoundedNumberPreparedOnTheServer) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Accounts()));
+  auto prepared = [&]() -> int64_t {
+    int64_t n = -1;
+    EXPECT_OK(database->pool().Autocommit([&](db::Session& s) -> absl::Status {
+      ASSIGN_OR_RETURN(auto row, s.QueryOne("SHOW GLOBAL STATUS LIKE 'Prepared_stmt_count'"));
+      n = row->Int(1);
+      return absl::OkStatus();
+    }));
+    return n;
+  };
+  const int64_t before = prepared();
+  ASSERT_OK(database->pool().Autocommit([](db::Session& s) -> absl::Status {
+    for (int i = 0; i < 600; ++i) {
+      ASSIGN_OR_RETURN(auto row,
+                       s.QueryOne(absl::StrCat("SELECT balance + ", i, " FROM accounts WHERE id = ?"),
+                                  {std::string("a")}));
+      EXPECT_EQ(row->Int(0), 100 + i);
+    }
+    // The first text was evicted long ago: prepared again, it answers.
+    ASSIGN_OR_RETURN(auto row,
+                     s.QueryOne("SELECT balance + 0 FROM accounts WHERE id = ?", {std::string("b")}));
+    EXPECT_EQ(row->Int(0), 100);
+    return absl::OkStatus();
+  }));
+  // Other tests' connections may hold some of their own meanwhile; this one's are at most its bound.
+  EXPECT_LE(prepared() - before, 130);
 }
 
 TEST(Pool, UnreachableServer_IsUnavailable) {
