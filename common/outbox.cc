@@ -108,19 +108,20 @@ absl::StatusOr<int64_t> Outbox::SequenceBatch(int limit) {
     // One statement numbers the whole batch (a CASE arm per event): a statement per event cost the
     // allowance payments' group commit as many statements as it saved.
     std::string number(kNumberHead);
-    std::vector<db::Value> arms, positions;
-    arms.reserve(2 * pending.size());
-    positions.reserve(pending.size());
+    std::vector<db::Value> params;
+    params.reserve(3 * pending.size());
     for (const db::Row& row : pending) {
       absl::StrAppend(&number, " WHEN ? THEN ?");
-      arms.insert(arms.end(), {row.Int(0), ++last});
-      positions.push_back(row.Int(0));
+      params.emplace_back(row.Int(0));
+      params.emplace_back(++last);
     }
     absl::StrAppend(&number, kNumberWhere);
-    for (size_t i = 0; i < positions.size(); ++i) absl::StrAppend(&number, i == 0 ? "?" : ", ?");
+    for (size_t i = 0; i < pending.size(); ++i) {
+      absl::StrAppend(&number, i == 0 ? "?" : ", ?");
+      params.emplace_back(pending[i].Int(0));
+    }
     absl::StrAppend(&number, ")");
-    arms.insert(arms.end(), positions.begin(), positions.end());
-    RETURN_IF_ERROR(tx.Execute(number, arms).status());
+    RETURN_IF_ERROR(tx.Execute(number, params).status());
     RETURN_IF_ERROR(tx.Execute(kAdvanceSequence, {last}).status());
     numbered = static_cast<int64_t>(pending.size());
     tx.AfterCommit([this] { feed_.Wake(); });
