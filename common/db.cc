@@ -126,12 +126,20 @@ absl::Status Session::Fail(const std::exception& e) {
 
 absl::StatusOr<sql::PreparedStatement*> Session::Prepare(absl::string_view sql) {
   auto it = statements_.find(std::string(sql));
-  if (it != statements_.end()) return it->second.get();
+  if (it != statements_.end()) {
+    recency_.splice(recency_.begin(), recency_, it->second.recency);
+    return it->second.statement.get();
+  }
   try {
     std::unique_ptr<sql::PreparedStatement> stmt(
         connection_->prepareStatement(sql::SQLString(std::string(sql))));
     auto* raw = stmt.get();
-    statements_.emplace(std::string(sql), std::move(stmt));
+    if (statements_.size() >= kMaxCachedStatements) {
+      statements_.erase(recency_.back());  // closes it on the server
+      recency_.pop_back();
+    }
+    recency_.push_front(std::string(sql));
+    statements_.emplace(std::string(sql), CachedStatement{std::move(stmt), recency_.begin()});
     return raw;
   } catch (const std::exception& e) {
     return Fail(e);

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -82,7 +83,16 @@ class Session {
   absl::Status Fail(const std::exception& e);
 
   std::unique_ptr<sql::Connection> connection_;
-  std::unordered_map<std::string, std::unique_ptr<sql::PreparedStatement>> statements_;
+  // Prepared statements by text, the least recently used first out beyond kMaxCachedStatements. Batch
+  // writers (group commits) make one text per batch size; unbounded, their variants on every pooled
+  // connection would approach the server's max_prepared_stmt_count (16,382 by default, for all clients).
+  static constexpr size_t kMaxCachedStatements = 128;
+  struct CachedStatement {
+    std::unique_ptr<sql::PreparedStatement> statement;
+    std::list<std::string>::iterator recency;
+  };
+  std::unordered_map<std::string, CachedStatement> statements_;
+  std::list<std::string> recency_;  // most recently used first
   std::vector<std::function<void()>> after_commit_;
   bool broken_ = false;
 };

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/status_macros.h"
@@ -24,6 +25,12 @@ constexpr absl::string_view kRecord =
 constexpr absl::string_view kRecorded =
     "SELECT request_hash, response FROM idempotency_records WHERE method = ? AND caller = ? AND request_id = "
     "?";
+// The batch forms' heads; their WHERE terms and VALUES rows are repeated per key.
+constexpr absl::string_view kRecordedHead =
+    "SELECT method, caller, request_id, request_hash, response FROM idempotency_records WHERE ";
+constexpr absl::string_view kRecordHead =
+    "INSERT INTO idempotency_records (method, caller, request_id, request_hash, response, created_at) "
+    "VALUES ";
 constexpr absl::string_view kComplete =
     "UPDATE idempotency_records SET result_ref = ? WHERE method = ? AND caller = ? AND request_id = ?";
 
@@ -92,14 +99,57 @@ absl::StatusOr<std::string> RunIdempotent(
     return absl::OkStatus();
   }));
   if (!recorded) return done;
-  if (recorded->String(0) != key.request_hash) {
+  return ReplayRecorded(key, RecordedAnswer{recorded->String(0), recorded->OptString(1)});
+}
+
+absl::StatusOr<std::string> ReplayRecorded(const IdempotencyKey& key, const RecordedAnswer& recorded) {
+  if (recorded.request_hash != key.request_hash) {
     return InvalidField("request_id", "was already used for a different request");
   }
-  if (recorded->IsNull(1)) {
+  if (!recorded.response) {
     return absl::FailedPreconditionError(
         "request_id was used before answers were kept; send the change again with a new request id");
   }
-  return recorded->String(1);
+  return *recorded.response;
+}
+
+absl::StatusOr<std::vector<std::optional<RecordedAnswer>>> FindRecordedAnswers(
+    db::Session& session, const std::vector<const IdempotencyKey*>& keys) {
+  std::vector<std::optional<RecordedAnswer>> found(keys.size());
+  if (keys.empty()) return found;
+  // One primary-key range per key (EXPLAIN: range on PRIMARY); the text depends only on the count, so a
+  // connection prepares it once per batch size.
+  std::string sql(kRecordedHead);
+  std::vector<db::Value> params;
+  params.reserve(3 * keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    absl::StrAppend(&sql, i == 0 ? "" : " OR ", "(method = ? AND caller = ? AND request_id = ?)");
+    params.insert(params.end(), {keys[i]->method, keys[i]->caller, keys[i]->request_id});
+  }
+  ASSIGN_OR_RETURN(db::Rows rows, session.Query(sql, params));
+  for (const db::Row& row : rows) {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i]->method == row.String(0) && keys[i]->caller == row.String(1) &&
+          keys[i]->request_id == row.String(2)) {
+        found[i] = RecordedAnswer{row.String(3), row.OptString(4)};
+      }
+    }
+  }
+  return found;
+}
+
+absl::Status RecordFirstAnswers(db::Session& tx, const std::vector<FirstAnswer>& answers) {
+  if (answers.empty()) return absl::OkStatus();
+  std::string sql(kRecordHead);
+  std::vector<db::Value> params;
+  params.reserve(6 * answers.size());
+  for (size_t i = 0; i < answers.size(); ++i) {
+    const IdempotencyKey& key = *answers[i].key;
+    absl::StrAppend(&sql, i == 0 ? "" : ", ", "(?, ?, ?, ?, ?, ?)");
+    params.insert(params.end(), {key.method, key.caller, key.request_id, key.request_hash,
+                                 answers[i].response, ToSqlTimestamp(answers[i].at)});
+  }
+  return tx.Execute(sql, params).status();
 }
 
 }  // namespace shouhu

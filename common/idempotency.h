@@ -14,6 +14,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -63,6 +64,34 @@ struct Actor {
 absl::StatusOr<std::string> RunIdempotent(
     db::Pool& pool, const IdempotencyKey& key, absl::Time now,
     const std::function<absl::StatusOr<std::string>(db::Session&)>& first);
+
+// A key's record as a batch finds it before doing any work (below).
+struct RecordedAnswer {
+  std::string request_hash;
+  std::optional<std::string> response;  // null for records from before answers were kept
+};
+
+// What a retry is answered from its record: the recorded bytes, or INVALID_ARGUMENT on request_id when the
+// record was made by a different request, or FAILED_PRECONDITION when it kept no answer. RunIdempotent's
+// answer to a retry, for batches too.
+absl::StatusOr<std::string> ReplayRecorded(const IdempotencyKey& key, const RecordedAnswer& recorded);
+
+// For a batch of mutations committed together (a group commit): the committed records of `keys`, one lookup
+// for all of them; result[i] is keys[i]'s record, nullopt when it has none. Read in the batch's transaction
+// before its work, so retries of committed requests are answered and left out of the batch.
+absl::StatusOr<std::vector<std::optional<RecordedAnswer>>> FindRecordedAnswers(
+    db::Session& session, const std::vector<const IdempotencyKey*>& keys);
+
+// One request's first answer in a batch.
+struct FirstAnswer {
+  const IdempotencyKey* key;
+  std::string response;
+  absl::Time at;
+};
+// In the batch's open transaction, after its work: records every request's key with its answer in one
+// INSERT. ALREADY_EXISTS when any key was recorded meanwhile (a writer outside the batch): the batch then
+// rolls back whole and its requests are run one by one (RunIdempotent answers that one from its record).
+absl::Status RecordFirstAnswers(db::Session& tx, const std::vector<FirstAnswer>& answers);
 
 // The typed form: `Response` is the RPC's response message.
 template <typename Response>

@@ -66,6 +66,16 @@ class Outbox {
   absl::Status Append(db::Session& tx, absl::string_view aggregate_id,
                       const google::protobuf::Message& payload, absl::Time occurred_at);
 
+  // One event of AppendAll; `payload` must outlive the call.
+  struct Pending {
+    std::string aggregate_id;
+    const google::protobuf::Message* payload;
+    absl::Time occurred_at;
+  };
+  // Append for many events in one INSERT, in their order (a group commit's events): the same rows, one
+  // round trip.
+  absl::Status AppendAll(db::Session& tx, const std::vector<Pending>& events);
+
   // Sequenced events with sequence > after, oldest first, at most `limit`.
   absl::StatusOr<std::vector<common::v1::Event>> ReadAfter(int64_t after, int limit);
   // The highest sequence given; 0 before the first event.

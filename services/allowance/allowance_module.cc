@@ -29,9 +29,10 @@ absl::StatusOr<std::unique_ptr<AllowanceModule>> AllowanceModule::Create(
       config.payment_retry_interval > absl::ZeroDuration() ? config.payment_retry_interval : absl::Minutes(1);
   module->retrier_ = std::make_unique<PaymentRetrier>(context.pool, *module->store_, context.clock,
                                                       context.logger, retry_period);
-  module->service_ = std::make_unique<AllowanceService>(*module->store_, *module->registry_,
-                                                        *module->training_, context.identity, config,
-                                                        context.verifier, context.clock, context.workers);
+  module->payments_ = std::make_unique<PaymentQueue>(*module->store_);
+  module->service_ = std::make_unique<AllowanceService>(
+      *module->store_, *module->payments_, *module->registry_, *module->training_, context.identity, config,
+      context.verifier, context.clock, context.workers);
   module->cycles_ = std::make_unique<MonthlyCycles>(context, config.cycles, config.registry_address,
                                                     *module->store_, *module->registry_);
   module->service_->ServeMonthlyCycles(module->cycles_->store());

@@ -13,6 +13,7 @@
 #include "services/allowance/allowance_service.h"
 #include "services/allowance/allowance_store.h"
 #include "services/allowance/monthly_cycles_module.h"
+#include "services/allowance/payment_queue.h"
 #include "services/allowance/payment_retrier.h"
 #include "services/registry/registry_client.h"
 #include "services/training/training_client.h"
@@ -36,6 +37,7 @@ class AllowanceModule {
   MariaDbAllowanceStore& store() { return *store_; }
   AllowanceService& service() { return *service_; }
   PaymentRetrier& retrier() { return *retrier_; }
+  PaymentQueue& payments() { return *payments_; }
   MonthlyCycles& cycles() { return *cycles_; }
 
  private:
@@ -47,6 +49,7 @@ class AllowanceModule {
   std::unique_ptr<registry::RegistryClient> registry_;  // after its channel: goes first
   std::unique_ptr<training::TrainingClient> training_;
   std::unique_ptr<PaymentRetrier> retrier_;    // after the store: stops first
+  std::unique_ptr<PaymentQueue> payments_;     // after the store: stops first
   std::unique_ptr<MonthlyCycles> cycles_;      // after the store and clients: stops first
   std::unique_ptr<AllowanceService> service_;  // declared last: goes first
 };

@@ -295,19 +295,21 @@ grpc::ServerUnaryReactor* AllowanceService::PayApplication(grpc::CallbackServerC
                                                            v1::PayApplicationResponse* resp) {
   return edge_.Unary(ctx, "PayApplication", [=](const Principal& p) -> absl::Status {
     RETURN_IF_ERROR(ValidatePayApplication(*req));
-    ASSIGN_OR_RETURN(*resp->mutable_payment(),
-                     store_.PayApplication(
-                         edge_.Key("PayApplication", p, req->request_id(), *req), ActorOf(p, clock_.Now()),
-                         req->application_id(),
-                         [&](const v1::Application& a, const v1::Program& program) -> absl::Status {
-                           RETURN_IF_ERROR(RequireApplicationVisible(p, a, program));
-                           if (!MayPay(p, program)) {
-                             return absl::PermissionDeniedError(
-                                 "only the operator's admin or the funder's finance officer pays");
-                           }
-                           return absl::OkStatus();
-                         },
-                         req->method(), req->payee_reference()));
+    PaymentOrder order;
+    order.key = edge_.Key("PayApplication", p, req->request_id(), *req);
+    order.actor = ActorOf(p, clock_.Now());
+    order.application_id = req->application_id();
+    // Runs on the queue's committer while this call waits for its batch, so `p` outlives it.
+    order.authorize = [&p](const v1::Application& a, const v1::Program& program) -> absl::Status {
+      RETURN_IF_ERROR(RequireApplicationVisible(p, a, program));
+      if (!MayPay(p, program)) {
+        return absl::PermissionDeniedError("only the operator's admin or the funder's finance officer pays");
+      }
+      return absl::OkStatus();
+    };
+    order.method = req->method();
+    order.payee_reference = req->payee_reference();
+    ASSIGN_OR_RETURN(*resp->mutable_payment(), payments_.Pay(std::move(order)));
     return absl::OkStatus();
   });
 }

@@ -13,6 +13,7 @@
 #include "services/allowance/allowance_config.h"
 #include "services/allowance/allowance_store.h"
 #include "services/allowance/monthly_roster_store.h"
+#include "services/allowance/payment_queue.h"
 #include "services/registry/registry_client.h"
 #include "services/training/training_client.h"
 #include "shouhu/allowance/v1/allowance_service.grpc.pb.h"
@@ -23,11 +24,13 @@ class AllowanceService final : public v1::AllowanceService::CallbackService {
  public:
   // Each call's work runs on `workers` (see common/call_workers.h). `registry`, `training` and `identity`
   // (the service's own, for its registry and training questions) must outlive the service.
-  AllowanceService(AllowanceStore& store, const registry::RegistryClient& registry,
+  // PayApplication goes through `payments` (group commit, payment_queue.h); everything else to `store`.
+  AllowanceService(AllowanceStore& store, PaymentQueue& payments, const registry::RegistryClient& registry,
                    const training::TrainingClient& training, const ServiceIdentity& identity,
                    const AllowanceConfig& config, const PrincipalVerifier& verifier, const Clock& clock,
                    CallWorkers& workers)
       : store_(store),
+        payments_(payments),
         registry_(registry),
         training_(training),
         identity_(identity),
@@ -131,6 +134,7 @@ class AllowanceService final : public v1::AllowanceService::CallbackService {
   absl::StatusOr<v1::Program> VisibleProgram(const Principal& p, const std::string& program_id) const;
 
   AllowanceStore& store_;
+  PaymentQueue& payments_;
   const registry::RegistryClient& registry_;
   const training::TrainingClient& training_;
   const ServiceIdentity& identity_;

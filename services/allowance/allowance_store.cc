@@ -1,8 +1,12 @@
 #include "services/allowance/allowance_store.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/clock.h"
@@ -173,7 +177,45 @@ constexpr char kUpdatePayment[] =
 constexpr char kDueFailedPayments[] =
     "SELECT id FROM payments WHERE state = ? AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT 500";
 
+// PayApplications' batch forms: one statement for all of a batch's rows. Their IN lists, CASE arms and
+// VALUES rows are repeated per row, so each connection prepares one text per batch size.
+constexpr char kApplicationColumns[] =
+    "SELECT id, program_id, child_id, division_code, organisation_id, type, amount_fen, reason,"
+    " evidence_report_id, state, applicant, first_approver, second_approver, rejection_reason, year,"
+    " submitted_at, decided_at, payments_issued FROM applications";
+constexpr char kProgramColumns[] =
+    "SELECT id, name, plan, target_group, jurisdiction, operator_organisation_id, funder_organisation_id,"
+    " budget_fen, period_start, period_end, allowed_types, eligible_categories, per_payment_cap_fen,"
+    " per_child_year_cap_fen, second_approval_threshold_fen, state, assessment_reviewer, assessment_accepted,"
+    " assessment_comment, assessed_by, assessed_at, evaluation_score, evaluation_summary, evaluated_by,"
+    " evaluated_at, proposed_by, proposed_at, funded_at FROM programs";
+constexpr char kPaymentRow[] = ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)";
+constexpr char kEntryRow[] = ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+// Every paid application moves on by one issue; all of a batch go to PAYMENT_ISSUED.
+constexpr char kMarkPaymentsIssuedHead[] =
+    "UPDATE applications SET state = ?, payments_issued = payments_issued + 1 WHERE id IN (";
+// The PAYMENT movement (RESERVED -> IN_PAYMENT) of each program's sum, guarded per row as PostEntry's is:
+// a program whose reserved balance does not hold its sum is not matched, and the batch fails.
+constexpr char kMoveReservedToInPaymentHead[] = "UPDATE program_balances SET reserved_fen = reserved_fen - ";
+constexpr char kMoveInPaymentSet[] = ", in_payment_fen = in_payment_fen + ";
+constexpr char kMoveWhere[] = " WHERE program_id IN (";
+constexpr char kMoveGuard[] = ") AND reserved_fen >= ";
+
 // ----------------------------------------------------------------------------------------------- helpers
+
+// "?, ?, ?" for `n` parameters.
+std::string Placeholders(size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
+  return out;
+}
+
+// "CASE program_id WHEN ? THEN ? ... END" for `n` programs.
+std::string AmountByProgram(size_t n) {
+  std::string out = "CASE program_id";
+  for (size_t i = 0; i < n; ++i) out += " WHEN ? THEN ?";
+  return out + " END";
+}
 
 std::string JoinEnums(const google::protobuf::RepeatedField<int>& values) {
   std::vector<int> sorted(values.begin(), values.end());
@@ -337,6 +379,36 @@ absl::StatusOr<std::optional<v1::Payment>> ReadPayment(db::Session& tx, const st
   if (!row) return std::optional<v1::Payment>();
   ASSIGN_OR_RETURN(v1::Payment p, PaymentFromRow(*row));
   return std::optional<v1::Payment>(std::move(p));
+}
+
+// A payment as PayApplication issues it: what its row holds once inserted, so the answer needs no read-back.
+v1::Payment IssuedPayment(std::string id, const v1::Application& a, int64_t issue_number,
+                          v1::PaymentMethod method, const std::string& payee_reference, const Actor& actor) {
+  v1::Payment p;
+  p.set_payment_id(std::move(id));
+  p.set_application_id(a.application_id());
+  p.set_program_id(a.program_id());
+  p.set_child_id(a.child_id());
+  p.set_division_code(a.division_code());
+  p.set_amount_fen(a.amount_fen());
+  p.set_method(method);
+  p.set_payee_reference(payee_reference);
+  p.set_state(v1::PAYMENT_STATE_ISSUED);
+  p.set_issue_number(static_cast<int32_t>(issue_number));
+  p.set_attempts(1);
+  p.set_issued_by(actor.subject);
+  *p.mutable_issued_at() = ToProtoTimestamp(TruncateToMicros(actor.at));
+  return p;
+}
+
+// kInsertPayment's parameters for `p`.
+std::vector<db::Value> PaymentValues(const v1::Payment& p) {
+  return {p.payment_id(),      p.application_id(),
+          p.program_id(),      p.child_id(),
+          p.division_code(),   p.amount_fen(),
+          int64_t{p.method()}, p.payee_reference(),
+          int64_t{p.state()},  int64_t{p.issue_number()},
+          p.issued_by(),       ToSqlTimestamp(FromProtoTimestamp(p.issued_at()))};
 }
 
 absl::StatusOr<const char*> MovementSql(v1::LedgerAccount from, v1::LedgerAccount to) {
@@ -743,51 +815,244 @@ absl::StatusOr<v1::Payment> MariaDbAllowanceStore::PayApplication(
     const std::string& payee_reference) {
   return IdempotentTransaction<v1::Payment>(
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::Payment> {
-        ASSIGN_OR_RETURN(std::optional<LockedApplication> locked, ReadApplication(tx, application_id, true));
-        if (!locked) return absl::NotFoundError("application not found");
-        v1::Application& a = locked->application;
-        ASSIGN_OR_RETURN(std::optional<v1::Program> program, ReadProgram(tx, a.program_id(), false));
-        if (!program) return absl::InternalError("application's program is missing");
-        RETURN_IF_ERROR(authorize(a, *program));
-        RETURN_IF_ERROR(CheckPayable(a, *program));
-        const int64_t issue_number = locked->payments_issued + 1;
-        const std::string id = ids_.Next();
+        // The application's row without its items and the program's without its scores and balances: a
+        // payment needs neither, and the guarded UPDATE below judges the money.
+        ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockApplication, {application_id}));
+        if (!row) return absl::NotFoundError("application not found");
+        ASSIGN_OR_RETURN(v1::Application a, ApplicationFromRow(*row));
+        const int64_t issue_number = row->Int(17) + 1;
+        ASSIGN_OR_RETURN(std::optional<db::Row> program_row, tx.QueryOne(kSelectProgram, {a.program_id()}));
+        if (!program_row) return absl::InternalError("application's program is missing");
+        ASSIGN_OR_RETURN(v1::Program program, ProgramFromRow(*program_row));
+        RETURN_IF_ERROR(authorize(a, program));
+        RETURN_IF_ERROR(CheckPayable(a, program));
+        v1::Payment payment = IssuedPayment(ids_.Next(), a, issue_number, method, payee_reference, actor);
         // The unique (application_id, issue_number) key makes a second payment of this issue impossible even
         // for a writer that skipped the row lock above: its INSERT fails and its transaction rolls back
         // whole.
-        RETURN_IF_ERROR(tx.Execute(kInsertPayment, {id, a.application_id(), a.program_id(), a.child_id(),
-                                                    a.division_code(), a.amount_fen(), int64_t{method},
-                                                    payee_reference, int64_t{v1::PAYMENT_STATE_ISSUED},
-                                                    issue_number, actor.subject, ToSqlTimestamp(actor.at)})
-                            .status());
+        RETURN_IF_ERROR(tx.Execute(kInsertPayment, PaymentValues(payment)).status());
         RETURN_IF_ERROR(PostEntry(tx, a.program_id(), v1::LEDGER_ENTRY_KIND_PAYMENT,
                                   v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_IN_PAYMENT, a.amount_fen(),
-                                  a.application_id(), id, actor));
+                                  a.application_id(), payment.payment_id(), actor));
         a.set_state(v1::APPLICATION_STATE_PAYMENT_ISSUED);
         RETURN_IF_ERROR(WriteApplication(tx, a, issue_number, actor, false));
-        ASSIGN_OR_RETURN(std::optional<v1::Payment> written, ReadPayment(tx, id, false));
-        if (!written) return absl::InternalError("payment not readable after insert");
-        v1::PaymentIssued event;
-        event.set_payment_id(id);
-        event.set_application_id(a.application_id());
-        event.set_program_id(a.program_id());
-        event.set_amount_fen(a.amount_fen());
-        event.set_method(method);
-        RETURN_IF_ERROR(outbox_.Append(tx, id, event, actor.at));
         // In the payment's own transaction, so a retried payment is sampled exactly as the first was.
-        if (sample_.Selects(id)) {
-          v1::HouseholdVerificationRequested verify;
-          verify.set_child_id(a.child_id());
-          verify.set_program_id(a.program_id());
-          verify.set_payment_id(id);
-          verify.set_division_code(a.division_code());
-          verify.set_type(a.type());
-          verify.set_amount_fen(a.amount_fen());
-          verify.set_paid_on(absl::FormatCivilTime(ShanghaiDay(actor.at)));
-          RETURN_IF_ERROR(outbox_.Append(tx, id, verify, actor.at));
+        for (const auto& event : PaymentEvents(payment, a.type())) {
+          RETURN_IF_ERROR(outbox_.Append(tx, payment.payment_id(), *event, actor.at));
         }
-        return *std::move(written);
+        return payment;
       });
+}
+
+std::vector<std::unique_ptr<google::protobuf::Message>> MariaDbAllowanceStore::PaymentEvents(
+    const v1::Payment& payment, v1::AllowanceType type) const {
+  std::vector<std::unique_ptr<google::protobuf::Message>> events;
+  auto issued = std::make_unique<v1::PaymentIssued>();
+  issued->set_payment_id(payment.payment_id());
+  issued->set_application_id(payment.application_id());
+  issued->set_program_id(payment.program_id());
+  issued->set_amount_fen(payment.amount_fen());
+  issued->set_method(payment.method());
+  events.push_back(std::move(issued));
+  if (sample_.Selects(payment.payment_id())) {
+    auto verify = std::make_unique<v1::HouseholdVerificationRequested>();
+    verify->set_child_id(payment.child_id());
+    verify->set_program_id(payment.program_id());
+    verify->set_payment_id(payment.payment_id());
+    verify->set_division_code(payment.division_code());
+    // What the visitor checks with the household: no bank details (HouseholdVerificationRequested).
+    verify->set_type(type);
+    verify->set_amount_fen(payment.amount_fen());
+    verify->set_paid_on(absl::FormatCivilTime(ShanghaiDay(FromProtoTimestamp(payment.issued_at()))));
+    events.push_back(std::move(verify));
+  }
+  return events;
+}
+
+std::vector<absl::StatusOr<v1::Payment>> MariaDbAllowanceStore::PayApplications(
+    const std::vector<PaymentOrder>& orders) {
+  auto alone = [&](const PaymentOrder& o) {
+    return PayApplication(o.key, o.actor, o.application_id, o.authorize, o.method, o.payee_reference);
+  };
+  std::vector<absl::StatusOr<v1::Payment>> out;
+  out.reserve(orders.size());
+  if (orders.size() == 1) {  // the single form runs one statement fewer
+    out.push_back(alone(orders[0]));
+    return out;
+  }
+  std::vector<std::optional<absl::StatusOr<v1::Payment>>> answers;
+  const absl::Status batch =
+      pool_.Transaction([&](db::Session& tx) { return PayBatch(tx, orders, answers); });
+  for (size_t i = 0; i < orders.size(); ++i) {
+    // A batch that did not commit wrote nothing (or, its COMMIT's answer lost, everything: then each order
+    // alone finds its application paid and answers from its record).
+    if (batch.ok() && answers[i]) {
+      out.push_back(*std::move(answers[i]));
+    } else {
+      out.push_back(alone(orders[i]));
+    }
+  }
+  return out;
+}
+
+absl::Status MariaDbAllowanceStore::PayBatch(
+    db::Session& tx, const std::vector<PaymentOrder>& orders,
+    std::vector<std::optional<absl::StatusOr<v1::Payment>>>& answers) {
+  answers.assign(orders.size(), std::nullopt);  // afresh on every attempt of the transaction
+  // Retries of committed requests are answered from their records. A key repeated within the batch is left
+  // to run alone once the first has committed, as a concurrent duplicate would wait for it.
+  std::vector<const IdempotencyKey*> keys;
+  keys.reserve(orders.size());
+  for (const PaymentOrder& o : orders) keys.push_back(&o.key);
+  ASSIGN_OR_RETURN(std::vector<std::optional<RecordedAnswer>> recorded, FindRecordedAnswers(tx, keys));
+  std::vector<size_t> live;
+  std::set<std::tuple<std::string, std::string, std::string>> seen;
+  std::set<std::string> application_ids;
+  for (size_t i = 0; i < orders.size(); ++i) {
+    const IdempotencyKey& key = orders[i].key;
+    if (recorded[i]) {
+      absl::StatusOr<std::string> bytes = ReplayRecorded(key, *recorded[i]);
+      v1::Payment first;
+      if (!bytes.ok()) {
+        answers[i] = bytes.status();
+      } else if (!first.ParseFromString(*bytes)) {
+        answers[i] = absl::DataLossError("the recorded answer is unreadable");
+      } else {
+        answers[i] = std::move(first);
+      }
+      continue;
+    }
+    if (!seen.emplace(key.method, key.caller, key.request_id).second) continue;
+    live.push_back(i);
+    application_ids.insert(orders[i].application_id);
+  }
+  if (live.empty()) return absl::OkStatus();
+
+  // Every application locked in one statement, in id order (the order any two batches meet them in).
+  std::vector<db::Value> params(application_ids.begin(), application_ids.end());
+  ASSIGN_OR_RETURN(db::Rows application_rows,
+                   tx.Query(absl::StrCat(kApplicationColumns, " WHERE id IN (", Placeholders(params.size()),
+                                         ") ORDER BY id FOR UPDATE"),
+                            params));
+  std::map<std::string, LockedApplication> applications;
+  std::set<std::string> program_ids;
+  for (const db::Row& row : application_rows) {
+    LockedApplication locked;
+    ASSIGN_OR_RETURN(locked.application, ApplicationFromRow(row));
+    locked.payments_issued = row.Int(17);
+    program_ids.insert(locked.application.program_id());
+    applications.emplace(locked.application.application_id(), std::move(locked));
+  }
+  std::map<std::string, v1::Program> programs;
+  if (!program_ids.empty()) {
+    params.assign(program_ids.begin(), program_ids.end());
+    ASSIGN_OR_RETURN(
+        db::Rows program_rows,
+        tx.Query(absl::StrCat(kProgramColumns, " WHERE id IN (", Placeholders(params.size()), ")"), params));
+    for (const db::Row& row : program_rows) {
+      ASSIGN_OR_RETURN(v1::Program program, ProgramFromRow(row));
+      programs.emplace(program.program_id(), std::move(program));
+    }
+  }
+
+  // Each order judged as PayApplication judges it alone, in the batch's order: the second order for one
+  // application finds it PAYMENT_ISSUED by the first.
+  std::vector<std::pair<size_t, v1::Payment>> paid;
+  std::map<std::string, int64_t> program_sums;
+  for (size_t i : live) {
+    const PaymentOrder& o = orders[i];
+    auto found = applications.find(o.application_id);
+    if (found == applications.end()) {
+      answers[i] = absl::NotFoundError("application not found");
+      continue;
+    }
+    v1::Application& a = found->second.application;
+    auto program = programs.find(a.program_id());
+    if (program == programs.end()) {
+      answers[i] = absl::InternalError("application's program is missing");
+      continue;
+    }
+    absl::Status allowed = o.authorize(a, program->second);
+    if (allowed.ok()) allowed = CheckPayable(a, program->second);
+    if (!allowed.ok()) {
+      answers[i] = allowed;
+      continue;
+    }
+    const int64_t issue_number = ++found->second.payments_issued;
+    a.set_state(v1::APPLICATION_STATE_PAYMENT_ISSUED);
+    paid.emplace_back(i, IssuedPayment(ids_.Next(), a, issue_number, o.method, o.payee_reference, o.actor));
+    program_sums[a.program_id()] += a.amount_fen();
+  }
+  if (paid.empty()) return absl::OkStatus();
+
+  // The payments, the balances, the ledger entries, the applications, the events and the answers: one
+  // statement each for the whole batch.
+  std::string sql = kInsertPayment;
+  params.clear();
+  for (const auto& [i, p] : paid) {
+    if (!params.empty()) sql += kPaymentRow;
+    std::vector<db::Value> values = PaymentValues(p);
+    params.insert(params.end(), values.begin(), values.end());
+  }
+  RETURN_IF_ERROR(tx.Execute(sql, params).status());
+
+  std::vector<db::Value> arms, ids_in;
+  for (const auto& [program_id, sum] : program_sums) {
+    arms.insert(arms.end(), {program_id, sum});
+    ids_in.push_back(program_id);
+  }
+  const std::string by_program = AmountByProgram(program_sums.size());
+  params = arms;
+  params.insert(params.end(), arms.begin(), arms.end());
+  params.insert(params.end(), ids_in.begin(), ids_in.end());
+  params.insert(params.end(), arms.begin(), arms.end());
+  ASSIGN_OR_RETURN(
+      uint64_t matched,
+      tx.Execute(absl::StrCat(kMoveReservedToInPaymentHead, by_program, kMoveInPaymentSet, by_program,
+                              kMoveWhere, Placeholders(ids_in.size()), kMoveGuard, by_program),
+                 params));
+  if (matched != program_sums.size()) {
+    return absl::FailedPreconditionError("the program's balances do not hold this movement");
+  }
+
+  sql = kInsertEntry;
+  params.clear();
+  std::vector<db::Value> issued_ids;
+  std::vector<Outbox::Pending> events;
+  std::vector<std::unique_ptr<google::protobuf::Message>> event_payloads;
+  std::vector<std::string> responses;
+  responses.reserve(paid.size());
+  for (const auto& [i, p] : paid) {
+    if (!params.empty()) sql += kEntryRow;
+    params.insert(params.end(), {ids_.Next(), p.program_id(), int64_t{v1::LEDGER_ENTRY_KIND_PAYMENT},
+                                 int64_t{v1::LEDGER_ACCOUNT_RESERVED}, int64_t{v1::LEDGER_ACCOUNT_IN_PAYMENT},
+                                 p.amount_fen(), p.application_id(), p.payment_id(), orders[i].actor.subject,
+                                 ToSqlTimestamp(orders[i].actor.at)});
+    issued_ids.push_back(p.application_id());
+    for (auto& event : PaymentEvents(p, applications.at(p.application_id()).application.type())) {
+      events.push_back({p.payment_id(), event.get(), orders[i].actor.at});
+      event_payloads.push_back(std::move(event));
+    }
+  }
+  RETURN_IF_ERROR(tx.Execute(sql, params).status());
+
+  params = {int64_t{v1::APPLICATION_STATE_PAYMENT_ISSUED}};
+  params.insert(params.end(), issued_ids.begin(), issued_ids.end());
+  ASSIGN_OR_RETURN(
+      matched,
+      tx.Execute(absl::StrCat(kMarkPaymentsIssuedHead, Placeholders(issued_ids.size()), ")"), params));
+  if (matched != issued_ids.size()) return absl::InternalError("a paid application was not updated");
+
+  RETURN_IF_ERROR(outbox_.AppendAll(tx, events));
+
+  std::vector<FirstAnswer> first_answers;
+  first_answers.reserve(paid.size());
+  for (const auto& [i, p] : paid) {
+    first_answers.push_back({&orders[i].key, p.SerializeAsString(), orders[i].actor.at});
+  }
+  RETURN_IF_ERROR(RecordFirstAnswers(tx, first_answers));
+  for (auto& [i, p] : paid) answers[i] = std::move(p);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::Payment> MariaDbAllowanceStore::RecordPaymentOutcome(

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,6 +56,16 @@ struct Assessment {
 struct ReconcileResult {
   Reconciliation reconciliation;
   LedgerSums sums;
+};
+
+// One PayApplication, as a batch of them carries it (PayApplications, payment_queue.h).
+struct PaymentOrder {
+  IdempotencyKey key;
+  Actor actor;
+  std::string application_id;
+  Authorize<v1::Application, v1::Program> authorize;
+  v1::PaymentMethod method = v1::PAYMENT_METHOD_UNSPECIFIED;
+  std::string payee_reference;
 };
 
 class AllowanceStore {
@@ -111,6 +122,14 @@ class AllowanceStore {
                                                      const Authorize<v1::Application, v1::Program>& authorize,
                                                      v1::PaymentMethod method,
                                                      const std::string& payee_reference) = 0;
+  // Pays a batch in one transaction and one commit: answers[i] is what PayApplication(orders[i]) alone
+  // would answer, each order keeping its own idempotency record, payment, ledger entry and events. An order
+  // its checks refuse is answered with its error and leaves no trace; when the batch cannot commit (a
+  // conflict with a writer outside it, a balance that does not hold the batch's sum) every order is run
+  // alone, so one bad payment never fails the others. Retries and duplicates pay once, in a batch or across
+  // batches.
+  virtual std::vector<absl::StatusOr<v1::Payment>> PayApplications(
+      const std::vector<PaymentOrder>& orders) = 0;
   virtual absl::StatusOr<v1::Payment> RecordPaymentOutcome(
       const IdempotencyKey& key, const Actor& actor, const std::string& payment_id,
       const Authorize<v1::Payment, v1::Program>& authorize, v1::PaymentOutcome outcome,
@@ -176,6 +195,7 @@ class MariaDbAllowanceStore final : public AllowanceStore {
                                              const Authorize<v1::Application, v1::Program>& authorize,
                                              v1::PaymentMethod method,
                                              const std::string& payee_reference) override;
+  std::vector<absl::StatusOr<v1::Payment>> PayApplications(const std::vector<PaymentOrder>& orders) override;
   absl::StatusOr<v1::Payment> RecordPaymentOutcome(const IdempotencyKey& key, const Actor& actor,
                                                    const std::string& payment_id,
                                                    const Authorize<v1::Payment, v1::Program>& authorize,
@@ -213,6 +233,15 @@ class MariaDbAllowanceStore final : public AllowanceStore {
                                                      absl::Time closed_at, const Actor& actor);
 
  private:
+  // PayApplications' one transaction: fills answers[i] for the orders it settles (a recorded answer, a
+  // refusal, a payment written here); the ones it leaves empty (a key repeated within the batch) are run
+  // alone after it commits.
+  absl::Status PayBatch(db::Session& tx, const std::vector<PaymentOrder>& orders,
+                        std::vector<std::optional<absl::StatusOr<v1::Payment>>>& answers);
+  // A new payment's events, in order: issued, and the household's verification when sampled.
+  std::vector<std::unique_ptr<google::protobuf::Message>> PaymentEvents(const v1::Payment& payment,
+                                                                        v1::AllowanceType type) const;
+
   db::Pool& pool_;
   IdGenerator& ids_;
   Outbox outbox_;

@@ -252,7 +252,7 @@ class RosterService::CompareCall final : public StreamedCall<v1::CompareRosterRe
       auto it = by_id.find(child_id);
       access.push_back({principal_->subject(), principal_->organisation_id(), "child", child_id,
                         it == by_id.end() ? "" : it->second->village_code, "categories,guardians",
-                        header_.purpose(), "CompareRoster"});
+                        header_.purpose(), "CompareRoster", /*consent_id=*/""});
     };
     for (const std::string& id : answer_.missing_from_roster()) log(id);
     for (const auto& d : answer_.differences()) log(d.child_id());

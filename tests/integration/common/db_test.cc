@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_database.h"
@@ -135,6 +136,36 @@ TEST(Pool, Deadlock_IsRetriedUntilBothTransfersLand) {
     ASSIGN_OR_RETURN(auto rows, s.Query("SELECT balance FROM accounts ORDER BY id"));
     EXPECT_EQ(rows[0].Int(0), 100);
     EXPECT_EQ(rows[1].Int(0), 100);
+    return absl::OkStatus();
+  }));
+}
+
+// Batch writers make a statement text per batch size; a connection keeps a bounded number of them prepared,
+// so the server's max_prepared_stmt_count (shared by every client) is never approached by one pool. An
+// evicted text is prepared again when next used and still answers. Counted on the connection itself
+// (statements it prepared less those it closed), so other tests' connections do not matter.
+TEST(Pool, ManyDistinctStatementTexts_KeepABoundedNumberPreparedOnTheConnection) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Accounts()));
+  ASSERT_OK(database->pool().Autocommit([](db::Session& s) -> absl::Status {
+    for (int i = 0; i < 600; ++i) {
+      ASSIGN_OR_RETURN(auto row,
+                       s.QueryOne(absl::StrCat("SELECT balance + ", i, " FROM accounts WHERE id = ?"),
+                                  {std::string("a")}));
+      EXPECT_EQ(row->Int(0), 100 + i);
+    }
+    // The first text was evicted long ago: prepared again, it answers.
+    ASSIGN_OR_RETURN(auto row,
+                     s.QueryOne("SELECT balance + 0 FROM accounts WHERE id = ?", {std::string("b")}));
+    EXPECT_EQ(row->Int(0), 100);
+    ASSIGN_OR_RETURN(db::Rows counters, s.Query("SHOW SESSION STATUS LIKE 'Com_stmt_%'"));
+    int64_t prepared = -1, closed = -1;
+    for (const db::Row& c : counters) {
+      if (c.String(0) == "Com_stmt_prepare") prepared = c.Int(1);
+      if (c.String(0) == "Com_stmt_close") closed = c.Int(1);
+    }
+    EXPECT_GE(prepared, 602);
+    EXPECT_LE(prepared - closed, 128);  // what the connection holds open now, this SHOW included
+    EXPECT_GE(prepared - closed, 100);  // and it does keep statements: a cache, not one prepare per use
     return absl::OkStatus();
   }));
 }

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
 #include "common/db.h"
 #include "common/log.h"
 #include "common/status_macros.h"
@@ -54,6 +55,35 @@ TEST(Outbox, EventsOfCommittedTransactionsOnly_InSequence) {
   ASSERT_OK_AND_ASSIGN(auto after_first, outbox.ReadAfter(1, 100));
   ASSERT_EQ(after_first.size(), 1u);
   EXPECT_EQ(after_first[0].aggregate_id(), "case-3");
+}
+
+TEST(Outbox, AppendAll_OneInsertForManyEvents_SequencedInTheirOrder) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create({}));
+  SystemClock clock;
+  IdGenerator ids(clock);
+  Outbox outbox(database->pool(), ids);
+  std::vector<common::v1::Principal> payloads;
+  for (int i = 0; i < 40; ++i) payloads.push_back(Payload(absl::StrCat("event-", i)));
+  std::vector<Outbox::Pending> pending;
+  for (int i = 0; i < 40; ++i)
+    pending.push_back({absl::StrCat("aggregate-", i % 3), &payloads[i], clock.Now()});
+  ASSERT_OK(database->pool().Transaction([&](db::Session& tx) { return outbox.AppendAll(tx, pending); }));
+  EXPECT_FALSE(database->pool()
+                   .Transaction([&](db::Session& tx) -> absl::Status {
+                     RETURN_IF_ERROR(outbox.AppendAll(tx, pending));
+                     return absl::AbortedError("the batch failed");
+                   })
+                   .ok());
+  ASSERT_OK(outbox.SequencePending().status());
+  ASSERT_OK_AND_ASSIGN(auto events, outbox.ReadAfter(0, 100));
+  ASSERT_EQ(events.size(), 40u);
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_EQ(events[i].sequence(), i + 1);
+    EXPECT_EQ(events[i].aggregate_id(), absl::StrCat("aggregate-", i % 3));
+    common::v1::Principal payload;
+    ASSERT_TRUE(events[i].payload().UnpackTo(&payload));
+    EXPECT_EQ(payload.subject(), absl::StrCat("event-", i));
+  }
 }
 
 TEST(Outbox, ConcurrentWriters_GetDistinctConsecutiveSequences) {

@@ -1,8 +1,8 @@
 // The gateway's method policy and the services' own role checks must agree: a role the gateway lets through
 // is one the service serves, and a role the gateway turns away is one the service would refuse too. Walks
-// every role × every method of the registry (with its roster and casework services), training and allowance
-// services, asking the gateway's policy (the shipped deploy/local/gateway/policy.json) and the real services
-// (in process, on loopback, with a signed principal of that role and an empty request).
+// every role × every method of the registry (with its roster, casework and cooperation services), visits,
+// training and allowance services, asking the gateway's policy (the shipped deploy/local/gateway/policy.json)
+// and the real services (in process, on loopback, with a signed principal of that role and an empty request).
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
@@ -18,6 +18,7 @@
 #include "services/gateway/method_policy.h"
 #include "services/registry/registry_module.h"
 #include "services/training/training_module.h"
+#include "services/visits/visits_module.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_database.h"
 #include "tests/support/test_server.h"
@@ -77,12 +78,24 @@ class PolicyAgreementTest : public ::testing::Test {
     allowance_config.training_address = "127.0.0.1:1";
     allowance_config.payment_retry_interval = absl::ZeroDuration();
     ASSERT_OK_AND_ASSIGN(allowance_, allowance::AllowanceModule::Create(allowance_context, allowance_config));
+    ASSERT_OK_AND_ASSIGN(visits_db_, TestDatabase::Create(VisitsMigrations()));
+    const ServiceContext visits_context{config_,  visits_db_->pool(), clock_,           ids_,    logger_,
+                                        metrics_, *verifier_,         visits_identity_, workers_};
+    visits::VisitsConfig visits_config;
+    visits_config.calendars_dir = SHOUHU_SOURCE_DIR "/services/visits/calendars";
+    visits_config.registry_address = "127.0.0.1:1";
+    visits_config.training_address = "127.0.0.1:1";
+    visits_config.pii_seal_key = std::string(32, 's');
+    visits_config.pii_lookup_key = std::string(32, 'l');
+    visits_config.check_out_sweep_interval = absl::ZeroDuration();
+    ASSERT_OK_AND_ASSIGN(visits_, visits::VisitsModule::Create(visits_context, visits_config));
     server_ =
         std::make_unique<shouhu::testing::TestServer>(std::vector<std::pair<grpc::Service*, std::string>>{
             {&registry_->service(), registry::kRegistryServiceName},
             {&registry_->roster_service(), registry::kRosterServiceName},
             {&registry_->casework().service(), registry::kCaseworkServiceName},
             {&registry_->cooperation_service(), registry::kCooperationServiceName},
+            {&visits_->service(), visits::kVisitsServiceName},
             {&training_->service(), training::kTrainingServiceName},
             {&allowance_->service(), allowance::kAllowanceServiceName}});
     stub_ = std::make_unique<grpc::GenericStub>(server_->channel());
@@ -93,6 +106,7 @@ class PolicyAgreementTest : public ::testing::Test {
   void TearDown() override {
     server_.reset();
     allowance_.reset();
+    visits_.reset();
     training_.reset();
     registry_.reset();
   }
@@ -105,14 +119,17 @@ class PolicyAgreementTest : public ::testing::Test {
   CallWorkers workers_{8};
   const ServiceIdentity registry_identity_{"registry", shouhu::testing::TestServiceKey("registry"), clock_};
   const ServiceIdentity training_identity_{"training", shouhu::testing::TestServiceKey("training"), clock_};
+  const ServiceIdentity visits_identity_{"visits", shouhu::testing::TestServiceKey("visits"), clock_};
   const ServiceIdentity allowance_identity_{"allowance", shouhu::testing::TestServiceKey("allowance"),
                                             clock_};
   std::unique_ptr<TestDatabase> registry_db_;
   std::unique_ptr<TestDatabase> training_db_;
   std::unique_ptr<TestDatabase> allowance_db_;
+  std::unique_ptr<TestDatabase> visits_db_;
   std::unique_ptr<PrincipalVerifier> verifier_;
   std::unique_ptr<registry::RegistryModule> registry_;
   std::unique_ptr<training::TrainingModule> training_;
+  std::unique_ptr<visits::VisitsModule> visits_;
   std::unique_ptr<allowance::AllowanceModule> allowance_;
   std::unique_ptr<shouhu::testing::TestServer> server_;
   std::unique_ptr<grpc::GenericStub> stub_;
@@ -122,9 +139,10 @@ class PolicyAgreementTest : public ::testing::Test {
 
 TEST_F(PolicyAgreementTest, EveryRoleAndMethod_GatewayAndServiceAgree) {
   int checked = 0;
-  for (const char* service_name : {registry::kRegistryServiceName, registry::kRosterServiceName,
-                                   registry::kCaseworkServiceName, registry::kCooperationServiceName,
-                                   training::kTrainingServiceName, allowance::kAllowanceServiceName}) {
+  for (const char* service_name :
+       {registry::kRegistryServiceName, registry::kRosterServiceName, registry::kCaseworkServiceName,
+        registry::kCooperationServiceName, visits::kVisitsServiceName, training::kTrainingServiceName,
+        allowance::kAllowanceServiceName}) {
     const auto* service = FindService(service_name);
     ASSERT_NE(service, nullptr) << service_name;
     for (int m = 0; m < service->method_count(); ++m) {

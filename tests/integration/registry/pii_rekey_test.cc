@@ -25,9 +25,12 @@ class PiiRekeyTest : public RegistryTest {
     const ServiceContext context{service_config_, database_->pool(), clock_,    *ids_,   logger_,
                                  metrics_,        *verifier_,        identity_, workers_};
     ASSERT_OK_AND_ASSIGN(module_, RegistryModule::Create(context, config));
-    server_ = std::make_unique<shouhu::testing::TestServer>(
-        std::vector<std::pair<grpc::Service*, std::string>>{{&module_->service(), kRegistryServiceName}});
+    server_ =
+        std::make_unique<shouhu::testing::TestServer>(std::vector<std::pair<grpc::Service*, std::string>>{
+            {&module_->service(), kRegistryServiceName},
+            {&module_->cooperation_service(), kCooperationServiceName}});
     stub_ = v1::RegistryService::NewStub(server_->channel());
+    cooperation_stub_ = v1::CaseCooperationService::NewStub(server_->channel());
   }
 
   absl::StatusOr<std::string> ResidentIdAsOfficer(const std::string& child_id) {
@@ -93,6 +96,41 @@ TEST_F(PiiRekeyTest, Rekey_ValueUnderNeitherKey_StopsWithDataLoss_NamingTheRowNo
   EXPECT_NE(result.status().message().find(referral.referral_id()), std::string::npos);
   EXPECT_EQ(result.status().message().find(kResidentId), std::string::npos);
   EXPECT_EQ(result.status().message().find("201506071232"), std::string::npos);
+}
+
+// A mandatory report's reporter is sealed as "subject\norganisation" but found by the hash of the subject
+// alone: after the rotation the reporter still finds their report, and an auditor still unseals who it was.
+TEST_F(PiiRekeyTest, Rekey_MandatoryReport_ReporterStillFindsItAndAuditorStillUnsealsIt) {
+  const Principal school = shouhu::testing::MakePrincipal("nurse-zhang", "wuding-no1-school",
+                                                          common::v1::ROLE_MANDATED_REPORTER, {"532329"});
+  v1::FileMandatoryReportRequest report;
+  report.set_request_id("f1");
+  report.set_institution_kind(v1::INSTITUTION_KIND_SCHOOL);
+  report.set_village_code(kWudingVillage);
+  report.set_child_name("王小明");
+  report.set_child_resident_id(kResidentId);
+  report.set_harm_kind(v1::HARM_KIND_PHYSICAL_ABUSE);
+  report.set_description("学生手臂多处淤青");
+  report.set_urgency(v1::REPORT_URGENCY_OTHER);
+  ASSERT_OK_AND_ASSIGN(auto filed,
+                       Cooperate(&v1::CaseCooperationService::Stub::FileMandatoryReport, school, report));
+  ASSERT_OK_AND_ASSIGN(PiiCrypto from, PiiCrypto::Create(old_seal_, old_lookup_));
+  ASSERT_OK_AND_ASSIGN(PiiCrypto to, PiiCrypto::Create(new_seal_, new_lookup_));
+  ASSERT_OK_AND_ASSIGN(RekeySummary rekeyed, RekeyResidentIds(database_->pool(), from, to));
+  EXPECT_EQ(rekeyed.rekeyed, 2);  // the reporter and the child's resident ID
+
+  ServeWithKeys(new_seal_, new_lookup_);
+  ASSERT_OK_AND_ASSIGN(auto mine, Cooperate(&v1::CaseCooperationService::Stub::ListMyMandatoryReports, school,
+                                            v1::ListMyMandatoryReportsRequest()));
+  ASSERT_EQ(mine.reports_size(), 1);
+  EXPECT_EQ(mine.reports(0).report_id(), filed.report().report_id());
+  v1::UnsealMandatoryReporterRequest unseal;
+  unseal.set_report_id(filed.report().report_id());
+  unseal.set_purpose("key rotation check");
+  ASSERT_OK_AND_ASSIGN(
+      auto reporter, Cooperate(&v1::CaseCooperationService::Stub::UnsealMandatoryReporter, auditor_, unseal));
+  EXPECT_EQ(reporter.reporter_subject(), "nurse-zhang");
+  EXPECT_EQ(reporter.reporter_organisation_id(), "wuding-no1-school");
 }
 
 // A sealed column left out of the rotation would stay under a retired key, and the registry could no longer
