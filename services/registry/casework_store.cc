@@ -13,6 +13,7 @@
 #include "services/registry/visit_follow_ups.h"
 #include "shouhu/registry/storage/v1/casework_details.pb.h"
 #include "shouhu/registry/v1/casework_events.pb.h"
+#include "shouhu/registry/v1/cooperation_service.pb.h"
 
 namespace shouhu::registry {
 namespace {
@@ -129,6 +130,15 @@ constexpr absl::string_view kFollowUpTasks =
     "WHERE f.done = 0 AND f.kind = ? AND f.due_at <= ? AND (f.due_at > ? OR (f.due_at = ? AND f.id > ?)) "
     "AND c.village_code >= ? AND c.village_code < ? AND (? OR c.organisation_id = ?) "
     "AND (? OR c.caseworker_id = ?) ORDER BY f.due_at, f.id LIMIT ?";
+
+// Open service referrals out (casework-b's CaseCooperationService) by their due day; the sending side's
+// organisation and the case's caseworker are whose task it is.
+constexpr absl::string_view kServiceReferralTasks =
+    "SELECT r.id, r.case_id, r.village_code, c.caseworker_id, r.due_date FROM service_referrals r "
+    "JOIN cases c ON c.id = r.case_id "
+    "WHERE r.status IN (?, ?) AND r.due_date <= ? AND (r.due_date > ? OR (r.due_date = ? AND r.id > ?)) "
+    "AND r.village_code >= ? AND r.village_code < ? AND (? OR r.from_org = ?) "
+    "AND (? OR c.caseworker_id = ?) ORDER BY r.due_date, r.id LIMIT ?";
 
 constexpr absl::string_view kRecordFollowUp =
     "INSERT INTO visit_follow_ups (id, kind, source_ref, case_id, due_at, created_at) VALUES (?, ?, ?, ?, ?, "
@@ -385,6 +395,39 @@ class FollowUpSource final : public TaskSource {
   const v1::TaskKind kind_;
 };
 
+// Service referrals out that are still open (sent, or accepted and not completed) by their due day: the
+// sender's caseworker, and the county, chase them. Days become the end of the day in Asia/Shanghai, as plan
+// items' due dates do.
+class ServiceReferralSource final : public TaskSource {
+ public:
+  absl::StatusOr<std::vector<v1::Task>> Due(db::Session& s, const TaskQuery& q) const override {
+    std::vector<v1::Task> tasks;
+    if (q.audience == v1::TASK_AUDIENCE_SUPERVISOR) return tasks;
+    const bool mine = q.audience == v1::TASK_AUDIENCE_CASEWORKER;
+    const absl::CivilDay after_day = LastDayDueBy(q.after_due);
+    // Tasks due exactly at the page position are those of after_day, when its end is that position.
+    const std::string same_day =
+        DueAtEndOf(after_day) == q.after_due ? absl::FormatCivilTime(after_day) : std::string("1000-01-01");
+    ASSIGN_OR_RETURN(
+        db::Rows rows,
+        s.Query(kServiceReferralTasks,
+                {int64_t{v1::SERVICE_REFERRAL_STATUS_SENT}, int64_t{v1::SERVICE_REFERRAL_STATUS_ACCEPTED},
+                 absl::FormatCivilTime(LastDayDueBy(q.horizon_end)), absl::FormatCivilTime(after_day),
+                 same_day, RecordIdAfter(q, v1::TASK_KIND_SERVICE_REFERRAL_DUE), q.division_prefix,
+                 DivisionPrefixEnd(q.division_prefix), Flag(q.organisation_id.empty()), q.organisation_id,
+                 Flag(!mine), q.subject, int64_t{q.limit}}));
+    for (const auto& row : rows) {
+      absl::CivilDay day;
+      if (!absl::ParseCivilTime(row.String(4), &day)) {
+        return absl::DataLossError("service_referrals.due_date is unreadable");
+      }
+      tasks.push_back(MakeTask(v1::TASK_KIND_SERVICE_REFERRAL_DUE, row.String(0), row.String(1),
+                               row.String(2), row.String(3), DueAtEndOf(day)));
+    }
+    return tasks;
+  }
+};
+
 }  // namespace
 
 CaseworkStore::CaseworkStore(db::Pool& pool, IdGenerator& ids, MariaDbRegistryStore& cases,
@@ -395,6 +438,7 @@ CaseworkStore::CaseworkStore(db::Pool& pool, IdGenerator& ids, MariaDbRegistrySt
   task_sources_.push_back(std::make_unique<ReviewSource>(rules_.review_within));
   task_sources_.push_back(std::make_unique<FollowUpSource>(v1::TASK_KIND_VISIT_DANGER_SIGNS));
   task_sources_.push_back(std::make_unique<FollowUpSource>(v1::TASK_KIND_VISIT_CHECK_OUT_MISSING));
+  task_sources_.push_back(std::make_unique<ServiceReferralSource>());
 }
 
 CaseworkStore::~CaseworkStore() = default;

@@ -28,6 +28,8 @@ const char* Prefix(v1::TaskKind kind) {
       return "visit-danger-signs";
     case v1::TASK_KIND_VISIT_CHECK_OUT_MISSING:
       return "visit-check-out-missing";
+    case v1::TASK_KIND_SERVICE_REFERRAL_DUE:
+      return "service-referral-due";
     default:
       return "unknown";
   }
@@ -78,6 +80,14 @@ std::vector<v1::Task> MergeTaskPages(std::vector<std::vector<v1::Task>> pages, i
 }
 
 absl::Time DueAtEndOf(absl::CivilDay day) { return absl::FromCivil(day + 1, ShanghaiTimeZone()); }
+
+absl::CivilDay LastDayDueBy(absl::Time t) {
+  if (t == absl::InfinitePast()) return absl::CivilDay(1000, 1, 1);
+  if (t == absl::InfiniteFuture()) return absl::CivilDay(9999, 12, 31);
+  absl::CivilDay day = ShanghaiDay(t);
+  while (DueAtEndOf(day) > t) --day;
+  return day;
+}
 
 std::string TaskPageToken(const v1::Task& last) {
   return absl::StrCat(absl::ToUnixMicros(FromProtoTimestamp(last.due_at())), "/", last.task_id());

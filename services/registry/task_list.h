@@ -65,6 +65,9 @@ std::vector<v1::Task> MergeTaskPages(std::vector<std::vector<v1::Task>> pages, i
 
 // The instant a task due on `day` becomes overdue: the end of that day in Asia/Shanghai.
 absl::Time DueAtEndOf(absl::CivilDay day);
+// The last day whose task is due at or before `t` (DueAtEndOf(day) <= t): how a source that keeps due dates
+// as days answers the time bounds of a TaskQuery.
+absl::CivilDay LastDayDueBy(absl::Time t);
 
 // The token after `last` and back; INVALID_ARGUMENT on page_token when it is no token of ours.
 std::string TaskPageToken(const v1::Task& last);

@@ -3,8 +3,8 @@
 namespace shouhu::visits {
 
 std::vector<SealedColumn> VisitsSealedColumns() {
-  return {{"safeguarding_concerns", "account_sealed", ""},
-          {"safeguarding_concerns", "review_note_sealed", ""}};
+  return {{"safeguarding_concerns", "account_sealed", "", nullptr},
+          {"safeguarding_concerns", "review_note_sealed", "", nullptr}};
 }
 
 }  // namespace shouhu::visits

@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "common/event_consumer.h"
 #include "common/timestamps.h"
+#include "shouhu/registry/v1/cooperation_service.pb.h"
 #include "shouhu/visits/v1/events.pb.h"
 #include "tests/integration/common/event_source.h"
 #include "tests/integration/registry/casework_fixture.h"
@@ -129,6 +130,69 @@ TEST_F(CaseworkTasksTest, ThreeAudiences_EachSeesItsOwnWork) {
               StatusIs(absl::StatusCode::kPermissionDenied));
   EXPECT_THAT(Tasks(wuding_caseworker_, v1::TASK_AUDIENCE_SUPERVISOR),
               StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+// Service referrals out (CaseCooperationService) join the list by their due day while open, for the sending
+// organisation and the county; paged across a day boundary like every source; gone once completed. The rows
+// are written as the cooperation store writes them (its own tests cover how they get there).
+TEST_F(CaseworkTasksTest, OpenServiceReferrals_AreTasksByTheirDueDay_UntilCompleted) {
+  const v1::Case c = RegisterChild("r1", "李娜");
+  const absl::CivilDay today = ShanghaiDay(clock_.Now());
+  std::vector<std::string> ids;
+  const auto refer = [&](absl::CivilDay due, v1::ServiceReferralStatus status) {
+    ids.push_back(ids_->Next());
+    EXPECT_OK(database_->pool().Autocommit([&](db::Session& session) {
+      return session
+          .Execute(
+              "INSERT INTO service_referrals (id, case_id, child_id, village_code, from_org, to_org, "
+              "service, due_date, note, status, consent_id, sent_by, sent_at) VALUES (?, ?, ?, ?, ?, ?, 1, "
+              "?, '', ?, ?, 'caseworker-1', ?)",
+              {ids.back(), c.case_id(), c.child_id(), kWudingVillage, "ngo-wuding", "legal-aid-wuding",
+               absl::FormatCivilTime(due), int64_t{status}, ids_->Next(), ToSqlTimestamp(clock_.Now())})
+          .status();
+    }));
+    return ids.back();
+  };
+  const std::string overdue = refer(today - 2, v1::SERVICE_REFERRAL_STATUS_ACCEPTED);
+  const std::string soon = refer(today + 3, v1::SERVICE_REFERRAL_STATUS_SENT);
+  const std::string also_soon = refer(today + 3, v1::SERVICE_REFERRAL_STATUS_SENT);
+  refer(today + 1, v1::SERVICE_REFERRAL_STATUS_COMPLETED);
+  refer(today + 1, v1::SERVICE_REFERRAL_STATUS_REJECTED);
+  refer(today + 20, v1::SERVICE_REFERRAL_STATUS_SENT);  // beyond the week
+
+  const auto referrals = [](const std::vector<v1::Task>& tasks) {
+    std::vector<v1::Task> out;
+    for (const auto& t : tasks) {
+      if (t.kind() == v1::TASK_KIND_SERVICE_REFERRAL_DUE) out.push_back(t);
+    }
+    return out;
+  };
+  ASSERT_OK_AND_ASSIGN(auto county, Tasks(wuding_officer_, v1::TASK_AUDIENCE_COUNTY, 7));
+  std::vector<v1::Task> listed = referrals(county);
+  ASSERT_EQ(listed.size(), 3u);
+  EXPECT_EQ(listed[0].record_id(), overdue);
+  EXPECT_TRUE(listed[0].overdue());
+  EXPECT_EQ(FromProtoTimestamp(listed[0].due_at()), DueAtEndOf(today - 2));
+  EXPECT_EQ((std::set<std::string>{listed[1].record_id(), listed[2].record_id()}),
+            (std::set<std::string>{soon, also_soon}));
+  EXPECT_FALSE(listed[1].overdue());
+  ASSERT_OK_AND_ASSIGN(auto one_by_one, Tasks(wuding_officer_, v1::TASK_AUDIENCE_COUNTY, 7, /*page_size=*/1));
+  std::vector<v1::Task> paged = referrals(one_by_one);
+  ASSERT_EQ(paged.size(), listed.size());
+  for (size_t i = 0; i < listed.size(); ++i) EXPECT_EQ(paged[i].task_id(), listed[i].task_id());
+  ASSERT_OK_AND_ASSIGN(auto other, Tasks(other_ngo_caseworker_, v1::TASK_AUDIENCE_CASEWORKER, 7));
+  EXPECT_TRUE(referrals(other).empty());
+  ASSERT_OK_AND_ASSIGN(auto xixia, Tasks(xixia_officer_, v1::TASK_AUDIENCE_COUNTY, 7));
+  EXPECT_TRUE(referrals(xixia).empty());
+
+  ASSERT_OK(database_->pool().Autocommit([&](db::Session& session) {
+    return session
+        .Execute("UPDATE service_referrals SET status = ? WHERE id = ?",
+                 {int64_t{v1::SERVICE_REFERRAL_STATUS_COMPLETED}, overdue})
+        .status();
+  }));
+  ASSERT_OK_AND_ASSIGN(county, Tasks(wuding_officer_, v1::TASK_AUDIENCE_COUNTY, 7));
+  EXPECT_EQ(referrals(county).size(), 2u);
 }
 
 class CaseworkVisitFollowUpTest : public CaseworkTasksTest {
