@@ -20,9 +20,8 @@ absl::StatusOr<std::unique_ptr<RegistryModule>> RegistryModule::Create(const Ser
   module->store_ =
       std::make_unique<MariaDbRegistryStore>(context.pool, context.clock, context.ids, std::move(crypto));
   module->store_->outbox().ReportFailuresTo(context.logger);
-  ASSIGN_OR_RETURN(PiiCrypto roster_crypto, PiiCrypto::Create(config.pii_seal_key, config.pii_lookup_key));
   module->roster_store_ = std::make_unique<MariaDbRosterStore>(
-      context.pool, context.ids, std::move(roster_crypto), module->store_->outbox());
+      context.pool, context.ids, module->store_->crypto(), module->store_->outbox());
   module->roster_service_ = std::make_unique<RosterService>(*module->store_, *module->roster_store_,
                                                             context.verifier, context.clock, context.workers);
   module->casework_ = std::make_unique<Casework>(context, config.casework, *module->store_);
@@ -44,7 +43,8 @@ void RegistryModule::Drain() {
 ServiceDefinition RegistryDefinition() {
   ServiceDefinition definition = DefineService<RegistryModule, RegistryConfig>(
       {"registry", 50051, 9151}, RegistryMigrations(), LoadRegistryConfig, kRegistryServiceName);
-  // The same process serves RosterService, CaseworkService and CaseCooperationService too (the gateway routes registry.* here).
+  // The same process serves RosterService, CaseworkService and CaseCooperationService too (the gateway routes
+  // registry.* here).
   definition.build =
       [build = std::move(definition.build)](const ServiceContext& context) -> absl::StatusOr<BuiltService> {
     ASSIGN_OR_RETURN(BuiltService built, build(context));

@@ -48,8 +48,9 @@ class RosterStore {
 class MariaDbRosterStore final : public RosterStore {
  public:
   // `outbox` is the registry store's, so roster events join the one sequence StreamEvents serves.
-  MariaDbRosterStore(db::Pool& pool, IdGenerator& ids, PiiCrypto crypto, Outbox& outbox)
-      : pool_(pool), ids_(ids), crypto_(std::move(crypto)), outbox_(outbox) {}
+  // The registry's own keys and outbox (MariaDbRegistryStore's), as the cooperation store shares them.
+  MariaDbRosterStore(db::Pool& pool, IdGenerator& ids, const PiiCrypto& crypto, Outbox& outbox)
+      : pool_(pool), ids_(ids), crypto_(crypto), outbox_(outbox) {}
 
   absl::StatusOr<v1::ImportRosterResponse> ImportChunk(
       const IdempotencyKey& key, const Actor& actor, const std::string& import_id,
@@ -73,7 +74,7 @@ class MariaDbRosterStore final : public RosterStore {
 
   db::Pool& pool_;
   IdGenerator& ids_;
-  PiiCrypto crypto_;
+  const PiiCrypto& crypto_;
   Outbox& outbox_;
 };
 

@@ -10,7 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "services/admin/roster_commands.h"
+#include "deploy/admin/roster_commands.h"
 #include "tests/e2e/running_stack.h"
 #include "tests/support/roster_fixture_rows.h"
 #include "tests/support/status_matchers.h"

@@ -13,7 +13,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "services/admin/roster_commands.h"
+#include "deploy/admin/roster_commands.h"
 #include "tests/e2e/running_stack.h"
 #include "tests/support/roster_fixture_rows.h"
 

@@ -1,12 +1,12 @@
 // shouhu-admin's roster file reader: UTF-8 or GB18030 detected, CSV quoting, Chinese (national system) and
 // English column names, unreadable cells rejected by row and column; the progress line.
-#include "services/admin/roster_csv.h"
+#include "deploy/admin/roster_csv.h"
 
 #include <gtest/gtest.h>
 #include <iconv.h>
 
-#include "services/admin/progress_bar.h"
-#include "services/admin/roster_commands.h"
+#include "deploy/admin/progress_bar.h"
+#include "deploy/admin/roster_commands.h"
 #include "tests/support/status_matchers.h"
 
 namespace shouhu::admin {

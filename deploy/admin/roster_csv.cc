@@ -1,4 +1,4 @@
-#include "services/admin/roster_csv.h"
+#include "deploy/admin/roster_csv.h"
 
 #include <iconv.h>
 

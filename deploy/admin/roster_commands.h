@@ -1,8 +1,8 @@
 // shouhu-admin's roster commands, as functions the binary and the tests call: load a roster file, stream it
 // to the gateway's RosterService (import, or drift comparison) with a progress line, and write what was
 // rejected next to the file.
-#ifndef SHOUHU_SERVICES_ADMIN_ROSTER_COMMANDS_H_
-#define SHOUHU_SERVICES_ADMIN_ROSTER_COMMANDS_H_
+#ifndef SHOUHU_DEPLOY_ADMIN_ROSTER_COMMANDS_H_
+#define SHOUHU_DEPLOY_ADMIN_ROSTER_COMMANDS_H_
 
 #include <grpcpp/channel.h>
 
@@ -12,7 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "services/admin/roster_csv.h"
+#include "deploy/admin/roster_csv.h"
 #include "shouhu/registry/v1/roster_service.grpc.pb.h"
 
 namespace shouhu::admin {
@@ -60,4 +60,4 @@ std::string RejectedRowsCsv(const LoadedRoster& roster,
 
 }  // namespace shouhu::admin
 
-#endif  // SHOUHU_SERVICES_ADMIN_ROSTER_COMMANDS_H_
+#endif  // SHOUHU_DEPLOY_ADMIN_ROSTER_COMMANDS_H_

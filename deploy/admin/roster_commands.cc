@@ -1,4 +1,4 @@
-#include "services/admin/roster_commands.h"
+#include "deploy/admin/roster_commands.h"
 
 #include <grpcpp/client_context.h>
 #include <openssl/sha.h>
@@ -13,7 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/grpc_status.h"
-#include "services/admin/progress_bar.h"
+#include "deploy/admin/progress_bar.h"
 
 namespace shouhu::admin {
 namespace {

@@ -1,7 +1,7 @@
 // A progress line on stderr for long commands: done/total, rate per second and the time left, redrawn in
 // place at most a few times a second.
-#ifndef SHOUHU_SERVICES_ADMIN_PROGRESS_BAR_H_
-#define SHOUHU_SERVICES_ADMIN_PROGRESS_BAR_H_
+#ifndef SHOUHU_DEPLOY_ADMIN_PROGRESS_BAR_H_
+#define SHOUHU_DEPLOY_ADMIN_PROGRESS_BAR_H_
 
 #include <cstdint>
 #include <ostream>
@@ -33,4 +33,4 @@ class ProgressBar {
 
 }  // namespace shouhu::admin
 
-#endif  // SHOUHU_SERVICES_ADMIN_PROGRESS_BAR_H_
+#endif  // SHOUHU_DEPLOY_ADMIN_PROGRESS_BAR_H_

@@ -1,4 +1,4 @@
-#include "services/admin/progress_bar.h"
+#include "deploy/admin/progress_bar.h"
 
 #include <algorithm>
 

@@ -2,8 +2,8 @@
 // children's welfare information system and Excel on Chinese Windows save it), the CSV split into fields,
 // the header's columns recognised by their Chinese (national system) or English names, and each line turned
 // into a RosterRow. What cannot be read is a rejection with the row's number and the column, never its value.
-#ifndef SHOUHU_SERVICES_ADMIN_ROSTER_CSV_H_
-#define SHOUHU_SERVICES_ADMIN_ROSTER_CSV_H_
+#ifndef SHOUHU_DEPLOY_ADMIN_ROSTER_CSV_H_
+#define SHOUHU_DEPLOY_ADMIN_ROSTER_CSV_H_
 
 #include <string>
 #include <vector>
@@ -45,4 +45,4 @@ absl::StatusOr<ParsedRoster> ParseRoster(const std::vector<CsvRecord>& records);
 
 }  // namespace shouhu::admin
 
-#endif  // SHOUHU_SERVICES_ADMIN_ROSTER_CSV_H_
+#endif  // SHOUHU_DEPLOY_ADMIN_ROSTER_CSV_H_

@@ -15,7 +15,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "services/admin/roster_commands.h"
+#include "deploy/admin/roster_commands.h"
 
 ABSL_FLAG(std::string, gateway, "127.0.0.1:50050", "the gateway's gRPC address");
 ABSL_FLAG(std::string, token, "", "bearer token (default: $SHOUHU_TOKEN)");
