@@ -160,6 +160,15 @@ ALTER TABLE outbox_events
   MODIFY sequence BIGINT NULL,
   ADD UNIQUE KEY outbox_sequence (sequence);
 )sql"},
+      // The sequencer's "unsequenced, by position" read in index order: the unique key above finds the NULLs
+      // but MariaDB does not extend a unique key by the primary key, so it sorted them (a filesort per batch,
+      // some 17% of the server's time under the payments benchmark). This index holds (NULL, position) in
+      // order, so the read stops after its batch. The unique key stays: it is what guarantees that no
+      // sequence is ever given twice, whatever a sequencer does.
+      {"common", 7, "0007_outbox_unsequenced_by_position",
+       R"sql(
+ALTER TABLE outbox_events ADD KEY outbox_unsequenced (sequence, position);
+)sql"},
   };
 }
 
