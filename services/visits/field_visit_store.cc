@@ -75,18 +75,24 @@ const std::string kListChildVisitsAfter = absl::StrCat(
 constexpr char kReportColumns[] =
     "SELECT r.id, r.assignment_id, r.case_id, r.child_id, r.visitor_id, r.village_code, r.organisation_id,"
     " r.visit_day, r.version, r.outcome, r.body, r.submitted_hash, r.content_hash, r.updated_at,"
-    " v.participant_id FROM visit_reports r JOIN visitors v ON v.id = r.visitor_id WHERE r.id = ?";
+    " v.participant_id, r.body_sealed FROM visit_reports r JOIN visitors v ON v.id = r.visitor_id WHERE r.id "
+    "= ?";
 const std::string kLockReport = absl::StrCat(kReportColumns, " FOR UPDATE");
 
 constexpr char kInsertReport[] =
     "INSERT INTO visit_reports (id, assignment_id, case_id, child_id, visitor_id, village_code, "
     "organisation_id,"
-    " visit_day, version, outcome, body, submitted_hash, content_hash, created_by, created_at, updated_by,"
-    " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)";
+    " visit_day, version, outcome, body_sealed, submitted_hash, content_hash, created_by, created_at,"
+    " updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 constexpr char kUpdateReport[] =
-    "UPDATE visit_reports SET version = ?, outcome = ?, body = ?, content_hash = ?, updated_by = ?,"
-    " updated_at = ? WHERE id = ? AND version = ?";
+    "UPDATE visit_reports SET version = ?, outcome = ?, body = NULL, body_sealed = ?, content_hash = ?,"
+    " updated_by = ?, updated_at = ? WHERE id = ? AND version = ?";
+
+// Reports written before their content was sealed (visits migration 0021), in id order after a cursor.
+constexpr char kPlainReports[] =
+    "SELECT id, body FROM visit_reports WHERE id > ? AND body IS NOT NULL ORDER BY id LIMIT ? FOR UPDATE";
+constexpr char kSealReport[] = "UPDATE visit_reports SET body = NULL, body_sealed = ? WHERE id = ?";
 
 // Made / attempted per household visit (a case on a day: both visitors of a team count once), then per
 // county and month. People seen: the most any visitor of the visit recorded.
@@ -218,6 +224,20 @@ std::string BodyOf(const v1::VisitReport& r) {
   return body.SerializeAsString();
 }
 
+// A report's content: what BodyOf stores.
+void ClearContent(v1::VisitReport& r) {
+  r.clear_observations();
+  r.clear_danger_signs();
+  r.clear_needs();
+  r.clear_follow_ups();
+  r.clear_summary();
+}
+
+// The content as stored: sealed to the report's id (the columns are body, body_sealed).
+std::string SealedBodyOf(const v1::VisitReport& r, const PiiCrypto& crypto) {
+  return crypto.Seal(BodyOf(r), r.report_id());
+}
+
 absl::Status FillFromBody(const std::string& bytes, v1::VisitReport& r) {
   storage::v1::ReportBody body;
   if (!body.ParseFromString(bytes)) return absl::DataLossError("visit_reports.body is unreadable");
@@ -252,7 +272,7 @@ struct ReportRow {
 };
 
 absl::StatusOr<std::optional<ReportRow>> ReadReport(db::Session& tx, absl::string_view sql,
-                                                    const std::string& id) {
+                                                    const std::string& id, const PiiCrypto& crypto) {
   ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(sql, {id}));
   if (!row) return std::optional<ReportRow>();
   ReportRow out;
@@ -267,7 +287,13 @@ absl::StatusOr<std::optional<ReportRow>> ReadReport(db::Session& tx, absl::strin
   r.set_visit_date(row->String(7));
   r.set_version(row->Int(8));
   r.set_outcome(static_cast<v1::VisitOutcome>(row->Int(9)));
-  RETURN_IF_ERROR(FillFromBody(row->String(10), r));
+  if (row->IsNull(15)) {
+    RETURN_IF_ERROR(FillFromBody(row->String(10), r));  // not sealed yet (written before migration 0021)
+  } else {
+    absl::StatusOr<std::string> body = crypto.Open(row->String(15), r.report_id());
+    if (!body.ok()) return absl::DataLossError("visit_reports.body_sealed does not open under the PII key");
+    RETURN_IF_ERROR(FillFromBody(*body, r));
+  }
   out.submitted_hash = row->String(11);
   out.content_hash = row->String(12);
   RETURN_IF_ERROR(ReadTimestamp(*row, 13, r.mutable_updated_at()));
@@ -478,7 +504,8 @@ absl::StatusOr<int64_t> MariaDbFieldVisitStore::SubmitReport(const Actor& actor,
     bool inserting = false;
     absl::Status status = pool_.Transaction([&](db::Session& tx) -> absl::Status {
       inserting = false;
-      ASSIGN_OR_RETURN(std::optional<ReportRow> stored, ReadReport(tx, kLockReport, report.report_id()));
+      ASSIGN_OR_RETURN(std::optional<ReportRow> stored,
+                       ReadReport(tx, kLockReport, report.report_id(), crypto_));
       if (stored) {
         RETURN_IF_ERROR(admit(stored->stored.parties));
         if (stored->stored.report.assignment_id() != report.assignment_id() ||
@@ -491,13 +518,13 @@ absl::StatusOr<int64_t> MariaDbFieldVisitStore::SubmitReport(const Actor& actor,
       }
       ASSIGN_OR_RETURN(AssignmentRow a, AdmittedAssignment(tx, report.assignment_id(), admit));
       inserting = true;
-      RETURN_IF_ERROR(
-          tx.Execute(kInsertReport, {report.report_id(), report.assignment_id(), a.assignment.case_id(),
-                                     a.assignment.child_id(), a.assignment.visitor_id(),
-                                     a.parties.village_code, a.parties.organisation_id, DayText(a.day),
-                                     int64_t{report.outcome()}, BodyOf(report), hash, hash, actor.subject,
-                                     ToSqlTimestamp(actor.at), actor.subject, ToSqlTimestamp(actor.at)})
-              .status());
+      RETURN_IF_ERROR(tx.Execute(kInsertReport,
+                                 {report.report_id(), report.assignment_id(), a.assignment.case_id(),
+                                  a.assignment.child_id(), a.assignment.visitor_id(), a.parties.village_code,
+                                  a.parties.organisation_id, DayText(a.day), int64_t{report.outcome()},
+                                  SealedBodyOf(report, crypto_), hash, hash, actor.subject,
+                                  ToSqlTimestamp(actor.at), actor.subject, ToSqlTimestamp(actor.at)})
+                          .status());
       inserting = false;
       v1::VisitReport now = report;
       now.set_version(1);
@@ -520,39 +547,71 @@ absl::StatusOr<v1::EditVisitReportResponse> MariaDbFieldVisitStore::EditReport(c
                                                                                const v1::VisitReport& report,
                                                                                int64_t base_version,
                                                                                const Admission& admit) {
-  return IdempotentTransaction<v1::EditVisitReportResponse>(
-      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::EditVisitReportResponse> {
-        ASSIGN_OR_RETURN(std::optional<ReportRow> stored, ReadReport(tx, kLockReport, report.report_id()));
-        if (!stored) return absl::NotFoundError("visit report not found");
-        RETURN_IF_ERROR(admit(stored->stored.parties));
-        const v1::VisitReport& before = stored->stored.report;
-        if (base_version != before.version()) {
-          return StaleVersion("the report was changed since the version this edit is based on",
-                              before.version());
-        }
-        if (report.assignment_id() != before.assignment_id()) {
-          return InvalidField("report.assignment_id", "a report stays with its visit");
-        }
-        const int64_t next = before.version() + 1;
-        RETURN_IF_ERROR(
-            tx.Execute(kUpdateReport,
-                       {next, int64_t{report.outcome()}, BodyOf(report), ReportContentHash(report),
-                        actor.subject, ToSqlTimestamp(actor.at), report.report_id(), base_version})
-                .status());
-        ASSIGN_OR_RETURN(std::optional<ReportRow> after, ReadReport(tx, kReportColumns, report.report_id()));
-        if (!after) return absl::InternalError("visit report not readable after update");
-        RETURN_IF_ERROR(
-            AppendReportEvents(tx, outbox_, &before, after->stored.report, stored->stored.parties, actor));
-        v1::EditVisitReportResponse response;
-        *response.mutable_report() = std::move(after->stored.report);
-        return response;
-      });
+  ASSIGN_OR_RETURN(
+      v1::EditVisitReportResponse answer,
+      IdempotentTransaction<v1::EditVisitReportResponse>(
+          pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::EditVisitReportResponse> {
+            ASSIGN_OR_RETURN(std::optional<ReportRow> stored,
+                             ReadReport(tx, kLockReport, report.report_id(), crypto_));
+            if (!stored) return absl::NotFoundError("visit report not found");
+            RETURN_IF_ERROR(admit(stored->stored.parties));
+            const v1::VisitReport& before = stored->stored.report;
+            if (base_version != before.version()) {
+              return StaleVersion("the report was changed since the version this edit is based on",
+                                  before.version());
+            }
+            if (report.assignment_id() != before.assignment_id()) {
+              return InvalidField("report.assignment_id", "a report stays with its visit");
+            }
+            const int64_t next = before.version() + 1;
+            RETURN_IF_ERROR(
+                tx.Execute(kUpdateReport, {next, int64_t{report.outcome()}, SealedBodyOf(report, crypto_),
+                                           ReportContentHash(report), actor.subject, ToSqlTimestamp(actor.at),
+                                           report.report_id(), base_version})
+                    .status());
+            ASSIGN_OR_RETURN(std::optional<ReportRow> after,
+                             ReadReport(tx, kReportColumns, report.report_id(), crypto_));
+            if (!after) return absl::InternalError("visit report not readable after update");
+            RETURN_IF_ERROR(AppendReportEvents(tx, outbox_, &before, after->stored.report,
+                                               stored->stored.parties, actor));
+            v1::EditVisitReportResponse response;
+            *response.mutable_report() = std::move(after->stored.report);
+            ClearContent(*response.mutable_report());
+            return response;
+          }));
+  // The answer kept for retries (common/idempotency.h) is not sealed, so it holds the report without its
+  // content; that version's content is this request's, which a retry repeats exactly (the key is bound to
+  // the request), so the answer is whole again either way.
+  // Through the stored form, so the answer holds exactly what a read of that version would.
+  ClearContent(*answer.mutable_report());
+  RETURN_IF_ERROR(FillFromBody(BodyOf(report), *answer.mutable_report()));
+  return answer;
+}
+
+absl::StatusOr<int64_t> MariaDbFieldVisitStore::SealPlainReports(std::string& after_id, int64_t limit) {
+  int64_t sealed = 0;
+  std::string last = after_id;
+  RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
+    sealed = 0;
+    last = after_id;
+    ASSIGN_OR_RETURN(db::Rows rows, tx.Query(kPlainReports, {after_id, limit}));
+    for (const db::Row& row : rows) {
+      const std::string id = row.String(0);
+      RETURN_IF_ERROR(tx.Execute(kSealReport, {crypto_.Seal(row.String(1), id), id}).status());
+      last = id;
+      ++sealed;
+    }
+    return absl::OkStatus();
+  }));
+  after_id = last;
+  return sealed;
 }
 
 absl::StatusOr<std::optional<StoredReport>> MariaDbFieldVisitStore::GetReport(const std::string& report_id) {
   return db::ReadOne<std::optional<StoredReport>>(
       pool_, [&](db::Session& session) -> absl::StatusOr<std::optional<StoredReport>> {
-        ASSIGN_OR_RETURN(std::optional<ReportRow> row, ReadReport(session, kReportColumns, report_id));
+        ASSIGN_OR_RETURN(std::optional<ReportRow> row,
+                         ReadReport(session, kReportColumns, report_id, crypto_));
         if (!row) return std::optional<StoredReport>();
         return std::optional<StoredReport>(std::move(row->stored));
       });

@@ -21,6 +21,7 @@
 #include "common/idempotency.h"
 #include "common/outbox.h"
 #include "common/paging.h"
+#include "common/pii_crypto.h"
 #include "services/visits/field_visit_rules.h"
 #include "shouhu/visits/v1/visits_service.pb.h"
 
@@ -145,8 +146,9 @@ class FieldVisitStore {
 class MariaDbFieldVisitStore final : public FieldVisitStore {
  public:
   // `outbox` is the visits service's one outbox (shared with the other stores of the service).
-  MariaDbFieldVisitStore(db::Pool& pool, Outbox& outbox, VisitTimes times)
-      : pool_(pool), outbox_(outbox), times_(times) {}
+  // `crypto` seals each report's content; it must outlive the store.
+  MariaDbFieldVisitStore(db::Pool& pool, Outbox& outbox, VisitTimes times, const PiiCrypto& crypto)
+      : pool_(pool), outbox_(outbox), times_(times), crypto_(crypto) {}
 
   absl::StatusOr<v1::CheckInResponse> CheckIn(const IdempotencyKey& key, const Actor& actor,
                                               const CheckInCommand& command, const Admission& admit) override;
@@ -174,10 +176,16 @@ class MariaDbFieldVisitStore final : public FieldVisitStore {
                                                          int64_t sequence, absl::Time now);
   EventFeed& event_feed() override { return outbox_.feed(); }
 
+  // Seals the content of at most `limit` reports written before it was sealed (visits migration 0021), the
+  // next ones in id order after `after_id`, in one transaction; moves `after_id` past them. Returns how many
+  // it sealed: fewer than `limit` when none are left after the cursor.
+  absl::StatusOr<int64_t> SealPlainReports(std::string& after_id, int64_t limit);
+
  private:
   db::Pool& pool_;
   Outbox& outbox_;
   const VisitTimes times_;
+  const PiiCrypto& crypto_;
 };
 
 }  // namespace shouhu::visits

@@ -54,8 +54,11 @@ absl::StatusOr<std::unique_ptr<VisitsModule>> VisitsModule::Create(
   module->store_ = std::make_unique<MariaDbVisitsStore>(context.pool, context.ids);
   module->outbox_ = std::make_unique<Outbox>(context.pool, context.ids);
   module->outbox_->ReportFailuresTo(context.logger);
-  module->field_store_ =
-      std::make_unique<MariaDbFieldVisitStore>(context.pool, *module->outbox_, config.visit_times);
+  ASSIGN_OR_RETURN(PiiCrypto crypto, PiiCrypto::Create(config.pii_seal_key, config.pii_lookup_key));
+  module->crypto_ = std::make_unique<PiiCrypto>(std::move(crypto));
+  module->field_store_ = std::make_unique<MariaDbFieldVisitStore>(context.pool, *module->outbox_,
+                                                                  config.visit_times, *module->crypto_);
+  module->report_sealing_ = std::make_unique<ReportBodySealing>(*module->field_store_, context.logger);
   module->check_out_watch_ = std::make_unique<CheckOutWatch>(
       context.pool, *module->field_store_, config.visit_times, context.clock, context.logger,
       config.check_out_sweep_interval > absl::ZeroDuration() ? config.check_out_sweep_interval
@@ -113,8 +116,6 @@ absl::StatusOr<std::unique_ptr<VisitsModule>> VisitsModule::Create(
   }
 
   // Safeguarding concerns, and the job that carries what training could not be told at once.
-  ASSIGN_OR_RETURN(PiiCrypto crypto, PiiCrypto::Create(config.pii_seal_key, config.pii_lookup_key));
-  module->crypto_ = std::make_unique<PiiCrypto>(std::move(crypto));
   module->safeguarding_store_ =
       std::make_unique<MariaDbSafeguardingStore>(context.pool, context.ids, *module->crypto_);
   module->desk_ = std::make_unique<SafeguardingDesk>(*module->safeguarding_store_, *module->training_,

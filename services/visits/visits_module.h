@@ -19,6 +19,7 @@
 #include "services/visits/group_activity_store.h"
 #include "services/visits/payment_verification_follower.h"
 #include "services/visits/qualification_follower.h"
+#include "services/visits/report_body_sealing.h"
 #include "services/visits/safeguarding_desk.h"
 #include "services/visits/safeguarding_store.h"
 #include "services/visits/visit_calendar.h"
@@ -46,6 +47,7 @@ class VisitsModule {
 
   MariaDbVisitsStore& store() { return *store_; }
   MariaDbFieldVisitStore& field_store() { return *field_store_; }
+  ReportBodySealing& report_sealing() { return *report_sealing_; }
   Outbox& outbox() { return *outbox_; }
   // Started when config.check_out_sweep_interval is positive; tests drive it by hand.
   CheckOutWatch& check_out_watch() { return *check_out_watch_; }
@@ -65,15 +67,16 @@ class VisitsModule {
 
   std::unique_ptr<VisitCalendar> calendar_;
   std::unique_ptr<MariaDbVisitsStore> store_;
-  std::unique_ptr<Outbox> outbox_;  // the visits service's one outbox: every store appends through it
+  std::unique_ptr<Outbox> outbox_;     // the visits service's one outbox: every store appends through it
+  std::unique_ptr<PiiCrypto> crypto_;  // before the stores that seal with it
   std::unique_ptr<MariaDbFieldVisitStore> field_store_;
-  std::unique_ptr<CheckOutWatch> check_out_watch_;  // after its store: stops first
+  std::unique_ptr<ReportBodySealing> report_sealing_;  // after its store: stops first
+  std::unique_ptr<CheckOutWatch> check_out_watch_;     // after its store: stops first
   std::unique_ptr<ServiceChannel> registry_;
   std::unique_ptr<ServiceChannel> training_channel_;
   std::unique_ptr<training::TrainingClient> training_;  // after its channel: goes first
   std::unique_ptr<CasePlanFollower> follower_;
   std::unique_ptr<EventConsumer> registry_consumer_;  // after what it uses: stops first
-  std::unique_ptr<PiiCrypto> crypto_;                 // before the store that seals with it
   std::unique_ptr<MariaDbSafeguardingStore> safeguarding_store_;
   std::unique_ptr<MariaDbGroupActivityStore> group_store_;
   std::unique_ptr<SafeguardingDesk> desk_;

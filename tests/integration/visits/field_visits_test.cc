@@ -9,6 +9,8 @@
 #include "absl/time/civil_time.h"
 #include "common/clock.h"
 #include "common/event_consumer.h"
+#include "common/pii_crypto.h"
+#include "common/status_macros.h"
 #include "shouhu/allowance/v1/monthly_cycles.pb.h"
 #include "shouhu/visits/v1/events.pb.h"
 #include "tests/integration/common/event_source.h"
@@ -371,6 +373,82 @@ TEST_F(FieldVisitsTest, EditVisitReport_StaleBaseVersion_AbortedWithCurrentVersi
   EXPECT_EQ(stored.version(), 2);
   EXPECT_EQ(stored.outcome(), v1::VISIT_OUTCOME_COMPLETED);
   EXPECT_EQ(stored.summary(), "补充: 孩子在校表现好");
+}
+
+// Raw bytes of a column in every row of a visits table, for looking for plain text where none may be.
+std::vector<std::string> RawColumn(db::Pool& pool, const std::string& sql) {
+  std::vector<std::string> values;
+  EXPECT_OK(pool.Autocommit([&](db::Session& session) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows, session.Query(sql));
+    for (const db::Row& row : rows) values.push_back(row.IsNull(0) ? "<null>" : row.String(0));
+    return absl::OkStatus();
+  }));
+  return values;
+}
+
+TEST_F(FieldVisitsTest, ReportContent_StoredSealed_NoPlainTextInTheReportOrTheRetryRecord) {
+  SetUpVisit();
+  ASSERT_OK(Submit(wuding_caseworker_, "upload-1", {Report(kReportA, 0)}).status());
+  v1::VisitReport edit = Report(kReportA, 0);
+  edit.set_summary("父亲在外打工, 孩子由奶奶照顾");
+  v1::EditVisitReportResponse edited;
+  ASSERT_TRUE(Edit(wuding_caseworker_, "edit-1", edit, 1, &edited).ok());
+
+  db::Pool& pool = visits_database_->pool();
+  EXPECT_THAT(RawColumn(pool, "SELECT body FROM visit_reports"), ::testing::ElementsAre("<null>"));
+  const std::vector<std::string> sealed = RawColumn(pool, "SELECT body_sealed FROM visit_reports");
+  ASSERT_EQ(sealed.size(), 1u);
+  const std::vector<std::string> answers =
+      RawColumn(pool, "SELECT response FROM idempotency_records WHERE method LIKE '%EditVisitReport%'");
+  ASSERT_EQ(answers.size(), 1u);
+  for (const std::string& text : {std::string("奶奶做了午饭"), std::string("下次带作业本"), edit.summary()}) {
+    EXPECT_EQ(sealed[0].find(text), std::string::npos) << "plain text in visit_reports.body_sealed";
+    EXPECT_EQ(answers[0].find(text), std::string::npos) << "plain text in the recorded answer";
+  }
+
+  // The retry still answers with the whole report, as the first call did.
+  v1::EditVisitReportResponse retried;
+  ASSERT_TRUE(Edit(wuding_caseworker_, "edit-1", edit, 1, &retried).ok());
+  EXPECT_EQ(retried.SerializeAsString(), edited.SerializeAsString());
+  EXPECT_EQ(retried.report().summary(), edit.summary());
+  EXPECT_EQ(retried.report().observations(0).note(), "奶奶做了午饭");
+  ASSERT_OK_AND_ASSIGN(v1::VisitReport stored, GetReport(wuding_officer_, kReportA));
+  EXPECT_EQ(stored.version(), 2);
+  EXPECT_EQ(stored.summary(), edit.summary());
+}
+
+TEST_F(FieldVisitsTest, ReportsWrittenBeforeSealing_ReadAsTheyWere_AndSealedWhenVisitsStarts) {
+  SetUpVisit();
+  ASSERT_OK(Submit(wuding_caseworker_, "upload-1", {Report(kReportA, 0), Report(kReportB, 1)}).status());
+  ASSERT_OK_AND_ASSIGN(v1::VisitReport a_before, GetReport(wuding_officer_, kReportA));
+  // Back to how reports were stored before visits migration 0021: the content in body, nothing sealed.
+  ASSERT_OK_AND_ASSIGN(PiiCrypto crypto, PiiCrypto::Create(pii_seal_key_, pii_lookup_key_));
+  db::Pool& pool = visits_database_->pool();
+  ASSERT_OK(pool.Transaction([&](db::Session& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows, tx.Query("SELECT id, body_sealed FROM visit_reports FOR UPDATE"));
+    for (const db::Row& row : rows) {
+      ASSIGN_OR_RETURN(std::string body, crypto.Open(row.String(1), row.String(0)));
+      RETURN_IF_ERROR(tx.Execute("UPDATE visit_reports SET body = ?, body_sealed = NULL WHERE id = ?",
+                                 {body, row.String(0)})
+                          .status());
+    }
+    return absl::OkStatus();
+  }));
+  ASSERT_OK_AND_ASSIGN(v1::VisitReport a_plain, GetReport(wuding_officer_, kReportA));
+  EXPECT_EQ(a_plain.SerializeAsString(), a_before.SerializeAsString());
+
+  StopVisits();
+  StartVisits();
+  ASSERT_TRUE(visits_->report_sealing().AwaitFinished(absl::Seconds(30)));
+  EXPECT_THAT(RawColumn(pool, "SELECT body FROM visit_reports"), ::testing::ElementsAre("<null>", "<null>"));
+  for (const std::string& sealed : RawColumn(pool, "SELECT body_sealed FROM visit_reports")) {
+    EXPECT_NE(sealed, "<null>");
+    EXPECT_EQ(sealed.find("奶奶做了午饭"), std::string::npos);
+  }
+  ASSERT_OK_AND_ASSIGN(v1::VisitReport a_sealed, GetReport(wuding_officer_, kReportA));
+  EXPECT_EQ(a_sealed.SerializeAsString(), a_before.SerializeAsString());
+  ASSERT_OK_AND_ASSIGN(v1::VisitReport b_sealed, GetReport(wuding_officer_, kReportB));
+  EXPECT_EQ(b_sealed.observations(0).note(), "奶奶做了午饭");
 }
 
 TEST_F(FieldVisitsTest, EditVisitReport_BadField_InvalidArgumentNamingItNothingWritten) {
