@@ -402,7 +402,9 @@ TEST_F(RegistryTest, AcceptReferral_SameResidentIdInTwoCountiesConcurrently_Crea
   xixia_accept.join();
   EXPECT_EQ(wuding_accepted.ok() + xixia_accepted.ok(), 1) << wuding_accepted << " / " << xixia_accepted;
   for (const absl::Status& s : {wuding_accepted, xixia_accepted}) {
-    if (!s.ok()) EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition));
+    if (!s.ok()) {
+      EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition));
+    }
   }
   EXPECT_EQ(Count("children"), 1);
   EXPECT_EQ(Count("cases"), 1);
