@@ -1,13 +1,37 @@
 #include "tests/support/test_database.h"
 
 #include <sodium.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 
+extern char** environ;
+
 namespace shouhu::testing {
+namespace {
+
+// Runs SHOUHU_TEST_DB_AFTER_MIGRATIONS (if set) with the schema's name; its own output goes to the test's.
+absl::Status RunAfterMigrations(const std::string& database) {
+  const std::string program = EnvOr("SHOUHU_TEST_DB_AFTER_MIGRATIONS", "");
+  if (program.empty()) return absl::OkStatus();
+  std::string name = database;
+  char* argv[] = {const_cast<char*>(program.c_str()), name.data(), nullptr};
+  pid_t pid = 0;
+  if (posix_spawn(&pid, program.c_str(), nullptr, nullptr, argv, environ) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot start ", program));
+  }
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(program, " failed for ", database));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 DbConfig TestDbConfig() {
   DbConfig config;
@@ -34,6 +58,7 @@ absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::Create(
   std::vector<db::Migration> all = db::CommonMigrations();
   all.insert(all.end(), migrations.begin(), migrations.end());
   RETURN_IF_ERROR(db::ApplyMigrations(*pool, all));
+  RETURN_IF_ERROR(RunAfterMigrations(config.database));
   return std::unique_ptr<TestDatabase>(new TestDatabase(std::move(config), std::move(pool)));
 }
 

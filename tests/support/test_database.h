@@ -1,6 +1,9 @@
 // A throwaway schema on the test MariaDB that tests/run starts (SHOUHU_TEST_DB_SOCKET or
 // SHOUHU_TEST_DB_HOST/PORT): created with a unique name, migrated, dropped when the test ends. Each test gets
 // its own, so tests do not see each other's rows and can run in parallel.
+// SHOUHU_TEST_DB_AFTER_MIGRATIONS, when set, names a program run with the new schema's name once its
+// migrations are applied (tests/cluster/spider/shard-registry turns the registry's largest tables into Spider
+// tables over two shards), so the same suites run unchanged against another layout.
 #ifndef SHOUHU_TESTS_SUPPORT_TEST_DATABASE_H_
 #define SHOUHU_TESTS_SUPPORT_TEST_DATABASE_H_
 

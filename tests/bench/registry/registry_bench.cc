@@ -6,9 +6,11 @@
 //           with a resident id, so the duplicate check runs on every call and rarely matches
 //   get     GetChild by a civil-affairs officer of the county, round-robin over --child_ids_file
 //   seed    SubmitReferral + AcceptReferral by that officer; writes the new children's ids to
-//   --child_ids_file division  GetDivision of the county's villages: the service's floor (signed call, one
-//   primary-key SELECT,
-//           no access log), to tell the cost of serving a call from the cost of what GetChild does
+//           --child_ids_file
+//   list    ListReferrals by the officer: the first page (50) of the county's referrals, a search within
+//           one county (tests/cluster/spider shows it reads one shard)
+//   division  GetDivision of the county's villages: the service's floor (signed call, one primary-key
+//           SELECT, no access log), to tell the cost of serving a call from the cost of what GetChild does
 // and prints one line of JSON: {mode, concurrency, calls, errors, seconds, calls_per_second, p50_ms, p95_ms,
 // p99_ms, ...}. calls_per_second and the percentiles count successful calls only; any non-OK answer is an
 // error, reported on stderr and in the exit status. Principals are signed with the gateway key in
@@ -42,7 +44,7 @@
 #include "shouhu/registry/v1/registry_service.grpc.pb.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "the registry service");
-ABSL_FLAG(std::string, mode, "submit", "submit, get, seed or division");
+ABSL_FLAG(std::string, mode, "submit", "submit, get, seed, list or division");
 ABSL_FLAG(int, concurrency, 16, "calls in flight");
 ABSL_FLAG(int64_t, requests, 0, "calls in all (0: run for --seconds)");
 ABSL_FLAG(double, seconds, 10, "how long to run when --requests is 0");
@@ -310,8 +312,8 @@ int main(int argc, char** argv) {
   const std::string ids_file = absl::GetFlag(FLAGS_child_ids_file);
   uint32_t salt = absl::GetFlag(FLAGS_salt);
   if (salt == 0) salt = static_cast<uint32_t>(absl::ToUnixMicros(absl::Now()));
-  if (mode != "submit" && mode != "get" && mode != "seed" && mode != "division") {
-    std::fprintf(stderr, "--mode must be submit, get, seed or division\n");
+  if (mode != "submit" && mode != "get" && mode != "seed" && mode != "list" && mode != "division") {
+    std::fprintf(stderr, "--mode must be submit, get, seed, list or division\n");
     return 2;
   }
   if (mode == "seed" && (requests <= 0 || ids_file.empty())) {
@@ -343,7 +345,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "--mode=get needs --child_ids_file with child ids (write one with --mode=seed)\n");
       return 2;
     }
-  } else {
+  } else if (mode != "list") {
     villages = CountyVillages(absl::GetFlag(FLAGS_villages_csv), county);
     if (villages.empty()) {
       std::fprintf(stderr, "no villages of %s in %s\n", county.c_str(),
@@ -398,6 +400,20 @@ int main(int argc, char** argv) {
           &call->context, &call->request, &call->response, [call, done](grpc::Status status) {
             if (status.ok() && call->response.child().child_id() != call->request.child_id()) {
               status = grpc::Status(grpc::StatusCode::INTERNAL, "answer about another child");
+            }
+            delete call;
+            done(status);
+          });
+    };
+  } else if (mode == "list") {
+    issue = [&](int slot, int64_t, std::function<void(const grpc::Status&)> done) {
+      auto* call = NewCall<v1::ListReferralsRequest, v1::ListReferralsResponse>(signer, officer);
+      call->request.set_division_prefix(county);
+      call->request.set_page_size(50);
+      stub_for(slot)->ListReferrals(
+          &call->context, &call->request, &call->response, [call, done](grpc::Status status) {
+            if (status.ok() && call->response.referrals().empty()) {
+              status = grpc::Status(grpc::StatusCode::INTERNAL, "no referrals listed");
             }
             delete call;
             done(status);

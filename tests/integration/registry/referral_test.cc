@@ -384,6 +384,32 @@ TEST_F(RegistryTest, AcceptReferral_SameResidentIdConcurrently_CreatesOneChildAn
   EXPECT_EQ(Count("cases"), 1);
 }
 
+// The resident id names one child across all counties: on a layout where counties live on different
+// servers (tests/cluster/spider: 532329 and 640105 on different shards) the unique key must still be one key.
+TEST_F(RegistryTest, AcceptReferral_SameResidentIdInTwoCountiesConcurrently_CreatesOneChildAndOneCase) {
+  const Principal xixia_ngo = shouhu::testing::MakePrincipal("caseworker-x", "ngo-xixia",
+                                                             common::v1::ROLE_NGO_CASEWORKER, {"640105"});
+  ASSERT_OK_AND_ASSIGN(
+      auto wuding, Submit(wuding_caseworker_, Referral("r1", "张小明", "2015-06-07", "532329201506071232")));
+  ASSERT_OK_AND_ASSIGN(auto xixia, Submit(xixia_ngo, Referral("x1", "张小明", "2015-06-07",
+                                                              "532329201506071232", kXixiaVillage)));
+  absl::Status wuding_accepted, xixia_accepted;
+  std::thread wuding_accept(
+      [&] { wuding_accepted = Accept(wuding_officer_, "a1", wuding.referral_id()).status(); });
+  std::thread xixia_accept(
+      [&] { xixia_accepted = Accept(xixia_officer_, "x-a1", xixia.referral_id()).status(); });
+  wuding_accept.join();
+  xixia_accept.join();
+  EXPECT_EQ(wuding_accepted.ok() + xixia_accepted.ok(), 1) << wuding_accepted << " / " << xixia_accepted;
+  for (const absl::Status& s : {wuding_accepted, xixia_accepted}) {
+    if (!s.ok()) {
+      EXPECT_THAT(s, StatusIs(absl::StatusCode::kFailedPrecondition));
+    }
+  }
+  EXPECT_EQ(Count("children"), 1);
+  EXPECT_EQ(Count("cases"), 1);
+}
+
 TEST_F(RegistryTest, AcceptReferral_Retry_ReturnsSameCaseAndPublishesOneEvent) {
   ASSERT_OK_AND_ASSIGN(auto referral, Submit(wuding_caseworker_, Referral("r1", "李娜")));
   ASSERT_OK_AND_ASSIGN(v1::Case first, Accept(wuding_officer_, "a1", referral.referral_id()));
