@@ -31,12 +31,13 @@ std::vector<std::pair<std::string, std::string>> CodesAndNames(const std::string
   return rows;
 }
 
-constexpr const char* kSurnames[] = {"李", "王", "张", "杨", "罗", "普", "毕", "起", "鲁", "自", "陈", "刘",
-                                     "赵", "周", "沙", "何", "黄", "朱", "马", "施", "段", "龙", "苏", "余",
-                                     "刀", "岩", "玉", "和", "木", "者", "钱", "孙"};
-constexpr const char* kGiven[] = {"子", "涵", "欣", "怡", "浩", "然", "宇", "轩", "梓", "萱", "思", "琪", "佳",
-                                  "诺", "明", "华", "文", "杰", "秀", "丽", "娟", "志", "强", "俊", "磊", "雨",
-                                  "婷", "晨", "阳", "海", "燕", "春", "梅", "建", "平", "兰", "正", "金", "玉"};
+constexpr const char* kSurnames[] = {"李", "王", "张", "杨", "罗", "普", "毕", "起", "鲁", "自", "陈",
+                                     "刘", "赵", "周", "沙", "何", "黄", "朱", "马", "施", "段", "龙",
+                                     "苏", "余", "刀", "岩", "玉", "和", "木", "者", "钱", "孙"};
+constexpr const char* kGiven[] = {"子", "涵", "欣", "怡", "浩", "然", "宇", "轩", "梓", "萱",
+                                  "思", "琪", "佳", "诺", "明", "华", "文", "杰", "秀", "丽",
+                                  "娟", "志", "强", "俊", "磊", "雨", "婷", "晨", "阳", "海",
+                                  "燕", "春", "梅", "建", "平", "兰", "正", "金", "玉"};
 
 // FNV-1a: the same number for the same text on every machine and run (std::hash promises neither).
 uint32_t Fnv(const std::string& text) {
@@ -113,7 +114,8 @@ absl::StatusOr<std::vector<County>> LoadRegion(const std::string& divisions_dir,
     remainders.emplace_back(weighted % villages, i);
   }
   std::sort(remainders.rbegin(), remainders.rend());
-  for (size_t k = 0; given < children; ++k, ++given) ++counties[remainders[k % remainders.size()].second].children;
+  for (size_t k = 0; given < children; ++k, ++given)
+    ++counties[remainders[k % remainders.size()].second].children;
   return counties;
 }
 
@@ -144,7 +146,8 @@ v1::RosterRow ChildRow(const County& county, int64_t n) {
     row.add_categories(v1::CHILD_CATEGORY_LEFT_BEHIND);
     AddGuardian(row, Name(surname, random), v1::GUARDIAN_RELATIONSHIP_GRANDPARENT,
                 v1::GUARDIAN_STATUS_PRESENT_AND_ABLE);
-    AddGuardian(row, Name(surname, random), v1::GUARDIAN_RELATIONSHIP_FATHER, v1::GUARDIAN_STATUS_MIGRANT_WORKER);
+    AddGuardian(row, Name(surname, random), v1::GUARDIAN_RELATIONSHIP_FATHER,
+                v1::GUARDIAN_STATUS_MIGRANT_WORKER);
     if (random() % 2 == 0) {
       AddGuardian(row, Name(mother_surname, random), v1::GUARDIAN_RELATIONSHIP_MOTHER,
                   v1::GUARDIAN_STATUS_MIGRANT_WORKER);
@@ -152,8 +155,9 @@ v1::RosterRow ChildRow(const County& county, int64_t n) {
   } else if (draw < 780) {
     row.add_categories(v1::CHILD_CATEGORY_DE_FACTO_UNSUPPORTED);
     static constexpr v1::GuardianStatus kUnable[] = {
-        v1::GUARDIAN_STATUS_IMPRISONED, v1::GUARDIAN_STATUS_SERIOUSLY_ILL, v1::GUARDIAN_STATUS_SEVERELY_DISABLED,
-        v1::GUARDIAN_STATUS_IN_COMPULSORY_DRUG_REHABILITATION, v1::GUARDIAN_STATUS_MISSING};
+        v1::GUARDIAN_STATUS_IMPRISONED, v1::GUARDIAN_STATUS_SERIOUSLY_ILL,
+        v1::GUARDIAN_STATUS_SEVERELY_DISABLED, v1::GUARDIAN_STATUS_IN_COMPULSORY_DRUG_REHABILITATION,
+        v1::GUARDIAN_STATUS_MISSING};
     AddGuardian(row, Name(surname, random), v1::GUARDIAN_RELATIONSHIP_FATHER, Pick(kUnable, random));
     AddGuardian(row, Name(mother_surname, random), v1::GUARDIAN_RELATIONSHIP_MOTHER,
                 random() % 2 == 0 ? v1::GUARDIAN_STATUS_MISSING : v1::GUARDIAN_STATUS_DECEASED);
@@ -161,7 +165,8 @@ v1::RosterRow ChildRow(const County& county, int64_t n) {
                 v1::GUARDIAN_STATUS_PRESENT_AND_ABLE);
   } else if (draw < 880) {
     row.add_categories(v1::CHILD_CATEGORY_IN_DISTRESS);
-    AddGuardian(row, Name(surname, random), v1::GUARDIAN_RELATIONSHIP_FATHER, v1::GUARDIAN_STATUS_PRESENT_AND_ABLE);
+    AddGuardian(row, Name(surname, random), v1::GUARDIAN_RELATIONSHIP_FATHER,
+                v1::GUARDIAN_STATUS_PRESENT_AND_ABLE);
     AddGuardian(row, Name(mother_surname, random), v1::GUARDIAN_RELATIONSHIP_MOTHER,
                 v1::GUARDIAN_STATUS_SERIOUSLY_ILL);
   } else if (draw < 940) {

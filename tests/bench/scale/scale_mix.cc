@@ -1,9 +1,9 @@
-// The scale mix (issue 14): on the data set tests/bench/scale/load made, the traffic of an active region through
-// the gateway at each --concurrency (threads, one call in flight each), per method calls/s, p50/p99 and errors;
-// then the baselines and each of the issue's targets measured on its own and printed as
-// "target: X, measured: Y, met/missed". The proportions and why: tests/bench/scale/mix (the script's header).
-// sysbench runs in the script; its figures come in as --oltp_insert / --oltp_point_select. Any failed call is
-// printed with its status code and fails the run (exit 1). Not part of ctest.
+// The scale mix (issue 14): on the data set tests/bench/scale/load made, the traffic of an active region
+// through the gateway at each --concurrency (threads, one call in flight each), per method calls/s, p50/p99
+// and errors; then the baselines and each of the issue's targets measured on its own and printed as "target:
+// X, measured: Y, met/missed". The proportions and why: tests/bench/scale/mix (the script's header). sysbench
+// runs in the script; its figures come in as --oltp_insert / --oltp_point_select. Any failed call is printed
+// with its status code and fails the run (exit 1). Not part of ctest.
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -53,13 +53,35 @@ namespace vis = visits::v1;
 namespace alw = allowance::v1;
 
 // The mix, per mille of calls (tests/bench/scale/mix says why).
-enum Op { kGetChild, kGetCase, kSearch, kReferral, kReport, kChildVisits, kAssignments, kQualification,
-          kAllowance, kStatistics, kPlan, kOps };
+enum Op {
+  kGetChild,
+  kGetCase,
+  kSearch,
+  kReferral,
+  kReport,
+  kChildVisits,
+  kAssignments,
+  kQualification,
+  kAllowance,
+  kStatistics,
+  kPlan,
+  kOps
+};
 constexpr int kPerMille[kOps] = {230, 140, 150, 80, 80, 60, 60, 120, 60, 10, 10};
-const std::vector<std::string> kMethods = {
-    "GetChild", "GetCase", "SearchChildren", "SubmitReferral", "SubmitVisitReports", "ListChildVisits",
-    "ListVisitorAssignments", "CheckQualification", "SubmitApplication", "ApproveApplication", "PayApplication",
-    "GetStatistics", "PlanWeekend", "GetDivision"};
+const std::vector<std::string> kMethods = {"GetChild",
+                                           "GetCase",
+                                           "SearchChildren",
+                                           "SubmitReferral",
+                                           "SubmitVisitReports",
+                                           "ListChildVisits",
+                                           "ListVisitorAssignments",
+                                           "CheckQualification",
+                                           "SubmitApplication",
+                                           "ApproveApplication",
+                                           "PayApplication",
+                                           "GetStatistics",
+                                           "PlanWeekend",
+                                           "GetDivision"};
 int MethodIndex(const std::string& name) {
   return static_cast<int>(std::find(kMethods.begin(), kMethods.end(), name) - kMethods.begin());
 }
@@ -134,12 +156,14 @@ class Mix {
     return "";
   }
   size_t children() const { return children_.size(); }
+  // Before each run (not during one): its calls get ids and children of their own.
+  void NextRun() { ++run_; }
   size_t assignments() const { return assignments_.size(); }
   const std::string& largest_county() const { return largest_county_; }
 
   // One call of the mix (or of one method alone, `only`), through the gateway (or straight to the registry).
   void Call(int64_t n, Op op, CallLog& log, bool direct = false) {
-    std::mt19937_64 random(static_cast<uint64_t>(n) * 6364136223846793005ull + salt_);
+    std::mt19937_64 random((static_cast<uint64_t>(n) * 6364136223846793005ull + salt_) ^ (run_ << 48));
     auto channel = (direct ? direct_ : gateway_)[static_cast<size_t>(n) % gateway_.size()];
     switch (op) {
       case kGetChild: {
@@ -148,7 +172,9 @@ class Mix {
         request.set_child_id(children_[random() % children_.size()].child_id);
         request.set_purpose("个案复核");  // case review
         reg::GetChildResponse response;
-        log.Timed(MethodIndex("GetChild"), [&] { return Unary(*stub, &reg::RegistryService::Stub::GetChild, "officer", request, &response, direct); });
+        log.Timed(MethodIndex("GetChild"), [&] {
+          return Unary(*stub, &reg::RegistryService::Stub::GetChild, "officer", request, &response, direct);
+        });
         return;
       }
       case kGetCase: {
@@ -156,7 +182,9 @@ class Mix {
         reg::GetCaseRequest request;
         request.set_case_id(children_[random() % children_.size()].case_id);
         reg::GetCaseResponse response;
-        log.Timed(MethodIndex("GetCase"), [&] { return Unary(*stub, &reg::RegistryService::Stub::GetCase, "officer", request, &response); });
+        log.Timed(MethodIndex("GetCase"), [&] {
+          return Unary(*stub, &reg::RegistryService::Stub::GetCase, "officer", request, &response);
+        });
         return;
       }
       case kSearch: {
@@ -165,8 +193,12 @@ class Mix {
         request.set_division_prefix(county_codes_[random() % county_codes_.size()]);
         // The filters a county's staff use most: a category, or the cases at high risk, or both.
         switch (random() % 3) {
-          case 0: request.set_category(reg::CHILD_CATEGORY_LEFT_BEHIND); break;
-          case 1: request.set_risk_level(reg::RISK_LEVEL_HIGH); break;
+          case 0:
+            request.set_category(reg::CHILD_CATEGORY_LEFT_BEHIND);
+            break;
+          case 1:
+            request.set_risk_level(reg::RISK_LEVEL_HIGH);
+            break;
           default:
             request.set_category(reg::CHILD_CATEGORY_DE_FACTO_UNSUPPORTED);
             request.set_case_status(reg::CASE_STATUS_ACTIVE);
@@ -174,14 +206,18 @@ class Mix {
         request.set_page_size(50);
         request.set_purpose("县级筛查");  // county screening
         reg::SearchChildrenResponse response;
-        log.Timed(MethodIndex("SearchChildren"), [&] { return Unary(*stub, &reg::RegistryService::Stub::SearchChildren, "officer", request, &response); });
+        log.Timed(MethodIndex("SearchChildren"), [&] {
+          return Unary(*stub, &reg::RegistryService::Stub::SearchChildren, "officer", request, &response);
+        });
         return;
       }
       case kReferral: {
         auto stub = reg::RegistryService::NewStub(channel);
         reg::SubmitReferralRequest request = Referral(n, random);
         reg::SubmitReferralResponse response;
-        log.Timed(MethodIndex("SubmitReferral"), [&] { return Unary(*stub, &reg::RegistryService::Stub::SubmitReferral, "caseworker", request, &response); });
+        log.Timed(MethodIndex("SubmitReferral"), [&] {
+          return Unary(*stub, &reg::RegistryService::Stub::SubmitReferral, "caseworker", request, &response);
+        });
         return;
       }
       case kReport: {
@@ -192,17 +228,21 @@ class Mix {
           return;
         }
         vis::SubmitVisitReportsRequest request;
-        request.set_request_id(absl::StrFormat("mix-report-%08x-%d", salt_, n));
+        request.set_request_id(absl::StrFormat("mix-report-%08x-%d-%d", salt_, run_, n));
         vis::VisitReport* report = request.add_reports();
-        report->set_report_id(Uuid(random));
+        std::mt19937_64 for_report(static_cast<uint64_t>(k) ^ (static_cast<uint64_t>(salt_) << 20));
+        report->set_report_id(Uuid(for_report));
         report->set_assignment_id(assignments_[static_cast<size_t>(k)]);
         report->set_outcome(vis::VISIT_OUTCOME_COMPLETED);
         vis::SubmitVisitReportsResponse response;
         log.Timed(MethodIndex("SubmitVisitReports"), [&] {
-          grpc::Status status = Unary(*stub, &vis::VisitsService::Stub::SubmitVisitReports, "ngo_admin", request, &response);
+          grpc::Status status =
+              Unary(*stub, &vis::VisitsService::Stub::SubmitVisitReports, "ngo_admin", request, &response);
           if (status.ok() && (response.results_size() != 1 || response.results(0).code() != 0)) {
-            return grpc::Status(static_cast<grpc::StatusCode>(response.results_size() ? response.results(0).code() : 13),
-                                response.results_size() ? response.results(0).field() + ": " + response.results(0).message() : "no result");
+            return grpc::Status(
+                static_cast<grpc::StatusCode>(response.results_size() ? response.results(0).code() : 13),
+                response.results_size() ? response.results(0).field() + ": " + response.results(0).message()
+                                        : "no result");
           }
           return status;
         });
@@ -214,7 +254,9 @@ class Mix {
         request.set_child_id(children_[random() % children_.size()].child_id);
         request.set_page_size(20);
         vis::ListChildVisitsResponse response;
-        log.Timed(MethodIndex("ListChildVisits"), [&] { return Unary(*stub, &vis::VisitsService::Stub::ListChildVisits, "officer", request, &response); });
+        log.Timed(MethodIndex("ListChildVisits"), [&] {
+          return Unary(*stub, &vis::VisitsService::Stub::ListChildVisits, "officer", request, &response);
+        });
         return;
       }
       case kAssignments: {
@@ -223,7 +265,10 @@ class Mix {
         request.set_visitor_id(volunteers_[random() % volunteers_.size()].second);
         request.set_weekend_date(next_weekend_);
         vis::ListVisitorAssignmentsResponse response;
-        log.Timed(MethodIndex("ListVisitorAssignments"), [&] { return Unary(*stub, &vis::VisitsService::Stub::ListVisitorAssignments, "ngo_admin", request, &response); });
+        log.Timed(MethodIndex("ListVisitorAssignments"), [&] {
+          return Unary(*stub, &vis::VisitsService::Stub::ListVisitorAssignments, "ngo_admin", request,
+                       &response);
+        });
         return;
       }
       case kQualification: {
@@ -233,7 +278,10 @@ class Mix {
         request.set_activity(trn::ACTIVITY_HOME_VISIT);
         request.set_date(today_);
         trn::CheckQualificationResponse response;
-        log.Timed(MethodIndex("CheckQualification"), [&] { return Unary(*stub, &trn::TrainingService::Stub::CheckQualification, "ngo_admin", request, &response); });
+        log.Timed(MethodIndex("CheckQualification"), [&] {
+          return Unary(*stub, &trn::TrainingService::Stub::CheckQualification, "ngo_admin", request,
+                       &response);
+        });
         return;
       }
       case kAllowance: {
@@ -245,17 +293,22 @@ class Mix {
         reg::GetStatisticsRequest request;
         request.set_division_prefix("53");
         reg::GetStatisticsResponse response;
-        log.Timed(MethodIndex("GetStatistics"), [&] { return Unary(*stub, &reg::RegistryService::Stub::GetStatistics, "officer", request, &response); });
+        log.Timed(MethodIndex("GetStatistics"), [&] {
+          return Unary(*stub, &reg::RegistryService::Stub::GetStatistics, "officer", request, &response);
+        });
         return;
       }
       case kPlan: {
         auto stub = vis::VisitsService::NewStub(channel);
         vis::PlanWeekendRequest request;
-        request.set_request_id(absl::StrFormat("mix-plan-%08x-%d", salt_, n));
+        request.set_request_id(absl::StrFormat("mix-plan-%08x-%d-%d", salt_, run_, n));
         request.set_division_prefix(largest_county_);
         request.set_weekend_date(next_weekend_);
         vis::PlanWeekendResponse response;
-        log.Timed(MethodIndex("PlanWeekend"), [&] { return Unary(*stub, &vis::VisitsService::Stub::PlanWeekend, "officer", request, &response, false, absl::Minutes(2)); });
+        log.Timed(MethodIndex("PlanWeekend"), [&] {
+          return Unary(*stub, &vis::VisitsService::Stub::PlanWeekend, "officer", request, &response, false,
+                       absl::Minutes(2));
+        });
         return;
       }
       case kOps:
@@ -269,7 +322,9 @@ class Mix {
     reg::GetDivisionRequest request;
     request.set_code(county_codes_[static_cast<size_t>(n) % county_codes_.size()]);
     reg::GetDivisionResponse response;
-    log.Timed(MethodIndex("GetDivision"), [&] { return Unary(*stub, &reg::RegistryService::Stub::GetDivision, "officer", request, &response, direct); });
+    log.Timed(MethodIndex("GetDivision"), [&] {
+      return Unary(*stub, &reg::RegistryService::Stub::GetDivision, "officer", request, &response, direct);
+    });
   }
 
  private:
@@ -293,29 +348,33 @@ class Mix {
     std::string hex = absl::StrFormat("%016x%016x", hi, lo);
     hex[12] = '4';
     hex[16] = "89ab"[lo % 4];
-    return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-", hex.substr(12, 4), "-", hex.substr(16, 4),
-                        "-", hex.substr(20));
+    return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-", hex.substr(12, 4), "-",
+                        hex.substr(16, 4), "-", hex.substr(20));
   }
 
   // A new child found by the NGO: a village of a county of the data set, half of them with a resident id.
   reg::SubmitReferralRequest Referral(int64_t n, std::mt19937_64& random) {
-    static constexpr const char* kSurnames[] = {"李", "王", "张", "杨", "罗", "普", "毕", "起", "鲁", "陈", "刀", "岩"};
-    static constexpr const char* kGiven[] = {"子涵", "欣怡", "浩然", "宇轩", "梓萱", "思琪", "佳诺", "明华", "文杰", "秀丽"};
+    static constexpr const char* kSurnames[] = {"李", "王", "张", "杨", "罗", "普",
+                                                "毕", "起", "鲁", "陈", "刀", "岩"};
+    static constexpr const char* kGiven[] = {"子涵", "欣怡", "浩然", "宇轩", "梓萱",
+                                             "思琪", "佳诺", "明华", "文杰", "秀丽"};
     const auto& villages = counties_[county_codes_[random() % county_codes_.size()]];
     const std::string& village = villages[random() % villages.size()];
     const bool boy = random() % 2 == 0;
     const absl::CivilDay birth = absl::CivilDay(2011, 1, 1) + static_cast<int>(random() % 5000);
     const std::string surname = kSurnames[random() % 12];
     reg::SubmitReferralRequest r;
-    r.set_request_id(absl::StrFormat("mix-referral-%08x-%d", salt_, n));
+    r.set_request_id(absl::StrFormat("mix-referral-%08x-%d-%d", salt_, run_, n));
     r.set_source(reg::REFERRAL_SOURCE_NGO);
     r.mutable_child()->set_name(surname + kGiven[random() % 10]);
     r.mutable_child()->set_sex(boy ? reg::SEX_MALE : reg::SEX_FEMALE);
-    r.mutable_child()->set_birth_date(absl::StrFormat("%04d-%02d-%02d", birth.year(), birth.month(), birth.day()));
+    r.mutable_child()->set_birth_date(
+        absl::StrFormat("%04d-%02d-%02d", birth.year(), birth.month(), birth.day()));
     if (random() % 2 == 0) {
       static constexpr int kWeights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-      std::string id = absl::StrFormat("%s%04d%02d%02d%03d", village.substr(0, 6), birth.year(), birth.month(),
-                                       birth.day(), static_cast<int>(500 + random() % 250) * 2 + (boy ? 1 : 0) - 500);
+      std::string id =
+          absl::StrFormat("%s%04d%02d%02d%03d", village.substr(0, 6), birth.year(), birth.month(),
+                          birth.day(), static_cast<int>(500 + random() % 250) * 2 + (boy ? 1 : 0) - 500);
       int sum = 0;
       for (int i = 0; i < 17; ++i) sum += (id[i] - '0') * kWeights[i];
       id += "10X98765432"[sum % 11];
@@ -327,14 +386,16 @@ class Mix {
     g->set_name(surname + "建华");
     g->set_relationship(reg::GUARDIAN_RELATIONSHIP_GRANDPARENT);
     g->set_status(reg::GUARDIAN_STATUS_PRESENT_AND_ABLE);
-    r.add_categories(random() % 3 == 0 ? reg::CHILD_CATEGORY_DE_FACTO_UNSUPPORTED : reg::CHILD_CATEGORY_LEFT_BEHIND);
+    r.add_categories(random() % 3 == 0 ? reg::CHILD_CATEGORY_DE_FACTO_UNSUPPORTED
+                                       : reg::CHILD_CATEGORY_LEFT_BEHIND);
     r.set_reason("父母均在外务工，祖母年迈，孩子近期辍学");
     r.set_observed_risk(static_cast<reg::RiskLevel>(1 + random() % 3));
     return r;
   }
 
   // An allowance end to end: the caseworker applies, the operator's admin approves and pays.
-  void Allowance(int64_t n, std::mt19937_64& random, const std::shared_ptr<grpc::Channel>& channel, CallLog& log) {
+  void Allowance(int64_t n, std::mt19937_64& random, const std::shared_ptr<grpc::Channel>& channel,
+                 CallLog& log) {
     auto stub = alw::AllowanceService::NewStub(channel);
     const Child* child = nullptr;
     std::string program;
@@ -345,26 +406,40 @@ class Mix {
     }
     if (program.empty()) return;
     alw::SubmitApplicationRequest submit;
-    submit.set_request_id(absl::StrFormat("mix-app-%08x-%d", salt_, n));
+    submit.set_request_id(absl::StrFormat("mix-app-%08x-%d-%d", salt_, run_, n));
     submit.set_program_id(program);
     submit.set_child_id(child->child_id);
     submit.set_type(alw::ALLOWANCE_TYPE_ONE_TIME_TRANSPORTATION);
     submit.set_amount_fen(10'000);
     submit.set_reason("返校交通补助");  // transport back to school
     alw::SubmitApplicationResponse submitted;
-    if (!log.Timed(MethodIndex("SubmitApplication"), [&] { return Unary(*stub, &alw::AllowanceService::Stub::SubmitApplication, "caseworker", submit, &submitted); }).ok()) return;
+    if (!log.Timed(MethodIndex("SubmitApplication"),
+                   [&] {
+                     return Unary(*stub, &alw::AllowanceService::Stub::SubmitApplication, "caseworker",
+                                  submit, &submitted);
+                   })
+             .ok())
+      return;
     alw::ApproveApplicationRequest approve;
-    approve.set_request_id(absl::StrFormat("mix-approve-%08x-%d", salt_, n));
+    approve.set_request_id(absl::StrFormat("mix-approve-%08x-%d-%d", salt_, run_, n));
     approve.set_application_id(submitted.application().application_id());
     alw::ApproveApplicationResponse approved;
-    if (!log.Timed(MethodIndex("ApproveApplication"), [&] { return Unary(*stub, &alw::AllowanceService::Stub::ApproveApplication, "ngo_admin", approve, &approved); }).ok()) return;
+    if (!log.Timed(MethodIndex("ApproveApplication"),
+                   [&] {
+                     return Unary(*stub, &alw::AllowanceService::Stub::ApproveApplication, "ngo_admin",
+                                  approve, &approved);
+                   })
+             .ok())
+      return;
     alw::PayApplicationRequest pay;
-    pay.set_request_id(absl::StrFormat("mix-pay-%08x-%d", salt_, n));
+    pay.set_request_id(absl::StrFormat("mix-pay-%08x-%d-%d", salt_, run_, n));
     pay.set_application_id(submitted.application().application_id());
     pay.set_method(alw::PAYMENT_METHOD_BANK_TRANSFER);
     pay.set_payee_reference(absl::StrCat("guardian-account-mix-", n));
     alw::PayApplicationResponse paid;
-    log.Timed(MethodIndex("PayApplication"), [&] { return Unary(*stub, &alw::AllowanceService::Stub::PayApplication, "ngo_admin", pay, &paid); });
+    log.Timed(MethodIndex("PayApplication"), [&] {
+      return Unary(*stub, &alw::AllowanceService::Stub::PayApplication, "ngo_admin", pay, &paid);
+    });
   }
 
  public:
@@ -383,9 +458,11 @@ class Mix {
   const uint32_t salt_;
   std::vector<Child> children_;
   std::vector<std::pair<std::string, std::string>> volunteers_;  // participant id, visitor id
-  std::map<std::string, std::string> programs_;                   // county → program id
+  std::map<std::string, std::string> programs_;                  // county → program id
   std::vector<std::string> assignments_;
   std::atomic<int64_t> next_assignment_{0};
+  // Which run of the driver this is: request ids and generated children differ between runs.
+  uint64_t run_ = 0;
   std::map<std::string, std::vector<std::string>> counties_;  // county → villages of the data set's children
   std::vector<std::string> county_codes_;
   std::string largest_county_, next_weekend_, today_;
@@ -412,8 +489,8 @@ int Run() {
     std::fprintf(stderr, "%s (in %s)\n", problem.c_str(), dir.c_str());
     return 2;
   }
-  std::printf("== data set: %zu children, %zu assignments kept for reports, largest county %s\n", mix.children(),
-              mix.assignments(), mix.largest_county().c_str());
+  std::printf("== data set: %zu children, %zu assignments kept for reports, largest county %s\n",
+              mix.children(), mix.assignments(), mix.largest_county().c_str());
   const std::map<int, double> insert = PerConcurrency(absl::GetFlag(FLAGS_oltp_insert));
   const std::map<int, double> point = PerConcurrency(absl::GetFlag(FLAGS_oltp_point_select));
   std::vector<std::pair<std::string, int>> pids;
@@ -425,6 +502,7 @@ int Run() {
   int64_t errors = 0;
   auto run = [&](const std::string& title, int concurrency, double seconds,
                  const std::function<void(int64_t, CallLog&)>& call) {
+    mix.NextRun();
     LoadOptions options;
     options.concurrency = concurrency;
     options.length = absl::Seconds(seconds);
@@ -458,54 +536,73 @@ int Run() {
   const double base = absl::GetFlag(FLAGS_baseline_seconds);
   std::map<int, double> division_direct, division_gateway;
   for (int c : {1, 16, 64}) {
-    auto d = run("baseline GetDivision direct (no SQL)", c, base, [&](int64_t n, CallLog& log) { mix.Division(n, log, true); });
+    auto d = run("baseline GetDivision direct (no SQL)", c, base,
+                 [&](int64_t n, CallLog& log) { mix.Division(n, log, true); });
     division_direct[c] = d.Rate(*d.Find("GetDivision"));
-    auto g = run("baseline GetDivision through the gateway", c, base, [&](int64_t n, CallLog& log) { mix.Division(n, log, false); });
+    auto g = run("baseline GetDivision through the gateway", c, base,
+                 [&](int64_t n, CallLog& log) { mix.Division(n, log, false); });
     division_gateway[c] = g.Rate(*g.Find("GetDivision"));
   }
-  auto search16 = run("county search alone", 16, base, [&](int64_t n, CallLog& log) { mix.Call(n, kSearch, log); });
-  auto child16 = run("child read through the gateway alone", 16, base, [&](int64_t n, CallLog& log) { mix.Call(n, kGetChild, log); });
-  auto child64 = run("GetChild direct", 64, base, [&](int64_t n, CallLog& log) { mix.Call(n, kGetChild, log, true); });
-  auto referral64 = run("SubmitReferral through the gateway alone", 64, base, [&](int64_t n, CallLog& log) { mix.Call(n, kReferral, log); });
+  auto search16 =
+      run("county search alone", 16, base, [&](int64_t n, CallLog& log) { mix.Call(n, kSearch, log); });
+  auto child16 = run("child read through the gateway alone", 16, base,
+                     [&](int64_t n, CallLog& log) { mix.Call(n, kGetChild, log); });
+  auto child64 =
+      run("GetChild direct", 64, base, [&](int64_t n, CallLog& log) { mix.Call(n, kGetChild, log, true); });
+  auto referral64 = run("SubmitReferral through the gateway alone", 64, base,
+                        [&](int64_t n, CallLog& log) { mix.Call(n, kReferral, log); });
+  mix.NextRun();
   LoadOptions one;
   one.requests = 7;
-  LoadFigures stats = RunLoad(one, kMethods, [&](int, int64_t n, CallLog& log) { mix.Call(n, kStatistics, log); });
+  LoadFigures stats =
+      RunLoad(one, kMethods, [&](int, int64_t n, CallLog& log) { mix.Call(n, kStatistics, log); });
   std::printf("-- province statistics, 7 calls one after another\n%s", FiguresTable(stats).c_str());
   errors += stats.Errors();
 
   std::printf("\n== baselines (calls/s)\n");
   for (int c : {1, 16, 64}) {
-    std::printf("   @%-2d GetDivision direct %8.0f, through the gateway %8.0f; sysbench oltp_insert %8.0f, oltp_point_select %8.0f\n",
-                c, division_direct[c], division_gateway[c], insert.count(c) ? insert.at(c) : 0,
-                point.count(c) ? point.at(c) : 0);
+    std::printf(
+        "   @%-2d GetDivision direct %8.0f, through the gateway %8.0f; sysbench oltp_insert %8.0f, "
+        "oltp_point_select %8.0f\n",
+        c, division_direct[c], division_gateway[c], insert.count(c) ? insert.at(c) : 0,
+        point.count(c) ? point.at(c) : 0);
   }
   std::vector<Target> targets;
   auto add = [&](const std::string& what, const std::string& target, const std::string& measured, bool met) {
-    targets.push_back({absl::StrFormat("%-58s target: %s, measured: %s, %s", what, target, measured, met ? "met" : "missed"), met});
+    targets.push_back({absl::StrFormat("%-58s target: %s, measured: %s, %s", what, target, measured,
+                                       met ? "met" : "missed"),
+                       met});
   };
   const MethodFigures* search = search16.Find("SearchChildren");
-  add("county search (filtered, paged) p99 @16", "< 20 ms", absl::StrFormat("%.1f ms", search->p99_ms), search->calls > 0 && search->p99_ms < 20);
+  add("county search (filtered, paged) p99 @16", "< 20 ms", absl::StrFormat("%.1f ms", search->p99_ms),
+      search->calls > 0 && search->p99_ms < 20);
   const MethodFigures* child = child16.Find("GetChild");
-  add("child read via the gateway p99 @16", "< 5 ms", absl::StrFormat("%.1f ms", child->p99_ms), child->calls > 0 && child->p99_ms < 5);
+  add("child read via the gateway p99 @16", "< 5 ms", absl::StrFormat("%.1f ms", child->p99_ms),
+      child->calls > 0 && child->p99_ms < 5);
   const double child_rate = child64.Rate(*child64.Find("GetChild"));
   const double child_ratio = division_direct[64] > 0 ? child_rate / division_direct[64] : 0;
   add("GetChild @64 direct vs GetDivision @64 direct", ">= 50%",
-      absl::StrFormat("%.0f%% (%.0f/s vs %.0f/s)", 100 * child_ratio, child_rate, division_direct[64]), child_ratio >= 0.5);
+      absl::StrFormat("%.0f%% (%.0f/s vs %.0f/s)", 100 * child_ratio, child_rate, division_direct[64]),
+      child_ratio >= 0.5);
   const double referral_rate = referral64.Rate(*referral64.Find("SubmitReferral"));
   const double insert64 = insert.count(64) ? insert.at(64) : 0;
   const double referral_ratio = insert64 > 0 ? referral_rate / insert64 : 0;
   add("SubmitReferral via the gateway @64 vs oltp_insert @64", ">= 30%",
-      absl::StrFormat("%.0f%% (%.0f/s vs %.0f/s)", 100 * referral_ratio, referral_rate, insert64), referral_ratio >= 0.3);
+      absl::StrFormat("%.0f%% (%.0f/s vs %.0f/s)", 100 * referral_ratio, referral_rate, insert64),
+      referral_ratio >= 0.3);
   const MethodFigures* statistics = stats.Find("GetStatistics");
   add("province statistics (counts by county, category, status, risk)", "< 300 ms",
-      absl::StrFormat("p50 %.0f ms (slowest %.0f ms)", statistics->p50_ms, statistics->p99_ms), statistics->calls > 0 && statistics->p50_ms < 300);
+      absl::StrFormat("p50 %.0f ms (slowest %.0f ms)", statistics->p50_ms, statistics->p99_ms),
+      statistics->calls > 0 && statistics->p50_ms < 300);
   for (const auto& [name, mib] : rss) {
-    add(absl::StrCat("RSS of ", name, " at steady load (largest during the mix)"), "< 200 MiB", absl::StrFormat("%.0f MiB", mib), mib > 0 && mib < 200);
+    add(absl::StrCat("RSS of ", name, " at steady load (largest during the mix)"), "< 200 MiB",
+        absl::StrFormat("%.0f MiB", mib), mib > 0 && mib < 200);
   }
   std::printf("\n== targets (issue 14)\n");
   for (const Target& t : targets) std::printf("   %s\n", t.line.c_str());
   if (errors > 0) {
-    std::printf("!!! %lld calls FAILED (codes above): the figures are not valid\n", static_cast<long long>(errors));
+    std::printf("!!! %lld calls FAILED (codes above): the figures are not valid\n",
+                static_cast<long long>(errors));
     return 1;
   }
   return 0;

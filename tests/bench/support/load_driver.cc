@@ -54,7 +54,8 @@ LoadFigures RunLoad(const LoadOptions& options, const std::vector<std::string>& 
   const int threads = std::max(1, options.concurrency);
   // Each thread keeps its own log: nothing is shared on the hot path but the call counters.
   std::vector<std::unique_ptr<CallLog>> logs;
-  for (int t = 0; t < threads; ++t) logs.push_back(std::make_unique<CallLog>(std::max<size_t>(1, methods.size())));
+  for (int t = 0; t < threads; ++t)
+    logs.push_back(std::make_unique<CallLog>(std::max<size_t>(1, methods.size())));
   std::atomic<int64_t> next{0}, done{0};
   const absl::Time start = absl::Now();
   const absl::Time end = start + options.length;
@@ -113,8 +114,8 @@ std::string FiguresTable(const LoadFigures& figures) {
                           m.method, figures.Rate(m), m.p50_ms, m.p99_ms, static_cast<long long>(m.calls),
                           static_cast<long long>(m.errors));
     for (const auto& [code, count] : m.error_codes) {
-      absl::StrAppendFormat(&out, "    !!! %lld failed with code %d (first: %s)\n", static_cast<long long>(count),
-                            code, m.first_error);
+      absl::StrAppendFormat(&out, "    !!! %lld failed with code %d (first: %s)\n",
+                            static_cast<long long>(count), code, m.first_error);
     }
   }
   return out;

@@ -1,6 +1,6 @@
 // The benchmarks' load loop: N client threads, each with one call in flight, calling back to back for a
-// time or a number of calls, with latencies kept per method (p50/p99) and failed calls counted by status code.
-// Used by tests/bench/scale's loader and mix; figures only, no assertions.
+// time or a number of calls, with latencies kept per method (p50/p99) and failed calls counted by status
+// code. Used by tests/bench/scale's loader and mix; figures only, no assertions.
 #ifndef SHOUHU_TESTS_BENCH_SUPPORT_LOAD_DRIVER_H_
 #define SHOUHU_TESTS_BENCH_SUPPORT_LOAD_DRIVER_H_
 
@@ -37,7 +37,9 @@ struct LoadFigures {
 
   int64_t Calls() const;
   int64_t Errors() const;
-  double Rate(const MethodFigures& m) const { return seconds > 0 ? static_cast<double>(m.calls) / seconds : 0; }
+  double Rate(const MethodFigures& m) const {
+    return seconds > 0 ? static_cast<double>(m.calls) / seconds : 0;
+  }
   const MethodFigures* Find(const std::string& method) const;
 };
 
