@@ -1,0 +1,124 @@
+#include "tests/bench/support/load_driver.h"
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/notification.h"
+
+namespace shouhu::bench {
+
+double Percentile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  const size_t i = static_cast<size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
+  return sorted[std::min(i, sorted.size() - 1)];
+}
+
+int64_t LoadFigures::Calls() const {
+  int64_t n = 0;
+  for (const auto& m : methods) n += m.calls;
+  return n;
+}
+
+int64_t LoadFigures::Errors() const {
+  int64_t n = 0;
+  for (const auto& m : methods) n += m.errors;
+  return n;
+}
+
+const MethodFigures* LoadFigures::Find(const std::string& method) const {
+  for (const auto& m : methods) {
+    if (m.method == method) return &m;
+  }
+  return nullptr;
+}
+
+void CallLog::Add(int method, const grpc::Status& status, absl::Duration took) {
+  const size_t m = std::min(static_cast<size_t>(std::max(0, method)), latencies.size() - 1);
+  if (status.ok()) {
+    latencies[m].push_back(absl::ToDoubleMilliseconds(took));
+    return;
+  }
+  Errors& e = errors[m];
+  if (e.codes.empty()) {
+    e.first = absl::StrCat("code ", static_cast<int>(status.error_code()), ": ", status.error_message());
+  }
+  ++e.codes[static_cast<int>(status.error_code())];
+}
+
+LoadFigures RunLoad(const LoadOptions& options, const std::vector<std::string>& methods,
+                    const std::function<void(int thread, int64_t n, CallLog& log)>& call) {
+  const int threads = std::max(1, options.concurrency);
+  // Each thread keeps its own log: nothing is shared on the hot path but the call counters.
+  std::vector<std::unique_ptr<CallLog>> logs;
+  for (int t = 0; t < threads; ++t)
+    logs.push_back(std::make_unique<CallLog>(std::max<size_t>(1, methods.size())));
+  std::atomic<int64_t> next{0}, done{0};
+  const absl::Time start = absl::Now();
+  const absl::Time end = start + options.length;
+  absl::Notification finished;
+  std::thread watcher;
+  if (options.progress) {
+    watcher = std::thread([&] {
+      while (!finished.WaitForNotificationWithTimeout(absl::Milliseconds(500))) options.progress(done.load());
+    });
+  }
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      for (;;) {
+        if (options.requests <= 0 && absl::Now() >= end) break;
+        const int64_t n = next.fetch_add(1);
+        if (options.requests > 0 && n >= options.requests) break;
+        call(t, n, *logs[t]);
+        done.fetch_add(1);
+      }
+    });
+  }
+  for (auto& thread : pool) thread.join();
+  LoadFigures result;
+  result.concurrency = threads;
+  result.seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  finished.Notify();
+  if (watcher.joinable()) watcher.join();
+  if (options.progress) options.progress(done.load());
+  for (size_t m = 0; m < methods.size(); ++m) {
+    MethodFigures f;
+    f.method = methods[m];
+    std::vector<double> all;
+    for (const auto& log : logs) {
+      all.insert(all.end(), log->latencies[m].begin(), log->latencies[m].end());
+      for (const auto& [code, count] : log->errors[m].codes) {
+        if (f.first_error.empty()) f.first_error = log->errors[m].first;
+        f.error_codes[code] += count;
+        f.errors += count;
+      }
+    }
+    std::sort(all.begin(), all.end());
+    f.calls = static_cast<int64_t>(all.size());
+    f.p50_ms = Percentile(all, 0.50);
+    f.p99_ms = Percentile(all, 0.99);
+    result.methods.push_back(std::move(f));
+  }
+  return result;
+}
+
+std::string FiguresTable(const LoadFigures& figures) {
+  std::string out;
+  for (const MethodFigures& m : figures.methods) {
+    if (m.calls == 0 && m.errors == 0) continue;
+    absl::StrAppendFormat(&out, "  %-26s %9.1f/s  p50 %8.2f ms  p99 %8.2f ms  %8lld calls  %lld errors\n",
+                          m.method, figures.Rate(m), m.p50_ms, m.p99_ms, static_cast<long long>(m.calls),
+                          static_cast<long long>(m.errors));
+    for (const auto& [code, count] : m.error_codes) {
+      absl::StrAppendFormat(&out, "    !!! %lld failed with code %d (first: %s)\n",
+                            static_cast<long long>(count), code, m.first_error);
+    }
+  }
+  return out;
+}
+
+}  // namespace shouhu::bench
