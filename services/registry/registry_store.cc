@@ -803,6 +803,11 @@ absl::Status MariaDbRegistryStore::RecordAccess(std::vector<AccessRecord> record
   return access_log_.Record(std::move(records));
 }
 
+void MariaDbRegistryStore::RecordAccessThen(std::vector<AccessRecord> records,
+                                            std::function<void(absl::Status)> committed) {
+  access_log_.RecordThen(std::move(records), std::move(committed));
+}
+
 absl::StatusOr<std::vector<v1::AccessLogEntry>> MariaDbRegistryStore::ListAccessLog(
     const AccessLogFilter& f) {
   std::vector<v1::AccessLogEntry> entries;

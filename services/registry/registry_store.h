@@ -160,6 +160,12 @@ class RegistryStore {
 
   // Returns once the rows are durable; concurrent callers share one commit.
   virtual absl::Status RecordAccess(std::vector<AccessRecord> records) = 0;
+  // As RecordAccess, without holding the caller's thread: `committed` runs once with the result, when the
+  // rows are durable or could not be written, possibly on another thread; it must not block.
+  virtual void RecordAccessThen(std::vector<AccessRecord> records,
+                                std::function<void(absl::Status)> committed) {
+    committed(RecordAccess(std::move(records)));
+  }
   virtual absl::StatusOr<std::vector<v1::AccessLogEntry>> ListAccessLog(const AccessLogFilter& filter) = 0;
 
   // The outbox's events, as the process's StreamEvents followers are served them.
@@ -206,6 +212,8 @@ class MariaDbRegistryStore final : public RegistryStore {
   absl::StatusOr<std::vector<v1::Child>> SearchChildren(const ChildFilter& filter) override;
   absl::StatusOr<Statistics> GetStatistics(const std::string& division_prefix) override;
   absl::Status RecordAccess(std::vector<AccessRecord> records) override;
+  void RecordAccessThen(std::vector<AccessRecord> records,
+                        std::function<void(absl::Status)> committed) override;
   absl::StatusOr<std::vector<v1::AccessLogEntry>> ListAccessLog(const AccessLogFilter& filter) override;
   EventFeed& event_feed() override { return outbox_.feed(); }
   // The registry's one outbox, shared with the roster, casework and cooperation stores: one process, one
