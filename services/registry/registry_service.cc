@@ -88,36 +88,51 @@ grpc::ServerUnaryReactor* RegistryService::ListChildDivisions(grpc::CallbackServ
 grpc::ServerUnaryReactor* RegistryService::SubmitReferral(grpc::CallbackServerContext* ctx,
                                                           const v1::SubmitReferralRequest* req,
                                                           v1::SubmitReferralResponse* resp) {
-  return edge_.Unary(ctx, "SubmitReferral", [=](const Principal& p) -> absl::Status {
-    RETURN_IF_ERROR(ValidateRequestId(req->request_id()));
-    ASSIGN_OR_RETURN(v1::Referral referral, ValidateSubmission(*req, ShanghaiDay(clock_.Now())));
-    const std::string& village = referral.household().village_code();
-    // Outside the jurisdiction a village does not exist, as every record there does not.
-    if (!InJurisdiction(p, village)) return absl::NotFoundError("household.village_code: village not found");
-    ASSIGN_OR_RETURN(std::optional<v1::Division> division, store_.GetDivision(village));
-    if (!division || division->level() != v1::DIVISION_LEVEL_VILLAGE) {
-      return InvalidField("household.village_code", "is not a known village");
-    }
-    // Duplicates: the same resident id is the same child, wherever they are registered; a similar name with
-    // the same birth date and village is flagged for the triager, never merged. Every match is kept on the
-    // referral; the submitter is shown only those their own scope holds.
-    ReferralRecord submission{referral, std::nullopt, {}};
-    if (!referral.child().resident_id().empty()) {
-      ASSIGN_OR_RETURN(submission.linked, store_.FindChildByResidentId(referral.child().resident_id()));
-    }
-    if (!submission.linked) {
-      ASSIGN_OR_RETURN(auto candidates, store_.ChildrenBornIn(village, referral.child().birth_date()));
-      for (auto& c : candidates) {
-        if (SimilarNames(c.name, referral.child().name()))
-          submission.possible_duplicates.push_back(std::move(c.match));
+  // Checked and matched on a call worker, then written by the intake's group commit (referral_intake.h),
+  // whose committer answers the call once the referral is durable.
+  return edge_.UnaryThen(ctx, "SubmitReferral", [=](const Principal& p, CallWorkers::Finish finish) {
+    std::string resident_id;  // as validated
+    absl::StatusOr<ReferralOrder> order = [&]() -> absl::StatusOr<ReferralOrder> {
+      RETURN_IF_ERROR(ValidateRequestId(req->request_id()));
+      ASSIGN_OR_RETURN(v1::Referral referral, ValidateSubmission(*req, ShanghaiDay(clock_.Now())));
+      resident_id = referral.child().resident_id();
+      const std::string& village = referral.household().village_code();
+      // Outside the jurisdiction a village does not exist, as every record there does not.
+      if (!InJurisdiction(p, village))
+        return absl::NotFoundError("household.village_code: village not found");
+      ASSIGN_OR_RETURN(std::optional<v1::Division> division, store_.GetDivision(village));
+      if (!division || division->level() != v1::DIVISION_LEVEL_VILLAGE) {
+        return InvalidField("household.village_code", "is not a known village");
       }
-    }
-    ASSIGN_OR_RETURN(*resp, store_.SubmitReferral(edge_.Key("SubmitReferral", p, req->request_id(), *req),
-                                                  ActorOf(p, clock_.Now()), submission, Show(p)));
-    // The kept answer holds no resident id; this request's is the first one's, since their hashes matched.
-    resp->mutable_referral()->mutable_child()->set_resident_id(referral.child().resident_id());
-    MaskResidentId(p, resp->mutable_referral()->mutable_child());
-    return absl::OkStatus();
+      // Duplicates: the same resident id is the same child, wherever they are registered; a similar name
+      // with the same birth date and village is flagged for the triager, never merged. Every match is kept
+      // on the referral; the submitter is shown only those their own scope holds.
+      ReferralRecord submission{referral, std::nullopt, {}};
+      if (!referral.child().resident_id().empty()) {
+        ASSIGN_OR_RETURN(submission.linked, store_.FindChildByResidentId(referral.child().resident_id()));
+      }
+      if (!submission.linked) {
+        ASSIGN_OR_RETURN(auto candidates, store_.ChildrenBornIn(village, referral.child().birth_date()));
+        for (auto& c : candidates) {
+          if (SimilarNames(c.name, referral.child().name()))
+            submission.possible_duplicates.push_back(std::move(c.match));
+        }
+      }
+      // The committer shows the answer after this worker has moved on: `show` owns its principal.
+      return ReferralOrder{edge_.Key("SubmitReferral", p, req->request_id(), *req), ActorOf(p, clock_.Now()),
+                           std::move(submission),
+                           [p](const ReferralRecord& r) { return ReferralAsSeenBy(p, r); }};
+    }();
+    if (!order.ok()) return finish(order.status());
+    intake_.Submit(*std::move(order), [p, resident_id, resp, finish = std::move(finish)](
+                                          absl::StatusOr<v1::SubmitReferralResponse> answer) {
+      if (!answer.ok()) return finish(answer.status());
+      *resp = *std::move(answer);
+      // The kept answer holds no resident id; this request's is the first one's, since their hashes matched.
+      resp->mutable_referral()->mutable_child()->set_resident_id(resident_id);
+      MaskResidentId(p, resp->mutable_referral()->mutable_child());
+      finish(absl::OkStatus());
+    });
   });
 }
 

@@ -1,6 +1,9 @@
 #include "services/registry/registry_store.h"
 
 #include <algorithm>
+#include <iterator>
+#include <set>
+#include <tuple>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -108,6 +111,18 @@ constexpr absl::string_view kSearchChildren =
     "AND (? OR EXISTS (SELECT 1 FROM child_categories cc WHERE cc.child_id = c.id AND cc.category = ?)) "
     "AND (? OR cs.risk_level = ?) AND (? OR cs.status = ?) AND (? OR cs.organisation_id = ?) "
     "ORDER BY c.id LIMIT ?";
+// Within one county (a prefix of six digits or more): the county's children in id order from the page's
+// start (children_county_id, migration 0040), so a page reads its rows and the few the filters drop, not
+// the whole county sorted. The first parameter is the county.
+constexpr absl::string_view kSearchChildrenInCounty =
+    "SELECT c.id, c.name, c.sex, c.birth_date, c.village_code, c.categories, c.current_case_id, cs.status, "
+    "cs.risk_level, cs.organisation_id "
+    "FROM children c FORCE INDEX (children_county_id) LEFT JOIN cases cs ON cs.id = c.current_case_id "
+    "WHERE c.county_code = ? AND c.village_code >= ? AND c.village_code < ? AND c.id > ? "
+    "AND (? OR EXISTS (SELECT 1 FROM child_categories cc WHERE cc.child_id = c.id AND cc.category = ?)) "
+    "AND (? OR cs.risk_level = ?) AND (? OR cs.status = ?) AND (? OR cs.organisation_id = ?) "
+    "ORDER BY c.id LIMIT ?";
+constexpr size_t kCountyCodeDigits = 6;
 
 constexpr absl::string_view kCaseById =
     "SELECT id, child_id, referral_id, organisation_id, caseworker_id, status, risk_level, care_type, "
@@ -325,47 +340,141 @@ absl::StatusOr<std::vector<DuplicateCandidate>> MariaDbRegistryStore::ChildrenBo
 // ---- referrals
 // ------------------------------------------------------------------------------------------------
 
-absl::StatusOr<v1::SubmitReferralResponse> MariaDbRegistryStore::SubmitReferral(
-    const IdempotencyKey& key, const Actor& actor, const ReferralRecord& submission,
-    const ShowReferral& show) {
+MariaDbRegistryStore::PreparedReferral MariaDbRegistryStore::PrepareReferral(const Actor& actor,
+                                                                             const ReferralRecord& submission,
+                                                                             const ShowReferral& show) {
   const v1::Referral& referral = submission.referral;
   const std::string& resident_id = referral.child().resident_id();
   // Microseconds, as the column keeps it, so this answer equals what a later read returns.
   const absl::Time now = TruncateToMicros(actor.at);
   std::vector<std::string> possible_duplicates;
   for (const auto& m : submission.possible_duplicates) possible_duplicates.push_back(m.child_id);
+  ReferralRecord stored = submission;
+  v1::Referral& r = stored.referral;
+  r.set_referral_id(ids_.Next());
+  r.set_status(v1::REFERRAL_STATUS_PENDING);
+  r.set_referring_organisation_id(actor.organisation_id);
+  r.set_assigned_organisation_id(actor.organisation_id);
+  *r.mutable_submitted_at() = ToProtoTimestamp(now);
+  db::Value sealed = db::Null{}, hash = db::Null{};
+  if (!resident_id.empty()) {
+    sealed = crypto_.Seal(resident_id, r.referral_id());
+    hash = crypto_.LookupHash(resident_id);
+  }
+  const ChildMatch linked = submission.linked.value_or(ChildMatch());
+  PreparedReferral prepared;
+  prepared.referral = {r.referral_id(),
+                       int64_t{r.status()},
+                       actor.organisation_id,
+                       actor.organisation_id,
+                       actor.subject,
+                       int64_t{referral.source()},
+                       referral.household().village_code(),
+                       DetailsOf(referral),
+                       sealed,
+                       hash,
+                       OrNull(linked.child_id),
+                       OrNull(linked.village_code),
+                       absl::StrJoin(possible_duplicates, ","),
+                       ToSqlTimestamp(now)};
+  prepared.history = {ids_.Next(),   r.referral_id(),          ToSqlTimestamp(now),
+                      actor.subject, std::string("submitted"), std::string()};
+  // The answer is what is written, as the submitter sees it; no second read.
+  *prepared.answer.mutable_referral() = show(stored);
+  prepared.answer.mutable_referral()->mutable_child()->clear_resident_id();
+  return prepared;
+}
+
+absl::StatusOr<v1::SubmitReferralResponse> MariaDbRegistryStore::SubmitReferral(
+    const IdempotencyKey& key, const Actor& actor, const ReferralRecord& submission,
+    const ShowReferral& show) {
   return IdempotentTransaction<v1::SubmitReferralResponse>(
-      pool_, key, now, [&](db::Session& tx) -> absl::StatusOr<v1::SubmitReferralResponse> {
-        ReferralRecord stored = submission;
-        v1::Referral& r = stored.referral;
-        r.set_referral_id(ids_.Next());
-        r.set_status(v1::REFERRAL_STATUS_PENDING);
-        r.set_referring_organisation_id(actor.organisation_id);
-        r.set_assigned_organisation_id(actor.organisation_id);
-        *r.mutable_submitted_at() = ToProtoTimestamp(now);
-        db::Value sealed = db::Null{}, hash = db::Null{};
-        if (!resident_id.empty()) {
-          sealed = crypto_.Seal(resident_id, r.referral_id());
-          hash = crypto_.LookupHash(resident_id);
-        }
-        const ChildMatch linked = submission.linked.value_or(ChildMatch());
-        RETURN_IF_ERROR(
-            tx.Execute(kInsertReferral, {r.referral_id(), int64_t{r.status()}, actor.organisation_id,
-                                         actor.organisation_id, actor.subject, int64_t{referral.source()},
-                                         referral.household().village_code(), DetailsOf(referral), sealed,
-                                         hash, OrNull(linked.child_id), OrNull(linked.village_code),
-                                         absl::StrJoin(possible_duplicates, ","), ToSqlTimestamp(now)})
-                .status());
-        RETURN_IF_ERROR(
-            tx.Execute(kInsertReferralHistory, {ids_.Next(), r.referral_id(), ToSqlTimestamp(now),
-                                                actor.subject, std::string("submitted"), std::string()})
-                .status());
-        // The answer is what was just written, as the submitter sees it; no second read.
-        v1::SubmitReferralResponse answer;
-        *answer.mutable_referral() = show(stored);
-        answer.mutable_referral()->mutable_child()->clear_resident_id();
-        return answer;
+      pool_, key, TruncateToMicros(actor.at),
+      [&](db::Session& tx) -> absl::StatusOr<v1::SubmitReferralResponse> {
+        PreparedReferral prepared = PrepareReferral(actor, submission, show);
+        RETURN_IF_ERROR(tx.Execute(kInsertReferral, prepared.referral).status());
+        RETURN_IF_ERROR(tx.Execute(kInsertReferralHistory, prepared.history).status());
+        return std::move(prepared.answer);
       });
+}
+
+std::vector<absl::StatusOr<v1::SubmitReferralResponse>> MariaDbRegistryStore::SubmitReferrals(
+    const std::vector<ReferralOrder>& orders) {
+  auto alone = [&](const ReferralOrder& o) { return SubmitReferral(o.key, o.actor, o.submission, o.show); };
+  std::vector<absl::StatusOr<v1::SubmitReferralResponse>> out;
+  out.reserve(orders.size());
+  if (orders.size() == 1) {  // the single form looks up no records first
+    out.push_back(alone(orders[0]));
+    return out;
+  }
+  std::vector<std::optional<absl::StatusOr<v1::SubmitReferralResponse>>> answers;
+  const absl::Status batch =
+      pool_.Transaction([&](db::Session& tx) { return SubmitBatch(tx, orders, answers); });
+  for (size_t i = 0; i < orders.size(); ++i) {
+    // A batch that did not commit wrote nothing (or, its COMMIT's answer lost, everything: then each order
+    // alone finds its key recorded and answers from the record), so each order is run alone.
+    if (batch.ok() && answers[i]) {
+      out.push_back(*std::move(answers[i]));
+    } else {
+      out.push_back(alone(orders[i]));
+    }
+  }
+  return out;
+}
+
+absl::Status MariaDbRegistryStore::SubmitBatch(
+    db::Session& tx, const std::vector<ReferralOrder>& orders,
+    std::vector<std::optional<absl::StatusOr<v1::SubmitReferralResponse>>>& answers) {
+  answers.assign(orders.size(), std::nullopt);  // afresh on every attempt of the transaction
+  // Retries of committed requests are answered from their records. A key repeated within the batch is left
+  // to run alone once the first has committed, as a concurrent duplicate would wait for it.
+  std::vector<const IdempotencyKey*> keys;
+  keys.reserve(orders.size());
+  for (const ReferralOrder& o : orders) keys.push_back(&o.key);
+  ASSIGN_OR_RETURN(std::vector<std::optional<RecordedAnswer>> recorded, FindRecordedAnswers(tx, keys));
+  std::set<std::tuple<std::string, std::string, std::string>> seen;
+  std::string referral_sql(kInsertReferral), history_sql(kInsertReferralHistory);
+  std::vector<db::Value> referral_params, history_params;
+  std::vector<FirstAnswer> first_answers;
+  std::vector<std::pair<size_t, v1::SubmitReferralResponse>> written;
+  for (size_t i = 0; i < orders.size(); ++i) {
+    const IdempotencyKey& key = orders[i].key;
+    if (recorded[i]) {
+      absl::StatusOr<std::string> bytes = ReplayRecorded(key, *recorded[i]);
+      v1::SubmitReferralResponse first;
+      if (!bytes.ok()) {
+        answers[i] = bytes.status();
+      } else if (!first.ParseFromString(*bytes)) {
+        answers[i] = absl::DataLossError("the recorded answer is unreadable");
+      } else {
+        answers[i] = std::move(first);
+      }
+      continue;
+    }
+    if (!seen.emplace(key.method, key.caller, key.request_id).second) continue;
+    PreparedReferral prepared = PrepareReferral(orders[i].actor, orders[i].submission, orders[i].show);
+    // One multi-row INSERT per table: the single statements' text with a row tuple per further referral.
+    if (!written.empty()) {
+      absl::StrAppend(&referral_sql, ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      absl::StrAppend(&history_sql, ", (?, ?, ?, ?, ?, ?)");
+    }
+    std::move(prepared.referral.begin(), prepared.referral.end(), std::back_inserter(referral_params));
+    std::move(prepared.history.begin(), prepared.history.end(), std::back_inserter(history_params));
+    written.emplace_back(i, std::move(prepared.answer));
+  }
+  if (written.empty()) return absl::OkStatus();
+  RETURN_IF_ERROR(tx.Execute(referral_sql, referral_params).status());
+  RETURN_IF_ERROR(tx.Execute(history_sql, history_params).status());
+  first_answers.reserve(written.size());
+  for (const auto& [i, answer] : written) {
+    first_answers.push_back(
+        {&orders[i].key, answer.SerializeAsString(), TruncateToMicros(orders[i].actor.at)});
+  }
+  // ALREADY_EXISTS when a key was recorded meanwhile (another replica): the batch rolls back and its orders
+  // run alone, that one answered from its record.
+  RETURN_IF_ERROR(RecordFirstAnswers(tx, first_answers));
+  for (auto& [i, answer] : written) answers[i] = std::move(answer);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<ReferralRecord> MariaDbRegistryStore::RecordFromRow(const db::Row& row) {
@@ -751,13 +860,21 @@ absl::StatusOr<std::optional<v1::Child>> MariaDbRegistryStore::GetChild(const st
 absl::StatusOr<std::vector<v1::Child>> MariaDbRegistryStore::SearchChildren(const ChildFilter& f) {
   std::vector<v1::Child> children;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(
-        db::Rows rows,
-        s.Query(kSearchChildren, {f.division_prefix, DivisionPrefixEnd(f.division_prefix), f.after_id,
-                                  Any(f.category == v1::CHILD_CATEGORY_UNSPECIFIED), int64_t{f.category},
-                                  Any(f.risk_level == v1::RISK_LEVEL_UNSPECIFIED), int64_t{f.risk_level},
-                                  Any(f.case_status == v1::CASE_STATUS_UNSPECIFIED), int64_t{f.case_status},
-                                  Any(f.organisation_id.empty()), f.organisation_id, int64_t{f.limit}}));
+    std::vector<db::Value> params = {f.division_prefix,
+                                     DivisionPrefixEnd(f.division_prefix),
+                                     f.after_id,
+                                     Any(f.category == v1::CHILD_CATEGORY_UNSPECIFIED),
+                                     int64_t{f.category},
+                                     Any(f.risk_level == v1::RISK_LEVEL_UNSPECIFIED),
+                                     int64_t{f.risk_level},
+                                     Any(f.case_status == v1::CASE_STATUS_UNSPECIFIED),
+                                     int64_t{f.case_status},
+                                     Any(f.organisation_id.empty()),
+                                     f.organisation_id,
+                                     int64_t{f.limit}};
+    const bool in_county = f.division_prefix.size() >= kCountyCodeDigits;
+    if (in_county) params.insert(params.begin(), f.division_prefix.substr(0, kCountyCodeDigits));
+    ASSIGN_OR_RETURN(db::Rows rows, s.Query(in_county ? kSearchChildrenInCounty : kSearchChildren, params));
     for (const auto& row : rows) {
       v1::Child& c = children.emplace_back();
       c.set_child_id(row.String(0));

@@ -102,6 +102,15 @@ struct DuplicateCandidate {
 
 using CaseRule = std::function<absl::StatusOr<CaseChange>(const v1::Case&, const Actor&)>;
 
+// One SubmitReferral as a group commit carries it (SubmitReferrals, referral_intake.h): its arguments, kept
+// until its batch commits. `show` must own what it uses (it runs on the committer's thread).
+struct ReferralOrder {
+  IdempotencyKey key;
+  Actor actor;
+  ReferralRecord submission;
+  ShowReferral show;
+};
+
 class RegistryStore {
  public:
   virtual ~RegistryStore() = default;
@@ -128,6 +137,16 @@ class RegistryStore {
                                                                     const Actor& actor,
                                                                     const ReferralRecord& submission,
                                                                     const ShowReferral& show) = 0;
+  // Several submissions in one transaction and one commit, each answered as SubmitReferral alone would
+  // answer it (its own idempotency record and first answer; a retry of a committed one answered from its
+  // record). answers[i] is orders[i]'s. The default runs them one by one.
+  virtual std::vector<absl::StatusOr<v1::SubmitReferralResponse>> SubmitReferrals(
+      const std::vector<ReferralOrder>& orders) {
+    std::vector<absl::StatusOr<v1::SubmitReferralResponse>> answers;
+    for (const ReferralOrder& o : orders)
+      answers.push_back(SubmitReferral(o.key, o.actor, o.submission, o.show));
+    return answers;
+  }
   // Matches come with where the linked child is registered now and whose case they are in; possible
   // duplicates lie in the referral's village, their organisation not read.
   virtual absl::StatusOr<std::optional<ReferralRecord>> GetReferral(const std::string& referral_id) = 0;
@@ -187,6 +206,8 @@ class MariaDbRegistryStore final : public RegistryStore {
   absl::StatusOr<v1::SubmitReferralResponse> SubmitReferral(const IdempotencyKey& key, const Actor& actor,
                                                             const ReferralRecord& submission,
                                                             const ShowReferral& show) override;
+  std::vector<absl::StatusOr<v1::SubmitReferralResponse>> SubmitReferrals(
+      const std::vector<ReferralOrder>& orders) override;
   absl::StatusOr<std::optional<ReferralRecord>> GetReferral(const std::string& referral_id) override;
   absl::StatusOr<std::vector<ReferralRecord>> ListReferrals(const ReferralFilter& filter) override;
   absl::StatusOr<v1::AcceptReferralResponse> AcceptReferral(const IdempotencyKey& key, const Actor& actor,
@@ -227,6 +248,19 @@ class MariaDbRegistryStore final : public RegistryStore {
   absl::Status WriteCaseChange(db::Session& tx, const std::string& case_id, const CaseChange& change);
 
  private:
+  // A submission as written: its referral row's and history line's statement parameters, and the answer
+  // its submitter gets (without the resident id). Made afresh on every attempt of a transaction.
+  struct PreparedReferral {
+    std::vector<db::Value> referral;
+    std::vector<db::Value> history;
+    v1::SubmitReferralResponse answer;
+  };
+  PreparedReferral PrepareReferral(const Actor& actor, const ReferralRecord& submission,
+                                   const ShowReferral& show);
+  // SubmitReferrals' transaction: answers[i] is set for every order it answered (written, or a retry of a
+  // committed one); an order left empty runs alone after the batch.
+  absl::Status SubmitBatch(db::Session& tx, const std::vector<ReferralOrder>& orders,
+                           std::vector<std::optional<absl::StatusOr<v1::SubmitReferralResponse>>>& answers);
   // By id in a transaction: the referral row (locked when `for_update`), then where its linked child lies
   // (not locked: the accept locks the child row itself).
   absl::StatusOr<std::optional<ReferralRecord>> ReadReferral(db::Session& session, const std::string& id,
