@@ -205,6 +205,35 @@ TEST_F(RegistryTest, GetStatistics_CountsByCountyStatusAndCategory) {
               StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
+TEST_F(RegistryTest, GetStatistics_ChildReferredAgainAfterTheirCaseClosed_CountsOnceByTheNewCase) {
+  // A child's earlier case stops counting once a new one is opened for them (cases.is_current): the child
+  // is counted once, by the status of the case they are in now.
+  ASSERT_OK_AND_ASSIGN(
+      auto first, Submit(wuding_caseworker_, Referral("r1", "张小明", "2015-06-07", "532329201506071232")));
+  ASSERT_OK_AND_ASSIGN(v1::Case old_case, Accept(wuding_officer_, "a1", first.referral_id()));
+  v1::CloseCaseRequest close;
+  close.set_request_id("x");
+  close.set_case_id(old_case.case_id());
+  close.set_reason("监护恢复");
+  ASSERT_OK(Call(&v1::RegistryService::Stub::CloseCase, wuding_officer_, close));
+  ASSERT_OK_AND_ASSIGN(
+      auto again, Submit(wuding_caseworker_, Referral("r2", "张小明", "2015-06-07", "532329201506071232")));
+  ASSERT_EQ(again.linked_child_id(), old_case.child_id());
+  ASSERT_OK_AND_ASSIGN(v1::Case new_case, Accept(wuding_officer_, "a2", again.referral_id()));
+  ASSERT_EQ(new_case.child_id(), old_case.child_id());
+  ASSERT_NE(new_case.case_id(), old_case.case_id());
+
+  ASSERT_OK_AND_ASSIGN(auto stats, Call(&v1::RegistryService::Stub::GetStatistics, wuding_officer_,
+                                        v1::GetStatisticsRequest()));
+  ASSERT_EQ(stats.by_county_size(), 1);
+  EXPECT_EQ(stats.by_county(0).county_code(), "532329");
+  EXPECT_EQ(stats.by_county(0).case_status(), v1::CASE_STATUS_VERIFYING);
+  EXPECT_EQ(stats.by_county(0).children(), 1);
+  ASSERT_EQ(stats.by_category_size(), 1);
+  EXPECT_EQ(stats.by_category(0).children(), 1);
+  EXPECT_EQ(Count("cases WHERE is_current = 1"), 1);
+}
+
 TEST_F(RegistryTest, Divisions_RealCountiesAndTheirTownships) {
   v1::GetDivisionRequest get;
   get.set_code("532329");
