@@ -112,7 +112,7 @@ constexpr absl::string_view kSearchChildren =
     "AND (? OR EXISTS (SELECT 1 FROM child_categories cc WHERE cc.child_id = c.id AND cc.category = ?)) "
     "AND (? OR cs.risk_level = ?) AND (? OR cs.status = ?) AND (? OR cs.organisation_id = ?) "
     "ORDER BY c.id LIMIT ?";
-// Within one county (a prefix of six digits or more): the county's children in id order from the page's
+// Within one county (a county's or a township's prefix): the county's children in id order from the page's
 // start (children_county_id, migration 0040), so a page reads its rows and the few the filters drop, not
 // the whole county sorted. The first parameter is the county.
 constexpr absl::string_view kSearchChildrenInCounty =
@@ -124,6 +124,7 @@ constexpr absl::string_view kSearchChildrenInCounty =
     "AND (? OR cs.risk_level = ?) AND (? OR cs.status = ?) AND (? OR cs.organisation_id = ?) "
     "ORDER BY c.id LIMIT ?";
 constexpr size_t kCountyCodeDigits = 6;
+constexpr size_t kVillageCodeDigits = 12;
 
 constexpr absl::string_view kCaseById =
     "SELECT id, child_id, referral_id, organisation_id, caseworker_id, status, risk_level, care_type, "
@@ -880,7 +881,10 @@ absl::StatusOr<std::vector<v1::Child>> MariaDbRegistryStore::SearchChildren(cons
                                      Any(f.organisation_id.empty()),
                                      f.organisation_id,
                                      int64_t{f.limit}};
-    const bool in_county = f.division_prefix.size() >= kCountyCodeDigits;
+    // A village's few children are read by village (children_village_id) and sorted; wider prefixes within
+    // a county walk the county in id order.
+    const bool in_county =
+        f.division_prefix.size() >= kCountyCodeDigits && f.division_prefix.size() < kVillageCodeDigits;
     if (in_county) params.insert(params.begin(), f.division_prefix.substr(0, kCountyCodeDigits));
     ASSIGN_OR_RETURN(db::Rows rows, s.Query(in_county ? kSearchChildrenInCounty : kSearchChildren, params));
     for (const auto& row : rows) {
