@@ -414,8 +414,20 @@ std::vector<absl::StatusOr<v1::SubmitReferralResponse>> MariaDbRegistryStore::Su
     return out;
   }
   std::vector<std::optional<absl::StatusOr<v1::SubmitReferralResponse>>> answers;
-  const absl::Status batch =
-      pool_.Transaction([&](db::Session& tx) { return SubmitBatch(tx, orders, answers); });
+  const absl::Status batch = pool_.Transaction([&](db::Session& tx) -> absl::Status {
+    answers.assign(orders.size(), std::nullopt);  // afresh on every attempt of the transaction
+    // Each slice's statements are their own text, prepared on every pooled connection that runs one:
+    // slices of a power-of-two size keep those texts to a handful per kind (a text per batch size made
+    // hundreds per connection, and the registry's memory grew with them), still one commit per batch.
+    std::set<std::tuple<std::string, std::string, std::string>> seen;
+    for (size_t from = 0; from < orders.size();) {
+      size_t slice = 1;
+      while (slice * 2 <= orders.size() - from) slice *= 2;
+      RETURN_IF_ERROR(SubmitBatch(tx, orders, from, slice, seen, answers));
+      from += slice;
+    }
+    return absl::OkStatus();
+  });
   for (size_t i = 0; i < orders.size(); ++i) {
     // A batch that did not commit wrote nothing (or, its COMMIT's answer lost, everything: then each order
     // alone finds its key recorded and answers from the record), so each order is run alone.
@@ -429,24 +441,23 @@ std::vector<absl::StatusOr<v1::SubmitReferralResponse>> MariaDbRegistryStore::Su
 }
 
 absl::Status MariaDbRegistryStore::SubmitBatch(
-    db::Session& tx, const std::vector<ReferralOrder>& orders,
+    db::Session& tx, const std::vector<ReferralOrder>& orders, size_t from, size_t count,
+    std::set<std::tuple<std::string, std::string, std::string>>& seen,
     std::vector<std::optional<absl::StatusOr<v1::SubmitReferralResponse>>>& answers) {
-  answers.assign(orders.size(), std::nullopt);  // afresh on every attempt of the transaction
   // Retries of committed requests are answered from their records. A key repeated within the batch is left
   // to run alone once the first has committed, as a concurrent duplicate would wait for it.
   std::vector<const IdempotencyKey*> keys;
-  keys.reserve(orders.size());
-  for (const ReferralOrder& o : orders) keys.push_back(&o.key);
+  keys.reserve(count);
+  for (size_t i = from; i < from + count; ++i) keys.push_back(&orders[i].key);
   ASSIGN_OR_RETURN(std::vector<std::optional<RecordedAnswer>> recorded, FindRecordedAnswers(tx, keys));
-  std::set<std::tuple<std::string, std::string, std::string>> seen;
   std::string referral_sql(kInsertReferral), history_sql(kInsertReferralHistory);
   std::vector<db::Value> referral_params, history_params;
   std::vector<FirstAnswer> first_answers;
   std::vector<std::pair<size_t, v1::SubmitReferralResponse>> written;
-  for (size_t i = 0; i < orders.size(); ++i) {
+  for (size_t i = from; i < from + count; ++i) {
     const IdempotencyKey& key = orders[i].key;
-    if (recorded[i]) {
-      absl::StatusOr<std::string> bytes = ReplayRecorded(key, *recorded[i]);
+    if (const std::optional<RecordedAnswer>& record = recorded[i - from]) {
+      absl::StatusOr<std::string> bytes = ReplayRecorded(key, *record);
       v1::SubmitReferralResponse first;
       if (!bytes.ok()) {
         answers[i] = bytes.status();

@@ -7,7 +7,9 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -259,9 +261,11 @@ class MariaDbRegistryStore final : public RegistryStore {
   };
   PreparedReferral PrepareReferral(const Actor& actor, const ReferralRecord& submission,
                                    const ShowReferral& show);
-  // SubmitReferrals' transaction: answers[i] is set for every order it answered (written, or a retry of a
-  // committed one); an order left empty runs alone after the batch.
-  absl::Status SubmitBatch(db::Session& tx, const std::vector<ReferralOrder>& orders,
+  // One slice of SubmitReferrals' transaction, orders[from, from + count): answers[i] is set for every order
+  // it answered (written, or a retry of a committed one); an order left empty runs alone after the batch.
+  // `seen` holds the keys written by earlier slices of the batch.
+  absl::Status SubmitBatch(db::Session& tx, const std::vector<ReferralOrder>& orders, size_t from,
+                           size_t count, std::set<std::tuple<std::string, std::string, std::string>>& seen,
                            std::vector<std::optional<absl::StatusOr<v1::SubmitReferralResponse>>>& answers);
   // By id in a transaction: the referral row (locked when `for_update`), then where its linked child lies
   // (not locked: the accept locks the child row itself).
