@@ -22,6 +22,11 @@ CallWorkers::CallWorkers(int workers, size_t max_queued)
 
 grpc::ServerUnaryReactor* CallWorkers::Serve(grpc::CallbackServerContext* context,
                                              std::function<absl::Status()> work) {
+  return ServeThen(context, [work = std::move(work)](Finish finish) { finish(work()); });
+}
+
+grpc::ServerUnaryReactor* CallWorkers::ServeThen(grpc::CallbackServerContext* context,
+                                                 std::function<void(Finish)> work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const bool queued = pool_.Submit([this, context, reactor, work = std::move(work)] {
     // The caller gave up while the call waited: its work would be for nobody. (The server may not have
@@ -30,7 +35,9 @@ grpc::ServerUnaryReactor* CallWorkers::Serve(grpc::CallbackServerContext* contex
       reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the caller gave up before it was served"));
       return;
     }
-    reactor->Finish(ToGrpcStatus(work(), logger_, RequestIdOf(*context)));
+    work([this, context, reactor](absl::Status status) {
+      reactor->Finish(ToGrpcStatus(status, logger_, RequestIdOf(*context)));
+    });
   });
   if (!queued) {
     reactor->Finish(

@@ -54,6 +54,13 @@ class CallWorkers {
   // capture the call's request and response: they live until the call is finished.
   grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, std::function<absl::Status()> work);
 
+  // Finishes a call begun by ServeThen: call it exactly once, from any thread; it does not block.
+  using Finish = std::function<void(absl::Status)>;
+  // As Serve, for a call whose answer waits on something that completes later on another thread (the
+  // registry's access-log commit): `work` runs on a worker and hands `finish` on, and the worker is free
+  // again while the call waits.
+  grpc::ServerUnaryReactor* ServeThen(grpc::CallbackServerContext* context, std::function<void(Finish)> work);
+
   // One step of a streaming call (a client-streaming import handles each message it reads): runs `work` on
   // a worker. False when the queue is full: the caller finishes its call RESOURCE_EXHAUSTED.
   bool Run(std::function<void()> work) { return pool_.Submit(std::move(work)); }

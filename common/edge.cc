@@ -37,6 +37,16 @@ grpc::ServerUnaryReactor* ServiceEdge::Unary(grpc::CallbackServerContext* contex
       });
 }
 
+grpc::ServerUnaryReactor* ServiceEdge::UnaryThen(grpc::CallbackServerContext* context,
+                                                 absl::string_view method, DeferredBody body) {
+  return workers_.ServeThen(context, [this, context, method = std::string(method),
+                                      body = std::move(body)](CallWorkers::Finish finish) {
+    absl::StatusOr<Principal> principal = Admit(*context, method);
+    if (!principal.ok()) return finish(principal.status());
+    body(*principal, std::move(finish));
+  });
+}
+
 IdempotencyKey ServiceEdge::Key(absl::string_view method, const Principal& principal,
                                 const std::string& request_id,
                                 const google::protobuf::Message& request) const {

@@ -34,6 +34,13 @@ class ServiceEdge {
   // `body` may capture the call's request and response: they live until the call is finished.
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context, absl::string_view method, Body body);
 
+  // As Unary, for a body whose answer waits on a commit that completes on another thread (the registry's
+  // access log): `body` calls `finish` exactly once, at once with an error or later from that thread, and
+  // the call worker is free meanwhile. The caller's admission is checked first, as in Unary.
+  using DeferredBody = std::function<void(const Principal&, CallWorkers::Finish)>;
+  grpc::ServerUnaryReactor* UnaryThen(grpc::CallbackServerContext* context, absl::string_view method,
+                                      DeferredBody body);
+
   // Admission alone, for streaming methods that do not run on a call worker.
   absl::StatusOr<Principal> Admit(const grpc::ServerContextBase& context, absl::string_view method) const;
 

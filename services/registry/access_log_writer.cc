@@ -40,6 +40,19 @@ absl::Status AccessLogWriter::Record(std::vector<AccessRecord> records) {
   return batch->result;
 }
 
+void AccessLogWriter::RecordThen(std::vector<AccessRecord> records, Committed committed) {
+  if (records.empty()) return committed(absl::OkStatus());
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopping_) {
+      for (auto& r : records) open_->records.push_back(std::move(r));
+      open_->then.push_back(std::move(committed));
+      return;
+    }
+  }
+  committed(absl::UnavailableError("shutting down"));
+}
+
 std::pair<int64_t, int64_t> AccessLogWriter::CommitsAndRows() {
   absl::MutexLock lock(&mu_);
   return {commits_, rows_};
@@ -58,13 +71,16 @@ void AccessLogWriter::Run() {
       open_ = std::make_shared<Batch>();
     }
     absl::Status result = Write(batch->records);
-    absl::MutexLock lock(&mu_);
-    batch->result = result;
-    batch->done = true;
-    if (result.ok()) {
-      ++commits_;
-      rows_ += static_cast<int64_t>(batch->records.size());
+    {
+      absl::MutexLock lock(&mu_);
+      batch->result = result;
+      batch->done = true;
+      if (result.ok()) {
+        ++commits_;
+        rows_ += static_cast<int64_t>(batch->records.size());
+      }
     }
+    for (const Committed& committed : batch->then) committed(result);
   }
 }
 

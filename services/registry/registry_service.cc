@@ -88,36 +88,51 @@ grpc::ServerUnaryReactor* RegistryService::ListChildDivisions(grpc::CallbackServ
 grpc::ServerUnaryReactor* RegistryService::SubmitReferral(grpc::CallbackServerContext* ctx,
                                                           const v1::SubmitReferralRequest* req,
                                                           v1::SubmitReferralResponse* resp) {
-  return edge_.Unary(ctx, "SubmitReferral", [=](const Principal& p) -> absl::Status {
-    RETURN_IF_ERROR(ValidateRequestId(req->request_id()));
-    ASSIGN_OR_RETURN(v1::Referral referral, ValidateSubmission(*req, ShanghaiDay(clock_.Now())));
-    const std::string& village = referral.household().village_code();
-    // Outside the jurisdiction a village does not exist, as every record there does not.
-    if (!InJurisdiction(p, village)) return absl::NotFoundError("household.village_code: village not found");
-    ASSIGN_OR_RETURN(std::optional<v1::Division> division, store_.GetDivision(village));
-    if (!division || division->level() != v1::DIVISION_LEVEL_VILLAGE) {
-      return InvalidField("household.village_code", "is not a known village");
-    }
-    // Duplicates: the same resident id is the same child, wherever they are registered; a similar name with
-    // the same birth date and village is flagged for the triager, never merged. Every match is kept on the
-    // referral; the submitter is shown only those their own scope holds.
-    ReferralRecord submission{referral, std::nullopt, {}};
-    if (!referral.child().resident_id().empty()) {
-      ASSIGN_OR_RETURN(submission.linked, store_.FindChildByResidentId(referral.child().resident_id()));
-    }
-    if (!submission.linked) {
-      ASSIGN_OR_RETURN(auto candidates, store_.ChildrenBornIn(village, referral.child().birth_date()));
-      for (auto& c : candidates) {
-        if (SimilarNames(c.name, referral.child().name()))
-          submission.possible_duplicates.push_back(std::move(c.match));
+  // Checked and matched on a call worker, then written by the intake's group commit (referral_intake.h),
+  // whose committer answers the call once the referral is durable.
+  return edge_.UnaryThen(ctx, "SubmitReferral", [=](const Principal& p, CallWorkers::Finish finish) {
+    std::string resident_id;  // as validated
+    absl::StatusOr<ReferralOrder> order = [&]() -> absl::StatusOr<ReferralOrder> {
+      RETURN_IF_ERROR(ValidateRequestId(req->request_id()));
+      ASSIGN_OR_RETURN(v1::Referral referral, ValidateSubmission(*req, ShanghaiDay(clock_.Now())));
+      resident_id = referral.child().resident_id();
+      const std::string& village = referral.household().village_code();
+      // Outside the jurisdiction a village does not exist, as every record there does not.
+      if (!InJurisdiction(p, village))
+        return absl::NotFoundError("household.village_code: village not found");
+      ASSIGN_OR_RETURN(std::optional<v1::Division> division, store_.GetDivision(village));
+      if (!division || division->level() != v1::DIVISION_LEVEL_VILLAGE) {
+        return InvalidField("household.village_code", "is not a known village");
       }
-    }
-    ASSIGN_OR_RETURN(*resp, store_.SubmitReferral(edge_.Key("SubmitReferral", p, req->request_id(), *req),
-                                                  ActorOf(p, clock_.Now()), submission, Show(p)));
-    // The kept answer holds no resident id; this request's is the first one's, since their hashes matched.
-    resp->mutable_referral()->mutable_child()->set_resident_id(referral.child().resident_id());
-    MaskResidentId(p, resp->mutable_referral()->mutable_child());
-    return absl::OkStatus();
+      // Duplicates: the same resident id is the same child, wherever they are registered; a similar name
+      // with the same birth date and village is flagged for the triager, never merged. Every match is kept
+      // on the referral; the submitter is shown only those their own scope holds.
+      ReferralRecord submission{referral, std::nullopt, {}};
+      if (!referral.child().resident_id().empty()) {
+        ASSIGN_OR_RETURN(submission.linked, store_.FindChildByResidentId(referral.child().resident_id()));
+      }
+      if (!submission.linked) {
+        ASSIGN_OR_RETURN(auto candidates, store_.ChildrenBornIn(village, referral.child().birth_date()));
+        for (auto& c : candidates) {
+          if (SimilarNames(c.name, referral.child().name()))
+            submission.possible_duplicates.push_back(std::move(c.match));
+        }
+      }
+      // The committer shows the answer after this worker has moved on: `show` owns its principal.
+      return ReferralOrder{edge_.Key("SubmitReferral", p, req->request_id(), *req), ActorOf(p, clock_.Now()),
+                           std::move(submission),
+                           [p](const ReferralRecord& r) { return ReferralAsSeenBy(p, r); }};
+    }();
+    if (!order.ok()) return finish(order.status());
+    intake_.Submit(*std::move(order), [p, resident_id, resp, finish = std::move(finish)](
+                                          absl::StatusOr<v1::SubmitReferralResponse> answer) {
+      if (!answer.ok()) return finish(answer.status());
+      *resp = *std::move(answer);
+      // The kept answer holds no resident id; this request's is the first one's, since their hashes matched.
+      resp->mutable_referral()->mutable_child()->set_resident_id(resident_id);
+      MaskResidentId(p, resp->mutable_referral()->mutable_child());
+      finish(absl::OkStatus());
+    });
   });
 }
 
@@ -346,53 +361,65 @@ grpc::ServerUnaryReactor* RegistryService::ReopenCase(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* RegistryService::GetChild(grpc::CallbackServerContext* ctx,
                                                     const v1::GetChildRequest* req,
                                                     v1::GetChildResponse* resp) {
-  return edge_.Unary(ctx, "GetChild", [=](const Principal& p) -> absl::Status {
-    RETURN_IF_ERROR(ValidateRecordId(req->child_id(), "child_id"));
-    RETURN_IF_ERROR(ValidateMeaningfulText(req->purpose(), "purpose", kMaxPurposeChars));
-    ASSIGN_OR_RETURN(std::optional<v1::Child> child, store_.GetChild(req->child_id()));
-    if (!child) return absl::NotFoundError("child not found");
-    RETURN_IF_ERROR(
-        RequireInScope(p, {child->household().village_code(), child->organisation_id()}, "child"));
-    const bool full_id = MaySeeFullResidentId(p);
-    if (!child->resident_id().empty() && !full_id)
-      child->set_resident_id(shouhu::MaskResidentId(child->resident_id()));
-    // Logged before the answer leaves; if the log cannot be written, the read fails.
-    RETURN_IF_ERROR(store_.RecordAccess(
-        {Access(p, "child", child->child_id(), child->household().village_code(),
-                full_id ? "name,sex,birth_date,resident_id,household,guardians,categories"
-                        : "name,sex,birth_date,resident_id_masked,household,guardians,categories",
-                req->purpose(), "GetChild")}));
-    *resp->mutable_child() = *std::move(child);
-    return absl::OkStatus();
+  // The read runs on a call worker; its access-log row commits with others' on the log writer, which then
+  // finishes the call, so the worker serves the next read meanwhile.
+  return edge_.UnaryThen(ctx, "GetChild", [=](const Principal& p, CallWorkers::Finish finish) {
+    absl::StatusOr<AccessRecord> access = [&]() -> absl::StatusOr<AccessRecord> {
+      RETURN_IF_ERROR(ValidateRecordId(req->child_id(), "child_id"));
+      RETURN_IF_ERROR(ValidateMeaningfulText(req->purpose(), "purpose", kMaxPurposeChars));
+      ASSIGN_OR_RETURN(std::optional<v1::Child> child, store_.GetChild(req->child_id()));
+      if (!child) return absl::NotFoundError("child not found");
+      RETURN_IF_ERROR(
+          RequireInScope(p, {child->household().village_code(), child->organisation_id()}, "child"));
+      const bool full_id = MaySeeFullResidentId(p);
+      if (!child->resident_id().empty() && !full_id)
+        child->set_resident_id(shouhu::MaskResidentId(child->resident_id()));
+      AccessRecord record =
+          Access(p, "child", child->child_id(), child->household().village_code(),
+                 full_id ? "name,sex,birth_date,resident_id,household,guardians,categories"
+                         : "name,sex,birth_date,resident_id_masked,household,guardians,categories",
+                 req->purpose(), "GetChild");
+      *resp->mutable_child() = *std::move(child);
+      return record;
+    }();
+    if (!access.ok()) return finish(access.status());
+    // Logged before the answer leaves: the call finishes only with the log's commit, and if the log cannot
+    // be written, the read fails (gRPC sends no message with an error status).
+    store_.RecordAccessThen({*std::move(access)}, std::move(finish));
   });
 }
 
 grpc::ServerUnaryReactor* RegistryService::SearchChildren(grpc::CallbackServerContext* ctx,
                                                           const v1::SearchChildrenRequest* req,
                                                           v1::SearchChildrenResponse* resp) {
-  return edge_.Unary(ctx, "SearchChildren", [=](const Principal& p) -> absl::Status {
-    RETURN_IF_ERROR(ValidateMeaningfulText(req->purpose(), "purpose", kMaxPurposeChars));
-    RETURN_IF_ERROR(ValidateEnumFilter(req->category(), v1::ChildCategory_IsValid, "category"));
-    RETURN_IF_ERROR(ValidateEnumFilter(req->risk_level(), v1::RiskLevel_IsValid, "risk_level"));
-    RETURN_IF_ERROR(ValidateEnumFilter(req->case_status(), v1::CaseStatus_IsValid, "case_status"));
-    RETURN_IF_ERROR(
-        ValidateOptionalIdentifier(req->organisation_id(), "organisation_id", kMaxOrganisationIdChars));
-    ASSIGN_OR_RETURN(PageRequest page, ReadPageRequest(req->page_size(), req->page_token()));
-    ASSIGN_OR_RETURN(std::string prefix, ScopedDivisionPrefix(p, req->division_prefix()));
-    ASSIGN_OR_RETURN(std::string organisation, ScopedOrganisation(p, req->organisation_id()));
-    ChildFilter filter{prefix,       req->category(), req->risk_level(), req->case_status(),
-                       organisation, page.after_id,   page.limit};
-    ASSIGN_OR_RETURN(auto children, store_.SearchChildren(filter));
-    std::vector<AccessRecord> access;
-    for (const auto& c : children) {
-      access.push_back(Access(p, "child", c.child_id(), c.household().village_code(),
-                              "name,sex,birth_date,village", req->purpose(), "SearchChildren"));
-    }
-    RETURN_IF_ERROR(store_.RecordAccess(std::move(access)));
-    resp->set_next_page_token(
-        NextPageToken(children, page.limit, [](const v1::Child& c) { return c.child_id(); }));
-    for (auto& c : children) *resp->add_children() = std::move(c);
-    return absl::OkStatus();
+  // As GetChild: the page's access-log rows commit on the log writer, which finishes the call.
+  return edge_.UnaryThen(ctx, "SearchChildren", [=](const Principal& p, CallWorkers::Finish finish) {
+    absl::StatusOr<std::vector<AccessRecord>> access = [&]() -> absl::StatusOr<std::vector<AccessRecord>> {
+      RETURN_IF_ERROR(ValidateMeaningfulText(req->purpose(), "purpose", kMaxPurposeChars));
+      RETURN_IF_ERROR(ValidateEnumFilter(req->category(), v1::ChildCategory_IsValid, "category"));
+      RETURN_IF_ERROR(ValidateEnumFilter(req->risk_level(), v1::RiskLevel_IsValid, "risk_level"));
+      RETURN_IF_ERROR(ValidateEnumFilter(req->case_status(), v1::CaseStatus_IsValid, "case_status"));
+      RETURN_IF_ERROR(
+          ValidateOptionalIdentifier(req->organisation_id(), "organisation_id", kMaxOrganisationIdChars));
+      ASSIGN_OR_RETURN(PageRequest page, ReadPageRequest(req->page_size(), req->page_token()));
+      ASSIGN_OR_RETURN(std::string prefix, ScopedDivisionPrefix(p, req->division_prefix()));
+      ASSIGN_OR_RETURN(std::string organisation, ScopedOrganisation(p, req->organisation_id()));
+      ChildFilter filter{prefix,       req->category(), req->risk_level(), req->case_status(),
+                         organisation, page.after_id,   page.limit};
+      ASSIGN_OR_RETURN(auto children, store_.SearchChildren(filter));
+      std::vector<AccessRecord> records;
+      for (const auto& c : children) {
+        records.push_back(Access(p, "child", c.child_id(), c.household().village_code(),
+                                 "name,sex,birth_date,village", req->purpose(), "SearchChildren"));
+      }
+      resp->set_next_page_token(
+          NextPageToken(children, page.limit, [](const v1::Child& c) { return c.child_id(); }));
+      for (auto& c : children) *resp->add_children() = std::move(c);
+      return records;
+    }();
+    if (!access.ok()) return finish(access.status());
+    // Logged before the answer leaves, as GetChild.
+    store_.RecordAccessThen(*std::move(access), std::move(finish));
   });
 }
 

@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "common/edge.h"
 #include "common/principal.h"
+#include "services/registry/referral_intake.h"
 #include "services/registry/registry_store.h"
 #include "shouhu/registry/v1/registry_service.grpc.pb.h"
 
@@ -82,6 +83,8 @@ class RegistryService final : public v1::RegistryService::CallbackService {
   RegistryStore& store_;
   const Clock& clock_;
   ServiceEdge edge_;
+  // SubmitReferral's group commit; last, so it stops (writing what is queued) before the rest goes.
+  ReferralIntake intake_{store_};
 };
 
 }  // namespace shouhu::registry

