@@ -45,9 +45,33 @@ constexpr absl::string_view kReleaseLease =
 constexpr int64_t kLeaseSeconds = 600;
 // As long as a replica waits for the single-server lock above (innodb_lock_wait_timeout below).
 constexpr absl::Duration kLeaseWait = absl::Seconds(600);
+constexpr absl::string_view kProbeMigrationsTable = "SELECT 1 FROM schema_migrations LIMIT 0";
+constexpr absl::string_view kProbeLockTable = "SELECT 1 FROM schema_migration_lock LIMIT 0";
+constexpr absl::string_view kProbeLeaseTable = "SELECT 1 FROM schema_migration_lease LIMIT 0";
 constexpr absl::string_view kApplied = "SELECT component, version FROM schema_migrations";
 constexpr absl::string_view kRecord =
     "INSERT INTO schema_migrations (component, version, name) VALUES (?, ?, ?)";
+
+// Creates a bookkeeping table only when it is missing. On Galera every DDL runs as total order isolation on
+// all nodes, even a CREATE TABLE IF NOT EXISTS that finds the table, and aborts whatever holds that table on
+// any node: a replica starting late would abort the running migrator's record of a version it had just
+// applied (its retry would then apply that version twice). A read does not.
+absl::Status EnsureTable(Session& session, absl::string_view probe, absl::string_view create) {
+  if (session.Query(probe).ok()) return absl::OkStatus();
+  return session.ExecuteConstant(create);
+}
+
+// Records an applied version. Retried in place when a replicated write aborted it: the version's statements
+// already ran and must not run again. ALREADY_EXISTS on a retry means the aborted attempt had landed after
+// all.
+absl::Status Record(Session& session, const Migration& m) {
+  for (int attempt = 1;; ++attempt) {
+    absl::Status s = session.Execute(kRecord, {m.component, int64_t{m.version}, m.name}).status();
+    if (s.ok() || (attempt > 1 && s.code() == absl::StatusCode::kAlreadyExists)) return absl::OkStatus();
+    if (!IsRetryable(s) || attempt >= 20) return s;
+    absl::SleepFor(absl::Milliseconds(10 * attempt));
+  }
+}
 
 // Claims (or renews) the lease for `holder`, committed. OK once held; ABORTED when another holder keeps it.
 absl::Status ClaimLease(Session& session, const std::string& holder) {
@@ -93,12 +117,16 @@ std::vector<std::string> SplitStatements(const std::string& sql) {
   return statements;
 }
 
-absl::Status ApplyMigrations(Pool& pool, const std::vector<Migration>& migrations) {
+namespace {
+
+// One pass: takes the lock row and the lease, applies what is missing, releases both.
+absl::Status ApplyOnce(Pool& pool, const std::vector<Migration>& migrations,
+                       const std::string& lease_holder) {
   ASSIGN_OR_RETURN(Lease holder, pool.Acquire());
-  RETURN_IF_ERROR(holder->ExecuteConstant(kCreateMigrationsTable));
-  RETURN_IF_ERROR(holder->ExecuteConstant(kCreateLockTable));
+  RETURN_IF_ERROR(EnsureTable(*holder, kProbeMigrationsTable, kCreateMigrationsTable));
+  RETURN_IF_ERROR(EnsureTable(*holder, kProbeLockTable, kCreateLockTable));
   RETURN_IF_ERROR(holder->ExecuteConstant(kSeedLockRow));
-  RETURN_IF_ERROR(holder->ExecuteConstant(kCreateLeaseTable));
+  RETURN_IF_ERROR(EnsureTable(*holder, kProbeLeaseTable, kCreateLeaseTable));
   RETURN_IF_ERROR(holder->ExecuteConstant(kSeedLeaseRow));
   // A replica waiting behind another's long migration should wait, not give up after the default 50 s.
   RETURN_IF_ERROR(holder->ExecuteConstant("SET SESSION innodb_lock_wait_timeout = 600"));
@@ -109,10 +137,6 @@ absl::Status ApplyMigrations(Pool& pool, const std::vector<Migration>& migration
   if (status.ok()) {
     status = [&]() -> absl::Status {
       ASSIGN_OR_RETURN(Lease worker, pool.Acquire());
-      unsigned char random[12];
-      randombytes_buf(random, sizeof random);
-      std::string lease_holder;
-      for (unsigned char c : random) absl::StrAppend(&lease_holder, absl::Hex(c, absl::kZeroPad2));
       RETURN_IF_ERROR(AwaitLease(*worker, lease_holder));
       absl::Status applied_all = [&]() -> absl::Status {
         // Read under the lease: a claim that committed on this node saw the previous holder's release, and
@@ -130,7 +154,7 @@ absl::Status ApplyMigrations(Pool& pool, const std::vector<Migration>& migration
                                   absl::StrCat("migration ", m.component, "/", m.name, ": ", s.message()));
             }
           }
-          RETURN_IF_ERROR(worker->Execute(kRecord, {m.component, int64_t{m.version}, m.name}).status());
+          RETURN_IF_ERROR(Record(*worker, m));
         }
         return absl::OkStatus();
       }();
@@ -138,8 +162,30 @@ absl::Status ApplyMigrations(Pool& pool, const std::vector<Migration>& migration
       return applied_all.ok() ? released : applied_all;
     }();
   }
-  absl::Status end = holder->ExecuteConstant(status.ok() ? "COMMIT" : "ROLLBACK");
-  return status.ok() ? end : status;
+  // The holder only read: ending its transaction cannot lose anything, and on Galera a replicated write of
+  // the lock row (another node's seed) may have aborted it already.
+  (void)holder->ExecuteConstant("ROLLBACK");
+  return status;
+}
+
+}  // namespace
+
+absl::Status ApplyMigrations(Pool& pool, const std::vector<Migration>& migrations) {
+  unsigned char random[12];
+  randombytes_buf(random, sizeof random);
+  std::string lease_holder;
+  for (unsigned char c : random) absl::StrAppend(&lease_holder, absl::Hex(c, absl::kZeroPad2));
+  // On Galera a replicated write can abort one of ours (reported as a deadlock): the seeds racing from
+  // several nodes, or the lock row written under our FOR UPDATE. Every step is safe to run again (IF NOT
+  // EXISTS, INSERT IGNORE, a lease this holder already has, versions already recorded skipped), so run it
+  // again.
+  absl::Status status;
+  for (int attempt = 1; attempt <= 10; ++attempt) {
+    status = ApplyOnce(pool, migrations, lease_holder);
+    if (!IsRetryable(status)) return status;
+    absl::SleepFor(absl::Milliseconds(20 + randombytes_uniform(100)));
+  }
+  return status;
 }
 
 std::vector<Migration> CommonMigrations() {
