@@ -41,6 +41,9 @@ class GaleraTest : public ::testing::Test {
     database_ = FreshName("galera_");
     // Created on node 1; CREATE DATABASE replicates to every node (total order isolation).
     ASSERT_OK(db::CreateDatabaseIfMissing(nodes_->Node(1, database_)));
+    for (int node = 2; node <= nodes_->size(); ++node) {
+      ASSERT_EQ(EventuallyOn(node, "SELECT 1", 1), 1) << "node " << node << " never saw the database";
+    }
   }
   void TearDown() override {
     if (nodes_) (void)db::DropDatabase(nodes_->Node(1, database_));
@@ -52,21 +55,30 @@ class GaleraTest : public ::testing::Test {
     EXPECT_OK(pool.status());
     return pool.ok() ? *std::move(pool) : nullptr;
   }
-  int64_t CountOn(int node, const std::string& query) {
+  // The first column of `query`'s first row on node `node`; an error while its replication has not caught up
+  // yet (the database may not even exist there yet).
+  absl::StatusOr<int64_t> TryCountOn(int node, const std::string& query) {
+    DbConfig config = nodes_->Node(node, database_);
+    config.pool_size = 1;
+    ASSIGN_OR_RETURN(std::unique_ptr<db::Pool> pool, db::Pool::Open(config));
     int64_t count = -1;
-    auto pool = PoolOn(node, 1);
-    EXPECT_OK(pool->Autocommit([&](db::Session& s) -> absl::Status {
+    RETURN_IF_ERROR(pool->Autocommit([&](db::Session& s) -> absl::Status {
       ASSIGN_OR_RETURN(std::optional<db::Row> row, s.QueryOne(query));
       count = row ? row->Int(0) : -1;
       return absl::OkStatus();
     }));
     return count;
   }
+  int64_t CountOn(int node, const std::string& query) {
+    absl::StatusOr<int64_t> count = TryCountOn(node, query);
+    EXPECT_OK(count.status()) << "node " << node;
+    return count.value_or(-1);
+  }
   // Galera applies another node's commit a moment after it returned there: polls until node `node` answers
   // `expected` (at most 10 s) and returns its last answer.
   int64_t EventuallyOn(int node, const std::string& query, int64_t expected) {
     int64_t count = -1;
-    for (int i = 0; i < 100 && (count = CountOn(node, query)) != expected; ++i) {
+    for (int i = 0; i < 100 && (count = TryCountOn(node, query).value_or(-1)) != expected; ++i) {
       absl::SleepFor(absl::Milliseconds(100));
     }
     return count;
