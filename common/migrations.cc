@@ -45,9 +45,10 @@ constexpr absl::string_view kReleaseLease =
 constexpr int64_t kLeaseSeconds = 600;
 // As long as a replica waits for the single-server lock above (innodb_lock_wait_timeout below).
 constexpr absl::Duration kLeaseWait = absl::Seconds(600);
-constexpr absl::string_view kProbeMigrationsTable = "SELECT 1 FROM schema_migrations LIMIT 0";
-constexpr absl::string_view kProbeLockTable = "SELECT 1 FROM schema_migration_lock LIMIT 0";
-constexpr absl::string_view kProbeLeaseTable = "SELECT 1 FROM schema_migration_lease LIMIT 0";
+// Whether a table exists, answered without an error (a statement that fails to prepare is counted by the
+// server as prepared and never closed).
+constexpr absl::string_view kTableExists =
+    "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?";
 constexpr absl::string_view kApplied = "SELECT component, version FROM schema_migrations";
 constexpr absl::string_view kRecord =
     "INSERT INTO schema_migrations (component, version, name) VALUES (?, ?, ?)";
@@ -56,8 +57,9 @@ constexpr absl::string_view kRecord =
 // all nodes, even a CREATE TABLE IF NOT EXISTS that finds the table, and aborts whatever holds that table on
 // any node: a replica starting late would abort the running migrator's record of a version it had just
 // applied (its retry would then apply that version twice). A read does not.
-absl::Status EnsureTable(Session& session, absl::string_view probe, absl::string_view create) {
-  if (session.Query(probe).ok()) return absl::OkStatus();
+absl::Status EnsureTable(Session& session, const std::string& table, absl::string_view create) {
+  ASSIGN_OR_RETURN(std::optional<Row> exists, session.QueryOne(kTableExists, {table}));
+  if (exists && exists->Int(0) > 0) return absl::OkStatus();
   return session.ExecuteConstant(create);
 }
 
@@ -123,10 +125,10 @@ namespace {
 absl::Status ApplyOnce(Pool& pool, const std::vector<Migration>& migrations,
                        const std::string& lease_holder) {
   ASSIGN_OR_RETURN(Lease holder, pool.Acquire());
-  RETURN_IF_ERROR(EnsureTable(*holder, kProbeMigrationsTable, kCreateMigrationsTable));
-  RETURN_IF_ERROR(EnsureTable(*holder, kProbeLockTable, kCreateLockTable));
+  RETURN_IF_ERROR(EnsureTable(*holder, "schema_migrations", kCreateMigrationsTable));
+  RETURN_IF_ERROR(EnsureTable(*holder, "schema_migration_lock", kCreateLockTable));
   RETURN_IF_ERROR(holder->ExecuteConstant(kSeedLockRow));
-  RETURN_IF_ERROR(EnsureTable(*holder, kProbeLeaseTable, kCreateLeaseTable));
+  RETURN_IF_ERROR(EnsureTable(*holder, "schema_migration_lease", kCreateLeaseTable));
   RETURN_IF_ERROR(holder->ExecuteConstant(kSeedLeaseRow));
   // A replica waiting behind another's long migration should wait, not give up after the default 50 s.
   RETURN_IF_ERROR(holder->ExecuteConstant("SET SESSION innodb_lock_wait_timeout = 600"));
