@@ -29,6 +29,10 @@ constexpr int kDataTooLong = 1406;
 constexpr int kServerShutdown = 1053;
 constexpr int kConnectionKilled = 1927;
 constexpr int kClientConnectError[] = {2002, 2003, 2005, 2006, 2013, 2055};
+// A Galera node outside the primary component, or still joining, answers every statement that touches a
+// table with ER_UNKNOWN_COM_ERROR ("WSREP has not yet prepared node for application use"): the database is
+// not available through this node until it is Synced again.
+constexpr int kNodeNotReady = 1047;
 
 bool IsConnectionLoss(int code) {
   if (code == kServerShutdown || code == kConnectionKilled) return true;
@@ -47,7 +51,7 @@ absl::Status StatusFromSqlError(const sql::SQLException& e) {
   if (code == kDeadlock || code == kLockWaitTimeout) return MarkRetryable(absl::AbortedError(where));
   if (code == kForeignKeyParent) return absl::FailedPreconditionError(where);
   if (code == kDataTooLong) return absl::InvalidArgumentError(where);
-  if (IsConnectionLoss(code)) return absl::UnavailableError(where);
+  if (IsConnectionLoss(code) || code == kNodeNotReady) return absl::UnavailableError(where);
   return absl::InternalError(where);
 }
 
@@ -335,7 +339,11 @@ absl::Status Pool::Autocommit(const std::function<absl::Status(Session&)>& body)
 }
 
 absl::Status Pool::Ping() {
-  return Autocommit([](Session& session) { return session.Query("SELECT 1").status(); });
+  // A table, not a bare SELECT 1: a Galera node that left the primary component (or is still joining) still
+  // answers statements that touch no table, and would look healthy while it refuses every real query.
+  // schema_migrations exists in every schema a process serves (migrations run before it serves).
+  return Autocommit(
+      [](Session& session) { return session.Query("SELECT 1 FROM schema_migrations LIMIT 1").status(); });
 }
 
 absl::Status CreateDatabaseIfMissing(const DbConfig& config) {

@@ -127,7 +127,8 @@ class Pool {
   absl::Status Autocommit(const std::function<absl::Status(Session&)>& body);
   // Waits for a free connection (UNAVAILABLE if none frees up or none can be opened in time).
   absl::StatusOr<Lease> Acquire();
-  // SELECT 1 on a pooled connection: the health probe.
+  // A one-row read of schema_migrations on a pooled connection: the health probe (UNAVAILABLE while the server
+  // is unreachable, or is a Galera node not Synced in the primary component).
   absl::Status Ping();
 
   const DbConfig& config() const { return config_; }

@@ -1,11 +1,14 @@
 #include "common/migrations.h"
 
+#include <sodium.h>
+
 #include <set>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "common/db.h"
 #include "common/status_macros.h"
 
@@ -21,9 +24,79 @@ constexpr absl::string_view kCreateLockTable =
     "CREATE TABLE IF NOT EXISTS schema_migration_lock (id TINYINT NOT NULL PRIMARY KEY) ENGINE=InnoDB";
 constexpr absl::string_view kSeedLockRow = "INSERT IGNORE INTO schema_migration_lock (id) VALUES (1)";
 constexpr absl::string_view kTakeLock = "SELECT id FROM schema_migration_lock WHERE id = 1 FOR UPDATE";
+// The lease a cluster honours. On Galera a row lock is local to its node (SELECT … FOR UPDATE on one node
+// does not make another node's wait), and only a committed write is certified against the other nodes'. So
+// the claim is a committed conditional UPDATE: two replicas claiming at once on two nodes both match the free
+// row, and certification lets the first commit stand and fails the other's as a deadlock; its retry then
+// sees the row held and waits. Held until released, or until it lapses (a replica killed mid-migration):
+// kLeaseSeconds, renewed before each migration, so only one statement longer than that could let a
+// second migrator in (which would then fail on the first one's DDL and exit, not corrupt anything).
+constexpr absl::string_view kCreateLeaseTable =
+    "CREATE TABLE IF NOT EXISTS schema_migration_lease (id TINYINT NOT NULL PRIMARY KEY,"
+    " holder VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL, lease_until DATETIME(6) NOT NULL"
+    ") ENGINE=InnoDB";
+constexpr absl::string_view kSeedLeaseRow =
+    "INSERT IGNORE INTO schema_migration_lease (id, holder, lease_until) VALUES (1, '', '2000-01-01')";
+constexpr absl::string_view kClaimLease =
+    "UPDATE schema_migration_lease SET holder = ?, lease_until = UTC_TIMESTAMP(6) + INTERVAL ? SECOND"
+    " WHERE id = 1 AND (holder = '' OR holder = ? OR lease_until < UTC_TIMESTAMP(6))";
+constexpr absl::string_view kReleaseLease =
+    "UPDATE schema_migration_lease SET holder = '' WHERE id = 1 AND holder = ?";
+constexpr int64_t kLeaseSeconds = 600;
+// As long as a replica waits for the single-server lock above (innodb_lock_wait_timeout below).
+constexpr absl::Duration kLeaseWait = absl::Seconds(600);
+// Whether a table exists, answered without an error (a statement that fails to prepare is counted by the
+// server as prepared and never closed).
+constexpr absl::string_view kTableExists =
+    "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?";
 constexpr absl::string_view kApplied = "SELECT component, version FROM schema_migrations";
 constexpr absl::string_view kRecord =
     "INSERT INTO schema_migrations (component, version, name) VALUES (?, ?, ?)";
+
+// Creates a bookkeeping table only when it is missing. On Galera every DDL runs as total order isolation on
+// all nodes, even a CREATE TABLE IF NOT EXISTS that finds the table, and aborts whatever holds that table on
+// any node: a replica starting late would abort the running migrator's record of a version it had just
+// applied (its retry would then apply that version twice). A read does not.
+absl::Status EnsureTable(Session& session, const std::string& table, absl::string_view create) {
+  ASSIGN_OR_RETURN(std::optional<Row> exists, session.QueryOne(kTableExists, {table}));
+  if (exists && exists->Int(0) > 0) return absl::OkStatus();
+  return session.ExecuteConstant(create);
+}
+
+// Records an applied version. Retried in place when a replicated write aborted it: the version's statements
+// already ran and must not run again. ALREADY_EXISTS on a retry means the aborted attempt had landed after
+// all.
+absl::Status Record(Session& session, const Migration& m) {
+  for (int attempt = 1;; ++attempt) {
+    absl::Status s = session.Execute(kRecord, {m.component, int64_t{m.version}, m.name}).status();
+    if (s.ok() || (attempt > 1 && s.code() == absl::StatusCode::kAlreadyExists)) return absl::OkStatus();
+    if (!IsRetryable(s) || attempt >= 20) return s;
+    absl::SleepFor(absl::Milliseconds(10 * attempt));
+  }
+}
+
+// Claims (or renews) the lease for `holder`, committed. OK once held; ABORTED when another holder keeps it.
+absl::Status ClaimLease(Session& session, const std::string& holder) {
+  for (int attempt = 0;; ++attempt) {
+    absl::StatusOr<uint64_t> matched = session.Execute(kClaimLease, {holder, kLeaseSeconds, holder});
+    if (matched.ok()) {
+      if (*matched == 1) return absl::OkStatus();
+      return absl::AbortedError("schema migrations are being applied by another replica");
+    }
+    // A certification conflict with another node's claim: its commit stands; look again.
+    if (!IsRetryable(matched.status()) || attempt >= 20) return matched.status();
+  }
+}
+
+// Waits (polling, jittered) until this holder has the lease.
+absl::Status AwaitLease(Session& session, const std::string& holder) {
+  const absl::Time give_up = absl::Now() + kLeaseWait;
+  while (true) {
+    absl::Status claimed = ClaimLease(session, holder);
+    if (claimed.code() != absl::StatusCode::kAborted || absl::Now() >= give_up) return claimed;
+    absl::SleepFor(absl::Milliseconds(100 + randombytes_uniform(200)));
+  }
+}
 
 }  // namespace
 
@@ -46,37 +119,75 @@ std::vector<std::string> SplitStatements(const std::string& sql) {
   return statements;
 }
 
-absl::Status ApplyMigrations(Pool& pool, const std::vector<Migration>& migrations) {
+namespace {
+
+// One pass: takes the lock row and the lease, applies what is missing, releases both.
+absl::Status ApplyOnce(Pool& pool, const std::vector<Migration>& migrations,
+                       const std::string& lease_holder) {
   ASSIGN_OR_RETURN(Lease holder, pool.Acquire());
-  RETURN_IF_ERROR(holder->ExecuteConstant(kCreateMigrationsTable));
-  RETURN_IF_ERROR(holder->ExecuteConstant(kCreateLockTable));
+  RETURN_IF_ERROR(EnsureTable(*holder, "schema_migrations", kCreateMigrationsTable));
+  RETURN_IF_ERROR(EnsureTable(*holder, "schema_migration_lock", kCreateLockTable));
   RETURN_IF_ERROR(holder->ExecuteConstant(kSeedLockRow));
+  RETURN_IF_ERROR(EnsureTable(*holder, "schema_migration_lease", kCreateLeaseTable));
+  RETURN_IF_ERROR(holder->ExecuteConstant(kSeedLeaseRow));
   // A replica waiting behind another's long migration should wait, not give up after the default 50 s.
   RETURN_IF_ERROR(holder->ExecuteConstant("SET SESSION innodb_lock_wait_timeout = 600"));
   RETURN_IF_ERROR(holder->ExecuteConstant("START TRANSACTION"));
+  // The row lock serialises replicas on one server (and replicas of older versions, which know no lease);
+  // the lease, taken under it, serialises replicas on different nodes of a Galera cluster.
   absl::Status status = holder->Query(kTakeLock).status();
   if (status.ok()) {
     status = [&]() -> absl::Status {
       ASSIGN_OR_RETURN(Lease worker, pool.Acquire());
-      ASSIGN_OR_RETURN(Rows applied_rows, worker->Query(kApplied));
-      std::set<std::pair<std::string, int64_t>> applied;
-      for (const Row& row : applied_rows) applied.emplace(row.String(0), row.Int(1));
-      for (const Migration& m : migrations) {
-        if (applied.count({m.component, m.version}) > 0) continue;
-        for (const std::string& statement : SplitStatements(m.sql)) {
-          absl::Status s = worker->ExecuteConstant(statement);
-          if (!s.ok()) {
-            return absl::Status(s.code(),
-                                absl::StrCat("migration ", m.component, "/", m.name, ": ", s.message()));
+      RETURN_IF_ERROR(AwaitLease(*worker, lease_holder));
+      absl::Status applied_all = [&]() -> absl::Status {
+        // Read under the lease: a claim that committed on this node saw the previous holder's release, and
+        // Galera commits in one order everywhere, so every migration recorded before it is visible here.
+        ASSIGN_OR_RETURN(Rows applied_rows, worker->Query(kApplied));
+        std::set<std::pair<std::string, int64_t>> applied;
+        for (const Row& row : applied_rows) applied.emplace(row.String(0), row.Int(1));
+        for (const Migration& m : migrations) {
+          if (applied.count({m.component, m.version}) > 0) continue;
+          RETURN_IF_ERROR(ClaimLease(*worker, lease_holder));  // renewed: still ours, for another period
+          for (const std::string& statement : SplitStatements(m.sql)) {
+            absl::Status s = worker->ExecuteConstant(statement);
+            if (!s.ok()) {
+              return absl::Status(s.code(),
+                                  absl::StrCat("migration ", m.component, "/", m.name, ": ", s.message()));
+            }
           }
+          RETURN_IF_ERROR(Record(*worker, m));
         }
-        RETURN_IF_ERROR(worker->Execute(kRecord, {m.component, int64_t{m.version}, m.name}).status());
-      }
-      return absl::OkStatus();
+        return absl::OkStatus();
+      }();
+      absl::Status released = worker->Execute(kReleaseLease, {lease_holder}).status();
+      return applied_all.ok() ? released : applied_all;
     }();
   }
-  absl::Status end = holder->ExecuteConstant(status.ok() ? "COMMIT" : "ROLLBACK");
-  return status.ok() ? end : status;
+  // The holder only read: ending its transaction cannot lose anything, and on Galera a replicated write of
+  // the lock row (another node's seed) may have aborted it already.
+  (void)holder->ExecuteConstant("ROLLBACK");
+  return status;
+}
+
+}  // namespace
+
+absl::Status ApplyMigrations(Pool& pool, const std::vector<Migration>& migrations) {
+  unsigned char random[12];
+  randombytes_buf(random, sizeof random);
+  std::string lease_holder;
+  for (unsigned char c : random) absl::StrAppend(&lease_holder, absl::Hex(c, absl::kZeroPad2));
+  // On Galera a replicated write can abort one of ours (reported as a deadlock): the seeds racing from
+  // several nodes, or the lock row written under our FOR UPDATE. Every step is safe to run again (IF NOT
+  // EXISTS, INSERT IGNORE, a lease this holder already has, versions already recorded skipped), so run it
+  // again.
+  absl::Status status;
+  for (int attempt = 1; attempt <= 10; ++attempt) {
+    status = ApplyOnce(pool, migrations, lease_holder);
+    if (!IsRetryable(status)) return status;
+    absl::SleepFor(absl::Milliseconds(20 + randombytes_uniform(100)));
+  }
+  return status;
 }
 
 std::vector<Migration> CommonMigrations() {

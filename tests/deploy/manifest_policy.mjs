@@ -162,6 +162,7 @@ export function policyViolations(objects, { overlay, builtServices }) {
     if (!gateway.spec.template.spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution) out.push('prod: gateway replicas may share a node');
     if (of('StatefulSet').length) out.push('prod: a database runs in the cluster; prod uses external databases');
   }
+  if (overlay === 'galera') out.push(...galeraViolations(objects));
   if (overlay.startsWith('dev')) {
     const db = of('StatefulSet').find((s) => s.metadata.name === 'mariadb');
     if (!db?.spec.volumeClaimTemplates?.length) out.push('dev: no MariaDB StatefulSet with a persistent volume');
@@ -171,6 +172,35 @@ export function policyViolations(objects, { overlay, builtServices }) {
       const expected = stopped.includes(d.metadata.name) ? 0 : 1;
       if (d.spec.replicas !== expected) out.push(`${overlay}: Deployment/${d.metadata.name} runs ${d.spec.replicas} replicas, not ${expected}`);
     }
+  }
+  return out;
+}
+
+// The galera overlay's database: three nodes with their own volumes, named by a headless Service, each listed
+// in the cluster address by its pod DNS name, state transfer by mariabackup, readiness on wsrep_ready.
+function galeraViolations(objects) {
+  const out = [];
+  const set = objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'mariadb-galera');
+  if (!set) return ['galera: no StatefulSet mariadb-galera'];
+  if (set.spec.replicas !== 3) out.push(`galera: ${set.spec.replicas} Galera nodes, not 3`);
+  if (!set.spec.volumeClaimTemplates?.length) out.push('galera: the nodes have no persistent volumes');
+  const headless = objects.find((o) => o.kind === 'Service' && o.metadata.name === set.spec.serviceName);
+  if (headless?.spec.clusterIP !== 'None') out.push(`galera: Service ${set.spec.serviceName} is not headless`);
+  const scripts = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('mariadb-galera'))?.data || {};
+  const start = scripts['start.sh'] || '';
+  for (let i = 0; i < 3; i += 1) {
+    const dns = `${set.metadata.name}-${i}.${set.spec.serviceName}`;
+    if (!start.includes(dns)) out.push(`galera: the cluster address does not name ${dns}`);
+  }
+  if (!start.includes('wsrep_sst_method=mariabackup')) out.push('galera: state transfer is not mariabackup');
+  const container = set.spec.template.spec.containers[0];
+  const ready = (container.readinessProbe?.exec?.command || []).join(' ');
+  if (!ready.includes('ready.sh') || !(scripts['ready.sh'] || '').includes('wsrep_ready')) {
+    out.push('galera: readiness is not wsrep_ready');
+  }
+  const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'mariadb');
+  if (!service || service.spec.clusterIP === 'None' || service.spec.publishNotReadyAddresses) {
+    out.push('galera: the services\' Service mariadb does not route to ready nodes only');
   }
   return out;
 }

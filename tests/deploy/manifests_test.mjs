@@ -76,8 +76,28 @@ async function checksCanFail(objects) {
   } else pass('policy catches the registry opened to every address');
 }
 
+// The galera checks, each shown to fail on a broken copy of the overlay.
+function galeraChecksCanFail(objects) {
+  const set = (copy) => copy.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'mariadb-galera');
+  const script = (copy) => copy.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('mariadb-galera')).data;
+  const mutations = {
+    'two nodes': [(c) => { set(c).spec.replicas = 2; }, 'not 3'],
+    'no volumes': [(c) => { delete set(c).spec.volumeClaimTemplates; }, 'no persistent volumes'],
+    'a node missing from the cluster address': [(c) => { script(c)['start.sh'] = script(c)['start.sh'].replace('mariadb-galera-2.mariadb-galera', ''); }, 'does not name'],
+    'rsync state transfer': [(c) => { script(c)['start.sh'] = script(c)['start.sh'].replace('wsrep_sst_method=mariabackup', 'wsrep_sst_method=rsync'); }, 'not mariabackup'],
+    'readiness on a bare connect': [(c) => { set(c).spec.template.spec.containers[0].readinessProbe.exec.command = ['healthcheck.sh', '--connect']; }, 'not wsrep_ready'],
+  };
+  for (const [what, [mutate, expected]] of Object.entries(mutations)) {
+    const copy = structuredClone(objects);
+    mutate(copy);
+    const found = policyViolations(copy, { overlay: 'galera', builtServices }).filter((v) => v.includes(expected));
+    if (found.length === 0) fail(`policy misses a galera overlay with ${what} (expected "${expected}")`);
+    else pass(`policy catches a galera overlay with ${what}: ${found[0]}`);
+  }
+}
+
 const overlays = readdirSync(overlaysDir).filter((d) => existsSync(path.join(overlaysDir, d, 'kustomization.yaml')));
-for (const overlay of ['dev', 'prod', 'dev-pii-rekey', 'prod-pii-rekey']) {
+for (const overlay of ['dev', 'prod', 'dev-pii-rekey', 'prod-pii-rekey', 'galera']) {
   if (!overlays.includes(overlay)) fail(`overlay ${overlay} is missing`);
 }
 for (const overlay of overlays) {
@@ -98,6 +118,7 @@ for (const overlay of overlays) {
   for (const v of violations) fail(`${overlay}: ${v}`);
   if (violations.length === 0) pass(`${overlay}: every workload keeps the policy`);
   if (overlay === 'dev') await checksCanFail(objects);
+  if (overlay === 'galera') galeraChecksCanFail(objects);
 }
 
 // kustomize reads no file outside the base, so the gateway's policy is a copy: it must stay the same.

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -45,9 +46,24 @@ DbConfig TestDbConfig() {
   return config;
 }
 
+DbConfig TestDbConfigFor(const std::string& component) {
+  DbConfig config = TestDbConfig();
+  if (component.empty()) return config;
+  const std::string suffix = absl::AsciiStrToUpper(component);
+  const std::string socket = EnvOr(absl::StrCat("SHOUHU_TEST_DB_SOCKET_", suffix).c_str(), "");
+  const std::string port = EnvOr(absl::StrCat("SHOUHU_TEST_DB_PORT_", suffix).c_str(), "");
+  if (!socket.empty()) config.socket = socket;
+  if (!port.empty()) {
+    int value = 0;
+    if (absl::SimpleAtoi(port, &value)) config.port = value;
+    if (socket.empty()) config.socket.clear();  // a TCP endpoint of its own
+  }
+  return config;
+}
+
 absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::Create(
     const std::vector<db::Migration>& migrations, int pool_size) {
-  DbConfig config = TestDbConfig();
+  DbConfig config = TestDbConfigFor(migrations.empty() ? "" : migrations.front().component);
   unsigned char random[6];
   randombytes_buf(random, sizeof random);
   config.database = absl::StrCat("test_", getpid(), "_");

@@ -20,10 +20,15 @@ namespace shouhu::testing {
 
 // The test server's connection settings, without a database name.
 DbConfig TestDbConfig();
+// The same, unless SHOUHU_TEST_DB_SOCKET_<COMPONENT> (or _PORT_<COMPONENT>) names another server for that
+// component's schema: the cluster runs (tests/cluster/galera/run) put each service on a different Galera
+// node that way, e.g. SHOUHU_TEST_DB_SOCKET_ALLOWANCE.
+DbConfig TestDbConfigFor(const std::string& component);
 
 class TestDatabase {
  public:
-  // Creates the schema and applies common's migrations plus `migrations`.
+  // Creates the schema and applies common's migrations plus `migrations`, on the server TestDbConfigFor names
+  // for the first migration's component.
   static absl::StatusOr<std::unique_ptr<TestDatabase>> Create(const std::vector<db::Migration>& migrations,
                                                               int pool_size = 8);
   ~TestDatabase();
