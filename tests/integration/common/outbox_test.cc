@@ -416,7 +416,9 @@ TEST(Outbox, HolderDiesWithoutReleasing_AnotherTakesOverAfterTheLease_EveryEvent
   // While the dead holder's lease is live the survivor numbers nothing. Checked only when the lease was
   // still live after the call (so at its look too): no assumption about how long anything takes.
   ASSERT_OK_AND_ASSIGN(int64_t numbered_early, second.SequencePending());
-  if (ReadLease(database->pool()).live) EXPECT_EQ(numbered_early, 0);
+  if (ReadLease(database->pool()).live) {
+    EXPECT_EQ(numbered_early, 0);
+  }
 
   auto events = AwaitSequenced(second, 3 * 3 * kChanges);
   ExpectGaplessInAggregateOrder(events, 3 * 3 * kChanges);
