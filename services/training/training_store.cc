@@ -703,9 +703,6 @@ absl::StatusOr<v1::EnrollResponse> MariaDbTrainingStore::Enroll(const Idempotenc
                          ReadParticipant(tx, participant_id, /*for_update=*/true));
         if (!participant) return NotFound("participant");
         RETURN_IF_ERROR(authorize(session, *participant));
-        // The enrollment relies on the stage and suspension read under the lock: write the row, so that a
-        // ChangeVolunteerStage or SuspendParticipant on another Galera node conflicts with this enrollment.
-        RETURN_IF_ERROR(tx.Execute(kTouchParticipant, {participant_id}).status());
         ASSIGN_OR_RETURN(v1::Course course, Written(ReadCourse(tx, session.course_id()), "session's course"));
         RETURN_IF_ERROR(MayEnroll(course, *participant));
         ASSIGN_OR_RETURN(std::optional<db::Row> existing,
@@ -713,6 +710,9 @@ absl::StatusOr<v1::EnrollResponse> MariaDbTrainingStore::Enroll(const Idempotenc
                                      {participant_id, session_id, int64_t{v1::ENROLLMENT_STATUS_ENROLLED},
                                       int64_t{v1::ENROLLMENT_STATUS_WAITLISTED}}));
         if (existing) return absl::AlreadyExistsError("the participant is already enrolled or waitlisted");
+        // The enrollment relies on the stage and suspension read under the lock: write the row, so that a
+        // ChangeVolunteerStage or SuspendParticipant on another Galera node conflicts with this enrollment.
+        RETURN_IF_ERROR(tx.Execute(kTouchParticipant, {participant_id}).status());
         const v1::EnrollmentStatus place = PlaceFor(session.capacity(), session.enrolled_count());
         int64_t position = 0;
         if (place == v1::ENROLLMENT_STATUS_ENROLLED) {
