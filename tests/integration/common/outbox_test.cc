@@ -413,11 +413,20 @@ TEST(Outbox, HolderDiesWithoutReleasing_AnotherTakesOverAfterTheLease_EveryEvent
         .status();
   }));
   write(second, *pool_b);
-  // While the dead holder's lease is live the survivor numbers nothing. Checked only when the lease was
-  // still live after the call (so at its look too): no assumption about how long anything takes.
+  // While the dead holder's lease is live the survivor numbers nothing, though its own commits wake it.
+  // Checked only when the lease was still live after the look (so during it too): no assumption about how
+  // long anything takes.
   ASSERT_OK_AND_ASSIGN(int64_t numbered_early, second.SequencePending());
+  int64_t unsequenced = 0;
+  ASSERT_OK(database->pool().Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<db::Row> row,
+                     s.QueryOne("SELECT COUNT(*) FROM outbox_events WHERE sequence IS NULL"));
+    unsequenced = row ? row->Int(0) : 0;
+    return absl::OkStatus();
+  }));
   if (ReadLease(database->pool()).live) {
     EXPECT_EQ(numbered_early, 0);
+    EXPECT_GE(unsequenced, 3 * kChanges) << "the survivor numbered under the dead holder's live lease";
   }
 
   auto events = AwaitSequenced(second, 3 * 3 * kChanges);
