@@ -280,6 +280,15 @@ ALTER TABLE outbox_events
        R"sql(
 ALTER TABLE outbox_events ADD KEY outbox_unsequenced (sequence, position);
 )sql"},
+      // One sequencer per schema (outbox.h): the lease to number events, kept in the counter row that every
+      // numbering batch writes anyway, so claiming it and numbering are certified on the same row by Galera.
+      // An expired lease (the default) is free: the first sequencer to look claims it.
+      {"common", 8, "0008_outbox_sequencer_lease",
+       R"sql(
+ALTER TABLE outbox_sequence
+  ADD COLUMN IF NOT EXISTS holder VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '',
+  ADD COLUMN IF NOT EXISTS lease_until DATETIME(6) NOT NULL DEFAULT '2000-01-01 00:00:00';
+)sql"},
   };
 }
 

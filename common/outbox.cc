@@ -1,5 +1,7 @@
 #include "common/outbox.h"
 
+#include <unistd.h>
+
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -16,18 +18,37 @@ constexpr absl::string_view kInsertEvent =
     "VALUES (?, ?, ?, ?, ?)";
 // The sequencer's batch (outbox.h): the counter row first, so sequencers take turns; then the committed,
 // unsequenced events in position order, skipping those of transactions still in flight. They are read in
-// the order of the (sequence, position) index, which the optimizer is told to use: left to choose, it takes the
-// unique key on `sequence` (equally selective for NULL) and sorts what it finds (EXPLAIN: filesort), a sort
-// per batch over every pending row however small the batch.
+// the order of the (sequence, position) index, which the optimizer is told to use: left to choose, it takes
+// the unique key on `sequence` (equally selective for NULL) and sorts what it finds (EXPLAIN: filesort), a
+// sort per batch over every pending row however small the batch.
+// The counter row comes with the lease (outbox.h): its holder and the microseconds it has left by the
+// database's clock (negative once run out), so replicas compare against the database's clock, not their own.
 constexpr absl::string_view kLockSequence =
-    "SELECT last_sequence FROM outbox_sequence WHERE id = 1 FOR UPDATE";
+    "SELECT last_sequence, holder, TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6), lease_until) "
+    "FROM outbox_sequence WHERE id = 1 FOR UPDATE";
+// A non-holder's look before it locks anything: a live lease of another sequencer means there is nothing to
+// do, and a plain read neither waits behind the holder's batch nor, on Galera, is touched by certification.
+constexpr absl::string_view kPeekLease =
+    "SELECT holder, TIMESTAMPDIFF(MICROSECOND, UTC_TIMESTAMP(6), lease_until) FROM outbox_sequence "
+    "WHERE id = 1";
 constexpr absl::string_view kPending =
     "SELECT position FROM outbox_events FORCE INDEX (outbox_unsequenced) WHERE sequence IS NULL "
     "ORDER BY position LIMIT ? FOR UPDATE SKIP LOCKED";
 // Numbers a batch: "CASE position WHEN ? THEN ? ..." and the positions' IN list, repeated per event.
 constexpr absl::string_view kNumberHead = "UPDATE outbox_events SET sequence = CASE position";
 constexpr absl::string_view kNumberWhere = " END WHERE position IN (";
-constexpr absl::string_view kAdvanceSequence = "UPDATE outbox_sequence SET last_sequence = ? WHERE id = 1";
+// Advancing the counter also claims or renews the lease: the batch writes the row anyway.
+constexpr absl::string_view kAdvanceSequence =
+    "UPDATE outbox_sequence SET last_sequence = ?, holder = ?, "
+    "lease_until = UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND WHERE id = 1";
+// Claims or renews the lease when there is nothing to number (an idle holder, a takeover).
+constexpr absl::string_view kClaimLease =
+    "UPDATE outbox_sequence SET holder = ?, lease_until = UTC_TIMESTAMP(6) + INTERVAL ? MICROSECOND "
+    "WHERE id = 1";
+// A stopping holder hands the lease on at once instead of making the others wait for it to run out.
+constexpr absl::string_view kReleaseLease =
+    "UPDATE outbox_sequence SET lease_until = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND "
+    "WHERE id = 1 AND holder = ?";
 constexpr absl::string_view kReadAfter =
     "SELECT sequence, event_id, event_type, aggregate_id, occurred_at, payload FROM outbox_events "
     "WHERE sequence > ? ORDER BY sequence LIMIT ?";
@@ -39,16 +60,35 @@ constexpr absl::string_view kTypeUrlPrefix = "type.googleapis.com/";
 constexpr int kSequenceBatch = 500;
 // For events this process was not told about: committed by another replica whose sequencer has not run yet,
 // or left unsequenced by a process that died between its commit and its sequencer. An idle poll is one
-// locking read of the counter row and an empty index range.
+// plain read of the lease, then (on the holder) one locking read of the counter row and an empty index range.
 constexpr absl::Duration kSequencerPoll = absl::Milliseconds(250);
+// The sequencer lease. Its holder renews it with every batch that numbers and, when idle, at the first poll
+// after kRenewIdleAfter (so an idle holder writes the row once a second, not at every poll). A holder that
+// dies is replaced at the first poll of another replica after its lease ran out: within kSequencerLease +
+// kSequencerPoll of its last renewal. Meanwhile events are committed, unnumbered, never lost. Every clock
+// compared is the database's (UTC_TIMESTAMP on the node the sequencer talks to): on Galera, node clocks
+// skewed by a large part of the lease cause only early takeovers, which the counter row keeps correct.
+// Bound on an event's numbering: the holder's own at once (its commit wakes it); another replica's within
+// one holder poll (kSequencerPoll) plus a batch.
+constexpr absl::Duration kSequencerLease = absl::Seconds(3);
+constexpr absl::Duration kRenewIdleAfter = absl::Seconds(1);
 // A sequencer that keeps failing polls four times a second: say so once a minute, not at every poll.
 constexpr absl::Duration kFailureReportEvery = absl::Minutes(1);
+
+// Names one Outbox in the lease: unique per instance (two in one process are two sequencers), readable by an
+// operator looking at outbox_sequence (which host, which process).
+std::string HolderName(IdGenerator& ids) {
+  char host[65] = {};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return absl::StrCat(host, "/", getpid(), "/", ids.Next());
+}
 
 }  // namespace
 
 Outbox::Outbox(db::Pool& pool, IdGenerator& ids, EventFeedOptions feed)
     : pool_(pool),
       ids_(ids),
+      holder_(HolderName(ids)),
       feed_([this](int64_t after, int limit) { return ReadAfter(after, limit); },
             [this] { return LastSequence(); }, feed),
       sequencer_([this] { RunSequencer(); }) {}
@@ -59,6 +99,9 @@ Outbox::~Outbox() {
     stopping_ = true;
   }
   sequencer_.join();
+  // Best effort: if the database is out of reach the lease simply runs out.
+  pool_.Autocommit([&](db::Session& s) { return s.Execute(kReleaseLease, {holder_}).status(); })
+      .IgnoreError();
 }
 
 absl::Status Outbox::Append(db::Session& tx, absl::string_view aggregate_id,
@@ -102,14 +145,31 @@ absl::StatusOr<int64_t> Outbox::SequencePending() {
 }
 
 absl::StatusOr<int64_t> Outbox::SequenceBatch(int limit) {
+  auto held_elsewhere = [&](db::Session& s) -> absl::StatusOr<bool> {
+    ASSIGN_OR_RETURN(std::optional<db::Row> lease, s.QueryOne(kPeekLease));
+    if (!lease) return absl::InternalError("outbox_sequence row is missing");
+    return lease->String(0) != holder_ && lease->Int(1) > 0;
+  };
+  ASSIGN_OR_RETURN(bool not_mine, db::ReadOne<bool>(pool_, held_elsewhere));
+  if (not_mine) return 0;
+  const int64_t lease_us = absl::ToInt64Microseconds(kSequencerLease);
   int64_t numbered = 0;
   RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
     numbered = 0;
     ASSIGN_OR_RETURN(std::optional<db::Row> counter, tx.QueryOne(kLockSequence));
     if (!counter) return absl::InternalError("outbox_sequence row is missing");
     int64_t last = counter->Int(0);
+    const bool mine = counter->String(1) == holder_;
+    const int64_t left_us = counter->Int(2);
+    // Decided again under the row's lock: another sequencer may have claimed the lease since the peek.
+    if (!mine && left_us > 0) return absl::OkStatus();
     ASSIGN_OR_RETURN(db::Rows pending, tx.Query(kPending, {int64_t{limit}}));
-    if (pending.empty()) return absl::OkStatus();
+    if (pending.empty()) {
+      if (!mine || left_us < lease_us - absl::ToInt64Microseconds(kRenewIdleAfter)) {
+        RETURN_IF_ERROR(tx.Execute(kClaimLease, {holder_, lease_us}).status());
+      }
+      return absl::OkStatus();
+    }
     // One statement numbers the whole batch (a CASE arm per event): a statement per event cost the
     // allowance payments' group commit as many statements as it saved.
     std::string number(kNumberHead);
@@ -127,7 +187,7 @@ absl::StatusOr<int64_t> Outbox::SequenceBatch(int limit) {
     }
     absl::StrAppend(&number, ")");
     RETURN_IF_ERROR(tx.Execute(number, params).status());
-    RETURN_IF_ERROR(tx.Execute(kAdvanceSequence, {last}).status());
+    RETURN_IF_ERROR(tx.Execute(kAdvanceSequence, {last, holder_, lease_us}).status());
     numbered = static_cast<int64_t>(pending.size());
     tx.AfterCommit([this] { feed_.Wake(); });
     return absl::OkStatus();

@@ -16,10 +16,16 @@
 //   position committing after a higher one simply gets a later sequence. A rollback leaves no row, no gap.
 // - Per aggregate, order is kept: two changes of one aggregate serialise on its row lock, so the later
 //   one's event is inserted after the earlier one committed: a higher position, the same or a later batch.
-// - Replicas each run a sequencer and take turns on the counter row per batch, not per event. A replica on
-//   the old code (Append locking the counter, writing its sequence) during a rolling upgrade mixes safely.
+// - One sequencer per schema numbers at a time: the holder of a lease kept in the counter row itself
+//   (outbox_sequence.holder, lease_until). A batch claims, renews or finds the lease under the row's lock and
+//   numbers only if this Outbox holds it; the claim is a write of that row, which Galera certifies (row
+//   locks there are node-local), so two replicas on two nodes never number side by side. A holder that
+//   stops renewing (crashed) is replaced once its lease has run out; one that is destroyed releases it. The
+//   lease only decides who does the work: numbering stays correct without it (the counter row), as with a
+//   replica on older code during a rolling upgrade. Details and bounds in outbox.cc.
 // - When: on its own thread, woken by each commit of this process that appended (it then wakes the feed),
-//   and every kSequencerPoll for other replicas' events or ones a crash left between commit and numbering.
+//   and every kSequencerPoll for other replicas' events or ones a crash left between commit and numbering;
+//   a non-holder's events are numbered by the holder's poll.
 // Cost, measured in one run each (2-core machine shared with compiles, load 6-9; MariaDB 10.11, durable
 // commits): row-lock waits during the visits report bench fell from 30,832 (375 s waited, every sampled
 // waiter on outbox_sequence) to 0. Reports/s at 16 / 64 callers: 1,619 / 1,319 before, 2,786 / 3,997 after,
@@ -81,8 +87,9 @@ class Outbox {
   // The highest sequence given; 0 before the first event.
   absl::StatusOr<int64_t> LastSequence();
 
-  // Numbers every committed, unsequenced event now (what the sequencer thread does when woken); returns how
-  // many it numbered. For tests that read right after a commit, and safe beside any number of sequencers.
+  // Numbers every committed, unsequenced event now if this Outbox holds (or can claim) the sequencer lease
+  // (what the sequencer thread does when woken); returns how many it numbered, 0 on a non-holder. For tests
+  // that read right after a commit, and safe beside any number of sequencers.
   absl::StatusOr<int64_t> SequencePending();
 
   // From now on the sequencer logs a failure to number events (the database away, a table missing) when it
@@ -102,6 +109,7 @@ class Outbox {
 
   db::Pool& pool_;
   IdGenerator& ids_;
+  const std::string holder_;  // this Outbox in the sequencer lease: host, process and a random part
   EventFeed feed_;
   absl::Mutex mu_;
   bool woken_ ABSL_GUARDED_BY(mu_) = false;

@@ -31,6 +31,10 @@ constexpr absl::string_view kRevokeSecret =
     "NULL";
 constexpr absl::string_view kSecretExists =
     "SELECT 1 FROM api_client_secrets WHERE client_id = ? AND secret_id = ?";
+// Makes AddSecret write the client's row it judged under its lock: on Galera only written rows are certified,
+// a lock alone does not hold back another node (gateway migration 0030).
+constexpr absl::string_view kTouchClient =
+    "UPDATE api_clients SET lock_version = lock_version + 1 WHERE client_id = ?";
 constexpr absl::string_view kRevokeClient =
     "UPDATE api_clients SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL";
 constexpr absl::string_view kRevokeClientSecrets =
@@ -143,6 +147,8 @@ absl::StatusOr<std::string> GatewayStore::AddSecret(const IdempotencyKey& key, c
     if (ActiveSecrets(client) >= kMaxActiveSecrets) {
       return absl::FailedPreconditionError("the API client already has two valid secrets; revoke one first");
     }
+    // Two AddSecret calls (or one beside RevokeClient) on two Galera nodes then conflict on this row.
+    RETURN_IF_ERROR(tx.Execute(kTouchClient, {client_id}).status());
     RETURN_IF_ERROR(tx.Execute(kInsertSecret, {secret.secret_id, client_id, secret.secret_hash,
                                                ToSqlTimestamp(secret.created_at)})
                         .status());

@@ -42,6 +42,10 @@ constexpr absl::string_view kListParticipants =
     "WHERE home_division_code >= ? AND home_division_code < ? AND (? = '' OR organisation_id = ?) "
     "AND (? = 0 OR kind = ?) AND (? = 0 OR stage = ?) AND id > ? ORDER BY id LIMIT ?";
 constexpr absl::string_view kUpdateStage = "UPDATE participants SET stage = ?, updated_at = ? WHERE id = ?";
+// Makes a transaction that relies on the participant's row (read under its lock) also write it: on Galera
+// only written rows are certified, a lock alone does not hold back another node (training migration 0030).
+constexpr absl::string_view kTouchParticipant =
+    "UPDATE participants SET lock_version = lock_version + 1 WHERE id = ?";
 constexpr absl::string_view kInsertStageChange =
     "INSERT INTO stage_changes (id, participant_id, from_stage, to_stage, reason, changed_by, changed_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)";
@@ -706,6 +710,9 @@ absl::StatusOr<v1::EnrollResponse> MariaDbTrainingStore::Enroll(const Idempotenc
                                      {participant_id, session_id, int64_t{v1::ENROLLMENT_STATUS_ENROLLED},
                                       int64_t{v1::ENROLLMENT_STATUS_WAITLISTED}}));
         if (existing) return absl::AlreadyExistsError("the participant is already enrolled or waitlisted");
+        // The enrollment relies on the stage and suspension read under the lock: write the row, so that a
+        // ChangeVolunteerStage or SuspendParticipant on another Galera node conflicts with this enrollment.
+        RETURN_IF_ERROR(tx.Execute(kTouchParticipant, {participant_id}).status());
         const v1::EnrollmentStatus place = PlaceFor(session.capacity(), session.enrolled_count());
         int64_t position = 0;
         if (place == v1::ENROLLMENT_STATUS_ENROLLED) {

@@ -65,8 +65,12 @@ constexpr char kInsertAssignment[] =
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 
 // A household's visit already placed in the weekend, read after its plan row is locked: two plans made at
-// once with different visitors serialise on the case and the later one sees the earlier's visit.
-constexpr char kLockCaseForPlanning[] = "SELECT case_id FROM case_plans WHERE case_id = ? FOR UPDATE";
+// once with different visitors serialise on the case and the later one sees the earlier's visit. The lock is
+// taken by writing the row, not by SELECT ... FOR UPDATE: on Galera a row lock holds only on its own node and
+// only written rows are certified, so two nodes' plans must both write it to conflict (visits migration
+// 0030).
+constexpr char kLockCaseForPlanning[] =
+    "UPDATE case_plans SET lock_version = lock_version + 1 WHERE case_id = ?";
 constexpr char kCaseVisitInWeekend[] =
     "SELECT id FROM visit_assignments WHERE case_id = ? AND visit_day >= ? AND visit_day <= ? LIMIT 1";
 
@@ -227,7 +231,7 @@ absl::StatusOr<v1::PlanWeekendResponse> MariaDbVisitsStore::StoreWeekendPlan(con
   absl::StatusOr<v1::PlanWeekendResponse> stored = IdempotentTransaction<v1::PlanWeekendResponse>(
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::PlanWeekendResponse> {
         for (const std::string& case_id : households) {
-          RETURN_IF_ERROR(tx.QueryOne(kLockCaseForPlanning, {case_id}).status());
+          RETURN_IF_ERROR(tx.Execute(kLockCaseForPlanning, {case_id}).status());
           ASSIGN_OR_RETURN(std::optional<db::Row> placed,
                            tx.QueryOne(kCaseVisitInWeekend, {case_id, DayText(first), DayText(last)}));
           if (placed) {

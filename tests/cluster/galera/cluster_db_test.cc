@@ -1,18 +1,23 @@
 // The database layer on a three-node Galera cluster: migrations from replicas on every node at once, every
-// service's schema fit for Galera, and certification conflicts retried by the same code that retries
-// deadlocks.
+// service's schema fit for Galera, certification conflicts retried by the same code that retries deadlocks,
+// a rule judged under a row lock holding across nodes only when the locked row is also written, and one
+// outbox sequencer per schema.
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <atomic>
+#include <map>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/db.h"
 #include "common/migrations.h"
+#include "common/outbox.h"
 #include "common/status_macros.h"
 #include "services/allowance/allowance_store.h"
+#include "services/gateway/gateway_store.h"
 #include "services/registry/registry_store.h"
 #include "services/training/training_store.h"
 #include "services/visits/visits_store.h"
@@ -20,6 +25,9 @@
 #include "tests/support/status_matchers.h"
 
 namespace shouhu {
+
+std::vector<db::Migration> GatewayMigrations();  // generated from services/gateway/migrations
+
 namespace {
 
 using ::shouhu::testing::GaleraNodes;
@@ -221,6 +229,214 @@ TEST_F(GaleraTest, Transaction_TwoNodesUpdatingOneRow_ConflictsAreRetriedAndEver
         2 * kThreadsPerNode * kUpdatesPerThread)
         << "node " << node;
   }
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// Locked rows must be written (tests/cluster/README.md, "The outbox on Galera"). The rule: at most two valid
+// secrets per API client (gateway AddSecret), judged under the client row's lock.
+
+class GaleraLockTest : public GaleraTest {
+ protected:
+  void SetUp() override {
+    GaleraTest::SetUp();
+    if (HasFatalFailure()) return;
+    one_ = PoolOn(1, 4);
+    two_ = PoolOn(2, 4);
+    ASSERT_TRUE(one_ && two_);
+    std::vector<db::Migration> all = db::CommonMigrations();
+    for (db::Migration& m : GatewayMigrations()) all.push_back(std::move(m));
+    ASSERT_OK(db::ApplyMigrations(*one_, all));
+  }
+  // A client with one valid secret, replicated to node 2.
+  void SeedClient(const std::string& client_id) {
+    ASSERT_OK(one_->Transaction([&](db::Session& s) -> absl::Status {
+      RETURN_IF_ERROR(s.Execute("INSERT INTO api_clients (client_id, display_name, organisation_id, roles, "
+                                "jurisdictions, created_at) VALUES (?, 'county system', 'org-1', "
+                                "'ROLE_CASEWORKER', '5323', '2026-12-02 00:00:00')",
+                                {client_id})
+                          .status());
+      return s
+          .Execute(
+              "INSERT INTO api_client_secrets (secret_id, client_id, secret_hash, created_at) "
+              "VALUES (?, ?, 'hash', '2026-12-02 00:00:00')",
+              {client_id + "-s0", client_id})
+          .status();
+    }));
+    ASSERT_EQ(EventuallyOn(2, ValidSecrets(client_id), 1), 1) << "node 2 never saw the client";
+  }
+  static std::string ValidSecrets(const std::string& client_id) {
+    return absl::StrCat("SELECT COUNT(*) FROM api_client_secrets WHERE client_id = '", client_id,
+                        "' AND revoked_at IS NULL");
+  }
+  // AddSecret's steps by hand, on one node, up to (not including) the insert: lock the client, optionally
+  // write its row, count its valid secrets.
+  static absl::StatusOr<int64_t> LockAndCount(db::Session& s, const std::string& client_id, bool write) {
+    RETURN_IF_ERROR(s.ExecuteConstant("START TRANSACTION"));
+    RETURN_IF_ERROR(
+        s.QueryOne("SELECT client_id FROM api_clients WHERE client_id = ? FOR UPDATE", {client_id}).status());
+    if (write) {
+      RETURN_IF_ERROR(
+          s.Execute("UPDATE api_clients SET lock_version = lock_version + 1 WHERE client_id = ?", {client_id})
+              .status());
+    }
+    ASSIGN_OR_RETURN(std::optional<db::Row> row,
+                     s.QueryOne("SELECT COUNT(*) FROM api_client_secrets WHERE client_id = ? AND revoked_at "
+                                "IS NULL",
+                                {client_id}));
+    return row ? row->Int(0) : -1;
+  }
+  static absl::Status InsertAndCommit(db::Session& s, const std::string& client_id, const std::string& id) {
+    RETURN_IF_ERROR(
+        s.Execute("INSERT INTO api_client_secrets (secret_id, client_id, secret_hash, created_at) "
+                  "VALUES (?, ?, 'hash', '2026-12-02 00:00:01')",
+                  {id, client_id})
+            .status());
+    return s.ExecuteConstant("COMMIT");
+  }
+
+  std::unique_ptr<db::Pool> one_;
+  std::unique_ptr<db::Pool> two_;
+};
+
+// The same interleaving twice, by hand on two nodes: both lock the client and see one valid secret, then each
+// adds one. Locked only, both commit (the row lock on node 1 never reached node 2) and the client ends with
+// three; locked and written, the second to commit is aborted (a certification failure or a brute-force abort,
+// both ER_LOCK_DEADLOCK, which Pool::Transaction retries) and the rule holds.
+TEST_F(GaleraLockTest, LockedRowOnTwoNodes_NotWrittenBothCommit_WrittenTheSecondIsAborted) {
+  for (bool write : {false, true}) {
+    SCOPED_TRACE(write ? "locked and written" : "locked only");
+    const std::string client = write ? "client-written" : "client-locked";
+    SeedClient(client);
+    ASSERT_OK_AND_ASSIGN(db::Lease first, one_->Acquire());
+    ASSERT_OK_AND_ASSIGN(db::Lease second, two_->Acquire());
+    ASSERT_OK_AND_ASSIGN(int64_t seen_first, LockAndCount(*first, client, write));
+    ASSERT_OK_AND_ASSIGN(int64_t seen_second, LockAndCount(*second, client, write));
+    EXPECT_EQ(seen_first, 1);
+    EXPECT_EQ(seen_second, 1) << "node 2 did not wait for node 1's lock: row locks are node-local";
+    ASSERT_OK(InsertAndCommit(*first, client, client + "-s1"));
+    const absl::Status committed_second = InsertAndCommit(*second, client, client + "-s2");
+    if (!committed_second.ok()) (void)second->ExecuteConstant("ROLLBACK");
+    if (write) {
+      EXPECT_EQ(committed_second.code(), absl::StatusCode::kAborted) << committed_second;
+      for (int node = 1; node <= nodes_->size(); ++node) {
+        EXPECT_EQ(EventuallyOn(node, ValidSecrets(client), 2), 2) << "node " << node;
+      }
+    } else {
+      EXPECT_OK(committed_second);
+      EXPECT_EQ(EventuallyOn(1, ValidSecrets(client), 3), 3) << "the rule broken, as without the write";
+    }
+  }
+}
+
+// The store itself, two replicas on two nodes adding a secret to the same client at once, many times: each
+// race ends with one secret added and the other call refused (FAILED_PRECONDITION, after its retry saw the
+// first), never with three valid secrets. Without AddSecret's write of the client row some race lets both in.
+TEST_F(GaleraLockTest, AddSecret_TwoNodesAtOnce_OneAddedOneRefused_NeverThreeValid) {
+  gateway::GatewayStore on_one(*one_);
+  gateway::GatewayStore on_two(*two_);
+  constexpr int kRaces = 20;
+  const int64_t conflicts_before = CertificationConflicts();
+  for (int race = 0; race < kRaces; ++race) {
+    const std::string client = absl::StrCat("client-race-", race);
+    SeedClient(client);
+    std::atomic<int> ready{0};
+    absl::StatusOr<std::string> added[2];
+    std::vector<std::thread> replicas;
+    for (int r = 0; r < 2; ++r) {
+      replicas.emplace_back([&, r] {
+        gateway::GatewayStore& store = r == 0 ? on_one : on_two;
+        const gateway::ApiClientSecretRecord secret{absl::StrCat(client, "-r", r), "hash", absl::Now(), {}};
+        const IdempotencyKey key{"shouhu.gateway.v1.AdminService/AddClientSecret", "admin",
+                                 absl::StrCat(client, "-request-", r), absl::StrCat("hash-", r)};
+        ++ready;
+        while (ready.load() < 2) {
+        }
+        added[r] = store.AddSecret(key, client, secret);
+      });
+    }
+    for (auto& t : replicas) t.join();
+    int ok = 0;
+    for (int r = 0; r < 2; ++r) {
+      if (added[r].ok()) {
+        ++ok;
+      } else {
+        EXPECT_EQ(added[r].status().code(), absl::StatusCode::kFailedPrecondition) << added[r].status();
+      }
+    }
+    EXPECT_EQ(ok, 1) << "race " << race;
+    EXPECT_EQ(EventuallyOn(1, ValidSecrets(client), 2), 2) << "race " << race;
+  }
+  std::printf("certification conflicts over %d races: %lld\n", kRaces,
+              static_cast<long long>(CertificationConflicts() - conflicts_before));
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// One outbox sequencer per schema (common/outbox.h): two replicas' outboxes on two nodes, both appending and
+// both asked to number all the time. Only the lease holder numbers, so the counter row is written from one
+// node only; every event gets one sequence, gapless, each aggregate's events in order.
+TEST_F(GaleraTest, Outbox_SequencersOnTwoNodes_OnlyTheHolderNumbers_EveryEventOnceInOrder) {
+  std::unique_ptr<db::Pool> one = PoolOn(1, 6);
+  std::unique_ptr<db::Pool> two = PoolOn(2, 6);
+  ASSERT_TRUE(one && two);
+  ASSERT_OK(db::ApplyMigrations(*one, db::CommonMigrations()));
+  ASSERT_EQ(EventuallyOn(2, "SELECT COUNT(*) FROM outbox_sequence", 1), 1);
+  SystemClock clock;
+  IdGenerator ids(clock);
+  Outbox replica_one(*one, ids);
+  Outbox replica_two(*two, ids);
+  constexpr int kWriters = 3;
+  constexpr int kEvents = 40;
+  std::atomic<bool> writing{true};
+  std::atomic<int64_t> numbered[2] = {0, 0};
+  std::vector<std::thread> writers;
+  std::vector<std::thread> sequencers;
+  for (int r = 0; r < 2; ++r) {
+    Outbox& outbox = r == 0 ? replica_one : replica_two;
+    db::Pool& pool = r == 0 ? *one : *two;
+    for (int w = 0; w < kWriters; ++w) {
+      writers.emplace_back([&, r, w] {
+        // One aggregate per writer: its events are appended one after another, so their order is known.
+        const std::string aggregate = absl::StrCat("r", r, "w", w);
+        for (int i = 1; i <= kEvents; ++i) {
+          common::v1::Event e;
+          e.set_aggregate_id(aggregate);
+          e.set_sequence(i);  // the event's place in its aggregate, carried in the payload
+          ASSERT_OK(pool.Transaction(
+              [&](db::Session& tx) { return outbox.Append(tx, aggregate, e, absl::Now()); }));
+        }
+      });
+    }
+    // Besides each replica's own sequencer thread, so that the two ask as often as possible.
+    sequencers.emplace_back([&, r] {
+      Outbox& outbox = r == 0 ? replica_one : replica_two;
+      while (writing) {
+        absl::StatusOr<int64_t> n = outbox.SequencePending();
+        if (n.ok()) numbered[r] += *n;
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  writing = false;
+  for (auto& t : sequencers) t.join();
+  const int64_t total = 2 * kWriters * kEvents;
+  std::vector<common::v1::Event> events;
+  for (int i = 0; i < 600 && static_cast<int64_t>(events.size()) < total; ++i) {
+    absl::StatusOr<std::vector<common::v1::Event>> read = replica_two.ReadAfter(0, 10000);
+    ASSERT_OK(read.status());
+    events = *std::move(read);
+    if (static_cast<int64_t>(events.size()) < total) absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_EQ(static_cast<int64_t>(events.size()), total);
+  std::map<std::string, int64_t> last;
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].sequence(), static_cast<int64_t>(i + 1));
+    common::v1::Event carried;
+    ASSERT_TRUE(events[i].payload().UnpackTo(&carried));
+    EXPECT_EQ(carried.sequence(), last[events[i].aggregate_id()] + 1) << events[i].aggregate_id();
+    last[events[i].aggregate_id()] = carried.sequence();
+  }
+  EXPECT_EQ(std::min(numbered[0].load(), numbered[1].load()), 0)
+      << "both replicas numbered: " << numbered[0] << " and " << numbered[1];
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <memory>
 #include <set>
 #include <thread>
 
@@ -253,7 +255,61 @@ TEST(Outbox, RolledBackWhileOthersCommit_LeavesNoEventAndNoGap) {
   EXPECT_EQ(database->Count("outbox_events"), 4);
 }
 
-TEST(Outbox, TwoReplicasSequencingAtOnce_NumberEachEventOnceWithoutGaps) {
+// The sequencer lease as the counter row holds it: who, and whether it is still live by the database's clock.
+struct Lease {
+  std::string holder;
+  bool live = false;
+};
+Lease ReadLease(db::Pool& pool) {
+  Lease lease;
+  EXPECT_OK(pool.Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(
+        std::optional<db::Row> row,
+        s.QueryOne("SELECT holder, lease_until > UTC_TIMESTAMP(6) FROM outbox_sequence WHERE id = 1"));
+    if (row) lease = {row->String(0), row->Int(1) == 1};
+    return absl::OkStatus();
+  }));
+  return lease;
+}
+
+// Waits (generously, only so a broken sequencer cannot hang the test) until someone holds a live lease.
+std::string AwaitHolder(db::Pool& pool) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  for (Lease lease = ReadLease(pool); absl::Now() < give_up; lease = ReadLease(pool)) {
+    if (lease.live && !lease.holder.empty()) return lease.holder;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return "";
+}
+
+// Waits until `count` events are numbered, by whichever sequencer holds the lease.
+std::vector<common::v1::Event> AwaitSequenced(Outbox& outbox, size_t count) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(60);
+  std::vector<common::v1::Event> events;
+  while (absl::Now() < give_up) {
+    absl::StatusOr<std::vector<common::v1::Event>> read = outbox.ReadAfter(0, 10000);
+    EXPECT_OK(read.status());
+    if (read.ok()) events = *std::move(read);
+    if (events.size() >= count) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return events;
+}
+
+// An event committed by another process (another replica): nobody in this one is woken by it.
+absl::Status CommitElsewhere(db::Pool& pool, const std::string& aggregate, int version) {
+  return pool.Transaction([&](db::Session& tx) {
+    return tx
+        .Execute(
+            "INSERT INTO outbox_events (event_id, event_type, aggregate_id, occurred_at, payload) "
+            "VALUES (?, 'shouhu.common.v1.Principal', ?, '2026-12-02 00:00:00', ?)",
+            {absl::StrCat("elsewhere-", aggregate, "-", version), aggregate,
+             Payload(std::to_string(version)).SerializeAsString()})
+        .status();
+  });
+}
+
+TEST(Outbox, TwoReplicasSequencingAtOnce_OnlyTheHolderNumbers_EachEventOnceWithoutGaps) {
   ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Aggregates(), 4));
   SystemClock clock;
   IdGenerator ids(clock);
@@ -275,21 +331,130 @@ TEST(Outbox, TwoReplicasSequencingAtOnce_NumberEachEventOnceWithoutGaps) {
       });
     }
   }
+  // Besides each replica's own thread, both asked to number all the time: only the lease holder may.
+  std::atomic<int64_t> numbered_by_a{0};
+  std::atomic<int64_t> numbered_by_b{0};
   std::vector<std::thread> sequencers;
   for (Outbox* replica : {&replica_a, &replica_b}) {
-    // Besides each replica's own thread, so that batches of the two overlap as often as possible.
+    std::atomic<int64_t>& numbered = replica == &replica_a ? numbered_by_a : numbered_by_b;
     sequencers.emplace_back([&, replica] {
-      while (writing) ASSERT_OK(replica->SequencePending().status());
+      while (writing) {
+        absl::StatusOr<int64_t> n = replica->SequencePending();
+        ASSERT_OK(n.status());
+        numbered += *n;
+      }
     });
   }
   for (auto& t : threads) t.join();
   writing = false;
   for (auto& t : sequencers) t.join();
-  ASSERT_OK(replica_a.SequencePending().status());
-  ASSERT_OK_AND_ASSIGN(auto from_a, replica_a.ReadAfter(0, 1000));
+  auto from_a = AwaitSequenced(replica_a, 2 * kWritersPerReplica * kChanges);
   ExpectGaplessInAggregateOrder(from_a, 2 * kWritersPerReplica * kChanges);
   ASSERT_OK_AND_ASSIGN(int64_t last_b, replica_b.LastSequence());
   EXPECT_EQ(last_b, 2 * kWritersPerReplica * kChanges);
+  EXPECT_EQ(std::min(numbered_by_a.load(), numbered_by_b.load()), 0)
+      << "both replicas numbered events: " << numbered_by_a << " and " << numbered_by_b;
+}
+
+TEST(Outbox, TwoSequencers_OnlyTheLeaseHolderNumbers_OthersEventsByItsPoll) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create({}, 4));
+  SystemClock clock;
+  IdGenerator ids(clock);
+  ASSERT_OK_AND_ASSIGN(auto pool_a, db::Pool::Open(database->config()));
+  ASSERT_OK_AND_ASSIGN(auto pool_b, db::Pool::Open(database->config()));
+  Outbox holder(*pool_a, ids);
+  const std::string holder_name =
+      AwaitHolder(database->pool());  // the only sequencer claims at its first poll
+  ASSERT_FALSE(holder_name.empty());
+  Outbox other(*pool_b, ids);
+  constexpr int kEvents = 20;
+  int64_t numbered_by_other = 0;
+  for (int i = 1; i <= kEvents; ++i) {
+    // Right after a commit no poll is likely to have run yet: without the lease `other` numbers it here.
+    ASSERT_OK(CommitElsewhere(database->pool(), "c", i));
+    ASSERT_OK_AND_ASSIGN(int64_t n, other.SequencePending());
+    numbered_by_other += n;
+  }
+  EXPECT_EQ(numbered_by_other, 0);
+  auto events = AwaitSequenced(holder, kEvents);  // numbered by the holder's poll
+  ExpectGaplessInAggregateOrder(events, kEvents);
+  EXPECT_EQ(ReadLease(database->pool()).holder, holder_name);
+}
+
+TEST(Outbox, HolderDiesWithoutReleasing_AnotherTakesOverAfterTheLease_EveryEventNumberedOnceInOrder) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Aggregates(), 8));
+  SystemClock clock;
+  IdGenerator ids(clock);
+  ASSERT_OK_AND_ASSIGN(auto pool_a, db::Pool::Open(database->config()));
+  ASSERT_OK_AND_ASSIGN(auto pool_b, db::Pool::Open(database->config()));
+  auto first = std::make_unique<Outbox>(*pool_a, ids);
+  const std::string first_name = AwaitHolder(database->pool());
+  ASSERT_FALSE(first_name.empty());
+  Outbox second(*pool_b, ids);
+  constexpr int kChanges = 15;
+  auto write = [&](Outbox& outbox, db::Pool& pool) {
+    std::vector<std::thread> writers;
+    for (int w = 0; w < 3; ++w) {
+      writers.emplace_back([&, w] {
+        for (int i = 0; i < kChanges; ++i) ASSERT_OK(Change(pool, outbox, clock, "a" + std::to_string(w)));
+      });
+    }
+    for (auto& t : writers) t.join();
+  };
+  write(*first, *pool_a);
+  write(second, *pool_b);
+  // The holder dies: its sequencer stops, and the lease stays as its last renewal left it (the destructor's
+  // release undone, as if the process had been killed), naming a holder that will never renew it.
+  first.reset();
+  ASSERT_OK(database->pool().Autocommit([&](db::Session& s) {
+    return s
+        .Execute("UPDATE outbox_sequence SET holder = ?, lease_until = UTC_TIMESTAMP(6) + INTERVAL 3 SECOND",
+                 {first_name})
+        .status();
+  }));
+  write(second, *pool_b);
+  // While the dead holder's lease is live the survivor numbers nothing, though its own commits wake it.
+  // Checked only when the lease was still live after the look (so during it too): no assumption about how
+  // long anything takes.
+  ASSERT_OK_AND_ASSIGN(int64_t numbered_early, second.SequencePending());
+  int64_t unsequenced = 0;
+  ASSERT_OK(database->pool().Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<db::Row> row,
+                     s.QueryOne("SELECT COUNT(*) FROM outbox_events WHERE sequence IS NULL"));
+    unsequenced = row ? row->Int(0) : 0;
+    return absl::OkStatus();
+  }));
+  if (ReadLease(database->pool()).live) {
+    EXPECT_EQ(numbered_early, 0);
+    EXPECT_GE(unsequenced, 3 * kChanges) << "the survivor numbered under the dead holder's live lease";
+  }
+
+  auto events = AwaitSequenced(second, 3 * 3 * kChanges);
+  ExpectGaplessInAggregateOrder(events, 3 * 3 * kChanges);
+  const Lease after = ReadLease(database->pool());
+  EXPECT_NE(after.holder, first_name);
+  EXPECT_FALSE(after.holder.empty());
+}
+
+TEST(Outbox, HolderDestroyed_ReleasesTheLease_AnotherNumbersWithoutWaitingForIt) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create({}, 4));
+  SystemClock clock;
+  IdGenerator ids(clock);
+  ASSERT_OK_AND_ASSIGN(auto pool_a, db::Pool::Open(database->config()));
+  ASSERT_OK_AND_ASSIGN(auto pool_b, db::Pool::Open(database->config()));
+  auto first = std::make_unique<Outbox>(*pool_a, ids);
+  const std::string first_name = AwaitHolder(database->pool());
+  ASSERT_FALSE(first_name.empty());
+  Outbox second(*pool_b, ids);
+  first.reset();
+  const Lease released = ReadLease(database->pool());  // free, or already claimed by the survivor's poll
+  EXPECT_FALSE(released.live && released.holder == first_name);
+  ASSERT_OK(CommitElsewhere(database->pool(), "c", 1));
+  ASSERT_OK_AND_ASSIGN(int64_t numbered, second.SequencePending());
+  ASSERT_OK_AND_ASSIGN(auto events, second.ReadAfter(0, 10));
+  // Numbered by that call or, woken by nothing but its poll, by the survivor's thread just before it.
+  EXPECT_LE(numbered, 1);
+  ExpectGaplessInAggregateOrder(events, 1);
 }
 
 TEST(OutboxMigration, OldStyleEvents_KeepTheirSequencesAndNewOnesFollow) {
