@@ -946,7 +946,10 @@ absl::StatusOr<Statistics> MariaDbRegistryStore::GetStatistics(const std::string
          it != by_county_status.end() && it->first.first == county; ++it) {
       with_case += it->second;
     }
-    if (total > with_case) by_county_status[{county, v1::CASE_STATUS_UNSPECIFIED}] += total - with_case;
+    if (total > with_case) {
+      by_county_status[{county, v1::CASE_STATUS_UNSPECIFIED}] += total - with_case;
+      by_risk[v1::RISK_LEVEL_UNSPECIFIED] += total - with_case;
+    }
   }
   Statistics stats;
   for (const auto& [county_status, count] : by_county_status) {

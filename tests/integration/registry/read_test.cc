@@ -1,5 +1,6 @@
 // Reads of children: scoping, masking, the access log, search, statistics, divisions.
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -14,6 +15,14 @@ v1::GetChildRequest GetChildRequest(const std::string& child_id) {
   v1::GetChildRequest r;
   r.set_child_id(child_id);
   r.set_purpose("weekend home visit preparation");
+  return r;
+}
+
+template <typename Request>
+Request WithCase(const std::string& request_id, const std::string& case_id) {
+  Request r;
+  r.set_request_id(request_id);
+  r.set_case_id(case_id);
   return r;
 }
 
@@ -203,6 +212,55 @@ TEST_F(RegistryTest, GetStatistics_CountsByCountyStatusAndCategory) {
   EXPECT_EQ(stats.by_category(0).children(), 2);
   EXPECT_THAT(Call(&v1::RegistryService::Stub::GetStatistics, wuding_caseworker_, v1::GetStatisticsRequest()),
               StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST_F(RegistryTest, GetStatistics_ChildrenByCurrentRiskGrade_ExactCountsInTheCallersJurisdiction) {
+  // Wuding: one low, two high (one of them regraded to extreme), one medium whose case is closed (a closed
+  // case is still the child's current one, graded as it was). Xixia: one high, outside Wuding's jurisdiction.
+  auto register_graded = [&](const std::string& tag, const std::string& name, const std::string& birth_date,
+                             v1::RiskLevel risk) -> v1::Case {
+    auto referral = Submit(wuding_caseworker_, Referral("submit-" + tag, name, birth_date));
+    EXPECT_TRUE(referral.ok()) << referral.status();
+    if (!referral.ok()) return {};
+    auto accepted = Accept(wuding_officer_, "accept-" + tag, referral->referral_id(), "ngo-wuding", risk);
+    EXPECT_TRUE(accepted.ok()) << accepted.status();
+    return accepted.ok() ? *accepted : v1::Case();
+  };
+  register_graded("low", "李娜", "2014-01-01", v1::RISK_LEVEL_LOW);
+  register_graded("high", "王芳", "2014-02-02", v1::RISK_LEVEL_HIGH);
+  v1::Case regraded = register_graded("regraded", "张伟", "2014-03-03", v1::RISK_LEVEL_HIGH);
+  v1::Case closed = register_graded("closed", "刘洋", "2014-04-04", v1::RISK_LEVEL_MEDIUM);
+  RegisterChild("xixia", "宁夏儿童", kXixiaVillage);
+  ASSERT_OK(Call(&v1::RegistryService::Stub::CompleteVerification, wuding_caseworker_,
+                 WithCase<v1::CompleteVerificationRequest>("v1", regraded.case_id())));
+  auto risk = WithCase<v1::SetRiskLevelRequest>("k1", regraded.case_id());
+  risk.set_risk_level(v1::RISK_LEVEL_EXTREME);
+  risk.set_reason("祖母住院");
+  ASSERT_OK(Call(&v1::RegistryService::Stub::SetRiskLevel, wuding_caseworker_, risk));
+  auto close = WithCase<v1::CloseCaseRequest>("x1", closed.case_id());
+  close.set_reason("监护恢复");
+  ASSERT_OK(Call(&v1::RegistryService::Stub::CloseCase, wuding_officer_, close));
+
+  using Grades = std::vector<std::pair<v1::RiskLevel, int64_t>>;
+  auto grades = [&](const Principal& as) -> Grades {
+    auto stats = Call(&v1::RegistryService::Stub::GetStatistics, as, v1::GetStatisticsRequest());
+    EXPECT_TRUE(stats.ok()) << stats.status();
+    Grades out;
+    if (stats.ok()) {
+      for (const auto& row : stats->by_risk()) out.emplace_back(row.risk_level(), row.children());
+    }
+    return out;
+  };
+  EXPECT_EQ(grades(wuding_officer_), (Grades{{v1::RISK_LEVEL_LOW, 1},
+                                             {v1::RISK_LEVEL_MEDIUM, 1},
+                                             {v1::RISK_LEVEL_HIGH, 1},
+                                             {v1::RISK_LEVEL_EXTREME, 1}}));
+  EXPECT_EQ(grades(xixia_officer_), (Grades{{v1::RISK_LEVEL_HIGH, 1}}));
+  // Yunnan's auditor (53) reads Wuding's children, not Ningxia's.
+  EXPECT_EQ(grades(auditor_), (Grades{{v1::RISK_LEVEL_LOW, 1},
+                                      {v1::RISK_LEVEL_MEDIUM, 1},
+                                      {v1::RISK_LEVEL_HIGH, 1},
+                                      {v1::RISK_LEVEL_EXTREME, 1}}));
 }
 
 TEST_F(RegistryTest, GetStatistics_ChildReferredAgainAfterTheirCaseClosed_CountsOnceByTheNewCase) {
