@@ -1,4 +1,5 @@
 // Reads of children: scoping, masking, the access log, search, statistics, divisions.
+#include <set>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -133,6 +134,51 @@ TEST_F(RegistryTest, SearchChildren_PaginatesInAStableOrder_AndFilters) {
               StatusIs(absl::StatusCode::kNotFound));
   // Every child returned was logged: 5 on the pages, 1 for the risk filter.
   EXPECT_EQ(Count("pii_access_log WHERE method = 'SearchChildren'"), 6);
+}
+
+TEST_F(RegistryTest, SearchChildren_ByCategory_FindsEveryChildWhoseListHoldsIt_ByCountyAndByVillage) {
+  // Categories listed first, second and alone; one child without the category; one in another county.
+  auto register_with = [&](const std::string& tag, const std::string& birth_date,
+                           std::vector<v1::ChildCategory> categories,
+                           const std::string& village = kWudingVillage) -> std::string {
+    auto request = Referral("submit-" + tag, "儿童" + tag, birth_date, "", village);
+    request.clear_categories();
+    for (auto category : categories) request.add_categories(category);
+    const Principal& officer = village == kWudingVillage ? wuding_officer_ : xixia_officer_;
+    auto referral = Submit(officer, request);
+    EXPECT_TRUE(referral.ok()) << referral.status();
+    if (!referral.ok()) return "";
+    auto accepted = Accept(officer, "accept-" + tag, referral->referral_id());
+    EXPECT_TRUE(accepted.ok()) << accepted.status();
+    return accepted.ok() ? accepted->child_id() : "";
+  };
+  const std::string first =
+      register_with("a", "2014-01-01", {v1::CHILD_CATEGORY_ORPHAN, v1::CHILD_CATEGORY_LEFT_BEHIND});
+  const std::string second =
+      register_with("b", "2014-02-02", {v1::CHILD_CATEGORY_LEFT_BEHIND, v1::CHILD_CATEGORY_ORPHAN});
+  const std::string alone = register_with("c", "2014-03-03", {v1::CHILD_CATEGORY_ORPHAN});
+  register_with("d", "2014-04-04", {v1::CHILD_CATEGORY_LEFT_BEHIND, v1::CHILD_CATEGORY_DISABILITY});
+  register_with("e", "2014-05-05", {v1::CHILD_CATEGORY_ORPHAN}, kXixiaVillage);
+
+  auto orphans_in = [&](const std::string& prefix, const Principal& as) {
+    v1::SearchChildrenRequest search;
+    search.set_purpose("orphan review");
+    search.set_category(v1::CHILD_CATEGORY_ORPHAN);
+    search.set_division_prefix(prefix);
+    auto found = Call(&v1::RegistryService::Stub::SearchChildren, as, search);
+    EXPECT_TRUE(found.ok()) << found.status();
+    std::set<std::string> ids;
+    if (found.ok()) {
+      for (const auto& c : found->children()) ids.insert(c.child_id());
+    }
+    return ids;
+  };
+  const std::set<std::string> expected = {first, second, alone};
+  EXPECT_EQ(orphans_in("532329", wuding_officer_), expected);        // the county, in id order
+  EXPECT_EQ(orphans_in(kWudingVillage, wuding_officer_), expected);  // one village
+  const Principal yunnan = shouhu::testing::MakePrincipal("officer-yunnan", "yunnan-civil-affairs",
+                                                          common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, {"53"});
+  EXPECT_EQ(orphans_in("53", yunnan), expected);  // wider than a county: by village code
 }
 
 TEST_F(RegistryTest, GetChild_ManyReadersAtOnce_EachReadIsLoggedBeforeItsAnswerArrives) {
