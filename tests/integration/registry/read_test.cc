@@ -1,4 +1,5 @@
 // Reads of children: scoping, masking, the access log, search, statistics, divisions.
+#include <algorithm>
 #include <set>
 #include <thread>
 #include <utility>
@@ -179,6 +180,81 @@ TEST_F(RegistryTest, SearchChildren_ByCategory_FindsEveryChildWhoseListHoldsIt_B
   const Principal yunnan = shouhu::testing::MakePrincipal("officer-yunnan", "yunnan-civil-affairs",
                                                           common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, {"53"});
   EXPECT_EQ(orphans_in("53", yunnan), expected);  // wider than a county: by village code
+}
+
+TEST_F(RegistryTest, SearchChildren_ByCaseFilters_PagesThroughExactlyTheMatchingChildrenInIdOrder) {
+  // Within a county a filter on the case walks the county's current cases in child order (migration 0042):
+  // the same children, in the same order and pages, as walking the children.
+  std::vector<v1::Case> cases;
+  for (int i = 0; i < 6; ++i) {
+    auto referral = Submit(wuding_caseworker_, Referral(absl::StrCat("s", i), absl::StrCat("儿童", i),
+                                                        absl::StrCat("2014-0", i + 1, "-01"), "",
+                                                        i % 2 == 0 ? kWudingVillage : kWudingVillage2));
+    ASSERT_TRUE(referral.ok()) << referral.status();
+    auto accepted = Accept(wuding_officer_, absl::StrCat("a", i), referral->referral_id(),
+                           i == 4 ? "ngo-other" : "ngo-wuding");
+    ASSERT_TRUE(accepted.ok()) << accepted.status();
+    cases.push_back(*accepted);
+  }
+  RegisterChild("xixia", "宁夏儿童", kXixiaVillage);  // another county: never in Wuding's answers
+  for (int i : {0, 3, 5}) {
+    auto risk = WithCase<v1::SetRiskLevelRequest>(absl::StrCat("k", i), cases[i].case_id());
+    risk.set_risk_level(v1::RISK_LEVEL_EXTREME);
+    risk.set_reason("复评");
+    ASSERT_OK(Call(&v1::RegistryService::Stub::SetRiskLevel, wuding_officer_, risk));
+  }
+  auto close = WithCase<v1::CloseCaseRequest>("c3", cases[3].case_id());
+  close.set_reason("监护恢复");
+  ASSERT_OK(Call(&v1::RegistryService::Stub::CloseCase, wuding_officer_, close));
+
+  // Every page of a search, two at a time; the children's ids in the order the pages gave them.
+  auto pages = [&](v1::SearchChildrenRequest search) {
+    search.set_purpose("case review");
+    search.set_page_size(2);
+    std::vector<std::string> ids;
+    for (int page = 0; page < 10; ++page) {
+      auto result = Call(&v1::RegistryService::Stub::SearchChildren, wuding_officer_, search);
+      EXPECT_TRUE(result.ok()) << result.status();
+      if (!result.ok()) break;
+      for (const auto& c : result->children()) ids.push_back(c.child_id());
+      if (result->next_page_token().empty()) break;
+      search.set_page_token(result->next_page_token());
+    }
+    return ids;
+  };
+  auto children_of = [&](std::vector<int> which) {
+    std::vector<std::string> ids;
+    for (int i : which) ids.push_back(cases[i].child_id());
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  };
+
+  v1::SearchChildrenRequest extreme;
+  extreme.set_risk_level(v1::RISK_LEVEL_EXTREME);
+  EXPECT_EQ(pages(extreme), children_of({0, 3, 5}));
+  extreme.set_division_prefix("532329101");  // a township: the cases' villages are checked too
+  EXPECT_EQ(pages(extreme), children_of({0, 3, 5}));
+  extreme.set_division_prefix(kWudingVillage2);  // a village: read by village, same answer
+  EXPECT_EQ(pages(extreme), children_of({3, 5}));
+
+  v1::SearchChildrenRequest closed;
+  closed.set_case_status(v1::CASE_STATUS_CLOSED);
+  EXPECT_EQ(pages(closed), children_of({3}));
+  v1::SearchChildrenRequest verifying;
+  verifying.set_case_status(v1::CASE_STATUS_VERIFYING);
+  EXPECT_EQ(pages(verifying), children_of({0, 1, 2, 4, 5}));
+
+  v1::SearchChildrenRequest other_ngo;
+  other_ngo.set_organisation_id("ngo-other");
+  EXPECT_EQ(pages(other_ngo), children_of({4}));
+
+  // A case filter with a category: both must hold.
+  v1::SearchChildrenRequest extreme_left_behind;
+  extreme_left_behind.set_risk_level(v1::RISK_LEVEL_EXTREME);
+  extreme_left_behind.set_category(v1::CHILD_CATEGORY_LEFT_BEHIND);
+  EXPECT_EQ(pages(extreme_left_behind), children_of({0, 3, 5}));
+  extreme_left_behind.set_category(v1::CHILD_CATEGORY_ORPHAN);
+  EXPECT_TRUE(pages(extreme_left_behind).empty());
 }
 
 TEST_F(RegistryTest, GetChild_ManyReadersAtOnce_EachReadIsLoggedBeforeItsAnswerArrives) {
