@@ -142,6 +142,17 @@ constexpr absl::string_view kSearchCasesInCounty =
     "AND (? OR cs.risk_level = ?) AND (? OR cs.status = ?) AND (? OR cs.organisation_id = ?) "
     "AND c.village_code >= ? AND c.village_code < ? "
     "ORDER BY cs.child_id LIMIT ?";
+// Within one county by category alone: the page's ids from the county index by itself (it holds the village
+// and the category list, migration 0042), so a child of another category costs one index entry, then the
+// page's rows. The first parameter is the county.
+constexpr absl::string_view kSearchCategoryInCounty =
+    "SELECT c.id, c.name, c.sex, c.birth_date, c.village_code, c.categories, c.current_case_id, cs.status, "
+    "cs.risk_level, cs.organisation_id "
+    "FROM (SELECT id FROM children FORCE INDEX (children_county_id) "
+    "WHERE county_code = ? AND village_code >= ? AND village_code < ? AND id > ? AND FIND_IN_SET(?, "
+    "categories) "
+    "ORDER BY id LIMIT ?) AS page "
+    "JOIN children c ON c.id = page.id LEFT JOIN cases cs ON cs.id = c.current_case_id ORDER BY c.id";
 constexpr size_t kCountyCodeDigits = 6;
 constexpr size_t kVillageCodeDigits = 12;
 
@@ -899,11 +910,12 @@ absl::StatusOr<std::optional<v1::Child>> MariaDbRegistryStore::GetChild(const st
 absl::StatusOr<std::vector<v1::Child>> MariaDbRegistryStore::SearchChildren(const ChildFilter& f) {
   std::vector<v1::Child> children;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
+    const std::string category = absl::StrCat(static_cast<int>(f.category));  // an item of `categories`
     std::vector<db::Value> params = {f.division_prefix,
                                      DivisionPrefixEnd(f.division_prefix),
                                      f.after_id,
                                      Any(f.category == v1::CHILD_CATEGORY_UNSPECIFIED),
-                                     absl::StrCat(static_cast<int>(f.category)),  // an item of `categories`
+                                     category,
                                      Any(f.risk_level == v1::RISK_LEVEL_UNSPECIFIED),
                                      int64_t{f.risk_level},
                                      Any(f.case_status == v1::CASE_STATUS_UNSPECIFIED),
@@ -911,17 +923,29 @@ absl::StatusOr<std::vector<v1::Child>> MariaDbRegistryStore::SearchChildren(cons
                                      Any(f.organisation_id.empty()),
                                      f.organisation_id,
                                      int64_t{f.limit}};
-    // A village's few children are read by village (children_village_id) and sorted; wider prefixes within
-    // a county walk the county in id order.
+    // A village's few children are read by village (children_village_id) and sorted, as are a province's or
+    // a prefecture's; within a county a page walks the county in id order: its current cases with a case
+    // filter, its index entries alone with a category, its children without a filter.
     const bool in_county =
         f.division_prefix.size() >= kCountyCodeDigits && f.division_prefix.size() < kVillageCodeDigits;
     const bool by_case = f.risk_level != v1::RISK_LEVEL_UNSPECIFIED ||
                          f.case_status != v1::CASE_STATUS_UNSPECIFIED || !f.organisation_id.empty();
+    const bool by_category = f.category != v1::CHILD_CATEGORY_UNSPECIFIED;
     absl::string_view sql = kSearchChildren;
     if (in_county) {
-      sql = by_case ? kSearchCasesInCounty : kSearchChildrenInCounty;
-      params.insert(params.begin(), f.division_prefix.substr(0, kCountyCodeDigits));
-      if (by_case) params.insert(params.end() - 1, {f.division_prefix, DivisionPrefixEnd(f.division_prefix)});
+      const std::string county = f.division_prefix.substr(0, kCountyCodeDigits);
+      if (by_case) {
+        sql = kSearchCasesInCounty;
+        params.insert(params.begin(), county);
+        params.insert(params.end() - 1, {f.division_prefix, DivisionPrefixEnd(f.division_prefix)});
+      } else if (by_category) {
+        sql = kSearchCategoryInCounty;
+        params = {county,     f.division_prefix, DivisionPrefixEnd(f.division_prefix),
+                  f.after_id, category,          int64_t{f.limit}};
+      } else {
+        sql = kSearchChildrenInCounty;
+        params.insert(params.begin(), county);
+      }
     }
     ASSIGN_OR_RETURN(db::Rows rows, s.Query(sql, params));
     for (const auto& row : rows) {
