@@ -115,10 +115,10 @@ constexpr absl::string_view kSearchChildren =
 // Within one county (a county's or a township's prefix): the county's children in id order from the page's
 // start (children_county_id, migration 0040), so a page reads its rows and the few the filters drop, not
 // the whole county sorted. The first parameter is the county.
-// The category filter reads the row's own category list (`categories`, written with the child beside its
-// child_categories rows and never changed), not an EXISTS on child_categories: MariaDB turns that EXISTS into
-// an IN and materialises it, hashing every child of the category in the whole table (44,000 rows at 203,000
-// children) for each page; it was half of MariaDB's time in the county search (perf, issue 14).
+// Category filters here and below read the child's own category list (`categories`, written with the child
+// beside its child_categories rows and never changed), not an EXISTS on child_categories: MariaDB turns that
+// EXISTS into an IN and materialises it, hashing every child of the category in the whole table (44,000 rows
+// at 203,000 children) for each page; it was half of MariaDB's time in the county search (perf, issue 14).
 constexpr absl::string_view kSearchChildrenInCounty =
     "SELECT c.id, c.name, c.sex, c.birth_date, c.village_code, c.categories, c.current_case_id, cs.status, "
     "cs.risk_level, cs.organisation_id "
@@ -149,9 +149,8 @@ constexpr absl::string_view kSearchCategoryInCounty =
     "SELECT c.id, c.name, c.sex, c.birth_date, c.village_code, c.categories, c.current_case_id, cs.status, "
     "cs.risk_level, cs.organisation_id "
     "FROM (SELECT id FROM children FORCE INDEX (children_county_id) "
-    "WHERE county_code = ? AND village_code >= ? AND village_code < ? AND id > ? AND FIND_IN_SET(?, "
-    "categories) "
-    "ORDER BY id LIMIT ?) AS page "
+    "WHERE county_code = ? AND village_code >= ? AND village_code < ? AND id > ? "
+    "AND FIND_IN_SET(?, categories) ORDER BY id LIMIT ?) AS page "
     "JOIN children c ON c.id = page.id LEFT JOIN cases cs ON cs.id = c.current_case_id ORDER BY c.id";
 constexpr size_t kCountyCodeDigits = 6;
 constexpr size_t kVillageCodeDigits = 12;
@@ -923,9 +922,9 @@ absl::StatusOr<std::vector<v1::Child>> MariaDbRegistryStore::SearchChildren(cons
                                      Any(f.organisation_id.empty()),
                                      f.organisation_id,
                                      int64_t{f.limit}};
-    // A village's few children are read by village (children_village_id) and sorted, as are a province's or
-    // a prefecture's; within a county a page walks the county in id order: its current cases with a case
-    // filter, its index entries alone with a category, its children without a filter.
+    // A village's children, and a prefecture's or a province's, are read by village code
+    // (children_village_id); within a county a page walks the county in id order: its current cases with a
+    // case filter, its index entries alone with a category only, its children without a filter.
     const bool in_county =
         f.division_prefix.size() >= kCountyCodeDigits && f.division_prefix.size() < kVillageCodeDigits;
     const bool by_case = f.risk_level != v1::RISK_LEVEL_UNSPECIFIED ||
