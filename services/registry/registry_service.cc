@@ -440,6 +440,11 @@ grpc::ServerUnaryReactor* RegistryService::GetStatistics(grpc::CallbackServerCon
       out->set_category(category);
       out->set_children(count);
     }
+    for (const auto& [risk, count] : stats.by_risk) {
+      auto* out = resp->add_by_risk();
+      out->set_risk_level(risk);
+      out->set_children(count);
+    }
     return absl::OkStatus();
   });
 }

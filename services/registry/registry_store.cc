@@ -109,20 +109,49 @@ constexpr absl::string_view kSearchChildren =
     "cs.risk_level, cs.organisation_id "
     "FROM children c LEFT JOIN cases cs ON cs.id = c.current_case_id "
     "WHERE c.village_code >= ? AND c.village_code < ? AND c.id > ? "
-    "AND (? OR EXISTS (SELECT 1 FROM child_categories cc WHERE cc.child_id = c.id AND cc.category = ?)) "
+    "AND (? OR FIND_IN_SET(?, c.categories)) "
     "AND (? OR cs.risk_level = ?) AND (? OR cs.status = ?) AND (? OR cs.organisation_id = ?) "
     "ORDER BY c.id LIMIT ?";
 // Within one county (a county's or a township's prefix): the county's children in id order from the page's
 // start (children_county_id, migration 0040), so a page reads its rows and the few the filters drop, not
 // the whole county sorted. The first parameter is the county.
+// Category filters here and below read the child's own category list (`categories`, written with the child
+// beside its child_categories rows and never changed), not an EXISTS on child_categories: MariaDB turns that
+// EXISTS into an IN and materialises it, hashing every child of the category in the whole table (44,000 rows
+// at 203,000 children) for each page; it was half of MariaDB's time in the county search (perf, issue 14).
 constexpr absl::string_view kSearchChildrenInCounty =
     "SELECT c.id, c.name, c.sex, c.birth_date, c.village_code, c.categories, c.current_case_id, cs.status, "
     "cs.risk_level, cs.organisation_id "
     "FROM children c FORCE INDEX (children_county_id) LEFT JOIN cases cs ON cs.id = c.current_case_id "
     "WHERE c.county_code = ? AND c.village_code >= ? AND c.village_code < ? AND c.id > ? "
-    "AND (? OR EXISTS (SELECT 1 FROM child_categories cc WHERE cc.child_id = c.id AND cc.category = ?)) "
+    "AND (? OR FIND_IN_SET(?, c.categories)) "
     "AND (? OR cs.risk_level = ?) AND (? OR cs.status = ?) AND (? OR cs.organisation_id = ?) "
     "ORDER BY c.id LIMIT ?";
+// Within one county with a filter on the case (risk, status, organisation): the county's current cases in
+// child order from a covering index (cases_current_county_child, migration 0042), so a child the filter drops
+// costs an index entry and only the page's children are read. Children without a current case match no case
+// filter, as in the LEFT JOIN above. The first parameter is the county.
+constexpr absl::string_view kSearchCasesInCounty =
+    "SELECT STRAIGHT_JOIN c.id, c.name, c.sex, c.birth_date, c.village_code, c.categories, "
+    "c.current_case_id, "
+    "cs.status, cs.risk_level, cs.organisation_id "
+    "FROM cases cs FORCE INDEX (cases_current_county_child) JOIN children c ON c.id = cs.child_id "
+    "WHERE cs.is_current = 1 AND cs.county_code = ? AND cs.village_code >= ? AND cs.village_code < ? "
+    "AND cs.child_id > ? "
+    "AND (? OR FIND_IN_SET(?, c.categories)) "
+    "AND (? OR cs.risk_level = ?) AND (? OR cs.status = ?) AND (? OR cs.organisation_id = ?) "
+    "AND c.village_code >= ? AND c.village_code < ? "
+    "ORDER BY cs.child_id LIMIT ?";
+// Within one county by category alone: the page's ids from the county index by itself (it holds the village
+// and the category list, migration 0042), so a child of another category costs one index entry, then the
+// page's rows. The first parameter is the county.
+constexpr absl::string_view kSearchCategoryInCounty =
+    "SELECT c.id, c.name, c.sex, c.birth_date, c.village_code, c.categories, c.current_case_id, cs.status, "
+    "cs.risk_level, cs.organisation_id "
+    "FROM (SELECT id FROM children FORCE INDEX (children_county_id) "
+    "WHERE county_code = ? AND village_code >= ? AND village_code < ? AND id > ? "
+    "AND FIND_IN_SET(?, categories) ORDER BY id LIMIT ?) AS page "
+    "JOIN children c ON c.id = page.id LEFT JOIN cases cs ON cs.id = c.current_case_id ORDER BY c.id";
 constexpr size_t kCountyCodeDigits = 6;
 constexpr size_t kVillageCodeDigits = 12;
 
@@ -851,11 +880,12 @@ absl::StatusOr<std::optional<v1::Child>> MariaDbRegistryStore::GetChild(const st
 absl::StatusOr<std::vector<v1::Child>> MariaDbRegistryStore::SearchChildren(const ChildFilter& f) {
   std::vector<v1::Child> children;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
+    const std::string category = absl::StrCat(static_cast<int>(f.category));  // an item of `categories`
     std::vector<db::Value> params = {f.division_prefix,
                                      DivisionPrefixEnd(f.division_prefix),
                                      f.after_id,
                                      Any(f.category == v1::CHILD_CATEGORY_UNSPECIFIED),
-                                     int64_t{f.category},
+                                     category,
                                      Any(f.risk_level == v1::RISK_LEVEL_UNSPECIFIED),
                                      int64_t{f.risk_level},
                                      Any(f.case_status == v1::CASE_STATUS_UNSPECIFIED),
@@ -863,12 +893,31 @@ absl::StatusOr<std::vector<v1::Child>> MariaDbRegistryStore::SearchChildren(cons
                                      Any(f.organisation_id.empty()),
                                      f.organisation_id,
                                      int64_t{f.limit}};
-    // A village's few children are read by village (children_village_id) and sorted; wider prefixes within
-    // a county walk the county in id order.
+    // A village's children, and a prefecture's or a province's, are read by village code
+    // (children_village_id); within a county a page walks the county in id order: its current cases with a
+    // case filter, its index entries alone with a category only, its children without a filter.
     const bool in_county =
         f.division_prefix.size() >= kCountyCodeDigits && f.division_prefix.size() < kVillageCodeDigits;
-    if (in_county) params.insert(params.begin(), f.division_prefix.substr(0, kCountyCodeDigits));
-    ASSIGN_OR_RETURN(db::Rows rows, s.Query(in_county ? kSearchChildrenInCounty : kSearchChildren, params));
+    const bool by_case = f.risk_level != v1::RISK_LEVEL_UNSPECIFIED ||
+                         f.case_status != v1::CASE_STATUS_UNSPECIFIED || !f.organisation_id.empty();
+    const bool by_category = f.category != v1::CHILD_CATEGORY_UNSPECIFIED;
+    absl::string_view sql = kSearchChildren;
+    if (in_county) {
+      const std::string county = f.division_prefix.substr(0, kCountyCodeDigits);
+      if (by_case) {
+        sql = kSearchCasesInCounty;
+        params.insert(params.begin(), county);
+        params.insert(params.end() - 1, {f.division_prefix, DivisionPrefixEnd(f.division_prefix)});
+      } else if (by_category) {
+        sql = kSearchCategoryInCounty;
+        params = {county,     f.division_prefix, DivisionPrefixEnd(f.division_prefix),
+                  f.after_id, category,          int64_t{f.limit}};
+      } else {
+        sql = kSearchChildrenInCounty;
+        params.insert(params.begin(), county);
+      }
+    }
+    ASSIGN_OR_RETURN(db::Rows rows, s.Query(sql, params));
     for (const auto& row : rows) {
       v1::Child& c = children.emplace_back();
       c.set_child_id(row.String(0));
@@ -917,7 +966,10 @@ absl::StatusOr<Statistics> MariaDbRegistryStore::GetStatistics(const std::string
          it != by_county_status.end() && it->first.first == county; ++it) {
       with_case += it->second;
     }
-    if (total > with_case) by_county_status[{county, v1::CASE_STATUS_UNSPECIFIED}] += total - with_case;
+    if (total > with_case) {
+      by_county_status[{county, v1::CASE_STATUS_UNSPECIFIED}] += total - with_case;
+      by_risk[v1::RISK_LEVEL_UNSPECIFIED] += total - with_case;
+    }
   }
   Statistics stats;
   for (const auto& [county_status, count] : by_county_status) {

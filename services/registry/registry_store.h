@@ -96,7 +96,7 @@ struct Statistics {
   };
   std::vector<CountyRow> by_county;
   std::vector<std::pair<v1::ChildCategory, int64_t>> by_category;
-  // Children by their current case's risk grade (none: no current case). Not yet in the API's answer.
+  // Children by their current case's risk grade; RISK_LEVEL_UNSPECIFIED: no current case (or not graded).
   std::vector<std::pair<v1::RiskLevel, int64_t>> by_risk;
 };
 

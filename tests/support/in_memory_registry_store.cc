@@ -408,11 +408,13 @@ absl::StatusOr<Statistics> InMemoryRegistryStore::GetStatistics(const std::strin
   absl::MutexLock lock(&mu_);
   std::map<std::pair<std::string, int>, int64_t> by_county;
   std::map<int, int64_t> by_category;
+  std::map<int, int64_t> by_risk;
   for (const auto& [id, child] : children_) {
     const v1::Child c = WithCase(child);
     if (!InPrefix(c.household().village_code(), prefix)) continue;
     ++by_county[{c.household().village_code().substr(0, 6), c.case_status()}];
     for (int category : c.categories()) ++by_category[category];
+    ++by_risk[c.risk_level()];
   }
   Statistics stats;
   for (const auto& [county, count] : by_county) {
@@ -420,6 +422,9 @@ absl::StatusOr<Statistics> InMemoryRegistryStore::GetStatistics(const std::strin
   }
   for (const auto& [category, count] : by_category) {
     stats.by_category.emplace_back(static_cast<v1::ChildCategory>(category), count);
+  }
+  for (const auto& [risk, count] : by_risk) {
+    stats.by_risk.emplace_back(static_cast<v1::RiskLevel>(risk), count);
   }
   return stats;
 }

@@ -1,5 +1,8 @@
 // Reads of children: scoping, masking, the access log, search, statistics, divisions.
+#include <algorithm>
+#include <set>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -14,6 +17,14 @@ v1::GetChildRequest GetChildRequest(const std::string& child_id) {
   v1::GetChildRequest r;
   r.set_child_id(child_id);
   r.set_purpose("weekend home visit preparation");
+  return r;
+}
+
+template <typename Request>
+Request WithCase(const std::string& request_id, const std::string& case_id) {
+  Request r;
+  r.set_request_id(request_id);
+  r.set_case_id(case_id);
   return r;
 }
 
@@ -126,6 +137,126 @@ TEST_F(RegistryTest, SearchChildren_PaginatesInAStableOrder_AndFilters) {
   EXPECT_EQ(Count("pii_access_log WHERE method = 'SearchChildren'"), 6);
 }
 
+TEST_F(RegistryTest, SearchChildren_ByCategory_FindsEveryChildWhoseListHoldsIt_ByCountyAndByVillage) {
+  // Categories listed first, second and alone; one child without the category; one in another county.
+  auto register_with = [&](const std::string& tag, const std::string& birth_date,
+                           std::vector<v1::ChildCategory> categories,
+                           const std::string& village = kWudingVillage) -> std::string {
+    auto request = Referral("submit-" + tag, "儿童" + tag, birth_date, "", village);
+    request.clear_categories();
+    for (auto category : categories) request.add_categories(category);
+    const Principal& officer = village == kWudingVillage ? wuding_officer_ : xixia_officer_;
+    auto referral = Submit(officer, request);
+    EXPECT_TRUE(referral.ok()) << referral.status();
+    if (!referral.ok()) return "";
+    auto accepted = Accept(officer, "accept-" + tag, referral->referral_id());
+    EXPECT_TRUE(accepted.ok()) << accepted.status();
+    return accepted.ok() ? accepted->child_id() : "";
+  };
+  const std::string first =
+      register_with("a", "2014-01-01", {v1::CHILD_CATEGORY_ORPHAN, v1::CHILD_CATEGORY_LEFT_BEHIND});
+  const std::string second =
+      register_with("b", "2014-02-02", {v1::CHILD_CATEGORY_LEFT_BEHIND, v1::CHILD_CATEGORY_ORPHAN});
+  const std::string alone = register_with("c", "2014-03-03", {v1::CHILD_CATEGORY_ORPHAN});
+  register_with("d", "2014-04-04", {v1::CHILD_CATEGORY_LEFT_BEHIND, v1::CHILD_CATEGORY_DISABILITY});
+  register_with("e", "2014-05-05", {v1::CHILD_CATEGORY_ORPHAN}, kXixiaVillage);
+
+  auto orphans_in = [&](const std::string& prefix, const Principal& as) {
+    v1::SearchChildrenRequest search;
+    search.set_purpose("orphan review");
+    search.set_category(v1::CHILD_CATEGORY_ORPHAN);
+    search.set_division_prefix(prefix);
+    auto found = Call(&v1::RegistryService::Stub::SearchChildren, as, search);
+    EXPECT_TRUE(found.ok()) << found.status();
+    std::set<std::string> ids;
+    if (found.ok()) {
+      for (const auto& c : found->children()) ids.insert(c.child_id());
+    }
+    return ids;
+  };
+  const std::set<std::string> expected = {first, second, alone};
+  EXPECT_EQ(orphans_in("532329", wuding_officer_), expected);        // the county, in id order
+  EXPECT_EQ(orphans_in(kWudingVillage, wuding_officer_), expected);  // one village
+  const Principal yunnan = shouhu::testing::MakePrincipal("officer-yunnan", "yunnan-civil-affairs",
+                                                          common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, {"53"});
+  EXPECT_EQ(orphans_in("53", yunnan), expected);  // wider than a county: by village code
+}
+
+TEST_F(RegistryTest, SearchChildren_ByCaseFilters_PagesThroughExactlyTheMatchingChildrenInIdOrder) {
+  // Within a county a filter on the case walks the county's current cases in child order (migration 0042):
+  // the same children, in the same order and pages, as walking the children.
+  std::vector<v1::Case> cases;
+  for (int i = 0; i < 6; ++i) {
+    auto referral = Submit(wuding_caseworker_, Referral(absl::StrCat("s", i), absl::StrCat("儿童", i),
+                                                        absl::StrCat("2014-0", i + 1, "-01"), "",
+                                                        i % 2 == 0 ? kWudingVillage : kWudingVillage2));
+    ASSERT_TRUE(referral.ok()) << referral.status();
+    auto accepted = Accept(wuding_officer_, absl::StrCat("a", i), referral->referral_id(),
+                           i == 4 ? "ngo-other" : "ngo-wuding");
+    ASSERT_TRUE(accepted.ok()) << accepted.status();
+    cases.push_back(*accepted);
+  }
+  RegisterChild("xixia", "宁夏儿童", kXixiaVillage);  // another county: never in Wuding's answers
+  for (int i : {0, 3, 5}) {
+    auto risk = WithCase<v1::SetRiskLevelRequest>(absl::StrCat("k", i), cases[i].case_id());
+    risk.set_risk_level(v1::RISK_LEVEL_EXTREME);
+    risk.set_reason("复评");
+    ASSERT_OK(Call(&v1::RegistryService::Stub::SetRiskLevel, wuding_officer_, risk));
+  }
+  auto close = WithCase<v1::CloseCaseRequest>("c3", cases[3].case_id());
+  close.set_reason("监护恢复");
+  ASSERT_OK(Call(&v1::RegistryService::Stub::CloseCase, wuding_officer_, close));
+
+  // Every page of a search, two at a time; the children's ids in the order the pages gave them.
+  auto pages = [&](v1::SearchChildrenRequest search) {
+    search.set_purpose("case review");
+    search.set_page_size(2);
+    std::vector<std::string> ids;
+    for (int page = 0; page < 10; ++page) {
+      auto result = Call(&v1::RegistryService::Stub::SearchChildren, wuding_officer_, search);
+      EXPECT_TRUE(result.ok()) << result.status();
+      if (!result.ok()) break;
+      for (const auto& c : result->children()) ids.push_back(c.child_id());
+      if (result->next_page_token().empty()) break;
+      search.set_page_token(result->next_page_token());
+    }
+    return ids;
+  };
+  auto children_of = [&](std::vector<int> which) {
+    std::vector<std::string> ids;
+    for (int i : which) ids.push_back(cases[i].child_id());
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  };
+
+  v1::SearchChildrenRequest extreme;
+  extreme.set_risk_level(v1::RISK_LEVEL_EXTREME);
+  EXPECT_EQ(pages(extreme), children_of({0, 3, 5}));
+  extreme.set_division_prefix("532329101");  // a township: the cases' villages are checked too
+  EXPECT_EQ(pages(extreme), children_of({0, 3, 5}));
+  extreme.set_division_prefix(kWudingVillage2);  // a village: read by village, same answer
+  EXPECT_EQ(pages(extreme), children_of({3, 5}));
+
+  v1::SearchChildrenRequest closed;
+  closed.set_case_status(v1::CASE_STATUS_CLOSED);
+  EXPECT_EQ(pages(closed), children_of({3}));
+  v1::SearchChildrenRequest verifying;
+  verifying.set_case_status(v1::CASE_STATUS_VERIFYING);
+  EXPECT_EQ(pages(verifying), children_of({0, 1, 2, 4, 5}));
+
+  v1::SearchChildrenRequest other_ngo;
+  other_ngo.set_organisation_id("ngo-other");
+  EXPECT_EQ(pages(other_ngo), children_of({4}));
+
+  // A case filter with a category: both must hold.
+  v1::SearchChildrenRequest extreme_left_behind;
+  extreme_left_behind.set_risk_level(v1::RISK_LEVEL_EXTREME);
+  extreme_left_behind.set_category(v1::CHILD_CATEGORY_LEFT_BEHIND);
+  EXPECT_EQ(pages(extreme_left_behind), children_of({0, 3, 5}));
+  extreme_left_behind.set_category(v1::CHILD_CATEGORY_ORPHAN);
+  EXPECT_TRUE(pages(extreme_left_behind).empty());
+}
+
 TEST_F(RegistryTest, GetChild_ManyReadersAtOnce_EachReadIsLoggedBeforeItsAnswerArrives) {
   // The log's commit finishes each call on the log writer's thread (the read's worker has moved on): an
   // answer that left before its batch committed would find its row missing here.
@@ -203,6 +334,55 @@ TEST_F(RegistryTest, GetStatistics_CountsByCountyStatusAndCategory) {
   EXPECT_EQ(stats.by_category(0).children(), 2);
   EXPECT_THAT(Call(&v1::RegistryService::Stub::GetStatistics, wuding_caseworker_, v1::GetStatisticsRequest()),
               StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+TEST_F(RegistryTest, GetStatistics_ChildrenByCurrentRiskGrade_ExactCountsInTheCallersJurisdiction) {
+  // Wuding: one low, two high (one of them regraded to extreme), one medium whose case is closed (a closed
+  // case is still the child's current one, graded as it was). Xixia: one high, outside Wuding's jurisdiction.
+  auto register_graded = [&](const std::string& tag, const std::string& name, const std::string& birth_date,
+                             v1::RiskLevel risk) -> v1::Case {
+    auto referral = Submit(wuding_caseworker_, Referral("submit-" + tag, name, birth_date));
+    EXPECT_TRUE(referral.ok()) << referral.status();
+    if (!referral.ok()) return {};
+    auto accepted = Accept(wuding_officer_, "accept-" + tag, referral->referral_id(), "ngo-wuding", risk);
+    EXPECT_TRUE(accepted.ok()) << accepted.status();
+    return accepted.ok() ? *accepted : v1::Case();
+  };
+  register_graded("low", "李娜", "2014-01-01", v1::RISK_LEVEL_LOW);
+  register_graded("high", "王芳", "2014-02-02", v1::RISK_LEVEL_HIGH);
+  v1::Case regraded = register_graded("regraded", "张伟", "2014-03-03", v1::RISK_LEVEL_HIGH);
+  v1::Case closed = register_graded("closed", "刘洋", "2014-04-04", v1::RISK_LEVEL_MEDIUM);
+  RegisterChild("xixia", "宁夏儿童", kXixiaVillage);
+  ASSERT_OK(Call(&v1::RegistryService::Stub::CompleteVerification, wuding_caseworker_,
+                 WithCase<v1::CompleteVerificationRequest>("v1", regraded.case_id())));
+  auto risk = WithCase<v1::SetRiskLevelRequest>("k1", regraded.case_id());
+  risk.set_risk_level(v1::RISK_LEVEL_EXTREME);
+  risk.set_reason("祖母住院");
+  ASSERT_OK(Call(&v1::RegistryService::Stub::SetRiskLevel, wuding_caseworker_, risk));
+  auto close = WithCase<v1::CloseCaseRequest>("x1", closed.case_id());
+  close.set_reason("监护恢复");
+  ASSERT_OK(Call(&v1::RegistryService::Stub::CloseCase, wuding_officer_, close));
+
+  using Grades = std::vector<std::pair<v1::RiskLevel, int64_t>>;
+  auto grades = [&](const Principal& as) -> Grades {
+    auto stats = Call(&v1::RegistryService::Stub::GetStatistics, as, v1::GetStatisticsRequest());
+    EXPECT_TRUE(stats.ok()) << stats.status();
+    Grades out;
+    if (stats.ok()) {
+      for (const auto& row : stats->by_risk()) out.emplace_back(row.risk_level(), row.children());
+    }
+    return out;
+  };
+  EXPECT_EQ(grades(wuding_officer_), (Grades{{v1::RISK_LEVEL_LOW, 1},
+                                             {v1::RISK_LEVEL_MEDIUM, 1},
+                                             {v1::RISK_LEVEL_HIGH, 1},
+                                             {v1::RISK_LEVEL_EXTREME, 1}}));
+  EXPECT_EQ(grades(xixia_officer_), (Grades{{v1::RISK_LEVEL_HIGH, 1}}));
+  // Yunnan's auditor (53) reads Wuding's children, not Ningxia's.
+  EXPECT_EQ(grades(auditor_), (Grades{{v1::RISK_LEVEL_LOW, 1},
+                                      {v1::RISK_LEVEL_MEDIUM, 1},
+                                      {v1::RISK_LEVEL_HIGH, 1},
+                                      {v1::RISK_LEVEL_EXTREME, 1}}));
 }
 
 TEST_F(RegistryTest, GetStatistics_ChildReferredAgainAfterTheirCaseClosed_CountsOnceByTheNewCase) {
