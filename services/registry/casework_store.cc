@@ -24,6 +24,9 @@ namespace kept = ::shouhu::registry::storage::v1;  // what the blob columns hold
 // ----------------------------------------------------------------------------------------------------
 
 // Serialises two publications of one code on the code's index range (a gap lock when there is none yet).
+// Writes the case a change locked (migration 0043), so that on Galera the lock is certified: work that relies
+// on the case being open conflicts with a closure committed on another node instead of committing beside it.
+constexpr absl::string_view kCertifyCaseLock = "UPDATE cases SET lock_version = lock_version + 1 WHERE id = ?";
 constexpr absl::string_view kLastInstrumentVersion =
     "SELECT COALESCE(MAX(version), 0) FROM instruments WHERE code = ? FOR UPDATE";
 constexpr absl::string_view kInsertInstrument =
@@ -581,6 +584,7 @@ absl::StatusOr<v1::Case> CaseworkStore::LockAuthorizedCase(db::Session& tx, cons
                                                            const Authorize<v1::Case>& authorize) {
   ASSIGN_OR_RETURN(std::optional<v1::Case> owner, cases_.LockCase(tx, case_id));
   if (!owner) return absl::NotFoundError("case not found");
+  RETURN_IF_ERROR(tx.Execute(kCertifyCaseLock, {case_id}).status());
   RETURN_IF_ERROR(authorize(*owner));
   return *std::move(owner);
 }

@@ -19,6 +19,12 @@ namespace {
 constexpr absl::string_view kCaseForUpdate =
     "SELECT id, child_id, organisation_id, caseworker_id, status, village_code FROM cases WHERE id = ? "
     "FOR UPDATE";
+// Writes the locked case (migration 0043), so that on Galera the lock is certified: a change that relies on the
+// case being open conflicts with a closure committed on another node instead of committing beside it.
+constexpr absl::string_view kCertifyCaseLock = "UPDATE cases SET lock_version = lock_version + 1 WHERE id = ?";
+// Likewise the consent a service referral cites, against its withdrawal on another node.
+constexpr absl::string_view kCertifyConsentLock =
+    "UPDATE consents SET lock_version = lock_version + 1 WHERE id = ?";
 constexpr absl::string_view kChildBirthDate = "SELECT birth_date FROM children WHERE id = ?";
 constexpr absl::string_view kSharedChild =
     "SELECT id, name, sex, birth_date, village_code FROM children WHERE id = ?";
@@ -106,6 +112,7 @@ bool IsOpen(v1::CaseStatus status) {
 absl::StatusOr<v1::Case> LockCase(db::Session& tx, const std::string& case_id) {
   ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kCaseForUpdate, {case_id}));
   if (!row) return absl::NotFoundError("case not found");
+  RETURN_IF_ERROR(tx.Execute(kCertifyCaseLock, {case_id}).status());
   v1::Case c;
   c.set_case_id(row->String(0));
   c.set_child_id(row->String(1));
@@ -344,6 +351,7 @@ absl::StatusOr<v1::ServiceReferral> MariaDbCooperationStore::CreateServiceReferr
                                   {c.child_id(), draft.to_organisation_id(), int64_t{draft.service()}}));
         ASSIGN_OR_RETURN(std::vector<v1::Consent> consents, ConsentsFromRows(rows));
         ASSIGN_OR_RETURN(v1::Consent consent, choose(consents));
+        RETURN_IF_ERROR(tx.Execute(kCertifyConsentLock, {consent.consent_id()}).status());
         const std::string id = ids_.Next();
         RETURN_IF_ERROR(tx.Execute(kInsertServiceReferral,
                                    {id, c.case_id(), c.child_id(), c.village_code(), c.organisation_id(),
