@@ -10,6 +10,10 @@ namespace shouhu::visits {
 namespace {
 
 constexpr char kVisitorOfParticipant[] = "SELECT id FROM visitors WHERE participant_id = ?";
+// Counted first, writing the person's row: a plan storing at the same moment writes it too (visits_store.cc),
+// so the two serialise on it (certified on Galera), and a plan that judged the person before this release
+// sees the count moved and is refused.
+constexpr char kCountRelease[] = "UPDATE visitors SET releases = releases + 1 WHERE id = ?";
 // Locks the person's future rows (the visitor_slot key's range), so a plan storing at the same moment waits.
 constexpr char kLockFutureAssignments[] =
     "SELECT case_id, visit_day FROM visit_assignments WHERE visitor_id = ? AND visit_day >= ? FOR UPDATE";
@@ -29,6 +33,7 @@ absl::StatusOr<int> ReleaseFutureAssignments(db::Session& tx, const std::string&
                                              absl::Time now) {
   ASSIGN_OR_RETURN(std::optional<db::Row> visitor, tx.QueryOne(kVisitorOfParticipant, {participant_id}));
   if (!visitor) return 0;
+  RETURN_IF_ERROR(tx.Execute(kCountRelease, {visitor->String(0)}).status());
   ASSIGN_OR_RETURN(db::Rows rows,
                    tx.Query(kLockFutureAssignments, {visitor->String(0), absl::FormatCivilTime(from_day)}));
   // A visit is its case and day: the person's row and their partner's go together.

@@ -143,6 +143,8 @@ grpc::ServerUnaryReactor* VisitsService::PlanWeekend(grpc::CallbackServerContext
     ASSIGN_OR_RETURN(std::vector<absl::CivilDay> days, calendar_.WeekendVisitDays(saturday));
     const absl::CivilDay last_day = days.empty() ? saturday + 1 : days.back();
     ASSIGN_OR_RETURN(std::vector<CasePlan> plans, store_.ListDueBy(prefix, organisation, last_day));
+    // Read before anyone is judged: a visitor taken off visits after this point is refused at the store.
+    ASSIGN_OR_RETURN(VisitorReleases releases, store_.ReleasesIn(prefix, organisation));
     ASSIGN_OR_RETURN(std::vector<v1::Visitor> visitors, store_.ListVisitorsIn(prefix, organisation));
     absl::flat_hash_set<std::string> qualified;
     if (!days.empty()) {
@@ -159,9 +161,9 @@ grpc::ServerUnaryReactor* VisitsService::PlanWeekend(grpc::CallbackServerContext
                                                             std::move(days), already_assigned)));
     v1::PlanWeekendResponse answer = PlanAnswer(plan, plans);
     answer.set_already_planned(already_planned);
-    ASSIGN_OR_RETURN(
-        *resp, store_.StoreWeekendPlan(edge_.Key("PlanWeekend", p, req->request_id(), *req),
-                                       ActorOf(p, clock_.Now()), first_day, last_day, std::move(answer)));
+    ASSIGN_OR_RETURN(*resp, store_.StoreWeekendPlan(edge_.Key("PlanWeekend", p, req->request_id(), *req),
+                                                    ActorOf(p, clock_.Now()), first_day, last_day, releases,
+                                                    std::move(answer)));
     return absl::OkStatus();
   });
 }

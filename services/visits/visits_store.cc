@@ -59,6 +59,15 @@ constexpr char kListVisitorsIn[] =
     " AND NOT EXISTS (SELECT 1 FROM safeguarding_concerns c WHERE c.visitor_id = visitors.id"
     " AND c.state IN (1, 2)) ORDER BY id";
 
+constexpr char kListReleasesIn[] =
+    "SELECT id, releases FROM visitors WHERE home_village_code >= ? AND home_village_code < ?"
+    " AND (? = '' OR organisation_id = ?)";
+// A plan's visitor, checked as it is stored: the row written (so that a release, which writes it too, and
+// this plan serialise on it, on one node by the row lock and on Galera by certification), then its count of
+// releases read under that lock.
+constexpr char kLockVisitorForPlanning[] = "UPDATE visitors SET lock_version = lock_version + 1 WHERE id = ?";
+constexpr char kVisitorReleases[] = "SELECT releases FROM visitors WHERE id = ?";
+
 constexpr char kInsertAssignment[] =
     "INSERT INTO visit_assignments (id, case_id, child_id, visitor_id, visit_day, slot, planned_by, "
     "created_at)"
@@ -221,15 +230,43 @@ absl::StatusOr<std::vector<v1::Visitor>> MariaDbVisitsStore::ListVisitorsIn(
   return out;
 }
 
-absl::StatusOr<v1::PlanWeekendResponse> MariaDbVisitsStore::StoreWeekendPlan(const IdempotencyKey& key,
-                                                                             const Actor& actor,
-                                                                             absl::CivilDay first,
-                                                                             absl::CivilDay last,
-                                                                             v1::PlanWeekendResponse answer) {
+absl::StatusOr<VisitorReleases> MariaDbVisitsStore::ReleasesIn(const std::string& division_prefix,
+                                                               const std::string& organisation_id) {
+  VisitorReleases out;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& session) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows,
+                     session.Query(kListReleasesIn, {division_prefix, DivisionPrefixEnd(division_prefix),
+                                                     organisation_id, organisation_id}));
+    for (const db::Row& row : rows) out[row.String(0)] = row.Int(1);
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<v1::PlanWeekendResponse> MariaDbVisitsStore::StoreWeekendPlan(
+    const IdempotencyKey& key, const Actor& actor, absl::CivilDay first, absl::CivilDay last,
+    const VisitorReleases& releases_seen, v1::PlanWeekendResponse answer) {
   std::set<std::string> households;  // ordered: every plan locks its cases in the same order
-  for (const v1::Assignment& a : answer.assignments()) households.insert(a.case_id());
+  std::set<std::string> visitors;    // and its visitors
+  for (const v1::Assignment& a : answer.assignments()) {
+    households.insert(a.case_id());
+    visitors.insert(a.visitor_id());
+  }
   absl::StatusOr<v1::PlanWeekendResponse> stored = IdempotentTransaction<v1::PlanWeekendResponse>(
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::PlanWeekendResponse> {
+        // A visitor taken off their visits after this plan judged them (their count of releases moved) is
+        // not sent: the release found no visit of this plan to take back. Checked under the visitor's row,
+        // which the release writes too, so a release after this check waits for the plan and then takes
+        // its visits back.
+        for (const std::string& visitor_id : visitors) {
+          RETURN_IF_ERROR(tx.Execute(kLockVisitorForPlanning, {visitor_id}).status());
+          ASSIGN_OR_RETURN(std::optional<db::Row> now, tx.QueryOne(kVisitorReleases, {visitor_id}));
+          auto seen = releases_seen.find(visitor_id);
+          if (!now || seen == releases_seen.end() || now->Int(0) != seen->second) {
+            return absl::AbortedError(
+                "a visitor of this plan was taken off visits while it was made; plan the weekend again");
+          }
+        }
         for (const std::string& case_id : households) {
           RETURN_IF_ERROR(tx.Execute(kLockCaseForPlanning, {case_id}).status());
           ASSIGN_OR_RETURN(std::optional<db::Row> placed,

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -44,6 +45,9 @@ struct CasePlan {
   int64_t last_event_sequence = 0;  // the registry event last folded in
 };
 
+// Visitor id → how many times they were taken off their future visits (visitors.releases, visits 0031).
+using VisitorReleases = absl::flat_hash_map<std::string, int64_t>;
+
 class VisitsStore {
  public:
   virtual ~VisitsStore() = default;
@@ -66,6 +70,10 @@ class VisitsStore {
                                                           absl::CivilDay last_day) = 0;
   virtual absl::StatusOr<std::vector<v1::Visitor>> ListVisitorsIn(const std::string& division_prefix,
                                                                   const std::string& organisation_id) = 0;
+  // How many times each visitor in [division_prefix…] was taken off their future visits (visitor id →
+  // count), read before a plan judges who may visit: StoreWeekendPlan refuses a plan if a count moved since.
+  virtual absl::StatusOr<VisitorReleases> ReleasesIn(const std::string& division_prefix,
+                                                     const std::string& organisation_id) = 0;
   // Assignments on days in [first, last] whose household or visitor lies in [division_prefix…]: what earlier
   // plans of the weekend placed.
   virtual absl::StatusOr<std::vector<v1::Assignment>> ListAssignmentsIn(const std::string& division_prefix,
@@ -73,11 +81,13 @@ class VisitsStore {
                                                                         absl::CivilDay last) = 0;
   // Stores `answer`'s assignments (ids assigned here) in one transaction and returns it. ABORTED when a
   // visitor's day and slot is taken, or a household of the plan already has a visit on a day in
-  // [first, last] (another plan, made at the same time with other visitors, placed it first): nothing is
-  // stored.
+  // [first, last] (another plan, made at the same time with other visitors, placed it first), or a visitor
+  // of the plan was taken off their visits since `releases_seen` was read (ReleasesIn, before the plan
+  // judged who may visit): nothing is stored.
   virtual absl::StatusOr<v1::PlanWeekendResponse> StoreWeekendPlan(const IdempotencyKey& key,
                                                                    const Actor& actor, absl::CivilDay first,
                                                                    absl::CivilDay last,
+                                                                   const VisitorReleases& releases_seen,
                                                                    v1::PlanWeekendResponse answer) = 0;
   // A visitor's assignments on days in [first, last], by day and slot.
   virtual absl::StatusOr<std::vector<v1::Assignment>> ListAssignments(const std::string& visitor_id,
@@ -102,8 +112,11 @@ class MariaDbVisitsStore final : public VisitsStore {
   absl::StatusOr<std::vector<v1::Assignment>> ListAssignmentsIn(const std::string& division_prefix,
                                                                 absl::CivilDay first,
                                                                 absl::CivilDay last) override;
+  absl::StatusOr<VisitorReleases> ReleasesIn(const std::string& division_prefix,
+                                             const std::string& organisation_id) override;
   absl::StatusOr<v1::PlanWeekendResponse> StoreWeekendPlan(const IdempotencyKey& key, const Actor& actor,
                                                            absl::CivilDay first, absl::CivilDay last,
+                                                           const VisitorReleases& releases_seen,
                                                            v1::PlanWeekendResponse answer) override;
   absl::StatusOr<std::vector<v1::Assignment>> ListAssignments(const std::string& visitor_id,
                                                               absl::CivilDay first,

@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/time/civil_time.h"
+#include "services/visits/assignment_release.h"
 #include "tests/integration/visits/visits_fixture.h"
 
 namespace shouhu::visits::testing {
@@ -228,6 +229,7 @@ TEST_F(WeekendPlanTest, StoreWeekendPlan_TwoPlansWithOtherVisitorsRaced_PlaceAHo
     assignment->set_slot(0);
     return answer;
   };
+  const VisitorReleases never_released = {{a.visitor_id(), 0}, {b.visitor_id(), 0}};
   for (int round = 0; round < 12; ++round) {
     const absl::CivilDay saturday = DueWeekend() + 7 * round;
     absl::StatusOr<v1::PlanWeekendResponse> results[2];
@@ -235,7 +237,7 @@ TEST_F(WeekendPlanTest, StoreWeekendPlan_TwoPlansWithOtherVisitorsRaced_PlaceAHo
       const IdempotencyKey key{"shouhu.visits.v1.VisitsService/PlanWeekend", "planner",
                                absl::StrCat("round-", round, "-", i), absl::StrCat(round, i)};
       results[i] = visits_->store().StoreWeekendPlan(key, Actor{"planner", "", absl::Now()}, saturday,
-                                                     saturday + 1, plan_with(visitor, day));
+                                                     saturday + 1, never_released, plan_with(visitor, day));
     };
     std::thread racer([&] { store(1, b, saturday + 1); });  // the other plan puts it on the Sunday
     store(0, a, saturday);
@@ -251,6 +253,56 @@ TEST_F(WeekendPlanTest, StoreWeekendPlan_TwoPlansWithOtherVisitorsRaced_PlaceAHo
     EXPECT_EQ(stored, 1) << "round " << round;
   }
   EXPECT_EQ(visits_database_->Count("visit_assignments"), 12);
+}
+
+// A plan judges its visitors (their concerns, their qualification in training) before it stores its visits.
+// A visitor taken off their visits in between (a concern raised, a certificate lapsed: the release finds none
+// of this plan's visits yet) must not be sent: the store sees their count of releases moved since the plan
+// read it, and refuses the whole plan. Without that check the visit below is stored.
+TEST_F(WeekendPlanTest,
+       StoreWeekendPlan_VisitorTakenOffVisitsAfterThePlanJudgedThem_RefusedAndNothingStored) {
+  RegisterChild("1", "李娜");
+  AwaitRegistryEvents();
+  const v1::Visitor a = Visitor("a", true);
+  std::string case_id;
+  ASSERT_OK(visits_database_->pool().Autocommit([&](db::Session& session) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<db::Row> row, session.QueryOne("SELECT case_id FROM case_plans"));
+    if (row) case_id = row->String(0);
+    return absl::OkStatus();
+  }));
+  ASSERT_FALSE(case_id.empty());
+  const absl::CivilDay saturday = DueWeekend();
+  v1::PlanWeekendResponse plan;
+  v1::Assignment* assignment = plan.add_assignments();
+  assignment->set_case_id(case_id);
+  assignment->set_child_id("child");
+  assignment->set_visitor_id(a.visitor_id());
+  assignment->set_visit_date(absl::FormatCivilTime(saturday));
+  assignment->set_slot(0);
+  const auto store = [&](const std::string& request_id, const VisitorReleases& seen) {
+    const IdempotencyKey key{"shouhu.visits.v1.VisitsService/PlanWeekend", "planner", request_id, request_id};
+    return visits_->store().StoreWeekendPlan(key, Actor{"planner", "", absl::Now()}, saturday, saturday + 1,
+                                             seen, plan);
+  };
+
+  ASSERT_OK_AND_ASSIGN(VisitorReleases judged, visits_->store().ReleasesIn(a.home_village_code(), ""));
+  ASSERT_EQ(judged.count(a.visitor_id()), 1u);
+  // Taken off visits after the plan read the counts: nothing of this plan is there to release yet.
+  ASSERT_OK(visits_database_->pool().Transaction([&](db::Session& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(int released,
+                     ReleaseFutureAssignments(tx, a.participant_id(), saturday - 7, "test", absl::Now()));
+    EXPECT_EQ(released, 0);
+    return absl::OkStatus();
+  }));
+  EXPECT_THAT(store("judged-before", judged), StatusIs(absl::StatusCode::kAborted));
+  EXPECT_EQ(visits_database_->Count("visit_assignments"), 0);
+
+  // A plan that read the counts after the release is stored (here the visitor is still registered and the
+  // test plays the planner; the service would have judged them again and left them out).
+  ASSERT_OK_AND_ASSIGN(VisitorReleases after, visits_->store().ReleasesIn(a.home_village_code(), ""));
+  EXPECT_EQ(after.at(a.visitor_id()), judged.at(a.visitor_id()) + 1);
+  EXPECT_OK(store("judged-after", after).status());
+  EXPECT_EQ(visits_database_->Count("visit_assignments"), 1);
 }
 
 TEST_F(WeekendPlanTest, PlanWeekend_NotASaturday_InvalidArgumentNamingWeekendDate) {
