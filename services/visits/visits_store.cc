@@ -261,8 +261,9 @@ absl::StatusOr<v1::PlanWeekendResponse> MariaDbVisitsStore::StoreWeekendPlan(
         for (const std::string& visitor_id : visitors) {
           RETURN_IF_ERROR(tx.Execute(kLockVisitorForPlanning, {visitor_id}).status());
           ASSIGN_OR_RETURN(std::optional<db::Row> now, tx.QueryOne(kVisitorReleases, {visitor_id}));
+          // A visitor registered after the counts were read was never released before it: 0.
           auto seen = releases_seen.find(visitor_id);
-          if (!now || seen == releases_seen.end() || now->Int(0) != seen->second) {
+          if (!now || now->Int(0) != (seen == releases_seen.end() ? 0 : seen->second)) {
             return absl::AbortedError(
                 "a visitor of this plan was taken off visits while it was made; plan the weekend again");
           }
