@@ -963,15 +963,15 @@ absl::Status MariaDbAllowanceStore::PayBatch(
   }
   RETURN_IF_ERROR(tx.Execute(sql, params).status());
 
-  std::vector<db::Value> arms, keys;
+  std::vector<db::Value> arms, slot_keys;
   for (const auto& [program_slot, sum] : slot_sums) {
     arms.insert(arms.end(), {program_slot.first, int64_t{program_slot.second}, sum});
-    keys.insert(keys.end(), {program_slot.first, int64_t{program_slot.second}});
+    slot_keys.insert(slot_keys.end(), {program_slot.first, int64_t{program_slot.second}});
   }
   const std::string by_slot = AmountBySlot(slot_sums.size());
   params = arms;
   params.insert(params.end(), arms.begin(), arms.end());
-  params.insert(params.end(), keys.begin(), keys.end());
+  params.insert(params.end(), slot_keys.begin(), slot_keys.end());
   params.insert(params.end(), arms.begin(), arms.end());
   ASSIGN_OR_RETURN(uint64_t matched,
                    tx.Execute(absl::StrCat(kMoveReservedToInPaymentHead, by_slot, kMoveInPaymentSet, by_slot,
