@@ -3,6 +3,8 @@
 // budget slot. Approvals racing from both for the last of a budget never overspend, and every yuan stays
 // reachable from either; money reserved on a slot is paid, returned and released within it; a randomized run
 // through both replicas reconciles over the slots after every operation.
+#include "services/allowance/budget_slots.h"
+
 #include <atomic>
 #include <cstdlib>
 #include <map>
