@@ -97,11 +97,11 @@ constexpr char kListApplications[] =
     " evidence_report_id, state, applicant, first_approver, second_approver, rejection_reason, year,"
     " submitted_at, decided_at, payments_issued FROM applications"
     " WHERE program_id = ? AND (? = 0 OR state = ?) AND id > ? ORDER BY id LIMIT ?";
-// The slot an approval reserved on: the application's later movements of money happen within it.
+// budget_slot: the slot an approval reserved on; the application's later movements of money happen within it.
 constexpr char kSetApplicationSlot[] = "UPDATE applications SET budget_slot = ? WHERE id = ?";
 constexpr char kUpdateApplication[] =
     "UPDATE applications SET state = ?, first_approver = ?, second_approver = ?, rejection_reason = ?,"
-    " decided_at = ?, payments_issued = ? WHERE id = ?";
+    " decided_at = ?, payments_issued = ?, budget_slot = ? WHERE id = ?";
 // The child's applications the closing of the case may cancel (submitted, awaiting the second approval,
 // approved), locked in id order so two cancellations of one child cannot deadlock each other.
 constexpr char kOpenApplicationsOfChild[] =
@@ -390,13 +390,13 @@ std::vector<db::Value> PaymentValues(const v1::Payment& p, int budget_slot) {
 }
 
 absl::Status WriteApplication(db::Session& tx, const v1::Application& a, int64_t payments_issued,
-                              const Actor& actor, bool decided) {
+                              int budget_slot, const Actor& actor, bool decided) {
   return tx
       .Execute(kUpdateApplication,
                {int64_t{a.state()}, a.first_approver(), a.second_approver(), a.rejection_reason(),
                 decided ? db::Value(ToSqlTimestamp(actor.at))
                         : SqlTimestampOrNull(a.decided_at(), a.has_decided_at()),
-                payments_issued, a.application_id()})
+                payments_issued, int64_t{budget_slot}, a.application_id()})
       .status();
 }
 
@@ -640,54 +640,55 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::ApproveApplication(
     const IdempotencyKey& key, const Actor& actor, const std::string& application_id,
     const Authorize<v1::Application, v1::Program>& authorize,
     const std::function<absl::StatusOr<ApprovalStep>(const v1::Application&, const v1::Program&)>& decide) {
-  return IdempotentTransaction<
-      v1::Application>(pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::Application> {
-    ASSIGN_OR_RETURN(std::optional<LockedApplication> locked, ReadApplication(tx, application_id, true));
-    if (!locked) return absl::NotFoundError("application not found");
-    v1::Application& a = locked->application;
-    ASSIGN_OR_RETURN(std::optional<v1::Program> program, ReadProgram(tx, a.program_id(), false));
-    if (!program) return absl::InternalError("application's program is missing");
-    RETURN_IF_ERROR(authorize(a, *program));
-    ASSIGN_OR_RETURN(ApprovalStep step, decide(a, *program));
-    if (step.reserves) {
-      // The child's yearly cap, then the budget: each taken by a guarded UPDATE under its row's lock.
-      RETURN_IF_ERROR(
-          tx.Execute(kEnsureCommitted, {a.program_id(), a.child_id(), int64_t{a.year()}}).status());
-      ASSIGN_OR_RETURN(
-          uint64_t taken,
-          tx.Execute(kTakeCommitted, {a.amount_fen(), a.program_id(), a.child_id(), int64_t{a.year()},
-                                      program->per_child_year_cap_fen(), a.amount_fen()}));
-      if (taken != 1) {
-        return absl::FailedPreconditionError("amount_fen: above the program's cap per child and year");
-      }
-      // On this replica's own budget slot (refilled from the program's remainder or the other slots
-      // when dry), recorded with the application so its later movements stay within that slot.
-      RETURN_IF_ERROR(PostEntry(tx, a.program_id(), budget_slot_, v1::LEDGER_ENTRY_KIND_RESERVATION,
-                                v1::LEDGER_ACCOUNT_AVAILABLE, v1::LEDGER_ACCOUNT_RESERVED, a.amount_fen(),
-                                a.application_id(), "", actor));
-      RETURN_IF_ERROR(tx.Execute(kSetApplicationSlot, {int64_t{budget_slot_}, a.application_id()}).status());
-    }
-    if (step.first) {
-      a.set_first_approver(actor.subject);
-    } else {
-      a.set_second_approver(actor.subject);
-    }
-    a.set_state(step.next);
-    RETURN_IF_ERROR(
-        WriteApplication(tx, a, locked->payments_issued, actor, step.next == v1::APPLICATION_STATE_APPROVED));
-    ASSIGN_OR_RETURN(std::optional<LockedApplication> written, ReadApplication(tx, application_id, false));
-    if (step.next == v1::APPLICATION_STATE_APPROVED) {
-      v1::ApplicationApproved event;
-      event.set_application_id(a.application_id());
-      event.set_program_id(a.program_id());
-      event.set_child_id(a.child_id());
-      event.set_type(a.type());
-      event.set_amount_fen(a.amount_fen());
-      event.set_division_code(a.division_code());
-      RETURN_IF_ERROR(outbox_.Append(tx, a.application_id(), event, actor.at));
-    }
-    return std::move(written->application);
-  });
+  return IdempotentTransaction<v1::Application>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::Application> {
+        ASSIGN_OR_RETURN(std::optional<LockedApplication> locked, ReadApplication(tx, application_id, true));
+        if (!locked) return absl::NotFoundError("application not found");
+        v1::Application& a = locked->application;
+        ASSIGN_OR_RETURN(std::optional<v1::Program> program, ReadProgram(tx, a.program_id(), false));
+        if (!program) return absl::InternalError("application's program is missing");
+        RETURN_IF_ERROR(authorize(a, *program));
+        ASSIGN_OR_RETURN(ApprovalStep step, decide(a, *program));
+        if (step.reserves) {
+          // The child's yearly cap, then the budget: each taken by a guarded UPDATE under its row's lock.
+          RETURN_IF_ERROR(
+              tx.Execute(kEnsureCommitted, {a.program_id(), a.child_id(), int64_t{a.year()}}).status());
+          ASSIGN_OR_RETURN(
+              uint64_t taken,
+              tx.Execute(kTakeCommitted, {a.amount_fen(), a.program_id(), a.child_id(), int64_t{a.year()},
+                                          program->per_child_year_cap_fen(), a.amount_fen()}));
+          if (taken != 1) {
+            return absl::FailedPreconditionError("amount_fen: above the program's cap per child and year");
+          }
+          // On this replica's own budget slot (refilled from the program's remainder or the other slots
+          // when dry), recorded with the application so its later movements stay within that slot.
+          RETURN_IF_ERROR(PostEntry(tx, a.program_id(), budget_slot_, v1::LEDGER_ENTRY_KIND_RESERVATION,
+                                    v1::LEDGER_ACCOUNT_AVAILABLE, v1::LEDGER_ACCOUNT_RESERVED, a.amount_fen(),
+                                    a.application_id(), "", actor));
+          locked->budget_slot = budget_slot_;  // written with the application below
+        }
+        if (step.first) {
+          a.set_first_approver(actor.subject);
+        } else {
+          a.set_second_approver(actor.subject);
+        }
+        a.set_state(step.next);
+        RETURN_IF_ERROR(WriteApplication(tx, a, locked->payments_issued, locked->budget_slot, actor,
+                                         step.next == v1::APPLICATION_STATE_APPROVED));
+        ASSIGN_OR_RETURN(std::optional<LockedApplication> written,
+                         ReadApplication(tx, application_id, false));
+        if (step.next == v1::APPLICATION_STATE_APPROVED) {
+          v1::ApplicationApproved event;
+          event.set_application_id(a.application_id());
+          event.set_program_id(a.program_id());
+          event.set_child_id(a.child_id());
+          event.set_type(a.type());
+          event.set_amount_fen(a.amount_fen());
+          event.set_division_code(a.division_code());
+          RETURN_IF_ERROR(outbox_.Append(tx, a.application_id(), event, actor.at));
+        }
+        return std::move(written->application);
+      });
 }
 
 absl::StatusOr<v1::Application> MariaDbAllowanceStore::CloseApplication(
@@ -715,7 +716,7 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::CloseApplication(
         }
         a.set_state(step.next);
         if (step.next == v1::APPLICATION_STATE_REJECTED) a.set_rejection_reason(reason);
-        RETURN_IF_ERROR(WriteApplication(tx, a, locked->payments_issued, actor, true));
+        RETURN_IF_ERROR(WriteApplication(tx, a, locked->payments_issued, locked->budget_slot, actor, true));
         ASSIGN_OR_RETURN(std::optional<LockedApplication> written,
                          ReadApplication(tx, application_id, false));
         if (step.next == v1::APPLICATION_STATE_REJECTED) {
@@ -759,7 +760,7 @@ absl::StatusOr<int> MariaDbAllowanceStore::CancelApplicationsOfClosedCase(db::Se
     }
     a.set_state(step->next);
     a.set_rejection_reason(kCaseClosedReason);
-    RETURN_IF_ERROR(WriteApplication(tx, a, locked->payments_issued, actor, true));
+    RETURN_IF_ERROR(WriteApplication(tx, a, locked->payments_issued, locked->budget_slot, actor, true));
     v1::ApplicationCancelled event;
     event.set_application_id(a.application_id());
     event.set_program_id(a.program_id());
@@ -801,7 +802,7 @@ absl::StatusOr<v1::Payment> MariaDbAllowanceStore::PayApplication(
                                   v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_IN_PAYMENT, a.amount_fen(),
                                   a.application_id(), payment.payment_id(), actor));
         a.set_state(v1::APPLICATION_STATE_PAYMENT_ISSUED);
-        RETURN_IF_ERROR(WriteApplication(tx, a, issue_number, actor, false));
+        RETURN_IF_ERROR(WriteApplication(tx, a, issue_number, budget_slot, actor, false));
         // In the payment's own transaction, so a retried payment is sampled exactly as the first was.
         for (const auto& event : PaymentEvents(payment, a.type())) {
           RETURN_IF_ERROR(outbox_.Append(tx, payment.payment_id(), *event, actor.at));
@@ -1050,6 +1051,7 @@ absl::StatusOr<v1::Payment> MariaDbAllowanceStore::RecordPaymentOutcome(
         if (step.to == v1::LEDGER_ACCOUNT_RESERVED && budget_slot != locked->budget_slot) {
           RETURN_IF_ERROR(
               tx.Execute(kSetApplicationSlot, {int64_t{budget_slot}, payment->application_id()}).status());
+          locked->budget_slot = budget_slot;
         }
         const bool resolved = step.next != v1::PAYMENT_STATE_FAILED;
         RETURN_IF_ERROR(
@@ -1061,7 +1063,8 @@ absl::StatusOr<v1::Payment> MariaDbAllowanceStore::RecordPaymentOutcome(
                 .status());
         if (step.application_next != v1::APPLICATION_STATE_UNSPECIFIED) {
           locked->application.set_state(step.application_next);
-          RETURN_IF_ERROR(WriteApplication(tx, locked->application, locked->payments_issued, actor, false));
+          RETURN_IF_ERROR(WriteApplication(tx, locked->application, locked->payments_issued,
+                                           locked->budget_slot, actor, false));
         }
         ASSIGN_OR_RETURN(std::optional<v1::Payment> written, ReadPayment(tx, payment_id, false));
         const v1::Application& a = locked->application;
