@@ -30,7 +30,11 @@ absl::StatusOr<std::unique_ptr<AllowanceModule>> AllowanceModule::Create(
       config.payment_retry_interval > absl::ZeroDuration() ? config.payment_retry_interval : absl::Minutes(1);
   module->retrier_ = std::make_unique<PaymentRetrier>(context.pool, *module->store_, context.clock,
                                                       context.logger, retry_period);
-  module->payments_ = std::make_unique<PaymentQueue>(*module->store_);
+  module->payments_ = std::make_unique<PaymentQueue>(
+      [store = module->store_.get()](const std::vector<PaymentOrder>& orders) {
+        return store->PayApplications(orders);
+      },
+      /*max_batch=*/128);
   module->service_ = std::make_unique<AllowanceService>(
       *module->store_, *module->payments_, *module->registry_, *module->training_, context.identity, config,
       context.verifier, context.clock, context.workers);

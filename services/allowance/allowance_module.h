@@ -13,7 +13,6 @@
 #include "services/allowance/allowance_service.h"
 #include "services/allowance/allowance_store.h"
 #include "services/allowance/monthly_cycles_module.h"
-#include "services/allowance/payment_queue.h"
 #include "services/allowance/payment_retrier.h"
 #include "services/registry/registry_client.h"
 #include "services/training/training_client.h"

@@ -13,7 +13,6 @@
 #include "services/allowance/allowance_config.h"
 #include "services/allowance/allowance_store.h"
 #include "services/allowance/monthly_roster_store.h"
-#include "services/allowance/payment_queue.h"
 #include "services/registry/registry_client.h"
 #include "services/training/training_client.h"
 #include "shouhu/allowance/v1/allowance_service.grpc.pb.h"
@@ -24,7 +23,7 @@ class AllowanceService final : public v1::AllowanceService::CallbackService {
  public:
   // Each call's work runs on `workers` (see common/call_workers.h). `registry`, `training` and `identity`
   // (the service's own, for its registry and training questions) must outlive the service.
-  // PayApplication goes through `payments` (group commit, payment_queue.h); everything else to `store`.
+  // PayApplication goes through `payments` (group commit: PaymentQueue); everything else to `store`.
   AllowanceService(AllowanceStore& store, PaymentQueue& payments, const registry::RegistryClient& registry,
                    const training::TrainingClient& training, const ServiceIdentity& identity,
                    const AllowanceConfig& config, const PrincipalVerifier& verifier, const Clock& clock,

@@ -838,62 +838,30 @@ std::vector<std::unique_ptr<google::protobuf::Message>> MariaDbAllowanceStore::P
 
 std::vector<absl::StatusOr<v1::Payment>> MariaDbAllowanceStore::PayApplications(
     const std::vector<PaymentOrder>& orders) {
-  auto alone = [&](const PaymentOrder& o) {
-    return PayApplication(o.key, o.actor, o.application_id, o.authorize, o.method, o.payee_reference);
-  };
-  std::vector<absl::StatusOr<v1::Payment>> out;
-  out.reserve(orders.size());
-  if (orders.size() == 1) {  // the single form runs one statement fewer
-    out.push_back(alone(orders[0]));
-    return out;
-  }
-  std::vector<std::optional<absl::StatusOr<v1::Payment>>> answers;
-  const absl::Status batch =
-      pool_.Transaction([&](db::Session& tx) { return PayBatch(tx, orders, answers); });
-  for (size_t i = 0; i < orders.size(); ++i) {
-    // A batch that did not commit wrote nothing (or, its COMMIT's answer lost, everything: then each order
-    // alone finds its application paid and answers from its record).
-    if (batch.ok() && answers[i]) {
-      out.push_back(*std::move(answers[i]));
-    } else {
-      out.push_back(alone(orders[i]));
-    }
-  }
-  return out;
+  return CommitTogetherElseAlone<v1::Payment>(
+      pool_, orders,
+      [&](db::Session& tx, std::vector<std::optional<absl::StatusOr<v1::Payment>>>& answers) {
+        return PayBatch(tx, orders, answers);
+      },
+      [&](const PaymentOrder& o) {
+        return PayApplication(o.key, o.actor, o.application_id, o.authorize, o.method, o.payee_reference);
+      });
 }
 
 absl::Status MariaDbAllowanceStore::PayBatch(
     db::Session& tx, const std::vector<PaymentOrder>& orders,
     std::vector<std::optional<absl::StatusOr<v1::Payment>>>& answers) {
-  answers.assign(orders.size(), std::nullopt);  // afresh on every attempt of the transaction
-  // Retries of committed requests are answered from their records. A key repeated within the batch is left
-  // to run alone once the first has committed, as a concurrent duplicate would wait for it.
   std::vector<const IdempotencyKey*> keys;
   keys.reserve(orders.size());
   for (const PaymentOrder& o : orders) keys.push_back(&o.key);
-  ASSIGN_OR_RETURN(std::vector<std::optional<RecordedAnswer>> recorded, FindRecordedAnswers(tx, keys));
-  std::vector<size_t> live;
-  std::set<std::tuple<std::string, std::string, std::string>> seen;
-  std::set<std::string> application_ids;
-  for (size_t i = 0; i < orders.size(); ++i) {
-    const IdempotencyKey& key = orders[i].key;
-    if (recorded[i]) {
-      absl::StatusOr<std::string> bytes = ReplayRecorded(key, *recorded[i]);
-      v1::Payment first;
-      if (!bytes.ok()) {
-        answers[i] = bytes.status();
-      } else if (!first.ParseFromString(*bytes)) {
-        answers[i] = absl::DataLossError("the recorded answer is unreadable");
-      } else {
-        answers[i] = std::move(first);
-      }
-      continue;
-    }
-    if (!seen.emplace(key.method, key.caller, key.request_id).second) continue;
-    live.push_back(i);
-    application_ids.insert(orders[i].application_id);
-  }
+  BatchKeys seen;
+  ASSIGN_OR_RETURN(std::vector<size_t> live,
+                   SortOutRetries(tx, keys, seen, [&](size_t i, absl::StatusOr<std::string> recorded) {
+                     answers[i] = ParseRecorded<v1::Payment>(std::move(recorded));
+                   }));
   if (live.empty()) return absl::OkStatus();
+  std::set<std::string> application_ids;
+  for (size_t i : live) application_ids.insert(orders[i].application_id);
 
   // Every application locked in one statement, in id order (the order any two batches meet them in).
   std::vector<db::Value> params(application_ids.begin(), application_ids.end());

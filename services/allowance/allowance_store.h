@@ -17,7 +17,9 @@
 #include "absl/time/time.h"
 #include "common/db.h"
 #include "common/event_feed.h"
+#include "common/group_commit.h"
 #include "common/idempotency.h"
+#include "common/idempotent_batch.h"
 #include "common/ids.h"
 #include "common/migrations.h"
 #include "common/outbox.h"
@@ -58,7 +60,7 @@ struct ReconcileResult {
   LedgerSums sums;
 };
 
-// One PayApplication, as a batch of them carries it (PayApplications, payment_queue.h).
+// One PayApplication, as a batch of them carries it (PayApplications).
 struct PaymentOrder {
   IdempotencyKey key;
   Actor actor;
@@ -67,6 +69,16 @@ struct PaymentOrder {
   v1::PaymentMethod method = v1::PAYMENT_METHOD_UNSPECIFIED;
   std::string payee_reference;
 };
+
+// PayApplication's group commit (common/group_commit.h) into PayApplications. A payment is a handful of rows
+// (payment, ledger entry, balance, application, event, idempotency record) and alone costs a dozen
+// statements and a commit; batched, one statement per kind of row and one commit for the batch.
+//
+// Measured (tests/bench/allowance, 2-core machine shared with other agents' compilers, durable commits; the
+// runs are in tests/bench/README.md): payments at 64 callers over 200 programs 1,202/s alone, 2,997/s
+// batched (13.2 statements and 1.01 commits per payment alone, 1.0 and 0.11 batched); on one program 1,149/s
+// and 3,375/s.
+using PaymentQueue = GroupCommit<PaymentOrder, v1::Payment>;
 
 class AllowanceStore {
  public:

@@ -88,7 +88,7 @@ grpc::ServerUnaryReactor* RegistryService::ListChildDivisions(grpc::CallbackServ
 grpc::ServerUnaryReactor* RegistryService::SubmitReferral(grpc::CallbackServerContext* ctx,
                                                           const v1::SubmitReferralRequest* req,
                                                           v1::SubmitReferralResponse* resp) {
-  // Checked and matched on a call worker, then written by the intake's group commit (referral_intake.h),
+  // Checked and matched on a call worker, then written by the intake's group commit (common/group_commit.h),
   // whose committer answers the call once the referral is durable.
   return edge_.UnaryThen(ctx, "SubmitReferral", [=](const Principal& p, CallWorkers::Finish finish) {
     std::string resident_id;  // as validated

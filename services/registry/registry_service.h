@@ -7,8 +7,8 @@
 #include "common/call_workers.h"
 #include "common/clock.h"
 #include "common/edge.h"
+#include "common/group_commit.h"
 #include "common/principal.h"
-#include "services/registry/referral_intake.h"
 #include "services/registry/registry_store.h"
 #include "shouhu/registry/v1/registry_service.grpc.pb.h"
 
@@ -83,8 +83,10 @@ class RegistryService final : public v1::RegistryService::CallbackService {
   RegistryStore& store_;
   const Clock& clock_;
   ServiceEdge edge_;
-  // SubmitReferral's group commit; last, so it stops (writing what is queued) before the rest goes.
-  ReferralIntake intake_{store_};
+  // SubmitReferral's group commit (common/group_commit.h) into RegistryStore::SubmitReferrals, up to 128
+  // referrals a transaction; last, so it stops (writing what is queued) before the rest goes.
+  GroupCommit<ReferralOrder, v1::SubmitReferralResponse> intake_{
+      [this](const std::vector<ReferralOrder>& orders) { return store_.SubmitReferrals(orders); }, 128};
 };
 
 }  // namespace shouhu::registry

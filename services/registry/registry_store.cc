@@ -406,69 +406,40 @@ absl::StatusOr<v1::SubmitReferralResponse> MariaDbRegistryStore::SubmitReferral(
 
 std::vector<absl::StatusOr<v1::SubmitReferralResponse>> MariaDbRegistryStore::SubmitReferrals(
     const std::vector<ReferralOrder>& orders) {
-  auto alone = [&](const ReferralOrder& o) { return SubmitReferral(o.key, o.actor, o.submission, o.show); };
-  std::vector<absl::StatusOr<v1::SubmitReferralResponse>> out;
-  out.reserve(orders.size());
-  if (orders.size() == 1) {  // the single form looks up no records first
-    out.push_back(alone(orders[0]));
-    return out;
-  }
-  std::vector<std::optional<absl::StatusOr<v1::SubmitReferralResponse>>> answers;
-  const absl::Status batch = pool_.Transaction([&](db::Session& tx) -> absl::Status {
-    answers.assign(orders.size(), std::nullopt);  // afresh on every attempt of the transaction
-    // Each slice's statements are their own text, prepared on every pooled connection that runs one:
-    // slices of a power-of-two size keep those texts to a handful per kind (a text per batch size made
-    // hundreds per connection, and the registry's memory grew with them), still one commit per batch.
-    std::set<std::tuple<std::string, std::string, std::string>> seen;
-    for (size_t from = 0; from < orders.size();) {
-      size_t slice = 1;
-      while (slice * 2 <= orders.size() - from) slice *= 2;
-      RETURN_IF_ERROR(SubmitBatch(tx, orders, from, slice, seen, answers));
-      from += slice;
-    }
-    return absl::OkStatus();
-  });
-  for (size_t i = 0; i < orders.size(); ++i) {
-    // A batch that did not commit wrote nothing (or, its COMMIT's answer lost, everything: then each order
-    // alone finds its key recorded and answers from the record), so each order is run alone.
-    if (batch.ok() && answers[i]) {
-      out.push_back(*std::move(answers[i]));
-    } else {
-      out.push_back(alone(orders[i]));
-    }
-  }
-  return out;
+  return CommitTogetherElseAlone<v1::SubmitReferralResponse>(
+      pool_, orders,
+      [&](db::Session& tx, std::vector<std::optional<absl::StatusOr<v1::SubmitReferralResponse>>>& answers) {
+        // Each slice's statements are their own text, prepared on every pooled connection that runs one:
+        // slices of a power-of-two size keep those texts to a handful per kind (a text per batch size made
+        // hundreds per connection, and the registry's memory grew with them), still one commit per batch.
+        BatchKeys seen;
+        for (size_t from = 0; from < orders.size();) {
+          size_t slice = 1;
+          while (slice * 2 <= orders.size() - from) slice *= 2;
+          RETURN_IF_ERROR(SubmitBatch(tx, orders, from, slice, seen, answers));
+          from += slice;
+        }
+        return absl::OkStatus();
+      },
+      [&](const ReferralOrder& o) { return SubmitReferral(o.key, o.actor, o.submission, o.show); });
 }
 
 absl::Status MariaDbRegistryStore::SubmitBatch(
-    db::Session& tx, const std::vector<ReferralOrder>& orders, size_t from, size_t count,
-    std::set<std::tuple<std::string, std::string, std::string>>& seen,
+    db::Session& tx, const std::vector<ReferralOrder>& orders, size_t from, size_t count, BatchKeys& seen,
     std::vector<std::optional<absl::StatusOr<v1::SubmitReferralResponse>>>& answers) {
-  // Retries of committed requests are answered from their records. A key repeated within the batch is left
-  // to run alone once the first has committed, as a concurrent duplicate would wait for it.
   std::vector<const IdempotencyKey*> keys;
   keys.reserve(count);
   for (size_t i = from; i < from + count; ++i) keys.push_back(&orders[i].key);
-  ASSIGN_OR_RETURN(std::vector<std::optional<RecordedAnswer>> recorded, FindRecordedAnswers(tx, keys));
+  ASSIGN_OR_RETURN(std::vector<size_t> live,
+                   SortOutRetries(tx, keys, seen, [&](size_t k, absl::StatusOr<std::string> recorded) {
+                     answers[from + k] = ParseRecorded<v1::SubmitReferralResponse>(std::move(recorded));
+                   }));
   std::string referral_sql(kInsertReferral), history_sql(kInsertReferralHistory);
   std::vector<db::Value> referral_params, history_params;
   std::vector<FirstAnswer> first_answers;
   std::vector<std::pair<size_t, v1::SubmitReferralResponse>> written;
-  for (size_t i = from; i < from + count; ++i) {
-    const IdempotencyKey& key = orders[i].key;
-    if (const std::optional<RecordedAnswer>& record = recorded[i - from]) {
-      absl::StatusOr<std::string> bytes = ReplayRecorded(key, *record);
-      v1::SubmitReferralResponse first;
-      if (!bytes.ok()) {
-        answers[i] = bytes.status();
-      } else if (!first.ParseFromString(*bytes)) {
-        answers[i] = absl::DataLossError("the recorded answer is unreadable");
-      } else {
-        answers[i] = std::move(first);
-      }
-      continue;
-    }
-    if (!seen.emplace(key.method, key.caller, key.request_id).second) continue;
+  for (size_t k : live) {
+    const size_t i = from + k;
     PreparedReferral prepared = PrepareReferral(orders[i].actor, orders[i].submission, orders[i].show);
     // One multi-row INSERT per table: the single statements' text with a row tuple per further referral.
     if (!written.empty()) {

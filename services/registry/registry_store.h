@@ -19,6 +19,7 @@
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/idempotency.h"
+#include "common/idempotent_batch.h"
 #include "common/ids.h"
 #include "common/migrations.h"
 #include "common/outbox.h"
@@ -106,7 +107,7 @@ struct DuplicateCandidate {
 
 using CaseRule = std::function<absl::StatusOr<CaseChange>(const v1::Case&, const Actor&)>;
 
-// One SubmitReferral as a group commit carries it (SubmitReferrals, referral_intake.h): its arguments, kept
+// One SubmitReferral as a group commit carries it (SubmitReferrals, common/group_commit.h): its arguments, kept
 // until its batch commits. `show` must own what it uses (it runs on the committer's thread).
 struct ReferralOrder {
   IdempotencyKey key;
@@ -265,7 +266,7 @@ class MariaDbRegistryStore final : public RegistryStore {
   // it answered (written, or a retry of a committed one); an order left empty runs alone after the batch.
   // `seen` holds the keys written by earlier slices of the batch.
   absl::Status SubmitBatch(db::Session& tx, const std::vector<ReferralOrder>& orders, size_t from,
-                           size_t count, std::set<std::tuple<std::string, std::string, std::string>>& seen,
+                           size_t count, BatchKeys& seen,
                            std::vector<std::optional<absl::StatusOr<v1::SubmitReferralResponse>>>& answers);
   // By id in a transaction: the referral row (locked when `for_update`), then where its linked child lies
   // (not locked: the accept locks the child row itself).

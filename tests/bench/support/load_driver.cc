@@ -106,6 +106,16 @@ LoadFigures RunLoad(const LoadOptions& options, const std::vector<std::string>& 
   return result;
 }
 
+std::string JsonLine(const std::string& mode, const LoadFigures& figures, const std::string& more) {
+  const MethodFigures none;
+  const MethodFigures& m = figures.methods.empty() ? none : figures.methods.front();
+  return absl::StrFormat(
+      "{\"mode\":\"%s\",\"concurrency\":%d,\"calls\":%lld,\"failures\":%lld,\"seconds\":%.3f,"
+      "\"calls_per_second\":%.1f,\"p50_ms\":%.3f,\"p99_ms\":%.3f%s}",
+      mode, figures.concurrency, static_cast<long long>(m.calls), static_cast<long long>(m.errors),
+      figures.seconds, figures.Rate(m), m.p50_ms, m.p99_ms, more);
+}
+
 std::string FiguresTable(const LoadFigures& figures) {
   std::string out;
   for (const MethodFigures& m : figures.methods) {

@@ -1,6 +1,7 @@
 // The benchmarks' load loop: N client threads, each with one call in flight, calling back to back for a
 // time or a number of calls, with latencies kept per method (p50/p99) and failed calls counted by status
-// code. Used by tests/bench/scale's loader and mix; figures only, no assertions.
+// code. Used by tests/bench/scale's loader and mix and the allowance and training load programs; figures
+// only, no assertions.
 #ifndef SHOUHU_TESTS_BENCH_SUPPORT_LOAD_DRIVER_H_
 #define SHOUHU_TESTS_BENCH_SUPPORT_LOAD_DRIVER_H_
 
@@ -78,6 +79,11 @@ struct LoadOptions {
 // counts calls across threads from 0; each call records its RPCs in `log` (its thread's own).
 LoadFigures RunLoad(const LoadOptions& options, const std::vector<std::string>& methods,
                     const std::function<void(int thread, int64_t n, CallLog& log)>& call);
+
+// The run's only (first) method as one line of JSON, for the run scripts that read figures by name:
+// {"mode","concurrency","calls" (successful),"failures","seconds","calls_per_second","p50_ms","p99_ms"},
+// then `more` (",\"name\":value..."), when given.
+std::string JsonLine(const std::string& mode, const LoadFigures& figures, const std::string& more = "");
 
 // One line per method that ran: "  Method  calls/s  p50  p99  calls  errors", and the codes of any failures.
 std::string FiguresTable(const LoadFigures& figures);

@@ -4,70 +4,23 @@
 // paid: every write a client saw acknowledged is on the surviving nodes, the allowance process reports
 // NOT_SERVING while its node is gone and SERVING once it rejoined, retries then pay each application once,
 // and the ledger reconciles.
-#include <grpcpp/create_channel.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <atomic>
-#include <filesystem>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
 
-#include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/cluster/galera/galera_nodes.h"
-#include "tests/integration/allowance/allowance_fixture.h"
-#include "tests/support/test_keys.h"
+#include "tests/integration/allowance/allowance_process.h"
+#include "tests/support/test_server.h"
 
 namespace shouhu::allowance::testing {
 namespace {
 
 using Stub = v1::AllowanceService::Stub;
-using Health = grpc::health::v1::HealthCheckResponse;
 constexpr int kAllowanceNode = 3;
 
-class ServiceProcess {
- public:
-  ServiceProcess(const std::map<std::string, std::string>& env, const std::string& log) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
-      FILE* out = std::freopen(log.c_str(), "a", stderr);
-      (void)out;
-      execl(SHOUHU_ALLOWANCE_BINARY, SHOUHU_ALLOWANCE_BINARY, static_cast<char*>(nullptr));
-      _exit(127);
-    }
-  }
-  ~ServiceProcess() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGKILL);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-  }
-
- private:
-  pid_t pid_ = -1;
-};
-
-// Waits until the server's overall health is `wanted`; false if it never is within `timeout`.
-bool WaitHealth(const std::string& target, Health::ServingStatus wanted, absl::Duration timeout) {
-  auto stub =
-      grpc::health::v1::Health::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
-  const absl::Time give_up = absl::Now() + timeout;
-  while (absl::Now() < give_up) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
-    grpc::health::v1::HealthCheckRequest request;
-    Health response;
-    if (stub->Check(&context, request, &response).ok() && response.status() == wanted) return true;
-    absl::SleepFor(absl::Milliseconds(200));
-  }
-  return false;
-}
-
-class GaleraFaultTest : public AllowanceTest {
+class GaleraFaultTest : public AllowanceProcessTest {
  protected:
   void SetUp() override {
     auto nodes = shouhu::testing::GaleraNodes::FromEnvironment();
@@ -78,30 +31,6 @@ class GaleraFaultTest : public AllowanceTest {
     ASSERT_EQ(allowance_database_->config().socket, nodes_->Node(kAllowanceNode, "").socket)
         << "run through tests/cluster/galera/fast_test: allowance's schema must be on node "
         << kAllowanceNode;
-  }
-  void TearDown() override {
-    AllowanceTest::TearDown();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
-  std::map<std::string, std::string> ProcessEnv(int port) {
-    dir_ = std::filesystem::temp_directory_path() / absl::StrCat("shouhu-galera-fault-", getpid());
-    std::filesystem::create_directories(dir_);
-    shouhu::testing::WriteTrustedKeys(shouhu::testing::TestTrustedKeySet(), dir_ + "/trusted");
-    const DbConfig& db = allowance_database_->config();
-    return {
-        {"SHOUHU_DB_SOCKET", db.socket},
-        {"SHOUHU_DB_NAME", db.database},
-        {"SHOUHU_TRUSTED_KEYS_DIR", dir_ + "/trusted"},
-        {"SHOUHU_SIGNING_KEY_FILE",
-         shouhu::testing::WriteSigningKey(shouhu::testing::TestServiceKey("allowance"), dir_ + "/private")},
-        {"SHOUHU_SYSTEM_JURISDICTIONS", "53,64"},
-        {"SHOUHU_METRICS_ADDRESS", "off"},
-        {"SHOUHU_DRAIN_SECONDS", "1"},
-        {"SHOUHU_GRPC_ADDRESS", absl::StrCat("127.0.0.1:", port)},
-        {"SHOUHU_REGISTRY_ADDRESS", allowance_config_.registry_address},
-        {"SHOUHU_TRAINING_ADDRESS", allowance_config_.training_address},
-        {"SHOUHU_PAYMENT_RETRY_SECONDS", "0"},
-    };
   }
   // The first column of `query`'s first row in `database` as node `node` sees it, on a connection of its
   // own (the fixture's pools held connections to the killed node).
@@ -125,36 +54,21 @@ class GaleraFaultTest : public AllowanceTest {
   }
 
   std::unique_ptr<shouhu::testing::GaleraNodes> nodes_;
-  std::string dir_;
 };
 
 TEST_F(
     GaleraFaultTest,
     NodeKilledDuringIntakeApprovalsAndPayments_AcknowledgedWritesSurviveHealthFollowsTheNodeLedgerReconciles) {
-  ProgramTerms terms;
-  terms.budget_fen = 2'000'000;
-  terms.per_payment_cap_fen = 20'000;
-  terms.per_child_year_cap_fen = 2'000'000;
-  terms.second_approval_threshold_fen = 20'000;
-  const std::string program = FundedProgram("p", terms);
-  const std::vector<std::string> children = {ActiveChild("c1"), ActiveChild("c2")};
-  std::vector<std::string> to_pay, to_approve;
-  for (int i = 0; i < 40; ++i) {
-    if (i % 2 == 0) {
-      to_pay.push_back(ApprovedApplication(absl::StrCat("a", i), program, children[i % 2], 10'000 + i));
-    } else {
-      ASSERT_OK_AND_ASSIGN(v1::Application a,
-                           Submit(wuding_caseworker_,
-                                  Application(absl::StrCat("s", i), program, children[i % 2], 10'000 + i)));
-      to_approve.push_back(a.application_id());
-    }
-  }
+  const MoneyInFlight money = HalfApprovedHalfSubmitted(40);
+  const std::string& program = money.program;
+  const std::vector<std::string>& to_pay = money.to_pay;
+  const std::vector<std::string>& to_approve = money.to_approve;
   StopAllowance();
 
   const int port = shouhu::testing::ClosedPort();
   const std::string target = absl::StrCat("127.0.0.1:", port);
-  const std::map<std::string, std::string> env = ProcessEnv(port);
-  auto process = std::make_unique<ServiceProcess>(env, dir_ + "/allowance.log");
+  const std::map<std::string, std::string> env = ProcessEnv("galera-fault", port);
+  auto process = std::make_unique<AllowanceProcess>(env, dir_ + "/allowance.log");
   ASSERT_TRUE(WaitHealth(target, Health::SERVING, absl::Seconds(60))) << "see " << dir_ << "/allowance.log";
   allowance_stub_ =
       v1::AllowanceService::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));

@@ -2,135 +2,34 @@
 // payment the clients saw acknowledged is there exactly once, no application was paid twice, retries of the
 // same requests answer what was acknowledged, and the ledger reconciles. The real shouhu-allowance binary
 // runs as a child process against the test MariaDB and the in-process registry and training services.
-#include <grpcpp/create_channel.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <atomic>
-#include <cstdlib>
-#include <filesystem>
 #include <map>
 #include <mutex>
 #include <thread>
 
-#include "grpc/health/v1/health.grpc.pb.h"
-#include "tests/integration/allowance/allowance_fixture.h"
-#include "tests/support/test_keys.h"
+#include "tests/integration/allowance/allowance_process.h"
+#include "tests/support/test_server.h"
 
 namespace shouhu::allowance::testing {
 namespace {
 
 using Stub = v1::AllowanceService::Stub;
-
-class AllowanceProcess {
- public:
-  AllowanceProcess(const std::map<std::string, std::string>& env, const std::string& log) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
-      FILE* out = std::freopen(log.c_str(), "a", stderr);
-      (void)out;
-      execl(SHOUHU_ALLOWANCE_BINARY, SHOUHU_ALLOWANCE_BINARY, static_cast<char*>(nullptr));
-      _exit(127);
-    }
-  }
-  ~AllowanceProcess() { Kill(); }
-  void Kill() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGKILL);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
-
-int FreePort() {
-  // Bound and closed: free for the child to take a moment later.
-  const int port = shouhu::testing::ClosedPort();
-  return port;
-}
-
-bool WaitServing(const std::string& target, absl::Duration timeout) {
-  auto stub =
-      grpc::health::v1::Health::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
-  const absl::Time give_up = absl::Now() + timeout;
-  while (absl::Now() < give_up) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
-    grpc::health::v1::HealthCheckRequest request;
-    grpc::health::v1::HealthCheckResponse response;
-    if (stub->Check(&context, request, &response).ok() &&
-        response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
-      return true;
-    }
-    absl::SleepFor(absl::Milliseconds(200));
-  }
-  return false;
-}
-
-class AllowanceFaultTest : public AllowanceTest {
- protected:
-  std::map<std::string, std::string> ProcessEnv(int port) {
-    dir_ = std::filesystem::temp_directory_path() / absl::StrCat("shouhu-allowance-fault-", getpid());
-    std::filesystem::create_directories(dir_);
-    shouhu::testing::WriteTrustedKeys(shouhu::testing::TestTrustedKeySet(), dir_ + "/trusted");
-    const DbConfig& db = allowance_database_->config();
-    return {
-        {"SHOUHU_DB_SOCKET", db.socket},
-        {"SHOUHU_DB_HOST", db.host},
-        {"SHOUHU_DB_PORT", std::to_string(db.port)},
-        {"SHOUHU_DB_NAME", db.database},
-        {"SHOUHU_TRUSTED_KEYS_DIR", dir_ + "/trusted"},
-        {"SHOUHU_SIGNING_KEY_FILE",
-         shouhu::testing::WriteSigningKey(shouhu::testing::TestServiceKey("allowance"), dir_ + "/private")},
-        {"SHOUHU_SYSTEM_JURISDICTIONS", "53,64"},
-        {"SHOUHU_METRICS_ADDRESS", "off"},
-        {"SHOUHU_DRAIN_SECONDS", "1"},
-        {"SHOUHU_GRPC_ADDRESS", absl::StrCat("127.0.0.1:", port)},
-        {"SHOUHU_REGISTRY_ADDRESS", allowance_config_.registry_address},
-        {"SHOUHU_TRAINING_ADDRESS", allowance_config_.training_address},
-        {"SHOUHU_PAYMENT_RETRY_SECONDS", "0"},
-    };
-  }
-  void TearDown() override {
-    AllowanceTest::TearDown();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
-  std::string dir_;
-};
+using AllowanceFaultTest = AllowanceProcessTest;
 
 TEST_F(AllowanceFaultTest,
        KilledDuringApprovalsAndPayments_EveryAcknowledgedPaymentOnceAndTheLedgerReconciles) {
-  ProgramTerms terms;
-  terms.budget_fen = 2'000'000;
-  terms.per_payment_cap_fen = 20'000;
-  terms.per_child_year_cap_fen = 2'000'000;
-  terms.second_approval_threshold_fen = 20'000;
-  const std::string program = FundedProgram("p", terms);
-  const std::vector<std::string> children = {ActiveChild("c1"), ActiveChild("c2")};
   // Half approved before the crash (to be paid during it), half only submitted (to be approved during it).
-  std::vector<std::string> to_pay, to_approve;
-  for (int i = 0; i < 60; ++i) {
-    if (i % 2 == 0) {
-      to_pay.push_back(ApprovedApplication(absl::StrCat("a", i), program, children[i % 2], 10'000 + i));
-    } else {
-      ASSERT_OK_AND_ASSIGN(v1::Application a,
-                           Submit(wuding_caseworker_,
-                                  Application(absl::StrCat("s", i), program, children[i % 2], 10'000 + i)));
-      to_approve.push_back(a.application_id());
-    }
-  }
+  const MoneyInFlight money = HalfApprovedHalfSubmitted(60);
+  const std::string& program = money.program;
+  const std::vector<std::string>& to_pay = money.to_pay;
+  const std::vector<std::string>& to_approve = money.to_approve;
   StopAllowance();
 
-  const int port = FreePort();
+  const int port = shouhu::testing::ClosedPort();  // bound and closed: free for the child a moment later
   const std::string target = absl::StrCat("127.0.0.1:", port);
-  const std::map<std::string, std::string> env = ProcessEnv(port);
+  const std::map<std::string, std::string> env = ProcessEnv("allowance-fault", port);
   auto process = std::make_unique<AllowanceProcess>(env, dir_ + "/allowance.log");
-  ASSERT_TRUE(WaitServing(target, absl::Seconds(60))) << "see " << dir_ << "/allowance.log";
+  ASSERT_TRUE(WaitHealth(target, Health::SERVING, absl::Seconds(60))) << "see " << dir_ << "/allowance.log";
   allowance_stub_ =
       v1::AllowanceService::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
 
@@ -162,7 +61,7 @@ TEST_F(AllowanceFaultTest,
   ASSERT_GE(acks.load(), 8);
 
   process = std::make_unique<AllowanceProcess>(env, dir_ + "/allowance.log");
-  ASSERT_TRUE(WaitServing(target, absl::Seconds(60))) << "see " << dir_ << "/allowance.log";
+  ASSERT_TRUE(WaitHealth(target, Health::SERVING, absl::Seconds(60))) << "see " << dir_ << "/allowance.log";
   allowance_stub_ =
       v1::AllowanceService::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
 

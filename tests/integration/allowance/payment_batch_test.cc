@@ -1,4 +1,4 @@
-// PayApplication's group commit (payment_queue.h, AllowanceStore::PayApplications): a batch of payments in
+// PayApplication's group commit (common/group_commit.h, AllowanceStore::PayApplications): a batch of payments in
 // one transaction answers every order as PayApplication alone would. A refused or failing payment never fails
 // the others; a duplicate inside one batch, or a retry of a payment committed before it, pays once; and the
 // queue under many concurrent callers, racing the single form as another replica would, pays each

@@ -485,7 +485,7 @@ TEST_F(RegistryTest, Referral_OutsideJurisdictionOrOrganisation_IsNotFound) {
 }  // namespace
 }  // namespace shouhu::registry::testing
 
-// ---- the intake's group commit (referral_intake.h): many submissions at once share transactions and
+// ---- the intake's group commit (common/group_commit.h): many submissions at once share transactions and
 // commits, and each keeps what it has alone.
 
 namespace shouhu::registry::testing {

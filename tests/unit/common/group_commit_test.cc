@@ -1,13 +1,14 @@
-// The referral intake's group commit (services/registry/referral_intake.h) against a writer that records its
-// batches: submissions that arrive while a batch is being written go together into the next one, each
-// caller gets its own answer, and stopping writes what is queued. The SQL of a batch is tested against
-// MariaDB in tests/integration/registry/referral_test.cc.
-#include "services/registry/referral_intake.h"
+// The group commit's queue (common/group_commit.h) against a writer that records its batches: orders that
+// arrive while a batch is being written go together into the next one, each caller gets its own answer, and
+// stopping writes what is queued. What the stores write in a batch is tested against MariaDB in
+// tests/integration/registry/referral_test.cc and tests/integration/allowance/payment_batch_test.cc.
+#include "common/group_commit.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -15,17 +16,15 @@
 #include "absl/synchronization/notification.h"
 #include "tests/support/status_matchers.h"
 
-namespace shouhu::registry {
+namespace shouhu {
 namespace {
 
 using ::shouhu::testing::StatusIs;
 
-ReferralOrder Order(const std::string& request_id) {
-  ReferralOrder order;
-  order.key = {"shouhu.registry.v1.RegistryService/SubmitReferral", "caseworker-1", request_id, "hash"};
-  order.submission.referral.mutable_child()->set_name(request_id);
-  return order;
-}
+// An order is its request id; its answer names it.
+using Intake = GroupCommit<std::string, std::string>;
+
+std::string Order(const std::string& request_id) { return request_id; }
 
 // Answers each order with a referral named after its request id, after `release` (when set) lets the
 // first batch through.
@@ -35,10 +34,9 @@ struct RecordingWriter {
   absl::Notification first_started;
   absl::Notification* release = nullptr;
 
-  ReferralIntake::WriteBatch Writer() {
-    return [this](const std::vector<ReferralOrder>& orders) {
-      std::vector<std::string> ids;
-      for (const auto& o : orders) ids.push_back(o.key.request_id);
+  Intake::WriteBatch Writer() {
+    return [this](const std::vector<std::string>& orders) {
+      std::vector<std::string> ids = orders;
       bool first = false;
       {
         absl::MutexLock lock(&mu);
@@ -49,12 +47,8 @@ struct RecordingWriter {
         first_started.Notify();
         if (release != nullptr) release->WaitForNotification();
       }
-      std::vector<absl::StatusOr<v1::SubmitReferralResponse>> answers;
-      for (const auto& o : orders) {
-        v1::SubmitReferralResponse answer;
-        answer.mutable_referral()->set_referral_id("referral-" + o.key.request_id);
-        answers.push_back(answer);
-      }
+      std::vector<absl::StatusOr<std::string>> answers;
+      for (const auto& o : orders) answers.push_back("answer-" + o);
       return answers;
     };
   }
@@ -63,11 +57,13 @@ struct RecordingWriter {
 // Collects the answers as the committer hands them over.
 struct Answers {
   absl::Mutex mu;
-  std::map<std::string, absl::StatusOr<v1::SubmitReferralResponse>> by_request ABSL_GUARDED_BY(mu);
+  std::map<std::string, absl::StatusOr<std::string>> by_request ABSL_GUARDED_BY(mu);
+  size_t calls ABSL_GUARDED_BY(mu) = 0;  // answers given, counting any given twice
 
-  ReferralIntake::Answered For(const std::string& request_id) {
-    return [this, request_id](absl::StatusOr<v1::SubmitReferralResponse> answer) {
+  Intake::Answered For(const std::string& request_id) {
+    return [this, request_id](absl::StatusOr<std::string> answer) {
       absl::MutexLock lock(&mu);
+      ++calls;
       by_request.emplace(request_id, std::move(answer));
     };
   }
@@ -82,13 +78,13 @@ struct Answers {
   }
 };
 
-TEST(ReferralIntakeTest, Submit_ArrivingWhileABatchCommits_AreWrittenTogetherInTheNextBatch) {
+TEST(GroupCommitTest, Submit_ArrivingWhileABatchCommits_AreWrittenTogetherInTheNextBatch) {
   absl::Notification release;
   RecordingWriter writer;
   writer.release = &release;
   Answers answers;
   {
-    ReferralIntake intake(writer.Writer(), /*max_batch=*/128);
+    Intake intake(writer.Writer(), /*max_batch=*/128);
     intake.Submit(Order("a"), answers.For("a"));
     ASSERT_TRUE(writer.first_started.WaitForNotificationWithTimeout(absl::Seconds(30)));
     // The first batch is in flight: these wait for it and then share one.
@@ -96,24 +92,24 @@ TEST(ReferralIntakeTest, Submit_ArrivingWhileABatchCommits_AreWrittenTogetherInT
     EXPECT_EQ(answers.Count(), 0u);  // nobody is answered before their batch is written
     release.Notify();
     ASSERT_TRUE(answers.Await(5));
-    EXPECT_EQ(intake.BatchesAndReferrals(), std::make_pair(int64_t{2}, int64_t{5}));
+    EXPECT_EQ(intake.BatchesAndOrders(), std::make_pair(int64_t{2}, int64_t{5}));
   }
   absl::MutexLock lock(&writer.mu);
   EXPECT_EQ(writer.batches, (std::vector<std::vector<std::string>>{{"a"}, {"b", "c", "d", "e"}}));
   absl::MutexLock answers_lock(&answers.mu);
   for (const auto& [request_id, answer] : answers.by_request) {
     ASSERT_OK(answer);
-    EXPECT_EQ(answer->referral().referral_id(), "referral-" + request_id);  // each caller its own answer
+    EXPECT_EQ(*answer, "answer-" + request_id);  // each caller its own answer
   }
 }
 
-TEST(ReferralIntakeTest, Submit_MoreThanABatchHolds_SplitsAtTheBound) {
+TEST(GroupCommitTest, Submit_MoreThanABatchHolds_SplitsAtTheBound) {
   absl::Notification release;
   RecordingWriter writer;
   writer.release = &release;
   Answers answers;
   {
-    ReferralIntake intake(writer.Writer(), /*max_batch=*/3);
+    Intake intake(writer.Writer(), /*max_batch=*/3);
     intake.Submit(Order("first"), answers.For("first"));
     ASSERT_TRUE(writer.first_started.WaitForNotificationWithTimeout(absl::Seconds(30)));
     for (int i = 0; i < 7; ++i) intake.Submit(Order(std::to_string(i)), answers.For(std::to_string(i)));
@@ -125,13 +121,13 @@ TEST(ReferralIntakeTest, Submit_MoreThanABatchHolds_SplitsAtTheBound) {
             (std::vector<std::vector<std::string>>{{"first"}, {"0", "1", "2"}, {"3", "4", "5"}, {"6"}}));
 }
 
-TEST(ReferralIntakeTest, Destroyed_WithSubmissionsQueued_WritesAndAnswersThemFirst) {
+TEST(GroupCommitTest, Destroyed_WithSubmissionsQueued_WritesAndAnswersThemFirst) {
   absl::Notification release;
   RecordingWriter writer;
   writer.release = &release;
   Answers answers;
   {
-    ReferralIntake intake(writer.Writer(), /*max_batch=*/128);
+    Intake intake(writer.Writer(), /*max_batch=*/128);
     intake.Submit(Order("a"), answers.For("a"));
     ASSERT_TRUE(writer.first_started.WaitForNotificationWithTimeout(absl::Seconds(30)));
     intake.Submit(Order("b"), answers.For("b"));
@@ -142,14 +138,11 @@ TEST(ReferralIntakeTest, Destroyed_WithSubmissionsQueued_WritesAndAnswersThemFir
   EXPECT_OK(answers.by_request.at("b"));
 }
 
-TEST(ReferralIntakeTest, Submit_WriterAnswersTooFew_FailsTheWholeBatchInternal) {
+TEST(GroupCommitTest, Submit_WriterAnswersTooFew_FailsTheWholeBatchInternal) {
   Answers answers;
   {
-    ReferralIntake intake(
-        [](const std::vector<ReferralOrder>&) {
-          return std::vector<absl::StatusOr<v1::SubmitReferralResponse>>{};
-        },
-        /*max_batch=*/128);
+    Intake intake([](const std::vector<std::string>&) { return std::vector<absl::StatusOr<std::string>>{}; },
+                  /*max_batch=*/128);
     intake.Submit(Order("a"), answers.For("a"));
     ASSERT_TRUE(answers.Await(1));
   }
@@ -157,5 +150,35 @@ TEST(ReferralIntakeTest, Submit_WriterAnswersTooFew_FailsTheWholeBatchInternal) 
   EXPECT_THAT(answers.by_request.at("a"), StatusIs(absl::StatusCode::kInternal));
 }
 
+TEST(GroupCommitTest, Submit_ManyCallersAtOnce_EachAnsweredOnceAfterItsBatchWithItsOwnAnswer) {
+  absl::Notification release;
+  RecordingWriter writer;
+  writer.release = &release;
+  Answers answers;
+  constexpr int kCallers = 16;
+  {
+    Intake intake(writer.Writer(), /*max_batch=*/128);
+    intake.Submit(Order("first"), answers.For("first"));
+    ASSERT_TRUE(writer.first_started.WaitForNotificationWithTimeout(absl::Seconds(30)));
+    std::vector<std::thread> callers;
+    for (int i = 0; i < kCallers; ++i) {
+      callers.emplace_back(
+          [&, i] { intake.Submit(Order(std::to_string(i)), answers.For(std::to_string(i))); });
+    }
+    for (std::thread& t : callers) t.join();
+    EXPECT_EQ(answers.Count(), 0u);  // the first batch is held, and everyone queued behind it
+    release.Notify();
+    ASSERT_TRUE(answers.Await(kCallers + 1));
+    EXPECT_EQ(intake.BatchesAndOrders(), std::make_pair(int64_t{2}, int64_t{kCallers + 1}));
+  }
+  absl::MutexLock lock(&answers.mu);
+  EXPECT_EQ(answers.by_request.size(), size_t{kCallers + 1});  // every caller answered
+  EXPECT_EQ(answers.calls, size_t{kCallers + 1});              // and none twice
+  for (const auto& [request_id, answer] : answers.by_request) {
+    ASSERT_OK(answer);
+    EXPECT_EQ(*answer, "answer-" + request_id);
+  }
+}
+
 }  // namespace
-}  // namespace shouhu::registry
+}  // namespace shouhu

@@ -1,0 +1,118 @@
+// Group commit: many callers' writes, each with its own answer, committed together. A mutation alone is an
+// idempotency claim, a few inserts and a durable commit of its own; at many concurrent callers the database
+// spends its time on commits and statement round trips, not on the rows. Callers hand their orders to one
+// committer thread; it writes everything that arrived while the previous batch was in flight in one
+// transaction (one statement per kind of row for the whole batch, one commit), so under load each commit
+// carries many orders and each order keeps every guarantee it has alone: its own idempotency record and
+// first answer, durable before it is answered.
+//
+// The queue is here; what a batch writes is the store's (registry's SubmitReferrals, allowance's
+// PayApplications), which writes together what it can and runs alone whatever it cannot (idempotent_batch.h).
+#ifndef SHOUHU_COMMON_GROUP_COMMIT_H_
+#define SHOUHU_COMMON_GROUP_COMMIT_H_
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+
+namespace shouhu {
+
+template <typename Order, typename Answer>
+class GroupCommit {
+ public:
+  using Answered = std::function<void(absl::StatusOr<Answer>)>;
+  // Writes one batch and commits it: answers[i] for orders[i].
+  using WriteBatch = std::function<std::vector<absl::StatusOr<Answer>>(const std::vector<Order>&)>;
+
+  // Starts the committer thread. At most `max_batch` orders share a transaction.
+  GroupCommit(WriteBatch write, size_t max_batch)
+      : write_(std::move(write)), max_batch_(std::max<size_t>(max_batch, 1)), committer_([this] { Run(); }) {}
+  // Writes what is queued, then stops the committer thread.
+  ~GroupCommit() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    committer_.join();
+  }
+  GroupCommit(const GroupCommit&) = delete;
+  GroupCommit& operator=(const GroupCommit&) = delete;
+
+  // Queues the order without holding the caller: `answered` gets its answer on the committer's thread once
+  // its batch has committed or failed (so it must be quick and must not block: finishing a gRPC call is), or
+  // UNAVAILABLE at once on the caller's thread when stopping.
+  void Submit(Order order, Answered answered) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!stopping_) {
+        if (waiting_.empty() || waiting_.back()->orders.size() >= max_batch_) {
+          waiting_.push_back(std::make_unique<Batch>());
+        }
+        waiting_.back()->orders.push_back(std::move(order));
+        waiting_.back()->answered.push_back(std::move(answered));
+        return;
+      }
+    }
+    answered(absl::UnavailableError("shutting down"));
+  }
+
+  // Batches committed so far and the orders they carried: benchmarks and tests read their ratio.
+  std::pair<int64_t, int64_t> BatchesAndOrders() {
+    absl::MutexLock lock(&mu_);
+    return {batches_, orders_};
+  }
+
+ private:
+  struct Batch {
+    std::vector<Order> orders;
+    std::vector<Answered> answered;
+  };
+
+  void Run() {
+    while (true) {
+      std::unique_ptr<Batch> batch;
+      {
+        absl::MutexLock lock(&mu_);
+        auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !waiting_.empty(); };
+        mu_.Await(absl::Condition(&ready));
+        if (waiting_.empty()) return;  // stopping with nothing left to write
+        batch = std::move(waiting_.front());
+        waiting_.erase(waiting_.begin());
+      }
+      // Outside the lock: callers keep queueing the next batch while this one is written and committed.
+      std::vector<absl::StatusOr<Answer>> answers = write_(batch->orders);
+      // A writer that answers the wrong number of orders fails them all rather than answering anyone wrongly.
+      if (answers.size() != batch->orders.size()) {
+        answers.assign(batch->orders.size(), absl::InternalError("the batch was answered incompletely"));
+      }
+      {
+        absl::MutexLock lock(&mu_);
+        ++batches_;
+        orders_ += static_cast<int64_t>(batch->orders.size());
+      }
+      for (size_t i = 0; i < batch->answered.size(); ++i) batch->answered[i](std::move(answers[i]));
+    }
+  }
+
+  const WriteBatch write_;
+  const size_t max_batch_;
+  absl::Mutex mu_;
+  // Orders waiting for the next batch; full batches queue behind the open one.
+  std::vector<std::unique_ptr<Batch>> waiting_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t batches_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t orders_ ABSL_GUARDED_BY(mu_) = 0;
+  std::thread committer_;  // last: started once everything it uses exists
+};
+
+}  // namespace shouhu
+
+#endif  // SHOUHU_COMMON_GROUP_COMMIT_H_
