@@ -12,6 +12,8 @@
 
 namespace shouhu::allowance {
 
+inline constexpr int kMaxBudgetSlot = 1023;
+
 struct AllowanceConfig {
   // The registry (is the child active, where, in which categories) and training (is the organisation's
   // qualification current) services, host:port (SHOUHU_REGISTRY_ADDRESS, SHOUHU_TRAINING_ADDRESS). Required.
@@ -23,6 +25,14 @@ struct AllowanceConfig {
   // How many times a payment is sent before a failure abandons it and reverses its amount
   // (SHOUHU_PAYMENT_MAX_ATTEMPTS, 1..20, default 3).
   int max_payment_attempts = 3;
+  // This replica's slot of every program's budget (services/allowance/budget_slots.h): its approvals reserve
+  // from the (program, slot) row, so replicas on different Galera nodes do not conflict on one row. Either
+  // SHOUHU_ALLOWANCE_BUDGET_SLOT, a number from 0 to kMaxBudgetSlot; or, unset, SHOUHU_ALLOWANCE_BUDGET_SLOTS
+  // (N, 1..kMaxBudgetSlot+1) with SHOUHU_POD_NAME: a stable hash of the pod's name mod N (SlotOfReplica),
+  // which is how deploy/k8s sets it (a Deployment's pods have no ordinal; the downward API gives the name).
+  // Default 0. Any assignment is correct (two replicas may share a slot); distinct slots only avoid
+  // contention.
+  int budget_slot = 0;
   // The monthly basic living allowance, verification sample and urgent-need follower (their own file).
   MonthlyCyclesConfig cycles;
 };

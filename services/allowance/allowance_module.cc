@@ -11,7 +11,8 @@ absl::StatusOr<std::unique_ptr<AllowanceModule>> AllowanceModule::Create(
   std::unique_ptr<AllowanceModule> module(new AllowanceModule());
   module->store_ = std::make_unique<MariaDbAllowanceStore>(
       context.pool, context.ids,
-      VerificationSample(config.cycles.verification_seed, config.cycles.verification_share_ppm));
+      VerificationSample(config.cycles.verification_seed, config.cycles.verification_share_ppm),
+      config.budget_slot);
   module->store_->outbox().ReportFailuresTo(context.logger);
   if (registry) {
     module->registry_ = std::move(registry);

@@ -13,6 +13,7 @@
 #include "common/scope.h"
 #include "common/status_macros.h"
 #include "common/timestamps.h"
+#include "services/allowance/budget_slot_store.h"
 #include "shouhu/allowance/v1/events.pb.h"
 #include "shouhu/allowance/v1/monthly_cycles.pb.h"
 
@@ -61,37 +62,8 @@ constexpr char kUpdateEvaluation[] =
     "UPDATE programs SET state = ?, evaluation_score = ?, evaluation_summary = ?, evaluated_by = ?,"
     " evaluated_at = ? WHERE id = ?";
 
-constexpr char kSelectBalances[] =
-    "SELECT budget_fen, available_fen, reserved_fen, in_payment_fen, disbursed_fen FROM program_balances"
-    " WHERE program_id = ?";
-constexpr char kLockBalances[] = "SELECT budget_fen FROM program_balances WHERE program_id = ? FOR UPDATE";
-constexpr char kInsertBalances[] =
-    "INSERT INTO program_balances (program_id, budget_fen, available_fen, reserved_fen, in_payment_fen,"
-    " disbursed_fen) VALUES (?, 0, 0, 0, 0, 0)";
-
-// One guarded UPDATE per movement: the source must hold the amount, checked by the statement that takes it
-// under the row's lock — never by a read before it, which two racing approvals would both pass.
-constexpr char kMoveFundingToAvailable[] =
-    "UPDATE program_balances SET budget_fen = budget_fen + ?, available_fen = available_fen + ?"
-    " WHERE program_id = ? AND ? > 0";
-constexpr char kMoveAvailableToReserved[] =
-    "UPDATE program_balances SET available_fen = available_fen - ?, reserved_fen = reserved_fen + ?"
-    " WHERE program_id = ? AND available_fen >= ?";
-constexpr char kMoveReservedToAvailable[] =
-    "UPDATE program_balances SET reserved_fen = reserved_fen - ?, available_fen = available_fen + ?"
-    " WHERE program_id = ? AND reserved_fen >= ?";
-constexpr char kMoveReservedToInPayment[] =
-    "UPDATE program_balances SET reserved_fen = reserved_fen - ?, in_payment_fen = in_payment_fen + ?"
-    " WHERE program_id = ? AND reserved_fen >= ?";
-constexpr char kMoveInPaymentToDisbursed[] =
-    "UPDATE program_balances SET in_payment_fen = in_payment_fen - ?, disbursed_fen = disbursed_fen + ?"
-    " WHERE program_id = ? AND in_payment_fen >= ?";
-constexpr char kMoveInPaymentToReserved[] =
-    "UPDATE program_balances SET in_payment_fen = in_payment_fen - ?, reserved_fen = reserved_fen + ?"
-    " WHERE program_id = ? AND in_payment_fen >= ?";
-constexpr char kMoveDisbursedToReserved[] =
-    "UPDATE program_balances SET disbursed_fen = disbursed_fen - ?, reserved_fen = reserved_fen + ?"
-    " WHERE program_id = ? AND disbursed_fen >= ?";
+// The program's money (program_balances and its budget slots) is moved by budget_slot_store, beside the
+// ledger entry PostEntry writes.
 
 constexpr char kInsertEntry[] =
     "INSERT INTO ledger_entries (id, program_id, kind, from_account, to_account, amount_fen, application_id,"
@@ -115,19 +87,21 @@ constexpr char kInsertApplication[] =
 constexpr char kSelectApplication[] =
     "SELECT id, program_id, child_id, division_code, organisation_id, type, amount_fen, reason,"
     " evidence_report_id, state, applicant, first_approver, second_approver, rejection_reason, year,"
-    " submitted_at, decided_at, payments_issued FROM applications WHERE id = ?";
+    " submitted_at, decided_at, payments_issued, budget_slot FROM applications WHERE id = ?";
 constexpr char kLockApplication[] =
     "SELECT id, program_id, child_id, division_code, organisation_id, type, amount_fen, reason,"
     " evidence_report_id, state, applicant, first_approver, second_approver, rejection_reason, year,"
-    " submitted_at, decided_at, payments_issued FROM applications WHERE id = ? FOR UPDATE";
+    " submitted_at, decided_at, payments_issued, budget_slot FROM applications WHERE id = ? FOR UPDATE";
 constexpr char kListApplications[] =
     "SELECT id, program_id, child_id, division_code, organisation_id, type, amount_fen, reason,"
     " evidence_report_id, state, applicant, first_approver, second_approver, rejection_reason, year,"
     " submitted_at, decided_at, payments_issued FROM applications"
     " WHERE program_id = ? AND (? = 0 OR state = ?) AND id > ? ORDER BY id LIMIT ?";
+// budget_slot: the slot an approval reserved on; the application's later movements of money happen within it.
+constexpr char kSetApplicationSlot[] = "UPDATE applications SET budget_slot = ? WHERE id = ?";
 constexpr char kUpdateApplication[] =
     "UPDATE applications SET state = ?, first_approver = ?, second_approver = ?, rejection_reason = ?,"
-    " decided_at = ?, payments_issued = ? WHERE id = ?";
+    " decided_at = ?, payments_issued = ?, budget_slot = ? WHERE id = ?";
 // The child's applications the closing of the case may cancel (submitted, awaiting the second approval,
 // approved), locked in id order so two cancellations of one child cannot deadlock each other.
 constexpr char kOpenApplicationsOfChild[] =
@@ -157,8 +131,10 @@ constexpr char kReleaseCommitted[] =
 
 constexpr char kInsertPayment[] =
     "INSERT INTO payments (id, application_id, program_id, child_id, division_code, amount_fen, method,"
-    " payee_reference, state, issue_number, attempts, issued_by, issued_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)";
+    " payee_reference, state, issue_number, attempts, issued_by, issued_at, budget_slot)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)";
+// The slot a payment's money sits in (its application's, or its monthly cycle's).
+constexpr char kPaymentSlot[] = "SELECT budget_slot FROM payments WHERE id = ?";
 constexpr char kSelectPayment[] =
     "SELECT id, application_id, program_id, child_id, division_code, amount_fen, method, payee_reference,"
     " state, issue_number, attempts, failure_reason, issued_by, issued_at, resolved_at FROM payments"
@@ -182,24 +158,27 @@ constexpr char kDueFailedPayments[] =
 constexpr char kApplicationColumns[] =
     "SELECT id, program_id, child_id, division_code, organisation_id, type, amount_fen, reason,"
     " evidence_report_id, state, applicant, first_approver, second_approver, rejection_reason, year,"
-    " submitted_at, decided_at, payments_issued FROM applications";
+    " submitted_at, decided_at, payments_issued, budget_slot FROM applications";
 constexpr char kProgramColumns[] =
     "SELECT id, name, plan, target_group, jurisdiction, operator_organisation_id, funder_organisation_id,"
     " budget_fen, period_start, period_end, allowed_types, eligible_categories, per_payment_cap_fen,"
     " per_child_year_cap_fen, second_approval_threshold_fen, state, assessment_reviewer, assessment_accepted,"
     " assessment_comment, assessed_by, assessed_at, evaluation_score, evaluation_summary, evaluated_by,"
     " evaluated_at, proposed_by, proposed_at, funded_at FROM programs";
-constexpr char kPaymentRow[] = ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)";
+constexpr char kPaymentRow[] = ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)";
 constexpr char kEntryRow[] = ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 // Every paid application moves on by one issue; all of a batch go to PAYMENT_ISSUED.
 constexpr char kMarkPaymentsIssuedHead[] =
     "UPDATE applications SET state = ?, payments_issued = payments_issued + 1 WHERE id IN (";
-// The PAYMENT movement (RESERVED -> IN_PAYMENT) of each program's sum, guarded per row as PostEntry's is:
-// a program whose reserved balance does not hold its sum is not matched, and the batch fails.
-constexpr char kMoveReservedToInPaymentHead[] = "UPDATE program_balances SET reserved_fen = reserved_fen - ";
+// The PAYMENT movement (RESERVED -> IN_PAYMENT) of each (program, budget slot)'s sum, guarded per row as
+// PostEntry's is: a slot whose reserved balance does not hold its sum is not matched, and the batch fails.
+// The rows are named by ORs of their whole primary key, which the range optimizer reads as one range each.
+constexpr char kMoveReservedToInPaymentHead[] =
+    "UPDATE program_budget_slots SET reserved_fen = reserved_fen - ";
 constexpr char kMoveInPaymentSet[] = ", in_payment_fen = in_payment_fen + ";
-constexpr char kMoveWhere[] = " WHERE program_id IN (";
+constexpr char kMoveWhere[] = " WHERE (";
 constexpr char kMoveGuard[] = ") AND reserved_fen >= ";
+constexpr char kSlotKey[] = "(program_id = ? AND slot = ?)";
 
 // ----------------------------------------------------------------------------------------------- helpers
 
@@ -210,11 +189,18 @@ std::string Placeholders(size_t n) {
   return out;
 }
 
-// "CASE program_id WHEN ? THEN ? ... END" for `n` programs.
-std::string AmountByProgram(size_t n) {
-  std::string out = "CASE program_id";
-  for (size_t i = 0; i < n; ++i) out += " WHEN ? THEN ?";
+// "CASE WHEN program_id = ? AND slot = ? THEN ? ... END" for `n` (program, slot) rows.
+std::string AmountBySlot(size_t n) {
+  std::string out = "CASE";
+  for (size_t i = 0; i < n; ++i) out += " WHEN program_id = ? AND slot = ? THEN ?";
   return out + " END";
+}
+
+// "(program_id = ? AND slot = ?) OR ..." for `n` rows.
+std::string SlotKeys(size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) absl::StrAppend(&out, i == 0 ? "" : " OR ", kSlotKey);
+  return out;
 }
 
 std::string JoinEnums(const google::protobuf::RepeatedField<int>& values) {
@@ -274,18 +260,6 @@ absl::StatusOr<v1::Program> ProgramFromRow(const db::Row& row) {
   return p;
 }
 
-absl::StatusOr<Balances> ReadBalances(db::Session& tx, const std::string& program_id) {
-  ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kSelectBalances, {program_id}));
-  Balances b;
-  if (!row) return b;
-  b.budget = row->Int(0);
-  b.available = row->Int(1);
-  b.reserved = row->Int(2);
-  b.in_payment = row->Int(3);
-  b.disbursed = row->Int(4);
-  return b;
-}
-
 // The program's scores and balances, beside its row.
 absl::Status CompleteProgram(db::Session& tx, v1::Program& p) {
   if (p.has_assessment()) {
@@ -296,7 +270,7 @@ absl::Status CompleteProgram(db::Session& tx, v1::Program& p) {
       score->set_score(static_cast<int32_t>(s.Int(1)));
     }
   }
-  ASSIGN_OR_RETURN(Balances b, ReadBalances(tx, p.program_id()));
+  ASSIGN_OR_RETURN(Balances b, budget_slot_store::ReadTotals(tx, p.program_id()));
   *p.mutable_balances() = ToProto(b);
   return absl::OkStatus();
 }
@@ -335,10 +309,12 @@ absl::Status AddItems(db::Session& tx, v1::Application& a) {
   return absl::OkStatus();
 }
 
-// The application with its items; its row locked when `for_update`. Also returns payments_issued.
+// The application with its items; its row locked when `for_update`. Also returns payments_issued and the
+// budget slot its reserved money sits in.
 struct LockedApplication {
   v1::Application application;
   int64_t payments_issued = 0;
+  int budget_slot = 0;
 };
 
 absl::StatusOr<std::optional<LockedApplication>> ReadApplication(db::Session& tx, const std::string& id,
@@ -349,6 +325,7 @@ absl::StatusOr<std::optional<LockedApplication>> ReadApplication(db::Session& tx
   LockedApplication out;
   ASSIGN_OR_RETURN(out.application, ApplicationFromRow(*row));
   out.payments_issued = row->Int(17);
+  out.budget_slot = static_cast<int>(row->Int(18));
   RETURN_IF_ERROR(AddItems(tx, out.application));
   return std::optional<LockedApplication>(std::move(out));
 }
@@ -401,40 +378,25 @@ v1::Payment IssuedPayment(std::string id, const v1::Application& a, int64_t issu
   return p;
 }
 
-// kInsertPayment's parameters for `p`.
-std::vector<db::Value> PaymentValues(const v1::Payment& p) {
+// kInsertPayment's parameters for `p`, whose money sits in `budget_slot`.
+std::vector<db::Value> PaymentValues(const v1::Payment& p, int budget_slot) {
   return {p.payment_id(),      p.application_id(),
           p.program_id(),      p.child_id(),
           p.division_code(),   p.amount_fen(),
           int64_t{p.method()}, p.payee_reference(),
           int64_t{p.state()},  int64_t{p.issue_number()},
-          p.issued_by(),       ToSqlTimestamp(FromProtoTimestamp(p.issued_at()))};
-}
-
-absl::StatusOr<const char*> MovementSql(v1::LedgerAccount from, v1::LedgerAccount to) {
-  using v1::LEDGER_ACCOUNT_AVAILABLE;
-  using v1::LEDGER_ACCOUNT_DISBURSED;
-  using v1::LEDGER_ACCOUNT_FUNDING;
-  using v1::LEDGER_ACCOUNT_IN_PAYMENT;
-  using v1::LEDGER_ACCOUNT_RESERVED;
-  if (from == LEDGER_ACCOUNT_FUNDING && to == LEDGER_ACCOUNT_AVAILABLE) return kMoveFundingToAvailable;
-  if (from == LEDGER_ACCOUNT_AVAILABLE && to == LEDGER_ACCOUNT_RESERVED) return kMoveAvailableToReserved;
-  if (from == LEDGER_ACCOUNT_RESERVED && to == LEDGER_ACCOUNT_AVAILABLE) return kMoveReservedToAvailable;
-  if (from == LEDGER_ACCOUNT_RESERVED && to == LEDGER_ACCOUNT_IN_PAYMENT) return kMoveReservedToInPayment;
-  if (from == LEDGER_ACCOUNT_IN_PAYMENT && to == LEDGER_ACCOUNT_DISBURSED) return kMoveInPaymentToDisbursed;
-  if (from == LEDGER_ACCOUNT_IN_PAYMENT && to == LEDGER_ACCOUNT_RESERVED) return kMoveInPaymentToReserved;
-  if (from == LEDGER_ACCOUNT_DISBURSED && to == LEDGER_ACCOUNT_RESERVED) return kMoveDisbursedToReserved;
-  return absl::InternalError("no such ledger movement");
+          p.issued_by(),       ToSqlTimestamp(FromProtoTimestamp(p.issued_at())),
+          int64_t{budget_slot}};
 }
 
 absl::Status WriteApplication(db::Session& tx, const v1::Application& a, int64_t payments_issued,
-                              const Actor& actor, bool decided) {
+                              int budget_slot, const Actor& actor, bool decided) {
   return tx
       .Execute(kUpdateApplication,
                {int64_t{a.state()}, a.first_approver(), a.second_approver(), a.rejection_reason(),
                 decided ? db::Value(ToSqlTimestamp(actor.at))
                         : SqlTimestampOrNull(a.decided_at(), a.has_decided_at()),
-                payments_issued, a.application_id()})
+                payments_issued, int64_t{budget_slot}, a.application_id()})
       .status();
 }
 
@@ -453,18 +415,18 @@ absl::StatusOr<std::optional<v1::Program>> MariaDbAllowanceStore::ReadProgram(db
   return std::optional<v1::Program>(std::move(p));
 }
 
-absl::Status MariaDbAllowanceStore::PostEntry(db::Session& tx, const std::string& program_id,
+absl::Status MariaDbAllowanceStore::PostEntry(db::Session& tx, const std::string& program_id, int slot,
                                               v1::LedgerEntryKind kind, v1::LedgerAccount from,
                                               v1::LedgerAccount to, int64_t amount,
                                               const std::string& application_id,
                                               const std::string& payment_id, const Actor& actor) {
   if (amount <= 0) return absl::InternalError("a ledger entry moves a positive amount");
-  ASSIGN_OR_RETURN(const char* sql, MovementSql(from, to));
-  ASSIGN_OR_RETURN(uint64_t matched, tx.Execute(sql, {amount, amount, program_id, amount}));
-  if (matched != 1) {
-    return from == v1::LEDGER_ACCOUNT_AVAILABLE
-               ? absl::FailedPreconditionError("the program's budget has not enough left for this amount")
-               : absl::FailedPreconditionError("the program's balances do not hold this movement");
+  if (from == v1::LEDGER_ACCOUNT_FUNDING && to == v1::LEDGER_ACCOUNT_AVAILABLE) {
+    RETURN_IF_ERROR(budget_slot_store::Fund(tx, program_id, amount));
+  } else if (from == v1::LEDGER_ACCOUNT_AVAILABLE && to == v1::LEDGER_ACCOUNT_RESERVED) {
+    RETURN_IF_ERROR(budget_slot_store::Reserve(tx, program_id, slot, amount));
+  } else {
+    RETURN_IF_ERROR(budget_slot_store::Move(tx, program_id, slot, from, to, amount));
   }
   return tx
       .Execute(kInsertEntry, {ids_.Next(), program_id, int64_t{kind}, int64_t{from}, int64_t{to}, amount,
@@ -488,7 +450,7 @@ absl::StatusOr<v1::Program> MariaDbAllowanceStore::ProposeProgram(const Idempote
                    p.per_child_year_cap_fen(), p.second_approval_threshold_fen(),
                    int64_t{v1::PROGRAM_STATE_PROPOSED}, actor.subject, ToSqlTimestamp(actor.at)})
                 .status());
-        RETURN_IF_ERROR(tx.Execute(kInsertBalances, {id}).status());
+        RETURN_IF_ERROR(budget_slot_store::CreateProgram(tx, id));
         v1::ProgramProposed event;
         event.set_program_id(id);
         event.set_operator_organisation_id(actor.organisation_id);
@@ -566,8 +528,9 @@ absl::StatusOr<v1::Program> MariaDbAllowanceStore::FundProgram(const Idempotency
                          NextProgramState(*current, ProgramStep::kFund, true, ShanghaiDay(actor.at)));
         RETURN_IF_ERROR(
             tx.Execute(kUpdateFunded, {int64_t{next}, ToSqlTimestamp(actor.at), program_id}).status());
-        RETURN_IF_ERROR(PostEntry(tx, program_id, v1::LEDGER_ENTRY_KIND_FUNDING, v1::LEDGER_ACCOUNT_FUNDING,
-                                  v1::LEDGER_ACCOUNT_AVAILABLE, current->budget_fen(), "", "", actor));
+        RETURN_IF_ERROR(PostEntry(tx, program_id, budget_slot_, v1::LEDGER_ENTRY_KIND_FUNDING,
+                                  v1::LEDGER_ACCOUNT_FUNDING, v1::LEDGER_ACCOUNT_AVAILABLE,
+                                  current->budget_fen(), "", "", actor));
         v1::ProgramFunded event;
         event.set_program_id(program_id);
         event.set_budget_fen(current->budget_fen());
@@ -697,9 +660,12 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::ApproveApplication(
           if (taken != 1) {
             return absl::FailedPreconditionError("amount_fen: above the program's cap per child and year");
           }
-          RETURN_IF_ERROR(PostEntry(tx, a.program_id(), v1::LEDGER_ENTRY_KIND_RESERVATION,
+          // On this replica's own budget slot (refilled from the program's remainder or the other slots
+          // when dry), recorded with the application so its later movements stay within that slot.
+          RETURN_IF_ERROR(PostEntry(tx, a.program_id(), budget_slot_, v1::LEDGER_ENTRY_KIND_RESERVATION,
                                     v1::LEDGER_ACCOUNT_AVAILABLE, v1::LEDGER_ACCOUNT_RESERVED, a.amount_fen(),
                                     a.application_id(), "", actor));
+          locked->budget_slot = budget_slot_;  // written with the application below
         }
         if (step.first) {
           a.set_first_approver(actor.subject);
@@ -707,7 +673,7 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::ApproveApplication(
           a.set_second_approver(actor.subject);
         }
         a.set_state(step.next);
-        RETURN_IF_ERROR(WriteApplication(tx, a, locked->payments_issued, actor,
+        RETURN_IF_ERROR(WriteApplication(tx, a, locked->payments_issued, locked->budget_slot, actor,
                                          step.next == v1::APPLICATION_STATE_APPROVED));
         ASSIGN_OR_RETURN(std::optional<LockedApplication> written,
                          ReadApplication(tx, application_id, false));
@@ -744,13 +710,13 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::CloseApplication(
                            tx.Execute(kReleaseCommitted, {a.amount_fen(), a.program_id(), a.child_id(),
                                                           int64_t{a.year()}, a.amount_fen()}));
           if (released != 1) return absl::InternalError("the child's yearly total does not hold the amount");
-          RETURN_IF_ERROR(PostEntry(tx, a.program_id(), v1::LEDGER_ENTRY_KIND_RELEASE,
+          RETURN_IF_ERROR(PostEntry(tx, a.program_id(), locked->budget_slot, v1::LEDGER_ENTRY_KIND_RELEASE,
                                     v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_AVAILABLE, a.amount_fen(),
                                     a.application_id(), "", actor));
         }
         a.set_state(step.next);
         if (step.next == v1::APPLICATION_STATE_REJECTED) a.set_rejection_reason(reason);
-        RETURN_IF_ERROR(WriteApplication(tx, a, locked->payments_issued, actor, true));
+        RETURN_IF_ERROR(WriteApplication(tx, a, locked->payments_issued, locked->budget_slot, actor, true));
         ASSIGN_OR_RETURN(std::optional<LockedApplication> written,
                          ReadApplication(tx, application_id, false));
         if (step.next == v1::APPLICATION_STATE_REJECTED) {
@@ -787,14 +753,14 @@ absl::StatusOr<int> MariaDbAllowanceStore::CancelApplicationsOfClosedCase(db::Se
                        tx.Execute(kReleaseCommitted, {a.amount_fen(), a.program_id(), a.child_id(),
                                                       int64_t{a.year()}, a.amount_fen()}));
       if (back != 1) return absl::InternalError("the child's yearly total does not hold the amount");
-      RETURN_IF_ERROR(PostEntry(tx, a.program_id(), v1::LEDGER_ENTRY_KIND_RELEASE,
+      RETURN_IF_ERROR(PostEntry(tx, a.program_id(), locked->budget_slot, v1::LEDGER_ENTRY_KIND_RELEASE,
                                 v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_AVAILABLE, a.amount_fen(),
                                 a.application_id(), "", actor));
       released = a.amount_fen();
     }
     a.set_state(step->next);
     a.set_rejection_reason(kCaseClosedReason);
-    RETURN_IF_ERROR(WriteApplication(tx, a, locked->payments_issued, actor, true));
+    RETURN_IF_ERROR(WriteApplication(tx, a, locked->payments_issued, locked->budget_slot, actor, true));
     v1::ApplicationCancelled event;
     event.set_application_id(a.application_id());
     event.set_program_id(a.program_id());
@@ -821,6 +787,7 @@ absl::StatusOr<v1::Payment> MariaDbAllowanceStore::PayApplication(
         if (!row) return absl::NotFoundError("application not found");
         ASSIGN_OR_RETURN(v1::Application a, ApplicationFromRow(*row));
         const int64_t issue_number = row->Int(17) + 1;
+        const int budget_slot = static_cast<int>(row->Int(18));
         ASSIGN_OR_RETURN(std::optional<db::Row> program_row, tx.QueryOne(kSelectProgram, {a.program_id()}));
         if (!program_row) return absl::InternalError("application's program is missing");
         ASSIGN_OR_RETURN(v1::Program program, ProgramFromRow(*program_row));
@@ -830,12 +797,12 @@ absl::StatusOr<v1::Payment> MariaDbAllowanceStore::PayApplication(
         // The unique (application_id, issue_number) key makes a second payment of this issue impossible even
         // for a writer that skipped the row lock above: its INSERT fails and its transaction rolls back
         // whole.
-        RETURN_IF_ERROR(tx.Execute(kInsertPayment, PaymentValues(payment)).status());
-        RETURN_IF_ERROR(PostEntry(tx, a.program_id(), v1::LEDGER_ENTRY_KIND_PAYMENT,
+        RETURN_IF_ERROR(tx.Execute(kInsertPayment, PaymentValues(payment, budget_slot)).status());
+        RETURN_IF_ERROR(PostEntry(tx, a.program_id(), budget_slot, v1::LEDGER_ENTRY_KIND_PAYMENT,
                                   v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_IN_PAYMENT, a.amount_fen(),
                                   a.application_id(), payment.payment_id(), actor));
         a.set_state(v1::APPLICATION_STATE_PAYMENT_ISSUED);
-        RETURN_IF_ERROR(WriteApplication(tx, a, issue_number, actor, false));
+        RETURN_IF_ERROR(WriteApplication(tx, a, issue_number, budget_slot, actor, false));
         // In the payment's own transaction, so a retried payment is sampled exactly as the first was.
         for (const auto& event : PaymentEvents(payment, a.type())) {
           RETURN_IF_ERROR(outbox_.Append(tx, payment.payment_id(), *event, actor.at));
@@ -908,6 +875,7 @@ absl::Status MariaDbAllowanceStore::PayBatch(
     LockedApplication locked;
     ASSIGN_OR_RETURN(locked.application, ApplicationFromRow(row));
     locked.payments_issued = row.Int(17);
+    locked.budget_slot = static_cast<int>(row.Int(18));
     program_ids.insert(locked.application.program_id());
     applications.emplace(locked.application.application_id(), std::move(locked));
   }
@@ -926,7 +894,7 @@ absl::Status MariaDbAllowanceStore::PayBatch(
   // Each order judged as PayApplication judges it alone, in the batch's order: the second order for one
   // application finds it PAYMENT_ISSUED by the first.
   std::vector<std::pair<size_t, v1::Payment>> paid;
-  std::map<std::string, int64_t> program_sums;
+  std::map<std::pair<std::string, int>, int64_t> slot_sums;  // (program, budget slot) → amount
   for (size_t i : live) {
     const PaymentOrder& o = orders[i];
     auto found = applications.find(o.application_id);
@@ -949,7 +917,7 @@ absl::Status MariaDbAllowanceStore::PayBatch(
     const int64_t issue_number = ++found->second.payments_issued;
     a.set_state(v1::APPLICATION_STATE_PAYMENT_ISSUED);
     paid.emplace_back(i, IssuedPayment(ids_.Next(), a, issue_number, o.method, o.payee_reference, o.actor));
-    program_sums[a.program_id()] += a.amount_fen();
+    slot_sums[{a.program_id(), found->second.budget_slot}] += a.amount_fen();
   }
   if (paid.empty()) return absl::OkStatus();
 
@@ -959,27 +927,26 @@ absl::Status MariaDbAllowanceStore::PayBatch(
   params.clear();
   for (const auto& [i, p] : paid) {
     if (!params.empty()) sql += kPaymentRow;
-    std::vector<db::Value> values = PaymentValues(p);
+    std::vector<db::Value> values = PaymentValues(p, applications.at(p.application_id()).budget_slot);
     params.insert(params.end(), values.begin(), values.end());
   }
   RETURN_IF_ERROR(tx.Execute(sql, params).status());
 
-  std::vector<db::Value> arms, ids_in;
-  for (const auto& [program_id, sum] : program_sums) {
-    arms.insert(arms.end(), {program_id, sum});
-    ids_in.push_back(program_id);
+  std::vector<db::Value> arms, slot_keys;
+  for (const auto& [program_slot, sum] : slot_sums) {
+    arms.insert(arms.end(), {program_slot.first, int64_t{program_slot.second}, sum});
+    slot_keys.insert(slot_keys.end(), {program_slot.first, int64_t{program_slot.second}});
   }
-  const std::string by_program = AmountByProgram(program_sums.size());
+  const std::string by_slot = AmountBySlot(slot_sums.size());
   params = arms;
   params.insert(params.end(), arms.begin(), arms.end());
-  params.insert(params.end(), ids_in.begin(), ids_in.end());
+  params.insert(params.end(), slot_keys.begin(), slot_keys.end());
   params.insert(params.end(), arms.begin(), arms.end());
-  ASSIGN_OR_RETURN(
-      uint64_t matched,
-      tx.Execute(absl::StrCat(kMoveReservedToInPaymentHead, by_program, kMoveInPaymentSet, by_program,
-                              kMoveWhere, Placeholders(ids_in.size()), kMoveGuard, by_program),
-                 params));
-  if (matched != program_sums.size()) {
+  ASSIGN_OR_RETURN(uint64_t matched,
+                   tx.Execute(absl::StrCat(kMoveReservedToInPaymentHead, by_slot, kMoveInPaymentSet, by_slot,
+                                           kMoveWhere, SlotKeys(slot_sums.size()), kMoveGuard, by_slot),
+                              params));
+  if (matched != slot_sums.size()) {
     return absl::FailedPreconditionError("the program's balances do not hold this movement");
   }
 
@@ -1040,9 +1007,19 @@ absl::StatusOr<v1::Payment> MariaDbAllowanceStore::RecordPaymentOutcome(
         if (!program) return absl::InternalError("payment's program is missing");
         RETURN_IF_ERROR(authorize(*payment, *program));
         ASSIGN_OR_RETURN(OutcomeStep step, DecideOutcome(*payment, outcome, max_attempts));
+        ASSIGN_OR_RETURN(std::optional<db::Row> slot_row, tx.QueryOne(kPaymentSlot, {payment_id}));
+        const int budget_slot = slot_row ? static_cast<int>(slot_row->Int(0)) : 0;
         if (step.kind != v1::LEDGER_ENTRY_KIND_UNSPECIFIED) {
-          RETURN_IF_ERROR(PostEntry(tx, payment->program_id(), step.kind, step.from, step.to,
+          RETURN_IF_ERROR(PostEntry(tx, payment->program_id(), budget_slot, step.kind, step.from, step.to,
                                     payment->amount_fen(), payment->application_id(), payment_id, actor));
+        }
+        // Money a payment returns to RESERVED sits in the payment's slot; a re-issue through the application
+        // (PayApplication) takes it from the application's, so the two are made one (they differ only for a
+        // monthly cycle's payment, reserved on the cycle's slot).
+        if (step.to == v1::LEDGER_ACCOUNT_RESERVED && budget_slot != locked->budget_slot) {
+          RETURN_IF_ERROR(
+              tx.Execute(kSetApplicationSlot, {int64_t{budget_slot}, payment->application_id()}).status());
+          locked->budget_slot = budget_slot;
         }
         const bool resolved = step.next != v1::PAYMENT_STATE_FAILED;
         RETURN_IF_ERROR(
@@ -1054,7 +1031,8 @@ absl::StatusOr<v1::Payment> MariaDbAllowanceStore::RecordPaymentOutcome(
                 .status());
         if (step.application_next != v1::APPLICATION_STATE_UNSPECIFIED) {
           locked->application.set_state(step.application_next);
-          RETURN_IF_ERROR(WriteApplication(tx, locked->application, locked->payments_issued, actor, false));
+          RETURN_IF_ERROR(WriteApplication(tx, locked->application, locked->payments_issued,
+                                           locked->budget_slot, actor, false));
         }
         ASSIGN_OR_RETURN(std::optional<v1::Payment> written, ReadPayment(tx, payment_id, false));
         const v1::Application& a = locked->application;
@@ -1180,18 +1158,12 @@ absl::StatusOr<ReconcileResult> MariaDbAllowanceStore::ReconcileProgram(const st
   ReconcileResult result;
   RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
     result = ReconcileResult();
-    // The balance row locked: no movement of this program commits between the cache read and the sums, so
-    // the two describe the same instant.
-    ASSIGN_OR_RETURN(std::optional<db::Row> locked, tx.QueryOne(kLockBalances, {program_id}));
-    if (!locked) return absl::NotFoundError("program not found");
+    // The remainder row and every budget slot locked: no movement of this program commits between the cache
+    // read and the sums, so the two describe the same instant. The cache is the slots' sum.
+    ASSIGN_OR_RETURN(ProgramMoney money, budget_slot_store::Read(tx, program_id, true));
     ASSIGN_OR_RETURN(std::optional<v1::Program> program, ReadProgram(tx, program_id, false));
     if (!program) return absl::NotFoundError("program not found");
-    Balances cached;
-    cached.budget = program->balances().budget_fen();
-    cached.available = program->balances().available_fen();
-    cached.reserved = program->balances().reserved_fen();
-    cached.in_payment = program->balances().in_payment_fen();
-    cached.disbursed = program->balances().disbursed_fen();
+    const Balances cached = TotalBalances(money);
     ASSIGN_OR_RETURN(db::Rows out_rows, tx.Query(kSumOut, {program_id}));
     for (const db::Row& r : out_rows) {
       result.sums.by_account[static_cast<int>(r.Int(0))] -= r.Int(1);
@@ -1203,6 +1175,10 @@ absl::StatusOr<ReconcileResult> MariaDbAllowanceStore::ReconcileProgram(const st
     const bool funded =
         program->state() == v1::PROGRAM_STATE_FUNDED || program->state() == v1::PROGRAM_STATE_EVALUATED;
     result.reconciliation = Reconcile(funded ? program->budget_fen() : 0, cached, result.sums);
+    for (std::string& problem : SlotProblems(money)) {
+      result.reconciliation.balanced = false;
+      result.reconciliation.problems.push_back(std::move(problem));
+    }
     if (!result.reconciliation.balanced) {
       v1::ReconciliationMismatch event;
       event.set_program_id(program_id);

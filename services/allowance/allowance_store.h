@@ -166,9 +166,11 @@ class AllowanceStore {
 class MariaDbAllowanceStore final : public AllowanceStore {
  public:
   // `sample` picks the paid households checked on the next visit (verification_sample.h); by default none.
+  // `budget_slot` is this replica's slot of every program's budget (budget_slots.h): its approvals reserve
+  // from it, so replicas writing through different database nodes do not meet on one row.
   MariaDbAllowanceStore(db::Pool& pool, IdGenerator& ids,
-                        VerificationSample sample = VerificationSample(0, 0))
-      : pool_(pool), ids_(ids), outbox_(pool, ids), sample_(sample) {}
+                        VerificationSample sample = VerificationSample(0, 0), int budget_slot = 0)
+      : pool_(pool), ids_(ids), outbox_(pool, ids), sample_(sample), budget_slot_(budget_slot) {}
 
   absl::StatusOr<v1::Program> ProposeProgram(const IdempotencyKey& key, const Actor& actor,
                                              const v1::Program& program) override;
@@ -222,15 +224,18 @@ class MariaDbAllowanceStore final : public AllowanceStore {
   EventFeed& event_feed() override { return outbox_.feed(); }
 
   Outbox& outbox() { return outbox_; }
+  int budget_slot() const { return budget_slot_; }
 
   // In `tx`: the program (with its assessment scores and cached balances), its row locked when `for_update`.
   static absl::StatusOr<std::optional<v1::Program>> ReadProgram(db::Session& tx,
                                                                 const std::string& program_id,
                                                                 bool for_update);
-  // In `tx`: moves `amount` between two accounts of the program — the guarded UPDATE of its balance row
-  // (FAILED_PRECONDITION when the source holds less) and the ledger entry, together. For the monthly cycles
-  // and any other flow of money built on this store.
-  absl::Status PostEntry(db::Session& tx, const std::string& program_id, v1::LedgerEntryKind kind,
+  // In `tx`: moves `amount` between two accounts of the program — the guarded UPDATEs of its budget rows
+  // (FAILED_PRECONDITION when the source holds less; budget_slot_store) and the ledger entry, together.
+  // FUNDING -> AVAILABLE fills the program's unallocated remainder; AVAILABLE -> RESERVED reserves on
+  // `slot` (the caller's own, budget_slot()); every other movement happens within `slot`, the one the money
+  // was reserved on. For the monthly cycles and any other flow of money built on this store.
+  absl::Status PostEntry(db::Session& tx, const std::string& program_id, int slot, v1::LedgerEntryKind kind,
                          v1::LedgerAccount from, v1::LedgerAccount to, int64_t amount,
                          const std::string& application_id, const std::string& payment_id,
                          const Actor& actor);
@@ -258,6 +263,7 @@ class MariaDbAllowanceStore final : public AllowanceStore {
   IdGenerator& ids_;
   Outbox outbox_;
   const VerificationSample sample_;
+  const int budget_slot_;
 };
 
 }  // namespace allowance

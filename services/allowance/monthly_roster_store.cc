@@ -81,12 +81,12 @@ constexpr char kCycleColumns[] =
 constexpr char kSelectCycle[] = " WHERE c.id = ?";
 constexpr char kListCycles[] = " WHERE c.program_id = ? ORDER BY c.month DESC";
 constexpr char kLockCycle[] =
-    "SELECT state, program_id, submitted_by FROM monthly_cycles WHERE id = ? FOR UPDATE";
+    "SELECT state, program_id, submitted_by, budget_slot FROM monthly_cycles WHERE id = ? FOR UPDATE";
 constexpr char kSubmitCycle[] =
     "UPDATE monthly_cycles SET state = 2, submitted_by = ?, submitted_at = ? WHERE id = ?";
 constexpr char kApproveCycle[] =
-    "UPDATE monthly_cycles SET state = 3, decided_by = ?, decided_at = ?, approved_total_fen = ? WHERE id = "
-    "?";
+    "UPDATE monthly_cycles SET state = 3, decided_by = ?, decided_at = ?, approved_total_fen = ?,"
+    " budget_slot = ? WHERE id = ?";
 constexpr char kRejectCycle[] =
     "UPDATE monthly_cycles SET state = 4, decided_by = ?, decided_at = ?, rejection_reason = ? WHERE id = ?";
 constexpr char kPaidCycle[] = "UPDATE monthly_cycles SET state = 5, paid_at = ? WHERE id = ? AND state = 3";
@@ -130,8 +130,8 @@ constexpr char kNextIssue[] = "UPDATE applications SET payments_issued = payment
 constexpr char kReadIssue[] = "SELECT payments_issued FROM applications WHERE id = ?";
 constexpr char kInsertPayment[] =
     "INSERT INTO payments (id, application_id, program_id, child_id, division_code, amount_fen, method,"
-    " payee_reference, state, issue_number, attempts, issued_by, issued_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, 1, ?, ?)";
+    " payee_reference, state, issue_number, attempts, issued_by, issued_at, budget_slot)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, 1, ?, ?, ?)";
 
 // ------------------------------------------------------------------------------------------------ school
 
@@ -167,7 +167,8 @@ constexpr char kListPaymentChecks[] =
 constexpr char kUrgentNeedSeen[] = "SELECT report_id FROM urgent_need_drafts WHERE report_id = ?";
 constexpr char kReliefCandidates[] =
     "SELECT p.id, p.jurisdiction, p.period_start, p.period_end, p.allowed_types, p.per_payment_cap_fen,"
-    " b.available_fen FROM programs p JOIN program_balances b ON b.program_id = p.id"
+    " b.unallocated_fen + COALESCE((SELECT SUM(s.available_fen) FROM program_budget_slots s"
+    " WHERE s.program_id = p.id), 0) FROM programs p JOIN program_balances b ON b.program_id = p.id"
     " WHERE p.state = 4 AND p.jurisdiction IN (?, ?, ?, ?, ?)";
 constexpr char kInsertDraftApplication[] =
     "INSERT INTO applications (id, program_id, child_id, division_code, organisation_id, type, amount_fen,"
@@ -510,13 +511,14 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::ApproveCycle(const Idempote
         ASSIGN_OR_RETURN(std::optional<db::Row> total, tx.QueryOne(kCycleTotal, {cycle_id}));
         const int64_t total_fen = total ? total->Int(0) : 0;
         if (total_fen > 0) {
-          RETURN_IF_ERROR(core_.PostEntry(tx, c.cycle.program_id(), v1::LEDGER_ENTRY_KIND_RESERVATION,
-                                          v1::LEDGER_ACCOUNT_AVAILABLE, v1::LEDGER_ACCOUNT_RESERVED,
-                                          total_fen, "", "", actor));
+          // On this replica's budget slot, recorded with the cycle: its lines' payments move within it.
+          RETURN_IF_ERROR(core_.PostEntry(tx, c.cycle.program_id(), core_.budget_slot(),
+                                          v1::LEDGER_ENTRY_KIND_RESERVATION, v1::LEDGER_ACCOUNT_AVAILABLE,
+                                          v1::LEDGER_ACCOUNT_RESERVED, total_fen, "", "", actor));
         }
-        RETURN_IF_ERROR(
-            tx.Execute(kApproveCycle, {actor.subject, ToSqlTimestamp(actor.at), total_fen, cycle_id})
-                .status());
+        RETURN_IF_ERROR(tx.Execute(kApproveCycle, {actor.subject, ToSqlTimestamp(actor.at), total_fen,
+                                                   int64_t{core_.budget_slot()}, cycle_id})
+                            .status());
         ASSIGN_OR_RETURN(v1::MonthlyCycle approved, ReadCycle(tx, cycle_id));
         v1::MonthlyCycleApproved event;
         event.set_cycle_id(cycle_id);
@@ -568,6 +570,7 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::PayCycle(const IdempotencyK
       ASSIGN_OR_RETURN(std::optional<db::Row> cycle, tx.QueryOne(kLockCycle, {cycle_id}));
       if (!cycle) return absl::NotFoundError("cycle not found");
       const std::string program_id = cycle->String(1);
+      const int budget_slot = static_cast<int>(cycle->Int(3));
       ASSIGN_OR_RETURN(db::Rows lines, tx.Query(kUnpaidLines, {cycle_id, int64_t{kLineChunk}}));
       more = static_cast<int>(lines.size()) == kLineChunk;
       for (const db::Row& line : lines) {
@@ -579,11 +582,12 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::PayCycle(const IdempotencyK
         ASSIGN_OR_RETURN(std::optional<db::Row> issue, tx.QueryOne(kReadIssue, {enrolment_id}));
         if (!issue) return absl::InternalError("enrolment's application is missing");
         const std::string payment_id = ids_.Next();
-        RETURN_IF_ERROR(tx.Execute(kInsertPayment, {payment_id, enrolment_id, program_id, child_id, division,
-                                                    amount, int64_t{method}, payee, issue->Int(0),
-                                                    actor.subject, ToSqlTimestamp(actor.at)})
-                            .status());
-        RETURN_IF_ERROR(core_.PostEntry(tx, program_id, v1::LEDGER_ENTRY_KIND_PAYMENT,
+        RETURN_IF_ERROR(
+            tx.Execute(kInsertPayment,
+                       {payment_id, enrolment_id, program_id, child_id, division, amount, int64_t{method},
+                        payee, issue->Int(0), actor.subject, ToSqlTimestamp(actor.at), int64_t{budget_slot}})
+                .status());
+        RETURN_IF_ERROR(core_.PostEntry(tx, program_id, budget_slot, v1::LEDGER_ENTRY_KIND_PAYMENT,
                                         v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_IN_PAYMENT, amount,
                                         enrolment_id, payment_id, actor));
         RETURN_IF_ERROR(tx.Execute(kLinePaid, {payment_id, cycle_id, enrolment_id}).status());

@@ -50,6 +50,8 @@ for (const e of container.env || []) {
   if (e.valueFrom?.secretKeyRef) {
     const ref = e.valueFrom.secretKeyRef;
     env[e.name] = readFileSync(path.join(secretsDir, ref.name, ref.key), 'utf8').trim();
+  } else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.name') {
+    env[e.name] = `${deploymentName}-local`;  // the downward API's pod name, for a process outside a cluster
   } else env[e.name] = e.value;
 }
 

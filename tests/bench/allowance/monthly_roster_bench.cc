@@ -61,7 +61,7 @@ TEST(MonthlyRosterBench, HundredThousandChildren) {
                                {program_id, int64_t{kChildren} * 60'000 * 24, approved_at})
                         .status());
     return tx
-        .Execute("INSERT INTO program_balances VALUES (?, ?, ?, 0, 0, 0)",
+        .Execute("INSERT INTO program_balances (program_id, budget_fen, unallocated_fen) VALUES (?, ?, ?)",
                  {program_id, int64_t{kChildren} * 60'000 * 24, int64_t{kChildren} * 60'000 * 24})
         .status();
   }));

@@ -107,7 +107,7 @@ TEST_F(PaymentBatchTest, PayBatch_OneProgramsBalanceCannotHoldItsPayment_FailsOn
   const std::string c = ApprovedApplication("c", good, ActiveChild("c3"), 10'000);
   // The cached reserved balance of `bad` no longer holds its approved amount (as after a bug or a hand edit).
   ASSERT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) {
-    return s.Execute("UPDATE program_balances SET reserved_fen = 0 WHERE program_id = ?", {bad}).status();
+    return s.Execute("UPDATE program_budget_slots SET reserved_fen = 0 WHERE program_id = ?", {bad}).status();
   }));
 
   std::vector<absl::StatusOr<v1::Payment>> answers = allowance_->store().PayApplications(
@@ -124,7 +124,8 @@ TEST_F(PaymentBatchTest, PayBatch_OneProgramsBalanceCannotHoldItsPayment_FailsOn
   ExpectReconciles(good);
   // The failed one left no record: paid later, once its program is put right, it pays.
   ASSERT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) {
-    return s.Execute("UPDATE program_balances SET reserved_fen = 20000 WHERE program_id = ?", {bad}).status();
+    return s.Execute("UPDATE program_budget_slots SET reserved_fen = 20000 WHERE program_id = ?", {bad})
+        .status();
   }));
   ASSERT_OK_AND_ASSIGN(v1::Payment later, Pay(finance_, "pay-b", b));
   EXPECT_EQ(later.issue_number(), 1);

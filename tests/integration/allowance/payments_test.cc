@@ -202,7 +202,7 @@ TEST_F(AllowanceTest, Reconcile_CacheThatDisagreesWithTheLedger_RaisesAnAlertAnd
   ApprovedApplication("a", program, ActiveChild("c"), 20'000);
   ASSERT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) {
     return s
-        .Execute("UPDATE program_balances SET available_fen = available_fen + 1 WHERE program_id = ?",
+        .Execute("UPDATE program_balances SET unallocated_fen = unallocated_fen + 1 WHERE program_id = ?",
                  {program})
         .status();
   }));
