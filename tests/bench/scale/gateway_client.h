@@ -8,6 +8,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -16,6 +18,7 @@
 
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "tests/bench/support/load_driver.h"
 
 namespace shouhu::bench {
 
@@ -30,16 +33,15 @@ inline std::map<std::string, std::string> ReadTokens(const std::string& path) {
   return tokens;
 }
 
-// `count` channels to `target`; distinct channel arguments keep gRPC from sharing one subchannel.
+// `count` channels to `target`, connected (tests/bench/support/load_driver.h); a program that cannot connect
+// stops here rather than count every call of its run as failed.
 inline std::vector<std::shared_ptr<grpc::Channel>> Channels(const std::string& target, int count) {
-  std::vector<std::shared_ptr<grpc::Channel>> channels;
-  for (int c = 0; c < count; ++c) {
-    grpc::ChannelArguments args;
-    args.SetInt("grpc.channel_id", c);
-    args.SetMaxReceiveMessageSize(64 << 20);
-    channels.push_back(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
+  auto channels = ConnectedChannels(target, count, /*max_receive_bytes=*/64 << 20);
+  if (!channels.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(channels.status().message()).c_str());
+    std::exit(2);
   }
-  return channels;
+  return *std::move(channels);
 }
 
 // A unary call as `token`'s bearer through the gateway.
@@ -50,6 +52,7 @@ grpc::Status CallAs(Stub& stub, grpc::Status (Stub::*rpc)(grpc::ClientContext*, 
   grpc::ClientContext context;
   context.AddMetadata("authorization", "Bearer " + token);
   context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(deadline));
+  context.set_wait_for_ready(true);
   return (stub.*rpc)(&context, request, response);
 }
 

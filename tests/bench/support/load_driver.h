@@ -5,6 +5,7 @@
 #ifndef SHOUHU_TESTS_BENCH_SUPPORT_LOAD_DRIVER_H_
 #define SHOUHU_TESTS_BENCH_SUPPORT_LOAD_DRIVER_H_
 
+#include <grpcpp/channel.h>
 #include <grpcpp/support/status.h>
 
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
@@ -75,10 +77,29 @@ struct LoadOptions {
   std::function<void(int64_t done)> progress;
 };
 
+// `count` channels to `target`, each connected before it is returned; distinct channel arguments keep gRPC
+// from sharing one subchannel between them. A phase must not start on connections still being made: a call
+// without wait-for-ready on a channel whose first connect failed fails at once, and a load thread then burns
+// through its share of a phase's calls in milliseconds (seen as most of a phase failing with UNAVAILABLE).
+// Calls should also set wait_for_ready, so a connection lost mid-phase is waited for, not counted as
+// failures.
+absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> ConnectedChannels(
+    const std::string& target, int count, int max_receive_bytes = 0,
+    absl::Duration within = absl::Seconds(30));
+
 // Runs `call(thread, n, log)` from options.concurrency threads until the time or the requests run out; n
 // counts calls across threads from 0; each call records its RPCs in `log` (its thread's own).
 LoadFigures RunLoad(const LoadOptions& options, const std::vector<std::string>& methods,
                     const std::function<void(int thread, int64_t n, CallLog& log)>& call);
+
+// The same loop on gRPC's callback API: options.concurrency calls in flight, no thread per call. Each slot
+// issues a call; its completion (on one of gRPC's threads) reports the outcome through `done` and the slot
+// issues its next. On this 2-core machine the load program shares the CPU with what it measures, and a
+// blocked thread per call costs the client about twice the CPU of a callback (allowance bench: load program
+// per payment at 64). `issue(slot, n, done)` starts call n and must call `done` exactly once.
+using CallDone = std::function<void(const grpc::Status&)>;
+LoadFigures RunCallbackLoad(const LoadOptions& options, const std::string& method,
+                            const std::function<void(int slot, int64_t n, CallDone done)>& issue);
 
 // The run's only (first) method as one line of JSON, for the run scripts that read figures by name:
 // {"mode","concurrency","calls" (successful),"failures","seconds","calls_per_second","p50_ms","p99_ms"},

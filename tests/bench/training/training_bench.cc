@@ -65,13 +65,15 @@ int main(int argc, char** argv) {
 
   // One channel and one random stream per client thread, so the client is not the bottleneck of a single
   // HTTP/2 connection.
+  auto channels = shouhu::bench::ConnectedChannels(absl::GetFlag(FLAGS_target), options.concurrency);
+  if (!channels.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(channels.status().message()).c_str());
+    return 2;
+  }
   std::vector<std::unique_ptr<v1::TrainingService::Stub>> stubs;
   std::vector<std::mt19937> randoms;
   for (int t = 0; t < options.concurrency; ++t) {
-    grpc::ChannelArguments args;
-    args.SetInt("grpc.channel_id", t);  // distinct subchannels
-    stubs.push_back(v1::TrainingService::NewStub(
-        grpc::CreateCustomChannel(absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials(), args)));
+    stubs.push_back(v1::TrainingService::NewStub((*channels)[static_cast<size_t>(t)]));
     randoms.emplace_back(static_cast<unsigned>(t) * 7919u + 1);
   }
   std::atomic<long> qualified{0};
@@ -81,6 +83,7 @@ int main(int argc, char** argv) {
         grpc::ClientContext context;
         signer.Attach(principal, context);
         context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+        context.set_wait_for_ready(true);
         log.Timed(0, [&] {
           if (mode == "batch") {
             v1::BatchCheckQualificationRequest request;
