@@ -46,6 +46,15 @@ grpc::ServerUnaryReactor* CallWorkers::ServeThen(grpc::CallbackServerContext* co
   return reactor;
 }
 
+grpc::ServerUnaryReactor* CallWorkers::ServeOnArrival(grpc::CallbackServerContext* context,
+                                                      std::function<void(Finish)> work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  work([this, context, reactor](absl::Status status) {
+    reactor->Finish(ToGrpcStatus(status, logger_, RequestIdOf(*context)));
+  });
+  return reactor;
+}
+
 grpc::Status CallWorkers::Answer(const grpc::CallbackServerContext& context, const absl::Status& status) {
   return ToGrpcStatus(status, logger_, RequestIdOf(context));
 }

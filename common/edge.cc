@@ -47,6 +47,15 @@ grpc::ServerUnaryReactor* ServiceEdge::UnaryThen(grpc::CallbackServerContext* co
   });
 }
 
+grpc::ServerUnaryReactor* ServiceEdge::UnaryQueued(grpc::CallbackServerContext* context,
+                                                   absl::string_view method, DeferredBody body) {
+  return workers_.ServeOnArrival(context, [&](CallWorkers::Finish finish) {
+    absl::StatusOr<Principal> principal = Admit(*context, method);
+    if (!principal.ok()) return finish(principal.status());
+    body(*principal, std::move(finish));
+  });
+}
+
 IdempotencyKey ServiceEdge::Key(absl::string_view method, const Principal& principal,
                                 const std::string& request_id,
                                 const google::protobuf::Message& request) const {

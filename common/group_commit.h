@@ -32,9 +32,14 @@ class GroupCommit {
   // Writes one batch and commits it: answers[i] for orders[i].
   using WriteBatch = std::function<std::vector<absl::StatusOr<Answer>>(const std::vector<Order>&)>;
 
-  // Starts the committer thread. At most `max_batch` orders share a transaction.
-  GroupCommit(WriteBatch write, size_t max_batch)
-      : write_(std::move(write)), max_batch_(std::max<size_t>(max_batch, 1)), committer_([this] { Run(); }) {}
+  // Starts the committer thread. At most `max_batch` orders share a transaction, and at most `max_waiting`
+  // wait for one: beyond that a caller is refused at once (RESOURCE_EXHAUSTED), so a flood sheds load instead
+  // of growing memory and every caller's wait. The default is a few batches of the largest size.
+  GroupCommit(WriteBatch write, size_t max_batch, size_t max_waiting = 0)
+      : write_(std::move(write)),
+        max_batch_(std::max<size_t>(max_batch, 1)),
+        max_waiting_(max_waiting > 0 ? max_waiting : 8 * max_batch_),
+        committer_([this] { Run(); }) {}
   // Writes what is queued, then stops the committer thread.
   ~GroupCommit() {
     {
@@ -48,20 +53,26 @@ class GroupCommit {
 
   // Queues the order without holding the caller: `answered` gets its answer on the committer's thread once
   // its batch has committed or failed (so it must be quick and must not block: finishing a gRPC call is), or
-  // UNAVAILABLE at once on the caller's thread when stopping.
+  // at once on the caller's thread: UNAVAILABLE when stopping, RESOURCE_EXHAUSTED when the queue is full.
   void Submit(Order order, Answered answered) {
+    absl::Status refused;
     {
       absl::MutexLock lock(&mu_);
-      if (!stopping_) {
+      if (stopping_) {
+        refused = absl::UnavailableError("shutting down");
+      } else if (waiting_orders_ >= max_waiting_) {
+        refused = absl::ResourceExhaustedError("the service is overloaded; retry later");
+      } else {
         if (waiting_.empty() || waiting_.back()->orders.size() >= max_batch_) {
           waiting_.push_back(std::make_unique<Batch>());
         }
         waiting_.back()->orders.push_back(std::move(order));
         waiting_.back()->answered.push_back(std::move(answered));
+        ++waiting_orders_;
         return;
       }
     }
-    answered(absl::UnavailableError("shutting down"));
+    answered(std::move(refused));
   }
 
   // Batches committed so far and the orders they carried: benchmarks and tests read their ratio.
@@ -86,6 +97,7 @@ class GroupCommit {
         if (waiting_.empty()) return;  // stopping with nothing left to write
         batch = std::move(waiting_.front());
         waiting_.erase(waiting_.begin());
+        waiting_orders_ -= batch->orders.size();
       }
       // Outside the lock: callers keep queueing the next batch while this one is written and committed.
       std::vector<absl::StatusOr<Answer>> answers = write_(batch->orders);
@@ -104,9 +116,11 @@ class GroupCommit {
 
   const WriteBatch write_;
   const size_t max_batch_;
+  const size_t max_waiting_;
   absl::Mutex mu_;
   // Orders waiting for the next batch; full batches queue behind the open one.
   std::vector<std::unique_ptr<Batch>> waiting_ ABSL_GUARDED_BY(mu_);
+  size_t waiting_orders_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int64_t batches_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t orders_ ABSL_GUARDED_BY(mu_) = 0;

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/batch_statements.h"
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/status_macros.h"
@@ -25,12 +26,12 @@ constexpr absl::string_view kRecord =
 constexpr absl::string_view kRecorded =
     "SELECT request_hash, response FROM idempotency_records WHERE method = ? AND caller = ? AND request_id = "
     "?";
-// The batch forms' heads; their WHERE terms and VALUES rows are repeated per key.
+// The batch forms: the lookup's WHERE terms are repeated per key, the record's VALUES rows per answer.
 constexpr absl::string_view kRecordedHead =
     "SELECT method, caller, request_id, request_hash, response FROM idempotency_records WHERE ";
-constexpr absl::string_view kRecordHead =
+constexpr absl::string_view kRecordRow =
     "INSERT INTO idempotency_records (method, caller, request_id, request_hash, response, created_at) "
-    "VALUES ";
+    "VALUES (?, ?, ?, ?, ?, ?)";
 constexpr absl::string_view kComplete =
     "UPDATE idempotency_records SET result_ref = ? WHERE method = ? AND caller = ? AND request_id = ?";
 
@@ -117,15 +118,15 @@ absl::StatusOr<std::vector<std::optional<RecordedAnswer>>> FindRecordedAnswers(
     db::Session& session, const std::vector<const IdempotencyKey*>& keys) {
   std::vector<std::optional<RecordedAnswer>> found(keys.size());
   if (keys.empty()) return found;
-  // One primary-key range per key (EXPLAIN: range on PRIMARY); the text depends only on the count, so a
-  // connection prepares it once per batch size.
-  std::string sql(kRecordedHead);
+  // One primary-key range per key (EXPLAIN: range on PRIMARY); the keys padded to a power of two
+  // (batch_statements.h), so a connection prepares few texts whatever the batch sizes.
+  const std::string sql = absl::StrCat(
+      kRecordedHead, db::PaddedList("(method = ? AND caller = ? AND request_id = ?)", " OR ", keys.size()));
   std::vector<db::Value> params;
-  params.reserve(3 * keys.size());
-  for (size_t i = 0; i < keys.size(); ++i) {
-    absl::StrAppend(&sql, i == 0 ? "" : " OR ", "(method = ? AND caller = ? AND request_id = ?)");
-    params.insert(params.end(), {keys[i]->method, keys[i]->caller, keys[i]->request_id});
-  }
+  params.reserve(3 * db::PaddedCount(keys.size()));
+  for (const IdempotencyKey* key : keys)
+    params.insert(params.end(), {key->method, key->caller, key->request_id});
+  db::PadEntries(params, 0, 3, keys.size());
   ASSIGN_OR_RETURN(db::Rows rows, session.Query(sql, params));
   for (const db::Row& row : rows) {
     for (size_t i = 0; i < keys.size(); ++i) {
@@ -140,16 +141,14 @@ absl::StatusOr<std::vector<std::optional<RecordedAnswer>>> FindRecordedAnswers(
 
 absl::Status RecordFirstAnswers(db::Session& tx, const std::vector<FirstAnswer>& answers) {
   if (answers.empty()) return absl::OkStatus();
-  std::string sql(kRecordHead);
   std::vector<db::Value> params;
   params.reserve(6 * answers.size());
-  for (size_t i = 0; i < answers.size(); ++i) {
-    const IdempotencyKey& key = *answers[i].key;
-    absl::StrAppend(&sql, i == 0 ? "" : ", ", "(?, ?, ?, ?, ?, ?)");
-    params.insert(params.end(), {key.method, key.caller, key.request_id, key.request_hash,
-                                 answers[i].response, ToSqlTimestamp(answers[i].at)});
+  for (const FirstAnswer& answer : answers) {
+    const IdempotencyKey& key = *answer.key;
+    params.insert(params.end(), {key.method, key.caller, key.request_id, key.request_hash, answer.response,
+                                 ToSqlTimestamp(answer.at)});
   }
-  return tx.Execute(sql, params).status();
+  return db::InsertRows(tx, kRecordRow, ", (?, ?, ?, ?, ?, ?)", 6, params).status();
 }
 
 }  // namespace shouhu

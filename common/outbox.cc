@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "common/batch_statements.h"
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/status_macros.h"
@@ -34,7 +35,8 @@ constexpr absl::string_view kPeekLease =
 constexpr absl::string_view kPending =
     "SELECT position FROM outbox_events FORCE INDEX (outbox_unsequenced) WHERE sequence IS NULL "
     "ORDER BY position LIMIT ? FOR UPDATE SKIP LOCKED";
-// Numbers a batch: "CASE position WHEN ? THEN ? ..." and the positions' IN list, repeated per event.
+// Numbers a batch: "CASE position WHEN ? THEN ? ..." and the positions' IN list, an arm and a position per
+// event.
 constexpr absl::string_view kNumberHead = "UPDATE outbox_events SET sequence = CASE position";
 constexpr absl::string_view kNumberWhere = " END WHERE position IN (";
 // Advancing the counter also claims or renews the lease: the batch writes the row anyway.
@@ -116,16 +118,14 @@ absl::Status Outbox::Append(db::Session& tx, absl::string_view aggregate_id,
 
 absl::Status Outbox::AppendAll(db::Session& tx, const std::vector<Pending>& events) {
   if (events.empty()) return absl::OkStatus();
-  std::string sql(kInsertEvent);
   std::vector<db::Value> params;
   params.reserve(5 * events.size());
-  for (size_t i = 0; i < events.size(); ++i) {
-    if (i > 0) absl::StrAppend(&sql, ", (?, ?, ?, ?, ?)");
-    const Pending& e = events[i];
+  for (const Pending& e : events) {
     params.insert(params.end(), {ids_.Next(), e.payload->GetDescriptor()->full_name(), e.aggregate_id,
                                  ToSqlTimestamp(e.occurred_at), e.payload->SerializeAsString()});
   }
-  RETURN_IF_ERROR(tx.Execute(sql, params).status());
+  // In power-of-two chunks, in order (batch_statements.h): positions follow the events' order.
+  RETURN_IF_ERROR(db::InsertRows(tx, kInsertEvent, ", (?, ?, ?, ?, ?)", 5, params).status());
   tx.AfterCommit([this] { WakeSequencer(); });
   return absl::OkStatus();
 }
@@ -171,21 +171,20 @@ absl::StatusOr<int64_t> Outbox::SequenceBatch(int limit) {
       return absl::OkStatus();
     }
     // One statement numbers the whole batch (a CASE arm per event): a statement per event cost the
-    // allowance payments' group commit as many statements as it saved.
-    std::string number(kNumberHead);
+    // allowance payments' group commit as many statements as it saved. Arms and positions are padded to a
+    // power of two by repeating the last (batch_statements.h): a repeated arm gives the same number.
+    const std::string number = absl::StrCat(kNumberHead, db::PaddedList(" WHEN ? THEN ?", "", pending.size()),
+                                            kNumberWhere, db::PaddedList("?", ", ", pending.size()), ")");
     std::vector<db::Value> params;
-    params.reserve(3 * pending.size());
+    params.reserve(3 * db::PaddedCount(pending.size()));
     for (const db::Row& row : pending) {
-      absl::StrAppend(&number, " WHEN ? THEN ?");
       params.emplace_back(row.Int(0));
       params.emplace_back(++last);
     }
-    absl::StrAppend(&number, kNumberWhere);
-    for (size_t i = 0; i < pending.size(); ++i) {
-      absl::StrAppend(&number, i == 0 ? "?" : ", ?");
-      params.emplace_back(pending[i].Int(0));
-    }
-    absl::StrAppend(&number, ")");
+    db::PadEntries(params, 0, 2, pending.size());
+    const size_t positions = params.size();
+    for (const db::Row& row : pending) params.emplace_back(row.Int(0));
+    db::PadEntries(params, positions, 1, pending.size());
     RETURN_IF_ERROR(tx.Execute(number, params).status());
     RETURN_IF_ERROR(tx.Execute(kAdvanceSequence, {last, holder_, lease_us}).status());
     numbered = static_cast<int64_t>(pending.size());

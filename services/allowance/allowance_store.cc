@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/batch_statements.h"
 #include "common/clock.h"
 #include "common/scope.h"
 #include "common/status_macros.h"
@@ -154,7 +155,8 @@ constexpr char kDueFailedPayments[] =
     "SELECT id FROM payments WHERE state = ? AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT 500";
 
 // PayApplications' batch forms: one statement for all of a batch's rows. Their IN lists, CASE arms and
-// VALUES rows are repeated per row, so each connection prepares one text per batch size.
+// VALUES rows are repeated per row, padded or chunked to powers of two (common/batch_statements.h) so a
+// connection prepares a few texts per kind, not one per batch size.
 constexpr char kApplicationColumns[] =
     "SELECT id, program_id, child_id, division_code, organisation_id, type, amount_fen, reason,"
     " evidence_report_id, state, applicant, first_approver, second_approver, rejection_reason, year,"
@@ -166,7 +168,9 @@ constexpr char kProgramColumns[] =
     " assessment_comment, assessed_by, assessed_at, evaluation_score, evaluation_summary, evaluated_by,"
     " evaluated_at, proposed_by, proposed_at, funded_at FROM programs";
 constexpr char kPaymentRow[] = ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)";
+constexpr size_t kPaymentWidth = 13;
 constexpr char kEntryRow[] = ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr size_t kEntryWidth = 10;
 // Every paid application moves on by one issue; all of a batch go to PAYMENT_ISSUED.
 constexpr char kMarkPaymentsIssuedHead[] =
     "UPDATE applications SET state = ?, payments_issued = payments_issued + 1 WHERE id IN (";
@@ -181,13 +185,6 @@ constexpr char kMoveGuard[] = ") AND reserved_fen >= ";
 constexpr char kSlotKey[] = "(program_id = ? AND slot = ?)";
 
 // ----------------------------------------------------------------------------------------------- helpers
-
-// "?, ?, ?" for `n` parameters.
-std::string Placeholders(size_t n) {
-  std::string out;
-  for (size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
-  return out;
-}
 
 // "CASE WHEN program_id = ? AND slot = ? THEN ? ... END" for `n` (program, slot) rows.
 std::string AmountBySlot(size_t n) {
@@ -865,10 +862,12 @@ absl::Status MariaDbAllowanceStore::PayBatch(
 
   // Every application locked in one statement, in id order (the order any two batches meet them in).
   std::vector<db::Value> params(application_ids.begin(), application_ids.end());
-  ASSIGN_OR_RETURN(db::Rows application_rows,
-                   tx.Query(absl::StrCat(kApplicationColumns, " WHERE id IN (", Placeholders(params.size()),
-                                         ") ORDER BY id FOR UPDATE"),
-                            params));
+  db::PadEntries(params, 0, 1, application_ids.size());
+  ASSIGN_OR_RETURN(
+      db::Rows application_rows,
+      tx.Query(absl::StrCat(kApplicationColumns, " WHERE id IN (",
+                            db::PaddedList("?", ", ", application_ids.size()), ") ORDER BY id FOR UPDATE"),
+               params));
   std::map<std::string, LockedApplication> applications;
   std::set<std::string> program_ids;
   for (const db::Row& row : application_rows) {
@@ -882,9 +881,11 @@ absl::Status MariaDbAllowanceStore::PayBatch(
   std::map<std::string, v1::Program> programs;
   if (!program_ids.empty()) {
     params.assign(program_ids.begin(), program_ids.end());
-    ASSIGN_OR_RETURN(
-        db::Rows program_rows,
-        tx.Query(absl::StrCat(kProgramColumns, " WHERE id IN (", Placeholders(params.size()), ")"), params));
+    db::PadEntries(params, 0, 1, program_ids.size());
+    ASSIGN_OR_RETURN(db::Rows program_rows,
+                     tx.Query(absl::StrCat(kProgramColumns, " WHERE id IN (",
+                                           db::PaddedList("?", ", ", program_ids.size()), ")"),
+                              params));
     for (const db::Row& row : program_rows) {
       ASSIGN_OR_RETURN(v1::Program program, ProgramFromRow(row));
       programs.emplace(program.program_id(), std::move(program));
@@ -922,35 +923,36 @@ absl::Status MariaDbAllowanceStore::PayBatch(
   if (paid.empty()) return absl::OkStatus();
 
   // The payments, the balances, the ledger entries, the applications, the events and the answers: one
-  // statement each for the whole batch.
-  std::string sql = kInsertPayment;
+  // statement each for the whole batch (the INSERTs one per power-of-two chunk, batch_statements.h).
   params.clear();
   for (const auto& [i, p] : paid) {
-    if (!params.empty()) sql += kPaymentRow;
     std::vector<db::Value> values = PaymentValues(p, applications.at(p.application_id()).budget_slot);
     params.insert(params.end(), values.begin(), values.end());
   }
-  RETURN_IF_ERROR(tx.Execute(sql, params).status());
+  RETURN_IF_ERROR(db::InsertRows(tx, kInsertPayment, kPaymentRow, kPaymentWidth, params).status());
 
   std::vector<db::Value> arms, slot_keys;
   for (const auto& [program_slot, sum] : slot_sums) {
     arms.insert(arms.end(), {program_slot.first, int64_t{program_slot.second}, sum});
     slot_keys.insert(slot_keys.end(), {program_slot.first, int64_t{program_slot.second}});
   }
-  const std::string by_slot = AmountBySlot(slot_sums.size());
+  // A repeated arm or key names the same row with the same sum: the row still moves once.
+  db::PadEntries(arms, 0, 3, slot_sums.size());
+  db::PadEntries(slot_keys, 0, 2, slot_sums.size());
+  const std::string by_slot = AmountBySlot(db::PaddedCount(slot_sums.size()));
   params = arms;
   params.insert(params.end(), arms.begin(), arms.end());
   params.insert(params.end(), slot_keys.begin(), slot_keys.end());
   params.insert(params.end(), arms.begin(), arms.end());
-  ASSIGN_OR_RETURN(uint64_t matched,
-                   tx.Execute(absl::StrCat(kMoveReservedToInPaymentHead, by_slot, kMoveInPaymentSet, by_slot,
-                                           kMoveWhere, SlotKeys(slot_sums.size()), kMoveGuard, by_slot),
-                              params));
+  ASSIGN_OR_RETURN(
+      uint64_t matched,
+      tx.Execute(absl::StrCat(kMoveReservedToInPaymentHead, by_slot, kMoveInPaymentSet, by_slot, kMoveWhere,
+                              SlotKeys(db::PaddedCount(slot_sums.size())), kMoveGuard, by_slot),
+                 params));
   if (matched != slot_sums.size()) {
     return absl::FailedPreconditionError("the program's balances do not hold this movement");
   }
 
-  sql = kInsertEntry;
   params.clear();
   std::vector<db::Value> issued_ids;
   std::vector<Outbox::Pending> events;
@@ -958,7 +960,6 @@ absl::Status MariaDbAllowanceStore::PayBatch(
   std::vector<std::string> responses;
   responses.reserve(paid.size());
   for (const auto& [i, p] : paid) {
-    if (!params.empty()) sql += kEntryRow;
     params.insert(params.end(), {ids_.Next(), p.program_id(), int64_t{v1::LEDGER_ENTRY_KIND_PAYMENT},
                                  int64_t{v1::LEDGER_ACCOUNT_RESERVED}, int64_t{v1::LEDGER_ACCOUNT_IN_PAYMENT},
                                  p.amount_fen(), p.application_id(), p.payment_id(), orders[i].actor.subject,
@@ -969,13 +970,14 @@ absl::Status MariaDbAllowanceStore::PayBatch(
       event_payloads.push_back(std::move(event));
     }
   }
-  RETURN_IF_ERROR(tx.Execute(sql, params).status());
+  RETURN_IF_ERROR(db::InsertRows(tx, kInsertEntry, kEntryRow, kEntryWidth, params).status());
 
   params = {int64_t{v1::APPLICATION_STATE_PAYMENT_ISSUED}};
   params.insert(params.end(), issued_ids.begin(), issued_ids.end());
-  ASSIGN_OR_RETURN(
-      matched,
-      tx.Execute(absl::StrCat(kMarkPaymentsIssuedHead, Placeholders(issued_ids.size()), ")"), params));
+  db::PadEntries(params, 1, 1, issued_ids.size());
+  ASSIGN_OR_RETURN(matched, tx.Execute(absl::StrCat(kMarkPaymentsIssuedHead,
+                                                    db::PaddedList("?", ", ", issued_ids.size()), ")"),
+                                       params));
   if (matched != issued_ids.size()) return absl::InternalError("a paid application was not updated");
 
   RETURN_IF_ERROR(outbox_.AppendAll(tx, events));

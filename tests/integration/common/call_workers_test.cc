@@ -1,7 +1,7 @@
-// CallWorkers: the blocking part of a callback-API call runs on the pool; a full queue refuses at once; a
-// call that gave up while it waited is not run; a database fault reaches the caller as a plain UNAVAILABLE
-// and its detail the log. Served over loopback with callback grpc.health.v1 services whose Check blocks until
-// the test lets it go, or asks a database that is not there.
+// CallWorkers: the blocking part of a callback-API call runs on the pool, and a call served on arrival needs
+// no worker; a full queue refuses at once; a call that gave up while it waited is not run; a database fault
+// reaches the caller as a plain UNAVAILABLE and its detail the log. Served over loopback with callback
+// grpc.health.v1 services whose Check blocks until the test lets it go, or asks a database that is not there.
 #include "common/call_workers.h"
 
 #include <grpcpp/create_channel.h>
@@ -12,7 +12,9 @@
 #include <atomic>
 #include <cstdio>
 #include <thread>
+#include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "common/db.h"
 #include "common/log.h"
@@ -29,8 +31,16 @@ class BlockingCheck final : public grpc::health::v1::Health::CallbackService {
  public:
   explicit BlockingCheck(CallWorkers& workers) : workers_(workers) {}
 
-  grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* context, const HealthCheckRequest*,
+  grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* context, const HealthCheckRequest* request,
                                   HealthCheckResponse* response) override {
+    // "queued": served on arrival and handed on, as a group commit takes a payment; finished by the test.
+    if (request->service() == "queued") {
+      return workers_.ServeOnArrival(context, [this, response](CallWorkers::Finish finish) {
+        response->set_status(HealthCheckResponse::SERVING);
+        absl::MutexLock lock(&mu_);
+        handed_on_.push_back(std::move(finish));
+      });
+    }
     return workers_.Serve(context, [this, response] {
       started_.fetch_add(1);
       release_.WaitForNotification();
@@ -40,6 +50,11 @@ class BlockingCheck final : public grpc::health::v1::Health::CallbackService {
   }
 
   int started() const { return started_.load(); }
+  // The finishes of the "queued" calls that arrived, taken.
+  std::vector<CallWorkers::Finish> TakeHandedOn() {
+    absl::MutexLock lock(&mu_);
+    return std::move(handed_on_);
+  }
   void Release() {
     if (!release_.HasBeenNotified()) release_.Notify();
   }
@@ -48,6 +63,8 @@ class BlockingCheck final : public grpc::health::v1::Health::CallbackService {
   CallWorkers& workers_;
   std::atomic<int> started_{0};
   absl::Notification release_;
+  absl::Mutex mu_;
+  std::vector<CallWorkers::Finish> handed_on_ ABSL_GUARDED_BY(mu_);
 };
 
 class CallWorkersTest : public ::testing::Test {
@@ -73,12 +90,14 @@ class CallWorkersTest : public ::testing::Test {
 
   // Starts a Check in the background; its status lands in `status`, then `done` is notified.
   std::thread Call(grpc::Status& status, absl::Notification& done,
-                   absl::Duration deadline = absl::Seconds(10)) {
-    return std::thread([this, &status, &done, deadline] {
+                   absl::Duration deadline = absl::Seconds(10), const std::string& service = "") {
+    return std::thread([this, &status, &done, deadline, service] {
       grpc::ClientContext context;
       context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+      HealthCheckRequest request;
+      request.set_service(service);
       HealthCheckResponse response;
-      status = stub_->Check(&context, HealthCheckRequest(), &response);
+      status = stub_->Check(&context, request, &response);
       done.Notify();
     });
   }
@@ -113,6 +132,29 @@ TEST_F(CallWorkersTest, QueueFull_IsResourceExhaustedAtOnce_AndQueuedCallsRunWhe
   EXPECT_TRUE(running.ok()) << running.error_message();
   EXPECT_TRUE(queued.ok()) << queued.error_message();
   EXPECT_EQ(service_->started(), 2);
+}
+
+TEST_F(CallWorkersTest, ServeOnArrival_EveryWorkerBusy_StillHandedOnAndFinishedFromAnotherThread) {
+  Start(/*workers=*/1, /*max_queued=*/1);
+  grpc::Status blocked, queued;
+  absl::Notification blocked_done, queued_done;
+  std::thread a = Call(blocked, blocked_done);
+  ASSERT_TRUE(Eventually([&] { return service_->started() == 1; }));  // the only worker is taken
+  std::thread b = Call(queued, queued_done, absl::Seconds(10), "queued");
+  std::vector<CallWorkers::Finish> handed_on;
+  ASSERT_TRUE(Eventually([&] {
+    for (auto& finish : service_->TakeHandedOn()) handed_on.push_back(std::move(finish));
+    return !handed_on.empty();
+  }));
+  EXPECT_FALSE(queued_done.HasBeenNotified());  // answered only when finished
+  std::thread([&] { handed_on.front()(absl::OkStatus()); }).join();
+  EXPECT_TRUE(queued_done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_TRUE(queued.ok()) << queued.error_message();
+  EXPECT_FALSE(blocked_done.HasBeenNotified());  // the worker was never needed
+  service_->Release();
+  a.join();
+  b.join();
+  EXPECT_TRUE(blocked.ok()) << blocked.error_message();
 }
 
 TEST_F(CallWorkersTest, DeadlinePassedWhileQueued_TheWorkIsNotRun) {

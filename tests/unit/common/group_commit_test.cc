@@ -121,6 +121,38 @@ TEST(GroupCommitTest, Submit_MoreThanABatchHolds_SplitsAtTheBound) {
             (std::vector<std::vector<std::string>>{{"first"}, {"0", "1", "2"}, {"3", "4", "5"}, {"6"}}));
 }
 
+TEST(GroupCommitTest, Submit_QueueFull_RefusedAtOnceAndTheQueuedStillCommitted) {
+  absl::Notification release;
+  RecordingWriter writer;
+  writer.release = &release;
+  Answers answers;
+  {
+    Intake intake(writer.Writer(), /*max_batch=*/2, /*max_waiting=*/3);
+    intake.Submit(Order("first"), answers.For("first"));
+    ASSERT_TRUE(writer.first_started.WaitForNotificationWithTimeout(absl::Seconds(30)));
+    // "first" is being written and no longer waits: three more fit, the fourth and fifth do not.
+    for (const char* id : {"a", "b", "c", "d", "e"}) intake.Submit(Order(id), answers.For(id));
+    {
+      absl::MutexLock lock(&answers.mu);
+      ASSERT_EQ(answers.by_request.size(), 2u);  // the refused, answered on the caller's thread
+      EXPECT_THAT(answers.by_request.at("d"), StatusIs(absl::StatusCode::kResourceExhausted));
+      EXPECT_THAT(answers.by_request.at("e"), StatusIs(absl::StatusCode::kResourceExhausted));
+    }
+    release.Notify();
+    ASSERT_TRUE(answers.Await(6));
+    // Once the queue drains there is room again.
+    intake.Submit(Order("f"), answers.For("f"));
+    ASSERT_TRUE(answers.Await(7));
+  }
+  absl::MutexLock lock(&writer.mu);
+  EXPECT_EQ(writer.batches, (std::vector<std::vector<std::string>>{{"first"}, {"a", "b"}, {"c"}, {"f"}}));
+  absl::MutexLock answers_lock(&answers.mu);
+  for (const char* id : {"first", "a", "b", "c", "f"}) {
+    ASSERT_OK(answers.by_request.at(id));
+    EXPECT_EQ(*answers.by_request.at(id), std::string("answer-") + id);
+  }
+}
+
 TEST(GroupCommitTest, Destroyed_WithSubmissionsQueued_WritesAndAnswersThemFirst) {
   absl::Notification release;
   RecordingWriter writer;
