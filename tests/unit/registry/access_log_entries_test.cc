@@ -1,0 +1,101 @@
+// The access log's pure rules (migration 0044): a call's records become reads, a read's records round-trip
+// through its row, and a read's scope is the division all its records share.
+#include "services/registry/access_log_entries.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/status_matchers.h"
+
+namespace shouhu::registry {
+namespace {
+
+using ::shouhu::testing::StatusIs;
+
+AccessRecord Seen(const std::string& record_id, const std::string& village,
+                  const std::string& purpose = "review", const std::string& consent = "") {
+  return {"officer-1", "org-1", "child", record_id, village, "name,sex", purpose, "SearchChildren", consent};
+}
+
+TEST(AccessLogEntries, GroupIntoReads_APageOfOneCall_IsOneReadWithEveryRecordInOrder) {
+  auto reads =
+      GroupIntoReads({Seen("A", "532329101001"), Seen("B", "532329102003"), Seen("C", "532329101001")});
+  ASSERT_EQ(reads.size(), 1u);
+  EXPECT_EQ(reads[0].subject, "officer-1");
+  EXPECT_EQ(reads[0].organisation_id, "org-1");
+  EXPECT_EQ(reads[0].method, "SearchChildren");
+  EXPECT_EQ(reads[0].purpose, "review");
+  ASSERT_EQ(reads[0].records.size(), 3u);
+  EXPECT_EQ(reads[0].records[0].record_id, "A");
+  EXPECT_EQ(reads[0].records[1].record_id, "B");
+  EXPECT_EQ(reads[0].records[1].village_code, "532329102003");
+  EXPECT_EQ(reads[0].records[2].record_id, "C");
+}
+
+TEST(AccessLogEntries, GroupIntoReads_RecordsThatDifferBeyondTheRecord_StartANewRead) {
+  AccessRecord other_fields = Seen("C", "532329101001");
+  other_fields.fields = "name";
+  auto reads = GroupIntoReads({Seen("A", "532329101001"), Seen("B", "532329101001", "another purpose"),
+                               other_fields, Seen("D", "532329101001", "review", "CONSENT1")});
+  ASSERT_EQ(reads.size(), 4u);
+  EXPECT_EQ(reads[0].records.size(), 1u);
+  EXPECT_EQ(reads[1].purpose, "another purpose");
+  EXPECT_EQ(reads[2].fields, "name");
+  ASSERT_EQ(reads[2].records.size(), 1u);
+  EXPECT_EQ(reads[2].records[0].record_id, "C");
+  // Only consecutive records share a read: D is like A but follows C.
+  ASSERT_EQ(reads[3].records.size(), 1u);
+  EXPECT_EQ(reads[3].records[0].consent_id, "CONSENT1");
+  EXPECT_TRUE(GroupIntoReads({}).empty());
+}
+
+TEST(AccessLogEntries, GroupIntoReads_ConsentDiffersWithinARead_StaysWithItsRecord) {
+  auto reads = GroupIntoReads({Seen("A", "532329101001"), Seen("B", "532329101001", "review", "CONSENT1")});
+  ASSERT_EQ(reads.size(), 1u);
+  EXPECT_EQ(reads[0].records[0].consent_id, "");
+  EXPECT_EQ(reads[0].records[1].consent_id, "CONSENT1");
+}
+
+TEST(AccessLogEntries, CommonVillagePrefix_IsTheDivisionEveryRecordLiesIn) {
+  EXPECT_EQ(CommonVillagePrefix({{"", "A", "532329101001", ""}}), "532329101001");
+  EXPECT_EQ(CommonVillagePrefix({{"", "A", "532329101001", ""}, {"", "B", "532329102003", ""}}), "5323291");
+  EXPECT_EQ(CommonVillagePrefix({{"", "A", "532329101001", ""}, {"", "B", "640105001001", ""}}), "");
+  EXPECT_EQ(CommonVillagePrefix({{"", "A", "532329101001", ""}, {"", "B", "", ""}}), "");
+  EXPECT_EQ(CommonVillagePrefix({}), "");
+}
+
+TEST(AccessLogEntries, EncodeThenDecode_GivesBackEveryRecord_WithAndWithoutConsent) {
+  std::vector<AccessedRecord> records = {
+      {"01HZZ0000000000000000000A1", "01HZZ0000000000000000000C1", "532329101001", ""},
+      {"01HZZ0000000000000000000A2", "01HZZ0000000000000000000C2", "532329102003",
+       "01HZZ0000000000000000000K1"},
+      {"01HZZ0000000000000000000A3", "01HZZ0000000000000000000C3", "", ""}};
+  const std::string column = EncodeAccessedRecords(records);
+  ASSERT_OK_AND_ASSIGN(auto decoded, DecodeAccessedRecords(column));
+  ASSERT_EQ(decoded.size(), records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    EXPECT_EQ(decoded[i].entry_id, records[i].entry_id);
+    EXPECT_EQ(decoded[i].record_id, records[i].record_id);
+    EXPECT_EQ(decoded[i].village_code, records[i].village_code);
+    EXPECT_EQ(decoded[i].consent_id, records[i].consent_id);
+  }
+  ASSERT_OK_AND_ASSIGN(auto none, DecodeAccessedRecords(""));
+  EXPECT_TRUE(none.empty());
+}
+
+TEST(AccessLogEntries, Decode_AColumnThisCodeDidNotWrite_IsInternal) {
+  for (const char* column : {"A B C", "A B C D E", ";", " B C D", "A  C D"}) {
+    EXPECT_THAT(DecodeAccessedRecords(column), StatusIs(absl::StatusCode::kInternal)) << column;
+  }
+}
+
+TEST(AccessLogEntries, ScopeOverlaps_WhenEitherIsAPrefixOfTheOther) {
+  EXPECT_TRUE(ScopeOverlaps("532329", "53"));       // a county's page, a province's auditor
+  EXPECT_TRUE(ScopeOverlaps("5323", "532329101"));  // a prefecture's page, a township's auditor
+  EXPECT_TRUE(ScopeOverlaps("", "532329"));         // a page across provinces
+  EXPECT_TRUE(ScopeOverlaps("532329101001", ""));   // a national auditor
+  EXPECT_FALSE(ScopeOverlaps("532329", "640105"));
+  EXPECT_FALSE(ScopeOverlaps("532329101", "532329102"));
+}
+
+}  // namespace
+}  // namespace shouhu::registry
