@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
@@ -68,8 +67,18 @@ absl::StatusOr<std::vector<AccessedRecord>> DecodeAccessedRecords(absl::string_v
   return records;
 }
 
-bool ScopeOverlaps(absl::string_view scope, absl::string_view division_prefix) {
-  return absl::StartsWith(scope, division_prefix) || absl::StartsWith(division_prefix, scope);
+std::vector<size_t> InsertSlices(size_t rows) {
+  constexpr size_t kExactUpTo = 32;
+  constexpr size_t kMaxRowsPerStatement = 256;
+  std::vector<size_t> sizes;
+  while (rows > kExactUpTo) {
+    size_t slice = kExactUpTo;  // the largest power of two up to the rows left and the statement limit
+    while (slice * 2 <= std::min(rows, kMaxRowsPerStatement)) slice *= 2;
+    sizes.push_back(slice);
+    rows -= slice;
+  }
+  if (rows > 0) sizes.push_back(rows);
+  return sizes;
 }
 
 }  // namespace shouhu::registry

@@ -19,23 +19,6 @@ constexpr absl::string_view kInsertRecords = "INSERT INTO pii_access_records (re
 constexpr absl::string_view kRecordPlaceholders = "(?, ?)";
 constexpr size_t kParamsPerRecord = 2;
 
-// The sizes of the multi-row INSERTs that carry `rows` rows. Each size is its own statement text, prepared
-// on the writer's connection, whose cache keeps 128 (db.h): exact sizes up to 32 (a batch of reads, a page of
-// a search in two), larger counts in slices of 64, 128 or 256 first, so two tables need about 70 texts.
-std::vector<size_t> StatementSizes(size_t rows) {
-  constexpr size_t kExactUpTo = 32;
-  constexpr size_t kMaxRowsPerStatement = 256;
-  std::vector<size_t> sizes;
-  while (rows > kExactUpTo) {
-    size_t slice = kExactUpTo * 2;
-    while (slice * 2 <= std::min(rows, kMaxRowsPerStatement)) slice *= 2;
-    sizes.push_back(slice);
-    rows -= slice;
-  }
-  if (rows > 0) sizes.push_back(rows);
-  return sizes;
-}
-
 }  // namespace
 
 AccessLogWriter::AccessLogWriter(db::Pool& pool, const Clock& clock, IdGenerator& ids)
@@ -69,6 +52,19 @@ void AccessLogWriter::RecordThen(std::vector<AccessRecord> records, Committed co
     absl::MutexLock lock(&mu_);
     if (!stopping_) {
       for (auto& r : reads) open_->reads.push_back(std::move(r));
+      open_->then.push_back(std::move(committed));
+      return;
+    }
+  }
+  committed(absl::UnavailableError("shutting down"));
+}
+
+void AccessLogWriter::RecordThen(AccessRead read, Committed committed) {
+  if (read.records.empty()) return committed(absl::OkStatus());
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopping_) {
+      open_->reads.push_back(std::move(read));
       open_->then.push_back(std::move(committed));
       return;
     }
@@ -112,7 +108,7 @@ absl::Status AccessLogWriter::InsertRows(db::Session& session, absl::string_view
                                          absl::string_view row_placeholders, size_t params_per_row,
                                          const std::vector<db::Value>& params) {
   size_t from = 0;
-  for (size_t rows : StatementSizes(params.size() / params_per_row)) {
+  for (size_t rows : InsertSlices(params.size() / params_per_row)) {
     std::string& sql = insert_sql_[{std::string(sql_head), rows}];
     if (sql.empty()) {
       sql = std::string(sql_head);

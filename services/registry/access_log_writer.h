@@ -41,6 +41,8 @@ class AccessLogWriter {
   // by workers x commits, not by the database (issue 14: GetChild at 64 callers ran at 10% of the no-SQL
   // call).
   void RecordThen(std::vector<AccessRecord> records, Committed committed);
+  // As RecordThen, for one read of many records (its reader, fields and purpose given once).
+  void RecordThen(AccessRead read, Committed committed);
 
   // Commits observed so far and the records they carried: the benchmark reports records per commit.
   std::pair<int64_t, int64_t> CommitsAndRows();

@@ -196,12 +196,15 @@ constexpr absl::string_view kRetireEarlierCases =
 // holds the last entry shown: the one with the greatest id not after it.
 constexpr absl::string_view kAccessReadHolding =
     "SELECT COALESCE(MAX(id), '') FROM pii_access_reads WHERE id <= ?";
-// By subject and/or division: reads in id order (the subject's index range, or the log's), those whose
-// records all lie in a division that overlaps the requested one.
+// By subject and/or division: reads in id order whose records all lie in a division that overlaps the
+// requested one: a division inside it (a range of access_reads_scope) or one of its ancestors (a county
+// search's page for a township's auditor; the IN list holds the requested prefix's shorter prefixes, padded).
+// MariaDB picks the subject's range, the scope's ranges, or the log in id order, by the request's values.
+constexpr size_t kScopeAncestors = 12;
 constexpr absl::string_view kAccessReadsFrom =
     "SELECT id, at, subject, organisation_id, record_type, fields, purpose, method, records "
     "FROM pii_access_reads WHERE (id = ? OR id > ?) AND (? = '' OR subject = ?) "
-    "AND ((scope >= ? AND scope < ?) OR scope = LEFT(?, LENGTH(scope))) ORDER BY id LIMIT ?";
+    "AND ((scope >= ? AND scope < ?) OR scope IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)) ORDER BY id LIMIT ?";
 // By record: the narrow table's range for the record (its primary key), then each read by its primary key.
 constexpr absl::string_view kAccessReadsOfRecordFrom =
     "SELECT r.id, r.at, r.subject, r.organisation_id, r.record_type, r.fields, r.purpose, r.method, "
@@ -1009,6 +1012,10 @@ void MariaDbRegistryStore::RecordAccessThen(std::vector<AccessRecord> records,
   access_log_.RecordThen(std::move(records), std::move(committed));
 }
 
+void MariaDbRegistryStore::RecordReadThen(AccessRead read, std::function<void(absl::Status)> committed) {
+  access_log_.RecordThen(std::move(read), std::move(committed));
+}
+
 absl::StatusOr<std::vector<v1::AccessLogEntry>> MariaDbRegistryStore::ListAccessLog(
     const AccessLogFilter& f) {
   std::vector<v1::AccessLogEntry> entries;
@@ -1029,12 +1036,18 @@ absl::StatusOr<std::vector<v1::AccessLogEntry>> MariaDbRegistryStore::ListAccess
     std::string equal = holding;
     std::string after = holding;
     while (static_cast<int>(entries.size()) < f.limit) {
-      ASSIGN_OR_RETURN(
-          db::Rows rows,
-          f.record_id.empty()
-              ? s.Query(kAccessReadsFrom, {equal, after, f.subject, f.subject, f.division_prefix,
-                                           division_end, f.division_prefix, fetch})
-              : s.Query(kAccessReadsOfRecordFrom, {f.record_id, equal, after, f.subject, f.subject, fetch}));
+      absl::StatusOr<db::Rows> fetched;
+      if (f.record_id.empty()) {
+        std::vector<db::Value> params = {equal, after, f.subject, f.subject, f.division_prefix, division_end};
+        for (size_t length = 0; length < kScopeAncestors; ++length) {
+          params.push_back(f.division_prefix.substr(0, std::min(length, f.division_prefix.size() - 1)));
+        }
+        params.push_back(fetch);
+        fetched = s.Query(kAccessReadsFrom, params);
+      } else {
+        fetched = s.Query(kAccessReadsOfRecordFrom, {f.record_id, equal, after, f.subject, f.subject, fetch});
+      }
+      ASSIGN_OR_RETURN(db::Rows rows, std::move(fetched));
       for (const auto& row : rows) {
         ASSIGN_OR_RETURN(std::vector<AccessedRecord> records, DecodeAccessedRecords(row.String(8)));
         for (const AccessedRecord& r : records) {

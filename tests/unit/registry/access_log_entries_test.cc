@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "tests/support/status_matchers.h"
 
 namespace shouhu::registry {
@@ -57,7 +59,7 @@ TEST(AccessLogEntries, GroupIntoReads_ConsentDiffersWithinARead_StaysWithItsReco
 
 TEST(AccessLogEntries, CommonVillagePrefix_IsTheDivisionEveryRecordLiesIn) {
   EXPECT_EQ(CommonVillagePrefix({{"", "A", "532329101001", ""}}), "532329101001");
-  EXPECT_EQ(CommonVillagePrefix({{"", "A", "532329101001", ""}, {"", "B", "532329102003", ""}}), "5323291");
+  EXPECT_EQ(CommonVillagePrefix({{"", "A", "532329101001", ""}, {"", "B", "532329102003", ""}}), "53232910");
   EXPECT_EQ(CommonVillagePrefix({{"", "A", "532329101001", ""}, {"", "B", "640105001001", ""}}), "");
   EXPECT_EQ(CommonVillagePrefix({{"", "A", "532329101001", ""}, {"", "B", "", ""}}), "");
   EXPECT_EQ(CommonVillagePrefix({}), "");
@@ -88,13 +90,24 @@ TEST(AccessLogEntries, Decode_AColumnThisCodeDidNotWrite_IsInternal) {
   }
 }
 
-TEST(AccessLogEntries, ScopeOverlaps_WhenEitherIsAPrefixOfTheOther) {
-  EXPECT_TRUE(ScopeOverlaps("532329", "53"));       // a county's page, a province's auditor
-  EXPECT_TRUE(ScopeOverlaps("5323", "532329101"));  // a prefecture's page, a township's auditor
-  EXPECT_TRUE(ScopeOverlaps("", "532329"));         // a page across provinces
-  EXPECT_TRUE(ScopeOverlaps("532329101001", ""));   // a national auditor
-  EXPECT_FALSE(ScopeOverlaps("532329", "640105"));
-  EXPECT_FALSE(ScopeOverlaps("532329101", "532329102"));
+TEST(AccessLogEntries, InsertSlices_AddUpToTheRows_InFewStatementTexts) {
+  std::set<size_t> texts;
+  for (size_t rows = 0; rows <= 3000; ++rows) {
+    size_t sum = 0;
+    for (size_t slice : InsertSlices(rows)) {
+      EXPECT_GT(slice, 0u) << rows;
+      EXPECT_LE(slice, 256u) << rows;
+      sum += slice;
+      texts.insert(slice);
+    }
+    ASSERT_EQ(sum, rows);
+  }
+  EXPECT_LE(texts.size(), 35u);                                // 1..32, 64, 128, 256
+  EXPECT_EQ(InsertSlices(50), (std::vector<size_t>{32, 18}));  // a page of a search
+  EXPECT_EQ(InsertSlices(40), (std::vector<size_t>{32, 8}));
+  EXPECT_EQ(InsertSlices(800), (std::vector<size_t>{256, 256, 256, 32}));
+  EXPECT_EQ(InsertSlices(7), (std::vector<size_t>{7}));
+  EXPECT_TRUE(InsertSlices(0).empty());
 }
 
 }  // namespace
