@@ -1,19 +1,23 @@
 #include "services/registry/access_log_writer.h"
 
+#include <algorithm>
+#include <set>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 
 namespace shouhu::registry {
 namespace {
 
-// A batch up to this size is one multi-row INSERT, which commits on its own; larger ones are split into
-// such statements inside one transaction.
-constexpr size_t kMaxRowsPerStatement = 256;
-constexpr absl::string_view kInsertHead =
-    "INSERT INTO pii_access_log (id, at, subject, organisation_id, record_type, record_id, village_code, "
-    "fields, "
-    "purpose, method, consent_id) VALUES ";
-constexpr absl::string_view kRowPlaceholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr absl::string_view kInsertReads =
+    "INSERT INTO pii_access_reads (id, at, subject, organisation_id, record_type, fields, purpose, method, "
+    "scope, records) VALUES ";
+constexpr absl::string_view kReadPlaceholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr size_t kParamsPerRead = 10;
+constexpr absl::string_view kInsertRecords = "INSERT INTO pii_access_records (record_id, log_id) VALUES ";
+constexpr absl::string_view kRecordPlaceholders = "(?, ?)";
+constexpr size_t kParamsPerRecord = 2;
 
 }  // namespace
 
@@ -32,20 +36,35 @@ AccessLogWriter::~AccessLogWriter() {
 
 absl::Status AccessLogWriter::Record(std::vector<AccessRecord> records) {
   if (records.empty()) return absl::OkStatus();
+  std::vector<AccessRead> reads = GroupIntoReads(std::move(records));
   absl::MutexLock lock(&mu_);
   if (stopping_) return absl::UnavailableError("shutting down");
   std::shared_ptr<Batch> batch = open_;
-  for (auto& r : records) batch->records.push_back(std::move(r));
+  for (auto& r : reads) batch->reads.push_back(std::move(r));
   mu_.Await(absl::Condition(&batch->done));
   return batch->result;
 }
 
 void AccessLogWriter::RecordThen(std::vector<AccessRecord> records, Committed committed) {
   if (records.empty()) return committed(absl::OkStatus());
+  std::vector<AccessRead> reads = GroupIntoReads(std::move(records));
   {
     absl::MutexLock lock(&mu_);
     if (!stopping_) {
-      for (auto& r : records) open_->records.push_back(std::move(r));
+      for (auto& r : reads) open_->reads.push_back(std::move(r));
+      open_->then.push_back(std::move(committed));
+      return;
+    }
+  }
+  committed(absl::UnavailableError("shutting down"));
+}
+
+void AccessLogWriter::RecordThen(AccessRead read, Committed committed) {
+  if (read.records.empty()) return committed(absl::OkStatus());
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopping_) {
+      open_->reads.push_back(std::move(read));
       open_->then.push_back(std::move(committed));
       return;
     }
@@ -63,46 +82,52 @@ void AccessLogWriter::Run() {
     std::shared_ptr<Batch> batch;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [this]()
-                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !open_->records.empty(); };
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !open_->reads.empty(); };
       mu_.Await(absl::Condition(&ready));
-      if (open_->records.empty()) return;  // stopping with nothing left to write
+      if (open_->reads.empty()) return;  // stopping with nothing left to write
       batch = std::move(open_);
       open_ = std::make_shared<Batch>();
     }
-    absl::Status result = Write(batch->records);
+    absl::Status result = Write(batch->reads);
+    int64_t records = 0;
+    for (const AccessRead& read : batch->reads) records += static_cast<int64_t>(read.records.size());
     {
       absl::MutexLock lock(&mu_);
       batch->result = result;
       batch->done = true;
       if (result.ok()) {
         ++commits_;
-        rows_ += static_cast<int64_t>(batch->records.size());
+        rows_ += records;
       }
     }
     for (const Committed& committed : batch->then) committed(result);
   }
 }
 
-absl::Status AccessLogWriter::Insert(db::Session& session, const std::vector<AccessRecord>& records,
-                                     size_t from, size_t count, const std::string& at) {
-  std::string& sql = insert_sql_[count];
-  if (sql.empty()) {
-    sql = std::string(kInsertHead);
-    for (size_t i = 0; i < count; ++i) absl::StrAppend(&sql, i == 0 ? "" : ", ", kRowPlaceholders);
+absl::Status AccessLogWriter::InsertRows(db::Session& session, absl::string_view sql_head,
+                                         absl::string_view row_placeholders, size_t params_per_row,
+                                         const std::vector<db::Value>& params) {
+  size_t from = 0;
+  for (size_t rows : InsertSlices(params.size() / params_per_row)) {
+    std::string& sql = insert_sql_[{std::string(sql_head), rows}];
+    if (sql.empty()) {
+      sql = std::string(sql_head);
+      for (size_t i = 0; i < rows; ++i) absl::StrAppend(&sql, i == 0 ? "" : ", ", row_placeholders);
+    }
+    const size_t count = rows * params_per_row;
+    if (count == params.size()) {
+      RETURN_IF_ERROR(session.Execute(sql, params).status());  // one statement: no copy of its parameters
+    } else {
+      std::vector<db::Value> slice(params.begin() + static_cast<std::ptrdiff_t>(from),
+                                   params.begin() + static_cast<std::ptrdiff_t>(from + count));
+      RETURN_IF_ERROR(session.Execute(sql, slice).status());
+    }
+    from += count;
   }
-  std::vector<db::Value> params;
-  params.reserve(count * 11);
-  for (size_t i = from; i < from + count; ++i) {
-    const AccessRecord& r = records[i];
-    params.insert(params.end(), {ids_.Next(), at, r.subject, r.organisation_id, r.record_type, r.record_id,
-                                 r.village_code, r.fields, r.purpose, r.method,
-                                 r.consent_id.empty() ? db::Value(db::Null{}) : db::Value(r.consent_id)});
-  }
-  return session.Execute(sql, params).status();
+  return absl::OkStatus();
 }
 
-absl::Status AccessLogWriter::Write(const std::vector<AccessRecord>& records) {
+absl::Status AccessLogWriter::Write(std::vector<AccessRead>& reads) {
   if (!connection_) {
     auto lease = pool_.Acquire();
     if (!lease.ok()) return lease.status();
@@ -110,19 +135,33 @@ absl::Status AccessLogWriter::Write(const std::vector<AccessRecord>& records) {
   }
   db::Session& session = **connection_;
   const std::string at = ToSqlTimestamp(clock_.Now());
-  absl::Status status;
-  if (records.size() <= kMaxRowsPerStatement) {
-    status = Insert(session, records, 0, records.size(), at);
+  std::vector<db::Value> read_params;
+  std::vector<db::Value> record_params;
+  read_params.reserve(reads.size() * kParamsPerRead);
+  for (AccessRead& read : reads) {
+    // Entry ids in the order of the records; the first is the read's id, so every entry of a read sorts
+    // after the read's id and before the next read's.
+    for (AccessedRecord& r : read.records) r.entry_id = ids_.Next();
+    const std::string& log_id = read.records.front().entry_id;
+    read_params.insert(
+        read_params.end(),
+        {log_id, at, read.subject, read.organisation_id, read.record_type, read.fields, read.purpose,
+         read.method, CommonVillagePrefix(read.records), EncodeAccessedRecords(read.records)});
+    // A record shown twice in one read is one row of "who read this record" (its key is (record, read)).
+    std::set<absl::string_view> seen;
+    for (const AccessedRecord& r : read.records) {
+      if (seen.insert(r.record_id).second) record_params.insert(record_params.end(), {r.record_id, log_id});
+    }
+  }
+  absl::Status status = session.ExecuteConstant("START TRANSACTION");
+  if (status.ok()) status = InsertRows(session, kInsertReads, kReadPlaceholders, kParamsPerRead, read_params);
+  if (status.ok()) {
+    status = InsertRows(session, kInsertRecords, kRecordPlaceholders, kParamsPerRecord, record_params);
+  }
+  if (status.ok()) {
+    status = session.ExecuteConstant("COMMIT");
   } else {
-    status = session.ExecuteConstant("START TRANSACTION");
-    for (size_t from = 0; status.ok() && from < records.size(); from += kMaxRowsPerStatement) {
-      status = Insert(session, records, from, std::min(kMaxRowsPerStatement, records.size() - from), at);
-    }
-    if (status.ok()) {
-      status = session.ExecuteConstant("COMMIT");
-    } else {
-      (void)session.ExecuteConstant("ROLLBACK");
-    }
+    (void)session.ExecuteConstant("ROLLBACK");
   }
   // A broken connection goes back to the pool (which discards it); the next batch takes a fresh one.
   if (status.code() == absl::StatusCode::kUnavailable) connection_.reset();

@@ -1,7 +1,9 @@
 // Writes the PII access log with group commit. Every read of a child's personal data must be logged before
 // its answer leaves, but a commit per read would cap reads at the database's commit rate. Readers hand their
-// rows to one writer thread and wait; the writer commits everything that arrived while the previous commit
-// was in flight in one transaction, so under load each commit carries many reads' rows.
+// records to one writer thread and wait; the writer commits everything that arrived while the previous commit
+// was in flight in one transaction, so under load each commit carries many reads. Each read is one row of
+// pii_access_reads naming its records, and each record one row of the narrow pii_access_records (who read
+// this record), both in that transaction (migration 0044, access_log_entries.h).
 #ifndef SHOUHU_SERVICES_REGISTRY_ACCESS_LOG_WRITER_H_
 #define SHOUHU_SERVICES_REGISTRY_ACCESS_LOG_WRITER_H_
 
@@ -18,22 +20,9 @@
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/ids.h"
+#include "services/registry/access_log_entries.h"
 
 namespace shouhu::registry {
-
-struct AccessRecord {
-  std::string subject;
-  std::string organisation_id;
-  std::string record_type;  // "child" or "referral"
-  std::string record_id;
-  std::string village_code;
-  std::string fields;  // e.g. "name,birth_date,resident_id_masked,household,guardians"
-  std::string purpose;
-  std::string method;
-  // The consent that allowed sharing the child's data beyond the case's organisation; empty when none was
-  // needed.
-  std::string consent_id;
-};
 
 class AccessLogWriter {
  public:
@@ -52,30 +41,36 @@ class AccessLogWriter {
   // by workers x commits, not by the database (issue 14: GetChild at 64 callers ran at 10% of the no-SQL
   // call).
   void RecordThen(std::vector<AccessRecord> records, Committed committed);
+  // As RecordThen, for one read of many records (its reader, fields and purpose given once).
+  void RecordThen(AccessRead read, Committed committed);
 
-  // Commits observed so far and rows they carried: the benchmark reports rows per commit.
+  // Commits observed so far and the records they carried: the benchmark reports records per commit.
   std::pair<int64_t, int64_t> CommitsAndRows();
 
  private:
   struct Batch {
-    std::vector<AccessRecord> records;
+    std::vector<AccessRead> reads;
     std::vector<Committed> then;  // RecordThen's callers, told after the commit
     bool done = false;
     absl::Status result;
   };
 
   void Run();
-  absl::Status Write(const std::vector<AccessRecord>& records);
-  absl::Status Insert(db::Session& session, const std::vector<AccessRecord>& records, size_t from,
-                      size_t count, const std::string& at);
+  absl::Status Write(std::vector<AccessRead>& reads);
+  // Runs `sql_head` with `count` rows of `row_placeholders` and their `params`, in statements of the sizes
+  // StatementSizes gives.
+  absl::Status InsertRows(db::Session& session, absl::string_view sql_head,
+                          absl::string_view row_placeholders, size_t params_per_row,
+                          const std::vector<db::Value>& params);
 
   db::Pool& pool_;
   const Clock& clock_;
   IdGenerator& ids_;
   // Only the writer thread touches these: its own connection, so the INSERT of each batch size is prepared
-  // once on one connection rather than on every connection of the pool; and those INSERTs' text by size.
+  // once on one connection rather than on every connection of the pool; and those INSERTs' text by table and
+  // size.
   std::optional<db::Lease> connection_;
-  std::map<size_t, std::string> insert_sql_;
+  std::map<std::pair<std::string, size_t>, std::string> insert_sql_;
 
   absl::Mutex mu_;
   std::shared_ptr<Batch> open_ ABSL_GUARDED_BY(mu_);

@@ -394,7 +394,7 @@ grpc::ServerUnaryReactor* RegistryService::SearchChildren(grpc::CallbackServerCo
                                                           v1::SearchChildrenResponse* resp) {
   // As GetChild: the page's access-log rows commit on the log writer, which finishes the call.
   return edge_.UnaryThen(ctx, "SearchChildren", [=](const Principal& p, CallWorkers::Finish finish) {
-    absl::StatusOr<std::vector<AccessRecord>> access = [&]() -> absl::StatusOr<std::vector<AccessRecord>> {
+    absl::StatusOr<AccessRead> access = [&]() -> absl::StatusOr<AccessRead> {
       RETURN_IF_ERROR(ValidateMeaningfulText(req->purpose(), "purpose", kMaxPurposeChars));
       RETURN_IF_ERROR(ValidateEnumFilter(req->category(), v1::ChildCategory_IsValid, "category"));
       RETURN_IF_ERROR(ValidateEnumFilter(req->risk_level(), v1::RiskLevel_IsValid, "risk_level"));
@@ -407,19 +407,21 @@ grpc::ServerUnaryReactor* RegistryService::SearchChildren(grpc::CallbackServerCo
       ChildFilter filter{prefix,       req->category(), req->risk_level(), req->case_status(),
                          organisation, page.after_id,   page.limit};
       ASSIGN_OR_RETURN(auto children, store_.SearchChildren(filter));
-      std::vector<AccessRecord> records;
+      // The page is one read of the log: who, why and which fields once, then each child shown.
+      AccessRead read{p.subject(),    p.organisation_id(), "child", "name,sex,birth_date,village",
+                      req->purpose(), "SearchChildren",    {}};
+      read.records.reserve(children.size());
       for (const auto& c : children) {
-        records.push_back(Access(p, "child", c.child_id(), c.household().village_code(),
-                                 "name,sex,birth_date,village", req->purpose(), "SearchChildren"));
+        read.records.push_back({"", c.child_id(), c.household().village_code(), ""});
       }
       resp->set_next_page_token(
           NextPageToken(children, page.limit, [](const v1::Child& c) { return c.child_id(); }));
       for (auto& c : children) *resp->add_children() = std::move(c);
-      return records;
+      return read;
     }();
     if (!access.ok()) return finish(access.status());
     // Logged before the answer leaves, as GetChild.
-    store_.RecordAccessThen(*std::move(access), std::move(finish));
+    store_.RecordReadThen(*std::move(access), std::move(finish));
   });
 }
 

@@ -191,12 +191,27 @@ constexpr absl::string_view kCurrentCasesByCounty =
 constexpr absl::string_view kRetireEarlierCases =
     "UPDATE cases SET is_current = 0 WHERE child_id = ? AND id <> ? AND is_current = 1";
 
-constexpr absl::string_view kListAccessLog =
-    "SELECT id, at, subject, organisation_id, record_type, record_id, fields, purpose, method, "
-    "COALESCE(consent_id, '') FROM pii_access_log "
-    "WHERE village_code >= ? AND village_code < ? AND id > ? AND (? = '' OR record_id = ?) AND (? = '' OR "
-    "subject = ?) "
-    "ORDER BY id LIMIT ?";
+// The access log is a row per read naming its records (migration 0044); an auditor pages through entries,
+// one per record read, whose ids sort as (read, position in the read). A page resumes inside the read that
+// holds the last entry shown: the one with the greatest id not after it.
+constexpr absl::string_view kAccessReadHolding =
+    "SELECT COALESCE(MAX(id), '') FROM pii_access_reads WHERE id <= ?";
+// By subject and/or division: reads in id order whose records all lie in a division that overlaps the
+// requested one: a division inside it (a range of access_reads_scope) or one of its ancestors (a county
+// search's page for a township's auditor; the IN list holds the requested prefix's shorter prefixes, padded).
+// MariaDB picks the subject's range, the scope's ranges, or the log in id order, by the request's values.
+constexpr size_t kScopeAncestors = 12;
+constexpr absl::string_view kAccessReadsFrom =
+    "SELECT id, at, subject, organisation_id, record_type, fields, purpose, method, records "
+    "FROM pii_access_reads WHERE (id = ? OR id > ?) AND (? = '' OR subject = ?) "
+    "AND ((scope >= ? AND scope < ?) OR scope IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)) ORDER BY id LIMIT ?";
+// By record: the narrow table's range for the record (its primary key), then each read by its primary key.
+constexpr absl::string_view kAccessReadsOfRecordFrom =
+    "SELECT r.id, r.at, r.subject, r.organisation_id, r.record_type, r.fields, r.purpose, r.method, "
+    "r.records "
+    "FROM pii_access_records a JOIN pii_access_reads r ON r.id = a.log_id "
+    "WHERE a.record_id = ? AND (a.log_id = ? OR a.log_id > ?) AND (? = '' OR r.subject = ?) "
+    "ORDER BY a.log_id LIMIT ?";
 
 // ---- mapping
 // --------------------------------------------------------------------------------------------------
@@ -997,26 +1012,64 @@ void MariaDbRegistryStore::RecordAccessThen(std::vector<AccessRecord> records,
   access_log_.RecordThen(std::move(records), std::move(committed));
 }
 
+void MariaDbRegistryStore::RecordReadThen(AccessRead read, std::function<void(absl::Status)> committed) {
+  access_log_.RecordThen(std::move(read), std::move(committed));
+}
+
 absl::StatusOr<std::vector<v1::AccessLogEntry>> MariaDbRegistryStore::ListAccessLog(
     const AccessLogFilter& f) {
   std::vector<v1::AccessLogEntry> entries;
+  const std::string division_end = DivisionPrefixEnd(f.division_prefix);
+  const auto in_division = [&](const std::string& village) {
+    return village >= f.division_prefix && village < division_end;
+  };
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(
-        db::Rows rows,
-        s.Query(kListAccessLog, {f.division_prefix, DivisionPrefixEnd(f.division_prefix), f.after_id,
-                                 f.record_id, f.record_id, f.subject, f.subject, int64_t{f.limit}}));
-    for (const auto& row : rows) {
-      v1::AccessLogEntry& e = entries.emplace_back();
-      e.set_entry_id(row.String(0));
-      RETURN_IF_ERROR(ReadTimestamp(row, 1, e.mutable_at()));
-      e.set_subject(row.String(2));
-      e.set_organisation_id(row.String(3));
-      e.set_record_type(row.String(4));
-      e.set_record_id(row.String(5));
-      e.set_fields(row.String(6));
-      e.set_purpose(row.String(7));
-      e.set_method(row.String(8));
-      e.set_consent_id(row.String(9));
+    entries.clear();
+    std::string holding;
+    if (!f.after_id.empty()) {
+      ASSIGN_OR_RETURN(std::optional<db::Row> row, s.QueryOne(kAccessReadHolding, {f.after_id}));
+      if (row) holding = row->String(0);
+    }
+    // Reads are fetched a page's worth at a time until the page of entries is full: a read holds one entry
+    // or a search page's fifty, and the division or record filter may drop some of them.
+    const int64_t fetch = std::max(f.limit, 1);
+    std::string equal = holding;
+    std::string after = holding;
+    while (static_cast<int>(entries.size()) < f.limit) {
+      absl::StatusOr<db::Rows> fetched;
+      if (f.record_id.empty()) {
+        std::vector<db::Value> params = {equal, after, f.subject, f.subject, f.division_prefix, division_end};
+        for (size_t length = 0; length < kScopeAncestors; ++length) {
+          params.push_back(f.division_prefix.substr(0, std::min(length, f.division_prefix.size() - 1)));
+        }
+        params.push_back(fetch);
+        fetched = s.Query(kAccessReadsFrom, params);
+      } else {
+        fetched = s.Query(kAccessReadsOfRecordFrom, {f.record_id, equal, after, f.subject, f.subject, fetch});
+      }
+      ASSIGN_OR_RETURN(db::Rows rows, std::move(fetched));
+      for (const auto& row : rows) {
+        ASSIGN_OR_RETURN(std::vector<AccessedRecord> records, DecodeAccessedRecords(row.String(8)));
+        for (const AccessedRecord& r : records) {
+          if (r.entry_id <= f.after_id || !in_division(r.village_code)) continue;
+          if (!f.record_id.empty() && r.record_id != f.record_id) continue;
+          v1::AccessLogEntry& e = entries.emplace_back();
+          e.set_entry_id(r.entry_id);
+          RETURN_IF_ERROR(ReadTimestamp(row, 1, e.mutable_at()));
+          e.set_subject(row.String(2));
+          e.set_organisation_id(row.String(3));
+          e.set_record_type(row.String(4));
+          e.set_record_id(r.record_id);
+          e.set_fields(row.String(5));
+          e.set_purpose(row.String(6));
+          e.set_method(row.String(7));
+          e.set_consent_id(r.consent_id);
+          if (static_cast<int>(entries.size()) == f.limit) return absl::OkStatus();
+        }
+      }
+      if (static_cast<int64_t>(rows.size()) < fetch) break;
+      equal.clear();
+      after = rows.back().String(0);
     }
     return absl::OkStatus();
   }));

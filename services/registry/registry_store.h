@@ -190,6 +190,18 @@ class RegistryStore {
                                 std::function<void(absl::Status)> committed) {
     committed(RecordAccess(std::move(records)));
   }
+  // As RecordAccessThen for one read of many records (a page of a search): its reader, fields and purpose
+  // are given once, not copied into every record.
+  virtual void RecordReadThen(AccessRead read, std::function<void(absl::Status)> committed) {
+    std::vector<AccessRecord> records;
+    records.reserve(read.records.size());
+    for (AccessedRecord& r : read.records) {
+      records.push_back({read.subject, read.organisation_id, read.record_type, std::move(r.record_id),
+                         std::move(r.village_code), read.fields, read.purpose, read.method,
+                         std::move(r.consent_id)});
+    }
+    RecordAccessThen(std::move(records), std::move(committed));
+  }
   virtual absl::StatusOr<std::vector<v1::AccessLogEntry>> ListAccessLog(const AccessLogFilter& filter) = 0;
 
   // The outbox's events, as the process's StreamEvents followers are served them.
@@ -240,6 +252,7 @@ class MariaDbRegistryStore final : public RegistryStore {
   absl::Status RecordAccess(std::vector<AccessRecord> records) override;
   void RecordAccessThen(std::vector<AccessRecord> records,
                         std::function<void(absl::Status)> committed) override;
+  void RecordReadThen(AccessRead read, std::function<void(absl::Status)> committed) override;
   absl::StatusOr<std::vector<v1::AccessLogEntry>> ListAccessLog(const AccessLogFilter& filter) override;
   EventFeed& event_feed() override { return outbox_.feed(); }
   // The registry's one outbox, shared with the roster, casework and cooperation stores: one process, one

@@ -32,11 +32,11 @@ TEST_F(RegistryTest, GetChild_LogsTheReadBeforeAnswering_AndAuditorsSeeIt) {
   ASSERT_OK_AND_ASSIGN(auto referral, Submit(wuding_caseworker_,
                                              Referral("r1", "张小明", "2015-06-07", "532329201506071232")));
   ASSERT_OK_AND_ASSIGN(v1::Case c, Accept(wuding_officer_, "a1", referral.referral_id()));
-  const int64_t before = Count("pii_access_log");
+  const int64_t before = Count(kAccessLogEntries);
 
   ASSERT_OK_AND_ASSIGN(auto as_caseworker, Call(&v1::RegistryService::Stub::GetChild, wuding_caseworker_,
                                                 GetChildRequest(c.child_id())));
-  EXPECT_EQ(Count("pii_access_log"), before + 1);  // durable by the time the answer arrived
+  EXPECT_EQ(Count(kAccessLogEntries), before + 1);  // durable by the time the answer arrived
   EXPECT_EQ(as_caseworker.child().name(), "张小明");
   EXPECT_EQ(as_caseworker.child().resident_id(), "532329********1232");
   EXPECT_EQ(as_caseworker.child().guardians_size(), 2);
@@ -62,7 +62,7 @@ TEST_F(RegistryTest, GetChild_LogsTheReadBeforeAnswering_AndAuditorsSeeIt) {
 
 TEST_F(RegistryTest, GetChild_OtherCountyOrOrganisation_IsNotFound_AndLogsNothing) {
   v1::Case c = RegisterChild("1", "李娜");
-  const int64_t before = Count("pii_access_log");
+  const int64_t before = Count(kAccessLogEntries);
   EXPECT_THAT(Call(&v1::RegistryService::Stub::GetChild, xixia_officer_, GetChildRequest(c.child_id())),
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(
@@ -83,7 +83,7 @@ TEST_F(RegistryTest, GetChild_OtherCountyOrOrganisation_IsNotFound_AndLogsNothin
     EXPECT_THAT(refused, StatusIs(absl::StatusCode::kInvalidArgument));
     EXPECT_EQ(FieldOf(refused.status()), "purpose");
   }
-  EXPECT_EQ(Count("pii_access_log"), before);
+  EXPECT_EQ(Count(kAccessLogEntries), before);
 }
 
 TEST_F(RegistryTest, SearchChildren_PaginatesInAStableOrder_AndFilters) {
@@ -134,7 +134,7 @@ TEST_F(RegistryTest, SearchChildren_PaginatesInAStableOrder_AndFilters) {
   EXPECT_THAT(Call(&v1::RegistryService::Stub::SearchChildren, wuding_officer_, elsewhere),
               StatusIs(absl::StatusCode::kNotFound));
   // Every child returned was logged: 5 on the pages, 1 for the risk filter.
-  EXPECT_EQ(Count("pii_access_log WHERE method = 'SearchChildren'"), 6);
+  EXPECT_EQ(Count(kAccessLogEntries + " WHERE method = 'SearchChildren'"), 6);
 }
 
 TEST_F(RegistryTest, SearchChildren_ByCategory_FindsEveryChildWhoseListHoldsIt_ByCountyAndByVillage) {
@@ -272,7 +272,7 @@ TEST_F(RegistryTest, GetChild_ManyReadersAtOnce_EachReadIsLoggedBeforeItsAnswerA
       auto answer = Call(&v1::RegistryService::Stub::GetChild, wuding_officer_, request);
       results[i] = answer.status();
       if (answer.ok()) {
-        logged_when_answered[i] = Count(absl::StrCat("pii_access_log WHERE purpose = 'reader ", i, "'"));
+        logged_when_answered[i] = Count(absl::StrCat(kAccessLogEntries, " WHERE purpose = 'reader ", i, "'"));
       }
     });
   }

@@ -43,10 +43,11 @@ TEST_F(RegistryClientTest, GetCaseAndChild_ForACaller_AnswerWithinTheCallersScop
 
 TEST_F(RegistryClientTest, GetChild_ForACaller_WritesTheAccessLogUnderTheCaller) {
   const v1::Case registered = RegisterChild("client-2", "李小明");
-  const int64_t before = Count("pii_access_log WHERE subject = 'officer-wuding'");
+  const int64_t before = Count(kAccessLogEntries + " WHERE subject = 'officer-wuding'");
   ASSERT_OK(client_->GetChild(principals_.As(wuding_officer_), registered.child_id(), "allowance review"));
-  EXPECT_EQ(Count("pii_access_log WHERE subject = 'officer-wuding'"), before + 1);
-  EXPECT_EQ(Count("pii_access_log WHERE purpose = 'allowance review' AND subject = 'officer-wuding'"), 1);
+  EXPECT_EQ(Count(kAccessLogEntries + " WHERE subject = 'officer-wuding'"), before + 1);
+  EXPECT_EQ(Count(kAccessLogEntries + " WHERE purpose = 'allowance review' AND subject = 'officer-wuding'"),
+            1);
 }
 
 TEST_F(RegistryClientTest, GetCase_AsTheServiceItself_ReadsWithItsSystemPrincipal) {
@@ -58,7 +59,7 @@ TEST_F(RegistryClientTest, GetCase_AsTheServiceItself_ReadsWithItsSystemPrincipa
 
 TEST_F(RegistryClientTest, ServiceKeySigningAPerson_IsUnauthenticated) {
   const v1::Case registered = RegisterChild("client-4", "赵小军");
-  const int64_t logged = Count("pii_access_log");
+  const int64_t logged = Count(kAccessLogEntries);
   const TestPrincipals as_visits(clock_, TestServiceKey("visits"));
   EXPECT_THAT(client_->GetCase(as_visits.As(wuding_officer_), registered.case_id()),
               StatusIs(absl::StatusCode::kUnauthenticated));
@@ -74,7 +75,7 @@ TEST_F(RegistryClientTest, ServiceKeySigningAPerson_IsUnauthenticated) {
   widened.add_jurisdictions("532329");
   EXPECT_THAT(client_->GetChild(as_visits.As(widened), registered.child_id(), "audit"),
               StatusIs(absl::StatusCode::kUnauthenticated));
-  EXPECT_EQ(Count("pii_access_log"), logged);
+  EXPECT_EQ(Count(kAccessLogEntries), logged);
 }
 
 }  // namespace

@@ -20,6 +20,10 @@ namespace shouhu::registry::testing {
 
 namespace v1 = ::shouhu::registry::v1;
 
+// The PII access log's entries, one per record a read showed (a read's row with its records, migration 0044),
+// for Count(): Count(kAccessLogEntries + " WHERE method = 'GetChild'").
+inline const std::string kAccessLogEntries = "pii_access_records JOIN pii_access_reads ON id = log_id";
+
 // Real villages: 东岳社区 in Wuding (Yunnan) and 康庄社区 in Xixia (Ningxia).
 inline constexpr char kWudingVillage[] = "532329101001";
 inline constexpr char kWudingVillage2[] = "532329101002";

@@ -263,7 +263,7 @@ TEST_F(RosterTest, CompareRoster_ListsMissingOnEachSideAndDifferences_AndLogsThe
   export_rows[2].set_row_number(3);
   export_rows[0].set_row_number(1);
   export_rows[1].set_row_number(2);
-  const int64_t logged_before = Count("pii_access_log WHERE method = 'CompareRoster'");
+  const int64_t logged_before = Count(kAccessLogEntries + " WHERE method = 'CompareRoster'");
   ASSERT_OK_AND_ASSIGN(v1::CompareRosterResponse drift, Compare(wuding_officer_, export_rows));
   EXPECT_EQ(drift.rows(), 3);
   EXPECT_EQ(drift.matched(), 2);
@@ -284,7 +284,7 @@ TEST_F(RosterTest, CompareRoster_ListsMissingOnEachSideAndDifferences_AndLogsThe
   EXPECT_EQ(drift.differences(1).row_number(), 2);
   EXPECT_EQ(drift.differences(1).roster_categories(0), v1::CHILD_CATEGORY_ORPHAN);
   EXPECT_EQ(drift.differences(1).registry_categories(0), v1::CHILD_CATEGORY_LEFT_BEHIND);
-  EXPECT_EQ(Count("pii_access_log WHERE method = 'CompareRoster'") - logged_before, 3);
+  EXPECT_EQ(Count(kAccessLogEntries + " WHERE method = 'CompareRoster'") - logged_before, 3);
   // Another county's officer learns nothing about Wuding's roster.
   EXPECT_THAT(Compare(xixia_officer_, export_rows), StatusIs(absl::StatusCode::kNotFound));
 }

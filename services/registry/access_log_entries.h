@@ -1,0 +1,73 @@
+// The PII access log's shape as pure rules: a read (one GetChild, one page of a search, one list of
+// referrals) is one log row naming every record it showed (migration 0044), and an auditor still sees one
+// entry per record read. These functions group the records a call hands the log into reads, encode a read's
+// records for its row, and expand a row back into entries, with no I/O
+// (tests/unit/registry/access_log_entries_test.cc).
+#ifndef SHOUHU_SERVICES_REGISTRY_ACCESS_LOG_ENTRIES_H_
+#define SHOUHU_SERVICES_REGISTRY_ACCESS_LOG_ENTRIES_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace shouhu::registry {
+
+// One record read, as callers hand it to the log.
+struct AccessRecord {
+  std::string subject;
+  std::string organisation_id;
+  std::string record_type;  // "child", "referral" or "report"
+  std::string record_id;
+  std::string village_code;
+  std::string fields;  // e.g. "name,birth_date,resident_id_masked,household,guardians"
+  std::string purpose;
+  std::string method;
+  // The consent that allowed sharing the child's data beyond the case's organisation; empty when none was
+  // needed.
+  std::string consent_id;
+};
+
+// A record within a read: what differs from one record of a read to the next.
+struct AccessedRecord {
+  std::string entry_id;  // the auditor's entry for this record (ListAccessLog's entry_id); set by the writer
+  std::string record_id;
+  std::string village_code;
+  std::string consent_id;
+};
+
+// One row of the log: who read, as whom, which fields, why, through which method, and the records shown.
+struct AccessRead {
+  std::string subject;
+  std::string organisation_id;
+  std::string record_type;
+  std::string fields;
+  std::string purpose;
+  std::string method;
+  std::vector<AccessedRecord> records;
+};
+
+// A call's records as reads: consecutive records that agree on everything but the record (id, village,
+// consent) are one read, so a page of a search is one read; records that differ start a new one.
+std::vector<AccessRead> GroupIntoReads(std::vector<AccessRecord> records);
+
+// The longest prefix every record's village shares: the division all of the read's records lie in, which
+// ListAccessLog by division narrows on before it looks at each record.
+std::string CommonVillagePrefix(const std::vector<AccessedRecord>& records);
+
+// The records column: "entry_id record_id village_code consent_id" per record, ';' between records (ids
+// and codes hold neither).
+std::string EncodeAccessedRecords(const std::vector<AccessedRecord>& records);
+// INTERNAL on a column this code did not write.
+absl::StatusOr<std::vector<AccessedRecord>> DecodeAccessedRecords(absl::string_view column);
+
+// The sizes of the multi-row INSERTs that write `rows` rows (they add up to `rows`). Each size is its own
+// statement text, prepared on the log writer's connection, whose cache keeps 128 (common/db.h): exact sizes
+// up to 32 (a batch of reads; a page of a search in two), larger counts in slices of 32, 64, 128 or 256
+// first, so the log's two tables need 70 texts at most.
+std::vector<size_t> InsertSlices(size_t rows);
+
+}  // namespace shouhu::registry
+
+#endif  // SHOUHU_SERVICES_REGISTRY_ACCESS_LOG_ENTRIES_H_

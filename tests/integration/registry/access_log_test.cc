@@ -1,0 +1,283 @@
+// The PII access log as one row per read (migration 0044): a search's page logs exactly its children, every
+// reader of the log (ListAccessLog by record, by subject, by division, paged) still sees one entry per record
+// read, nothing is lost under concurrent reads, and the rows of the old log survive the migration.
+#include <algorithm>
+#include <map>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/migrations.h"
+#include "common/pii_crypto.h"
+#include "services/registry/registry_store.h"
+#include "tests/integration/registry/registry_fixture.h"
+
+namespace shouhu::registry::testing {
+namespace {
+
+constexpr char kWudingTownship2Village[] = "532329102201";
+
+v1::SearchChildrenRequest Search(int page_size, const std::string& purpose = "county review") {
+  v1::SearchChildrenRequest r;
+  r.set_purpose(purpose);
+  r.set_page_size(page_size);
+  return r;
+}
+
+v1::GetChildRequest Get(const std::string& child_id) {
+  v1::GetChildRequest r;
+  r.set_child_id(child_id);
+  r.set_purpose("home visit preparation");
+  return r;
+}
+
+class AccessLogTest : public RegistryTest {
+ protected:
+  // Five children in Wuding (three in one township, two in another) and one in Xixia; ids in id order.
+  void SetUp() override {
+    RegistryTest::SetUp();
+    for (int i = 0; i < 5; ++i) {
+      wuding_.push_back(RegisterChild(std::to_string(i), "儿童" + std::to_string(i),
+                                      i < 3 ? kWudingVillage : kWudingTownship2Village)
+                            .child_id());
+    }
+    std::sort(wuding_.begin(), wuding_.end());
+    xixia_ = RegisterChild("x", "宁夏儿童", kXixiaVillage).child_id();
+  }
+
+  // Every entry ListAccessLog gives `request`, page by page with `page_size`.
+  std::vector<v1::AccessLogEntry> AllEntries(v1::ListAccessLogRequest request, int page_size,
+                                             const Principal& as) {
+    std::vector<v1::AccessLogEntry> entries;
+    request.set_page_size(page_size);
+    for (int page = 0; page < 1000; ++page) {
+      auto answer = Call(&v1::RegistryService::Stub::ListAccessLog, as, request);
+      EXPECT_OK(answer);
+      if (!answer.ok()) break;
+      EXPECT_LE(answer->entries_size(), page_size);
+      for (const auto& e : answer->entries()) entries.push_back(e);
+      if (answer->next_page_token().empty()) break;
+      request.set_page_token(answer->next_page_token());
+    }
+    return entries;
+  }
+
+  static std::vector<std::string> RecordIds(const std::vector<v1::AccessLogEntry>& entries,
+                                            const std::string& method = "") {
+    std::vector<std::string> ids;
+    for (const auto& e : entries) {
+      if (method.empty() || e.method() == method) ids.push_back(e.record_id());
+    }
+    return ids;
+  }
+
+  std::vector<std::string> wuding_;
+  std::string xixia_;
+};
+
+TEST_F(AccessLogTest, SearchChildren_APage_LogsOneReadNamingExactlyItsChildren) {
+  ASSERT_OK_AND_ASSIGN(auto page,
+                       Call(&v1::RegistryService::Stub::SearchChildren, wuding_officer_, Search(4)));
+  ASSERT_EQ(page.children_size(), 4);
+  std::vector<std::string> shown;
+  for (const auto& c : page.children()) shown.push_back(c.child_id());
+
+  EXPECT_EQ(Count("pii_access_reads WHERE method = 'SearchChildren'"), 1);
+  EXPECT_EQ(Count(kAccessLogEntries + " WHERE method = 'SearchChildren'"), 4);
+
+  v1::ListAccessLogRequest by_subject;
+  by_subject.set_subject("officer-wuding");
+  auto entries = AllEntries(by_subject, 100, auditor_);
+  EXPECT_EQ(RecordIds(entries, "SearchChildren"), shown);  // the page's children, in the page's order
+  std::set<std::string> entry_ids;
+  for (const auto& e : entries) {
+    if (e.method() != "SearchChildren") continue;
+    entry_ids.insert(e.entry_id());
+    EXPECT_EQ(e.purpose(), "county review");
+    EXPECT_EQ(e.fields(), "name,sex,birth_date,village");
+    EXPECT_EQ(e.organisation_id(), "wuding-civil-affairs");
+    EXPECT_EQ(e.record_type(), "child");
+    EXPECT_EQ(e.consent_id(), "");
+  }
+  EXPECT_EQ(entry_ids.size(), 4u);  // each record read is its own entry
+
+  // "Who read this child": each child on the page has the search's entry, the one left off has none.
+  for (const std::string& child : wuding_) {
+    v1::ListAccessLogRequest by_record;
+    by_record.set_record_id(child);
+    const bool on_page = std::find(shown.begin(), shown.end(), child) != shown.end();
+    EXPECT_EQ(RecordIds(AllEntries(by_record, 10, auditor_), "SearchChildren").size(), on_page ? 1u : 0u)
+        << child;
+  }
+}
+
+TEST_F(AccessLogTest, ListAccessLog_ByDivision_ShowsOnlyTheRecordsInIt_EvenFromACountyWideRead) {
+  ASSERT_OK(Call(&v1::RegistryService::Stub::SearchChildren, wuding_officer_, Search(10)));
+  ASSERT_OK(Call(&v1::RegistryService::Stub::GetChild, xixia_officer_, Get(xixia_)));
+
+  auto in = [&](const std::string& prefix, const Principal& as) {
+    v1::ListAccessLogRequest r;
+    r.set_division_prefix(prefix);
+    return RecordIds(AllEntries(r, 3, as));
+  };
+  EXPECT_EQ(in("532329101", auditor_), std::vector<std::string>(wuding_.begin(), wuding_.begin() + 3));
+  EXPECT_EQ(in("532329102", auditor_), std::vector<std::string>(wuding_.begin() + 3, wuding_.end()));
+  EXPECT_EQ(in(kWudingTownship2Village, auditor_),
+            std::vector<std::string>(wuding_.begin() + 3, wuding_.end()));
+  EXPECT_EQ(in("532329", auditor_), wuding_);
+  EXPECT_EQ(in("53", auditor_), wuding_);  // the auditor's own jurisdiction, which Xixia is not in
+  const Principal ningxia_auditor =
+      shouhu::testing::MakePrincipal("auditor-nx", "nx-audit", common::v1::ROLE_AUDITOR, {"64"});
+  EXPECT_EQ(in("64", ningxia_auditor), std::vector<std::string>{xixia_});
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::ListAccessLog, ningxia_auditor,
+                   [] {
+                     v1::ListAccessLogRequest r;
+                     r.set_division_prefix("532329");
+                     return r;
+                   }()),
+              ::shouhu::testing::StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(AccessLogTest, ListAccessLog_SmallPagesAcrossReadsOfManyRecords_EveryEntryOnceInOrder) {
+  ASSERT_OK(Call(&v1::RegistryService::Stub::SearchChildren, wuding_officer_, Search(5, "first")));
+  ASSERT_OK(Call(&v1::RegistryService::Stub::GetChild, wuding_officer_, Get(wuding_[0])));
+  ASSERT_OK(Call(&v1::RegistryService::Stub::GetChild, wuding_officer_, Get(wuding_[0])));
+  ASSERT_OK(Call(&v1::RegistryService::Stub::SearchChildren, wuding_officer_, Search(3, "second")));
+  std::vector<std::string> expected = wuding_;
+  expected.insert(expected.end(), {wuding_[0], wuding_[0]});
+  expected.insert(expected.end(), wuding_.begin(), wuding_.begin() + 3);
+
+  for (int page_size : {1, 2, 3, 4, 100}) {
+    v1::ListAccessLogRequest by_subject;
+    by_subject.set_subject("officer-wuding");
+    auto entries = AllEntries(by_subject, page_size, auditor_);
+    EXPECT_EQ(RecordIds(entries), expected) << "pages of " << page_size;
+    std::vector<std::string> ids;
+    for (const auto& e : entries) ids.push_back(e.entry_id());
+    EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end())) << page_size;
+    EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), ids.size()) << page_size;
+
+    v1::ListAccessLogRequest by_record;
+    by_record.set_record_id(wuding_[0]);
+    auto of_child = AllEntries(by_record, page_size, auditor_);
+    ASSERT_EQ(of_child.size(), 4u) << page_size;
+    EXPECT_EQ(of_child[0].purpose(), "first");
+    EXPECT_EQ(of_child[1].method(), "GetChild");
+    EXPECT_EQ(of_child[2].method(), "GetChild");
+    EXPECT_EQ(of_child[3].purpose(), "second");
+    // An entry read through the record is the same entry as through the subject.
+    EXPECT_EQ(of_child[0].entry_id(), entries[0].entry_id());
+  }
+}
+
+TEST_F(AccessLogTest, ManyReadsAtOnce_EveryRecordShownIsLogged_NothingLostNothingExtra) {
+  constexpr int kReaders = 16;
+  constexpr int kRounds = 6;
+  std::vector<int> shown(kReaders, 0);
+  std::vector<absl::Status> failures(kReaders);
+  std::vector<std::thread> readers;
+  for (int i = 0; i < kReaders; ++i) {
+    readers.emplace_back([&, i] {
+      for (int round = 0; round < kRounds; ++round) {
+        auto page = Call(&v1::RegistryService::Stub::SearchChildren, wuding_officer_,
+                         Search(1 + (i + round) % 5, absl::StrCat("reader ", i)));
+        if (!page.ok()) {
+          failures[i] = page.status();
+          return;
+        }
+        shown[i] += page->children_size();
+        auto one = Call(&v1::RegistryService::Stub::GetChild, wuding_officer_, Get(wuding_[(i + round) % 5]));
+        if (!one.ok()) {
+          failures[i] = one.status();
+          return;
+        }
+        shown[i] += 1;
+      }
+    });
+  }
+  for (auto& r : readers) r.join();
+  int total = 0;
+  for (int i = 0; i < kReaders; ++i) {
+    ASSERT_OK(failures[i]) << "reader " << i;
+    total += shown[i];
+    // The log holds exactly what each reader was shown, by the time its answers arrived.
+    EXPECT_EQ(Count(kAccessLogEntries +
+                    absl::StrCat(" WHERE purpose = 'reader ", i, "' AND method = 'SearchChildren'")) +
+                  kRounds,
+              shown[i])
+        << "reader " << i;
+  }
+  EXPECT_EQ(Count(kAccessLogEntries), total);
+  // Every record row has its read, and every read its records: the two tables commit together.
+  EXPECT_EQ(Count("pii_access_records"), Count(kAccessLogEntries));
+  EXPECT_EQ(
+      Count("pii_access_reads r WHERE NOT EXISTS (SELECT 1 FROM pii_access_records a WHERE a.log_id = r.id)"),
+      0);
+  v1::ListAccessLogRequest everything;
+  EXPECT_EQ(static_cast<int>(AllEntries(everything, 37, auditor_).size()), total);
+}
+
+// The migration from the old log (a row per record read) keeps every entry: same entry id, time, reader,
+// record, village and consent.
+TEST(AccessLogMigration, RowsOfTheOldLog_AreTheSameEntriesAfterward) {
+  std::vector<db::Migration> before;
+  for (const db::Migration& m : RegistryMigrations()) {
+    if (m.version < 44) before.push_back(m);
+  }
+  ASSERT_OK_AND_ASSIGN(auto database, shouhu::testing::TestDatabase::Create(before));
+  ASSERT_OK(database->pool().Autocommit([](db::Session& s) -> absl::Status {
+    return s
+        .Execute(
+            "INSERT INTO pii_access_log (id, at, subject, organisation_id, record_type, record_id, "
+            "village_code, "
+            "fields, purpose, method, consent_id) VALUES "
+            "('01JD0000000000000000000001', '2026-11-30 01:02:03.456789', 'officer-wuding', 'wuding-ca', "
+            "'child', "
+            "'01JC0000000000000000000001', '532329101001', 'name,sex', 'review', 'GetChild', NULL), "
+            "('01JD0000000000000000000002', '2026-11-30 01:02:04', 'caseworker-9', 'ngo-9', 'child', "
+            "'01JC0000000000000000000001', '532329101001', 'name', 'referral out', 'GetChild', "
+            "'01JK0000000000000000000001'), "
+            "('01JD0000000000000000000003', '2026-11-30 01:02:05', 'officer-xixia', 'xixia-ca', 'referral', "
+            "'01JR0000000000000000000001', '640105001002', 'child_name', 'triage', 'GetReferral', NULL)")
+        .status();
+  }));
+  ASSERT_OK(db::ApplyMigrations(database->pool(), RegistryMigrations()));
+  EXPECT_EQ(database->Count("information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND "
+                            "TABLE_NAME = 'pii_access_log'"),
+            0);
+  EXPECT_EQ(database->Count("pii_access_reads"), 3);
+  EXPECT_EQ(database->Count("pii_access_records"), 3);
+
+  SystemClock clock;
+  IdGenerator ids(clock);
+  ASSERT_OK_AND_ASSIGN(PiiCrypto crypto, PiiCrypto::Create(std::string(32, 'k'), std::string(32, 'h')));
+  MariaDbRegistryStore store(database->pool(), clock, ids, std::move(crypto));
+  ASSERT_OK_AND_ASSIGN(auto child, store.ListAccessLog({"53", "01JC0000000000000000000001", "", "", 10}));
+  ASSERT_EQ(child.size(), 2u);
+  EXPECT_EQ(child[0].entry_id(), "01JD0000000000000000000001");
+  EXPECT_EQ(child[0].subject(), "officer-wuding");
+  EXPECT_EQ(child[0].organisation_id(), "wuding-ca");
+  EXPECT_EQ(child[0].fields(), "name,sex");
+  EXPECT_EQ(child[0].purpose(), "review");
+  EXPECT_EQ(child[0].method(), "GetChild");
+  EXPECT_EQ(child[0].at().seconds() % 60, 3);
+  EXPECT_EQ(child[0].at().nanos(), 456789000);
+  EXPECT_EQ(child[0].consent_id(), "");
+  EXPECT_EQ(child[1].entry_id(), "01JD0000000000000000000002");
+  EXPECT_EQ(child[1].consent_id(), "01JK0000000000000000000001");
+  ASSERT_OK_AND_ASSIGN(auto ningxia, store.ListAccessLog({"64", "", "", "", 10}));
+  ASSERT_EQ(ningxia.size(), 1u);
+  EXPECT_EQ(ningxia[0].record_type(), "referral");
+  EXPECT_EQ(ningxia[0].record_id(), "01JR0000000000000000000001");
+  ASSERT_OK_AND_ASSIGN(auto by_subject, store.ListAccessLog({"", "", "caseworker-9", "", 10}));
+  ASSERT_EQ(by_subject.size(), 1u);
+  EXPECT_EQ(by_subject[0].entry_id(), "01JD0000000000000000000002");
+  // Paged from the first entry: the rest, as before.
+  ASSERT_OK_AND_ASSIGN(auto rest, store.ListAccessLog({"", "", "", "01JD0000000000000000000001", 10}));
+  ASSERT_EQ(rest.size(), 2u);
+  EXPECT_EQ(rest[0].entry_id(), "01JD0000000000000000000002");
+}
+
+}  // namespace
+}  // namespace shouhu::registry::testing

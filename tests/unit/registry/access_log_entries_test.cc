@@ -1,0 +1,114 @@
+// The access log's pure rules (migration 0044): a call's records become reads, a read's records round-trip
+// through its row, and a read's scope is the division all its records share.
+#include "services/registry/access_log_entries.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "tests/support/status_matchers.h"
+
+namespace shouhu::registry {
+namespace {
+
+using ::shouhu::testing::StatusIs;
+
+AccessRecord Seen(const std::string& record_id, const std::string& village,
+                  const std::string& purpose = "review", const std::string& consent = "") {
+  return {"officer-1", "org-1", "child", record_id, village, "name,sex", purpose, "SearchChildren", consent};
+}
+
+TEST(AccessLogEntries, GroupIntoReads_APageOfOneCall_IsOneReadWithEveryRecordInOrder) {
+  auto reads =
+      GroupIntoReads({Seen("A", "532329101001"), Seen("B", "532329102003"), Seen("C", "532329101001")});
+  ASSERT_EQ(reads.size(), 1u);
+  EXPECT_EQ(reads[0].subject, "officer-1");
+  EXPECT_EQ(reads[0].organisation_id, "org-1");
+  EXPECT_EQ(reads[0].method, "SearchChildren");
+  EXPECT_EQ(reads[0].purpose, "review");
+  ASSERT_EQ(reads[0].records.size(), 3u);
+  EXPECT_EQ(reads[0].records[0].record_id, "A");
+  EXPECT_EQ(reads[0].records[1].record_id, "B");
+  EXPECT_EQ(reads[0].records[1].village_code, "532329102003");
+  EXPECT_EQ(reads[0].records[2].record_id, "C");
+}
+
+TEST(AccessLogEntries, GroupIntoReads_RecordsThatDifferBeyondTheRecord_StartANewRead) {
+  AccessRecord other_fields = Seen("C", "532329101001");
+  other_fields.fields = "name";
+  auto reads = GroupIntoReads({Seen("A", "532329101001"), Seen("B", "532329101001", "another purpose"),
+                               other_fields, Seen("D", "532329101001", "review", "CONSENT1")});
+  ASSERT_EQ(reads.size(), 4u);
+  EXPECT_EQ(reads[0].records.size(), 1u);
+  EXPECT_EQ(reads[1].purpose, "another purpose");
+  EXPECT_EQ(reads[2].fields, "name");
+  ASSERT_EQ(reads[2].records.size(), 1u);
+  EXPECT_EQ(reads[2].records[0].record_id, "C");
+  // Only consecutive records share a read: D is like A but follows C.
+  ASSERT_EQ(reads[3].records.size(), 1u);
+  EXPECT_EQ(reads[3].records[0].consent_id, "CONSENT1");
+  EXPECT_TRUE(GroupIntoReads({}).empty());
+}
+
+TEST(AccessLogEntries, GroupIntoReads_ConsentDiffersWithinARead_StaysWithItsRecord) {
+  auto reads = GroupIntoReads({Seen("A", "532329101001"), Seen("B", "532329101001", "review", "CONSENT1")});
+  ASSERT_EQ(reads.size(), 1u);
+  EXPECT_EQ(reads[0].records[0].consent_id, "");
+  EXPECT_EQ(reads[0].records[1].consent_id, "CONSENT1");
+}
+
+TEST(AccessLogEntries, CommonVillagePrefix_IsTheDivisionEveryRecordLiesIn) {
+  EXPECT_EQ(CommonVillagePrefix({{"", "A", "532329101001", ""}}), "532329101001");
+  EXPECT_EQ(CommonVillagePrefix({{"", "A", "532329101001", ""}, {"", "B", "532329102003", ""}}), "53232910");
+  EXPECT_EQ(CommonVillagePrefix({{"", "A", "532329101001", ""}, {"", "B", "640105001001", ""}}), "");
+  EXPECT_EQ(CommonVillagePrefix({{"", "A", "532329101001", ""}, {"", "B", "", ""}}), "");
+  EXPECT_EQ(CommonVillagePrefix({}), "");
+}
+
+TEST(AccessLogEntries, EncodeThenDecode_GivesBackEveryRecord_WithAndWithoutConsent) {
+  std::vector<AccessedRecord> records = {
+      {"01HZZ0000000000000000000A1", "01HZZ0000000000000000000C1", "532329101001", ""},
+      {"01HZZ0000000000000000000A2", "01HZZ0000000000000000000C2", "532329102003",
+       "01HZZ0000000000000000000K1"},
+      {"01HZZ0000000000000000000A3", "01HZZ0000000000000000000C3", "", ""}};
+  const std::string column = EncodeAccessedRecords(records);
+  ASSERT_OK_AND_ASSIGN(auto decoded, DecodeAccessedRecords(column));
+  ASSERT_EQ(decoded.size(), records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    EXPECT_EQ(decoded[i].entry_id, records[i].entry_id);
+    EXPECT_EQ(decoded[i].record_id, records[i].record_id);
+    EXPECT_EQ(decoded[i].village_code, records[i].village_code);
+    EXPECT_EQ(decoded[i].consent_id, records[i].consent_id);
+  }
+  ASSERT_OK_AND_ASSIGN(auto none, DecodeAccessedRecords(""));
+  EXPECT_TRUE(none.empty());
+}
+
+TEST(AccessLogEntries, Decode_AColumnThisCodeDidNotWrite_IsInternal) {
+  for (const char* column : {"A B C", "A B C D E", ";", " B C D", "A  C D"}) {
+    EXPECT_THAT(DecodeAccessedRecords(column), StatusIs(absl::StatusCode::kInternal)) << column;
+  }
+}
+
+TEST(AccessLogEntries, InsertSlices_AddUpToTheRows_InFewStatementTexts) {
+  std::set<size_t> texts;
+  for (size_t rows = 0; rows <= 3000; ++rows) {
+    size_t sum = 0;
+    for (size_t slice : InsertSlices(rows)) {
+      EXPECT_GT(slice, 0u) << rows;
+      EXPECT_LE(slice, 256u) << rows;
+      sum += slice;
+      texts.insert(slice);
+    }
+    ASSERT_EQ(sum, rows);
+  }
+  EXPECT_LE(texts.size(), 35u);                                // 1..32, 64, 128, 256
+  EXPECT_EQ(InsertSlices(50), (std::vector<size_t>{32, 18}));  // a page of a search
+  EXPECT_EQ(InsertSlices(40), (std::vector<size_t>{32, 8}));
+  EXPECT_EQ(InsertSlices(800), (std::vector<size_t>{256, 256, 256, 32}));
+  EXPECT_EQ(InsertSlices(7), (std::vector<size_t>{7}));
+  EXPECT_TRUE(InsertSlices(0).empty());
+}
+
+}  // namespace
+}  // namespace shouhu::registry
