@@ -5,6 +5,14 @@
 #include "common/status_macros.h"
 
 namespace shouhu::db {
+namespace {
+
+// A chunk's bounds: the rows a statement carries at most, and the protocol's limit on a prepared
+// statement's parameters (a 16-bit count).
+constexpr size_t kMaxChunkRows = 256;
+constexpr size_t kMaxParameters = 65535;
+
+}  // namespace
 
 size_t PaddedCount(size_t n) {
   size_t padded = 1;
@@ -29,7 +37,7 @@ void PadEntries(std::vector<Value>& params, size_t from, size_t width, size_t n)
   }
 }
 
-absl::StatusOr<uint64_t> InsertRows(Session& tx, absl::string_view one_row, absl::string_view more_row,
+absl::StatusOr<uint64_t> InsertRows(Session& tx, absl::string_view head, absl::string_view tuple,
                                     size_t width, const std::vector<Value>& params) {
   if (width == 0 || params.size() % width != 0) {
     return absl::InternalError("InsertRows: parameters are not whole rows");
@@ -39,14 +47,12 @@ absl::StatusOr<uint64_t> InsertRows(Session& tx, absl::string_view one_row, absl
   std::vector<Value> chunk;
   for (size_t from = 0; from < rows;) {
     size_t size = 1;
-    while (size * 2 <= rows - from) size *= 2;
-    std::string sql(one_row);
-    sql.reserve(one_row.size() + (size - 1) * more_row.size());
-    for (size_t i = 1; i < size; ++i) absl::StrAppend(&sql, more_row);
-    if (from == 0 && size == rows) {
-      ASSIGN_OR_RETURN(uint64_t n, tx.Execute(sql, params));
-      return n;
-    }
+    while (size * 2 <= rows - from && size * 2 <= kMaxChunkRows && size * 2 * width <= kMaxParameters)
+      size *= 2;
+    std::string sql(head);
+    sql.reserve(head.size() + size * (tuple.size() + 2));
+    for (size_t i = 0; i < size; ++i) absl::StrAppend(&sql, i == 0 ? "" : ", ", tuple);
+    if (from == 0 && size == rows) return tx.Execute(sql, params);  // one statement: no copy of the values
     chunk.assign(params.begin() + static_cast<std::ptrdiff_t>(from * width),
                  params.begin() + static_cast<std::ptrdiff_t>((from + size) * width));
     ASSIGN_OR_RETURN(uint64_t n, tx.Execute(sql, chunk));

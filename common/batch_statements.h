@@ -30,11 +30,11 @@ std::string PaddedList(absl::string_view entry, absl::string_view separator, siz
 // entries by repeating the last entry. Nothing happens for n = 0.
 void PadEntries(std::vector<Value>& params, size_t from, size_t width, size_t n);
 
-// Inserts rows: `one_row` is the single-row statement ("INSERT INTO t (a, b) VALUES (?, ?)"), `more_row` what
-// each further row adds (", (?, ?)"), `params` the rows' values, `width` to a row. Runs one statement per
-// power-of-two chunk (a batch of 37 rows: 32, 4 and 1), in the rows' order. Returns the rows inserted; the
-// first failing chunk's error otherwise (inside a transaction, which then rolls back whole).
-absl::StatusOr<uint64_t> InsertRows(Session& tx, absl::string_view one_row, absl::string_view more_row,
+// Inserts rows: `head` is the statement up to its rows ("INSERT INTO t (a, b) VALUES "), `tuple` one row's
+// placeholders ("(?, ?)"), `params` the rows' values, `width` to a row. Runs one statement per power-of-two
+// chunk of at most 256 rows (a batch of 37 rows: 32, 4 and 1), in the rows' order. Returns the rows inserted;
+// the first failing chunk's error otherwise (inside a transaction, which then rolls back whole).
+absl::StatusOr<uint64_t> InsertRows(Session& tx, absl::string_view head, absl::string_view tuple,
                                     size_t width, const std::vector<Value>& params);
 
 }  // namespace shouhu::db

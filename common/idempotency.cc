@@ -29,9 +29,9 @@ constexpr absl::string_view kRecorded =
 // The batch forms: the lookup's WHERE terms are repeated per key, the record's VALUES rows per answer.
 constexpr absl::string_view kRecordedHead =
     "SELECT method, caller, request_id, request_hash, response FROM idempotency_records WHERE ";
-constexpr absl::string_view kRecordRow =
+constexpr absl::string_view kRecordHead =
     "INSERT INTO idempotency_records (method, caller, request_id, request_hash, response, created_at) "
-    "VALUES (?, ?, ?, ?, ?, ?)";
+    "VALUES ";
 constexpr absl::string_view kComplete =
     "UPDATE idempotency_records SET result_ref = ? WHERE method = ? AND caller = ? AND request_id = ?";
 
@@ -148,7 +148,7 @@ absl::Status RecordFirstAnswers(db::Session& tx, const std::vector<FirstAnswer>&
     params.insert(params.end(), {key.method, key.caller, key.request_id, key.request_hash, answer.response,
                                  ToSqlTimestamp(answer.at)});
   }
-  return db::InsertRows(tx, kRecordRow, ", (?, ?, ?, ?, ?, ?)", 6, params).status();
+  return db::InsertRows(tx, kRecordHead, "(?, ?, ?, ?, ?, ?)", 6, params).status();
 }
 
 }  // namespace shouhu

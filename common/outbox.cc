@@ -14,9 +14,9 @@
 namespace shouhu {
 namespace {
 
-constexpr absl::string_view kInsertEvent =
-    "INSERT INTO outbox_events (event_id, event_type, aggregate_id, occurred_at, payload) "
-    "VALUES (?, ?, ?, ?, ?)";
+constexpr absl::string_view kInsertEventsHead =
+    "INSERT INTO outbox_events (event_id, event_type, aggregate_id, occurred_at, payload) VALUES ";
+constexpr absl::string_view kEventTuple = "(?, ?, ?, ?, ?)";
 // The sequencer's batch (outbox.h): the counter row first, so sequencers take turns; then the committed,
 // unsequenced events in position order, skipping those of transactions still in flight. They are read in
 // the order of the (sequence, position) index, which the optimizer is told to use: left to choose, it takes
@@ -108,10 +108,10 @@ Outbox::~Outbox() {
 
 absl::Status Outbox::Append(db::Session& tx, absl::string_view aggregate_id,
                             const google::protobuf::Message& payload, absl::Time occurred_at) {
-  RETURN_IF_ERROR(
-      tx.Execute(kInsertEvent, {ids_.Next(), payload.GetDescriptor()->full_name(), std::string(aggregate_id),
-                                ToSqlTimestamp(occurred_at), payload.SerializeAsString()})
-          .status());
+  RETURN_IF_ERROR(tx.Execute(absl::StrCat(kInsertEventsHead, kEventTuple),
+                             {ids_.Next(), payload.GetDescriptor()->full_name(), std::string(aggregate_id),
+                              ToSqlTimestamp(occurred_at), payload.SerializeAsString()})
+                      .status());
   tx.AfterCommit([this] { WakeSequencer(); });
   return absl::OkStatus();
 }
@@ -125,7 +125,7 @@ absl::Status Outbox::AppendAll(db::Session& tx, const std::vector<Pending>& even
                                  ToSqlTimestamp(e.occurred_at), e.payload->SerializeAsString()});
   }
   // In power-of-two chunks, in order (batch_statements.h): positions follow the events' order.
-  RETURN_IF_ERROR(db::InsertRows(tx, kInsertEvent, ", (?, ?, ?, ?, ?)", 5, params).status());
+  RETURN_IF_ERROR(db::InsertRows(tx, kInsertEventsHead, kEventTuple, 5, params).status());
   tx.AfterCommit([this] { WakeSequencer(); });
   return absl::OkStatus();
 }

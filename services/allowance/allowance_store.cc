@@ -66,9 +66,11 @@ constexpr char kUpdateEvaluation[] =
 // The program's money (program_balances and its budget slots) is moved by budget_slot_store, beside the
 // ledger entry PostEntry writes.
 
-constexpr char kInsertEntry[] =
+constexpr char kInsertEntriesHead[] =
     "INSERT INTO ledger_entries (id, program_id, kind, from_account, to_account, amount_fen, application_id,"
-    " payment_id, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    " payment_id, recorded_by, recorded_at) VALUES ";
+constexpr char kEntryTuple[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr size_t kEntryWidth = 10;
 constexpr char kListEntries[] =
     "SELECT id, program_id, kind, from_account, to_account, amount_fen, application_id, payment_id,"
     " recorded_by, recorded_at FROM ledger_entries WHERE program_id = ? AND id > ? ORDER BY id LIMIT ?";
@@ -130,10 +132,11 @@ constexpr char kReleaseCommitted[] =
 
 // ---------------------------------------------------------------------------------------------- payments
 
-constexpr char kInsertPayment[] =
+constexpr char kInsertPaymentsHead[] =
     "INSERT INTO payments (id, application_id, program_id, child_id, division_code, amount_fen, method,"
-    " payee_reference, state, issue_number, attempts, issued_by, issued_at, budget_slot)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)";
+    " payee_reference, state, issue_number, attempts, issued_by, issued_at, budget_slot) VALUES ";
+constexpr char kPaymentTuple[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)";
+constexpr size_t kPaymentWidth = 13;
 // The slot a payment's money sits in (its application's, or its monthly cycle's).
 constexpr char kPaymentSlot[] = "SELECT budget_slot FROM payments WHERE id = ?";
 constexpr char kSelectPayment[] =
@@ -167,10 +170,6 @@ constexpr char kProgramColumns[] =
     " per_child_year_cap_fen, second_approval_threshold_fen, state, assessment_reviewer, assessment_accepted,"
     " assessment_comment, assessed_by, assessed_at, evaluation_score, evaluation_summary, evaluated_by,"
     " evaluated_at, proposed_by, proposed_at, funded_at FROM programs";
-constexpr char kPaymentRow[] = ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)";
-constexpr size_t kPaymentWidth = 13;
-constexpr char kEntryRow[] = ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-constexpr size_t kEntryWidth = 10;
 // Every paid application moves on by one issue; all of a batch go to PAYMENT_ISSUED.
 constexpr char kMarkPaymentsIssuedHead[] =
     "UPDATE applications SET state = ?, payments_issued = payments_issued + 1 WHERE id IN (";
@@ -375,7 +374,7 @@ v1::Payment IssuedPayment(std::string id, const v1::Application& a, int64_t issu
   return p;
 }
 
-// kInsertPayment's parameters for `p`, whose money sits in `budget_slot`.
+// A payment row's parameters (kPaymentTuple) for `p`, whose money sits in `budget_slot`.
 std::vector<db::Value> PaymentValues(const v1::Payment& p, int budget_slot) {
   return {p.payment_id(),      p.application_id(),
           p.program_id(),      p.child_id(),
@@ -426,8 +425,9 @@ absl::Status MariaDbAllowanceStore::PostEntry(db::Session& tx, const std::string
     RETURN_IF_ERROR(budget_slot_store::Move(tx, program_id, slot, from, to, amount));
   }
   return tx
-      .Execute(kInsertEntry, {ids_.Next(), program_id, int64_t{kind}, int64_t{from}, int64_t{to}, amount,
-                              application_id, payment_id, actor.subject, ToSqlTimestamp(actor.at)})
+      .Execute(absl::StrCat(kInsertEntriesHead, kEntryTuple),
+               {ids_.Next(), program_id, int64_t{kind}, int64_t{from}, int64_t{to}, amount, application_id,
+                payment_id, actor.subject, ToSqlTimestamp(actor.at)})
       .status();
 }
 
@@ -794,7 +794,9 @@ absl::StatusOr<v1::Payment> MariaDbAllowanceStore::PayApplication(
         // The unique (application_id, issue_number) key makes a second payment of this issue impossible even
         // for a writer that skipped the row lock above: its INSERT fails and its transaction rolls back
         // whole.
-        RETURN_IF_ERROR(tx.Execute(kInsertPayment, PaymentValues(payment, budget_slot)).status());
+        RETURN_IF_ERROR(
+            tx.Execute(absl::StrCat(kInsertPaymentsHead, kPaymentTuple), PaymentValues(payment, budget_slot))
+                .status());
         RETURN_IF_ERROR(PostEntry(tx, a.program_id(), budget_slot, v1::LEDGER_ENTRY_KIND_PAYMENT,
                                   v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_IN_PAYMENT, a.amount_fen(),
                                   a.application_id(), payment.payment_id(), actor));
@@ -929,7 +931,7 @@ absl::Status MariaDbAllowanceStore::PayBatch(
     std::vector<db::Value> values = PaymentValues(p, applications.at(p.application_id()).budget_slot);
     params.insert(params.end(), values.begin(), values.end());
   }
-  RETURN_IF_ERROR(db::InsertRows(tx, kInsertPayment, kPaymentRow, kPaymentWidth, params).status());
+  RETURN_IF_ERROR(db::InsertRows(tx, kInsertPaymentsHead, kPaymentTuple, kPaymentWidth, params).status());
 
   std::vector<db::Value> arms, slot_keys;
   for (const auto& [program_slot, sum] : slot_sums) {
@@ -970,7 +972,7 @@ absl::Status MariaDbAllowanceStore::PayBatch(
       event_payloads.push_back(std::move(event));
     }
   }
-  RETURN_IF_ERROR(db::InsertRows(tx, kInsertEntry, kEntryRow, kEntryWidth, params).status());
+  RETURN_IF_ERROR(db::InsertRows(tx, kInsertEntriesHead, kEntryTuple, kEntryWidth, params).status());
 
   params = {int64_t{v1::APPLICATION_STATE_PAYMENT_ISSUED}};
   params.insert(params.end(), issued_ids.begin(), issued_ids.end());

@@ -67,18 +67,4 @@ absl::StatusOr<std::vector<AccessedRecord>> DecodeAccessedRecords(absl::string_v
   return records;
 }
 
-std::vector<size_t> InsertSlices(size_t rows) {
-  constexpr size_t kExactUpTo = 32;
-  constexpr size_t kMaxRowsPerStatement = 256;
-  std::vector<size_t> sizes;
-  while (rows > kExactUpTo) {
-    size_t slice = kExactUpTo;  // the largest power of two up to the rows left and the statement limit
-    while (slice * 2 <= std::min(rows, kMaxRowsPerStatement)) slice *= 2;
-    sizes.push_back(slice);
-    rows -= slice;
-  }
-  if (rows > 0) sizes.push_back(rows);
-  return sizes;
-}
-
 }  // namespace shouhu::registry

@@ -62,12 +62,6 @@ std::string EncodeAccessedRecords(const std::vector<AccessedRecord>& records);
 // INTERNAL on a column this code did not write.
 absl::StatusOr<std::vector<AccessedRecord>> DecodeAccessedRecords(absl::string_view column);
 
-// The sizes of the multi-row INSERTs that write `rows` rows (they add up to `rows`). Each size is its own
-// statement text, prepared on the log writer's connection, whose cache keeps 128 (common/db.h): exact sizes
-// up to 32 (a batch of reads; a page of a search in two), larger counts in slices of 32, 64, 128 or 256
-// first, so the log's two tables need 70 texts at most.
-std::vector<size_t> InsertSlices(size_t rows);
-
 }  // namespace shouhu::registry
 
 #endif  // SHOUHU_SERVICES_REGISTRY_ACCESS_LOG_ENTRIES_H_

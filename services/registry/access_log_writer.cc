@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/batch_statements.h"
 #include "common/status_macros.h"
 
 namespace shouhu::registry {
@@ -104,29 +105,6 @@ void AccessLogWriter::Run() {
   }
 }
 
-absl::Status AccessLogWriter::InsertRows(db::Session& session, absl::string_view sql_head,
-                                         absl::string_view row_placeholders, size_t params_per_row,
-                                         const std::vector<db::Value>& params) {
-  size_t from = 0;
-  for (size_t rows : InsertSlices(params.size() / params_per_row)) {
-    std::string& sql = insert_sql_[{std::string(sql_head), rows}];
-    if (sql.empty()) {
-      sql = std::string(sql_head);
-      for (size_t i = 0; i < rows; ++i) absl::StrAppend(&sql, i == 0 ? "" : ", ", row_placeholders);
-    }
-    const size_t count = rows * params_per_row;
-    if (count == params.size()) {
-      RETURN_IF_ERROR(session.Execute(sql, params).status());  // one statement: no copy of its parameters
-    } else {
-      std::vector<db::Value> slice(params.begin() + static_cast<std::ptrdiff_t>(from),
-                                   params.begin() + static_cast<std::ptrdiff_t>(from + count));
-      RETURN_IF_ERROR(session.Execute(sql, slice).status());
-    }
-    from += count;
-  }
-  return absl::OkStatus();
-}
-
 absl::Status AccessLogWriter::Write(std::vector<AccessRead>& reads) {
   if (!connection_) {
     auto lease = pool_.Acquire();
@@ -154,9 +132,11 @@ absl::Status AccessLogWriter::Write(std::vector<AccessRead>& reads) {
     }
   }
   absl::Status status = session.ExecuteConstant("START TRANSACTION");
-  if (status.ok()) status = InsertRows(session, kInsertReads, kReadPlaceholders, kParamsPerRead, read_params);
+  if (status.ok())
+    status = db::InsertRows(session, kInsertReads, kReadPlaceholders, kParamsPerRead, read_params).status();
   if (status.ok()) {
-    status = InsertRows(session, kInsertRecords, kRecordPlaceholders, kParamsPerRecord, record_params);
+    status = db::InsertRows(session, kInsertRecords, kRecordPlaceholders, kParamsPerRecord, record_params)
+                 .status();
   }
   if (status.ok()) {
     status = session.ExecuteConstant("COMMIT");

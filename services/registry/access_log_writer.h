@@ -8,7 +8,6 @@
 #define SHOUHU_SERVICES_REGISTRY_ACCESS_LOG_WRITER_H_
 
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,20 +56,13 @@ class AccessLogWriter {
 
   void Run();
   absl::Status Write(std::vector<AccessRead>& reads);
-  // Runs `sql_head` with `count` rows of `row_placeholders` and their `params`, in statements of the sizes
-  // StatementSizes gives.
-  absl::Status InsertRows(db::Session& session, absl::string_view sql_head,
-                          absl::string_view row_placeholders, size_t params_per_row,
-                          const std::vector<db::Value>& params);
-
   db::Pool& pool_;
   const Clock& clock_;
   IdGenerator& ids_;
-  // Only the writer thread touches these: its own connection, so the INSERT of each batch size is prepared
-  // once on one connection rather than on every connection of the pool; and those INSERTs' text by table and
-  // size.
+  // Only the writer thread touches it: its own connection, so the INSERTs' few texts (power-of-two chunks,
+  // common/batch_statements.h) are prepared once on one connection rather than on every connection of the
+  // pool.
   std::optional<db::Lease> connection_;
-  std::map<std::pair<std::string, size_t>, std::string> insert_sql_;
 
   absl::Mutex mu_;
   std::shared_ptr<Batch> open_ ABSL_GUARDED_BY(mu_);

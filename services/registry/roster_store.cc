@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/batch_statements.h"
 #include "common/scope.h"
 #include "common/status_macros.h"
 #include "common/timestamps.h"
@@ -57,39 +58,9 @@ constexpr absl::string_view kRegisteredHashesHead =
 constexpr absl::string_view kSavepoint = "SAVEPOINT roster_block";
 constexpr absl::string_view kRollbackToSavepoint = "ROLLBACK TO SAVEPOINT roster_block";
 
-// Rows per block: what one check of registered ids covers, and the largest VALUES list.
+// Rows per block: what one check of registered ids covers, and the largest VALUES list (the INSERTs run in
+// power-of-two chunks, common/batch_statements.h, so each table has a few statement texts).
 constexpr size_t kBlockRows = 64;
-// A VALUES list has one of these row counts, so each table has at most four statement texts and each
-// connection's cache of prepared statements stays small.
-constexpr size_t kStatementRows[] = {64, 16, 4, 1};
-
-std::string ValuesText(absl::string_view head, absl::string_view tuple, size_t rows) {
-  std::string sql(head);
-  for (size_t i = 0; i < rows; ++i) absl::StrAppend(&sql, i == 0 ? "" : ", ", tuple);
-  return sql;
-}
-
-// Inserts `values.size() / width` rows of `width` values each, in statements of kStatementRows rows.
-absl::Status InsertRows(db::Session& tx, absl::string_view head, absl::string_view tuple, size_t width,
-                        const std::vector<db::Value>& values) {
-  const size_t rows = values.size() / width;
-  size_t done = 0;
-  while (done < rows) {
-    size_t n = 1;
-    for (size_t size : kStatementRows) {
-      if (rows - done >= size) {
-        n = size;
-        break;
-      }
-    }
-    std::vector<db::Value> slice(values.begin() + static_cast<std::ptrdiff_t>(done * width),
-                                 values.begin() + static_cast<std::ptrdiff_t>((done + n) * width));
-    RETURN_IF_ERROR(tx.Execute(ValuesText(head, tuple, n), slice).status());
-    done += n;
-  }
-  return absl::OkStatus();
-}
-
 // One row per child: its guardians' statuses folded in (a county is tens of thousands of children; one
 // range scan on children_village_id and the guardians' index).
 constexpr absl::string_view kCountyChildren =
@@ -222,7 +193,7 @@ absl::StatusOr<int64_t> MariaDbRosterStore::RegisterBlock(db::Session& tx, const
   if (created.empty()) return 0;
 
   RETURN_IF_ERROR(tx.ExecuteConstant(kSavepoint));
-  absl::Status inserted = InsertRows(tx, kInsertChildrenHead, kChildTuple, 14, children);
+  absl::Status inserted = db::InsertRows(tx, kInsertChildrenHead, kChildTuple, 14, children).status();
   if (inserted.code() == absl::StatusCode::kAlreadyExists) {
     // Registered meanwhile by a concurrent import or accept (it waited on the unique key until that
     // committed): this block row by row, each duplicate matched.
@@ -235,10 +206,10 @@ absl::StatusOr<int64_t> MariaDbRosterStore::RegisterBlock(db::Session& tx, const
     return count;
   }
   RETURN_IF_ERROR(inserted);
-  RETURN_IF_ERROR(InsertRows(tx, kInsertCategoriesHead, kCategoryTuple, 2, categories));
-  RETURN_IF_ERROR(InsertRows(tx, kInsertGuardiansHead, kGuardianTuple, 5, guardians));
-  RETURN_IF_ERROR(InsertRows(tx, kInsertCasesHead, kCaseTuple, 9, cases));
-  RETURN_IF_ERROR(InsertRows(tx, kInsertHistoryHead, kHistoryTuple, 8, history));
+  RETURN_IF_ERROR(db::InsertRows(tx, kInsertCategoriesHead, kCategoryTuple, 2, categories).status());
+  RETURN_IF_ERROR(db::InsertRows(tx, kInsertGuardiansHead, kGuardianTuple, 5, guardians).status());
+  RETURN_IF_ERROR(db::InsertRows(tx, kInsertCasesHead, kCaseTuple, 9, cases).status());
+  RETURN_IF_ERROR(db::InsertRows(tx, kInsertHistoryHead, kHistoryTuple, 8, history).status());
   for (const auto& event : events) RETURN_IF_ERROR(outbox_.Append(tx, event.case_id(), event, actor.at));
   return static_cast<int64_t>(created.size());
 }

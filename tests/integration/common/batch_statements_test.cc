@@ -18,8 +18,8 @@ namespace {
 using ::shouhu::testing::StatusIs;
 using ::shouhu::testing::TestDatabase;
 
-constexpr char kOneRow[] = "INSERT INTO entries (name, amount) VALUES (?, ?)";
-constexpr char kMoreRow[] = ", (?, ?)";
+constexpr char kInsertHead[] = "INSERT INTO entries (name, amount) VALUES ";
+constexpr char kEntryTuple[] = "(?, ?)";
 
 std::vector<db::Migration> Entries() {
   return {{"test", 1, "0001_entries",
@@ -48,7 +48,7 @@ TEST(BatchStatementsTest, InsertRows_ThirtySevenRows_EachStoredOnceInOrder) {
   ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Entries()));
   uint64_t inserted = 0;
   ASSERT_OK(database->pool().Transaction([&](db::Session& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(inserted, db::InsertRows(tx, kOneRow, kMoreRow, 2, Rows(37, "r")));
+    ASSIGN_OR_RETURN(inserted, db::InsertRows(tx, kInsertHead, kEntryTuple, 2, Rows(37, "r")));
     return absl::OkStatus();
   }));
   EXPECT_EQ(inserted, 37u);
@@ -64,7 +64,7 @@ TEST(BatchStatementsTest, InsertRows_ADuplicateInTheLastChunk_FailsAndTheTransac
   std::vector<db::Value> params = Rows(35, "r");                  // chunks of 32, 2 and 1
   params.insert(params.end(), {std::string("r0"), int64_t{99}});  // the 36th row repeats the first name
   absl::Status status = database->pool().Transaction([&](db::Session& tx) -> absl::Status {
-    return db::InsertRows(tx, kOneRow, kMoreRow, 2, params).status();
+    return db::InsertRows(tx, kInsertHead, kEntryTuple, 2, params).status();
   });
   EXPECT_THAT(status, StatusIs(absl::StatusCode::kAlreadyExists));
   EXPECT_TRUE(Stored(database->pool()).empty());
@@ -73,7 +73,7 @@ TEST(BatchStatementsTest, InsertRows_ADuplicateInTheLastChunk_FailsAndTheTransac
 TEST(BatchStatementsTest, InsertRows_NotWholeRows_RefusedWithNothingWritten) {
   ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Entries()));
   absl::Status status = database->pool().Transaction([&](db::Session& tx) -> absl::Status {
-    return db::InsertRows(tx, kOneRow, kMoreRow, 2, {std::string("a"), int64_t{1}, std::string("b")})
+    return db::InsertRows(tx, kInsertHead, kEntryTuple, 2, {std::string("a"), int64_t{1}, std::string("b")})
         .status();
   });
   EXPECT_THAT(status, StatusIs(absl::StatusCode::kInternal));
@@ -83,7 +83,7 @@ TEST(BatchStatementsTest, InsertRows_NotWholeRows_RefusedWithNothingWritten) {
 TEST(BatchStatementsTest, PaddedInList_ThreeNames_FindsEachRowOnce) {
   ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Entries()));
   ASSERT_OK(database->pool().Transaction([&](db::Session& tx) -> absl::Status {
-    return db::InsertRows(tx, kOneRow, kMoreRow, 2, Rows(5, "r")).status();
+    return db::InsertRows(tx, kInsertHead, kEntryTuple, 2, Rows(5, "r")).status();
   }));
   std::vector<db::Value> names = {std::string("r1"), std::string("r3"), std::string("r4")};
   db::PadEntries(names, 0, 1, 3);

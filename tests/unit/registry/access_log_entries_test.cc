@@ -90,25 +90,5 @@ TEST(AccessLogEntries, Decode_AColumnThisCodeDidNotWrite_IsInternal) {
   }
 }
 
-TEST(AccessLogEntries, InsertSlices_AddUpToTheRows_InFewStatementTexts) {
-  std::set<size_t> texts;
-  for (size_t rows = 0; rows <= 3000; ++rows) {
-    size_t sum = 0;
-    for (size_t slice : InsertSlices(rows)) {
-      EXPECT_GT(slice, 0u) << rows;
-      EXPECT_LE(slice, 256u) << rows;
-      sum += slice;
-      texts.insert(slice);
-    }
-    ASSERT_EQ(sum, rows);
-  }
-  EXPECT_LE(texts.size(), 35u);                                // 1..32, 64, 128, 256
-  EXPECT_EQ(InsertSlices(50), (std::vector<size_t>{32, 18}));  // a page of a search
-  EXPECT_EQ(InsertSlices(40), (std::vector<size_t>{32, 8}));
-  EXPECT_EQ(InsertSlices(800), (std::vector<size_t>{256, 256, 256, 32}));
-  EXPECT_EQ(InsertSlices(7), (std::vector<size_t>{7}));
-  EXPECT_TRUE(InsertSlices(0).empty());
-}
-
 }  // namespace
 }  // namespace shouhu::registry
