@@ -46,4 +46,14 @@ bool SimilarNames(absl::string_view a, absl::string_view b) {
   return previous[m] <= 1;
 }
 
+std::vector<ChildMatch> PossibleDuplicates(absl::string_view name,
+                                           const std::vector<DuplicateCandidate>& candidates) {
+  std::vector<ChildMatch> matches;
+  const size_t compared = std::min(candidates.size(), kMaxDuplicateCandidates);
+  for (size_t i = 0; i < compared; ++i) {
+    if (SimilarNames(candidates[i].name, name)) matches.push_back(candidates[i].match);
+  }
+  return matches;
+}
+
 }  // namespace shouhu::registry

@@ -8,7 +8,6 @@
 #include "common/status_macros.h"
 #include "common/timestamps.h"
 #include "common/validation.h"
-#include "services/registry/duplicates.h"
 #include "services/registry/registry_access.h"
 #include "services/registry/registry_validation.h"
 #include "services/registry/triage.h"
@@ -88,7 +87,7 @@ grpc::ServerUnaryReactor* RegistryService::ListChildDivisions(grpc::CallbackServ
 grpc::ServerUnaryReactor* RegistryService::SubmitReferral(grpc::CallbackServerContext* ctx,
                                                           const v1::SubmitReferralRequest* req,
                                                           v1::SubmitReferralResponse* resp) {
-  // Checked and matched on a call worker, then written by the intake's group commit (common/group_commit.h),
+  // Checked on a call worker, then matched and written by the intake's group commit (common/group_commit.h),
   // whose committer answers the call once the referral is durable.
   return edge_.UnaryThen(ctx, "SubmitReferral", [=](const Principal& p, CallWorkers::Finish finish) {
     std::string resident_id;  // as validated
@@ -104,23 +103,13 @@ grpc::ServerUnaryReactor* RegistryService::SubmitReferral(grpc::CallbackServerCo
       if (!division || division->level() != v1::DIVISION_LEVEL_VILLAGE) {
         return InvalidField("household.village_code", "is not a known village");
       }
-      // Duplicates: the same resident id is the same child, wherever they are registered; a similar name
-      // with the same birth date and village is flagged for the triager, never merged. Every match is kept
-      // on the referral; the submitter is shown only those their own scope holds.
-      ReferralRecord submission{referral, std::nullopt, {}};
-      if (!referral.child().resident_id().empty()) {
-        ASSIGN_OR_RETURN(submission.linked, store_.FindChildByResidentId(referral.child().resident_id()));
-      }
-      if (!submission.linked) {
-        ASSIGN_OR_RETURN(auto candidates, store_.ChildrenBornIn(village, referral.child().birth_date()));
-        for (auto& c : candidates) {
-          if (SimilarNames(c.name, referral.child().name()))
-            submission.possible_duplicates.push_back(std::move(c.match));
-        }
-      }
+      // Duplicates (the same resident id is the same child, wherever they are registered; a similar name
+      // with the same birth date and village is flagged for the triager, never merged) are matched by the
+      // store in the batch's transaction, one statement for the batch. Every match is kept on the referral;
+      // the submitter is shown only those their own scope holds.
       // The committer shows the answer after this worker has moved on: `show` owns its principal.
       return ReferralOrder{edge_.Key("SubmitReferral", p, req->request_id(), *req), ActorOf(p, clock_.Now()),
-                           std::move(submission),
+                           ReferralRecord{std::move(referral), std::nullopt, {}},
                            [p](const ReferralRecord& r) { return ReferralAsSeenBy(p, r); }};
     }();
     if (!order.ok()) return finish(order.status());

@@ -26,6 +26,7 @@
 #include "common/pii_crypto.h"
 #include "services/registry/access_log_writer.h"
 #include "services/registry/case_lifecycle.h"
+#include "services/registry/duplicates.h"
 #include "services/registry/referral_record.h"
 #include "services/registry/triage.h"
 #include "shouhu/registry/v1/registry_service.pb.h"
@@ -100,15 +101,10 @@ struct Statistics {
   std::vector<std::pair<v1::RiskLevel, int64_t>> by_risk;
 };
 
-struct DuplicateCandidate {
-  ChildMatch match;
-  std::string name;
-};
-
 using CaseRule = std::function<absl::StatusOr<CaseChange>(const v1::Case&, const Actor&)>;
 
-// One SubmitReferral as a group commit carries it (SubmitReferrals, common/group_commit.h): its arguments, kept
-// until its batch commits. `show` must own what it uses (it runs on the committer's thread).
+// One SubmitReferral as a group commit carries it (SubmitReferrals, common/group_commit.h): its arguments,
+// kept until its batch commits. `show` must own what it uses (it runs on the committer's thread).
 struct ReferralOrder {
   IdempotencyKey key;
   Actor actor;
@@ -125,19 +121,16 @@ class RegistryStore {
                                                                        const std::string& after_code,
                                                                        int limit) = 0;
 
-  // The child already registered under this resident id, wherever they are, if any.
-  virtual absl::StatusOr<std::optional<ChildMatch>> FindChildByResidentId(const std::string& resident_id) = 0;
-  // Children born on `birth_date` in `village_code`, for the duplicate check.
-  virtual absl::StatusOr<std::vector<DuplicateCandidate>> ChildrenBornIn(const std::string& village_code,
-                                                                         const std::string& birth_date) = 0;
-
   // Every mutation runs in one IdempotentTransaction (common/idempotency.h): it builds the RPC's answer
   // inside the transaction, the answer is recorded with the request id, and a retry gets that first answer
   // back. A recorded answer holds no resident id: SubmitReferral's caller refills it from the retried request
   // (whose hash matched), the other referral answers get it from the sealed column after the transaction.
 
-  // `submission` carries what was validated and the children it matched (all of them: they are kept on the
-  // referral privately); the store assigns the id, status and timestamps.
+  // `submission` carries what was validated (its linked child and possible duplicates empty); the store
+  // matches it against the registered children inside the transaction that writes it (duplicates.h: the
+  // child under the same resident id wherever they are registered, else similar names of the same village
+  // and birth date; all of them are kept on the referral privately) and assigns the id, status and
+  // timestamps.
   virtual absl::StatusOr<v1::SubmitReferralResponse> SubmitReferral(const IdempotencyKey& key,
                                                                     const Actor& actor,
                                                                     const ReferralRecord& submission,
@@ -217,9 +210,6 @@ class MariaDbRegistryStore final : public RegistryStore {
   absl::StatusOr<std::vector<v1::Division>> ListChildDivisions(const std::string& parent_code,
                                                                const std::string& after_code,
                                                                int limit) override;
-  absl::StatusOr<std::optional<ChildMatch>> FindChildByResidentId(const std::string& resident_id) override;
-  absl::StatusOr<std::vector<DuplicateCandidate>> ChildrenBornIn(const std::string& village_code,
-                                                                 const std::string& birth_date) override;
   absl::StatusOr<v1::SubmitReferralResponse> SubmitReferral(const IdempotencyKey& key, const Actor& actor,
                                                             const ReferralRecord& submission,
                                                             const ShowReferral& show) override;
@@ -273,13 +263,18 @@ class MariaDbRegistryStore final : public RegistryStore {
     std::vector<db::Value> history;
     v1::SubmitReferralResponse answer;
   };
-  PreparedReferral PrepareReferral(const Actor& actor, const ReferralRecord& submission,
-                                   const ShowReferral& show);
+  PreparedReferral PrepareReferral(const Actor& actor, ReferralRecord submission, const ShowReferral& show);
+  // The submissions as matched against the registered children (the store's SubmitReferral contract), read
+  // in `tx`: one statement for all their resident ids, one for the villages and birth dates of those it did
+  // not link, however many submissions (a statement per submission was most of MariaDB's time in intake).
+  absl::StatusOr<std::vector<ReferralRecord>> MatchSubmissions(
+      db::Session& tx, const std::vector<const ReferralRecord*>& submissions);
   // One slice of SubmitReferrals' transaction, orders[from, from + count): answers[i] is set for every order
   // it answered (written, or a retry of a committed one); an order left empty runs alone after the batch.
   // `seen` holds the keys written by earlier slices of the batch.
-  absl::Status SubmitBatch(db::Session& tx, const std::vector<ReferralOrder>& orders, size_t from,
-                           size_t count, BatchKeys& seen,
+  // `matched[i]` is orders[i]'s submission as matched.
+  absl::Status SubmitBatch(db::Session& tx, const std::vector<ReferralOrder>& orders,
+                           std::vector<ReferralRecord>& matched, size_t from, size_t count, BatchKeys& seen,
                            std::vector<std::optional<absl::StatusOr<v1::SubmitReferralResponse>>>& answers);
   // By id in a transaction: the referral row (locked when `for_update`), then where its linked child lies
   // (not locked: the accept locks the child row itself).

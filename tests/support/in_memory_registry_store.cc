@@ -142,32 +142,6 @@ absl::StatusOr<std::vector<v1::Division>> InMemoryRegistryStore::ListChildDivisi
   return out;
 }
 
-// ---- duplicates
-
-absl::StatusOr<std::optional<ChildMatch>> InMemoryRegistryStore::FindChildByResidentId(
-    const std::string& resident_id) {
-  absl::MutexLock lock(&mu_);
-  for (const auto& [id, child] : children_) {
-    if (child.resident_id() == resident_id) {
-      const v1::Child c = WithCase(child);
-      return std::optional<ChildMatch>(ChildMatch{id, c.household().village_code(), c.organisation_id()});
-    }
-  }
-  return std::optional<ChildMatch>();
-}
-
-absl::StatusOr<std::vector<DuplicateCandidate>> InMemoryRegistryStore::ChildrenBornIn(
-    const std::string& village_code, const std::string& birth_date) {
-  absl::MutexLock lock(&mu_);
-  std::vector<DuplicateCandidate> out;
-  for (const auto& [id, child] : children_) {
-    if (child.household().village_code() != village_code || child.birth_date() != birth_date) continue;
-    const v1::Child c = WithCase(child);
-    out.push_back({{id, village_code, c.organisation_id()}, c.name()});
-  }
-  return out;
-}
-
 // ---- referrals
 
 absl::StatusOr<v1::SubmitReferralResponse> InMemoryRegistryStore::SubmitReferral(
@@ -177,6 +151,22 @@ absl::StatusOr<v1::SubmitReferralResponse> InMemoryRegistryStore::SubmitReferral
   return Idempotent<v1::SubmitReferralResponse>(key, [&]() -> absl::StatusOr<v1::SubmitReferralResponse> {
     ReferralRecord stored = submission;
     v1::Referral& r = stored.referral;
+    // Matched as the MariaDB store matches (duplicates.h): the same resident id, else similar names of the
+    // village's children born the same day, in id order.
+    stored.linked.reset();
+    stored.possible_duplicates.clear();
+    std::vector<DuplicateCandidate> born;
+    for (const auto& [id, child] : children_) {
+      const v1::Child c = WithCase(child);
+      if (!r.child().resident_id().empty() && child.resident_id() == r.child().resident_id()) {
+        stored.linked = ChildMatch{id, c.household().village_code(), c.organisation_id()};
+      }
+      if (child.household().village_code() == r.household().village_code() &&
+          child.birth_date() == r.child().birth_date()) {
+        born.push_back({{id, c.household().village_code(), c.organisation_id()}, c.name()});
+      }
+    }
+    if (!stored.linked) stored.possible_duplicates = PossibleDuplicates(r.child().name(), born);
     r.set_referral_id(ids_.Next());
     r.set_status(v1::REFERRAL_STATUS_PENDING);
     r.set_referring_organisation_id(actor.organisation_id);

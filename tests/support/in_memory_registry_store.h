@@ -37,9 +37,6 @@ class InMemoryRegistryStore final : public RegistryStore {
   absl::StatusOr<std::vector<v1::Division>> ListChildDivisions(const std::string& parent_code,
                                                                const std::string& after_code,
                                                                int limit) override;
-  absl::StatusOr<std::optional<ChildMatch>> FindChildByResidentId(const std::string& resident_id) override;
-  absl::StatusOr<std::vector<DuplicateCandidate>> ChildrenBornIn(const std::string& village_code,
-                                                                 const std::string& birth_date) override;
   absl::StatusOr<v1::SubmitReferralResponse> SubmitReferral(const IdempotencyKey& key, const Actor& actor,
                                                             const ReferralRecord& submission,
                                                             const ShowReferral& show) override;

@@ -566,3 +566,77 @@ TEST_F(RegistryTest, SubmitReferral_RetriesDuplicatesAndNewOnesInOneBurst_EachAn
 }
 
 }  // namespace shouhu::registry::testing
+
+namespace shouhu::registry::testing {
+
+// The duplicate check runs once for a whole group-committed batch (one statement for its resident ids, one
+// for its villages and birth dates): each referral of a burst must get its own matches, not a neighbour's.
+TEST_F(RegistryTest, SubmitReferral_BurstAboutDifferentRegisteredChildren_EachMatchesItsOwnChild) {
+  // Registered: four children under resident ids (born 2015-06-01..04), and two without (born 2014-03-02):
+  // 张小明 in the first village, 李娜 in the second.
+  std::vector<std::string> resident_ids, registered;
+  for (int k = 0; k < 4; ++k) {
+    resident_ids.push_back(
+        ::shouhu::testing::ResidentIdNumber("532329", absl::StrFormat("201506%02d", 1 + k), 101 + 2 * k));
+    ASSERT_OK_AND_ASSIGN(
+        auto submitted,
+        Submit(wuding_officer_, Referral(absl::StrCat("reg-", k), absl::StrCat("王", k, "号"),
+                                         absl::StrFormat("2015-06-%02d", 1 + k), resident_ids.back())));
+    ASSERT_OK_AND_ASSIGN(v1::Case c,
+                         Accept(wuding_officer_, absl::StrCat("acc-", k), submitted.referral_id()));
+    registered.push_back(c.child_id());
+  }
+  const std::string zhang = RegisterChild("zhang", "张小明").child_id();
+  const std::string li = RegisterChild("li", "李娜", kWudingVillage2).child_id();
+
+  struct Expected {
+    v1::SubmitReferralRequest request;
+    std::string linked;
+    std::vector<std::string> flagged;
+  };
+  std::vector<Expected> burst;
+  for (int copy = 0; copy < 4; ++copy) {
+    const auto id = [copy](const std::string& kind) { return absl::StrCat(kind, "-", copy); };
+    for (int k = 0; k < 4; ++k) {
+      // A registered resident id under another name: linked, and never also flagged.
+      burst.push_back({Referral(id(absl::StrCat("known-", k)), "张晓明",
+                                absl::StrFormat("2015-06-%02d", 1 + k), resident_ids[k]),
+                       registered[k],
+                       {}});
+    }
+    burst.push_back({Referral(id("zhang"), "张晓明", "2014-03-02"), "", {zhang}});
+    burst.push_back({Referral(id("li"), "李娜娜", "2014-03-02", "", kWudingVillage2), "", {li}});
+    // The same name in the other village, or the same village on another day: nothing.
+    burst.push_back({Referral(id("li-elsewhere"), "李娜娜", "2014-03-02"), "", {}});
+    burst.push_back({Referral(id("zhang-other-day"), "张晓明", "2014-03-03"), "", {}});
+    // A resident id nobody registered: not linked, but flagged by name, village and day.
+    burst.push_back({Referral(id("new-id"), "张晓明", "2014-03-02",
+                              ::shouhu::testing::ResidentIdNumber("532329", "20140302", 301 + 2 * copy)),
+                     "",
+                     {zhang}});
+  }
+  std::vector<absl::StatusOr<v1::Referral>> answers(burst.size(), absl::UnknownError("not run"));
+  std::vector<std::thread> callers;
+  for (size_t i = 0; i < burst.size(); ++i) {
+    callers.emplace_back([&, i] { answers[i] = Submit(wuding_caseworker_, burst[i].request); });
+  }
+  for (auto& c : callers) c.join();
+  for (size_t i = 0; i < burst.size(); ++i) {
+    SCOPED_TRACE(burst[i].request.request_id());
+    ASSERT_OK(answers[i]);
+    EXPECT_EQ(answers[i]->linked_child_id(), burst[i].linked);
+    EXPECT_EQ(std::vector<std::string>(answers[i]->possible_duplicate_child_ids().begin(),
+                                       answers[i]->possible_duplicate_child_ids().end()),
+              burst[i].flagged);
+    // As kept: the county's officer, whose scope holds every child here, reads the same matches.
+    v1::GetReferralRequest get;
+    get.set_referral_id(answers[i]->referral_id());
+    ASSERT_OK_AND_ASSIGN(auto read, Call(&v1::RegistryService::Stub::GetReferral, wuding_officer_, get));
+    EXPECT_EQ(read.referral().linked_child_id(), burst[i].linked);
+    EXPECT_EQ(read.referral().possible_duplicate_child_ids_size(), static_cast<int>(burst[i].flagged.size()));
+  }
+  EXPECT_EQ(Count("referrals"), 4 + 2 + static_cast<int64_t>(burst.size()));
+  EXPECT_EQ(Count("children"), 6);
+}
+
+}  // namespace shouhu::registry::testing

@@ -4,9 +4,9 @@
 #include "common/method_access.h"
 #include "common/scope.h"
 #include "common/status_macros.h"
-#include "services/registry/registry_access.h"
 #include "services/registry/case_lifecycle.h"
 #include "services/registry/duplicates.h"
+#include "services/registry/registry_access.h"
 #include "services/registry/registry_validation.h"
 #include "shouhu/registry/v1/events.pb.h"
 #include "tests/support/status_matchers.h"
@@ -90,6 +90,32 @@ TEST(SimilarNames, OneCharacterApart_IsSimilar) {
   EXPECT_FALSE(SimilarNames("张小明", "李小红"));
   EXPECT_FALSE(SimilarNames("王芳", "王芳芳芳"));
   EXPECT_FALSE(SimilarNames("", "王芳"));
+}
+
+TEST(PossibleDuplicates, KeepsTheSimilarNamesInTheirOrder) {
+  const std::vector<DuplicateCandidate> born = {{{"c1", "532329101001", ""}, "张晓明"},
+                                                {{"c2", "532329101001", "ngo-wuding"}, "李小红"},
+                                                {{"c3", "532329101001", ""}, "张小明"}};
+  const std::vector<ChildMatch> matches = PossibleDuplicates("张小明", born);
+  ASSERT_EQ(matches.size(), 2u);
+  EXPECT_EQ(matches[0].child_id, "c1");
+  EXPECT_EQ(matches[1].child_id, "c3");
+  EXPECT_TRUE(PossibleDuplicates("王芳", born).empty());
+  EXPECT_TRUE(PossibleDuplicates("张小明", {}).empty());
+}
+
+TEST(PossibleDuplicates, ComparesOnlyTheFirstCandidatesInIdOrder) {
+  // A batch's one statement reads every child of the village and day; only the first 50, as one
+  // referral's own read did (LIMIT 50), are compared.
+  std::vector<DuplicateCandidate> born;
+  for (size_t i = 0; i < kMaxDuplicateCandidates; ++i) {
+    born.push_back({{"c" + std::to_string(100 + i), "532329101001", ""}, "李小红"});
+  }
+  born.push_back({{"c999", "532329101001", ""}, "张小明"});
+  EXPECT_TRUE(PossibleDuplicates("张小明", born).empty());
+  born.erase(born.begin());
+  ASSERT_EQ(PossibleDuplicates("张小明", born).size(), 1u);
+  EXPECT_EQ(PossibleDuplicates("张小明", born)[0].child_id, "c999");
 }
 
 v1::SubmitReferralRequest Submission() {
