@@ -65,6 +65,8 @@ struct PaymentOrder {
   IdempotencyKey key;
   Actor actor;
   std::string application_id;
+  // Judges the locked application and its program. In a batch the program carries only what paying depends
+  // on: its id, jurisdiction, operator and funder organisations, and state.
   Authorize<v1::Application, v1::Program> authorize;
   v1::PaymentMethod method = v1::PAYMENT_METHOD_UNSPECIFIED;
   std::string payee_reference;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/batch_statements.h"
 #include "common/scope.h"
 #include "common/status_macros.h"
 #include "common/timestamps.h"
@@ -29,13 +30,13 @@ constexpr absl::string_view kListChildDivisions =
     "LIMIT ?";
 
 constexpr absl::string_view kChildByResidentHash = "SELECT id FROM children WHERE resident_id_hash = ?";
-// The duplicate check of a batch of referrals (MatchSubmissions), each statement completed by
-// ListStatement: the children registered under any of the batch's resident-id hashes (unique key), with
-// where they lie and whose case they are in now (what scope a match has); and the children born on any of its
-// (village, birth date) pairs (children_village_birth: one range per pair). That index is forced: left to
-// itself MariaDB weighs every index on village_code (and index merges) for each pair of the OR, and planning
-// 64 pairs cost it twice as much as running them (about 0.95 against 0.5 ms per statement, measured alone on
-// 50,000 children).
+// The duplicate check of a batch of referrals (MatchSubmissions), each statement completed by its padded
+// list (common/batch_statements.h): the children registered under any of the batch's resident-id hashes
+// (unique key), with where they lie and whose case they are in now (what scope a match has); and the children
+// born on any of its (village, birth date) pairs (children_village_birth: one range per pair). That index is
+// forced: left to itself MariaDB weighs every index on village_code (and index merges) for each pair of the
+// OR, and planning 64 pairs cost it twice as much as running them (about 0.95 against 0.5 ms per statement,
+// measured alone on 50,000 children).
 constexpr absl::string_view kChildMatchesByResidentHash =
     "SELECT c.id, c.village_code, COALESCE(cs.organisation_id, ''), c.resident_id_hash FROM children c "
     "LEFT JOIN cases cs ON cs.id = c.current_case_id WHERE c.resident_id_hash IN (";
@@ -287,31 +288,6 @@ absl::Status ReadDetails(const std::string& bytes, v1::Referral& r) {
 
 ChildMatch MatchFromRow(const db::Row& row) { return {row.String(0), row.String(1), row.String(2)}; }
 
-// `head`, then `terms` times `term` joined by `separator`, then `tail`: a statement over a list of values.
-std::string ListStatement(absl::string_view head, absl::string_view term, absl::string_view separator,
-                          size_t terms, absl::string_view tail) {
-  std::string sql(head);
-  for (size_t i = 0; i < terms; ++i) absl::StrAppend(&sql, i == 0 ? "" : separator, term);
-  absl::StrAppend(&sql, tail);
-  return sql;
-}
-
-// `values`, groups of `group`, padded to a power of two groups by repeating the last group (which matches
-// nothing new): a statement over a list then has a handful of texts, each prepared once per pooled
-// connection, rather than one per length (as SubmitReferrals' slices).
-std::vector<db::Value> PaddedToPowerOfTwo(std::vector<db::Value> values, size_t group) {
-  const size_t groups = values.size() / group;
-  size_t padded = 1;
-  while (padded < groups) padded *= 2;
-  for (size_t g = groups; g < padded; ++g) {
-    for (size_t k = 0; k < group; ++k) {
-      db::Value repeated = values[(groups - 1) * group + k];
-      values.push_back(std::move(repeated));
-    }
-  }
-  return values;
-}
-
 std::string CategoriesText(const google::protobuf::RepeatedField<int>& categories) {
   return absl::StrJoin(categories, ",");
 }
@@ -413,10 +389,12 @@ absl::StatusOr<std::vector<ReferralRecord>> MariaDbRegistryStore::MatchSubmissio
     hashes.push_back(hash_of[i]);
   }
   if (!hashes.empty()) {
-    hashes = PaddedToPowerOfTwo(std::move(hashes), 1);
+    // Padded to a power of two (common/batch_statements.h): a few statement texts per pooled connection.
+    const size_t count = hashes.size();
+    db::PadEntries(hashes, 0, 1, count);
     ASSIGN_OR_RETURN(
         db::Rows rows,
-        tx.Query(ListStatement(kChildMatchesByResidentHash, "?", ", ", hashes.size(), ")"), hashes));
+        tx.Query(absl::StrCat(kChildMatchesByResidentHash, db::PaddedList("?", ", ", count), ")"), hashes));
     absl::flat_hash_map<std::string, ChildMatch> by_hash;
     for (const db::Row& row : rows) by_hash.emplace(row.String(3), MatchFromRow(row));
     for (size_t i = 0; i < matched.size(); ++i) {
@@ -433,11 +411,14 @@ absl::StatusOr<std::vector<ReferralRecord>> MariaDbRegistryStore::MatchSubmissio
     places.push_back(r.referral.child().birth_date());
   }
   if (places.empty()) return matched;
-  places = PaddedToPowerOfTwo(std::move(places), 2);
-  ASSIGN_OR_RETURN(db::Rows rows,
-                   tx.Query(ListStatement(kChildrenBornOnAny, "(c.village_code = ? AND c.birth_date = ?)",
-                                          " OR ", places.size() / 2, " ORDER BY c.id"),
-                            places));
+  const size_t pairs = places.size() / 2;
+  db::PadEntries(places, 0, 2, pairs);
+  ASSIGN_OR_RETURN(
+      db::Rows rows,
+      tx.Query(absl::StrCat(kChildrenBornOnAny,
+                            db::PaddedList("(c.village_code = ? AND c.birth_date = ?)", " OR ", pairs),
+                            " ORDER BY c.id"),
+               places));
   // In id order within each village and birth date, as the rows came.
   std::map<std::pair<std::string, std::string>, std::vector<DuplicateCandidate>> born;
   for (const db::Row& row : rows) {
