@@ -47,6 +47,7 @@
 #include "common/config.h"
 #include "common/principal.h"
 #include "shouhu/registry/v1/registry_service.grpc.pb.h"
+#include "tests/bench/support/load_driver.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "the registry service");
 ABSL_FLAG(std::string, mode, "submit", "submit, get, seed, list or division");
@@ -202,95 +203,6 @@ class ReferralMaker {
   int birth_days_ = 1;
 };
 
-double Percentile(const std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  size_t i = static_cast<size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
-  return sorted[std::min(i, sorted.size() - 1)];
-}
-
-// Keeps `concurrency` calls in flight: each slot issues a call, and the call's completion (on a gRPC
-// callback thread) records it and issues the slot's next one, until the requests or the time run out.
-class Load {
- public:
-  // Starts call n for a slot; must eventually call `done` exactly once with the call's outcome.
-  using Issue = std::function<void(int slot, int64_t n, std::function<void(const grpc::Status&)> done)>;
-
-  Load(int concurrency, int64_t requests, absl::Duration length, Issue issue)
-      : concurrency_(concurrency),
-        requests_(requests),
-        length_(length),
-        issue_(std::move(issue)),
-        latencies_(concurrency) {}
-
-  void Run() {
-    start_ = absl::Now();
-    end_ = start_ + length_;
-    {
-      absl::MutexLock lock(&mu_);
-      active_ = concurrency_;
-    }
-    for (int slot = 0; slot < concurrency_; ++slot) Next(slot);
-    absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(
-        +[](int* active) { return *active == 0; }, &active_));
-    finished_ = absl::Now();
-  }
-
-  double Seconds() const { return absl::ToDoubleSeconds(finished_ - start_); }
-  int64_t Calls() const { return next_call_.load() - concurrency_; }
-  int64_t Errors() {
-    absl::MutexLock lock(&mu_);
-    return errors_;
-  }
-  std::map<grpc::StatusCode, int64_t> ErrorCodes() {
-    absl::MutexLock lock(&mu_);
-    return error_codes_;
-  }
-  std::vector<double> SortedLatencies() const {
-    std::vector<double> all;
-    for (const auto& l : latencies_) all.insert(all.end(), l.begin(), l.end());
-    std::sort(all.begin(), all.end());
-    return all;
-  }
-
- private:
-  void Next(int slot) {
-    const int64_t n = next_call_.fetch_add(1);
-    if ((requests_ > 0 && n >= requests_) || (requests_ <= 0 && absl::Now() >= end_)) {
-      absl::MutexLock lock(&mu_);
-      --active_;
-      return;
-    }
-    const absl::Time began = absl::Now();
-    issue_(slot, n, [this, slot, began](const grpc::Status& status) {
-      const double ms = absl::ToDoubleMilliseconds(absl::Now() - began);
-      if (status.ok()) {
-        latencies_[slot].push_back(ms);  // only this slot's chain of calls touches it
-      } else {
-        absl::MutexLock lock(&mu_);
-        if (++errors_ <= 5) {
-          std::fprintf(stderr, "call failed: code %d: %s\n", static_cast<int>(status.error_code()),
-                       status.error_message().c_str());
-        }
-        ++error_codes_[status.error_code()];
-      }
-      Next(slot);
-    });
-  }
-
-  const int concurrency_;
-  const int64_t requests_;
-  const absl::Duration length_;
-  const Issue issue_;
-  absl::Time start_, end_, finished_;
-  std::atomic<int64_t> next_call_{0};
-  std::vector<std::vector<double>> latencies_;
-  absl::Mutex mu_;
-  int active_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t errors_ ABSL_GUARDED_BY(mu_) = 0;
-  std::map<grpc::StatusCode, int64_t> error_codes_ ABSL_GUARDED_BY(mu_);
-};
-
 // One call's state, alive until its completion callback has run.
 template <typename Request, typename Response>
 struct Call {
@@ -391,25 +303,20 @@ int main(int argc, char** argv) {
   // Several connections, so one HTTP/2 connection's ordering is not what is measured; distinct channel
   // arguments keep gRPC from sharing one subchannel between them.
   const int channel_count = std::max(1, std::min(concurrency, absl::GetFlag(FLAGS_channels)));
-  std::vector<std::unique_ptr<v1::RegistryService::Stub>> stubs;
-  for (int c = 0; c < channel_count; ++c) {
-    grpc::ChannelArguments args;
-    args.SetInt("grpc.channel_id", c);
-    auto channel =
-        grpc::CreateCustomChannel(absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials(), args);
-    if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
-      std::fprintf(stderr, "cannot connect to %s\n", absl::GetFlag(FLAGS_target).c_str());
-      return 2;
-    }
-    stubs.push_back(v1::RegistryService::NewStub(channel));
+  auto channels = shouhu::bench::ConnectedChannels(absl::GetFlag(FLAGS_target), channel_count);
+  if (!channels.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(channels.status().message()).c_str());
+    return 2;
   }
+  std::vector<std::unique_ptr<v1::RegistryService::Stub>> stubs;
+  for (const auto& channel : *channels) stubs.push_back(v1::RegistryService::NewStub(channel));
   auto stub_for = [&](int slot) { return stubs[static_cast<size_t>(slot % channel_count)]->async(); };
 
   std::atomic<int64_t> flagged{0}, linked{0};
   std::vector<std::vector<std::string>> seeded(static_cast<size_t>(concurrency));
-  Load::Issue issue;
+  std::function<void(int, int64_t, shouhu::bench::CallDone)> issue;
   if (mode == "submit") {
-    issue = [&](int slot, int64_t n, std::function<void(const grpc::Status&)> done) {
+    issue = [&](int slot, int64_t n, shouhu::bench::CallDone done) {
       auto* call = NewCall<v1::SubmitReferralRequest, v1::SubmitReferralResponse>(caseworker);
       call->request = referrals.Make(n);
       stub_for(slot)->SubmitReferral(
@@ -425,7 +332,7 @@ int main(int argc, char** argv) {
           });
     };
   } else if (mode == "get") {
-    issue = [&](int slot, int64_t n, std::function<void(const grpc::Status&)> done) {
+    issue = [&](int slot, int64_t n, shouhu::bench::CallDone done) {
       auto* call = NewCall<v1::GetChildRequest, v1::GetChildResponse>(officer);
       call->request.set_child_id(child_ids[static_cast<size_t>(n) % child_ids.size()]);
       call->request.set_purpose("个案复核");  // case review
@@ -439,7 +346,7 @@ int main(int argc, char** argv) {
           });
     };
   } else if (mode == "list") {
-    issue = [&](int slot, int64_t, std::function<void(const grpc::Status&)> done) {
+    issue = [&](int slot, int64_t, shouhu::bench::CallDone done) {
       auto* call = NewCall<v1::ListReferralsRequest, v1::ListReferralsResponse>(officer);
       call->request.set_division_prefix(county);
       call->request.set_page_size(50);
@@ -453,7 +360,7 @@ int main(int argc, char** argv) {
           });
     };
   } else if (mode == "division") {
-    issue = [&](int slot, int64_t n, std::function<void(const grpc::Status&)> done) {
+    issue = [&](int slot, int64_t n, shouhu::bench::CallDone done) {
       auto* call = NewCall<v1::GetDivisionRequest, v1::GetDivisionResponse>(officer);
       call->request.set_code(villages[static_cast<size_t>(n) % villages.size()].code);
       stub_for(slot)->GetDivision(&call->context, &call->request, &call->response,
@@ -465,7 +372,7 @@ int main(int argc, char** argv) {
   } else if (mode == "search") {
     // A county's children, filtered as a caseworker's lists are (each call one of: everyone, by category, by
     // risk, by case status, by organisation), a first page of 50.
-    issue = [&](int slot, int64_t n, std::function<void(const grpc::Status&)> done) {
+    issue = [&](int slot, int64_t n, shouhu::bench::CallDone done) {
       auto* call = NewCall<v1::SearchChildrenRequest, v1::SearchChildrenResponse>(officer);
       call->request.set_purpose("辖区儿童排查");  // the county's periodic check
       call->request.set_division_prefix(county);
@@ -493,7 +400,7 @@ int main(int argc, char** argv) {
                                      });
     };
   } else if (mode == "statistics") {
-    issue = [&](int slot, int64_t, std::function<void(const grpc::Status&)> done) {
+    issue = [&](int slot, int64_t, shouhu::bench::CallDone done) {
       auto* call = NewCall<v1::GetStatisticsRequest, v1::GetStatisticsResponse>(province);
       call->request.set_division_prefix(absl::GetFlag(FLAGS_statistics_prefix));
       stub_for(slot)->GetStatistics(&call->context, &call->request, &call->response,
@@ -506,7 +413,7 @@ int main(int argc, char** argv) {
                                     });
     };
   } else {  // seed: the officer submits and accepts, assigning the case to bench-ngo
-    issue = [&](int slot, int64_t n, std::function<void(const grpc::Status&)> done) {
+    issue = [&](int slot, int64_t n, shouhu::bench::CallDone done) {
       auto* submit = NewCall<v1::SubmitReferralRequest, v1::SubmitReferralResponse>(officer);
       submit->request = referrals.Make(n);
       stub_for(slot)->SubmitReferral(
@@ -535,8 +442,12 @@ int main(int argc, char** argv) {
     };
   }
 
-  Load load(concurrency, requests, absl::Seconds(absl::GetFlag(FLAGS_seconds)), issue);
-  load.Run();
+  shouhu::bench::LoadOptions options;
+  options.concurrency = concurrency;
+  options.requests = requests;
+  options.length = absl::Seconds(absl::GetFlag(FLAGS_seconds));
+  const shouhu::bench::LoadFigures figures = shouhu::bench::RunCallbackLoad(options, mode, issue);
+  const shouhu::bench::MethodFigures& m = figures.methods.front();
 
   if (mode == "seed") {
     std::ofstream out(ids_file);
@@ -549,8 +460,6 @@ int main(int argc, char** argv) {
   getrusage(RUSAGE_SELF, &usage);
   const double client_cpu_us = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6 +
                                static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
-  const std::vector<double> latencies = load.SortedLatencies();
-  const int64_t errors = load.Errors();
   std::string extra;
   absl::StrAppend(&extra, ",\"client_cpu_s\":", absl::StrFormat("%.2f", client_cpu_us / 1e6));
   if (mode == "submit")
@@ -559,16 +468,12 @@ int main(int argc, char** argv) {
       "{\"mode\":\"%s\",\"concurrency\":%d,\"calls\":%lld,\"errors\":%lld,\"seconds\":%.3f,\"calls_per_"
       "second\":%.1f,"
       "\"p50_ms\":%.3f,\"p95_ms\":%.3f,\"p99_ms\":%.3f%s}\n",
-      mode.c_str(), concurrency, static_cast<long long>(load.Calls()), static_cast<long long>(errors),
-      load.Seconds(), static_cast<double>(latencies.size()) / load.Seconds(), Percentile(latencies, 0.50),
-      Percentile(latencies, 0.95), Percentile(latencies, 0.99), extra.c_str());
-  if (errors > 0) {
-    std::string codes;
-    for (const auto& [code, count] : load.ErrorCodes())
-      absl::StrAppend(&codes, " code ", static_cast<int>(code), ": ", count, ";");
-    std::fprintf(stderr, "!!! %s x%d: %lld of %lld calls FAILED (%s) — these figures are not valid\n",
-                 mode.c_str(), concurrency, static_cast<long long>(errors),
-                 static_cast<long long>(load.Calls()), codes.c_str());
+      mode.c_str(), concurrency, static_cast<long long>(m.calls + m.errors), static_cast<long long>(m.errors),
+      figures.seconds, figures.Rate(m), m.p50_ms, m.p95_ms, m.p99_ms, extra.c_str());
+  if (m.errors > 0) {
+    std::fprintf(stderr, "!!! %s x%d: %lld of %lld calls FAILED — these figures are not valid\n%s",
+                 mode.c_str(), concurrency, static_cast<long long>(m.errors),
+                 static_cast<long long>(m.calls + m.errors), shouhu::bench::FiguresTable(figures).c_str());
     return 1;
   }
   return 0;

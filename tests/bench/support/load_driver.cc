@@ -95,6 +95,7 @@ MethodFigures Summarize(const std::string& method, size_t m,
   std::sort(all.begin(), all.end());
   f.calls = static_cast<int64_t>(all.size());
   f.p50_ms = Percentile(all, 0.50);
+  f.p95_ms = Percentile(all, 0.95);
   f.p99_ms = Percentile(all, 0.99);
   return f;
 }

@@ -28,6 +28,7 @@ struct MethodFigures {
   int64_t calls = 0;   // successful calls (the latencies are theirs)
   int64_t errors = 0;  // failed calls
   double p50_ms = 0;
+  double p95_ms = 0;
   double p99_ms = 0;
   std::map<int, int64_t> error_codes;  // grpc::StatusCode → count
   std::string first_error;             // "code N: message" of the first failure
