@@ -1,9 +1,6 @@
 #include "tests/e2e/running_stack.h"
 
-#include <grpcpp/create_channel.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,7 +15,6 @@
 #include "absl/time/clock.h"
 #include "common/config.h"
 #include "common/db.h"
-#include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/support/test_database.h"
 
 extern char** environ;
@@ -59,36 +55,6 @@ int ChildProcess::Terminate(absl::Duration grace) {
   return -1;
 }
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-bool WaitServing(const std::string& target, absl::Duration timeout) {
-  auto stub =
-      grpc::health::v1::Health::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
-  const absl::Time give_up = absl::Now() + timeout;
-  while (absl::Now() < give_up) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
-    grpc::health::v1::HealthCheckResponse response;
-    if (stub->Check(&context, grpc::health::v1::HealthCheckRequest(), &response).ok() &&
-        response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
-      return true;
-    }
-    absl::SleepFor(absl::Milliseconds(200));
-  }
-  return false;
-}
-
 std::string RunCommand(const std::string& command) {
   std::string out;
   FILE* pipe = popen(command.c_str(), "r");
@@ -110,9 +76,9 @@ std::unique_ptr<RunningStack> RunningStack::Start(const StackOptions& options) {
   std::ofstream(s.dir + "/keys/e2e-1.pem") << s.issuer.public_pem;
   s.registry_db = absl::StrCat(options.name, "_registry_", getpid());
   s.gateway_db = absl::StrCat(options.name, "_gateway_", getpid());
-  s.registry_port = FreePort();
-  s.gateway_port = FreePort();
-  s.http_port = FreePort();
+  s.registry_port = ClosedPort();
+  s.gateway_port = ClosedPort();
+  s.http_port = ClosedPort();
   const DbConfig db = TestDbConfig();
   std::map<std::string, std::string> common_env = {
       {"SHOUHU_DB_SOCKET", db.socket},

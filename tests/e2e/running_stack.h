@@ -13,6 +13,7 @@
 #include "nlohmann/json.hpp"
 #include "tests/integration/gateway/gateway_harness.h"
 #include "tests/support/test_keys.h"
+#include "tests/support/test_server.h"
 
 namespace shouhu::testing {
 
@@ -29,11 +30,12 @@ class ChildProcess {
   pid_t pid_ = -1;
 };
 
-int FreePort();
 // What `command` prints on stdout.
 std::string RunCommand(const std::string& command);
 // Polls grpc.health.v1 until SERVING or `timeout`.
-bool WaitServing(const std::string& target, absl::Duration timeout);
+inline bool WaitServing(const std::string& target, absl::Duration timeout) {
+  return WaitHealth(target, grpc::health::v1::HealthCheckResponse::SERVING, timeout);
+}
 
 struct StackOptions {
   std::string name = "e2e";  // names the temporary directory and the schemas, with the pid

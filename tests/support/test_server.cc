@@ -2,11 +2,13 @@
 
 #include <arpa/inet.h>
 #include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/support/test_database.h"
 
 namespace shouhu::testing {
@@ -69,6 +71,24 @@ int ClosedPort() {
   close(fd);
   EXPECT_TRUE(bound);
   return ntohs(addr.sin_port);
+}
+
+bool WaitHealth(const std::string& target, grpc::health::v1::HealthCheckResponse::ServingStatus wanted,
+                absl::Duration timeout) {
+  auto stub =
+      grpc::health::v1::Health::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  const absl::Time give_up = absl::Now() + timeout;
+  while (absl::Now() < give_up) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    grpc::health::v1::HealthCheckResponse response;
+    if (stub->Check(&context, grpc::health::v1::HealthCheckRequest(), &response).ok() &&
+        response.status() == wanted) {
+      return true;
+    }
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  return false;
 }
 
 }  // namespace shouhu::testing

@@ -11,12 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "common/call_identity.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/principal.h"
 #include "common/server.h"
+#include "grpc/health/v1/health.pb.h"
 #include "tests/support/test_database.h"
 #include "tests/support/test_keys.h"
 
@@ -63,8 +65,14 @@ Principal SystemPrincipal(const std::string& service);
 Principal MakePrincipal(const std::string& subject, const std::string& organisation, Role role,
                         std::vector<std::string> jurisdictions);
 
-// A loopback port nothing listens on (bound, then closed): a service or database that is not running.
+// A loopback port nothing listens on (bound, then closed): a service or database that is not running, or a
+// port free for a child process a moment later.
 int ClosedPort();
+
+// Waits until the server at `target` reports its overall health as `wanted` (grpc.health.v1); false if it
+// never does within `timeout`.
+bool WaitHealth(const std::string& target, grpc::health::v1::HealthCheckResponse::ServingStatus wanted,
+                absl::Duration timeout);
 
 }  // namespace shouhu::testing
 

@@ -20,10 +20,12 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/integration/allowance/allowance_fixture.h"
 #include "tests/support/test_keys.h"
+#include "tests/support/test_server.h"
 
 namespace shouhu::allowance::testing {
 
 using Health = grpc::health::v1::HealthCheckResponse;
+using ::shouhu::testing::WaitHealth;
 
 class AllowanceProcess {
  public:
@@ -54,22 +56,6 @@ class AllowanceProcess {
  private:
   pid_t pid_ = -1;
 };
-
-// Waits until the server's overall health is `wanted`; false if it never is within `timeout`.
-inline bool WaitHealth(const std::string& target, Health::ServingStatus wanted, absl::Duration timeout) {
-  auto stub =
-      grpc::health::v1::Health::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
-  const absl::Time give_up = absl::Now() + timeout;
-  while (absl::Now() < give_up) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
-    grpc::health::v1::HealthCheckRequest request;
-    Health response;
-    if (stub->Check(&context, request, &response).ok() && response.status() == wanted) return true;
-    absl::SleepFor(absl::Milliseconds(200));
-  }
-  return false;
-}
 
 class AllowanceProcessTest : public AllowanceTest {
  protected:
