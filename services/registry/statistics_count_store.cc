@@ -24,6 +24,8 @@ constexpr absl::string_view kAddCaseCountsTail = " ON DUPLICATE KEY UPDATE cases
 
 constexpr absl::string_view kCountedCase =
     "SELECT is_current, village_code, status, risk_level FROM cases WHERE id = ?";
+// The accept's locking read of the child already locks the case children.current_case_id names; this
+// locks any other row still marked current too, so no change of one commits between this read and the retire.
 constexpr absl::string_view kCurrentCasesOfChildForUpdate =
     "SELECT village_code, status, risk_level FROM cases WHERE child_id = ? AND id <> ? AND is_current = 1 "
     "FOR UPDATE";

@@ -3,6 +3,7 @@
 // callers changing one county at once, the counts give what counting the rows gives (CountStatisticsFromRows,
 // the queries GetStatistics ran before the counts); and the migration's backfill counts existing rows the
 // same.
+#include <atomic>
 #include <random>
 #include <thread>
 
@@ -253,27 +254,33 @@ TEST_F(StatisticsCountsTest, RandomizedChanges_CountsEqualTheRowsCountedAfresh_A
 }
 
 TEST_F(StatisticsCountsTest, SixteenCallersChangingOneCounty_CountsEqualTheRowsCountedAfresh) {
-  // Every caller writes Wuding's counts: new children (some of them the same child: one registration wins),
-  // roster chunks, regrades, closures and reopenings of four shared cases. A count change lost to a
-  // concurrent one, or left behind by a transaction that rolled back, shows as a difference from the rows.
+  // Every caller writes Wuding's counts at once: new children (callers t and t+8 refer the same child in the
+  // same round: one registration wins, the other accept rolls back), roster chunks, and regrades, closures
+  // and reopenings of four shared children's first cases racing with those children's re-referral, whose
+  // accept retires the case being regraded (it must subtract the grade the case has when it retires it). A
+  // count change lost to a concurrent one, applied from a stale read, or left behind by a transaction that
+  // rolled back shows as a difference from the rows counted afresh.
   std::vector<Tracked> shared;
+  std::vector<std::string> shared_ids;
   for (int i = 0; i < 4; ++i) {
-    ASSERT_OK_AND_ASSIGN(v1::Case c,
-                         Refer(absl::StrCat("shared", i), kWudingVillage,
-                               shouhu::testing::ResidentIdNumber("532329", "20150607", 901 + 2 * i),
-                               {v1::CHILD_CATEGORY_LEFT_BEHIND}, v1::RISK_LEVEL_MEDIUM));
+    shared_ids.push_back(shouhu::testing::ResidentIdNumber("532329", "20150607", 901 + 2 * i));
+    ASSERT_OK_AND_ASSIGN(v1::Case c, Refer(absl::StrCat("shared", i), kWudingVillage, shared_ids.back(),
+                                           {v1::CHILD_CATEGORY_LEFT_BEHIND}, v1::RISK_LEVEL_MEDIUM));
     shared.push_back({c.case_id(), "532329"});
   }
-  constexpr int kCallers = 16, kRounds = 6;
+  constexpr int kCallers = 16, kRounds = 10;
   std::vector<std::thread> callers;
   std::vector<std::string> unexpected(kCallers);
+  std::atomic<int> referred_again{0};
   for (int t = 0; t < kCallers; ++t) {
     callers.emplace_back([&, t] {
       for (int round = 0; round < kRounds; ++round) {
         const std::string tag = absl::StrCat("t", t, "r", round);
+        const size_t which = static_cast<size_t>((t + round) % 4);
+        const v1::RiskLevel risk = static_cast<v1::RiskLevel>(1 + (t * 3 + round) % 4);
         absl::Status status;
-        switch ((t + round) % 5) {
-          case 0: {  // callers t and t+8 refer the same child in the same round
+        switch ((t + round) % 6) {
+          case 0: {
             const int sequence = 2 * (100 + (t % 8) * kRounds + round) + 1;
             status = Refer(tag, t % 2 == 0 ? kWudingVillage : kWudingVillage2,
                            shouhu::testing::ResidentIdNumber("532329", "20150607", sequence),
@@ -289,18 +296,30 @@ TEST_F(StatisticsCountsTest, SixteenCallersChangingOneCounty_CountsEqualTheRowsC
             status = ImportRows("import-" + tag, rows).status();
             break;
           }
-          default:
-            status = ChangeCase((t + round) % 5 == 2 ? 0 : (t + round) % 5 - 1, tag,
-                                shared[static_cast<size_t>((t + round) % 4)],
-                                static_cast<v1::RiskLevel>(1 + (t + round) % 4));
+          case 2:
+          case 5:
+            status = ChangeCase(0, tag, shared[which], risk);
+            break;
+          case 3:
+            status = ChangeCase(t % 2 == 0 ? 2 : 3, tag, shared[which], risk);  // close, or reopen
+            break;
+          default: {
+            // The children whose cases the closures above reach ((t + round) % 6 == 3: cases 1 and 3).
+            const size_t child = static_cast<size_t>((t + round + 1) % 4);
+            status = Refer(tag, kWudingVillage, shared_ids[child], {v1::CHILD_CATEGORY_LEFT_BEHIND}, risk)
+                         .status();
+            referred_again += status.ok();
+          }
         }
-        if (!AcceptableRefusal(status))
+        if (!AcceptableRefusal(status)) {
           absl::StrAppend(&unexpected[static_cast<size_t>(t)], status.ToString(), "; ");
+        }
       }
     });
   }
   for (auto& c : callers) c.join();
   for (int t = 0; t < kCallers; ++t) EXPECT_EQ(unexpected[static_cast<size_t>(t)], "") << "caller " << t;
+  EXPECT_GT(referred_again.load(), 0) << "no shared child was referred again: the race above did not run";
   ExpectCountsEqualRows();
   // The county's counts are spread over several slots (one per transaction, by hash).
   EXPECT_GT(Count("(SELECT DISTINCT slot FROM case_counts WHERE county_code = '532329') AS slots"), 1);
