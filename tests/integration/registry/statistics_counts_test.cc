@@ -268,7 +268,7 @@ TEST_F(StatisticsCountsTest, SixteenCallersChangingOneCounty_CountsEqualTheRowsC
                                            {v1::CHILD_CATEGORY_LEFT_BEHIND}, v1::RISK_LEVEL_MEDIUM));
     shared.push_back({c.case_id(), "532329"});
   }
-  constexpr int kCallers = 16, kRounds = 10;
+  constexpr int kCallers = 16, kRounds = 20;
   std::vector<std::thread> callers;
   std::vector<std::string> unexpected(kCallers);
   std::atomic<int> referred_again{0};
