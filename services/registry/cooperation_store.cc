@@ -20,10 +20,9 @@ namespace {
 constexpr absl::string_view kCaseForUpdate =
     "SELECT id, child_id, organisation_id, caseworker_id, status, village_code FROM cases WHERE id = ? "
     "FOR UPDATE";
-// Writes the locked case (migration 0043), so that on Galera the lock is certified: a change that relies on
-// the case being open conflicts with a closure committed on another node instead of committing beside it.
-constexpr absl::string_view kCertifyCaseLock =
-    "UPDATE cases SET lock_version = lock_version + 1 WHERE id = ?";
+// Writes the locked case (migration 0043), so that on Galera the lock is certified: a change that relies on the
+// case being open conflicts with a closure committed on another node instead of committing beside it.
+constexpr absl::string_view kCertifyCaseLock = "UPDATE cases SET lock_version = lock_version + 1 WHERE id = ?";
 // Likewise the consent a service referral cites, against its withdrawal on another node.
 constexpr absl::string_view kCertifyConsentLock =
     "UPDATE consents SET lock_version = lock_version + 1 WHERE id = ?";

@@ -18,7 +18,9 @@
 namespace shouhu::registry {
 
 // Writes `changes` in `tx`, one aggregated upsert per table in key order, on the slot `spread` hashes to
-// (spread: an id new to this transaction). Call it once per transaction, after its other locking writes.
+// (spread: an id new to this transaction). Call it once per transaction, after every lock it shares with
+// other writers of counts (the rows it changes are locked before; what it writes afterwards is only rows of
+// its own or under those locks), so count rows are always the last shared locks taken, in one order.
 absl::Status ApplyCountChanges(db::Session& tx, const CountChanges& changes, absl::string_view spread);
 
 // The case as the counts hold it, if it is its child's current case (counted); nullopt otherwise. The

@@ -16,9 +16,10 @@
 -- an id new to it), summed per key first, so it takes one row per key it changes, and two writers of one
 -- county meet on a row one time in 16; the reader sums the slots. A slot alone means nothing and may go
 -- below zero (a child counted into slot 3 at its accept, out of slot 9 at a transfer); only the sums do.
--- Lock order: a transaction writes its counts once, after its other locking writes, children's counts then
--- cases' counts, each in key order (one multi-row upsert, INSERT ... ON DUPLICATE KEY UPDATE), so two
--- writers take count rows in one order and never wait on each other's rows crosswise.
+-- Lock order: a transaction writes its counts once, after every lock it shares with other writers (the
+-- child, the case, the referral: what it writes after its counts is its own rows or rows under those locks),
+-- children's counts then cases' counts, each in key order (one multi-row upsert, INSERT ... ON DUPLICATE KEY
+-- UPDATE), so two writers take count rows last and in one order, and never wait on each other crosswise.
 -- A sum that reaches zero (a county's children all moved away) leaves its rows; the reader skips zero sums,
 -- as a scan finds no row. A township's or village's statistics (a prefix longer than a county) still read
 -- the rows: they are few there, and the counts are per county.
