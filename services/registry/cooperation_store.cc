@@ -7,6 +7,7 @@
 #include "common/status_macros.h"
 #include "common/timestamps.h"
 #include "services/registry/county_transfer_flow.h"
+#include "services/registry/statistics_count_store.h"
 #include "shouhu/registry/v1/events.pb.h"
 
 namespace shouhu::registry {
@@ -493,6 +494,16 @@ absl::StatusOr<v1::CountyTransfer> MariaDbCooperationStore::ChangeCountyTransfer
           return absl::FailedPreconditionError("the case was closed after the request: it cannot move");
         }
         const std::string to_org = ReceivingOrganisation(next, actor);
+        // The statistics' counts move with the child and, if it is the child's current one, the case
+        // (migration 0045): read before the move, the case under its lock and the child locked here.
+        CountChanges counts;
+        ASSIGN_OR_RETURN(std::optional<CountedCase> counted, CountedCaseOf(tx, c.case_id()));
+        if (counted)
+          counts.ChangeCase(*counted, {next.to_village_code(), counted->status, counted->risk_level});
+        ASSIGN_OR_RETURN(std::optional<CountedChild> child, LockCountedChild(tx, c.child_id()));
+        if (!child) return absl::InternalError("the case's child is missing");
+        counts.AddChild(child->village_code, child->categories, -1);
+        counts.AddChild(next.to_village_code(), child->categories, 1);
         RETURN_IF_ERROR(
             tx.Execute(kMoveCase, {next.to_village_code(), to_org, actor.subject, now, c.case_id()})
                 .status());
@@ -506,6 +517,7 @@ absl::StatusOr<v1::CountyTransfer> MariaDbCooperationStore::ChangeCountyTransfer
                         absl::StrCat("from ", c.village_code(), " (", c.organisation_id(), ") to ",
                                      next.to_village_code(), " (", to_org, "), transfer ", id)})
                 .status());
+        RETURN_IF_ERROR(ApplyCountChanges(tx, counts, ids_.Next()));
         v1::CaseMovedCounty event;
         event.set_case_id(c.case_id());
         event.set_child_id(c.child_id());

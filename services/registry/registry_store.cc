@@ -14,6 +14,7 @@
 #include "common/scope.h"
 #include "common/status_macros.h"
 #include "common/timestamps.h"
+#include "services/registry/statistics_count_store.h"
 #include "shouhu/registry/storage/v1/referral_details.pb.h"
 #include "shouhu/registry/v1/events.pb.h"
 
@@ -184,15 +185,6 @@ constexpr absl::string_view kInsertCaseHistory =
     "INSERT INTO case_history (id, case_id, at, actor, action, from_status, to_status, detail) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 
-// Statistics read two covering indexes (migration 0041), never a row: children by county and category list
-// (children_village_categories), and current cases by county, status and risk (cases_current_counts). A child
-// without a current case is counted in its county with no status.
-constexpr absl::string_view kChildrenByCountyAndCategories =
-    "SELECT SUBSTRING(village_code, 1, 6), categories, COUNT(*) FROM children "
-    "WHERE village_code >= ? AND village_code < ? GROUP BY 1, 2";
-constexpr absl::string_view kCurrentCasesByCounty =
-    "SELECT SUBSTRING(village_code, 1, 6), status, risk_level, COUNT(*) FROM cases "
-    "WHERE is_current = 1 AND village_code >= ? AND village_code < ? GROUP BY 1, 2, 3";
 // A new case is its child's current one (column default); the one it replaces no longer is.
 constexpr absl::string_view kRetireEarlierCases =
     "UPDATE cases SET is_current = 0 WHERE child_id = ? AND id <> ? AND is_current = 1";
@@ -653,7 +645,8 @@ absl::Status MariaDbRegistryStore::ApplyReferralChange(db::Session& tx, const Ac
 }
 
 absl::StatusOr<std::string> MariaDbRegistryStore::CreateOrLinkChild(db::Session& tx, const Actor& actor,
-                                                                    const v1::Referral& referral) {
+                                                                    const v1::Referral& referral,
+                                                                    CountChanges& counts) {
   const std::string& resident_id = referral.child().resident_id();
   const std::string child_id = ids_.Next();
   const std::string now = ToSqlTimestamp(actor.at);
@@ -681,6 +674,7 @@ absl::StatusOr<std::string> MariaDbRegistryStore::CreateOrLinkChild(db::Session&
     return row->String(0);
   }
   RETURN_IF_ERROR(inserted);
+  counts.AddChild(h.village_code(), CategoriesText(referral.categories()), 1);
   for (int category : referral.categories()) {
     RETURN_IF_ERROR(tx.Execute(kInsertChildCategory, {child_id, int64_t{category}}).status());
   }
@@ -706,10 +700,11 @@ absl::StatusOr<v1::AcceptReferralResponse> MariaDbRegistryStore::AcceptReferral(
                          registry::AcceptReferral(referral->referral, actor, case_id));
         ASSIGN_OR_RETURN(std::optional<std::string> onto, ChildToAcceptOnto(*referral, a.existing_child_id));
         std::string child_id;
+        CountChanges counts;
         if (onto) {
           child_id = *onto;
         } else {
-          ASSIGN_OR_RETURN(child_id, CreateOrLinkChild(tx, actor, referral->referral));
+          ASSIGN_OR_RETURN(child_id, CreateOrLinkChild(tx, actor, referral->referral, counts));
         }
         ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kChildCurrentCaseForUpdate, {child_id}));
         if (!row) return absl::FailedPreconditionError("the linked child no longer exists");
@@ -730,10 +725,16 @@ absl::StatusOr<v1::AcceptReferralResponse> MariaDbRegistryStore::AcceptReferral(
                                     absl::StrCat("from referral ", a.referral_id)})
                             .status());
         RETURN_IF_ERROR(tx.Execute(kSetCurrentCase, {case_id, now_text, child_id}).status());
+        counts.AddCase({child.village_code, v1::CASE_STATUS_VERIFYING, a.risk_level}, 1);
         if (!child.current_case_id.empty()) {  // a child registered now has no case before this one
+          // Locked before they are retired: a change of one of them commits before this reads it, or after
+          // this retired it (and then no longer counts it).
+          ASSIGN_OR_RETURN(std::vector<CountedCase> retired, LockCurrentCasesOfChild(tx, child_id, case_id));
+          for (const CountedCase& c : retired) counts.AddCase(c, -1);
           RETURN_IF_ERROR(tx.Execute(kRetireEarlierCases, {child_id, case_id}).status());
         }
         RETURN_IF_ERROR(ApplyReferralChange(tx, actor, decided));
+        RETURN_IF_ERROR(ApplyCountChanges(tx, counts, case_id));
         v1::CaseAccepted event;
         event.set_case_id(case_id);
         event.set_child_id(child_id);
@@ -863,6 +864,13 @@ absl::Status MariaDbRegistryStore::WriteCaseChange(db::Session& tx, const std::s
   const std::string now = ToSqlTimestamp(FromProtoTimestamp(change.entry.at()));
   const bool has_care =
       u.has_care_arrangement() && u.care_arrangement().type() != v1::CARE_ARRANGEMENT_TYPE_UNSPECIFIED;
+  // The caller has locked the case: its counted status and risk are the ones this change replaces.
+  ASSIGN_OR_RETURN(std::optional<CountedCase> counted, CountedCaseOf(tx, case_id));
+  if (counted && (counted->status != u.status() || counted->risk_level != u.risk_level())) {
+    CountChanges counts;
+    counts.ChangeCase(*counted, {counted->village_code, u.status(), u.risk_level()});
+    RETURN_IF_ERROR(ApplyCountChanges(tx, counts, ids_.Next()));
+  }
   RETURN_IF_ERROR(
       tx.Execute(kUpdateCase,
                  {u.organisation_id(), u.caseworker_id(), int64_t{u.status()}, int64_t{u.risk_level()},
@@ -1005,52 +1013,11 @@ absl::StatusOr<std::vector<v1::Child>> MariaDbRegistryStore::SearchChildren(cons
 }
 
 absl::StatusOr<Statistics> MariaDbRegistryStore::GetStatistics(const std::string& prefix) {
-  // Statistics are scoped by the prefix only: counts carry no personal data.
-  std::map<std::string, int64_t> children_by_county;
-  std::map<int, int64_t> by_category;
-  std::map<std::pair<std::string, int>, int64_t> by_county_status;
-  std::map<int, int64_t> by_risk;
-  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(db::Rows children,
-                     s.Query(kChildrenByCountyAndCategories, {prefix, DivisionPrefixEnd(prefix)}));
-    for (const auto& row : children) {
-      children_by_county[row.String(0)] += row.Int(2);
-      v1::Child categories;
-      ParseCategories(row.String(1), &categories);
-      for (int category : categories.categories()) by_category[category] += row.Int(2);
-    }
-    ASSIGN_OR_RETURN(db::Rows cases, s.Query(kCurrentCasesByCounty, {prefix, DivisionPrefixEnd(prefix)}));
-    for (const auto& row : cases) {
-      by_county_status[{row.String(0), static_cast<int>(row.Int(1))}] += row.Int(3);
-      by_risk[static_cast<int>(row.Int(2))] += row.Int(3);
-    }
-    return absl::OkStatus();
-  }));
-  // The two reads are not one snapshot (autocommit): a child registered between them could make a county's
-  // cases outnumber its children for a moment, so the remainder is never below zero.
-  for (const auto& [county, total] : children_by_county) {
-    int64_t with_case = 0;
-    for (auto it = by_county_status.lower_bound({county, 0});
-         it != by_county_status.end() && it->first.first == county; ++it) {
-      with_case += it->second;
-    }
-    if (total > with_case) {
-      by_county_status[{county, v1::CASE_STATUS_UNSPECIFIED}] += total - with_case;
-      by_risk[v1::RISK_LEVEL_UNSPECIFIED] += total - with_case;
-    }
-  }
-  Statistics stats;
-  for (const auto& [county_status, count] : by_county_status) {
-    stats.by_county.push_back(
-        {county_status.first, static_cast<v1::CaseStatus>(county_status.second), count});
-  }
-  for (const auto& [category, count] : by_category) {
-    stats.by_category.emplace_back(static_cast<v1::ChildCategory>(category), count);
-  }
-  for (const auto& [risk, count] : by_risk) {
-    stats.by_risk.emplace_back(static_cast<v1::RiskLevel>(risk), count);
-  }
-  return stats;
+  // Statistics are scoped by the prefix only: counts carry no personal data. Kept per county (migration
+  // 0045); a township's or a village's are counted from their rows, which are few.
+  return db::ReadOne<Statistics>(pool_, [&](db::Session& s) {
+    return CountsCover(prefix) ? ReadCountedStatistics(s, prefix) : CountStatisticsFromRows(s, prefix);
+  });
 }
 
 // ---- access log and events

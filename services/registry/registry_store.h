@@ -28,6 +28,7 @@
 #include "services/registry/case_lifecycle.h"
 #include "services/registry/duplicates.h"
 #include "services/registry/referral_record.h"
+#include "services/registry/statistics_counts.h"
 #include "services/registry/triage.h"
 #include "shouhu/registry/v1/registry_service.pb.h"
 #include "shouhu/registry/v1/resources.pb.h"
@@ -87,18 +88,6 @@ struct Acceptance {
   std::string caseworker_id;
   v1::RiskLevel risk_level = v1::RISK_LEVEL_UNSPECIFIED;
   std::string existing_child_id;
-};
-
-struct Statistics {
-  struct CountyRow {
-    std::string county_code;
-    v1::CaseStatus status;
-    int64_t children;
-  };
-  std::vector<CountyRow> by_county;
-  std::vector<std::pair<v1::ChildCategory, int64_t>> by_category;
-  // Children by their current case's risk grade; RISK_LEVEL_UNSPECIFIED: no current case (or not graded).
-  std::vector<std::pair<v1::RiskLevel, int64_t>> by_risk;
 };
 
 using CaseRule = std::function<absl::StatusOr<CaseChange>(const v1::Case&, const Actor&)>;
@@ -286,9 +275,9 @@ class MariaDbRegistryStore final : public RegistryStore {
   // Writes a triage rule's outcome: the referral's new state and its history line.
   absl::Status ApplyReferralChange(db::Session& tx, const Actor& actor, const ReferralChange& change);
   // Registers the referral's child, or returns the child a concurrent accept registered under the same
-  // resident id.
+  // resident id. A child registered is added to `counts`.
   absl::StatusOr<std::string> CreateOrLinkChild(db::Session& tx, const Actor& actor,
-                                                const v1::Referral& referral);
+                                                const v1::Referral& referral, CountChanges& counts);
   // The referral read in the transaction as its caller sees it, as an answer to keep: without its resident
   // id.
   absl::StatusOr<v1::Referral> AnswerReferral(db::Session& tx, const std::string& referral_id,

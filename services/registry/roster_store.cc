@@ -9,6 +9,7 @@
 #include "common/scope.h"
 #include "common/status_macros.h"
 #include "common/timestamps.h"
+#include "services/registry/statistics_count_store.h"
 #include "shouhu/registry/v1/events.pb.h"
 
 namespace shouhu::registry {
@@ -81,7 +82,8 @@ std::vector<Enum> EnumList(const std::string& text, bool (*is_valid)(int)) {
 }  // namespace
 
 absl::StatusOr<bool> MariaDbRosterStore::RegisterChild(db::Session& tx, const Actor& actor,
-                                                       const std::string& import_id, const v1::Referral& r) {
+                                                       const std::string& import_id, const v1::Referral& r,
+                                                       CountChanges& counts) {
   const std::string child_id = ids_.Next();
   const std::string case_id = ids_.Next();
   const std::string now = ToSqlTimestamp(actor.at);
@@ -99,6 +101,8 @@ absl::StatusOr<bool> MariaDbRosterStore::RegisterChild(db::Session& tx, const Ac
   // child, matched. The failed INSERT undoes only itself; the chunk's transaction goes on.
   if (inserted.code() == absl::StatusCode::kAlreadyExists) return false;
   RETURN_IF_ERROR(inserted);
+  counts.AddChild(h.village_code(), absl::StrJoin(r.categories(), ","), 1);
+  counts.AddCase({h.village_code(), v1::CASE_STATUS_ACTIVE, v1::RISK_LEVEL_UNSPECIFIED}, 1);
   for (int category : r.categories()) {
     RETURN_IF_ERROR(tx.Execute(kInsertChildCategory, {child_id, int64_t{category}}).status());
   }
@@ -131,7 +135,8 @@ absl::StatusOr<bool> MariaDbRosterStore::RegisterChild(db::Session& tx, const Ac
 absl::StatusOr<int64_t> MariaDbRosterStore::RegisterBlock(db::Session& tx, const Actor& actor,
                                                           const std::string& import_id,
                                                           const std::vector<const v1::Referral*>& block,
-                                                          absl::flat_hash_set<std::string>& seen) {
+                                                          absl::flat_hash_set<std::string>& seen,
+                                                          CountChanges& counts) {
   // The block's resident ids registered already: matched, like a repeat within the chunk.
   std::vector<std::string> hashes;
   for (const v1::Referral* r : block) hashes.push_back(crypto_.LookupHash(r->child().resident_id()));
@@ -200,7 +205,7 @@ absl::StatusOr<int64_t> MariaDbRosterStore::RegisterBlock(db::Session& tx, const
     RETURN_IF_ERROR(tx.ExecuteConstant(kRollbackToSavepoint));
     int64_t count = 0;
     for (const v1::Referral* r : created) {
-      ASSIGN_OR_RETURN(bool one, RegisterChild(tx, actor, import_id, *r));
+      ASSIGN_OR_RETURN(bool one, RegisterChild(tx, actor, import_id, *r, counts));
       count += one ? 1 : 0;
     }
     return count;
@@ -211,6 +216,10 @@ absl::StatusOr<int64_t> MariaDbRosterStore::RegisterBlock(db::Session& tx, const
   RETURN_IF_ERROR(db::InsertRows(tx, kInsertCasesHead, kCaseTuple, 9, cases).status());
   RETURN_IF_ERROR(db::InsertRows(tx, kInsertHistoryHead, kHistoryTuple, 8, history).status());
   for (const auto& event : events) RETURN_IF_ERROR(outbox_.Append(tx, event.case_id(), event, actor.at));
+  for (const v1::Referral* r : created) {
+    counts.AddChild(r->household().village_code(), absl::StrJoin(r->categories(), ","), 1);
+    counts.AddCase({r->household().village_code(), v1::CASE_STATUS_ACTIVE, v1::RISK_LEVEL_UNSPECIFIED}, 1);
+  }
   return static_cast<int64_t>(created.size());
 }
 
@@ -224,13 +233,15 @@ absl::StatusOr<v1::ImportRosterResponse> MariaDbRosterStore::ImportChunk(
         answer.set_rows(static_cast<int64_t>(entries.size() + rejections.size()));
         absl::flat_hash_set<std::string> seen;  // resident id hashes registered or registered by this chunk
         int64_t created = 0;
+        CountChanges counts;  // the chunk's children and cases, counted once at its end (migration 0045)
         for (size_t first = 0; first < entries.size(); first += kBlockRows) {
           std::vector<const v1::Referral*> block;
           for (size_t i = first; i < entries.size() && i < first + kBlockRows; ++i)
             block.push_back(&entries[i].child);
-          ASSIGN_OR_RETURN(int64_t registered, RegisterBlock(tx, actor, import_id, block, seen));
+          ASSIGN_OR_RETURN(int64_t registered, RegisterBlock(tx, actor, import_id, block, seen, counts));
           created += registered;
         }
+        RETURN_IF_ERROR(ApplyCountChanges(tx, counts, ids_.Next()));
         answer.set_created(created);
         answer.set_matched(static_cast<int64_t>(entries.size()) - created);
         answer.set_rejected(static_cast<int64_t>(rejections.size()));

@@ -15,6 +15,7 @@
 #include "common/outbox.h"
 #include "common/pii_crypto.h"
 #include "services/registry/roster_rows.h"
+#include "services/registry/statistics_counts.h"
 #include "shouhu/registry/v1/resources.pb.h"
 #include "shouhu/registry/v1/roster_service.pb.h"
 
@@ -62,15 +63,15 @@ class MariaDbRosterStore final : public RosterStore {
 
  private:
   // Registers a block of a chunk's children with their cases in a few multi-row statements; those whose
-  // resident id is in `seen` or registered already are matched. Adds the block's ids to `seen`; returns how
-  // many it registered.
+  // resident id is in `seen` or registered already are matched. Adds the block's ids to `seen` and what it
+  // registered to `counts`; returns how many it registered.
   absl::StatusOr<int64_t> RegisterBlock(db::Session& tx, const Actor& actor, const std::string& import_id,
                                         const std::vector<const v1::Referral*>& block,
-                                        absl::flat_hash_set<std::string>& seen);
+                                        absl::flat_hash_set<std::string>& seen, CountChanges& counts);
   // Registers one entry's child and case; false when the resident id was registered already (the fallback
   // when a block meets a concurrent registration).
   absl::StatusOr<bool> RegisterChild(db::Session& tx, const Actor& actor, const std::string& import_id,
-                                     const v1::Referral& child);
+                                     const v1::Referral& child, CountChanges& counts);
 
   db::Pool& pool_;
   IdGenerator& ids_;
