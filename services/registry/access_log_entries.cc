@@ -43,6 +43,8 @@ std::string CommonVillagePrefix(const std::vector<AccessedRecord>& records) {
   return std::string(prefix);
 }
 
+size_t PaddedLogRows(size_t rows) { return rows < 8 ? rows : (rows + 7) / 8 * 8; }
+
 std::string EncodeAccessedRecords(const std::vector<AccessedRecord>& records) {
   std::string column;
   column.reserve(records.size() * 96);

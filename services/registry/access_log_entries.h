@@ -6,6 +6,7 @@
 #ifndef SHOUHU_SERVICES_REGISTRY_ACCESS_LOG_ENTRIES_H_
 #define SHOUHU_SERVICES_REGISTRY_ACCESS_LOG_ENTRIES_H_
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,13 @@ std::vector<AccessRead> GroupIntoReads(std::vector<AccessRecord> records);
 // The longest prefix every record's village shares: the division all of the read's records lie in, which
 // ListAccessLog by division narrows on before it looks at each record.
 std::string CommonVillagePrefix(const std::vector<AccessedRecord>& records);
+
+// How many rows the log writer's INSERT of `rows` rows (1 to kMaxLogRowsPerInsert) carries: up to 7 as they
+// are, beyond that the next multiple of 8, the last row repeated. A multi-row INSERT is a statement text per
+// row count, prepared once on the writer's connection: these sizes keep 39 texts per table where every count
+// would be 256, and pad at most 7 rows (power-of-two sizes padded up to 127).
+inline constexpr size_t kMaxLogRowsPerInsert = 256;
+size_t PaddedLogRows(size_t rows);
 
 // The records column: "entry_id record_id village_code consent_id" per record, ';' between records (ids
 // and codes hold neither).

@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/migrations.h"
 #include "common/pii_crypto.h"
+#include "services/registry/access_log_writer.h"
 #include "services/registry/registry_store.h"
 #include "tests/integration/registry/registry_fixture.h"
 
@@ -277,6 +279,43 @@ TEST(AccessLogMigration, RowsOfTheOldLog_AreTheSameEntriesAfterward) {
   ASSERT_OK_AND_ASSIGN(auto rest, store.ListAccessLog({"", "", "", "01JD0000000000000000000001", 10}));
   ASSERT_EQ(rest.size(), 2u);
   EXPECT_EQ(rest[0].entry_id(), "01JD0000000000000000000002");
+}
+
+// The writer pads a batch's INSERTs to a multiple of 8 rows by repeating the last row, in statements of at
+// most 256 (access_log_writer.cc): one batch of 14 reads (16 rows) and 313 records (256, then 57 padded to
+// 64) holds every read and record once, and the padding adds nothing.
+TEST(AccessLogWriter, OneBatchAcrossPaddedAndSplitInserts_EveryReadAndRecordOnce) {
+  ASSERT_OK_AND_ASSIGN(auto database, shouhu::testing::TestDatabase::Create(RegistryMigrations()));
+  SystemClock clock;
+  IdGenerator ids(clock);
+  AccessLogWriter writer(database->pool(), clock, ids);
+  std::vector<AccessRecord> records;
+  for (int i = 0; i < 13; ++i) {  // a read each: they differ in purpose
+    records.push_back({"officer-wuding", "wuding-ca", "child", absl::StrFormat("01JC%022d", i),
+                       "532329101001", "name", absl::StrCat("visit ", i), "GetChild", ""});
+  }
+  for (int i = 0; i < 300; ++i) {  // one read: a page of 300
+    records.push_back({"officer-wuding", "wuding-ca", "child", absl::StrFormat("01JP%022d", i),
+                       i % 2 == 0 ? "532329101001" : "532329102201", "name", "county review",
+                       "SearchChildren", ""});
+  }
+  ASSERT_OK(writer.Record(records));
+  EXPECT_EQ(writer.CommitsAndRows(), std::make_pair(int64_t{1}, int64_t{313}));  // one batch
+  EXPECT_EQ(database->Count("pii_access_reads"), 14);
+  EXPECT_EQ(database->Count("pii_access_records"), 313);
+  for (int i = 0; i < 13; ++i) {
+    EXPECT_EQ(
+        database->Count(kAccessLogEntries + absl::StrFormat(" WHERE purpose = 'visit %d' AND record_id = "
+                                                            "'01JC%022d'",
+                                                            i, i)),
+        1)
+        << i;
+  }
+  EXPECT_EQ(database->Count(kAccessLogEntries + " WHERE purpose = 'county review'"), 300);
+  EXPECT_EQ(database->Count("pii_access_reads WHERE purpose = 'county review' AND scope = '53232910'"), 1);
+  // The last record of each statement, the one repeated as padding, is there once like the rest.
+  EXPECT_EQ(database->Count("pii_access_records WHERE record_id = '01JP0000000000000000000299'"), 1);
+  EXPECT_EQ(database->Count("pii_access_records WHERE record_id = '01JC0000000000000000000012'"), 1);
 }
 
 }  // namespace

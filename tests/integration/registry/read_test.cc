@@ -255,6 +255,28 @@ TEST_F(RegistryTest, SearchChildren_ByCaseFilters_PagesThroughExactlyTheMatching
   EXPECT_EQ(pages(extreme_left_behind), children_of({0, 3, 5}));
   extreme_left_behind.set_category(v1::CHILD_CATEGORY_ORPHAN);
   EXPECT_TRUE(pages(extreme_left_behind).empty());
+
+  // Several case filters at once: one leads the walk (migration 0046: the organisation, else the grade, else
+  // the status) and every other must hold too, whichever leads.
+  v1::SearchChildrenRequest extreme_closed;
+  extreme_closed.set_risk_level(v1::RISK_LEVEL_EXTREME);
+  extreme_closed.set_case_status(v1::CASE_STATUS_CLOSED);
+  EXPECT_EQ(pages(extreme_closed), children_of({3}));
+  v1::SearchChildrenRequest wuding_extreme_verifying;
+  wuding_extreme_verifying.set_organisation_id("ngo-wuding");
+  wuding_extreme_verifying.set_risk_level(v1::RISK_LEVEL_EXTREME);
+  wuding_extreme_verifying.set_case_status(v1::CASE_STATUS_VERIFYING);
+  EXPECT_EQ(pages(wuding_extreme_verifying), children_of({0, 5}));
+  wuding_extreme_verifying.set_division_prefix("532329101");  // a township: the same walk, villages checked
+  EXPECT_EQ(pages(wuding_extreme_verifying), children_of({0, 5}));
+  v1::SearchChildrenRequest other_ngo_extreme;
+  other_ngo_extreme.set_organisation_id("ngo-other");
+  other_ngo_extreme.set_risk_level(v1::RISK_LEVEL_EXTREME);
+  EXPECT_TRUE(pages(other_ngo_extreme).empty());
+  v1::SearchChildrenRequest other_ngo_verifying;
+  other_ngo_verifying.set_organisation_id("ngo-other");
+  other_ngo_verifying.set_case_status(v1::CASE_STATUS_VERIFYING);
+  EXPECT_EQ(pages(other_ngo_verifying), children_of({4}));
 }
 
 TEST_F(RegistryTest, GetChild_ManyReadersAtOnce_EachReadIsLoggedBeforeItsAnswerArrives) {

@@ -84,6 +84,23 @@ TEST(AccessLogEntries, EncodeThenDecode_GivesBackEveryRecord_WithAndWithoutConse
   EXPECT_TRUE(none.empty());
 }
 
+TEST(AccessLogEntries, PaddedLogRows_FewTextsLittlePadding_NeverFewerRowsThanGiven) {
+  std::set<size_t> sizes;
+  for (size_t rows = 1; rows <= kMaxLogRowsPerInsert; ++rows) {
+    const size_t padded = PaddedLogRows(rows);
+    EXPECT_GE(padded, rows);
+    EXPECT_LE(padded - rows, 7u) << rows;
+    EXPECT_LE(padded, kMaxLogRowsPerInsert) << rows;
+    sizes.insert(padded);
+  }
+  EXPECT_EQ(PaddedLogRows(1), 1u);  // one GetChild at a time: no padding at all
+  EXPECT_EQ(PaddedLogRows(7), 7u);
+  EXPECT_EQ(PaddedLogRows(9), 16u);
+  EXPECT_EQ(PaddedLogRows(250), 256u);
+  // The writer's one connection prepares a text per size for each of its two tables (db.h keeps 128).
+  EXPECT_EQ(sizes.size(), 39u);
+}
+
 TEST(AccessLogEntries, Decode_AColumnThisCodeDidNotWrite_IsInternal) {
   for (const char* column : {"A B C", "A B C D E", ";", " B C D", "A  C D"}) {
     EXPECT_THAT(DecodeAccessedRecords(column), StatusIs(absl::StatusCode::kInternal)) << column;
