@@ -38,7 +38,7 @@ void PadEntries(std::vector<Value>& params, size_t from, size_t width, size_t n)
 }
 
 absl::StatusOr<uint64_t> InsertRows(Session& tx, absl::string_view head, absl::string_view tuple,
-                                    size_t width, const std::vector<Value>& params) {
+                                    size_t width, const std::vector<Value>& params, absl::string_view tail) {
   if (width == 0 || params.size() % width != 0) {
     return absl::InternalError("InsertRows: parameters are not whole rows");
   }
@@ -50,8 +50,9 @@ absl::StatusOr<uint64_t> InsertRows(Session& tx, absl::string_view head, absl::s
     while (size * 2 <= rows - from && size * 2 <= kMaxChunkRows && size * 2 * width <= kMaxParameters)
       size *= 2;
     std::string sql(head);
-    sql.reserve(head.size() + size * (tuple.size() + 2));
+    sql.reserve(head.size() + size * (tuple.size() + 2) + tail.size());
     for (size_t i = 0; i < size; ++i) absl::StrAppend(&sql, i == 0 ? "" : ", ", tuple);
+    absl::StrAppend(&sql, tail);
     if (from == 0 && size == rows) return tx.Execute(sql, params);  // one statement: no copy of the values
     chunk.assign(params.begin() + static_cast<std::ptrdiff_t>(from * width),
                  params.begin() + static_cast<std::ptrdiff_t>((from + size) * width));

@@ -33,9 +33,11 @@ void PadEntries(std::vector<Value>& params, size_t from, size_t width, size_t n)
 // Inserts rows: `head` is the statement up to its rows ("INSERT INTO t (a, b) VALUES "), `tuple` one row's
 // placeholders ("(?, ?)"), `params` the rows' values, `width` to a row. Runs one statement per power-of-two
 // chunk of at most 256 rows (a batch of 37 rows: 32, 4 and 1), in the rows' order. Returns the rows inserted;
-// the first failing chunk's error otherwise (inside a transaction, which then rolls back whole).
+// the first failing chunk's error otherwise (inside a transaction, which then rolls back whole). `tail`
+// follows each statement's rows (" ON DUPLICATE KEY UPDATE n = n + VALUES(n)" for an upsert of counts).
 absl::StatusOr<uint64_t> InsertRows(Session& tx, absl::string_view head, absl::string_view tuple,
-                                    size_t width, const std::vector<Value>& params);
+                                    size_t width, const std::vector<Value>& params,
+                                    absl::string_view tail = "");
 
 }  // namespace shouhu::db
 
