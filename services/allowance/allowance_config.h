@@ -25,6 +25,10 @@ struct AllowanceConfig {
   // How many times a payment is sent before a failure abandons it and reverses its amount
   // (SHOUHU_PAYMENT_MAX_ATTEMPTS, 1..20, default 3).
   int max_payment_attempts = 3;
+  // How many payment batches this replica writes side by side (SHOUHU_PAYMENT_COMMITTERS, 1..8, default 2):
+  // while one batch's commit waits for the disk, the next is written (common/group_commit.h). Each committer
+  // holds a database connection while it writes.
+  int payment_committers = 2;
   // This replica's slot of every program's budget (services/allowance/budget_slots.h): its approvals reserve
   // from the (program, slot) row, so replicas on different Galera nodes do not conflict on one row. Either
   // SHOUHU_ALLOWANCE_BUDGET_SLOT, a number from 0 to kMaxBudgetSlot; or, unset, SHOUHU_ALLOWANCE_BUDGET_SLOTS

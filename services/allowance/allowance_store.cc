@@ -858,19 +858,12 @@ std::vector<absl::StatusOr<v1::Payment>> MariaDbAllowanceStore::PayApplications(
 absl::Status MariaDbAllowanceStore::PayBatch(
     db::Session& tx, const std::vector<PaymentOrder>& orders,
     std::vector<std::optional<absl::StatusOr<v1::Payment>>>& answers) {
-  std::vector<const IdempotencyKey*> keys;
-  keys.reserve(orders.size());
-  for (const PaymentOrder& o : orders) keys.push_back(&o.key);
-  BatchKeys seen;
-  ASSIGN_OR_RETURN(std::vector<size_t> live,
-                   SortOutRetries(tx, keys, seen, [&](size_t i, absl::StatusOr<std::string> recorded) {
-                     answers[i] = ParseRecorded<v1::Payment>(std::move(recorded));
-                   }));
-  if (live.empty()) return absl::OkStatus();
+  // Every application locked first, in one statement, in id order (the order any two batches meet them in),
+  // and only then the idempotency records read: a retry names the same application as its first attempt, so
+  // if that attempt's batch is still committing (another committer's, group_commit.h) this waits for it
+  // here and then reads its record, and the retry is answered from it, never paid or refused anew.
   std::set<std::string> application_ids;
-  for (size_t i : live) application_ids.insert(orders[i].application_id);
-
-  // Every application locked in one statement, in id order (the order any two batches meet them in).
+  for (const PaymentOrder& o : orders) application_ids.insert(o.application_id);
   std::vector<db::Value> params(application_ids.begin(), application_ids.end());
   db::PadEntries(params, 0, 1, application_ids.size());
   ASSIGN_OR_RETURN(
@@ -888,6 +881,15 @@ absl::Status MariaDbAllowanceStore::PayBatch(
     program_ids.insert(locked.application.program_id());
     applications.emplace(locked.application.application_id(), std::move(locked));
   }
+  std::vector<const IdempotencyKey*> keys;
+  keys.reserve(orders.size());
+  for (const PaymentOrder& o : orders) keys.push_back(&o.key);
+  BatchKeys seen;
+  ASSIGN_OR_RETURN(std::vector<size_t> live,
+                   SortOutRetries(tx, keys, seen, [&](size_t i, absl::StatusOr<std::string> recorded) {
+                     answers[i] = ParseRecorded<v1::Payment>(std::move(recorded));
+                   }));
+  if (live.empty()) return absl::OkStatus();
   std::map<std::string, v1::Program> programs;
   if (!program_ids.empty()) {
     params.assign(program_ids.begin(), program_ids.end());
