@@ -119,9 +119,11 @@ absl::StatusOr<std::vector<std::optional<RecordedAnswer>>> FindRecordedAnswers(
   std::vector<std::optional<RecordedAnswer>> found(keys.size());
   if (keys.empty()) return found;
   // One primary-key range per key (EXPLAIN: range on PRIMARY); the keys padded to a power of two
-  // (batch_statements.h), so a connection prepares few texts whatever the batch sizes.
-  const std::string sql = absl::StrCat(
-      kRecordedHead, db::PaddedList("(method = ? AND caller = ? AND request_id = ?)", " OR ", keys.size()));
+  // (batch_statements.h), so a connection prepares few texts whatever the batch sizes. A row IN list, not
+  // ORed ANDs: the same ranges for about a quarter less of the server's CPU per batch of 32 keys (measured
+  // with prepared statements on MariaDB 10.11).
+  const std::string sql = absl::StrCat(kRecordedHead, "(method, caller, request_id) IN (",
+                                       db::PaddedList("(?, ?, ?)", ", ", keys.size()), ")");
   std::vector<db::Value> params;
   params.reserve(3 * db::PaddedCount(keys.size()));
   for (const IdempotencyKey* key : keys)

@@ -15,6 +15,8 @@ ABSL_FLAG(std::string, payment_retry_seconds, shouhu::EnvOr("SHOUHU_PAYMENT_RETR
           "seconds between sends of failed payments; 0: no retry job");
 ABSL_FLAG(std::string, payment_max_attempts, shouhu::EnvOr("SHOUHU_PAYMENT_MAX_ATTEMPTS", "3"),
           "sends of a payment before a failure abandons it");
+ABSL_FLAG(std::string, payment_committers, shouhu::EnvOr("SHOUHU_PAYMENT_COMMITTERS", "1"),
+          "payment batches written side by side, 1..8");
 ABSL_FLAG(std::string, allowance_budget_slot, shouhu::EnvOr("SHOUHU_ALLOWANCE_BUDGET_SLOT", ""),
           "this replica's slot of every program's budget, 0..1023 (default 0)");
 ABSL_FLAG(
@@ -63,6 +65,9 @@ absl::Status ValidateAllowanceConfig(const AllowanceConfig& config) {
   if (config.max_payment_attempts < 1 || config.max_payment_attempts > 20) {
     return absl::InvalidArgumentError("SHOUHU_PAYMENT_MAX_ATTEMPTS must be from 1 to 20");
   }
+  if (config.payment_committers < 1 || config.payment_committers > 8) {
+    return absl::InvalidArgumentError("SHOUHU_PAYMENT_COMMITTERS must be from 1 to 8");
+  }
   if (config.budget_slot < 0 || config.budget_slot > kMaxBudgetSlot) {
     return absl::InvalidArgumentError("SHOUHU_ALLOWANCE_BUDGET_SLOT must be from 0 to 1023");
   }
@@ -83,6 +88,9 @@ absl::StatusOr<AllowanceConfig> LoadAllowanceConfig() {
   const std::string attempts = absl::GetFlag(FLAGS_payment_max_attempts);
   if (!absl::SimpleAtoi(attempts, &config.max_payment_attempts)) {
     return absl::InvalidArgumentError("SHOUHU_PAYMENT_MAX_ATTEMPTS must be a whole number");
+  }
+  if (!absl::SimpleAtoi(absl::GetFlag(FLAGS_payment_committers), &config.payment_committers)) {
+    return absl::InvalidArgumentError("SHOUHU_PAYMENT_COMMITTERS must be a whole number");
   }
   ASSIGN_OR_RETURN(config.budget_slot, BudgetSlotFrom(absl::GetFlag(FLAGS_allowance_budget_slot),
                                                       absl::GetFlag(FLAGS_allowance_budget_slots),

@@ -34,7 +34,7 @@ absl::StatusOr<std::unique_ptr<AllowanceModule>> AllowanceModule::Create(
       [store = module->store_.get()](const std::vector<PaymentOrder>& orders) {
         return store->PayApplications(orders);
       },
-      /*max_batch=*/128);
+      /*max_batch=*/128, /*max_waiting=*/0, static_cast<size_t>(config.payment_committers));
   module->service_ = std::make_unique<AllowanceService>(
       *module->store_, *module->payments_, *module->registry_, *module->training_, context.identity, config,
       context.verifier, context.clock, context.workers);

@@ -1,11 +1,12 @@
-// PayApplication's group commit (common/group_commit.h, AllowanceStore::PayApplications): a batch of payments in
-// one transaction answers every order as PayApplication alone would. A refused or failing payment never fails
-// the others; a duplicate inside one batch, or a retry of a payment committed before it, pays once; and the
-// queue under many concurrent callers, racing the single form as another replica would, pays each
+// PayApplication's group commit (common/group_commit.h, AllowanceStore::PayApplications): a batch of payments
+// in one transaction answers every order as PayApplication alone would. A refused or failing payment never
+// fails the others; a duplicate inside one batch, or a retry of a payment committed before it, pays once; and
+// the queue under many concurrent callers, racing the single form as another replica would, pays each
 // application once with the ledger reconciling.
 #include <atomic>
 #include <thread>
 
+#include "absl/synchronization/notification.h"
 #include "services/allowance/allowance_access.h"
 #include "services/allowance/allowance_rules.h"
 #include "tests/integration/allowance/allowance_fixture.h"
@@ -165,6 +166,82 @@ TEST_F(PaymentBatchTest, PayBatch_DuplicatesInsideOneBatchAndRetriesOfAnEarlierO
   EXPECT_EQ(after.balances().in_payment_fen(), 50'000);
   EXPECT_EQ(after.balances().reserved_fen(), 0);
   ExpectReconciles(program);
+}
+
+// A retry whose first attempt is in another batch that has not committed yet (with several committers,
+// group_commit.h): the retry's batch waits on the application's lock and only then reads the idempotency
+// records, so it finds the first attempt's and answers with the same payment. Reading the records before the
+// lock, it would find none, then the application already paid, and answer ALREADY_EXISTS. The first batch is
+// held just before its commit by a test transaction that locks its program's balance row.
+TEST_F(PaymentBatchTest, PayBatch_RetryWhileItsFirstAttemptsBatchCommits_AnswersTheFirstPayment) {
+  const std::string held = FundedProgram("held");
+  const std::string other = FundedProgram("other");
+  const std::string a = ApprovedApplication("a", held, ActiveChild("c1"), 30'000);
+  const std::string b = ApprovedApplication("b", held, ActiveChild("c2"), 20'000);
+  const std::string c = ApprovedApplication("c", other, ActiveChild("c3"), 10'000);
+  db::Pool& pool = allowance_database_->pool();
+  // Whether another connection of this database is running a statement like `pattern` (waiting on a lock:
+  // nothing else would keep it running here).
+  const auto running = [&](const std::string& pattern) {
+    int64_t n = -1;
+    EXPECT_OK(pool.Autocommit([&](db::Session& s) -> absl::Status {
+      ASSIGN_OR_RETURN(std::optional<db::Row> row,
+                       s.QueryOne("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE()"
+                                  " AND ID <> CONNECTION_ID() AND INFO LIKE ?",
+                                  {pattern}));
+      n = row ? row->Int(0) : -1;
+      return absl::OkStatus();
+    }));
+    return n > 0;
+  };
+  const auto await_running = [&](const std::string& pattern) {
+    for (int i = 0; i < 3000 && !running(pattern); ++i) absl::SleepFor(absl::Milliseconds(10));
+    return running(pattern);
+  };
+
+  absl::Notification balance_locked, release;
+  std::thread holder([&] {
+    EXPECT_OK(pool.Transaction(
+        [&](db::Session& s) -> absl::Status {
+          RETURN_IF_ERROR(
+              s.Query("SELECT reserved_fen FROM program_budget_slots WHERE program_id = ? FOR UPDATE", {held})
+                  .status());
+          balance_locked.Notify();
+          release.WaitForNotification();
+          return absl::OkStatus();
+        },
+        /*max_attempts=*/1));
+  });
+  balance_locked.WaitForNotification();
+  std::vector<absl::StatusOr<v1::Payment>> first, second;
+  std::thread first_batch([&] {
+    first = allowance_->store().PayApplications({Order(finance_, "pay-a", a), Order(finance_, "pay-b", b)});
+  });
+  // The first batch has written everything and waits to move the held program's balance: not committed.
+  const bool first_waits = await_running("INSERT INTO program_budget_slots%");
+  if (!first_waits) release.Notify();
+  std::thread second_batch([&] {
+    second = allowance_->store().PayApplications({Order(finance_, "pay-a", a), Order(finance_, "pay-c", c)});
+  });
+  // The retry's batch waits for a's lock (the batch form locks by an IN list).
+  const bool second_waits = first_waits && await_running("SELECT id, program_id%WHERE id IN (%FOR UPDATE");
+  if (first_waits) release.Notify();
+  holder.join();
+  first_batch.join();
+  second_batch.join();
+  ASSERT_TRUE(first_waits);
+  ASSERT_TRUE(second_waits);
+
+  ASSERT_EQ(first.size(), 2u);
+  ASSERT_EQ(second.size(), 2u);
+  ASSERT_OK(first[0].status());
+  ASSERT_OK(second[0].status());
+  EXPECT_EQ(second[0]->SerializeAsString(), first[0]->SerializeAsString());
+  EXPECT_OK(first[1].status());
+  EXPECT_OK(second[1].status());
+  EXPECT_EQ(PaymentsOf(a), 1);
+  ExpectReconciles(held);
+  ExpectReconciles(other);
 }
 
 // Many callers through the queue (batches form as they wait), each application asked for twice over the

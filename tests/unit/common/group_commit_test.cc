@@ -212,5 +212,31 @@ TEST(GroupCommitTest, Submit_ManyCallersAtOnce_EachAnsweredOnceAfterItsBatchWith
   }
 }
 
+// Two committers: while one batch is held (its commit waiting for the disk), the other committer writes what
+// arrives meanwhile; with one, that waits.
+TEST(GroupCommitTest, Submit_TwoCommittersOneBatchHeld_TheNextIsWrittenMeanwhile) {
+  absl::Notification release;
+  RecordingWriter writer;
+  writer.release = &release;
+  Answers answers;
+  {
+    Intake intake(writer.Writer(), /*max_batch=*/128, /*max_waiting=*/0, /*committers=*/2);
+    intake.Submit(Order("a"), answers.For("a"));
+    ASSERT_TRUE(writer.first_started.WaitForNotificationWithTimeout(absl::Seconds(30)));
+    intake.Submit(Order("b"), answers.For("b"));
+    ASSERT_TRUE(answers.Await(1));  // "b", written by the second committer while "a" is held
+    {
+      absl::MutexLock lock(&answers.mu);
+      EXPECT_EQ(answers.by_request.count("a"), 0u);
+      ASSERT_EQ(answers.by_request.count("b"), 1u);
+    }
+    release.Notify();
+    ASSERT_TRUE(answers.Await(2));
+    EXPECT_EQ(intake.BatchesAndOrders(), std::make_pair(int64_t{2}, int64_t{2}));
+  }
+  absl::MutexLock lock(&writer.mu);
+  EXPECT_EQ(writer.batches, (std::vector<std::vector<std::string>>{{"a"}, {"b"}}));
+}
+
 }  // namespace
 }  // namespace shouhu
