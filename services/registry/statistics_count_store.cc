@@ -34,13 +34,12 @@ constexpr absl::string_view kCountedChildForUpdate =
 
 // Sums over the slots; a key whose slots sum to zero (its children all moved away) is no row.
 constexpr absl::string_view kChildCounts =
-    "SELECT county_code, categories, SUM(children) FROM child_counts WHERE county_code >= ? AND county_code "
-    "< ? "
-    "GROUP BY county_code, categories HAVING SUM(children) <> 0";
+    "SELECT county_code, categories, SUM(children) FROM child_counts "
+    "WHERE county_code >= ? AND county_code < ? GROUP BY county_code, categories HAVING SUM(children) <> 0";
 constexpr absl::string_view kCaseCounts =
     "SELECT county_code, status, risk_level, SUM(cases) FROM case_counts "
-    "WHERE county_code >= ? AND county_code < ? GROUP BY county_code, status, risk_level HAVING SUM(cases) "
-    "<> 0";
+    "WHERE county_code >= ? AND county_code < ? GROUP BY county_code, status, risk_level "
+    "HAVING SUM(cases) <> 0";
 
 // The rows themselves, from two covering indexes (children_village_categories, cases_current_counts).
 constexpr absl::string_view kChildrenByCountyAndCategories =
@@ -69,9 +68,7 @@ absl::Status ApplyCountChanges(db::Session& tx, const CountChanges& changes, abs
   const int64_t slot = static_cast<int64_t>(absl::Hash<absl::string_view>{}(spread) % kCountSlots);
   std::vector<db::Value> params;
   for (const ChildCount& c : changes.ChildRows()) {
-    for (db::Value v : std::vector<db::Value>{c.county_code, c.categories, slot, c.children}) {
-      params.push_back(std::move(v));
-    }
+    params.insert(params.end(), {c.county_code, c.categories, slot, c.children});
   }
   if (!params.empty()) {
     RETURN_IF_ERROR(
@@ -79,10 +76,7 @@ absl::Status ApplyCountChanges(db::Session& tx, const CountChanges& changes, abs
   }
   params.clear();
   for (const CaseCount& c : changes.CaseRows()) {
-    for (db::Value v :
-         std::vector<db::Value>{c.county_code, int64_t{c.status}, int64_t{c.risk_level}, slot, c.cases}) {
-      params.push_back(std::move(v));
-    }
+    params.insert(params.end(), {c.county_code, int64_t{c.status}, int64_t{c.risk_level}, slot, c.cases});
   }
   if (params.empty()) return absl::OkStatus();
   return db::InsertRows(tx, kAddCaseCountsHead, kCaseCountTuple, 5, params, kAddCaseCountsTail).status();
