@@ -1,7 +1,7 @@
 #include "services/gateway/forwarding.h"
 
-#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/client_callback.h>
 
 #include <atomic>
 
@@ -68,262 +68,266 @@ absl::string_view MetadataValue(const grpc::ServerContextBase& context, absl::st
   return it == metadata.end() ? absl::string_view() : absl::string_view(it->second.data(), it->second.size());
 }
 
-// A call on a completion queue: awaited with RequestCall, then admitted and relayed to its backend on the
-// same queue, then audited. Every operation it starts comes back to one of its steps; it holds one reference
-// per operation (and one for the admission while that is out), and the last step back records the call and
-// deletes it. The caller's side of a call and the backend's side may each have one read and one write out at
-// once; flags under mu_ keep anything from being started on a side that has finished.
-class QueuedCall {
+// One call relayed to one backend. Owned by itself: deleted when both the caller's side and (if it was
+// started) the backend's side are done.
+class ForwardedCall final : public grpc::ServerGenericBidiReactor {
  public:
-  QueuedCall(Forwarder& owner, grpc::ServerCompletionQueue* queue)
-      : owner_(owner), env_(owner.env()), queue_(queue), stream_(&context_) {
-    owner_.CallBegins();
-    // Delivered once the call is matched and then over (finished or cancelled); never for a call not matched.
-    context_.AsyncNotifyWhenDone(&done_);
-    owner_.service().RequestCall(&context_, &stream_, queue_, queue_, &accepted_);
+  ForwardedCall(const ForwardingEnv& env, grpc::GenericStub& backend,
+                grpc::GenericCallbackServerContext* context)
+      : env_(env),
+        backend_(backend),
+        context_(context),
+        method_(context->method()),
+        started_(absl::Now()),
+        leg_(this) {
+    request_id_ = RequestIdOr(env.ids, MetadataValue(*context, kRequestIdMetadata));
+    const absl::string_view authorization = MetadataValue(*context, "authorization");
+    env.admission.Admit(method_, authorization,
+                        [this](absl::StatusOr<Principal> principal) { OnAdmitted(std::move(principal)); });
   }
 
-  // What a completion queue hands back.
-  struct Step {
-    QueuedCall* call;
-    void (QueuedCall::*on)(bool ok);
-    void Run(bool ok) { (call->*on)(ok); }
-  };
+  // The caller's side. Requests: the caller's next message goes to the backend, then the next is read.
+  void OnReadDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    if (requests_closed_) return;  // the backend has answered already
+    if (ok) {
+      leg_.StartWrite(&request_);
+    } else {
+      leg_.StartWritesDone();
+    }
+    reading_caller_ = false;
+  }
+  void OnWriteDone(bool ok) override {
+    if (ok) {
+      leg_.StartRead(&response_);
+      return;
+    }
+    backend_context_.TryCancel();  // the caller has gone
+    leg_.RemoveHold();
+  }
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+    if (backend_started_) backend_context_.TryCancel();
+  }
+  void OnDone() override {
+    RecordCall(env_, method_, admitted_ ? &principal_ : nullptr, request_id_, "grpc", final_code_, started_);
+    Unref();
+  }
 
  private:
-  void Hold() { refs_.fetch_add(1); }
-  void Release() {
-    if (refs_.fetch_sub(1) != 1) return;
-    if (accepted_ok_) {
-      RecordCall(env_, method_, principal_.ok() ? &*principal_ : nullptr, request_id_, "grpc", final_code_,
-                 started_);
+  // The backend's side.
+  class Leg final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+   public:
+    explicit Leg(ForwardedCall* call) : call_(call) {}
+    void OnReadDone(bool ok) override {
+      if (ok) {
+        call_->StartWrite(&call_->response_);
+        return;
+      }
+      {
+        // No more responses: a caller's message still awaited will not be sent on.
+        absl::MutexLock lock(&call_->mu_);
+        call_->responses_done_ = true;
+        if (call_->reading_caller_) call_->CloseRequests();
+      }
+      RemoveHold();
     }
-    Forwarder& owner = owner_;
-    delete this;
-    owner.CallEnds();
-  }
+    void OnWriteDone(bool ok) override {
+      absl::MutexLock lock(&call_->mu_);
+      if (ok && !call_->responses_done_) {
+        call_->reading_caller_ = true;
+        call_->StartRead(&call_->request_);
+      } else {
+        call_->CloseRequests();
+      }
+    }
+    void OnWritesDoneDone(bool) override {
+      absl::MutexLock lock(&call_->mu_);
+      call_->CloseRequests();
+    }
+    void OnDone(const grpc::Status& status) override {
+      call_->FinishWith(CallerFacing(call_->env_, call_->method_, status));
+      call_->Unref();
+    }
 
-  void OnAccepted(bool ok) {
-    if (!ok) return Release();  // the server is shutting down: no call was matched
-    accepted_ok_ = true;
-    started_ = absl::Now();
-    if (!owner_.stopping()) new QueuedCall(owner_, queue_);  // the next call on this queue
-    Hold();                                                  // the done notification
-    method_ = context_.method();
-    request_id_ = RequestIdOr(env_.ids, MetadataValue(context_, kRequestIdMetadata));
-    backend_ = env_.backends.Route(method_);
-    const google::protobuf::MethodDescriptor* method = MethodOf(method_);
-    if (backend_ == nullptr || method == nullptr) {
-      principal_ = absl::UnimplementedError("no service behind the gateway serves this method");
-      FinishCaller(
-          grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no service behind the gateway serves this method"));
-      return Release();
-    }
-    unary_ = !method->client_streaming() && !method->server_streaming();
-    const absl::string_view authorization = MetadataValue(context_, "authorization");
-    if (unary_) {
-      // The request and the admission arrive in either order; the backend call starts when both are in.
-      waiting_for_.store(2);
-      Hold();
-      stream_.Read(&request_, &caller_read_);
-    } else {
-      waiting_for_.store(1);
-    }
-    Hold();
-    env_.admission.Admit(method_, authorization, [this](absl::StatusOr<Principal> principal) {
-      principal_ = std::move(principal);
-      Arrive();
-      Release();
-    });
-    Release();
-  }
+   private:
+    ForwardedCall* const call_;
+  };
 
-  void OnDone(bool) {
+  void OnAdmitted(absl::StatusOr<Principal> principal) {
+    if (!principal.ok()) {
+      FinishWith(ToGrpcStatus(principal.status()));
+      return;
+    }
+    principal_ = *std::move(principal);
+    admitted_ = true;
+    PrepareBackendCall(env_, principal_, request_id_, context_->deadline(), backend_context_);
+    bool cancelled;
     {
       absl::MutexLock lock(&mu_);
-      cancelled_ = context_.IsCancelled();
-      if (cancelled_ && backend_started_) backend_context_.TryCancel();
+      cancelled = cancelled_;
+      if (!cancelled) {
+        backend_started_ = true;
+        refs_.fetch_add(1);
+      }
     }
-    Release();
+    if (cancelled) {
+      FinishWith(grpc::Status(grpc::StatusCode::CANCELLED, "the caller cancelled"));
+      return;
+    }
+    backend_.PrepareBidiStreamingCall(&backend_context_, method_, grpc::StubOptions(), &leg_);
+    // Two holds keep the backend call open until both directions are through: one released when the backend
+    // has no more responses (so Finish follows the last write to the caller), one when no more requests will
+    // be sent to it (so no operation is started on a finished call).
+    leg_.AddMultipleHolds(2);
+    leg_.StartRead(&response_);
+    leg_.StartCall();
+    absl::MutexLock lock(&mu_);
+    reading_caller_ = true;
+    StartRead(&request_);
   }
 
+  // Releases the requests' hold once; afterwards nothing more is sent to the backend.
+  void CloseRequests() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (requests_closed_) return;
+    requests_closed_ = true;
+    leg_.RemoveHold();
+  }
+
+  void FinishWith(const grpc::Status& status) {
+    final_code_ = status.error_code();
+    Finish(status);
+  }
+
+  void Unref() {
+    if (refs_.fetch_sub(1) == 1) delete this;
+  }
+
+  const ForwardingEnv& env_;
+  grpc::GenericStub& backend_;
+  grpc::GenericCallbackServerContext* const context_;
+  const std::string method_;
+  const absl::Time started_;
+  std::string request_id_;
+  Principal principal_;
+  bool admitted_ = false;
+  int final_code_ = grpc::StatusCode::UNKNOWN;
+  grpc::ClientContext backend_context_;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
+  Leg leg_;
+  std::atomic<int> refs_{1};
+  absl::Mutex mu_;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool backend_started_ ABSL_GUARDED_BY(mu_) = false;
+  bool reading_caller_ ABSL_GUARDED_BY(mu_) = false;   // a read of the caller's next message is pending
+  bool responses_done_ ABSL_GUARDED_BY(mu_) = false;   // the backend sent its last response
+  bool requests_closed_ ABSL_GUARDED_BY(mu_) = false;  // the requests' hold is released
+};
+
+// A unary call relayed with a unary backend call: one batch each way on both legs instead of the streaming
+// relay's message-by-message steps, which is most of the gateway's cost per call. Deletes itself when done.
+class ForwardedUnaryCall final : public grpc::ServerGenericBidiReactor {
+ public:
+  ForwardedUnaryCall(const ForwardingEnv& env, grpc::GenericStub& backend,
+                     grpc::GenericCallbackServerContext* context)
+      : env_(env), backend_(backend), context_(context), method_(context->method()), started_(absl::Now()) {
+    request_id_ = RequestIdOr(env.ids, MetadataValue(*context, kRequestIdMetadata));
+    const absl::string_view authorization = MetadataValue(*context, "authorization");
+    // The request and the admission arrive in either order; the backend call starts when both are in.
+    StartRead(&request_);
+    env.admission.Admit(method_, authorization, [this](absl::StatusOr<Principal> principal) {
+      principal_ = std::move(principal);
+      Arrive();
+    });
+  }
+
+  void OnReadDone(bool ok) override {
+    has_request_ = ok;
+    Arrive();
+  }
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+    if (backend_started_) backend_context_.TryCancel();
+  }
+  void OnDone() override {
+    RecordCall(env_, method_, principal_.ok() ? &*principal_ : nullptr, request_id_, "grpc", final_code_,
+               started_);
+    delete this;
+  }
+
+ private:
   void Arrive() {
     if (waiting_for_.fetch_sub(1) == 1) Forward();
   }
 
   void Forward() {
-    if (!principal_.ok()) return FinishCaller(ToGrpcStatus(principal_.status()));
-    if (unary_ && !has_request_) {
-      return FinishCaller(grpc::Status(grpc::StatusCode::CANCELLED, "no request arrived"));
-    }
-    PrepareBackendCall(env_, *principal_, request_id_, context_.deadline(), backend_context_);
+    if (!principal_.ok()) return FinishWith(ToGrpcStatus(principal_.status()));
+    if (!has_request_) return FinishWith(grpc::Status(grpc::StatusCode::CANCELLED, "no request arrived"));
+    PrepareBackendCall(env_, *principal_, request_id_, context_->deadline(), backend_context_);
     {
       absl::MutexLock lock(&mu_);
-      if (cancelled_) return FinishCaller(grpc::Status(grpc::StatusCode::CANCELLED, "the caller cancelled"));
+      if (cancelled_) return FinishWith(grpc::Status(grpc::StatusCode::CANCELLED, "the caller cancelled"));
       backend_started_ = true;
     }
-    Hold();
-    if (unary_) {
-      unary_backend_ = backend_->PrepareUnaryCall(&backend_context_, method_, request_, queue_);
-      unary_backend_->StartCall();
-      unary_backend_->Finish(&response_, &backend_status_, &backend_finished_);
-      return;
-    }
-    streaming_backend_ = backend_->PrepareCall(&backend_context_, method_, queue_);
-    streaming_backend_->StartCall(&backend_began_);
+    backend_.UnaryCall(&backend_context_, method_, grpc::StubOptions(), &request_, &response_,
+                       [this](grpc::Status status) {
+                         final_code_ = status.error_code();
+                         if (status.ok()) {
+                           StartWriteAndFinish(&response_, grpc::WriteOptions(), status);
+                         } else {
+                           Finish(CallerFacing(env_, method_, status));
+                         }
+                       });
   }
 
-  // Sends the caller the status (and, for a unary call answered OK, the response) once.
-  void FinishCaller(const grpc::Status& status) {
+  void FinishWith(const grpc::Status& status) {
     final_code_ = status.error_code();
-    Hold();
-    stream_.Finish(status, &caller_finished_);
+    Finish(status);
   }
 
-  void OnCallerFinished(bool) { Release(); }
-
-  // Unary: the caller's request is in.
-  // Streaming: the caller's next message is in (ok), or the caller has sent its last (not ok).
-  void OnCallerRead(bool ok) {
-    if (unary_) {
-      has_request_ = ok;
-      Arrive();
-      return Release();
-    }
-    {
-      absl::MutexLock lock(&mu_);
-      if (responses_done_) {
-        requests_closed_ = true;  // the backend has answered: nothing more goes to it
-      } else if (ok) {
-        Hold();
-        streaming_backend_->Write(request_, &backend_wrote_);
-      } else {
-        requests_closed_ = true;
-        Hold();
-        streaming_backend_->WritesDone(&backend_writes_done_);
-      }
-    }
-    Release();
-  }
-
-  // The backend's side of a streaming call.
-  void OnBackendBegan(bool ok) {
-    if (!ok) {
-      // The call never started: its status says why.
-      absl::MutexLock lock(&mu_);
-      FinishBackendLocked();
-      return Release();
-    }
-    {
-      absl::MutexLock lock(&mu_);
-      Hold();
-      stream_.Read(&request_, &caller_read_);
-      Hold();
-      streaming_backend_->Read(&response_, &backend_read_);
-    }
-    Release();
-  }
-  void OnBackendWrote(bool ok) {
-    {
-      absl::MutexLock lock(&mu_);
-      if (ok && !responses_done_) {
-        Hold();
-        stream_.Read(&request_, &caller_read_);
-      } else {
-        requests_closed_ = true;
-      }
-    }
-    Release();
-  }
-  void OnBackendWritesDone(bool) { Release(); }
-  void OnBackendRead(bool ok) {
-    if (ok) {
-      Hold();
-      stream_.Write(response_, &caller_wrote_);
-      return Release();
-    }
-    {
-      absl::MutexLock lock(&mu_);
-      FinishBackendLocked();
-    }
-    Release();
-  }
-  void OnCallerWrote(bool ok) {
-    if (ok) {
-      Hold();
-      streaming_backend_->Read(&response_, &backend_read_);
-      return Release();
-    }
-    {
-      absl::MutexLock lock(&mu_);
-      backend_context_.TryCancel();  // the caller has gone
-      FinishBackendLocked();
-    }
-    Release();
-  }
-  // No more responses: a caller's message read afterwards is not sent on, and the backend's status is asked.
-  void FinishBackendLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    responses_done_ = true;
-    Hold();
-    streaming_backend_->Finish(&backend_status_, &backend_finished_);
-  }
-
-  // Both kinds: the backend's status (and a unary call's response) is in.
-  void OnBackendFinished(bool) {
-    const int code = backend_status_.error_code();
-    if (unary_ && backend_status_.ok()) {
-      final_code_ = code;
-      Hold();
-      stream_.WriteAndFinish(response_, grpc::WriteOptions(), backend_status_, &caller_finished_);
-    } else {
-      FinishCaller(CallerFacing(env_, method_, backend_status_));
-      final_code_ = code;
-    }
-    Release();
-  }
-
-  Forwarder& owner_;
   const ForwardingEnv& env_;
-  grpc::ServerCompletionQueue* const queue_;
-  grpc::GenericServerContext context_;
-  grpc::GenericServerAsyncReaderWriter stream_;
-  std::atomic<int> refs_{1};  // the awaited call
-  bool accepted_ok_ = false;
-  absl::Time started_;
-  std::string method_;
+  grpc::GenericStub& backend_;
+  grpc::GenericCallbackServerContext* const context_;
+  const std::string method_;
+  const absl::Time started_;
   std::string request_id_;
-  grpc::GenericStub* backend_ = nullptr;
-  bool unary_ = false;
   absl::StatusOr<Principal> principal_;
   bool has_request_ = false;
-  std::atomic<int> waiting_for_{0};  // unary: the request and the admission; streaming: the admission
+  std::atomic<int> waiting_for_{2};  // the request and the admission
   int final_code_ = grpc::StatusCode::UNKNOWN;
   grpc::ClientContext backend_context_;
-  std::unique_ptr<grpc::GenericClientAsyncResponseReader> unary_backend_;
-  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> streaming_backend_;
-  grpc::Status backend_status_;
   grpc::ByteBuffer request_;
   grpc::ByteBuffer response_;
   absl::Mutex mu_;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   bool backend_started_ ABSL_GUARDED_BY(mu_) = false;
-  bool responses_done_ ABSL_GUARDED_BY(mu_) = false;   // the backend sent its last response
-  bool requests_closed_ ABSL_GUARDED_BY(mu_) = false;  // nothing more is sent to the backend
-
-  Step accepted_{this, &QueuedCall::OnAccepted};
-  Step done_{this, &QueuedCall::OnDone};
-  Step caller_read_{this, &QueuedCall::OnCallerRead};
-  Step caller_wrote_{this, &QueuedCall::OnCallerWrote};
-  Step caller_finished_{this, &QueuedCall::OnCallerFinished};
-  Step backend_began_{this, &QueuedCall::OnBackendBegan};
-  Step backend_wrote_{this, &QueuedCall::OnBackendWrote};
-  Step backend_writes_done_{this, &QueuedCall::OnBackendWritesDone};
-  Step backend_read_{this, &QueuedCall::OnBackendRead};
-  Step backend_finished_{this, &QueuedCall::OnBackendFinished};
 };
 
-// Calls awaited on each queue at once, so a burst of new calls is matched without waiting for a step.
-constexpr int kAwaitedPerQueue = 8;
+// A method no service behind the gateway serves (grpc.reflection.v1, say, or a method no linked proto
+// declares): UNIMPLEMENTED before any credentials are asked for, as any gRPC server answers an unknown
+// method, so that clients such as buf curl fall back to what is served (reflection v1alpha) instead of
+// stopping at UNAUTHENTICATED, and a caller with credentials hears the same (not PERMISSION_DENIED).
+class UnservedCall final : public grpc::ServerGenericBidiReactor {
+ public:
+  UnservedCall(const ForwardingEnv& env, grpc::GenericCallbackServerContext* context)
+      : env_(env), method_(context->method()), started_(absl::Now()) {
+    request_id_ = RequestIdOr(env.ids, MetadataValue(*context, kRequestIdMetadata));
+    Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no service behind the gateway serves this method"));
+  }
+  void OnDone() override {
+    RecordCall(env_, method_, nullptr, request_id_, "grpc", grpc::StatusCode::UNIMPLEMENTED, started_);
+    delete this;
+  }
+
+ private:
+  const ForwardingEnv& env_;
+  const std::string method_;
+  const absl::Time started_;
+  std::string request_id_;
+};
 
 }  // namespace
 
@@ -374,60 +378,14 @@ grpc::Status CallerFacing(const ForwardingEnv& env, absl::string_view method, co
                       absl::StrCat("the ", service.empty() ? "" : service + " ", "service ", plain));
 }
 
-Forwarder::Forwarder(const ForwardingEnv& env, int threads, grpc::ServerBuilder& builder) : env_(env) {
-  builder.RegisterAsyncGenericService(&service_);
-  for (int i = 0; i < std::max(threads, 1); ++i) queues_.push_back(builder.AddCompletionQueue());
-}
-
-Forwarder::~Forwarder() { Stop(); }
-
-void Forwarder::Start() {
-  for (auto& queue : queues_) {
-    for (int i = 0; i < kAwaitedPerQueue; ++i) new QueuedCall(*this, queue.get());
-    threads_.emplace_back([queue = queue.get()] {
-      void* tag = nullptr;
-      bool ok = false;
-      while (queue->Next(&tag, &ok)) static_cast<QueuedCall::Step*>(tag)->Run(ok);
-    });
+grpc::ServerGenericBidiReactor* Forwarder::CreateReactor(grpc::GenericCallbackServerContext* context) {
+  grpc::GenericStub* backend = env_.backends.Route(context->method());
+  const google::protobuf::MethodDescriptor* method = MethodOf(context->method());
+  if (backend == nullptr || method == nullptr) return new UnservedCall(env_, context);
+  if (!method->client_streaming() && !method->server_streaming()) {
+    return new ForwardedUnaryCall(env_, *backend, context);
   }
-}
-
-void Forwarder::Stop() {
-  {
-    absl::MutexLock lock(&mu_);
-    if (stopped_) return;
-    stopping_ = true;
-    // The server has shut down: awaited calls come back unmatched and calls in hand were cancelled, so each
-    // ends once its operations are back (an admission still out comes back from its worker).
-    if (!threads_.empty())
-      mu_.Await(absl::Condition(
-          +[](int* calls) { return *calls == 0; }, &calls_));
-    stopped_ = true;
-  }
-  for (auto& queue : queues_) queue->Shutdown();
-  for (std::thread& thread : threads_) thread.join();
-  // Drain what the shut queues still hold (nothing is left in hand), as gRPC requires before destruction.
-  for (auto& queue : queues_) {
-    void* tag = nullptr;
-    bool ok = false;
-    while (queue->Next(&tag, &ok)) {
-    }
-  }
-}
-
-void Forwarder::CallBegins() {
-  absl::MutexLock lock(&mu_);
-  ++calls_;
-}
-
-void Forwarder::CallEnds() {
-  absl::MutexLock lock(&mu_);
-  --calls_;
-}
-
-bool Forwarder::stopping() const {
-  absl::MutexLock lock(&mu_);
-  return stopping_;
+  return new ForwardedCall(env_, *backend, context);
 }
 
 }  // namespace shouhu::gateway

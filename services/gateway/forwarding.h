@@ -1,27 +1,19 @@
-// Generic forwarding: an async generic service in front that takes every method the gateway does not serve
+// Generic forwarding: a callback generic service in front that takes every method the gateway does not serve
 // itself, and one generic stub per backend behind, so a new RPC on a service needs only policy, no code here.
-// Bytes are relayed message by message in both directions (a unary call as one batch each way) without a
-// thread ever waiting on a backend. Both legs of a call run on the completion queue that accepted it, each
-// queue drained by one thread of the gateway's own: gRPC 1.51's callback API ran every step of a call on two
-// shared "nexting" threads fed by whichever thread polled the socket, a thread switch (futex wake, sleep) per
-// step, about 40% of the gateway's CPU at 16 callers. Only the signed principal and the request id go to the
-// backend — nothing else the caller sent, so forged x-shouhu-* headers never arrive. The caller's deadline is
-// passed on (capped), cancellation too, and the backend's status code comes back unchanged (its message too,
-// except where the transport may have written it: see CallerFacing).
+// Bytes are relayed message by message in both directions (unary and streaming alike) without a thread ever
+// waiting on a backend. Only the signed principal and the request id go to the backend — nothing else the
+// caller sent, so forged x-shouhu-* headers never arrive. The caller's deadline is passed on (capped),
+// cancellation too, and the backend's status code comes back unchanged (its message too, except where the
+// transport may have written it: see CallerFacing).
 #ifndef SHOUHU_SERVICES_GATEWAY_FORWARDING_H_
 #define SHOUHU_SERVICES_GATEWAY_FORWARDING_H_
 
 #include <grpcpp/client_context.h>
 #include <grpcpp/generic/async_generic_service.h>
-#include <grpcpp/server_builder.h>
 
 #include <chrono>
-#include <memory>
 #include <string>
-#include <thread>
-#include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/ids.h"
@@ -70,34 +62,14 @@ const google::protobuf::MethodDescriptor* MethodOf(absl::string_view method);
 // message becomes a plain one naming only the service; the original goes to the log.
 grpc::Status CallerFacing(const ForwardingEnv& env, absl::string_view method, const grpc::Status& backend);
 
-class Forwarder {
+class Forwarder final : public grpc::CallbackGenericService {
  public:
-  // Registers the generic service and `threads` completion queues (one thread each) on `builder`.
-  Forwarder(const ForwardingEnv& env, int threads, grpc::ServerBuilder& builder);
-  ~Forwarder();  // Stop()
+  explicit Forwarder(const ForwardingEnv& env) : env_(env) {}
 
-  // After the server is built and started: awaits calls on every queue and starts the threads.
-  void Start();
-  // After the server's Shutdown: waits for the calls still in hand to end (the server has cancelled them),
-  // then shuts the queues and joins their threads. Idempotent.
-  void Stop();
-
-  // A call in hand, from being awaited until its last operation is back (the forwarded calls' bookkeeping).
-  void CallBegins();
-  void CallEnds();
-  const ForwardingEnv& env() const { return env_; }
-  grpc::AsyncGenericService& service() { return service_; }
-  bool stopping() const;
+  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* context) override;
 
  private:
   const ForwardingEnv& env_;
-  grpc::AsyncGenericService service_;
-  std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
-  std::vector<std::thread> threads_;
-  mutable absl::Mutex mu_;
-  int calls_ ABSL_GUARDED_BY(mu_) = 0;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace shouhu::gateway

@@ -54,6 +54,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
 
   g->env_.reset(new ForwardingEnv{*g->admission_, *g->backends_, g->signer_, *g->audit_, metrics, g->ids_,
                                   logger, config.max_deadline});
+  g->forwarder_ = std::make_unique<Forwarder>(*g->env_);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -64,12 +65,11 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
     g->stand_ins_.push_back(ReflectionStandIn(service));
     builder.RegisterService(g->stand_ins_.back().get());
   }
-  g->forwarder_ = std::make_unique<Forwarder>(*g->env_, config.grpc_threads, builder);
+  builder.RegisterCallbackGenericService(g->forwarder_.get());
   g->server_ = builder.BuildAndStart();
   if (g->server_ == nullptr || g->grpc_port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.service.server.grpc_address));
   }
-  g->forwarder_->Start();
   if (auto* health = g->server_->GetHealthCheckService()) health->SetServingStatus(true);
   if (config.http_enabled) {
     ASSIGN_OR_RETURN(g->http_, HttpFace::Start(config.http, *g->env_));
@@ -116,7 +116,6 @@ void Gateway::Shutdown(absl::Duration grace) {
   if (http_ != nullptr) http_->Shutdown(grace);
   server_->Shutdown(absl::ToChronoTime(std::max(deadline, absl::Now())));
   server_->Wait();
-  forwarder_->Stop();  // its calls may still be on the admin server
   admin_server_->Shutdown(absl::ToChronoTime(absl::Now()));
   admin_server_->Wait();
   stop_reload_.Notify();

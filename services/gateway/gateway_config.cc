@@ -36,8 +36,6 @@ ABSL_FLAG(std::string, rate_burst, shouhu::EnvOr("SHOUHU_RATE_BURST", "100"),
           "calls a client may make at once");
 ABSL_FLAG(std::string, http_address, shouhu::EnvOr("SHOUHU_HTTP_ADDRESS", "0.0.0.0:8080"),
           "host:port of the HTTP/JSON face ('off' disables it)");
-ABSL_FLAG(std::string, grpc_threads, shouhu::EnvOr("SHOUHU_GRPC_THREADS", "2"),
-          "threads relaying gRPC calls to the services (each drives its own completion queue)");
 ABSL_FLAG(std::string, http_threads, shouhu::EnvOr("SHOUHU_HTTP_THREADS", "2"),
           "HTTP/JSON face I/O threads (each serves many connections)");
 ABSL_FLAG(std::string, http_max_body_bytes, shouhu::EnvOr("SHOUHU_HTTP_MAX_BODY_BYTES", "1048576"),
@@ -108,8 +106,6 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig() {
   config.http.address = http;
   ASSIGN_OR_RETURN(int64_t threads, Number(absl::GetFlag(FLAGS_http_threads), "http_threads", 1, 1024));
   config.http.threads = static_cast<int>(threads);
-  ASSIGN_OR_RETURN(int64_t grpc_threads, Number(absl::GetFlag(FLAGS_grpc_threads), "grpc_threads", 1, 256));
-  config.grpc_threads = static_cast<int>(grpc_threads);
   ASSIGN_OR_RETURN(int64_t body,
                    Number(absl::GetFlag(FLAGS_http_max_body_bytes), "http_max_body_bytes", 1, 64 << 20));
   config.http.max_body_bytes = static_cast<size_t>(body);

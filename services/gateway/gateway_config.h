@@ -30,8 +30,6 @@ struct GatewayConfig {
   // use: how long a revocation made on another replica can take to arrive.
   absl::Duration api_client_recheck = absl::Seconds(2);
   int credential_workers = 2;
-  // Threads relaying gRPC calls, each draining its own completion queue (forwarding.h).
-  int grpc_threads = 2;
 };
 
 inline const ServiceDefaults kGatewayDefaults{"gateway", 50050, 9150};
