@@ -114,7 +114,9 @@ std::unique_ptr<RunningStack> RunningStack::Start(const StackOptions& options) {
   gateway_env["SHOUHU_RATE_PER_SECOND"] = std::to_string(options.rate_per_second);
   gateway_env["SHOUHU_RATE_BURST"] = std::to_string(options.rate_burst);
   for (const auto& [name, value] : options.gateway_env) gateway_env[name] = value;
-  s.gateway = std::make_unique<ChildProcess>(SHOUHU_GATEWAY_BINARY, gateway_env, s.dir + "/gateway.log");
+  // And another build's gateway in front of this build's registry, likewise.
+  s.gateway = std::make_unique<ChildProcess>(EnvOr("SHOUHU_BENCH_GATEWAY_BINARY", SHOUHU_GATEWAY_BINARY),
+                                             gateway_env, s.dir + "/gateway.log");
   return stack;
 }
 

@@ -12,7 +12,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/grpc_status.h"
 #include "google/rpc/error_details.pb.h"
@@ -1122,6 +1124,113 @@ TEST_F(GatewayTest, Http_Shutdown_CancelsWhatOutlastsTheGraceAs503) {
   while (h_->backend()->cancelled_sleeps() == 0 && absl::Now() < give_up)
     absl::SleepFor(absl::Milliseconds(10));
   EXPECT_EQ(h_->backend()->cancelled_sleeps(), 1);
+}
+
+// --- the gRPC face's completion queues
+// ----------------------------------------------------------------------
+
+// Every audit row of `request_ids` is in, or the generous wait is over: a call's row is recorded when its
+// last step is back, which can be after the caller heard its status (a cancelled call waits for its
+// backend's).
+void AwaitAuditRows(GatewayHarness& h, const std::vector<std::string>& request_ids) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  for (;;) {
+    h.gateway().audit().Flush();
+    int64_t rows = 0;
+    for (const auto& [id, count] : AuditRowsOf(h.db(), request_ids)) rows += count;
+    if (rows >= static_cast<int64_t>(request_ids.size()) || absl::Now() > give_up) return;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+}
+
+// Calls spread over every queue at once, a third of them without credentials and a third cancelled while
+// their backend works: each is answered with its own code, each cancellation reaches the backend, and each
+// call leaves exactly one audit row (a step counted twice would delete a call early or record it twice; one
+// never counted would leave it without a row).
+TEST_F(GatewayTest, Forward_ManyCallsAtOnceSomeCancelled_EachAnsweredAndAuditedExactlyOnce) {
+  constexpr int kCalls = 90;
+  struct Call {
+    std::unique_ptr<grpc::ClientContext> context;
+    echo::v1::SleepRequest request;
+    echo::v1::SleepResponse response;
+    grpc::Status status;
+    absl::Notification done;
+  };
+  std::vector<Call> calls(kCalls);
+  std::vector<std::string> ids;
+  for (int i = 0; i < kCalls; ++i) {
+    Call& call = calls[i];
+    call.context = Context(i % 3 == 0 ? "" : Bearer(h_->OfficerToken()), absl::Seconds(20));
+    ids.push_back(absl::StrCat("queued-", i));
+    call.context->AddMetadata("x-request-id", ids.back());
+    call.request.set_sleep_ms(i % 3 == 1 ? 10000 : 20);
+    echo_->async()->Sleep(call.context.get(), &call.request, &call.response, [&call](grpc::Status status) {
+      call.status = std::move(status);
+      call.done.Notify();
+    });
+  }
+  // The long sleepers are at the backend (the others are answered by then); then they are cancelled.
+  for (int i = 0; i < kCalls; i += 3) calls[i].done.WaitForNotification();
+  for (int i = 2; i < kCalls; i += 3) calls[i].done.WaitForNotification();
+  absl::SleepFor(absl::Milliseconds(300));
+  for (int i = 1; i < kCalls; i += 3) calls[i].context->TryCancel();
+  for (Call& call : calls) call.done.WaitForNotification();
+  for (int i = 0; i < kCalls; ++i) {
+    const grpc::StatusCode expected = i % 3 == 0   ? grpc::StatusCode::UNAUTHENTICATED
+                                      : i % 3 == 1 ? grpc::StatusCode::CANCELLED
+                                                   : grpc::StatusCode::OK;
+    EXPECT_EQ(calls[i].status.error_code(), expected) << i;
+  }
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (h_->backend()->cancelled_sleeps() < kCalls / 3 && absl::Now() < give_up)
+    absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(h_->backend()->cancelled_sleeps(), kCalls / 3);
+  AwaitAuditRows(*h_, ids);
+  for (const auto& [id, rows] : AuditRowsOf(h_->db(), ids)) EXPECT_EQ(rows, 1) << id;
+}
+
+TEST_F(GatewayTest, Shutdown_GrpcCallInFlight_FinishesWithinTheGraceAndIsAudited) {
+  echo::v1::SleepRequest request;
+  request.set_sleep_ms(400);
+  auto context = Context(Bearer(h_->OfficerToken()));
+  context->AddMetadata("x-request-id", "shutdown-in-flight");
+  echo::v1::SleepResponse response;
+  absl::Notification done;
+  grpc::Status status;
+  echo_->async()->Sleep(context.get(), &request, &response, [&](grpc::Status s) {
+    status = std::move(s);
+    done.Notify();
+  });
+  absl::SleepFor(absl::Milliseconds(100));  // the call is at the backend
+  h_->gateway().Shutdown(absl::Seconds(5));
+  done.WaitForNotification();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::OK) << status.error_message();
+  EXPECT_EQ(h_->backend()->cancelled_sleeps(), 0);
+  // Shutdown returns once the audit writer has written what it was given: the call's row among it.
+  EXPECT_EQ(AuditRowsOf(h_->db(), {"shutdown-in-flight"})["shutdown-in-flight"], 1);
+}
+
+TEST_F(GatewayTest, Shutdown_GrpcCallOutlastingTheGrace_IsCancelledAtTheBackendAndAudited) {
+  echo::v1::SleepRequest request;
+  request.set_sleep_ms(10000);
+  auto context = Context(Bearer(h_->OfficerToken()), absl::Seconds(20));
+  context->AddMetadata("x-request-id", "shutdown-outlasting");
+  echo::v1::SleepResponse response;
+  absl::Notification done;
+  grpc::Status status;
+  echo_->async()->Sleep(context.get(), &request, &response, [&](grpc::Status s) {
+    status = std::move(s);
+    done.Notify();
+  });
+  absl::SleepFor(absl::Milliseconds(100));
+  h_->gateway().Shutdown(absl::Milliseconds(200));
+  done.WaitForNotification();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  const absl::Time give_up = absl::Now() + absl::Seconds(5);
+  while (h_->backend()->cancelled_sleeps() == 0 && absl::Now() < give_up)
+    absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(h_->backend()->cancelled_sleeps(), 1);
+  EXPECT_EQ(AuditRowsOf(h_->db(), {"shutdown-outlasting"})["shutdown-outlasting"], 1);
 }
 
 }  // namespace

@@ -1,0 +1,91 @@
+// The token verifier remembers the tokens it verified, so a caller's repeated calls cost a lookup. A
+// remembered token must never outlive the token itself (its exp plus the leeway, on the verifier's clock) and
+// must only ever answer for the token it was verified as: another caller's token gets its own principal.
+#include "services/gateway/token_verifier.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/clock.h"
+#include "tests/integration/gateway/gateway_harness.h"
+#include "tests/support/status_matchers.h"
+
+namespace shouhu::testing {
+namespace {
+
+class RememberedTokenTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("token-verifier-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    std::ofstream(dir_ / "idp-1.pem") << key_.public_pem;
+    gateway::TokenPolicy policy;
+    policy.issuer = kIssuer;
+    policy.audience = kAudience;
+    policy.leeway = absl::Seconds(30);
+    policy.keys.keys_dir = dir_.string();
+    auto verifier = gateway::TokenVerifier::Create(policy, clock_, logger_);
+    ASSERT_TRUE(verifier.ok()) << verifier.status();
+    verifier_ = *std::move(verifier);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // A token for `subject` that expires `lifetime` from the clock's now.
+  std::string Token(const std::string& subject, absl::Duration lifetime) {
+    const int64_t now = absl::ToUnixSeconds(clock_.Now());
+    return MintToken("ES256", "idp-1", key_.private_pem,
+                     {{"iss", kIssuer},
+                      {"aud", kAudience},
+                      {"sub", subject},
+                      {"org", "org-" + subject},
+                      {"roles", {"CIVIL_AFFAIRS_OFFICER"}},
+                      {"iat", now},
+                      {"exp", now + absl::ToInt64Seconds(lifetime)}});
+  }
+
+  const KeyPair key_ = NewP256Key();
+  ManualClock clock_{absl::Now()};
+  Logger logger_{"gateway-test"};
+  std::filesystem::path dir_;
+  std::unique_ptr<gateway::TokenVerifier> verifier_;
+};
+
+TEST_F(RememberedTokenTest, RememberedToken_PastItsExpiryAndLeeway_IsUnauthenticated) {
+  const std::string token = Token("officer-1", absl::Seconds(60));
+  ASSERT_OK(verifier_->Verify(token));     // verified and remembered
+  clock_.Advance(absl::Seconds(60 + 30));  // exp plus the leeway: still good
+  ASSERT_OK(verifier_->Verify(token));
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_THAT(verifier_->Verify(token), StatusIs(absl::StatusCode::kUnauthenticated));
+  // And it stays so: the remembered entry is not revived by a later call.
+  clock_.Advance(absl::Seconds(5));
+  EXPECT_THAT(verifier_->Verify(token), StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+TEST_F(RememberedTokenTest, RememberedTokens_EachAnswersOnlyForItsOwnCaller) {
+  const std::string first = Token("officer-1", absl::Minutes(10));
+  const std::string second = Token("officer-2", absl::Minutes(10));
+  for (int round = 0; round < 3; ++round) {  // the first round verifies, the others are remembered
+    auto one = verifier_->Verify(first);
+    auto two = verifier_->Verify(second);
+    ASSERT_OK(one);
+    ASSERT_OK(two);
+    EXPECT_EQ(one->subject(), "officer-1");
+    EXPECT_EQ(one->organisation_id(), "org-officer-1");
+    EXPECT_EQ(two->subject(), "officer-2");
+    EXPECT_EQ(two->organisation_id(), "org-officer-2");
+  }
+  // A token that differs from a remembered one in a single character of its signature is verified afresh, and
+  // fails.
+  std::string altered = first;
+  char& signature_start = altered[altered.rfind('.') + 1];
+  signature_start = signature_start == 'A' ? 'B' : 'A';
+  EXPECT_THAT(verifier_->Verify(altered), StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+}  // namespace
+}  // namespace shouhu::testing
