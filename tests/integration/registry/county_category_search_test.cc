@@ -178,11 +178,11 @@ TEST_F(CountyCategorySearchTest, RandomizedWriters_CategorySearchEqualsTheChildr
 }
 
 TEST_F(CountyCategorySearchTest, SixteenCallersRegisteringImportingAndMoving_CategorySearchEqualsTheLists) {
-  // Every caller writes at once: accepts in both counties (callers t and t+8 refer the same child in the
-  // same round: one registration wins, the other links to it), roster chunks that overlap another caller's
-  // (a block that meets a child registered meanwhile goes row by row), and transfers of the caller's own
-  // child back and forth between the counties. A writer that skips the rows, or writes them for a
-  // registration that rolled back, shows as a difference from the lists.
+  // Every caller writes at once, callers 2k and 2k+1 doing the same in the same round: accepts in Wuding's
+  // two townships of the same child (one registration wins, the other links to it), roster chunks of the
+  // same rows (the chunk that meets a child the other registered meanwhile goes row by row), and transfers
+  // of the caller's own child back and forth between the counties. A writer that skips the rows, or writes
+  // them for a registration that rolled back, shows as a difference from the lists.
   constexpr int kCallers = 16, kRounds = 8;
   std::vector<Tracked> own(kCallers);
   for (int t = 0; t < kCallers; ++t) {
@@ -201,9 +201,9 @@ TEST_F(CountyCategorySearchTest, SixteenCallersRegisteringImportingAndMoving_Cat
       for (int round = 0; round < kRounds; ++round) {
         const std::string tag = absl::StrCat("t", t, "r", round);
         absl::Status status;
-        switch ((t + round) % 3) {
+        switch ((t / 2 + round) % 3) {
           case 0: {
-            const int sequence = 2 * (100 + (t % 8) * kRounds + round) + 1;
+            const int sequence = 2 * (100 + (t / 2) * kRounds + round) + 1;
             status = Refer(tag, t % 2 == 0 ? kWudingVillage : kWudingOtherTownship,
                            shouhu::testing::ResidentIdNumber("532329", "20150607", sequence),
                            {v1::CHILD_CATEGORY_IN_DISTRESS}, v1::RISK_LEVEL_HIGH)
@@ -211,7 +211,6 @@ TEST_F(CountyCategorySearchTest, SixteenCallersRegisteringImportingAndMoving_Cat
             break;
           }
           case 1: {
-            // Rows shared with the caller next to it in the same round.
             std::vector<v1::RosterRow> rows;
             const int first = 3000 + ((t / 2) * kRounds + round) * 4;
             for (int i = 0; i < 4; ++i) {
