@@ -142,10 +142,14 @@ constexpr absl::string_view kSearchChildrenInCounty =
 // then the grade, then the status; the others are tested on the entry, which covers them. Children without a
 // current case match no case filter, as in the LEFT JOIN above. The parameters: the county, the leading
 // filter's value, then those of kSearchChildren, then the prefix's range again (for the child's village).
+// The child is read by its primary key (FORCE INDEX (PRIMARY)): its village range would otherwise make
+// MariaDB estimate a range on each of children's three village indexes at every execution, for a table it
+// then reads by primary key all the same (11 us of a 160 us page measured alone, 7%).
 constexpr absl::string_view kSearchOrganisationCasesInCounty =
     "SELECT STRAIGHT_JOIN c.id, c.name, c.sex, c.birth_date, c.village_code, c.categories, "
     "c.current_case_id, cs.status, cs.risk_level, cs.organisation_id "
-    "FROM cases cs FORCE INDEX (cases_county_organisation_child) JOIN children c ON c.id = cs.child_id "
+    "FROM cases cs FORCE INDEX (cases_county_organisation_child) JOIN children c FORCE INDEX (PRIMARY) "
+    "ON c.id = cs.child_id "
     "WHERE cs.is_current = 1 AND cs.county_code = ? AND cs.organisation_id = ? "
     "AND cs.village_code >= ? AND cs.village_code < ? AND cs.child_id > ? "
     "AND (? OR FIND_IN_SET(?, c.categories)) "
@@ -155,7 +159,8 @@ constexpr absl::string_view kSearchOrganisationCasesInCounty =
 constexpr absl::string_view kSearchRiskCasesInCounty =
     "SELECT STRAIGHT_JOIN c.id, c.name, c.sex, c.birth_date, c.village_code, c.categories, "
     "c.current_case_id, cs.status, cs.risk_level, cs.organisation_id "
-    "FROM cases cs FORCE INDEX (cases_county_risk_child) JOIN children c ON c.id = cs.child_id "
+    "FROM cases cs FORCE INDEX (cases_county_risk_child) JOIN children c FORCE INDEX (PRIMARY) "
+    "ON c.id = cs.child_id "
     "WHERE cs.is_current = 1 AND cs.county_code = ? AND cs.risk_level = ? "
     "AND cs.village_code >= ? AND cs.village_code < ? AND cs.child_id > ? "
     "AND (? OR FIND_IN_SET(?, c.categories)) "
@@ -165,7 +170,8 @@ constexpr absl::string_view kSearchRiskCasesInCounty =
 constexpr absl::string_view kSearchStatusCasesInCounty =
     "SELECT STRAIGHT_JOIN c.id, c.name, c.sex, c.birth_date, c.village_code, c.categories, "
     "c.current_case_id, cs.status, cs.risk_level, cs.organisation_id "
-    "FROM cases cs FORCE INDEX (cases_county_status_child) JOIN children c ON c.id = cs.child_id "
+    "FROM cases cs FORCE INDEX (cases_county_status_child) JOIN children c FORCE INDEX (PRIMARY) "
+    "ON c.id = cs.child_id "
     "WHERE cs.is_current = 1 AND cs.county_code = ? AND cs.status = ? "
     "AND cs.village_code >= ? AND cs.village_code < ? AND cs.child_id > ? "
     "AND (? OR FIND_IN_SET(?, c.categories)) "
@@ -1036,18 +1042,21 @@ absl::StatusOr<std::vector<v1::Child>> MariaDbRegistryStore::SearchChildren(cons
       }
     }
     ASSIGN_OR_RETURN(db::Rows rows, s.Query(sql, params));
-    for (const auto& row : rows) {
+    // The cells move into the page (a page is 50 rows of ten cells: their copies were a good part of the
+    // registry's allocations per search).
+    children.reserve(rows.size());
+    for (auto& row : rows) {
       v1::Child& c = children.emplace_back();
-      c.set_child_id(row.String(0));
-      c.set_name(row.String(1));
+      c.set_child_id(row.Take(0));
+      c.set_name(row.Take(1));
       c.set_sex(static_cast<v1::Sex>(row.Int(2)));
-      c.set_birth_date(row.String(3));
-      c.mutable_household()->set_village_code(row.String(4));
+      c.set_birth_date(row.Take(3));
+      c.mutable_household()->set_village_code(row.Take(4));
       ParseCategories(row.String(5), &c);
-      c.set_current_case_id(row.String(6));
+      c.set_current_case_id(row.Take(6));
       c.set_case_status(static_cast<v1::CaseStatus>(row.Int(7)));
       c.set_risk_level(static_cast<v1::RiskLevel>(row.Int(8)));
-      c.set_organisation_id(row.String(9));
+      c.set_organisation_id(row.Take(9));
     }
     return absl::OkStatus();
   }));
