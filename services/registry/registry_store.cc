@@ -185,8 +185,7 @@ constexpr absl::string_view kSearchStatusCasesInCounty =
 // benchmark. The parameters: the county, the category, the prefix's range, the page's start, the limit.
 constexpr absl::string_view kSearchCategoryInCounty =
     "SELECT STRAIGHT_JOIN c.id, c.name, c.sex, c.birth_date, c.village_code, c.categories, "
-    "c.current_case_id, "
-    "cs.status, cs.risk_level, cs.organisation_id "
+    "c.current_case_id, cs.status, cs.risk_level, cs.organisation_id "
     "FROM county_category_children k JOIN children c ON c.id = k.child_id "
     "LEFT JOIN cases cs ON cs.id = c.current_case_id "
     "WHERE k.county_code = ? AND k.category = ? AND k.village_code >= ? AND k.village_code < ? "
