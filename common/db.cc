@@ -108,6 +108,11 @@ const std::string& Row::String(size_t i) const {
   return cell ? *cell : *kEmpty;
 }
 
+std::string Row::Take(size_t i) {
+  auto& cell = cells_.at(i);
+  return cell ? std::move(*cell) : std::string();
+}
+
 int64_t Row::Int(size_t i) const {
   int64_t value = 0;
   const auto& cell = cells_.at(i);

@@ -6,6 +6,7 @@
 #include "common/scope.h"
 #include "common/status_macros.h"
 #include "common/timestamps.h"
+#include "services/registry/county_category_store.h"
 #include "services/registry/county_transfer_flow.h"
 #include "services/registry/statistics_count_store.h"
 #include "shouhu/registry/v1/events.pb.h"
@@ -20,9 +21,10 @@ namespace {
 constexpr absl::string_view kCaseForUpdate =
     "SELECT id, child_id, organisation_id, caseworker_id, status, village_code FROM cases WHERE id = ? "
     "FOR UPDATE";
-// Writes the locked case (migration 0043), so that on Galera the lock is certified: a change that relies on the
-// case being open conflicts with a closure committed on another node instead of committing beside it.
-constexpr absl::string_view kCertifyCaseLock = "UPDATE cases SET lock_version = lock_version + 1 WHERE id = ?";
+// Writes the locked case (migration 0043), so that on Galera the lock is certified: a change that relies on
+// the case being open conflicts with a closure committed on another node instead of committing beside it.
+constexpr absl::string_view kCertifyCaseLock =
+    "UPDATE cases SET lock_version = lock_version + 1 WHERE id = ?";
 // Likewise the consent a service referral cites, against its withdrawal on another node.
 constexpr absl::string_view kCertifyConsentLock =
     "UPDATE consents SET lock_version = lock_version + 1 WHERE id = ?";
@@ -508,6 +510,9 @@ absl::StatusOr<v1::CountyTransfer> MariaDbCooperationStore::ChangeCountyTransfer
             tx.Execute(kMoveCase, {next.to_village_code(), to_org, actor.subject, now, c.case_id()})
                 .status());
         RETURN_IF_ERROR(tx.Execute(kMoveChild, {next.to_village_code(), now, c.child_id()}).status());
+        // The search's category rows move with the child (migration 0047), under the child's lock above.
+        RETURN_IF_ERROR(MoveCountyCategoryRows(tx, c.child_id(), child->village_code, next.to_village_code(),
+                                               child->categories));
         RETURN_IF_ERROR(
             tx.Execute(kMoveReintegrationOutcomes, {next.to_village_code(), to_org, c.case_id()}).status());
         RETURN_IF_ERROR(

@@ -9,6 +9,7 @@
 #include "common/scope.h"
 #include "common/status_macros.h"
 #include "common/timestamps.h"
+#include "services/registry/county_category_store.h"
 #include "services/registry/statistics_count_store.h"
 #include "shouhu/registry/v1/events.pb.h"
 
@@ -106,6 +107,10 @@ absl::StatusOr<bool> MariaDbRosterStore::RegisterChild(db::Session& tx, const Ac
   for (int category : r.categories()) {
     RETURN_IF_ERROR(tx.Execute(kInsertChildCategory, {child_id, int64_t{category}}).status());
   }
+  std::vector<db::Value> indexed;
+  AddCountyCategoryRows(child_id, h.village_code(),
+                        absl::MakeConstSpan(r.categories().data(), r.categories().size()), indexed);
+  if (false) RETURN_IF_ERROR(InsertCountyCategoryRows(tx, indexed));
   for (const v1::Guardian& g : r.guardians()) {
     RETURN_IF_ERROR(tx.Execute(kInsertGuardian, {ids_.Next(), child_id, g.name(), int64_t{g.relationship()},
                                                  int64_t{g.status()}})
@@ -149,7 +154,7 @@ absl::StatusOr<int64_t> MariaDbRosterStore::RegisterBlock(db::Session& tx, const
   for (const auto& row : registered) seen.insert(row.String(0));
 
   const std::string now = ToSqlTimestamp(actor.at);
-  std::vector<db::Value> children, categories, guardians, cases, history;
+  std::vector<db::Value> children, categories, indexed, guardians, cases, history;
   std::vector<v1::CaseOpenedFromRoster> events;
   std::vector<const v1::Referral*> created;
   for (size_t i = 0; i < block.size(); ++i) {
@@ -169,6 +174,8 @@ absl::StatusOr<int64_t> MariaDbRosterStore::RegisterBlock(db::Session& tx, const
       categories.push_back(child_id);
       categories.push_back(int64_t{category});
     }
+    AddCountyCategoryRows(child_id, h.village_code(),
+                          absl::MakeConstSpan(r.categories().data(), r.categories().size()), indexed);
     for (const v1::Guardian& g : r.guardians()) {
       for (db::Value v : std::vector<db::Value>{ids_.Next(), child_id, g.name(), int64_t{g.relationship()},
                                                 int64_t{g.status()}}) {
@@ -212,6 +219,7 @@ absl::StatusOr<int64_t> MariaDbRosterStore::RegisterBlock(db::Session& tx, const
   }
   RETURN_IF_ERROR(inserted);
   RETURN_IF_ERROR(db::InsertRows(tx, kInsertCategoriesHead, kCategoryTuple, 2, categories).status());
+  RETURN_IF_ERROR(InsertCountyCategoryRows(tx, indexed));
   RETURN_IF_ERROR(db::InsertRows(tx, kInsertGuardiansHead, kGuardianTuple, 5, guardians).status());
   RETURN_IF_ERROR(db::InsertRows(tx, kInsertCasesHead, kCaseTuple, 9, cases).status());
   RETURN_IF_ERROR(db::InsertRows(tx, kInsertHistoryHead, kHistoryTuple, 8, history).status());

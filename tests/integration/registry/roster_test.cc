@@ -251,6 +251,10 @@ TEST_F(RosterTest, ImportRoster_SameRosterTwiceConcurrently_RegistersEachChildOn
   EXPECT_EQ(a->matched() + b->matched(), 120);
   EXPECT_EQ(Count("children"), 120);
   EXPECT_EQ(Count("cases"), 120);
+  // The county search's category rows (migration 0047): one per child and category, whichever import
+  // registered the child.
+  EXPECT_EQ(Count("county_category_children WHERE county_code = '532329'"), Count("child_categories"));
+  EXPECT_EQ(Count("child_categories"), 120);
 }
 
 TEST_F(RosterTest, CompareRoster_ListsMissingOnEachSideAndDifferences_AndLogsTheChildrenShown) {

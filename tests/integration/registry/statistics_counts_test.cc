@@ -12,14 +12,13 @@
 #include "common/migrations.h"
 #include "services/registry/statistics_count_store.h"
 #include "shouhu/registry/v1/roster_service.grpc.pb.h"
-#include "tests/integration/registry/registry_fixture.h"
+#include "tests/integration/registry/registry_writers.h"
 #include "tests/support/resident_ids.h"
 #include "tests/support/roster_fixture_rows.h"
 
 namespace shouhu::registry::testing {
 namespace {
 
-using Coop = v1::CaseCooperationService::Stub;
 using Registry = v1::RegistryService::Stub;
 
 // Statistics as text, so a mismatch shows both answers whole.
@@ -40,20 +39,8 @@ std::string Describe(const absl::StatusOr<Statistics>& s) {
 // The prefixes the counts answer for (a county or shorter), and a township's, which reads the rows.
 const std::vector<std::string> kPrefixes = {"", "53", "532329", "64", "640105", "532329101"};
 
-// Whether a step that may fairly be refused (a closed case cannot move, an open one not reopen, ...) ended
-// as such a refusal rather than as an error of the counts.
-bool AcceptableRefusal(const absl::Status& s) {
-  return s.ok() || s.code() == absl::StatusCode::kFailedPrecondition ||
-         s.code() == absl::StatusCode::kNotFound || s.code() == absl::StatusCode::kAlreadyExists;
-}
-
-class StatisticsCountsTest : public RegistryTest {
+class StatisticsCountsTest : public RegistryWritersTest {
  protected:
-  struct Tracked {
-    std::string case_id;
-    std::string county;  // where the case is now: whose officer may change it
-  };
-
   // The counted statistics (the store's GetStatistics) and the rows counted afresh, for one prefix.
   void ExpectCountsEqualRows(const std::string& prefix) {
     absl::StatusOr<Statistics> counted = module_->store().GetStatistics(prefix);
@@ -66,102 +53,6 @@ class StatisticsCountsTest : public RegistryTest {
 
   void ExpectCountsEqualRows() {
     for (const std::string& prefix : kPrefixes) ExpectCountsEqualRows(prefix);
-  }
-
-  const Principal& OfficerOf(const std::string& county) {
-    return county == "640105" ? xixia_officer_ : wuding_officer_;
-  }
-
-  // Submits and accepts a referral; the new case, or the refusal.
-  absl::StatusOr<v1::Case> Refer(const std::string& tag, const std::string& village,
-                                 const std::string& resident_id,
-                                 const std::vector<v1::ChildCategory>& categories, v1::RiskLevel risk) {
-    const Principal& officer = OfficerOf(village.substr(0, 6));
-    v1::SubmitReferralRequest request =
-        Referral("submit-" + tag, "测试儿童" + tag, "2015-06-07", resident_id, village);
-    request.clear_categories();
-    for (v1::ChildCategory c : categories) request.add_categories(c);
-    absl::StatusOr<v1::Referral> referral = Submit(officer, request);
-    if (!referral.ok()) return referral.status();
-    return Accept(officer, "accept-" + tag, referral->referral_id(), "ngo-wuding", risk);
-  }
-
-  absl::StatusOr<v1::ImportRosterResponse> ImportRows(const std::string& import_id,
-                                                      const std::vector<v1::RosterRow>& rows) {
-    auto stub = v1::RosterService::NewStub(server_->channel());
-    auto context = principals_.Context(wuding_officer_);
-    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
-    v1::ImportRosterResponse answer;
-    auto writer = stub->ImportRoster(context.get(), &answer);
-    v1::ImportRosterRequest header;
-    header.mutable_header()->set_import_id(import_id);
-    header.mutable_header()->set_county_code("532329");
-    writer->Write(header);
-    v1::ImportRosterRequest chunk;
-    chunk.mutable_chunk()->set_chunk_number(1);
-    for (const auto& r : rows) *chunk.mutable_chunk()->add_rows() = r;
-    writer->Write(chunk);
-    writer->WritesDone();
-    grpc::Status status = writer->Finish();
-    if (!status.ok()) return FromGrpcStatus(status);
-    return answer;
-  }
-
-  // Moves a case to a village of the other county: requested by its county, accepted by the other.
-  absl::Status MoveCounty(const std::string& tag, Tracked& c) {
-    const std::string to_village = c.county == "532329" ? kXixiaVillage : kWudingVillage2;
-    v1::RequestCountyTransferRequest request;
-    request.set_request_id("move-" + tag);
-    request.set_case_id(c.case_id);
-    request.set_to_village_code(to_village);
-    request.set_reason("随父母迁居");
-    absl::StatusOr<v1::RequestCountyTransferResponse> requested =
-        Cooperate(&Coop::RequestCountyTransfer, OfficerOf(c.county), request);
-    if (!requested.ok()) return requested.status();
-    v1::AcceptCountyTransferRequest accept;
-    accept.set_request_id("take-" + tag);
-    accept.set_transfer_id(requested->transfer().transfer_id());
-    const std::string to_county = to_village.substr(0, 6);
-    absl::StatusOr<v1::AcceptCountyTransferResponse> accepted =
-        Cooperate(&Coop::AcceptCountyTransfer, OfficerOf(to_county), accept);
-    if (!accepted.ok()) return accepted.status();
-    c.county = to_county;
-    return absl::OkStatus();
-  }
-
-  // One step of a case's lifecycle by its county's officer: 0 regrade, 1 verify, 2 close, 3 reopen.
-  absl::Status ChangeCase(int kind, const std::string& tag, const Tracked& c, v1::RiskLevel risk) {
-    const Principal& as = OfficerOf(c.county);
-    switch (kind) {
-      case 0: {
-        v1::SetRiskLevelRequest r;
-        r.set_request_id("risk-" + tag);
-        r.set_case_id(c.case_id);
-        r.set_risk_level(risk);
-        r.set_reason("家访后重新评估");
-        return Call(&Registry::SetRiskLevel, as, r).status();
-      }
-      case 1: {
-        v1::CompleteVerificationRequest r;
-        r.set_request_id("verify-" + tag);
-        r.set_case_id(c.case_id);
-        return Call(&Registry::CompleteVerification, as, r).status();
-      }
-      case 2: {
-        v1::CloseCaseRequest r;
-        r.set_request_id("close-" + tag);
-        r.set_case_id(c.case_id);
-        r.set_reason("监护恢复");
-        return Call(&Registry::CloseCase, as, r).status();
-      }
-      default: {
-        v1::ReopenCaseRequest r;
-        r.set_request_id("reopen-" + tag);
-        r.set_case_id(c.case_id);
-        r.set_reason("再次失去照料");
-        return Call(&Registry::ReopenCase, as, r).status();
-      }
-    }
   }
 };
 
