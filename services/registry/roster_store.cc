@@ -110,7 +110,7 @@ absl::StatusOr<bool> MariaDbRosterStore::RegisterChild(db::Session& tx, const Ac
   std::vector<db::Value> indexed;
   AddCountyCategoryRows(child_id, h.village_code(),
                         absl::MakeConstSpan(r.categories().data(), r.categories().size()), indexed);
-  if (false) RETURN_IF_ERROR(InsertCountyCategoryRows(tx, indexed));
+  RETURN_IF_ERROR(InsertCountyCategoryRows(tx, indexed));
   for (const v1::Guardian& g : r.guardians()) {
     RETURN_IF_ERROR(tx.Execute(kInsertGuardian, {ids_.Next(), child_id, g.name(), int64_t{g.relationship()},
                                                  int64_t{g.status()}})

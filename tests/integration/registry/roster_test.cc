@@ -257,6 +257,34 @@ TEST_F(RosterTest, ImportRoster_SameRosterTwiceConcurrently_RegistersEachChildOn
   EXPECT_EQ(Count("child_categories"), 120);
 }
 
+// Two imports at once where the second also lists children the first does not. When the second's block
+// meets the first's uncommitted children on the unique key, it is registered row by row, and the children only
+// it lists are created there: they too get their rows in the county search's category index (migration 0047).
+// Several rounds, so that the second meets the first mid-transaction in some of them.
+TEST_F(RosterTest, ImportRoster_OverlappingRostersConcurrently_EveryChildHasItsCategoryRows) {
+  const Principal second_officer = shouhu::testing::MakePrincipal(
+      "officer-wuding-2", "wuding-civil-affairs", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, {"532329"});
+  constexpr int kRounds = 8, kShared = 60, kOnlySecond = 4;
+  for (int round = 0; round < kRounds; ++round) {
+    const int first_row = 1 + round * (kShared + kOnlySecond);
+    absl::StatusOr<v1::ImportRosterResponse> a, b;
+    std::thread first([&] {
+      a = Import(wuding_officer_, absl::StrCat("overlap-a-", round), {Rows(first_row, kShared)});
+    });
+    std::thread second([&] {
+      b = Import(second_officer, absl::StrCat("overlap-b-", round), {Rows(first_row, kShared + kOnlySecond)});
+    });
+    first.join();
+    second.join();
+    ASSERT_OK(a);
+    ASSERT_OK(b);
+    EXPECT_EQ(a->created() + b->created(), kShared + kOnlySecond) << round;
+  }
+  EXPECT_EQ(Count("children"), kRounds * (kShared + kOnlySecond));
+  EXPECT_EQ(Count("child_categories"), kRounds * (kShared + kOnlySecond));
+  EXPECT_EQ(Count("county_category_children WHERE county_code = '532329'"), Count("child_categories"));
+}
+
 TEST_F(RosterTest, CompareRoster_ListsMissingOnEachSideAndDifferences_AndLogsTheChildrenShown) {
   ASSERT_OK(Import(wuding_officer_, "roster-drift", {Rows(1, 3)}));  // children 1, 2, 3
   std::vector<v1::RosterRow> export_rows = {RosterRow(1), RosterRow(2), RosterRow(4)};
