@@ -6,14 +6,17 @@
 // carries many orders and each order keeps every guarantee it has alone: its own idempotency record and
 // first answer, durable before it is answered.
 //
-// One committer writes one batch at a time, so while its COMMIT waits for the disk nothing of the next batch
-// is done. A writer whose batches may run side by side can have several committers: each takes the next
-// batch when it is free, so each batch carries fewer orders (on the benchmark's VM, whose fsync is fast, two
-// cost the payments 20-35% more CPU each and no rate; they pay off where a commit waits long). Such a writer must make two batches that
-// touch the same rows meet on row locks, and a retry meet its first attempt (PayApplications locks its
-// applications before it reads their idempotency records: a retry names the same application, so it waits
-// for the batch that holds it and then finds that batch's record). The registry's intake keeps one: it
-// checks each batch against every child registered before it.
+// One committer writes one batch at a time, so while its COMMIT waits for the disk and its callers are
+// answered, nothing of the next batch is done. A writer whose batches may overlap can have several
+// committers, taken in turn: a batch is written only once the one before it has been written (the writer
+// calls `committing` when only its COMMIT remains), so the next batch is written while the one before it
+// commits and answers, and it carries everything that arrived meanwhile. (Committers that each took the next
+// batch as soon as they were free halved the batches and cost the payments 20-35% more CPU each for no rate;
+// issue 11.) Such a writer must make two batches that touch the same rows meet on row locks, and a retry
+// meet its first attempt (PayApplications locks its applications before it reads their idempotency records:
+// a retry names the same application, so it waits for the batch that holds it and then finds that batch's
+// record). The registry's intake keeps one committer: it checks each batch against every child registered
+// before it, which a batch still committing has not yet made visible.
 //
 // The queue is here; what a batch writes is the store's (registry's SubmitReferrals, allowance's
 // PayApplications), which writes together what it can and runs alone whatever it cannot (idempotent_batch.h).
@@ -38,10 +41,13 @@ template <typename Order, typename Answer>
 class GroupCommit {
  public:
   using Answered = std::function<void(absl::StatusOr<Answer>)>;
-  // Writes one batch and commits it: answers[i] for orders[i].
-  using WriteBatch = std::function<std::vector<absl::StatusOr<Answer>>(const std::vector<Order>&)>;
+  // Writes one batch and commits it: answers[i] for orders[i]. The writer calls `committing` once when only
+  // the batch's COMMIT remains (or not at all: returning hands the turn on as well).
+  using WriteBatch = std::function<std::vector<absl::StatusOr<Answer>>(
+      const std::vector<Order>&, const std::function<void()>& committing)>;
 
-  // Starts `committers` committer threads (at least one; `write` is then called from each, side by side).
+  // Starts `committers` committer threads (at least one; `write` is then called from each, one writing and
+  // the others committing).
   // At most `max_batch` orders share a transaction, and at most `max_waiting` wait for one: beyond that a
   // caller is refused at once (RESOURCE_EXHAUSTED), so a flood sheds load instead of growing memory and
   // every caller's wait. The default is a few batches of the largest size.
@@ -103,15 +109,26 @@ class GroupCommit {
       std::unique_ptr<Batch> batch;
       {
         absl::MutexLock lock(&mu_);
-        auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !waiting_.empty(); };
+        auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return (!writing_ && !waiting_.empty()) || (stopping_ && waiting_.empty());
+        };
         mu_.Await(absl::Condition(&ready));
         if (waiting_.empty()) return;  // stopping with nothing left to write
         batch = std::move(waiting_.front());
         waiting_.erase(waiting_.begin());
         waiting_orders_ -= batch->orders.size();
+        writing_ = true;
       }
       // Outside the lock: callers keep queueing the next batch while this one is written and committed.
-      std::vector<absl::StatusOr<Answer>> answers = write_(batch->orders);
+      bool handed_on = false;
+      const std::function<void()> committing = [this, &handed_on] {
+        if (handed_on) return;
+        handed_on = true;
+        absl::MutexLock lock(&mu_);
+        writing_ = false;
+      };
+      std::vector<absl::StatusOr<Answer>> answers = write_(batch->orders, committing);
+      committing();
       // A writer that answers the wrong number of orders fails them all rather than answering anyone wrongly.
       if (answers.size() != batch->orders.size()) {
         answers.assign(batch->orders.size(), absl::InternalError("the batch was answered incompletely"));
@@ -132,6 +149,7 @@ class GroupCommit {
   // Orders waiting for the next batch; full batches queue behind the open one.
   std::vector<std::unique_ptr<Batch>> waiting_ ABSL_GUARDED_BY(mu_);
   size_t waiting_orders_ ABSL_GUARDED_BY(mu_) = 0;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;  // a committer is writing a batch, before its COMMIT
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int64_t batches_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t orders_ ABSL_GUARDED_BY(mu_) = 0;

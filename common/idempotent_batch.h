@@ -42,10 +42,12 @@ absl::StatusOr<Answer> ParseRecorded(absl::StatusOr<std::string> bytes) {
 // retried) sets answers[i] for each order it wrote or answered from a record. Every order it left unanswered,
 // or every order when the batch did not commit, runs `alone(order)`: a batch that did not commit wrote
 // nothing, or, its COMMIT's answer lost, everything, and then each order alone finds its key recorded and
-// answers from the record. A single order runs alone straight away.
+// answers from the record. A single order runs alone straight away. `committing` (group_commit.h) is called
+// once the batch is written and only its COMMIT remains, or once it failed, before any order runs alone.
 template <typename Answer, typename Order, typename Together, typename Alone>
 std::vector<absl::StatusOr<Answer>> CommitTogetherElseAlone(db::Pool& pool, const std::vector<Order>& orders,
-                                                            const Together& together, const Alone& alone) {
+                                                            const Together& together, const Alone& alone,
+                                                            const std::function<void()>& committing) {
   std::vector<absl::StatusOr<Answer>> out;
   out.reserve(orders.size());
   if (orders.size() == 1) {
@@ -55,8 +57,11 @@ std::vector<absl::StatusOr<Answer>> CommitTogetherElseAlone(db::Pool& pool, cons
   std::vector<std::optional<absl::StatusOr<Answer>>> answers;
   const absl::Status batch = pool.Transaction([&](db::Session& tx) {
     answers.assign(orders.size(), std::nullopt);
-    return together(tx, answers);
+    absl::Status written = together(tx, answers);
+    if (written.ok()) committing();
+    return written;
   });
+  committing();
   for (size_t i = 0; i < orders.size(); ++i) {
     if (batch.ok() && answers[i]) {
       out.push_back(*std::move(answers[i]));

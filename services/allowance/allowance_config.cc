@@ -16,7 +16,7 @@ ABSL_FLAG(std::string, payment_retry_seconds, shouhu::EnvOr("SHOUHU_PAYMENT_RETR
 ABSL_FLAG(std::string, payment_max_attempts, shouhu::EnvOr("SHOUHU_PAYMENT_MAX_ATTEMPTS", "3"),
           "sends of a payment before a failure abandons it");
 ABSL_FLAG(std::string, payment_committers, shouhu::EnvOr("SHOUHU_PAYMENT_COMMITTERS", "1"),
-          "payment batches written side by side, 1..8");
+          "payment batches in flight, one written while the one before it commits, 1..8");
 ABSL_FLAG(std::string, allowance_budget_slot, shouhu::EnvOr("SHOUHU_ALLOWANCE_BUDGET_SLOT", ""),
           "this replica's slot of every program's budget, 0..1023 (default 0)");
 ABSL_FLAG(

@@ -25,11 +25,12 @@ struct AllowanceConfig {
   // How many times a payment is sent before a failure abandons it and reverses its amount
   // (SHOUHU_PAYMENT_MAX_ATTEMPTS, 1..20, default 3).
   int max_payment_attempts = 3;
-  // How many payment batches this replica writes side by side (SHOUHU_PAYMENT_COMMITTERS, 1..8, default 1):
-  // while one batch's commit waits for the disk, the next is written (common/group_commit.h). Each committer
-  // holds a database connection while it writes. Two cost more CPU per payment (each batch carries about half
-  // as many) and, on the benchmark's VM with its fast fsync, gave no more payments a second (tests/bench/
-  // README.md, Allowance); they pay off where a commit waits long for the disk (network storage, Galera).
+  // How many payment batches this replica has in flight (SHOUHU_PAYMENT_COMMITTERS, 1..8, default 1): with
+  // more than one, committers take turns, one writing the next batch while the one before it commits and
+  // answers its callers (common/group_commit.h). Each holds a database connection while it works. On the
+  // benchmark's VM (fast fsync) two cost MariaDB about a seventh more CPU per payment and gave fewer payments
+  // a second (tests/bench/README.md, Allowance); they are for disks whose commit waits long (network
+  // storage, Galera).
   int payment_committers = 1;
   // This replica's slot of every program's budget (services/allowance/budget_slots.h): its approvals reserve
   // from the (program, slot) row, so replicas on different Galera nodes do not conflict on one row. Either

@@ -31,8 +31,9 @@ absl::StatusOr<std::unique_ptr<AllowanceModule>> AllowanceModule::Create(
   module->retrier_ = std::make_unique<PaymentRetrier>(context.pool, *module->store_, context.clock,
                                                       context.logger, retry_period);
   module->payments_ = std::make_unique<PaymentQueue>(
-      [store = module->store_.get()](const std::vector<PaymentOrder>& orders) {
-        return store->PayApplications(orders);
+      [store = module->store_.get()](const std::vector<PaymentOrder>& orders,
+                                     const std::function<void()>& committing) {
+        return store->PayApplications(orders, committing);
       },
       /*max_batch=*/128, /*max_waiting=*/0, static_cast<size_t>(config.payment_committers));
   module->service_ = std::make_unique<AllowanceService>(

@@ -844,7 +844,7 @@ std::vector<std::unique_ptr<google::protobuf::Message>> MariaDbAllowanceStore::P
 }
 
 std::vector<absl::StatusOr<v1::Payment>> MariaDbAllowanceStore::PayApplications(
-    const std::vector<PaymentOrder>& orders) {
+    const std::vector<PaymentOrder>& orders, const std::function<void()>& committing) {
   return CommitTogetherElseAlone<v1::Payment>(
       pool_, orders,
       [&](db::Session& tx, std::vector<std::optional<absl::StatusOr<v1::Payment>>>& answers) {
@@ -852,7 +852,8 @@ std::vector<absl::StatusOr<v1::Payment>> MariaDbAllowanceStore::PayApplications(
       },
       [&](const PaymentOrder& o) {
         return PayApplication(o.key, o.actor, o.application_id, o.authorize, o.method, o.payee_reference);
-      });
+      },
+      committing);
 }
 
 absl::Status MariaDbAllowanceStore::PayBatch(

@@ -141,9 +141,9 @@ class AllowanceStore {
   // its checks refuse is answered with its error and leaves no trace; when the batch cannot commit (a
   // conflict with a writer outside it, a balance that does not hold the batch's sum) every order is run
   // alone, so one bad payment never fails the others. Retries and duplicates pay once, in a batch or across
-  // batches.
+  // batches. `committing` as in group_commit.h: called once the batch is written and only its COMMIT remains.
   virtual std::vector<absl::StatusOr<v1::Payment>> PayApplications(
-      const std::vector<PaymentOrder>& orders) = 0;
+      const std::vector<PaymentOrder>& orders, const std::function<void()>& committing) = 0;
   virtual absl::StatusOr<v1::Payment> RecordPaymentOutcome(
       const IdempotencyKey& key, const Actor& actor, const std::string& payment_id,
       const Authorize<v1::Payment, v1::Program>& authorize, v1::PaymentOutcome outcome,
@@ -211,7 +211,8 @@ class MariaDbAllowanceStore final : public AllowanceStore {
                                              const Authorize<v1::Application, v1::Program>& authorize,
                                              v1::PaymentMethod method,
                                              const std::string& payee_reference) override;
-  std::vector<absl::StatusOr<v1::Payment>> PayApplications(const std::vector<PaymentOrder>& orders) override;
+  std::vector<absl::StatusOr<v1::Payment>> PayApplications(const std::vector<PaymentOrder>& orders,
+                                                           const std::function<void()>& committing) override;
   absl::StatusOr<v1::Payment> RecordPaymentOutcome(const IdempotencyKey& key, const Actor& actor,
                                                    const std::string& payment_id,
                                                    const Authorize<v1::Payment, v1::Program>& authorize,

@@ -86,7 +86,10 @@ class RegistryService final : public v1::RegistryService::CallbackService {
   // SubmitReferral's group commit (common/group_commit.h) into RegistryStore::SubmitReferrals, up to 128
   // referrals a transaction; last, so it stops (writing what is queued) before the rest goes.
   GroupCommit<ReferralOrder, v1::SubmitReferralResponse> intake_{
-      [this](const std::vector<ReferralOrder>& orders) { return store_.SubmitReferrals(orders); }, 128};
+      [this](const std::vector<ReferralOrder>& orders, const std::function<void()>& committing) {
+        return store_.SubmitReferrals(orders, committing);
+      },
+      128};
 };
 
 }  // namespace shouhu::registry

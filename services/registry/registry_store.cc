@@ -518,7 +518,7 @@ absl::StatusOr<v1::SubmitReferralResponse> MariaDbRegistryStore::SubmitReferral(
 }
 
 std::vector<absl::StatusOr<v1::SubmitReferralResponse>> MariaDbRegistryStore::SubmitReferrals(
-    const std::vector<ReferralOrder>& orders) {
+    const std::vector<ReferralOrder>& orders, const std::function<void()>& committing) {
   return CommitTogetherElseAlone<v1::SubmitReferralResponse>(
       pool_, orders,
       [&](db::Session& tx, std::vector<std::optional<absl::StatusOr<v1::SubmitReferralResponse>>>& answers) {
@@ -540,7 +540,8 @@ std::vector<absl::StatusOr<v1::SubmitReferralResponse>> MariaDbRegistryStore::Su
         }
         return absl::OkStatus();
       },
-      [&](const ReferralOrder& o) { return SubmitReferral(o.key, o.actor, o.submission, o.show); });
+      [&](const ReferralOrder& o) { return SubmitReferral(o.key, o.actor, o.submission, o.show); },
+      committing);
 }
 
 absl::Status MariaDbRegistryStore::SubmitBatch(

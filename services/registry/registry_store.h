@@ -126,9 +126,9 @@ class RegistryStore {
                                                                     const ShowReferral& show) = 0;
   // Several submissions in one transaction and one commit, each answered as SubmitReferral alone would
   // answer it (its own idempotency record and first answer; a retry of a committed one answered from its
-  // record). answers[i] is orders[i]'s. The default runs them one by one.
+  // record). answers[i] is orders[i]'s. `committing` as in group_commit.h. The default runs them one by one.
   virtual std::vector<absl::StatusOr<v1::SubmitReferralResponse>> SubmitReferrals(
-      const std::vector<ReferralOrder>& orders) {
+      const std::vector<ReferralOrder>& orders, const std::function<void()>& /*committing*/) {
     std::vector<absl::StatusOr<v1::SubmitReferralResponse>> answers;
     for (const ReferralOrder& o : orders)
       answers.push_back(SubmitReferral(o.key, o.actor, o.submission, o.show));
@@ -203,7 +203,7 @@ class MariaDbRegistryStore final : public RegistryStore {
                                                             const ReferralRecord& submission,
                                                             const ShowReferral& show) override;
   std::vector<absl::StatusOr<v1::SubmitReferralResponse>> SubmitReferrals(
-      const std::vector<ReferralOrder>& orders) override;
+      const std::vector<ReferralOrder>& orders, const std::function<void()>& committing) override;
   absl::StatusOr<std::optional<ReferralRecord>> GetReferral(const std::string& referral_id) override;
   absl::StatusOr<std::vector<ReferralRecord>> ListReferrals(const ReferralFilter& filter) override;
   absl::StatusOr<v1::AcceptReferralResponse> AcceptReferral(const IdempotencyKey& key, const Actor& actor,

@@ -41,6 +41,11 @@ class PaymentBatchTest : public AllowanceTest {
     return order;
   }
 
+  // One batch, as the queue's committer writes it (its turn handed on to nobody).
+  std::vector<absl::StatusOr<v1::Payment>> PayTogether(const std::vector<PaymentOrder>& orders) {
+    return allowance_->store().PayApplications(orders, [] {});
+  }
+
   int64_t PaymentsOf(const std::string& application_id) {
     int64_t n = -1;
     EXPECT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
@@ -70,10 +75,10 @@ TEST_F(PaymentBatchTest, PayBatch_RefusedOrdersAmongValidOnes_PaysTheValidOnesAn
   const Principal elsewhere = shouhu::testing::MakePrincipal("finance-9", "wuding-civil-affairs",
                                                              common::v1::ROLE_FINANCE_OFFICER, {"640000"});
 
-  std::vector<absl::StatusOr<v1::Payment>> answers = allowance_->store().PayApplications(
-      {Order(finance_, "pay-a", a), Order(finance_, "pay-s", submitted.application_id()),
-       Order(finance_, "pay-missing", "01ZZZZZZZZZZZZZZZZZZZZZZZZ"), Order(elsewhere, "pay-o", outsider),
-       Order(finance_, "pay-b", b)});
+  std::vector<absl::StatusOr<v1::Payment>> answers =
+      PayTogether({Order(finance_, "pay-a", a), Order(finance_, "pay-s", submitted.application_id()),
+                   Order(finance_, "pay-missing", "01ZZZZZZZZZZZZZZZZZZZZZZZZ"),
+                   Order(elsewhere, "pay-o", outsider), Order(finance_, "pay-b", b)});
   ASSERT_EQ(answers.size(), 5u);
   ASSERT_OK(answers[0].status());
   EXPECT_EQ(answers[0]->application_id(), a);
@@ -111,8 +116,8 @@ TEST_F(PaymentBatchTest, PayBatch_OneProgramsBalanceCannotHoldItsPayment_FailsOn
     return s.Execute("UPDATE program_budget_slots SET reserved_fen = 0 WHERE program_id = ?", {bad}).status();
   }));
 
-  std::vector<absl::StatusOr<v1::Payment>> answers = allowance_->store().PayApplications(
-      {Order(finance_, "pay-a", a), Order(finance_, "pay-b", b), Order(finance_, "pay-c", c)});
+  std::vector<absl::StatusOr<v1::Payment>> answers =
+      PayTogether({Order(finance_, "pay-a", a), Order(finance_, "pay-b", b), Order(finance_, "pay-c", c)});
   ASSERT_EQ(answers.size(), 3u);
   EXPECT_OK(answers[0].status());
   EXPECT_THAT(answers[1], StatusIs(absl::StatusCode::kFailedPrecondition));
@@ -139,7 +144,7 @@ TEST_F(PaymentBatchTest, PayBatch_DuplicatesInsideOneBatchAndRetriesOfAnEarlierO
   const std::string a = ApprovedApplication("a", program, ActiveChild("c2"), 20'000);
   ASSERT_OK_AND_ASSIGN(v1::Payment first, Pay(finance_, "pay-e", earlier));
 
-  std::vector<absl::StatusOr<v1::Payment>> answers = allowance_->store().PayApplications({
+  std::vector<absl::StatusOr<v1::Payment>> answers = PayTogether({
       Order(finance_, "pay-a", a),                     // pays
       Order(finance_, "pay-a", a),                     // the same request again: the same answer
       Order(ngo_admin_, "pay-a-too", a),               // another request for a: already paid
@@ -215,13 +220,13 @@ TEST_F(PaymentBatchTest, PayBatch_RetryWhileItsFirstAttemptsBatchCommits_Answers
   balance_locked.WaitForNotification();
   std::vector<absl::StatusOr<v1::Payment>> first, second;
   std::thread first_batch([&] {
-    first = allowance_->store().PayApplications({Order(finance_, "pay-a", a), Order(finance_, "pay-b", b)});
+    first = PayTogether({Order(finance_, "pay-a", a), Order(finance_, "pay-b", b)});
   });
   // The first batch has written everything and waits to move the held program's balance: not committed.
   const bool first_waits = await_running("INSERT INTO program_budget_slots%");
   if (!first_waits) release.Notify();
   std::thread second_batch([&] {
-    second = allowance_->store().PayApplications({Order(finance_, "pay-a", a), Order(finance_, "pay-c", c)});
+    second = PayTogether({Order(finance_, "pay-a", a), Order(finance_, "pay-c", c)});
   });
   // The retry's batch waits for a's lock (the batch form locks by an IN list).
   const bool second_waits = first_waits && await_running("SELECT id, program_id%WHERE id IN (%FOR UPDATE");
