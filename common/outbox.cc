@@ -17,8 +17,11 @@ namespace {
 constexpr absl::string_view kInsertEventsHead =
     "INSERT INTO outbox_events (event_id, event_type, aggregate_id, occurred_at, payload) VALUES ";
 constexpr absl::string_view kEventTuple = "(?, ?, ?, ?, ?)";
-// The sequencer's batch (outbox.h): the counter row first, so sequencers take turns; then the committed,
-// unsequenced events in position order, skipping those of transactions still in flight. They are read in
+// The sequencer's batch (outbox.h): the counter row first, so sequencers take turns; then the unsequenced
+// events committed when the read began, in position order, by a plain (consistent) read: its snapshot holds
+// every earlier event of an aggregate whose later event it holds. (A locking read with SKIP LOCKED sees
+// each row as it reaches it: it skipped an event still committing, and then found the aggregate's next
+// event, committed meanwhile, further on, and numbered the two out of order.) They are read in
 // the order of the (sequence, position) index, which the optimizer is told to use: left to choose, it takes
 // the unique key on `sequence` (equally selective for NULL) and sorts what it finds (EXPLAIN: filesort), a
 // sort per batch over every pending row however small the batch.
@@ -34,7 +37,7 @@ constexpr absl::string_view kPeekLease =
     "WHERE id = 1";
 constexpr absl::string_view kPending =
     "SELECT position FROM outbox_events FORCE INDEX (outbox_unsequenced) WHERE sequence IS NULL "
-    "ORDER BY position LIMIT ? FOR UPDATE SKIP LOCKED";
+    "ORDER BY position LIMIT ?";
 // Numbers a batch: "CASE position WHEN ? THEN ? ..." and the positions' IN list, an arm and a position per
 // event.
 constexpr absl::string_view kNumberHead = "UPDATE outbox_events SET sequence = CASE position";

@@ -4,18 +4,20 @@
 // Sequence after commit: a producing transaction only inserts its event (sequence NULL) at an AUTO_INCREMENT
 // `position`, holding no lock to COMMIT (InnoDB releases the auto-increment lock at the end of the INSERT).
 // The sequencer numbers committed events afterwards, in batches: a short transaction that locks the counter
-// row (outbox_sequence), takes the unsequenced events `ORDER BY position … FOR UPDATE SKIP LOCKED`, numbers
-// them last+1, last+2, … and advances the counter. Readers (ReadAfter, LastSequence, the feed, StreamEvents,
+// row (outbox_sequence), reads the unsequenced events `ORDER BY position` in one snapshot (a plain read),
+// numbers them last+1, last+2, … and advances the counter. Readers (ReadAfter, LastSequence, the feed, StreamEvents,
 // consumers) see sequenced events only.
 // - None skipped, none numbered twice: sequencer transactions take turns on the counter row, each numbering
 //   from where the last committed one stopped and committing its numbers at once, so sequences appear in
-//   order without gaps; a batch holds its rows FOR UPDATE and reads `sequence IS NULL` under that lock. SKIP
-//   LOCKED skips only rows locked by a transaction in flight, and the only ones locking outbox rows are their
-//   producer (until it ends) and a sequencer (only while holding the counter row, which this one holds): a
-//   committed row is never skipped; one in flight is numbered by a later batch once committed, so a lower
-//   position committing after a higher one simply gets a later sequence. A rollback leaves no row, no gap.
+//   order without gaps; a batch reads `sequence IS NULL` while it holds the counter row, and only a
+//   transaction holding that row sets a sequence, so what it read is still unnumbered when it numbers it.
+//   The read is a snapshot: it neither waits for nor sees a transaction in flight, whose event a later batch
+//   numbers once committed, so a lower position committing after a higher one simply gets a later sequence.
+//   A rollback leaves no row, no gap.
 // - Per aggregate, order is kept: two changes of one aggregate serialise on its row lock, so the later
-//   one's event is inserted after the earlier one committed: a higher position, the same or a later batch.
+//   one's event is inserted after the earlier one committed: a higher position, and in any snapshot that
+//   holds it the earlier one is there too (or numbered already), so it is in the same or a later batch. A
+//   locking read would not keep this (outbox.cc, kPending).
 // - One sequencer per schema numbers at a time: the holder of a lease kept in the counter row itself
 //   (outbox_sequence.holder, lease_until). A batch claims, renews or finds the lease under the row's lock and
 //   numbers only if this Outbox holds it; the claim is a write of that row, which Galera certifies (row

@@ -212,7 +212,7 @@ TEST(Outbox, UncommittedEvent_DoesNotHoldBackOthers_AndWhenCommittedGetsALaterSe
 
   ASSERT_OK(database->pool().Transaction(
       [&](db::Session& tx) { return outbox.Append(tx, "quick", Payload("quick"), clock.Now()); }));
-  // Would wait on the held row (and fail on the lock-wait timeout) without SKIP LOCKED.
+  // Would wait on the held row (and fail on the lock-wait timeout) if the sequencer's read took locks.
   ASSERT_OK(outbox.SequencePending().status());
   ASSERT_OK_AND_ASSIGN(auto before, outbox.ReadAfter(0, 100));
   ASSERT_EQ(before.size(), 1u);
