@@ -14,11 +14,12 @@
 // batch as soon as they were free halved the batches and cost the payments 20-35% more CPU each for no rate;
 // issue 11.) On the benchmark's VM, whose fsync is quick, two taking turns still cost the payments more than
 // one (MariaDB's CPU per payment up by a seventh: two writing transactions meet on the same rows and index
-// pages), so the payments keep one by default; more pay off where a commit waits long. Such a writer must make two batches that touch the same rows meet on row locks, and a retry
-// meet its first attempt (PayApplications locks its applications before it reads their idempotency records:
-// a retry names the same application, so it waits for the batch that holds it and then finds that batch's
-// record). The registry's intake keeps one committer: it checks each batch against every child registered
-// before it, which a batch still committing has not yet made visible.
+// pages), so the payments keep one by default; more pay off where a commit waits long. Such a writer must
+// make two batches that touch the same rows meet on row locks, and a retry meet its first attempt
+// (PayApplications locks its applications before it reads their idempotency records: a retry names the same
+// application, so it waits for the batch that holds it and then finds that batch's record). The registry's
+// intake keeps one committer: it checks each batch against every child registered before it, which a batch
+// still committing has not yet made visible.
 //
 // The queue is here; what a batch writes is the store's (registry's SubmitReferrals, allowance's
 // PayApplications), which writes together what it can and runs alone whatever it cannot (idempotent_batch.h).
