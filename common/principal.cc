@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -37,7 +39,9 @@ void SignedPrincipal::AddTo(grpc::ClientContext& context) const {
 
 SignedPrincipal PrincipalSigner::Sign(Principal principal) const {
   const int64_t step = absl::ToInt64Seconds(kExpiryStep);
-  const int64_t expires = (absl::ToUnixSeconds(clock_.Now() + validity_) + step - 1) / step * step;
+  int64_t expires = (absl::ToUnixSeconds(clock_.Now() + validity_) + step - 1) / step * step;
+  // A principal that arrives with an expiry (the gateway's, from the caller's token) never outlives it.
+  if (principal.has_expires_at()) expires = std::min(expires, principal.expires_at().seconds());
   *principal.mutable_expires_at() = google::protobuf::util::TimeUtil::SecondsToTimestamp(expires);
   SignedPrincipal signed_principal;
   principal.SerializeToString(&signed_principal.serialized);

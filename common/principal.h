@@ -60,9 +60,12 @@ class PrincipalSigner {
         clock_(clock),
         validity_(std::min(validity, kMaxPrincipalValidity - kExpiryStep)) {}
 
-  // The principal stamped with an expiry, signed. Ed25519 signatures are deterministic, and a caller's
-  // repeated calls within one expiry step carry the same bytes, so a signature made once is remembered and
-  // reused for the same bytes (the gateway signed every forwarded call afresh: ~20 us of its CPU each).
+  // The principal stamped with an expiry, signed: `validity` from now rounded up to a kExpiryStep, or the
+  // principal's own expires_at where that is earlier (the gateway sets it to the caller's token's expiry, so
+  // a signed principal never outlives the token it came from). Ed25519 signatures are deterministic, and a
+  // caller's repeated calls within one expiry step carry the same bytes, so a signature made once is
+  // remembered and reused for the same bytes (the gateway signed every forwarded call afresh: ~20 us of its
+  // CPU each).
   SignedPrincipal Sign(Principal principal) const;
   // Adds the signed principal to an outgoing call.
   void Attach(Principal principal, grpc::ClientContext& context) const;

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
+#include "google/protobuf/util/time_util.h"
 #include "nlohmann/json.hpp"
 #include "services/gateway/role_names.h"
 
@@ -186,6 +187,8 @@ absl::StatusOr<Principal> TokenVerifier::VerifySignedToken(absl::string_view tok
         principal.add_jurisdictions(prefix.get<std::string>());
     }
   }
+  // The principal signed for the backends (PrincipalSigner::Sign) expires with the token at the latest.
+  *principal.mutable_expires_at() = google::protobuf::util::TimeUtil::SecondsToTimestamp(expiry);
   return principal;
 }
 

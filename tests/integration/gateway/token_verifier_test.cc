@@ -56,7 +56,11 @@ class RememberedTokenTest : public ::testing::Test {
 
 TEST_F(RememberedTokenTest, RememberedToken_PastItsExpiryAndLeeway_IsUnauthenticated) {
   const std::string token = Token("officer-1", absl::Seconds(60));
-  ASSERT_OK(verifier_->Verify(token));     // verified and remembered
+  const int64_t issued = absl::ToUnixSeconds(clock_.Now());
+  absl::StatusOr<Principal> admitted = verifier_->Verify(token);  // verified and remembered
+  ASSERT_OK(admitted);
+  // The principal carries the token's end (exp plus the leeway): the signer never signs it for longer.
+  EXPECT_EQ(admitted->expires_at().seconds(), issued + 60 + 30);
   clock_.Advance(absl::Seconds(60 + 30));  // exp plus the leeway: still good
   ASSERT_OK(verifier_->Verify(token));
   clock_.Advance(absl::Seconds(1));

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <memory>
 
+#include "google/protobuf/util/time_util.h"
 #include "tests/support/status_matchers.h"
 
 namespace shouhu {
@@ -156,6 +157,25 @@ TEST_F(PrincipalSigningTest, ExpiredSignature_IsUnauthenticated) {
   clock_.Advance(absl::Minutes(4));
   EXPECT_OK(VerifySigned(verifier_, s));
   clock_.Advance(absl::Minutes(2));
+  EXPECT_THAT(VerifySigned(verifier_, s), StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+// The gateway hands the signer the caller's token's expiry: a principal signed a minute before the token ends
+// is good for that minute, not for the signer's five.
+TEST_F(PrincipalSigningTest, PrincipalWithAnEarlierExpiry_SignedToExpireThen) {
+  Principal officer = Officer();
+  *officer.mutable_expires_at() =
+      google::protobuf::util::TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(clock_.Now()) + 60);
+  SignedPrincipal s = gateway_.Sign(officer);
+  clock_.Advance(absl::Seconds(60));
+  EXPECT_OK(VerifySigned(verifier_, s));
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_THAT(VerifySigned(verifier_, s), StatusIs(absl::StatusCode::kUnauthenticated));
+  // A later expiry than the signer's own gives way to the signer's.
+  *officer.mutable_expires_at() =
+      google::protobuf::util::TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(clock_.Now()) + 3600);
+  s = gateway_.Sign(officer);
+  clock_.Advance(absl::Minutes(6));
   EXPECT_THAT(VerifySigned(verifier_, s), StatusIs(absl::StatusCode::kUnauthenticated));
 }
 
