@@ -25,7 +25,6 @@ absl::StatusOr<v1::CountyTransfer> Decide(const v1::CountyTransfer& current, con
 
 }  // namespace
 
-
 absl::Status CheckTransferDestination(absl::string_view from_village, absl::string_view to_village) {
   if (CountyOf(from_village) == CountyOf(to_village)) {
     return InvalidField("to_village_code", "lies in the case's own county");

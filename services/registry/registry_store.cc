@@ -311,7 +311,9 @@ absl::Status ReadDetails(const std::string& bytes, v1::Referral& r) {
 ChildMatch MatchFromRow(const db::Row& row) { return {row.String(0), row.String(1), row.String(2)}; }
 
 void ParseCategories(const std::string& text, v1::Child* child) {
-  for (int category : CategoryListValues(text)) child->add_categories(static_cast<v1::ChildCategory>(category));
+  for (int category : CategoryListValues(text)) {
+    child->add_categories(static_cast<v1::ChildCategory>(category));
+  }
 }
 
 v1::Division DivisionFromRow(const db::Row& row) {
