@@ -3,6 +3,7 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/wire_format_lite.h>
+#include <grpc/support/time.h>
 #include <grpcpp/completion_queue.h>
 #include <grpcpp/support/byte_buffer.h>
 #include <sodium.h>
@@ -75,6 +76,23 @@ bool Await(grpc::CompletionQueue& cq) {
   void* tag = nullptr;
   bool ok = false;
   return cq.Next(&tag, &ok) && ok;
+}
+
+enum class ReadState { kRead, kPending, kEnded };
+
+// Whether the read just started on `cq` has completed already (its message had arrived), without waiting.
+ReadState Poll(grpc::CompletionQueue& cq) {
+  void* tag = nullptr;
+  bool ok = false;
+  switch (cq.AsyncNext(&tag, &ok, gpr_time_0(GPR_CLOCK_MONOTONIC))) {
+    case grpc::CompletionQueue::GOT_EVENT:
+      return ok ? ReadState::kRead : ReadState::kEnded;
+    case grpc::CompletionQueue::TIMEOUT:
+      return ReadState::kPending;
+    case grpc::CompletionQueue::SHUTDOWN:
+      break;
+  }
+  return ReadState::kEnded;
 }
 
 }  // namespace
@@ -150,6 +168,7 @@ absl::Status EventConsumer::FollowOnce(int& applied) {
     call_ = &context;
   }
   grpc::CompletionQueue cq;
+  grpc::ByteBuffer message;  // outlives a read still pending when the call ends
   std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call =
       stub_.PrepareCall(&context, options_.method, &cq);
   absl::Status outcome;
@@ -168,14 +187,37 @@ absl::Status EventConsumer::FollowOnce(int& applied) {
         }
         metrics_.Set("shouhu_event_consumer_connected", labels_, 1);
         ReportLag(checkpoint);
-        for (;;) {
-          grpc::ByteBuffer message;
-          call->Read(&message, this);
+        // Waits for the next message, then takes what else has already arrived; a read still pending when
+        // the batch is applied is the next batch's first message.
+        bool open = true;
+        bool read_pending = false;
+        while (open && outcome.ok()) {
+          if (!read_pending) call->Read(&message, this);
+          read_pending = false;
           if (!Await(cq)) break;  // the stream ended: Finish says why
-          absl::StatusOr<common::v1::Event> event = EventOf(message);
-          outcome = event.ok() ? Apply(*event) : event.status();
-          if (!outcome.ok()) break;
-          ++applied;
+          std::vector<common::v1::Event> events;
+          absl::Status unreadable;
+          for (;;) {
+            absl::StatusOr<common::v1::Event> event = EventOf(message);
+            if (!event.ok()) {
+              unreadable = event.status();
+              break;
+            }
+            events.push_back(*std::move(event));
+            if (events.size() == kMaxEventsPerTransaction) break;
+            call->Read(&message, this);
+            const ReadState state = Poll(cq);
+            if (state == ReadState::kPending) {
+              read_pending = true;
+              break;
+            }
+            if (state == ReadState::kEnded) {
+              open = false;
+              break;
+            }
+          }
+          outcome = Apply(events, applied);
+          if (outcome.ok()) outcome = unreadable;
         }
       }
     }
@@ -197,21 +239,45 @@ absl::Status EventConsumer::FollowOnce(int& applied) {
   return status.ok() ? absl::UnavailableError("the stream ended") : FromGrpcStatus(status);
 }
 
-absl::Status EventConsumer::Apply(const common::v1::Event& event) {
-  source_last_ = std::max(source_last_, event.sequence());
+absl::Status EventConsumer::Apply(const std::vector<common::v1::Event>& events, int& applied) {
+  if (events.empty()) return absl::OkStatus();
+  source_last_ = std::max(source_last_, events.back().sequence());
+  absl::Status outcome = ApplyTogether(events);
+  if (outcome.ok()) {
+    applied += static_cast<int>(events.size());
+  } else if (events.size() > 1) {
+    logger_.Warn("a batch of events failed; applying them one at a time",
+                 {{"consumer", options_.name},
+                  {"first_sequence", events.front().sequence()},
+                  {"events", static_cast<int64_t>(events.size())},
+                  {"error", std::string(outcome.message())}});
+    outcome = absl::OkStatus();
+    for (const common::v1::Event& event : events) {
+      outcome = ApplyTogether(absl::MakeConstSpan(&event, 1));
+      if (!outcome.ok()) break;
+      ++applied;
+    }
+  }
+  return outcome;
+}
+
+absl::Status EventConsumer::ApplyTogether(absl::Span<const common::v1::Event> events) {
   int64_t checkpoint = 0;
   RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
     ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockCheckpoint, {options_.name}));
     if (!row) return absl::InternalError("the consumer's checkpoint row is missing");
     checkpoint = row->Int(0);
-    if (event.sequence() <= checkpoint) return absl::OkStatus();  // applied already
-    RETURN_IF_ERROR(apply_(tx, event));
-    RETURN_IF_ERROR(tx.Execute(kAdvanceCheckpoint, {event.sequence(), options_.name}).status());
-    checkpoint = event.sequence();
-    return absl::OkStatus();
+    const int64_t before = checkpoint;
+    for (const common::v1::Event& event : events) {
+      if (event.sequence() <= checkpoint) continue;  // applied already
+      RETURN_IF_ERROR(apply_(tx, event));
+      checkpoint = event.sequence();
+    }
+    if (checkpoint == before) return absl::OkStatus();
+    return tx.Execute(kAdvanceCheckpoint, {checkpoint, options_.name}).status();
   }));
-  const absl::Time occurred =
-      absl::FromUnixSeconds(event.occurred_at().seconds()) + absl::Nanoseconds(event.occurred_at().nanos());
+  const google::protobuf::Timestamp& at = events.back().occurred_at();
+  const absl::Time occurred = absl::FromUnixSeconds(at.seconds()) + absl::Nanoseconds(at.nanos());
   metrics_.Set("shouhu_event_consumer_lag_seconds", labels_,
                std::max(0.0, absl::ToDoubleSeconds(absl::Now() - occurred)));
   ReportLag(checkpoint);

@@ -9,12 +9,16 @@
 // fields itself and a new consumer needs no adapter code; a service whose stream breaks that shape is caught
 // by its consumer's test.
 //
-// One thread per consumer, which applies the events (database work) and drives the call: the next event is
-// read only once the last one committed, so the stream's flow control keeps a slow consumer from buffering
-// more than gRPC's window. Reconnects after a broken stream or a failed apply with jittered exponential
-// backoff (a fleet of consumers does not reconnect in step after a server restart). Several replicas may
-// run the same consumer: the checkpoint row is locked by each apply, so an event applied by one is skipped
-// by the others.
+// One thread per consumer, which applies the events (database work) and drives the call. The events that
+// have already arrived when it starts a transaction (up to kMaxEventsPerTransaction) go into that one
+// transaction: a backlog, such as a county's roster import (two registry events per child), is folded at one
+// commit per batch rather than per event, while a lone event is applied as soon as it comes. Only one read is
+// outstanding while a batch applies, so the stream's flow control keeps a slow consumer from buffering more
+// than gRPC's window. A batch that fails is applied again one event per transaction, so the events before the
+// failing one commit and the failure is the failing event's alone. Reconnects after a broken stream or a
+// failed apply with jittered exponential backoff (a fleet of consumers does not reconnect in step after a
+// server restart). Several replicas may run the same consumer: the checkpoint row is locked by each apply, so
+// an event applied by one is skipped by the others.
 //
 // Metrics (label consumer="<name>"): shouhu_event_consumer_checkpoint (the last sequence applied),
 // shouhu_event_consumer_lag_events (the source's last sequence, as its stream announced on connect or as
@@ -27,17 +31,20 @@
 #include <grpcpp/client_context.h>
 #include <grpcpp/generic/generic_stub.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "common/db.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -60,10 +67,16 @@ struct EventConsumerOptions {
   absl::Duration stream_lifetime = absl::Minutes(30);
 };
 
-// Applies one event in the consumer's transaction. OK: the effect commits together with the checkpoint.
-// An error rolls both back; the consumer reconnects after a backoff and the event comes again. Return OK for
-// events of no interest, so the checkpoint moves past them. Must have no effect outside `tx`.
+// Applies one event in the consumer's transaction, which may hold events before and after it (applied in
+// sequence order, each seeing what the ones before it wrote). OK: the effect commits together with the
+// checkpoint. An error rolls back the transaction; the events are applied again one per transaction, and
+// at the failing one the consumer reconnects after a backoff and the event comes again. Return OK for events
+// of no interest, so the checkpoint moves past them. Must have no effect outside `tx`.
 using ApplyEvent = std::function<absl::Status(db::Session& tx, const common::v1::Event& event)>;
+
+// The most events one transaction applies: enough that a backlog's commits cost little, few enough that a
+// batch holds its rows' locks for milliseconds, not seconds.
+inline constexpr size_t kMaxEventsPerTransaction = 128;
 
 class EventConsumer {
  public:
@@ -86,9 +99,12 @@ class EventConsumer {
   void Run();
   // One connection, from the stored checkpoint until the stream ends; `applied` counts what it applied.
   absl::Status FollowOnce(int& applied);
-  // The event's effect and the checkpoint, in one transaction; an event at or before the checkpoint (already
-  // applied, by this or another replica) changes nothing.
-  absl::Status Apply(const common::v1::Event& event);
+  // The events' effects and the checkpoint, in one transaction, else one transaction per event up to the
+  // one that fails; `applied` counts the events whose effects committed.
+  absl::Status Apply(const std::vector<common::v1::Event>& events, int& applied);
+  // The events' effects and the checkpoint, in one transaction; an event at or before the checkpoint
+  // (already applied, by this or another replica) changes nothing.
+  absl::Status ApplyTogether(absl::Span<const common::v1::Event> events);
   void ReportLag(int64_t checkpoint);
 
   db::Pool& pool_;

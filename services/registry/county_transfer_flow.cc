@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "common/timestamps.h"
+#include "services/registry/child_columns.h"
 
 namespace shouhu::registry {
 namespace {
@@ -23,8 +24,6 @@ absl::StatusOr<v1::CountyTransfer> Decide(const v1::CountyTransfer& current, con
 }
 
 }  // namespace
-
-absl::string_view CountyOf(absl::string_view code) { return code.substr(0, 6); }
 
 absl::Status CheckTransferDestination(absl::string_view from_village, absl::string_view to_village) {
   if (CountyOf(from_village) == CountyOf(to_village)) {

@@ -13,9 +13,6 @@
 
 namespace shouhu::registry {
 
-// The county (first six digits) of a division code.
-absl::string_view CountyOf(absl::string_view code);
-
 // INVALID_ARGUMENT on to_village_code when the destination lies in the case's own county (a move within a
 // county is not a transfer between counties).
 absl::Status CheckTransferDestination(absl::string_view from_village, absl::string_view to_village);

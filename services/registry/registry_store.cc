@@ -14,6 +14,7 @@
 #include "common/scope.h"
 #include "common/status_macros.h"
 #include "common/timestamps.h"
+#include "services/registry/child_columns.h"
 #include "services/registry/county_category_store.h"
 #include "services/registry/statistics_count_store.h"
 #include "shouhu/registry/storage/v1/referral_details.pb.h"
@@ -190,8 +191,6 @@ constexpr absl::string_view kSearchCategoryInCounty =
     "LEFT JOIN cases cs ON cs.id = c.current_case_id "
     "WHERE k.county_code = ? AND k.category = ? AND k.village_code >= ? AND k.village_code < ? "
     "AND k.child_id > ? ORDER BY k.child_id LIMIT ?";
-constexpr size_t kCountyCodeDigits = 6;
-constexpr size_t kVillageCodeDigits = 12;
 
 constexpr absl::string_view kCaseById =
     "SELECT id, child_id, referral_id, organisation_id, caseworker_id, status, risk_level, care_type, "
@@ -311,16 +310,9 @@ absl::Status ReadDetails(const std::string& bytes, v1::Referral& r) {
 
 ChildMatch MatchFromRow(const db::Row& row) { return {row.String(0), row.String(1), row.String(2)}; }
 
-std::string CategoriesText(const google::protobuf::RepeatedField<int>& categories) {
-  return absl::StrJoin(categories, ",");
-}
-
 void ParseCategories(const std::string& text, v1::Child* child) {
-  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
-    int value = 0;
-    if (absl::SimpleAtoi(part, &value) && v1::ChildCategory_IsValid(value)) {
-      child->add_categories(static_cast<v1::ChildCategory>(value));
-    }
+  for (int category : CategoryListValues(text)) {
+    child->add_categories(static_cast<v1::ChildCategory>(category));
   }
 }
 
@@ -694,7 +686,7 @@ absl::StatusOr<std::string> MariaDbRegistryStore::CreateOrLinkChild(db::Session&
                   referral.child().birth_date(), sealed, hash, h.village_code(), h.address_detail(),
                   h.has_latitude() ? db::Value(h.latitude()) : db::Value(db::Null{}),
                   h.has_longitude() ? db::Value(h.longitude()) : db::Value(db::Null{}),
-                  CategoriesText(referral.categories()), now, now})
+                  CategoryListText(referral.categories()), now, now})
           .status();
   if (inserted.code() == absl::StatusCode::kAlreadyExists && !resident_id.empty()) {
     // Another accept registered this resident id first (it waited on the unique key until that committed):
@@ -706,7 +698,7 @@ absl::StatusOr<std::string> MariaDbRegistryStore::CreateOrLinkChild(db::Session&
     return row->String(0);
   }
   RETURN_IF_ERROR(inserted);
-  counts.AddChild(h.village_code(), CategoriesText(referral.categories()), 1);
+  counts.AddChild(h.village_code(), CategoryListText(referral.categories()), 1);
   for (int category : referral.categories()) {
     RETURN_IF_ERROR(tx.Execute(kInsertChildCategory, {child_id, int64_t{category}}).status());
   }
@@ -1017,7 +1009,7 @@ absl::StatusOr<std::vector<v1::Child>> MariaDbRegistryStore::SearchChildren(cons
     const bool by_category = f.category != v1::CHILD_CATEGORY_UNSPECIFIED;
     absl::string_view sql = kSearchChildren;
     if (in_county) {
-      const std::string county = f.division_prefix.substr(0, kCountyCodeDigits);
+      const std::string county(CountyOf(f.division_prefix));
       if (by_case) {
         db::Value lead;
         if (!f.organisation_id.empty()) {

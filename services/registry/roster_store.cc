@@ -3,12 +3,12 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/batch_statements.h"
 #include "common/scope.h"
 #include "common/status_macros.h"
 #include "common/timestamps.h"
+#include "services/registry/child_columns.h"
 #include "services/registry/county_category_store.h"
 #include "services/registry/statistics_count_store.h"
 #include "shouhu/registry/v1/events.pb.h"
@@ -96,13 +96,13 @@ absl::StatusOr<bool> MariaDbRosterStore::RegisterChild(db::Session& tx, const Ac
                   crypto_.Seal(resident_id, child_id), crypto_.LookupHash(resident_id), h.village_code(),
                   h.address_detail(), h.has_latitude() ? db::Value(h.latitude()) : db::Value(db::Null{}),
                   h.has_longitude() ? db::Value(h.longitude()) : db::Value(db::Null{}),
-                  absl::StrJoin(r.categories(), ","), case_id, now, now})
+                  CategoryListText(r.categories()), case_id, now, now})
           .status();
   // Registered already (before, earlier in this chunk, or by a concurrent referral or import): the same
   // child, matched. The failed INSERT undoes only itself; the chunk's transaction goes on.
   if (inserted.code() == absl::StatusCode::kAlreadyExists) return false;
   RETURN_IF_ERROR(inserted);
-  counts.AddChild(h.village_code(), absl::StrJoin(r.categories(), ","), 1);
+  counts.AddChild(h.village_code(), CategoryListText(r.categories()), 1);
   counts.AddCase({h.village_code(), v1::CASE_STATUS_ACTIVE, v1::RISK_LEVEL_UNSPECIFIED}, 1);
   for (int category : r.categories()) {
     RETURN_IF_ERROR(tx.Execute(kInsertChildCategory, {child_id, int64_t{category}}).status());
@@ -167,7 +167,7 @@ absl::StatusOr<int64_t> MariaDbRosterStore::RegisterBlock(db::Session& tx, const
              crypto_.Seal(r.child().resident_id(), child_id), hashes[i], h.village_code(), h.address_detail(),
              h.has_latitude() ? db::Value(h.latitude()) : db::Value(db::Null{}),
              h.has_longitude() ? db::Value(h.longitude()) : db::Value(db::Null{}),
-             absl::StrJoin(r.categories(), ","), case_id, now, now}) {
+             CategoryListText(r.categories()), case_id, now, now}) {
       children.push_back(std::move(v));
     }
     for (int category : r.categories()) {
@@ -225,7 +225,7 @@ absl::StatusOr<int64_t> MariaDbRosterStore::RegisterBlock(db::Session& tx, const
   RETURN_IF_ERROR(db::InsertRows(tx, kInsertHistoryHead, kHistoryTuple, 8, history).status());
   for (const auto& event : events) RETURN_IF_ERROR(outbox_.Append(tx, event.case_id(), event, actor.at));
   for (const v1::Referral* r : created) {
-    counts.AddChild(r->household().village_code(), absl::StrJoin(r->categories(), ","), 1);
+    counts.AddChild(r->household().village_code(), CategoryListText(r->categories()), 1);
     counts.AddCase({r->household().village_code(), v1::CASE_STATUS_ACTIVE, v1::RISK_LEVEL_UNSPECIFIED}, 1);
   }
   return static_cast<int64_t>(created.size());

@@ -4,13 +4,13 @@
 #include "common/batch_statements.h"
 #include "common/scope.h"
 #include "common/status_macros.h"
+#include "services/registry/child_columns.h"
 
 namespace shouhu::registry {
 namespace {
 
 // Slots per count (migration 0045): a transaction writes one, the reader sums them.
 constexpr size_t kCountSlots = 16;
-constexpr size_t kCountyCodeDigits = 6;
 
 constexpr absl::string_view kAddChildCountsHead =
     "INSERT INTO child_counts (county_code, categories, slot, children) VALUES ";

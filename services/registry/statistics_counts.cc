@@ -1,29 +1,8 @@
 #include "services/registry/statistics_counts.h"
 
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_split.h"
+#include "services/registry/child_columns.h"
 
 namespace shouhu::registry {
-namespace {
-
-constexpr size_t kCountyCodeDigits = 6;
-
-// The valid categories of a category list, each as often as listed (as a child's record shows them).
-std::vector<int> CategoriesIn(absl::string_view text) {
-  std::vector<int> out;
-  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
-    int value = 0;
-    if (absl::SimpleAtoi(part, &value) && v1::ChildCategory_IsValid(value)) out.push_back(value);
-  }
-  return out;
-}
-
-// The county (six digits) a village code lies in: what the counts are kept by.
-std::string CountyKey(absl::string_view village_code) {
-  return std::string(village_code.substr(0, kCountyCodeDigits));
-}
-
-}  // namespace
 
 Statistics StatisticsFromCounts(const std::vector<ChildCount>& children,
                                 const std::vector<CaseCount>& cases) {
@@ -34,7 +13,7 @@ Statistics StatisticsFromCounts(const std::vector<ChildCount>& children,
   for (const ChildCount& row : children) {
     if (row.children == 0) continue;
     children_by_county[row.county_code] += row.children;
-    for (int category : CategoriesIn(row.categories)) by_category[category] += row.children;
+    for (int category : CategoryListValues(row.categories)) by_category[category] += row.children;
   }
   for (const CaseCount& row : cases) {
     if (row.cases == 0) continue;
@@ -69,11 +48,11 @@ Statistics StatisticsFromCounts(const std::vector<ChildCount>& children,
 }
 
 void CountChanges::AddChild(absl::string_view village_code, absl::string_view categories, int64_t delta) {
-  children_[{CountyKey(village_code), std::string(categories)}] += delta;
+  children_[{std::string(CountyOf(village_code)), std::string(categories)}] += delta;
 }
 
 void CountChanges::AddCase(const CountedCase& c, int64_t delta) {
-  cases_[{CountyKey(c.village_code), c.status, c.risk_level}] += delta;
+  cases_[{std::string(CountyOf(c.village_code)), c.status, c.risk_level}] += delta;
 }
 
 void CountChanges::ChangeCase(const CountedCase& before, const CountedCase& after) {

@@ -7,7 +7,6 @@
 #include <atomic>
 #include <map>
 #include <random>
-#include <thread>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
@@ -193,50 +192,41 @@ TEST_F(CountyCategorySearchTest, SixteenCallersRegisteringImportingAndMoving_Cat
               {v1::CHILD_CATEGORY_ORPHAN, v1::CHILD_CATEGORY_DISABILITY}, v1::RISK_LEVEL_HIGH));
     own[static_cast<size_t>(t)] = {c.case_id(), c.village_code().substr(0, 6)};
   }
-  std::vector<std::thread> callers;
-  std::vector<std::string> unexpected(kCallers);
   std::atomic<int> moved{0}, imported{0};
-  for (int t = 0; t < kCallers; ++t) {
-    callers.emplace_back([&, t] {
-      for (int round = 0; round < kRounds; ++round) {
-        const std::string tag = absl::StrCat("t", t, "r", round);
-        absl::Status status;
-        switch ((t / 2 + round) % 3) {
-          case 0: {
-            const int sequence = 2 * (100 + (t / 2) * kRounds + round) + 1;
-            status = Refer(tag, t % 2 == 0 ? kWudingVillage : kWudingOtherTownship,
-                           shouhu::testing::ResidentIdNumber("532329", "20150607", sequence),
-                           {v1::CHILD_CATEGORY_IN_DISTRESS}, v1::RISK_LEVEL_HIGH)
-                         .status();
-            break;
-          }
-          case 1: {
-            std::vector<v1::RosterRow> rows;
-            const int first = 3000 + ((t / 2) * kRounds + round) * 4;
-            for (int i = 0; i < 4; ++i) {
-              v1::RosterRow row = shouhu::testing::RosterRowNumber(
-                  first + i, i % 2 == 0 ? kWudingVillage2 : kWudingOtherTownship);
-              if (i % 2 == 1) row.add_categories(v1::CHILD_CATEGORY_BOARDING_STUDENT);
-              rows.push_back(row);
-            }
-            absl::StatusOr<v1::ImportRosterResponse> answer = ImportRows("import-" + tag, rows);
-            status = answer.status();
-            imported += status.ok() && answer->created() > 0;
-            break;
-          }
-          default: {
-            Tracked& c = own[static_cast<size_t>(t)];
-            status = MoveCounty(tag, c, Destination(c, round % 2 == 0));
-            moved += status.ok();
-          }
-        }
-        if (!AcceptableRefusal(status)) {
-          absl::StrAppend(&unexpected[static_cast<size_t>(t)], status.ToString(), "; ");
-        }
+  const std::vector<std::string> unexpected = RaceWriters(kCallers, kRounds, [&](int t, int round) {
+    const std::string tag = absl::StrCat("t", t, "r", round);
+    absl::Status status;
+    switch ((t / 2 + round) % 3) {
+      case 0: {
+        const int sequence = 2 * (100 + (t / 2) * kRounds + round) + 1;
+        status = Refer(tag, t % 2 == 0 ? kWudingVillage : kWudingOtherTownship,
+                       shouhu::testing::ResidentIdNumber("532329", "20150607", sequence),
+                       {v1::CHILD_CATEGORY_IN_DISTRESS}, v1::RISK_LEVEL_HIGH)
+                     .status();
+        break;
       }
-    });
-  }
-  for (auto& c : callers) c.join();
+      case 1: {
+        std::vector<v1::RosterRow> rows;
+        const int first = 3000 + ((t / 2) * kRounds + round) * 4;
+        for (int i = 0; i < 4; ++i) {
+          v1::RosterRow row = shouhu::testing::RosterRowNumber(
+              first + i, i % 2 == 0 ? kWudingVillage2 : kWudingOtherTownship);
+          if (i % 2 == 1) row.add_categories(v1::CHILD_CATEGORY_BOARDING_STUDENT);
+          rows.push_back(row);
+        }
+        absl::StatusOr<v1::ImportRosterResponse> answer = ImportRows("import-" + tag, rows);
+        status = answer.status();
+        imported += status.ok() && answer->created() > 0;
+        break;
+      }
+      default: {
+        Tracked& c = own[static_cast<size_t>(t)];
+        status = MoveCounty(tag, c, Destination(c, round % 2 == 0));
+        moved += status.ok();
+      }
+    }
+    return status;
+  });
   for (int t = 0; t < kCallers; ++t) EXPECT_EQ(unexpected[static_cast<size_t>(t)], "") << "caller " << t;
   EXPECT_GT(moved.load(), 0) << "no transfer went through: the moves above did not run";
   EXPECT_GT(imported.load(), 0) << "no roster chunk registered a child";

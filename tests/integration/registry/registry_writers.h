@@ -6,11 +6,14 @@
 #define SHOUHU_TESTS_INTEGRATION_REGISTRY_REGISTRY_WRITERS_H_
 
 #include <chrono>
+#include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "shouhu/registry/v1/roster_service.grpc.pb.h"
 #include "tests/integration/registry/registry_fixture.h"
 
@@ -128,6 +131,26 @@ class RegistryWritersTest : public RegistryTest {
         return Call(&Registry::ReopenCase, as, r).status();
       }
     }
+  }
+
+  // Runs `step(caller, round)` for `rounds` rounds on each of `callers` threads at once; returns what each
+  // caller met that was not an acceptable refusal ("" for none).
+  static std::vector<std::string> RaceWriters(int callers, int rounds,
+                                              const std::function<absl::Status(int, int)>& step) {
+    std::vector<std::string> unexpected(static_cast<size_t>(callers));
+    std::vector<std::thread> threads;
+    for (int t = 0; t < callers; ++t) {
+      threads.emplace_back([&, t] {
+        for (int round = 0; round < rounds; ++round) {
+          const absl::Status status = step(t, round);
+          if (!AcceptableRefusal(status)) {
+            absl::StrAppend(&unexpected[static_cast<size_t>(t)], status.ToString(), "; ");
+          }
+        }
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    return unexpected;
   }
 };
 

@@ -5,7 +5,6 @@
 // same.
 #include <atomic>
 #include <random>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -160,55 +159,46 @@ TEST_F(StatisticsCountsTest, SixteenCallersChangingOneCounty_CountsEqualTheRowsC
     shared.push_back({c.case_id(), "532329"});
   }
   constexpr int kCallers = 16, kRounds = 20;
-  std::vector<std::thread> callers;
-  std::vector<std::string> unexpected(kCallers);
   std::atomic<int> referred_again{0};
-  for (int t = 0; t < kCallers; ++t) {
-    callers.emplace_back([&, t] {
-      for (int round = 0; round < kRounds; ++round) {
-        const std::string tag = absl::StrCat("t", t, "r", round);
-        const size_t which = static_cast<size_t>((t + round) % 4);
-        const v1::RiskLevel risk = static_cast<v1::RiskLevel>(1 + (t * 3 + round) % 4);
-        absl::Status status;
-        switch ((t + round) % 6) {
-          case 0: {
-            const int sequence = 2 * (100 + (t % 8) * kRounds + round) + 1;
-            status = Refer(tag, t % 2 == 0 ? kWudingVillage : kWudingVillage2,
-                           shouhu::testing::ResidentIdNumber("532329", "20150607", sequence),
-                           {v1::CHILD_CATEGORY_ORPHAN}, v1::RISK_LEVEL_HIGH)
-                         .status();
-            break;
-          }
-          case 1: {
-            std::vector<v1::RosterRow> rows;
-            for (int i = 0; i < 3; ++i) {
-              rows.push_back(shouhu::testing::RosterRowNumber(2000 + (t * kRounds + round) * 3 + i));
-            }
-            status = ImportRows("import-" + tag, rows).status();
-            break;
-          }
-          case 2:
-          case 5:
-            status = ChangeCase(0, tag, shared[which], risk);
-            break;
-          case 3:
-            status = ChangeCase(t % 2 == 0 ? 2 : 3, tag, shared[which], risk);  // close, or reopen
-            break;
-          default: {
-            // The children whose cases the closures above reach ((t + round) % 6 == 3: cases 1 and 3).
-            const size_t child = static_cast<size_t>((t + round + 1) % 4);
-            status = Refer(tag, kWudingVillage, shared_ids[child], {v1::CHILD_CATEGORY_LEFT_BEHIND}, risk)
-                         .status();
-            referred_again += status.ok();
-          }
-        }
-        if (!AcceptableRefusal(status)) {
-          absl::StrAppend(&unexpected[static_cast<size_t>(t)], status.ToString(), "; ");
-        }
+  const std::vector<std::string> unexpected = RaceWriters(kCallers, kRounds, [&](int t, int round) {
+    const std::string tag = absl::StrCat("t", t, "r", round);
+    const size_t which = static_cast<size_t>((t + round) % 4);
+    const v1::RiskLevel risk = static_cast<v1::RiskLevel>(1 + (t * 3 + round) % 4);
+    absl::Status status;
+    switch ((t + round) % 6) {
+      case 0: {
+        const int sequence = 2 * (100 + (t % 8) * kRounds + round) + 1;
+        status = Refer(tag, t % 2 == 0 ? kWudingVillage : kWudingVillage2,
+                       shouhu::testing::ResidentIdNumber("532329", "20150607", sequence),
+                       {v1::CHILD_CATEGORY_ORPHAN}, v1::RISK_LEVEL_HIGH)
+                     .status();
+        break;
       }
-    });
-  }
-  for (auto& c : callers) c.join();
+      case 1: {
+        std::vector<v1::RosterRow> rows;
+        for (int i = 0; i < 3; ++i) {
+          rows.push_back(shouhu::testing::RosterRowNumber(2000 + (t * kRounds + round) * 3 + i));
+        }
+        status = ImportRows("import-" + tag, rows).status();
+        break;
+      }
+      case 2:
+      case 5:
+        status = ChangeCase(0, tag, shared[which], risk);
+        break;
+      case 3:
+        status = ChangeCase(t % 2 == 0 ? 2 : 3, tag, shared[which], risk);  // close, or reopen
+        break;
+      default: {
+        // The children whose cases the closures above reach ((t + round) % 6 == 3: cases 1 and 3).
+        const size_t child = static_cast<size_t>((t + round + 1) % 4);
+        status =
+            Refer(tag, kWudingVillage, shared_ids[child], {v1::CHILD_CATEGORY_LEFT_BEHIND}, risk).status();
+        referred_again += status.ok();
+      }
+    }
+    return status;
+  });
   for (int t = 0; t < kCallers; ++t) EXPECT_EQ(unexpected[static_cast<size_t>(t)], "") << "caller " << t;
   EXPECT_GT(referred_again.load(), 0) << "no shared child was referred again: the race above did not run";
   ExpectCountsEqualRows();
