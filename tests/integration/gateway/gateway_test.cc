@@ -22,6 +22,7 @@
 #include "shouhu/gateway/v1/gateway_admin.grpc.pb.h"
 #include "tests/integration/gateway/gateway_harness.h"
 #include "tests/integration/gateway/severing_proxy.h"
+#include "tests/integration/gateway/slow_answer_proxy.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_server.h"
 
@@ -541,6 +542,30 @@ TEST(GatewayBackendTest, Backend_NeverStarted_IsUnavailableWithinTheDeadline) {
             grpc::StatusCode::UNAVAILABLE);
   // Refused at once, not by waiting out the caller's deadline (3 s; not a speed bound).
   EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+}
+
+// A backend that takes its connection but answers it late (starved of CPU, say) is waited for, within the
+// caller's deadline: the gateway's channel once allowed a connection 100 ms to come up (gRPC reads its
+// minimum reconnect backoff as the minimum connect timeout) and failed every call while the machine was busy.
+TEST(GatewayBackendTest, Backend_SlowToAnswerANewConnection_CallStillForwarded) {
+  std::unique_ptr<EchoBackend> backend = EchoBackend::Start();
+  ASSERT_NE(backend, nullptr);
+  std::unique_ptr<SlowAnswerProxy> slow = SlowAnswerProxy::Start(backend->port(), absl::Milliseconds(600));
+  ASSERT_NE(slow, nullptr);
+  HarnessOptions options;
+  options.with_backend = false;
+  options.extra_routes["echo"] = absl::StrCat("127.0.0.1:", slow->port());
+  auto h = GatewayHarness::Start(options);
+  ASSERT_OK(h);
+  auto stub =
+      EchoService::NewStub(grpc::CreateChannel((*h)->grpc_target(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + (*h)->OfficerToken());
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  echo::v1::WhoAmIResponse who;
+  const grpc::Status status = stub->WhoAmI(&context, echo::v1::WhoAmIRequest(), &who);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(who.principal().subject(), "officer-wuhua-1");
 }
 
 // The transport's words name the service's internal address ("ipv4:127.0.0.1:…: Connection refused"); the
