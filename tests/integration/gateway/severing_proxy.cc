@@ -17,13 +17,7 @@ constexpr uint8_t kComStmtPrepare = 0x16;
 constexpr uint8_t kComStmtExecute = 0x17;
 
 bool WriteAll(int fd, const std::string& bytes) {
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
+  return shouhu::testing::WriteAll(fd, bytes.data(), bytes.size());
 }
 
 // Takes the next whole packet (4-byte header and payload) off the front of `buffer`, if there is one.
@@ -48,58 +42,8 @@ uint32_t Uint32At(const std::string& packet, size_t at) {
 
 std::unique_ptr<SeveringProxy> SeveringProxy::Start(const std::string& host, int port) {
   std::unique_ptr<SeveringProxy> proxy(new SeveringProxy());
-  proxy->host_ = host;
-  proxy->upstream_port_ = port;
-  proxy->listener_ = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (bind(proxy->listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      listen(proxy->listener_, 64) != 0 ||
-      getsockname(proxy->listener_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    return nullptr;
-  }
-  proxy->port_ = ntohs(addr.sin_port);
-  SeveringProxy* self = proxy.get();
-  proxy->acceptor_ = std::thread([self] { self->Accept(); });
+  if (!proxy->Listen(host, port)) return nullptr;
   return proxy;
-}
-
-SeveringProxy::~SeveringProxy() {
-  stopping_ = true;
-  if (acceptor_.joinable()) acceptor_.join();
-  if (listener_ >= 0) close(listener_);
-  std::vector<std::thread> relays;
-  {
-    absl::MutexLock lock(&mu_);
-    relays.swap(relays_);
-  }
-  for (std::thread& relay : relays) relay.join();
-}
-
-void SeveringProxy::Accept() {
-  while (!stopping_) {
-    pollfd p{listener_, POLLIN, 0};
-    if (poll(&p, 1, 50) <= 0) continue;
-    const int client = accept(listener_, nullptr, nullptr);
-    if (client < 0) continue;
-    const int server = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(upstream_port_));
-    inet_pton(AF_INET, host_.c_str(), &addr.sin_addr);
-    if (connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      close(server);
-      close(client);
-      continue;
-    }
-    int one = 1;
-    setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    setsockopt(server, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    absl::MutexLock lock(&mu_);
-    relays_.emplace_back([this, client, server] { Relay(client, server); });
-  }
 }
 
 // One connection, packet by packet in both directions (the protocol is strictly request, then answer).
@@ -109,7 +53,7 @@ void SeveringProxy::Relay(int client, int server) {
   bool awaiting_prepare_answer = false;
   bool severing = false;  // the INSERT went to the server; its answer will not go back
   char chunk[16384];
-  while (!stopping_) {
+  while (!stopping()) {
     pollfd fds[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
     if (poll(fds, 2, 50) <= 0) continue;
     if (fds[0].revents != 0 && !severing) {

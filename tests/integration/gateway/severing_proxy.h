@@ -12,20 +12,17 @@
 #include <atomic>
 #include <memory>
 #include <string>
-#include <thread>
-#include <vector>
 
-#include "absl/synchronization/mutex.h"
+#include "tests/integration/gateway/loopback_proxy.h"
 
 namespace shouhu::testing {
 
-class SeveringProxy {
+class SeveringProxy final : public LoopbackProxy {
  public:
   // Forwards to host:port; listens on a free loopback port. Null when it cannot listen.
   static std::unique_ptr<SeveringProxy> Start(const std::string& host, int port);
-  ~SeveringProxy();
+  ~SeveringProxy() override { Stop(); }
 
-  int port() const { return port_; }
   // The next audit INSERT executed through the proxy loses its answer and its connection.
   void ArmForNextAuditInsert() { armed_ = true; }
   // How many answers were cut.
@@ -33,19 +30,10 @@ class SeveringProxy {
 
  private:
   SeveringProxy() = default;
-  void Accept();
-  void Relay(int client, int server);
+  void Relay(int client, int server) override;
 
-  std::string host_;
-  int upstream_port_ = 0;
-  int listener_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stopping_{false};
   std::atomic<bool> armed_{false};
   std::atomic<int> severed_{0};
-  std::thread acceptor_;
-  absl::Mutex mu_;
-  std::vector<std::thread> relays_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace shouhu::testing
