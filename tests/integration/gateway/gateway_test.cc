@@ -525,21 +525,29 @@ TEST_F(GatewayTest, Backend_Stopped_IsUnavailableWithinTheDeadline) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(3));
 }
 
-TEST(GatewayBackendTest, Backend_NeverStarted_IsUnavailableWithinTheDeadline) {
+// A gateway whose echo route goes to `address`, with no echo backend of the harness's own.
+absl::StatusOr<std::unique_ptr<GatewayHarness>> GatewayRoutingEchoTo(const std::string& address) {
   HarnessOptions options;
   options.with_backend = false;
-  options.extra_routes["echo"] = "127.0.0.1:1";  // nothing listens there
-  auto h = GatewayHarness::Start(options);
-  ASSERT_OK(h);
-  auto stub =
-      EchoService::NewStub(grpc::CreateChannel((*h)->grpc_target(), grpc::InsecureChannelCredentials()));
+  options.extra_routes["echo"] = address;
+  return GatewayHarness::Start(options);
+}
+
+// WhoAmI through `h`'s gRPC face as its officer, within `deadline`.
+grpc::Status WhoAmIAsOfficer(GatewayHarness& h, absl::Duration deadline, echo::v1::WhoAmIResponse* who) {
+  auto stub = EchoService::NewStub(grpc::CreateChannel(h.grpc_target(), grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
-  context.AddMetadata("authorization", "Bearer " + (*h)->OfficerToken());
-  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(3)));
+  context.AddMetadata("authorization", "Bearer " + h.OfficerToken());
+  context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  return stub->WhoAmI(&context, echo::v1::WhoAmIRequest(), who);
+}
+
+TEST(GatewayBackendTest, Backend_NeverStarted_IsUnavailableWithinTheDeadline) {
+  auto h = GatewayRoutingEchoTo("127.0.0.1:1");  // nothing listens there
+  ASSERT_OK(h);
   const absl::Time start = absl::Now();
   echo::v1::WhoAmIResponse who;
-  EXPECT_EQ(stub->WhoAmI(&context, echo::v1::WhoAmIRequest(), &who).error_code(),
-            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(WhoAmIAsOfficer(**h, absl::Seconds(3), &who).error_code(), grpc::StatusCode::UNAVAILABLE);
   // Refused at once, not by waiting out the caller's deadline (3 s; not a speed bound).
   EXPECT_LT(absl::Now() - start, absl::Seconds(3));
 }
@@ -552,18 +560,10 @@ TEST(GatewayBackendTest, Backend_SlowToAnswerANewConnection_CallStillForwarded) 
   ASSERT_NE(backend, nullptr);
   std::unique_ptr<SlowAnswerProxy> slow = SlowAnswerProxy::Start(backend->port(), absl::Milliseconds(600));
   ASSERT_NE(slow, nullptr);
-  HarnessOptions options;
-  options.with_backend = false;
-  options.extra_routes["echo"] = absl::StrCat("127.0.0.1:", slow->port());
-  auto h = GatewayHarness::Start(options);
+  auto h = GatewayRoutingEchoTo(absl::StrCat("127.0.0.1:", slow->port()));
   ASSERT_OK(h);
-  auto stub =
-      EchoService::NewStub(grpc::CreateChannel((*h)->grpc_target(), grpc::InsecureChannelCredentials()));
-  grpc::ClientContext context;
-  context.AddMetadata("authorization", "Bearer " + (*h)->OfficerToken());
-  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
   echo::v1::WhoAmIResponse who;
-  const grpc::Status status = stub->WhoAmI(&context, echo::v1::WhoAmIRequest(), &who);
+  const grpc::Status status = WhoAmIAsOfficer(**h, absl::Seconds(10), &who);
   EXPECT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(who.principal().subject(), "officer-wuhua-1");
 }
@@ -572,10 +572,7 @@ TEST(GatewayBackendTest, Backend_SlowToAnswerANewConnection_CallStillForwarded) 
 // caller hears only which service is away, on both faces, with the code unchanged.
 TEST(GatewayBackendTest, Backend_NotRunning_AnswerNamesTheServiceButNotItsAddress) {
   const int port = ClosedPort();
-  HarnessOptions options;
-  options.with_backend = false;
-  options.extra_routes["echo"] = absl::StrCat("127.0.0.1:", port);
-  auto h = GatewayHarness::Start(options);
+  auto h = GatewayRoutingEchoTo(absl::StrCat("127.0.0.1:", port));
   ASSERT_OK(h);
   auto stub =
       EchoService::NewStub(grpc::CreateChannel((*h)->grpc_target(), grpc::InsecureChannelCredentials()));
