@@ -99,6 +99,15 @@ ReadState Poll(grpc::CompletionQueue& cq) {
 
 EventConsumer::EventConsumer(db::Pool& pool, Metrics& metrics, Logger& logger, EventConsumerOptions options,
                              ApplyEvent apply)
+    : EventConsumer(pool, metrics, logger, std::move(options),
+                    [apply = std::move(apply)](db::Session& tx,
+                                               absl::Span<const common::v1::Event> events) -> absl::Status {
+                      for (const common::v1::Event& event : events) RETURN_IF_ERROR(apply(tx, event));
+                      return absl::OkStatus();
+                    }) {}
+
+EventConsumer::EventConsumer(db::Pool& pool, Metrics& metrics, Logger& logger, EventConsumerOptions options,
+                             ApplyEvents apply)
     : pool_(pool),
       metrics_(metrics),
       logger_(logger),
@@ -267,13 +276,12 @@ absl::Status EventConsumer::ApplyTogether(absl::Span<const common::v1::Event> ev
     ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockCheckpoint, {options_.name}));
     if (!row) return absl::InternalError("the consumer's checkpoint row is missing");
     checkpoint = row->Int(0);
-    const int64_t before = checkpoint;
-    for (const common::v1::Event& event : events) {
-      if (event.sequence() <= checkpoint) continue;  // applied already
-      RETURN_IF_ERROR(apply_(tx, event));
-      checkpoint = event.sequence();
-    }
-    if (checkpoint == before) return absl::OkStatus();
+    // The events come in sequence order; those at or before the checkpoint were applied already.
+    size_t fresh = 0;
+    while (fresh < events.size() && events[fresh].sequence() <= checkpoint) ++fresh;
+    if (fresh == events.size()) return absl::OkStatus();
+    RETURN_IF_ERROR(apply_(tx, events.subspan(fresh)));
+    checkpoint = events.back().sequence();
     return tx.Execute(kAdvanceCheckpoint, {checkpoint, options_.name}).status();
   }));
   const google::protobuf::Timestamp& at = events.back().occurred_at();

@@ -2,7 +2,10 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "common/timestamps.h"
@@ -104,67 +107,110 @@ absl::Status CasePlanFollower::ApplyCountyMove(db::Session& tx, const common::v1
                  {{"sequence", event.sequence()}, {"reason", "CaseMovedCounty payload"}});
     return absl::OkStatus();
   }
-  ASSIGN_OR_RETURN(std::optional<CasePlan> plan, MariaDbVisitsStore::LockCasePlan(tx, moved.case_id()));
-  if (!plan) {
+  ASSIGN_OR_RETURN(auto plans, MariaDbVisitsStore::LockCasePlans(tx, {moved.case_id()}));
+  auto found = plans.find(moved.case_id());
+  if (found == plans.end()) {
     logger_.Warn("registry event for a case never accepted here skipped",
                  {{"sequence", event.sequence()}, {"case_id", moved.case_id()}});
     return absl::OkStatus();
   }
-  if (plan->last_event_sequence >= event.sequence()) return absl::OkStatus();  // a replay
+  CasePlan& plan = found->second;
+  if (plan.last_event_sequence >= event.sequence()) return absl::OkStatus();  // a replay
   // The standing (open, risk, last visit) carries over: the child is the same child, followed elsewhere.
-  plan->village_code = moved.to_village_code();
-  plan->organisation_id = moved.to_organisation_id();
-  plan->last_event_sequence = event.sequence();
+  plan.village_code = moved.to_village_code();
+  plan.organisation_id = moved.to_organisation_id();
+  plan.last_event_sequence = event.sequence();
   const absl::Time now = clock_.Now();
   const absl::CivilDay today = ShanghaiDay(now);
-  RETURN_IF_ERROR(
-      MariaDbVisitsStore::SaveCasePlan(tx, *plan, NextVisitDue(policy_, plan->standing, today), now));
+  std::optional<VisitDue> next = NextVisitDue(policy_, plan.standing, today);
+  RETURN_IF_ERROR(MariaDbVisitsStore::SaveCasePlans(tx, {{std::move(plan), next}}, now));
   return ReleaseCaseFutureAssignments(tx, moved.case_id(), today,
                                       absl::StrCat("case-moved-county:", event.sequence()), now)
       .status();
 }
 
-absl::Status CasePlanFollower::Apply(db::Session& tx, const common::v1::Event& event) const {
-  if (event.payload().Is<rv1::CaseMovedCounty>()) return ApplyCountyMove(tx, event);
-  absl::StatusOr<std::optional<Folded>> folded = Fold(event);
-  if (!folded.ok()) {
-    logger_.Warn("registry event skipped",
-                 {{"sequence", event.sequence()}, {"reason", std::string(folded.status().message())}});
-    return absl::OkStatus();
+absl::Status CasePlanFollower::ApplyRun(db::Session& tx, absl::Span<const common::v1::Event> run) const {
+  std::vector<std::pair<const common::v1::Event*, Folded>> folded;
+  std::vector<std::string> case_ids;
+  absl::flat_hash_set<std::string> seen;
+  for (const common::v1::Event& event : run) {
+    absl::StatusOr<std::optional<Folded>> f = Fold(event);
+    if (!f.ok()) {
+      logger_.Warn("registry event skipped",
+                   {{"sequence", event.sequence()}, {"reason", std::string(f.status().message())}});
+      continue;
+    }
+    if (!*f) continue;
+    if (seen.insert((*f)->case_id).second) case_ids.push_back((*f)->case_id);
+    folded.emplace_back(&event, **std::move(f));
   }
-  if (!*folded) return absl::OkStatus();
-  const Folded& f = **folded;
+  if (folded.empty()) return absl::OkStatus();
 
-  ASSIGN_OR_RETURN(std::optional<CasePlan> existing, MariaDbVisitsStore::LockCasePlan(tx, f.case_id));
-  if (existing && existing->last_event_sequence >= event.sequence()) return absl::OkStatus();  // a replay
-  CasePlan plan;
-  if (existing) {
-    plan = *std::move(existing);
-  } else if (f.event.kind == CaseEventKind::kAccepted) {
-    plan.standing.case_id = f.case_id;
-    plan.standing.child_id = f.child_id;
-  } else {
-    logger_.Warn("registry event for a case never accepted here skipped",
-                 {{"sequence", event.sequence()}, {"case_id", f.case_id}});
-    return absl::OkStatus();
+  // The run's plans in one read, moved in memory event by event, and written back in one statement.
+  ASSIGN_OR_RETURN(auto plans, MariaDbVisitsStore::LockCasePlans(tx, case_ids));
+  std::vector<std::string> changed;  // in the order first changed, each once
+  absl::flat_hash_set<std::string> changed_set;
+  for (const auto& [event, f] : folded) {
+    auto existing = plans.find(f.case_id);
+    if (existing != plans.end() && existing->second.last_event_sequence >= event->sequence()) {
+      continue;  // a replay
+    }
+    CasePlan plan;
+    if (existing != plans.end()) {
+      plan = existing->second;
+    } else if (f.event.kind == CaseEventKind::kAccepted) {
+      plan.standing.case_id = f.case_id;
+      plan.standing.child_id = f.child_id;
+    } else {
+      logger_.Warn("registry event for a case never accepted here skipped",
+                   {{"sequence", event->sequence()}, {"case_id", f.case_id}});
+      continue;
+    }
+    if (f.event.kind == CaseEventKind::kAccepted) {
+      plan.village_code = f.village_code;
+      plan.organisation_id = f.organisation_id;
+    }
+    absl::StatusOr<CaseStanding> standing = ApplyCaseEvent(plan.standing, f.event);
+    if (!standing.ok()) {
+      logger_.Warn("registry event does not follow the case's standing; skipped",
+                   {{"sequence", event->sequence()},
+                    {"case_id", f.case_id},
+                    {"reason", std::string(standing.status().message())}});
+      continue;
+    }
+    plan.standing = *std::move(standing);
+    plan.last_event_sequence = event->sequence();
+    plans.insert_or_assign(f.case_id, std::move(plan));
+    if (changed_set.insert(f.case_id).second) changed.push_back(f.case_id);
   }
-  if (f.event.kind == CaseEventKind::kAccepted) {
-    plan.village_code = f.village_code;
-    plan.organisation_id = f.organisation_id;
-  }
-  absl::StatusOr<CaseStanding> standing = ApplyCaseEvent(plan.standing, f.event);
-  if (!standing.ok()) {
-    logger_.Warn("registry event does not follow the case's standing; skipped",
-                 {{"sequence", event.sequence()},
-                  {"case_id", f.case_id},
-                  {"reason", std::string(standing.status().message())}});
-    return absl::OkStatus();
-  }
-  plan.standing = *std::move(standing);
-  plan.last_event_sequence = event.sequence();
   const absl::Time now = clock_.Now();
-  return MariaDbVisitsStore::SaveCasePlan(tx, plan, NextVisitDue(policy_, plan.standing, ShanghaiDay(now)),
-                                          now);
+  const absl::CivilDay today = ShanghaiDay(now);
+  std::vector<PlanToSave> saves;
+  saves.reserve(changed.size());
+  for (const std::string& case_id : changed) {
+    CasePlan& plan = plans.at(case_id);
+    std::optional<VisitDue> next = NextVisitDue(policy_, plan.standing, today);
+    saves.push_back({std::move(plan), next});
+  }
+  return MariaDbVisitsStore::SaveCasePlans(tx, saves, now);
+}
+
+absl::Status CasePlanFollower::ApplyAll(db::Session& tx, absl::Span<const common::v1::Event> events) const {
+  // A county move also releases the case's future visits, so it is applied on its own, between the runs of
+  // other events around it, each seeing what the one before it wrote.
+  size_t run_start = 0;
+  for (size_t i = 0; i <= events.size(); ++i) {
+    const bool moves_county = i < events.size() && events[i].payload().Is<rv1::CaseMovedCounty>();
+    if (i < events.size() && !moves_county) continue;
+    RETURN_IF_ERROR(ApplyRun(tx, events.subspan(run_start, i - run_start)));
+    if (moves_county) RETURN_IF_ERROR(ApplyCountyMove(tx, events[i]));
+    run_start = i + 1;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CasePlanFollower::Apply(db::Session& tx, const common::v1::Event& event) const {
+  return ApplyAll(tx, absl::MakeConstSpan(&event, 1));
 }
 
 }  // namespace shouhu::visits

@@ -7,6 +7,7 @@
 #include "common/scope.h"
 #include "common/status_macros.h"
 #include "common/timestamps.h"
+#include "services/visits/visits_store.h"
 #include "shouhu/visits/storage/v1/report_body.pb.h"
 #include "shouhu/visits/v1/events.pb.h"
 
@@ -531,6 +532,10 @@ absl::StatusOr<int64_t> MariaDbFieldVisitStore::SubmitReport(const Actor& actor,
       now.set_case_id(a.assignment.case_id());
       now.set_child_id(a.assignment.child_id());
       RETURN_IF_ERROR(AppendReportEvents(tx, outbox_, nullptr, now, a.parties, actor));
+      if (report.outcome() == v1::VISIT_OUTCOME_COMPLETED) {
+        RETURN_IF_ERROR(
+            MariaDbVisitsStore::FollowCompletedVisits(tx, now.child_id(), now.case_id(), cadence_, actor.at));
+      }
       version = 1;
       return absl::OkStatus();
     });
@@ -574,6 +579,10 @@ absl::StatusOr<v1::EditVisitReportResponse> MariaDbFieldVisitStore::EditReport(c
             if (!after) return absl::InternalError("visit report not readable after update");
             RETURN_IF_ERROR(AppendReportEvents(tx, outbox_, &before, after->stored.report,
                                                stored->stored.parties, actor));
+            if (before.outcome() != report.outcome()) {
+              RETURN_IF_ERROR(MariaDbVisitsStore::FollowCompletedVisits(
+                  tx, after->stored.report.child_id(), after->stored.report.case_id(), cadence_, actor.at));
+            }
             v1::EditVisitReportResponse response;
             *response.mutable_report() = std::move(after->stored.report);
             ClearContent(*response.mutable_report());

@@ -22,6 +22,7 @@
 #include "common/outbox.h"
 #include "common/paging.h"
 #include "common/pii_crypto.h"
+#include "services/visits/cadence.h"
 #include "services/visits/field_visit_rules.h"
 #include "shouhu/visits/v1/visits_service.pb.h"
 
@@ -146,9 +147,11 @@ class FieldVisitStore {
 class MariaDbFieldVisitStore final : public FieldVisitStore {
  public:
   // `outbox` is the visits service's one outbox (shared with the other stores of the service).
-  // `crypto` seals each report's content; it must outlive the store.
-  MariaDbFieldVisitStore(db::Pool& pool, Outbox& outbox, VisitTimes times, const PiiCrypto& crypto)
-      : pool_(pool), outbox_(outbox), times_(times), crypto_(crypto) {}
+  // `crypto` seals each report's content; it must outlive the store. `cadence` schedules a case's next visit
+  // from its last completed one.
+  MariaDbFieldVisitStore(db::Pool& pool, Outbox& outbox, VisitTimes times, const PiiCrypto& crypto,
+                         CadencePolicy cadence)
+      : pool_(pool), outbox_(outbox), times_(times), crypto_(crypto), cadence_(cadence) {}
 
   absl::StatusOr<v1::CheckInResponse> CheckIn(const IdempotencyKey& key, const Actor& actor,
                                               const CheckInCommand& command, const Admission& admit) override;
@@ -186,6 +189,7 @@ class MariaDbFieldVisitStore final : public FieldVisitStore {
   Outbox& outbox_;
   const VisitTimes times_;
   const PiiCrypto& crypto_;
+  const CadencePolicy cadence_;
 };
 
 }  // namespace shouhu::visits

@@ -56,8 +56,8 @@ absl::StatusOr<std::unique_ptr<VisitsModule>> VisitsModule::Create(
   module->outbox_->ReportFailuresTo(context.logger);
   ASSIGN_OR_RETURN(PiiCrypto crypto, PiiCrypto::Create(config.pii_seal_key, config.pii_lookup_key));
   module->crypto_ = std::make_unique<PiiCrypto>(std::move(crypto));
-  module->field_store_ = std::make_unique<MariaDbFieldVisitStore>(context.pool, *module->outbox_,
-                                                                  config.visit_times, *module->crypto_);
+  module->field_store_ = std::make_unique<MariaDbFieldVisitStore>(
+      context.pool, *module->outbox_, config.visit_times, *module->crypto_, config.cadence);
   module->report_sealing_ = std::make_unique<ReportBodySealing>(*module->field_store_, context.logger);
   module->check_out_watch_ = std::make_unique<CheckOutWatch>(
       context.pool, *module->field_store_, config.visit_times, context.clock, context.logger,
@@ -81,7 +81,9 @@ absl::StatusOr<std::unique_ptr<VisitsModule>> VisitsModule::Create(
   const CasePlanFollower* follower = module->follower_.get();
   module->registry_consumer_ = std::make_unique<EventConsumer>(
       context.pool, context.metrics, context.logger, std::move(options),
-      [follower](db::Session& tx, const common::v1::Event& event) { return follower->Apply(tx, event); });
+      [follower](db::Session& tx, absl::Span<const common::v1::Event> events) {
+        return follower->ApplyAll(tx, events);
+      });
   // Training's events: a lost qualification takes the person off future visits.
   module->training_events_channel_ = ServiceChannel::Connect(config.training_address);
   module->qualification_follower_ = std::make_unique<QualificationFollower>(context.clock, context.logger);

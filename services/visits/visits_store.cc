@@ -2,7 +2,9 @@
 
 #include <set>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "common/batch_statements.h"
 #include "common/clock.h"
 #include "common/scope.h"
 #include "common/status_macros.h"
@@ -15,14 +17,24 @@ constexpr char kSelectChildPlan[] =
     " last_visitor_id, last_event_sequence FROM case_plans WHERE child_id = ?"
     " ORDER BY is_open DESC, opened_on DESC, case_id DESC LIMIT 1";
 
-constexpr char kLockCasePlan[] =
+// Followed by a padded IN list (common/batch_statements.h) and kLockCasePlansTail.
+constexpr char kLockCasePlansHead[] =
     "SELECT case_id, child_id, village_code, organisation_id, risk, is_open, opened_on, last_completed_visit,"
-    " last_visitor_id, last_event_sequence FROM case_plans WHERE case_id = ? FOR UPDATE";
+    " last_visitor_id, last_event_sequence FROM case_plans WHERE case_id IN (";
+constexpr char kLockCasePlansTail[] = ") FOR UPDATE";
 
-constexpr char kSaveCasePlan[] =
+// A child has a few reports a year: read through visit_reports_child.
+constexpr char kLastCompletedVisit[] =
+    "SELECT visit_day, visitor_id FROM visit_reports WHERE child_id = ? AND case_id = ? AND outcome = ?"
+    " AND visit_day >= ? ORDER BY visit_day DESC, id DESC LIMIT 1";
+
+constexpr char kSaveCasePlansHead[] =
     "INSERT INTO case_plans (case_id, child_id, village_code, organisation_id, risk, is_open, opened_on,"
     " last_completed_visit, last_visitor_id, last_event_sequence, next_due_day, next_visit_kind, updated_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " VALUES ";
+constexpr char kSaveCasePlansRow[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr size_t kSaveCasePlansWidth = 13;
+constexpr char kSaveCasePlansTail[] =
     " ON DUPLICATE KEY UPDATE child_id = VALUES(child_id), village_code = VALUES(village_code),"
     " organisation_id = VALUES(organisation_id), risk = VALUES(risk), is_open = VALUES(is_open),"
     " opened_on = VALUES(opened_on), last_completed_visit = VALUES(last_completed_visit),"
@@ -321,25 +333,68 @@ absl::StatusOr<std::vector<v1::Assignment>> MariaDbVisitsStore::ListAssignmentsI
   return out;
 }
 
-absl::StatusOr<std::optional<CasePlan>> MariaDbVisitsStore::LockCasePlan(db::Session& tx,
-                                                                         const std::string& case_id) {
-  ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockCasePlan, {case_id}));
-  return ReadOptionalPlan(row);
+absl::StatusOr<absl::flat_hash_map<std::string, CasePlan>> MariaDbVisitsStore::LockCasePlans(
+    db::Session& tx, const std::vector<std::string>& case_ids) {
+  absl::flat_hash_map<std::string, CasePlan> plans;
+  if (case_ids.empty()) return plans;
+  std::vector<db::Value> params(case_ids.begin(), case_ids.end());
+  db::PadEntries(params, 0, 1, case_ids.size());
+  ASSIGN_OR_RETURN(db::Rows rows,
+                   tx.Query(absl::StrCat(kLockCasePlansHead, db::PaddedList("?", ", ", case_ids.size()),
+                                         kLockCasePlansTail),
+                            params));
+  for (const db::Row& row : rows) {
+    ASSIGN_OR_RETURN(CasePlan plan, ReadPlan(row));
+    std::string case_id = plan.standing.case_id;
+    plans.emplace(std::move(case_id), std::move(plan));
+  }
+  return plans;
 }
 
-absl::Status MariaDbVisitsStore::SaveCasePlan(db::Session& tx, const CasePlan& plan,
-                                              const std::optional<VisitDue>& next, absl::Time now) {
-  const CaseStanding& s = plan.standing;
-  return tx
-      .Execute(
-          kSaveCasePlan,
-          {s.case_id, s.child_id, plan.village_code, plan.organisation_id, static_cast<int64_t>(s.risk),
-           static_cast<int64_t>(s.open ? 1 : 0), DayText(s.opened_on),
-           s.last_completed_visit ? db::Value(DayText(*s.last_completed_visit)) : db::Value(db::Null{}),
-           s.last_visitor_id, plan.last_event_sequence,
-           next ? db::Value(DayText(next->due_day)) : db::Value(db::Null{}),
-           next ? db::Value(static_cast<int64_t>(next->kind)) : db::Value(db::Null{}), ToSqlTimestamp(now)})
+absl::Status MariaDbVisitsStore::SaveCasePlans(db::Session& tx, const std::vector<PlanToSave>& plans,
+                                               absl::Time now) {
+  if (plans.empty()) return absl::OkStatus();
+  std::vector<db::Value> params;
+  params.reserve(plans.size() * kSaveCasePlansWidth);
+  const std::string updated_at = ToSqlTimestamp(now);
+  for (const auto& [plan, next] : plans) {
+    const CaseStanding& s = plan.standing;
+    params.insert(
+        params.end(),
+        {s.case_id, s.child_id, plan.village_code, plan.organisation_id, static_cast<int64_t>(s.risk),
+         static_cast<int64_t>(s.open ? 1 : 0), DayText(s.opened_on),
+         s.last_completed_visit ? db::Value(DayText(*s.last_completed_visit)) : db::Value(db::Null{}),
+         s.last_visitor_id, plan.last_event_sequence,
+         next ? db::Value(DayText(next->due_day)) : db::Value(db::Null{}),
+         next ? db::Value(static_cast<int64_t>(next->kind)) : db::Value(db::Null{}), updated_at});
+  }
+  return db::InsertRows(tx, kSaveCasePlansHead, kSaveCasePlansRow, kSaveCasePlansWidth, params,
+                        kSaveCasePlansTail)
       .status();
+}
+
+absl::Status MariaDbVisitsStore::FollowCompletedVisits(db::Session& tx, const std::string& child_id,
+                                                       const std::string& case_id,
+                                                       const CadencePolicy& cadence, absl::Time now) {
+  ASSIGN_OR_RETURN(auto plans, LockCasePlans(tx, {case_id}));
+  auto found = plans.find(case_id);
+  if (found == plans.end()) return absl::OkStatus();
+  CasePlan& plan = found->second;
+  CaseStanding& standing = plan.standing;
+  ASSIGN_OR_RETURN(std::optional<db::Row> last,
+                   tx.QueryOne(kLastCompletedVisit, {child_id, case_id, int64_t{v1::VISIT_OUTCOME_COMPLETED},
+                                                     DayText(standing.opened_on)}));
+  std::optional<absl::CivilDay> day;
+  std::string visitor_id;
+  if (last) {
+    ASSIGN_OR_RETURN(day, ParseDay(last->String(0), "visit_day"));
+    visitor_id = last->String(1);
+  }
+  if (day == standing.last_completed_visit && visitor_id == standing.last_visitor_id) return absl::OkStatus();
+  standing.last_completed_visit = day;
+  standing.last_visitor_id = visitor_id;
+  std::optional<VisitDue> next = NextVisitDue(cadence, standing, ShanghaiDay(now));
+  return SaveCasePlans(tx, {{std::move(plan), next}}, now);
 }
 
 }  // namespace shouhu::visits

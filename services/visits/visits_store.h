@@ -45,6 +45,12 @@ struct CasePlan {
   int64_t last_event_sequence = 0;  // the registry event last folded in
 };
 
+// A plan as the event consumer writes it, with its next visit due (none: future visits cancelled).
+struct PlanToSave {
+  CasePlan plan;
+  std::optional<VisitDue> next;
+};
+
 // Visitor id → how many times they were taken off their future visits (visitors.releases, visits 0031).
 using VisitorReleases = absl::flat_hash_map<std::string, int64_t>;
 
@@ -122,11 +128,20 @@ class MariaDbVisitsStore final : public VisitsStore {
                                                               absl::CivilDay first,
                                                               absl::CivilDay last) override;
 
-  // In `tx` (the event consumer's): the case's plan, its row locked until the transaction ends.
-  static absl::StatusOr<std::optional<CasePlan>> LockCasePlan(db::Session& tx, const std::string& case_id);
-  // In `tx`: writes the plan and its next visit due (none: future visits cancelled), inserting or replacing.
-  static absl::Status SaveCasePlan(db::Session& tx, const CasePlan& plan, const std::optional<VisitDue>& next,
-                                   absl::Time now);
+  // In `tx` (the event consumer's): the plans of those cases that have one, by case id, their rows locked
+  // until the transaction ends; one statement.
+  static absl::StatusOr<absl::flat_hash_map<std::string, CasePlan>> LockCasePlans(
+      db::Session& tx, const std::vector<std::string>& case_ids);
+  // In `tx`: writes each plan with its next visit due (none: future visits cancelled), inserting or
+  // replacing; a statement per power-of-two chunk (batch_statements.h). A case appears at most once.
+  static absl::Status SaveCasePlans(db::Session& tx, const std::vector<PlanToSave>& plans, absl::Time now);
+  // In `tx`, after a visit report of the case was written or changed: the plan's last completed visit becomes
+  // the latest visit reported completed since the case was (re)opened (an edit may take a completion back),
+  // and its next visit due follows from it by `cadence`. Nothing when the case has no plan or it is
+  // unchanged.
+  static absl::Status FollowCompletedVisits(db::Session& tx, const std::string& child_id,
+                                            const std::string& case_id, const CadencePolicy& cadence,
+                                            absl::Time now);
 
  private:
   db::Pool& pool_;

@@ -163,7 +163,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "pii keys: %s\n", crypto.status().ToString().c_str());
     return 1;
   }
-  visits::MariaDbFieldVisitStore field((*database)->pool(), outbox, visits::VisitTimes{}, *crypto);
+  visits::MariaDbFieldVisitStore field((*database)->pool(), outbox, visits::VisitTimes{}, *crypto,
+                                       visits::CadencePolicy{});
   testing::FakeTrainingClient training;
   PrincipalVerifier verifier(testing::TestTrustedKeys(), clock);
   CallWorkers workers(absl::GetFlag(FLAGS_pool_size));

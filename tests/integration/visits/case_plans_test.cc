@@ -2,6 +2,7 @@
 // follows it over gRPC and folds each event into case_plans, and GetChildVisitPlan reads the plan back.
 #include "absl/time/civil_time.h"
 #include "common/timestamps.h"
+#include "services/visits/case_plan_follower.h"
 #include "shouhu/registry/v1/events.pb.h"
 #include "tests/integration/visits/visits_fixture.h"
 
@@ -171,6 +172,84 @@ TEST_F(CasePlansTest, CaseEvents_ReplayedFromZero_ChangeNothing) {
   AwaitRegistryEvents();
 
   EXPECT_EQ(PlanRows(), before);
+}
+
+// The consumer hands the follower a backlog as one run (ApplyAll): the plans must come out as they do with
+// each event in a transaction of its own (Apply), a county move in the middle included, in a few statements
+// rather than two an event, and the run applied again must change nothing.
+TEST_F(CasePlansTest, CaseEvents_FoldedAsOneRun_SameAsOneAtATime_InFewStatements) {
+  const rv1::Case closed = RegisterChild("1", "李娜");
+  const rv1::Case raised = RegisterChild("2", "张伟", registry::testing::kWudingVillage2);
+  const rv1::Case moved = RegisterChild("3", "王芳");
+  SetRisk("2", raised.case_id(), rv1::RISK_LEVEL_EXTREME);
+  Close("1", closed.case_id());
+  rv1::CaseMovedCounty move;
+  move.set_case_id(moved.case_id());
+  move.set_child_id(moved.child_id());
+  move.set_from_village_code(registry::testing::kWudingVillage);
+  move.set_to_village_code(registry::testing::kXixiaVillage);
+  move.set_to_organisation_id("xixia-civil-affairs");
+  *move.mutable_at() = ToProtoTimestamp(absl::Now());
+  ASSERT_OK(database_->pool().Transaction([&](db::Session& tx) {
+    return module_->store().outbox().Append(tx, move.case_id(), move, absl::Now());
+  }));
+  SetRisk("3", moved.case_id(), rv1::RISK_LEVEL_LOW);  // after the move: applied to the moved plan
+  AwaitRegistryEvents();
+  StopVisits();  // the follower below is the only writer of case_plans
+  const std::vector<common::v1::Event> events = Events();
+  ASSERT_GE(events.size(), 7u);
+  const CasePlanFollower follower(CadencePolicy{}, visits_clock_, logger_);
+  auto forget_plans = [&] {
+    ASSERT_OK(visits_database_->pool().Autocommit(
+        [](db::Session& session) { return session.Execute("DELETE FROM case_plans").status(); }));
+  };
+
+  forget_plans();
+  for (const common::v1::Event& event : events) {
+    ASSERT_OK(
+        visits_database_->pool().Transaction([&](db::Session& tx) { return follower.Apply(tx, event); }));
+  }
+  const std::vector<std::string> one_at_a_time = PlanRows();
+  ASSERT_EQ(one_at_a_time.size(), 3u);
+
+  forget_plans();
+  int64_t statements = 0;
+  auto apply_all = [&] {
+    ASSERT_OK(visits_database_->pool().Transaction([&](db::Session& tx) -> absl::Status {
+      auto executed = [&]() -> absl::StatusOr<int64_t> {
+        ASSIGN_OR_RETURN(std::optional<db::Row> row,
+                         tx.QueryOne("SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS"
+                                     " WHERE VARIABLE_NAME = 'COM_STMT_EXECUTE'",
+                                     {}));
+        return row ? row->Int(0) : -1;
+      };
+      ASSIGN_OR_RETURN(int64_t before, executed());
+      RETURN_IF_ERROR(follower.ApplyAll(tx, events));
+      ASSIGN_OR_RETURN(int64_t after, executed());
+      statements = after - before - 1;  // less the second read of the count itself
+      return absl::OkStatus();
+    }));
+  };
+  apply_all();
+  EXPECT_EQ(PlanRows(), one_at_a_time);
+  // Before the move: one read of the three plans and their write in two (power-of-two chunks); the move: a
+  // read, a write and the look for future visits to release; after it: a read and a write. One event at a
+  // time: 15.
+  EXPECT_GE(statements, 6);
+  EXPECT_LE(statements, 8) << "events: " << events.size();
+
+  apply_all();  // a replay of the whole run
+  EXPECT_EQ(PlanRows(), one_at_a_time);
+
+  StartVisits();
+
+  ASSERT_OK_AND_ASSIGN(v1::VisitPlan plan, ChildPlan(xixia_officer_, moved.child_id()));
+  EXPECT_EQ(plan.village_code(), registry::testing::kXixiaVillage);
+  EXPECT_EQ(plan.risk_level(), v1::RISK_LEVEL_LOW);
+  ASSERT_OK_AND_ASSIGN(plan, ChildPlan(wuding_officer_, raised.child_id()));
+  EXPECT_EQ(plan.risk_level(), v1::RISK_LEVEL_EXTREME);
+  ASSERT_OK_AND_ASSIGN(plan, ChildPlan(wuding_officer_, closed.child_id()));
+  EXPECT_FALSE(plan.open());
 }
 
 TEST_F(CasePlansTest, GetChildVisitPlan_OutsideScopeOrUnknown_NotFound) {

@@ -375,6 +375,39 @@ TEST_F(FieldVisitsTest, EditVisitReport_StaleBaseVersion_AbortedWithCurrentVersi
   EXPECT_EQ(stored.summary(), "补充: 孩子在校表现好");
 }
 
+// The case's cadence runs from its last completed visit: a completed report schedules the next visit from the
+// visit's day (the child is no longer due for verification), a visit that found no one changes nothing, and
+// an edit taking the completion back puts the plan back as it was.
+TEST_F(FieldVisitsTest, CompletedVisitReport_NextVisitFollowsFromIt_AnEditTakingItBackUndoesIt) {
+  SetUpVisit();  // a high-risk case: fortnightly follow-ups
+  ASSERT_OK_AND_ASSIGN(const v1::VisitPlan before, ChildPlan(wuding_officer_, child_.child_id()));
+  ASSERT_EQ(before.next_visit().kind(), v1::VISIT_KIND_VERIFICATION);
+  EXPECT_TRUE(before.last_completed_visit_date().empty());
+
+  v1::VisitReport not_home = Report(kReportB, 1);
+  not_home.set_outcome(v1::VISIT_OUTCOME_CHILD_NOT_AT_HOME);
+  ASSERT_OK(Submit(wuding_caseworker_, "upload-1", {not_home}).status());
+  ASSERT_OK_AND_ASSIGN(v1::VisitPlan plan, ChildPlan(wuding_officer_, child_.child_id()));
+  EXPECT_EQ(plan.next_visit().kind(), v1::VISIT_KIND_VERIFICATION);
+  EXPECT_TRUE(plan.last_completed_visit_date().empty());
+
+  ASSERT_OK(Submit(wuding_caseworker_, "upload-2", {Report(kReportA, 0)}).status());
+  ASSERT_OK_AND_ASSIGN(plan, ChildPlan(wuding_officer_, child_.child_id()));
+  EXPECT_EQ(plan.last_completed_visit_date(), absl::FormatCivilTime(visit_day_));
+  EXPECT_EQ(plan.next_visit().kind(), v1::VISIT_KIND_FOLLOW_UP);
+  EXPECT_EQ(plan.next_visit().due_date(), absl::FormatCivilTime(visit_day_ + 14));
+  EXPECT_EQ(plan.next_visit().overdue_days(), 0);
+
+  v1::VisitReport taken_back = Report(kReportA, 0);
+  taken_back.set_outcome(v1::VISIT_OUTCOME_FAMILY_REFUSED);
+  v1::EditVisitReportResponse edited;
+  ASSERT_TRUE(Edit(wuding_caseworker_, "edit-1", taken_back, 1, &edited).ok());
+  ASSERT_OK_AND_ASSIGN(plan, ChildPlan(wuding_officer_, child_.child_id()));
+  EXPECT_TRUE(plan.last_completed_visit_date().empty());
+  EXPECT_EQ(plan.next_visit().kind(), v1::VISIT_KIND_VERIFICATION);
+  EXPECT_EQ(plan.next_visit().due_date(), before.next_visit().due_date());
+}
+
 // Raw bytes of a column in every row of a visits table, for looking for plain text where none may be.
 std::vector<std::string> RawColumn(db::Pool& pool, const std::string& sql) {
   std::vector<std::string> values;
