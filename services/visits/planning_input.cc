@@ -40,6 +40,9 @@ PlanningInput BuildPlanningInput(const CadencePolicy& cadence, const std::vector
     if (planned_cases.contains(plan.standing.case_id)) continue;
     std::optional<VisitDue> due = NextVisitDue(cadence, plan.standing, first);
     if (!due) continue;
+    // The stored plans were chosen by their next_due_day column; the standing is what decides (a column
+    // written by an older version may be behind it).
+    if (!input.visit_days.empty() && due->due_day > input.visit_days.back()) continue;
     VisitRequest visit;
     visit.visit_id = plan.standing.case_id;
     visit.due = *std::move(due);

@@ -58,7 +58,21 @@ absl::StatusOr<std::unique_ptr<VisitsModule>> VisitsModule::Create(
   module->crypto_ = std::make_unique<PiiCrypto>(std::move(crypto));
   module->field_store_ = std::make_unique<MariaDbFieldVisitStore>(
       context.pool, *module->outbox_, config.visit_times, *module->crypto_, config.cadence);
-  module->report_sealing_ = std::make_unique<ReportBodySealing>(*module->field_store_, context.logger);
+  MariaDbFieldVisitStore* field_store = module->field_store_.get();
+  module->report_sealing_ = std::make_unique<BackgroundWalk>(
+      "seal older visit reports",
+      [field_store](std::string& cursor, int64_t limit) {
+        return field_store->SealPlainReports(cursor, limit);
+      },
+      context.logger);
+  MariaDbVisitsStore* store = module->store_.get();
+  const Clock* clock = &context.clock;
+  module->completed_visits_repair_ = std::make_unique<BackgroundWalk>(
+      "bring plans up to their completed visits",
+      [store, clock, cadence = config.cadence](std::string& cursor, int64_t limit) {
+        return store->RepairCompletedVisits(cursor, limit, cadence, clock->Now());
+      },
+      context.logger);
   module->check_out_watch_ = std::make_unique<CheckOutWatch>(
       context.pool, *module->field_store_, config.visit_times, context.clock, context.logger,
       config.check_out_sweep_interval > absl::ZeroDuration() ? config.check_out_sweep_interval

@@ -13,13 +13,13 @@
 #include "common/server.h"
 #include "common/service_channel.h"
 #include "services/training/training_client.h"
+#include "services/visits/background_walk.h"
 #include "services/visits/case_plan_follower.h"
 #include "services/visits/check_out_watch.h"
 #include "services/visits/field_visit_store.h"
 #include "services/visits/group_activity_store.h"
 #include "services/visits/payment_verification_follower.h"
 #include "services/visits/qualification_follower.h"
-#include "services/visits/report_body_sealing.h"
 #include "services/visits/safeguarding_desk.h"
 #include "services/visits/safeguarding_store.h"
 #include "services/visits/visit_calendar.h"
@@ -47,7 +47,8 @@ class VisitsModule {
 
   MariaDbVisitsStore& store() { return *store_; }
   MariaDbFieldVisitStore& field_store() { return *field_store_; }
-  ReportBodySealing& report_sealing() { return *report_sealing_; }
+  BackgroundWalk& report_sealing() { return *report_sealing_; }
+  BackgroundWalk& completed_visits_repair() { return *completed_visits_repair_; }
   Outbox& outbox() { return *outbox_; }
   // Started when config.check_out_sweep_interval is positive; tests drive it by hand.
   CheckOutWatch& check_out_watch() { return *check_out_watch_; }
@@ -70,8 +71,9 @@ class VisitsModule {
   std::unique_ptr<Outbox> outbox_;     // the visits service's one outbox: every store appends through it
   std::unique_ptr<PiiCrypto> crypto_;  // before the stores that seal with it
   std::unique_ptr<MariaDbFieldVisitStore> field_store_;
-  std::unique_ptr<ReportBodySealing> report_sealing_;  // after its store: stops first
-  std::unique_ptr<CheckOutWatch> check_out_watch_;     // after its store: stops first
+  std::unique_ptr<BackgroundWalk> report_sealing_;           // after its store: stops first
+  std::unique_ptr<BackgroundWalk> completed_visits_repair_;  // after its store: stops first
+  std::unique_ptr<CheckOutWatch> check_out_watch_;           // after its store: stops first
   std::unique_ptr<ServiceChannel> registry_;
   std::unique_ptr<ServiceChannel> training_channel_;
   std::unique_ptr<training::TrainingClient> training_;  // after its channel: goes first

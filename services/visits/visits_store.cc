@@ -28,6 +28,16 @@ constexpr char kLastCompletedVisit[] =
     "SELECT visit_day, visitor_id FROM visit_reports WHERE child_id = ? AND case_id = ? AND outcome = ?"
     " AND visit_day >= ? ORDER BY visit_day DESC, id DESC LIMIT 1";
 
+constexpr char kCompletedVisitsRepair[] = "completed-visits-into-plans";
+constexpr char kRepairFinished[] = "SELECT 1 FROM data_repairs WHERE name = ?";
+constexpr char kRecordRepairFinished[] = "INSERT IGNORE INTO data_repairs (name, finished_at) VALUES (?, ?)";
+// Each plan with whether a completed visit since its case was (re)opened is later than the one it holds.
+constexpr char kPlansBehindTheirReports[] =
+    "SELECT p.case_id, p.child_id, EXISTS (SELECT 1 FROM visit_reports r WHERE r.child_id = p.child_id"
+    " AND r.case_id = p.case_id AND r.outcome = ? AND r.visit_day >= p.opened_on"
+    " AND (p.last_completed_visit IS NULL OR r.visit_day > p.last_completed_visit))"
+    " FROM case_plans p WHERE p.case_id > ? ORDER BY p.case_id LIMIT ?";
+
 constexpr char kSaveCasePlansHead[] =
     "INSERT INTO case_plans (case_id, child_id, village_code, organisation_id, risk, is_open, opened_on,"
     " last_completed_visit, last_visitor_id, last_event_sequence, next_due_day, next_visit_kind, updated_at)"
@@ -395,6 +405,33 @@ absl::Status MariaDbVisitsStore::FollowCompletedVisits(db::Session& tx, const st
   standing.last_visitor_id = visitor_id;
   std::optional<VisitDue> next = NextVisitDue(cadence, standing, ShanghaiDay(now));
   return SaveCasePlans(tx, {{std::move(plan), next}}, now);
+}
+
+absl::StatusOr<int64_t> MariaDbVisitsStore::RepairCompletedVisits(std::string& after_case_id, int64_t limit,
+                                                                  const CadencePolicy& cadence,
+                                                                  absl::Time now) {
+  int64_t walked = 0;
+  std::string last;
+  RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
+    walked = 0;
+    last = after_case_id;
+    ASSIGN_OR_RETURN(std::optional<db::Row> finished,
+                     tx.QueryOne(kRepairFinished, {std::string(kCompletedVisitsRepair)}));
+    if (finished) return absl::OkStatus();
+    ASSIGN_OR_RETURN(db::Rows plans, tx.Query(kPlansBehindTheirReports,
+                                              {int64_t{v1::VISIT_OUTCOME_COMPLETED}, after_case_id, limit}));
+    for (const db::Row& plan : plans) {
+      last = plan.String(0);
+      ++walked;
+      if (plan.Int(2) == 0) continue;
+      RETURN_IF_ERROR(FollowCompletedVisits(tx, plan.String(1), last, cadence, now));
+    }
+    if (walked == limit) return absl::OkStatus();
+    return tx.Execute(kRecordRepairFinished, {std::string(kCompletedVisitsRepair), ToSqlTimestamp(now)})
+        .status();
+  }));
+  after_case_id = last;
+  return walked;
 }
 
 }  // namespace shouhu::visits

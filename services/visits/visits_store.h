@@ -143,6 +143,13 @@ class MariaDbVisitsStore final : public VisitsStore {
                                             const std::string& case_id, const CadencePolicy& cadence,
                                             absl::Time now);
 
+  // The repair of plans whose completed visits were reported before reports moved plans (visits 0032): the
+  // next `limit` plans after `after_case_id` (moved past them), those behind their reports brought up by
+  // FollowCompletedVisits, in one transaction. Returns the plans walked; at the end (fewer than `limit`)
+  // the repair is recorded as finished, and once it is, every later call walks nothing.
+  absl::StatusOr<int64_t> RepairCompletedVisits(std::string& after_case_id, int64_t limit,
+                                                const CadencePolicy& cadence, absl::Time now);
+
  private:
   db::Pool& pool_;
   IdGenerator& ids_;

@@ -408,6 +408,37 @@ TEST_F(FieldVisitsTest, CompletedVisitReport_NextVisitFollowsFromIt_AnEditTaking
   EXPECT_EQ(plan.next_visit().due_date(), before.next_visit().due_date());
 }
 
+// What an older version left (visits 0032): completed visits stored while the plans stayed due for their
+// verification visits. A starting visits service brings such plans up to their reports, once: after the
+// repair is recorded, a later start walks nothing.
+TEST_F(FieldVisitsTest, PlansBehindTheirCompletedVisits_BroughtUpWhenVisitsStarts_Once) {
+  SetUpVisit();
+  ASSERT_OK(Submit(wuding_caseworker_, "upload-1", {Report(kReportA, 0)}).status());
+  auto forget_completions = [&](bool and_the_repair) {
+    StopVisits();
+    ASSERT_OK(visits_database_->pool().Autocommit([&](db::Session& session) -> absl::Status {
+      RETURN_IF_ERROR(
+          session.Execute("UPDATE case_plans SET last_completed_visit = NULL, last_visitor_id = ''")
+              .status());
+      if (!and_the_repair) return absl::OkStatus();
+      return session.Execute("DELETE FROM data_repairs").status();
+    }));
+    StartVisits();
+    ASSERT_TRUE(visits_->completed_visits_repair().AwaitFinished(absl::Seconds(30)));
+  };
+
+  forget_completions(/*and_the_repair=*/true);
+  ASSERT_OK_AND_ASSIGN(v1::VisitPlan plan, ChildPlan(wuding_officer_, child_.child_id()));
+  EXPECT_EQ(plan.last_completed_visit_date(), absl::FormatCivilTime(visit_day_));
+  EXPECT_EQ(plan.next_visit().kind(), v1::VISIT_KIND_FOLLOW_UP);
+  EXPECT_EQ(plan.next_visit().due_date(), absl::FormatCivilTime(visit_day_ + 14));
+  EXPECT_EQ(visits_database_->Count("data_repairs"), 1);
+
+  forget_completions(/*and_the_repair=*/false);
+  ASSERT_OK_AND_ASSIGN(plan, ChildPlan(wuding_officer_, child_.child_id()));
+  EXPECT_TRUE(plan.last_completed_visit_date().empty());
+}
+
 // Raw bytes of a column in every row of a visits table, for looking for plain text where none may be.
 std::vector<std::string> RawColumn(db::Pool& pool, const std::string& sql) {
   std::vector<std::string> values;

@@ -42,6 +42,23 @@ TEST(PlanningInputTest, BuildPlanningInput_ClosedCaseAndSundayOnlyVisitor_LeftOu
   EXPECT_EQ(input.visitors[0].daily_capacity, 3);
 }
 
+// The plans come chosen by their stored next_due_day; a case visited since (its standing says so) is not
+// asked for again before its next visit falls due.
+TEST(PlanningInputTest, BuildPlanningInput_CaseVisitedLately_NotAskedForBeforeItsNextVisitIsDue) {
+  const absl::CivilDay saturday(2026, 12, 19);
+  CasePlan lately = OpenPlan("c1", RiskLevel::kHigh, saturday - 60);
+  lately.standing.last_completed_visit = saturday - 7;  // high: fortnightly, due the Saturday after
+  CasePlan long_ago = OpenPlan("c2", RiskLevel::kHigh, saturday - 60);
+  long_ago.standing.last_completed_visit = saturday - 20;
+
+  PlanningInput input =
+      BuildPlanningInput(CadencePolicy(), {lately, long_ago}, {}, {}, {saturday, saturday + 1});
+  ASSERT_EQ(input.visits.size(), 1u);
+  EXPECT_EQ(input.visits[0].visit_id, "c2");
+  EXPECT_EQ(input.visits[0].due.kind, VisitKind::kFollowUp);
+  EXPECT_EQ(input.visits[0].due.overdue_days, 6);
+}
+
 TEST(PlanningInputTest, BuildPlanningInput_WeekendPlannedBefore_KeepsItsCasesAndVisitorsDays) {
   const absl::CivilDay saturday(2026, 12, 19);
   v1::Visitor booked;
