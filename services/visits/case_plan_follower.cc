@@ -148,8 +148,7 @@ absl::Status CasePlanFollower::ApplyRun(db::Session& tx, absl::Span<const common
 
   // The run's plans in one read, moved in memory event by event, and written back in one statement.
   ASSIGN_OR_RETURN(auto plans, MariaDbVisitsStore::LockCasePlans(tx, case_ids));
-  std::vector<std::string> changed;  // in the order first changed, each once
-  absl::flat_hash_set<std::string> changed_set;
+  absl::flat_hash_set<std::string> changed;
   for (const auto& [event, f] : folded) {
     auto existing = plans.find(f.case_id);
     if (existing != plans.end() && existing->second.last_event_sequence >= event->sequence()) {
@@ -181,13 +180,14 @@ absl::Status CasePlanFollower::ApplyRun(db::Session& tx, absl::Span<const common
     plan.standing = *std::move(standing);
     plan.last_event_sequence = event->sequence();
     plans.insert_or_assign(f.case_id, std::move(plan));
-    if (changed_set.insert(f.case_id).second) changed.push_back(f.case_id);
+    changed.insert(f.case_id);
   }
   const absl::Time now = clock_.Now();
   const absl::CivilDay today = ShanghaiDay(now);
   std::vector<PlanToSave> saves;
   saves.reserve(changed.size());
-  for (const std::string& case_id : changed) {
+  for (const std::string& case_id : case_ids) {  // in the order the run first names them
+    if (!changed.contains(case_id)) continue;
     CasePlan& plan = plans.at(case_id);
     std::optional<VisitDue> next = NextVisitDue(policy_, plan.standing, today);
     saves.push_back({std::move(plan), next});
