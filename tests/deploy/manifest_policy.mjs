@@ -29,6 +29,20 @@ function portOf(address) {
   return match ? Number(match[1]) : null;
 }
 
+// Linux's default ephemeral range: an outgoing connection may take any port in it before a server listens.
+const EPHEMERAL_PORTS = [32768, 60999];
+
+// The ports a pod's net.ipv4.ip_local_reserved_ports holds back from outgoing connections ("50051",
+// "50050-50054,50060"), as a predicate.
+function reservedPorts(podSecurityContext) {
+  const value = (podSecurityContext?.sysctls || []).find((s) => s.name === 'net.ipv4.ip_local_reserved_ports')?.value || '';
+  const ranges = value.split(',').filter(Boolean).map((part) => {
+    const [low, high] = part.split('-').map(Number);
+    return [low, high ?? low];
+  });
+  return (port) => ranges.some(([low, high]) => port >= low && port <= high);
+}
+
 function imageProblems(image, overlay, builtServices) {
   const problems = [];
   const digest = image.includes('@sha256:');
@@ -135,6 +149,12 @@ export function policyViolations(objects, { overlay, builtServices }) {
         // The ports declared are the ones the settings make the binary listen on.
         const settings = Object.assign({}, ...(c.envFrom || []).map((e) => configMaps.find((m) => m.metadata.name === e.configMapRef?.name)?.data || {}));
         const ports = Object.fromEntries((c.ports || []).map((p) => [p.name, p.containerPort]));
+        const reserved = reservedPorts(podSc);
+        for (const [portName, port] of Object.entries(ports)) {
+          if (port >= EPHEMERAL_PORTS[0] && port <= EPHEMERAL_PORTS[1] && !reserved(port)) {
+            out.push(`${cid}: its ${portName} port ${port} is in the ephemeral range and not in the pod's net.ipv4.ip_local_reserved_ports`);
+          }
+        }
         if (portOf(settings.SHOUHU_GRPC_ADDRESS) !== ports.grpc) out.push(`${cid}: SHOUHU_GRPC_ADDRESS ${settings.SHOUHU_GRPC_ADDRESS} is not the grpc port ${ports.grpc}`);
         if (portOf(settings.SHOUHU_METRICS_ADDRESS) !== ports.metrics) out.push(`${cid}: SHOUHU_METRICS_ADDRESS ${settings.SHOUHU_METRICS_ADDRESS} is not the metrics port ${ports.metrics}`);
         if (svc === 'gateway' && portOf(settings.SHOUHU_HTTP_ADDRESS) !== ports.http) out.push(`${cid}: SHOUHU_HTTP_ADDRESS is not the http port`);

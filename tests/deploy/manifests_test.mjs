@@ -60,6 +60,8 @@ async function checksCanFail(objects) {
     'latest tag': [(d) => { d.spec.template.spec.containers[0].image = 'shouhu/registry:latest'; }, 'latest tag'],
     'token automounted': [(d) => { d.spec.template.spec.automountServiceAccountToken = true; }, 'service-account token'],
     'gRPC port other than its setting': [(d) => { d.spec.template.spec.containers[0].ports[0].containerPort = 50059; }, 'SHOUHU_GRPC_ADDRESS'],
+    'its gRPC port left to outgoing connections': [(d) => { delete d.spec.template.spec.securityContext.sysctls; }, 'ip_local_reserved_ports'],
+    'another port reserved than its gRPC port': [(d) => { d.spec.template.spec.securityContext.sysctls[0].value = '50050,50052-50054'; }, 'ip_local_reserved_ports'],
     'a pod no policy admits to': [(d) => { d.spec.template.metadata.labels['app.kubernetes.io/name'] = 'stray'; d.spec.selector.matchLabels['app.kubernetes.io/name'] = 'stray'; }, 'no NetworkPolicy admits'],
   };
   for (const [what, [mutate, expected]] of Object.entries(mutations)) {
