@@ -13,7 +13,11 @@ constexpr absl::string_view kInsertClient =
     "INSERT INTO api_clients (client_id, display_name, organisation_id, roles, jurisdictions, created_at) "
     "VALUES (?, ?, ?, ?, ?, ?)";
 constexpr absl::string_view kInsertSecret =
-    "INSERT INTO api_client_secrets (secret_id, client_id, secret_hash, created_at) VALUES (?, ?, ?, ?)";
+    "INSERT INTO api_client_secrets (secret_id, client_id, secret_hash, created_at, rotation_place) "
+    "VALUES (?, ?, ?, ?, ?)";
+// The rotation places (1, 2) the client's valid secrets hold (gateway migration 0048).
+constexpr absl::string_view kTakenPlaces =
+    "SELECT rotation_place FROM api_client_secrets WHERE client_id = ? AND rotation_place IS NOT NULL";
 constexpr absl::string_view kSelectClient =
     "SELECT client_id, display_name, organisation_id, roles, jurisdictions, created_at, revoked_at "
     "FROM api_clients WHERE client_id = ?";
@@ -27,8 +31,9 @@ constexpr absl::string_view kSelectSecrets =
     "SELECT secret_id, secret_hash, created_at, revoked_at FROM api_client_secrets WHERE client_id = ? "
     "ORDER BY created_at, secret_id";
 constexpr absl::string_view kRevokeSecret =
-    "UPDATE api_client_secrets SET revoked_at = ? WHERE client_id = ? AND secret_id = ? AND revoked_at IS "
-    "NULL";
+    "UPDATE api_client_secrets SET revoked_at = ?, rotation_place = NULL WHERE client_id = ? AND secret_id = "
+    "? "
+    "AND revoked_at IS NULL";
 constexpr absl::string_view kSecretExists =
     "SELECT 1 FROM api_client_secrets WHERE client_id = ? AND secret_id = ?";
 // Makes AddSecret write the client's row it judged under its lock: on Galera only written rows are certified,
@@ -38,7 +43,9 @@ constexpr absl::string_view kTouchClient =
 constexpr absl::string_view kRevokeClient =
     "UPDATE api_clients SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL";
 constexpr absl::string_view kRevokeClientSecrets =
-    "UPDATE api_client_secrets SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL";
+    "UPDATE api_client_secrets SET revoked_at = ?, rotation_place = NULL WHERE client_id = ? AND revoked_at "
+    "IS "
+    "NULL";
 constexpr absl::string_view kAuditColumns =
     "INSERT INTO audit_log (audit_id, occurred_at, request_id, subject, organisation_id, method, face, "
     "grpc_code, latency_us) VALUES ";
@@ -100,6 +107,21 @@ absl::StatusOr<ApiClientRecord> ReadClient(db::Session& session, const std::stri
   return client;
 }
 
+// The rotation place a new secret of the client takes: the first of 1 and 2 no valid secret holds; nullopt
+// when both are held.
+absl::StatusOr<std::optional<int64_t>> FreePlace(db::Session& tx, const std::string& client_id) {
+  ASSIGN_OR_RETURN(db::Rows rows, tx.Query(kTakenPlaces, {client_id}));
+  bool taken[kMaxActiveSecrets + 1] = {};
+  for (const db::Row& row : rows) {
+    const int64_t place = row.Int(0);
+    if (place >= 1 && place <= kMaxActiveSecrets) taken[place] = true;
+  }
+  for (int64_t place = 1; place <= kMaxActiveSecrets; ++place) {
+    if (!taken[place]) return std::optional<int64_t>(place);
+  }
+  return std::optional<int64_t>();
+}
+
 int ActiveSecrets(const ApiClientRecord& client) {
   int active = 0;
   for (const auto& secret : client.secrets) active += secret.revoked_at.has_value() ? 0 : 1;
@@ -124,7 +146,7 @@ absl::StatusOr<ApiClientRecord> GatewayStore::CreateClient(const IdempotencyKey&
                                    ToSqlTimestamp(client.created_at)})
             .status());
     RETURN_IF_ERROR(tx.Execute(kInsertSecret, {secret.secret_id, client.client_id, secret.secret_hash,
-                                               ToSqlTimestamp(secret.created_at)})
+                                               ToSqlTimestamp(secret.created_at), int64_t{1}})
                         .status());
     RETURN_IF_ERROR(CompleteIdempotent(tx, key, client.client_id));
     ASSIGN_OR_RETURN(result, ReadClient(tx, client.client_id, false));
@@ -144,14 +166,23 @@ absl::StatusOr<std::string> GatewayStore::AddSecret(const IdempotencyKey& key, c
     }
     ASSIGN_OR_RETURN(ApiClientRecord client, ReadClient(tx, client_id, true));
     if (client.revoked_at.has_value()) return absl::FailedPreconditionError("the API client is revoked");
-    if (ActiveSecrets(client) >= kMaxActiveSecrets) {
+    ASSIGN_OR_RETURN(std::optional<int64_t> place, FreePlace(tx, client_id));
+    if (ActiveSecrets(client) >= kMaxActiveSecrets || !place) {
       return absl::FailedPreconditionError("the API client already has two valid secrets; revoke one first");
     }
-    // Two AddSecret calls (or one beside RevokeClient) on two Galera nodes then conflict on this row.
+    // An AddSecret beside a RevokeClient on another Galera node conflicts on this row. Two AddSecret calls
+    // also conflict on the place they both take (a unique key, certified on every node), which holds the rule
+    // even where the count above was judged before the other node's secret arrived.
     RETURN_IF_ERROR(tx.Execute(kTouchClient, {client_id}).status());
-    RETURN_IF_ERROR(tx.Execute(kInsertSecret, {secret.secret_id, client_id, secret.secret_hash,
-                                               ToSqlTimestamp(secret.created_at)})
-                        .status());
+    const absl::Status inserted = tx.Execute(kInsertSecret, {secret.secret_id, client_id, secret.secret_hash,
+                                                             ToSqlTimestamp(secret.created_at), *place})
+                                      .status();
+    // Taken meanwhile by a secret this transaction did not see: judged again from the start, on fresh reads.
+    if (inserted.code() == absl::StatusCode::kAlreadyExists) {
+      return MarkRetryable(
+          absl::AbortedError("another secret took the API client's rotation place meanwhile"));
+    }
+    RETURN_IF_ERROR(inserted);
     RETURN_IF_ERROR(CompleteIdempotent(tx, key, secret.secret_id));
     secret_id = secret.secret_id;
     return absl::OkStatus();

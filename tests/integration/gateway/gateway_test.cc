@@ -7,7 +7,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
+#include <tuple>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -17,14 +19,20 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/grpc_status.h"
+#include "common/migrations.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
+#include "services/gateway/gateway_store.h"
 #include "shouhu/gateway/v1/gateway_admin.grpc.pb.h"
 #include "tests/integration/gateway/gateway_harness.h"
 #include "tests/integration/gateway/severing_proxy.h"
 #include "tests/integration/gateway/slow_answer_proxy.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_server.h"
+
+namespace shouhu {
+std::vector<db::Migration> GatewayMigrations();  // generated from services/gateway/migrations
+}
 
 namespace shouhu::testing {
 namespace {
@@ -823,7 +831,30 @@ TEST_F(GatewayTest, ApiClient_SecretRotationAndRevocation) {
   context = Context(Bearer(AdminToken()));
   ASSERT_TRUE(admin_->RevokeApiClientSecret(context.get(), revoke_secret, &revoked_secret).ok());
   EXPECT_THAT(WhoAmIStatus(Basic(id, first)), StatusIs(absl::StatusCode::kUnauthenticated));
-  const std::string second = added.secret().empty() ? "" : added.secret();
+
+  // The revoked secret's rotation place is free again: one more secret may be added, and then no other.
+  add.set_request_id("add-3");
+  context = Context(Bearer(AdminToken()));
+  gateway::v1::AddApiClientSecretResponse added_again;
+  ASSERT_TRUE(admin_->AddApiClientSecret(context.get(), add, &added_again).ok());
+  EXPECT_OK(WhoAmIStatus(Basic(id, added_again.secret())));
+  add.set_request_id("add-4");
+  context = Context(Bearer(AdminToken()));
+  EXPECT_EQ(admin_->AddApiClientSecret(context.get(), add, &added).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  // The database holds the rule itself: no third place, and a place held once per client.
+  for (int64_t place : {1, 2, 3}) {
+    absl::Status written = h_->db().pool().Autocommit([&](db::Session& s) {
+      return s
+          .Execute(
+              "INSERT INTO api_client_secrets (secret_id, client_id, secret_hash, created_at, "
+              "rotation_place) "
+              "VALUES (?, ?, 'hash', NOW(6), ?)",
+              {absl::StrCat("01ARZ3NDEKTSV4RRFFQ69G5FA", place), id, place})
+          .status();
+    });
+    EXPECT_FALSE(written.ok()) << "a secret took place " << place << " beside the two valid ones";
+  }
 
   gateway::v1::RevokeApiClientRequest revoke;
   revoke.set_request_id("revoke-1");
@@ -832,6 +863,70 @@ TEST_F(GatewayTest, ApiClient_SecretRotationAndRevocation) {
   context = Context(Bearer(AdminToken()));
   ASSERT_TRUE(admin_->RevokeApiClient(context.get(), revoke, &revoked).ok());
   EXPECT_EQ(revoked.api_client().state(), gateway::v1::API_CLIENT_STATE_REVOKED);
+}
+
+// Secrets an earlier version stored get their rotation places from migration 0048: each client's two oldest
+// valid secrets take places 1 and 2, a revoked one none. A third valid secret (which only the Galera race
+// could leave) stays valid without a place, and the client can add none until two are revoked.
+TEST(ApiClientSecretPlacesMigrationTest, Migration0048_TwoOldestValidSecretsTakePlacesOneAndTwo) {
+  std::vector<db::Migration> before;
+  for (const db::Migration& m : GatewayMigrations()) {
+    if (m.version < 48) before.push_back(m);
+  }
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(before));
+  // Client A: one revoked, then two valid. Client B: three valid (the rule broken). Client C: one valid.
+  const std::vector<std::tuple<std::string, std::string, std::string, bool>> secrets = {
+      {"01JSECRETA0000000000000001", "01JCLIENTA0000000000000000", "2026-01-01 00:00:00", true},
+      {"01JSECRETA0000000000000002", "01JCLIENTA0000000000000000", "2026-02-01 00:00:00", false},
+      {"01JSECRETA0000000000000003", "01JCLIENTA0000000000000000", "2026-03-01 00:00:00", false},
+      {"01JSECRETB0000000000000003", "01JCLIENTB0000000000000000", "2026-03-01 00:00:00", false},
+      {"01JSECRETB0000000000000001", "01JCLIENTB0000000000000000", "2026-01-01 00:00:00", false},
+      {"01JSECRETB0000000000000002", "01JCLIENTB0000000000000000", "2026-02-01 00:00:00", false},
+      {"01JSECRETC0000000000000001", "01JCLIENTC0000000000000000", "2026-01-01 00:00:00", false}};
+  ASSERT_OK(database->pool().Autocommit([&](db::Session& s) -> absl::Status {
+    for (const char* client :
+         {"01JCLIENTA0000000000000000", "01JCLIENTB0000000000000000", "01JCLIENTC0000000000000000"}) {
+      RETURN_IF_ERROR(s.Execute("INSERT INTO api_clients (client_id, display_name, organisation_id, roles, "
+                                "jurisdictions, created_at) VALUES (?, 'county system', 'org-1', "
+                                "'ROLE_CASEWORKER', '5323', '2026-01-01 00:00:00')",
+                                {std::string(client)})
+                          .status());
+    }
+    for (const auto& [secret, client, created, revoked] : secrets) {
+      RETURN_IF_ERROR(
+          s.Execute("INSERT INTO api_client_secrets (secret_id, client_id, secret_hash, created_at, "
+                    "revoked_at) VALUES (?, ?, 'hash', ?, IF(?, '2026-04-01 00:00:00', NULL))",
+                    {secret, client, created, int64_t{revoked ? 1 : 0}})
+              .status());
+    }
+    return absl::OkStatus();
+  }));
+  ASSERT_OK(db::ApplyMigrations(database->pool(), GatewayMigrations()));
+  std::map<std::string, int64_t> place;
+  ASSERT_OK(database->pool().Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows,
+                     s.Query("SELECT secret_id, COALESCE(rotation_place, 0) FROM api_client_secrets"));
+    for (const db::Row& row : rows) place[row.String(0)] = row.Int(1);
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(place, (std::map<std::string, int64_t>{{"01JSECRETA0000000000000001", 0},
+                                                   {"01JSECRETA0000000000000002", 1},
+                                                   {"01JSECRETA0000000000000003", 2},
+                                                   {"01JSECRETB0000000000000001", 1},
+                                                   {"01JSECRETB0000000000000002", 2},
+                                                   {"01JSECRETB0000000000000003", 0},
+                                                   {"01JSECRETC0000000000000001", 1}}));
+  gateway::GatewayStore store(database->pool());
+  auto add = [&](const std::string& client, const std::string& secret_id) {
+    const IdempotencyKey key{"shouhu.gateway.v1.AdminService/AddClientSecret", "admin", "add-" + secret_id,
+                             "hash-" + secret_id};
+    return store.AddSecret(key, client, {secret_id, "hash", absl::Now(), {}}).status();
+  };
+  EXPECT_THAT(add("01JCLIENTB0000000000000000", "01JSECRETB0000000000000004"),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_OK(add("01JCLIENTC0000000000000000", "01JSECRETC0000000000000002"));
+  EXPECT_THAT(add("01JCLIENTC0000000000000000", "01JSECRETC0000000000000003"),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 // Another replica remembers the client's success; a revocation made here reaches it within the recheck
