@@ -1,7 +1,9 @@
 #include "services/visits/visits_store.h"
 
+#include <algorithm>
 #include <set>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "common/batch_statements.h"
@@ -87,23 +89,45 @@ constexpr char kListReleasesIn[] =
 // A plan's visitor, checked as it is stored: the row written (so that a release, which writes it too, and
 // this plan serialise on it, on one node by the row lock and on Galera by certification), then its count of
 // releases read under that lock.
-constexpr char kLockVisitorForPlanning[] = "UPDATE visitors SET lock_version = lock_version + 1 WHERE id = ?";
-constexpr char kVisitorReleases[] = "SELECT releases FROM visitors WHERE id = ?";
+// Each is followed by a padded IN list of the plan's visitors (a chunk of them) and ")".
+constexpr char kLockVisitorsForPlanningHead[] =
+    "UPDATE visitors SET lock_version = lock_version + 1 WHERE id IN (";
+constexpr char kVisitorsReleasesHead[] = "SELECT id, releases FROM visitors WHERE id IN (";
 
-constexpr char kInsertAssignment[] =
+constexpr char kInsertAssignmentsHead[] =
     "INSERT INTO visit_assignments (id, case_id, child_id, visitor_id, visit_day, slot, planned_by, "
-    "created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    "created_at) VALUES ";
+constexpr char kAssignmentRow[] = "(?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr size_t kAssignmentWidth = 8;
 
 // A household's visit already placed in the weekend, read after its plan row is locked: two plans made at
 // once with different visitors serialise on the case and the later one sees the earlier's visit. The lock is
 // taken by writing the row, not by SELECT ... FOR UPDATE: on Galera a row lock holds only on its own node and
 // only written rows are certified, so two nodes' plans must both write it to conflict (visits migration
 // 0030).
-constexpr char kLockCaseForPlanning[] =
-    "UPDATE case_plans SET lock_version = lock_version + 1 WHERE case_id = ?";
-constexpr char kCaseVisitInWeekend[] =
-    "SELECT id FROM visit_assignments WHERE case_id = ? AND visit_day >= ? AND visit_day <= ? LIMIT 1";
+// Each is followed by a padded IN list of the plan's cases (a chunk of them) and its tail.
+constexpr char kLockCasesForPlanningHead[] =
+    "UPDATE case_plans SET lock_version = lock_version + 1 WHERE case_id IN (";
+constexpr char kCasesVisitInWeekendHead[] = "SELECT id FROM visit_assignments WHERE case_id IN (";
+constexpr char kCasesVisitInWeekendTail[] = ") AND visit_day >= ? AND visit_day <= ? LIMIT 1";
+// A plan's visitors and cases are locked and checked this many to a statement: a county's weekend places
+// thousands of visits, and one statement per row was most of storing the plan (two per visitor, two per
+// household, one per assignment: about 8,000 for the largest county's weekend).
+constexpr size_t kPlanLockChunk = 256;
+
+// `ids` (sorted: every plan locks in the same order) in chunks of at most kPlanLockChunk, each as a padded
+// IN list's text and parameters.
+template <typename Each>
+absl::Status ForEachIdChunk(const std::vector<std::string>& ids, Each each) {
+  for (size_t from = 0; from < ids.size(); from += kPlanLockChunk) {
+    const size_t n = std::min(kPlanLockChunk, ids.size() - from);
+    std::vector<db::Value> params(ids.begin() + static_cast<std::ptrdiff_t>(from),
+                                  ids.begin() + static_cast<std::ptrdiff_t>(from + n));
+    db::PadEntries(params, 0, 1, n);
+    RETURN_IF_ERROR(each(db::PaddedList("?", ", ", n), std::move(params)));
+  }
+  return absl::OkStatus();
+}
 
 constexpr char kListAssignmentsIn[] =
     "SELECT a.id, a.case_id, a.child_id, a.visitor_id, a.visit_day, a.slot FROM visit_assignments a"
@@ -268,46 +292,61 @@ absl::StatusOr<VisitorReleases> MariaDbVisitsStore::ReleasesIn(const std::string
 absl::StatusOr<v1::PlanWeekendResponse> MariaDbVisitsStore::StoreWeekendPlan(
     const IdempotencyKey& key, const Actor& actor, absl::CivilDay first, absl::CivilDay last,
     const VisitorReleases& releases_seen, v1::PlanWeekendResponse answer) {
-  std::set<std::string> households;  // ordered: every plan locks its cases in the same order
-  std::set<std::string> visitors;    // and its visitors
+  std::set<std::string> household_set;  // ordered: every plan locks its cases in the same order
+  std::set<std::string> visitor_set;    // and its visitors
   for (const v1::Assignment& a : answer.assignments()) {
-    households.insert(a.case_id());
-    visitors.insert(a.visitor_id());
+    household_set.insert(a.case_id());
+    visitor_set.insert(a.visitor_id());
   }
+  const std::vector<std::string> households(household_set.begin(), household_set.end());
+  const std::vector<std::string> visitors(visitor_set.begin(), visitor_set.end());
   absl::StatusOr<v1::PlanWeekendResponse> stored = IdempotentTransaction<v1::PlanWeekendResponse>(
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::PlanWeekendResponse> {
         // A visitor taken off their visits after this plan judged them (their count of releases moved) is
         // not sent: the release found no visit of this plan to take back. Checked under the visitor's row,
         // which the release writes too, so a release after this check waits for the plan and then takes
         // its visits back.
-        for (const std::string& visitor_id : visitors) {
-          RETURN_IF_ERROR(tx.Execute(kLockVisitorForPlanning, {visitor_id}).status());
-          ASSIGN_OR_RETURN(std::optional<db::Row> now, tx.QueryOne(kVisitorReleases, {visitor_id}));
-          // A visitor registered after the counts were read was never released before it: 0.
-          auto seen = releases_seen.find(visitor_id);
-          if (!now || now->Int(0) != (seen == releases_seen.end() ? 0 : seen->second)) {
-            return absl::AbortedError(
-                "a visitor of this plan was taken off visits while it was made; plan the weekend again");
+        RETURN_IF_ERROR(ForEachIdChunk(visitors, [&](const std::string& list, std::vector<db::Value> ids) {
+          RETURN_IF_ERROR(tx.Execute(absl::StrCat(kLockVisitorsForPlanningHead, list, ")"), ids).status());
+          ASSIGN_OR_RETURN(db::Rows rows, tx.Query(absl::StrCat(kVisitorsReleasesHead, list, ")"), ids));
+          absl::flat_hash_map<std::string, int64_t> now;
+          for (const db::Row& row : rows) now[row.String(0)] = row.Int(1);
+          for (const db::Value& id : ids) {
+            const std::string& visitor_id = std::get<std::string>(id);
+            // A visitor registered after the counts were read was never released before it: 0.
+            auto seen = releases_seen.find(visitor_id);
+            auto current = now.find(visitor_id);
+            if (current == now.end() || current->second != (seen == releases_seen.end() ? 0 : seen->second)) {
+              return absl::AbortedError(
+                  "a visitor of this plan was taken off visits while it was made; plan the weekend again");
+            }
           }
-        }
-        for (const std::string& case_id : households) {
-          RETURN_IF_ERROR(tx.Execute(kLockCaseForPlanning, {case_id}).status());
-          ASSIGN_OR_RETURN(std::optional<db::Row> placed,
-                           tx.QueryOne(kCaseVisitInWeekend, {case_id, DayText(first), DayText(last)}));
+          return absl::OkStatus();
+        }));
+        RETURN_IF_ERROR(ForEachIdChunk(households, [&](const std::string& list, std::vector<db::Value> ids) {
+          RETURN_IF_ERROR(tx.Execute(absl::StrCat(kLockCasesForPlanningHead, list, ")"), ids).status());
+          ids.push_back(DayText(first));
+          ids.push_back(DayText(last));
+          ASSIGN_OR_RETURN(
+              std::optional<db::Row> placed,
+              tx.QueryOne(absl::StrCat(kCasesVisitInWeekendHead, list, kCasesVisitInWeekendTail), ids));
           if (placed) {
             return absl::AbortedError(
                 "a household of this plan was planned by another plan meanwhile; plan the weekend again");
           }
-        }
+          return absl::OkStatus();
+        }));
         v1::PlanWeekendResponse written = answer;
         const std::string now = ToSqlTimestamp(actor.at);
+        std::vector<db::Value> rows;
+        rows.reserve(static_cast<size_t>(written.assignments_size()) * kAssignmentWidth);
         for (v1::Assignment& a : *written.mutable_assignments()) {
           a.set_assignment_id(ids_.Next());
-          RETURN_IF_ERROR(
-              tx.Execute(kInsertAssignment, {a.assignment_id(), a.case_id(), a.child_id(), a.visitor_id(),
-                                             a.visit_date(), int64_t{a.slot()}, actor.subject, now})
-                  .status());
+          rows.insert(rows.end(), {a.assignment_id(), a.case_id(), a.child_id(), a.visitor_id(),
+                                   a.visit_date(), int64_t{a.slot()}, actor.subject, now});
         }
+        RETURN_IF_ERROR(
+            db::InsertRows(tx, kInsertAssignmentsHead, kAssignmentRow, kAssignmentWidth, rows).status());
         return written;
       });
   if (stored.status().code() == absl::StatusCode::kAlreadyExists) {

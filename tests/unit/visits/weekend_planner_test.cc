@@ -235,6 +235,25 @@ TEST(WeekendPlanner, Unplaceable_EachVisitSaysWhy) {
   EXPECT_EQ(ReasonFor(no_days, "taken"), UnplacedReason::kNoVisitDay);
 }
 
+// Distances are computed once per pair of distinct places (most households share their village's); a place
+// with recorded coordinates is a place of its own, even in a village where others have none or other ones.
+TEST(WeekendPlanner, RecordedCoordinates_ToldApartWithinOneVillage) {
+  Visitor solo = Person("solo", kVillageA, 3);
+  solo.home.point = GeoPoint{25.530, 102.400};
+  VisitRequest near = Visit("near", kVillageA, RiskLevel::kMedium, 0, true);
+  near.household.point = GeoPoint{25.539, 102.400};  // about 1 km north
+  VisitRequest far = Visit("far", kVillageA, RiskLevel::kExtreme, 0, true);
+  far.household.point = GeoPoint{25.890, 102.400};  // about 40 km north, recorded in the same village
+  VisitRequest unknown = Visit("unknown", kVillageA, RiskLevel::kMedium, 0, true);  // the village's 1.5 km
+  PlanningInput input = Input({solo}, {near, far, unknown});
+  input.weights.max_travel_m = 10'000;
+  ASSERT_OK_AND_ASSIGN(WeekendPlan plan, PlanWeekend(input));
+  ASSERT_NE(Placed(plan, "near"), nullptr);
+  EXPECT_NEAR(static_cast<double>(Placed(plan, "near")->leg_m), 1'000, 50);
+  EXPECT_NE(Placed(plan, "unknown"), nullptr);
+  EXPECT_EQ(ReasonFor(plan, "far"), UnplacedReason::kNobodyQualifiedNearby);
+}
+
 TEST(WeekendPlanner, Route_StartsNearestToTheTeamsBase) {
   PlanningInput input = Input({Person("v1", kVillageA, 3), Person("v2", kVillageA, 3)},
                               {Visit("other-township", kVillageC), Visit("home-village", kVillageA),
