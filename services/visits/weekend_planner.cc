@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <tuple>
 #include <utility>
 
 #include "absl/base/casts.h"
@@ -64,6 +65,8 @@ class ReachTable {
   int64_t Meters(int visit, int visitor) const {
     return meters_[static_cast<size_t>(visit_place_[visit]) * columns_ + visitor_place_[visitor]];
   }
+  // The visit's household's distinct place: visits with the same place are the same distance from everyone.
+  int PlaceOf(int visit) const { return visit_place_[visit]; }
 
  private:
   std::vector<int> visit_place_;    // per visit, its household's distinct place
@@ -356,23 +359,63 @@ absl::StatusOr<Assignment> Assign(const PlanningInput& input, const ReachTable& 
     const auto day = std::find(input.visit_days.begin(), input.visit_days.end(), teams[t].day);
     if (day != input.visit_days.end()) teams_on_day[day - input.visit_days.begin()].push_back(t);
   }
+  // The teams that reach a household on a day, and what each would travel, depend only on its place and on
+  // how many adults the visit needs: worked out once per (day, place, adults), sorted by (cost, team) as if
+  // no member had made the child's last visit, and shared by every visit there (in a county without recorded
+  // coordinates, the households of one village). Only a visit whose last visitor is on a reaching team that
+  // day has its own list.
+  absl::flat_hash_map<std::tuple<size_t, int, int>, std::vector<Candidate>> shared_lists;
+  auto teams_reaching = [&](size_t d, int v) -> const std::vector<Candidate>& {
+    auto [it, added] = shared_lists.try_emplace({d, reach.PlaceOf(v), AdultsNeeded(input.visits[v])});
+    if (added) {
+      for (int t : teams_on_day[d]) {
+        const Team& team = teams[t];
+        if (!Reaches(input, reach, team, v)) continue;
+        const int64_t travel = team.members.size() == 1 || !team.base.point
+                                   ? reach.Meters(v, team.members[0])
+                                   : TravelMeters(team.base, input.visits[v].household, hierarchy);
+        it->second.push_back(Candidate{travel + input.weights.continuity_lost_m, -1, t});
+      }
+      std::sort(it->second.begin(), it->second.end(), by_cost);
+    }
+    return it->second;
+  };
+  std::vector<absl::flat_hash_map<std::string, int>> team_of_visitor(teams_on_day.size());  // per day
+  for (size_t d = 0; d < teams_on_day.size(); ++d) {
+    for (int t : teams_on_day[d]) {
+      for (int member : teams[t].members) team_of_visitor[d][input.visitors[member].visitor_id] = t;
+    }
+  }
   std::vector<Candidate> chosen;
   std::vector<Candidate> candidates;
   for (int v = 0; v < static_cast<int>(input.visits.size()); ++v) {
     const VisitRequest& visit = input.visits[v];
     const int64_t value = VisitValue(input.weights, visit);
-    for (const std::vector<int>& day_teams : teams_on_day) {
-      candidates.clear();
+    for (size_t d = 0; d < teams_on_day.size(); ++d) {
+      const std::vector<Candidate>& reaching = teams_reaching(d, v);
       int continuity_team = -1;
-      for (int t : day_teams) {
-        const Team& team = teams[t];
-        if (!Reaches(input, reach, team, v)) continue;
-        const bool kept = KeepsContinuity(input, team, visit);
-        const int64_t travel = team.members.size() == 1 || !team.base.point
-                                   ? reach.Meters(v, team.members[0])
-                                   : TravelMeters(team.base, visit.household, hierarchy);
-        candidates.push_back(Candidate{travel + (kept ? 0 : input.weights.continuity_lost_m), v, t});
-        if (kept) continuity_team = t;
+      if (!visit.last_visitor_id.empty()) {
+        auto found = team_of_visitor[d].find(visit.last_visitor_id);
+        if (found != team_of_visitor[d].end() && Reaches(input, reach, teams[found->second], v)) {
+          continuity_team = found->second;
+        }
+      }
+      if (continuity_team < 0) {  // the shared list as it is: its cheapest to the network, the rest offered
+        const size_t keep = std::min<size_t>(reaching.size(), input.weights.arcs_per_visit_day);
+        for (size_t k = 0; k < reaching.size(); ++k) {
+          const Candidate c{reaching[k].cost, v, reaching[k].team};
+          if (k < keep) {
+            chosen.push_back(c);
+          } else {
+            offer(Candidate{c.cost - value, v, c.team});
+          }
+        }
+        continue;
+      }
+      candidates.clear();
+      for (const Candidate& c : reaching) {
+        candidates.push_back(Candidate{
+            c.team == continuity_team ? c.cost - input.weights.continuity_lost_m : c.cost, v, c.team});
       }
       size_t keep = std::min<size_t>(candidates.size(), input.weights.arcs_per_visit_day);
       std::partial_sort(candidates.begin(), candidates.begin() + keep, candidates.end(), by_cost);
