@@ -31,9 +31,8 @@ constexpr absl::string_view kSelectSecrets =
     "SELECT secret_id, secret_hash, created_at, revoked_at FROM api_client_secrets WHERE client_id = ? "
     "ORDER BY created_at, secret_id";
 constexpr absl::string_view kRevokeSecret =
-    "UPDATE api_client_secrets SET revoked_at = ?, rotation_place = NULL WHERE client_id = ? AND secret_id = "
-    "? "
-    "AND revoked_at IS NULL";
+    "UPDATE api_client_secrets SET revoked_at = ?, rotation_place = NULL "
+    "WHERE client_id = ? AND secret_id = ? AND revoked_at IS NULL";
 constexpr absl::string_view kSecretExists =
     "SELECT 1 FROM api_client_secrets WHERE client_id = ? AND secret_id = ?";
 // Makes AddSecret write the client's row it judged under its lock: on Galera only written rows are certified,
@@ -43,9 +42,8 @@ constexpr absl::string_view kTouchClient =
 constexpr absl::string_view kRevokeClient =
     "UPDATE api_clients SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL";
 constexpr absl::string_view kRevokeClientSecrets =
-    "UPDATE api_client_secrets SET revoked_at = ?, rotation_place = NULL WHERE client_id = ? AND revoked_at "
-    "IS "
-    "NULL";
+    "UPDATE api_client_secrets SET revoked_at = ?, rotation_place = NULL "
+    "WHERE client_id = ? AND revoked_at IS NULL";
 constexpr absl::string_view kAuditColumns =
     "INSERT INTO audit_log (audit_id, occurred_at, request_id, subject, organisation_id, method, face, "
     "grpc_code, latency_us) VALUES ";

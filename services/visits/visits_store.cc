@@ -1,7 +1,6 @@
 #include "services/visits/visits_store.h"
 
 #include <algorithm>
-#include <set>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -292,14 +291,16 @@ absl::StatusOr<VisitorReleases> MariaDbVisitsStore::ReleasesIn(const std::string
 absl::StatusOr<v1::PlanWeekendResponse> MariaDbVisitsStore::StoreWeekendPlan(
     const IdempotencyKey& key, const Actor& actor, absl::CivilDay first, absl::CivilDay last,
     const VisitorReleases& releases_seen, v1::PlanWeekendResponse answer) {
-  std::set<std::string> household_set;  // ordered: every plan locks its cases in the same order
-  std::set<std::string> visitor_set;    // and its visitors
+  std::vector<std::string> households;  // sorted, once each: every plan locks its cases in the same order
+  std::vector<std::string> visitors;    // and its visitors
   for (const v1::Assignment& a : answer.assignments()) {
-    household_set.insert(a.case_id());
-    visitor_set.insert(a.visitor_id());
+    households.push_back(a.case_id());
+    visitors.push_back(a.visitor_id());
   }
-  const std::vector<std::string> households(household_set.begin(), household_set.end());
-  const std::vector<std::string> visitors(visitor_set.begin(), visitor_set.end());
+  for (std::vector<std::string>* ids : {&households, &visitors}) {
+    std::sort(ids->begin(), ids->end());
+    ids->erase(std::unique(ids->begin(), ids->end()), ids->end());
+  }
   absl::StatusOr<v1::PlanWeekendResponse> stored = IdempotentTransaction<v1::PlanWeekendResponse>(
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::PlanWeekendResponse> {
         // A visitor taken off their visits after this plan judged them (their count of releases moved) is

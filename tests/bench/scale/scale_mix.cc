@@ -318,8 +318,7 @@ class Mix {
   // calls this way too. `done` is called once, on one of gRPC's threads.
   void Issue(int64_t n, Op op, bool direct, CallDone done) {
     std::mt19937_64 random = RandomFor(n);
-    reg::RegistryService::Stub& stub =
-        *(direct ? direct_stubs_ : gateway_stubs_)[static_cast<size_t>(n) % gateway_stubs_.size()];
+    reg::RegistryService::Stub& stub = RegistryStub(n, direct);
     switch (op) {
       case kGetChild:
         Start<reg::GetChildResponse>(ChildRead(random), "officer", direct, std::move(done),
@@ -348,8 +347,7 @@ class Mix {
   }
 
   void IssueDivision(int64_t n, bool direct, CallDone done) {
-    reg::RegistryService::Stub& stub =
-        *(direct ? direct_stubs_ : gateway_stubs_)[static_cast<size_t>(n) % gateway_stubs_.size()];
+    reg::RegistryService::Stub& stub = RegistryStub(n, direct);
     Start<reg::GetDivisionResponse>(DivisionOf(n), "officer", direct, std::move(done),
                                     [&stub](auto* context, auto* request, auto* response, auto finished) {
                                       stub.async()->GetDivision(context, request, response,
@@ -402,6 +400,11 @@ class Mix {
            delete pending;
            done(status);
          });
+  }
+
+  // Call n's stub, on the channels of the gateway or (direct) of the registry, in turn.
+  reg::RegistryService::Stub& RegistryStub(int64_t n, bool direct) {
+    return *(direct ? direct_stubs_ : gateway_stubs_)[static_cast<size_t>(n) % gateway_stubs_.size()];
   }
 
   std::mt19937_64 RandomFor(int64_t n) const {
@@ -599,36 +602,33 @@ int Run() {
     if (kv.size() == 2 && absl::SimpleAtoi(kv[1], &pid)) pids.emplace_back(kv[0], pid);
   }
   int64_t errors = 0;
-  auto run = [&](const std::string& title, int concurrency, double seconds,
-                 const std::function<void(int64_t, CallLog&)>& call) {
+  // A run's options (a new run of the driver: its calls get ids of their own), and its figures printed.
+  auto start = [&](int concurrency, double seconds) {
     mix.NextRun();
     LoadOptions options;
     options.concurrency = concurrency;
     options.length = absl::Seconds(seconds);
-    LoadFigures f = RunLoad(options, kMethods, [&](int, int64_t n, CallLog& log) { call(n, log); });
-    std::printf("-- %s @%d: %.0f calls/s in all, %lld errors\n%s", title.c_str(), concurrency,
+    return options;
+  };
+  auto report = [&](const std::string& title, LoadFigures f) {
+    std::printf("-- %s @%d: %.0f calls/s in all, %lld errors\n%s", title.c_str(), f.concurrency,
                 static_cast<double>(f.Calls()) / f.seconds, static_cast<long long>(f.Errors()),
                 FiguresTable(f).c_str());
     std::fflush(stdout);
     errors += f.Errors();
     return f;
   };
-
+  auto run = [&](const std::string& title, int concurrency, double seconds,
+                 const std::function<void(int64_t, CallLog&)>& call) {
+    return report(title, RunLoad(start(concurrency, seconds), kMethods,
+                                 [&](int, int64_t n, CallLog& log) { call(n, log); }));
+  };
   // One method alone on the callback API (Mix::Issue says why).
   auto run_callbacks = [&](const std::string& title, const std::string& method, int concurrency,
                            double seconds, const std::function<void(int64_t, CallDone)>& issue) {
-    mix.NextRun();
-    LoadOptions options;
-    options.concurrency = concurrency;
-    options.length = absl::Seconds(seconds);
-    LoadFigures f =
-        RunCallbackLoad(options, method, [&](int, int64_t n, CallDone done) { issue(n, std::move(done)); });
-    std::printf("-- %s @%d (callback driver): %.0f calls/s, %lld errors\n%s", title.c_str(), concurrency,
-                static_cast<double>(f.Calls()) / f.seconds, static_cast<long long>(f.Errors()),
-                FiguresTable(f).c_str());
-    std::fflush(stdout);
-    errors += f.Errors();
-    return f;
+    return report(title + " (callback driver)",
+                  RunCallbackLoad(start(concurrency, seconds), method,
+                                  [&](int, int64_t n, CallDone done) { issue(n, std::move(done)); }));
   };
 
   // The mix, with the services' resident memory sampled every second while it runs (the largest seen).
