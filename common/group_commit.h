@@ -6,20 +6,24 @@
 // carries many orders and each order keeps every guarantee it has alone: its own idempotency record and
 // first answer, durable before it is answered.
 //
-// One committer writes one batch at a time, so while its COMMIT waits for the disk and its callers are
-// answered, nothing of the next batch is done. A writer whose batches may overlap can have several
-// committers, taken in turn: a batch is written only once the one before it has been written (the writer
-// calls `committing` when only its COMMIT remains), so the next batch is written while the one before it
-// commits and answers, and it carries everything that arrived meanwhile. (Committers that each took the next
-// batch as soon as they were free halved the batches and cost the payments 20-35% more CPU each for no rate;
-// issue 11.) On the benchmark's VM, whose fsync is quick, two taking turns still cost the payments more than
-// one (MariaDB's CPU per payment up by a seventh: two writing transactions meet on the same rows and index
-// pages), so the payments keep one by default; more pay off where a commit waits long. Such a writer must
-// make two batches that touch the same rows meet on row locks, and a retry meet its first attempt
-// (PayApplications locks its applications before it reads their idempotency records: a retry names the same
-// application, so it waits for the batch that holds it and then finds that batch's record). The registry's
-// intake keeps one committer: it checks each batch against every child registered before it, which a batch
-// still committing has not yet made visible.
+// The batches are a chain: one is written only once the one before it has been written, so the chain's
+// length per batch bounds the rate. Callers are answered off it, on a thread of their own: finishing a gRPC
+// call serialises its answer and writes it to the socket, a third of the committer's CPU at 64 callers
+// (perf, issue 11), and the next batch need not wait for it.
+//
+// One committer writes one batch at a time, so while its COMMIT waits for the disk, nothing of the next
+// batch is done. A writer whose batches may overlap can have several committers, taken in turn: a batch is
+// written only once the one before it has been written (the writer calls `committing` when only its COMMIT
+// remains), so the next batch is written while the one before it commits and answers, and it carries
+// everything that arrived meanwhile. (Committers that each took the next batch as soon as they were free
+// halved the batches and cost the payments 20-35% more CPU each for no rate; issue 11.) On the benchmark's
+// VM, whose fsync is quick, two taking turns still cost the payments more than one (MariaDB's CPU per payment
+// up by a seventh: two writing transactions meet on the same rows and index pages), so the payments keep one
+// by default; more pay off where a commit waits long. Such a writer must make two batches that touch the same
+// rows meet on row locks, and a retry meet its first attempt (PayApplications locks its applications before
+// it reads their idempotency records: a retry names the same application, so it waits for the batch that
+// holds it and then finds that batch's record). The registry's intake keeps one committer: it checks each
+// batch against every child registered before it, which a batch still committing has not yet made visible.
 //
 // The queue is here; what a batch writes is the store's (registry's SubmitReferrals, allowance's
 // PayApplications), which writes together what it can and runs alone whatever it cannot (idempotent_batch.h).
@@ -58,20 +62,26 @@ class GroupCommit {
       : write_(std::move(write)),
         max_batch_(std::max<size_t>(max_batch, 1)),
         max_waiting_(max_waiting > 0 ? max_waiting : 8 * max_batch_) {
+    answerer_ = std::thread([this] { AnswerWritten(); });
     for (size_t i = 0; i < std::max<size_t>(committers, 1); ++i) committers_.emplace_back([this] { Run(); });
   }
-  // Writes what is queued, then stops the committer threads.
+  // Writes and answers what is queued, then stops the committer and answering threads.
   ~GroupCommit() {
     {
       absl::MutexLock lock(&mu_);
       stopping_ = true;
     }
     for (std::thread& committer : committers_) committer.join();
+    {
+      absl::MutexLock lock(&answer_mu_);
+      committers_done_ = true;
+    }
+    answerer_.join();
   }
   GroupCommit(const GroupCommit&) = delete;
   GroupCommit& operator=(const GroupCommit&) = delete;
 
-  // Queues the order without holding the caller: `answered` gets its answer on a committer's thread once
+  // Queues the order without holding the caller: `answered` gets its answer on the answering thread once
   // its batch has committed or failed (so it must be quick and must not block: finishing a gRPC call is), or
   // at once on the caller's thread: UNAVAILABLE when stopping, RESOURCE_EXHAUSTED when the queue is full.
   void Submit(Order order, Answered answered) {
@@ -105,6 +115,12 @@ class GroupCommit {
   struct Batch {
     std::vector<Order> orders;
     std::vector<Answered> answered;
+  };
+  // A written batch's callers and their answers, in order; the batch's orders go with them, so that freeing
+  // them is off the chain too.
+  struct Written {
+    std::unique_ptr<Batch> batch;
+    std::vector<absl::StatusOr<Answer>> answers;
   };
 
   void Run() {
@@ -141,7 +157,28 @@ class GroupCommit {
         ++batches_;
         orders_ += static_cast<int64_t>(batch->orders.size());
       }
-      for (size_t i = 0; i < batch->answered.size(); ++i) batch->answered[i](std::move(answers[i]));
+      absl::MutexLock lock(&answer_mu_);
+      written_.push_back({std::move(batch), std::move(answers)});
+    }
+  }
+
+  // The answering thread: answers written batches in the order they were handed over, until the committers
+  // have stopped and every batch is answered.
+  void AnswerWritten() {
+    while (true) {
+      std::vector<Written> written;
+      {
+        absl::MutexLock lock(&answer_mu_);
+        auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(answer_mu_) {
+          return !written_.empty() || committers_done_;
+        };
+        answer_mu_.Await(absl::Condition(&ready));
+        if (written_.empty()) return;
+        written.swap(written_);
+      }
+      for (Written& w : written) {
+        for (size_t i = 0; i < w.batch->answered.size(); ++i) w.batch->answered[i](std::move(w.answers[i]));
+      }
     }
   }
 
@@ -156,7 +193,14 @@ class GroupCommit {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int64_t batches_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t orders_ ABSL_GUARDED_BY(mu_) = 0;
-  std::vector<std::thread> committers_;  // last: started once everything it uses exists
+  // Written batches waiting to be answered: a lock of their own, so that answering never delays a caller's
+  // Submit or a committer taking its next batch.
+  absl::Mutex answer_mu_;
+  std::vector<Written> written_ ABSL_GUARDED_BY(answer_mu_);
+  bool committers_done_ ABSL_GUARDED_BY(answer_mu_) = false;
+  // Last: started once everything they use exists.
+  std::thread answerer_;
+  std::vector<std::thread> committers_;
 };
 
 }  // namespace shouhu

@@ -217,6 +217,36 @@ TEST(GroupCommitTest, Submit_ManyCallersAtOnce_EachAnsweredOnceAfterItsBatchWith
   }
 }
 
+// Callers are answered off the committer: a batch whose answering is slow (here, held) does not hold up the
+// next batch's writing. (Answered on the committer, "a"'s answer would wait for "b"'s batch forever.)
+TEST(GroupCommitTest, Submit_ABatchStillBeingAnswered_TheNextIsWrittenMeanwhile) {
+  RecordingWriter writer;
+  absl::Notification a_answering;
+  absl::Notification b_written;
+  bool b_written_before_a_answered = false;
+  Answers answers;
+  {
+    Intake intake(
+        [&](const std::vector<std::string>& orders, const std::function<void()>& committing) {
+          std::vector<absl::StatusOr<std::string>> written = writer.Writer()(orders, committing);
+          if (orders == std::vector<std::string>{"b"}) b_written.Notify();
+          return written;
+        },
+        /*max_batch=*/128);
+    intake.Submit(Order("a"), [&](absl::StatusOr<std::string> answer) {
+      a_answering.Notify();
+      b_written_before_a_answered = b_written.WaitForNotificationWithTimeout(absl::Seconds(10));
+      answers.For("a")(std::move(answer));
+    });
+    ASSERT_TRUE(a_answering.WaitForNotificationWithTimeout(absl::Seconds(30)));
+    intake.Submit(Order("b"), answers.For("b"));
+    ASSERT_TRUE(answers.Await(2));
+  }
+  EXPECT_TRUE(b_written_before_a_answered);
+  absl::MutexLock lock(&writer.mu);
+  EXPECT_EQ(writer.batches, (std::vector<std::vector<std::string>>{{"a"}, {"b"}}));
+}
+
 // Two committers take turns: while one batch's COMMIT waits for the disk, the other committer writes what
 // arrived meanwhile.
 TEST(GroupCommitTest, Submit_TwoCommittersOneBatchCommitting_TheNextIsWrittenMeanwhile) {
