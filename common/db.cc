@@ -10,6 +10,7 @@
 #include <mysql_driver.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "absl/strings/numbers.h"
@@ -262,12 +263,15 @@ absl::StatusOr<std::unique_ptr<Session>> Pool::Connect() {
 absl::StatusOr<Lease> Pool::Acquire() {
   {
     absl::MutexLock lock(&mu_);
-    auto available = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return !idle_.empty() || open_ < config_.pool_size;
+    const uint64_t ticket = next_ticket_++;
+    waiting_.push_back(ticket);
+    auto my_turn = [this, ticket]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return waiting_.front() == ticket && (!idle_.empty() || open_ < config_.pool_size);
     };
-    if (!mu_.AwaitWithTimeout(absl::Condition(&available), config_.acquire_timeout)) {
-      return absl::UnavailableError("no database connection became free in time");
-    }
+    const bool served = mu_.AwaitWithTimeout(absl::Condition(&my_turn), config_.acquire_timeout);
+    // Tickets are taken in increasing order, so the queue stays sorted.
+    waiting_.erase(std::lower_bound(waiting_.begin(), waiting_.end(), ticket));
+    if (!served) return absl::UnavailableError("no database connection became free in time");
     if (!idle_.empty()) {
       auto session = std::move(idle_.back());
       idle_.pop_back();
@@ -282,6 +286,11 @@ absl::StatusOr<Lease> Pool::Acquire() {
     return session.status();
   }
   return Lease(this, *std::move(session));
+}
+
+int Pool::waiting() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(waiting_.size());
 }
 
 void Pool::Return(std::unique_ptr<Session> session) {

@@ -3,9 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "common/status_macros.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_database.h"
@@ -168,6 +171,68 @@ TEST(Pool, ManyDistinctStatementTexts_KeepABoundedNumberPreparedOnTheConnection)
     EXPECT_GE(prepared - closed, 100);  // and it does keep statements: a cache, not one prepare per use
     return absl::OkStatus();
   }));
+}
+
+// A connection goes to the caller that has waited longest. The holder of the only connection returns it and
+// asks again at once, in round after round; each time the caller already waiting is served first. (Without
+// the queue of waiters, the holder takes it back ahead of the waiter in most rounds.)
+TEST(Pool, Acquire_AWaiterAndOneReturningAndAskingAgain_TheWaiterIsServedFirst) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Accounts()));
+  DbConfig config = database->config();
+  config.pool_size = 1;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<db::Pool> one, db::Pool::Open(config));
+  db::Pool& pool = *one;
+  constexpr int kRounds = 20;
+  int served_after_the_waiter = 0;
+  std::optional<db::Lease> held;
+  {
+    ASSERT_OK_AND_ASSIGN(db::Lease first, pool.Acquire());
+    held.emplace(std::move(first));
+  }
+  for (int round = 0; round < kRounds; ++round) {
+    absl::Notification waiter_served;
+    std::thread waiter([&] {
+      absl::StatusOr<db::Lease> lease = pool.Acquire();
+      EXPECT_OK(lease.status());
+      waiter_served.Notify();
+    });
+    while (pool.waiting() == 0) absl::SleepFor(absl::Milliseconds(1));
+    held.reset();
+    absl::StatusOr<db::Lease> again = pool.Acquire();
+    ASSERT_OK(again.status());
+    if (waiter_served.HasBeenNotified()) ++served_after_the_waiter;
+    held.emplace(*std::move(again));
+    waiter.join();
+  }
+  EXPECT_EQ(served_after_the_waiter, kRounds);
+  EXPECT_EQ(pool.waiting(), 0);
+}
+
+// A waiter that gives up leaves the queue: the one behind it is served, not held up by its ticket.
+TEST(Pool, Acquire_TheOldestWaiterTimesOut_TheNextIsServed) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Accounts()));
+  DbConfig config = database->config();
+  config.pool_size = 1;
+  config.acquire_timeout = absl::Seconds(1);
+  ASSERT_OK_AND_ASSIGN(auto pool, db::Pool::Open(config));
+  std::optional<db::Lease> held;
+  {
+    ASSERT_OK_AND_ASSIGN(db::Lease lease, pool->Acquire());
+    held.emplace(std::move(lease));
+  }
+  absl::Status first = absl::UnknownError("not yet");
+  std::thread oldest([&] { first = pool->Acquire().status(); });
+  while (pool->waiting() == 0) absl::SleepFor(absl::Milliseconds(1));
+  absl::Status second = absl::UnknownError("not yet");
+  std::thread next([&] {
+    absl::SleepFor(absl::Milliseconds(500));  // asks after the oldest, and gives up half a second after it
+    second = pool->Acquire().status();
+  });
+  oldest.join();
+  EXPECT_THAT(first, StatusIs(absl::StatusCode::kUnavailable));
+  held.reset();
+  next.join();
+  EXPECT_OK(second);
 }
 
 TEST(Pool, UnreachableServer_IsUnavailable) {
