@@ -289,6 +289,19 @@ ALTER TABLE outbox_sequence
   ADD COLUMN IF NOT EXISTS holder VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '',
   ADD COLUMN IF NOT EXISTS lease_until DATETIME(6) NOT NULL DEFAULT '2000-01-01 00:00:00';
 )sql"},
+      // An idempotency key is compared byte for byte. Under the table's case-insensitive collation "r1" and
+      // "R1" were one request (the second got the first's answer and did nothing), and two subjects differing
+      // only in case shared their keys, so one caller could be answered with another's first answer. Binary
+      // keys only split what was merged, so every existing row stays unique. The method and request id are
+      // ASCII (request ids are validated printable ASCII), which also makes the key a third of its width;
+      // the subject keeps utf8mb4, without trailing-space padding.
+      {"common", 9, "0009_idempotency_binary_keys",
+       R"sql(
+ALTER TABLE idempotency_records
+  MODIFY method VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  MODIFY caller VARCHAR(191) CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin NOT NULL,
+  MODIFY request_id VARCHAR(128) CHARACTER SET ascii COLLATE ascii_bin NOT NULL;
+)sql"},
   };
 }
 

@@ -65,6 +65,47 @@ TEST(Idempotency, SameIdWithOtherContent_IsRejectedOnRequestId) {
   EXPECT_EQ(database->Count("things"), 1);
 }
 
+TEST(Idempotency, IdsDifferingOnlyInCase_AreTwoRequests) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Things()));
+  ASSERT_OK_AND_ASSIGN(std::string lower, CreateThing(database->pool(), Key("r1", "x"), "thing-1"));
+  ASSERT_OK_AND_ASSIGN(std::string upper, CreateThing(database->pool(), Key("R1", "x"), "thing-2"));
+  EXPECT_EQ(lower, "thing-1");
+  EXPECT_EQ(upper, "thing-2");
+  EXPECT_EQ(database->Count("things"), 2);
+}
+
+TEST(Idempotency, CallersDifferingOnlyInCase_NeverShareAnAnswer) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Things()));
+  IdempotencyKey alice = Key("r1", "x");
+  IdempotencyKey other_alice = alice;
+  other_alice.caller = "CALLER-1";
+  ASSERT_OK_AND_ASSIGN(std::string first, CreateThing(database->pool(), alice, "thing-1"));
+  ASSERT_OK_AND_ASSIGN(std::string second, CreateThing(database->pool(), other_alice, "thing-2"));
+  EXPECT_EQ(first, "thing-1");
+  EXPECT_EQ(second, "thing-2");
+  EXPECT_EQ(database->Count("things"), 2);
+}
+
+TEST(RecordFirstAnswers, KeysDifferingOnlyInCase_AreRecordedAndFoundApart) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Things()));
+  const IdempotencyKey lower = Key("r1", "x");
+  const IdempotencyKey upper = Key("R1", "x");
+  ASSERT_OK(database->pool().Transaction([&](db::Session& tx) {
+    return RecordFirstAnswers(tx, {{&lower, "answer-lower", absl::Now()}});
+  }));
+  ASSERT_OK(database->pool().Transaction([&](db::Session& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(auto found, FindRecordedAnswers(tx, {&upper}));
+    EXPECT_FALSE(found[0].has_value());
+    return RecordFirstAnswers(tx, {{&upper, "answer-upper", absl::Now()}});
+  }));
+  ASSERT_OK(database->pool().Autocommit([&](db::Session& session) -> absl::Status {
+    ASSIGN_OR_RETURN(auto found, FindRecordedAnswers(session, {&lower, &upper}));
+    EXPECT_EQ(found[0].value_or(RecordedAnswer{}).response, "answer-lower");
+    EXPECT_EQ(found[1].value_or(RecordedAnswer{}).response, "answer-upper");
+    return absl::OkStatus();
+  }));
+}
+
 TEST(Idempotency, ConcurrentDuplicates_CreateExactlyOneThing) {
   ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Things(), /*pool_size=*/16));
   constexpr int kClients = 12;
