@@ -167,9 +167,13 @@ grpc::ServerUnaryReactor* CooperationService::ListServiceReferrals(grpc::Callbac
     filter.after_id = page.after_id;
     filter.limit = page.limit;
     if (direction == v1::DIRECTION_INCOMING) {
+      if (!req->division_prefix().empty()) {
+        RETURN_IF_ERROR(ValidateDivisionCode(req->division_prefix(), "division_prefix"));
+      }
+      filter.division_prefix = req->division_prefix();
       filter.organisation_id = p.organisation_id();
     } else {
-      ASSIGN_OR_RETURN(filter.division_prefix, ScopedDivisionPrefix(p, ""));
+      ASSIGN_OR_RETURN(filter.division_prefix, ScopedDivisionPrefix(p, req->division_prefix()));
       ASSIGN_OR_RETURN(filter.organisation_id, ScopedOrganisation(p, ""));
     }
     ASSIGN_OR_RETURN(auto referrals, store_.ListServiceReferrals(filter));

@@ -384,11 +384,13 @@ absl::StatusOr<std::vector<v1::ServiceReferral>> MariaDbCooperationStore::ListSe
       pool_, [&](db::Session& s) -> absl::StatusOr<std::vector<v1::ServiceReferral>> {
         db::Rows rows;
         if (f.direction == v1::DIRECTION_INCOMING) {
-          ASSIGN_OR_RETURN(rows, s.Query(absl::StrCat(kServiceReferralColumns,
-                                                      "WHERE to_org = ? AND id > ? AND (? OR status = ?) "
-                                                      "ORDER BY id LIMIT ?"),
-                                         {f.organisation_id, f.after_id, Any(any_status), int64_t{f.status},
-                                          int64_t{f.limit}}));
+          ASSIGN_OR_RETURN(
+              rows, s.Query(absl::StrCat(kServiceReferralColumns,
+                                         "WHERE to_org = ? AND village_code >= ? AND "
+                                         "village_code < ? AND id > ? AND (? OR status = ?) "
+                                         "ORDER BY id LIMIT ?"),
+                            {f.organisation_id, f.division_prefix, DivisionPrefixEnd(f.division_prefix),
+                             f.after_id, Any(any_status), int64_t{f.status}, int64_t{f.limit}}));
         } else {
           ASSIGN_OR_RETURN(
               rows,

@@ -36,8 +36,8 @@ using ChooseConsent = std::function<absl::StatusOr<v1::Consent>(const std::vecto
 
 struct ServiceReferralFilter {
   v1::Direction direction = v1::DIRECTION_OUTGOING;
-  // OUTGOING: the child's villages under the prefix, from `organisation` (empty: any). INCOMING: to
-  // `organisation`, wherever the child lives.
+  // The child's villages under the prefix (empty: everywhere). OUTGOING: from `organisation` (empty: any).
+  // INCOMING: to `organisation`.
   std::string division_prefix;
   std::string organisation_id;
   v1::ServiceReferralStatus status = v1::SERVICE_REFERRAL_STATUS_UNSPECIFIED;

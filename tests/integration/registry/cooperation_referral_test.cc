@@ -254,5 +254,59 @@ TEST_F(CooperationReferralTest, CreateServiceReferral_BadInput_NamesTheFieldAndW
   EXPECT_EQ(Count("service_referrals"), 0);
 }
 
+TEST_F(CooperationReferralTest,
+       ListServiceReferrals_DivisionPrefix_NarrowsBothDirections_AndAnOfficerOfTwoCountiesNamesOne) {
+  constexpr char kSecondTownshipVillage[] = "532329102201";  // 高桥村, 高桥镇, Wuding
+  v1::Case first = RegisterChild("1", "李娜");
+  v1::Case second = RegisterChild("2", "王芳", kSecondTownshipVillage);
+  std::vector<std::string> sent;
+  for (const v1::Case* c : {&first, &second}) {
+    ASSERT_OK(Cooperate(&Coop::RecordConsent, wuding_caseworker_, Consent("c" + c->case_id(), c->case_id())));
+    ASSERT_OK_AND_ASSIGN(auto referral, Cooperate(&Coop::CreateServiceReferral, wuding_caseworker_,
+                                                  Referral("r" + c->case_id(), c->case_id())));
+    sent.push_back(referral.service_referral().service_referral_id());
+  }
+  auto list = [&](const Principal& as, v1::Direction direction, const std::string& prefix) {
+    v1::ListServiceReferralsRequest request;
+    request.set_direction(direction);
+    request.set_division_prefix(prefix);
+    return Cooperate(&Coop::ListServiceReferrals, as, request);
+  };
+  auto ids = [](const v1::ListServiceReferralsResponse& response) {
+    std::vector<std::string> out;
+    for (const auto& r : response.service_referrals()) out.push_back(r.service_referral_id());
+    return out;
+  };
+
+  ASSERT_OK_AND_ASSIGN(auto all_out, list(wuding_caseworker_, v1::DIRECTION_OUTGOING, ""));
+  EXPECT_EQ(ids(all_out).size(), 2u);
+  ASSERT_OK_AND_ASSIGN(auto second_out, list(wuding_caseworker_, v1::DIRECTION_OUTGOING, "532329102"));
+  EXPECT_EQ(ids(second_out), std::vector<std::string>{sent[1]});
+  ASSERT_OK_AND_ASSIGN(auto first_in, list(school_, v1::DIRECTION_INCOMING, "532329101"));
+  EXPECT_EQ(ids(first_in), std::vector<std::string>{sent[0]});
+  ASSERT_OK_AND_ASSIGN(auto all_in, list(school_, v1::DIRECTION_INCOMING, ""));
+  EXPECT_EQ(ids(all_in).size(), 2u);
+
+  // Outside the caller's jurisdictions there is nothing to list; a malformed code is named.
+  EXPECT_THAT(list(wuding_caseworker_, v1::DIRECTION_OUTGOING, "640105"),
+              StatusIs(absl::StatusCode::kNotFound));
+  for (v1::Direction direction : {v1::DIRECTION_OUTGOING, v1::DIRECTION_INCOMING}) {
+    auto bad = list(school_, direction, "53x");
+    EXPECT_THAT(bad, StatusIs(absl::StatusCode::kInvalidArgument));
+    EXPECT_EQ(FieldOf(bad.status()), "division_prefix");
+  }
+
+  // An officer over two counties names the one to list: without it the request is ambiguous, not empty.
+  const Principal two_counties = shouhu::testing::MakePrincipal(
+      "officer-2", "prefecture-civil-affairs", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, {"532329", "640105"});
+  auto ambiguous = list(two_counties, v1::DIRECTION_OUTGOING, "");
+  EXPECT_THAT(ambiguous, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(FieldOf(ambiguous.status()), "division_prefix");
+  ASSERT_OK_AND_ASSIGN(auto wuding_out, list(two_counties, v1::DIRECTION_OUTGOING, "532329"));
+  EXPECT_EQ(ids(wuding_out).size(), 2u);
+  ASSERT_OK_AND_ASSIGN(auto xixia_out, list(two_counties, v1::DIRECTION_OUTGOING, "640105"));
+  EXPECT_EQ(ids(xixia_out).size(), 0u);
+}
+
 }  // namespace
 }  // namespace shouhu::registry::testing
