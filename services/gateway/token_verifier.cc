@@ -6,12 +6,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
+#include "common/validation.h"
 #include "google/protobuf/util/time_util.h"
 #include "nlohmann/json.hpp"
 #include "services/gateway/role_names.h"
 
 namespace shouhu::gateway {
 namespace {
+
+// The narrowest columns that hold them: actors' VARCHAR(128), organisation ids' VARCHAR(64).
+constexpr size_t kMaxSubjectChars = 128;
+constexpr size_t kMaxOrganisationChars = 64;
 
 absl::Status Rejected() { return absl::UnauthenticatedError("credentials were missing or not valid"); }
 
@@ -164,6 +169,20 @@ absl::StatusOr<Principal> TokenVerifier::VerifySignedToken(absl::string_view tok
   principal.set_subject(claims["sub"].get<std::string>());
   if (claims.contains("org") && claims["org"].is_string())
     principal.set_organisation_id(claims["org"].get<std::string>());
+  // Every service stores the subject and the organisation in columns of these widths and compares them as
+  // identifiers; one that is not (a space, a control character, too long) would pass here and fail, or
+  // match loosely, there. Refused once at the door, and said in the log: it is the identity provider's
+  // configuration that needs fixing.
+  const absl::Status subject_ok = ValidateIdentifier(principal.subject(), "sub", kMaxSubjectChars);
+  const absl::Status organisation_ok =
+      ValidateOptionalIdentifier(principal.organisation_id(), "org", kMaxOrganisationChars);
+  if (!subject_ok.ok() || !organisation_ok.ok()) {
+    logger_.Warn(
+        "token's sub or org is not an identifier; refused",
+        {{"key_id", kid},
+         {"reason", std::string(subject_ok.ok() ? organisation_ok.message() : subject_ok.message())}});
+    return Rejected();
+  }
   if (claims.contains("roles") && claims["roles"].is_array()) {
     nlohmann::json unknown = nlohmann::json::array();
     for (const auto& name : claims["roles"]) {

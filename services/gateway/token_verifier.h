@@ -4,8 +4,10 @@
 // UNAUTHENTICATED, so a caller learns nothing about which part failed. Keys reload from their files without a
 // restart.
 //
-// Claims read: sub, org (organisation id), roles (role_names.h: the Role enum names without ROLE_, exactly;
-// any other string is ignored and logged once per token), jurisdictions (division-code prefixes).
+// Claims read: sub and org (organisation id; optional), identifiers of printable ASCII without spaces of at
+// most 128 and 64 characters (a token with another is refused, and logged), roles (role_names.h: the Role
+// enum names without ROLE_, exactly; any other string is ignored and logged once per token), jurisdictions
+// (division-code prefixes).
 #ifndef SHOUHU_SERVICES_GATEWAY_TOKEN_VERIFIER_H_
 #define SHOUHU_SERVICES_GATEWAY_TOKEN_VERIFIER_H_
 

@@ -47,6 +47,16 @@ class RememberedTokenTest : public ::testing::Test {
                       {"exp", now + absl::ToInt64Seconds(lifetime)}});
   }
 
+  // A ten-minute token for `subject` of `organisation` (none when empty).
+  std::string TokenOf(const std::string& subject, const std::string& organisation) {
+    const int64_t now = absl::ToUnixSeconds(clock_.Now());
+    nlohmann::json claims = {{"iss", kIssuer}, {"aud", kAudience},
+                             {"sub", subject}, {"roles", {"NGO_CASEWORKER"}},
+                             {"iat", now},     {"exp", now + 600}};
+    if (!organisation.empty()) claims["org"] = organisation;
+    return MintToken("ES256", "idp-1", key_.private_pem, claims);
+  }
+
   const KeyPair key_ = NewP256Key();
   ManualClock clock_{absl::Now()};
   Logger logger_{"gateway-test"};
@@ -89,6 +99,32 @@ TEST_F(RememberedTokenTest, RememberedTokens_EachAnswersOnlyForItsOwnCaller) {
   char& signature_start = altered[altered.rfind('.') + 1];
   signature_start = signature_start == 'A' ? 'B' : 'A';
   EXPECT_THAT(verifier_->Verify(altered), StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+// Services store the subject and organisation in columns of 128 and 64 characters and compare them as
+// identifiers: a token whose sub or org is not one is refused at the gateway, whatever it is signed with.
+TEST_F(RememberedTokenTest, SubjectOrOrganisationNotAnIdentifier_IsUnauthenticated) {
+  ASSERT_OK_AND_ASSIGN(Principal longest,
+                       verifier_->Verify(TokenOf(std::string(128, 's'), std::string(64, 'o'))));
+  EXPECT_EQ(longest.subject(), std::string(128, 's'));
+  EXPECT_EQ(longest.organisation_id(), std::string(64, 'o'));
+  ASSERT_OK_AND_ASSIGN(Principal without_org, verifier_->Verify(TokenOf("caseworker-1", "")));
+  EXPECT_EQ(without_org.organisation_id(), "");
+
+  for (const auto& [subject, organisation] : std::vector<std::pair<std::string, std::string>>{
+           {std::string(129, 's'), "ngo-1"},
+           {"caseworker 1", "ngo-1"},
+           {"caseworker-1 ", "ngo-1"},
+           {"caseworker\n1", "ngo-1"},
+           {"社工一", "ngo-1"},
+           {"caseworker-1", std::string(65, 'o')},
+           {"caseworker-1", "ngo 1"},
+           {"caseworker-1", "ngo-1\t"},
+       }) {
+    EXPECT_THAT(verifier_->Verify(TokenOf(subject, organisation)),
+                StatusIs(absl::StatusCode::kUnauthenticated))
+        << "sub '" << subject << "', org '" << organisation << "'";
+  }
 }
 
 }  // namespace
