@@ -6,10 +6,9 @@
 // carries many orders and each order keeps every guarantee it has alone: its own idempotency record and
 // first answer, durable before it is answered.
 //
-// The batches are a chain: one is written only once the one before it has been written, so the chain's
-// length per batch bounds the rate. Callers are answered off it, on a thread of their own: finishing a gRPC
-// call serialises its answer and writes it to the socket, a third of the committer's CPU at 64 callers
-// (perf, issue 11), and the next batch need not wait for it.
+// Callers are answered off the committers, on a thread of their own: finishing a gRPC call serialises its
+// answer and writes it to the socket, a third of the committer's CPU at 64 callers (perf, issue 11), and the
+// next batch need not wait for it.
 //
 // One committer writes one batch at a time, so while its COMMIT waits for the disk, nothing of the next
 // batch is done. A writer whose batches may overlap can have several committers, taken in turn: a batch is

@@ -65,25 +65,19 @@ TEST(Idempotency, SameIdWithOtherContent_IsRejectedOnRequestId) {
   EXPECT_EQ(database->Count("things"), 1);
 }
 
-TEST(Idempotency, IdsDifferingOnlyInCase_AreTwoRequests) {
+// Keys compare byte for byte: a request id or a caller differing from a recorded one only in case is another
+// request, never answered with the recorded one's answer.
+TEST(Idempotency, KeysDifferingOnlyInCase_AreDifferentRequests) {
   ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Things()));
-  ASSERT_OK_AND_ASSIGN(std::string lower, CreateThing(database->pool(), Key("r1", "x"), "thing-1"));
-  ASSERT_OK_AND_ASSIGN(std::string upper, CreateThing(database->pool(), Key("R1", "x"), "thing-2"));
-  EXPECT_EQ(lower, "thing-1");
-  EXPECT_EQ(upper, "thing-2");
-  EXPECT_EQ(database->Count("things"), 2);
-}
-
-TEST(Idempotency, CallersDifferingOnlyInCase_NeverShareAnAnswer) {
-  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Things()));
-  IdempotencyKey alice = Key("r1", "x");
-  IdempotencyKey other_alice = alice;
-  other_alice.caller = "CALLER-1";
-  ASSERT_OK_AND_ASSIGN(std::string first, CreateThing(database->pool(), alice, "thing-1"));
-  ASSERT_OK_AND_ASSIGN(std::string second, CreateThing(database->pool(), other_alice, "thing-2"));
-  EXPECT_EQ(first, "thing-1");
-  EXPECT_EQ(second, "thing-2");
-  EXPECT_EQ(database->Count("things"), 2);
+  IdempotencyKey other_caller = Key("r1", "x");
+  other_caller.caller = "CALLER-1";
+  const std::vector<IdempotencyKey> keys = {Key("r1", "x"), Key("R1", "x"), other_caller};
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const std::string id = absl::StrCat("thing-", i + 1);
+    ASSERT_OK_AND_ASSIGN(std::string created, CreateThing(database->pool(), keys[i], id));
+    EXPECT_EQ(created, id) << "request id " << keys[i].request_id << ", caller " << keys[i].caller;
+  }
+  EXPECT_EQ(database->Count("things"), 3);
 }
 
 TEST(RecordFirstAnswers, KeysDifferingOnlyInCase_AreRecordedAndFoundApart) {

@@ -34,25 +34,13 @@ class RememberedTokenTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  // A token for `subject` that expires `lifetime` from the clock's now.
-  std::string Token(const std::string& subject, absl::Duration lifetime) {
-    const int64_t now = absl::ToUnixSeconds(clock_.Now());
-    return MintToken("ES256", "idp-1", key_.private_pem,
-                     {{"iss", kIssuer},
-                      {"aud", kAudience},
-                      {"sub", subject},
-                      {"org", "org-" + subject},
-                      {"roles", {"CIVIL_AFFAIRS_OFFICER"}},
-                      {"iat", now},
-                      {"exp", now + absl::ToInt64Seconds(lifetime)}});
-  }
-
-  // A ten-minute token for `subject` of `organisation` (none when empty).
-  std::string TokenOf(const std::string& subject, const std::string& organisation) {
+  // A token for `subject` of `organisation` (none when empty) that expires `lifetime` from the clock's now.
+  std::string Token(const std::string& subject, const std::string& organisation,
+                    absl::Duration lifetime = absl::Minutes(10)) {
     const int64_t now = absl::ToUnixSeconds(clock_.Now());
     nlohmann::json claims = {{"iss", kIssuer}, {"aud", kAudience},
-                             {"sub", subject}, {"roles", {"NGO_CASEWORKER"}},
-                             {"iat", now},     {"exp", now + 600}};
+                             {"sub", subject}, {"roles", {"CIVIL_AFFAIRS_OFFICER"}},
+                             {"iat", now},     {"exp", now + absl::ToInt64Seconds(lifetime)}};
     if (!organisation.empty()) claims["org"] = organisation;
     return MintToken("ES256", "idp-1", key_.private_pem, claims);
   }
@@ -65,7 +53,7 @@ class RememberedTokenTest : public ::testing::Test {
 };
 
 TEST_F(RememberedTokenTest, RememberedToken_PastItsExpiryAndLeeway_IsUnauthenticated) {
-  const std::string token = Token("officer-1", absl::Seconds(60));
+  const std::string token = Token("officer-1", "org-officer-1", absl::Seconds(60));
   const int64_t issued = absl::ToUnixSeconds(clock_.Now());
   absl::StatusOr<Principal> admitted = verifier_->Verify(token);  // verified and remembered
   ASSERT_OK(admitted);
@@ -81,8 +69,8 @@ TEST_F(RememberedTokenTest, RememberedToken_PastItsExpiryAndLeeway_IsUnauthentic
 }
 
 TEST_F(RememberedTokenTest, RememberedTokens_EachAnswersOnlyForItsOwnCaller) {
-  const std::string first = Token("officer-1", absl::Minutes(10));
-  const std::string second = Token("officer-2", absl::Minutes(10));
+  const std::string first = Token("officer-1", "org-officer-1");
+  const std::string second = Token("officer-2", "org-officer-2");
   for (int round = 0; round < 3; ++round) {  // the first round verifies, the others are remembered
     auto one = verifier_->Verify(first);
     auto two = verifier_->Verify(second);
@@ -105,10 +93,10 @@ TEST_F(RememberedTokenTest, RememberedTokens_EachAnswersOnlyForItsOwnCaller) {
 // identifiers: a token whose sub or org is not one is refused at the gateway, whatever it is signed with.
 TEST_F(RememberedTokenTest, SubjectOrOrganisationNotAnIdentifier_IsUnauthenticated) {
   ASSERT_OK_AND_ASSIGN(Principal longest,
-                       verifier_->Verify(TokenOf(std::string(128, 's'), std::string(64, 'o'))));
+                       verifier_->Verify(Token(std::string(128, 's'), std::string(64, 'o'))));
   EXPECT_EQ(longest.subject(), std::string(128, 's'));
   EXPECT_EQ(longest.organisation_id(), std::string(64, 'o'));
-  ASSERT_OK_AND_ASSIGN(Principal without_org, verifier_->Verify(TokenOf("caseworker-1", "")));
+  ASSERT_OK_AND_ASSIGN(Principal without_org, verifier_->Verify(Token("caseworker-1", "")));
   EXPECT_EQ(without_org.organisation_id(), "");
 
   for (const auto& [subject, organisation] : std::vector<std::pair<std::string, std::string>>{
@@ -121,8 +109,7 @@ TEST_F(RememberedTokenTest, SubjectOrOrganisationNotAnIdentifier_IsUnauthenticat
            {"caseworker-1", "ngo 1"},
            {"caseworker-1", "ngo-1\t"},
        }) {
-    EXPECT_THAT(verifier_->Verify(TokenOf(subject, organisation)),
-                StatusIs(absl::StatusCode::kUnauthenticated))
+    EXPECT_THAT(verifier_->Verify(Token(subject, organisation)), StatusIs(absl::StatusCode::kUnauthenticated))
         << "sub '" << subject << "', org '" << organisation << "'";
   }
 }
