@@ -1,10 +1,13 @@
 #include "services/registry/access_log_writer.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/status_macros.h"
 
 namespace shouhu::registry {
@@ -53,57 +56,47 @@ absl::Status InsertPadded(db::Session& session, absl::string_view head, absl::st
   return absl::OkStatus();
 }
 
+// A batch of reads is at most this many callers' (a page of a search is one caller's 50 records), and
+// GroupCommit refuses a caller once eight batches wait.
+constexpr size_t kMaxCallersPerBatch = 256;
+
 }  // namespace
 
 AccessLogWriter::AccessLogWriter(db::Pool& pool, const Clock& clock, IdGenerator& ids)
-    : pool_(pool), clock_(clock), ids_(ids), open_(std::make_shared<Batch>()) {
-  writer_ = std::thread([this] { Run(); });
-}
-
-AccessLogWriter::~AccessLogWriter() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
-  writer_.join();
-}
+    : pool_(pool),
+      clock_(clock),
+      ids_(ids),
+      queue_(
+          [this](const std::vector<Reads>& batch, const std::function<void()>&) { return WriteBatch(batch); },
+          kMaxCallersPerBatch) {}
 
 absl::Status AccessLogWriter::Record(std::vector<AccessRecord> records) {
-  if (records.empty()) return absl::OkStatus();
-  std::vector<AccessRead> reads = GroupIntoReads(std::move(records));
-  absl::MutexLock lock(&mu_);
-  if (stopping_) return absl::UnavailableError("shutting down");
-  std::shared_ptr<Batch> batch = open_;
-  for (auto& r : reads) batch->reads.push_back(std::move(r));
-  mu_.Await(absl::Condition(&batch->done));
-  return batch->result;
+  absl::Notification logged;
+  absl::Status result;
+  RecordThen(std::move(records), [&](absl::Status status) {
+    result = std::move(status);
+    logged.Notify();
+  });
+  logged.WaitForNotification();
+  return result;
 }
 
 void AccessLogWriter::RecordThen(std::vector<AccessRecord> records, Committed committed) {
   if (records.empty()) return committed(absl::OkStatus());
-  std::vector<AccessRead> reads = GroupIntoReads(std::move(records));
-  {
-    absl::MutexLock lock(&mu_);
-    if (!stopping_) {
-      for (auto& r : reads) open_->reads.push_back(std::move(r));
-      open_->then.push_back(std::move(committed));
-      return;
-    }
-  }
-  committed(absl::UnavailableError("shutting down"));
+  Submit(GroupIntoReads(std::move(records)), std::move(committed));
 }
 
 void AccessLogWriter::RecordThen(AccessRead read, Committed committed) {
   if (read.records.empty()) return committed(absl::OkStatus());
-  {
-    absl::MutexLock lock(&mu_);
-    if (!stopping_) {
-      open_->reads.push_back(std::move(read));
-      open_->then.push_back(std::move(committed));
-      return;
-    }
-  }
-  committed(absl::UnavailableError("shutting down"));
+  Reads reads;
+  reads.push_back(std::move(read));
+  Submit(std::move(reads), std::move(committed));
+}
+
+void AccessLogWriter::Submit(Reads reads, Committed committed) {
+  queue_.Submit(std::move(reads), [committed = std::move(committed)](absl::StatusOr<Logged> logged) {
+    committed(logged.status());
+  });
 }
 
 std::pair<int64_t, int64_t> AccessLogWriter::CommitsAndRows() {
@@ -111,57 +104,52 @@ std::pair<int64_t, int64_t> AccessLogWriter::CommitsAndRows() {
   return {commits_, rows_};
 }
 
-void AccessLogWriter::Run() {
-  while (true) {
-    std::shared_ptr<Batch> batch;
-    {
-      absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !open_->reads.empty(); };
-      mu_.Await(absl::Condition(&ready));
-      if (open_->reads.empty()) return;  // stopping with nothing left to write
-      batch = std::move(open_);
-      open_ = std::make_shared<Batch>();
+std::vector<absl::StatusOr<AccessLogWriter::Logged>> AccessLogWriter::WriteBatch(
+    const std::vector<Reads>& batch) {
+  absl::Status result;
+  if (!connection_) {
+    absl::StatusOr<db::Lease> lease = pool_.Acquire();
+    if (lease.ok()) {
+      connection_.emplace(*std::move(lease));
+    } else {
+      result = lease.status();
     }
-    absl::Status result = Write(batch->reads);
-    int64_t records = 0;
-    for (const AccessRead& read : batch->reads) records += static_cast<int64_t>(read.records.size());
-    {
-      absl::MutexLock lock(&mu_);
-      batch->result = result;
-      batch->done = true;
-      if (result.ok()) {
-        ++commits_;
-        rows_ += records;
-      }
-    }
-    for (const Committed& committed : batch->then) committed(result);
   }
+  if (connection_) result = Write(**connection_, batch);
+  // A broken connection goes back to the pool (which discards it); the next batch takes a fresh one.
+  if (result.code() == absl::StatusCode::kUnavailable) connection_.reset();
+  if (!result.ok()) return std::vector<absl::StatusOr<Logged>>(batch.size(), result);
+  int64_t records = 0;
+  for (const Reads& reads : batch) {
+    for (const AccessRead& read : reads) records += static_cast<int64_t>(read.records.size());
+  }
+  absl::MutexLock lock(&mu_);
+  ++commits_;
+  rows_ += records;
+  return std::vector<absl::StatusOr<Logged>>(batch.size(), Logged{});
 }
 
-absl::Status AccessLogWriter::Write(std::vector<AccessRead>& reads) {
-  if (!connection_) {
-    auto lease = pool_.Acquire();
-    if (!lease.ok()) return lease.status();
-    connection_.emplace(*std::move(lease));
-  }
-  db::Session& session = **connection_;
+absl::Status AccessLogWriter::Write(db::Session& session, const std::vector<Reads>& batch) {
   const std::string at = ToSqlTimestamp(clock_.Now());
   std::vector<db::Value> read_params;
   std::vector<db::Value> record_params;
-  read_params.reserve(reads.size() * kParamsPerRead);
-  for (AccessRead& read : reads) {
-    // Entry ids in the order of the records; the first is the read's id, so every entry of a read sorts
-    // after the read's id and before the next read's.
-    for (AccessedRecord& r : read.records) r.entry_id = ids_.Next();
-    const std::string& log_id = read.records.front().entry_id;
-    read_params.insert(
-        read_params.end(),
-        {log_id, at, read.subject, read.organisation_id, read.record_type, read.fields, read.purpose,
-         read.method, CommonVillagePrefix(read.records), EncodeAccessedRecords(read.records)});
-    // A record shown twice in one read is one row of "who read this record" (its key is (record, read)).
-    std::set<absl::string_view> seen;
-    for (const AccessedRecord& r : read.records) {
-      if (seen.insert(r.record_id).second) record_params.insert(record_params.end(), {r.record_id, log_id});
+  read_params.reserve(batch.size() * kParamsPerRead);
+  for (const Reads& reads : batch) {
+    for (const AccessRead& read : reads) {
+      // Entry ids in the order of the records; the first is the read's id, so every entry of a read sorts
+      // after the read's id and before the next read's. (Given here, not by the caller: ids must commit in
+      // their order.)
+      std::vector<AccessedRecord> records = read.records;
+      for (AccessedRecord& r : records) r.entry_id = ids_.Next();
+      const std::string& log_id = records.front().entry_id;
+      read_params.insert(read_params.end(), {log_id, at, read.subject, read.organisation_id, read.record_type,
+                                             read.fields, read.purpose, read.method,
+                                             CommonVillagePrefix(records), EncodeAccessedRecords(records)});
+      // A record shown twice in one read is one row of "who read this record" (its key is (record, read)).
+      std::set<absl::string_view> seen;
+      for (const AccessedRecord& r : records) {
+        if (seen.insert(r.record_id).second) record_params.insert(record_params.end(), {r.record_id, log_id});
+      }
     }
   }
   absl::Status status = session.ExecuteConstant("START TRANSACTION");
@@ -177,8 +165,6 @@ absl::Status AccessLogWriter::Write(std::vector<AccessRead>& reads) {
   } else {
     (void)session.ExecuteConstant("ROLLBACK");
   }
-  // A broken connection goes back to the pool (which discards it); the next batch takes a fresh one.
-  if (status.code() == absl::StatusCode::kUnavailable) connection_.reset();
   return status;
 }
 

@@ -1,6 +1,7 @@
 // The PII access log as one row per read (migration 0044): a search's page logs exactly its children, every
 // reader of the log (ListAccessLog by record, by subject, by division, paged) still sees one entry per record
-// read, nothing is lost under concurrent reads, and the rows of the old log survive the migration.
+// read, nothing is lost under concurrent reads, the rows of the old log survive the migration, and a reader
+// still being answered does not hold up the next read's log.
 #include <algorithm>
 #include <map>
 #include <set>
@@ -9,6 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "common/migrations.h"
 #include "common/pii_crypto.h"
 #include "services/registry/access_log_writer.h"
@@ -316,6 +319,41 @@ TEST(AccessLogWriter, OneBatchAcrossPaddedAndSplitInserts_EveryReadAndRecordOnce
   // The last record of each statement, the one repeated as padding, is there once like the rest.
   EXPECT_EQ(database->Count("pii_access_records WHERE record_id = '01JP0000000000000000000299'"), 1);
   EXPECT_EQ(database->Count("pii_access_records WHERE record_id = '01JC0000000000000000000012'"), 1);
+}
+
+// Readers are answered off the writer's committer (its group commit's answering thread): a reader whose
+// answer is still being written (here, one that does not return until told) does not hold up the next
+// read's log. When the writer answered on its own thread, the next read was not written until then.
+TEST(AccessLogWriter, AReaderStillBeingAnswered_TheNextReadIsLoggedMeanwhile) {
+  ASSERT_OK_AND_ASSIGN(auto database, shouhu::testing::TestDatabase::Create(RegistryMigrations()));
+  SystemClock clock;
+  IdGenerator ids(clock);
+  AccessLogWriter writer(database->pool(), clock, ids);
+  const auto read_of = [](const std::string& child) {
+    return std::vector<AccessRecord>{
+        {"officer-wuding", "wuding-ca", "child", child, "532329101001", "name", "visit", "GetChild", ""}};
+  };
+  absl::Notification first_answered, release_first, second_answered;
+  writer.RecordThen(read_of("01JC0000000000000000000001"), [&](absl::Status status) {
+    EXPECT_OK(status);
+    first_answered.Notify();
+    release_first.WaitForNotification();  // the first reader's answer, still being written
+  });
+  first_answered.WaitForNotification();
+  absl::Status second;
+  writer.RecordThen(read_of("01JC0000000000000000000002"), [&](absl::Status status) {
+    second = status;
+    second_answered.Notify();
+  });
+  // Not a timing target: a liveness check, generous for any machine, so that a regression fails, not hangs.
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (database->Count("pii_access_records") < 2 && absl::Now() < deadline)
+    absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_EQ(database->Count("pii_access_records"), 2)
+      << "the second read was not logged while the first reader was being answered";
+  release_first.Notify();
+  second_answered.WaitForNotification();
+  EXPECT_OK(second);
 }
 
 }  // namespace
