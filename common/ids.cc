@@ -25,20 +25,13 @@ std::string IdGenerator::Next() {
     }
     last_random_ = random;
   }
-  // 128 bits: 48 of time then 80 random, written 5 bits at a time from the top (the first char holds 3 bits).
-  std::array<uint8_t, 16> bytes;
-  for (int i = 0; i < 6; ++i) bytes[i] = static_cast<uint8_t>(millis >> (40 - 8 * i));
-  for (int i = 0; i < 10; ++i) bytes[6 + i] = random[i];
+  // 128 bits, 48 of time then 80 random, written 5 bits at a time from the top (the first char holds the top
+  // 3): 26 characters of Crockford's base 32, which sort as the number does.
+  unsigned __int128 value = millis & ((uint64_t{1} << 48) - 1);
+  for (uint8_t byte : random) value = (value << 8) | byte;
   std::string id(kIdLength, '0');
   for (size_t c = 0; c < kIdLength; ++c) {
-    const int bit = static_cast<int>(c) * 5 - 2;  // position of this char's top bit in the 128-bit number
-    int value = 0;
-    for (int b = 0; b < 5; ++b) {
-      const int pos = bit + b;
-      if (pos < 0) continue;
-      value = (value << 1) | ((bytes[pos / 8] >> (7 - pos % 8)) & 1);
-    }
-    id[c] = kAlphabet[value];
+    id[c] = kAlphabet[static_cast<size_t>(value >> (5 * (kIdLength - 1 - c))) & 31];
   }
   return id;
 }

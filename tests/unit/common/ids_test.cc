@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <string>
+
+#include "absl/strings/string_view.h"
 
 namespace shouhu {
 namespace {
@@ -41,6 +44,25 @@ TEST(IdGenerator, TimePrefixEncodesMilliseconds) {
   const std::string year_later = one.Next();
   EXPECT_NE(first.substr(0, 10), year_later.substr(0, 10));
   EXPECT_EQ(first.substr(0, 2), year_later.substr(0, 2));  // the top 8 bits turn over every ~35 years
+}
+
+// The layout is the ULID's: 48 bits of milliseconds, then 80 random bits, in Crockford's base 32 from the
+// top. Decoded here independently of the encoder: the time is the clock's, and the next id of the same
+// millisecond is the number one higher (its random bits counted up).
+TEST(IdGenerator, EncodesTimeThenRandomBits_TheNextIdOfAMillisecondIsOneHigher) {
+  ManualClock clock(absl::FromUnixMillis(1'469'918'176'385));
+  IdGenerator ids(clock);
+  const std::string first = ids.Next();
+  const std::string second = ids.Next();
+  EXPECT_EQ(first.substr(0, 10), "01ARYZ6S41");  // the ULID specification's example of this instant
+  const auto decode = [](const std::string& id) {
+    constexpr absl::string_view kCrockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    unsigned __int128 value = 0;
+    for (char ch : id) value = value * 32 + kCrockford.find(ch);
+    return value;
+  };
+  EXPECT_EQ(static_cast<uint64_t>(decode(first) >> 80), uint64_t{1'469'918'176'385});
+  EXPECT_TRUE(decode(second) == decode(first) + 1) << first << " then " << second;
 }
 
 TEST(IsWellFormedId, RejectsOtherShapes) {
