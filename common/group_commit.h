@@ -56,11 +56,15 @@ class GroupCommit {
   // the others committing).
   // At most `max_batch` orders share a transaction, and at most `max_waiting` wait for one: beyond that a
   // caller is refused at once (RESOURCE_EXHAUSTED), so a flood sheds load instead of growing memory and
-  // every caller's wait. The default is a few batches of the largest size.
-  GroupCommit(WriteBatch write, size_t max_batch, size_t max_waiting = 0, size_t committers = 1)
+  // every caller's wait. The default is a few batches of the largest size. At most `max_unanswered` written
+  // batches wait for the answering thread: a committer with another waits until there is room, so answers
+  // that go out slowly hold the committers back and then fill the queue above, rather than piling up.
+  GroupCommit(WriteBatch write, size_t max_batch, size_t max_waiting = 0, size_t committers = 1,
+              size_t max_unanswered = 8)
       : write_(std::move(write)),
         max_batch_(std::max<size_t>(max_batch, 1)),
-        max_waiting_(max_waiting > 0 ? max_waiting : 8 * max_batch_) {
+        max_waiting_(max_waiting > 0 ? max_waiting : 8 * max_batch_),
+        max_unanswered_(std::max<size_t>(max_unanswered, 1)) {
     answerer_ = std::thread([this] { AnswerWritten(); });
     for (size_t i = 0; i < std::max<size_t>(committers, 1); ++i) committers_.emplace_back([this] { Run(); });
   }
@@ -157,6 +161,9 @@ class GroupCommit {
         orders_ += static_cast<int64_t>(batch->orders.size());
       }
       absl::MutexLock lock(&answer_mu_);
+      auto room = [this]()
+                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(answer_mu_) { return written_.size() < max_unanswered_; };
+      answer_mu_.Await(absl::Condition(&room));
       written_.push_back({std::move(batch), std::move(answers)});
     }
   }
@@ -184,6 +191,7 @@ class GroupCommit {
   const WriteBatch write_;
   const size_t max_batch_;
   const size_t max_waiting_;
+  const size_t max_unanswered_;
   absl::Mutex mu_;
   // Orders waiting for the next batch; full batches queue behind the open one.
   std::vector<std::unique_ptr<Batch>> waiting_ ABSL_GUARDED_BY(mu_);

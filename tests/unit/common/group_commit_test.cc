@@ -249,6 +249,37 @@ TEST(GroupCommitTest, Submit_ABatchStillBeingAnswered_TheNextIsWrittenMeanwhile)
 
 // Two committers take turns: while one batch's COMMIT waits for the disk, the other committer writes what
 // arrived meanwhile.
+// Written batches wait for the answering thread only up to a bound: with "a" stuck in its answer and one
+// written batch allowed to wait, "b" waits, "c" is written and then holds its committer, and "d" is not
+// written until "a" is answered. Without the bound every batch would be written and queued, however slow the
+// answers.
+TEST(GroupCommitTest, Submit_AnswersStuck_CommittersStopAfterTheUnansweredBound) {
+  RecordingWriter writer;
+  absl::Notification a_answering, release_a;
+  Answers answers;
+  {
+    Intake intake(writer.Writer(), /*max_batch=*/1, /*max_waiting=*/16, /*committers=*/1,
+                  /*max_unanswered=*/1);
+    intake.Submit(Order("a"), [&](absl::StatusOr<std::string> answer) {
+      a_answering.Notify();
+      release_a.WaitForNotification();
+      answers.For("a")(std::move(answer));
+    });
+    ASSERT_TRUE(a_answering.WaitForNotificationWithTimeout(absl::Seconds(30)));
+    for (const char* id : {"b", "c", "d"}) intake.Submit(Order(id), answers.For(id));
+    // Not a timing target: room for the committer to write "d" if nothing held it back.
+    absl::SleepFor(absl::Milliseconds(300));
+    {
+      absl::MutexLock lock(&writer.mu);
+      EXPECT_EQ(writer.batches, (std::vector<std::vector<std::string>>{{"a"}, {"b"}, {"c"}}));
+    }
+    release_a.Notify();
+    ASSERT_TRUE(answers.Await(4));
+  }
+  absl::MutexLock lock(&writer.mu);
+  EXPECT_EQ(writer.batches.size(), 4u);
+}
+
 TEST(GroupCommitTest, Submit_TwoCommittersOneBatchCommitting_TheNextIsWrittenMeanwhile) {
   absl::Notification release;
   RecordingWriter writer;
