@@ -45,12 +45,14 @@ std::string CommonVillagePrefix(const std::vector<AccessedRecord>& records) {
 
 size_t PaddedLogRows(size_t rows) { return rows < 8 ? rows : (rows + 7) / 8 * 8; }
 
-std::string EncodeAccessedRecords(const std::vector<AccessedRecord>& records) {
+std::string EncodeAccessedRecords(const std::vector<AccessedRecord>& records,
+                                  const std::vector<std::string>& entry_ids) {
   std::string column;
   column.reserve(records.size() * 96);
-  for (const AccessedRecord& r : records) {
-    absl::StrAppend(&column, column.empty() ? "" : ";", r.entry_id, " ", r.record_id, " ", r.village_code,
-                    " ", r.consent_id);
+  for (size_t i = 0; i < records.size(); ++i) {
+    const AccessedRecord& r = records[i];
+    absl::StrAppend(&column, i == 0 ? "" : ";", entry_ids[i], " ", r.record_id, " ", r.village_code, " ",
+                    r.consent_id);
   }
   return column;
 }

@@ -65,8 +65,10 @@ inline constexpr size_t kMaxLogRowsPerInsert = 256;
 size_t PaddedLogRows(size_t rows);
 
 // The records column: "entry_id record_id village_code consent_id" per record, ';' between records (ids
-// and codes hold neither).
-std::string EncodeAccessedRecords(const std::vector<AccessedRecord>& records);
+// and codes hold neither), with entry_ids[i] as records[i]'s entry id: the log writer gives them as it
+// writes a batch, without copying the records it was handed.
+std::string EncodeAccessedRecords(const std::vector<AccessedRecord>& records,
+                                  const std::vector<std::string>& entry_ids);
 // INTERNAL on a column this code did not write.
 absl::StatusOr<std::vector<AccessedRecord>> DecodeAccessedRecords(absl::string_view column);
 

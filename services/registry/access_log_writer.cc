@@ -139,15 +139,17 @@ absl::Status AccessLogWriter::Write(db::Session& session, const std::vector<Read
       // Entry ids in the order of the records; the first is the read's id, so every entry of a read sorts
       // after the read's id and before the next read's. (Given here, not by the caller: ids must commit in
       // their order.)
-      std::vector<AccessedRecord> records = read.records;
-      for (AccessedRecord& r : records) r.entry_id = ids_.Next();
-      const std::string& log_id = records.front().entry_id;
-      read_params.insert(read_params.end(), {log_id, at, read.subject, read.organisation_id, read.record_type,
-                                             read.fields, read.purpose, read.method,
-                                             CommonVillagePrefix(records), EncodeAccessedRecords(records)});
+      std::vector<std::string> entry_ids;
+      entry_ids.reserve(read.records.size());
+      for (size_t i = 0; i < read.records.size(); ++i) entry_ids.push_back(ids_.Next());
+      const std::string& log_id = entry_ids.front();
+      read_params.insert(
+          read_params.end(),
+          {log_id, at, read.subject, read.organisation_id, read.record_type, read.fields, read.purpose,
+           read.method, CommonVillagePrefix(read.records), EncodeAccessedRecords(read.records, entry_ids)});
       // A record shown twice in one read is one row of "who read this record" (its key is (record, read)).
       std::set<absl::string_view> seen;
-      for (const AccessedRecord& r : records) {
+      for (const AccessedRecord& r : read.records) {
         if (seen.insert(r.record_id).second) record_params.insert(record_params.end(), {r.record_id, log_id});
       }
     }

@@ -71,7 +71,9 @@ TEST(AccessLogEntries, EncodeThenDecode_GivesBackEveryRecord_WithAndWithoutConse
       {"01HZZ0000000000000000000A2", "01HZZ0000000000000000000C2", "532329102003",
        "01HZZ0000000000000000000K1"},
       {"01HZZ0000000000000000000A3", "01HZZ0000000000000000000C3", "", ""}};
-  const std::string column = EncodeAccessedRecords(records);
+  std::vector<std::string> entry_ids;
+  for (const AccessedRecord& r : records) entry_ids.push_back(r.entry_id);
+  const std::string column = EncodeAccessedRecords(records, entry_ids);
   ASSERT_OK_AND_ASSIGN(auto decoded, DecodeAccessedRecords(column));
   ASSERT_EQ(decoded.size(), records.size());
   for (size_t i = 0; i < records.size(); ++i) {
