@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
+#include "common/validation.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/gateway/role_names.h"
 
@@ -74,9 +75,9 @@ grpc::Status AdminService::CreateApiClient(grpc::ServerContext* context,
   if (valid.ok() && (request->display_name().empty() || request->display_name().size() > 200)) {
     valid = InvalidField("display_name", "is required, at most 200 characters");
   }
-  if (valid.ok() && (request->organisation_id().empty() || request->organisation_id().size() > 64)) {
-    valid = InvalidField("organisation_id", "is required, at most 64 characters");
-  }
+  // The organisation the client acts for, as a token's org would name it (TokenVerifier): the services
+  // compare it byte for byte and store it as ASCII.
+  if (valid.ok()) valid = ValidateIdentifier(request->organisation_id(), "organisation_id", 64);
   if (valid.ok() && request->roles_size() == 0)
     valid = InvalidField("roles", "at least one role is required");
   ApiClientRecord client;

@@ -10,6 +10,7 @@
 #include <map>
 #include <thread>
 #include <tuple>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -985,6 +986,30 @@ TEST_F(GatewayTest, ApiClient_CreateWithoutRoles_IsInvalidArgumentNamingTheField
   grpc::Status status = admin_->CreateApiClient(context.get(), create, &created);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(FieldOf(FromGrpcStatus(status)), "roles");
+}
+
+// A client's organisation id is what a token's org would be (printable ASCII without spaces): the services
+// compare it byte for byte and keep it as ASCII, so anything else is refused here, naming the field, and no
+// client is made.
+TEST_F(GatewayTest, ApiClient_OrganisationIdNotAnIdentifier_IsInvalidArgumentNamingTheField) {
+  const std::vector<std::string> organisations = {"\u53bf\u6c11\u653f\u5c40", "org wuhua",
+                                                  std::string(65, 'o')};
+  for (const std::string& organisation : organisations) {
+    gateway::v1::CreateApiClientRequest create;
+    create.set_request_id("create-" + std::to_string(organisation.size()));
+    create.set_display_name("county case system");
+    create.set_organisation_id(organisation);
+    create.add_roles(common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
+    gateway::v1::CreateApiClientResponse created;
+    auto context = Context(Bearer(AdminToken()));
+    grpc::Status status = admin_->CreateApiClient(context.get(), create, &created);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << organisation;
+    EXPECT_EQ(FieldOf(FromGrpcStatus(status)), "organisation_id") << organisation;
+  }
+  gateway::v1::ListApiClientsResponse listed;
+  auto context = Context(Bearer(AdminToken()));
+  ASSERT_TRUE(admin_->ListApiClients(context.get(), gateway::v1::ListApiClientsRequest(), &listed).ok());
+  for (const auto& client : listed.api_clients()) EXPECT_NE(client.display_name(), "county case system");
 }
 
 // --- reflection -------------------------------------------------------------------------------------------

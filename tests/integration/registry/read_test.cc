@@ -462,5 +462,33 @@ TEST_F(RegistryTest, Divisions_RealCountiesAndTheirTownships) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+// Organisation ids and subjects are the identity provider's, and its ids are case-sensitive: an NGO whose id
+// differs from another's only in case is another organisation, and must see none of its children; an auditor
+// asking for one subject's reads must not get another's (registry migration 0048).
+TEST_F(RegistryTest, Scoping_IdsDifferingOnlyInCase_AreDifferentOrganisationsAndSubjects) {
+  v1::Case c = RegisterChild("1", "李娜");  // its case is ngo-wuding's
+  ASSERT_OK(Call(&v1::RegistryService::Stub::GetChild, wuding_caseworker_, GetChildRequest(c.child_id())));
+
+  const Principal upper_case_ngo = shouhu::testing::MakePrincipal(
+      "caseworker-9", "NGO-WUDING", common::v1::ROLE_NGO_CASEWORKER, {"532329"});
+  v1::SearchChildrenRequest search;
+  search.set_purpose("monthly review");
+  ASSERT_OK_AND_ASSIGN(auto own,
+                       Call(&v1::RegistryService::Stub::SearchChildren, wuding_caseworker_, search));
+  EXPECT_EQ(own.children_size(), 1);
+  ASSERT_OK_AND_ASSIGN(auto other, Call(&v1::RegistryService::Stub::SearchChildren, upper_case_ngo, search));
+  EXPECT_EQ(other.children_size(), 0);
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::GetChild, upper_case_ngo, GetChildRequest(c.child_id())),
+              StatusIs(absl::StatusCode::kNotFound));
+
+  v1::ListAccessLogRequest by_subject;
+  by_subject.set_subject("caseworker-1");
+  ASSERT_OK_AND_ASSIGN(auto reads, Call(&v1::RegistryService::Stub::ListAccessLog, auditor_, by_subject));
+  EXPECT_EQ(reads.entries_size(), 2);  // the GetChild and the search's page
+  by_subject.set_subject("Caseworker-1");
+  ASSERT_OK_AND_ASSIGN(auto none, Call(&v1::RegistryService::Stub::ListAccessLog, auditor_, by_subject));
+  EXPECT_EQ(none.entries_size(), 0);
+}
+
 }  // namespace
 }  // namespace shouhu::registry::testing
