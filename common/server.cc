@@ -61,6 +61,11 @@ absl::Status ServiceHost::Start() {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config_.grpc_address, grpc::InsecureServerCredentials(), &port_);
+  // gRPC listens with SO_REUSEPORT by default, so a second process started on a port already served (a
+  // stray replica, another stack's registry in a benchmark) started without a word and took a share of the
+  // connections: calls signed for one went to the other, and failed as if unauthenticated. One server a
+  // port: the second does not start, and says why.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   grpc::ResourceQuota quota(absl::StrCat(config_.service_name, "-quota"));
   // Only reflection is served synchronously now (the domain services use the callback API, see
   // call_workers.h); its threads stay bounded. The sync server answers RESOURCE_EXHAUSTED instead of

@@ -3,6 +3,7 @@
 #include "common/server.h"
 
 #include <civetweb.h>
+#include <gmock/gmock.h>
 #include <grpcpp/create_channel.h>
 #include <gtest/gtest.h>
 
@@ -15,6 +16,7 @@ namespace shouhu {
 namespace {
 
 using grpc::health::v1::HealthCheckResponse;
+using ::shouhu::testing::StatusIs;
 
 HealthCheckResponse::ServingStatus Check(const std::shared_ptr<grpc::Channel>& channel) {
   auto stub = grpc::health::v1::Health::NewStub(channel);
@@ -95,6 +97,25 @@ TEST(ServiceHost, MetricsEndpoint_CountsCallsByMethodAndCode) {
       << text;
   EXPECT_NE(text.find("shouhu_grpc_call_seconds_count"), std::string::npos);
   host.Shutdown();
+}
+
+TEST(ServiceHost, PortAlreadyServed_SecondHostDoesNotStart_AndTheFirstKeepsServing) {
+  Logger logger("test");
+  Metrics metrics("test");
+  ServerConfig config;
+  config.service_name = "test";
+  config.grpc_address = "127.0.0.1:0";
+  ServiceHost first(config, logger, metrics);
+  ASSERT_OK(first.Start());
+  ServerConfig same_port = config;
+  same_port.grpc_address = "127.0.0.1:" + std::to_string(first.port());
+  Metrics other_metrics("test");
+  ServiceHost second(same_port, logger, other_metrics);
+  EXPECT_THAT(second.Start(), StatusIs(absl::StatusCode::kUnavailable));
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(first.port()), grpc::InsecureChannelCredentials());
+  EXPECT_EQ(Check(channel), HealthCheckResponse::SERVING);
+  first.Shutdown();
 }
 
 }  // namespace
