@@ -4,7 +4,8 @@
 -- organisation whose id differs only in case, and an auditor asking for one subject's reads got both people's.
 -- The identity provider's ids are case-sensitive, and the gateway admits only printable ASCII without spaces
 -- (ValidateIdentifier on a token's sub and org), so every value these columns hold converts to ascii as is;
--- a row that did not would stop this migration with its column named, and nothing would be half changed.
+-- a row that did not would stop this migration at its table with the column named (each ALTER is whole or
+-- not at all, and each can run again once that row is mended).
 -- The keys these columns lead are rebuilt with them, a copy of each table.
 ALTER TABLE referrals
   MODIFY referring_org VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
