@@ -51,12 +51,22 @@ std::string HttpGet(int port, const std::string& path) {
   return body;
 }
 
+// A host's configuration on a port of the system's choosing on loopback.
+ServerConfig OnLoopback(const std::string& service_name) {
+  ServerConfig config;
+  config.service_name = service_name;
+  config.grpc_address = "127.0.0.1:0";
+  return config;
+}
+
+std::shared_ptr<grpc::Channel> ChannelTo(const ServiceHost& host) {
+  return grpc::CreateChannel("127.0.0.1:" + std::to_string(host.port()), grpc::InsecureChannelCredentials());
+}
+
 TEST(ServiceHost, Health_FollowsTheReadinessCheck_AndDrainMarksNotServing) {
   Logger logger("test");
   Metrics metrics("test");
-  ServerConfig config;
-  config.service_name = "test";
-  config.grpc_address = "127.0.0.1:0";
+  ServerConfig config = OnLoopback("test");
   config.drain_grace = absl::Milliseconds(200);
   ServiceHost host(config, logger, metrics);
   std::atomic<bool> database_up{true};
@@ -64,8 +74,7 @@ TEST(ServiceHost, Health_FollowsTheReadinessCheck_AndDrainMarksNotServing) {
       [&] { return database_up ? absl::OkStatus() : absl::UnavailableError("database unreachable"); },
       absl::Milliseconds(20));
   ASSERT_OK(host.Start());
-  auto channel =
-      grpc::CreateChannel("127.0.0.1:" + std::to_string(host.port()), grpc::InsecureChannelCredentials());
+  auto channel = ChannelTo(host);
   EXPECT_EQ(Check(channel), HealthCheckResponse::SERVING);
   database_up = false;
   EXPECT_TRUE(Eventually([&] { return Check(channel) == HealthCheckResponse::NOT_SERVING; }));
@@ -78,16 +87,13 @@ TEST(ServiceHost, Health_FollowsTheReadinessCheck_AndDrainMarksNotServing) {
 TEST(ServiceHost, MetricsEndpoint_CountsCallsByMethodAndCode) {
   Logger logger("test");
   Metrics metrics("metrics-test");
-  ServerConfig config;
-  config.service_name = "metrics-test";
-  config.grpc_address = "127.0.0.1:0";
+  ServerConfig config = OnLoopback("metrics-test");
   // A port of our own choosing for civetweb; collisions are unlikely in the high range.
   const int metrics_port = 41000 + static_cast<int>(getpid() % 5000);
   config.metrics_address = "127.0.0.1:" + std::to_string(metrics_port);
   ServiceHost host(config, logger, metrics);
   ASSERT_OK(host.Start());
-  auto channel =
-      grpc::CreateChannel("127.0.0.1:" + std::to_string(host.port()), grpc::InsecureChannelCredentials());
+  auto channel = ChannelTo(host);
   ASSERT_EQ(Check(channel), HealthCheckResponse::SERVING);
   const std::string text = HttpGet(metrics_port, "/metrics");
   EXPECT_NE(
@@ -102,9 +108,7 @@ TEST(ServiceHost, MetricsEndpoint_CountsCallsByMethodAndCode) {
 TEST(ServiceHost, PortAlreadyServed_SecondHostDoesNotStart_AndTheFirstKeepsServing) {
   Logger logger("test");
   Metrics metrics("test");
-  ServerConfig config;
-  config.service_name = "test";
-  config.grpc_address = "127.0.0.1:0";
+  const ServerConfig config = OnLoopback("test");
   ServiceHost first(config, logger, metrics);
   ASSERT_OK(first.Start());
   ServerConfig same_port = config;
@@ -112,9 +116,7 @@ TEST(ServiceHost, PortAlreadyServed_SecondHostDoesNotStart_AndTheFirstKeepsServi
   Metrics other_metrics("test");
   ServiceHost second(same_port, logger, other_metrics);
   EXPECT_THAT(second.Start(), StatusIs(absl::StatusCode::kUnavailable));
-  auto channel =
-      grpc::CreateChannel("127.0.0.1:" + std::to_string(first.port()), grpc::InsecureChannelCredentials());
-  EXPECT_EQ(Check(channel), HealthCheckResponse::SERVING);
+  EXPECT_EQ(Check(ChannelTo(first)), HealthCheckResponse::SERVING);
   first.Shutdown();
 }
 

@@ -12,6 +12,7 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -807,6 +808,9 @@ TEST_F(GatewayTest, ApiClient_SecretRotationAndRevocation) {
   EXPECT_EQ(who.principal().organisation_id(), "org-wuhua-civil-affairs");
   EXPECT_THAT(WhoAmIStatus(Basic(id, first + "x")), StatusIs(absl::StatusCode::kUnauthenticated));
   EXPECT_THAT(WhoAmIStatus(Basic("01ARZ3NDEKTSV4RRFFQ69G5FAV", first)),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  // The client's id exactly as it was given (gateway migration 0049): not another spelling of its letters.
+  EXPECT_THAT(WhoAmIStatus(Basic(absl::AsciiStrToLower(id), first)),
               StatusIs(absl::StatusCode::kUnauthenticated));
 
   // Rotation: two secrets valid at once, a third refused.
