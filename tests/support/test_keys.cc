@@ -26,11 +26,13 @@ SigningKey TestGatewayKey() { return KeyFromName("test-gateway"); }
 
 SigningKey TestServiceKey(const std::string& service) { return KeyFromName("test-service-" + service); }
 
-SigningKey ForgedKey(const std::string& key_id) {
-  auto key = SigningKey::FromSeed(key_id, std::string(crypto_sign_SEEDBYTES, 'x'));
+SigningKey SeededKey(const std::string& key_id, char fill) {
+  auto key = SigningKey::FromSeed(key_id, std::string(crypto_sign_SEEDBYTES, fill));
   EXPECT_TRUE(key.ok()) << key.status();
   return key.ok() ? *std::move(key) : SigningKey{};
 }
+
+SigningKey ForgedKey(const std::string& key_id) { return SeededKey(key_id, 'x'); }
 
 TrustedKeySet TestTrustedKeySet() {
   TrustedKeySet keys;

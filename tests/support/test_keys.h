@@ -14,6 +14,8 @@ namespace shouhu::testing {
 SigningKey TestGatewayKey();
 // Key id "test-service-<service>".
 SigningKey TestServiceKey(const std::string& service);
+// The key named `key_id` whose seed is 32 bytes of `fill`: distinct fills, distinct keys.
+SigningKey SeededKey(const std::string& key_id, char fill);
 // A key nobody trusts that names itself `key_id` (by default the test gateway's): a forger's.
 SigningKey ForgedKey(const std::string& key_id = "test-gateway");
 // The gateway's key and every service's, marked as each may sign.

@@ -7,14 +7,6 @@ namespace {
 
 using ::shouhu::testing::StatusIs;
 
-template <typename Request>
-Request WithCase(const std::string& request_id, const std::string& case_id) {
-  Request r;
-  r.set_request_id(request_id);
-  r.set_case_id(case_id);
-  return r;
-}
-
 TEST_F(RegistryTest, CaseLifecycle_FullRun_KeepsHistoryAndPublishesEventsInOrder) {
   v1::Case c = RegisterChild("1", "李娜");
   ASSERT_EQ(c.status(), v1::CASE_STATUS_VERIFYING);

@@ -25,7 +25,7 @@ namespace {
 constexpr char kWudingOtherTownship[] = "532329102201";
 
 // Counties and townships: a township's prefix takes the county's rows and tests the village on each.
-const std::vector<std::string> kPrefixes = {"532329", "532329101", "532329102", "640105"};
+const std::vector<std::string> kSearchedPrefixes = {"532329", "532329101", "532329102", "640105"};
 
 constexpr v1::ChildCategory kAllCategories[] = {
     v1::CHILD_CATEGORY_LEFT_BEHIND, v1::CHILD_CATEGORY_DE_FACTO_UNSUPPORTED,
@@ -66,7 +66,7 @@ absl::StatusOr<std::vector<std::string>> FromCategoryLists(db::Pool& pool, const
 // Searches every prefix and category (pages of `page`) and compares with the lists; the children found.
 int64_t CompareSearchWithLists(RegistryStore& store, db::Pool& pool, int page) {
   int64_t found = 0;
-  for (const std::string& prefix : kPrefixes) {
+  for (const std::string& prefix : kSearchedPrefixes) {
     for (v1::ChildCategory category : kAllCategories) {
       absl::StatusOr<std::vector<std::string>> searched = Searched(store, prefix, category, page);
       absl::StatusOr<std::vector<std::string>> listed = FromCategoryLists(pool, prefix, category);

@@ -20,14 +20,6 @@ v1::GetChildRequest GetChildRequest(const std::string& child_id) {
   return r;
 }
 
-template <typename Request>
-Request WithCase(const std::string& request_id, const std::string& case_id) {
-  Request r;
-  r.set_request_id(request_id);
-  r.set_case_id(case_id);
-  return r;
-}
-
 TEST_F(RegistryTest, GetChild_LogsTheReadBeforeAnswering_AndAuditorsSeeIt) {
   ASSERT_OK_AND_ASSIGN(auto referral, Submit(wuding_caseworker_,
                                              Referral("r1", "张小明", "2015-06-07", "532329201506071232")));

@@ -12,6 +12,7 @@
 #include "services/registry/registry_module.h"
 #include "shouhu/registry/v1/cooperation_service.grpc.pb.h"
 #include "shouhu/registry/v1/registry_service.grpc.pb.h"
+#include "tests/support/case_requests.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_database.h"
 #include "tests/support/test_server.h"
@@ -23,6 +24,8 @@ namespace v1 = ::shouhu::registry::v1;
 // The PII access log's entries, one per record a read showed (a read's row with its records, migration 0044),
 // for Count(): Count(kAccessLogEntries + " WHERE method = 'GetChild'").
 inline const std::string kAccessLogEntries = "pii_access_records JOIN pii_access_reads ON id = log_id";
+
+using ::shouhu::testing::WithCase;
 
 // Real villages: 东岳社区 in Wuding (Yunnan) and 康庄社区 in Xixia (Ningxia).
 inline constexpr char kWudingVillage[] = "532329101001";

@@ -36,7 +36,7 @@ std::string Describe(const absl::StatusOr<Statistics>& s) {
 }
 
 // The prefixes the counts answer for (a county or shorter), and a township's, which reads the rows.
-const std::vector<std::string> kPrefixes = {"", "53", "532329", "64", "640105", "532329101"};
+const std::vector<std::string> kCountedPrefixes = {"", "53", "532329", "64", "640105", "532329101"};
 
 class StatisticsCountsTest : public RegistryWritersTest {
  protected:
@@ -51,7 +51,7 @@ class StatisticsCountsTest : public RegistryWritersTest {
   }
 
   void ExpectCountsEqualRows() {
-    for (const std::string& prefix : kPrefixes) ExpectCountsEqualRows(prefix);
+    for (const std::string& prefix : kCountedPrefixes) ExpectCountsEqualRows(prefix);
   }
 };
 

@@ -5,19 +5,13 @@
 #include "services/visits/case_plan_follower.h"
 #include "shouhu/registry/v1/events.pb.h"
 #include "tests/integration/visits/visits_fixture.h"
+#include "tests/support/case_requests.h"
 
 namespace shouhu::visits::testing {
 namespace {
 
 using ::shouhu::testing::StatusIs;
-
-template <typename Request>
-Request WithCase(const std::string& request_id, const std::string& case_id) {
-  Request r;
-  r.set_request_id(request_id);
-  r.set_case_id(case_id);
-  return r;
-}
+using ::shouhu::testing::WithCase;
 
 class CasePlansTest : public VisitsTest {
  protected:

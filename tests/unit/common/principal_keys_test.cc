@@ -9,17 +9,13 @@
 
 #include "absl/time/clock.h"
 #include "tests/support/status_matchers.h"
+#include "tests/support/test_keys.h"
 
 namespace shouhu {
 namespace {
 
+using ::shouhu::testing::SeededKey;
 using ::shouhu::testing::StatusIs;
-
-SigningKey Key(const std::string& kid, char fill) {
-  auto key = SigningKey::FromSeed(kid, std::string(32, fill));
-  EXPECT_TRUE(key.ok()) << key.status();
-  return *std::move(key);
-}
 
 class TrustedKeysTest : public ::testing::Test {
  protected:
@@ -37,14 +33,14 @@ class TrustedKeysTest : public ::testing::Test {
 };
 
 TEST_F(TrustedKeysTest, Folder_ReadsGatewayAndServiceKeysByFileStem_AndSkipsOtherNames) {
-  Write("gw-1.pub", TrustedKeyFileText(GatewayKey(Key("gw-1", 'g'))));
-  Write("visits-1.pub", TrustedKeyFileText(ServiceKey(Key("visits-1", 'v'), "visits")));
+  Write("gw-1.pub", TrustedKeyFileText(GatewayKey(SeededKey("gw-1", 'g'))));
+  Write("visits-1.pub", TrustedKeyFileText(ServiceKey(SeededKey("visits-1", 'v'), "visits")));
   Write("README", "not a key");
   std::filesystem::create_directory(dir_ + "/..data");  // what a Kubernetes volume holds beside the files
   ASSERT_OK_AND_ASSIGN(auto keys, TrustedKeys::Load(dir_));
   ASSERT_TRUE(keys->Find("gw-1").has_value());
   EXPECT_EQ(keys->Find("gw-1")->service, "");
-  EXPECT_EQ(keys->Find("gw-1")->public_key, Key("gw-1", 'g').public_key);
+  EXPECT_EQ(keys->Find("gw-1")->public_key, SeededKey("gw-1", 'g').public_key);
   ASSERT_TRUE(keys->Find("visits-1").has_value());
   EXPECT_EQ(keys->Find("visits-1")->service, "visits");
   EXPECT_FALSE(keys->Find("README").has_value());
@@ -68,9 +64,9 @@ TEST_F(TrustedKeysTest, BadFiles_AreErrorsNamingTheFile) {
 }
 
 TEST_F(TrustedKeysTest, Reload_TrustsAnAddedKeyAndRefusesARemovedOne) {
-  Write("gw-1.pub", TrustedKeyFileText(GatewayKey(Key("gw-1", 'g'))));
+  Write("gw-1.pub", TrustedKeyFileText(GatewayKey(SeededKey("gw-1", 'g'))));
   ASSERT_OK_AND_ASSIGN(auto keys, TrustedKeys::Load(dir_));
-  Write("gw-2.pub", TrustedKeyFileText(GatewayKey(Key("gw-2", 'h'))));
+  Write("gw-2.pub", TrustedKeyFileText(GatewayKey(SeededKey("gw-2", 'h'))));
   EXPECT_FALSE(keys->Find("gw-2").has_value());  // not before the folder is read again
   ASSERT_OK(keys->Reload());
   EXPECT_TRUE(keys->Find("gw-2").has_value());
@@ -82,7 +78,7 @@ TEST_F(TrustedKeysTest, Reload_TrustsAnAddedKeyAndRefusesARemovedOne) {
 }
 
 TEST_F(TrustedKeysTest, Reload_OfABrokenFolder_KeepsTheKeysInForce) {
-  Write("gw-1.pub", TrustedKeyFileText(GatewayKey(Key("gw-1", 'g'))));
+  Write("gw-1.pub", TrustedKeyFileText(GatewayKey(SeededKey("gw-1", 'g'))));
   ASSERT_OK_AND_ASSIGN(auto keys, TrustedKeys::Load(dir_));
   Write("gw-2.pub", "gateway not-hex");
   EXPECT_THAT(keys->Reload(), StatusIs(absl::StatusCode::kInvalidArgument));
@@ -91,17 +87,17 @@ TEST_F(TrustedKeysTest, Reload_OfABrokenFolder_KeepsTheKeysInForce) {
 }
 
 TEST_F(TrustedKeysTest, ReloadEvery_PicksUpAnAddedKeyWithoutBeingAsked) {
-  Write("gw-1.pub", TrustedKeyFileText(GatewayKey(Key("gw-1", 'g'))));
+  Write("gw-1.pub", TrustedKeyFileText(GatewayKey(SeededKey("gw-1", 'g'))));
   ASSERT_OK_AND_ASSIGN(auto keys, TrustedKeys::Load(dir_));
   keys->ReloadEvery(absl::Milliseconds(20), logger_);
-  Write("gw-2.pub", TrustedKeyFileText(GatewayKey(Key("gw-2", 'h'))));
+  Write("gw-2.pub", TrustedKeyFileText(GatewayKey(SeededKey("gw-2", 'h'))));
   const absl::Time give_up = absl::Now() + absl::Seconds(30);  // only against a hang; not a timing check
   while (!keys->Find("gw-2").has_value() && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(10));
   EXPECT_TRUE(keys->Find("gw-2").has_value());
 }
 
 TEST_F(TrustedKeysTest, SigningKeyFile_RoundTripsAndTakesItsIdFromTheFileName) {
-  const SigningKey key = Key("registry-3", 'r');
+  const SigningKey key = SeededKey("registry-3", 'r');
   Write("registry-3.key", SigningKeyFileText(key));
   ASSERT_OK_AND_ASSIGN(SigningKey read, ReadSigningKey(dir_ + "/registry-3.key"));
   EXPECT_EQ(read.key_id, "registry-3");

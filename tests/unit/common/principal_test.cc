@@ -9,10 +9,12 @@
 
 #include "google/protobuf/util/time_util.h"
 #include "tests/support/status_matchers.h"
+#include "tests/support/test_keys.h"
 
 namespace shouhu {
 namespace {
 
+using ::shouhu::testing::SeededKey;
 using ::shouhu::testing::StatusIs;
 
 Principal Officer() {
@@ -22,12 +24,6 @@ Principal Officer() {
   p.add_roles(common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
   p.add_jurisdictions("532329");
   return p;
-}
-
-SigningKey Key(const std::string& kid, char fill) {
-  auto key = SigningKey::FromSeed(kid, std::string(32, fill));
-  EXPECT_TRUE(key.ok()) << key.status();
-  return *std::move(key);
 }
 
 // Signs as the gateway ("gw-1") or as the visits service ("visits-1"); the verifier trusts both, each marked
@@ -46,8 +42,8 @@ class PrincipalSigningTest : public ::testing::Test {
   }
 
   ManualClock clock_{absl::FromUnixSeconds(1'790'000'000)};
-  SigningKey gateway_key_ = Key("gw-1", 'g');
-  SigningKey visits_key_ = Key("visits-1", 'v');
+  SigningKey gateway_key_ = SeededKey("gw-1", 'g');
+  SigningKey visits_key_ = SeededKey("visits-1", 'v');
   TrustedKeys trusted_;
   PrincipalSigner gateway_{gateway_key_, clock_};
   PrincipalSigner visits_{visits_key_, clock_};
@@ -127,7 +123,7 @@ TEST_F(PrincipalSigningTest, ServiceSignature_PresentedUnderTheGatewayKeyId_IsUn
 }
 
 TEST_F(PrincipalSigningTest, UnknownKeyId_IsUnauthenticated) {
-  PrincipalSigner stranger(Key("gw-2", 'g'), clock_);  // the gateway's seed, under an id nobody trusts
+  PrincipalSigner stranger(SeededKey("gw-2", 'g'), clock_);  // the gateway's seed, under an id nobody trusts
   EXPECT_THAT(VerifySigned(verifier_, stranger.Sign(Officer())),
               StatusIs(absl::StatusCode::kUnauthenticated));
   SignedPrincipal s = gateway_.Sign(Officer());
@@ -145,7 +141,7 @@ TEST_F(PrincipalSigningTest, TamperedBody_IsUnauthenticated) {
 }
 
 TEST_F(PrincipalSigningTest, OtherKeyUnderTheGatewayKeyIdOrMissingSignature_IsUnauthenticated) {
-  PrincipalSigner forger(Key("gw-1", 'x'), clock_);
+  PrincipalSigner forger(SeededKey("gw-1", 'x'), clock_);
   EXPECT_THAT(VerifySigned(verifier_, forger.Sign(Officer())), StatusIs(absl::StatusCode::kUnauthenticated));
   SignedPrincipal s = gateway_.Sign(Officer());
   s.signature.clear();
@@ -231,7 +227,7 @@ class RememberedPrincipalTest : public ::testing::Test {
   void Write(const TrustedKey& key) { std::ofstream(dir_ + "/gw-1.pub") << TrustedKeyFileText(key); }
 
   ManualClock clock_{absl::FromUnixSeconds(1'790'000'000)};
-  SigningKey key_ = Key("gw-1", 'g');
+  SigningKey key_ = SeededKey("gw-1", 'g');
   std::string dir_;
   std::unique_ptr<TrustedKeys> keys_;
   std::unique_ptr<PrincipalVerifier> verifier_;

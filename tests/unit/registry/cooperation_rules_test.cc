@@ -15,6 +15,7 @@
 #include "services/registry/service_referral_flow.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_server.h"
+#include "tests/unit/registry/rules_actor.h"
 
 namespace shouhu::registry {
 namespace {
@@ -22,7 +23,7 @@ namespace {
 using ::shouhu::testing::MakePrincipal;
 using ::shouhu::testing::StatusIs;
 
-const Actor kActor{"officer-1", "wuding-civil-affairs", absl::FromUnixSeconds(1'790'000'000)};
+using ::shouhu::registry::testing::kActor;
 const absl::CivilDay kToday(2026, 12, 1);
 
 v1::Consenter Guardian() {

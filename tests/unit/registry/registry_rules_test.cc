@@ -11,6 +11,7 @@
 #include "shouhu/registry/v1/events.pb.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_server.h"
+#include "tests/unit/registry/rules_actor.h"
 
 namespace shouhu::registry {
 namespace {
@@ -30,7 +31,7 @@ v1::Case OpenCase(v1::CaseStatus status = v1::CASE_STATUS_ACTIVE) {
   return c;
 }
 
-const Actor kActor{"officer-1", "wuding-civil-affairs", absl::FromUnixSeconds(1'790'000'000)};
+using ::shouhu::registry::testing::kActor;
 
 TEST(CaseLifecycle, Verifying_CompletesToActive_WithEventAndHistory) {
   ASSERT_OK_AND_ASSIGN(CaseChange change,

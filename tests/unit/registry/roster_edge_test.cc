@@ -21,7 +21,7 @@ namespace shouhu::registry::testing {
 namespace {
 
 using ::shouhu::testing::MakePrincipal;
-using Stub = v1::RosterService::Stub;
+using RosterStub = v1::RosterService::Stub;
 
 // Records what the edge asked of it; writes nothing anywhere.
 class RecordingRosterStore final : public RosterStore {
@@ -61,11 +61,11 @@ Request Chunk() {
   return r;
 }
 
-using Call = std::function<grpc::Status(Stub&, grpc::ClientContext*)>;
+using RosterCall = std::function<grpc::Status(RosterStub&, grpc::ClientContext*)>;
 
 // A whole import or comparison of one row for `county`; `empty` sends one empty message instead.
-Call Import(const std::string& county, bool empty = false) {
-  return [=](Stub& stub, grpc::ClientContext* context) {
+RosterCall Import(const std::string& county, bool empty = false) {
+  return [=](RosterStub& stub, grpc::ClientContext* context) {
     v1::ImportRosterResponse answer;
     auto writer = stub.ImportRoster(context, &answer);
     if (empty) {
@@ -79,8 +79,8 @@ Call Import(const std::string& county, bool empty = false) {
   };
 }
 
-Call Compare(const std::string& county, bool empty = false) {
-  return [=](Stub& stub, grpc::ClientContext* context) {
+RosterCall Compare(const std::string& county, bool empty = false) {
+  return [=](RosterStub& stub, grpc::ClientContext* context) {
     v1::CompareRosterResponse answer;
     auto writer = stub.CompareRoster(context, &answer);
     if (empty) {
@@ -94,7 +94,7 @@ Call Compare(const std::string& county, bool empty = false) {
   };
 }
 
-std::set<std::string> AllMethods() {
+std::set<std::string> AllRosterMethods() {
   std::set<std::string> names;
   const auto* service = FindService(v1::RosterService::service_full_name());
   for (int i = 0; i < service->method_count(); ++i) names.insert(service->method(i)->name());
@@ -114,7 +114,7 @@ class RosterEdgeTest : public ::testing::Test {
     store_.AddDivision(village);
   }
 
-  grpc::Status Run(const Call& call, const Principal* as) {
+  grpc::Status Run(const RosterCall& call, const Principal* as) {
     std::unique_ptr<grpc::ClientContext> context;
     if (as != nullptr) {
       context = principals_.Context(*as);
@@ -138,7 +138,7 @@ class RosterEdgeTest : public ::testing::Test {
   PrincipalVerifier verifier_{shouhu::testing::TestTrustedKeys(), clock_};
   RosterService service_{store_, roster_, verifier_, clock_, workers_};
   shouhu::testing::TestServer server_{{{&service_, "shouhu.registry.v1.RosterService"}}};
-  std::unique_ptr<Stub> stub_ = v1::RosterService::NewStub(server_.channel());
+  std::unique_ptr<RosterStub> stub_ = v1::RosterService::NewStub(server_.channel());
   shouhu::testing::TestPrincipals principals_{clock_};
 
   const Principal wuding_officer_ =
@@ -149,11 +149,11 @@ class RosterEdgeTest : public ::testing::Test {
 };
 
 TEST_F(RosterEdgeTest, EveryMethod_Unsigned_IsUnauthenticatedAndWritesNothing) {
-  const std::map<std::string, Call> calls = {{"ImportRoster", Import("532329")},
-                                             {"CompareRoster", Compare("532329")}};
+  const std::map<std::string, RosterCall> calls = {{"ImportRoster", Import("532329")},
+                                                   {"CompareRoster", Compare("532329")}};
   std::set<std::string> covered;
   for (const auto& [name, call] : calls) covered.insert(name);
-  ASSERT_EQ(covered, AllMethods());
+  ASSERT_EQ(covered, AllRosterMethods());
   for (const auto& [name, call] : calls) {
     EXPECT_EQ(Run(call, nullptr).error_code(), grpc::StatusCode::UNAUTHENTICATED) << name;
   }
@@ -161,8 +161,8 @@ TEST_F(RosterEdgeTest, EveryMethod_Unsigned_IsUnauthenticatedAndWritesNothing) {
 }
 
 TEST_F(RosterEdgeTest, EveryMethodAndRole_RolesComeFromTheProtoAndPrecedeValidation) {
-  const std::map<std::string, Call> empty = {{"ImportRoster", Import("", true)},
-                                             {"CompareRoster", Compare("", true)}};
+  const std::map<std::string, RosterCall> empty = {{"ImportRoster", Import("", true)},
+                                                   {"CompareRoster", Compare("", true)}};
   const auto* service = FindService(v1::RosterService::service_full_name());
   for (const auto& [name, call] : empty) {
     const auto* method = service->FindMethodByName(name);
@@ -183,7 +183,7 @@ TEST_F(RosterEdgeTest, EveryMethodAndRole_RolesComeFromTheProtoAndPrecedeValidat
 
 TEST_F(RosterEdgeTest, EveryMethod_CountyOutsideTheJurisdiction_IsNotFoundAndWritesNothing) {
   struct Row {
-    Call call;
+    RosterCall call;
     const Principal* caller;
   };
   const std::map<std::string, Row> table = {
@@ -192,7 +192,7 @@ TEST_F(RosterEdgeTest, EveryMethod_CountyOutsideTheJurisdiction_IsNotFoundAndWri
   };
   std::set<std::string> covered;
   for (const auto& [name, row] : table) covered.insert(name);
-  ASSERT_EQ(covered, AllMethods());
+  ASSERT_EQ(covered, AllRosterMethods());
   const auto* service = FindService(v1::RosterService::service_full_name());
   for (const auto& [name, row] : table) {
     ASSERT_TRUE(MayCall(*row.caller, *service->FindMethodByName(name))) << name;

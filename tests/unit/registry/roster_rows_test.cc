@@ -16,7 +16,7 @@ namespace {
 using ::shouhu::testing::ResidentIdNumber;
 using ::shouhu::testing::StatusIs;
 
-const absl::CivilDay kToday(2026, 11, 23);
+const absl::CivilDay kImportDay(2026, 11, 23);
 
 v1::RosterRow Row() {
   v1::RosterRow row;
@@ -35,7 +35,7 @@ v1::RosterRow Row() {
 }
 
 TEST(ValidateRosterRow, AGoodRow_IsTheChildAsAReferralHoldsThem) {
-  ASSERT_OK_AND_ASSIGN(v1::Referral child, ValidateRosterRow(Row(), "532329", kToday));
+  ASSERT_OK_AND_ASSIGN(v1::Referral child, ValidateRosterRow(Row(), "532329", kImportDay));
   EXPECT_EQ(child.child().resident_id(), "532329201506071232");
   EXPECT_EQ(child.household().village_code(), "532329101001");
   EXPECT_EQ(child.guardians_size(), 1);
@@ -59,7 +59,7 @@ TEST(ValidateRosterRow, EachBadField_IsNamed_WithoutItsValue) {
   for (const auto& [field, spoil] : cases) {
     v1::RosterRow row = Row();
     spoil(row);
-    absl::StatusOr<v1::Referral> result = ValidateRosterRow(row, "532329", kToday);
+    absl::StatusOr<v1::Referral> result = ValidateRosterRow(row, "532329", kImportDay);
     EXPECT_THAT(result, StatusIs(absl::StatusCode::kInvalidArgument)) << field;
     EXPECT_EQ(FieldOf(result.status()), field);
     const v1::RowRejection rejection = RejectionOf(row.row_number(), result.status());
@@ -130,7 +130,7 @@ TEST(ResidentIdNumber, MakesIdsTheValidatorAccepts) {
     v1::RosterRow row = Row();
     row.mutable_child()->set_resident_id(ResidentIdNumber("532329", "20150607", sequence));
     row.mutable_child()->set_sex(sequence % 2 == 1 ? v1::SEX_MALE : v1::SEX_FEMALE);
-    EXPECT_OK(ValidateRosterRow(row, "532329", kToday)) << sequence;
+    EXPECT_OK(ValidateRosterRow(row, "532329", kImportDay)) << sequence;
   }
 }
 

@@ -8,6 +8,7 @@
 #include "services/registry/registry_access.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_server.h"
+#include "tests/unit/registry/rules_actor.h"
 
 namespace shouhu::registry {
 namespace {
@@ -15,7 +16,7 @@ namespace {
 using ::shouhu::testing::MakePrincipal;
 using ::shouhu::testing::StatusIs;
 
-const Actor kActor{"officer-1", "wuding-civil-affairs", absl::FromUnixSeconds(1'790'000'000)};
+using ::shouhu::registry::testing::kActor;
 
 v1::Referral Pending() {
   v1::Referral r;
