@@ -12,25 +12,11 @@
 
 #include "nlohmann/json.hpp"
 #include "tests/integration/gateway/gateway_harness.h"
+#include "tests/support/child_process.h"
 #include "tests/support/test_keys.h"
 #include "tests/support/test_server.h"
 
 namespace shouhu::testing {
-
-class ChildProcess {
- public:
-  ChildProcess(const std::string& binary, const std::map<std::string, std::string>& env,
-               const std::string& log);
-  ~ChildProcess();
-  // SIGTERM, then the exit code (or -1 if it had to be killed after `grace`).
-  int Terminate(absl::Duration grace = absl::Seconds(15));
-  // kill -9, and reaped: a crash, with no chance to drain or flush anything.
-  void Kill();
-  bool running() const { return pid_ > 0; }
-
- private:
-  pid_t pid_ = -1;
-};
 
 // What `command` prints on stdout.
 std::string RunCommand(const std::string& command);

@@ -6,8 +6,6 @@
 #define SHOUHU_TESTS_INTEGRATION_ALLOWANCE_ALLOWANCE_PROCESS_H_
 
 #include <grpcpp/create_channel.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -19,6 +17,7 @@
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/integration/allowance/allowance_fixture.h"
+#include "tests/support/child_process.h"
 #include "tests/support/test_keys.h"
 #include "tests/support/test_server.h"
 
@@ -27,34 +26,12 @@ namespace shouhu::allowance::testing {
 using Health = grpc::health::v1::HealthCheckResponse;
 using ::shouhu::testing::WaitHealth;
 
-class AllowanceProcess {
+// The allowance binary; killed (not stopped) when dropped, as the fault tests leave it.
+class AllowanceProcess : public shouhu::testing::ChildProcess {
  public:
-  // Starts the binary with `env` added to this process's environment, its log appended to `log`.
-  AllowanceProcess(const std::map<std::string, std::string>& env, const std::string& log) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
-      FILE* out = std::freopen(log.c_str(), "a", stderr);
-      (void)out;
-      execl(SHOUHU_ALLOWANCE_BINARY, SHOUHU_ALLOWANCE_BINARY, static_cast<char*>(nullptr));
-      _exit(127);
-    }
-  }
+  AllowanceProcess(const std::map<std::string, std::string>& env, const std::string& log)
+      : ChildProcess(SHOUHU_ALLOWANCE_BINARY, env, log) {}
   ~AllowanceProcess() { Kill(); }
-  AllowanceProcess(const AllowanceProcess&) = delete;
-  AllowanceProcess& operator=(const AllowanceProcess&) = delete;
-
-  // kill -9, and reaped.
-  void Kill() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGKILL);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-
- private:
-  pid_t pid_ = -1;
 };
 
 class AllowanceProcessTest : public AllowanceTest {
