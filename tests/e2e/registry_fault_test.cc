@@ -18,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/db.h"
+#include "common/grpc_status.h"
 #include "shouhu/registry/v1/registry_service.grpc.pb.h"
 #include "tests/e2e/running_stack.h"
 #include "tests/support/status_matchers.h"
@@ -78,7 +79,7 @@ class RegistryFaultTest : public ::testing::Test {
   absl::StatusOr<std::string> Submit(const std::string& request_id) {
     v1::SubmitReferralResponse answer;
     grpc::Status status = stub_->SubmitReferral(As(caseworker_).get(), Referral(request_id), &answer);
-    if (!status.ok()) return absl::UnavailableError(status.error_message());
+    if (!status.ok()) return FromGrpcStatus(status);
     return answer.referral().referral_id();
   }
 
@@ -88,7 +89,7 @@ class RegistryFaultTest : public ::testing::Test {
     request.set_purpose(purpose);
     v1::GetChildResponse answer;
     grpc::Status status = stub_->GetChild(As(caseworker_).get(), request, &answer);
-    return status.ok() ? absl::OkStatus() : absl::UnavailableError(status.error_message());
+    return status.ok() ? absl::OkStatus() : FromGrpcStatus(status);
   }
 
   // The purposes of every read of `child_id` an auditor is shown.
