@@ -2,6 +2,10 @@
 
 #include <civetweb.h>
 
+#include <cmath>
+#include <cstdint>
+#include <string>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -9,6 +13,19 @@
 
 namespace shouhu {
 namespace {
+
+// A sample's value as Prometheus reads it back. absl's default for a double keeps six significant digits, so
+// an event consumer's checkpoint of 12,345,678 read 1.23457e+07 and a timestamp in seconds was off by days:
+// whole numbers are written whole, others with every digit a double holds (and NaN and infinities as
+// Prometheus spells them).
+std::string SampleValue(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+  if (std::isfinite(value) && std::fabs(value) < 9007199254740992.0 && value == std::trunc(value)) {
+    return absl::StrCat(static_cast<int64_t>(value));
+  }
+  return absl::StrFormat("%.17g", value);
+}
 
 class CallInterceptor final : public grpc::experimental::Interceptor {
  public:
@@ -96,8 +113,8 @@ std::string Metrics::Render() const {
   }
   const auto render = [&](const auto& series) {
     for (const auto& [key, value] : series) {
-      absl::StrAppend(&out, key.first, "{", svc, key.second.empty() ? "" : ",", key.second, "} ", value,
-                      "\n");
+      absl::StrAppend(&out, key.first, "{", svc, key.second.empty() ? "" : ",", key.second, "} ",
+                      SampleValue(value), "\n");
     }
   };
   render(counters_);

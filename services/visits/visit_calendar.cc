@@ -1,6 +1,7 @@
 #include "services/visits/visit_calendar.h"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -93,6 +94,18 @@ std::vector<int> VisitCalendar::Years() const {
   return years;
 }
 
+absl::CivilDay VisitCalendar::CoveredThrough(absl::CivilDay today) const {
+  int year = static_cast<int>(today.year());
+  if (Covers(year)) {
+    while (Covers(year + 1)) ++year;
+    return absl::CivilDay(year, 12, 31);
+  }
+  // Not even today: they ended with the last year loaded before today's (or before today's year began).
+  auto later = days_by_year_.lower_bound(year);
+  if (later == days_by_year_.begin()) return absl::CivilDay(year - 1, 12, 31);
+  return absl::CivilDay(std::prev(later)->first, 12, 31);
+}
+
 absl::StatusOr<bool> VisitCalendar::IsVisitDay(absl::CivilDay day) const {
   auto year = days_by_year_.find(static_cast<int>(day.year()));
   if (year == days_by_year_.end()) return MissingYear(day.year());
@@ -138,6 +151,18 @@ absl::StatusOr<std::vector<absl::CivilDay>> VisitCalendar::WeekendVisitDays(absl
   all.insert(all.end(), days.begin(), days.end());
   all.insert(all.end(), after.begin(), after.end());
   return all;
+}
+
+std::optional<std::string> CalendarRunningOut(const VisitCalendar& calendar, absl::CivilDay today,
+                                              int notice_days) {
+  const absl::CivilDay through = calendar.CoveredThrough(today);
+  if (through - today > notice_days) return std::nullopt;
+  const absl::CivilDay refused_from = through + 1;
+  return absl::StrCat(
+      "the holiday calendars cover visit days only through ", absl::FormatCivilTime(through),
+      ": PlanWeekend refuses weekends from ", absl::FormatCivilTime(refused_from), " until ",
+      CalendarFileName(static_cast<int>(refused_from.year())),
+      " (the State Council's notice of that year's holidays) is added to SHOUHU_CALENDARS_DIR");
 }
 
 }  // namespace shouhu::visits

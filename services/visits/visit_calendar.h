@@ -8,6 +8,7 @@
 #define SHOUHU_SERVICES_VISITS_VISIT_CALENDAR_H_
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,11 @@ class VisitCalendar {
   bool Covers(int year) const { return days_by_year_.count(year) > 0; }
   std::vector<int> Years() const;
 
+  // The last day the calendars answer for, seen from `today`: the 31 December of the last year in the
+  // unbroken run of loaded years that starts with today's; when today's year has none, that of the last year
+  // loaded before it (or of the year before today's), a day already past.
+  absl::CivilDay CoveredThrough(absl::CivilDay today) const;
+
   // FAILED_PRECONDITION naming the year when it has no calendar.
   absl::StatusOr<bool> IsVisitDay(absl::CivilDay day) const;
 
@@ -81,6 +87,12 @@ class VisitCalendar {
 };
 
 bool IsWeekend(absl::CivilDay day);
+
+// What the operator must hear while the calendars run out (each year's arrangement is published in November
+// and ships in the image): nothing while they cover more than `notice_days` days after `today`, else a
+// sentence naming the last day covered, from when weekends are refused, and the file to add.
+std::optional<std::string> CalendarRunningOut(const VisitCalendar& calendar, absl::CivilDay today,
+                                              int notice_days);
 
 }  // namespace shouhu::visits
 

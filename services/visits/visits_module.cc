@@ -2,11 +2,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
 #include "common/status_macros.h"
 
 namespace shouhu::visits {
@@ -35,6 +38,23 @@ absl::StatusOr<VisitCalendar> LoadCalendar(const std::string& dir) {
   return VisitCalendar::Create(std::move(years));
 }
 
+// Each year's official arrangement is published in November and ships in the image (a new year's file is a
+// new image): from this many days before the calendars end, the service says so at every start.
+constexpr int kCalendarNoticeDays = 60;
+
+// The day after the last one the calendars cover, as a gauge an alert compares with time(), and a warning
+// once that day is near: PlanWeekend then refuses weekends past it.
+void ReportCalendarCover(const VisitCalendar& calendar, const ServiceContext& context) {
+  const absl::CivilDay today = ShanghaiDay(context.clock.Now());
+  const absl::CivilDay refused_from = calendar.CoveredThrough(today) + 1;
+  context.metrics.Set(
+      "shouhu_visits_calendar_covered_until_seconds", "",
+      static_cast<double>(absl::ToUnixSeconds(absl::FromCivil(refused_from, ShanghaiTimeZone()))));
+  if (std::optional<std::string> warning = CalendarRunningOut(calendar, today, kCalendarNoticeDays)) {
+    context.logger.Warn(*warning, {{"refused_from", absl::FormatCivilTime(refused_from)}});
+  }
+}
+
 // A suspension owed to training is retried every period (a failed run releases its claim, so the next poll
 // on any replica tries again): a minute keeps a person on the suspended list in training at most about that
 // long after training comes back, while they are off every visit here from the start.
@@ -51,6 +71,7 @@ absl::StatusOr<std::unique_ptr<VisitsModule>> VisitsModule::Create(
   ASSIGN_OR_RETURN(VisitCalendar calendar, LoadCalendar(config.calendars_dir));
   std::unique_ptr<VisitsModule> module(new VisitsModule());
   module->calendar_ = std::make_unique<VisitCalendar>(std::move(calendar));
+  ReportCalendarCover(*module->calendar_, context);
   module->store_ = std::make_unique<MariaDbVisitsStore>(context.pool, context.ids);
   module->outbox_ = std::make_unique<Outbox>(context.pool, context.ids);
   module->outbox_->ReportFailuresTo(context.logger);

@@ -4,7 +4,11 @@
 #include <thread>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
+#include "common/clock.h"
 #include "services/visits/assignment_release.h"
 #include "tests/integration/visits/visits_fixture.h"
 
@@ -311,6 +315,21 @@ TEST_F(WeekendPlanTest, PlanWeekend_NotASaturday_InvalidArgumentNamingWeekendDat
   EXPECT_THAT(plan.status().message(), ::testing::HasSubstr("weekend_date"));
   EXPECT_EQ(visits_database_->Count("visit_assignments"), 0);
   EXPECT_TRUE(training_->calls().empty());
+}
+
+// The operator hears of the calendars' end before PlanWeekend refuses: the module's metrics carry the first
+// day it refuses (here: the fixture's calendars are this year's and next year's, official or stand-in).
+TEST_F(WeekendPlanTest, Metrics_CarryTheFirstDayTheCalendarsDoNotAnswer) {
+  const absl::CivilDay today = ShanghaiDay(absl::Now());
+  const int64_t expected =
+      absl::ToUnixSeconds(absl::FromCivil(absl::CivilDay(today.year() + 2, 1, 1), ShanghaiTimeZone()));
+  std::string value;
+  for (absl::string_view line : absl::StrSplit(metrics_.Render(), '\n')) {
+    if (absl::StartsWith(line, "shouhu_visits_calendar_covered_until_seconds{")) {
+      value = std::string(line.substr(line.rfind(' ') + 1));
+    }
+  }
+  EXPECT_EQ(value, absl::StrCat(expected));
 }
 
 }  // namespace

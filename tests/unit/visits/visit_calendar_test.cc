@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <string>
 
 #include "tests/support/status_matchers.h"
 
@@ -107,6 +109,40 @@ TEST(VisitCalendar, YearWithoutCalendar_IsRefusedNotGuessed) {
               StatusIs(absl::StatusCode::kFailedPrecondition));
   // The 2027 notice was not found when the calendars were shipped: there is no file to load for it.
   EXPECT_TRUE(ReadShipped(2027).empty());
+}
+
+YearCalendar EmptyYear(int year) {
+  auto calendar = YearCalendar::Create(year, {});
+  EXPECT_OK(calendar);
+  return *calendar;
+}
+
+// What the operator is told (visits_module.cc: a warning at start and a gauge for an alert) is counted from
+// today through the unbroken run of loaded years.
+TEST(VisitCalendar, CoveredThrough_TheLastYearOfTheUnbrokenRunFromToday_OrTheEndAlreadyPast) {
+  ASSERT_OK_AND_ASSIGN(VisitCalendar calendar,
+                       VisitCalendar::Create({EmptyYear(2026), EmptyYear(2027), EmptyYear(2029)}));
+  EXPECT_EQ(calendar.CoveredThrough(absl::CivilDay(2026, 12, 4)), absl::CivilDay(2027, 12, 31));
+  EXPECT_EQ(calendar.CoveredThrough(absl::CivilDay(2027, 12, 31)), absl::CivilDay(2027, 12, 31));
+  EXPECT_EQ(calendar.CoveredThrough(absl::CivilDay(2029, 1, 1)), absl::CivilDay(2029, 12, 31));
+  // 2028 has no calendar: its days are past the end of 2027's, whatever comes after.
+  EXPECT_EQ(calendar.CoveredThrough(absl::CivilDay(2028, 3, 1)), absl::CivilDay(2027, 12, 31));
+  EXPECT_EQ(calendar.CoveredThrough(absl::CivilDay(2031, 3, 1)), absl::CivilDay(2029, 12, 31));
+  // Before any year loaded: nothing of today's year is answered.
+  EXPECT_EQ(calendar.CoveredThrough(absl::CivilDay(2025, 7, 1)), absl::CivilDay(2024, 12, 31));
+}
+
+TEST(VisitCalendar, CalendarRunningOut_SilentUntilTheNotice_ThenNamesTheEndAndTheFileToAdd) {
+  const VisitCalendar calendar = Shipped2026();
+  // 2026-11-01 is 60 days before the 31 December: said from then on.
+  EXPECT_EQ(CalendarRunningOut(calendar, absl::CivilDay(2026, 10, 31), 60), std::nullopt);
+  const std::optional<std::string> soon = CalendarRunningOut(calendar, absl::CivilDay(2026, 11, 1), 60);
+  ASSERT_TRUE(soon.has_value());
+  EXPECT_THAT(*soon, ::testing::HasSubstr("through 2026-12-31"));
+  EXPECT_THAT(*soon, ::testing::HasSubstr("refuses weekends from 2027-01-01"));
+  EXPECT_THAT(*soon, ::testing::HasSubstr("CN-2027.csv"));
+  // Past the end the same sentence stands: the day it began, not today.
+  EXPECT_EQ(CalendarRunningOut(calendar, absl::CivilDay(2027, 2, 1), 60), soon);
 }
 
 TEST(VisitCalendar, Create_RejectsARepeatedDayAndADayOutsideTheYear) {
