@@ -21,7 +21,7 @@ namespace {
 std::string SampleValue(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
-  if (std::isfinite(value) && std::fabs(value) < 9007199254740992.0 && value == std::trunc(value)) {
+  if (std::fabs(value) < 9007199254740992.0 && value == std::trunc(value)) {
     return absl::StrCat(static_cast<int64_t>(value));
   }
   return absl::StrFormat("%.17g", value);
