@@ -15,6 +15,7 @@
 #include "common/grpc_status.h"
 #include "nlohmann/json.hpp"
 #include "shouhu/registry/v1/registry_service.grpc.pb.h"
+#include "tests/e2e/referral_requests.h"
 #include "tests/e2e/running_stack.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_database.h"
@@ -24,8 +25,6 @@ namespace shouhu::testing {
 namespace {
 
 namespace v1 = registry::v1;
-
-constexpr char kVillage[] = "532329101001";  // 东岳社区, Wuding
 
 class StackTest : public ::testing::Test {
  protected:
@@ -44,24 +43,6 @@ class StackTest : public ::testing::Test {
   static std::string Registry() { return stack_->registry_target(); }
   static std::string Gateway() { return stack_->gateway_target(); }
   static std::string Log(const std::string& name) { return stack_->Log(name); }
-
-  static v1::SubmitReferralRequest Referral(const std::string& request_id, const std::string& name) {
-    v1::SubmitReferralRequest r;
-    r.set_request_id(request_id);
-    r.set_source(v1::REFERRAL_SOURCE_NGO);
-    r.mutable_child()->set_name(name);
-    r.mutable_child()->set_sex(v1::SEX_FEMALE);
-    r.mutable_child()->set_birth_date("2013-05-20");
-    r.mutable_household()->set_village_code(kVillage);
-    auto* g = r.add_guardians();
-    g->set_name("母亲");
-    g->set_relationship(v1::GUARDIAN_RELATIONSHIP_MOTHER);
-    g->set_status(v1::GUARDIAN_STATUS_SERIOUSLY_ILL);
-    r.add_categories(v1::CHILD_CATEGORY_IN_DISTRESS);
-    r.set_reason("母亲重病，家中无其他照料人");
-    r.set_observed_risk(v1::RISK_LEVEL_HIGH);
-    return r;
-  }
 
   static std::unique_ptr<grpc::ClientContext> Bearer(const std::string& token) {
     auto context = std::make_unique<grpc::ClientContext>();
@@ -93,7 +74,7 @@ TEST_F(StackTest, ReferralToClosedCase_AgainstTheRunningRegistry) {
 
   v1::SubmitReferralResponse submitted;
   ASSERT_TRUE(
-      stub->SubmitReferral(as(caseworker).get(), Referral("e2e-direct-1", "周小燕"), &submitted).ok());
+      stub->SubmitReferral(as(caseworker).get(), WudingReferral("e2e-direct-1", "周小燕"), &submitted).ok());
   v1::AcceptReferralRequest accept;
   accept.set_request_id("e2e-direct-accept");
   accept.set_referral_id(submitted.referral().referral_id());
@@ -140,7 +121,7 @@ TEST_F(StackTest, ThroughTheGateway_OfficerOfAnotherCountyGetsNotFound_AndForged
 
   v1::SubmitReferralResponse submitted;
   grpc::Status status =
-      stub->SubmitReferral(Bearer(caseworker).get(), Referral("e2e-gw-1", "马小兰"), &submitted);
+      stub->SubmitReferral(Bearer(caseworker).get(), WudingReferral("e2e-gw-1", "马小兰"), &submitted);
   ASSERT_TRUE(status.ok()) << status.error_message() << Log("gateway.log");
   v1::AcceptReferralRequest accept;
   accept.set_request_id("e2e-gw-accept");
@@ -241,7 +222,7 @@ TEST_F(StackTest, JsonFace_RoundTripsAReferral_AndReturnsErrorsAsJson) {
   nlohmann::json body = {{"requestId", "e2e-json-1"},
                          {"source", "REFERRAL_SOURCE_SCHOOL"},
                          {"child", {{"name", "杨春花"}, {"sex", "SEX_FEMALE"}, {"birthDate", "2014-11-02"}}},
-                         {"household", {{"villageCode", kVillage}, {"addressDetail", "东岳社区5组"}}},
+                         {"household", {{"villageCode", kWudingVillage}, {"addressDetail", "东岳社区5组"}}},
                          {"guardians",
                           {{{"name", "祖父"},
                             {"relationship", "GUARDIAN_RELATIONSHIP_GRANDPARENT"},
@@ -255,7 +236,7 @@ TEST_F(StackTest, JsonFace_RoundTripsAReferral_AndReturnsErrorsAsJson) {
   auto answer = nlohmann::json::parse(ok.body);
   EXPECT_EQ(answer["referral"]["child"]["name"], "杨春花");
   EXPECT_EQ(answer["referral"]["status"], "REFERRAL_STATUS_PENDING");
-  EXPECT_EQ(answer["referral"]["household"]["villageCode"], kVillage);
+  EXPECT_EQ(answer["referral"]["household"]["villageCode"], kWudingVillage);
 
   body["requestId"] = "e2e-json-2";
   body["child"]["birthDate"] = "2014-02-30";
