@@ -62,12 +62,14 @@ constexpr size_t kMaxCallersPerBatch = 256;
 
 }  // namespace
 
-AccessLogWriter::AccessLogWriter(db::Pool& pool, const Clock& clock, IdGenerator& ids)
+AccessLogWriter::AccessLogWriter(db::Pool& pool, const Clock& clock, IdGenerator& ids,
+                                 ReadChildren read_children)
     : pool_(pool),
       clock_(clock),
       ids_(ids),
+      read_children_(std::move(read_children)),
       queue_(
-          [this](const std::vector<Reads>& batch, const std::function<void()>&) { return WriteBatch(batch); },
+          [this](const std::vector<Order>& batch, const std::function<void()>&) { return WriteBatch(batch); },
           kMaxCallersPerBatch) {}
 
 absl::Status AccessLogWriter::Record(std::vector<AccessRecord> records) {
@@ -83,18 +85,22 @@ absl::Status AccessLogWriter::Record(std::vector<AccessRecord> records) {
 
 void AccessLogWriter::RecordThen(std::vector<AccessRecord> records, Committed committed) {
   if (records.empty()) return committed(absl::OkStatus());
-  Submit(GroupIntoReads(std::move(records)), std::move(committed));
+  Submit({GroupIntoReads(std::move(records)), std::nullopt}, std::move(committed));
 }
 
 void AccessLogWriter::RecordThen(AccessRead read, Committed committed) {
   if (read.records.empty()) return committed(absl::OkStatus());
-  Reads reads;
-  reads.push_back(std::move(read));
-  Submit(std::move(reads), std::move(committed));
+  Order order;
+  order.reads.push_back(std::move(read));
+  Submit(std::move(order), std::move(committed));
 }
 
-void AccessLogWriter::Submit(Reads reads, Committed committed) {
-  queue_.Submit(std::move(reads), [committed = std::move(committed)](absl::StatusOr<Logged> logged) {
+void AccessLogWriter::ReadChildThen(std::string child_id, DecideRead decide, Committed committed) {
+  Submit({{}, ChildLookup{std::move(child_id), std::move(decide)}}, std::move(committed));
+}
+
+void AccessLogWriter::Submit(Order order, Committed committed) {
+  queue_.Submit(std::move(order), [committed = std::move(committed)](absl::StatusOr<Logged> logged) {
     committed(logged.status());
   });
 }
@@ -105,69 +111,113 @@ std::pair<int64_t, int64_t> AccessLogWriter::CommitsAndRows() {
 }
 
 std::vector<absl::StatusOr<AccessLogWriter::Logged>> AccessLogWriter::WriteBatch(
-    const std::vector<Reads>& batch) {
-  absl::Status result;
+    const std::vector<Order>& batch) {
+  absl::StatusOr<Written> written = absl::UnavailableError("no connection for the access log");
   if (!connection_) {
     absl::StatusOr<db::Lease> lease = pool_.Acquire();
     if (lease.ok()) {
       connection_.emplace(*std::move(lease));
     } else {
-      result = lease.status();
+      written = lease.status();
     }
   }
-  if (connection_) result = Write(**connection_, batch);
+  if (connection_) written = Write(**connection_, batch);
   // A broken connection goes back to the pool (which discards it); the next batch takes a fresh one.
-  if (result.code() == absl::StatusCode::kUnavailable) connection_.reset();
-  if (!result.ok()) return std::vector<absl::StatusOr<Logged>>(batch.size(), result);
-  int64_t records = 0;
-  for (const Reads& reads : batch) {
-    for (const AccessRead& read : reads) records += static_cast<int64_t>(read.records.size());
+  if (written.status().code() == absl::StatusCode::kUnavailable) connection_.reset();
+  if (!written.ok()) return std::vector<absl::StatusOr<Logged>>(batch.size(), written.status());
+  {
+    absl::MutexLock lock(&mu_);
+    ++commits_;
+    rows_ += written->records;
   }
-  absl::MutexLock lock(&mu_);
-  ++commits_;
-  rows_ += records;
-  return std::vector<absl::StatusOr<Logged>>(batch.size(), Logged{});
+  std::vector<absl::StatusOr<Logged>> answers;
+  answers.reserve(batch.size());
+  for (absl::Status& answer : written->answers) {
+    if (answer.ok()) {
+      answers.push_back(Logged{});
+    } else {
+      answers.push_back(std::move(answer));
+    }
+  }
+  return answers;
 }
 
-absl::Status AccessLogWriter::Write(db::Session& session, const std::vector<Reads>& batch) {
+absl::StatusOr<AccessLogWriter::Written> AccessLogWriter::Write(db::Session& session,
+                                                                const std::vector<Order>& batch) {
+  RETURN_IF_ERROR(session.ExecuteConstant("START TRANSACTION"));
+  absl::StatusOr<Written> written = WriteInTransaction(session, batch);
+  if (!written.ok()) {
+    (void)session.ExecuteConstant("ROLLBACK");
+    return written;
+  }
+  RETURN_IF_ERROR(session.ExecuteConstant("COMMIT"));
+  return written;
+}
+
+absl::StatusOr<AccessLogWriter::Written> AccessLogWriter::WriteInTransaction(
+    db::Session& session, const std::vector<Order>& batch) {
+  ASSIGN_OR_RETURN(auto decided, DecideLookups(session, batch));
+  Written written;
+  written.answers.assign(batch.size(), absl::OkStatus());
   const std::string at = ToSqlTimestamp(clock_.Now());
   std::vector<db::Value> read_params;
   std::vector<db::Value> record_params;
   read_params.reserve(batch.size() * kParamsPerRead);
-  for (const Reads& reads : batch) {
-    for (const AccessRead& read : reads) {
-      // Entry ids in the order of the records; the first is the read's id, so every entry of a read sorts
-      // after the read's id and before the next read's. (Given here, not by the caller: ids must commit in
-      // their order.)
-      std::vector<std::string> entry_ids;
-      entry_ids.reserve(read.records.size());
-      for (size_t i = 0; i < read.records.size(); ++i) entry_ids.push_back(ids_.Next());
-      const std::string& log_id = entry_ids.front();
-      read_params.insert(
-          read_params.end(),
-          {log_id, at, read.subject, read.organisation_id, read.record_type, read.fields, read.purpose,
-           read.method, CommonVillagePrefix(read.records), EncodeAccessedRecords(read.records, entry_ids)});
-      // A record shown twice in one read is one row of "who read this record" (its key is (record, read)).
-      std::set<absl::string_view> seen;
-      for (const AccessedRecord& r : read.records) {
-        if (seen.insert(r.record_id).second) record_params.insert(record_params.end(), {r.record_id, log_id});
-      }
+  const auto add = [&](const AccessRead& read) {
+    // Entry ids in the order of the records; the first is the read's id, so every entry of a read sorts
+    // after the read's id and before the next read's. (Given here, not by the caller: ids must commit in
+    // their order.)
+    std::vector<std::string> entry_ids;
+    entry_ids.reserve(read.records.size());
+    for (size_t i = 0; i < read.records.size(); ++i) entry_ids.push_back(ids_.Next());
+    const std::string& log_id = entry_ids.front();
+    read_params.insert(
+        read_params.end(),
+        {log_id, at, read.subject, read.organisation_id, read.record_type, read.fields, read.purpose,
+         read.method, CommonVillagePrefix(read.records), EncodeAccessedRecords(read.records, entry_ids)});
+    // A record shown twice in one read is one row of "who read this record" (its key is (record, read)).
+    std::set<absl::string_view> seen;
+    for (const AccessedRecord& r : read.records) {
+      if (seen.insert(r.record_id).second) record_params.insert(record_params.end(), {r.record_id, log_id});
+    }
+    written.records += static_cast<int64_t>(read.records.size());
+  };
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!decided[i]) {
+      for (const AccessRead& read : batch[i].reads) add(read);
+    } else if (!decided[i]->ok()) {
+      written.answers[i] = decided[i]->status();
+    } else if (!(*decided[i])->records.empty()) {
+      add(**decided[i]);
     }
   }
-  absl::Status status = session.ExecuteConstant("START TRANSACTION");
-  if (status.ok())
-    status =
-        InsertPadded(session, kInsertReads, kReadPlaceholders, kReadsRepeated, kParamsPerRead, read_params);
-  if (status.ok()) {
-    status = InsertPadded(session, kInsertRecords, kRecordPlaceholders, kRecordsRepeated, kParamsPerRecord,
-                          record_params);
+  RETURN_IF_ERROR(
+      InsertPadded(session, kInsertReads, kReadPlaceholders, kReadsRepeated, kParamsPerRead, read_params));
+  RETURN_IF_ERROR(InsertPadded(session, kInsertRecords, kRecordPlaceholders, kRecordsRepeated,
+                               kParamsPerRecord, record_params));
+  return written;
+}
+
+absl::StatusOr<std::vector<std::optional<absl::StatusOr<AccessRead>>>> AccessLogWriter::DecideLookups(
+    db::Session& session, const std::vector<Order>& batch) {
+  std::vector<std::optional<absl::StatusOr<AccessRead>>> decided(batch.size());
+  std::vector<std::string> child_ids;
+  for (const Order& order : batch) {
+    if (order.lookup) child_ids.push_back(order.lookup->child_id);
   }
-  if (status.ok()) {
-    status = session.ExecuteConstant("COMMIT");
-  } else {
-    (void)session.ExecuteConstant("ROLLBACK");
+  if (child_ids.empty()) return decided;
+  if (!read_children_) return absl::InternalError("this access log was given no way to read children");
+  std::sort(child_ids.begin(), child_ids.end());
+  child_ids.erase(std::unique(child_ids.begin(), child_ids.end()), child_ids.end());
+  // Read in this transaction: what a reader is shown is what the log records it was shown, as of one moment.
+  ASSIGN_OR_RETURN(auto children, read_children_(session, child_ids));
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!batch[i].lookup) continue;
+    const auto found = children.find(batch[i].lookup->child_id);
+    decided[i] = batch[i].lookup->decide(found == children.end() ? std::nullopt
+                                                                 : std::optional<v1::Child>(found->second));
   }
-  return status;
+  return decided;
 }
 
 }  // namespace shouhu::registry

@@ -350,31 +350,33 @@ grpc::ServerUnaryReactor* RegistryService::ReopenCase(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* RegistryService::GetChild(grpc::CallbackServerContext* ctx,
                                                     const v1::GetChildRequest* req,
                                                     v1::GetChildResponse* resp) {
-  // The read runs on a call worker; its access-log row commits with others' on the log writer, which then
-  // finishes the call, so the worker serves the next read meanwhile.
-  return edge_.UnaryThen(ctx, "GetChild", [=](const Principal& p, CallWorkers::Finish finish) {
-    absl::StatusOr<AccessRecord> access = [&]() -> absl::StatusOr<AccessRecord> {
-      RETURN_IF_ERROR(ValidateRecordId(req->child_id(), "child_id"));
-      RETURN_IF_ERROR(ValidateMeaningfulText(req->purpose(), "purpose", kMaxPurposeChars));
-      ASSIGN_OR_RETURN(std::optional<v1::Child> child, store_.GetChild(req->child_id()));
+  // Checked on arrival and handed to the access log, whose transaction reads the child together with the
+  // other children of its batch; there (on its committer) the caller's scope and what they may see decide
+  // the answer and the read to log, and the call finishes once that read has committed: logged before the
+  // answer leaves, and if the log cannot be written, the read fails (gRPC sends no message with an error).
+  return edge_.UnaryQueued(ctx, "GetChild", [=](const Principal& p, CallWorkers::Finish finish) {
+    absl::Status valid = ValidateRecordId(req->child_id(), "child_id");
+    if (valid.ok()) valid = ValidateMeaningfulText(req->purpose(), "purpose", kMaxPurposeChars);
+    if (!valid.ok()) return finish(std::move(valid));
+    auto decide = [p, req, resp](std::optional<v1::Child> child) -> absl::StatusOr<AccessRead> {
       if (!child) return absl::NotFoundError("child not found");
       RETURN_IF_ERROR(
           RequireInScope(p, {child->household().village_code(), child->organisation_id()}, "child"));
       const bool full_id = MaySeeFullResidentId(p);
       if (!child->resident_id().empty() && !full_id)
         child->set_resident_id(shouhu::MaskResidentId(child->resident_id()));
-      AccessRecord record =
-          Access(p, "child", child->child_id(), child->household().village_code(),
-                 full_id ? "name,sex,birth_date,resident_id,household,guardians,categories"
-                         : "name,sex,birth_date,resident_id_masked,household,guardians,categories",
-                 req->purpose(), "GetChild");
+      AccessRead read{p.subject(),
+                      p.organisation_id(),
+                      "child",
+                      full_id ? "name,sex,birth_date,resident_id,household,guardians,categories"
+                              : "name,sex,birth_date,resident_id_masked,household,guardians,categories",
+                      req->purpose(),
+                      "GetChild",
+                      {{"", child->child_id(), child->household().village_code(), ""}}};
       *resp->mutable_child() = *std::move(child);
-      return record;
-    }();
-    if (!access.ok()) return finish(access.status());
-    // Logged before the answer leaves: the call finishes only with the log's commit, and if the log cannot
-    // be written, the read fails (gRPC sends no message with an error status).
-    store_.RecordAccessThen({*std::move(access)}, std::move(finish));
+      return read;
+    };
+    store_.ReadChildThen(req->child_id(), std::move(decide), std::move(finish));
   });
 }
 

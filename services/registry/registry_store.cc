@@ -106,13 +106,18 @@ constexpr absl::string_view kChildCurrentCaseForUpdate =
     "LEFT JOIN cases cs ON cs.id = c.current_case_id WHERE c.id = ? FOR UPDATE";
 constexpr absl::string_view kSetCurrentCase =
     "UPDATE children SET current_case_id = ?, updated_at = ? WHERE id = ?";
-constexpr absl::string_view kChildWithGuardians =
+// Children with their case and guardians, a row per guardian; completed by a padded list of ids
+// (common/batch_statements.h). The access log reads a batch's children with one of these (GetChild).
+constexpr absl::string_view kChildrenWithGuardians =
     "SELECT c.id, c.name, c.sex, c.birth_date, c.resident_id_sealed, c.village_code, c.address_detail, "
     "c.latitude, c.longitude, c.categories, c.current_case_id, cs.status, cs.risk_level, cs.organisation_id, "
     "g.name, g.relationship, g.status, g.id "
     "FROM children c LEFT JOIN cases cs ON cs.id = c.current_case_id LEFT JOIN guardians g ON g.child_id = "
     "c.id "
-    "WHERE c.id = ?";
+    "WHERE c.id IN (";
+// At most this many children a statement: seven texts (1 to 64) on the log writer's connection, beside its
+// INSERTs' 78, within the 128 a connection keeps (db.h).
+constexpr size_t kMaxChildrenPerRead = 64;
 constexpr absl::string_view kSearchChildren =
     "SELECT c.id, c.name, c.sex, c.birth_date, c.village_code, c.categories, c.current_case_id, cs.status, "
     "cs.risk_level, cs.organisation_id "
@@ -345,7 +350,9 @@ MariaDbRegistryStore::MariaDbRegistryStore(db::Pool& pool, const Clock& clock, I
       ids_(ids),
       crypto_(std::move(crypto)),
       outbox_(pool, ids),
-      access_log_(pool, clock, ids) {}
+      access_log_(pool, clock, ids, [this](db::Session& s, const std::vector<std::string>& child_ids) {
+        return ReadChildren(s, child_ids);
+      }) {}
 
 MariaDbRegistryStore::~MariaDbRegistryStore() = default;
 
@@ -942,44 +949,78 @@ absl::StatusOr<v1::Case> MariaDbRegistryStore::ChangeCase(const IdempotencyKey& 
 absl::StatusOr<std::optional<v1::Child>> MariaDbRegistryStore::GetChild(const std::string& child_id) {
   std::optional<v1::Child> child;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(db::Rows rows, s.Query(kChildWithGuardians, {child_id}));
-    if (rows.empty()) return absl::OkStatus();
-    const db::Row& first = rows.front();
-    v1::Child c;
-    c.set_child_id(first.String(0));
-    c.set_name(first.String(1));
-    c.set_sex(static_cast<v1::Sex>(first.Int(2)));
-    c.set_birth_date(first.String(3));
-    if (!first.IsNull(4)) {
-      ASSIGN_OR_RETURN(std::string resident_id, crypto_.Open(first.String(4), c.child_id()));
-      c.set_resident_id(resident_id);
-    }
-    auto* h = c.mutable_household();
-    h->set_village_code(first.String(5));
-    h->set_address_detail(first.String(6));
-    double coordinate = 0;
-    if (!first.IsNull(7) && absl::SimpleAtod(first.String(7), &coordinate)) h->set_latitude(coordinate);
-    if (!first.IsNull(8) && absl::SimpleAtod(first.String(8), &coordinate)) h->set_longitude(coordinate);
-    ParseCategories(first.String(9), &c);
-    c.set_current_case_id(first.String(10));
-    c.set_case_status(static_cast<v1::CaseStatus>(first.Int(11)));
-    c.set_risk_level(static_cast<v1::RiskLevel>(first.Int(12)));
-    c.set_organisation_id(first.String(13));
-    // Guardians in the order they were recorded (ids sort by time); sorted here, not by ORDER BY, which made
-    // MariaDB build a temporary table for every read.
-    std::sort(rows.begin(), rows.end(),
-              [](const db::Row& a, const db::Row& b) { return a.String(17) < b.String(17); });
-    for (const auto& row : rows) {
-      if (row.IsNull(14)) continue;
-      auto* g = c.add_guardians();
-      g->set_name(row.String(14));
-      g->set_relationship(static_cast<v1::GuardianRelationship>(row.Int(15)));
-      g->set_status(static_cast<v1::GuardianStatus>(row.Int(16)));
-    }
-    child = std::move(c);
+    ASSIGN_OR_RETURN(auto children, ReadChildren(s, {child_id}));
+    if (auto found = children.find(child_id); found != children.end()) child = std::move(found->second);
     return absl::OkStatus();
   }));
   return child;
+}
+
+void MariaDbRegistryStore::ReadChildThen(std::string child_id, DecideChildRead decide,
+                                         std::function<void(absl::Status)> committed) {
+  access_log_.ReadChildThen(std::move(child_id), std::move(decide), std::move(committed));
+}
+
+absl::StatusOr<absl::flat_hash_map<std::string, v1::Child>> MariaDbRegistryStore::ReadChildren(
+    db::Session& s, const std::vector<std::string>& child_ids) {
+  absl::flat_hash_map<std::string, v1::Child> children;
+  for (size_t from = 0; from < child_ids.size(); from += kMaxChildrenPerRead) {
+    const size_t n = std::min(kMaxChildrenPerRead, child_ids.size() - from);
+    std::vector<db::Value> params(child_ids.begin() + static_cast<std::ptrdiff_t>(from),
+                                  child_ids.begin() + static_cast<std::ptrdiff_t>(from + n));
+    db::PadEntries(params, 0, 1, n);
+    ASSIGN_OR_RETURN(
+        db::Rows rows,
+        s.Query(absl::StrCat(kChildrenWithGuardians, db::PaddedList("?", ", ", n), ")"), params));
+    // A child's rows together, its guardians in the order they were recorded (ids sort by time); sorted
+    // here, not by ORDER BY, which made MariaDB build a temporary table for every read.
+    std::sort(rows.begin(), rows.end(), [](const db::Row& a, const db::Row& b) {
+      return std::forward_as_tuple(a.String(0), a.String(17)) <
+             std::forward_as_tuple(b.String(0), b.String(17));
+    });
+    for (size_t first = 0; first < rows.size();) {
+      size_t end = first + 1;
+      while (end < rows.size() && rows[end].String(0) == rows[first].String(0)) ++end;
+      ASSIGN_OR_RETURN(v1::Child c, ChildFromRows(rows, first, end));
+      std::string id = c.child_id();
+      children.emplace(std::move(id), std::move(c));
+      first = end;
+    }
+  }
+  return children;
+}
+
+absl::StatusOr<v1::Child> MariaDbRegistryStore::ChildFromRows(const db::Rows& rows, size_t first,
+                                                              size_t end) const {
+  const db::Row& row = rows[first];
+  v1::Child c;
+  c.set_child_id(row.String(0));
+  c.set_name(row.String(1));
+  c.set_sex(static_cast<v1::Sex>(row.Int(2)));
+  c.set_birth_date(row.String(3));
+  if (!row.IsNull(4)) {
+    ASSIGN_OR_RETURN(std::string resident_id, crypto_.Open(row.String(4), c.child_id()));
+    c.set_resident_id(resident_id);
+  }
+  auto* h = c.mutable_household();
+  h->set_village_code(row.String(5));
+  h->set_address_detail(row.String(6));
+  double coordinate = 0;
+  if (!row.IsNull(7) && absl::SimpleAtod(row.String(7), &coordinate)) h->set_latitude(coordinate);
+  if (!row.IsNull(8) && absl::SimpleAtod(row.String(8), &coordinate)) h->set_longitude(coordinate);
+  ParseCategories(row.String(9), &c);
+  c.set_current_case_id(row.String(10));
+  c.set_case_status(static_cast<v1::CaseStatus>(row.Int(11)));
+  c.set_risk_level(static_cast<v1::RiskLevel>(row.Int(12)));
+  c.set_organisation_id(row.String(13));
+  for (size_t i = first; i < end; ++i) {
+    if (rows[i].IsNull(14)) continue;  // no guardian on record
+    auto* g = c.add_guardians();
+    g->set_name(rows[i].String(14));
+    g->set_relationship(static_cast<v1::GuardianRelationship>(rows[i].Int(15)));
+    g->set_status(static_cast<v1::GuardianStatus>(rows[i].Int(16)));
+  }
+  return c;
 }
 
 absl::StatusOr<std::vector<v1::Child>> MariaDbRegistryStore::SearchChildren(const ChildFilter& f) {

@@ -161,6 +161,20 @@ class RegistryStore {
 
   // The child with their resident id in clear: the edge masks it.
   virtual absl::StatusOr<std::optional<v1::Child>> GetChild(const std::string& child_id) = 0;
+  // Given the child read (nullopt when there is none), what its reader is shown and the read to log, or the
+  // error to answer instead. Quick and never blocking: it may run on the access log's committer.
+  using DecideChildRead = std::function<absl::StatusOr<AccessRead>(std::optional<v1::Child>)>;
+  // GetChild and the log of what it showed, without holding the caller's thread: the child is read, `decide`
+  // makes the read to log, and `committed` runs once, with OK when that read is durable, decide's error
+  // (nothing logged), or the error that failed the read or the log; possibly on another thread.
+  virtual void ReadChildThen(std::string child_id, DecideChildRead decide,
+                             std::function<void(absl::Status)> committed) {
+    absl::StatusOr<std::optional<v1::Child>> child = GetChild(child_id);
+    if (!child.ok()) return committed(child.status());
+    absl::StatusOr<AccessRead> read = decide(*std::move(child));
+    if (!read.ok()) return committed(read.status());
+    RecordReadThen(*std::move(read), std::move(committed));
+  }
   virtual absl::StatusOr<std::vector<v1::Child>> SearchChildren(const ChildFilter& filter) = 0;
   virtual absl::StatusOr<Statistics> GetStatistics(const std::string& division_prefix) = 0;
 
@@ -226,6 +240,10 @@ class MariaDbRegistryStore final : public RegistryStore {
                                       const std::string& case_id, const Authorize<v1::Case>& authorize,
                                       const CaseRule& rule) override;
   absl::StatusOr<std::optional<v1::Child>> GetChild(const std::string& child_id) override;
+  // The child is read in the access log's transaction, with the other children of its batch (one
+  // statement for the batch).
+  void ReadChildThen(std::string child_id, DecideChildRead decide,
+                     std::function<void(absl::Status)> committed) override;
   absl::StatusOr<std::vector<v1::Child>> SearchChildren(const ChildFilter& filter) override;
   absl::StatusOr<Statistics> GetStatistics(const std::string& division_prefix) override;
   absl::Status RecordAccess(std::vector<AccessRecord> records) override;
@@ -284,6 +302,11 @@ class MariaDbRegistryStore final : public RegistryStore {
                                               const ShowReferral& show);
   // Puts the referral's resident id back into an answer that was kept without it.
   absl::Status RefillResidentId(v1::Referral& referral);
+  // The children of `child_ids` found, by id, with their case and guardians; resident ids opened.
+  absl::StatusOr<absl::flat_hash_map<std::string, v1::Child>> ReadChildren(
+      db::Session& s, const std::vector<std::string>& child_ids);
+  // One child from its rows [first, end) of kChildrenWithGuardians, guardians in the rows' order.
+  absl::StatusOr<v1::Child> ChildFromRows(const db::Rows& rows, size_t first, size_t end) const;
 
   db::Pool& pool_;
   const Clock& clock_;

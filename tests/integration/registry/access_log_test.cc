@@ -4,12 +4,15 @@
 // still being answered does not hold up the next read's log.
 #include <algorithm>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/migrations.h"
@@ -20,6 +23,8 @@
 
 namespace shouhu::registry::testing {
 namespace {
+
+using ::shouhu::testing::StatusIs;
 
 constexpr char kWudingTownship2Village[] = "532329102201";
 
@@ -354,6 +359,171 @@ TEST(AccessLogWriter, AReaderStillBeingAnswered_TheNextReadIsLoggedMeanwhile) {
   release_first.Notify();
   second_answered.WaitForNotification();
   EXPECT_OK(second);
+}
+
+// A read of one child handed to the writer before the child is read (ReadChildThen, as GetChild does): the
+// children of a batch are read once, in the log's transaction, and each reader's decision is its own. Here
+// the first batch's read of children is held until five more orders have queued, so they are one batch: two
+// readers of the same child, one of a child there is not, one refused by its decision, and a plain read.
+TEST(AccessLogWriter, ChildReadsOfOneBatch_ReadTogether_EachDecidedAndLoggedOnItsOwn) {
+  ASSERT_OK_AND_ASSIGN(auto database, shouhu::testing::TestDatabase::Create(RegistryMigrations()));
+  SystemClock clock;
+  IdGenerator ids(clock);
+  const std::string kFirst = "01JC0000000000000000000001", kSecond = "01JC0000000000000000000002",
+                    kMissing = "01JC0000000000000000000009";
+  absl::Notification first_read_started, release_first_read;
+  absl::Mutex mu;
+  std::vector<std::vector<std::string>> asked;  // the ids of each read of children, in order
+  AccessLogWriter writer(database->pool(), clock, ids,
+                         [&](db::Session&, const std::vector<std::string>& child_ids)
+                             -> absl::StatusOr<absl::flat_hash_map<std::string, v1::Child>> {
+                           bool first;
+                           {
+                             absl::MutexLock lock(&mu);
+                             asked.push_back(child_ids);
+                             first = asked.size() == 1;
+                           }
+                           if (first) {
+                             first_read_started.Notify();
+                             release_first_read.WaitForNotification();
+                           }
+                           absl::flat_hash_map<std::string, v1::Child> found;
+                           for (const std::string& id : child_ids) {
+                             if (id == kMissing) continue;
+                             v1::Child child;
+                             child.set_child_id(id);
+                             child.mutable_household()->set_village_code("532329101001");
+                             found.emplace(id, child);
+                           }
+                           return found;
+                         });
+  // What each reader was shown, and the log's answer to it.
+  struct Reader {
+    std::string child_id;
+    std::string purpose;
+    bool refuse = false;
+    std::optional<v1::Child> shown;
+    absl::Status answer = absl::UnknownError("not answered");
+    absl::Notification answered;
+  };
+  std::vector<std::unique_ptr<Reader>> readers;
+  const auto read = [&](const std::string& child_id, const std::string& purpose, bool refuse) {
+    readers.push_back(std::make_unique<Reader>());
+    Reader* r = readers.back().get();
+    r->child_id = child_id;
+    r->purpose = purpose;
+    r->refuse = refuse;
+    writer.ReadChildThen(
+        child_id,
+        [r](std::optional<v1::Child> child) -> absl::StatusOr<AccessRead> {
+          r->shown = child;
+          if (!child) return absl::NotFoundError("child not found");
+          if (r->refuse) return absl::PermissionDeniedError("not this reader's");
+          return AccessRead{"officer-wuding",
+                            "wuding-ca",
+                            "child",
+                            "name",
+                            r->purpose,
+                            "GetChild",
+                            {{"", child->child_id(), child->household().village_code(), ""}}};
+        },
+        [r](absl::Status status) {
+          r->answer = std::move(status);
+          r->answered.Notify();
+        });
+  };
+  read(kFirst, "holds the writer", false);
+  first_read_started.WaitForNotification();
+  read(kSecond, "second, once", false);
+  read(kSecond, "second, again", false);
+  read(kMissing, "no such child", false);
+  read(kFirst, "refused", true);
+  absl::Notification plain_answered;
+  absl::Status plain;
+  writer.RecordThen(std::vector<AccessRecord>{{"officer-wuding", "wuding-ca", "child", kFirst, "532329101001",
+                                               "name", "a plain read", "GetChild", ""}},
+                    [&](absl::Status status) {
+                      plain = std::move(status);
+                      plain_answered.Notify();
+                    });
+  release_first_read.Notify();
+  for (auto& r : readers) r->answered.WaitForNotification();
+  plain_answered.WaitForNotification();
+
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_EQ(asked.size(), 2u);  // one read of children a batch, each child once, in id order
+    EXPECT_EQ(asked[1], (std::vector<std::string>{kFirst, kSecond, kMissing}));
+  }
+  EXPECT_EQ(writer.CommitsAndRows(), std::make_pair(int64_t{2}, int64_t{4}));
+  for (const auto& r : readers) {
+    SCOPED_TRACE(r->purpose);
+    EXPECT_EQ(r->shown.has_value(), r->child_id != kMissing);
+    if (r->shown) {
+      EXPECT_EQ(r->shown->child_id(), r->child_id);
+    }
+    const int64_t logged = database->Count(absl::StrCat(kAccessLogEntries, " WHERE purpose = '", r->purpose,
+                                                        "' AND record_id = '", r->child_id, "'"));
+    if (r->child_id == kMissing) {
+      EXPECT_THAT(r->answer, StatusIs(absl::StatusCode::kNotFound));
+      EXPECT_EQ(logged, 0);
+    } else if (r->refuse) {
+      EXPECT_THAT(r->answer, StatusIs(absl::StatusCode::kPermissionDenied));
+      EXPECT_EQ(logged, 0);
+    } else {
+      EXPECT_OK(r->answer);
+      EXPECT_EQ(logged, 1);
+    }
+  }
+  EXPECT_OK(plain);
+  EXPECT_EQ(database->Count(kAccessLogEntries + " WHERE purpose = 'a plain read'"), 1);
+  EXPECT_EQ(database->Count("pii_access_reads"), 4);
+}
+
+// A batch whose children cannot be read fails whole: every order in it, plain reads too, gets the error, and
+// nothing of it is logged (a reader is never answered with a read the log does not hold).
+TEST(AccessLogWriter, ChildrenCannotBeRead_TheWholeBatchFails_NothingLogged) {
+  ASSERT_OK_AND_ASSIGN(auto database, shouhu::testing::TestDatabase::Create(RegistryMigrations()));
+  SystemClock clock;
+  IdGenerator ids(clock);
+  absl::Notification read_started, release_read;
+  AccessLogWriter writer(
+      database->pool(), clock, ids,
+      [&](db::Session&,
+          const std::vector<std::string>&) -> absl::StatusOr<absl::flat_hash_map<std::string, v1::Child>> {
+        if (!read_started.HasBeenNotified()) {
+          read_started.Notify();
+          release_read.WaitForNotification();
+          return absl::flat_hash_map<std::string, v1::Child>{};
+        }
+        return absl::UnavailableError("lost connection to MariaDB");
+      });
+  const auto no_decision = [](std::optional<v1::Child>) -> absl::StatusOr<AccessRead> {
+    return absl::NotFoundError("child not found");
+  };
+  absl::Notification first_answered, lookup_answered, plain_answered;
+  writer.ReadChildThen("01JC0000000000000000000001", no_decision,
+                       [&](absl::Status) { first_answered.Notify(); });
+  read_started.WaitForNotification();
+  absl::Status lookup, plain;
+  writer.ReadChildThen("01JC0000000000000000000002", no_decision, [&](absl::Status status) {
+    lookup = std::move(status);
+    lookup_answered.Notify();
+  });
+  writer.RecordThen(
+      std::vector<AccessRecord>{{"officer-wuding", "wuding-ca", "child", "01JC0000000000000000000003",
+                                 "532329101001", "name", "a plain read", "GetChild", ""}},
+      [&](absl::Status status) {
+        plain = std::move(status);
+        plain_answered.Notify();
+      });
+  release_read.Notify();
+  first_answered.WaitForNotification();
+  lookup_answered.WaitForNotification();
+  plain_answered.WaitForNotification();
+  EXPECT_THAT(lookup, StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(plain, StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(database->Count("pii_access_reads"), 0);
 }
 
 }  // namespace

@@ -297,6 +297,56 @@ TEST_F(RegistryTest, GetChild_ManyReadersAtOnce_EachReadIsLoggedBeforeItsAnswerA
   }
 }
 
+// Readers of many children at once share the log's batches, which read their children together: each is
+// answered with the child it asked for (name, guardians), a child out of the caller's county or not there at
+// all is NOT_FOUND and logs nothing, and every read answered is logged once.
+TEST_F(RegistryTest, GetChild_ReadersOfManyChildrenAtOnce_EachGetsItsOwnChild_RefusalsLogNothing) {
+  std::vector<v1::Case> wuding;
+  for (int i = 0; i < 5; ++i) wuding.push_back(RegisterChild(absl::StrCat(i), absl::StrCat("武定儿童", i)));
+  const v1::Case xixia = RegisterChild("x", "宁夏儿童", kXixiaVillage);
+  struct Asked {
+    std::string child_id;
+    std::string name;  // empty: the officer may not see this child
+  };
+  std::vector<Asked> choices;
+  for (int i = 0; i < 5; ++i) choices.push_back({wuding[i].child_id(), absl::StrCat("武定儿童", i)});
+  choices.push_back({xixia.child_id(), ""});
+  choices.push_back({"01JZZZZZZZZZZZZZZZZZZZZZZZ", ""});
+  const int64_t before = Count(kAccessLogEntries);
+  constexpr int kReaders = 56;
+  std::vector<absl::StatusOr<v1::GetChildResponse>> answers(kReaders, absl::UnknownError("not run"));
+  std::vector<std::thread> readers;
+  for (int i = 0; i < kReaders; ++i) {
+    readers.emplace_back([&, i] {
+      auto request = GetChildRequest(choices[i % choices.size()].child_id);
+      request.set_purpose(absl::StrCat("reader ", i));
+      answers[i] = Call(&v1::RegistryService::Stub::GetChild, wuding_officer_, request);
+    });
+  }
+  for (auto& r : readers) r.join();
+  int answered = 0;
+  for (int i = 0; i < kReaders; ++i) {
+    SCOPED_TRACE(absl::StrCat("reader ", i));
+    const Asked& asked = choices[i % choices.size()];
+    const int64_t logged = Count(absl::StrCat(kAccessLogEntries, " WHERE purpose = 'reader ", i,
+                                              "' AND record_id = '", asked.child_id, "'"));
+    if (asked.name.empty()) {
+      EXPECT_THAT(answers[i], StatusIs(absl::StatusCode::kNotFound));
+      EXPECT_EQ(logged, 0);
+      continue;
+    }
+    ASSERT_OK(answers[i]);
+    ++answered;
+    EXPECT_EQ(answers[i]->child().child_id(), asked.child_id);
+    EXPECT_EQ(answers[i]->child().name(), asked.name);
+    ASSERT_EQ(answers[i]->child().guardians_size(), 2);
+    EXPECT_EQ(answers[i]->child().guardians(0).name(), "王秀英");  // in the order recorded
+    EXPECT_EQ(answers[i]->child().guardians(1).name(), "张建国");
+    EXPECT_EQ(logged, 1);
+  }
+  EXPECT_EQ(Count(kAccessLogEntries), before + answered);
+}
+
 TEST_F(RegistryTest, SearchChildren_TownshipOrProvincePrefix_FindsWhatTheCountyHolds) {
   const std::string first = RegisterChild("1", "李娜").child_id();
   const std::string second = RegisterChild("2", "王芳", kWudingVillage2).child_id();
