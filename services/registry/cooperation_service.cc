@@ -8,6 +8,7 @@
 #include "services/registry/cooperation_access.h"
 #include "services/registry/cooperation_validation.h"
 #include "services/registry/county_transfer_flow.h"
+#include "services/registry/logged_read.h"
 #include "services/registry/registry_access.h"
 #include "services/registry/service_referral_flow.h"
 
@@ -18,13 +19,6 @@ constexpr size_t kMaxPurposeChars = 255;
 
 Authorize<v1::Case> CaseInScope(const Principal& p) {
   return [&p](const v1::Case& c) { return RequireInScope(p, CaseScope(c), "case"); };
-}
-
-AccessRecord Access(const Principal& p, const std::string& type, const std::string& id,
-                    const std::string& village, std::string fields, std::string purpose, const char* method,
-                    std::string consent_id = "") {
-  return {p.subject(), p.organisation_id(),  type, id, village, std::move(fields), std::move(purpose),
-          method,      std::move(consent_id)};
 }
 
 absl::StatusOr<v1::Direction> RequiredDirection(v1::Direction direction) {
@@ -124,12 +118,13 @@ grpc::ServerUnaryReactor* CooperationService::CreateServiceReferral(
 grpc::ServerUnaryReactor* CooperationService::GetServiceReferral(grpc::CallbackServerContext* ctx,
                                                                  const v1::GetServiceReferralRequest* req,
                                                                  v1::GetServiceReferralResponse* resp) {
-  return edge_.Unary(ctx, "GetServiceReferral", [=](const Principal& p) -> absl::Status {
+  return LoggedRead(edge_, registry_, ctx, "GetServiceReferral", [=](const Principal& p) -> ShownRecords {
     RETURN_IF_ERROR(ValidateRecordId(req->service_referral_id(), "service_referral_id"));
     RETURN_IF_ERROR(ValidateMeaningfulText(req->purpose(), "purpose", kMaxPurposeChars));
     ASSIGN_OR_RETURN(std::optional<v1::ServiceReferral> referral,
                      store_.GetServiceReferral(req->service_referral_id()));
     if (!referral) return absl::NotFoundError("service referral not found");
+    std::vector<AccessRecord> shown;
     if (IsReceiver(p, *referral)) {
       // The receiver is another organisation than the case's owner: the child's data crosses only under a
       // consent that still covers it today, and the log says which.
@@ -142,15 +137,15 @@ grpc::ServerUnaryReactor* CooperationService::GetServiceReferral(grpc::CallbackS
       }
       ASSIGN_OR_RETURN(std::optional<v1::SharedChild> child, store_.GetSharedChild(referral->child_id()));
       if (!child) return absl::NotFoundError("service referral not found");
-      RETURN_IF_ERROR(registry_.RecordAccess(
-          {Access(p, "child", child->child_id(), child->village_code(), "name,sex,birth_date,village",
-                  req->purpose(), "GetServiceReferral", consent->consent_id())}));
+      shown.push_back(Access(p, "child", child->child_id(), child->village_code(),
+                             "name,sex,birth_date,village", req->purpose(), "GetServiceReferral",
+                             consent->consent_id()));
       *referral->mutable_child() = *std::move(child);
     } else if (!IsSender(p, *referral)) {
       return absl::NotFoundError("service referral not found");
     }
     *resp->mutable_service_referral() = *std::move(referral);
-    return absl::OkStatus();
+    return shown;  // the sender is shown its own referral, not the child's data
   });
 }
 
@@ -384,17 +379,17 @@ grpc::ServerUnaryReactor* CooperationService::FileMandatoryReport(grpc::Callback
 grpc::ServerUnaryReactor* CooperationService::GetMandatoryReport(grpc::CallbackServerContext* ctx,
                                                                  const v1::GetMandatoryReportRequest* req,
                                                                  v1::GetMandatoryReportResponse* resp) {
-  return edge_.Unary(ctx, "GetMandatoryReport", [=](const Principal& p) -> absl::Status {
+  return LoggedRead(edge_, registry_, ctx, "GetMandatoryReport", [=](const Principal& p) -> ShownRecords {
     RETURN_IF_ERROR(ValidateRecordId(req->report_id(), "report_id"));
     ASSIGN_OR_RETURN(std::optional<v1::MandatoryReport> report, store_.GetMandatoryReport(req->report_id()));
     if (!report) return absl::NotFoundError("report not found");
     RETURN_IF_ERROR(RequireReportInScope(p, *report));
     // A report may name the child: its read is logged as any read of a child's data.
-    RETURN_IF_ERROR(registry_.RecordAccess(
-        {Access(p, "report", report->report_id(), report->village_code(), "child_name,description",
-                "mandatory report handling", "GetMandatoryReport")}));
+    std::vector<AccessRecord> shown{Access(p, "report", report->report_id(), report->village_code(),
+                                           "child_name,description", "mandatory report handling",
+                                           "GetMandatoryReport")};
     *resp->mutable_report() = *std::move(report);
-    return absl::OkStatus();
+    return shown;
   });
 }
 
@@ -446,19 +441,19 @@ grpc::ServerUnaryReactor* CooperationService::ResolveMandatoryReport(
 grpc::ServerUnaryReactor* CooperationService::ListOverdueMandatoryReports(
     grpc::CallbackServerContext* ctx, const v1::ListOverdueMandatoryReportsRequest* req,
     v1::ListOverdueMandatoryReportsResponse* resp) {
-  return edge_.Unary(ctx, "ListOverdueMandatoryReports", [=](const Principal& p) -> absl::Status {
-    ASSIGN_OR_RETURN(int limit, ReadPageSize(req->page_size()));
-    ASSIGN_OR_RETURN(std::string prefix, ScopedDivisionPrefix(p, req->division_prefix()));
-    ASSIGN_OR_RETURN(auto reports, store_.ListOverdueMandatoryReports(prefix, clock_.Now(), limit));
-    std::vector<AccessRecord> access;
-    for (const auto& r : reports) {
-      access.push_back(Access(p, "report", r.report_id(), r.village_code(), "child_name,description",
-                              "overdue mandatory reports", "ListOverdueMandatoryReports"));
-    }
-    RETURN_IF_ERROR(registry_.RecordAccess(std::move(access)));
-    for (auto& r : reports) *resp->add_reports() = std::move(r);
-    return absl::OkStatus();
-  });
+  return LoggedRead(
+      edge_, registry_, ctx, "ListOverdueMandatoryReports", [=](const Principal& p) -> ShownRecords {
+        ASSIGN_OR_RETURN(int limit, ReadPageSize(req->page_size()));
+        ASSIGN_OR_RETURN(std::string prefix, ScopedDivisionPrefix(p, req->division_prefix()));
+        ASSIGN_OR_RETURN(auto reports, store_.ListOverdueMandatoryReports(prefix, clock_.Now(), limit));
+        std::vector<AccessRecord> access;
+        for (const auto& r : reports) {
+          access.push_back(Access(p, "report", r.report_id(), r.village_code(), "child_name,description",
+                                  "overdue mandatory reports", "ListOverdueMandatoryReports"));
+        }
+        for (auto& r : reports) *resp->add_reports() = std::move(r);
+        return access;
+      });
 }
 
 grpc::ServerUnaryReactor* CooperationService::ListMyMandatoryReports(
@@ -484,20 +479,21 @@ grpc::ServerUnaryReactor* CooperationService::ListMyMandatoryReports(
 grpc::ServerUnaryReactor* CooperationService::UnsealMandatoryReporter(
     grpc::CallbackServerContext* ctx, const v1::UnsealMandatoryReporterRequest* req,
     v1::UnsealMandatoryReporterResponse* resp) {
-  return edge_.Unary(ctx, "UnsealMandatoryReporter", [=](const Principal& p) -> absl::Status {
-    RETURN_IF_ERROR(ValidateRecordId(req->report_id(), "report_id"));
-    RETURN_IF_ERROR(ValidateMeaningfulText(req->purpose(), "purpose", kMaxPurposeChars));
-    ASSIGN_OR_RETURN(std::optional<v1::MandatoryReport> report, store_.GetMandatoryReport(req->report_id()));
-    if (!report) return absl::NotFoundError("report not found");
-    RETURN_IF_ERROR(RequireReportInScope(p, *report));
-    ASSIGN_OR_RETURN(std::optional<Reporter> reporter, store_.UnsealReporter(req->report_id()));
-    if (!reporter) return absl::NotFoundError("report not found");
-    RETURN_IF_ERROR(registry_.RecordAccess({Access(p, "report", report->report_id(), report->village_code(),
-                                                   "reporter", req->purpose(), "UnsealMandatoryReporter")}));
-    resp->set_reporter_subject(reporter->subject);
-    resp->set_reporter_organisation_id(reporter->organisation_id);
-    return absl::OkStatus();
-  });
+  return LoggedRead(
+      edge_, registry_, ctx, "UnsealMandatoryReporter", [=](const Principal& p) -> ShownRecords {
+        RETURN_IF_ERROR(ValidateRecordId(req->report_id(), "report_id"));
+        RETURN_IF_ERROR(ValidateMeaningfulText(req->purpose(), "purpose", kMaxPurposeChars));
+        ASSIGN_OR_RETURN(std::optional<v1::MandatoryReport> report,
+                         store_.GetMandatoryReport(req->report_id()));
+        if (!report) return absl::NotFoundError("report not found");
+        RETURN_IF_ERROR(RequireReportInScope(p, *report));
+        ASSIGN_OR_RETURN(std::optional<Reporter> reporter, store_.UnsealReporter(req->report_id()));
+        if (!reporter) return absl::NotFoundError("report not found");
+        resp->set_reporter_subject(reporter->subject);
+        resp->set_reporter_organisation_id(reporter->organisation_id);
+        return std::vector<AccessRecord>{Access(p, "report", report->report_id(), report->village_code(),
+                                                "reporter", req->purpose(), "UnsealMandatoryReporter")};
+      });
 }
 
 // ---- reintegration

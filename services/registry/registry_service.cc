@@ -8,6 +8,7 @@
 #include "common/status_macros.h"
 #include "common/timestamps.h"
 #include "common/validation.h"
+#include "services/registry/logged_read.h"
 #include "services/registry/registry_access.h"
 #include "services/registry/registry_validation.h"
 #include "services/registry/triage.h"
@@ -24,12 +25,6 @@ void MaskResidentId(const Principal& p, v1::ChildDetails* child) {
   if (!child->resident_id().empty() && !MaySeeFullResidentId(p)) {
     child->set_resident_id(shouhu::MaskResidentId(child->resident_id()));
   }
-}
-
-AccessRecord Access(const Principal& p, const std::string& type, const std::string& id,
-                    const std::string& village, std::string fields, std::string purpose, const char* method) {
-  return {p.subject(),       p.organisation_id(), type,   id, village,
-          std::move(fields), std::move(purpose),  method, ""};
 }
 
 ShowReferral Show(const Principal& p) {
@@ -128,23 +123,22 @@ grpc::ServerUnaryReactor* RegistryService::SubmitReferral(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* RegistryService::GetReferral(grpc::CallbackServerContext* ctx,
                                                        const v1::GetReferralRequest* req,
                                                        v1::GetReferralResponse* resp) {
-  return edge_.Unary(ctx, "GetReferral", [=](const Principal& p) -> absl::Status {
+  return LoggedRead(edge_, store_, ctx, "GetReferral", [=](const Principal& p) -> ShownRecords {
     RETURN_IF_ERROR(ValidateRecordId(req->referral_id(), "referral_id"));
     ASSIGN_OR_RETURN(std::optional<ReferralRecord> referral, store_.GetReferral(req->referral_id()));
     if (!referral || !CanSeeReferral(p, *referral)) return absl::NotFoundError("referral not found");
-    RETURN_IF_ERROR(
-        store_.RecordAccess({Access(p, "referral", req->referral_id(), ReferralAccessVillage(p, *referral),
-                                    "child,household,guardians,reason", "triage", "GetReferral")}));
     *resp->mutable_referral() = ReferralAsSeenBy(p, *referral);
     MaskResidentId(p, resp->mutable_referral()->mutable_child());
-    return absl::OkStatus();
+    return std::vector<AccessRecord>{Access(p, "referral", req->referral_id(),
+                                            ReferralAccessVillage(p, *referral),
+                                            "child,household,guardians,reason", "triage", "GetReferral")};
   });
 }
 
 grpc::ServerUnaryReactor* RegistryService::ListReferrals(grpc::CallbackServerContext* ctx,
                                                          const v1::ListReferralsRequest* req,
                                                          v1::ListReferralsResponse* resp) {
-  return edge_.Unary(ctx, "ListReferrals", [=](const Principal& p) -> absl::Status {
+  return LoggedRead(edge_, store_, ctx, "ListReferrals", [=](const Principal& p) -> ShownRecords {
     RETURN_IF_ERROR(ValidateEnumFilter(req->status(), v1::ReferralStatus_IsValid, "status"));
     ASSIGN_OR_RETURN(PageRequest page, ReadPageRequest(req->page_size(), req->page_token()));
     ASSIGN_OR_RETURN(std::string prefix, ScopedDivisionPrefix(p, req->division_prefix()));
@@ -162,8 +156,7 @@ grpc::ServerUnaryReactor* RegistryService::ListReferrals(grpc::CallbackServerCon
       v1::Referral& seen = *resp->add_referrals() = ReferralAsSeenBy(p, r);
       MaskResidentId(p, seen.mutable_child());
     }
-    RETURN_IF_ERROR(store_.RecordAccess(std::move(access)));
-    return absl::OkStatus();
+    return access;
   });
 }
 

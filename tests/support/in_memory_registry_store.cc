@@ -440,6 +440,38 @@ absl::Status InMemoryRegistryStore::RecordAccess(std::vector<AccessRecord> recor
   return absl::OkStatus();
 }
 
+void InMemoryRegistryStore::RecordAccessThen(std::vector<AccessRecord> records,
+                                             std::function<void(absl::Status)> committed) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (access_log_held_) {
+      held_reads_.emplace_back(std::move(records), std::move(committed));
+      return;
+    }
+  }
+  committed(RecordAccess(std::move(records)));
+}
+
+void InMemoryRegistryStore::HoldAccessLog() {
+  absl::MutexLock lock(&mu_);
+  access_log_held_ = true;
+}
+
+size_t InMemoryRegistryStore::held_reads() const {
+  absl::MutexLock lock(&mu_);
+  return held_reads_.size();
+}
+
+void InMemoryRegistryStore::ReleaseAccessLog() {
+  std::vector<std::pair<std::vector<AccessRecord>, std::function<void(absl::Status)>>> held;
+  {
+    absl::MutexLock lock(&mu_);
+    access_log_held_ = false;
+    held.swap(held_reads_);
+  }
+  for (auto& [records, committed] : held) committed(RecordAccess(std::move(records)));
+}
+
 absl::StatusOr<std::vector<v1::AccessLogEntry>> InMemoryRegistryStore::ListAccessLog(
     const AccessLogFilter& f) {
   absl::MutexLock lock(&mu_);

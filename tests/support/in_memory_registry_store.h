@@ -33,6 +33,12 @@ class InMemoryRegistryStore final : public RegistryStore {
   size_t idempotency_records() const;
   size_t access_log_entries() const;
 
+  // While held, reads' log rows wait (RecordAccessThen, through which every deferred read of the log goes):
+  // their callers are not answered until the log is released, as when the log's commit is slow.
+  void HoldAccessLog();
+  void ReleaseAccessLog();
+  size_t held_reads() const;
+
   absl::StatusOr<std::optional<v1::Division>> GetDivision(const std::string& code) override;
   absl::StatusOr<std::vector<v1::Division>> ListChildDivisions(const std::string& parent_code,
                                                                const std::string& after_code,
@@ -65,6 +71,8 @@ class InMemoryRegistryStore final : public RegistryStore {
   absl::StatusOr<std::vector<v1::Child>> SearchChildren(const ChildFilter& filter) override;
   absl::StatusOr<Statistics> GetStatistics(const std::string& division_prefix) override;
   absl::Status RecordAccess(std::vector<AccessRecord> records) override;
+  void RecordAccessThen(std::vector<AccessRecord> records,
+                        std::function<void(absl::Status)> committed) override;
   absl::StatusOr<std::vector<v1::AccessLogEntry>> ListAccessLog(const AccessLogFilter& filter) override;
   // The same feed the MariaDB store serves, over the events recorded here.
   EventFeed& event_feed() override { return *feed_; }
@@ -99,6 +107,9 @@ class InMemoryRegistryStore final : public RegistryStore {
   std::map<std::string, v1::Case> cases_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, StoredAnswer> answers_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, AccessEntry> access_log_ ABSL_GUARDED_BY(mu_);
+  bool access_log_held_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::pair<std::vector<AccessRecord>, std::function<void(absl::Status)>>> held_reads_
+      ABSL_GUARDED_BY(mu_);
   std::vector<common::v1::Event> events_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<EventFeed> feed_;  // reads events_; declared last, so it stops first
 };

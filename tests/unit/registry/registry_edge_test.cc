@@ -3,12 +3,16 @@
 // NOT_FOUND for a record outside the caller's scope.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/call_workers.h"
 #include "common/grpc_status.h"
 #include "common/ids.h"
@@ -453,6 +457,49 @@ TEST_F(RegistryEdgeTest, BadInput_NamesTheFieldAndWritesNothing) {
     EXPECT_EQ(FieldOf(status), bad.field) << status;
   }
   EXPECT_EQ(Written(), before);
+}
+
+// Reads of children's data are answered only once their log rows are written, and the call workers (four
+// here) do not wait for that: with the log held, six reads are in flight unanswered and nothing of them is
+// logged, and a call that needs a worker is still served. A read that waited for its log on its worker (as
+// GetReferral and ListReferrals did) would never reach the held log, and six of them would leave no worker.
+TEST_F(RegistryEdgeTest, ReadsWaitingForTheirLog_AreNotAnswered_AndHoldNoCallWorker) {
+  store_.HoldAccessLog();
+  const size_t logged_before = store_.access_log_entries();
+  v1::GetReferralRequest get_referral;
+  get_referral.set_referral_id(referral_id_);
+  v1::GetChildRequest get_child;
+  get_child.set_child_id(child_id_);
+  get_child.set_purpose("weekend home visit");
+  const std::vector<Call> reads = {Unary(&Stub::GetReferral, get_referral),
+                                   Unary(&Stub::GetReferral, get_referral),
+                                   Unary(&Stub::ListReferrals, v1::ListReferralsRequest()),
+                                   Unary(&Stub::ListReferrals, v1::ListReferralsRequest()),
+                                   Unary(&Stub::GetChild, get_child),
+                                   Unary(&Stub::GetChild, get_child)};
+  std::atomic<int> answered{0};
+  std::vector<grpc::Status> results(reads.size());
+  std::vector<std::thread> readers;
+  for (size_t i = 0; i < reads.size(); ++i) {
+    readers.emplace_back([&, i] {
+      results[i] = Run(reads[i], &wuding_officer_);
+      ++answered;
+    });
+  }
+  // Not a timing target: a liveness bound, generous for any machine, so that a regression fails, not hangs.
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (store_.held_reads() < reads.size() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_EQ(store_.held_reads(), reads.size()) << "a read did not hand its rows to the log";
+  v1::GetDivisionRequest division;
+  division.set_code(kWudingVillage);
+  EXPECT_TRUE(Run(Unary(&Stub::GetDivision, division), &wuding_officer_).ok());
+  EXPECT_EQ(answered.load(), 0) << "a read was answered before its log was written";
+  EXPECT_EQ(store_.access_log_entries(), logged_before);
+  store_.ReleaseAccessLog();
+  for (auto& r : readers) r.join();
+  for (size_t i = 0; i < results.size(); ++i)
+    EXPECT_TRUE(results[i].ok()) << i << ": " << results[i].error_message();
+  EXPECT_GE(store_.access_log_entries(), logged_before + 4);  // two referrals, two children, and the lists'
 }
 
 }  // namespace
