@@ -214,8 +214,13 @@ absl::StatusOr<std::vector<std::optional<absl::StatusOr<AccessRead>>>> AccessLog
   for (size_t i = 0; i < batch.size(); ++i) {
     if (!batch[i].lookup) continue;
     const auto found = children.find(batch[i].lookup->child_id);
-    decided[i] = batch[i].lookup->decide(found == children.end() ? std::nullopt
-                                                                 : std::optional<v1::Child>(found->second));
+    if (found == children.end()) {
+      decided[i] = batch[i].lookup->decide(std::nullopt);
+    } else if (!found->second.ok()) {
+      decided[i] = found->second.status();
+    } else {
+      decided[i] = batch[i].lookup->decide(*found->second);
+    }
   }
   return decided;
 }

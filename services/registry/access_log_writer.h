@@ -41,9 +41,12 @@ namespace shouhu::registry {
 
 class AccessLogWriter {
  public:
-  // Reads the children of `ids` (distinct) on the log's session, inside its transaction: those found, by id.
-  using ReadChildren = std::function<absl::StatusOr<absl::flat_hash_map<std::string, v1::Child>>(
-      db::Session&, const std::vector<std::string>& ids)>;
+  // Reads the children of `ids` (distinct) on the log's session, inside its transaction: those found, by id,
+  // each with the error that kept it from being read whole (a resident id that cannot be opened) where there
+  // is one, so that one bad record fails its own readers and not the batch's others.
+  using FoundChildren = absl::flat_hash_map<std::string, absl::StatusOr<v1::Child>>;
+  using ReadChildren =
+      std::function<absl::StatusOr<FoundChildren>(db::Session&, const std::vector<std::string>& ids)>;
   // Given the child read (nullopt when there is none), what the reader is shown and logs: the read to log,
   // or the error to answer instead (nothing is logged then). Called on the committer: quick, never blocking.
   using DecideRead = std::function<absl::StatusOr<AccessRead>(std::optional<v1::Child>)>;

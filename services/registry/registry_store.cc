@@ -950,7 +950,10 @@ absl::StatusOr<std::optional<v1::Child>> MariaDbRegistryStore::GetChild(const st
   std::optional<v1::Child> child;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
     ASSIGN_OR_RETURN(auto children, ReadChildren(s, {child_id}));
-    if (auto found = children.find(child_id); found != children.end()) child = std::move(found->second);
+    auto found = children.find(child_id);
+    if (found == children.end()) return absl::OkStatus();
+    RETURN_IF_ERROR(found->second.status());
+    child = *std::move(found->second);
     return absl::OkStatus();
   }));
   return child;
@@ -961,9 +964,9 @@ void MariaDbRegistryStore::ReadChildThen(std::string child_id, DecideChildRead d
   access_log_.ReadChildThen(std::move(child_id), std::move(decide), std::move(committed));
 }
 
-absl::StatusOr<absl::flat_hash_map<std::string, v1::Child>> MariaDbRegistryStore::ReadChildren(
+absl::StatusOr<AccessLogWriter::FoundChildren> MariaDbRegistryStore::ReadChildren(
     db::Session& s, const std::vector<std::string>& child_ids) {
-  absl::flat_hash_map<std::string, v1::Child> children;
+  AccessLogWriter::FoundChildren children;
   for (size_t from = 0; from < child_ids.size(); from += kMaxChildrenPerRead) {
     const size_t n = std::min(kMaxChildrenPerRead, child_ids.size() - from);
     std::vector<db::Value> params(child_ids.begin() + static_cast<std::ptrdiff_t>(from),
@@ -981,9 +984,7 @@ absl::StatusOr<absl::flat_hash_map<std::string, v1::Child>> MariaDbRegistryStore
     for (size_t first = 0; first < rows.size();) {
       size_t end = first + 1;
       while (end < rows.size() && rows[end].String(0) == rows[first].String(0)) ++end;
-      ASSIGN_OR_RETURN(v1::Child c, ChildFromRows(rows, first, end));
-      std::string id = c.child_id();
-      children.emplace(std::move(id), std::move(c));
+      children.emplace(rows[first].String(0), ChildFromRows(rows, first, end));
       first = end;
     }
   }

@@ -302,9 +302,10 @@ class MariaDbRegistryStore final : public RegistryStore {
                                               const ShowReferral& show);
   // Puts the referral's resident id back into an answer that was kept without it.
   absl::Status RefillResidentId(v1::Referral& referral);
-  // The children of `child_ids` found, by id, with their case and guardians; resident ids opened.
-  absl::StatusOr<absl::flat_hash_map<std::string, v1::Child>> ReadChildren(
-      db::Session& s, const std::vector<std::string>& child_ids);
+  // The children of `child_ids` found, by id, with their case and guardians; resident ids opened (a child
+  // whose id cannot be opened is that error).
+  absl::StatusOr<AccessLogWriter::FoundChildren> ReadChildren(db::Session& s,
+                                                              const std::vector<std::string>& child_ids);
   // One child from its rows [first, end) of kChildrenWithGuardians, guardians in the rows' order.
   absl::StatusOr<v1::Child> ChildFromRows(const db::Rows& rows, size_t first, size_t end) const;
 

@@ -363,40 +363,46 @@ TEST(AccessLogWriter, AReaderStillBeingAnswered_TheNextReadIsLoggedMeanwhile) {
 
 // A read of one child handed to the writer before the child is read (ReadChildThen, as GetChild does): the
 // children of a batch are read once, in the log's transaction, and each reader's decision is its own. Here
-// the first batch's read of children is held until five more orders have queued, so they are one batch: two
-// readers of the same child, one of a child there is not, one refused by its decision, and a plain read.
+// the first batch's read of children is held until six more orders have queued, so they are one batch: two
+// readers of the same child, one of a child there is not, one of a child whose record cannot be opened (that
+// reader alone fails), one refused by its decision, and a plain read.
 TEST(AccessLogWriter, ChildReadsOfOneBatch_ReadTogether_EachDecidedAndLoggedOnItsOwn) {
   ASSERT_OK_AND_ASSIGN(auto database, shouhu::testing::TestDatabase::Create(RegistryMigrations()));
   SystemClock clock;
   IdGenerator ids(clock);
   const std::string kFirst = "01JC0000000000000000000001", kSecond = "01JC0000000000000000000002",
-                    kMissing = "01JC0000000000000000000009";
+                    kBroken = "01JC0000000000000000000008", kMissing = "01JC0000000000000000000009";
   absl::Notification first_read_started, release_first_read;
   absl::Mutex mu;
   std::vector<std::vector<std::string>> asked;  // the ids of each read of children, in order
-  AccessLogWriter writer(database->pool(), clock, ids,
-                         [&](db::Session&, const std::vector<std::string>& child_ids)
-                             -> absl::StatusOr<absl::flat_hash_map<std::string, v1::Child>> {
-                           bool first;
-                           {
-                             absl::MutexLock lock(&mu);
-                             asked.push_back(child_ids);
-                             first = asked.size() == 1;
-                           }
-                           if (first) {
-                             first_read_started.Notify();
-                             release_first_read.WaitForNotification();
-                           }
-                           absl::flat_hash_map<std::string, v1::Child> found;
-                           for (const std::string& id : child_ids) {
-                             if (id == kMissing) continue;
-                             v1::Child child;
-                             child.set_child_id(id);
-                             child.mutable_household()->set_village_code("532329101001");
-                             found.emplace(id, child);
-                           }
-                           return found;
-                         });
+  AccessLogWriter writer(
+      database->pool(), clock, ids,
+      [&](db::Session&,
+          const std::vector<std::string>& child_ids) -> absl::StatusOr<AccessLogWriter::FoundChildren> {
+        bool first;
+        {
+          absl::MutexLock lock(&mu);
+          asked.push_back(child_ids);
+          first = asked.size() == 1;
+        }
+        if (first) {
+          first_read_started.Notify();
+          release_first_read.WaitForNotification();
+        }
+        AccessLogWriter::FoundChildren found;
+        for (const std::string& id : child_ids) {
+          if (id == kMissing) continue;
+          if (id == kBroken) {
+            found.emplace(id, absl::DataLossError("resident id cannot be opened"));
+            continue;
+          }
+          v1::Child child;
+          child.set_child_id(id);
+          child.mutable_household()->set_village_code("532329101001");
+          found.emplace(id, child);
+        }
+        return found;
+      });
   // What each reader was shown, and the log's answer to it.
   struct Reader {
     std::string child_id;
@@ -437,6 +443,7 @@ TEST(AccessLogWriter, ChildReadsOfOneBatch_ReadTogether_EachDecidedAndLoggedOnIt
   read(kSecond, "second, once", false);
   read(kSecond, "second, again", false);
   read(kMissing, "no such child", false);
+  read(kBroken, "cannot be opened", false);
   read(kFirst, "refused", true);
   absl::Notification plain_answered;
   absl::Status plain;
@@ -453,12 +460,12 @@ TEST(AccessLogWriter, ChildReadsOfOneBatch_ReadTogether_EachDecidedAndLoggedOnIt
   {
     absl::MutexLock lock(&mu);
     ASSERT_EQ(asked.size(), 2u);  // one read of children a batch, each child once, in id order
-    EXPECT_EQ(asked[1], (std::vector<std::string>{kFirst, kSecond, kMissing}));
+    EXPECT_EQ(asked[1], (std::vector<std::string>{kFirst, kSecond, kBroken, kMissing}));
   }
   EXPECT_EQ(writer.CommitsAndRows(), std::make_pair(int64_t{2}, int64_t{4}));
   for (const auto& r : readers) {
     SCOPED_TRACE(r->purpose);
-    EXPECT_EQ(r->shown.has_value(), r->child_id != kMissing);
+    EXPECT_EQ(r->shown.has_value(), r->child_id != kMissing && r->child_id != kBroken);
     if (r->shown) {
       EXPECT_EQ(r->shown->child_id(), r->child_id);
     }
@@ -466,6 +473,9 @@ TEST(AccessLogWriter, ChildReadsOfOneBatch_ReadTogether_EachDecidedAndLoggedOnIt
                                                         "' AND record_id = '", r->child_id, "'"));
     if (r->child_id == kMissing) {
       EXPECT_THAT(r->answer, StatusIs(absl::StatusCode::kNotFound));
+      EXPECT_EQ(logged, 0);
+    } else if (r->child_id == kBroken) {  // its own error, undecided; the batch's other readers unharmed
+      EXPECT_THAT(r->answer, StatusIs(absl::StatusCode::kDataLoss));
       EXPECT_EQ(logged, 0);
     } else if (r->refuse) {
       EXPECT_THAT(r->answer, StatusIs(absl::StatusCode::kPermissionDenied));
@@ -489,12 +499,11 @@ TEST(AccessLogWriter, ChildrenCannotBeRead_TheWholeBatchFails_NothingLogged) {
   absl::Notification read_started, release_read;
   AccessLogWriter writer(
       database->pool(), clock, ids,
-      [&](db::Session&,
-          const std::vector<std::string>&) -> absl::StatusOr<absl::flat_hash_map<std::string, v1::Child>> {
+      [&](db::Session&, const std::vector<std::string>&) -> absl::StatusOr<AccessLogWriter::FoundChildren> {
         if (!read_started.HasBeenNotified()) {
           read_started.Notify();
           release_read.WaitForNotification();
-          return absl::flat_hash_map<std::string, v1::Child>{};
+          return AccessLogWriter::FoundChildren{};
         }
         return absl::UnavailableError("lost connection to MariaDB");
       });
