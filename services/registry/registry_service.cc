@@ -82,42 +82,58 @@ grpc::ServerUnaryReactor* RegistryService::ListChildDivisions(grpc::CallbackServ
 grpc::ServerUnaryReactor* RegistryService::SubmitReferral(grpc::CallbackServerContext* ctx,
                                                           const v1::SubmitReferralRequest* req,
                                                           v1::SubmitReferralResponse* resp) {
-  // Checked on a call worker, then matched and written by the intake's group commit (common/group_commit.h),
-  // whose committer answers the call once the referral is durable.
-  return edge_.UnaryThen(ctx, "SubmitReferral", [=](const Principal& p, CallWorkers::Finish finish) {
-    std::string resident_id;  // as validated
-    absl::StatusOr<ReferralOrder> order = [&]() -> absl::StatusOr<ReferralOrder> {
+  // Checked on arrival and queued for the intake's group commit (common/group_commit.h), whose committer
+  // answers the call once the referral is durable. Only a village whose division the store has not yet
+  // cached (its first referral since this process started) sends the call to a worker to read it.
+  return edge_.UnaryQueued(ctx, "SubmitReferral", [=](const Principal& p, CallWorkers::Finish finish) {
+    absl::StatusOr<v1::Referral> referral = [&]() -> absl::StatusOr<v1::Referral> {
       RETURN_IF_ERROR(ValidateRequestId(req->request_id()));
-      ASSIGN_OR_RETURN(v1::Referral referral, ValidateSubmission(*req, ShanghaiDay(clock_.Now())));
-      resident_id = referral.child().resident_id();
-      const std::string& village = referral.household().village_code();
+      ASSIGN_OR_RETURN(v1::Referral checked, ValidateSubmission(*req, ShanghaiDay(clock_.Now())));
       // Outside the jurisdiction a village does not exist, as every record there does not.
-      if (!InJurisdiction(p, village))
+      if (!InJurisdiction(p, checked.household().village_code()))
         return absl::NotFoundError("household.village_code: village not found");
-      ASSIGN_OR_RETURN(std::optional<v1::Division> division, store_.GetDivision(village));
-      if (!division || division->level() != v1::DIVISION_LEVEL_VILLAGE) {
-        return InvalidField("household.village_code", "is not a known village");
-      }
-      // Duplicates (the same resident id is the same child, wherever they are registered; a similar name
-      // with the same birth date and village is flagged for the triager, never merged) are matched by the
-      // store in the batch's transaction, one statement for the batch. Every match is kept on the referral;
-      // the submitter is shown only those their own scope holds.
-      // The committer shows the answer after this worker has moved on: `show` owns its principal.
-      return ReferralOrder{edge_.Key("SubmitReferral", p, req->request_id(), *req), ActorOf(p, clock_.Now()),
-                           ReferralRecord{std::move(referral), std::nullopt, {}},
-                           [p](const ReferralRecord& r) { return ReferralAsSeenBy(p, r); }};
+      return checked;
     }();
-    if (!order.ok()) return finish(order.status());
-    intake_.Submit(*std::move(order), [p, resident_id, resp, finish = std::move(finish)](
-                                          absl::StatusOr<v1::SubmitReferralResponse> answer) {
-      if (!answer.ok()) return finish(answer.status());
-      *resp = *std::move(answer);
-      // The kept answer holds no resident id; this request's is the first one's, since their hashes matched.
-      resp->mutable_referral()->mutable_child()->set_resident_id(resident_id);
-      MaskResidentId(p, resp->mutable_referral()->mutable_child());
-      finish(absl::OkStatus());
+    if (!referral.ok()) return finish(referral.status());
+    const std::string village = referral->household().village_code();
+    if (std::optional<v1::Division> known = store_.KnownDivision(village)) {
+      return Intake(p, *req, *std::move(referral), known, resp, std::move(finish));
+    }
+    const bool queued = workers_.Run([this, p, req, resp, village, referral = *std::move(referral), finish] {
+      absl::StatusOr<std::optional<v1::Division>> division = store_.GetDivision(village);
+      if (!division.ok()) return finish(division.status());
+      Intake(p, *req, referral, *division, resp, finish);
     });
+    if (!queued) finish(absl::ResourceExhaustedError("the service is overloaded; retry later"));
   });
+}
+
+void RegistryService::Intake(const Principal& p, const v1::SubmitReferralRequest& req, v1::Referral referral,
+                             const std::optional<v1::Division>& division, v1::SubmitReferralResponse* resp,
+                             CallWorkers::Finish finish) {
+  if (!division || division->level() != v1::DIVISION_LEVEL_VILLAGE) {
+    return finish(InvalidField("household.village_code", "is not a known village"));
+  }
+  std::string resident_id = referral.child().resident_id();  // as validated
+  // Duplicates (the same resident id is the same child, wherever they are registered; a similar name with
+  // the same birth date and village is flagged for the triager, never merged) are matched by the store in the
+  // batch's transaction, one statement for the batch. Every match is kept on the referral; the submitter is
+  // shown only those their own scope holds. The committer shows the answer after this thread has moved on:
+  // `show` owns its principal.
+  ReferralOrder order{edge_.Key("SubmitReferral", p, req.request_id(), req), ActorOf(p, clock_.Now()),
+                      ReferralRecord{std::move(referral), std::nullopt, {}},
+                      [p](const ReferralRecord& r) { return ReferralAsSeenBy(p, r); }};
+  intake_.Submit(std::move(order),
+                 [p, resident_id = std::move(resident_id), resp,
+                  finish = std::move(finish)](absl::StatusOr<v1::SubmitReferralResponse> answer) {
+                   if (!answer.ok()) return finish(answer.status());
+                   *resp = *std::move(answer);
+                   // The kept answer holds no resident id; this request's is the first one's, since their
+                   // hashes matched.
+                   resp->mutable_referral()->mutable_child()->set_resident_id(resident_id);
+                   MaskResidentId(p, resp->mutable_referral()->mutable_child());
+                   finish(absl::OkStatus());
+                 });
 }
 
 grpc::ServerUnaryReactor* RegistryService::GetReferral(grpc::CallbackServerContext* ctx,

@@ -19,7 +19,10 @@ class RegistryService final : public v1::RegistryService::CallbackService {
   // Each call's work runs on `workers` (see common/call_workers.h).
   RegistryService(RegistryStore& store, const PrincipalVerifier& verifier, const Clock& clock,
                   CallWorkers& workers)
-      : store_(store), clock_(clock), edge_(v1::RegistryService::service_full_name(), verifier, workers) {}
+      : store_(store),
+        clock_(clock),
+        workers_(workers),
+        edge_(v1::RegistryService::service_full_name(), verifier, workers) {}
 
   grpc::ServerUnaryReactor* GetDivision(grpc::CallbackServerContext* ctx, const v1::GetDivisionRequest* req,
                                         v1::GetDivisionResponse* resp) override;
@@ -80,8 +83,14 @@ class RegistryService final : public v1::RegistryService::CallbackService {
       const std::string& request_id, const std::string& case_id,
       const std::function<absl::StatusOr<CaseChange>(const v1::Case&, const Actor&)>& rule);
 
+  // A checked submission into the intake, once its village's division is known (nullopt: there is none).
+  void Intake(const Principal& p, const v1::SubmitReferralRequest& req, v1::Referral referral,
+              const std::optional<v1::Division>& division, v1::SubmitReferralResponse* resp,
+              CallWorkers::Finish finish);
+
   RegistryStore& store_;
   const Clock& clock_;
+  CallWorkers& workers_;
   ServiceEdge edge_;
   // SubmitReferral's group commit (common/group_commit.h) into RegistryStore::SubmitReferrals, up to 128
   // referrals a transaction; last, so it stops (writing what is queued) before the rest goes.

@@ -360,11 +360,7 @@ MariaDbRegistryStore::~MariaDbRegistryStore() = default;
 // ------------------------------------------------------------------------------------------------
 
 absl::StatusOr<std::optional<v1::Division>> MariaDbRegistryStore::GetDivision(const std::string& code) {
-  {
-    absl::MutexLock lock(&divisions_mu_);
-    auto cached = known_divisions_.find(code);
-    if (cached != known_divisions_.end()) return std::optional<v1::Division>(cached->second);
-  }
+  if (std::optional<v1::Division> known = KnownDivision(code)) return known;
   std::optional<v1::Division> division;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
     ASSIGN_OR_RETURN(std::optional<db::Row> row, s.QueryOne(kGetDivision, {code}));
@@ -376,6 +372,13 @@ absl::StatusOr<std::optional<v1::Division>> MariaDbRegistryStore::GetDivision(co
     known_divisions_.emplace(code, *division);
   }
   return division;
+}
+
+std::optional<v1::Division> MariaDbRegistryStore::KnownDivision(const std::string& code) {
+  absl::MutexLock lock(&divisions_mu_);
+  auto cached = known_divisions_.find(code);
+  if (cached == known_divisions_.end()) return std::nullopt;
+  return cached->second;
 }
 
 absl::StatusOr<std::vector<v1::Division>> MariaDbRegistryStore::ListChildDivisions(

@@ -106,6 +106,9 @@ class RegistryStore {
   virtual ~RegistryStore() = default;
 
   virtual absl::StatusOr<std::optional<v1::Division>> GetDivision(const std::string& code) = 0;
+  // The division when the store knows it without asking the database (nullopt otherwise, whether or not it
+  // exists): quick and never blocking, so a call may check it on the thread it arrived on.
+  virtual std::optional<v1::Division> KnownDivision(const std::string& /*code*/) { return std::nullopt; }
   virtual absl::StatusOr<std::vector<v1::Division>> ListChildDivisions(const std::string& parent_code,
                                                                        const std::string& after_code,
                                                                        int limit) = 0;
@@ -210,6 +213,8 @@ class MariaDbRegistryStore final : public RegistryStore {
   ~MariaDbRegistryStore() override;
 
   absl::StatusOr<std::optional<v1::Division>> GetDivision(const std::string& code) override;
+  // From the divisions found before (a division found once is kept).
+  std::optional<v1::Division> KnownDivision(const std::string& code) override;
   absl::StatusOr<std::vector<v1::Division>> ListChildDivisions(const std::string& parent_code,
                                                                const std::string& after_code,
                                                                int limit) override;
