@@ -130,16 +130,7 @@ std::vector<absl::StatusOr<AccessLogWriter::Logged>> AccessLogWriter::WriteBatch
     ++commits_;
     rows_ += written->records;
   }
-  std::vector<absl::StatusOr<Logged>> answers;
-  answers.reserve(batch.size());
-  for (absl::Status& answer : written->answers) {
-    if (answer.ok()) {
-      answers.push_back(Logged{});
-    } else {
-      answers.push_back(std::move(answer));
-    }
-  }
-  return answers;
+  return std::move(written->answers);
 }
 
 absl::StatusOr<AccessLogWriter::Written> AccessLogWriter::Write(db::Session& session,
@@ -158,7 +149,7 @@ absl::StatusOr<AccessLogWriter::Written> AccessLogWriter::WriteInTransaction(
     db::Session& session, const std::vector<Order>& batch) {
   ASSIGN_OR_RETURN(auto decided, DecideLookups(session, batch));
   Written written;
-  written.answers.assign(batch.size(), absl::OkStatus());
+  written.answers.assign(batch.size(), Logged{});
   const std::string at = ToSqlTimestamp(clock_.Now());
   std::vector<db::Value> read_params;
   std::vector<db::Value> record_params;

@@ -92,7 +92,7 @@ class AccessLogWriter {
 
   // A batch as written: each order's answer (OK, or its decision's error) and the records logged.
   struct Written {
-    std::vector<absl::Status> answers;
+    std::vector<absl::StatusOr<Logged>> answers;
     int64_t records = 0;
   };
 

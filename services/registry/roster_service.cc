@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "common/validation.h"
+#include "services/registry/logged_read.h"
 #include "services/registry/roster_rows.h"
 
 namespace shouhu::registry {
@@ -250,9 +251,9 @@ class RosterService::CompareCall final : public StreamedCall<v1::CompareRosterRe
     std::vector<AccessRecord> access;
     auto log = [&](const std::string& child_id) {
       auto it = by_id.find(child_id);
-      access.push_back({principal_->subject(), principal_->organisation_id(), "child", child_id,
-                        it == by_id.end() ? "" : it->second->village_code, "categories,guardians",
-                        header_.purpose(), "CompareRoster", /*consent_id=*/""});
+      access.push_back(Access(*principal_, "child", child_id,
+                              it == by_id.end() ? "" : it->second->village_code, "categories,guardians",
+                              header_.purpose(), "CompareRoster"));
     };
     for (const std::string& id : answer_.missing_from_roster()) log(id);
     for (const auto& d : answer_.differences()) log(d.child_id());
