@@ -14,6 +14,10 @@ absl::TimeZone ShanghaiTimeZone() {
 
 absl::CivilDay ShanghaiDay(absl::Time t) { return absl::ToCivilDay(t, ShanghaiTimeZone()); }
 
+absl::Time ShanghaiMonthStart(absl::CivilMonth month) {
+  return absl::FromCivil(absl::CivilSecond(absl::CivilDay(month)), ShanghaiTimeZone());
+}
+
 absl::StatusOr<absl::CivilDay> ParseDay(absl::string_view text, absl::string_view field) {
   absl::CivilDay day;
   // ParseCivilTime accepts only the full YYYY-MM-DD form and rejects impossible dates such as 2023-02-30.

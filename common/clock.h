@@ -50,6 +50,9 @@ absl::TimeZone ShanghaiTimeZone();
 // The calendar day in Shanghai at `t`.
 absl::CivilDay ShanghaiDay(absl::Time t);
 
+// The instant a month begins in Shanghai (monthly allowance cycles run by it).
+absl::Time ShanghaiMonthStart(absl::CivilMonth month);
+
 // "YYYY-MM-DD" → a day, or INVALID_ARGUMENT naming `field`.
 absl::StatusOr<absl::CivilDay> ParseDay(absl::string_view text, absl::string_view field);
 

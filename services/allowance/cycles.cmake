@@ -9,6 +9,7 @@ add_library(allowance_cycles_rules STATIC
   ${CMAKE_CURRENT_LIST_DIR}/verification_sample.cc
 )
 target_compile_options(allowance_cycles_rules PRIVATE ${SHOUHU_WARNINGS})
+shouhu_unity_build(allowance_cycles_rules)
 target_include_directories(allowance_cycles_rules PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(allowance_cycles_rules PUBLIC absl::status absl::statusor absl::time absl::strings)
 

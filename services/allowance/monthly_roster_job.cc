@@ -7,10 +7,6 @@
 namespace shouhu::allowance {
 namespace {
 
-absl::Time MonthStart(absl::CivilMonth month) {
-  return absl::FromCivil(absl::CivilSecond(absl::CivilDay(month)), ShanghaiTimeZone());
-}
-
 absl::CivilMonth ShanghaiMonth(absl::Time t) { return absl::CivilMonth(ShanghaiDay(t)); }
 
 // How many enrolments are taken up per read; the rest come on the next pass of the loop.
@@ -20,8 +16,8 @@ constexpr int kTakeUpBatch = 500;
 
 Schedule MonthlySchedule() {
   Schedule s;
-  s.period_start = [](absl::Time t) { return MonthStart(ShanghaiMonth(t)); };
-  s.next_start = [](absl::Time t) { return MonthStart(ShanghaiMonth(t) + 1); };
+  s.period_start = [](absl::Time t) { return ShanghaiMonthStart(ShanghaiMonth(t)); };
+  s.next_start = [](absl::Time t) { return ShanghaiMonthStart(ShanghaiMonth(t) + 1); };
   return s;
 }
 

@@ -227,11 +227,6 @@ absl::StatusOr<absl::CivilDay> DayOf(const db::Row& row, size_t i, absl::string_
   return ParseDay(row.String(i).substr(0, 10), field);
 }
 
-// The instant a Shanghai month begins.
-absl::Time MonthStart(absl::CivilMonth month) {
-  return absl::FromCivil(absl::CivilSecond(absl::CivilDay(month)), ShanghaiTimeZone());
-}
-
 absl::StatusOr<v1::MonthlyCycle> CycleFromRow(const db::Row& row) {
   v1::MonthlyCycle c;
   c.set_cycle_id(row.String(0));
@@ -320,7 +315,8 @@ absl::StatusOr<GenerationResult> MonthlyRosterStore::GenerateMonth(absl::CivilMo
       schooling[r.String(0)].push_back(
           {static_cast<SchoolKind>(r.Int(1)), r.String(2), absl::CivilMonth(through)});
     }
-    ASSIGN_OR_RETURN(db::Rows rows, s.Query(kEnrolmentsForMonth, {ToSqlTimestamp(MonthStart(month))}));
+    ASSIGN_OR_RETURN(db::Rows rows,
+                     s.Query(kEnrolmentsForMonth, {ToSqlTimestamp(ShanghaiMonthStart(month))}));
     for (const db::Row& r : rows) {
       const std::string& child_id = r.String(2);
       if (children.empty() || children.back().child_id != child_id) {
@@ -882,11 +878,11 @@ absl::StatusOr<std::vector<v1::AllowanceReportRow>> MonthlyRosterStore::Report(
     absl::CivilMonth from, absl::CivilMonth to) {
   return db::ReadOne<std::vector<v1::AllowanceReportRow>>(
       pool_, [&](db::Session& s) -> absl::StatusOr<std::vector<v1::AllowanceReportRow>> {
-        ASSIGN_OR_RETURN(
-            db::Rows rows,
-            s.Query(kReport, {division_prefix, DivisionPrefixEnd(division_prefix),
-                              ToSqlTimestamp(MonthStart(from)), ToSqlTimestamp(MonthStart(to + 1)),
-                              program_id, program_id, organisation, organisation, organisation}));
+        ASSIGN_OR_RETURN(db::Rows rows,
+                         s.Query(kReport, {division_prefix, DivisionPrefixEnd(division_prefix),
+                                           ToSqlTimestamp(ShanghaiMonthStart(from)),
+                                           ToSqlTimestamp(ShanghaiMonthStart(to + 1)), program_id, program_id,
+                                           organisation, organisation, organisation}));
         std::vector<v1::AllowanceReportRow> out;
         for (const db::Row& r : rows) {
           v1::AllowanceReportRow row;

@@ -3,11 +3,10 @@
 #include <sodium.h>
 
 #include "absl/strings/match.h"
+#include "services/gateway/credentials_rejected.h"
 
 namespace shouhu::gateway {
 namespace {
-
-absl::Status Rejected() { return absl::UnauthenticatedError("credentials were missing or not valid"); }
 
 bool ConsumeScheme(absl::string_view& header, absl::string_view scheme) {
   if (header.size() <= scheme.size() || !absl::StartsWithIgnoreCase(header, scheme) ||
@@ -56,7 +55,7 @@ void Admission::Admit(const std::string& method, absl::string_view authorization
       }
     }
   }
-  done(Rejected());
+  done(CredentialsRejected());
 }
 
 }  // namespace shouhu::gateway

@@ -5,12 +5,11 @@
 #include <algorithm>
 #include <optional>
 
+#include "services/gateway/credentials_rejected.h"
 #include "services/gateway/role_names.h"
 
 namespace shouhu::gateway {
 namespace {
-
-absl::Status Rejected() { return absl::UnauthenticatedError("credentials were missing or not valid"); }
 
 // Interactive limits: secrets are long and random, so the slow hash is defence in depth for a leaked table,
 // not the only protection; these keep a verification near 0.1 s.
@@ -75,7 +74,7 @@ std::string ApiClientAuthenticator::CacheKey(const std::string& client_id, const
 void ApiClientAuthenticator::Authenticate(const std::string& client_id, const std::string& secret,
                                           Done done) {
   if (client_id.empty() || secret.empty() || client_id.size() > 64 || secret.size() > 256) {
-    done(Rejected());
+    done(CredentialsRejected());
     return;
   }
   const std::string key = CacheKey(client_id, secret);
@@ -122,16 +121,16 @@ void ApiClientAuthenticator::Authenticate(const std::string& client_id, const st
 absl::StatusOr<std::pair<Principal, std::string>> ApiClientAuthenticator::VerifySlowly(
     const std::string& client_id, const std::string& secret) {
   absl::StatusOr<ApiClientRecord> client = store_.GetClient(client_id);
-  if (client.status().code() == absl::StatusCode::kNotFound) return Rejected();
+  if (client.status().code() == absl::StatusCode::kNotFound) return CredentialsRejected();
   if (!client.ok()) return absl::UnavailableError("credentials cannot be checked right now");
-  if (client->revoked_at.has_value()) return Rejected();
+  if (client->revoked_at.has_value()) return CredentialsRejected();
   for (const ApiClientSecretRecord& stored : client->secrets) {
     if (stored.revoked_at.has_value()) continue;
     if (crypto_pwhash_str_verify(stored.secret_hash.c_str(), secret.data(), secret.size()) == 0) {
       return std::make_pair(PrincipalOfClient(*client), stored.secret_id);
     }
   }
-  return Rejected();
+  return CredentialsRejected();
 }
 
 absl::StatusOr<Principal> ApiClientAuthenticator::Recheck(const std::string& key, Remembered remembered) {
@@ -146,7 +145,7 @@ absl::StatusOr<Principal> ApiClientAuthenticator::Recheck(const std::string& key
   absl::MutexLock lock(&mu_);
   if (!valid) {
     cache_.erase(key);
-    return Rejected();
+    return CredentialsRejected();
   }
   remembered.principal = PrincipalOfClient(*client);  // roles and jurisdictions as they are now
   remembered.checked = clock_.Now();

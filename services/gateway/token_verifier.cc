@@ -9,6 +9,7 @@
 #include "common/validation.h"
 #include "google/protobuf/util/time_util.h"
 #include "nlohmann/json.hpp"
+#include "services/gateway/credentials_rejected.h"
 #include "services/gateway/role_names.h"
 
 namespace shouhu::gateway {
@@ -17,8 +18,6 @@ namespace {
 // The narrowest columns that hold them: actors' VARCHAR(128), organisation ids' VARCHAR(64).
 constexpr size_t kMaxSubjectChars = 128;
 constexpr size_t kMaxOrganisationChars = 64;
-
-absl::Status Rejected() { return absl::UnauthenticatedError("credentials were missing or not valid"); }
 
 struct JwtDeleter {
   void operator()(jwt_t* jwt) const { jwt_free(jwt); }
@@ -91,7 +90,7 @@ absl::Status TokenVerifier::Reload() {
 }
 
 absl::StatusOr<Principal> TokenVerifier::Verify(absl::string_view token) const {
-  if (token.empty() || token.size() > 16384) return Rejected();
+  if (token.empty() || token.size() > 16384) return CredentialsRejected();
   const std::string text(token);
   const int64_t now = absl::ToUnixSeconds(clock_.Now());
   std::shared_ptr<const KeySet> keys;
@@ -120,29 +119,29 @@ absl::StatusOr<Principal> TokenVerifier::Verify(absl::string_view token) const {
 absl::StatusOr<Principal> TokenVerifier::VerifySignedToken(absl::string_view token, const KeySet& keys,
                                                            int64_t& expiry) const {
   std::string alg, kid;
-  if (!ReadHeader(token, alg, kid)) return Rejected();
+  if (!ReadHeader(token, alg, kid)) return CredentialsRejected();
   auto found = keys.find(kid);
-  if (found == keys.end()) return Rejected();
+  if (found == keys.end()) return CredentialsRejected();
   const VerificationKey& key = found->second;
   // The key decides the algorithm; `none`, or HS256 against a public key, never reaches libjwt.
-  if (alg != AlgorithmName(key.algorithm)) return Rejected();
+  if (alg != AlgorithmName(key.algorithm)) return CredentialsRejected();
 
   const std::string text(token);
   jwt_t* raw = nullptr;
   if (jwt_decode(&raw, text.c_str(), reinterpret_cast<const unsigned char*>(key.material.data()),
                  static_cast<int>(key.material.size())) != 0) {
-    return Rejected();
+    return CredentialsRejected();
   }
   std::unique_ptr<jwt_t, JwtDeleter> jwt(raw);
-  if (jwt_get_alg(jwt.get()) != LibjwtAlgorithm(key.algorithm)) return Rejected();
+  if (jwt_get_alg(jwt.get()) != LibjwtAlgorithm(key.algorithm)) return CredentialsRejected();
 
   char* grants = jwt_get_grants_json(jwt.get(), nullptr);
-  if (grants == nullptr) return Rejected();
+  if (grants == nullptr) return CredentialsRejected();
   nlohmann::json claims = nlohmann::json::parse(grants, nullptr, /*allow_exceptions=*/false);
   free(grants);
-  if (!claims.is_object()) return Rejected();
+  if (!claims.is_object()) return CredentialsRejected();
 
-  if (claims.value("iss", "") != policy_.issuer) return Rejected();
+  if (claims.value("iss", "") != policy_.issuer) return CredentialsRejected();
   bool audience_ok = false;
   if (claims.contains("aud") && claims["aud"].is_string()) {
     audience_ok = claims["aud"].get<std::string>() == policy_.audience;
@@ -150,21 +149,21 @@ absl::StatusOr<Principal> TokenVerifier::VerifySignedToken(absl::string_view tok
     for (const auto& aud : claims["aud"])
       audience_ok |= aud.is_string() && aud.get<std::string>() == policy_.audience;
   }
-  if (!audience_ok) return Rejected();
+  if (!audience_ok) return CredentialsRejected();
 
   const int64_t now = absl::ToUnixSeconds(clock_.Now());
   const int64_t leeway = absl::ToInt64Seconds(policy_.leeway);
   const std::optional<int64_t> exp = NumericClaim(claims, "exp");
-  if (!exp.has_value() || now > *exp + leeway) return Rejected();
+  if (!exp.has_value() || now > *exp + leeway) return CredentialsRejected();
   expiry = *exp + leeway;
   if (claims.contains("nbf")) {
     const std::optional<int64_t> nbf = NumericClaim(claims, "nbf");
-    if (!nbf.has_value() || now + leeway < *nbf) return Rejected();
+    if (!nbf.has_value() || now + leeway < *nbf) return CredentialsRejected();
   }
 
   Principal principal;
   if (!claims.contains("sub") || !claims["sub"].is_string() || claims["sub"].get<std::string>().empty()) {
-    return Rejected();
+    return CredentialsRejected();
   }
   principal.set_subject(claims["sub"].get<std::string>());
   if (claims.contains("org") && claims["org"].is_string())
@@ -181,7 +180,7 @@ absl::StatusOr<Principal> TokenVerifier::VerifySignedToken(absl::string_view tok
         "token's sub or org is not an identifier; refused",
         {{"key_id", kid},
          {"reason", std::string(subject_ok.ok() ? organisation_ok.message() : subject_ok.message())}});
-    return Rejected();
+    return CredentialsRejected();
   }
   if (claims.contains("roles") && claims["roles"].is_array()) {
     nlohmann::json unknown = nlohmann::json::array();

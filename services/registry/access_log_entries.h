@@ -49,6 +49,9 @@ struct AccessRead {
   std::vector<AccessedRecord> records;
 };
 
+// The longest purpose a reader may state (pii_access_log.purpose, migration 0002).
+inline constexpr size_t kMaxPurposeChars = 255;
+
 // A call's records as reads: consecutive records that agree on everything but the record (id, village,
 // consent) are one read, so a page of a search is one read; records that differ start a new one.
 std::vector<AccessRead> GroupIntoReads(std::vector<AccessRecord> records);

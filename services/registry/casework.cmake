@@ -13,6 +13,7 @@ add_library(casework_rules STATIC
   ${CMAKE_CURRENT_LIST_DIR}/visit_follow_ups.cc
 )
 target_compile_options(casework_rules PRIVATE ${SHOUHU_WARNINGS})
+shouhu_unity_build(casework_rules)
 target_link_libraries(casework_rules PUBLIC shouhu_common shouhu_registry_proto shouhu_visits_proto)
 
 # The store, config, wiring and edge: part of the registry's own library.

@@ -4,12 +4,6 @@
 #include "common/status_macros.h"
 
 namespace shouhu::registry {
-namespace {
-
-bool ParseDay(const std::string& text, absl::CivilDay* day) { return absl::ParseCivilTime(text, day); }
-
-}  // namespace
-
 int AgeOn(absl::CivilDay birth_date, absl::CivilDay day) {
   int age = static_cast<int>(day.year() - birth_date.year());
   if (day.month() < birth_date.month() || (day.month() == birth_date.month() && day.day() < birth_date.day()))
@@ -40,7 +34,7 @@ bool Covers(const v1::Consent& consent, const std::string& organisation, v1::Sha
   if (consent.recipient_organisation_id() != organisation || consent.purpose() != purpose) return false;
   if (consent.has_withdrawn_at()) return false;
   absl::CivilDay last;
-  return ParseDay(consent.valid_until(), &last) && today <= last;
+  return absl::ParseCivilTime(consent.valid_until(), &last) && today <= last;
 }
 
 absl::StatusOr<v1::Consent> CoveringConsent(const std::vector<v1::Consent>& consents,

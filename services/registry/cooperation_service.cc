@@ -15,8 +15,6 @@
 namespace shouhu::registry {
 namespace {
 
-constexpr size_t kMaxPurposeChars = 255;
-
 Authorize<v1::Case> CaseInScope(const Principal& p) {
   return [&p](const v1::Case& c) { return RequireInScope(p, CaseScope(c), "case"); };
 }

@@ -8,6 +8,7 @@
 #include "common/timestamps.h"
 #include "services/registry/county_category_store.h"
 #include "services/registry/county_transfer_flow.h"
+#include "services/registry/record_statements.h"
 #include "services/registry/statistics_count_store.h"
 #include "shouhu/registry/v1/events.pb.h"
 
@@ -70,9 +71,6 @@ constexpr absl::string_view kMoveCase =
 constexpr absl::string_view kMoveChild = "UPDATE children SET village_code = ?, updated_at = ? WHERE id = ?";
 constexpr absl::string_view kMoveReintegrationOutcomes =
     "UPDATE reintegration_outcomes SET village_code = ?, organisation_id = ? WHERE case_id = ?";
-constexpr absl::string_view kInsertCaseHistory =
-    "INSERT INTO case_history (id, case_id, at, actor, action, from_status, to_status, detail) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 
 constexpr absl::string_view kReportColumns =
     "SELECT id, institution_kind, village_code, child_name, child_resident_id_sealed IS NOT NULL, harm_kind, "

@@ -4,13 +4,9 @@
 #include "common/idempotency.h"
 #include "common/status_macros.h"
 #include "common/validation.h"
+#include "services/registry/registry_validation.h"
 
 namespace shouhu::registry {
-namespace {
-
-constexpr size_t kMaxOrganisationIdChars = 64;
-
-}  // namespace
 
 absl::Status ValidateDayFromToday(const std::string& text, absl::string_view field, absl::CivilDay today) {
   ASSIGN_OR_RETURN(absl::CivilDay day, ParseDay(text, field));

@@ -10,10 +10,10 @@
 namespace shouhu::registry {
 namespace {
 
-constexpr absl::string_view kInsertHead =
+constexpr absl::string_view kInsertCountyCategoriesHead =
     "INSERT INTO county_category_children (county_code, category, child_id, village_code) VALUES ";
-constexpr absl::string_view kTuple = "(?, ?, ?, ?)";
-constexpr size_t kWidth = 4;
+constexpr absl::string_view kCountyCategoryTuple = "(?, ?, ?, ?)";
+constexpr size_t kCountyCategoryWidth = 4;
 // By whole primary keys, one per listed category: a move deletes exactly the child's rows in its old county,
 // never a range of the county. The list is padded to a power of two (batch_statements.h).
 constexpr absl::string_view kDeleteRowsHead =
@@ -37,7 +37,8 @@ void AddCountyCategoryRows(const std::string& child_id, const std::string& villa
 
 absl::Status InsertCountyCategoryRows(db::Session& tx, const std::vector<db::Value>& rows) {
   if (rows.empty()) return absl::OkStatus();
-  return db::InsertRows(tx, kInsertHead, kTuple, kWidth, rows).status();
+  return db::InsertRows(tx, kInsertCountyCategoriesHead, kCountyCategoryTuple, kCountyCategoryWidth, rows)
+      .status();
 }
 
 absl::Status MoveCountyCategoryRows(db::Session& tx, const std::string& child_id,

@@ -18,7 +18,7 @@ constexpr int kChunkRows = 500;
 constexpr absl::string_view kImported = "SELECT row_count FROM division_imports WHERE source = ?";
 constexpr absl::string_view kRecordImport =
     "REPLACE INTO division_imports (source, row_count, imported_at) VALUES (?, ?, ?)";
-constexpr absl::string_view kInsertHead =
+constexpr absl::string_view kInsertDivisionsHead =
     "INSERT IGNORE INTO divisions (code, name, level, parent_code) VALUES ";
 
 // The parent's code: the code with its last level's digits removed (12 → 9 → 6 → 4 → 2 → "").
@@ -46,7 +46,7 @@ bool Kept(const std::string& code, const std::vector<std::string>& prefixes) {
 }
 
 std::string ChunkSql(size_t rows) {
-  std::string sql(kInsertHead);
+  std::string sql(kInsertDivisionsHead);
   for (size_t i = 0; i < rows; ++i) absl::StrAppend(&sql, i == 0 ? "" : ", ", "(?, ?, ?, ?)");
   return sql;
 }

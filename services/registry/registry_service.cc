@@ -17,8 +17,6 @@ namespace shouhu::registry {
 namespace {
 
 constexpr size_t kMaxReasonChars = 1000;
-constexpr size_t kMaxPurposeChars = 255;
-constexpr size_t kMaxOrganisationIdChars = 64;
 constexpr size_t kMaxSubjectChars = 191;
 
 void MaskResidentId(const Principal& p, v1::ChildDetails* child) {

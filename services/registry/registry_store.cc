@@ -16,6 +16,7 @@
 #include "common/timestamps.h"
 #include "services/registry/child_columns.h"
 #include "services/registry/county_category_store.h"
+#include "services/registry/record_statements.h"
 #include "services/registry/statistics_count_store.h"
 #include "shouhu/registry/storage/v1/referral_details.pb.h"
 #include "shouhu/registry/v1/events.pb.h"
@@ -97,10 +98,6 @@ constexpr absl::string_view kInsertChild =
     "INSERT INTO children (id, name, sex, birth_date, resident_id_sealed, resident_id_hash, village_code, "
     "address_detail, latitude, longitude, categories, created_at, updated_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-constexpr absl::string_view kInsertChildCategory =
-    "INSERT IGNORE INTO child_categories (child_id, category) VALUES (?, ?)";
-constexpr absl::string_view kInsertGuardian =
-    "INSERT INTO guardians (id, child_id, name, relationship, status) VALUES (?, ?, ?, ?, ?)";
 constexpr absl::string_view kChildCurrentCaseForUpdate =
     "SELECT c.current_case_id, cs.status, c.village_code, cs.organisation_id FROM children c "
     "LEFT JOIN cases cs ON cs.id = c.current_case_id WHERE c.id = ? FOR UPDATE";
@@ -216,9 +213,6 @@ constexpr absl::string_view kInsertCase =
 constexpr absl::string_view kUpdateCase =
     "UPDATE cases SET organisation_id = ?, caseworker_id = ?, status = ?, risk_level = ?, care_type = ?, "
     "caregiver = ?, care_effective_date = ?, closed_at = ?, close_reason = ?, updated_at = ? WHERE id = ?";
-constexpr absl::string_view kInsertCaseHistory =
-    "INSERT INTO case_history (id, case_id, at, actor, action, from_status, to_status, detail) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 
 // A new case is its child's current one (column default); the one it replaces no longer is.
 constexpr absl::string_view kRetireEarlierCases =

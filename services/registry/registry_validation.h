@@ -3,11 +3,16 @@
 #ifndef SHOUHU_SERVICES_REGISTRY_REGISTRY_VALIDATION_H_
 #define SHOUHU_SERVICES_REGISTRY_REGISTRY_VALIDATION_H_
 
+#include <cstddef>
+
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "shouhu/registry/v1/registry_service.pb.h"
 
 namespace shouhu::registry {
+
+// The longest organisation id a call may name (the tables' organisation_id columns).
+inline constexpr size_t kMaxOrganisationIdChars = 64;
 
 absl::StatusOr<v1::Referral> ValidateSubmission(const v1::SubmitReferralRequest& request,
                                                 absl::CivilDay today);

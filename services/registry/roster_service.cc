@@ -5,6 +5,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "common/streamed_call.h"
 #include "common/validation.h"
 #include "services/registry/logged_read.h"
 #include "services/registry/roster_rows.h"
@@ -13,53 +14,9 @@ namespace shouhu::registry {
 namespace {
 
 constexpr size_t kMaxImportIdChars = 64;
-constexpr size_t kMaxPurposeChars = 255;
 // A county's roster lists thousands to tens of thousands of children; beyond this a comparison is refused
 // rather than held in memory (about 100 bytes a row: 50 MB at the limit).
 constexpr int64_t kMaxCompareRows = 500'000;
-
-// Reads a client stream message by message, handing each to `Step` on a call worker and reading the next
-// only when it is done; when the client has sent everything, `End` builds the answer. The first failure
-// ends the call with its status (what earlier messages committed stays committed).
-template <typename Request>
-class StreamedCall : public grpc::ServerReadReactor<Request> {
- public:
-  StreamedCall(grpc::CallbackServerContext* context, CallWorkers& workers)
-      : context_(context), workers_(workers) {}
-
-  void Begin() { this->StartRead(&request_); }
-
-  void OnReadDone(bool ok) override {
-    const bool queued = workers_.Run([this, ok] {
-      if (context_->IsCancelled()) {
-        this->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the caller cancelled"));
-        return;
-      }
-      const absl::Status status = ok ? Step(request_) : End();
-      if (!ok || !status.ok()) {
-        this->Finish(workers_.Answer(*context_, status));
-        return;
-      }
-      this->StartRead(&request_);
-    });
-    if (!queued) {
-      this->Finish(
-          grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "the service is overloaded; retry later"));
-    }
-  }
-
-  void OnDone() override { delete this; }
-
- protected:
-  virtual absl::Status Step(const Request& request) = 0;
-  virtual absl::Status End() = 0;
-
-  grpc::CallbackServerContext* const context_;
-
- private:
-  CallWorkers& workers_;
-  Request request_;
-};
 
 absl::Status ValidateCounty(const std::string& code) {
   if (DivisionLevel(code) != 3) return InvalidField("header.county_code", "must be a 6-digit county code");

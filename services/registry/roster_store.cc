@@ -10,6 +10,7 @@
 #include "common/timestamps.h"
 #include "services/registry/child_columns.h"
 #include "services/registry/county_category_store.h"
+#include "services/registry/record_statements.h"
 #include "services/registry/statistics_count_store.h"
 #include "shouhu/registry/v1/events.pb.h"
 
@@ -22,16 +23,9 @@ constexpr absl::string_view kInsertRosterChild =
     "INSERT INTO children (id, name, sex, birth_date, resident_id_sealed, resident_id_hash, village_code, "
     "address_detail, latitude, longitude, categories, current_case_id, created_at, updated_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-constexpr absl::string_view kInsertChildCategory =
-    "INSERT IGNORE INTO child_categories (child_id, category) VALUES (?, ?)";
-constexpr absl::string_view kInsertGuardian =
-    "INSERT INTO guardians (id, child_id, name, relationship, status) VALUES (?, ?, ?, ?, ?)";
 constexpr absl::string_view kInsertRosterCase =
     "INSERT INTO cases (id, child_id, referral_id, organisation_id, caseworker_id, status, risk_level, "
     "village_code, opened_at, updated_at) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)";
-constexpr absl::string_view kInsertCaseHistory =
-    "INSERT INTO case_history (id, case_id, at, actor, action, from_status, to_status, detail) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 // Bulk forms of the same INSERTs: a VALUES list of many rows per statement (roster chunks are hundreds of
 // children; one statement per row was most of an import's time).
 constexpr absl::string_view kInsertChildrenHead =

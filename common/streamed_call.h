@@ -1,0 +1,58 @@
+// A client-streaming call served one message at a time on the call workers (common/call_workers.h).
+#ifndef SHOUHU_COMMON_STREAMED_CALL_H_
+#define SHOUHU_COMMON_STREAMED_CALL_H_
+
+#include <grpcpp/server_context.h>
+#include <grpcpp/support/server_callback.h>
+
+#include "absl/status/status.h"
+#include "common/call_workers.h"
+
+namespace shouhu {
+
+// Reads a client stream message by message, handing each to `Step` on a call worker and reading the next
+// only when it is done; when the client has sent everything, `End` builds the answer. The first failure
+// ends the call with its status (what earlier messages committed stays committed).
+template <typename Request>
+class StreamedCall : public grpc::ServerReadReactor<Request> {
+ public:
+  StreamedCall(grpc::CallbackServerContext* context, CallWorkers& workers)
+      : context_(context), workers_(workers) {}
+
+  void Begin() { this->StartRead(&request_); }
+
+  void OnReadDone(bool ok) override {
+    const bool queued = workers_.Run([this, ok] {
+      if (context_->IsCancelled()) {
+        this->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the caller cancelled"));
+        return;
+      }
+      const absl::Status status = ok ? Step(request_) : End();
+      if (!ok || !status.ok()) {
+        this->Finish(workers_.Answer(*context_, status));
+        return;
+      }
+      this->StartRead(&request_);
+    });
+    if (!queued) {
+      this->Finish(
+          grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "the service is overloaded; retry later"));
+    }
+  }
+
+  void OnDone() override { delete this; }
+
+ protected:
+  virtual absl::Status Step(const Request& request) = 0;
+  virtual absl::Status End() = 0;
+
+  grpc::CallbackServerContext* const context_;
+
+ private:
+  CallWorkers& workers_;
+  Request request_;
+};
+
+}  // namespace shouhu
+
+#endif  // SHOUHU_COMMON_STREAMED_CALL_H_
