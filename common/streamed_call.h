@@ -5,13 +5,15 @@
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/server_callback.h>
 
+#include <functional>
+
 #include "absl/status/status.h"
 #include "common/call_workers.h"
 
 namespace shouhu {
 
 // Reads a client stream message by message, handing each to `Step` on a call worker and reading the next
-// only when it is done; when the client has sent everything, `End` builds the answer. The first failure
+// only when it is done; when the client has sent everything, `EndThen` builds the answer. The first failure
 // ends the call with its status (what earlier messages committed stays committed).
 template <typename Request>
 class StreamedCall : public grpc::ServerReadReactor<Request> {
@@ -27,8 +29,12 @@ class StreamedCall : public grpc::ServerReadReactor<Request> {
         this->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the caller cancelled"));
         return;
       }
-      const absl::Status status = ok ? Step(request_) : End();
-      if (!ok || !status.ok()) {
+      if (!ok) {
+        EndThen([this](const absl::Status& status) { this->Finish(workers_.Answer(*context_, status)); });
+        return;
+      }
+      const absl::Status status = Step(request_);
+      if (!status.ok()) {
         this->Finish(workers_.Answer(*context_, status));
         return;
       }
@@ -44,7 +50,9 @@ class StreamedCall : public grpc::ServerReadReactor<Request> {
 
  protected:
   virtual absl::Status Step(const Request& request) = 0;
-  virtual absl::Status End() = 0;
+  // Called on a call worker once the client has sent everything; `ended` finishes the call, on this worker or
+  // later from another thread (a call whose answer waits for a commit frees its worker meanwhile).
+  virtual void EndThen(std::function<void(const absl::Status&)> ended) = 0;
 
   grpc::CallbackServerContext* const context_;
 

@@ -119,7 +119,9 @@ class RosterService::ImportCall final : public StreamedCall<v1::ImportRosterRequ
     return child;
   }
 
-  absl::Status End() override {
+  void EndThen(std::function<void(const absl::Status&)> ended) override { ended(End()); }
+
+  absl::Status End() {
     if (!principal_) {
       ASSIGN_OR_RETURN(principal_, service_.edge_.Admit(*context_, "ImportRoster"));
       return InvalidField("header", "is required");
@@ -191,7 +193,16 @@ class RosterService::CompareCall final : public StreamedCall<v1::CompareRosterRe
     return absl::OkStatus();
   }
 
-  absl::Status End() override {
+  // The answer leaves once its log rows are written, as every read of children's data; the worker is free
+  // while they commit.
+  void EndThen(std::function<void(const absl::Status&)> ended) override {
+    absl::StatusOr<std::vector<AccessRecord>> access = Compare();
+    if (!access.ok()) return ended(access.status());
+    service_.registry_.RecordAccessThen(*std::move(access), std::move(ended));
+  }
+
+  // Builds the answer and returns the log rows of what it shows.
+  absl::StatusOr<std::vector<AccessRecord>> Compare() {
     if (!principal_) {
       ASSIGN_OR_RETURN(principal_, service_.edge_.Admit(*context_, "CompareRoster"));
       return InvalidField("header", "is required");
@@ -214,7 +225,7 @@ class RosterService::CompareCall final : public StreamedCall<v1::CompareRosterRe
     };
     for (const std::string& id : answer_.missing_from_roster()) log(id);
     for (const auto& d : answer_.differences()) log(d.child_id());
-    return service_.registry_.RecordAccess(std::move(access));
+    return access;
   }
 
   RosterService& service_;

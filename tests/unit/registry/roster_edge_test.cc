@@ -3,11 +3,15 @@
 // NOT_FOUND for a county outside the caller's jurisdiction, with nothing written. The roster's scope table.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "absl/time/clock.h"
 #include "common/call_workers.h"
 #include "common/ids.h"
 #include "common/method_access.h"
@@ -38,10 +42,12 @@ class RecordingRosterStore final : public RosterStore {
   std::string ResidentIdHash(const std::string& resident_id) const override { return "h:" + resident_id; }
   absl::StatusOr<std::vector<RosterChild>> CountyChildren(const std::string&) override {
     ++county_reads;
-    return std::vector<RosterChild>();
+    return registered;
   }
-  int chunks = 0;
-  int county_reads = 0;
+  // Comparisons run on several call workers at once.
+  std::atomic<int> chunks{0};
+  std::atomic<int> county_reads{0};
+  std::vector<RosterChild> registered;  // the county's children, as CountyChildren answers
 };
 
 template <typename Request>
@@ -206,6 +212,43 @@ TEST_F(RosterEdgeTest, EveryMethod_CountyOutsideTheJurisdiction_IsNotFoundAndWri
   EXPECT_EQ(roster_.chunks, 1);
   EXPECT_TRUE(Run(Compare("532329"), &wuding_officer_).ok());
   EXPECT_EQ(roster_.county_reads, 1);
+}
+
+// A comparison's answer shows registered children, so it leaves only once its log rows are written, and its
+// call worker (four here) does not wait for that: with the log held, six comparisons are in flight
+// unanswered and nothing of them is logged, and an import, which needs a worker for each message, is still
+// served. A comparison that wrote its log on its worker would be answered with the log held.
+TEST_F(RosterEdgeTest, ComparisonsWaitingForTheirLog_AreNotAnswered_AndHoldNoCallWorker) {
+  RosterChild not_on_the_roster;
+  not_on_the_roster.resident_id_hash = "h:not-on-the-roster";
+  not_on_the_roster.child_id = "child-registered-only";
+  not_on_the_roster.village_code = "532329101001";
+  roster_.registered = {not_on_the_roster};
+  store_.HoldAccessLog();
+  const size_t logged_before = store_.access_log_entries();
+  constexpr size_t kComparisons = 6;
+  std::atomic<int> answered{0};
+  std::vector<grpc::Status> results(kComparisons);
+  std::vector<std::thread> callers;
+  for (size_t i = 0; i < kComparisons; ++i) {
+    callers.emplace_back([&, i] {
+      results[i] = Run(Compare("532329"), &wuding_officer_);
+      ++answered;
+    });
+  }
+  // Not a timing target: a liveness bound, generous for any machine, so that a regression fails, not hangs.
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (store_.held_reads() < kComparisons && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_EQ(store_.held_reads(), kComparisons) << "a comparison did not hand its rows to the log";
+  EXPECT_TRUE(Run(Import("532329"), &wuding_officer_).ok());
+  EXPECT_EQ(answered.load(), 0) << "a comparison was answered before its log was written";
+  EXPECT_EQ(store_.access_log_entries(), logged_before);
+  store_.ReleaseAccessLog();
+  for (auto& c : callers) c.join();
+  for (size_t i = 0; i < results.size(); ++i)
+    EXPECT_TRUE(results[i].ok()) << i << ": " << results[i].error_message();
+  // Each comparison logged the one child it showed (missing from the roster).
+  EXPECT_EQ(store_.access_log_entries(), logged_before + kComparisons);
 }
 
 }  // namespace
