@@ -4,6 +4,7 @@
 #include "common/status_macros.h"
 
 namespace shouhu::registry {
+
 int AgeOn(absl::CivilDay birth_date, absl::CivilDay day) {
   int age = static_cast<int>(day.year() - birth_date.year());
   if (day.month() < birth_date.month() || (day.month() == birth_date.month() && day.day() < birth_date.day()))
