@@ -12,6 +12,14 @@ std::string RequestIdOf(const grpc::CallbackServerContext& context) {
   return it == metadata.end() ? "" : std::string(it->second.data(), it->second.size());
 }
 
+constexpr absl::string_view kGaveUp = "the caller gave up before it was served";
+
+// The caller gave up while the call waited: its work would be for nobody. (The server may not have seen the
+// deadline pass yet, hence the clock.)
+bool GaveUp(const grpc::CallbackServerContext& context) {
+  return context.IsCancelled() || context.deadline() <= std::chrono::system_clock::now();
+}
+
 }  // namespace
 
 CallWorkers::CallWorkers(int workers, size_t max_queued, Logger& logger)
@@ -29,10 +37,8 @@ grpc::ServerUnaryReactor* CallWorkers::ServeThen(grpc::CallbackServerContext* co
                                                  std::function<void(Finish)> work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const bool queued = pool_.Submit([this, context, reactor, work = std::move(work)] {
-    // The caller gave up while the call waited: its work would be for nobody. (The server may not have
-    // seen the deadline pass yet, hence the clock.)
-    if (context->IsCancelled() || context->deadline() <= std::chrono::system_clock::now()) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the caller gave up before it was served"));
+    if (GaveUp(*context)) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, std::string(kGaveUp)));
       return;
     }
     work([this, context, reactor](absl::Status status) {
@@ -40,8 +46,7 @@ grpc::ServerUnaryReactor* CallWorkers::ServeThen(grpc::CallbackServerContext* co
     });
   });
   if (!queued) {
-    reactor->Finish(
-        grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "the service is overloaded; retry later"));
+    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, std::string(kOverloadedMessage)));
   }
   return reactor;
 }
@@ -53,6 +58,15 @@ grpc::ServerUnaryReactor* CallWorkers::ServeOnArrival(grpc::CallbackServerContex
     reactor->Finish(ToGrpcStatus(status, logger_, RequestIdOf(*context)));
   });
   return reactor;
+}
+
+void CallWorkers::Continue(const grpc::CallbackServerContext& context, Finish finish,
+                           std::function<void(Finish)> work) {
+  const bool queued = pool_.Submit([&context, finish, work = std::move(work)] {
+    if (GaveUp(context)) return finish(absl::CancelledError(kGaveUp));
+    work(finish);
+  });
+  if (!queued) finish(absl::ResourceExhaustedError(kOverloadedMessage));
 }
 
 grpc::Status CallWorkers::Answer(const grpc::CallbackServerContext& context, const absl::Status& status) {

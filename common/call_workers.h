@@ -35,11 +35,15 @@
 #include <memory>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/worker_pool.h"
 
 namespace shouhu {
+
+// What a call is told when no worker can take it: every one busy and the queue full.
+inline constexpr absl::string_view kOverloadedMessage = "the service is overloaded; retry later";
 
 class CallWorkers {
  public:
@@ -67,6 +71,10 @@ class CallWorkers {
   // that touches the database, waits on a lock for long or calls another service must use ServeThen.
   grpc::ServerUnaryReactor* ServeOnArrival(grpc::CallbackServerContext* context,
                                            std::function<void(Finish)> work);
+  // The rest of a call begun by ServeOnArrival, when it turns out to need a worker after all (the registry's
+  // referral whose village is not cached): `work` runs on a worker with the call's `finish`, unless its
+  // caller gave up meanwhile (CANCELLED) or the queue is full (RESOURCE_EXHAUSTED), as ServeThen does.
+  void Continue(const grpc::CallbackServerContext& context, Finish finish, std::function<void(Finish)> work);
 
   // One step of a streaming call (a client-streaming import handles each message it reads): runs `work` on
   // a worker. False when the queue is full: the caller finishes its call RESOURCE_EXHAUSTED.

@@ -6,6 +6,7 @@
 #include <grpcpp/support/server_callback.h>
 
 #include <functional>
+#include <string>
 
 #include "absl/status/status.h"
 #include "common/call_workers.h"
@@ -41,8 +42,7 @@ class StreamedCall : public grpc::ServerReadReactor<Request> {
       this->StartRead(&request_);
     });
     if (!queued) {
-      this->Finish(
-          grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "the service is overloaded; retry later"));
+      this->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, std::string(kOverloadedMessage)));
     }
   }
 

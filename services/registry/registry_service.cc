@@ -97,12 +97,13 @@ grpc::ServerUnaryReactor* RegistryService::SubmitReferral(grpc::CallbackServerCo
     if (std::optional<v1::Division> known = store_.KnownDivision(village)) {
       return Intake(p, *req, *std::move(referral), known, resp, std::move(finish));
     }
-    const bool queued = workers_.Run([this, p, req, resp, village, referral = *std::move(referral), finish] {
-      absl::StatusOr<std::optional<v1::Division>> division = store_.GetDivision(village);
-      if (!division.ok()) return finish(division.status());
-      Intake(p, *req, referral, *division, resp, finish);
-    });
-    if (!queued) finish(absl::ResourceExhaustedError("the service is overloaded; retry later"));
+    workers_.Continue(
+        *ctx, std::move(finish),
+        [this, p, req, resp, village, referral = *std::move(referral)](CallWorkers::Finish finish) {
+          absl::StatusOr<std::optional<v1::Division>> division = store_.GetDivision(village);
+          if (!division.ok()) return finish(division.status());
+          Intake(p, *req, referral, *division, resp, std::move(finish));
+        });
   });
 }
 
