@@ -1,6 +1,8 @@
 // County rosters against the real registry (in process, loopback gRPC, real MariaDB): chunked commits, bad
 // rows by number and field with nothing written for them, duplicates matched, re-sent chunks and cancelled
 // imports resumed without a second child, scope, a concurrent import of the same roster, and drift.
+#include <set>
+#include <string>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -196,6 +198,18 @@ TEST_F(RosterTest, ImportRoster_CancelledMidway_ThenRerun_RegistersEachChildOnce
   EXPECT_EQ(Count("children"), 200);
   EXPECT_EQ(Count("cases"), 200);
   EXPECT_EQ(RosterEvents(), 200);
+  // Each child's event (a block's are written in one INSERT) names its own case and child, under the case.
+  std::set<std::string> cases_named;
+  for (const auto& e : Events()) {
+    v1::CaseOpenedFromRoster opened;
+    if (!e.payload().UnpackTo(&opened)) continue;
+    EXPECT_EQ(e.aggregate_id(), opened.case_id());
+    EXPECT_EQ(Count(absl::StrCat("cases WHERE id = '", opened.case_id(), "' AND child_id = '",
+                                 opened.child_id(), "' AND village_code = '", opened.village_code(), "'")),
+              1);
+    cases_named.insert(opened.case_id());
+  }
+  EXPECT_EQ(cases_named.size(), 200u);
 }
 
 TEST_F(RosterTest, ImportRoster_ChunkNumberReusedWithOtherRows_IsInvalid_EarlierChunksStayCommitted) {
@@ -258,9 +272,9 @@ TEST_F(RosterTest, ImportRoster_SameRosterTwiceConcurrently_RegistersEachChildOn
 }
 
 // Two imports at once where the second also lists children the first does not. When the second's block
-// meets the first's uncommitted children on the unique key, it is registered row by row, and the children only
-// it lists are created there: they too get their rows in the county search's category index (migration 0047).
-// Several rounds, so that the second meets the first mid-transaction in some of them.
+// meets the first's uncommitted children on the unique key, it is registered row by row, and the children
+// only it lists are created there: they too get their rows in the county search's category index (migration
+// 0047). Several rounds, so that the second meets the first mid-transaction in some of them.
 TEST_F(RosterTest, ImportRoster_OverlappingRostersConcurrently_EveryChildHasItsCategoryRows) {
   const Principal second_officer = shouhu::testing::MakePrincipal(
       "officer-wuding-2", "wuding-civil-affairs", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, {"532329"});
@@ -268,9 +282,8 @@ TEST_F(RosterTest, ImportRoster_OverlappingRostersConcurrently_EveryChildHasItsC
   for (int round = 0; round < kRounds; ++round) {
     const int first_row = 1 + round * (kShared + kOnlySecond);
     absl::StatusOr<v1::ImportRosterResponse> a, b;
-    std::thread first([&] {
-      a = Import(wuding_officer_, absl::StrCat("overlap-a-", round), {Rows(first_row, kShared)});
-    });
+    std::thread first(
+        [&] { a = Import(wuding_officer_, absl::StrCat("overlap-a-", round), {Rows(first_row, kShared)}); });
     std::thread second([&] {
       b = Import(second_officer, absl::StrCat("overlap-b-", round), {Rows(first_row, kShared + kOnlySecond)});
     });
