@@ -12,15 +12,11 @@ std::string RequestIdOf(const grpc::CallbackServerContext& context) {
   return it == metadata.end() ? "" : std::string(it->second.data(), it->second.size());
 }
 
-constexpr absl::string_view kGaveUp = "the caller gave up before it was served";
+}  // namespace
 
-// The caller gave up while the call waited: its work would be for nobody. (The server may not have seen the
-// deadline pass yet, hence the clock.)
-bool GaveUp(const grpc::CallbackServerContext& context) {
+bool CallerGaveUp(const grpc::CallbackServerContext& context) {
   return context.IsCancelled() || context.deadline() <= std::chrono::system_clock::now();
 }
-
-}  // namespace
 
 CallWorkers::CallWorkers(int workers, size_t max_queued, Logger& logger)
     : logger_(logger), pool_(workers, max_queued) {}
@@ -37,8 +33,8 @@ grpc::ServerUnaryReactor* CallWorkers::ServeThen(grpc::CallbackServerContext* co
                                                  std::function<void(Finish)> work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const bool queued = pool_.Submit([this, context, reactor, work = std::move(work)] {
-    if (GaveUp(*context)) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, std::string(kGaveUp)));
+    if (CallerGaveUp(*context)) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, std::string(kGaveUpMessage)));
       return;
     }
     work([this, context, reactor](absl::Status status) {
@@ -63,7 +59,7 @@ grpc::ServerUnaryReactor* CallWorkers::ServeOnArrival(grpc::CallbackServerContex
 void CallWorkers::Continue(const grpc::CallbackServerContext& context, Finish finish,
                            std::function<void(Finish)> work) {
   const bool queued = pool_.Submit([&context, finish, work = std::move(work)] {
-    if (GaveUp(context)) return finish(absl::CancelledError(kGaveUp));
+    if (CallerGaveUp(context)) return finish(absl::CancelledError(kGaveUpMessage));
     work(finish);
   });
   if (!queued) finish(absl::ResourceExhaustedError(kOverloadedMessage));

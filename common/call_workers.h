@@ -44,6 +44,13 @@ namespace shouhu {
 
 // What a call is told when no worker can take it: every one busy and the queue full.
 inline constexpr absl::string_view kOverloadedMessage = "the service is overloaded; retry later";
+// What a call is told (CANCELLED, which it no longer hears) when its caller gave up while it waited.
+inline constexpr absl::string_view kGaveUpMessage = "the caller gave up before it was served";
+
+// The caller gave up (cancelled, or its deadline passed) while the call waited: work for it would be for
+// nobody. Any thread may ask, until the call is finished. (The server may not have seen the deadline pass
+// yet, hence the clock.)
+bool CallerGaveUp(const grpc::CallbackServerContext& context);
 
 class CallWorkers {
  public:

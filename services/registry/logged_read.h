@@ -37,16 +37,18 @@ using ShownRecords = absl::StatusOr<std::vector<AccessRecord>>;
 // A unary read whose answer waits for its log: `body` (on a call worker) checks the request, reads, fills
 // the answer and returns the records it showed; they commit on the log's writer, whose answering thread then
 // finishes the call. If the log cannot be written the read fails, and gRPC sends no message with an error
-// status. A read that showed nothing is answered at once.
+// status. A read that showed nothing is answered at once; a caller who gave up during the read is shown
+// nothing and not logged.
 template <typename Body>
 grpc::ServerUnaryReactor* LoggedRead(ServiceEdge& edge, RegistryStore& store,
                                      grpc::CallbackServerContext* ctx, absl::string_view method, Body body) {
-  return edge.UnaryThen(ctx, method,
-                        [&store, body = std::move(body)](const Principal& p, CallWorkers::Finish finish) {
-                          ShownRecords shown = body(p);
-                          if (!shown.ok()) return finish(shown.status());
-                          store.RecordAccessThen(*std::move(shown), std::move(finish));
-                        });
+  return edge.UnaryThen(
+      ctx, method, [ctx, &store, body = std::move(body)](const Principal& p, CallWorkers::Finish finish) {
+        ShownRecords shown = body(p);
+        if (!shown.ok()) return finish(shown.status());
+        if (CallerGaveUp(*ctx)) return finish(absl::CancelledError(kGaveUpMessage));
+        store.RecordAccessThen(*std::move(shown), std::move(finish));
+      });
 }
 
 }  // namespace shouhu::registry

@@ -1,5 +1,6 @@
 #include "services/registry/registry_service.h"
 
+#include "common/call_workers.h"
 #include "common/event_stream.h"
 #include "common/grpc_status.h"
 #include "common/idempotency.h"
@@ -366,7 +367,10 @@ grpc::ServerUnaryReactor* RegistryService::GetChild(grpc::CallbackServerContext*
     absl::Status valid = ValidateRecordId(req->child_id(), "child_id");
     if (valid.ok()) valid = ValidateMeaningfulText(req->purpose(), "purpose", kMaxPurposeChars);
     if (!valid.ok()) return finish(std::move(valid));
-    auto decide = [p, req, resp](std::optional<v1::Child> child) -> absl::StatusOr<AccessRead> {
+    // A caller who gave up while the read waited for the log's batch is not shown the child, so the log
+    // does not say they read it (and under overload the batch writes nothing for them).
+    auto decide = [ctx, p, req, resp](std::optional<v1::Child> child) -> absl::StatusOr<AccessRead> {
+      if (CallerGaveUp(*ctx)) return absl::CancelledError(kGaveUpMessage);
       if (!child) return absl::NotFoundError("child not found");
       RETURN_IF_ERROR(
           RequireInScope(p, {child->household().village_code(), child->organisation_id()}, "child"));
@@ -419,7 +423,8 @@ grpc::ServerUnaryReactor* RegistryService::SearchChildren(grpc::CallbackServerCo
       return read;
     }();
     if (!access.ok()) return finish(access.status());
-    // Logged before the answer leaves, as GetChild.
+    // Logged before the answer leaves, as GetChild; not for a caller who gave up during the page's read.
+    if (CallerGaveUp(*ctx)) return finish(absl::CancelledError(kGaveUpMessage));
     store_.RecordReadThen(*std::move(access), std::move(finish));
   });
 }

@@ -440,12 +440,29 @@ absl::Status InMemoryRegistryStore::RecordAccess(std::vector<AccessRecord> recor
   return absl::OkStatus();
 }
 
+void InMemoryRegistryStore::ReadChildThen(std::string child_id, DecideChildRead decide,
+                                          std::function<void(absl::Status)> committed) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (access_log_held_) {
+      held_reads_.push_back([this, child_id = std::move(child_id), decide = std::move(decide),
+                             committed = std::move(committed)]() mutable {
+        RegistryStore::ReadChildThen(std::move(child_id), std::move(decide), std::move(committed));
+      });
+      return;
+    }
+  }
+  RegistryStore::ReadChildThen(std::move(child_id), std::move(decide), std::move(committed));
+}
+
 void InMemoryRegistryStore::RecordAccessThen(std::vector<AccessRecord> records,
                                              std::function<void(absl::Status)> committed) {
   {
     absl::MutexLock lock(&mu_);
     if (access_log_held_) {
-      held_reads_.emplace_back(std::move(records), std::move(committed));
+      held_reads_.push_back([this, records = std::move(records), committed = std::move(committed)]() mutable {
+        committed(RecordAccess(std::move(records)));
+      });
       return;
     }
   }
@@ -463,13 +480,13 @@ size_t InMemoryRegistryStore::held_reads() const {
 }
 
 void InMemoryRegistryStore::ReleaseAccessLog() {
-  std::vector<std::pair<std::vector<AccessRecord>, std::function<void(absl::Status)>>> held;
+  std::vector<std::function<void()>> held;
   {
     absl::MutexLock lock(&mu_);
     access_log_held_ = false;
     held.swap(held_reads_);
   }
-  for (auto& [records, committed] : held) committed(RecordAccess(std::move(records)));
+  for (auto& read : held) read();
 }
 
 absl::StatusOr<std::vector<v1::AccessLogEntry>> InMemoryRegistryStore::ListAccessLog(

@@ -33,8 +33,10 @@ class InMemoryRegistryStore final : public RegistryStore {
   size_t idempotency_records() const;
   size_t access_log_entries() const;
 
-  // While held, reads' log rows wait (RecordAccessThen, through which every deferred read of the log goes):
-  // their callers are not answered until the log is released, as when the log's commit is slow.
+  // While held, reads' log rows wait (RecordAccessThen, through which every deferred read of the log goes),
+  // and a child's read (ReadChildThen) waits before the child is read and its read decided, as in the real
+  // log, whose transaction reads the child: their callers are not answered until the log is released, as
+  // when the log's commit is slow.
   void HoldAccessLog();
   void ReleaseAccessLog();
   size_t held_reads() const;
@@ -71,6 +73,8 @@ class InMemoryRegistryStore final : public RegistryStore {
   absl::StatusOr<std::vector<v1::Child>> SearchChildren(const ChildFilter& filter) override;
   absl::StatusOr<Statistics> GetStatistics(const std::string& division_prefix) override;
   absl::Status RecordAccess(std::vector<AccessRecord> records) override;
+  void ReadChildThen(std::string child_id, DecideChildRead decide,
+                     std::function<void(absl::Status)> committed) override;
   void RecordAccessThen(std::vector<AccessRecord> records,
                         std::function<void(absl::Status)> committed) override;
   absl::StatusOr<std::vector<v1::AccessLogEntry>> ListAccessLog(const AccessLogFilter& filter) override;
@@ -108,8 +112,7 @@ class InMemoryRegistryStore final : public RegistryStore {
   std::map<std::string, StoredAnswer> answers_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, AccessEntry> access_log_ ABSL_GUARDED_BY(mu_);
   bool access_log_held_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<std::pair<std::vector<AccessRecord>, std::function<void(absl::Status)>>> held_reads_
-      ABSL_GUARDED_BY(mu_);
+  std::vector<std::function<void()>> held_reads_ ABSL_GUARDED_BY(mu_);  // each done on release
   std::vector<common::v1::Event> events_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<EventFeed> feed_;  // reads events_; declared last, so it stops first
 };

@@ -502,5 +502,38 @@ TEST_F(RegistryEdgeTest, ReadsWaitingForTheirLog_AreNotAnswered_AndHoldNoCallWor
   EXPECT_GE(store_.access_log_entries(), logged_before + 4);  // two referrals, two children, and the lists'
 }
 
+// A caller who gives up while its read waits for the log is shown nothing, so the log must not say it read
+// the child: with the log held, one GetChild whose deadline passes and one that waits; released, only the
+// second is logged. (The log's batch read and logged the first all the same before: it said more than was
+// shown, and under overload it wrote rows for callers long gone.)
+TEST_F(RegistryEdgeTest, ChildReadWaitingForTheLog_CallerGaveUp_IsNotLogged) {
+  store_.HoldAccessLog();
+  const size_t logged_before = store_.access_log_entries();
+  v1::GetChildRequest get_child;
+  get_child.set_child_id(child_id_);
+  get_child.set_purpose("weekend home visit");
+  const Call impatient = [get_child](Stub& stub, grpc::ClientContext* context) {
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    v1::GetChildResponse response;
+    return stub.GetChild(context, get_child, &response);
+  };
+  grpc::Status gave_up, waited;
+  std::thread first([&] { gave_up = Run(impatient, &wuding_officer_); });
+  std::thread second([&] { waited = Run(Unary(&Stub::GetChild, get_child), &wuding_officer_); });
+  // Not a timing target: a liveness bound, so that a regression fails, not hangs.
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (store_.held_reads() < 2 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_EQ(store_.held_reads(), 2u) << "a read did not reach the held log";
+  first.join();  // its deadline passed while its read was held
+  EXPECT_EQ(gave_up.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << gave_up.error_message();
+  // The server's deadline is the timeout counted from the call's arrival, a little after the client's: let
+  // it pass too (half a second is far more than the transit).
+  absl::SleepFor(absl::Milliseconds(500));
+  store_.ReleaseAccessLog();
+  second.join();
+  EXPECT_TRUE(waited.ok()) << waited.error_message();
+  EXPECT_EQ(store_.access_log_entries(), logged_before + 1);
+}
+
 }  // namespace
 }  // namespace shouhu::registry::testing
