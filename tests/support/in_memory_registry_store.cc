@@ -479,6 +479,11 @@ size_t InMemoryRegistryStore::held_reads() const {
   return held_reads_.size();
 }
 
+void InMemoryRegistryStore::AwaitHeldReads(size_t n, absl::Duration bound) const {
+  const absl::Time deadline = absl::Now() + bound;
+  while (held_reads() < n && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+}
+
 void InMemoryRegistryStore::ReleaseAccessLog() {
   std::vector<std::function<void()>> held;
   {

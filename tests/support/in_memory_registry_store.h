@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/event_feed.h"
 #include "common/ids.h"
@@ -40,6 +41,9 @@ class InMemoryRegistryStore final : public RegistryStore {
   void HoldAccessLog();
   void ReleaseAccessLog();
   size_t held_reads() const;
+  // Waits until at least `n` reads are held or `bound` passes: a liveness bound, not a timing target, so
+  // that a regression fails rather than hangs.
+  void AwaitHeldReads(size_t n, absl::Duration bound = absl::Seconds(20)) const;
 
   absl::StatusOr<std::optional<v1::Division>> GetDivision(const std::string& code) override;
   absl::StatusOr<std::vector<v1::Division>> ListChildDivisions(const std::string& parent_code,

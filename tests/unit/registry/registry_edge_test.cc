@@ -486,9 +486,7 @@ TEST_F(RegistryEdgeTest, ReadsWaitingForTheirLog_AreNotAnswered_AndHoldNoCallWor
       ++answered;
     });
   }
-  // Not a timing target: a liveness bound, generous for any machine, so that a regression fails, not hangs.
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (store_.held_reads() < reads.size() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  store_.AwaitHeldReads(reads.size());
   EXPECT_EQ(store_.held_reads(), reads.size()) << "a read did not hand its rows to the log";
   v1::GetDivisionRequest division;
   division.set_code(kWudingVillage);
@@ -520,9 +518,7 @@ TEST_F(RegistryEdgeTest, ChildReadWaitingForTheLog_CallerGaveUp_IsNotLogged) {
   grpc::Status gave_up, waited;
   std::thread first([&] { gave_up = Run(impatient, &wuding_officer_); });
   std::thread second([&] { waited = Run(Unary(&Stub::GetChild, get_child), &wuding_officer_); });
-  // Not a timing target: a liveness bound, so that a regression fails, not hangs.
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (store_.held_reads() < 2 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  store_.AwaitHeldReads(2);
   EXPECT_EQ(store_.held_reads(), 2u) << "a read did not reach the held log";
   first.join();  // its deadline passed while its read was held
   EXPECT_EQ(gave_up.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << gave_up.error_message();

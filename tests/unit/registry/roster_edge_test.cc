@@ -236,9 +236,7 @@ TEST_F(RosterEdgeTest, ComparisonsWaitingForTheirLog_AreNotAnswered_AndHoldNoCal
       ++answered;
     });
   }
-  // Not a timing target: a liveness bound, generous for any machine, so that a regression fails, not hangs.
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (store_.held_reads() < kComparisons && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  store_.AwaitHeldReads(kComparisons);
   EXPECT_EQ(store_.held_reads(), kComparisons) << "a comparison did not hand its rows to the log";
   EXPECT_TRUE(Run(Import("532329"), &wuding_officer_).ok());
   EXPECT_EQ(answered.load(), 0) << "a comparison was answered before its log was written";
