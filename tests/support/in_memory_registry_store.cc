@@ -190,6 +190,7 @@ absl::StatusOr<std::optional<ReferralRecord>> InMemoryRegistryStore::GetReferral
 
 absl::StatusOr<std::vector<ReferralRecord>> InMemoryRegistryStore::ListReferrals(const ReferralFilter& f) {
   absl::MutexLock lock(&mu_);
+  AwaitPageReadsReleased();
   std::vector<ReferralRecord> out;
   for (auto it = referrals_.upper_bound(f.after_id); it != referrals_.end(); ++it) {
     if (static_cast<int>(out.size()) == f.limit) break;
@@ -370,6 +371,7 @@ absl::StatusOr<std::optional<v1::Child>> InMemoryRegistryStore::GetChild(const s
 
 absl::StatusOr<std::vector<v1::Child>> InMemoryRegistryStore::SearchChildren(const ChildFilter& f) {
   absl::MutexLock lock(&mu_);
+  AwaitPageReadsReleased();
   std::vector<v1::Child> out;
   for (auto it = children_.upper_bound(f.after_id); it != children_.end(); ++it) {
     if (static_cast<int>(out.size()) == f.limit) break;
@@ -482,6 +484,33 @@ size_t InMemoryRegistryStore::held_reads() const {
 void InMemoryRegistryStore::AwaitHeldReads(size_t n, absl::Duration bound) const {
   const absl::Time deadline = absl::Now() + bound;
   while (held_reads() < n && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+}
+
+void InMemoryRegistryStore::HoldPageReads() {
+  absl::MutexLock lock(&mu_);
+  page_reads_held_ = true;
+}
+
+void InMemoryRegistryStore::ReleasePageReads() {
+  absl::MutexLock lock(&mu_);
+  page_reads_held_ = false;
+}
+
+void InMemoryRegistryStore::AwaitHeldPageReads(size_t n, absl::Duration bound) const {
+  const absl::Time deadline = absl::Now() + bound;
+  auto held = [this] {
+    absl::MutexLock lock(&mu_);
+    return held_page_reads_;
+  };
+  while (held() < n && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+}
+
+void InMemoryRegistryStore::AwaitPageReadsReleased() {
+  if (!page_reads_held_) return;
+  ++held_page_reads_;
+  auto released = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !page_reads_held_; };
+  mu_.Await(absl::Condition(&released));
+  --held_page_reads_;
 }
 
 void InMemoryRegistryStore::ReleaseAccessLog() {

@@ -44,6 +44,12 @@ class InMemoryRegistryStore final : public RegistryStore {
   // Waits until at least `n` reads are held or `bound` passes: a liveness bound, not a timing target, so
   // that a regression fails rather than hangs.
   void AwaitHeldReads(size_t n, absl::Duration bound = absl::Seconds(20)) const;
+  // While held, the page reads (SearchChildren, ListReferrals) wait before they read, as a slow SELECT would:
+  // a caller can give up while their page is read.
+  void HoldPageReads();
+  void ReleasePageReads();
+  // Waits until at least `n` page reads are held or `bound` passes (a liveness bound, as above).
+  void AwaitHeldPageReads(size_t n, absl::Duration bound = absl::Seconds(20)) const;
 
   absl::StatusOr<std::optional<v1::Division>> GetDivision(const std::string& code) override;
   absl::StatusOr<std::vector<v1::Division>> ListChildDivisions(const std::string& parent_code,
@@ -103,6 +109,8 @@ class InMemoryRegistryStore final : public RegistryStore {
   // The referral with where its linked child lies now.
   ReferralRecord Resolved(const ReferralRecord& stored) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   v1::Child WithCase(const v1::Child& child) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns once page reads are not held.
+  void AwaitPageReadsReleased() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Publish(const std::string& aggregate_id, const google::protobuf::Message& event, absl::Time at)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -117,6 +125,8 @@ class InMemoryRegistryStore final : public RegistryStore {
   std::map<std::string, AccessEntry> access_log_ ABSL_GUARDED_BY(mu_);
   bool access_log_held_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::function<void()>> held_reads_ ABSL_GUARDED_BY(mu_);  // each done on release
+  bool page_reads_held_ ABSL_GUARDED_BY(mu_) = false;
+  size_t held_page_reads_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<common::v1::Event> events_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<EventFeed> feed_;  // reads events_; declared last, so it stops first
 };

@@ -3,13 +3,23 @@
 
 namespace shouhu::bench {
 
-// A UUID (version 4 form) made from the assignment id, so a re-sent report is the same report.
-std::string Loader::ReportId(const std::string& assignment_id) {
+namespace {
+
+// Two 64-bit hashes of `s` (FNV-1a and an LCG fold): the same on every run and machine.
+std::pair<uint64_t, uint64_t> StableHashes(const std::string& s) {
   uint64_t h1 = 1469598103934665603ull, h2 = 1099511628211ull;
-  for (unsigned char c : assignment_id) {
+  for (unsigned char c : s) {
     h1 = (h1 ^ c) * 1099511628211ull;
     h2 = (h2 + c) * 6364136223846793005ull + 1442695040888963407ull;
   }
+  return {h1, h2};
+}
+
+}  // namespace
+
+// A UUID (version 4 form) made from the assignment id, so a re-sent report is the same report.
+std::string Loader::ReportId(const std::string& assignment_id) {
+  const auto [h1, h2] = StableHashes(assignment_id);
   std::string hex = absl::StrFormat("%016x%016x", h1, h2);
   hex[12] = '4';
   hex[16] = "89ab"[h2 % 4];
@@ -17,11 +27,14 @@ std::string Loader::ReportId(const std::string& assignment_id) {
                       "-", hex.substr(20));
 }
 
-vis::VisitReport Loader::ReportFor(const std::string& assignment_id, int64_t n) {
+// The report is a function of the assignment alone: a run resumed midway re-sends what the interrupted run
+// sent, whatever order the weekend's assignments came back in (one in 20 children not at home).
+vis::VisitReport Loader::ReportFor(const std::string& assignment_id) {
   vis::VisitReport report;
   report.set_report_id(ReportId(assignment_id));
   report.set_assignment_id(assignment_id);
-  report.set_outcome(n % 20 == 0 ? vis::VISIT_OUTCOME_CHILD_NOT_AT_HOME : vis::VISIT_OUTCOME_COMPLETED);
+  report.set_outcome(StableHashes(assignment_id).first % 20 == 0 ? vis::VISIT_OUTCOME_CHILD_NOT_AT_HOME
+                                                                 : vis::VISIT_OUTCOME_COMPLETED);
   return report;
 }
 
@@ -34,13 +47,16 @@ bool Loader::PlanWeekend(const std::string& weekend,
   const std::string folder = dir_ + "/assignments";
   std::filesystem::create_directories(folder);
   std::mutex mu;
+  // Each county's assignments in its own slot, joined in the counties' order: the weekend's list (and so its
+  // report batches and the share kept for the mix) is the same on a resumed run.
+  std::vector<std::vector<std::pair<std::string, std::string>>> by_county(counties.size());
   LoadOptions options;
   options.concurrency = std::min<int>(4, absl::GetFlag(FLAGS_concurrency));
   options.requests = static_cast<int64_t>(counties.size());
   figures = RunLoad(options, {"PlanWeekend"}, [&](int, int64_t n, CallLog& log) {
     const std::string& county = counties[static_cast<size_t>(n)];
     const std::string file = absl::StrCat(folder, "/", weekend, "-", county, ".tsv");
-    std::vector<std::pair<std::string, std::string>> mine;
+    std::vector<std::pair<std::string, std::string>>& mine = by_county[static_cast<size_t>(n)];
     if (std::filesystem::exists(file)) {
       for (const auto& r : ReadRecords(file)) mine.emplace_back(r[0], r.size() > 1 ? r[1] : "");
     } else {
@@ -78,9 +94,8 @@ bool Loader::PlanWeekend(const std::string& weekend,
         std::filesystem::rename(file + ".part", file);
       }
     }
-    std::lock_guard<std::mutex> lock(mu);
-    assignments.insert(assignments.end(), mine.begin(), mine.end());
   });
+  for (const auto& mine : by_county) assignments.insert(assignments.end(), mine.begin(), mine.end());
   return figures.Errors() == 0;
 }
 
@@ -148,7 +163,10 @@ bool Loader::Visits(Summary& s) {
   int64_t reported = 0, planned = 0, kept = 0, earlier = 0;
   double plan_seconds = 0, report_seconds = 0;
   std::ofstream keep(dir_ + "/mix-assignments.tsv", std::ios::app);
-  int64_t kept_before = static_cast<int64_t>(ReadRecords(dir_ + "/mix-assignments.tsv").size());
+  // Kept by earlier runs, perhaps from the weekend this run resumes: not reported, and not kept twice.
+  std::set<std::string> kept_earlier;
+  for (const auto& r : ReadRecords(dir_ + "/mix-assignments.tsv")) kept_earlier.insert(r[0]);
+  const int64_t kept_before = static_cast<int64_t>(kept_earlier.size());
   bool ok = true;
   int weekends = 0, empty_weekends = 0;
   bool no_calendar = false;
@@ -201,6 +219,7 @@ bool Loader::Visits(Summary& s) {
     // Every fifth assignment is kept for the mix's reports, up to --mix_assignments.
     std::vector<std::string> to_report;
     for (size_t i = 0; i < assignments.size(); ++i) {
+      if (kept_earlier.count(assignments[i].first)) continue;
       if (i % 5 == 4 && kept_before + kept < absl::GetFlag(FLAGS_mix_assignments)) {
         keep << assignments[i].first << '\t' << assignments[i].second << '\n';
         ++kept;
@@ -224,7 +243,7 @@ bool Loader::Visits(Summary& s) {
       request.set_request_id(absl::StrCat("scale-reports-", weekend, "-", n));
       const size_t from = static_cast<size_t>(n * kBatch);
       for (size_t i = from; i < std::min(to_report.size(), from + kBatch); ++i) {
-        *request.add_reports() = ReportFor(to_report[i], static_cast<int64_t>(i));
+        *request.add_reports() = ReportFor(to_report[i]);
       }
       vis::SubmitVisitReportsResponse response;
       grpc::Status status = log.Timed(0, [&] {

@@ -177,7 +177,7 @@ class Loader {
   // visits: scale_load_visits.cc
   // A UUID (version 4 form) made from the assignment id, so a re-sent report is the same report.
   static std::string ReportId(const std::string& assignment_id);
-  static vis::VisitReport ReportFor(const std::string& assignment_id, int64_t n);
+  static vis::VisitReport ReportFor(const std::string& assignment_id);
   // The weekend's assignments per county (assignment id, child id), planned now or read back from the file
   // an earlier run wrote when it planned them.
   bool PlanWeekend(const std::string& weekend, std::vector<std::pair<std::string, std::string>>& assignments,

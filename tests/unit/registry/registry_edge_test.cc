@@ -127,6 +127,56 @@ class RegistryEdgeTest : public ::testing::Test {
     return call(*stub_, context.get());
   }
 
+  // Where RaceAGiveUp holds its two reads: the log (a slow commit) or the page's SELECT.
+  enum class HeldAt { kTheLog, kThePageRead };
+
+  // Two callers make the same read while it is held at `held`: the first gives up (its deadline passes), the
+  // second waits. Released, the second is logged for the `shown(answer)` records it was shown, and the first
+  // for nothing.
+  template <typename Request, typename Response, typename Shown>
+  void RaceAGiveUp(grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+                   const Request& request, HeldAt held, Shown shown) {
+    if (held == HeldAt::kTheLog) {
+      store_.HoldAccessLog();
+    } else {
+      store_.HoldPageReads();
+    }
+    const size_t logged_before = store_.access_log_entries();
+    grpc::Status gave_up, waited;
+    Response answered;
+    std::thread impatient([&] {
+      auto context = principals_.Context(wuding_officer_);
+      context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+      Response ignored;
+      gave_up = ((*stub_).*method)(context.get(), request, &ignored);
+    });
+    std::thread patient([&] {
+      auto context = principals_.Context(wuding_officer_);
+      waited = ((*stub_).*method)(context.get(), request, &answered);
+    });
+    if (held == HeldAt::kTheLog) {
+      store_.AwaitHeldReads(2);
+      EXPECT_EQ(store_.held_reads(), 2u) << "a read did not reach the held log";
+    } else {
+      store_.AwaitHeldPageReads(2);
+    }
+    impatient.join();  // its deadline passed while its read was held
+    EXPECT_EQ(gave_up.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << gave_up.error_message();
+    // The server's deadline is the timeout counted from the call's arrival, a little after the client's: let
+    // it pass too (half a second is far more than the transit).
+    absl::SleepFor(absl::Milliseconds(500));
+    if (held == HeldAt::kTheLog) {
+      store_.ReleaseAccessLog();
+    } else {
+      store_.ReleasePageReads();
+    }
+    patient.join();
+    ASSERT_TRUE(waited.ok()) << waited.error_message();
+    const size_t records = static_cast<size_t>(shown(answered));
+    ASSERT_GT(records, 0u) << "the read showed nothing: the log would not grow either way";
+    EXPECT_EQ(store_.access_log_entries(), logged_before + records);
+  }
+
   // What has been written, to compare before and after a refused call.
   std::vector<size_t> Written() const {
     return {store_.referrals(), store_.children(), store_.cases(), store_.idempotency_records(),
@@ -505,30 +555,27 @@ TEST_F(RegistryEdgeTest, ReadsWaitingForTheirLog_AreNotAnswered_AndHoldNoCallWor
 // second is logged. (The log's batch read and logged the first all the same before: it said more than was
 // shown, and under overload it wrote rows for callers long gone.)
 TEST_F(RegistryEdgeTest, ChildReadWaitingForTheLog_CallerGaveUp_IsNotLogged) {
-  store_.HoldAccessLog();
-  const size_t logged_before = store_.access_log_entries();
   v1::GetChildRequest get_child;
   get_child.set_child_id(child_id_);
   get_child.set_purpose("weekend home visit");
-  const Call impatient = [get_child](Stub& stub, grpc::ClientContext* context) {
-    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
-    v1::GetChildResponse response;
-    return stub.GetChild(context, get_child, &response);
-  };
-  grpc::Status gave_up, waited;
-  std::thread first([&] { gave_up = Run(impatient, &wuding_officer_); });
-  std::thread second([&] { waited = Run(Unary(&Stub::GetChild, get_child), &wuding_officer_); });
-  store_.AwaitHeldReads(2);
-  EXPECT_EQ(store_.held_reads(), 2u) << "a read did not reach the held log";
-  first.join();  // its deadline passed while its read was held
-  EXPECT_EQ(gave_up.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << gave_up.error_message();
-  // The server's deadline is the timeout counted from the call's arrival, a little after the client's: let
-  // it pass too (half a second is far more than the transit).
-  absl::SleepFor(absl::Milliseconds(500));
-  store_.ReleaseAccessLog();
-  second.join();
-  EXPECT_TRUE(waited.ok()) << waited.error_message();
-  EXPECT_EQ(store_.access_log_entries(), logged_before + 1);
+  RaceAGiveUp(&Stub::GetChild, get_child, HeldAt::kTheLog,
+              [](const v1::GetChildResponse& r) { return r.has_child() ? 1 : 0; });
+}
+
+// The same for a page read by a caller who gave up during its SELECT: neither shown nor logged.
+TEST_F(RegistryEdgeTest, CountySearch_CallerGaveUpDuringThePage_IsNotLogged) {
+  v1::SearchChildrenRequest search;
+  search.set_division_prefix("532329");
+  search.set_purpose("weekend visit planning");
+  RaceAGiveUp(&Stub::SearchChildren, search, HeldAt::kThePageRead,
+              [](const v1::SearchChildrenResponse& r) { return r.children_size(); });
+}
+
+TEST_F(RegistryEdgeTest, ListReferrals_CallerGaveUpDuringThePage_IsNotLogged) {
+  v1::ListReferralsRequest list;
+  list.set_division_prefix("532329");
+  RaceAGiveUp(&Stub::ListReferrals, list, HeldAt::kThePageRead,
+              [](const v1::ListReferralsResponse& r) { return r.referrals_size(); });
 }
 
 }  // namespace
