@@ -32,13 +32,20 @@ constexpr v1::ChildCategory kAllCategories[] = {
     v1::CHILD_CATEGORY_ORPHAN,      v1::CHILD_CATEGORY_IN_DISTRESS,
     v1::CHILD_CATEGORY_DISABILITY,  v1::CHILD_CATEGORY_BOARDING_STUDENT};
 
-// The ids the store's search returns for a category under `prefix`, paging `page` children at a time.
+// Each category alone, and with each case status (the category's rows lead then too).
+constexpr v1::CaseStatus kStatuses[] = {v1::CASE_STATUS_UNSPECIFIED, v1::CASE_STATUS_VERIFYING,
+                                        v1::CASE_STATUS_ACTIVE, v1::CASE_STATUS_CLOSED};
+
+// The ids the store's search returns for a category (and a case status, if given) under `prefix`, paging
+// `page` children at a time.
 absl::StatusOr<std::vector<std::string>> Searched(RegistryStore& store, const std::string& prefix,
-                                                  v1::ChildCategory category, int page) {
+                                                  v1::ChildCategory category, v1::CaseStatus status,
+                                                  int page) {
   std::vector<std::string> ids;
   ChildFilter filter;
   filter.division_prefix = prefix;
   filter.category = category;
+  filter.case_status = status;
   filter.limit = page;
   for (;;) {
     ASSIGN_OR_RETURN(std::vector<v1::Child> children, store.SearchChildren(filter));
@@ -48,34 +55,42 @@ absl::StatusOr<std::vector<std::string>> Searched(RegistryStore& store, const st
   }
 }
 
-// The same answer from the children's own category lists.
+// The same answer from the children's own category lists and their current cases.
 absl::StatusOr<std::vector<std::string>> FromCategoryLists(db::Pool& pool, const std::string& prefix,
-                                                           v1::ChildCategory category) {
+                                                           v1::ChildCategory category,
+                                                           v1::CaseStatus status) {
   return db::ReadOne<std::vector<std::string>>(
       pool, [&](db::Session& s) -> absl::StatusOr<std::vector<std::string>> {
-        ASSIGN_OR_RETURN(db::Rows rows, s.Query("SELECT id FROM children WHERE village_code >= ? AND "
-                                                "village_code < ? AND FIND_IN_SET(?, categories) ORDER BY id",
-                                                {prefix, DivisionPrefixEnd(prefix),
-                                                 absl::StrCat(static_cast<int>(category))}));
+        ASSIGN_OR_RETURN(
+            db::Rows rows,
+            s.Query("SELECT c.id FROM children c LEFT JOIN cases cs ON cs.id = c.current_case_id "
+                    "WHERE c.village_code >= ? AND c.village_code < ? AND FIND_IN_SET(?, c.categories) "
+                    "AND (? OR cs.status = ?) ORDER BY c.id",
+                    {prefix, DivisionPrefixEnd(prefix), absl::StrCat(static_cast<int>(category)),
+                     int64_t{status == v1::CASE_STATUS_UNSPECIFIED}, int64_t{status}}));
         std::vector<std::string> ids;
         for (const auto& row : rows) ids.push_back(row.String(0));
         return ids;
       });
 }
 
-// Searches every prefix and category (pages of `page`) and compares with the lists; the children found.
-int64_t CompareSearchWithLists(RegistryStore& store, db::Pool& pool, int page) {
-  int64_t found = 0;
+// Searches every prefix, category and case status (pages of `page`) and compares with the lists; the
+// children found, by case status (UNSPECIFIED: the category alone).
+std::map<v1::CaseStatus, int64_t> CompareSearchWithLists(RegistryStore& store, db::Pool& pool, int page) {
+  std::map<v1::CaseStatus, int64_t> found;
   for (const std::string& prefix : kSearchedPrefixes) {
     for (v1::ChildCategory category : kAllCategories) {
-      absl::StatusOr<std::vector<std::string>> searched = Searched(store, prefix, category, page);
-      absl::StatusOr<std::vector<std::string>> listed = FromCategoryLists(pool, prefix, category);
-      EXPECT_OK(searched.status());
-      EXPECT_OK(listed.status());
-      if (!searched.ok() || !listed.ok()) return found;
-      EXPECT_EQ(absl::StrJoin(*searched, " "), absl::StrJoin(*listed, " "))
-          << "prefix " << prefix << ", category " << static_cast<int>(category);
-      found += static_cast<int64_t>(searched->size());
+      for (v1::CaseStatus status : kStatuses) {
+        absl::StatusOr<std::vector<std::string>> searched = Searched(store, prefix, category, status, page);
+        absl::StatusOr<std::vector<std::string>> listed = FromCategoryLists(pool, prefix, category, status);
+        EXPECT_OK(searched.status());
+        EXPECT_OK(listed.status());
+        if (!searched.ok() || !listed.ok()) return found;
+        EXPECT_EQ(absl::StrJoin(*searched, " "), absl::StrJoin(*listed, " "))
+            << "prefix " << prefix << ", category " << static_cast<int>(category) << ", case status "
+            << static_cast<int>(status);
+        found[status] += static_cast<int64_t>(searched->size());
+      }
     }
   }
   return found;
@@ -83,7 +98,7 @@ int64_t CompareSearchWithLists(RegistryStore& store, db::Pool& pool, int page) {
 
 class CountyCategorySearchTest : public RegistryWritersTest {
  protected:
-  int64_t ExpectSearchEqualsCategoryLists(int page = 2) {
+  std::map<v1::CaseStatus, int64_t> ExpectSearchEqualsCategoryLists(int page = 2) {
     return CompareSearchWithLists(module_->store(), database_->pool(), page);
   }
 
@@ -113,7 +128,7 @@ TEST_F(CountyCategorySearchTest, RandomizedWriters_CategorySearchEqualsTheChildr
   std::vector<Tracked> cases;
   std::map<std::string, int> done;  // steps that changed something, by kind
   int roster_row = 1;
-  int64_t found = 0;
+  std::map<v1::CaseStatus, int64_t> found;
   for (int step = 0; step < 60; ++step) {
     const std::string tag = absl::StrCat(step);
     const int kind = step < 4 ? 0 : pick(5);
@@ -168,7 +183,10 @@ TEST_F(CountyCategorySearchTest, RandomizedWriters_CategorySearchEqualsTheChildr
   }
   // Every kind of writer ran (so the equalities above covered each), and the searches found children.
   for (const char* kind : {"refer", "roster", "refer again", "transfer"}) EXPECT_GT(done[kind], 0) << kind;
-  EXPECT_GT(found, 20);
+  EXPECT_GT(found[v1::CASE_STATUS_UNSPECIFIED], 20);
+  // The category with a status found children of both an open and a closed case.
+  EXPECT_GT(found[v1::CASE_STATUS_ACTIVE], 0);
+  EXPECT_GT(found[v1::CASE_STATUS_CLOSED], 0);
   // The rows are exactly one per (child, category listed): none left behind in a county a child moved from.
   EXPECT_EQ(Count("county_category_children"), Count("child_categories"));
   EXPECT_EQ(Count("county_category_children k JOIN children c ON c.id = k.child_id "
@@ -230,7 +248,7 @@ TEST_F(CountyCategorySearchTest, SixteenCallersRegisteringImportingAndMoving_Cat
   for (int t = 0; t < kCallers; ++t) EXPECT_EQ(unexpected[static_cast<size_t>(t)], "") << "caller " << t;
   EXPECT_GT(moved.load(), 0) << "no transfer went through: the moves above did not run";
   EXPECT_GT(imported.load(), 0) << "no roster chunk registered a child";
-  EXPECT_GT(ExpectSearchEqualsCategoryLists(7), 40);
+  EXPECT_GT(ExpectSearchEqualsCategoryLists(7)[v1::CASE_STATUS_UNSPECIFIED], 40);
   EXPECT_EQ(Count("county_category_children"), Count("child_categories"));
 }
 
