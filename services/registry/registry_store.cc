@@ -181,35 +181,25 @@ constexpr absl::string_view kSearchStatusCasesInCounty =
     "AND (? OR cs.risk_level = ?) AND (? OR cs.status = ?) AND (? OR cs.organisation_id = ?) "
     "AND c.village_code >= ? AND c.village_code < ? "
     "ORDER BY cs.child_id LIMIT ?";
-// Within one county by category alone: the county's children of that category in id order, a range of
-// county_category_children's primary key (migration 0047) that stops at the page's last row, the village
-// tested on the entry; then the page's rows. Walking the county index and testing each entry's category list
-// (0042) read every child without the category ahead of the page: 3,300 entries a page in the registry
-// benchmark. The parameters: the county, the category, the prefix's range, the page's start, the limit.
+// Within one county by category alone, or by category and active cases: the county's children of that
+// category in id order, a range of county_category_children's primary key (migration 0047) that stops at the
+// page's last row, the village tested on the entry; then the page's rows, and the case's status tested on the
+// joined case when asked. Walking the county index and testing each entry's category list (0042) read every
+// child without the category ahead of the page: 3,300 entries a page in the registry benchmark. Active cases
+// are most of a county's, so led by the status index (kSearchStatusCasesInCounty) a page read the county's
+// active cases and dropped each whose child lacked the category: on the full-size data set (issue 14; every
+// case active, 18% of 会泽县's children de facto unsupported) 274 cases and their children for a page of 50,
+// against 50 and 50 this way. The few verifying or closed cases still lead their own search, and a grade or
+// an organisation leads when given: an NGO's or a grade's cases are few beside a county's category. The
+// parameters: the county, the category, the prefix's range, the page's start, whether any status will do and
+// the status, the limit.
 constexpr absl::string_view kSearchCategoryInCounty =
     "SELECT STRAIGHT_JOIN c.id, c.name, c.sex, c.birth_date, c.village_code, c.categories, "
     "c.current_case_id, cs.status, cs.risk_level, cs.organisation_id "
     "FROM county_category_children k JOIN children c ON c.id = k.child_id "
     "LEFT JOIN cases cs ON cs.id = c.current_case_id "
     "WHERE k.county_code = ? AND k.category = ? AND k.village_code >= ? AND k.village_code < ? "
-    "AND k.child_id > ? ORDER BY k.child_id LIMIT ?";
-
-// Within one county by category and active cases alone (the county's de facto unsupported children whose
-// case is active, say): the category's rows lead, as above, and the case's status is tested on the joined
-// case. Most current cases are active, so led by the status index (kSearchStatusCasesInCounty) a page read
-// the county's active cases and dropped each whose child lacked the category: on the full-size data set
-// (issue 14; every case active, 18% of 会泽县's children de facto unsupported) 274 cases and their children
-// for a page of 50, against 50 and 50 this way. The few verifying or closed cases still lead their own
-// search, and a grade or an organisation leads when given: an NGO's or a grade's cases are few beside a
-// county's category. The parameters: the county, the category, the prefix's range, the page's start, the
-// status, the limit.
-constexpr absl::string_view kSearchCategoryAndStatusInCounty =
-    "SELECT STRAIGHT_JOIN c.id, c.name, c.sex, c.birth_date, c.village_code, c.categories, "
-    "c.current_case_id, cs.status, cs.risk_level, cs.organisation_id "
-    "FROM county_category_children k JOIN children c ON c.id = k.child_id "
-    "JOIN cases cs ON cs.id = c.current_case_id "
-    "WHERE k.county_code = ? AND k.category = ? AND k.village_code >= ? AND k.village_code < ? "
-    "AND k.child_id > ? AND cs.status = ? ORDER BY k.child_id LIMIT ?";
+    "AND k.child_id > ? AND (? OR cs.status = ?) ORDER BY k.child_id LIMIT ?";
 
 constexpr absl::string_view kCaseById =
     "SELECT id, child_id, referral_id, organisation_id, caseworker_id, status, risk_level, care_type, "
@@ -1068,10 +1058,16 @@ absl::StatusOr<std::vector<v1::Child>> MariaDbRegistryStore::SearchChildren(cons
                                  f.risk_level == v1::RISK_LEVEL_UNSPECIFIED && f.organisation_id.empty();
     if (in_county) {
       const std::string county(CountyOf(f.division_prefix));
-      if (by_category && by_active_alone) {
-        sql = kSearchCategoryAndStatusInCounty;
-        params = {county,     int64_t{f.category},    f.division_prefix, DivisionPrefixEnd(f.division_prefix),
-                  f.after_id, int64_t{f.case_status}, int64_t{f.limit}};
+      if (by_category && (!by_case || by_active_alone)) {
+        sql = kSearchCategoryInCounty;
+        params = {county,
+                  int64_t{f.category},
+                  f.division_prefix,
+                  DivisionPrefixEnd(f.division_prefix),
+                  f.after_id,
+                  Any(f.case_status == v1::CASE_STATUS_UNSPECIFIED),
+                  int64_t{f.case_status},
+                  int64_t{f.limit}};
       } else if (by_case) {
         db::Value lead;
         if (!f.organisation_id.empty()) {
@@ -1086,10 +1082,6 @@ absl::StatusOr<std::vector<v1::Child>> MariaDbRegistryStore::SearchChildren(cons
         }
         params.insert(params.begin(), {county, std::move(lead)});
         params.insert(params.end() - 1, {f.division_prefix, DivisionPrefixEnd(f.division_prefix)});
-      } else if (by_category) {
-        sql = kSearchCategoryInCounty;
-        params = {county,     int64_t{f.category}, f.division_prefix, DivisionPrefixEnd(f.division_prefix),
-                  f.after_id, int64_t{f.limit}};
       } else {
         sql = kSearchChildrenInCounty;
         params.insert(params.begin(), county);

@@ -482,8 +482,9 @@ size_t InMemoryRegistryStore::held_reads() const {
 }
 
 void InMemoryRegistryStore::AwaitHeldReads(size_t n, absl::Duration bound) const {
-  const absl::Time deadline = absl::Now() + bound;
-  while (held_reads() < n && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  absl::MutexLock lock(&mu_);
+  auto reached = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return held_reads_.size() >= n; };
+  mu_.AwaitWithTimeout(absl::Condition(&reached), bound);
 }
 
 void InMemoryRegistryStore::HoldPageReads() {
@@ -497,12 +498,9 @@ void InMemoryRegistryStore::ReleasePageReads() {
 }
 
 void InMemoryRegistryStore::AwaitHeldPageReads(size_t n, absl::Duration bound) const {
-  const absl::Time deadline = absl::Now() + bound;
-  auto held = [this] {
-    absl::MutexLock lock(&mu_);
-    return held_page_reads_;
-  };
-  while (held() < n && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  absl::MutexLock lock(&mu_);
+  auto reached = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return held_page_reads_ >= n; };
+  mu_.AwaitWithTimeout(absl::Condition(&reached), bound);
 }
 
 void InMemoryRegistryStore::AwaitPageReadsReleased() {
