@@ -148,10 +148,14 @@ struct TwoSteps {
   absl::Notification first_step_running, go_on, finished;
   std::atomic<int> second_steps{0};
   absl::Status answer;  // written before `finished`
+  // The call's own answer, for a test to give when CallWorkers never did: a call left unanswered would hold
+  // the server's shutdown, and the test would hang at its end instead of failing.
+  CallWorkers::Finish unanswered;
 
   Work work() {
     return [this](grpc::CallbackServerContext& context, const std::string& code, CallWorkers::Finish finish) {
       if (code != "two-steps") return finish(absl::OkStatus());
+      unanswered = finish;
       CallWorkers::Finish recorded = [this, finish](absl::Status status) {
         answer = status;
         finished.Notify();
@@ -193,6 +197,10 @@ TEST_F(CallWorkersTest, Continue_QueueFull_IsRefusedAndTheSecondStepDoesNotRun) 
   std::thread a, b;
   FillTheQueue(first, second, a, b);  // one queued, so the first step's Continue finds the queue full
   call.go_on.Notify();
+  if (!call.finished.WaitForNotificationWithTimeout(absl::Seconds(20))) {
+    ADD_FAILURE() << "the call whose second step found the queue full was never answered";
+    call.unanswered(absl::InternalError("answered by the test"));
+  }
   holder.join();
   a.join();
   b.join();
