@@ -43,6 +43,10 @@ ABSL_FLAG(int, channels, 8, "HTTP/2 connections per target");
 ABSL_FLAG(std::string, oltp_insert, "", "sysbench oltp_insert tps per concurrency, 1:x,16:y,64:z");
 ABSL_FLAG(std::string, oltp_point_select, "", "sysbench oltp_point_select tps per concurrency");
 ABSL_FLAG(std::string, pids, "", "service processes to watch, name:pid,…");
+ABSL_FLAG(std::string, only, "",
+          "one target alone on the callback driver for --baseline_seconds, nothing else (to profile it): "
+          "search, search-direct, child, child-direct, referral or division-direct, each at its target's "
+          "concurrency or @N");
 
 namespace shouhu::bench {
 namespace {
@@ -572,6 +576,54 @@ class Mix {
   Principal officer_;
 };
 
+// A target's call alone (--only=NAME[@CONCURRENCY]), to be profiled from outside: its figures, and exit 1
+// on any failed call.
+int RunOnly(Mix& mix, const std::string& only) {
+  struct Choice {
+    const char* method;
+    int concurrency;  // the target's own, unless @N says otherwise
+    Op op;
+    bool direct;
+  };
+  const std::map<std::string, Choice> choices = {{"search", {"SearchChildren", 16, kSearch, false}},
+                                                 {"search-direct", {"SearchChildren", 16, kSearch, true}},
+                                                 {"child", {"GetChild", 16, kGetChild, false}},
+                                                 {"child-direct", {"GetChild", 64, kGetChild, true}},
+                                                 {"referral", {"SubmitReferral", 64, kReferral, false}},
+                                                 {"division-direct", {"GetDivision", 64, kGetChild, true}}};
+  const std::vector<std::string> parts = absl::StrSplit(only, '@');
+  const auto found = choices.find(parts[0]);
+  int concurrency = found == choices.end() ? 0 : found->second.concurrency;
+  if (found == choices.end() || parts.size() > 2 ||
+      (parts.size() == 2 && !absl::SimpleAtoi(parts[1], &concurrency)) || concurrency < 1) {
+    std::fprintf(
+        stderr,
+        "--only: no target %s (search, search-direct, child, child-direct, referral, division-direct; "
+        "@N for N in flight)\n",
+        only.c_str());
+    return 2;
+  }
+  const Choice choice = found->second;
+  mix.NextRun();
+  LoadOptions options;
+  options.concurrency = concurrency;
+  options.length = absl::Seconds(absl::GetFlag(FLAGS_baseline_seconds));
+  const bool division = parts[0] == "division-direct";
+  LoadFigures f = RunCallbackLoad(options, choice.method, [&](int, int64_t n, CallDone done) {
+    if (division) {
+      mix.IssueDivision(n, choice.direct, std::move(done));
+    } else {
+      mix.Issue(n, choice.op, choice.direct, std::move(done));
+    }
+  });
+  const MethodFigures* m = f.Find(choice.method);
+  std::printf("-- %s%s alone @%d (callback driver): %.0f calls/s, %lld errors, p95 %.2f ms\n%s",
+              choice.method, choice.direct ? " direct" : " through the gateway", concurrency,
+              static_cast<double>(f.Calls()) / f.seconds, static_cast<long long>(f.Errors()),
+              m != nullptr ? m->p95_ms : 0, FiguresTable(f).c_str());
+  return f.Errors() > 0 ? 1 : 0;
+}
+
 struct Target {
   std::string line;
   bool met;
@@ -602,6 +654,7 @@ int Run() {
     if (kv.size() == 2 && absl::SimpleAtoi(kv[1], &pid)) pids.emplace_back(kv[0], pid);
   }
   int64_t errors = 0;
+  if (const std::string only = absl::GetFlag(FLAGS_only); !only.empty()) return RunOnly(mix, only);
   // A run's options (a new run of the driver: its calls get ids of their own), and its figures printed.
   auto start = [&](int concurrency, double seconds) {
     mix.NextRun();
