@@ -181,25 +181,35 @@ constexpr absl::string_view kSearchStatusCasesInCounty =
     "AND (? OR cs.risk_level = ?) AND (? OR cs.status = ?) AND (? OR cs.organisation_id = ?) "
     "AND c.village_code >= ? AND c.village_code < ? "
     "ORDER BY cs.child_id LIMIT ?";
-// Within one county by category alone, or by category and active cases: the county's children of that
-// category in id order, a range of county_category_children's primary key (migration 0047) that stops at the
-// page's last row, the village tested on the entry; then the page's rows, and the case's status tested on the
-// joined case when asked. Walking the county index and testing each entry's category list (0042) read every
-// child without the category ahead of the page: 3,300 entries a page in the registry benchmark. Active cases
-// are most of a county's, so led by the status index (kSearchStatusCasesInCounty) a page read the county's
-// active cases and dropped each whose child lacked the category: on the full-size data set (issue 14; every
-// case active, 18% of 会泽县's children de facto unsupported) 274 cases and their children for a page of 50,
-// against 50 and 50 this way. The few verifying or closed cases still lead their own search, and a grade or
-// an organisation leads when given: an NGO's or a grade's cases are few beside a county's category. The
-// parameters: the county, the category, the prefix's range, the page's start, whether any status will do and
-// the status, the limit.
+// Within one county by category alone, or by category and case filters when the category is the smaller
+// set: the county's children of that category in id order, a range of county_category_children's primary key
+// (migration 0047) that stops at the page's last row, the village tested on the entry; then the page's rows,
+// and the case's grade and status tested on the joined case when asked. Walking the county index and testing
+// each entry's category list (0042) read every child without the category ahead of the page: 3,300 entries a
+// page in the registry benchmark. With a case filter, whichever of the two is the smaller set in the county
+// leads (kCountyLeadSizes): led by the status index, a page of "de facto unsupported, active" read the
+// county's active cases and dropped each whose child lacked the category (on the full-size data set, issue
+// 14, every case active and 18% of 会泽县's children de facto unsupported: 274 cases and their children for a
+// page of 50, against 50 and 50 this way); led by the grade, a page of "street children, high risk" would
+// read all of a county's high-risk cases (some 3,500 of 会泽县's) to find its few street children (1%), where
+// the category's 250 rows hold them all. An organisation, when given, always leads: an NGO's cases in a
+// county are few. The parameters: the county, the category, the prefix's range, the page's start, whether any
+// grade will do and the grade, whether any status will do and the status, the limit.
 constexpr absl::string_view kSearchCategoryInCounty =
     "SELECT STRAIGHT_JOIN c.id, c.name, c.sex, c.birth_date, c.village_code, c.categories, "
     "c.current_case_id, cs.status, cs.risk_level, cs.organisation_id "
     "FROM county_category_children k JOIN children c ON c.id = k.child_id "
     "LEFT JOIN cases cs ON cs.id = c.current_case_id "
     "WHERE k.county_code = ? AND k.category = ? AND k.village_code >= ? AND k.village_code < ? "
-    "AND k.child_id > ? AND (? OR cs.status = ?) ORDER BY k.child_id LIMIT ?";
+    "AND k.child_id > ? AND (? OR cs.risk_level = ?) AND (? OR cs.status = ?) ORDER BY k.child_id LIMIT ?";
+// The sizes the choice of lead compares, from the counts kept per county (migration 0045; a township's are its
+// county's): the county's children of the category, and its current cases of the grade (or, without one, of
+// the status) that would lead otherwise. Summed over a few dozen count rows.
+constexpr absl::string_view kCountyLeadSizes =
+    "SELECT (SELECT COALESCE(SUM(children), 0) FROM child_counts WHERE county_code = ? "
+    "AND FIND_IN_SET(?, categories)), "
+    "(SELECT COALESCE(SUM(cases), 0) FROM case_counts WHERE county_code = ? AND (? OR risk_level = ?) "
+    "AND (? OR status = ?))";
 
 constexpr absl::string_view kCaseById =
     "SELECT id, child_id, referral_id, organisation_id, caseworker_id, status, risk_level, care_type, "
@@ -1045,26 +1055,40 @@ absl::StatusOr<std::vector<v1::Child>> MariaDbRegistryStore::SearchChildren(cons
                                      f.organisation_id,
                                      int64_t{f.limit}};
     // A village's children, and a prefecture's or a province's, are read by village code
-    // (children_village_id); within a county a page walks the county in id order: its current cases with a
-    // case filter, its category rows (county_category_children) with a category only or a category and
-    // active cases only, its children without a filter.
+    // (children_village_id); within a county a page walks the county in id order: its category rows
+    // (county_category_children) with a category, unless a case filter is the smaller set or an
+    // organisation is given, its current cases with a case filter, its children without a filter.
     const bool in_county =
         f.division_prefix.size() >= kCountyCodeDigits && f.division_prefix.size() < kVillageCodeDigits;
     const bool by_case = f.risk_level != v1::RISK_LEVEL_UNSPECIFIED ||
                          f.case_status != v1::CASE_STATUS_UNSPECIFIED || !f.organisation_id.empty();
     const bool by_category = f.category != v1::CHILD_CATEGORY_UNSPECIFIED;
     absl::string_view sql = kSearchChildren;
-    const bool by_active_alone = f.case_status == v1::CASE_STATUS_ACTIVE &&
-                                 f.risk_level == v1::RISK_LEVEL_UNSPECIFIED && f.organisation_id.empty();
     if (in_county) {
       const std::string county(CountyOf(f.division_prefix));
-      if (by_category && (!by_case || by_active_alone)) {
+      bool category_leads = by_category && (!by_case || f.organisation_id.empty());
+      // Active cases alone are most of a county's: the category is the smaller set without counting.
+      const bool by_active_alone =
+          f.case_status == v1::CASE_STATUS_ACTIVE && f.risk_level == v1::RISK_LEVEL_UNSPECIFIED;
+      if (category_leads && by_case && !by_active_alone) {
+        const bool by_grade = f.risk_level != v1::RISK_LEVEL_UNSPECIFIED;
+        ASSIGN_OR_RETURN(
+            std::optional<db::Row> sizes,
+            s.QueryOne(kCountyLeadSizes, {county, category, county, Any(!by_grade), int64_t{f.risk_level},
+                                          Any(by_grade), int64_t{f.case_status}}));
+        // The smaller set leads: each entry it reads is tested for the other filter, so the larger one's
+        // walk reads more entries for the same page (or all of it, when few match both).
+        category_leads = sizes && sizes->Int(0) <= sizes->Int(1);
+      }
+      if (category_leads) {
         sql = kSearchCategoryInCounty;
         params = {county,
                   int64_t{f.category},
                   f.division_prefix,
                   DivisionPrefixEnd(f.division_prefix),
                   f.after_id,
+                  Any(f.risk_level == v1::RISK_LEVEL_UNSPECIFIED),
+                  int64_t{f.risk_level},
                   Any(f.case_status == v1::CASE_STATUS_UNSPECIFIED),
                   int64_t{f.case_status},
                   int64_t{f.limit}};

@@ -1,9 +1,11 @@
 // The county search's category rows (migration 0047) against real MariaDB and the real registry over
-// loopback gRPC: after randomized intake, re-referrals, roster imports and county transfers, and after 16
-// callers registering and moving children at once, a category-filtered search of a county or a township
-// pages through exactly the children whose own category list holds the category (what FIND_IN_SET on
-// children.categories answers, the filter the search used before 0047), in id order; and the migration's
-// backfill writes the rows of the children registered before it.
+// loopback gRPC: after randomized intake, re-referrals, regrades, roster imports and county transfers, and
+// after 16 callers registering and moving children at once, a category-filtered search of a county or a
+// township, alone or with a case status or grade (led by the category's rows or by the case index, whichever
+// the county's counts say is smaller), pages through exactly the children whose own category list holds the
+// category and whose current case passes the filter (what FIND_IN_SET on children.categories answers, the
+// filter the search used before 0047), in id order; and the migration's backfill writes the rows of the
+// children registered before it.
 #include <atomic>
 #include <map>
 #include <random>
@@ -32,20 +34,33 @@ constexpr v1::ChildCategory kAllCategories[] = {
     v1::CHILD_CATEGORY_ORPHAN,      v1::CHILD_CATEGORY_IN_DISTRESS,
     v1::CHILD_CATEGORY_DISABILITY,  v1::CHILD_CATEGORY_BOARDING_STUDENT};
 
-// Each category alone, and with each case status (the category's rows lead then too).
-constexpr v1::CaseStatus kStatuses[] = {v1::CASE_STATUS_UNSPECIFIED, v1::CASE_STATUS_VERIFYING,
-                                        v1::CASE_STATUS_ACTIVE, v1::CASE_STATUS_CLOSED};
+// The case filters searched with each category: none, each case status, each grade, and a grade with active
+// cases. With a case filter the category's rows or the case index lead, whichever set is the smaller in the
+// county (the counts), so as the writers change the counts the same search takes either path.
+struct CaseFilter {
+  v1::CaseStatus status;
+  v1::RiskLevel risk;
+};
+constexpr CaseFilter kCaseFilters[] = {{v1::CASE_STATUS_UNSPECIFIED, v1::RISK_LEVEL_UNSPECIFIED},
+                                       {v1::CASE_STATUS_VERIFYING, v1::RISK_LEVEL_UNSPECIFIED},
+                                       {v1::CASE_STATUS_ACTIVE, v1::RISK_LEVEL_UNSPECIFIED},
+                                       {v1::CASE_STATUS_CLOSED, v1::RISK_LEVEL_UNSPECIFIED},
+                                       {v1::CASE_STATUS_UNSPECIFIED, v1::RISK_LEVEL_LOW},
+                                       {v1::CASE_STATUS_UNSPECIFIED, v1::RISK_LEVEL_MEDIUM},
+                                       {v1::CASE_STATUS_UNSPECIFIED, v1::RISK_LEVEL_HIGH},
+                                       {v1::CASE_STATUS_ACTIVE, v1::RISK_LEVEL_LOW},
+                                       {v1::CASE_STATUS_ACTIVE, v1::RISK_LEVEL_HIGH}};
 
-// The ids the store's search returns for a category (and a case status, if given) under `prefix`, paging
+// The ids the store's search returns for a category (and case filters, if given) under `prefix`, paging
 // `page` children at a time.
 absl::StatusOr<std::vector<std::string>> Searched(RegistryStore& store, const std::string& prefix,
-                                                  v1::ChildCategory category, v1::CaseStatus status,
-                                                  int page) {
+                                                  v1::ChildCategory category, CaseFilter cases, int page) {
   std::vector<std::string> ids;
   ChildFilter filter;
   filter.division_prefix = prefix;
   filter.category = category;
-  filter.case_status = status;
+  filter.case_status = cases.status;
+  filter.risk_level = cases.risk;
   filter.limit = page;
   for (;;) {
     ASSIGN_OR_RETURN(std::vector<v1::Child> children, store.SearchChildren(filter));
@@ -57,39 +72,40 @@ absl::StatusOr<std::vector<std::string>> Searched(RegistryStore& store, const st
 
 // The same answer from the children's own category lists and their current cases.
 absl::StatusOr<std::vector<std::string>> FromCategoryLists(db::Pool& pool, const std::string& prefix,
-                                                           v1::ChildCategory category,
-                                                           v1::CaseStatus status) {
+                                                           v1::ChildCategory category, CaseFilter cases) {
   return db::ReadOne<std::vector<std::string>>(
       pool, [&](db::Session& s) -> absl::StatusOr<std::vector<std::string>> {
         ASSIGN_OR_RETURN(
             db::Rows rows,
             s.Query("SELECT c.id FROM children c LEFT JOIN cases cs ON cs.id = c.current_case_id "
                     "WHERE c.village_code >= ? AND c.village_code < ? AND FIND_IN_SET(?, c.categories) "
-                    "AND (? OR cs.status = ?) ORDER BY c.id",
+                    "AND (? OR cs.status = ?) AND (? OR cs.risk_level = ?) ORDER BY c.id",
                     {prefix, DivisionPrefixEnd(prefix), absl::StrCat(static_cast<int>(category)),
-                     int64_t{status == v1::CASE_STATUS_UNSPECIFIED}, int64_t{status}}));
+                     int64_t{cases.status == v1::CASE_STATUS_UNSPECIFIED}, int64_t{cases.status},
+                     int64_t{cases.risk == v1::RISK_LEVEL_UNSPECIFIED}, int64_t{cases.risk}}));
         std::vector<std::string> ids;
         for (const auto& row : rows) ids.push_back(row.String(0));
         return ids;
       });
 }
 
-// Searches every prefix, category and case status (pages of `page`) and compares with the lists; the
-// children found, by case status (UNSPECIFIED: the category alone).
-std::map<v1::CaseStatus, int64_t> CompareSearchWithLists(RegistryStore& store, db::Pool& pool, int page) {
-  std::map<v1::CaseStatus, int64_t> found;
+// Searches every prefix, category and case filter (pages of `page`) and compares with the lists; the
+// children found, by (case status, grade) (both UNSPECIFIED: the category alone).
+using Found = std::map<std::pair<v1::CaseStatus, v1::RiskLevel>, int64_t>;
+Found CompareSearchWithLists(RegistryStore& store, db::Pool& pool, int page) {
+  Found found;
   for (const std::string& prefix : kSearchedPrefixes) {
     for (v1::ChildCategory category : kAllCategories) {
-      for (v1::CaseStatus status : kStatuses) {
-        absl::StatusOr<std::vector<std::string>> searched = Searched(store, prefix, category, status, page);
-        absl::StatusOr<std::vector<std::string>> listed = FromCategoryLists(pool, prefix, category, status);
+      for (CaseFilter cases : kCaseFilters) {
+        absl::StatusOr<std::vector<std::string>> searched = Searched(store, prefix, category, cases, page);
+        absl::StatusOr<std::vector<std::string>> listed = FromCategoryLists(pool, prefix, category, cases);
         EXPECT_OK(searched.status());
         EXPECT_OK(listed.status());
         if (!searched.ok() || !listed.ok()) return found;
         EXPECT_EQ(absl::StrJoin(*searched, " "), absl::StrJoin(*listed, " "))
             << "prefix " << prefix << ", category " << static_cast<int>(category) << ", case status "
-            << static_cast<int>(status);
-        found[status] += static_cast<int64_t>(searched->size());
+            << static_cast<int>(cases.status) << ", grade " << static_cast<int>(cases.risk);
+        found[{cases.status, cases.risk}] += static_cast<int64_t>(searched->size());
       }
     }
   }
@@ -98,7 +114,7 @@ std::map<v1::CaseStatus, int64_t> CompareSearchWithLists(RegistryStore& store, d
 
 class CountyCategorySearchTest : public RegistryWritersTest {
  protected:
-  std::map<v1::CaseStatus, int64_t> ExpectSearchEqualsCategoryLists(int page = 2) {
+  Found ExpectSearchEqualsCategoryLists(int page = 2) {
     return CompareSearchWithLists(module_->store(), database_->pool(), page);
   }
 
@@ -110,7 +126,7 @@ class CountyCategorySearchTest : public RegistryWritersTest {
 };
 
 TEST_F(CountyCategorySearchTest, RandomizedWriters_CategorySearchEqualsTheChildrensOwnLists_AfterEveryStep) {
-  const uint32_t seed = 20261203;
+  const uint32_t seed = 20261205;
   SCOPED_TRACE(absl::StrCat("seed ", seed));
   std::mt19937 random(seed);
   auto pick = [&](int n) { return static_cast<int>(random() % static_cast<uint32_t>(n)); };
@@ -128,10 +144,10 @@ TEST_F(CountyCategorySearchTest, RandomizedWriters_CategorySearchEqualsTheChildr
   std::vector<Tracked> cases;
   std::map<std::string, int> done;  // steps that changed something, by kind
   int roster_row = 1;
-  std::map<v1::CaseStatus, int64_t> found;
+  Found found;
   for (int step = 0; step < 60; ++step) {
     const std::string tag = absl::StrCat(step);
-    const int kind = step < 4 ? 0 : pick(5);
+    const int kind = step < 4 ? 0 : pick(6);
     absl::Status status;
     if (kind == 0) {  // a new child referred and accepted
       const std::string village = villages[static_cast<size_t>(pick(3))];
@@ -177,16 +193,27 @@ TEST_F(CountyCategorySearchTest, RandomizedWriters_CategorySearchEqualsTheChildr
       const Tracked& c = cases[static_cast<size_t>(pick(static_cast<int>(cases.size())))];
       status = ChangeCase(2, tag, c, v1::RISK_LEVEL_LOW);
       EXPECT_TRUE(AcceptableRefusal(status)) << status << " at step " << step;
+    } else if (kind == 5 && !cases.empty()) {  // a case regraded: the grades' counts move
+      const Tracked& c = cases[static_cast<size_t>(pick(static_cast<int>(cases.size())))];
+      status = ChangeCase(0, tag, c, pick(3) == 0 ? v1::RISK_LEVEL_MEDIUM : v1::RISK_LEVEL_HIGH);
+      EXPECT_TRUE(AcceptableRefusal(status)) << status << " at step " << step;
+      done["regrade"] += status.ok();
     }
     found = ExpectSearchEqualsCategoryLists();
     if (HasFailure()) return;
   }
   // Every kind of writer ran (so the equalities above covered each), and the searches found children.
-  for (const char* kind : {"refer", "roster", "refer again", "transfer"}) EXPECT_GT(done[kind], 0) << kind;
-  EXPECT_GT(found[v1::CASE_STATUS_UNSPECIFIED], 20);
-  // The category with a status found children of both an open and a closed case.
-  EXPECT_GT(found[v1::CASE_STATUS_ACTIVE], 0);
-  EXPECT_GT(found[v1::CASE_STATUS_CLOSED], 0);
+  for (const char* kind : {"refer", "roster", "refer again", "transfer", "regrade"}) {
+    EXPECT_GT(done[kind], 0) << kind;
+  }
+  EXPECT_GT((found[{v1::CASE_STATUS_UNSPECIFIED, v1::RISK_LEVEL_UNSPECIFIED}]), 20);
+  // The category with a status found children of both an open and a closed case, and with a grade children
+  // of each grade searched.
+  EXPECT_GT((found[{v1::CASE_STATUS_ACTIVE, v1::RISK_LEVEL_UNSPECIFIED}]), 0);
+  EXPECT_GT((found[{v1::CASE_STATUS_CLOSED, v1::RISK_LEVEL_UNSPECIFIED}]), 0);
+  for (v1::RiskLevel risk : {v1::RISK_LEVEL_LOW, v1::RISK_LEVEL_MEDIUM, v1::RISK_LEVEL_HIGH}) {
+    EXPECT_GT((found[{v1::CASE_STATUS_UNSPECIFIED, risk}]), 0) << "grade " << static_cast<int>(risk);
+  }
   // The rows are exactly one per (child, category listed): none left behind in a county a child moved from.
   EXPECT_EQ(Count("county_category_children"), Count("child_categories"));
   EXPECT_EQ(Count("county_category_children k JOIN children c ON c.id = k.child_id "
@@ -248,7 +275,8 @@ TEST_F(CountyCategorySearchTest, SixteenCallersRegisteringImportingAndMoving_Cat
   for (int t = 0; t < kCallers; ++t) EXPECT_EQ(unexpected[static_cast<size_t>(t)], "") << "caller " << t;
   EXPECT_GT(moved.load(), 0) << "no transfer went through: the moves above did not run";
   EXPECT_GT(imported.load(), 0) << "no roster chunk registered a child";
-  EXPECT_GT(ExpectSearchEqualsCategoryLists(7)[v1::CASE_STATUS_UNSPECIFIED], 40);
+  EXPECT_GT((ExpectSearchEqualsCategoryLists(7)[{v1::CASE_STATUS_UNSPECIFIED, v1::RISK_LEVEL_UNSPECIFIED}]),
+            40);
   EXPECT_EQ(Count("county_category_children"), Count("child_categories"));
 }
 
