@@ -3,13 +3,15 @@
 // and errors; then the baselines and each of the issue's targets measured on its own and printed as "target:
 // X, measured: Y, met/missed". The proportions and why: tests/bench/scale/mix (the script's header). sysbench
 // runs in the script; its figures come in as --oltp_insert / --oltp_point_select. Any failed call is printed
-// with its status code and fails the run (exit 1). Not part of ctest.
+// with its status code and fails the run (exit 1). --only runs one target alone instead, to profile it. Not
+// part of ctest.
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -581,16 +583,17 @@ class Mix {
 int RunOnly(Mix& mix, const std::string& only) {
   struct Choice {
     const char* method;
-    int concurrency;  // the target's own, unless @N says otherwise
-    Op op;
+    int concurrency;       // the target's own, unless @N says otherwise
+    std::optional<Op> op;  // none: the floor, GetDivision
     bool direct;
   };
-  const std::map<std::string, Choice> choices = {{"search", {"SearchChildren", 16, kSearch, false}},
-                                                 {"search-direct", {"SearchChildren", 16, kSearch, true}},
-                                                 {"child", {"GetChild", 16, kGetChild, false}},
-                                                 {"child-direct", {"GetChild", 64, kGetChild, true}},
-                                                 {"referral", {"SubmitReferral", 64, kReferral, false}},
-                                                 {"division-direct", {"GetDivision", 64, kGetChild, true}}};
+  const std::map<std::string, Choice> choices = {
+      {"search", {"SearchChildren", 16, kSearch, false}},
+      {"search-direct", {"SearchChildren", 16, kSearch, true}},
+      {"child", {"GetChild", 16, kGetChild, false}},
+      {"child-direct", {"GetChild", 64, kGetChild, true}},
+      {"referral", {"SubmitReferral", 64, kReferral, false}},
+      {"division-direct", {"GetDivision", 64, std::nullopt, true}}};
   const std::vector<std::string> parts = absl::StrSplit(only, '@');
   const auto found = choices.find(parts[0]);
   int concurrency = found == choices.end() ? 0 : found->second.concurrency;
@@ -608,12 +611,11 @@ int RunOnly(Mix& mix, const std::string& only) {
   LoadOptions options;
   options.concurrency = concurrency;
   options.length = absl::Seconds(absl::GetFlag(FLAGS_baseline_seconds));
-  const bool division = parts[0] == "division-direct";
   LoadFigures f = RunCallbackLoad(options, choice.method, [&](int, int64_t n, CallDone done) {
-    if (division) {
-      mix.IssueDivision(n, choice.direct, std::move(done));
+    if (choice.op) {
+      mix.Issue(n, *choice.op, choice.direct, std::move(done));
     } else {
-      mix.Issue(n, choice.op, choice.direct, std::move(done));
+      mix.IssueDivision(n, choice.direct, std::move(done));
     }
   });
   const MethodFigures* m = f.Find(choice.method);
@@ -653,8 +655,8 @@ int Run() {
     int pid = 0;
     if (kv.size() == 2 && absl::SimpleAtoi(kv[1], &pid)) pids.emplace_back(kv[0], pid);
   }
-  int64_t errors = 0;
   if (const std::string only = absl::GetFlag(FLAGS_only); !only.empty()) return RunOnly(mix, only);
+  int64_t errors = 0;
   // A run's options (a new run of the driver: its calls get ids of their own), and its figures printed.
   auto start = [&](int concurrency, double seconds) {
     mix.NextRun();
