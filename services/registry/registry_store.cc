@@ -16,6 +16,7 @@
 #include "common/timestamps.h"
 #include "services/registry/child_columns.h"
 #include "services/registry/county_category_store.h"
+#include "services/registry/county_search_lead.h"
 #include "services/registry/record_statements.h"
 #include "services/registry/statistics_count_store.h"
 #include "shouhu/registry/storage/v1/referral_details.pb.h"
@@ -187,14 +188,15 @@ constexpr absl::string_view kSearchStatusCasesInCounty =
 // and the case's grade and status tested on the joined case when asked. Walking the county index and testing
 // each entry's category list (0042) read every child without the category ahead of the page: 3,300 entries a
 // page in the registry benchmark. With a case filter, whichever of the two is the smaller set in the county
-// leads (kCountyLeadSizes): led by the status index, a page of "de facto unsupported, active" read the
-// county's active cases and dropped each whose child lacked the category (on the full-size data set, issue
-// 14, every case active and 18% of 会泽县's children de facto unsupported: 274 cases and their children for a
-// page of 50, against 50 and 50 this way); led by the grade, a page of "street children, high risk" would
-// read all of a county's high-risk cases (some 3,500 of 会泽县's) to find its few street children (1%), where
-// the category's 250 rows hold them all. An organisation, when given, always leads: an NGO's cases in a
-// county are few. The parameters: the county, the category, the prefix's range, the page's start, whether any
-// grade will do and the grade, whether any status will do and the status, the limit.
+// leads (ChooseCountySearchLead, on kCountyLeadSizes): led by the status index, a page of "de facto
+// unsupported, active" read the county's active cases and dropped each whose child lacked the category (on
+// the full-size data set, issue 14, every case active and 18% of 会泽县's children de facto unsupported: 274
+// cases and their children for a page of 50, against 50 and 50 this way); led by the grade, a page of "street
+// children, high risk" would read all of a county's high-risk cases (some 3,500 of 会泽县's) to find its few
+// street children (1%), where the category's 250 rows hold them all. An organisation, when given, always
+// leads: an NGO's cases in a county are few. The parameters: the county, the category, the prefix's range,
+// the page's start, whether any grade will do and the grade, whether any status will do and the status, the
+// limit.
 constexpr absl::string_view kSearchCategoryInCounty =
     "SELECT STRAIGHT_JOIN c.id, c.name, c.sex, c.birth_date, c.village_code, c.categories, "
     "c.current_case_id, cs.status, cs.risk_level, cs.organisation_id "
@@ -202,9 +204,9 @@ constexpr absl::string_view kSearchCategoryInCounty =
     "LEFT JOIN cases cs ON cs.id = c.current_case_id "
     "WHERE k.county_code = ? AND k.category = ? AND k.village_code >= ? AND k.village_code < ? "
     "AND k.child_id > ? AND (? OR cs.risk_level = ?) AND (? OR cs.status = ?) ORDER BY k.child_id LIMIT ?";
-// The sizes the choice of lead compares, from the counts kept per county (migration 0045; a township's are its
-// county's): the county's children of the category, and its current cases of the grade (or, without one, of
-// the status) that would lead otherwise. Summed over a few dozen count rows.
+// The sizes the choice of lead compares, from the counts kept per county (migration 0045; a township's are
+// its county's): the county's children of the category, and its current cases of the grade (or, without one,
+// of the status) that would lead otherwise. Summed over a few dozen count rows.
 constexpr absl::string_view kCountyLeadSizes =
     "SELECT (SELECT COALESCE(SUM(children), 0) FROM child_counts WHERE county_code = ? "
     "AND FIND_IN_SET(?, categories)), "
@@ -1060,55 +1062,52 @@ absl::StatusOr<std::vector<v1::Child>> MariaDbRegistryStore::SearchChildren(cons
     // organisation is given, its current cases with a case filter, its children without a filter.
     const bool in_county =
         f.division_prefix.size() >= kCountyCodeDigits && f.division_prefix.size() < kVillageCodeDigits;
-    const bool by_case = f.risk_level != v1::RISK_LEVEL_UNSPECIFIED ||
-                         f.case_status != v1::CASE_STATUS_UNSPECIFIED || !f.organisation_id.empty();
-    const bool by_category = f.category != v1::CHILD_CATEGORY_UNSPECIFIED;
     absl::string_view sql = kSearchChildren;
     if (in_county) {
       const std::string county(CountyOf(f.division_prefix));
-      bool category_leads = by_category && (!by_case || f.organisation_id.empty());
-      // Active cases alone are most of a county's: the category is the smaller set without counting.
-      const bool by_active_alone =
-          f.case_status == v1::CASE_STATUS_ACTIVE && f.risk_level == v1::RISK_LEVEL_UNSPECIFIED;
-      if (category_leads && by_case && !by_active_alone) {
+      std::optional<CountyLeadSizes> sizes;
+      if (NeedsCountyLeadSizes(f)) {
         const bool by_grade = f.risk_level != v1::RISK_LEVEL_UNSPECIFIED;
         ASSIGN_OR_RETURN(
-            std::optional<db::Row> sizes,
+            std::optional<db::Row> row,
             s.QueryOne(kCountyLeadSizes, {county, category, county, Any(!by_grade), int64_t{f.risk_level},
                                           Any(by_grade), int64_t{f.case_status}}));
-        // The smaller set leads: each entry it reads is tested for the other filter, so the larger one's
-        // walk reads more entries for the same page (or all of it, when few match both).
-        category_leads = sizes && sizes->Int(0) <= sizes->Int(1);
+        if (row) sizes = CountyLeadSizes{row->Int(0), row->Int(1)};
       }
-      if (category_leads) {
-        sql = kSearchCategoryInCounty;
-        params = {county,
-                  int64_t{f.category},
-                  f.division_prefix,
-                  DivisionPrefixEnd(f.division_prefix),
-                  f.after_id,
-                  Any(f.risk_level == v1::RISK_LEVEL_UNSPECIFIED),
-                  int64_t{f.risk_level},
-                  Any(f.case_status == v1::CASE_STATUS_UNSPECIFIED),
-                  int64_t{f.case_status},
-                  int64_t{f.limit}};
-      } else if (by_case) {
-        db::Value lead;
-        if (!f.organisation_id.empty()) {
-          sql = kSearchOrganisationCasesInCounty;
-          lead = f.organisation_id;
-        } else if (f.risk_level != v1::RISK_LEVEL_UNSPECIFIED) {
-          sql = kSearchRiskCasesInCounty;
-          lead = int64_t{f.risk_level};
-        } else {
-          sql = kSearchStatusCasesInCounty;
-          lead = int64_t{f.case_status};
-        }
+      // The case-led statements take the county and the lead's value first, then kSearchChildren's
+      // parameters with the prefix's range again before the limit.
+      const auto case_led = [&](absl::string_view statement, db::Value lead) {
+        sql = statement;
         params.insert(params.begin(), {county, std::move(lead)});
         params.insert(params.end() - 1, {f.division_prefix, DivisionPrefixEnd(f.division_prefix)});
-      } else {
-        sql = kSearchChildrenInCounty;
-        params.insert(params.begin(), county);
+      };
+      switch (ChooseCountySearchLead(f, sizes)) {
+        case CountySearchLead::kCategory:
+          sql = kSearchCategoryInCounty;
+          params = {county,
+                    int64_t{f.category},
+                    f.division_prefix,
+                    DivisionPrefixEnd(f.division_prefix),
+                    f.after_id,
+                    Any(f.risk_level == v1::RISK_LEVEL_UNSPECIFIED),
+                    int64_t{f.risk_level},
+                    Any(f.case_status == v1::CASE_STATUS_UNSPECIFIED),
+                    int64_t{f.case_status},
+                    int64_t{f.limit}};
+          break;
+        case CountySearchLead::kOrganisation:
+          case_led(kSearchOrganisationCasesInCounty, f.organisation_id);
+          break;
+        case CountySearchLead::kGrade:
+          case_led(kSearchRiskCasesInCounty, int64_t{f.risk_level});
+          break;
+        case CountySearchLead::kStatus:
+          case_led(kSearchStatusCasesInCounty, int64_t{f.case_status});
+          break;
+        case CountySearchLead::kChildren:
+          sql = kSearchChildrenInCounty;
+          params.insert(params.begin(), county);
+          break;
       }
     }
     ASSIGN_OR_RETURN(db::Rows rows, s.Query(sql, params));
