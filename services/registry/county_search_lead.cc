@@ -15,6 +15,23 @@ CountySearchLead CaseLead(const ChildFilter& f) {
 
 }  // namespace
 
+CountyLeadSizes LeadSizesOf(const ChildFilter& f, const Statistics& county) {
+  CountyLeadSizes sizes;
+  for (const auto& [category, children] : county.by_category) {
+    if (category == f.category) sizes.category_children += children;
+  }
+  if (ByGrade(f)) {
+    for (const auto& [risk, cases] : county.by_risk) {
+      if (risk == f.risk_level) sizes.lead_cases += cases;
+    }
+  } else {
+    for (const Statistics::CountyRow& row : county.by_county) {
+      if (row.status == f.case_status) sizes.lead_cases += row.children;
+    }
+  }
+  return sizes;
+}
+
 bool NeedsCountyLeadSizes(const ChildFilter& f) {
   const bool by_active_alone = f.case_status == v1::CASE_STATUS_ACTIVE && !ByGrade(f);
   return ByCategory(f) && !ByOrganisation(f) && (ByGrade(f) || ByStatus(f)) && !by_active_alone;

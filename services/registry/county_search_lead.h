@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "services/registry/registry_store.h"
+#include "services/registry/statistics_counts.h"
 
 namespace shouhu::registry {
 
@@ -24,6 +25,10 @@ struct CountyLeadSizes {
   int64_t category_children = 0;
   int64_t lead_cases = 0;
 };
+
+// The sizes for `filter` from the county's statistics (ReadCountedStatistics of the county; a township's
+// search takes its county's as the estimate).
+CountyLeadSizes LeadSizesOf(const ChildFilter& filter, const Statistics& county);
 
 // Whether choosing the lead for `filter` needs the county's sizes: a category with a grade, or with a status
 // other than active cases alone (active cases are most of a county's, so the category is the smaller set

@@ -188,7 +188,7 @@ constexpr absl::string_view kSearchStatusCasesInCounty =
 // and the case's grade and status tested on the joined case when asked. Walking the county index and testing
 // each entry's category list (0042) read every child without the category ahead of the page: 3,300 entries a
 // page in the registry benchmark. With a case filter, whichever of the two is the smaller set in the county
-// leads (ChooseCountySearchLead, on kCountyLeadSizes): led by the status index, a page of "de facto
+// leads (ChooseCountySearchLead, on the county's counts): led by the status index, a page of "de facto
 // unsupported, active" read the county's active cases and dropped each whose child lacked the category (on
 // the full-size data set, issue 14, every case active and 18% of 会泽县's children de facto unsupported: 274
 // cases and their children for a page of 50, against 50 and 50 this way); led by the grade, a page of "street
@@ -204,14 +204,6 @@ constexpr absl::string_view kSearchCategoryInCounty =
     "LEFT JOIN cases cs ON cs.id = c.current_case_id "
     "WHERE k.county_code = ? AND k.category = ? AND k.village_code >= ? AND k.village_code < ? "
     "AND k.child_id > ? AND (? OR cs.risk_level = ?) AND (? OR cs.status = ?) ORDER BY k.child_id LIMIT ?";
-// The sizes the choice of lead compares, from the counts kept per county (migration 0045; a township's are
-// its county's): the county's children of the category, and its current cases of the grade (or, without one,
-// of the status) that would lead otherwise. Summed over a few dozen count rows.
-constexpr absl::string_view kCountyLeadSizes =
-    "SELECT (SELECT COALESCE(SUM(children), 0) FROM child_counts WHERE county_code = ? "
-    "AND FIND_IN_SET(?, categories)), "
-    "(SELECT COALESCE(SUM(cases), 0) FROM case_counts WHERE county_code = ? AND (? OR risk_level = ?) "
-    "AND (? OR status = ?))";
 
 constexpr absl::string_view kCaseById =
     "SELECT id, child_id, referral_id, organisation_id, caseworker_id, status, risk_level, care_type, "
@@ -1067,12 +1059,8 @@ absl::StatusOr<std::vector<v1::Child>> MariaDbRegistryStore::SearchChildren(cons
       const std::string county(CountyOf(f.division_prefix));
       std::optional<CountyLeadSizes> sizes;
       if (NeedsCountyLeadSizes(f)) {
-        const bool by_grade = f.risk_level != v1::RISK_LEVEL_UNSPECIFIED;
-        ASSIGN_OR_RETURN(
-            std::optional<db::Row> row,
-            s.QueryOne(kCountyLeadSizes, {county, category, county, Any(!by_grade), int64_t{f.risk_level},
-                                          Any(by_grade), int64_t{f.case_status}}));
-        if (row) sizes = CountyLeadSizes{row->Int(0), row->Int(1)};
+        ASSIGN_OR_RETURN(Statistics counts, ReadCountedStatistics(s, county));
+        sizes = LeadSizesOf(f, counts);
       }
       // The case-led statements take the county and the lead's value first, then kSearchChildren's
       // parameters with the prefix's range again before the limit.

@@ -82,5 +82,23 @@ TEST(CountySearchLead, CategoryWithAnOrganisation_OrganisationLeadsWithoutCounti
             CountySearchLead::kOrganisation);
 }
 
+TEST(CountySearchLead, LeadSizesOf_TheCategorysChildrenAgainstTheLeadingCaseFilter) {
+  Statistics county;
+  county.by_category = {{v1::CHILD_CATEGORY_LEFT_BEHIND, 15689}, {kStreet, 243}};
+  county.by_risk = {{kNoGrade, 10}, {v1::RISK_LEVEL_LOW, 12000}, {kHigh, 3508}};
+  county.by_county = {{"530326", kAnyStatus, 10},
+                      {"530326", v1::CASE_STATUS_ACTIVE, 25000},
+                      {"530326", v1::CASE_STATUS_CLOSED, 12}};
+  const CountyLeadSizes high = LeadSizesOf(Filter(kStreet, kHigh, kAnyStatus), county);
+  EXPECT_EQ(high.category_children, 243);
+  EXPECT_EQ(high.lead_cases, 3508);
+  // With a grade and a status the grade would lead: its cases of every status.
+  EXPECT_EQ(LeadSizesOf(Filter(kStreet, kHigh, v1::CASE_STATUS_CLOSED), county).lead_cases, 3508);
+  const CountyLeadSizes closed = LeadSizesOf(Filter(kStreet, kNoGrade, v1::CASE_STATUS_CLOSED), county);
+  EXPECT_EQ(closed.category_children, 243);
+  EXPECT_EQ(closed.lead_cases, 12);
+  EXPECT_EQ(LeadSizesOf(Filter(v1::CHILD_CATEGORY_ORPHAN, kHigh, kAnyStatus), county).category_children, 0);
+}
+
 }  // namespace
 }  // namespace shouhu::registry
