@@ -222,5 +222,42 @@ function galeraViolations(objects) {
   if (!service || service.spec.clusterIP === 'None' || service.spec.publishNotReadyAddresses) {
     out.push('galera: the services\' Service mariadb does not route to ready nodes only');
   }
+  // Sized from the memory limit (start.sh), and every service's pool at its autoscaler's most may land on one
+  // node while the others restart or donate a state transfer: refused connections are calls failed.
+  const env = Object.fromEntries((container.env || []).map((e) => [e.name, e]));
+  if (env.MEMORY_LIMIT_BYTES?.valueFrom?.resourceFieldRef?.resource !== 'limits.memory' || !start.includes('MEMORY_LIMIT_BYTES')) {
+    out.push('galera: the buffer pool is not sized from the container\'s memory limit (MEMORY_LIMIT_BYTES)');
+  }
+  const connections = Number(env.MAX_CONNECTIONS?.value);
+  const pools = poolConnectionsAtMost(objects);
+  if (!start.includes('max_connections=${MAX_CONNECTIONS}') || !(connections >= pools.total + CONNECTION_HEADROOM)) {
+    out.push(`galera: max_connections ${env.MAX_CONNECTIONS?.value ?? 'unset'} is below the services' pools at their ` +
+      `autoscalers' most (${pools.detail} = ${pools.total}) and ${CONNECTION_HEADROOM} for operators and probes`);
+  }
   return out;
+}
+
+// Connections kept for operators, probes and state transfers beyond the services' pools.
+const CONNECTION_HEADROOM = 10;
+
+// Each Deployment's SHOUHU_DB_POOL_SIZE (from its ConfigMaps) times its most replicas (its autoscaler's
+// maxReplicas, or its replicas without one).
+function poolConnectionsAtMost(objects) {
+  let total = 0;
+  const parts = [];
+  for (const d of objects.filter((o) => o.kind === 'Deployment')) {
+    let pool = 0;
+    for (const c of d.spec.template.spec.containers) {
+      for (const from of c.envFrom || []) {
+        const map = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === from.configMapRef?.name);
+        pool = Math.max(pool, Number(map?.data?.SHOUHU_DB_POOL_SIZE || 0));
+      }
+    }
+    if (!pool) continue;
+    const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler' && o.spec.scaleTargetRef?.name === d.metadata.name);
+    const replicas = hpa ? hpa.spec.maxReplicas : (d.spec.replicas ?? 1);
+    total += replicas * pool;
+    parts.push(`${d.metadata.name} ${replicas} x ${pool}`);
+  }
+  return { total, detail: parts.join(' + ') };
 }

@@ -88,6 +88,9 @@ function galeraChecksCanFail(objects) {
     'a node missing from the cluster address': [(c) => { script(c)['start.sh'] = script(c)['start.sh'].replace('mariadb-galera-2.mariadb-galera', ''); }, 'does not name'],
     'rsync state transfer': [(c) => { script(c)['start.sh'] = script(c)['start.sh'].replace('wsrep_sst_method=mariabackup', 'wsrep_sst_method=rsync'); }, 'not mariabackup'],
     'readiness on a bare connect': [(c) => { set(c).spec.template.spec.containers[0].readinessProbe.exec.command = ['healthcheck.sh', '--connect']; }, 'not wsrep_ready'],
+    'a fixed buffer pool': [(c) => { set(c).spec.template.spec.containers[0].env = set(c).spec.template.spec.containers[0].env.filter((e) => e.name !== 'MEMORY_LIMIT_BYTES'); }, 'memory limit'],
+    'MariaDB\'s default 151 connections': [(c) => { set(c).spec.template.spec.containers[0].env.find((e) => e.name === 'MAX_CONNECTIONS').value = '151'; }, 'max_connections 151'],
+    'the gateway allowed more replicas': [(c) => { c.find((o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name === 'gateway').spec.maxReplicas = 20; }, 'max_connections'],
   };
   for (const [what, [mutate, expected]] of Object.entries(mutations)) {
     const copy = structuredClone(objects);
