@@ -89,6 +89,30 @@ void MergeLocalRejections(const LoadedRoster& roster,
       [](const v1::RowRejection& a, const v1::RowRejection& b) { return a.row_number() < b.row_number(); });
 }
 
+// Whether a failed call may be sent again as it was (RosterCallOptions::retries).
+bool Transient(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+         status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ||
+         status.error_code() == grpc::StatusCode::ABORTED;
+}
+
+// Runs `call` (one whole call; OK or why not) until it succeeds, fails for good, or options.retries more
+// attempts have failed transiently, saying on `progress` what is sent again and when.
+template <typename Call>
+grpc::Status WithRetries(const RosterCallOptions& options, std::ostream& progress, const std::string& what,
+                         Call call) {
+  absl::Duration wait = options.first_retry_wait;
+  for (int attempt = 0;; ++attempt) {
+    grpc::Status status = call();
+    if (status.ok() || !Transient(status) || attempt >= options.retries) return status;
+    progress << "\n"
+             << what << ": " << FromGrpcStatus(status).ToString() << "; sending again in "
+             << absl::FormatDuration(wait) << " (retry " << attempt + 1 << " of " << options.retries << ")\n";
+    absl::SleepFor(wait);
+    wait = std::min(wait * 2, absl::Seconds(30));
+  }
+}
+
 std::string CsvField(const std::string& text) {
   if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
   std::string quoted = "\"";
@@ -138,12 +162,16 @@ absl::StatusOr<v1::ImportRosterResponse> ImportRoster(const std::shared_ptr<grpc
   // One call per `chunks_per_call` chunks, each well inside the gateway's deadline cap; the chunks' numbers
   // run on across calls, so the calls are one import (the same mechanism resumes an interrupted one).
   for (int64_t first = 1; first <= chunks; first += per_call) {
-    auto context = CallContext(options);
+    const int64_t end = std::min(chunks + 1, first + per_call);
     v1::ImportRosterResponse answer;
-    auto writer = stub->ImportRoster(context.get(), &answer);
-    SendRoster<v1::ImportRosterRequest>(*writer, *context, *header, roster, options, first,
-                                        std::min(chunks + 1, first + per_call), bar);
-    const grpc::Status status = writer->Finish();
+    const grpc::Status status =
+        WithRetries(options, progress, absl::StrCat("chunks ", first, "-", end - 1, " of ", chunks), [&] {
+          auto context = CallContext(options);
+          answer.Clear();
+          auto writer = stub->ImportRoster(context.get(), &answer);
+          SendRoster<v1::ImportRosterRequest>(*writer, *context, *header, roster, options, first, end, bar);
+          return writer->Finish();
+        });
     if (!status.ok()) {
       bar.Finish(std::min<int64_t>(roster.parsed.rows.size(), (first - 1) * std::max(1, options.chunk_rows)));
       return FromGrpcStatus(status);
@@ -170,14 +198,18 @@ absl::StatusOr<v1::CompareRosterResponse> CompareRoster(const std::shared_ptr<gr
   if (!header.ok()) return header.status();
   header->clear_import_id();
   auto stub = v1::RosterService::NewStub(channel);
-  auto context = CallContext(options);
   v1::CompareRosterResponse answer;
-  auto writer = stub->CompareRoster(context.get(), &answer);
   ProgressBar bar(progress, static_cast<int64_t>(roster.parsed.rows.size()), "rows");
-  // The comparison needs the whole export in one call.
-  SendRoster<v1::CompareRosterRequest>(*writer, *context, *header, roster, options, 1,
-                                       ChunkCount(roster, options) + 1, bar);
-  const grpc::Status status = writer->Finish();
+  // The comparison needs the whole export in one call; it writes nothing but the access log, so a call that
+  // failed on the way is simply made again.
+  const grpc::Status status = WithRetries(options, progress, "the comparison", [&] {
+    auto context = CallContext(options);
+    answer.Clear();
+    auto writer = stub->CompareRoster(context.get(), &answer);
+    SendRoster<v1::CompareRosterRequest>(*writer, *context, *header, roster, options, 1,
+                                         ChunkCount(roster, options) + 1, bar);
+    return writer->Finish();
+  });
   bar.Finish(static_cast<int64_t>(roster.parsed.rows.size()));
   if (!status.ok()) return FromGrpcStatus(status);
   answer.set_rows(answer.rows() + static_cast<int64_t>(roster.parsed.rejections.size()));
