@@ -2,10 +2,10 @@
 //   shouhu-admin import roster FILE.csv [--county=532329] [--rejected=FILE.rejected.csv]
 //   shouhu-admin drift roster FILE.csv [--county=532329] [--purpose="annual roster check"]
 // The caller's token comes from --token or SHOUHU_TOKEN (deploy/local/up writes a county officer's into
-// .data/gateway/officer-token.env); the gateway from --gateway (default the local stack's 127.0.0.1:50050).
+// .data/gateway/officer-token.env); the gateway from --gateway (default the local stack's 127.0.0.1:50050),
+// over TLS unless it is this machine (gateway_channel.h), trusting --ca_cert's roots (the region's CA) or
+// the system's.
 // Re-running an import with the same file resumes it: the import id is the file's SHA-256.
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -15,9 +15,13 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "deploy/admin/gateway_channel.h"
 #include "deploy/admin/roster_commands.h"
 
 ABSL_FLAG(std::string, gateway, "127.0.0.1:50050", "the gateway's gRPC address");
+ABSL_FLAG(std::string, ca_cert, "",
+          "PEM file of the CA that issued the gateway's certificate (default: the system's roots); TLS is "
+          "used to any gateway not on this machine, and with this flag to one that is");
 ABSL_FLAG(std::string, token, "", "bearer token (default: $SHOUHU_TOKEN)");
 ABSL_FLAG(std::string, county, "", "the roster's 6-digit county code (default: the first row's)");
 ABSL_FLAG(std::string, rejected, "", "where to write the rejected rows (default: FILE.rejected.csv)");
@@ -34,7 +38,7 @@ namespace v1 = shouhu::registry::v1;
 int Usage() {
   std::cerr << "usage: shouhu-admin import roster FILE.csv [--county=CODE] [--rejected=FILE]\n"
                "       shouhu-admin drift roster FILE.csv [--county=CODE] [--purpose=TEXT]\n"
-               "       (--gateway=HOST:PORT, --token=T or SHOUHU_TOKEN)\n";
+               "       (--gateway=HOST:PORT [--ca_cert=CA.pem], --token=T or SHOUHU_TOKEN)\n";
   return 2;
 }
 
@@ -91,7 +95,10 @@ int main(int argc, char** argv) {
   if (!roster.ok()) return Fail(roster.status());
   std::cerr << file << ": " << (roster->encoding == shouhu::admin::Encoding::kGb18030 ? "GB18030" : "UTF-8")
             << ", " << roster->parsed.rows.size() + roster->parsed.rejections.size() << " rows\n";
-  auto channel = grpc::CreateChannel(absl::GetFlag(FLAGS_gateway), grpc::InsecureChannelCredentials());
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> connected =
+      shouhu::admin::GatewayChannel({absl::GetFlag(FLAGS_gateway), absl::GetFlag(FLAGS_ca_cert)});
+  if (!connected.ok()) return Fail(connected.status());
+  const std::shared_ptr<grpc::Channel> channel = *std::move(connected);
 
   if (command == "import") {
     absl::StatusOr<v1::ImportRosterResponse> answer =
