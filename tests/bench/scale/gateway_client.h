@@ -56,6 +56,27 @@ grpc::Status CallAs(Stub& stub, grpc::Status (Stub::*rpc)(grpc::ClientContext*, 
   return (stub.*rpc)(&context, request, response);
 }
 
+// The loader's calls: one the link or a service could not finish (UNAVAILABLE, RESOURCE_EXHAUSTED, ABORTED)
+// is made again as it was, up to five times over about half a minute; every write carries its request id (or
+// import id), so a repeat changes nothing. Never the mix's, which counts what fails.
+template <typename Stub, typename Request, typename Response>
+grpc::Status LoadCallAs(Stub& stub,
+                        grpc::Status (Stub::*rpc)(grpc::ClientContext*, const Request&, Response*),
+                        const std::string& token, const Request& request, Response* response,
+                        absl::Duration deadline = absl::Seconds(30)) {
+  absl::Duration wait = absl::Seconds(1);
+  for (int attempt = 0;; ++attempt) {
+    grpc::Status status = CallAs(stub, rpc, token, request, response, deadline);
+    const grpc::StatusCode code = status.error_code();
+    if (attempt == 5 || (code != grpc::StatusCode::UNAVAILABLE &&
+                         code != grpc::StatusCode::RESOURCE_EXHAUSTED && code != grpc::StatusCode::ABORTED)) {
+      return status;
+    }
+    absl::SleepFor(wait);
+    wait *= 2;
+  }
+}
+
 // A tab-separated file of the data set (children.tsv, programs.tsv, …), one record a line.
 inline std::vector<std::vector<std::string>> ReadRecords(const std::string& path) {
   std::vector<std::vector<std::string>> records;

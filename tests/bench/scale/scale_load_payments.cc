@@ -32,8 +32,8 @@ bool Loader::Program(const County& county, int64_t payments, std::string& progra
   p->set_per_child_year_cap_fen(500'000);
   p->set_second_approval_threshold_fen(100'000);
   alw::ProposeProgramResponse proposed;
-  if (!Check("ProposeProgram", CallAs(*stub, &alw::AllowanceService::Stub::ProposeProgram, Token("ngo_admin"),
-                                      propose, &proposed))) {
+  if (!Check("ProposeProgram", LoadCallAs(*stub, &alw::AllowanceService::Stub::ProposeProgram,
+                                          Token("ngo_admin"), propose, &proposed))) {
     return false;
   }
   program_id = proposed.program().program_id();
@@ -49,8 +49,8 @@ bool Loader::Program(const County& county, int64_t payments, std::string& progra
   assess.set_reviewer("项目评审组");
   assess.set_accept(true);
   alw::AssessProgramResponse assessed;
-  if (!Check("AssessProgram", CallAs(*stub, &alw::AllowanceService::Stub::AssessProgram, Token("officer"),
-                                     assess, &assessed))) {
+  if (!Check("AssessProgram", LoadCallAs(*stub, &alw::AllowanceService::Stub::AssessProgram, Token("officer"),
+                                         assess, &assessed))) {
     return false;
   }
   alw::FundProgramRequest fund;
@@ -58,7 +58,7 @@ bool Loader::Program(const County& county, int64_t payments, std::string& progra
   fund.set_program_id(program_id);
   alw::FundProgramResponse funded;
   return Check("FundProgram",
-               CallAs(*stub, &alw::AllowanceService::Stub::FundProgram, Token("officer"), fund, &funded));
+               LoadCallAs(*stub, &alw::AllowanceService::Stub::FundProgram, Token("officer"), fund, &funded));
 }
 
 bool Loader::Payments(Summary& s) {
@@ -119,8 +119,8 @@ bool Loader::Payments(Summary& s) {
     alw::SubmitApplicationResponse submitted;
     if (!log.Timed(0,
                    [&] {
-                     return CallAs(*stub, &alw::AllowanceService::Stub::SubmitApplication,
-                                   Token("caseworker"), submit, &submitted);
+                     return LoadCallAs(*stub, &alw::AllowanceService::Stub::SubmitApplication,
+                                       Token("caseworker"), submit, &submitted);
                    })
              .ok()) {
       return;
@@ -131,8 +131,8 @@ bool Loader::Payments(Summary& s) {
     alw::ApproveApplicationResponse approved;
     if (!log.Timed(1,
                    [&] {
-                     return CallAs(*stub, &alw::AllowanceService::Stub::ApproveApplication,
-                                   Token("ngo_admin"), approve, &approved);
+                     return LoadCallAs(*stub, &alw::AllowanceService::Stub::ApproveApplication,
+                                       Token("ngo_admin"), approve, &approved);
                    })
              .ok()) {
       return;
@@ -145,8 +145,8 @@ bool Loader::Payments(Summary& s) {
     alw::PayApplicationResponse payment;
     if (log.Timed(2,
                   [&] {
-                    return CallAs(*stub, &alw::AllowanceService::Stub::PayApplication, Token("ngo_admin"),
-                                  pay, &payment);
+                    return LoadCallAs(*stub, &alw::AllowanceService::Stub::PayApplication, Token("ngo_admin"),
+                                      pay, &payment);
                   })
             .ok()) {
       ++paid;

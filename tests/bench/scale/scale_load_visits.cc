@@ -71,8 +71,8 @@ bool Loader::PlanWeekend(const std::string& weekend,
       vis::PlanWeekendResponse response;
       if (!log.Timed(0,
                      [&] {
-                       return CallAs(*stub, &vis::VisitsService::Stub::PlanWeekend, Token("officer"), request,
-                                     &response, absl::Minutes(5));
+                       return LoadCallAs(*stub, &vis::VisitsService::Stub::PlanWeekend, Token("officer"),
+                                         request, &response, absl::Minutes(5));
                      })
                .ok()) {
         return;
@@ -121,8 +121,8 @@ bool Loader::AwaitVisitPlans() {
       vis::GetChildVisitPlanRequest request;
       request.set_child_id(child[0]);
       vis::GetChildVisitPlanResponse response;
-      grpc::Status status =
-          CallAs(*stub, &vis::VisitsService::Stub::GetChildVisitPlan, Token("officer"), request, &response);
+      grpc::Status status = LoadCallAs(*stub, &vis::VisitsService::Stub::GetChildVisitPlan, Token("officer"),
+                                       request, &response);
       if (status.ok() && child.size() >= 5 &&
           absl::StrCat(static_cast<int>(response.plan().risk_level())) == child[4]) {
         ++ready;
@@ -247,8 +247,8 @@ bool Loader::Visits(Summary& s) {
       }
       vis::SubmitVisitReportsResponse response;
       grpc::Status status = log.Timed(0, [&] {
-        return CallAs(*stub, &vis::VisitsService::Stub::SubmitVisitReports, Token("ngo_admin"), request,
-                      &response);
+        return LoadCallAs(*stub, &vis::VisitsService::Stub::SubmitVisitReports, Token("ngo_admin"), request,
+                          &response);
       });
       if (!status.ok()) return;
       for (const vis::ReportResult& r : response.results()) {

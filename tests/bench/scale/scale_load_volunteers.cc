@@ -111,7 +111,8 @@ bool Loader::Volunteers(Summary& s) {
     const std::string key = absl::StrCat("scale-vol-", n);
     const std::string& village = county.villages[static_cast<size_t>(n * 7919) % county.villages.size()];
     auto call = [&](int method, auto rpc, const auto& request, auto* response) {
-      return log.Timed(method, [&] { return CallAs(*stub, rpc, Token("officer"), request, response); }).ok();
+      return log.Timed(method, [&] { return LoadCallAs(*stub, rpc, Token("officer"), request, response); })
+          .ok();
     };
     trn::RegisterParticipantRequest reg_request;
     reg_request.set_request_id(key);
@@ -177,8 +178,8 @@ bool Loader::Volunteers(Summary& s) {
     vis::RegisterVisitorResponse as_visitor;
     if (!log.Timed(6,
                    [&] {
-                     return CallAs(*visits, &vis::VisitsService::Stub::RegisterVisitor, Token("ngo_admin"),
-                                   visitor, &as_visitor);
+                     return LoadCallAs(*visits, &vis::VisitsService::Stub::RegisterVisitor,
+                                       Token("ngo_admin"), visitor, &as_visitor);
                    })
              .ok()) {
       return;
