@@ -108,6 +108,18 @@ int64_t CurrentVersionOfGrpcStatus(const grpc::Status& status) {
   return -1;
 }
 
+bool MaySendAgain(const grpc::Status& status) {
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return true;
+    case grpc::StatusCode::ABORTED:
+      return CurrentVersionOfGrpcStatus(status) < 0;
+    default:
+      return false;
+  }
+}
+
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   const auto code = static_cast<absl::StatusCode>(status.error_code());

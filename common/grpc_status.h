@@ -42,6 +42,13 @@ int64_t CurrentVersionOfGrpcStatus(const grpc::Status& status);
 // For clients of other services: keeps the code, the message, the field and a stale edit's current version.
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
+// For clients that send a call again as it was (same request id, or same import id and chunk numbers):
+// whether a call that failed so may succeed that way. UNAVAILABLE (an outage, a process draining),
+// RESOURCE_EXHAUSTED (a service shedding load) and ABORTED (a deadlock the service's own retries did not get
+// past); not a stale edit (ABORTED with a current version: the caller rereads and decides), nor any other
+// code.
+bool MaySendAgain(const grpc::Status& status);
+
 }  // namespace shouhu
 
 #endif  // SHOUHU_COMMON_GRPC_STATUS_H_

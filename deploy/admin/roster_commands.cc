@@ -89,13 +89,6 @@ void MergeLocalRejections(const LoadedRoster& roster,
       [](const v1::RowRejection& a, const v1::RowRejection& b) { return a.row_number() < b.row_number(); });
 }
 
-// Whether a failed call may be sent again as it was (RosterCallOptions::retries).
-bool Transient(const grpc::Status& status) {
-  return status.error_code() == grpc::StatusCode::UNAVAILABLE ||
-         status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ||
-         status.error_code() == grpc::StatusCode::ABORTED;
-}
-
 // Runs `call` (one whole call; OK or why not) until it succeeds, fails for good, or options.retries more
 // attempts have failed transiently, saying on `progress` what is sent again and when.
 template <typename Call>
@@ -104,7 +97,7 @@ grpc::Status WithRetries(const RosterCallOptions& options, std::ostream& progres
   absl::Duration wait = options.first_retry_wait;
   for (int attempt = 0;; ++attempt) {
     grpc::Status status = call();
-    if (status.ok() || !Transient(status) || attempt >= options.retries) return status;
+    if (!MaySendAgain(status) || attempt >= options.retries) return status;
     progress << "\n"
              << what << ": " << FromGrpcStatus(status).ToString() << "; sending again in "
              << absl::FormatDuration(wait) << " (retry " << attempt + 1 << " of " << options.retries << ")\n";

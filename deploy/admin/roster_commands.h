@@ -39,8 +39,8 @@ struct RosterCallOptions {
   absl::Duration deadline = absl::Hours(2);
   // For tests of resumption: stop (cancel the call) after sending this many chunks; 0 = send them all.
   int cancel_after_chunks = 0;
-  // A call the network or the services could not finish (UNAVAILABLE: a gateway pod restarting in a rolling
-  // deploy, a county office's link dropping; RESOURCE_EXHAUSTED: a service shedding load; ABORTED) is sent
+  // A call the network or the services could not finish (MaySendAgain, common/grpc_status.h: a gateway pod
+  // restarting in a rolling deploy, a county office's link dropping, a service shedding load) is sent
   // again, whole, this many times, first after first_retry_wait and then twice as long each time (at most
   // 30 s): its chunks keep their numbers, so what the failed call committed is answered from the registry's
   // records and nothing is written twice. Any other error stops the command.

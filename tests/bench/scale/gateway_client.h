@@ -18,6 +18,7 @@
 
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "common/grpc_status.h"
 #include "tests/bench/support/load_driver.h"
 
 namespace shouhu::bench {
@@ -56,9 +57,9 @@ grpc::Status CallAs(Stub& stub, grpc::Status (Stub::*rpc)(grpc::ClientContext*, 
   return (stub.*rpc)(&context, request, response);
 }
 
-// The loader's calls: one the link or a service could not finish (UNAVAILABLE, RESOURCE_EXHAUSTED, ABORTED)
-// is made again as it was, up to five times over about half a minute; every write carries its request id (or
-// import id), so a repeat changes nothing. Never the mix's, which counts what fails.
+// The loader's calls: one the link or a service could not finish (MaySendAgain, common/grpc_status.h) is made
+// again as it was, up to five times over about half a minute; every write carries its request id (or import
+// id), so a repeat changes nothing. Never the mix's, which counts what fails.
 template <typename Stub, typename Request, typename Response>
 grpc::Status LoadCallAs(Stub& stub,
                         grpc::Status (Stub::*rpc)(grpc::ClientContext*, const Request&, Response*),
@@ -67,11 +68,7 @@ grpc::Status LoadCallAs(Stub& stub,
   absl::Duration wait = absl::Seconds(1);
   for (int attempt = 0;; ++attempt) {
     grpc::Status status = CallAs(stub, rpc, token, request, response, deadline);
-    const grpc::StatusCode code = status.error_code();
-    if (attempt == 5 || (code != grpc::StatusCode::UNAVAILABLE &&
-                         code != grpc::StatusCode::RESOURCE_EXHAUSTED && code != grpc::StatusCode::ABORTED)) {
-      return status;
-    }
+    if (attempt == 5 || !MaySendAgain(status)) return status;
     absl::SleepFor(wait);
     wait *= 2;
   }

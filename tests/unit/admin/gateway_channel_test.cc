@@ -7,8 +7,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "deploy/admin/roster_commands.h"
 #include "tests/support/status_matchers.h"
+#include "tests/unit/admin/roster_service_fake.h"
 
 namespace shouhu::admin {
 namespace {
@@ -48,20 +49,6 @@ TEST(GatewayChannel, UnreadableCaFile_NamesTheFlag) {
   EXPECT_THAT(channel.status().message(), ::testing::HasSubstr("ca_cert"));
 }
 
-// Counts the import calls that reached it.
-class CountingRosterService final : public v1::RosterService::Service {
- public:
-  grpc::Status ImportRoster(grpc::ServerContext*, grpc::ServerReader<v1::ImportRosterRequest>* reader,
-                            v1::ImportRosterResponse* answer) override {
-    ++calls;
-    for (v1::ImportRosterRequest message; reader->Read(&message);) {
-      if (message.has_chunk()) answer->set_created(answer->created() + message.chunk().rows_size());
-    }
-    return grpc::Status::OK;
-  }
-  std::atomic<int> calls{0};
-};
-
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream text;
@@ -83,7 +70,7 @@ class GatewayTlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = ::testing::TempDir() + "gateway_tls_" + std::to_string(::getpid());
-    ASSERT_EQ(std::system(("mkdir -p " + dir_).c_str()), 0);
+    std::filesystem::create_directories(dir_);
     ASSERT_NO_FATAL_FAILURE(MakeCertificate(dir_, "gateway"));
     ASSERT_NO_FATAL_FAILURE(MakeCertificate(dir_, "stranger"));
     grpc::SslServerCredentialsOptions tls;
@@ -96,42 +83,36 @@ class GatewayTlsTest : public ::testing::Test {
   }
   void TearDown() override {
     if (server_) server_->Shutdown();
-    (void)std::system(("rm -rf " + dir_).c_str());
+    std::filesystem::remove_all(dir_);
   }
 
   absl::StatusOr<v1::ImportRosterResponse> ImportTrusting(const std::string& ca) {
     absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
         GatewayChannel({absl::StrCat("127.0.0.1:", port_), dir_ + "/" + ca + ".pem"});
     if (!channel.ok()) return channel.status();
-    absl::StatusOr<LoadedRoster> roster = LoadRoster(
-        "name,sex,birth_date,resident_id,village_code,categories,guardian1_name,guardian1_relationship,"
-        "guardian1_status\n"
-        "张小明,male,2015-06-07,532329201506071232,532329101001,left_behind,王秀英,grandparent,"
-        "present_and_able\n");
-    if (!roster.ok()) return roster.status();
     RosterCallOptions options;
     options.token = "token";
     options.retries = 0;
     options.deadline = absl::Seconds(10);
     std::ostringstream progress;
-    return ImportRoster(*channel, *roster, options, progress);
+    return ImportRoster(*channel, RosterOf(1), options, progress);
   }
 
   std::string dir_;
   int port_ = 0;
-  CountingRosterService service_;
+  FailingRosterService service_;
   std::unique_ptr<grpc::Server> server_;
 };
 
 TEST_F(GatewayTlsTest, GatewayCertifiedByTheGivenCa_GetsTheRoster) {
   ASSERT_OK_AND_ASSIGN(v1::ImportRosterResponse answer, ImportTrusting("gateway"));
   EXPECT_EQ(answer.created(), 1);
-  EXPECT_EQ(service_.calls.load(), 1);
+  EXPECT_EQ(service_.Calls().size(), 1u);
 }
 
 TEST_F(GatewayTlsTest, GatewayTheCaDidNotCertify_GetsNothing) {
   EXPECT_THAT(ImportTrusting("stranger"), StatusIs(absl::StatusCode::kUnavailable));
-  EXPECT_EQ(service_.calls.load(), 0);
+  EXPECT_TRUE(service_.Calls().empty());
 }
 
 }  // namespace

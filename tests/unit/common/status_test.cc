@@ -150,6 +150,18 @@ absl::StatusOr<int> Quarter(int n) {
   return quarter;
 }
 
+TEST(MaySendAgain, OutagesOverloadAndDeadlocks_NotStaleEditsNorRefusals) {
+  EXPECT_TRUE(MaySendAgain(grpc::Status(grpc::StatusCode::UNAVAILABLE, "draining")));
+  EXPECT_TRUE(MaySendAgain(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "overloaded")));
+  EXPECT_TRUE(MaySendAgain(ToGrpcStatus(absl::AbortedError("deadlock"))));
+  EXPECT_FALSE(MaySendAgain(ToGrpcStatus(StaleVersion("the case changed meanwhile", 7))));
+  for (auto code : {grpc::StatusCode::OK, grpc::StatusCode::INVALID_ARGUMENT, grpc::StatusCode::NOT_FOUND,
+                    grpc::StatusCode::PERMISSION_DENIED, grpc::StatusCode::FAILED_PRECONDITION,
+                    grpc::StatusCode::DEADLINE_EXCEEDED, grpc::StatusCode::INTERNAL}) {
+    EXPECT_FALSE(MaySendAgain(grpc::Status(code, "x"))) << code;
+  }
+}
+
 TEST(StatusMacros, AssignOrReturn_PropagatesTheFirstError) {
   EXPECT_EQ(*Quarter(8), 2);
   EXPECT_EQ(Quarter(6).status().code(), absl::StatusCode::kInvalidArgument);
