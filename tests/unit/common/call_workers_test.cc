@@ -125,7 +125,9 @@ TEST_F(CallWorkersTest, QueueFull_IsRefusedAtOnce_AndTheQueuedCallIsServed) {
 
 TEST_F(CallWorkersTest, CallerGaveUpWhileQueued_ItsWorkDoesNotRun) {
   HeldWorker held;
-  Start(held.work());
+  // Room for two queued: the holder's answer can reach its caller before the worker takes the impatient call
+  // off the queue, and the last call below must queue behind it then, not be refused.
+  Start(held.work(), /*workers=*/1, /*max_queued=*/2);
   grpc::Status holder;
   std::thread hold([&] { holder = Call("hold"); });
   ASSERT_TRUE(held.holding.WaitForNotificationWithTimeout(absl::Seconds(20)));
