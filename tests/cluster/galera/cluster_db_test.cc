@@ -231,6 +231,35 @@ TEST_F(GaleraTest, Transaction_TwoNodesUpdatingOneRow_ConflictsAreRetriedAndEver
   }
 }
 
+// A read on one node straight after a commit acknowledged on another, as a service's pooled connections reach
+// any node (a caseworker's referral acknowledged through one, read back through another). Node 2's applier is
+// held (FLUSH TABLES WITH READ LOCK there pauses it), so it has not applied the commit when the read arrives:
+// without causal reads (wsrep_sync_wait, set on every node as in deploy/k8s) node 2 answers from before the
+// commit; with them the read waits until node 2 has applied it.
+TEST_F(GaleraTest, Read_RightAfterACommitOnAnotherNode_SeesTheCommit) {
+  std::unique_ptr<db::Pool> one = PoolOn(1, 1);
+  ASSERT_OK(one->Autocommit(
+      [](db::Session& s) { return s.ExecuteConstant("CREATE TABLE notes (id INT PRIMARY KEY)"); }));
+  ASSERT_EQ(EventuallyOn(2, "SELECT COUNT(*) FROM notes", 0), 0) << "node 2 never saw the table";
+  std::unique_ptr<db::Pool> holder_pool = PoolOn(2, 1);
+  absl::StatusOr<db::Lease> holder = holder_pool->Acquire();
+  ASSERT_OK(holder.status());
+  ASSERT_OK((*holder)->ExecuteConstant("FLUSH TABLES WITH READ LOCK"));
+  absl::Status unlocked;
+  std::thread release([&] {
+    absl::SleepFor(absl::Seconds(1));
+    unlocked = (*holder)->ExecuteConstant("UNLOCK TABLES");
+  });
+  absl::Status inserted =
+      one->Autocommit([](db::Session& s) { return s.ExecuteConstant("INSERT INTO notes VALUES (1)"); });
+  const absl::StatusOr<int64_t> seen = TryCountOn(2, "SELECT COUNT(*) FROM notes");
+  release.join();
+  ASSERT_OK(inserted);
+  ASSERT_OK(unlocked);
+  ASSERT_OK(seen.status());
+  EXPECT_EQ(*seen, 1) << "node 2 answered from before a commit node 1 had acknowledged";
+}
+
 // ------------------------------------------------------------------------------------------------------------
 // Locked rows must be written (tests/cluster/README.md, "The outbox on Galera"). The rule: at most two valid
 // secrets per API client (gateway AddSecret), judged under the client row's lock.
