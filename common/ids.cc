@@ -36,6 +36,23 @@ std::string IdGenerator::Next() {
   return id;
 }
 
+void IdGenerator::Raise(absl::string_view floor) {
+  if (!IsWellFormedId(floor)) return;
+  unsigned __int128 value = 0;  // the first character holds the top 3 bits: 3 + 25 x 5 = 128
+  for (char ch : floor) {
+    value = (value << 5) | static_cast<unsigned>(absl::string_view(kAlphabet).find(ch));
+  }
+  const uint64_t millis = static_cast<uint64_t>(value >> 80);
+  std::array<uint8_t, 10> random;
+  for (int i = 9; i >= 0; --i, value >>= 8)
+    random[static_cast<size_t>(i)] = static_cast<uint8_t>(value & 0xff);
+  absl::MutexLock lock(&mu_);
+  if (millis > last_millis_ || (millis == last_millis_ && random > last_random_)) {
+    last_millis_ = millis;
+    last_random_ = random;
+  }
+}
+
 bool IsWellFormedId(absl::string_view id) {
   if (id.size() != kIdLength) return false;
   for (char ch : id) {

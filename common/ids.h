@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 
@@ -21,6 +22,10 @@ class IdGenerator {
 
   // Strictly increasing within this generator, also when several ids fall in one millisecond.
   std::string Next();
+  // Every id Next() gives from now on sorts after `floor` (a well-formed id; anything else is ignored), even
+  // when `floor` came from a generator whose clock is ahead of this one's: ids that must follow another
+  // process's (the registry's access log, in commit order across replicas) continue from it.
+  void Raise(absl::string_view floor);
 
  private:
   const Clock& clock_;

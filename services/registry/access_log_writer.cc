@@ -56,6 +56,19 @@ absl::Status InsertPadded(db::Session& session, absl::string_view head, absl::st
   return absl::OkStatus();
 }
 
+// The batch's turn in the log's order (migration 0049): last_id moves up to the batch's highest id only when
+// all its ids are above it, and the row stays locked to the batch's COMMIT. Taken last, just before COMMIT,
+// so another replica's batch waits for it no longer than that.
+constexpr absl::string_view kTakeTurn =
+    "UPDATE pii_access_log_turn SET last_id = ? WHERE id = 1 AND last_id < ?";
+// The highest id logged, when the turn was refused, or before a batch written again: the latest committed
+// value (a locking read), not the transaction's snapshot, which the batch's read of children may have fixed
+// before that value committed.
+constexpr absl::string_view kTurnHeldAt = "SELECT last_id FROM pii_access_log_turn WHERE id = 1 FOR UPDATE";
+// A batch rolled back by a deadlock, by Galera's certification (another node's batch took the turn at the
+// same moment) or by a refused turn is written again, at most this many times in all.
+constexpr int kMaxAttempts = 8;
+
 // A batch of reads is at most this many callers' (a page of a search is one caller's 50 records), and
 // GroupCommit refuses a caller once eight batches wait.
 constexpr size_t kMaxCallersPerBatch = 256;
@@ -135,24 +148,49 @@ std::vector<absl::StatusOr<AccessLogWriter::Logged>> AccessLogWriter::WriteBatch
 
 absl::StatusOr<AccessLogWriter::Written> AccessLogWriter::Write(db::Session& session,
                                                                 const std::vector<Order>& batch) {
-  RETURN_IF_ERROR(session.ExecuteConstant("START TRANSACTION"));
-  absl::StatusOr<Written> written = WriteInTransaction(session, batch);
-  if (!written.ok()) {
+  absl::StatusOr<Written> written;
+  for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
+    RETURN_IF_ERROR(session.ExecuteConstant("START TRANSACTION"));
+    // Taken last on the first attempt; first on the next, so that on one server a writer whose ids were
+    // overtaken is not overtaken again (another replica writing without pause would otherwise win every time).
+    written = WriteInTransaction(session, batch, /*turn_first=*/attempt > 1);
+    if (written.ok()) {
+      absl::Status committed = session.ExecuteConstant("COMMIT");
+      if (committed.ok()) return written;
+      written = std::move(committed);
+    }
     (void)session.ExecuteConstant("ROLLBACK");
-    return written;
+    // ABORTED is a transaction rolled back for certain (nothing of it landed): written again with fresh ids.
+    // Anything else, a lost connection among them, fails the batch's readers.
+    if (written.status().code() != absl::StatusCode::kAborted) return written;
   }
-  RETURN_IF_ERROR(session.ExecuteConstant("COMMIT"));
   return written;
 }
 
+absl::Status AccessLogWriter::TakeTurn(db::Session& session, const std::string& first_id,
+                                       const std::string& last_id) {
+  ASSIGN_OR_RETURN(uint64_t taken, session.Execute(kTakeTurn, {last_id, first_id}));
+  if (taken == 1) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::optional<db::Row> held, session.QueryOne(kTurnHeldAt));
+  if (!held) return absl::FailedPreconditionError("pii_access_log_turn has no row (migration 0049)");
+  ids_.Raise(held->String(0));
+  return absl::AbortedError("another writer logged higher ids first; written again above them");
+}
+
 absl::StatusOr<AccessLogWriter::Written> AccessLogWriter::WriteInTransaction(
-    db::Session& session, const std::vector<Order>& batch) {
+    db::Session& session, const std::vector<Order>& batch, bool turn_first) {
+  if (turn_first) {
+    ASSIGN_OR_RETURN(std::optional<db::Row> held, session.QueryOne(kTurnHeldAt));
+    if (!held) return absl::FailedPreconditionError("pii_access_log_turn has no row (migration 0049)");
+    ids_.Raise(held->String(0));
+  }
   ASSIGN_OR_RETURN(auto decided, DecideLookups(session, batch));
   Written written;
   written.answers.assign(batch.size(), Logged{});
   const std::string at = ToSqlTimestamp(clock_.Now());
   std::vector<db::Value> read_params;
   std::vector<db::Value> record_params;
+  std::string first_id, last_id;  // the batch's lowest and highest ids: IdGenerator counts up
   read_params.reserve(batch.size() * kParamsPerRead);
   const auto add = [&](const AccessRead& read) {
     // Entry ids in the order of the records; the first is the read's id, so every entry of a read sorts
@@ -162,6 +200,8 @@ absl::StatusOr<AccessLogWriter::Written> AccessLogWriter::WriteInTransaction(
     entry_ids.reserve(read.records.size());
     for (size_t i = 0; i < read.records.size(); ++i) entry_ids.push_back(ids_.Next());
     const std::string& log_id = entry_ids.front();
+    if (first_id.empty()) first_id = log_id;
+    last_id = entry_ids.back();
     read_params.insert(
         read_params.end(),
         {log_id, at, read.subject, read.organisation_id, read.record_type, read.fields, read.purpose,
@@ -186,6 +226,7 @@ absl::StatusOr<AccessLogWriter::Written> AccessLogWriter::WriteInTransaction(
       InsertPadded(session, kInsertReads, kReadPlaceholders, kReadsRepeated, kParamsPerRead, read_params));
   RETURN_IF_ERROR(InsertPadded(session, kInsertRecords, kRecordPlaceholders, kRecordsRepeated,
                                kParamsPerRecord, record_params));
+  if (!first_id.empty()) RETURN_IF_ERROR(TakeTurn(session, first_id, last_id));
   return written;
 }
 

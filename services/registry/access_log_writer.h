@@ -10,7 +10,10 @@
 // bounded, so a flood of reads the database cannot keep up with is refused (RESOURCE_EXHAUSTED) instead of
 // growing the queue and every reader's wait. One committer: entry ids are given as a batch is written and
 // must become visible in their order (an auditor pages the log by id, and a lower id committed after a
-// higher one had been read would be skipped), which batches committing in turn could not promise.
+// higher one had been read would be skipped), which batches committing in turn could not promise. Across
+// replicas, each with its writer and its clock, the order is kept by the log's turn row (migration 0049): a
+// batch commits holding it, and only with ids above every id logged before it. (Several committers in one
+// process, measured on the full-size data set, cost more CPU than they saved: tests/bench/README.md, Scale.)
 //
 // A read of one child (GetChild) can be handed over before the child is read (ReadChildThen): the batch's
 // children are then read in the log's own transaction, with one statement for all of them, and each reader's
@@ -99,7 +102,13 @@ class AccessLogWriter {
   void Submit(Order order, Committed committed);
   std::vector<absl::StatusOr<Logged>> WriteBatch(const std::vector<Order>& batch);
   absl::StatusOr<Written> Write(db::Session& session, const std::vector<Order>& batch);
-  absl::StatusOr<Written> WriteInTransaction(db::Session& session, const std::vector<Order>& batch);
+  // With `turn_first`, the log's turn is held from the start (its highest id read with a lock, this batch's
+  // ids given above it), so TakeTurn cannot be refused on one server.
+  absl::StatusOr<Written> WriteInTransaction(db::Session& session, const std::vector<Order>& batch,
+                                             bool turn_first);
+  // The batch's place in the log's order, its ids running from `first_id` to `last_id` (migration 0049):
+  // ABORTED, with the ids raised above the log's highest, when another writer has logged higher ids.
+  absl::Status TakeTurn(db::Session& session, const std::string& first_id, const std::string& last_id);
   // The reads of the batch's lookups, decided on the children read on `session`: decided[i] for batch[i]
   // when it is a lookup.
   absl::StatusOr<std::vector<std::optional<absl::StatusOr<AccessRead>>>> DecideLookups(

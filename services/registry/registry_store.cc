@@ -114,7 +114,7 @@ constexpr absl::string_view kChildrenWithGuardians =
     "c.id "
     "WHERE c.id IN (";
 // At most this many children a statement: seven texts (1 to 64) on the log writer's connection, beside its
-// INSERTs' 78, within the 128 a connection keeps (db.h).
+// INSERTs' 78 and its turn's two (migration 0049), within the 128 a connection keeps (db.h).
 constexpr size_t kMaxChildrenPerRead = 64;
 constexpr absl::string_view kSearchChildren =
     "SELECT c.id, c.name, c.sex, c.birth_date, c.village_code, c.categories, c.current_case_id, cs.status, "

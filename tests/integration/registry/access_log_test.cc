@@ -3,6 +3,7 @@
 // read, nothing is lost under concurrent reads, the rows of the old log survive the migration, and a reader
 // still being answered does not hold up the next read's log.
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -533,6 +534,107 @@ TEST(AccessLogWriter, ChildrenCannotBeRead_TheWholeBatchFails_NothingLogged) {
   EXPECT_THAT(lookup, StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_THAT(plain, StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_EQ(database->Count("pii_access_reads"), 0);
+}
+
+// ---- the log's order across replicas (migration 0049)
+
+// A replica's clock: the machine's, `offset` ahead.
+class ClockAhead final : public Clock {
+ public:
+  explicit ClockAhead(absl::Duration offset) : offset_(offset) {}
+  absl::Time Now() const override { return absl::Now() + offset_; }
+
+ private:
+  absl::Duration offset_;
+};
+
+// Two replicas' access logs on one database, the first's clock `ahead` of the second's (the machine's), and
+// the log as an auditor reads it (ListAccessLog).
+struct TwoReplicas {
+  explicit TwoReplicas(db::Pool& pool, absl::Duration ahead)
+      : ahead_clock(ahead),
+        ahead_ids(ahead_clock),
+        behind_ids(behind_clock),
+        ahead_log(pool, ahead_clock, ahead_ids),
+        behind_log(pool, behind_clock, behind_ids),
+        auditor_ids(behind_clock),
+        auditor(pool, behind_clock, auditor_ids,
+                *PiiCrypto::Create(std::string(32, 'k'), std::string(32, 'h'))) {}
+
+  ClockAhead ahead_clock;
+  SystemClock behind_clock;
+  IdGenerator ahead_ids, behind_ids;
+  AccessLogWriter ahead_log, behind_log;
+  IdGenerator auditor_ids;
+  MariaDbRegistryStore auditor;
+};
+
+std::vector<AccessRecord> ReadOf(const std::string& child_id, const std::string& purpose) {
+  return {
+      {"officer-wuding", "wuding-ca", "child", child_id, "532329101001", "name", purpose, "GetChild", ""}};
+}
+
+// Two replicas' writers, one whose clock is an hour ahead: the replica behind logs a read after the other
+// has, and that read's entry still sorts after the other's, so an auditor paging by id who has seen the first
+// does not skip the second. Without the log's turn its id would be an hour lower.
+TEST(AccessLogWriter, TwoReplicas_OneClockAnHourAhead_TheLaterReadSortsAfter) {
+  ASSERT_OK_AND_ASSIGN(auto database, shouhu::testing::TestDatabase::Create(RegistryMigrations()));
+  TwoReplicas replicas(database->pool(), absl::Hours(1));
+  ASSERT_OK(replicas.ahead_log.Record(ReadOf("01JC0000000000000000000001", "first")));
+  ASSERT_OK(replicas.behind_log.Record(ReadOf("01JC0000000000000000000002", "second")));
+  ASSERT_OK(replicas.ahead_log.Record(ReadOf("01JC0000000000000000000003", "third")));
+  ASSERT_OK_AND_ASSIGN(auto entries, replicas.auditor.ListAccessLog({"", "", "", "", 10}));
+  std::vector<std::string> purposes;
+  for (const auto& e : entries) purposes.push_back(e.purpose());
+  EXPECT_EQ(purposes, (std::vector<std::string>{"first", "second", "third"})) << "the log in id order";
+}
+
+// Two replicas logging at once, one's clock 20 ms ahead, while an auditor's program follows the log's tail
+// page by page (after the last entry it saw, as ListAccessLog pages): it must see every entry. With the
+// turn's condition removed, the writer behind commits ids below entries the follower has already passed.
+TEST(AccessLogWriter, TwoReplicasAtOnce_AFollowerPagingById_MissesNoEntry) {
+  ASSERT_OK_AND_ASSIGN(auto database, shouhu::testing::TestDatabase::Create(RegistryMigrations()));
+  TwoReplicas replicas(database->pool(), absl::Milliseconds(20));
+
+  constexpr int kReadersPerReplica = 4;
+  constexpr int kReadsEach = 40;
+  std::atomic<int> writing{2 * kReadersPerReplica};
+  std::vector<absl::Status> failures(2 * kReadersPerReplica);
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2 * kReadersPerReplica; ++r) {
+    AccessLogWriter& writer = r % 2 == 0 ? replicas.ahead_log : replicas.behind_log;
+    readers.emplace_back([&, r] {
+      for (int i = 0; i < kReadsEach && failures[r].ok(); ++i) {
+        failures[r] =
+            writer.Record(ReadOf(absl::StrFormat("01JC%06d%016d", r, i), absl::StrCat("reader ", r)));
+      }
+      --writing;
+    });
+  }
+  std::set<std::string> followed;
+  absl::Status follow_failure;
+  std::thread follower([&] {
+    std::string after;
+    while (follow_failure.ok()) {
+      const bool writers_done = writing.load() == 0;  // read before the page: a page after it misses nothing
+      absl::StatusOr<std::vector<v1::AccessLogEntry>> page =
+          replicas.auditor.ListAccessLog({"", "", "", after, 50});
+      if (!page.ok()) {
+        follow_failure = page.status();
+        return;
+      }
+      for (const auto& e : *page) followed.insert(e.entry_id());
+      if (!page->empty()) after = page->back().entry_id();
+      if (page->empty() && writers_done) return;
+    }
+  });
+  for (auto& t : readers) t.join();
+  follower.join();
+  for (const absl::Status& failure : failures) ASSERT_OK(failure);
+  ASSERT_OK(follow_failure);
+  ASSERT_EQ(database->Count(kAccessLogEntries), 2 * kReadersPerReplica * kReadsEach);
+  EXPECT_EQ(static_cast<int>(followed.size()), 2 * kReadersPerReplica * kReadsEach)
+      << "the follower skipped entries that committed below an id it had already passed";
 }
 
 }  // namespace

@@ -65,6 +65,25 @@ TEST(IdGenerator, EncodesTimeThenRandomBits_TheNextIdOfAMillisecondIsOneHigher) 
   EXPECT_TRUE(decode(second) == decode(first) + 1) << first << " then " << second;
 }
 
+// Another process's id from an hour ahead (its clock, or ids it raised itself): this generator continues
+// after it, one higher within that millisecond, and a lower floor or a malformed one changes nothing.
+TEST(IdGenerator, Raise_NextSortsAfterTheFloor_EvenFromAClockAhead) {
+  ManualClock behind(absl::FromUnixMillis(1'790'000'000'000));
+  ManualClock ahead(absl::FromUnixMillis(1'790'003'600'000));
+  IdGenerator ids(behind);
+  IdGenerator other(ahead);
+  const std::string floor = other.Next();
+  ASSERT_LT(ids.Next(), floor);
+  ids.Raise(floor);
+  const std::string next = ids.Next();
+  EXPECT_GT(next, floor);
+  EXPECT_EQ(next.substr(0, 10), floor.substr(0, 10)) << "the floor's millisecond";
+  EXPECT_EQ(next, other.Next()) << "one higher than the floor, as the floor's own generator counts";
+  ids.Raise("01ARZ3NDEKTSV4RRFFQ69G5FAV");  // far below
+  ids.Raise("not an id");
+  EXPECT_GT(ids.Next(), next);
+}
+
 TEST(IsWellFormedId, RejectsOtherShapes) {
   EXPECT_FALSE(IsWellFormedId(""));
   EXPECT_FALSE(IsWellFormedId("01ARZ3NDEKTSV4RRFFQ69G5FAVX"));  // 27
