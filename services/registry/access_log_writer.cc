@@ -6,8 +6,10 @@
 #include <string>
 #include <utility>
 
+#include "absl/random/distributions.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "common/status_macros.h"
 
 namespace shouhu::registry {
@@ -67,7 +69,7 @@ constexpr absl::string_view kTakeTurn =
 constexpr absl::string_view kTurnHeldAt = "SELECT last_id FROM pii_access_log_turn WHERE id = 1 FOR UPDATE";
 // A batch rolled back by a deadlock, by Galera's certification (another node's batch took the turn at the
 // same moment) or by a refused turn is written again, at most this many times in all.
-constexpr int kMaxAttempts = 8;
+constexpr int kMaxAttempts = 16;
 
 // A batch of reads is at most this many callers' (a page of a search is one caller's 50 records), and
 // GroupCommit refuses a caller once eight batches wait.
@@ -149,11 +151,16 @@ std::vector<absl::StatusOr<AccessLogWriter::Logged>> AccessLogWriter::WriteBatch
 absl::StatusOr<AccessLogWriter::Written> AccessLogWriter::Write(db::Session& session,
                                                                 const std::vector<Order>& batch) {
   absl::StatusOr<Written> written;
+  bool overtaken = false;
   for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
     RETURN_IF_ERROR(session.ExecuteConstant("START TRANSACTION"));
-    // Taken last on the first attempt; first on the next, so that on one server a writer whose ids were
-    // overtaken is not overtaken again (another replica writing without pause would otherwise win every time).
-    written = WriteInTransaction(session, batch, /*turn_first=*/attempt > 1);
+    // The turn is taken last, just before COMMIT; after a refused turn, first, so that on one server a writer
+    // whose ids were overtaken is not overtaken again (another replica writing without pause would otherwise
+    // win every time). Not after a deadlock: on Galera a turn held from the start is a lock another node's
+    // commits abort (brute force) all the while this batch is written; taken last, only in its last moment.
+    const bool turn_first = overtaken;
+    overtaken = false;
+    written = WriteInTransaction(session, batch, turn_first, overtaken);
     if (written.ok()) {
       absl::Status committed = session.ExecuteConstant("COMMIT");
       if (committed.ok()) return written;
@@ -163,22 +170,29 @@ absl::StatusOr<AccessLogWriter::Written> AccessLogWriter::Write(db::Session& ses
     // ABORTED is a transaction rolled back for certain (nothing of it landed): written again with fresh ids.
     // Anything else, a lost connection among them, fails the batch's readers.
     if (written.status().code() != absl::StatusCode::kAborted) return written;
+    // Two nodes' writers that collide on the turn and retry at once collide again (on Galera, a few in a
+    // hundred batches ran out of attempts under both writing without pause): a short random pause, growing
+    // with the attempts, sets them apart.
+    if (!overtaken) absl::SleepFor(absl::Microseconds(absl::Uniform(retry_jitter_, 0, 500 * attempt)));
   }
   return written;
 }
 
 absl::Status AccessLogWriter::TakeTurn(db::Session& session, const std::string& first_id,
-                                       const std::string& last_id) {
+                                       const std::string& last_id, bool& overtaken) {
   ASSIGN_OR_RETURN(uint64_t taken, session.Execute(kTakeTurn, {last_id, first_id}));
   if (taken == 1) return absl::OkStatus();
   ASSIGN_OR_RETURN(std::optional<db::Row> held, session.QueryOne(kTurnHeldAt));
   if (!held) return absl::FailedPreconditionError("pii_access_log_turn has no row (migration 0049)");
   ids_.Raise(held->String(0));
+  overtaken = true;
   return absl::AbortedError("another writer logged higher ids first; written again above them");
 }
 
-absl::StatusOr<AccessLogWriter::Written> AccessLogWriter::WriteInTransaction(
-    db::Session& session, const std::vector<Order>& batch, bool turn_first) {
+absl::StatusOr<AccessLogWriter::Written> AccessLogWriter::WriteInTransaction(db::Session& session,
+                                                                             const std::vector<Order>& batch,
+                                                                             bool turn_first,
+                                                                             bool& overtaken) {
   if (turn_first) {
     ASSIGN_OR_RETURN(std::optional<db::Row> held, session.QueryOne(kTurnHeldAt));
     if (!held) return absl::FailedPreconditionError("pii_access_log_turn has no row (migration 0049)");
@@ -226,7 +240,7 @@ absl::StatusOr<AccessLogWriter::Written> AccessLogWriter::WriteInTransaction(
       InsertPadded(session, kInsertReads, kReadPlaceholders, kReadsRepeated, kParamsPerRead, read_params));
   RETURN_IF_ERROR(InsertPadded(session, kInsertRecords, kRecordPlaceholders, kRecordsRepeated,
                                kParamsPerRecord, record_params));
-  if (!first_id.empty()) RETURN_IF_ERROR(TakeTurn(session, first_id, last_id));
+  if (!first_id.empty()) RETURN_IF_ERROR(TakeTurn(session, first_id, last_id, overtaken));
   return written;
 }
 

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -103,12 +104,14 @@ class AccessLogWriter {
   std::vector<absl::StatusOr<Logged>> WriteBatch(const std::vector<Order>& batch);
   absl::StatusOr<Written> Write(db::Session& session, const std::vector<Order>& batch);
   // With `turn_first`, the log's turn is held from the start (its highest id read with a lock, this batch's
-  // ids given above it), so TakeTurn cannot be refused on one server.
+  // ids given above it), so TakeTurn cannot be refused on one server. `overtaken` as TakeTurn sets it.
   absl::StatusOr<Written> WriteInTransaction(db::Session& session, const std::vector<Order>& batch,
-                                             bool turn_first);
+                                             bool turn_first, bool& overtaken);
   // The batch's place in the log's order, its ids running from `first_id` to `last_id` (migration 0049):
-  // ABORTED, with the ids raised above the log's highest, when another writer has logged higher ids.
-  absl::Status TakeTurn(db::Session& session, const std::string& first_id, const std::string& last_id);
+  // ABORTED, with the ids raised above the log's highest and `overtaken` set, when another writer has logged
+  // higher ids.
+  absl::Status TakeTurn(db::Session& session, const std::string& first_id, const std::string& last_id,
+                        bool& overtaken);
   // The reads of the batch's lookups, decided on the children read on `session`: decided[i] for batch[i]
   // when it is a lookup.
   absl::StatusOr<std::vector<std::optional<absl::StatusOr<AccessRead>>>> DecideLookups(
@@ -118,6 +121,7 @@ class AccessLogWriter {
   const Clock& clock_;
   IdGenerator& ids_;
   const ReadChildren read_children_;
+  absl::BitGen retry_jitter_;  // only the committer's thread uses it
   // Only the committer touches it: its own connection, kept between batches, so the INSERTs' few texts
   // (padded sizes, PaddedLogRows) are prepared once on it rather than on every connection of the pool.
   std::optional<db::Lease> connection_;

@@ -611,29 +611,14 @@ TEST(AccessLogWriter, TwoReplicasAtOnce_AFollowerPagingById_MissesNoEntry) {
       --writing;
     });
   }
-  std::set<std::string> followed;
-  absl::Status follow_failure;
-  std::thread follower([&] {
-    std::string after;
-    while (follow_failure.ok()) {
-      const bool writers_done = writing.load() == 0;  // read before the page: a page after it misses nothing
-      absl::StatusOr<std::vector<v1::AccessLogEntry>> page =
-          replicas.auditor.ListAccessLog({"", "", "", after, 50});
-      if (!page.ok()) {
-        follow_failure = page.status();
-        return;
-      }
-      for (const auto& e : *page) followed.insert(e.entry_id());
-      if (!page->empty()) after = page->back().entry_id();
-      if (page->empty() && writers_done) return;
-    }
-  });
+  absl::StatusOr<std::set<std::string>> followed;
+  std::thread follower([&] { followed = FollowAccessLog(replicas.auditor, writing); });
   for (auto& t : readers) t.join();
   follower.join();
   for (const absl::Status& failure : failures) ASSERT_OK(failure);
-  ASSERT_OK(follow_failure);
+  ASSERT_OK(followed.status());
   ASSERT_EQ(database->Count(kAccessLogEntries), 2 * kReadersPerReplica * kReadsEach);
-  EXPECT_EQ(static_cast<int>(followed.size()), 2 * kReadersPerReplica * kReadsEach)
+  EXPECT_EQ(static_cast<int>(followed->size()), 2 * kReadersPerReplica * kReadsEach)
       << "the follower skipped entries that committed below an id it had already passed";
 }
 

@@ -133,4 +133,18 @@ std::vector<common::v1::Event> RegistryTest::Events() {
   return events;
 }
 
+absl::StatusOr<std::set<std::string>> FollowAccessLog(RegistryStore& auditor,
+                                                      const std::atomic<int>& writing) {
+  std::set<std::string> followed;
+  std::string after;
+  while (true) {
+    const bool writers_done = writing.load() == 0;  // read before the page: a page after it misses nothing
+    absl::StatusOr<std::vector<v1::AccessLogEntry>> page = auditor.ListAccessLog({"", "", "", after, 50});
+    if (!page.ok()) return page.status();
+    for (const auto& e : *page) followed.insert(e.entry_id());
+    if (!page->empty()) after = page->back().entry_id();
+    if (page->empty() && writers_done) return followed;
+  }
+}
+
 }  // namespace shouhu::registry::testing

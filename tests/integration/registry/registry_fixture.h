@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "common/grpc_status.h"
@@ -26,6 +28,12 @@ namespace v1 = ::shouhu::registry::v1;
 inline const std::string kAccessLogEntries = "pii_access_records JOIN pii_access_reads ON id = log_id";
 
 using ::shouhu::testing::WithCase;
+
+// Follows the access log's tail as an auditor's program would, page after page from the last entry it saw
+// (ListAccessLog through `auditor`), until `writing` is zero and a page comes back empty: the entry ids seen,
+// or the first error.
+absl::StatusOr<std::set<std::string>> FollowAccessLog(RegistryStore& auditor,
+                                                      const std::atomic<int>& writing);
 
 // Real villages: 东岳社区 in Wuding (Yunnan) and 康庄社区 in Xixia (Ningxia).
 inline constexpr char kWudingVillage[] = "532329101001";
