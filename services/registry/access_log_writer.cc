@@ -186,22 +186,23 @@ absl::Status AccessLogWriter::TakeTurn(db::Session& session, const std::string& 
                                        const std::string& last_id, bool& overtaken) {
   ASSIGN_OR_RETURN(uint64_t taken, session.Execute(kTakeTurn, {last_id, first_id}));
   if (taken == 1) return absl::OkStatus();
+  RETURN_IF_ERROR(RaiseAboveTurn(session));
+  overtaken = true;
+  return absl::AbortedError("another writer logged higher ids first; written again above them");
+}
+
+absl::Status AccessLogWriter::RaiseAboveTurn(db::Session& session) {
   ASSIGN_OR_RETURN(std::optional<db::Row> held, session.QueryOne(kTurnHeldAt));
   if (!held) return absl::FailedPreconditionError("pii_access_log_turn has no row (migration 0049)");
   ids_.Raise(held->String(0));
-  overtaken = true;
-  return absl::AbortedError("another writer logged higher ids first; written again above them");
+  return absl::OkStatus();
 }
 
 absl::StatusOr<AccessLogWriter::Written> AccessLogWriter::WriteInTransaction(db::Session& session,
                                                                              const std::vector<Order>& batch,
                                                                              bool turn_first,
                                                                              bool& overtaken) {
-  if (turn_first) {
-    ASSIGN_OR_RETURN(std::optional<db::Row> held, session.QueryOne(kTurnHeldAt));
-    if (!held) return absl::FailedPreconditionError("pii_access_log_turn has no row (migration 0049)");
-    ids_.Raise(held->String(0));
-  }
+  if (turn_first) RETURN_IF_ERROR(RaiseAboveTurn(session));
   ASSIGN_OR_RETURN(auto decided, DecideLookups(session, batch));
   Written written;
   written.answers.assign(batch.size(), Logged{});

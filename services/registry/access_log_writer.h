@@ -112,6 +112,9 @@ class AccessLogWriter {
   // higher ids.
   absl::Status TakeTurn(db::Session& session, const std::string& first_id, const std::string& last_id,
                         bool& overtaken);
+  // Reads the log's highest id with a lock on the turn (held to the transaction's end) and gives the ids that
+  // follow above it.
+  absl::Status RaiseAboveTurn(db::Session& session);
   // The reads of the batch's lookups, decided on the children read on `session`: decided[i] for batch[i]
   // when it is a lookup.
   absl::StatusOr<std::vector<std::optional<absl::StatusOr<AccessRead>>>> DecideLookups(
