@@ -42,6 +42,12 @@ void IdGenerator::Raise(absl::string_view floor) {
   for (char ch : floor) {
     value = (value << 5) | static_cast<unsigned>(absl::string_view(kAlphabet).find(ch));
   }
+  // Not to the floor itself but a random step (1 to 2^40) above it: the generator that gave the floor counts
+  // on from it by one within its millisecond, as would another generator raised to the same floor, and
+  // either would then give the very ids this one gives next.
+  uint64_t step = 0;
+  randombytes_buf(&step, sizeof step);
+  value += (step & ((uint64_t{1} << 40) - 1)) + 1;
   const uint64_t millis = static_cast<uint64_t>(value >> 80);
   std::array<uint8_t, 10> random;
   for (int i = 9; i >= 0; --i, value >>= 8)

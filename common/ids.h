@@ -24,7 +24,8 @@ class IdGenerator {
   std::string Next();
   // Every id Next() gives from now on sorts after `floor` (a well-formed id; anything else is ignored), even
   // when `floor` came from a generator whose clock is ahead of this one's: ids that must follow another
-  // process's (the registry's access log, in commit order across replicas) continue from it.
+  // process's (the registry's access log, in commit order across replicas; a budget slot's ledger entries)
+  // continue from a random step above it, so they are not the ones the floor's own generator gives next.
   void Raise(absl::string_view floor);
 
  private:
