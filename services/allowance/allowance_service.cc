@@ -9,6 +9,7 @@
 #include "services/allowance/allowance_access.h"
 #include "services/allowance/allowance_rules.h"
 #include "services/allowance/allowance_validation.h"
+#include "services/allowance/ledger_cursor.h"
 
 namespace shouhu::allowance {
 namespace {
@@ -384,12 +385,13 @@ grpc::ServerUnaryReactor* AllowanceService::ListLedgerEntries(grpc::CallbackServ
                                                               v1::ListLedgerEntriesResponse* resp) {
   return edge_.Unary(ctx, "ListLedgerEntries", [=](const Principal& p) -> absl::Status {
     RETURN_IF_ERROR(ValidateRecordId(req->program_id(), "program_id"));
-    ASSIGN_OR_RETURN(PageRequest page, ReadPageRequest(req->page_size(), req->page_token()));
+    ASSIGN_OR_RETURN(int limit, ReadPageSize(req->page_size()));
+    ASSIGN_OR_RETURN(LedgerCursor after, ReadLedgerCursor(req->page_token()));
     ASSIGN_OR_RETURN(v1::Program program, VisibleProgram(p, req->program_id()));
-    ASSIGN_OR_RETURN(std::vector<v1::LedgerEntry> entries, store_.ListLedgerEntries(req->program_id(), page));
-    resp->set_next_page_token(
-        NextPageToken(entries, page.limit, [](const v1::LedgerEntry& e) { return e.entry_id(); }));
-    for (v1::LedgerEntry& e : entries) *resp->add_entries() = std::move(e);
+    ASSIGN_OR_RETURN(LedgerPage page, store_.ListLedgerEntries(req->program_id(), after, limit));
+    resp->set_resume_token(LedgerCursorToken(page.next));
+    if (static_cast<int>(page.entries.size()) == limit) resp->set_next_page_token(resp->resume_token());
+    for (v1::LedgerEntry& e : page.entries) *resp->add_entries() = std::move(e);
     return absl::OkStatus();
   });
 }

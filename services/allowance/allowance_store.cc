@@ -68,12 +68,19 @@ constexpr char kUpdateEvaluation[] =
 
 constexpr char kInsertEntriesHead[] =
     "INSERT INTO ledger_entries (id, program_id, kind, from_account, to_account, amount_fen, application_id,"
-    " payment_id, recorded_by, recorded_at) VALUES ";
-constexpr char kEntryTuple[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-constexpr size_t kEntryWidth = 10;
-constexpr char kListEntries[] =
-    "SELECT id, program_id, kind, from_account, to_account, amount_fen, application_id, payment_id,"
-    " recorded_by, recorded_at FROM ledger_entries WHERE program_id = ? AND id > ? ORDER BY id LIMIT ?";
+    " payment_id, recorded_by, recorded_at, budget_slot) VALUES ";
+constexpr char kEntryTuple[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr size_t kEntryWidth = 11;
+// A page of the ledger (ledger_cursor.h): each slot's next entries after its own place, each slot read along
+// the (program_id, budget_slot, id) index for at most a page, the union cut to one page in id order. The
+// slots are the program's rows (and the remainder): a slot whose row appears after they were read has only
+// entries newer than this page's, which the next page reads from its start.
+constexpr char kListSlots[] = "SELECT slot FROM program_budget_slots WHERE program_id = ? ORDER BY slot";
+constexpr char kListSlotEntries[] =
+    "(SELECT id, program_id, kind, from_account, to_account, amount_fen, application_id, payment_id,"
+    " recorded_by, recorded_at, budget_slot FROM ledger_entries"
+    " WHERE program_id = ? AND budget_slot = ? AND id > ? ORDER BY id LIMIT ?)";
+constexpr char kListEntriesTail[] = " ORDER BY id LIMIT ?";
 // Money out of and into each account, for the reconciliation.
 constexpr char kSumOut[] =
     "SELECT from_account, SUM(amount_fen), COUNT(*) FROM ledger_entries WHERE program_id = ?"
@@ -187,12 +194,12 @@ constexpr char kMarkPaymentsIssuedHead[] =
 // the row count shows (1 for an insert, 2 for an update), and the batch fails too.
 constexpr char kMoveReservedToInPaymentHead[] =
     "INSERT INTO program_budget_slots (program_id, slot, available_fen, reserved_fen, in_payment_fen,"
-    " disbursed_fen) VALUES ";
-constexpr char kMoveReservedToInPaymentTuple[] = "(?, ?, 0, ?, 0, 0)";
-constexpr size_t kMoveReservedToInPaymentWidth = 3;
+    " disbursed_fen, last_entry_id) VALUES ";
+constexpr char kMoveReservedToInPaymentTuple[] = "(?, ?, 0, ?, 0, 0, ?)";
+constexpr size_t kMoveReservedToInPaymentWidth = 4;
 constexpr char kMoveReservedToInPaymentUpdate[] =
     " ON DUPLICATE KEY UPDATE reserved_fen = reserved_fen - VALUES(reserved_fen),"
-    " in_payment_fen = in_payment_fen + VALUES(reserved_fen)";
+    " in_payment_fen = in_payment_fen + VALUES(reserved_fen), last_entry_id = VALUES(last_entry_id)";
 
 // ----------------------------------------------------------------------------------------------- helpers
 
@@ -425,17 +432,21 @@ absl::Status MariaDbAllowanceStore::PostEntry(db::Session& tx, const std::string
                                               const std::string& application_id,
                                               const std::string& payment_id, const Actor& actor) {
   if (amount <= 0) return absl::InternalError("a ledger entry moves a positive amount");
+  int posted_in = slot;
   if (from == v1::LEDGER_ACCOUNT_FUNDING && to == v1::LEDGER_ACCOUNT_AVAILABLE) {
     RETURN_IF_ERROR(budget_slot_store::Fund(tx, program_id, amount));
+    posted_in = kRemainderSlot;
   } else if (from == v1::LEDGER_ACCOUNT_AVAILABLE && to == v1::LEDGER_ACCOUNT_RESERVED) {
     RETURN_IF_ERROR(budget_slot_store::Reserve(tx, program_id, slot, amount));
   } else {
     RETURN_IF_ERROR(budget_slot_store::Move(tx, program_id, slot, from, to, amount));
   }
+  // The movement holds the row the entry is posted in: its id is taken now, in that row's order.
+  ASSIGN_OR_RETURN(std::string id, budget_slot_store::TakeEntryId(tx, program_id, posted_in, ids_));
   return tx
       .Execute(absl::StrCat(kInsertEntriesHead, kEntryTuple),
-               {ids_.Next(), program_id, int64_t{kind}, int64_t{from}, int64_t{to}, amount, application_id,
-                payment_id, actor.subject, ToSqlTimestamp(actor.at)})
+               {id, program_id, int64_t{kind}, int64_t{from}, int64_t{to}, amount, application_id, payment_id,
+                actor.subject, ToSqlTimestamp(actor.at), int64_t{posted_in}})
       .status();
 }
 
@@ -944,22 +955,16 @@ absl::Status MariaDbAllowanceStore::PayBatch(
   }
   RETURN_IF_ERROR(db::InsertRows(tx, kInsertPaymentsHead, kPaymentTuple, kPaymentWidth, params).status());
 
-  params.clear();
   std::vector<db::Value> issued_ids;
   std::vector<Outbox::Pending> events;
   std::vector<std::unique_ptr<google::protobuf::Message>> event_payloads;
   for (const auto& [i, p] : paid) {
-    params.insert(params.end(), {ids_.Next(), p.program_id(), int64_t{v1::LEDGER_ENTRY_KIND_PAYMENT},
-                                 int64_t{v1::LEDGER_ACCOUNT_RESERVED}, int64_t{v1::LEDGER_ACCOUNT_IN_PAYMENT},
-                                 p.amount_fen(), p.application_id(), p.payment_id(), orders[i].actor.subject,
-                                 ToSqlTimestamp(orders[i].actor.at)});
     issued_ids.push_back(p.application_id());
     for (auto& event : PaymentEvents(p, applications.at(p.application_id()).application.type())) {
       events.push_back({p.payment_id(), event.get(), orders[i].actor.at});
       event_payloads.push_back(std::move(event));
     }
   }
-  RETURN_IF_ERROR(db::InsertRows(tx, kInsertEntriesHead, kEntryTuple, kEntryWidth, params).status());
 
   params = {int64_t{v1::APPLICATION_STATE_PAYMENT_ISSUED}};
   params.insert(params.end(), issued_ids.begin(), issued_ids.end());
@@ -979,12 +984,29 @@ absl::Status MariaDbAllowanceStore::PayBatch(
   }
   RETURN_IF_ERROR(RecordFirstAnswers(tx, first_answers));
 
-  // The balances last: a program's slot row is what its approvals (and another replica sharing the slot)
-  // wait for, so it is locked for as short a time as the batch allows, from here to the commit. slot_sums is
-  // in key order, the order every batch locks slot rows in.
+  // The ledger entries and the balances last: a program's slot row is what its approvals (and another
+  // replica sharing the slot) wait for, so it is locked for as short a time as the batch allows, from here to
+  // the commit. slot_sums is in key order, the order every batch locks slot rows in. The entries' ids are
+  // taken once the rows are locked, above each slot's last entry (ledger_cursor.h), and the highest is left
+  // as every slot's last by the upsert.
+  std::vector<std::pair<std::string, int>> slots;
+  for (const auto& [program_slot, sum] : slot_sums) slots.push_back(program_slot);
+  RETURN_IF_ERROR(budget_slot_store::RaiseAboveLastEntries(tx, slots, ids_));
+  params.clear();
+  std::string last_entry_id;
+  for (const auto& [i, p] : paid) {
+    last_entry_id = ids_.Next();
+    params.insert(params.end(), {last_entry_id, p.program_id(), int64_t{v1::LEDGER_ENTRY_KIND_PAYMENT},
+                                 int64_t{v1::LEDGER_ACCOUNT_RESERVED}, int64_t{v1::LEDGER_ACCOUNT_IN_PAYMENT},
+                                 p.amount_fen(), p.application_id(), p.payment_id(), orders[i].actor.subject,
+                                 ToSqlTimestamp(orders[i].actor.at),
+                                 int64_t{applications.at(p.application_id()).budget_slot}});
+  }
+  RETURN_IF_ERROR(db::InsertRows(tx, kInsertEntriesHead, kEntryTuple, kEntryWidth, params).status());
+
   params.clear();
   for (const auto& [program_slot, sum] : slot_sums) {
-    params.insert(params.end(), {program_slot.first, int64_t{program_slot.second}, sum});
+    params.insert(params.end(), {program_slot.first, int64_t{program_slot.second}, sum, last_entry_id});
   }
   // MariaDB counts an upsert's affected rows as 1 per row inserted and 2 per existing row updated.
   ASSIGN_OR_RETURN(uint64_t moved,
@@ -1135,12 +1157,24 @@ absl::StatusOr<std::vector<v1::Payment>> MariaDbAllowanceStore::ListPayments(
 
 // ------------------------------------------------------------------------------------------------- ledger
 
-absl::StatusOr<std::vector<v1::LedgerEntry>> MariaDbAllowanceStore::ListLedgerEntries(
-    const std::string& program_id, const PageRequest& page) {
-  std::vector<v1::LedgerEntry> out;
+absl::StatusOr<LedgerPage> MariaDbAllowanceStore::ListLedgerEntries(const std::string& program_id,
+                                                                    const LedgerCursor& after, int limit) {
+  LedgerPage page;
+  page.next = after;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& session) -> absl::Status {
-    ASSIGN_OR_RETURN(db::Rows rows,
-                     session.Query(kListEntries, {program_id, page.after_id, int64_t{page.limit}}));
+    ASSIGN_OR_RETURN(db::Rows slot_rows, session.Query(kListSlots, {program_id}));
+    std::vector<int> slots = {kRemainderSlot};
+    for (const db::Row& row : slot_rows) slots.push_back(static_cast<int>(row.Int(0)));
+    std::vector<db::Value> params;
+    std::vector<std::string> selects;
+    for (int slot : slots) {
+      params.insert(params.end(), {program_id, int64_t{slot}, after.After(slot), int64_t{limit}});
+      selects.push_back(kListSlotEntries);
+    }
+    params.push_back(int64_t{limit});
+    ASSIGN_OR_RETURN(
+        db::Rows rows,
+        session.Query(absl::StrCat(absl::StrJoin(selects, " UNION ALL "), kListEntriesTail), params));
     for (const db::Row& row : rows) {
       v1::LedgerEntry e;
       e.set_entry_id(row.String(0));
@@ -1153,11 +1187,12 @@ absl::StatusOr<std::vector<v1::LedgerEntry>> MariaDbAllowanceStore::ListLedgerEn
       e.set_payment_id(row.String(7));
       e.set_recorded_by(row.String(8));
       RETURN_IF_ERROR(ReadTimestamp(row, 9, e.mutable_recorded_at()));
-      out.push_back(std::move(e));
+      page.next.Advance(static_cast<int>(row.Int(10)), e.entry_id());
+      page.entries.push_back(std::move(e));
     }
     return absl::OkStatus();
   }));
-  return out;
+  return page;
 }
 
 absl::StatusOr<ReconcileResult> MariaDbAllowanceStore::ReconcileProgram(const std::string& program_id,

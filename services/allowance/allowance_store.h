@@ -26,6 +26,7 @@
 #include "common/paging.h"
 #include "services/allowance/allowance_rules.h"
 #include "services/allowance/ledger.h"
+#include "services/allowance/ledger_cursor.h"
 #include "services/allowance/verification_sample.h"
 #include "shouhu/allowance/v1/allowance_service.pb.h"
 
@@ -58,6 +59,12 @@ struct Assessment {
 struct ReconcileResult {
   Reconciliation reconciliation;
   LedgerSums sums;
+};
+
+// A page of a program's ledger and where its reader stands after it.
+struct LedgerPage {
+  std::vector<v1::LedgerEntry> entries;
+  LedgerCursor next;
 };
 
 // One PayApplication, as a batch of them carries it (PayApplications).
@@ -155,8 +162,10 @@ class AllowanceStore {
   virtual absl::StatusOr<std::vector<v1::Payment>> ListPayments(const std::string& application_id) = 0;
 
   // ---- ledger
-  virtual absl::StatusOr<std::vector<v1::LedgerEntry>> ListLedgerEntries(const std::string& program_id,
-                                                                         const PageRequest& page) = 0;
+  // Up to `limit` of the program's entries after `after` (ledger_cursor.h), in id order, and the cursor
+  // that follows them.
+  virtual absl::StatusOr<LedgerPage> ListLedgerEntries(const std::string& program_id,
+                                                       const LedgerCursor& after, int limit) = 0;
   // Proves the program's balances from its ledger in one consistent read; a mismatch appends
   // ReconciliationMismatch (an alert) and corrects nothing.
   virtual absl::StatusOr<ReconcileResult> ReconcileProgram(const std::string& program_id, absl::Time now) = 0;
@@ -221,8 +230,8 @@ class MariaDbAllowanceStore final : public AllowanceStore {
   absl::StatusOr<int> ResendFailedPayments(absl::Time now) override;
   absl::StatusOr<std::optional<v1::Payment>> GetPayment(const std::string& payment_id) override;
   absl::StatusOr<std::vector<v1::Payment>> ListPayments(const std::string& application_id) override;
-  absl::StatusOr<std::vector<v1::LedgerEntry>> ListLedgerEntries(const std::string& program_id,
-                                                                 const PageRequest& page) override;
+  absl::StatusOr<LedgerPage> ListLedgerEntries(const std::string& program_id, const LedgerCursor& after,
+                                               int limit) override;
   absl::StatusOr<ReconcileResult> ReconcileProgram(const std::string& program_id, absl::Time now) override;
   EventFeed& event_feed() override { return outbox_.feed(); }
 
@@ -237,7 +246,9 @@ class MariaDbAllowanceStore final : public AllowanceStore {
   // (FAILED_PRECONDITION when the source holds less; budget_slot_store) and the ledger entry, together.
   // FUNDING -> AVAILABLE fills the program's unallocated remainder; AVAILABLE -> RESERVED reserves on
   // `slot` (the caller's own, budget_slot()); every other movement happens within `slot`, the one the money
-  // was reserved on. For the monthly cycles and any other flow of money built on this store.
+  // was reserved on. The entry is posted in the row the movement holds (funding: the remainder's), with an id
+  // above that row's last entry (ledger_cursor.h). For the monthly cycles and any other flow of money built
+  // on this store.
   absl::Status PostEntry(db::Session& tx, const std::string& program_id, int slot, v1::LedgerEntryKind kind,
                          v1::LedgerAccount from, v1::LedgerAccount to, int64_t amount,
                          const std::string& application_id, const std::string& payment_id,

@@ -4,6 +4,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "common/batch_statements.h"
 #include "common/status_macros.h"
 
 namespace shouhu::allowance::budget_slot_store {
@@ -65,6 +67,20 @@ constexpr char kInPaymentToReserved[] =
 constexpr char kDisbursedToReserved[] =
     "UPDATE program_budget_slots SET disbursed_fen = disbursed_fen - ?, reserved_fen = reserved_fen + ?"
     " WHERE program_id = ? AND slot = ? AND disbursed_fen >= ?";
+
+// An entry's id is left on its slot's row only when above the row's last (TakeEntryId): refused, the id is
+// taken again above it.
+constexpr char kAdvanceSlotLastEntry[] =
+    "UPDATE program_budget_slots SET last_entry_id = ? WHERE program_id = ? AND slot = ? AND last_entry_id < "
+    "?";
+constexpr char kAdvanceRemainderLastEntry[] =
+    "UPDATE program_balances SET last_entry_id = ? WHERE program_id = ? AND last_entry_id < ?";
+constexpr char kSlotLastEntry[] =
+    "SELECT last_entry_id FROM program_budget_slots WHERE program_id = ? AND slot = ?";
+constexpr char kRemainderLastEntry[] = "SELECT last_entry_id FROM program_balances WHERE program_id = ?";
+constexpr char kLockSlotsLastEntriesHead[] = "SELECT last_entry_id FROM program_budget_slots WHERE ";
+constexpr char kLockSlotsLastEntriesKey[] = "(program_id = ? AND slot = ?)";
+constexpr char kLockSlotsLastEntriesTail[] = " ORDER BY program_id, slot FOR UPDATE";
 
 absl::Status NotEnough() {
   return absl::FailedPreconditionError("the program's budget has not enough left for this amount");
@@ -163,6 +179,40 @@ absl::Status Move(db::Session& tx, const std::string& program_id, int slot, v1::
   if (sql == nullptr) return absl::InternalError("no such ledger movement within a budget slot");
   ASSIGN_OR_RETURN(uint64_t matched, tx.Execute(sql, {amount, amount, program_id, int64_t{slot}, amount}));
   if (matched != 1) return absl::FailedPreconditionError("the program's balances do not hold this movement");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> TakeEntryId(db::Session& tx, const std::string& program_id, int slot,
+                                        IdGenerator& ids) {
+  const bool remainder = slot == kRemainderSlot;
+  // The second attempt follows the row's last entry: the row is ours until COMMIT, so nothing passes it.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::string id = ids.Next();
+    ASSIGN_OR_RETURN(uint64_t advanced,
+                     remainder ? tx.Execute(kAdvanceRemainderLastEntry, {id, program_id, id})
+                               : tx.Execute(kAdvanceSlotLastEntry, {id, program_id, int64_t{slot}, id}));
+    if (advanced == 1) return id;
+    ASSIGN_OR_RETURN(std::optional<db::Row> last,
+                     remainder ? tx.QueryOne(kRemainderLastEntry, {program_id})
+                               : tx.QueryOne(kSlotLastEntry, {program_id, int64_t{slot}}));
+    if (!last) return absl::InternalError("the budget slot of a ledger entry has no row");
+    ids.Raise(last->String(0));
+  }
+  return absl::InternalError("no ledger entry id above the budget slot's last one");
+}
+
+absl::Status RaiseAboveLastEntries(db::Session& tx, const std::vector<std::pair<std::string, int>>& slots,
+                                   IdGenerator& ids) {
+  if (slots.empty()) return absl::OkStatus();
+  std::vector<db::Value> params;
+  for (const auto& [program_id, slot] : slots) params.insert(params.end(), {program_id, int64_t{slot}});
+  db::PadEntries(params, 0, 2, slots.size());
+  ASSIGN_OR_RETURN(db::Rows rows,
+                   tx.Query(absl::StrCat(kLockSlotsLastEntriesHead,
+                                         db::PaddedList(kLockSlotsLastEntriesKey, " OR ", slots.size()),
+                                         kLockSlotsLastEntriesTail),
+                            params));
+  for (const db::Row& row : rows) ids.Raise(row.String(0));
   return absl::OkStatus();
 }
 

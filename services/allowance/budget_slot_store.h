@@ -13,10 +13,13 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/db.h"
+#include "common/ids.h"
 #include "services/allowance/budget_slots.h"
 #include "shouhu/allowance/v1/resources.pb.h"
 
@@ -39,6 +42,19 @@ absl::Status Reserve(db::Session& tx, const std::string& program_id, int slot, i
 // IN_PAYMENT -> RESERVED, DISBURSED -> RESERVED. FAILED_PRECONDITION when the slot's source holds less.
 absl::Status Move(db::Session& tx, const std::string& program_id, int slot, v1::LedgerAccount from,
                   v1::LedgerAccount to, int64_t amount);
+
+// The ledger's order within a slot (ledger_cursor.h), for one entry. In a transaction that holds the row of
+// `slot` (the movement before it took it; kRemainderSlot: the remainder's row, which funding takes): an id
+// for the entry about to be posted there, above the last one posted there, left as the row's last_entry_id.
+// When another replica, its clock ahead, posted the last one, `ids` is raised above it first.
+absl::StatusOr<std::string> TakeEntryId(db::Session& tx, const std::string& program_id, int slot,
+                                        IdGenerator& ids);
+
+// The same for a batch posting into several slots (program, slot), sorted as every batch locks them: locks
+// their rows and raises `ids` above each one's last entry, so the ids the batch takes afterwards follow them.
+// The batch then leaves its last id as each row's last_entry_id (with the movement it makes there).
+absl::Status RaiseAboveLastEntries(db::Session& tx, const std::vector<std::pair<std::string, int>>& slots,
+                                   IdGenerator& ids);
 
 // The program's remainder and slots; locked (remainder row, then every slot row) when `lock`, so no movement
 // of the program commits until the caller's transaction ends. NOT_FOUND when it has no remainder row.

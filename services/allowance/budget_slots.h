@@ -12,7 +12,8 @@
 // The invariant, always: budget = unallocated + Σ slots (available + reserved + in payment + disbursed), and
 // no column anywhere is negative. So "reservations plus payments never exceed the budget" holds for the sum.
 // Money moved between the remainder and a slot, or between slots, stays in the ledger's AVAILABLE account:
-// it is not a ledger movement and writes no entry.
+// it is not a ledger movement and writes no entry. A program's ledger is in commit order within each slot,
+// not across them (ledger_cursor.h).
 #ifndef SHOUHU_SERVICES_ALLOWANCE_BUDGET_SLOTS_H_
 #define SHOUHU_SERVICES_ALLOWANCE_BUDGET_SLOTS_H_
 
@@ -41,6 +42,10 @@ struct ProgramMoney {
   int64_t unallocated = 0;
   std::vector<SlotBalances> slots;
 };
+
+// The slot number of the program's remainder, where what moves no slot's money is posted (funding): the
+// budget_slot of a funding entry in the ledger, and the remainder's place in a reader's cursor.
+inline constexpr int kRemainderSlot = -1;
 
 // The fraction of the budget a dry slot takes at once: small enough that the last of a budget is spread over
 // few slots, large enough that the shared remainder row is written about 16 times in a budget's life.

@@ -4,7 +4,6 @@
 // sequencer per schema, reads that see what another node acknowledged, and the access log's ids in commit
 // order when two nodes write it.
 #include <gtest/gtest.h>
-#include <sodium.h>
 
 #include <algorithm>
 #include <atomic>
@@ -26,6 +25,7 @@
 #include "services/registry/registry_store.h"
 #include "services/training/training_store.h"
 #include "services/visits/visits_store.h"
+#include "tests/cluster/galera/galera_fixture.h"
 #include "tests/cluster/galera/galera_nodes.h"
 #include "tests/integration/registry/registry_fixture.h"
 #include "tests/support/status_matchers.h"
@@ -37,81 +37,7 @@ std::vector<db::Migration> GatewayMigrations();  // generated from services/gate
 namespace {
 
 using ::shouhu::testing::GaleraNodes;
-
-std::string FreshName(const std::string& prefix) {
-  unsigned char random[6];
-  randombytes_buf(random, sizeof random);
-  std::string name = prefix;
-  for (unsigned char c : random) absl::StrAppend(&name, absl::Hex(c, absl::kZeroPad2));
-  return name;
-}
-
-class GaleraTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto nodes = GaleraNodes::FromEnvironment();
-    ASSERT_OK(nodes.status());
-    nodes_ = std::make_unique<GaleraNodes>(*std::move(nodes));
-    database_ = FreshName("galera_");
-    // Created on node 1; CREATE DATABASE replicates to every node (total order isolation).
-    ASSERT_OK(db::CreateDatabaseIfMissing(nodes_->Node(1, database_)));
-    for (int node = 2; node <= nodes_->size(); ++node) {
-      ASSERT_EQ(EventuallyOn(node, "SELECT 1", 1), 1) << "node " << node << " never saw the database";
-    }
-  }
-  void TearDown() override {
-    if (nodes_) (void)db::DropDatabase(nodes_->Node(1, database_));
-  }
-  std::unique_ptr<db::Pool> PoolOn(int node, int size = 4) {
-    DbConfig config = nodes_->Node(node, database_);
-    config.pool_size = size;
-    auto pool = db::Pool::Open(config);
-    EXPECT_OK(pool.status());
-    return pool.ok() ? *std::move(pool) : nullptr;
-  }
-  // The first column of `query`'s first row on node `node`; an error while its replication has not caught up
-  // yet (the database may not even exist there yet).
-  absl::StatusOr<int64_t> TryCountOn(int node, const std::string& query) {
-    DbConfig config = nodes_->Node(node, database_);
-    config.pool_size = 1;
-    ASSIGN_OR_RETURN(std::unique_ptr<db::Pool> pool, db::Pool::Open(config));
-    int64_t count = -1;
-    RETURN_IF_ERROR(pool->Autocommit([&](db::Session& s) -> absl::Status {
-      ASSIGN_OR_RETURN(std::optional<db::Row> row, s.QueryOne(query));
-      count = row ? row->Int(0) : -1;
-      return absl::OkStatus();
-    }));
-    return count;
-  }
-  int64_t CountOn(int node, const std::string& query) {
-    absl::StatusOr<int64_t> count = TryCountOn(node, query);
-    EXPECT_OK(count.status()) << "node " << node;
-    return count.value_or(-1);
-  }
-  // Galera applies another node's commit a moment after it returned there: polls until node `node` answers
-  // `expected` (at most 10 s) and returns its last answer.
-  int64_t EventuallyOn(int node, const std::string& query, int64_t expected) {
-    int64_t count = -1;
-    for (int i = 0; i < 100 && (count = TryCountOn(node, query).value_or(-1)) != expected; ++i) {
-      absl::SleepFor(absl::Milliseconds(100));
-    }
-    return count;
-  }
-  int64_t CertificationConflicts() {
-    int64_t total = 0;
-    for (int i = 1; i <= nodes_->size(); ++i) {
-      for (const char* counter : {"wsrep_local_cert_failures", "wsrep_local_bf_aborts"}) {
-        auto value = nodes_->Counter(i, counter);
-        EXPECT_OK(value.status());
-        total += value.value_or(0);
-      }
-    }
-    return total;
-  }
-
-  std::unique_ptr<GaleraNodes> nodes_;
-  std::string database_;
-};
+using ::shouhu::testing::GaleraTest;
 
 // Not idempotent on purpose: the ALTER fails if applied twice, the INSERT would duplicate its key.
 std::vector<db::Migration> NonIdempotentVersions() {

@@ -163,14 +163,20 @@ absl::StatusOr<v1::Application> AllowanceTest::Approve(const Principal& as, cons
   return response.application();
 }
 
-absl::StatusOr<v1::Payment> AllowanceTest::Pay(const Principal& as, const std::string& request_id,
-                                               const std::string& application_id) {
+v1::PayApplicationRequest AllowanceTest::PayRequest(const std::string& request_id,
+                                                    const std::string& application_id) {
   v1::PayApplicationRequest request;
   request.set_request_id(request_id);
   request.set_application_id(application_id);
   request.set_method(v1::PAYMENT_METHOD_BANK_TRANSFER);
   request.set_payee_reference("guardian-account-ref-1");
-  ASSIGN_OR_RETURN(auto response, Do(&v1::AllowanceService::Stub::PayApplication, as, request));
+  return request;
+}
+
+absl::StatusOr<v1::Payment> AllowanceTest::Pay(const Principal& as, const std::string& request_id,
+                                               const std::string& application_id) {
+  ASSIGN_OR_RETURN(auto response, Do(&v1::AllowanceService::Stub::PayApplication, as,
+                                     PayRequest(request_id, application_id)));
   return response.payment();
 }
 

@@ -72,6 +72,9 @@ class AllowanceTest : public registry::testing::RegistryTest {
   absl::StatusOr<v1::Application> Submit(const Principal& as, const v1::SubmitApplicationRequest& request);
   absl::StatusOr<v1::Application> Approve(const Principal& as, const std::string& request_id,
                                           const std::string& application_id);
+  // A bank transfer to the guardian's account.
+  static v1::PayApplicationRequest PayRequest(const std::string& request_id,
+                                              const std::string& application_id);
   absl::StatusOr<v1::Payment> Pay(const Principal& as, const std::string& request_id,
                                   const std::string& application_id);
   absl::StatusOr<v1::Payment> Outcome(const Principal& as, const std::string& request_id,

@@ -1,8 +1,8 @@
 // A program's budget split into slots (services/allowance/budget_slots.h), with two replicas of the service
-// on one schema as two pods would be: replica 0 (the fixture's) and replica 1 (started here), each owning its
-// budget slot. Approvals racing from both for the last of a budget never overspend, and every yuan stays
-// reachable from either; money reserved on a slot is paid, returned and released within it; a randomized run
-// through both replicas reconciles over the slots after every operation.
+// on one schema as two pods would be (two_replicas_fixture.h), each owning its budget slot. Approvals racing
+// from both for the last of a budget never overspend, and every yuan stays reachable from either; money
+// reserved on a slot is paid, returned and released within it; a randomized run through both replicas
+// reconciles over the slots after every operation.
 #include "services/allowance/budget_slots.h"
 
 #include <atomic>
@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "absl/strings/numbers.h"
-#include "tests/integration/allowance/allowance_fixture.h"
+#include "tests/integration/allowance/two_replicas_fixture.h"
 
 namespace shouhu::allowance::testing {
 namespace {
@@ -20,91 +20,7 @@ namespace {
 using ::shouhu::testing::StatusIs;
 using Stub = v1::AllowanceService::Stub;
 
-class BudgetSlotsTest : public AllowanceTest {
- protected:
-  void SetUp() override {
-    AllowanceTest::SetUp();
-    if (HasFatalFailure()) return;
-    second_ids_ = std::make_unique<IdGenerator>(allowance_clock_);
-    const ServiceContext context{
-        service_config_, allowance_database_->pool(), allowance_clock_, *second_ids_, logger_, metrics_,
-        *verifier_,      allowance_identity_,         workers_};
-    AllowanceConfig config = allowance_config_;
-    config.budget_slot = 1;
-    ASSERT_OK_AND_ASSIGN(second_, AllowanceModule::Create(context, config));
-    second_server_ = std::make_unique<shouhu::testing::TestServer>(
-        std::vector<std::pair<grpc::Service*, std::string>>{{&second_->service(), kAllowanceServiceName}},
-        std::vector<std::function<void()>>{[module = second_.get()] { module->Drain(); }});
-    second_stub_ = v1::AllowanceService::NewStub(second_server_->channel());
-  }
-
-  void TearDown() override {
-    second_stub_.reset();
-    second_server_.reset();
-    second_.reset();
-    AllowanceTest::TearDown();
-  }
-
-  // A call through replica `r` (0: the fixture's, 1: the second).
-  template <typename Request, typename Response>
-  absl::StatusOr<Response> Via(int r, AllowanceMethod<Request, Response> method, const Principal& as,
-                               const Request& request) {
-    Stub& stub = r == 0 ? *allowance_stub_ : *second_stub_;
-    Response response;
-    auto context = principals_.Context(as);
-    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-    grpc::Status status = (stub.*method)(context.get(), request, &response);
-    if (!status.ok()) return FromGrpcStatus(status);
-    return response;
-  }
-
-  // ApproveApplication through replica `r`. ABORTED (a deadlock that outlived the pool's retries) is what a
-  // client retries with the same request id; the answer is then the first committed one.
-  absl::StatusOr<v1::Application> ApproveVia(int r, const Principal& as, const std::string& request_id,
-                                             const std::string& application_id) {
-    v1::ApproveApplicationRequest request;
-    request.set_request_id(request_id);
-    request.set_application_id(application_id);
-    for (int attempt = 0;; ++attempt) {
-      absl::StatusOr<v1::ApproveApplicationResponse> answer = Via(r, &Stub::ApproveApplication, as, request);
-      if (answer.ok()) return answer->application();
-      if (answer.status().code() != absl::StatusCode::kAborted || attempt == 5) return answer.status();
-    }
-  }
-
-  // The program's remainder and slots as stored (slot → its row).
-  struct Stored {
-    int64_t budget = 0;
-    int64_t unallocated = 0;
-    std::map<int, SlotBalances> slots;
-  };
-  Stored Money(const std::string& program_id) {
-    Stored out;
-    EXPECT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
-      ASSIGN_OR_RETURN(
-          std::optional<db::Row> b,
-          s.QueryOne("SELECT budget_fen, unallocated_fen FROM program_balances WHERE program_id = ?",
-                     {program_id}));
-      if (!b) return absl::NotFoundError("no balance row");
-      out.budget = b->Int(0);
-      out.unallocated = b->Int(1);
-      ASSIGN_OR_RETURN(db::Rows rows, s.Query("SELECT slot, available_fen, reserved_fen, in_payment_fen,"
-                                              " disbursed_fen FROM program_budget_slots WHERE program_id = ?",
-                                              {program_id}));
-      for (const db::Row& r : rows) {
-        out.slots[static_cast<int>(r.Int(0))] = {static_cast<int>(r.Int(0)), r.Int(1), r.Int(2), r.Int(3),
-                                                 r.Int(4)};
-      }
-      return absl::OkStatus();
-    }));
-    return out;
-  }
-
-  std::unique_ptr<IdGenerator> second_ids_;
-  std::unique_ptr<AllowanceModule> second_;
-  std::unique_ptr<shouhu::testing::TestServer> second_server_;
-  std::unique_ptr<Stub> second_stub_;
-};
+using BudgetSlotsTest = TwoReplicasTest;
 
 TEST_F(BudgetSlotsTest, Approve_TwoReplicasRacingForTheLastOfTheBudget_NeverOverspendAndSpendEveryYuan) {
   ProgramTerms terms;
@@ -300,12 +216,8 @@ TEST_F(BudgetSlotsTest, Ledger_RandomOperationsThroughTwoReplicas_ReconcileOverT
       r.set_application_id(pick(applications));
       status = Via(replica, &Stub::WithdrawApplication, wuding_caseworker_, r).status();
     } else if (kind < 78) {
-      v1::PayApplicationRequest r;
-      r.set_request_id(next_id());
-      r.set_application_id(pick(applications));
-      r.set_method(v1::PAYMENT_METHOD_BANK_TRANSFER);
-      r.set_payee_reference("guardian-account-ref-1");
-      absl::StatusOr<v1::PayApplicationResponse> paid = Via(replica, &Stub::PayApplication, finance_, r);
+      absl::StatusOr<v1::PayApplicationResponse> paid =
+          Via(replica, &Stub::PayApplication, finance_, PayRequest(next_id(), pick(applications)));
       if (paid.ok()) payments.push_back(paid->payment().payment_id());
       status = paid.status();
     } else if (!payments.empty()) {

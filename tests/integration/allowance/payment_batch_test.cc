@@ -222,8 +222,9 @@ TEST_F(PaymentBatchTest, PayBatch_RetryWhileItsFirstAttemptsBatchCommits_Answers
   std::thread first_batch([&] {
     first = PayTogether({Order(finance_, "pay-a", a), Order(finance_, "pay-b", b)});
   });
-  // The first batch has written everything and waits to move the held program's balance: not committed.
-  const bool first_waits = await_running("INSERT INTO program_budget_slots%");
+  // The first batch has written all but its ledger entries and waits for the held program's slot row, to
+  // post them and move its balance: not committed.
+  const bool first_waits = await_running("SELECT last_entry_id FROM program_budget_slots%FOR UPDATE");
   if (!first_waits) release.Notify();
   std::thread second_batch([&] {
     second = PayTogether({Order(finance_, "pay-a", a), Order(finance_, "pay-c", c)});
