@@ -71,8 +71,8 @@ constexpr char kDisbursedToReserved[] =
 // An entry's id is left on its slot's row only when above the row's last (TakeEntryId): refused, the id is
 // taken again above it.
 constexpr char kAdvanceSlotLastEntry[] =
-    "UPDATE program_budget_slots SET last_entry_id = ? WHERE program_id = ? AND slot = ? AND last_entry_id < "
-    "?";
+    "UPDATE program_budget_slots SET last_entry_id = ?"
+    " WHERE program_id = ? AND slot = ? AND last_entry_id < ?";
 constexpr char kAdvanceRemainderLastEntry[] =
     "UPDATE program_balances SET last_entry_id = ? WHERE program_id = ? AND last_entry_id < ?";
 constexpr char kSlotLastEntry[] =
