@@ -70,6 +70,9 @@ constexpr absl::string_view kTurnHeldAt = "SELECT last_id FROM pii_access_log_tu
 // A batch rolled back by a deadlock, by Galera's certification (another node's batch took the turn at the
 // same moment) or by a refused turn is written again, at most this many times in all.
 constexpr int kMaxAttempts = 16;
+// After the preferred node failed a batch, the writer goes through any node this long before trying it again:
+// a node that is down costs one connect attempt (its pool's connect timeout, 1 s) per pause, not per batch.
+constexpr absl::Duration kPreferredPause = absl::Seconds(30);
 
 // A batch of reads is at most this many callers' (a page of a search is one caller's 50 records), and
 // GroupCommit refuses a caller once eight batches wait.
@@ -78,8 +81,9 @@ constexpr size_t kMaxCallersPerBatch = 256;
 }  // namespace
 
 AccessLogWriter::AccessLogWriter(db::Pool& pool, const Clock& clock, IdGenerator& ids,
-                                 ReadChildren read_children)
+                                 ReadChildren read_children, db::Pool* preferred)
     : pool_(pool),
+      preferred_(preferred),
       clock_(clock),
       ids_(ids),
       read_children_(std::move(read_children)),
@@ -127,9 +131,13 @@ std::pair<int64_t, int64_t> AccessLogWriter::CommitsAndRows() {
 
 std::vector<absl::StatusOr<AccessLogWriter::Logged>> AccessLogWriter::WriteBatch(
     const std::vector<Order>& batch) {
+  // Through any node while the preferred one pauses; back to it once the pause is over.
+  if (connection_ && preferred_ != nullptr && !on_preferred_ && clock_.Now() >= try_preferred_at_) {
+    connection_.reset();
+  }
   absl::StatusOr<Written> written = absl::UnavailableError("no connection for the access log");
   if (!connection_) {
-    absl::StatusOr<db::Lease> lease = pool_.Acquire();
+    absl::StatusOr<db::Lease> lease = LeaseConnection();
     if (lease.ok()) {
       connection_.emplace(*std::move(lease));
     } else {
@@ -137,8 +145,17 @@ std::vector<absl::StatusOr<AccessLogWriter::Logged>> AccessLogWriter::WriteBatch
     }
   }
   if (connection_) written = Write(**connection_, batch);
-  // A broken connection goes back to the pool (which discards it); the next batch takes a fresh one.
-  if (written.status().code() == absl::StatusCode::kUnavailable) connection_.reset();
+  const absl::StatusCode failed = written.status().code();
+  if (on_preferred_ && failed != absl::StatusCode::kOk && failed != absl::StatusCode::kAborted) {
+    // The preferred node failed the batch (unreachable, or a Galera node not Synced refusing statements):
+    // the next batches go through any node. ABORTED is the turn's own contention, not the node's fault.
+    connection_.reset();
+    on_preferred_ = false;
+    try_preferred_at_ = clock_.Now() + kPreferredPause;
+  } else if (failed == absl::StatusCode::kUnavailable) {
+    // A broken connection goes back to the pool (which discards it); the next batch takes a fresh one.
+    connection_.reset();
+  }
   if (!written.ok()) return std::vector<absl::StatusOr<Logged>>(batch.size(), written.status());
   {
     absl::MutexLock lock(&mu_);
@@ -146,6 +163,19 @@ std::vector<absl::StatusOr<AccessLogWriter::Logged>> AccessLogWriter::WriteBatch
     rows_ += written->records;
   }
   return std::move(written->answers);
+}
+
+absl::StatusOr<db::Lease> AccessLogWriter::LeaseConnection() {
+  if (preferred_ != nullptr && clock_.Now() >= try_preferred_at_) {
+    absl::StatusOr<db::Lease> lease = preferred_->Acquire();
+    if (lease.ok()) {
+      on_preferred_ = true;
+      return lease;
+    }
+    try_preferred_at_ = clock_.Now() + kPreferredPause;
+  }
+  on_preferred_ = false;
+  return pool_.Acquire();
 }
 
 absl::StatusOr<AccessLogWriter::Written> AccessLogWriter::Write(db::Session& session,

@@ -23,6 +23,7 @@
 #ifndef SHOUHU_SERVICES_REGISTRY_ACCESS_LOG_WRITER_H_
 #define SHOUHU_SERVICES_REGISTRY_ACCESS_LOG_WRITER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -55,8 +56,13 @@ class AccessLogWriter {
   // or the error to answer instead (nothing is logged then). Called on the committer: quick, never blocking.
   using DecideRead = std::function<absl::StatusOr<AccessRead>(std::optional<v1::Child>)>;
 
-  // `read_children` serves ReadChildThen; a writer without it refuses such reads (INTERNAL).
-  AccessLogWriter(db::Pool& pool, const Clock& clock, IdGenerator& ids, ReadChildren read_children = nullptr);
+  // `read_children` serves ReadChildThen; a writer without it refuses such reads (INTERNAL). `preferred`,
+  // when given, is one database node every replica's writer goes through (on Galera: their batches then meet
+  // on the turn row's lock on that node, instead of in certification, where one of them is aborted and
+  // written again); when it fails a batch (down, not Synced), the writer goes through `pool` (any node; the
+  // turn keeps the order either way) and tries `preferred` again after kPreferredPause.
+  AccessLogWriter(db::Pool& pool, const Clock& clock, IdGenerator& ids, ReadChildren read_children = nullptr,
+                  db::Pool* preferred = nullptr);
 
   // Called once with the commit's result: OK once the rows are durable, or the error that failed them (the
   // read must then fail too).
@@ -79,6 +85,8 @@ class AccessLogWriter {
 
   // Commits observed so far and the records they carried: the benchmark reports records per commit.
   std::pair<int64_t, int64_t> CommitsAndRows();
+  // Whether the last batch went through the preferred node.
+  bool OnPreferredNode() const { return on_preferred_.load(); }
 
  private:
   // What one caller hands in: its reads, logged together (a read is in the log whole or not at all), or a
@@ -120,7 +128,11 @@ class AccessLogWriter {
   absl::StatusOr<std::vector<std::optional<absl::StatusOr<AccessRead>>>> DecideLookups(
       db::Session& session, const std::vector<Order>& batch);
 
+  // A connection for the next batches: the preferred node's unless it failed within kPreferredPause.
+  absl::StatusOr<db::Lease> LeaseConnection();
+
   db::Pool& pool_;
+  db::Pool* const preferred_;
   const Clock& clock_;
   IdGenerator& ids_;
   const ReadChildren read_children_;
@@ -128,6 +140,9 @@ class AccessLogWriter {
   // Only the committer touches it: its own connection, kept between batches, so the INSERTs' few texts
   // (padded sizes, PaddedLogRows) are prepared once on it rather than on every connection of the pool.
   std::optional<db::Lease> connection_;
+  // Only the committer writes these: whether connection_ is the preferred node's, and when to try it again.
+  std::atomic<bool> on_preferred_{false};
+  absl::Time try_preferred_at_ = absl::InfinitePast();
   absl::Mutex mu_;
   int64_t commits_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t rows_ ABSL_GUARDED_BY(mu_) = 0;

@@ -1,6 +1,7 @@
 #include "services/registry/registry_config.h"
 
 #include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/config.h"
@@ -28,6 +29,33 @@ absl::StatusOr<absl::Duration> DeadlineSetting(const std::string& text, absl::st
 
 }  // namespace
 
+absl::Status ReadAccessLogDbAddress(absl::string_view address, RegistryConfig& config) {
+  config.access_log_db_host.clear();
+  config.access_log_db_port = 0;
+  config.access_log_db_socket.clear();
+  if (address.empty()) return absl::OkStatus();
+  if (address.front() == '/') {
+    config.access_log_db_socket = std::string(address);
+    return absl::OkStatus();
+  }
+  const auto malformed = [] {
+    return absl::InvalidArgumentError("SHOUHU_ACCESS_LOG_DB_ADDRESS must be host or host:port");
+  };
+  absl::string_view host = address;
+  int port = 0;
+  if (const size_t colon = address.rfind(':'); colon != absl::string_view::npos) {
+    host = address.substr(0, colon);
+    if (!absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 1 || port > 65535) return malformed();
+  }
+  if (host.empty() || host.size() > 253) return malformed();
+  for (char c : host) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') return malformed();
+  }
+  config.access_log_db_host = std::string(host);
+  config.access_log_db_port = port;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<RegistryConfig> LoadRegistryConfig() {
   RegistryConfig config;
   ASSIGN_OR_RETURN(config.pii_seal_key,
@@ -38,6 +66,7 @@ absl::StatusOr<RegistryConfig> LoadRegistryConfig() {
     return absl::InvalidArgumentError("SHOUHU_PII_SEAL_KEY and SHOUHU_PII_LOOKUP_KEY must differ");
   }
   config.divisions_dir = absl::GetFlag(FLAGS_divisions_dir);
+  RETURN_IF_ERROR(ReadAccessLogDbAddress(EnvOr("SHOUHU_ACCESS_LOG_DB_ADDRESS", ""), config));
   ASSIGN_OR_RETURN(config.casework, LoadCaseworkConfig());
   ASSIGN_OR_RETURN(config.report_deadlines.immediate_danger,
                    DeadlineSetting(absl::GetFlag(FLAGS_report_immediate_danger_minutes),

@@ -5,7 +5,9 @@
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "services/registry/casework_config.h"
 #include "services/registry/mandatory_report_flow.h"
 
@@ -20,6 +22,14 @@ struct RegistryConfig {
   // empty loads nothing (a schema that already holds the table).
   std::string divisions_dir;
   CaseworkConfig casework;
+  // One database node the PII access log is written through, "host", "host:port" (port: the main
+  // database's) or a socket's absolute path, from SHOUHU_ACCESS_LOG_DB_ADDRESS; empty: through the main
+  // database endpoint. On Galera, the same node for every replica keeps their log batches out of
+  // certification conflicts on the log's turn row; the writer falls back to the main endpoint while that node
+  // fails (AccessLogWriter).
+  std::string access_log_db_host;
+  int access_log_db_port = 0;  // 0: the main database's port
+  std::string access_log_db_socket;
   // A mandatory report's first-response deadline by urgency (SHOUHU_REPORT_IMMEDIATE_DANGER_MINUTES,
   // default 120; SHOUHU_REPORT_OTHER_MINUTES, default 1440).
   ReportDeadlines report_deadlines;
@@ -27,6 +37,10 @@ struct RegistryConfig {
 
 // INVALID_ARGUMENT naming the setting when a value is missing or malformed.
 absl::StatusOr<RegistryConfig> LoadRegistryConfig();
+
+// "host", "host:port" (host: letters, digits, '.', '-'; port 1-65535) or "/path/of/a.sock" into `config`;
+// empty clears it. INVALID_ARGUMENT naming SHOUHU_ACCESS_LOG_DB_ADDRESS otherwise.
+absl::Status ReadAccessLogDbAddress(absl::string_view address, RegistryConfig& config);
 
 }  // namespace shouhu::registry
 

@@ -17,8 +17,20 @@ absl::StatusOr<std::unique_ptr<RegistryModule>> RegistryModule::Create(const Ser
                                                            {"rows", imported.rows}});
   }
   std::unique_ptr<RegistryModule> module(new RegistryModule());
-  module->store_ =
-      std::make_unique<MariaDbRegistryStore>(context.pool, context.clock, context.ids, std::move(crypto));
+  if (!config.access_log_db_host.empty() || !config.access_log_db_socket.empty()) {
+    // The log's writer holds one connection; a node that is down should cost it a second, not the default 3.
+    DbConfig node = context.pool.config();
+    if (!config.access_log_db_host.empty()) node.host = config.access_log_db_host;
+    if (config.access_log_db_port != 0) node.port = config.access_log_db_port;
+    node.socket = config.access_log_db_socket;
+    node.pool_size = 1;
+    node.connect_timeout = absl::Seconds(1);
+    ASSIGN_OR_RETURN(module->access_log_pool_, db::Pool::Open(node));
+    context.logger.Info("the access log is written through one node",
+                        {{"host", node.host}, {"port", node.port}, {"socket", node.socket}});
+  }
+  module->store_ = std::make_unique<MariaDbRegistryStore>(context.pool, context.clock, context.ids,
+                                                          std::move(crypto), module->access_log_pool_.get());
   module->store_->outbox().ReportFailuresTo(context.logger);
   module->roster_store_ = std::make_unique<MariaDbRosterStore>(
       context.pool, context.ids, module->store_->crypto(), module->store_->outbox());

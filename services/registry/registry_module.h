@@ -41,6 +41,8 @@ class RegistryModule {
  private:
   RegistryModule() = default;
 
+  std::unique_ptr<db::Pool>
+      access_log_pool_;  // RegistryConfig::access_log_db_host's, before the store using it
   std::unique_ptr<MariaDbRegistryStore> store_;
   std::unique_ptr<MariaDbRosterStore> roster_store_;
   std::unique_ptr<RosterService> roster_service_;

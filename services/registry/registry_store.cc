@@ -349,15 +349,18 @@ v1::CaseHistoryEntry HistoryFromRow(const db::Row& row) {
 }  // namespace
 
 MariaDbRegistryStore::MariaDbRegistryStore(db::Pool& pool, const Clock& clock, IdGenerator& ids,
-                                           PiiCrypto crypto)
+                                           PiiCrypto crypto, db::Pool* access_log_pool)
     : pool_(pool),
       clock_(clock),
       ids_(ids),
       crypto_(std::move(crypto)),
       outbox_(pool, ids),
-      access_log_(pool, clock, ids, [this](db::Session& s, const std::vector<std::string>& child_ids) {
-        return ReadChildren(s, child_ids);
-      }) {}
+      access_log_(
+          pool, clock, ids,
+          [this](db::Session& s, const std::vector<std::string>& child_ids) {
+            return ReadChildren(s, child_ids);
+          },
+          access_log_pool) {}
 
 MariaDbRegistryStore::~MariaDbRegistryStore() = default;
 

@@ -209,7 +209,10 @@ class RegistryStore {
 
 class MariaDbRegistryStore final : public RegistryStore {
  public:
-  MariaDbRegistryStore(db::Pool& pool, const Clock& clock, IdGenerator& ids, PiiCrypto crypto);
+  // `access_log_pool`, when given, is the one database node the PII access log is written through (and the
+  // reads logged in its transaction made), falling back to `pool` (AccessLogWriter's `preferred`).
+  MariaDbRegistryStore(db::Pool& pool, const Clock& clock, IdGenerator& ids, PiiCrypto crypto,
+                       db::Pool* access_log_pool = nullptr);
   ~MariaDbRegistryStore() override;
 
   absl::StatusOr<std::optional<v1::Division>> GetDivision(const std::string& code) override;
