@@ -81,9 +81,10 @@ constexpr size_t kMaxCallersPerBatch = 256;
 }  // namespace
 
 AccessLogWriter::AccessLogWriter(db::Pool& pool, const Clock& clock, IdGenerator& ids,
-                                 ReadChildren read_children, db::Pool* preferred)
+                                 ReadChildren read_children, LogNode node)
     : pool_(pool),
-      preferred_(preferred),
+      preferred_(node.pool),
+      node_log_(node.log),
       clock_(clock),
       ids_(ids),
       read_children_(std::move(read_children)),
@@ -152,6 +153,7 @@ std::vector<absl::StatusOr<AccessLogWriter::Logged>> AccessLogWriter::WriteBatch
     connection_.reset();
     on_preferred_ = false;
     try_preferred_at_ = clock_.Now() + kPreferredPause;
+    LeftPreferred(written.status());
   } else if (failed == absl::StatusCode::kUnavailable) {
     // A broken connection goes back to the pool (which discards it); the next batch takes a fresh one.
     connection_.reset();
@@ -165,14 +167,27 @@ std::vector<absl::StatusOr<AccessLogWriter::Logged>> AccessLogWriter::WriteBatch
   return std::move(written->answers);
 }
 
+void AccessLogWriter::LeftPreferred(const absl::Status& why) {
+  // Once per pause while the node fails: on Galera the turn row's conflicts come back meanwhile.
+  left_preferred_ = true;
+  if (node_log_ == nullptr) return;
+  node_log_->Warn("the access log is written through the main database endpoint: its node failed",
+                  {{"error", why.ToString()}, {"next_try_seconds", absl::ToInt64Seconds(kPreferredPause)}});
+}
+
 absl::StatusOr<db::Lease> AccessLogWriter::LeaseConnection() {
   if (preferred_ != nullptr && clock_.Now() >= try_preferred_at_) {
     absl::StatusOr<db::Lease> lease = preferred_->Acquire();
     if (lease.ok()) {
       on_preferred_ = true;
+      if (left_preferred_ && node_log_ != nullptr) {
+        node_log_->Info("the access log is written through its database node again");
+      }
+      left_preferred_ = false;
       return lease;
     }
     try_preferred_at_ = clock_.Now() + kPreferredPause;
+    LeftPreferred(lease.status());
   }
   on_preferred_ = false;
   return pool_.Acquire();

@@ -39,10 +39,18 @@
 #include "common/db.h"
 #include "common/group_commit.h"
 #include "common/ids.h"
+#include "common/log.h"
 #include "services/registry/access_log_entries.h"
 #include "shouhu/registry/v1/resources.pb.h"
 
 namespace shouhu::registry {
+
+// One database node the log is written through (AccessLogWriter's constructor says why), and where the writer
+// says when it leaves that node for the main endpoint and when it comes back.
+struct LogNode {
+  db::Pool* pool = nullptr;
+  Logger* log = nullptr;
+};
 
 class AccessLogWriter {
  public:
@@ -56,13 +64,13 @@ class AccessLogWriter {
   // or the error to answer instead (nothing is logged then). Called on the committer: quick, never blocking.
   using DecideRead = std::function<absl::StatusOr<AccessRead>(std::optional<v1::Child>)>;
 
-  // `read_children` serves ReadChildThen; a writer without it refuses such reads (INTERNAL). `preferred`,
+  // `read_children` serves ReadChildThen; a writer without it refuses such reads (INTERNAL). `node.pool`,
   // when given, is one database node every replica's writer goes through (on Galera: their batches then meet
   // on the turn row's lock on that node, instead of in certification, where one of them is aborted and
   // written again); when it fails a batch (down, not Synced), the writer goes through `pool` (any node; the
-  // turn keeps the order either way) and tries `preferred` again after kPreferredPause.
+  // turn keeps the order either way), says so on `node.log`, and tries the node again after kPreferredPause.
   AccessLogWriter(db::Pool& pool, const Clock& clock, IdGenerator& ids, ReadChildren read_children = nullptr,
-                  db::Pool* preferred = nullptr);
+                  LogNode node = {});
 
   // Called once with the commit's result: OK once the rows are durable, or the error that failed them (the
   // read must then fail too).
@@ -130,9 +138,12 @@ class AccessLogWriter {
 
   // A connection for the next batches: the preferred node's unless it failed within kPreferredPause.
   absl::StatusOr<db::Lease> LeaseConnection();
+  // The node failed (`why`): says so on node_log_.
+  void LeftPreferred(const absl::Status& why);
 
   db::Pool& pool_;
   db::Pool* const preferred_;
+  Logger* const node_log_;
   const Clock& clock_;
   IdGenerator& ids_;
   const ReadChildren read_children_;
@@ -143,6 +154,7 @@ class AccessLogWriter {
   // Only the committer writes these: whether connection_ is the preferred node's, and when to try it again.
   std::atomic<bool> on_preferred_{false};
   absl::Time try_preferred_at_ = absl::InfinitePast();
+  bool left_preferred_ = false;  // told node_log_ it left the node, not yet that it is back
   absl::Mutex mu_;
   int64_t commits_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t rows_ ABSL_GUARDED_BY(mu_) = 0;

@@ -209,10 +209,10 @@ class RegistryStore {
 
 class MariaDbRegistryStore final : public RegistryStore {
  public:
-  // `access_log_pool`, when given, is the one database node the PII access log is written through (and the
-  // reads logged in its transaction made), falling back to `pool` (AccessLogWriter's `preferred`).
+  // `access_log_node`, when it has a pool, is the one database node the PII access log is written through
+  // (and the reads logged in its transaction made), falling back to `pool` (AccessLogWriter).
   MariaDbRegistryStore(db::Pool& pool, const Clock& clock, IdGenerator& ids, PiiCrypto crypto,
-                       db::Pool* access_log_pool = nullptr);
+                       LogNode access_log_node = {});
   ~MariaDbRegistryStore() override;
 
   absl::StatusOr<std::optional<v1::Division>> GetDivision(const std::string& code) override;

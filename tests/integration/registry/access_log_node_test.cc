@@ -2,9 +2,12 @@
 // Galera it keeps every replica's log batches out of certification conflicts on the log's turn row): its
 // batches go through that node while it answers, and through the main pool, every read still logged, while it
 // cannot be reached. The address setting is read strictly.
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
+#include "common/log.h"
 #include "common/migrations.h"
 #include "services/registry/access_log_writer.h"
 #include "services/registry/registry_config.h"
@@ -29,13 +32,13 @@ TEST(AccessLogNode, PreferredNodeAnswers_TheLogIsWrittenThroughIt) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<db::Pool> preferred, db::Pool::Open(node));
   SystemClock clock;
   IdGenerator ids(clock);
-  AccessLogWriter log(database->pool(), clock, ids, nullptr, preferred.get());
+  AccessLogWriter log(database->pool(), clock, ids, nullptr, {preferred.get(), nullptr});
   ASSERT_OK(log.Record(ReadOf("01JC0000000000000000000001")));
   EXPECT_TRUE(log.OnPreferredNode());
   EXPECT_EQ(Logged(*database), 1);
 }
 
-TEST(AccessLogNode, PreferredNodeUnreachable_EveryReadIsLoggedThroughThePool_UntilThePauseEnds) {
+TEST(AccessLogNode, PreferredNodeUnreachable_EveryReadIsLoggedThroughThePool_SaidOncePerPause) {
   ASSERT_OK_AND_ASSIGN(auto database, shouhu::testing::TestDatabase::Create(RegistryMigrations()));
   DbConfig node = database->pool().config();
   node.socket.clear();
@@ -44,16 +47,32 @@ TEST(AccessLogNode, PreferredNodeUnreachable_EveryReadIsLoggedThroughThePool_Unt
   node.pool_size = 1;
   node.connect_timeout = absl::Seconds(1);
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<db::Pool> unreachable, db::Pool::Open(node));
-  ManualClock clock(absl::Now());
-  IdGenerator ids(clock);
-  AccessLogWriter log(database->pool(), clock, ids, nullptr, unreachable.get());
-  ASSERT_OK(log.Record(ReadOf("01JC0000000000000000000001")));
-  EXPECT_FALSE(log.OnPreferredNode());
-  ASSERT_OK(log.Record(ReadOf("01JC0000000000000000000002")));
-  clock.Advance(absl::Minutes(1));  // past the pause: the node is tried again, and still refuses
-  ASSERT_OK(log.Record(ReadOf("01JC0000000000000000000003")));
-  EXPECT_FALSE(log.OnPreferredNode());
+  char* said = nullptr;
+  size_t said_size = 0;
+  std::FILE* out = open_memstream(&said, &said_size);
+  ASSERT_NE(out, nullptr);
+  Logger log_lines("registry-test", out);
+  {
+    ManualClock clock(absl::Now());
+    IdGenerator ids(clock);
+    AccessLogWriter log(database->pool(), clock, ids, nullptr, {unreachable.get(), &log_lines});
+    ASSERT_OK(log.Record(ReadOf("01JC0000000000000000000001")));
+    EXPECT_FALSE(log.OnPreferredNode());
+    ASSERT_OK(log.Record(ReadOf("01JC0000000000000000000002")));
+    clock.Advance(absl::Minutes(1));  // past the pause: the node is tried again, and still refuses
+    ASSERT_OK(log.Record(ReadOf("01JC0000000000000000000003")));
+    EXPECT_FALSE(log.OnPreferredNode());
+  }
+  std::fclose(out);
+  const std::string lines(said, said_size);
+  std::free(said);
   EXPECT_EQ(Logged(*database), 3);
+  size_t told = 0;
+  for (size_t at = lines.find("its node failed"); at != std::string::npos;
+       at = lines.find("its node failed", at + 1)) {
+    ++told;
+  }
+  EXPECT_EQ(told, 2u) << "once when it first failed, once when tried again after the pause:\n" << lines;
 }
 
 TEST(AccessLogNode, Address_HostHostAndPortOrSocket_AnythingElseNamesTheSetting) {
