@@ -198,7 +198,11 @@ absl::StatusOr<std::string> TakeEntryId(db::Session& tx, const std::string& prog
     if (!last) return absl::InternalError("the budget slot of a ledger entry has no row");
     ids.Raise(last->String(0));
   }
-  return absl::InternalError("no ledger entry id above the budget slot's last one");
+  // The row moved past an id taken above what this transaction read of it: only another Galera node's commit,
+  // applied over this transaction's lock, does that, and certification aborts this transaction anyway. Run it
+  // again, as a deadlock is.
+  return MarkRetryable(
+      absl::AbortedError("another node posted into this budget slot meanwhile; the posting is made again"));
 }
 
 absl::Status RaiseAboveLastEntries(db::Session& tx, const std::vector<std::pair<std::string, int>>& slots,

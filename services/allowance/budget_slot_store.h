@@ -46,7 +46,8 @@ absl::Status Move(db::Session& tx, const std::string& program_id, int slot, v1::
 // The ledger's order within a slot (ledger_cursor.h), for one entry. In a transaction that holds the row of
 // `slot` (the movement before it took it; kRemainderSlot: the remainder's row, which funding takes): an id
 // for the entry about to be posted there, above the last one posted there, left as the row's last_entry_id.
-// When another replica, its clock ahead, posted the last one, `ids` is raised above it first.
+// When another replica, its clock ahead, posted the last one, `ids` is raised above it first. ABORTED
+// (retryable) when the row moves meanwhile, which only another Galera node's commit does.
 absl::StatusOr<std::string> TakeEntryId(db::Session& tx, const std::string& program_id, int slot,
                                         IdGenerator& ids);
 
