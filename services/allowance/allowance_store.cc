@@ -1166,15 +1166,13 @@ absl::StatusOr<LedgerPage> MariaDbAllowanceStore::ListLedgerEntries(const std::s
     std::vector<int> slots = {kRemainderSlot};
     for (const db::Row& row : slot_rows) slots.push_back(static_cast<int>(row.Int(0)));
     std::vector<db::Value> params;
-    std::vector<std::string> selects;
+    std::string sql;
     for (int slot : slots) {
       params.insert(params.end(), {program_id, int64_t{slot}, after.After(slot), int64_t{limit}});
-      selects.push_back(kListSlotEntries);
+      absl::StrAppend(&sql, sql.empty() ? "" : " UNION ALL ", kListSlotEntries);
     }
     params.push_back(int64_t{limit});
-    ASSIGN_OR_RETURN(
-        db::Rows rows,
-        session.Query(absl::StrCat(absl::StrJoin(selects, " UNION ALL "), kListEntriesTail), params));
+    ASSIGN_OR_RETURN(db::Rows rows, session.Query(absl::StrCat(sql, kListEntriesTail), params));
     for (const db::Row& row : rows) {
       v1::LedgerEntry e;
       e.set_entry_id(row.String(0));

@@ -151,9 +151,7 @@ std::vector<absl::StatusOr<AccessLogWriter::Logged>> AccessLogWriter::WriteBatch
     // The preferred node failed the batch (unreachable, or a Galera node not Synced refusing statements):
     // the next batches go through any node. ABORTED is the turn's own contention, not the node's fault.
     connection_.reset();
-    on_preferred_ = false;
-    try_preferred_at_ = clock_.Now() + kPreferredPause;
-    LeftPreferred(written.status());
+    LeavePreferred(written.status());
   } else if (failed == absl::StatusCode::kUnavailable) {
     // A broken connection goes back to the pool (which discards it); the next batch takes a fresh one.
     connection_.reset();
@@ -167,9 +165,10 @@ std::vector<absl::StatusOr<AccessLogWriter::Logged>> AccessLogWriter::WriteBatch
   return std::move(written->answers);
 }
 
-void AccessLogWriter::LeftPreferred(const absl::Status& why) {
-  // Once per pause while the node fails: on Galera the turn row's conflicts come back meanwhile.
-  left_preferred_ = true;
+void AccessLogWriter::LeavePreferred(const absl::Status& why) {
+  // Said once per pause while the node fails: on Galera the turn row's conflicts come back meanwhile.
+  on_preferred_ = false;
+  try_preferred_at_ = clock_.Now() + kPreferredPause;
   if (node_log_ == nullptr) return;
   node_log_->Warn("the access log is written through the main database endpoint: its node failed",
                   {{"error", why.ToString()}, {"next_try_seconds", absl::ToInt64Seconds(kPreferredPause)}});
@@ -178,16 +177,17 @@ void AccessLogWriter::LeftPreferred(const absl::Status& why) {
 absl::StatusOr<db::Lease> AccessLogWriter::LeaseConnection() {
   if (preferred_ != nullptr && clock_.Now() >= try_preferred_at_) {
     absl::StatusOr<db::Lease> lease = preferred_->Acquire();
-    if (lease.ok()) {
-      on_preferred_ = true;
-      if (left_preferred_ && node_log_ != nullptr) {
-        node_log_->Info("the access log is written through its database node again");
-      }
-      left_preferred_ = false;
-      return lease;
+    if (!lease.ok()) {
+      LeavePreferred(lease.status());
+      return pool_.Acquire();
     }
-    try_preferred_at_ = clock_.Now() + kPreferredPause;
-    LeftPreferred(lease.status());
+    // Back after a pause (never left: try_preferred_at_ is still its first value).
+    if (try_preferred_at_ != absl::InfinitePast() && node_log_ != nullptr) {
+      node_log_->Info("the access log is written through its database node again");
+    }
+    on_preferred_ = true;
+    try_preferred_at_ = absl::InfinitePast();
+    return lease;
   }
   on_preferred_ = false;
   return pool_.Acquire();

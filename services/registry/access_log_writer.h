@@ -138,8 +138,9 @@ class AccessLogWriter {
 
   // A connection for the next batches: the preferred node's unless it failed within kPreferredPause.
   absl::StatusOr<db::Lease> LeaseConnection();
-  // The node failed (`why`): says so on node_log_.
-  void LeftPreferred(const absl::Status& why);
+  // The preferred node failed (`why`): through the main pool until kPreferredPause has passed, said on
+  // node_log_.
+  void LeavePreferred(const absl::Status& why);
 
   db::Pool& pool_;
   db::Pool* const preferred_;
@@ -151,10 +152,10 @@ class AccessLogWriter {
   // Only the committer touches it: its own connection, kept between batches, so the INSERTs' few texts
   // (padded sizes, PaddedLogRows) are prepared once on it rather than on every connection of the pool.
   std::optional<db::Lease> connection_;
-  // Only the committer writes these: whether connection_ is the preferred node's, and when to try it again.
+  // Only the committer writes these: whether connection_ is the preferred node's, and when to try it again
+  // (InfinitePast until it first fails, and again once it is back).
   std::atomic<bool> on_preferred_{false};
   absl::Time try_preferred_at_ = absl::InfinitePast();
-  bool left_preferred_ = false;  // told node_log_ it left the node, not yet that it is back
   absl::Mutex mu_;
   int64_t commits_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t rows_ ABSL_GUARDED_BY(mu_) = 0;

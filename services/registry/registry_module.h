@@ -41,8 +41,8 @@ class RegistryModule {
  private:
   RegistryModule() = default;
 
-  std::unique_ptr<db::Pool>
-      access_log_pool_;  // RegistryConfig::access_log_db_host's, before the store using it
+  // The node RegistryConfig names for the access log (or none), declared before the store that writes to it.
+  std::unique_ptr<db::Pool> access_log_pool_;
   std::unique_ptr<MariaDbRegistryStore> store_;
   std::unique_ptr<MariaDbRosterStore> roster_store_;
   std::unique_ptr<RosterService> roster_service_;

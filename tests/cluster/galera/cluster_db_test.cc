@@ -204,9 +204,7 @@ class GaleraLockTest : public GaleraTest {
     one_ = PoolOn(1, 4);
     two_ = PoolOn(2, 4);
     ASSERT_TRUE(one_ && two_);
-    std::vector<db::Migration> all = db::CommonMigrations();
-    for (db::Migration& m : GatewayMigrations()) all.push_back(std::move(m));
-    ASSERT_OK(db::ApplyMigrations(*one_, all));
+    ASSERT_OK(MigrateOnNode1(GatewayMigrations()));
   }
   // A client with one valid secret, replicated to node 2.
   void SeedClient(const std::string& client_id) {
@@ -448,13 +446,7 @@ TEST_F(GaleraTest, Outbox_SequencersOnTwoNodes_OnlyTheHolderNumbers_EveryEventOn
 // nothing logged, nothing shown); the test counts them, and the log must hold exactly the reads that
 // succeeded.
 TEST_F(GaleraTest, AccessLog_TwoReplicasOnTwoNodes_AFollowerOnTheThirdMissesNoEntry) {
-  {
-    std::unique_ptr<db::Pool> pool = PoolOn(1, 2);
-    std::vector<db::Migration> all = db::CommonMigrations();
-    std::vector<db::Migration> registry = RegistryMigrations();
-    all.insert(all.end(), registry.begin(), registry.end());
-    ASSERT_OK(db::ApplyMigrations(*pool, all));
-  }
+  ASSERT_OK(MigrateOnNode1(RegistryMigrations()));
   for (int node = 2; node <= 3; ++node) {
     ASSERT_EQ(EventuallyOn(node, "SELECT COUNT(*) FROM pii_access_log_turn", 1), 1) << "node " << node;
   }

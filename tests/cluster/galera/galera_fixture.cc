@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -45,6 +46,14 @@ std::unique_ptr<db::Pool> GaleraTest::PoolOn(int node, int size) {
   auto pool = db::Pool::Open(config);
   EXPECT_OK(pool.status());
   return pool.ok() ? *std::move(pool) : nullptr;
+}
+
+absl::Status GaleraTest::MigrateOnNode1(const std::vector<db::Migration>& service) {
+  std::unique_ptr<db::Pool> pool = PoolOn(1, 2);
+  if (!pool) return absl::UnavailableError("no pool on node 1");
+  std::vector<db::Migration> all = db::CommonMigrations();
+  all.insert(all.end(), service.begin(), service.end());
+  return db::ApplyMigrations(*pool, all);
 }
 
 absl::StatusOr<int64_t> GaleraTest::TryCountOn(int node, const std::string& query) {

@@ -9,9 +9,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/db.h"
+#include "common/migrations.h"
 #include "tests/cluster/galera/galera_nodes.h"
 
 namespace shouhu::testing {
@@ -22,6 +24,8 @@ class GaleraTest : public ::testing::Test {
   void TearDown() override;
 
   std::unique_ptr<db::Pool> PoolOn(int node, int size = 4);
+  // Common's migrations and then `service`'s, applied through node 1, as a service's first replica would.
+  absl::Status MigrateOnNode1(const std::vector<db::Migration>& service);
   // The first column of `query`'s first row on node `node`; an error while its replication has not caught up
   // yet (the database may not even exist there yet).
   absl::StatusOr<int64_t> TryCountOn(int node, const std::string& query);

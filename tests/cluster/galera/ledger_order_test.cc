@@ -26,13 +26,7 @@ namespace {
 using GaleraLedgerTest = ::shouhu::testing::GaleraTest;
 
 TEST_F(GaleraLedgerTest, TwoReplicasOnTwoNodes_AFollowerOnTheThirdIsGivenEveryEntryOnce) {
-  {
-    std::unique_ptr<db::Pool> pool = PoolOn(1, 2);
-    std::vector<db::Migration> all = db::CommonMigrations();
-    std::vector<db::Migration> allowance = AllowanceMigrations();
-    all.insert(all.end(), allowance.begin(), allowance.end());
-    ASSERT_OK(db::ApplyMigrations(*pool, all));
-  }
+  ASSERT_OK(MigrateOnNode1(AllowanceMigrations()));
   const std::string migrated =
       "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE()"
       " AND table_name = 'program_budget_slots' AND column_name = 'last_entry_id'";
