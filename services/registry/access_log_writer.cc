@@ -73,6 +73,8 @@ constexpr int kMaxAttempts = 16;
 // After the preferred node failed a batch, the writer goes through any node this long before trying it again:
 // a node that is down costs one connect attempt (its pool's connect timeout, 1 s) per pause, not per batch.
 constexpr absl::Duration kPreferredPause = absl::Seconds(30);
+constexpr absl::string_view kOnNodeMetric = "shouhu_access_log_on_node";
+constexpr absl::string_view kNodeDeparturesMetric = "shouhu_access_log_node_departures_total";
 
 // A batch of reads is at most this many callers' (a page of a search is one caller's 50 records), and
 // GroupCommit refuses a caller once eight batches wait.
@@ -85,6 +87,7 @@ AccessLogWriter::AccessLogWriter(db::Pool& pool, const Clock& clock, IdGenerator
     : pool_(pool),
       preferred_(node.pool),
       node_log_(node.log),
+      node_metrics_(node.metrics),
       clock_(clock),
       ids_(ids),
       read_children_(std::move(read_children)),
@@ -169,6 +172,10 @@ void AccessLogWriter::LeavePreferred(const absl::Status& why) {
   // Said once per pause while the node fails: on Galera the turn row's conflicts come back meanwhile.
   on_preferred_ = false;
   try_preferred_at_ = clock_.Now() + kPreferredPause;
+  if (node_metrics_ != nullptr) {
+    node_metrics_->Set(std::string(kOnNodeMetric), "", 0);
+    node_metrics_->Add(std::string(kNodeDeparturesMetric), "");
+  }
   if (node_log_ == nullptr) return;
   node_log_->Warn("the access log is written through the main database endpoint: its node failed",
                   {{"error", why.ToString()}, {"next_try_seconds", absl::ToInt64Seconds(kPreferredPause)}});
@@ -185,6 +192,7 @@ absl::StatusOr<db::Lease> AccessLogWriter::LeaseConnection() {
     if (try_preferred_at_ != absl::InfinitePast() && node_log_ != nullptr) {
       node_log_->Info("the access log is written through its database node again");
     }
+    if (node_metrics_ != nullptr) node_metrics_->Set(std::string(kOnNodeMetric), "", 1);
     on_preferred_ = true;
     try_preferred_at_ = absl::InfinitePast();
     return lease;

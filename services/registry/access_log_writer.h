@@ -40,16 +40,20 @@
 #include "common/group_commit.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "services/registry/access_log_entries.h"
 #include "shouhu/registry/v1/resources.pb.h"
 
 namespace shouhu::registry {
 
 // One database node the log is written through (AccessLogWriter's constructor says why), and where the writer
-// says when it leaves that node for the main endpoint and when it comes back.
+// says when it leaves that node for the main endpoint and when it comes back: on `log`, and on `metrics` as
+// shouhu_access_log_on_node (1 through the node, 0 through the main endpoint) and
+// shouhu_access_log_node_departures_total, for an alert that a log line cannot raise.
 struct LogNode {
   db::Pool* pool = nullptr;
   Logger* log = nullptr;
+  Metrics* metrics = nullptr;
 };
 
 class AccessLogWriter {
@@ -145,6 +149,7 @@ class AccessLogWriter {
   db::Pool& pool_;
   db::Pool* const preferred_;
   Logger* const node_log_;
+  Metrics* const node_metrics_;
   const Clock& clock_;
   IdGenerator& ids_;
   const ReadChildren read_children_;

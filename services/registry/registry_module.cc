@@ -29,9 +29,9 @@ absl::StatusOr<std::unique_ptr<RegistryModule>> RegistryModule::Create(const Ser
     context.logger.Info("the access log is written through one node",
                         {{"host", node.host}, {"port", node.port}, {"socket", node.socket}});
   }
-  module->store_ =
-      std::make_unique<MariaDbRegistryStore>(context.pool, context.clock, context.ids, std::move(crypto),
-                                             LogNode{module->access_log_pool_.get(), &context.logger});
+  module->store_ = std::make_unique<MariaDbRegistryStore>(
+      context.pool, context.clock, context.ids, std::move(crypto),
+      LogNode{module->access_log_pool_.get(), &context.logger, &context.metrics});
   module->store_->outbox().ReportFailuresTo(context.logger);
   module->roster_store_ = std::make_unique<MariaDbRosterStore>(
       context.pool, context.ids, module->store_->crypto(), module->store_->outbox());

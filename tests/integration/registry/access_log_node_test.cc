@@ -2,12 +2,15 @@
 // Galera it keeps every replica's log batches out of certification conflicts on the log's turn row): its
 // batches go through that node while it answers, and through the main pool, every read still logged, while it
 // cannot be reached. The address setting is read strictly.
+#include <gmock/gmock.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
 
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/migrations.h"
 #include "services/registry/access_log_writer.h"
 #include "services/registry/registry_config.h"
@@ -17,6 +20,8 @@ namespace shouhu::registry::testing {
 namespace {
 
 using ::shouhu::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::vector<AccessRecord> ReadOf(const std::string& child_id) {
   return {
@@ -32,10 +37,13 @@ TEST(AccessLogNode, PreferredNodeAnswers_TheLogIsWrittenThroughIt) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<db::Pool> preferred, db::Pool::Open(node));
   SystemClock clock;
   IdGenerator ids(clock);
-  AccessLogWriter log(database->pool(), clock, ids, nullptr, {preferred.get(), nullptr});
+  Metrics metrics("registry");
+  AccessLogWriter log(database->pool(), clock, ids, nullptr, {preferred.get(), nullptr, &metrics});
   ASSERT_OK(log.Record(ReadOf("01JC0000000000000000000001")));
   EXPECT_TRUE(log.OnPreferredNode());
   EXPECT_EQ(Logged(*database), 1);
+  EXPECT_THAT(metrics.Render(), HasSubstr("shouhu_access_log_on_node{service=\"registry\"} 1\n"));
+  EXPECT_THAT(metrics.Render(), Not(HasSubstr("shouhu_access_log_node_departures_total")));
 }
 
 TEST(AccessLogNode, PreferredNodeUnreachable_EveryReadIsLoggedThroughThePool_SaidOncePerPause) {
@@ -52,10 +60,11 @@ TEST(AccessLogNode, PreferredNodeUnreachable_EveryReadIsLoggedThroughThePool_Sai
   std::FILE* out = open_memstream(&said, &said_size);
   ASSERT_NE(out, nullptr);
   Logger log_lines("registry-test", out);
+  Metrics metrics("registry");
   {
     ManualClock clock(absl::Now());
     IdGenerator ids(clock);
-    AccessLogWriter log(database->pool(), clock, ids, nullptr, {unreachable.get(), &log_lines});
+    AccessLogWriter log(database->pool(), clock, ids, nullptr, {unreachable.get(), &log_lines, &metrics});
     ASSERT_OK(log.Record(ReadOf("01JC0000000000000000000001")));
     EXPECT_FALSE(log.OnPreferredNode());
     ASSERT_OK(log.Record(ReadOf("01JC0000000000000000000002")));
@@ -73,6 +82,10 @@ TEST(AccessLogNode, PreferredNodeUnreachable_EveryReadIsLoggedThroughThePool_Sai
     ++told;
   }
   EXPECT_EQ(told, 2u) << "once when it first failed, once when tried again after the pause:\n" << lines;
+  // An operator's alert reads the same from the metrics: off the node, and left twice.
+  EXPECT_THAT(metrics.Render(), HasSubstr("shouhu_access_log_on_node{service=\"registry\"} 0\n"));
+  EXPECT_THAT(metrics.Render(),
+              HasSubstr("shouhu_access_log_node_departures_total{service=\"registry\"} 2\n"));
 }
 
 TEST(AccessLogNode, Address_HostHostAndPortOrSocket_AnythingElseNamesTheSetting) {
