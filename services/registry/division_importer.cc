@@ -177,7 +177,11 @@ absl::StatusOr<ImportSummary> ImportDivisions(db::Pool& pool, const Clock& clock
       ++rows;
       return absl::OkStatus();
     });
-    if (!counted.ok()) return absl::Status(counted.code(), absl::StrCat(path, ": ", counted.message()));
+    // The file's errors name it (a start that stops on one must say which file to look at).
+    const auto in_file = [&path](const absl::Status& status) {
+      return absl::Status(status.code(), absl::StrCat(path, ": ", status.message()));
+    };
+    if (!counted.ok()) return in_file(counted);
     const std::string source = absl::StrCat(file, ":", scope).substr(0, 64);
     ASSIGN_OR_RETURN(bool done, AlreadyImported(pool, source, rows));
     if (done) {
@@ -187,8 +191,9 @@ absl::StatusOr<ImportSummary> ImportDivisions(db::Pool& pool, const Clock& clock
     in.clear();
     in.seekg(0);
     ChunkWriter writer(pool);
-    RETURN_IF_ERROR(ForEachDivision(
-        in, prefixes, [&](const DivisionRow& row) { return writer.Add(row.code, row.name, row.level); }));
+    absl::Status written = ForEachDivision(
+        in, prefixes, [&](const DivisionRow& row) { return writer.Add(row.code, row.name, row.level); });
+    if (!written.ok()) return in_file(written);
     RETURN_IF_ERROR(writer.Flush());
     RETURN_IF_ERROR(RecordImport(pool, clock, source, rows));
     ++summary.files_loaded;
