@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "common/grpc_status.h"
 
@@ -72,12 +73,21 @@ void Metrics::ObserveCall(const std::string& method, int grpc_code, absl::Durati
   const double seconds = absl::ToDoubleSeconds(latency);
   absl::MutexLock lock(&mu_);
   ++calls_[{method, grpc_code}];
-  Histogram& h = latency_[method];
+  latency_[method].Observe(seconds);
+}
+
+void Metrics::Histogram::Observe(double seconds) {
   for (size_t i = 0; i < kBuckets.size(); ++i) {
-    if (seconds <= kBuckets[i]) ++h.counts[i];
+    if (seconds <= kBuckets[i]) ++counts[i];
   }
-  ++h.count;
-  h.sum += seconds;
+  ++count;
+  sum += seconds;
+}
+
+void Metrics::Observe(const std::string& name, const std::string& labels, absl::Duration value) {
+  const double seconds = absl::ToDoubleSeconds(value);
+  absl::MutexLock lock(&mu_);
+  histograms_[{name, labels}].Observe(seconds);
 }
 
 void Metrics::Add(const std::string& name, const std::string& labels, double delta) {
@@ -99,17 +109,25 @@ std::string Metrics::Render() const {
     absl::StrAppend(&out, "shouhu_grpc_calls_total{", svc, ",method=\"", key.first, "\",code=\"",
                     GrpcCodeName(key.second), "\"} ", count, "\n");
   }
+  const auto histogram = [&](absl::string_view name, const std::string& labels, const Histogram& h) {
+    for (size_t i = 0; i < kBuckets.size(); ++i) {
+      absl::StrAppend(&out, name, "_bucket{", labels, ",le=\"", kBuckets[i], "\"} ", h.counts[i], "\n");
+    }
+    absl::StrAppend(&out, name, "_bucket{", labels, ",le=\"+Inf\"} ", h.count, "\n");
+    absl::StrAppend(&out, name, "_sum{", labels, "} ", absl::StrFormat("%.6f", h.sum), "\n");
+    absl::StrAppend(&out, name, "_count{", labels, "} ", h.count, "\n");
+  };
   absl::StrAppend(&out, "# TYPE shouhu_grpc_call_seconds histogram\n");
   for (const auto& [method, h] : latency_) {
-    const std::string labels = absl::StrCat(svc, ",method=\"", method, "\"");
-    for (size_t i = 0; i < kBuckets.size(); ++i) {
-      absl::StrAppend(&out, "shouhu_grpc_call_seconds_bucket{", labels, ",le=\"", kBuckets[i], "\"} ",
-                      h.counts[i], "\n");
+    histogram("shouhu_grpc_call_seconds", absl::StrCat(svc, ",method=\"", method, "\""), h);
+  }
+  const std::string* typed = nullptr;  // the histograms are sorted by name: one TYPE line before each name's
+  for (const auto& [key, h] : histograms_) {
+    if (typed == nullptr || *typed != key.first) {
+      absl::StrAppend(&out, "# TYPE ", key.first, " histogram\n");
+      typed = &key.first;
     }
-    absl::StrAppend(&out, "shouhu_grpc_call_seconds_bucket{", labels, ",le=\"+Inf\"} ", h.count, "\n");
-    absl::StrAppend(&out, "shouhu_grpc_call_seconds_sum{", labels, "} ", absl::StrFormat("%.6f", h.sum),
-                    "\n");
-    absl::StrAppend(&out, "shouhu_grpc_call_seconds_count{", labels, "} ", h.count, "\n");
+    histogram(key.first, key.second.empty() ? svc : absl::StrCat(svc, ",", key.second), h);
   }
   const auto render = [&](const auto& series) {
     for (const auto& [key, value] : series) {

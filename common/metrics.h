@@ -27,6 +27,9 @@ class Metrics {
   // A counter of domain events, e.g. ("shouhu_referrals_submitted_total", "source=\"ngo\"").
   void Add(const std::string& name, const std::string& labels, double delta = 1);
   void Set(const std::string& name, const std::string& labels, double value);
+  // A duration outside the calls, into a histogram with the calls' buckets, e.g. how long a read waited for
+  // its access log's commit: ("shouhu_access_log_wait_seconds", "").
+  void Observe(const std::string& name, const std::string& labels, absl::Duration value);
 
   std::string Render() const;
 
@@ -39,6 +42,7 @@ class Metrics {
     std::array<uint64_t, kBuckets.size()> counts = {};
     uint64_t count = 0;
     double sum = 0;
+    void Observe(double seconds);
   };
 
   const std::string service_;
@@ -47,6 +51,7 @@ class Metrics {
   std::map<std::string, Histogram> latency_ ABSL_GUARDED_BY(mu_);
   std::map<std::pair<std::string, std::string>, double> counters_ ABSL_GUARDED_BY(mu_);
   std::map<std::pair<std::string, std::string>, double> gauges_ ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<std::string, std::string>, Histogram> histograms_ ABSL_GUARDED_BY(mu_);
 };
 
 // GET /metrics over HTTP (civetweb), for Prometheus to scrape.

@@ -75,6 +75,8 @@ constexpr int kMaxAttempts = 16;
 constexpr absl::Duration kPreferredPause = absl::Seconds(30);
 constexpr absl::string_view kOnNodeMetric = "shouhu_access_log_on_node";
 constexpr absl::string_view kNodeDeparturesMetric = "shouhu_access_log_node_departures_total";
+constexpr absl::string_view kWaitMetric = "shouhu_access_log_wait_seconds";
+constexpr absl::string_view kBatchMetric = "shouhu_access_log_batch_seconds";
 
 // A batch of reads is at most this many callers' (a page of a search is one caller's 50 records), and
 // GroupCommit refuses a caller once eight batches wait.
@@ -83,11 +85,11 @@ constexpr size_t kMaxCallersPerBatch = 256;
 }  // namespace
 
 AccessLogWriter::AccessLogWriter(db::Pool& pool, const Clock& clock, IdGenerator& ids,
-                                 ReadChildren read_children, LogNode node)
+                                 ReadChildren read_children, LogNode node, Metrics* metrics)
     : pool_(pool),
       preferred_(node.pool),
       node_log_(node.log),
-      node_metrics_(node.metrics),
+      metrics_(metrics),
       clock_(clock),
       ids_(ids),
       read_children_(std::move(read_children)),
@@ -123,7 +125,14 @@ void AccessLogWriter::ReadChildThen(std::string child_id, DecideRead decide, Com
 }
 
 void AccessLogWriter::Submit(Order order, Committed committed) {
-  queue_.Submit(std::move(order), [committed = std::move(committed)](absl::StatusOr<Logged> logged) {
+  if (metrics_ == nullptr) {
+    return queue_.Submit(std::move(order), [committed = std::move(committed)](absl::StatusOr<Logged> logged) {
+      committed(logged.status());
+    });
+  }
+  queue_.Submit(std::move(order), [this, committed = std::move(committed),
+                                   handed_over = absl::Now()](absl::StatusOr<Logged> logged) {
+    metrics_->Observe(std::string(kWaitMetric), "", absl::Now() - handed_over);
     committed(logged.status());
   });
 }
@@ -135,6 +144,7 @@ std::pair<int64_t, int64_t> AccessLogWriter::CommitsAndRows() {
 
 std::vector<absl::StatusOr<AccessLogWriter::Logged>> AccessLogWriter::WriteBatch(
     const std::vector<Order>& batch) {
+  const absl::Time started = absl::Now();
   // Through any node while the preferred one pauses; back to it once the pause is over.
   if (connection_ && preferred_ != nullptr && !on_preferred_ && clock_.Now() >= try_preferred_at_) {
     connection_.reset();
@@ -159,6 +169,7 @@ std::vector<absl::StatusOr<AccessLogWriter::Logged>> AccessLogWriter::WriteBatch
     // A broken connection goes back to the pool (which discards it); the next batch takes a fresh one.
     connection_.reset();
   }
+  if (metrics_ != nullptr) metrics_->Observe(std::string(kBatchMetric), "", absl::Now() - started);
   if (!written.ok()) return std::vector<absl::StatusOr<Logged>>(batch.size(), written.status());
   {
     absl::MutexLock lock(&mu_);
@@ -172,9 +183,9 @@ void AccessLogWriter::LeavePreferred(const absl::Status& why) {
   // Said once per pause while the node fails: on Galera the turn row's conflicts come back meanwhile.
   on_preferred_ = false;
   try_preferred_at_ = clock_.Now() + kPreferredPause;
-  if (node_metrics_ != nullptr) {
-    node_metrics_->Set(std::string(kOnNodeMetric), "", 0);
-    node_metrics_->Add(std::string(kNodeDeparturesMetric), "");
+  if (metrics_ != nullptr) {
+    metrics_->Set(std::string(kOnNodeMetric), "", 0);
+    metrics_->Add(std::string(kNodeDeparturesMetric), "");
   }
   if (node_log_ == nullptr) return;
   node_log_->Warn("the access log is written through the main database endpoint: its node failed",
@@ -192,7 +203,7 @@ absl::StatusOr<db::Lease> AccessLogWriter::LeaseConnection() {
     if (try_preferred_at_ != absl::InfinitePast() && node_log_ != nullptr) {
       node_log_->Info("the access log is written through its database node again");
     }
-    if (node_metrics_ != nullptr) node_metrics_->Set(std::string(kOnNodeMetric), "", 1);
+    if (metrics_ != nullptr) metrics_->Set(std::string(kOnNodeMetric), "", 1);
     on_preferred_ = true;
     try_preferred_at_ = absl::InfinitePast();
     return lease;

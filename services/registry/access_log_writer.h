@@ -47,13 +47,10 @@
 namespace shouhu::registry {
 
 // One database node the log is written through (AccessLogWriter's constructor says why), and where the writer
-// says when it leaves that node for the main endpoint and when it comes back: on `log`, and on `metrics` as
-// shouhu_access_log_on_node (1 through the node, 0 through the main endpoint) and
-// shouhu_access_log_node_departures_total, for an alert that a log line cannot raise.
+// says when it leaves that node for the main endpoint and when it comes back.
 struct LogNode {
   db::Pool* pool = nullptr;
   Logger* log = nullptr;
-  Metrics* metrics = nullptr;
 };
 
 class AccessLogWriter {
@@ -73,8 +70,13 @@ class AccessLogWriter {
   // on the turn row's lock on that node, instead of in certification, where one of them is aborted and
   // written again); when it fails a batch (down, not Synced), the writer goes through `pool` (any node; the
   // turn keeps the order either way), says so on `node.log`, and tries the node again after kPreferredPause.
+  // On `metrics`, when given, what an operator watches the log by: shouhu_access_log_wait_seconds (a read
+  // handed over until its batch committed: what every read of PII waits for beyond its own SQL),
+  // shouhu_access_log_batch_seconds (a batch written and committed, its count the log's commits), and, with a
+  // node, shouhu_access_log_on_node (1 through it, 0 through the main endpoint) and
+  // shouhu_access_log_node_departures_total, for an alert that a log line cannot raise.
   AccessLogWriter(db::Pool& pool, const Clock& clock, IdGenerator& ids, ReadChildren read_children = nullptr,
-                  LogNode node = {});
+                  LogNode node = {}, Metrics* metrics = nullptr);
 
   // Called once with the commit's result: OK once the rows are durable, or the error that failed them (the
   // read must then fail too).
@@ -149,7 +151,7 @@ class AccessLogWriter {
   db::Pool& pool_;
   db::Pool* const preferred_;
   Logger* const node_log_;
-  Metrics* const node_metrics_;
+  Metrics* const metrics_;
   const Clock& clock_;
   IdGenerator& ids_;
   const ReadChildren read_children_;

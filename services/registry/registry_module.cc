@@ -31,7 +31,7 @@ absl::StatusOr<std::unique_ptr<RegistryModule>> RegistryModule::Create(const Ser
   }
   module->store_ = std::make_unique<MariaDbRegistryStore>(
       context.pool, context.clock, context.ids, std::move(crypto),
-      LogNode{module->access_log_pool_.get(), &context.logger, &context.metrics});
+      LogNode{module->access_log_pool_.get(), &context.logger}, &context.metrics);
   module->store_->outbox().ReportFailuresTo(context.logger);
   module->roster_store_ = std::make_unique<MariaDbRosterStore>(
       context.pool, context.ids, module->store_->crypto(), module->store_->outbox());

@@ -349,7 +349,7 @@ v1::CaseHistoryEntry HistoryFromRow(const db::Row& row) {
 }  // namespace
 
 MariaDbRegistryStore::MariaDbRegistryStore(db::Pool& pool, const Clock& clock, IdGenerator& ids,
-                                           PiiCrypto crypto, LogNode access_log_node)
+                                           PiiCrypto crypto, LogNode access_log_node, Metrics* metrics)
     : pool_(pool),
       clock_(clock),
       ids_(ids),
@@ -360,7 +360,7 @@ MariaDbRegistryStore::MariaDbRegistryStore(db::Pool& pool, const Clock& clock, I
           [this](db::Session& s, const std::vector<std::string>& child_ids) {
             return ReadChildren(s, child_ids);
           },
-          access_log_node) {}
+          access_log_node, metrics) {}
 
 MariaDbRegistryStore::~MariaDbRegistryStore() = default;
 

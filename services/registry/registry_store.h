@@ -210,9 +210,10 @@ class RegistryStore {
 class MariaDbRegistryStore final : public RegistryStore {
  public:
   // `access_log_node`, when it has a pool, is the one database node the PII access log is written through
-  // (and the reads logged in its transaction made), falling back to `pool` (AccessLogWriter).
+  // (and the reads logged in its transaction made), falling back to `pool`; the log's figures go on
+  // `metrics` (AccessLogWriter).
   MariaDbRegistryStore(db::Pool& pool, const Clock& clock, IdGenerator& ids, PiiCrypto crypto,
-                       LogNode access_log_node = {});
+                       LogNode access_log_node = {}, Metrics* metrics = nullptr);
   ~MariaDbRegistryStore() override;
 
   absl::StatusOr<std::optional<v1::Division>> GetDivision(const std::string& code) override;

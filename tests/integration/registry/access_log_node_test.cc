@@ -38,12 +38,15 @@ TEST(AccessLogNode, PreferredNodeAnswers_TheLogIsWrittenThroughIt) {
   SystemClock clock;
   IdGenerator ids(clock);
   Metrics metrics("registry");
-  AccessLogWriter log(database->pool(), clock, ids, nullptr, {preferred.get(), nullptr, &metrics});
+  AccessLogWriter log(database->pool(), clock, ids, nullptr, {preferred.get(), nullptr}, &metrics);
   ASSERT_OK(log.Record(ReadOf("01JC0000000000000000000001")));
   EXPECT_TRUE(log.OnPreferredNode());
   EXPECT_EQ(Logged(*database), 1);
   EXPECT_THAT(metrics.Render(), HasSubstr("shouhu_access_log_on_node{service=\"registry\"} 1\n"));
   EXPECT_THAT(metrics.Render(), Not(HasSubstr("shouhu_access_log_node_departures_total")));
+  // What the read waited for its commit, and the batch that carried it.
+  EXPECT_THAT(metrics.Render(), HasSubstr("shouhu_access_log_wait_seconds_count{service=\"registry\"} 1\n"));
+  EXPECT_THAT(metrics.Render(), HasSubstr("shouhu_access_log_batch_seconds_count{service=\"registry\"} 1\n"));
 }
 
 TEST(AccessLogNode, PreferredNodeUnreachable_EveryReadIsLoggedThroughThePool_SaidOncePerPause) {
@@ -64,7 +67,7 @@ TEST(AccessLogNode, PreferredNodeUnreachable_EveryReadIsLoggedThroughThePool_Sai
   {
     ManualClock clock(absl::Now());
     IdGenerator ids(clock);
-    AccessLogWriter log(database->pool(), clock, ids, nullptr, {unreachable.get(), &log_lines, &metrics});
+    AccessLogWriter log(database->pool(), clock, ids, nullptr, {unreachable.get(), &log_lines}, &metrics);
     ASSERT_OK(log.Record(ReadOf("01JC0000000000000000000001")));
     EXPECT_FALSE(log.OnPreferredNode());
     ASSERT_OK(log.Record(ReadOf("01JC0000000000000000000002")));
