@@ -67,4 +67,12 @@ bool IsWellFormedId(absl::string_view id) {
   return id[0] <= '7';
 }
 
+std::optional<int64_t> IdUnixMillis(absl::string_view id) {
+  if (!IsWellFormedId(id)) return std::nullopt;
+  // The first 10 characters are 50 bits: the top 2 always zero (IsWellFormedId), then the 48 of time.
+  uint64_t millis = 0;
+  for (char ch : id.substr(0, 10)) millis = (millis << 5) | absl::string_view(kAlphabet).find(ch);
+  return static_cast<int64_t>(millis);
+}
+
 }  // namespace shouhu

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -37,6 +38,10 @@ class IdGenerator {
 
 // 26 characters of the Crockford alphabet (as Next() writes them).
 bool IsWellFormedId(absl::string_view id);
+
+// The Unix milliseconds in an id's first 48 bits (when Next() gave it), or nullopt when it is not well
+// formed.
+std::optional<int64_t> IdUnixMillis(absl::string_view id);
 
 }  // namespace shouhu
 

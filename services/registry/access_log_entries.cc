@@ -1,11 +1,13 @@
 #include "services/registry/access_log_entries.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/ids.h"
 
 namespace shouhu::registry {
 
@@ -41,6 +43,13 @@ std::string CommonVillagePrefix(const std::vector<AccessedRecord>& records) {
     prefix = prefix.substr(0, n);
   }
   return std::string(prefix);
+}
+
+absl::StatusOr<int64_t> AccessLogWeek(absl::string_view log_id, absl::string_view field) {
+  constexpr int64_t kMillisPerWeek = int64_t{7} * 24 * 60 * 60 * 1000;
+  const std::optional<int64_t> millis = IdUnixMillis(log_id);
+  if (!millis) return absl::InvalidArgumentError(absl::StrCat(field, " is not an id this service gave"));
+  return *millis / kMillisPerWeek;
 }
 
 size_t PaddedLogRows(size_t rows) { return rows < 8 ? rows : (rows + 7) / 8 * 8; }

@@ -7,6 +7,7 @@
 #define SHOUHU_SERVICES_REGISTRY_ACCESS_LOG_ENTRIES_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,11 @@ std::vector<AccessRead> GroupIntoReads(std::vector<AccessRecord> records);
 // The longest prefix every record's village shares: the division all of the read's records lie in, which
 // ListAccessLog by division narrows on before it looks at each record.
 std::string CommonVillagePrefix(const std::vector<AccessedRecord>& records);
+
+// The week "who read this record" keeps a read under (migration 0050): whole weeks since 1970-01-01 of its
+// log id's time, so a read's week never falls before that of a read logged earlier. INVALID_ARGUMENT naming
+// `field` for an id IdGenerator did not write.
+absl::StatusOr<int64_t> AccessLogWeek(absl::string_view log_id, absl::string_view field = "log_id");
 
 // How many rows the log writer's INSERT of `rows` rows (1 to kMaxLogRowsPerInsert) carries: up to 7 as they
 // are, beyond that the next multiple of 8, the last row repeated. A multi-row INSERT is a statement text per

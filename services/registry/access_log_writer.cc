@@ -30,10 +30,12 @@ constexpr absl::string_view kInsertReads =
 constexpr absl::string_view kReadPlaceholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr absl::string_view kReadsRepeated = " ON DUPLICATE KEY UPDATE id = id";
 constexpr size_t kParamsPerRead = 10;
-constexpr absl::string_view kInsertRecords = "INSERT INTO pii_access_records (record_id, log_id) VALUES ";
-constexpr absl::string_view kRecordPlaceholders = "(?, ?)";
+// Under the read's week (migration 0050): a batch writes into the current week's part of the index only.
+constexpr absl::string_view kInsertRecords =
+    "INSERT INTO pii_access_records_by_week (week, record_id, log_id) VALUES ";
+constexpr absl::string_view kRecordPlaceholders = "(?, ?, ?)";
 constexpr absl::string_view kRecordsRepeated = " ON DUPLICATE KEY UPDATE log_id = log_id";
-constexpr size_t kParamsPerRecord = 2;
+constexpr size_t kParamsPerRecord = 3;
 
 // Inserts `params` (whole rows of `width` values) in padded statements of at most kMaxLogRowsPerInsert rows.
 absl::Status InsertPadded(db::Session& session, absl::string_view head, absl::string_view tuple,
@@ -275,7 +277,7 @@ absl::StatusOr<AccessLogWriter::Written> AccessLogWriter::WriteInTransaction(db:
   std::vector<db::Value> record_params;
   std::string first_id, last_id;  // the batch's lowest and highest ids: IdGenerator counts up
   read_params.reserve(batch.size() * kParamsPerRead);
-  const auto add = [&](const AccessRead& read) {
+  const auto add = [&](const AccessRead& read) -> absl::Status {
     // Entry ids in the order of the records; the first is the read's id, so every entry of a read sorts
     // after the read's id and before the next read's. (Given here, not by the caller: ids must commit in
     // their order.)
@@ -283,6 +285,7 @@ absl::StatusOr<AccessLogWriter::Written> AccessLogWriter::WriteInTransaction(db:
     entry_ids.reserve(read.records.size());
     for (size_t i = 0; i < read.records.size(); ++i) entry_ids.push_back(ids_.Next());
     const std::string& log_id = entry_ids.front();
+    ASSIGN_OR_RETURN(const int64_t week, AccessLogWeek(log_id));
     if (first_id.empty()) first_id = log_id;
     last_id = entry_ids.back();
     read_params.insert(
@@ -292,17 +295,19 @@ absl::StatusOr<AccessLogWriter::Written> AccessLogWriter::WriteInTransaction(db:
     // A record shown twice in one read is one row of "who read this record" (its key is (record, read)).
     std::set<absl::string_view> seen;
     for (const AccessedRecord& r : read.records) {
-      if (seen.insert(r.record_id).second) record_params.insert(record_params.end(), {r.record_id, log_id});
+      if (seen.insert(r.record_id).second)
+        record_params.insert(record_params.end(), {week, r.record_id, log_id});
     }
     written.records += static_cast<int64_t>(read.records.size());
+    return absl::OkStatus();
   };
   for (size_t i = 0; i < batch.size(); ++i) {
     if (!decided[i]) {
-      for (const AccessRead& read : batch[i].reads) add(read);
+      for (const AccessRead& read : batch[i].reads) RETURN_IF_ERROR(add(read));
     } else if (!decided[i]->ok()) {
       written.answers[i] = decided[i]->status();
     } else if (!(*decided[i])->records.empty()) {
-      add(**decided[i]);
+      RETURN_IF_ERROR(add(**decided[i]));
     }
   }
   RETURN_IF_ERROR(

@@ -2,8 +2,9 @@
 // its answer leaves, but a commit per read would cap reads at the database's commit rate. Readers hand their
 // reads to the log and wait; a committer writes everything that arrived while the previous batch was in
 // flight in one transaction, so under load each commit carries many reads. Each read is one row of
-// pii_access_reads naming its records, and each record one row of the narrow pii_access_records (who read
-// this record), both in that transaction (migration 0044, access_log_entries.h).
+// pii_access_reads naming its records, and each record one row of the narrow pii_access_records_by_week (who
+// read this record, under the read's week), both in that transaction (migrations 0044 and 0050,
+// access_log_entries.h).
 //
 // The queue is the services' group commit (common/group_commit.h): readers are answered on its answering
 // thread, not the committer's, so finishing a page of 50 children never delays the next batch; and it is

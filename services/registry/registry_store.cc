@@ -243,13 +243,30 @@ constexpr absl::string_view kAccessReadsFrom =
     "SELECT id, at, subject, organisation_id, record_type, fields, purpose, method, records "
     "FROM pii_access_reads WHERE (id = ? OR id > ?) AND (? = '' OR subject = ?) "
     "AND ((scope >= ? AND scope < ?) OR scope IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)) ORDER BY id LIMIT ?";
-// By record: the narrow table's range for the record (its primary key), then each read by its primary key.
-constexpr absl::string_view kAccessReadsOfRecordFrom =
+// By record, among the reads logged before migration 0050: the narrow table's range for the record (its
+// primary key), then each read by its primary key.
+constexpr absl::string_view kAccessReadsOfRecordBeforeWeeks =
     "SELECT r.id, r.at, r.subject, r.organisation_id, r.record_type, r.fields, r.purpose, r.method, "
     "r.records "
     "FROM pii_access_records a JOIN pii_access_reads r ON r.id = a.log_id "
     "WHERE a.record_id = ? AND (a.log_id = ? OR a.log_id > ?) AND (? = '' OR r.subject = ?) "
     "ORDER BY a.log_id LIMIT ?";
+// The first and last weeks "who read this record" holds reads under (both ends of its primary key).
+constexpr absl::string_view kAccessRecordWeeks =
+    "SELECT MIN(week), MAX(week) FROM pii_access_records_by_week";
+// By record, since migration 0050: for each week from the first to the last asked (a recursive CTE: one text,
+// however many weeks), the record's range in that week (its primary key), each read's subject by its primary
+// key, the first `fetch` log ids sorted (the record's reads from the cursor on, ids only: no MEDIUMTEXT in the
+// sort), and then those reads whole.
+constexpr absl::string_view kAccessReadsOfRecordByWeek =
+    "WITH RECURSIVE weeks (week) AS (SELECT CAST(? AS UNSIGNED) UNION ALL "
+    "SELECT week + 1 FROM weeks WHERE week < ?) "
+    "SELECT r.id, r.at, r.subject, r.organisation_id, r.record_type, r.fields, r.purpose, r.method, "
+    "r.records FROM ("
+    "SELECT a.log_id FROM weeks JOIN pii_access_records_by_week a ON a.week = weeks.week AND a.record_id = ? "
+    "JOIN pii_access_reads s ON s.id = a.log_id "
+    "WHERE (a.log_id = ? OR a.log_id > ?) AND (? = '' OR s.subject = ?) ORDER BY a.log_id LIMIT ?) x "
+    "JOIN pii_access_reads r ON r.id = x.log_id ORDER BY x.log_id";
 
 // ---- mapping
 // --------------------------------------------------------------------------------------------------
@@ -344,6 +361,36 @@ v1::CaseHistoryEntry HistoryFromRow(const db::Row& row) {
   e.set_to_status(static_cast<v1::CaseStatus>(row.Int(4)));
   e.set_detail(row.String(5));
   return e;
+}
+
+// A record's reads, the first `fetch` in id order from `equal` (when given) or after `after`, read from both
+// tables of "who read this record" (migration 0050: the reads before it stay in pii_access_records) and
+// merged. By week only from `after`'s week on: no read after it was logged in an earlier week.
+absl::StatusOr<db::Rows> ReadsOfRecord(db::Session& s, const std::string& record_id,
+                                       const std::string& subject, const std::string& equal,
+                                       const std::string& after, int64_t fetch) {
+  ASSIGN_OR_RETURN(db::Rows before, s.Query(kAccessReadsOfRecordBeforeWeeks,
+                                            {record_id, equal, after, subject, subject, fetch}));
+  ASSIGN_OR_RETURN(std::optional<db::Row> weeks, s.QueryOne(kAccessRecordWeeks));
+  if (!weeks || weeks->IsNull(0)) return before;
+  int64_t first = weeks->Int(0);
+  if (!after.empty()) {
+    ASSIGN_OR_RETURN(const int64_t after_week, AccessLogWeek(after, "page_token"));
+    first = std::max(first, after_week);
+  }
+  const int64_t last = weeks->Int(1);
+  if (first > last) return before;
+  ASSIGN_OR_RETURN(db::Rows by_week, s.Query(kAccessReadsOfRecordByWeek, {first, last, record_id, equal,
+                                                                          after, subject, subject, fetch}));
+  if (before.empty()) return by_week;
+  db::Rows merged;
+  merged.reserve(std::min(before.size() + by_week.size(), static_cast<size_t>(fetch)));
+  std::merge(std::make_move_iterator(before.begin()), std::make_move_iterator(before.end()),
+             std::make_move_iterator(by_week.begin()), std::make_move_iterator(by_week.end()),
+             std::back_inserter(merged),
+             [](const db::Row& a, const db::Row& b) { return a.String(0) < b.String(0); });
+  if (merged.size() > static_cast<size_t>(fetch)) merged.erase(merged.begin() + fetch, merged.end());
+  return merged;
 }
 
 }  // namespace
@@ -1176,7 +1223,7 @@ absl::StatusOr<std::vector<v1::AccessLogEntry>> MariaDbRegistryStore::ListAccess
         params.push_back(fetch);
         fetched = s.Query(kAccessReadsFrom, params);
       } else {
-        fetched = s.Query(kAccessReadsOfRecordFrom, {f.record_id, equal, after, f.subject, f.subject, fetch});
+        fetched = ReadsOfRecord(s, f.record_id, f.subject, equal, after, fetch);
       }
       ASSIGN_OR_RETURN(db::Rows rows, std::move(fetched));
       for (const auto& row : rows) {

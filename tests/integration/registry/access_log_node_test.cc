@@ -28,7 +28,9 @@ std::vector<AccessRecord> ReadOf(const std::string& child_id) {
       {"officer-wuding", "wuding-ca", "child", child_id, "532329101001", "name", "review", "GetChild", ""}};
 }
 
-int64_t Logged(shouhu::testing::TestDatabase& database) { return database.Count("pii_access_records"); }
+int64_t Logged(shouhu::testing::TestDatabase& database) {
+  return database.Count("pii_access_records_by_week");
+}
 
 TEST(AccessLogNode, PreferredNodeAnswers_TheLogIsWrittenThroughIt) {
   ASSERT_OK_AND_ASSIGN(auto database, shouhu::testing::TestDatabase::Create(RegistryMigrations()));

@@ -221,10 +221,10 @@ TEST_F(AccessLogTest, ManyReadsAtOnce_EveryRecordShownIsLogged_NothingLostNothin
   }
   EXPECT_EQ(Count(kAccessLogEntries), total);
   // Every record row has its read, and every read its records: the two tables commit together.
-  EXPECT_EQ(Count("pii_access_records"), Count(kAccessLogEntries));
-  EXPECT_EQ(
-      Count("pii_access_reads r WHERE NOT EXISTS (SELECT 1 FROM pii_access_records a WHERE a.log_id = r.id)"),
-      0);
+  EXPECT_EQ(Count("pii_access_records_by_week"), Count(kAccessLogEntries));
+  EXPECT_EQ(Count("pii_access_reads r WHERE NOT EXISTS (SELECT 1 FROM pii_access_records_by_week a WHERE "
+                  "a.log_id = r.id)"),
+            0);
   v1::ListAccessLogRequest everything;
   EXPECT_EQ(static_cast<int>(AllEntries(everything, 37, auditor_).size()), total);
 }
@@ -290,6 +290,61 @@ TEST(AccessLogMigration, RowsOfTheOldLog_AreTheSameEntriesAfterward) {
   EXPECT_EQ(rest[0].entry_id(), "01JD0000000000000000000002");
 }
 
+// "Who read this record" under the read's week (migration 0050): a batch's rows go under its ids' week, and a
+// record's reads come back whole and in id order, page by page, across weeks with no reads between them and
+// with a read logged before the migration (its row in pii_access_records) ahead of them.
+TEST(AccessLogByWeek, ARecordReadAcrossWeeksAndBeforeTheMigration_EveryReadInIdOrder_PageByPage) {
+  ASSERT_OK_AND_ASSIGN(auto database, shouhu::testing::TestDatabase::Create(RegistryMigrations()));
+  ManualClock clock(absl::FromUnixSeconds(int64_t{20427} * 86400));  // 2026-12-05: week 2,918
+  IdGenerator ids(clock);
+  ASSERT_OK_AND_ASSIGN(PiiCrypto crypto, PiiCrypto::Create(std::string(32, 'k'), std::string(32, 'h')));
+  MariaDbRegistryStore store(database->pool(), clock, ids, std::move(crypto));
+  const std::string child = "01JC0000000000000000000001";
+  const auto read = [&](const std::string& subject, const std::string& record) {
+    return store.RecordAccess(
+        {{subject, "wuding-ca", "child", record, "532329101001", "name", "review", "GetChild", ""}});
+  };
+  ASSERT_OK(read("officer-a", child));  // logged "before the migration": moved to the old table below
+  ASSERT_OK(database->pool().Autocommit([](db::Session& s) -> absl::Status {
+    RETURN_IF_ERROR(s.Execute("INSERT INTO pii_access_records (record_id, log_id) "
+                              "SELECT record_id, log_id FROM pii_access_records_by_week")
+                        .status());
+    return s.Execute("DELETE FROM pii_access_records_by_week").status();
+  }));
+  ASSERT_OK(read("officer-b", child));
+  ASSERT_OK(read("officer-b", "01JC0000000000000000000002"));  // another child, same week
+  clock.Advance(absl::Hours(24 * 7 * 3));                      // three weeks on, none read between
+  ASSERT_OK(read("officer-c", child));
+  ASSERT_OK(read("officer-a", child));
+  clock.Advance(absl::Hours(24 * 7));
+  ASSERT_OK(read("officer-d", "01JC0000000000000000000002"));  // the last week holds no read of `child`
+
+  EXPECT_EQ(database->Count("pii_access_records"), 1);
+  EXPECT_EQ(database->Count("pii_access_records_by_week WHERE week = 2918"), 2);
+  EXPECT_EQ(database->Count("pii_access_records_by_week WHERE week = 2921"), 2);
+  EXPECT_EQ(database->Count("pii_access_records_by_week WHERE week = 2922"), 1);
+
+  for (int page_size : {1, 2, 10}) {
+    std::vector<std::string> subjects;
+    std::string after;
+    for (int page = 0; page < 10; ++page) {
+      ASSERT_OK_AND_ASSIGN(auto entries, store.ListAccessLog({"", child, "", after, page_size}));
+      for (const auto& e : entries) {
+        EXPECT_EQ(e.record_id(), child);
+        EXPECT_GT(e.entry_id(), after);
+        subjects.push_back(e.subject());
+        after = e.entry_id();
+      }
+      if (static_cast<int>(entries.size()) < page_size) break;
+    }
+    EXPECT_EQ(subjects, (std::vector<std::string>{"officer-a", "officer-b", "officer-c", "officer-a"}))
+        << "pages of " << page_size;
+  }
+  // By reader too: officer-a's two reads, one from each table.
+  ASSERT_OK_AND_ASSIGN(auto by_a, store.ListAccessLog({"", child, "officer-a", "", 10}));
+  EXPECT_EQ(by_a.size(), 2u);
+}
+
 // The writer pads a batch's INSERTs to a multiple of 8 rows by repeating the last row, in statements of at
 // most 256 (access_log_writer.cc): one batch of 14 reads (16 rows) and 313 records (256, then 57 padded to
 // 64) holds every read and record once, and the padding adds nothing.
@@ -311,7 +366,7 @@ TEST(AccessLogWriter, OneBatchAcrossPaddedAndSplitInserts_EveryReadAndRecordOnce
   ASSERT_OK(writer.Record(records));
   EXPECT_EQ(writer.CommitsAndRows(), std::make_pair(int64_t{1}, int64_t{313}));  // one batch
   EXPECT_EQ(database->Count("pii_access_reads"), 14);
-  EXPECT_EQ(database->Count("pii_access_records"), 313);
+  EXPECT_EQ(database->Count("pii_access_records_by_week"), 313);
   for (int i = 0; i < 13; ++i) {
     EXPECT_EQ(
         database->Count(kAccessLogEntries + absl::StrFormat(" WHERE purpose = 'visit %d' AND record_id = "
@@ -323,8 +378,8 @@ TEST(AccessLogWriter, OneBatchAcrossPaddedAndSplitInserts_EveryReadAndRecordOnce
   EXPECT_EQ(database->Count(kAccessLogEntries + " WHERE purpose = 'county review'"), 300);
   EXPECT_EQ(database->Count("pii_access_reads WHERE purpose = 'county review' AND scope = '53232910'"), 1);
   // The last record of each statement, the one repeated as padding, is there once like the rest.
-  EXPECT_EQ(database->Count("pii_access_records WHERE record_id = '01JP0000000000000000000299'"), 1);
-  EXPECT_EQ(database->Count("pii_access_records WHERE record_id = '01JC0000000000000000000012'"), 1);
+  EXPECT_EQ(database->Count("pii_access_records_by_week WHERE record_id = '01JP0000000000000000000299'"), 1);
+  EXPECT_EQ(database->Count("pii_access_records_by_week WHERE record_id = '01JC0000000000000000000012'"), 1);
 }
 
 // Readers are answered off the writer's committer (its group commit's answering thread): a reader whose
@@ -353,9 +408,9 @@ TEST(AccessLogWriter, AReaderStillBeingAnswered_TheNextReadIsLoggedMeanwhile) {
   });
   // Not a timing target: a liveness check, generous for any machine, so that a regression fails, not hangs.
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (database->Count("pii_access_records") < 2 && absl::Now() < deadline)
+  while (database->Count("pii_access_records_by_week") < 2 && absl::Now() < deadline)
     absl::SleepFor(absl::Milliseconds(5));
-  EXPECT_EQ(database->Count("pii_access_records"), 2)
+  EXPECT_EQ(database->Count("pii_access_records_by_week"), 2)
       << "the second read was not logged while the first reader was being answered";
   release_first.Notify();
   second_answered.WaitForNotification();

@@ -29,7 +29,7 @@ class CooperationScopeTest : public RegistryTest {
     std::vector<int64_t> counts;
     for (const char* table :
          {"consents", "service_referrals", "county_transfers", "mandatory_reports", "reintegration_outcomes",
-          "pii_access_reads", "pii_access_records", "case_history"}) {
+          "pii_access_reads", "pii_access_records_by_week", "case_history"}) {
       counts.push_back(Count(table));
     }
     return counts;

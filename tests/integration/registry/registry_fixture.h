@@ -25,7 +25,8 @@ namespace v1 = ::shouhu::registry::v1;
 
 // The PII access log's entries, one per record a read showed (a read's row with its records, migration 0044),
 // for Count(): Count(kAccessLogEntries + " WHERE method = 'GetChild'").
-inline const std::string kAccessLogEntries = "pii_access_records JOIN pii_access_reads ON id = log_id";
+inline const std::string kAccessLogEntries =
+    "pii_access_records_by_week JOIN pii_access_reads ON id = log_id";
 
 using ::shouhu::testing::WithCase;
 

@@ -1,11 +1,14 @@
 // The access log's pure rules (migration 0044): a call's records become reads, a read's records round-trip
-// through its row, and a read's scope is the division all its records share.
+// through its row, a read's scope is the division all its records share, and its week is its id's.
 #include "services/registry/access_log_entries.h"
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <set>
 
+#include "common/clock.h"
+#include "common/ids.h"
 #include "tests/support/status_matchers.h"
 
 namespace shouhu::registry {
@@ -107,6 +110,32 @@ TEST(AccessLogEntries, Decode_AColumnThisCodeDidNotWrite_IsInternal) {
   for (const char* column : {"A B C", "A B C D E", ";", " B C D", "A  C D"}) {
     EXPECT_THAT(DecodeAccessedRecords(column), StatusIs(absl::StatusCode::kInternal)) << column;
   }
+}
+
+// The week "who read this record" keeps a read under (migration 0050), from its log id's time.
+TEST(AccessLogEntries, AccessLogWeek_WholeWeeksSince1970OfTheIdsTime_LaterIdsNeverEarlierWeeks) {
+  const auto week_of = [](IdGenerator& ids) {
+    absl::StatusOr<int64_t> week = AccessLogWeek(ids.Next());
+    EXPECT_TRUE(week.ok()) << week.status();
+    return week.value_or(-1);
+  };
+  ManualClock clock(absl::FromUnixMillis(0));
+  IdGenerator ids(clock);
+  EXPECT_EQ(week_of(ids), 0);
+  clock.Advance(absl::Hours(7 * 24) - absl::Milliseconds(1));  // the last millisecond of week 0
+  EXPECT_EQ(week_of(ids), 0);
+  clock.Advance(absl::Milliseconds(1));
+  EXPECT_EQ(week_of(ids), 1);
+  // 2026-12-05 00:00 UTC: day 20,427 since 1970, in week 2,918.
+  ManualClock today(absl::FromUnixSeconds(int64_t{20427} * 86400));
+  IdGenerator today_ids(today);
+  const std::string id = today_ids.Next();
+  EXPECT_EQ(IdUnixMillis(id), std::optional<int64_t>(int64_t{20427} * 86400 * 1000));
+  EXPECT_EQ(AccessLogWeek(id).value_or(-1), 2918);
+  EXPECT_EQ(IdUnixMillis("not-an-id"), std::nullopt);
+  EXPECT_THAT(AccessLogWeek("not-an-id", "page_token"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_NE(AccessLogWeek("not-an-id", "page_token").status().message().find("page_token"),
+            std::string::npos);
 }
 
 }  // namespace
