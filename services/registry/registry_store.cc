@@ -255,18 +255,19 @@ constexpr absl::string_view kAccessReadsOfRecordBeforeWeeks =
 constexpr absl::string_view kAccessRecordWeeks =
     "SELECT MIN(week), MAX(week) FROM pii_access_records_by_week";
 // By record, since migration 0050: for each week from the first to the last asked (a recursive CTE: one text,
-// however many weeks), the record's range in that week (its primary key), each read's subject by its primary
-// key, the first `fetch` log ids sorted (the record's reads from the cursor on, ids only: no MEDIUMTEXT in the
-// sort), and then those reads whole.
+// however many weeks), the record's range in that week (its primary key alone), those log ids sorted, and then
+// the reads in that order by their primary key until `fetch` are taken: a record read thousands of times costs
+// its ids, not thousands of reads looked up (a subject the reads do not match is checked on each, as it was
+// before 0050). The derived table's LIMIT (no limit at all) keeps MariaDB from merging it into the join, which
+// would sort the joined rows, records column and all, instead of the ids (EXPLAIN: filesort on the ids only).
 constexpr absl::string_view kAccessReadsOfRecordByWeek =
     "WITH RECURSIVE weeks (week) AS (SELECT CAST(? AS UNSIGNED) UNION ALL "
     "SELECT week + 1 FROM weeks WHERE week < ?) "
     "SELECT r.id, r.at, r.subject, r.organisation_id, r.record_type, r.fields, r.purpose, r.method, "
     "r.records FROM ("
     "SELECT a.log_id FROM weeks JOIN pii_access_records_by_week a ON a.week = weeks.week AND a.record_id = ? "
-    "JOIN pii_access_reads s ON s.id = a.log_id "
-    "WHERE (a.log_id = ? OR a.log_id > ?) AND (? = '' OR s.subject = ?) ORDER BY a.log_id LIMIT ?) x "
-    "JOIN pii_access_reads r ON r.id = x.log_id ORDER BY x.log_id";
+    "WHERE a.log_id = ? OR a.log_id > ? LIMIT 18446744073709551615) x "
+    "JOIN pii_access_reads r ON r.id = x.log_id WHERE (? = '' OR r.subject = ?) ORDER BY x.log_id LIMIT ?";
 
 // ---- mapping
 // --------------------------------------------------------------------------------------------------

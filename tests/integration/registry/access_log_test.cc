@@ -342,7 +342,14 @@ TEST(AccessLogByWeek, ARecordReadAcrossWeeksAndBeforeTheMigration_EveryReadInIdO
   }
   // By reader too: officer-a's two reads, one from each table.
   ASSERT_OK_AND_ASSIGN(auto by_a, store.ListAccessLog({"", child, "officer-a", "", 10}));
-  EXPECT_EQ(by_a.size(), 2u);
+  ASSERT_EQ(by_a.size(), 2u);
+  EXPECT_LT(by_a[0].entry_id(), by_a[1].entry_id());
+  ASSERT_OK_AND_ASSIGN(auto by_a_after_first,
+                       store.ListAccessLog({"", child, "officer-a", by_a[0].entry_id(), 1}));
+  ASSERT_EQ(by_a_after_first.size(), 1u);
+  EXPECT_EQ(by_a_after_first[0].entry_id(), by_a[1].entry_id());
+  ASSERT_OK_AND_ASSIGN(auto by_nobody, store.ListAccessLog({"", child, "officer-z", "", 10}));
+  EXPECT_TRUE(by_nobody.empty());
 }
 
 // The writer pads a batch's INSERTs to a multiple of 8 rows by repeating the last row, in statements of at
