@@ -5,7 +5,15 @@
 namespace shouhu {
 namespace {
 constexpr char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+// The 128 bits a well-formed id writes (the first character holds the top 3 bits: 3 + 25 x 5 = 128): 48 of
+// milliseconds, then 80 random.
+unsigned __int128 IdBits(absl::string_view id) {
+  unsigned __int128 value = 0;
+  for (char ch : id) value = (value << 5) | static_cast<unsigned>(absl::string_view(kAlphabet).find(ch));
+  return value;
 }
+}  // namespace
 
 std::string IdGenerator::Next() {
   uint64_t millis = static_cast<uint64_t>(absl::ToUnixMillis(clock_.Now()));
@@ -38,10 +46,7 @@ std::string IdGenerator::Next() {
 
 void IdGenerator::Raise(absl::string_view floor) {
   if (!IsWellFormedId(floor)) return;
-  unsigned __int128 value = 0;  // the first character holds the top 3 bits: 3 + 25 x 5 = 128
-  for (char ch : floor) {
-    value = (value << 5) | static_cast<unsigned>(absl::string_view(kAlphabet).find(ch));
-  }
+  unsigned __int128 value = IdBits(floor);
   // Not to the floor itself but a random step (1 to 2^40) above it: the generator that gave the floor counts
   // on from it by one within its millisecond, as would another generator raised to the same floor, and
   // either would then give the very ids this one gives next.
@@ -69,10 +74,7 @@ bool IsWellFormedId(absl::string_view id) {
 
 std::optional<int64_t> IdUnixMillis(absl::string_view id) {
   if (!IsWellFormedId(id)) return std::nullopt;
-  // The first 10 characters are 50 bits: the top 2 always zero (IsWellFormedId), then the 48 of time.
-  uint64_t millis = 0;
-  for (char ch : id.substr(0, 10)) millis = (millis << 5) | absl::string_view(kAlphabet).find(ch);
-  return static_cast<int64_t>(millis);
+  return static_cast<int64_t>(IdBits(id) >> 80);
 }
 
 }  // namespace shouhu

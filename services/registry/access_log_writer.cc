@@ -127,14 +127,9 @@ void AccessLogWriter::ReadChildThen(std::string child_id, DecideRead decide, Com
 }
 
 void AccessLogWriter::Submit(Order order, Committed committed) {
-  if (metrics_ == nullptr) {
-    return queue_.Submit(std::move(order), [committed = std::move(committed)](absl::StatusOr<Logged> logged) {
-      committed(logged.status());
-    });
-  }
   queue_.Submit(std::move(order), [this, committed = std::move(committed),
                                    handed_over = absl::Now()](absl::StatusOr<Logged> logged) {
-    metrics_->Observe(std::string(kWaitMetric), "", absl::Now() - handed_over);
+    if (metrics_ != nullptr) metrics_->Observe(std::string(kWaitMetric), "", absl::Now() - handed_over);
     committed(logged.status());
   });
 }
