@@ -86,6 +86,7 @@ absl::Status ServiceHost::Start() {
   }
   const bool initially_ready = !readiness_ || readiness_().ok();
   SetServing(initially_ready);
+  metrics_.Set("shouhu_ready", "", initially_ready ? 1 : 0);
   if (readiness_) {
     readiness_thread_ = std::thread([this, ready = initially_ready]() mutable {
       while (!stop_readiness_.WaitForNotificationWithTimeout(readiness_interval_)) {

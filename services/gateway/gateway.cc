@@ -14,13 +14,12 @@ Gateway::Gateway(const GatewayConfig& config, db::Pool& pool, Logger& logger, Me
                  const Clock& clock)
     : config_(config),
       logger_(logger),
+      metrics_(metrics),
       pool_(pool),
       ids_(clock),
       store_(pool),
       signer_(config.service.signing_key, clock),
-      limiter_(config.rate_limit, clock) {
-  (void)metrics;
-}
+      limiter_(config.rate_limit, clock) {}
 
 absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& config, db::Pool& pool,
                                                         Logger& logger, Metrics& metrics, const Clock& clock,
@@ -71,6 +70,9 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.service.server.grpc_address));
   }
   if (auto* health = g->server_->GetHealthCheckService()) health->SetServingStatus(true);
+  // As every service exports it (common/server.cc): what the alert rules watch
+  // (deploy/k8s/components/alerts).
+  metrics.Set("shouhu_ready", "", 1);
   if (config.http_enabled) {
     ASSIGN_OR_RETURN(g->http_, HttpFace::Start(config.http, *g->env_));
   }
@@ -96,6 +98,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
       if (db.ok() != serving && !self->stopped_) {
         serving = db.ok();
         if (auto* health = self->server_->GetHealthCheckService()) health->SetServingStatus(serving);
+        self->metrics_.Set("shouhu_ready", "", serving ? 1 : 0);
         if (serving) {
           self->logger_.Info("database reachable: serving");
         } else {

@@ -52,6 +52,7 @@ class Gateway {
 
   const GatewayConfig config_;
   Logger& logger_;
+  Metrics& metrics_;
   db::Pool& pool_;
   IdGenerator ids_;
   GatewayStore store_;
