@@ -6,11 +6,13 @@
 // with its status code and fails the run (exit 1). --only runs one target alone instead, to profile it. Not
 // part of ctest.
 #include <grpcpp/grpcpp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <random>
 #include <thread>
@@ -45,6 +47,14 @@ ABSL_FLAG(int, channels, 8, "HTTP/2 connections per target");
 ABSL_FLAG(std::string, oltp_insert, "", "sysbench oltp_insert tps per concurrency, 1:x,16:y,64:z");
 ABSL_FLAG(std::string, oltp_point_select, "", "sysbench oltp_point_select tps per concurrency");
 ABSL_FLAG(std::string, pids, "", "service processes to watch, name:pid,…");
+ABSL_FLAG(int, mariadb_pid, 0,
+          "MariaDB's process: its CPU during each mix run is printed beside the services'");
+ABSL_FLAG(double, plan_every, 10,
+          "during each mix run, the largest county's coming weekend re-planned once every this many seconds "
+          "(0: never)");
+ABSL_FLAG(int, plan_per_mille, 0,
+          "PlanWeekend as a share of the mix's calls instead, per mille, taken from GetChild's (10 before "
+          "2026-12-06)");
 ABSL_FLAG(std::string, only, "",
           "one target alone on the callback driver for --baseline_seconds, nothing else (to profile it): "
           "search, search-direct, child, child-direct, referral or division-direct, each at its target's "
@@ -58,7 +68,9 @@ namespace trn = training::v1;
 namespace vis = visits::v1;
 namespace alw = allowance::v1;
 
-// The mix, per mille of calls (tests/bench/scale/mix says why).
+// The mix, per mille of calls (tests/bench/scale/mix says why). PlanWeekend is not a share of the calls but
+// runs on a clock (--plan_every): a county re-plans its weekend a few times a week however busy its staff
+// are, and one plan of the largest county costs the machine about a second of CPU.
 enum Op {
   kGetChild,
   kGetCase,
@@ -73,7 +85,7 @@ enum Op {
   kPlan,
   kOps
 };
-constexpr int kPerMille[kOps] = {230, 140, 150, 80, 80, 60, 60, 120, 60, 10, 10};
+constexpr int kPerMille[kOps] = {240, 140, 150, 80, 80, 60, 60, 120, 60, 10, 0};
 const std::vector<std::string> kMethods = {"GetChild",
                                            "GetCase",
                                            "SearchChildren",
@@ -92,12 +104,14 @@ int MethodIndex(const std::string& name) {
   return static_cast<int>(std::find(kMethods.begin(), kMethods.end(), name) - kMethods.begin());
 }
 
-Op OpOf(int64_t n) {
+// plan_per_mille > 0 gives PlanWeekend that share of the calls, from GetChild's: the mix before 2026-12-06.
+Op OpOf(int64_t n, int plan_per_mille) {
   // A multiplicative hash spreads consecutive calls over the table.
   const int draw = static_cast<int>((static_cast<uint64_t>(n) * 11400714819323198485ull >> 40) % 1000);
-  int cumulative = 0;
+  if (draw < plan_per_mille) return kPlan;
+  int cumulative = plan_per_mille;
   for (int op = 0; op < kOps; ++op) {
-    cumulative += kPerMille[op];
+    cumulative += op == kGetChild ? std::max(0, kPerMille[op] - plan_per_mille) : kPerMille[op];
     if (draw < cumulative) return static_cast<Op>(op);
   }
   return kGetChild;
@@ -112,6 +126,21 @@ std::map<int, double> PerConcurrency(const std::string& text) {
     if (kv.size() == 2 && absl::SimpleAtoi(kv[0], &c) && absl::SimpleAtod(kv[1], &v)) values[c] = v;
   }
   return values;
+}
+
+// CPU time a process has used, user and system, seconds (/proc/<pid>/stat); 0 when gone.
+double CpuSeconds(int pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  const std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // The command name, in parentheses, may hold spaces: the fields are counted after its closing one.
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos || close + 2 > stat.size()) return 0;
+  std::vector<std::string> fields = absl::StrSplit(stat.substr(close + 2), ' ', absl::SkipEmpty());
+  int64_t user = 0, system = 0;  // fields 14 and 15 of the line: 12th and 13th after the name
+  if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &user) || !absl::SimpleAtoi(fields[12], &system)) {
+    return 0;
+  }
+  return static_cast<double>(user + system) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 // Resident RSS of a process, MiB (VmRSS in /proc/<pid>/status); 0 when gone.
@@ -169,6 +198,21 @@ class Mix {
   size_t children() const { return children_.size(); }
   // Before each run (not during one): its calls get ids and children of their own.
   void NextRun() { ++run_; }
+  // Whether this call is the one to re-plan the weekend: the first call after StartPlans, then the first
+  // after each `every` (0: never), on the clock whatever the concurrency.
+  void StartPlans(absl::Duration every) {
+    plan_every_ = every;
+    next_plan_ = absl::ToUnixMicros(absl::Now());
+  }
+  bool PlanDue() {
+    if (plan_every_ <= absl::ZeroDuration()) return false;
+    const int64_t now = absl::ToUnixMicros(absl::Now());
+    int64_t due = next_plan_.load();
+    while (now >= due) {
+      if (next_plan_.compare_exchange_weak(due, now + absl::ToInt64Microseconds(plan_every_))) return true;
+    }
+    return false;
+  }
   size_t assignments() const { return assignments_.size(); }
   const std::string& largest_county() const { return largest_county_; }
 
@@ -567,6 +611,8 @@ class Mix {
   const std::vector<std::shared_ptr<grpc::Channel>> gateway_, direct_;
   std::vector<std::unique_ptr<reg::RegistryService::Stub>> gateway_stubs_, direct_stubs_;  // one per channel
   const uint32_t salt_;
+  absl::Duration plan_every_;
+  std::atomic<int64_t> next_plan_{0};  // unix micros
   std::vector<Child> children_;
   std::vector<std::pair<std::string, std::string>> volunteers_;  // participant id, visitor id
   std::map<std::string, std::string> programs_;                  // county → program id
@@ -705,10 +751,28 @@ int Run() {
         for (const auto& [name, pid] : pids) rss[name] = std::max(rss[name], RssMiB(pid));
       } while (!done.WaitForNotificationWithTimeout(absl::Seconds(1)));
     });
-    mixes[concurrency] = run("mix through the gateway", concurrency, absl::GetFlag(FLAGS_seconds),
-                             [&](int64_t n, CallLog& log) { mix.Call(n, OpOf(n), log); });
+    std::vector<std::pair<std::string, int>> watched = pids;
+    if (absl::GetFlag(FLAGS_mariadb_pid) > 0)
+      watched.emplace_back("mariadb", absl::GetFlag(FLAGS_mariadb_pid));
+    std::map<std::string, double> cpu_before;
+    for (const auto& [name, pid] : watched) cpu_before[name] = CpuSeconds(pid);
+    mix.StartPlans(absl::Seconds(absl::GetFlag(FLAGS_plan_every)));
+    const int plan_per_mille = absl::GetFlag(FLAGS_plan_per_mille);
+    mixes[concurrency] = run(
+        "mix through the gateway", concurrency, absl::GetFlag(FLAGS_seconds),
+        [&](int64_t n, CallLog& log) { mix.Call(n, mix.PlanDue() ? kPlan : OpOf(n, plan_per_mille), log); });
     done.Notify();
     sampler.join();
+    // Where the machine went during the run: each process's CPU, as a share of all the cores' time.
+    const double machine =
+        mixes[concurrency].seconds * static_cast<double>(std::thread::hardware_concurrency());
+    std::string cpu;
+    for (const auto& [name, pid] : watched) {
+      const double used = CpuSeconds(pid) - cpu_before[name];
+      absl::StrAppendFormat(&cpu, "%s %s %.1f s (%.0f%%)", cpu.empty() ? "" : ",", name, used,
+                            machine > 0 ? 100 * used / machine : 0);
+    }
+    if (!cpu.empty()) std::printf("   CPU during the run, of %.0f core-seconds:%s\n", machine, cpu.c_str());
   }
 
   const double base = absl::GetFlag(FLAGS_baseline_seconds);
