@@ -644,7 +644,9 @@ int RunOnly(Mix& mix, const std::string& only) {
       {"referral", {"SubmitReferral", 64, kReferral, false}},
       {"division-direct", {"GetDivision", 64, std::nullopt, true}},
       // The floor through the gateway at the child read's concurrency: what no read can beat on this machine.
-      {"division", {"GetDivision", 16, std::nullopt, false}}};
+      {"division", {"GetDivision", 16, std::nullopt, false}},
+      // The largest county's coming weekend re-planned, one call after another (on the mix's threads).
+      {"plan", {"PlanWeekend", 1, kPlan, false}}};
   const std::vector<std::string> parts = absl::StrSplit(only, '@');
   const auto found = choices.find(parts[0]);
   int concurrency = found == choices.end() ? 0 : found->second.concurrency;
@@ -653,8 +655,7 @@ int RunOnly(Mix& mix, const std::string& only) {
     std::fprintf(
         stderr,
         "--only: no target %s (search, search-direct, child, child-direct, referral, division-direct, "
-        "division; "
-        "@N for N in flight)\n",
+        "division, plan; @N for N in flight)\n",
         only.c_str());
     return 2;
   }
@@ -663,18 +664,23 @@ int RunOnly(Mix& mix, const std::string& only) {
   LoadOptions options;
   options.concurrency = concurrency;
   options.length = absl::Seconds(absl::GetFlag(FLAGS_baseline_seconds));
-  LoadFigures f = RunCallbackLoad(options, choice.method, [&](int, int64_t n, CallDone done) {
-    if (choice.op) {
-      mix.Issue(n, *choice.op, choice.direct, std::move(done));
-    } else {
-      mix.IssueDivision(n, choice.direct, std::move(done));
-    }
-  });
+  const bool callbacks = choice.op != kPlan;  // Mix::Issue has the registry's calls only
+  LoadFigures f = callbacks ? RunCallbackLoad(options, choice.method,
+                                              [&](int, int64_t n, CallDone done) {
+                                                if (choice.op) {
+                                                  mix.Issue(n, *choice.op, choice.direct, std::move(done));
+                                                } else {
+                                                  mix.IssueDivision(n, choice.direct, std::move(done));
+                                                }
+                                              })
+                            : RunLoad(options, kMethods, [&](int, int64_t n, CallLog& log) {
+                                mix.Call(n, *choice.op, log, choice.direct);
+                              });
   const MethodFigures* m = f.Find(choice.method);
-  std::printf("-- %s%s alone @%d (callback driver): %.0f calls/s, %lld errors, p95 %.2f ms\n%s",
-              choice.method, choice.direct ? " direct" : " through the gateway", concurrency,
-              static_cast<double>(f.Calls()) / f.seconds, static_cast<long long>(f.Errors()),
-              m != nullptr ? m->p95_ms : 0, FiguresTable(f).c_str());
+  std::printf("-- %s%s alone @%d (%s): %.0f calls/s, %lld errors, p95 %.2f ms\n%s", choice.method,
+              choice.direct ? " direct" : " through the gateway", concurrency,
+              callbacks ? "callback driver" : "threads' driver", static_cast<double>(f.Calls()) / f.seconds,
+              static_cast<long long>(f.Errors()), m != nullptr ? m->p95_ms : 0, FiguresTable(f).c_str());
   return f.Errors() > 0 ? 1 : 0;
 }
 

@@ -2,6 +2,7 @@
 // one qualification check against (a fake) training, the LEMON planner, and the assignments stored under a
 // key that makes double booking impossible — also when two plans race.
 #include <thread>
+#include <tuple>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
@@ -307,6 +308,66 @@ TEST_F(WeekendPlanTest,
   EXPECT_EQ(after.at(a.visitor_id()), judged.at(a.visitor_id()) + 1);
   EXPECT_OK(store("judged-after", after).status());
   EXPECT_EQ(visits_database_->Count("visit_assignments"), 1);
+}
+
+// What a re-plan of a county's weekend keeps: the weekend's visits to the county's households and those of
+// its visitors, wherever the household is; one row for a visit that is both; none of another county's visits
+// or of another weekend. Read from the county's cases and visitors (not the province's visits of the
+// weekend): a query that reads only one side of the union, or UNION ALL, fails here.
+TEST_F(WeekendPlanTest, ListAssignmentsIn_HouseholdsOrVisitorsOfTheCounty_ThatWeekendsVisitsOnce) {
+  const absl::CivilDay saturday = DueWeekend();
+  const std::string here = "532329101001", elsewhere = "530102001001";  // Wuding; Kunming's Wuhua
+  const auto id = [](char tag) { return std::string(25, '0') + tag; };
+  ASSERT_OK(visits_database_->pool().Autocommit([&](db::Session& session) -> absl::Status {
+    for (const auto& [case_id, village] :
+         {std::pair{"case-here", here}, std::pair{"case-elsewhere", elsewhere}}) {
+      RETURN_IF_ERROR(
+          session
+              .Execute("INSERT INTO case_plans (case_id, child_id, village_code, organisation_id, risk,"
+                       " is_open, opened_on, last_event_sequence, updated_at)"
+                       " VALUES (?, ?, ?, 'ngo', 1, 1, '2026-01-01', 1, NOW(6))",
+                       {case_id, absl::StrCat("child-of-", case_id), village})
+              .status());
+    }
+    for (const auto& [visitor, village] : {std::pair{id('H'), here}, std::pair{id('E'), elsewhere}}) {
+      RETURN_IF_ERROR(
+          session
+              .Execute("INSERT INTO visitors (id, participant_id, organisation_id, home_village_code,"
+                       " available_saturday, available_sunday, daily_capacity, created_by, created_at)"
+                       " VALUES (?, ?, 'ngo', ?, 1, 1, 4, 'test', NOW(6))",
+                       {visitor, absl::StrCat("participant-", visitor), village})
+              .status());
+    }
+    // Visit id, case, visitor, day, slot.
+    const std::vector<std::tuple<char, std::string, std::string, absl::CivilDay, int>> visits = {
+        {'1', "case-here", id('E'), saturday, 0},           // the household is here
+        {'2', "case-elsewhere", id('H'), saturday, 0},      // the visitor is
+        {'3', "case-here", id('H'), saturday + 1, 0},       // both
+        {'4', "case-elsewhere", id('E'), saturday + 1, 1},  // neither
+        {'5', "case-here", id('H'), saturday + 7, 0},       // the next weekend
+    };
+    for (const auto& [visit, case_id, visitor, day, slot] : visits) {
+      RETURN_IF_ERROR(
+          session
+              .Execute("INSERT INTO visit_assignments (id, case_id, child_id, visitor_id, visit_day,"
+                       " slot, planned_by, created_at) VALUES (?, ?, 'child', ?, ?, ?, 'test', NOW(6))",
+                       {id(visit), case_id, visitor, absl::FormatCivilTime(day), slot})
+              .status());
+    }
+    return absl::OkStatus();
+  }));
+
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Assignment> kept,
+                       visits_->store().ListAssignmentsIn("532329", saturday, saturday + 1));
+  std::vector<std::string> ids;
+  for (const v1::Assignment& a : kept) ids.push_back(a.assignment_id());
+  // In the order a plan reads them: by day, visitor and slot.
+  EXPECT_EQ(ids, (std::vector<std::string>{id('1'), id('2'), id('3')}));
+  ASSERT_OK_AND_ASSIGN(std::vector<v1::Assignment> there,
+                       visits_->store().ListAssignmentsIn("530102", saturday, saturday + 1));
+  ids.clear();
+  for (const v1::Assignment& a : there) ids.push_back(a.assignment_id());
+  EXPECT_EQ(ids, (std::vector<std::string>{id('1'), id('2'), id('4')}));
 }
 
 TEST_F(WeekendPlanTest, PlanWeekend_NotASaturday_InvalidArgumentNamingWeekendDate) {
