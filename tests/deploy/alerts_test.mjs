@@ -131,6 +131,8 @@ try {
     ['ShouhuServerFaults pages for one fault at night (no minimum count)', 'ShouhuServerFaults', '>= 5', '>= 1'],
     ['ShouhuServerFaults counts a caller\'s bad input as a fault', 'ShouhuServerFaults', 'INTERNAL|UNKNOWN|DATA_LOSS',
       'INTERNAL|UNKNOWN|DATA_LOSS|INVALID_ARGUMENT'],
+    ['ShouhuCallsTimingOut pages for one slow method among many quick calls (0.5%)', 'ShouhuCallsTimingOut',
+      ') > 0.02', ') > 0.005'],
     ['ShouhuEventConsumerStuck pages a consumer that started minutes ago (no offset)', 'ShouhuEventConsumerStuck',
       'and shouhu_event_consumer_checkpoint offset 15m', ''],
     ['ShouhuAccessLogSlow mixes namespaces', 'ShouhuAccessLogSlow', 'by (namespace, service, le)', 'by (service, le)'],
