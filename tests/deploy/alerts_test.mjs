@@ -4,7 +4,7 @@
 // once; and each guard the tests rely on is shown to matter: with it taken out of a copy, the tests fail.
 //   node tests/deploy/alerts_test.mjs   (promtool: deploy/lib/install-deps unpacks it into .tools/)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,7 @@ const work = mkdtempSync(path.join(os.tmpdir(), 'shouhu-alerts-'));
 // An overlay of the prod one with the component, as the README tells an operator (the pattern of prod-pii-rekey).
 function renderWithAlerts() {
   const dir = path.join(work, 'overlay');
-  execFileSync('mkdir', ['-p', dir]);
+  mkdirSync(dir, { recursive: true });
   const rel = (p) => path.relative(dir, path.join(root, p));
   writeFileSync(path.join(dir, 'kustomization.yaml'), stringify({
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
@@ -138,8 +138,10 @@ try {
     ['ShouhuAccessLogSlow mixes namespaces', 'ShouhuAccessLogSlow', 'by (namespace, service, le)', 'by (service, le)'],
   ];
   for (const [what, alert, from, to] of guards) {
-    const [stillPasses] = promtoolTests(mutated(groups, alert, from, to), 'mutant');
+    const [stillPasses, mutantOutput] = promtoolTests(mutated(groups, alert, from, to), 'mutant');
+    // An expectation missed names its alert; a mutant promtool cannot load would fail for no reason of ours.
     if (stillPasses) fail(`the tests still pass when ${what}`);
+    else if (!mutantOutput.includes(`alertname: ${alert},`)) fail(`${what}: promtool failed otherwise:\n${mutantOutput}`);
     else pass(`the tests fail when ${what}`);
   }
 } catch (error) {
