@@ -271,10 +271,11 @@ TEST_F(ConsumerTest, ApplyFailsInsideABatch_ItsEventsAreAppliedOneAtATime_TheOth
   for (const auto& [event, found] : attempts) {
     if (event == 4) found_by_event_4.push_back(found);
   }
-  // Its first attempt shared a transaction with the events before it; its second came alone, after they had
-  // committed on their own.
+  // Its first attempt came in a batch (with the events before it, or, when the stream delivered those apart
+  // from it on a busy machine, with those after it: seen once in tests/run); its second came alone, after
+  // the events before it had committed. A batch that ended the stream instead shows as a reconnect below.
   ASSERT_EQ(found_by_event_4.size(), 2u);
-  EXPECT_LT(found_by_event_4[0], 3);
+  EXPECT_LE(found_by_event_4[0], 3);
   EXPECT_EQ(found_by_event_4[1], 3);
   EXPECT_EQ(metrics_.Render().find(
                 "shouhu_event_consumer_reconnects_total{service=\"consumer-test\",consumer=\"stuck\"}"),
