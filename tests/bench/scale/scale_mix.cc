@@ -56,8 +56,9 @@ ABSL_FLAG(int, plan_per_mille, 0,
           "PlanWeekend as a share of the mix's calls instead, per mille, taken from GetChild's (10 before "
           "2026-12-06)");
 ABSL_FLAG(std::string, only, "",
-          "one target alone on the callback driver for --baseline_seconds, nothing else (to profile it): "
-          "search, search-direct, child, child-direct, referral or division-direct, each at its target's "
+          "one target alone for --baseline_seconds, nothing else (to profile it): search, search-direct, "
+          "child, child-direct, referral, division-direct, division (on the callback driver) or plan (on "
+          "the mix's threads), each at its target's "
           "concurrency or @N");
 
 namespace shouhu::bench {
@@ -748,6 +749,8 @@ int Run() {
   // The mix, with the services' resident memory sampled every second while it runs (the largest seen).
   std::map<std::string, double> rss;
   std::map<int, LoadFigures> mixes;
+  std::vector<std::pair<std::string, int>> watched = pids;  // for each run's CPU, MariaDB's included
+  if (absl::GetFlag(FLAGS_mariadb_pid) > 0) watched.emplace_back("mariadb", absl::GetFlag(FLAGS_mariadb_pid));
   for (absl::string_view c : absl::StrSplit(absl::GetFlag(FLAGS_concurrency), ',', absl::SkipEmpty())) {
     int concurrency = 1;
     if (!absl::SimpleAtoi(c, &concurrency)) continue;
@@ -757,9 +760,6 @@ int Run() {
         for (const auto& [name, pid] : pids) rss[name] = std::max(rss[name], RssMiB(pid));
       } while (!done.WaitForNotificationWithTimeout(absl::Seconds(1)));
     });
-    std::vector<std::pair<std::string, int>> watched = pids;
-    if (absl::GetFlag(FLAGS_mariadb_pid) > 0)
-      watched.emplace_back("mariadb", absl::GetFlag(FLAGS_mariadb_pid));
     std::map<std::string, double> cpu_before;
     for (const auto& [name, pid] : watched) cpu_before[name] = CpuSeconds(pid);
     mix.StartPlans(absl::Seconds(absl::GetFlag(FLAGS_plan_every)));
