@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <unordered_map>
 #include <utility>
 
@@ -57,7 +58,19 @@ constexpr char kSchoolProofsFrom[] =
 constexpr char kInsertCycle[] =
     "INSERT INTO monthly_cycles (id, program_id, month, state, generated_at) VALUES (?, ?, ?, 1, ?)"
     " ON DUPLICATE KEY UPDATE id = id";
-constexpr char kCycleOfProgramMonth[] = "SELECT id FROM monthly_cycles WHERE program_id = ? AND month = ?";
+constexpr char kCycleOfProgramMonth[] =
+    "SELECT id FROM monthly_cycles WHERE program_id = ? AND month = ? AND supplement = 0";
+// The month's latest cycle of the program, locked: SubmitCycle locks the same row, so a chunk of lines lands
+// either before the submission (and is submitted with it) or after, seeing the cycle submitted.
+constexpr char kLockLatestCycle[] =
+    "SELECT id, state, supplement FROM monthly_cycles WHERE program_id = ? AND month = ?"
+    " ORDER BY supplement DESC LIMIT 1 FOR UPDATE";
+constexpr char kInsertSupplement[] =
+    "INSERT INTO monthly_cycles (id, program_id, month, state, generated_at, supplement)"
+    " VALUES (?, ?, ?, 1, ?, ?)";
+// Which of a chunk's enrolments already have their line this month, in whichever of its cycles.
+constexpr char kLinesPresentHead[] =
+    "SELECT enrolment_id FROM monthly_roster_lines WHERE month = ? AND enrolment_id IN (";
 // INSERT IGNORE: a line already written (by an earlier or a racing run) stays as it was — lines are computed
 // once — and the statement's count is then the lines this run wrote (ON DUPLICATE KEY UPDATE would count a
 // kept row as found under CLIENT_FOUND_ROWS). Every value is produced here from stored rows within its
@@ -76,12 +89,13 @@ constexpr char kCycleColumns[] =
     " (SELECT COALESCE(SUM(l.amount_fen), 0) FROM monthly_roster_lines l WHERE l.cycle_id = c.id),"
     " (SELECT COUNT(*) FROM monthly_roster_lines l WHERE l.cycle_id = c.id AND l.outcome = 0),"
     " (SELECT COUNT(*) FROM monthly_roster_lines l WHERE l.cycle_id = c.id),"
-    " (SELECT COUNT(*) FROM monthly_roster_lines l WHERE l.cycle_id = c.id AND l.payment_id IS NOT NULL)"
-    " FROM monthly_cycles c";
+    " (SELECT COUNT(*) FROM monthly_roster_lines l WHERE l.cycle_id = c.id AND l.payment_id IS NOT NULL),"
+    " c.supplement FROM monthly_cycles c";
 constexpr char kSelectCycle[] = " WHERE c.id = ?";
-constexpr char kListCycles[] = " WHERE c.program_id = ? ORDER BY c.month DESC";
+constexpr char kListCycles[] = " WHERE c.program_id = ? ORDER BY c.month DESC, c.supplement";
 constexpr char kLockCycle[] =
-    "SELECT state, program_id, submitted_by, budget_slot FROM monthly_cycles WHERE id = ? FOR UPDATE";
+    "SELECT state, program_id, submitted_by, budget_slot, approved_total_fen FROM monthly_cycles"
+    " WHERE id = ? FOR UPDATE";
 constexpr char kSubmitCycle[] =
     "UPDATE monthly_cycles SET state = 2, submitted_by = ?, submitted_at = ? WHERE id = ?";
 constexpr char kApproveCycle[] =
@@ -118,6 +132,9 @@ constexpr char kListLines[] =
     "school_evidence_ref,"
     " payment_id FROM monthly_roster_lines WHERE cycle_id = ? AND enrolment_id > ? ORDER BY enrolment_id "
     "LIMIT ?";
+constexpr char kCyclePaidTotal[] =
+    "SELECT COALESCE(SUM(amount_fen), 0) FROM monthly_roster_lines WHERE cycle_id = ? AND payment_id IS NOT "
+    "NULL";
 // The next unpaid payable lines, locked: a concurrent PayCycle waits and then finds them paid.
 constexpr char kUnpaidLines[] =
     "SELECT enrolment_id, child_id, division_code, amount_fen FROM monthly_roster_lines"
@@ -245,6 +262,7 @@ absl::StatusOr<v1::MonthlyCycle> CycleFromRow(const db::Row& row) {
   c.set_payable_lines(static_cast<int32_t>(row.Int(11)));
   c.set_lines(static_cast<int32_t>(row.Int(12)));
   c.set_paid_lines(static_cast<int32_t>(row.Int(13)));
+  c.set_supplement(static_cast<int32_t>(row.Int(14)));
   return c;
 }
 
@@ -366,19 +384,62 @@ absl::StatusOr<GenerationResult> MonthlyRosterStore::GenerateMonth(absl::CivilMo
   GenerationResult result;
   result.cycles = static_cast<int>(cycle_of.size());
   result.children = static_cast<int64_t>(children.size());
-  std::vector<db::Value> params;
-  int pending = 0;
+  // A line's values after its cycle id, which the chunk's transaction decides.
+  struct Line {
+    std::string program_id;
+    std::string enrolment_id;
+    std::vector<db::Value> values;
+  };
+  std::vector<Line> chunk;
   auto flush = [&]() -> absl::Status {
-    if (pending == 0) return absl::OkStatus();
-    std::vector<std::string> values(pending, kLineValues);
-    const std::string sql = absl::StrCat(kLineColumns, absl::StrJoin(values, ", "));
+    if (chunk.empty()) return absl::OkStatus();
     RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
+      std::vector<db::Value> ids{month_sql};
+      for (const Line& l : chunk) ids.push_back(l.enrolment_id);
+      const std::string present_sql = absl::StrCat(
+          kLinesPresentHead, absl::StrJoin(std::vector<std::string>(chunk.size(), "?"), ", "), ")");
+      ASSIGN_OR_RETURN(db::Rows present_rows, tx.Query(present_sql, ids));
+      std::set<std::string> present;
+      for (const db::Row& r : present_rows) present.insert(r.String(0));
+      std::map<std::string, std::string> cycle_now;  // program → the cycle its new lines join
+      for (const Line& l : chunk) {
+        if (!present.count(l.enrolment_id)) cycle_now.emplace(l.program_id, "");
+      }
+      // A cycle takes lines only while generated. A line computed after its month's cycle was submitted
+      // (a replica that died mid-month and the one that took its lease over, a failed run re-run, an
+      // enrolment taken up late) joins neither that cycle — its approval and reservation never saw the line,
+      // and paying it there would pay past what was approved — nor a later month's (the child is owed this
+      // month, and the report and the one-payment-a-month key count it in this month). It goes to a
+      // supplementary cycle of the same month, which a finance officer submits and approves on its own, as
+      // they would a supplementary payroll. Programs in key order: racing runs lock their cycles alike.
+      for (auto& [program, cycle_id] : cycle_now) {
+        ASSIGN_OR_RETURN(std::optional<db::Row> latest, tx.QueryOne(kLockLatestCycle, {program, month_sql}));
+        if (!latest) return absl::InternalError("the month's cycle is missing");
+        if (latest->Int(1) == v1::MONTHLY_CYCLE_STATE_GENERATED) {
+          cycle_id = latest->String(0);
+          continue;
+        }
+        cycle_id = ids_.Next();
+        RETURN_IF_ERROR(tx.Execute(kInsertSupplement,
+                                   {cycle_id, program, month_sql, ToSqlTimestamp(now), latest->Int(2) + 1})
+                            .status());
+      }
+      std::vector<db::Value> params;
+      int rows = 0;
+      for (const Line& l : chunk) {
+        if (present.count(l.enrolment_id)) continue;
+        params.push_back(cycle_now[l.program_id]);
+        params.insert(params.end(), l.values.begin(), l.values.end());
+        ++rows;
+      }
+      if (rows == 0) return absl::OkStatus();
+      const std::string sql =
+          absl::StrCat(kLineColumns, absl::StrJoin(std::vector<std::string>(rows, kLineValues), ", "));
       ASSIGN_OR_RETURN(uint64_t inserted, tx.Execute(sql, params));
       result.lines_written += static_cast<int64_t>(inserted);
       return absl::OkStatus();
     }));
-    params.clear();
-    pending = 0;
+    chunk.clear();
     return absl::OkStatus();
   };
   for (const ChildRows& c : children) {
@@ -387,13 +448,13 @@ absl::StatusOr<GenerationResult> MonthlyRosterStore::GenerateMonth(absl::CivilMo
       const MonthlyDecision& d = decisions[i];
       const MonthlyEnrolment& e = c.enrolments[i];
       const bool payable = d.outcome == MonthlyOutcome::kPayable;
-      for (db::Value v : std::vector<db::Value>{
-               cycle_of[e.program_id], e.enrolment_id, e.program_id, month_sql, c.child_id, c.divisions[i],
-               static_cast<int64_t>(e.kind), static_cast<int64_t>(d.outcome), d.amount_fen, d.replaced_by,
-               d.school_evidence_ref, payable ? db::Value(c.child_id) : db::Value(db::Null{})}) {
-        params.push_back(std::move(v));
-      }
-      if (++pending == kLineChunk) RETURN_IF_ERROR(flush());
+      chunk.push_back(
+          {e.program_id, e.enrolment_id,
+           std::vector<db::Value>{e.enrolment_id, e.program_id, month_sql, c.child_id, c.divisions[i],
+                                  static_cast<int64_t>(e.kind), static_cast<int64_t>(d.outcome), d.amount_fen,
+                                  d.replaced_by, d.school_evidence_ref,
+                                  payable ? db::Value(c.child_id) : db::Value(db::Null{})}});
+      if (static_cast<int>(chunk.size()) == kLineChunk) RETURN_IF_ERROR(flush());
     }
   }
   RETURN_IF_ERROR(flush());
@@ -557,6 +618,12 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::PayCycle(const IdempotencyK
         c.cycle.state() != v1::MONTHLY_CYCLE_STATE_PAID) {
       return absl::FailedPreconditionError("only an approved cycle can be paid");
     }
+    // The approval reserved approved_total_fen for the lines it saw; lines beyond it (written by a replica
+    // of a release that still let lines into an approved cycle) were never approved: pay none of them.
+    ASSIGN_OR_RETURN(std::optional<db::Row> total, tx.QueryOne(kCycleTotal, {cycle_id}));
+    if (total && total->Int(0) > c.cycle.total_fen()) {
+      return absl::FailedPreconditionError("the cycle's lines exceed what its approval reserved");
+    }
     return absl::OkStatus();
   }));
   // The lines, a chunk per transaction. A chunk re-run after a crash finds its paid lines paid.
@@ -567,6 +634,9 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::PayCycle(const IdempotencyK
       if (!cycle) return absl::NotFoundError("cycle not found");
       const std::string program_id = cycle->String(1);
       const int budget_slot = static_cast<int>(cycle->Int(3));
+      const int64_t approved_fen = cycle->Int(4);
+      ASSIGN_OR_RETURN(std::optional<db::Row> paid_row, tx.QueryOne(kCyclePaidTotal, {cycle_id}));
+      int64_t paid_fen = paid_row ? paid_row->Int(0) : 0;
       ASSIGN_OR_RETURN(db::Rows lines, tx.Query(kUnpaidLines, {cycle_id, int64_t{kLineChunk}}));
       more = static_cast<int>(lines.size()) == kLineChunk;
       for (const db::Row& line : lines) {
@@ -574,6 +644,11 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::PayCycle(const IdempotencyK
         const std::string child_id = line.String(1);
         const std::string division = line.String(2);
         const int64_t amount = line.Int(3);
+        // Never past what was approved, whatever reached the lines since the check above.
+        if (paid_fen + amount > approved_fen) {
+          return absl::FailedPreconditionError("paying the cycle would exceed what its approval reserved");
+        }
+        paid_fen += amount;
         RETURN_IF_ERROR(tx.Execute(kNextIssue, {enrolment_id}).status());
         ASSIGN_OR_RETURN(std::optional<db::Row> issue, tx.QueryOne(kReadIssue, {enrolment_id}));
         if (!issue) return absl::InternalError("enrolment's application is missing");

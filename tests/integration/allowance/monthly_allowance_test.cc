@@ -406,6 +406,56 @@ TEST_F(MonthlyAllowance, PayCycle_RetriedAndDuplicated_PaysEachLineOnceSamplesAn
               StatusIs(absl::StatusCode::kNotFound));
 }
 
+// A roster job replica dies mid-month, the officers approve the partial cycle, and a re-run (or the replica
+// that takes the lease over) writes the rest: the approved cycle pays what was approved and no more; the late
+// line waits in a supplementary cycle of the same month for its own approval.
+TEST_F(MonthlyAllowance, PayCycle_LinesWrittenAfterApproval_NotPaidWithoutTheirOwnApproval) {
+  const std::string program = FundedProgram("p");
+  for (const std::string tag : {"a", "b"}) Enrol(tag, program, ActiveChild(tag).child_id());
+  MonthlyRosterJob& job = allowance_->cycles().job();
+  ASSERT_OK(job.RunMonth(m2()));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, m2()));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle approved, SubmitAndApprove(cycle.cycle_id(), "p"));
+  EXPECT_EQ(approved.total_fen(), 2 * 60'000);
+  const std::string late_child = ActiveChild("c").child_id();
+  Enrol("c", program, late_child);
+  ASSERT_OK_AND_ASSIGN(GenerationResult rerun, job.RunMonth(m2()));
+  EXPECT_EQ(rerun.lines_written, 1);
+  ASSERT_OK_AND_ASSIGN(GenerationResult again, job.RunMonth(m2()));
+  EXPECT_EQ(again.lines_written, 0);
+
+  v1::PayMonthlyCycleRequest pay;
+  pay.set_request_id("pay-1");
+  pay.set_cycle_id(cycle.cycle_id());
+  pay.set_method(v1::PAYMENT_METHOD_BANK_TRANSFER);
+  ASSERT_OK_AND_ASSIGN(v1::PayMonthlyCycleResponse paid,
+                       Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, pay));
+  EXPECT_EQ(paid.cycle().paid_lines(), 2);
+  EXPECT_EQ(paid.cycle().lines(), 2);
+  EXPECT_EQ(AllowanceCount("payments"), 2);
+  EXPECT_EQ(Balances(program).in_payment_fen(), approved.total_fen());
+
+  // The late line is in the month's supplementary cycle, generated and awaiting its own approval.
+  v1::ListMonthlyCyclesRequest list;
+  list.set_program_id(program);
+  ASSERT_OK_AND_ASSIGN(v1::ListMonthlyCyclesResponse cycles,
+                       Ask(&v1::AllowanceService::Stub::ListMonthlyCycles, ngo_admin_, list));
+  ASSERT_EQ(cycles.cycles_size(), 2);
+  const v1::MonthlyCycle& supplement = cycles.cycles(1);
+  EXPECT_EQ(supplement.month(), MonthText(m2()));
+  EXPECT_EQ(supplement.supplement(), 1);
+  EXPECT_EQ(supplement.state(), v1::MONTHLY_CYCLE_STATE_GENERATED);
+  const std::vector<v1::RosterLine> late = Lines(supplement.cycle_id());
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_EQ(late[0].child_id(), late_child);
+  ASSERT_OK(SubmitAndApprove(supplement.cycle_id(), "supplement"));
+  pay.set_request_id("pay-supplement");
+  pay.set_cycle_id(supplement.cycle_id());
+  ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, pay));
+  EXPECT_EQ(AllowanceCount("payments"), 3);
+  EXPECT_EQ(Balances(program).in_payment_fen(), 3 * 60'000);
+}
+
 TEST_F(MonthlyAllowance, Forecast_RostersPastTheBudget_AtRiskRaisedOnce) {
   const std::string program = FundedProgram("p", 1'000'000);
   for (const std::string tag : {"a", "b", "c", "d", "e"}) Enrol(tag, program, ActiveChild(tag).child_id());
