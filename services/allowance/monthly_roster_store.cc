@@ -135,6 +135,13 @@ constexpr char kListLines[] =
 constexpr char kCyclePaidTotal[] =
     "SELECT COALESCE(SUM(amount_fen), 0) FROM monthly_roster_lines WHERE cycle_id = ? AND payment_id IS NOT "
     "NULL";
+// PayCycle's request id, claimed before anything is paid and answered once the cycle is paid (the claim
+// and the answer of common/idempotency.h's ClaimIdempotent and RecordedAnswer, in this schema's table).
+constexpr char kClaimedAnswer[] =
+    "SELECT response FROM idempotency_records WHERE method = ? AND caller = ? AND request_id = ?";
+constexpr char kAnswerClaim[] =
+    "UPDATE idempotency_records SET response = ? WHERE method = ? AND caller = ? AND request_id = ?"
+    " AND response IS NULL";
 // The next unpaid payable lines, locked: a concurrent PayCycle waits and then finds them paid.
 constexpr char kUnpaidLines[] =
     "SELECT enrolment_id, child_id, division_code, amount_fen FROM monthly_roster_lines"
@@ -611,9 +618,30 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::PayCycle(const IdempotencyK
                                                               const std::string& cycle_id,
                                                               const CycleCheck& authorize,
                                                               v1::PaymentMethod method) {
-  // Check first, so a caller out of scope or a cycle not approved pays nothing.
+  // Check first, so a caller out of scope, a cycle not approved or a request id used for another request
+  // pays nothing. The request id is claimed here, in its own transaction, before the chunks: the lines are
+  // paid in several transactions, so the usual record-with-the-change (IdempotentTransaction) would come
+  // only after they were paid, and a reused id would pay its cycle before being refused. A second request
+  // with the id waits on the claim's row and then meets it: another request's hash is refused; this
+  // request's own, unanswered claim (a crash or a timeout mid-payment) is resumed, paying the lines the
+  // approval covered that are still unpaid; an answered one is replayed.
+  std::optional<v1::MonthlyCycle> replay;
   RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
+    replay.reset();
     ASSIGN_OR_RETURN(LockedCycle c, LockCycle(tx, cycle_id, authorize));
+    ASSIGN_OR_RETURN(std::optional<std::string> claimed, ClaimIdempotent(tx, key, actor.at, cycle_id));
+    if (claimed) {
+      ASSIGN_OR_RETURN(std::optional<db::Row> answer,
+                       tx.QueryOne(kClaimedAnswer, {key.method, key.caller, key.request_id}));
+      if (answer && !answer->IsNull(0)) {
+        v1::MonthlyCycle first;
+        if (!first.ParseFromString(answer->String(0))) {
+          return absl::DataLossError("the recorded answer is unreadable");
+        }
+        replay = std::move(first);
+        return absl::OkStatus();
+      }
+    }
     if (c.cycle.state() != v1::MONTHLY_CYCLE_STATE_APPROVED &&
         c.cycle.state() != v1::MONTHLY_CYCLE_STATE_PAID) {
       return absl::FailedPreconditionError("only an approved cycle can be paid");
@@ -626,6 +654,7 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::PayCycle(const IdempotencyK
     }
     return absl::OkStatus();
   }));
+  if (replay) return *std::move(replay);
   // The lines, a chunk per transaction. A chunk re-run after a crash finds its paid lines paid.
   const std::string payee = absl::StrCat("monthly-cycle:", cycle_id);
   for (bool more = true; more;) {
@@ -677,13 +706,24 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::PayCycle(const IdempotencyK
       return absl::OkStatus();
     }));
   }
-  return IdempotentTransaction<v1::MonthlyCycle>(
-      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::MonthlyCycle> {
-        ASSIGN_OR_RETURN(std::optional<db::Row> locked, tx.QueryOne(kLockCycle, {cycle_id}));
-        if (!locked) return absl::NotFoundError("cycle not found");
-        RETURN_IF_ERROR(tx.Execute(kPaidCycle, {ToSqlTimestamp(actor.at), cycle_id}).status());
-        return ReadCycle(tx, cycle_id);
-      });
+  v1::MonthlyCycle paid;
+  RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<db::Row> locked, tx.QueryOne(kLockCycle, {cycle_id}));
+    if (!locked) return absl::NotFoundError("cycle not found");
+    RETURN_IF_ERROR(tx.Execute(kPaidCycle, {ToSqlTimestamp(actor.at), cycle_id}).status());
+    ASSIGN_OR_RETURN(paid, ReadCycle(tx, cycle_id));
+    // The first to finish answers the claim; a concurrent duplicate of the same request finds it answered.
+    RETURN_IF_ERROR(
+        tx.Execute(kAnswerClaim, {paid.SerializeAsString(), key.method, key.caller, key.request_id})
+            .status());
+    ASSIGN_OR_RETURN(std::optional<db::Row> answer,
+                     tx.QueryOne(kClaimedAnswer, {key.method, key.caller, key.request_id}));
+    if (answer && !answer->IsNull(0) && !paid.ParseFromString(answer->String(0))) {
+      return absl::DataLossError("the recorded answer is unreadable");
+    }
+    return absl::OkStatus();
+  }));
+  return paid;
 }
 
 // ------------------------------------------------------------------------------------------------ school

@@ -456,6 +456,80 @@ TEST_F(MonthlyAllowance, PayCycle_LinesWrittenAfterApproval_NotPaidWithoutTheirO
   EXPECT_EQ(Balances(program).in_payment_fen(), 3 * 60'000);
 }
 
+TEST_F(MonthlyAllowance, PayMonthlyCycle_RequestIdReusedForAnotherCycle_RefusedAndNothingPaid) {
+  const std::string program = FundedProgram("p");
+  for (const std::string tag : {"a", "b"}) Enrol(tag, program, ActiveChild(tag).child_id());
+  MonthlyRosterJob& job = allowance_->cycles().job();
+  std::vector<std::string> cycles;
+  for (absl::CivilMonth m : {m2(), m3()}) {
+    ASSERT_OK(job.RunMonth(m));
+    ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, m));
+    ASSERT_OK(SubmitAndApprove(cycle.cycle_id(), MonthText(m)));
+    cycles.push_back(cycle.cycle_id());
+  }
+  v1::PayMonthlyCycleRequest pay;
+  pay.set_request_id("pay-1");
+  pay.set_cycle_id(cycles[0]);
+  pay.set_method(v1::PAYMENT_METHOD_BANK_TRANSFER);
+  ASSERT_OK_AND_ASSIGN(v1::PayMonthlyCycleResponse first,
+                       Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, pay));
+  EXPECT_EQ(first.cycle().paid_lines(), 2);
+  const int64_t in_payment = Balances(program).in_payment_fen();
+
+  pay.set_cycle_id(cycles[1]);
+  EXPECT_THAT(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, pay),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(AllowanceCount("payments"), 2);
+  EXPECT_EQ(Balances(program).in_payment_fen(), in_payment);
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle untouched, CycleOf(program, m3()));
+  EXPECT_EQ(untouched.state(), v1::MONTHLY_CYCLE_STATE_APPROVED);
+  EXPECT_EQ(untouched.paid_lines(), 0);
+
+  // The first request retried gets its first answer back; the second cycle is paid under its own id.
+  pay.set_cycle_id(cycles[0]);
+  ASSERT_OK_AND_ASSIGN(v1::PayMonthlyCycleResponse retried,
+                       Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, pay));
+  EXPECT_EQ(retried.cycle().cycle_id(), cycles[0]);
+  EXPECT_EQ(retried.cycle().paid_lines(), 2);
+  pay.set_request_id("pay-2");
+  pay.set_cycle_id(cycles[1]);
+  ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, pay));
+  EXPECT_EQ(AllowanceCount("payments"), 4);
+}
+
+TEST_F(MonthlyAllowance, PayMonthlyCycle_RequestIdReusedConcurrentlyForTwoCycles_OnlyOneCyclePaid) {
+  const std::string program = FundedProgram("p");
+  for (const std::string tag : {"a", "b"}) Enrol(tag, program, ActiveChild(tag).child_id());
+  MonthlyRosterJob& job = allowance_->cycles().job();
+  std::vector<std::string> cycles;
+  for (absl::CivilMonth m : {m2(), m3()}) {
+    ASSERT_OK(job.RunMonth(m));
+    ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, m));
+    ASSERT_OK(SubmitAndApprove(cycle.cycle_id(), MonthText(m)));
+    cycles.push_back(cycle.cycle_id());
+  }
+  std::vector<absl::StatusOr<v1::PayMonthlyCycleResponse>> answers(2, absl::UnknownError("not run"));
+  std::vector<std::thread> calls;
+  for (int i = 0; i < 2; ++i) {
+    calls.emplace_back([&, i] {
+      v1::PayMonthlyCycleRequest pay;
+      pay.set_request_id("pay-same");
+      pay.set_cycle_id(cycles[i]);
+      pay.set_method(v1::PAYMENT_METHOD_BANK_TRANSFER);
+      answers[i] = Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, pay);
+    });
+  }
+  for (std::thread& t : calls) t.join();
+  const int ok = (answers[0].ok() ? 1 : 0) + (answers[1].ok() ? 1 : 0);
+  EXPECT_EQ(ok, 1);
+  for (const auto& a : answers) {
+    if (!a.ok()) {
+      EXPECT_EQ(a.status().code(), absl::StatusCode::kInvalidArgument);
+    }
+  }
+  EXPECT_EQ(AllowanceCount("payments"), 2);
+}
+
 TEST_F(MonthlyAllowance, Forecast_RostersPastTheBudget_AtRiskRaisedOnce) {
   const std::string program = FundedProgram("p", 1'000'000);
   for (const std::string tag : {"a", "b", "c", "d", "e"}) Enrol(tag, program, ActiveChild(tag).child_id());
