@@ -219,6 +219,20 @@ absl::Status CheckPayable(const v1::Application& application, const v1::Program&
   return absl::OkStatus();
 }
 
+absl::Status CheckOutcomeAttempt(const v1::Payment& payment, int32_t attempt) {
+  if (attempt == 0) {
+    if (payment.attempts() > 1) {
+      return absl::FailedPreconditionError(
+          "the payment was sent more than once: the outcome must name its attempt");
+    }
+    return absl::OkStatus();
+  }
+  if (attempt != payment.attempts()) {
+    return absl::FailedPreconditionError("the outcome is for an attempt since superseded or not yet sent");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<OutcomeStep> DecideOutcome(const v1::Payment& payment, v1::PaymentOutcome outcome,
                                           int max_attempts) {
   const v1::PaymentState state = payment.state();

@@ -103,6 +103,12 @@ struct OutcomeStep {
   v1::LedgerAccount to = v1::LEDGER_ACCOUNT_UNSPECIFIED;
 };
 
+// Whether an outcome naming `attempt` (0: none named) may apply to the payment as it stands: only to the
+// attempt now out, and an unnamed one only while the payment has been sent once — a bank's late word on an
+// earlier attempt (or an officer recording it again under another request id) must not fail or reverse
+// the attempt now at the bank, which may still be paid out.
+absl::Status CheckOutcomeAttempt(const v1::Payment& payment, int32_t attempt);
+
 // `max_attempts`: how many times a payment is sent before a failure abandons it.
 absl::StatusOr<OutcomeStep> DecideOutcome(const v1::Payment& payment, v1::PaymentOutcome outcome,
                                           int max_attempts);

@@ -341,7 +341,7 @@ grpc::ServerUnaryReactor* AllowanceService::RecordPaymentOutcome(grpc::CallbackS
               }
               return absl::OkStatus();
             },
-            req->outcome(), req->reason(), max_payment_attempts_));
+            req->outcome(), req->reason(), req->attempt(), max_payment_attempts_));
     return absl::OkStatus();
   });
 }

@@ -1022,7 +1022,7 @@ absl::Status MariaDbAllowanceStore::PayBatch(
 absl::StatusOr<v1::Payment> MariaDbAllowanceStore::RecordPaymentOutcome(
     const IdempotencyKey& key, const Actor& actor, const std::string& payment_id,
     const Authorize<v1::Payment, v1::Program>& authorize, v1::PaymentOutcome outcome,
-    const std::string& reason, int max_attempts) {
+    const std::string& reason, int32_t attempt, int max_attempts) {
   return IdempotentTransaction<v1::Payment>(
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::Payment> {
         // The application first, then the payment: the order PayApplication locks them in.
@@ -1035,6 +1035,7 @@ absl::StatusOr<v1::Payment> MariaDbAllowanceStore::RecordPaymentOutcome(
         ASSIGN_OR_RETURN(std::optional<v1::Program> program, ReadProgram(tx, payment->program_id(), false));
         if (!program) return absl::InternalError("payment's program is missing");
         RETURN_IF_ERROR(authorize(*payment, *program));
+        RETURN_IF_ERROR(CheckOutcomeAttempt(*payment, attempt));
         ASSIGN_OR_RETURN(OutcomeStep step, DecideOutcome(*payment, outcome, max_attempts));
         ASSIGN_OR_RETURN(std::optional<db::Row> slot_row, tx.QueryOne(kPaymentSlot, {payment_id}));
         const int budget_slot = slot_row ? static_cast<int>(slot_row->Int(0)) : 0;

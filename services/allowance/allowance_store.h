@@ -154,7 +154,7 @@ class AllowanceStore {
   virtual absl::StatusOr<v1::Payment> RecordPaymentOutcome(
       const IdempotencyKey& key, const Actor& actor, const std::string& payment_id,
       const Authorize<v1::Payment, v1::Program>& authorize, v1::PaymentOutcome outcome,
-      const std::string& reason, int max_attempts) = 0;
+      const std::string& reason, int32_t attempt, int max_attempts) = 0;
   // Sends again (ISSUED, one more attempt) every FAILED payment due by `now`, each in its own transaction
   // with its event; returns how many.
   virtual absl::StatusOr<int> ResendFailedPayments(absl::Time now) = 0;
@@ -226,7 +226,7 @@ class MariaDbAllowanceStore final : public AllowanceStore {
                                                    const std::string& payment_id,
                                                    const Authorize<v1::Payment, v1::Program>& authorize,
                                                    v1::PaymentOutcome outcome, const std::string& reason,
-                                                   int max_attempts) override;
+                                                   int32_t attempt, int max_attempts) override;
   absl::StatusOr<int> ResendFailedPayments(absl::Time now) override;
   absl::StatusOr<std::optional<v1::Payment>> GetPayment(const std::string& payment_id) override;
   absl::StatusOr<std::vector<v1::Payment>> ListPayments(const std::string& application_id) override;

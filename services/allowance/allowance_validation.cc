@@ -98,6 +98,7 @@ absl::Status ValidateRecordPaymentOutcome(const v1::RecordPaymentOutcomeRequest&
   RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
   RETURN_IF_ERROR(ValidateRecordId(request.payment_id(), "payment_id"));
   RETURN_IF_ERROR(ValidateRequiredEnum(request.outcome(), v1::PaymentOutcome_IsValid, "outcome"));
+  if (request.attempt() < 0) return InvalidField("attempt", "must not be negative");
   if (request.outcome() != v1::PAYMENT_OUTCOME_CONFIRMED) {
     return ValidateMeaningfulText(request.reason(), "reason", 2000);
   }

@@ -181,12 +181,13 @@ absl::StatusOr<v1::Payment> AllowanceTest::Pay(const Principal& as, const std::s
 }
 
 absl::StatusOr<v1::Payment> AllowanceTest::Outcome(const Principal& as, const std::string& request_id,
-                                                   const std::string& payment_id,
-                                                   v1::PaymentOutcome outcome) {
+                                                   const std::string& payment_id, v1::PaymentOutcome outcome,
+                                                   int32_t attempt) {
   v1::RecordPaymentOutcomeRequest request;
   request.set_request_id(request_id);
   request.set_payment_id(payment_id);
   request.set_outcome(outcome);
+  request.set_attempt(attempt);
   if (outcome != v1::PAYMENT_OUTCOME_CONFIRMED) request.set_reason("account closed");
   ASSIGN_OR_RETURN(auto response, Do(&v1::AllowanceService::Stub::RecordPaymentOutcome, as, request));
   return response.payment();

@@ -77,8 +77,10 @@ class AllowanceTest : public registry::testing::RegistryTest {
                                               const std::string& application_id);
   absl::StatusOr<v1::Payment> Pay(const Principal& as, const std::string& request_id,
                                   const std::string& application_id);
+  // `attempt`: the attempt the outcome names (0: none).
   absl::StatusOr<v1::Payment> Outcome(const Principal& as, const std::string& request_id,
-                                      const std::string& payment_id, v1::PaymentOutcome outcome);
+                                      const std::string& payment_id, v1::PaymentOutcome outcome,
+                                      int32_t attempt = 0);
   absl::StatusOr<v1::Program> Program(const std::string& program_id);
   absl::StatusOr<v1::ReconcileProgramResponse> Reconcile(const std::string& program_id);
   // Submitted by the caseworker and approved (twice when above the threshold): the application's id.

@@ -155,8 +155,9 @@ TEST_F(AllowanceTest, Payment_Failed_IsSentAgainBoundedTimesThenAbandonedAndReve
   const std::string application = ApprovedApplication("a", program, ActiveChild("c"), 20'000);
   ASSERT_OK_AND_ASSIGN(v1::Payment payment, Pay(finance_, "pay-1", application));
   for (int attempt = 1; attempt <= 2; ++attempt) {
-    ASSERT_OK_AND_ASSIGN(v1::Payment failed, Outcome(bank_, absl::StrCat("fail-", attempt),
-                                                     payment.payment_id(), v1::PAYMENT_OUTCOME_FAILED));
+    ASSERT_OK_AND_ASSIGN(v1::Payment failed,
+                         Outcome(bank_, absl::StrCat("fail-", attempt), payment.payment_id(),
+                                 v1::PAYMENT_OUTCOME_FAILED, attempt));
     EXPECT_EQ(failed.state(), v1::PAYMENT_STATE_FAILED);
     EXPECT_EQ(failed.attempts(), attempt);
     ASSERT_OK_AND_ASSIGN(int sent, allowance_->retrier().ResendOnce());
@@ -166,7 +167,7 @@ TEST_F(AllowanceTest, Payment_Failed_IsSentAgainBoundedTimesThenAbandonedAndReve
     EXPECT_EQ(again, 0);
   }
   ASSERT_OK_AND_ASSIGN(v1::Payment last,
-                       Outcome(bank_, "fail-3", payment.payment_id(), v1::PAYMENT_OUTCOME_FAILED));
+                       Outcome(bank_, "fail-3", payment.payment_id(), v1::PAYMENT_OUTCOME_FAILED, 3));
   EXPECT_EQ(last.state(), v1::PAYMENT_STATE_ABANDONED);
   EXPECT_EQ(last.attempts(), 3);
   ASSERT_OK_AND_ASSIGN(int none, allowance_->retrier().ResendOnce());
@@ -179,6 +180,52 @@ TEST_F(AllowanceTest, Payment_Failed_IsSentAgainBoundedTimesThenAbandonedAndReve
   EXPECT_EQ(reissued.issue_number(), 2);
   ASSERT_OK_AND_ASSIGN(auto reconciled, Reconcile(program));
   EXPECT_TRUE(reconciled.balanced());
+}
+
+// The bank integration records attempt 1's failure, the retrier sends attempt 2, then a finance officer
+// records the same rejection again under another request id: it must not fail attempt 2, which is live at
+// the bank (failing it would send attempt 3, or at the last attempt reverse it and let the application be
+// paid again, while attempt 2 may still be paid out).
+TEST_F(AllowanceTest, RecordPaymentOutcome_ForASupersededAttempt_RefusedAndTheLiveAttemptKept) {
+  const std::string program = FundedProgram("p");
+  const std::string application = ApprovedApplication("a", program, ActiveChild("c"), 20'000);
+  ASSERT_OK_AND_ASSIGN(v1::Payment payment, Pay(finance_, "pay-1", application));
+  // The first attempt's outcome may name no attempt: it can only be for the one attempt sent.
+  ASSERT_OK(Outcome(bank_, "bank-fail-1", payment.payment_id(), v1::PAYMENT_OUTCOME_FAILED).status());
+  ASSERT_OK_AND_ASSIGN(int sent, allowance_->retrier().ResendOnce());
+  ASSERT_EQ(sent, 1);
+
+  for (const auto& [request_id, attempt] :
+       std::vector<std::pair<std::string, int32_t>>{{"officer-fail-1", 1}, {"officer-fail", 0}}) {
+    EXPECT_THAT(Outcome(finance_, request_id, payment.payment_id(), v1::PAYMENT_OUTCOME_FAILED, attempt),
+                StatusIs(absl::StatusCode::kFailedPrecondition))
+        << request_id;
+    EXPECT_THAT(Outcome(finance_, request_id + "-returned", payment.payment_id(),
+                        v1::PAYMENT_OUTCOME_RETURNED, attempt),
+                StatusIs(absl::StatusCode::kFailedPrecondition))
+        << request_id;
+  }
+  // An attempt not yet sent is refused too.
+  EXPECT_THAT(Outcome(bank_, "bank-fail-3", payment.payment_id(), v1::PAYMENT_OUTCOME_FAILED, 3),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  v1::GetPaymentRequest get;
+  get.set_payment_id(payment.payment_id());
+  ASSERT_OK_AND_ASSIGN(auto live, Do(&Stub::GetPayment, finance_, get));
+  EXPECT_EQ(live.payment().state(), v1::PAYMENT_STATE_ISSUED);
+  EXPECT_EQ(live.payment().attempts(), 2);
+  ASSERT_OK_AND_ASSIGN(int none, allowance_->retrier().ResendOnce());
+  EXPECT_EQ(none, 0);
+  ASSERT_OK_AND_ASSIGN(v1::Program during, Program(program));
+  EXPECT_EQ(during.balances().in_payment_fen(), 20'000);
+  EXPECT_THAT(Pay(finance_, "pay-2", application), StatusIs(absl::StatusCode::kAlreadyExists));
+
+  // The live attempt's own outcome applies.
+  ASSERT_OK_AND_ASSIGN(v1::Payment confirmed, Outcome(bank_, "bank-confirm-2", payment.payment_id(),
+                                                      v1::PAYMENT_OUTCOME_CONFIRMED, 2));
+  EXPECT_EQ(confirmed.state(), v1::PAYMENT_STATE_CONFIRMED);
+  ASSERT_OK_AND_ASSIGN(v1::Program after, Program(program));
+  EXPECT_EQ(after.balances().disbursed_fen(), 20'000);
+  EXPECT_EQ(AllowanceCount("payments"), 1);
 }
 
 TEST_F(AllowanceTest, Ledger_UpdateOrDeleteOfAnEntry_IsRefusedByTheDatabase) {
