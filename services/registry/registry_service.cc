@@ -202,34 +202,49 @@ grpc::ServerUnaryReactor* RegistryService::AcceptReferral(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* RegistryService::RejectReferral(grpc::CallbackServerContext* ctx,
                                                           const v1::RejectReferralRequest* req,
                                                           v1::RejectReferralResponse* resp) {
-  return edge_.Unary(ctx, "RejectReferral", [=](const Principal& p) -> absl::Status {
+  // The answer is the whole referral: its read is logged as GetReferral's is. A decision whose read cannot
+  // be logged is not answered (it stands, and its retry is answered and logged).
+  return LoggedRead(edge_, store_, ctx, "RejectReferral", [=](const Principal& p) -> ShownRecords {
     RETURN_IF_ERROR(ValidateRequestId(req->request_id()));
     RETURN_IF_ERROR(ValidateRecordId(req->referral_id(), "referral_id"));
     RETURN_IF_ERROR(ValidateMeaningfulText(req->reason(), "reason", kMaxReasonChars));
+    ASSIGN_OR_RETURN(ReferralRecord seen, ReferralSeenNow(p, req->referral_id()));
     ASSIGN_OR_RETURN(*resp, store_.RejectReferral(edge_.Key("RejectReferral", p, req->request_id(), *req),
                                                   ActorOf(p, clock_.Now()), req->referral_id(), req->reason(),
                                                   TriageScope(p), Show(p)));
     MaskResidentId(p, resp->mutable_referral()->mutable_child());
-    return absl::OkStatus();
+    return std::vector<AccessRecord>{Access(p, "referral", req->referral_id(), ReferralAccessVillage(p, seen),
+                                            "child,household,guardians,reason", "triage", "RejectReferral")};
   });
 }
 
 grpc::ServerUnaryReactor* RegistryService::TransferReferral(grpc::CallbackServerContext* ctx,
                                                             const v1::TransferReferralRequest* req,
                                                             v1::TransferReferralResponse* resp) {
-  return edge_.Unary(ctx, "TransferReferral", [=](const Principal& p) -> absl::Status {
+  // As RejectReferral.
+  return LoggedRead(edge_, store_, ctx, "TransferReferral", [=](const Principal& p) -> ShownRecords {
     RETURN_IF_ERROR(ValidateRequestId(req->request_id()));
     RETURN_IF_ERROR(ValidateRecordId(req->referral_id(), "referral_id"));
     RETURN_IF_ERROR(
         ValidateIdentifier(req->to_organisation_id(), "to_organisation_id", kMaxOrganisationIdChars));
     RETURN_IF_ERROR(ValidateMeaningfulText(req->reason(), "reason", kMaxReasonChars));
+    ASSIGN_OR_RETURN(ReferralRecord seen, ReferralSeenNow(p, req->referral_id()));
     ASSIGN_OR_RETURN(
         *resp, store_.TransferReferral(edge_.Key("TransferReferral", p, req->request_id(), *req),
                                        ActorOf(p, clock_.Now()), req->referral_id(),
                                        req->to_organisation_id(), req->reason(), TriageScope(p), Show(p)));
     MaskResidentId(p, resp->mutable_referral()->mutable_child());
-    return absl::OkStatus();
+    return std::vector<AccessRecord>{Access(p, "referral", req->referral_id(), ReferralAccessVillage(p, seen),
+                                            "child,household,guardians,reason", "triage",
+                                            "TransferReferral")};
   });
+}
+
+absl::StatusOr<ReferralRecord> RegistryService::ReferralSeenNow(const Principal& p,
+                                                                const std::string& referral_id) {
+  ASSIGN_OR_RETURN(std::optional<ReferralRecord> referral, store_.GetReferral(referral_id));
+  if (!referral || !CanSeeReferral(p, referral->referral)) return absl::NotFoundError("referral not found");
+  return *std::move(referral);
 }
 
 // ---- cases

@@ -83,6 +83,13 @@ class RegistryService final : public v1::RegistryService::CallbackService {
       const std::string& request_id, const std::string& case_id,
       const std::function<absl::StatusOr<CaseChange>(const v1::Case&, const Actor&)>& rule);
 
+  // The referral a decision (reject, transfer) is about, NOT_FOUND unless `p` sees it now as a triager does
+  // (in its household's village). Checked before the store because a retry is answered from the first
+  // request's record (common/idempotency.h) whatever the store's triage check then finds: without it, a
+  // caller who transferred a referral away or left the jurisdiction could read it again, the resident id
+  // included, by sending the same request.
+  absl::StatusOr<ReferralRecord> ReferralSeenNow(const Principal& p, const std::string& referral_id);
+
   // A checked submission into the intake, once its village's division is known (nullopt: there is none).
   void Intake(const Principal& p, const v1::SubmitReferralRequest& req, v1::Referral referral,
               const std::optional<v1::Division>& division, v1::SubmitReferralResponse* resp,

@@ -465,6 +465,102 @@ TEST_F(RegistryTest, TransferReferral_MovesTriageToTheOtherOrganisation) {
   EXPECT_EQ(Count("referral_history WHERE action = 'transferred'"), 1);
 }
 
+v1::RejectReferralRequest Rejection(const std::string& request_id, const std::string& referral_id) {
+  v1::RejectReferralRequest r;
+  r.set_request_id(request_id);
+  r.set_referral_id(referral_id);
+  r.set_reason("家庭经济状况良好，父母一方在家照护，不符合困境儿童认定");
+  return r;
+}
+
+v1::TransferReferralRequest Transfer(const std::string& request_id, const std::string& referral_id,
+                                     const std::string& to_organisation) {
+  v1::TransferReferralRequest r;
+  r.set_request_id(request_id);
+  r.set_referral_id(referral_id);
+  r.set_to_organisation_id(to_organisation);
+  r.set_reason("对方机构在该村有驻点社工");
+  return r;
+}
+
+TEST_F(RegistryTest, RejectReferral_AnsweredWithTheReferral_LogsTheReferralRead) {
+  ASSERT_OK_AND_ASSIGN(
+      auto referral, Submit(wuding_caseworker_, Referral("r1", "李娜", "2015-06-07", "532329201506071232")));
+  const auto reject = Rejection("x1", referral.referral_id());
+  ASSERT_OK_AND_ASSIGN(auto rejected,
+                       Call(&v1::RegistryService::Stub::RejectReferral, wuding_officer_, reject));
+  EXPECT_EQ(rejected.referral().child().name(), "李娜");
+  EXPECT_EQ(rejected.referral().child().resident_id(), "532329201506071232");
+  auto logged = AccessLogOf(referral.referral_id(), "RejectReferral");
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_EQ(logged[0].subject(), "officer-wuding");
+  EXPECT_EQ(logged[0].record_type(), "referral");
+  EXPECT_EQ(logged[0].fields(), "child,household,guardians,reason");
+  EXPECT_EQ(logged[0].purpose(), "triage");
+
+  // The retry is shown the first answer again: one more read, no second decision.
+  ASSERT_OK_AND_ASSIGN(auto again, Call(&v1::RegistryService::Stub::RejectReferral, wuding_officer_, reject));
+  EXPECT_EQ(again.SerializeAsString(), rejected.SerializeAsString());
+  EXPECT_EQ(AccessLogOf(referral.referral_id(), "RejectReferral").size(), 2u);
+  EXPECT_EQ(Count("referral_history WHERE action = 'rejected'"), 1);
+}
+
+TEST_F(RegistryTest, TransferReferral_AnsweredWithTheReferral_LogsTheReferralRead) {
+  ASSERT_OK_AND_ASSIGN(auto referral, Submit(wuding_caseworker_, Referral("r1", "李娜")));
+  const auto transfer = Transfer("t1", referral.referral_id(), "ngo-other");
+  ASSERT_OK_AND_ASSIGN(auto moved,
+                       Call(&v1::RegistryService::Stub::TransferReferral, wuding_caseworker_, transfer));
+  EXPECT_EQ(moved.referral().child().name(), "李娜");
+  auto logged = AccessLogOf(referral.referral_id(), "TransferReferral");
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_EQ(logged[0].subject(), "caseworker-1");
+  EXPECT_EQ(logged[0].organisation_id(), "ngo-wuding");
+  EXPECT_EQ(logged[0].record_type(), "referral");
+  EXPECT_EQ(logged[0].fields(), "child,household,guardians,reason");
+
+  // The referring organisation still sees it, so its retry is the first answer, read and logged again.
+  ASSERT_OK(Call(&v1::RegistryService::Stub::TransferReferral, wuding_caseworker_, transfer));
+  EXPECT_EQ(AccessLogOf(referral.referral_id(), "TransferReferral").size(), 2u);
+  EXPECT_EQ(Count("referral_history WHERE action = 'transferred'"), 1);
+}
+
+TEST_F(RegistryTest, TransferReferral_RetryOnceItLeftTheCallersOrganisation_IsNotFoundAndShowsNothing) {
+  // The county refers the child and hands triage to ngo-wuding, which hands it on: ngo-wuding neither made
+  // the referral nor triages it any more.
+  ASSERT_OK_AND_ASSIGN(auto referral,
+                       Submit(wuding_officer_, Referral("r1", "李娜", "2015-06-07", "532329201506071232")));
+  ASSERT_OK(Call(&v1::RegistryService::Stub::TransferReferral, wuding_officer_,
+                 Transfer("t1", referral.referral_id(), "ngo-wuding")));
+  const auto onward = Transfer("t2", referral.referral_id(), "ngo-other");
+  ASSERT_OK_AND_ASSIGN(auto moved,
+                       Call(&v1::RegistryService::Stub::TransferReferral, wuding_caseworker_, onward));
+  EXPECT_EQ(moved.referral().child().name(), "李娜");  // shown while they still triaged it
+  v1::GetReferralRequest get;
+  get.set_referral_id(referral.referral_id());
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::GetReferral, wuding_caseworker_, get),
+              StatusIs(absl::StatusCode::kNotFound));
+  const size_t logged = AccessLogOf(referral.referral_id(), "TransferReferral").size();
+
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::TransferReferral, wuding_caseworker_, onward),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(AccessLogOf(referral.referral_id(), "TransferReferral").size(), logged);
+  EXPECT_EQ(Count("referral_history WHERE action = 'transferred'"), 2);
+}
+
+TEST_F(RegistryTest, RejectReferral_RetryOnceTheCallerLeftTheJurisdiction_IsNotFound) {
+  ASSERT_OK_AND_ASSIGN(
+      auto referral, Submit(wuding_caseworker_, Referral("r1", "李娜", "2015-06-07", "532329201506071232")));
+  const auto reject = Rejection("x1", referral.referral_id());
+  ASSERT_OK(Call(&v1::RegistryService::Stub::RejectReferral, wuding_officer_, reject));
+  // The same officer, posted to Xixia: their token now holds Xixia alone.
+  const Principal posted_away = shouhu::testing::MakePrincipal(
+      "officer-wuding", "wuding-civil-affairs", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, {"640105"});
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::RejectReferral, posted_away, reject),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(AccessLogOf(referral.referral_id(), "RejectReferral").size(), 1u);
+  EXPECT_EQ(Count("referral_history WHERE action = 'rejected'"), 1);
+}
+
 TEST_F(RegistryTest, Referral_OutsideJurisdictionOrOrganisation_IsNotFound) {
   ASSERT_OK_AND_ASSIGN(auto referral, Submit(wuding_caseworker_, Referral("r1", "李娜")));
   v1::GetReferralRequest get;

@@ -121,6 +121,21 @@ v1::Case RegistryTest::RegisterChild(const std::string& tag, const std::string& 
   return accepted.ok() ? *accepted : v1::Case();
 }
 
+std::vector<v1::AccessLogEntry> RegistryTest::AccessLogOf(const std::string& record_id,
+                                                          const std::string& method) {
+  v1::ListAccessLogRequest request;
+  request.set_record_id(record_id);
+  request.set_page_size(100);
+  auto listed = Call(&v1::RegistryService::Stub::ListAccessLog, auditor_, request);
+  EXPECT_TRUE(listed.ok()) << listed.status();
+  std::vector<v1::AccessLogEntry> entries;
+  if (!listed.ok()) return entries;
+  for (const auto& e : listed->entries()) {
+    if (e.method() == method) entries.push_back(e);
+  }
+  return entries;
+}
+
 std::vector<common::v1::Event> RegistryTest::Events() {
   std::vector<common::v1::Event> events;
   v1::StreamEventsRequest request;

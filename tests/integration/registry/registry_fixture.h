@@ -9,6 +9,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "common/grpc_status.h"
 #include "services/registry/registry_module.h"
@@ -88,6 +89,9 @@ class RegistryTest : public ::testing::Test {
   // Submit and accept in one go; the child and case for tests about later steps.
   v1::Case RegisterChild(const std::string& tag, const std::string& name,
                          const std::string& village = kWudingVillage);
+
+  // The access log's entries about `record_id` that `method` wrote, as the provincial auditor lists them.
+  std::vector<v1::AccessLogEntry> AccessLogOf(const std::string& record_id, const std::string& method);
 
   int64_t Count(const std::string& table) { return database_->Count(table); }
   std::vector<common::v1::Event> Events();
