@@ -2,7 +2,9 @@
 // `from_day` on moves to released_assignments, with its partner's (a two-adult visit left with one adult is
 // not a visit the plan made), so the household is due and unassigned again and the next PlanWeekend places
 // it. Used by the safeguarding concern (at once, when it is raised) and by the follower of training's events
-// (a qualification lost); running it again finds nothing left to release.
+// (a qualification lost); running it again finds nothing left to release. A visit someone has checked in to
+// is under way or made: it stays, with its record (check-out, report) still to come, often from a phone that
+// had no signal at the household.
 #ifndef SHOUHU_SERVICES_VISITS_ASSIGNMENT_RELEASE_H_
 #define SHOUHU_SERVICES_VISITS_ASSIGNMENT_RELEASE_H_
 
@@ -21,9 +23,9 @@ absl::StatusOr<int> ReleaseFutureAssignments(db::Session& tx, const std::string&
                                              absl::CivilDay from_day, const std::string& because,
                                              absl::Time now);
 
-// Releases every assignment of the case from `from_day` on, both adults of each visit: the case moved to
-// another county (the registry's CaseMovedCounty), so its future visits are the new county's to plan with
-// its own visitors. Returns how many assignments were released.
+// Releases every assignment of the case from `from_day` on, both adults of each visit: the case was closed
+// or transferred (nobody is to visit), or moved to another county (the registry's CaseMovedCounty: its future
+// visits are the new county's to plan with its own visitors). Returns how many assignments were released.
 absl::StatusOr<int> ReleaseCaseFutureAssignments(db::Session& tx, const std::string& case_id,
                                                  absl::CivilDay from_day, const std::string& because,
                                                  absl::Time now);

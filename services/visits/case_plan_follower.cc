@@ -1,5 +1,6 @@
 #include "services/visits/case_plan_follower.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <utility>
@@ -149,6 +150,9 @@ absl::Status CasePlanFollower::ApplyRun(db::Session& tx, absl::Span<const common
   // The run's plans in one read, moved in memory event by event, and written back in one statement.
   ASSIGN_OR_RETURN(auto plans, MariaDbVisitsStore::LockCasePlans(tx, case_ids));
   absl::flat_hash_set<std::string> changed;
+  // Closed or transferred away: the visits planned for it are no longer anyone's to make (the reason each
+  // release names is the first such event of the run).
+  std::vector<std::pair<std::string, int64_t>> ended;
   for (const auto& [event, f] : folded) {
     auto existing = plans.find(f.case_id);
     if (existing != plans.end() && existing->second.last_event_sequence >= event->sequence()) {
@@ -179,6 +183,11 @@ absl::Status CasePlanFollower::ApplyRun(db::Session& tx, absl::Span<const common
     }
     plan.standing = *std::move(standing);
     plan.last_event_sequence = event->sequence();
+    const bool ends = f.event.kind == CaseEventKind::kClosed || f.event.kind == CaseEventKind::kTransferred;
+    if (ends &&
+        std::none_of(ended.begin(), ended.end(), [&](const auto& e) { return e.first == f.case_id; })) {
+      ended.emplace_back(f.case_id, event->sequence());
+    }
     plans.insert_or_assign(f.case_id, std::move(plan));
     changed.insert(f.case_id);
   }
@@ -192,7 +201,13 @@ absl::Status CasePlanFollower::ApplyRun(db::Session& tx, absl::Span<const common
     std::optional<VisitDue> next = NextVisitDue(policy_, plan.standing, today);
     saves.push_back({std::move(plan), next});
   }
-  return MariaDbVisitsStore::SaveCasePlans(tx, saves, now);
+  RETURN_IF_ERROR(MariaDbVisitsStore::SaveCasePlans(tx, saves, now));
+  for (const auto& [case_id, sequence] : ended) {
+    RETURN_IF_ERROR(
+        ReleaseCaseFutureAssignments(tx, case_id, today, absl::StrCat("case-ended:", sequence), now)
+            .status());
+  }
+  return absl::OkStatus();
 }
 
 absl::Status CasePlanFollower::ApplyAll(db::Session& tx, absl::Span<const common::v1::Event> events) const {

@@ -21,6 +21,10 @@ constexpr char kSelectAssignment[] =
     " v.participant_id FROM visit_assignments a JOIN case_plans p ON p.case_id = a.case_id"
     " JOIN visitors v ON v.id = a.visitor_id WHERE a.id = ?";
 
+// The assignment's row, locked before a check-in: a release (assignment_release.cc) holding it finishes
+// first, and the check-in then finds the visit gone rather than admitting a person just taken off it.
+constexpr char kLockAssignment[] = "SELECT id FROM visit_assignments WHERE id = ? FOR UPDATE";
+
 constexpr char kLockContact[] =
     "SELECT checked_in_at, checked_out_at FROM visit_contacts WHERE assignment_id = ? FOR UPDATE";
 
@@ -367,6 +371,7 @@ absl::StatusOr<v1::CheckInResponse> MariaDbFieldVisitStore::CheckIn(const Idempo
                                                                     const Admission& admit) {
   return IdempotentTransaction<v1::CheckInResponse>(
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::CheckInResponse> {
+        RETURN_IF_ERROR(tx.QueryOne(kLockAssignment, {command.assignment_id}).status());
         ASSIGN_OR_RETURN(AssignmentRow a, AdmittedAssignment(tx, command.assignment_id, admit));
         ASSIGN_OR_RETURN(std::optional<db::Row> existing, tx.QueryOne(kLockContact, {command.assignment_id}));
         if (existing) return absl::AlreadyExistsError("the visit is checked in already");

@@ -22,13 +22,12 @@ v1::UnplacedReason ToProtoReason(UnplacedReason reason) {
 }  // namespace
 
 PlanningInput BuildPlanningInput(const CadencePolicy& cadence, const std::vector<CasePlan>& plans,
-                                 const std::vector<v1::Visitor>& visitors,
-                                 absl::flat_hash_set<std::string> qualified_visitor_ids,
+                                 const std::vector<v1::Visitor>& visitors, QualifiedByDay qualified,
                                  std::vector<absl::CivilDay> visit_days,
                                  const std::vector<v1::Assignment>& already_assigned) {
   PlanningInput input;
   input.visit_days = std::move(visit_days);
-  input.qualified_visitor_ids = std::move(qualified_visitor_ids);
+  input.qualified = std::move(qualified);
   const absl::CivilDay first = input.visit_days.empty() ? absl::CivilDay() : input.visit_days.front();
   absl::flat_hash_set<std::string> planned_cases;
   absl::flat_hash_set<std::pair<std::string, std::string>> booked;  // (visitor id, visit date)

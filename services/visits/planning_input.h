@@ -22,8 +22,7 @@ namespace shouhu::visits {
 // spends its day together, so a half-booked visitor is not split across two teams; their day stays as
 // planned).
 PlanningInput BuildPlanningInput(const CadencePolicy& cadence, const std::vector<CasePlan>& plans,
-                                 const std::vector<v1::Visitor>& visitors,
-                                 absl::flat_hash_set<std::string> qualified_visitor_ids,
+                                 const std::vector<v1::Visitor>& visitors, QualifiedByDay qualified,
                                  std::vector<absl::CivilDay> visit_days,
                                  const std::vector<v1::Assignment>& already_assigned = {});
 

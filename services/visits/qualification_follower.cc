@@ -32,35 +32,36 @@ bool RequiredForHomeVisits(const google::protobuf::RepeatedField<int>& activitie
 
 }  // namespace
 
-absl::StatusOr<std::optional<std::string>> QualificationLostBy(const common::v1::Event& event,
-                                                               absl::CivilDay today) {
-  using Lost = std::optional<std::string>;
+absl::StatusOr<std::optional<QualificationLoss>> QualificationLostBy(const common::v1::Event& event,
+                                                                     absl::CivilDay today) {
+  using Lost = std::optional<QualificationLoss>;
+  const auto from_today = [today](const std::string& participant_id) {
+    return Lost(QualificationLoss{participant_id, today});
+  };
   const google::protobuf::Any& payload = event.payload();
   if (payload.Is<tv1::ParticipantSuspended>()) {
     ASSIGN_OR_RETURN(auto e, Unpack<tv1::ParticipantSuspended>(payload, "ParticipantSuspended"));
-    return Lost(e.participant_id());
+    return from_today(e.participant_id());
   }
   if (payload.Is<tv1::VolunteerSuspended>()) {  // suspended or left
     ASSIGN_OR_RETURN(auto e, Unpack<tv1::VolunteerSuspended>(payload, "VolunteerSuspended"));
-    return Lost(e.participant_id());
+    return from_today(e.participant_id());
   }
   if (payload.Is<tv1::CertificationExpired>()) {
     ASSIGN_OR_RETURN(auto e, Unpack<tv1::CertificationExpired>(payload, "CertificationExpired"));
-    return RequiredForHomeVisits(e.required_for()) ? Lost(e.participant_id()) : Lost();
+    return RequiredForHomeVisits(e.required_for()) ? from_today(e.participant_id()) : Lost();
   }
   if (payload.Is<tv1::CertificationRevoked>()) {
     ASSIGN_OR_RETURN(auto e, Unpack<tv1::CertificationRevoked>(payload, "CertificationRevoked"));
-    return RequiredForHomeVisits(e.required_for()) ? Lost(e.participant_id()) : Lost();
+    return RequiredForHomeVisits(e.required_for()) ? from_today(e.participant_id()) : Lost();
   }
   if (payload.Is<tv1::BackgroundCheckChanged>()) {
     ASSIGN_OR_RETURN(auto e, Unpack<tv1::BackgroundCheckChanged>(payload, "BackgroundCheckChanged"));
     const tv1::BackgroundCheck& check = e.background_check();
-    bool cleared = check.status() == tv1::BACKGROUND_CHECK_STATUS_CLEARED;
+    if (check.status() != tv1::BACKGROUND_CHECK_STATUS_CLEARED) return from_today(e.participant_id());
     absl::CivilDay expires;
-    if (cleared && !check.expires_on().empty() && absl::ParseCivilTime(check.expires_on(), &expires)) {
-      cleared = today < expires;
-    }
-    return cleared ? Lost() : Lost(e.participant_id());
+    if (check.expires_on().empty() || !absl::ParseCivilTime(check.expires_on(), &expires)) return Lost();
+    return Lost(QualificationLoss{e.participant_id(), std::max(today, expires)});
   }
   return Lost();
 }
@@ -68,19 +69,19 @@ absl::StatusOr<std::optional<std::string>> QualificationLostBy(const common::v1:
 absl::Status QualificationFollower::Apply(db::Session& tx, const common::v1::Event& event) const {
   const absl::Time now = clock_.Now();
   const absl::CivilDay today = ShanghaiDay(now);
-  absl::StatusOr<std::optional<std::string>> lost = QualificationLostBy(event, today);
+  absl::StatusOr<std::optional<QualificationLoss>> lost = QualificationLostBy(event, today);
   if (!lost.ok()) {
     logger_.Warn("training event skipped",
                  {{"sequence", event.sequence()}, {"reason", std::string(lost.status().message())}});
     return absl::OkStatus();
   }
-  if (!*lost || (*lost)->empty()) return absl::OkStatus();
-  const std::string& participant_id = **lost;
+  if (!*lost || (*lost)->participant_id.empty()) return absl::OkStatus();
+  const std::string& participant_id = (*lost)->participant_id;
   ASSIGN_OR_RETURN(std::optional<db::Row> mark, tx.QueryOne(kLockMark, {participant_id}));
   if (mark && mark->Int(0) >= event.sequence()) return absl::OkStatus();  // a replay
   RETURN_IF_ERROR(tx.Execute(kSaveMark, {participant_id, event.sequence(), ToSqlTimestamp(now)}).status());
   ASSIGN_OR_RETURN(int released,
-                   ReleaseFutureAssignments(tx, participant_id, today,
+                   ReleaseFutureAssignments(tx, participant_id, (*lost)->from,
                                             absl::StrCat("training-event:", event.sequence()), now));
   if (released > 0) {
     logger_.Info(

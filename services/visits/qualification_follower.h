@@ -1,8 +1,9 @@
 // Follows the training service's events (protos/shouhu/training/v1/events.proto) and takes a person off every
 // future visit (today on, Asia/Shanghai) once they may no longer make home visits: suspended from work with
 // children, a volunteer suspended or gone, a certificate a home visit requires expired or revoked, a
-// background check no longer cleared. Those visits are due and unassigned again; the next plan places them
-// with someone qualified (PlanWeekend asks training on the day).
+// background check no longer cleared (or, for one cleared until a day, its visits from that day on). Those
+// visits are due and unassigned again; the next plan places them with someone qualified (PlanWeekend asks
+// training for each visit day).
 //
 // Replaying is harmless: training_event_marks records, per person, the sequence of the last such event
 // applied, and an event at or before it changes nothing — so replaying the stream from 0 cannot take anyone
@@ -27,11 +28,18 @@ namespace shouhu::visits {
 inline constexpr char kTrainingConsumerName[] = "visits-from-training";
 inline constexpr char kTrainingStreamMethod[] = "/shouhu.training.v1.TrainingService/StreamEvents";
 
-// Pure: the participant whose home-visit qualification `event` takes away (as of `today`, for a background
-// check's expiry), or nothing for events that take nothing away. INVALID_ARGUMENT for a payload that does not
-// parse.
-absl::StatusOr<std::optional<std::string>> QualificationLostBy(const common::v1::Event& event,
-                                                               absl::CivilDay today);
+// A person who may no longer make home visits from a day on.
+struct QualificationLoss {
+  std::string participant_id;
+  absl::CivilDay from;
+};
+
+// Pure: whose home-visit qualification `event` takes away, and from which day: `today` for a suspension, a
+// lapsed or revoked certificate or a failed check; for a cleared background check, its expiry (today if
+// past), since nothing else will say when it lapses and visits planned beyond it must not stand. Nothing for
+// events that take nothing away. INVALID_ARGUMENT for a payload that does not parse.
+absl::StatusOr<std::optional<QualificationLoss>> QualificationLostBy(const common::v1::Event& event,
+                                                                     absl::CivilDay today);
 
 class QualificationFollower {
  public:

@@ -21,14 +21,15 @@ Place PairBase(const Place& a, const Place& b) {
 
 }  // namespace
 
-bool CanGoOut(const Visitor& visitor, const absl::flat_hash_set<std::string>& qualified, absl::CivilDay day) {
-  return visitor.daily_capacity > 0 && qualified.contains(visitor.visitor_id) &&
+bool CanGoOut(const Visitor& visitor, const QualifiedByDay& qualified, absl::CivilDay day) {
+  const auto that_day = qualified.find(day);
+  return visitor.daily_capacity > 0 && that_day != qualified.end() &&
+         that_day->second.contains(visitor.visitor_id) &&
          std::find(visitor.available_days.begin(), visitor.available_days.end(), day) !=
              visitor.available_days.end();
 }
 
-std::vector<Team> FormTeams(const std::vector<Visitor>& visitors,
-                            const absl::flat_hash_set<std::string>& qualified,
+std::vector<Team> FormTeams(const std::vector<Visitor>& visitors, const QualifiedByDay& qualified,
                             const std::vector<absl::CivilDay>& days, const PairingRules& rules) {
   std::vector<Team> teams;
   for (absl::CivilDay day : days) {

@@ -13,6 +13,7 @@
 #define SHOUHU_SERVICES_VISITS_VISIT_TEAMS_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,11 @@
 #include "services/visits/visit_travel.h"
 
 namespace shouhu::visits {
+
+// Who training says is qualified for home visits, on each visit day of a weekend's run. Asked day by day: a
+// run of holiday visit days lasts up to nine days, and a certificate, a background check or an organisation's
+// qualification can lapse inside it.
+using QualifiedByDay = std::map<absl::CivilDay, absl::flat_hash_set<std::string>>;
 
 struct Visitor {
   std::string visitor_id;
@@ -43,13 +49,12 @@ struct Team {
   int capacity = 0;          // households that day: the smaller of the members' capacities
 };
 
-// The person can go out on `day`: qualified, available that day, with a positive capacity.
-bool CanGoOut(const Visitor& visitor, const absl::flat_hash_set<std::string>& qualified, absl::CivilDay day);
+// The person can go out on `day`: qualified that day, available that day, with a positive capacity.
+bool CanGoOut(const Visitor& visitor, const QualifiedByDay& qualified, absl::CivilDay day);
 
-// The teams of every day in `days`, day by day; only visitors in `qualified`, available that day and with a
-// positive capacity take part.
-std::vector<Team> FormTeams(const std::vector<Visitor>& visitors,
-                            const absl::flat_hash_set<std::string>& qualified,
+// The teams of every day in `days`, day by day; only visitors qualified that day, available that day and with
+// a positive capacity take part.
+std::vector<Team> FormTeams(const std::vector<Visitor>& visitors, const QualifiedByDay& qualified,
                             const std::vector<absl::CivilDay>& days, const PairingRules& rules);
 
 }  // namespace shouhu::visits

@@ -143,12 +143,15 @@ grpc::ServerUnaryReactor* VisitsService::PlanWeekend(grpc::CallbackServerContext
     ASSIGN_OR_RETURN(std::vector<absl::CivilDay> days, calendar_.WeekendVisitDays(saturday));
     const absl::CivilDay last_day = days.empty() ? saturday + 1 : days.back();
     ASSIGN_OR_RETURN(std::vector<CasePlan> plans, store_.ListDueBy(prefix, organisation, last_day));
+    CasesSeen cases_seen;
+    for (const CasePlan& plan : plans) cases_seen[plan.standing.case_id] = plan.last_event_sequence;
     // Read before anyone is judged: a visitor taken off visits after this point is refused at the store.
     ASSIGN_OR_RETURN(VisitorReleases releases, store_.ReleasesIn(prefix, organisation));
     ASSIGN_OR_RETURN(std::vector<v1::Visitor> visitors, store_.ListVisitorsIn(prefix, organisation));
-    absl::flat_hash_set<std::string> qualified;
-    if (!days.empty()) {
-      ASSIGN_OR_RETURN(qualified, QualifiedVisitors(*ctx, visitors, days.front()));
+    // Asked for each visit day: a holiday's run of days can outlast a certificate or a background check.
+    QualifiedByDay qualified;
+    for (absl::CivilDay day : days) {
+      ASSIGN_OR_RETURN(qualified[day], QualifiedVisitors(*ctx, visitors, day));
     }
     // A weekend planned before keeps its assignments; this plan places only what is still unassigned (new
     // cases, visitors freed since), so running it again changes nothing.
@@ -163,7 +166,7 @@ grpc::ServerUnaryReactor* VisitsService::PlanWeekend(grpc::CallbackServerContext
     answer.set_already_planned(already_planned);
     ASSIGN_OR_RETURN(*resp, store_.StoreWeekendPlan(edge_.Key("PlanWeekend", p, req->request_id(), *req),
                                                     ActorOf(p, clock_.Now()), first_day, last_day, releases,
-                                                    std::move(answer)));
+                                                    cases_seen, std::move(answer)));
     return absl::OkStatus();
   });
 }

@@ -107,6 +107,8 @@ constexpr size_t kAssignmentWidth = 8;
 // Each is followed by a padded IN list of the plan's cases (a chunk of them) and its tail.
 constexpr char kLockCasesForPlanningHead[] =
     "UPDATE case_plans SET lock_version = lock_version + 1 WHERE case_id IN (";
+constexpr char kCasesLastEventHead[] =
+    "SELECT case_id, last_event_sequence FROM case_plans WHERE case_id IN (";
 constexpr char kCasesVisitInWeekendHead[] = "SELECT id FROM visit_assignments WHERE case_id IN (";
 constexpr char kCasesVisitInWeekendTail[] = ") AND visit_day >= ? AND visit_day <= ? LIMIT 1";
 // A plan's visitors and cases are locked and checked this many to a statement: a county's weekend places
@@ -298,7 +300,7 @@ absl::StatusOr<VisitorReleases> MariaDbVisitsStore::ReleasesIn(const std::string
 
 absl::StatusOr<v1::PlanWeekendResponse> MariaDbVisitsStore::StoreWeekendPlan(
     const IdempotencyKey& key, const Actor& actor, absl::CivilDay first, absl::CivilDay last,
-    const VisitorReleases& releases_seen, v1::PlanWeekendResponse answer) {
+    const VisitorReleases& releases_seen, const CasesSeen& cases_seen, v1::PlanWeekendResponse answer) {
   std::vector<std::string> households;  // sorted, once each: every plan locks its cases in the same order
   std::vector<std::string> visitors;    // and its visitors
   for (const v1::Assignment& a : answer.assignments()) {
@@ -334,6 +336,19 @@ absl::StatusOr<v1::PlanWeekendResponse> MariaDbVisitsStore::StoreWeekendPlan(
         }));
         RETURN_IF_ERROR(ForEachIdChunk(households, [&](const std::string& list, std::vector<db::Value> ids) {
           RETURN_IF_ERROR(tx.Execute(absl::StrCat(kLockCasesForPlanningHead, list, ")"), ids).status());
+          // Under the households' locks, which the registry's follower takes too (LockCasePlans): an event
+          // folded after the plan read the case (a close, a transfer, a move) would have its visits undone.
+          ASSIGN_OR_RETURN(db::Rows folded, tx.Query(absl::StrCat(kCasesLastEventHead, list, ")"), ids));
+          absl::flat_hash_map<std::string, int64_t> now;
+          for (const db::Row& row : folded) now[row.String(0)] = row.Int(1);
+          for (const db::Value& id : ids) {
+            auto seen = cases_seen.find(std::get<std::string>(id));
+            auto current = now.find(std::get<std::string>(id));
+            if (seen == cases_seen.end() || current == now.end() || current->second != seen->second) {
+              return absl::AbortedError(
+                  "a household of this plan had its case changed while it was made; plan the weekend again");
+            }
+          }
           ids.push_back(DayText(first));
           ids.push_back(DayText(last));
           ASSIGN_OR_RETURN(

@@ -53,6 +53,8 @@ struct PlanToSave {
 
 // Visitor id → how many times they were taken off their future visits (visitors.releases, visits 0031).
 using VisitorReleases = absl::flat_hash_map<std::string, int64_t>;
+// Case id → the registry event last folded into its plan (CasePlan::last_event_sequence), as a plan read it.
+using CasesSeen = absl::flat_hash_map<std::string, int64_t>;
 
 class VisitsStore {
  public:
@@ -89,12 +91,12 @@ class VisitsStore {
   // visitor's day and slot is taken, or a household of the plan already has a visit on a day in
   // [first, last] (another plan, made at the same time with other visitors, placed it first), or a visitor
   // of the plan was taken off their visits since `releases_seen` was read (ReleasesIn, before the plan
-  // judged who may visit): nothing is stored.
-  virtual absl::StatusOr<v1::PlanWeekendResponse> StoreWeekendPlan(const IdempotencyKey& key,
-                                                                   const Actor& actor, absl::CivilDay first,
-                                                                   absl::CivilDay last,
-                                                                   const VisitorReleases& releases_seen,
-                                                                   v1::PlanWeekendResponse answer) = 0;
+  // judged who may visit), or a household's case changed since `cases_seen` was read (closed, transferred,
+  // moved county, re-graded: the registry event that did it cancelled or re-timed its visits, and this plan
+  // would put them back): nothing is stored.
+  virtual absl::StatusOr<v1::PlanWeekendResponse> StoreWeekendPlan(
+      const IdempotencyKey& key, const Actor& actor, absl::CivilDay first, absl::CivilDay last,
+      const VisitorReleases& releases_seen, const CasesSeen& cases_seen, v1::PlanWeekendResponse answer) = 0;
   // A visitor's assignments on days in [first, last], by day and slot.
   virtual absl::StatusOr<std::vector<v1::Assignment>> ListAssignments(const std::string& visitor_id,
                                                                       absl::CivilDay first,
@@ -123,6 +125,7 @@ class MariaDbVisitsStore final : public VisitsStore {
   absl::StatusOr<v1::PlanWeekendResponse> StoreWeekendPlan(const IdempotencyKey& key, const Actor& actor,
                                                            absl::CivilDay first, absl::CivilDay last,
                                                            const VisitorReleases& releases_seen,
+                                                           const CasesSeen& cases_seen,
                                                            v1::PlanWeekendResponse answer) override;
   absl::StatusOr<std::vector<v1::Assignment>> ListAssignments(const std::string& visitor_id,
                                                               absl::CivilDay first,

@@ -95,7 +95,7 @@ bool KeepsContinuity(const PlanningInput& input, const Team& team, const VisitRe
 std::vector<int> PresentOn(const PlanningInput& input, absl::CivilDay day) {
   std::vector<int> present;
   for (int p = 0; p < static_cast<int>(input.visitors.size()); ++p) {
-    if (CanGoOut(input.visitors[p], input.qualified_visitor_ids, day)) present.push_back(p);
+    if (CanGoOut(input.visitors[p], input.qualified, day)) present.push_back(p);
   }
   return present;
 }
@@ -498,7 +498,7 @@ absl::StatusOr<WeekendPlan> PlanWeekend(const PlanningInput& input) {
   RETURN_IF_ERROR(ValidateInput(input));
   const ReachTable reach(input);
   std::vector<Team> teams =
-      FormTeams(input.visitors, input.qualified_visitor_ids, input.visit_days, input.weights.pairing);
+      FormTeams(input.visitors, input.qualified, input.visit_days, input.weights.pairing);
   ASSIGN_OR_RETURN(Assignment assignment, Assign(input, reach, teams));
   // Pairs are fixed before the assignment; a pair that ended up with only single-adult visits spends two
   // people where one would do. Split such pairs and solve once more, keeping whichever plan the objective

@@ -1,7 +1,7 @@
 // The weekend plan for one jurisdiction: which team visits which household on which visit day, in what
 // order, and what could not be placed and why. Pure: the service gathers the due visits (cadence.h), the
-// visit days (visit_calendar.h), the visitors with their availability, and the set the training service said
-// is qualified for home visits (one batch call), and stores what comes back.
+// visit days (visit_calendar.h), the visitors with their availability, and whom the training service said is
+// qualified for home visits on each visit day (a batch call a day), and stores what comes back.
 //
 // How it solves (optimal within the model below, the assignment by a well-kept solver, not a heuristic):
 //  1. Teams (visit_teams.h): each day's qualified, available visitors are paired by maximum-weight matching;
@@ -73,7 +73,7 @@ struct PlanningInput {
   std::vector<absl::CivilDay> visit_days;  // the weekend's, from VisitCalendar::WeekendVisitDays
   std::vector<VisitRequest> visits;
   std::vector<Visitor> visitors;
-  absl::flat_hash_set<std::string> qualified_visitor_ids;  // qualified for home visits on these days
+  QualifiedByDay qualified;  // who is qualified for home visits on each of these days
   PlannerWeights weights;
 };
 

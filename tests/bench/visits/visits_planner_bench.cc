@@ -122,6 +122,7 @@ int Run() {
   input.visit_days = *days;
   input.weights.arcs_per_visit_day = absl::GetFlag(FLAGS_arcs_per_visit_day);
   const int visitor_count = absl::GetFlag(FLAGS_visitors);
+  int qualified_visitors = 0;
   for (int p = 0; p < visitor_count; ++p) {
     Visitor visitor;
     visitor.visitor_id = absl::StrFormat("visitor-%03d", p);
@@ -131,7 +132,10 @@ int Run() {
       if (chance(0.7)) visitor.available_days.push_back(day);
     }
     visitor.daily_capacity = 3 + uniform(3);  // 3 to 5 households a day
-    if (chance(0.9)) input.qualified_visitor_ids.insert(visitor.visitor_id);
+    if (chance(0.9)) {
+      ++qualified_visitors;
+      for (absl::CivilDay day : *days) input.qualified[day].insert(visitor.visitor_id);
+    }
     input.visitors.push_back(std::move(visitor));
   }
   // Who lives in which township, for plausible last visitors.
@@ -185,9 +189,9 @@ int Run() {
     input.visits.push_back(std::move(visit));
   }
   std::printf(
-      "county %s: %zu real villages, %d children, %d visitors (%zu qualified); weekend %s: %zu visit days\n",
-      absl::GetFlag(FLAGS_county).c_str(), villages.size(), children, visitor_count,
-      input.qualified_visitor_ids.size(), absl::FormatCivilTime(today).c_str(), days->size());
+      "county %s: %zu real villages, %d children, %d visitors (%d qualified); weekend %s: %zu visit days\n",
+      absl::GetFlag(FLAGS_county).c_str(), villages.size(), children, visitor_count, qualified_visitors,
+      absl::FormatCivilTime(today).c_str(), days->size());
   std::printf("visits due by the weekend's end: %zu (extreme %d, high %d, medium %d, low %d)\n",
               input.visits.size(), due_by_risk[3], due_by_risk[2], due_by_risk[1], due_by_risk[0]);
 
@@ -206,7 +210,7 @@ int Run() {
   greedy.name = "greedy";
   start = absl::Now();
   const std::vector<Team> teams =
-      FormTeams(input.visitors, input.qualified_visitor_ids, input.visit_days, input.weights.pairing);
+      FormTeams(input.visitors, input.qualified, input.visit_days, input.weights.pairing);
   greedy.plan = AssemblePlan(input, teams, GreedyAssignment(input, teams));
   greedy.seconds = absl::ToDoubleSeconds(absl::Now() - start);
   int pairs = 0;

@@ -2,6 +2,7 @@
 // assignments, the missing-check-out alert, reports uploaded in batches from the field, edits against a
 // version, escalation events on the visits StreamEvents, scope, a child's history, statistics and
 // re-planning a weekend.
+#include <atomic>
 #include <thread>
 
 #include "absl/container/flat_hash_set.h"
@@ -11,10 +12,12 @@
 #include "common/event_consumer.h"
 #include "common/pii_crypto.h"
 #include "common/status_macros.h"
+#include "services/visits/assignment_release.h"
 #include "shouhu/allowance/v1/monthly_cycles.pb.h"
 #include "shouhu/visits/v1/events.pb.h"
 #include "tests/integration/common/event_source.h"
 #include "tests/integration/visits/visits_fixture.h"
+#include "tests/support/case_requests.h"
 
 namespace shouhu::visits::testing {
 namespace {
@@ -184,6 +187,14 @@ class FieldVisitsTest : public VisitsTest {
     return out;
   }
 
+  // Closes the visit's case in the registry and waits for visits to follow.
+  void CloseTheCase(const std::string& request_id) {
+    auto close = shouhu::testing::WithCase<rv1::CloseCaseRequest>(request_id, child_.case_id());
+    close.set_reason("父母返乡，监护恢复");
+    ASSERT_OK(Call(&rv1::RegistryService::Stub::CloseCase, wuding_officer_, close));
+    AwaitRegistryEvents();
+  }
+
   rv1::Case child_;
   std::vector<v1::Visitor> visitors_;
   std::vector<v1::Assignment> assignments_;
@@ -236,6 +247,81 @@ TEST_F(FieldVisitsTest, CheckIn_VolunteerOnlyTheirOwnAssignment_OthersNotFound) 
   EXPECT_OK(CheckIn(VolunteerOf(0), "in-0", 0).status());
   EXPECT_OK(CheckIn(VolunteerOf(1), "in-1", 1).status());
   EXPECT_EQ(visits_database_->Count("visit_contacts"), 2);
+}
+
+// A case closed after its weekend was planned: nobody is to visit, so the follower of the registry's events
+// takes its visits back (both adults'), the visitors' lists no longer show them and a check-in is refused.
+TEST_F(FieldVisitsTest, CaseClosedAfterThePlan_ItsVisitsReleased_CheckInNotFound) {
+  SetUpVisit();
+  CloseTheCase("close-1");
+  EXPECT_EQ(visits_database_->Count("visit_assignments"), 0);
+  EXPECT_EQ(visits_database_->Count("released_assignments"), 2);
+  EXPECT_THAT(CheckIn(wuding_caseworker_, "in-0", 0), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(visits_database_->Count("visit_contacts"), 0);
+}
+
+// The same for a case transferred to another organisation: its plan's visits are not the new holder's.
+TEST_F(FieldVisitsTest, CaseTransferredAfterThePlan_ItsVisitsReleased) {
+  SetUpVisit();
+  auto transfer = shouhu::testing::WithCase<rv1::TransferCaseRequest>("transfer-1", child_.case_id());
+  transfer.set_to_organisation_id("ngo-other");
+  transfer.set_to_caseworker_id("caseworker-2");
+  transfer.set_reason("转介至学校所在地社工站");
+  ASSERT_OK(Call(&rv1::RegistryService::Stub::TransferCase, wuding_officer_, transfer));
+  AwaitRegistryEvents();
+  EXPECT_EQ(visits_database_->Count("visit_assignments"), 0);
+  EXPECT_THAT(CheckIn(wuding_caseworker_, "in-0", 0), StatusIs(absl::StatusCode::kNotFound));
+}
+
+// A visit someone checked in to is under way or made when its case closes (or its visitor is taken off
+// visits) that afternoon: it stays, so its check-out and report, sent later from a phone that had no signal,
+// are taken. Releasing it changed nothing at the door and lost the report.
+TEST_F(FieldVisitsTest, ReleaseOnTheVisitDay_AfterACheckIn_TheVisitStaysAndItsReportIsTaken) {
+  SetUpVisit();
+  ASSERT_OK(CheckIn(wuding_caseworker_, "in-0", 0).status());
+  visits_clock_.Advance(absl::Minutes(50));
+  ASSERT_OK(CheckOut(wuding_caseworker_, "out-0", 0).status());
+  // The partner's visitor is taken off visits (a concern, a lapsed certificate): the visit made stays.
+  ASSERT_OK(visits_database_->pool().Transaction([&](db::Session& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(int released, ReleaseFutureAssignments(tx, visitors_[1].participant_id(), visit_day_,
+                                                            "test", visits_clock_.Now()));
+    EXPECT_EQ(released, 0);
+    return absl::OkStatus();
+  }));
+  CloseTheCase("close-1");
+  EXPECT_EQ(visits_database_->Count("visit_assignments"), 2);
+  EXPECT_EQ(visits_database_->Count("released_assignments"), 0);
+  visits_clock_.Advance(absl::Hours(48));  // Monday, back in signal
+  ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse sent,
+                       Submit(wuding_caseworker_, "send-1", {Report(kReportA, 0)}));
+  ASSERT_EQ(sent.results_size(), 1);
+  EXPECT_EQ(sent.results(0).code(), 0) << sent.results(0).message();
+  EXPECT_EQ(visits_database_->Count("visit_reports"), 1);
+}
+
+// A check-in and a release of the same visit at once: the check-in waits for the release's lock on the
+// assignment and then finds the visit gone. Without that lock it read the row the release was deleting,
+// recorded the person as at the household, and answered OK.
+TEST_F(FieldVisitsTest, CheckIn_WhileAReleaseHoldsTheVisit_WaitsThenNotFound) {
+  SetUpVisit();
+  std::atomic<bool> answered{false};
+  absl::StatusOr<v1::CheckInResponse> check_in = absl::UnknownError("not called");
+  std::thread field;
+  ASSERT_OK(visits_database_->pool().Transaction([&](db::Session& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(int released, ReleaseFutureAssignments(tx, visitors_[0].participant_id(), visit_day_,
+                                                            "test", visits_clock_.Now()));
+    EXPECT_EQ(released, 1);
+    field = std::thread([&] {
+      check_in = CheckIn(wuding_caseworker_, "in-0", 0);
+      answered = true;
+    });
+    absl::SleepFor(absl::Milliseconds(700));
+    EXPECT_FALSE(answered.load()) << "the check-in did not wait for the release";
+    return absl::OkStatus();
+  }));
+  field.join();
+  EXPECT_THAT(check_in, StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(visits_database_->Count("visit_contacts"), 0);
 }
 
 TEST_F(FieldVisitsTest, MissingCheckOut_SweptTwiceAndConcurrently_RaisedOnceOnlyForTheOneNotCheckedOut) {

@@ -131,6 +131,44 @@ TEST_F(SafeguardingTest, TrainingEvents_QualificationLost_FutureVisitsReleased_R
   EXPECT_EQ(visits_database_->Count("released_assignments"), released);
 }
 
+// A background check recorded again, cleared only until the Sunday of a weekend already planned: nothing else
+// will say when it lapses, so its event takes the person off their visits from that Sunday on; the Saturday's
+// visit, within the check, stays. (Judged only "as of today", the check was still cleared and the Sunday
+// visit stood.)
+TEST_F(SafeguardingTest, BackgroundCheckClearedUntilTheSunday_SundayVisitReleasedSaturdayKept) {
+  RegisterChild("1", "李娜");
+  RegisterChild("2", "张伟", registry::testing::kWudingVillage2);
+  AwaitRegistryEvents();
+  // One household a day each, both days: the pair takes one household on the Saturday, one on the Sunday.
+  const v1::Visitor a = QualifiedVisitor("a", 1, true);
+  const v1::Visitor b = QualifiedVisitor("b", 1, true);
+  AwaitTrainingEvents();  // their onboarding (a check cleared until 2030) takes nothing
+  ASSERT_OK(Plan("plan-1").status());
+  const absl::CivilDay saturday = DueWeekend(), sunday = saturday + 1;
+  const auto visits_on = [&](const v1::Visitor& visitor, absl::CivilDay day) {
+    int n = 0;
+    for (const v1::Assignment& assignment : Assignments(visitor.visitor_id())) {
+      n += assignment.visit_date() == absl::FormatCivilTime(day);
+    }
+    return n;
+  };
+  ASSERT_EQ(visits_on(a, saturday), 1);
+  ASSERT_EQ(visits_on(a, sunday), 1);
+
+  tv1::RecordBackgroundCheckRequest check;
+  check.set_request_id(NextId());
+  check.set_participant_id(a.participant_id());
+  check.mutable_background_check()->set_status(tv1::BACKGROUND_CHECK_STATUS_CLEARED);
+  check.mutable_background_check()->set_checked_on("2025-01-01");
+  check.mutable_background_check()->set_expires_on(absl::FormatCivilTime(sunday));
+  ASSERT_OK(Training(&tv1::TrainingService::Stub::RecordBackgroundCheck, wuding_officer_, check).status());
+  AwaitTrainingEvents();
+  EXPECT_EQ(visits_on(a, saturday), 1);
+  EXPECT_EQ(visits_on(a, sunday), 0);
+  EXPECT_EQ(visits_on(b, sunday), 0);  // the partner's row of that visit goes with it
+  EXPECT_EQ(visits_on(b, saturday), 1);
+}
+
 // ---------------------------------------------------------------------------------- against a fake training
 
 class SafeguardingFakeTrainingTest : public VisitsCallsTest {
@@ -265,8 +303,9 @@ TEST_F(SafeguardingFakeTrainingTest, ReviewConcern_ByThePersonConcerned_FailedPr
   EXPECT_EQ(closed.account(), "") << "the review's answer is kept for retries: no account in it";
   // What is kept to answer a retry holds neither the account nor the note.
   ASSERT_OK(visits_database_->pool().Autocommit([&](db::Session& session) -> absl::Status {
-    ASSIGN_OR_RETURN(db::Rows rows, session.Query("SELECT response FROM idempotency_records WHERE response IS "
-                                                  "NOT NULL"));
+    ASSIGN_OR_RETURN(db::Rows rows,
+                     session.Query("SELECT response FROM idempotency_records WHERE response IS "
+                                   "NOT NULL"));
     EXPECT_FALSE(rows.empty());
     for (const db::Row& row : rows) {
       EXPECT_EQ(row.String(0).find("他给了我钱"), std::string::npos);

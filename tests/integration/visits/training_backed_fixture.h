@@ -190,8 +190,9 @@ class TrainingBackedTest : public VisitsCallsTest {
   }
 
   // A volunteer training says is qualified for home visits from today for a year (active, background check
-  // cleared, certified in a session today), registered here as a visitor free on Saturdays.
-  v1::Visitor QualifiedVisitor(const std::string& tag) {
+  // cleared, certified in a session today), registered here as a visitor free on Saturdays (and Sundays when
+  // asked) for `daily_capacity` households a day.
+  v1::Visitor QualifiedVisitor(const std::string& tag, int daily_capacity = 4, bool sundays_too = false) {
     tv1::RegisterParticipantRequest registration;
     registration.set_request_id(NextId());
     tv1::Participant* p = registration.mutable_participant();
@@ -253,6 +254,8 @@ class TrainingBackedTest : public VisitsCallsTest {
 
     v1::RegisterVisitorRequest visitor = Registration(absl::StrCat("reg-", tag));
     visitor.mutable_visitor()->set_participant_id(id);
+    visitor.mutable_visitor()->set_daily_capacity(daily_capacity);
+    visitor.mutable_visitor()->set_available_sunday(sundays_too);
     auto stored = Register(wuding_ngo_admin_, visitor);
     EXPECT_TRUE(stored.ok()) << stored.status();
     return stored.ok() ? *stored : v1::Visitor();

@@ -1,6 +1,6 @@
 // Weekend planning end to end: the due visits the registry's cases produced, the visitors registered here,
-// one qualification check against (a fake) training, the LEMON planner, and the assignments stored under a
-// key that makes double booking impossible — also when two plans race.
+// a qualification check a visit day against (a fake) training, the LEMON planner, and the assignments stored
+// under a key that makes double booking impossible — also when two plans race.
 #include <thread>
 #include <tuple>
 
@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "services/visits/assignment_release.h"
 #include "tests/integration/visits/visits_fixture.h"
+#include "tests/support/case_requests.h"
 
 namespace shouhu::visits::testing {
 namespace {
@@ -87,7 +88,11 @@ TEST_F(WeekendPlanTest, PlanWeekend_DueCasesAndQualifiedPair_PlacesEachWithTwoAd
   const absl::CivilDay saturday = DueWeekend();
 
   ASSERT_OK_AND_ASSIGN(v1::PlanWeekendResponse plan, Plan(wuding_officer_, "plan-1", saturday));
-  EXPECT_EQ(training_->calls().size(), 1u);  // one batch for every visitor
+  // One batch for every visitor, for each visit day of the weekend (a qualification can lapse within a run).
+  EXPECT_EQ(training_->calls(),
+            (std::vector<std::string>{
+                absl::StrCat("BatchCheckQualification 3 ", absl::FormatCivilTime(saturday)),
+                absl::StrCat("BatchCheckQualification 3 ", absl::FormatCivilTime(saturday + 1))}));
   EXPECT_EQ(plan.unplaced_size(), 0);
   ASSERT_EQ(plan.assignments_size(), 6);  // three households, two adults each
   absl::flat_hash_set<std::string> cases;
@@ -218,9 +223,14 @@ TEST_F(WeekendPlanTest, StoreWeekendPlan_TwoPlansWithOtherVisitorsRaced_PlaceAHo
   const v1::Visitor a = Visitor("a", true);
   const v1::Visitor b = Visitor("b", true);
   std::string case_id;
+  CasesSeen cases_seen;
   ASSERT_OK(visits_database_->pool().Autocommit([&](db::Session& session) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<db::Row> row, session.QueryOne("SELECT case_id FROM case_plans"));
-    if (row) case_id = row->String(0);
+    ASSIGN_OR_RETURN(std::optional<db::Row> row,
+                     session.QueryOne("SELECT case_id, last_event_sequence FROM case_plans"));
+    if (row) {
+      case_id = row->String(0);
+      cases_seen[case_id] = row->Int(1);
+    }
     return absl::OkStatus();
   }));
   ASSERT_FALSE(case_id.empty());
@@ -241,8 +251,9 @@ TEST_F(WeekendPlanTest, StoreWeekendPlan_TwoPlansWithOtherVisitorsRaced_PlaceAHo
     const auto store = [&](int i, const v1::Visitor& visitor, absl::CivilDay day) {
       const IdempotencyKey key{"shouhu.visits.v1.VisitsService/PlanWeekend", "planner",
                                absl::StrCat("round-", round, "-", i), absl::StrCat(round, i)};
-      results[i] = visits_->store().StoreWeekendPlan(key, Actor{"planner", "", absl::Now()}, saturday,
-                                                     saturday + 1, never_released, plan_with(visitor, day));
+      results[i] =
+          visits_->store().StoreWeekendPlan(key, Actor{"planner", "", absl::Now()}, saturday, saturday + 1,
+                                            never_released, cases_seen, plan_with(visitor, day));
     };
     std::thread racer([&] { store(1, b, saturday + 1); });  // the other plan puts it on the Sunday
     store(0, a, saturday);
@@ -270,9 +281,14 @@ TEST_F(WeekendPlanTest,
   AwaitRegistryEvents();
   const v1::Visitor a = Visitor("a", true);
   std::string case_id;
+  CasesSeen cases_seen;
   ASSERT_OK(visits_database_->pool().Autocommit([&](db::Session& session) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<db::Row> row, session.QueryOne("SELECT case_id FROM case_plans"));
-    if (row) case_id = row->String(0);
+    ASSIGN_OR_RETURN(std::optional<db::Row> row,
+                     session.QueryOne("SELECT case_id, last_event_sequence FROM case_plans"));
+    if (row) {
+      case_id = row->String(0);
+      cases_seen[case_id] = row->Int(1);
+    }
     return absl::OkStatus();
   }));
   ASSERT_FALSE(case_id.empty());
@@ -287,15 +303,15 @@ TEST_F(WeekendPlanTest,
   const auto store = [&](const std::string& request_id, const VisitorReleases& seen) {
     const IdempotencyKey key{"shouhu.visits.v1.VisitsService/PlanWeekend", "planner", request_id, request_id};
     return visits_->store().StoreWeekendPlan(key, Actor{"planner", "", absl::Now()}, saturday, saturday + 1,
-                                             seen, plan);
+                                             seen, cases_seen, plan);
   };
 
   ASSERT_OK_AND_ASSIGN(VisitorReleases judged, visits_->store().ReleasesIn(a.home_village_code(), ""));
   ASSERT_EQ(judged.count(a.visitor_id()), 1u);
   // Taken off visits after the plan read the counts: nothing of this plan is there to release yet.
   ASSERT_OK(visits_database_->pool().Transaction([&](db::Session& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(int released,
-                     ReleaseFutureAssignments(tx, a.participant_id(), saturday - 7, "test", absl::Now()));
+    ASSIGN_OR_RETURN(int released, ReleaseFutureAssignments(tx, a.participant_id(), ShanghaiDay(absl::Now()),
+                                                            "test", absl::Now()));
     EXPECT_EQ(released, 0);
     return absl::OkStatus();
   }));
@@ -308,6 +324,42 @@ TEST_F(WeekendPlanTest,
   EXPECT_EQ(after.at(a.visitor_id()), judged.at(a.visitor_id()) + 1);
   EXPECT_OK(store("judged-after", after).status());
   EXPECT_EQ(visits_database_->Count("visit_assignments"), 1);
+}
+
+// A plan reads its households' cases before it judges them; the registry's follower may fold a close, a
+// transfer or a county move in between, releasing the case's visits (none of this plan's yet). The store
+// sees the case's last folded event moved and refuses the whole plan: without that check the closed
+// child's visit below is stored and a visitor is sent to a case nobody holds any more.
+TEST_F(WeekendPlanTest, StoreWeekendPlan_CaseClosedAfterThePlanReadIt_RefusedAndNothingStored) {
+  const rv1::Case c = RegisterChild("1", "李娜");
+  AwaitRegistryEvents();
+  const v1::Visitor a = Visitor("a", true);
+  const absl::CivilDay saturday = DueWeekend();
+  ASSERT_OK_AND_ASSIGN(std::vector<CasePlan> due, visits_->store().ListDueBy("532329", "", saturday + 1));
+  ASSERT_EQ(due.size(), 1u);
+  const CasesSeen read_before = {{due[0].standing.case_id, due[0].last_event_sequence}};
+  const VisitorReleases never_released = {{a.visitor_id(), 0}};
+  v1::PlanWeekendResponse plan;
+  v1::Assignment* assignment = plan.add_assignments();
+  assignment->set_case_id(c.case_id());
+  assignment->set_child_id(c.child_id());
+  assignment->set_visitor_id(a.visitor_id());
+  assignment->set_visit_date(absl::FormatCivilTime(saturday));
+  assignment->set_slot(0);
+
+  auto close = shouhu::testing::WithCase<rv1::CloseCaseRequest>("close-1", c.case_id());
+  close.set_reason("父母返乡，监护恢复");
+  ASSERT_OK(Call(&rv1::RegistryService::Stub::CloseCase, wuding_officer_, close));
+  AwaitRegistryEvents();
+
+  const IdempotencyKey key{"shouhu.visits.v1.VisitsService/PlanWeekend", "planner", "plan-1", "plan-1"};
+  EXPECT_THAT(visits_->store().StoreWeekendPlan(key, Actor{"planner", "", absl::Now()}, saturday,
+                                                saturday + 1, never_released, read_before, plan),
+              StatusIs(absl::StatusCode::kAborted));
+  EXPECT_EQ(visits_database_->Count("visit_assignments"), 0);
+  // Planned again, the closed case is not due: nothing to place.
+  ASSERT_OK_AND_ASSIGN(v1::PlanWeekendResponse again, Plan(wuding_officer_, "plan-2", saturday));
+  EXPECT_EQ(again.assignments_size(), 0);
 }
 
 // What a re-plan of a county's weekend keeps: the weekend's visits to the county's households and those of

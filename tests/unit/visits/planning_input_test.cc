@@ -29,9 +29,9 @@ TEST(PlanningInputTest, BuildPlanningInput_ClosedCaseAndSundayOnlyVisitor_LeftOu
   sunday_only.set_available_sunday(true);
   sunday_only.set_daily_capacity(3);
 
-  PlanningInput input =
-      BuildPlanningInput(CadencePolicy(), {OpenPlan("c1", RiskLevel::kHigh, saturday - 10), closed},
-                         {sunday_only}, {"v1"}, {saturday, saturday + 1});
+  PlanningInput input = BuildPlanningInput(
+      CadencePolicy(), {OpenPlan("c1", RiskLevel::kHigh, saturday - 10), closed}, {sunday_only},
+      {{saturday, {"v1"}}, {saturday + 1, {"v1"}}}, {saturday, saturday + 1});
   ASSERT_EQ(input.visits.size(), 1u);
   EXPECT_EQ(input.visits[0].visit_id, "c1");
   EXPECT_EQ(input.visits[0].due.kind, VisitKind::kVerification);
@@ -75,7 +75,8 @@ TEST(PlanningInputTest, BuildPlanningInput_WeekendPlannedBefore_KeepsItsCasesAnd
                                        OpenPlan("c2", RiskLevel::kHigh, saturday - 10)};
 
   PlanningInput input =
-      BuildPlanningInput(CadencePolicy(), plans, {booked}, {"v1"}, {saturday, saturday + 1}, {earlier});
+      BuildPlanningInput(CadencePolicy(), plans, {booked}, {{saturday, {"v1"}}, {saturday + 1, {"v1"}}},
+                         {saturday, saturday + 1}, {earlier});
   ASSERT_EQ(input.visits.size(), 1u);
   EXPECT_EQ(input.visits[0].visit_id, "c2");
   ASSERT_EQ(input.visitors.size(), 1u);

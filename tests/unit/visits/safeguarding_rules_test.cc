@@ -56,10 +56,15 @@ common::v1::Event EventOf(const Message& payload) {
   return event;
 }
 
-std::optional<std::string> Lost(const common::v1::Event& event) {
-  absl::StatusOr<std::optional<std::string>> lost = QualificationLostBy(event, absl::CivilDay(2026, 12, 1));
+constexpr absl::CivilDay kToday(2026, 12, 1);
+
+// Whose qualification the event takes, or nothing; from today unless `from` says otherwise.
+std::optional<std::string> Lost(const common::v1::Event& event, absl::CivilDay from = kToday) {
+  absl::StatusOr<std::optional<QualificationLoss>> lost = QualificationLostBy(event, kToday);
   EXPECT_TRUE(lost.ok()) << lost.status();
-  return lost.ok() ? *lost : std::nullopt;
+  if (!lost.ok() || !*lost) return std::nullopt;
+  EXPECT_EQ((*lost)->from, from) << (*lost)->participant_id;
+  return (*lost)->participant_id;
 }
 
 TEST(QualificationLostByTest, EachLossNamesThePersonAndNothingElseDoes) {
@@ -87,7 +92,10 @@ TEST(QualificationLostByTest, EachLossNamesThePersonAndNothingElseDoes) {
   check.set_participant_id("p-5");
   check.mutable_background_check()->set_status(tv1::BACKGROUND_CHECK_STATUS_CLEARED);
   check.mutable_background_check()->set_expires_on("2027-01-01");
-  EXPECT_EQ(Lost(EventOf(check)), std::nullopt);
+  // Cleared until a later day: no visit from that day on may stand (nothing else says when it lapses).
+  EXPECT_EQ(Lost(EventOf(check), absl::CivilDay(2027, 1, 1)), "p-5");
+  check.mutable_background_check()->clear_expires_on();
+  EXPECT_EQ(Lost(EventOf(check)), std::nullopt);                   // cleared with no end
   check.mutable_background_check()->set_expires_on("2026-12-01");  // no longer valid from today
   EXPECT_EQ(Lost(EventOf(check)), "p-5");
   check.mutable_background_check()->set_status(tv1::BACKGROUND_CHECK_STATUS_FAILED);

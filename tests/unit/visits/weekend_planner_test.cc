@@ -46,7 +46,9 @@ PlanningInput Input(std::vector<Visitor> visitors, std::vector<VisitRequest> vis
                     std::vector<absl::CivilDay> days = {kSaturday}) {
   PlanningInput input;
   input.visit_days = std::move(days);
-  for (const Visitor& visitor : visitors) input.qualified_visitor_ids.insert(visitor.visitor_id);
+  for (absl::CivilDay day : input.visit_days) {
+    for (const Visitor& visitor : visitors) input.qualified[day].insert(visitor.visitor_id);
+  }
   input.visitors = std::move(visitors);
   input.visits = std::move(visits);
   return input;
@@ -79,11 +81,23 @@ TEST(WeekendPlanner, Capacity_NoTeamTakesMoreHouseholdsThanItsSmallerMemberCan) 
   EXPECT_EQ(plan.placeable_bound, 2);
 }
 
+// Qualified on the first day of a run and not on the second (a background check lapsing on the Sunday):
+// planned on the Saturday only. Judged on the run's first day alone, the pair went out on both.
+TEST(WeekendPlanner, QualifiedOnlyOnTheFirstDay_NeverAssignedOnTheSecond) {
+  PlanningInput input = Input({Person("v1", kVillageA, 1), Person("v2", kVillageA, 1)},
+                              {Visit("a", kVillageA), Visit("b", kVillageA)}, {kSaturday, kSaturday + 1});
+  input.qualified[kSaturday + 1].erase("v1");
+  ASSERT_OK_AND_ASSIGN(WeekendPlan plan, PlanWeekend(input));
+  ASSERT_EQ(plan.placed.size(), 1u);
+  EXPECT_EQ(plan.placed[0].day, kSaturday);
+  EXPECT_EQ(plan.unplaced.size(), 1u);
+}
+
 TEST(WeekendPlanner, Unqualified_NeverAssignedEvenWhenNearest) {
   PlanningInput input = Input({Person("near-1", kVillageA, 4), Person("near-2", kVillageA, 4),
                                Person("far-1", kVillageC, 4), Person("far-2", kVillageC, 4)},
                               {Visit("a", kVillageA), Visit("b", kVillageA)});
-  input.qualified_visitor_ids.erase("near-1");
+  for (auto& [day, qualified] : input.qualified) qualified.erase("near-1");
   ASSERT_OK_AND_ASSIGN(WeekendPlan plan, PlanWeekend(input));
   ASSERT_EQ(plan.placed.size(), 2u);
   for (const PlannedVisit& placed : plan.placed) {
@@ -91,7 +105,7 @@ TEST(WeekendPlanner, Unqualified_NeverAssignedEvenWhenNearest) {
     EXPECT_EQ(placed.visitor_ids.size(), 2u);
   }
   // Nobody qualified at all: nothing placed, and the reason says so.
-  input.qualified_visitor_ids.clear();
+  input.qualified.clear();
   ASSERT_OK_AND_ASSIGN(WeekendPlan none, PlanWeekend(input));
   EXPECT_TRUE(none.placed.empty());
   EXPECT_EQ(ReasonFor(none, "a"), UnplacedReason::kNobodyQualifiedNearby);
