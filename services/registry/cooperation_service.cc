@@ -19,6 +19,17 @@ Authorize<v1::Case> CaseInScope(const Principal& p) {
   return [&p](const v1::Case& c) { return RequireInScope(p, CaseScope(c), "case"); };
 }
 
+// The read a report change's answer makes, NOT_FOUND unless `p` may see the report now. A retry is answered
+// from the first request's record (common/idempotency.h) even when the store's scope check fails on it now,
+// so a caller who has left the report's jurisdiction would otherwise still read it by sending the same
+// request. A report never leaves its village, so the answer's village is the report's now.
+ShownRecords ReportShownAfterChange(const Principal& p, const v1::MandatoryReport& answer,
+                                    const char* method) {
+  RETURN_IF_ERROR(RequireReportInScope(p, answer));
+  return std::vector<AccessRecord>{Access(p, "report", answer.report_id(), answer.village_code(),
+                                          "child_name,description", "mandatory report handling", method)};
+}
+
 absl::StatusOr<v1::Direction> RequiredDirection(v1::Direction direction) {
   RETURN_IF_ERROR(ValidateRequiredEnum(direction, v1::Direction_IsValid, "direction"));
   return direction;
@@ -394,23 +405,27 @@ grpc::ServerUnaryReactor* CooperationService::GetMandatoryReport(grpc::CallbackS
 grpc::ServerUnaryReactor* CooperationService::AcknowledgeMandatoryReport(
     grpc::CallbackServerContext* ctx, const v1::AcknowledgeMandatoryReportRequest* req,
     v1::AcknowledgeMandatoryReportResponse* resp) {
-  return edge_.Unary(ctx, "AcknowledgeMandatoryReport", [=](const Principal& p) -> absl::Status {
-    RETURN_IF_ERROR(ValidateRequestId(req->request_id()));
-    RETURN_IF_ERROR(ValidateRecordId(req->report_id(), "report_id"));
-    ASSIGN_OR_RETURN(
-        *resp->mutable_report(),
-        store_.ChangeMandatoryReport(
-            edge_.Key("AcknowledgeMandatoryReport", p, req->request_id(), *req), ActorOf(p, clock_.Now()),
-            req->report_id(), [&p](const v1::MandatoryReport& r) { return RequireReportInScope(p, r); },
-            [](const v1::MandatoryReport& r, const Actor& a) { return AcknowledgeReport(r, a); }));
-    return absl::OkStatus();
-  });
+  // The answer is the whole report: its read is logged as GetMandatoryReport's is. A change whose read cannot
+  // be logged is not answered (it stands, and its retry is answered and logged).
+  return LoggedRead(
+      edge_, registry_, ctx, "AcknowledgeMandatoryReport", [=](const Principal& p) -> ShownRecords {
+        RETURN_IF_ERROR(ValidateRequestId(req->request_id()));
+        RETURN_IF_ERROR(ValidateRecordId(req->report_id(), "report_id"));
+        ASSIGN_OR_RETURN(
+            *resp->mutable_report(),
+            store_.ChangeMandatoryReport(
+                edge_.Key("AcknowledgeMandatoryReport", p, req->request_id(), *req), ActorOf(p, clock_.Now()),
+                req->report_id(), [&p](const v1::MandatoryReport& r) { return RequireReportInScope(p, r); },
+                [](const v1::MandatoryReport& r, const Actor& a) { return AcknowledgeReport(r, a); }));
+        return ReportShownAfterChange(p, resp->report(), "AcknowledgeMandatoryReport");
+      });
 }
 
 grpc::ServerUnaryReactor* CooperationService::ResolveMandatoryReport(
     grpc::CallbackServerContext* ctx, const v1::ResolveMandatoryReportRequest* req,
     v1::ResolveMandatoryReportResponse* resp) {
-  return edge_.Unary(ctx, "ResolveMandatoryReport", [=](const Principal& p) -> absl::Status {
+  // As AcknowledgeMandatoryReport.
+  return LoggedRead(edge_, registry_, ctx, "ResolveMandatoryReport", [=](const Principal& p) -> ShownRecords {
     RETURN_IF_ERROR(ValidateResolveMandatoryReport(*req));
     // What it links to must exist in the caller's scope; neither is locked (a link is a pointer, not a
     // change to the referral or case).
@@ -432,7 +447,7 @@ grpc::ServerUnaryReactor* CooperationService::ResolveMandatoryReport(
             [&resolution](const v1::MandatoryReport& r, const Actor& a) {
               return ResolveReport(r, a, resolution);
             }));
-    return absl::OkStatus();
+    return ReportShownAfterChange(p, resp->report(), "ResolveMandatoryReport");
   });
 }
 

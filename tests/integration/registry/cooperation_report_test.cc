@@ -171,6 +171,58 @@ TEST_F(CooperationReportTest, Resolve_LinksToACaseInScopeOnly) {
   EXPECT_EQ(resolved.report().linked_case_id(), wuding_case.case_id());
 }
 
+TEST_F(CooperationReportTest, AcknowledgeMandatoryReport_AnsweredWithTheReport_LogsTheReportRead) {
+  ASSERT_OK_AND_ASSIGN(
+      auto filed, Cooperate(&Coop::FileMandatoryReport, school_, Report("f1", v1::REPORT_URGENCY_OTHER)));
+  const std::string id = filed.report().report_id();
+  const auto acknowledge = OnReport<v1::AcknowledgeMandatoryReportRequest>("k1", id);
+  ASSERT_OK_AND_ASSIGN(auto acknowledged,
+                       Cooperate(&Coop::AcknowledgeMandatoryReport, wuding_officer_, acknowledge));
+  EXPECT_EQ(acknowledged.report().child_name(), "王小明");
+  auto logged = AccessLogOf(id, "AcknowledgeMandatoryReport");
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_EQ(logged[0].subject(), "officer-wuding");
+  EXPECT_EQ(logged[0].record_type(), "report");
+  EXPECT_EQ(logged[0].fields(), "child_name,description");
+
+  // The retry is shown the first answer again: one more read, no second acknowledgement.
+  ASSERT_OK_AND_ASSIGN(auto again,
+                       Cooperate(&Coop::AcknowledgeMandatoryReport, wuding_officer_, acknowledge));
+  EXPECT_EQ(again.SerializeAsString(), acknowledged.SerializeAsString());
+  EXPECT_EQ(AccessLogOf(id, "AcknowledgeMandatoryReport").size(), 2u);
+}
+
+TEST_F(CooperationReportTest, ResolveMandatoryReport_AnsweredWithTheReport_LogsTheReportRead) {
+  ASSERT_OK_AND_ASSIGN(
+      auto filed, Cooperate(&Coop::FileMandatoryReport, school_, Report("f1", v1::REPORT_URGENCY_OTHER)));
+  const std::string id = filed.report().report_id();
+  ASSERT_OK(Cooperate(&Coop::AcknowledgeMandatoryReport, wuding_officer_,
+                      OnReport<v1::AcknowledgeMandatoryReportRequest>("k1", id)));
+  auto resolve = OnReport<v1::ResolveMandatoryReportRequest>("r1", id);
+  resolve.set_close(true);
+  resolve.set_feedback("已上门核实，已联系派出所和妇联介入");
+  ASSERT_OK_AND_ASSIGN(auto closed, Cooperate(&Coop::ResolveMandatoryReport, wuding_officer_, resolve));
+  EXPECT_EQ(closed.report().description(), "学生手臂多处淤青，称被继父殴打");
+  auto logged = AccessLogOf(id, "ResolveMandatoryReport");
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_EQ(logged[0].subject(), "officer-wuding");
+  EXPECT_EQ(logged[0].record_type(), "report");
+  EXPECT_EQ(logged[0].fields(), "child_name,description");
+}
+
+TEST_F(CooperationReportTest, AcknowledgeMandatoryReport_RetryOnceTheCallerLeftTheJurisdiction_IsNotFound) {
+  ASSERT_OK_AND_ASSIGN(
+      auto filed, Cooperate(&Coop::FileMandatoryReport, school_, Report("f1", v1::REPORT_URGENCY_OTHER)));
+  const std::string id = filed.report().report_id();
+  const auto acknowledge = OnReport<v1::AcknowledgeMandatoryReportRequest>("k1", id);
+  ASSERT_OK(Cooperate(&Coop::AcknowledgeMandatoryReport, wuding_officer_, acknowledge));
+  // The same officer, posted to Xixia: their token now holds Xixia alone.
+  const Principal posted_away = shouhu::testing::MakePrincipal(
+      "officer-wuding", "wuding-civil-affairs", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, {"640105"});
+  EXPECT_THAT(Cooperate(&Coop::AcknowledgeMandatoryReport, posted_away, acknowledge),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
 TEST_F(CooperationReportTest, File_BadInputOrOutsideJurisdiction_NamesTheFieldAndWritesNothing) {
   auto unknown = Report("f1", v1::REPORT_URGENCY_OTHER, "532329101999");
   auto result = Cooperate(&Coop::FileMandatoryReport, school_, unknown);
