@@ -164,5 +164,21 @@ TEST_F(RegistryTest, StreamEvents_ResumesAfterASequence_AndIsForSystemCallersOnl
   EXPECT_EQ(denied->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
+// The stream is the whole region's case events (child, village, organisation, risk), unscoped: for the
+// services that follow it, never for a person, whose reads are scoped to their jurisdiction.
+TEST_F(RegistryTest, StreamEvents_CountyAuditor_IsRefusedAndGetsNoEventOfAnotherCounty) {
+  RegisterChild("x", "马丽", kXixiaVillage);
+  const Principal wuding_auditor =
+      shouhu::testing::MakePrincipal("auditor-wuding", "wuding-audit", common::v1::ROLE_AUDITOR, {"532329"});
+  auto context = principals_.Context(wuding_auditor);
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(700));
+  auto reader = stub_->StreamEvents(context.get(), v1::StreamEventsRequest());
+  v1::StreamEventsResponse response;
+  int delivered = 0;
+  while (reader->Read(&response)) ++delivered;
+  EXPECT_EQ(delivered, 0);
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
 }  // namespace
 }  // namespace shouhu::registry::testing
