@@ -20,7 +20,10 @@ bool OrganisationBound(const Principal& principal) {
 
 bool InScope(const Principal& principal, const RecordScope& record) {
   if (!InJurisdiction(principal, record.division_code)) return false;
-  return !OrganisationBound(principal) || record.organisation_id == principal.organisation_id();
+  if (!OrganisationBound(principal)) return true;
+  // A bound caller without an organisation (a token that left out `org`) belongs to none: it must not match
+  // the records that have none either.
+  return !principal.organisation_id().empty() && record.organisation_id == principal.organisation_id();
 }
 
 absl::Status RequireInScope(const Principal& principal, const RecordScope& record, absl::string_view kind) {
@@ -44,6 +47,8 @@ absl::StatusOr<std::string> ScopedDivisionPrefix(const Principal& principal, abs
 
 absl::StatusOr<std::string> ScopedOrganisation(const Principal& principal, absl::string_view requested) {
   if (!OrganisationBound(principal)) return std::string(requested);
+  // Its empty filter would be every organisation's.
+  if (principal.organisation_id().empty()) return absl::NotFoundError("organisation not found");
   if (!requested.empty() && requested != principal.organisation_id()) {
     return absl::NotFoundError("organisation not found");
   }

@@ -37,7 +37,7 @@ absl::StatusOr<std::string> ScopedDivisionPrefix(const Principal& principal, abs
                                                  absl::string_view field = "division_prefix");
 
 // The organisation a list filters by: the caller's own for organisation-bound callers (naming another is
-// NOT_FOUND), else the requested one (empty: any).
+// NOT_FOUND; one with no organisation sees nothing, NOT_FOUND), else the requested one (empty: any).
 absl::StatusOr<std::string> ScopedOrganisation(const Principal& principal, absl::string_view requested);
 
 // Every division code under `prefix` sorts in [prefix, DivisionPrefixEnd(prefix)) — codes are digits and ':'

@@ -343,7 +343,7 @@ grpc::ServerUnaryReactor* CooperationService::ListCountyTransfers(grpc::Callback
     CountyTransferFilter filter;
     filter.direction = direction;
     ASSIGN_OR_RETURN(filter.division_prefix, ScopedDivisionPrefix(p, req->division_prefix()));
-    filter.organisation_id = OrganisationBound(p) ? p.organisation_id() : "";
+    ASSIGN_OR_RETURN(filter.organisation_id, ScopedOrganisation(p, ""));
     filter.status = req->status();
     filter.after_id = page.after_id;
     filter.limit = page.limit;

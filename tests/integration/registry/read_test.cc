@@ -504,6 +504,23 @@ TEST_F(RegistryTest, Divisions_RealCountiesAndTheirTownships) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+// A token may leave out the organisation (`org` is optional at the gateway). An NGO role binds its holder to
+// their organisation all the same, so a caller who has none belongs to none and sees no organisation's child.
+TEST_F(RegistryTest, SearchChildren_NgoCallerWithoutAnOrganisation_SeesNoChildAndLogsNothing) {
+  RegisterChild("1", "李娜");
+  RegisterChild("2", "王芳");
+  const int64_t before = Count(kAccessLogEntries);
+  v1::SearchChildrenRequest search;
+  search.set_purpose("monthly review");
+  for (Role role : {common::v1::ROLE_NGO_CASEWORKER, common::v1::ROLE_NGO_ADMIN}) {
+    const Principal no_organisation = shouhu::testing::MakePrincipal("caseworker-9", "", role, {"532329"});
+    EXPECT_THAT(Call(&v1::RegistryService::Stub::SearchChildren, no_organisation, search),
+                StatusIs(absl::StatusCode::kNotFound))
+        << common::v1::Role_Name(role);
+  }
+  EXPECT_EQ(Count(kAccessLogEntries), before);
+}
+
 // Organisation ids and subjects are the identity provider's, and its ids are case-sensitive: an NGO whose id
 // differs from another's only in case is another organisation, and must see none of its children; an auditor
 // asking for one subject's reads must not get another's (registry migration 0048).

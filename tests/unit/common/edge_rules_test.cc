@@ -114,6 +114,21 @@ TEST(Scope, AnotherOrganisationInAFilter_IsNotFoundForOrganisationBoundCallers) 
   EXPECT_EQ(any, "");
 }
 
+TEST(Scope, OrganisationBoundCallerWithoutOrganisation_SeesNothing) {
+  for (Role role : {ROLE_NGO_CASEWORKER, ROLE_NGO_ADMIN, ROLE_VOLUNTEER}) {
+    const Principal no_organisation = Caller({role}, {"532329"}, "");
+    // Not every organisation's records through an empty filter, nor the records that name no organisation.
+    EXPECT_THAT(ScopedOrganisation(no_organisation, ""), StatusIs(absl::StatusCode::kNotFound));
+    EXPECT_FALSE(InScope(no_organisation, {"532329100001", ""}));
+    EXPECT_FALSE(InScope(no_organisation, {"532329100001", "org-a"}));
+  }
+  // A caller who sees the whole jurisdiction needs no organisation.
+  ASSERT_OK_AND_ASSIGN(std::string any,
+                       ScopedOrganisation(Caller({ROLE_CIVIL_AFFAIRS_OFFICER}, {"53"}, ""), ""));
+  EXPECT_EQ(any, "");
+  EXPECT_TRUE(InScope(Caller({ROLE_CIVIL_AFFAIRS_OFFICER}, {"53"}, ""), {"532329100001", ""}));
+}
+
 TEST(Paging, SizeAndToken) {
   ASSERT_OK_AND_ASSIGN(PageRequest defaults, ReadPageRequest(0, ""));
   EXPECT_EQ(defaults.limit, kDefaultPageSize);
