@@ -105,6 +105,44 @@ TEST_F(LedgerFollowTest, ReplicaWithItsClockAnHourAhead_TheFollowerMissesNeither
   EXPECT_EQ(distinct, Recorded(program));
 }
 
+// A program funded but untouched when 0050 was applied: 0030 made no slot-0 row for it (nothing was
+// reserved, in payment or disbursed), yet 0050 left its funding entry in slot 0, as it did every entry
+// posted before it. The listing paged only slots with a row, so that entry was never given.
+TEST_F(LedgerFollowTest, UpgradedProgramWithoutASlotZeroRow_ItsSlotZeroEntriesAreGiven) {
+  const std::string program = FundedProgram("p");
+  // As the upgrade left such a program: an entry posted before 0050 (here a copy of its funding with an id
+  // from before it) counts as slot 0's, the column's default, and there is no slot-0 row.
+  ASSERT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
+    return s
+        .Execute(
+            "INSERT INTO ledger_entries (id, program_id, kind, from_account, to_account, amount_fen,"
+            " application_id, payment_id, recorded_by, recorded_at, budget_slot)"
+            " SELECT CONCAT('0000', SUBSTRING(id, 5)), program_id, kind, from_account, to_account, "
+            "amount_fen,"
+            " application_id, payment_id, recorded_by, recorded_at, 0 FROM ledger_entries WHERE program_id = "
+            "?",
+            {program})
+        .status();
+  }));
+  ASSERT_EQ(Money(program).slots.count(0), 0u);
+  ASSERT_EQ(Recorded(program).size(), 2u);
+  std::string token;
+  std::vector<std::string> given;
+  Follow(program, token, given);
+  EXPECT_EQ(std::set<std::string>(given.begin(), given.end()), Recorded(program));
+
+  // Money reserved since, through both replicas: given once each, after the old entry.
+  ApprovedApplication("a", program, ActiveChild("c"), 10'000);
+  ASSERT_OK_AND_ASSIGN(v1::Application b,
+                       Submit(wuding_caseworker_, Application("s-b", program, ActiveChild("d"), 20'000)));
+  ASSERT_OK(ApproveVia(1, ngo_admin_, "approve-b", b.application_id()));
+  Follow(program, token, given);
+  EXPECT_EQ(given.size(), 4u);
+  const std::set<std::string> distinct(given.begin(), given.end());
+  EXPECT_EQ(distinct.size(), given.size());
+  EXPECT_EQ(distinct, Recorded(program));
+}
+
 // A token from before the order was kept per slot (an entry id) goes on after that entry; one this service
 // never issued is refused, naming page_token.
 TEST_F(LedgerFollowTest, PageToken_AnOldEntryIdGoesOnAfterIt_AForeignOneIsRefused) {
