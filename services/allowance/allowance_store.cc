@@ -15,6 +15,7 @@
 #include "common/status_macros.h"
 #include "common/timestamps.h"
 #include "services/allowance/budget_slot_store.h"
+#include "services/allowance/living_allowance_rules.h"
 #include "shouhu/allowance/v1/events.pb.h"
 #include "shouhu/allowance/v1/monthly_cycles.pb.h"
 
@@ -123,6 +124,19 @@ constexpr char kUpdateApplication[] =
 constexpr char kOpenApplicationsOfChild[] =
     "SELECT id FROM applications WHERE child_id = ? AND state IN (1, 2, 3) AND submitted_at <= ?"
     " ORDER BY id FOR UPDATE";
+// What judging a monthly enrolment's first month needs (CheckFirstMonthByApplication), as the roster's
+// generation gathers it: the child's enrolments (approved, in payment or paid, in funded programs) with the
+// kind each was taken up as (NULL: not yet), the child's facts as folded, and the child's school proofs.
+constexpr char kMonthlyEnrolmentsOfChild[] =
+    "SELECT a.id, a.program_id, a.amount_fen, a.decided_at, e.kind FROM applications a"
+    " JOIN programs p ON p.id = a.program_id"
+    " LEFT JOIN living_allowance_enrolments e ON e.application_id = a.id"
+    " WHERE a.child_id = ? AND a.type = 5 AND a.state IN (3, 6, 7) AND p.state = 4 ORDER BY a.id";
+constexpr char kLivingAllowanceChild[] =
+    "SELECT birth_date, is_orphan, is_de_facto_unsupported, stopped_on FROM living_allowance_children"
+    " WHERE child_id = ? AND birth_date IS NOT NULL";
+constexpr char kSchoolProofsOfChild[] =
+    "SELECT school, evidence_ref, covers_through FROM school_enrolments WHERE child_id = ?";
 constexpr char kInsertItem[] =
     "INSERT INTO application_items (application_id, position, description, quantity, unit_value_fen)"
     " VALUES (?, ?, ?, ?, ?)";
@@ -797,6 +811,53 @@ absl::StatusOr<int> MariaDbAllowanceStore::CancelApplicationsOfClosedCase(db::Se
 
 // ----------------------------------------------------------------------------------------------- payments
 
+namespace {
+
+// A monthly enrolment's application pays the enrolment's first month; it may only when the enrolment keeps
+// that month (living_allowance_rules.h), else the child is paid twice in it.
+absl::Status CheckMonthlyFirstMonth(db::Session& tx, const v1::Application& a) {
+  if (a.type() != v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) return absl::OkStatus();
+  ASSIGN_OR_RETURN(db::Rows rows, tx.Query(kMonthlyEnrolmentsOfChild, {a.child_id()}));
+  if (rows.size() < 2) return absl::OkStatus();  // nothing else can replace it
+  ASSIGN_OR_RETURN(std::optional<db::Row> facts, tx.QueryOne(kLivingAllowanceChild, {a.child_id()}));
+  if (!facts) {
+    // Without the child's facts (taken up by the roster job) the rules cannot say which enrolment keeps the
+    // month; paying now could pay it twice, and the job's next run makes the answer known.
+    return absl::FailedPreconditionError(
+        "the child's monthly enrolments are not taken up yet: which one keeps the month is not known");
+  }
+  LivingAllowanceChild child;
+  ASSIGN_OR_RETURN(child.birth_date, ParseDay(facts->String(0).substr(0, 10), "birth_date"));
+  child.orphan = facts->Int(1) != 0;
+  child.de_facto_unsupported = facts->Int(2) != 0;
+  if (!facts->IsNull(3)) {
+    ASSIGN_OR_RETURN(absl::CivilDay stopped, ParseDay(facts->String(3).substr(0, 10), "stopped_on"));
+    child.stopped_on = stopped;
+  }
+  ASSIGN_OR_RETURN(db::Rows proofs, tx.Query(kSchoolProofsOfChild, {a.child_id()}));
+  for (const db::Row& r : proofs) {
+    ASSIGN_OR_RETURN(absl::CivilDay through, ParseDay(r.String(2).substr(0, 10), "covers_through"));
+    child.schooling.push_back({static_cast<SchoolKind>(r.Int(0)), r.String(1), absl::CivilMonth(through)});
+  }
+  // An enrolment not taken up yet takes the kind the take-up will give it from these facts.
+  const LivingAllowanceKind untaken = LivingAllowanceKindFor(child.orphan, child.de_facto_unsupported)
+                                          .value_or(LivingAllowanceKind::kDeFactoUnsupported);
+  std::vector<MonthlyEnrolment> enrolments;
+  for (const db::Row& r : rows) {
+    MonthlyEnrolment e;
+    e.enrolment_id = r.String(0);
+    e.program_id = r.String(1);
+    e.monthly_amount_fen = r.Int(2);
+    ASSIGN_OR_RETURN(absl::Time decided, FromSqlTimestamp(r.String(3)));
+    e.approved_on = ShanghaiDay(decided);
+    e.kind = r.IsNull(4) ? untaken : static_cast<LivingAllowanceKind>(r.Int(4));
+    enrolments.push_back(std::move(e));
+  }
+  return CheckFirstMonthByApplication(child, enrolments, a.application_id());
+}
+
+}  // namespace
+
 absl::StatusOr<v1::Payment> MariaDbAllowanceStore::PayApplication(
     const IdempotencyKey& key, const Actor& actor, const std::string& application_id,
     const Authorize<v1::Application, v1::Program>& authorize, v1::PaymentMethod method,
@@ -815,6 +876,7 @@ absl::StatusOr<v1::Payment> MariaDbAllowanceStore::PayApplication(
         ASSIGN_OR_RETURN(v1::Program program, ProgramFromRow(*program_row));
         RETURN_IF_ERROR(authorize(a, program));
         RETURN_IF_ERROR(CheckPayable(a, program));
+        RETURN_IF_ERROR(CheckMonthlyFirstMonth(tx, a));
         v1::Payment payment = IssuedPayment(ids_.Next(), a, issue_number, method, payee_reference, actor);
         // The unique (application_id, issue_number) key makes a second payment of this issue impossible even
         // for a writer that skipped the row lock above: its INSERT fails and its transaction rolls back
@@ -941,6 +1003,7 @@ absl::Status MariaDbAllowanceStore::PayBatch(
     }
     absl::Status allowed = o.authorize(a, program->second);
     if (allowed.ok()) allowed = CheckPayable(a, program->second);
+    if (allowed.ok()) allowed = CheckMonthlyFirstMonth(tx, a);
     if (!allowed.ok()) {
       answers[i] = allowed;
       continue;

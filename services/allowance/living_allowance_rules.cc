@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <tuple>
 
+#include "absl/strings/str_cat.h"
+
 namespace shouhu::allowance {
 
 const char* LivingAllowanceKindName(LivingAllowanceKind kind) {
@@ -135,6 +137,20 @@ std::vector<MonthlyDecision> DecideMonth(const LivingAllowanceChild& child,
     decision.school_evidence_ref.clear();
   }
   return decisions;
+}
+
+absl::Status CheckFirstMonthByApplication(const LivingAllowanceChild& child,
+                                          const std::vector<MonthlyEnrolment>& enrolments,
+                                          const std::string& enrolment_id) {
+  const auto paying = std::find_if(enrolments.begin(), enrolments.end(),
+                                   [&](const MonthlyEnrolment& e) { return e.enrolment_id == enrolment_id; });
+  if (paying == enrolments.end()) return absl::OkStatus();
+  const absl::CivilMonth first = absl::CivilMonth(paying->approved_on) + 1;
+  const MonthlyDecision decision = DecideMonth(child, enrolments, first)[paying - enrolments.begin()];
+  if (decision.outcome != MonthlyOutcome::kReplaced) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the child's basic living allowance for ", absl::FormatCivilTime(first), " is paid under enrolment ",
+      decision.replaced_by, ", which replaces this one: a child is paid one basic living allowance a month"));
 }
 
 absl::Status ValidateSchoolEnrolment(const SchoolEnrolment& enrolment, absl::CivilMonth from) {

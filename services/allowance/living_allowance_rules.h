@@ -115,6 +115,16 @@ std::vector<MonthlyDecision> DecideMonth(const LivingAllowanceChild& child,
                                          const std::vector<MonthlyEnrolment>& enrolments,
                                          absl::CivilMonth month);
 
+// Whether the enrolment `enrolment_id` (one of `enrolments`, the child's approved monthly enrolments) may
+// have its first month — the month after its approval — paid through its own application. Not when another
+// enrolment keeps that month (DecideMonth's kReplaced): that one's application or cycle pays the child's one
+// basic living allowance of the month, and paying this one too would pay the month twice
+// (FAILED_PRECONDITION naming the enrolment that keeps it). Any other outcome is left to the rules that
+// judge it (a stop cancels the application; the rosters never pay a month that is not due).
+absl::Status CheckFirstMonthByApplication(const LivingAllowanceChild& child,
+                                          const std::vector<MonthlyEnrolment>& enrolments,
+                                          const std::string& enrolment_id);
+
 // INVALID_ARGUMENT naming the field when a school-enrolment record is unusable: no evidence, an evidence
 // reference longer than 128 characters, or a cover that ends before it starts (`from`: the month it is
 // recorded in).

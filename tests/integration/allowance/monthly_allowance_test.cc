@@ -155,6 +155,47 @@ TEST_F(MonthlyAllowance, AgeOut_At18_PaidThroughTheBirthdayMonthThenOnlyWithScho
   EXPECT_EQ(lines[pupil].outcome(), v1::ROSTER_OUTCOME_AGED_OUT);
 }
 
+// A child enrolled in one program (O, approved before this month) and enrolled again in another this month
+// (N): next month O keeps the child's one basic living allowance and N is replaced. O's cycle pays that
+// month, so N's own application, which would pay N's first month, must not: it was paid as well, and the
+// child had two allowances in one month.
+TEST_F(MonthlyAllowance, PayApplication_EnrolmentReplacedInItsFirstMonth_RefusedAndTheMonthPaidOnce) {
+  const std::string a = FundedProgram("a");
+  const std::string b = FundedProgram("b");
+  const std::string child = ActiveChild("c").child_id();
+  const std::string o = Enrol("o", a, child);
+  ASSERT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
+    return s.Execute("UPDATE applications SET decided_at = decided_at - INTERVAL 40 DAY WHERE id = ?", {o})
+        .status();
+  }));
+  const std::string n = Enrol("n", b, child);
+  const absl::CivilMonth next = ThisMonth() + 1;
+  ASSERT_OK(allowance_->cycles().job().RunMonth(next));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle a_cycle, CycleOf(a, next));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle b_cycle, CycleOf(b, next));
+  ASSERT_EQ(Lines(a_cycle.cycle_id()).size(), 1u);
+  EXPECT_EQ(Lines(a_cycle.cycle_id())[0].outcome(), v1::ROSTER_OUTCOME_PAYABLE);
+  ASSERT_EQ(Lines(b_cycle.cycle_id()).size(), 1u);
+  EXPECT_EQ(Lines(b_cycle.cycle_id())[0].outcome(), v1::ROSTER_OUTCOME_REPLACED);
+
+  v1::PayApplicationRequest pay;
+  pay.set_request_id("pay-first-n");
+  pay.set_application_id(n);
+  pay.set_method(v1::PAYMENT_METHOD_BANK_TRANSFER);
+  pay.set_payee_reference("guardian-account-n");
+  EXPECT_THAT(Ask(&v1::AllowanceService::Stub::PayApplication, ngo_admin_, pay),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(AllowanceCount("payments"), 0);
+  // O's month is paid by its cycle, once.
+  ASSERT_OK(SubmitAndApprove(a_cycle.cycle_id(), "a"));
+  v1::PayMonthlyCycleRequest pay_cycle;
+  pay_cycle.set_request_id("pay-cycle-a");
+  pay_cycle.set_cycle_id(a_cycle.cycle_id());
+  pay_cycle.set_method(v1::PAYMENT_METHOD_BANK_TRANSFER);
+  ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, pay_cycle));
+  EXPECT_EQ(AllowanceCount("payments"), 1);
+}
+
 TEST_F(MonthlyAllowance, CaseClosedOrPlacedInInstitution_StopsFromTheNextMonth) {
   const std::string program = FundedProgram("p");
   const rv1::Case closing = ActiveChild("closing");

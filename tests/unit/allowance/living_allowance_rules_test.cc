@@ -67,6 +67,19 @@ TEST(LivingAllowanceRules, FirstMonthPaidByApplication_StillReplacesTheOtherAllo
   EXPECT_EQ(d[1].amount_fen, 0);
 }
 
+TEST(LivingAllowanceRules, FirstMonthByApplication_ReplacedEnrolmentRefused_KeeperAllowed) {
+  const LivingAllowanceChild child = DeFactoUnsupported(kBirth);
+  // O approved in January keeps April; N, approved in March, would pay April through its application.
+  const std::vector<MonthlyEnrolment> enrolments = {
+      Enrolment("O", LivingAllowanceKind::kDeFactoUnsupported, absl::CivilDay(2026, 1, 5), 120'000, "A"),
+      Enrolment("N", LivingAllowanceKind::kDeFactoUnsupported, absl::CivilDay(2026, 3, 5), 120'000, "B")};
+  EXPECT_THAT(CheckFirstMonthByApplication(child, enrolments, "N"),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_OK(CheckFirstMonthByApplication(child, enrolments, "O"));
+  // Alone, N keeps its first month.
+  EXPECT_OK(CheckFirstMonthByApplication(child, {enrolments[1]}, "N"));
+}
+
 TEST(LivingAllowanceRules, AgeOut_PaidThroughTheBirthdayMonthThenStops) {
   const LivingAllowanceChild child = DeFactoUnsupported(absl::CivilDay(2008, 5, 31));  // 18 on 2026-05-31
   EXPECT_EQ(DecideOne(child, kDeFacto, absl::CivilMonth(2026, 5)).outcome, MonthlyOutcome::kPayable);
