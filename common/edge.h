@@ -47,7 +47,8 @@ class ServiceEdge {
   grpc::ServerUnaryReactor* UnaryQueued(grpc::CallbackServerContext* context, absl::string_view method,
                                         DeferredBody body);
 
-  // Admission alone, for streaming methods that do not run on a call worker.
+  // Admission alone, for streaming methods that do not run on a call worker. Every form hands on the
+  // principal with only the roles that may call `method`, so a role that may not lends the call no scope.
   absl::StatusOr<Principal> Admit(const grpc::ServerContextBase& context, absl::string_view method) const;
 
   // The idempotency key of a mutation: per method and per caller, hashing the whole request.

@@ -22,7 +22,8 @@ struct RecordScope {
 };
 
 // True unless the caller holds a role that sees a whole jurisdiction (civil-affairs officer, child-welfare
-// director, township supervisor, trainer, auditor, system).
+// director, township supervisor, trainer, auditor, system). At a service's edge the principal holds only the
+// roles that may call the method (ServiceEdge::Admit), so such a role frees a caller only where it may act.
 bool OrganisationBound(const Principal& principal);
 
 bool InScope(const Principal& principal, const RecordScope& record);

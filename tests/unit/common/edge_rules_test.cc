@@ -84,7 +84,8 @@ TEST(Scope, JurisdictionAndOrganisation) {
   // A system principal still carries a jurisdiction: a service sees only the region it serves.
   EXPECT_FALSE(InScope(Caller({ROLE_SYSTEM}, {"11"}), record));
   EXPECT_TRUE(InScope(Caller({ROLE_SYSTEM}, {"53"}, "service"), record));
-  // A broader role beside an NGO role lifts the organisation binding.
+  // A broader role beside an NGO role lifts the organisation binding, where that role may call the method:
+  // the edge keeps only those roles (ServiceEdge::Admit; registry_edge_test pins it for SearchChildren).
   EXPECT_FALSE(OrganisationBound(Caller({ROLE_NGO_ADMIN, ROLE_TRAINER}, {"53"})));
   EXPECT_TRUE(OrganisationBound(Caller({ROLE_NGO_ADMIN, ROLE_VOLUNTEER}, {"53"})));
   EXPECT_THAT(RequireInScope(Caller({ROLE_NGO_CASEWORKER}, {"532329"}, "org-b"), record, "case"),

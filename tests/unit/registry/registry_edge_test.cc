@@ -578,5 +578,29 @@ TEST_F(RegistryEdgeTest, ListReferrals_CallerGaveUpDuringThePage_IsNotLogged) {
               [](const v1::ListReferralsResponse& r) { return r.referrals_size(); });
 }
 
+// A role that may not call a method lends the call nothing: an NGO admin who also trains volunteers searches
+// and reads children as an NGO admin, bound to their organisation, not as a trainer sees the county.
+TEST_F(RegistryEdgeTest, ChildReads_NgoAdminWhoIsAlsoATrainer_SeeOnlyTheirOrganisationsChildren) {
+  v1::SearchChildrenRequest search;
+  search.set_purpose("月度回顾");
+  v1::GetChildRequest get_child;
+  get_child.set_child_id(child_id_);
+  get_child.set_purpose("家访准备");
+  for (const char* organisation : {"ngo-other", "ngo-wuding"}) {
+    Principal admin_and_trainer =
+        MakePrincipal("admin-9", organisation, common::v1::ROLE_NGO_ADMIN, {"532329"});
+    admin_and_trainer.add_roles(common::v1::ROLE_TRAINER);
+    const bool own = std::string(organisation) == "ngo-wuding";  // the seeded child's case is ngo-wuding's
+    v1::SearchChildrenResponse found;
+    auto context = principals_.Context(admin_and_trainer);
+    const grpc::Status searched = stub_->SearchChildren(context.get(), search, &found);
+    ASSERT_TRUE(searched.ok()) << searched.error_message();
+    EXPECT_EQ(found.children_size(), own ? 1 : 0) << organisation;
+    EXPECT_EQ(Run(Unary(&Stub::GetChild, get_child), &admin_and_trainer).error_code(),
+              own ? grpc::StatusCode::OK : grpc::StatusCode::NOT_FOUND)
+        << organisation;
+  }
+}
+
 }  // namespace
 }  // namespace shouhu::registry::testing
