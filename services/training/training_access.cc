@@ -55,7 +55,10 @@ absl::Status RequireCertification(const Principal& principal, const v1::Particip
 
 absl::Status RequireMayPlace(const Principal& principal, const RecordScope& scope) {
   if (!InJurisdiction(principal, scope.division_code)) return absl::NotFoundError("division not found");
-  if (OrganisationBound(principal) && scope.organisation_id != principal.organisation_id()) {
+  // A bound caller without an organisation (a token that left out `org`) places into none, not into the
+  // records that name none (common/scope.h's InScope).
+  if (OrganisationBound(principal) &&
+      (principal.organisation_id().empty() || scope.organisation_id != principal.organisation_id())) {
     return absl::NotFoundError("organisation not found");
   }
   return absl::OkStatus();

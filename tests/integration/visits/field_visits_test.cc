@@ -324,6 +324,21 @@ TEST_F(FieldVisitsTest, CheckIn_WhileAReleaseHoldsTheVisit_WaitsThenNotFound) {
   EXPECT_EQ(visits_database_->Count("visit_contacts"), 0);
 }
 
+// The stream is the whole region's visits (children, villages, danger signs, visitors), unscoped: for the
+// services that follow it, never for a person such as a county's auditor, whose reads are scoped.
+TEST_F(FieldVisitsTest, StreamEvents_CountyAuditor_PermissionDeniedNoEvent) {
+  SetUpVisit();
+  ASSERT_OK(CheckIn(wuding_caseworker_, "in-0", 0).status());
+  const Principal auditor =
+      shouhu::testing::MakePrincipal("auditor-2", "wuding-audit", common::v1::ROLE_AUDITOR, {"532329"});
+  auto context = principals_.Context(auditor);
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(700));
+  auto reader = visits_stub_->StreamEvents(context.get(), v1::StreamEventsRequest());
+  v1::StreamEventsResponse response;
+  EXPECT_FALSE(reader->Read(&response));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
 TEST_F(FieldVisitsTest, MissingCheckOut_SweptTwiceAndConcurrently_RaisedOnceOnlyForTheOneNotCheckedOut) {
   SetUpVisit();
   ASSERT_OK(CheckIn(wuding_caseworker_, "in-0", 0).status());

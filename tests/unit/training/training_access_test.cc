@@ -62,6 +62,9 @@ TEST(TrainingAccess, PlacingARecordOutsideScope_NotFound) {
   EXPECT_TRUE(RequireMayPlace(ngo, {"532329101", "ngo-wuding"}).ok());
   EXPECT_EQ(RequireMayPlace(ngo, {"640105001", "ngo-wuding"}).code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(RequireMayPlace(ngo, {"532329101", "ngo-other"}).code(), absl::StatusCode::kNotFound);
+  // An NGO admin whose token named no organisation places nothing, not even a record naming none.
+  EXPECT_EQ(RequireMayPlace(Caller(common::v1::ROLE_NGO_ADMIN, "", "532329"), {"532329101", ""}).code(),
+            absl::StatusCode::kNotFound);
   EXPECT_TRUE(RequireMayPlace(Caller(common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, "gov", "532329"),
                               {"532329101", "ngo-other"})
                   .ok());
