@@ -122,8 +122,18 @@ constexpr char kUpdateApplication[] =
 // The child's applications the closing of the case may cancel (submitted, awaiting the second approval,
 // approved), locked in id order so two cancellations of one child cannot deadlock each other.
 constexpr char kOpenApplicationsOfChild[] =
-    "SELECT id FROM applications WHERE child_id = ? AND state IN (1, 2, 3) AND submitted_at <= ?"
-    " ORDER BY id FOR UPDATE";
+    "SELECT id FROM applications WHERE child_id = ? AND state IN (1, 2, 3) ORDER BY id FOR UPDATE";
+// The child's case standing (migration 0070). The upsert writes the row even when it exists (a write, not
+// only a lock, so Galera certification sees it); the locking read then gives the latest committed standing.
+constexpr char kTouchCaseStanding[] =
+    "INSERT INTO allowance_case_standing (child_id, closed, last_event_sequence, updated_at)"
+    " VALUES (?, 0, 0, ?) ON DUPLICATE KEY UPDATE updated_at = VALUES(updated_at)";
+constexpr char kLockCaseStanding[] =
+    "SELECT closed, last_event_sequence FROM allowance_case_standing WHERE child_id = ? FOR UPDATE";
+constexpr char kFoldCaseStanding[] =
+    "UPDATE allowance_case_standing SET closed = ?, last_event_sequence = ?, updated_at = ?"
+    " WHERE child_id = ?";
+constexpr char kChildOfApplication[] = "SELECT child_id FROM applications WHERE id = ?";
 // What judging a monthly enrolment's first month needs (CheckFirstMonthByApplication), as the roster's
 // generation gathers it: the child's enrolments (approved, in payment or paid, in funded programs) with the
 // kind each was taken up as (NULL: not yet), the child's facts as folded, and the child's school proofs.
@@ -609,6 +619,9 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::SubmitApplication(
   return IdempotentTransaction<v1::Application>(
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::Application> {
         const v1::Application& a = application;
+        // The registry's answer was read before this transaction: a close folded since blocks it here, and
+        // one folded after this commits cancels it, both under the standing's lock.
+        RETURN_IF_ERROR(RequireCaseOpen(tx, a.child_id(), actor.at));
         ASSIGN_OR_RETURN(std::optional<v1::Program> program, ReadProgram(tx, a.program_id(), false));
         if (!program) return absl::NotFoundError("program not found");
         const int64_t year = ShanghaiDay(actor.at).year();
@@ -678,12 +691,18 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::ApproveApplication(
     const std::function<absl::StatusOr<ApprovalStep>(const v1::Application&, const v1::Program&)>& decide) {
   return IdempotentTransaction<v1::Application>(
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::Application> {
+        // The child's standing before the application's row, in the order the follower's cancellation takes
+        // them (a child's id never changes, so the unlocked read is enough to find it).
+        ASSIGN_OR_RETURN(std::optional<db::Row> child, tx.QueryOne(kChildOfApplication, {application_id}));
+        if (!child) return absl::NotFoundError("application not found");
+        ASSIGN_OR_RETURN(const bool closed, CaseClosedToApplications(tx, child->String(0), actor.at));
         ASSIGN_OR_RETURN(std::optional<LockedApplication> locked, ReadApplication(tx, application_id, true));
         if (!locked) return absl::NotFoundError("application not found");
         v1::Application& a = locked->application;
         ASSIGN_OR_RETURN(std::optional<v1::Program> program, ReadProgram(tx, a.program_id(), false));
         if (!program) return absl::InternalError("application's program is missing");
         RETURN_IF_ERROR(authorize(a, *program));
+        if (closed) return absl::FailedPreconditionError("the child's case is closed");
         ASSIGN_OR_RETURN(ApprovalStep step, decide(a, *program));
         if (step.reserves) {
           // The child's yearly cap, then the budget: each taken by a guarded UPDATE under its row's lock.
@@ -771,11 +790,38 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::CloseApplication(
       });
 }
 
+absl::StatusOr<bool> MariaDbAllowanceStore::CaseClosedToApplications(db::Session& tx,
+                                                                     const std::string& child_id,
+                                                                     absl::Time now) {
+  RETURN_IF_ERROR(tx.Execute(kTouchCaseStanding, {child_id, ToSqlTimestamp(now)}).status());
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockCaseStanding, {child_id}));
+  if (!row) return absl::InternalError("case standing not readable after its upsert");
+  return row->Int(0) != 0;
+}
+
+absl::Status MariaDbAllowanceStore::RequireCaseOpen(db::Session& tx, const std::string& child_id,
+                                                    absl::Time now) {
+  ASSIGN_OR_RETURN(const bool closed, CaseClosedToApplications(tx, child_id, now));
+  if (closed) return absl::FailedPreconditionError("the child's case is closed");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> MariaDbAllowanceStore::FoldCaseStanding(db::Session& tx, const std::string& child_id,
+                                                             bool closed, int64_t sequence, absl::Time now) {
+  RETURN_IF_ERROR(tx.Execute(kTouchCaseStanding, {child_id, ToSqlTimestamp(now)}).status());
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockCaseStanding, {child_id}));
+  if (!row) return absl::InternalError("case standing not readable after its upsert");
+  if (row->Int(1) >= sequence) return false;
+  RETURN_IF_ERROR(
+      tx.Execute(kFoldCaseStanding, {int64_t{closed ? 1 : 0}, sequence, ToSqlTimestamp(now), child_id})
+          .status());
+  return true;
+}
+
 absl::StatusOr<int> MariaDbAllowanceStore::CancelApplicationsOfClosedCase(db::Session& tx,
                                                                           const std::string& child_id,
-                                                                          absl::Time closed_at,
                                                                           const Actor& actor) {
-  ASSIGN_OR_RETURN(db::Rows open, tx.Query(kOpenApplicationsOfChild, {child_id, ToSqlTimestamp(closed_at)}));
+  ASSIGN_OR_RETURN(db::Rows open, tx.Query(kOpenApplicationsOfChild, {child_id}));
   int cancelled = 0;
   for (const db::Row& row : open) {
     ASSIGN_OR_RETURN(std::optional<LockedApplication> locked, ReadApplication(tx, row.String(0), true));

@@ -114,6 +114,7 @@ class AllowanceStore {
   // ---- applications
   // `application` holds what the edge checked (ids, amount, items, division, applicant); `check` judges the
   // program and what the child already holds of it this year (caps), inside the transaction.
+  // FAILED_PRECONDITION when the child's case is closed (CaseClosedToApplications).
   virtual absl::StatusOr<v1::Application> SubmitApplication(
       const IdempotencyKey& key, const Actor& actor, const v1::Application& application,
       const std::function<absl::Status(const v1::Program&, int64_t committed_fen)>& check) = 0;
@@ -123,7 +124,8 @@ class AllowanceStore {
                                                                         v1::ApplicationState state,
                                                                         const PageRequest& page) = 0;
   // Maker-checker on the locked application: `decide` (DecideApproval) says what the approval does; a first
-  // approval reserves the amount from the budget and the child's yearly cap, or fails FAILED_PRECONDITION.
+  // approval reserves the amount from the budget and the child's yearly cap, or fails FAILED_PRECONDITION
+  // (also when the child's case is closed, CaseClosedToApplications).
   virtual absl::StatusOr<v1::Application> ApproveApplication(
       const IdempotencyKey& key, const Actor& actor, const std::string& application_id,
       const Authorize<v1::Application, v1::Program>& authorize,
@@ -253,15 +255,28 @@ class MariaDbAllowanceStore final : public AllowanceStore {
                          v1::LedgerAccount from, v1::LedgerAccount to, int64_t amount,
                          const std::string& application_id, const std::string& payment_id,
                          const Actor& actor);
-  // In `tx` (the registry follower's, committing with its checkpoint): the child's applications not yet paid
-  // and submitted at or before `closed_at` are cancelled by the system (DecideCaseClosedCancellation), each
-  // reservation going back to the budget through the ledger and to the child's yearly total, each with its
-  // ApplicationCancelled event. Each row is locked as PayApplication locks it, so a payment racing the
-  // cancellation either comes first (the application is then in payment and left alone) or finds it
-  // CANCELLED (FAILED_PRECONDITION). The time bound keeps a replayed CaseClosed from cancelling what was
-  // applied for after the case reopened. Returns how many it cancelled.
+  // In `tx` (the registry follower's, committing with its checkpoint, after FoldCaseStanding found the close
+  // new): every application of the child not yet paid is cancelled by the system
+  // (DecideCaseClosedCancellation), whenever it was submitted — one submitted after the close but before it
+  // was folded is as dead as an older one — each reservation going back to the budget through the ledger and
+  // to the child's yearly total, each with its ApplicationCancelled event. Each row is locked as
+  // PayApplication locks it, so a payment racing the cancellation either comes first (the application is then
+  // in payment and left alone) or finds it CANCELLED (FAILED_PRECONDITION). A replayed close is not new, so
+  // it never cancels what was applied for after the case reopened. Returns how many it cancelled.
   absl::StatusOr<int> CancelApplicationsOfClosedCase(db::Session& tx, const std::string& child_id,
-                                                     absl::Time closed_at, const Actor& actor);
+                                                     const Actor& actor);
+
+  // The child's case standing (migration 0070), under its row's lock: the row is made open when missing and
+  // written either way, so a close folded on another Galera node conflicts with this transaction. True when
+  // the case is closed to new applications.
+  static absl::StatusOr<bool> CaseClosedToApplications(db::Session& tx, const std::string& child_id,
+                                                       absl::Time now);
+  // FAILED_PRECONDITION when the child's case is closed (CaseClosedToApplications).
+  static absl::Status RequireCaseOpen(db::Session& tx, const std::string& child_id, absl::Time now);
+  // Folds a registry close (`closed`) or reopening of the child's case, event `sequence`, under the row's
+  // lock; false (and nothing written) for a replay: an event at or below the last one folded.
+  static absl::StatusOr<bool> FoldCaseStanding(db::Session& tx, const std::string& child_id, bool closed,
+                                               int64_t sequence, absl::Time now);
 
  private:
   // PayApplications' one transaction: fills answers[i] for the orders it settles (a recorded answer, a

@@ -858,7 +858,15 @@ absl::StatusOr<std::string> MonthlyRosterStore::RecordUrgentNeed(db::Session& tx
                                                                  const UrgentNeedDraft& draft,
                                                                  absl::Time now) {
   std::string application_id;
+  std::string why_none = draft.choice.why_none;
+  bool closed = false;
   if (!draft.choice.program_id.empty()) {
+    // A visit report consumed after the child's case closed drafts nothing: the close blocks new
+    // applications, and the standing's lock orders this draft with the close's cancellation.
+    ASSIGN_OR_RETURN(closed, MariaDbAllowanceStore::CaseClosedToApplications(tx, draft.child_id, now));
+    if (closed) why_none = "the child's case is closed";
+  }
+  if (!draft.choice.program_id.empty() && !closed) {
     application_id = ids_.Next();
     RETURN_IF_ERROR(tx.Execute(kInsertDraftApplication,
                                {application_id, draft.choice.program_id, draft.child_id, draft.division_code,
@@ -866,10 +874,10 @@ absl::StatusOr<std::string> MonthlyRosterStore::RecordUrgentNeed(db::Session& tx
                                 kUrgentNeedApplicant, int64_t{ShanghaiDay(now).year()}, ToSqlTimestamp(now)})
                         .status());
   }
-  RETURN_IF_ERROR(tx.Execute(kInsertUrgentNeed,
-                             {draft.report_id, draft.event_sequence, draft.child_id, draft.division_code,
-                              application_id, draft.choice.why_none, ToSqlTimestamp(now)})
-                      .status());
+  RETURN_IF_ERROR(
+      tx.Execute(kInsertUrgentNeed, {draft.report_id, draft.event_sequence, draft.child_id,
+                                     draft.division_code, application_id, why_none, ToSqlTimestamp(now)})
+          .status());
   if (!application_id.empty()) {
     v1::ApplicationSubmitted event;
     event.set_application_id(application_id);

@@ -116,7 +116,8 @@ class MonthlyRosterStore {
                                                                        const std::string& division_code,
                                                                        absl::CivilDay today);
   // The draft: a SUBMITTED emergency-relief application with its ApplicationSubmitted event (when `draft`
-  // names a program), and the record that the need was consumed, with why no draft was made otherwise.
+  // names a program and the child's case is not closed, MariaDbAllowanceStore::CaseClosedToApplications),
+  // and the record that the need was consumed, with why no draft was made otherwise.
   struct UrgentNeedDraft {
     std::string report_id;
     int64_t event_sequence = 0;

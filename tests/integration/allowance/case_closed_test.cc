@@ -2,7 +2,10 @@
 // allowance's registry consumer) and MariaDB: the child's applications not yet paid are cancelled by the
 // system with "case closed", their reservations back in the budget through the ledger; paid ones stay; a
 // payment of a cancelled application is FAILED_PRECONDITION; a replay from 0 changes nothing; and a payment
-// racing the cancellation ends either paid or cancelled, never both, with the ledger reconciling.
+// racing the cancellation ends either paid or cancelled, never both, with the ledger reconciling. A closed
+// case blocks what comes after it: an application submitted after the close (or racing it) ends cancelled or
+// refused, an urgent-need draft from a report consumed after it is not made, and only a reopening folded
+// since lets the child apply again.
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -15,6 +18,7 @@
 #include "common/status_macros.h"
 #include "common/timestamps.h"
 #include "shouhu/registry/v1/events.pb.h"
+#include "shouhu/visits/v1/events.pb.h"
 #include "tests/integration/allowance/monthly_fixture.h"
 #include "tests/support/status_matchers.h"
 
@@ -88,6 +92,39 @@ class CaseClosed : public MonthlyAllowanceTest {
     auto program = Ask(&v1::AllowanceService::Stub::GetProgram, ngo_admin_, request);
     EXPECT_OK(program);
     return program.ok() ? program->program().balances() : v1::ProgramBalances();
+  }
+
+  // A registry event of the child folded by the allowance's follower as its consumer would, in a transaction.
+  template <typename Payload>
+  absl::Status Fold(int64_t sequence, const Payload& payload) {
+    common::v1::Event event;
+    event.set_sequence(sequence);
+    event.mutable_payload()->PackFrom(payload);
+    const LivingAllowanceFollower& follower = allowance_->cycles().living_follower();
+    return allowance_database_->pool().Transaction(
+        [&](db::Session& tx) { return follower.Apply(tx, event); });
+  }
+
+  static rv1::CaseClosed ClosedAt(const rv1::Case& c, absl::Time at) {
+    rv1::CaseClosed closed;
+    closed.set_case_id(c.case_id());
+    closed.set_child_id(c.child_id());
+    *closed.mutable_at() = ToProtoTimestamp(at);
+    return closed;
+  }
+
+  // The child's applications still alive: submitted, awaiting a second approval or approved.
+  int64_t LiveApplicationsOf(const std::string& child_id) {
+    int64_t live = -1;
+    EXPECT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
+      ASSIGN_OR_RETURN(
+          std::optional<db::Row> row,
+          s.QueryOne("SELECT COUNT(*) FROM applications WHERE child_id = ? AND state IN (1, 2, 3)",
+                     {child_id}));
+      live = row ? row->Int(0) : -1;
+      return absl::OkStatus();
+    }));
+    return live;
   }
 
   void ExpectReconciles(const std::string& program_id) {
@@ -167,25 +204,117 @@ TEST_F(CaseClosed, UnpaidApplications_CancelledWithReasonAndReservationsReturned
   ExpectReconciles(program);
 }
 
-TEST_F(CaseClosed, ApplicationMadeAfterTheCloseEvent_NotCancelledByItsReplay) {
-  // The follower cancels only what was submitted by the time the case closed: replaying an old CaseClosed
-  // (a reset checkpoint) must not cancel an application of a case reopened since.
+TEST_F(CaseClosed, ApplicationMadeAfterTheCaseReopened_NotCancelledByTheCloseReplayed) {
+  // A replayed CaseClosed (a reset checkpoint) is at or below the last event folded for the child: it must
+  // not cancel an application of a case reopened since.
   const std::string program = FundedProgram("p");
   const rv1::Case child = ActiveChild("child");
+  ASSERT_OK(Fold(1, ClosedAt(child, absl::Now() - absl::Hours(2))));
+  rv1::CaseReopened reopened;
+  reopened.set_case_id(child.case_id());
+  reopened.set_child_id(child.child_id());
+  *reopened.mutable_at() = ToProtoTimestamp(absl::Now() - absl::Hours(1));
+  ASSERT_OK(Fold(2, reopened));
   const std::string later = Apply("later", program, child.child_id(), 10'000);
   ASSERT_NO_FATAL_FAILURE(Approve("later", later));
-  rv1::CaseClosed closed;
-  closed.set_case_id(child.case_id());
-  closed.set_child_id(child.child_id());
-  *closed.mutable_at() = ToProtoTimestamp(absl::Now() - absl::Hours(1));
-  common::v1::Event event;
-  event.set_sequence(1);
-  event.mutable_payload()->PackFrom(closed);
-  const LivingAllowanceFollower& follower = allowance_->cycles().living_follower();
-  ASSERT_OK(
-      allowance_database_->pool().Transaction([&](db::Session& tx) { return follower.Apply(tx, event); }));
+  ASSERT_OK(Fold(1, ClosedAt(child, absl::Now() - absl::Hours(2))));
   EXPECT_EQ(Get(later).state(), v1::APPLICATION_STATE_APPROVED);
   EXPECT_EQ(Balances(program).reserved_fen(), 10'000);
+}
+
+TEST_F(CaseClosed, ApplicationSubmittedAfterTheCloseTimeBeforeItIsFolded_Cancelled) {
+  // The registry closed the case an hour ago; the close reaches this service after the application was
+  // submitted. The application is the closed case's all the same.
+  const std::string program = FundedProgram("p");
+  const rv1::Case child = ActiveChild("child");
+  const std::string application = Apply("after", program, child.child_id(), 10'000);
+  ASSERT_NO_FATAL_FAILURE(Approve("after", application));
+  ASSERT_OK(Fold(1, ClosedAt(child, absl::Now() - absl::Hours(1))));
+  EXPECT_EQ(Get(application).state(), v1::APPLICATION_STATE_CANCELLED);
+  EXPECT_EQ(Balances(program).reserved_fen(), 0);
+  // And the closed case takes no new one.
+  v1::SubmitApplicationRequest submit;
+  submit.set_request_id("apply-again");
+  submit.set_program_id(program);
+  submit.set_child_id(child.child_id());
+  submit.set_type(v1::ALLOWANCE_TYPE_EMERGENCY_RELIEF);
+  submit.set_amount_fen(10'000);
+  submit.set_reason("家中失火，急需生活物资");
+  EXPECT_THAT(Ask(&v1::AllowanceService::Stub::SubmitApplication, wuding_caseworker_, submit),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  ExpectReconciles(program);
+}
+
+TEST_F(CaseClosed, UrgentNeedFromAReportConsumedAfterTheClose_DraftsNoApplication) {
+  const std::string program = FundedProgram("p");
+  const rv1::Case child = ActiveChild("child");
+  ASSERT_OK(Fold(1, ClosedAt(child, absl::Now() - absl::Hours(1))));
+  visits::v1::UrgentNeedFound need;
+  need.set_report_id("report-after-close");
+  need.set_visit_id("visit-after-close");
+  need.set_child_id(child.child_id());
+  need.set_division_code(registry::testing::kWudingVillage);
+  need.set_organisation_id("ngo-wuding");
+  need.set_kind(visits::v1::URGENT_NEED_KIND_CLOTHING_BEDDING);
+  need.set_estimated_amount_fen(80'000);
+  common::v1::Event event;
+  event.set_sequence(1);
+  event.mutable_payload()->PackFrom(need);
+  const UrgentNeedFollower& follower = allowance_->cycles().urgent_follower();
+  ASSERT_OK(
+      allowance_database_->pool().Transaction([&](db::Session& tx) { return follower.Apply(tx, event); }));
+  EXPECT_EQ(AllowanceCount("urgent_need_drafts"), 1);  // consumed, once
+  EXPECT_EQ(AllowanceCount("applications"), 0);
+  EXPECT_EQ(Balances(program).reserved_fen(), 0);
+}
+
+TEST_F(CaseClosed, SubmissionRacingTheClose_NoLiveApplicationAfterTheClose) {
+  // The close is folded and held uncommitted for a while as a slow consumer would, while the caseworker
+  // submits (the registry, asked first, still says active). Whichever commits first, no application of the
+  // child is alive once the close is: the submission either came first and is cancelled, or waited for the
+  // close and is refused. Without the standing's lock, one committed while the close was held is left
+  // alive.
+  const std::string program = FundedProgram("p", 1'000'000'000);
+  int refused = 0;
+  int cancelled = 0;
+  for (int round = 0; round < 8; ++round) {
+    const std::string tag = absl::StrCat("race", round);
+    const rv1::Case child = ActiveChild(tag);
+    absl::Status submitted;
+    std::thread close([&] {
+      common::v1::Event event;
+      event.set_sequence(1);
+      event.mutable_payload()->PackFrom(ClosedAt(child, absl::Now()));
+      const LivingAllowanceFollower& follower = allowance_->cycles().living_follower();
+      EXPECT_OK(allowance_database_->pool().Transaction([&](db::Session& tx) -> absl::Status {
+        RETURN_IF_ERROR(follower.Apply(tx, event));
+        absl::SleepFor(absl::Milliseconds(20 * (round % 4)));
+        return absl::OkStatus();
+      }));
+    });
+    std::thread submit([&] {
+      absl::SleepFor(absl::Milliseconds(7 * (round % 3)));
+      v1::SubmitApplicationRequest request;
+      request.set_request_id("apply-" + tag);
+      request.set_program_id(program);
+      request.set_child_id(child.child_id());
+      request.set_type(v1::ALLOWANCE_TYPE_EMERGENCY_RELIEF);
+      request.set_amount_fen(10'000);
+      request.set_reason("家中失火，急需生活物资");
+      submitted = Ask(&v1::AllowanceService::Stub::SubmitApplication, wuding_caseworker_, request).status();
+    });
+    close.join();
+    submit.join();
+    if (submitted.ok()) {
+      ++cancelled;
+    } else {
+      EXPECT_EQ(submitted.code(), absl::StatusCode::kFailedPrecondition) << submitted;
+      ++refused;
+    }
+    EXPECT_EQ(LiveApplicationsOf(child.child_id()), 0) << tag;
+  }
+  EXPECT_EQ(refused + cancelled, 8);
+  ExpectReconciles(program);
 }
 
 TEST_F(CaseClosed, CancellationRacingAPayment_EitherPaidOrCancelledNeverBoth_LedgerReconciles) {
