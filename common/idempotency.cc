@@ -26,6 +26,10 @@ constexpr absl::string_view kRecord =
 constexpr absl::string_view kRecorded =
     "SELECT request_hash, response FROM idempotency_records WHERE method = ? AND caller = ? AND request_id = "
     "?";
+// A claim's answer, stored once: a duplicate that finishes second leaves the first's.
+constexpr absl::string_view kAnswerClaim =
+    "UPDATE idempotency_records SET response = ? WHERE method = ? AND caller = ? AND request_id = ?"
+    " AND response IS NULL";
 // The batch forms: the lookup's WHERE terms are repeated per key, the record's VALUES rows per answer.
 constexpr absl::string_view kRecordedHead =
     "SELECT method, caller, request_id, request_hash, response FROM idempotency_records WHERE ";
@@ -78,6 +82,20 @@ absl::StatusOr<std::optional<std::string>> ClaimIdempotent(db::Session& tx, cons
 
 absl::Status CompleteIdempotent(db::Session& tx, const IdempotencyKey& key, absl::string_view result_ref) {
   return tx.Execute(kComplete, {std::string(result_ref), key.method, key.caller, key.request_id}).status();
+}
+
+absl::StatusOr<std::optional<std::string>> ClaimedAnswer(db::Session& tx, const IdempotencyKey& key) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row,
+                   tx.QueryOne(kRecorded, {key.method, key.caller, key.request_id}));
+  if (!row || row->IsNull(1)) return std::optional<std::string>();
+  return std::optional<std::string>(row->String(1));
+}
+
+absl::StatusOr<std::string> AnswerClaim(db::Session& tx, const IdempotencyKey& key, std::string answer) {
+  RETURN_IF_ERROR(tx.Execute(kAnswerClaim, {answer, key.method, key.caller, key.request_id}).status());
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, ClaimedAnswer(tx, key));
+  if (!stored) return absl::InternalError("the claim's answer is not readable after it was stored");
+  return *std::move(stored);
 }
 
 absl::StatusOr<std::string> RunIdempotent(

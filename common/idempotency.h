@@ -49,6 +49,14 @@ absl::StatusOr<std::optional<std::string>> ClaimIdempotent(db::Session& tx, cons
                                                            absl::Time now, absl::string_view result_ref = "");
 absl::Status CompleteIdempotent(db::Session& tx, const IdempotencyKey& key, absl::string_view result_ref);
 
+// For work a claim covers over several transactions (a payroll paid in chunks): the answer stored on the
+// claim, or nothing while it has none (the first request did not finish: a crash or a timeout part way, which
+// the caller resumes).
+absl::StatusOr<std::optional<std::string>> ClaimedAnswer(db::Session& tx, const IdempotencyKey& key);
+// In the work's last transaction: stores `answer` on the claim unless a duplicate of the request finished
+// first, and returns the answer the claim then holds, so every request with the key is given the same one.
+absl::StatusOr<std::string> AnswerClaim(db::Session& tx, const IdempotencyKey& key, std::string answer);
+
 // Who makes a change and when, passed explicitly to every mutation (never read back from the key).
 struct Actor {
   std::string subject;

@@ -135,13 +135,6 @@ constexpr char kListLines[] =
 constexpr char kCyclePaidTotal[] =
     "SELECT COALESCE(SUM(amount_fen), 0) FROM monthly_roster_lines WHERE cycle_id = ? AND payment_id IS NOT "
     "NULL";
-// PayCycle's request id, claimed before anything is paid and answered once the cycle is paid (the claim
-// and the answer of common/idempotency.h's ClaimIdempotent and RecordedAnswer, in this schema's table).
-constexpr char kClaimedAnswer[] =
-    "SELECT response FROM idempotency_records WHERE method = ? AND caller = ? AND request_id = ?";
-constexpr char kAnswerClaim[] =
-    "UPDATE idempotency_records SET response = ? WHERE method = ? AND caller = ? AND request_id = ?"
-    " AND response IS NULL";
 // The next unpaid payable lines, locked: a concurrent PayCycle waits and then finds them paid.
 constexpr char kUnpaidLines[] =
     "SELECT enrolment_id, child_id, division_code, amount_fen FROM monthly_roster_lines"
@@ -631,11 +624,10 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::PayCycle(const IdempotencyK
     ASSIGN_OR_RETURN(LockedCycle c, LockCycle(tx, cycle_id, authorize));
     ASSIGN_OR_RETURN(std::optional<std::string> claimed, ClaimIdempotent(tx, key, actor.at, cycle_id));
     if (claimed) {
-      ASSIGN_OR_RETURN(std::optional<db::Row> answer,
-                       tx.QueryOne(kClaimedAnswer, {key.method, key.caller, key.request_id}));
-      if (answer && !answer->IsNull(0)) {
+      ASSIGN_OR_RETURN(std::optional<std::string> answer, ClaimedAnswer(tx, key));
+      if (answer) {
         v1::MonthlyCycle first;
-        if (!first.ParseFromString(answer->String(0))) {
+        if (!first.ParseFromString(*answer)) {
           return absl::DataLossError("the recorded answer is unreadable");
         }
         replay = std::move(first);
@@ -713,14 +705,8 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::PayCycle(const IdempotencyK
     RETURN_IF_ERROR(tx.Execute(kPaidCycle, {ToSqlTimestamp(actor.at), cycle_id}).status());
     ASSIGN_OR_RETURN(paid, ReadCycle(tx, cycle_id));
     // The first to finish answers the claim; a concurrent duplicate of the same request finds it answered.
-    RETURN_IF_ERROR(
-        tx.Execute(kAnswerClaim, {paid.SerializeAsString(), key.method, key.caller, key.request_id})
-            .status());
-    ASSIGN_OR_RETURN(std::optional<db::Row> answer,
-                     tx.QueryOne(kClaimedAnswer, {key.method, key.caller, key.request_id}));
-    if (answer && !answer->IsNull(0) && !paid.ParseFromString(answer->String(0))) {
-      return absl::DataLossError("the recorded answer is unreadable");
-    }
+    ASSIGN_OR_RETURN(std::string answer, AnswerClaim(tx, key, paid.SerializeAsString()));
+    if (!paid.ParseFromString(answer)) return absl::DataLossError("the recorded answer is unreadable");
     return absl::OkStatus();
   }));
   return paid;

@@ -148,5 +148,19 @@ TEST_F(AllowanceTest, ProposeProgram_RetriedWithTheSameRequestId_CreatesOne) {
   EXPECT_EQ(AllowanceCount("programs"), 1);
 }
 
+// The stream is the whole region's applications and payments with their children, unscoped: for the services
+// that follow it, never for a person such as a county's auditor, whose reads are scoped.
+TEST_F(AllowanceTest, StreamEvents_CountyAuditor_PermissionDeniedNoEvent) {
+  ASSERT_OK(Do(&Stub::ProposeProgram, ngo_admin_, Proposal("p-1")).status());
+  const Principal auditor =
+      shouhu::testing::MakePrincipal("auditor-3", "wuding-audit", common::v1::ROLE_AUDITOR, {"532329"});
+  auto context = principals_.Context(auditor);
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(700));
+  auto reader = allowance_stub_->StreamEvents(context.get(), v1::StreamEventsRequest());
+  v1::StreamEventsResponse response;
+  EXPECT_FALSE(reader->Read(&response));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
 }  // namespace
 }  // namespace shouhu::allowance::testing
