@@ -70,6 +70,21 @@ class MonthlyAllowance : public MonthlyAllowanceTest {
   // cycles pay from the month after.
   absl::CivilMonth m2() const { return ThisMonth() + 2; }
   absl::CivilMonth m3() const { return ThisMonth() + 3; }
+
+  // Two children enrolled in `program`, its cycles of m2 and m3 generated and approved: their ids.
+  std::vector<std::string> TwoApprovedCycles(const std::string& program) {
+    for (const std::string tag : {"a", "b"}) Enrol(tag, program, ActiveChild(tag).child_id());
+    std::vector<std::string> cycles;
+    for (absl::CivilMonth m : {m2(), m3()}) {
+      EXPECT_OK(allowance_->cycles().job().RunMonth(m));
+      absl::StatusOr<v1::MonthlyCycle> cycle = CycleOf(program, m);
+      EXPECT_OK(cycle);
+      if (!cycle.ok()) return cycles;
+      EXPECT_OK(SubmitAndApprove(cycle->cycle_id(), MonthText(m)));
+      cycles.push_back(cycle->cycle_id());
+    }
+    return cycles;
+  }
 };
 
 TEST_F(MonthlyAllowance, Roster_RunTwiceAndConcurrently_OneLinePerChildPerMonth) {
@@ -499,15 +514,8 @@ TEST_F(MonthlyAllowance, PayCycle_LinesWrittenAfterApproval_NotPaidWithoutTheirO
 
 TEST_F(MonthlyAllowance, PayMonthlyCycle_RequestIdReusedForAnotherCycle_RefusedAndNothingPaid) {
   const std::string program = FundedProgram("p");
-  for (const std::string tag : {"a", "b"}) Enrol(tag, program, ActiveChild(tag).child_id());
-  MonthlyRosterJob& job = allowance_->cycles().job();
-  std::vector<std::string> cycles;
-  for (absl::CivilMonth m : {m2(), m3()}) {
-    ASSERT_OK(job.RunMonth(m));
-    ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, m));
-    ASSERT_OK(SubmitAndApprove(cycle.cycle_id(), MonthText(m)));
-    cycles.push_back(cycle.cycle_id());
-  }
+  const std::vector<std::string> cycles = TwoApprovedCycles(program);
+  ASSERT_EQ(cycles.size(), 2u);
   v1::PayMonthlyCycleRequest pay;
   pay.set_request_id("pay-1");
   pay.set_cycle_id(cycles[0]);
@@ -540,15 +548,8 @@ TEST_F(MonthlyAllowance, PayMonthlyCycle_RequestIdReusedForAnotherCycle_RefusedA
 
 TEST_F(MonthlyAllowance, PayMonthlyCycle_RequestIdReusedConcurrentlyForTwoCycles_OnlyOneCyclePaid) {
   const std::string program = FundedProgram("p");
-  for (const std::string tag : {"a", "b"}) Enrol(tag, program, ActiveChild(tag).child_id());
-  MonthlyRosterJob& job = allowance_->cycles().job();
-  std::vector<std::string> cycles;
-  for (absl::CivilMonth m : {m2(), m3()}) {
-    ASSERT_OK(job.RunMonth(m));
-    ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, m));
-    ASSERT_OK(SubmitAndApprove(cycle.cycle_id(), MonthText(m)));
-    cycles.push_back(cycle.cycle_id());
-  }
+  const std::vector<std::string> cycles = TwoApprovedCycles(program);
+  ASSERT_EQ(cycles.size(), 2u);
   std::vector<absl::StatusOr<v1::PayMonthlyCycleResponse>> answers(2, absl::UnknownError("not run"));
   std::vector<std::thread> calls;
   for (int i = 0; i < 2; ++i) {
