@@ -36,10 +36,11 @@ class RememberedTokenTest : public ::testing::Test {
 
   // A token for `subject` of `organisation` (none when empty) that expires `lifetime` from the clock's now.
   std::string Token(const std::string& subject, const std::string& organisation,
-                    absl::Duration lifetime = absl::Minutes(10)) {
+                    absl::Duration lifetime = absl::Minutes(10),
+                    std::vector<std::string> roles = {"CIVIL_AFFAIRS_OFFICER"}) {
     const int64_t now = absl::ToUnixSeconds(clock_.Now());
     nlohmann::json claims = {{"iss", kIssuer}, {"aud", kAudience},
-                             {"sub", subject}, {"roles", {"CIVIL_AFFAIRS_OFFICER"}},
+                             {"sub", subject}, {"roles", roles},
                              {"iat", now},     {"exp", now + absl::ToInt64Seconds(lifetime)}};
     if (!organisation.empty()) claims["org"] = organisation;
     return MintToken("ES256", "idp-1", key_.private_pem, claims);
@@ -112,6 +113,23 @@ TEST_F(RememberedTokenTest, SubjectOrOrganisationNotAnIdentifier_IsUnauthenticat
     EXPECT_THAT(verifier_->Verify(Token(subject, organisation)), StatusIs(absl::StatusCode::kUnauthenticated))
         << "sub '" << subject << "', org '" << organisation << "'";
   }
+}
+
+// A token whose roles all act for an organisation (an NGO's caseworker or admin, a volunteer, a finance
+// officer) and that names none is refused at the door: the services would show such a caller nothing, and
+// the identity provider's configuration is what needs fixing. A county officer's token needs none.
+TEST_F(RememberedTokenTest, OrganisationRoleWithoutOrganisation_IsUnauthenticated) {
+  for (const std::string role :
+       {"NGO_CASEWORKER", "NGO_ADMIN", "SAFEGUARDING_LEAD", "VOLUNTEER", "FINANCE_OFFICER"}) {
+    EXPECT_THAT(verifier_->Verify(Token("person-1", "", absl::Minutes(10), {role})),
+                StatusIs(absl::StatusCode::kUnauthenticated))
+        << role;
+    EXPECT_OK(verifier_->Verify(Token("person-1", "ngo-1", absl::Minutes(10), {role})).status()) << role;
+  }
+  EXPECT_OK(verifier_->Verify(Token("officer-1", "", absl::Minutes(10), {"CIVIL_AFFAIRS_OFFICER"})).status());
+  EXPECT_OK(verifier_->Verify(Token("teacher-1", "", absl::Minutes(10), {"MANDATED_REPORTER"})).status());
+  EXPECT_OK(verifier_->Verify(Token("lead-1", "", absl::Minutes(10), {"NGO_ADMIN", "CIVIL_AFFAIRS_OFFICER"}))
+                .status());
 }
 
 }  // namespace
