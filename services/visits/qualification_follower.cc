@@ -49,6 +49,8 @@ absl::StatusOr<std::optional<QualificationLoss>> QualificationLostBy(const commo
   }
   if (payload.Is<tv1::CertificationExpired>()) {
     ASSIGN_OR_RETURN(auto e, Unpack<tv1::CertificationExpired>(payload, "CertificationExpired"));
+    // A certificate the holder has since earned again lapses with a later one in force: nothing is lost.
+    if (!e.superseded_by().empty()) return Lost();
     return RequiredForHomeVisits(e.required_for()) ? from_today(e.participant_id()) : Lost();
   }
   if (payload.Is<tv1::CertificationRevoked>()) {

@@ -50,6 +50,33 @@ TEST_F(TrainingTest, ExpirySweeper_OnTheExpiryDay_WritesEventOnceAcrossReplicas)
   EXPECT_EQ(expired.required_for(0), v1::ACTIVITY_HOME_VISIT);
 }
 
+// A course retaken before its certificate lapses: the old certificate still expires (its event is history),
+// but it names the later one in force, so a follower knows nothing the course qualified for is lost (visits
+// took the person off every future visit on it).
+TEST_F(TrainingTest, ExpirySweeper_CourseRetakenBeforeTheExpiry_EventNamesTheCertificateStillInForce) {
+  v1::Course course = CreateCourse("SAFE-101", {v1::ACTIVITY_HOME_VISIT}, 12);
+  v1::Participant p = QualifiedVolunteerBase();
+  v1::Certification first = Certify(course.id(), p.id(), absl::CivilDay(2025, 3, 8));
+  v1::Certification again = Certify(course.id(), p.id(), absl::CivilDay(2026, 2, 1));
+  ASSERT_NE(again.id(), first.id());
+  ASSERT_EQ(again.expires_on(), "2027-02-01");
+  clock_->Set(absl::FromCivil(absl::CivilSecond(2026, 3, 8, 8, 0, 0), ShanghaiTimeZone()));
+  ASSERT_OK_AND_ASSIGN(int written, module_->sweeper().SweepOnce());
+  EXPECT_EQ(written, 1);
+  v1::CertificationExpired expired;
+  ASSERT_TRUE(Events().back().payload().UnpackTo(&expired));
+  EXPECT_EQ(expired.certification_id(), first.id());
+  EXPECT_EQ(expired.superseded_by(), again.id());
+
+  // The later one lapses in turn with nothing after it.
+  clock_->Set(absl::FromCivil(absl::CivilSecond(2027, 2, 1, 8, 0, 0), ShanghaiTimeZone()));
+  ASSERT_OK_AND_ASSIGN(written, module_->sweeper().SweepOnce());
+  EXPECT_EQ(written, 1);
+  ASSERT_TRUE(Events().back().payload().UnpackTo(&expired));
+  EXPECT_EQ(expired.certification_id(), again.id());
+  EXPECT_EQ(expired.superseded_by(), "");
+}
+
 TEST_F(TrainingTest, ExpirySweeper_BackgroundThread_WritesWithoutAnyRead) {
   v1::Course course = CreateCourse("SAFE-101", {v1::ACTIVITY_HOME_VISIT}, 1);
   v1::Participant p = QualifiedVolunteerBase();

@@ -82,6 +82,9 @@ TEST(QualificationLostByTest, EachLossNamesThePersonAndNothingElseDoes) {
   EXPECT_EQ(Lost(EventOf(expired)), std::nullopt);  // not a course home visits need
   expired.add_required_for(tv1::ACTIVITY_HOME_VISIT);
   EXPECT_EQ(Lost(EventOf(expired)), "p-3");
+  expired.set_superseded_by("cert-2");  // the course retaken: a later certificate is in force
+  EXPECT_EQ(Lost(EventOf(expired)), std::nullopt);
+  expired.clear_superseded_by();
   tv1::CertificationRevoked revoked;
   revoked.set_participant_id("p-4");
   EXPECT_EQ(Lost(EventOf(revoked)), std::nullopt);
