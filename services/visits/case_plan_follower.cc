@@ -1,11 +1,11 @@
 #include "services/visits/case_plan_follower.h"
 
-#include <algorithm>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -150,9 +150,9 @@ absl::Status CasePlanFollower::ApplyRun(db::Session& tx, absl::Span<const common
   // The run's plans in one read, moved in memory event by event, and written back in one statement.
   ASSIGN_OR_RETURN(auto plans, MariaDbVisitsStore::LockCasePlans(tx, case_ids));
   absl::flat_hash_set<std::string> changed;
-  // Closed or transferred away: the visits planned for it are no longer anyone's to make (the reason each
-  // release names is the first such event of the run).
-  std::vector<std::pair<std::string, int64_t>> ended;
+  // Closed or transferred away: the visits planned for it are no longer anyone's to make. Case id -> the
+  // first such event of the run, which the release names.
+  absl::flat_hash_map<std::string, int64_t> ended;
   for (const auto& [event, f] : folded) {
     auto existing = plans.find(f.case_id);
     if (existing != plans.end() && existing->second.last_event_sequence >= event->sequence()) {
@@ -184,10 +184,7 @@ absl::Status CasePlanFollower::ApplyRun(db::Session& tx, absl::Span<const common
     plan.standing = *std::move(standing);
     plan.last_event_sequence = event->sequence();
     const bool ends = f.event.kind == CaseEventKind::kClosed || f.event.kind == CaseEventKind::kTransferred;
-    if (ends &&
-        std::none_of(ended.begin(), ended.end(), [&](const auto& e) { return e.first == f.case_id; })) {
-      ended.emplace_back(f.case_id, event->sequence());
-    }
+    if (ends) ended.try_emplace(f.case_id, event->sequence());
     plans.insert_or_assign(f.case_id, std::move(plan));
     changed.insert(f.case_id);
   }
@@ -202,9 +199,11 @@ absl::Status CasePlanFollower::ApplyRun(db::Session& tx, absl::Span<const common
     saves.push_back({std::move(plan), next});
   }
   RETURN_IF_ERROR(MariaDbVisitsStore::SaveCasePlans(tx, saves, now));
-  for (const auto& [case_id, sequence] : ended) {
+  for (const std::string& case_id : case_ids) {  // in the order the run first names them, as the saves
+    auto end = ended.find(case_id);
+    if (end == ended.end()) continue;
     RETURN_IF_ERROR(
-        ReleaseCaseFutureAssignments(tx, case_id, today, absl::StrCat("case-ended:", sequence), now)
+        ReleaseCaseFutureAssignments(tx, case_id, today, absl::StrCat("case-ended:", end->second), now)
             .status());
   }
   return absl::OkStatus();
