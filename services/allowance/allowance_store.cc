@@ -790,13 +790,25 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::CloseApplication(
       });
 }
 
-absl::StatusOr<bool> MariaDbAllowanceStore::CaseClosedToApplications(db::Session& tx,
-                                                                     const std::string& child_id,
-                                                                     absl::Time now) {
+namespace {
+
+// The child's case standing, written (so that Galera certification orders it with a close) and locked: its
+// `closed` and `last_event_sequence` columns.
+absl::StatusOr<db::Row> TouchAndLockCaseStanding(db::Session& tx, const std::string& child_id,
+                                                 absl::Time now) {
   RETURN_IF_ERROR(tx.Execute(kTouchCaseStanding, {child_id, ToSqlTimestamp(now)}).status());
   ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockCaseStanding, {child_id}));
   if (!row) return absl::InternalError("case standing not readable after its upsert");
-  return row->Int(0) != 0;
+  return *std::move(row);
+}
+
+}  // namespace
+
+absl::StatusOr<bool> MariaDbAllowanceStore::CaseClosedToApplications(db::Session& tx,
+                                                                     const std::string& child_id,
+                                                                     absl::Time now) {
+  ASSIGN_OR_RETURN(db::Row standing, TouchAndLockCaseStanding(tx, child_id, now));
+  return standing.Int(0) != 0;
 }
 
 absl::Status MariaDbAllowanceStore::RequireCaseOpen(db::Session& tx, const std::string& child_id,
@@ -808,10 +820,8 @@ absl::Status MariaDbAllowanceStore::RequireCaseOpen(db::Session& tx, const std::
 
 absl::StatusOr<bool> MariaDbAllowanceStore::FoldCaseStanding(db::Session& tx, const std::string& child_id,
                                                              bool closed, int64_t sequence, absl::Time now) {
-  RETURN_IF_ERROR(tx.Execute(kTouchCaseStanding, {child_id, ToSqlTimestamp(now)}).status());
-  ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockCaseStanding, {child_id}));
-  if (!row) return absl::InternalError("case standing not readable after its upsert");
-  if (row->Int(1) >= sequence) return false;
+  ASSIGN_OR_RETURN(db::Row standing, TouchAndLockCaseStanding(tx, child_id, now));
+  if (standing.Int(1) >= sequence) return false;
   RETURN_IF_ERROR(
       tx.Execute(kFoldCaseStanding, {int64_t{closed ? 1 : 0}, sequence, ToSqlTimestamp(now), child_id})
           .status());

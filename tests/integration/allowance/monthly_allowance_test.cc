@@ -71,6 +71,15 @@ class MonthlyAllowance : public MonthlyAllowanceTest {
   absl::CivilMonth m2() const { return ThisMonth() + 2; }
   absl::CivilMonth m3() const { return ThisMonth() + 3; }
 
+  // Pays cycle `cycle_id` by bank transfer under `request_id`.
+  static v1::PayMonthlyCycleRequest PayCycle(const std::string& request_id, const std::string& cycle_id) {
+    v1::PayMonthlyCycleRequest pay;
+    pay.set_request_id(request_id);
+    pay.set_cycle_id(cycle_id);
+    pay.set_method(v1::PAYMENT_METHOD_BANK_TRANSFER);
+    return pay;
+  }
+
   // Two children enrolled in `program`, its cycles of m2 and m3 generated and approved: their ids.
   std::vector<std::string> TwoApprovedCycles(const std::string& program) {
     for (const std::string tag : {"a", "b"}) Enrol(tag, program, ActiveChild(tag).child_id());
@@ -203,10 +212,7 @@ TEST_F(MonthlyAllowance, PayApplication_EnrolmentReplacedInItsFirstMonth_Refused
   EXPECT_EQ(AllowanceCount("payments"), 0);
   // O's month is paid by its cycle, once.
   ASSERT_OK(SubmitAndApprove(a_cycle.cycle_id(), "a"));
-  v1::PayMonthlyCycleRequest pay_cycle;
-  pay_cycle.set_request_id("pay-cycle-a");
-  pay_cycle.set_cycle_id(a_cycle.cycle_id());
-  pay_cycle.set_method(v1::PAYMENT_METHOD_BANK_TRANSFER);
+  v1::PayMonthlyCycleRequest pay_cycle = PayCycle("pay-cycle-a", a_cycle.cycle_id());
   ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, pay_cycle));
   EXPECT_EQ(AllowanceCount("payments"), 1);
 }
@@ -374,10 +380,7 @@ TEST_F(MonthlyAllowance, ApproveCycle_MonthPastTheYearCap_LineListedAsOverYearCa
   EXPECT_EQ(lines[b].amount_fen(), 40'000);
   EXPECT_EQ(Balances(program).reserved_fen(), before.reserved_fen() + 240'000);
 
-  v1::PayMonthlyCycleRequest pay;
-  pay.set_request_id("pay-third");
-  pay.set_cycle_id(approved[2].cycle_id());
-  pay.set_method(v1::PAYMENT_METHOD_BANK_TRANSFER);
+  v1::PayMonthlyCycleRequest pay = PayCycle("pay-third", approved[2].cycle_id());
   ASSERT_OK_AND_ASSIGN(v1::PayMonthlyCycleResponse paid,
                        Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, pay));
   EXPECT_EQ(paid.cycle().paid_lines(), 1);
@@ -409,10 +412,7 @@ TEST_F(MonthlyAllowance, PayCycle_RetriedAndDuplicated_PaysEachLineOnceSamplesAn
   ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, m2()));
   ASSERT_OK(SubmitAndApprove(cycle.cycle_id(), "p"));
 
-  v1::PayMonthlyCycleRequest pay;
-  pay.set_request_id("pay-1");
-  pay.set_cycle_id(cycle.cycle_id());
-  pay.set_method(v1::PAYMENT_METHOD_BANK_TRANSFER);
+  v1::PayMonthlyCycleRequest pay = PayCycle("pay-1", cycle.cycle_id());
   ASSERT_OK_AND_ASSIGN(v1::PayMonthlyCycleResponse paid,
                        Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, pay));
   EXPECT_EQ(paid.cycle().state(), v1::MONTHLY_CYCLE_STATE_PAID);
@@ -480,10 +480,7 @@ TEST_F(MonthlyAllowance, PayCycle_LinesWrittenAfterApproval_NotPaidWithoutTheirO
   ASSERT_OK_AND_ASSIGN(GenerationResult again, job.RunMonth(m2()));
   EXPECT_EQ(again.lines_written, 0);
 
-  v1::PayMonthlyCycleRequest pay;
-  pay.set_request_id("pay-1");
-  pay.set_cycle_id(cycle.cycle_id());
-  pay.set_method(v1::PAYMENT_METHOD_BANK_TRANSFER);
+  v1::PayMonthlyCycleRequest pay = PayCycle("pay-1", cycle.cycle_id());
   ASSERT_OK_AND_ASSIGN(v1::PayMonthlyCycleResponse paid,
                        Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, pay));
   EXPECT_EQ(paid.cycle().paid_lines(), 2);
@@ -516,10 +513,7 @@ TEST_F(MonthlyAllowance, PayMonthlyCycle_RequestIdReusedForAnotherCycle_RefusedA
   const std::string program = FundedProgram("p");
   const std::vector<std::string> cycles = TwoApprovedCycles(program);
   ASSERT_EQ(cycles.size(), 2u);
-  v1::PayMonthlyCycleRequest pay;
-  pay.set_request_id("pay-1");
-  pay.set_cycle_id(cycles[0]);
-  pay.set_method(v1::PAYMENT_METHOD_BANK_TRANSFER);
+  v1::PayMonthlyCycleRequest pay = PayCycle("pay-1", cycles[0]);
   ASSERT_OK_AND_ASSIGN(v1::PayMonthlyCycleResponse first,
                        Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, pay));
   EXPECT_EQ(first.cycle().paid_lines(), 2);
@@ -554,10 +548,7 @@ TEST_F(MonthlyAllowance, PayMonthlyCycle_RequestIdReusedConcurrentlyForTwoCycles
   std::vector<std::thread> calls;
   for (int i = 0; i < 2; ++i) {
     calls.emplace_back([&, i] {
-      v1::PayMonthlyCycleRequest pay;
-      pay.set_request_id("pay-same");
-      pay.set_cycle_id(cycles[i]);
-      pay.set_method(v1::PAYMENT_METHOD_BANK_TRANSFER);
+      v1::PayMonthlyCycleRequest pay = PayCycle("pay-same", cycles[i]);
       answers[i] = Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, pay);
     });
   }
