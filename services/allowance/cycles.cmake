@@ -16,6 +16,7 @@ target_link_libraries(allowance_cycles_rules PUBLIC absl::status absl::statusor 
 # The stores, jobs, followers and edge methods: part of the service's own library.
 target_sources(allowance_lib PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/allowance_service_cycles.cc
+  ${CMAKE_CURRENT_LIST_DIR}/case_standing_backfill.cc
   ${CMAKE_CURRENT_LIST_DIR}/living_allowance_follower.cc
   ${CMAKE_CURRENT_LIST_DIR}/monthly_cycles_config.cc
   ${CMAKE_CURRENT_LIST_DIR}/monthly_cycles_module.cc

@@ -5,8 +5,10 @@
 namespace shouhu::allowance {
 namespace {
 
+// `apply`: an ApplyEvent or an ApplyEvents.
+template <typename Apply>
 std::unique_ptr<EventConsumer> Follow(const ServiceContext& context, const char* name, const char* method,
-                                      const ServiceChannel& channel, ApplyEvent apply) {
+                                      const ServiceChannel& channel, Apply apply) {
   EventConsumerOptions options;
   options.name = name;
   options.method = method;
@@ -32,12 +34,30 @@ MonthlyCycles::MonthlyCycles(const ServiceContext& context, const MonthlyCyclesC
   living_follower_ = std::make_unique<LivingAllowanceFollower>(core, context.clock, context.logger);
   urgent_follower_ = std::make_unique<UrgentNeedFollower>(*store_, context.clock, context.logger);
   check_follower_ = std::make_unique<PaymentCheckFollower>(*store_, context.clock, context.logger);
+  standing_backfill_ = std::make_unique<CaseStandingBackfill>(context.clock, context.logger);
   if (config.follow_registry) {
     registry_channel_ = ServiceChannel::Connect(registry_address);
+    // Planned before the living follower moves: on a fresh installation both checkpoints are still 0.
+    const absl::StatusOr<CaseStandingBackfillPlan> plan = PlanCaseStandingBackfill(context.pool);
     const LivingAllowanceFollower* follower = living_follower_.get();
     registry_consumer_ =
         Follow(context, kLivingAllowanceConsumerName, kLivingAllowanceStreamMethod, *registry_channel_,
                [follower](db::Session& tx, const common::v1::Event& e) { return follower->Apply(tx, e); });
+    if (!plan.ok()) {
+      // The next start plans it again; until then closes of the past may read open, as before 0070.
+      context.logger.Warn("case standing backfill not planned",
+                          {{"error", std::string(plan.status().message())}});
+    } else if (plan->run) {
+      context.logger.Info("case standing backfill starting", {{"from_sequence", plan->from},
+                                                              {"to_sequence", plan->to},
+                                                              {"events_to_go", plan->to - plan->from}});
+      const CaseStandingBackfill* backfill = standing_backfill_.get();
+      standing_backfill_consumer_ =
+          Follow(context, kCaseStandingBackfillConsumerName, kLivingAllowanceStreamMethod, *registry_channel_,
+                 ApplyEvents([backfill](db::Session& tx, absl::Span<const common::v1::Event> events) {
+                   return backfill->Apply(tx, events);
+                 }));
+    }
   }
   if (!config.visits_address.empty()) {
     visits_channel_ = ServiceChannel::Connect(config.visits_address);
@@ -57,6 +77,7 @@ MonthlyCycles::~MonthlyCycles() { Drain(); }
 
 void MonthlyCycles::Drain() {
   if (registry_consumer_) registry_consumer_->Stop();
+  if (standing_backfill_consumer_) standing_backfill_consumer_->Stop();
   if (visits_consumer_) visits_consumer_->Stop();
 }
 

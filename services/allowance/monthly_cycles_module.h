@@ -1,6 +1,7 @@
 // Wires the monthly basic living allowance and what is built beside it into the allowance service: its
-// store over the core's, the monthly roster job, the registry follower that stops allowances, and the
-// visits followers that draft relief from urgent needs and record what visits found of sampled payments.
+// store over the core's, the monthly roster job, the registry follower that stops allowances (and, on an
+// installation upgraded to migration 0070, the case standing's backfill beside it), and the visits followers
+// that draft relief from urgent needs and record what visits found of sampled payments.
 // AllowanceModule owns one and serves its store's RPCs.
 #ifndef SHOUHU_SERVICES_ALLOWANCE_MONTHLY_CYCLES_MODULE_H_
 #define SHOUHU_SERVICES_ALLOWANCE_MONTHLY_CYCLES_MODULE_H_
@@ -10,6 +11,7 @@
 #include "common/event_consumer.h"
 #include "common/server.h"
 #include "common/service_channel.h"
+#include "services/allowance/case_standing_backfill.h"
 #include "services/allowance/living_allowance_follower.h"
 #include "services/allowance/monthly_cycles_config.h"
 #include "services/allowance/monthly_roster_job.h"
@@ -35,6 +37,9 @@ class MonthlyCycles {
   MonthlyRosterJob& job() { return *job_; }
   EventConsumer* registry_consumer() { return registry_consumer_.get(); }
   EventConsumer* visits_consumer() { return visits_consumer_.get(); }
+  // Null unless this start found the backfill behind the living follower (PlanCaseStandingBackfill).
+  EventConsumer* standing_backfill_consumer() { return standing_backfill_consumer_.get(); }
+  const CaseStandingBackfill& standing_backfill() const { return *standing_backfill_; }
   const LivingAllowanceFollower& living_follower() const { return *living_follower_; }
   const UrgentNeedFollower& urgent_follower() const { return *urgent_follower_; }
   const PaymentCheckFollower& check_follower() const { return *check_follower_; }
@@ -45,9 +50,11 @@ class MonthlyCycles {
   std::unique_ptr<LivingAllowanceFollower> living_follower_;
   std::unique_ptr<UrgentNeedFollower> urgent_follower_;
   std::unique_ptr<PaymentCheckFollower> check_follower_;
+  std::unique_ptr<CaseStandingBackfill> standing_backfill_;
   std::unique_ptr<ServiceChannel> registry_channel_;
   std::unique_ptr<ServiceChannel> visits_channel_;
   std::unique_ptr<EventConsumer> registry_consumer_;  // after what they use: stop first
+  std::unique_ptr<EventConsumer> standing_backfill_consumer_;
   std::unique_ptr<EventConsumer> visits_consumer_;
 };
 

@@ -138,16 +138,20 @@ std::string MonthlyAllowanceTest::Enrol(const std::string& tag, const std::strin
 }
 
 void MonthlyAllowanceTest::AwaitRegistryEvents() {
+  EventConsumer* consumer = allowance_->cycles().registry_consumer();
+  ASSERT_NE(consumer, nullptr);
+  AwaitRegistryEvents(*consumer);
+}
+
+void MonthlyAllowanceTest::AwaitRegistryEvents(EventConsumer& consumer) {
   const std::vector<common::v1::Event> published = Events();
   ASSERT_FALSE(published.empty());
   const int64_t last = published.back().sequence();
-  EventConsumer* consumer = allowance_->cycles().registry_consumer();
-  ASSERT_NE(consumer, nullptr);
   const absl::Time give_up = absl::Now() + absl::Minutes(1);
-  while (consumer->Checkpoint().value_or(0) < last && absl::Now() < give_up) {
+  while (consumer.Checkpoint().value_or(0) < last && absl::Now() < give_up) {
     absl::SleepFor(absl::Milliseconds(10));
   }
-  ASSERT_OK_AND_ASSIGN(int64_t checkpoint, consumer->Checkpoint());
+  ASSERT_OK_AND_ASSIGN(int64_t checkpoint, consumer.Checkpoint());
   ASSERT_EQ(checkpoint, last);
 }
 
@@ -205,6 +209,12 @@ int64_t MonthlyAllowanceTest::AllowanceEvents(const std::string& type) {
     return absl::OkStatus();
   }));
   return count;
+}
+
+void MonthlyAllowanceTest::ExpectReconciles(const std::string& program_id) {
+  ASSERT_OK_AND_ASSIGN(ReconcileResult reconciled,
+                       allowance_->store().ReconcileProgram(program_id, absl::Now()));
+  EXPECT_TRUE(reconciled.reconciliation.balanced) << absl::StrJoin(reconciled.reconciliation.problems, "; ");
 }
 
 }  // namespace shouhu::allowance::testing

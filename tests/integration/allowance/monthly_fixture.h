@@ -57,6 +57,8 @@ class MonthlyAllowanceTest : public registry::testing::RegistryTest {
                     int64_t amount_fen = 60'000);
   // Blocks until the allowance's registry follower has applied every registry event (a minute at most).
   void AwaitRegistryEvents();
+  // The same for another consumer of the registry's stream.
+  void AwaitRegistryEvents(EventConsumer& consumer);
 
   absl::StatusOr<v1::MonthlyCycle> CycleOf(const std::string& program_id, absl::CivilMonth month);
   std::vector<v1::RosterLine> Lines(const std::string& cycle_id);
@@ -65,6 +67,8 @@ class MonthlyAllowanceTest : public registry::testing::RegistryTest {
   int64_t AllowanceCount(const std::string& table) { return allowance_database_->Count(table); }
   // Events of the allowance outbox of this type (full name).
   int64_t AllowanceEvents(const std::string& type);
+  // The program's ledger, balances and budget slots agree (ReconcileProgram).
+  void ExpectReconciles(const std::string& program_id);
 
   static std::string MonthText(absl::CivilMonth m);
   absl::CivilMonth ThisMonth() const;
