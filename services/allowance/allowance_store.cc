@@ -142,6 +142,11 @@ constexpr char kMonthlyEnrolmentsOfChild[] =
     " JOIN programs p ON p.id = a.program_id"
     " LEFT JOIN living_allowance_enrolments e ON e.application_id = a.id"
     " WHERE a.child_id = ? AND a.type = 5 AND a.state IN (3, 6, 7) AND p.state = 4 ORDER BY a.id";
+// Whether the monthly enrolment's first-month reservation went back to the budget (migration 0080).
+constexpr char kFirstMonthReleased[] =
+    "SELECT first_month_released_at IS NOT NULL FROM living_allowance_enrolments WHERE application_id = ?";
+constexpr char kMarkFirstMonthReleased[] =
+    "UPDATE living_allowance_enrolments SET first_month_released_at = ? WHERE application_id = ?";
 constexpr char kLivingAllowanceChild[] =
     "SELECT birth_date, is_orphan, is_de_facto_unsupported, stopped_on FROM living_allowance_children"
     " WHERE child_id = ? AND birth_date IS NOT NULL";
@@ -369,6 +374,23 @@ absl::StatusOr<std::optional<LockedApplication>> ReadApplication(db::Session& tx
   out.budget_slot = static_cast<int>(row->Int(18));
   RETURN_IF_ERROR(AddItems(tx, out.application));
   return std::optional<LockedApplication>(std::move(out));
+}
+
+// Whether the monthly enrolment's application no longer holds what its approval reserved: its first month
+// was another enrolment's, and the money went back to the budget (ReleaseReplacedFirstMonth). Read under the
+// application's row lock, which the release holds as well.
+absl::StatusOr<bool> FirstMonthReleased(db::Session& tx, const v1::Application& a) {
+  if (a.type() != v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) return false;
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kFirstMonthReleased, {a.application_id()}));
+  return row.has_value() && row->Int(0) != 0;
+}
+
+// Whether a closing step (a withdrawal, a case close) still has the reservation it would release: not once
+// the first month's went back already, which must not go back twice.
+absl::StatusOr<bool> StillReleases(db::Session& tx, const v1::Application& a, const ClosingStep& step) {
+  if (!step.releases) return false;
+  ASSIGN_OR_RETURN(const bool released, FirstMonthReleased(tx, a));
+  return !released;
 }
 
 absl::StatusOr<v1::Payment> PaymentFromRow(const db::Row& row) {
@@ -760,6 +782,7 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::CloseApplication(
         if (!program) return absl::InternalError("application's program is missing");
         RETURN_IF_ERROR(authorize(a, *program));
         ASSIGN_OR_RETURN(ClosingStep step, decide(a));
+        ASSIGN_OR_RETURN(step.releases, StillReleases(tx, a, step));
         if (step.releases) {
           ASSIGN_OR_RETURN(uint64_t released,
                            tx.Execute(kReleaseCommitted, {a.amount_fen(), a.program_id(), a.child_id(),
@@ -837,8 +860,9 @@ absl::StatusOr<int> MariaDbAllowanceStore::CancelApplicationsOfClosedCase(db::Se
     ASSIGN_OR_RETURN(std::optional<LockedApplication> locked, ReadApplication(tx, row.String(0), true));
     if (!locked) return absl::InternalError("application not readable under its lock");
     v1::Application& a = locked->application;
-    const std::optional<ClosingStep> step = DecideCaseClosedCancellation(a);
+    std::optional<ClosingStep> step = DecideCaseClosedCancellation(a);
     if (!step) continue;
+    ASSIGN_OR_RETURN(step->releases, StillReleases(tx, a, *step));
     int64_t released = 0;
     if (step->releases) {
       ASSIGN_OR_RETURN(uint64_t back,
@@ -865,6 +889,31 @@ absl::StatusOr<int> MariaDbAllowanceStore::CancelApplicationsOfClosedCase(db::Se
   return cancelled;
 }
 
+absl::StatusOr<bool> MariaDbAllowanceStore::ReleaseReplacedFirstMonth(db::Session& tx,
+                                                                      const std::string& application_id,
+                                                                      const Actor& actor) {
+  ASSIGN_OR_RETURN(std::optional<LockedApplication> locked, ReadApplication(tx, application_id, true));
+  if (!locked) return absl::NotFoundError("application not found");
+  const v1::Application& a = locked->application;
+  // In payment or paid (the month went out with it before the line said otherwise), withdrawn or cancelled
+  // (released then): nothing is held for the month any more.
+  if (a.type() != v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING || a.state() != v1::APPLICATION_STATE_APPROVED) {
+    return false;
+  }
+  ASSIGN_OR_RETURN(const bool released_before, FirstMonthReleased(tx, a));
+  if (released_before) return false;
+  ASSIGN_OR_RETURN(uint64_t back, tx.Execute(kReleaseCommitted, {a.amount_fen(), a.program_id(), a.child_id(),
+                                                                 int64_t{a.year()}, a.amount_fen()}));
+  if (back != 1) return absl::InternalError("the child's yearly total does not hold the amount");
+  RETURN_IF_ERROR(PostEntry(tx, a.program_id(), locked->budget_slot, v1::LEDGER_ENTRY_KIND_RELEASE,
+                            v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_AVAILABLE, a.amount_fen(),
+                            a.application_id(), "", actor));
+  ASSIGN_OR_RETURN(uint64_t marked,
+                   tx.Execute(kMarkFirstMonthReleased, {ToSqlTimestamp(actor.at), a.application_id()}));
+  if (marked != 1) return absl::FailedPreconditionError("the application is not taken up as an enrolment");
+  return true;
+}
+
 // ----------------------------------------------------------------------------------------------- payments
 
 namespace {
@@ -873,6 +922,14 @@ namespace {
 // that month (living_allowance_rules.h), else the child is paid twice in it.
 absl::Status CheckMonthlyFirstMonth(db::Session& tx, const v1::Application& a) {
   if (a.type() != v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) return absl::OkStatus();
+  // Final once released, whatever the child's enrolments say since (the roster line that decided it is
+  // never recomputed, and the other enrolment's cycle pays the month): nothing is reserved to pay it.
+  ASSIGN_OR_RETURN(const bool released, FirstMonthReleased(tx, a));
+  if (released) {
+    return absl::FailedPreconditionError(
+        "the enrolment's first month is paid under another enrolment, which replaces this one: what its "
+        "approval reserved went back to the budget");
+  }
   ASSIGN_OR_RETURN(db::Rows rows, tx.Query(kMonthlyEnrolmentsOfChild, {a.child_id()}));
   if (rows.size() < 2) return absl::OkStatus();  // nothing else can replace it
   ASSIGN_OR_RETURN(std::optional<db::Row> facts, tx.QueryOne(kLivingAllowanceChild, {a.child_id()}));

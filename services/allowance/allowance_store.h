@@ -266,6 +266,18 @@ class MariaDbAllowanceStore final : public AllowanceStore {
   absl::StatusOr<int> CancelApplicationsOfClosedCase(db::Session& tx, const std::string& child_id,
                                                      const Actor& actor);
 
+  // In `tx` (the roster job's, once the enrolment's first-month line is written REPLACED: another enrolment
+  // of the child keeps the month): the one monthly amount the enrolment's approval reserved for that month,
+  // which its application will never pay (CheckFirstMonthByApplication), goes back to the budget through the
+  // ledger and off the child's yearly total, and the enrolment records it (migration 0080). Under the
+  // application's row lock, as PayApplication, withdrawals and case-close cancellations take it: a payment
+  // that came first leaves nothing to release, and one that comes after is refused; a withdrawal or a
+  // cancellation after it releases nothing again. The enrolment stays APPROVED, paid by its cycles in the
+  // months it keeps. False when there is nothing to release (not APPROVED, or released before), so a retry
+  // changes nothing.
+  absl::StatusOr<bool> ReleaseReplacedFirstMonth(db::Session& tx, const std::string& application_id,
+                                                 const Actor& actor);
+
   // The child's case standing (migration 0070), under its row's lock: the row is made open when missing and
   // written either way, so a close folded on another Galera node conflicts with this transaction. True when
   // the case is closed to new applications.

@@ -50,6 +50,8 @@ absl::CivilMonth EighteenthBirthdayMonth(absl::CivilDay birth_date) {
   return absl::CivilMonth(birth_date.year() + 18, birth_date.month());
 }
 
+absl::CivilMonth FirstMonth(absl::CivilDay approved_on) { return absl::CivilMonth(approved_on) + 1; }
+
 std::optional<absl::CivilMonth> StopMonth(const LivingAllowanceChild& child, absl::CivilDay approved_on) {
   if (!child.stopped_on || approved_on > *child.stopped_on) return std::nullopt;
   return absl::CivilMonth(*child.stopped_on) + 1;
@@ -125,7 +127,7 @@ std::vector<MonthlyDecision> DecideMonth(const LivingAllowanceChild& child,
     if (decision.outcome != MonthlyOutcome::kPayable) continue;
     if (decision.enrolment_id == keeper->enrolment_id) {
       // The keeper's first month holds the month (for exclusivity) but is paid by its application.
-      if (month == absl::CivilMonth(enrolments[i].approved_on) + 1) {
+      if (month == FirstMonth(enrolments[i].approved_on)) {
         decision.outcome = MonthlyOutcome::kPaidByApplication;
         decision.amount_fen = 0;
       }
@@ -145,7 +147,7 @@ absl::Status CheckFirstMonthByApplication(const LivingAllowanceChild& child,
   const auto paying = std::find_if(enrolments.begin(), enrolments.end(),
                                    [&](const MonthlyEnrolment& e) { return e.enrolment_id == enrolment_id; });
   if (paying == enrolments.end()) return absl::OkStatus();
-  const absl::CivilMonth first = absl::CivilMonth(paying->approved_on) + 1;
+  const absl::CivilMonth first = FirstMonth(paying->approved_on);
   const MonthlyDecision decision = DecideMonth(child, enrolments, first)[paying - enrolments.begin()];
   if (decision.outcome != MonthlyOutcome::kReplaced) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat(

@@ -104,6 +104,9 @@ struct MonthlyDecision {
   std::string school_evidence_ref;  // payable past 18: the proof that allowed it
 };
 
+// The enrolment's first month, the month after its approval: paid through its own application, not a cycle.
+absl::CivilMonth FirstMonth(absl::CivilDay approved_on);
+
 // The first month not paid under an enrolment approved on `approved_on`, or nothing.
 std::optional<absl::CivilMonth> StopMonth(const LivingAllowanceChild& child, absl::CivilDay approved_on);
 

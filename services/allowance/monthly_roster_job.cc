@@ -56,9 +56,11 @@ MonthlyRosterJob::MonthlyRosterJob(db::Pool& pool, MonthlyRosterStore& store,
       job_(pool, clock, "allowance.monthly-roster", MonthlySchedule(), kMonthlyRosterLease,
            ReplicaName("allowance"), [this](const PeriodicRun& run) -> absl::Status {
              ASSIGN_OR_RETURN(GenerationResult result, RunMonth(ShanghaiMonth(run.period_start)));
-             logger_.Info("monthly roster generated", {{"cycles", result.cycles},
-                                                       {"children", result.children},
-                                                       {"lines_written", result.lines_written}});
+             logger_.Info("monthly roster generated",
+                          {{"cycles", result.cycles},
+                           {"children", result.children},
+                           {"lines_written", result.lines_written},
+                           {"first_months_released", result.first_months_released}});
              return ForecastRunningPrograms();
            }) {}
 
@@ -68,7 +70,10 @@ absl::StatusOr<std::optional<PeriodicRun>> MonthlyRosterJob::RunIfDue() { return
 
 absl::StatusOr<GenerationResult> MonthlyRosterJob::RunMonth(absl::CivilMonth month) {
   RETURN_IF_ERROR(TakeUpEnrolments());
-  return store_.GenerateMonth(month, clock_.Now());
+  ASSIGN_OR_RETURN(GenerationResult result, store_.GenerateMonth(month, clock_.Now()));
+  // After the lines, whichever run wrote them: a run that died between the two leaves it to the next.
+  ASSIGN_OR_RETURN(result.first_months_released, store_.ReleaseReplacedFirstMonths(month, clock_.Now()));
+  return result;
 }
 
 absl::Status MonthlyRosterJob::TakeUpEnrolments() {

@@ -2,8 +2,9 @@
 // the run is claimed by a row), it takes up the month's new enrolments (the core's approved monthly
 // applications; the child's birth date and categories read once from the registry), generates the month's
 // cycle and roster per program (MonthlyRosterStore::GenerateMonth: once per child per month however often or
-// concurrently it runs), then forecasts every running program and raises ProgramBudgetAtRisk once for a
-// program forecast to run out before its period ends.
+// concurrently it runs), gives back to the budget what the enrolments whose first month another enrolment
+// keeps had reserved for it (ReleaseReplacedFirstMonths), then forecasts every running program and raises
+// ProgramBudgetAtRisk once for a program forecast to run out before its period ends.
 #ifndef SHOUHU_SERVICES_ALLOWANCE_MONTHLY_ROSTER_JOB_H_
 #define SHOUHU_SERVICES_ALLOWANCE_MONTHLY_ROSTER_JOB_H_
 

@@ -53,6 +53,16 @@ constexpr char kEnrolmentsForMonth[] =
     " JOIN living_allowance_children c ON c.child_id = e.child_id"
     " JOIN programs p ON p.id = a.program_id"
     " WHERE p.state = 4 AND a.state IN (3, 6, 7) AND a.decided_at < ? ORDER BY a.child_id, a.id";
+// The month's REPLACED lines whose enrolment's application still holds what its approval reserved, with the
+// time of that approval: in the enrolment's first month, that money is held for nothing.
+constexpr char kReplacedLinesHolding[] =
+    "SELECT l.enrolment_id, a.decided_at FROM monthly_roster_lines l"
+    " JOIN applications a ON a.id = l.enrolment_id"
+    " JOIN living_allowance_enrolments e ON e.application_id = l.enrolment_id"
+    " WHERE l.month = ? AND l.outcome = ? AND a.state = 3 AND e.first_month_released_at IS NULL"
+    " ORDER BY l.enrolment_id";
+// Who the ledger records as releasing a replaced first month's reservation.
+constexpr char kFirstMonthReleaser[] = "system:allowance-monthly-roster";
 constexpr char kSchoolProofsFrom[] =
     "SELECT child_id, school, evidence_ref, covers_through FROM school_enrolments WHERE covers_through >= ?";
 constexpr char kInsertCycle[] =
@@ -459,6 +469,32 @@ absl::StatusOr<GenerationResult> MonthlyRosterStore::GenerateMonth(absl::CivilMo
   }
   RETURN_IF_ERROR(flush());
   return result;
+}
+
+absl::StatusOr<int> MonthlyRosterStore::ReleaseReplacedFirstMonths(absl::CivilMonth month, absl::Time now) {
+  std::vector<std::string> enrolments;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
+    enrolments.clear();
+    ASSIGN_OR_RETURN(
+        db::Rows rows,
+        s.Query(kReplacedLinesHolding, {MonthSql(month), static_cast<int64_t>(MonthlyOutcome::kReplaced)}));
+    for (const db::Row& r : rows) {
+      ASSIGN_OR_RETURN(absl::Time decided, FromSqlTimestamp(r.String(1)));
+      if (FirstMonth(ShanghaiDay(decided)) == month) enrolments.push_back(r.String(0));
+    }
+    return absl::OkStatus();
+  }));
+  const Actor releaser{kFirstMonthReleaser, "", now};
+  int released = 0;
+  for (const std::string& enrolment : enrolments) {
+    bool done = false;
+    RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(done, core_.ReleaseReplacedFirstMonth(tx, enrolment, releaser));
+      return absl::OkStatus();
+    }));
+    if (done) ++released;
+  }
+  return released;
 }
 
 // ------------------------------------------------------------------------------------------------ cycles

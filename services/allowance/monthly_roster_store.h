@@ -46,6 +46,7 @@ struct GenerationResult {
   int cycles = 0;             // programs with a cycle for the month
   int64_t lines_written = 0;  // lines this run inserted (0 when another run had written them)
   int64_t children = 0;
+  int first_months_released = 0;  // ReleaseReplacedFirstMonths
 };
 
 // What the forecast needs of a program, gathered in one consistent read.
@@ -76,6 +77,11 @@ class MonthlyRosterStore {
   // The month's cycle per program with enrolments and their lines: each written once, however many runs
   // race (unique keys; a duplicate insert changes nothing). Lines are computed once and never recomputed.
   absl::StatusOr<GenerationResult> GenerateMonth(absl::CivilMonth month, absl::Time now);
+  // The enrolments whose first month is `month` and whose line for it is REPLACED: what each one's approval
+  // reserved for the month goes back to the budget, one transaction each
+  // (MariaDbAllowanceStore::ReleaseReplacedFirstMonth). Safe to run again, and concurrently: how many it
+  // released this time.
+  absl::StatusOr<int> ReleaseReplacedFirstMonths(absl::CivilMonth month, absl::Time now);
 
   // ---- cycles
   absl::StatusOr<std::optional<v1::MonthlyCycle>> GetCycle(const std::string& cycle_id);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/status_macros.h"
 #include "services/allowance/verification_sample.h"
@@ -55,15 +56,83 @@ class MonthlyAllowance : public MonthlyAllowanceTest {
     return program.ok() ? program->program().balances() : v1::ProgramBalances();
   }
 
-  // Pays the enrolment's first month through its own application: from then on a closed case stops the
-  // allowance in the rosters, rather than cancelling an enrolment nothing was paid of yet (case_closed_test).
-  void PayFirstMonth(const std::string& tag, const std::string& enrolment) {
+  // Pays the enrolment's first month through its own application.
+  absl::StatusOr<v1::PayApplicationResponse> PayApplication(const std::string& tag,
+                                                            const std::string& enrolment) {
     v1::PayApplicationRequest pay;
     pay.set_request_id("pay-first-" + tag);
     pay.set_application_id(enrolment);
     pay.set_method(v1::PAYMENT_METHOD_BANK_TRANSFER);
     pay.set_payee_reference("guardian-account-" + tag);
-    ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayApplication, ngo_admin_, pay));
+    return Ask(&v1::AllowanceService::Stub::PayApplication, ngo_admin_, pay);
+  }
+
+  // The same, expected to be paid: from then on a closed case stops the allowance in the rosters, rather
+  // than cancelling an enrolment nothing was paid of yet (case_closed_test).
+  void PayFirstMonth(const std::string& tag, const std::string& enrolment) {
+    ASSERT_OK(PayApplication(tag, enrolment));
+  }
+
+  // Withdrawn by its applicant, the caseworker who submitted it.
+  absl::StatusOr<v1::WithdrawApplicationResponse> Withdraw(const std::string& tag,
+                                                           const std::string& application_id) {
+    v1::WithdrawApplicationRequest withdraw;
+    withdraw.set_request_id("withdraw-" + tag);
+    withdraw.set_application_id(application_id);
+    return Ask(&v1::AllowanceService::Stub::WithdrawApplication, wuding_caseworker_, withdraw);
+  }
+
+  // A child enrolled in program `a` before this month (the keeper of next month) and again in `b` this
+  // month: the second enrolment, whose first month (next month) the first keeps.
+  struct Replaced {
+    rv1::Case child;
+    std::string child_id;  // child's
+    std::string keeper;    // in a
+    std::string replaced;  // in b
+  };
+  Replaced EnrolTwice(const std::string& tag, const std::string& a, const std::string& b) {
+    Replaced r;
+    r.child = ActiveChild(tag);
+    r.child_id = r.child.child_id();
+    r.keeper = Enrol(tag + "-keeper", a, r.child_id);
+    EXPECT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
+      return s
+          .Execute("UPDATE applications SET decided_at = decided_at - INTERVAL 40 DAY WHERE id = ?",
+                   {r.keeper})
+          .status();
+    }));
+    r.replaced = Enrol(tag + "-replaced", b, r.child_id);
+    return r;
+  }
+
+  // The ledger's RELEASE entries of the application: reserved money it gave back.
+  int64_t ReleasesOf(const std::string& application_id) {
+    return QueryInt("SELECT COUNT(*) FROM ledger_entries WHERE application_id = ? AND kind = ?",
+                    {application_id, int64_t{v1::LEDGER_ENTRY_KIND_RELEASE}});
+  }
+
+  // What the child holds this year of the program, against its cap per child and year.
+  int64_t YearTotal(const std::string& program_id, const std::string& child_id) {
+    return QueryInt("SELECT committed_fen FROM child_year_totals WHERE program_id = ? AND child_id = ?",
+                    {program_id, child_id});
+  }
+
+  v1::ApplicationState StateOf(const std::string& application_id) {
+    v1::GetApplicationRequest get;
+    get.set_application_id(application_id);
+    auto got = Ask(&v1::AllowanceService::Stub::GetApplication, ngo_admin_, get);
+    EXPECT_OK(got);
+    return got.ok() ? got->application().state() : v1::APPLICATION_STATE_UNSPECIFIED;
+  }
+
+  int64_t QueryInt(const std::string& sql, const std::vector<db::Value>& params) {
+    int64_t value = -1;
+    EXPECT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
+      ASSIGN_OR_RETURN(std::optional<db::Row> row, s.QueryOne(sql, params));
+      if (row) value = row->Int(0);
+      return absl::OkStatus();
+    }));
+    return value;
   }
 
   // Enrolled this month, a child's first month (next month) is paid through the enrolment's application; the
@@ -186,13 +255,7 @@ TEST_F(MonthlyAllowance, AgeOut_At18_PaidThroughTheBirthdayMonthThenOnlyWithScho
 TEST_F(MonthlyAllowance, PayApplication_EnrolmentReplacedInItsFirstMonth_RefusedAndTheMonthPaidOnce) {
   const std::string a = FundedProgram("a");
   const std::string b = FundedProgram("b");
-  const std::string child = ActiveChild("c").child_id();
-  const std::string o = Enrol("o", a, child);
-  ASSERT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
-    return s.Execute("UPDATE applications SET decided_at = decided_at - INTERVAL 40 DAY WHERE id = ?", {o})
-        .status();
-  }));
-  const std::string n = Enrol("n", b, child);
+  const std::string n = EnrolTwice("c", a, b).replaced;
   const absl::CivilMonth next = ThisMonth() + 1;
   ASSERT_OK(allowance_->cycles().job().RunMonth(next));
   ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle a_cycle, CycleOf(a, next));
@@ -202,19 +265,155 @@ TEST_F(MonthlyAllowance, PayApplication_EnrolmentReplacedInItsFirstMonth_Refused
   ASSERT_EQ(Lines(b_cycle.cycle_id()).size(), 1u);
   EXPECT_EQ(Lines(b_cycle.cycle_id())[0].outcome(), v1::ROSTER_OUTCOME_REPLACED);
 
-  v1::PayApplicationRequest pay;
-  pay.set_request_id("pay-first-n");
-  pay.set_application_id(n);
-  pay.set_method(v1::PAYMENT_METHOD_BANK_TRANSFER);
-  pay.set_payee_reference("guardian-account-n");
-  EXPECT_THAT(Ask(&v1::AllowanceService::Stub::PayApplication, ngo_admin_, pay),
-              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(PayApplication("n", n), StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(AllowanceCount("payments"), 0);
   // O's month is paid by its cycle, once.
   ASSERT_OK(SubmitAndApprove(a_cycle.cycle_id(), "a"));
   v1::PayMonthlyCycleRequest pay_cycle = PayCycle("pay-cycle-a", a_cycle.cycle_id());
   ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, pay_cycle));
   EXPECT_EQ(AllowanceCount("payments"), 1);
+}
+
+// N (above) was approved with one monthly amount reserved for its first month, which its own application
+// pays; once the month's roster says O keeps it, that money is reserved for nothing. It goes back to N's
+// program through the ledger, once however often the roster runs, and nothing later (a withdrawal, a
+// payment) moves it again. N stays an enrolment: its cycles pay it in the months it keeps.
+TEST_F(
+    MonthlyAllowance,
+    EnrolmentReplacedInItsFirstMonth_ReservationBackInTheBudgetOnce_RetriedRunsAndAWithdrawalReleaseNoMore) {
+  const std::string a = FundedProgram("a");
+  const std::string b = FundedProgram("b");
+  const Replaced c = EnrolTwice("c", a, b);
+  ASSERT_EQ(Balances(b).reserved_fen(), 60'000);
+  ASSERT_EQ(YearTotal(b, c.child_id), 60'000);
+
+  const absl::CivilMonth next = ThisMonth() + 1;
+  ASSERT_OK_AND_ASSIGN(GenerationResult first, allowance_->cycles().job().RunMonth(next));
+  EXPECT_EQ(first.first_months_released, 1);
+  v1::ProgramBalances balances = Balances(b);
+  EXPECT_EQ(balances.reserved_fen(), 0);
+  EXPECT_EQ(balances.available_fen(), balances.budget_fen());
+  EXPECT_EQ(YearTotal(b, c.child_id), 0);
+  EXPECT_EQ(ReleasesOf(c.replaced), 1);
+  EXPECT_EQ(Balances(a).reserved_fen(), 60'000);  // the keeper's own, untouched
+
+  // The roster run again (a retry, another replica) finds nothing more to release.
+  ASSERT_OK_AND_ASSIGN(GenerationResult again, allowance_->cycles().job().RunMonth(next));
+  EXPECT_EQ(again.first_months_released, 0);
+  ASSERT_OK_AND_ASSIGN(int direct,
+                       allowance_->cycles().store().ReleaseReplacedFirstMonths(next, absl::Now()));
+  EXPECT_EQ(direct, 0);
+  EXPECT_EQ(ReleasesOf(c.replaced), 1);
+
+  EXPECT_EQ(StateOf(c.replaced), v1::APPLICATION_STATE_APPROVED);  // still an enrolment
+  EXPECT_THAT(PayApplication("replaced", c.replaced), StatusIs(absl::StatusCode::kFailedPrecondition));
+  // Withdrawn now, it has nothing left to release.
+  ASSERT_OK_AND_ASSIGN(v1::WithdrawApplicationResponse withdrawn, Withdraw("replaced", c.replaced));
+  EXPECT_EQ(withdrawn.application().state(), v1::APPLICATION_STATE_WITHDRAWN);
+  EXPECT_EQ(ReleasesOf(c.replaced), 1);
+  balances = Balances(b);
+  EXPECT_EQ(balances.reserved_fen(), 0);
+  EXPECT_EQ(balances.available_fen(), balances.budget_fen());
+  EXPECT_EQ(YearTotal(b, c.child_id), 0);
+  EXPECT_EQ(AllowanceCount("payments"), 0);
+  ExpectReconciles(a);
+  ExpectReconciles(b);
+}
+
+// Once N's first month went back to the budget, nothing pays it through N's application, even when the
+// child's enrolments no longer say O keeps the month (O withdrawn after the roster was made: O's line stays
+// payable, and its cycle pays the month), and a case closed afterwards cancels N with nothing to release.
+TEST_F(MonthlyAllowance,
+       EnrolmentReplacedInItsFirstMonth_KeeperWithdrawnAfterTheRelease_StillNotPaidNorReleasedAgain) {
+  const std::string a = FundedProgram("a");
+  const std::string b = FundedProgram("b");
+  const Replaced c = EnrolTwice("c", a, b);
+  const absl::CivilMonth next = ThisMonth() + 1;
+  ASSERT_OK(allowance_->cycles().job().RunMonth(next));
+  ASSERT_EQ(ReleasesOf(c.replaced), 1);
+  ASSERT_OK(Withdraw("keeper", c.keeper));
+  // Another child's enrolment in b: the reserved money N's payment would draw on is there, but not N's.
+  const std::string other = Enrol("other", b, ActiveChild("other").child_id());
+
+  EXPECT_THAT(PayApplication("replaced", c.replaced), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(AllowanceCount("payments"), 0);
+  EXPECT_EQ(Balances(b).reserved_fen(), 60'000);  // the other child's
+
+  rv1::CloseCaseRequest close;
+  close.set_request_id("close-c");
+  close.set_case_id(c.child.case_id());
+  close.set_reason("父亲刑满释放，恢复监护");
+  ASSERT_OK(Call(&rv1::RegistryService::Stub::CloseCase, wuding_officer_, close));
+  ASSERT_NO_FATAL_FAILURE(AwaitRegistryEvents());
+  EXPECT_EQ(StateOf(c.replaced), v1::APPLICATION_STATE_CANCELLED);
+  EXPECT_EQ(ReleasesOf(c.replaced), 1);
+  const v1::ProgramBalances balances = Balances(b);
+  EXPECT_EQ(balances.reserved_fen(), 60'000);  // the other child's, still
+  EXPECT_EQ(balances.available_fen(), balances.budget_fen() - 60'000);
+  EXPECT_EQ(YearTotal(b, c.child_id), 0);
+  EXPECT_EQ(StateOf(other), v1::APPLICATION_STATE_APPROVED);
+  ExpectReconciles(a);
+  ExpectReconciles(b);
+}
+
+// The release, a withdrawal and a payment of N queue on N's row and are let go together (the release queued
+// before the withdrawal in one round, after it in the other, as far as delays can order them): the
+// reservation goes back once, by whichever comes first, and nothing is paid.
+TEST_F(MonthlyAllowance, EnrolmentReplacedInItsFirstMonth_ReleaseRacingAWithdrawalAndAPayment_ReleasedOnce) {
+  const std::string a = FundedProgram("a");
+  const std::string b = FundedProgram("b");
+  const absl::CivilMonth next = ThisMonth() + 1;
+  for (int round = 0; round < 2; ++round) {
+    const std::string tag = absl::StrCat("race", round);
+    const Replaced c = EnrolTwice(tag, a, b);
+    absl::Notification locked;
+    absl::Notification release;
+    std::thread holder([&] {
+      EXPECT_OK(allowance_database_->pool().Transaction([&](db::Session& tx) -> absl::Status {
+        RETURN_IF_ERROR(
+            tx.Query("SELECT id FROM applications WHERE id = ? FOR UPDATE", {c.replaced}).status());
+        locked.Notify();
+        release.WaitForNotification();
+        return absl::OkStatus();
+      }));
+    });
+    locked.WaitForNotification();
+    absl::StatusOr<GenerationResult> run = absl::UnknownError("not run");
+    absl::StatusOr<v1::WithdrawApplicationResponse> withdrawn = absl::UnknownError("not run");
+    absl::StatusOr<v1::PayApplicationResponse> paid = absl::UnknownError("not run");
+    std::thread roster([&] {
+      if (round == 1) absl::SleepFor(absl::Milliseconds(400));
+      run = allowance_->cycles().job().RunMonth(next);
+    });
+    std::thread withdrawal([&] {
+      if (round == 0) absl::SleepFor(absl::Milliseconds(400));
+      withdrawn = Withdraw(tag, c.replaced);
+    });
+    std::thread payment([&] {
+      absl::SleepFor(absl::Milliseconds(150));
+      paid = PayApplication(tag, c.replaced);
+    });
+    // Time for all three to reach the row's lock; not an assertion: whichever order they are let go in,
+    // the invariants below must hold.
+    absl::SleepFor(absl::Milliseconds(1200));
+    release.Notify();
+    holder.join();
+    roster.join();
+    withdrawal.join();
+    payment.join();
+
+    EXPECT_OK(run) << tag;
+    EXPECT_OK(withdrawn) << tag;
+    EXPECT_THAT(paid, StatusIs(absl::StatusCode::kFailedPrecondition)) << tag;
+    EXPECT_EQ(StateOf(c.replaced), v1::APPLICATION_STATE_WITHDRAWN) << tag;
+    EXPECT_EQ(ReleasesOf(c.replaced), 1) << tag;
+    EXPECT_EQ(YearTotal(b, c.child_id), 0) << tag;
+  }
+  const v1::ProgramBalances balances = Balances(b);
+  EXPECT_EQ(balances.reserved_fen(), 0);
+  EXPECT_EQ(balances.available_fen(), balances.budget_fen());
+  EXPECT_EQ(AllowanceCount("payments"), 0);
+  ExpectReconciles(b);
 }
 
 TEST_F(MonthlyAllowance, CaseClosedOrPlacedInInstitution_StopsFromTheNextMonth) {

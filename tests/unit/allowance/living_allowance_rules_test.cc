@@ -54,6 +54,11 @@ TEST(LivingAllowanceRules, StartsTheMonthAfterApproval) {
   EXPECT_EQ(may.enrolment_id, "E1");
 }
 
+TEST(LivingAllowanceRules, FirstMonth_TheMonthAfterApproval_AcrossTheYear) {
+  EXPECT_EQ(FirstMonth(absl::CivilDay(2026, 3, 31)), absl::CivilMonth(2026, 4));
+  EXPECT_EQ(FirstMonth(absl::CivilDay(2026, 12, 1)), absl::CivilMonth(2027, 1));
+}
+
 TEST(LivingAllowanceRules, FirstMonthPaidByApplication_StillReplacesTheOtherAllowance) {
   LivingAllowanceChild child = DeFactoUnsupported(kBirth);
   child.orphan = true;

@@ -1,0 +1,12 @@
+-- When the reservation of a monthly enrolment's first month went back to the program's budget. That month is
+-- paid through the enrolment's own application, whose approval reserved one monthly amount for it; when
+-- another enrolment of the child keeps the month (its roster line REPLACED: a child is paid one basic living
+-- allowance a month), the application is never paid (living_allowance_rules.h CheckFirstMonthByApplication),
+-- and the amount stayed reserved, and counted in the child's yearly total, until someone withdrew the
+-- enrolment. The roster job now releases it through the ledger once the line is written
+-- (MariaDbAllowanceStore::ReleaseReplacedFirstMonth) and records it here under the application's row lock,
+-- so that no payment, withdrawal or case close of the application moves that money again. The enrolment
+-- itself stays: its cycles pay it in the months it keeps. The previous release neither reads nor writes the
+-- column, so a replica of it withdrawing or cancelling such an application would release the amount a second
+-- time: finish a rolling upgrade before a month's roster is generated.
+ALTER TABLE living_allowance_enrolments ADD COLUMN IF NOT EXISTS first_month_released_at DATETIME(6) NULL;
