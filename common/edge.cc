@@ -1,7 +1,5 @@
 #include "common/edge.h"
 
-#include <algorithm>
-
 #include "absl/strings/str_cat.h"
 #include "common/method_access.h"
 #include "common/status_macros.h"
@@ -26,18 +24,7 @@ absl::StatusOr<Principal> ServiceEdge::Admit(const grpc::ServerContextBase& cont
   if (allowed == allowed_roles_.end()) {
     return absl::InternalError(absl::StrCat("no method ", method, " in ", service_name_));
   }
-  RETURN_IF_ERROR(CheckMayCall(principal, allowed->second));
-  // The call acts with the roles that may make it and no other: a role that may not call the method lends it
-  // nothing, not even its wider scope. An NGO admin who also trains volunteers searches children as an NGO
-  // admin, bound to their organisation (common/scope.h), not with a trainer's view of the whole county.
-  const uint64_t allowed_roles = allowed->second;
-  auto* roles = principal.mutable_roles();
-  roles->erase(std::remove_if(roles->begin(), roles->end(),
-                              [allowed_roles](int role) {
-                                return role < 0 || role >= 64 || (allowed_roles >> role & 1) == 0;
-                              }),
-               roles->end());
-  return principal;
+  return ActingFor(std::move(principal), allowed->second);
 }
 
 grpc::ServerUnaryReactor* ServiceEdge::Unary(grpc::CallbackServerContext* context, absl::string_view method,

@@ -1,6 +1,9 @@
 #include "common/method_access.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "shouhu/common/v1/access.pb.h"
 
 namespace shouhu {
@@ -34,9 +37,17 @@ uint64_t AllowedRoleMask(const google::protobuf::MethodDescriptor& method) {
   return mask;
 }
 
+namespace {
+
+bool Allows(uint64_t allowed_role_mask, int role) {
+  return role >= 0 && role < 64 && (allowed_role_mask >> role & 1) != 0;
+}
+
+}  // namespace
+
 bool MayCall(const Principal& principal, uint64_t allowed_role_mask) {
   for (int role : principal.roles()) {
-    if (role >= 0 && role < 64 && (allowed_role_mask >> role & 1) != 0) return true;
+    if (Allows(allowed_role_mask, role)) return true;
   }
   return false;
 }
@@ -52,6 +63,15 @@ absl::Status CheckMayCall(const Principal& principal, uint64_t allowed_role_mask
 
 absl::Status CheckMayCall(const Principal& principal, const google::protobuf::MethodDescriptor& method) {
   return CheckMayCall(principal, AllowedRoleMask(method));
+}
+
+absl::StatusOr<Principal> ActingFor(Principal principal, uint64_t allowed_role_mask) {
+  RETURN_IF_ERROR(CheckMayCall(principal, allowed_role_mask));
+  auto* roles = principal.mutable_roles();
+  roles->erase(std::remove_if(roles->begin(), roles->end(),
+                              [allowed_role_mask](int role) { return !Allows(allowed_role_mask, role); }),
+               roles->end());
+  return principal;
 }
 
 }  // namespace shouhu

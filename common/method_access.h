@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/principal.h"
 #include "google/protobuf/descriptor.h"
@@ -36,6 +37,12 @@ bool MayCall(const Principal& principal, uint64_t allowed_role_mask);
 // PERMISSION_DENIED unless MayCall.
 absl::Status CheckMayCall(const Principal& principal, const google::protobuf::MethodDescriptor& method);
 absl::Status CheckMayCall(const Principal& principal, uint64_t allowed_role_mask);
+
+// The principal acting in a call of a method allowing `allowed_role_mask`: with the roles that may make the
+// call and no other, so a role that may not call the method lends it nothing, not even its wider scope (an
+// NGO admin who also trains volunteers searches children as an NGO admin, bound to their organisation, not
+// with a trainer's view of the whole county). PERMISSION_DENIED unless MayCall.
+absl::StatusOr<Principal> ActingFor(Principal principal, uint64_t allowed_role_mask);
 
 }  // namespace shouhu
 

@@ -1,5 +1,6 @@
 // The edge mechanics every service shares: method roles from the protos, the scope rule, paging and the
 // text and id checks.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "common/method_access.h"
@@ -22,6 +23,7 @@ using common::v1::ROLE_SYSTEM;
 using common::v1::ROLE_TRAINER;
 using common::v1::ROLE_VOLUNTEER;
 using ::shouhu::testing::StatusIs;
+using ::testing::ElementsAre;
 
 Principal Caller(std::initializer_list<Role> roles, std::vector<std::string> jurisdictions,
                  std::string organisation = "org-a") {
@@ -73,6 +75,17 @@ TEST(MethodAccess, RolesComeFromTheProto) {
   const auto& access_log = *FindMethod("shouhu.registry.v1.RegistryService/ListAccessLog");
   EXPECT_TRUE(MayCall(Caller({ROLE_AUDITOR}, {"53"}), access_log));
   EXPECT_FALSE(MayCall(Caller({ROLE_CIVIL_AFFAIRS_OFFICER}, {"53"}), access_log));
+}
+
+TEST(MethodAccess, ActingForKeepsOnlyTheRolesThatMayCall) {
+  LinkServiceProtos();
+  const uint64_t get_child = AllowedRoleMask(*FindMethod("shouhu.registry.v1.RegistryService/GetChild"));
+  // A trainer's county-wide view lends nothing to a call only the NGO role may make.
+  absl::StatusOr<Principal> acting = ActingFor(Caller({ROLE_TRAINER, ROLE_NGO_ADMIN}, {"532329"}), get_child);
+  ASSERT_TRUE(acting.ok()) << acting.status();
+  EXPECT_THAT(acting->roles(), ElementsAre(ROLE_NGO_ADMIN));
+  EXPECT_THAT(ActingFor(Caller({ROLE_TRAINER}, {"532329"}), get_child).status(),
+              StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 TEST(Scope, JurisdictionAndOrganisation) {
