@@ -14,6 +14,10 @@ constexpr char kVisitorOfParticipant[] = "SELECT id FROM visitors WHERE particip
 // so the two serialise on it (certified on Galera), and a plan that judged the person before this release
 // sees the count moved and is refused.
 constexpr char kCountRelease[] = "UPDATE visitors SET releases = releases + 1 WHERE id = ?";
+// A release from a later day only: counted apart, with its day, so that a plan in flight refuses only its
+// visits on or after that day (visits 0040).
+constexpr char kCountLaterRelease[] =
+    "UPDATE visitors SET later_releases = later_releases + 1, later_release_from = ? WHERE id = ?";
 // Locks the person's future rows (the visitor_slot key's range), so a plan storing at the same moment waits.
 constexpr char kLockFutureAssignments[] =
     "SELECT case_id, visit_day FROM visit_assignments WHERE visitor_id = ? AND visit_day >= ? FOR UPDATE";
@@ -54,11 +58,14 @@ absl::StatusOr<int> ReleaseFutureAssignments(db::Session& tx, const std::string&
                                              absl::Time now) {
   ASSIGN_OR_RETURN(std::optional<db::Row> visitor, tx.QueryOne(kVisitorOfParticipant, {participant_id}));
   if (!visitor) return 0;
-  // A loss from a later day (a background check cleared until then) is one training already answers for:
-  // a plan asks it for each visit day. Counting it would refuse every plan of the person's county made
-  // while a check is recorded, which happens at each volunteer's onboarding.
+  // A loss from a later day (a background check cleared until then) is counted with its day: a plan in
+  // flight whose training answers came before it refuses only its visits from that day on, and a check
+  // recorded at a volunteer's onboarding (cleared for years) refuses no plan.
   if (from_day <= ShanghaiDay(now)) {
     RETURN_IF_ERROR(tx.Execute(kCountRelease, {visitor->String(0)}).status());
+  } else {
+    RETURN_IF_ERROR(
+        tx.Execute(kCountLaterRelease, {absl::FormatCivilTime(from_day), visitor->String(0)}).status());
   }
   ASSIGN_OR_RETURN(db::Rows rows,
                    tx.Query(kLockFutureAssignments, {visitor->String(0), absl::FormatCivilTime(from_day)}));

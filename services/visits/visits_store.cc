@@ -83,7 +83,7 @@ constexpr char kListVisitorsIn[] =
     " AND c.state IN (1, 2)) ORDER BY id";
 
 constexpr char kListReleasesIn[] =
-    "SELECT id, releases FROM visitors WHERE home_village_code >= ? AND home_village_code < ?"
+    "SELECT id, releases, later_releases FROM visitors WHERE home_village_code >= ? AND home_village_code < ?"
     " AND (? = '' OR organisation_id = ?)";
 // A plan's visitor, checked as it is stored: the row written (so that a release, which writes it too, and
 // this plan serialise on it, on one node by the row lock and on Galera by certification), then its count of
@@ -91,7 +91,8 @@ constexpr char kListReleasesIn[] =
 // Each is followed by a padded IN list of the plan's visitors (a chunk of them) and ")".
 constexpr char kLockVisitorsForPlanningHead[] =
     "UPDATE visitors SET lock_version = lock_version + 1 WHERE id IN (";
-constexpr char kVisitorsReleasesHead[] = "SELECT id, releases FROM visitors WHERE id IN (";
+constexpr char kVisitorsReleasesHead[] =
+    "SELECT id, releases, later_releases, later_release_from FROM visitors WHERE id IN (";
 
 constexpr char kInsertAssignmentsHead[] =
     "INSERT INTO visit_assignments (id, case_id, child_id, visitor_id, visit_day, slot, planned_by, "
@@ -292,7 +293,7 @@ absl::StatusOr<VisitorReleases> MariaDbVisitsStore::ReleasesIn(const std::string
     ASSIGN_OR_RETURN(db::Rows rows,
                      session.Query(kListReleasesIn, {division_prefix, DivisionPrefixEnd(division_prefix),
                                                      organisation_id, organisation_id}));
-    for (const db::Row& row : rows) out[row.String(0)] = row.Int(1);
+    for (const db::Row& row : rows) out[row.String(0)] = ReleaseCounts{row.Int(1), row.Int(2)};
     return absl::OkStatus();
   }));
   return out;
@@ -303,9 +304,13 @@ absl::StatusOr<v1::PlanWeekendResponse> MariaDbVisitsStore::StoreWeekendPlan(
     const VisitorReleases& releases_seen, const CasesSeen& cases_seen, v1::PlanWeekendResponse answer) {
   std::vector<std::string> households;  // sorted, once each: every plan locks its cases in the same order
   std::vector<std::string> visitors;    // and its visitors
+  absl::flat_hash_map<std::string, absl::CivilDay> last_visit_day;  // each visitor's last day in the plan
   for (const v1::Assignment& a : answer.assignments()) {
     households.push_back(a.case_id());
     visitors.push_back(a.visitor_id());
+    ASSIGN_OR_RETURN(absl::CivilDay day, ParseDay(a.visit_date(), "visit_date"));
+    auto [it, inserted] = last_visit_day.try_emplace(a.visitor_id(), day);
+    if (!inserted) it->second = std::max(it->second, day);
   }
   for (std::vector<std::string>* ids : {&households, &visitors}) {
     std::sort(ids->begin(), ids->end());
@@ -313,21 +318,30 @@ absl::StatusOr<v1::PlanWeekendResponse> MariaDbVisitsStore::StoreWeekendPlan(
   }
   absl::StatusOr<v1::PlanWeekendResponse> stored = IdempotentTransaction<v1::PlanWeekendResponse>(
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::PlanWeekendResponse> {
-        // A visitor taken off their visits after this plan judged them (their count of releases moved) is
-        // not sent: the release found no visit of this plan to take back. Checked under the visitor's row,
+        // A visitor taken off their visits after this plan judged them (their count of releases moved; for a
+        // release from a later day, one reaching a day the plan has them visit) is not sent: the release
+        // found no visit of this plan to take back. Checked under the visitor's row,
         // which the release writes too, so a release after this check waits for the plan and then takes
         // its visits back.
         RETURN_IF_ERROR(ForEachIdChunk(visitors, [&](const std::string& list, std::vector<db::Value> ids) {
           RETURN_IF_ERROR(tx.Execute(absl::StrCat(kLockVisitorsForPlanningHead, list, ")"), ids).status());
           ASSIGN_OR_RETURN(db::Rows rows, tx.Query(absl::StrCat(kVisitorsReleasesHead, list, ")"), ids));
-          absl::flat_hash_map<std::string, int64_t> now;
-          for (const db::Row& row : rows) now[row.String(0)] = row.Int(1);
+          absl::flat_hash_map<std::string, ReleasesNow> now;
+          for (const db::Row& row : rows) {
+            ReleasesNow& r = now[row.String(0)];
+            r.counts = ReleaseCounts{row.Int(1), row.Int(2)};
+            if (!row.IsNull(3)) {
+              ASSIGN_OR_RETURN(r.later_from, ParseDay(row.String(3), "later_release_from"));
+            }
+          }
           for (const db::Value& id : ids) {
             const std::string& visitor_id = std::get<std::string>(id);
             // A visitor registered after the counts were read was never released before it: 0.
             auto seen = releases_seen.find(visitor_id);
             auto current = now.find(visitor_id);
-            if (current == now.end() || current->second != (seen == releases_seen.end() ? 0 : seen->second)) {
+            if (current == now.end() ||
+                !PlanStillHolds(seen == releases_seen.end() ? ReleaseCounts{} : seen->second, current->second,
+                                last_visit_day.at(visitor_id))) {
               return absl::AbortedError(
                   "a visitor of this plan was taken off visits while it was made; plan the weekend again");
             }

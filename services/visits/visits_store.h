@@ -19,6 +19,7 @@
 #include "common/migrations.h"
 #include "common/paging.h"
 #include "services/visits/cadence.h"
+#include "services/visits/visitor_releases.h"
 #include "shouhu/visits/v1/visits_service.pb.h"
 
 namespace shouhu {
@@ -51,8 +52,6 @@ struct PlanToSave {
   std::optional<VisitDue> next;
 };
 
-// Visitor id → how many times they were taken off their future visits (visitors.releases, visits 0031).
-using VisitorReleases = absl::flat_hash_map<std::string, int64_t>;
 // Case id → the registry event last folded into its plan (CasePlan::last_event_sequence), as a plan read it.
 using CasesSeen = absl::flat_hash_map<std::string, int64_t>;
 
@@ -78,8 +77,9 @@ class VisitsStore {
                                                           absl::CivilDay last_day) = 0;
   virtual absl::StatusOr<std::vector<v1::Visitor>> ListVisitorsIn(const std::string& division_prefix,
                                                                   const std::string& organisation_id) = 0;
-  // How many times each visitor in [division_prefix…] was taken off their future visits (visitor id →
-  // count), read before a plan judges who may visit: StoreWeekendPlan refuses a plan if a count moved since.
+  // How many times each visitor in [division_prefix…] was taken off their future visits, read before a plan
+  // judges who may visit: StoreWeekendPlan refuses a plan if a count moved since (a later-day release only
+  // when it reaches one of the visitor's days in the plan).
   virtual absl::StatusOr<VisitorReleases> ReleasesIn(const std::string& division_prefix,
                                                      const std::string& organisation_id) = 0;
   // Assignments on days in [first, last] whose household or visitor lies in [division_prefix…]: what earlier
@@ -91,9 +91,9 @@ class VisitsStore {
   // visitor's day and slot is taken, or a household of the plan already has a visit on a day in
   // [first, last] (another plan, made at the same time with other visitors, placed it first), or a visitor
   // of the plan was taken off their visits since `releases_seen` was read (ReleasesIn, before the plan
-  // judged who may visit), or a household's case changed since `cases_seen` was read (closed, transferred,
-  // moved county, re-graded: the registry event that did it cancelled or re-timed its visits, and this plan
-  // would put them back): nothing is stored.
+  // judged who may visit) from a day the plan has them visit on or before, or a household's case changed
+  // since `cases_seen` was read (closed, transferred, moved county, re-graded: the registry event that did it
+  // cancelled or re-timed its visits, and this plan would put them back): nothing is stored.
   virtual absl::StatusOr<v1::PlanWeekendResponse> StoreWeekendPlan(
       const IdempotencyKey& key, const Actor& actor, absl::CivilDay first, absl::CivilDay last,
       const VisitorReleases& releases_seen, const CasesSeen& cases_seen, v1::PlanWeekendResponse answer) = 0;

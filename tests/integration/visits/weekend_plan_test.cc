@@ -63,6 +63,35 @@ class WeekendPlanTest : public VisitsTest {
     return *registered;
   }
 
+  // The one case plan the registry's events made, as a plan reads it: its id in `case_id`, its last folded
+  // event in the map returned.
+  CasesSeen OnlyCaseSeen(std::string& case_id) {
+    CasesSeen seen;
+    EXPECT_OK(visits_database_->pool().Autocommit([&](db::Session& session) -> absl::Status {
+      ASSIGN_OR_RETURN(std::optional<db::Row> row,
+                       session.QueryOne("SELECT case_id, last_event_sequence FROM case_plans"));
+      if (row) {
+        case_id = row->String(0);
+        seen[case_id] = row->Int(1);
+      }
+      return absl::OkStatus();
+    }));
+    return seen;
+  }
+
+  // A plan of one visit: the case's household, by `visitor`, on `day`, in the first slot.
+  static v1::PlanWeekendResponse OneVisit(const std::string& case_id, const v1::Visitor& visitor,
+                                          absl::CivilDay day) {
+    v1::PlanWeekendResponse answer;
+    v1::Assignment* assignment = answer.add_assignments();
+    assignment->set_case_id(case_id);
+    assignment->set_child_id("child");
+    assignment->set_visitor_id(visitor.visitor_id());
+    assignment->set_visit_date(absl::FormatCivilTime(day));
+    assignment->set_slot(0);
+    return answer;
+  }
+
   // Rows whose visitor, day and slot another row also holds: a double booking.
   int64_t DoubleBookings() {
     int64_t doubles = -1;
@@ -223,28 +252,9 @@ TEST_F(WeekendPlanTest, StoreWeekendPlan_TwoPlansWithOtherVisitorsRaced_PlaceAHo
   const v1::Visitor a = Visitor("a", true);
   const v1::Visitor b = Visitor("b", true);
   std::string case_id;
-  CasesSeen cases_seen;
-  ASSERT_OK(visits_database_->pool().Autocommit([&](db::Session& session) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<db::Row> row,
-                     session.QueryOne("SELECT case_id, last_event_sequence FROM case_plans"));
-    if (row) {
-      case_id = row->String(0);
-      cases_seen[case_id] = row->Int(1);
-    }
-    return absl::OkStatus();
-  }));
+  const CasesSeen cases_seen = OnlyCaseSeen(case_id);
   ASSERT_FALSE(case_id.empty());
-  const auto plan_with = [&](const v1::Visitor& visitor, absl::CivilDay day) {
-    v1::PlanWeekendResponse answer;
-    v1::Assignment* assignment = answer.add_assignments();
-    assignment->set_case_id(case_id);
-    assignment->set_child_id("child");
-    assignment->set_visitor_id(visitor.visitor_id());
-    assignment->set_visit_date(absl::FormatCivilTime(day));
-    assignment->set_slot(0);
-    return answer;
-  };
-  const VisitorReleases never_released = {{a.visitor_id(), 0}, {b.visitor_id(), 0}};
+  const VisitorReleases never_released = {{a.visitor_id(), {}}, {b.visitor_id(), {}}};
   for (int round = 0; round < 12; ++round) {
     const absl::CivilDay saturday = DueWeekend() + 7 * round;
     absl::StatusOr<v1::PlanWeekendResponse> results[2];
@@ -253,7 +263,7 @@ TEST_F(WeekendPlanTest, StoreWeekendPlan_TwoPlansWithOtherVisitorsRaced_PlaceAHo
                                absl::StrCat("round-", round, "-", i), absl::StrCat(round, i)};
       results[i] =
           visits_->store().StoreWeekendPlan(key, Actor{"planner", "", absl::Now()}, saturday, saturday + 1,
-                                            never_released, cases_seen, plan_with(visitor, day));
+                                            never_released, cases_seen, OneVisit(case_id, visitor, day));
     };
     std::thread racer([&] { store(1, b, saturday + 1); });  // the other plan puts it on the Sunday
     store(0, a, saturday);
@@ -281,25 +291,10 @@ TEST_F(WeekendPlanTest,
   AwaitRegistryEvents();
   const v1::Visitor a = Visitor("a", true);
   std::string case_id;
-  CasesSeen cases_seen;
-  ASSERT_OK(visits_database_->pool().Autocommit([&](db::Session& session) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<db::Row> row,
-                     session.QueryOne("SELECT case_id, last_event_sequence FROM case_plans"));
-    if (row) {
-      case_id = row->String(0);
-      cases_seen[case_id] = row->Int(1);
-    }
-    return absl::OkStatus();
-  }));
+  const CasesSeen cases_seen = OnlyCaseSeen(case_id);
   ASSERT_FALSE(case_id.empty());
   const absl::CivilDay saturday = DueWeekend();
-  v1::PlanWeekendResponse plan;
-  v1::Assignment* assignment = plan.add_assignments();
-  assignment->set_case_id(case_id);
-  assignment->set_child_id("child");
-  assignment->set_visitor_id(a.visitor_id());
-  assignment->set_visit_date(absl::FormatCivilTime(saturday));
-  assignment->set_slot(0);
+  const v1::PlanWeekendResponse plan = OneVisit(case_id, a, saturday);
   const auto store = [&](const std::string& request_id, const VisitorReleases& seen) {
     const IdempotencyKey key{"shouhu.visits.v1.VisitsService/PlanWeekend", "planner", request_id, request_id};
     return visits_->store().StoreWeekendPlan(key, Actor{"planner", "", absl::Now()}, saturday, saturday + 1,
@@ -321,8 +316,46 @@ TEST_F(WeekendPlanTest,
   // A plan that read the counts after the release is stored (here the visitor is still registered and the
   // test plays the planner; the service would have judged them again and left them out).
   ASSERT_OK_AND_ASSIGN(VisitorReleases after, visits_->store().ReleasesIn(a.home_village_code(), ""));
-  EXPECT_EQ(after.at(a.visitor_id()), judged.at(a.visitor_id()) + 1);
+  EXPECT_EQ(after.at(a.visitor_id()).from_today, judged.at(a.visitor_id()).from_today + 1);
   EXPECT_OK(store("judged-after", after).status());
+  EXPECT_EQ(visits_database_->Count("visit_assignments"), 1);
+}
+
+// A release from a later day only (a background check cleared until the Saturday: its Sunday visits are
+// taken back when it is recorded) refuses a plan that judged the visitor before it only where the plan has
+// them visit from that day: training answered for each of the plan's days, the Saturday among them. Without
+// the later-day count the Sunday visit below is stored; without its day every plan of the county made while
+// a volunteer's check is recorded (cleared for years) would be refused.
+TEST_F(WeekendPlanTest,
+       StoreWeekendPlan_VisitorReleasedFromTheSundayAfterThePlanJudgedThem_OnlySundayRefused) {
+  RegisterChild("1", "李娜");
+  AwaitRegistryEvents();
+  const v1::Visitor a = Visitor("a", true);
+  std::string case_id;
+  const CasesSeen cases_seen = OnlyCaseSeen(case_id);
+  ASSERT_FALSE(case_id.empty());
+  const absl::CivilDay saturday = DueWeekend();
+  const auto store = [&](const std::string& request_id, const VisitorReleases& seen, absl::CivilDay day) {
+    const IdempotencyKey key{"shouhu.visits.v1.VisitsService/PlanWeekend", "planner", request_id, request_id};
+    return visits_->store().StoreWeekendPlan(key, Actor{"planner", "", absl::Now()}, saturday, saturday + 1,
+                                             seen, cases_seen, OneVisit(case_id, a, day));
+  };
+  const auto release_from = [&](absl::CivilDay day) {
+    return visits_database_->pool().Transaction([&](db::Session& tx) -> absl::Status {
+      return ReleaseFutureAssignments(tx, a.participant_id(), day, "test", absl::Now()).status();
+    });
+  };
+
+  ASSERT_OK_AND_ASSIGN(VisitorReleases judged, visits_->store().ReleasesIn(a.home_village_code(), ""));
+  ASSERT_OK(release_from(saturday + 1));
+  EXPECT_THAT(store("sunday", judged, saturday + 1), StatusIs(absl::StatusCode::kAborted));
+  EXPECT_EQ(visits_database_->Count("visit_assignments"), 0);
+  ASSERT_OK_AND_ASSIGN(VisitorReleases after, visits_->store().ReleasesIn(a.home_village_code(), ""));
+  EXPECT_EQ(after.at(a.visitor_id()).from_today, judged.at(a.visitor_id()).from_today);
+  EXPECT_EQ(after.at(a.visitor_id()).later, judged.at(a.visitor_id()).later + 1);
+
+  // Released from a day after the plan's: the Saturday stands.
+  EXPECT_OK(store("saturday", judged, saturday).status());
   EXPECT_EQ(visits_database_->Count("visit_assignments"), 1);
 }
 
@@ -338,7 +371,7 @@ TEST_F(WeekendPlanTest, StoreWeekendPlan_CaseClosedAfterThePlanReadIt_RefusedAnd
   ASSERT_OK_AND_ASSIGN(std::vector<CasePlan> due, visits_->store().ListDueBy("532329", "", saturday + 1));
   ASSERT_EQ(due.size(), 1u);
   const CasesSeen read_before = {{due[0].standing.case_id, due[0].last_event_sequence}};
-  const VisitorReleases never_released = {{a.visitor_id(), 0}};
+  const VisitorReleases never_released = {{a.visitor_id(), {}}};
   v1::PlanWeekendResponse plan;
   v1::Assignment* assignment = plan.add_assignments();
   assignment->set_case_id(c.case_id());
