@@ -28,6 +28,19 @@ constexpr char kLockAssignment[] = "SELECT id FROM visit_assignments WHERE id = 
 constexpr char kLockContact[] =
     "SELECT checked_in_at, checked_out_at FROM visit_contacts WHERE assignment_id = ? FOR UPDATE";
 
+// A released visit (assignment_release.cc) with who it belonged to and when and why it was taken back,
+// locked: two late check-ins of it (a phone's retry under a new request id) restore it once.
+constexpr char kLockReleased[] =
+    "SELECT r.id, r.case_id, r.child_id, r.visitor_id, r.visit_day, r.slot, p.village_code, "
+    "v.organisation_id, v.participant_id, r.released_at, r.released_because FROM released_assignments r"
+    " JOIN case_plans p ON p.case_id = r.case_id JOIN visitors v ON v.id = r.visitor_id WHERE r.id = ?"
+    " FOR UPDATE";
+// Back among the visits, its release kept as the record of what happened; planned_by says it came back.
+constexpr char kRestoreReleased[] =
+    "INSERT INTO visit_assignments (id, case_id, child_id, visitor_id, visit_day, slot, planned_by, "
+    "created_at) SELECT id, case_id, child_id, visitor_id, visit_day, slot, CONCAT('restored:', "
+    "released_because), ? FROM released_assignments WHERE id = ?";
+
 // Verification after payment. IGNORE: a payment asked about before keeps its first row (a replay).
 constexpr char kInsertVerification[] =
     "INSERT IGNORE INTO payment_verifications (payment_id, program_id, child_id, division_code,"
@@ -138,20 +151,26 @@ db::Value Micro(const std::optional<v1::GeoPoint>& p, bool latitude) {
   return static_cast<int64_t>(std::llround((latitude ? p->latitude() : p->longitude()) * 1e6));
 }
 
+// An assignment's row as kSelectAssignment and kLockReleased read it (their first nine columns).
+absl::StatusOr<AssignmentRow> AssignmentFromRow(const db::Row& row) {
+  AssignmentRow out;
+  out.assignment.set_assignment_id(row.String(0));
+  out.assignment.set_case_id(row.String(1));
+  out.assignment.set_child_id(row.String(2));
+  out.assignment.set_visitor_id(row.String(3));
+  out.assignment.set_visit_date(row.String(4));
+  out.assignment.set_slot(static_cast<int32_t>(row.Int(5)));
+  ASSIGN_OR_RETURN(out.day, ParseDay(row.String(4), "visit_day"));
+  out.parties.village_code = row.String(6);
+  out.parties.organisation_id = row.String(7);
+  out.parties.participant_id = row.String(8);
+  return out;
+}
+
 absl::StatusOr<std::optional<AssignmentRow>> ReadAssignment(db::Session& tx, const std::string& id) {
   ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kSelectAssignment, {id}));
   if (!row) return std::optional<AssignmentRow>();
-  AssignmentRow out;
-  out.assignment.set_assignment_id(row->String(0));
-  out.assignment.set_case_id(row->String(1));
-  out.assignment.set_child_id(row->String(2));
-  out.assignment.set_visitor_id(row->String(3));
-  out.assignment.set_visit_date(row->String(4));
-  out.assignment.set_slot(static_cast<int32_t>(row->Int(5)));
-  ASSIGN_OR_RETURN(out.day, ParseDay(row->String(4), "visit_day"));
-  out.parties.village_code = row->String(6);
-  out.parties.organisation_id = row->String(7);
-  out.parties.participant_id = row->String(8);
+  ASSIGN_OR_RETURN(AssignmentRow out, AssignmentFromRow(*row));
   return std::optional<AssignmentRow>(std::move(out));
 }
 
@@ -163,6 +182,38 @@ absl::StatusOr<AssignmentRow> AdmittedAssignment(db::Session& tx, const std::str
   if (!row) return absl::NotFoundError("assignment not found");
   RETURN_IF_ERROR(admit(row->parties));
   return *std::move(row);
+}
+
+// A visit taken back after its visitor had checked in at the household, their phone without signal: the
+// check-in, arriving later, names a time before the release. The visit was made and its record (check-in,
+// check-out, the report with what was seen) must not be lost, so the assignment is put back and the check-in
+// taken; the release stays on record beside it. A check-in at or after the release is FAILED_PRECONDITION:
+// the visit was no longer the visitor's to make. NOT_FOUND when there is no such released visit or the
+// caller may not act on it.
+absl::StatusOr<AssignmentRow> RestoreIfBegunBeforeRelease(db::Session& tx, const std::string& id,
+                                                          const CheckInCommand& command,
+                                                          const Admission& admit, absl::Time now) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockReleased, {id}));
+  if (!row) return absl::NotFoundError("assignment not found");
+  // Put back meanwhile by another late check-in (a retry under a new request id), which held this lock.
+  ASSIGN_OR_RETURN(std::optional<db::Row> planned, tx.QueryOne(kLockAssignment, {id}));
+  if (planned) return AdmittedAssignment(tx, id, admit);
+  ASSIGN_OR_RETURN(AssignmentRow a, AssignmentFromRow(*row));
+  RETURN_IF_ERROR(admit(a.parties));
+  ASSIGN_OR_RETURN(absl::Time released_at, FromSqlTimestamp(row->String(9)));
+  ASSIGN_OR_RETURN(absl::Time at, command.at(a.day));
+  if (at >= released_at) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the visit was withdrawn at ", absl::FormatTime(absl::RFC3339_sec, released_at, absl::UTCTimeZone()),
+        ", before this check-in: it is no longer yours to make (a check-in naming an earlier time is "
+        "taken)"));
+  }
+  absl::StatusOr<uint64_t> restored = tx.Execute(kRestoreReleased, {ToSqlTimestamp(now), id});
+  if (restored.status().code() == absl::StatusCode::kAlreadyExists) {
+    return absl::FailedPreconditionError("the visitor's slot that day holds another visit now");
+  }
+  RETURN_IF_ERROR(restored.status());
+  return a;
 }
 
 void ReadPoint(const db::Row& row, size_t lat, v1::GeoPoint* out) {
@@ -371,8 +422,15 @@ absl::StatusOr<v1::CheckInResponse> MariaDbFieldVisitStore::CheckIn(const Idempo
                                                                     const Admission& admit) {
   return IdempotentTransaction<v1::CheckInResponse>(
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::CheckInResponse> {
-        RETURN_IF_ERROR(tx.QueryOne(kLockAssignment, {command.assignment_id}).status());
-        ASSIGN_OR_RETURN(AssignmentRow a, AdmittedAssignment(tx, command.assignment_id, admit));
+        ASSIGN_OR_RETURN(std::optional<db::Row> planned,
+                         tx.QueryOne(kLockAssignment, {command.assignment_id}));
+        AssignmentRow a;
+        if (planned) {
+          ASSIGN_OR_RETURN(a, AdmittedAssignment(tx, command.assignment_id, admit));
+        } else {
+          ASSIGN_OR_RETURN(a,
+                           RestoreIfBegunBeforeRelease(tx, command.assignment_id, command, admit, actor.at));
+        }
         ASSIGN_OR_RETURN(std::optional<db::Row> existing, tx.QueryOne(kLockContact, {command.assignment_id}));
         if (existing) return absl::AlreadyExistsError("the visit is checked in already");
         ASSIGN_OR_RETURN(absl::Time at, command.at(a.day));

@@ -3,6 +3,7 @@
 // version, escalation events on the visits StreamEvents, scope, a child's history, statistics and
 // re-planning a weekend.
 #include <atomic>
+#include <optional>
 #include <thread>
 
 #include "absl/container/flat_hash_set.h"
@@ -12,6 +13,7 @@
 #include "common/event_consumer.h"
 #include "common/pii_crypto.h"
 #include "common/status_macros.h"
+#include "common/timestamps.h"
 #include "services/visits/assignment_release.h"
 #include "shouhu/allowance/v1/monthly_cycles.pb.h"
 #include "shouhu/visits/v1/events.pb.h"
@@ -76,10 +78,13 @@ class FieldVisitsTest : public VisitsTest {
     return {};
   }
 
-  absl::StatusOr<v1::CheckInResponse> CheckIn(const Principal& as, const std::string& request_id, size_t i) {
+  // At the time the phone names (`at`), else at the server's now.
+  absl::StatusOr<v1::CheckInResponse> CheckIn(const Principal& as, const std::string& request_id, size_t i,
+                                              std::optional<absl::Time> at = std::nullopt) {
     v1::CheckInRequest request;
     request.set_request_id(request_id);
     request.set_assignment_id(assignments_[i].assignment_id());
+    if (at) *request.mutable_at() = ToProtoTimestamp(*at);
     request.mutable_location()->set_latitude(25.53);
     request.mutable_location()->set_longitude(102.40);
     v1::CheckInResponse response;
@@ -90,10 +95,12 @@ class FieldVisitsTest : public VisitsTest {
   }
 
   absl::StatusOr<v1::CheckOutResponse> CheckOut(const Principal& as, const std::string& request_id, size_t i,
-                                                v1::ContactResult result = v1::CONTACT_RESULT_MADE) {
+                                                v1::ContactResult result = v1::CONTACT_RESULT_MADE,
+                                                std::optional<absl::Time> at = std::nullopt) {
     v1::CheckOutRequest request;
     request.set_request_id(request_id);
     request.set_assignment_id(assignments_[i].assignment_id());
+    if (at) *request.mutable_at() = ToProtoTimestamp(*at);
     request.mutable_contact()->set_result(result);
     if (result == v1::CONTACT_RESULT_MADE) {
       request.mutable_contact()->set_child_seen(true);
@@ -250,13 +257,14 @@ TEST_F(FieldVisitsTest, CheckIn_VolunteerOnlyTheirOwnAssignment_OthersNotFound) 
 }
 
 // A case closed after its weekend was planned: nobody is to visit, so the follower of the registry's events
-// takes its visits back (both adults'), the visitors' lists no longer show them and a check-in is refused.
-TEST_F(FieldVisitsTest, CaseClosedAfterThePlan_ItsVisitsReleased_CheckInNotFound) {
+// takes its visits back (both adults'), the visitors' lists no longer show them and a check-in is refused,
+// telling the visitor the visit was withdrawn.
+TEST_F(FieldVisitsTest, CaseClosedAfterThePlan_ItsVisitsReleased_CheckInRefused) {
   SetUpVisit();
   CloseTheCase("close-1");
   EXPECT_EQ(visits_database_->Count("visit_assignments"), 0);
   EXPECT_EQ(visits_database_->Count("released_assignments"), 2);
-  EXPECT_THAT(CheckIn(wuding_caseworker_, "in-0", 0), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(CheckIn(wuding_caseworker_, "in-0", 0), StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(visits_database_->Count("visit_contacts"), 0);
 }
 
@@ -270,7 +278,7 @@ TEST_F(FieldVisitsTest, CaseTransferredAfterThePlan_ItsVisitsReleased) {
   ASSERT_OK(Call(&rv1::RegistryService::Stub::TransferCase, wuding_officer_, transfer));
   AwaitRegistryEvents();
   EXPECT_EQ(visits_database_->Count("visit_assignments"), 0);
-  EXPECT_THAT(CheckIn(wuding_caseworker_, "in-0", 0), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(CheckIn(wuding_caseworker_, "in-0", 0), StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 // A visit someone checked in to is under way or made when its case closes (or its visitor is taken off
@@ -300,9 +308,9 @@ TEST_F(FieldVisitsTest, ReleaseOnTheVisitDay_AfterACheckIn_TheVisitStaysAndItsRe
 }
 
 // A check-in and a release of the same visit at once: the check-in waits for the release's lock on the
-// assignment and then finds the visit gone. Without that lock it read the row the release was deleting,
-// recorded the person as at the household, and answered OK.
-TEST_F(FieldVisitsTest, CheckIn_WhileAReleaseHoldsTheVisit_WaitsThenNotFound) {
+// assignment and then finds the visit withdrawn before it. Without that lock it read the row the release was
+// deleting, recorded the person as at the household, and answered OK.
+TEST_F(FieldVisitsTest, CheckIn_WhileAReleaseHoldsTheVisit_WaitsThenRefused) {
   SetUpVisit();
   std::atomic<bool> answered{false};
   absl::StatusOr<v1::CheckInResponse> check_in = absl::UnknownError("not called");
@@ -320,8 +328,45 @@ TEST_F(FieldVisitsTest, CheckIn_WhileAReleaseHoldsTheVisit_WaitsThenNotFound) {
     return absl::OkStatus();
   }));
   field.join();
-  EXPECT_THAT(check_in, StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(check_in, StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(visits_database_->Count("visit_contacts"), 0);
+}
+
+// A visitor checks in at the household at 10:00 with no signal; at 14:00 they are taken off visits (a
+// concern raised, a certificate lost) and the visit is released, nothing of it having reached the server.
+// Back in signal that evening the phone sends the check-in naming 10:05, the check-out and the report: the
+// visit was made before the release, so it is put back and its record taken. Without that the report was
+// refused NOT_FOUND and what the visitor saw at the household was lost. The partner's check-in sent from
+// 15:00, after the release, is refused: that visit was withdrawn before it began.
+TEST_F(FieldVisitsTest, ReleasedAfterAnUnsentCheckIn_CheckInNamingAnEarlierTime_VisitPutBackAndReportTaken) {
+  SetUpVisit();
+  const absl::Time ten = visits_clock_.Now();
+  visits_clock_.Advance(absl::Hours(4));
+  ASSERT_OK(visits_database_->pool().Transaction([&](db::Session& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(int released, ReleaseFutureAssignments(tx, visitors_[0].participant_id(), visit_day_,
+                                                            "test", visits_clock_.Now()));
+    EXPECT_EQ(released, 1);  // with the partner's row: a visit is both adults'
+    return absl::OkStatus();
+  }));
+  ASSERT_EQ(visits_database_->Count("visit_assignments"), 0);
+  visits_clock_.Advance(absl::Hours(4));
+
+  ASSERT_OK(CheckIn(wuding_caseworker_, "in-0", 0, ten + absl::Minutes(5)).status());
+  EXPECT_OK(CheckIn(wuding_caseworker_, "in-0", 0, ten + absl::Minutes(5)).status());  // the phone's retry
+  ASSERT_OK(
+      CheckOut(wuding_caseworker_, "out-0", 0, v1::CONTACT_RESULT_MADE, ten + absl::Minutes(50)).status());
+  ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse sent,
+                       Submit(wuding_caseworker_, "send-1", {Report(kReportA, 0)}));
+  ASSERT_EQ(sent.results_size(), 1);
+  EXPECT_EQ(sent.results(0).code(), 0) << sent.results(0).message();
+  EXPECT_EQ(visits_database_->Count("visit_reports"), 1);
+  EXPECT_EQ(visits_database_->Count("visit_assignments"), 1);
+  EXPECT_EQ(visits_database_->Count("released_assignments"), 2);  // the release stays on record
+
+  EXPECT_THAT(CheckIn(wuding_caseworker_, "in-1", 1, ten + absl::Hours(5)),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(visits_database_->Count("visit_contacts"), 1);
+  EXPECT_THAT(CheckIn(other_ngo_caseworker_, "in-1b", 1, ten), StatusIs(absl::StatusCode::kNotFound));
 }
 
 // The stream is the whole region's visits (children, villages, danger signs, visitors), unscoped: for the
