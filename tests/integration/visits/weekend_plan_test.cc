@@ -92,6 +92,18 @@ class WeekendPlanTest : public VisitsTest {
     return answer;
   }
 
+  // The due weekend's plan of one visit, `visitor` at the case's household on `day`, stored straight through
+  // the store as a plan that read `releases` and `cases` before judging would store it.
+  absl::StatusOr<v1::PlanWeekendResponse> StoreOneVisit(const std::string& request_id,
+                                                        const VisitorReleases& releases,
+                                                        const CasesSeen& cases, const std::string& case_id,
+                                                        const v1::Visitor& visitor, absl::CivilDay day) {
+    const IdempotencyKey key{"shouhu.visits.v1.VisitsService/PlanWeekend", "planner", request_id, request_id};
+    return visits_->store().StoreWeekendPlan(key, Actor{"planner", "", absl::Now()}, DueWeekend(),
+                                             DueWeekend() + 1, releases, cases,
+                                             OneVisit(case_id, visitor, day));
+  }
+
   // Rows whose visitor, day and slot another row also holds: a double booking.
   int64_t DoubleBookings() {
     int64_t doubles = -1;
@@ -293,12 +305,8 @@ TEST_F(WeekendPlanTest,
   std::string case_id;
   const CasesSeen cases_seen = OnlyCaseSeen(case_id);
   ASSERT_FALSE(case_id.empty());
-  const absl::CivilDay saturday = DueWeekend();
-  const v1::PlanWeekendResponse plan = OneVisit(case_id, a, saturday);
   const auto store = [&](const std::string& request_id, const VisitorReleases& seen) {
-    const IdempotencyKey key{"shouhu.visits.v1.VisitsService/PlanWeekend", "planner", request_id, request_id};
-    return visits_->store().StoreWeekendPlan(key, Actor{"planner", "", absl::Now()}, saturday, saturday + 1,
-                                             seen, cases_seen, plan);
+    return StoreOneVisit(request_id, seen, cases_seen, case_id, a, DueWeekend());
   };
 
   ASSERT_OK_AND_ASSIGN(VisitorReleases judged, visits_->store().ReleasesIn(a.home_village_code(), ""));
@@ -336,9 +344,7 @@ TEST_F(WeekendPlanTest,
   ASSERT_FALSE(case_id.empty());
   const absl::CivilDay saturday = DueWeekend();
   const auto store = [&](const std::string& request_id, const VisitorReleases& seen, absl::CivilDay day) {
-    const IdempotencyKey key{"shouhu.visits.v1.VisitsService/PlanWeekend", "planner", request_id, request_id};
-    return visits_->store().StoreWeekendPlan(key, Actor{"planner", "", absl::Now()}, saturday, saturday + 1,
-                                             seen, cases_seen, OneVisit(case_id, a, day));
+    return StoreOneVisit(request_id, seen, cases_seen, case_id, a, day);
   };
   const auto release_from = [&](absl::CivilDay day) {
     return visits_database_->pool().Transaction([&](db::Session& tx) -> absl::Status {
