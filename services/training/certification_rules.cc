@@ -1,5 +1,7 @@
 #include "services/training/certification_rules.h"
 
+#include "common/status_macros.h"
+
 namespace shouhu::training {
 
 bool CertificationEarned(bool attended, bool assessed, int score, int pass_mark) {
@@ -16,6 +18,16 @@ absl::CivilDay AddMonths(absl::CivilDay day, int months) {
 
 absl::CivilDay RenewedExpiry(absl::CivilDay current_expiry, absl::CivilDay renewed_on, int validity_months) {
   return AddMonths(renewed_on < current_expiry ? current_expiry : renewed_on, validity_months);
+}
+
+absl::StatusOr<CertificatePeriod> Renew(const CertificatePeriod& current, absl::CivilDay renewed_on,
+                                        int validity_months) {
+  if (renewed_on < current.issued_on) {
+    return InvalidField("renewed_on", "must not be before the certificate was issued");
+  }
+  const bool lapsed = renewed_on >= current.expires_on;
+  return CertificatePeriod{lapsed ? renewed_on : current.issued_on,
+                           RenewedExpiry(current.expires_on, renewed_on, validity_months)};
 }
 
 absl::Status MayRenew(bool revoked) {

@@ -4,6 +4,7 @@
 #define SHOUHU_SERVICES_TRAINING_CERTIFICATION_RULES_H_
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "shouhu/training/v1/training.pb.h"
 
@@ -19,6 +20,20 @@ absl::CivilDay AddMonths(absl::CivilDay day, int months);
 // The new expiry after a refresher on `renewed_on`: renewed before it ran out, the new period follows the
 // old one; after, it starts on the renewal day.
 absl::CivilDay RenewedExpiry(absl::CivilDay current_expiry, absl::CivilDay renewed_on, int validity_months);
+
+// The days a certificate covers: from its issue day up to, not including, its expiry day.
+struct CertificatePeriod {
+  absl::CivilDay issued_on;
+  absl::CivilDay expires_on;
+};
+
+// The certificate after a refresher on `renewed_on` (the edge has checked it is not after today). Renewed
+// before it ran out, it keeps its issue day and runs on (RenewedExpiry). Renewed on or after its expiry day,
+// a new period starts on the renewal day: the days it had lapsed stay uncovered, or the renewal would qualify
+// the holder for days on which they held no valid certificate. INVALID_ARGUMENT (renewed_on) for a refresher
+// dated before the certificate was issued: nothing was there to renew.
+absl::StatusOr<CertificatePeriod> Renew(const CertificatePeriod& current, absl::CivilDay renewed_on,
+                                        int validity_months);
 
 // FAILED_PRECONDITION on a revoked certificate (renewing or revoking it again).
 absl::Status MayRenew(bool revoked);

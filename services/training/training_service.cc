@@ -349,7 +349,8 @@ grpc::ServerUnaryReactor* TrainingService::RenewCertification(grpc::CallbackServ
                                                               const v1::RenewCertificationRequest* request,
                                                               v1::RenewCertificationResponse* response) {
   return edge_.Unary(context, "RenewCertification", [=](const Principal& principal) -> absl::Status {
-    ASSIGN_OR_RETURN(absl::CivilDay renewed_on, ValidateRenewCertification(*request));
+    ASSIGN_OR_RETURN(absl::CivilDay renewed_on,
+                     ValidateRenewCertification(*request, ShanghaiDay(clock_.Now())));
     ASSIGN_OR_RETURN(
         *response,
         store_.RenewCertification(

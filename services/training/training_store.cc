@@ -158,7 +158,8 @@ constexpr absl::string_view kListCertifications =
     "t.revoked, t.revocation_reason, c.validity_months FROM certifications t JOIN courses c "
     "ON c.id = t.course_id WHERE t.participant_id = ? AND t.id > ? ORDER BY t.id LIMIT ?";
 constexpr absl::string_view kRenewCertification =
-    "UPDATE certifications SET expires_on = ?, expiry_event_written = ?, updated_at = ? WHERE id = ?";
+    "UPDATE certifications SET issued_on = ?, expires_on = ?, expiry_event_written = ?, updated_at = ? "
+    "WHERE id = ?";
 constexpr absl::string_view kRevokeCertification =
     "UPDATE certifications SET revoked = 1, revocation_reason = ?, updated_at = ? WHERE id = ?";
 constexpr absl::string_view kDueExpiries =
@@ -907,19 +908,21 @@ absl::StatusOr<v1::RenewCertificationResponse> MariaDbTrainingStore::RenewCertif
                          Written(ReadParticipant(tx, row->String(1), false), "certificate holder"));
         if (!authorize(holder).ok()) return NotFound("certification");
         RETURN_IF_ERROR(MayRenew(row->Int(7) != 0));
-        const absl::CivilDay expires =
-            RenewedExpiry(DayOf(row->String(6)), renewed_on, static_cast<int>(row->Int(9)));
+        ASSIGN_OR_RETURN(
+            const CertificatePeriod renewed,
+            Renew({DayOf(row->String(5)), DayOf(row->String(6))}, renewed_on, static_cast<int>(row->Int(9))));
         const absl::CivilDay today = ShanghaiDay(actor.at);
-        const bool still_due = expires <= today;
-        RETURN_IF_ERROR(tx.Execute(kRenewCertification, {DayText(expires), int64_t{still_due ? 1 : 0},
-                                                         ToSqlTimestamp(actor.at), certification_id})
+        const bool still_due = renewed.expires_on <= today;
+        RETURN_IF_ERROR(tx.Execute(kRenewCertification,
+                                   {DayText(renewed.issued_on), DayText(renewed.expires_on),
+                                    int64_t{still_due ? 1 : 0}, ToSqlTimestamp(actor.at), certification_id})
                             .status());
         v1::CertificationIssued event;
         event.set_certification_id(certification_id);
         event.set_participant_id(holder.id());
         event.set_course_code(row->String(3));
         event.set_issued_on(DayText(renewed_on));
-        event.set_expires_on(DayText(expires));
+        event.set_expires_on(DayText(renewed.expires_on));
         event.set_renewal(true);
         RETURN_IF_ERROR(outbox_.Append(tx, holder.id(), event, actor.at));
         v1::RenewCertificationResponse response;

@@ -185,10 +185,13 @@ absl::Status ValidateRecordAssessment(const v1::RecordAssessmentRequest& request
   return absl::OkStatus();
 }
 
-absl::StatusOr<absl::CivilDay> ValidateRenewCertification(const v1::RenewCertificationRequest& request) {
+absl::StatusOr<absl::CivilDay> ValidateRenewCertification(const v1::RenewCertificationRequest& request,
+                                                          absl::CivilDay today) {
   RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
   RETURN_IF_ERROR(ValidateRecordId(request.certification_id(), "certification_id"));
-  return RequiredDay(request.renewed_on(), "renewed_on");
+  ASSIGN_OR_RETURN(absl::CivilDay renewed_on, RequiredDay(request.renewed_on(), "renewed_on"));
+  if (renewed_on > today) return InvalidField("renewed_on", "must not be after today");
+  return renewed_on;
 }
 
 absl::Status ValidateRevokeCertification(const v1::RevokeCertificationRequest& request) {

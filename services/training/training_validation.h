@@ -29,8 +29,10 @@ absl::Status ValidateEnroll(const v1::EnrollRequest& request);
 absl::Status ValidateCancelEnrollment(const v1::CancelEnrollmentRequest& request);
 absl::Status ValidateRecordAttendance(const v1::RecordAttendanceRequest& request);
 absl::Status ValidateRecordAssessment(const v1::RecordAssessmentRequest& request);
-// Returns the renewal day.
-absl::StatusOr<absl::CivilDay> ValidateRenewCertification(const v1::RenewCertificationRequest& request);
+// Returns the renewal day: a refresher that has taken place, on or before `today` (Asia/Shanghai). A day
+// still ahead is a plan, and renewing on it would qualify the holder before (and whether or not) it happens.
+absl::StatusOr<absl::CivilDay> ValidateRenewCertification(const v1::RenewCertificationRequest& request,
+                                                          absl::CivilDay today);
 absl::Status ValidateRevokeCertification(const v1::RevokeCertificationRequest& request);
 // Each returns the day asked about.
 absl::StatusOr<absl::CivilDay> ValidateCheckQualification(const v1::CheckQualificationRequest& request);

@@ -1,5 +1,7 @@
 // The qualification API as the visits and allowance services use it: every reason, the batch form, scoping,
 // organisations, renewal and revocation.
+#include "common/grpc_status.h"
+#include "shouhu/training/v1/events.pb.h"
 #include "tests/integration/training/training_test_fixture.h"
 
 namespace shouhu::training {
@@ -144,23 +146,83 @@ TEST_F(QualificationTest, Organisation_LapsedRecord_ReportedForOrganisationAndIt
   EXPECT_TRUE(answer.result().qualified());
 }
 
-TEST_F(QualificationTest, RenewCertification_AfterExpiry_QualifiedAgain) {
+// Renewed after it lapsed: a new period from the renewal day, so the days it had lapsed stay uncovered (the
+// renewal used to move only the expiry, and the person read as qualified between expiry and refresher).
+TEST_F(QualificationTest, RenewCertification_AfterExpiry_NewPeriodFromTheRenewalDay_LapseNotCovered) {
   v1::Course course = CreateCourse("SAFE-101", {v1::ACTIVITY_HOME_VISIT}, 6);
   v1::Participant p = QualifiedVolunteerBase();
-  v1::Certification cert = Certify(course.id(), p.id(), absl::CivilDay(2025, 3, 8));
+  v1::Certification cert = Certify(course.id(), p.id(), absl::CivilDay(2025, 3, 8));  // to 2025-09-07
+  clock_->Set(absl::FromCivil(absl::CivilSecond(2025, 10, 1, 18, 0, 0), ShanghaiTimeZone()));
   v1::RenewCertificationRequest renew;
   renew.set_request_id("renew");
   renew.set_certification_id(cert.id());
   renew.set_renewed_on("2025-10-01");
   v1::RenewCertificationResponse renewed;
-  ASSERT_TRUE(Call(&Stub::RenewCertification, Officer(), renew, &renewed).ok());
+  ASSERT_TRUE(Call(&Stub::RenewCertification, Trainer(), renew, &renewed).ok());
+  EXPECT_EQ(renewed.certification().issued_on(), "2025-10-01");
   EXPECT_EQ(renewed.certification().expires_on(), "2026-04-01");
+  EXPECT_FALSE(Check(p.id(), "2025-09-08").qualified());
+  EXPECT_FALSE(Check(p.id(), "2025-09-30").qualified());
+  EXPECT_TRUE(Check(p.id(), "2025-10-01").qualified());
   EXPECT_TRUE(Check(p.id(), "2026-03-31").qualified());
-  // Renewed before running out: the new period follows on.
+  EXPECT_EQ(Reasons(Check(p.id(), "2026-04-01")), R{v1::QUALIFICATION_REASON_CERTIFICATION_EXPIRED});
+
+  // Renewed before running out: the new period follows on, from the same issue day.
+  clock_->Set(absl::FromCivil(absl::CivilSecond(2026, 3, 1, 18, 0, 0), ShanghaiTimeZone()));
   renew.set_request_id("renew-early");
   renew.set_renewed_on("2026-03-01");
-  ASSERT_TRUE(Call(&Stub::RenewCertification, Officer(), renew, &renewed).ok());
+  ASSERT_TRUE(Call(&Stub::RenewCertification, Trainer(), renew, &renewed).ok());
+  EXPECT_EQ(renewed.certification().issued_on(), "2025-10-01");
   EXPECT_EQ(renewed.certification().expires_on(), "2026-10-01");
+  EXPECT_TRUE(Check(p.id(), "2026-04-01").qualified());
+
+  // The first renewal retried (a lost answer): its first answer, and nothing renewed again.
+  renew.set_request_id("renew");
+  renew.set_renewed_on("2025-10-01");
+  ASSERT_TRUE(Call(&Stub::RenewCertification, Trainer(), renew, &renewed).ok());
+  EXPECT_EQ(renewed.certification().issued_on(), "2025-10-01");
+  EXPECT_EQ(renewed.certification().expires_on(), "2026-04-01");
+  int renewals = 0;
+  for (const auto& e : Events()) {
+    v1::CertificationIssued issued;
+    renewals += e.payload().UnpackTo(&issued) && issued.renewal();
+  }
+  EXPECT_EQ(renewals, 2);
+  v1::GetCertificationRequest get;
+  get.set_certification_id(cert.id());
+  v1::GetCertificationResponse got;
+  ASSERT_TRUE(Call(&Stub::GetCertification, Officer(), get, &got).ok());
+  EXPECT_EQ(got.certification().expires_on(), "2026-10-01");
+}
+
+// A refresher not yet held (a trainer entering the planned date ahead of time) or dated before the
+// certificate was issued renews nothing: INVALID_ARGUMENT naming renewed_on, and the certificate, its
+// coverage and the events are as they were.
+TEST_F(QualificationTest,
+       RenewCertification_RefresherStillAheadOrBeforeTheIssue_InvalidArgumentNothingWritten) {
+  v1::Course course = CreateCourse("SAFE-101", {v1::ACTIVITY_HOME_VISIT}, 6);
+  v1::Participant p = QualifiedVolunteerBase();
+  v1::Certification cert = Certify(course.id(), p.id(), absl::CivilDay(2025, 3, 8));  // to 2025-09-07
+  clock_->Set(absl::FromCivil(absl::CivilSecond(2025, 8, 20, 10, 0, 0), ShanghaiTimeZone()));
+  const size_t events_before = Events().size();
+  v1::RenewCertificationRequest renew;
+  renew.set_certification_id(cert.id());
+  v1::RenewCertificationResponse renewed;
+  for (const char* day : {"2025-08-21", "2025-09-15", "2025-03-07"}) {
+    renew.set_request_id(absl::StrCat("renew-", day));
+    renew.set_renewed_on(day);
+    const grpc::Status status = Call(&Stub::RenewCertification, Trainer(), renew, &renewed);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << day;
+    EXPECT_EQ(FieldOfGrpcStatus(status), "renewed_on") << day;
+  }
+  v1::GetCertificationRequest get;
+  get.set_certification_id(cert.id());
+  v1::GetCertificationResponse got;
+  ASSERT_TRUE(Call(&Stub::GetCertification, Officer(), get, &got).ok());
+  EXPECT_EQ(got.certification().issued_on(), "2025-03-08");
+  EXPECT_EQ(got.certification().expires_on(), "2025-09-08");
+  EXPECT_EQ(Events().size(), events_before);
+  EXPECT_EQ(Reasons(Check(p.id(), "2025-09-15")), R{v1::QUALIFICATION_REASON_CERTIFICATION_EXPIRED});
 }
 
 TEST_F(QualificationTest, CheckQualification_BadInputAndScope) {

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include "common/status_macros.h"
+#include "tests/support/status_matchers.h"
+
 namespace shouhu::training {
 namespace {
 
@@ -28,6 +31,34 @@ TEST(RenewedExpiry, BeforeItRanOut_FollowsOn_After_StartsOnTheRenewalDay) {
   // Renewed on its expiry day: it had already run out that morning.
   EXPECT_EQ(RenewedExpiry(absl::CivilDay(2025, 9, 8), absl::CivilDay(2025, 9, 8), 1),
             absl::CivilDay(2025, 10, 8));
+}
+
+TEST(Renew, BeforeItRanOut_KeepsItsIssueDayAndFollowsOn) {
+  const CertificatePeriod current{absl::CivilDay(2025, 10, 1), absl::CivilDay(2026, 4, 1)};
+  ASSERT_OK_AND_ASSIGN(CertificatePeriod renewed, Renew(current, absl::CivilDay(2026, 3, 1), 6));
+  EXPECT_EQ(renewed.issued_on, absl::CivilDay(2025, 10, 1));
+  EXPECT_EQ(renewed.expires_on, absl::CivilDay(2026, 10, 1));
+  // A refresher on the issue day itself is still one after the certificate was earned.
+  ASSERT_OK_AND_ASSIGN(renewed, Renew(current, absl::CivilDay(2025, 10, 1), 6));
+  EXPECT_EQ(renewed.issued_on, absl::CivilDay(2025, 10, 1));
+}
+
+TEST(Renew, OnOrAfterItsExpiryDay_NewPeriodFromTheRenewalDay_LapseNotCovered) {
+  const CertificatePeriod current{absl::CivilDay(2025, 3, 8), absl::CivilDay(2025, 9, 8)};
+  ASSERT_OK_AND_ASSIGN(CertificatePeriod renewed, Renew(current, absl::CivilDay(2025, 10, 1), 6));
+  EXPECT_EQ(renewed.issued_on, absl::CivilDay(2025, 10, 1));
+  EXPECT_EQ(renewed.expires_on, absl::CivilDay(2026, 4, 1));
+  // On the expiry day it had run out that morning: a new period too.
+  ASSERT_OK_AND_ASSIGN(renewed, Renew(current, absl::CivilDay(2025, 9, 8), 1));
+  EXPECT_EQ(renewed.issued_on, absl::CivilDay(2025, 9, 8));
+  EXPECT_EQ(renewed.expires_on, absl::CivilDay(2025, 10, 8));
+}
+
+TEST(Renew, RefresherBeforeTheIssueDay_InvalidArgumentNamingRenewedOn) {
+  const CertificatePeriod current{absl::CivilDay(2025, 3, 8), absl::CivilDay(2025, 9, 8)};
+  const absl::StatusOr<CertificatePeriod> renewed = Renew(current, absl::CivilDay(2025, 3, 7), 6);
+  EXPECT_EQ(renewed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(FieldOf(renewed.status()), "renewed_on");
 }
 
 TEST(StatusOn, ExpiredFromItsExpiryDay_RevokedWhatever) {

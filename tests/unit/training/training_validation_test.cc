@@ -159,9 +159,17 @@ TEST(ValidateCertificationChanges, EachBadInputNamesItsField) {
   renew.set_certification_id(kId);
   renew.set_renewed_on("2026-03-01");
   using N = v1::RenewCertificationRequest;
-  ExpectEachNamesItsField<N>(renew, StatusOf(ValidateRenewCertification),
+  const absl::CivilDay today(2026, 3, 1);
+  ExpectEachNamesItsField<N>(renew,
+                             [today](const N& r) { return ValidateRenewCertification(r, today).status(); },
                              {{[](N& r) { r.set_certification_id(""); }, "certification_id"},
-                              {[](N& r) { r.set_renewed_on("2026-3-1"); }, "renewed_on"}});
+                              {[](N& r) { r.set_renewed_on("2026-3-1"); }, "renewed_on"},
+                              {[](N& r) { r.clear_renewed_on(); }, "renewed_on"},
+                              // A refresher planned for tomorrow has not happened: it renews nothing yet.
+                              {[](N& r) { r.set_renewed_on("2026-03-02"); }, "renewed_on"}});
+  const absl::StatusOr<absl::CivilDay> renewed_on = ValidateRenewCertification(renew, today);
+  ASSERT_TRUE(renewed_on.ok()) << renewed_on.status();
+  EXPECT_EQ(*renewed_on, today);
   v1::RevokeCertificationRequest revoke;
   revoke.set_request_id("v1");
   revoke.set_certification_id(kId);
