@@ -133,7 +133,7 @@ grpc::ServerUnaryReactor* TrainingService::RecordBackgroundCheck(
     grpc::CallbackServerContext* context, const v1::RecordBackgroundCheckRequest* request,
     v1::RecordBackgroundCheckResponse* response) {
   return edge_.Unary(context, "RecordBackgroundCheck", [=](const Principal& principal) -> absl::Status {
-    RETURN_IF_ERROR(ValidateRecordBackgroundCheck(*request));
+    RETURN_IF_ERROR(ValidateRecordBackgroundCheck(*request, ShanghaiDay(clock_.Now())));
     ASSIGN_OR_RETURN(
         *response,
         store_.RecordBackgroundCheck(

@@ -99,7 +99,8 @@ absl::Status ValidateReinstateParticipant(const v1::ReinstateParticipantRequest&
   return absl::OkStatus();
 }
 
-absl::Status ValidateRecordBackgroundCheck(const v1::RecordBackgroundCheckRequest& request) {
+absl::Status ValidateRecordBackgroundCheck(const v1::RecordBackgroundCheckRequest& request,
+                                           absl::CivilDay today) {
   RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
   RETURN_IF_ERROR(ValidateRecordId(request.participant_id(), "participant_id"));
   const v1::BackgroundCheck& check = request.background_check();
@@ -108,6 +109,12 @@ absl::Status ValidateRecordBackgroundCheck(const v1::RecordBackgroundCheckReques
   const bool decided = check.status() == v1::BACKGROUND_CHECK_STATUS_CLEARED ||
                        check.status() == v1::BACKGROUND_CHECK_STATUS_FAILED;
   RETURN_IF_ERROR(OptionalDay(check.checked_on(), "background_check.checked_on", decided));
+  // A check dated ahead would stand recorded as made: a CLEARED one reads as cleared from that day on though
+  // the police have not answered yet.
+  if (!check.checked_on().empty()) {
+    ASSIGN_OR_RETURN(absl::CivilDay checked_on, ParseDay(check.checked_on(), "background_check.checked_on"));
+    if (checked_on > today) return InvalidField("background_check.checked_on", "must not be after today");
+  }
   RETURN_IF_ERROR(OptionalDay(check.expires_on(), "background_check.expires_on",
                               check.status() == v1::BACKGROUND_CHECK_STATUS_CLEARED));
   if (!check.checked_on().empty() && !check.expires_on().empty() &&

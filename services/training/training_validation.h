@@ -21,7 +21,9 @@ absl::Status ValidateListParticipants(const v1::ListParticipantsRequest& request
 absl::Status ValidateChangeVolunteerStage(const v1::ChangeVolunteerStageRequest& request);
 absl::Status ValidateSuspendParticipant(const v1::SuspendParticipantRequest& request);
 absl::Status ValidateReinstateParticipant(const v1::ReinstateParticipantRequest& request);
-absl::Status ValidateRecordBackgroundCheck(const v1::RecordBackgroundCheckRequest& request);
+// `today` in Asia/Shanghai: a check is recorded once it has been made, never ahead of its day.
+absl::Status ValidateRecordBackgroundCheck(const v1::RecordBackgroundCheckRequest& request,
+                                           absl::CivilDay today);
 absl::Status ValidateCreateCourse(const v1::CreateCourseRequest& request);
 absl::Status ValidateListCourses(const v1::ListCoursesRequest& request);
 absl::Status ValidateScheduleSession(const v1::ScheduleSessionRequest& request);

@@ -186,5 +186,29 @@ TEST_F(TrainingTest, RecordBackgroundCheck_Cleared_StoredWithEvent_MissingDatesR
   EXPECT_EQ(changed.background_check().status(), v1::BACKGROUND_CHECK_STATUS_CLEARED);
 }
 
+// A check dated tomorrow has not been made: recorded CLEARED it would read as a clearance from that day on.
+TEST_F(TrainingTest, RecordBackgroundCheck_CheckedOnAfterToday_InvalidArgumentNothingWritten) {
+  v1::Participant p = RegisterVolunteer();
+  v1::RecordBackgroundCheckRequest ahead;
+  ahead.set_request_id("ahead");
+  ahead.set_participant_id(p.id());
+  ahead.mutable_background_check()->set_status(v1::BACKGROUND_CHECK_STATUS_CLEARED);
+  ahead.mutable_background_check()->set_checked_on("2025-03-04");  // the clock stands at 2025-03-03
+  ahead.mutable_background_check()->set_expires_on("2028-03-04");
+  v1::RecordBackgroundCheckResponse response;
+  grpc::Status status = Call(&Stub::RecordBackgroundCheck, Officer(), ahead, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(FieldOfStatus(status), "background_check.checked_on");
+  EXPECT_EQ(database_->Count("background_checks"), 0);
+  EXPECT_EQ(Events().size(), 0u);
+  v1::GetParticipantRequest get;
+  get.set_participant_id(p.id());
+  v1::GetParticipantResponse got;
+  ASSERT_TRUE(Call(&Stub::GetParticipant, Officer(), get, &got).ok());
+  EXPECT_EQ(got.participant().background_check().status(), v1::BACKGROUND_CHECK_STATUS_NOT_STARTED);
+  // Checked today (Asia/Shanghai) is a check made.
+  RecordCheck(p.id(), v1::BACKGROUND_CHECK_STATUS_CLEARED, "2025-03-03", "2028-03-03");
+}
+
 }  // namespace
 }  // namespace shouhu::training

@@ -87,7 +87,7 @@ TEST_F(QualificationTest, BackgroundCheck_EachStatus_DisqualifiesWhateverTheTrai
   Certify(course.id(), p.id(), absl::CivilDay(2025, 3, 8));
   RecordCheck(p.id(), v1::BACKGROUND_CHECK_STATUS_PENDING, "", "");
   EXPECT_EQ(Reasons(Check(p.id(), "2025-06-07")), R{v1::QUALIFICATION_REASON_BACKGROUND_CHECK_NOT_CLEARED});
-  RecordCheck(p.id(), v1::BACKGROUND_CHECK_STATUS_FAILED, "2025-04-01", "");
+  RecordCheck(p.id(), v1::BACKGROUND_CHECK_STATUS_FAILED, "2025-03-01", "");
   EXPECT_EQ(Reasons(Check(p.id(), "2025-06-07")), R{v1::QUALIFICATION_REASON_BACKGROUND_CHECK_FAILED});
   RecordCheck(p.id(), v1::BACKGROUND_CHECK_STATUS_CLEARED, "2025-01-01", "2025-06-01");
   EXPECT_EQ(Reasons(Check(p.id(), "2025-06-07")), R{v1::QUALIFICATION_REASON_BACKGROUND_CHECK_EXPIRED});

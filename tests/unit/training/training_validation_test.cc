@@ -121,9 +121,19 @@ TEST(ValidateRecordBackgroundCheck, EachBadInputNamesItsField) {
   good.mutable_background_check()->set_checked_on("2025-02-01");
   good.mutable_background_check()->set_expires_on("2027-02-01");
   using R = v1::RecordBackgroundCheckRequest;
+  const absl::CivilDay today(2025, 3, 3);
+  auto validate = [today](const R& r) { return ValidateRecordBackgroundCheck(r, today); };
   ExpectEachNamesItsField<R>(
-      good, ValidateRecordBackgroundCheck,
+      good, validate,
       {{[](R& r) { r.set_participant_id("nope"); }, "participant_id"},
+       // Checked today is a check made; tomorrow's is not made yet, whatever its status.
+       {[](R& r) { r.mutable_background_check()->set_checked_on("2025-03-04"); },
+        "background_check.checked_on"},
+       {[](R& r) {
+          r.mutable_background_check()->set_status(v1::BACKGROUND_CHECK_STATUS_FAILED);
+          r.mutable_background_check()->set_checked_on("2025-03-04");
+        },
+        "background_check.checked_on"},
        {[](R& r) { r.mutable_background_check()->set_status(v1::BACKGROUND_CHECK_STATUS_UNSPECIFIED); },
         "background_check.status"},
        {[](R& r) { r.mutable_background_check()->set_checked_on("2025-02-30"); },
@@ -131,6 +141,8 @@ TEST(ValidateRecordBackgroundCheck, EachBadInputNamesItsField) {
        {[](R& r) { r.mutable_background_check()->clear_expires_on(); }, "background_check.expires_on"},
        {[](R& r) { r.mutable_background_check()->set_expires_on("2025-01-01"); },
         "background_check.expires_on"}});
+  good.mutable_background_check()->set_checked_on("2025-03-03");
+  EXPECT_TRUE(validate(good).ok());
 }
 
 TEST(ValidateEnrollmentChanges, EachBadInputNamesItsField) {
