@@ -80,10 +80,12 @@ constexpr absl::string_view kListCourses =
     "c.created_at, (SELECT GROUP_CONCAT(r.activity ORDER BY r.activity) FROM course_requirements r "
     "WHERE r.course_id = c.id) FROM courses c WHERE c.id > ? AND (? = 0 OR EXISTS (SELECT 1 FROM "
     "course_requirements q WHERE q.course_id = c.id AND q.activity = ?)) ORDER BY c.id LIMIT ?";
-// The holder's other certificate of the course still in force on a day, the longest-lived first.
+// The holder's other certificate of the course in force on a day, the longest-lived first: issued by then
+// (one issued for a session still ahead proves nothing yet, and visits would keep its holder on visits in
+// the meantime) and not yet expired.
 constexpr absl::string_view kCertificateOfCourseInForce =
     "SELECT id FROM certifications WHERE participant_id = ? AND course_id = ? AND id <> ? AND revoked = 0"
-    " AND expires_on > ? ORDER BY expires_on DESC, id LIMIT 1";
+    " AND issued_on <= ? AND expires_on > ? ORDER BY expires_on DESC, id LIMIT 1";
 constexpr absl::string_view kCourseRequirements =
     "SELECT activity FROM course_requirements WHERE course_id = ? ORDER BY activity";
 constexpr absl::string_view kRequiredCourses =
@@ -986,8 +988,8 @@ absl::StatusOr<int> MariaDbTrainingStore::WriteDueExpiryEvents(absl::CivilDay to
         event.set_expired_on(cert.expires_on());
         for (const db::Row& a : activities) event.add_required_for(static_cast<v1::Activity>(a.Int(0)));
         ASSIGN_OR_RETURN(std::optional<db::Row> in_force,
-                         tx.QueryOne(kCertificateOfCourseInForce,
-                                     {cert.participant_id(), cert.course_id(), id, DayText(today)}));
+                         tx.QueryOne(kCertificateOfCourseInForce, {cert.participant_id(), cert.course_id(),
+                                                                   id, DayText(today), DayText(today)}));
         if (in_force) event.set_superseded_by(in_force->String(0));
         RETURN_IF_ERROR(outbox_.Append(tx, cert.participant_id(), event, now));
         ++written;

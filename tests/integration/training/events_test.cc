@@ -77,6 +77,24 @@ TEST_F(TrainingTest, ExpirySweeper_CourseRetakenBeforeTheExpiry_EventNamesTheCer
   EXPECT_EQ(expired.superseded_by(), "");
 }
 
+// Retaken in a session still ahead on the expiry day (its certificate recorded already, as the session's
+// results may be entered early): that certificate is not in force yet, so nothing supersedes the lapsed one
+// and visits takes the holder off their visits until the new one begins.
+TEST_F(TrainingTest, ExpirySweeper_CourseRetakenInASessionStillAhead_EventNamesNoCertificate) {
+  v1::Course course = CreateCourse("SAFE-101", {v1::ACTIVITY_HOME_VISIT}, 12);
+  v1::Participant p = QualifiedVolunteerBase();
+  v1::Certification first = Certify(course.id(), p.id(), absl::CivilDay(2025, 3, 8));
+  v1::Certification ahead = Certify(course.id(), p.id(), absl::CivilDay(2026, 4, 1));
+  ASSERT_EQ(ahead.issued_on(), "2026-04-01");
+  clock_->Set(absl::FromCivil(absl::CivilSecond(2026, 3, 8, 8, 0, 0), ShanghaiTimeZone()));
+  ASSERT_OK_AND_ASSIGN(int written, module_->sweeper().SweepOnce());
+  EXPECT_EQ(written, 1);
+  v1::CertificationExpired expired;
+  ASSERT_TRUE(Events().back().payload().UnpackTo(&expired));
+  EXPECT_EQ(expired.certification_id(), first.id());
+  EXPECT_EQ(expired.superseded_by(), "");
+}
+
 TEST_F(TrainingTest, ExpirySweeper_BackgroundThread_WritesWithoutAnyRead) {
   v1::Course course = CreateCourse("SAFE-101", {v1::ACTIVITY_HOME_VISIT}, 1);
   v1::Participant p = QualifiedVolunteerBase();
