@@ -1,5 +1,7 @@
 #include "services/training/training_access.h"
 
+#include "common/status_macros.h"
+
 namespace shouhu::training {
 
 RecordScope ScopeOf(const v1::Participant& participant) {
@@ -51,6 +53,16 @@ absl::Status RequireEnrollment(const Principal& principal, const v1::Session& se
 absl::Status RequireCertification(const Principal& principal, const v1::Participant& holder) {
   if (CanSeeCertification(principal, holder)) return absl::OkStatus();
   return absl::NotFoundError("certification not found");
+}
+
+absl::Status RequireMayRequireCourse(const Principal& principal, const v1::Course& course) {
+  if (course.required_for().empty() || HasRole(principal, common::v1::ROLE_CIVIL_AFFAIRS_OFFICER)) {
+    return absl::OkStatus();
+  }
+  absl::Status denied = absl::PermissionDeniedError(
+      "course.required_for: only a civil-affairs officer makes a course required for an activity");
+  denied.SetPayload(kFieldPayload, absl::Cord("course.required_for"));
+  return denied;
 }
 
 absl::Status RequireMayPlace(const Principal& principal, const RecordScope& scope) {

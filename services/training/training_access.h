@@ -3,7 +3,8 @@
 // a participant lies where they live and belongs to their organisation; a session is open to every
 // organisation in the jurisdiction where it is held (government-run training is for all partners); an
 // enrollment is visible to whoever sees its session and its participant, and to the jurisdiction-wide roles
-// that run the session. Outside scope a record does not exist: NOT_FOUND.
+// that run the session. Outside scope a record does not exist: NOT_FOUND. Beside scope, the one change a
+// method's roles are too coarse for, PERMISSION_DENIED: making a course required.
 #ifndef SHOUHU_SERVICES_TRAINING_TRAINING_ACCESS_H_
 #define SHOUHU_SERVICES_TRAINING_TRAINING_ACCESS_H_
 
@@ -34,6 +35,11 @@ absl::Status RequireSession(const Principal& principal, const v1::Session& sessi
 absl::Status RequireEnrollment(const Principal& principal, const v1::Session& session,
                                const v1::Participant& participant);
 absl::Status RequireCertification(const Principal& principal, const v1::Participant& holder);
+
+// A course's required_for makes it a condition of those activities for every person in every organisation
+// from the moment it exists (who is qualified to visit a child's home): a policy decision, the civil-affairs
+// bureau's. PERMISSION_DENIED naming course.required_for when anyone else (a trainer, an NGO admin) sets it.
+absl::Status RequireMayRequireCourse(const Principal& principal, const v1::Course& course);
 
 // A new record placed at `scope` (a participant's home, a session's venue, an organisation's division):
 // NOT_FOUND on the division outside the caller's jurisdiction, or on another organisation for callers bound

@@ -181,6 +181,7 @@ grpc::ServerUnaryReactor* TrainingService::CreateCourse(grpc::CallbackServerCont
                                                         v1::CreateCourseResponse* response) {
   return edge_.Unary(context, "CreateCourse", [=](const Principal& principal) -> absl::Status {
     RETURN_IF_ERROR(ValidateCreateCourse(*request));
+    RETURN_IF_ERROR(RequireMayRequireCourse(principal, request->course()));
     ASSIGN_OR_RETURN(
         *response, store_.CreateCourse(edge_.Key("CreateCourse", principal, request->request_id(), *request),
                                        ActorOf(principal, clock_.Now()), request->course()));

@@ -1,6 +1,7 @@
 // Sessions, capacity and the waitlist under concurrency, attendance, assessment and certification.
 #include <thread>
 
+#include "common/grpc_status.h"
 #include "shouhu/training/v1/events.pb.h"
 #include "tests/integration/training/training_test_fixture.h"
 
@@ -212,6 +213,38 @@ TEST_F(TrainingTest, CreateCourse_DuplicateCode_AlreadyExists_BadPassMark_Invali
   EXPECT_EQ(Call(&Stub::CreateCourse, Officer(), request, &response).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(database_->Count("courses"), 1);
+}
+
+// A required course changes who may visit a child's home for the whole region the moment it exists: the
+// civil-affairs bureau's decision, not a trainer's or an NGO's. Either may still offer a course that is
+// required for nothing.
+TEST_F(TrainingTest, CreateCourse_RequiredForByTrainerOrNgoAdmin_PermissionDeniedNothingWritten) {
+  v1::CreateCourseRequest request;
+  request.set_request_id("course");
+  request.mutable_course()->set_code("SAFE-101");
+  request.mutable_course()->set_title("儿童保护");
+  request.mutable_course()->set_hours(4);
+  request.mutable_course()->set_pass_mark(60);
+  request.mutable_course()->set_validity_months(12);
+  request.mutable_course()->add_required_for(v1::ACTIVITY_HOME_VISIT);
+  v1::CreateCourseResponse response;
+  for (const Principal& caller : {Trainer(), NgoAdmin()}) {
+    const grpc::Status status = Call(&Stub::CreateCourse, caller, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << caller.subject();
+    EXPECT_EQ(FieldOfGrpcStatus(status), "course.required_for") << caller.subject();
+  }
+  EXPECT_EQ(database_->Count("courses"), 0);
+  EXPECT_EQ(database_->Count("course_requirements"), 0);
+
+  request.set_request_id("offered");
+  request.mutable_course()->clear_required_for();
+  ASSERT_TRUE(Call(&Stub::CreateCourse, NgoAdmin(), request, &response).ok());
+  EXPECT_EQ(response.course().required_for_size(), 0);
+  request.set_request_id("required");
+  request.mutable_course()->set_code("SAFE-102");
+  request.mutable_course()->add_required_for(v1::ACTIVITY_HOME_VISIT);
+  ASSERT_TRUE(Call(&Stub::CreateCourse, Officer(), request, &response).ok());
+  EXPECT_EQ(database_->Count("course_requirements"), 1);
 }
 
 TEST_F(TrainingTest, GetTrainingHours_CountsAttendedSessionsPerPersonAndOrganisation) {

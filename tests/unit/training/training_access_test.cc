@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/status_macros.h"
+
 namespace shouhu::training {
 namespace {
 
@@ -68,6 +70,21 @@ TEST(TrainingAccess, PlacingARecordOutsideScope_NotFound) {
   EXPECT_TRUE(RequireMayPlace(Caller(common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, "gov", "532329"),
                               {"532329101", "ngo-other"})
                   .ok());
+}
+
+TEST(TrainingAccess, RequiredCourse_OnlyTheCivilAffairsOfficer_PermissionDeniedNamingRequiredFor) {
+  v1::Course required;
+  required.add_required_for(v1::ACTIVITY_HOME_VISIT);
+  EXPECT_TRUE(
+      RequireMayRequireCourse(Caller(common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, "gov", "532329"), required)
+          .ok());
+  for (Role role : {common::v1::ROLE_TRAINER, common::v1::ROLE_NGO_ADMIN}) {
+    const absl::Status denied = RequireMayRequireCourse(Caller(role, "ngo-wuding", "532329"), required);
+    EXPECT_EQ(denied.code(), absl::StatusCode::kPermissionDenied) << common::v1::Role_Name(role);
+    EXPECT_EQ(FieldOf(denied), "course.required_for") << common::v1::Role_Name(role);
+    // A course required for nothing is anyone's to offer.
+    EXPECT_TRUE(RequireMayRequireCourse(Caller(role, "ngo-wuding", "532329"), v1::Course()).ok());
+  }
 }
 
 }  // namespace
