@@ -65,6 +65,17 @@ absl::Status RequireMayRequireCourse(const Principal& principal, const v1::Cours
   return denied;
 }
 
+absl::Status RequireMayReplaceCheck(const Principal& principal, const v1::Participant& current,
+                                    const v1::BackgroundCheck& check) {
+  if (current.background_check().status() != v1::BACKGROUND_CHECK_STATUS_FAILED ||
+      check.status() == v1::BACKGROUND_CHECK_STATUS_FAILED ||
+      HasAnyRole(principal, {common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, common::v1::ROLE_SYSTEM})) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(
+      "the participant's background check failed: only a civil-affairs officer replaces a failed check");
+}
+
 absl::Status RequireMayPlace(const Principal& principal, const RecordScope& scope) {
   if (!InJurisdiction(principal, scope.division_code)) return absl::NotFoundError("division not found");
   // A bound caller without an organisation (a token that left out `org`) places into none, not into the

@@ -3,8 +3,8 @@
 // a participant lies where they live and belongs to their organisation; a session is open to every
 // organisation in the jurisdiction where it is held (government-run training is for all partners); an
 // enrollment is visible to whoever sees its session and its participant, and to the jurisdiction-wide roles
-// that run the session. Outside scope a record does not exist: NOT_FOUND. Beside scope, the one change a
-// method's roles are too coarse for, PERMISSION_DENIED: making a course required.
+// that run the session. Outside scope a record does not exist: NOT_FOUND. Beside scope, the two changes a
+// method's roles are too coarse for, PERMISSION_DENIED: making a course required, replacing a failed check.
 #ifndef SHOUHU_SERVICES_TRAINING_TRAINING_ACCESS_H_
 #define SHOUHU_SERVICES_TRAINING_TRAINING_ACCESS_H_
 
@@ -40,6 +40,15 @@ absl::Status RequireCertification(const Principal& principal, const v1::Particip
 // from the moment it exists (who is qualified to visit a child's home): a policy decision, the civil-affairs
 // bureau's. PERMISSION_DENIED naming course.required_for when anyone else (a trainer, an NGO admin) sets it.
 absl::Status RequireMayRequireCourse(const Principal& principal, const v1::Course& course);
+
+// A FAILED background check keeps the person from every child-facing activity, and their own organisation
+// is the party that would want it gone: only the civil-affairs bureau (or a service) replaces it with another
+// status. Recording it FAILED again (a new date) lifts nothing and stays open to the organisation.
+// PERMISSION_DENIED otherwise, not FAILED_PRECONDITION: the same request from the county succeeds, so it is
+// the caller, not the record, that would have to change. `current` is the participant's locked row (the
+// store calls this there), so a FAILED check recorded meanwhile cannot slip past it.
+absl::Status RequireMayReplaceCheck(const Principal& principal, const v1::Participant& current,
+                                    const v1::BackgroundCheck& check);
 
 // A new record placed at `scope` (a participant's home, a session's venue, an organisation's division):
 // NOT_FOUND on the division outside the caller's jurisdiction, or on another organisation for callers bound

@@ -134,12 +134,14 @@ grpc::ServerUnaryReactor* TrainingService::RecordBackgroundCheck(
     v1::RecordBackgroundCheckResponse* response) {
   return edge_.Unary(context, "RecordBackgroundCheck", [=](const Principal& principal) -> absl::Status {
     RETURN_IF_ERROR(ValidateRecordBackgroundCheck(*request, ShanghaiDay(clock_.Now())));
-    ASSIGN_OR_RETURN(
-        *response,
-        store_.RecordBackgroundCheck(
-            edge_.Key("RecordBackgroundCheck", principal, request->request_id(), *request),
-            ActorOf(principal, clock_.Now()), request->participant_id(), request->background_check(),
-            [&](const v1::Participant& p) { return RequireParticipant(principal, p); }));
+    ASSIGN_OR_RETURN(*response,
+                     store_.RecordBackgroundCheck(
+                         edge_.Key("RecordBackgroundCheck", principal, request->request_id(), *request),
+                         ActorOf(principal, clock_.Now()), request->participant_id(),
+                         request->background_check(), [&](const v1::Participant& p) -> absl::Status {
+                           RETURN_IF_ERROR(RequireParticipant(principal, p));
+                           return RequireMayReplaceCheck(principal, p, request->background_check());
+                         }));
     return absl::OkStatus();
   });
 }

@@ -75,6 +75,8 @@ class TrainingStore {
   virtual absl::StatusOr<v1::ChangeVolunteerStageResponse> ChangeVolunteerStage(
       const IdempotencyKey& key, const Actor& actor, const std::string& participant_id,
       v1::VolunteerStage stage, const std::string& reason, const AuthorizeParticipant& authorize) = 0;
+  // `authorize` runs on the locked row: the caller's scope, and whether they may replace the check standing
+  // there (PERMISSION_DENIED, training_access.h's RequireMayReplaceCheck), so one recorded meanwhile is seen.
   virtual absl::StatusOr<v1::RecordBackgroundCheckResponse> RecordBackgroundCheck(
       const IdempotencyKey& key, const Actor& actor, const std::string& participant_id,
       const v1::BackgroundCheck& check, const AuthorizeParticipant& authorize) = 0;

@@ -1,6 +1,10 @@
 // Participants, the volunteer pipeline, background checks: authentication, roles, scoping, bad input and
 // idempotent retries, over real gRPC against MariaDB.
+#include <thread>
+
+#include "absl/synchronization/notification.h"
 #include "common/grpc_status.h"
+#include "common/status_macros.h"
 #include "shouhu/training/v1/events.pb.h"
 #include "tests/integration/training/training_test_fixture.h"
 
@@ -208,6 +212,87 @@ TEST_F(TrainingTest, RecordBackgroundCheck_CheckedOnAfterToday_InvalidArgumentNo
   EXPECT_EQ(got.participant().background_check().status(), v1::BACKGROUND_CHECK_STATUS_NOT_STARTED);
   // Checked today (Asia/Shanghai) is a check made.
   RecordCheck(p.id(), v1::BACKGROUND_CHECK_STATUS_CLEARED, "2025-03-03", "2028-03-03");
+}
+
+// A FAILED check keeps the person from children; the organisation that wants them working cannot clear it
+// itself. The county can; the organisation may record the failure again.
+TEST_F(TrainingTest, RecordBackgroundCheck_FailedCheckReplacedByTheOwnNgo_PermissionDeniedNothingWritten) {
+  v1::Participant p = RegisterVolunteer();
+  RecordCheck(p.id(), v1::BACKGROUND_CHECK_STATUS_FAILED, "2025-02-20", "");
+  v1::RecordBackgroundCheckRequest clear;
+  clear.set_request_id("clear");
+  clear.set_participant_id(p.id());
+  clear.mutable_background_check()->set_status(v1::BACKGROUND_CHECK_STATUS_CLEARED);
+  clear.mutable_background_check()->set_checked_on("2025-03-01");
+  clear.mutable_background_check()->set_expires_on("2028-03-01");
+  v1::RecordBackgroundCheckResponse response;
+  EXPECT_EQ(Call(&Stub::RecordBackgroundCheck, NgoAdmin(), clear, &response).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  clear.set_request_id("pending");
+  clear.mutable_background_check()->set_status(v1::BACKGROUND_CHECK_STATUS_PENDING);
+  EXPECT_EQ(Call(&Stub::RecordBackgroundCheck, NgoAdmin(), clear, &response).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(database_->Count("background_checks"), 1);
+  v1::GetParticipantRequest get;
+  get.set_participant_id(p.id());
+  v1::GetParticipantResponse got;
+  ASSERT_TRUE(Call(&Stub::GetParticipant, NgoAdmin(), get, &got).ok());
+  EXPECT_EQ(got.participant().background_check().status(), v1::BACKGROUND_CHECK_STATUS_FAILED);
+
+  clear.set_request_id("failed-again");
+  clear.mutable_background_check()->set_status(v1::BACKGROUND_CHECK_STATUS_FAILED);
+  clear.mutable_background_check()->clear_expires_on();
+  EXPECT_TRUE(Call(&Stub::RecordBackgroundCheck, NgoAdmin(), clear, &response).ok());
+  clear.set_request_id("county-clears");
+  clear.mutable_background_check()->set_status(v1::BACKGROUND_CHECK_STATUS_CLEARED);
+  clear.mutable_background_check()->set_expires_on("2028-03-01");
+  ASSERT_TRUE(Call(&Stub::RecordBackgroundCheck, Officer(), clear, &response).ok());
+  EXPECT_EQ(response.participant().background_check().status(), v1::BACKGROUND_CHECK_STATUS_CLEARED);
+  EXPECT_EQ(database_->Count("background_checks"), 3);
+}
+
+// The NGO's CLEARED waits on the participant's row while the county's FAILED is being written under it: the
+// rule is judged on the row as the lock hands it over, so the NGO's call sees the failure and is refused,
+// where a check made before taking the lock would have let it overwrite the failure.
+TEST_F(TrainingTest, RecordBackgroundCheck_FailedCommittedWhileTheNgoWaitsOnTheRow_NgoRefused) {
+  v1::Participant p = RegisterVolunteer();
+  RecordCheck(p.id(), v1::BACKGROUND_CHECK_STATUS_PENDING, "", "");
+  absl::Notification locked;
+  absl::Notification release;
+  std::thread county([&] {
+    EXPECT_OK(database_->pool().Transaction([&](db::Session& tx) -> absl::Status {
+      RETURN_IF_ERROR(tx.Query("SELECT id FROM participants WHERE id = ? FOR UPDATE", {p.id()}).status());
+      RETURN_IF_ERROR(tx.Execute("UPDATE participants SET background_status = ? WHERE id = ?",
+                                 {int64_t{v1::BACKGROUND_CHECK_STATUS_FAILED}, p.id()})
+                          .status());
+      locked.Notify();
+      release.WaitForNotification();
+      return absl::OkStatus();
+    }));
+  });
+  locked.WaitForNotification();
+  grpc::Status status;
+  std::thread ngo([&] {
+    v1::RecordBackgroundCheckRequest clear;
+    clear.set_request_id("clear");
+    clear.set_participant_id(p.id());
+    clear.mutable_background_check()->set_status(v1::BACKGROUND_CHECK_STATUS_CLEARED);
+    clear.mutable_background_check()->set_checked_on("2025-03-01");
+    clear.mutable_background_check()->set_expires_on("2028-03-01");
+    v1::RecordBackgroundCheckResponse response;
+    status = Call(&Stub::RecordBackgroundCheck, NgoAdmin(), clear, &response);
+  });
+  // Time for the NGO's call to reach the row's lock; not an assertion: it is refused whenever it gets there.
+  absl::SleepFor(absl::Milliseconds(500));
+  release.Notify();
+  county.join();
+  ngo.join();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+  v1::GetParticipantRequest get;
+  get.set_participant_id(p.id());
+  v1::GetParticipantResponse got;
+  ASSERT_TRUE(Call(&Stub::GetParticipant, NgoAdmin(), get, &got).ok());
+  EXPECT_EQ(got.participant().background_check().status(), v1::BACKGROUND_CHECK_STATUS_FAILED);
 }
 
 }  // namespace

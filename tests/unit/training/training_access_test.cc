@@ -87,5 +87,30 @@ TEST(TrainingAccess, RequiredCourse_OnlyTheCivilAffairsOfficer_PermissionDeniedN
   }
 }
 
+TEST(TrainingAccess, FailedBackgroundCheck_ReplacedOnlyByTheCounty_RecordedFailedAgainByAnyone) {
+  v1::Participant failed = Wuding();
+  failed.mutable_background_check()->set_status(v1::BACKGROUND_CHECK_STATUS_FAILED);
+  v1::BackgroundCheck cleared;
+  cleared.set_status(v1::BACKGROUND_CHECK_STATUS_CLEARED);
+  v1::BackgroundCheck pending;
+  pending.set_status(v1::BACKGROUND_CHECK_STATUS_PENDING);
+  v1::BackgroundCheck failed_again;
+  failed_again.set_status(v1::BACKGROUND_CHECK_STATUS_FAILED);
+  const Principal ngo = Caller(common::v1::ROLE_NGO_ADMIN, "ngo-wuding", "532329");
+  EXPECT_EQ(RequireMayReplaceCheck(ngo, failed, cleared).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(RequireMayReplaceCheck(ngo, failed, pending).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(RequireMayReplaceCheck(ngo, failed, failed_again).ok());
+  EXPECT_TRUE(
+      RequireMayReplaceCheck(Caller(common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, "gov", "532329"), failed, cleared)
+          .ok());
+  EXPECT_TRUE(
+      RequireMayReplaceCheck(Caller(common::v1::ROLE_SYSTEM, "visits", "532329"), failed, cleared).ok());
+  // Any other standing check is the organisation's to update.
+  v1::Participant pending_person = Wuding();
+  pending_person.mutable_background_check()->set_status(v1::BACKGROUND_CHECK_STATUS_PENDING);
+  EXPECT_TRUE(RequireMayReplaceCheck(ngo, pending_person, cleared).ok());
+  EXPECT_TRUE(RequireMayReplaceCheck(ngo, Wuding(), cleared).ok());
+}
+
 }  // namespace
 }  // namespace shouhu::training
