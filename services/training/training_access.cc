@@ -87,4 +87,11 @@ absl::Status RequireMayPlace(const Principal& principal, const RecordScope& scop
   return absl::OkStatus();
 }
 
+SuspensionAuthority SuspensionAuthorityOf(const Principal& principal) {
+  SuspensionAuthority by;
+  by.system = HasRole(principal, common::v1::ROLE_SYSTEM);
+  if (!by.system && OrganisationBound(principal)) by.organisation = principal.organisation_id();
+  return by;
+}
+
 }  // namespace shouhu::training

@@ -12,6 +12,7 @@
 #include "common/principal.h"
 #include "common/scope.h"
 #include "services/training/qualification.h"
+#include "services/training/suspension_rules.h"
 #include "shouhu/training/v1/training.pb.h"
 
 namespace shouhu::training {
@@ -54,6 +55,10 @@ absl::Status RequireMayReplaceCheck(const Principal& principal, const v1::Partic
 // NOT_FOUND on the division outside the caller's jurisdiction, or on another organisation for callers bound
 // to their own — the same answers a list filter gets (ScopedDivisionPrefix, ScopedOrganisation).
 absl::Status RequireMayPlace(const Principal& principal, const RecordScope& scope);
+
+// Who places or lifts a suspension's hold (suspension_rules.h): a service (SYSTEM), else a person bound to
+// their organisation or not (the county).
+SuspensionAuthority SuspensionAuthorityOf(const Principal& principal);
 
 }  // namespace shouhu::training
 

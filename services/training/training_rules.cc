@@ -74,56 +74,6 @@ BackgroundCheckRecord RecordCheck(const v1::Participant& current, const v1::Back
   return record;
 }
 
-absl::StatusOr<SuspensionChange> Suspend(const v1::Participant& current, v1::SuspensionReason reason,
-                                         const std::string& reference, const Actor& actor) {
-  SuspensionChange change;
-  change.updated = current;
-  change.reason = reason;
-  change.reference = reference;
-  if (current.has_suspension()) {
-    if (current.suspension().reason() == reason) return change;  // already so: nothing to write or announce
-    return absl::FailedPreconditionError(
-        absl::StrCat("the participant is already suspended (",
-                     v1::SuspensionReason_Name(current.suspension().reason()), ")"));
-  }
-  v1::Suspension* s = change.updated.mutable_suspension();
-  s->set_reason(reason);
-  s->set_reference(reference);
-  *s->mutable_suspended_at() = ToProtoTimestamp(actor.at);
-  s->set_suspended_by(actor.subject);
-  *change.updated.mutable_updated_at() = ToProtoTimestamp(actor.at);
-  auto event = std::make_shared<v1::ParticipantSuspended>();
-  event->set_participant_id(current.id());
-  event->set_organisation_id(current.organisation_id());
-  event->set_reason(reason);
-  event->set_reference(reference);
-  change.event = std::move(event);
-  return change;
-}
-
-absl::StatusOr<SuspensionChange> Reinstate(const v1::Participant& current, v1::SuspensionReason reason,
-                                           const std::string& reference, const Actor& actor) {
-  if (!current.has_suspension()) return absl::FailedPreconditionError("the participant is not suspended");
-  if (current.suspension().reason() != reason) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the participant is suspended for another reason (",
-                     v1::SuspensionReason_Name(current.suspension().reason()), ")"));
-  }
-  SuspensionChange change;
-  change.updated = current;
-  change.reason = reason;
-  change.reference = reference;
-  change.updated.clear_suspension();
-  *change.updated.mutable_updated_at() = ToProtoTimestamp(actor.at);
-  auto event = std::make_shared<v1::ParticipantReinstated>();
-  event->set_participant_id(current.id());
-  event->set_organisation_id(current.organisation_id());
-  event->set_reason(reason);
-  event->set_reference(reference);
-  change.event = std::move(event);
-  return change;
-}
-
 absl::Status MayEnroll(const v1::Course& course, const v1::Participant& participant) {
   if (course.audiences_size() > 0 && std::find(course.audiences().begin(), course.audiences().end(),
                                                participant.kind()) == course.audiences().end()) {

@@ -39,26 +39,6 @@ struct BackgroundCheckRecord {
 BackgroundCheckRecord RecordCheck(const v1::Participant& current, const v1::BackgroundCheck& check,
                                   const Actor& actor);
 
-// A suspension (SuspendParticipant) or its lifting, as the store applies it to the locked participant row.
-// `event` is null when nothing changes: suspending again for the same reason and reference.
-struct SuspensionChange {
-  v1::Participant updated;
-  v1::SuspensionReason reason = v1::SUSPENSION_REASON_UNSPECIFIED;  // suspended or lifted
-  std::string reference;
-  std::shared_ptr<google::protobuf::Message> event;
-};
-
-// Suspends whatever the kind or stage. A person already suspended stays under the first suspension (its
-// reason and reference kept): the same reason again (a second concern about the same person) changes
-// nothing; another reason is FAILED_PRECONDITION, so one reason's reinstatement can never lift a suspension
-// that rests on another.
-absl::StatusOr<SuspensionChange> Suspend(const v1::Participant& current, v1::SuspensionReason reason,
-                                         const std::string& reference, const Actor& actor);
-// Lifts the suspension of `reason`: FAILED_PRECONDITION when the person is not suspended, or suspended for
-// another reason.
-absl::StatusOr<SuspensionChange> Reinstate(const v1::Participant& current, v1::SuspensionReason reason,
-                                           const std::string& reference, const Actor& actor);
-
 // Whether the participant may take a place in a session of `course`: FAILED_PRECONDITION when the course is
 // not meant for their kind, or when the volunteer has left.
 absl::Status MayEnroll(const v1::Course& course, const v1::Participant& participant);

@@ -151,11 +151,12 @@ grpc::ServerUnaryReactor* TrainingService::SuspendParticipant(grpc::CallbackServ
                                                               v1::SuspendParticipantResponse* response) {
   return edge_.Unary(context, "SuspendParticipant", [=](const Principal& principal) -> absl::Status {
     RETURN_IF_ERROR(ValidateSuspendParticipant(*request));
+    const SuspensionCommand command{request->reason(), request->reference(), "",
+                                    SuspensionAuthorityOf(principal)};
     ASSIGN_OR_RETURN(*response,
                      store_.SuspendParticipant(
                          edge_.Key("SuspendParticipant", principal, request->request_id(), *request),
-                         ActorOf(principal, clock_.Now()), request->participant_id(), request->reason(),
-                         request->reference(),
+                         ActorOf(principal, clock_.Now()), request->participant_id(), command,
                          [&](const v1::Participant& p) { return RequireParticipant(principal, p); }));
     return absl::OkStatus();
   });
@@ -166,11 +167,12 @@ grpc::ServerUnaryReactor* TrainingService::ReinstateParticipant(
     v1::ReinstateParticipantResponse* response) {
   return edge_.Unary(context, "ReinstateParticipant", [=](const Principal& principal) -> absl::Status {
     RETURN_IF_ERROR(ValidateReinstateParticipant(*request));
+    const SuspensionCommand command{request->reason(), request->reference(), request->hold_reference(),
+                                    SuspensionAuthorityOf(principal)};
     ASSIGN_OR_RETURN(*response,
                      store_.ReinstateParticipant(
                          edge_.Key("ReinstateParticipant", principal, request->request_id(), *request),
-                         ActorOf(principal, clock_.Now()), request->participant_id(), request->reason(),
-                         request->reference(),
+                         ActorOf(principal, clock_.Now()), request->participant_id(), command,
                          [&](const v1::Participant& p) { return RequireParticipant(principal, p); }));
     return absl::OkStatus();
   });

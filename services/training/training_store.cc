@@ -11,6 +11,7 @@
 #include "common/status_macros.h"
 #include "common/timestamps.h"
 #include "services/training/certification_rules.h"
+#include "services/training/suspension_rules.h"
 #include "services/training/training_rules.h"
 #include "shouhu/training/v1/events.pb.h"
 
@@ -60,6 +61,15 @@ constexpr absl::string_view kInsertSuspensionChange =
     "INSERT INTO suspension_changes (id, participant_id, suspended, reason, reference, changed_by, "
     "changed_at) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)";
+// A person's standing holds, locked with the participant's row (whose lock every change takes first).
+constexpr absl::string_view kLockSuspensionHolds =
+    "SELECT reason, reference, placed_by, placed_at, by_system, organisation FROM suspension_holds"
+    " WHERE participant_id = ? ORDER BY placed_at, reason, reference FOR UPDATE";
+constexpr absl::string_view kInsertSuspensionHold =
+    "INSERT INTO suspension_holds (participant_id, reason, reference, placed_by, placed_at, by_system,"
+    " organisation) VALUES (?, ?, ?, ?, ?, ?, ?)";
+constexpr absl::string_view kDeleteSuspensionHold =
+    "DELETE FROM suspension_holds WHERE participant_id = ? AND reason = ? AND reference = ?";
 constexpr absl::string_view kInsertBackgroundCheck =
     "INSERT INTO background_checks (id, participant_id, status, checked_on, expires_on, recorded_by, "
     "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
@@ -539,32 +549,65 @@ absl::StatusOr<v1::ChangeVolunteerStageResponse> MariaDbTrainingStore::ChangeVol
 absl::StatusOr<v1::Participant> MariaDbTrainingStore::ApplySuspension(db::Session& tx, const Actor& actor,
                                                                       const std::string& participant_id,
                                                                       const SuspensionChange& change) {
-  if (!change.event) return change.updated;  // nothing changes
+  if (!change.placed && !change.lifted) return change.updated;  // nothing changes
   const std::string now = ToSqlTimestamp(actor.at);
+  if (change.placed) {
+    const SuspensionHold& h = *change.placed;
+    RETURN_IF_ERROR(
+        tx.Execute(kInsertSuspensionHold,
+                   {participant_id, int64_t{h.reason}, h.reference, h.placed_by, ToSqlTimestamp(h.placed_at),
+                    int64_t{h.authority.system ? 1 : 0}, h.authority.organisation})
+            .status());
+  }
+  if (change.lifted) {
+    RETURN_IF_ERROR(tx.Execute(kDeleteSuspensionHold,
+                               {participant_id, int64_t{change.lifted->reason}, change.lifted->reference})
+                        .status());
+  }
   const bool suspended = change.updated.has_suspension();
   const v1::Suspension& s = change.updated.suspension();
+  db::Value suspended_at = db::Null{};
+  if (suspended) suspended_at = ToSqlTimestamp(FromProtoTimestamp(s.suspended_at()));
   RETURN_IF_ERROR(
       tx.Execute(kUpdateSuspension,
                  {suspended ? db::Value(int64_t{s.reason()}) : db::Value(db::Null{}),
-                  suspended ? db::Value(s.reference()) : db::Value(db::Null{}),
-                  suspended ? db::Value(now) : db::Value(db::Null{}),
+                  suspended ? db::Value(s.reference()) : db::Value(db::Null{}), suspended_at,
                   suspended ? db::Value(s.suspended_by()) : db::Value(db::Null{}), now, participant_id})
           .status());
   RETURN_IF_ERROR(
-      tx.Execute(kInsertSuspensionChange, {ids_.Next(), participant_id, int64_t{suspended ? 1 : 0},
-                                           int64_t{change.reason}, change.reference, actor.subject, now})
+      tx.Execute(kInsertSuspensionChange,
+                 {ids_.Next(), participant_id, int64_t{change.placed ? 1 : 0}, int64_t{change.reason},
+                  change.placed ? change.placed->reference : change.lifted->reference, actor.subject, now})
           .status());
-  RETURN_IF_ERROR(outbox_.Append(tx, participant_id, *change.event, actor.at));
+  if (change.event) RETURN_IF_ERROR(outbox_.Append(tx, participant_id, *change.event, actor.at));
   return Written(ReadParticipant(tx, participant_id, false), "participant");
+}
+
+absl::StatusOr<std::vector<SuspensionHold>> MariaDbTrainingStore::LockSuspensionHolds(
+    db::Session& tx, const std::string& participant_id) {
+  ASSIGN_OR_RETURN(db::Rows rows, tx.Query(kLockSuspensionHolds, {participant_id}));
+  std::vector<SuspensionHold> holds;
+  for (const db::Row& row : rows) {
+    SuspensionHold& h = holds.emplace_back();
+    h.reason = static_cast<v1::SuspensionReason>(row.Int(0));
+    h.reference = row.String(1);
+    h.placed_by = row.String(2);
+    ASSIGN_OR_RETURN(h.placed_at, FromSqlTimestamp(row.String(3)));
+    h.authority.system = row.Int(4) != 0;
+    h.authority.organisation = row.String(5);
+  }
+  return holds;
 }
 
 absl::StatusOr<v1::SuspendParticipantResponse> MariaDbTrainingStore::SuspendParticipant(
     const IdempotencyKey& key, const Actor& actor, const std::string& participant_id,
-    v1::SuspensionReason reason, const std::string& reference, const AuthorizeParticipant& authorize) {
+    const SuspensionCommand& command, const AuthorizeParticipant& authorize) {
   return IdempotentTransaction<v1::SuspendParticipantResponse>(
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::SuspendParticipantResponse> {
         ASSIGN_OR_RETURN(v1::Participant current, LockParticipant(tx, participant_id, authorize));
-        ASSIGN_OR_RETURN(SuspensionChange change, Suspend(current, reason, reference, actor));
+        ASSIGN_OR_RETURN(std::vector<SuspensionHold> holds, LockSuspensionHolds(tx, participant_id));
+        const SuspensionChange change =
+            Suspend(current, holds, command.reason, command.reference, command.by, actor);
         v1::SuspendParticipantResponse response;
         ASSIGN_OR_RETURN(*response.mutable_participant(), ApplySuspension(tx, actor, participant_id, change));
         return response;
@@ -573,11 +616,14 @@ absl::StatusOr<v1::SuspendParticipantResponse> MariaDbTrainingStore::SuspendPart
 
 absl::StatusOr<v1::ReinstateParticipantResponse> MariaDbTrainingStore::ReinstateParticipant(
     const IdempotencyKey& key, const Actor& actor, const std::string& participant_id,
-    v1::SuspensionReason reason, const std::string& reference, const AuthorizeParticipant& authorize) {
+    const SuspensionCommand& command, const AuthorizeParticipant& authorize) {
   return IdempotentTransaction<v1::ReinstateParticipantResponse>(
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::ReinstateParticipantResponse> {
         ASSIGN_OR_RETURN(v1::Participant current, LockParticipant(tx, participant_id, authorize));
-        ASSIGN_OR_RETURN(SuspensionChange change, Reinstate(current, reason, reference, actor));
+        ASSIGN_OR_RETURN(std::vector<SuspensionHold> holds, LockSuspensionHolds(tx, participant_id));
+        ASSIGN_OR_RETURN(SuspensionChange change,
+                         Reinstate(current, holds, command.reason, command.hold_reference, command.reference,
+                                   command.by, actor));
         v1::ReinstateParticipantResponse response;
         ASSIGN_OR_RETURN(*response.mutable_participant(), ApplySuspension(tx, actor, participant_id, change));
         return response;

@@ -28,6 +28,7 @@
 #include "common/outbox.h"
 #include "common/paging.h"
 #include "services/training/qualification.h"
+#include "services/training/suspension_rules.h"
 #include "services/training/training_rules.h"
 #include "shouhu/training/v1/training.pb.h"
 
@@ -80,14 +81,14 @@ class TrainingStore {
   virtual absl::StatusOr<v1::RecordBackgroundCheckResponse> RecordBackgroundCheck(
       const IdempotencyKey& key, const Actor& actor, const std::string& participant_id,
       const v1::BackgroundCheck& check, const AuthorizeParticipant& authorize) = 0;
-  // training_rules.h's Suspend/Reinstate on the locked row; appends ParticipantSuspended/Reinstated (nothing
-  // when suspending again for the same reason).
+  // suspension_rules.h's Suspend/Reinstate on the locked row and its holds; appends ParticipantSuspended with
+  // the first hold and ParticipantReinstated with the last lifted (nothing between).
   virtual absl::StatusOr<v1::SuspendParticipantResponse> SuspendParticipant(
       const IdempotencyKey& key, const Actor& actor, const std::string& participant_id,
-      v1::SuspensionReason reason, const std::string& reference, const AuthorizeParticipant& authorize) = 0;
+      const SuspensionCommand& command, const AuthorizeParticipant& authorize) = 0;
   virtual absl::StatusOr<v1::ReinstateParticipantResponse> ReinstateParticipant(
       const IdempotencyKey& key, const Actor& actor, const std::string& participant_id,
-      v1::SuspensionReason reason, const std::string& reference, const AuthorizeParticipant& authorize) = 0;
+      const SuspensionCommand& command, const AuthorizeParticipant& authorize) = 0;
 
   // ALREADY_EXISTS when the code is taken.
   virtual absl::StatusOr<v1::CreateCourseResponse> CreateCourse(const IdempotencyKey& key, const Actor& actor,
@@ -175,12 +176,10 @@ class MariaDbTrainingStore final : public TrainingStore {
       const v1::BackgroundCheck& check, const AuthorizeParticipant& authorize) override;
   absl::StatusOr<v1::SuspendParticipantResponse> SuspendParticipant(
       const IdempotencyKey& key, const Actor& actor, const std::string& participant_id,
-      v1::SuspensionReason reason, const std::string& reference,
-      const AuthorizeParticipant& authorize) override;
+      const SuspensionCommand& command, const AuthorizeParticipant& authorize) override;
   absl::StatusOr<v1::ReinstateParticipantResponse> ReinstateParticipant(
       const IdempotencyKey& key, const Actor& actor, const std::string& participant_id,
-      v1::SuspensionReason reason, const std::string& reference,
-      const AuthorizeParticipant& authorize) override;
+      const SuspensionCommand& command, const AuthorizeParticipant& authorize) override;
   absl::StatusOr<v1::CreateCourseResponse> CreateCourse(const IdempotencyKey& key, const Actor& actor,
                                                         const v1::Course& course) override;
   absl::StatusOr<std::optional<v1::Course>> GetCourse(const std::string& id) override;
@@ -249,10 +248,14 @@ class MariaDbTrainingStore final : public TrainingStore {
                                         const std::string& enrollment_id, absl::string_view what,
                                         absl::string_view update_sql, int64_t value,
                                         const AuthorizeEnrollment& authorize);
-  // Writes a suspension change (columns, history, event) and reads the participant back.
+  // Writes a suspension change (the hold, the shown suspension, history, event) and reads the participant
+  // back.
   absl::StatusOr<v1::Participant> ApplySuspension(db::Session& tx, const Actor& actor,
                                                   const std::string& participant_id,
                                                   const SuspensionChange& change);
+  // The participant's standing holds, oldest first, locked (the participant's row is locked already).
+  static absl::StatusOr<std::vector<SuspensionHold>> LockSuspensionHolds(db::Session& tx,
+                                                                         const std::string& participant_id);
   // The answer for one participant in two statements (the batch form pads IN lists to a fixed length).
   absl::StatusOr<QualificationFacts> LoadOneQualificationFacts(const std::string& id, int activity);
 

@@ -96,6 +96,9 @@ absl::Status ValidateReinstateParticipant(const v1::ReinstateParticipantRequest&
   RETURN_IF_ERROR(ValidateRecordId(request.participant_id(), "participant_id"));
   RETURN_IF_ERROR(ValidateRequiredEnum(request.reason(), v1::SuspensionReason_IsValid, "reason"));
   if (!request.reference().empty()) RETURN_IF_ERROR(ValidateText(request.reference(), "reference", 1, 64));
+  if (!request.hold_reference().empty()) {
+    RETURN_IF_ERROR(ValidateText(request.hold_reference(), "hold_reference", 1, 64));
+  }
   return absl::OkStatus();
 }
 

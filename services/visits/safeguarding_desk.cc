@@ -15,19 +15,21 @@ absl::Status SafeguardingDesk::Make(const PendingTrainingCall& call) const {
   const training::v1::SuspensionReason reason = training::v1::SUSPENSION_REASON_SAFEGUARDING_CONCERN;
   absl::Status made;
   if (call.what == TrainingPending::kSuspend) {
-    made =
-        training_
-            .SuspendParticipant(identity_.ForSelf(), absl::StrCat("safeguarding-suspend-", call.concern_id),
-                                call.participant_id, reason, call.concern_id)
-            .status();
+    // "hold-", not the previous release's "suspend-": training answered those when it kept one suspension a
+    // person and dropped a second concern's; visits migration 0041 sends every standing concern again, and a
+    // new request id makes training place its hold rather than replay that answer.
+    made = training_
+               .SuspendParticipant(identity_.ForSelf(), absl::StrCat("safeguarding-hold-", call.concern_id),
+                                   call.participant_id, reason, call.concern_id)
+               .status();
   } else if (call.what == TrainingPending::kReinstate) {
     made = training_
                .ReinstateParticipant(identity_.ForSelf(),
                                      absl::StrCat("safeguarding-reinstate-", call.concern_id),
                                      call.participant_id, reason, call.concern_id)
                .status();
-    // Already not suspended for a concern (an officer lifted it by hand, or a retry after a lost answer
-    // under a new request id): nothing left to lift.
+    // The concern's hold is gone already (a retry after a lost answer under a new request id, or a hold
+    // from before training kept holds, lifted with an earlier concern's): nothing left to lift.
     if (made.code() == absl::StatusCode::kFailedPrecondition) made = absl::OkStatus();
   }
   if (!made.ok()) {

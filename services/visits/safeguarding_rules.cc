@@ -24,11 +24,9 @@ absl::StatusOr<v1::ConcernState> Review(const v1::SafeguardingConcern& current, 
   }
 }
 
-TrainingPending AfterReview(v1::ConcernState reviewed, int other_concerns_holding) {
-  if (reviewed == v1::CONCERN_STATE_CLOSED_UNFOUNDED && other_concerns_holding == 0) {
-    return TrainingPending::kReinstate;
-  }
-  return TrainingPending::kNothing;
+TrainingPending AfterReview(v1::ConcernState reviewed) {
+  return reviewed == v1::CONCERN_STATE_CLOSED_UNFOUNDED ? TrainingPending::kReinstate
+                                                        : TrainingPending::kNothing;
 }
 
 }  // namespace shouhu::visits

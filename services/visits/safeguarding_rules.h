@@ -2,7 +2,7 @@
 // training service must then be told. No I/O; the store applies them to the locked row.
 //
 //   OPEN ──uphold──▶ UPHELD            (the person stays suspended)
-//   OPEN ──close───▶ CLOSED_UNFOUNDED  (reinstated, unless another concern about them still stands)
+//   OPEN ──close───▶ CLOSED_UNFOUNDED  (its hold in training lifted; another concern's hold still stands)
 // A decided concern is not reviewed again, and nobody reviews a concern about themselves.
 #ifndef SHOUHU_SERVICES_VISITS_SAFEGUARDING_RULES_H_
 #define SHOUHU_SERVICES_VISITS_SAFEGUARDING_RULES_H_
@@ -25,9 +25,9 @@ bool ConcernHolds(v1::ConcernState state);
 absl::StatusOr<v1::ConcernState> Review(const v1::SafeguardingConcern& current, v1::ConcernDecision decision,
                                         const std::string& reviewer);
 
-// After a review to `reviewed`: reinstate in training only when the concern was closed as unfounded and no
-// other concern about the person still holds.
-TrainingPending AfterReview(v1::ConcernState reviewed, int other_concerns_holding);
+// After a review to `reviewed`: an unfounded close lifts the concern's own hold in training (each concern
+// places one, named by its id: training keeps the person suspended while any other hold stands).
+TrainingPending AfterReview(v1::ConcernState reviewed);
 
 }  // namespace shouhu::visits
 

@@ -40,11 +40,6 @@ constexpr char kInsertConcern[] =
 constexpr char kReviewConcern[] =
     "UPDATE safeguarding_concerns SET state = ?, training_pending = ?, reviewed_by = ?, reviewed_at = ?,"
     " review_note_sealed = ? WHERE id = ?";
-// Other concerns about the same person that still hold them (locked: two reviews closing a person's last two
-// concerns at once must not both think the other still holds).
-constexpr char kOthersHolding[] =
-    "SELECT id FROM safeguarding_concerns WHERE participant_id = ? AND id <> ? AND state IN (?, ?) FOR "
-    "UPDATE";
 constexpr char kPendingCalls[] =
     "SELECT id, participant_id, training_pending FROM safeguarding_concerns WHERE training_pending > 0"
     " ORDER BY training_pending, id LIMIT ?";
@@ -54,11 +49,6 @@ constexpr char kPendingCallOf[] =
 constexpr char kMarkDone[] =
     "UPDATE safeguarding_concerns SET training_pending = 0,"
     " suspension_confirmed = IF(? = 1, 1, suspension_confirmed) WHERE id = ? AND training_pending = ?";
-
-constexpr char kParticipantOfConcern[] = "SELECT participant_id FROM safeguarding_concerns WHERE id = ?";
-constexpr char kRearmSuspensions[] =
-    "UPDATE safeguarding_concerns SET training_pending = ? WHERE participant_id = ? AND state IN (?, ?)"
-    " AND training_pending = 0";
 
 PendingTrainingCall PendingFromRow(const db::Row& row) {
   return {row.String(0), row.String(1), static_cast<TrainingPending>(row.Int(2))};
@@ -158,10 +148,7 @@ absl::StatusOr<v1::ReviewSafeguardingConcernResponse> MariaDbSafeguardingStore::
         if (!current) return absl::NotFoundError("safeguarding concern not found");
         RETURN_IF_ERROR(authorize(*current));
         ASSIGN_OR_RETURN(v1::ConcernState reviewed, Review(*current, decision, actor.subject));
-        ASSIGN_OR_RETURN(db::Rows others, tx.Query(kOthersHolding, {current->participant_id(), concern_id,
-                                                                    int64_t{v1::CONCERN_STATE_OPEN},
-                                                                    int64_t{v1::CONCERN_STATE_UPHELD}}));
-        const TrainingPending pending = AfterReview(reviewed, static_cast<int>(others.size()));
+        const TrainingPending pending = AfterReview(reviewed);
         RETURN_IF_ERROR(tx.Execute(kReviewConcern, {int64_t{reviewed}, static_cast<int64_t>(pending),
                                                     actor.subject, ToSqlTimestamp(actor.at),
                                                     note.empty() ? db::Value(db::Null{})
@@ -203,17 +190,10 @@ absl::StatusOr<std::optional<PendingTrainingCall>> MariaDbSafeguardingStore::Pen
 
 absl::Status MariaDbSafeguardingStore::MarkTrainingDone(const std::string& concern_id, TrainingPending what) {
   const int64_t code = static_cast<int64_t>(what);
-  return pool_.Transaction([&](db::Session& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(uint64_t cleared, tx.Execute(kMarkDone, {code, concern_id, code}));
-    if (cleared == 0 || what != TrainingPending::kReinstate) return absl::OkStatus();
-    // A concern raised while this reinstatement was on its way found the person still suspended (its
-    // suspension changed nothing in training) and would now be left without one: suspend again.
-    ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kParticipantOfConcern, {concern_id}));
-    if (!row) return absl::OkStatus();
-    return tx
-        .Execute(kRearmSuspensions, {static_cast<int64_t>(TrainingPending::kSuspend), row->String(0),
-                                     int64_t{v1::CONCERN_STATE_OPEN}, int64_t{v1::CONCERN_STATE_UPHELD}})
-        .status();
+  // Each concern's hold in training is its own (another concern raised meanwhile placed its own), so nothing
+  // else follows from a call landing.
+  return pool_.Autocommit([&](db::Session& session) {
+    return session.Execute(kMarkDone, {code, concern_id, code}).status();
   });
 }
 

@@ -145,15 +145,16 @@ absl::StatusOr<v1::RecordBackgroundCheckResponse> InMemoryTrainingStore::RecordB
 
 absl::StatusOr<v1::SuspendParticipantResponse> InMemoryTrainingStore::SuspendParticipant(
     const IdempotencyKey& key, const Actor& actor, const std::string& participant_id,
-    v1::SuspensionReason reason, const std::string& reference,
-    const training::AuthorizeParticipant& authorize) {
+    const training::SuspensionCommand& command, const training::AuthorizeParticipant& authorize) {
   return Idempotent<v1::SuspendParticipantResponse>(
       key, [&]() -> absl::StatusOr<v1::SuspendParticipantResponse> {
         auto found = participants_.find(participant_id);
         if (found == participants_.end()) return NotFound("participant");
         RETURN_IF_ERROR(authorize(found->second));
-        ASSIGN_OR_RETURN(training::SuspensionChange change,
-                         training::Suspend(found->second, reason, reference, actor));
+        std::vector<training::SuspensionHold>& holds = holds_[participant_id];
+        const training::SuspensionChange change =
+            training::Suspend(found->second, holds, command.reason, command.reference, command.by, actor);
+        if (change.placed) holds.push_back(*change.placed);
         found->second = change.updated;
         v1::SuspendParticipantResponse response;
         *response.mutable_participant() = change.updated;
@@ -163,15 +164,24 @@ absl::StatusOr<v1::SuspendParticipantResponse> InMemoryTrainingStore::SuspendPar
 
 absl::StatusOr<v1::ReinstateParticipantResponse> InMemoryTrainingStore::ReinstateParticipant(
     const IdempotencyKey& key, const Actor& actor, const std::string& participant_id,
-    v1::SuspensionReason reason, const std::string& reference,
-    const training::AuthorizeParticipant& authorize) {
+    const training::SuspensionCommand& command, const training::AuthorizeParticipant& authorize) {
   return Idempotent<v1::ReinstateParticipantResponse>(
       key, [&]() -> absl::StatusOr<v1::ReinstateParticipantResponse> {
         auto found = participants_.find(participant_id);
         if (found == participants_.end()) return NotFound("participant");
         RETURN_IF_ERROR(authorize(found->second));
+        std::vector<training::SuspensionHold>& holds = holds_[participant_id];
         ASSIGN_OR_RETURN(training::SuspensionChange change,
-                         training::Reinstate(found->second, reason, reference, actor));
+                         training::Reinstate(found->second, holds, command.reason, command.hold_reference,
+                                             command.reference, command.by, actor));
+        if (change.lifted) {
+          holds.erase(std::remove_if(holds.begin(), holds.end(),
+                                     [&](const training::SuspensionHold& h) {
+                                       return h.reason == change.lifted->reason &&
+                                              h.reference == change.lifted->reference;
+                                     }),
+                      holds.end());
+        }
         found->second = change.updated;
         v1::ReinstateParticipantResponse response;
         *response.mutable_participant() = change.updated;

@@ -41,12 +41,10 @@ class InMemoryTrainingStore final : public training::TrainingStore {
       const training::v1::BackgroundCheck& check, const training::AuthorizeParticipant& authorize) override;
   absl::StatusOr<training::v1::SuspendParticipantResponse> SuspendParticipant(
       const IdempotencyKey& key, const Actor& actor, const std::string& participant_id,
-      training::v1::SuspensionReason reason, const std::string& reference,
-      const training::AuthorizeParticipant& authorize) override;
+      const training::SuspensionCommand& command, const training::AuthorizeParticipant& authorize) override;
   absl::StatusOr<training::v1::ReinstateParticipantResponse> ReinstateParticipant(
       const IdempotencyKey& key, const Actor& actor, const std::string& participant_id,
-      training::v1::SuspensionReason reason, const std::string& reference,
-      const training::AuthorizeParticipant& authorize) override;
+      const training::SuspensionCommand& command, const training::AuthorizeParticipant& authorize) override;
   absl::StatusOr<training::v1::CreateCourseResponse> CreateCourse(
       const IdempotencyKey& key, const Actor& actor, const training::v1::Course& course) override;
   absl::StatusOr<std::optional<training::v1::Course>> GetCourse(const std::string& id) override;
@@ -121,6 +119,8 @@ class InMemoryTrainingStore final : public training::TrainingStore {
   absl::Mutex mu_;
   std::map<KeyId, std::pair<std::string, std::string>> answers_ ABSL_GUARDED_BY(mu_);  // hash, response
   std::map<std::string, training::v1::Participant> participants_ ABSL_GUARDED_BY(mu_);
+  // Participant id → their standing suspension holds, oldest first.
+  std::map<std::string, std::vector<training::SuspensionHold>> holds_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, training::v1::Course> courses_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, training::v1::Session> sessions_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, int64_t> waitlist_tails_ ABSL_GUARDED_BY(mu_);

@@ -29,13 +29,17 @@ class SuspensionTest : public TrainingTest {
     return response.participant();
   }
 
+  // `reference`: what the decision rests on ("review" names no hold); `hold_reference`: the hold to lift.
   absl::StatusOr<v1::Participant> Reinstate(const Principal& as, const std::string& request_id,
-                                            const std::string& participant_id, v1::SuspensionReason reason) {
+                                            const std::string& participant_id, v1::SuspensionReason reason,
+                                            const std::string& reference = "review",
+                                            const std::string& hold_reference = "") {
     v1::ReinstateParticipantRequest request;
     request.set_request_id(request_id);
     request.set_participant_id(participant_id);
     request.set_reason(reason);
-    request.set_reference("review");
+    request.set_reference(reference);
+    request.set_hold_reference(hold_reference);
     v1::ReinstateParticipantResponse response;
     grpc::Status status = Call(&Stub::ReinstateParticipant, as, request, &response);
     if (!status.ok()) return FromGrpcStatus(status);
@@ -121,23 +125,88 @@ TEST_F(SuspensionTest, Suspend_StaffSocialWorker_NotQualified) {
   EXPECT_TRUE(HasReason(result, v1::QUALIFICATION_REASON_SUSPENDED));
 }
 
-TEST_F(SuspensionTest, Suspend_SameReasonAgain_OneEventFirstReferenceKept) {
+TEST_F(SuspensionTest, Suspend_MoreHolds_OneEventFirstShownEachHoldKept) {
   v1::Participant p = CertifiedVolunteer();
   ASSERT_OK(
       Suspend(System(), "s-1", p.id(), v1::SUSPENSION_REASON_SAFEGUARDING_CONCERN, "concern-1").status());
-  // A retry with the same request id changes nothing.
+  // A retry with the same request id, or the same hold under another, changes nothing.
   ASSERT_OK(
       Suspend(System(), "s-1", p.id(), v1::SUSPENSION_REASON_SAFEGUARDING_CONCERN, "concern-1").status());
-  // A second concern about the same person: still one suspension, under the first concern.
+  ASSERT_OK(
+      Suspend(System(), "s-1b", p.id(), v1::SUSPENSION_REASON_SAFEGUARDING_CONCERN, "concern-1").status());
+  EXPECT_EQ(database_->Count("suspension_holds"), 1);
+  // A second concern, and an administrative suspension: holds of their own, shown under the first.
   ASSERT_OK_AND_ASSIGN(
       v1::Participant again,
       Suspend(System(), "s-2", p.id(), v1::SUSPENSION_REASON_SAFEGUARDING_CONCERN, "concern-2"));
   EXPECT_EQ(again.suspension().reference(), "concern-1");
+  ASSERT_OK(Suspend(NgoAdmin(), "s-3", p.id(), v1::SUSPENSION_REASON_ADMINISTRATIVE, "").status());
+  EXPECT_EQ(database_->Count("suspension_holds"), 3);
+  EXPECT_EQ(database_->Count("suspension_changes"), 3);
   EXPECT_EQ(CountOf("shouhu.training.v1.ParticipantSuspended"), 1);
-  EXPECT_EQ(database_->Count("suspension_changes"), 1);
-  // Another reason while suspended is refused: the first suspension stands.
-  EXPECT_THAT(Suspend(NgoAdmin(), "s-3", p.id(), v1::SUSPENSION_REASON_ADMINISTRATIVE, "").status(),
-              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+// An officer suspends a volunteer on a police report; a concern raised in visits suspends them again. When
+// the concern is closed as unfounded the visits service lifts its own hold: the officer's stands, and the
+// volunteer stays off work with children (with one suspension slot the second suspension was dropped and the
+// concern's close reinstated them). The volunteer's own organisation's lead may not lift the county's hold.
+TEST_F(SuspensionTest, TwoHolds_TheConcernsLifted_TheOfficersStillHolds) {
+  v1::Participant p = CertifiedVolunteer();
+  ASSERT_OK(Suspend(Officer(), "s-o", p.id(), v1::SUSPENSION_REASON_SAFEGUARDING_CONCERN, "police-2025-17")
+                .status());
+  ASSERT_OK(
+      Suspend(System(), "s-c", p.id(), v1::SUSPENSION_REASON_SAFEGUARDING_CONCERN, "concern-1").status());
+  ASSERT_OK_AND_ASSIGN(
+      v1::Participant still,
+      Reinstate(System(), "r-c", p.id(), v1::SUSPENSION_REASON_SAFEGUARDING_CONCERN, "concern-1"));
+  EXPECT_EQ(still.suspension().reference(), "police-2025-17");
+  EXPECT_FALSE(Check(p.id(), v1::ACTIVITY_HOME_VISIT).qualified());
+  EXPECT_FALSE(Check(p.id(), v1::ACTIVITY_GROUP_ACTIVITY).qualified());
+  EXPECT_EQ(CountOf("shouhu.training.v1.ParticipantReinstated"), 0);
+  // The service names its own hold only: asked again for the concern, it finds nothing to lift.
+  EXPECT_THAT(
+      Reinstate(System(), "r-c2", p.id(), v1::SUSPENSION_REASON_SAFEGUARDING_CONCERN, "concern-1").status(),
+      StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(Reinstate(Lead(), "r-l", p.id(), v1::SUSPENSION_REASON_SAFEGUARDING_CONCERN).status(),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  ASSERT_OK_AND_ASSIGN(v1::Participant back,
+                       Reinstate(Officer(), "r-o", p.id(), v1::SUSPENSION_REASON_SAFEGUARDING_CONCERN));
+  EXPECT_FALSE(back.has_suspension());
+  EXPECT_TRUE(Check(p.id(), v1::ACTIVITY_HOME_VISIT).qualified());
+  EXPECT_EQ(CountOf("shouhu.training.v1.ParticipantReinstated"), 1);
+  EXPECT_EQ(database_->Count("suspension_holds"), 0);
+}
+
+// A hold the visits service placed (a concern open there) is lifted by it alone, when it closes the concern:
+// neither the organisation's lead nor the county lifts it behind the concern's back.
+TEST_F(SuspensionTest, ConcernsHold_OnlyTheServiceLiftsIt) {
+  v1::Participant p = CertifiedVolunteer();
+  ASSERT_OK(
+      Suspend(System(), "s-c", p.id(), v1::SUSPENSION_REASON_SAFEGUARDING_CONCERN, "concern-1").status());
+  EXPECT_THAT(Reinstate(Lead(), "r-l", p.id(), v1::SUSPENSION_REASON_SAFEGUARDING_CONCERN).status(),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(Reinstate(Officer(), "r-o", p.id(), v1::SUSPENSION_REASON_SAFEGUARDING_CONCERN).status(),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_FALSE(Check(p.id(), v1::ACTIVITY_HOME_VISIT).qualified());
+  EXPECT_OK(
+      Reinstate(System(), "r-s", p.id(), v1::SUSPENSION_REASON_SAFEGUARDING_CONCERN, "concern-1").status());
+  EXPECT_TRUE(Check(p.id(), v1::ACTIVITY_HOME_VISIT).qualified());
+}
+
+// Two holds of one reason: a person must say which to lift (the refusal lists them); the other stays.
+TEST_F(SuspensionTest, TwoHoldsOfAReason_ReinstateNamingNeither_RefusedListingThem) {
+  v1::Participant p = CertifiedVolunteer();
+  ASSERT_OK(Suspend(Officer(), "s-1", p.id(), v1::SUSPENSION_REASON_ADMINISTRATIVE, "decision-1").status());
+  ASSERT_OK(Suspend(Officer(), "s-2", p.id(), v1::SUSPENSION_REASON_ADMINISTRATIVE, "decision-2").status());
+  const absl::Status neither =
+      Reinstate(Officer(), "r-0", p.id(), v1::SUSPENSION_REASON_ADMINISTRATIVE).status();
+  EXPECT_THAT(neither, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_NE(neither.message().find("decision-1, decision-2"), std::string::npos) << neither.message();
+  ASSERT_OK_AND_ASSIGN(v1::Participant one,
+                       Reinstate(Officer(), "r-2", p.id(), v1::SUSPENSION_REASON_ADMINISTRATIVE,
+                                 "appeal-upheld", "decision-2"));
+  EXPECT_EQ(one.suspension().reference(), "decision-1");
+  EXPECT_FALSE(Check(p.id(), v1::ACTIVITY_HOME_VISIT).qualified());
 }
 
 TEST_F(SuspensionTest, StageChange_SuspendedThenActiveAgain_SafeguardingSuspensionStays) {
@@ -154,7 +223,7 @@ TEST_F(SuspensionTest, StageChange_SuspendedThenActiveAgain_SafeguardingSuspensi
 TEST_F(SuspensionTest, Reinstate_ByLeadForTheSameReason_QualifiedAgainWithEvent) {
   v1::Participant p = CertifiedVolunteer();
   ASSERT_OK(
-      Suspend(System(), "s-1", p.id(), v1::SUSPENSION_REASON_SAFEGUARDING_CONCERN, "concern-1").status());
+      Suspend(Lead(), "s-1", p.id(), v1::SUSPENSION_REASON_SAFEGUARDING_CONCERN, "lead-decision-1").status());
   // Another reason's reinstatement does not lift it.
   EXPECT_THAT(Reinstate(Lead(), "r-0", p.id(), v1::SUSPENSION_REASON_ADMINISTRATIVE).status(),
               StatusIs(absl::StatusCode::kFailedPrecondition));

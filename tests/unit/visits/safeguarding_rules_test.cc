@@ -39,10 +39,9 @@ TEST(SafeguardingRulesTest, Review_OpenConcern_UpholdOrCloseMovesItOnce) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
-TEST(SafeguardingRulesTest, AfterReview_ReinstatesOnlyAnUnfoundedCloseWithNoOtherConcernHolding) {
-  EXPECT_EQ(AfterReview(v1::CONCERN_STATE_CLOSED_UNFOUNDED, 0), TrainingPending::kReinstate);
-  EXPECT_EQ(AfterReview(v1::CONCERN_STATE_CLOSED_UNFOUNDED, 1), TrainingPending::kNothing);
-  EXPECT_EQ(AfterReview(v1::CONCERN_STATE_UPHELD, 0), TrainingPending::kNothing);
+TEST(SafeguardingRulesTest, AfterReview_AnUnfoundedCloseLiftsItsOwnHoldOnly) {
+  EXPECT_EQ(AfterReview(v1::CONCERN_STATE_CLOSED_UNFOUNDED), TrainingPending::kReinstate);
+  EXPECT_EQ(AfterReview(v1::CONCERN_STATE_UPHELD), TrainingPending::kNothing);
   EXPECT_TRUE(ConcernHolds(v1::CONCERN_STATE_OPEN));
   EXPECT_TRUE(ConcernHolds(v1::CONCERN_STATE_UPHELD));
   EXPECT_FALSE(ConcernHolds(v1::CONCERN_STATE_CLOSED_UNFOUNDED));
