@@ -10,6 +10,7 @@
 #include "services/allowance/allowance_rules.h"
 #include "services/allowance/allowance_validation.h"
 #include "services/allowance/ledger_cursor.h"
+#include "services/allowance/monthly_roster_job.h"
 
 namespace shouhu::allowance {
 namespace {
@@ -183,13 +184,24 @@ grpc::ServerUnaryReactor* AllowanceService::SubmitApplication(grpc::CallbackServ
     *application.mutable_items() = req->items();
     application.set_reason(req->reason());
     application.set_evidence_report_id(req->evidence_report_id());
+    // A monthly application keeps the child's facts the allowance's rules judge by, read here anyway, so its
+    // enrolment's first month can be judged when the application is paid, which is mostly before the roster
+    // job takes the enrolment up. Unreadable, they are left to the take-up, which reports it.
+    std::optional<LivingAllowanceChildFacts> living_allowance_child;
+    if (req->type() == v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) {
+      if (absl::StatusOr<LivingAllowanceChildFacts> facts = LivingAllowanceFactsOf(*child); facts.ok()) {
+        living_allowance_child = *facts;
+      }
+    }
     const absl::CivilDay today = ShanghaiDay(clock_.Now());
-    ASSIGN_OR_RETURN(*resp->mutable_application(),
-                     store_.SubmitApplication(
-                         edge_.Key("SubmitApplication", p, req->request_id(), *req), ActorOf(p, clock_.Now()),
-                         application, [&](const v1::Program& current, int64_t committed) {
-                           return CheckProgramTakes(current, req->type(), amount, committed, today);
-                         }));
+    ASSIGN_OR_RETURN(
+        *resp->mutable_application(),
+        store_.SubmitApplication(
+            edge_.Key("SubmitApplication", p, req->request_id(), *req), ActorOf(p, clock_.Now()), application,
+            [&](const v1::Program& current, int64_t committed) {
+              return CheckProgramTakes(current, req->type(), amount, committed, today);
+            },
+            living_allowance_child));
     return absl::OkStatus();
   });
 }

@@ -142,11 +142,23 @@ constexpr char kMonthlyEnrolmentsOfChild[] =
     " JOIN programs p ON p.id = a.program_id"
     " LEFT JOIN living_allowance_enrolments e ON e.application_id = a.id"
     " WHERE a.child_id = ? AND a.type = 5 AND a.state IN (3, 6, 7) AND p.state = 4 ORDER BY a.id";
+// The enrolment's roster line of a month (one at most: 0060's unique key), as generation wrote it.
+constexpr char kRosterLineOfEnrolment[] =
+    "SELECT outcome, replaced_by FROM monthly_roster_lines WHERE month = ? AND enrolment_id = ?";
 // Whether the monthly enrolment's first-month reservation went back to the budget (migration 0080).
 constexpr char kFirstMonthReleased[] =
     "SELECT first_month_released_at IS NOT NULL FROM living_allowance_enrolments WHERE application_id = ?";
 constexpr char kMarkFirstMonthReleased[] =
     "UPDATE living_allowance_enrolments SET first_month_released_at = ? WHERE application_id = ?";
+// The child's facts, recorded once: a row the registry follower made for a stop (birth_date NULL) is filled
+// in, a row with facts keeps them (living_allowance_children).
+constexpr char kInsertLivingAllowanceChild[] =
+    "INSERT INTO living_allowance_children (child_id, birth_date, is_orphan, is_de_facto_unsupported,"
+    " updated_at) VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE"
+    " is_orphan = IF(birth_date IS NULL, VALUES(is_orphan), is_orphan),"
+    " is_de_facto_unsupported = IF(birth_date IS NULL, VALUES(is_de_facto_unsupported), "
+    "is_de_facto_unsupported),"
+    " birth_date = COALESCE(birth_date, VALUES(birth_date))";
 constexpr char kLivingAllowanceChild[] =
     "SELECT birth_date, is_orphan, is_de_facto_unsupported, stopped_on FROM living_allowance_children"
     " WHERE child_id = ? AND birth_date IS NOT NULL";
@@ -377,7 +389,7 @@ absl::StatusOr<std::optional<LockedApplication>> ReadApplication(db::Session& tx
 }
 
 // Whether the monthly enrolment's application no longer holds what its approval reserved: its first month
-// was another enrolment's, and the money went back to the budget (ReleaseReplacedFirstMonth). Read under the
+// was not owed under it, and the money went back to the budget (ReleaseFirstMonthNotOwed). Read under the
 // application's row lock, which the release holds as well.
 absl::StatusOr<bool> FirstMonthReleased(db::Session& tx, const v1::Application& a) {
   if (a.type() != v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) return false;
@@ -637,7 +649,8 @@ absl::StatusOr<v1::Program> MariaDbAllowanceStore::EvaluateProgram(const Idempot
 
 absl::StatusOr<v1::Application> MariaDbAllowanceStore::SubmitApplication(
     const IdempotencyKey& key, const Actor& actor, const v1::Application& application,
-    const std::function<absl::Status(const v1::Program&, int64_t committed_fen)>& check) {
+    const std::function<absl::Status(const v1::Program&, int64_t committed_fen)>& check,
+    const std::optional<LivingAllowanceChildFacts>& living_allowance_child) {
   return IdempotentTransaction<v1::Application>(
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::Application> {
         const v1::Application& a = application;
@@ -653,6 +666,9 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::SubmitApplication(
         // The child's yearly row exists from the first application on, so racing approvals only ever
         // UPDATE it (concurrent inserts of one new key could deadlock).
         RETURN_IF_ERROR(tx.Execute(kEnsureCommitted, {a.program_id(), a.child_id(), year}).status());
+        if (living_allowance_child) {
+          RETURN_IF_ERROR(RecordLivingAllowanceChild(tx, a.child_id(), *living_allowance_child, actor.at));
+        }
         const std::string id = ids_.Next();
         RETURN_IF_ERROR(tx.Execute(kInsertApplication,
                                    {id, a.program_id(), a.child_id(), a.division_code(),
@@ -889,9 +905,9 @@ absl::StatusOr<int> MariaDbAllowanceStore::CancelApplicationsOfClosedCase(db::Se
   return cancelled;
 }
 
-absl::StatusOr<bool> MariaDbAllowanceStore::ReleaseReplacedFirstMonth(db::Session& tx,
-                                                                      const std::string& application_id,
-                                                                      const Actor& actor) {
+absl::StatusOr<bool> MariaDbAllowanceStore::ReleaseFirstMonthNotOwed(db::Session& tx,
+                                                                     const std::string& application_id,
+                                                                     const Actor& actor) {
   ASSIGN_OR_RETURN(std::optional<LockedApplication> locked, ReadApplication(tx, application_id, true));
   if (!locked) return absl::NotFoundError("application not found");
   const v1::Application& a = locked->application;
@@ -914,28 +930,62 @@ absl::StatusOr<bool> MariaDbAllowanceStore::ReleaseReplacedFirstMonth(db::Sessio
   return true;
 }
 
+absl::Status MariaDbAllowanceStore::RecordLivingAllowanceChild(db::Session& tx, const std::string& child_id,
+                                                               const LivingAllowanceChildFacts& facts,
+                                                               absl::Time now) {
+  return tx
+      .Execute(kInsertLivingAllowanceChild,
+               {child_id, absl::FormatCivilTime(facts.birth_date), int64_t{facts.orphan},
+                int64_t{facts.de_facto_unsupported}, ToSqlTimestamp(now)})
+      .status();
+}
+
 // ----------------------------------------------------------------------------------------------- payments
 
 namespace {
 
-// A monthly enrolment's application pays the enrolment's first month; it may only when the enrolment keeps
-// that month (living_allowance_rules.h), else the child is paid twice in it.
+// A monthly enrolment's application pays the enrolment's first month; it may only while the enrolment is
+// owed that month (living_allowance_rules.h CheckFirstMonthDecision), else the child is paid a month twice
+// (another enrolment keeps it) or a month the rules do not give (aged out, stopped, not in the category).
+// Read under the application's row lock, which the roster job's release takes too. What decides, in order:
+// - the release: once what the approval reserved went back to the budget, nothing pays the month (its line
+//   said the month is not owed, and would refuse it too; this answer says where the money went);
+// - the first month's roster line, once written: lines are computed once and never recomputed, and the
+//   child's other enrolments' lines of the month are as frozen (a keeper withdrawn since still has its
+//   payable line, which its cycle pays), so the line, not the facts as they are since, says whether the month
+//   is owed — also between the line and its release (a run that died between them);
+// - before the line: the facts known now, judged as the roster would judge the month if it ran now. The
+//   facts can still change before the month (a placement, a transfer, a school proof): a payment made on
+//   them stands — the month was owed on everything known then — and the line, written later, can only say
+//   what it finds (MonthlyRosterStore::ReleaseFirstMonthsNotOwed reports such payments; nothing is taken
+//   back). A child whose facts are not recorded (an application submitted before they were recorded at
+//   submission, or whose birth date the registry could not give) is judged only against replacement.
 absl::Status CheckMonthlyFirstMonth(db::Session& tx, const v1::Application& a) {
   if (a.type() != v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) return absl::OkStatus();
-  // Final once released, whatever the child's enrolments say since (the roster line that decided it is
-  // never recomputed, and the other enrolment's cycle pays the month): nothing is reserved to pay it.
   ASSIGN_OR_RETURN(const bool released, FirstMonthReleased(tx, a));
   if (released) {
     return absl::FailedPreconditionError(
-        "the enrolment's first month is paid under another enrolment, which replaces this one: what its "
-        "approval reserved went back to the budget");
+        "the enrolment's first month is not owed under it (its roster line says why): what its approval "
+        "reserved went back to the budget");
+  }
+  if (!a.has_decided_at()) return absl::InternalError("an approved application without its approval time");
+  const absl::CivilMonth first = FirstMonth(ShanghaiDay(FromProtoTimestamp(a.decided_at())));
+  ASSIGN_OR_RETURN(std::optional<db::Row> line,
+                   tx.QueryOne(kRosterLineOfEnrolment,
+                               {absl::FormatCivilTime(absl::CivilDay(first)), a.application_id()}));
+  if (line) {
+    MonthlyDecision decision;
+    decision.enrolment_id = a.application_id();
+    decision.outcome = static_cast<MonthlyOutcome>(line->Int(0));
+    decision.replaced_by = line->String(1);
+    return CheckFirstMonthDecision(decision, first);
   }
   ASSIGN_OR_RETURN(db::Rows rows, tx.Query(kMonthlyEnrolmentsOfChild, {a.child_id()}));
-  if (rows.size() < 2) return absl::OkStatus();  // nothing else can replace it
   ASSIGN_OR_RETURN(std::optional<db::Row> facts, tx.QueryOne(kLivingAllowanceChild, {a.child_id()}));
   if (!facts) {
-    // Without the child's facts (taken up by the roster job) the rules cannot say which enrolment keeps the
-    // month; paying now could pay it twice, and the job's next run makes the answer known.
+    if (rows.size() < 2) return absl::OkStatus();  // nothing else can replace it; nothing else is known
+    // Without the child's facts the rules cannot say which enrolment keeps the month; paying now could pay
+    // it twice, and the job's next run makes the answer known.
     return absl::FailedPreconditionError(
         "the child's monthly enrolments are not taken up yet: which one keeps the month is not known");
   }

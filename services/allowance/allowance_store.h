@@ -27,6 +27,7 @@
 #include "services/allowance/allowance_rules.h"
 #include "services/allowance/ledger.h"
 #include "services/allowance/ledger_cursor.h"
+#include "services/allowance/living_allowance_rules.h"
 #include "services/allowance/verification_sample.h"
 #include "shouhu/allowance/v1/allowance_service.pb.h"
 
@@ -114,10 +115,14 @@ class AllowanceStore {
   // ---- applications
   // `application` holds what the edge checked (ids, amount, items, division, applicant); `check` judges the
   // program and what the child already holds of it this year (caps), inside the transaction.
-  // FAILED_PRECONDITION when the child's case is closed (CaseClosedToApplications).
+  // FAILED_PRECONDITION when the child's case is closed (CaseClosedToApplications). `living_allowance_child`:
+  // for a monthly application, the child's facts as the registry gave them to the edge, recorded unless known
+  // (RecordLivingAllowanceChild), so that the enrolment's first month can be judged when its application is
+  // paid, before the roster job has taken the enrolment up.
   virtual absl::StatusOr<v1::Application> SubmitApplication(
       const IdempotencyKey& key, const Actor& actor, const v1::Application& application,
-      const std::function<absl::Status(const v1::Program&, int64_t committed_fen)>& check) = 0;
+      const std::function<absl::Status(const v1::Program&, int64_t committed_fen)>& check,
+      const std::optional<LivingAllowanceChildFacts>& living_allowance_child) = 0;
   virtual absl::StatusOr<std::optional<v1::Application>> GetApplication(
       const std::string& application_id) = 0;
   virtual absl::StatusOr<std::vector<v1::Application>> ListApplications(const std::string& program_id,
@@ -202,7 +207,8 @@ class MariaDbAllowanceStore final : public AllowanceStore {
                                               const std::string& summary) override;
   absl::StatusOr<v1::Application> SubmitApplication(
       const IdempotencyKey& key, const Actor& actor, const v1::Application& application,
-      const std::function<absl::Status(const v1::Program&, int64_t committed_fen)>& check) override;
+      const std::function<absl::Status(const v1::Program&, int64_t committed_fen)>& check,
+      const std::optional<LivingAllowanceChildFacts>& living_allowance_child) override;
   absl::StatusOr<std::optional<v1::Application>> GetApplication(const std::string& application_id) override;
   absl::StatusOr<std::vector<v1::Application>> ListApplications(const std::string& program_id,
                                                                 v1::ApplicationState state,
@@ -266,17 +272,23 @@ class MariaDbAllowanceStore final : public AllowanceStore {
   absl::StatusOr<int> CancelApplicationsOfClosedCase(db::Session& tx, const std::string& child_id,
                                                      const Actor& actor);
 
-  // In `tx` (the roster job's, once the enrolment's first-month line is written REPLACED: another enrolment
-  // of the child keeps the month): the one monthly amount the enrolment's approval reserved for that month,
-  // which its application will never pay (CheckFirstMonthByApplication), goes back to the budget through the
-  // ledger and off the child's yearly total, and the enrolment records it (migration 0080). Under the
-  // application's row lock, as PayApplication, withdrawals and case-close cancellations take it: a payment
-  // that came first leaves nothing to release, and one that comes after is refused; a withdrawal or a
-  // cancellation after it releases nothing again. The enrolment stays APPROVED, paid by its cycles in the
-  // months it keeps. False when there is nothing to release (not APPROVED, or released before), so a retry
-  // changes nothing.
-  absl::StatusOr<bool> ReleaseReplacedFirstMonth(db::Session& tx, const std::string& application_id,
-                                                 const Actor& actor);
+  // In `tx` (the roster job's, once the enrolment's first-month line is written saying the month is not owed
+  // under it: replaced by another enrolment, aged out, stopped, or not in the category —
+  // CheckFirstMonthDecision): the one monthly amount the enrolment's approval reserved for that month, which
+  // its application will never pay, goes back to the budget through the ledger and off the child's yearly
+  // total, and the enrolment records it (living_allowance_enrolments.first_month_released_at, migration 0080,
+  // added for replaced months: the same meaning for every month not owed). Under the application's row lock,
+  // as PayApplication, withdrawals and case-close cancellations take it: a payment that came first leaves
+  // nothing to release (the month went out with it, judged owed on what was known then), and one that comes
+  // after is refused; a withdrawal or a cancellation after it releases nothing again. The enrolment stays
+  // APPROVED, paid by its cycles in the months it is owed. False when there is nothing to release (not
+  // APPROVED, or released before), so a retry changes nothing.
+  absl::StatusOr<bool> ReleaseFirstMonthNotOwed(db::Session& tx, const std::string& application_id,
+                                                const Actor& actor);
+  // In `tx`: the child's facts the monthly allowance's rules judge by, unless recorded before (the first
+  // facts stay; a row the registry follower made for an early stop is filled in).
+  static absl::Status RecordLivingAllowanceChild(db::Session& tx, const std::string& child_id,
+                                                 const LivingAllowanceChildFacts& facts, absl::Time now);
 
   // The child's case standing (migration 0070), under its row's lock: the row is made open when missing and
   // written either way, so a close folded on another Galera node conflicts with this transaction. True when

@@ -141,6 +141,19 @@ std::vector<MonthlyDecision> DecideMonth(const LivingAllowanceChild& child,
   return decisions;
 }
 
+absl::Status CheckFirstMonthDecision(const MonthlyDecision& decision, absl::CivilMonth first) {
+  if (decision.outcome == MonthlyOutcome::kPaidByApplication) return absl::OkStatus();
+  const std::string month = absl::FormatCivilTime(first);
+  if (decision.outcome == MonthlyOutcome::kReplaced) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the child's basic living allowance for ", month, " is paid under enrolment ", decision.replaced_by,
+        ", which replaces this one: a child is paid one basic living allowance a month"));
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("the enrolment's first month, ", month,
+                   ", is not owed under it: ", MonthlyOutcomeName(decision.outcome)));
+}
+
 absl::Status CheckFirstMonthByApplication(const LivingAllowanceChild& child,
                                           const std::vector<MonthlyEnrolment>& enrolments,
                                           const std::string& enrolment_id) {
@@ -148,11 +161,7 @@ absl::Status CheckFirstMonthByApplication(const LivingAllowanceChild& child,
                                    [&](const MonthlyEnrolment& e) { return e.enrolment_id == enrolment_id; });
   if (paying == enrolments.end()) return absl::OkStatus();
   const absl::CivilMonth first = FirstMonth(paying->approved_on);
-  const MonthlyDecision decision = DecideMonth(child, enrolments, first)[paying - enrolments.begin()];
-  if (decision.outcome != MonthlyOutcome::kReplaced) return absl::OkStatus();
-  return absl::FailedPreconditionError(absl::StrCat(
-      "the child's basic living allowance for ", absl::FormatCivilTime(first), " is paid under enrolment ",
-      decision.replaced_by, ", which replaces this one: a child is paid one basic living allowance a month"));
+  return CheckFirstMonthDecision(DecideMonth(child, enrolments, first)[paying - enrolments.begin()], first);
 }
 
 absl::Status ValidateSchoolEnrolment(const SchoolEnrolment& enrolment, absl::CivilMonth from) {

@@ -8,7 +8,8 @@
 // - It starts the month after approval: the month of approval itself is not paid. That first month is paid
 //   through the enrolment's own application (its approval reserved one monthly amount, paid like any
 //   approved application), so the monthly cycles pay from the month after it: the first month's line says
-//   so and carries no amount, and a budget never holds the first month twice.
+//   so and carries no amount, and a budget never holds the first month twice. The application pays it only
+//   while the enrolment is owed it (CheckFirstMonthDecision): the rules below apply to the first month too.
 // - It stops from the month after the 18th birthday — the birthday's month is still paid — unless the child
 //   is still in secondary or vocational school, proven by a school-enrolment record (the school, the
 //   document that proves it, and the last month the proof covers). Without proof it stops; proof that has
@@ -81,6 +82,14 @@ struct LivingAllowanceChild {
   std::vector<SchoolEnrolment> schooling;
 };
 
+// The facts of a child the rules need as the registry gives them, recorded once (the first monthly
+// application's submission, or its enrolment's take-up): the birth date and the two categories.
+struct LivingAllowanceChildFacts {
+  absl::CivilDay birth_date;
+  bool orphan = false;
+  bool de_facto_unsupported = false;
+};
+
 enum class MonthlyOutcome {
   kPayable = 0,
   kNotStarted = 1,         // the month of approval or earlier
@@ -118,12 +127,25 @@ std::vector<MonthlyDecision> DecideMonth(const LivingAllowanceChild& child,
                                          const std::vector<MonthlyEnrolment>& enrolments,
                                          absl::CivilMonth month);
 
-// Whether the enrolment `enrolment_id` (one of `enrolments`, the child's approved monthly enrolments) may
-// have its first month — the month after its approval — paid through its own application. Not when another
-// enrolment keeps that month (DecideMonth's kReplaced): that one's application or cycle pays the child's one
-// basic living allowance of the month, and paying this one too would pay the month twice
-// (FAILED_PRECONDITION naming the enrolment that keeps it). Any other outcome is left to the rules that
-// judge it (a stop cancels the application; the rosters never pay a month that is not due).
+// Whether an enrolment's own application may pay its first month `first`, given the enrolment's decision for
+// that month (its roster line once written, else DecideMonth on the facts known now): only when the enrolment
+// keeps the month (kPaidByApplication). Any other outcome means the month is not owed under this enrolment,
+// and paying it would pay the child money the rules do not give (FAILED_PRECONDITION saying why):
+// - kReplaced: another enrolment keeps the month; its application or cycle pays the child's one basic
+//   living allowance of it, so this one would pay the month twice (the message names the keeper);
+// - kAgedOut: the month is past the 18th birthday's and no school proof covers it;
+// - kStopped: the case closed or was transferred away, or the child was placed in an institution, before
+//   the month (a close also cancels the application; a transfer or a placement does not);
+// - kNotInCategory: the child is in neither category the allowance pays for (a program may take monthly
+//   applications for other categories, whose children the rosters never pay).
+// kPayable, kNotStarted and kOverYearCap are never a first month's decision (DecideMonth makes the keeper's
+// first month kPaidByApplication; the cap is judged on payable lines only) and are refused as well: the
+// application pays a first month the rules say it pays, nothing else.
+absl::Status CheckFirstMonthDecision(const MonthlyDecision& decision, absl::CivilMonth first);
+
+// CheckFirstMonthDecision for the enrolment `enrolment_id` (one of `enrolments`, the child's approved monthly
+// enrolments) on the facts known now, as the roster would decide its first month if it ran now. OK for an
+// enrolment not among them (nothing to judge it by).
 absl::Status CheckFirstMonthByApplication(const LivingAllowanceChild& child,
                                           const std::vector<MonthlyEnrolment>& enrolments,
                                           const std::string& enrolment_id);

@@ -14,6 +14,16 @@ constexpr int kTakeUpBatch = 500;
 
 }  // namespace
 
+absl::StatusOr<LivingAllowanceChildFacts> LivingAllowanceFactsOf(const registry::v1::Child& child) {
+  LivingAllowanceChildFacts facts;
+  ASSIGN_OR_RETURN(facts.birth_date, ParseDay(child.birth_date(), "birth_date"));
+  for (int c : child.categories()) {
+    if (c == registry::v1::CHILD_CATEGORY_ORPHAN) facts.orphan = true;
+    if (c == registry::v1::CHILD_CATEGORY_DE_FACTO_UNSUPPORTED) facts.de_facto_unsupported = true;
+  }
+  return facts;
+}
+
 Schedule MonthlySchedule() {
   Schedule s;
   s.period_start = [](absl::Time t) { return ShanghaiMonthStart(ShanghaiMonth(t)); };
@@ -60,7 +70,8 @@ MonthlyRosterJob::MonthlyRosterJob(db::Pool& pool, MonthlyRosterStore& store,
                           {{"cycles", result.cycles},
                            {"children", result.children},
                            {"lines_written", result.lines_written},
-                           {"first_months_released", result.first_months_released}});
+                           {"first_months_released", result.first_months_released},
+                           {"first_months_paid_before", result.first_months_paid_before}});
              return ForecastRunningPrograms();
            }) {}
 
@@ -72,7 +83,17 @@ absl::StatusOr<GenerationResult> MonthlyRosterJob::RunMonth(absl::CivilMonth mon
   RETURN_IF_ERROR(TakeUpEnrolments());
   ASSIGN_OR_RETURN(GenerationResult result, store_.GenerateMonth(month, clock_.Now()));
   // After the lines, whichever run wrote them: a run that died between the two leaves it to the next.
-  ASSIGN_OR_RETURN(result.first_months_released, store_.ReleaseReplacedFirstMonths(month, clock_.Now()));
+  ASSIGN_OR_RETURN(FirstMonthsNotOwed not_owed, store_.ReleaseFirstMonthsNotOwed(month, clock_.Now()));
+  result.first_months_released = not_owed.released;
+  result.first_months_paid_before = static_cast<int>(not_owed.paid_before.size());
+  // Nothing is taken back of a first month paid before its line said it was not owed (it was owed on what
+  // was known when it was paid), but the finance officers hear of it: recovering money is theirs to decide.
+  for (const MonthlyDecision& d : not_owed.paid_before) {
+    logger_.Warn("first month paid through the application before its roster line said it was not owed",
+                 {{"application_id", d.enrolment_id},
+                  {"month", absl::FormatCivilTime(month)},
+                  {"outcome", MonthlyOutcomeName(d.outcome)}});
+  }
   return result;
 }
 
@@ -92,19 +113,13 @@ absl::Status MonthlyRosterJob::TakeUpEnrolments() {
                                                   {"reason", std::string(child.status().message())}});
           continue;
         }
-        absl::StatusOr<absl::CivilDay> birth = ParseDay(child->birth_date(), "birth_date");
-        if (!birth.ok()) {
+        absl::StatusOr<LivingAllowanceChildFacts> read = LivingAllowanceFactsOf(*child);
+        if (!read.ok()) {
           logger_.Warn("enrolment not taken up: the child's birth date is unreadable",
                        {{"application_id", p.application_id}});
           continue;
         }
-        LivingAllowanceChildFacts f;
-        f.birth_date = *birth;
-        for (int c : child->categories()) {
-          if (c == registry::v1::CHILD_CATEGORY_ORPHAN) f.orphan = true;
-          if (c == registry::v1::CHILD_CATEGORY_DE_FACTO_UNSUPPORTED) f.de_facto_unsupported = true;
-        }
-        facts = f;
+        facts = *read;
       }
       RETURN_IF_ERROR(store_.TakeUp(p, facts, clock_.Now()));
       ++taken;

@@ -2,8 +2,9 @@
 // the run is claimed by a row), it takes up the month's new enrolments (the core's approved monthly
 // applications; the child's birth date and categories read once from the registry), generates the month's
 // cycle and roster per program (MonthlyRosterStore::GenerateMonth: once per child per month however often or
-// concurrently it runs), gives back to the budget what the enrolments whose first month another enrolment
-// keeps had reserved for it (ReleaseReplacedFirstMonths), then forecasts every running program and raises
+// concurrently it runs), gives back to the budget what the enrolments whose first month is not owed under
+// them (replaced, aged out, stopped, not in the category) had reserved for it (ReleaseFirstMonthsNotOwed;
+// one paid before its line is logged, not undone), then forecasts every running program and raises
 // ProgramBudgetAtRisk once for a program forecast to run out before its period ends.
 #ifndef SHOUHU_SERVICES_ALLOWANCE_MONTHLY_ROSTER_JOB_H_
 #define SHOUHU_SERVICES_ALLOWANCE_MONTHLY_ROSTER_JOB_H_
@@ -31,6 +32,10 @@ inline constexpr int kForecastPaceWindowDays = 90;
 
 // Calendar months in Asia/Shanghai.
 Schedule MonthlySchedule();
+
+// The facts the monthly allowance's rules need of a child, from the registry's record: its birth date
+// (INVALID_ARGUMENT when unreadable) and whether it is an orphan or de facto unsupported.
+absl::StatusOr<LivingAllowanceChildFacts> LivingAllowanceFactsOf(const registry::v1::Child& child);
 
 // The forecast of one program as GetProgramForecast answers it, raising ProgramBudgetAtRisk the first time
 // it is at risk. NOT_FOUND when there is no such program.

@@ -27,13 +27,6 @@ constexpr char kPendingEnrolments[] =
     " LEFT JOIN living_allowance_enrolments e ON e.application_id = a.id"
     " LEFT JOIN living_allowance_children c ON c.child_id = a.child_id"
     " WHERE a.type = 5 AND a.state IN (3, 6, 7) AND e.application_id IS NULL ORDER BY a.id LIMIT ?";
-constexpr char kInsertChild[] =
-    "INSERT INTO living_allowance_children (child_id, birth_date, is_orphan, is_de_facto_unsupported,"
-    " updated_at) VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE"
-    " is_orphan = IF(birth_date IS NULL, VALUES(is_orphan), is_orphan),"
-    " is_de_facto_unsupported = IF(birth_date IS NULL, VALUES(is_de_facto_unsupported), "
-    "is_de_facto_unsupported),"
-    " birth_date = COALESCE(birth_date, VALUES(birth_date))";
 constexpr char kSelectChildFlags[] =
     "SELECT is_orphan, is_de_facto_unsupported FROM living_allowance_children"
     " WHERE child_id = ? AND birth_date IS NOT NULL";
@@ -53,15 +46,16 @@ constexpr char kEnrolmentsForMonth[] =
     " JOIN living_allowance_children c ON c.child_id = e.child_id"
     " JOIN programs p ON p.id = a.program_id"
     " WHERE p.state = 4 AND a.state IN (3, 6, 7) AND a.decided_at < ? ORDER BY a.child_id, a.id";
-// The month's REPLACED lines whose enrolment's application still holds what its approval reserved, with the
-// time of that approval: in the enrolment's first month, that money is held for nothing.
-constexpr char kReplacedLinesHolding[] =
-    "SELECT l.enrolment_id, a.decided_at FROM monthly_roster_lines l"
+// The month's lines that pay nothing, of enrolments approved in the month before (whose first month it is:
+// FirstMonth) and not released before, with the application's state and the line's outcome and keeper.
+// Payable and paid-by-application lines are left out here (the month's bulk), the rest judged by the rules.
+constexpr char kFirstMonthLinesPayingNothing[] =
+    "SELECT l.enrolment_id, a.decided_at, a.state, l.outcome, l.replaced_by FROM monthly_roster_lines l"
     " JOIN applications a ON a.id = l.enrolment_id"
     " JOIN living_allowance_enrolments e ON e.application_id = l.enrolment_id"
-    " WHERE l.month = ? AND l.outcome = ? AND a.state = 3 AND e.first_month_released_at IS NULL"
-    " ORDER BY l.enrolment_id";
-// Who the ledger records as releasing a replaced first month's reservation.
+    " WHERE l.month = ? AND l.outcome NOT IN (?, ?) AND a.decided_at >= ? AND a.decided_at < ?"
+    " AND a.state IN (3, 6, 7) AND e.first_month_released_at IS NULL ORDER BY l.enrolment_id";
+// Who the ledger records as releasing the reservation of a first month not owed.
 constexpr char kFirstMonthReleaser[] = "system:allowance-monthly-roster";
 constexpr char kSchoolProofsFrom[] =
     "SELECT child_id, school, evidence_ref, covers_through FROM school_enrolments WHERE covers_through >= ?";
@@ -312,10 +306,7 @@ absl::Status MonthlyRosterStore::TakeUp(const PendingEnrolment& pending,
                                         absl::Time now) {
   return pool_.Transaction([&](db::Session& tx) -> absl::Status {
     if (facts) {
-      RETURN_IF_ERROR(
-          tx.Execute(kInsertChild, {pending.child_id, DaySql(facts->birth_date), int64_t{facts->orphan},
-                                    int64_t{facts->de_facto_unsupported}, ToSqlTimestamp(now)})
-              .status());
+      RETURN_IF_ERROR(MariaDbAllowanceStore::RecordLivingAllowanceChild(tx, pending.child_id, *facts, now));
     }
     ASSIGN_OR_RETURN(std::optional<db::Row> flags, tx.QueryOne(kSelectChildFlags, {pending.child_id}));
     if (!flags) return absl::FailedPreconditionError("the child's facts are not known yet");
@@ -471,30 +462,44 @@ absl::StatusOr<GenerationResult> MonthlyRosterStore::GenerateMonth(absl::CivilMo
   return result;
 }
 
-absl::StatusOr<int> MonthlyRosterStore::ReleaseReplacedFirstMonths(absl::CivilMonth month, absl::Time now) {
-  std::vector<std::string> enrolments;
+absl::StatusOr<FirstMonthsNotOwed> MonthlyRosterStore::ReleaseFirstMonthsNotOwed(absl::CivilMonth month,
+                                                                                 absl::Time now) {
+  FirstMonthsNotOwed found;
+  std::vector<std::string> holding;  // approved: what the approval reserved is still held
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
-    enrolments.clear();
-    ASSIGN_OR_RETURN(
-        db::Rows rows,
-        s.Query(kReplacedLinesHolding, {MonthSql(month), static_cast<int64_t>(MonthlyOutcome::kReplaced)}));
+    holding.clear();
+    found.paid_before.clear();
+    ASSIGN_OR_RETURN(db::Rows rows, s.Query(kFirstMonthLinesPayingNothing,
+                                            {MonthSql(month), static_cast<int64_t>(MonthlyOutcome::kPayable),
+                                             static_cast<int64_t>(MonthlyOutcome::kPaidByApplication),
+                                             ToSqlTimestamp(ShanghaiMonthStart(month - 1)),
+                                             ToSqlTimestamp(ShanghaiMonthStart(month))}));
     for (const db::Row& r : rows) {
       ASSIGN_OR_RETURN(absl::Time decided, FromSqlTimestamp(r.String(1)));
-      if (FirstMonth(ShanghaiDay(decided)) == month) enrolments.push_back(r.String(0));
+      if (FirstMonth(ShanghaiDay(decided)) != month) continue;
+      MonthlyDecision decision;
+      decision.enrolment_id = r.String(0);
+      decision.outcome = static_cast<MonthlyOutcome>(r.Int(3));
+      decision.replaced_by = r.String(4);
+      if (CheckFirstMonthDecision(decision, month).ok()) continue;
+      if (r.Int(2) == v1::APPLICATION_STATE_APPROVED) {
+        holding.push_back(decision.enrolment_id);
+      } else {
+        found.paid_before.push_back(std::move(decision));
+      }
     }
     return absl::OkStatus();
   }));
   const Actor releaser{kFirstMonthReleaser, "", now};
-  int released = 0;
-  for (const std::string& enrolment : enrolments) {
+  for (const std::string& enrolment : holding) {
     bool done = false;
     RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
-      ASSIGN_OR_RETURN(done, core_.ReleaseReplacedFirstMonth(tx, enrolment, releaser));
+      ASSIGN_OR_RETURN(done, core_.ReleaseFirstMonthNotOwed(tx, enrolment, releaser));
       return absl::OkStatus();
     }));
-    if (done) ++released;
+    if (done) ++found.released;
   }
-  return released;
+  return found;
 }
 
 // ------------------------------------------------------------------------------------------------ cycles

@@ -35,18 +35,21 @@ struct PendingEnrolment {
   bool child_known = false;  // living_allowance_children holds the child's facts already
 };
 
-// The facts of a child the rules need, as the registry gives them at take-up.
-struct LivingAllowanceChildFacts {
-  absl::CivilDay birth_date;
-  bool orphan = false;
-  bool de_facto_unsupported = false;
-};
-
 struct GenerationResult {
   int cycles = 0;             // programs with a cycle for the month
   int64_t lines_written = 0;  // lines this run inserted (0 when another run had written them)
   int64_t children = 0;
-  int first_months_released = 0;  // ReleaseReplacedFirstMonths
+  int first_months_released = 0;     // ReleaseFirstMonthsNotOwed
+  int first_months_paid_before = 0;  // ReleaseFirstMonthsNotOwed's paid_before
+};
+
+// The month's first months not owed (living_allowance_rules.h CheckFirstMonthDecision), as
+// ReleaseFirstMonthsNotOwed found them.
+struct FirstMonthsNotOwed {
+  int released = 0;  // reservations this call gave back
+  // Paid through the application before the line was written (in payment or paid): the month went out on
+  // the facts known then, and stays out; each with its line's decision, for the finance officers to follow.
+  std::vector<MonthlyDecision> paid_before;
 };
 
 // What the forecast needs of a program, gathered in one consistent read.
@@ -77,11 +80,11 @@ class MonthlyRosterStore {
   // The month's cycle per program with enrolments and their lines: each written once, however many runs
   // race (unique keys; a duplicate insert changes nothing). Lines are computed once and never recomputed.
   absl::StatusOr<GenerationResult> GenerateMonth(absl::CivilMonth month, absl::Time now);
-  // The enrolments whose first month is `month` and whose line for it is REPLACED: what each one's approval
-  // reserved for the month goes back to the budget, one transaction each
-  // (MariaDbAllowanceStore::ReleaseReplacedFirstMonth). Safe to run again, and concurrently: how many it
-  // released this time.
-  absl::StatusOr<int> ReleaseReplacedFirstMonths(absl::CivilMonth month, absl::Time now);
+  // The enrolments whose first month is `month` and whose line says it is not owed under them (replaced,
+  // aged out, stopped, not in the category): what each approved one's approval reserved for the month goes
+  // back to the budget, one transaction each (MariaDbAllowanceStore::ReleaseFirstMonthNotOwed). Those paid
+  // before the line was written are listed, not undone. Safe to run again, and concurrently.
+  absl::StatusOr<FirstMonthsNotOwed> ReleaseFirstMonthsNotOwed(absl::CivilMonth month, absl::Time now);
 
   // ---- cycles
   absl::StatusOr<std::optional<v1::MonthlyCycle>> GetCycle(const std::string& cycle_id);

@@ -5,6 +5,7 @@
 // forecast's alert raised once, and bad input refused naming its field with nothing written.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <thread>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/status_macros.h"
+#include "common/timestamps.h"
 #include "services/allowance/verification_sample.h"
 #include "tests/integration/allowance/monthly_fixture.h"
 #include "tests/support/status_matchers.h"
@@ -135,6 +137,52 @@ class MonthlyAllowance : public MonthlyAllowanceTest {
     return value;
   }
 
+  // Placed in a child welfare institution today: the registry's event stops the child's allowance from the
+  // next month and leaves the case open (nothing cancels its applications).
+  void PlaceInInstitution(const std::string& tag, const rv1::Case& placed) {
+    rv1::ChangeCareArrangementRequest place;
+    place.set_request_id("place-" + tag);
+    place.set_case_id(placed.case_id());
+    place.mutable_care_arrangement()->set_type(rv1::CARE_ARRANGEMENT_TYPE_CHILD_WELFARE_INSTITUTION);
+    place.mutable_care_arrangement()->set_caregiver("楚雄州儿童福利院");
+    place.mutable_care_arrangement()->set_effective_date(absl::FormatCivilTime(ShanghaiDay(absl::Now())));
+    place.set_reason("转入儿童福利机构集中养育");
+    ASSERT_OK(Call(&rv1::RegistryService::Stub::ChangeCareArrangement, wuding_officer_, place));
+  }
+
+  // Proof that the child is at a vocational school up to `through`.
+  void RecordSchoolProof(const std::string& tag, const std::string& child_id, absl::CivilMonth through) {
+    v1::RecordSchoolEnrolmentRequest proof;
+    proof.set_request_id("school-" + tag);
+    proof.mutable_enrolment()->set_child_id(child_id);
+    proof.mutable_enrolment()->set_school(v1::SCHOOL_KIND_VOCATIONAL);
+    proof.mutable_enrolment()->set_evidence_ref("武定职中-2026-0042");
+    proof.mutable_enrolment()->set_covers_through(MonthText(through));
+    ASSERT_OK(Ask(&v1::AllowanceService::Stub::RecordSchoolEnrolment, wuding_caseworker_, proof));
+  }
+
+  // A child turning 18 next month, enrolled in `program` with its approval dated in that month (the registry
+  // takes no referral of an 18-year-old, so the approval is moved rather than the birthday): its first
+  // month, the month after, is past its 18th birthday's, and not owed without school proof.
+  struct AgedOut {
+    std::string child_id;
+    std::string enrolment;
+    absl::CivilMonth first;
+  };
+  AgedOut EnrolAgedOut(const std::string& tag, const std::string& program) {
+    AgedOut c;
+    c.child_id = ActiveChild(tag, EighteenIn(ThisMonth() + 1)).child_id();
+    c.enrolment = Enrol(tag, program, c.child_id);
+    c.first = ThisMonth() + 2;
+    EXPECT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
+      return s
+          .Execute("UPDATE applications SET decided_at = ? WHERE id = ?",
+                   {ToSqlTimestamp(ShanghaiMonthStart(ThisMonth() + 1) + absl::Hours(36)), c.enrolment})
+          .status();
+    }));
+    return c;
+  }
+
   // Enrolled this month, a child's first month (next month) is paid through the enrolment's application; the
   // cycles pay from the month after.
   absl::CivilMonth m2() const { return ThisMonth() + 2; }
@@ -219,13 +267,7 @@ TEST_F(MonthlyAllowance, AgeOut_At18_PaidThroughTheBirthdayMonthThenOnlyWithScho
   const std::string pupil = ActiveChild("pupil", EighteenIn(m2())).child_id();
   Enrol("leaver", program, leaver);
   Enrol("pupil", program, pupil);
-  v1::RecordSchoolEnrolmentRequest proof;
-  proof.set_request_id("school-pupil");
-  proof.mutable_enrolment()->set_child_id(pupil);
-  proof.mutable_enrolment()->set_school(v1::SCHOOL_KIND_VOCATIONAL);
-  proof.mutable_enrolment()->set_evidence_ref("武定职中-2026-0042");
-  proof.mutable_enrolment()->set_covers_through(MonthText(m3()));
-  ASSERT_OK(Ask(&v1::AllowanceService::Stub::RecordSchoolEnrolment, wuding_caseworker_, proof));
+  ASSERT_NO_FATAL_FAILURE(RecordSchoolProof("pupil", pupil, m3()));
 
   MonthlyRosterJob& job = allowance_->cycles().job();
   for (absl::CivilMonth m : {m2(), m3(), m3() + 1}) ASSERT_OK(job.RunMonth(m));
@@ -300,9 +342,10 @@ TEST_F(
   // The roster run again (a retry, another replica) finds nothing more to release.
   ASSERT_OK_AND_ASSIGN(GenerationResult again, allowance_->cycles().job().RunMonth(next));
   EXPECT_EQ(again.first_months_released, 0);
-  ASSERT_OK_AND_ASSIGN(int direct,
-                       allowance_->cycles().store().ReleaseReplacedFirstMonths(next, absl::Now()));
-  EXPECT_EQ(direct, 0);
+  ASSERT_OK_AND_ASSIGN(FirstMonthsNotOwed direct,
+                       allowance_->cycles().store().ReleaseFirstMonthsNotOwed(next, absl::Now()));
+  EXPECT_EQ(direct.released, 0);
+  EXPECT_TRUE(direct.paid_before.empty());
   EXPECT_EQ(ReleasesOf(c.replaced), 1);
 
   EXPECT_EQ(StateOf(c.replaced), v1::APPLICATION_STATE_APPROVED);  // still an enrolment
@@ -416,6 +459,228 @@ TEST_F(MonthlyAllowance, EnrolmentReplacedInItsFirstMonth_ReleaseRacingAWithdraw
   ExpectReconciles(b);
 }
 
+// Enrolled this month, each of these children is not owed next month, its first month, under its enrolment:
+// one is placed in a child welfare institution after the approval (the case stays open, so nothing cancels
+// the application), one is in distress but in neither category the allowance pays for (its program takes
+// children in distress as well). Their applications, which would pay that month, pay nothing: not before the
+// month's roster (on the facts known then, recorded when the application was submitted) nor after it (on its
+// line). What each approval reserved goes back to the program through the ledger once, when the line is
+// written, however often the roster runs; a withdrawal afterwards releases nothing again. A child owed the
+// month is paid as before.
+TEST_F(MonthlyAllowance,
+       FirstMonthNotOwed_PlacedInAnInstitutionOrNotInCategory_NotPaidAndReservationBackOnce) {
+  const std::string program = FundedProgram("p", 100'000'000, 0, {rv1::CHILD_CATEGORY_IN_DISTRESS});
+  const rv1::Case placed = ActiveChild("placed");
+  const std::string distress =
+      ActiveChild("distress", "2014-03-02", rv1::CHILD_CATEGORY_IN_DISTRESS).child_id();
+  const std::string owed = ActiveChild("owed").child_id();
+  const std::map<std::string, std::string> enrolment = {
+      {"placed", Enrol("placed", program, placed.child_id())},
+      {"distress", Enrol("distress", program, distress)},
+      {"owed", Enrol("owed", program, owed)}};
+  ASSERT_NO_FATAL_FAILURE(PlaceInInstitution("placed", placed));
+  ASSERT_NO_FATAL_FAILURE(AwaitRegistryEvents());
+  ASSERT_EQ(Balances(program).reserved_fen(), 3 * 60'000);
+
+  for (const std::string tag : {"placed", "distress"}) {
+    EXPECT_THAT(PayApplication("early-" + tag, enrolment.at(tag)),
+                StatusIs(absl::StatusCode::kFailedPrecondition))
+        << tag;
+  }
+  PayFirstMonth("owed", enrolment.at("owed"));
+  EXPECT_EQ(AllowanceCount("payments"), 1);
+
+  const absl::CivilMonth next = ThisMonth() + 1;
+  ASSERT_OK_AND_ASSIGN(GenerationResult first, allowance_->cycles().job().RunMonth(next));
+  EXPECT_EQ(first.first_months_released, 2);
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, next));
+  auto lines = ByChild(Lines(cycle.cycle_id()));
+  EXPECT_EQ(lines[placed.child_id()].outcome(), v1::ROSTER_OUTCOME_STOPPED);
+  EXPECT_EQ(lines[distress].outcome(), v1::ROSTER_OUTCOME_NOT_IN_CATEGORY);
+  EXPECT_EQ(lines[owed].outcome(), v1::ROSTER_OUTCOME_PAID_BY_APPLICATION);
+  ASSERT_OK_AND_ASSIGN(GenerationResult again, allowance_->cycles().job().RunMonth(next));
+  EXPECT_EQ(again.first_months_released, 0);
+
+  for (const std::string tag : {"placed", "distress"}) {
+    EXPECT_THAT(PayApplication("late-" + tag, enrolment.at(tag)),
+                StatusIs(absl::StatusCode::kFailedPrecondition))
+        << tag;
+    EXPECT_EQ(StateOf(enrolment.at(tag)), v1::APPLICATION_STATE_APPROVED) << tag;  // still an enrolment
+    EXPECT_EQ(ReleasesOf(enrolment.at(tag)), 1) << tag;
+  }
+  EXPECT_EQ(YearTotal(program, placed.child_id()), 0);
+  EXPECT_EQ(YearTotal(program, distress), 0);
+  ASSERT_OK(Withdraw("distress", enrolment.at("distress")));
+  EXPECT_EQ(ReleasesOf(enrolment.at("distress")), 1);
+  const v1::ProgramBalances balances = Balances(program);
+  EXPECT_EQ(balances.reserved_fen(), 0);
+  EXPECT_EQ(balances.in_payment_fen(), 60'000);  // the owed child's first month
+  EXPECT_EQ(balances.available_fen(), balances.budget_fen() - 60'000);
+  EXPECT_EQ(AllowanceCount("payments"), 1);
+  ExpectReconciles(program);
+}
+
+// Its first month past its 18th birthday's, the aged-out child's application is refused before the roster
+// (on the facts) and the roster's line says AGED_OUT. The run that wrote the line dies before releasing the
+// reservation, and a school proof covering the month is recorded since: the facts would now pay the month,
+// but lines are computed once, and the line, not the facts as they are since, decides. The next run releases
+// the reservation once.
+TEST_F(MonthlyAllowance, FirstMonthAgedOut_SchoolProofRecordedAfterItsLine_NotPaidAndReleasedOnce) {
+  const std::string program = FundedProgram("p");
+  const AgedOut c = EnrolAgedOut("aged", program);
+  EXPECT_THAT(PayApplication("early", c.enrolment), StatusIs(absl::StatusCode::kFailedPrecondition));
+
+  ASSERT_OK(allowance_->cycles().job().RunMonth(ThisMonth()));  // takes the enrolment up
+  ASSERT_OK(allowance_->cycles().store().GenerateMonth(c.first, absl::Now()));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, c.first));
+  EXPECT_EQ(ByChild(Lines(cycle.cycle_id()))[c.child_id].outcome(), v1::ROSTER_OUTCOME_AGED_OUT);
+  ASSERT_NO_FATAL_FAILURE(RecordSchoolProof("aged", c.child_id, c.first));
+
+  EXPECT_THAT(PayApplication("late", c.enrolment), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(AllowanceCount("payments"), 0);
+  ASSERT_OK_AND_ASSIGN(GenerationResult run, allowance_->cycles().job().RunMonth(c.first));
+  EXPECT_EQ(run.first_months_released, 1);
+  ASSERT_OK_AND_ASSIGN(GenerationResult again, allowance_->cycles().job().RunMonth(c.first));
+  EXPECT_EQ(again.first_months_released, 0);
+  EXPECT_EQ(ReleasesOf(c.enrolment), 1);
+  EXPECT_EQ(YearTotal(program, c.child_id), 0);
+  EXPECT_THAT(PayApplication("after", c.enrolment), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(AllowanceCount("payments"), 0);
+  const v1::ProgramBalances balances = Balances(program);
+  EXPECT_EQ(balances.reserved_fen(), 0);
+  EXPECT_EQ(balances.available_fen(), balances.budget_fen());
+  ExpectReconciles(program);
+}
+
+// N is replaced in its first month by O, and the run that wrote the month's lines dies before the release. O
+// withdrawn in between, the child's enrolments now say N keeps the month, but O's line stays payable, and its
+// cycle pays the month: N's application, paid too, would pay the child twice. N's line decides; the next run
+// releases N's reservation once.
+TEST_F(MonthlyAllowance,
+       EnrolmentReplacedInItsFirstMonth_KeeperWithdrawnBeforeTheRelease_NotPaidReleasedOnce) {
+  const std::string a = FundedProgram("a");
+  const std::string b = FundedProgram("b");
+  const Replaced c = EnrolTwice("c", a, b);
+  const absl::CivilMonth next = ThisMonth() + 1;
+  ASSERT_OK(allowance_->cycles().job().RunMonth(ThisMonth()));  // takes the enrolments up
+  ASSERT_OK(allowance_->cycles().store().GenerateMonth(next, absl::Now()));
+  ASSERT_OK(Withdraw("keeper", c.keeper));
+
+  EXPECT_THAT(PayApplication("replaced", c.replaced), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(AllowanceCount("payments"), 0);
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle a_cycle, CycleOf(a, next));
+  EXPECT_EQ(Lines(a_cycle.cycle_id())[0].outcome(), v1::ROSTER_OUTCOME_PAYABLE);
+  ASSERT_OK_AND_ASSIGN(GenerationResult run, allowance_->cycles().job().RunMonth(next));
+  EXPECT_EQ(run.first_months_released, 1);
+  EXPECT_EQ(ReleasesOf(c.replaced), 1);
+  EXPECT_EQ(YearTotal(b, c.child_id), 0);
+  EXPECT_EQ(Balances(b).reserved_fen(), 0);
+  ExpectReconciles(b);
+}
+
+// The release (the roster's next run, and the same run on another replica just after), a payment and a
+// withdrawal of an aged-out child's enrolment queue on its row and are let go together, the release, the
+// payment and the withdrawal each first in one of three rounds; its line is written and a school proof
+// recorded since (the facts alone would pay the month). Whichever comes first, the reservation goes back once
+// and nothing is paid.
+TEST_F(MonthlyAllowance, FirstMonthNotOwed_ReleaseRacingAPaymentAndAWithdrawal_ReleasedOnceNeverPaid) {
+  const std::string program = FundedProgram("p");
+  for (int round = 0; round < 3; ++round) {
+    const std::string tag = absl::StrCat("race", round);
+    const AgedOut c = EnrolAgedOut(tag, program);
+    ASSERT_OK(allowance_->cycles().job().RunMonth(ThisMonth()));  // takes the enrolment up
+    ASSERT_OK(allowance_->cycles().store().GenerateMonth(c.first, absl::Now()));
+    ASSERT_NO_FATAL_FAILURE(RecordSchoolProof(tag, c.child_id, c.first));
+    absl::Notification locked;
+    absl::Notification release;
+    std::thread holder([&] {
+      EXPECT_OK(allowance_database_->pool().Transaction([&](db::Session& tx) -> absl::Status {
+        RETURN_IF_ERROR(
+            tx.Query("SELECT id FROM applications WHERE id = ? FOR UPDATE", {c.enrolment}).status());
+        locked.Notify();
+        release.WaitForNotification();
+        return absl::OkStatus();
+      }));
+    });
+    locked.WaitForNotification();
+    // Queued in turn, 150 ms apart: round 0 the release first, round 1 the payment, round 2 the withdrawal.
+    auto delay = [&](int position) {
+      absl::SleepFor(absl::Milliseconds(150) * ((position - round + 3) % 3));
+    };
+    absl::StatusOr<GenerationResult> run = absl::UnknownError("not run");
+    absl::StatusOr<GenerationResult> rerun = absl::UnknownError("not run");
+    absl::StatusOr<v1::PayApplicationResponse> paid = absl::UnknownError("not run");
+    absl::StatusOr<v1::WithdrawApplicationResponse> withdrawn = absl::UnknownError("not run");
+    std::thread roster([&] {
+      delay(0);
+      run = allowance_->cycles().job().RunMonth(c.first);
+    });
+    std::thread replica([&] {
+      delay(0);
+      absl::SleepFor(absl::Milliseconds(50));
+      rerun = allowance_->cycles().job().RunMonth(c.first);
+    });
+    std::thread payment([&] {
+      delay(1);
+      paid = PayApplication(tag, c.enrolment);
+    });
+    std::thread withdrawal([&] {
+      delay(2);
+      withdrawn = Withdraw(tag, c.enrolment);
+    });
+    // Time for all three to reach the row's lock; not an assertion: whichever order they are let go in,
+    // the invariants below must hold.
+    absl::SleepFor(absl::Milliseconds(1200));
+    release.Notify();
+    holder.join();
+    roster.join();
+    replica.join();
+    payment.join();
+    withdrawal.join();
+
+    ASSERT_OK(run) << tag;
+    ASSERT_OK(rerun) << tag;
+    EXPECT_EQ(run->first_months_released + rerun->first_months_released, round == 0 ? 1 : 0) << tag;
+    EXPECT_THAT(paid, StatusIs(absl::StatusCode::kFailedPrecondition)) << tag;
+    EXPECT_OK(withdrawn) << tag;
+    EXPECT_EQ(StateOf(c.enrolment), v1::APPLICATION_STATE_WITHDRAWN) << tag;
+    EXPECT_EQ(ReleasesOf(c.enrolment), 1) << tag;
+    EXPECT_EQ(YearTotal(program, c.child_id), 0) << tag;
+  }
+  const v1::ProgramBalances balances = Balances(program);
+  EXPECT_EQ(balances.reserved_fen(), 0);
+  EXPECT_EQ(balances.available_fen(), balances.budget_fen());
+  EXPECT_EQ(AllowanceCount("payments"), 0);
+  ExpectReconciles(program);
+}
+
+// Paid right after its approval, when the month was owed on everything known, the first month stays paid
+// when the child is placed in an institution later that month (the month is then not owed, and its line says
+// so): nothing is held to release, nothing is taken back, and the roster job reports the payment for the
+// finance officers to follow up.
+TEST_F(MonthlyAllowance, FirstMonthPaidBeforeAPlacement_PaymentStandsNothingReleasedAndItIsReported) {
+  const std::string program = FundedProgram("p");
+  const rv1::Case placed = ActiveChild("placed");
+  const std::string enrolment = Enrol("placed", program, placed.child_id());
+  PayFirstMonth("placed", enrolment);
+  ASSERT_NO_FATAL_FAILURE(PlaceInInstitution("placed", placed));
+  ASSERT_NO_FATAL_FAILURE(AwaitRegistryEvents());
+
+  const absl::CivilMonth next = ThisMonth() + 1;
+  ASSERT_OK_AND_ASSIGN(GenerationResult run, allowance_->cycles().job().RunMonth(next));
+  EXPECT_EQ(run.first_months_released, 0);
+  EXPECT_EQ(run.first_months_paid_before, 1);
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, next));
+  EXPECT_EQ(ByChild(Lines(cycle.cycle_id()))[placed.child_id()].outcome(), v1::ROSTER_OUTCOME_STOPPED);
+  EXPECT_EQ(StateOf(enrolment), v1::APPLICATION_STATE_PAYMENT_ISSUED);
+  EXPECT_EQ(ReleasesOf(enrolment), 0);
+  EXPECT_EQ(AllowanceCount("payments"), 1);
+  const v1::ProgramBalances balances = Balances(program);
+  EXPECT_EQ(balances.reserved_fen(), 0);
+  EXPECT_EQ(balances.in_payment_fen(), 60'000);
+  ExpectReconciles(program);
+}
+
 TEST_F(MonthlyAllowance, CaseClosedOrPlacedInInstitution_StopsFromTheNextMonth) {
   const std::string program = FundedProgram("p");
   const rv1::Case closing = ActiveChild("closing");
@@ -431,14 +696,7 @@ TEST_F(MonthlyAllowance, CaseClosedOrPlacedInInstitution_StopsFromTheNextMonth) 
   close.set_case_id(closing.case_id());
   close.set_reason("父亲刑满释放，恢复监护");
   ASSERT_OK(Call(&rv1::RegistryService::Stub::CloseCase, wuding_officer_, close));
-  rv1::ChangeCareArrangementRequest place;
-  place.set_request_id("place-placed");
-  place.set_case_id(placed.case_id());
-  place.mutable_care_arrangement()->set_type(rv1::CARE_ARRANGEMENT_TYPE_CHILD_WELFARE_INSTITUTION);
-  place.mutable_care_arrangement()->set_caregiver("楚雄州儿童福利院");
-  place.mutable_care_arrangement()->set_effective_date(absl::FormatCivilTime(ShanghaiDay(absl::Now())));
-  place.set_reason("转入儿童福利机构集中养育");
-  ASSERT_OK(Call(&rv1::RegistryService::Stub::ChangeCareArrangement, wuding_officer_, place));
+  ASSERT_NO_FATAL_FAILURE(PlaceInInstitution("placed", placed));
   AwaitRegistryEvents();
 
   ASSERT_OK(allowance_->cycles().job().RunMonth(m2()));

@@ -56,7 +56,8 @@ absl::CivilMonth MonthlyAllowanceTest::ThisMonth() const {
 }
 
 std::string MonthlyAllowanceTest::FundedProgram(const std::string& tag, int64_t budget_fen,
-                                                int64_t year_cap_fen) {
+                                                int64_t year_cap_fen,
+                                                const std::vector<rv1::ChildCategory>& also_eligible) {
   v1::ProposeProgramRequest propose;
   propose.set_request_id("propose-" + tag);
   v1::Program* p = propose.mutable_program();
@@ -73,6 +74,7 @@ std::string MonthlyAllowanceTest::FundedProgram(const std::string& tag, int64_t 
   p->add_allowed_types(v1::ALLOWANCE_TYPE_EMERGENCY_RELIEF);
   p->add_eligible_categories(rv1::CHILD_CATEGORY_DE_FACTO_UNSUPPORTED);
   p->add_eligible_categories(rv1::CHILD_CATEGORY_ORPHAN);
+  for (rv1::ChildCategory category : also_eligible) p->add_eligible_categories(category);
   p->set_per_payment_cap_fen(std::min<int64_t>(200'000, budget_fen));
   p->set_per_child_year_cap_fen(year_cap_fen > 0 ? year_cap_fen : std::min<int64_t>(5'000'000, budget_fen));
   p->set_second_approval_threshold_fen(std::min<int64_t>(1'000'000, budget_fen));
@@ -96,10 +98,11 @@ std::string MonthlyAllowanceTest::FundedProgram(const std::string& tag, int64_t 
   return id;
 }
 
-rv1::Case MonthlyAllowanceTest::ActiveChild(const std::string& tag, const std::string& birth_date) {
+rv1::Case MonthlyAllowanceTest::ActiveChild(const std::string& tag, const std::string& birth_date,
+                                            rv1::ChildCategory category) {
   rv1::SubmitReferralRequest referral = Referral("submit-" + tag, "李小" + tag, birth_date);
   referral.clear_categories();
-  referral.add_categories(rv1::CHILD_CATEGORY_DE_FACTO_UNSUPPORTED);
+  referral.add_categories(category);
   auto submitted = Submit(wuding_officer_, referral);
   EXPECT_OK(submitted);
   if (!submitted.ok()) return {};

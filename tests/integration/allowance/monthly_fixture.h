@@ -46,12 +46,14 @@ class MonthlyAllowanceTest : public registry::testing::RegistryTest {
   }
 
   // A funded program of the Wuding NGO for the Wuding bureau: monthly living allowance and emergency relief
-  // for de facto unsupported children and orphans, this year and next. The cap per child and year is
-  // `year_cap_fen`, or 5,000,000 (at most the budget) when 0.
+  // for de facto unsupported children and orphans (and the children of `also_eligible`), this year and next.
+  // The cap per child and year is `year_cap_fen`, or 5,000,000 (at most the budget) when 0.
   std::string FundedProgram(const std::string& tag, int64_t budget_fen = 100'000'000,
-                            int64_t year_cap_fen = 0);
-  // A child registered in the registry (de facto unsupported), verified (active), born on `birth_date`.
-  rv1::Case ActiveChild(const std::string& tag, const std::string& birth_date = "2014-03-02");
+                            int64_t year_cap_fen = 0,
+                            const std::vector<rv1::ChildCategory>& also_eligible = {});
+  // A child registered in the registry in `category`, verified (active), born on `birth_date`.
+  rv1::Case ActiveChild(const std::string& tag, const std::string& birth_date = "2014-03-02",
+                        rv1::ChildCategory category = rv1::CHILD_CATEGORY_DE_FACTO_UNSUPPORTED);
   // The child's approved monthly application of `amount_fen` in `program_id`: an enrolment.
   std::string Enrol(const std::string& tag, const std::string& program_id, const std::string& child_id,
                     int64_t amount_fen = 60'000);

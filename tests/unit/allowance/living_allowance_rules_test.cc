@@ -85,6 +85,54 @@ TEST(LivingAllowanceRules, FirstMonthByApplication_ReplacedEnrolmentRefused_Keep
   EXPECT_OK(CheckFirstMonthByApplication(child, {enrolments[1]}, "N"));
 }
 
+TEST(LivingAllowanceRules, FirstMonthByApplication_AgedOutStoppedOrNotInCategory_Refused) {
+  const std::vector<MonthlyEnrolment> april_first = {kDeFacto};  // approved 2026-03-31
+  // 18 in March: April is past the birthday's month, and no school proof covers it.
+  const LivingAllowanceChild aged = DeFactoUnsupported(absl::CivilDay(2008, 3, 20));
+  EXPECT_THAT(CheckFirstMonthByApplication(aged, april_first, "E1"),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  LivingAllowanceChild at_school = aged;
+  at_school.schooling.push_back({SchoolKind::kVocational, "ENROL-1", absl::CivilMonth(2026, 4)});
+  EXPECT_OK(CheckFirstMonthByApplication(at_school, april_first, "E1"));
+  // Placed in an institution on the day of the approval: stopped from April.
+  LivingAllowanceChild placed = DeFactoUnsupported(kBirth);
+  placed.stopped_on = absl::CivilDay(2026, 3, 31);
+  EXPECT_THAT(CheckFirstMonthByApplication(placed, april_first, "E1"),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  // A stop before the approval (a reopened case approved again) does not concern it.
+  placed.stopped_on = absl::CivilDay(2026, 3, 30);
+  EXPECT_OK(CheckFirstMonthByApplication(placed, april_first, "E1"));
+  LivingAllowanceChild neither = DeFactoUnsupported(kBirth);
+  neither.de_facto_unsupported = false;
+  EXPECT_THAT(CheckFirstMonthByApplication(neither, april_first, "E1"),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_OK(CheckFirstMonthByApplication(DeFactoUnsupported(kBirth), april_first, "E1"));
+}
+
+TEST(LivingAllowanceRules, FirstMonthDecision_OnlyPaidByApplicationIsPaidByTheApplication) {
+  const absl::CivilMonth april(2026, 4);
+  MonthlyDecision decision;
+  decision.enrolment_id = "N";
+  decision.outcome = MonthlyOutcome::kPaidByApplication;
+  EXPECT_OK(CheckFirstMonthDecision(decision, april));
+  for (MonthlyOutcome outcome :
+       {MonthlyOutcome::kPayable, MonthlyOutcome::kNotStarted, MonthlyOutcome::kAgedOut,
+        MonthlyOutcome::kStopped, MonthlyOutcome::kNotInCategory, MonthlyOutcome::kReplaced,
+        MonthlyOutcome::kOverYearCap}) {
+    decision.outcome = outcome;
+    EXPECT_THAT(CheckFirstMonthDecision(decision, april), StatusIs(absl::StatusCode::kFailedPrecondition))
+        << MonthlyOutcomeName(outcome);
+  }
+  decision.outcome = MonthlyOutcome::kReplaced;
+  decision.replaced_by = "O";
+  const absl::Status replaced = CheckFirstMonthDecision(decision, april);
+  EXPECT_NE(replaced.message().find("enrolment O"), absl::string_view::npos) << replaced;
+  decision.outcome = MonthlyOutcome::kAgedOut;
+  const absl::Status aged = CheckFirstMonthDecision(decision, april);
+  EXPECT_NE(aged.message().find("2026-04"), absl::string_view::npos) << aged;
+  EXPECT_NE(aged.message().find("aged_out"), absl::string_view::npos) << aged;
+}
+
 TEST(LivingAllowanceRules, AgeOut_PaidThroughTheBirthdayMonthThenStops) {
   const LivingAllowanceChild child = DeFactoUnsupported(absl::CivilDay(2008, 5, 31));  // 18 on 2026-05-31
   EXPECT_EQ(DecideOne(child, kDeFacto, absl::CivilMonth(2026, 5)).outcome, MonthlyOutcome::kPayable);
