@@ -22,6 +22,18 @@ v1::RegisterParticipantRequest VolunteerRequest(const std::string& request_id) {
   return request;
 }
 
+// The participant's check recorded CLEARED from 2025-03-01 for three years: what an organisation would send
+// to clear its own volunteer.
+v1::RecordBackgroundCheckRequest ClearedCheck(const std::string& participant_id) {
+  v1::RecordBackgroundCheckRequest clear;
+  clear.set_request_id("clear");
+  clear.set_participant_id(participant_id);
+  clear.mutable_background_check()->set_status(v1::BACKGROUND_CHECK_STATUS_CLEARED);
+  clear.mutable_background_check()->set_checked_on("2025-03-01");
+  clear.mutable_background_check()->set_expires_on("2028-03-01");
+  return clear;
+}
+
 std::string FieldOfStatus(const grpc::Status& status) { return FieldOfGrpcStatus(status); }
 
 TEST_F(TrainingTest, RegisterParticipant_Volunteer_StartsAppliedWithCheckNotStarted) {
@@ -219,12 +231,7 @@ TEST_F(TrainingTest, RecordBackgroundCheck_CheckedOnAfterToday_InvalidArgumentNo
 TEST_F(TrainingTest, RecordBackgroundCheck_FailedCheckReplacedByTheOwnNgo_PermissionDeniedNothingWritten) {
   v1::Participant p = RegisterVolunteer();
   RecordCheck(p.id(), v1::BACKGROUND_CHECK_STATUS_FAILED, "2025-02-20", "");
-  v1::RecordBackgroundCheckRequest clear;
-  clear.set_request_id("clear");
-  clear.set_participant_id(p.id());
-  clear.mutable_background_check()->set_status(v1::BACKGROUND_CHECK_STATUS_CLEARED);
-  clear.mutable_background_check()->set_checked_on("2025-03-01");
-  clear.mutable_background_check()->set_expires_on("2028-03-01");
+  v1::RecordBackgroundCheckRequest clear = ClearedCheck(p.id());
   v1::RecordBackgroundCheckResponse response;
   EXPECT_EQ(Call(&Stub::RecordBackgroundCheck, NgoAdmin(), clear, &response).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
@@ -273,14 +280,8 @@ TEST_F(TrainingTest, RecordBackgroundCheck_FailedCommittedWhileTheNgoWaitsOnTheR
   locked.WaitForNotification();
   grpc::Status status;
   std::thread ngo([&] {
-    v1::RecordBackgroundCheckRequest clear;
-    clear.set_request_id("clear");
-    clear.set_participant_id(p.id());
-    clear.mutable_background_check()->set_status(v1::BACKGROUND_CHECK_STATUS_CLEARED);
-    clear.mutable_background_check()->set_checked_on("2025-03-01");
-    clear.mutable_background_check()->set_expires_on("2028-03-01");
     v1::RecordBackgroundCheckResponse response;
-    status = Call(&Stub::RecordBackgroundCheck, NgoAdmin(), clear, &response);
+    status = Call(&Stub::RecordBackgroundCheck, NgoAdmin(), ClearedCheck(p.id()), &response);
   });
   // Time for the NGO's call to reach the row's lock; not an assertion: it is refused whenever it gets there.
   absl::SleepFor(absl::Milliseconds(500));
