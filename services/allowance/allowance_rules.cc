@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -276,6 +278,37 @@ absl::StatusOr<OutcomeStep> DecideOutcome(const v1::Payment& payment, v1::Paymen
     default:
       return InvalidField("outcome", "is required");
   }
+}
+
+absl::StatusOr<NextIssue> DecideNextIssue(const v1::Application& application,
+                                          const std::vector<PaymentStanding>& payments,
+                                          const absl::Status& own_payment) {
+  std::map<std::string, const PaymentStanding*> by_id;
+  std::set<std::string> reissued;
+  for (const PaymentStanding& p : payments) {
+    by_id[p.payment_id] = &p;
+    if (!p.reissue_of.empty()) reissued.insert(p.reissue_of);
+  }
+  // Whether the payment's money is a cycle's month's: its chain of re-issues starts at a cycle's payment.
+  // Bounded by the payments' count, so a damaged chain cannot loop.
+  auto from_cycle = [&](const PaymentStanding& p) {
+    const PaymentStanding* at = &p;
+    for (size_t steps = 0; steps <= payments.size(); ++steps) {
+      if (at->by_cycle) return true;
+      auto previous = by_id.find(at->reissue_of);
+      if (previous == by_id.end()) return false;
+      at = previous->second;
+    }
+    return false;
+  };
+  for (const PaymentStanding& p : payments) {
+    const bool reversed = p.state == v1::PAYMENT_STATE_RETURNED || p.state == v1::PAYMENT_STATE_ABANDONED;
+    if (!reversed || reissued.count(p.payment_id) > 0) continue;
+    if (!from_cycle(p) && !own_payment.ok()) continue;
+    return NextIssue{p.payment_id, p.amount_fen};
+  }
+  if (!own_payment.ok()) return own_payment;
+  return NextIssue{"", application.amount_fen()};
 }
 
 }  // namespace shouhu::allowance

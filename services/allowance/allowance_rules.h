@@ -113,6 +113,38 @@ absl::Status CheckOutcomeAttempt(const v1::Payment& payment, int32_t attempt);
 absl::StatusOr<OutcomeStep> DecideOutcome(const v1::Payment& payment, v1::PaymentOutcome outcome,
                                           int max_attempts);
 
+// One of an application's payments as it stands, for deciding what paying the application again issues.
+struct PaymentStanding {
+  std::string payment_id;
+  v1::PaymentState state = v1::PAYMENT_STATE_UNSPECIFIED;
+  int64_t amount_fen = 0;
+  std::string reissue_of;  // the reversed payment this one re-issued; empty for none
+  bool by_cycle = false;   // issued by a monthly cycle for a month its roster line pays
+};
+
+// What paying an approved application issues: a re-issue of one of its reversed payments, or its own first
+// payment (reissue_of empty).
+struct NextIssue {
+  std::string reissue_of;
+  int64_t amount_fen = 0;
+};
+
+// What paying `application` issues, given its payments in issue order and `own_payment`: whether its own
+// amount may be paid (for a monthly enrolment, whether its first month is owed: the store's first-month
+// check; OK for any other application).
+// - A reversed payment (returned, or abandoned after its last failure) put its amount back to RESERVED on
+//   the application, and is re-issued once (the earliest first), for exactly that amount: what came back is
+//   what goes out. A re-issue of a monthly cycle's payment, or of a re-issue of one, pays the cycle's month,
+//   which its roster line judged owed: `own_payment` does not judge it. Any other re-issue pays the
+//   application's own amount again, and only while `own_payment` allows it; refused, it is passed over (its
+//   money is the first month's, which the roster's release gives back), so a returned cycle payment behind
+//   it is still re-issued.
+// - Nothing reversed left to re-issue: the application's own first payment of its amount, if `own_payment`
+//   allows it; else `own_payment`'s refusal.
+absl::StatusOr<NextIssue> DecideNextIssue(const v1::Application& application,
+                                          const std::vector<PaymentStanding>& payments,
+                                          const absl::Status& own_payment);
+
 }  // namespace shouhu::allowance
 
 #endif  // SHOUHU_SERVICES_ALLOWANCE_ALLOWANCE_RULES_H_

@@ -188,9 +188,15 @@ constexpr char kReleaseCommitted[] =
 
 constexpr char kInsertPaymentsHead[] =
     "INSERT INTO payments (id, application_id, program_id, child_id, division_code, amount_fen, method,"
-    " payee_reference, state, issue_number, attempts, issued_by, issued_at, budget_slot) VALUES ";
-constexpr char kPaymentTuple[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)";
-constexpr size_t kPaymentWidth = 13;
+    " payee_reference, state, issue_number, attempts, issued_by, issued_at, budget_slot, reissue_of) VALUES ";
+constexpr char kPaymentTuple[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)";
+constexpr size_t kPaymentWidth = 14;
+// An application's payments in issue order, as DecideNextIssue judges them: what each re-issued (migration
+// 0090) and whether a monthly cycle issued it (its roster line names it).
+constexpr char kPaymentsOfApplication[] =
+    "SELECT p.id, p.state, p.amount_fen, p.reissue_of, l.payment_id IS NOT NULL FROM payments p"
+    " LEFT JOIN monthly_roster_lines l ON l.payment_id = p.id"
+    " WHERE p.application_id = ? ORDER BY p.issue_number";
 // The slot a payment's money sits in (its application's, or its monthly cycle's).
 constexpr char kPaymentSlot[] = "SELECT budget_slot FROM payments WHERE id = ?";
 constexpr char kSelectPayment[] =
@@ -433,16 +439,18 @@ absl::StatusOr<std::optional<v1::Payment>> ReadPayment(db::Session& tx, const st
   return std::optional<v1::Payment>(std::move(p));
 }
 
-// A payment as PayApplication issues it: what its row holds once inserted, so the answer needs no read-back.
-v1::Payment IssuedPayment(std::string id, const v1::Application& a, int64_t issue_number,
-                          v1::PaymentMethod method, const std::string& payee_reference, const Actor& actor) {
+// A payment as PayApplication issues it (`next`: DecideNextIssue's): what its row holds once inserted, so the
+// answer needs no read-back.
+v1::Payment IssuedPayment(std::string id, const v1::Application& a, const NextIssue& next,
+                          int64_t issue_number, v1::PaymentMethod method, const std::string& payee_reference,
+                          const Actor& actor) {
   v1::Payment p;
   p.set_payment_id(std::move(id));
   p.set_application_id(a.application_id());
   p.set_program_id(a.program_id());
   p.set_child_id(a.child_id());
   p.set_division_code(a.division_code());
-  p.set_amount_fen(a.amount_fen());
+  p.set_amount_fen(next.amount_fen);
   p.set_method(method);
   p.set_payee_reference(payee_reference);
   p.set_state(v1::PAYMENT_STATE_ISSUED);
@@ -453,15 +461,16 @@ v1::Payment IssuedPayment(std::string id, const v1::Application& a, int64_t issu
   return p;
 }
 
-// A payment row's parameters (kPaymentTuple) for `p`, whose money sits in `budget_slot`.
-std::vector<db::Value> PaymentValues(const v1::Payment& p, int budget_slot) {
-  return {p.payment_id(),      p.application_id(),
-          p.program_id(),      p.child_id(),
-          p.division_code(),   p.amount_fen(),
-          int64_t{p.method()}, p.payee_reference(),
-          int64_t{p.state()},  int64_t{p.issue_number()},
-          p.issued_by(),       ToSqlTimestamp(FromProtoTimestamp(p.issued_at())),
-          int64_t{budget_slot}};
+// A payment row's parameters (kPaymentTuple) for `p`, whose money sits in `budget_slot`, re-issuing the
+// payment `reissue_of` (empty: none).
+std::vector<db::Value> PaymentValues(const v1::Payment& p, int budget_slot, const std::string& reissue_of) {
+  return {p.payment_id(),       p.application_id(),
+          p.program_id(),       p.child_id(),
+          p.division_code(),    p.amount_fen(),
+          int64_t{p.method()},  p.payee_reference(),
+          int64_t{p.state()},   int64_t{p.issue_number()},
+          p.issued_by(),        ToSqlTimestamp(FromProtoTimestamp(p.issued_at())),
+          int64_t{budget_slot}, reissue_of.empty() ? db::Value(db::Null{}) : db::Value(reissue_of)};
 }
 
 absl::Status WriteApplication(db::Session& tx, const v1::Application& a, int64_t payments_issued,
@@ -1019,6 +1028,29 @@ absl::Status CheckMonthlyFirstMonth(db::Session& tx, const v1::Application& a) {
   return CheckFirstMonthByApplication(child, enrolments, a.application_id());
 }
 
+// What paying `a` issues (allowance_rules.h DecideNextIssue), read under the application's row lock: a
+// re-issue of a reversed payment, or its own first payment. The first-month rule judges only the
+// application's own amount, so a month a cycle paid and the bank returned is re-issued even when the
+// enrolment's first month was not owed, and never more than came back.
+absl::StatusOr<NextIssue> NextIssueOf(db::Session& tx, const v1::Application& a) {
+  const absl::Status own = CheckMonthlyFirstMonth(tx, a);
+  // A refusal is the rule's answer; anything else (the database's) is not an answer at all.
+  if (!own.ok() && own.code() != absl::StatusCode::kFailedPrecondition) return own;
+  ASSIGN_OR_RETURN(db::Rows rows, tx.Query(kPaymentsOfApplication, {a.application_id()}));
+  std::vector<PaymentStanding> payments;
+  payments.reserve(rows.size());
+  for (const db::Row& r : rows) {
+    PaymentStanding p;
+    p.payment_id = r.String(0);
+    p.state = static_cast<v1::PaymentState>(r.Int(1));
+    p.amount_fen = r.Int(2);
+    if (!r.IsNull(3)) p.reissue_of = r.String(3);
+    p.by_cycle = r.Int(4) != 0;
+    payments.push_back(std::move(p));
+  }
+  return DecideNextIssue(a, payments, own);
+}
+
 }  // namespace
 
 absl::StatusOr<v1::Payment> MariaDbAllowanceStore::PayApplication(
@@ -1039,17 +1071,18 @@ absl::StatusOr<v1::Payment> MariaDbAllowanceStore::PayApplication(
         ASSIGN_OR_RETURN(v1::Program program, ProgramFromRow(*program_row));
         RETURN_IF_ERROR(authorize(a, program));
         RETURN_IF_ERROR(CheckPayable(a, program));
-        RETURN_IF_ERROR(CheckMonthlyFirstMonth(tx, a));
-        v1::Payment payment = IssuedPayment(ids_.Next(), a, issue_number, method, payee_reference, actor);
+        ASSIGN_OR_RETURN(const NextIssue next, NextIssueOf(tx, a));
+        v1::Payment payment =
+            IssuedPayment(ids_.Next(), a, next, issue_number, method, payee_reference, actor);
         // The unique (application_id, issue_number) key makes a second payment of this issue impossible even
         // for a writer that skipped the row lock above: its INSERT fails and its transaction rolls back
         // whole.
-        RETURN_IF_ERROR(
-            tx.Execute(absl::StrCat(kInsertPaymentsHead, kPaymentTuple), PaymentValues(payment, budget_slot))
-                .status());
+        RETURN_IF_ERROR(tx.Execute(absl::StrCat(kInsertPaymentsHead, kPaymentTuple),
+                                   PaymentValues(payment, budget_slot, next.reissue_of))
+                            .status());
         RETURN_IF_ERROR(PostEntry(tx, a.program_id(), budget_slot, v1::LEDGER_ENTRY_KIND_PAYMENT,
-                                  v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_IN_PAYMENT, a.amount_fen(),
-                                  a.application_id(), payment.payment_id(), actor));
+                                  v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_IN_PAYMENT,
+                                  payment.amount_fen(), a.application_id(), payment.payment_id(), actor));
         a.set_state(v1::APPLICATION_STATE_PAYMENT_ISSUED);
         RETURN_IF_ERROR(WriteApplication(tx, a, issue_number, budget_slot, actor, false));
         // In the payment's own transaction, so a retried payment is sampled exactly as the first was.
@@ -1150,6 +1183,7 @@ absl::Status MariaDbAllowanceStore::PayBatch(
   // Each order judged as PayApplication judges it alone, in the batch's order: the second order for one
   // application finds it PAYMENT_ISSUED by the first.
   std::vector<std::pair<size_t, v1::Payment>> paid;
+  std::map<std::string, std::string> reissues;               // payment → the reversed payment it re-issues
   std::map<std::pair<std::string, int>, int64_t> slot_sums;  // (program, budget slot) → amount
   for (size_t i : live) {
     const PaymentOrder& o = orders[i];
@@ -1166,15 +1200,18 @@ absl::Status MariaDbAllowanceStore::PayBatch(
     }
     absl::Status allowed = o.authorize(a, program->second);
     if (allowed.ok()) allowed = CheckPayable(a, program->second);
-    if (allowed.ok()) allowed = CheckMonthlyFirstMonth(tx, a);
-    if (!allowed.ok()) {
-      answers[i] = allowed;
+    const absl::StatusOr<NextIssue> next =
+        allowed.ok() ? NextIssueOf(tx, a) : absl::StatusOr<NextIssue>(allowed);
+    if (!next.ok()) {
+      answers[i] = next.status();
       continue;
     }
     const int64_t issue_number = ++found->second.payments_issued;
     a.set_state(v1::APPLICATION_STATE_PAYMENT_ISSUED);
-    paid.emplace_back(i, IssuedPayment(ids_.Next(), a, issue_number, o.method, o.payee_reference, o.actor));
-    slot_sums[{a.program_id(), found->second.budget_slot}] += a.amount_fen();
+    paid.emplace_back(
+        i, IssuedPayment(ids_.Next(), a, *next, issue_number, o.method, o.payee_reference, o.actor));
+    if (!next->reissue_of.empty()) reissues[paid.back().second.payment_id()] = next->reissue_of;
+    slot_sums[{a.program_id(), found->second.budget_slot}] += next->amount_fen;
   }
   if (paid.empty()) return absl::OkStatus();
 
@@ -1182,7 +1219,9 @@ absl::Status MariaDbAllowanceStore::PayBatch(
   // statement each for the whole batch (the INSERTs one per power-of-two chunk, batch_statements.h).
   params.clear();
   for (const auto& [i, p] : paid) {
-    std::vector<db::Value> values = PaymentValues(p, applications.at(p.application_id()).budget_slot);
+    auto reissue = reissues.find(p.payment_id());
+    std::vector<db::Value> values = PaymentValues(p, applications.at(p.application_id()).budget_slot,
+                                                  reissue == reissues.end() ? "" : reissue->second);
     params.insert(params.end(), values.begin(), values.end());
   }
   RETURN_IF_ERROR(db::InsertRows(tx, kInsertPaymentsHead, kPaymentTuple, kPaymentWidth, params).status());

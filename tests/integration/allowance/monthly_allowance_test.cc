@@ -75,6 +75,16 @@ class MonthlyAllowance : public MonthlyAllowanceTest {
     ASSERT_OK(PayApplication(tag, enrolment));
   }
 
+  // The bank returns payment `payment_id` (the payee's account was closed): reversed to RESERVED.
+  absl::Status ReturnPayment(const std::string& request_id, const std::string& payment_id) {
+    v1::RecordPaymentOutcomeRequest outcome;
+    outcome.set_request_id(request_id);
+    outcome.set_payment_id(payment_id);
+    outcome.set_outcome(v1::PAYMENT_OUTCOME_RETURNED);
+    outcome.set_reason("收款账户已销户");
+    return Ask(&v1::AllowanceService::Stub::RecordPaymentOutcome, finance_, outcome).status();
+  }
+
   // Withdrawn by its applicant, the caseworker who submitted it.
   absl::StatusOr<v1::WithdrawApplicationResponse> Withdraw(const std::string& tag,
                                                            const std::string& application_id) {
@@ -675,6 +685,83 @@ TEST_F(MonthlyAllowance, FirstMonthPaidBeforeAPlacement_PaymentStandsNothingRele
   EXPECT_EQ(StateOf(enrolment), v1::APPLICATION_STATE_PAYMENT_ISSUED);
   EXPECT_EQ(ReleasesOf(enrolment), 0);
   EXPECT_EQ(AllowanceCount("payments"), 1);
+  const v1::ProgramBalances balances = Balances(program);
+  EXPECT_EQ(balances.reserved_fen(), 0);
+  EXPECT_EQ(balances.in_payment_fen(), 60'000);
+  ExpectReconciles(program);
+}
+
+// An aged-out child's first month is not owed (its line says so and its reservation went back); a school
+// proof recorded since makes the month after owed, and its cycle pays it. The bank returns that payment (the
+// guardian's account was closed): the month's money is reserved again on the enrolment, and paying the
+// application re-issues it (PayApplication: "paying an application whose payment was returned re-issues
+// it") — the owed month's money, not the first month's. A retry answers the same, another request is
+// ALREADY_EXISTS; returned again, it is re-issued again; the first month is never paid.
+TEST_F(MonthlyAllowance, CyclePaymentReturned_FirstMonthNotOwed_ReissuedThroughTheApplicationOnce) {
+  const std::string program = FundedProgram("p");
+  const AgedOut c = EnrolAgedOut("aged", program);
+  ASSERT_OK(allowance_->cycles().job().RunMonth(ThisMonth()));  // takes the enrolment up
+  ASSERT_OK_AND_ASSIGN(GenerationResult first, allowance_->cycles().job().RunMonth(c.first));
+  ASSERT_EQ(first.first_months_released, 1);
+  ASSERT_NO_FATAL_FAILURE(RecordSchoolProof("aged", c.child_id, c.first + 1));
+  ASSERT_OK(allowance_->cycles().job().RunMonth(c.first + 1));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, c.first + 1));
+  ASSERT_EQ(ByChild(Lines(cycle.cycle_id()))[c.child_id].outcome(), v1::ROSTER_OUTCOME_PAYABLE);
+  ASSERT_OK(SubmitAndApprove(cycle.cycle_id(), "owed"));
+  ASSERT_OK(
+      Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, PayCycle("pay-cycle", cycle.cycle_id())));
+  const std::string cycle_payment = ByChild(Lines(cycle.cycle_id()))[c.child_id].payment_id();
+  ASSERT_FALSE(cycle_payment.empty());
+
+  ASSERT_OK(ReturnPayment("bank-1", cycle_payment));
+  EXPECT_EQ(Balances(program).reserved_fen(), 60'000);
+
+  absl::StatusOr<v1::PayApplicationResponse> reissued = PayApplication("reissue", c.enrolment);
+  ASSERT_OK(reissued);
+  EXPECT_EQ(reissued->payment().amount_fen(), 60'000);
+  EXPECT_EQ(reissued->payment().issue_number(), 2);
+  // The retry is answered as the first was; another request finds it paid.
+  ASSERT_OK_AND_ASSIGN(v1::PayApplicationResponse retried, PayApplication("reissue", c.enrolment));
+  EXPECT_EQ(retried.payment().payment_id(), reissued->payment().payment_id());
+  EXPECT_THAT(PayApplication("again", c.enrolment), StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_EQ(AllowanceCount("payments"), 2);
+  EXPECT_EQ(Balances(program).reserved_fen(), 0);
+
+  // Returned again, the month's money is re-issued again, once, by two finance officers' requests at once.
+  ASSERT_OK(ReturnPayment("bank-2", reissued->payment().payment_id()));
+  absl::StatusOr<v1::PayApplicationResponse> racing[2];
+  std::thread one([&] { racing[0] = PayApplication("reissue-2a", c.enrolment); });
+  std::thread other([&] { racing[1] = PayApplication("reissue-2b", c.enrolment); });
+  one.join();
+  other.join();
+  const int winner = racing[0].ok() ? 0 : 1;
+  ASSERT_OK(racing[winner]);
+  EXPECT_EQ(racing[winner]->payment().amount_fen(), 60'000);
+  EXPECT_THAT(racing[1 - winner], StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_EQ(AllowanceCount("payments"), 3);
+  EXPECT_EQ(ReleasesOf(c.enrolment), 1);
+  const v1::ProgramBalances balances = Balances(program);
+  EXPECT_EQ(balances.reserved_fen(), 0);
+  EXPECT_EQ(balances.in_payment_fen(), 60'000);
+  EXPECT_EQ(balances.available_fen(), balances.budget_fen() - 60'000);
+  ExpectReconciles(program);
+}
+
+// The first month owed, its own payment returned by the bank is re-issued through the application as before:
+// the first-month rule judges the re-issue, and lets it pay the month, once.
+TEST_F(MonthlyAllowance, FirstMonthPaymentReturned_FirstMonthOwed_ReissuedOnce) {
+  const std::string program = FundedProgram("p");
+  const std::string enrolment = Enrol("owed", program, ActiveChild("owed").child_id());
+  ASSERT_OK_AND_ASSIGN(v1::PayApplicationResponse first, PayApplication("first", enrolment));
+  ASSERT_OK(ReturnPayment("bank-1", first.payment().payment_id()));
+  ASSERT_OK_AND_ASSIGN(GenerationResult run, allowance_->cycles().job().RunMonth(ThisMonth() + 1));
+  EXPECT_EQ(run.first_months_released, 0);
+
+  ASSERT_OK_AND_ASSIGN(v1::PayApplicationResponse reissued, PayApplication("reissue", enrolment));
+  EXPECT_EQ(reissued.payment().amount_fen(), 60'000);
+  EXPECT_EQ(reissued.payment().issue_number(), 2);
+  EXPECT_THAT(PayApplication("again", enrolment), StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_EQ(AllowanceCount("payments"), 2);
   const v1::ProgramBalances balances = Balances(program);
   EXPECT_EQ(balances.reserved_fen(), 0);
   EXPECT_EQ(balances.in_payment_fen(), 60'000);

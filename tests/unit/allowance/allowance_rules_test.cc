@@ -263,5 +263,73 @@ TEST(Outcome, ConfirmFailReturn_FollowTheirGuards) {
               StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
+PaymentStanding Standing(const std::string& id, v1::PaymentState state, int64_t amount_fen,
+                         const std::string& reissue_of = "", bool by_cycle = false) {
+  return PaymentStanding{id, state, amount_fen, reissue_of, by_cycle};
+}
+
+v1::Application Enrolment() {
+  v1::Application a;
+  a.set_application_id("E");
+  a.set_type(v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING);
+  a.set_amount_fen(60'000);
+  return a;
+}
+
+const absl::Status kFirstMonthNotOwed = absl::FailedPreconditionError("first month not owed");
+
+TEST(NextIssue, NothingReversed_TheApplicationsOwnAmountOnlyWhileItMayBePaid) {
+  ASSERT_OK_AND_ASSIGN(NextIssue first, DecideNextIssue(Enrolment(), {}, absl::OkStatus()));
+  EXPECT_EQ(first.reissue_of, "");
+  EXPECT_EQ(first.amount_fen, 60'000);
+  EXPECT_THAT(DecideNextIssue(Enrolment(), {}, kFirstMonthNotOwed),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  // A cycle's payment that stands leaves nothing to re-issue.
+  EXPECT_THAT(DecideNextIssue(Enrolment(), {Standing("C", v1::PAYMENT_STATE_CONFIRMED, 60'000, "", true)},
+                              kFirstMonthNotOwed),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST(NextIssue, ReturnedCyclePayment_ReissuedForItsAmountWhateverTheFirstMonthRuleSays) {
+  const std::vector<PaymentStanding> returned = {Standing("C", v1::PAYMENT_STATE_RETURNED, 55'000, "", true)};
+  for (const absl::Status& own : {absl::OkStatus(), kFirstMonthNotOwed}) {
+    ASSERT_OK_AND_ASSIGN(NextIssue next, DecideNextIssue(Enrolment(), returned, own));
+    EXPECT_EQ(next.reissue_of, "C");
+    EXPECT_EQ(next.amount_fen, 55'000);
+  }
+  // Its re-issue returned in turn (or abandoned) is the cycle's month's money still.
+  const std::vector<PaymentStanding> again = {Standing("C", v1::PAYMENT_STATE_RETURNED, 55'000, "", true),
+                                              Standing("R", v1::PAYMENT_STATE_ABANDONED, 55'000, "C")};
+  ASSERT_OK_AND_ASSIGN(NextIssue next, DecideNextIssue(Enrolment(), again, kFirstMonthNotOwed));
+  EXPECT_EQ(next.reissue_of, "R");
+  EXPECT_EQ(next.amount_fen, 55'000);
+}
+
+TEST(NextIssue, ReissuedOnce_AReissueThatStandsLeavesNothingToReissue) {
+  const std::vector<PaymentStanding> payments = {Standing("C", v1::PAYMENT_STATE_RETURNED, 60'000, "", true),
+                                                 Standing("R", v1::PAYMENT_STATE_ISSUED, 60'000, "C")};
+  EXPECT_THAT(DecideNextIssue(Enrolment(), payments, kFirstMonthNotOwed),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  // With the first month owed, what is left to pay is the application's own amount (the state decides
+  // whether it may be paid now).
+  ASSERT_OK_AND_ASSIGN(NextIssue next, DecideNextIssue(Enrolment(), payments, absl::OkStatus()));
+  EXPECT_EQ(next.reissue_of, "");
+}
+
+TEST(NextIssue, ReturnedFirstMonthPayment_ReissuedOnlyWhileTheFirstMonthIsOwed) {
+  const std::vector<PaymentStanding> returned = {Standing("F", v1::PAYMENT_STATE_RETURNED, 60'000)};
+  ASSERT_OK_AND_ASSIGN(NextIssue next, DecideNextIssue(Enrolment(), returned, absl::OkStatus()));
+  EXPECT_EQ(next.reissue_of, "F");
+  EXPECT_THAT(DecideNextIssue(Enrolment(), returned, kFirstMonthNotOwed),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  // Passed over when not owed, so a returned cycle payment after it is still re-issued.
+  const std::vector<PaymentStanding> both = {Standing("F", v1::PAYMENT_STATE_RETURNED, 60'000),
+                                             Standing("C", v1::PAYMENT_STATE_RETURNED, 60'000, "", true)};
+  ASSERT_OK_AND_ASSIGN(NextIssue cycle, DecideNextIssue(Enrolment(), both, kFirstMonthNotOwed));
+  EXPECT_EQ(cycle.reissue_of, "C");
+  ASSERT_OK_AND_ASSIGN(NextIssue earliest, DecideNextIssue(Enrolment(), both, absl::OkStatus()));
+  EXPECT_EQ(earliest.reissue_of, "F");
+}
+
 }  // namespace
 }  // namespace shouhu::allowance
