@@ -1,5 +1,6 @@
 #include "services/training/certification_rules.h"
 
+#include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 
 namespace shouhu::training {
@@ -25,9 +26,14 @@ absl::StatusOr<CertificatePeriod> Renew(const CertificatePeriod& current, absl::
   if (renewed_on < current.issued_on) {
     return InvalidField("renewed_on", "must not be before the certificate was issued");
   }
+  if (current.renewed_on && renewed_on <= *current.renewed_on) {
+    return absl::AlreadyExistsError(absl::StrCat("the certificate was renewed on a refresher of ",
+                                                 absl::FormatCivilTime(*current.renewed_on),
+                                                 " already: a refresher renews it once"));
+  }
   const bool lapsed = renewed_on >= current.expires_on;
   return CertificatePeriod{lapsed ? renewed_on : current.issued_on,
-                           RenewedExpiry(current.expires_on, renewed_on, validity_months)};
+                           RenewedExpiry(current.expires_on, renewed_on, validity_months), renewed_on};
 }
 
 absl::Status MayRenew(bool revoked) {

@@ -3,6 +3,8 @@
 #ifndef SHOUHU_SERVICES_TRAINING_CERTIFICATION_RULES_H_
 #define SHOUHU_SERVICES_TRAINING_CERTIFICATION_RULES_H_
 
+#include <optional>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
@@ -25,13 +27,16 @@ absl::CivilDay RenewedExpiry(absl::CivilDay current_expiry, absl::CivilDay renew
 struct CertificatePeriod {
   absl::CivilDay issued_on;
   absl::CivilDay expires_on;
+  std::optional<absl::CivilDay> renewed_on;  // the refresher it was last renewed on, if any
 };
 
 // The certificate after a refresher on `renewed_on` (the edge has checked it is not after today). Renewed
 // before it ran out, it keeps its issue day and runs on (RenewedExpiry). Renewed on or after its expiry day,
 // a new period starts on the renewal day: the days it had lapsed stay uncovered, or the renewal would qualify
 // the holder for days on which they held no valid certificate. INVALID_ARGUMENT (renewed_on) for a refresher
-// dated before the certificate was issued: nothing was there to renew.
+// dated before the certificate was issued: nothing was there to renew. ALREADY_EXISTS for a refresher on or
+// before the one it was last renewed on: one refresher renews once (sent again under another request id, it
+// would add a second period the holder never earned).
 absl::StatusOr<CertificatePeriod> Renew(const CertificatePeriod& current, absl::CivilDay renewed_on,
                                         int validity_months);
 

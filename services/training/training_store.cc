@@ -163,15 +163,16 @@ constexpr absl::string_view kSelectCertification =
     "ON c.id = t.course_id WHERE t.id = ?";
 constexpr absl::string_view kLockCertification =
     "SELECT t.id, t.participant_id, t.course_id, c.code, t.enrollment_id, t.issued_on, t.expires_on, "
-    "t.revoked, t.revocation_reason, c.validity_months FROM certifications t JOIN courses c "
+    "t.revoked, t.revocation_reason, c.validity_months, t.last_renewed_on FROM certifications t JOIN courses "
+    "c "
     "ON c.id = t.course_id WHERE t.id = ? FOR UPDATE";
 constexpr absl::string_view kListCertifications =
     "SELECT t.id, t.participant_id, t.course_id, c.code, t.enrollment_id, t.issued_on, t.expires_on, "
     "t.revoked, t.revocation_reason, c.validity_months FROM certifications t JOIN courses c "
     "ON c.id = t.course_id WHERE t.participant_id = ? AND t.id > ? ORDER BY t.id LIMIT ?";
 constexpr absl::string_view kRenewCertification =
-    "UPDATE certifications SET issued_on = ?, expires_on = ?, expiry_event_written = ?, updated_at = ? "
-    "WHERE id = ?";
+    "UPDATE certifications SET issued_on = ?, expires_on = ?, last_renewed_on = ?, expiry_event_written = ?,"
+    " updated_at = ? WHERE id = ?";
 constexpr absl::string_view kRevokeCertification =
     "UPDATE certifications SET revoked = 1, revocation_reason = ?, updated_at = ? WHERE id = ?";
 constexpr absl::string_view kDueExpiries =
@@ -956,15 +957,17 @@ absl::StatusOr<v1::RenewCertificationResponse> MariaDbTrainingStore::RenewCertif
                          Written(ReadParticipant(tx, row->String(1), false), "certificate holder"));
         if (!authorize(holder).ok()) return NotFound("certification");
         RETURN_IF_ERROR(MayRenew(row->Int(7) != 0));
-        ASSIGN_OR_RETURN(
-            const CertificatePeriod renewed,
-            Renew({DayOf(row->String(5)), DayOf(row->String(6))}, renewed_on, static_cast<int>(row->Int(9))));
+        CertificatePeriod current{DayOf(row->String(5)), DayOf(row->String(6)), std::nullopt};
+        if (!row->IsNull(10)) current.renewed_on = DayOf(row->String(10));
+        ASSIGN_OR_RETURN(const CertificatePeriod renewed,
+                         Renew(current, renewed_on, static_cast<int>(row->Int(9))));
         const absl::CivilDay today = ShanghaiDay(actor.at);
         const bool still_due = renewed.expires_on <= today;
-        RETURN_IF_ERROR(tx.Execute(kRenewCertification,
-                                   {DayText(renewed.issued_on), DayText(renewed.expires_on),
-                                    int64_t{still_due ? 1 : 0}, ToSqlTimestamp(actor.at), certification_id})
-                            .status());
+        RETURN_IF_ERROR(
+            tx.Execute(kRenewCertification,
+                       {DayText(renewed.issued_on), DayText(renewed.expires_on), DayText(renewed_on),
+                        int64_t{still_due ? 1 : 0}, ToSqlTimestamp(actor.at), certification_id})
+                .status());
         v1::CertificationIssued event;
         event.set_certification_id(certification_id);
         event.set_participant_id(holder.id());

@@ -182,6 +182,12 @@ TEST_F(QualificationTest, RenewCertification_AfterExpiry_NewPeriodFromTheRenewal
   ASSERT_TRUE(Call(&Stub::RenewCertification, Trainer(), renew, &renewed).ok());
   EXPECT_EQ(renewed.certification().issued_on(), "2025-10-01");
   EXPECT_EQ(renewed.certification().expires_on(), "2026-04-01");
+  // The last refresher entered again under another request id (a second trainer, an app that lost its id):
+  // ALREADY_EXISTS, not a second period the holder never earned.
+  renew.set_request_id("renew-early-again");
+  renew.set_renewed_on("2026-03-01");
+  EXPECT_EQ(Call(&Stub::RenewCertification, Trainer(), renew, &renewed).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
   int renewals = 0;
   for (const auto& e : Events()) {
     v1::CertificationIssued issued;

@@ -34,7 +34,7 @@ TEST(RenewedExpiry, BeforeItRanOut_FollowsOn_After_StartsOnTheRenewalDay) {
 }
 
 TEST(Renew, BeforeItRanOut_KeepsItsIssueDayAndFollowsOn) {
-  const CertificatePeriod current{absl::CivilDay(2025, 10, 1), absl::CivilDay(2026, 4, 1)};
+  const CertificatePeriod current{absl::CivilDay(2025, 10, 1), absl::CivilDay(2026, 4, 1), std::nullopt};
   ASSERT_OK_AND_ASSIGN(CertificatePeriod renewed, Renew(current, absl::CivilDay(2026, 3, 1), 6));
   EXPECT_EQ(renewed.issued_on, absl::CivilDay(2025, 10, 1));
   EXPECT_EQ(renewed.expires_on, absl::CivilDay(2026, 10, 1));
@@ -44,7 +44,7 @@ TEST(Renew, BeforeItRanOut_KeepsItsIssueDayAndFollowsOn) {
 }
 
 TEST(Renew, OnOrAfterItsExpiryDay_NewPeriodFromTheRenewalDay_LapseNotCovered) {
-  const CertificatePeriod current{absl::CivilDay(2025, 3, 8), absl::CivilDay(2025, 9, 8)};
+  const CertificatePeriod current{absl::CivilDay(2025, 3, 8), absl::CivilDay(2025, 9, 8), std::nullopt};
   ASSERT_OK_AND_ASSIGN(CertificatePeriod renewed, Renew(current, absl::CivilDay(2025, 10, 1), 6));
   EXPECT_EQ(renewed.issued_on, absl::CivilDay(2025, 10, 1));
   EXPECT_EQ(renewed.expires_on, absl::CivilDay(2026, 4, 1));
@@ -55,10 +55,20 @@ TEST(Renew, OnOrAfterItsExpiryDay_NewPeriodFromTheRenewalDay_LapseNotCovered) {
 }
 
 TEST(Renew, RefresherBeforeTheIssueDay_InvalidArgumentNamingRenewedOn) {
-  const CertificatePeriod current{absl::CivilDay(2025, 3, 8), absl::CivilDay(2025, 9, 8)};
+  const CertificatePeriod current{absl::CivilDay(2025, 3, 8), absl::CivilDay(2025, 9, 8), std::nullopt};
   const absl::StatusOr<CertificatePeriod> renewed = Renew(current, absl::CivilDay(2025, 3, 7), 6);
   EXPECT_EQ(renewed.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(FieldOf(renewed.status()), "renewed_on");
+}
+
+TEST(Renew, TheSameOrAnEarlierRefresherAgain_AlreadyExists_ALaterOneRenews) {
+  CertificatePeriod current{absl::CivilDay(2025, 10, 1), absl::CivilDay(2026, 10, 1),
+                            absl::CivilDay(2026, 3, 1)};
+  EXPECT_EQ(Renew(current, absl::CivilDay(2026, 3, 1), 6).status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(Renew(current, absl::CivilDay(2026, 2, 1), 6).status().code(), absl::StatusCode::kAlreadyExists);
+  ASSERT_OK_AND_ASSIGN(CertificatePeriod renewed, Renew(current, absl::CivilDay(2026, 9, 1), 6));
+  EXPECT_EQ(renewed.expires_on, absl::CivilDay(2027, 4, 1));
+  EXPECT_EQ(renewed.renewed_on, absl::CivilDay(2026, 9, 1));
 }
 
 TEST(StatusOn, ExpiredFromItsExpiryDay_RevokedWhatever) {
