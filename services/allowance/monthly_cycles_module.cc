@@ -30,7 +30,7 @@ MonthlyCycles::MonthlyCycles(const ServiceContext& context, const MonthlyCyclesC
       context.pool, context.ids, core,
       VerificationSample(config.verification_seed, config.verification_share_ppm));
   job_ = std::make_unique<MonthlyRosterJob>(context.pool, *store_, registry, context.identity, context.clock,
-                                            context.logger);
+                                            context.logger, context.metrics);
   living_follower_ = std::make_unique<LivingAllowanceFollower>(core, context.clock, context.logger);
   urgent_follower_ = std::make_unique<UrgentNeedFollower>(*store_, context.clock, context.logger);
   check_follower_ = std::make_unique<PaymentCheckFollower>(*store_, context.clock, context.logger);

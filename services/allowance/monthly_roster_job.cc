@@ -7,6 +7,11 @@
 namespace shouhu::allowance {
 namespace {
 
+// A first month paid through its application before its roster line said it was not owed, counted by the run
+// that finds it (a run repeated for its month counts it again): the alert
+// ShouhuAllowanceFirstMonthPaidNotOwed.
+constexpr char kFirstMonthsPaidBefore[] = "shouhu_allowance_first_months_paid_before_total";
+
 absl::CivilMonth ShanghaiMonth(absl::Time t) { return absl::CivilMonth(ShanghaiDay(t)); }
 
 // How many enrolments are taken up per read; the rest come on the next pass of the loop.
@@ -57,12 +62,13 @@ absl::StatusOr<v1::ProgramForecast> ForecastProgram(MonthlyRosterStore& store, c
 
 MonthlyRosterJob::MonthlyRosterJob(db::Pool& pool, MonthlyRosterStore& store,
                                    const registry::RegistryClient& registry, const ServiceIdentity& identity,
-                                   const Clock& clock, Logger& logger)
+                                   const Clock& clock, Logger& logger, Metrics& metrics)
     : store_(store),
       registry_(registry),
       identity_(identity),
       clock_(clock),
       logger_(logger),
+      metrics_(metrics),
       job_(pool, clock, "allowance.monthly-roster", MonthlySchedule(), kMonthlyRosterLease,
            ReplicaName("allowance"), [this](const PeriodicRun& run) -> absl::Status {
              ASSIGN_OR_RETURN(GenerationResult result, RunMonth(ShanghaiMonth(run.period_start)));
@@ -73,7 +79,10 @@ MonthlyRosterJob::MonthlyRosterJob(db::Pool& pool, MonthlyRosterStore& store,
                            {"first_months_released", result.first_months_released},
                            {"first_months_paid_before", result.first_months_paid_before}});
              return ForecastRunningPrograms();
-           }) {}
+           }) {
+  // Exported from the start, so that the alert on its increase sees the first one.
+  metrics_.Add(kFirstMonthsPaidBefore, "", 0);
+}
 
 void MonthlyRosterJob::Start(absl::Duration poll) { job_.Start(poll, logger_); }
 
@@ -94,6 +103,7 @@ absl::StatusOr<GenerationResult> MonthlyRosterJob::RunMonth(absl::CivilMonth mon
                   {"month", absl::FormatCivilTime(month)},
                   {"outcome", MonthlyOutcomeName(d.outcome)}});
   }
+  metrics_.Add(kFirstMonthsPaidBefore, "", static_cast<double>(not_owed.paid_before.size()));
   return result;
 }
 

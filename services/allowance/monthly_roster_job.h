@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "common/db.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/periodic_job.h"
 #include "services/allowance/monthly_roster_store.h"
 #include "services/registry/registry_client.h"
@@ -44,8 +45,10 @@ absl::StatusOr<v1::ProgramForecast> ForecastProgram(MonthlyRosterStore& store, c
 
 class MonthlyRosterJob {
  public:
+  // `metrics`: shouhu_allowance_first_months_paid_before_total, the first months paid through their
+  // application before their roster line said they were not owed (an alert tells the finance officers).
   MonthlyRosterJob(db::Pool& pool, MonthlyRosterStore& store, const registry::RegistryClient& registry,
-                   const ServiceIdentity& identity, const Clock& clock, Logger& logger);
+                   const ServiceIdentity& identity, const Clock& clock, Logger& logger, Metrics& metrics);
 
   void Start(absl::Duration poll);
   // The periodic job's step: runs when the current month (or an abandoned one) is this replica's to run.
@@ -63,6 +66,7 @@ class MonthlyRosterJob {
   const ServiceIdentity& identity_;
   const Clock& clock_;
   Logger& logger_;
+  Metrics& metrics_;
   PeriodicJob job_;  // last: its thread stops before the rest goes
 };
 

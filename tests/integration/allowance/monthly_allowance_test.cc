@@ -10,7 +10,9 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/status_macros.h"
@@ -680,6 +682,13 @@ TEST_F(MonthlyAllowance, FirstMonthPaidBeforeAPlacement_PaymentStandsNothingRele
   ASSERT_OK_AND_ASSIGN(GenerationResult run, allowance_->cycles().job().RunMonth(next));
   EXPECT_EQ(run.first_months_released, 0);
   EXPECT_EQ(run.first_months_paid_before, 1);
+  // Counted where the alert reads it (ShouhuAllowanceFirstMonthPaidNotOwed), not only logged.
+  std::string counted;
+  for (absl::string_view line : absl::StrSplit(metrics_.Render(), '\n')) {
+    if (absl::StartsWith(line, "shouhu_allowance_first_months_paid_before_total{"))
+      counted = std::string(line);
+  }
+  EXPECT_TRUE(absl::EndsWith(counted, "} 1")) << counted;
   ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, next));
   EXPECT_EQ(ByChild(Lines(cycle.cycle_id()))[placed.child_id()].outcome(), v1::ROSTER_OUTCOME_STOPPED);
   EXPECT_EQ(StateOf(enrolment), v1::APPLICATION_STATE_PAYMENT_ISSUED);
