@@ -132,11 +132,28 @@ void EventConsumer::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+absl::StatusOr<int64_t> ReadCheckpoint(db::Session& session, const std::string& consumer) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, session.QueryOne(kReadCheckpoint, {consumer}));
+  return row ? row->Int(0) : 0;
+}
+
+absl::Status EnsureCheckpoint(db::Session& tx, const std::string& consumer) {
+  return tx.Execute(kEnsureCheckpoint, {consumer}).status();
+}
+
+absl::StatusOr<int64_t> LockCheckpoint(db::Session& tx, const std::string& consumer) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockCheckpoint, {consumer}));
+  if (!row) return absl::InternalError(absl::StrCat("the checkpoint row of ", consumer, " is missing"));
+  return row->Int(0);
+}
+
+absl::Status SetCheckpoint(db::Session& tx, const std::string& consumer, int64_t sequence) {
+  return tx.Execute(kAdvanceCheckpoint, {sequence, consumer}).status();
+}
+
 absl::StatusOr<int64_t> EventConsumer::Checkpoint() {
-  return db::ReadOne<int64_t>(pool_, [&](db::Session& session) -> absl::StatusOr<int64_t> {
-    ASSIGN_OR_RETURN(std::optional<db::Row> row, session.QueryOne(kReadCheckpoint, {options_.name}));
-    return row ? row->Int(0) : 0;
-  });
+  return db::ReadOne<int64_t>(pool_,
+                              [&](db::Session& session) { return ReadCheckpoint(session, options_.name); });
 }
 
 void EventConsumer::Run() {
@@ -163,8 +180,7 @@ void EventConsumer::Run() {
 }
 
 absl::Status EventConsumer::FollowOnce(int& applied) {
-  RETURN_IF_ERROR(pool_.Transaction(
-      [&](db::Session& tx) { return tx.Execute(kEnsureCheckpoint, {options_.name}).status(); }));
+  RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) { return EnsureCheckpoint(tx, options_.name); }));
   ASSIGN_OR_RETURN(int64_t checkpoint, Checkpoint());
   ReportLag(checkpoint);
 
@@ -273,16 +289,14 @@ absl::Status EventConsumer::Apply(const std::vector<common::v1::Event>& events, 
 absl::Status EventConsumer::ApplyTogether(absl::Span<const common::v1::Event> events) {
   int64_t checkpoint = 0;
   RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockCheckpoint, {options_.name}));
-    if (!row) return absl::InternalError("the consumer's checkpoint row is missing");
-    checkpoint = row->Int(0);
+    ASSIGN_OR_RETURN(checkpoint, LockCheckpoint(tx, options_.name));
     // The events come in sequence order; those at or before the checkpoint were applied already.
     size_t fresh = 0;
     while (fresh < events.size() && events[fresh].sequence() <= checkpoint) ++fresh;
     if (fresh == events.size()) return absl::OkStatus();
     RETURN_IF_ERROR(apply_(tx, events.subspan(fresh)));
     checkpoint = events.back().sequence();
-    return tx.Execute(kAdvanceCheckpoint, {checkpoint, options_.name}).status();
+    return SetCheckpoint(tx, options_.name, checkpoint);
   }));
   const google::protobuf::Timestamp& at = events.back().occurred_at();
   const absl::Time occurred = absl::FromUnixSeconds(at.seconds()) + absl::Nanoseconds(at.nanos());

@@ -84,6 +84,17 @@ using ApplyEvents = std::function<absl::Status(db::Session& tx, absl::Span<const
 // batch holds its rows' locks for milliseconds, not seconds.
 inline constexpr size_t kMaxEventsPerTransaction = 128;
 
+// A consumer's row of event_checkpoints, for code that reads or moves a checkpoint outside its consumer's
+// apply (a consumer that must not pass another's, a one-off that records itself finished). In the caller's
+// session or transaction.
+// The last sequence applied; 0 for a consumer with no row yet.
+absl::StatusOr<int64_t> ReadCheckpoint(db::Session& session, const std::string& consumer);
+// Makes the row (at 0) unless it exists.
+absl::Status EnsureCheckpoint(db::Session& tx, const std::string& consumer);
+// The checkpoint, its row locked until the transaction ends; INTERNAL when the row is missing.
+absl::StatusOr<int64_t> LockCheckpoint(db::Session& tx, const std::string& consumer);
+absl::Status SetCheckpoint(db::Session& tx, const std::string& consumer, int64_t sequence);
+
 class EventConsumer {
  public:
   EventConsumer(db::Pool& pool, Metrics& metrics, Logger& logger, EventConsumerOptions options,

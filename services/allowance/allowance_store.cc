@@ -1032,12 +1032,15 @@ absl::Status CheckMonthlyFirstMonth(db::Session& tx, const v1::Application& a) {
 // re-issue of a reversed payment, or its own first payment. The first-month rule judges only the
 // application's own amount, so a month a cycle paid and the bank returned is re-issued even when the
 // enrolment's first month was not owed, and never more than came back.
-absl::StatusOr<NextIssue> NextIssueOf(db::Session& tx, const v1::Application& a) {
+absl::StatusOr<NextIssue> NextIssueOf(db::Session& tx, const v1::Application& a, int64_t payments_issued) {
   const absl::Status own = CheckMonthlyFirstMonth(tx, a);
   // A refusal is the rule's answer; anything else (the database's) is not an answer at all.
   if (!own.ok() && own.code() != absl::StatusCode::kFailedPrecondition) return own;
-  ASSIGN_OR_RETURN(db::Rows rows, tx.Query(kPaymentsOfApplication, {a.application_id()}));
   std::vector<PaymentStanding> payments;
+  // An application never paid has nothing to re-issue: its first payment (nearly every payment) reads no
+  // payments.
+  if (payments_issued == 0) return DecideNextIssue(a, payments, own);
+  ASSIGN_OR_RETURN(db::Rows rows, tx.Query(kPaymentsOfApplication, {a.application_id()}));
   payments.reserve(rows.size());
   for (const db::Row& r : rows) {
     PaymentStanding p;
@@ -1071,7 +1074,7 @@ absl::StatusOr<v1::Payment> MariaDbAllowanceStore::PayApplication(
         ASSIGN_OR_RETURN(v1::Program program, ProgramFromRow(*program_row));
         RETURN_IF_ERROR(authorize(a, program));
         RETURN_IF_ERROR(CheckPayable(a, program));
-        ASSIGN_OR_RETURN(const NextIssue next, NextIssueOf(tx, a));
+        ASSIGN_OR_RETURN(const NextIssue next, NextIssueOf(tx, a, row->Int(17)));
         v1::Payment payment =
             IssuedPayment(ids_.Next(), a, next, issue_number, method, payee_reference, actor);
         // The unique (application_id, issue_number) key makes a second payment of this issue impossible even
@@ -1201,7 +1204,7 @@ absl::Status MariaDbAllowanceStore::PayBatch(
     absl::Status allowed = o.authorize(a, program->second);
     if (allowed.ok()) allowed = CheckPayable(a, program->second);
     const absl::StatusOr<NextIssue> next =
-        allowed.ok() ? NextIssueOf(tx, a) : absl::StatusOr<NextIssue>(allowed);
+        allowed.ok() ? NextIssueOf(tx, a, found->second.payments_issued) : absl::StatusOr<NextIssue>(allowed);
     if (!next.ok()) {
       answers[i] = next.status();
       continue;

@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 
+#include "common/event_consumer.h"
 #include "common/status_macros.h"
 #include "services/allowance/allowance_store.h"
 #include "services/allowance/living_allowance_follower.h"
@@ -13,21 +14,9 @@ namespace {
 
 namespace rv1 = ::shouhu::registry::v1;
 
-// The two consumers' rows of event_checkpoints, the event consumers' own table (common/event_consumer.h),
-// which no store of this service owns: read here beside the one consumer that needs another's checkpoint.
-constexpr char kEnsureCheckpoint[] =
-    "INSERT IGNORE INTO event_checkpoints (consumer, last_sequence, updated_at)"
-    " VALUES (?, 0, CURRENT_TIMESTAMP(6))";
-constexpr char kLockCheckpoint[] =
-    "SELECT last_sequence FROM event_checkpoints WHERE consumer = ? FOR UPDATE";
 // A plain read, not a locking one: case_standing_backfill.h says why.
-constexpr char kReadCheckpoint[] = "SELECT last_sequence FROM event_checkpoints WHERE consumer = ?";
-constexpr char kSetCheckpoint[] =
-    "UPDATE event_checkpoints SET last_sequence = ?, updated_at = CURRENT_TIMESTAMP(6) WHERE consumer = ?";
-
 absl::StatusOr<int64_t> LivingCheckpoint(db::Session& tx) {
-  ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kReadCheckpoint, {kLivingAllowanceConsumerName}));
-  return row ? row->Int(0) : 0;
+  return ReadCheckpoint(tx, kLivingAllowanceConsumerName);
 }
 
 }  // namespace
@@ -36,18 +25,14 @@ absl::StatusOr<CaseStandingBackfillPlan> PlanCaseStandingBackfill(db::Pool& pool
   CaseStandingBackfillPlan plan;
   RETURN_IF_ERROR(pool.Transaction([&](db::Session& tx) -> absl::Status {
     plan = CaseStandingBackfillPlan();
-    RETURN_IF_ERROR(tx.Execute(kEnsureCheckpoint, {kCaseStandingBackfillConsumerName}).status());
-    ASSIGN_OR_RETURN(std::optional<db::Row> own,
-                     tx.QueryOne(kLockCheckpoint, {kCaseStandingBackfillConsumerName}));
-    if (!own) return absl::InternalError("the backfill's checkpoint row is missing");
-    plan.from = own->Int(0);
+    RETURN_IF_ERROR(EnsureCheckpoint(tx, kCaseStandingBackfillConsumerName));
+    ASSIGN_OR_RETURN(plan.from, LockCheckpoint(tx, kCaseStandingBackfillConsumerName));
     ASSIGN_OR_RETURN(plan.to, LivingCheckpoint(tx));
     plan.run = plan.from < plan.to;
     if (plan.run || plan.from == kCaseStandingBackfillFinished) return absl::OkStatus();
     // Nothing at or below the living follower's checkpoint is left unfolded, and everything above it is the
     // living follower's: finished, for every later start.
-    return tx.Execute(kSetCheckpoint, {kCaseStandingBackfillFinished, kCaseStandingBackfillConsumerName})
-        .status();
+    return SetCheckpoint(tx, kCaseStandingBackfillConsumerName, kCaseStandingBackfillFinished);
   }));
   return plan;
 }
