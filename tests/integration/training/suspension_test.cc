@@ -209,6 +209,31 @@ TEST_F(SuspensionTest, TwoHoldsOfAReason_ReinstateNamingNeither_RefusedListingTh
   EXPECT_FALSE(Check(p.id(), v1::ACTIVITY_HOME_VISIT).qualified());
 }
 
+// A county's references are in Chinese (a police file number, a bureau's decision): each is kept whole,
+// shown, and names the hold to lift, up to the 64 characters the edge accepts (the columns were ASCII:
+// INTERNAL).
+TEST_F(SuspensionTest, ChineseReferences_KeptWholeAndNameTheHoldToLift) {
+  v1::Participant p = CertifiedVolunteer();
+  const std::string police = "勐海公安(2026)045号";
+  std::string decision = "县民政局处理决定";
+  while (decision.size() < 64 * 3) decision += "号";  // 64 characters, three bytes each
+  ASSERT_OK(Suspend(Officer(), "s-p", p.id(), v1::SUSPENSION_REASON_ADMINISTRATIVE, police).status());
+  ASSERT_OK_AND_ASSIGN(v1::Participant both,
+                       Suspend(Officer(), "s-d", p.id(), v1::SUSPENSION_REASON_ADMINISTRATIVE, decision));
+  EXPECT_EQ(both.suspension().reference(), police);
+  EXPECT_EQ(database_->Count("suspension_holds"), 2);
+  ASSERT_OK_AND_ASSIGN(
+      v1::Participant one,
+      Reinstate(Officer(), "r-p", p.id(), v1::SUSPENSION_REASON_ADMINISTRATIVE, "复核撤销", police));
+  EXPECT_EQ(one.suspension().reference(), decision);
+  EXPECT_FALSE(Check(p.id(), v1::ACTIVITY_HOME_VISIT).qualified());
+  ASSERT_OK_AND_ASSIGN(
+      v1::Participant back,
+      Reinstate(Officer(), "r-d", p.id(), v1::SUSPENSION_REASON_ADMINISTRATIVE, "复核撤销", decision));
+  EXPECT_FALSE(back.has_suspension());
+  EXPECT_EQ(database_->Count("suspension_changes"), 4);
+}
+
 TEST_F(SuspensionTest, StageChange_SuspendedThenActiveAgain_SafeguardingSuspensionStays) {
   v1::Participant p = CertifiedVolunteer();
   ASSERT_OK(
