@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
 #include "common/timestamps.h"
 #include "shouhu/training/v1/events.pb.h"
 
@@ -83,6 +84,14 @@ absl::Status MayEnroll(const v1::Course& course, const v1::Participant& particip
     return absl::FailedPreconditionError("the volunteer has left");
   }
   return absl::OkStatus();
+}
+
+absl::Status MayRecordResults(absl::Time session_starts_at, absl::Time now) {
+  if (now >= session_starts_at) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("the session has not begun (it begins ",
+                   absl::FormatTime("%Y-%m-%d %H:%M", session_starts_at, ShanghaiTimeZone()),
+                   " Asia/Shanghai): attendance and scores are recorded once it has"));
 }
 
 v1::EnrollmentStatus PlaceFor(int capacity, int enrolled_count) {

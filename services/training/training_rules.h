@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "common/idempotency.h"
 #include "google/protobuf/message.h"
 #include "shouhu/training/v1/training.pb.h"
@@ -42,6 +43,12 @@ BackgroundCheckRecord RecordCheck(const v1::Participant& current, const v1::Back
 // Whether the participant may take a place in a session of `course`: FAILED_PRECONDITION when the course is
 // not meant for their kind, or when the volunteer has left.
 absl::Status MayEnroll(const v1::Course& course, const v1::Participant& participant);
+
+// Whether a session's results (attendance, a score) may be recorded at `now`: only once the session has begun
+// (FAILED_PRECONDITION saying when it begins). Attendance entered ahead, for the people enrolled, issued
+// their certificates with the session's day and qualified them for home visits from it whether they came or
+// not; and an issued certificate's results can no longer be corrected.
+absl::Status MayRecordResults(absl::Time session_starts_at, absl::Time now);
 
 // A new enrollment takes a place while fewer than `capacity` hold one, and waits otherwise.
 v1::EnrollmentStatus PlaceFor(int capacity, int enrolled_count);

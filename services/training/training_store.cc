@@ -901,6 +901,7 @@ absl::StatusOr<Response> MariaDbTrainingStore::RecordResult(const IdempotencyKey
           return absl::FailedPreconditionError(
               absl::StrCat("the certificate is issued; the ", what, " can no longer change"));
         }
+        RETURN_IF_ERROR(MayRecordResults(FromProtoTimestamp(locked.session.starts_at()), actor.at));
         RETURN_IF_ERROR(tx.Execute(update_sql, {value, ToSqlTimestamp(actor.at), enrollment_id}).status());
         Response response;
         ASSIGN_OR_RETURN(std::optional<v1::Certification> cert, IssueIfEarned(tx, actor, enrollment_id));

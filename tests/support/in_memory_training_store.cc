@@ -364,6 +364,7 @@ absl::StatusOr<Response> InMemoryTrainingStore::RecordResult(const IdempotencyKe
       return absl::FailedPreconditionError(
           absl::StrCat("the certificate is issued; the ", what, " can no longer change"));
     }
+    RETURN_IF_ERROR(training::MayRecordResults(FromProtoTimestamp(session.starts_at()), actor.at));
     apply(e);
     Response response;
     const v1::Course& course = courses_.at(session.course_id());

@@ -77,9 +77,10 @@ TEST_F(TrainingTest, ExpirySweeper_CourseRetakenBeforeTheExpiry_EventNamesTheCer
   EXPECT_EQ(expired.superseded_by(), "");
 }
 
-// Retaken in a session still ahead on the expiry day (its certificate recorded already, as the session's
-// results may be entered early): that certificate is not in force yet, so nothing supersedes the lapsed one
-// and visits takes the holder off their visits until the new one begins.
+// Retaken in a session still ahead on the expiry day, its certificate recorded already (results entered
+// before their session began, which is refused now but stands in older data): that certificate is not in
+// force yet, so nothing supersedes the lapsed one and visits takes the holder off their visits until the new
+// one begins.
 TEST_F(TrainingTest, ExpirySweeper_CourseRetakenInASessionStillAhead_EventNamesNoCertificate) {
   v1::Course course = CreateCourse("SAFE-101", {v1::ACTIVITY_HOME_VISIT}, 12);
   v1::Participant p = QualifiedVolunteerBase();

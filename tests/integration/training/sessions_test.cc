@@ -140,6 +140,27 @@ TEST_F(TrainingTest, Assessment_AttendedAndPassed_IssuesCertificateWithExpiryAnd
   v1::Participant p = RegisterVolunteer();
   v1::Enrollment enrollment = EnrollIn(session.id(), p.id());
 
+  // Before the session begins nobody has attended it: neither attendance nor a score is taken, nothing is
+  // written (a trainer entering the whole list ahead issued certificates to people who then stayed away).
+  v1::RecordAttendanceRequest ahead;
+  ahead.set_request_id("att-ahead");
+  ahead.set_enrollment_id(enrollment.id());
+  ahead.set_attended(true);
+  v1::RecordAttendanceResponse refused;
+  grpc::Status early = Call(&Stub::RecordAttendance, Trainer(), ahead, &refused);
+  EXPECT_EQ(early.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(early.error_message().find("2025-03-08 09:00"), std::string::npos) << early.error_message();
+  v1::RecordAssessmentRequest scored_ahead;
+  scored_ahead.set_request_id("score-ahead");
+  scored_ahead.set_enrollment_id(enrollment.id());
+  scored_ahead.set_score(90);
+  v1::RecordAssessmentResponse refused_score;
+  EXPECT_EQ(Call(&Stub::RecordAssessment, Trainer(), scored_ahead, &refused_score).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(database_->Count("enrollments WHERE attended IS NOT NULL OR score IS NOT NULL"), 0);
+  EXPECT_EQ(database_->Count("certifications"), 0);
+  clock_->Set(absl::FromCivil(absl::CivilSecond(2025, 3, 8, 9, 0, 0), ShanghaiTimeZone()));
+
   v1::RecordAssessmentRequest low;
   low.set_request_id("low");
   low.set_enrollment_id(enrollment.id());

@@ -225,9 +225,9 @@ class TrainingBackedTest : public VisitsCallsTest {
     s->set_division_code("532329");
     s->set_location("武定县社工站");
     s->set_trainer("王老师");
-    const absl::CivilDay today = ShanghaiDay(absl::Now());
-    const int64_t start = absl::ToUnixSeconds(absl::FromCivil(
-        absl::CivilSecond(today.year(), today.month(), today.day(), 9, 0, 0), ShanghaiTimeZone()));
+    // Begun two hours ago: training takes results only once a session has begun (at 01:00 in Shanghai that
+    // is yesterday's session, and the certificate is a day older).
+    const int64_t start = absl::ToUnixSeconds(absl::Now() - absl::Hours(2));
     *s->mutable_starts_at() = google::protobuf::util::TimeUtil::SecondsToTimestamp(start);
     *s->mutable_ends_at() = google::protobuf::util::TimeUtil::SecondsToTimestamp(start + 6 * 3600);
     s->set_capacity(10);

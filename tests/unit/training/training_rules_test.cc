@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/clock.h"
 #include "services/training/qualification.h"
 
 namespace shouhu::training {
@@ -157,6 +158,17 @@ TEST(EvaluateOrganisation, NoRecord_NotAssessed_Covered_Qualified) {
       {"ngo", absl::CivilDay(2024, 1, 1), absl::CivilDay(2027, 1, 1)}};
   EXPECT_TRUE(EvaluateOrganisation("ngo", records, absl::CivilDay(2025, 1, 1)).qualified());
   EXPECT_FALSE(EvaluateOrganisation("ngo", records, absl::CivilDay(2027, 1, 1)).qualified());
+}
+
+// Results are taken from the session's first moment on, never before it (a minute early is refused, and the
+// refusal says when it begins, in Shanghai's time).
+TEST(MayRecordResults, FromTheSessionsBeginningOn) {
+  const absl::Time begins = absl::FromCivil(absl::CivilSecond(2025, 3, 8, 9, 0, 0), ShanghaiTimeZone());
+  const absl::Status early = MayRecordResults(begins, begins - absl::Minutes(1));
+  EXPECT_EQ(early.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(early.message().find("2025-03-08 09:00"), std::string::npos) << early.message();
+  EXPECT_TRUE(MayRecordResults(begins, begins).ok());
+  EXPECT_TRUE(MayRecordResults(begins, begins + absl::Hours(30)).ok());
 }
 
 }  // namespace
