@@ -36,6 +36,30 @@ absl::StatusOr<CertificatePeriod> Renew(const CertificatePeriod& current, absl::
                            RenewedExpiry(current.expires_on, renewed_on, validity_months), renewed_on};
 }
 
+absl::Status CheckRefresher(const Refresher& refresher, const RenewedCertificate& certificate,
+                            absl::CivilDay renewed_on) {
+  if (refresher.participant_id != certificate.holder_id || refresher.course_id != certificate.course_id) {
+    return absl::FailedPreconditionError(
+        "refresher_enrollment_id is not the holder's enrollment in a session of the certificate's course");
+  }
+  if (!refresher.attended) {
+    return absl::FailedPreconditionError("the holder's attendance at the refresher is not recorded");
+  }
+  if (refresher.issued_certificate) {
+    return absl::FailedPreconditionError(
+        "the refresher issued a certificate of its own: that is the new certificate, not a renewal");
+  }
+  if (!refresher.renewed_certification_id.empty() && refresher.renewed_certification_id != certificate.id) {
+    return absl::FailedPreconditionError(absl::StrCat("the refresher renewed another certificate already (",
+                                                      refresher.renewed_certification_id, ")"));
+  }
+  if (refresher.day != renewed_on) {
+    return InvalidField("renewed_on", absl::StrCat("is not the refresher's day (",
+                                                   absl::FormatCivilTime(refresher.day), ")"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status MayRenew(bool revoked) {
   if (revoked) return absl::FailedPreconditionError("a revoked certificate cannot be renewed");
   return absl::OkStatus();

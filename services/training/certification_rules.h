@@ -4,6 +4,7 @@
 #define SHOUHU_SERVICES_TRAINING_CERTIFICATION_RULES_H_
 
 #include <optional>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -39,6 +40,31 @@ struct CertificatePeriod {
 // would add a second period the holder never earned).
 absl::StatusOr<CertificatePeriod> Renew(const CertificatePeriod& current, absl::CivilDay renewed_on,
                                         int validity_months);
+
+// The refresher a renewal rests on, as recorded: an enrollment and its session.
+struct Refresher {
+  std::string participant_id;
+  std::string course_id;
+  bool attended = false;                 // attendance recorded, and present
+  bool issued_certificate = false;       // it issued a certificate of its own (a retaken course)
+  std::string renewed_certification_id;  // the certificate it renewed already, if any
+  absl::CivilDay day;                    // the session's day (Asia/Shanghai)
+};
+
+// Whether `refresher` renews the certificate of `holder_id` in `course_id` on `renewed_on`: the holder's own
+// enrollment in a session of that course, attended, on that day. FAILED_PRECONDITION for someone else's
+// enrollment or another course's (a refresher proves nothing about a certificate it is not for), one without
+// attendance recorded, one that issued its own certificate (retaken and passed: that certificate is the
+// proof, and renewing the old one too would count one session twice), or one that renewed another
+// certificate; INVALID_ARGUMENT (renewed_on) when the day is not the refresher's. A refresher that renewed
+// this certificate already passes here: Renew answers it (one refresher renews once).
+struct RenewedCertificate {
+  std::string id;
+  std::string holder_id;
+  std::string course_id;
+};
+absl::Status CheckRefresher(const Refresher& refresher, const RenewedCertificate& certificate,
+                            absl::CivilDay renewed_on);
 
 // FAILED_PRECONDITION on a revoked certificate (renewing or revoking it again).
 absl::Status MayRenew(bool revoked);

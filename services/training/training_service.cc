@@ -358,10 +358,11 @@ grpc::ServerUnaryReactor* TrainingService::RenewCertification(grpc::CallbackServ
                      ValidateRenewCertification(*request, ShanghaiDay(clock_.Now())));
     ASSIGN_OR_RETURN(
         *response,
-        store_.RenewCertification(
-            edge_.Key("RenewCertification", principal, request->request_id(), *request),
-            ActorOf(principal, clock_.Now()), request->certification_id(), renewed_on,
-            [&](const v1::Participant& holder) { return RequireCertification(principal, holder); }));
+        store_.RenewCertification(edge_.Key("RenewCertification", principal, request->request_id(), *request),
+                                  ActorOf(principal, clock_.Now()), request->certification_id(), renewed_on,
+                                  request->refresher_enrollment_id(), [&](const v1::Participant& holder) {
+                                    return RequireCertification(principal, holder);
+                                  }));
     return absl::OkStatus();
   });
 }

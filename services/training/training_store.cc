@@ -129,14 +129,15 @@ constexpr absl::string_view kInsertEnrollment =
     "INSERT INTO enrollments (id, session_id, participant_id, status, waitlist_position, created_at, "
     "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)";
 constexpr absl::string_view kSelectEnrollment =
-    "SELECT id, session_id, participant_id, status, waitlist_position, attended, score, certification_id "
-    "FROM enrollments WHERE id = ?";
+    "SELECT id, session_id, participant_id, status, waitlist_position, attended, score, certification_id, "
+    "renewed_certification_id FROM enrollments WHERE id = ?";
 constexpr absl::string_view kLockEnrollment =
-    "SELECT id, session_id, participant_id, status, waitlist_position, attended, score, certification_id "
-    "FROM enrollments WHERE id = ? FOR UPDATE";
+    "SELECT id, session_id, participant_id, status, waitlist_position, attended, score, certification_id, "
+    "renewed_certification_id FROM enrollments WHERE id = ? FOR UPDATE";
 constexpr absl::string_view kListEnrollments =
     "SELECT e.id, e.session_id, e.participant_id, e.status, e.waitlist_position, e.attended, e.score, "
-    "e.certification_id FROM enrollments e JOIN participants p ON p.id = e.participant_id "
+    "e.certification_id, e.renewed_certification_id FROM enrollments e JOIN participants p ON p.id = "
+    "e.participant_id "
     "WHERE e.session_id = ? AND (? = '' OR p.organisation_id = ?) AND e.id > ? ORDER BY e.id LIMIT ?";
 constexpr absl::string_view kFirstWaitlisted =
     "SELECT id FROM enrollments WHERE session_id = ? AND status = ? ORDER BY waitlist_position LIMIT 1 "
@@ -159,8 +160,8 @@ constexpr absl::string_view kInsertCertification =
     "expiry_event_written, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr absl::string_view kSelectCertification =
     "SELECT t.id, t.participant_id, t.course_id, c.code, t.enrollment_id, t.issued_on, t.expires_on, "
-    "t.revoked, t.revocation_reason, c.validity_months FROM certifications t JOIN courses c "
-    "ON c.id = t.course_id WHERE t.id = ?";
+    "t.revoked, t.revocation_reason, c.validity_months, t.last_renewal_enrollment_id FROM certifications t "
+    "JOIN courses c ON c.id = t.course_id WHERE t.id = ?";
 constexpr absl::string_view kLockCertification =
     "SELECT t.id, t.participant_id, t.course_id, c.code, t.enrollment_id, t.issued_on, t.expires_on, "
     "t.revoked, t.revocation_reason, c.validity_months, t.last_renewed_on FROM certifications t JOIN courses "
@@ -168,11 +169,14 @@ constexpr absl::string_view kLockCertification =
     "ON c.id = t.course_id WHERE t.id = ? FOR UPDATE";
 constexpr absl::string_view kListCertifications =
     "SELECT t.id, t.participant_id, t.course_id, c.code, t.enrollment_id, t.issued_on, t.expires_on, "
-    "t.revoked, t.revocation_reason, c.validity_months FROM certifications t JOIN courses c "
-    "ON c.id = t.course_id WHERE t.participant_id = ? AND t.id > ? ORDER BY t.id LIMIT ?";
+    "t.revoked, t.revocation_reason, c.validity_months, t.last_renewal_enrollment_id FROM certifications t "
+    "JOIN courses c ON c.id = t.course_id WHERE t.participant_id = ? AND t.id > ? ORDER BY t.id LIMIT ?";
 constexpr absl::string_view kRenewCertification =
-    "UPDATE certifications SET issued_on = ?, expires_on = ?, last_renewed_on = ?, expiry_event_written = ?,"
-    " updated_at = ? WHERE id = ?";
+    "UPDATE certifications SET issued_on = ?, expires_on = ?, last_renewed_on = ?, "
+    "last_renewal_enrollment_id = "
+    "?, expiry_event_written = ?, updated_at = ? WHERE id = ?";
+constexpr absl::string_view kMarkRefresher =
+    "UPDATE enrollments SET renewed_certification_id = ?, updated_at = ? WHERE id = ?";
 constexpr absl::string_view kRevokeCertification =
     "UPDATE certifications SET revoked = 1, revocation_reason = ?, updated_at = ? WHERE id = ?";
 constexpr absl::string_view kDueExpiries =
@@ -374,6 +378,7 @@ v1::Enrollment EnrollmentFromRow(const db::Row& row) {
   e.set_assessed(!row.IsNull(6));
   e.set_score(static_cast<int32_t>(row.Int(6)));
   e.set_certification_id(row.String(7));
+  if (!row.IsNull(8)) e.set_renewed_certification_id(row.String(8));
   return e;
 }
 
@@ -388,6 +393,7 @@ v1::Certification CertificationFromRow(const db::Row& row, absl::CivilDay today)
   c.set_expires_on(row.String(6));
   c.set_status(StatusOn(row.Int(7) != 0, DayOf(row.String(6)), today));
   c.set_revocation_reason(row.String(8));
+  if (!row.IsNull(10)) c.set_renewed_by_enrollment_id(row.String(10));
   return c;
 }
 
@@ -901,6 +907,10 @@ absl::StatusOr<Response> MariaDbTrainingStore::RecordResult(const IdempotencyKey
           return absl::FailedPreconditionError(
               absl::StrCat("the certificate is issued; the ", what, " can no longer change"));
         }
+        if (!current.renewed_certification_id().empty()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "the enrollment renewed a certificate as its refresher; the ", what, " can no longer change"));
+        }
         RETURN_IF_ERROR(MayRecordResults(FromProtoTimestamp(locked.session.starts_at()), actor.at));
         RETURN_IF_ERROR(tx.Execute(update_sql, {value, ToSqlTimestamp(actor.at), enrollment_id}).status());
         Response response;
@@ -949,7 +959,8 @@ absl::StatusOr<std::vector<v1::Certification>> MariaDbTrainingStore::ListCertifi
 
 absl::StatusOr<v1::RenewCertificationResponse> MariaDbTrainingStore::RenewCertification(
     const IdempotencyKey& key, const Actor& actor, const std::string& certification_id,
-    absl::CivilDay renewed_on, const AuthorizeParticipant& authorize) {
+    absl::CivilDay renewed_on, const std::string& refresher_enrollment_id,
+    const AuthorizeParticipant& authorize) {
   return IdempotentTransaction<v1::RenewCertificationResponse>(
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::RenewCertificationResponse> {
         ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockCertification, {certification_id}));
@@ -958,16 +969,34 @@ absl::StatusOr<v1::RenewCertificationResponse> MariaDbTrainingStore::RenewCertif
                          Written(ReadParticipant(tx, row->String(1), false), "certificate holder"));
         if (!authorize(holder).ok()) return NotFound("certification");
         RETURN_IF_ERROR(MayRenew(row->Int(7) != 0));
+        // The refresher's row is locked (after the certificate's, as nothing locks them the other way) so
+        // that its attendance cannot change under the renewal; a session's course and start never change.
+        ASSIGN_OR_RETURN(std::optional<v1::Enrollment> attended,
+                         ReadEnrollment(tx, refresher_enrollment_id, true));
+        if (!attended) return NotFound("refresher enrollment");
+        ASSIGN_OR_RETURN(v1::Session session,
+                         Written(ReadSession(tx, attended->session_id()), "refresher's session"));
+        const Refresher refresher{attended->participant_id(),
+                                  session.course_id(),
+                                  attended->attendance_recorded() && attended->attended(),
+                                  !attended->certification_id().empty(),
+                                  attended->renewed_certification_id(),
+                                  ShanghaiDay(FromProtoTimestamp(session.starts_at()))};
+        RETURN_IF_ERROR(
+            CheckRefresher(refresher, {certification_id, holder.id(), row->String(2)}, renewed_on));
         CertificatePeriod current{DayOf(row->String(5)), DayOf(row->String(6)), std::nullopt};
         if (!row->IsNull(10)) current.renewed_on = DayOf(row->String(10));
         ASSIGN_OR_RETURN(const CertificatePeriod renewed,
                          Renew(current, renewed_on, static_cast<int>(row->Int(9))));
         const absl::CivilDay today = ShanghaiDay(actor.at);
         const bool still_due = renewed.expires_on <= today;
+        RETURN_IF_ERROR(tx.Execute(kRenewCertification,
+                                   {DayText(renewed.issued_on), DayText(renewed.expires_on),
+                                    DayText(renewed_on), refresher_enrollment_id, int64_t{still_due ? 1 : 0},
+                                    ToSqlTimestamp(actor.at), certification_id})
+                            .status());
         RETURN_IF_ERROR(
-            tx.Execute(kRenewCertification,
-                       {DayText(renewed.issued_on), DayText(renewed.expires_on), DayText(renewed_on),
-                        int64_t{still_due ? 1 : 0}, ToSqlTimestamp(actor.at), certification_id})
+            tx.Execute(kMarkRefresher, {certification_id, ToSqlTimestamp(actor.at), refresher_enrollment_id})
                 .status());
         v1::CertificationIssued event;
         event.set_certification_id(certification_id);

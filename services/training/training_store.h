@@ -127,10 +127,12 @@ class TrainingStore {
   virtual absl::StatusOr<std::optional<v1::Certification>> GetCertification(const std::string& id) = 0;
   virtual absl::StatusOr<std::vector<v1::Certification>> ListCertifications(const std::string& participant_id,
                                                                             const PageRequest& page) = 0;
-  // `authorize` judges the certificate's holder.
+  // `authorize` judges the certificate's holder; the refresher is checked on its recorded enrollment
+  // (CheckRefresher) and kept on the certificate.
   virtual absl::StatusOr<v1::RenewCertificationResponse> RenewCertification(
       const IdempotencyKey& key, const Actor& actor, const std::string& certification_id,
-      absl::CivilDay renewed_on, const AuthorizeParticipant& authorize) = 0;
+      absl::CivilDay renewed_on, const std::string& refresher_enrollment_id,
+      const AuthorizeParticipant& authorize) = 0;
   virtual absl::StatusOr<v1::RevokeCertificationResponse> RevokeCertification(
       const IdempotencyKey& key, const Actor& actor, const std::string& certification_id,
       const std::string& reason, const AuthorizeParticipant& authorize) = 0;
@@ -208,7 +210,8 @@ class MariaDbTrainingStore final : public TrainingStore {
                                                                     const PageRequest& page) override;
   absl::StatusOr<v1::RenewCertificationResponse> RenewCertification(
       const IdempotencyKey& key, const Actor& actor, const std::string& certification_id,
-      absl::CivilDay renewed_on, const AuthorizeParticipant& authorize) override;
+      absl::CivilDay renewed_on, const std::string& refresher_enrollment_id,
+      const AuthorizeParticipant& authorize) override;
   absl::StatusOr<v1::RevokeCertificationResponse> RevokeCertification(
       const IdempotencyKey& key, const Actor& actor, const std::string& certification_id,
       const std::string& reason, const AuthorizeParticipant& authorize) override;

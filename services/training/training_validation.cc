@@ -201,6 +201,7 @@ absl::StatusOr<absl::CivilDay> ValidateRenewCertification(const v1::RenewCertifi
   RETURN_IF_ERROR(ValidateRecordId(request.certification_id(), "certification_id"));
   ASSIGN_OR_RETURN(absl::CivilDay renewed_on, RequiredDay(request.renewed_on(), "renewed_on"));
   if (renewed_on > today) return InvalidField("renewed_on", "must not be after today");
+  RETURN_IF_ERROR(ValidateRecordId(request.refresher_enrollment_id(), "refresher_enrollment_id"));
   return renewed_on;
 }
 

@@ -364,6 +364,10 @@ absl::StatusOr<Response> InMemoryTrainingStore::RecordResult(const IdempotencyKe
       return absl::FailedPreconditionError(
           absl::StrCat("the certificate is issued; the ", what, " can no longer change"));
     }
+    if (!e.renewed_certification_id().empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the enrollment renewed a certificate as its refresher; the ", what, " can no longer change"));
+    }
     RETURN_IF_ERROR(training::MayRecordResults(FromProtoTimestamp(session.starts_at()), actor.at));
     apply(e);
     Response response;
@@ -433,7 +437,8 @@ absl::StatusOr<std::vector<v1::Certification>> InMemoryTrainingStore::ListCertif
 
 absl::StatusOr<v1::RenewCertificationResponse> InMemoryTrainingStore::RenewCertification(
     const IdempotencyKey& key, const Actor& actor, const std::string& certification_id,
-    absl::CivilDay renewed_on, const training::AuthorizeParticipant& authorize) {
+    absl::CivilDay renewed_on, const std::string& refresher_enrollment_id,
+    const training::AuthorizeParticipant& authorize) {
   return Idempotent<v1::RenewCertificationResponse>(
       key, [&]() -> absl::StatusOr<v1::RenewCertificationResponse> {
         auto found = certifications_.find(certification_id);
@@ -443,6 +448,17 @@ absl::StatusOr<v1::RenewCertificationResponse> InMemoryTrainingStore::RenewCerti
         }
         RETURN_IF_ERROR(training::MayRenew(found->second.revoked));
         v1::Certification& c = found->second.certification;
+        auto refresher = enrollments_.find(refresher_enrollment_id);
+        if (refresher == enrollments_.end()) return NotFound("refresher enrollment");
+        const v1::Session& session = sessions_.at(refresher->second.session_id());
+        RETURN_IF_ERROR(training::CheckRefresher(
+            {refresher->second.participant_id(), session.course_id(),
+             refresher->second.attendance_recorded() && refresher->second.attended(),
+             !refresher->second.certification_id().empty(), refresher->second.renewed_certification_id(),
+             ShanghaiDay(FromProtoTimestamp(session.starts_at()))},
+            {c.id(), c.participant_id(), c.course_id()}, renewed_on));
+        c.set_renewed_by_enrollment_id(refresher_enrollment_id);
+        refresher->second.set_renewed_certification_id(c.id());
         c.set_expires_on(absl::FormatCivilTime(
             training::RenewedExpiry(DayOf(c.expires_on()), renewed_on, found->second.validity_months)));
         v1::RenewCertificationResponse response;

@@ -73,7 +73,8 @@ class InMemoryTrainingStore final : public training::TrainingStore {
       const std::string& participant_id, const PageRequest& page) override;
   absl::StatusOr<training::v1::RenewCertificationResponse> RenewCertification(
       const IdempotencyKey& key, const Actor& actor, const std::string& certification_id,
-      absl::CivilDay renewed_on, const training::AuthorizeParticipant& authorize) override;
+      absl::CivilDay renewed_on, const std::string& refresher_enrollment_id,
+      const training::AuthorizeParticipant& authorize) override;
   absl::StatusOr<training::v1::RevokeCertificationResponse> RevokeCertification(
       const IdempotencyKey& key, const Actor& actor, const std::string& certification_id,
       const std::string& reason, const training::AuthorizeParticipant& authorize) override;

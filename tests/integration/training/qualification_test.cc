@@ -1,6 +1,10 @@
 // The qualification API as the visits and allowance services use it: every reason, the batch form, scoping,
 // organisations, renewal and revocation.
+#include <thread>
+
+#include "absl/synchronization/notification.h"
 #include "common/grpc_status.h"
+#include "common/status_macros.h"
 #include "shouhu/training/v1/events.pb.h"
 #include "tests/integration/training/training_test_fixture.h"
 
@@ -153,10 +157,12 @@ TEST_F(QualificationTest, RenewCertification_AfterExpiry_NewPeriodFromTheRenewal
   v1::Participant p = QualifiedVolunteerBase();
   v1::Certification cert = Certify(course.id(), p.id(), absl::CivilDay(2025, 3, 8));  // to 2025-09-07
   clock_->Set(absl::FromCivil(absl::CivilSecond(2025, 10, 1, 18, 0, 0), ShanghaiTimeZone()));
+  const v1::Enrollment october = Attend(course.id(), p.id(), absl::CivilDay(2025, 10, 1));
   v1::RenewCertificationRequest renew;
   renew.set_request_id("renew");
   renew.set_certification_id(cert.id());
   renew.set_renewed_on("2025-10-01");
+  renew.set_refresher_enrollment_id(october.id());
   v1::RenewCertificationResponse renewed;
   ASSERT_TRUE(Call(&Stub::RenewCertification, Trainer(), renew, &renewed).ok());
   EXPECT_EQ(renewed.certification().issued_on(), "2025-10-01");
@@ -169,8 +175,10 @@ TEST_F(QualificationTest, RenewCertification_AfterExpiry_NewPeriodFromTheRenewal
 
   // Renewed before running out: the new period follows on, from the same issue day.
   clock_->Set(absl::FromCivil(absl::CivilSecond(2026, 3, 1, 18, 0, 0), ShanghaiTimeZone()));
+  const v1::Enrollment march = Attend(course.id(), p.id(), absl::CivilDay(2026, 3, 1));
   renew.set_request_id("renew-early");
   renew.set_renewed_on("2026-03-01");
+  renew.set_refresher_enrollment_id(march.id());
   ASSERT_TRUE(Call(&Stub::RenewCertification, Trainer(), renew, &renewed).ok());
   EXPECT_EQ(renewed.certification().issued_on(), "2025-10-01");
   EXPECT_EQ(renewed.certification().expires_on(), "2026-10-01");
@@ -179,6 +187,7 @@ TEST_F(QualificationTest, RenewCertification_AfterExpiry_NewPeriodFromTheRenewal
   // The first renewal retried (a lost answer): its first answer, and nothing renewed again.
   renew.set_request_id("renew");
   renew.set_renewed_on("2025-10-01");
+  renew.set_refresher_enrollment_id(october.id());
   ASSERT_TRUE(Call(&Stub::RenewCertification, Trainer(), renew, &renewed).ok());
   EXPECT_EQ(renewed.certification().issued_on(), "2025-10-01");
   EXPECT_EQ(renewed.certification().expires_on(), "2026-04-01");
@@ -186,6 +195,7 @@ TEST_F(QualificationTest, RenewCertification_AfterExpiry_NewPeriodFromTheRenewal
   // ALREADY_EXISTS, not a second period the holder never earned.
   renew.set_request_id("renew-early-again");
   renew.set_renewed_on("2026-03-01");
+  renew.set_refresher_enrollment_id(march.id());
   EXPECT_EQ(Call(&Stub::RenewCertification, Trainer(), renew, &renewed).error_code(),
             grpc::StatusCode::ALREADY_EXISTS);
   int renewals = 0;
@@ -199,6 +209,7 @@ TEST_F(QualificationTest, RenewCertification_AfterExpiry_NewPeriodFromTheRenewal
   v1::GetCertificationResponse got;
   ASSERT_TRUE(Call(&Stub::GetCertification, Officer(), get, &got).ok());
   EXPECT_EQ(got.certification().expires_on(), "2026-10-01");
+  EXPECT_EQ(got.certification().renewed_by_enrollment_id(), march.id());
 }
 
 // A refresher not yet held (a trainer entering the planned date ahead of time) or dated before the
@@ -210,9 +221,12 @@ TEST_F(QualificationTest,
   v1::Participant p = QualifiedVolunteerBase();
   v1::Certification cert = Certify(course.id(), p.id(), absl::CivilDay(2025, 3, 8));  // to 2025-09-07
   clock_->Set(absl::FromCivil(absl::CivilSecond(2025, 8, 20, 10, 0, 0), ShanghaiTimeZone()));
+  // A refresher attended the day before the certificate's session (its own day is the one renewed_on names).
+  const v1::Enrollment before = Attend(course.id(), p.id(), absl::CivilDay(2025, 3, 7));
   const size_t events_before = Events().size();
   v1::RenewCertificationRequest renew;
   renew.set_certification_id(cert.id());
+  renew.set_refresher_enrollment_id(before.id());
   v1::RenewCertificationResponse renewed;
   for (const char* day : {"2025-08-21", "2025-09-15", "2025-03-07"}) {
     renew.set_request_id(absl::StrCat("renew-", day));
@@ -229,6 +243,134 @@ TEST_F(QualificationTest,
   EXPECT_EQ(got.certification().expires_on(), "2025-09-08");
   EXPECT_EQ(Events().size(), events_before);
   EXPECT_EQ(Reasons(Check(p.id(), "2025-09-15")), R{v1::QUALIFICATION_REASON_CERTIFICATION_EXPIRED});
+}
+
+// A renewal rests on a recorded refresher: the holder's own enrollment in a session of the certificate's
+// course, attended, on the day it names. Anything else renews nothing (the certificate and the events are as
+// they were); the refresher that renewed is then final: its attendance cannot be turned to absent under the
+// renewal, nor a score added that would issue a second certificate from the same session.
+TEST_F(QualificationTest, RenewCertification_RestsOnTheHoldersAttendedRefresher_ThenItsResultsAreFinal) {
+  v1::Course course = CreateCourse("SAFE-101", {v1::ACTIVITY_HOME_VISIT}, 6);
+  v1::Course other = CreateCourse("PFA-201", {v1::ACTIVITY_GROUP_ACTIVITY}, 6);
+  v1::Participant p = QualifiedVolunteerBase();
+  v1::Participant q = QualifiedVolunteerBase();
+  v1::Certification cert = Certify(course.id(), p.id(), absl::CivilDay(2025, 3, 8));  // to 2025-09-08
+  clock_->Set(absl::FromCivil(absl::CivilSecond(2025, 8, 20, 18, 0, 0), ShanghaiTimeZone()));
+  const absl::CivilDay day(2025, 8, 20);
+  const v1::Session refresher_session = Schedule(course.id(), day);
+  const v1::Enrollment theirs = Attend(refresher_session, q.id());
+  const v1::Enrollment other_course = Attend(other.id(), p.id(), day);
+  const v1::Enrollment no_attendance = EnrollIn(refresher_session.id(), p.id());
+  const v1::Certification retaken = Certify(course.id(), p.id(), day);
+  const size_t events_before = Events().size();
+
+  v1::RenewCertificationRequest renew;
+  renew.set_certification_id(cert.id());
+  renew.set_renewed_on("2025-08-20");
+  v1::RenewCertificationResponse renewed;
+  const struct {
+    std::string refresher;
+    grpc::StatusCode code;
+  } cases[] = {
+      {"", grpc::StatusCode::INVALID_ARGUMENT},
+      {"01JD0000000000000000000099", grpc::StatusCode::NOT_FOUND},
+      {theirs.id(), grpc::StatusCode::FAILED_PRECONDITION},
+      {other_course.id(), grpc::StatusCode::FAILED_PRECONDITION},
+      {no_attendance.id(), grpc::StatusCode::FAILED_PRECONDITION},
+      {retaken.enrollment_id(), grpc::StatusCode::FAILED_PRECONDITION},
+  };
+  int n = 0;
+  for (const auto& c : cases) {
+    renew.set_request_id(absl::StrCat("renew-bad-", ++n));
+    renew.set_refresher_enrollment_id(c.refresher);
+    const grpc::Status status = Call(&Stub::RenewCertification, Trainer(), renew, &renewed);
+    EXPECT_EQ(status.error_code(), c.code) << c.refresher << ": " << status.error_message();
+  }
+  // Absent, recorded as such: no refresher either.
+  v1::RecordAttendanceRequest absent;
+  absent.set_request_id("absent");
+  absent.set_enrollment_id(no_attendance.id());
+  absent.set_attended(false);
+  v1::RecordAttendanceResponse recorded;
+  ASSERT_TRUE(Call(&Stub::RecordAttendance, Trainer(), absent, &recorded).ok());
+  renew.set_request_id("renew-absent");
+  renew.set_refresher_enrollment_id(no_attendance.id());
+  EXPECT_EQ(Call(&Stub::RenewCertification, Trainer(), renew, &renewed).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  v1::GetCertificationRequest get;
+  get.set_certification_id(cert.id());
+  v1::GetCertificationResponse got;
+  ASSERT_TRUE(Call(&Stub::GetCertification, Officer(), get, &got).ok());
+  EXPECT_EQ(got.certification().expires_on(), "2025-09-08");
+  EXPECT_EQ(got.certification().renewed_by_enrollment_id(), "");
+  EXPECT_EQ(Events().size(), events_before);
+
+  // Attended now (a correction), it renews; and its results are final from then on.
+  v1::RecordAttendanceRequest present = absent;
+  present.set_request_id("present");
+  present.set_attended(true);
+  ASSERT_TRUE(Call(&Stub::RecordAttendance, Trainer(), present, &recorded).ok());
+  renew.set_request_id("renew-good");
+  ASSERT_TRUE(Call(&Stub::RenewCertification, Trainer(), renew, &renewed).ok());
+  EXPECT_EQ(renewed.certification().expires_on(), "2026-03-08");
+  EXPECT_EQ(renewed.certification().renewed_by_enrollment_id(), no_attendance.id());
+  absent.set_request_id("absent-after");
+  EXPECT_EQ(Call(&Stub::RecordAttendance, Trainer(), absent, &recorded).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  v1::RecordAssessmentRequest score;
+  score.set_request_id("score-after");
+  score.set_enrollment_id(no_attendance.id());
+  score.set_score(95);
+  v1::RecordAssessmentResponse assessed;
+  EXPECT_EQ(Call(&Stub::RecordAssessment, Trainer(), score, &assessed).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(database_->Count("certifications"), 2);
+}
+
+// The refresher's attendance corrected to absent while a renewal resting on it waits for its row: the renewal
+// reads the corrected attendance under the lock and is refused (read without it, the renewal saw "attended"
+// and committed on a refresher the holder had missed).
+TEST_F(QualificationTest, RenewCertification_AttendanceTurnedAbsentWhileTheRenewalWaits_Refused) {
+  v1::Course course = CreateCourse("SAFE-101", {v1::ACTIVITY_HOME_VISIT}, 6);
+  v1::Participant p = QualifiedVolunteerBase();
+  v1::Certification cert = Certify(course.id(), p.id(), absl::CivilDay(2025, 3, 8));
+  clock_->Set(absl::FromCivil(absl::CivilSecond(2025, 8, 20, 18, 0, 0), ShanghaiTimeZone()));
+  const v1::Enrollment refresher = Attend(course.id(), p.id(), absl::CivilDay(2025, 8, 20));
+  absl::Notification locked;
+  absl::Notification release;
+  std::thread trainer([&] {
+    EXPECT_OK(database_->pool().Transaction([&](db::Session& tx) -> absl::Status {
+      RETURN_IF_ERROR(
+          tx.Query("SELECT id FROM enrollments WHERE id = ? FOR UPDATE", {refresher.id()}).status());
+      RETURN_IF_ERROR(
+          tx.Execute("UPDATE enrollments SET attended = 0 WHERE id = ?", {refresher.id()}).status());
+      locked.Notify();
+      release.WaitForNotification();
+      return absl::OkStatus();
+    }));
+  });
+  locked.WaitForNotification();
+  grpc::Status status;
+  std::thread renewal([&] {
+    v1::RenewCertificationRequest renew;
+    renew.set_request_id("renew");
+    renew.set_certification_id(cert.id());
+    renew.set_renewed_on("2025-08-20");
+    renew.set_refresher_enrollment_id(refresher.id());
+    v1::RenewCertificationResponse renewed;
+    status = Call(&Stub::RenewCertification, Trainer(), renew, &renewed);
+  });
+  // Time for the renewal to reach the row's lock; not an assertion: it is refused whenever it gets there.
+  absl::SleepFor(absl::Milliseconds(500));
+  release.Notify();
+  trainer.join();
+  renewal.join();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
+  v1::GetCertificationRequest get;
+  get.set_certification_id(cert.id());
+  v1::GetCertificationResponse got;
+  ASSERT_TRUE(Call(&Stub::GetCertification, Officer(), get, &got).ok());
+  EXPECT_EQ(got.certification().expires_on(), "2025-09-08");
 }
 
 TEST_F(QualificationTest, CheckQualification_BadInputAndScope) {

@@ -150,31 +150,48 @@ v1::Enrollment TrainingTest::EnrollIn(const std::string& session_id, const std::
   return response.enrollment();
 }
 
-v1::Certification TrainingTest::Certify(const std::string& course_id, const std::string& participant_id,
-                                        absl::CivilDay day) {
-  v1::Session session = Schedule(course_id, day);
-  v1::Enrollment enrollment = EnrollIn(session.id(), participant_id);
-  // Results are recorded once the session has begun: a session ahead of the clock is recorded at its end, and
-  // the clock goes back afterwards, so a test can hold a certificate that begins later.
+void TrainingTest::AfterItBegan(const v1::Session& session, const std::function<void()>& record) {
   const absl::Time now = clock_->Now();
   const absl::Time ends = FromProtoTimestamp(session.ends_at());
   if (ends > now) clock_->Set(ends);
-  v1::RecordAttendanceRequest attendance;
-  attendance.set_request_id(NextRequestId());
-  attendance.set_enrollment_id(enrollment.id());
-  attendance.set_attended(true);
-  v1::RecordAttendanceResponse attended;
-  grpc::Status status = Call(&Stub::RecordAttendance, Trainer(), attendance, &attended);
-  EXPECT_TRUE(status.ok()) << status.error_message();
-  v1::RecordAssessmentRequest assessment;
-  assessment.set_request_id(NextRequestId());
-  assessment.set_enrollment_id(enrollment.id());
-  assessment.set_score(90);
-  v1::RecordAssessmentResponse assessed;
-  status = Call(&Stub::RecordAssessment, Trainer(), assessment, &assessed);
-  EXPECT_TRUE(status.ok()) << status.error_message();
-  EXPECT_TRUE(assessed.has_certification());
+  record();
   if (ends > now) clock_->Set(now);
+}
+
+v1::Enrollment TrainingTest::Attend(const v1::Session& session, const std::string& participant_id) {
+  v1::Enrollment enrollment = EnrollIn(session.id(), participant_id);
+  AfterItBegan(session, [&] {
+    v1::RecordAttendanceRequest attendance;
+    attendance.set_request_id(NextRequestId());
+    attendance.set_enrollment_id(enrollment.id());
+    attendance.set_attended(true);
+    v1::RecordAttendanceResponse attended;
+    grpc::Status status = Call(&Stub::RecordAttendance, Trainer(), attendance, &attended);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    enrollment = attended.enrollment();
+  });
+  return enrollment;
+}
+
+v1::Enrollment TrainingTest::Attend(const std::string& course_id, const std::string& participant_id,
+                                    absl::CivilDay day) {
+  return Attend(Schedule(course_id, day), participant_id);
+}
+
+v1::Certification TrainingTest::Certify(const std::string& course_id, const std::string& participant_id,
+                                        absl::CivilDay day) {
+  const v1::Session session = Schedule(course_id, day);
+  const v1::Enrollment enrollment = Attend(session, participant_id);
+  v1::RecordAssessmentResponse assessed;
+  AfterItBegan(session, [&] {
+    v1::RecordAssessmentRequest assessment;
+    assessment.set_request_id(NextRequestId());
+    assessment.set_enrollment_id(enrollment.id());
+    assessment.set_score(90);
+    grpc::Status status = Call(&Stub::RecordAssessment, Trainer(), assessment, &assessed);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    EXPECT_TRUE(assessed.has_certification());
+  });
   return assessed.certification();
 }
 

@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -66,6 +67,12 @@ class TrainingTest : public ::testing::Test {
   // A session of `course` starting on `day` (Asia/Shanghai, 09:00) in Wuding.
   v1::Session Schedule(const std::string& course_id, absl::CivilDay day, int capacity = 30);
   v1::Enrollment EnrollIn(const std::string& session_id, const std::string& participant_id);
+  // Runs `record` (a session's results) once the session has begun: the clock is set to the session's end
+  // when it is still ahead, and back afterwards, so a test can hold a certificate that begins later.
+  void AfterItBegan(const v1::Session& session, const std::function<void()>& record);
+  // Enrolls and records attendance, without a score: a refresher (RenewCertification), no certificate.
+  v1::Enrollment Attend(const v1::Session& session, const std::string& participant_id);
+  v1::Enrollment Attend(const std::string& course_id, const std::string& participant_id, absl::CivilDay day);
   // Enrolls, records attendance and a passing score; returns the issued certificate.
   v1::Certification Certify(const std::string& course_id, const std::string& participant_id,
                             absl::CivilDay day);

@@ -71,6 +71,42 @@ TEST(Renew, TheSameOrAnEarlierRefresherAgain_AlreadyExists_ALaterOneRenews) {
   EXPECT_EQ(renewed.renewed_on, absl::CivilDay(2026, 9, 1));
 }
 
+// A renewal rests on the holder's own attended refresher in the certificate's course, on the day it names;
+// each way of missing that is refused, and the refresher that renewed this certificate already is left to
+// Renew (which answers ALREADY_EXISTS).
+TEST(CheckRefresher, TheHoldersAttendedRefresherOfTheCourseOnItsDay) {
+  const RenewedCertificate cert{"cert-1", "p-1", "course-1"};
+  const absl::CivilDay day(2026, 3, 1);
+  const Refresher good{"p-1", "course-1", true, false, "", day};
+  EXPECT_TRUE(CheckRefresher(good, cert, day).ok());
+  Refresher r = good;
+  r.renewed_certification_id = "cert-1";
+  EXPECT_TRUE(CheckRefresher(r, cert, day).ok());
+  struct Case {
+    const char* what;
+    void (*change)(Refresher&);
+    absl::StatusCode code;
+  };
+  const Case cases[] = {
+      {"someone else's", [](Refresher& x) { x.participant_id = "p-2"; },
+       absl::StatusCode::kFailedPrecondition},
+      {"another course's", [](Refresher& x) { x.course_id = "course-2"; },
+       absl::StatusCode::kFailedPrecondition},
+      {"not attended", [](Refresher& x) { x.attended = false; }, absl::StatusCode::kFailedPrecondition},
+      {"issued its own", [](Refresher& x) { x.issued_certificate = true; },
+       absl::StatusCode::kFailedPrecondition},
+      {"renewed another", [](Refresher& x) { x.renewed_certification_id = "cert-2"; },
+       absl::StatusCode::kFailedPrecondition},
+      {"another day", [](Refresher& x) { x.day = x.day - 1; }, absl::StatusCode::kInvalidArgument},
+  };
+  for (const Case& c : cases) {
+    Refresher bad = good;
+    c.change(bad);
+    EXPECT_EQ(CheckRefresher(bad, cert, day).code(), c.code) << c.what;
+  }
+  EXPECT_EQ(FieldOf(CheckRefresher(good, cert, day + 1)), "renewed_on");
+}
+
 TEST(StatusOn, ExpiredFromItsExpiryDay_RevokedWhatever) {
   const absl::CivilDay expires(2026, 3, 8);
   EXPECT_EQ(StatusOn(false, expires, absl::CivilDay(2026, 3, 7)), v1::CERTIFICATION_STATUS_VALID);

@@ -90,6 +90,12 @@ class TrainingEdgeTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(v1::RecordAssessmentResponse assessed,
                          store_.RecordAssessment(key("s2"), seeder, enrollment_.id(), 90, everyone));
     certification_ = assessed.certification();
+    // A refresher the same day, attended and not assessed: what RenewCertification rests on.
+    ASSERT_OK_AND_ASSIGN(v1::ScheduleSessionResponse again, store_.ScheduleSession(key("s3"), seeder, s));
+    ASSERT_OK_AND_ASSIGN(v1::EnrollResponse refresher,
+                         store_.Enroll(key("e2"), seeder, again.session().id(), participant_.id(), everyone));
+    refresher_ = refresher.enrollment();
+    ASSERT_OK(store_.RecordAttendance(key("a2"), seeder, refresher_.id(), true, everyone).status());
     v1::OrganisationQualification q;
     q.set_organisation_id("ngo-wuding");
     q.set_organisation_name("武定县阳光社工服务中心");
@@ -124,6 +130,7 @@ class TrainingEdgeTest : public ::testing::Test {
   v1::Session session_;
   v1::Enrollment enrollment_;
   v1::Certification certification_;
+  v1::Enrollment refresher_;
   int request_counter_ = 0;
   std::string NextRequestId() { return absl::StrCat("edge-", ++request_counter_); }
 };
@@ -229,7 +236,8 @@ std::vector<TrainingEdgeTest::MethodCall> TrainingEdgeTest::EveryMethod() {
                      v1::RenewCertificationRequest r;
                      r.set_request_id(NextRequestId());
                      r.set_certification_id(certification_.id());
-                     r.set_renewed_on("2025-06-01");
+                     r.set_renewed_on("2025-03-08");
+                     r.set_refresher_enrollment_id(refresher_.id());
                      return Call(&Stub::RenewCertification, p, r);
                    }});
   calls.push_back({"RevokeCertification", [this](const Principal* p) {

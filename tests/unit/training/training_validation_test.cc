@@ -170,15 +170,18 @@ TEST(ValidateCertificationChanges, EachBadInputNamesItsField) {
   renew.set_request_id("n1");
   renew.set_certification_id(kId);
   renew.set_renewed_on("2026-03-01");
+  renew.set_refresher_enrollment_id(kId);
   using N = v1::RenewCertificationRequest;
   const absl::CivilDay today(2026, 3, 1);
-  ExpectEachNamesItsField<N>(renew,
-                             [today](const N& r) { return ValidateRenewCertification(r, today).status(); },
-                             {{[](N& r) { r.set_certification_id(""); }, "certification_id"},
-                              {[](N& r) { r.set_renewed_on("2026-3-1"); }, "renewed_on"},
-                              {[](N& r) { r.clear_renewed_on(); }, "renewed_on"},
-                              // A refresher planned for tomorrow has not happened: it renews nothing yet.
-                              {[](N& r) { r.set_renewed_on("2026-03-02"); }, "renewed_on"}});
+  ExpectEachNamesItsField<N>(
+      renew, [today](const N& r) { return ValidateRenewCertification(r, today).status(); },
+      {{[](N& r) { r.set_certification_id(""); }, "certification_id"},
+       {[](N& r) { r.set_renewed_on("2026-3-1"); }, "renewed_on"},
+       {[](N& r) { r.clear_renewed_on(); }, "renewed_on"},
+       // A refresher planned for tomorrow has not happened: it renews nothing yet.
+       {[](N& r) { r.set_renewed_on("2026-03-02"); }, "renewed_on"},
+       {[](N& r) { r.clear_refresher_enrollment_id(); }, "refresher_enrollment_id"},
+       {[](N& r) { r.set_refresher_enrollment_id("e-1"); }, "refresher_enrollment_id"}});
   const absl::StatusOr<absl::CivilDay> renewed_on = ValidateRenewCertification(renew, today);
   ASSERT_TRUE(renewed_on.ok()) << renewed_on.status();
   EXPECT_EQ(*renewed_on, today);
