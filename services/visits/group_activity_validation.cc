@@ -22,6 +22,21 @@ absl::StatusOr<absl::CivilMonth> ParseMonth(const std::string& text, absl::strin
   return month;
 }
 
+// 1 to kMaxFacilitators participant ids, none twice.
+absl::Status ValidateFacilitators(const google::protobuf::RepeatedPtrField<std::string>& ids,
+                                  absl::string_view field) {
+  if (ids.empty() || ids.size() > kMaxFacilitators) {
+    return Invalid(field, absl::StrCat("must name 1 to ", kMaxFacilitators));
+  }
+  std::set<std::string> seen;
+  for (int i = 0; i < ids.size(); ++i) {
+    const std::string named = absl::StrCat(field, "[", i, "]");
+    RETURN_IF_ERROR(ValidateIdentifier(ids[i], named, 64));
+    if (!seen.insert(ids[i]).second) return Invalid(named, "named twice");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<absl::CivilDay> ValidateScheduleGroupActivity(
@@ -39,16 +54,16 @@ absl::StatusOr<absl::CivilDay> ValidateScheduleGroupActivity(
   RETURN_IF_ERROR(ValidateRequiredEnum(a.topic(), v1::GroupTopic_IsValid, "activity.topic"));
   RETURN_IF_ERROR(ValidateText(a.title(), "activity.title", 1, 200));
   ASSIGN_OR_RETURN(absl::CivilDay day, ParseDay(a.activity_date(), "activity.activity_date"));
-  if (a.facilitator_participant_ids_size() == 0 || a.facilitator_participant_ids_size() > kMaxFacilitators) {
-    return Invalid("activity.facilitator_participant_ids", absl::StrCat("must name 1 to ", kMaxFacilitators));
-  }
-  std::set<std::string> seen;
-  for (int i = 0; i < a.facilitator_participant_ids_size(); ++i) {
-    const std::string field = absl::StrCat("activity.facilitator_participant_ids[", i, "]");
-    RETURN_IF_ERROR(ValidateIdentifier(a.facilitator_participant_ids(i), field, 64));
-    if (!seen.insert(a.facilitator_participant_ids(i)).second) return Invalid(field, "named twice");
-  }
+  RETURN_IF_ERROR(
+      ValidateFacilitators(a.facilitator_participant_ids(), "activity.facilitator_participant_ids"));
   return day;
+}
+
+absl::Status ValidateChangeGroupActivityFacilitators(
+    const v1::ChangeGroupActivityFacilitatorsRequest& request) {
+  RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
+  RETURN_IF_ERROR(ValidateRecordId(request.activity_id(), "activity_id"));
+  return ValidateFacilitators(request.facilitator_participant_ids(), "facilitator_participant_ids");
 }
 
 absl::Status ValidateRecordGroupAttendance(const v1::RecordGroupAttendanceRequest& request) {

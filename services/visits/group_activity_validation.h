@@ -18,6 +18,8 @@ inline constexpr int kMaxSummaryMonths = 36;
 
 // Returns the activity's day.
 absl::StatusOr<absl::CivilDay> ValidateScheduleGroupActivity(const v1::ScheduleGroupActivityRequest& request);
+absl::Status ValidateChangeGroupActivityFacilitators(
+    const v1::ChangeGroupActivityFacilitatorsRequest& request);
 absl::Status ValidateRecordGroupAttendance(const v1::RecordGroupAttendanceRequest& request);
 
 // The first and last day of the months asked for.

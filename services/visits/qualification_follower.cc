@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "services/visits/assignment_release.h"
+#include "services/visits/group_facilitators.h"
 #include "shouhu/training/v1/events.pb.h"
 
 namespace shouhu::visits {
@@ -26,8 +27,18 @@ absl::StatusOr<Message> Unpack(const google::protobuf::Any& payload, absl::strin
   return message;
 }
 
-bool RequiredForHomeVisits(const google::protobuf::RepeatedField<int>& activities) {
-  return std::find(activities.begin(), activities.end(), tv1::ACTIVITY_HOME_VISIT) != activities.end();
+bool RequiredFor(const google::protobuf::RepeatedField<int>& activities, tv1::Activity activity) {
+  return std::find(activities.begin(), activities.end(), activity) != activities.end();
+}
+
+// The loss of a certificate: of what its course is required for, if any of home visits and group activities.
+std::optional<QualificationLoss> CertificateLoss(const std::string& participant_id,
+                                                 const google::protobuf::RepeatedField<int>& required_for,
+                                                 absl::CivilDay today) {
+  QualificationLoss loss{participant_id, today, RequiredFor(required_for, tv1::ACTIVITY_HOME_VISIT),
+                         RequiredFor(required_for, tv1::ACTIVITY_GROUP_ACTIVITY)};
+  if (!loss.home_visits && !loss.group_activities) return std::nullopt;
+  return loss;
 }
 
 }  // namespace
@@ -51,11 +62,11 @@ absl::StatusOr<std::optional<QualificationLoss>> QualificationLostBy(const commo
     ASSIGN_OR_RETURN(auto e, Unpack<tv1::CertificationExpired>(payload, "CertificationExpired"));
     // A certificate the holder has since earned again lapses with a later one in force: nothing is lost.
     if (!e.superseded_by().empty()) return Lost();
-    return RequiredForHomeVisits(e.required_for()) ? from_today(e.participant_id()) : Lost();
+    return CertificateLoss(e.participant_id(), e.required_for(), today);
   }
   if (payload.Is<tv1::CertificationRevoked>()) {
     ASSIGN_OR_RETURN(auto e, Unpack<tv1::CertificationRevoked>(payload, "CertificationRevoked"));
-    return RequiredForHomeVisits(e.required_for()) ? from_today(e.participant_id()) : Lost();
+    return CertificateLoss(e.participant_id(), e.required_for(), today);
   }
   if (payload.Is<tv1::BackgroundCheckChanged>()) {
     ASSIGN_OR_RETURN(auto e, Unpack<tv1::BackgroundCheckChanged>(payload, "BackgroundCheckChanged"));
@@ -82,13 +93,22 @@ absl::Status QualificationFollower::Apply(db::Session& tx, const common::v1::Eve
   ASSIGN_OR_RETURN(std::optional<db::Row> mark, tx.QueryOne(kLockMark, {participant_id}));
   if (mark && mark->Int(0) >= event.sequence()) return absl::OkStatus();  // a replay
   RETURN_IF_ERROR(tx.Execute(kSaveMark, {participant_id, event.sequence(), ToSqlTimestamp(now)}).status());
-  ASSIGN_OR_RETURN(int released,
-                   ReleaseFutureAssignments(tx, participant_id, (*lost)->from,
-                                            absl::StrCat("training-event:", event.sequence()), now));
-  if (released > 0) {
-    logger_.Info(
-        "visitor taken off future visits",
-        {{"participant_id", participant_id}, {"released", released}, {"sequence", event.sequence()}});
+  const std::string because = absl::StrCat("training-event:", event.sequence());
+  if ((*lost)->home_visits) {
+    ASSIGN_OR_RETURN(int released, ReleaseFutureAssignments(tx, participant_id, (*lost)->from, because, now));
+    if (released > 0) {
+      logger_.Info(
+          "visitor taken off future visits",
+          {{"participant_id", participant_id}, {"released", released}, {"sequence", event.sequence()}});
+    }
+  }
+  if ((*lost)->group_activities) {
+    ASSIGN_OR_RETURN(int taken_off, TakeOffGroupActivities(tx, participant_id, (*lost)->from, because, now));
+    if (taken_off > 0) {
+      logger_.Info(
+          "facilitator taken off group activities",
+          {{"participant_id", participant_id}, {"activities", taken_off}, {"sequence", event.sequence()}});
+    }
   }
   return absl::OkStatus();
 }

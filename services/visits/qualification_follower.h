@@ -3,7 +3,9 @@
 // children, a volunteer suspended or gone, a certificate a home visit requires expired or revoked, a
 // background check no longer cleared (or, for one cleared until a day, its visits from that day on). Those
 // visits are due and unassigned again; the next plan places them with someone qualified (PlanWeekend asks
-// training for each visit day).
+// training for each visit day). The same losses, and a certificate group activities require, take the person
+// off the group activities they were to lead (group_facilitators.h): the organiser sees the activity lost a
+// facilitator and names another.
 //
 // Replaying is harmless: training_event_marks records, per person, the sequence of the last such event
 // applied, and an event at or before it changes nothing — so replaying the stream from 0 cannot take anyone
@@ -28,16 +30,19 @@ namespace shouhu::visits {
 inline constexpr char kTrainingConsumerName[] = "visits-from-training";
 inline constexpr char kTrainingStreamMethod[] = "/shouhu.training.v1.TrainingService/StreamEvents";
 
-// A person who may no longer make home visits from a day on.
+// A person who may no longer make home visits, or lead group activities, or either, from a day on.
 struct QualificationLoss {
   std::string participant_id;
   absl::CivilDay from;
+  bool home_visits = true;
+  bool group_activities = true;
 };
 
-// Pure: whose home-visit qualification `event` takes away, and from which day: `today` for a suspension, a
-// lapsed or revoked certificate or a failed check; for a cleared background check, its expiry (today if
-// past), since nothing else will say when it lapses and visits planned beyond it must not stand. Nothing for
-// events that take nothing away. INVALID_ARGUMENT for a payload that does not parse.
+// Pure: whose home-visit or group-activity qualification `event` takes away, and from which day: `today` for
+// a suspension, a lapsed or revoked certificate or a failed check; for a cleared background check, its expiry
+// (today if past), since nothing else will say when it lapses and visits planned beyond it must not stand.
+// A suspension or a background check reaches both; a certificate those activities its course is required
+// for. Nothing for events that take nothing away. INVALID_ARGUMENT for a payload that does not parse.
 absl::StatusOr<std::optional<QualificationLoss>> QualificationLostBy(const common::v1::Event& event,
                                                                      absl::CivilDay today);
 

@@ -6,6 +6,7 @@
 #include "common/status_macros.h"
 #include "common/timestamps.h"
 #include "services/visits/assignment_release.h"
+#include "services/visits/group_facilitators.h"
 
 namespace shouhu::visits {
 namespace {
@@ -94,11 +95,12 @@ absl::StatusOr<v1::RaiseSafeguardingConcernResponse> MariaDbSafeguardingStore::R
   return IdempotentTransaction<v1::RaiseSafeguardingConcernResponse>(
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::RaiseSafeguardingConcernResponse> {
         const std::string id = ids_.Next();
-        // Off every future visit first, in this transaction: the person is never sent to a child again
-        // whether or not training hears of it now.
+        // Off every future visit and group activity first, in this transaction: the person is never sent to
+        // a child again whether or not training hears of it now.
+        const std::string because = absl::StrCat("safeguarding-concern:", id);
         ASSIGN_OR_RETURN(int released,
-                         ReleaseFutureAssignments(tx, c.participant_id(), today,
-                                                  absl::StrCat("safeguarding-concern:", id), actor.at));
+                         ReleaseFutureAssignments(tx, c.participant_id(), today, because, actor.at));
+        RETURN_IF_ERROR(TakeOffGroupActivities(tx, c.participant_id(), today, because, actor.at).status());
         RETURN_IF_ERROR(tx.Execute(kInsertConcern,
                                    {id, c.visitor_id(), c.participant_id(), c.organisation_id(),
                                     c.division_code(), int64_t{c.category()}, int64_t{c.reporter()},

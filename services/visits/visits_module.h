@@ -59,6 +59,7 @@ class VisitsModule {
   EventConsumer* allowance_consumer() { return allowance_consumer_.get(); }
   const PaymentVerificationFollower& payment_verification_follower() const { return *verification_follower_; }
   MariaDbSafeguardingStore& safeguarding_store() { return *safeguarding_store_; }
+  MariaDbGroupActivityStore& group_store() { return *group_store_; }
   const SafeguardingDesk& safeguarding_desk() const { return *desk_; }
   const VisitCalendar& calendar() const { return *calendar_; }
   const CasePlanFollower& follower() const { return *follower_; }

@@ -101,6 +101,9 @@ class VisitsService final : public v1::VisitsService::CallbackService {
   grpc::ServerUnaryReactor* ScheduleGroupActivity(grpc::CallbackServerContext* ctx,
                                                   const v1::ScheduleGroupActivityRequest* req,
                                                   v1::ScheduleGroupActivityResponse* resp) override;
+  grpc::ServerUnaryReactor* ChangeGroupActivityFacilitators(
+      grpc::CallbackServerContext* ctx, const v1::ChangeGroupActivityFacilitatorsRequest* req,
+      v1::ChangeGroupActivityFacilitatorsResponse* resp) override;
   grpc::ServerUnaryReactor* RecordGroupAttendance(grpc::CallbackServerContext* ctx,
                                                   const v1::RecordGroupAttendanceRequest* req,
                                                   v1::RecordGroupAttendanceResponse* resp) override;
@@ -116,10 +119,11 @@ class VisitsService final : public v1::VisitsService::CallbackService {
   absl::StatusOr<absl::flat_hash_set<std::string>> QualifiedVisitors(const grpc::CallbackServerContext& ctx,
                                                                      const std::vector<v1::Visitor>& visitors,
                                                                      absl::CivilDay day) const;
-  // OK when training says every facilitator is qualified for group activities on `day`, as the caller; else
-  // FAILED_PRECONDITION naming the first who is not.
+  // OK when training says every one of `ids` is qualified for group activities on `day`, as the caller; else
+  // FAILED_PRECONDITION naming the first who is not as `field`[i].
   absl::Status RequireQualifiedFacilitators(const grpc::CallbackServerContext& ctx,
-                                            const v1::GroupActivity& activity, absl::CivilDay day) const;
+                                            const std::vector<std::string>& ids, absl::CivilDay day,
+                                            absl::string_view field) const;
 
   VisitsStore& store_;
   FieldVisitStore& field_;

@@ -1,13 +1,15 @@
 // The group-activity half of the visits service's gRPC edge: activities at care sites, schools and villages,
 // led by facilitators training says are qualified for group activities on the day, with children's
 // attendance counted once per child per activity (人次). Scoped where the activity is held and by the
-// organisation that runs it (outside scope: NOT_FOUND).
+// organisation that runs it (outside scope: NOT_FOUND). Facilitators who later lose the qualification are
+// taken off by the follower of training's events; the organiser names others here.
 #include "absl/strings/str_cat.h"
 #include "common/call_identity.h"
 #include "common/clock.h"
 #include "common/paging.h"
 #include "common/scope.h"
 #include "common/status_macros.h"
+#include "services/visits/group_activity_rules.h"
 #include "services/visits/group_activity_validation.h"
 #include "services/visits/visits_service.h"
 
@@ -21,10 +23,8 @@ RecordScope ScopeOf(const v1::GroupActivity& activity) {
 }  // namespace
 
 absl::Status VisitsService::RequireQualifiedFacilitators(const grpc::CallbackServerContext& ctx,
-                                                         const v1::GroupActivity& activity,
-                                                         absl::CivilDay day) const {
-  const std::vector<std::string> ids(activity.facilitator_participant_ids().begin(),
-                                     activity.facilitator_participant_ids().end());
+                                                         const std::vector<std::string>& ids,
+                                                         absl::CivilDay day, absl::string_view field) const {
   ASSIGN_OR_RETURN(
       std::vector<training::v1::QualificationResult> results,
       training_.BatchCheckQualification(ForCaller(ctx), ids, training::v1::ACTIVITY_GROUP_ACTIVITY,
@@ -35,9 +35,8 @@ absl::Status VisitsService::RequireQualifiedFacilitators(const grpc::CallbackSer
     if (i < results.size() && results[i].reasons_size() > 0) {
       why = training::v1::QualificationReason_Name(results[i].reasons(0).reason());
     }
-    return absl::FailedPreconditionError(absl::StrCat("activity.facilitator_participant_ids[", i,
-                                                      "] is not qualified for group activities on the day (",
-                                                      why, ")"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(field, "[", i, "] is not qualified for group activities on the day (", why, ")"));
   }
   return absl::OkStatus();
 }
@@ -50,10 +49,41 @@ grpc::ServerUnaryReactor* VisitsService::ScheduleGroupActivity(grpc::CallbackSer
     // Holding an activity outside the caller's jurisdiction or for another organisation: that place does not
     // exist for them, the same answer as reading a record there.
     RETURN_IF_ERROR(RequireInScope(p, ScopeOf(req->activity()), "division"));
-    RETURN_IF_ERROR(RequireQualifiedFacilitators(*ctx, req->activity(), day));
+    const std::vector<std::string> leads(req->activity().facilitator_participant_ids().begin(),
+                                         req->activity().facilitator_participant_ids().end());
+    // Read before training is asked: the store refuses a facilitator whose loss arrived after this.
+    ASSIGN_OR_RETURN(FacilitatorLossesSeen losses, groups_.FacilitatorLossesOf(leads));
+    RETURN_IF_ERROR(RequireQualifiedFacilitators(*ctx, leads, day, "activity.facilitator_participant_ids"));
     ASSIGN_OR_RETURN(*resp,
                      groups_.ScheduleActivity(edge_.Key("ScheduleGroupActivity", p, req->request_id(), *req),
-                                              ActorOf(p, clock_.Now()), req->activity()));
+                                              ActorOf(p, clock_.Now()), req->activity(), day, losses));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* VisitsService::ChangeGroupActivityFacilitators(
+    grpc::CallbackServerContext* ctx, const v1::ChangeGroupActivityFacilitatorsRequest* req,
+    v1::ChangeGroupActivityFacilitatorsResponse* resp) {
+  return edge_.Unary(ctx, "ChangeGroupActivityFacilitators", [=](const Principal& p) -> absl::Status {
+    RETURN_IF_ERROR(ValidateChangeGroupActivityFacilitators(*req));
+    // Scope and the day first, so that nobody outside learns of the activity and training is not asked about
+    // one already held; the store checks both again under the activity's lock.
+    ASSIGN_OR_RETURN(std::optional<v1::GroupActivity> activity, groups_.GetActivity(req->activity_id()));
+    if (!activity) return absl::NotFoundError("group activity not found");
+    RETURN_IF_ERROR(RequireInScope(p, ScopeOf(*activity), "group activity"));
+    ASSIGN_OR_RETURN(absl::CivilDay day, ParseDay(activity->activity_date(), "activity_date"));
+    const absl::Time now = clock_.Now();
+    RETURN_IF_ERROR(FacilitatorsMayChange(day, ShanghaiDay(now)));
+    const std::vector<std::string> leads(req->facilitator_participant_ids().begin(),
+                                         req->facilitator_participant_ids().end());
+    ASSIGN_OR_RETURN(FacilitatorLossesSeen losses, groups_.FacilitatorLossesOf(leads));
+    RETURN_IF_ERROR(RequireQualifiedFacilitators(*ctx, leads, day, "facilitator_participant_ids"));
+    ASSIGN_OR_RETURN(
+        *resp, groups_.ChangeFacilitators(
+                   edge_.Key("ChangeGroupActivityFacilitators", p, req->request_id(), *req), ActorOf(p, now),
+                   req->activity_id(), leads, losses, [&](const v1::GroupActivity& a) {
+                     return RequireInScope(p, ScopeOf(a), "group activity");
+                   }));
     return absl::OkStatus();
   });
 }
@@ -81,6 +111,8 @@ grpc::ServerUnaryReactor* VisitsService::ListGroupActivities(grpc::CallbackServe
     GroupActivityFilter filter;
     ASSIGN_OR_RETURN(filter.division_prefix, ScopedDivisionPrefix(p, req->division_prefix()));
     ASSIGN_OR_RETURN(filter.organisation_id, ScopedOrganisation(p, ""));
+    filter.needing_facilitator = req->needing_facilitator();
+    filter.today = ShanghaiDay(clock_.Now());
     ASSIGN_OR_RETURN(filter.page, ReadPageRequest(req->page_size(), req->page_token()));
     ASSIGN_OR_RETURN(std::vector<v1::GroupActivity> activities, groups_.ListActivities(filter));
     resp->set_next_page_token(NextPageToken(activities, filter.page.limit,

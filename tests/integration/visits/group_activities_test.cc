@@ -1,9 +1,15 @@
 // Group and community activities against a real training service: facilitators must be qualified for group
 // activities on the day (else nothing is written), attendance counts once per child per activity (人次)
 // however often or concurrently it is recorded, and the summary gives person-times and distinct children for
-// a division prefix and months. Scoped like every visits record.
+// a division prefix and months. Scoped like every visits record. A facilitator who loses the qualification
+// afterwards is taken off the activities it reaches (training's events, a safeguarding concern), the
+// organiser names another, and a scheduling or a change that asked training before such a loss stores nobody
+// it took.
+#include <map>
 #include <thread>
 
+#include "absl/synchronization/notification.h"
+#include "services/visits/group_facilitators.h"
 #include "tests/integration/visits/training_backed_fixture.h"
 
 namespace shouhu::visits::testing {
@@ -17,6 +23,12 @@ class GroupActivitiesTest : public TrainingBackedTest {
 
   static v1::ScheduleGroupActivityRequest Activity(const std::string& request_id,
                                                    std::vector<std::string> facilitators) {
+    return ActivityOn(request_id, facilitators, ShanghaiDay(absl::Now()));
+  }
+
+  static v1::ScheduleGroupActivityRequest ActivityOn(const std::string& request_id,
+                                                     std::vector<std::string> facilitators,
+                                                     absl::CivilDay day) {
     v1::ScheduleGroupActivityRequest request;
     request.set_request_id(request_id);
     v1::GroupActivity* a = request.mutable_activity();
@@ -26,7 +38,7 @@ class GroupActivitiesTest : public TrainingBackedTest {
     a->set_venue_name("狮山镇留守青少年关爱站");
     a->set_topic(v1::GROUP_TOPIC_ANTI_TRAFFICKING);
     a->set_title("防拐骗安全课");
-    a->set_activity_date(Today());
+    a->set_activity_date(absl::FormatCivilTime(day));
     for (const std::string& f : facilitators) a->add_facilitator_participant_ids(f);
     return request;
   }
@@ -46,6 +58,66 @@ class GroupActivitiesTest : public TrainingBackedTest {
     request.set_activity_id(activity_id);
     for (const std::string& c : children) request.add_child_ids(c);
     return Visits(&v1::VisitsService::Stub::RecordGroupAttendance, as, request);
+  }
+
+  absl::StatusOr<v1::GroupActivity> Change(const Principal& as, const std::string& request_id,
+                                           const std::string& activity_id,
+                                           const std::vector<std::string>& facilitators) {
+    v1::ChangeGroupActivityFacilitatorsRequest request;
+    request.set_request_id(request_id);
+    request.set_activity_id(activity_id);
+    for (const std::string& f : facilitators) request.add_facilitator_participant_ids(f);
+    absl::StatusOr<v1::ChangeGroupActivityFacilitatorsResponse> response =
+        Visits(&v1::VisitsService::Stub::ChangeGroupActivityFacilitators, as, request);
+    if (!response.ok()) return response.status();
+    return response->activity();
+  }
+
+  // The county's activities by id, as its officer lists them (only those left without a facilitator when
+  // asked).
+  std::map<std::string, v1::GroupActivity> Listed(bool needing_facilitator = false) {
+    v1::ListGroupActivitiesRequest request;
+    request.set_needing_facilitator(needing_facilitator);
+    absl::StatusOr<v1::ListGroupActivitiesResponse> listed =
+        Visits(&v1::VisitsService::Stub::ListGroupActivities, wuding_officer_, request);
+    EXPECT_TRUE(listed.ok()) << listed.status();
+    std::map<std::string, v1::GroupActivity> out;
+    if (listed.ok()) {
+      for (const v1::GroupActivity& a : listed->activities()) out[a.activity_id()] = a;
+    }
+    return out;
+  }
+
+  static std::vector<std::string> Leads(const v1::GroupActivity& a) {
+    return {a.facilitator_participant_ids().begin(), a.facilitator_participant_ids().end()};
+  }
+
+  void Suspend(const std::string& participant_id) {
+    tv1::SuspendParticipantRequest suspend;
+    suspend.set_request_id(NextId());
+    suspend.set_participant_id(participant_id);
+    suspend.set_reason(tv1::SUSPENSION_REASON_ADMINISTRATIVE);
+    ASSERT_OK(Training(&tv1::TrainingService::Stub::SuspendParticipant, wuding_officer_, suspend).status());
+  }
+
+  // Every activity's facilitators and every removal, as text: what a replay must leave unchanged.
+  std::vector<std::string> FacilitatorState() {
+    std::vector<std::string> rows;
+    EXPECT_OK(visits_database_->pool().Autocommit([&](db::Session& session) -> absl::Status {
+      ASSIGN_OR_RETURN(db::Rows activities,
+                       session.Query("SELECT id, facilitators FROM group_activities ORDER BY id"));
+      for (const db::Row& row : activities) rows.push_back(absl::StrCat(row.String(0), "|", row.String(1)));
+      ASSIGN_OR_RETURN(
+          db::Rows removals,
+          session.Query("SELECT activity_id, participant_id, removed_because, lost_from, removed_at"
+                        " FROM group_facilitator_removals ORDER BY activity_id, participant_id"));
+      for (const db::Row& row : removals) {
+        rows.push_back(absl::StrCat(row.String(0), "|", row.String(1), "|", row.String(2), "|", row.String(3),
+                                    "|", row.String(4)));
+      }
+      return absl::OkStatus();
+    }));
+    return rows;
   }
 
   // A registered volunteer who never got past the application: not qualified for anything.
@@ -145,6 +217,314 @@ TEST_F(GroupActivitiesTest,
   ASSERT_OK_AND_ASSIGN(v1::SummarizeGroupActivitiesResponse elsewhere,
                        Visits(&v1::VisitsService::Stub::SummarizeGroupActivities, xixia_officer_, summary));
   EXPECT_EQ(elsewhere.person_times(), 0);
+}
+
+// A facilitator suspended in training is taken off every activity of theirs from today on: the organiser sees
+// who and from when (the activity listed as needing a facilitator when nobody is left), attendance at an
+// activity nobody leads is refused, and what was held, or is under way today with children recorded, keeps
+// them as its record. Back in service and named again, replaying training's stream from its first event
+// changes nothing: the old suspension does not take them off again.
+TEST_F(
+    GroupActivitiesTest,
+    FacilitatorSuspended_TakenOffUpcomingActivitiesRecordedAndListed_UnledAttendanceRefused_ReplayChangesNothing) {
+  const std::string lead = QualifiedVisitor("a").participant_id();
+  const std::string helper = QualifiedVisitor("b").participant_id();
+  AwaitTrainingEvents();  // their onboarding (a check cleared until 2030) takes nothing
+  const absl::CivilDay today = ShanghaiDay(absl::Now());
+  ASSERT_OK_AND_ASSIGN(v1::GroupActivity held,
+                       Schedule(wuding_ngo_admin_, ActivityOn("act-1", {lead}, today - 1)));
+  ASSERT_OK_AND_ASSIGN(v1::GroupActivity under_way,
+                       Schedule(wuding_ngo_admin_, ActivityOn("act-2", {lead}, today)));
+  ASSERT_OK(Attend(wuding_caseworker_, "att-1", under_way.activity_id(), {"c1", "c2"}).status());
+  ASSERT_OK_AND_ASSIGN(v1::GroupActivity tonight,
+                       Schedule(wuding_ngo_admin_, ActivityOn("act-3", {lead, helper}, today)));
+  ASSERT_OK_AND_ASSIGN(v1::GroupActivity next_week,
+                       Schedule(wuding_ngo_admin_, ActivityOn("act-4", {lead}, today + 7)));
+  EXPECT_FALSE(next_week.needs_facilitator());
+
+  MoveTo(lead, tv1::VOLUNTEER_STAGE_SUSPENDED);
+  AwaitTrainingEvents();
+  std::map<std::string, v1::GroupActivity> listed = Listed();
+  ASSERT_EQ(listed.size(), 4u);
+  EXPECT_EQ(Leads(listed[held.activity_id()]), std::vector<std::string>{lead});
+  EXPECT_EQ(Leads(listed[under_way.activity_id()]), std::vector<std::string>{lead});
+  EXPECT_EQ(listed[under_way.activity_id()].removed_facilitators_size(), 0);
+  const v1::GroupActivity& led_by_helper = listed[tonight.activity_id()];
+  EXPECT_EQ(Leads(led_by_helper), std::vector<std::string>{helper});
+  EXPECT_FALSE(led_by_helper.needs_facilitator());
+  ASSERT_EQ(led_by_helper.removed_facilitators_size(), 1);
+  EXPECT_EQ(led_by_helper.removed_facilitators(0).participant_id(), lead);
+  EXPECT_EQ(led_by_helper.removed_facilitators(0).lost_from(), absl::FormatCivilTime(today));
+  EXPECT_GT(led_by_helper.removed_facilitators(0).removed_at().seconds(), 0);
+  const v1::GroupActivity& unled = listed[next_week.activity_id()];
+  EXPECT_TRUE(Leads(unled).empty());
+  EXPECT_TRUE(unled.needs_facilitator());
+  ASSERT_EQ(unled.removed_facilitators_size(), 1);
+  EXPECT_EQ(unled.removed_facilitators(0).participant_id(), lead);
+  // The organiser's list of what needs a facilitator: that one only.
+  std::map<std::string, v1::GroupActivity> needing = Listed(true);
+  ASSERT_EQ(needing.size(), 1u);
+  EXPECT_EQ(needing.begin()->first, next_week.activity_id());
+
+  absl::Status refused = Attend(wuding_caseworker_, "att-2", next_week.activity_id(), {"c1"}).status();
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_NE(refused.message().find("activity_id"), std::string::npos) << refused.message();
+  EXPECT_OK(Attend(wuding_caseworker_, "att-3", tonight.activity_id(), {"c1"}).status());
+  EXPECT_EQ(visits_database_->Count("group_attendance"), 3);
+
+  // Back in service and named again for next week.
+  MoveTo(lead, tv1::VOLUNTEER_STAGE_ACTIVE);
+  ASSERT_OK_AND_ASSIGN(v1::GroupActivity again,
+                       Change(wuding_ngo_admin_, "chg-1", next_week.activity_id(), {lead}));
+  EXPECT_EQ(Leads(again), std::vector<std::string>{lead});
+  AwaitTrainingEvents();
+
+  // Forget the checkpoint and follow training again from its first event, as a new replica would.
+  const std::vector<std::string> before = FacilitatorState();
+  StopVisits();
+  ASSERT_OK(visits_database_->pool().Autocommit([](db::Session& session) {
+    return session
+        .Execute("UPDATE event_checkpoints SET last_sequence = 0 WHERE consumer = ?",
+                 {std::string(kTrainingConsumerName)})
+        .status();
+  }));
+  StartVisits();
+  AwaitTrainingEvents();
+  EXPECT_EQ(FacilitatorState(), before);
+  EXPECT_EQ(Leads(Listed()[next_week.activity_id()]), std::vector<std::string>{lead});
+}
+
+// An activity an older replica scheduled during a rolling upgrade has no facilitator rows (visits 0042): the
+// follower writes them before it looks, so its facilitator is still taken off.
+TEST_F(GroupActivitiesTest, ActivityScheduledByAnOlderReplica_FacilitatorStillTakenOff) {
+  const std::string lead = QualifiedVisitor("a").participant_id();
+  AwaitTrainingEvents();
+  const std::string id = "01JOLDERREPLICA00000000001";
+  ASSERT_OK(visits_database_->pool().Autocommit([&](db::Session& session) {
+    return session
+        .Execute(
+            "INSERT INTO group_activities (id, organisation_id, division_code, venue_kind, venue_name, topic,"
+            " title, activity_date, facilitators, person_times, created_by, created_at)"
+            " VALUES (?, 'ngo-wuding', '532329101', 1, '关爱站', 2, '防拐骗安全课', ?, ?, 0, 'admin-1', "
+            "NOW(6))",
+            {id, absl::FormatCivilTime(ShanghaiDay(absl::Now()) + 3), lead})
+        .status();
+  }));
+  Suspend(lead);
+  AwaitTrainingEvents();
+  const v1::GroupActivity unled = Listed()[id];
+  EXPECT_TRUE(Leads(unled).empty());
+  ASSERT_EQ(unled.removed_facilitators_size(), 1);
+  EXPECT_EQ(unled.removed_facilitators(0).participant_id(), lead);
+}
+
+// A safeguarding concern takes its person off their group activities at once, in the concern's transaction,
+// before training has heard of it.
+TEST_F(GroupActivitiesTest, SafeguardingConcernRaised_FacilitatorTakenOffAtOnce) {
+  const v1::Visitor accused = QualifiedVisitor("a");
+  ASSERT_OK_AND_ASSIGN(v1::GroupActivity upcoming,
+                       Schedule(wuding_ngo_admin_, ActivityOn("act-1", {accused.participant_id()},
+                                                              ShanghaiDay(absl::Now()) + 2)));
+  ASSERT_OK(Raise(wuding_caseworker_, Concern("concern-1", accused.visitor_id())).status());
+  const v1::GroupActivity unled = Listed()[upcoming.activity_id()];
+  EXPECT_TRUE(unled.needs_facilitator());
+  ASSERT_EQ(unled.removed_facilitators_size(), 1);
+  EXPECT_EQ(unled.removed_facilitators(0).participant_id(), accused.participant_id());
+}
+
+// The organiser names a new facilitator for an upcoming activity: checked with training for the activity's
+// day (nothing written for one who is not qualified), retried under its request id with the first answer, and
+// followed from then on: the facilitator replaced no longer reaches it, the new one does. A held activity
+// keeps its facilitators; outside the caller's scope the activity does not exist; bad input names its field.
+TEST_F(
+    GroupActivitiesTest,
+    ChangeGroupActivityFacilitators_QualifiedOnTheDayOnly_IdempotentFollowedAfter_HeldOrOutOfScopeRefused) {
+  const std::string lead = QualifiedVisitor("a").participant_id();
+  const std::string other = QualifiedVisitor("b").participant_id();
+  const std::string applicant = Applicant();
+  AwaitTrainingEvents();
+  const absl::CivilDay today = ShanghaiDay(absl::Now());
+  ASSERT_OK_AND_ASSIGN(v1::GroupActivity upcoming,
+                       Schedule(wuding_ngo_admin_, ActivityOn("act-1", {lead}, today + 5)));
+
+  absl::Status refused =
+      Change(wuding_caseworker_, "chg-1", upcoming.activity_id(), {other, applicant}).status();
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_NE(refused.message().find("facilitator_participant_ids[1]"), std::string::npos) << refused.message();
+  EXPECT_EQ(Leads(Listed()[upcoming.activity_id()]), std::vector<std::string>{lead});
+
+  ASSERT_OK_AND_ASSIGN(v1::GroupActivity changed,
+                       Change(wuding_caseworker_, "chg-2", upcoming.activity_id(), {other}));
+  EXPECT_EQ(Leads(changed), std::vector<std::string>{other});
+  ASSERT_OK_AND_ASSIGN(v1::GroupActivity retried,
+                       Change(wuding_caseworker_, "chg-2", upcoming.activity_id(), {other}));
+  EXPECT_EQ(retried.SerializeAsString(), changed.SerializeAsString());
+
+  // The one replaced no longer leads it: their suspension leaves it alone. The new one's reaches it.
+  Suspend(lead);
+  AwaitTrainingEvents();
+  v1::GroupActivity now = Listed()[upcoming.activity_id()];
+  EXPECT_EQ(Leads(now), std::vector<std::string>{other});
+  EXPECT_EQ(now.removed_facilitators_size(), 0);
+  Suspend(other);
+  AwaitTrainingEvents();
+  now = Listed()[upcoming.activity_id()];
+  EXPECT_TRUE(now.needs_facilitator());
+  ASSERT_EQ(now.removed_facilitators_size(), 1);
+  EXPECT_EQ(now.removed_facilitators(0).participant_id(), other);
+  // And a qualified one named again: led, attendance taken.
+  const std::string third = QualifiedVisitor("c").participant_id();
+  ASSERT_OK_AND_ASSIGN(now, Change(wuding_ngo_admin_, "chg-3", upcoming.activity_id(), {third}));
+  EXPECT_FALSE(now.needs_facilitator());
+  EXPECT_EQ(now.removed_facilitators_size(), 1);  // the record stays
+  EXPECT_OK(Attend(wuding_caseworker_, "att-1", upcoming.activity_id(), {"c1"}).status());
+
+  // Held yesterday: its facilitators are its record.
+  ASSERT_OK_AND_ASSIGN(v1::GroupActivity held,
+                       Schedule(wuding_ngo_admin_, ActivityOn("act-2", {third}, today - 1)));
+  refused = Change(wuding_ngo_admin_, "chg-4", held.activity_id(), {third}).status();
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_NE(refused.message().find("activity_id"), std::string::npos) << refused.message();
+  // Another organisation's caseworker, another county's officer: no such activity.
+  EXPECT_THAT(Change(other_ngo_caseworker_, "chg-5", upcoming.activity_id(), {third}),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(Change(xixia_officer_, "chg-6", upcoming.activity_id(), {third}),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(Change(volunteer_, "chg-7", upcoming.activity_id(), {third}),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+
+  struct Case {
+    std::string field;
+    std::string activity_id;
+    std::vector<std::string> facilitators;
+  };
+  const std::vector<Case> cases = {
+      {"facilitator_participant_ids", upcoming.activity_id(), {}},
+      {"facilitator_participant_ids", upcoming.activity_id(), {"a", "b", "c", "d", "e", "f"}},
+      {"facilitator_participant_ids[1]", upcoming.activity_id(), {third, third}},
+      {"facilitator_participant_ids[0]", upcoming.activity_id(), {"has space"}},
+      {"activity_id", "", {third}},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    absl::Status status =
+        Change(wuding_ngo_admin_, absl::StrCat("bad-", ++n), c.activity_id, c.facilitators).status();
+    EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument)) << c.field;
+    EXPECT_NE(status.message().find(c.field), std::string::npos) << status.message();
+  }
+  EXPECT_EQ(Leads(Listed()[upcoming.activity_id()]), std::vector<std::string>{third});
+}
+
+// A scheduling or a change asks training about its facilitators, then stores; training's loss of a person's
+// qualification can arrive in between, and the follower, applying it, finds nothing of the request's to take
+// them off. The store sees the person's count of losses moved since the request read it and refuses: without
+// that check the suspended person below is stored as leading both activities. A loss only from a day after
+// the activity's (a background check cleared until then) leaves it be: training answered for its day.
+TEST_F(GroupActivitiesTest,
+       ScheduleOrChange_FacilitatorLostQualificationAfterTrainingWasAsked_RefusedNothingStored) {
+  const std::string lead = QualifiedVisitor("a").participant_id();
+  const std::string other = QualifiedVisitor("b").participant_id();
+  AwaitTrainingEvents();
+  const absl::CivilDay day = ShanghaiDay(absl::Now()) + 4;
+  GroupActivityStore& store = visits_->group_store();
+  ASSERT_OK_AND_ASSIGN(v1::GroupActivity planned,
+                       Schedule(wuding_ngo_admin_, ActivityOn("act-0", {other}, day)));
+  const auto key = [](const std::string& method, const std::string& request_id) {
+    return IdempotencyKey{absl::StrCat("shouhu.visits.v1.VisitsService/", method), "admin-1", request_id,
+                          request_id};
+  };
+  const Actor actor{"admin-1", "ngo-wuding", absl::Now()};
+  const auto scope_ok = [](const v1::GroupActivity&) { return absl::OkStatus(); };
+
+  // Both requests read the lead's losses and would have heard "qualified" from training just now.
+  ASSERT_OK_AND_ASSIGN(FacilitatorLossesSeen seen, store.FacilitatorLossesOf({lead}));
+  Suspend(lead);
+  AwaitTrainingEvents();  // the loss applied: nothing of these requests' yet to take the lead off
+
+  absl::Status refused = store
+                             .ScheduleActivity(key("ScheduleGroupActivity", "s-1"), actor,
+                                               ActivityOn("s-1", {lead}, day).activity(), day, seen)
+                             .status();
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kAborted));
+  EXPECT_NE(refused.message().find("activity.facilitator_participant_ids[0]"), std::string::npos)
+      << refused.message();
+  EXPECT_EQ(visits_database_->Count("group_activities"), 1);
+  refused = store
+                .ChangeFacilitators(key("ChangeGroupActivityFacilitators", "c-1"), actor,
+                                    planned.activity_id(), {other, lead}, seen, scope_ok)
+                .status();
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kAborted));
+  EXPECT_NE(refused.message().find("facilitator_participant_ids[1]"), std::string::npos) << refused.message();
+  EXPECT_EQ(Leads(Listed()[planned.activity_id()]), std::vector<std::string>{other});
+
+  // A check recorded cleared only until the day after the activity's: that day's activity stands, the next
+  // day's is refused.
+  ASSERT_OK_AND_ASSIGN(FacilitatorLossesSeen seen_other, store.FacilitatorLossesOf({other}));
+  tv1::RecordBackgroundCheckRequest check;
+  check.set_request_id(NextId());
+  check.set_participant_id(other);
+  check.mutable_background_check()->set_status(tv1::BACKGROUND_CHECK_STATUS_CLEARED);
+  check.mutable_background_check()->set_checked_on("2025-01-01");
+  check.mutable_background_check()->set_expires_on(absl::FormatCivilTime(day + 1));
+  ASSERT_OK(Training(&tv1::TrainingService::Stub::RecordBackgroundCheck, wuding_officer_, check).status());
+  AwaitTrainingEvents();
+  EXPECT_OK(store
+                .ScheduleActivity(key("ScheduleGroupActivity", "s-2"), actor,
+                                  ActivityOn("s-2", {other}, day).activity(), day, seen_other)
+                .status());
+  EXPECT_THAT(store.ScheduleActivity(key("ScheduleGroupActivity", "s-3"), actor,
+                                     ActivityOn("s-3", {other}, day + 1).activity(), day + 1, seen_other),
+              StatusIs(absl::StatusCode::kAborted));
+  EXPECT_EQ(visits_database_->Count("group_activities"), 2);
+}
+
+// The follower applying a loss and a scheduling or a change storing the same person at the same moment
+// serialise on the person's mark row: the stores wait for the loss to commit, then see it and are refused.
+// Read without that lock, the count is the one before the loss, and the person the loss has just been applied
+// to is stored as leading both activities.
+TEST_F(GroupActivitiesTest, ScheduleOrChange_StoringWhileALossIsBeingApplied_WaitsThenRefused) {
+  const std::string lead = QualifiedVisitor("a").participant_id();
+  const std::string other = QualifiedVisitor("b").participant_id();
+  AwaitTrainingEvents();
+  const absl::CivilDay day = ShanghaiDay(absl::Now()) + 4;
+  GroupActivityStore& store = visits_->group_store();
+  ASSERT_OK_AND_ASSIGN(v1::GroupActivity planned,
+                       Schedule(wuding_ngo_admin_, ActivityOn("act-0", {other}, day)));
+  ASSERT_OK_AND_ASSIGN(FacilitatorLossesSeen seen, store.FacilitatorLossesOf({lead}));
+  const Actor actor{"admin-1", "ngo-wuding", absl::Now()};
+
+  absl::Notification applied;
+  std::thread follower([&] {
+    EXPECT_OK(visits_database_->pool().Transaction([&](db::Session& tx) -> absl::Status {
+      RETURN_IF_ERROR(
+          TakeOffGroupActivities(tx, lead, ShanghaiDay(absl::Now()), "test", absl::Now()).status());
+      if (!applied.HasBeenNotified()) applied.Notify();
+      absl::SleepFor(absl::Seconds(1));  // the stores below start meanwhile
+      return absl::OkStatus();
+    }));
+  });
+  applied.WaitForNotification();
+  absl::Status scheduled, changed;
+  std::thread schedule([&] {
+    const IdempotencyKey key{"shouhu.visits.v1.VisitsService/ScheduleGroupActivity", "admin-1", "s-1", "s-1"};
+    scheduled =
+        store.ScheduleActivity(key, actor, ActivityOn("s-1", {lead}, day).activity(), day, seen).status();
+  });
+  std::thread change([&] {
+    const IdempotencyKey key{"shouhu.visits.v1.VisitsService/ChangeGroupActivityFacilitators", "admin-1",
+                             "c-1", "c-1"};
+    changed = store
+                  .ChangeFacilitators(key, actor, planned.activity_id(), {lead}, seen,
+                                      [](const v1::GroupActivity&) { return absl::OkStatus(); })
+                  .status();
+  });
+  schedule.join();
+  change.join();
+  follower.join();
+  EXPECT_THAT(scheduled, StatusIs(absl::StatusCode::kAborted));
+  EXPECT_THAT(changed, StatusIs(absl::StatusCode::kAborted));
+  EXPECT_EQ(visits_database_->Count("group_activities"), 1);
+  EXPECT_EQ(Leads(Listed()[planned.activity_id()]), std::vector<std::string>{other});
 }
 
 TEST_F(GroupActivitiesTest, GroupActivities_OutOfScopeNotFound_BadInputNamesTheFieldWritesNothing) {

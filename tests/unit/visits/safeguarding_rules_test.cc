@@ -77,8 +77,10 @@ TEST(QualificationLostByTest, EachLossNamesThePersonAndNothingElseDoes) {
 
   tv1::CertificationExpired expired;
   expired.set_participant_id("p-3");
+  expired.add_required_for(tv1::ACTIVITY_CASE_MANAGEMENT);
+  EXPECT_EQ(Lost(EventOf(expired)), std::nullopt);  // neither home visits nor group activities need it
   expired.add_required_for(tv1::ACTIVITY_GROUP_ACTIVITY);
-  EXPECT_EQ(Lost(EventOf(expired)), std::nullopt);  // not a course home visits need
+  EXPECT_EQ(Lost(EventOf(expired)), "p-3");
   expired.add_required_for(tv1::ACTIVITY_HOME_VISIT);
   EXPECT_EQ(Lost(EventOf(expired)), "p-3");
   expired.set_superseded_by("cert-2");  // the course retaken: a later certificate is in force
@@ -109,6 +111,38 @@ TEST(QualificationLostByTest, EachLossNamesThePersonAndNothingElseDoes) {
   tv1::VolunteerActivated activated;
   activated.set_participant_id("p-7");
   EXPECT_EQ(Lost(EventOf(activated)), std::nullopt);
+}
+
+// What the loss reaches: a certificate only what its course is required for; a suspension, a volunteer gone
+// or a background check everything child-facing.
+TEST(QualificationLostByTest, CertificateLossReachesWhatItsCourseIsRequiredFor_OthersReachBoth) {
+  const auto reach = [](const common::v1::Event& event) {
+    absl::StatusOr<std::optional<QualificationLoss>> lost = QualificationLostBy(event, kToday);
+    EXPECT_TRUE(lost.ok() && lost->has_value());
+    if (!lost.ok() || !*lost) return std::pair<bool, bool>(false, false);
+    return std::pair<bool, bool>((*lost)->home_visits, (*lost)->group_activities);
+  };
+  tv1::CertificationRevoked revoked;
+  revoked.set_participant_id("p-1");
+  revoked.add_required_for(tv1::ACTIVITY_GROUP_ACTIVITY);
+  EXPECT_EQ(reach(EventOf(revoked)), std::make_pair(false, true));
+  revoked.add_required_for(tv1::ACTIVITY_HOME_VISIT);
+  EXPECT_EQ(reach(EventOf(revoked)), std::make_pair(true, true));
+  revoked.clear_required_for();
+  revoked.add_required_for(tv1::ACTIVITY_HOME_VISIT);
+  EXPECT_EQ(reach(EventOf(revoked)), std::make_pair(true, false));
+  tv1::CertificationExpired expired;
+  expired.set_participant_id("p-2");
+  expired.add_required_for(tv1::ACTIVITY_GROUP_ACTIVITY);
+  EXPECT_EQ(reach(EventOf(expired)), std::make_pair(false, true));
+
+  tv1::ParticipantSuspended suspended;
+  suspended.set_participant_id("p-3");
+  EXPECT_EQ(reach(EventOf(suspended)), std::make_pair(true, true));
+  tv1::BackgroundCheckChanged check;
+  check.set_participant_id("p-4");
+  check.mutable_background_check()->set_status(tv1::BACKGROUND_CHECK_STATUS_FAILED);
+  EXPECT_EQ(reach(EventOf(check)), std::make_pair(true, true));
 }
 
 }  // namespace
