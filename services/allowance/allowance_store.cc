@@ -150,6 +150,36 @@ constexpr char kFirstMonthReleased[] =
     "SELECT first_month_released_at IS NOT NULL FROM living_allowance_enrolments WHERE application_id = ?";
 constexpr char kMarkFirstMonthReleased[] =
     "UPDATE living_allowance_enrolments SET first_month_released_at = ? WHERE application_id = ?";
+// The child's months of basic living allowance paid (migration 0100). INSERT IGNORE: a month held already
+// (committed, or by a racing transaction, which it waits for) inserts nothing, and the locking read then
+// finds its holder as committed.
+constexpr char kClaimPaidMonth[] =
+    "INSERT IGNORE INTO living_allowance_months_paid (child_id, month, enrolment_id, payment_id, claimed_at)"
+    " VALUES (?, ?, ?, ?, ?)";
+constexpr char kPaidMonthHolder[] =
+    "SELECT enrolment_id, payment_id FROM living_allowance_months_paid WHERE child_id = ? AND month = ?"
+    " LOCK IN SHARE MODE";
+// A re-issue takes its month over from the reversed payment it re-issues.
+constexpr char kPassPaidMonth[] =
+    "UPDATE living_allowance_months_paid SET payment_id = ? WHERE payment_id = ?";
+// The months the application's reversed payments held for their re-issue, once that money went back to the
+// budget: they were not paid.
+constexpr char kFreeReversedMonths[] =
+    "DELETE m FROM living_allowance_months_paid m JOIN payments p ON p.id = m.payment_id"
+    " WHERE m.enrolment_id = ? AND p.state IN (4, 5)";
+// Whether the application issued its own first payment (not a cycle's line, not a re-issue).
+constexpr char kOwnPaymentIssued[] =
+    "SELECT COUNT(*) FROM payments p LEFT JOIN monthly_roster_lines l ON l.payment_id = p.id"
+    " WHERE p.application_id = ? AND p.reissue_of IS NULL AND l.payment_id IS NULL";
+// An enrolment's take-up (TakeUpEnrolment): the kind its child's recorded categories give it. A replay keeps
+// the first row.
+constexpr char kSelectChildFlags[] =
+    "SELECT is_orphan, is_de_facto_unsupported FROM living_allowance_children"
+    " WHERE child_id = ? AND birth_date IS NOT NULL";
+constexpr char kInsertEnrolment[] =
+    "INSERT INTO living_allowance_enrolments (application_id, child_id, kind, taken_up_at) VALUES (?, ?, ?, "
+    "?)"
+    " ON DUPLICATE KEY UPDATE application_id = application_id";
 // The child's facts, recorded once: a row the registry follower made for a stop (birth_date NULL) is filled
 // in, a row with facts keeps them (living_allowance_children).
 constexpr char kInsertLivingAllowanceChild[] =
@@ -194,7 +224,7 @@ constexpr size_t kPaymentWidth = 14;
 // An application's payments in issue order, as DecideNextIssue judges them: what each re-issued (migration
 // 0090) and whether a monthly cycle issued it (its roster line names it).
 constexpr char kPaymentsOfApplication[] =
-    "SELECT p.id, p.state, p.amount_fen, p.reissue_of, l.payment_id IS NOT NULL FROM payments p"
+    "SELECT p.id, p.state, p.amount_fen, p.reissue_of, l.payment_id IS NOT NULL, l.month FROM payments p"
     " LEFT JOIN monthly_roster_lines l ON l.payment_id = p.id"
     " WHERE p.application_id = ? ORDER BY p.issue_number";
 // The slot a payment's money sits in (its application's, or its monthly cycle's).
@@ -816,6 +846,7 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::CloseApplication(
           RETURN_IF_ERROR(PostEntry(tx, a.program_id(), locked->budget_slot, v1::LEDGER_ENTRY_KIND_RELEASE,
                                     v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_AVAILABLE, a.amount_fen(),
                                     a.application_id(), "", actor));
+          RETURN_IF_ERROR(tx.Execute(kFreeReversedMonths, {a.application_id()}).status());
         }
         a.set_state(step.next);
         if (step.next == v1::APPLICATION_STATE_REJECTED) a.set_rejection_reason(reason);
@@ -897,6 +928,7 @@ absl::StatusOr<int> MariaDbAllowanceStore::CancelApplicationsOfClosedCase(db::Se
       RETURN_IF_ERROR(PostEntry(tx, a.program_id(), locked->budget_slot, v1::LEDGER_ENTRY_KIND_RELEASE,
                                 v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_AVAILABLE, a.amount_fen(),
                                 a.application_id(), "", actor));
+      RETURN_IF_ERROR(tx.Execute(kFreeReversedMonths, {a.application_id()}).status());
       released = a.amount_fen();
     }
     a.set_state(step->next);
@@ -914,6 +946,37 @@ absl::StatusOr<int> MariaDbAllowanceStore::CancelApplicationsOfClosedCase(db::Se
   return cancelled;
 }
 
+namespace {
+
+// The one monthly amount the enrolment's approval reserved for its first month goes back to the budget
+// through the ledger and off the child's yearly total, recorded on the enrolment (first_month_released_at),
+// under the application's row lock the caller holds.
+absl::Status ReleaseFirstMonth(MariaDbAllowanceStore& store, db::Session& tx, const LockedApplication& locked,
+                               const Actor& actor) {
+  const v1::Application& a = locked.application;
+  ASSIGN_OR_RETURN(uint64_t back, tx.Execute(kReleaseCommitted, {a.amount_fen(), a.program_id(), a.child_id(),
+                                                                 int64_t{a.year()}, a.amount_fen()}));
+  if (back != 1) return absl::InternalError("the child's yearly total does not hold the amount");
+  RETURN_IF_ERROR(store.PostEntry(tx, a.program_id(), locked.budget_slot, v1::LEDGER_ENTRY_KIND_RELEASE,
+                                  v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_AVAILABLE, a.amount_fen(),
+                                  a.application_id(), "", actor));
+  // An enrolment refused its first month before the roster job took it up is taken up here, so the release
+  // has its record.
+  RETURN_IF_ERROR(MariaDbAllowanceStore::TakeUpEnrolment(tx, a.application_id(), a.child_id(), actor.at));
+  ASSIGN_OR_RETURN(uint64_t marked,
+                   tx.Execute(kMarkFirstMonthReleased, {ToSqlTimestamp(actor.at), a.application_id()}));
+  if (marked != 1) return absl::InternalError("the enrolment is not readable after its take-up");
+  return absl::OkStatus();
+}
+
+// The month an enrolment's approval on `decided_at` starts with, paid through its application.
+absl::StatusOr<absl::CivilMonth> FirstMonthOf(const v1::Application& a) {
+  if (!a.has_decided_at()) return absl::InternalError("an approved application without its approval time");
+  return FirstMonth(ShanghaiDay(FromProtoTimestamp(a.decided_at())));
+}
+
+}  // namespace
+
 absl::StatusOr<bool> MariaDbAllowanceStore::ReleaseFirstMonthNotOwed(db::Session& tx,
                                                                      const std::string& application_id,
                                                                      const Actor& actor) {
@@ -927,16 +990,69 @@ absl::StatusOr<bool> MariaDbAllowanceStore::ReleaseFirstMonthNotOwed(db::Session
   }
   ASSIGN_OR_RETURN(const bool released_before, FirstMonthReleased(tx, a));
   if (released_before) return false;
-  ASSIGN_OR_RETURN(uint64_t back, tx.Execute(kReleaseCommitted, {a.amount_fen(), a.program_id(), a.child_id(),
-                                                                 int64_t{a.year()}, a.amount_fen()}));
-  if (back != 1) return absl::InternalError("the child's yearly total does not hold the amount");
-  RETURN_IF_ERROR(PostEntry(tx, a.program_id(), locked->budget_slot, v1::LEDGER_ENTRY_KIND_RELEASE,
-                            v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_AVAILABLE, a.amount_fen(),
-                            a.application_id(), "", actor));
-  ASSIGN_OR_RETURN(uint64_t marked,
-                   tx.Execute(kMarkFirstMonthReleased, {ToSqlTimestamp(actor.at), a.application_id()}));
-  if (marked != 1) return absl::FailedPreconditionError("the application is not taken up as an enrolment");
+  RETURN_IF_ERROR(ReleaseFirstMonth(*this, tx, *locked, actor));
   return true;
+}
+
+absl::StatusOr<bool> MariaDbAllowanceStore::ReleaseFirstMonthPaidElsewhere(db::Session& tx,
+                                                                           const std::string& application_id,
+                                                                           const Actor& actor) {
+  ASSIGN_OR_RETURN(std::optional<LockedApplication> locked, ReadApplication(tx, application_id, true));
+  if (!locked) return absl::NotFoundError("application not found");
+  const v1::Application& a = locked->application;
+  if (a.type() != v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING || a.state() != v1::APPLICATION_STATE_APPROVED) {
+    return false;
+  }
+  ASSIGN_OR_RETURN(const bool released_before, FirstMonthReleased(tx, a));
+  if (released_before) return false;
+  // Its own first payment went out (the month is its own), or was returned and is held for its re-issue.
+  ASSIGN_OR_RETURN(std::optional<db::Row> own, tx.QueryOne(kOwnPaymentIssued, {a.application_id()}));
+  if (own && own->Int(0) > 0) return false;
+  ASSIGN_OR_RETURN(const absl::CivilMonth first, FirstMonthOf(a));
+  ASSIGN_OR_RETURN(
+      std::optional<db::Row> holder,
+      tx.QueryOne(kPaidMonthHolder, {a.child_id(), absl::FormatCivilTime(absl::CivilDay(first))}));
+  if (!holder || holder->String(0) == a.application_id()) return false;
+  RETURN_IF_ERROR(ReleaseFirstMonth(*this, tx, *locked, actor));
+  return true;
+}
+
+absl::Status MariaDbAllowanceStore::ClaimPaidMonth(db::Session& tx, const PaidMonth& paid, absl::Time now) {
+  if (!paid.reissue_of.empty()) {
+    ASSIGN_OR_RETURN(uint64_t passed, tx.Execute(kPassPaidMonth, {paid.payment_id, paid.reissue_of}));
+    if (passed == 1) return absl::OkStatus();
+    // A payment re-issued that held no month (freed with its money, or paid before migration 0100 and left
+    // out by its backfill) takes the month anew, as a first payment would.
+  }
+  const std::string month = absl::FormatCivilTime(absl::CivilDay(paid.month));
+  ASSIGN_OR_RETURN(uint64_t claimed, tx.Execute(kClaimPaidMonth, {paid.child_id, month, paid.enrolment_id,
+                                                                  paid.payment_id, ToSqlTimestamp(now)}));
+  if (claimed == 1) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::optional<db::Row> holder, tx.QueryOne(kPaidMonthHolder, {paid.child_id, month}));
+  // Its holder gave it back between the two statements (its money released): the transaction is tried again.
+  if (!holder) return absl::AbortedError("the month's payment row went while it was read");
+  return MonthAlreadyPaid(paid.month, holder->String(0), holder->String(1));
+}
+
+void MariaDbAllowanceStore::ReleaseRefusedFirstMonth(const std::string& application_id, const Actor& actor) {
+  // The refusal is the caller's answer whatever happens here: a release that cannot be made now (the
+  // database unreachable, the child's facts not known for the take-up) is made by the roster job's run of the
+  // month (MonthlyRosterStore::ReleaseFirstMonthsNotOwed), under the same lock and record, so still once.
+  (void)pool_.Transaction([&](db::Session& tx) -> absl::Status {
+    return ReleaseFirstMonthPaidElsewhere(tx, application_id, actor).status();
+  });
+}
+
+absl::Status MariaDbAllowanceStore::TakeUpEnrolment(db::Session& tx, const std::string& application_id,
+                                                    const std::string& child_id, absl::Time now) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> flags, tx.QueryOne(kSelectChildFlags, {child_id}));
+  if (!flags) return absl::FailedPreconditionError("the child's facts are not known yet");
+  std::optional<LivingAllowanceKind> kind = LivingAllowanceKindFor(flags->Int(0) != 0, flags->Int(1) != 0);
+  // A child in neither category keeps the de facto kind: the rules then find it not in its category.
+  const LivingAllowanceKind taken = kind.value_or(LivingAllowanceKind::kDeFactoUnsupported);
+  return tx
+      .Execute(kInsertEnrolment, {application_id, child_id, static_cast<int64_t>(taken), ToSqlTimestamp(now)})
+      .status();
 }
 
 absl::Status MariaDbAllowanceStore::RecordLivingAllowanceChild(db::Session& tx, const std::string& child_id,
@@ -1031,32 +1147,66 @@ absl::Status CheckMonthlyFirstMonth(db::Session& tx, const v1::Application& a) {
 // What paying `a` issues (allowance_rules.h DecideNextIssue), read under the application's row lock: a
 // re-issue of a reversed payment, or its own first payment. The first-month rule judges only the
 // application's own amount, so a month a cycle paid and the bank returned is re-issued even when the
-// enrolment's first month was not owed, and never more than came back.
-absl::StatusOr<NextIssue> NextIssueOf(db::Session& tx, const v1::Application& a, int64_t payments_issued) {
+// enrolment's first month was not owed, and never more than came back. For a monthly enrolment, `month` is
+// set to the month the payment pays: a re-issue's, the month of the payment its chain of re-issues started
+// with (a cycle's line, or the first month); the application's own, its first month.
+absl::StatusOr<NextIssue> NextIssueOf(db::Session& tx, const v1::Application& a, int64_t payments_issued,
+                                      absl::CivilMonth* month) {
   const absl::Status own = CheckMonthlyFirstMonth(tx, a);
   // A refusal is the rule's answer; anything else (the database's) is not an answer at all.
   if (!own.ok() && own.code() != absl::StatusCode::kFailedPrecondition) return own;
   std::vector<PaymentStanding> payments;
+  std::map<std::string, absl::CivilMonth> line_months;  // a cycle's payment → its line's month
   // An application never paid has nothing to re-issue: its first payment (nearly every payment) reads no
   // payments.
-  if (payments_issued == 0) return DecideNextIssue(a, payments, own);
-  ASSIGN_OR_RETURN(db::Rows rows, tx.Query(kPaymentsOfApplication, {a.application_id()}));
-  payments.reserve(rows.size());
-  for (const db::Row& r : rows) {
-    PaymentStanding p;
-    p.payment_id = r.String(0);
-    p.state = static_cast<v1::PaymentState>(r.Int(1));
-    p.amount_fen = r.Int(2);
-    if (!r.IsNull(3)) p.reissue_of = r.String(3);
-    p.by_cycle = r.Int(4) != 0;
-    payments.push_back(std::move(p));
+  if (payments_issued > 0) {
+    ASSIGN_OR_RETURN(db::Rows rows, tx.Query(kPaymentsOfApplication, {a.application_id()}));
+    payments.reserve(rows.size());
+    for (const db::Row& r : rows) {
+      PaymentStanding p;
+      p.payment_id = r.String(0);
+      p.state = static_cast<v1::PaymentState>(r.Int(1));
+      p.amount_fen = r.Int(2);
+      if (!r.IsNull(3)) p.reissue_of = r.String(3);
+      p.by_cycle = r.Int(4) != 0;
+      if (p.by_cycle) {
+        ASSIGN_OR_RETURN(absl::CivilDay line_month, ParseDay(r.String(5).substr(0, 10), "month"));
+        line_months[p.payment_id] = absl::CivilMonth(line_month);
+      }
+      payments.push_back(std::move(p));
+    }
   }
-  return DecideNextIssue(a, payments, own);
+  ASSIGN_OR_RETURN(NextIssue next, DecideNextIssue(a, payments, own));
+  if (a.type() != v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) return next;
+  ASSIGN_OR_RETURN(*month, FirstMonthOf(a));
+  std::map<std::string, std::string> reissued;  // payment → the payment it re-issued
+  for (const PaymentStanding& p : payments) reissued[p.payment_id] = p.reissue_of;
+  // Back along the chain to its first payment, bounded by the payments' count.
+  std::string at = next.reissue_of;
+  for (size_t steps = 0; !at.empty() && steps <= payments.size(); ++steps) {
+    if (auto line = line_months.find(at); line != line_months.end()) {
+      *month = line->second;
+      break;
+    }
+    auto previous = reissued.find(at);
+    at = previous == reissued.end() ? "" : previous->second;
+  }
+  return next;
 }
 
 }  // namespace
 
 absl::StatusOr<v1::Payment> MariaDbAllowanceStore::PayApplication(
+    const IdempotencyKey& key, const Actor& actor, const std::string& application_id,
+    const Authorize<v1::Application, v1::Program>& authorize, v1::PaymentMethod method,
+    const std::string& payee_reference) {
+  absl::StatusOr<v1::Payment> paid =
+      PayApplicationOnce(key, actor, application_id, authorize, method, payee_reference);
+  if (MonthPaidUnder(paid.status())) ReleaseRefusedFirstMonth(application_id, actor);
+  return paid;
+}
+
+absl::StatusOr<v1::Payment> MariaDbAllowanceStore::PayApplicationOnce(
     const IdempotencyKey& key, const Actor& actor, const std::string& application_id,
     const Authorize<v1::Application, v1::Program>& authorize, v1::PaymentMethod method,
     const std::string& payee_reference) {
@@ -1074,9 +1224,15 @@ absl::StatusOr<v1::Payment> MariaDbAllowanceStore::PayApplication(
         ASSIGN_OR_RETURN(v1::Program program, ProgramFromRow(*program_row));
         RETURN_IF_ERROR(authorize(a, program));
         RETURN_IF_ERROR(CheckPayable(a, program));
-        ASSIGN_OR_RETURN(const NextIssue next, NextIssueOf(tx, a, row->Int(17)));
+        absl::CivilMonth month;
+        ASSIGN_OR_RETURN(const NextIssue next, NextIssueOf(tx, a, row->Int(17), &month));
         v1::Payment payment =
             IssuedPayment(ids_.Next(), a, next, issue_number, method, payee_reference, actor);
+        if (a.type() == v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) {
+          RETURN_IF_ERROR(ClaimPaidMonth(
+              tx, {a.child_id(), month, a.application_id(), payment.payment_id(), next.reissue_of},
+              actor.at));
+        }
         // The unique (application_id, issue_number) key makes a second payment of this issue impossible even
         // for a writer that skipped the row lock above: its INSERT fails and its transaction rolls back
         // whole.
@@ -1123,15 +1279,20 @@ std::vector<std::unique_ptr<google::protobuf::Message>> MariaDbAllowanceStore::P
 
 std::vector<absl::StatusOr<v1::Payment>> MariaDbAllowanceStore::PayApplications(
     const std::vector<PaymentOrder>& orders, const std::function<void()>& committing) {
-  return CommitTogetherElseAlone<v1::Payment>(
+  std::vector<absl::StatusOr<v1::Payment>> answers = CommitTogetherElseAlone<v1::Payment>(
       pool_, orders,
       [&](db::Session& tx, std::vector<std::optional<absl::StatusOr<v1::Payment>>>& answers) {
         return PayBatch(tx, orders, answers);
       },
       [&](const PaymentOrder& o) {
-        return PayApplication(o.key, o.actor, o.application_id, o.authorize, o.method, o.payee_reference);
+        return PayApplicationOnce(o.key, o.actor, o.application_id, o.authorize, o.method, o.payee_reference);
       },
       committing);
+  for (size_t i = 0; i < orders.size(); ++i) {
+    if (MonthPaidUnder(answers[i].status()))
+      ReleaseRefusedFirstMonth(orders[i].application_id, orders[i].actor);
+  }
+  return answers;
 }
 
 absl::Status MariaDbAllowanceStore::PayBatch(
@@ -1203,16 +1364,30 @@ absl::Status MariaDbAllowanceStore::PayBatch(
     }
     absl::Status allowed = o.authorize(a, program->second);
     if (allowed.ok()) allowed = CheckPayable(a, program->second);
-    const absl::StatusOr<NextIssue> next =
-        allowed.ok() ? NextIssueOf(tx, a, found->second.payments_issued) : absl::StatusOr<NextIssue>(allowed);
+    absl::CivilMonth month;
+    const absl::StatusOr<NextIssue> next = allowed.ok()
+                                               ? NextIssueOf(tx, a, found->second.payments_issued, &month)
+                                               : absl::StatusOr<NextIssue>(allowed);
     if (!next.ok()) {
       answers[i] = next.status();
       continue;
     }
+    const std::string payment_id = ids_.Next();
+    if (a.type() == v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) {
+      const absl::Status claimed = ClaimPaidMonth(
+          tx, {a.child_id(), month, a.application_id(), payment_id, next->reissue_of}, o.actor.at);
+      // The database's failure fails the batch (its orders are then run alone); the rule's refusal is this
+      // order's answer, and its claim was never written.
+      if (!claimed.ok() && !MonthPaidUnder(claimed)) return claimed;
+      if (!claimed.ok()) {
+        answers[i] = claimed;
+        continue;
+      }
+    }
     const int64_t issue_number = ++found->second.payments_issued;
     a.set_state(v1::APPLICATION_STATE_PAYMENT_ISSUED);
     paid.emplace_back(
-        i, IssuedPayment(ids_.Next(), a, *next, issue_number, o.method, o.payee_reference, o.actor));
+        i, IssuedPayment(payment_id, a, *next, issue_number, o.method, o.payee_reference, o.actor));
     if (!next->reissue_of.empty()) reissues[paid.back().second.payment_id()] = next->reissue_of;
     slot_sums[{a.program_id(), found->second.budget_slot}] += next->amount_fen;
   }

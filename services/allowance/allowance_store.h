@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/db.h"
 #include "common/event_feed.h"
@@ -66,6 +67,16 @@ struct ReconcileResult {
 struct LedgerPage {
   std::vector<v1::LedgerEntry> entries;
   LedgerCursor next;
+};
+
+// A payment of one month of a child's basic living allowance, as the month's row records it (migration 0100,
+// MariaDbAllowanceStore::ClaimPaidMonth).
+struct PaidMonth {
+  std::string child_id;
+  absl::CivilMonth month;
+  std::string enrolment_id;
+  std::string payment_id;
+  std::string reissue_of;  // the reversed payment it re-issues, whose month it takes over; empty for none
 };
 
 // One PayApplication, as a batch of them carries it (PayApplications).
@@ -285,6 +296,24 @@ class MariaDbAllowanceStore final : public AllowanceStore {
   // APPROVED, or released before), so a retry changes nothing.
   absl::StatusOr<bool> ReleaseFirstMonthNotOwed(db::Session& tx, const std::string& application_id,
                                                 const Actor& actor);
+  // In `tx`, with the payment `paid` describes, before its row is written: the child's month is taken for
+  // it (migration 0100), or FAILED_PRECONDITION (living_allowance_rules.h MonthAlreadyPaid) naming the
+  // enrolment and payment that hold it — one basic living allowance a month, whichever path pays it, across
+  // enrolments and programs, under the row's primary key, so of two payments racing for one month one waits
+  // for the other and then finds the month taken. A re-issue takes over the month of the payment it
+  // re-issues. The caller rolls back (or leaves out) the refused payment.
+  static absl::Status ClaimPaidMonth(db::Session& tx, const PaidMonth& paid, absl::Time now);
+  // In `tx`: an enrolment whose first month another enrolment's payment holds (ClaimPaidMonth refused its
+  // application, or the roster job found it so) never pays that month, so what its approval reserved for it
+  // goes back to the budget, as for a first month not owed (ReleaseFirstMonthNotOwed), under the same lock
+  // and the same record. False when there is nothing to release: not APPROVED, released before, its own
+  // first payment issued, or the month not held by another enrolment.
+  absl::StatusOr<bool> ReleaseFirstMonthPaidElsewhere(db::Session& tx, const std::string& application_id,
+                                                      const Actor& actor);
+  // In `tx`: the approved monthly application taken up as its child's enrolment, of the kind the child's
+  // recorded categories give it (FAILED_PRECONDITION while they are not recorded); a replay keeps the first.
+  static absl::Status TakeUpEnrolment(db::Session& tx, const std::string& application_id,
+                                      const std::string& child_id, absl::Time now);
   // In `tx`: the child's facts the monthly allowance's rules judge by, unless recorded before (the first
   // facts stay; a row the registry follower made for an early stop is filled in).
   static absl::Status RecordLivingAllowanceChild(db::Session& tx, const std::string& child_id,
@@ -303,11 +332,21 @@ class MariaDbAllowanceStore final : public AllowanceStore {
                                                int64_t sequence, absl::Time now);
 
  private:
+  // PayApplication's transaction, without the release that follows a refusal for a month paid elsewhere.
+  absl::StatusOr<v1::Payment> PayApplicationOnce(const IdempotencyKey& key, const Actor& actor,
+                                                 const std::string& application_id,
+                                                 const Authorize<v1::Application, v1::Program>& authorize,
+                                                 v1::PaymentMethod method,
+                                                 const std::string& payee_reference);
   // PayApplications' one transaction: fills answers[i] for the orders it settles (a recorded answer, a
   // refusal, a payment written here); the ones it leaves empty (a key repeated within the batch) are run
   // alone after it commits.
   absl::Status PayBatch(db::Session& tx, const std::vector<PaymentOrder>& orders,
                         std::vector<std::optional<absl::StatusOr<v1::Payment>>>& answers);
+  // After PayApplication or a batch refused `application_id` because another enrolment holds the month it
+  // would pay: its first month's reservation goes back (ReleaseFirstMonthPaidElsewhere), in its own
+  // transaction, the refusal's having rolled back.
+  void ReleaseRefusedFirstMonth(const std::string& application_id, const Actor& actor);
   // A new payment's events, in order: issued, and the household's verification when sampled.
   std::vector<std::unique_ptr<google::protobuf::Message>> PaymentEvents(const v1::Payment& payment,
                                                                         v1::AllowanceType type) const;

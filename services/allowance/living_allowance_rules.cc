@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 
 namespace shouhu::allowance {
@@ -162,6 +163,29 @@ absl::Status CheckFirstMonthByApplication(const LivingAllowanceChild& child,
   if (paying == enrolments.end()) return absl::OkStatus();
   const absl::CivilMonth first = FirstMonth(paying->approved_on);
   return CheckFirstMonthDecision(DecideMonth(child, enrolments, first)[paying - enrolments.begin()], first);
+}
+
+namespace {
+// The payload that marks MonthAlreadyPaid's refusal, holding the enrolment that keeps the month.
+constexpr char kMonthPaidUnder[] = "type.shouhu.dev/allowance.MonthPaidUnder";
+}  // namespace
+
+absl::Status MonthAlreadyPaid(absl::CivilMonth month, const std::string& enrolment_id,
+                              const std::string& payment_id) {
+  absl::Status refused = absl::FailedPreconditionError(absl::StrCat(
+      "the child's basic living allowance for ", absl::FormatCivilTime(month), " is paid under enrolment ",
+      enrolment_id, " (payment ", payment_id,
+      "; a returned payment keeps its month for its re-issue): a child is paid one basic living allowance a "
+      "month"));
+  refused.SetPayload(kMonthPaidUnder, absl::Cord(enrolment_id));
+  return refused;
+}
+
+std::optional<std::string> MonthPaidUnder(const absl::Status& status) {
+  if (status.code() != absl::StatusCode::kFailedPrecondition) return std::nullopt;
+  auto enrolment = status.GetPayload(kMonthPaidUnder);
+  if (!enrolment) return std::nullopt;
+  return std::string(*enrolment);
 }
 
 absl::Status ValidateSchoolEnrolment(const SchoolEnrolment& enrolment, absl::CivilMonth from) {

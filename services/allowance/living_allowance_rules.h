@@ -22,7 +22,10 @@
 //   child's allowance (事实无人抚养儿童基本生活补贴) replace each other, and each replaces itself under
 //   another program. When several enrolments are payable in a month, the orphan allowance wins (orphans are
 //   by definition not de facto unsupported, and theirs is the higher standard), then the earliest approval,
-//   then the smaller enrolment id; the others are reported as replaced by the winner.
+//   then the smaller enrolment id; the others are reported as replaced by the winner. These rules judge the
+//   facts; what was actually paid is held by the store, one row per child and month paid, taken by every
+//   payment of a month (migration 0100): a month paid under one enrolment is not paid under another, whatever
+//   the facts said to each (MonthAlreadyPaid).
 #ifndef SHOUHU_SERVICES_ALLOWANCE_LIVING_ALLOWANCE_RULES_H_
 #define SHOUHU_SERVICES_ALLOWANCE_LIVING_ALLOWANCE_RULES_H_
 
@@ -149,6 +152,15 @@ absl::Status CheckFirstMonthDecision(const MonthlyDecision& decision, absl::Civi
 absl::Status CheckFirstMonthByApplication(const LivingAllowanceChild& child,
                                           const std::vector<MonthlyEnrolment>& enrolments,
                                           const std::string& enrolment_id);
+
+// A month of the child's basic living allowance that a payment would pay, and what holds it already: the
+// payment `payment_id` under enrolment `enrolment_id` (migration 0100). A child is paid one basic living
+// allowance a month, across enrolments and programs, whichever paid it first: FAILED_PRECONDITION naming
+// both, which MonthPaidUnder reads back.
+absl::Status MonthAlreadyPaid(absl::CivilMonth month, const std::string& enrolment_id,
+                              const std::string& payment_id);
+// The enrolment that holds the month when `status` is MonthAlreadyPaid's refusal, else nothing.
+std::optional<std::string> MonthPaidUnder(const absl::Status& status);
 
 // INVALID_ARGUMENT naming the field when a school-enrolment record is unusable: no evidence, an evidence
 // reference longer than 128 characters, or a cover that ends before it starts (`from`: the month it is

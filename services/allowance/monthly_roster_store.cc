@@ -27,13 +27,6 @@ constexpr char kPendingEnrolments[] =
     " LEFT JOIN living_allowance_enrolments e ON e.application_id = a.id"
     " LEFT JOIN living_allowance_children c ON c.child_id = a.child_id"
     " WHERE a.type = 5 AND a.state IN (3, 6, 7) AND e.application_id IS NULL ORDER BY a.id LIMIT ?";
-constexpr char kSelectChildFlags[] =
-    "SELECT is_orphan, is_de_facto_unsupported FROM living_allowance_children"
-    " WHERE child_id = ? AND birth_date IS NOT NULL";
-constexpr char kInsertEnrolment[] =
-    "INSERT INTO living_allowance_enrolments (application_id, child_id, kind, taken_up_at) VALUES (?, ?, ?, "
-    "?)"
-    " ON DUPLICATE KEY UPDATE application_id = application_id";
 
 // ------------------------------------------------------------------------------------------------ generation
 
@@ -55,6 +48,16 @@ constexpr char kFirstMonthLinesPayingNothing[] =
     " JOIN living_allowance_enrolments e ON e.application_id = l.enrolment_id"
     " WHERE l.month = ? AND l.outcome NOT IN (?, ?) AND a.decided_at >= ? AND a.decided_at < ?"
     " AND a.state IN (3, 6, 7) AND e.first_month_released_at IS NULL ORDER BY l.enrolment_id";
+// The month's first-month lines owed under their enrolment (paid by its application), approved and not
+// released, whose month another enrolment's payment holds already (migration 0100): the application will
+// never pay it (MariaDbAllowanceStore::ClaimPaidMonth), so its reservation goes back.
+constexpr char kFirstMonthsPaidElsewhere[] =
+    "SELECT l.enrolment_id FROM monthly_roster_lines l"
+    " JOIN living_allowance_months_paid m ON m.child_id = l.child_id AND m.month = l.month"
+    " JOIN applications a ON a.id = l.enrolment_id"
+    " JOIN living_allowance_enrolments e ON e.application_id = l.enrolment_id"
+    " WHERE l.month = ? AND l.outcome = ? AND m.enrolment_id <> l.enrolment_id AND a.state = 3"
+    " AND e.first_month_released_at IS NULL ORDER BY l.enrolment_id";
 // Who the ledger records as releasing the reservation of a first month not owed.
 constexpr char kFirstMonthReleaser[] = "system:allowance-monthly-roster";
 constexpr char kSchoolProofsFrom[] =
@@ -98,7 +101,7 @@ constexpr char kCycleColumns[] =
 constexpr char kSelectCycle[] = " WHERE c.id = ?";
 constexpr char kListCycles[] = " WHERE c.program_id = ? ORDER BY c.month DESC, c.supplement";
 constexpr char kLockCycle[] =
-    "SELECT state, program_id, submitted_by, budget_slot, approved_total_fen FROM monthly_cycles"
+    "SELECT state, program_id, submitted_by, budget_slot, approved_total_fen, month FROM monthly_cycles"
     " WHERE id = ? FOR UPDATE";
 constexpr char kSubmitCycle[] =
     "UPDATE monthly_cycles SET state = 2, submitted_by = ?, submitted_at = ? WHERE id = ?";
@@ -145,6 +148,16 @@ constexpr char kUnpaidLines[] =
     " WHERE cycle_id = ? AND payment_id IS NULL AND outcome = 0 ORDER BY enrolment_id LIMIT ? FOR UPDATE";
 constexpr char kLinePaid[] =
     "UPDATE monthly_roster_lines SET payment_id = ? WHERE cycle_id = ? AND enrolment_id = ?";
+// A payable line whose month another enrolment's payment holds (MariaDbAllowanceStore::ClaimPaidMonth): the
+// child's one allowance of the month is that enrolment's, which replaces this one, so the line is listed as
+// replaced by it with nothing to pay (and no longer payable: no PayMonthlyCycle tries it again), and what the
+// approval took for it goes back off the child's yearly total, as ApproveCycle took it.
+constexpr char kLineReplacedAtPayment[] =
+    "UPDATE monthly_roster_lines SET outcome = ?, amount_fen = 0, replaced_by = ?, payable_child_id = NULL"
+    " WHERE cycle_id = ? AND enrolment_id = ? AND outcome = 0";
+constexpr char kReleaseLineTotal[] =
+    "UPDATE child_year_totals SET committed_fen = committed_fen - ?"
+    " WHERE program_id = ? AND child_id = ? AND year = ? AND committed_fen >= ?";
 // The core's payments row, as PayApplication writes it: the application's next issue number, so the core's
 // unique (application_id, issue_number) key guards a monthly payment as it guards every other.
 constexpr char kNextIssue[] = "UPDATE applications SET payments_issued = payments_issued + 1 WHERE id = ?";
@@ -308,15 +321,7 @@ absl::Status MonthlyRosterStore::TakeUp(const PendingEnrolment& pending,
     if (facts) {
       RETURN_IF_ERROR(MariaDbAllowanceStore::RecordLivingAllowanceChild(tx, pending.child_id, *facts, now));
     }
-    ASSIGN_OR_RETURN(std::optional<db::Row> flags, tx.QueryOne(kSelectChildFlags, {pending.child_id}));
-    if (!flags) return absl::FailedPreconditionError("the child's facts are not known yet");
-    std::optional<LivingAllowanceKind> kind = LivingAllowanceKindFor(flags->Int(0) != 0, flags->Int(1) != 0);
-    // A child in neither category keeps the de facto kind: the rules then find it not in its category.
-    const LivingAllowanceKind taken = kind.value_or(LivingAllowanceKind::kDeFactoUnsupported);
-    return tx
-        .Execute(kInsertEnrolment,
-                 {pending.application_id, pending.child_id, static_cast<int64_t>(taken), ToSqlTimestamp(now)})
-        .status();
+    return MariaDbAllowanceStore::TakeUpEnrolment(tx, pending.application_id, pending.child_id, now);
   });
 }
 
@@ -490,11 +495,28 @@ absl::StatusOr<FirstMonthsNotOwed> MonthlyRosterStore::ReleaseFirstMonthsNotOwed
     }
     return absl::OkStatus();
   }));
+  std::vector<std::string> paid_elsewhere;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& s) -> absl::Status {
+    paid_elsewhere.clear();
+    ASSIGN_OR_RETURN(db::Rows rows,
+                     s.Query(kFirstMonthsPaidElsewhere,
+                             {MonthSql(month), static_cast<int64_t>(MonthlyOutcome::kPaidByApplication)}));
+    for (const db::Row& r : rows) paid_elsewhere.push_back(r.String(0));
+    return absl::OkStatus();
+  }));
   const Actor releaser{kFirstMonthReleaser, "", now};
   for (const std::string& enrolment : holding) {
     bool done = false;
     RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
       ASSIGN_OR_RETURN(done, core_.ReleaseFirstMonthNotOwed(tx, enrolment, releaser));
+      return absl::OkStatus();
+    }));
+    if (done) ++found.released;
+  }
+  for (const std::string& enrolment : paid_elsewhere) {
+    bool done = false;
+    RETURN_IF_ERROR(pool_.Transaction([&](db::Session& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(done, core_.ReleaseFirstMonthPaidElsewhere(tx, enrolment, releaser));
       return absl::OkStatus();
     }));
     if (done) ++found.released;
@@ -697,6 +719,8 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::PayCycle(const IdempotencyK
       const std::string program_id = cycle->String(1);
       const int budget_slot = static_cast<int>(cycle->Int(3));
       const int64_t approved_fen = cycle->Int(4);
+      ASSIGN_OR_RETURN(const absl::CivilDay month_day, DayOf(*cycle, 5, "month"));
+      const absl::CivilMonth month(month_day);
       ASSIGN_OR_RETURN(std::optional<db::Row> paid_row, tx.QueryOne(kCyclePaidTotal, {cycle_id}));
       int64_t paid_fen = paid_row ? paid_row->Int(0) : 0;
       ASSIGN_OR_RETURN(db::Rows lines, tx.Query(kUnpaidLines, {cycle_id, int64_t{kLineChunk}}));
@@ -710,11 +734,26 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::PayCycle(const IdempotencyK
         if (paid_fen + amount > approved_fen) {
           return absl::FailedPreconditionError("paying the cycle would exceed what its approval reserved");
         }
+        const std::string payment_id = ids_.Next();
+        const absl::Status claimed = MariaDbAllowanceStore::ClaimPaidMonth(
+            tx, {child_id, month, enrolment_id, payment_id, ""}, actor.at);
+        if (std::optional<std::string> keeper = MonthPaidUnder(claimed)) {
+          RETURN_IF_ERROR(tx.Execute(kLineReplacedAtPayment, {static_cast<int64_t>(MonthlyOutcome::kReplaced),
+                                                              *keeper, cycle_id, enrolment_id})
+                              .status());
+          ASSIGN_OR_RETURN(uint64_t back, tx.Execute(kReleaseLineTotal, {amount, program_id, child_id,
+                                                                         int64_t{month.year()}, amount}));
+          if (back != 1) return absl::InternalError("the child's yearly total does not hold the month");
+          RETURN_IF_ERROR(core_.PostEntry(tx, program_id, budget_slot, v1::LEDGER_ENTRY_KIND_RELEASE,
+                                          v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_AVAILABLE, amount,
+                                          enrolment_id, "", actor));
+          continue;
+        }
+        RETURN_IF_ERROR(claimed);
         paid_fen += amount;
         RETURN_IF_ERROR(tx.Execute(kNextIssue, {enrolment_id}).status());
         ASSIGN_OR_RETURN(std::optional<db::Row> issue, tx.QueryOne(kReadIssue, {enrolment_id}));
         if (!issue) return absl::InternalError("enrolment's application is missing");
-        const std::string payment_id = ids_.Next();
         RETURN_IF_ERROR(
             tx.Execute(kInsertPayment,
                        {payment_id, enrolment_id, program_id, child_id, division, amount, int64_t{method},

@@ -81,9 +81,10 @@ class MonthlyRosterStore {
   // race (unique keys; a duplicate insert changes nothing). Lines are computed once and never recomputed.
   absl::StatusOr<GenerationResult> GenerateMonth(absl::CivilMonth month, absl::Time now);
   // The enrolments whose first month is `month` and whose line says it is not owed under them (replaced,
-  // aged out, stopped, not in the category): what each approved one's approval reserved for the month goes
-  // back to the budget, one transaction each (MariaDbAllowanceStore::ReleaseFirstMonthNotOwed). Those paid
-  // before the line was written are listed, not undone. Safe to run again, and concurrently.
+  // aged out, stopped, not in the category), or whose month another enrolment's payment holds already
+  // (ReleaseFirstMonthPaidElsewhere): what each approved one's approval reserved for the month goes back to
+  // the budget, one transaction each (MariaDbAllowanceStore::ReleaseFirstMonthNotOwed). Those paid before the
+  // line was written are listed, not undone. Safe to run again, and concurrently.
   absl::StatusOr<FirstMonthsNotOwed> ReleaseFirstMonthsNotOwed(absl::CivilMonth month, absl::Time now);
 
   // ---- cycles
@@ -105,6 +106,10 @@ class MonthlyRosterStore {
                                                const std::string& reason);
   // Issues a payment per unpaid payable line, kLineChunk per transaction; each line's payment, its ledger
   // entry and (when sampled) its HouseholdVerificationRequested commit together, so a retry pays the rest.
+  // A line whose month another enrolment's payment holds already (MariaDbAllowanceStore::ClaimPaidMonth: its
+  // first month paid through its application on facts that said it was owed) is not paid: it is listed as
+  // replaced by that enrolment, its amount released from the cycle's reservation and the child's yearly
+  // total, in the same transaction, so no later PayCycle tries it again.
   absl::StatusOr<v1::MonthlyCycle> PayCycle(const IdempotencyKey& key, const Actor& actor,
                                             const std::string& cycle_id, const CycleCheck& authorize,
                                             v1::PaymentMethod method);

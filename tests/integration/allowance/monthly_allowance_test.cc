@@ -5,6 +5,7 @@
 // forecast's alert raised once, and bad input refused naming its field with nothing written.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/migrations.h"
 #include "common/status_macros.h"
 #include "common/timestamps.h"
 #include "services/allowance/verification_sample.h"
@@ -52,10 +54,11 @@ class MonthlyAllowance : public MonthlyAllowanceTest {
     return approved.cycle();
   }
 
-  v1::ProgramBalances Balances(const std::string& program_id) {
+  v1::ProgramBalances Balances(const std::string& program_id) { return Balances(program_id, ngo_admin_); }
+  v1::ProgramBalances Balances(const std::string& program_id, const Principal& as) {
     v1::GetProgramRequest request;
     request.set_program_id(program_id);
-    auto program = Ask(&v1::AllowanceService::Stub::GetProgram, ngo_admin_, request);
+    auto program = Ask(&v1::AllowanceService::Stub::GetProgram, as, request);
     EXPECT_OK(program);
     return program.ok() ? program->program().balances() : v1::ProgramBalances();
   }
@@ -63,12 +66,63 @@ class MonthlyAllowance : public MonthlyAllowanceTest {
   // Pays the enrolment's first month through its own application.
   absl::StatusOr<v1::PayApplicationResponse> PayApplication(const std::string& tag,
                                                             const std::string& enrolment) {
+    return PayApplicationAs(ngo_admin_, tag, enrolment);
+  }
+  absl::StatusOr<v1::PayApplicationResponse> PayApplicationAs(const Principal& as, const std::string& tag,
+                                                              const std::string& enrolment) {
     v1::PayApplicationRequest pay;
     pay.set_request_id("pay-first-" + tag);
     pay.set_application_id(enrolment);
     pay.set_method(v1::PAYMENT_METHOD_BANK_TRANSFER);
     pay.set_payee_reference("guardian-account-" + tag);
-    return Ask(&v1::AllowanceService::Stub::PayApplication, ngo_admin_, pay);
+    return Ask(&v1::AllowanceService::Stub::PayApplication, as, pay);
+  }
+
+  // Day `day` of this month (Asia/Shanghai), the first being 1: a fixed day, whatever today is.
+  absl::CivilDay DayOfThisMonth(int day) const { return absl::CivilDay(ThisMonth()) + (day - 1); }
+
+  // Moves the enrolment's approval to noon of `day` (Asia/Shanghai): the month it starts after.
+  void SetApprovedOn(const std::string& enrolment, absl::CivilDay day) {
+    const absl::Time noon =
+        ShanghaiMonthStart(absl::CivilMonth(day)) + absl::Hours(24 * (day.day() - 1) + 12);
+    ASSERT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
+      return s
+          .Execute("UPDATE applications SET decided_at = ? WHERE id = ?", {ToSqlTimestamp(noon), enrolment})
+          .status();
+    }));
+  }
+
+  // Moves the day the child's allowance stopped (a close, a transfer, a placement as the registry's event
+  // gave it) to `day`: enrolments approved after it are not stopped.
+  void SetStoppedOn(const std::string& child_id, absl::CivilDay day) {
+    ASSERT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
+      ASSIGN_OR_RETURN(uint64_t changed,
+                       s.Execute("UPDATE living_allowance_children SET stopped_on = ? WHERE child_id = ?",
+                                 {absl::FormatCivilTime(day), child_id}));
+      if (changed != 1) return absl::FailedPreconditionError("the child's allowance has not stopped");
+      return absl::OkStatus();
+    }));
+  }
+
+  // The case moves from Wuding to Xixia, accepted by Xixia's bureau, and the allowance has heard of it.
+  void TransferToXixia(const std::string& tag, const rv1::Case& moving) {
+    rv1::RequestCountyTransferRequest move;
+    move.set_request_id("move-" + tag);
+    move.set_case_id(moving.case_id());
+    move.set_to_village_code(registry::testing::kXixiaVillage);
+    move.set_reason("随务工父母迁居银川");
+    ASSERT_OK_AND_ASSIGN(auto requested, Cooperate(&rv1::CaseCooperationService::Stub::RequestCountyTransfer,
+                                                   wuding_officer_, move));
+    rv1::AcceptCountyTransferRequest accept;
+    accept.set_request_id("accept-" + tag);
+    accept.set_transfer_id(requested.transfer().transfer_id());
+    ASSERT_OK(Cooperate(&rv1::CaseCooperationService::Stub::AcceptCountyTransfer, xixia_officer_, accept));
+    ASSERT_NO_FATAL_FAILURE(AwaitRegistryEvents());
+  }
+
+  // The child's payments that stand (not returned or abandoned), in every program.
+  int64_t StandingPaymentsOf(const std::string& child_id) {
+    return QueryInt("SELECT COUNT(*) FROM payments WHERE child_id = ? AND state NOT IN (4, 5)", {child_id});
   }
 
   // The same, expected to be paid: from then on a closed case stops the allowance in the rosters, rather
@@ -1183,6 +1237,192 @@ TEST_F(MonthlyAllowance, BadInput_NamesTheFieldAndWritesNothing) {
   EXPECT_EQ(AllowanceCount("school_enrolments"), 0);
   EXPECT_EQ(AllowanceCount("payments"), 0);
   EXPECT_EQ(AllowanceCount("idempotency_records"), 0);
+}
+
+// The path that paid a child's month twice. Enrolment E1 of a Wuding program, approved on the 2nd, pays the
+// child's next month (its first) in advance through its application, as it may: the month was owed on
+// everything known then, and the payment stands. On the 3rd the case moves to Xixia, which stops E1 from next
+// month, and a Xixia program enrols the child on the 5th (E2): E2's first month is the same month, and
+// nothing in the rules' view of the facts says it was paid. The child is paid one basic living allowance a
+// month, so E2's application must not pay it again: it is refused naming E1's payment, E2's reservation for
+// the month goes back to its budget once (a retry releases nothing more), and the month's roster, which finds
+// E1 stopped and E2's first month paid by its application, releases nothing more either.
+TEST_F(MonthlyAllowance,
+       MonthPaidUnderAnEnrolmentTransferredAway_TheReceivingCountysEnrolmentPaysItNotAgain) {
+  const County xixia = Xixia();
+  const std::string a = FundedProgram("a");
+  const std::string b = FundedProgramIn(xixia, "b");
+  const rv1::Case moving = ActiveChild("moving");
+  const std::string e1 = Enrol("e1", a, moving.child_id());
+  ASSERT_NO_FATAL_FAILURE(SetApprovedOn(e1, DayOfThisMonth(2)));
+  ASSERT_OK_AND_ASSIGN(v1::PayApplicationResponse paid, PayApplication("e1", e1));
+  ASSERT_NO_FATAL_FAILURE(TransferToXixia("moving", moving));
+  ASSERT_NO_FATAL_FAILURE(SetStoppedOn(moving.child_id(), DayOfThisMonth(3)));
+  const std::string e2 = EnrolIn(xixia, "e2", b, moving.child_id());
+  ASSERT_NO_FATAL_FAILURE(SetApprovedOn(e2, DayOfThisMonth(5)));
+  ASSERT_EQ(Balances(b, xixia.admin).reserved_fen(), 60'000);
+  ASSERT_EQ(YearTotal(b, moving.child_id()), 60'000);
+
+  const absl::StatusOr<v1::PayApplicationResponse> twice = PayApplicationAs(xixia.admin, "e2", e2);
+  EXPECT_THAT(twice, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_TRUE(absl::StrContains(twice.status().message(), e1)) << twice.status();
+  EXPECT_TRUE(absl::StrContains(twice.status().message(), paid.payment().payment_id())) << twice.status();
+  EXPECT_EQ(StandingPaymentsOf(moving.child_id()), 1);
+  EXPECT_EQ(ReleasesOf(e2), 1);
+  v1::ProgramBalances balances = Balances(b, xixia.admin);
+  EXPECT_EQ(balances.reserved_fen(), 0);
+  EXPECT_EQ(balances.available_fen(), balances.budget_fen());
+  EXPECT_EQ(YearTotal(b, moving.child_id()), 0);
+  // Retried, and asked again under another request id: the same answer, nothing more released.
+  EXPECT_THAT(PayApplicationAs(xixia.admin, "e2", e2), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(PayApplicationAs(xixia.admin, "e2-again", e2), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(ReleasesOf(e2), 1);
+
+  const absl::CivilMonth next = ThisMonth() + 1;
+  ASSERT_OK_AND_ASSIGN(GenerationResult run, allowance_->cycles().job().RunMonth(next));
+  EXPECT_EQ(run.first_months_released, 0);
+  EXPECT_EQ(run.first_months_paid_before, 1);  // E1's, stopped
+  ASSERT_OK_AND_ASSIGN(GenerationResult again, allowance_->cycles().job().RunMonth(next));
+  EXPECT_EQ(again.first_months_released, 0);
+  EXPECT_EQ(ReleasesOf(e2), 1);
+  EXPECT_EQ(StandingPaymentsOf(moving.child_id()), 1);
+  balances = Balances(b, xixia.admin);
+  EXPECT_EQ(balances.reserved_fen(), 0);
+  EXPECT_EQ(balances.available_fen(), balances.budget_fen());
+  EXPECT_EQ(Balances(a).in_payment_fen(), 60'000);
+  ExpectReconciles(a);
+  ExpectReconciles(b);
+}
+
+// The same child-month paid through two paths at once. E2, a Wuding enrolment approved two months ago, has
+// next month payable on its program's cycle (computed and approved before the case moved; a roster line is
+// never recomputed, so the move does not take it back). The case moves to Xixia on the 3rd and a Xixia
+// program enrols the child on the 5th (E1): next month is E1's first, which its application pays. The cycle
+// and the application are paid at once: the month is paid once. The loser says why and gives its reservation
+// back once: the application is refused naming the cycle's enrolment and payment; or the cycle's line, paid
+// by nothing, is listed as replaced by E1, its amount released from the cycle's reservation and not paid by a
+// later PayMonthlyCycle.
+TEST_F(MonthlyAllowance, CyclePaymentRacingAnApplicationPaymentOfTheSameChildMonth_MonthPaidOnce) {
+  const County xixia = Xixia();
+  const std::string a = FundedProgram("a");
+  const std::string b = FundedProgramIn(xixia, "b");
+  const rv1::Case moving = ActiveChild("moving");
+  const absl::CivilMonth next = ThisMonth() + 1;
+  const std::string e2 = Enrol("e2", a, moving.child_id());
+  ASSERT_NO_FATAL_FAILURE(SetApprovedOn(e2, absl::CivilDay(ThisMonth() - 2) + 9));
+  ASSERT_OK(allowance_->cycles().job().RunMonth(next));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(a, next));
+  ASSERT_EQ(ByChild(Lines(cycle.cycle_id()))[moving.child_id()].outcome(), v1::ROSTER_OUTCOME_PAYABLE);
+  ASSERT_OK(SubmitAndApprove(cycle.cycle_id(), "next"));
+  ASSERT_NO_FATAL_FAILURE(TransferToXixia("moving", moving));
+  ASSERT_NO_FATAL_FAILURE(SetStoppedOn(moving.child_id(), DayOfThisMonth(3)));
+  const std::string e1 = EnrolIn(xixia, "e1", b, moving.child_id());
+  ASSERT_NO_FATAL_FAILURE(SetApprovedOn(e1, DayOfThisMonth(5)));
+  const int64_t a_reserved = Balances(a).reserved_fen();  // E2's own first month and the cycle's
+
+  absl::Notification go;
+  absl::StatusOr<v1::PayApplicationResponse> by_application;
+  absl::StatusOr<v1::PayMonthlyCycleResponse> by_cycle;
+  std::thread application([&] {
+    go.WaitForNotification();
+    by_application = PayApplicationAs(xixia.admin, "e1", e1);
+  });
+  std::thread cycle_payer([&] {
+    go.WaitForNotification();
+    by_cycle = Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_,
+                   PayCycle("pay-cycle-next", cycle.cycle_id()));
+  });
+  go.Notify();
+  application.join();
+  cycle_payer.join();
+  ASSERT_OK(by_cycle);  // the cycle's other lines (none here) are paid either way
+  EXPECT_EQ(StandingPaymentsOf(moving.child_id()), 1);
+  v1::RosterLine line = ByChild(Lines(cycle.cycle_id()))[moving.child_id()];
+  if (by_application.ok()) {
+    EXPECT_EQ(line.outcome(), v1::ROSTER_OUTCOME_REPLACED);
+    EXPECT_EQ(line.replaced_by(), e1);
+    EXPECT_EQ(line.amount_fen(), 0);
+    EXPECT_TRUE(line.payment_id().empty());
+    EXPECT_EQ(Balances(a).reserved_fen(), a_reserved - 60'000);
+    EXPECT_EQ(Balances(a).in_payment_fen(), 0);
+  } else {
+    EXPECT_THAT(by_application, StatusIs(absl::StatusCode::kFailedPrecondition));
+    EXPECT_TRUE(absl::StrContains(by_application.status().message(), e2)) << by_application.status();
+    EXPECT_TRUE(absl::StrContains(by_application.status().message(), line.payment_id()))
+        << by_application.status();
+    EXPECT_EQ(line.outcome(), v1::ROSTER_OUTCOME_PAYABLE);
+    EXPECT_EQ(ReleasesOf(e1), 1);
+    EXPECT_EQ(Balances(b, xixia.admin).reserved_fen(), 0);
+    EXPECT_EQ(Balances(a).in_payment_fen(), 60'000);
+  }
+  // Paying the cycle again, and the application again, pays nothing more.
+  ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_,
+                PayCycle("pay-cycle-next-again", cycle.cycle_id())));
+  EXPECT_FALSE(PayApplicationAs(xixia.admin, "e1-again", e1).ok());
+  EXPECT_EQ(StandingPaymentsOf(moving.child_id()), 1);
+  EXPECT_EQ(ReleasesOf(e1), by_application.ok() ? 0 : 1);
+  ExpectReconciles(a);
+  ExpectReconciles(b);
+}
+
+// An installation upgraded to migration 0100 has paid months before it: the migration records each once, held
+// by the payment that stands for it. Here: a first month paid through its application; a cycle's month the
+// bank returned and the application re-issued (held by the re-issue); and a first month returned and then
+// withdrawn, its money back in the budget (not paid, not recorded). The migration's backfill, run on the
+// payments alone, finds exactly what the payments recorded as they were made.
+TEST_F(MonthlyAllowance,
+       MonthsPaidBackfill_MonthsPaidBeforeTheUpgrade_RecordedOnceHeldByThePaymentThatStands) {
+  const std::string program = FundedProgram("p");
+  const std::string first = Enrol("first", program, ActiveChild("first").child_id());
+  ASSERT_OK(PayApplication("first", first));
+  const rv1::Case cycled = ActiveChild("cycled");
+  const std::string by_cycle = Enrol("cycled", program, cycled.child_id());
+  ASSERT_NO_FATAL_FAILURE(SetApprovedOn(by_cycle, absl::CivilDay(ThisMonth() - 2) + 9));
+  const absl::CivilMonth next = ThisMonth() + 1;
+  ASSERT_OK(allowance_->cycles().job().RunMonth(next));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, next));
+  ASSERT_OK(SubmitAndApprove(cycle.cycle_id(), "next"));
+  ASSERT_OK(
+      Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, PayCycle("pay-next", cycle.cycle_id())));
+  ASSERT_OK(ReturnPayment("bank-cycled", ByChild(Lines(cycle.cycle_id()))[cycled.child_id()].payment_id()));
+  ASSERT_OK_AND_ASSIGN(v1::PayApplicationResponse reissued, PayApplication("cycled", by_cycle));
+  const std::string withdrawn = Enrol("withdrawn", program, ActiveChild("withdrawn").child_id());
+  ASSERT_OK_AND_ASSIGN(v1::PayApplicationResponse returned, PayApplication("withdrawn", withdrawn));
+  ASSERT_OK(ReturnPayment("bank-withdrawn", returned.payment().payment_id()));
+  ASSERT_OK(Withdraw("withdrawn", withdrawn));
+
+  auto months_paid = [&] {
+    std::vector<std::string> rows;
+    EXPECT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
+      ASSIGN_OR_RETURN(db::Rows result,
+                       s.Query("SELECT child_id, month, enrolment_id, payment_id"
+                               " FROM living_allowance_months_paid ORDER BY child_id, month"));
+      for (const db::Row& r : result) {
+        rows.push_back(absl::StrCat(r.String(0), "|", r.String(1), "|", r.String(2), "|", r.String(3)));
+      }
+      return absl::OkStatus();
+    }));
+    return rows;
+  };
+  const std::vector<std::string> recorded = months_paid();
+  ASSERT_EQ(recorded.size(), 2u);
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM living_allowance_months_paid WHERE payment_id = ?",
+                     {reissued.payment().payment_id()}),
+            1);
+
+  ASSERT_OK(allowance_database_->pool().Autocommit(
+      [&](db::Session& s) { return s.Execute("DELETE FROM living_allowance_months_paid").status(); }));
+  const std::vector<db::Migration> migrations = AllowanceMigrations();
+  const auto backfill = std::find_if(migrations.begin(), migrations.end(),
+                                     [](const db::Migration& m) { return m.version == 100; });
+  ASSERT_NE(backfill, migrations.end());
+  ASSERT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
+    for (const std::string& statement : db::SplitStatements(backfill->sql)) {
+      RETURN_IF_ERROR(s.Execute(statement).status());
+    }
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(months_paid(), recorded);
 }
 
 }  // namespace

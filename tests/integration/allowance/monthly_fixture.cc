@@ -55,17 +55,39 @@ absl::CivilMonth MonthlyAllowanceTest::ThisMonth() const {
   return absl::CivilMonth(ShanghaiDay(absl::Now()));
 }
 
+MonthlyAllowanceTest::County MonthlyAllowanceTest::Wuding() const {
+  return {"532329", "wuding-civil-affairs", wuding_officer_, ngo_admin_, wuding_caseworker_};
+}
+
+MonthlyAllowanceTest::County MonthlyAllowanceTest::Xixia() const {
+  return {"640105", "xixia-civil-affairs", xixia_officer_,
+          shouhu::testing::MakePrincipal("admin-xixia", "ngo-wuding", common::v1::ROLE_NGO_ADMIN, {"640105"}),
+          shouhu::testing::MakePrincipal("caseworker-xixia", "ngo-wuding", common::v1::ROLE_NGO_CASEWORKER,
+                                         {"640105"})};
+}
+
+std::string MonthlyAllowanceTest::FundedProgramIn(const County& county, const std::string& tag) {
+  return FundedProgram(tag, 100'000'000, 0, {}, county);
+}
+
 std::string MonthlyAllowanceTest::FundedProgram(const std::string& tag, int64_t budget_fen,
                                                 int64_t year_cap_fen,
                                                 const std::vector<rv1::ChildCategory>& also_eligible) {
+  return FundedProgram(tag, budget_fen, year_cap_fen, also_eligible, Wuding());
+}
+
+std::string MonthlyAllowanceTest::FundedProgram(const std::string& tag, int64_t budget_fen,
+                                                int64_t year_cap_fen,
+                                                const std::vector<rv1::ChildCategory>& also_eligible,
+                                                const County& county) {
   v1::ProposeProgramRequest propose;
   propose.set_request_id("propose-" + tag);
   v1::Program* p = propose.mutable_program();
   p->set_name("武定县困境儿童基本生活保障 " + tag);
   p->set_plan("按月发放基本生活费，遇急难情况临时救助");
   p->set_target_group("事实无人抚养儿童和孤儿");
-  p->set_jurisdiction("532329");
-  p->set_funder_organisation_id("wuding-civil-affairs");
+  p->set_jurisdiction(county.jurisdiction);
+  p->set_funder_organisation_id(county.funder_organisation_id);
   p->set_budget_fen(budget_fen);
   const absl::CivilDay today = ShanghaiDay(absl::Now());
   p->set_period_start(absl::FormatCivilTime(absl::CivilDay(today.year(), 1, 1)));
@@ -78,7 +100,7 @@ std::string MonthlyAllowanceTest::FundedProgram(const std::string& tag, int64_t 
   p->set_per_payment_cap_fen(std::min<int64_t>(200'000, budget_fen));
   p->set_per_child_year_cap_fen(year_cap_fen > 0 ? year_cap_fen : std::min<int64_t>(5'000'000, budget_fen));
   p->set_second_approval_threshold_fen(std::min<int64_t>(1'000'000, budget_fen));
-  auto proposed = Ask(&v1::AllowanceService::Stub::ProposeProgram, ngo_admin_, propose);
+  auto proposed = Ask(&v1::AllowanceService::Stub::ProposeProgram, county.admin, propose);
   EXPECT_OK(proposed);
   if (!proposed.ok()) return "";
   const std::string id = proposed->program().program_id();
@@ -90,11 +112,11 @@ std::string MonthlyAllowanceTest::FundedProgram(const std::string& tag, int64_t 
   score->set_score(88);
   assess.set_reviewer("县民政局评审组");
   assess.set_accept(true);
-  EXPECT_OK(Ask(&v1::AllowanceService::Stub::AssessProgram, wuding_officer_, assess));
+  EXPECT_OK(Ask(&v1::AllowanceService::Stub::AssessProgram, county.officer, assess));
   v1::FundProgramRequest fund;
   fund.set_request_id("fund-" + tag);
   fund.set_program_id(id);
-  EXPECT_OK(Ask(&v1::AllowanceService::Stub::FundProgram, wuding_officer_, fund));
+  EXPECT_OK(Ask(&v1::AllowanceService::Stub::FundProgram, county.officer, fund));
   return id;
 }
 
@@ -119,6 +141,12 @@ rv1::Case MonthlyAllowanceTest::ActiveChild(const std::string& tag, const std::s
 
 std::string MonthlyAllowanceTest::Enrol(const std::string& tag, const std::string& program_id,
                                         const std::string& child_id, int64_t amount_fen) {
+  return EnrolIn(Wuding(), tag, program_id, child_id, amount_fen);
+}
+
+std::string MonthlyAllowanceTest::EnrolIn(const County& county, const std::string& tag,
+                                          const std::string& program_id, const std::string& child_id,
+                                          int64_t amount_fen) {
   v1::SubmitApplicationRequest submit;
   submit.set_request_id("apply-" + tag);
   submit.set_program_id(program_id);
@@ -126,13 +154,13 @@ std::string MonthlyAllowanceTest::Enrol(const std::string& tag, const std::strin
   submit.set_type(v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING);
   submit.set_amount_fen(amount_fen);
   submit.set_reason("事实无人抚养，按月发放基本生活费");
-  auto submitted = Ask(&v1::AllowanceService::Stub::SubmitApplication, wuding_caseworker_, submit);
+  auto submitted = Ask(&v1::AllowanceService::Stub::SubmitApplication, county.caseworker, submit);
   EXPECT_OK(submitted);
   if (!submitted.ok()) return "";
   v1::ApproveApplicationRequest approve;
   approve.set_request_id("approve-" + tag);
   approve.set_application_id(submitted->application().application_id());
-  auto approved = Ask(&v1::AllowanceService::Stub::ApproveApplication, ngo_admin_, approve);
+  auto approved = Ask(&v1::AllowanceService::Stub::ApproveApplication, county.admin, approve);
   EXPECT_OK(approved);
   if (approved.ok()) {
     EXPECT_EQ(approved->application().state(), v1::APPLICATION_STATE_APPROVED);

@@ -45,18 +45,37 @@ class MonthlyAllowanceTest : public registry::testing::RegistryTest {
     return response;
   }
 
+  // Who runs and funds a county's programs, and who applies for and approves its children's allowances.
+  struct County {
+    std::string jurisdiction;
+    std::string funder_organisation_id;
+    Principal officer;     // the funder's civil-affairs officer: assesses and funds
+    Principal admin;       // the operator's admin: proposes, approves applications, pays
+    Principal caseworker;  // the operator's caseworker: applies
+  };
+  County Wuding() const;
+  // Xixia (Ningxia), where the Wuding NGO runs a program too, funded by the Xixia bureau.
+  County Xixia() const;
+
   // A funded program of the Wuding NGO for the Wuding bureau: monthly living allowance and emergency relief
   // for de facto unsupported children and orphans (and the children of `also_eligible`), this year and next.
   // The cap per child and year is `year_cap_fen`, or 5,000,000 (at most the budget) when 0.
   std::string FundedProgram(const std::string& tag, int64_t budget_fen = 100'000'000,
                             int64_t year_cap_fen = 0,
                             const std::vector<rv1::ChildCategory>& also_eligible = {});
+  std::string FundedProgram(const std::string& tag, int64_t budget_fen, int64_t year_cap_fen,
+                            const std::vector<rv1::ChildCategory>& also_eligible, const County& county);
+  // A program in `county`, with the budget and caps above.
+  std::string FundedProgramIn(const County& county, const std::string& tag);
   // A child registered in the registry in `category`, verified (active), born on `birth_date`.
   rv1::Case ActiveChild(const std::string& tag, const std::string& birth_date = "2014-03-02",
                         rv1::ChildCategory category = rv1::CHILD_CATEGORY_DE_FACTO_UNSUPPORTED);
   // The child's approved monthly application of `amount_fen` in `program_id`: an enrolment.
   std::string Enrol(const std::string& tag, const std::string& program_id, const std::string& child_id,
                     int64_t amount_fen = 60'000);
+  // The same for a program of `county`, applied for and approved by its people.
+  std::string EnrolIn(const County& county, const std::string& tag, const std::string& program_id,
+                      const std::string& child_id, int64_t amount_fen = 60'000);
   // Blocks until the allowance's registry follower has applied every registry event (a minute at most).
   void AwaitRegistryEvents();
   // The same for another consumer of the registry's stream.

@@ -273,5 +273,17 @@ TEST(LivingAllowanceRules, ValidateSchoolEnrolment_NamesTheField) {
       std::string::npos);
 }
 
+TEST(LivingAllowanceRules, MonthAlreadyPaid_NamesTheMonthItsEnrolmentAndPaymentAndIsKnownAgain) {
+  const absl::Status refused = MonthAlreadyPaid(absl::CivilMonth(2026, 4), "E1", "P1");
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition));
+  for (const char* named : {"2026-04", "enrolment E1", "payment P1"}) {
+    EXPECT_NE(refused.message().find(named), absl::string_view::npos) << named << ": " << refused;
+  }
+  EXPECT_EQ(MonthPaidUnder(refused), std::optional<std::string>("E1"));
+  // Another refusal, even one naming the same words, is not this one.
+  EXPECT_EQ(MonthPaidUnder(absl::FailedPreconditionError(std::string(refused.message()))), std::nullopt);
+  EXPECT_EQ(MonthPaidUnder(absl::OkStatus()), std::nullopt);
+}
+
 }  // namespace
 }  // namespace shouhu::allowance
