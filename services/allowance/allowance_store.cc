@@ -823,6 +823,97 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::ApproveApplication(
       });
 }
 
+namespace {
+
+// A reversed payment of a monthly enrolment not re-issued: its amount sits in RESERVED on the application,
+// counted in the child's yearly total of `year` (a cycle month's year, else the application's).
+struct ReversedMoney {
+  std::string payment_id;
+  int64_t amount_fen = 0;
+  int year = 0;
+};
+
+// What a monthly enrolment's application holds in RESERVED, read under its row lock: its own first month
+// until its own payment is issued (unless released: ReleaseFirstMonth), and every reversed payment not
+// re-issued. One application state cannot say it: it holds several sums at once.
+struct MonthlyHoldings {
+  bool own = false;
+  std::vector<ReversedMoney> reversed;
+  bool in_flight = false;  // a payment issued or failed, awaiting its outcome
+  bool any() const { return own || !reversed.empty(); }
+};
+
+// The application's payments with what DecideNextIssue needs and each chain's month's year.
+constexpr char kMonthlyPaymentsOfApplication[] =
+    "SELECT p.id, p.state, p.amount_fen, p.reissue_of, l.payment_id IS NOT NULL, YEAR(l.month) FROM payments "
+    "p"
+    " LEFT JOIN monthly_roster_lines l ON l.payment_id = p.id WHERE p.application_id = ? ORDER BY "
+    "p.issue_number";
+
+absl::StatusOr<MonthlyHoldings> HoldingsOf(db::Session& tx, const v1::Application& a) {
+  MonthlyHoldings held;
+  ASSIGN_OR_RETURN(const bool released, FirstMonthReleased(tx, a));
+  ASSIGN_OR_RETURN(db::Rows rows, tx.Query(kMonthlyPaymentsOfApplication, {a.application_id()}));
+  std::map<std::string, std::string> reissue_of;
+  std::map<std::string, int> cycle_year;
+  std::set<std::string> reissued;
+  bool own_issued = false;
+  for (const db::Row& r : rows) {
+    const std::string id = r.String(0);
+    reissue_of[id] = r.IsNull(3) ? "" : r.String(3);
+    if (!r.IsNull(3)) reissued.insert(r.String(3));
+    if (r.Int(4) != 0) cycle_year[id] = static_cast<int>(r.Int(5));
+    if (r.IsNull(3) && r.Int(4) == 0) own_issued = true;
+  }
+  held.own = !released && !own_issued;
+  for (const db::Row& r : rows) {
+    const std::string id = r.String(0);
+    const auto state = static_cast<v1::PaymentState>(r.Int(1));
+    if (state == v1::PAYMENT_STATE_ISSUED || state == v1::PAYMENT_STATE_FAILED) held.in_flight = true;
+    if (state != v1::PAYMENT_STATE_RETURNED && state != v1::PAYMENT_STATE_ABANDONED) continue;
+    if (reissued.count(id) > 0) continue;
+    ReversedMoney money{id, r.Int(2), a.year()};
+    std::string at = id;
+    for (size_t steps = 0; !at.empty() && steps <= rows.size(); ++steps) {
+      if (auto year = cycle_year.find(at); year != cycle_year.end()) {
+        money.year = year->second;
+        break;
+      }
+      at = reissue_of[at];
+    }
+    held.reversed.push_back(std::move(money));
+  }
+  return held;
+}
+
+// Gives back to the budget through the ledger, and off the child's yearly totals, what a closing monthly
+// enrolment holds (HoldingsOf): its own first month and every reversed payment not re-issued, each once (the
+// application is closed with it, and a closed application is never paid again). The months the reversed
+// payments held for their re-issue were not paid: they are freed. Returns the amount released.
+absl::StatusOr<int64_t> ReleaseMonthlyHoldings(MariaDbAllowanceStore& store, db::Session& tx,
+                                               const v1::Application& a, int budget_slot,
+                                               const MonthlyHoldings& held, const Actor& actor) {
+  int64_t released = 0;
+  auto release = [&](int64_t amount, int year, const std::string& payment_id) -> absl::Status {
+    ASSIGN_OR_RETURN(uint64_t back, tx.Execute(kReleaseCommitted, {amount, a.program_id(), a.child_id(),
+                                                                   int64_t{year}, amount}));
+    if (back != 1) return absl::InternalError("the child's yearly total does not hold the amount");
+    RETURN_IF_ERROR(store.PostEntry(tx, a.program_id(), budget_slot, v1::LEDGER_ENTRY_KIND_RELEASE,
+                                    v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_AVAILABLE, amount,
+                                    a.application_id(), payment_id, actor));
+    released += amount;
+    return absl::OkStatus();
+  };
+  if (held.own) RETURN_IF_ERROR(release(a.amount_fen(), a.year(), ""));
+  for (const ReversedMoney& money : held.reversed) {
+    RETURN_IF_ERROR(release(money.amount_fen, money.year, money.payment_id));
+  }
+  RETURN_IF_ERROR(tx.Execute(kFreeReversedMonths, {a.application_id()}).status());
+  return released;
+}
+
+}  // namespace
+
 absl::StatusOr<v1::Application> MariaDbAllowanceStore::CloseApplication(
     const IdempotencyKey& key, const Actor& actor, const std::string& application_id,
     const Authorize<v1::Application, v1::Program>& authorize,
@@ -837,6 +928,11 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::CloseApplication(
         if (!program) return absl::InternalError("application's program is missing");
         RETURN_IF_ERROR(authorize(a, *program));
         ASSIGN_OR_RETURN(ClosingStep step, decide(a));
+        if (step.releases && a.type() == v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) {
+          ASSIGN_OR_RETURN(const MonthlyHoldings held, HoldingsOf(tx, a));
+          RETURN_IF_ERROR(ReleaseMonthlyHoldings(*this, tx, a, locked->budget_slot, held, actor).status());
+          step.releases = false;  // released above
+        }
         ASSIGN_OR_RETURN(step.releases, StillReleases(tx, a, step));
         if (step.releases) {
           ASSIGN_OR_RETURN(uint64_t released,
@@ -918,8 +1014,13 @@ absl::StatusOr<int> MariaDbAllowanceStore::CancelApplicationsOfClosedCase(db::Se
     v1::Application& a = locked->application;
     std::optional<ClosingStep> step = DecideCaseClosedCancellation(a);
     if (!step) continue;
-    ASSIGN_OR_RETURN(step->releases, StillReleases(tx, a, *step));
     int64_t released = 0;
+    if (step->releases && a.type() == v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) {
+      ASSIGN_OR_RETURN(const MonthlyHoldings held, HoldingsOf(tx, a));
+      ASSIGN_OR_RETURN(released, ReleaseMonthlyHoldings(*this, tx, a, locked->budget_slot, held, actor));
+      step->releases = false;  // released above
+    }
+    ASSIGN_OR_RETURN(step->releases, StillReleases(tx, a, *step));
     if (step->releases) {
       ASSIGN_OR_RETURN(uint64_t back,
                        tx.Execute(kReleaseCommitted, {a.amount_fen(), a.program_id(), a.child_id(),

@@ -141,6 +141,41 @@ class MonthlyAllowance : public MonthlyAllowanceTest {
     return Ask(&v1::AllowanceService::Stub::RecordPaymentOutcome, finance_, outcome).status();
   }
 
+  // The bank confirms payment `payment_id`.
+  absl::Status ConfirmPayment(const std::string& request_id, const std::string& payment_id) {
+    v1::RecordPaymentOutcomeRequest outcome;
+    outcome.set_request_id(request_id);
+    outcome.set_payment_id(payment_id);
+    outcome.set_outcome(v1::PAYMENT_OUTCOME_CONFIRMED);
+    return Ask(&v1::AllowanceService::Stub::RecordPaymentOutcome, finance_, outcome).status();
+  }
+
+  // A child enrolled in `program` with its approval two months back: its first month (last month) is paid
+  // through its application, and its cycles of next month and the one after are generated, approved and
+  // paid. The cycles' payments, in month order.
+  struct TwoCyclesPaid {
+    rv1::Case child;
+    std::string enrolment;
+    std::vector<std::string> payments;
+  };
+  TwoCyclesPaid EnrolWithTwoCyclesPaid(const std::string& tag, const std::string& program) {
+    TwoCyclesPaid c;
+    c.child = ActiveChild(tag);
+    c.enrolment = Enrol(tag, program, c.child.child_id());
+    SetApprovedOn(c.enrolment, absl::CivilDay(ThisMonth() - 2) + 9);
+    for (absl::CivilMonth m : {ThisMonth() + 1, ThisMonth() + 2}) {
+      EXPECT_OK(allowance_->cycles().job().RunMonth(m));
+      absl::StatusOr<v1::MonthlyCycle> cycle = CycleOf(program, m);
+      EXPECT_OK(cycle);
+      if (!cycle.ok()) return c;
+      EXPECT_OK(SubmitAndApprove(cycle->cycle_id(), tag + MonthText(m)));
+      EXPECT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_,
+                    PayCycle("pay-" + tag + MonthText(m), cycle->cycle_id())));
+      c.payments.push_back(ByChild(Lines(cycle->cycle_id()))[c.child.child_id()].payment_id());
+    }
+    return c;
+  }
+
   // Withdrawn by its applicant, the caseworker who submitted it.
   absl::StatusOr<v1::WithdrawApplicationResponse> Withdraw(const std::string& tag,
                                                            const std::string& application_id) {
@@ -181,8 +216,9 @@ class MonthlyAllowance : public MonthlyAllowanceTest {
 
   // What the child holds this year of the program, against its cap per child and year.
   int64_t YearTotal(const std::string& program_id, const std::string& child_id) {
-    return QueryInt("SELECT committed_fen FROM child_year_totals WHERE program_id = ? AND child_id = ?",
-                    {program_id, child_id});
+    return QueryInt(
+        "SELECT COALESCE(SUM(committed_fen), 0) FROM child_year_totals WHERE program_id = ? AND child_id = ?",
+        {program_id, child_id});
   }
 
   v1::ApplicationState StateOf(const std::string& application_id) {
@@ -232,12 +268,15 @@ class MonthlyAllowance : public MonthlyAllowanceTest {
   // month, the month after, is past its 18th birthday's, and not owed without school proof.
   struct AgedOut {
     std::string child_id;
+    std::string case_id;
     std::string enrolment;
     absl::CivilMonth first;
   };
   AgedOut EnrolAgedOut(const std::string& tag, const std::string& program) {
     AgedOut c;
-    c.child_id = ActiveChild(tag, EighteenIn(ThisMonth() + 1)).child_id();
+    const rv1::Case enrolled = ActiveChild(tag, EighteenIn(ThisMonth() + 1));
+    c.child_id = enrolled.child_id();
+    c.case_id = enrolled.case_id();
     c.enrolment = Enrol(tag, program, c.child_id);
     c.first = ThisMonth() + 2;
     EXPECT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
@@ -1423,6 +1462,50 @@ TEST_F(MonthlyAllowance,
     return absl::OkStatus();
   }));
   EXPECT_EQ(months_paid(), recorded);
+}
+
+// An enrolment whose first month was not owed (its reservation went back) holds only a returned cycle month.
+// Withdrawn, or cancelled by its case's close, that month's money goes back to the budget once, and the month
+// is free for another enrolment to pay.
+TEST_F(MonthlyAllowance,
+       FirstMonthReleasedAndACycleMonthReturned_WithdrawnOrClosed_TheMonthsMoneyReleasedOnce) {
+  for (const bool close : {false, true}) {
+    const std::string tag = close ? "closed" : "withdrawn";
+    const std::string program = FundedProgram(tag);
+    const AgedOut c = EnrolAgedOut(tag, program);
+    ASSERT_OK(allowance_->cycles().job().RunMonth(ThisMonth()));  // takes the enrolment up
+    ASSERT_OK_AND_ASSIGN(GenerationResult first, allowance_->cycles().job().RunMonth(c.first));
+    ASSERT_EQ(first.first_months_released, 1);
+    ASSERT_NO_FATAL_FAILURE(RecordSchoolProof(tag, c.child_id, c.first + 1));
+    ASSERT_OK(allowance_->cycles().job().RunMonth(c.first + 1));
+    ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, c.first + 1));
+    ASSERT_OK(SubmitAndApprove(cycle.cycle_id(), tag));
+    ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_,
+                  PayCycle("pay-cycle-" + tag, cycle.cycle_id())));
+    ASSERT_OK(ReturnPayment("bank-" + tag, ByChild(Lines(cycle.cycle_id()))[c.child_id].payment_id()));
+    ASSERT_EQ(Balances(program).reserved_fen(), 60'000) << tag;
+
+    if (close) {
+      rv1::CloseCaseRequest close_case;
+      close_case.set_request_id("close-" + tag);
+      close_case.set_case_id(c.case_id);
+      close_case.set_reason("父亲刑满释放，恢复监护");
+      ASSERT_OK(Call(&rv1::RegistryService::Stub::CloseCase, wuding_officer_, close_case));
+      ASSERT_NO_FATAL_FAILURE(AwaitRegistryEvents());
+      EXPECT_EQ(StateOf(c.enrolment), v1::APPLICATION_STATE_CANCELLED) << tag;
+    } else {
+      ASSERT_OK(Withdraw(tag, c.enrolment));
+    }
+    EXPECT_EQ(ReleasesOf(c.enrolment), 2) << tag;  // the first month's, then the returned month's
+    const v1::ProgramBalances balances = Balances(program);
+    EXPECT_EQ(balances.reserved_fen(), 0) << tag;
+    EXPECT_EQ(balances.available_fen(), balances.budget_fen()) << tag;
+    EXPECT_EQ(YearTotal(program, c.child_id), 0) << tag;
+    EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM living_allowance_months_paid WHERE child_id = ?", {c.child_id}),
+              0)
+        << tag;
+    ExpectReconciles(program);
+  }
 }
 
 }  // namespace
