@@ -121,6 +121,12 @@ absl::StatusOr<CaseChange> CloseCase(const Case& current, const Actor& actor, co
 absl::StatusOr<CaseChange> ReopenCase(const Case& current, const Actor& actor, const std::string& reason) {
   if (current.status() != v1::CASE_STATUS_CLOSED)
     return absl::FailedPreconditionError("only a closed case can reopen");
+  // Reopened beside the case that replaced it, the child would have two open cases, one of them invisible to
+  // every search and count (which follow the current case) while visits planned for both.
+  if (current.replaced()) {
+    return absl::FailedPreconditionError(
+        "a later case of the child replaced this one; the child's work goes on in their current case");
+  }
   CaseChange change = Change(current, actor, "reopened", reason);
   MoveTo(change, v1::CASE_STATUS_ACTIVE);
   change.updated.clear_closed_at();

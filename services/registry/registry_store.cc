@@ -208,12 +208,14 @@ constexpr absl::string_view kSearchCategoryInCounty =
 constexpr absl::string_view kCaseById =
     "SELECT id, child_id, referral_id, organisation_id, caseworker_id, status, risk_level, care_type, "
     "caregiver, "
-    "care_effective_date, village_code, opened_at, closed_at, close_reason FROM cases WHERE id = ?";
+    "care_effective_date, village_code, opened_at, closed_at, close_reason, is_current FROM cases WHERE id = "
+    "?";
 constexpr absl::string_view kCaseByIdForUpdate =
     "SELECT id, child_id, referral_id, organisation_id, caseworker_id, status, risk_level, care_type, "
     "caregiver, "
-    "care_effective_date, village_code, opened_at, closed_at, close_reason FROM cases WHERE id = ? FOR "
-    "UPDATE";
+    "care_effective_date, village_code, opened_at, closed_at, close_reason, is_current FROM cases WHERE id = "
+    "? "
+    "FOR UPDATE";
 constexpr absl::string_view kCaseHistory =
     "SELECT at, actor, action, from_status, to_status, detail FROM case_history WHERE case_id = ? ORDER BY "
     "id";
@@ -255,11 +257,12 @@ constexpr absl::string_view kAccessReadsOfRecordBeforeWeeks =
 constexpr absl::string_view kAccessRecordWeeks =
     "SELECT MIN(week), MAX(week) FROM pii_access_records_by_week";
 // By record, since migration 0050: for each week from the first to the last asked (a recursive CTE: one text,
-// however many weeks), the record's range in that week (its primary key alone), those log ids sorted, and then
-// the reads in that order by their primary key until `fetch` are taken: a record read thousands of times costs
-// its ids, not thousands of reads looked up (a subject the reads do not match is checked on each, as it was
-// before 0050). The derived table's LIMIT (no limit at all) keeps MariaDB from merging it into the join, which
-// would sort the joined rows, records column and all, instead of the ids (EXPLAIN: filesort on the ids only).
+// however many weeks), the record's range in that week (its primary key alone), those log ids sorted, and
+// then the reads in that order by their primary key until `fetch` are taken: a record read thousands of times
+// costs its ids, not thousands of reads looked up (a subject the reads do not match is checked on each, as it
+// was before 0050). The derived table's LIMIT (no limit at all) keeps MariaDB from merging it into the join,
+// which would sort the joined rows, records column and all, instead of the ids (EXPLAIN: filesort on the ids
+// only).
 constexpr absl::string_view kAccessReadsOfRecordByWeek =
     "WITH RECURSIVE weeks (week) AS (SELECT CAST(? AS UNSIGNED) UNION ALL "
     "SELECT week + 1 FROM weeks WHERE week < ?) "
@@ -935,6 +938,7 @@ absl::StatusOr<std::optional<v1::Case>> MariaDbRegistryStore::ReadCase(db::Sessi
   RETURN_IF_ERROR(ReadInstant(*row, 11, [&] { return c.mutable_opened_at(); }));
   RETURN_IF_ERROR(ReadInstant(*row, 12, [&] { return c.mutable_closed_at(); }));
   c.set_close_reason(row->String(13));
+  c.set_replaced(row->Int(14) == 0);
   if (with_history) {
     ASSIGN_OR_RETURN(db::Rows history, session.Query(kCaseHistory, {id}));
     for (const auto& h : history) *c.add_history() = HistoryFromRow(h);

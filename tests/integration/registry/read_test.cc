@@ -476,6 +476,25 @@ TEST_F(RegistryTest, GetStatistics_ChildReferredAgainAfterTheirCaseClosed_Counts
   ASSERT_EQ(stats.by_category_size(), 1);
   EXPECT_EQ(stats.by_category(0).children(), 1);
   EXPECT_EQ(Count("cases WHERE is_current = 1"), 1);
+
+  // The replaced case stays closed: reopened, the child would have two open cases, one of them outside every
+  // search and count while visits planned for both.
+  v1::ReopenCaseRequest reopen;
+  reopen.set_request_id("o");
+  reopen.set_case_id(old_case.case_id());
+  reopen.set_reason("父亲再次外出");
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::ReopenCase, wuding_officer_, reopen),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  v1::GetCaseRequest get;
+  get.set_case_id(old_case.case_id());
+  ASSERT_OK_AND_ASSIGN(auto got, Call(&v1::RegistryService::Stub::GetCase, wuding_officer_, get));
+  EXPECT_EQ(got.case_().status(), v1::CASE_STATUS_CLOSED);
+  EXPECT_TRUE(got.case_().replaced());
+  get.set_case_id(new_case.case_id());
+  ASSERT_OK_AND_ASSIGN(got, Call(&v1::RegistryService::Stub::GetCase, wuding_officer_, get));
+  EXPECT_FALSE(got.case_().replaced());
+  EXPECT_EQ(Count("cases WHERE status <> 3"), 1);
+  EXPECT_EQ(Count("outbox_events WHERE event_type LIKE '%CaseReopened'"), 0);
 }
 
 TEST_F(RegistryTest, Divisions_RealCountiesAndTheirTownships) {

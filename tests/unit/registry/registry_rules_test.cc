@@ -62,6 +62,10 @@ TEST(CaseLifecycle, ClosedCase_AcceptsOnlyReopen) {
   EXPECT_FALSE(reopened.updated.has_closed_at());
   EXPECT_TRUE(reopened.updated.close_reason().empty());
   EXPECT_THAT(ReopenCase(OpenCase(), kActor, "x"), StatusIs(absl::StatusCode::kFailedPrecondition));
+  // Replaced by a later case of the child: it stays closed.
+  v1::Case replaced = c;
+  replaced.set_replaced(true);
+  EXPECT_THAT(ReopenCase(replaced, kActor, "x"), StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 TEST(CaseLifecycle, Transfer_ChangesOrganisation_AndNamesBothInTheEvent) {
