@@ -26,7 +26,8 @@ namespace kept = ::shouhu::registry::storage::v1;  // what the blob columns hold
 // Serialises two publications of one code on the code's index range (a gap lock when there is none yet).
 // Writes the case a change locked (migration 0043), so that on Galera the lock is certified: work that relies
 // on the case being open conflicts with a closure committed on another node instead of committing beside it.
-constexpr absl::string_view kCertifyCaseLock = "UPDATE cases SET lock_version = lock_version + 1 WHERE id = ?";
+constexpr absl::string_view kCertifyCaseLock =
+    "UPDATE cases SET lock_version = lock_version + 1 WHERE id = ?";
 constexpr absl::string_view kLastInstrumentVersion =
     "SELECT COALESCE(MAX(version), 0) FROM instruments WHERE code = ? FOR UPDATE";
 constexpr absl::string_view kInsertInstrument =
@@ -75,6 +76,9 @@ constexpr absl::string_view kPlanById =
     "SELECT id, case_id, version, goals, is_current, created_at FROM case_plans WHERE id = ?";
 constexpr absl::string_view kCurrentPlanOfCase =
     "SELECT id FROM case_plans WHERE case_id = ? AND is_current = 1";
+constexpr absl::string_view kPlanVersions =
+    "SELECT (SELECT version FROM case_plans WHERE id = ?), (SELECT version FROM case_plans WHERE case_id = ? "
+    "AND is_current = 1)";
 constexpr absl::string_view kPlanItems =
     "SELECT id, description, owner_id, due_date, status FROM plan_items WHERE plan_id = ? ORDER BY id";
 constexpr absl::string_view kPlanItemForUpdate =
@@ -91,6 +95,8 @@ constexpr absl::string_view kInsertClosure =
 constexpr absl::string_view kClosureById =
     "SELECT id, case_id, reason, created_at FROM closure_requests WHERE id = ?";
 
+constexpr absl::string_view kLastConfirmedAssessment =
+    "SELECT last_assessment_id FROM assessment_schedule WHERE case_id = ?";
 constexpr absl::string_view kUpsertSchedule =
     "INSERT INTO assessment_schedule (case_id, next_due_date, next_due_at, last_assessment_id, updated_at) "
     "VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE next_due_date = VALUES(next_due_date), "
@@ -737,6 +743,9 @@ absl::Status CaseworkStore::ApplyStepEffect(db::Session& tx, const Actor& actor,
         }
         return absl::OkStatus();
       }
+      // The case row is locked (LockAuthorizedCase): confirmations of one case take their turns.
+      ASSIGN_OR_RETURN(std::optional<db::Row> last, tx.QueryOne(kLastConfirmedAssessment, {owner.case_id()}));
+      if (!AssessmentTakesEffect(review.item_id(), last ? last->String(0) : "")) return absl::OkStatus();
       if (owner.risk_level() != assessment->grade()) {
         RETURN_IF_ERROR(ChangeRisk(tx, actor, owner, assessment->grade(),
                                    absl::StrCat("assessment ", review.item_id(), " confirmed")));
@@ -748,10 +757,18 @@ absl::Status CaseworkStore::ApplyStepEffect(db::Session& tx, const Actor& actor,
                                      review.item_id(), ToSqlTimestamp(actor.at)})
           .status();
     }
-    case v1::REVIEW_KIND_CASE_PLAN:
+    case v1::REVIEW_KIND_CASE_PLAN: {
       if (step == ReviewStep::kSubmit) return absl::OkStatus();
+      ASSIGN_OR_RETURN(std::optional<db::Row> versions,
+                       tx.QueryOne(kPlanVersions, {review.item_id(), owner.case_id()}));
+      if (!versions || versions->IsNull(0)) return absl::InternalError("reviewed plan is missing");
+      if (!PlanTakesEffect(versions->Int(0),
+                           versions->IsNull(1) ? std::nullopt : std::optional<int64_t>(versions->Int(1)))) {
+        return absl::OkStatus();
+      }
       RETURN_IF_ERROR(tx.Execute(kRetireCurrentPlan, {owner.case_id()}).status());
       return tx.Execute(kMakePlanCurrent, {review.item_id()}).status();
+    }
     case v1::REVIEW_KIND_CLOSURE: {
       if (step == ReviewStep::kSubmit) return RequireOpen(owner);
       ASSIGN_OR_RETURN(std::optional<v1::ClosureRequest> closure, ReadClosure(tx, review.item_id()));

@@ -68,6 +68,11 @@ absl::StatusOr<ReviewChange> ApplyReviewStep(const v1::Review& current, ReviewSt
   if (reviewing && actor.subject == current.submitted_by() && !policy.Allows(current.kind())) {
     return absl::FailedPreconditionError("the submitter of an item cannot review it");
   }
+  if (step == ReviewStep::kCountyConfirm && actor.subject == current.township_checked_by() &&
+      !policy.Allows(current.kind())) {
+    return absl::FailedPreconditionError(
+        "the township's check and the county's confirmation need two people");
+  }
   ReviewChange change;
   change.updated = current;
   change.updated.clear_history();
@@ -117,6 +122,14 @@ absl::StatusOr<SelfApprovalPolicy> ParseSelfApprovalPolicy(absl::string_view tex
     policy.kinds.insert(kind);
   }
   return policy;
+}
+
+bool AssessmentTakesEffect(absl::string_view assessment_id, absl::string_view last_confirmed_id) {
+  return last_confirmed_id.empty() || assessment_id > last_confirmed_id;
+}
+
+bool PlanTakesEffect(int64_t version, std::optional<int64_t> version_in_force) {
+  return !version_in_force || version > *version_in_force;
 }
 
 }  // namespace shouhu::registry

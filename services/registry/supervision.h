@@ -8,6 +8,8 @@
 #ifndef SHOUHU_SERVICES_REGISTRY_SUPERVISION_H_
 #define SHOUHU_SERVICES_REGISTRY_SUPERVISION_H_
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_set.h"
@@ -35,9 +37,20 @@ v1::Review DraftReview(const std::string& item_id, v1::ReviewKind kind, const st
                        const Actor& actor);
 
 // The review after `step` by `actor`, or FAILED_PRECONDITION naming what the item's state allows (a step out
-// of order, a reviewer who submitted it). `detail`: the return's reason or a reviewer's note.
+// of order, a reviewer who submitted it, the county's confirmation by the person who made the township's
+// check: one person holding both roles would be both pairs of eyes; both unless the policy allows
+// self-approval for the kind). `detail`: the return's reason or a reviewer's note.
 absl::StatusOr<ReviewChange> ApplyReviewStep(const v1::Review& current, ReviewStep step, const Actor& actor,
                                              const std::string& detail, const SelfApprovalPolicy& policy);
+
+// Whether a confirmed assessment or plan takes effect on its case: an assessment made after the one confirmed
+// last (ids count up as items are made; `last_confirmed_id` empty when none was), a plan of a later version
+// than the one in force (none in force: nullopt). One made before them and confirmed late (an officer
+// clearing a backlog) is recorded as confirmed and stays history: taking effect, it would undo a later
+// finding (the case's risk falling back from EXTREME to MEDIUM and its visits from weekly to monthly, a plan
+// replaced by its previous version).
+bool AssessmentTakesEffect(absl::string_view assessment_id, absl::string_view last_confirmed_id);
+bool PlanTakesEffect(int64_t version, std::optional<int64_t> version_in_force);
 
 // "SUBMITTED" etc., for messages and history.
 std::string ReviewStateName(v1::ReviewState state);

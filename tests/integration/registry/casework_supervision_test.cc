@@ -206,6 +206,45 @@ TEST_F(CaseworkTest, CasePlan_CurrentOnlyOnceConfirmed_ItemsMoveForwardIdempoten
   EXPECT_THAT(Ask(&Stub::UpdatePlanItemStatus, wuding_caseworker_, stale), StatusIs(kOutOfOrder));
 }
 
+// An officer clearing a backlog confirms an older plan (or assessment) after a newer one: it is recorded as
+// confirmed and stays history. Taking effect, version 1 replaced version 2 (and an older LOW assessment
+// lowered the case a newer HIGH one had kept, and moved its next assessment on by a year).
+TEST_F(CaseworkTest, OlderItemConfirmedAfterANewerOne_ConfirmedButTheNewerStaysInForce) {
+  Publish();
+  const v1::Case c = RegisterChild("backlog", "李娜");  // accepted HIGH
+  ASSERT_OK_AND_ASSIGN(auto v1_plan, Ask(&Stub::CreateCasePlan, wuding_caseworker_,
+                                         PlanRequest("plan-1", c.case_id(), "2026-12-31")));
+  ASSERT_OK_AND_ASSIGN(auto v2_plan, Ask(&Stub::CreateCasePlan, wuding_caseworker_,
+                                         PlanRequest("plan-2", c.case_id(), "2027-06-30")));
+  ASSERT_OK_AND_ASSIGN(v1::Assessment low,
+                       Assess(wuding_caseworker_, "assess-low", c.case_id(), Answers(0, 2)));
+  ASSERT_OK_AND_ASSIGN(v1::Assessment high,
+                       Assess(wuding_caseworker_, "assess-high", c.case_id(), Answers(5, 2)));
+  for (const std::string& id : {v1_plan.plan().plan_id(), low.assessment_id()}) {
+    ASSERT_OK(Submit(wuding_caseworker_, id));
+    ASSERT_OK(Check(township_supervisor_, id));
+  }
+  Approve(v2_plan.plan().plan_id());
+  Approve(high.assessment_id());
+  ASSERT_OK_AND_ASSIGN(v1::Review plan_confirmed, Confirm(wuding_officer_, v1_plan.plan().plan_id()));
+  EXPECT_EQ(plan_confirmed.state(), v1::REVIEW_STATE_COUNTY_CONFIRMED);
+  ASSERT_OK_AND_ASSIGN(v1::Review assessment_confirmed, Confirm(wuding_officer_, low.assessment_id()));
+  EXPECT_EQ(assessment_confirmed.state(), v1::REVIEW_STATE_COUNTY_CONFIRMED);
+
+  v1::GetCasePlanRequest current;
+  current.set_case_id(c.case_id());
+  ASSERT_OK_AND_ASSIGN(auto in_force, Ask(&Stub::GetCasePlan, wuding_caseworker_, current));
+  EXPECT_EQ(in_force.plan().plan_id(), v2_plan.plan().plan_id());
+  ASSERT_OK_AND_ASSIGN(v1::Case now, CaseNow(c.case_id()));
+  EXPECT_EQ(now.risk_level(), v1::RISK_LEVEL_HIGH);
+  EXPECT_TRUE(EventsOf("shouhu.registry.v1.RiskLevelChanged").empty());
+  v1::ListOverdueAssessmentsRequest list;
+  list.set_as_of(absl::FormatCivilTime(ShanghaiDay(clock_.Now()) + 100));  // yellow: three months
+  ASSERT_OK_AND_ASSIGN(auto overdue, Ask(&Stub::ListOverdueAssessments, wuding_officer_, list));
+  ASSERT_EQ(overdue.assessments_size(), 1);
+  EXPECT_EQ(overdue.assessments(0).last_assessment_id(), high.assessment_id());
+}
+
 // Two county officers act on the same township-checked item at once, one confirming and one returning it:
 // the review row is locked before its state is judged, so exactly one of them moves it and the other is told
 // it is out of order. Without the lock both would read TOWNSHIP_CHECKED and both succeed.

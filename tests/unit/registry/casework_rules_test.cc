@@ -100,6 +100,29 @@ TEST(Supervision, SubmitterReviewingOwnItem_RefusedUnlessPolicyAllowsItsKind) {
   EXPECT_OK(ApplyReviewStep(submitted, ReviewStep::kTownshipCheck, Person("caseworker-1"), "", assessments));
 }
 
+// The township's check and the county's confirmation are two people's: one subject holding both roles
+// confirms nothing they checked (unless the policy allows self-approval for the kind).
+TEST(Supervision, CountyConfirmByTheTownshipChecker_RefusedUnlessPolicyAllowsItsKind) {
+  v1::Review checked = InState(v1::REVIEW_STATE_TOWNSHIP_CHECKED, "caseworker-1");
+  checked.set_township_checked_by("supervisor-1");
+  EXPECT_THAT(ApplyReviewStep(checked, ReviewStep::kCountyConfirm, Person("supervisor-1"), "", {}),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_OK(ApplyReviewStep(checked, ReviewStep::kCountyConfirm, Person("officer-1"), "", {}));
+  ASSERT_OK_AND_ASSIGN(SelfApprovalPolicy assessments, ParseSelfApprovalPolicy("ASSESSMENT", "setting"));
+  EXPECT_OK(ApplyReviewStep(checked, ReviewStep::kCountyConfirm, Person("supervisor-1"), "", assessments));
+}
+
+// A confirmation takes effect only for what is newer than what is in force.
+TEST(Supervision, OnlyANewerAssessmentOrPlanTakesEffect) {
+  EXPECT_TRUE(AssessmentTakesEffect("01JX0000000000000000000002", ""));
+  EXPECT_TRUE(AssessmentTakesEffect("01JX0000000000000000000002", "01JX0000000000000000000001"));
+  EXPECT_FALSE(AssessmentTakesEffect("01JX0000000000000000000001", "01JX0000000000000000000002"));
+  EXPECT_FALSE(AssessmentTakesEffect("01JX0000000000000000000001", "01JX0000000000000000000001"));
+  EXPECT_TRUE(PlanTakesEffect(1, std::nullopt));
+  EXPECT_TRUE(PlanTakesEffect(3, 2));
+  EXPECT_FALSE(PlanTakesEffect(1, 2));
+}
+
 TEST(Supervision, ResubmittingAReturnedItem_ClearsTheReturnAndTheEarlierCheck) {
   v1::Review returned = InState(v1::REVIEW_STATE_RETURNED);
   returned.set_township_checked_by("supervisor-1");
