@@ -110,6 +110,17 @@ absl::StatusOr<std::optional<v1::GroupActivity>> ReadActivity(db::Session& sessi
 
 }  // namespace
 
+absl::StatusOr<std::optional<std::string>> MariaDbGroupActivityStore::FirstAnswer(const IdempotencyKey& key) {
+  return db::ReadOne<std::optional<std::string>>(
+      pool_, [&](db::Session& session) -> absl::StatusOr<std::optional<std::string>> {
+        ASSIGN_OR_RETURN(std::vector<std::optional<RecordedAnswer>> records,
+                         FindRecordedAnswers(session, {&key}));
+        if (records.empty() || !records[0]) return std::optional<std::string>();
+        ASSIGN_OR_RETURN(std::string answer, ReplayRecorded(key, *records[0]));
+        return std::optional<std::string>(std::move(answer));
+      });
+}
+
 absl::StatusOr<FacilitatorLossesSeen> MariaDbGroupActivityStore::FacilitatorLossesOf(
     const std::vector<std::string>& participant_ids) {
   return db::ReadOne<FacilitatorLossesSeen>(

@@ -52,6 +52,11 @@ class GroupActivityStore {
  public:
   virtual ~GroupActivityStore() = default;
 
+  // The answer of a request already committed under `key` (a retry), read before the edge checks anything
+  // again: a retry after the activity's day passed, or after a facilitator lost the qualification, gets the
+  // first answer, not a refusal of what was done. Nothing for a first request; INVALID_ARGUMENT naming
+  // request_id when the key's first request was another.
+  virtual absl::StatusOr<std::optional<std::string>> FirstAnswer(const IdempotencyKey& key) = 0;
   // Each person's losses of the group-activity qualification so far: read before training is asked about
   // them, and handed back to ScheduleActivity or ChangeFacilitators.
   virtual absl::StatusOr<FacilitatorLossesSeen> FacilitatorLossesOf(
@@ -85,6 +90,7 @@ class MariaDbGroupActivityStore final : public GroupActivityStore {
  public:
   MariaDbGroupActivityStore(db::Pool& pool, IdGenerator& ids) : pool_(pool), ids_(ids) {}
 
+  absl::StatusOr<std::optional<std::string>> FirstAnswer(const IdempotencyKey& key) override;
   absl::StatusOr<FacilitatorLossesSeen> FacilitatorLossesOf(
       const std::vector<std::string>& participant_ids) override;
   absl::StatusOr<v1::ScheduleGroupActivityResponse> ScheduleActivity(

@@ -20,6 +20,17 @@ RecordScope ScopeOf(const v1::GroupActivity& activity) {
   return {activity.division_code(), activity.organisation_id()};
 }
 
+// True when `key`'s request committed before and `response` now holds its first answer
+// (group_activity_store.h).
+template <typename Response>
+absl::StatusOr<bool> AnsweredBefore(GroupActivityStore& groups, const IdempotencyKey& key,
+                                    Response& response) {
+  ASSIGN_OR_RETURN(std::optional<std::string> first, groups.FirstAnswer(key));
+  if (!first) return false;
+  if (!response.ParseFromString(*first)) return absl::InternalError("a recorded answer does not parse");
+  return true;
+}
+
 }  // namespace
 
 absl::Status VisitsService::RequireQualifiedFacilitators(const grpc::CallbackServerContext& ctx,
@@ -49,14 +60,16 @@ grpc::ServerUnaryReactor* VisitsService::ScheduleGroupActivity(grpc::CallbackSer
     // Holding an activity outside the caller's jurisdiction or for another organisation: that place does not
     // exist for them, the same answer as reading a record there.
     RETURN_IF_ERROR(RequireInScope(p, ScopeOf(req->activity()), "division"));
+    const IdempotencyKey key = edge_.Key("ScheduleGroupActivity", p, req->request_id(), *req);
+    ASSIGN_OR_RETURN(bool retry, AnsweredBefore(groups_, key, *resp));
+    if (retry) return absl::OkStatus();
     const std::vector<std::string> leads(req->activity().facilitator_participant_ids().begin(),
                                          req->activity().facilitator_participant_ids().end());
     // Read before training is asked: the store refuses a facilitator whose loss arrived after this.
     ASSIGN_OR_RETURN(FacilitatorLossesSeen losses, groups_.FacilitatorLossesOf(leads));
     RETURN_IF_ERROR(RequireQualifiedFacilitators(*ctx, leads, day, "activity.facilitator_participant_ids"));
     ASSIGN_OR_RETURN(*resp,
-                     groups_.ScheduleActivity(edge_.Key("ScheduleGroupActivity", p, req->request_id(), *req),
-                                              ActorOf(p, clock_.Now()), req->activity(), day, losses));
+                     groups_.ScheduleActivity(key, ActorOf(p, clock_.Now()), req->activity(), day, losses));
     return absl::OkStatus();
   });
 }
@@ -66,11 +79,15 @@ grpc::ServerUnaryReactor* VisitsService::ChangeGroupActivityFacilitators(
     v1::ChangeGroupActivityFacilitatorsResponse* resp) {
   return edge_.Unary(ctx, "ChangeGroupActivityFacilitators", [=](const Principal& p) -> absl::Status {
     RETURN_IF_ERROR(ValidateChangeGroupActivityFacilitators(*req));
-    // Scope and the day first, so that nobody outside learns of the activity and training is not asked about
-    // one already held; the store checks both again under the activity's lock.
+    // Scope first, so that nobody outside learns of the activity; then a retry's first answer; then the day,
+    // so that training is not asked about an activity already held. The store checks scope and day again
+    // under the activity's lock.
     ASSIGN_OR_RETURN(std::optional<v1::GroupActivity> activity, groups_.GetActivity(req->activity_id()));
     if (!activity) return absl::NotFoundError("group activity not found");
     RETURN_IF_ERROR(RequireInScope(p, ScopeOf(*activity), "group activity"));
+    const IdempotencyKey key = edge_.Key("ChangeGroupActivityFacilitators", p, req->request_id(), *req);
+    ASSIGN_OR_RETURN(bool retry, AnsweredBefore(groups_, key, *resp));
+    if (retry) return absl::OkStatus();
     ASSIGN_OR_RETURN(absl::CivilDay day, ParseDay(activity->activity_date(), "activity_date"));
     const absl::Time now = clock_.Now();
     RETURN_IF_ERROR(FacilitatorsMayChange(day, ShanghaiDay(now)));
@@ -78,12 +95,11 @@ grpc::ServerUnaryReactor* VisitsService::ChangeGroupActivityFacilitators(
                                          req->facilitator_participant_ids().end());
     ASSIGN_OR_RETURN(FacilitatorLossesSeen losses, groups_.FacilitatorLossesOf(leads));
     RETURN_IF_ERROR(RequireQualifiedFacilitators(*ctx, leads, day, "facilitator_participant_ids"));
-    ASSIGN_OR_RETURN(
-        *resp, groups_.ChangeFacilitators(
-                   edge_.Key("ChangeGroupActivityFacilitators", p, req->request_id(), *req), ActorOf(p, now),
-                   req->activity_id(), leads, losses, [&](const v1::GroupActivity& a) {
-                     return RequireInScope(p, ScopeOf(a), "group activity");
-                   }));
+    ASSIGN_OR_RETURN(*resp, groups_.ChangeFacilitators(key, ActorOf(p, now), req->activity_id(), leads,
+                                                       losses, [&](const v1::GroupActivity& a) {
+                                                         return RequireInScope(p, ScopeOf(a),
+                                                                               "group activity");
+                                                       }));
     return absl::OkStatus();
   });
 }

@@ -266,6 +266,12 @@ TEST_F(
   ASSERT_EQ(needing.size(), 1u);
   EXPECT_EQ(needing.begin()->first, next_week.activity_id());
 
+  // Scheduling it, retried now, gets the first answer; the activity stays as the loss left it.
+  ASSERT_OK_AND_ASSIGN(v1::GroupActivity retried,
+                       Schedule(wuding_ngo_admin_, ActivityOn("act-4", {lead}, today + 7)));
+  EXPECT_EQ(retried.SerializeAsString(), next_week.SerializeAsString());
+  EXPECT_EQ(visits_database_->Count("group_activities"), 4);
+
   absl::Status refused = Attend(wuding_caseworker_, "att-2", next_week.activity_id(), {"c1"}).status();
   EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_NE(refused.message().find("activity_id"), std::string::npos) << refused.message();
@@ -368,6 +374,9 @@ TEST_F(
   EXPECT_EQ(now.removed_facilitators_size(), 0);
   Suspend(other);
   AwaitTrainingEvents();
+  // A retry of the change made before gets its first answer, not a refusal of the person it named.
+  ASSERT_OK_AND_ASSIGN(retried, Change(wuding_caseworker_, "chg-2", upcoming.activity_id(), {other}));
+  EXPECT_EQ(retried.SerializeAsString(), changed.SerializeAsString());
   now = Listed()[upcoming.activity_id()];
   EXPECT_TRUE(now.needs_facilitator());
   ASSERT_EQ(now.removed_facilitators_size(), 1);
