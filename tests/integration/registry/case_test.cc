@@ -1,4 +1,5 @@
 // The case lifecycle, its history and its events.
+#include "absl/strings/match.h"
 #include "shouhu/registry/v1/events.pb.h"
 #include "tests/integration/registry/registry_fixture.h"
 
@@ -58,6 +59,46 @@ TEST_F(RegistryTest, CaseLifecycle_FullRun_KeepsHistoryAndPublishesEventsInOrder
                        "shouhu.registry.v1.RiskLevelChanged", "shouhu.registry.v1.CareArrangementChanged",
                        "shouhu.registry.v1.CaseTransferred", "shouhu.registry.v1.CaseClosed",
                        "shouhu.registry.v1.CaseReopened"}));
+}
+
+// A reason at its limit (1,000 characters: a county's long 情况说明) is kept whole after what changed, for
+// every change that writes one into the history (it failed at the INSERT: INVALID_ARGUMENT naming no field).
+TEST_F(RegistryTest, ReasonsOfTheirFullLength_KeptWholeInTheHistory) {
+  std::string reason;
+  for (int i = 0; i < 1000; ++i) reason += "情";
+  v1::Case c = RegisterChild("1", "李娜");
+  auto risk = WithCase<v1::SetRiskLevelRequest>("k1", c.case_id());
+  risk.set_risk_level(v1::RISK_LEVEL_EXTREME);
+  risk.set_reason(reason);
+  ASSERT_OK(Call(&v1::RegistryService::Stub::SetRiskLevel, wuding_caseworker_, risk));
+  auto care = WithCase<v1::ChangeCareArrangementRequest>("c1", c.case_id());
+  care.mutable_care_arrangement()->set_type(v1::CARE_ARRANGEMENT_TYPE_CHILD_WELFARE_INSTITUTION);
+  care.mutable_care_arrangement()->set_caregiver("楚雄州儿童福利院");
+  care.mutable_care_arrangement()->set_effective_date("2026-09-01");
+  care.set_reason(reason);
+  ASSERT_OK(Call(&v1::RegistryService::Stub::ChangeCareArrangement, wuding_officer_, care));
+  auto transfer = WithCase<v1::TransferCaseRequest>("t1", c.case_id());
+  transfer.set_to_organisation_id(std::string(64, 'n'));
+  transfer.set_to_caseworker_id("caseworker-2");
+  transfer.set_reason(reason);
+  ASSERT_OK_AND_ASSIGN(auto moved, Call(&v1::RegistryService::Stub::TransferCase, wuding_officer_, transfer));
+  v1::GetCaseRequest get;
+  get.set_case_id(c.case_id());
+  ASSERT_OK_AND_ASSIGN(auto read, Call(&v1::RegistryService::Stub::GetCase, wuding_officer_, get));
+  ASSERT_EQ(read.case_().history_size(), 4);
+  for (int i = 1; i < 4; ++i) {
+    const std::string& detail = read.case_().history(i).detail();
+    EXPECT_TRUE(absl::EndsWith(detail, reason)) << read.case_().history(i).action();
+  }
+
+  ASSERT_OK_AND_ASSIGN(auto referral, Submit(wuding_caseworker_, Referral("r2", "王芳")));
+  v1::TransferReferralRequest hand_over;
+  hand_over.set_request_id("t2");
+  hand_over.set_referral_id(referral.referral_id());
+  hand_over.set_to_organisation_id(std::string(64, 'm'));
+  hand_over.set_reason(reason);
+  ASSERT_OK(Call(&v1::RegistryService::Stub::TransferReferral, wuding_caseworker_, hand_over));
+  EXPECT_EQ(Count("referral_history WHERE action = 'transferred'"), 1);
 }
 
 TEST_F(RegistryTest, CaseEvents_CarryTheirPayload) {
