@@ -1,5 +1,7 @@
 #include "services/visits/group_activity_store.h"
 
+#include <algorithm>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -167,14 +169,19 @@ absl::StatusOr<v1::ChangeGroupActivityFacilitatorsResponse> MariaDbGroupActivity
   return IdempotentTransaction<v1::ChangeGroupActivityFacilitatorsResponse>(
       pool_, key, actor.at,
       [&](db::Session& tx) -> absl::StatusOr<v1::ChangeGroupActivityFacilitatorsResponse> {
-        // Its day first (it never changes), so that the people's mark rows are taken before the activity's,
-        // in the order the follower takes them (group_facilitators.h).
+        // Its day (it never changes) and who it drops first, so that the people's mark rows are taken before
+        // the activity's, in the order the follower takes them (group_facilitators.h).
         ASSIGN_OR_RETURN(std::optional<v1::GroupActivity> seen,
                          ReadActivity(tx, SelectActivity(), activity_id));
         if (!seen) return absl::NotFoundError("group activity not found");
         ASSIGN_OR_RETURN(absl::CivilDay day, ParseDay(seen->activity_date(), "activity_date"));
-        RETURN_IF_ERROR(
-            RequireNoLossSince(tx, facilitators, losses_seen, day, "facilitator_participant_ids", actor.at));
+        std::vector<std::string> dropped;
+        for (const std::string& id : seen->facilitator_participant_ids()) {
+          if (std::find(facilitators.begin(), facilitators.end(), id) == facilitators.end())
+            dropped.push_back(id);
+        }
+        RETURN_IF_ERROR(RequireNoLossSince(tx, facilitators, losses_seen, day, "facilitator_participant_ids",
+                                           actor.at, dropped));
         ASSIGN_OR_RETURN(std::optional<v1::GroupActivity> activity,
                          ReadActivity(tx, LockActivity(), activity_id));
         if (!activity) return absl::NotFoundError("group activity not found");

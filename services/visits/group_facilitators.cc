@@ -89,9 +89,12 @@ absl::StatusOr<FacilitatorLossesSeen> ReadFacilitatorLosses(db::Session& session
 
 absl::Status RequireNoLossSince(db::Session& tx, const std::vector<std::string>& participant_ids,
                                 const FacilitatorLossesSeen& seen, absl::CivilDay activity_day,
-                                const std::string& field, absl::Time now) {
+                                const std::string& field, absl::Time now,
+                                const std::vector<std::string>& dropped) {
   std::vector<std::string> in_lock_order = participant_ids;
+  in_lock_order.insert(in_lock_order.end(), dropped.begin(), dropped.end());
   std::sort(in_lock_order.begin(), in_lock_order.end());
+  in_lock_order.erase(std::unique(in_lock_order.begin(), in_lock_order.end()), in_lock_order.end());
   const std::string at = ToSqlTimestamp(now);
   for (const std::string& id : in_lock_order) RETURN_IF_ERROR(tx.Execute(kTouchMark, {id, at}).status());
   ASSIGN_OR_RETURN(FacilitatorLossesSeen current, LossesOf(tx, participant_ids, ") FOR UPDATE"));

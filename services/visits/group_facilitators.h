@@ -4,9 +4,10 @@
 // taking a person off their activities when they lose it. Used by the group-activity store (scheduling,
 // changing the facilitators) and by the follower of training's events (qualification_follower.h).
 //
-// Locks are taken in one order everywhere: the people's mark rows (sorted), then the activity, then its
-// facilitator rows. A change dropping a person at the very moment that person's loss is applied can still
-// meet the follower the other way round; the deadlock is retried (common/db.h).
+// The people's mark rows are locked first everywhere (sorted), so a scheduling or a change naming a person
+// and the follower applying that person's loss serialise there; a change locks those of the people it drops
+// too. After them a change locks the activity, then its facilitator rows; the follower the person's
+// facilitator rows, then their activities.
 #ifndef SHOUHU_SERVICES_VISITS_GROUP_FACILITATORS_H_
 #define SHOUHU_SERVICES_VISITS_GROUP_FACILITATORS_H_
 
@@ -29,10 +30,13 @@ absl::StatusOr<FacilitatorLossesSeen> ReadFacilitatorLosses(db::Session& session
 // Writes each person's mark row (so that a loss applied at the same moment, which writes it too, serialises
 // with this; on Galera as a conflict) and checks their losses under that lock against `seen`. ABORTED naming
 // `field`[i] for the first person who lost the qualification since, from a day reaching `activity_day`: the
-// loss found nothing of this request's to take back. `participant_ids` in the request's order.
+// loss found nothing of this request's to take back. `participant_ids` in the request's order. The rows of
+// `dropped` (people a change takes off the activity) are written too, unchecked: the follower taking one of
+// them off it then waits for the change instead of meeting it the other way round (a deadlock).
 absl::Status RequireNoLossSince(db::Session& tx, const std::vector<std::string>& participant_ids,
                                 const FacilitatorLossesSeen& seen, absl::CivilDay activity_day,
-                                const std::string& field, absl::Time now);
+                                const std::string& field, absl::Time now,
+                                const std::vector<std::string>& dropped = {});
 
 // Replaces the facilitator rows of the activity on `activity_date` ("YYYY-MM-DD"): `before`'s rows go,
 // `after`'s come, and the activity is marked as having its rows.
