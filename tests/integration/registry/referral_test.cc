@@ -46,6 +46,10 @@ TEST_F(RegistryTest, SubmitReferral_BadInput_NamesTheFieldAndWritesNothing) {
       {"source", [](auto& r) { r.set_source(v1::REFERRAL_SOURCE_UNSPECIFIED); }},
       {"child.name", [](auto& r) { r.mutable_child()->clear_name(); }},
       {"child.name", [](auto& r) { r.mutable_child()->set_name("李\x01娜"); }},
+      {"child.name", [](auto& r) { r.mutable_child()->set_name("\u3000"); }},  // an ideographic space
+      {"child.name", [](auto& r) { r.mutable_child()->set_name("  "); }},
+      {"child.name", [](auto& r) { r.mutable_child()->set_name("李\t娜"); }},
+      {"guardians[0].name", [](auto& r) { r.mutable_guardians(0)->set_name("张\n三"); }},
       {"child.sex", [](auto& r) { r.mutable_child()->set_sex(v1::SEX_UNSPECIFIED); }},
       {"child.birth_date", [](auto& r) { r.mutable_child()->set_birth_date("2015-02-30"); }},
       {"child.birth_date", [](auto& r) { r.mutable_child()->set_birth_date("1990-01-01"); }},
@@ -70,6 +74,8 @@ TEST_F(RegistryTest, SubmitReferral_BadInput_NamesTheFieldAndWritesNothing) {
   }
   EXPECT_EQ(Count("referrals"), 0);
   EXPECT_EQ(Count("idempotency_records"), 0);
+  // A name with a middle dot, as Uyghur and other names are written, is a name.
+  EXPECT_OK(Submit(wuding_caseworker_, Referral("dot", "阿依古丽·买买提")).status());
 }
 
 TEST_F(RegistryTest, SubmitReferral_VillageOutsideJurisdiction_IsNotFound) {
