@@ -324,6 +324,45 @@ TEST_F(GroupActivitiesTest, ActivityScheduledByAnOlderReplica_FacilitatorStillTa
   EXPECT_EQ(unled.removed_facilitators(0).participant_id(), lead);
 }
 
+// A certificate of a course group activities require, withdrawn: training's CertificationRevoked names what
+// the course is required for, and its holder is taken off their upcoming group activities.
+TEST_F(GroupActivitiesTest, CertificateGroupActivitiesRequireRevoked_HolderTakenOffUpcomingActivities) {
+  tv1::CreateCourseRequest course;
+  course.set_request_id(NextId());
+  tv1::Course* c = course.mutable_course();
+  c->set_code("GROUP-101");
+  c->set_title("团体活动带领");
+  c->set_hours(4);
+  c->add_topics(tv1::TOPIC_CHILD_SAFEGUARDING);
+  c->set_pass_mark(60);
+  c->set_validity_months(12);
+  c->add_required_for(tv1::ACTIVITY_GROUP_ACTIVITY);
+  ASSERT_OK_AND_ASSIGN(tv1::CreateCourseResponse created,
+                       Training(&tv1::TrainingService::Stub::CreateCourse, wuding_officer_, course));
+  course_id_ = created.course().id();  // the volunteer below is certified in it
+  const std::string lead = QualifiedVisitor("a").participant_id();
+  AwaitTrainingEvents();
+  ASSERT_OK_AND_ASSIGN(
+      v1::GroupActivity upcoming,
+      Schedule(wuding_ngo_admin_, ActivityOn("act-1", {lead}, ShanghaiDay(absl::Now()) + 3)));
+
+  tv1::ListCertificationsRequest list;
+  list.set_participant_id(lead);
+  ASSERT_OK_AND_ASSIGN(tv1::ListCertificationsResponse held,
+                       Training(&tv1::TrainingService::Stub::ListCertifications, wuding_officer_, list));
+  ASSERT_EQ(held.certifications_size(), 1);
+  tv1::RevokeCertificationRequest revoke;
+  revoke.set_request_id(NextId());
+  revoke.set_certification_id(held.certifications(0).id());
+  revoke.set_reason("考核材料不实");
+  ASSERT_OK(Training(&tv1::TrainingService::Stub::RevokeCertification, wuding_officer_, revoke).status());
+  AwaitTrainingEvents();
+  const v1::GroupActivity unled = Listed()[upcoming.activity_id()];
+  EXPECT_TRUE(unled.needs_facilitator());
+  ASSERT_EQ(unled.removed_facilitators_size(), 1);
+  EXPECT_EQ(unled.removed_facilitators(0).participant_id(), lead);
+}
+
 // A safeguarding concern takes its person off their group activities at once, in the concern's transaction,
 // before training has heard of it.
 TEST_F(GroupActivitiesTest, SafeguardingConcernRaised_FacilitatorTakenOffAtOnce) {
