@@ -6,6 +6,7 @@
 #include "common/scope.h"
 #include "common/status_macros.h"
 #include "common/timestamps.h"
+#include "services/registry/case_cooperation_records.h"
 #include "services/registry/county_category_store.h"
 #include "services/registry/county_transfer_flow.h"
 #include "services/registry/record_statements.h"
@@ -69,8 +70,6 @@ constexpr absl::string_view kMoveCase =
     "UPDATE cases SET village_code = ?, organisation_id = ?, caseworker_id = ?, updated_at = ? WHERE id = ?";
 // The child lives where the case now is: their record's scope follows the case's.
 constexpr absl::string_view kMoveChild = "UPDATE children SET village_code = ?, updated_at = ? WHERE id = ?";
-constexpr absl::string_view kMoveReintegrationOutcomes =
-    "UPDATE reintegration_outcomes SET village_code = ?, organisation_id = ? WHERE case_id = ?";
 
 constexpr absl::string_view kReportColumns =
     "SELECT id, institution_kind, village_code, child_name, child_resident_id_sealed IS NOT NULL, harm_kind, "
@@ -513,8 +512,7 @@ absl::StatusOr<v1::CountyTransfer> MariaDbCooperationStore::ChangeCountyTransfer
         // The search's category rows move with the child (migration 0047), under the child's lock above.
         RETURN_IF_ERROR(MoveCountyCategoryRows(tx, c.child_id(), child->village_code, next.to_village_code(),
                                                child->categories));
-        RETURN_IF_ERROR(
-            tx.Execute(kMoveReintegrationOutcomes, {next.to_village_code(), to_org, c.case_id()}).status());
+        RETURN_IF_ERROR(MoveCooperationRecords(tx, c.case_id(), to_org, next.to_village_code()));
         RETURN_IF_ERROR(
             tx.Execute(kInsertCaseHistory,
                        {ids_.Next(), c.case_id(), now, actor.subject, std::string("county_moved"),

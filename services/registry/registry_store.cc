@@ -14,6 +14,7 @@
 #include "common/scope.h"
 #include "common/status_macros.h"
 #include "common/timestamps.h"
+#include "services/registry/case_cooperation_records.h"
 #include "services/registry/child_columns.h"
 #include "services/registry/county_category_store.h"
 #include "services/registry/county_search_lead.h"
@@ -999,6 +1000,10 @@ absl::StatusOr<v1::Case> MariaDbRegistryStore::ChangeCase(const IdempotencyKey& 
         RETURN_IF_ERROR(authorize(*current));
         ASSIGN_OR_RETURN(CaseChange change, rule(*current, actor));
         RETURN_IF_ERROR(WriteCaseChange(tx, case_id, change));
+        if (change.updated.organisation_id() != current->organisation_id()) {
+          RETURN_IF_ERROR(
+              MoveCooperationRecords(tx, case_id, change.updated.organisation_id(), std::nullopt));
+        }
         // The case's answer is the case as changed, with its history: kept for a retry as it is now.
         ASSIGN_OR_RETURN(std::optional<v1::Case> changed, ReadCase(tx, case_id, /*for_update=*/false, true));
         if (!changed) return absl::InternalError("changed case is missing");

@@ -308,5 +308,65 @@ TEST_F(CooperationReferralTest,
   EXPECT_EQ(ids(xixia_out).size(), 0u);
 }
 
+// A case handed to another organisation of the county takes its cooperation records along: the service
+// referrals sent for it, its reintegration follow-ups, its open county transfer request. The organisation
+// that handed it over kept reading them (the referral's note, the follow-ups' details) while the one that
+// took it saw none, got no follow-up due and could not cancel the request it now owns.
+TEST_F(CooperationReferralTest, TransferCase_ItsCooperationRecordsFollowTheCase) {
+  v1::Case c = RegisterChild("1", "李娜");
+  ASSERT_OK(Cooperate(&Coop::RecordConsent, wuding_caseworker_, Consent("c1", c.case_id())));
+  ASSERT_OK_AND_ASSIGN(
+      auto sent, Cooperate(&Coop::CreateServiceReferral, wuding_caseworker_, Referral("r1", c.case_id())));
+  const std::string today = absl::FormatCivilTime(ShanghaiDay(clock_.Now()));
+  v1::RecordReintegrationOutcomeRequest outcome;
+  outcome.set_request_id("o1");
+  outcome.set_case_id(c.case_id());
+  outcome.set_outcome(v1::REINTEGRATION_OUTCOME_KIND_FAMILY_REUNIFIED);
+  outcome.set_detail("返乡后与祖母同住");
+  outcome.set_follow_up_date(today);
+  ASSERT_OK(Cooperate(&Coop::RecordReintegrationOutcome, wuding_caseworker_, outcome));
+  v1::RequestCountyTransferRequest move;
+  move.set_request_id("m1");
+  move.set_case_id(c.case_id());
+  move.set_to_village_code(kXixiaVillage);
+  move.set_reason("随务工父母迁居银川");
+  ASSERT_OK_AND_ASSIGN(auto requested, Cooperate(&Coop::RequestCountyTransfer, wuding_caseworker_, move));
+
+  auto transfer = WithCase<v1::TransferCaseRequest>("t1", c.case_id());
+  transfer.set_to_organisation_id("ngo-other");
+  transfer.set_to_caseworker_id("caseworker-2");
+  transfer.set_reason("就近服务");
+  ASSERT_OK(Call(&v1::RegistryService::Stub::TransferCase, wuding_officer_, transfer));
+
+  v1::ListServiceReferralsRequest outgoing;
+  outgoing.set_direction(v1::DIRECTION_OUTGOING);
+  ASSERT_OK_AND_ASSIGN(auto theirs, Cooperate(&Coop::ListServiceReferrals, wuding_caseworker_, outgoing));
+  EXPECT_EQ(theirs.service_referrals_size(), 0);
+  ASSERT_OK_AND_ASSIGN(auto ours, Cooperate(&Coop::ListServiceReferrals, other_ngo_caseworker_, outgoing));
+  ASSERT_EQ(ours.service_referrals_size(), 1);
+  EXPECT_EQ(ours.service_referrals(0).from_organisation_id(), "ngo-other");
+  EXPECT_THAT(Read(wuding_caseworker_, sent.service_referral().service_referral_id()),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_OK(Read(other_ngo_caseworker_, sent.service_referral().service_referral_id()).status());
+
+  v1::ListReintegrationFollowUpsDueRequest due;
+  due.set_due_by(today);
+  ASSERT_OK_AND_ASSIGN(auto old_side,
+                       Cooperate(&Coop::ListReintegrationFollowUpsDue, wuding_caseworker_, due));
+  EXPECT_EQ(old_side.outcomes_size(), 0);
+  ASSERT_OK_AND_ASSIGN(auto new_side,
+                       Cooperate(&Coop::ListReintegrationFollowUpsDue, other_ngo_caseworker_, due));
+  EXPECT_EQ(new_side.outcomes_size(), 1);
+
+  v1::CancelCountyTransferRequest cancel;
+  cancel.set_request_id("x1");
+  cancel.set_transfer_id(requested.transfer().transfer_id());
+  cancel.set_reason("孩子暂不随迁");
+  EXPECT_THAT(Cooperate(&Coop::CancelCountyTransfer, wuding_caseworker_, cancel),
+              StatusIs(absl::StatusCode::kNotFound));
+  cancel.set_request_id("x2");
+  EXPECT_OK(Cooperate(&Coop::CancelCountyTransfer, other_ngo_caseworker_, cancel).status());
+}
+
 }  // namespace
 }  // namespace shouhu::registry::testing
