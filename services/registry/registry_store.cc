@@ -52,6 +52,9 @@ constexpr absl::string_view kChildrenBornOnAny =
 constexpr absl::string_view kChildMatchById =
     "SELECT c.id, c.village_code, COALESCE(cs.organisation_id, '') FROM children c "
     "LEFT JOIN cases cs ON cs.id = c.current_case_id WHERE c.id = ?";
+constexpr absl::string_view kChildMatchesById =
+    "SELECT c.id, c.village_code, COALESCE(cs.organisation_id, '') FROM children c "
+    "LEFT JOIN cases cs ON cs.id = c.current_case_id WHERE c.id IN (";
 
 // Reads that lock nothing take a referral row with where its linked child lies now (two primary-key
 // lookups), in columns 14 and 15.
@@ -670,7 +673,8 @@ absl::StatusOr<ReferralRecord> MariaDbRegistryStore::RecordFromRow(const db::Row
       record.linked->organisation_id = row.String(15);
     }
   }
-  // Possible duplicates were found in the referral's own village; whose case each is in is not read here.
+  // Possible duplicates were found in the referral's own village; where each lies now, and whose case it is
+  // in, PlaceDuplicates reads (until then no organisation-bound caller is shown them).
   for (absl::string_view id : absl::StrSplit(row.String(9), ',', absl::SkipEmpty())) {
     record.possible_duplicates.push_back({std::string(id), r.household().village_code(), ""});
   }
@@ -681,6 +685,29 @@ absl::StatusOr<ReferralRecord> MariaDbRegistryStore::RecordFromRow(const db::Row
   return record;
 }
 
+absl::Status MariaDbRegistryStore::PlaceDuplicates(db::Session& session,
+                                                   std::vector<ReferralRecord*> records) {
+  std::vector<db::Value> ids;
+  for (const ReferralRecord* r : records) {
+    for (const ChildMatch& m : r->possible_duplicates) ids.push_back(m.child_id);
+  }
+  if (ids.empty()) return absl::OkStatus();
+  const size_t count = ids.size();
+  db::PadEntries(ids, 0, 1, count);
+  ASSIGN_OR_RETURN(
+      db::Rows rows,
+      session.Query(absl::StrCat(kChildMatchesById, db::PaddedList("?", ", ", count), ")"), ids));
+  absl::flat_hash_map<std::string, ChildMatch> placed;
+  for (const db::Row& row : rows) placed.emplace(row.String(0), MatchFromRow(row));
+  for (ReferralRecord* r : records) {
+    for (ChildMatch& m : r->possible_duplicates) {
+      auto found = placed.find(m.child_id);
+      if (found != placed.end()) m = found->second;
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::optional<ReferralRecord>> MariaDbRegistryStore::ReadReferral(db::Session& session,
                                                                                  const std::string& id,
                                                                                  bool for_update) {
@@ -688,6 +715,7 @@ absl::StatusOr<std::optional<ReferralRecord>> MariaDbRegistryStore::ReadReferral
                    session.QueryOne(for_update ? kReferralByIdForUpdate : kReferralById, {id}));
   if (!row) return std::optional<ReferralRecord>();
   ASSIGN_OR_RETURN(ReferralRecord record, RecordFromRow(*row));
+  RETURN_IF_ERROR(PlaceDuplicates(session, {&record}));
   if (for_update && record.linked) {
     ASSIGN_OR_RETURN(std::optional<db::Row> child,
                      session.QueryOne(kChildMatchById, {record.linked->child_id}));
@@ -719,7 +747,9 @@ absl::StatusOr<std::vector<ReferralRecord>> MariaDbRegistryStore::ListReferrals(
       ASSIGN_OR_RETURN(ReferralRecord record, RecordFromRow(row));
       referrals.push_back(std::move(record));
     }
-    return absl::OkStatus();
+    std::vector<ReferralRecord*> page;
+    for (ReferralRecord& r : referrals) page.push_back(&r);
+    return PlaceDuplicates(s, std::move(page));
   }));
   return referrals;
 }

@@ -297,6 +297,9 @@ class MariaDbRegistryStore final : public RegistryStore {
   absl::StatusOr<std::optional<ReferralRecord>> ReadReferral(db::Session& session, const std::string& id,
                                                              bool for_update);
   absl::StatusOr<ReferralRecord> RecordFromRow(const db::Row& row);
+  // Where each possible duplicate of the records lies now (its village and its current case's organisation),
+  // in one statement: the scope that decides who is shown it.
+  absl::Status PlaceDuplicates(db::Session& session, std::vector<ReferralRecord*> records);
   absl::StatusOr<std::optional<v1::Case>> ReadCase(db::Session& session, const std::string& id,
                                                    bool for_update, bool with_history);
   // Writes a triage rule's outcome: the referral's new state and its history line.

@@ -342,6 +342,24 @@ TEST_F(RegistryTest, SubmitReferral_SimilarNameSameBirthDateAndVillage_IsFlagged
   ASSERT_EQ(similar.possible_duplicate_child_ids_size(), 1);
   EXPECT_EQ(similar.possible_duplicate_child_ids(0), c.child_id());
   EXPECT_TRUE(similar.linked_child_id().empty());
+  // Read again for triage by the organisation whose case the child is in, the flag is still there (it was
+  // shown only in the submission's answer, and a triager reading the referral later registered the child
+  // twice).
+  v1::GetReferralRequest get;
+  get.set_referral_id(similar.referral_id());
+  ASSERT_OK_AND_ASSIGN(auto read, Call(&v1::RegistryService::Stub::GetReferral, wuding_caseworker_, get));
+  ASSERT_EQ(read.referral().possible_duplicate_child_ids_size(), 1);
+  EXPECT_EQ(read.referral().possible_duplicate_child_ids(0), c.child_id());
+  v1::ListReferralsRequest list;
+  list.set_division_prefix("532329");
+  ASSERT_OK_AND_ASSIGN(auto listed,
+                       Call(&v1::RegistryService::Stub::ListReferrals, wuding_caseworker_, list));
+  bool flagged_in_list = false;
+  for (const auto& r : listed.referrals()) {
+    if (r.referral_id() == similar.referral_id())
+      flagged_in_list = r.possible_duplicate_child_ids_size() == 1;
+  }
+  EXPECT_TRUE(flagged_in_list);
   // Another village, or a different name, is not flagged.
   ASSERT_OK_AND_ASSIGN(auto elsewhere, Submit(wuding_caseworker_,
                                               Referral("r3", "张晓明", "2014-03-02", "", kWudingVillage2)));
