@@ -12,6 +12,10 @@ bool IsReceiver(const Principal& p, const v1::ServiceReferral& r) {
   return !p.organisation_id().empty() && p.organisation_id() == r.to_organisation_id();
 }
 
+bool ReceiverSeesChild(v1::ServiceReferralStatus status) {
+  return status == v1::SERVICE_REFERRAL_STATUS_SENT || status == v1::SERVICE_REFERRAL_STATUS_ACCEPTED;
+}
+
 absl::Status RequireReceiver(const Principal& p, const v1::ServiceReferral& r) {
   if (IsReceiver(p, r)) return absl::OkStatus();
   if (IsSender(p, r))

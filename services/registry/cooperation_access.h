@@ -15,6 +15,10 @@ bool IsSender(const Principal& p, const v1::ServiceReferral& r);
 // A principal of the receiving organisation (wherever its jurisdiction lies: a city hospital receives
 // children from rural counties).
 bool IsReceiver(const Principal& p, const v1::ServiceReferral& r);
+// Whether the receiver is shown the child with the referral: while it is open (sent, or accepted and not yet
+// completed). Once rejected or completed the receiver has no service left to give, and reading the child's
+// name, birth date and village again under a consent that still runs would be sharing for no purpose.
+bool ReceiverSeesChild(v1::ServiceReferralStatus status);
 // NOT_FOUND unless the caller is the receiver; the receiver's steps are the receiver's alone.
 absl::Status RequireReceiver(const Principal& p, const v1::ServiceReferral& r);
 

@@ -134,7 +134,7 @@ grpc::ServerUnaryReactor* CooperationService::GetServiceReferral(grpc::CallbackS
                      store_.GetServiceReferral(req->service_referral_id()));
     if (!referral) return absl::NotFoundError("service referral not found");
     std::vector<AccessRecord> shown;
-    if (IsReceiver(p, *referral)) {
+    if (IsReceiver(p, *referral) && ReceiverSeesChild(referral->status())) {
       // The receiver is another organisation than the case's owner: the child's data crosses only under a
       // consent that still covers it today, and the log says which.
       ASSIGN_OR_RETURN(std::optional<v1::Consent> consent, store_.GetConsent(referral->consent_id()));
@@ -150,7 +150,7 @@ grpc::ServerUnaryReactor* CooperationService::GetServiceReferral(grpc::CallbackS
                              "name,sex,birth_date,village", req->purpose(), "GetServiceReferral",
                              consent->consent_id()));
       *referral->mutable_child() = *std::move(child);
-    } else if (!IsSender(p, *referral)) {
+    } else if (!IsSender(p, *referral) && !IsReceiver(p, *referral)) {
       return absl::NotFoundError("service referral not found");
     }
     *resp->mutable_service_referral() = *std::move(referral);

@@ -158,6 +158,10 @@ TEST_F(CooperationReferralTest, ServiceReferral_FullRun_ReceiverSeesCoveredDataA
   EXPECT_EQ(done.service_referral().status(), v1::SERVICE_REFERRAL_STATUS_COMPLETED);
   EXPECT_EQ(done.service_referral().outcome(), "已于12月返校就读五年级");
   EXPECT_TRUE(done.service_referral().has_completed_at());
+  // Completed, the referral is the receiver's record; the child's data is no longer shown to it (nor logged).
+  ASSERT_OK_AND_ASSIGN(auto after, Read(school_, r.service_referral_id()));
+  EXPECT_FALSE(after.service_referral().has_child());
+  EXPECT_EQ(after.service_referral().status(), v1::SERVICE_REFERRAL_STATUS_COMPLETED);
 
   // Retrying a step returns its first answer, even now that the referral has moved on.
   ASSERT_OK_AND_ASSIGN(auto again,
