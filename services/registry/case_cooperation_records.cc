@@ -15,6 +15,10 @@ constexpr absl::string_view kMoveServiceReferrals =
 constexpr absl::string_view kMoveOpenTransferRequest =
     "UPDATE county_transfers SET from_org = ? WHERE case_id = ? AND status = ?";
 
+constexpr absl::string_view kCancelOpenTransferRequest =
+    "UPDATE county_transfers SET status = ?, open_case_id = NULL, decided_by = ?, decided_at = ?, "
+    "decision_reason = 'the case was closed' WHERE open_case_id = ?";
+
 }  // namespace
 
 absl::Status MoveCooperationRecords(db::Session& tx, const std::string& case_id,
@@ -26,6 +30,14 @@ absl::Status MoveCooperationRecords(db::Session& tx, const std::string& case_id,
   return tx
       .Execute(kMoveOpenTransferRequest,
                {organisation_id, case_id, int64_t{v1::COUNTY_TRANSFER_STATUS_REQUESTED}})
+      .status();
+}
+
+absl::Status CancelOpenTransferRequest(db::Session& tx, const std::string& case_id, const std::string& actor,
+                                       const std::string& at) {
+  return tx
+      .Execute(kCancelOpenTransferRequest,
+               {int64_t{v1::COUNTY_TRANSFER_STATUS_CANCELLED}, actor, at, case_id})
       .status();
 }
 

@@ -21,6 +21,12 @@ absl::Status MoveCooperationRecords(db::Session& tx, const std::string& case_id,
                                     const std::string& organisation_id,
                                     const std::optional<std::string>& village_code);
 
+// Cancels the case's open county transfer request, if any, when the case closes (by `actor`, at `at`, an SQL
+// timestamp): a closed case cannot move, so the request could never be accepted, yet it held the case's one
+// open-request slot and sat in the receiving county's inbox until someone noticed.
+absl::Status CancelOpenTransferRequest(db::Session& tx, const std::string& case_id, const std::string& actor,
+                                       const std::string& at);
+
 }  // namespace shouhu::registry
 
 #endif  // SHOUHU_SERVICES_REGISTRY_CASE_COOPERATION_RECORDS_H_

@@ -1012,6 +1012,9 @@ absl::Status MariaDbRegistryStore::WriteCaseChange(db::Session& tx, const std::s
                   SqlTimestampOrNull(u.closed_at(), u.has_closed_at()), u.close_reason(), now, case_id})
           .status());
   const auto& e = change.entry;
+  if (u.status() == v1::CASE_STATUS_CLOSED && e.from_status() != v1::CASE_STATUS_CLOSED) {
+    RETURN_IF_ERROR(CancelOpenTransferRequest(tx, case_id, e.actor(), now));
+  }
   RETURN_IF_ERROR(
       tx.Execute(kInsertCaseHistory, {ids_.Next(), case_id, now, e.actor(), e.action(),
                                       int64_t{e.from_status()}, int64_t{e.to_status()}, e.detail()})

@@ -145,6 +145,31 @@ TEST_F(CooperationTransferTest, Rejected_CaseStaysAndANewRequestMayFollow_OneOpe
   EXPECT_EQ(Count("county_transfers"), 2);
 }
 
+// A case closed while its transfer request waits: the request is cancelled with it (it could never be
+// accepted, and it held the case's one open slot in the receiving county's inbox); reopened, the case may be
+// asked to move again.
+TEST_F(CooperationTransferTest, CaseClosedWhileARequestWaits_TheRequestIsCancelledWithIt) {
+  v1::Case c = RegisterChild("1", "李娜");
+  ASSERT_OK_AND_ASSIGN(auto first,
+                       Cooperate(&Coop::RequestCountyTransfer, wuding_caseworker_, Move("m1", c.case_id())));
+  auto close = WithCase<v1::CloseCaseRequest>("x1", c.case_id());
+  close.set_reason("父母返乡，监护恢复");
+  ASSERT_OK(Call(&v1::RegistryService::Stub::CloseCase, wuding_officer_, close));
+  v1::ListCountyTransfersRequest list;
+  list.set_direction(v1::DIRECTION_OUTGOING);
+  list.set_division_prefix("532329");
+  ASSERT_OK_AND_ASSIGN(auto listed, Cooperate(&Coop::ListCountyTransfers, wuding_officer_, list));
+  ASSERT_EQ(listed.transfers_size(), 1);
+  EXPECT_EQ(listed.transfers(0).transfer_id(), first.transfer().transfer_id());
+  EXPECT_EQ(listed.transfers(0).status(), v1::COUNTY_TRANSFER_STATUS_CANCELLED);
+  EXPECT_EQ(listed.transfers(0).decided_by(), "officer-wuding");
+  EXPECT_EQ(Listed(xixia_officer_, v1::DIRECTION_INCOMING, "640105"), 1);  // the record of it stays
+  auto reopen = WithCase<v1::ReopenCaseRequest>("o1", c.case_id());
+  reopen.set_reason("父亲再次外出务工");
+  ASSERT_OK(Call(&v1::RegistryService::Stub::ReopenCase, wuding_officer_, reopen));
+  EXPECT_OK(Cooperate(&Coop::RequestCountyTransfer, wuding_caseworker_, Move("m2", c.case_id())));
+}
+
 TEST_F(CooperationTransferTest, Request_BadDestinationOrScope_NamesTheFieldAndWritesNothing) {
   v1::Case c = RegisterChild("1", "李娜");
   auto same_county =
