@@ -208,9 +208,20 @@ std::optional<ClosingStep> DecideCaseClosedCancellation(const v1::Application& a
 }
 
 absl::Status CheckPayable(const v1::Application& application, const v1::Program& program) {
-  if (application.state() == v1::APPLICATION_STATE_PAYMENT_ISSUED ||
-      application.state() == v1::APPLICATION_STATE_PAID) {
+  // A monthly enrolment holds several sums at once (its first month, each returned month): whether one is
+  // left to pay is DecideNextIssue's, from its payments, whatever state the last payment left it in.
+  const bool monthly_paid = application.type() == v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING &&
+                            (application.state() == v1::APPLICATION_STATE_PAYMENT_ISSUED ||
+                             application.state() == v1::APPLICATION_STATE_PAID);
+  if (!monthly_paid && (application.state() == v1::APPLICATION_STATE_PAYMENT_ISSUED ||
+                        application.state() == v1::APPLICATION_STATE_PAID)) {
     return absl::AlreadyExistsError("the application has been paid");
+  }
+  if (monthly_paid) {
+    if (program.state() != v1::PROGRAM_STATE_FUNDED) {
+      return absl::FailedPreconditionError("the program is not funded and running");
+    }
+    return absl::OkStatus();
   }
   if (application.state() != v1::APPLICATION_STATE_APPROVED) {
     return absl::FailedPreconditionError("only an approved application can be paid");
@@ -306,6 +317,13 @@ absl::StatusOr<NextIssue> DecideNextIssue(const v1::Application& application,
     if (!reversed || reissued.count(p.payment_id) > 0) continue;
     if (!from_cycle(p) && !own_payment.ok()) continue;
     return NextIssue{p.payment_id, p.amount_fen};
+  }
+  // The application's own payment is issued once (a re-issue pays it again, above).
+  const bool own_issued = std::any_of(payments.begin(), payments.end(), [](const PaymentStanding& p) {
+    return p.reissue_of.empty() && !p.by_cycle;
+  });
+  if (own_issued || (!own_payment.ok() && !payments.empty())) {
+    return absl::AlreadyExistsError("the application has been paid");
   }
   if (!own_payment.ok()) return own_payment;
   return NextIssue{"", application.amount_fen()};

@@ -139,8 +139,11 @@ struct NextIssue {
 //   application's own amount again, and only while `own_payment` allows it; refused, it is passed over (its
 //   money is the first month's, which the roster's release gives back), so a returned cycle payment behind
 //   it is still re-issued.
-// - Nothing reversed left to re-issue: the application's own first payment of its amount, if `own_payment`
-//   allows it; else `own_payment`'s refusal.
+// - Nothing reversed left to re-issue: the application's own first payment of its amount, once
+// (ALREADY_EXISTS
+//   once issued), if `own_payment` allows it; else `own_payment`'s refusal, or ALREADY_EXISTS when the
+//   application has payments (it has been paid all it will be). A monthly enrolment is payable whatever state
+//   its last payment left it in (CheckPayable): it holds several sums at once, and this decides.
 absl::StatusOr<NextIssue> DecideNextIssue(const v1::Application& application,
                                           const std::vector<PaymentStanding>& payments,
                                           const absl::Status& own_payment);

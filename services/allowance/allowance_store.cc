@@ -1609,6 +1609,15 @@ absl::StatusOr<v1::Payment> MariaDbAllowanceStore::RecordPaymentOutcome(
                         resolved ? db::Value(ToSqlTimestamp(actor.at)) : db::Value(db::Null{}),
                         resolved ? db::Value(db::Null{}) : db::Value(ToSqlTimestamp(actor.at)), payment_id})
                 .status());
+        if (step.application_next != v1::APPLICATION_STATE_UNSPECIFIED &&
+            locked->application.type() == v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) {
+          // A monthly enrolment's state says what it holds, not what this payment did: approved while any
+          // sum is left to pay (or to release by a withdrawal), in payment while one is out, else paid.
+          ASSIGN_OR_RETURN(const MonthlyHoldings held, HoldingsOf(tx, locked->application));
+          step.application_next = held.any()       ? v1::APPLICATION_STATE_APPROVED
+                                  : held.in_flight ? v1::APPLICATION_STATE_PAYMENT_ISSUED
+                                                   : v1::APPLICATION_STATE_PAID;
+        }
         if (step.application_next != v1::APPLICATION_STATE_UNSPECIFIED) {
           locked->application.set_state(step.application_next);
           RETURN_IF_ERROR(WriteApplication(tx, locked->application, locked->payments_issued,

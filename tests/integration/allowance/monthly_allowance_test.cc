@@ -1464,6 +1464,39 @@ TEST_F(MonthlyAllowance,
   EXPECT_EQ(months_paid(), recorded);
 }
 
+// A monthly enrolment holds several sums at once: its own first month until its application pays it, and each
+// cycle month the bank returned until it is re-issued. One application state gated them all: paying one set
+// the application in payment, its confirmation set it paid, and the others could never be paid again, nor
+// released (a withdrawal needs it approved). Here the first month is unpaid and both cycle months come back:
+// each is paid through the application in turn, whatever the others' outcomes, and nothing stays reserved.
+TEST_F(MonthlyAllowance,
+       EnrolmentHoldingItsFirstMonthAndTwoReturnedMonths_EachPaidInTurnNothingLeftReserved) {
+  const std::string program = FundedProgram("p");
+  const TwoCyclesPaid c = EnrolWithTwoCyclesPaid("held", program);
+  ASSERT_EQ(c.payments.size(), 2u);
+  ASSERT_OK(ConfirmPayment("bank-confirm-1", c.payments[0]));
+  ASSERT_OK(ReturnPayment("bank-return-1", c.payments[0]));
+  ASSERT_OK(ReturnPayment("bank-return-2", c.payments[1]));
+  ASSERT_EQ(Balances(program).reserved_fen(), 3 * 60'000);
+
+  std::set<std::string> reissued;
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<v1::PayApplicationResponse> paid = PayApplication(absl::StrCat("held-", i), c.enrolment);
+    ASSERT_OK(paid) << i;
+    EXPECT_EQ(paid->payment().amount_fen(), 60'000);
+    reissued.insert(paid->payment().payment_id());
+    // Confirmed before the next is paid: the application paid, yet still holding money, is paid again.
+    ASSERT_OK(ConfirmPayment(absl::StrCat("bank-confirm-held-", i), paid->payment().payment_id()));
+  }
+  EXPECT_EQ(reissued.size(), 3u);
+  EXPECT_THAT(PayApplication("held-more", c.enrolment), StatusIs(absl::StatusCode::kAlreadyExists));
+  const v1::ProgramBalances balances = Balances(program);
+  EXPECT_EQ(balances.reserved_fen(), 0);
+  EXPECT_EQ(balances.disbursed_fen(), 3 * 60'000);
+  EXPECT_EQ(StateOf(c.enrolment), v1::APPLICATION_STATE_PAID);
+  ExpectReconciles(program);
+}
+
 // An enrolment whose first month was not owed (its reservation went back) holds only a returned cycle month.
 // Withdrawn, or cancelled by its case's close, that month's money goes back to the budget once, and the month
 // is free for another enrolment to pay.

@@ -284,10 +284,16 @@ TEST(NextIssue, NothingReversed_TheApplicationsOwnAmountOnlyWhileItMayBePaid) {
   EXPECT_EQ(first.amount_fen, 60'000);
   EXPECT_THAT(DecideNextIssue(Enrolment(), {}, kFirstMonthNotOwed),
               StatusIs(absl::StatusCode::kFailedPrecondition));
-  // A cycle's payment that stands leaves nothing to re-issue.
+  // A cycle's payment that stands leaves nothing to re-issue: with its own amount not payable, the
+  // application has been paid all it will be.
   EXPECT_THAT(DecideNextIssue(Enrolment(), {Standing("C", v1::PAYMENT_STATE_CONFIRMED, 60'000, "", true)},
                               kFirstMonthNotOwed),
-              StatusIs(absl::StatusCode::kFailedPrecondition));
+              StatusIs(absl::StatusCode::kAlreadyExists));
+  // Its own payment, once issued, is not issued again (the application's state no longer says so for a
+  // monthly enrolment, which holds several sums at once).
+  EXPECT_THAT(
+      DecideNextIssue(Enrolment(), {Standing("F", v1::PAYMENT_STATE_CONFIRMED, 60'000)}, absl::OkStatus()),
+      StatusIs(absl::StatusCode::kAlreadyExists));
 }
 
 TEST(NextIssue, ReturnedCyclePayment_ReissuedForItsAmountWhateverTheFirstMonthRuleSays) {
@@ -309,7 +315,7 @@ TEST(NextIssue, ReissuedOnce_AReissueThatStandsLeavesNothingToReissue) {
   const std::vector<PaymentStanding> payments = {Standing("C", v1::PAYMENT_STATE_RETURNED, 60'000, "", true),
                                                  Standing("R", v1::PAYMENT_STATE_ISSUED, 60'000, "C")};
   EXPECT_THAT(DecideNextIssue(Enrolment(), payments, kFirstMonthNotOwed),
-              StatusIs(absl::StatusCode::kFailedPrecondition));
+              StatusIs(absl::StatusCode::kAlreadyExists));
   // With the first month owed, what is left to pay is the application's own amount (the state decides
   // whether it may be paid now).
   ASSERT_OK_AND_ASSIGN(NextIssue next, DecideNextIssue(Enrolment(), payments, absl::OkStatus()));
@@ -320,8 +326,9 @@ TEST(NextIssue, ReturnedFirstMonthPayment_ReissuedOnlyWhileTheFirstMonthIsOwed) 
   const std::vector<PaymentStanding> returned = {Standing("F", v1::PAYMENT_STATE_RETURNED, 60'000)};
   ASSERT_OK_AND_ASSIGN(NextIssue next, DecideNextIssue(Enrolment(), returned, absl::OkStatus()));
   EXPECT_EQ(next.reissue_of, "F");
+  // Not owed, it is not re-issued; its money goes back with the first month's release.
   EXPECT_THAT(DecideNextIssue(Enrolment(), returned, kFirstMonthNotOwed),
-              StatusIs(absl::StatusCode::kFailedPrecondition));
+              StatusIs(absl::StatusCode::kAlreadyExists));
   // Passed over when not owed, so a returned cycle payment after it is still re-issued.
   const std::vector<PaymentStanding> both = {Standing("F", v1::PAYMENT_STATE_RETURNED, 60'000),
                                              Standing("C", v1::PAYMENT_STATE_RETURNED, 60'000, "", true)};
