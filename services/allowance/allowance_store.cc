@@ -912,6 +912,27 @@ absl::StatusOr<int64_t> ReleaseMonthlyHoldings(MariaDbAllowanceStore& store, db:
   return released;
 }
 
+// A payment of a monthly enrolment returned (or abandoned) after the enrolment was withdrawn or cancelled
+// with its case: nothing will pay that money again, so it goes back to the budget at once, off the child's
+// yearly total of its month's year, and the month it held is freed. Without this it sat in RESERVED on a
+// closed application for good (the withdrawal released only what was held then, not what was still out).
+absl::Status ReleaseReturnedToClosedEnrolment(MariaDbAllowanceStore& store, db::Session& tx,
+                                              const v1::Application& a, int budget_slot,
+                                              const std::string& payment_id, const Actor& actor) {
+  ASSIGN_OR_RETURN(const MonthlyHoldings held, HoldingsOf(tx, a));
+  for (const ReversedMoney& money : held.reversed) {
+    if (money.payment_id != payment_id) continue;  // the others went back with the withdrawal
+    ASSIGN_OR_RETURN(uint64_t back,
+                     tx.Execute(kReleaseCommitted, {money.amount_fen, a.program_id(), a.child_id(),
+                                                    int64_t{money.year}, money.amount_fen}));
+    if (back != 1) return absl::InternalError("the child's yearly total does not hold the amount");
+    RETURN_IF_ERROR(store.PostEntry(tx, a.program_id(), budget_slot, v1::LEDGER_ENTRY_KIND_RELEASE,
+                                    v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_AVAILABLE,
+                                    money.amount_fen, a.application_id(), payment_id, actor));
+  }
+  return tx.Execute(kFreeReversedMonths, {a.application_id()}).status();
+}
+
 }  // namespace
 
 absl::StatusOr<v1::Application> MariaDbAllowanceStore::CloseApplication(
@@ -1602,6 +1623,13 @@ absl::StatusOr<v1::Payment> MariaDbAllowanceStore::RecordPaymentOutcome(
           locked->budget_slot = budget_slot;
         }
         const bool resolved = step.next != v1::PAYMENT_STATE_FAILED;
+        // Withdrawn, cancelled with its case or rejected, an application is closed for good: an outcome of a
+        // payment still out when it closed moves money, never the application's state.
+        const v1::ApplicationState state_now = locked->application.state();
+        const bool closed = state_now == v1::APPLICATION_STATE_WITHDRAWN ||
+                            state_now == v1::APPLICATION_STATE_CANCELLED ||
+                            state_now == v1::APPLICATION_STATE_REJECTED;
+        if (closed) step.application_next = v1::APPLICATION_STATE_UNSPECIFIED;
         RETURN_IF_ERROR(
             tx.Execute(kUpdatePayment,
                        {int64_t{step.next}, int64_t{payment->attempts()},
@@ -1609,6 +1637,11 @@ absl::StatusOr<v1::Payment> MariaDbAllowanceStore::RecordPaymentOutcome(
                         resolved ? db::Value(ToSqlTimestamp(actor.at)) : db::Value(db::Null{}),
                         resolved ? db::Value(db::Null{}) : db::Value(ToSqlTimestamp(actor.at)), payment_id})
                 .status());
+        if (closed && step.to == v1::LEDGER_ACCOUNT_RESERVED &&
+            locked->application.type() == v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) {
+          RETURN_IF_ERROR(ReleaseReturnedToClosedEnrolment(*this, tx, locked->application, budget_slot,
+                                                           payment_id, actor));
+        }
         if (step.application_next != v1::APPLICATION_STATE_UNSPECIFIED &&
             locked->application.type() == v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) {
           // A monthly enrolment's state says what it holds, not what this payment did: approved while any

@@ -1497,6 +1497,32 @@ TEST_F(MonthlyAllowance,
   ExpectReconciles(program);
 }
 
+// An enrolment still holding its first month stays approved while its cycle months are out with the bank, so
+// it can be withdrawn then. A cycle month returned after the withdrawal went back to RESERVED and the
+// enrolment back to APPROVED: a withdrawn enrolment open again, its money held for a re-issue nobody should
+// make. Now the returned money goes back to the budget at once, the month is freed, and the enrolment stays
+// withdrawn; a month confirmed after it stays paid.
+TEST_F(MonthlyAllowance, CycleMonthsOutWhenWithdrawn_OneReturnedAfter_ReleasedAtOnceAndStaysWithdrawn) {
+  const std::string program = FundedProgram("p");
+  const TwoCyclesPaid c = EnrolWithTwoCyclesPaid("out", program);
+  ASSERT_EQ(c.payments.size(), 2u);
+  ASSERT_EQ(StateOf(c.enrolment), v1::APPLICATION_STATE_APPROVED);
+  ASSERT_OK(Withdraw("out", c.enrolment).status());
+  ASSERT_EQ(StateOf(c.enrolment), v1::APPLICATION_STATE_WITHDRAWN);
+  ASSERT_OK(ReturnPayment("bank-return-out", c.payments[0]));
+  ASSERT_OK(ConfirmPayment("bank-confirm-out", c.payments[1]));
+  EXPECT_EQ(StateOf(c.enrolment), v1::APPLICATION_STATE_WITHDRAWN);
+  const v1::ProgramBalances balances = Balances(program);
+  EXPECT_EQ(balances.reserved_fen(), 0);
+  EXPECT_EQ(balances.disbursed_fen(), 60'000);
+  EXPECT_EQ(YearTotal(program, c.child.child_id()) % 60'000, 0);
+  EXPECT_EQ(
+      QueryInt("SELECT COUNT(*) FROM living_allowance_months_paid WHERE child_id = ?", {c.child.child_id()}),
+      1);  // the confirmed month; the returned one is free
+  EXPECT_THAT(PayApplication("out-again", c.enrolment), StatusIs(absl::StatusCode::kFailedPrecondition));
+  ExpectReconciles(program);
+}
+
 // An enrolment whose first month was not owed (its reservation went back) holds only a returned cycle month.
 // Withdrawn, or cancelled by its case's close, that month's money goes back to the budget once, and the month
 // is free for another enrolment to pay.
