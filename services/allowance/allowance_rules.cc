@@ -246,8 +246,10 @@ absl::Status CheckOutcomeAttempt(const v1::Payment& payment, int32_t attempt) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<OutcomeStep> DecideOutcome(const v1::Payment& payment, v1::PaymentOutcome outcome,
-                                          int max_attempts) {
+namespace {
+
+absl::StatusOr<OutcomeStep> OutcomeOfPayment(const v1::Payment& payment, v1::PaymentOutcome outcome,
+                                             int max_attempts) {
   const v1::PaymentState state = payment.state();
   const bool open = state == v1::PAYMENT_STATE_ISSUED || state == v1::PAYMENT_STATE_FAILED;
   OutcomeStep step;
@@ -289,6 +291,20 @@ absl::StatusOr<OutcomeStep> DecideOutcome(const v1::Payment& payment, v1::Paymen
     default:
       return InvalidField("outcome", "is required");
   }
+}
+
+}  // namespace
+
+absl::StatusOr<OutcomeStep> DecideOutcome(const v1::Payment& payment, v1::ApplicationState application_state,
+                                          v1::PaymentOutcome outcome, int max_attempts) {
+  ASSIGN_OR_RETURN(OutcomeStep step, OutcomeOfPayment(payment, outcome, max_attempts));
+  if (application_state == v1::APPLICATION_STATE_WITHDRAWN ||
+      application_state == v1::APPLICATION_STATE_CANCELLED ||
+      application_state == v1::APPLICATION_STATE_REJECTED) {
+    step.application_next = v1::APPLICATION_STATE_UNSPECIFIED;
+    step.releases = step.to == v1::LEDGER_ACCOUNT_RESERVED;
+  }
+  return step;
 }
 
 absl::StatusOr<NextIssue> DecideNextIssue(const v1::Application& application,

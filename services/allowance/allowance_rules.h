@@ -101,6 +101,9 @@ struct OutcomeStep {
   v1::LedgerEntryKind kind = v1::LEDGER_ENTRY_KIND_UNSPECIFIED;
   v1::LedgerAccount from = v1::LEDGER_ACCOUNT_UNSPECIFIED;
   v1::LedgerAccount to = v1::LEDGER_ACCOUNT_UNSPECIFIED;
+  // The money the movement puts back in RESERVED goes on to the budget at once: the application is closed,
+  // so nothing will pay it again.
+  bool releases = false;
 };
 
 // Whether an outcome naming `attempt` (0: none named) may apply to the payment as it stands: only to the
@@ -109,9 +112,12 @@ struct OutcomeStep {
 // the attempt now at the bank, which may still be paid out.
 absl::Status CheckOutcomeAttempt(const v1::Payment& payment, int32_t attempt);
 
-// `max_attempts`: how many times a payment is sent before a failure abandons it.
-absl::StatusOr<OutcomeStep> DecideOutcome(const v1::Payment& payment, v1::PaymentOutcome outcome,
-                                          int max_attempts);
+// `max_attempts`: how many times a payment is sent before a failure abandons it. `application_state`: its
+// application's now. Withdrawn, cancelled with its case or rejected, the application is closed for good: an
+// outcome of a payment still out when it closed (a monthly enrolment is withdrawable while its cycle months
+// are out) moves money, never the application's state, and money returned to RESERVED is released.
+absl::StatusOr<OutcomeStep> DecideOutcome(const v1::Payment& payment, v1::ApplicationState application_state,
+                                          v1::PaymentOutcome outcome, int max_attempts);
 
 // One of an application's payments as it stands, for deciding what paying the application again issues.
 struct PaymentStanding {

@@ -886,6 +886,19 @@ absl::StatusOr<MonthlyHoldings> HoldingsOf(db::Session& tx, const v1::Applicatio
   return held;
 }
 
+// Gives one sum a monthly enrolment holds back to the budget through the ledger (RESERVED to AVAILABLE,
+// naming `payment_id` when it is a reversed payment's) and off the child's yearly total of `year`.
+absl::Status ReleaseHeldSum(MariaDbAllowanceStore& store, db::Session& tx, const v1::Application& a,
+                            int budget_slot, int64_t amount, int year, const std::string& payment_id,
+                            const Actor& actor) {
+  ASSIGN_OR_RETURN(uint64_t back, tx.Execute(kReleaseCommitted,
+                                             {amount, a.program_id(), a.child_id(), int64_t{year}, amount}));
+  if (back != 1) return absl::InternalError("the child's yearly total does not hold the amount");
+  return store.PostEntry(tx, a.program_id(), budget_slot, v1::LEDGER_ENTRY_KIND_RELEASE,
+                         v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_AVAILABLE, amount,
+                         a.application_id(), payment_id, actor);
+}
+
 // Gives back to the budget through the ledger, and off the child's yearly totals, what a closing monthly
 // enrolment holds (HoldingsOf): its own first month and every reversed payment not re-issued, each once (the
 // application is closed with it, and a closed application is never paid again). The months the reversed
@@ -894,19 +907,14 @@ absl::StatusOr<int64_t> ReleaseMonthlyHoldings(MariaDbAllowanceStore& store, db:
                                                const v1::Application& a, int budget_slot,
                                                const MonthlyHoldings& held, const Actor& actor) {
   int64_t released = 0;
-  auto release = [&](int64_t amount, int year, const std::string& payment_id) -> absl::Status {
-    ASSIGN_OR_RETURN(uint64_t back, tx.Execute(kReleaseCommitted, {amount, a.program_id(), a.child_id(),
-                                                                   int64_t{year}, amount}));
-    if (back != 1) return absl::InternalError("the child's yearly total does not hold the amount");
-    RETURN_IF_ERROR(store.PostEntry(tx, a.program_id(), budget_slot, v1::LEDGER_ENTRY_KIND_RELEASE,
-                                    v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_AVAILABLE, amount,
-                                    a.application_id(), payment_id, actor));
-    released += amount;
-    return absl::OkStatus();
-  };
-  if (held.own) RETURN_IF_ERROR(release(a.amount_fen(), a.year(), ""));
+  if (held.own) {
+    RETURN_IF_ERROR(ReleaseHeldSum(store, tx, a, budget_slot, a.amount_fen(), a.year(), "", actor));
+    released += a.amount_fen();
+  }
   for (const ReversedMoney& money : held.reversed) {
-    RETURN_IF_ERROR(release(money.amount_fen, money.year, money.payment_id));
+    RETURN_IF_ERROR(
+        ReleaseHeldSum(store, tx, a, budget_slot, money.amount_fen, money.year, money.payment_id, actor));
+    released += money.amount_fen;
   }
   RETURN_IF_ERROR(tx.Execute(kFreeReversedMonths, {a.application_id()}).status());
   return released;
@@ -922,13 +930,8 @@ absl::Status ReleaseReturnedToClosedEnrolment(MariaDbAllowanceStore& store, db::
   ASSIGN_OR_RETURN(const MonthlyHoldings held, HoldingsOf(tx, a));
   for (const ReversedMoney& money : held.reversed) {
     if (money.payment_id != payment_id) continue;  // the others went back with the withdrawal
-    ASSIGN_OR_RETURN(uint64_t back,
-                     tx.Execute(kReleaseCommitted, {money.amount_fen, a.program_id(), a.child_id(),
-                                                    int64_t{money.year}, money.amount_fen}));
-    if (back != 1) return absl::InternalError("the child's yearly total does not hold the amount");
-    RETURN_IF_ERROR(store.PostEntry(tx, a.program_id(), budget_slot, v1::LEDGER_ENTRY_KIND_RELEASE,
-                                    v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_AVAILABLE,
-                                    money.amount_fen, a.application_id(), payment_id, actor));
+    RETURN_IF_ERROR(
+        ReleaseHeldSum(store, tx, a, budget_slot, money.amount_fen, money.year, payment_id, actor));
   }
   return tx.Execute(kFreeReversedMonths, {a.application_id()}).status();
 }
@@ -1097,21 +1100,29 @@ absl::StatusOr<absl::CivilMonth> FirstMonthOf(const v1::Application& a) {
   return FirstMonth(ShanghaiDay(FromProtoTimestamp(a.decided_at())));
 }
 
+// A monthly enrolment's application, locked, while it still holds its first month's reservation; nothing
+// otherwise: in payment or paid (the month went out with it before the line said otherwise), withdrawn or
+// cancelled (released then), or released before.
+absl::StatusOr<std::optional<LockedApplication>> LockHeldFirstMonth(db::Session& tx,
+                                                                    const std::string& application_id) {
+  ASSIGN_OR_RETURN(std::optional<LockedApplication> locked, ReadApplication(tx, application_id, true));
+  if (!locked) return absl::NotFoundError("application not found");
+  const v1::Application& a = locked->application;
+  if (a.type() != v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING || a.state() != v1::APPLICATION_STATE_APPROVED) {
+    return std::optional<LockedApplication>();
+  }
+  ASSIGN_OR_RETURN(const bool released_before, FirstMonthReleased(tx, a));
+  if (released_before) return std::optional<LockedApplication>();
+  return locked;
+}
+
 }  // namespace
 
 absl::StatusOr<bool> MariaDbAllowanceStore::ReleaseFirstMonthNotOwed(db::Session& tx,
                                                                      const std::string& application_id,
                                                                      const Actor& actor) {
-  ASSIGN_OR_RETURN(std::optional<LockedApplication> locked, ReadApplication(tx, application_id, true));
-  if (!locked) return absl::NotFoundError("application not found");
-  const v1::Application& a = locked->application;
-  // In payment or paid (the month went out with it before the line said otherwise), withdrawn or cancelled
-  // (released then): nothing is held for the month any more.
-  if (a.type() != v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING || a.state() != v1::APPLICATION_STATE_APPROVED) {
-    return false;
-  }
-  ASSIGN_OR_RETURN(const bool released_before, FirstMonthReleased(tx, a));
-  if (released_before) return false;
+  ASSIGN_OR_RETURN(std::optional<LockedApplication> locked, LockHeldFirstMonth(tx, application_id));
+  if (!locked) return false;
   RETURN_IF_ERROR(ReleaseFirstMonth(*this, tx, *locked, actor));
   return true;
 }
@@ -1119,14 +1130,9 @@ absl::StatusOr<bool> MariaDbAllowanceStore::ReleaseFirstMonthNotOwed(db::Session
 absl::StatusOr<bool> MariaDbAllowanceStore::ReleaseFirstMonthPaidElsewhere(db::Session& tx,
                                                                            const std::string& application_id,
                                                                            const Actor& actor) {
-  ASSIGN_OR_RETURN(std::optional<LockedApplication> locked, ReadApplication(tx, application_id, true));
-  if (!locked) return absl::NotFoundError("application not found");
+  ASSIGN_OR_RETURN(std::optional<LockedApplication> locked, LockHeldFirstMonth(tx, application_id));
+  if (!locked) return false;
   const v1::Application& a = locked->application;
-  if (a.type() != v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING || a.state() != v1::APPLICATION_STATE_APPROVED) {
-    return false;
-  }
-  ASSIGN_OR_RETURN(const bool released_before, FirstMonthReleased(tx, a));
-  if (released_before) return false;
   // Its own first payment went out (the month is its own), or was returned and is held for its re-issue.
   ASSIGN_OR_RETURN(std::optional<db::Row> own, tx.QueryOne(kOwnPaymentIssued, {a.application_id()}));
   if (own && own->Int(0) > 0) return false;
@@ -1272,8 +1278,11 @@ absl::Status CheckMonthlyFirstMonth(db::Session& tx, const v1::Application& a) {
 // enrolment's first month was not owed, and never more than came back. For a monthly enrolment, `month` is
 // set to the month the payment pays: a re-issue's, the month of the payment its chain of re-issues started
 // with (a cycle's line, or the first month); the application's own, its first month.
+// `issued_meanwhile`: payments of `a` this transaction issued and has not written yet (a batch's earlier
+// orders), judged as if written, so that a second order in one batch is answered as it would be alone.
 absl::StatusOr<NextIssue> NextIssueOf(db::Session& tx, const v1::Application& a, int64_t payments_issued,
-                                      absl::CivilMonth* month) {
+                                      absl::CivilMonth* month,
+                                      const std::vector<PaymentStanding>& issued_meanwhile = {}) {
   const absl::Status own = CheckMonthlyFirstMonth(tx, a);
   // A refusal is the rule's answer; anything else (the database's) is not an answer at all.
   if (!own.ok() && own.code() != absl::StatusCode::kFailedPrecondition) return own;
@@ -1298,6 +1307,7 @@ absl::StatusOr<NextIssue> NextIssueOf(db::Session& tx, const v1::Application& a,
       payments.push_back(std::move(p));
     }
   }
+  payments.insert(payments.end(), issued_meanwhile.begin(), issued_meanwhile.end());
   ASSIGN_OR_RETURN(NextIssue next, DecideNextIssue(a, payments, own));
   if (a.type() != v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) return next;
   ASSIGN_OR_RETURN(*month, FirstMonthOf(a));
@@ -1467,8 +1477,10 @@ absl::Status MariaDbAllowanceStore::PayBatch(
   }
 
   // Each order judged as PayApplication judges it alone, in the batch's order: the second order for one
-  // application finds it PAYMENT_ISSUED by the first.
+  // application finds it PAYMENT_ISSUED by the first, and a monthly enrolment's (payable in that state) finds
+  // the first's payment among its own (issued_meanwhile), as it would once written.
   std::vector<std::pair<size_t, v1::Payment>> paid;
+  std::map<std::string, std::vector<PaymentStanding>> issued_meanwhile;  // application → its payments here
   std::map<std::string, std::string> reissues;               // payment → the reversed payment it re-issues
   std::map<std::pair<std::string, int>, int64_t> slot_sums;  // (program, budget slot) → amount
   for (size_t i : live) {
@@ -1487,9 +1499,10 @@ absl::Status MariaDbAllowanceStore::PayBatch(
     absl::Status allowed = o.authorize(a, program->second);
     if (allowed.ok()) allowed = CheckPayable(a, program->second);
     absl::CivilMonth month;
-    const absl::StatusOr<NextIssue> next = allowed.ok()
-                                               ? NextIssueOf(tx, a, found->second.payments_issued, &month)
-                                               : absl::StatusOr<NextIssue>(allowed);
+    const absl::StatusOr<NextIssue> next =
+        allowed.ok()
+            ? NextIssueOf(tx, a, found->second.payments_issued, &month, issued_meanwhile[a.application_id()])
+            : absl::StatusOr<NextIssue>(allowed);
     if (!next.ok()) {
       answers[i] = next.status();
       continue;
@@ -1511,6 +1524,8 @@ absl::Status MariaDbAllowanceStore::PayBatch(
     paid.emplace_back(
         i, IssuedPayment(payment_id, a, *next, issue_number, o.method, o.payee_reference, o.actor));
     if (!next->reissue_of.empty()) reissues[paid.back().second.payment_id()] = next->reissue_of;
+    issued_meanwhile[a.application_id()].push_back(
+        {payment_id, v1::PAYMENT_STATE_ISSUED, next->amount_fen, next->reissue_of, false});
     slot_sums[{a.program_id(), found->second.budget_slot}] += next->amount_fen;
   }
   if (paid.empty()) return absl::OkStatus();
@@ -1607,7 +1622,8 @@ absl::StatusOr<v1::Payment> MariaDbAllowanceStore::RecordPaymentOutcome(
         if (!program) return absl::InternalError("payment's program is missing");
         RETURN_IF_ERROR(authorize(*payment, *program));
         RETURN_IF_ERROR(CheckOutcomeAttempt(*payment, attempt));
-        ASSIGN_OR_RETURN(OutcomeStep step, DecideOutcome(*payment, outcome, max_attempts));
+        ASSIGN_OR_RETURN(OutcomeStep step,
+                         DecideOutcome(*payment, locked->application.state(), outcome, max_attempts));
         ASSIGN_OR_RETURN(std::optional<db::Row> slot_row, tx.QueryOne(kPaymentSlot, {payment_id}));
         const int budget_slot = slot_row ? static_cast<int>(slot_row->Int(0)) : 0;
         if (step.kind != v1::LEDGER_ENTRY_KIND_UNSPECIFIED) {
@@ -1623,13 +1639,6 @@ absl::StatusOr<v1::Payment> MariaDbAllowanceStore::RecordPaymentOutcome(
           locked->budget_slot = budget_slot;
         }
         const bool resolved = step.next != v1::PAYMENT_STATE_FAILED;
-        // Withdrawn, cancelled with its case or rejected, an application is closed for good: an outcome of a
-        // payment still out when it closed moves money, never the application's state.
-        const v1::ApplicationState state_now = locked->application.state();
-        const bool closed = state_now == v1::APPLICATION_STATE_WITHDRAWN ||
-                            state_now == v1::APPLICATION_STATE_CANCELLED ||
-                            state_now == v1::APPLICATION_STATE_REJECTED;
-        if (closed) step.application_next = v1::APPLICATION_STATE_UNSPECIFIED;
         RETURN_IF_ERROR(
             tx.Execute(kUpdatePayment,
                        {int64_t{step.next}, int64_t{payment->attempts()},
@@ -1637,8 +1646,7 @@ absl::StatusOr<v1::Payment> MariaDbAllowanceStore::RecordPaymentOutcome(
                         resolved ? db::Value(ToSqlTimestamp(actor.at)) : db::Value(db::Null{}),
                         resolved ? db::Value(db::Null{}) : db::Value(ToSqlTimestamp(actor.at)), payment_id})
                 .status());
-        if (closed && step.to == v1::LEDGER_ACCOUNT_RESERVED &&
-            locked->application.type() == v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) {
+        if (step.releases && locked->application.type() == v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) {
           RETURN_IF_ERROR(ReleaseReturnedToClosedEnrolment(*this, tx, locked->application, budget_slot,
                                                            payment_id, actor));
         }

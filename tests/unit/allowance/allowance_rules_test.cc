@@ -242,25 +242,50 @@ TEST(Outcome, ConfirmFailReturn_FollowTheirGuards) {
   v1::Payment p;
   p.set_state(v1::PAYMENT_STATE_ISSUED);
   p.set_attempts(1);
-  ASSERT_OK_AND_ASSIGN(OutcomeStep fail, DecideOutcome(p, v1::PAYMENT_OUTCOME_FAILED, 3));
+  ASSERT_OK_AND_ASSIGN(OutcomeStep fail,
+                       DecideOutcome(p, v1::APPLICATION_STATE_PAYMENT_ISSUED, v1::PAYMENT_OUTCOME_FAILED, 3));
   EXPECT_EQ(fail.next, v1::PAYMENT_STATE_FAILED);
   EXPECT_EQ(fail.kind, v1::LEDGER_ENTRY_KIND_UNSPECIFIED);
   p.set_attempts(3);
-  ASSERT_OK_AND_ASSIGN(OutcomeStep abandon, DecideOutcome(p, v1::PAYMENT_OUTCOME_FAILED, 3));
+  ASSERT_OK_AND_ASSIGN(OutcomeStep abandon,
+                       DecideOutcome(p, v1::APPLICATION_STATE_PAYMENT_ISSUED, v1::PAYMENT_OUTCOME_FAILED, 3));
   EXPECT_EQ(abandon.next, v1::PAYMENT_STATE_ABANDONED);
   EXPECT_EQ(abandon.from, v1::LEDGER_ACCOUNT_IN_PAYMENT);
   EXPECT_EQ(abandon.to, v1::LEDGER_ACCOUNT_RESERVED);
   p.set_state(v1::PAYMENT_STATE_CONFIRMED);
-  EXPECT_THAT(DecideOutcome(p, v1::PAYMENT_OUTCOME_CONFIRMED, 3),
+  EXPECT_THAT(DecideOutcome(p, v1::APPLICATION_STATE_PAYMENT_ISSUED, v1::PAYMENT_OUTCOME_CONFIRMED, 3),
               StatusIs(absl::StatusCode::kFailedPrecondition));
-  EXPECT_THAT(DecideOutcome(p, v1::PAYMENT_OUTCOME_FAILED, 3),
+  EXPECT_THAT(DecideOutcome(p, v1::APPLICATION_STATE_PAYMENT_ISSUED, v1::PAYMENT_OUTCOME_FAILED, 3),
               StatusIs(absl::StatusCode::kFailedPrecondition));
-  ASSERT_OK_AND_ASSIGN(OutcomeStep returned, DecideOutcome(p, v1::PAYMENT_OUTCOME_RETURNED, 3));
+  ASSERT_OK_AND_ASSIGN(OutcomeStep returned, DecideOutcome(p, v1::APPLICATION_STATE_PAYMENT_ISSUED,
+                                                           v1::PAYMENT_OUTCOME_RETURNED, 3));
   EXPECT_EQ(returned.from, v1::LEDGER_ACCOUNT_DISBURSED);
   EXPECT_EQ(returned.application_next, v1::APPLICATION_STATE_APPROVED);
   p.set_state(v1::PAYMENT_STATE_RETURNED);
-  EXPECT_THAT(DecideOutcome(p, v1::PAYMENT_OUTCOME_RETURNED, 3),
+  EXPECT_THAT(DecideOutcome(p, v1::APPLICATION_STATE_PAYMENT_ISSUED, v1::PAYMENT_OUTCOME_RETURNED, 3),
               StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+// A payment still out when its application closed (a monthly enrolment withdrawn while a cycle month was at
+// the bank): its outcome moves money and never the application's state, and money it returns is released.
+TEST(Outcome, ApplicationClosedMeanwhile_StateUnchangedReturnedMoneyReleased) {
+  v1::Payment p;
+  p.set_state(v1::PAYMENT_STATE_ISSUED);
+  p.set_attempts(1);
+  for (v1::ApplicationState closed :
+       {v1::APPLICATION_STATE_WITHDRAWN, v1::APPLICATION_STATE_CANCELLED, v1::APPLICATION_STATE_REJECTED}) {
+    ASSERT_OK_AND_ASSIGN(OutcomeStep returned, DecideOutcome(p, closed, v1::PAYMENT_OUTCOME_RETURNED, 3));
+    EXPECT_EQ(returned.application_next, v1::APPLICATION_STATE_UNSPECIFIED);
+    EXPECT_EQ(returned.to, v1::LEDGER_ACCOUNT_RESERVED);
+    EXPECT_TRUE(returned.releases);
+    ASSERT_OK_AND_ASSIGN(OutcomeStep confirmed, DecideOutcome(p, closed, v1::PAYMENT_OUTCOME_CONFIRMED, 3));
+    EXPECT_EQ(confirmed.application_next, v1::APPLICATION_STATE_UNSPECIFIED);
+    EXPECT_FALSE(confirmed.releases);
+  }
+  ASSERT_OK_AND_ASSIGN(OutcomeStep open,
+                       DecideOutcome(p, v1::APPLICATION_STATE_APPROVED, v1::PAYMENT_OUTCOME_RETURNED, 3));
+  EXPECT_EQ(open.application_next, v1::APPLICATION_STATE_APPROVED);
+  EXPECT_FALSE(open.releases);
 }
 
 PaymentStanding Standing(const std::string& id, v1::PaymentState state, int64_t amount_fen,
