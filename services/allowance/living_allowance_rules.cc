@@ -142,6 +142,19 @@ std::vector<MonthlyDecision> DecideMonth(const LivingAllowanceChild& child,
   return decisions;
 }
 
+std::vector<MonthlyDecision> WithMonthPaidUnder(std::vector<MonthlyDecision> decisions,
+                                                const std::string& paid_under) {
+  if (paid_under.empty()) return decisions;
+  for (MonthlyDecision& decision : decisions) {
+    if (decision.outcome != MonthlyOutcome::kPayable || decision.enrolment_id == paid_under) continue;
+    decision.outcome = MonthlyOutcome::kReplaced;
+    decision.amount_fen = 0;
+    decision.replaced_by = paid_under;
+    decision.school_evidence_ref.clear();
+  }
+  return decisions;
+}
+
 absl::Status CheckFirstMonthDecision(const MonthlyDecision& decision, absl::CivilMonth first) {
   if (decision.outcome == MonthlyOutcome::kPaidByApplication) return absl::OkStatus();
   const std::string month = absl::FormatCivilTime(first);

@@ -116,6 +116,16 @@ struct MonthlyDecision {
   std::string school_evidence_ref;  // payable past 18: the proof that allowed it
 };
 
+// The month's decisions (DecideMonth's) once what was paid is known: `paid_under`, the enrolment whose
+// payment holds the child's month already (migration 0100; empty while none does). A payable decision of any
+// other enrolment would put on the roster a month the child has been paid: the cycle's approval would reserve
+// it and the finance officer approve a total the payment would never pay (its claim is refused there, and the
+// money released only then). It is replaced by the holder, with nothing to pay, as a line refused at payment
+// is listed. The holder's own decision and those that pay nothing stay as they are (a first month kept by
+// one enrolment and paid under another is released by the roster job: ReleaseFirstMonthPaidElsewhere).
+std::vector<MonthlyDecision> WithMonthPaidUnder(std::vector<MonthlyDecision> decisions,
+                                                const std::string& paid_under);
+
 // The enrolment's first month, the month after its approval: paid through its own application, not a cycle.
 absl::CivilMonth FirstMonth(absl::CivilDay approved_on);
 

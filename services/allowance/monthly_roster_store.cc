@@ -30,14 +30,16 @@ constexpr char kPendingEnrolments[] =
 
 // ------------------------------------------------------------------------------------------------ generation
 
-// Every enrolment whose program is funded, with its child's facts, ordered by child so one child's
+// Every enrolment whose program is funded, with its child's facts and the enrolment whose payment holds the
+// child's month already (migration 0100; a primary-key lookup per row), ordered by child so one child's
 // enrolments come together. `decided_at` is the final approval.
 constexpr char kEnrolmentsForMonth[] =
     "SELECT a.id, a.program_id, a.child_id, a.division_code, a.amount_fen, a.decided_at, e.kind,"
-    " c.birth_date, c.is_orphan, c.is_de_facto_unsupported, c.stopped_on"
+    " c.birth_date, c.is_orphan, c.is_de_facto_unsupported, c.stopped_on, m.enrolment_id"
     " FROM living_allowance_enrolments e JOIN applications a ON a.id = e.application_id"
     " JOIN living_allowance_children c ON c.child_id = e.child_id"
     " JOIN programs p ON p.id = a.program_id"
+    " LEFT JOIN living_allowance_months_paid m ON m.child_id = a.child_id AND m.month = ?"
     " WHERE p.state = 4 AND a.state IN (3, 6, 7) AND a.decided_at < ? ORDER BY a.child_id, a.id";
 // The month's lines that pay nothing, of enrolments approved in the month before (whose first month it is:
 // FirstMonth) and not released before, with the application's state and the line's outcome and keeper.
@@ -130,6 +132,17 @@ constexpr char kLinesOverCap[] =
     " JOIN programs p ON p.id = l.program_id"
     " SET l.outcome = 7, l.amount_fen = 0, l.payable_child_id = NULL"
     " WHERE l.cycle_id = ? AND l.outcome = 0 AND t.committed_fen + l.amount_fen > p.per_child_year_cap_fen";
+// Before the approval reserves anything: a payable line whose month another enrolment's payment took since
+// the roster was generated (generation lists the months paid by then so: WithMonthPaidUnder) is listed as
+// replaced by that enrolment with nothing to pay, so the approval neither reserves nor counts in the child's
+// yearly total what the payment would refuse. A month taken after the approval is still refused at payment
+// and its amount released then (kLineReplacedAtPayment).
+constexpr char kLinesPaidElsewhere[] =
+    "UPDATE monthly_roster_lines l"
+    " JOIN living_allowance_months_paid m ON m.child_id = l.child_id AND m.month = l.month"
+    " SET l.outcome = 5, l.amount_fen = 0, l.replaced_by = m.enrolment_id, l.payable_child_id = NULL,"
+    " l.school_evidence_ref = ''"
+    " WHERE l.cycle_id = ? AND l.outcome = 0 AND m.enrolment_id <> l.enrolment_id";
 constexpr char kTakeLineTotals[] =
     "UPDATE child_year_totals t JOIN monthly_roster_lines l ON t.program_id = l.program_id"
     " AND t.child_id = l.child_id AND t.year = YEAR(l.month)"
@@ -298,6 +311,7 @@ struct ChildRows {
   LivingAllowanceChild child;
   std::vector<MonthlyEnrolment> enrolments;
   std::vector<std::string> divisions;  // per enrolment
+  std::string month_paid_under;        // the enrolment whose payment holds the month already, if any
 };
 
 }  // namespace
@@ -340,7 +354,7 @@ absl::StatusOr<GenerationResult> MonthlyRosterStore::GenerateMonth(absl::CivilMo
           {static_cast<SchoolKind>(r.Int(1)), r.String(2), absl::CivilMonth(through)});
     }
     ASSIGN_OR_RETURN(db::Rows rows,
-                     s.Query(kEnrolmentsForMonth, {ToSqlTimestamp(ShanghaiMonthStart(month))}));
+                     s.Query(kEnrolmentsForMonth, {month_sql, ToSqlTimestamp(ShanghaiMonthStart(month))}));
     for (const db::Row& r : rows) {
       const std::string& child_id = r.String(2);
       if (children.empty() || children.back().child_id != child_id) {
@@ -354,6 +368,7 @@ absl::StatusOr<GenerationResult> MonthlyRosterStore::GenerateMonth(absl::CivilMo
           next.child.stopped_on = stopped;
         }
         if (auto it = schooling.find(child_id); it != schooling.end()) next.child.schooling = it->second;
+        if (!r.IsNull(11)) next.month_paid_under = r.String(11);
         children.push_back(std::move(next));
       }
       MonthlyEnrolment e;
@@ -449,7 +464,8 @@ absl::StatusOr<GenerationResult> MonthlyRosterStore::GenerateMonth(absl::CivilMo
     return absl::OkStatus();
   };
   for (const ChildRows& c : children) {
-    const std::vector<MonthlyDecision> decisions = DecideMonth(c.child, c.enrolments, month);
+    const std::vector<MonthlyDecision> decisions =
+        WithMonthPaidUnder(DecideMonth(c.child, c.enrolments, month), c.month_paid_under);
     for (size_t i = 0; i < decisions.size(); ++i) {
       const MonthlyDecision& d = decisions[i];
       const MonthlyEnrolment& e = c.enrolments[i];
@@ -625,6 +641,7 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::ApproveCycle(const Idempote
         if (c.cycle.submitted_by() == actor.subject) {
           return absl::PermissionDeniedError("the approver of a cycle must not be its submitter");
         }
+        RETURN_IF_ERROR(tx.Execute(kLinesPaidElsewhere, {cycle_id}).status());
         RETURN_IF_ERROR(tx.Execute(kLockLineTotals, {cycle_id}).status());
         RETURN_IF_ERROR(tx.Execute(kLinesOverCap, {cycle_id}).status());
         RETURN_IF_ERROR(tx.Execute(kTakeLineTotals, {cycle_id}).status());

@@ -79,6 +79,8 @@ class MonthlyRosterStore {
   // ---- generation
   // The month's cycle per program with enrolments and their lines: each written once, however many runs
   // race (unique keys; a duplicate insert changes nothing). Lines are computed once and never recomputed.
+  // A month the child has been paid already under another enrolment (living_allowance_months_paid) gives no
+  // payable line: it is listed as replaced by that enrolment, with nothing to pay (WithMonthPaidUnder).
   absl::StatusOr<GenerationResult> GenerateMonth(absl::CivilMonth month, absl::Time now);
   // The enrolments whose first month is `month` and whose line says it is not owed under them (replaced,
   // aged out, stopped, not in the category), or whose month another enrolment's payment holds already
@@ -96,7 +98,8 @@ class MonthlyRosterStore {
   using CycleCheck = std::function<absl::Status(const v1::MonthlyCycle&, const v1::Program&)>;
   absl::StatusOr<v1::MonthlyCycle> SubmitCycle(const IdempotencyKey& key, const Actor& actor,
                                                const std::string& cycle_id, const CycleCheck& authorize);
-  // Judges each payable line against the child's yearly cap under its total's lock (over it: the line stays,
+  // Lists as replaced a payable line whose month another enrolment's payment took since generation, judges
+  // each payable line left against the child's yearly cap under its total's lock (over it: the line stays,
   // listed as OVER_YEAR_CAP with nothing to pay), takes the rest into the totals, then reserves the cycle's
   // total (FAILED_PRECONDITION beyond the budget, and nothing taken) and fixes it.
   absl::StatusOr<v1::MonthlyCycle> ApproveCycle(const IdempotencyKey& key, const Actor& actor,

@@ -1567,5 +1567,80 @@ TEST_F(MonthlyAllowance,
   }
 }
 
+// A month another enrolment has paid already is not put on a roster as payable. Enrolment N (program b) paid
+// the child's next month through its application (its first month, owed on the facts then); enrolment O of
+// program a, approved earlier, then keeps next month by the rules and the roster made O's line payable: the
+// cycle's approval reserved it and the finance officer approved a total the payment run would never pay (the
+// claim refuses the line and releases it only then). Generation now lists the line as replaced by N, with
+// nothing to pay, as a line refused at payment is listed; the cycle's total and its reservation leave it out.
+TEST_F(MonthlyAllowance, RosterOfAMonthAnotherEnrolmentPaid_LineReplacedByThePayerNothingReserved) {
+  const std::string a = FundedProgram("a");
+  const std::string b = FundedProgram("b");
+  const rv1::Case child = ActiveChild("child");
+  const absl::CivilMonth next = ThisMonth() + 1;
+  const std::string paid_first = Enrol("new", b, child.child_id());
+  ASSERT_NO_FATAL_FAILURE(SetApprovedOn(paid_first, DayOfThisMonth(2)));
+  ASSERT_OK_AND_ASSIGN(v1::PayApplicationResponse paid, PayApplication("new", paid_first));
+  const std::string older = Enrol("old", a, child.child_id());
+  ASSERT_NO_FATAL_FAILURE(SetApprovedOn(older, absl::CivilDay(ThisMonth() - 2) + 9));
+  const int64_t a_reserved = Balances(a).reserved_fen();  // the older enrolment's own first month
+
+  ASSERT_OK(allowance_->cycles().job().RunMonth(next));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(a, next));
+  const v1::RosterLine line = ByChild(Lines(cycle.cycle_id()))[child.child_id()];
+  EXPECT_EQ(line.outcome(), v1::ROSTER_OUTCOME_REPLACED);
+  EXPECT_EQ(line.replaced_by(), paid_first);
+  EXPECT_EQ(line.amount_fen(), 0);
+  EXPECT_EQ(cycle.total_fen(), 0);
+  EXPECT_EQ(cycle.payable_lines(), 0);
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle approved, SubmitAndApprove(cycle.cycle_id(), "paid-elsewhere"));
+  EXPECT_EQ(approved.total_fen(), 0);
+  EXPECT_EQ(Balances(a).reserved_fen(), a_reserved);
+  ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_,
+                PayCycle("pay-paid-elsewhere", cycle.cycle_id())));
+  EXPECT_EQ(StandingPaymentsOf(child.child_id()), 1);
+  EXPECT_EQ(Balances(a).reserved_fen(), a_reserved);
+  EXPECT_EQ(Balances(a).in_payment_fen(), 0);
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM living_allowance_months_paid WHERE payment_id = ?",
+                     {paid.payment().payment_id()}),
+            1);
+  ExpectReconciles(a);
+  ExpectReconciles(b);
+}
+
+// The same when the month is paid after the roster was generated and before its cycle is approved: W's line
+// of next month was generated payable, W was withdrawn (its line stays, as lines do), and E1, the child's
+// enrolment in another program, paid next month through its application. The approval lists W's line as
+// replaced by E1 and reserves nothing for it.
+TEST_F(MonthlyAllowance, MonthPaidAfterTheRosterBeforeItsApproval_LineReplacedByThePayerNothingReserved) {
+  const std::string a = FundedProgram("a");
+  const std::string w_program = FundedProgram("w");
+  const rv1::Case child = ActiveChild("child");
+  const absl::CivilMonth next = ThisMonth() + 1;
+  const std::string w = Enrol("w", w_program, child.child_id());
+  ASSERT_NO_FATAL_FAILURE(SetApprovedOn(w, absl::CivilDay(ThisMonth() - 2) + 9));
+  ASSERT_OK(allowance_->cycles().job().RunMonth(next));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(w_program, next));
+  ASSERT_EQ(ByChild(Lines(cycle.cycle_id()))[child.child_id()].outcome(), v1::ROSTER_OUTCOME_PAYABLE);
+  ASSERT_OK(Withdraw("w", w));
+  const std::string e1 = Enrol("e1", a, child.child_id());
+  ASSERT_NO_FATAL_FAILURE(SetApprovedOn(e1, DayOfThisMonth(2)));
+  ASSERT_OK(PayApplication("e1", e1));
+
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle approved, SubmitAndApprove(cycle.cycle_id(), "w"));
+  EXPECT_EQ(approved.total_fen(), 0);
+  const v1::RosterLine line = ByChild(Lines(cycle.cycle_id()))[child.child_id()];
+  EXPECT_EQ(line.outcome(), v1::ROSTER_OUTCOME_REPLACED);
+  EXPECT_EQ(line.replaced_by(), e1);
+  EXPECT_EQ(line.amount_fen(), 0);
+  EXPECT_EQ(Balances(w_program).reserved_fen(), 0);
+  EXPECT_EQ(YearTotal(w_program, child.child_id()), 0);
+  ASSERT_OK(
+      Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, PayCycle("pay-w", cycle.cycle_id())));
+  EXPECT_EQ(StandingPaymentsOf(child.child_id()), 1);
+  ExpectReconciles(w_program);
+  ExpectReconciles(a);
+}
+
 }  // namespace
 }  // namespace shouhu::allowance::testing

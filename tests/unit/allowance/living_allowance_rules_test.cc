@@ -247,6 +247,36 @@ TEST(LivingAllowanceRules, LaterEnrolmentNotStarted_EarlierOnePaidAlone) {
   EXPECT_EQ(d[1].outcome, MonthlyOutcome::kNotStarted);
 }
 
+TEST(LivingAllowanceRules, MonthPaidUnderAnotherEnrolment_PayableLineReplacedByItNothingToPay) {
+  const LivingAllowanceChild child = DeFactoUnsupported(kBirth);
+  // E1 keeps April by the rules (earlier, payable), E2 starts in April (its first month, replaced by E1), E3
+  // has not started: E2's application paid April before the roster, so E2 holds the month.
+  const std::vector<MonthlyEnrolment> enrolments = {
+      Enrolment("E1", LivingAllowanceKind::kDeFactoUnsupported, absl::CivilDay(2026, 1, 5)),
+      Enrolment("E2", LivingAllowanceKind::kDeFactoUnsupported, absl::CivilDay(2026, 3, 5)),
+      Enrolment("E3", LivingAllowanceKind::kDeFactoUnsupported, absl::CivilDay(2026, 4, 5))};
+  const std::vector<MonthlyDecision> decided = DecideMonth(child, enrolments, absl::CivilMonth(2026, 4));
+  const std::vector<MonthlyDecision> d = WithMonthPaidUnder(decided, "E2");
+  ASSERT_EQ(d.size(), 3u);
+  EXPECT_EQ(d[0].outcome, MonthlyOutcome::kReplaced);
+  EXPECT_EQ(d[0].replaced_by, "E2");
+  EXPECT_EQ(d[0].amount_fen, 0);
+  EXPECT_EQ(d[1].outcome, decided[1].outcome);  // the holder's own, and what pays nothing, unchanged
+  EXPECT_EQ(d[1].replaced_by, "E1");
+  EXPECT_EQ(d[2].outcome, MonthlyOutcome::kNotStarted);
+  // The holder's own payable decision stays payable; nothing held, nothing changes.
+  EXPECT_EQ(WithMonthPaidUnder(decided, "E1")[0].outcome, MonthlyOutcome::kPayable);
+  EXPECT_EQ(WithMonthPaidUnder(decided, "")[0].outcome, MonthlyOutcome::kPayable);
+  EXPECT_EQ(WithMonthPaidUnder(decided, "")[0].amount_fen, 120'000);
+  // Past 18 on a school proof, the proof is no longer the line's: it pays nothing.
+  LivingAllowanceChild schooled = DeFactoUnsupported(absl::CivilDay(2008, 1, 10));
+  schooled.schooling.push_back({SchoolKind::kVocational, "cert-1", absl::CivilMonth(2026, 12)});
+  const MonthlyDecision proven =
+      WithMonthPaidUnder(DecideMonth(schooled, {enrolments[0]}, absl::CivilMonth(2026, 4)), "EX")[0];
+  EXPECT_EQ(proven.outcome, MonthlyOutcome::kReplaced);
+  EXPECT_TRUE(proven.school_evidence_ref.empty());
+}
+
 TEST(LivingAllowanceRules, KindFor_OrphanBeforeDeFacto) {
   EXPECT_EQ(LivingAllowanceKindFor(true, true), LivingAllowanceKind::kOrphan);
   EXPECT_EQ(LivingAllowanceKindFor(false, true), LivingAllowanceKind::kDeFactoUnsupported);
