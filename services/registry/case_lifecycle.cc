@@ -1,7 +1,11 @@
 #include "services/registry/case_lifecycle.h"
 
+#include <cmath>
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "common/timestamps.h"
+#include "services/registry/child_columns.h"
 #include "shouhu/registry/v1/events.pb.h"
 
 namespace shouhu::registry {
@@ -34,7 +38,20 @@ void MoveTo(CaseChange& change, v1::CaseStatus status) {
   change.entry.set_to_status(status);
 }
 
+std::optional<int64_t> MicroDegrees(bool present, double degrees) {
+  if (!present) return std::nullopt;
+  return std::llround(degrees * 1e6);
+}
+
 }  // namespace
+
+bool IsAnotherHome(const v1::Household& from, const v1::Household& to) {
+  return from.village_code() != to.village_code() || from.address_detail() != to.address_detail() ||
+         MicroDegrees(from.has_latitude(), from.latitude()) !=
+             MicroDegrees(to.has_latitude(), to.latitude()) ||
+         MicroDegrees(from.has_longitude(), from.longitude()) !=
+             MicroDegrees(to.has_longitude(), to.longitude());
+}
 
 absl::StatusOr<CaseChange> CompleteVerification(const Case& current, const Actor& actor,
                                                 const std::string& note) {
@@ -99,6 +116,34 @@ absl::StatusOr<CaseChange> ChangeCareArrangement(const Case& current, const Acto
   event->set_case_id(current.case_id());
   event->set_child_id(current.child_id());
   event->set_type(arrangement.type());
+  *event->mutable_at() = ToProtoTimestamp(actor.at);
+  change.event = event;
+  return change;
+}
+
+absl::StatusOr<CaseChange> MoveHousehold(const Case& current, const v1::Household& home,
+                                         const v1::Household& to, const Actor& actor,
+                                         const std::string& reason) {
+  if (!IsOpen(current)) return NotOpen("recording where the child lives");
+  if (CountyOf(to.village_code()) != CountyOf(current.village_code())) {
+    return absl::FailedPreconditionError(
+        "household.village_code is in another county: ask that county to take the case with a county "
+        "transfer (RequestCountyTransfer)");
+  }
+  if (!IsAnotherHome(home, to)) return absl::FailedPreconditionError("the child already lives there");
+  // The history is read by everyone who reads the case: it names the villages, never the address.
+  const std::string detail =
+      home.village_code() == to.village_code()
+          ? absl::StrCat("address changed in ", to.village_code(), ": ", reason)
+          : absl::StrCat(current.village_code(), " -> ", to.village_code(), ": ", reason);
+  CaseChange change = Change(current, actor, "household_moved", detail);
+  change.updated.set_village_code(to.village_code());
+  auto event = std::make_shared<v1::HouseholdMoved>();
+  event->set_case_id(current.case_id());
+  event->set_child_id(current.child_id());
+  event->set_from_village_code(current.village_code());
+  event->set_to_village_code(to.village_code());
+  event->set_organisation_id(current.organisation_id());
   *event->mutable_at() = ToProtoTimestamp(actor.at);
   change.event = event;
   return change;

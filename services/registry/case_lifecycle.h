@@ -34,6 +34,15 @@ absl::StatusOr<CaseChange> SetRiskLevel(const Case& current, const Actor& actor,
 absl::StatusOr<CaseChange> ChangeCareArrangement(const Case& current, const Actor& actor,
                                                  const v1::CareArrangement& arrangement,
                                                  const std::string& reason);
+// Whether `to` names another home than `from`: another village, address or coordinates (the same to the
+// micro-degree, as the registry keeps them).
+bool IsAnotherHome(const v1::Household& from, const v1::Household& to);
+
+// The child of an open case moved home, from `home` (where the registry has them) to `to`, inside the case's
+// county: the case moves to the new village. Another county is a county transfer, which that county accepts.
+absl::StatusOr<CaseChange> MoveHousehold(const Case& current, const v1::Household& home,
+                                         const v1::Household& to, const Actor& actor,
+                                         const std::string& reason);
 absl::StatusOr<CaseChange> CloseCase(const Case& current, const Actor& actor, const std::string& reason);
 absl::StatusOr<CaseChange> ReopenCase(const Case& current, const Actor& actor, const std::string& reason);
 

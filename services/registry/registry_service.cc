@@ -338,6 +338,29 @@ grpc::ServerUnaryReactor* RegistryService::SetRiskLevel(grpc::CallbackServerCont
   });
 }
 
+grpc::ServerUnaryReactor* RegistryService::MoveHousehold(grpc::CallbackServerContext* ctx,
+                                                         const v1::MoveHouseholdRequest* req,
+                                                         v1::MoveHouseholdResponse* resp) {
+  return edge_.Unary(ctx, "MoveHousehold", [=](const Principal& p) -> absl::Status {
+    RETURN_IF_ERROR(ValidateCaseChange(req->request_id(), req->case_id()));
+    RETURN_IF_ERROR(ValidateHousehold(req->household(), "household"));
+    RETURN_IF_ERROR(ValidateMeaningfulText(req->reason(), "reason", kMaxReasonChars));
+    // As a referral's: outside the jurisdiction a village does not exist, and it must be a known village.
+    const std::string& village = req->household().village_code();
+    if (!InJurisdiction(p, village)) return absl::NotFoundError("household.village_code: village not found");
+    ASSIGN_OR_RETURN(std::optional<v1::Division> division, store_.GetDivision(village));
+    if (!division || division->level() != v1::DIVISION_LEVEL_VILLAGE) {
+      return InvalidField("household.village_code", "is not a known village");
+    }
+    ASSIGN_OR_RETURN(
+        *resp->mutable_case_(),
+        store_.MoveHousehold(edge_.Key("MoveHousehold", p, req->request_id(), *req), ActorOf(p, clock_.Now()),
+                             req->case_id(), req->household(), req->reason(),
+                             [&](const v1::Case& c) { return RequireInScope(p, CaseScope(c), "case"); }));
+    return absl::OkStatus();
+  });
+}
+
 grpc::ServerUnaryReactor* RegistryService::CloseCase(grpc::CallbackServerContext* ctx,
                                                      const v1::CloseCaseRequest* req,
                                                      v1::CloseCaseResponse* resp) {

@@ -58,6 +58,9 @@ class RegistryService final : public v1::RegistryService::CallbackService {
                                                   v1::ChangeCareArrangementResponse* resp) override;
   grpc::ServerUnaryReactor* SetRiskLevel(grpc::CallbackServerContext* ctx, const v1::SetRiskLevelRequest* req,
                                          v1::SetRiskLevelResponse* resp) override;
+  grpc::ServerUnaryReactor* MoveHousehold(grpc::CallbackServerContext* ctx,
+                                          const v1::MoveHouseholdRequest* req,
+                                          v1::MoveHouseholdResponse* resp) override;
   grpc::ServerUnaryReactor* CloseCase(grpc::CallbackServerContext* ctx, const v1::CloseCaseRequest* req,
                                       v1::CloseCaseResponse* resp) override;
   grpc::ServerUnaryReactor* ReopenCase(grpc::CallbackServerContext* ctx, const v1::ReopenCaseRequest* req,

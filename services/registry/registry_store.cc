@@ -16,6 +16,7 @@
 #include "common/timestamps.h"
 #include "services/registry/case_cooperation_records.h"
 #include "services/registry/child_columns.h"
+#include "services/registry/child_home.h"
 #include "services/registry/county_category_store.h"
 #include "services/registry/county_search_lead.h"
 #include "services/registry/record_statements.h"
@@ -228,8 +229,9 @@ constexpr absl::string_view kInsertCase =
     "village_code, "
     "opened_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr absl::string_view kUpdateCase =
-    "UPDATE cases SET organisation_id = ?, caseworker_id = ?, status = ?, risk_level = ?, care_type = ?, "
-    "caregiver = ?, care_effective_date = ?, closed_at = ?, close_reason = ?, updated_at = ? WHERE id = ?";
+    "UPDATE cases SET organisation_id = ?, caseworker_id = ?, village_code = ?, status = ?, risk_level = ?, "
+    "care_type = ?, caregiver = ?, care_effective_date = ?, closed_at = ?, close_reason = ?, updated_at = ? "
+    "WHERE id = ?";
 
 // A new case is its child's current one (column default); the one it replaces no longer is.
 constexpr absl::string_view kRetireEarlierCases =
@@ -842,6 +844,17 @@ absl::StatusOr<v1::AcceptReferralResponse> MariaDbRegistryStore::AcceptReferral(
             row->IsNull(0) ? "" : row->String(0),
             row->IsNull(1) ? v1::CASE_STATUS_UNSPECIFIED : static_cast<v1::CaseStatus>(row->Int(1))};
         RETURN_IF_ERROR(check_child(child));
+        if (onto) {
+          // The referral says where the child lives now; the registry may still have the home of their
+          // earlier case. Accepted as it stood, the case would open in the old village and visitors go there.
+          ASSIGN_OR_RETURN(std::optional<ChildHome> home, LockChildHome(tx, child_id));
+          if (!home) return absl::FailedPreconditionError("the linked child no longer exists");
+          const v1::Household& now_at = referral->referral.household();
+          if (IsAnotherHome(home->household, now_at)) {
+            RETURN_IF_ERROR(MoveChildHome(tx, child_id, *home, now_at, actor.at, counts));
+            child.village_code = now_at.village_code();
+          }
+        }
         const std::string now_text = ToSqlTimestamp(actor.at);
         RETURN_IF_ERROR(
             tx.Execute(kInsertCase, {case_id, child_id, a.referral_id, a.organisation_id, a.caseworker_id,
@@ -996,15 +1009,16 @@ absl::Status MariaDbRegistryStore::WriteCaseChange(db::Session& tx, const std::s
       u.has_care_arrangement() && u.care_arrangement().type() != v1::CARE_ARRANGEMENT_TYPE_UNSPECIFIED;
   // The caller has locked the case: its counted status and risk are the ones this change replaces.
   ASSIGN_OR_RETURN(std::optional<CountedCase> counted, CountedCaseOf(tx, case_id));
-  if (counted && (counted->status != u.status() || counted->risk_level != u.risk_level())) {
+  if (counted && (counted->village_code != u.village_code() || counted->status != u.status() ||
+                  counted->risk_level != u.risk_level())) {
     CountChanges counts;
-    counts.ChangeCase(*counted, {counted->village_code, u.status(), u.risk_level()});
+    counts.ChangeCase(*counted, {u.village_code(), u.status(), u.risk_level()});
     RETURN_IF_ERROR(ApplyCountChanges(tx, counts, ids_.Next()));
   }
   RETURN_IF_ERROR(
       tx.Execute(kUpdateCase,
-                 {u.organisation_id(), u.caseworker_id(), int64_t{u.status()}, int64_t{u.risk_level()},
-                  int64_t{has_care ? u.care_arrangement().type() : 0},
+                 {u.organisation_id(), u.caseworker_id(), u.village_code(), int64_t{u.status()},
+                  int64_t{u.risk_level()}, int64_t{has_care ? u.care_arrangement().type() : 0},
                   has_care ? u.care_arrangement().caregiver() : std::string(),
                   has_care && !u.care_arrangement().effective_date().empty()
                       ? db::Value(u.care_arrangement().effective_date())
@@ -1041,6 +1055,35 @@ absl::StatusOr<v1::Case> MariaDbRegistryStore::ChangeCase(const IdempotencyKey& 
         ASSIGN_OR_RETURN(std::optional<v1::Case> changed, ReadCase(tx, case_id, /*for_update=*/false, true));
         if (!changed) return absl::InternalError("changed case is missing");
         return *std::move(changed);
+      });
+}
+
+absl::StatusOr<v1::Case> MariaDbRegistryStore::MoveHousehold(const IdempotencyKey& key, const Actor& actor,
+                                                             const std::string& case_id,
+                                                             const v1::Household& to,
+                                                             const std::string& reason,
+                                                             const Authorize<v1::Case>& authorize) {
+  return IdempotentTransaction<v1::Case>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::Case> {
+        ASSIGN_OR_RETURN(std::optional<v1::Case> current, LockCase(tx, case_id));
+        if (!current) return absl::NotFoundError("case not found");
+        RETURN_IF_ERROR(authorize(*current));
+        // The case, then its child: a county transfer's move locks them in this order too.
+        ASSIGN_OR_RETURN(std::optional<ChildHome> home, LockChildHome(tx, current->child_id()));
+        if (!home) return absl::InternalError("the case's child is missing");
+        ASSIGN_OR_RETURN(CaseChange change,
+                         registry::MoveHousehold(*current, home->household, to, actor, reason));
+        CountChanges counts;
+        RETURN_IF_ERROR(MoveChildHome(tx, current->child_id(), *home, to, actor.at, counts));
+        RETURN_IF_ERROR(ApplyCountChanges(tx, counts, ids_.Next()));
+        RETURN_IF_ERROR(WriteCaseChange(tx, case_id, change));
+        if (change.updated.village_code() != current->village_code()) {
+          RETURN_IF_ERROR(
+              MoveCooperationRecords(tx, case_id, current->organisation_id(), change.updated.village_code()));
+        }
+        ASSIGN_OR_RETURN(std::optional<v1::Case> moved, ReadCase(tx, case_id, /*for_update=*/false, true));
+        if (!moved) return absl::InternalError("moved case is missing");
+        return *std::move(moved);
       });
 }
 

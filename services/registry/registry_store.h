@@ -161,6 +161,13 @@ class RegistryStore {
   virtual absl::StatusOr<v1::Case> ChangeCase(const IdempotencyKey& key, const Actor& actor,
                                               const std::string& case_id,
                                               const Authorize<v1::Case>& authorize, const CaseRule& rule) = 0;
+  // The child of the open case `case_id` moved home inside its county (case_lifecycle.h's MoveHousehold):
+  // the child's household, the case's village and what follows them, with the history entry and the event;
+  // the answer is the case as moved, with its history.
+  virtual absl::StatusOr<v1::Case> MoveHousehold(const IdempotencyKey& key, const Actor& actor,
+                                                 const std::string& case_id, const v1::Household& to,
+                                                 const std::string& reason,
+                                                 const Authorize<v1::Case>& authorize) = 0;
 
   // The child with their resident id in clear: the edge masks it.
   virtual absl::StatusOr<std::optional<v1::Child>> GetChild(const std::string& child_id) = 0;
@@ -248,6 +255,10 @@ class MariaDbRegistryStore final : public RegistryStore {
   absl::StatusOr<v1::Case> ChangeCase(const IdempotencyKey& key, const Actor& actor,
                                       const std::string& case_id, const Authorize<v1::Case>& authorize,
                                       const CaseRule& rule) override;
+  absl::StatusOr<v1::Case> MoveHousehold(const IdempotencyKey& key, const Actor& actor,
+                                         const std::string& case_id, const v1::Household& to,
+                                         const std::string& reason,
+                                         const Authorize<v1::Case>& authorize) override;
   absl::StatusOr<std::optional<v1::Child>> GetChild(const std::string& child_id) override;
   // The child is read in the access log's transaction, with the other children of its batch (one
   // statement for the batch).

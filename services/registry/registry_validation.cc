@@ -23,6 +23,25 @@ absl::Status ValidatePersonName(absl::string_view name, absl::string_view field)
 
 }  // namespace
 
+absl::Status ValidateHousehold(const v1::Household& household, absl::string_view field) {
+  const auto name = [field](absl::string_view part) { return absl::StrCat(field, ".", part); };
+  if (DivisionLevel(household.village_code()) != 5) {
+    return InvalidField(name("village_code"), "must be a 12-digit village code");
+  }
+  RETURN_IF_ERROR(ValidateText(household.address_detail(), name("address_detail"), 0, 255));
+  if (household.has_latitude() != household.has_longitude()) {
+    return InvalidField(name(household.has_latitude() ? "longitude" : "latitude"),
+                        "latitude and longitude come together");
+  }
+  if (household.has_latitude() && (household.latitude() < -90 || household.latitude() > 90)) {
+    return InvalidField(name("latitude"), "must be between -90 and 90");
+  }
+  if (household.has_longitude() && (household.longitude() < -180 || household.longitude() > 180)) {
+    return InvalidField(name("longitude"), "must be between -180 and 180");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateCareArrangement(const v1::CareArrangement& arrangement, absl::string_view field) {
   RETURN_IF_ERROR(ValidateRequiredEnum(arrangement.type(), v1::CareArrangementType_IsValid,
                                        absl::StrCat(field, ".type")));
@@ -57,21 +76,7 @@ absl::StatusOr<v1::Referral> ValidateSubmission(const v1::SubmitReferralRequest&
     resident_id = parsed.normalized;
   }
 
-  const auto& household = request.household();
-  if (DivisionLevel(household.village_code()) != 5) {
-    return InvalidField("household.village_code", "must be a 12-digit village code");
-  }
-  RETURN_IF_ERROR(ValidateText(household.address_detail(), "household.address_detail", 0, 255));
-  if (household.has_latitude() != household.has_longitude()) {
-    return InvalidField(household.has_latitude() ? "household.longitude" : "household.latitude",
-                        "latitude and longitude come together");
-  }
-  if (household.has_latitude() && (household.latitude() < -90 || household.latitude() > 90)) {
-    return InvalidField("household.latitude", "must be between -90 and 90");
-  }
-  if (household.has_longitude() && (household.longitude() < -180 || household.longitude() > 180)) {
-    return InvalidField("household.longitude", "must be between -180 and 180");
-  }
+  RETURN_IF_ERROR(ValidateHousehold(request.household(), "household"));
 
   if (request.guardians_size() > 10) return InvalidField("guardians", "at most 10");
   for (int i = 0; i < request.guardians_size(); ++i) {
@@ -97,7 +102,7 @@ absl::StatusOr<v1::Referral> ValidateSubmission(const v1::SubmitReferralRequest&
   referral.set_source(request.source());
   *referral.mutable_child() = child;
   referral.mutable_child()->set_resident_id(resident_id);
-  *referral.mutable_household() = household;
+  *referral.mutable_household() = request.household();
   *referral.mutable_guardians() = request.guardians();
   *referral.mutable_categories() = request.categories();
   referral.set_reason(request.reason());

@@ -17,6 +17,10 @@ inline constexpr size_t kMaxOrganisationIdChars = 64;
 absl::StatusOr<v1::Referral> ValidateSubmission(const v1::SubmitReferralRequest& request,
                                                 absl::CivilDay today);
 
+// Shared with a household move: a 12-digit village code (whether the village exists is the store's), an
+// address of at most 255 characters, and coordinates together and on the globe. `field` prefixes the names.
+absl::Status ValidateHousehold(const v1::Household& household, absl::string_view field);
+
 // Shared with case changes: a care arrangement names its type, a caregiver and a real date.
 absl::Status ValidateCareArrangement(const v1::CareArrangement& arrangement, absl::string_view field);
 

@@ -101,32 +101,64 @@ absl::StatusOr<std::optional<Folded>> Fold(const common::v1::Event& event) {
 
 }  // namespace
 
-absl::Status CasePlanFollower::ApplyCountyMove(db::Session& tx, const common::v1::Event& event) const {
-  rv1::CaseMovedCounty moved;
-  if (!event.payload().UnpackTo(&moved)) {
-    logger_.Warn("registry event skipped",
-                 {{"sequence", event.sequence()}, {"reason", "CaseMovedCounty payload"}});
+namespace {
+
+// A case that moved village and stays open and planned: the registry's CaseMovedCounty (a county transfer,
+// with the receiving organisation) and HouseholdMoved (inside the county, the same organisation).
+struct CaseMove {
+  std::string case_id;
+  std::string from_village_code;
+  std::string to_village_code;
+  std::string organisation_id;
+  absl::string_view why;  // the release's reason, without personal detail
+};
+
+bool IsCaseMove(const common::v1::Event& event) {
+  return event.payload().Is<rv1::CaseMovedCounty>() || event.payload().Is<rv1::HouseholdMoved>();
+}
+
+std::optional<CaseMove> ReadCaseMove(const common::v1::Event& event) {
+  if (rv1::CaseMovedCounty e; event.payload().UnpackTo(&e)) {
+    return CaseMove{e.case_id(), e.from_village_code(), e.to_village_code(), e.to_organisation_id(),
+                    "case-moved-county"};
+  }
+  if (rv1::HouseholdMoved e; event.payload().UnpackTo(&e)) {
+    return CaseMove{e.case_id(), e.from_village_code(), e.to_village_code(), e.organisation_id(),
+                    "household-moved"};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+absl::Status CasePlanFollower::ApplyCaseMove(db::Session& tx, const common::v1::Event& event) const {
+  std::optional<CaseMove> moved = ReadCaseMove(event);
+  if (!moved) {
+    logger_.Warn("registry event skipped", {{"sequence", event.sequence()}, {"reason", "case move payload"}});
     return absl::OkStatus();
   }
-  ASSIGN_OR_RETURN(auto plans, MariaDbVisitsStore::LockCasePlans(tx, {moved.case_id()}));
-  auto found = plans.find(moved.case_id());
+  ASSIGN_OR_RETURN(auto plans, MariaDbVisitsStore::LockCasePlans(tx, {moved->case_id}));
+  auto found = plans.find(moved->case_id);
   if (found == plans.end()) {
     logger_.Warn("registry event for a case never accepted here skipped",
-                 {{"sequence", event.sequence()}, {"case_id", moved.case_id()}});
+                 {{"sequence", event.sequence()}, {"case_id", moved->case_id}});
     return absl::OkStatus();
   }
   CasePlan& plan = found->second;
   if (plan.last_event_sequence >= event.sequence()) return absl::OkStatus();  // a replay
   // The standing (open, risk, last visit) carries over: the child is the same child, followed elsewhere.
-  plan.village_code = moved.to_village_code();
-  plan.organisation_id = moved.to_organisation_id();
+  plan.village_code = moved->to_village_code;
+  plan.organisation_id = moved->organisation_id;
   plan.last_event_sequence = event.sequence();
   const absl::Time now = clock_.Now();
   const absl::CivilDay today = ShanghaiDay(now);
   std::optional<VisitDue> next = NextVisitDue(policy_, plan.standing, today);
   RETURN_IF_ERROR(MariaDbVisitsStore::SaveCasePlans(tx, {{std::move(plan), next}}, now));
-  return ReleaseCaseFutureAssignments(tx, moved.case_id(), today,
-                                      absl::StrCat("case-moved-county:", event.sequence()), now)
+  // A new address in the same village keeps the visitors, who are sent to the child's home as the registry
+  // has it; another village is placed again, from the visitors who serve it.
+  if (moved->from_village_code == moved->to_village_code) return absl::OkStatus();
+  return ReleaseCaseFutureAssignments(tx, moved->case_id, today,
+                                      absl::StrCat(moved->why, ":", event.sequence()), now)
       .status();
 }
 
@@ -210,14 +242,14 @@ absl::Status CasePlanFollower::ApplyRun(db::Session& tx, absl::Span<const common
 }
 
 absl::Status CasePlanFollower::ApplyAll(db::Session& tx, absl::Span<const common::v1::Event> events) const {
-  // A county move also releases the case's future visits, so it is applied on its own, between the runs of
-  // other events around it, each seeing what the one before it wrote.
+  // A case's move also releases its future visits, so it is applied on its own, between the runs of other
+  // events around it, each seeing what the one before it wrote.
   size_t run_start = 0;
   for (size_t i = 0; i <= events.size(); ++i) {
-    const bool moves_county = i < events.size() && events[i].payload().Is<rv1::CaseMovedCounty>();
-    if (i < events.size() && !moves_county) continue;
+    const bool moves = i < events.size() && IsCaseMove(events[i]);
+    if (i < events.size() && !moves) continue;
     RETURN_IF_ERROR(ApplyRun(tx, events.subspan(run_start, i - run_start)));
-    if (moves_county) RETURN_IF_ERROR(ApplyCountyMove(tx, events[i]));
+    if (moves) RETURN_IF_ERROR(ApplyCaseMove(tx, events[i]));
     run_start = i + 1;
   }
   return absl::OkStatus();

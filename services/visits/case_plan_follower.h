@@ -3,7 +3,9 @@
 // stores it with its next visit due. An accepted case gets its verification visit, a risk change re-plans,
 // a closed or transferred case has its future visits cancelled, a reopened one is planned again. A case moved
 // to another county (CaseMovedCounty) stays open and planned, in its new village and organisation, and its
-// future visits are released from the old county's visitors for the new county to plan.
+// future visits are released from the old county's visitors for the new county to plan; a child who moved
+// home inside the county (HouseholdMoved) has the case's future visits in the old village released and placed
+// again.
 //
 // Replaying is harmless: each plan records the sequence of the last event folded into it, and an event at or
 // before it changes nothing — the consumer's checkpoint already skips replays, this also covers a checkpoint
@@ -40,9 +42,10 @@ class CasePlanFollower {
   absl::Status ApplyAll(db::Session& tx, absl::Span<const common::v1::Event> events) const;
 
  private:
-  // Events other than county moves: their cases' plans locked in one read and written in one statement.
+  // Events other than case moves: their cases' plans locked in one read and written in one statement.
   absl::Status ApplyRun(db::Session& tx, absl::Span<const common::v1::Event> run) const;
-  absl::Status ApplyCountyMove(db::Session& tx, const common::v1::Event& event) const;
+  // CaseMovedCounty and HouseholdMoved.
+  absl::Status ApplyCaseMove(db::Session& tx, const common::v1::Event& event) const;
 
   const CadencePolicy policy_;
   const Clock& clock_;

@@ -233,6 +233,8 @@ absl::StatusOr<v1::AcceptReferralResponse> InMemoryRegistryStore::AcceptReferral
       const v1::Child now = WithCase(child);
       RETURN_IF_ERROR(check_child({child.child_id(), child.household().village_code(), now.organisation_id(),
                                    child.current_case_id(), now.case_status()}));
+      // As the real store: the child lives where the referral says now.
+      *child.mutable_household() = record.referral.household();
     } else {
       const v1::Referral& r = record.referral;
       child.set_child_id(ids_.Next());
@@ -351,6 +353,32 @@ absl::StatusOr<v1::Case> InMemoryRegistryStore::ChangeCase(const IdempotencyKey&
     current.clear_history();
     RETURN_IF_ERROR(authorize(current));
     ASSIGN_OR_RETURN(CaseChange change, rule(current, actor));
+    v1::Case updated = change.updated;
+    *updated.mutable_history() = found->second.history();
+    *updated.add_history() = change.entry;
+    found->second = updated;
+    Publish(case_id, *change.event, actor.at);
+    return updated;
+  });
+}
+
+absl::StatusOr<v1::Case> InMemoryRegistryStore::MoveHousehold(const IdempotencyKey& key, const Actor& actor,
+                                                              const std::string& case_id,
+                                                              const v1::Household& to,
+                                                              const std::string& reason,
+                                                              const Authorize<v1::Case>& authorize) {
+  absl::MutexLock lock(&mu_);
+  return Idempotent<v1::Case>(key, [&]() -> absl::StatusOr<v1::Case> {
+    auto found = cases_.find(case_id);
+    if (found == cases_.end()) return absl::NotFoundError("case not found");
+    v1::Case current = found->second;
+    current.clear_history();
+    RETURN_IF_ERROR(authorize(current));
+    auto child = children_.find(current.child_id());
+    if (child == children_.end()) return absl::InternalError("the case's child is missing");
+    ASSIGN_OR_RETURN(CaseChange change,
+                     registry::MoveHousehold(current, child->second.household(), to, actor, reason));
+    *child->second.mutable_household() = to;
     v1::Case updated = change.updated;
     *updated.mutable_history() = found->second.history();
     *updated.add_history() = change.entry;

@@ -79,6 +79,10 @@ class InMemoryRegistryStore final : public RegistryStore {
   absl::StatusOr<v1::Case> ChangeCase(const IdempotencyKey& key, const Actor& actor,
                                       const std::string& case_id, const Authorize<v1::Case>& authorize,
                                       const CaseRule& rule) override;
+  absl::StatusOr<v1::Case> MoveHousehold(const IdempotencyKey& key, const Actor& actor,
+                                         const std::string& case_id, const v1::Household& to,
+                                         const std::string& reason,
+                                         const Authorize<v1::Case>& authorize) override;
   absl::StatusOr<std::optional<v1::Child>> GetChild(const std::string& child_id) override;
   absl::StatusOr<std::vector<v1::Child>> SearchChildren(const ChildFilter& filter) override;
   absl::StatusOr<Statistics> GetStatistics(const std::string& division_prefix) override;

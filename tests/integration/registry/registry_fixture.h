@@ -41,6 +41,8 @@ absl::StatusOr<std::set<std::string>> FollowAccessLog(RegistryStore& auditor,
 inline constexpr char kWudingVillage[] = "532329101001";
 inline constexpr char kWudingVillage2[] = "532329101002";
 inline constexpr char kXixiaVillage[] = "640105001002";
+// A village of Wuding in another township (高桥镇) than the two above.
+inline constexpr char kWudingOtherTownshipVillage[] = "532329102201";
 
 class RegistryTest : public ::testing::Test {
  protected:

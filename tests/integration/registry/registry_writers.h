@@ -98,6 +98,21 @@ class RegistryWritersTest : public RegistryTest {
     return absl::OkStatus();
   }
 
+  // The child of a case moved home inside its county, by the county's officer: in Wuding to a village of
+  // another township (the township's statistics are read from the rows), in Xixia to a new address.
+  absl::Status MoveHome(const std::string& tag, const Tracked& c, bool other_township) {
+    v1::MoveHouseholdRequest r;
+    r.set_request_id("home-" + tag);
+    r.set_case_id(c.case_id);
+    const bool wuding = c.county == "532329";
+    r.mutable_household()->set_village_code(!wuding          ? kXixiaVillage
+                                            : other_township ? kWudingOtherTownshipVillage
+                                                             : kWudingVillage2);
+    r.mutable_household()->set_address_detail("新家 " + tag);
+    r.set_reason("随祖父母搬家");
+    return Call(&Registry::MoveHousehold, OfficerOf(c.county), r).status();
+  }
+
   // One step of a case's lifecycle by its county's officer: 0 regrade, 1 verify, 2 close, 3 reopen.
   absl::Status ChangeCase(int kind, const std::string& tag, const Tracked& c, v1::RiskLevel risk) {
     const Principal& as = OfficerOf(c.county);

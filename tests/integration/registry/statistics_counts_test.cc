@@ -1,8 +1,8 @@
 // The statistics' counts (migration 0045) against real MariaDB and the real registry over loopback gRPC:
-// after randomized intake, roster imports, case changes, re-referrals and county transfers, and after 16
-// callers changing one county at once, the counts give what counting the rows gives (CountStatisticsFromRows,
-// the queries GetStatistics ran before the counts); and the migration's backfill counts existing rows the
-// same.
+// after randomized intake, roster imports, case changes, re-referrals, county transfers and moves home, and
+// after 16 callers changing one county at once, the counts give what counting the rows gives
+// (CountStatisticsFromRows, the queries GetStatistics ran before the counts); and the migration's backfill
+// counts existing rows the same.
 #include <atomic>
 #include <random>
 
@@ -76,7 +76,7 @@ TEST_F(StatisticsCountsTest, RandomizedChanges_CountsEqualTheRowsCountedAfresh_A
   int roster_row = 1;
   for (int step = 0; step < 70; ++step) {
     const std::string tag = absl::StrCat(step);
-    const int kind = step < 4 ? 0 : pick(8);
+    const int kind = step < 4 ? 0 : pick(9);
     const v1::RiskLevel risk = static_cast<v1::RiskLevel>(1 + pick(4));
     absl::Status status;
     if (kind == 0) {  // a new child referred and accepted
@@ -117,7 +117,12 @@ TEST_F(StatisticsCountsTest, RandomizedChanges_CountsEqualTheRowsCountedAfresh_A
       status = MoveCounty(tag, c);
       EXPECT_TRUE(AcceptableRefusal(status)) << status << " at step " << step;
       done["transfer"] += status.ok();
-    } else if (kind >= 4 && !cases.empty()) {  // the lifecycle and the risk grade
+    } else if (kind == 8 && !cases.empty()) {  // the child moved home inside the county
+      const Tracked& c = cases[static_cast<size_t>(pick(static_cast<int>(cases.size())))];
+      status = MoveHome(tag, c, pick(2) == 0);
+      EXPECT_TRUE(AcceptableRefusal(status)) << status << " at step " << step;
+      done["move home"] += status.ok();
+    } else if (kind >= 4 && kind < 8 && !cases.empty()) {  // the lifecycle and the risk grade
       const Tracked& c = cases[static_cast<size_t>(pick(static_cast<int>(cases.size())))];
       status = ChangeCase(kind - 4, tag, c, risk);
       EXPECT_TRUE(AcceptableRefusal(status)) << status << " at step " << step;
@@ -127,8 +132,8 @@ TEST_F(StatisticsCountsTest, RandomizedChanges_CountsEqualTheRowsCountedAfresh_A
     if (HasFailure()) return;
   }
   // Every kind of writer ran at least once (so the equalities above covered each).
-  for (const char* kind :
-       {"refer", "roster", "refer again", "transfer", "change 4", "change 5", "change 6", "change 7"}) {
+  for (const char* kind : {"refer", "roster", "refer again", "transfer", "change 4", "change 5", "change 6",
+                           "change 7", "move home"}) {
     EXPECT_GT(done[kind], 0) << kind;
   }
   // And the answer through the edge is the counted one.

@@ -198,6 +198,51 @@ TEST_F(WeekendPlanTest, CaseMovedCounty_PlanMovesWithTheCaseAndTheOldCountysVisi
   EXPECT_EQ(visits_database_->Count("released_assignments"), 2);
 }
 
+// A child who moved home inside the county (the registry's MoveHousehold): to another village, the case's
+// future visits to the old one are released and the case is planned again from the new one; a new address in
+// the same village keeps its visitors, who are sent to the address the registry has.
+TEST_F(WeekendPlanTest, HouseholdMoved_AnotherVillageIsPlannedAgain_ANewAddressKeepsItsVisitors) {
+  const rv1::Case moving = RegisterChild("1", "李娜");
+  const rv1::Case readdressed = RegisterChild("2", "张伟", registry::testing::kWudingVillage2);
+  AwaitRegistryEvents();
+  const v1::Visitor first = Visitor("a", true);
+  const v1::Visitor second = Visitor("b", true);
+  const absl::CivilDay saturday = DueWeekend();
+  ASSERT_OK_AND_ASSIGN(v1::PlanWeekendResponse plan, Plan(wuding_officer_, "plan-1", saturday));
+  ASSERT_EQ(plan.assignments_size(), 4);
+
+  const auto move = [&](const std::string& request_id, const rv1::Case& c, const std::string& village) {
+    rv1::MoveHouseholdRequest r;
+    r.set_request_id(request_id);
+    r.set_case_id(c.case_id());
+    r.mutable_household()->set_village_code(village);
+    r.mutable_household()->set_address_detail("新家5组8号");
+    r.set_reason("随祖母搬家");
+    return Call(&rv1::RegistryService::Stub::MoveHousehold, wuding_caseworker_, r).status();
+  };
+  ASSERT_OK(move("move-1", moving, registry::testing::kWudingOtherTownshipVillage));
+  ASSERT_OK(move("move-2", readdressed, registry::testing::kWudingVillage2));
+  AwaitRegistryEvents();
+
+  ASSERT_OK_AND_ASSIGN(v1::VisitPlan moved, ChildPlan(wuding_officer_, moving.child_id()));
+  EXPECT_EQ(moved.village_code(), registry::testing::kWudingOtherTownshipVillage);
+  EXPECT_EQ(moved.organisation_id(), moving.organisation_id());
+  EXPECT_TRUE(moved.open());
+  for (const v1::Visitor& v : {first, second}) {
+    ASSERT_OK_AND_ASSIGN(std::vector<v1::Assignment> weekend,
+                         Assignments(wuding_officer_, v.visitor_id(), saturday));
+    ASSERT_EQ(weekend.size(), 1u);
+    EXPECT_EQ(weekend[0].case_id(), readdressed.case_id());
+  }
+  EXPECT_EQ(visits_database_->Count("released_assignments"), 2);
+  // Planned again, the moved child is placed from the new village (or listed as not placed): not forgotten.
+  ASSERT_OK_AND_ASSIGN(v1::PlanWeekendResponse again, Plan(wuding_officer_, "plan-2", saturday));
+  int considered = 0;
+  for (const auto& a : again.assignments()) considered += a.case_id() == moving.case_id();
+  for (const auto& u : again.unplaced()) considered += u.case_id() == moving.case_id();
+  EXPECT_GT(considered, 0);
+}
+
 TEST_F(WeekendPlanTest, PlanWeekend_OnlyOneQualifiedVisitor_ReportsNoSecondAdult) {
   const rv1::Case a = RegisterChild("1", "李娜");
   AwaitRegistryEvents();

@@ -207,6 +207,7 @@ class RegistryEdgeTest : public ::testing::Test {
         {"TransferCase", Unary(&Stub::TransferCase, v1::TransferCaseRequest())},
         {"ChangeCareArrangement", Unary(&Stub::ChangeCareArrangement, v1::ChangeCareArrangementRequest())},
         {"SetRiskLevel", Unary(&Stub::SetRiskLevel, v1::SetRiskLevelRequest())},
+        {"MoveHousehold", Unary(&Stub::MoveHousehold, v1::MoveHouseholdRequest())},
         {"CloseCase", Unary(&Stub::CloseCase, v1::CloseCaseRequest())},
         {"ReopenCase", Unary(&Stub::ReopenCase, v1::ReopenCaseRequest())},
         {"GetChild", Unary(&Stub::GetChild, v1::GetChildRequest())},
@@ -316,6 +317,14 @@ TEST_F(RegistryEdgeTest, EveryScopedMethod_OutOfScopeCaller_IsNotFoundAndWritesN
   auto risk = WithCase<v1::SetRiskLevelRequest>("oos-risk");
   risk.set_risk_level(v1::RISK_LEVEL_EXTREME);
   risk.set_reason("独居");
+  // Each in a village of the caller's own jurisdiction: the case is what is out of scope.
+  auto move_to = [&](const std::string& village) {
+    auto move = WithCase<v1::MoveHouseholdRequest>("oos-move");
+    move.mutable_household()->set_village_code(village);
+    move.mutable_household()->set_address_detail("新村5组8号");
+    move.set_reason("随祖母搬家");
+    return move;
+  };
   auto close = WithCase<v1::CloseCaseRequest>("oos-close");
   close.set_reason("监护恢复");
   auto reopen = WithCase<v1::ReopenCaseRequest>("oos-reopen");
@@ -353,6 +362,9 @@ TEST_F(RegistryEdgeTest, EveryScopedMethod_OutOfScopeCaller_IsNotFoundAndWritesN
       {"TransferCase", {Unary(&Stub::TransferCase, transfer_case), nullptr}},
       {"ChangeCareArrangement", {Unary(&Stub::ChangeCareArrangement, care), nullptr}},
       {"SetRiskLevel", {Unary(&Stub::SetRiskLevel, risk), Unary(&Stub::SetRiskLevel, risk)}},
+      {"MoveHousehold",
+       {Unary(&Stub::MoveHousehold, move_to(kXixiaVillage)),
+        Unary(&Stub::MoveHousehold, move_to(kWudingVillage))}},
       {"CloseCase", {Unary(&Stub::CloseCase, close), nullptr}},
       {"ReopenCase", {Unary(&Stub::ReopenCase, reopen), nullptr}},  // the four above: the county's alone
       {"GetChild", {Unary(&Stub::GetChild, get_child), Unary(&Stub::GetChild, get_child)}},
@@ -442,6 +454,10 @@ TEST_F(RegistryEdgeTest, BadInput_NamesTheFieldAndWritesNothing) {
   auto unknown_risk = WithCase<v1::SetRiskLevelRequest>("bad-risk");
   unknown_risk.set_risk_level(static_cast<v1::RiskLevel>(9));
   unknown_risk.set_reason("x");
+  auto half_a_place = WithCase<v1::MoveHouseholdRequest>("bad-move");
+  half_a_place.mutable_household()->set_village_code(kWudingVillage);
+  half_a_place.mutable_household()->set_latitude(25.6);
+  half_a_place.set_reason("搬家");
   auto no_reason = WithCase<v1::CloseCaseRequest>("bad-close");
   auto spaced_request_id = WithCase<v1::ReopenCaseRequest>("two words");
   spaced_request_id.set_reason("x");
@@ -489,6 +505,7 @@ TEST_F(RegistryEdgeTest, BadInput_NamesTheFieldAndWritesNothing) {
       {"care_arrangement.type", &wuding_officer_, Unary(&Stub::ChangeCareArrangement, no_care_type)},
       {"care_arrangement.effective_date", &wuding_officer_, Unary(&Stub::ChangeCareArrangement, bad_date)},
       {"risk_level", &wuding_officer_, Unary(&Stub::SetRiskLevel, unknown_risk)},
+      {"household.longitude", &wuding_officer_, Unary(&Stub::MoveHousehold, half_a_place)},
       {"reason", &wuding_officer_, Unary(&Stub::CloseCase, no_reason)},
       {"request_id", &wuding_officer_, Unary(&Stub::ReopenCase, spaced_request_id)},
       {"purpose", &wuding_officer_, Unary(&Stub::GetChild, blank_purpose)},

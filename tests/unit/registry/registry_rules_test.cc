@@ -87,6 +87,51 @@ TEST(CaseLifecycle, RiskChange_RecordsBothLevels) {
   EXPECT_EQ(change.updated.risk_level(), v1::RISK_LEVEL_EXTREME);
 }
 
+v1::Household Home(const std::string& village, const std::string& address) {
+  v1::Household h;
+  h.set_village_code(village);
+  h.set_address_detail(address);
+  h.set_latitude(25.53);
+  h.set_longitude(102.4);
+  return h;
+}
+
+TEST(CaseLifecycle, MoveHousehold_InsideTheCounty_MovesTheCaseAndNamesBothVillages) {
+  const v1::Case open = OpenCase();
+  const v1::Household home = Home(open.village_code(), "东岳村3组12号");
+  const v1::Household to = Home("532329102201", "高桥镇新村5组8号");
+  ASSERT_OK_AND_ASSIGN(CaseChange change, MoveHousehold(open, home, to, kActor, "随祖母搬家"));
+  EXPECT_EQ(change.updated.village_code(), "532329102201");
+  EXPECT_EQ(change.entry.action(), "household_moved");
+  EXPECT_EQ(change.entry.from_status(), change.entry.to_status());
+  EXPECT_EQ(change.entry.detail().find("新村"), std::string::npos) << "no address in the history";
+  auto* event = dynamic_cast<v1::HouseholdMoved*>(change.event.get());
+  ASSERT_NE(event, nullptr);
+  EXPECT_EQ(event->from_village_code(), open.village_code());
+  EXPECT_EQ(event->to_village_code(), "532329102201");
+  EXPECT_EQ(event->organisation_id(), open.organisation_id());
+}
+
+TEST(CaseLifecycle, MoveHousehold_AnotherCountyClosedOrTheSameHome_IsRefused) {
+  const v1::Case open = OpenCase();
+  const v1::Household home = Home(open.village_code(), "东岳村3组12号");
+  EXPECT_THAT(MoveHousehold(open, home, Home("640105001002", "x"), kActor, "x"),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(MoveHousehold(OpenCase(v1::CASE_STATUS_CLOSED), home, Home("532329102201", "x"), kActor, "x"),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  // The same place to the micro-degree the registry keeps is the same home.
+  v1::Household same = home;
+  same.set_latitude(25.5300001);
+  EXPECT_FALSE(IsAnotherHome(home, same));
+  EXPECT_THAT(MoveHousehold(open, home, same, kActor, "x"), StatusIs(absl::StatusCode::kFailedPrecondition));
+  same.clear_latitude();
+  same.clear_longitude();
+  EXPECT_TRUE(IsAnotherHome(home, same));
+  same = home;
+  same.set_address_detail("东岳村3组13号");
+  EXPECT_TRUE(IsAnotherHome(home, same));
+}
+
 TEST(SimilarNames, OneCharacterApart_IsSimilar) {
   EXPECT_TRUE(SimilarNames("张小明", "张晓明"));  // one substituted
   EXPECT_TRUE(SimilarNames("李娜", "李娜娜"));    // one inserted

@@ -1,0 +1,51 @@
+#include "services/registry/child_home.h"
+
+#include "absl/strings/numbers.h"
+#include "common/clock.h"
+#include "common/status_macros.h"
+#include "services/registry/county_category_store.h"
+
+namespace shouhu::registry {
+namespace {
+
+constexpr char kChildHomeForUpdate[] =
+    "SELECT village_code, address_detail, latitude, longitude, categories FROM children WHERE id = ? "
+    "FOR UPDATE";
+constexpr char kMoveChildHome[] =
+    "UPDATE children SET village_code = ?, address_detail = ?, latitude = ?, longitude = ?, updated_at = ? "
+    "WHERE id = ?";
+
+db::Value Coordinate(bool present, double degrees) {
+  return present ? db::Value(degrees) : db::Value(db::Null{});
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<ChildHome>> LockChildHome(db::Session& tx, const std::string& child_id) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kChildHomeForUpdate, {child_id}));
+  if (!row) return std::optional<ChildHome>();
+  ChildHome home;
+  home.household.set_village_code(row->String(0));
+  home.household.set_address_detail(row->String(1));
+  double degrees = 0;
+  if (!row->IsNull(2) && absl::SimpleAtod(row->String(2), &degrees)) home.household.set_latitude(degrees);
+  if (!row->IsNull(3) && absl::SimpleAtod(row->String(3), &degrees)) home.household.set_longitude(degrees);
+  home.categories = row->String(4);
+  return std::optional<ChildHome>(std::move(home));
+}
+
+absl::Status MoveChildHome(db::Session& tx, const std::string& child_id, const ChildHome& from,
+                           const registry::v1::Household& to, absl::Time at, CountChanges& counts) {
+  RETURN_IF_ERROR(
+      tx.Execute(kMoveChildHome,
+                 {to.village_code(), to.address_detail(), Coordinate(to.has_latitude(), to.latitude()),
+                  Coordinate(to.has_longitude(), to.longitude()), ToSqlTimestamp(at), child_id})
+          .status());
+  const std::string& old_village = from.household.village_code();
+  if (old_village == to.village_code()) return absl::OkStatus();
+  counts.AddChild(old_village, from.categories, -1);
+  counts.AddChild(to.village_code(), from.categories, 1);
+  return MoveCountyCategoryRows(tx, child_id, old_village, to.village_code(), from.categories);
+}
+
+}  // namespace shouhu::registry
