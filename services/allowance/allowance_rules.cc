@@ -34,6 +34,13 @@ bool Reserved(v1::ApplicationState state) {
   return state == v1::APPLICATION_STATE_AWAITING_SECOND_APPROVAL || state == v1::APPLICATION_STATE_APPROVED;
 }
 
+// A monthly enrolment in payment or paid: open, and possibly holding sums its last payment's state hides.
+bool MonthlyPaidOrInPayment(const v1::Application& application) {
+  return application.type() == v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING &&
+         (application.state() == v1::APPLICATION_STATE_PAYMENT_ISSUED ||
+          application.state() == v1::APPLICATION_STATE_PAID);
+}
+
 }  // namespace
 
 absl::StatusOr<v1::ProgramState> NextProgramState(const v1::Program& program, ProgramStep step, bool accepted,
@@ -194,13 +201,19 @@ absl::StatusOr<ClosingStep> DecideWithdrawal(const v1::Application& application,
   if (who.subject() != application.applicant()) {
     return absl::PermissionDeniedError("only the applicant withdraws an application");
   }
+  if (MonthlyPaidOrInPayment(application)) return ClosingStep{v1::APPLICATION_STATE_WITHDRAWN, true};
   if (application.state() != v1::APPLICATION_STATE_SUBMITTED && !Reserved(application.state())) {
     return absl::FailedPreconditionError("only an application not yet paid or decided can be withdrawn");
   }
   return ClosingStep{v1::APPLICATION_STATE_WITHDRAWN, Reserved(application.state())};
 }
 
-std::optional<ClosingStep> DecideCaseClosedCancellation(const v1::Application& application) {
+std::optional<ClosingStep> DecideCaseClosedCancellation(const v1::Application& application,
+                                                        bool monthly_holds) {
+  if (MonthlyPaidOrInPayment(application)) {
+    if (!monthly_holds) return std::nullopt;
+    return ClosingStep{v1::APPLICATION_STATE_CANCELLED, true};
+  }
   if (application.state() != v1::APPLICATION_STATE_SUBMITTED && !Reserved(application.state())) {
     return std::nullopt;
   }

@@ -76,6 +76,10 @@ struct ClosingStep {
   v1::ApplicationState next;
   bool releases = false;
 };
+// A monthly enrolment is withdrawn in payment or paid as well: it holds several sums at once (its first
+// month, each returned month), whatever state its last payment left it in, and the family leaving the program
+// gives back every one not out with the bank (the store's HoldingsOf; one out with the bank goes back when it
+// comes back, DecideOutcome); its rosters stop with it.
 absl::StatusOr<ClosingStep> DecideRejection(const v1::Application& application,
                                             const common::v1::Principal& who);
 absl::StatusOr<ClosingStep> DecideWithdrawal(const v1::Application& application,
@@ -84,8 +88,12 @@ absl::StatusOr<ClosingStep> DecideWithdrawal(const v1::Application& application,
 // What the system does to an application when the child's case closes: one not yet paid (submitted,
 // awaiting its second approval, approved — also after a returned payment, whose amount is reserved again)
 // is CANCELLED, releasing what it holds; one in payment, paid or already closed is left as it is (nullopt):
-// money already sent is not the allowance service's to take back.
-std::optional<ClosingStep> DecideCaseClosedCancellation(const v1::Application& application);
+// money already sent is not the allowance service's to take back. A monthly enrolment in payment or paid that
+// still holds a sum (`monthly_holds`: its first month or a returned month, not out with the bank) is
+// CANCELLED too, releasing what it holds: nothing will pay it after the close; with nothing held it is left,
+// its rosters stopped by the close.
+std::optional<ClosingStep> DecideCaseClosedCancellation(const v1::Application& application,
+                                                        bool monthly_holds = false);
 inline constexpr char kCaseClosedReason[] = "case closed";
 
 // Whether an application may be paid now (APPROVED, of a funded program).

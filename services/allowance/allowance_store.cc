@@ -120,9 +120,11 @@ constexpr char kUpdateApplication[] =
     "UPDATE applications SET state = ?, first_approver = ?, second_approver = ?, rejection_reason = ?,"
     " decided_at = ?, payments_issued = ?, budget_slot = ? WHERE id = ?";
 // The child's applications the closing of the case may cancel (submitted, awaiting the second approval,
-// approved), locked in id order so two cancellations of one child cannot deadlock each other.
+// approved; a monthly enrolment in payment or paid too, which may still hold a sum), locked in id order so
+// two cancellations of one child cannot deadlock each other.
 constexpr char kOpenApplicationsOfChild[] =
-    "SELECT id FROM applications WHERE child_id = ? AND state IN (1, 2, 3) ORDER BY id FOR UPDATE";
+    "SELECT id FROM applications WHERE child_id = ?"
+    " AND (state IN (1, 2, 3) OR (type = 5 AND state IN (6, 7))) ORDER BY id FOR UPDATE";
 // The child's case standing (migration 0070). The upsert writes the row even when it exists (a write, not
 // only a lock, so Galera certification sees it); the locking read then gives the latest committed standing.
 constexpr char kTouchCaseStanding[] =
@@ -1036,11 +1038,15 @@ absl::StatusOr<int> MariaDbAllowanceStore::CancelApplicationsOfClosedCase(db::Se
     ASSIGN_OR_RETURN(std::optional<LockedApplication> locked, ReadApplication(tx, row.String(0), true));
     if (!locked) return absl::InternalError("application not readable under its lock");
     v1::Application& a = locked->application;
-    std::optional<ClosingStep> step = DecideCaseClosedCancellation(a);
+    const bool monthly = a.type() == v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING;
+    MonthlyHoldings held;
+    if (monthly) {
+      ASSIGN_OR_RETURN(held, HoldingsOf(tx, a));
+    }
+    std::optional<ClosingStep> step = DecideCaseClosedCancellation(a, held.any());
     if (!step) continue;
     int64_t released = 0;
-    if (step->releases && a.type() == v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) {
-      ASSIGN_OR_RETURN(const MonthlyHoldings held, HoldingsOf(tx, a));
+    if (step->releases && monthly) {
       ASSIGN_OR_RETURN(released, ReleaseMonthlyHoldings(*this, tx, a, locked->budget_slot, held, actor));
       step->releases = false;  // released above
     }

@@ -1642,5 +1642,57 @@ TEST_F(MonthlyAllowance, MonthPaidAfterTheRosterBeforeItsApproval_LineReplacedBy
   ExpectReconciles(a);
 }
 
+// An enrolment in payment can still hold money: here its first month (never paid) and a cycle month the
+// bank returned, while the re-issue of another returned month is out with the bank. It could be paid but not
+// withdrawn, nor cancelled by its case's close: the family left the program and the money stayed reserved for
+// good. A withdrawal or a close now releases every sum held, each once; the one out with the bank goes back
+// when it comes back, and the enrolment is never paid again.
+TEST_F(MonthlyAllowance, EnrolmentInPaymentHoldingMoney_WithdrawnOrClosed_EverySumHeldReleased) {
+  for (const bool close : {false, true}) {
+    const std::string mode = close ? "closed" : "withdrawn";
+    const std::string program = FundedProgram(mode);
+    const TwoCyclesPaid c = EnrolWithTwoCyclesPaid(mode, program);
+    ASSERT_EQ(c.payments.size(), 2u);
+    ASSERT_OK(ReturnPayment("bank-return-1-" + mode, c.payments[0]));
+    ASSERT_OK(ReturnPayment("bank-return-2-" + mode, c.payments[1]));
+    ASSERT_OK_AND_ASSIGN(v1::PayApplicationResponse reissue, PayApplication("reissue-" + mode, c.enrolment));
+    ASSERT_EQ(StateOf(c.enrolment), v1::APPLICATION_STATE_PAYMENT_ISSUED) << mode;
+    ASSERT_EQ(Balances(program).reserved_fen(), 2 * 60'000) << mode;
+
+    if (close) {
+      rv1::CloseCaseRequest close_case;
+      close_case.set_request_id("close-" + mode);
+      close_case.set_case_id(c.child.case_id());
+      close_case.set_reason("父亲刑满释放，恢复监护");
+      ASSERT_OK(Call(&rv1::RegistryService::Stub::CloseCase, wuding_officer_, close_case));
+      ASSERT_NO_FATAL_FAILURE(AwaitRegistryEvents());
+      EXPECT_EQ(StateOf(c.enrolment), v1::APPLICATION_STATE_CANCELLED) << mode;
+    } else {
+      ASSERT_OK(Withdraw(mode, c.enrolment)) << mode;
+      EXPECT_EQ(StateOf(c.enrolment), v1::APPLICATION_STATE_WITHDRAWN) << mode;
+    }
+    EXPECT_EQ(ReleasesOf(c.enrolment), 2) << mode;  // the first month's and the returned month's
+    EXPECT_EQ(Balances(program).reserved_fen(), 0) << mode;
+    EXPECT_EQ(Balances(program).in_payment_fen(), 60'000) << mode;
+    EXPECT_EQ(YearTotal(program, c.child.child_id()), 60'000) << mode;  // the re-issued month, out
+    ASSERT_OK(ReturnPayment("bank-return-reissue-" + mode, reissue.payment().payment_id()));
+    EXPECT_EQ(ReleasesOf(c.enrolment), 3) << mode;
+    EXPECT_EQ(YearTotal(program, c.child.child_id()), 0) << mode;
+    EXPECT_EQ(StateOf(c.enrolment), close ? v1::APPLICATION_STATE_CANCELLED : v1::APPLICATION_STATE_WITHDRAWN)
+        << mode;
+    const v1::ProgramBalances balances = Balances(program);
+    EXPECT_EQ(balances.reserved_fen(), 0) << mode;
+    EXPECT_EQ(balances.in_payment_fen(), 0) << mode;
+    EXPECT_EQ(balances.available_fen(), balances.budget_fen()) << mode;
+    EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM living_allowance_months_paid WHERE child_id = ?",
+                       {c.child.child_id()}),
+              0)
+        << mode;
+    EXPECT_THAT(PayApplication("after-" + mode, c.enrolment), StatusIs(absl::StatusCode::kFailedPrecondition))
+        << mode;
+    ExpectReconciles(program);
+  }
+}
+
 }  // namespace
 }  // namespace shouhu::allowance::testing

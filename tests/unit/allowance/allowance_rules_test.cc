@@ -185,6 +185,37 @@ TEST(Closing, CaseClosed_CancelsWhatIsNotYetPaid_ReleasingOnlyWhatWasReserved) {
   }
 }
 
+// A monthly enrolment holds several sums whatever state its last payment left it in: withdrawn in payment or
+// paid, it releases what it holds (the store reads which); cancelled by its case's close when it holds any.
+TEST(Closing, MonthlyEnrolmentInPaymentOrPaid_WithdrawnAlwaysCancelledWhenItHoldsMoney) {
+  const common::v1::Principal applicant = Person("caseworker", "ngo", common::v1::ROLE_NGO_CASEWORKER);
+  v1::Application a = Submitted(60'000);
+  a.set_type(v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING);
+  for (v1::ApplicationState paid : {v1::APPLICATION_STATE_PAYMENT_ISSUED, v1::APPLICATION_STATE_PAID}) {
+    a.set_state(paid);
+    ASSERT_OK_AND_ASSIGN(ClosingStep withdraw, DecideWithdrawal(a, applicant));
+    EXPECT_EQ(withdraw.next, v1::APPLICATION_STATE_WITHDRAWN) << paid;
+    EXPECT_TRUE(withdraw.releases) << paid;
+    EXPECT_THAT(DecideWithdrawal(a, kAdmin), StatusIs(absl::StatusCode::kPermissionDenied));
+    std::optional<ClosingStep> closed = DecideCaseClosedCancellation(a, /*monthly_holds=*/true);
+    ASSERT_TRUE(closed.has_value()) << paid;
+    EXPECT_EQ(closed->next, v1::APPLICATION_STATE_CANCELLED);
+    EXPECT_TRUE(closed->releases);
+    EXPECT_FALSE(DecideCaseClosedCancellation(a, /*monthly_holds=*/false).has_value()) << paid;
+  }
+  // Closed for good, it is not withdrawn again; any other application paid is not withdrawn at all.
+  for (v1::ApplicationState closed :
+       {v1::APPLICATION_STATE_WITHDRAWN, v1::APPLICATION_STATE_CANCELLED, v1::APPLICATION_STATE_REJECTED}) {
+    a.set_state(closed);
+    EXPECT_THAT(DecideWithdrawal(a, applicant), StatusIs(absl::StatusCode::kFailedPrecondition)) << closed;
+    EXPECT_FALSE(DecideCaseClosedCancellation(a, true).has_value()) << closed;
+  }
+  v1::Application one_time = Submitted(60'000);
+  one_time.set_state(v1::APPLICATION_STATE_PAYMENT_ISSUED);
+  EXPECT_THAT(DecideWithdrawal(one_time, applicant), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_FALSE(DecideCaseClosedCancellation(one_time, true).has_value());
+}
+
 TEST(Caps, PerPaymentAndPerChildYear_AreInclusiveLimits) {
   const v1::Program p = FundedProgram();
   const absl::CivilDay day(2026, 6, 1);
