@@ -21,7 +21,8 @@ Casework::Casework(const ServiceContext& context, const CaseworkConfig& config, 
                                         });
     visits_consumer_->Start();
   }
-  service_ = std::make_unique<CaseworkService>(*store_, context.verifier, context.clock, context.workers);
+  service_ =
+      std::make_unique<CaseworkService>(*store_, cases, context.verifier, context.clock, context.workers);
 }
 
 Casework::~Casework() { Drain(); }

@@ -8,6 +8,7 @@
 #include "common/timestamps.h"
 #include "common/validation.h"
 #include "services/registry/casework_validation.h"
+#include "services/registry/logged_read.h"
 #include "services/registry/registry_access.h"
 
 namespace shouhu::registry {
@@ -27,6 +28,13 @@ absl::Status RequireVisible(const Principal& p, const std::optional<OfCase<Recor
                             absl::string_view kind) {
   if (!found) return absl::NotFoundError(absl::StrCat(kind, " not found"));
   return RequireInScope(p, CaseScope(found->owner), kind);
+}
+
+// A casework record shown to `p`, as the access log keeps it: a read of the case's child.
+AccessRecord ReadOfChild(const Principal& p, const v1::Case& owner, std::string fields, std::string purpose,
+                         const char* method) {
+  return Access(p, "child", owner.child_id(), owner.village_code(), std::move(fields), std::move(purpose),
+                method);
 }
 
 }  // namespace
@@ -72,12 +80,17 @@ grpc::ServerUnaryReactor* CaseworkService::CreateAssessment(grpc::CallbackServer
 grpc::ServerUnaryReactor* CaseworkService::GetAssessment(grpc::CallbackServerContext* ctx,
                                                          const v1::GetAssessmentRequest* req,
                                                          v1::GetAssessmentResponse* resp) {
-  return edge_.Unary(ctx, "GetAssessment", [=](const Principal& p) -> absl::Status {
+  // What an assessment records (the child's answers, the caseworker's notes) is the child's personal data:
+  // logged as a read of the child before the answer leaves.
+  return LoggedRead(edge_, access_log_, ctx, "GetAssessment", [=](const Principal& p) -> ShownRecords {
     RETURN_IF_ERROR(ValidateRecordId(req->assessment_id(), "assessment_id"));
+    RETURN_IF_ERROR(ValidateMeaningfulText(req->purpose(), "purpose", kMaxPurposeChars));
     ASSIGN_OR_RETURN(auto found, store_.GetAssessment(req->assessment_id()));
     RETURN_IF_ERROR(RequireVisible(p, found, "assessment"));
+    std::vector<AccessRecord> shown = {
+        ReadOfChild(p, found->owner, "assessment", req->purpose(), "GetAssessment")};
     *resp->mutable_assessment() = std::move(found->record);
-    return absl::OkStatus();
+    return shown;
   });
 }
 
@@ -99,10 +112,12 @@ grpc::ServerUnaryReactor* CaseworkService::CreateCasePlan(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* CaseworkService::GetCasePlan(grpc::CallbackServerContext* ctx,
                                                        const v1::GetCasePlanRequest* req,
                                                        v1::GetCasePlanResponse* resp) {
-  return edge_.Unary(ctx, "GetCasePlan", [=](const Principal& p) -> absl::Status {
+  // As GetAssessment.
+  return LoggedRead(edge_, access_log_, ctx, "GetCasePlan", [=](const Principal& p) -> ShownRecords {
     if (req->plan_id().empty() == req->case_id().empty()) {
       return InvalidField("plan_id", "name either a plan_id or a case_id");
     }
+    RETURN_IF_ERROR(ValidateMeaningfulText(req->purpose(), "purpose", kMaxPurposeChars));
     std::optional<OfCase<v1::CasePlan>> found;
     if (!req->plan_id().empty()) {
       RETURN_IF_ERROR(ValidateRecordId(req->plan_id(), "plan_id"));
@@ -112,8 +127,10 @@ grpc::ServerUnaryReactor* CaseworkService::GetCasePlan(grpc::CallbackServerConte
       ASSIGN_OR_RETURN(found, store_.GetCurrentPlan(req->case_id()));
     }
     RETURN_IF_ERROR(RequireVisible(p, found, "plan"));
+    std::vector<AccessRecord> shown = {
+        ReadOfChild(p, found->owner, "case_plan", req->purpose(), "GetCasePlan")};
     *resp->mutable_plan() = std::move(found->record);
-    return absl::OkStatus();
+    return shown;
   });
 }
 

@@ -16,9 +16,13 @@ namespace shouhu::registry {
 
 class CaseworkService final : public v1::CaseworkService::CallbackService {
  public:
-  CaseworkService(CaseworkStore& store, const PrincipalVerifier& verifier, const Clock& clock,
-                  CallWorkers& workers)
-      : store_(store), clock_(clock), edge_(v1::CaseworkService::service_full_name(), verifier, workers) {}
+  // `access_log` keeps the reads of assessments and plans, as the registry's own reads of the child.
+  CaseworkService(CaseworkStore& store, RegistryStore& access_log, const PrincipalVerifier& verifier,
+                  const Clock& clock, CallWorkers& workers)
+      : store_(store),
+        access_log_(access_log),
+        clock_(clock),
+        edge_(v1::CaseworkService::service_full_name(), verifier, workers) {}
 
   grpc::ServerUnaryReactor* PublishInstrument(grpc::CallbackServerContext* ctx,
                                               const v1::PublishInstrumentRequest* req,
@@ -69,6 +73,7 @@ class CaseworkService final : public v1::CaseworkService::CallbackService {
                                   const std::string& item_id, ReviewStep step, const std::string& detail);
 
   CaseworkStore& store_;
+  RegistryStore& access_log_;
   const Clock& clock_;
   ServiceEdge edge_;
 };

@@ -4,10 +4,11 @@
 
 namespace shouhu::registry {
 
-absl::StatusOr<v1::Case> GrpcRegistryClient::GetCase(const CallIdentity& as,
-                                                     const std::string& case_id) const {
+absl::StatusOr<v1::Case> GrpcRegistryClient::GetCase(const CallIdentity& as, const std::string& case_id,
+                                                     const std::string& purpose) const {
   v1::GetCaseRequest request;
   request.set_case_id(case_id);
+  request.set_purpose(purpose);
   v1::GetCaseResponse response;
   RETURN_IF_ERROR(channel_.Call(as, Idempotency::kIdempotent, [&](grpc::ClientContext& context) {
     return stub_->GetCase(&context, request, &response);

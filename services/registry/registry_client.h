@@ -21,7 +21,9 @@ class RegistryClient {
   virtual ~RegistryClient() = default;
 
   // NOT_FOUND also when the case lies outside the scope of whom `as` speaks for.
-  virtual absl::StatusOr<v1::Case> GetCase(const CallIdentity& as, const std::string& case_id) const = 0;
+  // `purpose` is kept in the registry's access log, as GetChild's.
+  virtual absl::StatusOr<v1::Case> GetCase(const CallIdentity& as, const std::string& case_id,
+                                           const std::string& purpose) const = 0;
   // `purpose`: why the child's personal data is read, recorded in the registry's access log.
   virtual absl::StatusOr<v1::Child> GetChild(const CallIdentity& as, const std::string& child_id,
                                              const std::string& purpose) const = 0;
@@ -34,7 +36,8 @@ class GrpcRegistryClient final : public RegistryClient {
   explicit GrpcRegistryClient(const ServiceChannel& channel)
       : channel_(channel), stub_(v1::RegistryService::NewStub(channel.channel())) {}
 
-  absl::StatusOr<v1::Case> GetCase(const CallIdentity& as, const std::string& case_id) const override;
+  absl::StatusOr<v1::Case> GetCase(const CallIdentity& as, const std::string& case_id,
+                                   const std::string& purpose) const override;
   absl::StatusOr<v1::Child> GetChild(const CallIdentity& as, const std::string& child_id,
                                      const std::string& purpose) const override;
 

@@ -252,13 +252,18 @@ absl::StatusOr<ReferralRecord> RegistryService::ReferralSeenNow(const Principal&
 
 grpc::ServerUnaryReactor* RegistryService::GetCase(grpc::CallbackServerContext* ctx,
                                                    const v1::GetCaseRequest* req, v1::GetCaseResponse* resp) {
-  return edge_.Unary(ctx, "GetCase", [=](const Principal& p) -> absl::Status {
+  // The caregiver's name and the history's reasons are the child's personal data: logged as a read of the
+  // child before the answer leaves (LoggedRead).
+  return LoggedRead(edge_, store_, ctx, "GetCase", [=](const Principal& p) -> ShownRecords {
     RETURN_IF_ERROR(ValidateRecordId(req->case_id(), "case_id"));
+    RETURN_IF_ERROR(ValidateMeaningfulText(req->purpose(), "purpose", kMaxPurposeChars));
     ASSIGN_OR_RETURN(std::optional<v1::Case> c, store_.GetCase(req->case_id(), /*with_history=*/true));
     if (!c) return absl::NotFoundError("case not found");
     RETURN_IF_ERROR(RequireInScope(p, CaseScope(*c), "case"));
+    std::vector<AccessRecord> shown = {Access(p, "child", c->child_id(), c->village_code(),
+                                              "case,care_arrangement,history", req->purpose(), "GetCase")};
     *resp->mutable_case_() = *std::move(c);
-    return absl::OkStatus();
+    return shown;
   });
 }
 

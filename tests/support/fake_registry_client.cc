@@ -25,9 +25,10 @@ std::vector<std::string> FakeRegistryClient::calls() const {
 }
 
 absl::StatusOr<registry::v1::Case> FakeRegistryClient::GetCase(const CallIdentity&,
-                                                               const std::string& case_id) const {
+                                                               const std::string& case_id,
+                                                               const std::string& purpose) const {
   absl::MutexLock lock(&mu_);
-  calls_.push_back(absl::StrCat("GetCase ", case_id));
+  calls_.push_back(absl::StrCat("GetCase ", case_id, " ", purpose));
   if (!failure_.ok()) return failure_;
   auto it = cases_.find(case_id);
   if (it == cases_.end()) return absl::NotFoundError("case not found");

@@ -18,11 +18,11 @@ class FakeRegistryClient final : public registry::RegistryClient {
   void PutChild(registry::v1::Child child);
   // Every call answers `status` until it is set back to OK.
   void FailWith(absl::Status status);
-  // "GetCase <id>", "GetChild <id> <purpose>", in order.
+  // "GetCase <id> <purpose>", "GetChild <id> <purpose>", in order.
   std::vector<std::string> calls() const;
 
-  absl::StatusOr<registry::v1::Case> GetCase(const CallIdentity& as,
-                                             const std::string& case_id) const override;
+  absl::StatusOr<registry::v1::Case> GetCase(const CallIdentity& as, const std::string& case_id,
+                                             const std::string& purpose) const override;
   absl::StatusOr<registry::v1::Child> GetChild(const CallIdentity& as, const std::string& child_id,
                                                const std::string& purpose) const override;
 

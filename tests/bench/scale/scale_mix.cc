@@ -234,6 +234,7 @@ class Mix {
       case kGetCase: {
         auto stub = reg::RegistryService::NewStub(channel);
         reg::GetCaseRequest request;
+        request.set_purpose("case review");
         request.set_case_id(children_[random() % children_.size()].case_id);
         reg::GetCaseResponse response;
         log.Timed(MethodIndex("GetCase"), [&] {

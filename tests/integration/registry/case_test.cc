@@ -83,6 +83,7 @@ TEST_F(RegistryTest, ReasonsOfTheirFullLength_KeptWholeInTheHistory) {
   transfer.set_reason(reason);
   ASSERT_OK_AND_ASSIGN(auto moved, Call(&v1::RegistryService::Stub::TransferCase, wuding_officer_, transfer));
   v1::GetCaseRequest get;
+  get.set_purpose("case review");
   get.set_case_id(c.case_id());
   ASSERT_OK_AND_ASSIGN(auto read, Call(&v1::RegistryService::Stub::GetCase, wuding_officer_, get));
   ASSERT_EQ(read.case_().history_size(), 4);
@@ -156,6 +157,7 @@ TEST_F(RegistryTest, CaseChanges_RetriedWithSameRequestId_ApplyOnce) {
 TEST_F(RegistryTest, Case_OutsideJurisdictionOrOrganisation_IsNotFoundForReadsAndChanges) {
   v1::Case c = RegisterChild("1", "李娜");
   v1::GetCaseRequest get;
+  get.set_purpose("case review");
   get.set_case_id(c.case_id());
   EXPECT_THAT(Call(&v1::RegistryService::Stub::GetCase, xixia_officer_, get),
               StatusIs(absl::StatusCode::kNotFound));
@@ -174,6 +176,25 @@ TEST_F(RegistryTest, Case_OutsideJurisdictionOrOrganisation_IsNotFoundForReadsAn
               StatusIs(absl::StatusCode::kNotFound));
   ASSERT_OK_AND_ASSIGN(auto mine, Call(&v1::RegistryService::Stub::GetCase, wuding_caseworker_, get));
   EXPECT_EQ(mine.case_().status(), v1::CASE_STATUS_VERIFYING);
+}
+
+// A case's care arrangement (the caregiver's name) and history (why its risk changed) are the child's
+// personal data: GetCase is logged under the child, with who and why, as GetChild is. It was answered with
+// no log, and without a purpose.
+TEST_F(RegistryTest, GetCase_LoggedUnderTheChildWithItsPurpose_ABlankPurposeIsRefused) {
+  v1::Case c = RegisterChild("1", "李娜");
+  v1::GetCaseRequest get;
+  get.set_case_id(c.case_id());
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::GetCase, wuding_caseworker_, get),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_TRUE(AccessLogOf(c.child_id(), "GetCase").empty());
+  get.set_purpose("周末家访准备");
+  ASSERT_OK(Call(&v1::RegistryService::Stub::GetCase, wuding_caseworker_, get));
+  const std::vector<v1::AccessLogEntry> logged = AccessLogOf(c.child_id(), "GetCase");
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_EQ(logged[0].subject(), wuding_caseworker_.subject());
+  EXPECT_EQ(logged[0].purpose(), "周末家访准备");
+  EXPECT_EQ(logged[0].fields(), "case,care_arrangement,history");
 }
 
 TEST_F(RegistryTest, TransferCase_UnsignedWithEmptyBody_IsUnauthenticatedBeforeAnyValidation) {

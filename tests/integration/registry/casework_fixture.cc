@@ -126,6 +126,7 @@ void CaseworkTest::Approve(const std::string& item_id) {
 
 absl::StatusOr<v1::Case> CaseworkTest::CaseNow(const std::string& case_id) {
   v1::GetCaseRequest request;
+  request.set_purpose("case review");
   request.set_case_id(case_id);
   auto response = Call(&v1::RegistryService::Stub::GetCase, wuding_officer_, request);
   if (!response.ok()) return response.status();

@@ -84,12 +84,14 @@ TEST_F(CaseworkScopeTest, EveryMethodOutsideScope_NotFoundAndNothingWritten) {
   assess.set_instrument_id(instrument_id_);
   for (const auto& a : Answers(0, 0)) *assess.add_answers() = a;
   v1::GetAssessmentRequest get_assessment;
+  get_assessment.set_purpose("case review");
   get_assessment.set_assessment_id(assessment_.assessment_id());
   v1::CreateCasePlanRequest plan;
   plan.set_request_id("oos-plan");
   plan.set_case_id(case_.case_id());
   plan.add_goals("复学");
   v1::GetCasePlanRequest get_plan;
+  get_plan.set_purpose("case review");
   get_plan.set_plan_id(plan_.plan_id());
   v1::UpdatePlanItemStatusRequest item;
   item.set_request_id("oos-item");
@@ -206,8 +208,14 @@ TEST_F(CaseworkScopeTest, BadInput_NamesTheFieldAndWritesNothing) {
   v1::GetInstrumentRequest bad_instrument_id;
   bad_instrument_id.set_instrument_id("instrument-1");
   v1::GetCasePlanRequest both;
+  both.set_purpose("case review");
   both.set_plan_id(plan_.plan_id());
   both.set_case_id(case_.case_id());
+  v1::GetAssessmentRequest no_purpose;
+  no_purpose.set_assessment_id(assessment_.assessment_id());
+  v1::GetCasePlanRequest blank_purpose;
+  blank_purpose.set_case_id(case_.case_id());
+  blank_purpose.set_purpose("　");
   v1::UpdatePlanItemStatusRequest no_status;
   no_status.set_request_id("bad-item");
   no_status.set_item_id(plan_.items(0).item_id());
@@ -253,6 +261,8 @@ TEST_F(CaseworkScopeTest, BadInput_NamesTheFieldAndWritesNothing) {
       {"items[0].owner_id", plan([](auto& r) { r.mutable_items(0)->set_owner_id("two words"); })},
       {"items[0].description", plan([](auto& r) { r.mutable_items(0)->set_description(""); })},
       {"plan_id", Bind(&Stub::GetCasePlan, both)},
+      {"purpose", Bind(&Stub::GetAssessment, no_purpose)},
+      {"purpose", Bind(&Stub::GetCasePlan, blank_purpose)},
       {"status", Bind(&Stub::UpdatePlanItemStatus, no_status)},
       {"reason", Bind(&Stub::RequestCaseClosure, blank_reason)},
       {"request_id", Bind(&Stub::SubmitForReview, no_request_id)},
@@ -272,6 +282,34 @@ TEST_F(CaseworkScopeTest, BadInput_NamesTheFieldAndWritesNothing) {
     EXPECT_EQ(FieldOf(status), b.field) << status;
   }
   EXPECT_EQ(Written(), before);
+}
+
+// An assessment's answers and notes, and a plan's goals, are the child's personal data: each read is logged
+// under the child, with who, why and what, before the answer leaves. They were answered with no log.
+TEST_F(CaseworkScopeTest, AssessmentAndPlanReads_LoggedUnderTheChildWithTheirPurpose) {
+  v1::GetAssessmentRequest assessment;
+  assessment.set_assessment_id(assessment_.assessment_id());
+  assessment.set_purpose("督导复核");
+  ASSERT_OK(Ask(&Stub::GetAssessment, township_supervisor_, assessment));
+  v1::GetCasePlanRequest plan;
+  plan.set_plan_id(plan_.plan_id());
+  plan.set_purpose("家访准备");
+  ASSERT_OK(Ask(&Stub::GetCasePlan, wuding_caseworker_, plan));
+
+  const std::vector<v1::AccessLogEntry> assessed = AccessLogOf(case_.child_id(), "GetAssessment");
+  ASSERT_EQ(assessed.size(), 1u);
+  EXPECT_EQ(assessed[0].subject(), township_supervisor_.subject());
+  EXPECT_EQ(assessed[0].purpose(), "督导复核");
+  EXPECT_EQ(assessed[0].fields(), "assessment");
+  const std::vector<v1::AccessLogEntry> planned = AccessLogOf(case_.child_id(), "GetCasePlan");
+  ASSERT_EQ(planned.size(), 1u);
+  EXPECT_EQ(planned[0].subject(), wuding_caseworker_.subject());
+  EXPECT_EQ(planned[0].purpose(), "家访准备");
+  EXPECT_EQ(planned[0].fields(), "case_plan");
+  // Outside scope, nothing is shown and nothing logged.
+  EXPECT_THAT(Ask(&Stub::GetAssessment, other_ngo_caseworker_, assessment),
+              ::shouhu::testing::StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(AccessLogOf(case_.child_id(), "GetAssessment").size(), 1u);
 }
 
 }  // namespace

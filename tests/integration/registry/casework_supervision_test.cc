@@ -161,6 +161,7 @@ TEST_F(CaseworkTest, CasePlan_CurrentOnlyOnceConfirmed_ItemsMoveForwardIdempoten
   start.set_status(v1::PLAN_ITEM_STATUS_IN_PROGRESS);
   EXPECT_THAT(Ask(&Stub::UpdatePlanItemStatus, wuding_caseworker_, start), StatusIs(kOutOfOrder));
   v1::GetCasePlanRequest current;
+  current.set_purpose("case review");
   current.set_case_id(c.case_id());
   EXPECT_THAT(Ask(&Stub::GetCasePlan, wuding_caseworker_, current), StatusIs(absl::StatusCode::kNotFound));
 
@@ -196,6 +197,7 @@ TEST_F(CaseworkTest, CasePlan_CurrentOnlyOnceConfirmed_ItemsMoveForwardIdempoten
   ASSERT_OK_AND_ASSIGN(auto now_current, Ask(&Stub::GetCasePlan, wuding_caseworker_, current));
   EXPECT_EQ(now_current.plan().plan_id(), v2_plan.plan().plan_id());
   v1::GetCasePlanRequest old;
+  old.set_purpose("case review");
   old.set_plan_id(first.plan_id());
   ASSERT_OK_AND_ASSIGN(auto old_read, Ask(&Stub::GetCasePlan, wuding_caseworker_, old));
   EXPECT_FALSE(old_read.plan().current());
@@ -232,6 +234,8 @@ TEST_F(CaseworkTest, OlderItemConfirmedAfterANewerOne_ConfirmedButTheNewerStaysI
   EXPECT_EQ(assessment_confirmed.state(), v1::REVIEW_STATE_COUNTY_CONFIRMED);
 
   v1::GetCasePlanRequest current;
+
+  current.set_purpose("case review");
   current.set_case_id(c.case_id());
   ASSERT_OK_AND_ASSIGN(auto in_force, Ask(&Stub::GetCasePlan, wuding_caseworker_, current));
   EXPECT_EQ(in_force.plan().plan_id(), v2_plan.plan().plan_id());

@@ -37,6 +37,7 @@ class CooperationTransferTest : public RegistryTest {
 
   absl::Status SeesCase(const Principal& as, const std::string& case_id) {
     v1::GetCaseRequest r;
+    r.set_purpose("case review");
     r.set_case_id(case_id);
     return Call(&v1::RegistryService::Stub::GetCase, as, r).status();
   }
@@ -87,6 +88,7 @@ TEST_F(CooperationTransferTest, Accepted_CaseMovesCounty_BothSidesScopedRight_Hi
 
   // After: Xixia holds the case and child; Wuding no longer sees either.
   v1::GetCaseRequest get;
+  get.set_purpose("case review");
   get.set_case_id(c.case_id());
   ASSERT_OK_AND_ASSIGN(auto moved, Call(&v1::RegistryService::Stub::GetCase, xixia_officer_, get));
   EXPECT_EQ(moved.case_().village_code(), kXixiaVillage);

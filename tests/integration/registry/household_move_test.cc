@@ -213,6 +213,7 @@ TEST_F(HouseholdMoveTest, ReferredAgainFromANewHome_TheNewCaseAndTheChildAreTher
   EXPECT_EQ(accepted.village_code(), kWudingOtherTownshipVillage);
   // The closed case stays where its work was done.
   v1::GetCaseRequest get;
+  get.set_purpose("case review");
   get.set_case_id(old_case.case_id());
   ASSERT_OK_AND_ASSIGN(auto closed, Call(&Registry::GetCase, wuding_officer_, get));
   EXPECT_EQ(closed.case_().village_code(), kWudingVillage);

@@ -486,6 +486,7 @@ TEST_F(RegistryTest, GetStatistics_ChildReferredAgainAfterTheirCaseClosed_Counts
   EXPECT_THAT(Call(&v1::RegistryService::Stub::ReopenCase, wuding_officer_, reopen),
               StatusIs(absl::StatusCode::kFailedPrecondition));
   v1::GetCaseRequest get;
+  get.set_purpose("case review");
   get.set_case_id(old_case.case_id());
   ASSERT_OK_AND_ASSIGN(auto got, Call(&v1::RegistryService::Stub::GetCase, wuding_officer_, get));
   EXPECT_EQ(got.case_().status(), v1::CASE_STATUS_CLOSED);

@@ -320,6 +320,7 @@ TEST_F(RegistryTest, UnsetTimes_AreAbsentOnTheWireAndNullInTheTable) {
   ASSERT_OK_AND_ASSIGN(v1::Case opened, Accept(wuding_officer_, "a1", pending.referral_id()));
   EXPECT_FALSE(opened.has_closed_at());
   v1::GetCaseRequest get_case;
+  get_case.set_purpose("case review");
   get_case.set_case_id(opened.case_id());
   ASSERT_OK_AND_ASSIGN(auto case_now, Call(&v1::RegistryService::Stub::GetCase, wuding_officer_, get_case));
   EXPECT_FALSE(case_now.case_().has_closed_at());

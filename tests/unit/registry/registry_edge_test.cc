@@ -305,6 +305,7 @@ TEST_F(RegistryEdgeTest, EveryScopedMethod_OutOfScopeCaller_IsNotFoundAndWritesN
   transfer_referral.set_to_organisation_id("ngo-somewhere");
   transfer_referral.set_reason("就近");
   v1::GetCaseRequest get_case;
+  get_case.set_purpose("case review");
   get_case.set_case_id(case_id_);
   auto transfer_case = WithCase<v1::TransferCaseRequest>("oos-tc");
   transfer_case.set_to_organisation_id("ngo-somewhere");
@@ -462,6 +463,9 @@ TEST_F(RegistryEdgeTest, BadInput_NamesTheFieldAndWritesNothing) {
   auto spaced_request_id = WithCase<v1::ReopenCaseRequest>("two words");
   spaced_request_id.set_reason("x");
   v1::GetCaseRequest no_case;
+  no_case.set_purpose("case review");
+  v1::GetCaseRequest no_case_purpose;
+  no_case_purpose.set_case_id(case_id_);
   v1::GetChildRequest blank_purpose;
   blank_purpose.set_child_id(child_id_);
   blank_purpose.set_purpose("   ");
@@ -509,6 +513,7 @@ TEST_F(RegistryEdgeTest, BadInput_NamesTheFieldAndWritesNothing) {
       {"reason", &wuding_officer_, Unary(&Stub::CloseCase, no_reason)},
       {"request_id", &wuding_officer_, Unary(&Stub::ReopenCase, spaced_request_id)},
       {"purpose", &wuding_officer_, Unary(&Stub::GetChild, blank_purpose)},
+      {"purpose", &wuding_officer_, Unary(&Stub::GetCase, no_case_purpose)},
       {"category", &wuding_officer_, Unary(&Stub::SearchChildren, bad_category)},
       {"division_prefix", &wuding_officer_, Unary(&Stub::GetStatistics, short_prefix)},
       {"record_id", &auditor_, Unary(&Stub::ListAccessLog, bad_record)},
