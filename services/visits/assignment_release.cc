@@ -1,6 +1,6 @@
 #include "services/visits/assignment_release.h"
 
-#include <map>
+#include <set>
 #include <utility>
 
 #include "common/clock.h"
@@ -28,27 +28,50 @@ constexpr char kLockCaseFutureAssignments[] =
 // committed check-in, and a check-in (which locks its assignment row first, field_visit_store.cc) either
 // committed before this or waits for it and then finds its visit gone.
 constexpr char kLockVisitWithCheckIns[] =
-    "SELECT a.id, c.assignment_id FROM visit_assignments a LEFT JOIN visit_contacts c ON c.assignment_id = "
-    "a.id"
-    " WHERE a.case_id = ? AND a.visit_day = ? FOR UPDATE";
+    "SELECT a.id, c.assignment_id, a.visitor_id FROM visit_assignments a LEFT JOIN visit_contacts c ON"
+    " c.assignment_id = a.id WHERE a.case_id = ? AND a.visit_day = ? FOR UPDATE";
 constexpr char kCopyVisit[] =
     "INSERT INTO released_assignments (id, case_id, child_id, visitor_id, visit_day, slot, released_because,"
     " released_at) SELECT id, case_id, child_id, visitor_id, visit_day, slot, ?, ? FROM visit_assignments"
     " WHERE case_id = ? AND visit_day = ?";
 constexpr char kDeleteVisit[] = "DELETE FROM visit_assignments WHERE case_id = ? AND visit_day = ?";
+// One adult's row of a visit their partner has begun.
+constexpr char kCopyAssignment[] =
+    "INSERT INTO released_assignments (id, case_id, child_id, visitor_id, visit_day, slot, released_because,"
+    " released_at) SELECT id, case_id, child_id, visitor_id, visit_day, slot, ?, ? FROM visit_assignments"
+    " WHERE id = ?";
+constexpr char kDeleteAssignment[] = "DELETE FROM visit_assignments WHERE id = ?";
 
 // Releases the visit of `case_id` on `day` unless someone has checked in to it: a visit under way or made
 // stays, so its check-out and report (often sent later, from a phone that had no signal at the household)
-// find it; taking the row away would lose the record and change nothing at the door. True if released.
-absl::StatusOr<bool> ReleaseVisitNotBegun(db::Session& tx, const std::string& case_id, const std::string& day,
-                                          const std::string& because, const std::string& at) {
+// find it; taking the row away would lose the record and change nothing at the door. Of a visit begun, the
+// rows of `visitor_id` (the person taken off visits; empty for a case's release) that hold no check-in go:
+// the partner's check-in does not make that person fit to reach the child, and their own check-in, arriving
+// later, is taken only if it names a time before the release (field_visit_store.cc). Returns how many of
+// `visitor_id`'s rows were released, or, for a case's release, how many rows.
+absl::StatusOr<int> ReleaseVisitNotBegun(db::Session& tx, const std::string& case_id, const std::string& day,
+                                         const std::string& visitor_id, const std::string& because,
+                                         const std::string& at) {
   ASSIGN_OR_RETURN(db::Rows rows, tx.Query(kLockVisitWithCheckIns, {case_id, day}));
-  for (const db::Row& row : rows) {
-    if (!row.IsNull(1)) return false;
+  bool begun = false;
+  for (const db::Row& row : rows) begun = begun || !row.IsNull(1);
+  if (!begun) {
+    RETURN_IF_ERROR(tx.Execute(kCopyVisit, {because, at, case_id, day}).status());
+    RETURN_IF_ERROR(tx.Execute(kDeleteVisit, {case_id, day}).status());
+    int released = 0;
+    for (const db::Row& row : rows) {
+      if (visitor_id.empty() || row.String(2) == visitor_id) ++released;
+    }
+    return released;
   }
-  RETURN_IF_ERROR(tx.Execute(kCopyVisit, {because, at, case_id, day}).status());
-  RETURN_IF_ERROR(tx.Execute(kDeleteVisit, {case_id, day}).status());
-  return true;
+  int released = 0;
+  for (const db::Row& row : rows) {
+    if (visitor_id.empty() || !row.IsNull(1) || row.String(2) != visitor_id) continue;
+    RETURN_IF_ERROR(tx.Execute(kCopyAssignment, {because, at, row.String(0)}).status());
+    RETURN_IF_ERROR(tx.Execute(kDeleteAssignment, {row.String(0)}).status());
+    ++released;
+  }
+  return released;
 }
 
 }  // namespace
@@ -70,13 +93,13 @@ absl::StatusOr<int> ReleaseFutureAssignments(db::Session& tx, const std::string&
   ASSIGN_OR_RETURN(db::Rows rows,
                    tx.Query(kLockFutureAssignments, {visitor->String(0), absl::FormatCivilTime(from_day)}));
   // A visit is its case and day: the person's row and their partner's go together.
-  std::map<std::pair<std::string, std::string>, int> visits;  // the person's rows in each
-  for (const db::Row& row : rows) ++visits[{row.String(0), row.String(1)}];
+  std::set<std::pair<std::string, std::string>> visits;
+  for (const db::Row& row : rows) visits.insert({row.String(0), row.String(1)});
   const std::string at = ToSqlTimestamp(now);
   int released = 0;
-  for (const auto& [visit, own_rows] : visits) {
-    ASSIGN_OR_RETURN(bool gone, ReleaseVisitNotBegun(tx, visit.first, visit.second, because, at));
-    if (gone) released += own_rows;
+  for (const auto& [case_id, day] : visits) {
+    ASSIGN_OR_RETURN(int gone, ReleaseVisitNotBegun(tx, case_id, day, visitor->String(0), because, at));
+    released += gone;
   }
   return released;
 }
@@ -86,13 +109,13 @@ absl::StatusOr<int> ReleaseCaseFutureAssignments(db::Session& tx, const std::str
                                                  absl::Time now) {
   ASSIGN_OR_RETURN(db::Rows rows,
                    tx.Query(kLockCaseFutureAssignments, {case_id, absl::FormatCivilTime(from_day)}));
-  std::map<std::string, int> days;  // the case's rows on each
-  for (const db::Row& row : rows) ++days[row.String(0)];
+  std::set<std::string> days;
+  for (const db::Row& row : rows) days.insert(row.String(0));
   const std::string at = ToSqlTimestamp(now);
   int released = 0;
-  for (const auto& [day, day_rows] : days) {
-    ASSIGN_OR_RETURN(bool gone, ReleaseVisitNotBegun(tx, case_id, day, because, at));
-    if (gone) released += day_rows;
+  for (const std::string& day : days) {
+    ASSIGN_OR_RETURN(int gone, ReleaseVisitNotBegun(tx, case_id, day, "", because, at));
+    released += gone;
   }
   return released;
 }

@@ -281,30 +281,46 @@ TEST_F(FieldVisitsTest, CaseTransferredAfterThePlan_ItsVisitsReleased) {
   EXPECT_THAT(CheckIn(wuding_caseworker_, "in-0", 0), StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
-// A visit someone checked in to is under way or made when its case closes (or its visitor is taken off
-// visits) that afternoon: it stays, so its check-out and report, sent later from a phone that had no signal,
-// are taken. Releasing it changed nothing at the door and lost the report.
-TEST_F(FieldVisitsTest, ReleaseOnTheVisitDay_AfterACheckIn_TheVisitStaysAndItsReportIsTaken) {
+// A visit someone checked in to is under way or made when its case closes that afternoon: it stays, so its
+// check-out and report, sent later from a phone that had no signal, are taken. Releasing it changed nothing
+// at the door and lost the report. When the partner who has not checked in yet is taken off visits (a
+// concern, a lapsed certificate) at 09:30, their own row goes: the whole visit stayed before, and the person
+// just taken off visits checked in at 10:00, OK, and went to the child's home. A check-in naming a time
+// before the release is still taken (the phone without signal at the household).
+TEST_F(FieldVisitsTest, ReleaseOnTheVisitDay_AfterAPartnersCheckIn_TheirRowStaysTheReleasedPersonsGoes) {
   SetUpVisit();
-  ASSERT_OK(CheckIn(wuding_caseworker_, "in-0", 0).status());
-  visits_clock_.Advance(absl::Minutes(50));
-  ASSERT_OK(CheckOut(wuding_caseworker_, "out-0", 0).status());
-  // The partner's visitor is taken off visits (a concern, a lapsed certificate): the visit made stays.
+  const absl::Time nine = absl::FromCivil(absl::CivilSecond(visit_day_) + 9 * 3600, ShanghaiTimeZone());
+  visits_clock_.Set(nine + absl::Minutes(5));
+  ASSERT_OK(CheckIn(VolunteerOf(0), "in-0", 0).status());
+  visits_clock_.Set(nine + absl::Minutes(30));
   ASSERT_OK(visits_database_->pool().Transaction([&](db::Session& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(int released, ReleaseFutureAssignments(tx, visitors_[1].participant_id(), visit_day_,
-                                                            "test", visits_clock_.Now()));
-    EXPECT_EQ(released, 0);
+    ASSIGN_OR_RETURN(int released, ReleaseFutureAssignments(tx, VolunteerOf(1).subject(), visit_day_, "test",
+                                                            visits_clock_.Now()));
+    EXPECT_EQ(released, 1);
     return absl::OkStatus();
   }));
+  EXPECT_EQ(visits_database_->Count("visit_assignments"), 1);
+  EXPECT_EQ(visits_database_->Count("released_assignments"), 1);
+  visits_clock_.Set(nine + absl::Hours(1));
+  EXPECT_THAT(CheckIn(VolunteerOf(1), "in-1", 1), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(CheckOut(VolunteerOf(1), "out-1", 1), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(visits_database_->Count("visit_contacts"), 1);
+
+  visits_clock_.Advance(absl::Minutes(50));
+  ASSERT_OK(CheckOut(VolunteerOf(0), "out-0", 0).status());
   CloseTheCase("close-1");
-  EXPECT_EQ(visits_database_->Count("visit_assignments"), 2);
-  EXPECT_EQ(visits_database_->Count("released_assignments"), 0);
+  EXPECT_EQ(visits_database_->Count("visit_assignments"), 1);
+  EXPECT_EQ(visits_database_->Count("released_assignments"), 1);
   visits_clock_.Advance(absl::Hours(48));  // Monday, back in signal
   ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse sent,
-                       Submit(wuding_caseworker_, "send-1", {Report(kReportA, 0)}));
+                       Submit(VolunteerOf(0), "send-1", {Report(kReportA, 0)}));
   ASSERT_EQ(sent.results_size(), 1);
   EXPECT_EQ(sent.results(0).code(), 0) << sent.results(0).message();
   EXPECT_EQ(visits_database_->Count("visit_reports"), 1);
+
+  // The released person's check-in sent late, naming 09:20 (before the release): taken.
+  EXPECT_OK(CheckIn(VolunteerOf(1), "in-1-late", 1, nine + absl::Minutes(20)).status());
+  EXPECT_EQ(visits_database_->Count("visit_contacts"), 2);
 }
 
 // A check-in and a release of the same visit at once: the check-in waits for the release's lock on the
