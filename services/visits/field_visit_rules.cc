@@ -4,6 +4,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/idempotency.h"
@@ -111,6 +112,15 @@ absl::StatusOr<absl::Time> FieldInstant(const google::protobuf::Timestamp* at, a
     return InvalidField("at", "is before the visit day");
   }
   return TruncateToMicros(t);
+}
+
+absl::Status RequireVisitDayCome(absl::CivilDay visit_day, absl::Time now, absl::string_view field) {
+  if (visit_day <= ShanghaiDay(now)) return absl::OkStatus();
+  absl::Status status = absl::FailedPreconditionError(
+      absl::StrCat(field, ": the visit is on ", absl::FormatCivilTime(visit_day),
+                   ", after today; a report is sent once the visit is made"));
+  status.SetPayload(kFieldPayload, absl::Cord(field));
+  return status;
 }
 
 absl::Status ValidateReportId(absl::string_view id, absl::string_view field) {

@@ -46,6 +46,11 @@ absl::Status ValidatePaymentVerification(const v1::RecordPaymentVerificationRequ
 absl::StatusOr<absl::Time> FieldInstant(const google::protobuf::Timestamp* at, absl::Time now,
                                         absl::CivilDay visit_day);
 
+// A report tells what was found on a visit made: its day must have come (Asia/Shanghai) by `now`. A
+// "completed" report sent ahead of the day would mark the child visited and move their schedule.
+// FAILED_PRECONDITION naming `field` otherwise.
+absl::Status RequireVisitDayCome(absl::CivilDay visit_day, absl::Time now, absl::string_view field);
+
 // A report id: a UUID in lower-case canonical form; INVALID_ARGUMENT naming `field` otherwise.
 absl::Status ValidateReportId(absl::string_view id, absl::string_view field);
 

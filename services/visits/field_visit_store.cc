@@ -581,6 +581,7 @@ absl::StatusOr<int64_t> MariaDbFieldVisitStore::SubmitReport(const Actor& actor,
         return absl::OkStatus();
       }
       ASSIGN_OR_RETURN(AssignmentRow a, AdmittedAssignment(tx, report.assignment_id(), admit));
+      RETURN_IF_ERROR(RequireVisitDayCome(a.day, actor.at, "assignment_id"));
       inserting = true;
       RETURN_IF_ERROR(tx.Execute(kInsertReport,
                                  {report.report_id(), report.assignment_id(), a.assignment.case_id(),
@@ -631,6 +632,8 @@ absl::StatusOr<v1::EditVisitReportResponse> MariaDbFieldVisitStore::EditReport(c
             if (report.assignment_id() != before.assignment_id()) {
               return InvalidField("report.assignment_id", "a report stays with its visit");
             }
+            ASSIGN_OR_RETURN(absl::CivilDay visit_day, ParseDay(before.visit_date(), "visit_day"));
+            RETURN_IF_ERROR(RequireVisitDayCome(visit_day, actor.at, "report.assignment_id"));
             const int64_t next = before.version() + 1;
             RETURN_IF_ERROR(
                 tx.Execute(kUpdateReport, {next, int64_t{report.outcome()}, SealedBodyOf(report, crypto_),

@@ -106,12 +106,14 @@ class FieldVisitStore {
   // commits serialise on its sequence row (common/outbox.h) — 2,000 reports/s is a province's weekend upload
   // in minutes, so batching a report's events is not worth a second outbox shape yet. The same report id
   // again: OK with the current version when the content equals what was submitted or what it is now (nothing
-  // changes), else ALREADY_EXISTS. Another report for the same assignment: ALREADY_EXISTS. Appends
+  // changes), else ALREADY_EXISTS. Another report for the same assignment: ALREADY_EXISTS. A visit whose day
+  // has not come (Asia/Shanghai, by actor.at): FAILED_PRECONDITION naming "assignment_id". Appends
   // VisitReportSubmitted, DangerSignsRaised and UrgentNeedFound as the report warrants.
   virtual absl::StatusOr<int64_t> SubmitReport(const Actor& actor, const v1::VisitReport& report,
                                                const Admission& admit) = 0;
   // Replaces a report's content when `base_version` is its current version, else ABORTED (StaleVersion,
-  // carrying the current one). Raises events for danger signs and urgent needs the edit adds.
+  // carrying the current one); FAILED_PRECONDITION naming "report.assignment_id" while the visit's day has
+  // not come. Raises events for danger signs and urgent needs the edit adds.
   virtual absl::StatusOr<v1::EditVisitReportResponse> EditReport(const IdempotencyKey& key,
                                                                  const Actor& actor,
                                                                  const v1::VisitReport& report,

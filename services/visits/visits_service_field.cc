@@ -2,6 +2,7 @@
 // the field, an edit against a version, a read), a child's visits, statistics and the event stream. Each
 // mutation decides the caller's right to the assignment on the locked row inside the store's transaction
 // (RequireMayActOn: scope, and a volunteer's own assignment); outside it a record does not exist.
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "common/call_identity.h"
 #include "common/event_stream.h"
@@ -26,6 +27,13 @@ template <typename Request>
 std::function<absl::StatusOr<absl::Time>(absl::CivilDay)> InstantOf(const Request& req, absl::Time now) {
   return
       [&req, now](absl::CivilDay day) { return FieldInstant(req.has_at() ? &req.at() : nullptr, now, day); };
+}
+
+// The store names a field within the report; the batch's answer names it within the batch ("reports[3].").
+absl::Status InBatch(absl::Status status, absl::string_view prefix) {
+  const std::string field = FieldOf(status);
+  if (!field.empty()) status.SetPayload(kFieldPayload, absl::Cord(absl::StrCat(prefix, field)));
+  return status;
 }
 
 }  // namespace
@@ -98,9 +106,11 @@ grpc::ServerUnaryReactor* VisitsService::SubmitVisitReports(grpc::CallbackServer
       v1::ReportResult* result = resp->add_results();
       result->set_index(i);
       result->set_report_id(report.report_id());
-      absl::Status valid = ValidateReport(report, absl::StrCat("reports[", i, "]."));
+      const std::string prefix = absl::StrCat("reports[", i, "].");
+      absl::Status valid = ValidateReport(report, prefix);
       absl::StatusOr<int64_t> version =
           valid.ok() ? field_.SubmitReport(actor, report, MayActOn(p, "assignment")) : valid;
+      if (valid.ok() && !version.ok()) version = InBatch(version.status(), prefix);
       if (!version.ok() && IsInternalFault(version.status().code())) return version.status();
       result->set_code(static_cast<int32_t>(version.status().code()));
       if (version.ok()) {

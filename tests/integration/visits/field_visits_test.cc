@@ -570,6 +570,46 @@ TEST_F(FieldVisitsTest, CompletedVisitReport_NextVisitFollowsFromIt_AnEditTaking
   EXPECT_EQ(plan.next_visit().due_date(), before.next_visit().due_date());
 }
 
+// A report says what was found on a visit made. A "completed" report for next Saturday sent on Wednesday was
+// taken and moved the child's schedule on from that Saturday: an extreme-risk child marked visited, off the
+// overdue list, before anyone went. It is refused, naming the field, and the plan is unchanged; on the day it
+// is taken. An edit of a report whose visit day has not come is refused the same way.
+TEST_F(FieldVisitsTest, SubmitVisitReports_CompletedBeforeTheVisitDay_RefusedNamingTheFieldPlanUnchanged) {
+  SetUpVisit();
+  visits_clock_.Set(absl::FromCivil(absl::CivilSecond(visit_day_ - 3) + 10 * 3600, ShanghaiTimeZone()));
+  ASSERT_OK_AND_ASSIGN(const v1::VisitPlan before, ChildPlan(wuding_officer_, child_.child_id()));
+  const std::vector<std::string> rows_before = PlanRows();
+  ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse early,
+                       Submit(wuding_caseworker_, "upload-early", {Report(kReportA, 0)}));
+  ASSERT_EQ(early.results_size(), 1);
+  EXPECT_EQ(early.results(0).code(), static_cast<int32_t>(absl::StatusCode::kFailedPrecondition))
+      << early.results(0).message();
+  EXPECT_EQ(early.results(0).field(), "reports[0].assignment_id");
+  EXPECT_EQ(visits_database_->Count("visit_reports"), 0);
+  EXPECT_EQ(PlanRows(), rows_before);
+  ASSERT_OK_AND_ASSIGN(const v1::VisitPlan after, ChildPlan(wuding_officer_, child_.child_id()));
+  EXPECT_EQ(after.SerializeAsString(), before.SerializeAsString());
+
+  // On the visit day (Shanghai's, from its first minute) the same report is taken.
+  visits_clock_.Set(absl::FromCivil(absl::CivilSecond(visit_day_), ShanghaiTimeZone()));
+  ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse on_the_day,
+                       Submit(wuding_caseworker_, "upload-on-the-day", {Report(kReportA, 0)}));
+  EXPECT_EQ(on_the_day.results(0).code(), 0) << on_the_day.results(0).message();
+
+  // A clock one day behind the visit (a report stored ahead of it, by a version before this rule): its edit
+  // is refused and the report stays as it was.
+  visits_clock_.Set(absl::FromCivil(absl::CivilSecond(visit_day_ - 1) + 23 * 3600, ShanghaiTimeZone()));
+  v1::VisitReport edit = Report(kReportA, 0);
+  edit.set_summary("提前填写");
+  v1::EditVisitReportResponse ignored;
+  const grpc::Status refused = Edit(wuding_caseworker_, "edit-early", edit, 1, &ignored);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << refused.error_message();
+  EXPECT_EQ(FieldOfGrpcStatus(refused), "report.assignment_id");
+  ASSERT_OK_AND_ASSIGN(v1::VisitReport stored, GetReport(wuding_caseworker_, kReportA));
+  EXPECT_EQ(stored.version(), 1);
+  EXPECT_TRUE(stored.summary().empty());
+}
+
 // What an older version left (visits 0032): completed visits stored while the plans stayed due for their
 // verification visits. A starting visits service brings such plans up to their reports, once: after the
 // repair is recorded, a later start walks nothing.
