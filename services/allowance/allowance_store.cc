@@ -169,6 +169,25 @@ constexpr char kPassPaidMonth[] =
 constexpr char kFreeReversedMonths[] =
     "DELETE m FROM living_allowance_months_paid m JOIN payments p ON p.id = m.payment_id"
     " WHERE m.enrolment_id = ? AND p.state IN (4, 5)";
+// The months the application's reversed payments hold, read as they are freed (kFreeReversedMonths).
+constexpr char kReversedMonthsHeld[] =
+    "SELECT m.child_id, m.month FROM living_allowance_months_paid m JOIN payments p ON p.id = m.payment_id"
+    " WHERE m.enrolment_id = ? AND p.state IN (4, 5)";
+// The child's other open monthly enrolments whose first month's reservation went back (migration 0080),
+// locked in id order: one of them may be owed a month just freed (OwedFreedMonth).
+constexpr char kReleasedEnrolmentsOfChild[] =
+    "SELECT a.id FROM applications a JOIN living_allowance_enrolments e ON e.application_id = a.id"
+    " WHERE a.child_id = ? AND a.type = 5 AND a.state IN (3, 6, 7) AND a.id <> ?"
+    " AND e.first_month_released_at IS NOT NULL ORDER BY a.id FOR UPDATE";
+constexpr char kUnmarkFirstMonthReleased[] =
+    "UPDATE living_allowance_enrolments SET first_month_released_at = NULL WHERE application_id = ?";
+constexpr char kSetApplicationApproved[] = "UPDATE applications SET state = 3 WHERE id = ?";
+// Whether the child's case is closed, as folded (migration 0070): a closed case's enrolments are given
+// nothing again.
+constexpr char kCaseStandingClosed[] = "SELECT closed FROM allowance_case_standing WHERE child_id = ?";
+// A re-reservation the budget or the cap refuses is undone alone: the closing it follows still commits.
+constexpr absl::string_view kSavepointOwedMonth = "SAVEPOINT owed_month";
+constexpr absl::string_view kRollbackOwedMonth = "ROLLBACK TO SAVEPOINT owed_month";
 // Whether the application issued its own first payment (not a cycle's line, not a re-issue).
 constexpr char kOwnPaymentIssued[] =
     "SELECT COUNT(*) FROM payments p LEFT JOIN monthly_roster_lines l ON l.payment_id = p.id"
@@ -888,6 +907,12 @@ absl::StatusOr<MonthlyHoldings> HoldingsOf(db::Session& tx, const v1::Applicatio
   return held;
 }
 
+// Frees the months `a`'s reversed payments held for their re-issue, their money gone back to the budget
+// with `a` closing (they were not paid), and gives each to the child's enrolment owed it, if any
+// (GiveFreedMonth). Defined with the payments' rules below.
+absl::Status FreeReversedMonths(MariaDbAllowanceStore& store, db::Session& tx, const v1::Application& a,
+                                const Actor& actor);
+
 // Gives one sum a monthly enrolment holds back to the budget through the ledger (RESERVED to AVAILABLE,
 // naming `payment_id` when it is a reversed payment's) and off the child's yearly total of `year`.
 absl::Status ReleaseHeldSum(MariaDbAllowanceStore& store, db::Session& tx, const v1::Application& a,
@@ -918,7 +943,7 @@ absl::StatusOr<int64_t> ReleaseMonthlyHoldings(MariaDbAllowanceStore& store, db:
         ReleaseHeldSum(store, tx, a, budget_slot, money.amount_fen, money.year, money.payment_id, actor));
     released += money.amount_fen;
   }
-  RETURN_IF_ERROR(tx.Execute(kFreeReversedMonths, {a.application_id()}).status());
+  RETURN_IF_ERROR(FreeReversedMonths(store, tx, a, actor));
   return released;
 }
 
@@ -935,7 +960,7 @@ absl::Status ReleaseReturnedToClosedEnrolment(MariaDbAllowanceStore& store, db::
     RETURN_IF_ERROR(
         ReleaseHeldSum(store, tx, a, budget_slot, money.amount_fen, money.year, payment_id, actor));
   }
-  return tx.Execute(kFreeReversedMonths, {a.application_id()}).status();
+  return FreeReversedMonths(store, tx, a, actor);
 }
 
 }  // namespace
@@ -1219,6 +1244,10 @@ namespace {
 //   what it finds (MonthlyRosterStore::ReleaseFirstMonthsNotOwed reports such payments; nothing is taken
 //   back). A child whose facts are not recorded (an application submitted before they were recorded at
 //   submission, or whose birth date the registry could not give) is judged only against replacement.
+// The first month's decision without the release (CheckMonthlyFirstMonth): the line's, else the facts',
+// judged without the enrolment `closing` (one closing in this transaction, its state not yet written).
+absl::Status FirstMonthOwedUnder(db::Session& tx, const v1::Application& a, const std::string& closing = "");
+
 absl::Status CheckMonthlyFirstMonth(db::Session& tx, const v1::Application& a) {
   if (a.type() != v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) return absl::OkStatus();
   ASSIGN_OR_RETURN(const bool released, FirstMonthReleased(tx, a));
@@ -1227,6 +1256,10 @@ absl::Status CheckMonthlyFirstMonth(db::Session& tx, const v1::Application& a) {
         "the enrolment's first month is not owed under it (its roster line says why): what its approval "
         "reserved went back to the budget");
   }
+  return FirstMonthOwedUnder(tx, a);
+}
+
+absl::Status FirstMonthOwedUnder(db::Session& tx, const v1::Application& a, const std::string& closing) {
   if (!a.has_decided_at()) return absl::InternalError("an approved application without its approval time");
   const absl::CivilMonth first = FirstMonth(ShanghaiDay(FromProtoTimestamp(a.decided_at())));
   ASSIGN_OR_RETURN(std::optional<db::Row> line,
@@ -1239,7 +1272,11 @@ absl::Status CheckMonthlyFirstMonth(db::Session& tx, const v1::Application& a) {
     decision.replaced_by = line->String(1);
     return CheckFirstMonthDecision(decision, first);
   }
-  ASSIGN_OR_RETURN(db::Rows rows, tx.Query(kMonthlyEnrolmentsOfChild, {a.child_id()}));
+  ASSIGN_OR_RETURN(db::Rows all_rows, tx.Query(kMonthlyEnrolmentsOfChild, {a.child_id()}));
+  std::vector<const db::Row*> rows;
+  for (const db::Row& r : all_rows) {
+    if (r.String(0) != closing) rows.push_back(&r);
+  }
   ASSIGN_OR_RETURN(std::optional<db::Row> facts, tx.QueryOne(kLivingAllowanceChild, {a.child_id()}));
   if (!facts) {
     if (rows.size() < 2) return absl::OkStatus();  // nothing else can replace it; nothing else is known
@@ -1265,7 +1302,8 @@ absl::Status CheckMonthlyFirstMonth(db::Session& tx, const v1::Application& a) {
   const LivingAllowanceKind untaken = LivingAllowanceKindFor(child.orphan, child.de_facto_unsupported)
                                           .value_or(LivingAllowanceKind::kDeFactoUnsupported);
   std::vector<MonthlyEnrolment> enrolments;
-  for (const db::Row& r : rows) {
+  for (const db::Row* row : rows) {
+    const db::Row& r = *row;
     MonthlyEnrolment e;
     e.enrolment_id = r.String(0);
     e.program_id = r.String(1);
@@ -1276,6 +1314,80 @@ absl::Status CheckMonthlyFirstMonth(db::Session& tx, const v1::Application& a) {
     enrolments.push_back(std::move(e));
   }
   return CheckFirstMonthByApplication(child, enrolments, a.application_id());
+}
+
+// The child's month `freed`, just freed by `closing`, goes to the child's enrolment owed it (OwedFreedMonth):
+// the one monthly amount its approval reserved for its first month, which went back when `closing`'s payment
+// held the month, is reserved again in its program (the budget and the cap per child and year judge it, as an
+// approval), its release record is cleared and it is APPROVED, holding that sum, so its application pays the
+// month (the month's key taking it as for any payment). Under the enrolment's row lock, which payments,
+// releases and withdrawals take: a release or a withdrawal of it that came first leaves nothing owed; one
+// that comes after releases the sum again. The month's row deleted in this transaction keeps any other
+// payment of it waiting until this commits. When the budget or the cap refuses, nothing is reserved and the
+// closing still commits: the enrolment stays as it was, its month unpaid, for the finance officers to follow
+// up. Nothing for a child whose case is closed (its enrolments are cancelled, or stopped by the close).
+absl::Status GiveFreedMonth(MariaDbAllowanceStore& store, db::Session& tx, const v1::Application& closing,
+                            absl::CivilMonth freed, const Actor& actor) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> standing, tx.QueryOne(kCaseStandingClosed, {closing.child_id()}));
+  if (standing && standing->Int(0) != 0) return absl::OkStatus();
+  ASSIGN_OR_RETURN(db::Rows ids,
+                   tx.Query(kReleasedEnrolmentsOfChild, {closing.child_id(), closing.application_id()}));
+  std::vector<ReleasedFirstMonth> released;
+  std::map<std::string, LockedApplication> locked;
+  for (const db::Row& id : ids) {
+    ASSIGN_OR_RETURN(std::optional<LockedApplication> e, ReadApplication(tx, id.String(0), false));
+    if (!e) continue;
+    ReleasedFirstMonth r;
+    r.enrolment_id = e->application.application_id();
+    ASSIGN_OR_RETURN(r.first, FirstMonthOf(e->application));
+    ASSIGN_OR_RETURN(std::optional<db::Row> own, tx.QueryOne(kOwnPaymentIssued, {r.enrolment_id}));
+    r.own_payment_issued = own && own->Int(0) > 0;
+    if (r.first == freed && !r.own_payment_issued) {
+      r.owed = FirstMonthOwedUnder(tx, e->application, closing.application_id());
+      // A refusal is the rule's answer; anything else (the database's) is not an answer at all.
+      if (!r.owed.ok() && r.owed.code() != absl::StatusCode::kFailedPrecondition) return r.owed;
+    }
+    released.push_back(std::move(r));
+    locked.emplace(e->application.application_id(), *std::move(e));
+  }
+  const std::optional<std::string> owed = OwedFreedMonth(released, freed);
+  if (!owed) return absl::OkStatus();
+  const LockedApplication& e = locked.at(*owed);
+  const v1::Application& a = e.application;
+  ASSIGN_OR_RETURN(std::optional<v1::Program> program,
+                   MariaDbAllowanceStore::ReadProgram(tx, a.program_id(), false));
+  if (!program) return absl::InternalError("application's program is missing");
+  RETURN_IF_ERROR(tx.ExecuteConstant(kSavepointOwedMonth));
+  RETURN_IF_ERROR(tx.Execute(kEnsureCommitted, {a.program_id(), a.child_id(), int64_t{a.year()}}).status());
+  ASSIGN_OR_RETURN(
+      uint64_t taken,
+      tx.Execute(kTakeCommitted, {a.amount_fen(), a.program_id(), a.child_id(), int64_t{a.year()},
+                                  program->per_child_year_cap_fen(), a.amount_fen()}));
+  absl::Status reserved = taken == 1
+                              ? absl::OkStatus()
+                              : absl::FailedPreconditionError("above the program's cap per child and year");
+  if (reserved.ok()) {
+    reserved = store.PostEntry(tx, a.program_id(), e.budget_slot, v1::LEDGER_ENTRY_KIND_RESERVATION,
+                               v1::LEDGER_ACCOUNT_AVAILABLE, v1::LEDGER_ACCOUNT_RESERVED, a.amount_fen(),
+                               a.application_id(), "", actor);
+  }
+  if (!reserved.ok()) {
+    if (reserved.code() != absl::StatusCode::kFailedPrecondition) return reserved;
+    return tx.ExecuteConstant(kRollbackOwedMonth);
+  }
+  RETURN_IF_ERROR(tx.Execute(kUnmarkFirstMonthReleased, {a.application_id()}).status());
+  return tx.Execute(kSetApplicationApproved, {a.application_id()}).status();
+}
+
+absl::Status FreeReversedMonths(MariaDbAllowanceStore& store, db::Session& tx, const v1::Application& a,
+                                const Actor& actor) {
+  ASSIGN_OR_RETURN(db::Rows freed, tx.Query(kReversedMonthsHeld, {a.application_id()}));
+  RETURN_IF_ERROR(tx.Execute(kFreeReversedMonths, {a.application_id()}).status());
+  for (const db::Row& row : freed) {
+    ASSIGN_OR_RETURN(absl::CivilDay month, ParseDay(row.String(1).substr(0, 10), "month"));
+    RETURN_IF_ERROR(GiveFreedMonth(store, tx, a, absl::CivilMonth(month), actor));
+  }
+  return absl::OkStatus();
 }
 
 // What paying `a` issues (allowance_rules.h DecideNextIssue), read under the application's row lock: a

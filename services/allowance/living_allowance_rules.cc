@@ -201,6 +201,14 @@ std::optional<std::string> MonthPaidUnder(const absl::Status& status) {
   return std::string(*enrolment);
 }
 
+std::optional<std::string> OwedFreedMonth(const std::vector<ReleasedFirstMonth>& released,
+                                          absl::CivilMonth freed) {
+  for (const ReleasedFirstMonth& r : released) {
+    if (r.first == freed && !r.own_payment_issued && r.owed.ok()) return r.enrolment_id;
+  }
+  return std::nullopt;
+}
+
 absl::Status ValidateSchoolEnrolment(const SchoolEnrolment& enrolment, absl::CivilMonth from) {
   if (enrolment.school != SchoolKind::kSecondary && enrolment.school != SchoolKind::kVocational) {
     return absl::InvalidArgumentError("school: must be secondary or vocational");

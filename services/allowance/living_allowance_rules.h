@@ -172,6 +172,26 @@ absl::Status MonthAlreadyPaid(absl::CivilMonth month, const std::string& enrolme
 // The enrolment that holds the month when `status` is MonthAlreadyPaid's refusal, else nothing.
 std::optional<std::string> MonthPaidUnder(const absl::Status& status);
 
+// One of the child's enrolments whose first month's reservation went back to the budget (migration 0080), as
+// the store finds it when a month of the child is freed (the payment that held it reversed and its money
+// released with its closing enrolment: migration 0100's row deleted).
+struct ReleasedFirstMonth {
+  std::string enrolment_id;
+  absl::CivilMonth first;           // its first month (FirstMonth)
+  bool own_payment_issued = false;  // its application paid its own first month
+  // Whether its first month is owed under it: CheckFirstMonthDecision on its line once written, else on the
+  // facts known now (CheckFirstMonthByApplication) without the enrolment that freed the month.
+  absl::Status owed;
+};
+
+// Which enrolment the freed month `freed` goes to: the first of `released` (the store's id order) whose first
+// month it is, never paid by its own application, and owed under it. Such an enrolment's reservation went
+// back only because another enrolment's payment held the month (ReleaseFirstMonthPaidElsewhere); with that
+// payment reversed and its money released, the child would lose a month owed. One at most: the month is paid
+// once, and its application's payment takes it under the month's key like any other. Nothing when none is.
+std::optional<std::string> OwedFreedMonth(const std::vector<ReleasedFirstMonth>& released,
+                                          absl::CivilMonth freed);
+
 // INVALID_ARGUMENT naming the field when a school-enrolment record is unusable: no evidence, an evidence
 // reference longer than 128 characters, or a cover that ends before it starts (`from`: the month it is
 // recorded in).

@@ -221,6 +221,12 @@ class MonthlyAllowance : public MonthlyAllowanceTest {
         {program_id, child_id});
   }
 
+  // The application's state as stored, whoever's jurisdiction it is in.
+  v1::ApplicationState StateInDatabase(const std::string& application_id) {
+    return static_cast<v1::ApplicationState>(
+        QueryInt("SELECT state FROM applications WHERE id = ?", {application_id}));
+  }
+
   v1::ApplicationState StateOf(const std::string& application_id) {
     v1::GetApplicationRequest get;
     get.set_application_id(application_id);
@@ -1640,6 +1646,127 @@ TEST_F(MonthlyAllowance, MonthPaidAfterTheRosterBeforeItsApproval_LineReplacedBy
   EXPECT_EQ(StandingPaymentsOf(child.child_id()), 1);
   ExpectReconciles(w_program);
   ExpectReconciles(a);
+}
+
+// A child's month freed after another enrolment was refused it reaches the enrolment owed it. E1 (Wuding)
+// paid next month in advance; the case moved to Xixia, whose program enrolled the child (E2, first month next
+// month, owed under it): E2's application was refused, E1 holding the month, and E2's reservation went back.
+// Then the bank returned E1's payment and E1 was withdrawn: its money went back and the month was freed, but
+// nothing gave it to E2, and the child lost a month owed. Now the withdrawal that frees the month reserves
+// E2's first month again (within its program's budget and cap) and leaves E2 approved, so its application
+// pays it, once.
+TEST_F(MonthlyAllowance, MonthFreedAfterAnotherEnrolmentWasRefusedIt_TheOwedEnrolmentPaysItOnce) {
+  const County xixia = Xixia();
+  const std::string a = FundedProgram("a");
+  const std::string b = FundedProgramIn(xixia, "b");
+  const rv1::Case moving = ActiveChild("moving");
+  const absl::CivilMonth next = ThisMonth() + 1;
+  const std::string e1 = Enrol("e1", a, moving.child_id());
+  ASSERT_NO_FATAL_FAILURE(SetApprovedOn(e1, DayOfThisMonth(2)));
+  ASSERT_OK_AND_ASSIGN(v1::PayApplicationResponse paid, PayApplication("e1", e1));
+  ASSERT_NO_FATAL_FAILURE(TransferToXixia("moving", moving));
+  ASSERT_NO_FATAL_FAILURE(SetStoppedOn(moving.child_id(), DayOfThisMonth(3)));
+  const std::string e2 = EnrolIn(xixia, "e2", b, moving.child_id());
+  ASSERT_NO_FATAL_FAILURE(SetApprovedOn(e2, DayOfThisMonth(5)));
+  ASSERT_THAT(PayApplicationAs(xixia.admin, "e2", e2), StatusIs(absl::StatusCode::kFailedPrecondition));
+  ASSERT_EQ(ReleasesOf(e2), 1);
+  ASSERT_EQ(Balances(b, xixia.admin).reserved_fen(), 0);
+
+  ASSERT_OK(ReturnPayment("bank-e1", paid.payment().payment_id()));
+  ASSERT_OK(Withdraw("e1", e1));
+  EXPECT_EQ(Balances(a).reserved_fen(), 0);
+  EXPECT_EQ(StateInDatabase(e2), v1::APPLICATION_STATE_APPROVED);
+  EXPECT_EQ(Balances(b, xixia.admin).reserved_fen(), 60'000);
+  EXPECT_EQ(YearTotal(b, moving.child_id()), 60'000);
+
+  ASSERT_OK_AND_ASSIGN(v1::PayApplicationResponse owed, PayApplicationAs(xixia.admin, "e2-freed", e2));
+  EXPECT_EQ(owed.payment().amount_fen(), 60'000);
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM living_allowance_months_paid WHERE child_id = ? AND month = ?"
+                     " AND enrolment_id = ?",
+                     {moving.child_id(), absl::FormatCivilTime(absl::CivilDay(next)), e2}),
+            1);
+  EXPECT_THAT(PayApplicationAs(xixia.admin, "e2-freed-again", e2),
+              StatusIs(absl::StatusCode::kAlreadyExists));
+  ASSERT_OK_AND_ASSIGN(GenerationResult run, allowance_->cycles().job().RunMonth(next));
+  EXPECT_EQ(run.first_months_released, 0);
+  EXPECT_EQ(ReleasesOf(e2), 1);
+  EXPECT_EQ(StandingPaymentsOf(moving.child_id()), 1);
+  const v1::ProgramBalances balances = Balances(b, xixia.admin);
+  EXPECT_EQ(balances.reserved_fen(), 0);
+  EXPECT_EQ(balances.in_payment_fen(), 60'000);
+  ExpectReconciles(a);
+  ExpectReconciles(b);
+}
+
+// The freed month, raced by the two writers that can pay it: E2's application (owed it again once E1 freed
+// it, as above) and a cycle line of the month frozen payable before (enrolment W's, approved in its cycle;
+// W withdrawn since, its line still paid by its cycle). The month is paid once: the loser is refused by the
+// month's claim and gives its reservation back once.
+TEST_F(MonthlyAllowance, FreedMonthPaidByTheOwedApplicationRacingAFrozenCycleLine_PaidOnce) {
+  const County xixia = Xixia();
+  const std::string a = FundedProgram("a");
+  const std::string w_program = FundedProgram("w");
+  const std::string b = FundedProgramIn(xixia, "b");
+  const rv1::Case moving = ActiveChild("moving");
+  const absl::CivilMonth next = ThisMonth() + 1;
+  const std::string w = Enrol("w", w_program, moving.child_id());
+  ASSERT_NO_FATAL_FAILURE(SetApprovedOn(w, absl::CivilDay(ThisMonth() - 2) + 9));
+  ASSERT_OK(allowance_->cycles().job().RunMonth(next));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(w_program, next));
+  ASSERT_EQ(ByChild(Lines(cycle.cycle_id()))[moving.child_id()].outcome(), v1::ROSTER_OUTCOME_PAYABLE);
+  ASSERT_OK(SubmitAndApprove(cycle.cycle_id(), "w"));
+  ASSERT_OK(Withdraw("w", w));
+  const std::string e1 = Enrol("e1", a, moving.child_id());
+  ASSERT_NO_FATAL_FAILURE(SetApprovedOn(e1, DayOfThisMonth(2)));
+  ASSERT_OK_AND_ASSIGN(v1::PayApplicationResponse paid, PayApplication("e1", e1));
+  ASSERT_NO_FATAL_FAILURE(TransferToXixia("moving", moving));
+  ASSERT_NO_FATAL_FAILURE(SetStoppedOn(moving.child_id(), DayOfThisMonth(3)));
+  const std::string e2 = EnrolIn(xixia, "e2", b, moving.child_id());
+  ASSERT_NO_FATAL_FAILURE(SetApprovedOn(e2, DayOfThisMonth(5)));
+  ASSERT_THAT(PayApplicationAs(xixia.admin, "e2", e2), StatusIs(absl::StatusCode::kFailedPrecondition));
+  ASSERT_OK(ReturnPayment("bank-e1", paid.payment().payment_id()));
+  ASSERT_OK(Withdraw("e1", e1));
+  ASSERT_EQ(StateInDatabase(e2), v1::APPLICATION_STATE_APPROVED);
+  const int64_t w_reserved = Balances(w_program).reserved_fen();
+
+  absl::Notification go;
+  absl::StatusOr<v1::PayApplicationResponse> by_application;
+  absl::StatusOr<v1::PayMonthlyCycleResponse> by_cycle;
+  std::thread application([&] {
+    go.WaitForNotification();
+    by_application = PayApplicationAs(xixia.admin, "e2-freed", e2);
+  });
+  std::thread cycle_payer([&] {
+    go.WaitForNotification();
+    by_cycle = Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_,
+                   PayCycle("pay-cycle-w", cycle.cycle_id()));
+  });
+  go.Notify();
+  application.join();
+  cycle_payer.join();
+  ASSERT_OK(by_cycle);
+  EXPECT_EQ(StandingPaymentsOf(moving.child_id()), 1);
+  const v1::RosterLine line = ByChild(Lines(cycle.cycle_id()))[moving.child_id()];
+  if (by_application.ok()) {
+    EXPECT_EQ(line.outcome(), v1::ROSTER_OUTCOME_REPLACED);
+    EXPECT_EQ(line.replaced_by(), e2);
+    EXPECT_EQ(Balances(w_program).reserved_fen(), w_reserved - 60'000);
+    EXPECT_EQ(Balances(b, xixia.admin).in_payment_fen(), 60'000);
+  } else {
+    EXPECT_THAT(by_application, StatusIs(absl::StatusCode::kFailedPrecondition));
+    EXPECT_EQ(line.outcome(), v1::ROSTER_OUTCOME_PAYABLE);
+    EXPECT_FALSE(line.payment_id().empty());
+    EXPECT_EQ(ReleasesOf(e2), 2);  // refused before the month was freed, and again now
+    EXPECT_EQ(Balances(b, xixia.admin).reserved_fen(), 0);
+    EXPECT_EQ(YearTotal(b, moving.child_id()), 0);
+  }
+  ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_,
+                PayCycle("pay-cycle-w-again", cycle.cycle_id())));
+  EXPECT_FALSE(PayApplicationAs(xixia.admin, "e2-freed-again", e2).ok());
+  EXPECT_EQ(StandingPaymentsOf(moving.child_id()), 1);
+  ExpectReconciles(a);
+  ExpectReconciles(w_program);
+  ExpectReconciles(b);
 }
 
 // An enrolment in payment can still hold money: here its first month (never paid) and a cycle month the

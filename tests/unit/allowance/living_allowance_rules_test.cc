@@ -277,6 +277,32 @@ TEST(LivingAllowanceRules, MonthPaidUnderAnotherEnrolment_PayableLineReplacedByI
   EXPECT_TRUE(proven.school_evidence_ref.empty());
 }
 
+TEST(LivingAllowanceRules, OwedFreedMonth_TheReleasedFirstMonthOwedUnderItsEnrolmentOnce) {
+  const absl::CivilMonth april(2026, 4);
+  auto released = [](std::string id, absl::CivilMonth first, bool own_issued, absl::Status owed) {
+    ReleasedFirstMonth r;
+    r.enrolment_id = std::move(id);
+    r.first = first;
+    r.own_payment_issued = own_issued;
+    r.owed = std::move(owed);
+    return r;
+  };
+  const absl::Status not_owed = absl::FailedPreconditionError("replaced");
+  // Another month's, one its application paid, one whose line says it is not owed: none is owed April.
+  EXPECT_FALSE(
+      OwedFreedMonth({released("E1", april + 1, false, absl::OkStatus()),
+                      released("E2", april, true, absl::OkStatus()), released("E3", april, false, not_owed)},
+                     april)
+          .has_value());
+  EXPECT_FALSE(OwedFreedMonth({}, april).has_value());
+  // The first owed, in the order given (the store's id order), and only it.
+  EXPECT_EQ(
+      OwedFreedMonth({released("E3", april, false, not_owed), released("E4", april, false, absl::OkStatus()),
+                      released("E5", april, false, absl::OkStatus())},
+                     april),
+      "E4");
+}
+
 TEST(LivingAllowanceRules, KindFor_OrphanBeforeDeFacto) {
   EXPECT_EQ(LivingAllowanceKindFor(true, true), LivingAllowanceKind::kOrphan);
   EXPECT_EQ(LivingAllowanceKindFor(false, true), LivingAllowanceKind::kDeFactoUnsupported);
