@@ -12,6 +12,7 @@
 #include "services/registry/logged_read.h"
 #include "services/registry/registry_access.h"
 #include "services/registry/registry_validation.h"
+#include "services/registry/statistics_disclosure.h"
 #include "services/registry/triage.h"
 
 namespace shouhu::registry {
@@ -477,7 +478,13 @@ grpc::ServerUnaryReactor* RegistryService::GetStatistics(grpc::CallbackServerCon
                                                          v1::GetStatisticsResponse* resp) {
   return edge_.Unary(ctx, "GetStatistics", [=](const Principal& p) -> absl::Status {
     ASSIGN_OR_RETURN(std::string prefix, ScopedDivisionPrefix(p, req->division_prefix()));
+    const bool organisation_staff = OrganisationBound(p);
+    if (organisation_staff) RETURN_IF_ERROR(CheckWholeCountiesOnly(prefix));
     ASSIGN_OR_RETURN(Statistics stats, store_.GetStatistics(prefix));
+    if (organisation_staff) {
+      WithholdSmallCounts(stats, kSmallestCountShown);
+      resp->set_withheld_below(kSmallestCountShown);
+    }
     for (const auto& row : stats.by_county) {
       auto* out = resp->add_by_county();
       out->set_county_code(row.county_code);

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tests/integration/registry/registry_fixture.h"
 
@@ -398,6 +399,46 @@ TEST_F(RegistryTest, GetStatistics_CountsByCountyStatusAndCategory) {
   EXPECT_EQ(stats.by_category(0).children(), 2);
   EXPECT_THAT(Call(&v1::RegistryService::Stub::GetStatistics, wuding_caseworker_, v1::GetStatisticsRequest()),
               StatusIs(absl::StatusCode::kPermissionDenied));
+}
+
+// An NGO admin reads the county's children across every organisation: a count of one names a child (the
+// county's one orphan below). Their statistics are of a county or wider, and rows counting fewer than five
+// children are withheld; the county's officer sees every count. The admin saw all of it, by village too.
+TEST_F(RegistryTest, GetStatistics_ForOrganisationStaff_WholeCountiesOnlyAndSmallCountsWithheld) {
+  for (int i = 0; i < 5; ++i) RegisterChild(absl::StrCat("lb", i), absl::StrCat("儿童", i));
+  v1::SubmitReferralRequest orphan = Referral("submit-orphan", "孤儿", "2013-05-05");
+  orphan.add_categories(v1::CHILD_CATEGORY_ORPHAN);
+  ASSERT_OK_AND_ASSIGN(v1::Referral referred, Submit(wuding_officer_, orphan));
+  ASSERT_OK(Accept(wuding_officer_, "accept-orphan", referred.referral_id()).status());
+  const Principal ngo_admin =
+      shouhu::testing::MakePrincipal("ngo-admin-1", "ngo-wuding", common::v1::ROLE_NGO_ADMIN, {"532329"});
+  using Categories = std::vector<std::pair<v1::ChildCategory, int64_t>>;
+  const auto categories = [](const v1::GetStatisticsResponse& s) {
+    Categories out;
+    for (const auto& row : s.by_category()) out.emplace_back(row.category(), row.children());
+    return out;
+  };
+
+  ASSERT_OK_AND_ASSIGN(auto officer, Call(&v1::RegistryService::Stub::GetStatistics, wuding_officer_,
+                                          v1::GetStatisticsRequest()));
+  EXPECT_EQ(categories(officer),
+            (Categories{{v1::CHILD_CATEGORY_LEFT_BEHIND, 6}, {v1::CHILD_CATEGORY_ORPHAN, 1}}));
+  EXPECT_EQ(officer.withheld_below(), 0);
+
+  ASSERT_OK_AND_ASSIGN(
+      auto admin, Call(&v1::RegistryService::Stub::GetStatistics, ngo_admin, v1::GetStatisticsRequest()));
+  EXPECT_EQ(categories(admin), (Categories{{v1::CHILD_CATEGORY_LEFT_BEHIND, 6}}));
+  EXPECT_EQ(admin.withheld_below(), 5);
+  ASSERT_EQ(admin.by_county_size(), 1);
+  EXPECT_EQ(admin.by_county(0).children(), 6);
+
+  v1::GetStatisticsRequest village;
+  village.set_division_prefix(kWudingVillage);
+  absl::StatusOr<v1::GetStatisticsResponse> by_village =
+      Call(&v1::RegistryService::Stub::GetStatistics, ngo_admin, village);
+  EXPECT_THAT(by_village, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_TRUE(absl::StrContains(by_village.status().message(), "division_prefix")) << by_village.status();
+  ASSERT_OK(Call(&v1::RegistryService::Stub::GetStatistics, wuding_officer_, village).status());
 }
 
 TEST_F(RegistryTest, GetStatistics_ChildrenByCurrentRiskGrade_ExactCountsInTheCallersJurisdiction) {

@@ -8,6 +8,7 @@
 #include "services/registry/duplicates.h"
 #include "services/registry/registry_access.h"
 #include "services/registry/registry_validation.h"
+#include "services/registry/statistics_disclosure.h"
 #include "shouhu/registry/v1/events.pb.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_server.h"
@@ -130,6 +131,23 @@ TEST(CaseLifecycle, MoveHousehold_AnotherCountyClosedOrTheSameHome_IsRefused) {
   same = home;
   same.set_address_detail("东岳村3组13号");
   EXPECT_TRUE(IsAnotherHome(home, same));
+}
+
+TEST(StatisticsDisclosure, RowsOfOneToFourChildrenWithheld_ZeroAndFiveKept) {
+  Statistics s;
+  s.by_county = {{"532329", v1::CASE_STATUS_ACTIVE, 5}, {"532329", v1::CASE_STATUS_CLOSED, 4}};
+  s.by_category = {{v1::CHILD_CATEGORY_LEFT_BEHIND, 12}, {v1::CHILD_CATEGORY_STREET_CHILD, 1}};
+  s.by_risk = {{v1::RISK_LEVEL_LOW, 0}, {v1::RISK_LEVEL_EXTREME, 2}};
+  WithholdSmallCounts(s, kSmallestCountShown);
+  ASSERT_EQ(s.by_county.size(), 1u);
+  EXPECT_EQ(s.by_county[0].children, 5);
+  ASSERT_EQ(s.by_category.size(), 1u);
+  EXPECT_EQ(s.by_category[0].first, v1::CHILD_CATEGORY_LEFT_BEHIND);
+  ASSERT_EQ(s.by_risk.size(), 1u);
+  EXPECT_EQ(s.by_risk[0].first, v1::RISK_LEVEL_LOW);
+  EXPECT_OK(CheckWholeCountiesOnly("532329"));
+  EXPECT_OK(CheckWholeCountiesOnly("53"));
+  EXPECT_THAT(CheckWholeCountiesOnly("532329101"), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(SimilarNames, OneCharacterApart_IsSimilar) {
