@@ -1,6 +1,7 @@
 #include "services/visits/group_facilitators.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -21,6 +22,14 @@ constexpr char kLossesOfHead[] =
 constexpr char kTouchMark[] =
     "INSERT INTO training_event_marks (participant_id, last_event_sequence, updated_at) VALUES (?, 0, ?)"
     " ON DUPLICATE KEY UPDATE lock_version = lock_version + 1";
+// A safeguarding concern that holds the person (open or upheld, as ListVisitorsIn reads it, visits_store.cc):
+// off every activity from the moment it is raised, before training has applied the suspension. A locking
+// read, so that it sees a concern committed while this transaction waited for the person's mark row, whatever
+// the transaction read before; raising a concern writes that row first (TakeOffGroupActivities), so the two
+// meet there.
+constexpr char kConcernHolds[] =
+    "SELECT 1 FROM safeguarding_concerns WHERE participant_id = ? AND state IN (1, 2) LIMIT 1 LOCK IN SHARE"
+    " MODE";
 constexpr char kCountLoss[] =
     "INSERT INTO training_event_marks (participant_id, last_event_sequence, updated_at, "
     "group_activity_losses,"
@@ -97,6 +106,13 @@ absl::Status RequireNoLossSince(db::Session& tx, const std::vector<std::string>&
   in_lock_order.erase(std::unique(in_lock_order.begin(), in_lock_order.end()), in_lock_order.end());
   const std::string at = ToSqlTimestamp(now);
   for (const std::string& id : in_lock_order) RETURN_IF_ERROR(tx.Execute(kTouchMark, {id, at}).status());
+  for (size_t i = 0; i < participant_ids.size(); ++i) {
+    ASSIGN_OR_RETURN(std::optional<db::Row> held, tx.QueryOne(kConcernHolds, {participant_ids[i]}));
+    if (held) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          field, "[", i, "] is not qualified for group activities on the day (suspended pending a review)"));
+    }
+  }
   ASSIGN_OR_RETURN(FacilitatorLossesSeen current, LossesOf(tx, participant_ids, ") FOR UPDATE"));
   for (size_t i = 0; i < participant_ids.size(); ++i) {
     auto before = seen.find(participant_ids[i]);

@@ -28,11 +28,14 @@ absl::StatusOr<FacilitatorLossesSeen> ReadFacilitatorLosses(db::Session& session
                                                             const std::vector<std::string>& participant_ids);
 
 // Writes each person's mark row (so that a loss applied at the same moment, which writes it too, serialises
-// with this; on Galera as a conflict) and checks their losses under that lock against `seen`. ABORTED naming
-// `field`[i] for the first person who lost the qualification since, from a day reaching `activity_day`: the
-// loss found nothing of this request's to take back. `participant_ids` in the request's order. The rows of
-// `dropped` (people a change takes off the activity) are written too, unchecked: the follower taking one of
-// them off it then waits for the change instead of meeting it the other way round (a deadlock).
+// with this; on Galera as a conflict) and checks them under that lock. FAILED_PRECONDITION naming `field`[i]
+// for the first person a safeguarding concern holds (open or upheld): training may not have applied their
+// suspension yet (it is unreachable, the desk retries) and still answer "qualified". Then their losses
+// against `seen`: ABORTED naming `field`[i] for the first person who lost the qualification since, from a day
+// reaching `activity_day`: the loss found nothing of this request's to take back. `participant_ids` in the
+// request's order. The rows of `dropped` (people a change takes off the activity) are written too, unchecked:
+// the follower taking one of them off it then waits for the change instead of meeting it the other way round
+// (a deadlock).
 absl::Status RequireNoLossSince(db::Session& tx, const std::vector<std::string>& participant_ids,
                                 const FacilitatorLossesSeen& seen, absl::CivilDay activity_day,
                                 const std::string& field, absl::Time now,

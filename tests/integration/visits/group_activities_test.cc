@@ -120,6 +120,41 @@ class GroupActivitiesTest : public TrainingBackedTest {
     return rows;
   }
 
+  // A concern about `person` as the store records it when training is unreachable: held, off their visits and
+  // activities, the suspension not yet sent (the desk would retry it; nothing calls it here).
+  void RecordConcernTrainingNotTold(const v1::Visitor& person, const std::string& request_id) {
+    v1::SafeguardingConcern concern;
+    concern.set_visitor_id(person.visitor_id());
+    concern.set_participant_id(person.participant_id());
+    concern.set_organisation_id(person.organisation_id());
+    concern.set_division_code(person.home_village_code());
+    concern.set_category(v1::CONCERN_CATEGORY_INAPPROPRIATE_CONTACT);
+    concern.set_reporter(v1::CONCERN_REPORTER_CHILD);
+    concern.set_account("他让我不要告诉别人。");
+    const IdempotencyKey key{"shouhu.visits.v1.VisitsService/RaiseSafeguardingConcern", "caseworker-1",
+                             request_id, request_id};
+    ASSERT_OK(visits_->safeguarding_store()
+                  .RaiseConcern(key, Actor{"caseworker-1", "ngo-wuding", absl::Now()}, concern,
+                                ShanghaiDay(absl::Now()))
+                  .status());
+  }
+
+  // The concern's row as RaiseConcern writes it (open), inside the caller's transaction.
+  static absl::Status InsertHoldingConcern(db::Session& tx, const v1::Visitor& person,
+                                           const std::string& id) {
+    return tx
+        .Execute(
+            "INSERT INTO safeguarding_concerns (id, visitor_id, participant_id, organisation_id, "
+            "division_code,"
+            " category, reporter, account_sealed, child_id, assignment_id, raised_by, raised_at, state,"
+            " training_pending, assignments_released) VALUES (?, ?, ?, ?, ?, 1, 1, 'x', '', '', 'test', ?, "
+            "1, 1,"
+            " 0)",
+            {id, person.visitor_id(), person.participant_id(), person.organisation_id(),
+             person.home_village_code(), ToSqlTimestamp(absl::Now())})
+        .status();
+  }
+
   // A registered volunteer who never got past the application: not qualified for anything.
   std::string Applicant() {
     tv1::RegisterParticipantRequest registration;
@@ -375,6 +410,68 @@ TEST_F(GroupActivitiesTest, SafeguardingConcernRaised_FacilitatorTakenOffAtOnce)
   EXPECT_TRUE(unled.needs_facilitator());
   ASSERT_EQ(unled.removed_facilitators_size(), 1);
   EXPECT_EQ(unled.removed_facilitators(0).participant_id(), accused.participant_id());
+}
+
+// A concern about P is recorded while training is unreachable (its suspension waits for the desk's retry):
+// P is taken off their activities at once, but training still answers "qualified", and an hour later an
+// organiser named P to lead a new children's group, and to take over an existing one: both stored. A concern
+// that holds now refuses them, naming the field, whatever training says.
+TEST_F(GroupActivitiesTest, ScheduleOrChange_FacilitatorUnderAConcernTrainingHasNotApplied_RefusedNamingIt) {
+  const v1::Visitor accused = QualifiedVisitor("a");
+  const std::string other = QualifiedVisitor("b").participant_id();
+  AwaitTrainingEvents();
+  const absl::CivilDay day = ShanghaiDay(absl::Now()) + 3;
+  ASSERT_OK_AND_ASSIGN(v1::GroupActivity planned,
+                       Schedule(wuding_ngo_admin_, ActivityOn("act-0", {other}, day)));
+  RecordConcernTrainingNotTold(accused, "concern-1");
+
+  absl::Status refused =
+      Schedule(wuding_ngo_admin_, ActivityOn("act-1", {other, accused.participant_id()}, day)).status();
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_NE(refused.message().find("activity.facilitator_participant_ids[1]"), std::string::npos)
+      << refused.message();
+  EXPECT_EQ(visits_database_->Count("group_activities"), 1);
+  refused = Change(wuding_ngo_admin_, "chg-1", planned.activity_id(), {accused.participant_id()}).status();
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_NE(refused.message().find("facilitator_participant_ids[0]"), std::string::npos) << refused.message();
+  EXPECT_EQ(Leads(Listed()[planned.activity_id()]), std::vector<std::string>{other});
+}
+
+// A concern being raised and a scheduling naming its person at the same moment meet on the person's mark row
+// (the concern counts a loss there first): the scheduling waits for the concern to commit, then sees it and
+// is refused as above. Read without a lock, the concern is not in the scheduling's snapshot.
+TEST_F(GroupActivitiesTest, Schedule_WhileAConcernIsBeingRaised_WaitsThenRefusedNamingIt) {
+  const v1::Visitor accused = QualifiedVisitor("a");
+  AwaitTrainingEvents();
+  const absl::CivilDay day = ShanghaiDay(absl::Now()) + 3;
+  GroupActivityStore& store = visits_->group_store();
+  const Actor actor{"admin-1", "ngo-wuding", absl::Now()};
+  ASSERT_OK_AND_ASSIGN(FacilitatorLossesSeen seen, store.FacilitatorLossesOf({accused.participant_id()}));
+
+  absl::Notification raising;
+  std::thread desk([&] {
+    EXPECT_OK(visits_database_->pool().Transaction([&](db::Session& tx) -> absl::Status {
+      RETURN_IF_ERROR(
+          TakeOffGroupActivities(tx, accused.participant_id(), ShanghaiDay(absl::Now()), "test", absl::Now())
+              .status());
+      RETURN_IF_ERROR(InsertHoldingConcern(tx, accused, "01JCONCERNRACE0000000000AA"));
+      if (!raising.HasBeenNotified()) raising.Notify();
+      absl::SleepFor(absl::Seconds(1));  // the scheduling starts meanwhile
+      return absl::OkStatus();
+    }));
+  });
+  raising.WaitForNotification();
+  const IdempotencyKey key{"shouhu.visits.v1.VisitsService/ScheduleGroupActivity", "admin-1", "s-1", "s-1"};
+  absl::Status scheduled =
+      store
+          .ScheduleActivity(key, actor, ActivityOn("s-1", {accused.participant_id()}, day).activity(), day,
+                            seen)
+          .status();
+  desk.join();
+  EXPECT_THAT(scheduled, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_NE(scheduled.message().find("activity.facilitator_participant_ids[0]"), std::string::npos)
+      << scheduled.message();
+  EXPECT_EQ(visits_database_->Count("group_activities"), 0);
 }
 
 // The organiser names a new facilitator for an upcoming activity: checked with training for the activity's
