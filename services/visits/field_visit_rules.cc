@@ -228,7 +228,7 @@ absl::Status RequireMayActOn(const Principal& principal, const AssignmentParties
       HasAnyRole(principal, {common::v1::ROLE_NGO_ADMIN, common::v1::ROLE_NGO_CASEWORKER,
                              common::v1::ROLE_CIVIL_AFFAIRS_OFFICER, common::v1::ROLE_CHILD_WELFARE_DIRECTOR,
                              common::v1::ROLE_AUDITOR, common::v1::ROLE_SYSTEM});
-  if (!staff && principal.subject() != parties.participant_id) {
+  if (!staff && (principal.subject() != parties.participant_id || parties.visitor_held)) {
     return absl::NotFoundError(absl::StrCat(kind, " not found"));
   }
   return absl::OkStatus();

@@ -78,10 +78,15 @@ struct AssignmentParties {
   std::string village_code;     // the household's
   std::string organisation_id;  // the visitor's
   std::string participant_id;   // the visitor's person in the training service
+  // The visitor is under a safeguarding concern that holds (open or upheld). Often about this very household:
+  // acting as themself they no longer see or change its visits and reports.
+  bool visitor_held = false;
 };
 
 // In scope (common/scope.h) and, for a caller whose only visiting role is VOLUNTEER, their own assignment
-// (their subject is the visitor's participant id). NOT_FOUND otherwise, naming `kind`.
+// (their subject is the visitor's participant id) while no safeguarding concern holds them: a volunteer with
+// a concern about abuse noticed in a child's home could otherwise read the report (health, safety, danger
+// signs) and edit the danger sign away. NOT_FOUND otherwise, naming `kind`.
 absl::Status RequireMayActOn(const Principal& principal, const AssignmentParties& parties,
                              absl::string_view kind);
 

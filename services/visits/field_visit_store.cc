@@ -14,12 +14,18 @@
 namespace shouhu::visits {
 namespace {
 
+// Whether a safeguarding concern holds the visitor `v` (open or upheld, as ListVisitorsIn reads it,
+// visits_store.cc): AssignmentParties::visitor_held.
+constexpr char kVisitorHeld[] =
+    "EXISTS (SELECT 1 FROM safeguarding_concerns sc WHERE sc.visitor_id = v.id AND sc.state IN (1, 2))";
+
 // The assignment with the household's village and the visitor's organisation and person: who it belongs to.
-constexpr char kSelectAssignment[] =
-    "SELECT a.id, a.case_id, a.child_id, a.visitor_id, a.visit_day, a.slot, p.village_code, "
-    "v.organisation_id,"
-    " v.participant_id FROM visit_assignments a JOIN case_plans p ON p.case_id = a.case_id"
-    " JOIN visitors v ON v.id = a.visitor_id WHERE a.id = ?";
+const std::string kSelectAssignment = absl::StrCat(
+    "SELECT a.id, a.case_id, a.child_id, a.visitor_id, a.visit_day, a.slot, p.village_code, v.organisation_id,"
+    " v.participant_id, ",
+    kVisitorHeld,
+    " FROM visit_assignments a JOIN case_plans p ON p.case_id = a.case_id JOIN visitors v ON v.id ="
+    " a.visitor_id WHERE a.id = ?");
 
 // The assignment's row, locked before a check-in: a release (assignment_release.cc) holding it finishes
 // first, and the check-in then finds the visit gone rather than admitting a person just taken off it.
@@ -30,11 +36,13 @@ constexpr char kLockContact[] =
 
 // A released visit (assignment_release.cc) with who it belonged to and when and why it was taken back,
 // locked: two late check-ins of it (a phone's retry under a new request id) restore it once.
-constexpr char kLockReleased[] =
+const std::string kLockReleased = absl::StrCat(
     "SELECT r.id, r.case_id, r.child_id, r.visitor_id, r.visit_day, r.slot, p.village_code, "
-    "v.organisation_id, v.participant_id, r.released_at, r.released_because FROM released_assignments r"
-    " JOIN case_plans p ON p.case_id = r.case_id JOIN visitors v ON v.id = r.visitor_id WHERE r.id = ?"
-    " FOR UPDATE";
+    "v.organisation_id,"
+    " v.participant_id, ",
+    kVisitorHeld,
+    ", r.released_at, r.released_because FROM released_assignments r JOIN case_plans p ON p.case_id ="
+    " r.case_id JOIN visitors v ON v.id = r.visitor_id WHERE r.id = ? FOR UPDATE");
 // Back among the visits, its release kept as the record of what happened; planned_by says it came back.
 constexpr char kRestoreReleased[] =
     "INSERT INTO visit_assignments (id, case_id, child_id, visitor_id, visit_day, slot, planned_by, "
@@ -90,11 +98,11 @@ const std::string kListChildVisitsAfter = absl::StrCat(
     " AND (a.visit_day, a.id) < (SELECT t.visit_day, t.id FROM visit_assignments t WHERE t.id = ?)"
     " ORDER BY a.visit_day DESC, a.id DESC LIMIT ?");
 
-constexpr char kReportColumns[] =
+const std::string kReportColumns = absl::StrCat(
     "SELECT r.id, r.assignment_id, r.case_id, r.child_id, r.visitor_id, r.village_code, r.organisation_id,"
     " r.visit_day, r.version, r.outcome, r.body, r.submitted_hash, r.content_hash, r.updated_at,"
-    " v.participant_id, r.body_sealed FROM visit_reports r JOIN visitors v ON v.id = r.visitor_id WHERE r.id "
-    "= ?";
+    " v.participant_id, r.body_sealed, ",
+    kVisitorHeld, " FROM visit_reports r JOIN visitors v ON v.id = r.visitor_id WHERE r.id = ?");
 const std::string kLockReport = absl::StrCat(kReportColumns, " FOR UPDATE");
 
 constexpr char kInsertReport[] =
@@ -151,7 +159,7 @@ db::Value Micro(const std::optional<v1::GeoPoint>& p, bool latitude) {
   return static_cast<int64_t>(std::llround((latitude ? p->latitude() : p->longitude()) * 1e6));
 }
 
-// An assignment's row as kSelectAssignment and kLockReleased read it (their first nine columns).
+// An assignment's row as kSelectAssignment and kLockReleased read it (their first ten columns).
 absl::StatusOr<AssignmentRow> AssignmentFromRow(const db::Row& row) {
   AssignmentRow out;
   out.assignment.set_assignment_id(row.String(0));
@@ -164,6 +172,7 @@ absl::StatusOr<AssignmentRow> AssignmentFromRow(const db::Row& row) {
   out.parties.village_code = row.String(6);
   out.parties.organisation_id = row.String(7);
   out.parties.participant_id = row.String(8);
+  out.parties.visitor_held = row.Int(9) != 0;
   return out;
 }
 
@@ -200,7 +209,7 @@ absl::StatusOr<AssignmentRow> RestoreIfBegunBeforeRelease(db::Session& tx, const
   if (planned) return AdmittedAssignment(tx, id, admit);
   ASSIGN_OR_RETURN(AssignmentRow a, AssignmentFromRow(*row));
   RETURN_IF_ERROR(admit(a.parties));
-  ASSIGN_OR_RETURN(absl::Time released_at, FromSqlTimestamp(row->String(9)));
+  ASSIGN_OR_RETURN(absl::Time released_at, FromSqlTimestamp(row->String(10)));
   ASSIGN_OR_RETURN(absl::Time at, command.at(a.day));
   if (at >= released_at) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -354,6 +363,7 @@ absl::StatusOr<std::optional<ReportRow>> ReadReport(db::Session& tx, absl::strin
   out.content_hash = row->String(12);
   RETURN_IF_ERROR(ReadTimestamp(*row, 13, r.mutable_updated_at()));
   out.stored.parties.participant_id = row->String(14);
+  out.stored.parties.visitor_held = row->Int(16) != 0;
   return std::optional<ReportRow>(std::move(out));
 }
 

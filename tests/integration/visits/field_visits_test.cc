@@ -610,6 +610,51 @@ TEST_F(FieldVisitsTest, SubmitVisitReports_CompletedBeforeTheVisitDay_RefusedNam
   EXPECT_TRUE(stored.summary().empty());
 }
 
+// A volunteer reports abuse noticed in a child's home; then a concern is raised about the volunteer
+// themself. Acting as themself they could still read the child's report (health, safety, danger signs) and
+// edit it to drop the danger sign. Their reports are now gone for them (NOT_FOUND, nothing changed); the
+// caseworker still reads the report as it was.
+TEST_F(FieldVisitsTest, ConcernAboutTheVisitor_TheirOwnReportNotFoundForThemNothingChanged_StaffStillRead) {
+  SetUpVisit();
+  const Principal visitor = VolunteerOf(0);
+  ASSERT_OK(CheckIn(visitor, "in-0", 0).status());
+  ASSERT_OK(CheckOut(visitor, "out-0", 0).status());
+  v1::VisitReport report = Report(kReportA, 0);
+  report.add_danger_signs(v1::DANGER_SIGN_ABUSE);
+  ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse sent, Submit(visitor, "send-1", {report}));
+  ASSERT_EQ(sent.results(0).code(), 0) << sent.results(0).message();
+  ASSERT_OK(GetReport(visitor, kReportA).status());  // theirs, before the concern
+
+  v1::SafeguardingConcern concern;
+  for (const v1::Visitor& v : visitors_) {
+    if (v.participant_id() == visitor.subject()) {
+      concern.set_visitor_id(v.visitor_id());
+      concern.set_organisation_id(v.organisation_id());
+      concern.set_division_code(v.home_village_code());
+    }
+  }
+  concern.set_participant_id(visitor.subject());
+  concern.set_category(v1::CONCERN_CATEGORY_INAPPROPRIATE_CONTACT);
+  concern.set_reporter(v1::CONCERN_REPORTER_CHILD);
+  concern.set_account("他让我不要告诉别人。");
+  concern.set_child_id(child_.child_id());
+  const IdempotencyKey key{"shouhu.visits.v1.VisitsService/RaiseSafeguardingConcern", "caseworker-1",
+                           "concern-1", "concern-1"};
+  ASSERT_OK(visits_->safeguarding_store()
+                .RaiseConcern(key, Actor{"caseworker-1", "ngo-wuding", visits_clock_.Now()}, concern,
+                              ShanghaiDay(visits_clock_.Now()))
+                .status());
+
+  EXPECT_THAT(GetReport(visitor, kReportA), StatusIs(absl::StatusCode::kNotFound));
+  v1::VisitReport dropped = Report(kReportA, 0);  // the danger sign left out
+  v1::EditVisitReportResponse ignored;
+  EXPECT_EQ(Edit(visitor, "edit-1", dropped, 1, &ignored).error_code(), grpc::StatusCode::NOT_FOUND);
+  ASSERT_OK_AND_ASSIGN(v1::VisitReport stored, GetReport(wuding_caseworker_, kReportA));
+  EXPECT_EQ(stored.version(), 1);
+  ASSERT_EQ(stored.danger_signs_size(), 1);
+  EXPECT_EQ(stored.danger_signs(0), v1::DANGER_SIGN_ABUSE);
+}
+
 // What an older version left (visits 0032): completed visits stored while the plans stayed due for their
 // verification visits. A starting visits service brings such plans up to their reports, once: after the
 // repair is recorded, a later start walks nothing.

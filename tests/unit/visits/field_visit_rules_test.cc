@@ -151,6 +151,12 @@ TEST(FieldVisitRulesTest, RequireMayActOn_VolunteerOnlyOwnAssignment_StaffTheirO
   EXPECT_THAT(RequireMayActOn(other_volunteer, parties, "assignment"), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(RequireMayActOn(other_ngo, parties, "assignment"), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(RequireMayActOn(other_county, parties, "assignment"), StatusIs(absl::StatusCode::kNotFound));
+
+  // A concern holds the visitor: their own records are gone for them, staff still act on them.
+  AssignmentParties held = parties;
+  held.visitor_held = true;
+  EXPECT_THAT(RequireMayActOn(own, held, "visit report"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_OK(RequireMayActOn(caseworker, held, "visit report"));
 }
 
 TEST(FieldVisitRulesTest, FieldInstant_FutureOrBeforeTheVisitDay_NamesAt) {
