@@ -20,12 +20,15 @@ constexpr char kVisitorHeld[] =
     "EXISTS (SELECT 1 FROM safeguarding_concerns sc WHERE sc.visitor_id = v.id AND sc.state IN (1, 2))";
 
 // The assignment with the household's village and the visitor's organisation and person: who it belongs to.
+// The village is the one the visit was made in once it is checked in (visit_contacts keeps it): a case moved
+// since (another county, another village) leaves its visit under way with the visitor who made it, whose
+// check-out and report, often sent days later, are judged where they were.
 const std::string kSelectAssignment = absl::StrCat(
-    "SELECT a.id, a.case_id, a.child_id, a.visitor_id, a.visit_day, a.slot, p.village_code, v.organisation_id,"
-    " v.participant_id, ",
+    "SELECT a.id, a.case_id, a.child_id, a.visitor_id, a.visit_day, a.slot,"
+    " COALESCE(c.village_code, p.village_code), v.organisation_id, v.participant_id, ",
     kVisitorHeld,
     " FROM visit_assignments a JOIN case_plans p ON p.case_id = a.case_id JOIN visitors v ON v.id ="
-    " a.visitor_id WHERE a.id = ?");
+    " a.visitor_id LEFT JOIN visit_contacts c ON c.assignment_id = a.id WHERE a.id = ?");
 
 // The assignment's row, locked before a check-in: a release (assignment_release.cc) holding it finishes
 // first, and the check-in then finds the visit gone rather than admitting a person just taken off it.

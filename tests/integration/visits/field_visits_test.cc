@@ -655,6 +655,40 @@ TEST_F(FieldVisitsTest, ConcernAboutTheVisitor_TheirOwnReportNotFoundForThemNoth
   EXPECT_EQ(stored.danger_signs(0), v1::DANGER_SIGN_ABUSE);
 }
 
+// A Wuding volunteer checks in at 10:00 on Saturday; that afternoon the case moves to another county (the
+// visit under way stays). On Monday the phone sends the check-out and the report: admission compared the new
+// county's village with the volunteer's jurisdiction, answered NOT_FOUND, and what was seen at the household
+// was lost. A visit checked in is judged on the village it was made in.
+TEST_F(FieldVisitsTest, CaseMovedCountyAfterTheCheckIn_OldCountysVisitorChecksOutAndReports) {
+  SetUpVisit();
+  const Principal visitor = VolunteerOf(0);
+  const absl::Time ten = visits_clock_.Now();
+  ASSERT_OK(CheckIn(visitor, "in-0", 0).status());
+
+  visits_clock_.Advance(absl::Hours(5));
+  rv1::RequestCountyTransferRequest move;
+  move.set_request_id("move-1");
+  move.set_case_id(child_.case_id());
+  move.set_to_village_code(registry::testing::kXixiaVillage);
+  move.set_reason("随务工父母迁居银川");
+  ASSERT_OK_AND_ASSIGN(auto requested, Cooperate(&rv1::CaseCooperationService::Stub::RequestCountyTransfer,
+                                                 wuding_caseworker_, move));
+  rv1::AcceptCountyTransferRequest accept;
+  accept.set_request_id("accept-1");
+  accept.set_transfer_id(requested.transfer().transfer_id());
+  ASSERT_OK(Cooperate(&rv1::CaseCooperationService::Stub::AcceptCountyTransfer, xixia_officer_, accept));
+  AwaitRegistryEvents();
+  ASSERT_OK_AND_ASSIGN(v1::VisitPlan moved, ChildPlan(xixia_officer_, child_.child_id()));
+  ASSERT_EQ(moved.village_code(), registry::testing::kXixiaVillage);
+
+  visits_clock_.Advance(absl::Hours(43));  // Monday, back in signal
+  ASSERT_OK(CheckOut(visitor, "out-0", 0, v1::CONTACT_RESULT_MADE, ten + absl::Minutes(50)).status());
+  ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse sent, Submit(visitor, "send-1", {Report(kReportA, 0)}));
+  ASSERT_EQ(sent.results_size(), 1);
+  EXPECT_EQ(sent.results(0).code(), 0) << sent.results(0).message();
+  EXPECT_EQ(visits_database_->Count("visit_reports"), 1);
+}
+
 // What an older version left (visits 0032): completed visits stored while the plans stayed due for their
 // verification visits. A starting visits service brings such plans up to their reports, once: after the
 // repair is recorded, a later start walks nothing.
