@@ -1,6 +1,7 @@
 #include "services/visits/field_visit_store.h"
 
 #include <cmath>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
@@ -46,10 +47,15 @@ const std::string kLockReleased = absl::StrCat(
     kVisitorHeld,
     ", r.released_at, r.released_because FROM released_assignments r JOIN case_plans p ON p.case_id ="
     " r.case_id JOIN visitors v ON v.id = r.visitor_id WHERE r.id = ? FOR UPDATE");
-// Back among the visits, its release kept as the record of what happened; planned_by says it came back.
+// The visitor's slots taken that day, locked (the visitor_slot key's range): a plan placing them meanwhile
+// waits, so the slot chosen from these stays free.
+constexpr char kLockVisitorDaySlots[] =
+    "SELECT slot FROM visit_assignments WHERE visitor_id = ? AND visit_day = ? FOR UPDATE";
+// Back among the visits, in the slot given, its release kept as the record of what happened; planned_by says
+// it came back.
 constexpr char kRestoreReleased[] =
     "INSERT INTO visit_assignments (id, case_id, child_id, visitor_id, visit_day, slot, planned_by, "
-    "created_at) SELECT id, case_id, child_id, visitor_id, visit_day, slot, CONCAT('restored:', "
+    "created_at) SELECT id, case_id, child_id, visitor_id, visit_day, ?, CONCAT('restored:', "
     "released_because), ? FROM released_assignments WHERE id = ?";
 
 // Verification after payment. IGNORE: a payment asked about before keeps its first row (a replay).
@@ -220,11 +226,17 @@ absl::StatusOr<AssignmentRow> RestoreIfBegunBeforeRelease(db::Session& tx, const
         ", before this check-in: it is no longer yours to make (a check-in naming an earlier time is "
         "taken)"));
   }
-  absl::StatusOr<uint64_t> restored = tx.Execute(kRestoreReleased, {ToSqlTimestamp(now), id});
-  if (restored.status().code() == absl::StatusCode::kAlreadyExists) {
-    return absl::FailedPreconditionError("the visitor's slot that day holds another visit now");
-  }
-  RETURN_IF_ERROR(restored.status());
+  // Planned again since the release, the visitor may hold its slot with another household: slots are an
+  // order, not an appointment, so the visit made comes back in their next free one. Refused for the slot, the
+  // visit's record (check-in, check-out, report) was lost.
+  ASSIGN_OR_RETURN(db::Rows taken,
+                   tx.Query(kLockVisitorDaySlots, {a.assignment.visitor_id(), DayText(a.day)}));
+  std::set<int64_t> used;
+  for (const db::Row& row : taken) used.insert(row.Int(0));
+  int64_t slot = a.assignment.slot();
+  while (used.count(slot) > 0) ++slot;
+  RETURN_IF_ERROR(tx.Execute(kRestoreReleased, {slot, ToSqlTimestamp(now), id}).status());
+  a.assignment.set_slot(static_cast<int32_t>(slot));
   return a;
 }
 

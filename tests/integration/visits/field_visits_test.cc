@@ -385,6 +385,42 @@ TEST_F(FieldVisitsTest, ReleasedAfterAnUnsentCheckIn_CheckInNamingAnEarlierTime_
   EXPECT_THAT(CheckIn(other_ngo_caseworker_, "in-1b", 1, ten), StatusIs(absl::StatusCode::kNotFound));
 }
 
+// A visitor checks in at 10:00 without signal; at 14:00 their partner loses the qualification and the visit
+// is released; the visitor is planned again, in slot 0, for another household. The check-in naming 10:05
+// arrives that evening: refused because the slot held another visit, and the check-out and report then
+// NOT_FOUND, the record lost. Slots are an order, not an appointment: the visit comes back in the visitor's
+// next free one.
+TEST_F(FieldVisitsTest, ReleasedThenReplannedIntoTheSameSlot_LateCheckInRestoredIntoTheNextFreeSlot) {
+  SetUpVisit();
+  const Principal visitor = VolunteerOf(0);
+  const absl::Time ten = visits_clock_.Now();
+  visits_clock_.Advance(absl::Hours(4));
+  ASSERT_OK(visits_database_->pool().Transaction([&](db::Session& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(int released, ReleaseFutureAssignments(tx, VolunteerOf(1).subject(), visit_day_, "test",
+                                                            visits_clock_.Now()));
+    EXPECT_EQ(released, 1);
+    // Planned again (a plan of the afternoon): slot 0 of the day, another household.
+    return tx
+        .Execute(
+            "INSERT INTO visit_assignments (id, case_id, child_id, visitor_id, visit_day, slot, planned_by,"
+            " created_at) VALUES ('01JREPLANNEDVISIT000000000', 'case-other', 'child-other', ?, ?, ?, 'test',"
+            " ?)",
+            {assignments_[0].visitor_id(), absl::FormatCivilTime(visit_day_), int64_t{assignments_[0].slot()},
+             ToSqlTimestamp(visits_clock_.Now())})
+        .status();
+  }));
+  visits_clock_.Advance(absl::Hours(4));
+
+  ASSERT_OK_AND_ASSIGN(v1::CheckInResponse in, CheckIn(visitor, "in-0", 0, ten + absl::Minutes(5)));
+  EXPECT_EQ(in.visit().assignment().slot(), assignments_[0].slot() + 1);
+  ASSERT_OK(CheckOut(visitor, "out-0", 0, v1::CONTACT_RESULT_MADE, ten + absl::Minutes(50)).status());
+  ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse sent, Submit(visitor, "send-1", {Report(kReportA, 0)}));
+  ASSERT_EQ(sent.results_size(), 1);
+  EXPECT_EQ(sent.results(0).code(), 0) << sent.results(0).message();
+  EXPECT_EQ(visits_database_->Count("visit_reports"), 1);
+  EXPECT_EQ(visits_database_->Count("visit_assignments"), 2);
+}
+
 // The stream is the whole region's visits (children, villages, danger signs, visitors), unscoped: for the
 // services that follow it, never for a person such as a county's auditor, whose reads are scoped.
 TEST_F(FieldVisitsTest, StreamEvents_CountyAuditor_PermissionDeniedNoEvent) {
