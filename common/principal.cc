@@ -31,6 +31,8 @@ bool IsSystemPrincipalOf(const Principal& principal, absl::string_view service) 
 
 std::string ServiceSubject(absl::string_view service) { return absl::StrCat("service:", service); }
 
+bool IsServiceSubject(absl::string_view subject) { return absl::StartsWith(subject, "service:"); }
+
 void SignedPrincipal::AddTo(grpc::ClientContext& context) const {
   context.AddMetadata(kPrincipalMetadata, serialized);
   context.AddMetadata(kPrincipalSignatureMetadata, signature);
@@ -83,6 +85,10 @@ absl::StatusOr<Principal> PrincipalVerifier::Check(absl::string_view serialized,
     return Unauthenticated();
   if (principal.subject().empty()) return Unauthenticated();
   if (!key.service.empty() && !IsSystemPrincipalOf(principal, key.service)) return Unauthenticated();
+  if (key.service.empty() && gateway_signs_ == GatewayKeySigns::kCallersOnly &&
+      (HasRole(principal, common::v1::ROLE_SYSTEM) || IsServiceSubject(principal.subject()))) {
+    return Unauthenticated();
+  }
   return principal;
 }
 

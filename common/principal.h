@@ -37,6 +37,8 @@ inline constexpr absl::Duration kMaxPrincipalValidity = absl::Minutes(15);
 
 // The subject of a service's own principal: "service:visits".
 std::string ServiceSubject(absl::string_view service);
+// Whether `subject` is in the services' namespace ("service:..."), which no caller may take.
+bool IsServiceSubject(absl::string_view subject);
 
 // A principal as it travels: the serialized message, its signature and the id of the key that made it.
 struct SignedPrincipal {
@@ -84,12 +86,20 @@ class PrincipalSigner {
       ABSL_GUARDED_BY(mu_);  // bytes → signature
 };
 
+// What the gateway's key may sign. A caller's principal only, in a running service (ServeMain): SYSTEM and a
+// "service:" subject are the services' own, signed by their own keys, so a principal the gateway signed
+// with either (a token or an API client that slipped through the gateway's own checks) is refused. Tests
+// that stand in for a service with the gateway's key keep the default.
+enum class GatewayKeySigns { kAnyPrincipal, kCallersOnly };
+
 // Remembers the principals it verified, by signature, so a caller's repeated calls cost a lookup; a
 // remembered one is used only for the same bytes under the same key, still trusted with the same marking,
 // and its expiry is checked on every call.
 class PrincipalVerifier {
  public:
-  PrincipalVerifier(const TrustedKeys& keys, const Clock& clock) : keys_(keys), clock_(clock) {}
+  PrincipalVerifier(const TrustedKeys& keys, const Clock& clock,
+                    GatewayKeySigns gateway_signs = GatewayKeySigns::kAnyPrincipal)
+      : keys_(keys), clock_(clock), gateway_signs_(gateway_signs) {}
 
   absl::StatusOr<Principal> Verify(const grpc::ServerContextBase& context) const;
   absl::StatusOr<Principal> Verify(absl::string_view serialized, absl::string_view signature,
@@ -111,6 +121,7 @@ class PrincipalVerifier {
 
   const TrustedKeys& keys_;
   const Clock& clock_;
+  const GatewayKeySigns gateway_signs_;
   mutable absl::Mutex mu_;
   mutable absl::flat_hash_map<std::string, Verified> verified_ ABSL_GUARDED_BY(mu_);  // by signature
 };

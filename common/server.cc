@@ -196,7 +196,8 @@ int ServeMain(int argc, char** argv, const ServiceDefinition& service) {
   SystemClock clock;
   IdGenerator ids(clock);
   Metrics metrics(defaults.name);
-  PrincipalVerifier verifier(**trusted_keys, clock);
+  // The gateway's key speaks for callers only; SYSTEM and "service:" subjects come from services' own keys.
+  PrincipalVerifier verifier(**trusted_keys, clock, GatewayKeySigns::kCallersOnly);
   ServiceIdentity identity(defaults.name, config->signing_key, clock, config->system_jurisdictions);
   // Outlives the server (declared before it): calls in flight finish on these threads while it drains.
   CallWorkers workers(config->db.pool_size, logger);

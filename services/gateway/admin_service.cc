@@ -85,6 +85,9 @@ grpc::Status AdminService::CreateApiClient(grpc::ServerContext* context,
     const Role role = request->roles(i);
     if (role == common::v1::ROLE_UNSPECIFIED || !common::v1::Role_IsValid(role)) {
       valid = InvalidField(absl::StrCat("roles[", i, "]"), "is not a role");
+    } else if (!IsCallerRole(role)) {
+      valid =
+          InvalidField(absl::StrCat("roles[", i, "]"), "SYSTEM is the services' own role, not a client's");
     } else {
       client.roles.push_back(common::v1::Role_Name(role));
     }

@@ -39,7 +39,9 @@ Principal PrincipalOfClient(const ApiClientRecord& client) {
   principal.set_subject(client.client_id);
   principal.set_organisation_id(client.organisation_id);
   for (const std::string& name : client.roles) {
-    if (std::optional<Role> role = ParseStoredRole(name)) principal.add_roles(*role);
+    // A row written before CreateApiClient refused SYSTEM keeps it, granting nothing.
+    std::optional<Role> role = ParseStoredRole(name);
+    if (role.has_value() && IsCallerRole(*role)) principal.add_roles(*role);
   }
   for (const std::string& prefix : client.jurisdictions) principal.add_jurisdictions(prefix);
   return principal;

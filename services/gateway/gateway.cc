@@ -32,7 +32,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
   }
   g->trusted_keys_ = *std::move(trusted_keys);
   g->trusted_keys_->ReloadEvery(config.service.trusted_keys_reload, logger);
-  g->verifier_ = std::make_unique<PrincipalVerifier>(*g->trusted_keys_, clock);
+  g->verifier_ = std::make_unique<PrincipalVerifier>(*g->trusted_keys_, clock, GatewayKeySigns::kCallersOnly);
   ASSIGN_OR_RETURN(g->policy_, PolicyFile::Load(config.policy_file));
   ASSIGN_OR_RETURN(g->tokens_, TokenVerifier::Create(config.tokens, clock, logger));
   g->clients_ = std::make_unique<ApiClientAuthenticator>(

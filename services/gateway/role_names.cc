@@ -22,4 +22,8 @@ std::optional<Role> ParseRole(absl::string_view name) {
   return ParseStoredRole(absl::StrCat("ROLE_", name));
 }
 
+bool IsCallerRole(Role role) {
+  return role != common::v1::ROLE_UNSPECIFIED && role != common::v1::ROLE_SYSTEM;
+}
+
 }  // namespace shouhu::gateway

@@ -19,6 +19,11 @@ std::optional<Role> ParseRole(absl::string_view name);
 // A role as an API client's row stores it: "ROLE_CIVIL_AFFAIRS_OFFICER"; nullopt for anything else.
 std::optional<Role> ParseStoredRole(absl::string_view name);
 
+// Whether the gateway may sign `role` for a caller. SYSTEM is the services' own, signed only by a service's
+// key for itself (DESIGN.md §3): a service cannot tell a caller's SYSTEM from a service's, and SYSTEM sees
+// every event of the region, unmasked resident ids, every organisation.
+bool IsCallerRole(Role role);
+
 }  // namespace shouhu::gateway
 
 #endif  // SHOUHU_SERVICES_GATEWAY_ROLE_NAMES_H_

@@ -200,6 +200,15 @@ absl::StatusOr<Principal> TokenVerifier::VerifySignedToken(absl::string_view tok
                    {{"subject", principal.subject()}, {"key_id", kid}, {"roles", unknown}});
     }
   }
+  // The services' own namespace, which only their own keys sign: a token naming it is the identity
+  // provider's mistake (a group mapped to SYSTEM, a user named like a service) and speaks as nobody.
+  if (HasRole(principal, common::v1::ROLE_SYSTEM) || IsServiceSubject(principal.subject())) {
+    logger_.Warn(
+        "token claims the SYSTEM role or a service's subject, which only services' own keys sign; "
+        "refused",
+        {{"subject", principal.subject()}, {"key_id", kid}});
+    return CredentialsRejected();
+  }
   if (claims.contains("jurisdictions") && claims["jurisdictions"].is_array()) {
     for (const auto& prefix : claims["jurisdictions"]) {
       if (prefix.is_string() && !prefix.get<std::string>().empty())

@@ -7,7 +7,8 @@
 // Claims read: sub and org (organisation id; optional), identifiers of printable ASCII without spaces of at
 // most 128 and 64 characters (a token with another is refused, and logged), roles (role_names.h: the Role
 // enum names without ROLE_, exactly; any other string is ignored and logged once per token), jurisdictions
-// (division-code prefixes).
+// (division-code prefixes). A token claiming SYSTEM or a "service:" subject, the services' own, is refused
+// (and logged).
 #ifndef SHOUHU_SERVICES_GATEWAY_TOKEN_VERIFIER_H_
 #define SHOUHU_SERVICES_GATEWAY_TOKEN_VERIFIER_H_
 

@@ -257,6 +257,28 @@ TEST_F(GatewayTest, Auth_LooselySpelledRoles_GrantNothing_AndAreLoggedOncePerTok
   EXPECT_EQ(lines, 1u) << log;
 }
 
+// SYSTEM is the services' own role, signed only by a service's key for itself (DESIGN.md §3). A token that
+// claims it (an identity provider's mistaken group mapping), alone or beside a person's role, or whose
+// subject is a service's ("service:visits": its idempotency namespace and actor name), is refused at the
+// door: the gateway never signs such a principal.
+TEST_F(GatewayTest, Auth_TokenClaimingTheSystemRoleOrAServiceSubject_IsUnauthenticated) {
+  nlohmann::json system_only = h_->OfficerClaims();
+  system_only["roles"] = {"SYSTEM"};
+  EXPECT_THAT(WhoAmIStatus(Bearer(h_->Token(system_only))), StatusIs(absl::StatusCode::kUnauthenticated));
+  nlohmann::json officer_and_system = h_->OfficerClaims();
+  officer_and_system["roles"] = {"CIVIL_AFFAIRS_OFFICER", "SYSTEM"};
+  EXPECT_THAT(WhoAmIStatus(Bearer(h_->Token(officer_and_system))),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  nlohmann::json service_subject = h_->OfficerClaims();
+  service_subject["sub"] = "service:visits";
+  EXPECT_THAT(WhoAmIStatus(Bearer(h_->Token(service_subject))), StatusIs(absl::StatusCode::kUnauthenticated));
+  // Said in the log for the identity provider's operators, without the token.
+  EXPECT_TRUE(absl::StrContains(h_->LogText(), "SYSTEM")) << h_->LogText();
+  EXPECT_FALSE(absl::StrContains(h_->LogText(), h_->Token(officer_and_system)));
+  // The officer's own token still works.
+  EXPECT_OK(WhoAmIStatus(Bearer(h_->OfficerToken())));
+}
+
 // --- authorization and scoping ----------------------------------------------------------------------------
 
 TEST_F(GatewayTest, Policy_RoleOutsideMethodPolicy_IsPermissionDenied) {
@@ -993,6 +1015,49 @@ TEST_F(GatewayTest, ApiClient_CreateWithoutRoles_IsInvalidArgumentNamingTheField
   grpc::Status status = admin_->CreateApiClient(context.get(), create, &created);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(FieldOf(FromGrpcStatus(status)), "roles");
+}
+
+// An API client cannot be made a service: SYSTEM is refused naming the role's place, and nothing is made.
+TEST_F(GatewayTest, ApiClient_CreateWithTheSystemRole_IsInvalidArgumentNamingTheRole) {
+  gateway::v1::CreateApiClientRequest create;
+  create.set_request_id("create-system-1");
+  create.set_display_name("county system claiming SYSTEM");
+  create.set_organisation_id("org-wuhua-civil-affairs");
+  create.add_roles(common::v1::ROLE_SYSTEM);
+  create.add_jurisdictions("530102");
+  gateway::v1::CreateApiClientResponse created;
+  auto context = Context(Bearer(AdminToken()));
+  grpc::Status status = admin_->CreateApiClient(context.get(), create, &created);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(FieldOf(FromGrpcStatus(status)), "roles[0]");
+  create.set_request_id("create-system-2");
+  create.clear_roles();
+  create.add_roles(common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
+  create.add_roles(common::v1::ROLE_SYSTEM);
+  context = Context(Bearer(AdminToken()));
+  status = admin_->CreateApiClient(context.get(), create, &created);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(FieldOf(FromGrpcStatus(status)), "roles[1]");
+  EXPECT_EQ(h_->db().Count("api_clients"), 0);
+}
+
+// A row written before SYSTEM was refused (by an admin, or straight into the table) grants it no more: the
+// client acts with its other roles only.
+TEST_F(GatewayTest, ApiClient_StoredWithTheSystemRole_ActsWithoutIt) {
+  const gateway::v1::CreateApiClientResponse created =
+      CreateClient("create-old-system-1", "org-wuhua-civil-affairs", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
+  const std::string id = created.api_client().client_id();
+  ASSERT_FALSE(id.empty());
+  ASSERT_OK(h_->db().pool().Autocommit([&](db::Session& s) {
+    return s
+        .Execute(
+            "UPDATE api_clients SET roles = 'ROLE_CIVIL_AFFAIRS_OFFICER,ROLE_SYSTEM' WHERE client_id = ?",
+            {id})
+        .status();
+  }));
+  ASSERT_OK_AND_ASSIGN(echo::v1::WhoAmIResponse who, WhoAmI(Basic(id, created.secret())));
+  ASSERT_EQ(who.principal().roles_size(), 1);
+  EXPECT_EQ(who.principal().roles(0), common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
 }
 
 // A client's organisation id is what a token's org would be (printable ASCII without spaces): the services

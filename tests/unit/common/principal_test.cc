@@ -116,6 +116,29 @@ TEST_F(PrincipalSigningTest, ServiceKey_ClaimingAnotherServiceOrAnExtraRole_IsUn
   EXPECT_THAT(VerifySigned(verifier_, visits_.Sign(near_name)), StatusIs(absl::StatusCode::kUnauthenticated));
 }
 
+// A running service (ServeMain) takes from the gateway's key a caller's principal only: SYSTEM or a service's
+// subject under it is what a token or an API client smuggled past the gateway, and is refused; the service's
+// own key still speaks for it, and a person signed by the gateway still passes.
+TEST_F(PrincipalSigningTest, CallersOnly_GatewayKeyClaimingTheSystemRoleOrAServiceSubject_IsUnauthenticated) {
+  const PrincipalVerifier service_verifier{trusted_, clock_, GatewayKeySigns::kCallersOnly};
+  EXPECT_THAT(VerifySigned(service_verifier, gateway_.Sign(VisitsSystem())),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  Principal officer_with_system = Officer();
+  officer_with_system.add_roles(common::v1::ROLE_SYSTEM);
+  EXPECT_THAT(VerifySigned(service_verifier, gateway_.Sign(officer_with_system)),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  Principal officer_as_service = Officer();
+  officer_as_service.set_subject("service:visits");
+  EXPECT_THAT(VerifySigned(service_verifier, gateway_.Sign(officer_as_service)),
+              StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_OK(VerifySigned(service_verifier, visits_.Sign(VisitsSystem())));
+  EXPECT_OK(VerifySigned(service_verifier, gateway_.Sign(Officer())));
+  // A subject that only contains "service:" is a person's.
+  Principal near_name = Officer();
+  near_name.set_subject("officer-service:1");
+  EXPECT_OK(VerifySigned(service_verifier, gateway_.Sign(near_name)));
+}
+
 TEST_F(PrincipalSigningTest, ServiceSignature_PresentedUnderTheGatewayKeyId_IsUnauthenticated) {
   SignedPrincipal s = visits_.Sign(Officer());
   s.key_id = "gw-1";

@@ -34,5 +34,12 @@ TEST(ParseStoredRole, OnlyTheFullEnumName) {
   }
 }
 
+TEST(IsCallerRole, EveryRoleButSystemAndUnspecified) {
+  EXPECT_FALSE(IsCallerRole(common::v1::ROLE_SYSTEM));
+  EXPECT_FALSE(IsCallerRole(common::v1::ROLE_UNSPECIFIED));
+  EXPECT_TRUE(IsCallerRole(common::v1::ROLE_CIVIL_AFFAIRS_OFFICER));
+  EXPECT_TRUE(IsCallerRole(common::v1::ROLE_ADMIN));
+}
+
 }  // namespace
 }  // namespace shouhu::gateway
