@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include "absl/strings/match.h"
+#include "common/ids.h"
 #include "services/gateway/credentials_rejected.h"
 
 namespace shouhu::gateway {
@@ -20,16 +21,21 @@ bool ConsumeScheme(absl::string_view& header, absl::string_view scheme) {
 
 }  // namespace
 
-absl::StatusOr<Principal> Admission::Authorize(const std::string& method,
-                                               absl::StatusOr<Principal> principal) const {
-  if (!principal.ok()) return principal.status();
+Caller CallerOf(const Principal& principal) {
+  return Caller{principal.subject(), principal.organisation_id(), /*claimed=*/false};
+}
+
+Admitted Admission::Authorize(const std::string& method, absl::StatusOr<Principal> principal) const {
+  if (!principal.ok()) return Admitted{principal.status(), {}};
+  Caller caller = CallerOf(*principal);
   if (!policy_.Allows(*principal, method)) {
-    return absl::PermissionDeniedError("the caller's roles may not call this method");
+    return Admitted{absl::PermissionDeniedError("the caller's roles may not call this method"),
+                    std::move(caller)};
   }
   if (!limiter_.TryAcquire(principal->subject())) {
-    return absl::ResourceExhaustedError("rate limit exceeded; retry later");
+    return Admitted{absl::ResourceExhaustedError("rate limit exceeded; retry later"), std::move(caller)};
   }
-  return principal;
+  return Admitted{std::move(principal), std::move(caller)};
 }
 
 void Admission::Admit(const std::string& method, absl::string_view authorization, Done done) const {
@@ -47,15 +53,24 @@ void Admission::Admit(const std::string& method, absl::string_view authorization
       decoded.resize(len);
       const size_t colon = decoded.find(':');
       if (colon != std::string::npos) {
-        clients_->Authenticate(decoded.substr(0, colon), decoded.substr(colon + 1),
-                               [this, method, done = std::move(done)](absl::StatusOr<Principal> principal) {
-                                 done(Authorize(method, std::move(principal)));
+        std::string client_id = decoded.substr(0, colon);
+        // The id as presented, for the audit row when the secret is not accepted; only one shaped as the
+        // gateway issues them (ASCII, 26 characters), so whatever else a caller sends never reaches the
+        // table.
+        Caller claimed;
+        if (IsWellFormedId(client_id)) claimed = Caller{client_id, "", /*claimed=*/true};
+        clients_->Authenticate(std::move(client_id), decoded.substr(colon + 1),
+                               [this, method, claimed = std::move(claimed),
+                                done = std::move(done)](absl::StatusOr<Principal> principal) {
+                                 Admitted admitted = Authorize(method, std::move(principal));
+                                 if (admitted.caller.subject.empty()) admitted.caller = claimed;
+                                 done(std::move(admitted));
                                });
         return;
       }
     }
   }
-  done(CredentialsRejected());
+  done(Admitted{CredentialsRejected(), {}});
 }
 
 }  // namespace shouhu::gateway

@@ -42,7 +42,7 @@ std::string Clipped(const std::string& text, size_t max) {
 
 }  // namespace
 
-void RecordCall(const ForwardingEnv& env, const std::string& method, const Principal* principal,
+void RecordCall(const ForwardingEnv& env, const std::string& method, const Caller& caller,
                 const std::string& request_id, const char* face, int grpc_code, absl::Time started) {
   const absl::Duration latency = absl::Now() - started;
   env.metrics.ObserveCall(method, grpc_code, latency);
@@ -50,8 +50,9 @@ void RecordCall(const ForwardingEnv& env, const std::string& method, const Princ
   row.audit_id = env.ids.Next();
   row.occurred_at = started;
   row.request_id = Clipped(request_id, 128);
-  row.subject = principal != nullptr ? Clipped(principal->subject(), 128) : "";
-  row.organisation_id = principal != nullptr ? Clipped(principal->organisation_id(), 64) : "";
+  row.subject = Clipped(caller.subject, 128);
+  row.organisation_id = Clipped(caller.organisation_id, 64);
+  row.subject_claimed = caller.claimed;
   row.method = Clipped(method, 255);
   row.face = face;
   row.grpc_code = grpc_code;
@@ -83,7 +84,7 @@ class ForwardedCall final : public grpc::ServerGenericBidiReactor {
     request_id_ = RequestIdOr(env.ids, MetadataValue(*context, kRequestIdMetadata));
     const absl::string_view authorization = MetadataValue(*context, "authorization");
     env.admission.Admit(method_, authorization,
-                        [this](absl::StatusOr<Principal> principal) { OnAdmitted(std::move(principal)); });
+                        [this](Admitted admitted) { OnAdmitted(std::move(admitted)); });
   }
 
   // The caller's side. Requests: the caller's next message goes to the backend, then the next is read.
@@ -111,7 +112,7 @@ class ForwardedCall final : public grpc::ServerGenericBidiReactor {
     if (backend_started_) backend_context_.TryCancel();
   }
   void OnDone() override {
-    RecordCall(env_, method_, admitted_ ? &principal_ : nullptr, request_id_, "grpc", final_code_, started_);
+    RecordCall(env_, method_, caller_, request_id_, "grpc", final_code_, started_);
     Unref();
   }
 
@@ -155,13 +156,13 @@ class ForwardedCall final : public grpc::ServerGenericBidiReactor {
     ForwardedCall* const call_;
   };
 
-  void OnAdmitted(absl::StatusOr<Principal> principal) {
-    if (!principal.ok()) {
-      FinishWith(ToGrpcStatus(principal.status()));
+  void OnAdmitted(Admitted admitted) {
+    caller_ = std::move(admitted.caller);
+    if (!admitted.principal.ok()) {
+      FinishWith(ToGrpcStatus(admitted.principal.status()));
       return;
     }
-    principal_ = *std::move(principal);
-    admitted_ = true;
+    principal_ = *std::move(admitted.principal);
     PrepareBackendCall(env_, principal_, request_id_, context_->deadline(), backend_context_);
     bool cancelled;
     {
@@ -211,7 +212,7 @@ class ForwardedCall final : public grpc::ServerGenericBidiReactor {
   const absl::Time started_;
   std::string request_id_;
   Principal principal_;
-  bool admitted_ = false;
+  Caller caller_;
   int final_code_ = grpc::StatusCode::UNKNOWN;
   grpc::ClientContext backend_context_;
   grpc::ByteBuffer request_;
@@ -237,8 +238,9 @@ class ForwardedUnaryCall final : public grpc::ServerGenericBidiReactor {
     const absl::string_view authorization = MetadataValue(*context, "authorization");
     // The request and the admission arrive in either order; the backend call starts when both are in.
     StartRead(&request_);
-    env.admission.Admit(method_, authorization, [this](absl::StatusOr<Principal> principal) {
-      principal_ = std::move(principal);
+    env.admission.Admit(method_, authorization, [this](Admitted admitted) {
+      principal_ = std::move(admitted.principal);
+      caller_ = std::move(admitted.caller);
       Arrive();
     });
   }
@@ -253,8 +255,7 @@ class ForwardedUnaryCall final : public grpc::ServerGenericBidiReactor {
     if (backend_started_) backend_context_.TryCancel();
   }
   void OnDone() override {
-    RecordCall(env_, method_, principal_.ok() ? &*principal_ : nullptr, request_id_, "grpc", final_code_,
-               started_);
+    RecordCall(env_, method_, caller_, request_id_, "grpc", final_code_, started_);
     delete this;
   }
 
@@ -295,6 +296,7 @@ class ForwardedUnaryCall final : public grpc::ServerGenericBidiReactor {
   const absl::Time started_;
   std::string request_id_;
   absl::StatusOr<Principal> principal_;
+  Caller caller_;
   bool has_request_ = false;
   std::atomic<int> waiting_for_{2};  // the request and the admission
   int final_code_ = grpc::StatusCode::UNKNOWN;
@@ -318,7 +320,7 @@ class UnservedCall final : public grpc::ServerGenericBidiReactor {
     Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no service behind the gateway serves this method"));
   }
   void OnDone() override {
-    RecordCall(env_, method_, nullptr, request_id_, "grpc", grpc::StatusCode::UNIMPLEMENTED, started_);
+    RecordCall(env_, method_, Caller{}, request_id_, "grpc", grpc::StatusCode::UNIMPLEMENTED, started_);
     delete this;
   }
 

@@ -49,7 +49,8 @@ void PrepareBackendCall(const ForwardingEnv& env, const Principal& principal, co
                         std::chrono::system_clock::time_point caller_deadline, grpc::ClientContext& context);
 
 // Writes the audit row and the call metric of a finished call.
-void RecordCall(const ForwardingEnv& env, const std::string& method, const Principal* principal,
+// `caller`: who admission found, admitted or not (Admitted::caller).
+void RecordCall(const ForwardingEnv& env, const std::string& method, const Caller& caller,
                 const std::string& request_id, const char* face, int grpc_code, absl::Time started);
 
 // The method's descriptor ("/pkg.Service/Method"), or null when no linked proto declares it: such a method is

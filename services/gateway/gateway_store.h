@@ -37,6 +37,8 @@ struct AuditRecord {
   std::string request_id;
   std::string subject;
   std::string organisation_id;
+  bool subject_claimed =
+      false;  // the subject is an API client id as presented, not verified (migration 0050)
   std::string method;
   std::string face;  // "grpc" or "http"
   int grpc_code = 0;

@@ -218,7 +218,7 @@ class JsonCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::By
     }
     audited_ = true;
     env_.admission.Admit(grpc_method_, request_.authorization,
-                         [this](absl::StatusOr<Principal> principal) { OnAdmitted(std::move(principal)); });
+                         [this](Admitted admitted) { OnAdmitted(std::move(admitted)); });
   }
 
   // Called with JsonCalls' lock held, so the call is still alive.
@@ -276,9 +276,10 @@ class JsonCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::By
     End(status);
   }
 
-  void OnAdmitted(absl::StatusOr<Principal> principal) {
-    if (!principal.ok()) return Fail(ToGrpcStatus(principal.status()));
-    principal_ = *std::move(principal);
+  void OnAdmitted(Admitted admitted) {
+    caller_ = std::move(admitted.caller);
+    if (!admitted.principal.ok()) return Fail(ToGrpcStatus(admitted.principal.status()));
+    principal_ = *std::move(admitted.principal);
     absl::StatusOr<std::string> serialized = SerializedRequest(*method_, request_.body);
     if (!serialized.ok()) return Fail(ToGrpcStatus(serialized.status()));
     grpc::GenericStub* stub = env_.backends.Route(grpc_method_);
@@ -338,8 +339,7 @@ class JsonCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::By
 
   void End(const grpc::Status& status) {
     if (audited_) {
-      RecordCall(env_, grpc_method_, principal_ ? &*principal_ : nullptr, request_id_, "http",
-                 status.error_code(), started_);
+      RecordCall(env_, grpc_method_, caller_, request_id_, "http", status.error_code(), started_);
     }
     calls_.Remove(this);
     delete this;
@@ -355,6 +355,7 @@ class JsonCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::By
   const pb::MethodDescriptor* method_ = nullptr;
   bool audited_ = false;  // a known method: the call gets an audit row
   std::optional<Principal> principal_;
+  Caller caller_;  // for the audit row, admitted or not
   grpc::ClientContext context_;
   grpc::ByteBuffer request_buffer_;
   grpc::ByteBuffer response_;

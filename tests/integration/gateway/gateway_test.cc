@@ -732,6 +732,123 @@ TEST_F(GatewayTest, Audit_EveryCall_WritesOneRowWithoutPayload) {
   EXPECT_GT(row->Int(5), 0);
 }
 
+// The audit row of a call refused at the door says who was refused: the verified caller of a method its roles
+// may not call (a volunteer reaching for the admin service, a caseworker for an officer's method), and the
+// client id an API client presented with a secret that was not accepted, marked as only claimed. A caller
+// the gateway cannot name at all (no credentials, an id not shaped as ours) stays unnamed.
+TEST_F(GatewayTest, Audit_RefusedCall_RecordsWhoWasRefused) {
+  nlohmann::json volunteer = h_->OfficerClaims();
+  volunteer["sub"] = "volunteer-wuhua-7";
+  volunteer["org"] = "ngo-wuhua-children";
+  volunteer["roles"] = {"VOLUNTEER"};
+  gateway::v1::CreateApiClientRequest create;
+  create.set_request_id("create-by-volunteer");
+  create.set_display_name("volunteer's own client");
+  create.set_organisation_id("ngo-wuhua-children");
+  create.add_roles(common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
+  gateway::v1::CreateApiClientResponse created;
+  auto context = Context(Bearer(h_->Token(volunteer)));
+  context->AddMetadata("x-request-id", "audit-denied-admin");
+  EXPECT_EQ(admin_->CreateApiClient(context.get(), create, &created).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  nlohmann::json caseworker = h_->OfficerClaims();
+  caseworker["sub"] = "caseworker-wuhua-3";
+  caseworker["org"] = "ngo-wuhua-children";
+  caseworker["roles"] = {"NGO_CASEWORKER"};
+  context = Context(Bearer(h_->Token(caseworker)));
+  context->AddMetadata("x-request-id", "audit-denied-sleep");
+  echo::v1::SleepResponse slept;
+  EXPECT_EQ(echo_->Sleep(context.get(), echo::v1::SleepRequest(), &slept).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // The same refusal on the HTTP face.
+  const HttpResponse http =
+      HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/Sleep", "{}",
+               {{"Authorization", Bearer(h_->Token(caseworker))}, {"X-Request-Id", "audit-denied-http"}});
+  EXPECT_EQ(http.status, 403) << http.body;
+
+  const std::string presented_id = "01JZZZZZZZZZZZZZZZZZZZZZZZ";
+  context = Context(Basic(presented_id, "not-the-secret"));
+  context->AddMetadata("x-request-id", "audit-wrong-secret");
+  echo::v1::WhoAmIResponse who;
+  EXPECT_EQ(echo_->WhoAmI(context.get(), echo::v1::WhoAmIRequest(), &who).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  context = Context(Basic("robert'); DROP TABLE", "x"));
+  context->AddMetadata("x-request-id", "audit-garbage-id");
+  EXPECT_EQ(echo_->WhoAmI(context.get(), echo::v1::WhoAmIRequest(), &who).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+
+  absl::SleepFor(absl::Milliseconds(100));
+  h_->gateway().audit().Flush();
+  auto row_of = [&](const std::string& request_id) {
+    std::optional<db::Row> row;
+    EXPECT_OK(h_->db().pool().Autocommit([&](db::Session& s) -> absl::Status {
+      ASSIGN_OR_RETURN(row, s.QueryOne("SELECT subject, organisation_id, subject_claimed, grpc_code, method "
+                                       "FROM audit_log WHERE request_id = ?",
+                                       {request_id}));
+      return absl::OkStatus();
+    }));
+    return row;
+  };
+  std::optional<db::Row> row = row_of("audit-denied-admin");
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->String(0), "volunteer-wuhua-7");
+  EXPECT_EQ(row->String(1), "ngo-wuhua-children");
+  EXPECT_EQ(row->Int(2), 0);
+  EXPECT_EQ(row->Int(3), 7);
+  EXPECT_EQ(row->String(4), "/shouhu.gateway.v1.GatewayAdminService/CreateApiClient");
+  for (const char* request_id : {"audit-denied-sleep", "audit-denied-http"}) {
+    row = row_of(request_id);
+    ASSERT_TRUE(row.has_value()) << request_id;
+    EXPECT_EQ(row->String(0), "caseworker-wuhua-3") << request_id;
+    EXPECT_EQ(row->String(1), "ngo-wuhua-children") << request_id;
+    EXPECT_EQ(row->Int(3), 7) << request_id;
+  }
+  row = row_of("audit-wrong-secret");
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->String(0), presented_id);
+  EXPECT_EQ(row->String(1), "");
+  EXPECT_EQ(row->Int(2), 1);  // claimed, not verified
+  EXPECT_EQ(row->Int(3), 16);
+  row = row_of("audit-garbage-id");
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->String(0), "");
+  EXPECT_EQ(row->Int(3), 16);
+}
+
+// A rate-limited call is recorded with the caller it refused.
+TEST(GatewayAuditTest, Audit_RateLimitedCall_RecordsTheCaller) {
+  HarnessOptions options;
+  options.rate_limit = {1, 1};  // one at once, then one a second
+  auto h = GatewayHarness::Start(options);
+  ASSERT_OK(h);
+  auto stub =
+      EchoService::NewStub(grpc::CreateChannel((*h)->grpc_target(), grpc::InsecureChannelCredentials()));
+  const std::string token = (*h)->OfficerToken();
+  auto call = [&](const std::string& request_id) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + token);
+    context.AddMetadata("x-request-id", request_id);
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    echo::v1::WhoAmIResponse who;
+    return stub->WhoAmI(&context, echo::v1::WhoAmIRequest(), &who).error_code();
+  };
+  EXPECT_EQ(call("limit-1"), grpc::StatusCode::OK);
+  EXPECT_EQ(call("limit-2"), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  absl::SleepFor(absl::Milliseconds(100));
+  (*h)->gateway().audit().Flush();
+  std::optional<db::Row> row;
+  ASSERT_OK((*h)->db().pool().Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(row, s.QueryOne("SELECT subject, organisation_id, grpc_code FROM audit_log "
+                                     "WHERE request_id = 'limit-2'"));
+    return absl::OkStatus();
+  }));
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->String(0), "officer-wuhua-1");
+  EXPECT_EQ(row->String(1), "org-wuhua-civil-affairs");
+  EXPECT_EQ(row->Int(2), 8);
+}
+
 // The value of a counter in the metrics' text exposition (0 when it was never added to).
 double Counter(const Metrics& metrics, const std::string& name) {
   for (absl::string_view line : absl::StrSplit(metrics.Render(), '\n')) {
