@@ -55,6 +55,7 @@ ApiClientAuthenticator::ApiClientAuthenticator(GatewayStore& store, const Clock&
       cache_ttl_(cache_ttl),
       recheck_interval_(recheck_interval),
       cache_key_(crypto_generichash_KEYBYTES, '\0'),
+      rechecks_(workers, /*max_queued=*/256),
       workers_(workers, /*max_queued=*/256) {
   randombytes_buf(cache_key_.data(), cache_key_.size());
 }
@@ -80,44 +81,92 @@ void ApiClientAuthenticator::Authenticate(const std::string& client_id, const st
     return;
   }
   const std::string key = CacheKey(client_id, secret);
+  enum { kSlowCheck, kRecheck, kAnswered } next = kSlowCheck;
   std::optional<Remembered> stale;
+  absl::StatusOr<Principal> answer = CredentialsRejected();
   {
     absl::MutexLock lock(&mu_);
+    const absl::Time now = clock_.Now();
     auto it = cache_.find(key);
-    if (it != cache_.end()) {
-      const absl::Time now = clock_.Now();
-      if (it->second.until <= now) {
-        cache_.erase(it);
-      } else if (now - it->second.checked < recheck_interval_) {
-        Principal principal = it->second.principal;
-        done(std::move(principal));
-        return;
+    if (it != cache_.end() && it->second.until <= now) {
+      cache_.erase(it);
+      it = cache_.end();
+    }
+    auto refused = refused_.find(key);
+    if (it != cache_.end() && now - it->second.checked < recheck_interval_) {
+      answer = it->second.principal;
+      next = kAnswered;
+    } else if (it != cache_.end()) {
+      stale = it->second;
+      next = kRecheck;
+    } else if (refused != refused_.end() && now < refused->second) {
+      next = kAnswered;  // this very secret was refused a moment ago
+    } else {
+      if (slow_checks_.size() >= kMaxTracked) {
+        for (auto c = slow_checks_.begin(); c != slow_checks_.end();) {
+          c = c->second.under_way == 0 && c->second.window_end <= now ? slow_checks_.erase(c) : std::next(c);
+        }
+      }
+      SlowChecks& checks = slow_checks_[client_id];
+      if (checks.window_end <= now) {
+        checks.refused = 0;
+        checks.window_end = now + kRefusalWindow;
+      }
+      if (checks.under_way + checks.refused >= kMaxSlowChecksPerClient) {
+        answer =
+            absl::ResourceExhaustedError("too many failed credential checks for this client; retry later");
+        next = kAnswered;
       } else {
-        stale = it->second;
+        ++checks.under_way;
       }
     }
   }
+  if (next == kAnswered) {
+    done(std::move(answer));
+    return;
+  }
   auto shared_done = std::make_shared<Done>(std::move(done));
-  const bool queued = workers_.Submit([this, client_id, secret, key, stale, shared_done] {
-    if (stale.has_value()) {
-      (*shared_done)(Recheck(key, *stale));
-      return;
+  if (next == kRecheck) {
+    if (!rechecks_.Submit([this, key, stale, shared_done] { (*shared_done)(Recheck(key, *stale)); })) {
+      (*shared_done)(absl::ResourceExhaustedError("too many credential checks at once; retry shortly"));
     }
-    absl::StatusOr<std::pair<Principal, std::string>> verified = VerifySlowly(client_id, secret);
-    if (!verified.ok()) {
-      (*shared_done)(verified.status());
-      return;
-    }
+    return;
+  }
+  const bool queued = workers_.Submit(
+      [this, client_id, secret, key, shared_done] { CheckSlowly(client_id, secret, key, *shared_done); });
+  if (!queued) {
     {
       absl::MutexLock lock(&mu_);
-      if (cache_.size() > 100000) cache_.clear();
-      const absl::Time now = clock_.Now();
-      cache_[key] = Remembered{verified->first, client_id, verified->second, now, now + cache_ttl_};
+      --slow_checks_[client_id].under_way;
     }
-    (*shared_done)(std::move(verified->first));
-  });
-  if (!queued)
     (*shared_done)(absl::ResourceExhaustedError("too many credential checks at once; retry shortly"));
+  }
+}
+
+void ApiClientAuthenticator::CheckSlowly(const std::string& client_id, const std::string& secret,
+                                         const std::string& key, const Done& done) {
+  absl::StatusOr<std::pair<Principal, std::string>> verified = VerifySlowly(client_id, secret);
+  {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = clock_.Now();
+    SlowChecks& checks = slow_checks_[client_id];
+    checks.under_way = std::max(0, checks.under_way - 1);
+    if (verified.ok()) {
+      if (cache_.size() > kMaxTracked) cache_.clear();
+      cache_[key] = Remembered{verified->first, client_id, verified->second, now, now + cache_ttl_};
+    } else if (verified.status().code() == absl::StatusCode::kUnauthenticated) {
+      // Refused by the tables (not an unreachable database): counted against the id, and the secret
+      // remembered as refused.
+      ++checks.refused;
+      if (refused_.size() > kMaxTracked) refused_.clear();
+      refused_[key] = now + kRefusalMemory;
+    }
+  }
+  if (!verified.ok()) {
+    done(verified.status());
+    return;
+  }
+  done(std::move(verified->first));
 }
 
 absl::StatusOr<std::pair<Principal, std::string>> ApiClientAuthenticator::VerifySlowly(

@@ -7,7 +7,16 @@
 // again: one primary-key read, no slow hash. So a revocation (or a change of roles) made through any replica
 // takes effect on every replica within the recheck interval. If the database cannot be reached for the
 // recheck, the remembered success serves until the cache period ends, so an outage does not lock out every
-// county system at once.
+// county system at once. Those confirmations run on workers of their own, so they never wait behind slow
+// hashes.
+//
+// A refusal costs a slow hash against every valid secret of the client, and a caller that keeps presenting a
+// wrong or revoked secret (a county system not yet given the new one; someone who knows a client id, which is
+// no secret) must not take the pool from everyone else. So a refused secret is itself remembered for a while
+// (answered UNAUTHENTICATED at once), and each presented client id may have only a few slow checks under way
+// or refused within a window; beyond that its uncached attempts are answered RESOURCE_EXHAUSTED at once,
+// without touching the tables, until the window passes. Remembered successes are not affected: a client
+// that is flooded by someone else keeps working.
 #ifndef SHOUHU_SERVICES_GATEWAY_API_CLIENTS_H_
 #define SHOUHU_SERVICES_GATEWAY_API_CLIENTS_H_
 
@@ -54,7 +63,25 @@ class ApiClientAuthenticator {
     absl::Time checked;     // last confirmed against the tables
     absl::Time until;
   };
+  // One presented client id's slow checks: under way, and refused in the window that ends at window_end.
+  struct SlowChecks {
+    int under_way = 0;
+    int refused = 0;
+    absl::Time window_end;
+  };
+  // With figures: a slow check costs ~0.1 s per valid secret on one of the (default 2) workers, so a flooded
+  // id takes at most 4 checks per 10 s of them, and the pool keeps ~95% of its time for everyone else.
+  static constexpr int kMaxSlowChecksPerClient = 4;
+  static constexpr absl::Duration kRefusalWindow = absl::Seconds(10);
+  // How long a refused secret is answered without a slow check. Short: a client created on another replica a
+  // moment ago, refused here for replication lag, is let in again soon.
+  static constexpr absl::Duration kRefusalMemory = absl::Seconds(10);
+  static constexpr size_t kMaxTracked = 100000;
+
   std::string CacheKey(const std::string& client_id, const std::string& secret) const;
+  // A slow check of `client_id`'s secret: verifies, remembers the outcome, answers.
+  void CheckSlowly(const std::string& client_id, const std::string& secret, const std::string& key,
+                   const Done& done);
   // The client's principal and the id of the secret that matched.
   absl::StatusOr<std::pair<Principal, std::string>> VerifySlowly(const std::string& client_id,
                                                                  const std::string& secret);
@@ -68,7 +95,11 @@ class ApiClientAuthenticator {
   std::string cache_key_;  // random per process
   absl::Mutex mu_;
   std::unordered_map<std::string, Remembered> cache_ ABSL_GUARDED_BY(mu_);
-  WorkerPool workers_;  // last: joined before the rest goes away
+  std::unordered_map<std::string, absl::Time> refused_ ABSL_GUARDED_BY(mu_);      // cache key → until
+  std::unordered_map<std::string, SlowChecks> slow_checks_ ABSL_GUARDED_BY(mu_);  // by presented client id
+  // Last: joined before the rest goes away. Rechecks (a primary-key read each) apart from the slow hashes.
+  WorkerPool rechecks_;
+  WorkerPool workers_;
 };
 
 }  // namespace shouhu::gateway

@@ -29,6 +29,7 @@ struct GatewayConfig {
   // A remembered API-client success older than this is confirmed against the tables (one cheap read) before
   // use: how long a revocation made on another replica can take to arrive.
   absl::Duration api_client_recheck = absl::Seconds(2);
+  // Threads for API clients' slow secret checks, and as many again for confirming remembered successes.
   int credential_workers = 2;
 };
 

@@ -126,6 +126,8 @@ absl::StatusOr<std::unique_ptr<GatewayHarness>> GatewayHarness::Start(const Harn
   config.http.threads = options.http_threads;
   config.http.max_body_bytes = options.http_max_body_bytes;
   config.api_client_cache_ttl = absl::Seconds(30);
+  config.api_client_recheck = options.api_client_recheck;
+  config.credential_workers = options.credential_workers;
   db::Pool* pool = &h->db_->pool();
   if (options.gateway_db) {
     DbConfig gateway_db = h->db_->config();

@@ -47,6 +47,8 @@ struct HarnessOptions {
   // Changes the gateway's own connection settings (the test's pool keeps the real ones): a database that is
   // not there, or a proxy in front of it.
   std::function<void(DbConfig&)> gateway_db;
+  int credential_workers = 2;
+  absl::Duration api_client_recheck = absl::Seconds(2);
 };
 
 class GatewayHarness {

@@ -5,6 +5,7 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -1111,6 +1112,75 @@ TEST_F(GatewayTest, ApiClient_RevokedOnOneReplica_IsRefusedByAnotherWithinTheRec
   clock.Advance(absl::Seconds(3));
   EXPECT_THAT(authenticate(created.secret()), StatusIs(absl::StatusCode::kUnauthenticated));
   EXPECT_THAT(authenticate(created.secret()), StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+// A county system keeps presenting a secret that is not (or no longer) its own: it is refused each time, the
+// refusal remembered, so its retries cost no slow check and do not use up its id's allowance of them; its
+// right secret still lets it in.
+TEST_F(GatewayTest, ApiClient_SameWrongSecretAgainAndAgain_RefusedEachTimeAndTheRightOneStillWorks) {
+  const gateway::v1::CreateApiClientResponse created =
+      CreateClient("create-retrier-1", "org-wuhua-civil-affairs", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
+  const std::string id = created.api_client().client_id();
+  ASSERT_FALSE(id.empty());
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_THAT(WhoAmIStatus(Basic(id, "a-rotated-out-secret")), StatusIs(absl::StatusCode::kUnauthenticated))
+        << i;
+  }
+  EXPECT_OK(WhoAmIStatus(Basic(id, created.secret())));
+}
+
+// One county system's id is flooded with wrong secrets (a rotated-out one, and fresh guesses) from eight
+// threads, each call given up at once while its check goes on at the gateway, with the default two credential
+// workers. Another county's system, its secret remembered, calls every 100 ms through it (its success
+// confirmed against the tables every 300 ms), and a third logs in for the first time midway: every one of
+// their calls is answered OK. Before, every refused attempt was a slow hash and none was remembered: the
+// queue of checks filled within a second and the others' confirmations and logins were refused
+// RESOURCE_EXHAUSTED.
+TEST_F(GatewayTest, ApiClient_OneIdFloodedWithWrongSecrets_OtherClientsKeepWorking) {
+  HarnessOptions options;
+  options.credential_workers = 2;
+  options.api_client_recheck = absl::Milliseconds(300);
+  StartHarness(options);
+  const std::string flooded =
+      CreateClient("create-flooded", "org-wuhua-civil-affairs", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER)
+          .api_client()
+          .client_id();
+  const gateway::v1::CreateApiClientResponse steady =
+      CreateClient("create-steady", "org-wuhua-civil-affairs", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
+  const gateway::v1::CreateApiClientResponse newcomer =
+      CreateClient("create-newcomer", "org-wuhua-civil-affairs", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
+  ASSERT_FALSE(flooded.empty());
+  const std::string steady_credentials = Basic(steady.api_client().client_id(), steady.secret());
+  ASSERT_OK(WhoAmIStatus(steady_credentials));  // remembered from here on
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> attempts{0};
+  std::vector<std::thread> flood;
+  for (int t = 0; t < 8; ++t) {
+    flood.emplace_back([&, t] {
+      for (int i = 0; !stop; ++i) {
+        const std::string secret = t % 2 == 0 ? "a-rotated-out-secret" : absl::StrCat("guess-", t, "-", i);
+        auto context = Context(Basic(flooded, secret), absl::Milliseconds(20));
+        echo::v1::WhoAmIResponse who;
+        (void)echo_->WhoAmI(context.get(), echo::v1::WhoAmIRequest(), &who);
+        ++attempts;
+      }
+    });
+  }
+  std::vector<std::pair<int, absl::Status>> steady_calls;
+  absl::Status newcomer_login = absl::UnknownError("never called");
+  const absl::Time start = absl::Now();
+  for (int i = 0; absl::Now() < start + absl::Seconds(3); ++i) {
+    steady_calls.emplace_back(i, WhoAmIStatus(steady_credentials));
+    if (i == 15) newcomer_login = WhoAmIStatus(Basic(newcomer.api_client().client_id(), newcomer.secret()));
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  stop = true;
+  for (std::thread& t : flood) t.join();
+  EXPECT_GT(attempts.load(), 200);
+  EXPECT_GE(steady_calls.size(), 20u);
+  for (const auto& [i, status] : steady_calls) EXPECT_OK(status) << "call " << i;
+  EXPECT_OK(newcomer_login);
 }
 
 TEST_F(GatewayTest, ApiClient_AdminServiceForNonAdmins_IsPermissionDenied) {
