@@ -7,6 +7,7 @@
 #include "common/status_macros.h"
 #include "common/timestamps.h"
 #include "services/registry/case_cooperation_records.h"
+#include "services/registry/child_home.h"
 #include "services/registry/county_category_store.h"
 #include "services/registry/county_transfer_flow.h"
 #include "services/registry/record_statements.h"
@@ -68,8 +69,6 @@ constexpr absl::string_view kDecideTransfer =
     "decision_reason = ? WHERE id = ?";
 constexpr absl::string_view kMoveCase =
     "UPDATE cases SET village_code = ?, organisation_id = ?, caseworker_id = ?, updated_at = ? WHERE id = ?";
-// The child lives where the case now is: their record's scope follows the case's.
-constexpr absl::string_view kMoveChild = "UPDATE children SET village_code = ?, updated_at = ? WHERE id = ?";
 
 constexpr absl::string_view kReportColumns =
     "SELECT id, institution_kind, village_code, child_name, child_resident_id_sealed IS NOT NULL, harm_kind, "
@@ -501,17 +500,17 @@ absl::StatusOr<v1::CountyTransfer> MariaDbCooperationStore::ChangeCountyTransfer
         ASSIGN_OR_RETURN(std::optional<CountedCase> counted, CountedCaseOf(tx, c.case_id()));
         if (counted)
           counts.ChangeCase(*counted, {next.to_village_code(), counted->status, counted->risk_level});
-        ASSIGN_OR_RETURN(std::optional<CountedChild> child, LockCountedChild(tx, c.child_id()));
-        if (!child) return absl::InternalError("the case's child is missing");
-        counts.AddChild(child->village_code, child->categories, -1);
-        counts.AddChild(next.to_village_code(), child->categories, 1);
+        ASSIGN_OR_RETURN(std::optional<ChildHome> home, LockChildHome(tx, c.child_id()));
+        if (!home) return absl::InternalError("the case's child is missing");
         RETURN_IF_ERROR(
             tx.Execute(kMoveCase, {next.to_village_code(), to_org, actor.subject, now, c.case_id()})
                 .status());
-        RETURN_IF_ERROR(tx.Execute(kMoveChild, {next.to_village_code(), now, c.child_id()}).status());
-        // The search's category rows move with the child (migration 0047), under the child's lock above.
-        RETURN_IF_ERROR(MoveCountyCategoryRows(tx, c.child_id(), child->village_code, next.to_village_code(),
-                                               child->categories));
+        // The child lives in the new county's village now; the old address and coordinates are another
+        // county's and would send a visitor astray: the receiving county records the new ones
+        // (MoveHousehold). The search's category rows and the counts move with the child.
+        v1::Household arrived;
+        arrived.set_village_code(next.to_village_code());
+        RETURN_IF_ERROR(MoveChildHome(tx, c.child_id(), *home, arrived, actor.at, counts));
         RETURN_IF_ERROR(MoveCooperationRecords(tx, c.case_id(), to_org, next.to_village_code()));
         RETURN_IF_ERROR(
             tx.Execute(kInsertCaseHistory,

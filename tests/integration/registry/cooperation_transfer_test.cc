@@ -97,6 +97,11 @@ TEST_F(CooperationTransferTest, Accepted_CaseMovesCounty_BothSidesScopedRight_Hi
   for (const auto& h : moved.case_().history()) actions.push_back(h.action());
   EXPECT_EQ(actions, (std::vector<std::string>{"accepted", "county_moved"}));
   EXPECT_OK(SeesChild(xixia_officer_, c.child_id()));
+  // The child's Wuding address and coordinates do not come along to Xixia, where they would send a visitor
+  // astray: Xixia records the new ones (MoveHousehold).
+  EXPECT_EQ(Count(absl::StrCat("children WHERE id = '", c.child_id(), "' AND village_code = '", kXixiaVillage,
+                               "' AND address_detail = '' AND latitude IS NULL AND longitude IS NULL")),
+            1);
   EXPECT_THAT(SeesCase(wuding_officer_, c.case_id()), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(SeesCase(wuding_caseworker_, c.case_id()), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(SeesChild(wuding_officer_, c.child_id()), StatusIs(absl::StatusCode::kNotFound));
