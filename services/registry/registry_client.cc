@@ -28,4 +28,12 @@ absl::StatusOr<v1::Child> GrpcRegistryClient::GetChild(const CallIdentity& as, c
   return std::move(*response.mutable_child());
 }
 
+absl::Status GrpcRegistryClient::RecordAccess(const CallIdentity& as,
+                                              const v1::RecordAccessRequest& read) const {
+  v1::RecordAccessResponse response;
+  return channel_.Call(as, Idempotency::kIdempotent, [&](grpc::ClientContext& context) {
+    return stub_->RecordAccess(&context, read, &response);
+  });
+}
+
 }  // namespace shouhu::registry

@@ -27,9 +27,13 @@ class RegistryClient {
   // `purpose`: why the child's personal data is read, recorded in the registry's access log.
   virtual absl::StatusOr<v1::Child> GetChild(const CallIdentity& as, const std::string& child_id,
                                              const std::string& purpose) const = 0;
+  // Logs a read of children's data the calling service keeps itself (RegistryService.RecordAccess), as the
+  // service (`as` its own identity); OK once the log holds it.
+  virtual absl::Status RecordAccess(const CallIdentity& as, const v1::RecordAccessRequest& read) const = 0;
 };
 
-// Over the process's one channel to the registry. Both calls are reads: retried on UNAVAILABLE.
+// Over the process's one channel to the registry. The calls are retried on UNAVAILABLE (a log record sent
+// twice says the read twice: better than not at all).
 class GrpcRegistryClient final : public RegistryClient {
  public:
   // `channel` must outlive the client.
@@ -40,6 +44,7 @@ class GrpcRegistryClient final : public RegistryClient {
                                    const std::string& purpose) const override;
   absl::StatusOr<v1::Child> GetChild(const CallIdentity& as, const std::string& child_id,
                                      const std::string& purpose) const override;
+  absl::Status RecordAccess(const CallIdentity& as, const v1::RecordAccessRequest& read) const override;
 
  private:
   const ServiceChannel& channel_;

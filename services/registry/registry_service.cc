@@ -20,6 +20,11 @@ namespace {
 
 constexpr size_t kMaxReasonChars = 1000;
 constexpr size_t kMaxSubjectChars = 191;
+// The log's columns (migration 0044): method VARCHAR(64), fields VARCHAR(255).
+constexpr size_t kMaxLoggedMethodChars = 64;
+constexpr size_t kMaxLoggedFieldsChars = 255;
+// A service's read logged in one call: a page of a child's visits at most.
+constexpr int kMaxRecordsOfOneRead = 500;
 
 void MaskResidentId(const Principal& p, v1::ChildDetails* child) {
   if (!child->resident_id().empty() && !MaySeeFullResidentId(p)) {
@@ -519,6 +524,41 @@ grpc::ServerUnaryReactor* RegistryService::ListAccessLog(grpc::CallbackServerCon
         NextPageToken(entries, page.limit, [](const v1::AccessLogEntry& e) { return e.entry_id(); }));
     for (auto& e : entries) *resp->add_entries() = std::move(e);
     return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* RegistryService::RecordAccess(grpc::CallbackServerContext* ctx,
+                                                        const v1::RecordAccessRequest* req,
+                                                        v1::RecordAccessResponse*) {
+  // Answered once the read is durable in the log, as the registry's own reads (LoggedRead).
+  return LoggedRead(edge_, store_, ctx, "RecordAccess", [=](const Principal& p) -> ShownRecords {
+    RETURN_IF_ERROR(ValidateIdentifier(req->subject(), "subject", kMaxSubjectChars));
+    RETURN_IF_ERROR(
+        ValidateOptionalIdentifier(req->organisation_id(), "organisation_id", kMaxOrganisationIdChars));
+    RETURN_IF_ERROR(ValidateIdentifier(req->method(), "method", kMaxLoggedMethodChars));
+    RETURN_IF_ERROR(ValidateMeaningfulText(req->fields(), "fields", kMaxLoggedFieldsChars));
+    RETURN_IF_ERROR(ValidateMeaningfulText(req->purpose(), "purpose", kMaxPurposeChars));
+    if (req->children().empty()) return InvalidField("children", "name the children whose data was shown");
+    if (req->children_size() > kMaxRecordsOfOneRead) {
+      return InvalidField("children", absl::StrCat("at most ", kMaxRecordsOfOneRead, " a call"));
+    }
+    std::vector<AccessRecord> shown;
+    shown.reserve(req->children_size());
+    for (int i = 0; i < req->children_size(); ++i) {
+      const v1::AccessedChild& child = req->children(i);
+      const std::string at = absl::StrCat("children[", i, "]");
+      RETURN_IF_ERROR(ValidateRecordId(child.child_id(), absl::StrCat(at, ".child_id")));
+      if (DivisionLevel(child.village_code()) != 5) {
+        return InvalidField(absl::StrCat(at, ".village_code"), "must be a 12-digit village code");
+      }
+      // A service logs reads of the children it serves: those of its own jurisdiction.
+      if (!InJurisdiction(p, child.village_code())) {
+        return absl::NotFoundError(absl::StrCat(at, ".village_code: village not found"));
+      }
+      shown.push_back({req->subject(), req->organisation_id(), "child", child.child_id(),
+                       child.village_code(), req->fields(), req->purpose(), req->method(), ""});
+    }
+    return shown;
   });
 }
 

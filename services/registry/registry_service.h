@@ -48,6 +48,8 @@ class RegistryService final : public v1::RegistryService::CallbackService {
                                              v1::TransferReferralResponse* resp) override;
   grpc::ServerUnaryReactor* GetCase(grpc::CallbackServerContext* ctx, const v1::GetCaseRequest* req,
                                     v1::GetCaseResponse* resp) override;
+  grpc::ServerUnaryReactor* RecordAccess(grpc::CallbackServerContext* ctx, const v1::RecordAccessRequest* req,
+                                         v1::RecordAccessResponse* resp) override;
   grpc::ServerUnaryReactor* CompleteVerification(grpc::CallbackServerContext* ctx,
                                                  const v1::CompleteVerificationRequest* req,
                                                  v1::CompleteVerificationResponse* resp) override;

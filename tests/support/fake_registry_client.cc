@@ -46,4 +46,11 @@ absl::StatusOr<registry::v1::Child> FakeRegistryClient::GetChild(const CallIdent
   return it->second;
 }
 
+absl::Status FakeRegistryClient::RecordAccess(const CallIdentity&,
+                                              const registry::v1::RecordAccessRequest& read) const {
+  absl::MutexLock lock(&mu_);
+  calls_.push_back(absl::StrCat("RecordAccess ", read.method(), " ", read.purpose()));
+  return failure_;
+}
+
 }  // namespace shouhu::testing

@@ -25,6 +25,9 @@ class FakeRegistryClient final : public registry::RegistryClient {
                                              const std::string& purpose) const override;
   absl::StatusOr<registry::v1::Child> GetChild(const CallIdentity& as, const std::string& child_id,
                                                const std::string& purpose) const override;
+  // "RecordAccess <method> <purpose>" for each.
+  absl::Status RecordAccess(const CallIdentity& as,
+                            const registry::v1::RecordAccessRequest& read) const override;
 
  private:
   mutable absl::Mutex mu_;

@@ -441,6 +441,40 @@ TEST_F(RegistryTest, GetStatistics_ForOrganisationStaff_WholeCountiesOnlyAndSmal
   ASSERT_OK(Call(&v1::RegistryService::Stub::GetStatistics, wuding_officer_, village).status());
 }
 
+// A service that shows a child's data it keeps itself (visits: a report, a visit history) logs the read in
+// the registry's one log, naming the person it answered; the auditor reads it as the registry's own reads.
+// Only services may, and only for villages of their own jurisdiction.
+TEST_F(RegistryTest, RecordAccess_AServicesReadOfItsOwnData_InTheLogUnderThePerson) {
+  v1::Case c = RegisterChild("1", "李娜");
+  v1::RecordAccessRequest read;
+  read.set_subject(wuding_caseworker_.subject());
+  read.set_organisation_id("ngo-wuding");
+  read.set_method("visits.GetVisitReport");
+  read.set_fields("visit_report");
+  read.set_purpose("周末家访准备");
+  v1::AccessedChild* child = read.add_children();
+  child->set_child_id(c.child_id());
+  child->set_village_code(kWudingVillage);
+  ASSERT_OK(Call(&v1::RegistryService::Stub::RecordAccess, system_, read));
+  const std::vector<v1::AccessLogEntry> logged = AccessLogOf(c.child_id(), "visits.GetVisitReport");
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_EQ(logged[0].subject(), wuding_caseworker_.subject());
+  EXPECT_EQ(logged[0].organisation_id(), "ngo-wuding");
+  EXPECT_EQ(logged[0].record_type(), "child");
+  EXPECT_EQ(logged[0].fields(), "visit_report");
+  EXPECT_EQ(logged[0].purpose(), "周末家访准备");
+
+  // A person may not write the log; a service not for a village outside its jurisdiction.
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::RecordAccess, wuding_officer_, read),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  const Principal yunnan_service =
+      shouhu::testing::MakePrincipal("allowance-service", "system", common::v1::ROLE_SYSTEM, {"53"});
+  child->set_village_code(kXixiaVillage);
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::RecordAccess, yunnan_service, read),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(AccessLogOf(c.child_id(), "visits.GetVisitReport").size(), 1u);
+}
+
 TEST_F(RegistryTest, GetStatistics_ChildrenByCurrentRiskGrade_ExactCountsInTheCallersJurisdiction) {
   // Wuding: one low, two high (one of them regraded to extreme), one medium whose case is closed (a closed
   // case is still the child's current one, graded as it was). Xixia: one high, outside Wuding's jurisdiction.

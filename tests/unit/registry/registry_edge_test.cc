@@ -214,6 +214,7 @@ class RegistryEdgeTest : public ::testing::Test {
         {"SearchChildren", Unary(&Stub::SearchChildren, v1::SearchChildrenRequest())},
         {"GetStatistics", Unary(&Stub::GetStatistics, v1::GetStatisticsRequest())},
         {"ListAccessLog", Unary(&Stub::ListAccessLog, v1::ListAccessLogRequest())},
+        {"RecordAccess", Unary(&Stub::RecordAccess, v1::RecordAccessRequest())},
         {"StreamEvents", Stream(v1::StreamEventsRequest())},
     };
   }
@@ -378,8 +379,9 @@ TEST_F(RegistryEdgeTest, EveryScopedMethod_OutOfScopeCaller_IsNotFoundAndWritesN
   // Not row-scoped, on purpose: the national division table is public reference data (GB/T 2260); the
   // access log is the auditor's and is listed within their own jurisdiction only; events carry ids for the
   // services that follow them.
+  // RecordAccess is the services' own, and checks each village against the service's jurisdiction.
   const std::set<std::string> unscoped = {"GetDivision", "ListChildDivisions", "ListAccessLog",
-                                          "StreamEvents"};
+                                          "StreamEvents", "RecordAccess"};
   std::set<std::string> covered = unscoped;
   for (const auto& [name, row] : table) covered.insert(name);
   ASSERT_EQ(covered, AllMethods());
@@ -481,6 +483,14 @@ TEST_F(RegistryEdgeTest, BadInput_NamesTheFieldAndWritesNothing) {
   v1::GetDivisionRequest no_code;
   v1::ListChildDivisionsRequest bad_parent;
   bad_parent.set_parent_code("123");
+  v1::RecordAccessRequest no_children;
+  no_children.set_subject("caseworker-1");
+  no_children.set_method("visits.GetVisitReport");
+  no_children.set_fields("visit_report");
+  no_children.set_purpose("家访准备");
+  v1::RecordAccessRequest bad_village = no_children;
+  bad_village.add_children()->set_child_id(child_id_);
+  bad_village.mutable_children(0)->set_village_code("532329");
   v1::StreamEventsRequest negative_sequence;
   negative_sequence.set_after_sequence(-1);
 
@@ -521,6 +531,8 @@ TEST_F(RegistryEdgeTest, BadInput_NamesTheFieldAndWritesNothing) {
       {"code", &wuding_officer_, Unary(&Stub::GetDivision, no_code)},
       {"parent_code", &wuding_officer_, Unary(&Stub::ListChildDivisions, bad_parent)},
       {"after_sequence", &system_, Stream(negative_sequence)},
+      {"children", &system_, Unary(&Stub::RecordAccess, no_children)},
+      {"children[0].village_code", &system_, Unary(&Stub::RecordAccess, bad_village)},
   };
   const auto before = Written();
   for (const Bad& bad : table) {
