@@ -23,10 +23,11 @@ constexpr char kTouchMark[] =
     "INSERT INTO training_event_marks (participant_id, last_event_sequence, updated_at) VALUES (?, 0, ?)"
     " ON DUPLICATE KEY UPDATE lock_version = lock_version + 1";
 // A safeguarding concern that holds the person (open or upheld, as ListVisitorsIn reads it, visits_store.cc):
-// off every activity from the moment it is raised, before training has applied the suspension. A locking
-// read, so that it sees a concern committed while this transaction waited for the person's mark row, whatever
-// the transaction read before; raising a concern writes that row first (TakeOffGroupActivities), so the two
-// meet there.
+// off every activity from the moment it is raised, before training has applied the suspension. Read after the
+// person's mark row is written, which a concern being raised writes first (TakeOffGroupActivities), and as a
+// locking read, which waits for a concern being inserted and sees the latest committed one whatever this
+// transaction read before: either closes the race of a concern raised meanwhile (with neither, the scheduling
+// saw no concern and only the loss count refused it, ABORTED "ask again").
 constexpr char kConcernHolds[] =
     "SELECT 1 FROM safeguarding_concerns WHERE participant_id = ? AND state IN (1, 2) LIMIT 1 LOCK IN SHARE"
     " MODE";

@@ -170,6 +170,17 @@ TEST(FieldVisitRulesTest, FieldInstant_FutureOrBeforeTheVisitDay_NamesAt) {
   EXPECT_EQ(FieldOf(FieldInstant(&early, now, day).status()), "at");
 }
 
+TEST(FieldVisitRulesTest, RequireVisitDayCome_FromTheDaysFirstMinuteShanghai_BeforeItNamesTheField) {
+  const absl::CivilDay day(2026, 12, 19);
+  const absl::Time midnight = absl::FromCivil(absl::CivilSecond(day), ShanghaiTimeZone());
+  EXPECT_OK(RequireVisitDayCome(day, midnight, "assignment_id"));
+  EXPECT_OK(RequireVisitDayCome(day, midnight + absl::Hours(50), "assignment_id"));  // reported on Monday
+  const absl::Status early =
+      RequireVisitDayCome(day, midnight - absl::Seconds(1), "reports[2].assignment_id");
+  EXPECT_THAT(early, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(FieldOf(early), "reports[2].assignment_id");
+}
+
 TEST(FieldVisitRulesTest, ValidateCheckOut_AttemptWithPeopleSeen_NamesContactResult) {
   v1::CheckOutRequest r;
   r.set_request_id("out-1");
