@@ -73,6 +73,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
   // As every service exports it (common/server.cc): what the alert rules watch
   // (deploy/k8s/components/alerts).
   metrics.Set("shouhu_ready", "", 1);
+  metrics.Add("shouhu_gateway_token_key_reload_failures_total", "", 0);  // exported from the start
   if (config.http_enabled) {
     ASSIGN_OR_RETURN(g->http_, HttpFace::Start(config.http, *g->env_));
   }
@@ -86,6 +87,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
       if (absl::Now() >= next_reload) {
         next_reload = absl::Now() + self->config_.key_reload_interval;
         if (absl::Status reloaded = self->tokens_->Reload(); !reloaded.ok()) {
+          // Counted for an alert: the keys in force stay, so a removed key keeps verifying until it is fixed.
+          self->metrics_.Add("shouhu_gateway_token_key_reload_failures_total", "", 1);
           self->logger_.Warn("token keys not reloaded; keeping the previous keys",
                              {{"error", std::string(reloaded.message())}});
         }

@@ -13,6 +13,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
 
@@ -151,7 +152,7 @@ absl::StatusOr<VerificationKey> KeyFromJwk(const nlohmann::json& jwk, const std:
   return absl::InvalidArgumentError(absl::StrCat(what, ": unsupported kty"));
 }
 
-absl::Status LoadDir(const KeySource& source, KeySet& keys) {
+absl::Status LoadDir(const KeySource& source, LoadedKeys& loaded) {
   std::error_code error;
   fs::directory_iterator it(source.keys_dir, error);
   if (error) return absl::FailedPreconditionError(absl::StrCat("cannot list ", source.keys_dir));
@@ -160,19 +161,25 @@ absl::Status LoadDir(const KeySource& source, KeySet& keys) {
     const std::string kid = path.stem().string();
     if (path.extension() == ".pem") {
       ASSIGN_OR_RETURN(std::string pem, ReadFile(path));
-      ASSIGN_OR_RETURN(KeyAlgorithm algorithm, AlgorithmOfPem(pem, path.string()));
-      keys[kid] = VerificationKey{algorithm, std::move(pem)};
+      absl::StatusOr<KeyAlgorithm> algorithm = AlgorithmOfPem(pem, path.string());
+      if (!algorithm.ok()) {
+        loaded.skipped.emplace_back(algorithm.status().message());
+        continue;
+      }
+      loaded.keys[kid] = VerificationKey{*algorithm, std::move(pem)};
     } else if (path.extension() == ".hmac" && source.allow_hs256) {
       ASSIGN_OR_RETURN(std::string secret, ReadFile(path));
-      if (secret.size() < 32)
-        return absl::InvalidArgumentError(absl::StrCat(path.string(), ": under 32 bytes"));
-      keys[kid] = VerificationKey{KeyAlgorithm::kHs256, std::move(secret)};
+      if (secret.size() < 32) {
+        loaded.skipped.push_back(absl::StrCat(path.string(), ": under 32 bytes"));
+        continue;
+      }
+      loaded.keys[kid] = VerificationKey{KeyAlgorithm::kHs256, std::move(secret)};
     }
   }
   return absl::OkStatus();
 }
 
-absl::Status LoadJwks(const KeySource& source, KeySet& keys) {
+absl::Status LoadJwks(const KeySource& source, LoadedKeys& loaded) {
   ASSIGN_OR_RETURN(std::string text, ReadFile(source.jwks_file));
   nlohmann::json jwks = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!jwks.is_object() || !jwks.contains("keys") || !jwks["keys"].is_array()) {
@@ -180,23 +187,34 @@ absl::Status LoadJwks(const KeySource& source, KeySet& keys) {
   }
   for (const nlohmann::json& jwk : jwks["keys"]) {
     if (!jwk.is_object() || !jwk.contains("kid") || !jwk["kid"].is_string()) {
-      return absl::InvalidArgumentError(absl::StrCat(source.jwks_file, ": every key needs a kid"));
+      loaded.skipped.push_back(absl::StrCat(source.jwks_file, ": a key without a kid"));
+      continue;
     }
     const std::string kid = jwk["kid"].get<std::string>();
-    ASSIGN_OR_RETURN(VerificationKey key,
-                     KeyFromJwk(jwk, absl::StrCat(source.jwks_file, " key ", kid), source.allow_hs256));
-    keys[kid] = std::move(key);
+    absl::StatusOr<VerificationKey> key =
+        KeyFromJwk(jwk, absl::StrCat(source.jwks_file, " key ", kid.substr(0, 64)), source.allow_hs256);
+    if (!key.ok()) {
+      loaded.skipped.emplace_back(key.status().message());
+      continue;
+    }
+    loaded.keys[kid] = *std::move(key);
   }
   return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::StatusOr<KeySet> LoadKeys(const KeySource& source) {
-  KeySet keys;
-  if (!source.keys_dir.empty()) RETURN_IF_ERROR(LoadDir(source, keys));
-  if (!source.jwks_file.empty()) RETURN_IF_ERROR(LoadJwks(source, keys));
-  return keys;
+absl::StatusOr<LoadedKeys> LoadKeys(const KeySource& source) {
+  LoadedKeys loaded;
+  if (!source.keys_dir.empty()) RETURN_IF_ERROR(LoadDir(source, loaded));
+  if (!source.jwks_file.empty()) RETURN_IF_ERROR(LoadJwks(source, loaded));
+  // Keys named and not one usable is a broken source, not a key set: every caller would be refused. (A source
+  // that names none stays an empty set, as before: a gateway serving API clients only.)
+  if (loaded.keys.empty() && !loaded.skipped.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no usable token key: ", absl::StrJoin(loaded.skipped, "; ")));
+  }
+  return loaded;
 }
 
 const char* AlgorithmName(KeyAlgorithm algorithm) {

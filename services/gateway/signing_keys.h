@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -28,9 +29,19 @@ struct KeySource {
   bool allow_hs256 = false;
 };
 
-// Reads every key the source names. A file that cannot be used is an error: a half-loaded set would reject
-// valid callers without saying why.
-absl::StatusOr<KeySet> LoadKeys(const KeySource& source);
+// What a load found: the keys this gateway can use, and every key it skipped with the reason
+// ("<jwks file> key ed-1: unsupported kty").
+struct LoadedKeys {
+  KeySet keys;
+  std::vector<std::string> skipped;
+};
+
+// Reads every key the source names, skipping a key this gateway cannot use (an Ed25519 or P-384 key, an RSA
+// key under 2048 bits, a JWK without a kid) and saying so in `skipped`: identity providers publish such keys
+// beside the ones they sign with, and one of them must not stop a rotation (a removed, compromised key
+// verifying on; a new one never loaded). An error only when the folder or a file cannot be read, the JWKS
+// is not a JWKS document, or keys are named and not one is usable.
+absl::StatusOr<LoadedKeys> LoadKeys(const KeySource& source);
 
 // "RS256" etc.; the token header's alg.
 const char* AlgorithmName(KeyAlgorithm algorithm);

@@ -70,13 +70,25 @@ absl::StatusOr<std::unique_ptr<TokenVerifier>> TokenVerifier::Create(TokenPolicy
   if (policy.issuer.empty() || policy.audience.empty()) {
     return absl::InvalidArgumentError("the token issuer and audience must both be configured");
   }
-  ASSIGN_OR_RETURN(KeySet keys, LoadKeys(policy.keys));
-  return std::unique_ptr<TokenVerifier>(new TokenVerifier(std::move(policy), clock, logger, std::move(keys)));
+  ASSIGN_OR_RETURN(LoadedKeys loaded, LoadKeys(policy.keys));
+  std::unique_ptr<TokenVerifier> verifier(
+      new TokenVerifier(std::move(policy), clock, logger, std::move(loaded.keys)));
+  verifier->SaySkipped(loaded.skipped);
+  return verifier;
+}
+
+void TokenVerifier::SaySkipped(const std::vector<std::string>& skipped) {
+  absl::MutexLock lock(&skipped_mu_);
+  if (skipped == skipped_) return;
+  skipped_ = skipped;
+  for (const std::string& why : skipped)
+    logger_.Warn("token key skipped: this gateway cannot use it", {{"key", why}});
 }
 
 absl::Status TokenVerifier::Reload() {
-  ASSIGN_OR_RETURN(KeySet keys, LoadKeys(policy_.keys));
-  auto fresh = std::make_shared<const KeySet>(std::move(keys));
+  ASSIGN_OR_RETURN(LoadedKeys loaded, LoadKeys(policy_.keys));
+  SaySkipped(loaded.skipped);
+  auto fresh = std::make_shared<const KeySet>(std::move(loaded.keys));
   absl::MutexLock lock(&mu_);
   bool same = fresh->size() == keys_->size();
   for (auto a = fresh->begin(), b = keys_->begin(); same && a != fresh->end(); ++a, ++b) {

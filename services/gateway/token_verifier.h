@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -42,7 +43,8 @@ class TokenVerifier {
 
   absl::StatusOr<Principal> Verify(absl::string_view token) const;
 
-  // Re-reads the key files; on failure keeps the keys it had and says why.
+  // Re-reads the key files, taking every usable key (one it cannot use is skipped and logged once); when
+  // the source cannot be read or holds no usable key, keeps the keys it had and says why.
   absl::Status Reload();
 
  private:
@@ -51,6 +53,9 @@ class TokenVerifier {
         clock_(clock),
         logger_(logger),
         keys_(std::make_shared<const KeySet>(std::move(keys))) {}
+
+  // Logs the keys a load skipped when they differ from the last load's: once per change, not per reload.
+  void SaySkipped(const std::vector<std::string>& skipped);
 
   absl::StatusOr<Principal> VerifySignedToken(absl::string_view token, const KeySet& keys,
                                               int64_t& expiry) const;
@@ -70,6 +75,8 @@ class TokenVerifier {
   mutable absl::Mutex mu_;
   std::shared_ptr<const KeySet> keys_ ABSL_GUARDED_BY(mu_);
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Mutex skipped_mu_;
+  std::vector<std::string> skipped_ ABSL_GUARDED_BY(skipped_mu_);
   mutable std::unordered_map<std::string, Verified> verified_ ABSL_GUARDED_BY(mu_);
 };
 

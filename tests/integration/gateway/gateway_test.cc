@@ -936,6 +936,19 @@ TEST(GatewayAuditTest, Audit_DatabaseDiesBetweenCommitAndAnswer_RowsWrittenOnceA
   EXPECT_EQ(proxy->severed(), 1);
 }
 
+// A reload that fails (here the key folder is gone) keeps the keys in force, and is counted for an alert.
+TEST_F(GatewayTest, Auth_KeyReloadFailing_KeepsTheKeysAndIsCounted) {
+  const std::string token = h_->OfficerToken();
+  ASSERT_OK(WhoAmIStatus(Bearer(token)));
+  std::filesystem::remove_all(h_->keys_dir());
+  const absl::Time give_up = absl::Now() + absl::Seconds(5);
+  while (Counter(h_->metrics(), "shouhu_gateway_token_key_reload_failures_total") == 0 &&
+         absl::Now() < give_up)
+    absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_GE(Counter(h_->metrics(), "shouhu_gateway_token_key_reload_failures_total"), 1);
+  EXPECT_OK(WhoAmIStatus(Bearer(token)));
+}
+
 // --- API clients ------------------------------------------------------------------------------------------
 
 TEST_F(GatewayTest, ApiClient_SecretRotationAndRevocation) {

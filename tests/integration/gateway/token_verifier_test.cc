@@ -4,6 +4,10 @@
 #include "services/gateway/token_verifier.h"
 
 #include <gtest/gtest.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <sodium.h>
 
 #include <filesystem>
 #include <fstream>
@@ -130,6 +134,78 @@ TEST_F(RememberedTokenTest, OrganisationRoleWithoutOrganisation_IsUnauthenticate
   EXPECT_OK(verifier_->Verify(Token("teacher-1", "", absl::Minutes(10), {"MANDATED_REPORTER"})).status());
   EXPECT_OK(verifier_->Verify(Token("lead-1", "", absl::Minutes(10), {"NGO_ADMIN", "CIVIL_AFFAIRS_OFFICER"}))
                 .status());
+}
+
+// A P-256 public key (PEM) as a JWK under `kid`.
+nlohmann::json P256Jwk(const std::string& public_pem, const std::string& kid) {
+  BIO* bio = BIO_new_mem_buf(public_pem.data(), static_cast<int>(public_pem.size()));
+  EVP_PKEY* key = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  unsigned char point[65] = {};
+  size_t len = 0;
+  EXPECT_EQ(EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &len), 1);
+  EXPECT_EQ(len, sizeof point);  // 0x04, x, y
+  EVP_PKEY_free(key);
+  auto base64url = [](const unsigned char* bytes) {
+    char text[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+    sodium_bin2base64(text, sizeof text, bytes, 32, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    return std::string(text);
+  };
+  return {{"kty", "EC"},
+          {"crv", "P-256"},
+          {"kid", kid},
+          {"x", base64url(point + 1)},
+          {"y", base64url(point + 33)}};
+}
+
+// The identity provider rotates: kid A leaves its JWKS (compromised, say), kid B arrives, and beside B it
+// publishes keys this gateway cannot use (Ed25519, P-384). The reload takes B and drops A, skipping the
+// others (and saying so). Before, the one unusable key failed the whole reload: A kept verifying and B was
+// never loaded. A JWKS with no usable key at all is refused and the keys in force stay.
+TEST(TokenKeyReloadTest, JwksWithKeysItCannotUse_ReloadTakesTheUsableOnesAndDropsTheRemoved) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("token-jwks-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string jwks = (dir / "jwks.json").string();
+  const KeyPair a = NewP256Key();
+  const KeyPair b = NewP256Key();
+  const nlohmann::json ed25519 = {{"kty", "OKP"},
+                                  {"crv", "Ed25519"},
+                                  {"kid", "idp-ed"},
+                                  {"x", "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}};
+  const nlohmann::json p384 = {{"kty", "EC"},
+                               {"crv", "P-384"},
+                               {"kid", "idp-384"},
+                               {"x", "iA7lWQLzVrKGEFjfGMfMHfTEZ2KnLiKU7JuNT3E7ygsfE7ygsfE7ygsfE7ygsfE7"},
+                               {"y", "iA7lWQLzVrKGEFjfGMfMHfTEZ2KnLiKU7JuNT3E7ygsfE7ygsfE7ygsfE7ygsfE7"}};
+  std::ofstream(jwks, std::ios::trunc) << nlohmann::json{{"keys", {P256Jwk(a.public_pem, "idp-a")}}}.dump();
+  gateway::TokenPolicy policy;
+  policy.issuer = kIssuer;
+  policy.audience = kAudience;
+  policy.keys.jwks_file = jwks;
+  ManualClock clock{absl::Now()};
+  Logger logger{"gateway-test"};
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<gateway::TokenVerifier> verifier,
+                       gateway::TokenVerifier::Create(policy, clock, logger));
+  const int64_t now = absl::ToUnixSeconds(clock.Now());
+  const nlohmann::json claims = {{"iss", kIssuer},     {"aud", kAudience},
+                                 {"sub", "officer-1"}, {"roles", {"CIVIL_AFFAIRS_OFFICER"}},
+                                 {"iat", now},         {"exp", now + 600}};
+  const std::string token_a = MintToken("ES256", "idp-a", a.private_pem, claims);
+  const std::string token_b = MintToken("ES256", "idp-b", b.private_pem, claims);
+  ASSERT_OK(verifier->Verify(token_a));
+  EXPECT_THAT(verifier->Verify(token_b), StatusIs(absl::StatusCode::kUnauthenticated));
+
+  std::ofstream(jwks, std::ios::trunc)
+      << nlohmann::json{{"keys", {P256Jwk(b.public_pem, "idp-b"), ed25519, p384}}}.dump();
+  EXPECT_OK(verifier->Reload());
+  EXPECT_THAT(verifier->Verify(token_a), StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_OK(verifier->Verify(token_b));
+
+  std::ofstream(jwks, std::ios::trunc) << nlohmann::json{{"keys", {ed25519}}}.dump();
+  EXPECT_THAT(verifier->Reload(), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_OK(verifier->Verify(token_b));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
