@@ -99,6 +99,7 @@ absl::StatusOr<std::unique_ptr<VisitsModule>> VisitsModule::Create(
       config.check_out_sweep_interval > absl::ZeroDuration() ? config.check_out_sweep_interval
                                                              : absl::Minutes(5));
   module->registry_ = ServiceChannel::Connect(config.registry_address);
+  module->registry_client_ = std::make_unique<registry::GrpcRegistryClient>(*module->registry_);
   if (training) {
     module->training_ = std::move(training);
   } else {
@@ -172,8 +173,8 @@ absl::StatusOr<std::unique_ptr<VisitsModule>> VisitsModule::Create(
   module->group_store_ = std::make_unique<MariaDbGroupActivityStore>(context.pool, context.ids);
   module->service_ = std::make_unique<VisitsService>(
       *module->store_, *module->field_store_, config.cadence, *module->calendar_, *module->training_,
-      *module->safeguarding_store_, *module->desk_, *module->group_store_, context.verifier, context.clock,
-      context.workers);
+      *module->safeguarding_store_, *module->desk_, *module->group_store_, *module->registry_client_,
+      context.identity, context.verifier, context.clock, context.workers);
   module->registry_consumer_->Start();
   module->training_consumer_->Start();
   if (module->allowance_consumer_) module->allowance_consumer_->Start();

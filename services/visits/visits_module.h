@@ -12,6 +12,7 @@
 #include "common/periodic_job.h"
 #include "common/server.h"
 #include "common/service_channel.h"
+#include "services/registry/registry_client.h"
 #include "services/training/training_client.h"
 #include "services/visits/background_walk.h"
 #include "services/visits/case_plan_follower.h"
@@ -76,6 +77,7 @@ class VisitsModule {
   std::unique_ptr<BackgroundWalk> completed_visits_repair_;  // after its store: stops first
   std::unique_ptr<CheckOutWatch> check_out_watch_;           // after its store: stops first
   std::unique_ptr<ServiceChannel> registry_;
+  std::unique_ptr<registry::RegistryClient> registry_client_;  // after its channel: goes first
   std::unique_ptr<ServiceChannel> training_channel_;
   std::unique_ptr<training::TrainingClient> training_;  // after its channel: goes first
   std::unique_ptr<CasePlanFollower> follower_;

@@ -5,10 +5,12 @@
 #define SHOUHU_SERVICES_VISITS_VISITS_SERVICE_H_
 
 #include "absl/container/flat_hash_set.h"
+#include "common/call_identity.h"
 #include "common/call_workers.h"
 #include "common/clock.h"
 #include "common/edge.h"
 #include "common/principal.h"
+#include "services/registry/registry_client.h"
 #include "services/training/training_client.h"
 #include "services/visits/cadence.h"
 #include "services/visits/field_visit_store.h"
@@ -25,10 +27,12 @@ class VisitsService final : public v1::VisitsService::CallbackService {
  public:
   // Each call's work runs on `workers` (see common/call_workers.h).
   // `calendar`, `training`, `safeguarding`, `desk` and `groups` must outlive the service. `field`:
-  // check-in/out, reports and their reads (visits_service_field.cc).
+  // check-in/out, reports and their reads (visits_service_field.cc). `access_log`: the registry, where the
+  // reads of reports and visit histories are logged as this service (`identity`).
   VisitsService(VisitsStore& store, FieldVisitStore& field, CadencePolicy cadence,
                 const VisitCalendar& calendar, const training::TrainingClient& training,
                 SafeguardingStore& safeguarding, const SafeguardingDesk& desk, GroupActivityStore& groups,
+                const registry::RegistryClient& access_log, const ServiceIdentity& identity,
                 const PrincipalVerifier& verifier, const Clock& clock, CallWorkers& workers)
       : store_(store),
         field_(field),
@@ -38,6 +42,8 @@ class VisitsService final : public v1::VisitsService::CallbackService {
         cadence_(cadence),
         calendar_(calendar),
         training_(training),
+        access_log_(access_log),
+        identity_(identity),
         clock_(clock),
         edge_(v1::VisitsService::service_full_name(), verifier, workers) {}
 
@@ -133,6 +139,8 @@ class VisitsService final : public v1::VisitsService::CallbackService {
   const CadencePolicy cadence_;
   const VisitCalendar& calendar_;
   const training::TrainingClient& training_;
+  const registry::RegistryClient& access_log_;
+  const ServiceIdentity& identity_;
   const Clock& clock_;
   ServiceEdge edge_;
 };

@@ -36,6 +36,33 @@ absl::Status InBatch(absl::Status status, absl::string_view prefix) {
   return status;
 }
 
+// The longest purpose the registry's access log keeps.
+constexpr size_t kMaxReadPurposeChars = 255;
+
+struct ChildShown {
+  std::string child_id;
+  std::string village_code;
+};
+
+// A read of the children's data this service keeps, as the registry's access log records it: the person
+// answered, the method, the fields shown and why.
+registry::v1::RecordAccessRequest ReadOfChildren(const Principal& p, const char* method, const char* fields,
+                                                 const std::string& purpose,
+                                                 std::vector<ChildShown> children) {
+  registry::v1::RecordAccessRequest read;
+  read.set_subject(p.subject());
+  read.set_organisation_id(p.organisation_id());
+  read.set_method(method);
+  read.set_fields(fields);
+  read.set_purpose(purpose);
+  for (ChildShown& c : children) {
+    registry::v1::AccessedChild* shown = read.add_children();
+    shown->set_child_id(std::move(c.child_id));
+    shown->set_village_code(std::move(c.village_code));
+  }
+  return read;
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* VisitsService::CheckIn(grpc::CallbackServerContext* ctx,
@@ -143,11 +170,17 @@ grpc::ServerUnaryReactor* VisitsService::EditVisitReport(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* VisitsService::GetVisitReport(grpc::CallbackServerContext* ctx,
                                                         const v1::GetVisitReportRequest* req,
                                                         v1::GetVisitReportResponse* resp) {
+  // What a visitor saw in the child's home (health, safety, danger signs) is the child's personal data: the
+  // read is logged in the registry before the answer leaves, and not answered if it cannot be.
   return edge_.Unary(ctx, "GetVisitReport", [=](const Principal& p) -> absl::Status {
     RETURN_IF_ERROR(ValidateReportId(req->report_id(), "report_id"));
+    RETURN_IF_ERROR(ValidateMeaningfulText(req->purpose(), "purpose", kMaxReadPurposeChars));
     ASSIGN_OR_RETURN(std::optional<StoredReport> stored, field_.GetReport(req->report_id()));
     if (!stored) return absl::NotFoundError("visit report not found");
     RETURN_IF_ERROR(RequireMayActOn(p, stored->parties, "visit report"));
+    RETURN_IF_ERROR(access_log_.RecordAccess(
+        identity_.ForSelf(), ReadOfChildren(p, "visits.GetVisitReport", "visit_report", req->purpose(),
+                                            {{stored->report.child_id(), stored->parties.village_code}})));
     *resp->mutable_report() = std::move(stored->report);
     return absl::OkStatus();
   });
@@ -156,14 +189,23 @@ grpc::ServerUnaryReactor* VisitsService::GetVisitReport(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* VisitsService::ListChildVisits(grpc::CallbackServerContext* ctx,
                                                          const v1::ListChildVisitsRequest* req,
                                                          v1::ListChildVisitsResponse* resp) {
+  // The child's visits say when visitors were at the child's home and where it is (the check-in and
+  // check-out points): logged as GetVisitReport is, once for the page, when it shows any.
   return edge_.Unary(ctx, "ListChildVisits", [=](const Principal& p) -> absl::Status {
     RETURN_IF_ERROR(ValidateRecordId(req->child_id(), "child_id"));
+    RETURN_IF_ERROR(ValidateMeaningfulText(req->purpose(), "purpose", kMaxReadPurposeChars));
     ChildVisitsFilter filter;
     filter.child_id = req->child_id();
     ASSIGN_OR_RETURN(filter.page, ReadPageRequest(req->page_size(), req->page_token()));
     ASSIGN_OR_RETURN(std::vector<v1::VisitRecord> visits, field_.ListChildVisits(filter));
     for (const v1::VisitRecord& visit : visits) {
       if (InScope(p, {visit.village_code(), visit.organisation_id()})) *resp->add_visits() = visit;
+    }
+    if (resp->visits_size() > 0) {
+      RETURN_IF_ERROR(access_log_.RecordAccess(
+          identity_.ForSelf(),
+          ReadOfChildren(p, "visits.ListChildVisits", "visit_records,check_in_location,check_out_location",
+                         req->purpose(), {{req->child_id(), resp->visits(0).village_code()}})));
     }
     // The token follows what was read, not what was shown: a page may be short where records were out of
     // scope, and the next one goes on from there.

@@ -291,6 +291,7 @@ class Mix {
       case kChildVisits: {
         auto stub = vis::VisitsService::NewStub(channel);
         vis::ListChildVisitsRequest request;
+        request.set_purpose("visit history review");
         request.set_child_id(children_[random() % children_.size()].child_id);
         request.set_page_size(20);
         vis::ListChildVisitsResponse response;

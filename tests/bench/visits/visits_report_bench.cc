@@ -36,6 +36,7 @@
 #include "services/visits/visit_calendar.h"
 #include "services/visits/visits_service.h"
 #include "services/visits/visits_store.h"
+#include "tests/support/fake_registry_client.h"
 #include "tests/support/fake_training_client.h"
 #include "tests/support/test_database.h"
 #include "tests/support/test_keys.h"
@@ -174,8 +175,9 @@ int main(int argc, char** argv) {
   Logger logger("visits-report-bench");
   visits::SafeguardingDesk desk(safeguarding, training, identity, logger);
   visits::MariaDbGroupActivityStore groups((*database)->pool(), ids);
+  testing::FakeRegistryClient access_log;  // the benchmark submits reports; it reads none
   visits::VisitsService service(store, field, visits::CadencePolicy(), *calendar, training, safeguarding,
-                                desk, groups, verifier, clock, workers);
+                                desk, groups, access_log, identity, verifier, clock, workers);
   testing::TestServer server({{&service, "shouhu.visits.v1.VisitsService"}});
   testing::TestPrincipals principals(clock);
   const Principal caseworker =

@@ -154,6 +154,7 @@ class FieldVisitsTest : public VisitsTest {
   absl::StatusOr<v1::VisitReport> GetReport(const Principal& as, const std::string& report_id) {
     v1::GetVisitReportRequest request;
     request.set_report_id(report_id);
+    request.set_purpose("家访跟进");
     v1::GetVisitReportResponse response;
     auto context = principals_.Context(as);
     grpc::Status status = visits_stub_->GetVisitReport(context.get(), request, &response);
@@ -895,6 +896,7 @@ TEST_F(FieldVisitsTest, Reads_AnotherCountyOrOrganisation_NotFoundAndListsExclud
 
   v1::ListChildVisitsRequest request;
   request.set_child_id(child_.child_id());
+  request.set_purpose("个案回顾");
   for (const Principal* as : {&xixia_officer_, &other_ngo_caseworker_}) {
     v1::ListChildVisitsResponse response;
     auto context = principals_.Context(*as);
@@ -908,6 +910,26 @@ TEST_F(FieldVisitsTest, Reads_AnotherCountyOrOrganisation_NotFoundAndListsExclud
   int with_report = 0;
   for (const v1::VisitRecord& v : response.visits()) with_report += v.report_id() == kReportA ? 1 : 0;
   EXPECT_EQ(with_report, 1);
+
+  // What was shown is in the registry's access log under the child, with who and why (DESIGN.md: every read
+  // of a child's personal data); refused reads and pages that showed nothing are not. None was logged before.
+  const std::vector<rv1::AccessLogEntry> reports = AccessLogOf(child_.child_id(), "visits.GetVisitReport");
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_EQ(reports[0].subject(), auditor_.subject());
+  EXPECT_EQ(reports[0].fields(), "visit_report");
+  EXPECT_EQ(reports[0].purpose(), "家访跟进");
+  const std::vector<rv1::AccessLogEntry> histories = AccessLogOf(child_.child_id(), "visits.ListChildVisits");
+  ASSERT_EQ(histories.size(), 1u);
+  EXPECT_EQ(histories[0].subject(), wuding_officer_.subject());
+  EXPECT_EQ(histories[0].purpose(), "个案回顾");
+  // A read that gives no reason is refused.
+  v1::GetVisitReportRequest no_purpose;
+  no_purpose.set_report_id(kReportA);
+  v1::GetVisitReportResponse unanswered;
+  auto as_auditor = principals_.Context(auditor_);
+  EXPECT_EQ(visits_stub_->GetVisitReport(as_auditor.get(), no_purpose, &unanswered).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(AccessLogOf(child_.child_id(), "visits.GetVisitReport").size(), 1u);
 }
 
 TEST_F(FieldVisitsTest, GetVisitStatistics_TeamVisitMade_CountsTheHouseholdOnceWithPeopleSeen) {
