@@ -32,8 +32,12 @@ const std::string kSelectAssignment = absl::StrCat(
     " a.visitor_id LEFT JOIN visit_contacts c ON c.assignment_id = a.id WHERE a.id = ?");
 
 // The assignment's row, locked before a check-in: a release (assignment_release.cc) holding it finishes
-// first, and the check-in then finds the visit gone rather than admitting a person just taken off it.
-constexpr char kLockAssignment[] = "SELECT id FROM visit_assignments WHERE id = ? FOR UPDATE";
+// first, and the check-in then finds the visit gone rather than admitting a person just taken off it. The
+// lock is taken by writing the row (visits migration 0043): on Galera a row lock holds only on its own node
+// and only written rows are certified, so a release deleting the row on another node conflicts with this
+// write and one of the two is retried. 1 row matched: the visit is there; 0: it is not.
+constexpr char kLockAssignment[] =
+    "UPDATE visit_assignments SET lock_version = lock_version + 1 WHERE id = ?";
 
 constexpr char kLockContact[] =
     "SELECT checked_in_at, checked_out_at FROM visit_contacts WHERE assignment_id = ? FOR UPDATE";
@@ -214,8 +218,8 @@ absl::StatusOr<AssignmentRow> RestoreIfBegunBeforeRelease(db::Session& tx, const
   ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockReleased, {id}));
   if (!row) return absl::NotFoundError("assignment not found");
   // Put back meanwhile by another late check-in (a retry under a new request id), which held this lock.
-  ASSIGN_OR_RETURN(std::optional<db::Row> planned, tx.QueryOne(kLockAssignment, {id}));
-  if (planned) return AdmittedAssignment(tx, id, admit);
+  ASSIGN_OR_RETURN(uint64_t planned, tx.Execute(kLockAssignment, {id}));
+  if (planned > 0) return AdmittedAssignment(tx, id, admit);
   ASSIGN_OR_RETURN(AssignmentRow a, AssignmentFromRow(*row));
   RETURN_IF_ERROR(admit(a.parties));
   ASSIGN_OR_RETURN(absl::Time released_at, FromSqlTimestamp(row->String(10)));
@@ -447,10 +451,9 @@ absl::StatusOr<v1::CheckInResponse> MariaDbFieldVisitStore::CheckIn(const Idempo
                                                                     const Admission& admit) {
   return IdempotentTransaction<v1::CheckInResponse>(
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::CheckInResponse> {
-        ASSIGN_OR_RETURN(std::optional<db::Row> planned,
-                         tx.QueryOne(kLockAssignment, {command.assignment_id}));
+        ASSIGN_OR_RETURN(uint64_t planned, tx.Execute(kLockAssignment, {command.assignment_id}));
         AssignmentRow a;
-        if (planned) {
+        if (planned > 0) {
           ASSIGN_OR_RETURN(a, AdmittedAssignment(tx, command.assignment_id, admit));
         } else {
           ASSIGN_OR_RETURN(a,

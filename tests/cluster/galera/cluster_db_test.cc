@@ -293,6 +293,87 @@ TEST_F(GaleraLockTest, LockedRowOnTwoNodes_NotWrittenBothCommit_WrittenTheSecond
   }
 }
 
+// A person taken off visits never reaches the child: a release (a safeguarding concern, a lost qualification)
+// deletes the visit's row, and a check-in takes the row first, on two nodes at once. By hand, the two
+// transactions as the stores run them (field_visit_store.cc's check-in: the row's lock, then the contact;
+// assignment_release.cc's release: the visit read locked, copied, deleted), interleaved: each sees the visit
+// not begun. With the check-in's lock only read (SELECT ... FOR UPDATE, before visits migration 0043) both
+// commit — a check-in admitted to a withdrawn visit; with it written, the release (committing second) is
+// aborted.
+TEST_F(GaleraLockTest, CheckInAndReleaseOfAVisitOnTwoNodes_LockOnlyBothCommit_WrittenTheSecondIsAborted) {
+  ASSERT_OK(MigrateOnNode1(VisitsMigrations()));
+  for (bool write : {false, true}) {
+    SCOPED_TRACE(write ? "the check-in writes the row" : "the check-in only locks it");
+    const std::string id = write ? "01JVISITWRITTEN00000000000" : "01JVISITLOCKED000000000000";
+    const std::string visitor = write ? "01JVISITORWRITTEN000000000" : "01JVISITORLOCKED0000000000";
+    ASSERT_OK(one_->Transaction([&](db::Session& s) -> absl::Status {
+      return s
+          .Execute(
+              "INSERT INTO visit_assignments (id, case_id, child_id, visitor_id, visit_day, slot, planned_by,"
+              " created_at) VALUES (?, ?, 'child-1', ?, '2026-12-12', 0, 'plan', '2026-12-06 00:00:00')",
+              {id, "case-" + id, visitor})
+          .status();
+    }));
+    const std::string planned = absl::StrCat("SELECT COUNT(*) FROM visit_assignments WHERE id = '", id, "'");
+    ASSERT_EQ(EventuallyOn(2, planned, 1), 1) << "node 2 never saw the visit";
+    ASSERT_OK_AND_ASSIGN(db::Lease check_in, one_->Acquire());
+    ASSERT_OK_AND_ASSIGN(db::Lease release, two_->Acquire());
+    ASSERT_OK(check_in->ExecuteConstant("START TRANSACTION"));
+    if (write) {
+      ASSERT_OK_AND_ASSIGN(uint64_t matched,
+                           check_in->Execute("UPDATE visit_assignments SET lock_version = lock_version + 1 "
+                                             "WHERE id = ?",
+                                             {id}));
+      ASSERT_EQ(matched, 1u);
+    } else {
+      ASSERT_OK(
+          check_in->QueryOne("SELECT id FROM visit_assignments WHERE id = ? FOR UPDATE", {id}).status());
+    }
+    ASSERT_OK(release->ExecuteConstant("START TRANSACTION"));
+    ASSERT_OK_AND_ASSIGN(
+        db::Rows visit,
+        release->Query("SELECT a.id, c.assignment_id FROM visit_assignments a LEFT JOIN "
+                       "visit_contacts c ON c.assignment_id = a.id WHERE a.case_id = ? FOR UPDATE",
+                       {"case-" + id}));
+    ASSERT_EQ(visit.size(), 1u);
+    EXPECT_TRUE(visit[0].IsNull(1)) << "node 2 saw a check-in not yet made";
+    ASSERT_OK(
+        release
+            ->Execute("INSERT INTO released_assignments (id, case_id, child_id, visitor_id, visit_day, slot,"
+                      " released_because, released_at) SELECT id, case_id, child_id, visitor_id, visit_day,"
+                      " slot, 'safeguarding-concern:1', '2026-12-06 09:30:00' FROM visit_assignments WHERE"
+                      " id = ?",
+                      {id})
+            .status());
+    ASSERT_OK(release->Execute("DELETE FROM visit_assignments WHERE id = ?", {id}).status());
+    ASSERT_OK(check_in
+                  ->Execute("INSERT INTO visit_contacts (assignment_id, case_id, child_id, visitor_id, "
+                            "village_code, organisation_id, visit_day, slot, checked_in_at, slot_ends_at, "
+                            "checked_in_by, updated_at) VALUES (?, ?, 'child-1', ?, '532329101001', 'ngo-1', "
+                            "'2026-12-12', 0, '2026-12-12 01:00:00', '2026-12-12 02:30:00', 'volunteer-1', "
+                            "'2026-12-12 01:00:00')",
+                            {id, "case-" + id, visitor})
+                  .status());
+    // The check-in commits first (committed second, it is brute-force aborted by the release's delete where
+    // it holds the row, either way): the release, which saw no check-in, commits after it.
+    ASSERT_OK(check_in->ExecuteConstant("COMMIT"));
+    const absl::Status released = release->ExecuteConstant("COMMIT");
+    if (!released.ok()) (void)release->ExecuteConstant("ROLLBACK");
+    const std::string contacts =
+        absl::StrCat("SELECT COUNT(*) FROM visit_contacts WHERE assignment_id = '", id, "'");
+    EXPECT_EQ(EventuallyOn(2, contacts, 1), 1);
+    if (write) {
+      // Refused for the retry Pool::Transaction makes, which then finds the visit begun and keeps it.
+      EXPECT_EQ(released.code(), absl::StatusCode::kAborted) << released;
+      EXPECT_EQ(EventuallyOn(1, planned, 1), 1);
+    } else {
+      EXPECT_OK(released);
+      EXPECT_EQ(EventuallyOn(1, planned, 0), 0)
+          << "a check-in admitted to a withdrawn visit, as without the write";
+    }
+  }
+}
+
 // The database's own hold on the rule (gateway migration 0048), by hand on two nodes with no lock at all:
 // both see place 2 free and take it. The unique key is certified, so the second commit is aborted and the
 // client keeps two valid secrets; a third place does not exist (the CHECK refuses it on any node).
