@@ -197,6 +197,33 @@ TEST_F(RegistryTest, GetCase_LoggedUnderTheChildWithItsPurpose_ABlankPurposeIsRe
   EXPECT_EQ(logged[0].fields(), "case,care_arrangement,history");
 }
 
+// A change is answered with the case as changed, its history (others' reasons) and care arrangement
+// included: that answer is a read of the child, logged as GetCase's is; its retry, answered again, too. A
+// refused change shows nothing and logs nothing.
+TEST_F(RegistryTest, CaseChangeAnswers_LoggedAsReadsOfTheChild) {
+  v1::Case c = RegisterChild("1", "李娜");
+  auto risk = WithCase<v1::SetRiskLevelRequest>("k1", c.case_id());
+  risk.set_risk_level(v1::RISK_LEVEL_EXTREME);
+  risk.set_reason("祖母住院，孩子独自在家");
+  ASSERT_OK(Call(&v1::RegistryService::Stub::SetRiskLevel, wuding_caseworker_, risk));
+  std::vector<v1::AccessLogEntry> logged = AccessLogOf(c.child_id(), "SetRiskLevel");
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_EQ(logged[0].subject(), wuding_caseworker_.subject());
+  EXPECT_EQ(logged[0].fields(), "case,care_arrangement,history");
+  EXPECT_FALSE(logged[0].purpose().empty());
+  ASSERT_OK(Call(&v1::RegistryService::Stub::SetRiskLevel, wuding_caseworker_, risk));
+  EXPECT_EQ(AccessLogOf(c.child_id(), "SetRiskLevel").size(), 2u);
+
+  auto close = WithCase<v1::CloseCaseRequest>("x1", c.case_id());
+  close.set_reason("监护恢复");
+  ASSERT_OK(Call(&v1::RegistryService::Stub::CloseCase, wuding_officer_, close));
+  EXPECT_EQ(AccessLogOf(c.child_id(), "CloseCase").size(), 1u);
+  close.set_request_id("x2");
+  EXPECT_THAT(Call(&v1::RegistryService::Stub::CloseCase, wuding_officer_, close),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(AccessLogOf(c.child_id(), "CloseCase").size(), 1u);
+}
+
 TEST_F(RegistryTest, TransferCase_UnsignedWithEmptyBody_IsUnauthenticatedBeforeAnyValidation) {
   // It answered INVALID_ARGUMENT `to_organisation_id` before: validation ran before authentication.
   grpc::ClientContext unsigned_context;
