@@ -64,6 +64,11 @@ absl::Time SlotEnd(const VisitTimes& times, absl::CivilDay day, int slot) {
   return midnight + times.first_slot_start + times.slot_length * (slot + 1);
 }
 
+absl::Time ExpectedVisitEnd(const VisitTimes& times, absl::CivilDay day, int slot, absl::Time checked_in_at,
+                            absl::Time received_at) {
+  return std::max({SlotEnd(times, day, slot), checked_in_at + times.slot_length, received_at});
+}
+
 absl::Status ValidateCheckIn(const v1::CheckInRequest& request) {
   RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
   RETURN_IF_ERROR(ValidateRecordId(request.assignment_id(), "assignment_id"));

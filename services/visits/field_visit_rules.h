@@ -30,6 +30,13 @@ struct VisitTimes {
 // When slot `slot` of `day` (Asia/Shanghai) ends, as an instant.
 absl::Time SlotEnd(const VisitTimes& times, absl::CivilDay day, int slot);
 
+// When a checked-in visit is expected to have ended, from which the missing-check-out alert counts its grace:
+// its slot's end, but never before a slot's length after the check-in (a visitor who began late is not
+// reported missing while still at the household) nor before the check-in reached the server (a phone's
+// check-in synced days later is not alarmed at once; its check-out usually follows in the same sync).
+absl::Time ExpectedVisitEnd(const VisitTimes& times, absl::CivilDay day, int slot, absl::Time checked_in_at,
+                            absl::Time received_at);
+
 // A batch is at most this many reports: 50 covers a team's weekend with room to spare, and keeps one
 // request's work (a transaction per report) within a call's deadline.
 inline constexpr int kMaxReportsPerBatch = 50;

@@ -468,8 +468,8 @@ absl::StatusOr<v1::CheckInResponse> MariaDbFieldVisitStore::CheckIn(const Idempo
                         a.assignment.visitor_id(), a.parties.village_code, a.parties.organisation_id,
                         DayText(a.day), int64_t{a.assignment.slot()}, ToSqlTimestamp(at),
                         Micro(command.location, true), Micro(command.location, false),
-                        ToSqlTimestamp(SlotEnd(times_, a.day, a.assignment.slot())), actor.subject,
-                        ToSqlTimestamp(actor.at)})
+                        ToSqlTimestamp(ExpectedVisitEnd(times_, a.day, a.assignment.slot(), at, actor.at)),
+                        actor.subject, ToSqlTimestamp(actor.at)})
                 .status());
         v1::CheckInResponse response;
         ASSIGN_OR_RETURN(*response.mutable_visit(), ReadRecord(tx, command.assignment_id));

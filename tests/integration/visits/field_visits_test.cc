@@ -444,12 +444,13 @@ TEST_F(FieldVisitsTest, MissingCheckOut_SweptTwiceAndConcurrently_RaisedOnceOnly
   ASSERT_OK(CheckOut(wuding_caseworker_, "out-1", 1).status());
   CheckOutWatch& watch = visits_->check_out_watch();
 
-  // Within the grace (slot 0 ends 10:30, grace 3 h): nothing yet.
-  visits_clock_.Set(absl::FromCivil(absl::CivilSecond(visit_day_) + 13 * 3600, ShanghaiTimeZone()));
+  // Within the grace (checked in at 10:00 for slot 0, 09:00-10:30: expected to end a slot's length later,
+  // 11:30; grace 3 h): nothing yet.
+  visits_clock_.Set(absl::FromCivil(absl::CivilSecond(visit_day_) + 14 * 3600, ShanghaiTimeZone()));
   ASSERT_OK_AND_ASSIGN(int early, watch.SweepOnce());
   EXPECT_EQ(early, 0);
 
-  visits_clock_.Set(absl::FromCivil(absl::CivilSecond(visit_day_) + 14 * 3600, ShanghaiTimeZone()));
+  visits_clock_.Set(absl::FromCivil(absl::CivilSecond(visit_day_) + 15 * 3600, ShanghaiTimeZone()));
   absl::StatusOr<int> raced[4];
   std::vector<std::thread> sweeps;
   for (auto& result : raced) sweeps.emplace_back([&watch, &result] { result = watch.SweepOnce(); });
@@ -469,6 +470,27 @@ TEST_F(FieldVisitsTest, MissingCheckOut_SweptTwiceAndConcurrently_RaisedOnceOnly
   ASSERT_EQ(alerts.size(), 1u);
   EXPECT_EQ(alerts[0].assignment_id(), assignments_[0].assignment_id());
   EXPECT_EQ(alerts[0].division_code(), registry::testing::kWudingVillage);
+}
+
+// A visitor who began late (slot 0 ends 10:30; they checked in at 13:40) was reported missing at 13:45, the
+// duty supervisor alarmed about a visit just begun: the grace now counts from a slot's length after the
+// check-in.
+TEST_F(FieldVisitsTest, MissingCheckOut_VisitBegunLate_GraceCountsFromTheCheckIn) {
+  SetUpVisit();
+  const absl::Time one_forty =
+      absl::FromCivil(absl::CivilSecond(visit_day_) + 13 * 3600 + 40 * 60, ShanghaiTimeZone());
+  visits_clock_.Set(one_forty);
+  ASSERT_OK(CheckIn(wuding_caseworker_, "in-0", 0).status());
+  CheckOutWatch& watch = visits_->check_out_watch();
+  visits_clock_.Set(one_forty + absl::Minutes(5));
+  ASSERT_OK_AND_ASSIGN(int at_once, watch.SweepOnce());
+  EXPECT_EQ(at_once, 0);
+  visits_clock_.Set(one_forty + absl::Minutes(90) + absl::Hours(3) - absl::Minutes(1));
+  ASSERT_OK_AND_ASSIGN(int within_grace, watch.SweepOnce());
+  EXPECT_EQ(within_grace, 0);
+  visits_clock_.Set(one_forty + absl::Minutes(90) + absl::Hours(3) + absl::Minutes(1));
+  ASSERT_OK_AND_ASSIGN(int after, watch.SweepOnce());
+  EXPECT_EQ(after, 1);
 }
 
 TEST_F(FieldVisitsTest, SubmitVisitReports_BatchRetried_SameAnswersNothingDoubled) {

@@ -44,6 +44,21 @@ std::string FieldOfInvalid(const v1::VisitReport& r) {
   return FieldOf(status);
 }
 
+TEST(FieldVisitRulesTest, ExpectedVisitEnd_TheSlotsEndUnlessBegunLateOrSyncedLate) {
+  const VisitTimes times;
+  const absl::CivilDay saturday(2026, 12, 19);
+  const absl::Time slot_end = SlotEnd(times, saturday, 0);  // 10:30 Shanghai
+  const absl::Time nine = slot_end - times.slot_length;     // on time
+  EXPECT_EQ(ExpectedVisitEnd(times, saturday, 0, nine, nine), slot_end);
+  const absl::Time nine_fifteen = nine + absl::Minutes(15);  // a little late: a visit's length from then
+  EXPECT_EQ(ExpectedVisitEnd(times, saturday, 0, nine_fifteen, nine_fifteen),
+            nine_fifteen + times.slot_length);
+  const absl::Time one_forty = slot_end + absl::Minutes(190);  // began at 13:40
+  EXPECT_EQ(ExpectedVisitEnd(times, saturday, 0, one_forty, one_forty), one_forty + times.slot_length);
+  const absl::Time monday = slot_end + absl::Hours(48);  // the phone synced on Monday
+  EXPECT_EQ(ExpectedVisitEnd(times, saturday, 0, nine, monday), monday);
+}
+
 TEST(FieldVisitRulesTest, SlotEnd_FirstSlotOfASaturday_EndsAtHalfPastTenShanghai) {
   const VisitTimes times;  // 09:00 start, 90-minute slots
   const absl::Time end = SlotEnd(times, absl::CivilDay(2026, 12, 19), 0);
