@@ -372,5 +372,53 @@ TEST_F(CooperationReferralTest, TransferCase_ItsCooperationRecordsFollowTheCase)
   EXPECT_OK(Cooperate(&Coop::CancelCountyTransfer, other_ngo_caseworker_, cancel).status());
 }
 
+// The same records follow the case's village: to another village of the county (MoveHousehold) and to
+// another county (a county transfer), where the receiving county reads them and the sending one no longer
+// does.
+TEST_F(CooperationReferralTest, CaseMovesVillageOrCounty_ItsCooperationRecordsMoveWithIt) {
+  v1::Case c = RegisterChild("1", "李娜");
+  ASSERT_OK(Cooperate(&Coop::RecordConsent, wuding_caseworker_, Consent("c1", c.case_id())));
+  ASSERT_OK_AND_ASSIGN(
+      auto sent, Cooperate(&Coop::CreateServiceReferral, wuding_caseworker_, Referral("r1", c.case_id())));
+  const std::string id = sent.service_referral().service_referral_id();
+  v1::RecordReintegrationOutcomeRequest outcome;
+  outcome.set_request_id("o1");
+  outcome.set_case_id(c.case_id());
+  outcome.set_outcome(v1::REINTEGRATION_OUTCOME_KIND_FAMILY_REUNIFIED);
+  outcome.set_detail("返乡后与祖母同住");
+  outcome.set_follow_up_date(absl::FormatCivilTime(ShanghaiDay(clock_.Now())));
+  ASSERT_OK(Cooperate(&Coop::RecordReintegrationOutcome, wuding_caseworker_, outcome));
+  const auto records_in = [&](const std::string& village) {
+    return Count(absl::StrCat("service_referrals WHERE case_id = '", c.case_id(), "' AND village_code = '",
+                              village, "'")) +
+           Count(absl::StrCat("reintegration_outcomes WHERE case_id = '", c.case_id(),
+                              "' AND village_code = '", village, "'"));
+  };
+  ASSERT_EQ(records_in(kWudingVillage), 2);
+
+  v1::MoveHouseholdRequest home;
+  home.set_request_id("h1");
+  home.set_case_id(c.case_id());
+  home.mutable_household()->set_village_code(kWudingOtherTownshipVillage);
+  home.mutable_household()->set_address_detail("高桥镇新村5组8号");
+  home.set_reason("随祖母搬家");
+  ASSERT_OK(Call(&v1::RegistryService::Stub::MoveHousehold, wuding_caseworker_, home));
+  EXPECT_EQ(records_in(kWudingOtherTownshipVillage), 2);
+
+  v1::RequestCountyTransferRequest move;
+  move.set_request_id("m1");
+  move.set_case_id(c.case_id());
+  move.set_to_village_code(kXixiaVillage);
+  move.set_reason("随务工父母迁居银川");
+  ASSERT_OK_AND_ASSIGN(auto requested, Cooperate(&Coop::RequestCountyTransfer, wuding_caseworker_, move));
+  v1::AcceptCountyTransferRequest accept;
+  accept.set_request_id("a1");
+  accept.set_transfer_id(requested.transfer().transfer_id());
+  ASSERT_OK(Cooperate(&Coop::AcceptCountyTransfer, xixia_officer_, accept));
+  EXPECT_EQ(records_in(kXixiaVillage), 2);
+  EXPECT_THAT(Read(wuding_officer_, id), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_OK(Read(xixia_officer_, id).status());
+}
+
 }  // namespace
 }  // namespace shouhu::registry::testing
