@@ -3,6 +3,7 @@
 #include <cmath>
 #include <set>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/scope.h"
@@ -242,6 +243,27 @@ absl::StatusOr<AssignmentRow> RestoreIfBegunBeforeRelease(db::Session& tx, const
   RETURN_IF_ERROR(tx.Execute(kRestoreReleased, {slot, ToSqlTimestamp(now), id}).status());
   a.assignment.set_slot(static_cast<int32_t>(slot));
   return a;
+}
+
+// A report for a visit released before any check-in of it reached the server (a phone without signal sends
+// the report alone, or the check-in failed to send): the report cannot say the visit was made before the
+// release, its check-in can (RestoreIfBegunBeforeRelease puts the visit back). FAILED_PRECONDITION naming
+// assignment_id and saying so, for the phone to send the check-in first and then the report; NOT_FOUND would
+// read as "nothing to send it to", and the record would be dropped. OK when there is no such released visit
+// or the caller may not act on it (the caller's NOT_FOUND stands).
+absl::Status RefuseReportOfWithdrawnVisit(db::Session& tx, const std::string& id, const Admission& admit) {
+  ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockReleased, {id}));
+  if (!row) return absl::OkStatus();
+  ASSIGN_OR_RETURN(AssignmentRow a, AssignmentFromRow(*row));
+  if (!admit(a.parties).ok()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(absl::Time released_at, FromSqlTimestamp(row->String(10)));
+  absl::Status status = absl::FailedPreconditionError(absl::StrCat(
+      "assignment_id: the visit was withdrawn at ",
+      absl::FormatTime(absl::RFC3339_sec, released_at, absl::UTCTimeZone()),
+      " before any check-in of it reached us; send its check-in first, naming when the visit began (a time "
+      "before that puts the visit back), then the report"));
+  status.SetPayload(kFieldPayload, absl::Cord("assignment_id"));
+  return status;
 }
 
 void ReadPoint(const db::Row& row, size_t lat, v1::GeoPoint* out) {
@@ -608,7 +630,11 @@ absl::StatusOr<int64_t> MariaDbFieldVisitStore::SubmitReport(const Actor& actor,
         version = stored->stored.report.version();
         return absl::OkStatus();
       }
-      ASSIGN_OR_RETURN(AssignmentRow a, AdmittedAssignment(tx, report.assignment_id(), admit));
+      absl::StatusOr<AssignmentRow> admitted = AdmittedAssignment(tx, report.assignment_id(), admit);
+      if (absl::IsNotFound(admitted.status())) {
+        RETURN_IF_ERROR(RefuseReportOfWithdrawnVisit(tx, report.assignment_id(), admit));
+      }
+      ASSIGN_OR_RETURN(AssignmentRow a, std::move(admitted));
       RETURN_IF_ERROR(RequireVisitDayCome(a.day, actor.at, "assignment_id"));
       inserting = true;
       RETURN_IF_ERROR(tx.Execute(kInsertReport,

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "common/clock.h"
@@ -367,6 +368,21 @@ TEST_F(FieldVisitsTest, ReleasedAfterAnUnsentCheckIn_CheckInNamingAnEarlierTime_
   }));
   ASSERT_EQ(visits_database_->Count("visit_assignments"), 0);
   visits_clock_.Advance(absl::Hours(4));
+
+  // The report sent before its check-in: refused saying to send the check-in first (NOT_FOUND would have
+  // read as "nothing to send it to"), nothing written; another organisation is told of no such visit.
+  ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse early,
+                       Submit(wuding_caseworker_, "send-0", {Report(kReportA, 0)}));
+  ASSERT_EQ(early.results_size(), 1);
+  EXPECT_EQ(early.results(0).code(), static_cast<int>(absl::StatusCode::kFailedPrecondition))
+      << early.results(0).message();
+  EXPECT_EQ(early.results(0).field(), "reports[0].assignment_id");
+  EXPECT_TRUE(absl::StrContains(early.results(0).message(), "check-in first")) << early.results(0).message();
+  ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse elsewhere,
+                       Submit(other_ngo_caseworker_, "send-x", {Report(kReportB, 0)}));
+  ASSERT_EQ(elsewhere.results_size(), 1);
+  EXPECT_EQ(elsewhere.results(0).code(), static_cast<int>(absl::StatusCode::kNotFound));
+  EXPECT_EQ(visits_database_->Count("visit_reports"), 0);
 
   ASSERT_OK(CheckIn(wuding_caseworker_, "in-0", 0, ten + absl::Minutes(5)).status());
   EXPECT_OK(CheckIn(wuding_caseworker_, "in-0", 0, ten + absl::Minutes(5)).status());  // the phone's retry
