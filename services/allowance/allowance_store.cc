@@ -535,6 +535,23 @@ absl::Status WriteApplication(db::Session& tx, const v1::Application& a, int64_t
       .status();
 }
 
+// Reserves application `a`'s amount as its approval does: the child's yearly cap, then the budget on
+// `budget_slot`, each taken by a guarded UPDATE under its row's lock. FAILED_PRECONDITION above the cap or
+// beyond the budget.
+absl::Status ReserveApplicationAmount(MariaDbAllowanceStore& store, db::Session& tx, const v1::Application& a,
+                                      const v1::Program& program, int budget_slot, const Actor& actor) {
+  RETURN_IF_ERROR(tx.Execute(kEnsureCommitted, {a.program_id(), a.child_id(), int64_t{a.year()}}).status());
+  ASSIGN_OR_RETURN(
+      uint64_t taken,
+      tx.Execute(kTakeCommitted, {a.amount_fen(), a.program_id(), a.child_id(), int64_t{a.year()},
+                                  program.per_child_year_cap_fen(), a.amount_fen()}));
+  if (taken != 1)
+    return absl::FailedPreconditionError("amount_fen: above the program's cap per child and year");
+  return store.PostEntry(tx, a.program_id(), budget_slot, v1::LEDGER_ENTRY_KIND_RESERVATION,
+                         v1::LEDGER_ACCOUNT_AVAILABLE, v1::LEDGER_ACCOUNT_RESERVED, a.amount_fen(),
+                         a.application_id(), "", actor);
+}
+
 }  // namespace
 
 // ----------------------------------------------------------------------------------------------- programs
@@ -803,21 +820,9 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::ApproveApplication(
         if (closed) return absl::FailedPreconditionError("the child's case is closed");
         ASSIGN_OR_RETURN(ApprovalStep step, decide(a, *program));
         if (step.reserves) {
-          // The child's yearly cap, then the budget: each taken by a guarded UPDATE under its row's lock.
-          RETURN_IF_ERROR(
-              tx.Execute(kEnsureCommitted, {a.program_id(), a.child_id(), int64_t{a.year()}}).status());
-          ASSIGN_OR_RETURN(
-              uint64_t taken,
-              tx.Execute(kTakeCommitted, {a.amount_fen(), a.program_id(), a.child_id(), int64_t{a.year()},
-                                          program->per_child_year_cap_fen(), a.amount_fen()}));
-          if (taken != 1) {
-            return absl::FailedPreconditionError("amount_fen: above the program's cap per child and year");
-          }
           // On this replica's own budget slot (refilled from the program's remainder or the other slots
           // when dry), recorded with the application so its later movements stay within that slot.
-          RETURN_IF_ERROR(PostEntry(tx, a.program_id(), budget_slot_, v1::LEDGER_ENTRY_KIND_RESERVATION,
-                                    v1::LEDGER_ACCOUNT_AVAILABLE, v1::LEDGER_ACCOUNT_RESERVED, a.amount_fen(),
-                                    a.application_id(), "", actor));
+          RETURN_IF_ERROR(ReserveApplicationAmount(*this, tx, a, *program, budget_slot_, actor));
           locked->budget_slot = budget_slot_;  // written with the application below
         }
         if (step.first) {
@@ -1358,19 +1363,8 @@ absl::Status GiveFreedMonth(MariaDbAllowanceStore& store, db::Session& tx, const
                    MariaDbAllowanceStore::ReadProgram(tx, a.program_id(), false));
   if (!program) return absl::InternalError("application's program is missing");
   RETURN_IF_ERROR(tx.ExecuteConstant(kSavepointOwedMonth));
-  RETURN_IF_ERROR(tx.Execute(kEnsureCommitted, {a.program_id(), a.child_id(), int64_t{a.year()}}).status());
-  ASSIGN_OR_RETURN(
-      uint64_t taken,
-      tx.Execute(kTakeCommitted, {a.amount_fen(), a.program_id(), a.child_id(), int64_t{a.year()},
-                                  program->per_child_year_cap_fen(), a.amount_fen()}));
-  absl::Status reserved = taken == 1
-                              ? absl::OkStatus()
-                              : absl::FailedPreconditionError("above the program's cap per child and year");
-  if (reserved.ok()) {
-    reserved = store.PostEntry(tx, a.program_id(), e.budget_slot, v1::LEDGER_ENTRY_KIND_RESERVATION,
-                               v1::LEDGER_ACCOUNT_AVAILABLE, v1::LEDGER_ACCOUNT_RESERVED, a.amount_fen(),
-                               a.application_id(), "", actor);
-  }
+  // As its approval reserved it, on the slot it was recorded with.
+  const absl::Status reserved = ReserveApplicationAmount(store, tx, a, *program, e.budget_slot, actor);
   if (!reserved.ok()) {
     if (reserved.code() != absl::StatusCode::kFailedPrecondition) return reserved;
     return tx.ExecuteConstant(kRollbackOwedMonth);

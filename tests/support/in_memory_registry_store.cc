@@ -353,13 +353,17 @@ absl::StatusOr<v1::Case> InMemoryRegistryStore::ChangeCase(const IdempotencyKey&
     current.clear_history();
     RETURN_IF_ERROR(authorize(current));
     ASSIGN_OR_RETURN(CaseChange change, rule(current, actor));
-    v1::Case updated = change.updated;
-    *updated.mutable_history() = found->second.history();
-    *updated.add_history() = change.entry;
-    found->second = updated;
-    Publish(case_id, *change.event, actor.at);
-    return updated;
+    return Write(found->second, change, actor.at);
   });
+}
+
+v1::Case InMemoryRegistryStore::Write(v1::Case& stored, const CaseChange& change, absl::Time at) {
+  v1::Case updated = change.updated;
+  *updated.mutable_history() = stored.history();
+  *updated.add_history() = change.entry;
+  stored = updated;
+  Publish(updated.case_id(), *change.event, at);
+  return updated;
 }
 
 absl::StatusOr<v1::Case> InMemoryRegistryStore::MoveHousehold(const IdempotencyKey& key, const Actor& actor,
@@ -379,12 +383,7 @@ absl::StatusOr<v1::Case> InMemoryRegistryStore::MoveHousehold(const IdempotencyK
     ASSIGN_OR_RETURN(CaseChange change,
                      registry::MoveHousehold(current, child->second.household(), to, actor, reason));
     *child->second.mutable_household() = to;
-    v1::Case updated = change.updated;
-    *updated.mutable_history() = found->second.history();
-    *updated.add_history() = change.entry;
-    found->second = updated;
-    Publish(case_id, *change.event, actor.at);
-    return updated;
+    return Write(found->second, change, actor.at);
   });
 }
 

@@ -117,6 +117,9 @@ class InMemoryRegistryStore final : public RegistryStore {
   void AwaitPageReadsReleased() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Publish(const std::string& aggregate_id, const google::protobuf::Message& event, absl::Time at)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A lifecycle rule's change written over `stored`, its history entry appended and its event published.
+  v1::Case Write(v1::Case& stored, const CaseChange& change, absl::Time at)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Clock& clock_;
   IdGenerator& ids_;
