@@ -29,8 +29,6 @@ constexpr absl::string_view kCountedCase =
 constexpr absl::string_view kCurrentCasesOfChildForUpdate =
     "SELECT village_code, status, risk_level FROM cases WHERE child_id = ? AND id <> ? AND is_current = 1 "
     "FOR UPDATE";
-constexpr absl::string_view kCountedChildForUpdate =
-    "SELECT village_code, categories FROM children WHERE id = ? FOR UPDATE";
 
 // Sums over the slots; a key whose slots sum to zero (its children all moved away) is no row.
 constexpr absl::string_view kChildCounts =
@@ -97,12 +95,6 @@ absl::StatusOr<std::vector<CountedCase>> LockCurrentCasesOfChild(db::Session& tx
     cases.push_back({row.String(0), static_cast<int>(row.Int(1)), static_cast<int>(row.Int(2))});
   }
   return cases;
-}
-
-absl::StatusOr<std::optional<CountedChild>> LockCountedChild(db::Session& tx, const std::string& child_id) {
-  ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kCountedChildForUpdate, {child_id}));
-  if (!row) return std::optional<CountedChild>();
-  return std::optional<CountedChild>(CountedChild{row->String(0), row->String(1)});
 }
 
 bool CountsCover(const std::string& prefix) { return prefix.size() <= kCountyCodeDigits; }

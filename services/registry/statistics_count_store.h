@@ -31,12 +31,6 @@ absl::StatusOr<std::optional<CountedCase>> CountedCaseOf(db::Session& tx, const 
 absl::StatusOr<std::vector<CountedCase>> LockCurrentCasesOfChild(db::Session& tx, const std::string& child_id,
                                                                  const std::string& except_case_id);
 
-// A child's village and category list, locked, for moving its count.
-struct CountedChild {
-  std::string village_code;
-  std::string categories;
-};
-absl::StatusOr<std::optional<CountedChild>> LockCountedChild(db::Session& tx, const std::string& child_id);
 
 // The statistics of a division prefix from the counts (a prefix of at most a county's six digits: they are
 // kept per county).
