@@ -136,6 +136,9 @@ try {
     ['ShouhuEventConsumerStuck pages a consumer that started minutes ago (no offset)', 'ShouhuEventConsumerStuck',
       'and shouhu_event_consumer_checkpoint offset 15m', ''],
     ['ShouhuAccessLogSlow mixes namespaces', 'ShouhuAccessLogSlow', 'by (namespace, service, le)', 'by (service, le)'],
+    ['ShouhuGatewayTokenKeysNotReloaded pages for one failed reload long past (the count, not its increase)',
+      'ShouhuGatewayTokenKeysNotReloaded', 'increase(shouhu_gateway_token_key_reload_failures_total[5m])',
+      'shouhu_gateway_token_key_reload_failures_total'],
   ];
   for (const [what, alert, from, to] of guards) {
     const [stillPasses, mutantOutput] = promtoolTests(mutated(groups, alert, from, to), 'mutant');
