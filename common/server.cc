@@ -171,6 +171,11 @@ absl::Status ServiceHost::Run() {
 }
 
 int ServeMain(int argc, char** argv, const ServiceDefinition& service) {
+  SystemClock clock;
+  return ServeMain(argc, argv, service, clock);
+}
+
+int ServeMain(int argc, char** argv, const ServiceDefinition& service, const Clock& rules_clock) {
   InitProcess(argc, argv, "Shouhu service: see README.md for flags and SHOUHU_* environment variables");
   const ServiceDefaults& defaults = service.defaults;
   Logger logger(defaults.name);
@@ -194,14 +199,14 @@ int ServeMain(int argc, char** argv, const ServiceDefinition& service) {
     return 0;
   }
   SystemClock clock;
-  IdGenerator ids(clock);
+  IdGenerator ids(rules_clock);
   Metrics metrics(defaults.name);
   // The gateway's key speaks for callers only; SYSTEM and "service:" subjects come from services' own keys.
   PrincipalVerifier verifier(**trusted_keys, clock, GatewayKeySigns::kCallersOnly);
   ServiceIdentity identity(defaults.name, config->signing_key, clock, config->system_jurisdictions);
   // Outlives the server (declared before it): calls in flight finish on these threads while it drains.
   CallWorkers workers(config->db.pool_size, logger);
-  ServiceContext context{*config, **pool, clock, ids, logger, metrics, verifier, identity, workers};
+  ServiceContext context{*config, **pool, rules_clock, ids, logger, metrics, verifier, identity, workers};
   auto built = service.build(context);
   if (!built.ok()) {
     logger.Error("service could not start", {{"error", std::string(built.status().message())}});

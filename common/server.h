@@ -157,6 +157,12 @@ int WaitForTermination();
 // configuration).
 int ServeMain(int argc, char** argv, const ServiceDefinition& service);
 
+// ServeMain with `rules_clock` as the service's clock (ServiceContext::clock: its days, due dates and the
+// times it records), while the principals it is called with and signs are judged on the machine's. For a
+// benchmark that runs a service's calendar ahead of the machine's (tests/bench/scale); every service's own
+// main uses the machine's clock for both.
+int ServeMain(int argc, char** argv, const ServiceDefinition& service, const Clock& rules_clock);
+
 }  // namespace shouhu
 
 #endif  // SHOUHU_COMMON_SERVER_H_

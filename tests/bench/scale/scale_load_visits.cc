@@ -43,7 +43,7 @@ vis::VisitReport Loader::ReportFor(const std::string& assignment_id) {
 bool Loader::PlanWeekend(const std::string& weekend,
                          std::vector<std::pair<std::string, std::string>>& assignments,
                          const std::vector<std::string>& counties, LoadFigures& figures,
-                         std::map<int, int64_t>& unplaced) {
+                         std::map<int, int64_t>& unplaced, absl::CivilDay& last_visit_day) {
   const std::string folder = dir_ + "/assignments";
   std::filesystem::create_directories(folder);
   std::mutex mu;
@@ -57,8 +57,18 @@ bool Loader::PlanWeekend(const std::string& weekend,
     const std::string& county = counties[static_cast<size_t>(n)];
     const std::string file = absl::StrCat(folder, "/", weekend, "-", county, ".tsv");
     std::vector<std::pair<std::string, std::string>>& mine = by_county[static_cast<size_t>(n)];
+    // A visit day past the weekend's Sunday (a holiday's run of days), the latest the county's plan holds.
+    auto note_day = [&](const std::string& text) {
+      absl::CivilDay day;
+      if (!absl::ParseCivilTime(text, &day)) return;
+      std::lock_guard<std::mutex> lock(mu);
+      last_visit_day = std::max(last_visit_day, day);
+    };
     if (std::filesystem::exists(file)) {
-      for (const auto& r : ReadRecords(file)) mine.emplace_back(r[0], r.size() > 1 ? r[1] : "");
+      for (const auto& r : ReadRecords(file)) {
+        mine.emplace_back(r[0], r.size() > 1 ? r[1] : "");
+        if (r.size() > 2) note_day(r[2]);
+      }
     } else {
       auto stub = vis::VisitsService::NewStub(ChannelFor(n));
       vis::PlanWeekendRequest request;
@@ -84,7 +94,8 @@ bool Loader::PlanWeekend(const std::string& weekend,
       std::ofstream out(file + ".part");
       for (const vis::Assignment& a : response.assignments()) {
         mine.emplace_back(a.assignment_id(), a.child_id());
-        out << a.assignment_id() << '\t' << a.child_id() << '\n';
+        out << a.assignment_id() << '\t' << a.child_id() << '\t' << a.visit_date() << '\n';
+        note_day(a.visit_date());
       }
       out.close();
       // A weekend that placed nothing is planned again by the next run (the cases may have arrived since).
@@ -181,7 +192,9 @@ bool Loader::Visits(Summary& s) {
     std::vector<std::pair<std::string, std::string>> assignments;
     LoadFigures plan;
     std::map<int, int64_t> unplaced;
-    ok = PlanWeekend(weekend, assignments, counties, plan, unplaced);
+    // Sunday unless a holiday's run of days holds a visit later (or an earlier run's file did not say).
+    absl::CivilDay last_visit_day = saturday + 1;
+    ok = PlanWeekend(weekend, assignments, counties, plan, unplaced, last_visit_day);
     if (!unplaced.empty()) {
       // Why the planner left visits out (visits' UnplacedReason: 2 nobody qualified nearby, 3 no second
       // adult, 4 capacity).
@@ -228,6 +241,20 @@ bool Loader::Visits(Summary& s) {
       }
     }
     keep.flush();
+    // Visits takes a report once its visit day has come: its calendar moves to the Monday morning after the
+    // weekend's last visit day (8:00 in Shanghai), when a week's reports come in. The weekends after it are
+    // still ahead of that calendar when they are planned.
+    absl::StatusOr<int64_t> ahead =
+        MoveClockTo(dir_ + "/visits-clock-ahead",
+                    absl::FromCivil(absl::CivilSecond(last_visit_day + 1) + 8 * 3600, ShanghaiTimeZone()));
+    if (!ahead.ok()) {
+      std::fprintf(stderr, "!!! visits' clock: %s\n", std::string(ahead.status().message()).c_str());
+      ok = false;
+      break;
+    }
+    std::printf("   weekend %s: visits' calendar moved to %s (%.1f days ahead of the machine's)\n",
+                weekend.c_str(), absl::FormatCivilTime(last_visit_day + 1).c_str(),
+                static_cast<double>(*ahead) / 86400);
     constexpr int kBatch = 50;
     const int64_t batches = (static_cast<int64_t>(to_report.size()) + kBatch - 1) / kBatch;
     std::atomic<int64_t> stored{0};

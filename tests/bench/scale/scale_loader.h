@@ -33,6 +33,7 @@
 #include "shouhu/visits/v1/visits_service.grpc.pb.h"
 #include "tests/bench/scale/gateway_client.h"
 #include "tests/bench/scale/region.h"
+#include "tests/bench/scale/visits_clock.h"
 #include "tests/bench/support/load_driver.h"
 
 ABSL_DECLARE_FLAG(std::string, gateway);
@@ -179,10 +180,10 @@ class Loader {
   static std::string ReportId(const std::string& assignment_id);
   static vis::VisitReport ReportFor(const std::string& assignment_id);
   // The weekend's assignments per county (assignment id, child id), planned now or read back from the file
-  // an earlier run wrote when it planned them.
+  // an earlier run wrote when it planned them; `last_visit_day` is the latest day any of them falls on.
   bool PlanWeekend(const std::string& weekend, std::vector<std::pair<std::string, std::string>>& assignments,
                    const std::vector<std::string>& counties, LoadFigures& figures,
-                   std::map<int, int64_t>& unplaced);
+                   std::map<int, int64_t>& unplaced, absl::CivilDay& last_visit_day);
   // The visits service plans from the registry's case events, which it follows on its own: a weekend planned
   // before it has folded in the cases (and their risk levels) places nothing. Waits until a sample of the
   // data set's children, spread over it, have a plan at their graded risk level; prints how long that took.
