@@ -87,13 +87,12 @@ void ApiClientAuthenticator::Authenticate(const std::string& client_id, const st
   {
     absl::MutexLock lock(&mu_);
     const absl::Time now = clock_.Now();
+    // A remembered success past its cache period is confirmed like one past the recheck interval, not checked
+    // slowly again: the client's own secret never waits behind the slow checks of its id (below), which
+    // someone presenting wrong secrets may have used up.
     auto it = cache_.find(key);
-    if (it != cache_.end() && it->second.until <= now) {
-      cache_.erase(it);
-      it = cache_.end();
-    }
     auto refused = refused_.find(key);
-    if (it != cache_.end() && now - it->second.checked < recheck_interval_) {
+    if (it != cache_.end() && now - it->second.checked < recheck_interval_ && now < it->second.until) {
       answer = it->second.principal;
       next = kAnswered;
     } else if (it != cache_.end()) {
@@ -152,6 +151,12 @@ void ApiClientAuthenticator::CheckSlowly(const std::string& client_id, const std
     SlowChecks& checks = slow_checks_[client_id];
     checks.under_way = std::max(0, checks.under_way - 1);
     if (verified.ok()) {
+      // Only secrets that matched are remembered (at most two valid per client), so this bound is reached
+      // only by secrets revoked while no one presented them: those past their period go first.
+      if (cache_.size() > kMaxTracked) {
+        for (auto c = cache_.begin(); c != cache_.end();)
+          c = c->second.until <= now ? cache_.erase(c) : std::next(c);
+      }
       if (cache_.size() > kMaxTracked) cache_.clear();
       cache_[key] = Remembered{verified->first, client_id, verified->second, now, now + cache_ttl_};
     } else if (verified.status().code() == absl::StatusCode::kUnauthenticated) {
@@ -187,7 +192,10 @@ absl::StatusOr<std::pair<Principal, std::string>> ApiClientAuthenticator::Verify
 absl::StatusOr<Principal> ApiClientAuthenticator::Recheck(const std::string& key, Remembered remembered) {
   absl::StatusOr<ApiClientRecord> client = store_.GetClient(remembered.client_id);
   if (!client.ok() && client.status().code() != absl::StatusCode::kNotFound) {
-    return remembered.principal;  // the database is away: the remembered success serves until `until`
+    // The database is away: the remembered success serves until `until`, then no longer (kept for when the
+    // database is back).
+    if (clock_.Now() < remembered.until) return remembered.principal;
+    return absl::UnavailableError("credentials cannot be checked right now");
   }
   const bool valid = client.ok() && !client->revoked_at.has_value() &&
                      std::any_of(client->secrets.begin(), client->secrets.end(), [&](const auto& stored) {
@@ -200,6 +208,7 @@ absl::StatusOr<Principal> ApiClientAuthenticator::Recheck(const std::string& key
   }
   remembered.principal = PrincipalOfClient(*client);  // roles and jurisdictions as they are now
   remembered.checked = clock_.Now();
+  remembered.until = remembered.checked + cache_ttl_;
   cache_[key] = remembered;
   return remembered.principal;
 }

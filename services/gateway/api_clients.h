@@ -7,7 +7,8 @@
 // again: one primary-key read, no slow hash. So a revocation (or a change of roles) made through any replica
 // takes effect on every replica within the recheck interval. If the database cannot be reached for the
 // recheck, the remembered success serves until the cache period ends, so an outage does not lock out every
-// county system at once. Those confirmations run on workers of their own, so they never wait behind slow
+// county system at once. Past the cache period it is confirmed the same way (never hashed slowly again while
+// its secret is valid). Those confirmations run on workers of their own, so they never wait behind slow
 // hashes.
 //
 // A refusal costs a slow hash against every valid secret of the client, and a caller that keeps presenting a
@@ -15,8 +16,11 @@
 // no secret) must not take the pool from everyone else. So a refused secret is itself remembered for a while
 // (answered UNAUTHENTICATED at once), and each presented client id may have only a few slow checks under way
 // or refused within a window; beyond that its uncached attempts are answered RESOURCE_EXHAUSTED at once,
-// without touching the tables, until the window passes. Remembered successes are not affected: a client
-// that is flooded by someone else keeps working.
+// without touching the tables, until the window passes. Remembered successes are not affected, however old:
+// a client that is flooded by someone else keeps working with the secret it last logged in with here. What
+// still waits for the flood to end is a secret this replica has not yet seen succeed (the client's first call
+// to a new replica, or after it rotated to a new secret): telling it from a guess takes the slow hash, which
+// the flood has used up, so it is answered RESOURCE_EXHAUSTED ("retry later") until then.
 #ifndef SHOUHU_SERVICES_GATEWAY_API_CLIENTS_H_
 #define SHOUHU_SERVICES_GATEWAY_API_CLIENTS_H_
 
@@ -61,7 +65,7 @@ class ApiClientAuthenticator {
     std::string client_id;
     std::string secret_id;  // the secret that matched
     absl::Time checked;     // last confirmed against the tables
-    absl::Time until;
+    absl::Time until;       // served without the tables until then; renewed by each confirmation
   };
   // One presented client id's slow checks: under way, and refused in the window that ends at window_end.
   struct SlowChecks {

@@ -1193,6 +1193,71 @@ TEST_F(GatewayTest, ApiClient_SameWrongSecretAgainAndAgain_RefusedEachTimeAndThe
   EXPECT_OK(WhoAmIStatus(Basic(id, created.secret())));
 }
 
+// Someone keeps guessing secrets for a county system's id, past the time a success is remembered for (the
+// cache period). The system's own secret, which logged in here before, still gets in: its remembered success
+// is confirmed against the tables (a primary-key read), not checked slowly behind the guesses, which have
+// used up the id's slow checks. Before, a success past its cache period was forgotten and the system's next
+// call answered RESOURCE_EXHAUSTED for as long as the guessing went on. The guesses, and any secret this
+// gateway has not seen succeed (here a second secret just added), are still answered RESOURCE_EXHAUSTED
+// without a slow check. Past its cache period a remembered success is not served while the tables cannot be
+// read.
+TEST_F(GatewayTest, ApiClient_IdFloodedPastTheCachePeriod_ItsRememberedSecretStillGetsIn) {
+  const gateway::v1::CreateApiClientResponse created =
+      CreateClient("create-guessed-1", "org-wuhua-civil-affairs", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
+  const std::string id = created.api_client().client_id();
+  ASSERT_FALSE(id.empty());
+  gateway::GatewayStore store(h_->db().pool());
+  ManualClock clock(absl::Now());
+  const absl::Duration cache_period = absl::Seconds(30);
+  gateway::ApiClientAuthenticator replica(store, clock, cache_period, absl::Seconds(2), 1);
+  auto authenticate = [&](const std::string& secret) {
+    absl::Notification done;
+    absl::StatusOr<Principal> result;
+    replica.Authenticate(id, secret, [&](absl::StatusOr<Principal> principal) {
+      result = std::move(principal);
+      done.Notify();
+    });
+    done.WaitForNotification();
+    return result;
+  };
+  int guesses = 0;
+  auto guess_until_exhausted = [&] {
+    for (int i = 0; i < 4; ++i) {
+      EXPECT_THAT(authenticate(absl::StrCat("guess-", ++guesses)),
+                  StatusIs(absl::StatusCode::kUnauthenticated));
+    }
+    EXPECT_THAT(authenticate(absl::StrCat("guess-", ++guesses)),
+                StatusIs(absl::StatusCode::kResourceExhausted));
+  };
+  ASSERT_OK(authenticate(created.secret()));
+  guess_until_exhausted();
+  EXPECT_OK(authenticate(created.secret()));
+  clock.Advance(cache_period + absl::Seconds(1));
+  guess_until_exhausted();  // a new window of slow checks, used up again
+  EXPECT_OK(authenticate(created.secret()));
+  EXPECT_THAT(authenticate("guess-after"), StatusIs(absl::StatusCode::kResourceExhausted));
+
+  gateway::v1::AddApiClientSecretRequest add;
+  add.set_request_id("add-guessed-1");
+  add.set_client_id(id);
+  gateway::v1::AddApiClientSecretResponse added;
+  auto context = Context(Bearer(AdminToken()));
+  ASSERT_TRUE(admin_->AddApiClientSecret(context.get(), add, &added).ok());
+  EXPECT_THAT(authenticate(added.secret()), StatusIs(absl::StatusCode::kResourceExhausted));
+
+  // The tables cannot be read: the remembered success serves to the end of its period (renewed by the last
+  // confirmation), then is answered UNAVAILABLE until they can be read again.
+  ASSERT_OK(h_->db().pool().Autocommit(
+      [](db::Session& s) { return s.Execute("RENAME TABLE api_clients TO api_clients_away").status(); }));
+  clock.Advance(absl::Seconds(3));
+  EXPECT_OK(authenticate(created.secret()));
+  clock.Advance(cache_period);
+  EXPECT_THAT(authenticate(created.secret()), StatusIs(absl::StatusCode::kUnavailable));
+  ASSERT_OK(h_->db().pool().Autocommit(
+      [](db::Session& s) { return s.Execute("RENAME TABLE api_clients_away TO api_clients").status(); }));
+  EXPECT_OK(authenticate(created.secret()));
+}
+
 // One county system's id is flooded with wrong secrets (a rotated-out one, and fresh guesses) from eight
 // threads, each call given up at once while its check goes on at the gateway, with the default two credential
 // workers. Another county's system, its secret remembered, calls every 100 ms through it (its success
