@@ -20,9 +20,8 @@ void ToProto(const ApiClientRecord& record, v1::ApiClient& client) {
   client.set_client_id(record.client_id);
   client.set_display_name(record.display_name);
   client.set_organisation_id(record.organisation_id);
-  for (const std::string& name : record.roles) {
-    if (std::optional<Role> role = ParseStoredRole(name)) client.add_roles(*role);
-  }
+  // What the client acts with: a SYSTEM an older row holds grants nothing, and an admin is not told it does.
+  for (const Role role : ActingRolesOfStored(record.roles)) client.add_roles(role);
   for (const std::string& prefix : record.jurisdictions) client.add_jurisdictions(prefix);
   client.set_state(record.revoked_at.has_value() ? v1::API_CLIENT_STATE_REVOKED
                                                  : v1::API_CLIENT_STATE_ACTIVE);

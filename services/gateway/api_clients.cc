@@ -38,11 +38,7 @@ Principal PrincipalOfClient(const ApiClientRecord& client) {
   Principal principal;
   principal.set_subject(client.client_id);
   principal.set_organisation_id(client.organisation_id);
-  for (const std::string& name : client.roles) {
-    // A row written before CreateApiClient refused SYSTEM keeps it, granting nothing.
-    std::optional<Role> role = ParseStoredRole(name);
-    if (role.has_value() && IsCallerRole(*role)) principal.add_roles(*role);
-  }
+  for (const Role role : ActingRolesOfStored(client.roles)) principal.add_roles(role);
   for (const std::string& prefix : client.jurisdictions) principal.add_jurisdictions(prefix);
   return principal;
 }

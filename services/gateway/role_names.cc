@@ -26,4 +26,13 @@ bool IsCallerRole(Role role) {
   return role != common::v1::ROLE_UNSPECIFIED && role != common::v1::ROLE_SYSTEM;
 }
 
+std::vector<Role> ActingRolesOfStored(const std::vector<std::string>& stored_names) {
+  std::vector<Role> roles;
+  for (const std::string& name : stored_names) {
+    std::optional<Role> role = ParseStoredRole(name);
+    if (role.has_value() && IsCallerRole(*role)) roles.push_back(*role);
+  }
+  return roles;
+}
+
 }  // namespace shouhu::gateway

@@ -7,6 +7,8 @@
 #define SHOUHU_SERVICES_GATEWAY_ROLE_NAMES_H_
 
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "common/principal.h"
@@ -23,6 +25,10 @@ std::optional<Role> ParseStoredRole(absl::string_view name);
 // key for itself (DESIGN.md §3): a service cannot tell a caller's SYSTEM from a service's, and SYSTEM sees
 // every event of the region, unmasked resident ids, every organisation.
 bool IsCallerRole(Role role);
+
+// The roles an API client's stored row acts with, in its order: the stored names that are caller roles. A
+// row written before CreateApiClient refused SYSTEM keeps it, granting nothing, so it is not shown either.
+std::vector<Role> ActingRolesOfStored(const std::vector<std::string>& stored_names);
 
 }  // namespace shouhu::gateway
 

@@ -1374,6 +1374,14 @@ TEST_F(GatewayTest, ApiClient_StoredWithTheSystemRole_ActsWithoutIt) {
   ASSERT_OK_AND_ASSIGN(echo::v1::WhoAmIResponse who, WhoAmI(Basic(id, created.secret())));
   ASSERT_EQ(who.principal().roles_size(), 1);
   EXPECT_EQ(who.principal().roles(0), common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
+  // An admin reading the client is shown the roles it acts with, not the SYSTEM that grants nothing.
+  gateway::v1::GetApiClientRequest get;
+  get.set_client_id(id);
+  gateway::v1::GetApiClientResponse got;
+  auto context = Context(Bearer(AdminToken()));
+  ASSERT_TRUE(admin_->GetApiClient(context.get(), get, &got).ok());
+  ASSERT_EQ(got.api_client().roles_size(), 1);
+  EXPECT_EQ(got.api_client().roles(0), common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
 }
 
 // A client's organisation id is what a token's org would be (printable ASCII without spaces): the services

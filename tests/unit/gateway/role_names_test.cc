@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace shouhu::gateway {
 namespace {
@@ -39,6 +40,14 @@ TEST(IsCallerRole, EveryRoleButSystemAndUnspecified) {
   EXPECT_FALSE(IsCallerRole(common::v1::ROLE_UNSPECIFIED));
   EXPECT_TRUE(IsCallerRole(common::v1::ROLE_CIVIL_AFFAIRS_OFFICER));
   EXPECT_TRUE(IsCallerRole(common::v1::ROLE_ADMIN));
+}
+
+TEST(ActingRolesOfStored, CallerRolesInTheirOrder_WithoutSystemOrNamesThatAreNoRole) {
+  EXPECT_EQ(ActingRolesOfStored({"ROLE_NGO_ADMIN", "ROLE_SYSTEM", "NGO_CASEWORKER", "ROLE_UNSPECIFIED",
+                                 "ROLE_CIVIL_AFFAIRS_OFFICER"}),
+            (std::vector<Role>{common::v1::ROLE_NGO_ADMIN, common::v1::ROLE_CIVIL_AFFAIRS_OFFICER}));
+  EXPECT_TRUE(ActingRolesOfStored({"ROLE_SYSTEM"}).empty());
+  EXPECT_TRUE(ActingRolesOfStored({}).empty());
 }
 
 }  // namespace
