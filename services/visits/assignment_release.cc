@@ -30,16 +30,17 @@ constexpr char kLockCaseFutureAssignments[] =
 constexpr char kLockVisitWithCheckIns[] =
     "SELECT a.id, c.assignment_id, a.visitor_id FROM visit_assignments a LEFT JOIN visit_contacts c ON"
     " c.assignment_id = a.id WHERE a.case_id = ? AND a.visit_day = ? FOR UPDATE";
+// With the village the visit was planned in (visits 0044): a late check-in puts it back, judged there.
 constexpr char kCopyVisit[] =
-    "INSERT INTO released_assignments (id, case_id, child_id, visitor_id, visit_day, slot, released_because,"
-    " released_at) SELECT id, case_id, child_id, visitor_id, visit_day, slot, ?, ? FROM visit_assignments"
-    " WHERE case_id = ? AND visit_day = ?";
+    "INSERT INTO released_assignments (id, case_id, child_id, visitor_id, visit_day, slot, village_code,"
+    " released_because, released_at) SELECT id, case_id, child_id, visitor_id, visit_day, slot, village_code,"
+    " ?, ? FROM visit_assignments WHERE case_id = ? AND visit_day = ?";
 constexpr char kDeleteVisit[] = "DELETE FROM visit_assignments WHERE case_id = ? AND visit_day = ?";
 // One adult's row of a visit their partner has begun.
 constexpr char kCopyAssignment[] =
-    "INSERT INTO released_assignments (id, case_id, child_id, visitor_id, visit_day, slot, released_because,"
-    " released_at) SELECT id, case_id, child_id, visitor_id, visit_day, slot, ?, ? FROM visit_assignments"
-    " WHERE id = ?";
+    "INSERT INTO released_assignments (id, case_id, child_id, visitor_id, visit_day, slot, village_code,"
+    " released_because, released_at) SELECT id, case_id, child_id, visitor_id, visit_day, slot, village_code,"
+    " ?, ? FROM visit_assignments WHERE id = ?";
 constexpr char kDeleteAssignment[] = "DELETE FROM visit_assignments WHERE id = ?";
 
 // Releases the visit of `case_id` on `day` unless someone has checked in to it: a visit under way or made

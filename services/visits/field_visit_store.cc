@@ -22,12 +22,14 @@ constexpr char kVisitorHeld[] =
     "EXISTS (SELECT 1 FROM safeguarding_concerns sc WHERE sc.visitor_id = v.id AND sc.state IN (1, 2))";
 
 // The assignment with the household's village and the visitor's organisation and person: who it belongs to.
-// The village is the one the visit was made in once it is checked in (visit_contacts keeps it): a case moved
-// since (another county, another village) leaves its visit under way with the visitor who made it, whose
-// check-out and report, often sent days later, are judged where they were.
+// The village is the one the visit was made in: its check-in's (visit_contacts), else the one it was planned
+// in (visits 0044). A case moved since (another county, another village) leaves its visit made with the
+// visitor who made it, whose check-out and report, often sent days later and the report sometimes without a
+// check-in (a family that refused at the gate), are judged where they were. The case's current village only
+// for a row an older replica planned without its village.
 const std::string kSelectAssignment = absl::StrCat(
     "SELECT a.id, a.case_id, a.child_id, a.visitor_id, a.visit_day, a.slot,"
-    " COALESCE(c.village_code, p.village_code), v.organisation_id, v.participant_id, ",
+    " COALESCE(c.village_code, a.village_code, p.village_code), v.organisation_id, v.participant_id, ",
     kVisitorHeld,
     " FROM visit_assignments a JOIN case_plans p ON p.case_id = a.case_id JOIN visitors v ON v.id ="
     " a.visitor_id LEFT JOIN visit_contacts c ON c.assignment_id = a.id WHERE a.id = ?");
@@ -44,11 +46,12 @@ constexpr char kLockContact[] =
     "SELECT checked_in_at, checked_out_at FROM visit_contacts WHERE assignment_id = ? FOR UPDATE";
 
 // A released visit (assignment_release.cc) with who it belonged to and when and why it was taken back,
-// locked: two late check-ins of it (a phone's retry under a new request id) restore it once.
+// locked: two late check-ins of it (a phone's retry under a new request id) restore it once. Its village is
+// the one it was planned in: a move releases the case's visits, and the check-in of the visit made before it
+// is judged there, not where the case went (the case's current village only for a row released without it).
 const std::string kLockReleased = absl::StrCat(
-    "SELECT r.id, r.case_id, r.child_id, r.visitor_id, r.visit_day, r.slot, p.village_code, "
-    "v.organisation_id,"
-    " v.participant_id, ",
+    "SELECT r.id, r.case_id, r.child_id, r.visitor_id, r.visit_day, r.slot,"
+    " COALESCE(r.village_code, p.village_code), v.organisation_id, v.participant_id, ",
     kVisitorHeld,
     ", r.released_at, r.released_because FROM released_assignments r JOIN case_plans p ON p.case_id ="
     " r.case_id JOIN visitors v ON v.id = r.visitor_id WHERE r.id = ? FOR UPDATE");
@@ -59,9 +62,9 @@ constexpr char kLockVisitorDaySlots[] =
 // Back among the visits, in the slot given, its release kept as the record of what happened; planned_by says
 // it came back.
 constexpr char kRestoreReleased[] =
-    "INSERT INTO visit_assignments (id, case_id, child_id, visitor_id, visit_day, slot, planned_by, "
-    "created_at) SELECT id, case_id, child_id, visitor_id, visit_day, ?, CONCAT('restored:', "
-    "released_because), ? FROM released_assignments WHERE id = ?";
+    "INSERT INTO visit_assignments (id, case_id, child_id, visitor_id, visit_day, slot, village_code,"
+    " planned_by, created_at) SELECT id, case_id, child_id, visitor_id, visit_day, ?, village_code,"
+    " CONCAT('restored:', released_because), ? FROM released_assignments WHERE id = ?";
 
 // Verification after payment. IGNORE: a payment asked about before keeps its first row (a replay).
 constexpr char kInsertVerification[] =

@@ -94,11 +94,13 @@ constexpr char kLockVisitorsForPlanningHead[] =
 constexpr char kVisitorsReleasesHead[] =
     "SELECT id, releases, later_releases, later_release_from FROM visitors WHERE id IN (";
 
+// With the village the household was planned in (visits migration 0044): the visit's report and late
+// check-in are judged there, wherever the case has moved since.
 constexpr char kInsertAssignmentsHead[] =
-    "INSERT INTO visit_assignments (id, case_id, child_id, visitor_id, visit_day, slot, planned_by, "
-    "created_at) VALUES ";
-constexpr char kAssignmentRow[] = "(?, ?, ?, ?, ?, ?, ?, ?)";
-constexpr size_t kAssignmentWidth = 8;
+    "INSERT INTO visit_assignments (id, case_id, child_id, visitor_id, visit_day, slot, village_code, "
+    "planned_by, created_at) VALUES ";
+constexpr char kAssignmentRow[] = "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr size_t kAssignmentWidth = 9;
 
 // A household's visit already placed in the weekend, read after its plan row is locked: two plans made at
 // once with different visitors serialise on the case and the later one sees the earlier's visit. The lock is
@@ -108,8 +110,9 @@ constexpr size_t kAssignmentWidth = 8;
 // Each is followed by a padded IN list of the plan's cases (a chunk of them) and its tail.
 constexpr char kLockCasesForPlanningHead[] =
     "UPDATE case_plans SET lock_version = lock_version + 1 WHERE case_id IN (";
+// With the village: the plan's, as the case has not changed since the plan read it.
 constexpr char kCasesLastEventHead[] =
-    "SELECT case_id, last_event_sequence FROM case_plans WHERE case_id IN (";
+    "SELECT case_id, last_event_sequence, village_code FROM case_plans WHERE case_id IN (";
 constexpr char kCasesVisitInWeekendHead[] = "SELECT id FROM visit_assignments WHERE case_id IN (";
 constexpr char kCasesVisitInWeekendTail[] = ") AND visit_day >= ? AND visit_day <= ? LIMIT 1";
 // A plan's visitors and cases are locked and checked this many to a statement: a county's weekend places
@@ -318,6 +321,7 @@ absl::StatusOr<v1::PlanWeekendResponse> MariaDbVisitsStore::StoreWeekendPlan(
   }
   absl::StatusOr<v1::PlanWeekendResponse> stored = IdempotentTransaction<v1::PlanWeekendResponse>(
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::PlanWeekendResponse> {
+        absl::flat_hash_map<std::string, std::string> planned_village;  // each household's, read locked
         // A visitor taken off their visits after this plan judged them (their count of releases moved; for a
         // release from a later day, one reaching a day the plan has them visit) is not sent: the release
         // found no visit of this plan to take back. Checked under the visitor's row,
@@ -354,7 +358,10 @@ absl::StatusOr<v1::PlanWeekendResponse> MariaDbVisitsStore::StoreWeekendPlan(
           // folded after the plan read the case (a close, a transfer, a move) would have its visits undone.
           ASSIGN_OR_RETURN(db::Rows folded, tx.Query(absl::StrCat(kCasesLastEventHead, list, ")"), ids));
           absl::flat_hash_map<std::string, int64_t> now;
-          for (const db::Row& row : folded) now[row.String(0)] = row.Int(1);
+          for (const db::Row& row : folded) {
+            now[row.String(0)] = row.Int(1);
+            planned_village[row.String(0)] = row.String(2);
+          }
           for (const db::Value& id : ids) {
             auto seen = cases_seen.find(std::get<std::string>(id));
             auto current = now.find(std::get<std::string>(id));
@@ -380,8 +387,9 @@ absl::StatusOr<v1::PlanWeekendResponse> MariaDbVisitsStore::StoreWeekendPlan(
         rows.reserve(static_cast<size_t>(written.assignments_size()) * kAssignmentWidth);
         for (v1::Assignment& a : *written.mutable_assignments()) {
           a.set_assignment_id(ids_.Next());
-          rows.insert(rows.end(), {a.assignment_id(), a.case_id(), a.child_id(), a.visitor_id(),
-                                   a.visit_date(), int64_t{a.slot()}, actor.subject, now});
+          rows.insert(rows.end(),
+                      {a.assignment_id(), a.case_id(), a.child_id(), a.visitor_id(), a.visit_date(),
+                       int64_t{a.slot()}, planned_village.at(a.case_id()), actor.subject, now});
         }
         RETURN_IF_ERROR(
             db::InsertRows(tx, kInsertAssignmentsHead, kAssignmentRow, kAssignmentWidth, rows).status());

@@ -204,6 +204,31 @@ class FieldVisitsTest : public VisitsTest {
     AwaitRegistryEvents();
   }
 
+  // Moves the visit's case to Xixia (another county: a county transfer requested by Wuding and accepted by
+  // Xixia) and waits for visits to follow (CaseMovedCounty: the case's visits from the visits clock's day are
+  // released, those begun stay).
+  void MoveTheCaseToXixia() {
+    rv1::RequestCountyTransferRequest move;
+    move.set_request_id("move-1");
+    move.set_case_id(child_.case_id());
+    move.set_to_village_code(registry::testing::kXixiaVillage);
+    move.set_reason("随务工父母迁居银川");
+    ASSERT_OK_AND_ASSIGN(auto requested, Cooperate(&rv1::CaseCooperationService::Stub::RequestCountyTransfer,
+                                                   wuding_caseworker_, move));
+    rv1::AcceptCountyTransferRequest accept;
+    accept.set_request_id("accept-1");
+    accept.set_transfer_id(requested.transfer().transfer_id());
+    ASSERT_OK(Cooperate(&rv1::CaseCooperationService::Stub::AcceptCountyTransfer, xixia_officer_, accept));
+    AwaitRegistryEvents();
+    ASSERT_OK_AND_ASSIGN(v1::VisitPlan moved, ChildPlan(xixia_officer_, child_.child_id()));
+    ASSERT_EQ(moved.village_code(), registry::testing::kXixiaVillage);
+  }
+
+  // A caseworker of the visitors' organisation in Xixia, where the case moves: the visits made in Wuding
+  // before the move are not theirs.
+  const Principal xixia_caseworker_ = shouhu::testing::MakePrincipal(
+      "caseworker-xixia", "ngo-wuding", common::v1::ROLE_NGO_CASEWORKER, {"640105"});
+
   rv1::Case child_;
   std::vector<v1::Visitor> visitors_;
   std::vector<v1::Assignment> assignments_;
@@ -741,20 +766,7 @@ TEST_F(FieldVisitsTest, CaseMovedCountyAfterTheCheckIn_OldCountysVisitorChecksOu
   ASSERT_OK(CheckIn(visitor, "in-0", 0).status());
 
   visits_clock_.Advance(absl::Hours(5));
-  rv1::RequestCountyTransferRequest move;
-  move.set_request_id("move-1");
-  move.set_case_id(child_.case_id());
-  move.set_to_village_code(registry::testing::kXixiaVillage);
-  move.set_reason("随务工父母迁居银川");
-  ASSERT_OK_AND_ASSIGN(auto requested, Cooperate(&rv1::CaseCooperationService::Stub::RequestCountyTransfer,
-                                                 wuding_caseworker_, move));
-  rv1::AcceptCountyTransferRequest accept;
-  accept.set_request_id("accept-1");
-  accept.set_transfer_id(requested.transfer().transfer_id());
-  ASSERT_OK(Cooperate(&rv1::CaseCooperationService::Stub::AcceptCountyTransfer, xixia_officer_, accept));
-  AwaitRegistryEvents();
-  ASSERT_OK_AND_ASSIGN(v1::VisitPlan moved, ChildPlan(xixia_officer_, child_.child_id()));
-  ASSERT_EQ(moved.village_code(), registry::testing::kXixiaVillage);
+  MoveTheCaseToXixia();
 
   visits_clock_.Advance(absl::Hours(43));  // Monday, back in signal
   ASSERT_OK(CheckOut(visitor, "out-0", 0, v1::CONTACT_RESULT_MADE, ten + absl::Minutes(50)).status());
@@ -762,6 +774,97 @@ TEST_F(FieldVisitsTest, CaseMovedCountyAfterTheCheckIn_OldCountysVisitorChecksOu
   ASSERT_EQ(sent.results_size(), 1);
   EXPECT_EQ(sent.results(0).code(), 0) << sent.results(0).message();
   EXPECT_EQ(visits_database_->Count("visit_reports"), 1);
+}
+
+// A Wuding volunteer visits on Saturday without signal, and the check-in never syncs (the app lost it); on
+// Monday morning the case moves to Xixia, another county (a visit of a day gone is not released). The report
+// the phone sends on Monday was judged on the case's village now: NOT_FOUND for the volunteer who made the
+// visit, what was seen at the household lost, while a Xixia caseworker, who made no visit there, was
+// admitted to report on it. A visit is judged on the village it was planned in.
+TEST_F(FieldVisitsTest, CaseMovedCountyAfterAVisitWithoutCheckIn_ReportJudgedOnThePlannedVillage) {
+  SetUpVisit();
+  const Principal visitor = VolunteerOf(0);
+  visits_clock_.Advance(absl::Hours(46));  // Monday, 08:00
+  MoveTheCaseToXixia();
+  EXPECT_EQ(visits_database_->Count("released_assignments"), 0);
+  visits_clock_.Advance(absl::Hours(4));
+
+  ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse elsewhere,
+                       Submit(xixia_caseworker_, "send-x", {Report(kReportB, 1)}));
+  ASSERT_EQ(elsewhere.results_size(), 1);
+  EXPECT_EQ(elsewhere.results(0).code(), static_cast<int>(absl::StatusCode::kNotFound));
+  EXPECT_EQ(visits_database_->Count("visit_reports"), 0);
+
+  ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse sent, Submit(visitor, "send-1", {Report(kReportA, 0)}));
+  ASSERT_EQ(sent.results_size(), 1);
+  EXPECT_EQ(sent.results(0).code(), 0) << sent.results(0).message();
+  EXPECT_EQ(visits_database_->Count("visit_reports"), 1);
+  // Stored where the visit was made: the old county reads it, the new one does not.
+  EXPECT_OK(GetReport(wuding_caseworker_, kReportA).status());
+  EXPECT_THAT(GetReport(xixia_officer_, kReportA), StatusIs(absl::StatusCode::kNotFound));
+}
+
+// A Wuding volunteer checks in at 10:05 on Saturday without signal; at 14:00 the case moves to Xixia and its
+// visits from that day are released, this one with them (no check-in of it had reached the server). That
+// evening the phone sends the report, then the check-in naming 10:05, the check-out and the report again.
+// Judged on the case's village now, the report was NOT_FOUND instead of "send the check-in first", and the
+// check-in NOT_FOUND too: the record of a visit made before the move was lost, and a Xixia caseworker could
+// put the visit back with a check-in of theirs. The late check-in is judged on the village the visit was
+// planned in, and the visit comes back there.
+TEST_F(FieldVisitsTest, CaseMovedCountyAfterAnUnsentCheckIn_LateCheckInJudgedOnThePlannedVillage) {
+  SetUpVisit();
+  const Principal visitor = VolunteerOf(0);
+  const absl::Time ten = visits_clock_.Now();
+  visits_clock_.Advance(absl::Hours(4));
+  MoveTheCaseToXixia();
+  ASSERT_EQ(visits_database_->Count("visit_assignments"), 0);
+  ASSERT_EQ(visits_database_->Count("released_assignments"), 2);
+  visits_clock_.Advance(absl::Hours(4));
+
+  ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse early,
+                       Submit(visitor, "send-0", {Report(kReportA, 0)}));
+  ASSERT_EQ(early.results_size(), 1);
+  EXPECT_EQ(early.results(0).code(), static_cast<int>(absl::StatusCode::kFailedPrecondition))
+      << early.results(0).message();
+  EXPECT_TRUE(absl::StrContains(early.results(0).message(), "check-in first")) << early.results(0).message();
+  EXPECT_THAT(CheckIn(xixia_caseworker_, "in-x", 1, ten + absl::Minutes(5)),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(visits_database_->Count("visit_assignments"), 0);
+
+  ASSERT_OK(CheckIn(visitor, "in-0", 0, ten + absl::Minutes(5)).status());
+  ASSERT_OK(CheckOut(visitor, "out-0", 0, v1::CONTACT_RESULT_MADE, ten + absl::Minutes(50)).status());
+  ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse sent, Submit(visitor, "send-1", {Report(kReportA, 0)}));
+  ASSERT_EQ(sent.results_size(), 1);
+  EXPECT_EQ(sent.results(0).code(), 0) << sent.results(0).message();
+  EXPECT_EQ(visits_database_->Count("visit_reports"), 1);
+  EXPECT_OK(GetReport(wuding_caseworker_, kReportA).status());
+  EXPECT_THAT(GetReport(xixia_officer_, kReportA), StatusIs(absl::StatusCode::kNotFound));
+}
+
+// Rolling upgrade (visits 0044): a replica older than the planned village plans, releases and restores
+// visits without it. Such a visit is judged on its case's village, as before: its report and its late
+// check-in are taken, not refused for a village the row does not hold.
+TEST_F(FieldVisitsTest, VisitsAnOlderReplicaWroteWithoutTheirVillage_JudgedOnTheCasesVillage) {
+  SetUpVisit();
+  const absl::Time ten = visits_clock_.Now();
+  ASSERT_OK(visits_database_->pool().Autocommit([](db::Session& s) {
+    return s.Execute("UPDATE visit_assignments SET village_code = NULL", {}).status();
+  }));
+  ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse sent,
+                       Submit(VolunteerOf(1), "send-1", {Report(kReportB, 1)}));
+  ASSERT_EQ(sent.results_size(), 1);
+  EXPECT_EQ(sent.results(0).code(), 0) << sent.results(0).message();
+  EXPECT_EQ(visits_database_->Count("visit_reports"), 1);
+
+  // Taken off visits at 14:00 (the visit, with no check-in, goes whole); the check-in naming 10:05 is taken.
+  visits_clock_.Advance(absl::Hours(4));
+  ASSERT_OK(visits_database_->pool().Transaction([&](db::Session& tx) -> absl::Status {
+    return ReleaseFutureAssignments(tx, VolunteerOf(1).subject(), visit_day_, "test", visits_clock_.Now())
+        .status();
+  }));
+  ASSERT_EQ(visits_database_->Count("released_assignments"), 2);
+  EXPECT_OK(CheckIn(VolunteerOf(0), "in-0", 0, ten + absl::Minutes(5)).status());
+  EXPECT_EQ(visits_database_->Count("visit_contacts"), 1);
 }
 
 // What an older version left (visits 0032): completed visits stored while the plans stayed due for their
