@@ -15,11 +15,21 @@ constexpr char kMoveChildHome[] =
     "UPDATE children SET village_code = ?, address_detail = ?, latitude = ?, longitude = ?, updated_at = ? "
     "WHERE id = ?";
 
-db::Value Coordinate(bool present, double degrees) {
+}  // namespace
+
+db::Value CoordinateValue(bool present, double degrees) {
   return present ? db::Value(degrees) : db::Value(db::Null{});
 }
 
-}  // namespace
+void ReadCoordinates(const db::Row& row, size_t latitude_column, registry::v1::Household& household) {
+  double degrees = 0;
+  if (!row.IsNull(latitude_column) && absl::SimpleAtod(row.String(latitude_column), &degrees)) {
+    household.set_latitude(degrees);
+  }
+  if (!row.IsNull(latitude_column + 1) && absl::SimpleAtod(row.String(latitude_column + 1), &degrees)) {
+    household.set_longitude(degrees);
+  }
+}
 
 absl::StatusOr<std::optional<ChildHome>> LockChildHome(db::Session& tx, const std::string& child_id) {
   ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kChildHomeForUpdate, {child_id}));
@@ -27,9 +37,7 @@ absl::StatusOr<std::optional<ChildHome>> LockChildHome(db::Session& tx, const st
   ChildHome home;
   home.household.set_village_code(row->String(0));
   home.household.set_address_detail(row->String(1));
-  double degrees = 0;
-  if (!row->IsNull(2) && absl::SimpleAtod(row->String(2), &degrees)) home.household.set_latitude(degrees);
-  if (!row->IsNull(3) && absl::SimpleAtod(row->String(3), &degrees)) home.household.set_longitude(degrees);
+  ReadCoordinates(*row, 2, home.household);
   home.categories = row->String(4);
   return std::optional<ChildHome>(std::move(home));
 }
@@ -38,8 +46,8 @@ absl::Status MoveChildHome(db::Session& tx, const std::string& child_id, const C
                            const registry::v1::Household& to, absl::Time at, CountChanges& counts) {
   RETURN_IF_ERROR(
       tx.Execute(kMoveChildHome,
-                 {to.village_code(), to.address_detail(), Coordinate(to.has_latitude(), to.latitude()),
-                  Coordinate(to.has_longitude(), to.longitude()), ToSqlTimestamp(at), child_id})
+                 {to.village_code(), to.address_detail(), CoordinateValue(to.has_latitude(), to.latitude()),
+                  CoordinateValue(to.has_longitude(), to.longitude()), ToSqlTimestamp(at), child_id})
           .status());
   const std::string& old_village = from.household.village_code();
   if (old_village == to.village_code()) return absl::OkStatus();

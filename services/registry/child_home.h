@@ -26,6 +26,11 @@ struct ChildHome {
 // The child's home, their row locked; nothing when there is no such child.
 absl::StatusOr<std::optional<ChildHome>> LockChildHome(db::Session& tx, const std::string& child_id);
 
+// A household's coordinate as a column holds it (NULL when absent), and a row's latitude and longitude (at
+// `latitude_column` and the next) into `household` (absent when NULL).
+db::Value CoordinateValue(bool present, double degrees);
+void ReadCoordinates(const db::Row& row, size_t latitude_column, registry::v1::Household& household);
+
 // Moves the child (locked by LockChildHome, `from` as it read) to `to`: their row, the county search's
 // category rows and, in `counts`, the statistics' child counts. The cases are the caller's.
 absl::Status MoveChildHome(db::Session& tx, const std::string& child_id, const ChildHome& from,

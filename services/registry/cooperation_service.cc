@@ -270,7 +270,7 @@ grpc::ServerUnaryReactor* CooperationService::RequestCountyTransfer(
     ASSIGN_OR_RETURN(
         *resp->mutable_transfer(),
         store_.RequestCountyTransfer(edge_.Key("RequestCountyTransfer", p, req->request_id(), *req),
-                                     ActorOf(p, clock_.Now()), draft, CaseInScope(p)));
+                                     ActorOf(p, clock_.Now()), draft, req->to_home(), CaseInScope(p)));
     return absl::OkStatus();
   });
 }

@@ -62,11 +62,15 @@ constexpr absl::string_view kTransferColumns =
 constexpr absl::string_view kOpenTransferOfCase = "SELECT id FROM county_transfers WHERE open_case_id = ?";
 constexpr absl::string_view kInsertTransfer =
     "INSERT INTO county_transfers (id, case_id, open_case_id, from_village, to_village, from_org, to_org, "
-    "reason, status, requested_by, requested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-// A decided transfer gives up its case's open slot (open_case_id NULL).
+    "reason, status, requested_by, requested_at, to_address_detail, to_latitude, to_longitude) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+// A decided transfer gives up its case's open slot (open_case_id NULL) and the child's new home, which it
+// held only for the accept (migration 0052).
 constexpr absl::string_view kDecideTransfer =
     "UPDATE county_transfers SET status = ?, open_case_id = NULL, decided_by = ?, decided_at = ?, "
-    "decision_reason = ? WHERE id = ?";
+    "decision_reason = ?, to_address_detail = '', to_latitude = NULL, to_longitude = NULL WHERE id = ?";
+constexpr absl::string_view kTransferHome =
+    "SELECT to_address_detail, to_latitude, to_longitude FROM county_transfers WHERE id = ?";
 constexpr absl::string_view kMoveCase =
     "UPDATE cases SET village_code = ?, organisation_id = ?, caseworker_id = ?, updated_at = ? WHERE id = ?";
 
@@ -443,7 +447,7 @@ absl::StatusOr<std::optional<v1::SharedChild>> MariaDbCooperationStore::GetShare
 
 absl::StatusOr<v1::CountyTransfer> MariaDbCooperationStore::RequestCountyTransfer(
     const IdempotencyKey& key, const Actor& actor, const v1::CountyTransfer& draft,
-    const Authorize<v1::Case>& authorize) {
+    const v1::Household& to_home, const Authorize<v1::Case>& authorize) {
   return IdempotentTransaction<v1::CountyTransfer>(
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::CountyTransfer> {
         ASSIGN_OR_RETURN(v1::Case c, LockCase(tx, draft.case_id()));
@@ -463,7 +467,9 @@ absl::StatusOr<v1::CountyTransfer> MariaDbCooperationStore::RequestCountyTransfe
                                    {id, c.case_id(), c.case_id(), c.village_code(), draft.to_village_code(),
                                     c.organisation_id(), draft.to_organisation_id(), draft.reason(),
                                     int64_t{v1::COUNTY_TRANSFER_STATUS_REQUESTED}, actor.subject,
-                                    ToSqlTimestamp(actor.at)})
+                                    ToSqlTimestamp(actor.at), to_home.address_detail(),
+                                    CoordinateValue(to_home.has_latitude(), to_home.latitude()),
+                                    CoordinateValue(to_home.has_longitude(), to_home.longitude())})
                             .status());
         ASSIGN_OR_RETURN(std::optional<v1::CountyTransfer> requested,
                          ReadById<v1::CountyTransfer>(tx, kTransferColumns, id, false, TransferFromRow));
@@ -483,6 +489,19 @@ absl::StatusOr<v1::CountyTransfer> MariaDbCooperationStore::ChangeCountyTransfer
         RETURN_IF_ERROR(authorize(*current));
         ASSIGN_OR_RETURN(v1::CountyTransfer next, rule(*current, actor));
         const std::string now = ToSqlTimestamp(actor.at);
+        // Where the child arrives: the village, and the address and coordinates the sending side gave (the
+        // decision clears them from the request). Without them the old county's address and coordinates
+        // would send a visitor astray: the child arrives with none, and the receiving county records them
+        // (MoveHousehold).
+        v1::Household arrived;
+        arrived.set_village_code(next.to_village_code());
+        if (next.status() == v1::COUNTY_TRANSFER_STATUS_ACCEPTED) {
+          ASSIGN_OR_RETURN(std::optional<db::Row> home, tx.QueryOne(kTransferHome, {id}));
+          if (home) {
+            arrived.set_address_detail(home->String(0));
+            ReadCoordinates(*home, 1, arrived);
+          }
+        }
         RETURN_IF_ERROR(tx.Execute(kDecideTransfer, {int64_t{next.status()}, next.decided_by(), now,
                                                      next.decision_reason(), id})
                             .status());
@@ -505,11 +524,7 @@ absl::StatusOr<v1::CountyTransfer> MariaDbCooperationStore::ChangeCountyTransfer
         RETURN_IF_ERROR(
             tx.Execute(kMoveCase, {next.to_village_code(), to_org, actor.subject, now, c.case_id()})
                 .status());
-        // The child lives in the new county's village now; the old address and coordinates are another
-        // county's and would send a visitor astray: the receiving county records the new ones
-        // (MoveHousehold). The search's category rows and the counts move with the child.
-        v1::Household arrived;
-        arrived.set_village_code(next.to_village_code());
+        // The search's category rows and the counts move with the child.
         RETURN_IF_ERROR(MoveChildHome(tx, c.child_id(), *home, arrived, actor.at, counts));
         RETURN_IF_ERROR(MoveCooperationRecords(tx, c.case_id(), to_org, next.to_village_code()));
         RETURN_IF_ERROR(

@@ -95,10 +95,12 @@ class CooperationStore {
   // The child as a receiver is shown it.
   virtual absl::StatusOr<std::optional<v1::SharedChild>> GetSharedChild(const std::string& child_id) = 0;
 
-  // FAILED_PRECONDITION when the case is closed or already has an open transfer request.
+  // FAILED_PRECONDITION when the case is closed or already has an open transfer request. `to_home`'s address
+  // and coordinates (its village is the draft's) are kept for the accept.
   virtual absl::StatusOr<v1::CountyTransfer> RequestCountyTransfer(const IdempotencyKey& key,
                                                                    const Actor& actor,
                                                                    const v1::CountyTransfer& draft,
+                                                                   const v1::Household& to_home,
                                                                    const Authorize<v1::Case>& authorize) = 0;
   // Applies `rule` to the locked transfer; when it becomes ACCEPTED, moves the case (and its child) to the
   // new village and organisation, with a history entry and a CaseMovedCounty event, in the same
@@ -166,6 +168,7 @@ class MariaDbCooperationStore final : public CooperationStore {
   absl::StatusOr<std::optional<v1::SharedChild>> GetSharedChild(const std::string& child_id) override;
   absl::StatusOr<v1::CountyTransfer> RequestCountyTransfer(const IdempotencyKey& key, const Actor& actor,
                                                            const v1::CountyTransfer& draft,
+                                                           const v1::Household& to_home,
                                                            const Authorize<v1::Case>& authorize) override;
   absl::StatusOr<v1::CountyTransfer> ChangeCountyTransfer(const IdempotencyKey& key, const Actor& actor,
                                                           const std::string& id,

@@ -49,6 +49,14 @@ absl::Status ValidateRequestCountyTransfer(const v1::RequestCountyTransferReques
     return InvalidField("to_village_code", "is not a village code");
   RETURN_IF_ERROR(
       ValidateOptionalIdentifier(r.to_organisation_id(), "to_organisation_id", kMaxOrganisationIdChars));
+  if (r.has_to_home()) {
+    if (!r.to_home().village_code().empty() && r.to_home().village_code() != r.to_village_code()) {
+      return InvalidField("to_home.village_code", "must be to_village_code (or left empty)");
+    }
+    v1::Household home = r.to_home();
+    home.set_village_code(r.to_village_code());
+    RETURN_IF_ERROR(ValidateHousehold(home, "to_home"));
+  }
   return ValidateMeaningfulText(r.reason(), "reason", kMaxCooperationTextChars);
 }
 

@@ -98,7 +98,7 @@ TEST_F(CooperationTransferTest, Accepted_CaseMovesCounty_BothSidesScopedRight_Hi
   EXPECT_EQ(actions, (std::vector<std::string>{"accepted", "county_moved"}));
   EXPECT_OK(SeesChild(xixia_officer_, c.child_id()));
   // The child's Wuding address and coordinates do not come along to Xixia, where they would send a visitor
-  // astray: Xixia records the new ones (MoveHousehold).
+  // astray; the request gave no new home, so Xixia records it (MoveHousehold).
   EXPECT_EQ(Count(absl::StrCat("children WHERE id = '", c.child_id(), "' AND village_code = '", kXixiaVillage,
                                "' AND address_detail = '' AND latitude IS NULL AND longitude IS NULL")),
             1);
@@ -193,7 +193,60 @@ TEST_F(CooperationTransferTest, Request_BadDestinationOrScope_NamesTheFieldAndWr
             "reason");
   EXPECT_THAT(Cooperate(&Coop::RequestCountyTransfer, other_ngo_caseworker_, Move("m4", c.case_id())),
               StatusIs(absl::StatusCode::kNotFound));
+  // The new home lies in the destination village, and its point has both coordinates.
+  auto elsewhere = Move("m5", c.case_id());
+  elsewhere.mutable_to_home()->set_village_code(kWudingVillage2);
+  EXPECT_EQ(FieldOf(Cooperate(&Coop::RequestCountyTransfer, wuding_caseworker_, elsewhere).status()),
+            "to_home.village_code");
+  auto half_a_point = Move("m6", c.case_id());
+  half_a_point.mutable_to_home()->set_latitude(38.47);
+  EXPECT_EQ(FieldOf(Cooperate(&Coop::RequestCountyTransfer, wuding_caseworker_, half_a_point).status()),
+            "to_home.longitude");
   EXPECT_EQ(Count("county_transfers"), 0);
+}
+
+// The sending county knows where the child went: the address and point it gives with the request reach the
+// child's record when the receiving county accepts, so the first visit there finds the home; a decided
+// request, accepted or not, holds no address any more.
+TEST_F(CooperationTransferTest,
+       NewHomeGivenWithTheRequest_TheChildArrivesThere_DecidedRequestsHoldNoAddress) {
+  constexpr char kNewAddress[] = "西夏区怀远路街道同心苑小区5号楼2单元";
+  v1::Case c = RegisterChild("1", "李娜");
+  auto move = Move("m1", c.case_id());
+  move.mutable_to_home()->set_address_detail(kNewAddress);
+  move.mutable_to_home()->set_latitude(38.49);
+  move.mutable_to_home()->set_longitude(106.13);
+  ASSERT_OK_AND_ASSIGN(auto requested, Cooperate(&Coop::RequestCountyTransfer, wuding_caseworker_, move));
+  EXPECT_EQ(Count(absl::StrCat("county_transfers WHERE to_address_detail = '", kNewAddress, "'")), 1);
+  ASSERT_OK(Cooperate(&Coop::AcceptCountyTransfer, xixia_officer_,
+                      Decide<v1::AcceptCountyTransferRequest>("a1", requested.transfer().transfer_id())));
+  v1::GetChildRequest get;
+  get.set_child_id(c.child_id());
+  get.set_purpose("安排首次家访");
+  ASSERT_OK_AND_ASSIGN(auto child, Call(&v1::RegistryService::Stub::GetChild, xixia_officer_, get));
+  EXPECT_EQ(child.child().household().village_code(), kXixiaVillage);
+  EXPECT_EQ(child.child().household().address_detail(), kNewAddress);
+  EXPECT_DOUBLE_EQ(child.child().household().latitude(), 38.49);
+  EXPECT_DOUBLE_EQ(child.child().household().longitude(), 106.13);
+
+  // Refused, or withdrawn: the address goes with the decision too.
+  v1::Case other = RegisterChild("2", "王芳");
+  auto refused = Move("m2", other.case_id());
+  *refused.mutable_to_home() = move.to_home();
+  ASSERT_OK_AND_ASSIGN(auto first, Cooperate(&Coop::RequestCountyTransfer, wuding_caseworker_, refused));
+  ASSERT_OK(Cooperate(
+      &Coop::RejectCountyTransfer, xixia_officer_,
+      Decide<v1::RejectCountyTransferRequest>("x1", first.transfer().transfer_id(), "地址核实不到该儿童")));
+  auto withdrawn = refused;
+  withdrawn.set_request_id("m3");
+  ASSERT_OK_AND_ASSIGN(auto second, Cooperate(&Coop::RequestCountyTransfer, wuding_caseworker_, withdrawn));
+  ASSERT_OK(Cooperate(
+      &Coop::CancelCountyTransfer, wuding_caseworker_,
+      Decide<v1::CancelCountyTransferRequest>("c1", second.transfer().transfer_id(), "家长改变主意")));
+  EXPECT_EQ(Count("county_transfers"), 3);
+  EXPECT_EQ(Count("county_transfers WHERE to_address_detail = '' AND to_latitude IS NULL AND "
+                  "to_longitude IS NULL"),
+            3);
 }
 
 TEST_F(CooperationTransferTest, AcceptAndCancel_Concurrently_ExactlyOneWins) {
