@@ -114,9 +114,16 @@ grpc::Status AdminService::CreateApiClient(grpc::ServerContext* context,
   auto created = store_.CreateClient(KeyOf("CreateApiClient", *admin, request->request_id(), *request),
                                      client, secret_record);
   if (!created.ok()) return Answer(*context, created.status());
+  if (created->client_id != client.client_id) {
+    const std::string first_secret = created->secrets.empty() ? "" : created->secrets.front().secret_id;
+    return Answer(*context,
+                  absl::FailedPreconditionError(absl::StrCat(
+                      "API client ", created->client_id,
+                      " was created by an earlier request with this request_id; its secret ", first_secret,
+                      " is shown only once: add a new secret (AddApiClientSecret) and revoke that one")));
+  }
   ToProto(*created, *response->mutable_api_client());
-  // A retry gets the client back but not the secret: only its hash was kept.
-  if (created->client_id == client.client_id) response->set_secret(secret);
+  response->set_secret(secret);
   return grpc::Status::OK;
 }
 
@@ -164,8 +171,15 @@ grpc::Status AdminService::AddApiClientSecret(grpc::ServerContext* context,
   auto secret_id = store_.AddSecret(KeyOf("AddApiClientSecret", *admin, request->request_id(), *request),
                                     request->client_id(), record);
   if (!secret_id.ok()) return Answer(*context, secret_id.status());
+  if (*secret_id != record.secret_id) {
+    return Answer(*context,
+                  absl::FailedPreconditionError(absl::StrCat(
+                      "secret ", *secret_id,
+                      " was added by an earlier request with this request_id and is shown only once: "
+                      "revoke it (RevokeApiClientSecret) and add a new one with a new request_id")));
+  }
   response->set_secret_id(*secret_id);
-  if (*secret_id == record.secret_id) response->set_secret(secret);
+  response->set_secret(secret);
   return grpc::Status::OK;
 }
 

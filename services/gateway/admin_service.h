@@ -1,6 +1,11 @@
 // shouhu.gateway.v1.GatewayAdminService: registering, rotating and revoking API clients. Served on an
 // in-process server behind the gateway's own forwarding, so callers reach it with the same authentication,
 // policy, audit and HTTP/JSON face as any service; it checks the forwarded principal's admin role itself too.
+//
+// A new secret is shown once, in the answer to the request that made it; only its hash is kept. A retry of
+// that request (same request_id, same content) cannot show it again, so it is answered FAILED_PRECONDITION
+// naming the secret that was made, to be revoked and replaced with a new one: an OK without the secret would
+// leave the client holding a secret nobody has, in one of its two rotation places.
 #ifndef SHOUHU_SERVICES_GATEWAY_ADMIN_SERVICE_H_
 #define SHOUHU_SERVICES_GATEWAY_ADMIN_SERVICE_H_
 

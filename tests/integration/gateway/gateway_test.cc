@@ -1312,6 +1312,61 @@ TEST_F(GatewayTest, ApiClient_OneIdFloodedWithWrongSecrets_OtherClientsKeepWorki
   EXPECT_OK(newcomer_login);
 }
 
+// An admin's answer is lost and the admin's tool retries the request. The secret made the first time was in
+// that answer and only its hash is kept, so the retry cannot give it: it is answered FAILED_PRECONDITION
+// naming the secret made (and the client), and nothing more is made. Before, the retry was answered OK
+// without a secret, leaving the client a secret nobody holds in one of its two places. Doing as the answer
+// says (revoke it, add another under a new request id) gives a secret that works.
+TEST_F(GatewayTest, ApiClient_RetryAfterTheSecretsAnswerWasLost_IsFailedPreconditionNamingTheSecret) {
+  gateway::v1::CreateApiClientRequest create;
+  create.set_request_id("create-lost-1");
+  create.set_display_name("Wuhua case system");
+  create.set_organisation_id("org-wuhua-civil-affairs");
+  create.add_roles(common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
+  create.add_jurisdictions("530102");
+  gateway::v1::CreateApiClientResponse created;
+  auto context = Context(Bearer(AdminToken()));
+  ASSERT_TRUE(admin_->CreateApiClient(context.get(), create, &created).ok());
+  const std::string id = created.api_client().client_id();
+  const std::string first_secret_id = created.api_client().secrets(0).secret_id();
+  gateway::v1::CreateApiClientResponse created_again;
+  context = Context(Bearer(AdminToken()));
+  grpc::Status status = admin_->CreateApiClient(context.get(), create, &created_again);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(absl::StrContains(status.error_message(), id)) << status.error_message();
+  EXPECT_TRUE(absl::StrContains(status.error_message(), first_secret_id)) << status.error_message();
+  EXPECT_TRUE(created_again.secret().empty());
+  EXPECT_EQ(h_->db().Count("api_clients"), 1);
+
+  gateway::v1::AddApiClientSecretRequest add;
+  add.set_request_id("add-lost-1");
+  add.set_client_id(id);
+  gateway::v1::AddApiClientSecretResponse added;
+  context = Context(Bearer(AdminToken()));
+  ASSERT_TRUE(admin_->AddApiClientSecret(context.get(), add, &added).ok());
+  gateway::v1::AddApiClientSecretResponse added_again;
+  context = Context(Bearer(AdminToken()));
+  status = admin_->AddApiClientSecret(context.get(), add, &added_again);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(absl::StrContains(status.error_message(), added.secret_id())) << status.error_message();
+  EXPECT_TRUE(added_again.secret().empty());
+  EXPECT_EQ(h_->db().Count("api_client_secrets"), 2);
+
+  gateway::v1::RevokeApiClientSecretRequest revoke;
+  revoke.set_request_id("revoke-lost-1");
+  revoke.set_client_id(id);
+  revoke.set_secret_id(added.secret_id());
+  gateway::v1::RevokeApiClientSecretResponse revoked;
+  context = Context(Bearer(AdminToken()));
+  ASSERT_TRUE(admin_->RevokeApiClientSecret(context.get(), revoke, &revoked).ok());
+  add.set_request_id("add-lost-2");
+  gateway::v1::AddApiClientSecretResponse replaced;
+  context = Context(Bearer(AdminToken()));
+  ASSERT_TRUE(admin_->AddApiClientSecret(context.get(), add, &replaced).ok());
+  EXPECT_OK(WhoAmIStatus(Basic(id, replaced.secret())));
+  EXPECT_OK(WhoAmIStatus(Basic(id, created.secret())));
+}
+
 TEST_F(GatewayTest, ApiClient_AdminServiceForNonAdmins_IsPermissionDenied) {
   gateway::v1::ListApiClientsResponse listed;
   auto context = Context(Bearer(h_->OfficerToken()));
