@@ -220,6 +220,11 @@ std::optional<ClosingStep> DecideCaseClosedCancellation(const v1::Application& a
   return ClosingStep{v1::APPLICATION_STATE_CANCELLED, Reserved(application.state())};
 }
 
+bool MonthlyEnrolmentOpen(v1::ApplicationState state) {
+  return state == v1::APPLICATION_STATE_APPROVED || state == v1::APPLICATION_STATE_PAYMENT_ISSUED ||
+         state == v1::APPLICATION_STATE_PAID;
+}
+
 absl::Status CheckPayable(const v1::Application& application, const v1::Program& program) {
   // A monthly enrolment holds several sums at once (its first month, each returned month): whether one is
   // left to pay is DecideNextIssue's, from its payments, whatever state the last payment left it in.

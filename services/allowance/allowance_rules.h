@@ -99,6 +99,12 @@ inline constexpr char kCaseClosedReason[] = "case closed";
 // Whether an application may be paid now (APPROVED, of a funded program).
 absl::Status CheckPayable(const v1::Application& application, const v1::Program& program);
 
+// Whether a monthly enrolment whose application is in `state` is still paid: approved, in payment or paid.
+// One withdrawn by its applicant or cancelled with its child's case is closed for good, and nothing is paid
+// under it again: not its application, nor a cycle's line computed and approved while it was open
+// (MonthlyRosterStore::PayCycle lists that line as stopped and releases what its approval reserved).
+bool MonthlyEnrolmentOpen(v1::ApplicationState state);
+
 // ------------------------------------------------------------------------------------------------ payments
 
 // What an outcome does to an issued payment.

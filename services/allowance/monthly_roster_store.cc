@@ -136,13 +136,21 @@ constexpr char kLinesOverCap[] =
 // the roster was generated (generation lists the months paid by then so: WithMonthPaidUnder) is listed as
 // replaced by that enrolment with nothing to pay, so the approval neither reserves nor counts in the child's
 // yearly total what the payment would refuse. A month taken after the approval is still refused at payment
-// and its amount released then (kLineReplacedAtPayment).
+// and its amount released then (LineNotPaid).
 constexpr char kLinesPaidElsewhere[] =
     "UPDATE monthly_roster_lines l"
     " JOIN living_allowance_months_paid m ON m.child_id = l.child_id AND m.month = l.month"
     " SET l.outcome = 5, l.amount_fen = 0, l.replaced_by = m.enrolment_id, l.payable_child_id = NULL,"
     " l.school_evidence_ref = ''"
     " WHERE l.cycle_id = ? AND l.outcome = 0 AND m.enrolment_id <> l.enrolment_id";
+// Before the approval reserves anything, too: a payable line of an enrolment withdrawn or cancelled with its
+// case since the roster was generated is listed as stopped with nothing to pay, as its payment would list it
+// (MonthlyEnrolmentOpen's states, 3, 6 and 7, open). One closed after the approval is listed so at payment,
+// its amount released then (LineNotPaid).
+constexpr char kLinesOfClosedEnrolments[] =
+    "UPDATE monthly_roster_lines l JOIN applications a ON a.id = l.enrolment_id"
+    " SET l.outcome = ?, l.amount_fen = 0, l.payable_child_id = NULL, l.school_evidence_ref = ''"
+    " WHERE l.cycle_id = ? AND l.outcome = 0 AND a.state NOT IN (3, 6, 7)";
 constexpr char kTakeLineTotals[] =
     "UPDATE child_year_totals t JOIN monthly_roster_lines l ON t.program_id = l.program_id"
     " AND t.child_id = l.child_id AND t.year = YEAR(l.month)"
@@ -155,17 +163,25 @@ constexpr char kListLines[] =
 constexpr char kCyclePaidTotal[] =
     "SELECT COALESCE(SUM(amount_fen), 0) FROM monthly_roster_lines WHERE cycle_id = ? AND payment_id IS NOT "
     "NULL";
-// The next unpaid payable lines, locked: a concurrent PayCycle waits and then finds them paid.
+// The next unpaid payable lines, locked: a concurrent PayCycle waits and then finds them paid. With each its
+// enrolment's application state, its row locked too, as a withdrawal and a case close's cancellation lock it:
+// one that committed first is seen here (the line is then not paid: MonthlyEnrolmentOpen), and one that comes
+// later waits for the chunk and finds the line's payment out with the bank (HoldingsOf's in_flight; the
+// money comes back to the budget if the bank returns it). The applications are locked in this one statement,
+// before any money moves: a withdrawal holds its application and then takes the budget slot's row, which a
+// chunk holds from its first payment on, so locking each line's application in turn would deadlock with it.
 constexpr char kUnpaidLines[] =
-    "SELECT enrolment_id, child_id, division_code, amount_fen FROM monthly_roster_lines"
-    " WHERE cycle_id = ? AND payment_id IS NULL AND outcome = 0 ORDER BY enrolment_id LIMIT ? FOR UPDATE";
+    "SELECT l.enrolment_id, l.child_id, l.division_code, l.amount_fen, a.state FROM monthly_roster_lines l"
+    " JOIN applications a ON a.id = l.enrolment_id"
+    " WHERE l.cycle_id = ? AND l.payment_id IS NULL AND l.outcome = 0 ORDER BY l.enrolment_id LIMIT ?"
+    " FOR UPDATE";
 constexpr char kLinePaid[] =
     "UPDATE monthly_roster_lines SET payment_id = ? WHERE cycle_id = ? AND enrolment_id = ?";
-// A payable line whose month another enrolment's payment holds (MariaDbAllowanceStore::ClaimPaidMonth): the
-// child's one allowance of the month is that enrolment's, which replaces this one, so the line is listed as
-// replaced by it with nothing to pay (and no longer payable: no PayMonthlyCycle tries it again), and what the
-// approval took for it goes back off the child's yearly total, as ApproveCycle took it.
-constexpr char kLineReplacedAtPayment[] =
+// A payable line the payment does not pay (LineNotPaid): its month held by another enrolment's payment
+// (MariaDbAllowanceStore::ClaimPaidMonth; the child's one allowance of the month is that enrolment's, which
+// replaces this one), or its enrolment closed since the approval. Listed so, with nothing to pay, and no
+// longer payable: no PayMonthlyCycle tries it again.
+constexpr char kLineNotPaid[] =
     "UPDATE monthly_roster_lines SET outcome = ?, amount_fen = 0, replaced_by = ?, payable_child_id = NULL"
     " WHERE cycle_id = ? AND enrolment_id = ? AND outcome = 0";
 constexpr char kReleaseLineTotal[] =
@@ -597,6 +613,34 @@ struct LockedCycle {
   v1::Program program;
 };
 
+// A locked payable line of an approved cycle that its payment does not pay (`outcome`; `replaced_by` the
+// enrolment that holds the month when replaced): listed so (kLineNotPaid), and what the approval took for it
+// goes back off the child's yearly total of the month's year, as ApproveCycle took it, and from the cycle's
+// reservation to the budget through the ledger, in the payment's transaction: once, as the line is payable
+// no more.
+struct UnpaidLine {
+  std::string cycle_id;
+  std::string program_id;
+  int budget_slot = 0;
+  absl::CivilMonth month;
+  std::string enrolment_id;
+  std::string child_id;
+  int64_t amount_fen = 0;
+};
+absl::Status LineNotPaid(MariaDbAllowanceStore& core, db::Session& tx, const UnpaidLine& line,
+                         MonthlyOutcome outcome, const std::string& replaced_by, const Actor& actor) {
+  ASSIGN_OR_RETURN(uint64_t listed, tx.Execute(kLineNotPaid, {static_cast<int64_t>(outcome), replaced_by,
+                                                              line.cycle_id, line.enrolment_id}));
+  if (listed != 1) return absl::InternalError("the line is not payable under its lock");
+  ASSIGN_OR_RETURN(uint64_t back,
+                   tx.Execute(kReleaseLineTotal, {line.amount_fen, line.program_id, line.child_id,
+                                                  int64_t{line.month.year()}, line.amount_fen}));
+  if (back != 1) return absl::InternalError("the child's yearly total does not hold the month");
+  return core.PostEntry(tx, line.program_id, line.budget_slot, v1::LEDGER_ENTRY_KIND_RELEASE,
+                        v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_AVAILABLE, line.amount_fen,
+                        line.enrolment_id, "", actor);
+}
+
 absl::StatusOr<LockedCycle> LockCycle(db::Session& tx, const std::string& cycle_id,
                                       const MonthlyRosterStore::CycleCheck& authorize) {
   ASSIGN_OR_RETURN(std::optional<db::Row> locked, tx.QueryOne(kLockCycle, {cycle_id}));
@@ -642,6 +686,9 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::ApproveCycle(const Idempote
           return absl::PermissionDeniedError("the approver of a cycle must not be its submitter");
         }
         RETURN_IF_ERROR(tx.Execute(kLinesPaidElsewhere, {cycle_id}).status());
+        RETURN_IF_ERROR(
+            tx.Execute(kLinesOfClosedEnrolments, {static_cast<int64_t>(MonthlyOutcome::kStopped), cycle_id})
+                .status());
         RETURN_IF_ERROR(tx.Execute(kLockLineTotals, {cycle_id}).status());
         RETURN_IF_ERROR(tx.Execute(kLinesOverCap, {cycle_id}).status());
         RETURN_IF_ERROR(tx.Execute(kTakeLineTotals, {cycle_id}).status());
@@ -747,6 +794,12 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::PayCycle(const IdempotencyK
         const std::string child_id = line.String(1);
         const std::string division = line.String(2);
         const int64_t amount = line.Int(3);
+        const UnpaidLine unpaid{cycle_id, program_id, budget_slot, month, enrolment_id, child_id, amount};
+        // Withdrawn or cancelled with its case since the approval: nothing is paid under it again.
+        if (!MonthlyEnrolmentOpen(static_cast<v1::ApplicationState>(line.Int(4)))) {
+          RETURN_IF_ERROR(LineNotPaid(core_, tx, unpaid, MonthlyOutcome::kStopped, "", actor));
+          continue;
+        }
         // Never past what was approved, whatever reached the lines since the check above.
         if (paid_fen + amount > approved_fen) {
           return absl::FailedPreconditionError("paying the cycle would exceed what its approval reserved");
@@ -755,15 +808,7 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::PayCycle(const IdempotencyK
         const absl::Status claimed = MariaDbAllowanceStore::ClaimPaidMonth(
             tx, {child_id, month, enrolment_id, payment_id, ""}, actor.at);
         if (std::optional<std::string> keeper = MonthPaidUnder(claimed)) {
-          RETURN_IF_ERROR(tx.Execute(kLineReplacedAtPayment, {static_cast<int64_t>(MonthlyOutcome::kReplaced),
-                                                              *keeper, cycle_id, enrolment_id})
-                              .status());
-          ASSIGN_OR_RETURN(uint64_t back, tx.Execute(kReleaseLineTotal, {amount, program_id, child_id,
-                                                                         int64_t{month.year()}, amount}));
-          if (back != 1) return absl::InternalError("the child's yearly total does not hold the month");
-          RETURN_IF_ERROR(core_.PostEntry(tx, program_id, budget_slot, v1::LEDGER_ENTRY_KIND_RELEASE,
-                                          v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_AVAILABLE, amount,
-                                          enrolment_id, "", actor));
+          RETURN_IF_ERROR(LineNotPaid(core_, tx, unpaid, MonthlyOutcome::kReplaced, *keeper, actor));
           continue;
         }
         RETURN_IF_ERROR(claimed);

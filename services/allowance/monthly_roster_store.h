@@ -98,7 +98,8 @@ class MonthlyRosterStore {
   using CycleCheck = std::function<absl::Status(const v1::MonthlyCycle&, const v1::Program&)>;
   absl::StatusOr<v1::MonthlyCycle> SubmitCycle(const IdempotencyKey& key, const Actor& actor,
                                                const std::string& cycle_id, const CycleCheck& authorize);
-  // Lists as replaced a payable line whose month another enrolment's payment took since generation, judges
+  // Lists as replaced a payable line whose month another enrolment's payment took since generation, and as
+  // stopped one whose enrolment was withdrawn or cancelled with its case since (MonthlyEnrolmentOpen), judges
   // each payable line left against the child's yearly cap under its total's lock (over it: the line stays,
   // listed as OVER_YEAR_CAP with nothing to pay), takes the rest into the totals, then reserves the cycle's
   // total (FAILED_PRECONDITION beyond the budget, and nothing taken) and fixes it.
@@ -112,7 +113,11 @@ class MonthlyRosterStore {
   // A line whose month another enrolment's payment holds already (MariaDbAllowanceStore::ClaimPaidMonth: its
   // first month paid through its application on facts that said it was owed) is not paid: it is listed as
   // replaced by that enrolment, its amount released from the cycle's reservation and the child's yearly
-  // total, in the same transaction, so no later PayCycle tries it again.
+  // total, in the same transaction, so no later PayCycle tries it again. A line whose enrolment was withdrawn
+  // or cancelled with its child's case since the approval is not paid either: listed as stopped, its amount
+  // released the same way. The line's application row is locked before the line is judged, as the withdrawal
+  // and the cancellation lock it: one that comes first leaves the line unpaid, one that comes after finds its
+  // payment out with the bank.
   absl::StatusOr<v1::MonthlyCycle> PayCycle(const IdempotencyKey& key, const Actor& actor,
                                             const std::string& cycle_id, const CycleCheck& authorize,
                                             v1::PaymentMethod method);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <iostream>
 #include <map>
 #include <set>
 #include <thread>
@@ -183,6 +184,24 @@ class MonthlyAllowance : public MonthlyAllowanceTest {
     withdraw.set_request_id("withdraw-" + tag);
     withdraw.set_application_id(application_id);
     return Ask(&v1::AllowanceService::Stub::WithdrawApplication, wuding_caseworker_, withdraw);
+  }
+
+  // The child's case closed in the registry, and the allowance has heard of it.
+  void CloseCase(const std::string& tag, const std::string& case_id) {
+    rv1::CloseCaseRequest close;
+    close.set_request_id("close-" + tag);
+    close.set_case_id(case_id);
+    close.set_reason("父亲刑满释放，恢复监护");
+    ASSERT_OK(Call(&rv1::RegistryService::Stub::CloseCase, wuding_officer_, close));
+    ASSERT_NO_FATAL_FAILURE(AwaitRegistryEvents());
+  }
+
+  // Whether the enrolment's line of cycle `cycle_id` has been paid, as committed now.
+  bool LinePaid(const std::string& cycle_id, const std::string& enrolment) {
+    return QueryInt(
+               "SELECT COUNT(*) FROM monthly_roster_lines WHERE cycle_id = ? AND enrolment_id = ?"
+               " AND payment_id IS NOT NULL",
+               {cycle_id, enrolment}) == 1;
   }
 
   // A child enrolled in program `a` before this month (the keeper of next month) and again in `b` this
@@ -476,7 +495,8 @@ TEST_F(
 
 // Once N's first month went back to the budget, nothing pays it through N's application, even when the
 // child's enrolments no longer say O keeps the month (O withdrawn after the roster was made: O's line stays
-// payable, and its cycle pays the month), and a case closed afterwards cancels N with nothing to release.
+// as computed, though its cycle no longer pays a withdrawn enrolment's line), and a case closed afterwards
+// cancels N with nothing to release.
 TEST_F(MonthlyAllowance,
        EnrolmentReplacedInItsFirstMonth_KeeperWithdrawnAfterTheRelease_StillNotPaidNorReleasedAgain) {
   const std::string a = FundedProgram("a");
@@ -664,9 +684,9 @@ TEST_F(MonthlyAllowance, FirstMonthAgedOut_SchoolProofRecordedAfterItsLine_NotPa
 }
 
 // N is replaced in its first month by O, and the run that wrote the month's lines dies before the release. O
-// withdrawn in between, the child's enrolments now say N keeps the month, but O's line stays payable, and its
-// cycle pays the month: N's application, paid too, would pay the child twice. N's line decides; the next run
-// releases N's reservation once.
+// withdrawn in between, the child's enrolments now say N keeps the month, but O's line stays as computed
+// (payable): N's line decides, not the facts as they are since; the next run releases N's reservation once.
+// O's cycle does not pay withdrawn O's line either, so nothing pays the child that month: not yet given to N.
 TEST_F(MonthlyAllowance,
        EnrolmentReplacedInItsFirstMonth_KeeperWithdrawnBeforeTheRelease_NotPaidReleasedOnce) {
   const std::string a = FundedProgram("a");
@@ -1700,7 +1720,8 @@ TEST_F(MonthlyAllowance, MonthFreedAfterAnotherEnrolmentWasRefusedIt_TheOwedEnro
 
 // The freed month, raced by the two writers that can pay it: E2's application (owed it again once E1 freed
 // it, as above) and a cycle line of the month frozen payable before (enrolment W's, approved in its cycle;
-// W withdrawn since, its line still paid by its cycle). The month is paid once: the loser is refused by the
+// W's allowance stopped since, on the 1st, before E1 was approved: a roster line is never recomputed, so its
+// cycle still pays it; a withdrawn W's would not be). The month is paid once: the loser is refused by the
 // month's claim and gives its reservation back once.
 TEST_F(MonthlyAllowance, FreedMonthPaidByTheOwedApplicationRacingAFrozenCycleLine_PaidOnce) {
   const County xixia = Xixia();
@@ -1715,7 +1736,7 @@ TEST_F(MonthlyAllowance, FreedMonthPaidByTheOwedApplicationRacingAFrozenCycleLin
   ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(w_program, next));
   ASSERT_EQ(ByChild(Lines(cycle.cycle_id()))[moving.child_id()].outcome(), v1::ROSTER_OUTCOME_PAYABLE);
   ASSERT_OK(SubmitAndApprove(cycle.cycle_id(), "w"));
-  ASSERT_OK(Withdraw("w", w));
+  ASSERT_NO_FATAL_FAILURE(SetStoppedOn(moving.child_id(), DayOfThisMonth(1)));
   const std::string e1 = Enrol("e1", a, moving.child_id());
   ASSERT_NO_FATAL_FAILURE(SetApprovedOn(e1, DayOfThisMonth(2)));
   ASSERT_OK_AND_ASSIGN(v1::PayApplicationResponse paid, PayApplication("e1", e1));
@@ -1818,6 +1839,149 @@ TEST_F(MonthlyAllowance, EnrolmentInPaymentHoldingMoney_WithdrawnOrClosed_EveryS
     EXPECT_THAT(PayApplication("after-" + mode, c.enrolment), StatusIs(absl::StatusCode::kFailedPrecondition))
         << mode;
     ExpectReconciles(program);
+  }
+}
+
+// A line of next month's cycle, computed and approved while its enrolment was open: the enrolment is then
+// withdrawn by its applicant, or cancelled by its child's case closing (it still held its unpaid first
+// month). Paying the cycle paid the line all the same: money to a child no longer enrolled. Now the payment
+// lists it as stopped with nothing paid, and what the approval reserved for it goes back to the budget and
+// off the child's yearly total, once however often the cycle is paid; the other child's line is paid.
+// Withdrawn before the approval, the line is listed so by the approval, which reserves nothing for it.
+TEST_F(MonthlyAllowance,
+       EnrolmentWithdrawnOrClosedAfterTheRosterWasMade_LineNotPaidItsReservationReleasedOnce) {
+  const absl::CivilMonth next = ThisMonth() + 1;
+  for (const std::string mode : {"withdrawn", "closed", "withdrawn-before-approval"}) {
+    const std::string program = FundedProgram(mode);
+    const rv1::Case leaving = ActiveChild("leaving-" + mode);
+    const std::string gone = Enrol("leaving-" + mode, program, leaving.child_id());
+    ASSERT_NO_FATAL_FAILURE(SetApprovedOn(gone, absl::CivilDay(ThisMonth() - 2) + 9));
+    const rv1::Case staying = ActiveChild("staying-" + mode);
+    const std::string kept = Enrol("staying-" + mode, program, staying.child_id());
+    ASSERT_NO_FATAL_FAILURE(SetApprovedOn(kept, absl::CivilDay(ThisMonth() - 2) + 9));
+    ASSERT_OK(allowance_->cycles().job().RunMonth(next));
+    ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, next));
+    ASSERT_EQ(ByChild(Lines(cycle.cycle_id()))[leaving.child_id()].outcome(), v1::ROSTER_OUTCOME_PAYABLE);
+    const bool before_approval = mode == "withdrawn-before-approval";
+    if (before_approval) {
+      ASSERT_OK(Withdraw(mode, gone));
+    }
+    ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle approved, SubmitAndApprove(cycle.cycle_id(), mode));
+    EXPECT_EQ(approved.total_fen(), before_approval ? 60'000 : 120'000) << mode;
+    if (mode == "closed") {
+      ASSERT_NO_FATAL_FAILURE(CloseCase(mode, leaving.case_id()));
+      ASSERT_EQ(StateOf(gone), v1::APPLICATION_STATE_CANCELLED) << mode;
+    } else if (!before_approval) {
+      ASSERT_OK(Withdraw(mode, gone));
+    }
+    ASSERT_EQ(ReleasesOf(gone), 1) << mode;  // its own first month's
+
+    ASSERT_OK_AND_ASSIGN(v1::PayMonthlyCycleResponse paid,
+                         Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_,
+                             PayCycle("pay-" + mode, cycle.cycle_id())));
+    EXPECT_EQ(paid.cycle().paid_lines(), 1) << mode;
+    EXPECT_EQ(paid.cycle().payable_lines(), 1) << mode;
+    std::map<std::string, v1::RosterLine> lines = ByChild(Lines(cycle.cycle_id()));
+    const v1::RosterLine& line = lines[leaving.child_id()];
+    EXPECT_EQ(line.outcome(), v1::ROSTER_OUTCOME_STOPPED) << mode;
+    EXPECT_EQ(line.amount_fen(), 0) << mode;
+    EXPECT_TRUE(line.payment_id().empty()) << mode;
+    EXPECT_FALSE(lines[staying.child_id()].payment_id().empty()) << mode;
+    EXPECT_EQ(StandingPaymentsOf(leaving.child_id()), 0) << mode;
+    EXPECT_EQ(ReleasesOf(gone), before_approval ? 1 : 2) << mode;
+    EXPECT_EQ(YearTotal(program, leaving.child_id()), 0) << mode;
+    EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM living_allowance_months_paid WHERE child_id = ?",
+                       {leaving.child_id()}),
+              0)
+        << mode;
+    const v1::ProgramBalances balances = Balances(program);
+    EXPECT_EQ(balances.reserved_fen(), 60'000) << mode;  // the staying child's first month
+    EXPECT_EQ(balances.in_payment_fen(), 60'000) << mode;
+
+    ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_,
+                  PayCycle("pay-again-" + mode, cycle.cycle_id())));
+    EXPECT_EQ(ReleasesOf(gone), before_approval ? 1 : 2) << mode;
+    EXPECT_EQ(StandingPaymentsOf(leaving.child_id()), 0) << mode;
+    EXPECT_EQ(Balances(program).reserved_fen(), 60'000) << mode;
+    ExpectReconciles(program);
+  }
+}
+
+// Withdrawals racing the payment of the cycle their enrolments' lines were approved in (each enrolment's
+// first month paid already, so a withdrawal holds nothing else), in four programs' rounds: the withdrawals
+// let go with the payment in the first three, just after it in the last. Each line ends either paid, its
+// withdrawal answered after the payment and finding it out with the bank, or not paid, listed as stopped and
+// its reservation released once: never paid after its withdrawal was answered, never both, never neither.
+TEST_F(MonthlyAllowance, WithdrawalsRacingTheirCyclesPayment_EachLinePaidBeforeItsWithdrawalOrReleasedOnce) {
+  constexpr int kChildren = 10;
+  constexpr int kRounds = 4;
+  const absl::CivilMonth next = ThisMonth() + 1;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string program = FundedProgram(absl::StrCat("p", round));
+    std::vector<std::string> children;
+    std::vector<std::string> enrolments;
+    for (int i = 0; i < kChildren; ++i) {
+      const std::string tag = absl::StrCat("r", round, "c", i);
+      children.push_back(ActiveChild(tag).child_id());
+      enrolments.push_back(Enrol(tag, program, children.back()));
+      ASSERT_NO_FATAL_FAILURE(SetApprovedOn(enrolments.back(), absl::CivilDay(ThisMonth() - 2) + 9));
+      ASSERT_OK(PayApplication(tag, enrolments.back()));
+    }
+    ASSERT_OK(allowance_->cycles().job().RunMonth(next));
+    ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, next));
+    ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle approved, SubmitAndApprove(cycle.cycle_id(), program));
+    ASSERT_EQ(approved.total_fen(), kChildren * 60'000);
+
+    absl::Notification go;
+    absl::StatusOr<v1::PayMonthlyCycleResponse> by_cycle = absl::UnknownError("not run");
+    std::vector<absl::Status> withdrawn(kChildren, absl::UnknownError("not run"));
+    std::vector<char> paid_when_answered(kChildren, 0);
+    std::vector<std::thread> threads;
+    threads.emplace_back([&] {
+      go.WaitForNotification();
+      by_cycle = Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_,
+                     PayCycle(absl::StrCat("pay-race-", round), cycle.cycle_id()));
+    });
+    for (int i = 0; i < kChildren; ++i) {
+      threads.emplace_back([&, i] {
+        go.WaitForNotification();
+        // The last round lets the payment start first, so that both endings are met.
+        if (round == kRounds - 1) absl::SleepFor(absl::Milliseconds(40));
+        withdrawn[i] = Withdraw(absl::StrCat("r", round, "c", i), enrolments[i]).status();
+        paid_when_answered[i] = LinePaid(cycle.cycle_id(), enrolments[i]) ? 1 : 0;
+      });
+    }
+    go.Notify();
+    for (std::thread& t : threads) t.join();
+    ASSERT_OK(by_cycle);
+
+    int paid = 0;
+    std::map<std::string, v1::RosterLine> lines = ByChild(Lines(cycle.cycle_id()));
+    for (int i = 0; i < kChildren; ++i) {
+      ASSERT_OK(withdrawn[i]) << i;
+      EXPECT_EQ(StateOf(enrolments[i]), v1::APPLICATION_STATE_WITHDRAWN) << i;
+      const v1::RosterLine& line = lines[children[i]];
+      if (!line.payment_id().empty()) {
+        ++paid;
+        EXPECT_TRUE(paid_when_answered[i]) << round << "/" << i << ": paid after its withdrawal was answered";
+        EXPECT_EQ(ReleasesOf(enrolments[i]), 0) << i;
+        EXPECT_EQ(YearTotal(program, children[i]), 2 * 60'000) << i;
+      } else {
+        EXPECT_EQ(line.outcome(), v1::ROSTER_OUTCOME_STOPPED) << i;
+        EXPECT_EQ(line.amount_fen(), 0) << i;
+        EXPECT_EQ(ReleasesOf(enrolments[i]), 1) << i;
+        EXPECT_EQ(YearTotal(program, children[i]), 60'000) << i;  // its first month, out with the bank
+      }
+    }
+    const v1::ProgramBalances balances = Balances(program);
+    EXPECT_EQ(balances.reserved_fen(), 0);
+    EXPECT_EQ(balances.in_payment_fen(), (kChildren + paid) * 60'000);
+    ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_,
+                  PayCycle(absl::StrCat("pay-race-again-", round), cycle.cycle_id())));
+    EXPECT_EQ(Balances(program).in_payment_fen(), (kChildren + paid) * 60'000);
+    ExpectReconciles(program);
+    std::cout << "round " << round << ": lines paid before their withdrawal " << paid << " of " << kChildren
+              << "\n";
   }
 }
 

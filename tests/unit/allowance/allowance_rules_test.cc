@@ -216,6 +216,18 @@ TEST(Closing, MonthlyEnrolmentInPaymentOrPaid_WithdrawnAlwaysCancelledWhenItHold
   EXPECT_FALSE(DecideCaseClosedCancellation(one_time, true).has_value());
 }
 
+TEST(Closing, MonthlyEnrolment_OpenWhileApprovedInPaymentOrPaid_ClosedForGoodOtherwise) {
+  for (v1::ApplicationState open :
+       {v1::APPLICATION_STATE_APPROVED, v1::APPLICATION_STATE_PAYMENT_ISSUED, v1::APPLICATION_STATE_PAID}) {
+    EXPECT_TRUE(MonthlyEnrolmentOpen(open)) << open;
+  }
+  for (v1::ApplicationState closed :
+       {v1::APPLICATION_STATE_WITHDRAWN, v1::APPLICATION_STATE_CANCELLED, v1::APPLICATION_STATE_REJECTED,
+        v1::APPLICATION_STATE_SUBMITTED, v1::APPLICATION_STATE_AWAITING_SECOND_APPROVAL}) {
+    EXPECT_FALSE(MonthlyEnrolmentOpen(closed)) << closed;
+  }
+}
+
 TEST(Caps, PerPaymentAndPerChildYear_AreInclusiveLimits) {
   const v1::Program p = FundedProgram();
   const absl::CivilDay day(2026, 6, 1);
