@@ -66,7 +66,9 @@ void RecordCall(const ForwardingEnv& env, const std::string& sent_method, const 
                 const std::string& request_id, const char* face, int grpc_code, absl::Time started) {
   const absl::Duration latency = absl::Now() - started;
   const std::string method = RecordedMethod(sent_method);
-  env.metrics.ObserveCall(method, grpc_code, latency);
+  // A method no linked proto declares is whatever the caller sent, answered before any credentials: counted
+  // under one label, or each new path would add series to the metrics (and to every scrape's page) for good.
+  env.metrics.ObserveCall(MethodOf(sent_method) != nullptr ? method : "unserved", grpc_code, latency);
   AuditRecord row;
   row.audit_id = env.ids.Next();
   row.occurred_at = started;
