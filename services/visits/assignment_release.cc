@@ -24,12 +24,13 @@ constexpr char kLockFutureAssignments[] =
 // Locks the case's future rows (the case key's range), so a plan storing at the same moment waits.
 constexpr char kLockCaseFutureAssignments[] =
     "SELECT visit_day FROM visit_assignments WHERE case_id = ? AND visit_day >= ? FOR UPDATE";
-// A visit's rows (both adults'), locked, each with its check-in if it has one. A locking read sees the latest
-// committed check-in, and a check-in (which locks its assignment row first, field_visit_store.cc) either
-// committed before this or waits for it and then finds its visit gone.
+// A visit's rows (both adults'), locked, each with its check-in and its report if it has them. A locking read
+// sees the latest committed check-in, and a check-in (which locks its assignment row first,
+// field_visit_store.cc) either committed before this or waits for it and then finds its visit gone.
 constexpr char kLockVisitWithCheckIns[] =
-    "SELECT a.id, c.assignment_id, a.visitor_id FROM visit_assignments a LEFT JOIN visit_contacts c ON"
-    " c.assignment_id = a.id WHERE a.case_id = ? AND a.visit_day = ? FOR UPDATE";
+    "SELECT a.id, c.assignment_id, a.visitor_id, r.id FROM visit_assignments a LEFT JOIN visit_contacts c ON"
+    " c.assignment_id = a.id LEFT JOIN visit_reports r ON r.assignment_id = a.id"
+    " WHERE a.case_id = ? AND a.visit_day = ? FOR UPDATE";
 // With the village the visit was planned in (visits 0044): a late check-in puts it back, judged there.
 constexpr char kCopyVisit[] =
     "INSERT INTO released_assignments (id, case_id, child_id, visitor_id, visit_day, slot, village_code,"
@@ -48,14 +49,19 @@ constexpr char kDeleteAssignment[] = "DELETE FROM visit_assignments WHERE id = ?
 // find it; taking the row away would lose the record and change nothing at the door. Of a visit begun, the
 // rows of `visitor_id` (the person taken off visits; empty for a case's release) that hold no check-in go:
 // the partner's check-in does not make that person fit to reach the child, and their own check-in, arriving
-// later, is taken only if it names a time before the release (field_visit_store.cc). Returns how many of
+// later, is taken only if it names a time before the release (field_visit_store.cc). For a case's release
+// (closed, transferred, moved) a visit with a report is made too, check-in or not (a check-in that never
+// synced, a family that refused at the gate): it stays whole, so the partner's report, sent later, finds
+// it; released, the partner was told to send a check-in they may not have. Returns how many of
 // `visitor_id`'s rows were released, or, for a case's release, how many rows.
 absl::StatusOr<int> ReleaseVisitNotBegun(db::Session& tx, const std::string& case_id, const std::string& day,
                                          const std::string& visitor_id, const std::string& because,
                                          const std::string& at) {
   ASSIGN_OR_RETURN(db::Rows rows, tx.Query(kLockVisitWithCheckIns, {case_id, day}));
   bool begun = false;
-  for (const db::Row& row : rows) begun = begun || !row.IsNull(1);
+  for (const db::Row& row : rows) {
+    begun = begun || !row.IsNull(1) || (visitor_id.empty() && !row.IsNull(3));
+  }
   if (!begun) {
     RETURN_IF_ERROR(tx.Execute(kCopyVisit, {because, at, case_id, day}).status());
     RETURN_IF_ERROR(tx.Execute(kDeleteVisit, {case_id, day}).status());

@@ -3,11 +3,11 @@
 // not a visit the plan made), so the household is due and unassigned again and the next PlanWeekend places
 // it. Used by the safeguarding concern (at once, when it is raised) and by the follower of training's events
 // (a qualification lost); running it again finds nothing left to release. A visit someone has checked in to
-// is under way or made: it stays, with its record (check-out, report) still to come, often from a phone that
-// had no signal at the household; but the row of a person taken off visits that holds no check-in goes even
-// then (their partner began the visit, they have not, and must not reach the child). A visit released before
-// its check-in reached the server comes back when the check-in names a time before the release
-// (field_visit_store.cc); the released row stays as the record.
+// (for a case's release, or reported) is under way or made: it stays, with its record (check-out, report)
+// still to come, often from a phone that had no signal at the household; but the row of a person taken off
+// visits that holds no check-in goes even then (their partner began the visit, they have not, and must not
+// reach the child). A visit released before its check-in reached the server comes back when the check-in
+// names a time before the release (field_visit_store.cc); the released row stays as the record.
 #ifndef SHOUHU_SERVICES_VISITS_ASSIGNMENT_RELEASE_H_
 #define SHOUHU_SERVICES_VISITS_ASSIGNMENT_RELEASE_H_
 

@@ -841,6 +841,34 @@ TEST_F(FieldVisitsTest, CaseMovedCountyAfterAnUnsentCheckIn_LateCheckInJudgedOnT
   EXPECT_THAT(GetReport(xixia_officer_, kReportA), StatusIs(absl::StatusCode::kNotFound));
 }
 
+// A team reaches the household on Saturday at 10:00; the family will not let them in and the visit ends at
+// the gate, with no check-in: the first visitor sends the report at 10:30. At 14:00 the case moves to Xixia
+// and its visits from that day are released: this one went too (no check-in), reported as it was, and the
+// partner's report sent that evening was refused, told to send first a check-in the partner never made. A
+// visit with a report is made: a case's release keeps it, and the partner's report is taken.
+TEST_F(FieldVisitsTest, CaseMovedCountyAfterAReportWithoutCheckIn_TheVisitStaysAndThePartnersReportIsTaken) {
+  SetUpVisit();
+  visits_clock_.Advance(absl::Minutes(30));
+  v1::VisitReport first = Report(kReportA, 0);
+  first.set_outcome(v1::VISIT_OUTCOME_FAMILY_REFUSED);
+  ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse sent, Submit(VolunteerOf(0), "send-0", {first}));
+  ASSERT_EQ(sent.results_size(), 1);
+  ASSERT_EQ(sent.results(0).code(), 0) << sent.results(0).message();
+
+  visits_clock_.Advance(absl::Minutes(210));  // 14:00
+  MoveTheCaseToXixia();
+  EXPECT_EQ(visits_database_->Count("released_assignments"), 0);
+  EXPECT_EQ(visits_database_->Count("visit_assignments"), 2);
+
+  visits_clock_.Advance(absl::Hours(6));
+  v1::VisitReport partners = Report(kReportB, 1);
+  partners.set_outcome(v1::VISIT_OUTCOME_FAMILY_REFUSED);
+  ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse later, Submit(VolunteerOf(1), "send-1", {partners}));
+  ASSERT_EQ(later.results_size(), 1);
+  EXPECT_EQ(later.results(0).code(), 0) << later.results(0).message();
+  EXPECT_EQ(visits_database_->Count("visit_reports"), 2);
+}
+
 // Rolling upgrade (visits 0044): a replica older than the planned village plans, releases and restores
 // visits without it. Such a visit is judged on its case's village, as before: its report and its late
 // check-in are taken, not refused for a village the row does not hold.
