@@ -188,6 +188,23 @@ constexpr char kCaseStandingClosed[] = "SELECT closed FROM allowance_case_standi
 // A re-reservation the budget or the cap refuses is undone alone: the closing it follows still commits.
 constexpr absl::string_view kSavepointOwedMonth = "SAVEPOINT owed_month";
 constexpr absl::string_view kRollbackOwedMonth = "ROLLBACK TO SAVEPOINT owed_month";
+// The child's cycle line of a month listed as replaced by `closing` because its payment held the month
+// (generation's WithMonthPaidUnder, the approval's kLinesPaidElsewhere, the payment's refusal), of an
+// enrolment still open, with its cycle's state and slot: locked, found through the child's enrolments and the
+// lines' (month, enrolment) key.
+constexpr char kLineReplacedByHolder[] =
+    "SELECT l.cycle_id, l.enrolment_id, a.amount_fen, c.state, c.budget_slot FROM applications a"
+    " JOIN monthly_roster_lines l ON l.month = ? AND l.enrolment_id = a.id"
+    " JOIN monthly_cycles c ON c.id = l.cycle_id"
+    " WHERE a.child_id = ? AND a.type = 5 AND a.state IN (3, 6, 7) AND l.outcome = ? AND l.replaced_by = ?"
+    " ORDER BY l.enrolment_id LIMIT 1 FOR UPDATE";
+constexpr char kLinePayableAgain[] =
+    "UPDATE monthly_roster_lines SET outcome = ?, amount_fen = ?, replaced_by = '', payable_child_id = "
+    "child_id"
+    " WHERE cycle_id = ? AND enrolment_id = ?";
+// An approved (or paid) cycle takes the line back into what its approval reserved, so its payment pays it.
+constexpr char kCycleReservedMore[] =
+    "UPDATE monthly_cycles SET approved_total_fen = approved_total_fen + ? WHERE id = ? AND state IN (3, 5)";
 // Whether the application issued its own first payment (not a cycle's line, not a re-issue).
 constexpr char kOwnPaymentIssued[] =
     "SELECT COUNT(*) FROM payments p LEFT JOIN monthly_roster_lines l ON l.payment_id = p.id"
@@ -1321,6 +1338,62 @@ absl::Status FirstMonthOwedUnder(db::Session& tx, const v1::Application& a, cons
   return CheckFirstMonthByApplication(child, enrolments, a.application_id());
 }
 
+// The child's month `freed`, just freed by `closing`, owed to no released first month: a cycle's line of it
+// that was listed as replaced by `closing` only because `closing`'s payment held the month is payable again,
+// for its enrolment's monthly amount, so that its cycle's payment (a PayMonthlyCycle after this commits) pays
+// it under the month's key like any line. In a cycle approved already (or paid), the amount is reserved as
+// the approval reserves a line (the cap per child and year on the month's year, then the budget on the
+// cycle's slot) and added to what the approval covers; a cycle not yet approved reserves it when approved; a
+// rejected one pays nothing. Refused (the cap, the budget, or another payable line of the child's month), it
+// is undone under the savepoint and the closing still commits: the line stays replaced, the month unpaid.
+absl::Status GiveFreedMonthToReplacedLine(MariaDbAllowanceStore& store, db::Session& tx,
+                                          const v1::Application& closing, absl::CivilMonth freed,
+                                          const Actor& actor) {
+  const std::string month = absl::FormatCivilTime(absl::CivilDay(freed));
+  ASSIGN_OR_RETURN(std::optional<db::Row> line,
+                   tx.QueryOne(kLineReplacedByHolder,
+                               {month, closing.child_id(), static_cast<int64_t>(MonthlyOutcome::kReplaced),
+                                closing.application_id()}));
+  if (!line) return absl::OkStatus();
+  const std::string cycle_id = line->String(0);
+  const std::string enrolment_id = line->String(1);
+  const int64_t amount = line->Int(2);
+  const auto cycle_state = static_cast<v1::MonthlyCycleState>(line->Int(3));
+  if (cycle_state == v1::MONTHLY_CYCLE_STATE_REJECTED) return absl::OkStatus();
+  RETURN_IF_ERROR(tx.ExecuteConstant(kSavepointOwedMonth));
+  absl::Status given = [&]() -> absl::Status {
+    RETURN_IF_ERROR(tx.Execute(kLinePayableAgain, {static_cast<int64_t>(MonthlyOutcome::kPayable), amount,
+                                                   cycle_id, enrolment_id})
+                        .status());
+    if (cycle_state != v1::MONTHLY_CYCLE_STATE_APPROVED && cycle_state != v1::MONTHLY_CYCLE_STATE_PAID) {
+      return absl::OkStatus();
+    }
+    ASSIGN_OR_RETURN(std::optional<LockedApplication> e, ReadApplication(tx, enrolment_id, false));
+    if (!e) return absl::InternalError("the line's enrolment is missing");
+    ASSIGN_OR_RETURN(std::optional<v1::Program> program,
+                     MariaDbAllowanceStore::ReadProgram(tx, e->application.program_id(), false));
+    if (!program) return absl::InternalError("application's program is missing");
+    const int64_t year = freed.year();
+    RETURN_IF_ERROR(tx.Execute(kEnsureCommitted, {program->program_id(), closing.child_id(), year}).status());
+    ASSIGN_OR_RETURN(uint64_t taken,
+                     tx.Execute(kTakeCommitted, {amount, program->program_id(), closing.child_id(), year,
+                                                 program->per_child_year_cap_fen(), amount}));
+    if (taken != 1) return absl::FailedPreconditionError("above the program's cap per child and year");
+    RETURN_IF_ERROR(store.PostEntry(tx, program->program_id(), static_cast<int>(line->Int(4)),
+                                    v1::LEDGER_ENTRY_KIND_RESERVATION, v1::LEDGER_ACCOUNT_AVAILABLE,
+                                    v1::LEDGER_ACCOUNT_RESERVED, amount, enrolment_id, "", actor));
+    ASSIGN_OR_RETURN(uint64_t covered, tx.Execute(kCycleReservedMore, {amount, cycle_id}));
+    if (covered != 1) return absl::InternalError("the line's cycle is not approved under its lock");
+    return absl::OkStatus();
+  }();
+  if (given.ok()) return absl::OkStatus();
+  if (given.code() != absl::StatusCode::kFailedPrecondition &&
+      given.code() != absl::StatusCode::kAlreadyExists) {
+    return given;
+  }
+  return tx.ExecuteConstant(kRollbackOwedMonth);
+}
+
 // The child's month `freed`, just freed by `closing`, goes to the child's enrolment owed it (OwedFreedMonth):
 // the one monthly amount its approval reserved for its first month, which went back when `closing`'s payment
 // held the month, is reserved again in its program (the budget and the cap per child and year judge it, as an
@@ -1356,7 +1429,7 @@ absl::Status GiveFreedMonth(MariaDbAllowanceStore& store, db::Session& tx, const
     locked.emplace(e->application.application_id(), *std::move(e));
   }
   const std::optional<std::string> owed = OwedFreedMonth(released, freed);
-  if (!owed) return absl::OkStatus();
+  if (!owed) return GiveFreedMonthToReplacedLine(store, tx, closing, freed, actor);
   const LockedApplication& e = locked.at(*owed);
   const v1::Application& a = e.application;
   ASSIGN_OR_RETURN(std::optional<v1::Program> program,

@@ -1985,5 +1985,60 @@ TEST_F(MonthlyAllowance, WithdrawalsRacingTheirCyclesPayment_EachLinePaidBeforeI
   }
 }
 
+// A cycle line replaced by a month's holder is payable again once that month is freed. N (program b) paid the
+// child's next month in advance through its application, so O's line of next month (program a, O keeping the
+// month by the rules) was listed as replaced by N, nothing reserved, and O's cycle approved and paid without
+// it. The bank returned N's payment and N was withdrawn: its money went back and the month was freed, but O's
+// line stayed replaced and nothing paid the child that month. Now the withdrawal makes O's line payable
+// again, reserves its amount in O's approved cycle (and the child's yearly total), and the cycle's next
+// payment pays it, once.
+TEST_F(MonthlyAllowance, MonthFreedByItsHolder_TheCycleLineItReplacedIsPaidOnce) {
+  const std::string a = FundedProgram("a");
+  const std::string b = FundedProgram("b");
+  const rv1::Case child = ActiveChild("child");
+  const absl::CivilMonth next = ThisMonth() + 1;
+  const std::string holder = Enrol("new", b, child.child_id());
+  ASSERT_NO_FATAL_FAILURE(SetApprovedOn(holder, DayOfThisMonth(2)));
+  ASSERT_OK_AND_ASSIGN(v1::PayApplicationResponse paid, PayApplication("new", holder));
+  const std::string older = Enrol("old", a, child.child_id());
+  ASSERT_NO_FATAL_FAILURE(SetApprovedOn(older, absl::CivilDay(ThisMonth() - 2) + 9));
+  ASSERT_OK(allowance_->cycles().job().RunMonth(next));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(a, next));
+  ASSERT_EQ(ByChild(Lines(cycle.cycle_id()))[child.child_id()].outcome(), v1::ROSTER_OUTCOME_REPLACED);
+  ASSERT_OK(SubmitAndApprove(cycle.cycle_id(), "replaced"));
+  ASSERT_OK(
+      Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, PayCycle("pay-1", cycle.cycle_id())));
+  const int64_t a_reserved = Balances(a).reserved_fen();  // the older enrolment's own first month
+  const int64_t a_year_total = YearTotal(a, child.child_id());
+
+  ASSERT_OK(ReturnPayment("bank-new", paid.payment().payment_id()));
+  ASSERT_OK(Withdraw("new", holder));
+  v1::RosterLine line = ByChild(Lines(cycle.cycle_id()))[child.child_id()];
+  EXPECT_EQ(line.outcome(), v1::ROSTER_OUTCOME_PAYABLE);
+  EXPECT_EQ(line.amount_fen(), 60'000);
+  EXPECT_TRUE(line.replaced_by().empty());
+  EXPECT_EQ(Balances(a).reserved_fen(), a_reserved + 60'000);
+  EXPECT_EQ(YearTotal(a, child.child_id()), a_year_total + 60'000);
+  EXPECT_EQ(Balances(b).reserved_fen(), 0);
+
+  ASSERT_OK_AND_ASSIGN(
+      v1::PayMonthlyCycleResponse repaid,
+      Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, PayCycle("pay-2", cycle.cycle_id())));
+  EXPECT_EQ(repaid.cycle().paid_lines(), 1);
+  line = ByChild(Lines(cycle.cycle_id()))[child.child_id()];
+  EXPECT_FALSE(line.payment_id().empty());
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM living_allowance_months_paid WHERE child_id = ? AND month = ?"
+                     " AND enrolment_id = ?",
+                     {child.child_id(), absl::FormatCivilTime(absl::CivilDay(next)), older}),
+            1);
+  ASSERT_OK(
+      Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, PayCycle("pay-3", cycle.cycle_id())));
+  EXPECT_EQ(StandingPaymentsOf(child.child_id()), 1);
+  EXPECT_EQ(Balances(a).reserved_fen(), a_reserved);
+  EXPECT_EQ(Balances(a).in_payment_fen(), 60'000);
+  ExpectReconciles(a);
+  ExpectReconciles(b);
+}
+
 }  // namespace
 }  // namespace shouhu::allowance::testing
