@@ -633,7 +633,14 @@ absl::StatusOr<int64_t> MariaDbFieldVisitStore::SubmitReport(const Actor& actor,
         version = stored->stored.report.version();
         return absl::OkStatus();
       }
-      absl::StatusOr<AssignmentRow> admitted = AdmittedAssignment(tx, report.assignment_id(), admit);
+      // The visit's row taken by writing it, as a check-in takes it (visits 0043): a release of the visit at
+      // the same moment either committed first (the visit is found withdrawn below) or waits for this report
+      // and then finds it and keeps the visit (assignment_release.cc). Read plainly, a release committing
+      // meanwhile left the report stored on a visit taken away. On Galera the later of the two is aborted.
+      ASSIGN_OR_RETURN(uint64_t planned, tx.Execute(kLockAssignment, {report.assignment_id()}));
+      absl::StatusOr<AssignmentRow> admitted = planned > 0
+                                                   ? AdmittedAssignment(tx, report.assignment_id(), admit)
+                                                   : absl::NotFoundError("assignment not found");
       if (absl::IsNotFound(admitted.status())) {
         RETURN_IF_ERROR(RefuseReportOfWithdrawnVisit(tx, report.assignment_id(), admit));
       }

@@ -375,6 +375,34 @@ TEST_F(FieldVisitsTest, CheckIn_WhileAReleaseHoldsTheVisit_WaitsThenRefused) {
   EXPECT_EQ(visits_database_->Count("visit_contacts"), 0);
 }
 
+// A report and a release of the same visit at once: the report waits for the release's lock on the visit and
+// then finds it withdrawn (send the check-in first), nothing stored. Read without that lock, the report was
+// stored on the visit the release was taking away, and answered OK.
+TEST_F(FieldVisitsTest, SubmitReport_WhileAReleaseHoldsTheVisit_WaitsThenToldToSendTheCheckInFirst) {
+  SetUpVisit();
+  std::atomic<bool> answered{false};
+  absl::StatusOr<v1::SubmitVisitReportsResponse> sent = absl::UnknownError("not called");
+  std::thread field;
+  ASSERT_OK(visits_database_->pool().Transaction([&](db::Session& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(int released, ReleaseFutureAssignments(tx, visitors_[0].participant_id(), visit_day_,
+                                                            "test", visits_clock_.Now()));
+    EXPECT_EQ(released, 1);
+    field = std::thread([&] {
+      sent = Submit(wuding_caseworker_, "send-0", {Report(kReportA, 0)});
+      answered = true;
+    });
+    absl::SleepFor(absl::Milliseconds(700));
+    EXPECT_FALSE(answered.load()) << "the report did not wait for the release";
+    return absl::OkStatus();
+  }));
+  field.join();
+  ASSERT_OK(sent.status());
+  ASSERT_EQ(sent->results_size(), 1);
+  EXPECT_EQ(sent->results(0).code(), static_cast<int>(absl::StatusCode::kFailedPrecondition))
+      << sent->results(0).message();
+  EXPECT_EQ(visits_database_->Count("visit_reports"), 0);
+}
+
 // A visitor checks in at the household at 10:00 with no signal; at 14:00 they are taken off visits (a
 // concern raised, a certificate lost) and the visit is released, nothing of it having reached the server.
 // Back in signal that evening the phone sends the check-in naming 10:05, the check-out and the report: the
