@@ -552,16 +552,16 @@ absl::Status WriteApplication(db::Session& tx, const v1::Application& a, int64_t
       .status();
 }
 
-// Reserves application `a`'s amount as its approval does: the child's yearly cap, then the budget on
-// `budget_slot`, each taken by a guarded UPDATE under its row's lock. FAILED_PRECONDITION above the cap or
-// beyond the budget.
+// Reserves application `a`'s amount as its approval does: the child's cap for `year` (the application's own;
+// a monthly line's, its month's), then the budget on `budget_slot`, each taken by a guarded UPDATE under its
+// row's lock. FAILED_PRECONDITION above the cap or beyond the budget.
 absl::Status ReserveApplicationAmount(MariaDbAllowanceStore& store, db::Session& tx, const v1::Application& a,
-                                      const v1::Program& program, int budget_slot, const Actor& actor) {
-  RETURN_IF_ERROR(tx.Execute(kEnsureCommitted, {a.program_id(), a.child_id(), int64_t{a.year()}}).status());
-  ASSIGN_OR_RETURN(
-      uint64_t taken,
-      tx.Execute(kTakeCommitted, {a.amount_fen(), a.program_id(), a.child_id(), int64_t{a.year()},
-                                  program.per_child_year_cap_fen(), a.amount_fen()}));
+                                      int64_t year, const v1::Program& program, int budget_slot,
+                                      const Actor& actor) {
+  RETURN_IF_ERROR(tx.Execute(kEnsureCommitted, {a.program_id(), a.child_id(), year}).status());
+  ASSIGN_OR_RETURN(uint64_t taken,
+                   tx.Execute(kTakeCommitted, {a.amount_fen(), a.program_id(), a.child_id(), year,
+                                               program.per_child_year_cap_fen(), a.amount_fen()}));
   if (taken != 1)
     return absl::FailedPreconditionError("amount_fen: above the program's cap per child and year");
   return store.PostEntry(tx, a.program_id(), budget_slot, v1::LEDGER_ENTRY_KIND_RESERVATION,
@@ -839,7 +839,8 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::ApproveApplication(
         if (step.reserves) {
           // On this replica's own budget slot (refilled from the program's remainder or the other slots
           // when dry), recorded with the application so its later movements stay within that slot.
-          RETURN_IF_ERROR(ReserveApplicationAmount(*this, tx, a, *program, budget_slot_, actor));
+          RETURN_IF_ERROR(
+              ReserveApplicationAmount(*this, tx, a, int64_t{a.year()}, *program, budget_slot_, actor));
           locked->budget_slot = budget_slot_;  // written with the application below
         }
         if (step.first) {
@@ -1373,15 +1374,9 @@ absl::Status GiveFreedMonthToReplacedLine(MariaDbAllowanceStore& store, db::Sess
     ASSIGN_OR_RETURN(std::optional<v1::Program> program,
                      MariaDbAllowanceStore::ReadProgram(tx, e->application.program_id(), false));
     if (!program) return absl::InternalError("application's program is missing");
-    const int64_t year = freed.year();
-    RETURN_IF_ERROR(tx.Execute(kEnsureCommitted, {program->program_id(), closing.child_id(), year}).status());
-    ASSIGN_OR_RETURN(uint64_t taken,
-                     tx.Execute(kTakeCommitted, {amount, program->program_id(), closing.child_id(), year,
-                                                 program->per_child_year_cap_fen(), amount}));
-    if (taken != 1) return absl::FailedPreconditionError("above the program's cap per child and year");
-    RETURN_IF_ERROR(store.PostEntry(tx, program->program_id(), static_cast<int>(line->Int(4)),
-                                    v1::LEDGER_ENTRY_KIND_RESERVATION, v1::LEDGER_ACCOUNT_AVAILABLE,
-                                    v1::LEDGER_ACCOUNT_RESERVED, amount, enrolment_id, "", actor));
+    // The line is the enrolment's monthly amount, counted in its month's year.
+    RETURN_IF_ERROR(ReserveApplicationAmount(store, tx, e->application, int64_t{freed.year()}, *program,
+                                             static_cast<int>(line->Int(4)), actor));
     ASSIGN_OR_RETURN(uint64_t covered, tx.Execute(kCycleReservedMore, {amount, cycle_id}));
     if (covered != 1) return absl::InternalError("the line's cycle is not approved under its lock");
     return absl::OkStatus();
@@ -1437,7 +1432,8 @@ absl::Status GiveFreedMonth(MariaDbAllowanceStore& store, db::Session& tx, const
   if (!program) return absl::InternalError("application's program is missing");
   RETURN_IF_ERROR(tx.ExecuteConstant(kSavepointOwedMonth));
   // As its approval reserved it, on the slot it was recorded with.
-  const absl::Status reserved = ReserveApplicationAmount(store, tx, a, *program, e.budget_slot, actor);
+  const absl::Status reserved =
+      ReserveApplicationAmount(store, tx, a, int64_t{a.year()}, *program, e.budget_slot, actor);
   if (!reserved.ok()) {
     if (reserved.code() != absl::StatusCode::kFailedPrecondition) return reserved;
     return tx.ExecuteConstant(kRollbackOwedMonth);
