@@ -1302,15 +1302,18 @@ TEST_F(GatewayTest, ApiClient_OneIdFloodedWithWrongSecrets_OtherClientsKeepWorki
   }
   std::vector<std::pair<int, absl::Status>> steady_calls;
   absl::Status newcomer_login = absl::UnknownError("never called");
-  const absl::Time start = absl::Now();
-  for (int i = 0; absl::Now() < start + absl::Seconds(3); ++i) {
+  // Counted, not timed: on a loaded machine (a CI run, two cores) fewer calls fit in a second, and a count
+  // within a fixed time failed there with every call answered OK. At least 20 of the steady client's calls,
+  // 100 ms apart, while the flood makes at least 200 attempts; a minute at most.
+  const absl::Time give_up = absl::Now() + absl::Minutes(1);
+  for (int i = 0; (i < 20 || attempts.load() < 200) && absl::Now() < give_up; ++i) {
     steady_calls.emplace_back(i, WhoAmIStatus(steady_credentials));
     if (i == 15) newcomer_login = WhoAmIStatus(Basic(newcomer.api_client().client_id(), newcomer.secret()));
     absl::SleepFor(absl::Milliseconds(100));
   }
   stop = true;
   for (std::thread& t : flood) t.join();
-  EXPECT_GT(attempts.load(), 200);
+  EXPECT_GE(attempts.load(), 200);
   EXPECT_GE(steady_calls.size(), 20u);
   for (const auto& [i, status] : steady_calls) EXPECT_OK(status) << "call " << i;
   EXPECT_OK(newcomer_login);
