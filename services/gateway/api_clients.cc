@@ -43,7 +43,7 @@ Principal PrincipalOfClient(const ApiClientRecord& client) {
   return principal;
 }
 
-ApiClientAuthenticator::ApiClientAuthenticator(GatewayStore& store, const Clock& clock,
+ApiClientAuthenticator::ApiClientAuthenticator(ApiClientReader& store, const Clock& clock,
                                                absl::Duration cache_ttl, absl::Duration recheck_interval,
                                                int workers)
     : store_(store),
@@ -80,9 +80,11 @@ void ApiClientAuthenticator::Authenticate(const std::string& client_id, const st
   enum { kSlowCheck, kRecheck, kAnswered } next = kSlowCheck;
   std::optional<Remembered> stale;
   absl::StatusOr<Principal> answer = CredentialsRejected();
+  Asked asked;
   {
     absl::MutexLock lock(&mu_);
     const absl::Time now = clock_.Now();
+    asked = Asked{now, revocations_seen_};
     // A remembered success past its cache period is confirmed like one past the recheck interval, not checked
     // slowly again: the client's own secret never waits behind the slow checks of its id (below), which
     // someone presenting wrong secrets may have used up.
@@ -122,13 +124,15 @@ void ApiClientAuthenticator::Authenticate(const std::string& client_id, const st
   }
   auto shared_done = std::make_shared<Done>(std::move(done));
   if (next == kRecheck) {
-    if (!rechecks_.Submit([this, key, stale, shared_done] { (*shared_done)(Recheck(key, *stale)); })) {
+    if (!rechecks_.Submit(
+            [this, key, stale, asked, shared_done] { (*shared_done)(Recheck(key, *stale, asked)); })) {
       (*shared_done)(absl::ResourceExhaustedError("too many credential checks at once; retry shortly"));
     }
     return;
   }
-  const bool queued = workers_.Submit(
-      [this, client_id, secret, key, shared_done] { CheckSlowly(client_id, secret, key, *shared_done); });
+  const bool queued = workers_.Submit([this, client_id, secret, key, asked, shared_done] {
+    CheckSlowly(client_id, secret, key, asked, *shared_done);
+  });
   if (!queued) {
     {
       absl::MutexLock lock(&mu_);
@@ -139,14 +143,14 @@ void ApiClientAuthenticator::Authenticate(const std::string& client_id, const st
 }
 
 void ApiClientAuthenticator::CheckSlowly(const std::string& client_id, const std::string& secret,
-                                         const std::string& key, const Done& done) {
+                                         const std::string& key, Asked asked, const Done& done) {
   absl::StatusOr<std::pair<Principal, std::string>> verified = VerifySlowly(client_id, secret);
   {
     absl::MutexLock lock(&mu_);
     const absl::Time now = clock_.Now();
     SlowChecks& checks = slow_checks_[client_id];
     checks.under_way = std::max(0, checks.under_way - 1);
-    if (verified.ok()) {
+    if (verified.ok() && MayRemember(client_id, asked)) {
       // Only secrets that matched are remembered (at most two valid per client), so this bound is reached
       // only by secrets revoked while no one presented them: those past their period go first.
       if (cache_.size() > kMaxTracked) {
@@ -154,7 +158,7 @@ void ApiClientAuthenticator::CheckSlowly(const std::string& client_id, const std
           c = c->second.until <= now ? cache_.erase(c) : std::next(c);
       }
       if (cache_.size() > kMaxTracked) cache_.clear();
-      cache_[key] = Remembered{verified->first, client_id, verified->second, now, now + cache_ttl_};
+      cache_[key] = Remembered{verified->first, client_id, verified->second, asked.at, asked.at + cache_ttl_};
     } else if (verified.status().code() == absl::StatusCode::kUnauthenticated) {
       // Refused by the tables (not an unreachable database): counted against the id, and the secret
       // remembered as refused.
@@ -185,7 +189,8 @@ absl::StatusOr<std::pair<Principal, std::string>> ApiClientAuthenticator::Verify
   return CredentialsRejected();
 }
 
-absl::StatusOr<Principal> ApiClientAuthenticator::Recheck(const std::string& key, Remembered remembered) {
+absl::StatusOr<Principal> ApiClientAuthenticator::Recheck(const std::string& key, Remembered remembered,
+                                                          Asked asked) {
   absl::StatusOr<ApiClientRecord> client = store_.GetClient(remembered.client_id);
   if (!client.ok() && client.status().code() != absl::StatusCode::kNotFound) {
     // The database is away: the remembered success serves until `until`, then no longer (kept for when the
@@ -199,21 +204,41 @@ absl::StatusOr<Principal> ApiClientAuthenticator::Recheck(const std::string& key
                      });
   absl::MutexLock lock(&mu_);
   if (!valid) {
-    cache_.erase(key);
+    // Other confirmations of the client under way, which may have read it before, must not put back what
+    // this one found revoked.
+    SawRevocation(remembered.client_id);
     return CredentialsRejected();
   }
   remembered.principal = PrincipalOfClient(*client);  // roles and jurisdictions as they are now
-  remembered.checked = clock_.Now();
-  remembered.until = remembered.checked + cache_ttl_;
-  cache_[key] = remembered;
+  if (MayRemember(remembered.client_id, asked)) {
+    remembered.checked = asked.at;
+    remembered.until = asked.at + cache_ttl_;
+    cache_[key] = remembered;
+  }
   return remembered.principal;
 }
 
 void ApiClientAuthenticator::Forget(const std::string& client_id) {
   absl::MutexLock lock(&mu_);
+  SawRevocation(client_id);
+}
+
+void ApiClientAuthenticator::SawRevocation(const std::string& client_id) {
   for (auto it = cache_.begin(); it != cache_.end();) {
     it = it->second.client_id == client_id ? cache_.erase(it) : std::next(it);
   }
+  ++revocations_seen_;
+  if (last_revocation_.size() >= kMaxTracked) {
+    last_revocation_.clear();
+    revocations_cleared_at_ = revocations_seen_;
+  }
+  last_revocation_[client_id] = revocations_seen_;
+}
+
+bool ApiClientAuthenticator::MayRemember(const std::string& client_id, const Asked& asked) const {
+  if (asked.revocations_seen < revocations_cleared_at_) return false;
+  const auto last = last_revocation_.find(client_id);
+  return last == last_revocation_.end() || last->second <= asked.revocations_seen;
 }
 
 }  // namespace shouhu::gateway

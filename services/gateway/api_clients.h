@@ -11,6 +11,13 @@
 // its secret is valid). Those confirmations run on workers of their own, so they never wait behind slow
 // hashes.
 //
+// A revocation seen here (made through this replica, or found by a check) must not be undone by a check
+// that was already under way: its read may predate the revocation, and remembering its success would let the
+// revoked secret in again until the next confirmation. So each check notes, when it is asked for, how many
+// revocations this replica had seen, and remembers its success only if none of its client has been seen
+// since (the call itself is answered by what its read found). A success is remembered as confirmed when its
+// check was asked for, not when it finished, so the recheck interval bounds how stale its read can be.
+//
 // A refusal costs a slow hash against every valid secret of the client, and a caller that keeps presenting a
 // wrong or revoked secret (a county system not yet given the new one; someone who knows a client id, which is
 // no secret) must not take the pool from everyone else. So a refused secret is itself remembered for a while
@@ -24,6 +31,7 @@
 #ifndef SHOUHU_SERVICES_GATEWAY_API_CLIENTS_H_
 #define SHOUHU_SERVICES_GATEWAY_API_CLIENTS_H_
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <unordered_map>
@@ -49,7 +57,7 @@ class ApiClientAuthenticator {
  public:
   using Done = std::function<void(absl::StatusOr<Principal>)>;
 
-  ApiClientAuthenticator(GatewayStore& store, const Clock& clock, absl::Duration cache_ttl,
+  ApiClientAuthenticator(ApiClientReader& store, const Clock& clock, absl::Duration cache_ttl,
                          absl::Duration recheck_interval, int workers);
 
   // Calls `done` exactly once: at once on a cache hit, otherwise later on a worker thread.
@@ -82,17 +90,27 @@ class ApiClientAuthenticator {
   static constexpr absl::Duration kRefusalMemory = absl::Seconds(10);
   static constexpr size_t kMaxTracked = 100000;
 
+  // When a check was asked for: what it may remember depends on the revocations seen since.
+  struct Asked {
+    absl::Time at;
+    uint64_t revocations_seen = 0;
+  };
+
   std::string CacheKey(const std::string& client_id, const std::string& secret) const;
   // A slow check of `client_id`'s secret: verifies, remembers the outcome, answers.
   void CheckSlowly(const std::string& client_id, const std::string& secret, const std::string& key,
-                   const Done& done);
+                   Asked asked, const Done& done);
   // The client's principal and the id of the secret that matched.
   absl::StatusOr<std::pair<Principal, std::string>> VerifySlowly(const std::string& client_id,
                                                                  const std::string& secret);
   // Confirms a remembered success (on a worker): the client and the secret that matched are still valid.
-  absl::StatusOr<Principal> Recheck(const std::string& key, Remembered remembered);
+  absl::StatusOr<Principal> Recheck(const std::string& key, Remembered remembered, Asked asked);
+  // Drops the client's remembered successes and keeps any check under way from remembering one.
+  void SawRevocation(const std::string& client_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A check asked for at `asked` may remember a success of the client: no revocation of it seen since.
+  bool MayRemember(const std::string& client_id, const Asked& asked) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
-  GatewayStore& store_;
+  ApiClientReader& store_;
   const Clock& clock_;
   const absl::Duration cache_ttl_;
   const absl::Duration recheck_interval_;
@@ -101,6 +119,11 @@ class ApiClientAuthenticator {
   std::unordered_map<std::string, Remembered> cache_ ABSL_GUARDED_BY(mu_);
   std::unordered_map<std::string, absl::Time> refused_ ABSL_GUARDED_BY(mu_);      // cache key → until
   std::unordered_map<std::string, SlowChecks> slow_checks_ ABSL_GUARDED_BY(mu_);  // by presented client id
+  // Revocations seen so far; per client, the count at its last one (cleared when too many clients are listed,
+  // and then every check asked for before the clearing counts as overtaken by one).
+  uint64_t revocations_seen_ ABSL_GUARDED_BY(mu_) = 0;
+  std::unordered_map<std::string, uint64_t> last_revocation_ ABSL_GUARDED_BY(mu_);
+  uint64_t revocations_cleared_at_ ABSL_GUARDED_BY(mu_) = 0;
   // Last: joined before the rest goes away. Rechecks (a primary-key read each) apart from the slow hashes.
   WorkerPool rechecks_;
   WorkerPool workers_;

@@ -48,7 +48,16 @@ struct AuditRecord {
 // At most this many secrets of one client are valid at once (the old and the new while rotating).
 inline constexpr int kMaxActiveSecrets = 2;
 
-class GatewayStore {
+// What authenticating an API client reads: the store; a test may stand in front of it to hold a read in
+// flight while a revocation arrives.
+class ApiClientReader {
+ public:
+  virtual ~ApiClientReader() = default;
+  // NOT_FOUND when there is no such client; any other error when the tables cannot be read.
+  virtual absl::StatusOr<ApiClientRecord> GetClient(const std::string& client_id) = 0;
+};
+
+class GatewayStore final : public ApiClientReader {
  public:
   explicit GatewayStore(db::Pool& pool) : pool_(pool) {}
 
@@ -63,7 +72,7 @@ class GatewayStore {
                                                const std::string& secret_id, absl::Time now);
   absl::StatusOr<ApiClientRecord> RevokeClient(const IdempotencyKey& key, const std::string& client_id,
                                                absl::Time now);
-  absl::StatusOr<ApiClientRecord> GetClient(const std::string& client_id);
+  absl::StatusOr<ApiClientRecord> GetClient(const std::string& client_id) override;
   // Clients with ids after `after`, in id order.
   absl::StatusOr<std::vector<ApiClientRecord>> ListClients(const std::string& after, int limit);
 

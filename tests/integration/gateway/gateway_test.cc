@@ -19,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/grpc_status.h"
@@ -1180,6 +1181,151 @@ TEST_F(GatewayTest, ApiClient_RevokedOnOneReplica_IsRefusedByAnotherWithinTheRec
   clock.Advance(absl::Seconds(3));
   EXPECT_THAT(authenticate(created.secret()), StatusIs(absl::StatusCode::kUnauthenticated));
   EXPECT_THAT(authenticate(created.secret()), StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+// Stands in front of the gateway's store for a replica's authenticator and can hold the next read, once it
+// has read the tables, until released: a check in flight while a revocation arrives.
+class HeldReads final : public gateway::ApiClientReader {
+ public:
+  explicit HeldReads(gateway::ApiClientReader& store) : store_(store) {}
+
+  absl::StatusOr<gateway::ApiClientRecord> GetClient(const std::string& client_id) override {
+    absl::StatusOr<gateway::ApiClientRecord> client = store_.GetClient(client_id);
+    absl::MutexLock lock(&mu_);
+    if (hold_next_) {
+      hold_next_ = false;
+      held_ = true;
+      mu_.Await(absl::Condition(
+          +[](bool* held) { return !*held; }, &held_));
+    }
+    return client;
+  }
+  void HoldNextRead() {
+    absl::MutexLock lock(&mu_);
+    hold_next_ = true;
+  }
+  void AwaitHeld() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(&held_));
+  }
+  void Release() {
+    absl::MutexLock lock(&mu_);
+    held_ = false;
+  }
+
+ private:
+  gateway::ApiClientReader& store_;
+  absl::Mutex mu_;
+  bool hold_next_ ABSL_GUARDED_BY(mu_) = false;
+  bool held_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// One call to an authenticator, answered later on its workers.
+struct PendingLogin {
+  absl::Notification done;
+  absl::StatusOr<Principal> result;
+};
+std::unique_ptr<PendingLogin> StartLogin(gateway::ApiClientAuthenticator& replica, const std::string& id,
+                                         const std::string& secret) {
+  auto pending = std::make_unique<PendingLogin>();
+  replica.Authenticate(id, secret, [p = pending.get()](absl::StatusOr<Principal> principal) {
+    p->result = std::move(principal);
+    p->done.Notify();
+  });
+  return pending;
+}
+absl::StatusOr<Principal> Login(gateway::ApiClientAuthenticator& replica, const std::string& id,
+                                const std::string& secret) {
+  std::unique_ptr<PendingLogin> pending = StartLogin(replica, id, secret);
+  pending->done.WaitForNotification();
+  return pending->result;
+}
+
+// A county's secret leaks and is revoked through this replica while one of its calls is being checked here:
+// the check read the tables before the revocation and finishes after it. That call is answered by what it
+// read; the next is refused. Before, the check put back the remembered success the revocation had dropped,
+// and the revoked secret kept getting in until its next confirmation (2 s, longer if the timing repeated).
+// Both kinds of check: a slow one (the secret's first call here) and the confirmation of a remembered
+// success.
+TEST_F(GatewayTest, ApiClient_RevokedThroughThisReplicaWhileACheckIsUnderWay_NextCallRefused) {
+  gateway::GatewayStore store(h_->db().pool());
+  HeldReads reads(store);
+  ManualClock clock(absl::Now());
+  gateway::ApiClientAuthenticator replica(reads, clock, absl::Minutes(10), absl::Seconds(2), 1);
+
+  // A slow check under way when the secret is revoked.
+  const gateway::v1::CreateApiClientResponse leaked =
+      CreateClient("create-leaked-1", "org-wuhua-civil-affairs", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
+  const std::string leaked_id = leaked.api_client().client_id();
+  ASSERT_FALSE(leaked_id.empty());
+  reads.HoldNextRead();
+  std::unique_ptr<PendingLogin> in_flight = StartLogin(replica, leaked_id, leaked.secret());
+  reads.AwaitHeld();
+  gateway::v1::RevokeApiClientSecretRequest revoke_secret;
+  revoke_secret.set_request_id("revoke-leaked-1");
+  revoke_secret.set_client_id(leaked_id);
+  revoke_secret.set_secret_id(leaked.api_client().secrets(0).secret_id());
+  gateway::v1::RevokeApiClientSecretResponse revoked_secret;
+  auto context = Context(Bearer(AdminToken()));
+  EXPECT_TRUE(admin_->RevokeApiClientSecret(context.get(), revoke_secret, &revoked_secret).ok());
+  replica.Forget(leaked_id);  // what this replica's admin service does once the revocation is stored
+  reads.Release();
+  in_flight->done.WaitForNotification();
+  EXPECT_OK(in_flight->result);  // asked before the revocation
+  EXPECT_THAT(Login(replica, leaked_id, leaked.secret()), StatusIs(absl::StatusCode::kUnauthenticated));
+
+  // A confirmation under way when the client is revoked.
+  const gateway::v1::CreateApiClientResponse county =
+      CreateClient("create-leaked-2", "org-wuhua-civil-affairs", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
+  const std::string county_id = county.api_client().client_id();
+  ASSERT_FALSE(county_id.empty());
+  ASSERT_OK(Login(replica, county_id, county.secret()));
+  clock.Advance(absl::Seconds(3));
+  reads.HoldNextRead();
+  in_flight = StartLogin(replica, county_id, county.secret());
+  reads.AwaitHeld();
+  gateway::v1::RevokeApiClientRequest revoke;
+  revoke.set_request_id("revoke-leaked-2");
+  revoke.set_client_id(county_id);
+  gateway::v1::RevokeApiClientResponse revoked;
+  context = Context(Bearer(AdminToken()));
+  EXPECT_TRUE(admin_->RevokeApiClient(context.get(), revoke, &revoked).ok());
+  replica.Forget(county_id);
+  reads.Release();
+  in_flight->done.WaitForNotification();
+  EXPECT_OK(in_flight->result);
+  EXPECT_THAT(Login(replica, county_id, county.secret()), StatusIs(absl::StatusCode::kUnauthenticated));
+}
+
+// The client is revoked through another replica. Here two calls of it are confirmed at once: the first read
+// the tables before the revocation and is held; the second finds it revoked and is refused. The first, done
+// after, must not remember the success the second dropped: the next call is refused. Before, it was let in
+// until the next confirmation.
+TEST_F(GatewayTest, ApiClient_RevocationSeenByOneConfirmation_NotUndoneByAnEarlierOneFinishingLater) {
+  const gateway::v1::CreateApiClientResponse county =
+      CreateClient("create-leaked-3", "org-wuhua-civil-affairs", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
+  const std::string id = county.api_client().client_id();
+  ASSERT_FALSE(id.empty());
+  gateway::GatewayStore store(h_->db().pool());
+  HeldReads reads(store);
+  ManualClock clock(absl::Now());
+  gateway::ApiClientAuthenticator replica(reads, clock, absl::Minutes(10), absl::Seconds(2), 2);
+  ASSERT_OK(Login(replica, id, county.secret()));
+  clock.Advance(absl::Seconds(3));
+  reads.HoldNextRead();
+  std::unique_ptr<PendingLogin> earlier = StartLogin(replica, id, county.secret());
+  reads.AwaitHeld();
+  gateway::v1::RevokeApiClientRequest revoke;
+  revoke.set_request_id("revoke-leaked-3");
+  revoke.set_client_id(id);
+  gateway::v1::RevokeApiClientResponse revoked;
+  auto context = Context(Bearer(AdminToken()));
+  EXPECT_TRUE(admin_->RevokeApiClient(context.get(), revoke, &revoked).ok());
+  EXPECT_THAT(Login(replica, id, county.secret()), StatusIs(absl::StatusCode::kUnauthenticated));
+  reads.Release();
+  earlier->done.WaitForNotification();
+  EXPECT_OK(earlier->result);
+  EXPECT_THAT(Login(replica, id, county.secret()), StatusIs(absl::StatusCode::kUnauthenticated));
 }
 
 // A county system keeps presenting a secret that is not (or no longer) its own: it is refused each time, the
