@@ -411,8 +411,23 @@ absl::StatusOr<std::optional<ReportRow>> ReadReport(db::Session& tx, absl::strin
   return std::optional<ReportRow>(std::move(out));
 }
 
+// Where the child of `case_id` lives now: the case's village as the registry's events have moved it
+// (case_plans), read under the case's lock as FollowCompletedVisits takes it, so a move folded at the same
+// moment either committed first and is read, or waits for this report. `visit_village` when visits holds no
+// plan of the case.
+absl::StatusOr<std::string> VillageTheChildLivesIn(db::Session& tx, const std::string& case_id,
+                                                   const std::string& visit_village) {
+  ASSIGN_OR_RETURN(auto plans, MariaDbVisitsStore::LockCasePlans(tx, {case_id}));
+  auto found = plans.find(case_id);
+  return found == plans.end() ? visit_village : found->second.village_code;
+}
+
 // The events a report's version raises, appended last in its transaction: the report stored, then danger
-// signs and urgent needs that `before` (the previous version; nullptr when new) did not hold.
+// signs and urgent needs that `before` (the previous version; nullptr when new) did not hold. The report and
+// its danger signs carry the village the visit was made in (its record); an urgent need carries the one the
+// child lives in when it is raised: the allowance service drafts the relief in a program of that village's
+// jurisdiction, and after a move (CaseMovedCounty) the old county's programs no longer serve the child and
+// its officers never see the new county's.
 absl::Status AppendReportEvents(db::Session& tx, Outbox& outbox, const v1::VisitReport* before,
                                 const v1::VisitReport& now, const AssignmentParties& parties,
                                 const Actor& actor) {
@@ -438,13 +453,17 @@ absl::Status AppendReportEvents(db::Session& tx, Outbox& outbox, const v1::Visit
     raised.set_reported_by(parties.participant_id);
     RETURN_IF_ERROR(outbox.Append(tx, now.report_id(), raised, actor.at));
   }
-  for (const v1::NeedFound& need : NewUrgentNeeds(before, now)) {
+  const std::vector<v1::NeedFound> needs = NewUrgentNeeds(before, now);
+  if (needs.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const std::string child_village,
+                   VillageTheChildLivesIn(tx, now.case_id(), parties.village_code));
+  for (const v1::NeedFound& need : needs) {
     v1::UrgentNeedFound found;
     found.set_report_id(now.report_id());
     found.set_visit_id(now.assignment_id());
     found.set_child_id(now.child_id());
     found.set_case_id(now.case_id());
-    found.set_division_code(parties.village_code);
+    found.set_division_code(child_village);
     found.set_organisation_id(parties.organisation_id);
     found.set_kind(need.kind());
     found.set_estimated_amount_fen(need.estimated_amount_fen());

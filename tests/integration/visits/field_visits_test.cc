@@ -897,6 +897,96 @@ TEST_F(FieldVisitsTest, CaseMovedCountyAfterAReportWithoutCheckIn_TheVisitStaysA
   EXPECT_EQ(visits_database_->Count("visit_reports"), 2);
 }
 
+// A Wuding volunteer checks in at 10:00 on Saturday and finds the family without food (an urgent need,
+// reported at 10:50); at 14:00 the case moves to Xixia, where the child now lives. On Monday the report is
+// edited to add that the child has no winter quilt, and the partner sends their report naming a medical need.
+// The needs found after the move were sent with the village the visit was made in, so the allowance service
+// drafted the relief in a Wuding program, which no longer serves the child, and Xixia's officers never saw
+// it. An urgent need goes to where the child lives when it is raised; the report and its record stay where
+// the visit was made.
+TEST_F(FieldVisitsTest, CaseMovedCountyAfterTheVisit_UrgentNeedRaisedThenGoesToTheCountyTheChildLivesIn) {
+  SetUpVisit();
+  auto with_need = [](v1::VisitReport report, v1::UrgentNeedKind kind) {
+    v1::NeedFound* need = report.add_needs();
+    need->set_kind(kind);
+    need->set_urgent(true);
+    need->set_estimated_amount_fen(50'000);
+    return report;
+  };
+  ASSERT_OK(CheckIn(VolunteerOf(0), "in-0", 0).status());
+  visits_clock_.Advance(absl::Minutes(50));
+  const v1::VisitReport first = with_need(Report(kReportA, 0), v1::URGENT_NEED_KIND_FOOD);
+  ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse sent, Submit(VolunteerOf(0), "send-0", {first}));
+  ASSERT_EQ(sent.results_size(), 1);
+  ASSERT_EQ(sent.results(0).code(), 0) << sent.results(0).message();
+
+  visits_clock_.Advance(absl::Minutes(190));  // 14:00
+  MoveTheCaseToXixia();
+  visits_clock_.Advance(absl::Hours(42));  // Monday, 08:00
+  v1::EditVisitReportResponse edited;
+  const grpc::Status edit =
+      Edit(VolunteerOf(0), "edit-0", with_need(first, v1::URGENT_NEED_KIND_CLOTHING_BEDDING), 1, &edited);
+  ASSERT_TRUE(edit.ok()) << edit.error_message();
+  ASSERT_OK_AND_ASSIGN(
+      v1::SubmitVisitReportsResponse partners,
+      Submit(VolunteerOf(1), "send-1", {with_need(Report(kReportB, 1), v1::URGENT_NEED_KIND_MEDICAL)}));
+  ASSERT_EQ(partners.results_size(), 1);
+  ASSERT_EQ(partners.results(0).code(), 0) << partners.results(0).message();
+
+  const std::vector<v1::UrgentNeedFound> needs = EventsOf<v1::UrgentNeedFound>();
+  ASSERT_EQ(needs.size(), 3u);
+  EXPECT_EQ(needs[0].kind(), v1::URGENT_NEED_KIND_FOOD);
+  EXPECT_EQ(needs[0].division_code(), registry::testing::kWudingVillage);  // raised before the move
+  EXPECT_EQ(needs[1].kind(), v1::URGENT_NEED_KIND_CLOTHING_BEDDING);
+  EXPECT_EQ(needs[1].division_code(), registry::testing::kXixiaVillage);
+  EXPECT_EQ(needs[2].kind(), v1::URGENT_NEED_KIND_MEDICAL);
+  EXPECT_EQ(needs[2].division_code(), registry::testing::kXixiaVillage);
+  for (const v1::UrgentNeedFound& need : needs) EXPECT_EQ(need.organisation_id(), "ngo-wuding");
+  // The record of the visit stays where it was made.
+  for (const v1::VisitReportSubmitted& report : EventsOf<v1::VisitReportSubmitted>()) {
+    EXPECT_EQ(report.division_code(), registry::testing::kWudingVillage);
+  }
+  EXPECT_OK(GetReport(wuding_caseworker_, kReportB).status());
+}
+
+// A report naming an urgent need and the case's move to Xixia at the same moment: the report waits for the
+// move's hold on the case and then sends the need to Xixia, where the child now lives. Read without that
+// lock, the report did not wait and sent the need to Wuding, whose programs no longer serve the child.
+TEST_F(FieldVisitsTest, UrgentNeedReported_WhileTheCaseMovesCounty_WaitsThenGoesToTheNewCounty) {
+  SetUpVisit();
+  v1::VisitReport report = Report(kReportA, 0);
+  report.set_outcome(v1::VISIT_OUTCOME_CHILD_NOT_AT_HOME);
+  v1::NeedFound* need = report.add_needs();
+  need->set_kind(v1::URGENT_NEED_KIND_FOOD);
+  need->set_urgent(true);
+  std::atomic<bool> answered{false};
+  absl::StatusOr<v1::SubmitVisitReportsResponse> sent = absl::UnknownError("not called");
+  std::thread field;
+  // The move as the follower of the registry folds it: the case's plan locked and re-homed, not yet
+  // committed.
+  ASSERT_OK(visits_database_->pool().Transaction([&](db::Session& tx) -> absl::Status {
+    RETURN_IF_ERROR(
+        tx.Query("SELECT case_id FROM case_plans WHERE case_id = ? FOR UPDATE", {child_.case_id()}).status());
+    RETURN_IF_ERROR(tx.Execute("UPDATE case_plans SET village_code = ? WHERE case_id = ?",
+                               {std::string(registry::testing::kXixiaVillage), child_.case_id()})
+                        .status());
+    field = std::thread([&] {
+      sent = Submit(VolunteerOf(0), "send-0", {report});
+      answered = true;
+    });
+    absl::SleepFor(absl::Milliseconds(700));
+    EXPECT_FALSE(answered.load()) << "the report did not wait for the move";
+    return absl::OkStatus();
+  }));
+  field.join();
+  ASSERT_OK(sent.status());
+  ASSERT_EQ(sent->results_size(), 1);
+  EXPECT_EQ(sent->results(0).code(), 0) << sent->results(0).message();
+  const std::vector<v1::UrgentNeedFound> needs = EventsOf<v1::UrgentNeedFound>();
+  ASSERT_EQ(needs.size(), 1u);
+  EXPECT_EQ(needs[0].division_code(), registry::testing::kXixiaVillage);
+}
+
 // Rolling upgrade (visits 0044): a replica older than the planned village plans, releases and restores
 // visits without it. Such a visit is judged on its case's village, as before: its report and its late
 // check-in are taken, not refused for a village the row does not hold.
