@@ -31,17 +31,22 @@ constexpr char kLockVisitWithCheckIns[] =
     "SELECT a.id, c.assignment_id, a.visitor_id, r.id FROM visit_assignments a LEFT JOIN visit_contacts c ON"
     " c.assignment_id = a.id LEFT JOIN visit_reports r ON r.assignment_id = a.id"
     " WHERE a.case_id = ? AND a.visit_day = ? FOR UPDATE";
-// With the village the visit was planned in (visits 0044): a late check-in puts it back, judged there.
+// With the village the visit was planned in (visits 0044): a late check-in puts it back, judged there. A row
+// an older replica planned without it takes the case's village before this release, the one it was planned
+// in: a case's move releases before it re-homes the plan (case_plan_follower.cc); kept empty, the release
+// of a move left it to be judged where the case went.
 constexpr char kCopyVisit[] =
     "INSERT INTO released_assignments (id, case_id, child_id, visitor_id, visit_day, slot, village_code,"
-    " released_because, released_at) SELECT id, case_id, child_id, visitor_id, visit_day, slot, village_code,"
-    " ?, ? FROM visit_assignments WHERE case_id = ? AND visit_day = ?";
+    " released_because, released_at) SELECT a.id, a.case_id, a.child_id, a.visitor_id, a.visit_day, a.slot,"
+    " COALESCE(a.village_code, p.village_code), ?, ? FROM visit_assignments a LEFT JOIN case_plans p"
+    " ON p.case_id = a.case_id WHERE a.case_id = ? AND a.visit_day = ?";
 constexpr char kDeleteVisit[] = "DELETE FROM visit_assignments WHERE case_id = ? AND visit_day = ?";
 // One adult's row of a visit their partner has begun.
 constexpr char kCopyAssignment[] =
     "INSERT INTO released_assignments (id, case_id, child_id, visitor_id, visit_day, slot, village_code,"
-    " released_because, released_at) SELECT id, case_id, child_id, visitor_id, visit_day, slot, village_code,"
-    " ?, ? FROM visit_assignments WHERE id = ?";
+    " released_because, released_at) SELECT a.id, a.case_id, a.child_id, a.visitor_id, a.visit_day, a.slot,"
+    " COALESCE(a.village_code, p.village_code), ?, ? FROM visit_assignments a LEFT JOIN case_plans p"
+    " ON p.case_id = a.case_id WHERE a.id = ?";
 constexpr char kDeleteAssignment[] = "DELETE FROM visit_assignments WHERE id = ?";
 
 // Releases the visit of `case_id` on `day` unless someone has checked in to it: a visit under way or made

@@ -146,20 +146,23 @@ absl::Status CasePlanFollower::ApplyCaseMove(db::Session& tx, const common::v1::
   }
   CasePlan& plan = found->second;
   if (plan.last_event_sequence >= event.sequence()) return absl::OkStatus();  // a replay
+  const absl::Time now = clock_.Now();
+  const absl::CivilDay today = ShanghaiDay(now);
+  // A new address in the same village keeps the visitors, who are sent to the child's home as the registry
+  // has it; another village is placed again, from the visitors who serve it. Released before the plan is
+  // re-homed: a visit an older replica planned without its village keeps the one the case is leaving, where
+  // it was planned (assignment_release.cc).
+  if (moved->from_village_code != moved->to_village_code) {
+    RETURN_IF_ERROR(ReleaseCaseFutureAssignments(tx, moved->case_id, today,
+                                                 absl::StrCat(moved->why, ":", event.sequence()), now)
+                        .status());
+  }
   // The standing (open, risk, last visit) carries over: the child is the same child, followed elsewhere.
   plan.village_code = moved->to_village_code;
   plan.organisation_id = moved->organisation_id;
   plan.last_event_sequence = event.sequence();
-  const absl::Time now = clock_.Now();
-  const absl::CivilDay today = ShanghaiDay(now);
   std::optional<VisitDue> next = NextVisitDue(policy_, plan.standing, today);
-  RETURN_IF_ERROR(MariaDbVisitsStore::SaveCasePlans(tx, {{std::move(plan), next}}, now));
-  // A new address in the same village keeps the visitors, who are sent to the child's home as the registry
-  // has it; another village is placed again, from the visitors who serve it.
-  if (moved->from_village_code == moved->to_village_code) return absl::OkStatus();
-  return ReleaseCaseFutureAssignments(tx, moved->case_id, today,
-                                      absl::StrCat(moved->why, ":", event.sequence()), now)
-      .status();
+  return MariaDbVisitsStore::SaveCasePlans(tx, {{std::move(plan), next}}, now);
 }
 
 absl::Status CasePlanFollower::ApplyRun(db::Session& tx, absl::Span<const common::v1::Event> run) const {

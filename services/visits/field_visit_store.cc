@@ -4,6 +4,7 @@
 #include <set>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/scope.h"
@@ -53,17 +54,24 @@ const std::string kLockReleased = absl::StrCat(
     "SELECT r.id, r.case_id, r.child_id, r.visitor_id, r.visit_day, r.slot,"
     " COALESCE(r.village_code, p.village_code), v.organisation_id, v.participant_id, ",
     kVisitorHeld,
-    ", r.released_at, r.released_because FROM released_assignments r JOIN case_plans p ON p.case_id ="
-    " r.case_id JOIN visitors v ON v.id = r.visitor_id WHERE r.id = ? FOR UPDATE");
+    ", r.released_at, r.released_because, r.village_code IS NULL FROM released_assignments r"
+    " JOIN case_plans p ON p.case_id = r.case_id JOIN visitors v ON v.id = r.visitor_id WHERE r.id = ?"
+    " FOR UPDATE");
+// Where the case's household was visited last before a release (a check-in records the village it was made
+// in): the latest check-in of the case on or before the visit's day that came before the release.
+constexpr char kCaseVillageAtLastCheckIn[] =
+    "SELECT c.village_code FROM visit_assignments e JOIN visit_contacts c ON c.assignment_id = e.id"
+    " WHERE e.case_id = ? AND e.visit_day <= ? AND c.checked_in_at < ?"
+    " ORDER BY e.visit_day DESC, c.checked_in_at DESC LIMIT 1";
 // The visitor's slots taken that day, locked (the visitor_slot key's range): a plan placing them meanwhile
 // waits, so the slot chosen from these stays free.
 constexpr char kLockVisitorDaySlots[] =
     "SELECT slot FROM visit_assignments WHERE visitor_id = ? AND visit_day = ? FOR UPDATE";
-// Back among the visits, in the slot given, its release kept as the record of what happened; planned_by says
-// it came back.
+// Back among the visits, in the slot and with the village given (VillageOfReleased's), its release kept as
+// the record of what happened; planned_by says it came back.
 constexpr char kRestoreReleased[] =
     "INSERT INTO visit_assignments (id, case_id, child_id, visitor_id, visit_day, slot, village_code,"
-    " planned_by, created_at) SELECT id, case_id, child_id, visitor_id, visit_day, ?, village_code,"
+    " planned_by, created_at) SELECT id, case_id, child_id, visitor_id, visit_day, ?, ?,"
     " CONCAT('restored:', released_because), ? FROM released_assignments WHERE id = ?";
 
 // Verification after payment. IGNORE: a payment asked about before keeps its first row (a replay).
@@ -193,6 +201,24 @@ absl::StatusOr<AssignmentRow> AssignmentFromRow(const db::Row& row) {
   return out;
 }
 
+// The village a released visit (kLockReleased's row) is judged on: the one it was planned in. A visit a move
+// released without it (before visits 0044 kept it, or by an older replica) was planned where the case lived
+// before the move, and the case's village now is the one it moved to: judged there, the late check-in and
+// report of the visitor who made it were NOT_FOUND and a caller of the new place could put the visit back.
+// Such a visit takes the village of the case's last check-in before the release (a village the household
+// was visited in; wrong only if the case had moved village between that check-in and this visit's plan),
+// else the case's village now, as before.
+absl::StatusOr<std::string> VillageOfReleased(db::Session& tx, const db::Row& row) {
+  const std::string because = row.String(11);
+  if (row.Int(12) == 0 ||
+      !(absl::StartsWith(because, "case-moved-county:") || absl::StartsWith(because, "household-moved:"))) {
+    return row.String(6);
+  }
+  ASSIGN_OR_RETURN(std::optional<db::Row> seen,
+                   tx.QueryOne(kCaseVillageAtLastCheckIn, {row.String(1), row.String(4), row.String(10)}));
+  return seen ? seen->String(0) : row.String(6);
+}
+
 absl::StatusOr<std::optional<AssignmentRow>> ReadAssignment(db::Session& tx, const std::string& id) {
   ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kSelectAssignment, {id}));
   if (!row) return std::optional<AssignmentRow>();
@@ -225,6 +251,7 @@ absl::StatusOr<AssignmentRow> RestoreIfBegunBeforeRelease(db::Session& tx, const
   ASSIGN_OR_RETURN(uint64_t planned, tx.Execute(kLockAssignment, {id}));
   if (planned > 0) return AdmittedAssignment(tx, id, admit);
   ASSIGN_OR_RETURN(AssignmentRow a, AssignmentFromRow(*row));
+  ASSIGN_OR_RETURN(a.parties.village_code, VillageOfReleased(tx, *row));
   RETURN_IF_ERROR(admit(a.parties));
   ASSIGN_OR_RETURN(absl::Time released_at, FromSqlTimestamp(row->String(10)));
   ASSIGN_OR_RETURN(absl::Time at, command.at(a.day));
@@ -243,7 +270,8 @@ absl::StatusOr<AssignmentRow> RestoreIfBegunBeforeRelease(db::Session& tx, const
   for (const db::Row& row : taken) used.insert(row.Int(0));
   int64_t slot = a.assignment.slot();
   while (used.count(slot) > 0) ++slot;
-  RETURN_IF_ERROR(tx.Execute(kRestoreReleased, {slot, ToSqlTimestamp(now), id}).status());
+  RETURN_IF_ERROR(
+      tx.Execute(kRestoreReleased, {slot, a.parties.village_code, ToSqlTimestamp(now), id}).status());
   a.assignment.set_slot(static_cast<int32_t>(slot));
   return a;
 }
@@ -258,6 +286,7 @@ absl::Status RefuseReportOfWithdrawnVisit(db::Session& tx, const std::string& id
   ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockReleased, {id}));
   if (!row) return absl::OkStatus();
   ASSIGN_OR_RETURN(AssignmentRow a, AssignmentFromRow(*row));
+  ASSIGN_OR_RETURN(a.parties.village_code, VillageOfReleased(tx, *row));
   if (!admit(a.parties).ok()) return absl::OkStatus();
   ASSIGN_OR_RETURN(absl::Time released_at, FromSqlTimestamp(row->String(10)));
   absl::Status status = absl::FailedPreconditionError(absl::StrCat(

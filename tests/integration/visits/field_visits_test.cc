@@ -1013,6 +1013,87 @@ TEST_F(FieldVisitsTest, VisitsAnOlderReplicaWroteWithoutTheirVillage_JudgedOnThe
   EXPECT_EQ(visits_database_->Count("visit_contacts"), 1);
 }
 
+// Rolling upgrade (visits 0044): a visit an older replica planned without its village, released by a move a
+// newer replica follows. The release copied the village it did not have, so the visit was judged where the
+// case went: the check-in naming 10:05, sent that evening by the Wuding volunteer who made the visit, was
+// NOT_FOUND. The release keeps the village the case is leaving, where the visit was planned.
+TEST_F(FieldVisitsTest, VisitAnOlderReplicaPlannedWithoutItsVillage_ReleasedByAMove_KeepsThePlannedVillage) {
+  SetUpVisit();
+  const absl::Time ten = visits_clock_.Now();
+  ASSERT_OK(visits_database_->pool().Autocommit([](db::Session& s) {
+    return s.Execute("UPDATE visit_assignments SET village_code = NULL", {}).status();
+  }));
+  visits_clock_.Advance(absl::Hours(4));
+  MoveTheCaseToXixia();
+  ASSERT_EQ(visits_database_->Count("released_assignments"), 2);
+  ASSERT_OK(visits_database_->pool().Autocommit([](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows, s.Query("SELECT village_code FROM released_assignments", {}));
+    for (const db::Row& row : rows) {
+      EXPECT_FALSE(row.IsNull(0));
+      if (!row.IsNull(0)) {
+        EXPECT_EQ(row.String(0), registry::testing::kWudingVillage);
+      }
+    }
+    return absl::OkStatus();
+  }));
+  visits_clock_.Advance(absl::Hours(4));
+  EXPECT_THAT(CheckIn(xixia_caseworker_, "in-x", 1, ten + absl::Minutes(5)),
+              StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_OK(CheckIn(VolunteerOf(0), "in-0", 0, ten + absl::Minutes(5)).status());
+  EXPECT_EQ(visits_database_->Count("visit_contacts"), 1);
+}
+
+// A visit released by a county move before visits 0044 kept the village it was planned in (the migration
+// left such rows empty, as an older replica's release still writes them): the family was visited two weeks
+// before (checked in, reported); this weekend the volunteer checks in at 10:05 without signal and at 14:00
+// the case moves to Xixia, releasing the visit. Judged on the case's village now, the report sent that
+// evening was NOT_FOUND instead of "send the check-in first", the volunteer's check-in naming 10:05
+// NOT_FOUND, and a Xixia caseworker of the same organisation, who made no visit there, could put the visit
+// back with a check-in of theirs. Such a visit is judged on the village of the case's last check-in before
+// the release.
+TEST_F(FieldVisitsTest, VisitReleasedByAMoveWithoutItsVillage_LateCheckInJudgedOnTheVillageLastVisited) {
+  SetUpVisit();
+  ASSERT_OK(CheckIn(VolunteerOf(0), "in-first", 0).status());
+  visits_clock_.Advance(absl::Minutes(50));
+  ASSERT_OK(CheckOut(VolunteerOf(0), "out-first", 0).status());
+  ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse first,
+                       Submit(VolunteerOf(0), "send-first", {Report(kReportB, 0)}));
+  ASSERT_EQ(first.results(0).code(), 0) << first.results(0).message();
+
+  // The follow-up visit, due two weeks later.
+  saturday_ += 14;
+  ASSERT_OK_AND_ASSIGN(v1::PlanWeekendResponse plan, Plan("plan-2"));
+  ASSERT_EQ(plan.assignments_size(), 2);
+  assignments_.assign(plan.assignments().begin(), plan.assignments().end());
+  ASSERT_OK_AND_ASSIGN(visit_day_, ParseDay(assignments_[0].visit_date(), "visit_date"));
+  const absl::Time ten = absl::FromCivil(absl::CivilSecond(visit_day_) + 10 * 3600, ShanghaiTimeZone());
+  visits_clock_.Set(ten + absl::Hours(4));
+  MoveTheCaseToXixia();
+  ASSERT_EQ(visits_database_->Count("released_assignments"), 2);
+  ASSERT_OK(visits_database_->pool().Autocommit([](db::Session& s) {
+    return s.Execute("UPDATE released_assignments SET village_code = NULL", {}).status();
+  }));
+  visits_clock_.Advance(absl::Hours(4));
+
+  ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse early,
+                       Submit(VolunteerOf(0), "send-0", {Report(kReportA, 0)}));
+  ASSERT_EQ(early.results_size(), 1);
+  EXPECT_EQ(early.results(0).code(), static_cast<int>(absl::StatusCode::kFailedPrecondition))
+      << early.results(0).message();
+  EXPECT_THAT(CheckIn(xixia_caseworker_, "in-x", 1, ten + absl::Minutes(5)),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(visits_database_->Count("visit_contacts"), 1);
+
+  ASSERT_OK(CheckIn(VolunteerOf(0), "in-0", 0, ten + absl::Minutes(5)).status());
+  ASSERT_OK(CheckOut(VolunteerOf(0), "out-0", 0, v1::CONTACT_RESULT_MADE, ten + absl::Minutes(50)).status());
+  ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse sent,
+                       Submit(VolunteerOf(0), "send-1", {Report(kReportA, 0)}));
+  ASSERT_EQ(sent.results_size(), 1);
+  EXPECT_EQ(sent.results(0).code(), 0) << sent.results(0).message();
+  EXPECT_OK(GetReport(wuding_caseworker_, kReportA).status());
+  EXPECT_THAT(GetReport(xixia_officer_, kReportA), StatusIs(absl::StatusCode::kNotFound));
+}
+
 // What an older version left (visits 0032): completed visits stored while the plans stayed due for their
 // verification visits. A starting visits service brings such plans up to their reports, once: after the
 // repair is recorded, a later start walks nothing.
