@@ -100,10 +100,13 @@ constexpr char kCheckOut[] =
     " contact_result = ?, child_seen = ?, guardians_seen = ?, others_seen = ?, updated_at = ?"
     " WHERE assignment_id = ? AND checked_out_at IS NULL";
 
-// One VisitRecord per assignment: the columns RecordFromRow reads, in its order.
+// One VisitRecord per assignment: the columns RecordFromRow reads, in its order. Its village is the one the
+// visit was made in, as kSelectAssignment admits it: a visit made in Wuding stays Wuding's record when the
+// child moves to Xixia (the old county keeps its work record; the new one sees the visits made in its
+// jurisdiction, and the child's case, risk and follow-ups through the registry).
 constexpr char kRecordColumns[] =
-    "SELECT a.id, a.case_id, a.child_id, a.visitor_id, a.visit_day, a.slot, p.village_code, "
-    "v.organisation_id,"
+    "SELECT a.id, a.case_id, a.child_id, a.visitor_id, a.visit_day, a.slot,"
+    " COALESCE(c.village_code, a.village_code, p.village_code), v.organisation_id,"
     " c.checked_in_at, c.check_in_lat_e6, c.check_in_lng_e6, c.checked_out_at, c.check_out_lat_e6,"
     " c.check_out_lng_e6, c.contact_result, c.child_seen, c.guardians_seen, c.others_seen, r.id"
     " FROM visit_assignments a JOIN case_plans p ON p.case_id = a.case_id JOIN visitors v ON v.id = "

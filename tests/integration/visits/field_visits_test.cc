@@ -1094,6 +1094,35 @@ TEST_F(FieldVisitsTest, VisitReleasedByAMoveWithoutItsVillage_LateCheckInJudgedO
   EXPECT_THAT(GetReport(xixia_officer_, kReportA), StatusIs(absl::StatusCode::kNotFound));
 }
 
+// A child's visits after the child moved county (DESIGN.md: a record outside the caller's jurisdiction does
+// not exist). The visits were listed by the case's village now: the Wuding officer, whose county made them,
+// no longer saw them (their own work record, whose reports they still read), while Xixia's officer saw them,
+// with the Wuding household's check-in points, and could read none of their reports. A visit is the record
+// of the county it was made in: Wuding lists both, Xixia none (the child's case, risk and follow-ups reach
+// Xixia through the registry).
+TEST_F(FieldVisitsTest, ListChildVisits_AfterTheCaseMovedCounty_TheVisitsStayWithTheCountyThatMadeThem) {
+  SetUpVisit();
+  ASSERT_OK(CheckIn(VolunteerOf(0), "in-0", 0).status());
+  visits_clock_.Advance(absl::Hours(4));
+  MoveTheCaseToXixia();
+  ASSERT_EQ(visits_database_->Count("visit_assignments"), 2);  // under way: it stays
+
+  v1::ListChildVisitsRequest request;
+  request.set_child_id(child_.child_id());
+  request.set_purpose("个案回顾");
+  v1::ListChildVisitsResponse in_xixia;
+  auto as_xixia = principals_.Context(xixia_officer_);
+  ASSERT_TRUE(visits_stub_->ListChildVisits(as_xixia.get(), request, &in_xixia).ok());
+  EXPECT_EQ(in_xixia.visits_size(), 0);
+  v1::ListChildVisitsResponse in_wuding;
+  auto as_wuding = principals_.Context(wuding_officer_);
+  ASSERT_TRUE(visits_stub_->ListChildVisits(as_wuding.get(), request, &in_wuding).ok());
+  ASSERT_EQ(in_wuding.visits_size(), 2);
+  for (const v1::VisitRecord& v : in_wuding.visits()) {
+    EXPECT_EQ(v.village_code(), registry::testing::kWudingVillage);
+  }
+}
+
 // What an older version left (visits 0032): completed visits stored while the plans stayed due for their
 // verification visits. A starting visits service brings such plans up to their reports, once: after the
 // repair is recorded, a later start walks nothing.
