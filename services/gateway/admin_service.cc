@@ -110,7 +110,7 @@ grpc::Status AdminService::CreateApiClient(grpc::ServerContext* context,
   const std::string secret = NewApiClientSecret();
   auto hash = HashApiClientSecret(secret);
   if (!hash.ok()) return Answer(*context, hash.status());
-  ApiClientSecretRecord secret_record{ids_.Next(), *hash, now, std::nullopt};
+  ApiClientSecretRecord secret_record{ids_.Next(), *hash, now, std::nullopt, FastVerifierOf(secret)};
   auto created = store_.CreateClient(KeyOf("CreateApiClient", *admin, request->request_id(), *request),
                                      client, secret_record);
   if (!created.ok()) return Answer(*context, created.status());
@@ -167,7 +167,7 @@ grpc::Status AdminService::AddApiClientSecret(grpc::ServerContext* context,
   const std::string secret = NewApiClientSecret();
   auto hash = HashApiClientSecret(secret);
   if (!hash.ok()) return Answer(*context, hash.status());
-  ApiClientSecretRecord record{ids_.Next(), *hash, clock_.Now(), std::nullopt};
+  ApiClientSecretRecord record{ids_.Next(), *hash, clock_.Now(), std::nullopt, FastVerifierOf(secret)};
   auto secret_id = store_.AddSecret(KeyOf("AddApiClientSecret", *admin, request->request_id(), *request),
                                     request->client_id(), record);
   if (!secret_id.ok()) return Answer(*context, secret_id.status());

@@ -16,6 +16,47 @@ namespace {
 constexpr unsigned long long kOpsLimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
 constexpr size_t kMemLimit = crypto_pwhash_MEMLIMIT_INTERACTIVE;
 
+using SecretVerifiers = std::vector<std::pair<std::string, std::string>>;  // secret id, fast verifier
+
+// The client's valid secrets that have a fast verifier; `complete` when every valid one has (none when the
+// client is revoked).
+SecretVerifiers ValidSecretVerifiers(const ApiClientRecord& client, bool* complete) {
+  SecretVerifiers valid;
+  *complete = true;
+  if (client.revoked_at.has_value()) return valid;
+  for (const ApiClientSecretRecord& stored : client.secrets) {
+    if (stored.revoked_at.has_value()) continue;
+    if (stored.fast_verifier.empty()) {
+      *complete = false;
+    } else {
+      valid.emplace_back(stored.secret_id, stored.fast_verifier);
+    }
+  }
+  return valid;
+}
+
+std::optional<std::string> SecretWithVerifier(const SecretVerifiers& valid, const std::string& verifier) {
+  for (const auto& [secret_id, stored] : valid) {
+    if (stored.size() == verifier.size() &&
+        sodium_memcmp(stored.data(), verifier.data(), verifier.size()) == 0)
+      return secret_id;
+  }
+  return std::nullopt;
+}
+
+// The valid secret without a fast verifier whose slow hash `secret` matches. One that has a verifier, which
+// `secret` did not match, is not hashed slowly: it is not this secret.
+std::optional<std::string> SecretMatchingSlowHash(const ApiClientRecord& client, const std::string& secret) {
+  if (client.revoked_at.has_value()) return std::nullopt;
+  for (const ApiClientSecretRecord& stored : client.secrets) {
+    if (stored.revoked_at.has_value() || !stored.fast_verifier.empty()) continue;
+    if (crypto_pwhash_str_verify(stored.secret_hash.c_str(), secret.data(), secret.size()) == 0) {
+      return stored.secret_id;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string NewApiClientSecret() {
@@ -34,6 +75,14 @@ absl::StatusOr<std::string> HashApiClientSecret(const std::string& secret) {
   return std::string(hash);
 }
 
+std::string FastVerifierOf(const std::string& secret) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(secret.data()), secret.size());
+  char hex[crypto_hash_sha256_BYTES * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  return hex;
+}
+
 Principal PrincipalOfClient(const ApiClientRecord& client) {
   Principal principal;
   principal.set_subject(client.client_id);
@@ -43,7 +92,7 @@ Principal PrincipalOfClient(const ApiClientRecord& client) {
   return principal;
 }
 
-ApiClientAuthenticator::ApiClientAuthenticator(ApiClientReader& store, const Clock& clock,
+ApiClientAuthenticator::ApiClientAuthenticator(ApiClientCredentialStore& store, const Clock& clock,
                                                absl::Duration cache_ttl, absl::Duration recheck_interval,
                                                int workers)
     : store_(store),
@@ -77,7 +126,8 @@ void ApiClientAuthenticator::Authenticate(const std::string& client_id, const st
     return;
   }
   const std::string key = CacheKey(client_id, secret);
-  enum { kSlowCheck, kRecheck, kAnswered } next = kSlowCheck;
+  const std::string verifier = FastVerifierOf(secret);
+  enum { kSlowCheck, kRecheck, kRefresh, kAnswered } next = kSlowCheck;
   std::optional<Remembered> stale;
   absl::StatusOr<Principal> answer = CredentialsRejected();
   Asked asked;
@@ -98,6 +148,13 @@ void ApiClientAuthenticator::Authenticate(const std::string& client_id, const st
       next = kRecheck;
     } else if (refused != refused_.end() && now < refused->second) {
       next = kAnswered;  // this very secret was refused a moment ago
+    } else if (const auto known = known_.find(client_id);
+               known != known_.end() && SecretWithVerifier(known->second.valid, verifier).has_value()) {
+      // A secret of the client not yet seen succeed here: confirmed by a primary-key read like a remembered
+      // success, never behind the slow checks; not served while the tables cannot be read.
+      stale = Remembered{Principal(), client_id, *SecretWithVerifier(known->second.valid, verifier),
+                         absl::InfinitePast(), absl::InfinitePast()};
+      next = kRecheck;
     } else {
       if (slow_checks_.size() >= kMaxTracked) {
         for (auto c = slow_checks_.begin(); c != slow_checks_.end();) {
@@ -110,9 +167,17 @@ void ApiClientAuthenticator::Authenticate(const std::string& client_id, const st
         checks.window_end = now + kRefusalWindow;
       }
       if (checks.under_way + checks.refused >= kMaxSlowChecksPerClient) {
-        answer =
-            absl::ResourceExhaustedError("too many failed credential checks for this client; retry later");
-        next = kAnswered;
+        // A secret added since the client's verifiers were last read would match none of them: they are read
+        // again, for this attempt, at most once per kVerifierRefresh.
+        if (known != known_.end() && !known->second.refreshing &&
+            now - known->second.read_at >= kVerifierRefresh) {
+          known->second.refreshing = true;
+          next = kRefresh;
+        } else {
+          answer =
+              absl::ResourceExhaustedError("too many failed credential checks for this client; retry later");
+          next = kAnswered;
+        }
       } else {
         ++checks.under_way;
       }
@@ -130,8 +195,20 @@ void ApiClientAuthenticator::Authenticate(const std::string& client_id, const st
     }
     return;
   }
-  const bool queued = workers_.Submit([this, client_id, secret, key, asked, shared_done] {
-    CheckSlowly(client_id, secret, key, asked, *shared_done);
+  if (next == kRefresh) {
+    if (!rechecks_.Submit([this, client_id, verifier, key, asked, shared_done] {
+          (*shared_done)(Refresh(client_id, verifier, key, asked));
+        })) {
+      {
+        absl::MutexLock lock(&mu_);
+        if (auto known = known_.find(client_id); known != known_.end()) known->second.refreshing = false;
+      }
+      (*shared_done)(absl::ResourceExhaustedError("too many credential checks at once; retry shortly"));
+    }
+    return;
+  }
+  const bool queued = workers_.Submit([this, client_id, secret, verifier, key, asked, shared_done] {
+    CheckSlowly(client_id, secret, verifier, key, asked, *shared_done);
   });
   if (!queued) {
     {
@@ -143,28 +220,41 @@ void ApiClientAuthenticator::Authenticate(const std::string& client_id, const st
 }
 
 void ApiClientAuthenticator::CheckSlowly(const std::string& client_id, const std::string& secret,
-                                         const std::string& key, Asked asked, const Done& done) {
-  absl::StatusOr<std::pair<Principal, std::string>> verified = VerifySlowly(client_id, secret);
+                                         const std::string& verifier, const std::string& key, Asked asked,
+                                         const Done& done) {
+  absl::StatusOr<ApiClientRecord> client = store_.GetClient(client_id);
+  absl::StatusOr<std::pair<Principal, std::string>> verified = CredentialsRejected();
+  bool give_verifier = false;
+  if (client.ok()) {
+    bool complete = false;
+    std::optional<std::string> matched =
+        SecretWithVerifier(ValidSecretVerifiers(*client, &complete), verifier);
+    if (!matched.has_value() && !complete) {
+      matched = SecretMatchingSlowHash(*client, secret);
+      give_verifier = matched.has_value();
+    }
+    if (matched.has_value()) verified = std::make_pair(PrincipalOfClient(*client), *matched);
+  } else if (client.status().code() != absl::StatusCode::kNotFound) {
+    verified = absl::UnavailableError("credentials cannot be checked right now");
+  }
+  // Best effort: a secret left without a verifier is only checked slowly again.
+  if (give_verifier) (void)store_.SetFastVerifier(client_id, verified->second, verifier);
   {
     absl::MutexLock lock(&mu_);
-    const absl::Time now = clock_.Now();
     SlowChecks& checks = slow_checks_[client_id];
     checks.under_way = std::max(0, checks.under_way - 1);
-    if (verified.ok() && MayRemember(client_id, asked)) {
-      // Only secrets that matched are remembered (at most two valid per client), so this bound is reached
-      // only by secrets revoked while no one presented them: those past their period go first.
-      if (cache_.size() > kMaxTracked) {
-        for (auto c = cache_.begin(); c != cache_.end();)
-          c = c->second.until <= now ? cache_.erase(c) : std::next(c);
+    if (client.ok()) NoteVerifiers(*client, asked);
+    if (verified.ok()) {
+      if (MayRemember(client_id, asked)) {
+        Remember(key,
+                 Remembered{verified->first, client_id, verified->second, asked.at, asked.at + cache_ttl_});
       }
-      if (cache_.size() > kMaxTracked) cache_.clear();
-      cache_[key] = Remembered{verified->first, client_id, verified->second, asked.at, asked.at + cache_ttl_};
     } else if (verified.status().code() == absl::StatusCode::kUnauthenticated) {
       // Refused by the tables (not an unreachable database): counted against the id, and the secret
       // remembered as refused.
       ++checks.refused;
       if (refused_.size() > kMaxTracked) refused_.clear();
-      refused_[key] = now + kRefusalMemory;
+      refused_[key] = clock_.Now() + kRefusalMemory;
     }
   }
   if (!verified.ok()) {
@@ -174,19 +264,63 @@ void ApiClientAuthenticator::CheckSlowly(const std::string& client_id, const std
   done(std::move(verified->first));
 }
 
-absl::StatusOr<std::pair<Principal, std::string>> ApiClientAuthenticator::VerifySlowly(
-    const std::string& client_id, const std::string& secret) {
+absl::StatusOr<Principal> ApiClientAuthenticator::Refresh(const std::string& client_id,
+                                                          const std::string& verifier, const std::string& key,
+                                                          Asked asked) {
   absl::StatusOr<ApiClientRecord> client = store_.GetClient(client_id);
-  if (client.status().code() == absl::StatusCode::kNotFound) return CredentialsRejected();
-  if (!client.ok()) return absl::UnavailableError("credentials cannot be checked right now");
-  if (client->revoked_at.has_value()) return CredentialsRejected();
-  for (const ApiClientSecretRecord& stored : client->secrets) {
-    if (stored.revoked_at.has_value()) continue;
-    if (crypto_pwhash_str_verify(stored.secret_hash.c_str(), secret.data(), secret.size()) == 0) {
-      return std::make_pair(PrincipalOfClient(*client), stored.secret_id);
-    }
+  absl::MutexLock lock(&mu_);
+  if (client.ok()) NoteVerifiers(*client, asked);
+  if (auto known = known_.find(client_id); known != known_.end()) known->second.refreshing = false;
+  if (!client.ok()) {
+    if (client.status().code() == absl::StatusCode::kNotFound) return CredentialsRejected();
+    return absl::UnavailableError("credentials cannot be checked right now");
   }
-  return CredentialsRejected();
+  bool complete = false;
+  const std::optional<std::string> matched =
+      SecretWithVerifier(ValidSecretVerifiers(*client, &complete), verifier);
+  if (matched.has_value()) {
+    Principal principal = PrincipalOfClient(*client);
+    if (MayRemember(client_id, asked)) {
+      Remember(key, Remembered{principal, client_id, *matched, asked.at, asked.at + cache_ttl_});
+    }
+    return principal;
+  }
+  if (complete) {
+    // Every valid secret has a verifier and this matches none: not the client's, known without a slow hash.
+    if (refused_.size() > kMaxTracked) refused_.clear();
+    refused_[key] = clock_.Now() + kRefusalMemory;
+    return CredentialsRejected();
+  }
+  return absl::ResourceExhaustedError("too many failed credential checks for this client; retry later");
+}
+
+void ApiClientAuthenticator::Remember(const std::string& key, Remembered remembered) {
+  // Only secrets that matched are remembered (at most two valid per client), so this bound is reached only by
+  // secrets revoked while no one presented them: those past their period go first.
+  if (cache_.size() > kMaxTracked) {
+    const absl::Time now = clock_.Now();
+    for (auto c = cache_.begin(); c != cache_.end();)
+      c = c->second.until <= now ? cache_.erase(c) : std::next(c);
+  }
+  if (cache_.size() > kMaxTracked) cache_.clear();
+  cache_[key] = std::move(remembered);
+}
+
+void ApiClientAuthenticator::NoteVerifiers(const ApiClientRecord& client, const Asked& asked) {
+  // A read that finds the client revoked is a revocation seen, wherever it was made.
+  if (client.revoked_at.has_value()) {
+    SawRevocation(client.client_id);
+    return;
+  }
+  if (!MayRemember(client.client_id, asked)) return;
+  auto known = known_.find(client.client_id);
+  if (known != known_.end() && asked.at < known->second.read_at) return;  // a later read is kept
+  if (known == known_.end()) {
+    if (known_.size() >= kMaxTracked) known_.clear();
+    known = known_.emplace(client.client_id, KnownVerifiers()).first;
+  }
+  known->second.valid = ValidSecretVerifiers(client, &known->second.complete);
+  known->second.read_at = asked.at;
 }
 
 absl::StatusOr<Principal> ApiClientAuthenticator::Recheck(const std::string& key, Remembered remembered,
@@ -203,6 +337,7 @@ absl::StatusOr<Principal> ApiClientAuthenticator::Recheck(const std::string& key
                        return stored.secret_id == remembered.secret_id && !stored.revoked_at.has_value();
                      });
   absl::MutexLock lock(&mu_);
+  if (client.ok()) NoteVerifiers(*client, asked);
   if (!valid) {
     // Other confirmations of the client under way, which may have read it before, must not put back what
     // this one found revoked.
@@ -213,7 +348,7 @@ absl::StatusOr<Principal> ApiClientAuthenticator::Recheck(const std::string& key
   if (MayRemember(remembered.client_id, asked)) {
     remembered.checked = asked.at;
     remembered.until = asked.at + cache_ttl_;
-    cache_[key] = remembered;
+    Remember(key, remembered);
   }
   return remembered.principal;
 }
@@ -227,6 +362,7 @@ void ApiClientAuthenticator::SawRevocation(const std::string& client_id) {
   for (auto it = cache_.begin(); it != cache_.end();) {
     it = it->second.client_id == client_id ? cache_.erase(it) : std::next(it);
   }
+  known_.erase(client_id);
   ++revocations_seen_;
   if (last_revocation_.size() >= kMaxTracked) {
     last_revocation_.clear();

@@ -24,10 +24,19 @@
 // (answered UNAUTHENTICATED at once), and each presented client id may have only a few slow checks under way
 // or refused within a window; beyond that its uncached attempts are answered RESOURCE_EXHAUSTED at once,
 // without touching the tables, until the window passes. Remembered successes are not affected, however old:
-// a client that is flooded by someone else keeps working with the secret it last logged in with here. What
-// still waits for the flood to end is a secret this replica has not yet seen succeed (the client's first call
-// to a new replica, or after it rotated to a new secret): telling it from a guess takes the slow hash, which
-// the flood has used up, so it is answered RESOURCE_EXHAUSTED ("retry later") until then.
+// a client that is flooded by someone else keeps working with the secret it last logged in with here.
+//
+// A secret this replica has not yet seen succeed (the client's first call to a new replica, or after it
+// rotated to a new secret) is told from a guess without the slow hash, so it does not wait for the flood to
+// end either: each secret has a fast verifier stored beside its slow hash (FastVerifierOf, migration 0051),
+// and the verifiers of a client's valid secrets, as last read, are kept here. A secret matching one is
+// confirmed like a remembered success (a primary-key read on the confirmation workers, no slow hash). One
+// matching none goes the slow way under the id's limit, where the table's verifiers are compared before any
+// slow hash and a secret that has a verifier is never hashed slowly; once the limit is used up, the id's
+// verifiers are read again at most once per kVerifierRefresh (so a secret added meanwhile gets in within
+// about a second), and a secret matching none of a client whose every valid secret has a verifier is refused
+// UNAUTHENTICATED. A secret stored without a verifier (before migration 0051, or by an older replica) is
+// checked by its slow hash and given one when it matches.
 #ifndef SHOUHU_SERVICES_GATEWAY_API_CLIENTS_H_
 #define SHOUHU_SERVICES_GATEWAY_API_CLIENTS_H_
 
@@ -35,6 +44,8 @@
 #include <functional>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -49,6 +60,10 @@ namespace shouhu::gateway {
 // A new random secret (43 base64url characters), and its slow hash for the table.
 std::string NewApiClientSecret();
 absl::StatusOr<std::string> HashApiClientSecret(const std::string& secret);
+// The fast verifier stored beside a secret's slow hash: its SHA-256 in hex. A fast hash is safe here, and
+// only here, because every secret is 32 random bytes from NewApiClientSecret: no list of guesses reaches
+// one, so a reader of the table learns nothing from it that the slow hash would have kept.
+std::string FastVerifierOf(const std::string& secret);
 
 // The principal an API client acts as.
 Principal PrincipalOfClient(const ApiClientRecord& client);
@@ -57,7 +72,7 @@ class ApiClientAuthenticator {
  public:
   using Done = std::function<void(absl::StatusOr<Principal>)>;
 
-  ApiClientAuthenticator(ApiClientReader& store, const Clock& clock, absl::Duration cache_ttl,
+  ApiClientAuthenticator(ApiClientCredentialStore& store, const Clock& clock, absl::Duration cache_ttl,
                          absl::Duration recheck_interval, int workers);
 
   // Calls `done` exactly once: at once on a cache hit, otherwise later on a worker thread.
@@ -89,6 +104,16 @@ class ApiClientAuthenticator {
   // moment ago, refused here for replication lag, is let in again soon.
   static constexpr absl::Duration kRefusalMemory = absl::Seconds(10);
   static constexpr size_t kMaxTracked = 100000;
+  // How often a flooded id's verifiers are read again for a secret matching none of them: one primary-key
+  // read per second per flooded client at most, and a secret added meanwhile waits about that long.
+  static constexpr absl::Duration kVerifierRefresh = absl::Seconds(1);
+  // What the last read of a client showed of its valid secrets' fast verifiers.
+  struct KnownVerifiers {
+    std::vector<std::pair<std::string, std::string>> valid;  // secret id, fast verifier
+    bool complete = false;  // every valid secret has one: a secret matching none is not the client's
+    absl::Time read_at;
+    bool refreshing = false;
+  };
 
   // When a check was asked for: what it may remember depends on the revocations seen since.
   struct Asked {
@@ -97,20 +122,24 @@ class ApiClientAuthenticator {
   };
 
   std::string CacheKey(const std::string& client_id, const std::string& secret) const;
-  // A slow check of `client_id`'s secret: verifies, remembers the outcome, answers.
-  void CheckSlowly(const std::string& client_id, const std::string& secret, const std::string& key,
-                   Asked asked, const Done& done);
-  // The client's principal and the id of the secret that matched.
-  absl::StatusOr<std::pair<Principal, std::string>> VerifySlowly(const std::string& client_id,
-                                                                 const std::string& secret);
+  // A slow check of `client_id`'s secret: verifies (by its fast verifier where the table has one, else by
+  // the slow hash), remembers the outcome, answers.
+  void CheckSlowly(const std::string& client_id, const std::string& secret, const std::string& verifier,
+                   const std::string& key, Asked asked, const Done& done);
+  // Reads a flooded id's verifiers again (on a confirmation worker) and answers a secret by them alone.
+  absl::StatusOr<Principal> Refresh(const std::string& client_id, const std::string& verifier,
+                                    const std::string& key, Asked asked);
   // Confirms a remembered success (on a worker): the client and the secret that matched are still valid.
   absl::StatusOr<Principal> Recheck(const std::string& key, Remembered remembered, Asked asked);
+  void Remember(const std::string& key, Remembered remembered) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Keeps what a read of the client asked for at `asked` showed of its verifiers.
+  void NoteVerifiers(const ApiClientRecord& client, const Asked& asked) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Drops the client's remembered successes and keeps any check under way from remembering one.
   void SawRevocation(const std::string& client_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A check asked for at `asked` may remember a success of the client: no revocation of it seen since.
   bool MayRemember(const std::string& client_id, const Asked& asked) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
-  ApiClientReader& store_;
+  ApiClientCredentialStore& store_;
   const Clock& clock_;
   const absl::Duration cache_ttl_;
   const absl::Duration recheck_interval_;
@@ -119,6 +148,7 @@ class ApiClientAuthenticator {
   std::unordered_map<std::string, Remembered> cache_ ABSL_GUARDED_BY(mu_);
   std::unordered_map<std::string, absl::Time> refused_ ABSL_GUARDED_BY(mu_);      // cache key → until
   std::unordered_map<std::string, SlowChecks> slow_checks_ ABSL_GUARDED_BY(mu_);  // by presented client id
+  std::unordered_map<std::string, KnownVerifiers> known_ ABSL_GUARDED_BY(mu_);    // by client id
   // Revocations seen so far; per client, the count at its last one (cleared when too many clients are listed,
   // and then every check asked for before the clearing counts as overtaken by one).
   uint64_t revocations_seen_ ABSL_GUARDED_BY(mu_) = 0;

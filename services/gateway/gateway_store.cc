@@ -13,8 +13,11 @@ constexpr absl::string_view kInsertClient =
     "INSERT INTO api_clients (client_id, display_name, organisation_id, roles, jurisdictions, created_at) "
     "VALUES (?, ?, ?, ?, ?, ?)";
 constexpr absl::string_view kInsertSecret =
-    "INSERT INTO api_client_secrets (secret_id, client_id, secret_hash, created_at, rotation_place) "
-    "VALUES (?, ?, ?, ?, ?)";
+    "INSERT INTO api_client_secrets (secret_id, client_id, secret_hash, fast_verifier, created_at, "
+    "rotation_place) VALUES (?, ?, ?, NULLIF(?, ''), ?, ?)";
+constexpr absl::string_view kSetFastVerifier =
+    "UPDATE api_client_secrets SET fast_verifier = ? "
+    "WHERE client_id = ? AND secret_id = ? AND fast_verifier IS NULL";
 // The rotation places (1, 2) the client's valid secrets hold (gateway migration 0048).
 constexpr absl::string_view kTakenPlaces =
     "SELECT rotation_place FROM api_client_secrets WHERE client_id = ? AND rotation_place IS NOT NULL";
@@ -28,8 +31,8 @@ constexpr absl::string_view kSelectClientsAfter =
     "SELECT client_id, display_name, organisation_id, roles, jurisdictions, created_at, revoked_at "
     "FROM api_clients WHERE client_id > ? ORDER BY client_id LIMIT ?";
 constexpr absl::string_view kSelectSecrets =
-    "SELECT secret_id, secret_hash, created_at, revoked_at FROM api_client_secrets WHERE client_id = ? "
-    "ORDER BY created_at, secret_id";
+    "SELECT secret_id, secret_hash, created_at, revoked_at, COALESCE(fast_verifier, '') "
+    "FROM api_client_secrets WHERE client_id = ? ORDER BY created_at, secret_id";
 constexpr absl::string_view kRevokeSecret =
     "UPDATE api_client_secrets SET revoked_at = ?, rotation_place = NULL "
     "WHERE client_id = ? AND secret_id = ? AND revoked_at IS NULL";
@@ -90,6 +93,7 @@ absl::Status LoadSecrets(db::Session& session, ApiClientRecord& client) {
       ASSIGN_OR_RETURN(absl::Time revoked, TimeOf(row, 3));
       secret.revoked_at = revoked;
     }
+    secret.fast_verifier = row.String(4);
     client.secrets.push_back(std::move(secret));
   }
   return absl::OkStatus();
@@ -143,9 +147,10 @@ absl::StatusOr<ApiClientRecord> GatewayStore::CreateClient(const IdempotencyKey&
                                    absl::StrJoin(client.roles, ","), absl::StrJoin(client.jurisdictions, ","),
                                    ToSqlTimestamp(client.created_at)})
             .status());
-    RETURN_IF_ERROR(tx.Execute(kInsertSecret, {secret.secret_id, client.client_id, secret.secret_hash,
-                                               ToSqlTimestamp(secret.created_at), int64_t{1}})
-                        .status());
+    RETURN_IF_ERROR(
+        tx.Execute(kInsertSecret, {secret.secret_id, client.client_id, secret.secret_hash,
+                                   secret.fast_verifier, ToSqlTimestamp(secret.created_at), int64_t{1}})
+            .status());
     RETURN_IF_ERROR(CompleteIdempotent(tx, key, client.client_id));
     ASSIGN_OR_RETURN(result, ReadClient(tx, client.client_id, false));
     return absl::OkStatus();
@@ -172,9 +177,10 @@ absl::StatusOr<std::string> GatewayStore::AddSecret(const IdempotencyKey& key, c
     // also conflict on the place they both take (a unique key, certified on every node), which holds the rule
     // even where the count above was judged before the other node's secret arrived.
     RETURN_IF_ERROR(tx.Execute(kTouchClient, {client_id}).status());
-    const absl::Status inserted = tx.Execute(kInsertSecret, {secret.secret_id, client_id, secret.secret_hash,
-                                                             ToSqlTimestamp(secret.created_at), *place})
-                                      .status();
+    const absl::Status inserted =
+        tx.Execute(kInsertSecret, {secret.secret_id, client_id, secret.secret_hash, secret.fast_verifier,
+                                   ToSqlTimestamp(secret.created_at), *place})
+            .status();
     // Taken meanwhile by a secret this transaction did not see: judged again from the start, on fresh reads.
     if (inserted.code() == absl::StatusCode::kAlreadyExists) {
       return MarkRetryable(
@@ -231,6 +237,13 @@ absl::StatusOr<ApiClientRecord> GatewayStore::GetClient(const std::string& clien
     return absl::OkStatus();
   }));
   return result;
+}
+
+absl::Status GatewayStore::SetFastVerifier(const std::string& client_id, const std::string& secret_id,
+                                           const std::string& fast_verifier) {
+  return pool_.Autocommit([&](db::Session& session) -> absl::Status {
+    return session.Execute(kSetFastVerifier, {fast_verifier, client_id, secret_id}).status();
+  });
 }
 
 absl::StatusOr<std::vector<ApiClientRecord>> GatewayStore::ListClients(const std::string& after, int limit) {

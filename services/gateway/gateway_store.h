@@ -18,6 +18,9 @@ struct ApiClientSecretRecord {
   std::string secret_hash;  // crypto_pwhash_str
   absl::Time created_at;
   std::optional<absl::Time> revoked_at;
+  // FastVerifierOf the secret (gateway migration 0051); empty for a secret stored before it, or by an older
+  // replica, which is checked by its slow hash alone.
+  std::string fast_verifier = {};
 };
 
 struct ApiClientRecord {
@@ -48,16 +51,20 @@ struct AuditRecord {
 // At most this many secrets of one client are valid at once (the old and the new while rotating).
 inline constexpr int kMaxActiveSecrets = 2;
 
-// What authenticating an API client reads: the store; a test may stand in front of it to hold a read in
+// What authenticating an API client needs of the store; a test may stand in front of it to hold a read in
 // flight while a revocation arrives.
-class ApiClientReader {
+class ApiClientCredentialStore {
  public:
-  virtual ~ApiClientReader() = default;
+  virtual ~ApiClientCredentialStore() = default;
   // NOT_FOUND when there is no such client; any other error when the tables cannot be read.
   virtual absl::StatusOr<ApiClientRecord> GetClient(const std::string& client_id) = 0;
+  // Gives a secret stored without a fast verifier the one of the secret just seen to match its slow hash, so
+  // it is not checked slowly again; a secret that has one keeps it.
+  virtual absl::Status SetFastVerifier(const std::string& client_id, const std::string& secret_id,
+                                       const std::string& fast_verifier) = 0;
 };
 
-class GatewayStore final : public ApiClientReader {
+class GatewayStore final : public ApiClientCredentialStore {
  public:
   explicit GatewayStore(db::Pool& pool) : pool_(pool) {}
 
@@ -73,6 +80,8 @@ class GatewayStore final : public ApiClientReader {
   absl::StatusOr<ApiClientRecord> RevokeClient(const IdempotencyKey& key, const std::string& client_id,
                                                absl::Time now);
   absl::StatusOr<ApiClientRecord> GetClient(const std::string& client_id) override;
+  absl::Status SetFastVerifier(const std::string& client_id, const std::string& secret_id,
+                               const std::string& fast_verifier) override;
   // Clients with ids after `after`, in id order.
   absl::StatusOr<std::vector<ApiClientRecord>> ListClients(const std::string& after, int limit);
 

@@ -1185,9 +1185,9 @@ TEST_F(GatewayTest, ApiClient_RevokedOnOneReplica_IsRefusedByAnotherWithinTheRec
 
 // Stands in front of the gateway's store for a replica's authenticator and can hold the next read, once it
 // has read the tables, until released: a check in flight while a revocation arrives.
-class HeldReads final : public gateway::ApiClientReader {
+class HeldReads final : public gateway::ApiClientCredentialStore {
  public:
-  explicit HeldReads(gateway::ApiClientReader& store) : store_(store) {}
+  explicit HeldReads(gateway::ApiClientCredentialStore& store) : store_(store) {}
 
   absl::StatusOr<gateway::ApiClientRecord> GetClient(const std::string& client_id) override {
     absl::StatusOr<gateway::ApiClientRecord> client = store_.GetClient(client_id);
@@ -1199,6 +1199,10 @@ class HeldReads final : public gateway::ApiClientReader {
           +[](bool* held) { return !*held; }, &held_));
     }
     return client;
+  }
+  absl::Status SetFastVerifier(const std::string& client_id, const std::string& secret_id,
+                               const std::string& fast_verifier) override {
+    return store_.SetFastVerifier(client_id, secret_id, fast_verifier);
   }
   void HoldNextRead() {
     absl::MutexLock lock(&mu_);
@@ -1214,7 +1218,7 @@ class HeldReads final : public gateway::ApiClientReader {
   }
 
  private:
-  gateway::ApiClientReader& store_;
+  gateway::ApiClientCredentialStore& store_;
   absl::Mutex mu_;
   bool hold_next_ ABSL_GUARDED_BY(mu_) = false;
   bool held_ ABSL_GUARDED_BY(mu_) = false;
@@ -1347,8 +1351,8 @@ TEST_F(GatewayTest, ApiClient_SameWrongSecretAgainAndAgain_RefusedEachTimeAndThe
 // cache period). The system's own secret, which logged in here before, still gets in: its remembered success
 // is confirmed against the tables (a primary-key read), not checked slowly behind the guesses, which have
 // used up the id's slow checks. Before, a success past its cache period was forgotten and the system's next
-// call answered RESOURCE_EXHAUSTED for as long as the guessing went on. The guesses, and any secret this
-// gateway has not seen succeed (here a second secret just added), are still answered RESOURCE_EXHAUSTED
+// call answered RESOURCE_EXHAUSTED for as long as the guessing went on. The guesses, and a secret added since
+// the id's verifiers were last read (here a second secret just added), are still answered RESOURCE_EXHAUSTED
 // without a slow check. Past its cache period a remembered success is not served while the tables cannot be
 // read.
 TEST_F(GatewayTest, ApiClient_IdFloodedPastTheCachePeriod_ItsRememberedSecretStillGetsIn) {
@@ -1393,6 +1397,7 @@ TEST_F(GatewayTest, ApiClient_IdFloodedPastTheCachePeriod_ItsRememberedSecretSti
   gateway::v1::AddApiClientSecretResponse added;
   auto context = Context(Bearer(AdminToken()));
   ASSERT_TRUE(admin_->AddApiClientSecret(context.get(), add, &added).ok());
+  // Within a second of the id's last read (ApiClient_NewSecretDuringAFloodAtItsId_GetsInWithoutASlowCheck).
   EXPECT_THAT(authenticate(added.secret()), StatusIs(absl::StatusCode::kResourceExhausted));
 
   // The tables cannot be read: the remembered success serves to the end of its period (renewed by the last
@@ -1406,6 +1411,95 @@ TEST_F(GatewayTest, ApiClient_IdFloodedPastTheCachePeriod_ItsRememberedSecretSti
   ASSERT_OK(h_->db().pool().Autocommit(
       [](db::Session& s) { return s.Execute("RENAME TABLE api_clients_away TO api_clients").status(); }));
   EXPECT_OK(authenticate(created.secret()));
+}
+
+// Someone keeps guessing secrets for a county system's id while the system calls a replica that has not yet
+// seen its secret succeed (a new replica), and while it rotates to a secret just added. Each is told from a
+// guess by its fast verifier, without a slow check: the county's secret gets in at once, and the new one
+// after the id's verifiers are read again (at most once a second while the id is flooded; before that it is
+// told to retry). The guesses stay limited: RESOURCE_EXHAUSTED without touching the tables, or refused
+// UNAUTHENTICATED when a read of the verifiers shows them to be no secret of the client. Before, both
+// secrets were answered RESOURCE_EXHAUSTED for as long as the guessing went on.
+TEST_F(GatewayTest, ApiClient_NewSecretDuringAFloodAtItsId_GetsInWithoutASlowCheck) {
+  const gateway::v1::CreateApiClientResponse created =
+      CreateClient("create-rotating-1", "org-wuhua-civil-affairs", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
+  const std::string id = created.api_client().client_id();
+  ASSERT_FALSE(id.empty());
+  gateway::GatewayStore store(h_->db().pool());
+  ManualClock clock(absl::Now());
+  gateway::ApiClientAuthenticator replica(store, clock, absl::Minutes(10), absl::Seconds(2), 1);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_THAT(Login(replica, id, absl::StrCat("guess-", i)), StatusIs(absl::StatusCode::kUnauthenticated));
+  }
+  EXPECT_THAT(Login(replica, id, "guess-4"), StatusIs(absl::StatusCode::kResourceExhausted));
+  ASSERT_OK_AND_ASSIGN(Principal principal, Login(replica, id, created.secret()));
+  EXPECT_EQ(principal.subject(), id);
+  EXPECT_THAT(Login(replica, id, "guess-5"), StatusIs(absl::StatusCode::kResourceExhausted));
+
+  gateway::v1::AddApiClientSecretRequest add;
+  add.set_request_id("add-rotating-1");
+  add.set_client_id(id);
+  gateway::v1::AddApiClientSecretResponse added;
+  auto context = Context(Bearer(AdminToken()));
+  ASSERT_TRUE(admin_->AddApiClientSecret(context.get(), add, &added).ok());
+  EXPECT_THAT(Login(replica, id, added.secret()), StatusIs(absl::StatusCode::kResourceExhausted));
+  clock.Advance(absl::Seconds(1));
+  EXPECT_OK(Login(replica, id, added.secret()));
+  EXPECT_OK(Login(replica, id, added.secret()));  // remembered
+  EXPECT_THAT(Login(replica, id, "guess-6"), StatusIs(absl::StatusCode::kResourceExhausted));
+  clock.Advance(absl::Seconds(1));
+  EXPECT_THAT(Login(replica, id, "guess-7"), StatusIs(absl::StatusCode::kUnauthenticated));
+  EXPECT_THAT(Login(replica, id, "guess-8"), StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_OK(Login(replica, id, created.secret()));
+}
+
+// A secret stored without a fast verifier (by an older replica during a rolling upgrade, or before gateway
+// migration 0051) is checked by its slow hash: while its id is flooded it waits, as before. Once it has
+// matched its slow hash it is given its verifier, and from then on is told from a guess like any other.
+TEST_F(GatewayTest, ApiClient_SecretStoredWithoutAFastVerifier_CheckedSlowlyThenGivenOne) {
+  const gateway::v1::CreateApiClientResponse created =
+      CreateClient("create-upgrading-1", "org-wuhua-civil-affairs", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
+  const std::string id = created.api_client().client_id();
+  ASSERT_FALSE(id.empty());
+  gateway::GatewayStore store(h_->db().pool());
+  const std::string old_secret = gateway::NewApiClientSecret();
+  ASSERT_OK_AND_ASSIGN(std::string old_hash, gateway::HashApiClientSecret(old_secret));
+  const IdempotencyKey key{"shouhu.gateway.v1.GatewayAdminService/AddApiClientSecret", "admin",
+                           "add-upgrading-1", "hash-upgrading-1"};
+  ASSERT_OK_AND_ASSIGN(
+      std::string old_secret_id,
+      store.AddSecret(key, id, {"01JOLDREPL1CASECRET0000001", old_hash, absl::Now(), {}, ""}));
+  auto stored_verifier = [&]() -> absl::StatusOr<std::string> {
+    std::string verifier;
+    RETURN_IF_ERROR(h_->db().pool().Autocommit([&](db::Session& s) -> absl::Status {
+      ASSIGN_OR_RETURN(std::optional<db::Row> row,
+                       s.QueryOne("SELECT COALESCE(fast_verifier, 'none') FROM api_client_secrets "
+                                  "WHERE secret_id = ?",
+                                  {old_secret_id}));
+      if (!row.has_value()) return absl::NotFoundError("no such secret");
+      verifier = row->String(0);
+      return absl::OkStatus();
+    }));
+    return verifier;
+  };
+  ASSERT_OK_AND_ASSIGN(std::string before, stored_verifier());
+  EXPECT_EQ(before, "none");
+
+  ManualClock clock(absl::Now());
+  gateway::ApiClientAuthenticator flooded(store, clock, absl::Minutes(10), absl::Seconds(2), 1);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_THAT(Login(flooded, id, absl::StrCat("guess-", i)), StatusIs(absl::StatusCode::kUnauthenticated));
+  }
+  EXPECT_THAT(Login(flooded, id, old_secret), StatusIs(absl::StatusCode::kResourceExhausted));
+  clock.Advance(absl::Seconds(1));
+  EXPECT_THAT(Login(flooded, id, old_secret), StatusIs(absl::StatusCode::kResourceExhausted));
+
+  gateway::ApiClientAuthenticator quiet(store, clock, absl::Minutes(10), absl::Seconds(2), 1);
+  EXPECT_OK(Login(quiet, id, old_secret));
+  ASSERT_OK_AND_ASSIGN(std::string after, stored_verifier());
+  EXPECT_EQ(after, gateway::FastVerifierOf(old_secret));
+  clock.Advance(absl::Seconds(1));
+  EXPECT_OK(Login(flooded, id, old_secret));
 }
 
 // One county system's id is flooded with wrong secrets (a rotated-out one, and fresh guesses) from eight

@@ -1,0 +1,12 @@
+-- A fast verifier beside each API-client secret's slow hash: the SHA-256 of the secret, in hex. It lets the
+-- gateway tell a client's correct secret from a guess without the slow hash, which a flood of guesses at the
+-- client's id (ids are no secret) may have used up, so a secret not yet seen succeed on a replica (a new
+-- replica, a secret just added) is not refused RESOURCE_EXHAUSTED for as long as the guessing goes on. A fast
+-- hash is safe here because every secret is 32 random bytes the gateway made (NewApiClientSecret): no list of
+-- guesses reaches one, so the column gives a reader of the table nothing the slow hash would have kept.
+--
+-- Rolling upgrade: an older replica neither writes nor reads the column. A secret it adds, like every secret
+-- stored before this migration, has none (NULL) and is checked by its slow hash on every replica, as before;
+-- a newer replica gives it its verifier the first time it matches there (only ever from NULL, so a verifier
+-- once set is never changed).
+ALTER TABLE api_client_secrets ADD COLUMN IF NOT EXISTS fast_verifier CHAR(64) CHARACTER SET ascii NULL;
