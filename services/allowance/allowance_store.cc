@@ -202,6 +202,10 @@ constexpr char kLinePayableAgain[] =
     "UPDATE monthly_roster_lines SET outcome = ?, amount_fen = ?, replaced_by = '', payable_child_id = "
     "child_id"
     " WHERE cycle_id = ? AND enrolment_id = ?";
+// A line of its enrolment's first month, replaced by a keeper that gave the month up: the application's to
+// pay.
+constexpr char kLinePaidByApplicationAgain[] =
+    "UPDATE monthly_roster_lines SET outcome = ?, replaced_by = '' WHERE cycle_id = ? AND enrolment_id = ?";
 // An approved (or paid) cycle takes the line back into what its approval reserved, so its payment pays it.
 constexpr char kCycleReservedMore[] =
     "UPDATE monthly_cycles SET approved_total_fen = approved_total_fen + ? WHERE id = ? AND state IN (3, 5)";
@@ -936,6 +940,11 @@ absl::StatusOr<MonthlyHoldings> HoldingsOf(db::Session& tx, const v1::Applicatio
 absl::Status FreeReversedMonths(MariaDbAllowanceStore& store, db::Session& tx, const v1::Application& a,
                                 const Actor& actor);
 
+// A withdrawn enrolment's own first month, kept by its line and not paid by its application, goes to the line
+// the rules listed as replaced by it (GiveFreedMonth). Defined with the payments' rules below.
+absl::Status GiveUpFirstMonth(MariaDbAllowanceStore& store, db::Session& tx, const v1::Application& closing,
+                              const Actor& actor);
+
 // Gives one sum a monthly enrolment holds back to the budget through the ledger (RESERVED to AVAILABLE,
 // naming `payment_id` when it is a reversed payment's) and off the child's yearly total of `year`.
 absl::Status ReleaseHeldSum(MariaDbAllowanceStore& store, db::Session& tx, const v1::Application& a,
@@ -1006,6 +1015,10 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::CloseApplication(
           ASSIGN_OR_RETURN(const MonthlyHoldings held, HoldingsOf(tx, a));
           RETURN_IF_ERROR(ReleaseMonthlyHoldings(*this, tx, a, locked->budget_slot, held, actor).status());
           step.releases = false;  // released above
+        }
+        if (a.type() == v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING && MonthlyEnrolmentOpen(a.state()) &&
+            !MonthlyEnrolmentOpen(step.next)) {
+          RETURN_IF_ERROR(GiveUpFirstMonth(*this, tx, a, actor));
         }
         ASSIGN_OR_RETURN(step.releases, StillReleases(tx, a, step));
         if (step.releases) {
@@ -1258,9 +1271,10 @@ namespace {
 // - the release: once what the approval reserved went back to the budget, nothing pays the month (its line
 //   said the month is not owed, and would refuse it too; this answer says where the money went);
 // - the first month's roster line, once written: lines are computed once and never recomputed, and the
-//   child's other enrolments' lines of the month are as frozen (a keeper withdrawn since still has its
-//   payable line, which its cycle pays), so the line, not the facts as they are since, says whether the month
-//   is owed — also between the line and its release (a run that died between them);
+//   child's other enrolments' lines of the month are as frozen, so the line, not the facts as they are
+//   since, says whether the month is owed — also between the line and its release (a run that died between
+//   them). A keeper withdrawn since gives the month back to the line it replaced, which then says so
+//   (MariaDbAllowanceStore::GiveUpKeptMonth);
 // - before the line: the facts known now, judged as the roster would judge the month if it ran now. The
 //   facts can still change before the month (a placement, a transfer, a school proof): a payment made on
 //   them stands — the month was owed on everything known then — and the line, written later, can only say
@@ -1339,14 +1353,37 @@ absl::Status FirstMonthOwedUnder(db::Session& tx, const v1::Application& a, cons
   return CheckFirstMonthByApplication(child, enrolments, a.application_id());
 }
 
+// Enrolment `e`'s first month, whose reservation went back to the budget (ReleaseFirstMonth) only because
+// another enrolment held the month, is owed it again: the one monthly amount its approval reserved is
+// reserved again in its program (the budget and the cap per child and year judge it, as an approval), on the
+// slot it was recorded with, its release record is cleared and it is APPROVED, holding that sum, so its
+// application pays the month (the month's key taking it as for any payment). FAILED_PRECONDITION when the
+// budget or the cap refuses; the caller undoes it under its savepoint.
+absl::Status ReserveFirstMonthAgain(MariaDbAllowanceStore& store, db::Session& tx, const LockedApplication& e,
+                                    const Actor& actor) {
+  const v1::Application& a = e.application;
+  ASSIGN_OR_RETURN(std::optional<v1::Program> program,
+                   MariaDbAllowanceStore::ReadProgram(tx, a.program_id(), false));
+  if (!program) return absl::InternalError("application's program is missing");
+  RETURN_IF_ERROR(ReserveApplicationAmount(store, tx, a, int64_t{a.year()}, *program, e.budget_slot, actor));
+  RETURN_IF_ERROR(tx.Execute(kUnmarkFirstMonthReleased, {a.application_id()}).status());
+  return tx.Execute(kSetApplicationApproved, {a.application_id()}).status();
+}
+
 // The child's month `freed`, just freed by `closing`, owed to no released first month: a cycle's line of it
-// that was listed as replaced by `closing` only because `closing`'s payment held the month is payable again,
-// for its enrolment's monthly amount, so that its cycle's payment (a PayMonthlyCycle after this commits) pays
-// it under the month's key like any line. In a cycle approved already (or paid), the amount is reserved as
-// the approval reserves a line (the cap per child and year on the month's year, then the budget on the
-// cycle's slot) and added to what the approval covers; a cycle not yet approved reserves it when approved; a
-// rejected one pays nothing. Refused (the cap, the budget, or another payable line of the child's month), it
-// is undone under the savepoint and the closing still commits: the line stays replaced, the month unpaid.
+// that was listed as replaced by `closing` (because `closing`'s payment held the month, or because the rules
+// made `closing` the month's keeper) is the month's again, so that it is paid once. Refused (the cap, the
+// budget, or another payable line of the child's month), it is undone under the savepoint and the closing
+// still commits: the line stays replaced, the month unpaid.
+// - A line of its enrolment's first month says so again (kPaidByApplication, the rules' decision without
+//   `closing`): the first month is the application's to pay, with the reservation its approval made, or,
+//   when that went back to the budget (ReleaseFirstMonthNotOwed), with it reserved again
+//   (ReserveFirstMonthAgain).
+// - Any other line is payable again, for its enrolment's monthly amount, so that its cycle's payment (a
+//   PayMonthlyCycle after this commits) pays it under the month's key like any line. In a cycle approved
+//   already (or paid), the amount is reserved as the approval reserves a line (the cap per child and year on
+//   the month's year, then the budget on the cycle's slot) and added to what the approval covers; a cycle not
+//   yet approved reserves it when approved; a rejected one pays nothing.
 absl::Status GiveFreedMonthToReplacedLine(MariaDbAllowanceStore& store, db::Session& tx,
                                           const v1::Application& closing, absl::CivilMonth freed,
                                           const Actor& actor) {
@@ -1360,17 +1397,28 @@ absl::Status GiveFreedMonthToReplacedLine(MariaDbAllowanceStore& store, db::Sess
   const std::string enrolment_id = line->String(1);
   const int64_t amount = line->Int(2);
   const auto cycle_state = static_cast<v1::MonthlyCycleState>(line->Int(3));
-  if (cycle_state == v1::MONTHLY_CYCLE_STATE_REJECTED) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::optional<LockedApplication> e, ReadApplication(tx, enrolment_id, false));
+  if (!e) return absl::InternalError("the line's enrolment is missing");
+  ASSIGN_OR_RETURN(const absl::CivilMonth first, FirstMonthOf(e->application));
+  const bool first_month = first == freed;
+  if (!first_month && cycle_state == v1::MONTHLY_CYCLE_STATE_REJECTED) return absl::OkStatus();
   RETURN_IF_ERROR(tx.ExecuteConstant(kSavepointOwedMonth));
   absl::Status given = [&]() -> absl::Status {
+    if (first_month) {
+      RETURN_IF_ERROR(
+          tx.Execute(kLinePaidByApplicationAgain,
+                     {static_cast<int64_t>(MonthlyOutcome::kPaidByApplication), cycle_id, enrolment_id})
+              .status());
+      ASSIGN_OR_RETURN(const bool released, FirstMonthReleased(tx, e->application));
+      if (!released) return absl::OkStatus();
+      return ReserveFirstMonthAgain(store, tx, *e, actor);
+    }
     RETURN_IF_ERROR(tx.Execute(kLinePayableAgain, {static_cast<int64_t>(MonthlyOutcome::kPayable), amount,
                                                    cycle_id, enrolment_id})
                         .status());
     if (cycle_state != v1::MONTHLY_CYCLE_STATE_APPROVED && cycle_state != v1::MONTHLY_CYCLE_STATE_PAID) {
       return absl::OkStatus();
     }
-    ASSIGN_OR_RETURN(std::optional<LockedApplication> e, ReadApplication(tx, enrolment_id, false));
-    if (!e) return absl::InternalError("the line's enrolment is missing");
     ASSIGN_OR_RETURN(std::optional<v1::Program> program,
                      MariaDbAllowanceStore::ReadProgram(tx, e->application.program_id(), false));
     if (!program) return absl::InternalError("application's program is missing");
@@ -1390,15 +1438,14 @@ absl::Status GiveFreedMonthToReplacedLine(MariaDbAllowanceStore& store, db::Sess
 }
 
 // The child's month `freed`, just freed by `closing`, goes to the child's enrolment owed it (OwedFreedMonth):
-// the one monthly amount its approval reserved for its first month, which went back when `closing`'s payment
-// held the month, is reserved again in its program (the budget and the cap per child and year judge it, as an
-// approval), its release record is cleared and it is APPROVED, holding that sum, so its application pays the
-// month (the month's key taking it as for any payment). Under the enrolment's row lock, which payments,
-// releases and withdrawals take: a release or a withdrawal of it that came first leaves nothing owed; one
-// that comes after releases the sum again. The month's row deleted in this transaction keeps any other
-// payment of it waiting until this commits. When the budget or the cap refuses, nothing is reserved and the
-// closing still commits: the enrolment stays as it was, its month unpaid, for the finance officers to follow
-// up. Nothing for a child whose case is closed (its enrolments are cancelled, or stopped by the close).
+// its first month's reservation, which went back when `closing`'s payment held the month, is reserved again
+// (ReserveFirstMonthAgain). Under the enrolment's row lock, which payments, releases and withdrawals take: a
+// release or a withdrawal of it that came first leaves nothing owed; one that comes after releases the sum
+// again. The month's row deleted in this transaction keeps any other payment of it waiting until this
+// commits. When the budget or the cap refuses, nothing is reserved and the closing still commits: the
+// enrolment stays as it was, its month unpaid, for the finance officers to follow up. With no enrolment owed
+// it, the month goes to a cycle line replaced by `closing` (GiveFreedMonthToReplacedLine). Nothing for a
+// child whose case is closed (its enrolments are cancelled, or stopped by the close).
 absl::Status GiveFreedMonth(MariaDbAllowanceStore& store, db::Session& tx, const v1::Application& closing,
                             absl::CivilMonth freed, const Actor& actor) {
   ASSIGN_OR_RETURN(std::optional<db::Row> standing, tx.QueryOne(kCaseStandingClosed, {closing.child_id()}));
@@ -1425,21 +1472,33 @@ absl::Status GiveFreedMonth(MariaDbAllowanceStore& store, db::Session& tx, const
   }
   const std::optional<std::string> owed = OwedFreedMonth(released, freed);
   if (!owed) return GiveFreedMonthToReplacedLine(store, tx, closing, freed, actor);
-  const LockedApplication& e = locked.at(*owed);
-  const v1::Application& a = e.application;
-  ASSIGN_OR_RETURN(std::optional<v1::Program> program,
-                   MariaDbAllowanceStore::ReadProgram(tx, a.program_id(), false));
-  if (!program) return absl::InternalError("application's program is missing");
   RETURN_IF_ERROR(tx.ExecuteConstant(kSavepointOwedMonth));
-  // As its approval reserved it, on the slot it was recorded with.
-  const absl::Status reserved =
-      ReserveApplicationAmount(store, tx, a, int64_t{a.year()}, *program, e.budget_slot, actor);
+  const absl::Status reserved = ReserveFirstMonthAgain(store, tx, locked.at(*owed), actor);
   if (!reserved.ok()) {
     if (reserved.code() != absl::StatusCode::kFailedPrecondition) return reserved;
     return tx.ExecuteConstant(kRollbackOwedMonth);
   }
-  RETURN_IF_ERROR(tx.Execute(kUnmarkFirstMonthReleased, {a.application_id()}).status());
-  return tx.Execute(kSetApplicationApproved, {a.application_id()}).status();
+  return absl::OkStatus();
+}
+
+// The keeper by the rules of its own first month (its line kPaidByApplication, the child's other enrolments'
+// lines of the month listed as replaced by it), withdrawn before its application paid it: its reservation
+// went back with the withdrawal's holdings (ReleaseMonthlyHoldings), and the month goes to the line it
+// replaced as a freed month goes (GiveFreedMonth), in the withdrawal's transaction. Its months kept by cycle
+// lines are given up by the cycles' approval or payment, which list those lines as stopped
+// (MariaDbAllowanceStore::GiveUpKeptMonth).
+absl::Status GiveUpFirstMonth(MariaDbAllowanceStore& store, db::Session& tx, const v1::Application& closing,
+                              const Actor& actor) {
+  ASSIGN_OR_RETURN(const absl::CivilMonth first, FirstMonthOf(closing));
+  ASSIGN_OR_RETURN(std::optional<db::Row> first_line,
+                   tx.QueryOne(kRosterLineOfEnrolment,
+                               {absl::FormatCivilTime(absl::CivilDay(first)), closing.application_id()}));
+  if (!first_line || first_line->Int(0) != static_cast<int64_t>(MonthlyOutcome::kPaidByApplication)) {
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(std::optional<db::Row> own, tx.QueryOne(kOwnPaymentIssued, {closing.application_id()}));
+  if (own && own->Int(0) > 0) return absl::OkStatus();
+  return GiveFreedMonth(store, tx, closing, first, actor);
 }
 
 absl::Status FreeReversedMonths(MariaDbAllowanceStore& store, db::Session& tx, const v1::Application& a,
@@ -1508,6 +1567,13 @@ absl::StatusOr<NextIssue> NextIssueOf(db::Session& tx, const v1::Application& a,
 }
 
 }  // namespace
+
+absl::Status MariaDbAllowanceStore::GiveUpKeptMonth(db::Session& tx, const std::string& keeper_id,
+                                                    absl::CivilMonth month, const Actor& actor) {
+  ASSIGN_OR_RETURN(std::optional<LockedApplication> keeper, ReadApplication(tx, keeper_id, false));
+  if (!keeper) return absl::InternalError("the line's enrolment is missing");
+  return GiveFreedMonth(*this, tx, keeper->application, month, actor);
+}
 
 absl::StatusOr<v1::Payment> MariaDbAllowanceStore::PayApplication(
     const IdempotencyKey& key, const Actor& actor, const std::string& application_id,

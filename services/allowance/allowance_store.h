@@ -257,6 +257,15 @@ class MariaDbAllowanceStore final : public AllowanceStore {
   Outbox& outbox() { return outbox_; }
   int budget_slot() const { return budget_slot_; }
 
+  // In `tx`: the child's month `month`, which enrolment `keeper_id` kept by the rules (its cycle line
+  // payable, the child's other enrolments' lines of the month listed as replaced by it) and will not be paid
+  // under it (withdrawn or cancelled with its case: its line just listed as stopped by the cycle's approval
+  // or payment, under its application's row lock), goes to the line it replaced as a freed month goes:
+  // payable again and reserved in its cycle, or, that enrolment's first month, paid through its application;
+  // refused by the budget or the cap, undone and nothing paid. Nothing for a child whose case is closed.
+  absl::Status GiveUpKeptMonth(db::Session& tx, const std::string& keeper_id, absl::CivilMonth month,
+                               const Actor& actor);
+
   // In `tx`: the program (with its assessment scores and cached balances), its row locked when `for_update`.
   static absl::StatusOr<std::optional<v1::Program>> ReadProgram(db::Session& tx,
                                                                 const std::string& program_id,

@@ -151,6 +151,11 @@ constexpr char kLinesOfClosedEnrolments[] =
     "UPDATE monthly_roster_lines l JOIN applications a ON a.id = l.enrolment_id"
     " SET l.outcome = ?, l.amount_fen = 0, l.payable_child_id = NULL, l.school_evidence_ref = ''"
     " WHERE l.cycle_id = ? AND l.outcome = 0 AND a.state NOT IN (3, 6, 7)";
+// Those lines, locked, read before they are listed so: each is its enrolment's month kept by the rules,
+// which the approval then gives up (MariaDbAllowanceStore::GiveUpKeptMonth).
+constexpr char kPayableLinesOfClosedEnrolments[] =
+    "SELECT l.enrolment_id FROM monthly_roster_lines l JOIN applications a ON a.id = l.enrolment_id"
+    " WHERE l.cycle_id = ? AND l.outcome = 0 AND a.state NOT IN (3, 6, 7) ORDER BY l.enrolment_id FOR UPDATE";
 constexpr char kTakeLineTotals[] =
     "UPDATE child_year_totals t JOIN monthly_roster_lines l ON t.program_id = l.program_id"
     " AND t.child_id = l.child_id AND t.year = YEAR(l.month)"
@@ -686,9 +691,17 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::ApproveCycle(const Idempote
           return absl::PermissionDeniedError("the approver of a cycle must not be its submitter");
         }
         RETURN_IF_ERROR(tx.Execute(kLinesPaidElsewhere, {cycle_id}).status());
+        ASSIGN_OR_RETURN(db::Rows closed, tx.Query(kPayableLinesOfClosedEnrolments, {cycle_id}));
         RETURN_IF_ERROR(
             tx.Execute(kLinesOfClosedEnrolments, {static_cast<int64_t>(MonthlyOutcome::kStopped), cycle_id})
                 .status());
+        // The month each kept goes to the line it replaced, if any; before this cycle's total is reserved, as
+        // that line may be this cycle's own.
+        ASSIGN_OR_RETURN(const absl::CivilDay month_day,
+                         ParseDay(absl::StrCat(c.cycle.month(), "-01"), "month"));
+        for (const db::Row& line : closed) {
+          RETURN_IF_ERROR(core_.GiveUpKeptMonth(tx, line.String(0), absl::CivilMonth(month_day), actor));
+        }
         RETURN_IF_ERROR(tx.Execute(kLockLineTotals, {cycle_id}).status());
         RETURN_IF_ERROR(tx.Execute(kLinesOverCap, {cycle_id}).status());
         RETURN_IF_ERROR(tx.Execute(kTakeLineTotals, {cycle_id}).status());
@@ -795,9 +808,12 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::PayCycle(const IdempotencyK
         const std::string division = line.String(2);
         const int64_t amount = line.Int(3);
         const UnpaidLine unpaid{cycle_id, program_id, budget_slot, month, enrolment_id, child_id, amount};
-        // Withdrawn or cancelled with its case since the approval: nothing is paid under it again.
+        // Withdrawn or cancelled with its case since the approval: nothing is paid under it again, and the
+        // month it kept by the rules goes to the line it replaced, if any (paid by that line's cycle's next
+        // payment: this one's when the line is this cycle's, in a later chunk or run).
         if (!MonthlyEnrolmentOpen(static_cast<v1::ApplicationState>(line.Int(4)))) {
           RETURN_IF_ERROR(LineNotPaid(core_, tx, unpaid, MonthlyOutcome::kStopped, "", actor));
+          RETURN_IF_ERROR(core_.GiveUpKeptMonth(tx, enrolment_id, month, actor));
           continue;
         }
         // Never past what was approved, whatever reached the lines since the check above.

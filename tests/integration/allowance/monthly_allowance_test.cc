@@ -493,12 +493,13 @@ TEST_F(
   ExpectReconciles(b);
 }
 
-// Once N's first month went back to the budget, nothing pays it through N's application, even when the
-// child's enrolments no longer say O keeps the month (O withdrawn after the roster was made: O's line stays
-// as computed, though its cycle no longer pays a withdrawn enrolment's line), and a case closed afterwards
-// cancels N with nothing to release.
+// N's first month went back to the budget (O keeps it by the rules), then O was withdrawn: the month is N's
+// again once O's line is stopped by its cycle's approval (GiveUpKeptMonth), its reservation taken again, and
+// N's application pays it once; a case closed
+// afterwards leaves N, in payment and holding nothing, to the rosters' stop, with nothing more to release.
+// Before, nothing paid the child that month.
 TEST_F(MonthlyAllowance,
-       EnrolmentReplacedInItsFirstMonth_KeeperWithdrawnAfterTheRelease_StillNotPaidNorReleasedAgain) {
+       EnrolmentReplacedInItsFirstMonth_KeeperWithdrawnAfterTheRelease_PaidOnceThenNothingReleasedAgain) {
   const std::string a = FundedProgram("a");
   const std::string b = FundedProgram("b");
   const Replaced c = EnrolTwice("c", a, b);
@@ -506,11 +507,16 @@ TEST_F(MonthlyAllowance,
   ASSERT_OK(allowance_->cycles().job().RunMonth(next));
   ASSERT_EQ(ReleasesOf(c.replaced), 1);
   ASSERT_OK(Withdraw("keeper", c.keeper));
-  // Another child's enrolment in b: the reserved money N's payment would draw on is there, but not N's.
+  // O's line of the month is listed as stopped by its cycle's approval, which gives the month up.
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle a_cycle, CycleOf(a, next));
+  ASSERT_OK(SubmitAndApprove(a_cycle.cycle_id(), "a"));
+  EXPECT_EQ(Lines(a_cycle.cycle_id())[0].outcome(), v1::ROSTER_OUTCOME_STOPPED);
+  EXPECT_EQ(Balances(b).reserved_fen(), 60'000);  // N's first month, reserved again
+  // Another child's enrolment in b.
   const std::string other = Enrol("other", b, ActiveChild("other").child_id());
 
-  EXPECT_THAT(PayApplication("replaced", c.replaced), StatusIs(absl::StatusCode::kFailedPrecondition));
-  EXPECT_EQ(AllowanceCount("payments"), 0);
+  ASSERT_OK(PayApplication("replaced", c.replaced));
+  EXPECT_EQ(AllowanceCount("payments"), 1);
   EXPECT_EQ(Balances(b).reserved_fen(), 60'000);  // the other child's
 
   rv1::CloseCaseRequest close;
@@ -519,12 +525,13 @@ TEST_F(MonthlyAllowance,
   close.set_reason("父亲刑满释放，恢复监护");
   ASSERT_OK(Call(&rv1::RegistryService::Stub::CloseCase, wuding_officer_, close));
   ASSERT_NO_FATAL_FAILURE(AwaitRegistryEvents());
-  EXPECT_EQ(StateOf(c.replaced), v1::APPLICATION_STATE_CANCELLED);
+  EXPECT_EQ(StateOf(c.replaced), v1::APPLICATION_STATE_PAYMENT_ISSUED);
   EXPECT_EQ(ReleasesOf(c.replaced), 1);
   const v1::ProgramBalances balances = Balances(b);
   EXPECT_EQ(balances.reserved_fen(), 60'000);  // the other child's, still
-  EXPECT_EQ(balances.available_fen(), balances.budget_fen() - 60'000);
-  EXPECT_EQ(YearTotal(b, c.child_id), 0);
+  EXPECT_EQ(balances.in_payment_fen(), 60'000);
+  EXPECT_EQ(balances.available_fen(), balances.budget_fen() - 120'000);
+  EXPECT_EQ(YearTotal(b, c.child_id), 60'000);
   EXPECT_EQ(StateOf(other), v1::APPLICATION_STATE_APPROVED);
   ExpectReconciles(a);
   ExpectReconciles(b);
@@ -683,30 +690,57 @@ TEST_F(MonthlyAllowance, FirstMonthAgedOut_SchoolProofRecordedAfterItsLine_NotPa
   ExpectReconciles(program);
 }
 
-// N is replaced in its first month by O, and the run that wrote the month's lines dies before the release. O
-// withdrawn in between, the child's enrolments now say N keeps the month, but O's line stays as computed
-// (payable): N's line decides, not the facts as they are since; the next run releases N's reservation once.
-// O's cycle does not pay withdrawn O's line either, so nothing pays the child that month: not yet given to N.
+// N is replaced in its first month by O (its line says so), and O is withdrawn after the month's lines were
+// written: before the run's release of N's first month (the run that wrote them died before it), or after
+// it. O's line is not paid (stopped by its cycle's approval), and the month is N's again: its line says its
+// application pays it, with the reservation its approval made (before the release) or with it reserved again
+// (after), and N's application pays it once; the next run releases nothing. Before, nothing paid the child
+// that month.
 TEST_F(MonthlyAllowance,
-       EnrolmentReplacedInItsFirstMonth_KeeperWithdrawnBeforeTheRelease_NotPaidReleasedOnce) {
-  const std::string a = FundedProgram("a");
-  const std::string b = FundedProgram("b");
-  const Replaced c = EnrolTwice("c", a, b);
+       EnrolmentReplacedInItsFirstMonth_KeeperWithdrawnAfterTheLines_TheReplacedPaysItOnce) {
   const absl::CivilMonth next = ThisMonth() + 1;
-  ASSERT_OK(allowance_->cycles().job().RunMonth(ThisMonth()));  // takes the enrolments up
-  ASSERT_OK(allowance_->cycles().store().GenerateMonth(next, absl::Now()));
-  ASSERT_OK(Withdraw("keeper", c.keeper));
-
-  EXPECT_THAT(PayApplication("replaced", c.replaced), StatusIs(absl::StatusCode::kFailedPrecondition));
-  EXPECT_EQ(AllowanceCount("payments"), 0);
-  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle a_cycle, CycleOf(a, next));
-  EXPECT_EQ(Lines(a_cycle.cycle_id())[0].outcome(), v1::ROSTER_OUTCOME_PAYABLE);
-  ASSERT_OK_AND_ASSIGN(GenerationResult run, allowance_->cycles().job().RunMonth(next));
-  EXPECT_EQ(run.first_months_released, 1);
-  EXPECT_EQ(ReleasesOf(c.replaced), 1);
-  EXPECT_EQ(YearTotal(b, c.child_id), 0);
-  EXPECT_EQ(Balances(b).reserved_fen(), 0);
-  ExpectReconciles(b);
+  for (const std::string mode : {"before-the-release", "after-the-release"}) {
+    const std::string a = FundedProgram("a-" + mode);
+    const std::string b = FundedProgram("b-" + mode);
+    const Replaced c = EnrolTwice("c-" + mode, a, b);
+    ASSERT_OK(allowance_->cycles().job().RunMonth(ThisMonth()));  // takes the enrolments up
+    const bool released_first = mode == "after-the-release";
+    if (released_first) {
+      ASSERT_OK_AND_ASSIGN(GenerationResult run, allowance_->cycles().job().RunMonth(next));
+      ASSERT_EQ(run.first_months_released, 1);
+      ASSERT_EQ(Balances(b).reserved_fen(), 0);
+    } else {
+      ASSERT_OK(allowance_->cycles().store().GenerateMonth(next, absl::Now()));
+    }
+    ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle b_cycle, CycleOf(b, next));
+    ASSERT_EQ(Lines(b_cycle.cycle_id())[0].outcome(), v1::ROSTER_OUTCOME_REPLACED);
+    ASSERT_OK(Withdraw("keeper-" + mode, c.keeper));
+    // O's line of the month is listed as stopped by its cycle's approval, which gives the month up.
+    ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle a_cycle, CycleOf(a, next));
+    ASSERT_OK(SubmitAndApprove(a_cycle.cycle_id(), "a-" + mode));
+    EXPECT_EQ(Lines(a_cycle.cycle_id())[0].outcome(), v1::ROSTER_OUTCOME_STOPPED) << mode;
+    const v1::RosterLine line = Lines(b_cycle.cycle_id())[0];
+    EXPECT_EQ(line.outcome(), v1::ROSTER_OUTCOME_PAID_BY_APPLICATION) << mode;
+    EXPECT_TRUE(line.replaced_by().empty()) << mode;
+    EXPECT_EQ(StateOf(c.replaced), v1::APPLICATION_STATE_APPROVED) << mode;
+    EXPECT_EQ(Balances(b).reserved_fen(), 60'000) << mode;
+    EXPECT_EQ(YearTotal(b, c.child_id), 60'000) << mode;
+    ASSERT_OK(PayApplication("replaced-" + mode, c.replaced));
+    EXPECT_EQ(StandingPaymentsOf(c.child_id), 1) << mode;
+    EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM living_allowance_months_paid WHERE child_id = ? AND month = ?"
+                       " AND enrolment_id = ?",
+                       {c.child_id, absl::FormatCivilTime(absl::CivilDay(next)), c.replaced}),
+              1)
+        << mode;
+    ASSERT_OK_AND_ASSIGN(GenerationResult run, allowance_->cycles().job().RunMonth(next));
+    EXPECT_EQ(run.first_months_released, 0) << mode;
+    EXPECT_EQ(ReleasesOf(c.replaced), released_first ? 1 : 0) << mode;
+    EXPECT_EQ(YearTotal(b, c.child_id), 60'000) << mode;
+    EXPECT_EQ(Balances(b).reserved_fen(), 0) << mode;
+    EXPECT_EQ(Balances(b).in_payment_fen(), 60'000) << mode;
+    ExpectReconciles(a);
+    ExpectReconciles(b);
+  }
 }
 
 // The release (the roster's next run, and the same run on another replica just after), a payment and a
@@ -2038,6 +2072,192 @@ TEST_F(MonthlyAllowance, MonthFreedByItsHolder_TheCycleLineItReplacedIsPaidOnce)
   EXPECT_EQ(Balances(a).in_payment_fen(), 60'000);
   ExpectReconciles(a);
   ExpectReconciles(b);
+}
+
+// The keeper by the rules withdrawn after its line was computed gives its month to the line it replaced. K
+// (program a, approved three months back) keeps next month by the rules (the earlier approval) and R
+// (program b, approved two months back) is listed as replaced by K. The family withdrew K after the roster
+// was made: K's line is not paid (its enrolment closed), and nothing paid the child next month. Now a's
+// payment (or its approval, after the withdrawal) lists K's line as stopped (what a's approval reserved for
+// it released, once) and makes R's line payable, reserved in b's cycle (at once when approved, else at its
+// approval), which b's payment pays, once; with both cycles approved before the withdrawal, and both
+// approved after it.
+TEST_F(MonthlyAllowance, KeeperByTheRulesWithdrawnAfterItsLine_TheLineItReplacedIsPaidOnce) {
+  const absl::CivilMonth next = ThisMonth() + 1;
+  for (const std::string mode : {"approved", "generated"}) {
+    const std::string a = FundedProgram("keeper-" + mode);
+    const std::string b = FundedProgram("replaced-" + mode);
+    const rv1::Case child = ActiveChild("child-" + mode);
+    const std::string keeper = Enrol("keeper-" + mode, a, child.child_id());
+    ASSERT_NO_FATAL_FAILURE(SetApprovedOn(keeper, absl::CivilDay(ThisMonth() - 3) + 9));
+    const std::string replaced = Enrol("replaced-" + mode, b, child.child_id());
+    ASSERT_NO_FATAL_FAILURE(SetApprovedOn(replaced, absl::CivilDay(ThisMonth() - 2) + 9));
+    ASSERT_OK(allowance_->cycles().job().RunMonth(next));
+    ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle_a, CycleOf(a, next));
+    ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle_b, CycleOf(b, next));
+    ASSERT_EQ(ByChild(Lines(cycle_a.cycle_id()))[child.child_id()].outcome(), v1::ROSTER_OUTCOME_PAYABLE);
+    v1::RosterLine line_b = ByChild(Lines(cycle_b.cycle_id()))[child.child_id()];
+    ASSERT_EQ(line_b.outcome(), v1::ROSTER_OUTCOME_REPLACED) << mode;
+    ASSERT_EQ(line_b.replaced_by(), keeper) << mode;
+    const bool approved_first = mode == "approved";
+    if (approved_first) {
+      ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle approved_a, SubmitAndApprove(cycle_a.cycle_id(), mode + "-a"));
+      EXPECT_EQ(approved_a.total_fen(), 60'000);
+      ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle approved_b, SubmitAndApprove(cycle_b.cycle_id(), mode + "-b"));
+      EXPECT_EQ(approved_b.total_fen(), 0);
+    }
+    const int64_t b_reserved = Balances(b).reserved_fen();  // R's own first month
+    const int64_t b_year_total = YearTotal(b, child.child_id());
+
+    ASSERT_OK(Withdraw("keeper-" + mode, keeper));
+    // K's line is listed as stopped by its cycle's payment (approved already) or approval, which gives the
+    // month up.
+    if (approved_first) {
+      ASSERT_OK_AND_ASSIGN(v1::PayMonthlyCycleResponse paid_a,
+                           Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_,
+                               PayCycle("pay-a-" + mode, cycle_a.cycle_id())));
+      EXPECT_EQ(paid_a.cycle().paid_lines(), 0) << mode;
+    } else {
+      ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle approved_a, SubmitAndApprove(cycle_a.cycle_id(), mode + "-a"));
+      EXPECT_EQ(approved_a.total_fen(), 0);
+    }
+    const v1::RosterLine line_a = ByChild(Lines(cycle_a.cycle_id()))[child.child_id()];
+    EXPECT_EQ(line_a.outcome(), v1::ROSTER_OUTCOME_STOPPED) << mode;
+    EXPECT_EQ(line_a.amount_fen(), 0) << mode;
+    line_b = ByChild(Lines(cycle_b.cycle_id()))[child.child_id()];
+    EXPECT_EQ(line_b.outcome(), v1::ROSTER_OUTCOME_PAYABLE) << mode;
+    EXPECT_EQ(line_b.amount_fen(), 60'000) << mode;
+    EXPECT_TRUE(line_b.replaced_by().empty()) << mode;
+    EXPECT_TRUE(line_b.payment_id().empty()) << mode;
+    // K's own first month, and its line when a's approval had reserved it.
+    EXPECT_EQ(ReleasesOf(keeper), approved_first ? 2 : 1) << mode;
+    EXPECT_EQ(Balances(a).reserved_fen(), 0) << mode;
+    EXPECT_EQ(YearTotal(a, child.child_id()), 0) << mode;
+    EXPECT_EQ(Balances(b).reserved_fen(), b_reserved + (approved_first ? 60'000 : 0)) << mode;
+    EXPECT_EQ(YearTotal(b, child.child_id()), b_year_total + (approved_first ? 60'000 : 0)) << mode;
+    if (!approved_first) {
+      ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle approved_b, SubmitAndApprove(cycle_b.cycle_id(), mode + "-b"));
+      EXPECT_EQ(approved_b.total_fen(), 60'000);
+      ASSERT_OK_AND_ASSIGN(v1::PayMonthlyCycleResponse paid_a,
+                           Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_,
+                               PayCycle("pay-a-" + mode, cycle_a.cycle_id())));
+      EXPECT_EQ(paid_a.cycle().paid_lines(), 0) << mode;
+    }
+
+    ASSERT_OK_AND_ASSIGN(v1::PayMonthlyCycleResponse paid_b,
+                         Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_,
+                             PayCycle("pay-b-" + mode, cycle_b.cycle_id())));
+    EXPECT_EQ(paid_b.cycle().paid_lines(), 1) << mode;
+    ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_,
+                  PayCycle("pay-b-again-" + mode, cycle_b.cycle_id())));
+    EXPECT_FALSE(ByChild(Lines(cycle_b.cycle_id()))[child.child_id()].payment_id().empty()) << mode;
+    EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM living_allowance_months_paid WHERE child_id = ? AND month = ?"
+                       " AND enrolment_id = ?",
+                       {child.child_id(), absl::FormatCivilTime(absl::CivilDay(next)), replaced}),
+              1)
+        << mode;
+    EXPECT_EQ(StandingPaymentsOf(child.child_id()), 1) << mode;
+    EXPECT_EQ(Balances(b).reserved_fen(), b_reserved) << mode;
+    EXPECT_EQ(Balances(b).in_payment_fen(), 60'000) << mode;
+    EXPECT_EQ(Balances(a).in_payment_fen(), 0) << mode;
+    ExpectReconciles(a);
+    ExpectReconciles(b);
+  }
+}
+
+// Keepers' withdrawals racing the payment of their lines' cycle, in three rounds of eight children (each a
+// keeper K in program a and a replaced enrolment R in b, both cycles approved; the withdrawals let go with
+// the payment in the first two rounds, just after it in the last), b's cycle paid after: each child's month
+// is paid once, under K (its line paid before its withdrawal was answered, R's left replaced, the withdrawal
+// finding K's payment out with the bank) or under R (K's line stopped by the payment, which saw the
+// withdrawal, its reservation released once and the month given to R's line, which b's payment pays), never
+// both and never neither, and both programs' ledgers agree.
+TEST_F(MonthlyAllowance, KeepersWithdrawnRacingTheirCyclesPayment_EachMonthPaidOnceUnderOneOfThem) {
+  constexpr int kChildren = 8;
+  constexpr int kRounds = 3;
+  const absl::CivilMonth next = ThisMonth() + 1;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string a = FundedProgram(absl::StrCat("race", round, "-a"));
+    const std::string b = FundedProgram(absl::StrCat("race", round, "-b"));
+    std::vector<std::string> children;
+    std::vector<std::string> keepers;
+    std::vector<std::string> replaced;
+    for (int i = 0; i < kChildren; ++i) {
+      const std::string tag = absl::StrCat("r", round, "c", i);
+      children.push_back(ActiveChild(tag).child_id());
+      keepers.push_back(Enrol(tag + "-keeper", a, children.back()));
+      ASSERT_NO_FATAL_FAILURE(SetApprovedOn(keepers.back(), absl::CivilDay(ThisMonth() - 3) + 9));
+      replaced.push_back(Enrol(tag + "-replaced", b, children.back()));
+      ASSERT_NO_FATAL_FAILURE(SetApprovedOn(replaced.back(), absl::CivilDay(ThisMonth() - 2) + 9));
+    }
+    ASSERT_OK(allowance_->cycles().job().RunMonth(next));
+    ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle_a, CycleOf(a, next));
+    ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle_b, CycleOf(b, next));
+    ASSERT_OK(SubmitAndApprove(cycle_a.cycle_id(), absl::StrCat("race", round, "-a")));
+    ASSERT_OK(SubmitAndApprove(cycle_b.cycle_id(), absl::StrCat("race", round, "-b")));
+    const int64_t b_reserved = Balances(b).reserved_fen();  // the replaced enrolments' own first months
+
+    absl::Notification go;
+    absl::StatusOr<v1::PayMonthlyCycleResponse> by_cycle = absl::UnknownError("not run");
+    std::vector<absl::Status> withdrawn(kChildren, absl::UnknownError("not run"));
+    std::vector<char> paid_when_answered(kChildren, 0);
+    std::vector<std::thread> threads;
+    threads.emplace_back([&] {
+      go.WaitForNotification();
+      by_cycle = Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_,
+                     PayCycle(absl::StrCat("race", round, "-pay-a"), cycle_a.cycle_id()));
+    });
+    for (int i = 0; i < kChildren; ++i) {
+      threads.emplace_back([&, i] {
+        go.WaitForNotification();
+        if (round == kRounds - 1) absl::SleepFor(absl::Milliseconds(30));
+        withdrawn[i] = Withdraw(absl::StrCat("r", round, "c", i, "-keeper"), keepers[i]).status();
+        paid_when_answered[i] = LinePaid(cycle_a.cycle_id(), keepers[i]) ? 1 : 0;
+      });
+    }
+    go.Notify();
+    for (std::thread& t : threads) t.join();
+    ASSERT_OK(by_cycle);
+    ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_,
+                  PayCycle(absl::StrCat("race", round, "-pay-b"), cycle_b.cycle_id())));
+
+    int under_keeper = 0;
+    std::map<std::string, v1::RosterLine> lines_a = ByChild(Lines(cycle_a.cycle_id()));
+    std::map<std::string, v1::RosterLine> lines_b = ByChild(Lines(cycle_b.cycle_id()));
+    for (int i = 0; i < kChildren; ++i) {
+      ASSERT_OK(withdrawn[i]) << round << "/" << i;
+      const v1::RosterLine& line_a = lines_a[children[i]];
+      const v1::RosterLine& line_b = lines_b[children[i]];
+      const bool keeper_paid = !line_a.payment_id().empty();
+      EXPECT_NE(keeper_paid, !line_b.payment_id().empty())
+          << round << "/" << i << ": paid under both or neither";
+      EXPECT_EQ(StandingPaymentsOf(children[i]), 1) << round << "/" << i;
+      EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM living_allowance_months_paid WHERE child_id = ? AND month = ?"
+                         " AND enrolment_id = ?",
+                         {children[i], absl::FormatCivilTime(absl::CivilDay(next)),
+                          keeper_paid ? keepers[i] : replaced[i]}),
+                1)
+          << round << "/" << i;
+      if (keeper_paid) {
+        ++under_keeper;
+        EXPECT_TRUE(paid_when_answered[i]) << round << "/" << i << ": paid after its withdrawal was answered";
+        EXPECT_EQ(line_b.outcome(), v1::ROSTER_OUTCOME_REPLACED) << round << "/" << i;
+        EXPECT_EQ(ReleasesOf(keepers[i]), 1) << round << "/" << i;  // its own first month
+      } else {
+        EXPECT_EQ(line_a.outcome(), v1::ROSTER_OUTCOME_STOPPED) << round << "/" << i;
+        EXPECT_EQ(line_b.outcome(), v1::ROSTER_OUTCOME_PAYABLE) << round << "/" << i;
+        EXPECT_EQ(ReleasesOf(keepers[i]), 2) << round << "/" << i;
+      }
+    }
+    EXPECT_EQ(Balances(a).reserved_fen(), 0) << round;
+    EXPECT_EQ(Balances(a).in_payment_fen(), under_keeper * 60'000) << round;
+    EXPECT_EQ(Balances(b).reserved_fen(), b_reserved) << round;
+    EXPECT_EQ(Balances(b).in_payment_fen(), (kChildren - under_keeper) * 60'000) << round;
+    ExpectReconciles(a);
+    ExpectReconciles(b);
+    std::cout << "round " << round << ": months paid under the keeper " << under_keeper << " of " << kChildren
+              << "\n";
+  }
 }
 
 }  // namespace
