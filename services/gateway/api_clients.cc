@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "common/ids.h"
 #include "services/gateway/credentials_rejected.h"
 #include "services/gateway/role_names.h"
 
@@ -121,7 +122,9 @@ std::string ApiClientAuthenticator::CacheKey(const std::string& client_id, const
 
 void ApiClientAuthenticator::Authenticate(const std::string& client_id, const std::string& secret,
                                           Done done) {
-  if (client_id.empty() || secret.empty() || client_id.size() > 64 || secret.size() > 256) {
+  // Client ids are ours (common/ids.h): one of any other shape names no client and never reaches the tables,
+  // whose ascii column answers a non-ASCII one with an error (1267), not with no row.
+  if (!IsWellFormedId(client_id) || secret.empty() || secret.size() > 256) {
     done(CredentialsRejected());
     return;
   }

@@ -1413,6 +1413,41 @@ TEST_F(GatewayTest, ApiClient_IdFloodedPastTheCachePeriod_ItsRememberedSecretSti
   EXPECT_OK(authenticate(created.secret()));
 }
 
+// A client id of a shape the gateway never issues (a letter typed as a non-ASCII look-alike, a byte that is
+// no UTF-8, lower case) names no client: refused UNAUTHENTICATED without reading the tables, however often.
+// Before, it was looked up, the tables' ascii column answered a non-ASCII id with an error (1267, illegal mix
+// of collations), and the caller was told UNAVAILABLE, "cannot be checked right now", each time on a worker
+// of the slow checks, never counted against the id's allowance of them.
+TEST_F(GatewayTest, ApiClient_IdOfAShapeNeverIssued_RefusedUnauthenticatedWithoutTheTables) {
+  const gateway::v1::CreateApiClientResponse created =
+      CreateClient("create-typed-1", "org-wuhua-civil-affairs", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER);
+  const std::string id = created.api_client().client_id();
+  ASSERT_EQ(id.size(), 26u);
+  const std::vector<std::string> never_issued = {"\xC3\x89" + id.substr(2),  // É and 24 more: 26 bytes
+                                                 "\xFF" + id.substr(1), absl::AsciiStrToLower(id),
+                                                 id.substr(1), id + "0"};
+  for (int round = 0; round < 3; ++round) {
+    for (const std::string& typed : never_issued) {
+      EXPECT_THAT(WhoAmIStatus(Basic(typed, created.secret())), StatusIs(absl::StatusCode::kUnauthenticated))
+          << absl::CHexEscape(typed);
+    }
+  }
+  EXPECT_OK(WhoAmIStatus(Basic(id, created.secret())));
+
+  gateway::GatewayStore store(h_->db().pool());
+  SystemClock clock;
+  gateway::ApiClientAuthenticator replica(store, clock, absl::Minutes(10), absl::Seconds(2), 1);
+  ASSERT_OK(h_->db().pool().Autocommit(
+      [](db::Session& s) { return s.Execute("RENAME TABLE api_clients TO api_clients_away").status(); }));
+  for (const std::string& typed : never_issued) {
+    EXPECT_THAT(Login(replica, typed, created.secret()), StatusIs(absl::StatusCode::kUnauthenticated))
+        << absl::CHexEscape(typed);
+  }
+  EXPECT_THAT(Login(replica, id, created.secret()), StatusIs(absl::StatusCode::kUnavailable));
+  ASSERT_OK(h_->db().pool().Autocommit(
+      [](db::Session& s) { return s.Execute("RENAME TABLE api_clients_away TO api_clients").status(); }));
+}
+
 // Someone keeps guessing secrets for a county system's id while the system calls a replica that has not yet
 // seen its secret succeed (a new replica), and while it rotates to a secret just added. Each is told from a
 // guess by its fast verifier, without a slow check: the county's secret gets in at once, and the new one
