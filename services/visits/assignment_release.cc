@@ -41,6 +41,11 @@ constexpr char kCopyVisit[] =
     " COALESCE(a.village_code, p.village_code), ?, ? FROM visit_assignments a LEFT JOIN case_plans p"
     " ON p.case_id = a.case_id WHERE a.case_id = ? AND a.visit_day = ?";
 constexpr char kDeleteVisit[] = "DELETE FROM visit_assignments WHERE case_id = ? AND visit_day = ?";
+// The case's visits an older replica planned without their village (visits 0044) take the case's village
+// before its move is applied: the one they were planned in.
+constexpr char kKeepCasePlannedVillage[] =
+    "UPDATE visit_assignments a JOIN case_plans p ON p.case_id = a.case_id"
+    " SET a.village_code = p.village_code WHERE a.case_id = ? AND a.village_code IS NULL";
 // One adult's row of a visit their partner has begun.
 constexpr char kCopyAssignment[] =
     "INSERT INTO released_assignments (id, case_id, child_id, visitor_id, visit_day, slot, village_code,"
@@ -114,6 +119,10 @@ absl::StatusOr<int> ReleaseFutureAssignments(db::Session& tx, const std::string&
     released += gone;
   }
   return released;
+}
+
+absl::Status KeepCasePlannedVillage(db::Session& tx, const std::string& case_id) {
+  return tx.Execute(kKeepCasePlannedVillage, {case_id}).status();
 }
 
 absl::StatusOr<int> ReleaseCaseFutureAssignments(db::Session& tx, const std::string& case_id,

@@ -33,6 +33,12 @@ absl::StatusOr<int> ReleaseCaseFutureAssignments(db::Session& tx, const std::str
                                                  absl::CivilDay from_day, const std::string& because,
                                                  absl::Time now);
 
+// Gives the case's visits an older replica planned without their village (visits 0044) the case's village
+// now, the one they were planned in: called when the case moves to another village, before its plan is
+// re-homed, so that its visits that stay (begun, or of a day gone) are judged where they were planned, not
+// where the case went.
+absl::Status KeepCasePlannedVillage(db::Session& tx, const std::string& case_id);
+
 }  // namespace shouhu::visits
 
 #endif  // SHOUHU_SERVICES_VISITS_ASSIGNMENT_RELEASE_H_

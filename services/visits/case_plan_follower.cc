@@ -150,9 +150,10 @@ absl::Status CasePlanFollower::ApplyCaseMove(db::Session& tx, const common::v1::
   const absl::CivilDay today = ShanghaiDay(now);
   // A new address in the same village keeps the visitors, who are sent to the child's home as the registry
   // has it; another village is placed again, from the visitors who serve it. Released before the plan is
-  // re-homed: a visit an older replica planned without its village keeps the one the case is leaving, where
-  // it was planned (assignment_release.cc).
+  // re-homed: a visit an older replica planned without its village, released or staying, keeps the one the
+  // case is leaving, where it was planned (assignment_release.cc).
   if (moved->from_village_code != moved->to_village_code) {
+    RETURN_IF_ERROR(KeepCasePlannedVillage(tx, moved->case_id));
     RETURN_IF_ERROR(ReleaseCaseFutureAssignments(tx, moved->case_id, today,
                                                  absl::StrCat(moved->why, ":", event.sequence()), now)
                         .status());

@@ -1123,6 +1123,34 @@ TEST_F(FieldVisitsTest, ListChildVisits_AfterTheCaseMovedCounty_TheVisitsStayWit
   }
 }
 
+// Rolling upgrade (visits 0044): an older replica planned Saturday's visit without its village; the check-in
+// never synced, and on Monday morning the case moves to Xixia (a visit of a day gone stays). Judged on the
+// case's village now, the report the Wuding volunteer sent that afternoon was NOT_FOUND and a Xixia
+// caseworker of the same organisation, who made no visit there, could report on it. The move gives the case's
+// visits planned without their village the one the case is leaving, where they were planned.
+TEST_F(FieldVisitsTest,
+       VisitAnOlderReplicaPlannedWithoutItsVillage_CaseMovedAfterTheDay_ReportJudgedWhereItWas) {
+  SetUpVisit();
+  ASSERT_OK(visits_database_->pool().Autocommit([](db::Session& s) {
+    return s.Execute("UPDATE visit_assignments SET village_code = NULL", {}).status();
+  }));
+  visits_clock_.Advance(absl::Hours(46));  // Monday, 08:00
+  MoveTheCaseToXixia();
+  ASSERT_EQ(visits_database_->Count("released_assignments"), 0);
+  visits_clock_.Advance(absl::Hours(4));
+
+  ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse elsewhere,
+                       Submit(xixia_caseworker_, "send-x", {Report(kReportB, 1)}));
+  ASSERT_EQ(elsewhere.results_size(), 1);
+  EXPECT_EQ(elsewhere.results(0).code(), static_cast<int>(absl::StatusCode::kNotFound));
+  ASSERT_OK_AND_ASSIGN(v1::SubmitVisitReportsResponse sent,
+                       Submit(VolunteerOf(0), "send-1", {Report(kReportA, 0)}));
+  ASSERT_EQ(sent.results_size(), 1);
+  EXPECT_EQ(sent.results(0).code(), 0) << sent.results(0).message();
+  EXPECT_EQ(visits_database_->Count("visit_reports"), 1);
+  EXPECT_OK(GetReport(wuding_caseworker_, kReportA).status());
+}
+
 // What an older version left (visits 0032): completed visits stored while the plans stayed due for their
 // verification visits. A starting visits service brings such plans up to their reports, once: after the
 // repair is recorded, a later start walks nothing.
