@@ -14,6 +14,7 @@ absl::StatusOr<std::unique_ptr<AllowanceModule>> AllowanceModule::Create(
       VerificationSample(config.cycles.verification_seed, config.cycles.verification_share_ppm),
       config.budget_slot);
   module->store_->outbox().ReportFailuresTo(context.logger);
+  module->store_->ReportMonthHandOversTo(context.logger, context.metrics);
   if (registry) {
     module->registry_ = std::move(registry);
   } else {

@@ -185,6 +185,11 @@ constexpr char kSetApplicationApproved[] = "UPDATE applications SET state = 3 WH
 // Whether the child's case is closed, as folded (migration 0070): a closed case's enrolments are given
 // nothing again.
 constexpr char kCaseStandingClosed[] = "SELECT closed FROM allowance_case_standing WHERE child_id = ?";
+// The counters of ReportMonthHandOver, which alerts watch: a month the budget or the cap refused to hand over
+// (by `to`: first_month, paid through the application; cycle_line), and a line made payable in a cycle paid
+// already, which needs its PayMonthlyCycle run again.
+constexpr char kMonthsNotHandedOver[] = "shouhu_allowance_months_not_handed_over_total";
+constexpr char kCycleLinesToPayAgain[] = "shouhu_allowance_cycle_lines_to_pay_again_total";
 // A re-reservation the budget or the cap refuses is undone alone: the closing it follows still commits.
 constexpr absl::string_view kSavepointOwedMonth = "SAVEPOINT owed_month";
 constexpr absl::string_view kRollbackOwedMonth = "ROLLBACK TO SAVEPOINT owed_month";
@@ -610,6 +615,40 @@ absl::Status MariaDbAllowanceStore::PostEntry(db::Session& tx, const std::string
                {id, program_id, int64_t{kind}, int64_t{from}, int64_t{to}, amount, application_id, payment_id,
                 actor.subject, ToSqlTimestamp(actor.at), int64_t{posted_in}})
       .status();
+}
+
+void MariaDbAllowanceStore::ReportMonthHandOversTo(Logger& logger, Metrics& metrics) {
+  hand_over_logger_ = &logger;
+  hand_over_metrics_ = &metrics;
+  // Exported from the start, so that an alert on their increase sees the first one.
+  metrics.Add(kMonthsNotHandedOver, "to=\"first_month\"", 0);
+  metrics.Add(kMonthsNotHandedOver, "to=\"cycle_line\"", 0);
+  metrics.Add(kCycleLinesToPayAgain, "", 0);
+}
+
+void MariaDbAllowanceStore::ReportMonthHandOver(db::Session& tx, const MonthHandOver& hand_over) {
+  if (hand_over_logger_ == nullptr || hand_over_metrics_ == nullptr) return;
+  // After the commit: a transaction retried or rolled back decided nothing.
+  tx.AfterCommit([logger = hand_over_logger_, metrics = hand_over_metrics_, hand_over] {
+    nlohmann::json fields = {{"child_id", hand_over.child_id},
+                             {"enrolment_id", hand_over.enrolment_id},
+                             {"given_up_by", hand_over.given_up_by},
+                             {"month", absl::FormatCivilTime(hand_over.month)}};
+    if (!hand_over.cycle_id.empty()) fields["cycle_id"] = hand_over.cycle_id;
+    if (!hand_over.refusal.empty()) {
+      fields["reason"] = hand_over.refusal;
+      logger->Warn(
+          "a child's month given up by a closing enrolment was not handed over: the child is not paid it",
+          fields);
+      metrics->Add(kMonthsNotHandedOver,
+                   hand_over.cycle_id.empty() ? "to=\"first_month\"" : "to=\"cycle_line\"");
+      return;
+    }
+    logger->Warn(
+        "a child's month went to a line of a cycle paid already: run PayMonthlyCycle again to pay it",
+        fields);
+    metrics->Add(kCycleLinesToPayAgain, "");
+  });
 }
 
 absl::StatusOr<v1::Program> MariaDbAllowanceStore::ProposeProgram(const IdempotencyKey& key,
@@ -1429,12 +1468,20 @@ absl::Status GiveFreedMonthToReplacedLine(MariaDbAllowanceStore& store, db::Sess
     if (covered != 1) return absl::InternalError("the line's cycle is not approved under its lock");
     return absl::OkStatus();
   }();
-  if (given.ok()) return absl::OkStatus();
+  MariaDbAllowanceStore::MonthHandOver hand_over{
+      closing.child_id(), enrolment_id, closing.application_id(), freed, first_month ? "" : cycle_id, ""};
+  if (given.ok()) {
+    if (!first_month && cycle_state == v1::MONTHLY_CYCLE_STATE_PAID) store.ReportMonthHandOver(tx, hand_over);
+    return absl::OkStatus();
+  }
   if (given.code() != absl::StatusCode::kFailedPrecondition &&
       given.code() != absl::StatusCode::kAlreadyExists) {
     return given;
   }
-  return tx.ExecuteConstant(kRollbackOwedMonth);
+  RETURN_IF_ERROR(tx.ExecuteConstant(kRollbackOwedMonth));
+  hand_over.refusal = std::string(given.message());
+  store.ReportMonthHandOver(tx, hand_over);
+  return absl::OkStatus();
 }
 
 // The child's month `freed`, just freed by `closing`, goes to the child's enrolment owed it (OwedFreedMonth):
@@ -1476,7 +1523,9 @@ absl::Status GiveFreedMonth(MariaDbAllowanceStore& store, db::Session& tx, const
   const absl::Status reserved = ReserveFirstMonthAgain(store, tx, locked.at(*owed), actor);
   if (!reserved.ok()) {
     if (reserved.code() != absl::StatusCode::kFailedPrecondition) return reserved;
-    return tx.ExecuteConstant(kRollbackOwedMonth);
+    RETURN_IF_ERROR(tx.ExecuteConstant(kRollbackOwedMonth));
+    store.ReportMonthHandOver(tx, {closing.child_id(), *owed, closing.application_id(), freed, "",
+                                   std::string(reserved.message())});
   }
   return absl::OkStatus();
 }

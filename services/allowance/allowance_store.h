@@ -22,6 +22,8 @@
 #include "common/idempotency.h"
 #include "common/idempotent_batch.h"
 #include "common/ids.h"
+#include "common/log.h"
+#include "common/metrics.h"
 #include "common/migrations.h"
 #include "common/outbox.h"
 #include "common/paging.h"
@@ -257,6 +259,26 @@ class MariaDbAllowanceStore final : public AllowanceStore {
   Outbox& outbox() { return outbox_; }
   int budget_slot() const { return budget_slot_; }
 
+  // A child's month that a closing enrolment gave up (its payment returned, or the rules' keeper withdrawn
+  // before its line was paid) and that is not paid on its own: the budget or the cap refused to hand it to
+  // the enrolment owed it (`refusal` says which; the month stays unpaid), or it went to a line of a cycle
+  // paid already, whose PayMonthlyCycle must run again to pay it. The finance officers hear of each: a
+  // warning line with the child, the enrolment, the month and the cycle, and a counter an alert watches
+  // (shouhu_allowance_months_not_handed_over_total by `to`, first_month or cycle_line;
+  // shouhu_allowance_cycle_lines_to_pay_again_total), once the transaction that decided it commits. The
+  // cycle's roster lists such a line as payable with no payment. Nothing is reported until
+  // ReportMonthHandOversTo is called (a store without its module).
+  struct MonthHandOver {
+    std::string child_id;
+    std::string enrolment_id;  // the enrolment the month was to go to
+    std::string given_up_by;   // the closing enrolment
+    absl::CivilMonth month;
+    std::string cycle_id;  // the line's cycle; empty for a first month, which its application pays
+    std::string refusal;   // empty when handed over
+  };
+  void ReportMonthHandOversTo(Logger& logger, Metrics& metrics);
+  void ReportMonthHandOver(db::Session& tx, const MonthHandOver& hand_over);
+
   // In `tx`: the child's month `month`, which enrolment `keeper_id` kept by the rules (its cycle line
   // payable, the child's other enrolments' lines of the month listed as replaced by it) and will not be paid
   // under it (withdrawn or cancelled with its case: its line just listed as stopped by the cycle's approval
@@ -365,6 +387,8 @@ class MariaDbAllowanceStore final : public AllowanceStore {
   Outbox outbox_;
   const VerificationSample sample_;
   const int budget_slot_;
+  Logger* hand_over_logger_ = nullptr;
+  Metrics* hand_over_metrics_ = nullptr;
 };
 
 }  // namespace allowance

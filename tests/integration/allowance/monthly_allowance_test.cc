@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
@@ -119,6 +120,16 @@ class MonthlyAllowance : public MonthlyAllowanceTest {
     accept.set_transfer_id(requested.transfer().transfer_id());
     ASSERT_OK(Cooperate(&rv1::CaseCooperationService::Stub::AcceptCountyTransfer, xixia_officer_, accept));
     ASSERT_NO_FATAL_FAILURE(AwaitRegistryEvents());
+  }
+
+  // The value of a counter series of the service's metrics (its name and labels as rendered), -1 if absent.
+  double Counter(const std::string& series) {
+    for (absl::string_view line : absl::StrSplit(metrics_.Render(), '\n')) {
+      if (!absl::StartsWith(line, series + " ")) continue;
+      double value = -1;
+      return absl::SimpleAtod(line.substr(series.size() + 1), &value) ? value : -1;
+    }
+    return -1;
   }
 
   // The child's payments that stand (not returned or abandoned), in every program.
@@ -2258,6 +2269,92 @@ TEST_F(MonthlyAllowance, KeepersWithdrawnRacingTheirCyclesPayment_EachMonthPaidO
     std::cout << "round " << round << ": months paid under the keeper " << under_keeper << " of " << kChildren
               << "\n";
   }
+}
+
+// A month given up that the budget refuses to hand over (to a cycle line, or to a first month), and one
+// handed to a line of a cycle paid already, are told to the finance officers: a warning line and a counter
+// an alert watches, once each, and the paid cycle's roster lists the line as payable with no payment (its
+// payable lines more than its paid ones) until PayMonthlyCycle runs again. Before, all three were silent.
+TEST_F(MonthlyAllowance, MonthGivenUpRefusedOrGivenToAPaidCycle_FinanceOfficersAreTold) {
+  const std::string not_handed_over =
+      "shouhu_allowance_months_not_handed_over_total{service=\"registry-test\",";
+  const std::string to_pay_again =
+      "shouhu_allowance_cycle_lines_to_pay_again_total{service=\"registry-test\"}";
+  EXPECT_EQ(Counter(not_handed_over + "to=\"cycle_line\"}"), 0);
+  EXPECT_EQ(Counter(not_handed_over + "to=\"first_month\"}"), 0);
+  EXPECT_EQ(Counter(to_pay_again), 0);
+  const absl::CivilMonth next = ThisMonth() + 1;
+  for (const std::string mode : {"refused", "paid"}) {
+    const bool refused = mode == "refused";
+    const std::string a = FundedProgram("keeper-" + mode);
+    // Refused: b's budget is R's own first month, which its approval reserved.
+    const std::string b =
+        refused ? FundedProgram("replaced-" + mode, 60'000) : FundedProgram("replaced-" + mode);
+    const rv1::Case child = ActiveChild("child-" + mode);
+    const std::string keeper = Enrol("keeper-" + mode, a, child.child_id());
+    ASSERT_NO_FATAL_FAILURE(SetApprovedOn(keeper, absl::CivilDay(ThisMonth() - 3) + 9));
+    const std::string replaced = Enrol("replaced-" + mode, b, child.child_id());
+    ASSERT_NO_FATAL_FAILURE(SetApprovedOn(replaced, absl::CivilDay(ThisMonth() - 2) + 9));
+    ASSERT_OK(allowance_->cycles().job().RunMonth(next));
+    ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle_a, CycleOf(a, next));
+    ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle_b, CycleOf(b, next));
+    ASSERT_OK(SubmitAndApprove(cycle_a.cycle_id(), mode + "-a"));
+    ASSERT_OK(SubmitAndApprove(cycle_b.cycle_id(), mode + "-b"));
+    if (!refused) {
+      ASSERT_OK_AND_ASSIGN(v1::PayMonthlyCycleResponse paid_b,
+                           Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_,
+                               PayCycle("pay-b-" + mode, cycle_b.cycle_id())));
+      ASSERT_EQ(paid_b.cycle().state(), v1::MONTHLY_CYCLE_STATE_PAID);
+      ASSERT_EQ(paid_b.cycle().paid_lines(), 0);
+    }
+    ASSERT_OK(Withdraw("keeper-" + mode, keeper));
+    ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_,
+                  PayCycle("pay-a-" + mode, cycle_a.cycle_id())));
+    EXPECT_EQ(ByChild(Lines(cycle_a.cycle_id()))[child.child_id()].outcome(), v1::ROSTER_OUTCOME_STOPPED);
+    const v1::RosterLine line_b = ByChild(Lines(cycle_b.cycle_id()))[child.child_id()];
+    if (refused) {
+      EXPECT_EQ(line_b.outcome(), v1::ROSTER_OUTCOME_REPLACED);
+      EXPECT_EQ(Balances(b).reserved_fen(), 60'000);  // R's own first month, nothing more
+      EXPECT_EQ(Counter(not_handed_over + "to=\"cycle_line\"}"), 1);
+      EXPECT_EQ(Counter(to_pay_again), 0);
+      continue;
+    }
+    EXPECT_EQ(line_b.outcome(), v1::ROSTER_OUTCOME_PAYABLE);
+    EXPECT_TRUE(line_b.payment_id().empty());
+    ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle listed, CycleOf(b, next));
+    EXPECT_EQ(listed.state(), v1::MONTHLY_CYCLE_STATE_PAID);
+    EXPECT_EQ(listed.payable_lines(), 1);
+    EXPECT_EQ(listed.paid_lines(), 0);
+    EXPECT_EQ(Counter(to_pay_again), 1);
+    ASSERT_OK_AND_ASSIGN(v1::PayMonthlyCycleResponse repaid,
+                         Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_,
+                             PayCycle("pay-b-again-" + mode, cycle_b.cycle_id())));
+    EXPECT_EQ(repaid.cycle().paid_lines(), 1);
+    EXPECT_EQ(Counter(to_pay_again), 1);
+    EXPECT_EQ(Counter(not_handed_over + "to=\"cycle_line\"}"), 1);  // the refused mode's
+    ExpectReconciles(a);
+    ExpectReconciles(b);
+  }
+
+  // A first month: N's went back to the budget (O keeps it by the rules), which another child's enrolment
+  // took since; O withdrawn, its cycle's approval gives the month up and the budget refuses it.
+  const std::string a = FundedProgram("a-first");
+  const std::string b = FundedProgram("b-first", 120'000);
+  const Replaced c = EnrolTwice("c-first", a, b);
+  ASSERT_OK(allowance_->cycles().job().RunMonth(next));
+  ASSERT_EQ(ReleasesOf(c.replaced), 1);
+  Enrol("other-first", b, ActiveChild("other-first").child_id());
+  Enrol("another-first", b, ActiveChild("another-first").child_id());
+  ASSERT_EQ(Balances(b).available_fen(), 0);
+  ASSERT_OK(Withdraw("keeper-first", c.keeper));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle a_cycle, CycleOf(a, next));
+  ASSERT_OK(SubmitAndApprove(a_cycle.cycle_id(), "a-first"));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle b_cycle, CycleOf(b, next));
+  EXPECT_EQ(ByChild(Lines(b_cycle.cycle_id()))[c.child_id].outcome(), v1::ROSTER_OUTCOME_REPLACED);
+  EXPECT_THAT(PayApplication("replaced-first", c.replaced), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(Counter(not_handed_over + "to=\"first_month\"}"), 1);
+  ExpectReconciles(a);
+  ExpectReconciles(b);
 }
 
 }  // namespace
