@@ -95,15 +95,30 @@ Principal PrincipalOfClient(const ApiClientRecord& client) {
 
 ApiClientAuthenticator::ApiClientAuthenticator(ApiClientCredentialStore& store, const Clock& clock,
                                                absl::Duration cache_ttl, absl::Duration recheck_interval,
-                                               int workers)
+                                               int workers, Metrics* metrics)
     : store_(store),
       clock_(clock),
+      metrics_(metrics),
       cache_ttl_(cache_ttl),
       recheck_interval_(recheck_interval),
       cache_key_(crypto_generichash_KEYBYTES, '\0'),
       rechecks_(workers, /*max_queued=*/256),
       workers_(workers, /*max_queued=*/256) {
   randombytes_buf(cache_key_.data(), cache_key_.size());
+  if (metrics_ != nullptr) {  // exported from the start, for the alert rules (deploy/k8s/components/alerts)
+    metrics_->Add("shouhu_gateway_api_client_id_flooded_total", "", 0);
+    metrics_->Add("shouhu_gateway_credential_checks_queue_full_total", "", 0);
+  }
+}
+
+absl::Status ApiClientAuthenticator::IdFlooded() {
+  if (metrics_ != nullptr) metrics_->Add("shouhu_gateway_api_client_id_flooded_total", "");
+  return absl::ResourceExhaustedError("too many failed credential checks for this client; retry later");
+}
+
+absl::Status ApiClientAuthenticator::QueueFull() {
+  if (metrics_ != nullptr) metrics_->Add("shouhu_gateway_credential_checks_queue_full_total", "");
+  return absl::ResourceExhaustedError("too many credential checks at once; retry shortly");
 }
 
 std::string ApiClientAuthenticator::CacheKey(const std::string& client_id, const std::string& secret) const {
@@ -177,8 +192,7 @@ void ApiClientAuthenticator::Authenticate(const std::string& client_id, const st
           known->second.refreshing = true;
           next = kRefresh;
         } else {
-          answer =
-              absl::ResourceExhaustedError("too many failed credential checks for this client; retry later");
+          answer = IdFlooded();
           next = kAnswered;
         }
       } else {
@@ -194,7 +208,7 @@ void ApiClientAuthenticator::Authenticate(const std::string& client_id, const st
   if (next == kRecheck) {
     if (!rechecks_.Submit(
             [this, key, stale, asked, shared_done] { (*shared_done)(Recheck(key, *stale, asked)); })) {
-      (*shared_done)(absl::ResourceExhaustedError("too many credential checks at once; retry shortly"));
+      (*shared_done)(QueueFull());
     }
     return;
   }
@@ -206,7 +220,7 @@ void ApiClientAuthenticator::Authenticate(const std::string& client_id, const st
         absl::MutexLock lock(&mu_);
         if (auto known = known_.find(client_id); known != known_.end()) known->second.refreshing = false;
       }
-      (*shared_done)(absl::ResourceExhaustedError("too many credential checks at once; retry shortly"));
+      (*shared_done)(QueueFull());
     }
     return;
   }
@@ -218,7 +232,7 @@ void ApiClientAuthenticator::Authenticate(const std::string& client_id, const st
       absl::MutexLock lock(&mu_);
       --slow_checks_[client_id].under_way;
     }
-    (*shared_done)(absl::ResourceExhaustedError("too many credential checks at once; retry shortly"));
+    (*shared_done)(QueueFull());
   }
 }
 
@@ -294,7 +308,7 @@ absl::StatusOr<Principal> ApiClientAuthenticator::Refresh(const std::string& cli
     refused_[key] = clock_.Now() + kRefusalMemory;
     return CredentialsRejected();
   }
-  return absl::ResourceExhaustedError("too many failed credential checks for this client; retry later");
+  return IdFlooded();
 }
 
 void ApiClientAuthenticator::Remember(const std::string& key, Remembered remembered) {

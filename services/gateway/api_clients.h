@@ -51,6 +51,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/metrics.h"
 #include "common/principal.h"
 #include "common/worker_pool.h"
 #include "services/gateway/gateway_store.h"
@@ -72,8 +73,10 @@ class ApiClientAuthenticator {
  public:
   using Done = std::function<void(absl::StatusOr<Principal>)>;
 
+  // `metrics` (optional) counts the attempts answered RESOURCE_EXHAUSTED, for the operator: someone
+  // guessing at a client id, or credential checks queued beyond the workers.
   ApiClientAuthenticator(ApiClientCredentialStore& store, const Clock& clock, absl::Duration cache_ttl,
-                         absl::Duration recheck_interval, int workers);
+                         absl::Duration recheck_interval, int workers, Metrics* metrics = nullptr);
 
   // Calls `done` exactly once: at once on a cache hit, otherwise later on a worker thread.
   void Authenticate(const std::string& client_id, const std::string& secret, Done done);
@@ -122,6 +125,10 @@ class ApiClientAuthenticator {
   };
 
   std::string CacheKey(const std::string& client_id, const std::string& secret) const;
+  // An attempt answered RESOURCE_EXHAUSTED because its id's slow checks are used up.
+  absl::Status IdFlooded();
+  // An attempt answered RESOURCE_EXHAUSTED because the workers' queue is full.
+  absl::Status QueueFull();
   // A slow check of `client_id`'s secret: verifies (by its fast verifier where the table has one, else by
   // the slow hash), remembers the outcome, answers.
   void CheckSlowly(const std::string& client_id, const std::string& secret, const std::string& verifier,
@@ -141,6 +148,7 @@ class ApiClientAuthenticator {
 
   ApiClientCredentialStore& store_;
   const Clock& clock_;
+  Metrics* const metrics_;
   const absl::Duration cache_ttl_;
   const absl::Duration recheck_interval_;
   std::string cache_key_;  // random per process

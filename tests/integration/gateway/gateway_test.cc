@@ -1537,6 +1537,31 @@ TEST_F(GatewayTest, ApiClient_SecretStoredWithoutAFastVerifier_CheckedSlowlyThen
   EXPECT_OK(Login(flooded, id, old_secret));
 }
 
+// An operator is told someone is guessing at a client id: each login answered RESOURCE_EXHAUSTED because its
+// id's slow checks were used up is counted (alert ShouhuGatewayApiClientGuessed), and the queue-full count
+// (ShouhuGatewayCredentialChecksQueueFull) stays 0; both series are exported from the start.
+TEST_F(GatewayTest, ApiClient_GuessesPastTheIdsLimit_CountedForTheOperator) {
+  const std::string exported = h_->metrics().Render();
+  EXPECT_TRUE(absl::StrContains(exported, "shouhu_gateway_api_client_id_flooded_total{"));
+  EXPECT_TRUE(absl::StrContains(exported, "shouhu_gateway_credential_checks_queue_full_total{"));
+  const std::string id =
+      CreateClient("create-guessed-2", "org-wuhua-civil-affairs", common::v1::ROLE_CIVIL_AFFAIRS_OFFICER)
+          .api_client()
+          .client_id();
+  ASSERT_FALSE(id.empty());
+  int limited = 0;
+  for (int i = 0; i < 8; ++i) {
+    const absl::Status answer = WhoAmIStatus(Basic(id, absl::StrCat("guess-", i)));
+    EXPECT_TRUE(answer.code() == absl::StatusCode::kUnauthenticated ||
+                answer.code() == absl::StatusCode::kResourceExhausted)
+        << answer;
+    if (answer.code() == absl::StatusCode::kResourceExhausted) ++limited;
+  }
+  EXPECT_GE(limited, 1);  // a guess past the fourth; one a second may be refused by a read of the verifiers
+  EXPECT_EQ(Counter(h_->metrics(), "shouhu_gateway_api_client_id_flooded_total"), limited);
+  EXPECT_EQ(Counter(h_->metrics(), "shouhu_gateway_credential_checks_queue_full_total"), 0);
+}
+
 // One county system's id is flooded with wrong secrets (a rotated-out one, and fresh guesses) from eight
 // threads, each call given up at once while its check goes on at the gateway, with the default two credential
 // workers. Another county's system, its secret remembered, calls every 100 ms through it (its success
