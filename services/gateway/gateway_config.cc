@@ -34,6 +34,11 @@ ABSL_FLAG(std::string, rate_per_second, shouhu::EnvOr("SHOUHU_RATE_PER_SECOND", 
           "calls per second per client on average (0 turns limiting off)");
 ABSL_FLAG(std::string, rate_burst, shouhu::EnvOr("SHOUHU_RATE_BURST", "100"),
           "calls a client may make at once");
+ABSL_FLAG(std::string, api_client_recheck_ms, shouhu::EnvOr("SHOUHU_API_CLIENT_RECHECK_MS", "2000"),
+          "how long an API client's remembered login is used before it is confirmed against the tables: how "
+          "long a revocation made through another replica can take to arrive");
+ABSL_FLAG(std::string, credential_workers, shouhu::EnvOr("SHOUHU_CREDENTIAL_WORKERS", "2"),
+          "threads for API clients' slow secret checks (~0.1 s each), and as many again for confirmations");
 ABSL_FLAG(std::string, http_address, shouhu::EnvOr("SHOUHU_HTTP_ADDRESS", "0.0.0.0:8080"),
           "host:port of the HTTP/JSON face ('off' disables it)");
 ABSL_FLAG(std::string, http_threads, shouhu::EnvOr("SHOUHU_HTTP_THREADS", "2"),
@@ -101,6 +106,12 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig() {
   if (config.rate_limit.rate_per_second > 0 && config.rate_limit.burst < 1) {
     return absl::InvalidArgumentError("--rate_burst must be at least 1");
   }
+  ASSIGN_OR_RETURN(int64_t recheck,
+                   Number(absl::GetFlag(FLAGS_api_client_recheck_ms), "api_client_recheck_ms", 100, 60000));
+  config.api_client_recheck = absl::Milliseconds(recheck);
+  ASSIGN_OR_RETURN(int64_t workers,
+                   Number(absl::GetFlag(FLAGS_credential_workers), "credential_workers", 1, 64));
+  config.credential_workers = static_cast<int>(workers);
   const std::string http = absl::GetFlag(FLAGS_http_address);
   config.http_enabled = http != "off";
   config.http.address = http;
