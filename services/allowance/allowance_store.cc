@@ -143,7 +143,8 @@ constexpr char kMonthlyEnrolmentsOfChild[] =
     "SELECT a.id, a.program_id, a.amount_fen, a.decided_at, e.kind FROM applications a"
     " JOIN programs p ON p.id = a.program_id"
     " LEFT JOIN living_allowance_enrolments e ON e.application_id = a.id"
-    " WHERE a.child_id = ? AND a.type = 5 AND a.state IN (3, 6, 7) AND p.state = 4 ORDER BY a.id";
+    " WHERE a.child_id = ? AND a.type = 5 AND a.state IN " SHOUHU_OPEN_ENROLMENT_STATES
+    " AND p.state = 4 ORDER BY a.id";
 // The enrolment's roster line of a month (one at most: 0060's unique key), as generation wrote it.
 constexpr char kRosterLineOfEnrolment[] =
     "SELECT outcome, replaced_by FROM monthly_roster_lines WHERE month = ? AND enrolment_id = ?";
@@ -177,7 +178,8 @@ constexpr char kReversedMonthsHeld[] =
 // locked in id order: one of them may be owed a month just freed (OwedFreedMonth).
 constexpr char kReleasedEnrolmentsOfChild[] =
     "SELECT a.id FROM applications a JOIN living_allowance_enrolments e ON e.application_id = a.id"
-    " WHERE a.child_id = ? AND a.type = 5 AND a.state IN (3, 6, 7) AND a.id <> ?"
+    " WHERE a.child_id = ? AND a.type = 5 AND a.state IN " SHOUHU_OPEN_ENROLMENT_STATES
+    " AND a.id <> ?"
     " AND e.first_month_released_at IS NOT NULL ORDER BY a.id FOR UPDATE";
 constexpr char kUnmarkFirstMonthReleased[] =
     "UPDATE living_allowance_enrolments SET first_month_released_at = NULL WHERE application_id = ?";
@@ -201,7 +203,8 @@ constexpr char kLineReplacedByHolder[] =
     "SELECT l.cycle_id, l.enrolment_id, a.amount_fen, c.state, c.budget_slot FROM applications a"
     " JOIN monthly_roster_lines l ON l.month = ? AND l.enrolment_id = a.id"
     " JOIN monthly_cycles c ON c.id = l.cycle_id"
-    " WHERE a.child_id = ? AND a.type = 5 AND a.state IN (3, 6, 7) AND l.outcome = ? AND l.replaced_by = ?"
+    " WHERE a.child_id = ? AND a.type = 5 AND a.state IN " SHOUHU_OPEN_ENROLMENT_STATES
+    " AND l.outcome = ? AND l.replaced_by = ?"
     " ORDER BY l.enrolment_id LIMIT 1 FOR UPDATE";
 constexpr char kLinePayableAgain[] =
     "UPDATE monthly_roster_lines SET outcome = ?, amount_fen = ?, replaced_by = '', payable_child_id = "

@@ -26,7 +26,8 @@ constexpr char kPendingEnrolments[] =
     "SELECT a.id, a.child_id, (c.birth_date IS NOT NULL) FROM applications a"
     " LEFT JOIN living_allowance_enrolments e ON e.application_id = a.id"
     " LEFT JOIN living_allowance_children c ON c.child_id = a.child_id"
-    " WHERE a.type = 5 AND a.state IN (3, 6, 7) AND e.application_id IS NULL ORDER BY a.id LIMIT ?";
+    " WHERE a.type = 5 AND a.state IN " SHOUHU_OPEN_ENROLMENT_STATES
+    " AND e.application_id IS NULL ORDER BY a.id LIMIT ?";
 
 // ------------------------------------------------------------------------------------------------ generation
 
@@ -40,7 +41,8 @@ constexpr char kEnrolmentsForMonth[] =
     " JOIN living_allowance_children c ON c.child_id = e.child_id"
     " JOIN programs p ON p.id = a.program_id"
     " LEFT JOIN living_allowance_months_paid m ON m.child_id = a.child_id AND m.month = ?"
-    " WHERE p.state = 4 AND a.state IN (3, 6, 7) AND a.decided_at < ? ORDER BY a.child_id, a.id";
+    " WHERE p.state = 4 AND a.state IN " SHOUHU_OPEN_ENROLMENT_STATES
+    " AND a.decided_at < ? ORDER BY a.child_id, a.id";
 // The month's lines that pay nothing, of enrolments approved in the month before (whose first month it is:
 // FirstMonth) and not released before, with the application's state and the line's outcome and keeper.
 // Payable and paid-by-application lines are left out here (the month's bulk), the rest judged by the rules.
@@ -49,7 +51,8 @@ constexpr char kFirstMonthLinesPayingNothing[] =
     " JOIN applications a ON a.id = l.enrolment_id"
     " JOIN living_allowance_enrolments e ON e.application_id = l.enrolment_id"
     " WHERE l.month = ? AND l.outcome NOT IN (?, ?) AND a.decided_at >= ? AND a.decided_at < ?"
-    " AND a.state IN (3, 6, 7) AND e.first_month_released_at IS NULL ORDER BY l.enrolment_id";
+    " AND a.state IN " SHOUHU_OPEN_ENROLMENT_STATES
+    " AND e.first_month_released_at IS NULL ORDER BY l.enrolment_id";
 // The month's first-month lines owed under their enrolment (paid by its application), approved and not
 // released, whose month another enrolment's payment holds already (migration 0100): the application will
 // never pay it (MariaDbAllowanceStore::ClaimPaidMonth), so its reservation goes back.
@@ -145,17 +148,18 @@ constexpr char kLinesPaidElsewhere[] =
     " WHERE l.cycle_id = ? AND l.outcome = 0 AND m.enrolment_id <> l.enrolment_id";
 // Before the approval reserves anything, too: a payable line of an enrolment withdrawn or cancelled with its
 // case since the roster was generated is listed as stopped with nothing to pay, as its payment would list it
-// (MonthlyEnrolmentOpen's states, 3, 6 and 7, open). One closed after the approval is listed so at payment,
-// its amount released then (LineNotPaid).
+// (MonthlyEnrolmentOpen's states: SHOUHU_OPEN_ENROLMENT_STATES). One closed after the approval is listed so
+// at payment, its amount released then (LineNotPaid).
 constexpr char kLinesOfClosedEnrolments[] =
     "UPDATE monthly_roster_lines l JOIN applications a ON a.id = l.enrolment_id"
     " SET l.outcome = ?, l.amount_fen = 0, l.payable_child_id = NULL, l.school_evidence_ref = ''"
-    " WHERE l.cycle_id = ? AND l.outcome = 0 AND a.state NOT IN (3, 6, 7)";
+    " WHERE l.cycle_id = ? AND l.outcome = 0 AND a.state NOT IN " SHOUHU_OPEN_ENROLMENT_STATES;
 // Those lines, locked, read before they are listed so: each is its enrolment's month kept by the rules,
 // which the approval then gives up (MariaDbAllowanceStore::GiveUpKeptMonth).
 constexpr char kPayableLinesOfClosedEnrolments[] =
     "SELECT l.enrolment_id FROM monthly_roster_lines l JOIN applications a ON a.id = l.enrolment_id"
-    " WHERE l.cycle_id = ? AND l.outcome = 0 AND a.state NOT IN (3, 6, 7) ORDER BY l.enrolment_id FOR UPDATE";
+    " WHERE l.cycle_id = ? AND l.outcome = 0 AND a.state NOT IN " SHOUHU_OPEN_ENROLMENT_STATES
+    " ORDER BY l.enrolment_id FOR UPDATE";
 constexpr char kTakeLineTotals[] =
     "UPDATE child_year_totals t JOIN monthly_roster_lines l ON t.program_id = l.program_id"
     " AND t.child_id = l.child_id AND t.year = YEAR(l.month)"
@@ -263,7 +267,7 @@ constexpr char kMonthlyEnrolmentsOfProgram[] =
     " c.stopped_on, a.child_id FROM living_allowance_enrolments e JOIN applications a ON a.id = "
     "e.application_id"
     " JOIN living_allowance_children c ON c.child_id = e.child_id"
-    " WHERE a.program_id = ? AND a.state IN (3, 6, 7)";
+    " WHERE a.program_id = ? AND a.state IN " SHOUHU_OPEN_ENROLMENT_STATES;
 constexpr char kLatestCycleMonth[] = "SELECT MAX(month) FROM monthly_cycles WHERE program_id = ?";
 constexpr char kLockAlert[] = "SELECT program_id FROM program_budget_alerts WHERE program_id = ? FOR UPDATE";
 constexpr char kInsertAlert[] =

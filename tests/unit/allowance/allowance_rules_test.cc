@@ -3,6 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "tests/support/status_matchers.h"
 
 namespace shouhu::allowance {
@@ -225,6 +230,27 @@ TEST(Closing, MonthlyEnrolment_OpenWhileApprovedInPaymentOrPaid_ClosedForGoodOth
        {v1::APPLICATION_STATE_WITHDRAWN, v1::APPLICATION_STATE_CANCELLED, v1::APPLICATION_STATE_REJECTED,
         v1::APPLICATION_STATE_SUBMITTED, v1::APPLICATION_STATE_AWAITING_SECOND_APPROVAL}) {
     EXPECT_FALSE(MonthlyEnrolmentOpen(closed)) << closed;
+  }
+}
+
+// The SQL statements that pick open (or closed) monthly enrolments write the states as
+// SHOUHU_OPEN_ENROLMENT_STATES: its set is the rule's, state by state.
+TEST(Closing, OpenEnrolmentStatesOfTheSql_AreMonthlyEnrolmentOpensStates) {
+  absl::string_view text = kOpenEnrolmentStatesSql;
+  ASSERT_TRUE(absl::ConsumePrefix(&text, "(")) << kOpenEnrolmentStatesSql;
+  ASSERT_TRUE(absl::ConsumeSuffix(&text, ")")) << kOpenEnrolmentStatesSql;
+  std::set<int> in_sql;
+  for (absl::string_view number : absl::StrSplit(text, ", ")) {
+    int state = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(number, &state)) << kOpenEnrolmentStatesSql;
+    EXPECT_TRUE(v1::ApplicationState_IsValid(state)) << state;
+    in_sql.insert(state);
+  }
+  const google::protobuf::EnumDescriptor* states = v1::ApplicationState_descriptor();
+  for (int i = 0; i < states->value_count(); ++i) {
+    const int state = states->value(i)->number();
+    EXPECT_EQ(in_sql.count(state) == 1, MonthlyEnrolmentOpen(static_cast<v1::ApplicationState>(state)))
+        << states->value(i)->name();
   }
 }
 
