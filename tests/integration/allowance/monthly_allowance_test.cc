@@ -2357,5 +2357,46 @@ TEST_F(MonthlyAllowance, MonthGivenUpRefusedOrGivenToAPaidCycle_FinanceOfficersA
   ExpectReconciles(b);
 }
 
+// K keeps this month, its first, by the rules (approved on the 9th of last month) and R, approved on the
+// 20th, is listed as replaced by K in its own first month, its reservation released by the month's run. K's
+// family withdrew before K's application paid the month: K's first month went back with the withdrawal, and
+// nothing paid the child this month. Now the withdrawal gives the month to R: its line says its application
+// pays it, its first month is reserved again, and R's application pays it once.
+TEST_F(MonthlyAllowance, KeeperWithdrawnBeforeItsApplicationPaidItsFirstMonth_TheReplacedPaysItOnce) {
+  const std::string a = FundedProgram("a");
+  const std::string b = FundedProgram("b");
+  const rv1::Case child = ActiveChild("child");
+  const std::string keeper = Enrol("keeper", a, child.child_id());
+  ASSERT_NO_FATAL_FAILURE(SetApprovedOn(keeper, absl::CivilDay(ThisMonth() - 1) + 8));
+  const std::string replaced = Enrol("replaced", b, child.child_id());
+  ASSERT_NO_FATAL_FAILURE(SetApprovedOn(replaced, absl::CivilDay(ThisMonth() - 1) + 19));
+  ASSERT_OK(allowance_->cycles().job().RunMonth(ThisMonth()));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle_a, CycleOf(a, ThisMonth()));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle_b, CycleOf(b, ThisMonth()));
+  ASSERT_EQ(Lines(cycle_a.cycle_id())[0].outcome(), v1::ROSTER_OUTCOME_PAID_BY_APPLICATION);
+  ASSERT_EQ(Lines(cycle_b.cycle_id())[0].outcome(), v1::ROSTER_OUTCOME_REPLACED);
+  ASSERT_EQ(ReleasesOf(replaced), 1);
+  ASSERT_EQ(Balances(b).reserved_fen(), 0);
+
+  ASSERT_OK(Withdraw("keeper", keeper));
+  EXPECT_EQ(ReleasesOf(keeper), 1);
+  EXPECT_EQ(Balances(a).reserved_fen(), 0);
+  const v1::RosterLine line = Lines(cycle_b.cycle_id())[0];
+  EXPECT_EQ(line.outcome(), v1::ROSTER_OUTCOME_PAID_BY_APPLICATION);
+  EXPECT_TRUE(line.replaced_by().empty());
+  EXPECT_EQ(StateOf(replaced), v1::APPLICATION_STATE_APPROVED);
+  EXPECT_EQ(Balances(b).reserved_fen(), 60'000);
+  ASSERT_OK(PayApplication("replaced", replaced));
+  EXPECT_EQ(StandingPaymentsOf(child.child_id()), 1);
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM living_allowance_months_paid WHERE child_id = ? AND month = ?"
+                     " AND enrolment_id = ?",
+                     {child.child_id(), absl::FormatCivilTime(absl::CivilDay(ThisMonth())), replaced}),
+            1);
+  EXPECT_EQ(Balances(b).reserved_fen(), 0);
+  EXPECT_EQ(Balances(b).in_payment_fen(), 60'000);
+  ExpectReconciles(a);
+  ExpectReconciles(b);
+}
+
 }  // namespace
 }  // namespace shouhu::allowance::testing
