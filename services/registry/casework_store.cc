@@ -133,12 +133,18 @@ constexpr absl::string_view kReviewTasks =
     "WHERE r.state = ? AND r.updated_at <= ? AND (r.updated_at > ? OR (r.updated_at = ? AND r.item_id > ?)) "
     "AND c.village_code >= ? AND c.village_code < ? AND (? OR c.organisation_id = ?) "
     "AND (? OR r.submitted_by = ?) ORDER BY r.updated_at, r.item_id LIMIT ?";
+// A follow-up is acted on where its case is, unless it names its own place (migration 0053: a missing
+// check-out, by the organisation that sent the visitor, in the village of the visit); the case's caseworker
+// is its assignee only while the case is with that organisation.
 constexpr absl::string_view kFollowUpTasks =
-    "SELECT f.id, c.id, c.village_code, c.caseworker_id, f.due_at FROM visit_follow_ups f "
-    "JOIN cases c ON c.id = f.case_id "
-    "WHERE f.done = 0 AND f.kind = ? AND f.due_at <= ? AND (f.due_at > ? OR (f.due_at = ? AND f.id > ?)) "
-    "AND c.village_code >= ? AND c.village_code < ? AND (? OR c.organisation_id = ?) "
-    "AND (? OR c.caseworker_id = ?) ORDER BY f.due_at, f.id LIMIT ?";
+    "SELECT id, case_id, village_code, assignee, due_at FROM ("
+    "SELECT f.id, f.due_at, c.id AS case_id, COALESCE(f.village_code, c.village_code) AS village_code, "
+    "COALESCE(f.organisation_id, c.organisation_id) AS organisation_id, "
+    "IF(f.organisation_id IS NULL OR f.organisation_id = c.organisation_id, c.caseworker_id, '') AS assignee "
+    "FROM visit_follow_ups f JOIN cases c ON c.id = f.case_id "
+    "WHERE f.done = 0 AND f.kind = ? AND f.due_at <= ? AND (f.due_at > ? OR (f.due_at = ? AND f.id > ?))) t "
+    "WHERE village_code >= ? AND village_code < ? AND (? OR organisation_id = ?) "
+    "AND (? OR assignee = ?) ORDER BY due_at, id LIMIT ?";
 
 // Open service referrals out (casework-b's CaseCooperationService) by their due day; the sending side's
 // organisation and the case's caseworker are whose task it is.
@@ -150,11 +156,12 @@ constexpr absl::string_view kServiceReferralTasks =
     "AND (? OR c.caseworker_id = ?) ORDER BY r.due_date, r.id LIMIT ?";
 
 constexpr absl::string_view kRecordFollowUp =
-    "INSERT INTO visit_follow_ups (id, kind, source_ref, case_id, due_at, created_at) VALUES (?, ?, ?, ?, ?, "
-    "?) "
-    "ON DUPLICATE KEY UPDATE id = id";
+    "INSERT INTO visit_follow_ups (id, kind, source_ref, case_id, due_at, created_at, village_code, "
+    "organisation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = id";
 constexpr absl::string_view kFollowUpForUpdate =
-    "SELECT id, kind, case_id, due_at, done FROM visit_follow_ups WHERE id = ? FOR UPDATE";
+    "SELECT id, kind, case_id, due_at, done, village_code, organisation_id FROM visit_follow_ups WHERE id = "
+    "? "
+    "FOR UPDATE";
 constexpr absl::string_view kCompleteFollowUp =
     "UPDATE visit_follow_ups SET done = 1, done_by = ?, done_note = ? WHERE id = ?";
 
@@ -162,6 +169,10 @@ constexpr absl::string_view kCompleteFollowUp =
 // --------------------------------------------------------------------------------------------------
 
 db::Value Flag(bool set) { return int64_t{set ? 1 : 0}; }
+// NULL for "", which a column that falls back to another reads as "not given".
+db::Value OptionalText(const std::string& text) {
+  return text.empty() ? db::Value(db::Null{}) : db::Value(text);
+}
 
 // An instant as a bound in SQL: the page's "from the start" is the far past, which DATETIME cannot hold.
 std::string SqlBound(absl::Time t) {
@@ -869,7 +880,21 @@ absl::StatusOr<v1::Task> CaseworkStore::CompleteFollowUp(const IdempotencyKey& k
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::Task> {
         ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kFollowUpForUpdate, {follow_up_id}));
         if (!row) return absl::NotFoundError("task not found");
-        ASSIGN_OR_RETURN(v1::Case owner, LockAuthorizedCase(tx, row->String(2), authorize));
+        // Judged, and shown, where it is acted on (kFollowUpTasks): the case as seen from the follow-up's own
+        // place when it names one.
+        const std::optional<std::string> place = row->OptString(5);
+        const std::optional<std::string> organisation = row->OptString(6);
+        const auto acted_on_from = [&](v1::Case c) {
+          if (!place || !organisation) return c;
+          if (*organisation != c.organisation_id()) c.clear_caseworker_id();
+          c.set_village_code(*place);
+          c.set_organisation_id(*organisation);
+          return c;
+        };
+        ASSIGN_OR_RETURN(v1::Case owner, LockAuthorizedCase(tx, row->String(2), [&](const v1::Case& c) {
+                           return authorize(acted_on_from(c));
+                         }));
+        owner = acted_on_from(std::move(owner));
         if (row->Int(4) != 0) return absl::FailedPreconditionError("the task is done already");
         RETURN_IF_ERROR(tx.Execute(kCompleteFollowUp, {actor.subject, note, follow_up_id}).status());
         ASSIGN_OR_RETURN(absl::Time due, FromSqlTimestamp(row->String(3)));
@@ -886,7 +911,8 @@ absl::Status CaseworkStore::ApplyVisitEvent(db::Session& tx, const common::v1::E
   return tx
       .Execute(kRecordFollowUp,
                {ids_.Next(), int64_t{follow_up->kind}, follow_up->source_ref, follow_up->case_id,
-                ToSqlTimestamp(follow_up->due_at), ToSqlTimestamp(FromProtoTimestamp(event.occurred_at()))})
+                ToSqlTimestamp(follow_up->due_at), ToSqlTimestamp(FromProtoTimestamp(event.occurred_at())),
+                OptionalText(follow_up->village_code), OptionalText(follow_up->organisation_id)})
       .status();
 }
 

@@ -24,6 +24,11 @@ struct VisitFollowUp {
   v1::TaskKind kind = v1::TASK_KIND_UNSPECIFIED;
   std::string case_id;
   absl::Time due_at;
+  // Where the task is acted on and by whom when not where the case is now (both set, or both empty: the
+  // case's). A missing check-out is the visitor's safety: the organisation that sent them, in the village the
+  // visit was made in, reaches them, wherever the child has moved since. Danger signs follow the child.
+  std::string village_code;
+  std::string organisation_id;
 };
 
 // The follow-up an event asks for, or nullopt (another type, or a payload without a case).

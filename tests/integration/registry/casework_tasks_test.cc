@@ -301,5 +301,58 @@ TEST_F(CaseworkVisitFollowUpTest, DangerSignsAndMissingCheckOut_BecomeTasksOnceA
   EXPECT_EQ(FieldOf(refused.status()), "task_id");
 }
 
+// A visitor who checked in and never checked out is reached by the organisation that sent them, in the county
+// of the visit, even once the child has moved to another county and organisation; danger signs go with the
+// child.
+TEST_F(CaseworkVisitFollowUpTest, MissingCheckOut_AfterTheChildMovedCounty_StaysWhereTheVisitWasMade) {
+  const v1::Case c = RegisterChild("moved", "李娜");
+  // The child's case now in Xixia with another organisation's caseworker, as a county transfer's accept
+  // leaves it (how it got there is the cooperation tests'; here only where the follow-ups land).
+  ASSERT_OK(database_->pool().Autocommit([&](db::Session& session) {
+    return session
+        .Execute(
+            "UPDATE cases SET village_code = ?, organisation_id = 'ngo-xixia', caseworker_id = 'caseworker-x'"
+            " WHERE id = ?",
+            {std::string(kXixiaVillage), c.case_id()})
+        .status();
+  }));
+  visits::v1::VisitCheckOutMissing missing;  // the Saturday visit in Wuding, before the move
+  missing.set_assignment_id("01JX00000000000000000000A2");
+  missing.set_case_id(c.case_id());
+  missing.set_division_code(kWudingVillage);
+  missing.set_organisation_id(c.organisation_id());
+  visits::v1::DangerSignsRaised danger;
+  danger.set_report_id("01JX00000000000000000000R2");
+  danger.set_case_id(c.case_id());
+  danger.set_division_code(kWudingVillage);
+  danger.add_danger_signs(3);
+  ASSERT_OK(Emit(missing.assignment_id(), missing));
+  ASSERT_OK(Emit(danger.report_id(), danger));
+  AwaitApplied();
+
+  ASSERT_OK_AND_ASSIGN(auto wuding, Tasks(wuding_officer_, v1::TASK_AUDIENCE_COUNTY));
+  ASSERT_EQ(wuding.size(), 1u);
+  EXPECT_EQ(wuding[0].kind(), v1::TASK_KIND_VISIT_CHECK_OUT_MISSING);
+  EXPECT_EQ(wuding[0].village_code(), kWudingVillage);
+  EXPECT_EQ(wuding[0].assignee(), "");  // the case's caseworker is the other organisation's now
+  ASSERT_OK_AND_ASSIGN(auto township, Tasks(township_supervisor_, v1::TASK_AUDIENCE_SUPERVISOR));
+  EXPECT_EQ(Kinds(township), (Listed{{v1::TASK_KIND_VISIT_CHECK_OUT_MISSING, wuding[0].record_id()}}));
+  ASSERT_OK_AND_ASSIGN(auto xixia, Tasks(xixia_officer_, v1::TASK_AUDIENCE_COUNTY));
+  ASSERT_EQ(xixia.size(), 1u);
+  EXPECT_EQ(xixia[0].kind(), v1::TASK_KIND_VISIT_DANGER_SIGNS);
+  EXPECT_EQ(xixia[0].village_code(), kXixiaVillage);
+  EXPECT_EQ(xixia[0].assignee(), "caseworker-x");
+
+  v1::CompleteTaskRequest complete;
+  complete.set_request_id("reached-the-visitor");
+  complete.set_task_id(wuding[0].task_id());
+  complete.set_note("已联系志愿者，平安到家");
+  EXPECT_THAT(Ask(&Stub::CompleteTask, xixia_officer_, complete), StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_OK_AND_ASSIGN(auto done, Ask(&Stub::CompleteTask, wuding_officer_, complete));
+  EXPECT_EQ(done.task().village_code(), kWudingVillage);
+  ASSERT_OK_AND_ASSIGN(wuding, Tasks(wuding_officer_, v1::TASK_AUDIENCE_COUNTY));
+  EXPECT_TRUE(wuding.empty());
+}
+
 }  // namespace
 }  // namespace shouhu::registry::testing

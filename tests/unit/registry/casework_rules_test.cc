@@ -345,6 +345,7 @@ TEST(VisitFollowUps, DangerSignsWithinADay_MissingCheckOutWithinHours_OthersNoth
   EXPECT_EQ(follow_up->source_ref, "report-1");
   EXPECT_EQ(follow_up->case_id, "case-1");
   EXPECT_EQ(follow_up->due_at, at + absl::Hours(24));
+  EXPECT_EQ(follow_up->village_code, "");  // danger signs follow the child
 
   visits::v1::VisitCheckOutMissing missing;
   missing.set_assignment_id("assignment-1");
@@ -353,6 +354,13 @@ TEST(VisitFollowUps, DangerSignsWithinADay_MissingCheckOutWithinHours_OthersNoth
   ASSERT_TRUE(follow_up.has_value());
   EXPECT_EQ(follow_up->kind, v1::TASK_KIND_VISIT_CHECK_OUT_MISSING);
   EXPECT_EQ(follow_up->due_at, at + absl::Hours(4));
+  EXPECT_EQ(follow_up->village_code, "");  // an event without its place: acted on where the case is
+  missing.set_division_code("532329101201");
+  missing.set_organisation_id("ngo-wuding");
+  follow_up = FollowUpFor(EventOf(missing, at));
+  ASSERT_TRUE(follow_up.has_value());
+  EXPECT_EQ(follow_up->village_code, "532329101201");  // the visitor's organisation, where the visit was
+  EXPECT_EQ(follow_up->organisation_id, "ngo-wuding");
 
   visits::v1::VisitCheckedOut checked_out;
   checked_out.set_case_id("case-1");
