@@ -64,22 +64,48 @@ DbConfig TestDbConfigFor(const std::string& component) {
 absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::Create(
     const std::vector<db::Migration>& migrations, int pool_size) {
   DbConfig config = TestDbConfigFor(migrations.empty() ? "" : migrations.front().component);
+  config.pool_size = pool_size;
+  std::vector<db::Migration> all = db::CommonMigrations();
+  all.insert(all.end(), migrations.begin(), migrations.end());
+  const bool reuse = ReuseSchemas();
+  const std::string key = reuse ? SchemaKey(config, all) : "";
+  if (reuse) {
+    if (std::optional<ReusableSchema> kept = TakeKeptSchema(key)) {
+      kept->config.pool_size = pool_size;
+      ASSIGN_OR_RETURN(std::unique_ptr<db::Pool> pool, db::Pool::Open(kept->config));
+      return std::unique_ptr<TestDatabase>(
+          new TestDatabase(std::move(kept->config), std::move(pool), key, std::move(kept->shape)));
+    }
+  }
   unsigned char random[6];
   randombytes_buf(random, sizeof random);
   config.database = absl::StrCat("test_", getpid(), "_");
   for (unsigned char c : random) absl::StrAppend(&config.database, absl::Hex(c, absl::kZeroPad2));
-  config.pool_size = pool_size;
   RETURN_IF_ERROR(db::CreateDatabaseIfMissing(config));
   ASSIGN_OR_RETURN(std::unique_ptr<db::Pool> pool, db::Pool::Open(config));
-  std::vector<db::Migration> all = db::CommonMigrations();
-  all.insert(all.end(), migrations.begin(), migrations.end());
   RETURN_IF_ERROR(db::ApplyMigrations(*pool, all));
   RETURN_IF_ERROR(RunAfterMigrations(config.database));
-  return std::unique_ptr<TestDatabase>(new TestDatabase(std::move(config), std::move(pool)));
+  std::optional<SchemaShape> shape;
+  if (reuse) {
+    absl::StatusOr<SchemaShape> read = absl::InternalError("not read");
+    RETURN_IF_ERROR(pool->Autocommit([&](db::Session& session) -> absl::Status {
+      read = ReadShape(session, config);
+      return absl::OkStatus();
+    }));
+    if (read.ok()) shape = *std::move(read);  // otherwise dropped at the end, as before
+  }
+  return std::unique_ptr<TestDatabase>(
+      new TestDatabase(std::move(config), std::move(pool), key, std::move(shape)));
 }
 
 TestDatabase::~TestDatabase() {
   pool_.reset();
+  if (shape_ && ResetAndKeep(key_, {config_, *shape_}).ok()) return;
+  if (shape_ && !shape_->seeded.empty()) {
+    DbConfig seed = config_;
+    seed.database = shape_->seed_database;
+    (void)db::DropDatabase(seed);
+  }
   (void)db::DropDatabase(config_);
 }
 

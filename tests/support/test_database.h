@@ -1,6 +1,7 @@
 // A throwaway schema on the test MariaDB that tests/run starts (SHOUHU_TEST_DB_SOCKET or
-// SHOUHU_TEST_DB_HOST/PORT): created with a unique name, migrated, dropped when the test ends. Each test gets
-// its own, so tests do not see each other's rows and can run in parallel.
+// SHOUHU_TEST_DB_HOST/PORT): created with a unique name, migrated, and emptied for the process's next test
+// (reused_schemas.h) or dropped when the test ends. Each test has its own while it runs, so tests do not see
+// each other's rows and can run in parallel.
 // SHOUHU_TEST_DB_AFTER_MIGRATIONS, when set, names a program run with the new schema's name once its
 // migrations are applied (tests/cluster/spider/shard-registry turns the registry's largest tables into Spider
 // tables over two shards), so the same suites run unchanged against another layout.
@@ -8,6 +9,7 @@
 #define SHOUHU_TESTS_SUPPORT_TEST_DATABASE_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,7 @@
 #include "common/config.h"
 #include "common/db.h"
 #include "common/migrations.h"
+#include "tests/support/reused_schemas.h"
 
 namespace shouhu::testing {
 
@@ -39,10 +42,14 @@ class TestDatabase {
   int64_t Count(const std::string& table);
 
  private:
-  TestDatabase(DbConfig config, std::unique_ptr<db::Pool> pool)
-      : config_(std::move(config)), pool_(std::move(pool)) {}
+  TestDatabase(DbConfig config, std::unique_ptr<db::Pool> pool, std::string key,
+               std::optional<SchemaShape> shape)
+      : config_(std::move(config)), pool_(std::move(pool)), key_(std::move(key)), shape_(std::move(shape)) {}
   DbConfig config_;
   std::unique_ptr<db::Pool> pool_;
+  // Where it is kept for the next test, and what it is put back to; no shape: dropped.
+  std::string key_;
+  std::optional<SchemaShape> shape_;
 };
 
 }  // namespace shouhu::testing
