@@ -144,7 +144,7 @@ void ApiClientAuthenticator::Authenticate(const std::string& client_id, const st
     return;
   }
   const std::string key = CacheKey(client_id, secret);
-  const std::string verifier = FastVerifierOf(secret);
+  std::string verifier;  // FastVerifierOf(secret), made only past the remembered answers
   enum { kSlowCheck, kRecheck, kRefresh, kAnswered } next = kSlowCheck;
   std::optional<Remembered> stale;
   absl::StatusOr<Principal> answer = CredentialsRejected();
@@ -166,37 +166,42 @@ void ApiClientAuthenticator::Authenticate(const std::string& client_id, const st
       next = kRecheck;
     } else if (refused != refused_.end() && now < refused->second) {
       next = kAnswered;  // this very secret was refused a moment ago
-    } else if (const auto known = known_.find(client_id);
-               known != known_.end() && SecretWithVerifier(known->second.valid, verifier).has_value()) {
-      // A secret of the client not yet seen succeed here: confirmed by a primary-key read like a remembered
-      // success, never behind the slow checks; not served while the tables cannot be read.
-      stale = Remembered{Principal(), client_id, *SecretWithVerifier(known->second.valid, verifier),
-                         absl::InfinitePast(), absl::InfinitePast()};
-      next = kRecheck;
     } else {
-      if (slow_checks_.size() >= kMaxTracked) {
-        for (auto c = slow_checks_.begin(); c != slow_checks_.end();) {
-          c = c->second.under_way == 0 && c->second.window_end <= now ? slow_checks_.erase(c) : std::next(c);
-        }
-      }
-      SlowChecks& checks = slow_checks_[client_id];
-      if (checks.window_end <= now) {
-        checks.refused = 0;
-        checks.window_end = now + kRefusalWindow;
-      }
-      if (checks.under_way + checks.refused >= kMaxSlowChecksPerClient) {
-        // A secret added since the client's verifiers were last read would match none of them: they are read
-        // again, for this attempt, at most once per kVerifierRefresh.
-        if (known != known_.end() && !known->second.refreshing &&
-            now - known->second.read_at >= kVerifierRefresh) {
-          known->second.refreshing = true;
-          next = kRefresh;
-        } else {
-          answer = IdFlooded();
-          next = kAnswered;
-        }
+      verifier = FastVerifierOf(secret);
+      const auto known = known_.find(client_id);
+      const std::optional<std::string> matched =
+          known == known_.end() ? std::nullopt : SecretWithVerifier(known->second.valid, verifier);
+      if (matched.has_value()) {
+        // A secret of the client not yet seen succeed here: confirmed by a primary-key read like a remembered
+        // success, never behind the slow checks; not served while the tables cannot be read.
+        stale = Remembered{Principal(), client_id, *matched, absl::InfinitePast(), absl::InfinitePast()};
+        next = kRecheck;
       } else {
-        ++checks.under_way;
+        if (slow_checks_.size() >= kMaxTracked) {
+          for (auto c = slow_checks_.begin(); c != slow_checks_.end();) {
+            c = c->second.under_way == 0 && c->second.window_end <= now ? slow_checks_.erase(c)
+                                                                        : std::next(c);
+          }
+        }
+        SlowChecks& checks = slow_checks_[client_id];
+        if (checks.window_end <= now) {
+          checks.refused = 0;
+          checks.window_end = now + kRefusalWindow;
+        }
+        if (checks.under_way + checks.refused >= kMaxSlowChecksPerClient) {
+          // A secret added since the client's verifiers were last read would match none of them: they are
+          // read again, for this attempt, at most once per kVerifierRefresh.
+          if (known != known_.end() && !known->second.refreshing &&
+              now - known->second.read_at >= kVerifierRefresh) {
+            known->second.refreshing = true;
+            next = kRefresh;
+          } else {
+            answer = IdFlooded();
+            next = kAnswered;
+          }
+        } else {
+          ++checks.under_way;
+        }
       }
     }
   }
@@ -270,8 +275,7 @@ void ApiClientAuthenticator::CheckSlowly(const std::string& client_id, const std
       // Refused by the tables (not an unreachable database): counted against the id, and the secret
       // remembered as refused.
       ++checks.refused;
-      if (refused_.size() > kMaxTracked) refused_.clear();
-      refused_[key] = clock_.Now() + kRefusalMemory;
+      RememberRefused(key);
     }
   }
   if (!verified.ok()) {
@@ -304,8 +308,7 @@ absl::StatusOr<Principal> ApiClientAuthenticator::Refresh(const std::string& cli
   }
   if (complete) {
     // Every valid secret has a verifier and this matches none: not the client's, known without a slow hash.
-    if (refused_.size() > kMaxTracked) refused_.clear();
-    refused_[key] = clock_.Now() + kRefusalMemory;
+    RememberRefused(key);
     return CredentialsRejected();
   }
   return IdFlooded();
@@ -321,6 +324,11 @@ void ApiClientAuthenticator::Remember(const std::string& key, Remembered remembe
   }
   if (cache_.size() > kMaxTracked) cache_.clear();
   cache_[key] = std::move(remembered);
+}
+
+void ApiClientAuthenticator::RememberRefused(const std::string& key) {
+  if (refused_.size() > kMaxTracked) refused_.clear();
+  refused_[key] = clock_.Now() + kRefusalMemory;
 }
 
 void ApiClientAuthenticator::NoteVerifiers(const ApiClientRecord& client, const Asked& asked) {

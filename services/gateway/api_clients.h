@@ -139,6 +139,8 @@ class ApiClientAuthenticator {
   // Confirms a remembered success (on a worker): the client and the secret that matched are still valid.
   absl::StatusOr<Principal> Recheck(const std::string& key, Remembered remembered, Asked asked);
   void Remember(const std::string& key, Remembered remembered) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A secret the tables refused, answered UNAUTHENTICATED from memory for kRefusalMemory.
+  void RememberRefused(const std::string& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Keeps what a read of the client asked for at `asked` showed of its verifiers.
   void NoteVerifiers(const ApiClientRecord& client, const Asked& asked) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Drops the client's remembered successes and keeps any check under way from remembering one.

@@ -155,9 +155,12 @@ constexpr absl::string_view kServiceReferralTasks =
     "AND r.village_code >= ? AND r.village_code < ? AND (? OR r.from_org = ?) "
     "AND (? OR c.caseworker_id = ?) ORDER BY r.due_date, r.id LIMIT ?";
 
+// A follow-up without a place of its own (VisitFollowUp's empty) stores NULL: the case's, as rows before
+// 0053.
 constexpr absl::string_view kRecordFollowUp =
     "INSERT INTO visit_follow_ups (id, kind, source_ref, case_id, due_at, created_at, village_code, "
-    "organisation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE id = id";
+    "organisation_id) VALUES (?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, '')) ON DUPLICATE KEY UPDATE id = "
+    "id";
 constexpr absl::string_view kFollowUpForUpdate =
     "SELECT id, kind, case_id, due_at, done, village_code, organisation_id FROM visit_follow_ups WHERE id = "
     "? "
@@ -169,10 +172,6 @@ constexpr absl::string_view kCompleteFollowUp =
 // --------------------------------------------------------------------------------------------------
 
 db::Value Flag(bool set) { return int64_t{set ? 1 : 0}; }
-// NULL for "", which a column that falls back to another reads as "not given".
-db::Value OptionalText(const std::string& text) {
-  return text.empty() ? db::Value(db::Null{}) : db::Value(text);
-}
 
 // An instant as a bound in SQL: the page's "from the start" is the far past, which DATETIME cannot hold.
 std::string SqlBound(absl::Time t) {
@@ -912,7 +911,7 @@ absl::Status CaseworkStore::ApplyVisitEvent(db::Session& tx, const common::v1::E
       .Execute(kRecordFollowUp,
                {ids_.Next(), int64_t{follow_up->kind}, follow_up->source_ref, follow_up->case_id,
                 ToSqlTimestamp(follow_up->due_at), ToSqlTimestamp(FromProtoTimestamp(event.occurred_at())),
-                OptionalText(follow_up->village_code), OptionalText(follow_up->organisation_id)})
+                follow_up->village_code, follow_up->organisation_id})
       .status();
 }
 

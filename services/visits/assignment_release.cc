@@ -121,6 +121,11 @@ absl::StatusOr<int> ReleaseFutureAssignments(db::Session& tx, const std::string&
   return released;
 }
 
+bool ReleasedByMove(absl::string_view released_because) {
+  const absl::string_view reason = released_because.substr(0, released_because.find(':'));
+  return reason == kReleasedByCountyMove || reason == kReleasedByHouseholdMove;
+}
+
 absl::Status KeepCasePlannedVillage(db::Session& tx, const std::string& case_id) {
   return tx.Execute(kKeepCasePlannedVillage, {case_id}).status();
 }

@@ -14,11 +14,20 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/db.h"
 
 namespace shouhu::visits {
+
+// The reasons a case's move releases its visits with (released_because is "<reason>:<event sequence>"): the
+// registry's CaseMovedCounty and HouseholdMoved. A visit released so without its planned village is judged
+// on the village the case was visited in before it moved (field_visit_store.cc).
+inline constexpr absl::string_view kReleasedByCountyMove = "case-moved-county";
+inline constexpr absl::string_view kReleasedByHouseholdMove = "household-moved";
+// Whether `released_because` is one of those.
+bool ReleasedByMove(absl::string_view released_because);
 
 // Releases the future visits of the visitor registered for `participant_id` (none: nothing to do). `because`
 // says why, without personal detail. Returns how many of that person's assignments were released.

@@ -120,11 +120,11 @@ bool IsCaseMove(const common::v1::Event& event) {
 std::optional<CaseMove> ReadCaseMove(const common::v1::Event& event) {
   if (rv1::CaseMovedCounty e; event.payload().UnpackTo(&e)) {
     return CaseMove{e.case_id(), e.from_village_code(), e.to_village_code(), e.to_organisation_id(),
-                    "case-moved-county"};
+                    kReleasedByCountyMove};
   }
   if (rv1::HouseholdMoved e; event.payload().UnpackTo(&e)) {
     return CaseMove{e.case_id(), e.from_village_code(), e.to_village_code(), e.organisation_id(),
-                    "household-moved"};
+                    kReleasedByHouseholdMove};
   }
   return std::nullopt;
 }

@@ -4,12 +4,12 @@
 #include <set>
 
 #include "absl/strings/cord.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/scope.h"
 #include "common/status_macros.h"
 #include "common/timestamps.h"
+#include "services/visits/assignment_release.h"
 #include "services/visits/visits_store.h"
 #include "shouhu/visits/storage/v1/report_body.pb.h"
 #include "shouhu/visits/v1/events.pb.h"
@@ -212,11 +212,7 @@ absl::StatusOr<AssignmentRow> AssignmentFromRow(const db::Row& row) {
 // was visited in; wrong only if the case had moved village between that check-in and this visit's plan),
 // else the case's village now, as before.
 absl::StatusOr<std::string> VillageOfReleased(db::Session& tx, const db::Row& row) {
-  const std::string because = row.String(11);
-  if (row.Int(12) == 0 ||
-      !(absl::StartsWith(because, "case-moved-county:") || absl::StartsWith(because, "household-moved:"))) {
-    return row.String(6);
-  }
+  if (row.Int(12) == 0 || !ReleasedByMove(row.String(11))) return row.String(6);
   ASSIGN_OR_RETURN(std::optional<db::Row> seen,
                    tx.QueryOne(kCaseVillageAtLastCheckIn, {row.String(1), row.String(4), row.String(10)}));
   return seen ? seen->String(0) : row.String(6);

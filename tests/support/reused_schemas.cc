@@ -1,5 +1,6 @@
 #include "tests/support/reused_schemas.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <utility>
 
@@ -163,10 +164,10 @@ absl::Status ResetAndKeep(const std::string& key, ReusableSchema schema) {
         RETURN_IF_ERROR(session.ExecuteConstant(absl::StrCat("TRUNCATE TABLE ", Quoted(table))));
       }
       RETURN_IF_ERROR(session.ExecuteConstant("START TRANSACTION"));
+      const std::vector<std::string>& truncated = schema.shape.truncated;
       for (const std::string& table : schema.shape.tables) {
-        bool truncated = false;
-        for (const std::string& t : schema.shape.truncated) truncated = truncated || t == table;
-        if (!truncated) RETURN_IF_ERROR(session.ExecuteConstant(absl::StrCat("DELETE FROM ", Quoted(table))));
+        if (std::find(truncated.begin(), truncated.end(), table) != truncated.end()) continue;
+        RETURN_IF_ERROR(session.ExecuteConstant(absl::StrCat("DELETE FROM ", Quoted(table))));
       }
       for (const SchemaShape::Seeded& s : schema.shape.seeded) {
         RETURN_IF_ERROR(session.ExecuteConstant(

@@ -87,11 +87,8 @@ absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::Create(
   RETURN_IF_ERROR(RunAfterMigrations(config.database));
   std::optional<SchemaShape> shape;
   if (reuse) {
-    absl::StatusOr<SchemaShape> read = absl::InternalError("not read");
-    RETURN_IF_ERROR(pool->Autocommit([&](db::Session& session) -> absl::Status {
-      read = ReadShape(session, config);
-      return absl::OkStatus();
-    }));
+    absl::StatusOr<SchemaShape> read =
+        db::ReadOne<SchemaShape>(*pool, [&](db::Session& session) { return ReadShape(session, config); });
     if (read.ok()) shape = *std::move(read);  // otherwise dropped at the end, as before
   }
   return std::unique_ptr<TestDatabase>(
