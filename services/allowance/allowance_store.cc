@@ -16,6 +16,7 @@
 #include "common/timestamps.h"
 #include "services/allowance/budget_slot_store.h"
 #include "services/allowance/living_allowance_rules.h"
+#include "services/allowance/living_allowance_stops.h"
 #include "shouhu/allowance/v1/events.pb.h"
 #include "shouhu/allowance/v1/monthly_cycles.pb.h"
 
@@ -240,8 +241,8 @@ constexpr char kInsertLivingAllowanceChild[] =
     "is_de_facto_unsupported),"
     " birth_date = COALESCE(birth_date, VALUES(birth_date))";
 constexpr char kLivingAllowanceChild[] =
-    "SELECT birth_date, is_orphan, is_de_facto_unsupported, stopped_on FROM living_allowance_children"
-    " WHERE child_id = ? AND birth_date IS NOT NULL";
+    "SELECT c.birth_date, c.is_orphan, c.is_de_facto_unsupported, " SHOUHU_STOP_DAYS_OF(
+        "c.child_id") " FROM living_allowance_children c WHERE c.child_id = ? AND c.birth_date IS NOT NULL";
 constexpr char kSchoolProofsOfChild[] =
     "SELECT school, evidence_ref, covers_through FROM school_enrolments WHERE child_id = ?";
 constexpr char kInsertItem[] =
@@ -1368,10 +1369,7 @@ absl::Status FirstMonthOwedUnder(db::Session& tx, const v1::Application& a, cons
   ASSIGN_OR_RETURN(child.birth_date, ParseDay(facts->String(0).substr(0, 10), "birth_date"));
   child.orphan = facts->Int(1) != 0;
   child.de_facto_unsupported = facts->Int(2) != 0;
-  if (!facts->IsNull(3)) {
-    ASSIGN_OR_RETURN(absl::CivilDay stopped, ParseDay(facts->String(3).substr(0, 10), "stopped_on"));
-    child.stopped_on = stopped;
-  }
+  ASSIGN_OR_RETURN(child.stops, StopDaysOf(*facts, 3));
   ASSIGN_OR_RETURN(db::Rows proofs, tx.Query(kSchoolProofsOfChild, {a.child_id()}));
   for (const db::Row& r : proofs) {
     ASSIGN_OR_RETURN(absl::CivilDay through, ParseDay(r.String(2).substr(0, 10), "covers_through"));

@@ -18,6 +18,7 @@ target_sources(allowance_lib PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/allowance_service_cycles.cc
   ${CMAKE_CURRENT_LIST_DIR}/case_standing_backfill.cc
   ${CMAKE_CURRENT_LIST_DIR}/living_allowance_follower.cc
+  ${CMAKE_CURRENT_LIST_DIR}/living_allowance_stops.cc
   ${CMAKE_CURRENT_LIST_DIR}/monthly_cycles_config.cc
   ${CMAKE_CURRENT_LIST_DIR}/monthly_cycles_module.cc
   ${CMAKE_CURRENT_LIST_DIR}/monthly_roster_job.cc

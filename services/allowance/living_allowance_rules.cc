@@ -54,8 +54,10 @@ absl::CivilMonth EighteenthBirthdayMonth(absl::CivilDay birth_date) {
 absl::CivilMonth FirstMonth(absl::CivilDay approved_on) { return absl::CivilMonth(approved_on) + 1; }
 
 std::optional<absl::CivilMonth> StopMonth(const LivingAllowanceChild& child, absl::CivilDay approved_on) {
-  if (!child.stopped_on || approved_on > *child.stopped_on) return std::nullopt;
-  return absl::CivilMonth(*child.stopped_on) + 1;
+  for (absl::CivilDay stopped : child.stops) {
+    if (stopped >= approved_on) return absl::CivilMonth(stopped) + 1;
+  }
+  return std::nullopt;
 }
 
 namespace {

@@ -78,10 +78,11 @@ struct LivingAllowanceChild {
   absl::CivilDay birth_date;
   bool orphan = false;                // currently in the orphan category
   bool de_facto_unsupported = false;  // currently in the de facto unsupported category
-  // The day the case closed, was transferred away or the child left the category (the latest such day);
-  // nothing while none of that happened. Enrolments approved on or before it are not paid from the month
-  // after it; one approved later (after a reopening) is not affected.
-  std::optional<absl::CivilDay> stopped_on;
+  // Every day the case closed, was transferred away or the child left the category, in order; none while
+  // none of that happened. An enrolment is not paid from the month after the first of them on or after its
+  // approval: a later stop does not move it (it ended then), and one approved later (after a reopening, or in
+  // the county the child moved to) is judged by the stops after its own approval.
+  std::vector<absl::CivilDay> stops;
   std::vector<SchoolEnrolment> schooling;
 };
 
@@ -129,7 +130,8 @@ std::vector<MonthlyDecision> WithMonthPaidUnder(std::vector<MonthlyDecision> dec
 // The enrolment's first month, the month after its approval: paid through its own application, not a cycle.
 absl::CivilMonth FirstMonth(absl::CivilDay approved_on);
 
-// The first month not paid under an enrolment approved on `approved_on`, or nothing.
+// The first month not paid under an enrolment approved on `approved_on` (the month after the first stop on or
+// after it), or nothing.
 std::optional<absl::CivilMonth> StopMonth(const LivingAllowanceChild& child, absl::CivilDay approved_on);
 
 // The month of the 18th birthday: the last month paid without school proof.

@@ -14,6 +14,7 @@
 #include "common/scope.h"
 #include "common/status_macros.h"
 #include "common/timestamps.h"
+#include "services/allowance/living_allowance_stops.h"
 #include "shouhu/allowance/v1/events.pb.h"
 
 namespace shouhu::allowance {
@@ -36,7 +37,7 @@ constexpr char kPendingEnrolments[] =
 // enrolments come together. `decided_at` is the final approval.
 constexpr char kEnrolmentsForMonth[] =
     "SELECT a.id, a.program_id, a.child_id, a.division_code, a.amount_fen, a.decided_at, e.kind,"
-    " c.birth_date, c.is_orphan, c.is_de_facto_unsupported, c.stopped_on, m.enrolment_id"
+    " c.birth_date, c.is_orphan, c.is_de_facto_unsupported, " SHOUHU_STOP_DAYS_OF("c.child_id") ", m.enrolment_id"
     " FROM living_allowance_enrolments e JOIN applications a ON a.id = e.application_id"
     " JOIN living_allowance_children c ON c.child_id = e.child_id"
     " JOIN programs p ON p.id = a.program_id"
@@ -180,10 +181,19 @@ constexpr char kCyclePaidTotal[] =
 // before any money moves: a withdrawal holds its application and then takes the budget slot's row, which a
 // chunk holds from its first payment on, so locking each line's application in turn would deadlock with it.
 constexpr char kUnpaidLines[] =
-    "SELECT l.enrolment_id, l.child_id, l.division_code, l.amount_fen, a.state FROM monthly_roster_lines l"
-    " JOIN applications a ON a.id = l.enrolment_id"
+    "SELECT l.enrolment_id, l.child_id, l.division_code, l.amount_fen, a.state, a.decided_at"
+    " FROM monthly_roster_lines l JOIN applications a ON a.id = l.enrolment_id"
     " WHERE l.cycle_id = ? AND l.payment_id IS NULL AND l.outcome = 0 ORDER BY l.enrolment_id LIMIT ?"
     " FOR UPDATE";
+// The stops of the children of a chunk's lines (kUnpaidLines' enrolment ids from the first to the last: the
+// case closed or transferred away, the child placed in an institution; living_allowance_follower), read after
+// the lines are locked. A stop recorded since the approval ends the month as the roster would have ended it
+// (StopMonth): the line is not paid. Read plainly, without the stops' rows locked: the follower locks a
+// child's row and then the applications a close cancels, the reverse of the chunk's order; a stop recorded
+// after this read is one recorded after the payment, which was made on what was known then.
+constexpr char kStopsOfLines[] =
+    "SELECT l.child_id, " SHOUHU_STOP_DAYS_OF("l.child_id") " FROM monthly_roster_lines l"
+    " WHERE l.cycle_id = ? AND l.payment_id IS NULL AND l.outcome = 0 AND l.enrolment_id BETWEEN ? AND ?";
 constexpr char kLinePaid[] =
     "UPDATE monthly_roster_lines SET payment_id = ? WHERE cycle_id = ? AND enrolment_id = ?";
 // A payable line the payment does not pay (LineNotPaid): its month held by another enrolment's payment
@@ -222,6 +232,9 @@ constexpr char kInsertChildStop[] =
 constexpr char kUpdateChildStop[] =
     "UPDATE living_allowance_children SET stopped_on = ?, stop_reason = ?, last_event_sequence = ?,"
     " updated_at = ? WHERE child_id = ?";
+constexpr char kInsertStop[] =
+    "INSERT INTO living_allowance_stops (child_id, stopped_on, reason, event_sequence, recorded_at)"
+    " VALUES (?, ?, ?, ?, ?)";
 
 // --------------------------------------------------------------------------- verification after payment
 
@@ -264,7 +277,7 @@ constexpr char kPace[] =
     " AND state IN (3, 6, 7) AND decided_at >= ?";
 constexpr char kMonthlyEnrolmentsOfProgram[] =
     "SELECT a.amount_fen, a.decided_at, e.kind, c.birth_date, c.is_orphan, c.is_de_facto_unsupported,"
-    " c.stopped_on, a.child_id FROM living_allowance_enrolments e JOIN applications a ON a.id = "
+    " " SHOUHU_STOP_DAYS_OF("c.child_id") ", a.child_id FROM living_allowance_enrolments e JOIN applications a ON a.id = "
     "e.application_id"
     " JOIN living_allowance_children c ON c.child_id = e.child_id"
     " WHERE a.program_id = ? AND a.state IN " SHOUHU_OPEN_ENROLMENT_STATES;
@@ -388,10 +401,7 @@ absl::StatusOr<GenerationResult> MonthlyRosterStore::GenerateMonth(absl::CivilMo
         ASSIGN_OR_RETURN(next.child.birth_date, DayOf(r, 7, "birth_date"));
         next.child.orphan = r.Int(8) != 0;
         next.child.de_facto_unsupported = r.Int(9) != 0;
-        if (!r.IsNull(10)) {
-          ASSIGN_OR_RETURN(absl::CivilDay stopped, DayOf(r, 10, "stopped_on"));
-          next.child.stopped_on = stopped;
-        }
+        ASSIGN_OR_RETURN(next.child.stops, StopDaysOf(r, 10));
         if (auto it = schooling.find(child_id); it != schooling.end()) next.child.schooling = it->second;
         if (!r.IsNull(11)) next.month_paid_under = r.String(11);
         children.push_back(std::move(next));
@@ -806,6 +816,15 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::PayCycle(const IdempotencyK
       int64_t paid_fen = paid_row ? paid_row->Int(0) : 0;
       ASSIGN_OR_RETURN(db::Rows lines, tx.Query(kUnpaidLines, {cycle_id, int64_t{kLineChunk}}));
       more = static_cast<int>(lines.size()) == kLineChunk;
+      std::map<std::string, LivingAllowanceChild> stopped;  // by child, only its stops read
+      if (!lines.empty()) {
+        ASSIGN_OR_RETURN(db::Rows stop_rows, tx.Query(kStopsOfLines, {cycle_id, lines.front().String(0),
+                                                                      lines.back().String(0)}));
+        for (const db::Row& r : stop_rows) {
+          if (r.IsNull(1)) continue;
+          ASSIGN_OR_RETURN(stopped[r.String(0)].stops, StopDaysOf(r, 1));
+        }
+      }
       for (const db::Row& line : lines) {
         const std::string enrolment_id = line.String(0);
         const std::string child_id = line.String(1);
@@ -819,6 +838,15 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::PayCycle(const IdempotencyK
           RETURN_IF_ERROR(LineNotPaid(core_, tx, unpaid, MonthlyOutcome::kStopped, "", actor));
           RETURN_IF_ERROR(core_.GiveUpKeptMonth(tx, enrolment_id, month, actor));
           continue;
+        }
+        // Stopped since the approval (kStopsOfLines): the month is not owed.
+        if (auto child = stopped.find(child_id); child != stopped.end()) {
+          ASSIGN_OR_RETURN(const absl::Time decided, FromSqlTimestamp(line.String(5)));
+          const std::optional<absl::CivilMonth> stop_month = StopMonth(child->second, ShanghaiDay(decided));
+          if (stop_month && month >= *stop_month) {
+            RETURN_IF_ERROR(LineNotPaid(core_, tx, unpaid, MonthlyOutcome::kStopped, "", actor));
+            continue;
+          }
         }
         // Never past what was approved, whatever reached the lines since the check above.
         if (paid_fen + amount > approved_fen) {
@@ -901,14 +929,18 @@ absl::Status MonthlyRosterStore::ApplyStop(db::Session& tx, const std::string& c
                     : reason == StopReason::kCaseTransferred ? "case_transferred"
                                                              : "left_category";
   ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockChildStop, {child_id}));
+  if (row && row->Int(1) >= sequence) return absl::OkStatus();  // a replay
+  // Every stop is kept: each ends the enrolments approved on or before it that no earlier stop ended.
+  RETURN_IF_ERROR(
+      tx.Execute(kInsertStop, {child_id, DaySql(day), std::string(why), sequence, ToSqlTimestamp(now)})
+          .status());
   if (!row) {
     // Not taken up yet (or never enrolled): keep the stop for when it is.
     return tx
         .Execute(kInsertChildStop, {child_id, DaySql(day), std::string(why), sequence, ToSqlTimestamp(now)})
         .status();
   }
-  if (row->Int(1) >= sequence) return absl::OkStatus();  // a replay
-  // The latest stop counts: it ends every enrolment approved before it.
+  // The child's row keeps the latest day, as the previous release reads it.
   std::string stopped = DaySql(day);
   if (!row->IsNull(0)) stopped = std::max(stopped, row->String(0).substr(0, 10));
   RETURN_IF_ERROR(
@@ -1087,10 +1119,7 @@ absl::StatusOr<std::optional<ProgramFigures>> MonthlyRosterStore::ReadProgramFig
       ASSIGN_OR_RETURN(c.birth_date, DayOf(r, 3, "birth_date"));
       c.orphan = r.Int(4) != 0;
       c.de_facto_unsupported = r.Int(5) != 0;
-      if (!r.IsNull(6)) {
-        ASSIGN_OR_RETURN(absl::CivilDay stopped, DayOf(r, 6, "stopped_on"));
-        c.stopped_on = stopped;
-      }
+      ASSIGN_OR_RETURN(c.stops, StopDaysOf(r, 6));
       enrolled.emplace_back(std::move(c), std::move(e));
     }
     for (absl::CivilMonth m = first; m <= absl::CivilMonth(in.period_end); ++m) {

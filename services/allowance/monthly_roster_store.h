@@ -115,9 +115,12 @@ class MonthlyRosterStore {
   // replaced by that enrolment, its amount released from the cycle's reservation and the child's yearly
   // total, in the same transaction, so no later PayCycle tries it again. A line whose enrolment was withdrawn
   // or cancelled with its child's case since the approval is not paid either: listed as stopped, its amount
-  // released the same way. The line's application row is locked before the line is judged, as the withdrawal
-  // and the cancellation lock it: one that comes first leaves the line unpaid, one that comes after finds its
-  // payment out with the bank.
+  // released the same way; nor one whose allowance a stop recorded since ended before its month (the child
+  // placed in an institution, the case closed or moved away: StopMonth on the stops, read when the chunk's
+  // lines are locked). The amount of a line paid is never recomputed: what the approval fixed is paid or not
+  // at all. The line's application row is locked before the line is judged, as the withdrawal and the
+  // cancellation lock it: one that comes first leaves the line unpaid, one that comes after finds its payment
+  // out with the bank.
   absl::StatusOr<v1::MonthlyCycle> PayCycle(const IdempotencyKey& key, const Actor& actor,
                                             const std::string& cycle_id, const CycleCheck& authorize,
                                             v1::PaymentMethod method);

@@ -110,6 +110,17 @@ TEST(MonthlyRosterBench, HundredThousandChildren) {
                             p.push_back(i % 10 == 2 ? db::Value(closed_on) : db::Value(db::Null{}));
                             p.push_back(approved_at);
                           }));
+  // Their stops, as the follower keeps them (migration 0110): what the roster's readers take the days from.
+  ASSERT_OK(InsertChunked(pool,
+                          "INSERT INTO living_allowance_stops (child_id, stopped_on, reason, event_sequence,"
+                          " recorded_at) VALUES ",
+                          5, kChildren / 10, [&](int k, std::vector<db::Value>& p) {
+                            p.push_back(child_ids[k * 10 + 2]);
+                            p.push_back(closed_on);
+                            p.push_back(std::string("case_closed"));
+                            p.push_back(int64_t{k + 1});
+                            p.push_back(approved_at);
+                          }));
   ASSERT_OK(InsertChunked(pool,
                           "INSERT INTO school_enrolments (id, child_id, school, evidence_ref, covers_through,"
                           " recorded_by, recorded_at) VALUES ",

@@ -94,15 +94,26 @@ class MonthlyAllowance : public MonthlyAllowanceTest {
     }));
   }
 
-  // Moves the day the child's allowance stopped (a close, a transfer, a placement as the registry's event
-  // gave it) to `day`: enrolments approved after it are not stopped.
+  // Moves the child's latest stop (a close, a transfer, a placement as the registry's event gave it) to
+  // `day`, or records one on that day where none was: enrolments approved after it are not stopped by it.
   void SetStoppedOn(const std::string& child_id, absl::CivilDay day) {
-    ASSERT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
+    ASSERT_OK(allowance_database_->pool().Transaction([&](db::Session& s) -> absl::Status {
+      const std::string on = absl::FormatCivilTime(day);
       ASSIGN_OR_RETURN(uint64_t changed,
                        s.Execute("UPDATE living_allowance_children SET stopped_on = ? WHERE child_id = ?",
-                                 {absl::FormatCivilTime(day), child_id}));
-      if (changed != 1) return absl::FailedPreconditionError("the child's allowance has not stopped");
-      return absl::OkStatus();
+                                 {on, child_id}));
+      if (changed != 1) return absl::FailedPreconditionError("the child is not known to the allowance");
+      ASSIGN_OR_RETURN(changed,
+                       s.Execute("UPDATE living_allowance_stops SET stopped_on = ? WHERE child_id = ?"
+                                 " ORDER BY event_sequence DESC LIMIT 1",
+                                 {on, child_id}));
+      if (changed == 1) return absl::OkStatus();
+      return s
+          .Execute(
+              "INSERT INTO living_allowance_stops (child_id, stopped_on, reason, event_sequence,"
+              " recorded_at) VALUES (?, ?, 'left_category', 0, NOW(6))",
+              {child_id, on})
+          .status();
     }));
   }
 
@@ -263,6 +274,32 @@ class MonthlyAllowance : public MonthlyAllowanceTest {
     auto got = Ask(&v1::AllowanceService::Stub::GetApplication, ngo_admin_, get);
     EXPECT_OK(got);
     return got.ok() ? got->application().state() : v1::APPLICATION_STATE_UNSPECIFIED;
+  }
+
+  // Waits until `n` of this schema's statements wait for a lock (each a call held where the test holds it).
+  void AwaitLockWaits(int n) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    // A statement of this schema's running for over 200 ms here is one waiting for a lock.
+    while (QueryInt("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE()"
+                    " AND ID <> CONNECTION_ID() AND COMMAND IN ('Query', 'Execute') AND TIME_MS > 200",
+                    {}) < n) {
+      if (absl::Now() > deadline) {
+        std::string seen;
+        EXPECT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
+          ASSIGN_OR_RETURN(
+              db::Rows rows,
+              s.Query("SELECT COALESCE(DB, '-'), COMMAND, COALESCE(STATE, '-'), COALESCE(INFO, '-')"
+                      " FROM information_schema.PROCESSLIST",
+                      {}));
+          for (const db::Row& r : rows) {
+            absl::StrAppend(&seen, r.String(0), " ", r.String(1), " ", r.String(2), " ", r.String(3), "\n");
+          }
+          return absl::OkStatus();
+        }));
+        FAIL() << "fewer than " << n << " statements reached their lock; sessions:\n" << seen;
+      }
+      absl::SleepFor(absl::Milliseconds(20));
+    }
   }
 
   int64_t QueryInt(const std::string& sql, const std::vector<db::Value>& params) {
@@ -1405,14 +1442,16 @@ TEST_F(MonthlyAllowance,
 }
 
 // The same child-month paid through two paths at once. E2, a Wuding enrolment approved two months ago, has
-// next month payable on its program's cycle (computed and approved before the case moved; a roster line is
-// never recomputed, so the move does not take it back). The case moves to Xixia on the 3rd and a Xixia
-// program enrols the child on the 5th (E1): next month is E1's first, which its application pays. The cycle
-// and the application are paid at once: the month is paid once. The loser says why and gives its reservation
-// back once: the application is refused naming the cycle's enrolment and payment; or the cycle's line, paid
-// by nothing, is listed as replaced by E1, its amount released from the cycle's reservation and not paid by a
-// later PayMonthlyCycle.
-TEST_F(MonthlyAllowance, CyclePaymentRacingAnApplicationPaymentOfTheSameChildMonth_MonthPaidOnce) {
+// next month payable on its program's cycle, computed and approved before the case moved. The case moves to
+// Xixia on the 3rd and a Xixia program enrols the child on the 5th (E1): next month is E1's first, which its
+// application pays. The cycle's payment reads the children's stops without waiting for the follower that
+// records them, so a stop recorded while the payment is under way is one it does not see: here the move's
+// is recorded after the payment read the stops and before it took the month (held up, for the test, by an
+// uncommitted claim of the month), and E1's application pays at once. The month's claim decides: it is paid
+// once, and the loser says why and gives its reservation back once: the application refused naming the
+// cycle's enrolment and payment, or the cycle's line, paid by nothing, listed as replaced by E1, its amount
+// released from the cycle's reservation and not paid by a later PayMonthlyCycle.
+TEST_F(MonthlyAllowance, StopRecordedDuringTheCyclesPayment_ApplicationPayingTheSameMonth_MonthPaidOnce) {
   const County xixia = Xixia();
   const std::string a = FundedProgram("a");
   const std::string b = FundedProgramIn(xixia, "b");
@@ -1429,20 +1468,53 @@ TEST_F(MonthlyAllowance, CyclePaymentRacingAnApplicationPaymentOfTheSameChildMon
   const std::string e1 = EnrolIn(xixia, "e1", b, moving.child_id());
   ASSERT_NO_FATAL_FAILURE(SetApprovedOn(e1, DayOfThisMonth(5)));
   const int64_t a_reserved = Balances(a).reserved_fen();  // E2's own first month and the cycle's
+  // The move's stop, taken out and written back below as the follower writes it, once the payment has read
+  // the stops.
+  const std::vector<std::string> stop = {"child_id", "stopped_on", "reason", "event_sequence", "recorded_at"};
+  db::Rows stops;
+  ASSERT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(stops, s.Query(absl::StrCat("SELECT ", absl::StrJoin(stop, ", "),
+                                                 " FROM living_allowance_stops WHERE child_id = ?"),
+                                    {moving.child_id()}));
+    return s.Execute("DELETE FROM living_allowance_stops WHERE child_id = ?", {moving.child_id()}).status();
+  }));
+  ASSERT_EQ(stops.size(), 1u);
 
-  absl::Notification go;
-  absl::StatusOr<v1::PayApplicationResponse> by_application;
-  absl::StatusOr<v1::PayMonthlyCycleResponse> by_cycle;
-  std::thread application([&] {
-    go.WaitForNotification();
-    by_application = PayApplicationAs(xixia.admin, "e1", e1);
+  absl::Notification claimed;
+  absl::Notification release;
+  std::thread holder([&] {
+    EXPECT_OK(allowance_database_->pool().Transaction([&](db::Session& tx) -> absl::Status {
+      const std::vector<db::Value> month = {moving.child_id(), absl::FormatCivilTime(absl::CivilDay(next))};
+      RETURN_IF_ERROR(tx.Execute("INSERT INTO living_allowance_months_paid (child_id, month, enrolment_id,"
+                                 " payment_id, claimed_at) VALUES (?, ?, 'held', 'held', NOW(6))",
+                                 month)
+                          .status());
+      claimed.Notify();
+      release.WaitForNotification();
+      return tx.Execute("DELETE FROM living_allowance_months_paid WHERE child_id = ? AND month = ?", month)
+          .status();
+    }));
   });
+  claimed.WaitForNotification();
+  absl::StatusOr<v1::PayApplicationResponse> by_application = absl::UnknownError("not run");
+  absl::StatusOr<v1::PayMonthlyCycleResponse> by_cycle = absl::UnknownError("not run");
   std::thread cycle_payer([&] {
-    go.WaitForNotification();
     by_cycle = Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_,
                    PayCycle("pay-cycle-next", cycle.cycle_id()));
   });
-  go.Notify();
+  AwaitLockWaits(1);  // the payment, at the month's claim
+  ASSERT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
+    return s
+        .Execute(
+            absl::StrCat("INSERT INTO living_allowance_stops (", absl::StrJoin(stop, ", "),
+                         ") VALUES (?, ?, ?, ?, ?)"),
+            {stops[0].String(0), stops[0].String(1), stops[0].String(2), stops[0].Int(3), stops[0].String(4)})
+        .status();
+  }));
+  std::thread application([&] { by_application = PayApplicationAs(xixia.admin, "e1", e1); });
+  AwaitLockWaits(2);  // the application too, behind the payment or at the claim
+  release.Notify();
+  holder.join();
   application.join();
   cycle_payer.join();
   ASSERT_OK(by_cycle);  // the cycle's other lines (none here) are paid either way
@@ -1763,12 +1835,12 @@ TEST_F(MonthlyAllowance, MonthFreedAfterAnotherEnrolmentWasRefusedIt_TheOwedEnro
   ExpectReconciles(b);
 }
 
-// The freed month, raced by the two writers that can pay it: E2's application (owed it again once E1 freed
-// it, as above) and a cycle line of the month frozen payable before (enrolment W's, approved in its cycle;
-// W's allowance stopped since, on the 1st, before E1 was approved: a roster line is never recomputed, so its
-// cycle still pays it; a withdrawn W's would not be). The month is paid once: the loser is refused by the
-// month's claim and gives its reservation back once.
-TEST_F(MonthlyAllowance, FreedMonthPaidByTheOwedApplicationRacingAFrozenCycleLine_PaidOnce) {
+// The freed month, raced by the two writers that could pay it: E2's application (owed it again once E1 freed
+// it, as above) and a cycle line of the month frozen payable before (enrolment W's, approved in its cycle).
+// W's allowance stopped since, on the 1st, before E1 was approved: the cycle's payment finds the stop and
+// pays W's line nothing, whichever runs first, and gives its reservation back once; the application pays the
+// month. (Before the payment read the stops again, the frozen line was paid if it came first.)
+TEST_F(MonthlyAllowance, FreedMonthPaidByTheOwedApplicationRacingAStoppedCycleLine_PaidByTheApplication) {
   const County xixia = Xixia();
   const std::string a = FundedProgram("a");
   const std::string w_program = FundedProgram("w");
@@ -1811,25 +1883,20 @@ TEST_F(MonthlyAllowance, FreedMonthPaidByTheOwedApplicationRacingAFrozenCycleLin
   application.join();
   cycle_payer.join();
   ASSERT_OK(by_cycle);
+  ASSERT_OK(by_application);
   EXPECT_EQ(StandingPaymentsOf(moving.child_id()), 1);
   const v1::RosterLine line = ByChild(Lines(cycle.cycle_id()))[moving.child_id()];
-  if (by_application.ok()) {
-    EXPECT_EQ(line.outcome(), v1::ROSTER_OUTCOME_REPLACED);
-    EXPECT_EQ(line.replaced_by(), e2);
-    EXPECT_EQ(Balances(w_program).reserved_fen(), w_reserved - 60'000);
-    EXPECT_EQ(Balances(b, xixia.admin).in_payment_fen(), 60'000);
-  } else {
-    EXPECT_THAT(by_application, StatusIs(absl::StatusCode::kFailedPrecondition));
-    EXPECT_EQ(line.outcome(), v1::ROSTER_OUTCOME_PAYABLE);
-    EXPECT_FALSE(line.payment_id().empty());
-    EXPECT_EQ(ReleasesOf(e2), 2);  // refused before the month was freed, and again now
-    EXPECT_EQ(Balances(b, xixia.admin).reserved_fen(), 0);
-    EXPECT_EQ(YearTotal(b, moving.child_id()), 0);
-  }
+  EXPECT_EQ(line.outcome(), v1::ROSTER_OUTCOME_STOPPED);
+  EXPECT_EQ(line.amount_fen(), 0);
+  EXPECT_TRUE(line.payment_id().empty());
+  EXPECT_EQ(Balances(w_program).reserved_fen(), w_reserved - 60'000);
+  EXPECT_EQ(Balances(w_program).in_payment_fen(), 0);
+  EXPECT_EQ(Balances(b, xixia.admin).in_payment_fen(), 60'000);
   ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_,
                 PayCycle("pay-cycle-w-again", cycle.cycle_id())));
   EXPECT_FALSE(PayApplicationAs(xixia.admin, "e2-freed-again", e2).ok());
   EXPECT_EQ(StandingPaymentsOf(moving.child_id()), 1);
+  EXPECT_EQ(Balances(w_program).reserved_fen(), w_reserved - 60'000);
   ExpectReconciles(a);
   ExpectReconciles(w_program);
   ExpectReconciles(b);
@@ -2396,6 +2463,107 @@ TEST_F(MonthlyAllowance, KeeperWithdrawnBeforeItsApplicationPaidItsFirstMonth_Th
   EXPECT_EQ(Balances(b).in_payment_fen(), 60'000);
   ExpectReconciles(a);
   ExpectReconciles(b);
+}
+
+// A stop recorded after the cycle's approval is judged at payment. Two children's lines of next month were
+// computed and approved while their cases were open; then one case closed (its enrolment, in payment and
+// holding nothing, is not cancelled: the close stops it) and the other child was placed in an institution,
+// each stopping the allowance from next month. The payment paid them both all the same. Now it lists them as
+// stopped with nothing paid and releases what the approval reserved for them, once; the staying child is
+// paid.
+TEST_F(MonthlyAllowance, StopRecordedAfterTheApproval_LineNotPaidItsReservationReleasedOnce) {
+  const std::string program = FundedProgram("p");
+  const absl::CivilMonth next = ThisMonth() + 1;
+  std::map<std::string, std::string> enrolments;  // by child
+  std::vector<rv1::Case> cases;
+  for (const std::string tag : {"closing", "placed", "staying"}) {
+    cases.push_back(ActiveChild(tag));
+    const std::string enrolment = Enrol(tag, program, cases.back().child_id());
+    ASSERT_NO_FATAL_FAILURE(SetApprovedOn(enrolment, absl::CivilDay(ThisMonth() - 2) + 9));
+    ASSERT_NO_FATAL_FAILURE(PayFirstMonth(tag, enrolment));
+    enrolments[cases.back().child_id()] = enrolment;
+  }
+  const rv1::Case& closing = cases[0];
+  const rv1::Case& placed = cases[1];
+  const rv1::Case& staying = cases[2];
+  ASSERT_OK(allowance_->cycles().job().RunMonth(next));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, next));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle approved, SubmitAndApprove(cycle.cycle_id(), "stops"));
+  ASSERT_EQ(approved.total_fen(), 3 * 60'000);
+
+  rv1::CloseCaseRequest close;
+  close.set_request_id("close-closing");
+  close.set_case_id(closing.case_id());
+  close.set_reason("父亲刑满释放，恢复监护");
+  ASSERT_OK(Call(&rv1::RegistryService::Stub::CloseCase, wuding_officer_, close));
+  ASSERT_NO_FATAL_FAILURE(PlaceInInstitution("placed", placed));
+  ASSERT_NO_FATAL_FAILURE(AwaitRegistryEvents());
+  ASSERT_EQ(StateOf(enrolments[closing.child_id()]), v1::APPLICATION_STATE_PAYMENT_ISSUED);
+
+  ASSERT_OK_AND_ASSIGN(
+      v1::PayMonthlyCycleResponse paid,
+      Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, PayCycle("pay-stops", cycle.cycle_id())));
+  EXPECT_EQ(paid.cycle().paid_lines(), 1);
+  std::map<std::string, v1::RosterLine> lines = ByChild(Lines(cycle.cycle_id()));
+  for (const rv1::Case* stopped : {&closing, &placed}) {
+    const v1::RosterLine& line = lines[stopped->child_id()];
+    EXPECT_EQ(line.outcome(), v1::ROSTER_OUTCOME_STOPPED) << stopped->child_id();
+    EXPECT_EQ(line.amount_fen(), 0) << stopped->child_id();
+    EXPECT_TRUE(line.payment_id().empty()) << stopped->child_id();
+    EXPECT_EQ(StandingPaymentsOf(stopped->child_id()), 1) << stopped->child_id();  // its first month
+    EXPECT_EQ(ReleasesOf(enrolments[stopped->child_id()]), 1) << stopped->child_id();
+    EXPECT_EQ(YearTotal(program, stopped->child_id()), 60'000) << stopped->child_id();
+  }
+  EXPECT_FALSE(lines[staying.child_id()].payment_id().empty());
+  EXPECT_EQ(Balances(program).reserved_fen(), 0);
+  EXPECT_EQ(Balances(program).in_payment_fen(), 4 * 60'000);
+  ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_,
+                PayCycle("pay-stops-again", cycle.cycle_id())));
+  EXPECT_EQ(ReleasesOf(enrolments[closing.child_id()]), 1);
+  EXPECT_EQ(Balances(program).in_payment_fen(), 4 * 60'000);
+  ExpectReconciles(program);
+}
+
+// Two stops, the earlier ending the enrolment: the child was placed in an institution on the 3rd, after its
+// cycle of next month was approved, and its case was closed on the 2nd of next month, before that cycle was
+// paid (the test's clock is today's: the two days are set by hand). When only the latest stop was kept, the
+// close moved the enrolment's end to the month after it, and next month's line was paid; the placement ended
+// it, and the payment finds that in the stops the follower kept (migration 0110).
+TEST_F(MonthlyAllowance, LaterStop_DoesNotReviveAMonthAnEarlierStopEnded) {
+  const std::string program = FundedProgram("p");
+  const absl::CivilMonth next = ThisMonth() + 1;
+  const rv1::Case placed = ActiveChild("placed");
+  const std::string enrolment = Enrol("placed", program, placed.child_id());
+  ASSERT_NO_FATAL_FAILURE(SetApprovedOn(enrolment, absl::CivilDay(ThisMonth() - 2) + 9));
+  ASSERT_NO_FATAL_FAILURE(PayFirstMonth("placed", enrolment));
+  ASSERT_OK(allowance_->cycles().job().RunMonth(next));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, next));
+  ASSERT_OK(SubmitAndApprove(cycle.cycle_id(), "two-stops"));
+
+  ASSERT_NO_FATAL_FAILURE(PlaceInInstitution("placed", placed));
+  ASSERT_NO_FATAL_FAILURE(AwaitRegistryEvents());
+  ASSERT_NO_FATAL_FAILURE(SetStoppedOn(placed.child_id(), DayOfThisMonth(3)));
+  rv1::CloseCaseRequest close;
+  close.set_request_id("close-placed");
+  close.set_case_id(placed.case_id());
+  close.set_reason("已由福利院长期安置");
+  ASSERT_OK(Call(&rv1::RegistryService::Stub::CloseCase, wuding_officer_, close));
+  ASSERT_NO_FATAL_FAILURE(AwaitRegistryEvents());
+  ASSERT_NO_FATAL_FAILURE(SetStoppedOn(placed.child_id(), absl::CivilDay(next) + 1));
+  ASSERT_EQ(QueryInt("SELECT COUNT(*) FROM living_allowance_stops WHERE child_id = ?", {placed.child_id()}),
+            2);
+  ASSERT_EQ(StateOf(enrolment), v1::APPLICATION_STATE_PAYMENT_ISSUED);
+
+  ASSERT_OK_AND_ASSIGN(v1::PayMonthlyCycleResponse paid,
+                       Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_,
+                           PayCycle("pay-two-stops", cycle.cycle_id())));
+  EXPECT_EQ(paid.cycle().paid_lines(), 0);
+  const v1::RosterLine line = ByChild(Lines(cycle.cycle_id()))[placed.child_id()];
+  EXPECT_EQ(line.outcome(), v1::ROSTER_OUTCOME_STOPPED);
+  EXPECT_TRUE(line.payment_id().empty());
+  EXPECT_EQ(StandingPaymentsOf(placed.child_id()), 1);  // its first month
+  EXPECT_EQ(Balances(program).reserved_fen(), 0);
+  ExpectReconciles(program);
 }
 
 }  // namespace

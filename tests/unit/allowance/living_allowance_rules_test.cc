@@ -96,11 +96,11 @@ TEST(LivingAllowanceRules, FirstMonthByApplication_AgedOutStoppedOrNotInCategory
   EXPECT_OK(CheckFirstMonthByApplication(at_school, april_first, "E1"));
   // Placed in an institution on the day of the approval: stopped from April.
   LivingAllowanceChild placed = DeFactoUnsupported(kBirth);
-  placed.stopped_on = absl::CivilDay(2026, 3, 31);
+  placed.stops = {absl::CivilDay(2026, 3, 31)};
   EXPECT_THAT(CheckFirstMonthByApplication(placed, april_first, "E1"),
               StatusIs(absl::StatusCode::kFailedPrecondition));
   // A stop before the approval (a reopened case approved again) does not concern it.
-  placed.stopped_on = absl::CivilDay(2026, 3, 30);
+  placed.stops = {absl::CivilDay(2026, 3, 30)};
   EXPECT_OK(CheckFirstMonthByApplication(placed, april_first, "E1"));
   LivingAllowanceChild neither = DeFactoUnsupported(kBirth);
   neither.de_facto_unsupported = false;
@@ -176,7 +176,7 @@ TEST(LivingAllowanceRules, Under18_NeedsNoSchoolProof) {
 
 TEST(LivingAllowanceRules, CaseClosed_StopsFromTheStopMonthEvenWithSchoolProof) {
   LivingAllowanceChild child = DeFactoUnsupported(kBirth);
-  child.stopped_on = absl::CivilDay(2026, 8, 31);  // closed on the last day of August
+  child.stops = {absl::CivilDay(2026, 8, 31)};  // closed on the last day of August
   child.schooling.push_back({SchoolKind::kSecondary, "ENROL-1", absl::CivilMonth(2030, 1)});
   EXPECT_EQ(DecideOne(child, kDeFacto, absl::CivilMonth(2026, 8)).outcome, MonthlyOutcome::kPayable);
   EXPECT_EQ(DecideOne(child, kDeFacto, absl::CivilMonth(2026, 9)).outcome, MonthlyOutcome::kStopped);
@@ -185,12 +185,36 @@ TEST(LivingAllowanceRules, CaseClosed_StopsFromTheStopMonthEvenWithSchoolProof) 
 
 TEST(LivingAllowanceRules, CaseReopenedAndApprovedAgain_TheNewEnrolmentIsPaid) {
   LivingAllowanceChild child = DeFactoUnsupported(kBirth);
-  child.stopped_on = absl::CivilDay(2026, 5, 10);
+  child.stops = {absl::CivilDay(2026, 5, 10)};
   const MonthlyEnrolment again =
       Enrolment("E2", LivingAllowanceKind::kDeFactoUnsupported, absl::CivilDay(2026, 7, 1));
   const std::vector<MonthlyDecision> d = DecideMonth(child, {kDeFacto, again}, absl::CivilMonth(2026, 9));
   EXPECT_EQ(d[0].outcome, MonthlyOutcome::kStopped);
   EXPECT_EQ(d[1].outcome, MonthlyOutcome::kPayable);
+}
+
+// The child moved county on 10 May (the first county's enrolment, kDeFacto, stopped), the new county enrolled
+// it on 1 July, and the new county's case closed on 15 October. The first enrolment stays ended from June:
+// the October stop does not move it (when only the latest stop was kept, it was owed June to October again,
+// beside the new county's), and the second is paid until October (August, its first month, by its
+// application).
+TEST(LivingAllowanceRules, LaterStop_DoesNotMoveAnEarlierEnrolmentsEnd) {
+  LivingAllowanceChild child = DeFactoUnsupported(kBirth);
+  child.stops = {absl::CivilDay(2026, 5, 10), absl::CivilDay(2026, 10, 15)};
+  const MonthlyEnrolment moved_to =
+      Enrolment("E2", LivingAllowanceKind::kDeFactoUnsupported, absl::CivilDay(2026, 7, 1));
+  EXPECT_EQ(StopMonth(child, kDeFacto.approved_on), absl::CivilMonth(2026, 6));
+  EXPECT_EQ(StopMonth(child, moved_to.approved_on), absl::CivilMonth(2026, 11));
+  for (absl::CivilMonth m : {absl::CivilMonth(2026, 9), absl::CivilMonth(2026, 10)}) {
+    const std::vector<MonthlyDecision> d = DecideMonth(child, {kDeFacto, moved_to}, m);
+    EXPECT_EQ(d[0].outcome, MonthlyOutcome::kStopped) << m;
+    EXPECT_EQ(d[1].outcome, MonthlyOutcome::kPayable) << m;
+  }
+  EXPECT_EQ(DecideMonth(child, {kDeFacto, moved_to}, absl::CivilMonth(2026, 11))[1].outcome,
+            MonthlyOutcome::kStopped);
+  // A stop on the day of an approval ends that enrolment (it was approved on facts already gone).
+  EXPECT_EQ(StopMonth(child, absl::CivilDay(2026, 10, 15)), absl::CivilMonth(2026, 11));
+  EXPECT_EQ(StopMonth(child, absl::CivilDay(2026, 10, 16)), std::nullopt);
 }
 
 TEST(LivingAllowanceRules, LeftTheCategory_NotPaid) {
