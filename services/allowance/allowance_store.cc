@@ -141,7 +141,8 @@ constexpr char kChildOfApplication[] = "SELECT child_id FROM applications WHERE 
 // generation gathers it: the child's enrolments (approved, in payment or paid, in funded programs) with the
 // kind each was taken up as (NULL: not yet), the child's facts as folded, and the child's school proofs.
 constexpr char kMonthlyEnrolmentsOfChild[] =
-    "SELECT a.id, a.program_id, a.amount_fen, a.decided_at, e.kind FROM applications a"
+    "SELECT a.id, a.program_id, a.amount_fen, a.decided_at, e.kind,"
+    " " SHOUHU_STOP_OF_ENROLMENT("a.child_id", "a.decided_at") " FROM applications a"
     " JOIN programs p ON p.id = a.program_id"
     " LEFT JOIN living_allowance_enrolments e ON e.application_id = a.id"
     " WHERE a.child_id = ? AND a.type = 5 AND a.state IN " SHOUHU_OPEN_ENROLMENT_STATES
@@ -199,14 +200,16 @@ constexpr absl::string_view kRollbackOwedMonth = "ROLLBACK TO SAVEPOINT owed_mon
 // The child's cycle line of a month listed as replaced by `closing` because its payment held the month
 // (generation's WithMonthPaidUnder, the approval's kLinesPaidElsewhere, the payment's refusal), of an
 // enrolment still open, with its cycle's state and slot: locked, found through the child's enrolments and the
-// lines' (month, enrolment) key.
+// lines' (month, enrolment) key. Of several, the one the rules would have kept (living_allowance_rules.cc
+// Precedence: the orphan allowance, then the earliest approval, by its Shanghai day, then the smaller id).
 constexpr char kLineReplacedByHolder[] =
     "SELECT l.cycle_id, l.enrolment_id, a.amount_fen, c.state, c.budget_slot FROM applications a"
+    " JOIN living_allowance_enrolments e ON e.application_id = a.id"
     " JOIN monthly_roster_lines l ON l.month = ? AND l.enrolment_id = a.id"
     " JOIN monthly_cycles c ON c.id = l.cycle_id"
     " WHERE a.child_id = ? AND a.type = 5 AND a.state IN " SHOUHU_OPEN_ENROLMENT_STATES
     " AND l.outcome = ? AND l.replaced_by = ?"
-    " ORDER BY l.enrolment_id LIMIT 1 FOR UPDATE";
+    " ORDER BY e.kind <> 1, DATE(DATE_ADD(a.decided_at, INTERVAL 8 HOUR)), l.enrolment_id LIMIT 1 FOR UPDATE";
 constexpr char kLinePayableAgain[] =
     "UPDATE monthly_roster_lines SET outcome = ?, amount_fen = ?, replaced_by = '', payable_child_id = "
     "child_id"
@@ -241,8 +244,8 @@ constexpr char kInsertLivingAllowanceChild[] =
     "is_de_facto_unsupported),"
     " birth_date = COALESCE(birth_date, VALUES(birth_date))";
 constexpr char kLivingAllowanceChild[] =
-    "SELECT c.birth_date, c.is_orphan, c.is_de_facto_unsupported, " SHOUHU_STOP_DAYS_OF(
-        "c.child_id") " FROM living_allowance_children c WHERE c.child_id = ? AND c.birth_date IS NOT NULL";
+    "SELECT birth_date, is_orphan, is_de_facto_unsupported FROM living_allowance_children"
+    " WHERE child_id = ? AND birth_date IS NOT NULL";
 constexpr char kSchoolProofsOfChild[] =
     "SELECT school, evidence_ref, covers_through FROM school_enrolments WHERE child_id = ?";
 constexpr char kInsertItem[] =
@@ -1369,7 +1372,6 @@ absl::Status FirstMonthOwedUnder(db::Session& tx, const v1::Application& a, cons
   ASSIGN_OR_RETURN(child.birth_date, ParseDay(facts->String(0).substr(0, 10), "birth_date"));
   child.orphan = facts->Int(1) != 0;
   child.de_facto_unsupported = facts->Int(2) != 0;
-  ASSIGN_OR_RETURN(child.stops, StopDaysOf(*facts, 3));
   ASSIGN_OR_RETURN(db::Rows proofs, tx.Query(kSchoolProofsOfChild, {a.child_id()}));
   for (const db::Row& r : proofs) {
     ASSIGN_OR_RETURN(absl::CivilDay through, ParseDay(r.String(2).substr(0, 10), "covers_through"));
@@ -1388,6 +1390,7 @@ absl::Status FirstMonthOwedUnder(db::Session& tx, const v1::Application& a, cons
     ASSIGN_OR_RETURN(absl::Time decided, FromSqlTimestamp(r.String(3)));
     e.approved_on = ShanghaiDay(decided);
     e.kind = r.IsNull(4) ? untaken : static_cast<LivingAllowanceKind>(r.Int(4));
+    ASSIGN_OR_RETURN(e.stopped_on, StopOf(r, 5));
     enrolments.push_back(std::move(e));
   }
   return CheckFirstMonthByApplication(child, enrolments, a.application_id());

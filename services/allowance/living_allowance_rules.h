@@ -71,6 +71,10 @@ struct MonthlyEnrolment {
   LivingAllowanceKind kind = LivingAllowanceKind::kDeFactoUnsupported;
   int64_t monthly_amount_fen = 0;
   absl::CivilDay approved_on;  // in Asia/Shanghai
+  // The first day on or after the approval that the child's case closed, was transferred away or the child
+  // left the category; nothing while none. A later stop does not move it (the enrolment ended then); an
+  // enrolment approved after a stop (after a reopening, or in the county the child moved to) has its own.
+  std::optional<absl::CivilDay> stopped_on;
 };
 
 // What the service knows about the child, folded from the registry's events.
@@ -78,11 +82,6 @@ struct LivingAllowanceChild {
   absl::CivilDay birth_date;
   bool orphan = false;                // currently in the orphan category
   bool de_facto_unsupported = false;  // currently in the de facto unsupported category
-  // Every day the case closed, was transferred away or the child left the category, in order; none while
-  // none of that happened. An enrolment is not paid from the month after the first of them on or after its
-  // approval: a later stop does not move it (it ended then), and one approved later (after a reopening, or in
-  // the county the child moved to) is judged by the stops after its own approval.
-  std::vector<absl::CivilDay> stops;
   std::vector<SchoolEnrolment> schooling;
 };
 
@@ -130,9 +129,8 @@ std::vector<MonthlyDecision> WithMonthPaidUnder(std::vector<MonthlyDecision> dec
 // The enrolment's first month, the month after its approval: paid through its own application, not a cycle.
 absl::CivilMonth FirstMonth(absl::CivilDay approved_on);
 
-// The first month not paid under an enrolment approved on `approved_on` (the month after the first stop on or
-// after it), or nothing.
-std::optional<absl::CivilMonth> StopMonth(const LivingAllowanceChild& child, absl::CivilDay approved_on);
+// The first month not paid under the enrolment for a stop (the month after its stopped_on), or nothing.
+std::optional<absl::CivilMonth> StopMonth(const MonthlyEnrolment& enrolment);
 
 // The month of the 18th birthday: the last month paid without school proof.
 absl::CivilMonth EighteenthBirthdayMonth(absl::CivilDay birth_date);

@@ -1,21 +1,14 @@
 #include "services/allowance/living_allowance_stops.h"
 
-#include <string>
-
-#include "absl/strings/str_split.h"
 #include "common/clock.h"
 #include "common/status_macros.h"
 
 namespace shouhu::allowance {
 
-absl::StatusOr<std::vector<absl::CivilDay>> StopDaysOf(const db::Row& row, size_t i) {
-  std::vector<absl::CivilDay> days;
-  if (row.IsNull(i)) return days;
-  const std::string list = row.String(i);
-  for (absl::string_view day : absl::StrSplit(list, ',')) {
-    ASSIGN_OR_RETURN(days.emplace_back(), ParseDay(day, "stopped_on"));
-  }
-  return days;
+absl::StatusOr<std::optional<absl::CivilDay>> StopOf(const db::Row& row, size_t i) {
+  if (row.IsNull(i)) return std::nullopt;
+  ASSIGN_OR_RETURN(absl::CivilDay day, ParseDay(row.String(i).substr(0, 10), "stopped_on"));
+  return day;
 }
 
 }  // namespace shouhu::allowance

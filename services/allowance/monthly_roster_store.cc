@@ -37,7 +37,8 @@ constexpr char kPendingEnrolments[] =
 // enrolments come together. `decided_at` is the final approval.
 constexpr char kEnrolmentsForMonth[] =
     "SELECT a.id, a.program_id, a.child_id, a.division_code, a.amount_fen, a.decided_at, e.kind,"
-    " c.birth_date, c.is_orphan, c.is_de_facto_unsupported, " SHOUHU_STOP_DAYS_OF("c.child_id") ", m.enrolment_id"
+    " c.birth_date, c.is_orphan, c.is_de_facto_unsupported,"
+    " " SHOUHU_STOP_OF_ENROLMENT("a.child_id", "a.decided_at") ", m.enrolment_id"
     " FROM living_allowance_enrolments e JOIN applications a ON a.id = e.application_id"
     " JOIN living_allowance_children c ON c.child_id = e.child_id"
     " JOIN programs p ON p.id = a.program_id"
@@ -185,14 +186,15 @@ constexpr char kUnpaidLines[] =
     " FROM monthly_roster_lines l JOIN applications a ON a.id = l.enrolment_id"
     " WHERE l.cycle_id = ? AND l.payment_id IS NULL AND l.outcome = 0 ORDER BY l.enrolment_id LIMIT ?"
     " FOR UPDATE";
-// The stops of the children of a chunk's lines (kUnpaidLines' enrolment ids from the first to the last: the
-// case closed or transferred away, the child placed in an institution; living_allowance_follower), read after
-// the lines are locked. A stop recorded since the approval ends the month as the roster would have ended it
-// (StopMonth): the line is not paid. Read plainly, without the stops' rows locked: the follower locks a
-// child's row and then the applications a close cancels, the reverse of the chunk's order; a stop recorded
-// after this read is one recorded after the payment, which was made on what was known then.
+// The stop that ends each enrolment of a chunk's lines (kUnpaidLines' enrolment ids from the first to the
+// last: the case closed or transferred away, the child placed in an institution; living_allowance_follower),
+// read after the lines are locked. A stop recorded since the approval ends the month as the roster would have
+// ended it (StopMonth): the line is not paid. Read plainly, without the stops' rows locked: the follower
+// locks a child's row and then the applications a close cancels, the reverse of the chunk's order; a stop
+// recorded after this read is one recorded after the payment, which was made on what was known then.
 constexpr char kStopsOfLines[] =
-    "SELECT l.child_id, " SHOUHU_STOP_DAYS_OF("l.child_id") " FROM monthly_roster_lines l"
+    "SELECT l.enrolment_id, " SHOUHU_STOP_OF_ENROLMENT("a.child_id", "a.decided_at")
+    " FROM monthly_roster_lines l JOIN applications a ON a.id = l.enrolment_id"
     " WHERE l.cycle_id = ? AND l.payment_id IS NULL AND l.outcome = 0 AND l.enrolment_id BETWEEN ? AND ?";
 constexpr char kLinePaid[] =
     "UPDATE monthly_roster_lines SET payment_id = ? WHERE cycle_id = ? AND enrolment_id = ?";
@@ -277,7 +279,7 @@ constexpr char kPace[] =
     " AND state IN (3, 6, 7) AND decided_at >= ?";
 constexpr char kMonthlyEnrolmentsOfProgram[] =
     "SELECT a.amount_fen, a.decided_at, e.kind, c.birth_date, c.is_orphan, c.is_de_facto_unsupported,"
-    " " SHOUHU_STOP_DAYS_OF("c.child_id") ", a.child_id FROM living_allowance_enrolments e JOIN applications a ON a.id = "
+    " " SHOUHU_STOP_OF_ENROLMENT("a.child_id", "a.decided_at") ", a.child_id FROM living_allowance_enrolments e JOIN applications a ON a.id = "
     "e.application_id"
     " JOIN living_allowance_children c ON c.child_id = e.child_id"
     " WHERE a.program_id = ? AND a.state IN " SHOUHU_OPEN_ENROLMENT_STATES;
@@ -401,7 +403,6 @@ absl::StatusOr<GenerationResult> MonthlyRosterStore::GenerateMonth(absl::CivilMo
         ASSIGN_OR_RETURN(next.child.birth_date, DayOf(r, 7, "birth_date"));
         next.child.orphan = r.Int(8) != 0;
         next.child.de_facto_unsupported = r.Int(9) != 0;
-        ASSIGN_OR_RETURN(next.child.stops, StopDaysOf(r, 10));
         if (auto it = schooling.find(child_id); it != schooling.end()) next.child.schooling = it->second;
         if (!r.IsNull(11)) next.month_paid_under = r.String(11);
         children.push_back(std::move(next));
@@ -413,6 +414,7 @@ absl::StatusOr<GenerationResult> MonthlyRosterStore::GenerateMonth(absl::CivilMo
       ASSIGN_OR_RETURN(absl::Time decided, FromSqlTimestamp(r.String(5)));
       e.approved_on = ShanghaiDay(decided);
       e.kind = static_cast<LivingAllowanceKind>(r.Int(6));
+      ASSIGN_OR_RETURN(e.stopped_on, StopOf(r, 10));
       children.back().enrolments.push_back(std::move(e));
       children.back().divisions.push_back(r.String(3));
     }
@@ -816,13 +818,13 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::PayCycle(const IdempotencyK
       int64_t paid_fen = paid_row ? paid_row->Int(0) : 0;
       ASSIGN_OR_RETURN(db::Rows lines, tx.Query(kUnpaidLines, {cycle_id, int64_t{kLineChunk}}));
       more = static_cast<int>(lines.size()) == kLineChunk;
-      std::map<std::string, LivingAllowanceChild> stopped;  // by child, only its stops read
+      std::map<std::string, absl::CivilDay> stopped_on;  // by enrolment, only those stopped
       if (!lines.empty()) {
         ASSIGN_OR_RETURN(db::Rows stop_rows, tx.Query(kStopsOfLines, {cycle_id, lines.front().String(0),
                                                                       lines.back().String(0)}));
         for (const db::Row& r : stop_rows) {
-          if (r.IsNull(1)) continue;
-          ASSIGN_OR_RETURN(stopped[r.String(0)].stops, StopDaysOf(r, 1));
+          ASSIGN_OR_RETURN(std::optional<absl::CivilDay> stop, StopOf(r, 1));
+          if (stop) stopped_on[r.String(0)] = *stop;
         }
       }
       for (const db::Row& line : lines) {
@@ -840,9 +842,12 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::PayCycle(const IdempotencyK
           continue;
         }
         // Stopped since the approval (kStopsOfLines): the month is not owed.
-        if (auto child = stopped.find(child_id); child != stopped.end()) {
+        if (auto stop = stopped_on.find(enrolment_id); stop != stopped_on.end()) {
+          MonthlyEnrolment enrolment;
           ASSIGN_OR_RETURN(const absl::Time decided, FromSqlTimestamp(line.String(5)));
-          const std::optional<absl::CivilMonth> stop_month = StopMonth(child->second, ShanghaiDay(decided));
+          enrolment.approved_on = ShanghaiDay(decided);
+          enrolment.stopped_on = stop->second;
+          const std::optional<absl::CivilMonth> stop_month = StopMonth(enrolment);
           if (stop_month && month >= *stop_month) {
             RETURN_IF_ERROR(LineNotPaid(core_, tx, unpaid, MonthlyOutcome::kStopped, "", actor));
             continue;
@@ -1119,7 +1124,7 @@ absl::StatusOr<std::optional<ProgramFigures>> MonthlyRosterStore::ReadProgramFig
       ASSIGN_OR_RETURN(c.birth_date, DayOf(r, 3, "birth_date"));
       c.orphan = r.Int(4) != 0;
       c.de_facto_unsupported = r.Int(5) != 0;
-      ASSIGN_OR_RETURN(c.stops, StopDaysOf(r, 6));
+      ASSIGN_OR_RETURN(e.stopped_on, StopOf(r, 6));
       enrolled.emplace_back(std::move(c), std::move(e));
     }
     for (absl::CivilMonth m = first; m <= absl::CivilMonth(in.period_end); ++m) {

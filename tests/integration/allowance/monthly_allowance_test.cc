@@ -2566,5 +2566,55 @@ TEST_F(MonthlyAllowance, LaterStop_DoesNotReviveAMonthAnEarlierStopEnded) {
   ExpectReconciles(program);
 }
 
+// Two lines replaced by one keeper: the month goes to the one the rules would have kept. K (approved three
+// months back) keeps next month; R1 (enrolled first, so the smaller id, approved two months back on the 20th)
+// and R2 (approved two months back on the 5th) are listed as replaced by it. K withdrawn, its cycle's payment
+// gives the month up: R2, the earlier approval, is owed it (it was R1, the smaller id), and R1 stays
+// replaced.
+TEST_F(MonthlyAllowance, KeeperWithdrawn_TwoLinesItReplaced_TheMonthGoesToTheOneTheRulesKeep) {
+  const absl::CivilMonth next = ThisMonth() + 1;
+  const rv1::Case child = ActiveChild("child");
+  const absl::CivilDay two_months_back(ThisMonth() - 2);
+  std::map<std::string, std::string> programs;
+  std::map<std::string, std::string> enrolments;
+  for (const auto& [tag, approved_on] :
+       std::vector<std::pair<std::string, absl::CivilDay>>{{"k", absl::CivilDay(ThisMonth() - 3) + 9},
+                                                           {"r1", two_months_back + 19},
+                                                           {"r2", two_months_back + 4}}) {
+    programs[tag] = FundedProgram(tag);
+    enrolments[tag] = Enrol(tag, programs[tag], child.child_id());
+    ASSERT_NO_FATAL_FAILURE(SetApprovedOn(enrolments[tag], approved_on));
+  }
+  ASSERT_LT(enrolments["r1"], enrolments["r2"]);
+  ASSERT_OK(allowance_->cycles().job().RunMonth(next));
+  std::map<std::string, std::string> cycles;
+  for (const std::string tag : {"k", "r1", "r2"}) {
+    ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(programs[tag], next));
+    cycles[tag] = cycle.cycle_id();
+    ASSERT_OK(SubmitAndApprove(cycle.cycle_id(), tag));
+  }
+  for (const std::string tag : {"r1", "r2"}) {
+    const v1::RosterLine line = ByChild(Lines(cycles[tag]))[child.child_id()];
+    ASSERT_EQ(line.outcome(), v1::ROSTER_OUTCOME_REPLACED) << tag;
+    ASSERT_EQ(line.replaced_by(), enrolments["k"]) << tag;
+  }
+
+  ASSERT_OK(Withdraw("k", enrolments["k"]));
+  ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, PayCycle("pay-k", cycles["k"])));
+  EXPECT_EQ(ByChild(Lines(cycles["k"]))[child.child_id()].outcome(), v1::ROSTER_OUTCOME_STOPPED);
+  EXPECT_EQ(ByChild(Lines(cycles["r2"]))[child.child_id()].outcome(), v1::ROSTER_OUTCOME_PAYABLE);
+  EXPECT_EQ(ByChild(Lines(cycles["r1"]))[child.child_id()].outcome(), v1::ROSTER_OUTCOME_REPLACED);
+  for (const std::string tag : {"r1", "r2"}) {
+    ASSERT_OK(
+        Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, PayCycle("pay-" + tag, cycles[tag])));
+  }
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM living_allowance_months_paid WHERE child_id = ? AND month = ?"
+                     " AND enrolment_id = ?",
+                     {child.child_id(), absl::FormatCivilTime(absl::CivilDay(next)), enrolments["r2"]}),
+            1);
+  EXPECT_EQ(StandingPaymentsOf(child.child_id()), 1);
+  for (const std::string tag : {"k", "r1", "r2"}) ExpectReconciles(programs[tag]);
+}
+
 }  // namespace
 }  // namespace shouhu::allowance::testing

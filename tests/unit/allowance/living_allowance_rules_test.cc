@@ -95,13 +95,14 @@ TEST(LivingAllowanceRules, FirstMonthByApplication_AgedOutStoppedOrNotInCategory
   at_school.schooling.push_back({SchoolKind::kVocational, "ENROL-1", absl::CivilMonth(2026, 4)});
   EXPECT_OK(CheckFirstMonthByApplication(at_school, april_first, "E1"));
   // Placed in an institution on the day of the approval: stopped from April.
-  LivingAllowanceChild placed = DeFactoUnsupported(kBirth);
-  placed.stops = {absl::CivilDay(2026, 3, 31)};
-  EXPECT_THAT(CheckFirstMonthByApplication(placed, april_first, "E1"),
+  const LivingAllowanceChild placed = DeFactoUnsupported(kBirth);
+  std::vector<MonthlyEnrolment> stopped = april_first;
+  stopped[0].stopped_on = absl::CivilDay(2026, 3, 31);
+  EXPECT_THAT(CheckFirstMonthByApplication(placed, stopped, "E1"),
               StatusIs(absl::StatusCode::kFailedPrecondition));
-  // A stop before the approval (a reopened case approved again) does not concern it.
-  placed.stops = {absl::CivilDay(2026, 3, 30)};
-  EXPECT_OK(CheckFirstMonthByApplication(placed, april_first, "E1"));
+  // A stop before the approval (a reopened case approved again) is not the enrolment's.
+  stopped[0].stopped_on = absl::CivilDay(2026, 3, 30);
+  EXPECT_OK(CheckFirstMonthByApplication(placed, stopped, "E1"));
   LivingAllowanceChild neither = DeFactoUnsupported(kBirth);
   neither.de_facto_unsupported = false;
   EXPECT_THAT(CheckFirstMonthByApplication(neither, april_first, "E1"),
@@ -176,45 +177,50 @@ TEST(LivingAllowanceRules, Under18_NeedsNoSchoolProof) {
 
 TEST(LivingAllowanceRules, CaseClosed_StopsFromTheStopMonthEvenWithSchoolProof) {
   LivingAllowanceChild child = DeFactoUnsupported(kBirth);
-  child.stops = {absl::CivilDay(2026, 8, 31)};  // closed on the last day of August
   child.schooling.push_back({SchoolKind::kSecondary, "ENROL-1", absl::CivilMonth(2030, 1)});
-  EXPECT_EQ(DecideOne(child, kDeFacto, absl::CivilMonth(2026, 8)).outcome, MonthlyOutcome::kPayable);
-  EXPECT_EQ(DecideOne(child, kDeFacto, absl::CivilMonth(2026, 9)).outcome, MonthlyOutcome::kStopped);
-  EXPECT_EQ(DecideOne(child, kDeFacto, absl::CivilMonth(2027, 9)).outcome, MonthlyOutcome::kStopped);
+  MonthlyEnrolment closed = kDeFacto;
+  closed.stopped_on = absl::CivilDay(2026, 8, 31);  // closed on the last day of August
+  EXPECT_EQ(DecideOne(child, closed, absl::CivilMonth(2026, 8)).outcome, MonthlyOutcome::kPayable);
+  EXPECT_EQ(DecideOne(child, closed, absl::CivilMonth(2026, 9)).outcome, MonthlyOutcome::kStopped);
+  EXPECT_EQ(DecideOne(child, closed, absl::CivilMonth(2027, 9)).outcome, MonthlyOutcome::kStopped);
 }
 
 TEST(LivingAllowanceRules, CaseReopenedAndApprovedAgain_TheNewEnrolmentIsPaid) {
-  LivingAllowanceChild child = DeFactoUnsupported(kBirth);
-  child.stops = {absl::CivilDay(2026, 5, 10)};
+  const LivingAllowanceChild child = DeFactoUnsupported(kBirth);
+  MonthlyEnrolment closed = kDeFacto;
+  closed.stopped_on = absl::CivilDay(2026, 5, 10);
   const MonthlyEnrolment again =
       Enrolment("E2", LivingAllowanceKind::kDeFactoUnsupported, absl::CivilDay(2026, 7, 1));
-  const std::vector<MonthlyDecision> d = DecideMonth(child, {kDeFacto, again}, absl::CivilMonth(2026, 9));
+  const std::vector<MonthlyDecision> d = DecideMonth(child, {closed, again}, absl::CivilMonth(2026, 9));
   EXPECT_EQ(d[0].outcome, MonthlyOutcome::kStopped);
   EXPECT_EQ(d[1].outcome, MonthlyOutcome::kPayable);
 }
 
-// The child moved county on 10 May (the first county's enrolment, kDeFacto, stopped), the new county enrolled
-// it on 1 July, and the new county's case closed on 15 October. The first enrolment stays ended from June:
-// the October stop does not move it (when only the latest stop was kept, it was owed June to October again,
-// beside the new county's), and the second is paid until October (August, its first month, by its
-// application).
-TEST(LivingAllowanceRules, LaterStop_DoesNotMoveAnEarlierEnrolmentsEnd) {
-  LivingAllowanceChild child = DeFactoUnsupported(kBirth);
-  child.stops = {absl::CivilDay(2026, 5, 10), absl::CivilDay(2026, 10, 15)};
-  const MonthlyEnrolment moved_to =
+// The child moved county on 10 May (the first county's enrolment stopped), the new county enrolled it on 1
+// July, and the new county's case closed on 15 October: each enrolment ends at its own stop (the store gives
+// each the first stop on or after its approval: living_allowance_stops.h), the first from June, the second
+// from November (paid until October; August, its first month, by its application).
+TEST(LivingAllowanceRules, EachEnrolmentEndsAtItsOwnStop) {
+  const LivingAllowanceChild child = DeFactoUnsupported(kBirth);
+  MonthlyEnrolment moved_from = kDeFacto;
+  moved_from.stopped_on = absl::CivilDay(2026, 5, 10);
+  MonthlyEnrolment moved_to =
       Enrolment("E2", LivingAllowanceKind::kDeFactoUnsupported, absl::CivilDay(2026, 7, 1));
-  EXPECT_EQ(StopMonth(child, kDeFacto.approved_on), absl::CivilMonth(2026, 6));
-  EXPECT_EQ(StopMonth(child, moved_to.approved_on), absl::CivilMonth(2026, 11));
+  moved_to.stopped_on = absl::CivilDay(2026, 10, 15);
+  EXPECT_EQ(StopMonth(moved_from), absl::CivilMonth(2026, 6));
+  EXPECT_EQ(StopMonth(moved_to), absl::CivilMonth(2026, 11));
   for (absl::CivilMonth m : {absl::CivilMonth(2026, 9), absl::CivilMonth(2026, 10)}) {
-    const std::vector<MonthlyDecision> d = DecideMonth(child, {kDeFacto, moved_to}, m);
+    const std::vector<MonthlyDecision> d = DecideMonth(child, {moved_from, moved_to}, m);
     EXPECT_EQ(d[0].outcome, MonthlyOutcome::kStopped) << m;
     EXPECT_EQ(d[1].outcome, MonthlyOutcome::kPayable) << m;
   }
-  EXPECT_EQ(DecideMonth(child, {kDeFacto, moved_to}, absl::CivilMonth(2026, 11))[1].outcome,
+  EXPECT_EQ(DecideMonth(child, {moved_from, moved_to}, absl::CivilMonth(2026, 11))[1].outcome,
             MonthlyOutcome::kStopped);
-  // A stop on the day of an approval ends that enrolment (it was approved on facts already gone).
-  EXPECT_EQ(StopMonth(child, absl::CivilDay(2026, 10, 15)), absl::CivilMonth(2026, 11));
-  EXPECT_EQ(StopMonth(child, absl::CivilDay(2026, 10, 16)), std::nullopt);
+  // A stop on the day of the approval ends it (it was approved on facts already gone); one before is not its.
+  moved_to.stopped_on = absl::CivilDay(2026, 7, 1);
+  EXPECT_EQ(StopMonth(moved_to), absl::CivilMonth(2026, 8));
+  moved_to.stopped_on = absl::CivilDay(2026, 6, 30);
+  EXPECT_EQ(StopMonth(moved_to), std::nullopt);
 }
 
 TEST(LivingAllowanceRules, LeftTheCategory_NotPaid) {
