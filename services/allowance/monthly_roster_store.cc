@@ -841,7 +841,9 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::PayCycle(const IdempotencyK
           RETURN_IF_ERROR(core_.GiveUpKeptMonth(tx, enrolment_id, month, actor));
           continue;
         }
-        // Stopped since the approval (kStopsOfLines): the month is not owed.
+        // Stopped since the approval (kStopsOfLines): the month is not owed under it, and goes, as a
+        // withdrawn keeper's does, to a line it replaced (an enrolment approved after the stop, whose line
+        // was written before the stop was known here).
         if (auto stop = stopped_on.find(enrolment_id); stop != stopped_on.end()) {
           MonthlyEnrolment enrolment;
           ASSIGN_OR_RETURN(const absl::Time decided, FromSqlTimestamp(line.String(5)));
@@ -850,6 +852,7 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::PayCycle(const IdempotencyK
           const std::optional<absl::CivilMonth> stop_month = StopMonth(enrolment);
           if (stop_month && month >= *stop_month) {
             RETURN_IF_ERROR(LineNotPaid(core_, tx, unpaid, MonthlyOutcome::kStopped, "", actor));
+            RETURN_IF_ERROR(core_.GiveUpKeptMonth(tx, enrolment_id, month, actor));
             continue;
           }
         }

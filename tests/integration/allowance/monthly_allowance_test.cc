@@ -2616,5 +2616,67 @@ TEST_F(MonthlyAllowance, KeeperWithdrawn_TwoLinesItReplaced_TheMonthGoesToTheOne
   for (const std::string tag : {"k", "r1", "r2"}) ExpectReconciles(programs[tag]);
 }
 
+// A keeper stopped after its line was approved gives the month to the line it replaced. E (Wuding, approved
+// three months back) and R (Xixia, approved on the 5th, after the case moved there on the 3rd): next month,
+// R's first, was written while the move's stop was not yet folded here (the follower behind: the stop is
+// taken out by hand for the roster's run), so E's line was payable and kept the month, and R's first month
+// was listed as replaced by E. E's cycle was approved; then the stop is folded. E's payment finds it and pays
+// E's line nothing; the month is R's again, which its application pays. (Before, the month went to nobody.)
+TEST_F(MonthlyAllowance, KeeperStoppedAfterItsLine_TheLineItReplacedIsOwedTheMonth) {
+  const County xixia = Xixia();
+  const std::string a = FundedProgram("a");
+  const std::string b = FundedProgramIn(xixia, "b");
+  const rv1::Case moving = ActiveChild("moving");
+  const absl::CivilMonth next = ThisMonth() + 1;
+  const std::string e = Enrol("e", a, moving.child_id());
+  ASSERT_NO_FATAL_FAILURE(SetApprovedOn(e, absl::CivilDay(ThisMonth() - 3) + 9));
+  ASSERT_NO_FATAL_FAILURE(PayFirstMonth("e", e));
+  ASSERT_NO_FATAL_FAILURE(TransferToXixia("moving", moving));
+  ASSERT_NO_FATAL_FAILURE(SetStoppedOn(moving.child_id(), DayOfThisMonth(3)));
+  const std::string r = EnrolIn(xixia, "r", b, moving.child_id());
+  ASSERT_NO_FATAL_FAILURE(SetApprovedOn(r, DayOfThisMonth(5)));
+  db::Rows stops;
+  ASSERT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(stops, s.Query("SELECT child_id, stopped_on, reason, event_sequence, recorded_at"
+                                    " FROM living_allowance_stops WHERE child_id = ?",
+                                    {moving.child_id()}));
+    return s.Execute("DELETE FROM living_allowance_stops WHERE child_id = ?", {moving.child_id()}).status();
+  }));
+  ASSERT_EQ(stops.size(), 1u);
+  ASSERT_OK(allowance_->cycles().job().RunMonth(next));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle_a, CycleOf(a, next));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle_b, CycleOf(b, next, xixia.admin));
+  ASSERT_EQ(ByChild(Lines(cycle_a.cycle_id()))[moving.child_id()].outcome(), v1::ROSTER_OUTCOME_PAYABLE);
+  v1::RosterLine line_r = ByChild(Lines(cycle_b.cycle_id(), xixia.admin))[moving.child_id()];
+  ASSERT_EQ(line_r.outcome(), v1::ROSTER_OUTCOME_REPLACED);
+  ASSERT_EQ(line_r.replaced_by(), e);
+  ASSERT_OK(SubmitAndApprove(cycle_a.cycle_id(), "a"));
+  ASSERT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
+    return s
+        .Execute(
+            "INSERT INTO living_allowance_stops (child_id, stopped_on, reason, event_sequence, recorded_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            {stops[0].String(0), stops[0].String(1), stops[0].String(2), stops[0].Int(3), stops[0].String(4)})
+        .status();
+  }));
+
+  ASSERT_OK_AND_ASSIGN(
+      v1::PayMonthlyCycleResponse paid_a,
+      Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, PayCycle("pay-a", cycle_a.cycle_id())));
+  EXPECT_EQ(paid_a.cycle().paid_lines(), 0);
+  EXPECT_EQ(ByChild(Lines(cycle_a.cycle_id()))[moving.child_id()].outcome(), v1::ROSTER_OUTCOME_STOPPED);
+  line_r = ByChild(Lines(cycle_b.cycle_id(), xixia.admin))[moving.child_id()];
+  EXPECT_EQ(line_r.outcome(), v1::ROSTER_OUTCOME_PAID_BY_APPLICATION);
+  ASSERT_OK_AND_ASSIGN(v1::PayApplicationResponse paid_r, PayApplicationAs(xixia.admin, "r", r));
+  EXPECT_EQ(paid_r.payment().amount_fen(), 60'000);
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM living_allowance_months_paid WHERE child_id = ? AND month = ?"
+                     " AND enrolment_id = ?",
+                     {moving.child_id(), absl::FormatCivilTime(absl::CivilDay(next)), r}),
+            1);
+  EXPECT_EQ(Balances(a).reserved_fen(), 0);
+  ExpectReconciles(a);
+  ExpectReconciles(b);
+}
+
 }  // namespace
 }  // namespace shouhu::allowance::testing

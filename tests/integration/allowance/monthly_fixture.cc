@@ -188,10 +188,15 @@ void MonthlyAllowanceTest::AwaitRegistryEvents(EventConsumer& consumer) {
 
 absl::StatusOr<v1::MonthlyCycle> MonthlyAllowanceTest::CycleOf(const std::string& program_id,
                                                                absl::CivilMonth month) {
+  return CycleOf(program_id, month, ngo_admin_);
+}
+
+absl::StatusOr<v1::MonthlyCycle> MonthlyAllowanceTest::CycleOf(const std::string& program_id,
+                                                               absl::CivilMonth month, const Principal& as) {
   v1::ListMonthlyCyclesRequest request;
   request.set_program_id(program_id);
   ASSIGN_OR_RETURN(v1::ListMonthlyCyclesResponse response,
-                   Ask(&v1::AllowanceService::Stub::ListMonthlyCycles, ngo_admin_, request));
+                   Ask(&v1::AllowanceService::Stub::ListMonthlyCycles, as, request));
   for (const v1::MonthlyCycle& c : response.cycles()) {
     if (c.month() == MonthText(month)) return c;
   }
@@ -199,12 +204,16 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyAllowanceTest::CycleOf(const std::string
 }
 
 std::vector<v1::RosterLine> MonthlyAllowanceTest::Lines(const std::string& cycle_id) {
+  return Lines(cycle_id, ngo_admin_);
+}
+
+std::vector<v1::RosterLine> MonthlyAllowanceTest::Lines(const std::string& cycle_id, const Principal& as) {
   std::vector<v1::RosterLine> lines;
   v1::ListRosterLinesRequest request;
   request.set_cycle_id(cycle_id);
   request.set_page_size(2);  // several pages, so paging is exercised
   for (;;) {
-    auto page = Ask(&v1::AllowanceService::Stub::ListRosterLines, ngo_admin_, request);
+    auto page = Ask(&v1::AllowanceService::Stub::ListRosterLines, as, request);
     EXPECT_OK(page);
     if (!page.ok()) return lines;
     for (const v1::RosterLine& l : page->lines()) lines.push_back(l);

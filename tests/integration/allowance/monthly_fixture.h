@@ -81,8 +81,12 @@ class MonthlyAllowanceTest : public registry::testing::RegistryTest {
   // The same for another consumer of the registry's stream.
   void AwaitRegistryEvents(EventConsumer& consumer);
 
+  // As the Wuding NGO's admin, or as `as` (another county's people, for its programs).
   absl::StatusOr<v1::MonthlyCycle> CycleOf(const std::string& program_id, absl::CivilMonth month);
+  absl::StatusOr<v1::MonthlyCycle> CycleOf(const std::string& program_id, absl::CivilMonth month,
+                                           const Principal& as);
   std::vector<v1::RosterLine> Lines(const std::string& cycle_id);
+  std::vector<v1::RosterLine> Lines(const std::string& cycle_id, const Principal& as);
   // Every roster line as text, in key order: what must not change once computed.
   std::vector<std::string> LineRows();
   int64_t AllowanceCount(const std::string& table) { return allowance_database_->Count(table); }
