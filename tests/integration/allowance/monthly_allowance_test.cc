@@ -276,6 +276,30 @@ class MonthlyAllowance : public MonthlyAllowanceTest {
     return got.ok() ? got->application().state() : v1::APPLICATION_STATE_UNSPECIFIED;
   }
 
+  // The child's stops, taken out as if the follower had not folded them yet, and written back as it writes
+  // them.
+  void TakeStopsOut(const std::string& child_id, db::Rows* stops) {
+    ASSERT_OK(allowance_database_->pool().Transaction([&](db::Session& s) -> absl::Status {
+      ASSIGN_OR_RETURN(*stops, s.Query(absl::StrCat("SELECT ", kStopColumns,
+                                                    " FROM living_allowance_stops WHERE child_id = ?"),
+                                       {child_id}));
+      return s.Execute("DELETE FROM living_allowance_stops WHERE child_id = ?", {child_id}).status();
+    }));
+    ASSERT_EQ(stops->size(), 1u);
+  }
+  void PutStopsBack(const db::Rows& stops) {
+    for (const db::Row& r : stops) {
+      EXPECT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
+        return s
+            .Execute(absl::StrCat("INSERT INTO living_allowance_stops (", kStopColumns,
+                                  ") VALUES (?, ?, ?, ?, ?)"),
+                     {r.String(0), r.String(1), r.String(2), r.Int(3), r.String(4)})
+            .status();
+      }));
+    }
+  }
+  static constexpr char kStopColumns[] = "child_id, stopped_on, reason, event_sequence, recorded_at";
+
   // Waits until `n` of this schema's statements wait for a lock (each a call held where the test holds it).
   void AwaitLockWaits(int n) {
     const absl::Time deadline = absl::Now() + absl::Seconds(20);
@@ -1470,15 +1494,8 @@ TEST_F(MonthlyAllowance, StopRecordedDuringTheCyclesPayment_ApplicationPayingThe
   const int64_t a_reserved = Balances(a).reserved_fen();  // E2's own first month and the cycle's
   // The move's stop, taken out and written back below as the follower writes it, once the payment has read
   // the stops.
-  const std::vector<std::string> stop = {"child_id", "stopped_on", "reason", "event_sequence", "recorded_at"};
   db::Rows stops;
-  ASSERT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(stops, s.Query(absl::StrCat("SELECT ", absl::StrJoin(stop, ", "),
-                                                 " FROM living_allowance_stops WHERE child_id = ?"),
-                                    {moving.child_id()}));
-    return s.Execute("DELETE FROM living_allowance_stops WHERE child_id = ?", {moving.child_id()}).status();
-  }));
-  ASSERT_EQ(stops.size(), 1u);
+  ASSERT_NO_FATAL_FAILURE(TakeStopsOut(moving.child_id(), &stops));
 
   absl::Notification claimed;
   absl::Notification release;
@@ -1503,14 +1520,7 @@ TEST_F(MonthlyAllowance, StopRecordedDuringTheCyclesPayment_ApplicationPayingThe
                    PayCycle("pay-cycle-next", cycle.cycle_id()));
   });
   AwaitLockWaits(1);  // the payment, at the month's claim
-  ASSERT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
-    return s
-        .Execute(
-            absl::StrCat("INSERT INTO living_allowance_stops (", absl::StrJoin(stop, ", "),
-                         ") VALUES (?, ?, ?, ?, ?)"),
-            {stops[0].String(0), stops[0].String(1), stops[0].String(2), stops[0].Int(3), stops[0].String(4)})
-        .status();
-  }));
+  PutStopsBack(stops);
   std::thread application([&] { by_application = PayApplicationAs(xixia.admin, "e1", e1); });
   AwaitLockWaits(2);  // the application too, behind the payment or at the claim
   release.Notify();
@@ -2635,14 +2645,8 @@ TEST_F(MonthlyAllowance, KeeperStoppedAfterItsLine_TheLineItReplacedIsOwedTheMon
   ASSERT_NO_FATAL_FAILURE(SetStoppedOn(moving.child_id(), DayOfThisMonth(3)));
   const std::string r = EnrolIn(xixia, "r", b, moving.child_id());
   ASSERT_NO_FATAL_FAILURE(SetApprovedOn(r, DayOfThisMonth(5)));
-  db::Rows stops;
-  ASSERT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
-    ASSIGN_OR_RETURN(stops, s.Query("SELECT child_id, stopped_on, reason, event_sequence, recorded_at"
-                                    " FROM living_allowance_stops WHERE child_id = ?",
-                                    {moving.child_id()}));
-    return s.Execute("DELETE FROM living_allowance_stops WHERE child_id = ?", {moving.child_id()}).status();
-  }));
-  ASSERT_EQ(stops.size(), 1u);
+  db::Rows stops;  // not folded yet when the roster runs
+  ASSERT_NO_FATAL_FAILURE(TakeStopsOut(moving.child_id(), &stops));
   ASSERT_OK(allowance_->cycles().job().RunMonth(next));
   ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle_a, CycleOf(a, next));
   ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle_b, CycleOf(b, next, xixia.admin));
@@ -2651,14 +2655,7 @@ TEST_F(MonthlyAllowance, KeeperStoppedAfterItsLine_TheLineItReplacedIsOwedTheMon
   ASSERT_EQ(line_r.outcome(), v1::ROSTER_OUTCOME_REPLACED);
   ASSERT_EQ(line_r.replaced_by(), e);
   ASSERT_OK(SubmitAndApprove(cycle_a.cycle_id(), "a"));
-  ASSERT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
-    return s
-        .Execute(
-            "INSERT INTO living_allowance_stops (child_id, stopped_on, reason, event_sequence, recorded_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            {stops[0].String(0), stops[0].String(1), stops[0].String(2), stops[0].Int(3), stops[0].String(4)})
-        .status();
-  }));
+  ASSERT_NO_FATAL_FAILURE(PutStopsBack(stops));
 
   ASSERT_OK_AND_ASSIGN(
       v1::PayMonthlyCycleResponse paid_a,
