@@ -149,19 +149,25 @@ constexpr char kLinesPaidElsewhere[] =
     " l.school_evidence_ref = ''"
     " WHERE l.cycle_id = ? AND l.outcome = 0 AND m.enrolment_id <> l.enrolment_id";
 // Before the approval reserves anything, too: a payable line of an enrolment withdrawn or cancelled with its
-// case since the roster was generated is listed as stopped with nothing to pay, as its payment would list it
-// (MonthlyEnrolmentOpen's states: SHOUHU_OPEN_ENROLMENT_STATES). One closed after the approval is listed so
-// at payment, its amount released then (LineNotPaid).
+// case since the roster was generated (MonthlyEnrolmentOpen's states: SHOUHU_OPEN_ENROLMENT_STATES), or whose
+// allowance a stop recorded since ended before the line's month (the first stop on or after its approval,
+// before the month's first day: StopMonth), is listed as stopped with nothing to pay, as its payment would
+// list it. One closed or stopped after the approval is listed so at payment, its amount released then
+// (LineNotPaid).
+#define SHOUHU_LINE_OF_CLOSED_ENROLMENT           \
+  "(a.state NOT IN " SHOUHU_OPEN_ENROLMENT_STATES \
+  " OR " SHOUHU_STOP_OF_ENROLMENT("a.child_id", "a.decided_at") " < l.month)"
 constexpr char kLinesOfClosedEnrolments[] =
     "UPDATE monthly_roster_lines l JOIN applications a ON a.id = l.enrolment_id"
     " SET l.outcome = ?, l.amount_fen = 0, l.payable_child_id = NULL, l.school_evidence_ref = ''"
-    " WHERE l.cycle_id = ? AND l.outcome = 0 AND a.state NOT IN " SHOUHU_OPEN_ENROLMENT_STATES;
+    " WHERE l.cycle_id = ? AND l.outcome = 0 AND " SHOUHU_LINE_OF_CLOSED_ENROLMENT;
 // Those lines, locked, read before they are listed so: each is its enrolment's month kept by the rules,
 // which the approval then gives up (MariaDbAllowanceStore::GiveUpKeptMonth).
 constexpr char kPayableLinesOfClosedEnrolments[] =
     "SELECT l.enrolment_id FROM monthly_roster_lines l JOIN applications a ON a.id = l.enrolment_id"
-    " WHERE l.cycle_id = ? AND l.outcome = 0 AND a.state NOT IN " SHOUHU_OPEN_ENROLMENT_STATES
+    " WHERE l.cycle_id = ? AND l.outcome = 0 AND " SHOUHU_LINE_OF_CLOSED_ENROLMENT
     " ORDER BY l.enrolment_id FOR UPDATE";
+#undef SHOUHU_LINE_OF_CLOSED_ENROLMENT
 constexpr char kTakeLineTotals[] =
     "UPDATE child_year_totals t JOIN monthly_roster_lines l ON t.program_id = l.program_id"
     " AND t.child_id = l.child_id AND t.year = YEAR(l.month)"

@@ -2675,5 +2675,41 @@ TEST_F(MonthlyAllowance, KeeperStoppedAfterItsLine_TheLineItReplacedIsOwedTheMon
   ExpectReconciles(b);
 }
 
+// A stop recorded between the roster's run and its approval: the approval lists the line as stopped and
+// reserves nothing for it, as it does a withdrawn enrolment's; the finance officer approves only what will be
+// paid. (Before, the approval reserved it and only the payment gave it back.)
+TEST_F(MonthlyAllowance, StopRecordedBeforeTheApproval_LineListedStoppedAndNotReserved) {
+  const std::string program = FundedProgram("p");
+  const absl::CivilMonth next = ThisMonth() + 1;
+  std::map<std::string, rv1::Case> cases;
+  for (const std::string tag : {"placed", "staying"}) {
+    cases[tag] = ActiveChild(tag);
+    const std::string enrolment = Enrol(tag, program, cases[tag].child_id());
+    ASSERT_NO_FATAL_FAILURE(SetApprovedOn(enrolment, absl::CivilDay(ThisMonth() - 2) + 9));
+    ASSERT_NO_FATAL_FAILURE(PayFirstMonth(tag, enrolment));
+  }
+  ASSERT_OK(allowance_->cycles().job().RunMonth(next));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, next));
+  ASSERT_EQ(ByChild(Lines(cycle.cycle_id()))[cases["placed"].child_id()].outcome(),
+            v1::ROSTER_OUTCOME_PAYABLE);
+  ASSERT_NO_FATAL_FAILURE(PlaceInInstitution("placed", cases["placed"]));
+  ASSERT_NO_FATAL_FAILURE(AwaitRegistryEvents());
+  const int64_t reserved_before = Balances(program).reserved_fen();
+
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle approved, SubmitAndApprove(cycle.cycle_id(), "stop-before"));
+  EXPECT_EQ(approved.total_fen(), 60'000);
+  EXPECT_EQ(Balances(program).reserved_fen(), reserved_before + 60'000);
+  std::map<std::string, v1::RosterLine> lines = ByChild(Lines(cycle.cycle_id()));
+  EXPECT_EQ(lines[cases["placed"].child_id()].outcome(), v1::ROSTER_OUTCOME_STOPPED);
+  EXPECT_EQ(lines[cases["placed"].child_id()].amount_fen(), 0);
+  EXPECT_EQ(lines[cases["staying"].child_id()].outcome(), v1::ROSTER_OUTCOME_PAYABLE);
+  ASSERT_OK_AND_ASSIGN(v1::PayMonthlyCycleResponse paid, Ask(&v1::AllowanceService::Stub::PayMonthlyCycle,
+                                                             ngo_admin_, PayCycle("pay", cycle.cycle_id())));
+  EXPECT_EQ(paid.cycle().paid_lines(), 1);
+  EXPECT_EQ(StandingPaymentsOf(cases["placed"].child_id()), 1);  // its first month
+  EXPECT_EQ(Balances(program).reserved_fen(), reserved_before);
+  ExpectReconciles(program);
+}
+
 }  // namespace
 }  // namespace shouhu::allowance::testing
