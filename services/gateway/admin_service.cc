@@ -114,6 +114,7 @@ grpc::Status AdminService::CreateApiClient(grpc::ServerContext* context,
   auto created = store_.CreateClient(KeyOf("CreateApiClient", *admin, request->request_id(), *request),
                                      client, secret_record);
   if (!created.ok()) return Answer(*context, created.status());
+  authenticator_.Created(created->client_id);  // its first call here need not wait for a read of the ids
   if (created->client_id != client.client_id) {
     const std::string first_secret = created->secrets.empty() ? "" : created->secrets.front().secret_id;
     return Answer(*context,

@@ -17,6 +17,10 @@ namespace {
 constexpr unsigned long long kOpsLimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
 constexpr size_t kMemLimit = crypto_pwhash_MEMLIMIT_INTERACTIVE;
 
+// The guesses at ids that name no client, counted with those past an id's limit of slow checks (the alert
+// ShouhuGatewayApiClientGuessed watches the metric's every series), told apart by this label.
+constexpr char kUnknownIdLabel[] = "reason=\"unknown_id\"";
+
 using SecretVerifiers = std::vector<std::pair<std::string, std::string>>;  // secret id, fast verifier
 
 // The client's valid secrets that have a fast verifier; `complete` when every valid one has (none when the
@@ -95,25 +99,38 @@ Principal PrincipalOfClient(const ApiClientRecord& client) {
 
 ApiClientAuthenticator::ApiClientAuthenticator(ApiClientCredentialStore& store, const Clock& clock,
                                                absl::Duration cache_ttl, absl::Duration recheck_interval,
-                                               int workers, Metrics* metrics)
+                                               int workers, Metrics* metrics, Logger* logger)
     : store_(store),
       clock_(clock),
       metrics_(metrics),
       cache_ttl_(cache_ttl),
       recheck_interval_(recheck_interval),
       cache_key_(crypto_generichash_KEYBYTES, '\0'),
+      client_ids_(store, clock),
       rechecks_(workers, /*max_queued=*/256),
       workers_(workers, /*max_queued=*/256) {
   randombytes_buf(cache_key_.data(), cache_key_.size());
   if (metrics_ != nullptr) {  // exported from the start, for the alert rules (deploy/k8s/components/alerts)
     metrics_->Add("shouhu_gateway_api_client_id_flooded_total", "", 0);
     metrics_->Add("shouhu_gateway_credential_checks_queue_full_total", "", 0);
+    metrics_->Add("shouhu_gateway_api_client_id_flooded_total", kUnknownIdLabel, 0);
+  }
+  if (const absl::Status read = client_ids_.Read(); !read.ok() && logger != nullptr) {
+    logger->Warn(
+        "API client ids not read: every client id is checked against the tables until they are read, on the "
+        "first attempt at an id not known",
+        {{"error", read.ToString()}});
   }
 }
 
 absl::Status ApiClientAuthenticator::IdFlooded() {
   if (metrics_ != nullptr) metrics_->Add("shouhu_gateway_api_client_id_flooded_total", "");
   return absl::ResourceExhaustedError("too many failed credential checks for this client; retry later");
+}
+
+absl::Status ApiClientAuthenticator::UnknownId() {
+  if (metrics_ != nullptr) metrics_->Add("shouhu_gateway_api_client_id_flooded_total", kUnknownIdLabel);
+  return CredentialsRejected();
 }
 
 absl::Status ApiClientAuthenticator::QueueFull() {
@@ -142,6 +159,17 @@ void ApiClientAuthenticator::Authenticate(const std::string& client_id, const st
   if (!IsWellFormedId(client_id) || secret.empty() || secret.size() > 256) {
     done(CredentialsRejected());
     return;
+  }
+  switch (client_ids_.Judge(client_id)) {
+    case KnownClientIds::Verdict::kKnown:
+    case KnownClientIds::Verdict::kUnread:
+      break;
+    case KnownClientIds::Verdict::kUnknown:
+      done(UnknownId());
+      return;
+    case KnownClientIds::Verdict::kReadFirst:
+      ReadIdsThenAuthenticate(client_id, secret, std::move(done));
+      return;
   }
   const std::string key = CacheKey(client_id, secret);
   std::string verifier;  // FastVerifierOf(secret), made only past the remembered answers
@@ -237,6 +265,22 @@ void ApiClientAuthenticator::Authenticate(const std::string& client_id, const st
       absl::MutexLock lock(&mu_);
       --slow_checks_[client_id].under_way;
     }
+    (*shared_done)(QueueFull());
+  }
+}
+
+void ApiClientAuthenticator::ReadIdsThenAuthenticate(const std::string& client_id, const std::string& secret,
+                                                     Done done) {
+  auto shared_done = std::make_shared<Done>(std::move(done));
+  const bool queued = rechecks_.Submit([this, client_id, secret, shared_done] {
+    // A read that fails leaves the id as it was (refused if the ids were read before, checked the slow way if
+    // never), and an attempt after the next second reads again.
+    (void)client_ids_.Read();
+    Authenticate(client_id, secret,
+                 [shared_done](absl::StatusOr<Principal> answer) { (*shared_done)(std::move(answer)); });
+  });
+  if (!queued) {
+    client_ids_.GiveBackTurn();
     (*shared_done)(QueueFull());
   }
 }
@@ -377,6 +421,8 @@ absl::StatusOr<Principal> ApiClientAuthenticator::Recheck(const std::string& key
   }
   return remembered.principal;
 }
+
+void ApiClientAuthenticator::Created(const std::string& client_id) { client_ids_.Add(client_id); }
 
 void ApiClientAuthenticator::Forget(const std::string& client_id) {
   absl::MutexLock lock(&mu_);

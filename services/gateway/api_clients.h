@@ -37,6 +37,12 @@
 // about a second), and a secret matching none of a client whose every valid secret has a verifier is refused
 // UNAUTHENTICATED. A secret stored without a verifier (before migration 0051, or by an older replica) is
 // checked by its slow hash and given one when it matches.
+//
+// All of that is for ids of clients. One that names no client (someone guessing well-formed ids, a new one
+// each time, which no per-id limit holds) is refused UNAUTHENTICATED, as any refused credential, before any
+// of it: the replica keeps the ids that exist in memory (known_client_ids.h), and such an attempt takes no
+// worker and reads nothing, but for one read of the ids created since per second, which lets in a client
+// created through another replica a moment ago.
 #ifndef SHOUHU_SERVICES_GATEWAY_API_CLIENTS_H_
 #define SHOUHU_SERVICES_GATEWAY_API_CLIENTS_H_
 
@@ -51,10 +57,12 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/log.h"
 #include "common/metrics.h"
 #include "common/principal.h"
 #include "common/worker_pool.h"
 #include "services/gateway/gateway_store.h"
+#include "services/gateway/known_client_ids.h"
 
 namespace shouhu::gateway {
 
@@ -73,10 +81,13 @@ class ApiClientAuthenticator {
  public:
   using Done = std::function<void(absl::StatusOr<Principal>)>;
 
-  // `metrics` (optional) counts the attempts answered RESOURCE_EXHAUSTED, for the operator: someone
-  // guessing at a client id, or credential checks queued beyond the workers.
+  // `metrics` (optional) counts, for the operator, the attempts answered RESOURCE_EXHAUSTED (someone guessing
+  // at a client id, or credential checks queued beyond the workers) and those at ids that name no client.
+  // Reads the ids of the clients that exist; if they cannot be read, says so to `logger` (optional) and
+  // checks every id against the tables until they can.
   ApiClientAuthenticator(ApiClientCredentialStore& store, const Clock& clock, absl::Duration cache_ttl,
-                         absl::Duration recheck_interval, int workers, Metrics* metrics = nullptr);
+                         absl::Duration recheck_interval, int workers, Metrics* metrics = nullptr,
+                         Logger* logger = nullptr);
 
   // Calls `done` exactly once: at once on a cache hit, otherwise later on a worker thread.
   void Authenticate(const std::string& client_id, const std::string& secret, Done done);
@@ -84,6 +95,9 @@ class ApiClientAuthenticator {
   // Drops remembered successes of the client (after a revocation here; other replicas notice within the
   // recheck interval).
   void Forget(const std::string& client_id);
+
+  // A client created through this replica: its id is known at once, without waiting for a read of the ids.
+  void Created(const std::string& client_id);
 
  private:
   struct Remembered {
@@ -129,6 +143,10 @@ class ApiClientAuthenticator {
   absl::Status IdFlooded();
   // An attempt answered RESOURCE_EXHAUSTED because the workers' queue is full.
   absl::Status QueueFull();
+  // An attempt at an id that names no client, refused as any credential.
+  absl::Status UnknownId();
+  // Reads the ids created since the last read (on a confirmation worker), then authenticates the attempt.
+  void ReadIdsThenAuthenticate(const std::string& client_id, const std::string& secret, Done done);
   // A slow check of `client_id`'s secret: verifies (by its fast verifier where the table has one, else by
   // the slow hash), remembers the outcome, answers.
   void CheckSlowly(const std::string& client_id, const std::string& secret, const std::string& verifier,
@@ -164,6 +182,7 @@ class ApiClientAuthenticator {
   uint64_t revocations_seen_ ABSL_GUARDED_BY(mu_) = 0;
   std::unordered_map<std::string, uint64_t> last_revocation_ ABSL_GUARDED_BY(mu_);
   uint64_t revocations_cleared_at_ ABSL_GUARDED_BY(mu_) = 0;
+  KnownClientIds client_ids_;
   // Last: joined before the rest goes away. Rechecks (a primary-key read each) apart from the slow hashes.
   WorkerPool rechecks_;
   WorkerPool workers_;

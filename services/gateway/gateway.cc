@@ -37,7 +37,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
   ASSIGN_OR_RETURN(g->tokens_, TokenVerifier::Create(config.tokens, clock, logger));
   g->clients_ = std::make_unique<ApiClientAuthenticator>(g->store_, clock, config.api_client_cache_ttl,
                                                          config.api_client_recheck, config.credential_workers,
-                                                         &metrics);
+                                                         &metrics, &logger);
   g->admission_ = std::make_unique<Admission>(*g->tokens_, g->clients_.get(), *g->policy_, g->limiter_);
   g->audit_ = std::make_unique<AuditWriter>(g->store_, logger, metrics);
   g->backends_ = std::make_unique<Backends>(config.routes);

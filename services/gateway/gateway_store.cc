@@ -30,6 +30,9 @@ constexpr absl::string_view kSelectClientForUpdate =
 constexpr absl::string_view kSelectClientsAfter =
     "SELECT client_id, display_name, organisation_id, roles, jurisdictions, created_at, revoked_at "
     "FROM api_clients WHERE client_id > ? ORDER BY client_id LIMIT ?";
+// A range of the primary key, read from the index alone.
+constexpr absl::string_view kSelectClientIdsAfter =
+    "SELECT client_id FROM api_clients WHERE client_id > ? ORDER BY client_id LIMIT ?";
 constexpr absl::string_view kSelectSecrets =
     "SELECT secret_id, secret_hash, created_at, revoked_at, COALESCE(fast_verifier, '') "
     "FROM api_client_secrets WHERE client_id = ? ORDER BY created_at, secret_id";
@@ -258,6 +261,17 @@ absl::StatusOr<std::vector<ApiClientRecord>> GatewayStore::ListClients(const std
     return absl::OkStatus();
   }));
   return clients;
+}
+
+absl::StatusOr<std::vector<std::string>> GatewayStore::ClientIdsAfter(const std::string& after, int limit) {
+  std::vector<std::string> ids;
+  RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& session) -> absl::Status {
+    ASSIGN_OR_RETURN(db::Rows rows, session.Query(kSelectClientIdsAfter, {after, int64_t{limit}}));
+    ids.reserve(rows.size());
+    for (db::Row& row : rows) ids.push_back(row.Take(0));
+    return absl::OkStatus();
+  }));
+  return ids;
 }
 
 absl::Status GatewayStore::InsertAudit(const std::vector<AuditRecord>& rows) {

@@ -62,6 +62,9 @@ class ApiClientCredentialStore {
   // it is not checked slowly again; a secret that has one keeps it.
   virtual absl::Status SetFastVerifier(const std::string& client_id, const std::string& secret_id,
                                        const std::string& fast_verifier) = 0;
+  // At most `limit` client ids after `after` ("" for the first), in id order (which is creation order, as
+  // far as the creating replicas' clocks agree): revoked clients' too.
+  virtual absl::StatusOr<std::vector<std::string>> ClientIdsAfter(const std::string& after, int limit) = 0;
 };
 
 class GatewayStore final : public ApiClientCredentialStore {
@@ -82,6 +85,7 @@ class GatewayStore final : public ApiClientCredentialStore {
   absl::StatusOr<ApiClientRecord> GetClient(const std::string& client_id) override;
   absl::Status SetFastVerifier(const std::string& client_id, const std::string& secret_id,
                                const std::string& fast_verifier) override;
+  absl::StatusOr<std::vector<std::string>> ClientIdsAfter(const std::string& after, int limit) override;
   // Clients with ids after `after`, in id order.
   absl::StatusOr<std::vector<ApiClientRecord>> ListClients(const std::string& after, int limit);
 
