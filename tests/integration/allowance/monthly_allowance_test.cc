@@ -300,13 +300,15 @@ class MonthlyAllowance : public MonthlyAllowanceTest {
   }
   static constexpr char kStopColumns[] = "child_id, stopped_on, reason, event_sequence, recorded_at";
 
-  // Waits until `n` of this schema's statements wait for a lock (each a call held where the test holds it).
-  void AwaitLockWaits(int n) {
+  // Waits until `n` of this schema's statements (those that begin with `statement`, if given) wait for a
+  // lock: each a call held where the test holds it.
+  void AwaitLockWaits(int n, const std::string& statement = "") {
     const absl::Time deadline = absl::Now() + absl::Seconds(20);
     // A statement of this schema's running for over 200 ms here is one waiting for a lock.
     while (QueryInt("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE()"
-                    " AND ID <> CONNECTION_ID() AND COMMAND IN ('Query', 'Execute') AND TIME_MS > 200",
-                    {}) < n) {
+                    " AND ID <> CONNECTION_ID() AND COMMAND IN ('Query', 'Execute') AND TIME_MS > 200"
+                    " AND INFO LIKE CONCAT(?, '%')",
+                    {statement}) < n) {
       if (absl::Now() > deadline) {
         std::string seen;
         EXPECT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
@@ -1519,7 +1521,7 @@ TEST_F(MonthlyAllowance, StopRecordedDuringTheCyclesPayment_ApplicationPayingThe
     by_cycle = Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_,
                    PayCycle("pay-cycle-next", cycle.cycle_id()));
   });
-  AwaitLockWaits(1);  // the payment, at the month's claim
+  AwaitLockWaits(1, "INSERT IGNORE INTO living_allowance_months_paid");  // the payment, at the month's claim
   PutStopsBack(stops);
   std::thread application([&] { by_application = PayApplicationAs(xixia.admin, "e1", e1); });
   AwaitLockWaits(2);  // the application too, behind the payment or at the claim
