@@ -150,6 +150,13 @@ constexpr char kMonthlyEnrolmentsOfChild[] =
 // The enrolment's roster line of a month (one at most: 0060's unique key), as generation wrote it.
 constexpr char kRosterLineOfEnrolment[] =
     "SELECT outcome, replaced_by FROM monthly_roster_lines WHERE month = ? AND enrolment_id = ?";
+// The stop that ends the enrolment (living_allowance_stops.h), read under the application's lock.
+constexpr char kStopOfEnrolment[] =
+    "SELECT " SHOUHU_STOP_OF_ENROLMENT("a.child_id", "a.decided_at") " FROM applications a WHERE a.id = ?";
+// The first month's line of an enrolment a stop ended: stopped, as the roster would have written it.
+constexpr char kFirstMonthLineStopped[] =
+    "UPDATE monthly_roster_lines SET outcome = ?, amount_fen = 0, payable_child_id = NULL"
+    " WHERE month = ? AND enrolment_id = ? AND outcome = ?";
 // Whether the monthly enrolment's first-month reservation went back to the budget (migration 0080).
 constexpr char kFirstMonthReleased[] =
     "SELECT first_month_released_at IS NOT NULL FROM living_allowance_enrolments WHERE application_id = ?";
@@ -1320,7 +1327,9 @@ namespace {
 //   child's other enrolments' lines of the month are as frozen, so the line, not the facts as they are
 //   since, says whether the month is owed — also between the line and its release (a run that died between
 //   them). A keeper withdrawn since gives the month back to the line it replaced, which then says so
-//   (MariaDbAllowanceStore::GiveUpKeptMonth);
+//   (MariaDbAllowanceStore::GiveUpKeptMonth). One fact since does count: a stop that ended the enrolment
+//   before the month (FirstMonthEndedByStop; the payer then lists the line as stopped and releases the
+//   month: ReleaseStoppedFirstMonth), as a cycle's payment counts it for its lines;
 // - before the line: the facts known now, judged as the roster would judge the month if it ran now. The
 //   facts can still change before the month (a placement, a transfer, a school proof): a payment made on
 //   them stands — the month was owed on everything known then — and the line, written later, can only say
@@ -1353,7 +1362,19 @@ absl::Status FirstMonthOwedUnder(db::Session& tx, const v1::Application& a, cons
     decision.enrolment_id = a.application_id();
     decision.outcome = static_cast<MonthlyOutcome>(line->Int(0));
     decision.replaced_by = line->String(1);
-    return CheckFirstMonthDecision(decision, first);
+    RETURN_IF_ERROR(CheckFirstMonthDecision(decision, first));
+    // The line was written on the facts of its day; a stop recorded since ends the enrolment all the same (as
+    // a cycle's payment finds for its lines).
+    ASSIGN_OR_RETURN(std::optional<db::Row> stop, tx.QueryOne(kStopOfEnrolment, {a.application_id()}));
+    if (stop && !stop->IsNull(0)) {
+      MonthlyEnrolment e;
+      e.approved_on = ShanghaiDay(FromProtoTimestamp(a.decided_at()));
+      ASSIGN_OR_RETURN(e.stopped_on, StopOf(*stop, 0));
+      if (std::optional<absl::CivilMonth> stop_month = StopMonth(e); stop_month && first >= *stop_month) {
+        return FirstMonthEndedByStop(first, *e.stopped_on);
+      }
+    }
+    return absl::OkStatus();
   }
   ASSIGN_OR_RETURN(db::Rows all_rows, tx.Query(kMonthlyEnrolmentsOfChild, {a.child_id()}));
   std::vector<const db::Row*> rows;
@@ -1621,6 +1642,23 @@ absl::StatusOr<NextIssue> NextIssueOf(db::Session& tx, const v1::Application& a,
 
 }  // namespace
 
+void MariaDbAllowanceStore::ReleaseStoppedFirstMonth(const std::string& application_id, const Actor& actor) {
+  // As ReleaseRefusedFirstMonth: the refusal stands whatever happens here. Judged again under the lock: a
+  // payment that came first (the month out with the bank) or a release that did leave nothing to do.
+  (void)pool_.Transaction([&](db::Session& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<LockedApplication> locked, LockHeldFirstMonth(tx, application_id));
+    if (!locked) return absl::OkStatus();
+    if (!FirstMonthStopped(FirstMonthOwedUnder(tx, locked->application))) return absl::OkStatus();
+    ASSIGN_OR_RETURN(const absl::CivilMonth first, FirstMonthOf(locked->application));
+    RETURN_IF_ERROR(
+        tx.Execute(kFirstMonthLineStopped, {static_cast<int64_t>(MonthlyOutcome::kStopped),
+                                            absl::FormatCivilTime(absl::CivilDay(first)), application_id,
+                                            static_cast<int64_t>(MonthlyOutcome::kPaidByApplication)})
+            .status());
+    return ReleaseFirstMonth(*this, tx, *locked, actor);
+  });
+}
+
 absl::Status MariaDbAllowanceStore::GiveUpKeptMonth(db::Session& tx, const std::string& keeper_id,
                                                     absl::CivilMonth month, const Actor& actor) {
   ASSIGN_OR_RETURN(std::optional<LockedApplication> keeper, ReadApplication(tx, keeper_id, false));
@@ -1635,6 +1673,7 @@ absl::StatusOr<v1::Payment> MariaDbAllowanceStore::PayApplication(
   absl::StatusOr<v1::Payment> paid =
       PayApplicationOnce(key, actor, application_id, authorize, method, payee_reference);
   if (MonthPaidUnder(paid.status())) ReleaseRefusedFirstMonth(application_id, actor);
+  if (FirstMonthStopped(paid.status())) ReleaseStoppedFirstMonth(application_id, actor);
   return paid;
 }
 
@@ -1723,6 +1762,8 @@ std::vector<absl::StatusOr<v1::Payment>> MariaDbAllowanceStore::PayApplications(
   for (size_t i = 0; i < orders.size(); ++i) {
     if (MonthPaidUnder(answers[i].status()))
       ReleaseRefusedFirstMonth(orders[i].application_id, orders[i].actor);
+    if (FirstMonthStopped(answers[i].status()))
+      ReleaseStoppedFirstMonth(orders[i].application_id, orders[i].actor);
   }
   return answers;
 }

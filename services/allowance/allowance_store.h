@@ -378,6 +378,9 @@ class MariaDbAllowanceStore final : public AllowanceStore {
   // would pay: its first month's reservation goes back (ReleaseFirstMonthPaidElsewhere), in its own
   // transaction, the refusal's having rolled back.
   void ReleaseRefusedFirstMonth(const std::string& application_id, const Actor& actor);
+  // The same for a first month a stop recorded since its line ended (FirstMonthStopped): its line listed as
+  // stopped and its reservation released, once.
+  void ReleaseStoppedFirstMonth(const std::string& application_id, const Actor& actor);
   // A new payment's events, in order: issued, and the household's verification when sampled.
   std::vector<std::unique_ptr<google::protobuf::Message>> PaymentEvents(const v1::Payment& payment,
                                                                         v1::AllowanceType type) const;

@@ -195,6 +195,21 @@ absl::Status MonthAlreadyPaid(absl::CivilMonth month, const std::string& enrolme
   return refused;
 }
 
+constexpr char kFirstMonthStopped[] = "type.shouhu.dev/allowance.FirstMonthStopped";
+
+absl::Status FirstMonthEndedByStop(absl::CivilMonth first, absl::CivilDay stopped_on) {
+  absl::Status refused = absl::FailedPreconditionError(absl::StrCat(
+      "the child's basic living allowance stopped on ", absl::FormatCivilTime(stopped_on),
+      " (a placement, a closed case or a move), before the enrolment's first month ",
+      absl::FormatCivilTime(first), ": that month is not owed and what the approval reserved goes back"));
+  refused.SetPayload(kFirstMonthStopped, absl::Cord(absl::FormatCivilTime(stopped_on)));
+  return refused;
+}
+
+bool FirstMonthStopped(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kFailedPrecondition && status.GetPayload(kFirstMonthStopped);
+}
+
 std::optional<std::string> MonthPaidUnder(const absl::Status& status) {
   if (status.code() != absl::StatusCode::kFailedPrecondition) return std::nullopt;
   auto enrolment = status.GetPayload(kMonthPaidUnder);

@@ -172,6 +172,12 @@ absl::Status MonthAlreadyPaid(absl::CivilMonth month, const std::string& enrolme
 // The enrolment that holds the month when `status` is MonthAlreadyPaid's refusal, else nothing.
 std::optional<std::string> MonthPaidUnder(const absl::Status& status);
 
+// An enrolment's first month, which its roster line said was owed, refused at payment because a stop recorded
+// since (on `stopped_on`: a placement, a close, a move) ended the enrolment before it: FAILED_PRECONDITION,
+// which FirstMonthStopped reads back.
+absl::Status FirstMonthEndedByStop(absl::CivilMonth first, absl::CivilDay stopped_on);
+bool FirstMonthStopped(const absl::Status& status);
+
 // One of the child's enrolments whose first month's reservation went back to the budget (migration 0080), as
 // the store finds it when a month of the child is freed (the payment that held it reversed and its money
 // released with its closing enrolment: migration 0100's row deleted).

@@ -2713,5 +2713,38 @@ TEST_F(MonthlyAllowance, StopRecordedBeforeTheApproval_LineListedStoppedAndNotRe
   ExpectReconciles(program);
 }
 
+// A stop recorded after the first month's line said it was owed, before the application paid it: the child
+// was enrolled on the 2nd, next month's roster gave its first month to the application, and the child was
+// placed in an institution before the payment. The payment is refused (the month is not owed), the line lists
+// the month as stopped, and what the approval reserved goes back to the budget once, however often the
+// payment is tried. (Before, the line decided alone and the month was paid.)
+TEST_F(MonthlyAllowance, StopRecordedAfterTheFirstMonthsLine_ApplicationRefusedAndReservationBackOnce) {
+  const std::string program = FundedProgram("p");
+  const absl::CivilMonth next = ThisMonth() + 1;
+  const rv1::Case placed = ActiveChild("placed");
+  const std::string enrolment = Enrol("placed", program, placed.child_id());
+  ASSERT_NO_FATAL_FAILURE(SetApprovedOn(enrolment, DayOfThisMonth(2)));
+  ASSERT_OK(allowance_->cycles().job().RunMonth(next));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, next));
+  ASSERT_EQ(ByChild(Lines(cycle.cycle_id()))[placed.child_id()].outcome(),
+            v1::ROSTER_OUTCOME_PAID_BY_APPLICATION);
+  ASSERT_NO_FATAL_FAILURE(PlaceInInstitution("placed", placed));
+  ASSERT_NO_FATAL_FAILURE(AwaitRegistryEvents());
+  const v1::ProgramBalances before = Balances(program);
+
+  for (const std::string attempt : {"pay", "pay-again"}) {
+    EXPECT_THAT(PayApplication(attempt, enrolment), StatusIs(absl::StatusCode::kFailedPrecondition))
+        << attempt;
+  }
+  EXPECT_EQ(ByChild(Lines(cycle.cycle_id()))[placed.child_id()].outcome(), v1::ROSTER_OUTCOME_STOPPED);
+  EXPECT_EQ(StandingPaymentsOf(placed.child_id()), 0);
+  EXPECT_EQ(ReleasesOf(enrolment), 1);
+  EXPECT_EQ(Balances(program).reserved_fen(), before.reserved_fen() - 60'000);
+  EXPECT_EQ(YearTotal(program, placed.child_id()), 0);
+  ASSERT_OK(allowance_->cycles().job().RunMonth(next));
+  EXPECT_EQ(ReleasesOf(enrolment), 1);
+  ExpectReconciles(program);
+}
+
 }  // namespace
 }  // namespace shouhu::allowance::testing
