@@ -148,11 +148,11 @@ constexpr char kMonthlyEnrolmentsOfChild[] =
     " WHERE a.child_id = ? AND a.type = 5 AND a.state IN " SHOUHU_OPEN_ENROLMENT_STATES
     " AND p.state = 4 ORDER BY a.id";
 // The enrolment's roster line of a month (one at most: 0060's unique key), as generation wrote it.
+// With the stop that ends the enrolment (living_allowance_stops.h).
 constexpr char kRosterLineOfEnrolment[] =
-    "SELECT outcome, replaced_by FROM monthly_roster_lines WHERE month = ? AND enrolment_id = ?";
-// The stop that ends the enrolment (living_allowance_stops.h), read under the application's lock.
-constexpr char kStopOfEnrolment[] =
-    "SELECT " SHOUHU_STOP_OF_ENROLMENT("a.child_id", "a.decided_at") " FROM applications a WHERE a.id = ?";
+    "SELECT l.outcome, l.replaced_by, " SHOUHU_STOP_OF_ENROLMENT("a.child_id", "a.decided_at")
+    " FROM monthly_roster_lines l JOIN applications a ON a.id = l.enrolment_id"
+    " WHERE l.month = ? AND l.enrolment_id = ?";
 // The first month's line of an enrolment a stop ended: stopped, as the roster would have written it.
 constexpr char kFirstMonthLineStopped[] =
     "UPDATE monthly_roster_lines SET outcome = ?, amount_fen = 0, payable_child_id = NULL"
@@ -1365,14 +1365,11 @@ absl::Status FirstMonthOwedUnder(db::Session& tx, const v1::Application& a, cons
     RETURN_IF_ERROR(CheckFirstMonthDecision(decision, first));
     // The line was written on the facts of its day; a stop recorded since ends the enrolment all the same (as
     // a cycle's payment finds for its lines).
-    ASSIGN_OR_RETURN(std::optional<db::Row> stop, tx.QueryOne(kStopOfEnrolment, {a.application_id()}));
-    if (stop && !stop->IsNull(0)) {
-      MonthlyEnrolment e;
-      e.approved_on = ShanghaiDay(FromProtoTimestamp(a.decided_at()));
-      ASSIGN_OR_RETURN(e.stopped_on, StopOf(*stop, 0));
-      if (std::optional<absl::CivilMonth> stop_month = StopMonth(e); stop_month && first >= *stop_month) {
-        return FirstMonthEndedByStop(first, *e.stopped_on);
-      }
+    MonthlyEnrolment e;
+    e.approved_on = ShanghaiDay(FromProtoTimestamp(a.decided_at()));
+    ASSIGN_OR_RETURN(e.stopped_on, StopOf(*line, 2));
+    if (std::optional<absl::CivilMonth> stop_month = StopMonth(e); stop_month && first >= *stop_month) {
+      return FirstMonthEndedByStop(first, *e.stopped_on);
     }
     return absl::OkStatus();
   }

@@ -154,9 +154,12 @@ constexpr char kLinesPaidElsewhere[] =
 // before the month's first day: StopMonth), is listed as stopped with nothing to pay, as its payment would
 // list it. One closed or stopped after the approval is listed so at payment, its amount released then
 // (LineNotPaid).
-#define SHOUHU_LINE_OF_CLOSED_ENROLMENT           \
-  "(a.state NOT IN " SHOUHU_OPEN_ENROLMENT_STATES \
-  " OR " SHOUHU_STOP_OF_ENROLMENT("a.child_id", "a.decided_at") " < l.month)"
+// A line `l` of application `a` whose enrolment a stop ended before the line's month: its first stop on or
+// after the approval falls before the month's first day (StopMonth, in SQL). The approval and the payment
+// judge it alike.
+#define SHOUHU_LINE_ENDED_BY_STOP SHOUHU_STOP_OF_ENROLMENT("a.child_id", "a.decided_at") " < l.month"
+#define SHOUHU_LINE_OF_CLOSED_ENROLMENT \
+  "(a.state NOT IN " SHOUHU_OPEN_ENROLMENT_STATES " OR " SHOUHU_LINE_ENDED_BY_STOP ")"
 constexpr char kLinesOfClosedEnrolments[] =
     "UPDATE monthly_roster_lines l JOIN applications a ON a.id = l.enrolment_id"
     " SET l.outcome = ?, l.amount_fen = 0, l.payable_child_id = NULL, l.school_evidence_ref = ''"
@@ -188,20 +191,21 @@ constexpr char kCyclePaidTotal[] =
 // before any money moves: a withdrawal holds its application and then takes the budget slot's row, which a
 // chunk holds from its first payment on, so locking each line's application in turn would deadlock with it.
 constexpr char kUnpaidLines[] =
-    "SELECT l.enrolment_id, l.child_id, l.division_code, l.amount_fen, a.state, a.decided_at"
+    "SELECT l.enrolment_id, l.child_id, l.division_code, l.amount_fen, a.state"
     " FROM monthly_roster_lines l JOIN applications a ON a.id = l.enrolment_id"
     " WHERE l.cycle_id = ? AND l.payment_id IS NULL AND l.outcome = 0 ORDER BY l.enrolment_id LIMIT ?"
     " FOR UPDATE";
-// The stop that ends each enrolment of a chunk's lines (kUnpaidLines' enrolment ids from the first to the
-// last: the case closed or transferred away, the child placed in an institution; living_allowance_follower),
-// read after the lines are locked. A stop recorded since the approval ends the month as the roster would have
-// ended it (StopMonth): the line is not paid. Read plainly, without the stops' rows locked: the follower
-// locks a child's row and then the applications a close cancels, the reverse of the chunk's order; a stop
-// recorded after this read is one recorded after the payment, which was made on what was known then.
-constexpr char kStopsOfLines[] =
-    "SELECT l.enrolment_id, " SHOUHU_STOP_OF_ENROLMENT("a.child_id", "a.decided_at")
-    " FROM monthly_roster_lines l JOIN applications a ON a.id = l.enrolment_id"
-    " WHERE l.cycle_id = ? AND l.payment_id IS NULL AND l.outcome = 0 AND l.enrolment_id BETWEEN ? AND ?";
+// Those of a chunk's lines (kUnpaidLines' enrolment ids from the first to the last) whose enrolment a stop
+// ended (the case closed or transferred away, the child placed in an institution; living_allowance_follower),
+// read after the lines are locked: a stop recorded since the approval ends the month as the roster would
+// have ended it, and the line is not paid. Read plainly, without the stops' rows locked: the follower locks a
+// child's row and then the applications a close cancels, the reverse of the chunk's order; a stop recorded
+// after this read is one recorded after the payment, which was made on what was known then.
+constexpr char kLinesEndedByStops[] =
+    "SELECT l.enrolment_id FROM monthly_roster_lines l JOIN applications a ON a.id = l.enrolment_id"
+    " WHERE l.cycle_id = ? AND l.payment_id IS NULL AND l.outcome = 0 AND l.enrolment_id BETWEEN ? AND ?"
+    " AND " SHOUHU_LINE_ENDED_BY_STOP;
+#undef SHOUHU_LINE_ENDED_BY_STOP
 constexpr char kLinePaid[] =
     "UPDATE monthly_roster_lines SET payment_id = ? WHERE cycle_id = ? AND enrolment_id = ?";
 // A payable line the payment does not pay (LineNotPaid): its month held by another enrolment's payment
@@ -824,14 +828,11 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::PayCycle(const IdempotencyK
       int64_t paid_fen = paid_row ? paid_row->Int(0) : 0;
       ASSIGN_OR_RETURN(db::Rows lines, tx.Query(kUnpaidLines, {cycle_id, int64_t{kLineChunk}}));
       more = static_cast<int>(lines.size()) == kLineChunk;
-      std::map<std::string, absl::CivilDay> stopped_on;  // by enrolment, only those stopped
+      std::set<std::string> ended_by_stop;  // enrolments
       if (!lines.empty()) {
-        ASSIGN_OR_RETURN(db::Rows stop_rows, tx.Query(kStopsOfLines, {cycle_id, lines.front().String(0),
-                                                                      lines.back().String(0)}));
-        for (const db::Row& r : stop_rows) {
-          ASSIGN_OR_RETURN(std::optional<absl::CivilDay> stop, StopOf(r, 1));
-          if (stop) stopped_on[r.String(0)] = *stop;
-        }
+        ASSIGN_OR_RETURN(db::Rows ended, tx.Query(kLinesEndedByStops, {cycle_id, lines.front().String(0),
+                                                                       lines.back().String(0)}));
+        for (const db::Row& r : ended) ended_by_stop.insert(r.String(0));
       }
       for (const db::Row& line : lines) {
         const std::string enrolment_id = line.String(0);
@@ -839,28 +840,15 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::PayCycle(const IdempotencyK
         const std::string division = line.String(2);
         const int64_t amount = line.Int(3);
         const UnpaidLine unpaid{cycle_id, program_id, budget_slot, month, enrolment_id, child_id, amount};
-        // Withdrawn or cancelled with its case since the approval: nothing is paid under it again, and the
-        // month it kept by the rules goes to the line it replaced, if any (paid by that line's cycle's next
-        // payment: this one's when the line is this cycle's, in a later chunk or run).
-        if (!MonthlyEnrolmentOpen(static_cast<v1::ApplicationState>(line.Int(4)))) {
+        // Withdrawn or cancelled with its case, or ended by a stop, since the approval: nothing is paid under
+        // it, and the month it kept by the rules goes to the line it replaced, if any (paid by that line's
+        // cycle's next payment: this one's when the line is this cycle's, in a later chunk or run; for a
+        // stop, an enrolment approved after it, whose line was written before the stop was known here).
+        if (!MonthlyEnrolmentOpen(static_cast<v1::ApplicationState>(line.Int(4))) ||
+            ended_by_stop.count(enrolment_id) > 0) {
           RETURN_IF_ERROR(LineNotPaid(core_, tx, unpaid, MonthlyOutcome::kStopped, "", actor));
           RETURN_IF_ERROR(core_.GiveUpKeptMonth(tx, enrolment_id, month, actor));
           continue;
-        }
-        // Stopped since the approval (kStopsOfLines): the month is not owed under it, and goes, as a
-        // withdrawn keeper's does, to a line it replaced (an enrolment approved after the stop, whose line
-        // was written before the stop was known here).
-        if (auto stop = stopped_on.find(enrolment_id); stop != stopped_on.end()) {
-          MonthlyEnrolment enrolment;
-          ASSIGN_OR_RETURN(const absl::Time decided, FromSqlTimestamp(line.String(5)));
-          enrolment.approved_on = ShanghaiDay(decided);
-          enrolment.stopped_on = stop->second;
-          const std::optional<absl::CivilMonth> stop_month = StopMonth(enrolment);
-          if (stop_month && month >= *stop_month) {
-            RETURN_IF_ERROR(LineNotPaid(core_, tx, unpaid, MonthlyOutcome::kStopped, "", actor));
-            RETURN_IF_ERROR(core_.GiveUpKeptMonth(tx, enrolment_id, month, actor));
-            continue;
-          }
         }
         // Never past what was approved, whatever reached the lines since the check above.
         if (paid_fen + amount > approved_fen) {
