@@ -217,6 +217,15 @@ constexpr char kLineReplacedByHolder[] =
     " WHERE a.child_id = ? AND a.type = 5 AND a.state IN " SHOUHU_OPEN_ENROLMENT_STATES
     " AND l.outcome = ? AND l.replaced_by = ?"
     " ORDER BY e.kind <> 1, DATE(DATE_ADD(a.decided_at, INTERVAL 8 HOUR)), l.enrolment_id LIMIT 1 FOR UPDATE";
+// The child's other lines of the month listed as replaced by an enrolment that has just handed the month on:
+// they name the new holder, so that when it too gives the month up they are found as lines it replaced.
+constexpr char kLinesStillReplacedBy[] =
+    "SELECT l.cycle_id, l.enrolment_id FROM applications a"
+    " JOIN monthly_roster_lines l ON l.month = ? AND l.enrolment_id = a.id"
+    " WHERE a.child_id = ? AND a.type = 5 AND l.outcome = ? AND l.replaced_by = ? AND l.enrolment_id <> ?";
+constexpr char kLineReplacedByNewHolder[] =
+    "UPDATE monthly_roster_lines SET replaced_by = ?"
+    " WHERE cycle_id = ? AND enrolment_id = ? AND outcome = ? AND replaced_by = ?";
 constexpr char kLinePayableAgain[] =
     "UPDATE monthly_roster_lines SET outcome = ?, amount_fen = ?, replaced_by = '', payable_child_id = "
     "child_id"
@@ -1445,6 +1454,21 @@ absl::Status ReserveFirstMonthAgain(MariaDbAllowanceStore& store, db::Session& t
 //   already (or paid), the amount is reserved as the approval reserves a line (the cap per child and year on
 //   the month's year, then the budget on the cycle's slot) and added to what the approval covers; a cycle not
 //   yet approved reserves it when approved; a rejected one pays nothing.
+// The lines of the child's month that named `closing` as their replacement name `holder`, which holds the
+// month now. Read first and written by key, so only those lines are locked, not the month's others.
+absl::Status NameNewHolder(db::Session& tx, const std::string& child_id, const std::string& month,
+                           const std::string& closing_id, const std::string& holder_id) {
+  const int64_t replaced = static_cast<int64_t>(MonthlyOutcome::kReplaced);
+  ASSIGN_OR_RETURN(db::Rows lines,
+                   tx.Query(kLinesStillReplacedBy, {month, child_id, replaced, closing_id, holder_id}));
+  for (const db::Row& line : lines) {
+    RETURN_IF_ERROR(tx.Execute(kLineReplacedByNewHolder,
+                               {holder_id, line.String(0), line.String(1), replaced, closing_id})
+                        .status());
+  }
+  return absl::OkStatus();
+}
+
 absl::Status GiveFreedMonthToReplacedLine(MariaDbAllowanceStore& store, db::Session& tx,
                                           const v1::Application& closing, absl::CivilMonth freed,
                                           const Actor& actor) {
@@ -1494,7 +1518,7 @@ absl::Status GiveFreedMonthToReplacedLine(MariaDbAllowanceStore& store, db::Sess
       closing.child_id(), enrolment_id, closing.application_id(), freed, first_month ? "" : cycle_id, ""};
   if (given.ok()) {
     if (!first_month && cycle_state == v1::MONTHLY_CYCLE_STATE_PAID) store.ReportMonthHandOver(tx, hand_over);
-    return absl::OkStatus();
+    return NameNewHolder(tx, closing.child_id(), month, closing.application_id(), enrolment_id);
   }
   if (given.code() != absl::StatusCode::kFailedPrecondition &&
       given.code() != absl::StatusCode::kAlreadyExists) {
@@ -1548,8 +1572,10 @@ absl::Status GiveFreedMonth(MariaDbAllowanceStore& store, db::Session& tx, const
     RETURN_IF_ERROR(tx.ExecuteConstant(kRollbackOwedMonth));
     store.ReportMonthHandOver(tx, {closing.child_id(), *owed, closing.application_id(), freed, "",
                                    std::string(reserved.message())});
+    return absl::OkStatus();
   }
-  return absl::OkStatus();
+  return NameNewHolder(tx, closing.child_id(), absl::FormatCivilTime(absl::CivilDay(freed)),
+                       closing.application_id(), *owed);
 }
 
 // The keeper by the rules of its own first month (its line kPaidByApplication, the child's other enrolments'

@@ -2628,6 +2628,53 @@ TEST_F(MonthlyAllowance, KeeperWithdrawn_TwoLinesItReplaced_TheMonthGoesToTheOne
   for (const std::string tag : {"k", "r1", "r2"}) ExpectReconciles(programs[tag]);
 }
 
+// The month handed on twice: K keeps next month over R1 and R2 and is withdrawn, so the month goes to R2 (the
+// earlier approval), and R1's line now names R2 as its replacement. R2 is withdrawn in turn before its cycle
+// is paid: the month goes on to R1, which its cycle pays. (Before, R1's line still named K, R2's payment
+// found no line it had replaced, and the month went to nobody.)
+TEST_F(MonthlyAllowance, KeeperWithdrawn_ThenTheLineGivenItsMonthWithdrawn_TheMonthGoesToTheLastLine) {
+  const absl::CivilMonth next = ThisMonth() + 1;
+  const rv1::Case child = ActiveChild("child");
+  const absl::CivilDay two_months_back(ThisMonth() - 2);
+  std::map<std::string, std::string> programs;
+  std::map<std::string, std::string> enrolments;
+  for (const auto& [tag, approved_on] :
+       std::vector<std::pair<std::string, absl::CivilDay>>{{"k", absl::CivilDay(ThisMonth() - 3) + 9},
+                                                           {"r1", two_months_back + 19},
+                                                           {"r2", two_months_back + 4}}) {
+    programs[tag] = FundedProgram(tag);
+    enrolments[tag] = Enrol(tag, programs[tag], child.child_id());
+    ASSERT_NO_FATAL_FAILURE(SetApprovedOn(enrolments[tag], approved_on));
+  }
+  ASSERT_OK(allowance_->cycles().job().RunMonth(next));
+  std::map<std::string, std::string> cycles;
+  for (const std::string tag : {"k", "r1", "r2"}) {
+    ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(programs[tag], next));
+    cycles[tag] = cycle.cycle_id();
+    ASSERT_OK(SubmitAndApprove(cycle.cycle_id(), tag));
+  }
+  ASSERT_OK(Withdraw("k", enrolments["k"]));
+  ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, PayCycle("pay-k", cycles["k"])));
+  ASSERT_EQ(ByChild(Lines(cycles["r2"]))[child.child_id()].outcome(), v1::ROSTER_OUTCOME_PAYABLE);
+  v1::RosterLine r1 = ByChild(Lines(cycles["r1"]))[child.child_id()];
+  ASSERT_EQ(r1.outcome(), v1::ROSTER_OUTCOME_REPLACED);
+  EXPECT_EQ(r1.replaced_by(), enrolments["r2"]) << "the line names the enrolment that holds the month now";
+
+  ASSERT_OK(Withdraw("r2", enrolments["r2"]));
+  ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, PayCycle("pay-r2", cycles["r2"])));
+  EXPECT_EQ(ByChild(Lines(cycles["r2"]))[child.child_id()].outcome(), v1::ROSTER_OUTCOME_STOPPED);
+  r1 = ByChild(Lines(cycles["r1"]))[child.child_id()];
+  EXPECT_EQ(r1.outcome(), v1::ROSTER_OUTCOME_PAYABLE);
+  EXPECT_EQ(r1.replaced_by(), "");
+  ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, PayCycle("pay-r1", cycles["r1"])));
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM living_allowance_months_paid WHERE child_id = ? AND month = ?"
+                     " AND enrolment_id = ?",
+                     {child.child_id(), absl::FormatCivilTime(absl::CivilDay(next)), enrolments["r1"]}),
+            1);
+  EXPECT_EQ(StandingPaymentsOf(child.child_id()), 1);
+  for (const std::string tag : {"k", "r1", "r2"}) ExpectReconciles(programs[tag]);
+}
+
 // A keeper stopped after its line was approved gives the month to the line it replaced. E (Wuding, approved
 // three months back) and R (Xixia, approved on the 5th, after the case moved there on the 3rd): next month,
 // R's first, was written while the move's stop was not yet folded here (the follower behind: the stop is
