@@ -415,6 +415,32 @@ class MonthlyAllowance : public MonthlyAllowanceTest {
     }
     return cycles;
   }
+  // One child enrolled in three programs for next month: K approved three months back, R1 and R2 two months
+  // back (R2 first), each program's cycle of next month generated and approved, so K keeps the month and R1
+  // and R2 are listed as replaced by it. Programs, enrolments and cycles by tag ("k", "r1", "r2").
+  struct KeeperAndTwoReplaced {
+    rv1::Case child;
+    std::map<std::string, std::string> programs, enrolments, cycles;
+  };
+  void KeepNextMonthOverTwo(KeeperAndTwoReplaced& out) {
+    out.child = ActiveChild("child");
+    const absl::CivilDay two_months_back(ThisMonth() - 2);
+    for (const auto& [tag, approved_on] :
+         std::vector<std::pair<std::string, absl::CivilDay>>{{"k", absl::CivilDay(ThisMonth() - 3) + 9},
+                                                             {"r1", two_months_back + 19},
+                                                             {"r2", two_months_back + 4}}) {
+      out.programs[tag] = FundedProgram(tag);
+      out.enrolments[tag] = Enrol(tag, out.programs[tag], out.child.child_id());
+      ASSERT_NO_FATAL_FAILURE(SetApprovedOn(out.enrolments[tag], approved_on));
+    }
+    ASSERT_LT(out.enrolments["r1"], out.enrolments["r2"]);
+    ASSERT_OK(allowance_->cycles().job().RunMonth(ThisMonth() + 1));
+    for (const std::string tag : {"k", "r1", "r2"}) {
+      ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(out.programs[tag], ThisMonth() + 1));
+      out.cycles[tag] = cycle.cycle_id();
+      ASSERT_OK(SubmitAndApprove(cycle.cycle_id(), tag));
+    }
+  }
 };
 
 TEST_F(MonthlyAllowance, Roster_RunTwiceAndConcurrently_OneLinePerChildPerMonth) {
@@ -2585,26 +2611,9 @@ TEST_F(MonthlyAllowance, LaterStop_DoesNotReviveAMonthAnEarlierStopEnded) {
 // replaced.
 TEST_F(MonthlyAllowance, KeeperWithdrawn_TwoLinesItReplaced_TheMonthGoesToTheOneTheRulesKeep) {
   const absl::CivilMonth next = ThisMonth() + 1;
-  const rv1::Case child = ActiveChild("child");
-  const absl::CivilDay two_months_back(ThisMonth() - 2);
-  std::map<std::string, std::string> programs;
-  std::map<std::string, std::string> enrolments;
-  for (const auto& [tag, approved_on] :
-       std::vector<std::pair<std::string, absl::CivilDay>>{{"k", absl::CivilDay(ThisMonth() - 3) + 9},
-                                                           {"r1", two_months_back + 19},
-                                                           {"r2", two_months_back + 4}}) {
-    programs[tag] = FundedProgram(tag);
-    enrolments[tag] = Enrol(tag, programs[tag], child.child_id());
-    ASSERT_NO_FATAL_FAILURE(SetApprovedOn(enrolments[tag], approved_on));
-  }
-  ASSERT_LT(enrolments["r1"], enrolments["r2"]);
-  ASSERT_OK(allowance_->cycles().job().RunMonth(next));
-  std::map<std::string, std::string> cycles;
-  for (const std::string tag : {"k", "r1", "r2"}) {
-    ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(programs[tag], next));
-    cycles[tag] = cycle.cycle_id();
-    ASSERT_OK(SubmitAndApprove(cycle.cycle_id(), tag));
-  }
+  KeeperAndTwoReplaced month;
+  ASSERT_NO_FATAL_FAILURE(KeepNextMonthOverTwo(month));
+  auto& [child, programs, enrolments, cycles] = month;
   for (const std::string tag : {"r1", "r2"}) {
     const v1::RosterLine line = ByChild(Lines(cycles[tag]))[child.child_id()];
     ASSERT_EQ(line.outcome(), v1::ROSTER_OUTCOME_REPLACED) << tag;
@@ -2634,25 +2643,9 @@ TEST_F(MonthlyAllowance, KeeperWithdrawn_TwoLinesItReplaced_TheMonthGoesToTheOne
 // found no line it had replaced, and the month went to nobody.)
 TEST_F(MonthlyAllowance, KeeperWithdrawn_ThenTheLineGivenItsMonthWithdrawn_TheMonthGoesToTheLastLine) {
   const absl::CivilMonth next = ThisMonth() + 1;
-  const rv1::Case child = ActiveChild("child");
-  const absl::CivilDay two_months_back(ThisMonth() - 2);
-  std::map<std::string, std::string> programs;
-  std::map<std::string, std::string> enrolments;
-  for (const auto& [tag, approved_on] :
-       std::vector<std::pair<std::string, absl::CivilDay>>{{"k", absl::CivilDay(ThisMonth() - 3) + 9},
-                                                           {"r1", two_months_back + 19},
-                                                           {"r2", two_months_back + 4}}) {
-    programs[tag] = FundedProgram(tag);
-    enrolments[tag] = Enrol(tag, programs[tag], child.child_id());
-    ASSERT_NO_FATAL_FAILURE(SetApprovedOn(enrolments[tag], approved_on));
-  }
-  ASSERT_OK(allowance_->cycles().job().RunMonth(next));
-  std::map<std::string, std::string> cycles;
-  for (const std::string tag : {"k", "r1", "r2"}) {
-    ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(programs[tag], next));
-    cycles[tag] = cycle.cycle_id();
-    ASSERT_OK(SubmitAndApprove(cycle.cycle_id(), tag));
-  }
+  KeeperAndTwoReplaced month;
+  ASSERT_NO_FATAL_FAILURE(KeepNextMonthOverTwo(month));
+  auto& [child, programs, enrolments, cycles] = month;
   ASSERT_OK(Withdraw("k", enrolments["k"]));
   ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, PayCycle("pay-k", cycles["k"])));
   ASSERT_EQ(ByChild(Lines(cycles["r2"]))[child.child_id()].outcome(), v1::ROSTER_OUTCOME_PAYABLE);
