@@ -124,8 +124,9 @@ class Pool {
   ~Pool();
 
   // Runs `body` in a transaction, committing when it returns OK and rolling back otherwise. A retryable
-  // failure (deadlock, lock-wait timeout, a connection lost before the work began) runs the whole body again,
-  // so `body` must not have effects outside the database.
+  // failure (deadlock, lock-wait timeout, a connection lost, or one answering as if in a state we do not know,
+  // before the COMMIT was sent) runs the whole body again, so `body` must not have effects outside the
+  // database. A lost COMMIT is never retried here: it may have landed.
   absl::Status Transaction(const std::function<absl::Status(Session&)>& body, int max_attempts = 5);
   // Runs `body` with autocommit on: each statement is its own transaction. For single-statement reads.
   absl::Status Autocommit(const std::function<absl::Status(Session&)>& body);

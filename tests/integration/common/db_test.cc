@@ -235,6 +235,62 @@ TEST(Pool, Acquire_TheOldestWaiterTimesOut_TheNextIsServed) {
   EXPECT_OK(second);
 }
 
+int64_t ConnectionId(db::Pool& pool) {
+  int64_t id = 0;
+  EXPECT_OK(pool.Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(auto row, s.QueryOne("SELECT CONNECTION_ID()"));
+    id = row->Int(0);
+    return absl::OkStatus();
+  }));
+  return id;
+}
+
+// A connection that answered a statement in a way none of ours is written to meet (a syntax error, here) is
+// not lent again; one that refused a value (the data's fault, SQLSTATE class 22 or 23) is.
+TEST(Pool, UnexpectedServerError_TheConnectionIsReplaced_ADataErrorKeepsIt) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Accounts()));
+  DbConfig config = database->config();
+  config.pool_size = 1;
+  ASSERT_OK_AND_ASSIGN(auto pool, db::Pool::Open(config));
+  const int64_t first = ConnectionId(*pool);
+  for (const auto& [refused, code] : std::vector<std::pair<std::string, absl::StatusCode>>{
+           {"INSERT INTO accounts VALUES (?, 'A again', 1, NULL)", absl::StatusCode::kAlreadyExists},
+           {"UPDATE accounts SET balance = 1 / 0 WHERE id = ?", absl::StatusCode::kInternal},
+           {"UPDATE accounts SET balance = 'lots' WHERE id = ?", absl::StatusCode::kInternal}}) {
+    EXPECT_THAT(pool->Autocommit([&, refused = refused](db::Session& s) {
+      return s.Execute(refused, {std::string("a")}).status();
+    }),
+                StatusIs(code))
+        << refused;
+    EXPECT_EQ(ConnectionId(*pool), first) << "kept after: " << refused;
+  }
+  EXPECT_THAT(
+      pool->Autocommit([](db::Session& s) { return s.Query("SELEC balance FROM accounts").status(); }),
+      StatusIs(absl::StatusCode::kInternal));
+  EXPECT_NE(ConnectionId(*pool), first);
+}
+
+// A transaction whose connection answered so runs again on another: nothing of the attempt committed.
+TEST(Pool, Transaction_ConnectionAnsweredUnexpectedly_RunsAgainOnAnother) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Accounts()));
+  std::vector<int64_t> connections;
+  ASSERT_OK(database->pool().Transaction([&](db::Session& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(auto id, tx.QueryOne("SELECT CONNECTION_ID()"));
+    connections.push_back(id->Int(0));
+    RETURN_IF_ERROR(
+        tx.Execute("UPDATE accounts SET balance = balance - 10 WHERE id = ?", {std::string("a")}).status());
+    if (connections.size() == 1) return tx.Query("SELEC 1").status();
+    return absl::OkStatus();
+  }));
+  ASSERT_EQ(connections.size(), 2u);
+  EXPECT_NE(connections[0], connections[1]);
+  ASSERT_OK(database->pool().Autocommit([](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(auto row, s.QueryOne("SELECT balance FROM accounts WHERE id = ?", {std::string("a")}));
+    EXPECT_EQ(row->Int(0), 90) << "the failed attempt's change rolled back, the second's committed";
+    return absl::OkStatus();
+  }));
+}
+
 TEST(Pool, UnreachableServer_IsUnavailable) {
   DbConfig config = testing::TestDbConfig();
   config.socket = "/nonexistent/mysqld.sock";
