@@ -162,8 +162,9 @@ std::vector<absl::StatusOr<AccessLogWriter::Logged>> AccessLogWriter::WriteBatch
     // the next batches go through any node. ABORTED is the turn's own contention, not the node's fault.
     connection_.reset();
     LeavePreferred(written.status());
-  } else if (failed == absl::StatusCode::kUnavailable) {
-    // A broken connection goes back to the pool (which discards it); the next batch takes a fresh one.
+  } else if (failed != absl::StatusCode::kOk && failed != absl::StatusCode::kAborted) {
+    // The connection goes back to the pool, which discards it if it broke (lost, or answering as one in a
+    // state we do not know: db::Session::Fail); the next batch takes one from the pool.
     connection_.reset();
   }
   if (metrics_ != nullptr) metrics_->Observe(std::string(kBatchMetric), "", absl::Now() - started);

@@ -598,6 +598,38 @@ TEST(AccessLogWriter, ChildrenCannotBeRead_TheWholeBatchFails_NothingLogged) {
   EXPECT_EQ(database->Count("pii_access_reads"), 0);
 }
 
+// A batch whose connection answered as one in a state we do not know (a syntax error, here, for a statement
+// the log never sends) fails, and the next batch is written on a fresh connection, not on that one again.
+TEST(AccessLogWriter, ConnectionAnsweredUnexpectedly_TheNextBatchTakesAFreshOne) {
+  ASSERT_OK_AND_ASSIGN(auto database, shouhu::testing::TestDatabase::Create(RegistryMigrations()));
+  SystemClock clock;
+  IdGenerator ids(clock);
+  std::vector<int64_t> connections;
+  AccessLogWriter writer(
+      database->pool(), clock, ids,
+      [&](db::Session& s, const std::vector<std::string>&) -> absl::StatusOr<AccessLogWriter::FoundChildren> {
+        ASSIGN_OR_RETURN(std::optional<db::Row> id, s.QueryOne("SELECT CONNECTION_ID()"));
+        connections.push_back(id->Int(0));
+        if (connections.size() == 1) RETURN_IF_ERROR(s.Query("SELEC 1").status());
+        return AccessLogWriter::FoundChildren{};
+      });
+  const auto no_decision = [](std::optional<v1::Child>) -> absl::StatusOr<AccessRead> {
+    return absl::NotFoundError("child not found");
+  };
+  for (const absl::StatusCode expected : {absl::StatusCode::kInternal, absl::StatusCode::kNotFound}) {
+    absl::Notification answered;
+    absl::Status answer;
+    writer.ReadChildThen("01JC0000000000000000000001", no_decision, [&](absl::Status status) {
+      answer = std::move(status);
+      answered.Notify();
+    });
+    answered.WaitForNotification();
+    EXPECT_THAT(answer, StatusIs(expected));
+  }
+  ASSERT_EQ(connections.size(), 2u);
+  EXPECT_NE(connections[0], connections[1]);
+}
+
 // ---- the log's order across replicas (migration 0049)
 
 // A replica's clock: the machine's, `offset` ahead.
