@@ -422,7 +422,8 @@ class MonthlyAllowance : public MonthlyAllowanceTest {
     rv1::Case child;
     std::map<std::string, std::string> programs, enrolments, cycles;
   };
-  void KeepNextMonthOverTwo(KeeperAndTwoReplaced& out) {
+  // `rejected`: the tag whose cycle the checker rejects instead of approving.
+  void KeepNextMonthOverTwo(KeeperAndTwoReplaced& out, const std::string& rejected = "") {
     out.child = ActiveChild("child");
     const absl::CivilDay two_months_back(ThisMonth() - 2);
     for (const auto& [tag, approved_on] :
@@ -438,8 +439,25 @@ class MonthlyAllowance : public MonthlyAllowanceTest {
     for (const std::string tag : {"k", "r1", "r2"}) {
       ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(out.programs[tag], ThisMonth() + 1));
       out.cycles[tag] = cycle.cycle_id();
-      ASSERT_OK(SubmitAndApprove(cycle.cycle_id(), tag));
+      if (tag == rejected) {
+        ASSERT_NO_FATAL_FAILURE(SubmitAndReject(cycle.cycle_id(), tag));
+      } else {
+        ASSERT_OK(SubmitAndApprove(cycle.cycle_id(), tag));
+      }
     }
+  }
+  void SubmitAndReject(const std::string& cycle_id, const std::string& tag) {
+    v1::SubmitMonthlyCycleRequest submit;
+    submit.set_request_id("submit-cycle-" + tag);
+    submit.set_cycle_id(cycle_id);
+    ASSERT_OK(Ask(&v1::AllowanceService::Stub::SubmitMonthlyCycle, ngo_admin_, submit).status());
+    v1::RejectMonthlyCycleRequest reject;
+    reject.set_request_id("reject-cycle-" + tag);
+    reject.set_cycle_id(cycle_id);
+    reject.set_reason("amounts to be checked");
+    ASSERT_OK_AND_ASSIGN(v1::RejectMonthlyCycleResponse rejected,
+                         Ask(&v1::AllowanceService::Stub::RejectMonthlyCycle, wuding_officer_, reject));
+    ASSERT_EQ(rejected.cycle().state(), v1::MONTHLY_CYCLE_STATE_REJECTED);
   }
 };
 
@@ -2659,6 +2677,28 @@ TEST_F(MonthlyAllowance, KeeperWithdrawn_ThenTheLineGivenItsMonthWithdrawn_TheMo
   r1 = ByChild(Lines(cycles["r1"]))[child.child_id()];
   EXPECT_EQ(r1.outcome(), v1::ROSTER_OUTCOME_PAYABLE);
   EXPECT_EQ(r1.replaced_by(), "");
+  ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, PayCycle("pay-r1", cycles["r1"])));
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM living_allowance_months_paid WHERE child_id = ? AND month = ?"
+                     " AND enrolment_id = ?",
+                     {child.child_id(), absl::FormatCivilTime(absl::CivilDay(next)), enrolments["r1"]}),
+            1);
+  EXPECT_EQ(StandingPaymentsOf(child.child_id()), 1);
+  for (const std::string tag : {"k", "r1", "r2"}) ExpectReconciles(programs[tag]);
+}
+
+// A line of a rejected cycle is never paid, so a month handed on passes it by: K keeps next month over R2
+// (the earlier approval, first by the rules) and R1; R2's cycle is rejected; K is withdrawn, and the month
+// goes to R1, whose cycle pays it. (Before, the hand-over chose R2, found its cycle rejected and stopped
+// there: the month went to nobody.)
+TEST_F(MonthlyAllowance, KeeperWithdrawn_TheFirstLineItReplacedWasRejected_TheMonthGoesToTheNext) {
+  const absl::CivilMonth next = ThisMonth() + 1;
+  KeeperAndTwoReplaced month;
+  ASSERT_NO_FATAL_FAILURE(KeepNextMonthOverTwo(month, "r2"));
+  auto& [child, programs, enrolments, cycles] = month;
+  ASSERT_OK(Withdraw("k", enrolments["k"]));
+  ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, PayCycle("pay-k", cycles["k"])));
+  EXPECT_EQ(ByChild(Lines(cycles["r2"]))[child.child_id()].outcome(), v1::ROSTER_OUTCOME_REPLACED);
+  EXPECT_EQ(ByChild(Lines(cycles["r1"]))[child.child_id()].outcome(), v1::ROSTER_OUTCOME_PAYABLE);
   ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, PayCycle("pay-r1", cycles["r1"])));
   EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM living_allowance_months_paid WHERE child_id = ? AND month = ?"
                      " AND enrolment_id = ?",
