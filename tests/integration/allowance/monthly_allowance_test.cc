@@ -43,11 +43,15 @@ std::map<std::string, v1::RosterLine> ByChild(const std::vector<v1::RosterLine>&
 
 class MonthlyAllowance : public MonthlyAllowanceTest {
  protected:
-  absl::StatusOr<v1::MonthlyCycle> SubmitAndApprove(const std::string& cycle_id, const std::string& tag) {
+  // The maker (the NGO admin) submits the cycle.
+  absl::Status Submit(const std::string& cycle_id, const std::string& tag) {
     v1::SubmitMonthlyCycleRequest submit;
     submit.set_request_id("submit-cycle-" + tag);
     submit.set_cycle_id(cycle_id);
-    RETURN_IF_ERROR(Ask(&v1::AllowanceService::Stub::SubmitMonthlyCycle, ngo_admin_, submit).status());
+    return Ask(&v1::AllowanceService::Stub::SubmitMonthlyCycle, ngo_admin_, submit).status();
+  }
+  absl::StatusOr<v1::MonthlyCycle> SubmitAndApprove(const std::string& cycle_id, const std::string& tag) {
+    RETURN_IF_ERROR(Submit(cycle_id, tag));
     v1::ApproveMonthlyCycleRequest approve;
     approve.set_request_id("approve-cycle-" + tag);
     approve.set_cycle_id(cycle_id);
@@ -447,10 +451,7 @@ class MonthlyAllowance : public MonthlyAllowanceTest {
     }
   }
   void SubmitAndReject(const std::string& cycle_id, const std::string& tag) {
-    v1::SubmitMonthlyCycleRequest submit;
-    submit.set_request_id("submit-cycle-" + tag);
-    submit.set_cycle_id(cycle_id);
-    ASSERT_OK(Ask(&v1::AllowanceService::Stub::SubmitMonthlyCycle, ngo_admin_, submit).status());
+    ASSERT_OK(Submit(cycle_id, tag));
     v1::RejectMonthlyCycleRequest reject;
     reject.set_request_id("reject-cycle-" + tag);
     reject.set_cycle_id(cycle_id);
