@@ -207,7 +207,7 @@ constexpr absl::string_view kRollbackOwedMonth = "ROLLBACK TO SAVEPOINT owed_mon
 // The child's cycle line of a month listed as replaced by `closing` because its payment held the month
 // (generation's WithMonthPaidUnder, the approval's kLinesPaidElsewhere, the payment's refusal), of an
 // enrolment still open, with its cycle's state and slot: locked, found through the child's enrolments and the
-// lines' (month, enrolment) key. Of several, in the order the rules keep them (living_allowance_rules.cc
+// lines' (month, enrolment) key. Of several, the one the rules would have kept (living_allowance_rules.cc
 // Precedence: the orphan allowance, then the earliest approval, by its Shanghai day, then the smaller id).
 constexpr char kLineReplacedByHolder[] =
     "SELECT l.cycle_id, l.enrolment_id, a.amount_fen, c.state, c.budget_slot FROM applications a"
@@ -216,7 +216,7 @@ constexpr char kLineReplacedByHolder[] =
     " JOIN monthly_cycles c ON c.id = l.cycle_id"
     " WHERE a.child_id = ? AND a.type = 5 AND a.state IN " SHOUHU_OPEN_ENROLMENT_STATES
     " AND l.outcome = ? AND l.replaced_by = ?"
-    " ORDER BY e.kind <> 1, DATE(DATE_ADD(a.decided_at, INTERVAL 8 HOUR)), l.enrolment_id FOR UPDATE";
+    " ORDER BY e.kind <> 1, DATE(DATE_ADD(a.decided_at, INTERVAL 8 HOUR)), l.enrolment_id LIMIT 1 FOR UPDATE";
 // The child's other lines of the month listed as replaced by an enrolment that has just handed the month on:
 // they name the new holder, so that when it too gives the month up they are found as lines it replaced.
 constexpr char kLinesStillReplacedBy[] =
@@ -1473,31 +1473,21 @@ absl::Status GiveFreedMonthToReplacedLine(MariaDbAllowanceStore& store, db::Sess
                                           const v1::Application& closing, absl::CivilMonth freed,
                                           const Actor& actor) {
   const std::string month = absl::FormatCivilTime(absl::CivilDay(freed));
-  ASSIGN_OR_RETURN(db::Rows candidates,
-                   tx.Query(kLineReplacedByHolder,
-                            {month, closing.child_id(), static_cast<int64_t>(MonthlyOutcome::kReplaced),
-                             closing.application_id()}));
-  // The first line that can still pay the month: its enrolment's first month (the application pays it), or
-  // a line of a cycle not rejected (a rejected cycle's lines are never paid).
-  const db::Row* line = nullptr;
-  std::optional<LockedApplication> e;
-  bool first_month = false;
-  for (const db::Row& candidate : candidates) {
-    ASSIGN_OR_RETURN(e, ReadApplication(tx, candidate.String(1), false));
-    if (!e) return absl::InternalError("the line's enrolment is missing");
-    ASSIGN_OR_RETURN(const absl::CivilMonth first, FirstMonthOf(e->application));
-    first_month = first == freed;
-    if (first_month ||
-        static_cast<v1::MonthlyCycleState>(candidate.Int(3)) != v1::MONTHLY_CYCLE_STATE_REJECTED) {
-      line = &candidate;
-      break;
-    }
-  }
-  if (line == nullptr) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::optional<db::Row> line,
+                   tx.QueryOne(kLineReplacedByHolder,
+                               {month, closing.child_id(), static_cast<int64_t>(MonthlyOutcome::kReplaced),
+                                closing.application_id()}));
+  if (!line) return absl::OkStatus();
   const std::string cycle_id = line->String(0);
   const std::string enrolment_id = line->String(1);
   const int64_t amount = line->Int(2);
+  // Any state: a line of a cycle not approved yet (or sent back by its checker) is payable once it is; one
+  // of a paid cycle is paid by running its payment again (ReportMonthHandOver).
   const auto cycle_state = static_cast<v1::MonthlyCycleState>(line->Int(3));
+  ASSIGN_OR_RETURN(std::optional<LockedApplication> e, ReadApplication(tx, enrolment_id, false));
+  if (!e) return absl::InternalError("the line's enrolment is missing");
+  ASSIGN_OR_RETURN(const absl::CivilMonth first, FirstMonthOf(e->application));
+  const bool first_month = first == freed;
   RETURN_IF_ERROR(tx.ExecuteConstant(kSavepointOwedMonth));
   absl::Status given = [&]() -> absl::Status {
     if (first_month) {

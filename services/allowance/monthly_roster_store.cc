@@ -695,8 +695,11 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::SubmitCycle(const Idempoten
   return IdempotentTransaction<
       v1::MonthlyCycle>(pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::MonthlyCycle> {
     ASSIGN_OR_RETURN(LockedCycle c, LockCycle(tx, cycle_id, authorize));
-    if (c.cycle.state() != v1::MONTHLY_CYCLE_STATE_GENERATED) {
-      return absl::FailedPreconditionError("only a generated cycle can be submitted");
+    // A rejected cycle is its maker's again: corrected (enrolments withdrawn or stopped, which the approval
+    // lists as stopped), it is submitted again, and the checker judges it anew.
+    if (c.cycle.state() != v1::MONTHLY_CYCLE_STATE_GENERATED &&
+        c.cycle.state() != v1::MONTHLY_CYCLE_STATE_REJECTED) {
+      return absl::FailedPreconditionError("only a generated cycle, or one sent back, can be submitted");
     }
     RETURN_IF_ERROR(tx.Execute(kSubmitCycle, {actor.subject, ToSqlTimestamp(actor.at), cycle_id}).status());
     return ReadCycle(tx, cycle_id);

@@ -105,6 +105,8 @@ class MonthlyRosterStore {
   // total (FAILED_PRECONDITION beyond the budget, and nothing taken) and fixes it.
   absl::StatusOr<v1::MonthlyCycle> ApproveCycle(const IdempotencyKey& key, const Actor& actor,
                                                 const std::string& cycle_id, const CycleCheck& authorize);
+  // Sends a submitted cycle back to its maker with the checker's reason (state REJECTED, which SubmitCycle
+  // takes again): nothing was reserved, and its lines keep their months until it is approved.
   absl::StatusOr<v1::MonthlyCycle> RejectCycle(const IdempotencyKey& key, const Actor& actor,
                                                const std::string& cycle_id, const CycleCheck& authorize,
                                                const std::string& reason);

@@ -2687,26 +2687,66 @@ TEST_F(MonthlyAllowance, KeeperWithdrawn_ThenTheLineGivenItsMonthWithdrawn_TheMo
   for (const std::string tag : {"k", "r1", "r2"}) ExpectReconciles(programs[tag]);
 }
 
-// A line of a rejected cycle is never paid, so a month handed on passes it by: K keeps next month over R2
-// (the earlier approval, first by the rules) and R1; R2's cycle is rejected; K is withdrawn, and the month
-// goes to R1, whose cycle pays it. (Before, the hand-over chose R2, found its cycle rejected and stopped
-// there: the month went to nobody.)
-TEST_F(MonthlyAllowance, KeeperWithdrawn_TheFirstLineItReplacedWasRejected_TheMonthGoesToTheNext) {
+// A month handed on goes to the line the rules keep even when its cycle was sent back by its checker: K keeps
+// next month over R2 (the earlier approval, first by the rules) and R1; R2's cycle is rejected; K is
+// withdrawn, and the month is R2's, paid once its cycle is submitted again and approved. (Before, the
+// hand-over found R2's cycle rejected and stopped there: the month went to nobody.)
+TEST_F(MonthlyAllowance, KeeperWithdrawn_TheLineItReplacedIsOfARejectedCycle_PaidOnceThatIsApproved) {
   const absl::CivilMonth next = ThisMonth() + 1;
   KeeperAndTwoReplaced month;
   ASSERT_NO_FATAL_FAILURE(KeepNextMonthOverTwo(month, "r2"));
   auto& [child, programs, enrolments, cycles] = month;
   ASSERT_OK(Withdraw("k", enrolments["k"]));
   ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, PayCycle("pay-k", cycles["k"])));
-  EXPECT_EQ(ByChild(Lines(cycles["r2"]))[child.child_id()].outcome(), v1::ROSTER_OUTCOME_REPLACED);
-  EXPECT_EQ(ByChild(Lines(cycles["r1"]))[child.child_id()].outcome(), v1::ROSTER_OUTCOME_PAYABLE);
+  EXPECT_EQ(ByChild(Lines(cycles["r2"]))[child.child_id()].outcome(), v1::ROSTER_OUTCOME_PAYABLE);
+  EXPECT_EQ(ByChild(Lines(cycles["r1"]))[child.child_id()].replaced_by(), enrolments["r2"]);
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle approved, SubmitAndApprove(cycles["r2"], "r2-corrected"));
+  EXPECT_EQ(approved.total_fen(), 60'000);
+  ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, PayCycle("pay-r2", cycles["r2"])));
   ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, PayCycle("pay-r1", cycles["r1"])));
   EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM living_allowance_months_paid WHERE child_id = ? AND month = ?"
                      " AND enrolment_id = ?",
-                     {child.child_id(), absl::FormatCivilTime(absl::CivilDay(next)), enrolments["r1"]}),
+                     {child.child_id(), absl::FormatCivilTime(absl::CivilDay(next)), enrolments["r2"]}),
             1);
   EXPECT_EQ(StandingPaymentsOf(child.child_id()), 1);
   for (const std::string tag : {"k", "r1", "r2"}) ExpectReconciles(programs[tag]);
+}
+
+// The checker sends a month back to its maker: a rejected cycle cannot be approved or paid as it stands; the
+// maker withdraws the enrolment the checker questioned and submits it again; the approval lists that line as
+// stopped and reserves the rest, which is paid. (Before, a rejected cycle was a dead end: every child on it
+// went unpaid that month, and the month's lines, one per enrolment, could not be generated again.)
+TEST_F(MonthlyAllowance, RejectedCycle_CorrectedAndSubmittedAgain_ApprovedAndPaid) {
+  const std::string program = FundedProgram("sent-back");
+  const std::string kept = Enrol("kept", program, ActiveChild("kept").child_id());
+  const std::string questioned = Enrol("questioned", program, ActiveChild("questioned").child_id());
+  ASSERT_OK(allowance_->cycles().job().RunMonth(m2()));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, m2()));
+  ASSERT_NO_FATAL_FAILURE(SubmitAndReject(cycle.cycle_id(), "sent-back"));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle rejected, CycleOf(program, m2()));
+  EXPECT_EQ(rejected.rejection_reason(), "amounts to be checked");
+  v1::ApproveMonthlyCycleRequest approve;
+  approve.set_request_id("approve-as-it-stands");
+  approve.set_cycle_id(cycle.cycle_id());
+  EXPECT_THAT(Ask(&v1::AllowanceService::Stub::ApproveMonthlyCycle, wuding_officer_, approve),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_,
+                  PayCycle("pay-rejected", cycle.cycle_id())),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+
+  ASSERT_OK(Withdraw("questioned", questioned));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle approved, SubmitAndApprove(cycle.cycle_id(), "sent-back-corrected"));
+  EXPECT_EQ(approved.state(), v1::MONTHLY_CYCLE_STATE_APPROVED);
+  EXPECT_EQ(approved.total_fen(), 60'000);
+  std::map<std::string, v1::RosterLine> lines;
+  for (const v1::RosterLine& l : Lines(cycle.cycle_id())) lines[l.enrolment_id()] = l;
+  EXPECT_EQ(lines[kept].outcome(), v1::ROSTER_OUTCOME_PAYABLE);
+  EXPECT_EQ(lines[questioned].outcome(), v1::ROSTER_OUTCOME_STOPPED);
+  ASSERT_OK_AND_ASSIGN(v1::PayMonthlyCycleResponse paid,
+                       Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_,
+                           PayCycle("pay-corrected", cycle.cycle_id())));
+  EXPECT_EQ(paid.cycle().paid_lines(), 1);
+  ExpectReconciles(program);
 }
 
 // A keeper stopped after its line was approved gives the month to the line it replaced. E (Wuding, approved
