@@ -59,7 +59,9 @@ absl::Status StatusFromSqlError(const sql::SQLException& e) {
 
 // Whether the connection that raised `e` is still one we know the state of. The errors our statements are
 // written to meet (a duplicate key, a lock conflict, a missing parent, a value the table refuses: SQLSTATE
-// classes 22 and 23) leave it as it was. Any other answer to a statement the tests run is a sign that the
+// classes 22 and 23) leave it as it was, as does a statement an operator stopped (KILL QUERY, or
+// max_statement_time: class 70), which a transaction must then not run again. Any other answer to a statement
+// the tests run is a sign that the
 // connection is not in the state we think: under load on a Galera cluster one pooled connection once answered
 // every statement afterwards with a syntax error (1064), failing every transaction it was lent to. A fresh
 // connection costs about a millisecond.
@@ -70,7 +72,7 @@ bool LeavesConnectionSound(const sql::SQLException& e) {
     return true;
   }
   const std::string state(e.getSQLState());
-  return absl::StartsWith(state, "22") || absl::StartsWith(state, "23");
+  return absl::StartsWith(state, "22") || absl::StartsWith(state, "23") || absl::StartsWith(state, "70");
 }
 
 // Applied to every new connection: UTC so DATETIME columns hold UTC, READ COMMITTED to keep gap locks (and

@@ -1440,20 +1440,6 @@ absl::Status ReserveFirstMonthAgain(MariaDbAllowanceStore& store, db::Session& t
   return tx.Execute(kSetApplicationApproved, {a.application_id()}).status();
 }
 
-// The child's month `freed`, just freed by `closing`, owed to no released first month: a cycle's line of it
-// that was listed as replaced by `closing` (because `closing`'s payment held the month, or because the rules
-// made `closing` the month's keeper) is the month's again, so that it is paid once. Refused (the cap, the
-// budget, or another payable line of the child's month), it is undone under the savepoint and the closing
-// still commits: the line stays replaced, the month unpaid.
-// - A line of its enrolment's first month says so again (kPaidByApplication, the rules' decision without
-//   `closing`): the first month is the application's to pay, with the reservation its approval made, or,
-//   when that went back to the budget (ReleaseFirstMonthNotOwed), with it reserved again
-//   (ReserveFirstMonthAgain).
-// - Any other line is payable again, for its enrolment's monthly amount, so that its cycle's payment (a
-//   PayMonthlyCycle after this commits) pays it under the month's key like any line. In a cycle approved
-//   already (or paid), the amount is reserved as the approval reserves a line (the cap per child and year on
-//   the month's year, then the budget on the cycle's slot) and added to what the approval covers; a cycle not
-//   yet approved reserves it when approved; a rejected one pays nothing.
 // The lines of the child's month that named `closing` as their replacement name `holder`, which holds the
 // month now. Read first and written by key, so only those lines are locked, not the month's others.
 absl::Status NameNewHolder(db::Session& tx, const std::string& child_id, const std::string& month,
@@ -1469,6 +1455,21 @@ absl::Status NameNewHolder(db::Session& tx, const std::string& child_id, const s
   return absl::OkStatus();
 }
 
+// The child's month `freed`, just freed by `closing`, owed to no released first month: a cycle's line of it
+// that was listed as replaced by `closing` (because `closing`'s payment held the month, or because the rules
+// made `closing` the month's keeper) is the month's again, so that it is paid once. Refused (the cap, the
+// budget, or another payable line of the child's month), it is undone under the savepoint and the closing
+// still commits: the line stays replaced, the month unpaid.
+// - A line of its enrolment's first month says so again (kPaidByApplication, the rules' decision without
+//   `closing`): the first month is the application's to pay, with the reservation its approval made, or,
+//   when that went back to the budget (ReleaseFirstMonthNotOwed), with it reserved again
+//   (ReserveFirstMonthAgain).
+// - Any other line is payable again, for its enrolment's monthly amount, so that its cycle's payment (a
+//   PayMonthlyCycle after this commits) pays it under the month's key like any line. In a cycle approved
+//   already (or paid), the amount is reserved as the approval reserves a line (the cap per child and year on
+//   the month's year, then the budget on the cycle's slot) and added to what the approval covers; a cycle not
+//   yet approved, or sent back by its checker, reserves it when approved.
+// Done, the child's other lines that named `closing` name the line's enrolment (NameNewHolder).
 absl::Status GiveFreedMonthToReplacedLine(MariaDbAllowanceStore& store, db::Session& tx,
                                           const v1::Application& closing, absl::CivilMonth freed,
                                           const Actor& actor) {
@@ -1481,8 +1482,6 @@ absl::Status GiveFreedMonthToReplacedLine(MariaDbAllowanceStore& store, db::Sess
   const std::string cycle_id = line->String(0);
   const std::string enrolment_id = line->String(1);
   const int64_t amount = line->Int(2);
-  // Any state: a line of a cycle not approved yet (or sent back by its checker) is payable once it is; one
-  // of a paid cycle is paid by running its payment again (ReportMonthHandOver).
   const auto cycle_state = static_cast<v1::MonthlyCycleState>(line->Int(3));
   ASSIGN_OR_RETURN(std::optional<LockedApplication> e, ReadApplication(tx, enrolment_id, false));
   if (!e) return absl::InternalError("the line's enrolment is missing");

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <optional>
 #include <thread>
 
@@ -289,6 +290,58 @@ TEST(Pool, Transaction_ConnectionAnsweredUnexpectedly_RunsAgainOnAnother) {
     EXPECT_EQ(row->Int(0), 90) << "the failed attempt's change rolled back, the second's committed";
     return absl::OkStatus();
   }));
+}
+
+// A statement an operator stops (KILL QUERY, here during a lock wait) fails its transaction once: it is not
+// run again on another connection, and the connection is kept.
+TEST(Pool, Transaction_StatementStoppedByAnOperator_NotRunAgain) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Accounts()));
+  ASSERT_OK_AND_ASSIGN(db::Lease holder, database->pool().Acquire());
+  ASSERT_OK(holder->ExecuteConstant("START TRANSACTION"));
+  ASSERT_OK(
+      holder->Execute("UPDATE accounts SET balance = balance WHERE id = ?", {std::string("a")}).status());
+  DbConfig config = database->config();
+  config.pool_size = 1;
+  ASSERT_OK_AND_ASSIGN(auto pool, db::Pool::Open(config));
+  const int64_t connection = ConnectionId(*pool);
+  std::atomic<int> attempts{0};
+  absl::Status status;
+  std::thread stopped([&] {
+    status = pool->Transaction([&](db::Session& tx) {
+      ++attempts;
+      return tx.Execute("UPDATE accounts SET balance = balance + 1 WHERE id = ?", {std::string("a")})
+          .status();
+    });
+  });
+  // The body's one statement still running: waiting for the holder's lock (alone it takes a millisecond).
+  const std::string waiting =
+      absl::StrCat("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = ", connection,
+                   " AND INFO LIKE 'UPDATE accounts%'");
+  const auto lock_waits = [&]() {
+    int64_t seen = -1;
+    EXPECT_OK(database->pool().Autocommit([&](db::Session& s) -> absl::Status {
+      ASSIGN_OR_RETURN(auto row, s.QueryOne(waiting));
+      seen = row->Int(0);
+      return absl::OkStatus();
+    }));
+    return seen;
+  };
+  bool waited = false;
+  for (int i = 0; i < 500 && !waited; ++i) {
+    waited = lock_waits() == 1;
+    if (!waited) absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_TRUE(waited) << "the transaction never waited for the lock";
+  EXPECT_OK(database->pool().Autocommit(
+      [&](db::Session& s) { return s.ExecuteConstant(absl::StrCat("KILL QUERY ", connection)); }));
+  // The lock is let go once the stopped statement has left its wait (a run again would wait anew, then
+  // find the row free and commit).
+  for (int i = 0; i < 100 && lock_waits() != 0; ++i) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_OK(holder->ExecuteConstant("ROLLBACK"));
+  stopped.join();
+  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(attempts.load(), 1);
+  EXPECT_EQ(ConnectionId(*pool), connection);
 }
 
 TEST(Pool, UnreachableServer_IsUnavailable) {
