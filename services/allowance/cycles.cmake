@@ -23,6 +23,7 @@ target_sources(allowance_lib PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/monthly_cycles_module.cc
   ${CMAKE_CURRENT_LIST_DIR}/monthly_roster_job.cc
   ${CMAKE_CURRENT_LIST_DIR}/monthly_roster_store.cc
+  ${CMAKE_CURRENT_LIST_DIR}/sent_back_cycles.cc
   ${CMAKE_CURRENT_LIST_DIR}/urgent_need_follower.cc
   ${CMAKE_CURRENT_LIST_DIR}/payment_check_follower.cc
 )

@@ -35,6 +35,7 @@ MonthlyCycles::MonthlyCycles(const ServiceContext& context, const MonthlyCyclesC
   urgent_follower_ = std::make_unique<UrgentNeedFollower>(*store_, context.clock, context.logger);
   check_follower_ = std::make_unique<PaymentCheckFollower>(*store_, context.clock, context.logger);
   standing_backfill_ = std::make_unique<CaseStandingBackfill>(context.clock, context.logger);
+  sent_back_ = std::make_unique<SentBackCycles>(*store_, context.metrics, context.logger);
   if (config.follow_registry) {
     registry_channel_ = ServiceChannel::Connect(registry_address);
     // Planned before the living follower moves: on a fresh installation both checkpoints are still 0.
@@ -70,7 +71,10 @@ MonthlyCycles::MonthlyCycles(const ServiceContext& context, const MonthlyCyclesC
                                 return checks->Apply(tx, e);
                               });
   }
-  if (config.roster_poll > absl::ZeroDuration()) job_->Start(config.roster_poll);
+  if (config.roster_poll > absl::ZeroDuration()) {
+    job_->Start(config.roster_poll);
+    sent_back_->Start(config.roster_poll);
+  }
 }
 
 MonthlyCycles::~MonthlyCycles() { Drain(); }

@@ -17,6 +17,7 @@
 #include "services/allowance/monthly_roster_job.h"
 #include "services/allowance/monthly_roster_store.h"
 #include "services/allowance/payment_check_follower.h"
+#include "services/allowance/sent_back_cycles.h"
 #include "services/allowance/urgent_need_follower.h"
 #include "services/registry/registry_client.h"
 
@@ -43,6 +44,7 @@ class MonthlyCycles {
   const LivingAllowanceFollower& living_follower() const { return *living_follower_; }
   const UrgentNeedFollower& urgent_follower() const { return *urgent_follower_; }
   const PaymentCheckFollower& check_follower() const { return *check_follower_; }
+  SentBackCycles& sent_back() { return *sent_back_; }
 
  private:
   std::unique_ptr<MonthlyRosterStore> store_;
@@ -51,6 +53,7 @@ class MonthlyCycles {
   std::unique_ptr<UrgentNeedFollower> urgent_follower_;
   std::unique_ptr<PaymentCheckFollower> check_follower_;
   std::unique_ptr<CaseStandingBackfill> standing_backfill_;
+  std::unique_ptr<SentBackCycles> sent_back_;
   std::unique_ptr<ServiceChannel> registry_channel_;
   std::unique_ptr<ServiceChannel> visits_channel_;
   std::unique_ptr<EventConsumer> registry_consumer_;  // after what they use: stop first

@@ -106,6 +106,7 @@ constexpr char kCycleColumns[] =
     " (SELECT COUNT(*) FROM monthly_roster_lines l WHERE l.cycle_id = c.id AND l.payment_id IS NOT NULL),"
     " c.supplement FROM monthly_cycles c";
 constexpr char kSelectCycle[] = " WHERE c.id = ?";
+constexpr char kOldestSentBack[] = "SELECT MIN(decided_at) FROM monthly_cycles WHERE state = 4";
 constexpr char kListCycles[] = " WHERE c.program_id = ? ORDER BY c.month DESC, c.supplement";
 constexpr char kLockCycle[] =
     "SELECT state, program_id, submitted_by, budget_slot, approved_total_fen, month FROM monthly_cycles"
@@ -596,6 +597,16 @@ absl::StatusOr<std::optional<v1::MonthlyCycle>> MonthlyRosterStore::GetCycle(con
         if (absl::IsNotFound(c.status())) return std::optional<v1::MonthlyCycle>();
         if (!c.ok()) return c.status();
         return std::optional<v1::MonthlyCycle>(*std::move(c));
+      });
+}
+
+absl::StatusOr<std::optional<absl::Time>> MonthlyRosterStore::OldestSentBack() {
+  return db::ReadOne<std::optional<absl::Time>>(
+      pool_, [&](db::Session& s) -> absl::StatusOr<std::optional<absl::Time>> {
+        ASSIGN_OR_RETURN(std::optional<db::Row> row, s.QueryOne(kOldestSentBack));
+        if (!row || row->IsNull(0)) return std::optional<absl::Time>();
+        ASSIGN_OR_RETURN(absl::Time at, FromSqlTimestamp(row->String(0)));
+        return std::optional<absl::Time>(at);
       });
 }
 

@@ -93,6 +93,9 @@ class MonthlyRosterStore {
   absl::StatusOr<std::optional<v1::MonthlyCycle>> GetCycle(const std::string& cycle_id);
   // With the program it belongs to, for the scope check.
   absl::StatusOr<std::vector<v1::MonthlyCycle>> ListCycles(const std::string& program_id);
+  // When the cycle sent back to its maker longest ago (RejectCycle) and not submitted again was rejected;
+  // nullopt when none waits.
+  absl::StatusOr<std::optional<absl::Time>> OldestSentBack();
   absl::StatusOr<std::vector<v1::RosterLine>> ListLines(const std::string& cycle_id,
                                                         const std::string& after_enrolment, int limit);
   using CycleCheck = std::function<absl::Status(const v1::MonthlyCycle&, const v1::Program&)>;

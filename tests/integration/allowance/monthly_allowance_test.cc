@@ -2687,6 +2687,28 @@ TEST_F(MonthlyAllowance, KeeperWithdrawn_ThenTheLineGivenItsMonthWithdrawn_TheMo
   for (const std::string tag : {"k", "r1", "r2"}) ExpectReconciles(programs[tag]);
 }
 
+// Operators see how long a month sent back to its maker has waited (the alert ShouhuAllowanceCycleSentBack):
+// the gauge is 0 while none waits, when the oldest was sent back while one does, and 0 again once it is
+// submitted again.
+TEST_F(MonthlyAllowance, CycleSentBack_TheGaugeSaysSinceWhenUntilItIsSubmittedAgain) {
+  const std::string since = "shouhu_allowance_sent_back_since_seconds{service=\"registry-test\"}";
+  SentBackCycles& sent_back = allowance_->cycles().sent_back();
+  ASSERT_OK(sent_back.Refresh());
+  EXPECT_EQ(Counter(since), 0);
+  const std::string program = FundedProgram("sent-back");
+  Enrol("child", program, ActiveChild("child").child_id());
+  ASSERT_OK(allowance_->cycles().job().RunMonth(m2()));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, m2()));
+  const double before = static_cast<double>(absl::ToUnixSeconds(absl::Now()));
+  ASSERT_NO_FATAL_FAILURE(SubmitAndReject(cycle.cycle_id(), "sent-back"));
+  ASSERT_OK(sent_back.Refresh());
+  EXPECT_GE(Counter(since), before - 1);
+  EXPECT_LE(Counter(since), static_cast<double>(absl::ToUnixSeconds(absl::Now())) + 1);
+  ASSERT_OK(Submit(cycle.cycle_id(), "sent-back-corrected"));
+  ASSERT_OK(sent_back.Refresh());
+  EXPECT_EQ(Counter(since), 0);
+}
+
 // A month handed on goes to the line the rules keep even when its cycle was sent back by its checker: K keeps
 // next month over R2 (the earlier approval, first by the rules) and R1; R2's cycle is rejected; K is
 // withdrawn, and the month is R2's, paid once its cycle is submitted again and approved. (Before, the
