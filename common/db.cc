@@ -22,6 +22,9 @@
 namespace shouhu::db {
 namespace {
 
+// Connections dropped for an answer we do not expect (Pool::ReportDroppedTo), by error code.
+constexpr char kConnectionsDropped[] = "shouhu_db_connections_dropped_total";
+
 // MariaDB / MySQL client and server error numbers we treat specially.
 constexpr int kDuplicateKey = 1062;
 constexpr int kLockWaitTimeout = 1205;
@@ -143,9 +146,16 @@ int64_t Row::Int(size_t i) const {
 Session::Session(std::unique_ptr<sql::Connection> connection) : connection_(std::move(connection)) {}
 Session::~Session() = default;
 
-absl::Status Session::Fail(const std::exception& e) {
+absl::Status Session::Fail(const std::exception& e, absl::string_view sql) {
   if (const auto* sql_error = dynamic_cast<const sql::SQLException*>(&e)) {
-    if (!LeavesConnectionSound(*sql_error)) broken_ = true;
+    if (!LeavesConnectionSound(*sql_error)) {
+      broken_ = true;
+      const int code = sql_error->getErrorCode();
+      if (!IsConnectionLoss(code) && code != kNodeNotReady && unknown_state_code_ == 0) {
+        unknown_state_code_ = code;
+        unknown_state_statement_ = std::string(sql.substr(0, 200));
+      }
+    }
     return StatusFromSqlError(*sql_error);
   }
   broken_ = true;
@@ -170,7 +180,7 @@ absl::StatusOr<sql::PreparedStatement*> Session::Prepare(absl::string_view sql) 
     statements_.emplace(std::string(sql), CachedStatement{std::move(stmt), recency_.begin()});
     return raw;
   } catch (const std::exception& e) {
-    return Fail(e);
+    return Fail(e, sql);
   }
 }
 
@@ -203,7 +213,7 @@ absl::StatusOr<uint64_t> Session::Execute(absl::string_view sql, const std::vect
     Bind(*stmt, params);
     return static_cast<uint64_t>(stmt->executeUpdate());
   } catch (const std::exception& e) {
-    return Fail(e);
+    return Fail(e, sql);
   }
 }
 
@@ -226,7 +236,7 @@ absl::StatusOr<Rows> Session::Query(absl::string_view sql, const std::vector<Val
     }
     return rows;
   } catch (const std::exception& e) {
-    return Fail(e);
+    return Fail(e, sql);
   }
 }
 
@@ -244,7 +254,7 @@ absl::Status Session::ExecuteConstant(absl::string_view sql) {
     stmt->execute(sql::SQLString(std::string(sql)));
     return absl::OkStatus();
   } catch (const std::exception& e) {
-    return Fail(e);
+    return Fail(e, sql);
   }
 }
 
@@ -311,14 +321,33 @@ int Pool::waiting() const {
   return static_cast<int>(waiting_.size());
 }
 
+void Pool::ReportDroppedTo(Logger& log, Metrics& metrics) {
+  absl::MutexLock lock(&mu_);
+  dropped_log_ = &log;
+  dropped_metrics_ = &metrics;
+}
+
 void Pool::Return(std::unique_ptr<Session> session) {
   session->after_commit_.clear();
-  absl::MutexLock lock(&mu_);
-  if (session->broken_) {
+  Logger* log = nullptr;
+  Metrics* metrics = nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!session->broken_) {
+      idle_.push_back(std::move(session));
+      return;
+    }
     --open_;
-    return;
+    log = dropped_log_;
+    metrics = dropped_metrics_;
   }
-  idle_.push_back(std::move(session));
+  const int code = session->unknown_state_code_;
+  if (code == 0) return;  // lost: the database or the network, said where it is noticed
+  if (metrics != nullptr) metrics->Add(kConnectionsDropped, absl::StrCat("code=\"", code, "\""));
+  if (log != nullptr) {
+    log->Warn("a database connection answered as one in a state we do not know and was dropped",
+              {{"error_code", code}, {"statement", session->unknown_state_statement_}});
+  }
 }
 
 absl::Status Pool::Transaction(const std::function<absl::Status(Session&)>& body, int max_attempts) {

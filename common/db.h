@@ -21,6 +21,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "common/config.h"
+#include "common/log.h"
+#include "common/metrics.h"
 
 namespace sql {
 class Connection;
@@ -84,7 +86,7 @@ class Session {
   friend class Pool;
   explicit Session(std::unique_ptr<sql::Connection> connection);
   absl::StatusOr<sql::PreparedStatement*> Prepare(absl::string_view sql);
-  absl::Status Fail(const std::exception& e);
+  absl::Status Fail(const std::exception& e, absl::string_view sql);
 
   std::unique_ptr<sql::Connection> connection_;
   // Prepared statements by text, the least recently used first out beyond kMaxCachedStatements. Batch
@@ -99,6 +101,10 @@ class Session {
   std::list<std::string> recency_;  // most recently used first
   std::vector<std::function<void()>> after_commit_;
   bool broken_ = false;
+  // When the server answered as it would a connection in a state we do not know (db.cc
+  // LeavesConnectionSound), not a lost one: the error and the start of the statement, for the pool to report.
+  int unknown_state_code_ = 0;
+  std::string unknown_state_statement_;
 };
 
 class Pool;
@@ -124,12 +130,16 @@ class Pool {
   ~Pool();
 
   // Runs `body` in a transaction, committing when it returns OK and rolling back otherwise. A retryable
-  // failure (deadlock, lock-wait timeout, a connection lost, or one answering as if in a state we do not know,
-  // before the COMMIT was sent) runs the whole body again, so `body` must not have effects outside the
+  // failure (deadlock, lock-wait timeout, a connection lost, or one answering as if in a state we do not
+  // know, before the COMMIT was sent) runs the whole body again, so `body` must not have effects outside the
   // database. A lost COMMIT is never retried here: it may have landed.
   absl::Status Transaction(const std::function<absl::Status(Session&)>& body, int max_attempts = 5);
   // Runs `body` with autocommit on: each statement is its own transaction. For single-statement reads.
   absl::Status Autocommit(const std::function<absl::Status(Session&)>& body);
+  // From now on a connection dropped because its server answered as one in a state we do not know is said on
+  // `log` (the error and the statement, never its values) and counted in shouhu_db_connections_dropped_total
+  // by error code: its transaction ran again on another connection and succeeded unseen otherwise.
+  void ReportDroppedTo(Logger& log, Metrics& metrics);
   // Waits for a free connection (UNAVAILABLE if none frees up or none can be opened in time). Callers are
   // served in the order they asked.
   absl::StatusOr<Lease> Acquire();
@@ -152,6 +162,8 @@ class Pool {
   mutable absl::Mutex mu_;
   std::vector<std::unique_ptr<Session>> idle_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;  // idle plus lent out
+  Logger* dropped_log_ ABSL_GUARDED_BY(mu_) = nullptr;
+  Metrics* dropped_metrics_ ABSL_GUARDED_BY(mu_) = nullptr;
   // Waiting callers' tickets, oldest first: a connection goes to the oldest. Without them a thread that
   // returns a connection and asks again at once takes it back ahead of callers already waiting, and under
   // load one of those waits past acquire_timeout (seen once in the 1,000,000-child scale load).

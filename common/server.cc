@@ -201,6 +201,7 @@ int ServeMain(int argc, char** argv, const ServiceDefinition& service, const Clo
   SystemClock clock;
   IdGenerator ids(rules_clock);
   Metrics metrics(defaults.name);
+  (*pool)->ReportDroppedTo(logger, metrics);
   // The gateway's key speaks for callers only; SYSTEM and "service:" subjects come from services' own keys.
   PrincipalVerifier verifier(**trusted_keys, clock, GatewayKeySigns::kCallersOnly);
   ServiceIdentity identity(defaults.name, config->signing_key, clock, config->system_jurisdictions);

@@ -26,6 +26,7 @@ absl::StatusOr<std::unique_ptr<RegistryModule>> RegistryModule::Create(const Ser
     node.pool_size = 1;
     node.connect_timeout = absl::Seconds(1);
     ASSIGN_OR_RETURN(module->access_log_pool_, db::Pool::Open(node));
+    module->access_log_pool_->ReportDroppedTo(context.logger, context.metrics);
     context.logger.Info("the access log is written through one node",
                         {{"host", node.host}, {"port", node.port}, {"socket", node.socket}});
   }

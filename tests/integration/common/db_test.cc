@@ -4,12 +4,16 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/log.h"
+#include "common/metrics.h"
 #include "common/status_macros.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/test_database.h"
@@ -269,6 +273,45 @@ TEST(Pool, UnexpectedServerError_TheConnectionIsReplaced_ADataErrorKeepsIt) {
       pool->Autocommit([](db::Session& s) { return s.Query("SELEC balance FROM accounts").status(); }),
       StatusIs(absl::StatusCode::kInternal));
   EXPECT_NE(ConnectionId(*pool), first);
+}
+
+// A connection dropped for such an answer is said in the log (the error and the statement, not its values)
+// and counted by error code: a transaction run again on another connection would otherwise pass unseen.
+TEST(Pool, ConnectionDroppedForAnUnexpectedAnswer_LoggedAndCounted) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Accounts()));
+  char* text = nullptr;
+  size_t size = 0;
+  std::FILE* sink = open_memstream(&text, &size);
+  ASSERT_NE(sink, nullptr);
+  Metrics metrics("db-test");
+  {
+    Logger log("db-test", sink);
+    ASSERT_OK_AND_ASSIGN(auto pool, db::Pool::Open(database->config()));
+    pool->ReportDroppedTo(log, metrics);
+    EXPECT_THAT(pool->Autocommit([](db::Session& s) {
+      return s.Execute("INSERT INTO accounts VALUES (?, 'A again', 1, NULL)", {std::string("a")}).status();
+    }),
+                StatusIs(absl::StatusCode::kAlreadyExists));
+    int attempt = 0;
+    ASSERT_OK(pool->Transaction([&](db::Session& tx) -> absl::Status {
+      if (++attempt == 1)
+        return tx.Query("SELEC balance FROM accounts WHERE id = ?", {std::string("b")}).status();
+      return absl::OkStatus();
+    }));
+    std::fflush(sink);
+  }
+  std::fclose(sink);
+  const std::string logged(text, size);
+  std::free(text);
+  const size_t line = logged.find("was dropped");
+  EXPECT_NE(line, std::string::npos) << logged;
+  EXPECT_NE(logged.find("SELEC balance FROM accounts WHERE id = ?"), std::string::npos) << logged;
+  EXPECT_NE(logged.find("1064"), std::string::npos) << logged;
+  EXPECT_EQ(logged.find("was dropped", line + 1), std::string::npos)
+      << "the duplicate key kept its connection";
+  EXPECT_NE(metrics.Render().find("shouhu_db_connections_dropped_total{service=\"db-test\",code=\"1064\"} 1"),
+            std::string::npos)
+      << metrics.Render();
 }
 
 // A transaction whose connection answered so runs again on another: nothing of the attempt committed.
