@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
 
   SystemClock clock;
   Metrics metrics("gateway");
+  (*pool)->ReportDroppedTo(logger, metrics);
   std::unique_ptr<MetricsEndpoint> metrics_endpoint;
   if (!config->service.server.metrics_address.empty()) {
     auto endpoint = MetricsEndpoint::Start(config->service.server.metrics_address, metrics);
