@@ -53,6 +53,9 @@ absl::Status ValidateVisitsConfig(const VisitsConfig& config) {
   if (config.check_out_sweep_interval < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("SHOUHU_CHECKOUT_SWEEP_SECONDS must be 0 or more");
   }
+  if (config.safeguarding_sync_poll < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("the safeguarding sync's poll must be 0 or more");
+  }
   if (config.pii_seal_key.size() != 32 || config.pii_lookup_key.size() != 32) {
     return absl::InvalidArgumentError(
         "SHOUHU_PII_SEAL_KEY and SHOUHU_PII_LOOKUP_KEY must hold 32 bytes each");

@@ -32,6 +32,10 @@ struct VisitsConfig {
   // How often the missing-check-out sweep runs (SHOUHU_CHECKOUT_SWEEP_SECONDS, default 300); zero: the
   // module does not start it (the tests drive it).
   absl::Duration check_out_sweep_interval = absl::Minutes(5);
+  // How often each replica looks for its turn to carry safeguarding calls training missed (the job runs once
+  // a minute across replicas); zero: the module does not start it (the tests call SyncPending themselves, and
+  // a pass of their own beside it would make their counts of training's calls a race).
+  absl::Duration safeguarding_sync_poll = absl::Seconds(15);
   // The keys (32 bytes each, hex in SHOUHU_PII_SEAL_KEY and SHOUHU_PII_LOOKUP_KEY, as the registry's) that
   // seal the accounts and review notes of safeguarding concerns at rest (common/pii_crypto.h). Required.
   std::string pii_seal_key;

@@ -59,7 +59,6 @@ void ReportCalendarCover(const VisitCalendar& calendar, const ServiceContext& co
 // on any replica tries again): a minute keeps a person on the suspended list in training at most about that
 // long after training comes back, while they are off every visit here from the start.
 constexpr absl::Duration kSafeguardingSyncPeriod = absl::Minutes(1);
-constexpr absl::Duration kSafeguardingSyncPoll = absl::Seconds(15);
 constexpr absl::Duration kSafeguardingSyncLease = absl::Minutes(5);
 
 }  // namespace
@@ -178,7 +177,9 @@ absl::StatusOr<std::unique_ptr<VisitsModule>> VisitsModule::Create(
   module->registry_consumer_->Start();
   module->training_consumer_->Start();
   if (module->allowance_consumer_) module->allowance_consumer_->Start();
-  module->safeguarding_sync_->Start(kSafeguardingSyncPoll, context.logger);
+  if (config.safeguarding_sync_poll > absl::ZeroDuration()) {
+    module->safeguarding_sync_->Start(config.safeguarding_sync_poll, context.logger);
+  }
   if (config.check_out_sweep_interval > absl::ZeroDuration()) {
     module->check_out_watch_->Start(config.check_out_sweep_interval);
   }

@@ -64,6 +64,7 @@ void VisitsTest::StartVisits() {
   config.pii_seal_key = pii_seal_key_;
   config.pii_lookup_key = pii_lookup_key_;
   config.check_out_sweep_interval = absl::ZeroDuration();  // the tests drive the missing-check-out sweep
+  config.safeguarding_sync_poll = absl::ZeroDuration();    // and the safeguarding calls' sync
   const ServiceContext context{
       service_config_, visits_database_->pool(), visits_clock_, *visits_ids_, logger_, metrics_,
       *verifier_,      visits_identity_,         workers_};
