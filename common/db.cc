@@ -17,6 +17,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/log.h"
+#include "common/metrics.h"
 #include "common/status_macros.h"
 
 namespace shouhu::db {
@@ -61,19 +63,15 @@ absl::Status StatusFromSqlError(const sql::SQLException& e) {
 }
 
 // Whether the connection that raised `e` is still one we know the state of. The errors our statements are
-// written to meet (a duplicate key, a lock conflict, a missing parent, a value the table refuses: SQLSTATE
-// classes 22 and 23) leave it as it was, as does a statement an operator stopped (KILL QUERY, or
+// written to meet (a lock conflict; a duplicate key, a missing parent or a value the table refuses: SQLSTATE
+// classes 23 and 22) leave it as it was, as does a statement an operator stopped (KILL QUERY, or
 // max_statement_time: class 70), which a transaction must then not run again. Any other answer to a statement
-// the tests run is a sign that the
-// connection is not in the state we think: under load on a Galera cluster one pooled connection once answered
-// every statement afterwards with a syntax error (1064), failing every transaction it was lent to. A fresh
-// connection costs about a millisecond.
+// the tests run is a sign that the connection is not in the state we think: under load on a Galera cluster
+// one pooled connection once answered every statement afterwards with a syntax error (1064), failing every
+// transaction it was lent to. A fresh connection costs about a millisecond.
 bool LeavesConnectionSound(const sql::SQLException& e) {
   const int code = e.getErrorCode();
-  if (code == kDuplicateKey || code == kDeadlock || code == kLockWaitTimeout || code == kForeignKeyParent ||
-      code == kDataTooLong) {
-    return true;
-  }
+  if (code == kDeadlock || code == kLockWaitTimeout) return true;  // SQLSTATE 40001 and HY000
   const std::string state(e.getSQLState());
   return absl::StartsWith(state, "22") || absl::StartsWith(state, "23") || absl::StartsWith(state, "70");
 }

@@ -21,14 +21,18 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "common/config.h"
-#include "common/log.h"
-#include "common/metrics.h"
 
 namespace sql {
 class Connection;
 class Driver;
 class PreparedStatement;
 }  // namespace sql
+
+namespace shouhu {
+// Reported to (Pool::ReportDroppedTo) through pointers only.
+class Logger;
+class Metrics;
+}  // namespace shouhu
 
 namespace shouhu::db {
 

@@ -450,6 +450,16 @@ class MonthlyAllowance : public MonthlyAllowanceTest {
       }
     }
   }
+  // The child's month paid once, under enrolment `tag`'s line, and each program's books reconcile.
+  void ExpectPaidOnceUnder(const KeeperAndTwoReplaced& month, absl::CivilMonth paid, const std::string& tag) {
+    EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM living_allowance_months_paid WHERE child_id = ? AND month = ?"
+                       " AND enrolment_id = ?",
+                       {month.child.child_id(), absl::FormatCivilTime(absl::CivilDay(paid)),
+                        month.enrolments.at(tag)}),
+              1);
+    EXPECT_EQ(StandingPaymentsOf(month.child.child_id()), 1);
+    for (const auto& [unused, program] : month.programs) ExpectReconciles(program);
+  }
   void SubmitAndReject(const std::string& cycle_id, const std::string& tag) {
     ASSERT_OK(Submit(cycle_id, tag));
     v1::RejectMonthlyCycleRequest reject;
@@ -2648,12 +2658,7 @@ TEST_F(MonthlyAllowance, KeeperWithdrawn_TwoLinesItReplaced_TheMonthGoesToTheOne
     ASSERT_OK(
         Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, PayCycle("pay-" + tag, cycles[tag])));
   }
-  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM living_allowance_months_paid WHERE child_id = ? AND month = ?"
-                     " AND enrolment_id = ?",
-                     {child.child_id(), absl::FormatCivilTime(absl::CivilDay(next)), enrolments["r2"]}),
-            1);
-  EXPECT_EQ(StandingPaymentsOf(child.child_id()), 1);
-  for (const std::string tag : {"k", "r1", "r2"}) ExpectReconciles(programs[tag]);
+  ExpectPaidOnceUnder(month, next, "r2");
 }
 
 // The month handed on twice: K keeps next month over R1 and R2 and is withdrawn, so the month goes to R2 (the
@@ -2679,12 +2684,7 @@ TEST_F(MonthlyAllowance, KeeperWithdrawn_ThenTheLineGivenItsMonthWithdrawn_TheMo
   EXPECT_EQ(r1.outcome(), v1::ROSTER_OUTCOME_PAYABLE);
   EXPECT_EQ(r1.replaced_by(), "");
   ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, PayCycle("pay-r1", cycles["r1"])));
-  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM living_allowance_months_paid WHERE child_id = ? AND month = ?"
-                     " AND enrolment_id = ?",
-                     {child.child_id(), absl::FormatCivilTime(absl::CivilDay(next)), enrolments["r1"]}),
-            1);
-  EXPECT_EQ(StandingPaymentsOf(child.child_id()), 1);
-  for (const std::string tag : {"k", "r1", "r2"}) ExpectReconciles(programs[tag]);
+  ExpectPaidOnceUnder(month, next, "r1");
 }
 
 // Operators see how long a month sent back to its maker has waited (the alert ShouhuAllowanceCycleSentBack):
@@ -2726,12 +2726,7 @@ TEST_F(MonthlyAllowance, KeeperWithdrawn_TheLineItReplacedIsOfARejectedCycle_Pai
   EXPECT_EQ(approved.total_fen(), 60'000);
   ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, PayCycle("pay-r2", cycles["r2"])));
   ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, PayCycle("pay-r1", cycles["r1"])));
-  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM living_allowance_months_paid WHERE child_id = ? AND month = ?"
-                     " AND enrolment_id = ?",
-                     {child.child_id(), absl::FormatCivilTime(absl::CivilDay(next)), enrolments["r2"]}),
-            1);
-  EXPECT_EQ(StandingPaymentsOf(child.child_id()), 1);
-  for (const std::string tag : {"k", "r1", "r2"}) ExpectReconciles(programs[tag]);
+  ExpectPaidOnceUnder(month, next, "r2");
 }
 
 // The checker sends a month back to its maker: a rejected cycle cannot be approved or paid as it stands; the
