@@ -125,6 +125,12 @@ class AllowanceService final : public v1::AllowanceService::CallbackService {
   grpc::ServerUnaryReactor* GetAllowanceReport(grpc::CallbackServerContext* ctx,
                                                const v1::GetAllowanceReportRequest* req,
                                                v1::GetAllowanceReportResponse* resp) override;
+  grpc::ServerUnaryReactor* ChangeMonthlyAmount(grpc::CallbackServerContext* ctx,
+                                                const v1::ChangeMonthlyAmountRequest* req,
+                                                v1::ChangeMonthlyAmountResponse* resp) override;
+  grpc::ServerUnaryReactor* ListMonthlyAmountChanges(grpc::CallbackServerContext* ctx,
+                                                     const v1::ListMonthlyAmountChangesRequest* req,
+                                                     v1::ListMonthlyAmountChangesResponse* resp) override;
 
  private:
   // FAILED_PRECONDITION unless the training service says the organisation's qualification covers today.

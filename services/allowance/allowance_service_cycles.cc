@@ -20,6 +20,8 @@ namespace {
 constexpr char kSchoolProofPurpose[] = "monthly living allowance: school proof past 18";
 // The widest report: three years of months.
 constexpr int kMaxReportMonths = 36;
+// The reason given for a change of a monthly amount (monthly_amount_changes.reason, migration 0120).
+constexpr size_t kMaxAmountChangeReasonChars = 500;
 
 // "YYYY-MM" → a month, or INVALID_ARGUMENT naming `field`.
 absl::StatusOr<absl::CivilMonth> ParseMonth(absl::string_view text, absl::string_view field) {
@@ -34,6 +36,12 @@ absl::Status RequireMayDecide(const Principal& p, const v1::Program& program) {
     return absl::PermissionDeniedError("only the operator's admin or the funder's officers decide on cycles");
   }
   return absl::OkStatus();
+}
+
+// Outside the caller's scope an enrolment is not found, as its program is not (DESIGN §3).
+absl::Status EnrolmentNotFoundOutside(absl::Status status) {
+  if (absl::IsNotFound(status)) return absl::NotFoundError("enrolment not found");
+  return status;
 }
 
 absl::Status RequireMayPay(const Principal& p, const v1::Program& program) {
@@ -237,6 +245,42 @@ grpc::ServerUnaryReactor* AllowanceService::GetAllowanceReport(grpc::CallbackSer
     ASSIGN_OR_RETURN(std::vector<v1::AllowanceReportRow> rows,
                      cycles_->Report(prefix, req->program_id(), organisation, from, to));
     for (v1::AllowanceReportRow& r : rows) *resp->add_rows() = std::move(r);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AllowanceService::ChangeMonthlyAmount(grpc::CallbackServerContext* ctx,
+                                                                const v1::ChangeMonthlyAmountRequest* req,
+                                                                v1::ChangeMonthlyAmountResponse* resp) {
+  return edge_.Unary(ctx, "ChangeMonthlyAmount", [=](const Principal& p) -> absl::Status {
+    SHOUHU_REQUIRE_CYCLES();
+    RETURN_IF_ERROR(ValidateRequestId(req->request_id()));
+    RETURN_IF_ERROR(ValidateRecordId(req->enrolment_id(), "enrolment_id"));
+    ASSIGN_OR_RETURN(absl::CivilMonth from, ParseMonth(req->from_month(), "from_month"));
+    if (req->amount_fen() <= 0) return InvalidField("amount_fen", "must be positive");
+    RETURN_IF_ERROR(ValidateMeaningfulText(req->reason(), "reason", kMaxAmountChangeReasonChars));
+    ASSIGN_OR_RETURN(
+        *resp->mutable_change(),
+        cycles_->ChangeMonthlyAmount(edge_.Key("ChangeMonthlyAmount", p, req->request_id(), *req),
+                                     ActorOf(p, clock_.Now()), req->enrolment_id(), from, req->amount_fen(),
+                                     req->reason(), [&](const v1::Program& program) {
+                                       return EnrolmentNotFoundOutside(RequireMayDecide(p, program));
+                                     }));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AllowanceService::ListMonthlyAmountChanges(
+    grpc::CallbackServerContext* ctx, const v1::ListMonthlyAmountChangesRequest* req,
+    v1::ListMonthlyAmountChangesResponse* resp) {
+  return edge_.Unary(ctx, "ListMonthlyAmountChanges", [=](const Principal& p) -> absl::Status {
+    SHOUHU_REQUIRE_CYCLES();
+    RETURN_IF_ERROR(ValidateRecordId(req->enrolment_id(), "enrolment_id"));
+    ASSIGN_OR_RETURN(std::vector<v1::MonthlyAmountChange> changes,
+                     cycles_->ListMonthlyAmountChanges(req->enrolment_id(), [&](const v1::Program& program) {
+                       return EnrolmentNotFoundOutside(RequireProgramVisible(p, program));
+                     }));
+    for (v1::MonthlyAmountChange& c : changes) *resp->add_changes() = std::move(c);
     return absl::OkStatus();
   });
 }

@@ -17,6 +17,7 @@
 #include "services/allowance/budget_slot_store.h"
 #include "services/allowance/living_allowance_rules.h"
 #include "services/allowance/living_allowance_stops.h"
+#include "services/allowance/monthly_amounts.h"
 #include "shouhu/allowance/v1/events.pb.h"
 #include "shouhu/allowance/v1/monthly_cycles.pb.h"
 
@@ -208,9 +209,11 @@ constexpr absl::string_view kRollbackOwedMonth = "ROLLBACK TO SAVEPOINT owed_mon
 // (generation's WithMonthPaidUnder, the approval's kLinesPaidElsewhere, the payment's refusal), of an
 // enrolment still open, with its cycle's state and slot: locked, found through the child's enrolments and the
 // lines' (month, enrolment) key. Of several, the one the rules would have kept (living_allowance_rules.cc
-// Precedence: the orphan allowance, then the earliest approval, by its Shanghai day, then the smaller id).
+// Precedence: the orphan allowance, then the earliest approval, by its Shanghai day, then the smaller id),
+// with its amount for the month (monthly_amounts.h).
 constexpr char kLineReplacedByHolder[] =
-    "SELECT l.cycle_id, l.enrolment_id, a.amount_fen, c.state, c.budget_slot FROM applications a"
+    "SELECT l.cycle_id, l.enrolment_id, " SHOUHU_MONTHLY_AMOUNT("a.id", "a.amount_fen", "l.month")
+    ", c.state, c.budget_slot FROM applications a"
     " JOIN living_allowance_enrolments e ON e.application_id = a.id"
     " JOIN monthly_roster_lines l ON l.month = ? AND l.enrolment_id = a.id"
     " JOIN monthly_cycles c ON c.id = l.cycle_id"

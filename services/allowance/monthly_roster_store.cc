@@ -15,6 +15,7 @@
 #include "common/status_macros.h"
 #include "common/timestamps.h"
 #include "services/allowance/living_allowance_stops.h"
+#include "services/allowance/monthly_amounts.h"
 #include "shouhu/allowance/v1/events.pb.h"
 
 namespace shouhu::allowance {
@@ -34,7 +35,8 @@ constexpr char kPendingEnrolments[] =
 
 // Every enrolment whose program is funded, with its child's facts and the enrolment whose payment holds the
 // child's month already (migration 0100; a primary-key lookup per row), ordered by child so one child's
-// enrolments come together. `decided_at` is the final approval.
+// enrolments come together. `decided_at` is the final approval. The amount is the application's: a change of
+// it for the month is read when the line is written (LockedChangedAmounts).
 constexpr char kEnrolmentsForMonth[] =
     "SELECT a.id, a.program_id, a.child_id, a.division_code, a.amount_fen, a.decided_at, e.kind,"
     " c.birth_date, c.is_orphan, c.is_de_facto_unsupported,"
@@ -290,9 +292,14 @@ constexpr char kPace[] =
     " AND state IN (3, 6, 7) AND decided_at >= ?";
 constexpr char kMonthlyEnrolmentsOfProgram[] =
     "SELECT a.amount_fen, a.decided_at, e.kind, c.birth_date, c.is_orphan, c.is_de_facto_unsupported,"
-    " " SHOUHU_STOP_OF_ENROLMENT("a.child_id", "a.decided_at") ", a.child_id FROM living_allowance_enrolments e JOIN applications a ON a.id = "
-    "e.application_id"
+    " " SHOUHU_STOP_OF_ENROLMENT("a.child_id", "a.decided_at") ", a.id"
+    " FROM living_allowance_enrolments e JOIN applications a ON a.id = e.application_id"
     " JOIN living_allowance_children c ON c.child_id = e.child_id"
+    " WHERE a.program_id = ? AND a.state IN " SHOUHU_OPEN_ENROLMENT_STATES;
+// The changes of those enrolments' amounts (monthly_amounts.h), which the months to come are paid at.
+constexpr char kAmountChangesOfProgram[] =
+    "SELECT ch.enrolment_id, ch.seq, ch.from_month, ch.amount_fen FROM monthly_amount_changes ch"
+    " JOIN applications a ON a.id = ch.enrolment_id"
     " WHERE a.program_id = ? AND a.state IN " SHOUHU_OPEN_ENROLMENT_STATES;
 constexpr char kLatestCycleMonth[] = "SELECT MAX(month) FROM monthly_cycles WHERE program_id = ?";
 constexpr char kLockAlert[] = "SELECT program_id FROM program_budget_alerts WHERE program_id = ? FOR UPDATE";
@@ -457,8 +464,10 @@ absl::StatusOr<GenerationResult> MonthlyRosterStore::GenerateMonth(absl::CivilMo
   struct Line {
     std::string program_id;
     std::string enrolment_id;
+    bool payable = false;
     std::vector<db::Value> values;
   };
+  constexpr size_t kAmountValue = 7;  // Line::values' amount_fen
   std::vector<Line> chunk;
   auto flush = [&]() -> absl::Status {
     if (chunk.empty()) return absl::OkStatus();
@@ -470,6 +479,16 @@ absl::StatusOr<GenerationResult> MonthlyRosterStore::GenerateMonth(absl::CivilMo
       ASSIGN_OR_RETURN(db::Rows present_rows, tx.Query(present_sql, ids));
       std::set<std::string> present;
       for (const db::Row& r : present_rows) present.insert(r.String(0));
+      // The amounts were read before this transaction: a change of a payable line's amount
+      // (ChangeMonthlyAmount) committed since is read again under its application's lock, which the change
+      // holds until it commits. Taken before the cycles' locks, in the order a withdrawal takes its
+      // application's and then the cycles'.
+      std::vector<std::string> payable;
+      for (const Line& l : chunk) {
+        if (l.payable && !present.count(l.enrolment_id)) payable.push_back(l.enrolment_id);
+      }
+      std::sort(payable.begin(), payable.end());
+      ASSIGN_OR_RETURN(const auto changed, LockedChangedAmounts(tx, payable, month));
       std::map<std::string, std::string> cycle_now;  // program → the cycle its new lines join
       for (const Line& l : chunk) {
         if (!present.count(l.enrolment_id)) cycle_now.emplace(l.program_id, "");
@@ -499,6 +518,9 @@ absl::StatusOr<GenerationResult> MonthlyRosterStore::GenerateMonth(absl::CivilMo
         if (present.count(l.enrolment_id)) continue;
         params.push_back(cycle_now[l.program_id]);
         params.insert(params.end(), l.values.begin(), l.values.end());
+        if (auto it = changed.find(l.enrolment_id); l.payable && it != changed.end()) {
+          params[params.size() - l.values.size() + kAmountValue] = it->second;
+        }
         ++rows;
       }
       if (rows == 0) return absl::OkStatus();
@@ -519,7 +541,7 @@ absl::StatusOr<GenerationResult> MonthlyRosterStore::GenerateMonth(absl::CivilMo
       const MonthlyEnrolment& e = c.enrolments[i];
       const bool payable = d.outcome == MonthlyOutcome::kPayable;
       chunk.push_back(
-          {e.program_id, e.enrolment_id,
+          {e.program_id, e.enrolment_id, payable,
            std::vector<db::Value>{e.enrolment_id, e.program_id, month_sql, c.child_id, c.divisions[i],
                                   static_cast<int64_t>(e.kind), static_cast<int64_t>(d.outcome), d.amount_fen,
                                   d.replaced_by, d.school_evidence_ref,
@@ -1122,6 +1144,12 @@ absl::StatusOr<std::optional<ProgramFigures>> MonthlyRosterStore::ReadProgramFig
       ASSIGN_OR_RETURN(absl::CivilDay m, DayOf(*latest, 0, "month"));
       first = std::max(first, absl::CivilMonth(m) + 1);
     }
+    ASSIGN_OR_RETURN(db::Rows changes, tx.Query(kAmountChangesOfProgram, {program_id}));
+    std::map<std::string, std::vector<MonthlyAmountStep>> steps;  // enrolment → its changes
+    for (const db::Row& r : changes) {
+      ASSIGN_OR_RETURN(absl::CivilDay from, DayOf(r, 2, "from_month"));
+      steps[r.String(0)].push_back({static_cast<int>(r.Int(1)), absl::CivilMonth(from), r.Int(3)});
+    }
     ASSIGN_OR_RETURN(db::Rows rows, tx.Query(kMonthlyEnrolmentsOfProgram, {program_id}));
     std::vector<std::pair<LivingAllowanceChild, MonthlyEnrolment>> enrolled;
     for (const db::Row& r : rows) {
@@ -1142,7 +1170,11 @@ absl::StatusOr<std::optional<ProgramFigures>> MonthlyRosterStore::ReadProgramFig
       RosterDue due{m, 0};
       // Within one program each child holds one enrolment; school proofs are not projected (conservative).
       for (const auto& [child, enrolment] : enrolled) {
-        for (const MonthlyDecision& d : DecideMonth(child, {enrolment}, m)) due.amount_fen += d.amount_fen;
+        std::vector<MonthlyEnrolment> in_month{enrolment};
+        if (auto it = steps.find(enrolment.enrolment_id); it != steps.end()) {
+          in_month[0].monthly_amount_fen = MonthlyAmountIn(enrolment.monthly_amount_fen, it->second, m);
+        }
+        for (const MonthlyDecision& d : DecideMonth(child, in_month, m)) due.amount_fen += d.amount_fen;
       }
       in.rosters.push_back(due);
     }

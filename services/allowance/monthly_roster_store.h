@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -129,6 +130,27 @@ class MonthlyRosterStore {
   absl::StatusOr<v1::MonthlyCycle> PayCycle(const IdempotencyKey& key, const Actor& actor,
                                             const std::string& cycle_id, const CycleCheck& authorize,
                                             v1::PaymentMethod method);
+
+  // ---- monthly amounts (monthly_amount_changes.cc; the rules in monthly_amounts.h)
+  using ProgramCheck = std::function<absl::Status(const v1::Program&)>;
+  // The enrolment's amount from `from` on (ChangeMonthlyAmount), under its application's row lock: NOT_FOUND
+  // without such an application, `authorize`'s error, FAILED_PRECONDITION for anything but an open monthly
+  // enrolment, an amount above the program's cap per payment, or a month a change cannot start from
+  // (CheckAmountChangeStart: a line of it or later written already, or the first month).
+  absl::StatusOr<v1::MonthlyAmountChange> ChangeMonthlyAmount(const IdempotencyKey& key, const Actor& actor,
+                                                              const std::string& enrolment_id,
+                                                              absl::CivilMonth from, int64_t amount_fen,
+                                                              const std::string& reason,
+                                                              const ProgramCheck& authorize);
+  // The enrolment's changes by seq; NOT_FOUND without such a monthly application, or `visible`'s error.
+  absl::StatusOr<std::vector<v1::MonthlyAmountChange>> ListMonthlyAmountChanges(
+      const std::string& enrolment_id, const ProgramCheck& visible);
+  // In generation's transaction, before it writes the lines of `enrolment_ids` for `month`: their
+  // applications' rows locked (shared: a change holds its enrolment's exclusively) and then the amount of
+  // each enrolment a change sets for the month. A change committed meanwhile is read here; one that comes
+  // after finds the line and starts later.
+  static absl::StatusOr<std::map<std::string, int64_t>> LockedChangedAmounts(
+      db::Session& tx, const std::vector<std::string>& enrolment_ids, absl::CivilMonth month);
 
   // ---- school proofs
   absl::StatusOr<v1::SchoolEnrolment> RecordSchoolEnrolment(const IdempotencyKey& key, const Actor& actor,

@@ -50,16 +50,6 @@ class MonthlyAllowance : public MonthlyAllowanceTest {
     submit.set_cycle_id(cycle_id);
     return Ask(&v1::AllowanceService::Stub::SubmitMonthlyCycle, ngo_admin_, submit).status();
   }
-  absl::StatusOr<v1::MonthlyCycle> SubmitAndApprove(const std::string& cycle_id, const std::string& tag) {
-    RETURN_IF_ERROR(Submit(cycle_id, tag));
-    v1::ApproveMonthlyCycleRequest approve;
-    approve.set_request_id("approve-cycle-" + tag);
-    approve.set_cycle_id(cycle_id);
-    ASSIGN_OR_RETURN(v1::ApproveMonthlyCycleResponse approved,
-                     Ask(&v1::AllowanceService::Stub::ApproveMonthlyCycle, wuding_officer_, approve));
-    return approved.cycle();
-  }
-
   v1::ProgramBalances Balances(const std::string& program_id) { return Balances(program_id, ngo_admin_); }
   v1::ProgramBalances Balances(const std::string& program_id, const Principal& as) {
     v1::GetProgramRequest request;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/time/civil_time.h"
+#include "common/status_macros.h"
 #include "services/allowance/allowance_module.h"
 #include "shouhu/allowance/v1/allowance_service.grpc.pb.h"
 #include "tests/integration/registry/registry_fixture.h"
@@ -81,6 +82,19 @@ class MonthlyAllowanceTest : public registry::testing::RegistryTest {
   // The same for another consumer of the registry's stream.
   void AwaitRegistryEvents(EventConsumer& consumer);
 
+  // The maker (the NGO admin) submits the cycle; the checker (the Wuding bureau's officer) approves it.
+  absl::StatusOr<v1::MonthlyCycle> SubmitAndApprove(const std::string& cycle_id, const std::string& tag) {
+    v1::SubmitMonthlyCycleRequest submit;
+    submit.set_request_id("submit-cycle-" + tag);
+    submit.set_cycle_id(cycle_id);
+    RETURN_IF_ERROR(Ask(&v1::AllowanceService::Stub::SubmitMonthlyCycle, ngo_admin_, submit).status());
+    v1::ApproveMonthlyCycleRequest approve;
+    approve.set_request_id("approve-cycle-" + tag);
+    approve.set_cycle_id(cycle_id);
+    ASSIGN_OR_RETURN(v1::ApproveMonthlyCycleResponse approved,
+                     Ask(&v1::AllowanceService::Stub::ApproveMonthlyCycle, wuding_officer_, approve));
+    return approved.cycle();
+  }
   // As the Wuding NGO's admin, or as `as` (another county's people, for its programs).
   absl::StatusOr<v1::MonthlyCycle> CycleOf(const std::string& program_id, absl::CivilMonth month);
   absl::StatusOr<v1::MonthlyCycle> CycleOf(const std::string& program_id, absl::CivilMonth month,

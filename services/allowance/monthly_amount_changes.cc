@@ -1,0 +1,141 @@
+// MonthlyRosterStore's changes of an enrolment's monthly amount (ChangeMonthlyAmount) and the locked read
+// generation takes of them (monthly_amounts.h holds the rules; migration 0120 the table).
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/clock.h"
+#include "common/status_macros.h"
+#include "common/timestamps.h"
+#include "services/allowance/allowance_rules.h"
+#include "services/allowance/monthly_amounts.h"
+#include "services/allowance/monthly_roster_store.h"
+
+namespace shouhu::allowance {
+namespace {
+
+// The enrolment's application, locked: a change takes the next seq and judges the lines under it, and
+// generation's chunk takes the same row (shared) before it reads the amounts of the lines it writes.
+constexpr char kLockEnrolment[] =
+    "SELECT type, state, program_id, amount_fen, decided_at FROM applications WHERE id = ? FOR UPDATE";
+constexpr char kEnrolmentProgram[] = "SELECT program_id FROM applications WHERE id = ? AND type = 5";
+// The month of the enrolment's latest roster line, in whichever cycle (0120's index).
+constexpr char kLastLineMonth[] = "SELECT MAX(month) FROM monthly_roster_lines WHERE enrolment_id = ?";
+constexpr char kChangesOf[] =
+    "SELECT enrolment_id, seq, from_month, amount_fen, previous_amount_fen, reason, changed_by, changed_at"
+    " FROM monthly_amount_changes WHERE enrolment_id = ? ORDER BY seq";
+constexpr char kInsertChange[] =
+    "INSERT INTO monthly_amount_changes (enrolment_id, seq, from_month, amount_fen, previous_amount_fen,"
+    " reason, changed_by, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr char kLockApplicationsHead[] = "SELECT id FROM applications WHERE id IN (";
+constexpr char kLockApplicationsTail[] = ") ORDER BY id LOCK IN SHARE MODE";
+constexpr char kChangedAmountsHead[] =
+    "SELECT enrolment_id, amount_fen FROM monthly_amount_changes WHERE from_month <= ? AND enrolment_id IN (";
+constexpr char kChangedAmountsTail[] = ") ORDER BY enrolment_id, seq";
+
+absl::StatusOr<v1::MonthlyAmountChange> ChangeFromRow(const db::Row& r) {
+  v1::MonthlyAmountChange c;
+  c.set_enrolment_id(r.String(0));
+  c.set_sequence(static_cast<int32_t>(r.Int(1)));
+  c.set_from_month(r.String(2).substr(0, 7));
+  c.set_amount_fen(r.Int(3));
+  c.set_previous_amount_fen(r.Int(4));
+  c.set_reason(r.String(5));
+  c.set_changed_by(r.String(6));
+  ASSIGN_OR_RETURN(absl::Time at, FromSqlTimestamp(r.String(7)));
+  *c.mutable_changed_at() = ToProtoTimestamp(at);
+  return c;
+}
+
+std::string Placeholders(size_t n) { return absl::StrJoin(std::vector<std::string>(n, "?"), ", "); }
+
+}  // namespace
+
+absl::StatusOr<v1::MonthlyAmountChange> MonthlyRosterStore::ChangeMonthlyAmount(
+    const IdempotencyKey& key, const Actor& actor, const std::string& enrolment_id, absl::CivilMonth from,
+    int64_t amount_fen, const std::string& reason, const ProgramCheck& authorize) {
+  return IdempotentTransaction<v1::MonthlyAmountChange>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::MonthlyAmountChange> {
+        ASSIGN_OR_RETURN(std::optional<db::Row> a, tx.QueryOne(kLockEnrolment, {enrolment_id}));
+        if (!a) return absl::NotFoundError("enrolment not found");
+        ASSIGN_OR_RETURN(std::optional<v1::Program> program,
+                         MariaDbAllowanceStore::ReadProgram(tx, a->String(2), false));
+        if (!program) return absl::InternalError("application's program is missing");
+        RETURN_IF_ERROR(authorize(*program));
+        if (a->Int(0) != v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) {
+          return absl::FailedPreconditionError(
+              "enrolment_id: not a monthly basic living allowance application");
+        }
+        if (!MonthlyEnrolmentOpen(static_cast<v1::ApplicationState>(a->Int(1)))) {
+          return absl::FailedPreconditionError(
+              "enrolment_id: the application is not an approved enrolment (not approved yet, withdrawn or "
+              "cancelled)");
+        }
+        if (amount_fen > program->per_payment_cap_fen()) {
+          return absl::FailedPreconditionError("amount_fen: above the program's cap per payment");
+        }
+        ASSIGN_OR_RETURN(absl::Time decided, FromSqlTimestamp(a->String(4)));
+        ASSIGN_OR_RETURN(std::optional<db::Row> last, tx.QueryOne(kLastLineMonth, {enrolment_id}));
+        std::optional<absl::CivilMonth> last_line;
+        if (last && !last->IsNull(0)) {
+          ASSIGN_OR_RETURN(absl::CivilDay day, ParseDay(last->String(0).substr(0, 10), "month"));
+          last_line = absl::CivilMonth(day);
+        }
+        RETURN_IF_ERROR(CheckAmountChangeStart(ShanghaiDay(decided), last_line, from));
+        ASSIGN_OR_RETURN(db::Rows earlier, tx.Query(kChangesOf, {enrolment_id}));
+        std::vector<MonthlyAmountStep> steps;
+        for (const db::Row& r : earlier) {
+          ASSIGN_OR_RETURN(absl::CivilDay day, ParseDay(r.String(2).substr(0, 10), "from_month"));
+          steps.push_back({static_cast<int>(r.Int(1)), absl::CivilMonth(day), r.Int(3)});
+        }
+        const int seq = steps.empty() ? 1 : steps.back().seq + 1;
+        const std::string from_sql = absl::FormatCivilTime(absl::CivilDay(from));
+        RETURN_IF_ERROR(tx.Execute(kInsertChange, {enrolment_id, int64_t{seq}, from_sql, amount_fen,
+                                                   MonthlyAmountIn(a->Int(3), steps, from), reason,
+                                                   actor.subject, ToSqlTimestamp(actor.at)})
+                            .status());
+        ASSIGN_OR_RETURN(db::Rows all, tx.Query(kChangesOf, {enrolment_id}));
+        return ChangeFromRow(all.back());
+      });
+}
+
+absl::StatusOr<std::vector<v1::MonthlyAmountChange>> MonthlyRosterStore::ListMonthlyAmountChanges(
+    const std::string& enrolment_id, const ProgramCheck& visible) {
+  return db::ReadOne<std::vector<v1::MonthlyAmountChange>>(
+      pool_, [&](db::Session& s) -> absl::StatusOr<std::vector<v1::MonthlyAmountChange>> {
+        ASSIGN_OR_RETURN(std::optional<db::Row> a, s.QueryOne(kEnrolmentProgram, {enrolment_id}));
+        if (!a) return absl::NotFoundError("enrolment not found");
+        ASSIGN_OR_RETURN(std::optional<v1::Program> program,
+                         MariaDbAllowanceStore::ReadProgram(s, a->String(0), false));
+        if (!program) return absl::InternalError("application's program is missing");
+        RETURN_IF_ERROR(visible(*program));
+        ASSIGN_OR_RETURN(db::Rows rows, s.Query(kChangesOf, {enrolment_id}));
+        std::vector<v1::MonthlyAmountChange> out;
+        for (const db::Row& r : rows) {
+          ASSIGN_OR_RETURN(v1::MonthlyAmountChange c, ChangeFromRow(r));
+          out.push_back(std::move(c));
+        }
+        return out;
+      });
+}
+
+absl::StatusOr<std::map<std::string, int64_t>> MonthlyRosterStore::LockedChangedAmounts(
+    db::Session& tx, const std::vector<std::string>& enrolment_ids, absl::CivilMonth month) {
+  std::map<std::string, int64_t> changed;
+  if (enrolment_ids.empty()) return changed;
+  const std::vector<db::Value> ids(enrolment_ids.begin(), enrolment_ids.end());
+  RETURN_IF_ERROR(
+      tx.Query(absl::StrCat(kLockApplicationsHead, Placeholders(ids.size()), kLockApplicationsTail), ids)
+          .status());
+  // A statement of its own, after the locks: under READ COMMITTED it sees a change committed while it waited.
+  std::vector<db::Value> params{absl::FormatCivilTime(absl::CivilDay(month))};
+  params.insert(params.end(), ids.begin(), ids.end());
+  ASSIGN_OR_RETURN(
+      db::Rows rows,
+      tx.Query(absl::StrCat(kChangedAmountsHead, Placeholders(ids.size()), kChangedAmountsTail), params));
+  for (const db::Row& r : rows) changed[r.String(0)] = r.Int(1);  // by seq: the latest stays
+  return changed;
+}
+
+}  // namespace shouhu::allowance

@@ -1,0 +1,49 @@
+// A monthly enrolment's amount by month, as pure rules: the approved application's amount until a change
+// (ChangeMonthlyAmount: the province's new yearly standard, or a correction) starts, then the change's, a
+// later change deciding the months it covers over an earlier one. Roster lines are written once with their
+// month's amount and never recomputed, so a change starts after the enrolment's last line; and after its
+// first month, which its own application pays at the approved amount (living_allowance_rules.h).
+#ifndef SHOUHU_SERVICES_ALLOWANCE_MONTHLY_AMOUNTS_H_
+#define SHOUHU_SERVICES_ALLOWANCE_MONTHLY_AMOUNTS_H_
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/civil_time.h"
+
+// The stores' form of MonthlyAmountIn, a column of the row that reads the enrolment: the amount of the
+// enrolment whose id is the SQL expression `enrolment_sql` in the month whose first day is `month_sql`, the
+// application's amount being `approved_sql` (string literals: "a.id", "a.amount_fen", "l.month"). Migration
+// 0120's primary key: one short range per row, none at all while the enrolment has no change.
+#define SHOUHU_MONTHLY_AMOUNT(enrolment_sql, approved_sql, month_sql)                                    \
+  "COALESCE((SELECT ch.amount_fen FROM monthly_amount_changes ch WHERE ch.enrolment_id = " enrolment_sql \
+  " AND ch.from_month <= " month_sql " ORDER BY ch.seq DESC LIMIT 1), " approved_sql ")"
+
+namespace shouhu::allowance {
+
+// One change of an enrolment's amount: the seq-th made, from `from` on.
+struct MonthlyAmountStep {
+  int seq = 0;
+  absl::CivilMonth from;
+  int64_t amount_fen = 0;
+};
+
+// The enrolment's amount in `month`: that of its latest change (highest seq) starting in or before it, else
+// `approved_fen`. `changes` in any order.
+int64_t MonthlyAmountIn(int64_t approved_fen, const std::vector<MonthlyAmountStep>& changes,
+                        absl::CivilMonth month);
+
+// The first month a change of the enrolment approved on `approved_on` (Asia/Shanghai) may start from: after
+// its first month and after `last_line`, the month of its latest roster line (nullopt while it has none).
+absl::CivilMonth FirstChangeableMonth(absl::CivilDay approved_on, std::optional<absl::CivilMonth> last_line);
+
+// OK when a change may start in `from`; FAILED_PRECONDITION naming the first month it may start from (and
+// why) otherwise.
+absl::Status CheckAmountChangeStart(absl::CivilDay approved_on, std::optional<absl::CivilMonth> last_line,
+                                    absl::CivilMonth from);
+
+}  // namespace shouhu::allowance
+
+#endif  // SHOUHU_SERVICES_ALLOWANCE_MONTHLY_AMOUNTS_H_

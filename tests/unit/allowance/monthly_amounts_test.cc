@@ -1,0 +1,69 @@
+// An enrolment's amount by month (ChangeMonthlyAmount), and the first month a change may start from.
+#include "services/allowance/monthly_amounts.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/status_matchers.h"
+
+namespace shouhu::allowance {
+namespace {
+
+using ::shouhu::testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+
+constexpr int64_t kApproved = 120'000;
+
+TEST(MonthlyAmountInTest, NoChange_TheApprovedAmount) {
+  EXPECT_EQ(MonthlyAmountIn(kApproved, {}, absl::CivilMonth(2027, 3)), kApproved);
+}
+
+TEST(MonthlyAmountInTest, AChange_FromItsMonthOn_NotBefore) {
+  const std::vector<MonthlyAmountStep> changes = {{1, absl::CivilMonth(2027, 1), 130'000}};
+  EXPECT_EQ(MonthlyAmountIn(kApproved, changes, absl::CivilMonth(2026, 12)), kApproved);
+  EXPECT_EQ(MonthlyAmountIn(kApproved, changes, absl::CivilMonth(2027, 1)), 130'000);
+  EXPECT_EQ(MonthlyAmountIn(kApproved, changes, absl::CivilMonth(2028, 6)), 130'000);
+}
+
+TEST(MonthlyAmountInTest, LaterChangeStartingLater_TakesOverFromItsMonth) {
+  const std::vector<MonthlyAmountStep> changes = {{2, absl::CivilMonth(2027, 4), 140'000},
+                                                  {1, absl::CivilMonth(2027, 1), 130'000}};
+  EXPECT_EQ(MonthlyAmountIn(kApproved, changes, absl::CivilMonth(2027, 3)), 130'000);
+  EXPECT_EQ(MonthlyAmountIn(kApproved, changes, absl::CivilMonth(2027, 4)), 140'000);
+}
+
+TEST(MonthlyAmountInTest, LaterChangeStartingEarlier_DecidesEveryMonthItCovers) {
+  // The second change (from February) was made after the first (from April): it decides April too.
+  const std::vector<MonthlyAmountStep> changes = {{1, absl::CivilMonth(2027, 4), 140'000},
+                                                  {2, absl::CivilMonth(2027, 2), 125'000}};
+  EXPECT_EQ(MonthlyAmountIn(kApproved, changes, absl::CivilMonth(2027, 1)), kApproved);
+  EXPECT_EQ(MonthlyAmountIn(kApproved, changes, absl::CivilMonth(2027, 2)), 125'000);
+  EXPECT_EQ(MonthlyAmountIn(kApproved, changes, absl::CivilMonth(2027, 5)), 125'000);
+}
+
+TEST(AmountChangeStartTest, NoLineYet_FromTheMonthAfterTheFirst) {
+  // Approved in November: December is the first month (paid through the application).
+  const absl::CivilDay approved(2026, 11, 20);
+  EXPECT_EQ(FirstChangeableMonth(approved, std::nullopt), absl::CivilMonth(2027, 1));
+  EXPECT_OK(CheckAmountChangeStart(approved, std::nullopt, absl::CivilMonth(2027, 1)));
+  const absl::Status first = CheckAmountChangeStart(approved, std::nullopt, absl::CivilMonth(2026, 12));
+  EXPECT_THAT(first, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(std::string(first.message()), AllOf(HasSubstr("from_month"), HasSubstr("first month, 2026-12"),
+                                                  HasSubstr("start from 2027-01")));
+}
+
+TEST(AmountChangeStartTest, LinesWritten_FromTheMonthAfterTheLast) {
+  const absl::CivilDay approved(2026, 11, 20);
+  EXPECT_EQ(FirstChangeableMonth(approved, absl::CivilMonth(2027, 2)), absl::CivilMonth(2027, 3));
+  EXPECT_OK(CheckAmountChangeStart(approved, absl::CivilMonth(2027, 2), absl::CivilMonth(2027, 3)));
+  const absl::Status written =
+      CheckAmountChangeStart(approved, absl::CivilMonth(2027, 2), absl::CivilMonth(2027, 2));
+  EXPECT_THAT(written, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(std::string(written.message()),
+              AllOf(HasSubstr("from_month"), HasSubstr("line of 2027-02"), HasSubstr("start from 2027-03")));
+  // The first month's own line (written as paid by the application) leaves the month after it open.
+  EXPECT_OK(CheckAmountChangeStart(approved, absl::CivilMonth(2026, 12), absl::CivilMonth(2027, 1)));
+}
+
+}  // namespace
+}  // namespace shouhu::allowance
