@@ -1,10 +1,9 @@
-// MonthlyRosterStore's changes of an enrolment's monthly amount (ChangeMonthlyAmount) and the locked read
-// generation takes of them (monthly_amounts.h holds the rules; migration 0120 the table).
-#include <map>
-#include <set>
+// MonthlyRosterStore's changes of an enrolment's monthly amount (ChangeMonthlyAmount; monthly_amounts.h holds
+// the rules, migration 0120 the table).
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "common/clock.h"
 #include "common/status_macros.h"
 #include "common/timestamps.h"
@@ -15,8 +14,7 @@
 namespace shouhu::allowance {
 namespace {
 
-// The enrolment's application, locked: a change takes the next seq and judges the lines under it, and
-// generation's chunk takes the same row (shared) before it reads the amounts of the lines it writes.
+// The enrolment's application, locked: changes of one enrolment take their seqs one after the other.
 constexpr char kLockEnrolment[] =
     "SELECT type, state, program_id, amount_fen, decided_at FROM applications WHERE id = ? FOR UPDATE";
 constexpr char kEnrolmentProgram[] = "SELECT program_id FROM applications WHERE id = ? AND type = 5";
@@ -28,11 +26,6 @@ constexpr char kChangesOf[] =
 constexpr char kInsertChange[] =
     "INSERT INTO monthly_amount_changes (enrolment_id, seq, from_month, amount_fen, previous_amount_fen,"
     " reason, changed_by, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
-constexpr char kLockApplicationsHead[] = "SELECT id FROM applications WHERE id IN (";
-constexpr char kLockApplicationsTail[] = ") ORDER BY id LOCK IN SHARE MODE";
-constexpr char kChangedAmountsHead[] =
-    "SELECT enrolment_id, amount_fen FROM monthly_amount_changes WHERE from_month <= ? AND enrolment_id IN (";
-constexpr char kChangedAmountsTail[] = ") ORDER BY enrolment_id, seq";
 
 absl::StatusOr<v1::MonthlyAmountChange> ChangeFromRow(const db::Row& r) {
   v1::MonthlyAmountChange c;
@@ -47,8 +40,6 @@ absl::StatusOr<v1::MonthlyAmountChange> ChangeFromRow(const db::Row& r) {
   *c.mutable_changed_at() = ToProtoTimestamp(at);
   return c;
 }
-
-std::string Placeholders(size_t n) { return absl::StrJoin(std::vector<std::string>(n, "?"), ", "); }
 
 }  // namespace
 
@@ -118,24 +109,6 @@ absl::StatusOr<std::vector<v1::MonthlyAmountChange>> MonthlyRosterStore::ListMon
         }
         return out;
       });
-}
-
-absl::StatusOr<std::map<std::string, int64_t>> MonthlyRosterStore::LockedChangedAmounts(
-    db::Session& tx, const std::vector<std::string>& enrolment_ids, absl::CivilMonth month) {
-  std::map<std::string, int64_t> changed;
-  if (enrolment_ids.empty()) return changed;
-  const std::vector<db::Value> ids(enrolment_ids.begin(), enrolment_ids.end());
-  RETURN_IF_ERROR(
-      tx.Query(absl::StrCat(kLockApplicationsHead, Placeholders(ids.size()), kLockApplicationsTail), ids)
-          .status());
-  // A statement of its own, after the locks: under READ COMMITTED it sees a change committed while it waited.
-  std::vector<db::Value> params{absl::FormatCivilTime(absl::CivilDay(month))};
-  params.insert(params.end(), ids.begin(), ids.end());
-  ASSIGN_OR_RETURN(
-      db::Rows rows,
-      tx.Query(absl::StrCat(kChangedAmountsHead, Placeholders(ids.size()), kChangedAmountsTail), params));
-  for (const db::Row& r : rows) changed[r.String(0)] = r.Int(1);  // by seq: the latest stays
-  return changed;
 }
 
 }  // namespace shouhu::allowance

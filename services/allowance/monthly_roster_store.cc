@@ -35,10 +35,11 @@ constexpr char kPendingEnrolments[] =
 
 // Every enrolment whose program is funded, with its child's facts and the enrolment whose payment holds the
 // child's month already (migration 0100; a primary-key lookup per row), ordered by child so one child's
-// enrolments come together. `decided_at` is the final approval. The amount is the application's: a change of
-// it for the month is read when the line is written (LockedChangedAmounts).
+// enrolments come together. `decided_at` is the final approval. Each with its amount for the month
+// (monthly_amounts.h).
 constexpr char kEnrolmentsForMonth[] =
-    "SELECT a.id, a.program_id, a.child_id, a.division_code, a.amount_fen, a.decided_at, e.kind,"
+    "SELECT a.id, a.program_id, a.child_id, a.division_code,"
+    " " SHOUHU_MONTHLY_AMOUNT("a.id", "a.amount_fen", "?") ", a.decided_at, e.kind,"
     " c.birth_date, c.is_orphan, c.is_de_facto_unsupported,"
     " " SHOUHU_STOP_OF_ENROLMENT("a.child_id", "a.decided_at") ", m.enrolment_id"
     " FROM living_allowance_enrolments e JOIN applications a ON a.id = e.application_id"
@@ -115,6 +116,16 @@ constexpr char kLockCycle[] =
     " WHERE id = ? FOR UPDATE";
 constexpr char kSubmitCycle[] =
     "UPDATE monthly_cycles SET state = 2, submitted_by = ?, submitted_at = ? WHERE id = ?";
+// A change of an enrolment's amount is refused once its month's line exists, but one made while the line
+// was being written (generation reads the amounts before it writes them), through another Galera node
+// perhaps, lands beside a line at the old amount: the submission sets each payable line's amount to its
+// month's (monthly_amounts.h), so the checker approves and the payment pays the amount the changes say.
+// Row locks would not do it: Galera certifies only the rows a transaction writes.
+constexpr char kLinesAtTheirMonthsAmount[] =
+    "UPDATE monthly_roster_lines l SET l.amount_fen = " SHOUHU_MONTHLY_AMOUNT("l.enrolment_id", "l.amount_fen",
+                                                                              "l.month")
+    " WHERE l.cycle_id = ? AND l.outcome = 0 AND EXISTS (SELECT 1 FROM monthly_amount_changes ch"
+    " WHERE ch.enrolment_id = l.enrolment_id AND ch.from_month <= l.month)";
 constexpr char kApproveCycle[] =
     "UPDATE monthly_cycles SET state = 3, decided_by = ?, decided_at = ?, approved_total_fen = ?,"
     " budget_slot = ? WHERE id = ?";
@@ -411,8 +422,9 @@ absl::StatusOr<GenerationResult> MonthlyRosterStore::GenerateMonth(absl::CivilMo
       schooling[r.String(0)].push_back(
           {static_cast<SchoolKind>(r.Int(1)), r.String(2), absl::CivilMonth(through)});
     }
-    ASSIGN_OR_RETURN(db::Rows rows,
-                     s.Query(kEnrolmentsForMonth, {month_sql, ToSqlTimestamp(ShanghaiMonthStart(month))}));
+    ASSIGN_OR_RETURN(
+        db::Rows rows,
+        s.Query(kEnrolmentsForMonth, {month_sql, month_sql, ToSqlTimestamp(ShanghaiMonthStart(month))}));
     for (const db::Row& r : rows) {
       const std::string& child_id = r.String(2);
       if (children.empty() || children.back().child_id != child_id) {
@@ -464,10 +476,8 @@ absl::StatusOr<GenerationResult> MonthlyRosterStore::GenerateMonth(absl::CivilMo
   struct Line {
     std::string program_id;
     std::string enrolment_id;
-    bool payable = false;
     std::vector<db::Value> values;
   };
-  constexpr size_t kAmountValue = 7;  // Line::values' amount_fen
   std::vector<Line> chunk;
   auto flush = [&]() -> absl::Status {
     if (chunk.empty()) return absl::OkStatus();
@@ -479,16 +489,6 @@ absl::StatusOr<GenerationResult> MonthlyRosterStore::GenerateMonth(absl::CivilMo
       ASSIGN_OR_RETURN(db::Rows present_rows, tx.Query(present_sql, ids));
       std::set<std::string> present;
       for (const db::Row& r : present_rows) present.insert(r.String(0));
-      // The amounts were read before this transaction: a change of a payable line's amount
-      // (ChangeMonthlyAmount) committed since is read again under its application's lock, which the change
-      // holds until it commits. Taken before the cycles' locks, in the order a withdrawal takes its
-      // application's and then the cycles'.
-      std::vector<std::string> payable;
-      for (const Line& l : chunk) {
-        if (l.payable && !present.count(l.enrolment_id)) payable.push_back(l.enrolment_id);
-      }
-      std::sort(payable.begin(), payable.end());
-      ASSIGN_OR_RETURN(const auto changed, LockedChangedAmounts(tx, payable, month));
       std::map<std::string, std::string> cycle_now;  // program → the cycle its new lines join
       for (const Line& l : chunk) {
         if (!present.count(l.enrolment_id)) cycle_now.emplace(l.program_id, "");
@@ -518,9 +518,6 @@ absl::StatusOr<GenerationResult> MonthlyRosterStore::GenerateMonth(absl::CivilMo
         if (present.count(l.enrolment_id)) continue;
         params.push_back(cycle_now[l.program_id]);
         params.insert(params.end(), l.values.begin(), l.values.end());
-        if (auto it = changed.find(l.enrolment_id); l.payable && it != changed.end()) {
-          params[params.size() - l.values.size() + kAmountValue] = it->second;
-        }
         ++rows;
       }
       if (rows == 0) return absl::OkStatus();
@@ -541,7 +538,7 @@ absl::StatusOr<GenerationResult> MonthlyRosterStore::GenerateMonth(absl::CivilMo
       const MonthlyEnrolment& e = c.enrolments[i];
       const bool payable = d.outcome == MonthlyOutcome::kPayable;
       chunk.push_back(
-          {e.program_id, e.enrolment_id, payable,
+          {e.program_id, e.enrolment_id,
            std::vector<db::Value>{e.enrolment_id, e.program_id, month_sql, c.child_id, c.divisions[i],
                                   static_cast<int64_t>(e.kind), static_cast<int64_t>(d.outcome), d.amount_fen,
                                   d.replaced_by, d.school_evidence_ref,
@@ -734,6 +731,7 @@ absl::StatusOr<v1::MonthlyCycle> MonthlyRosterStore::SubmitCycle(const Idempoten
         c.cycle.state() != v1::MONTHLY_CYCLE_STATE_REJECTED) {
       return absl::FailedPreconditionError("only a generated cycle, or one sent back, can be submitted");
     }
+    RETURN_IF_ERROR(tx.Execute(kLinesAtTheirMonthsAmount, {cycle_id}).status());
     RETURN_IF_ERROR(tx.Execute(kSubmitCycle, {actor.subject, ToSqlTimestamp(actor.at), cycle_id}).status());
     return ReadCycle(tx, cycle_id);
   });

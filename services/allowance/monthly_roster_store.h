@@ -145,12 +145,6 @@ class MonthlyRosterStore {
   // The enrolment's changes by seq; NOT_FOUND without such a monthly application, or `visible`'s error.
   absl::StatusOr<std::vector<v1::MonthlyAmountChange>> ListMonthlyAmountChanges(
       const std::string& enrolment_id, const ProgramCheck& visible);
-  // In generation's transaction, before it writes the lines of `enrolment_ids` for `month`: their
-  // applications' rows locked (shared: a change holds its enrolment's exclusively) and then the amount of
-  // each enrolment a change sets for the month. A change committed meanwhile is read here; one that comes
-  // after finds the line and starts later.
-  static absl::StatusOr<std::map<std::string, int64_t>> LockedChangedAmounts(
-      db::Session& tx, const std::vector<std::string>& enrolment_ids, absl::CivilMonth month);
 
   // ---- school proofs
   absl::StatusOr<v1::SchoolEnrolment> RecordSchoolEnrolment(const IdempotencyKey& key, const Actor& actor,
