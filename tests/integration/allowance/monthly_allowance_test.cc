@@ -322,15 +322,6 @@ class MonthlyAllowance : public MonthlyAllowanceTest {
     }
   }
 
-  int64_t QueryInt(const std::string& sql, const std::vector<db::Value>& params) {
-    int64_t value = -1;
-    EXPECT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
-      ASSIGN_OR_RETURN(std::optional<db::Row> row, s.QueryOne(sql, params));
-      if (row) value = row->Int(0);
-      return absl::OkStatus();
-    }));
-    return value;
-  }
 
   // Placed in a child welfare institution today: the registry's event stops the child's allowance from the
   // next month and leaves the case open (nothing cancels its applications).

@@ -54,15 +54,6 @@ class MonthlyAmountChange : public MonthlyAllowanceTest {
     return answer.ok() ? answer->forecast().monthly_rosters_to_come_fen() : -1;
   }
 
-  int64_t QueryInt(const std::string& sql, const std::vector<db::Value>& params) {
-    int64_t value = -1;
-    EXPECT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
-      ASSIGN_OR_RETURN(std::optional<db::Row> row, s.QueryOne(sql, params));
-      if (row) value = row->Int(0);
-      return absl::OkStatus();
-    }));
-    return value;
-  }
   absl::Status Execute(const std::string& sql, const std::vector<db::Value>& params) {
     return allowance_database_->pool().Autocommit(
         [&](db::Session& s) { return s.Execute(sql, params).status(); });

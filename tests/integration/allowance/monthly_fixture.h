@@ -5,7 +5,9 @@
 #ifndef SHOUHU_TESTS_INTEGRATION_ALLOWANCE_MONTHLY_FIXTURE_H_
 #define SHOUHU_TESTS_INTEGRATION_ALLOWANCE_MONTHLY_FIXTURE_H_
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -94,6 +96,16 @@ class MonthlyAllowanceTest : public registry::testing::RegistryTest {
     ASSIGN_OR_RETURN(v1::ApproveMonthlyCycleResponse approved,
                      Ask(&v1::AllowanceService::Stub::ApproveMonthlyCycle, wuding_officer_, approve));
     return approved.cycle();
+  }
+  // The first column of the allowance schema's one-row answer; -1 when no row.
+  int64_t QueryInt(const std::string& sql, const std::vector<db::Value>& params) {
+    int64_t value = -1;
+    EXPECT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
+      ASSIGN_OR_RETURN(std::optional<db::Row> row, s.QueryOne(sql, params));
+      if (row) value = row->Int(0);
+      return absl::OkStatus();
+    }));
+    return value;
   }
   // As the Wuding NGO's admin, or as `as` (another county's people, for its programs).
   absl::StatusOr<v1::MonthlyCycle> CycleOf(const std::string& program_id, absl::CivilMonth month);
