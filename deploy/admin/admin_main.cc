@@ -1,11 +1,13 @@
 // shouhu-admin: operators' commands against the gateway.
 //   shouhu-admin import roster FILE.csv [--county=532329] [--rejected=FILE.rejected.csv]
 //   shouhu-admin drift roster FILE.csv [--county=532329] [--purpose="annual roster check"]
+//   shouhu-admin allowance standard --program=ID --from=2027-01 --amount_fen=150000 --reason="the notice"
 // The caller's token comes from --token or SHOUHU_TOKEN (deploy/local/up writes a county officer's into
 // .data/gateway/officer-token.env); the gateway from --gateway (default the local stack's 127.0.0.1:50050),
 // over TLS unless it is this machine (gateway_channel.h), trusting --ca_cert's roots (the region's CA) or
 // the system's.
-// Re-running an import with the same file resumes it: the import id is the file's SHA-256.
+// Re-running an import with the same file resumes it: the import id is the file's SHA-256; re-running a
+// standard resumes it too (each enrolment's request id is made from the command's arguments).
 
 #include <cstdlib>
 #include <fstream>
@@ -15,6 +17,8 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/civil_time.h"
+#include "deploy/admin/allowance_commands.h"
 #include "deploy/admin/gateway_channel.h"
 #include "deploy/admin/roster_commands.h"
 
@@ -28,6 +32,10 @@ ABSL_FLAG(std::string, rejected, "", "where to write the rejected rows (default:
 ABSL_FLAG(std::string, purpose, "roster drift check",
           "drift: why the county's children are read (access log)");
 ABSL_FLAG(int, chunk_rows, 500, "rows per chunk (each chunk is one transaction)");
+ABSL_FLAG(std::string, program, "", "allowance standard: the program's id");
+ABSL_FLAG(std::string, from, "", "allowance standard: the first month at the new amount (YYYY-MM)");
+ABSL_FLAG(int64_t, amount_fen, 0, "allowance standard: the monthly amount from then on, in fen");
+ABSL_FLAG(std::string, reason, "", "allowance standard: why (the province's notice)");
 
 namespace {
 
@@ -36,9 +44,11 @@ using shouhu::admin::RosterCallOptions;
 namespace v1 = shouhu::registry::v1;
 
 int Usage() {
-  std::cerr << "usage: shouhu-admin import roster FILE.csv [--county=CODE] [--rejected=FILE]\n"
-               "       shouhu-admin drift roster FILE.csv [--county=CODE] [--purpose=TEXT]\n"
-               "       (--gateway=HOST:PORT [--ca_cert=CA.pem], --token=T or SHOUHU_TOKEN)\n";
+  std::cerr
+      << "usage: shouhu-admin import roster FILE.csv [--county=CODE] [--rejected=FILE]\n"
+         "       shouhu-admin drift roster FILE.csv [--county=CODE] [--purpose=TEXT]\n"
+         "       shouhu-admin allowance standard --program=ID --from=YYYY-MM --amount_fen=N --reason=TEXT\n"
+         "       (--gateway=HOST:PORT [--ca_cert=CA.pem], --token=T or SHOUHU_TOKEN)\n";
   return 2;
 }
 
@@ -71,14 +81,44 @@ int WriteRejected(const std::string& file, const LoadedRoster& roster,
   return 0;
 }
 
+// Every open monthly enrolment of the program at the new standard from the month on.
+int MonthlyStandard(const std::shared_ptr<grpc::Channel>& channel, const std::string& token) {
+  shouhu::admin::MonthlyStandard standard;
+  standard.program_id = absl::GetFlag(FLAGS_program);
+  standard.amount_fen = absl::GetFlag(FLAGS_amount_fen);
+  standard.reason = absl::GetFlag(FLAGS_reason);
+  if (standard.program_id.empty() || standard.amount_fen <= 0 || standard.reason.empty() ||
+      !absl::ParseCivilTime(absl::GetFlag(FLAGS_from), &standard.from)) {
+    std::cerr << "shouhu-admin: allowance standard needs --program, --from (YYYY-MM), --amount_fen (> 0) and "
+                 "--reason\n";
+    return 2;
+  }
+  auto stub = shouhu::allowance::v1::AllowanceService::NewStub(channel);
+  const auto new_context = [&token] {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->AddMetadata("authorization", "Bearer " + token);
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    return context;
+  };
+  absl::StatusOr<shouhu::admin::MonthlyStandardResult> result =
+      shouhu::admin::ApplyMonthlyStandard(*stub, new_context, standard, std::cerr);
+  if (!result.ok()) return Fail(result.status());
+  std::cout << "program " << standard.program_id << ": " << result->enrolments << " open monthly enrolments, "
+            << result->changed << " at " << standard.amount_fen << " fen from "
+            << absl::FormatCivilTime(standard.from) << ", " << result->approved_at_it
+            << " approved at it already, " << result->refused.size() << " refused\n";
+  for (const auto& [enrolment, why] : result->refused)
+    std::cout << "  " << enrolment << ": " << why.message() << "\n";
+  return result->refused.empty() ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
-  if (args.size() != 4 || std::string(args[2]) != "roster") return Usage();
-  const std::string command = args[1], file = args[3];
-  if (command != "import" && command != "drift") return Usage();
-
+  const bool standard =
+      args.size() == 3 && std::string(args[1]) == "allowance" && std::string(args[2]) == "standard";
+  if (!standard && (args.size() != 4 || std::string(args[2]) != "roster")) return Usage();
   RosterCallOptions options;
   options.token = absl::GetFlag(FLAGS_token);
   if (options.token.empty() && std::getenv("SHOUHU_TOKEN") != nullptr)
@@ -87,6 +127,15 @@ int main(int argc, char** argv) {
     std::cerr << "shouhu-admin: no token (--token or SHOUHU_TOKEN)\n";
     return 2;
   }
+  if (standard) {
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> connected =
+        shouhu::admin::GatewayChannel({absl::GetFlag(FLAGS_gateway), absl::GetFlag(FLAGS_ca_cert)});
+    if (!connected.ok()) return Fail(connected.status());
+    return MonthlyStandard(*connected, options.token);
+  }
+  const std::string command = args[1], file = args[3];
+  if (command != "import" && command != "drift") return Usage();
+
   options.county_code = absl::GetFlag(FLAGS_county);
   options.chunk_rows = absl::GetFlag(FLAGS_chunk_rows);
   options.purpose = absl::GetFlag(FLAGS_purpose);

@@ -1,0 +1,52 @@
+// shouhu-admin's monthly allowance command, as a function the binary and the tests call: the province's new
+// monthly standard for every open enrolment of a program, from a month on (one ChangeMonthlyAmount each).
+#ifndef SHOUHU_DEPLOY_ADMIN_ALLOWANCE_COMMANDS_H_
+#define SHOUHU_DEPLOY_ADMIN_ALLOWANCE_COMMANDS_H_
+
+#include <grpcpp/client_context.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "shouhu/allowance/v1/allowance_service.grpc.pb.h"
+
+namespace shouhu::admin {
+
+struct MonthlyStandard {
+  std::string program_id;
+  absl::CivilMonth from;
+  int64_t amount_fen = 0;
+  std::string reason;  // the province's notice
+};
+
+struct MonthlyStandardResult {
+  int enrolments = 0;      // the program's open monthly enrolments
+  int changed = 0;         // at the amount from `from` on now (by this run, or by an earlier run it replayed)
+  int approved_at_it = 0;  // approved at the amount and never changed: nothing to do
+  // The enrolments the service refused to change (FAILED_PRECONDITION: its month's line is written, its
+  // first month is later, the amount is above the program's cap), with why.
+  std::vector<std::pair<std::string, absl::Status>> refused;
+};
+
+// A context for one call: the caller's credentials and a deadline.
+using NewCallContext = std::function<std::unique_ptr<grpc::ClientContext>()>;
+
+// Lists the program's applications and changes each open monthly enrolment's amount (APPROVED,
+// PAYMENT_ISSUED or PAID), writing one progress line per enrolment to `progress`. Each call's request id is
+// made from the program, the month, the amount, the reason and the enrolment, so running the command again
+// answers the calls already made from the service's records and makes only the rest. An error other than a
+// refusal stops it (running it again resumes).
+absl::StatusOr<MonthlyStandardResult> ApplyMonthlyStandard(
+    allowance::v1::AllowanceService::StubInterface& stub, const NewCallContext& new_context,
+    const MonthlyStandard& standard, std::ostream& progress);
+
+}  // namespace shouhu::admin
+
+#endif  // SHOUHU_DEPLOY_ADMIN_ALLOWANCE_COMMANDS_H_

@@ -1,0 +1,103 @@
+// shouhu-admin's `allowance standard` against the real allowance service and MariaDB: every open monthly
+// enrolment of a program changed from a month on, those approved at the amount left alone, the refusals
+// listed with why, and a second run making no second change.
+#include <sstream>
+
+#include "deploy/admin/allowance_commands.h"
+#include "tests/integration/allowance/monthly_fixture.h"
+#include "tests/support/status_matchers.h"
+
+namespace shouhu::allowance::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class MonthlyStandardCommand : public MonthlyAllowanceTest {
+ protected:
+  absl::StatusOr<admin::MonthlyStandardResult> Apply(const std::string& program, absl::CivilMonth from,
+                                                     int64_t amount_fen) {
+    admin::MonthlyStandard standard;
+    standard.program_id = program;
+    standard.from = from;
+    standard.amount_fen = amount_fen;
+    standard.reason = "云南省民政厅关于提高孤儿和事实无人抚养儿童基本生活保障标准的通知";
+    std::ostringstream progress;
+    auto result = admin::ApplyMonthlyStandard(
+        *allowance_stub_, [&] { return principals_.Context(ngo_admin_); }, standard, progress);
+    progress_ = progress.str();
+    return result;
+  }
+  int64_t AmountOf(const std::string& program, absl::CivilMonth month, const std::string& enrolment) {
+    absl::StatusOr<v1::MonthlyCycle> cycle = CycleOf(program, month);
+    if (!cycle.ok()) return -1;
+    for (const v1::RosterLine& l : Lines(cycle->cycle_id())) {
+      if (l.enrolment_id() == enrolment) return l.amount_fen();
+    }
+    return -1;
+  }
+
+  std::string progress_;
+};
+
+TEST_F(MonthlyStandardCommand, EveryOpenEnrolmentChanged_OnceHowEverOftenRun_RefusalsListed) {
+  const absl::CivilMonth m2 = ThisMonth() + 2, m3 = ThisMonth() + 3;
+  const std::string program = FundedProgram("p");
+  const std::string a = Enrol("a", program, ActiveChild("a").child_id(), 60'000);
+  const std::string b = Enrol("b", program, ActiveChild("b").child_id(), 60'000);
+  const std::string at_it = Enrol("c", program, ActiveChild("c").child_id(), 65'000);
+  const std::string withdrawn = Enrol("d", program, ActiveChild("d").child_id(), 60'000);
+  v1::WithdrawApplicationRequest withdraw;
+  withdraw.set_request_id("withdraw-d");
+  withdraw.set_application_id(withdrawn);
+  ASSERT_OK(Ask(&v1::AllowanceService::Stub::WithdrawApplication, wuding_caseworker_, withdraw));
+
+  ASSERT_OK_AND_ASSIGN(admin::MonthlyStandardResult first, Apply(program, m2, 65'000));
+  EXPECT_EQ(first.enrolments, 3) << progress_;
+  EXPECT_EQ(first.changed, 2) << progress_;
+  EXPECT_EQ(first.approved_at_it, 1) << progress_;
+  EXPECT_TRUE(first.refused.empty()) << progress_;
+  EXPECT_THAT(progress_, HasSubstr("[3/3]"));
+  // Run again (an interrupted run resumed): the calls are answered from the service's records.
+  ASSERT_OK_AND_ASSIGN(admin::MonthlyStandardResult again, Apply(program, m2, 65'000));
+  EXPECT_EQ(again.changed, 2);
+  EXPECT_EQ(AllowanceCount("monthly_amount_changes"), 2);
+
+  MonthlyRosterJob& job = allowance_->cycles().job();
+  ASSERT_OK(job.RunMonth(m2));
+  EXPECT_EQ(AmountOf(program, m2, a), 65'000);
+  EXPECT_EQ(AmountOf(program, m2, b), 65'000);
+  EXPECT_EQ(AmountOf(program, m2, at_it), 65'000);
+
+  // m2's lines are written: a standard from m2 is refused for each, naming the month it could start from;
+  // from m3 every one changes, the one approved at the old standard too.
+  ASSERT_OK_AND_ASSIGN(admin::MonthlyStandardResult late, Apply(program, m2, 70'000));
+  EXPECT_EQ(late.changed, 0);
+  ASSERT_EQ(late.refused.size(), 3u) << progress_;
+  for (const auto& [enrolment, why] : late.refused) {
+    EXPECT_TRUE(absl::IsFailedPrecondition(why)) << enrolment << ": " << why;
+    EXPECT_THAT(std::string(why.message()), HasSubstr("start from " + MonthText(m3)));
+  }
+  ASSERT_OK_AND_ASSIGN(admin::MonthlyStandardResult next, Apply(program, m3, 70'000));
+  EXPECT_EQ(next.changed, 3) << progress_;
+  ASSERT_OK(job.RunMonth(m3));
+  for (const std::string& e : {a, b, at_it}) EXPECT_EQ(AmountOf(program, m3, e), 70'000) << e;
+  EXPECT_EQ(AmountOf(program, m2, a), 65'000);
+}
+
+TEST_F(MonthlyStandardCommand, CallerMayNotChange_StopsWithTheErrorAndChangesNothing) {
+  const std::string program = FundedProgram("p");
+  Enrol("a", program, ActiveChild("a").child_id(), 60'000);
+  admin::MonthlyStandard standard;
+  standard.program_id = program;
+  standard.from = ThisMonth() + 2;
+  standard.amount_fen = 65'000;
+  standard.reason = "调整标准";
+  std::ostringstream progress;
+  auto result = admin::ApplyMonthlyStandard(
+      *allowance_stub_, [&] { return principals_.Context(finance_); }, standard, progress);
+  EXPECT_THAT(result, ::shouhu::testing::StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(AllowanceCount("monthly_amount_changes"), 0);
+}
+
+}  // namespace
+}  // namespace shouhu::allowance::testing
