@@ -140,6 +140,23 @@ grpc::ServerUnaryReactor* AllowanceService::FundProgram(grpc::CallbackServerCont
   });
 }
 
+grpc::ServerUnaryReactor* AllowanceService::ChangeProgramCaps(grpc::CallbackServerContext* ctx,
+                                                              const v1::ChangeProgramCapsRequest* req,
+                                                              v1::ChangeProgramCapsResponse* resp) {
+  return edge_.Unary(ctx, "ChangeProgramCaps", [=](const Principal& p) -> absl::Status {
+    RETURN_IF_ERROR(ValidateChangeProgramCaps(*req));
+    ASSIGN_OR_RETURN(v1::Program program, VisibleProgram(p, req->program_id()));
+    RETURN_IF_ERROR(RequireFunderCivilAffairs(p, program));
+    ASSIGN_OR_RETURN(*resp->mutable_program(),
+                     store_.ChangeProgramCaps(
+                         edge_.Key("ChangeProgramCaps", p, req->request_id(), *req), ActorOf(p, clock_.Now()),
+                         req->program_id(),
+                         [&](const v1::Program& locked) { return RequireFunderCivilAffairs(p, locked); },
+                         req->per_payment_cap_fen(), req->per_child_year_cap_fen(), req->reason()));
+    return absl::OkStatus();
+  });
+}
+
 grpc::ServerUnaryReactor* AllowanceService::EvaluateProgram(grpc::CallbackServerContext* ctx,
                                                             const v1::EvaluateProgramRequest* req,
                                                             v1::EvaluateProgramResponse* resp) {

@@ -49,6 +49,9 @@ class AllowanceService final : public v1::AllowanceService::CallbackService {
                                           v1::AssessProgramResponse* resp) override;
   grpc::ServerUnaryReactor* FundProgram(grpc::CallbackServerContext* ctx, const v1::FundProgramRequest* req,
                                         v1::FundProgramResponse* resp) override;
+  grpc::ServerUnaryReactor* ChangeProgramCaps(grpc::CallbackServerContext* ctx,
+                                              const v1::ChangeProgramCapsRequest* req,
+                                              v1::ChangeProgramCapsResponse* resp) override;
   grpc::ServerUnaryReactor* EvaluateProgram(grpc::CallbackServerContext* ctx,
                                             const v1::EvaluateProgramRequest* req,
                                             v1::EvaluateProgramResponse* resp) override;

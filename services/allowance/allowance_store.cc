@@ -62,6 +62,8 @@ constexpr char kUpdateAssessment[] =
     "UPDATE programs SET state = ?, assessment_reviewer = ?, assessment_accepted = ?, assessment_comment = ?,"
     " assessed_by = ?, assessed_at = ? WHERE id = ?";
 constexpr char kUpdateFunded[] = "UPDATE programs SET state = ?, funded_at = ? WHERE id = ?";
+constexpr char kUpdateCaps[] =
+    "UPDATE programs SET per_payment_cap_fen = ?, per_child_year_cap_fen = ? WHERE id = ?";
 constexpr char kUpdateEvaluation[] =
     "UPDATE programs SET state = ?, evaluation_score = ?, evaluation_summary = ?, evaluated_by = ?,"
     " evaluated_at = ? WHERE id = ?";
@@ -778,6 +780,37 @@ absl::StatusOr<v1::Program> MariaDbAllowanceStore::FundProgram(const Idempotency
         event.set_program_id(program_id);
         event.set_budget_fen(current->budget_fen());
         event.set_jurisdiction(current->jurisdiction());
+        ASSIGN_OR_RETURN(std::optional<v1::Program> written, ReadProgram(tx, program_id, false));
+        RETURN_IF_ERROR(outbox_.Append(tx, program_id, event, actor.at));
+        return *std::move(written);
+      });
+}
+
+absl::StatusOr<v1::Program> MariaDbAllowanceStore::ChangeProgramCaps(
+    const IdempotencyKey& key, const Actor& actor, const std::string& program_id,
+    const Authorize<v1::Program>& authorize, int64_t per_payment_cap_fen, int64_t per_child_year_cap_fen,
+    const std::string& reason) {
+  return IdempotentTransaction<v1::Program>(
+      pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::Program> {
+        ASSIGN_OR_RETURN(std::optional<v1::Program> current, ReadProgram(tx, program_id, true));
+        if (!current) return absl::NotFoundError("program not found");
+        RETURN_IF_ERROR(authorize(*current));
+        if (current->state() != v1::PROGRAM_STATE_FUNDED) {
+          return absl::FailedPreconditionError("only a funded, running program's caps change");
+        }
+        if (per_payment_cap_fen > current->budget_fen()) {
+          return InvalidField("per_payment_cap_fen", "exceeds the budget");
+        }
+        RETURN_IF_ERROR(
+            tx.Execute(kUpdateCaps, {per_payment_cap_fen, per_child_year_cap_fen, program_id}).status());
+        v1::ProgramCapsChanged event;
+        event.set_program_id(program_id);
+        event.set_per_payment_cap_fen(per_payment_cap_fen);
+        event.set_per_child_year_cap_fen(per_child_year_cap_fen);
+        event.set_previous_per_payment_cap_fen(current->per_payment_cap_fen());
+        event.set_previous_per_child_year_cap_fen(current->per_child_year_cap_fen());
+        event.set_reason(reason);
+        event.set_changed_by(actor.subject);
         ASSIGN_OR_RETURN(std::optional<v1::Program> written, ReadProgram(tx, program_id, false));
         RETURN_IF_ERROR(outbox_.Append(tx, program_id, event, actor.at));
         return *std::move(written);

@@ -120,6 +120,14 @@ class AllowanceStore {
   virtual absl::StatusOr<v1::Program> FundProgram(const IdempotencyKey& key, const Actor& actor,
                                                   const std::string& program_id,
                                                   const Authorize<v1::Program>& authorize) = 0;
+  // A funded program's caps, with ProgramCapsChanged in the same transaction; FAILED_PRECONDITION for a
+  // program not funded (or evaluated: its period is over).
+  virtual absl::StatusOr<v1::Program> ChangeProgramCaps(const IdempotencyKey& key, const Actor& actor,
+                                                        const std::string& program_id,
+                                                        const Authorize<v1::Program>& authorize,
+                                                        int64_t per_payment_cap_fen,
+                                                        int64_t per_child_year_cap_fen,
+                                                        const std::string& reason) = 0;
   virtual absl::StatusOr<v1::Program> EvaluateProgram(const IdempotencyKey& key, const Actor& actor,
                                                       const std::string& program_id,
                                                       const Authorize<v1::Program>& authorize, int score,
@@ -214,6 +222,11 @@ class MariaDbAllowanceStore final : public AllowanceStore {
   absl::StatusOr<v1::Program> FundProgram(const IdempotencyKey& key, const Actor& actor,
                                           const std::string& program_id,
                                           const Authorize<v1::Program>& authorize) override;
+  absl::StatusOr<v1::Program> ChangeProgramCaps(const IdempotencyKey& key, const Actor& actor,
+                                                const std::string& program_id,
+                                                const Authorize<v1::Program>& authorize,
+                                                int64_t per_payment_cap_fen, int64_t per_child_year_cap_fen,
+                                                const std::string& reason) override;
   absl::StatusOr<v1::Program> EvaluateProgram(const IdempotencyKey& key, const Actor& actor,
                                               const std::string& program_id,
                                               const Authorize<v1::Program>& authorize, int score,

@@ -67,6 +67,14 @@ absl::Status ValidateEvaluateProgram(const v1::EvaluateProgramRequest& request) 
   return ValidateText(request.summary(), "summary", 0, 4000);
 }
 
+absl::Status ValidateChangeProgramCaps(const v1::ChangeProgramCapsRequest& request) {
+  RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
+  RETURN_IF_ERROR(ValidateRecordId(request.program_id(), "program_id"));
+  RETURN_IF_ERROR(ValidateMoney(request.per_payment_cap_fen(), "per_payment_cap_fen", false));
+  RETURN_IF_ERROR(ValidateMoney(request.per_child_year_cap_fen(), "per_child_year_cap_fen", false));
+  return ValidateMeaningfulText(request.reason(), "reason", 500);
+}
+
 absl::Status ValidateSubmitApplication(const v1::SubmitApplicationRequest& request) {
   RETURN_IF_ERROR(ValidateRequestId(request.request_id()));
   RETURN_IF_ERROR(ValidateRecordId(request.program_id(), "program_id"));

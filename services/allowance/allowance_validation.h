@@ -15,6 +15,8 @@ inline constexpr int64_t kMaxBudgetFen = int64_t{1'000'000'000'000};
 absl::Status ValidateProposeProgram(const v1::ProposeProgramRequest& request);
 absl::Status ValidateAssessProgram(const v1::AssessProgramRequest& request);
 absl::Status ValidateEvaluateProgram(const v1::EvaluateProgramRequest& request);
+// The caps against the budget are the store's to check (the budget is the program's).
+absl::Status ValidateChangeProgramCaps(const v1::ChangeProgramCapsRequest& request);
 // Amount and items are checked by ApplicationAmount (allowance_rules.h).
 absl::Status ValidateSubmitApplication(const v1::SubmitApplicationRequest& request);
 absl::Status ValidateRejectApplication(const v1::RejectApplicationRequest& request);

@@ -247,6 +247,63 @@ TEST_F(MonthlyAmountChange, ChangeLandedBesideItsMonthsLine_TheSubmissionSetsThe
   ExpectReconciles(program);
 }
 
+// A new standard above the program's cap per payment needs the cap moved first: the funder's civil-affairs
+// officer does that (ChangeProgramCaps), recorded once, and the change then fits.
+TEST_F(MonthlyAmountChange, ProgramCapsChangedByTheFunder_ThenANewStandardAboveTheOldCapFits) {
+  const std::string program = FundedProgram("p");  // 200,000 a payment
+  const std::string enrolment = Enrol("a", program, ActiveChild("a").child_id(), 60'000);
+  EXPECT_THAT(ChangeAs(ngo_admin_, Change("over", enrolment, m2(), 250'000)),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+
+  v1::ChangeProgramCapsRequest caps;
+  caps.set_request_id("caps");
+  caps.set_program_id(program);
+  caps.set_per_payment_cap_fen(300'000);
+  caps.set_per_child_year_cap_fen(3'600'000);
+  caps.set_reason("省民政厅提高保障标准，调整项目上限");
+  // Bad input names its field and changes nothing.
+  struct Row {
+    void (*spoil)(v1::ChangeProgramCapsRequest&);
+    const char* field;
+  };
+  const Row rows[] = {
+      {[](v1::ChangeProgramCapsRequest& r) { r.clear_request_id(); }, "request_id"},
+      {[](v1::ChangeProgramCapsRequest& r) { r.set_program_id("x"); }, "program_id"},
+      {[](v1::ChangeProgramCapsRequest& r) { r.set_per_payment_cap_fen(0); }, "per_payment_cap_fen"},
+      {[](v1::ChangeProgramCapsRequest& r) { r.set_per_payment_cap_fen(200'000'000); },
+       "per_payment_cap_fen"},
+      {[](v1::ChangeProgramCapsRequest& r) { r.set_per_child_year_cap_fen(-1); }, "per_child_year_cap_fen"},
+      {[](v1::ChangeProgramCapsRequest& r) { r.clear_reason(); }, "reason"},
+  };
+  for (const Row& row : rows) {
+    v1::ChangeProgramCapsRequest bad = caps;
+    bad.set_request_id(std::string("caps-bad-") + row.field);
+    row.spoil(bad);
+    auto answer = Ask(&v1::AllowanceService::Stub::ChangeProgramCaps, wuding_officer_, bad);
+    EXPECT_THAT(answer, StatusIs(absl::StatusCode::kInvalidArgument)) << row.field;
+    EXPECT_THAT(std::string(answer.status().message()), HasSubstr(row.field));
+  }
+  // Only the program's funder's officer: not the operator's admin, not another county's officer.
+  EXPECT_THAT(Ask(&v1::AllowanceService::Stub::ChangeProgramCaps, ngo_admin_, caps),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(Ask(&v1::AllowanceService::Stub::ChangeProgramCaps, xixia_officer_, caps),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(AllowanceEvents("shouhu.allowance.v1.ProgramCapsChanged"), 0);
+
+  ASSERT_OK_AND_ASSIGN(v1::ChangeProgramCapsResponse changed,
+                       Ask(&v1::AllowanceService::Stub::ChangeProgramCaps, wuding_officer_, caps));
+  EXPECT_EQ(changed.program().per_payment_cap_fen(), 300'000);
+  EXPECT_EQ(changed.program().per_child_year_cap_fen(), 3'600'000);
+  ASSERT_OK_AND_ASSIGN(v1::ChangeProgramCapsResponse again,
+                       Ask(&v1::AllowanceService::Stub::ChangeProgramCaps, wuding_officer_, caps));
+  EXPECT_EQ(again.SerializeAsString(), changed.SerializeAsString());
+  EXPECT_EQ(AllowanceEvents("shouhu.allowance.v1.ProgramCapsChanged"), 1);
+
+  ASSERT_OK(ChangeAs(ngo_admin_, Change("raise", enrolment, m2(), 250'000)));
+  ASSERT_OK(allowance_->cycles().job().RunMonth(m2()));
+  EXPECT_EQ(LineOf(program, m2(), enrolment).amount_fen(), 250'000);
+}
+
 // A month handed on to a line written as replaced is paid at that enrolment's amount for the month, changed
 // before the line was written.
 TEST_F(MonthlyAmountChange, KeeperWithdrawn_TheMonthGoesToTheReplacedLineAtItsChangedAmount) {
