@@ -1,8 +1,9 @@
 // A monthly enrolment's amount by month, as pure rules: the approved application's amount until a change
 // (ChangeMonthlyAmount: the province's new yearly standard, or a correction) starts, then the change's, a
 // later change deciding the months it covers over an earlier one. Roster lines are written once with their
-// month's amount and never recomputed, so a change starts after the enrolment's last line; and after its
-// first month, which its own application pays at the approved amount (living_allowance_rules.h).
+// month's amount, so a change starts after the enrolment's last line (one that raced the line's writing is
+// applied when its cycle is submitted); and after its first month, which its own application pays at the
+// approved amount (living_allowance_rules.h).
 #ifndef SHOUHU_SERVICES_ALLOWANCE_MONTHLY_AMOUNTS_H_
 #define SHOUHU_SERVICES_ALLOWANCE_MONTHLY_AMOUNTS_H_
 

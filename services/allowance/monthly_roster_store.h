@@ -9,7 +9,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -79,7 +78,8 @@ class MonthlyRosterStore {
 
   // ---- generation
   // The month's cycle per program with enrolments and their lines: each written once, however many runs
-  // race (unique keys; a duplicate insert changes nothing). Lines are computed once and never recomputed.
+  // race (unique keys; a duplicate insert changes nothing). Lines are computed once and never recomputed
+  // (but for the amount of one a change raced: SubmitCycle).
   // A month the child has been paid already under another enrolment (living_allowance_months_paid) gives no
   // payable line: it is listed as replaced by that enrolment, with nothing to pay (WithMonthPaidUnder).
   absl::StatusOr<GenerationResult> GenerateMonth(absl::CivilMonth month, absl::Time now);
@@ -100,6 +100,8 @@ class MonthlyRosterStore {
   absl::StatusOr<std::vector<v1::RosterLine>> ListLines(const std::string& cycle_id,
                                                         const std::string& after_enrolment, int limit);
   using CycleCheck = std::function<absl::Status(const v1::MonthlyCycle&, const v1::Program&)>;
+  // A generated cycle, or one sent back, to its checker; each payable line covered by a change of its
+  // enrolment's amount takes its month's amount first (a change made while the line was being written).
   absl::StatusOr<v1::MonthlyCycle> SubmitCycle(const IdempotencyKey& key, const Actor& actor,
                                                const std::string& cycle_id, const CycleCheck& authorize);
   // Lists as replaced a payable line whose month another enrolment's payment took since generation, and as
