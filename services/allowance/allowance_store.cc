@@ -610,6 +610,14 @@ absl::Status ReserveApplicationAmount(MariaDbAllowanceStore& store, db::Session&
 
 // ----------------------------------------------------------------------------------------------- programs
 
+absl::StatusOr<std::optional<v1::Application>> MariaDbAllowanceStore::ApplicationOf(db::Session& tx,
+                                                                                    const std::string& id,
+                                                                                    bool for_update) {
+  ASSIGN_OR_RETURN(std::optional<LockedApplication> read, ReadApplication(tx, id, for_update));
+  if (!read) return std::optional<v1::Application>();
+  return std::optional<v1::Application>(std::move(read->application));
+}
+
 absl::StatusOr<std::optional<v1::Program>> MariaDbAllowanceStore::ReadProgram(db::Session& tx,
                                                                               const std::string& program_id,
                                                                               bool for_update) {

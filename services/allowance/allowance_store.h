@@ -302,6 +302,10 @@ class MariaDbAllowanceStore final : public AllowanceStore {
                                const Actor& actor);
 
   // In `tx`: the program (with its assessment scores and cached balances), its row locked when `for_update`.
+  // The application with its items (its row locked when `for_update`), as GetApplication reads it; nullopt
+  // when there is none.
+  static absl::StatusOr<std::optional<v1::Application>> ApplicationOf(db::Session& tx, const std::string& id,
+                                                                      bool for_update);
   static absl::StatusOr<std::optional<v1::Program>> ReadProgram(db::Session& tx,
                                                                 const std::string& program_id,
                                                                 bool for_update);

@@ -14,10 +14,6 @@
 namespace shouhu::allowance {
 namespace {
 
-// The enrolment's application, locked: changes of one enrolment take their seqs one after the other.
-constexpr char kLockEnrolment[] =
-    "SELECT type, state, program_id, amount_fen, decided_at FROM applications WHERE id = ? FOR UPDATE";
-constexpr char kEnrolmentProgram[] = "SELECT program_id FROM applications WHERE id = ? AND type = 5";
 // The month of the enrolment's latest roster line, in whichever cycle (0120's index).
 constexpr char kLastLineMonth[] = "SELECT MAX(month) FROM monthly_roster_lines WHERE enrolment_id = ?";
 constexpr char kChangesOf[] =
@@ -48,17 +44,19 @@ absl::StatusOr<v1::MonthlyAmountChange> MonthlyRosterStore::ChangeMonthlyAmount(
     int64_t amount_fen, const std::string& reason, const ProgramCheck& authorize) {
   return IdempotentTransaction<v1::MonthlyAmountChange>(
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::MonthlyAmountChange> {
-        ASSIGN_OR_RETURN(std::optional<db::Row> a, tx.QueryOne(kLockEnrolment, {enrolment_id}));
+        // Locked: changes of one enrolment take their seqs one after the other.
+        ASSIGN_OR_RETURN(std::optional<v1::Application> a,
+                         MariaDbAllowanceStore::ApplicationOf(tx, enrolment_id, true));
         if (!a) return absl::NotFoundError("enrolment not found");
         ASSIGN_OR_RETURN(std::optional<v1::Program> program,
-                         MariaDbAllowanceStore::ReadProgram(tx, a->String(2), false));
+                         MariaDbAllowanceStore::ReadProgram(tx, a->program_id(), false));
         if (!program) return absl::InternalError("application's program is missing");
         RETURN_IF_ERROR(authorize(*program));
-        if (a->Int(0) != v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) {
+        if (a->type() != v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) {
           return absl::FailedPreconditionError(
               "enrolment_id: not a monthly basic living allowance application");
         }
-        if (!MonthlyEnrolmentOpen(static_cast<v1::ApplicationState>(a->Int(1)))) {
+        if (!MonthlyEnrolmentOpen(a->state())) {
           return absl::FailedPreconditionError(
               "enrolment_id: the application is not an approved enrolment (not approved yet, withdrawn or "
               "cancelled)");
@@ -66,14 +64,14 @@ absl::StatusOr<v1::MonthlyAmountChange> MonthlyRosterStore::ChangeMonthlyAmount(
         if (amount_fen > program->per_payment_cap_fen()) {
           return absl::FailedPreconditionError("amount_fen: above the program's cap per payment");
         }
-        ASSIGN_OR_RETURN(absl::Time decided, FromSqlTimestamp(a->String(4)));
         ASSIGN_OR_RETURN(std::optional<db::Row> last, tx.QueryOne(kLastLineMonth, {enrolment_id}));
         std::optional<absl::CivilMonth> last_line;
         if (last && !last->IsNull(0)) {
           ASSIGN_OR_RETURN(absl::CivilDay day, ParseDay(last->String(0).substr(0, 10), "month"));
           last_line = absl::CivilMonth(day);
         }
-        RETURN_IF_ERROR(CheckAmountChangeStart(ShanghaiDay(decided), last_line, from));
+        RETURN_IF_ERROR(
+            CheckAmountChangeStart(ShanghaiDay(FromProtoTimestamp(a->decided_at())), last_line, from));
         ASSIGN_OR_RETURN(db::Rows earlier, tx.Query(kChangesOf, {enrolment_id}));
         std::vector<MonthlyAmountStep> steps;
         for (const db::Row& r : earlier) {
@@ -83,7 +81,7 @@ absl::StatusOr<v1::MonthlyAmountChange> MonthlyRosterStore::ChangeMonthlyAmount(
         const int seq = steps.empty() ? 1 : steps.back().seq + 1;
         const std::string from_sql = absl::FormatCivilTime(absl::CivilDay(from));
         RETURN_IF_ERROR(tx.Execute(kInsertChange, {enrolment_id, int64_t{seq}, from_sql, amount_fen,
-                                                   MonthlyAmountIn(a->Int(3), steps, from), reason,
+                                                   MonthlyAmountIn(a->amount_fen(), steps, from), reason,
                                                    actor.subject, ToSqlTimestamp(actor.at)})
                             .status());
         ASSIGN_OR_RETURN(db::Rows all, tx.Query(kChangesOf, {enrolment_id}));
@@ -95,10 +93,13 @@ absl::StatusOr<std::vector<v1::MonthlyAmountChange>> MonthlyRosterStore::ListMon
     const std::string& enrolment_id, const ProgramCheck& visible) {
   return db::ReadOne<std::vector<v1::MonthlyAmountChange>>(
       pool_, [&](db::Session& s) -> absl::StatusOr<std::vector<v1::MonthlyAmountChange>> {
-        ASSIGN_OR_RETURN(std::optional<db::Row> a, s.QueryOne(kEnrolmentProgram, {enrolment_id}));
-        if (!a) return absl::NotFoundError("enrolment not found");
+        ASSIGN_OR_RETURN(std::optional<v1::Application> a,
+                         MariaDbAllowanceStore::ApplicationOf(s, enrolment_id, false));
+        if (!a || a->type() != v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) {
+          return absl::NotFoundError("enrolment not found");
+        }
         ASSIGN_OR_RETURN(std::optional<v1::Program> program,
-                         MariaDbAllowanceStore::ReadProgram(s, a->String(0), false));
+                         MariaDbAllowanceStore::ReadProgram(s, a->program_id(), false));
         if (!program) return absl::InternalError("application's program is missing");
         RETURN_IF_ERROR(visible(*program));
         ASSIGN_OR_RETURN(db::Rows rows, s.Query(kChangesOf, {enrolment_id}));

@@ -322,7 +322,6 @@ class MonthlyAllowance : public MonthlyAllowanceTest {
     }
   }
 
-
   // Placed in a child welfare institution today: the registry's event stops the child's allowance from the
   // next month and leaves the case open (nothing cancels its applications).
   void PlaceInInstitution(const std::string& tag, const rv1::Case& placed) {

@@ -35,16 +35,6 @@ class MonthlyAmountChange : public MonthlyAllowanceTest {
     return answer.change();
   }
 
-  // The enrolment's line of `month`, or a line with no enrolment id when it has none.
-  v1::RosterLine LineOf(const std::string& program, absl::CivilMonth month, const std::string& enrolment) {
-    absl::StatusOr<v1::MonthlyCycle> cycle = CycleOf(program, month);
-    if (!cycle.ok()) return {};
-    for (const v1::RosterLine& l : Lines(cycle->cycle_id())) {
-      if (l.enrolment_id() == enrolment) return l;
-    }
-    return {};
-  }
-
   int64_t MonthlyRostersToCome(const std::string& program) {
     v1::GetProgramForecastRequest request;
     request.set_program_id(program);

@@ -97,6 +97,16 @@ class MonthlyAllowanceTest : public registry::testing::RegistryTest {
                      Ask(&v1::AllowanceService::Stub::ApproveMonthlyCycle, wuding_officer_, approve));
     return approved.cycle();
   }
+  // The enrolment's line of `month`, or a line with no enrolment id when it has none.
+  v1::RosterLine LineOf(const std::string& program, absl::CivilMonth month, const std::string& enrolment) {
+    absl::StatusOr<v1::MonthlyCycle> cycle = CycleOf(program, month);
+    if (!cycle.ok()) return {};
+    for (const v1::RosterLine& l : Lines(cycle->cycle_id())) {
+      if (l.enrolment_id() == enrolment) return l;
+    }
+    return {};
+  }
+
   // The first column of the allowance schema's one-row answer; -1 when no row.
   int64_t QueryInt(const std::string& sql, const std::vector<db::Value>& params) {
     int64_t value = -1;

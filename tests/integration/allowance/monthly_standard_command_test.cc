@@ -27,15 +27,6 @@ class MonthlyStandardCommand : public MonthlyAllowanceTest {
     progress_ = progress.str();
     return result;
   }
-  int64_t AmountOf(const std::string& program, absl::CivilMonth month, const std::string& enrolment) {
-    absl::StatusOr<v1::MonthlyCycle> cycle = CycleOf(program, month);
-    if (!cycle.ok()) return -1;
-    for (const v1::RosterLine& l : Lines(cycle->cycle_id())) {
-      if (l.enrolment_id() == enrolment) return l.amount_fen();
-    }
-    return -1;
-  }
-
   std::string progress_;
 };
 
@@ -64,9 +55,9 @@ TEST_F(MonthlyStandardCommand, EveryOpenEnrolmentChanged_OnceHowEverOftenRun_Ref
 
   MonthlyRosterJob& job = allowance_->cycles().job();
   ASSERT_OK(job.RunMonth(m2));
-  EXPECT_EQ(AmountOf(program, m2, a), 65'000);
-  EXPECT_EQ(AmountOf(program, m2, b), 65'000);
-  EXPECT_EQ(AmountOf(program, m2, at_it), 65'000);
+  EXPECT_EQ(LineOf(program, m2, a).amount_fen(), 65'000);
+  EXPECT_EQ(LineOf(program, m2, b).amount_fen(), 65'000);
+  EXPECT_EQ(LineOf(program, m2, at_it).amount_fen(), 65'000);
 
   // m2's lines are written: a standard from m2 is refused for each, naming the month it could start from;
   // from m3 every one changes, the one approved at the old standard too.
@@ -80,8 +71,8 @@ TEST_F(MonthlyStandardCommand, EveryOpenEnrolmentChanged_OnceHowEverOftenRun_Ref
   ASSERT_OK_AND_ASSIGN(admin::MonthlyStandardResult next, Apply(program, m3, 70'000));
   EXPECT_EQ(next.changed, 3) << progress_;
   ASSERT_OK(job.RunMonth(m3));
-  for (const std::string& e : {a, b, at_it}) EXPECT_EQ(AmountOf(program, m3, e), 70'000) << e;
-  EXPECT_EQ(AmountOf(program, m2, a), 65'000);
+  for (const std::string& e : {a, b, at_it}) EXPECT_EQ(LineOf(program, m3, e).amount_fen(), 70'000) << e;
+  EXPECT_EQ(LineOf(program, m2, a).amount_fen(), 65'000);
 }
 
 TEST_F(MonthlyStandardCommand, CallerMayNotChange_StopsWithTheErrorAndChangesNothing) {
