@@ -2,12 +2,14 @@
 //   shouhu-admin import roster FILE.csv [--county=532329] [--rejected=FILE.rejected.csv]
 //   shouhu-admin drift roster FILE.csv [--county=532329] [--purpose="annual roster check"]
 //   shouhu-admin allowance standard --program=ID --from=2027-01 --amount_fen=150000 --reason="the notice"
+//   shouhu-admin allowance arrears --program=ID --reason="the notice"
 // The caller's token comes from --token or SHOUHU_TOKEN (deploy/local/up writes a county officer's into
 // .data/gateway/officer-token.env); the gateway from --gateway (default the local stack's 127.0.0.1:50050),
 // over TLS unless it is this machine (gateway_channel.h), trusting --ca_cert's roots (the region's CA) or
 // the system's.
 // Re-running an import with the same file resumes it: the import id is the file's SHA-256; re-running a
-// standard resumes it too (each enrolment's request id is made from the command's arguments).
+// standard resumes it too (each enrolment's request id is made from the command's arguments), and re-running
+// arrears claims only what no claim holds yet.
 
 #include <cstdlib>
 #include <fstream>
@@ -18,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
 #include "deploy/admin/allowance_commands.h"
 #include "deploy/admin/gateway_channel.h"
 #include "deploy/admin/roster_commands.h"
@@ -32,10 +35,10 @@ ABSL_FLAG(std::string, rejected, "", "where to write the rejected rows (default:
 ABSL_FLAG(std::string, purpose, "roster drift check",
           "drift: why the county's children are read (access log)");
 ABSL_FLAG(int, chunk_rows, 500, "rows per chunk (each chunk is one transaction)");
-ABSL_FLAG(std::string, program, "", "allowance standard: the program's id");
+ABSL_FLAG(std::string, program, "", "allowance standard and arrears: the program's id");
 ABSL_FLAG(std::string, from, "", "allowance standard: the first month at the new amount (YYYY-MM)");
 ABSL_FLAG(int64_t, amount_fen, 0, "allowance standard: the monthly amount from then on, in fen");
-ABSL_FLAG(std::string, reason, "", "allowance standard: why (the province's notice)");
+ABSL_FLAG(std::string, reason, "", "allowance standard and arrears: why (the province's notice)");
 
 namespace {
 
@@ -48,6 +51,7 @@ int Usage() {
       << "usage: shouhu-admin import roster FILE.csv [--county=CODE] [--rejected=FILE]\n"
          "       shouhu-admin drift roster FILE.csv [--county=CODE] [--purpose=TEXT]\n"
          "       shouhu-admin allowance standard --program=ID --from=YYYY-MM --amount_fen=N --reason=TEXT\n"
+         "       shouhu-admin allowance arrears --program=ID --reason=TEXT\n"
          "       (--gateway=HOST:PORT [--ca_cert=CA.pem], --token=T or SHOUHU_TOKEN)\n";
   return 2;
 }
@@ -81,6 +85,16 @@ int WriteRejected(const std::string& file, const LoadedRoster& roster,
   return 0;
 }
 
+// A call's context: the caller's token and a deadline.
+shouhu::admin::NewCallContext ContextWith(const std::string& token) {
+  return [token] {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->AddMetadata("authorization", "Bearer " + token);
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    return context;
+  };
+}
+
 // Every open monthly enrolment of the program at the new standard from the month on.
 int MonthlyStandard(const std::shared_ptr<grpc::Channel>& channel, const std::string& token) {
   shouhu::admin::MonthlyStandard standard;
@@ -94,14 +108,8 @@ int MonthlyStandard(const std::shared_ptr<grpc::Channel>& channel, const std::st
     return 2;
   }
   auto stub = shouhu::allowance::v1::AllowanceService::NewStub(channel);
-  const auto new_context = [&token] {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->AddMetadata("authorization", "Bearer " + token);
-    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    return context;
-  };
   absl::StatusOr<shouhu::admin::MonthlyStandardResult> result =
-      shouhu::admin::ApplyMonthlyStandard(*stub, new_context, standard, std::cerr);
+      shouhu::admin::ApplyMonthlyStandard(*stub, ContextWith(token), standard, std::cerr);
   if (!result.ok()) return Fail(result.status());
   std::cout << "program " << standard.program_id << ": " << result->enrolments << " open monthly enrolments, "
             << result->changed << " at " << standard.amount_fen << " fen from "
@@ -112,13 +120,39 @@ int MonthlyStandard(const std::shared_ptr<grpc::Channel>& channel, const std::st
   return result->refused.empty() ? 0 : 1;
 }
 
+// The months the program's enrolments were paid short of a raised amount, claimed for each.
+int MonthlyArrears(const std::shared_ptr<grpc::Channel>& channel, const std::string& token) {
+  shouhu::admin::ProgramArrears arrears;
+  arrears.program_id = absl::GetFlag(FLAGS_program);
+  arrears.reason = absl::GetFlag(FLAGS_reason);
+  arrears.run_id = absl::StrCat(absl::ToUnixNanos(absl::Now()));
+  if (arrears.program_id.empty() || arrears.reason.empty()) {
+    std::cerr << "shouhu-admin: allowance arrears needs --program and --reason\n";
+    return 2;
+  }
+  auto stub = shouhu::allowance::v1::AllowanceService::NewStub(channel);
+  absl::StatusOr<shouhu::admin::ProgramArrearsResult> result =
+      shouhu::admin::ClaimProgramArrears(*stub, ContextWith(token), arrears, std::cerr);
+  if (!result.ok()) return Fail(result.status());
+  std::cout << "program " << arrears.program_id << ": " << result->enrolments << " monthly enrolments, "
+            << result->claimed << " arrears applications submitted (" << result->claimed_fen << " fen), "
+            << result->nothing_owed << " owed nothing, " << result->refused.size() << " refused";
+  if (result->left_owed > 0)
+    std::cout << "; " << result->left_owed << " left months past the cap per payment";
+  std::cout << "\n";
+  for (const auto& [enrolment, why] : result->refused)
+    std::cout << "  " << enrolment << ": " << why.message() << "\n";
+  if (result->claimed > 0) std::cout << "each application waits for a checker's approval, then its payment\n";
+  return result->refused.empty() ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
-  const bool standard =
-      args.size() == 3 && std::string(args[1]) == "allowance" && std::string(args[2]) == "standard";
-  if (!standard && (args.size() != 4 || std::string(args[2]) != "roster")) return Usage();
+  const bool allowance = args.size() == 3 && std::string(args[1]) == "allowance";
+  if (allowance && std::string(args[2]) != "standard" && std::string(args[2]) != "arrears") return Usage();
+  if (!allowance && (args.size() != 4 || std::string(args[2]) != "roster")) return Usage();
   RosterCallOptions options;
   options.token = absl::GetFlag(FLAGS_token);
   if (options.token.empty() && std::getenv("SHOUHU_TOKEN") != nullptr)
@@ -127,11 +161,12 @@ int main(int argc, char** argv) {
     std::cerr << "shouhu-admin: no token (--token or SHOUHU_TOKEN)\n";
     return 2;
   }
-  if (standard) {
+  if (allowance) {
     absl::StatusOr<std::shared_ptr<grpc::Channel>> connected =
         shouhu::admin::GatewayChannel({absl::GetFlag(FLAGS_gateway), absl::GetFlag(FLAGS_ca_cert)});
     if (!connected.ok()) return Fail(connected.status());
-    return MonthlyStandard(*connected, options.token);
+    return std::string(args[2]) == "standard" ? MonthlyStandard(*connected, options.token)
+                                              : MonthlyArrears(*connected, options.token);
   }
   const std::string command = args[1], file = args[3];
   if (command != "import" && command != "drift") return Usage();

@@ -2,9 +2,12 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
+#include "common/status_macros.h"
 
 namespace shouhu::admin {
 namespace {
@@ -15,23 +18,26 @@ namespace av1 = allowance::v1;
 constexpr int kPage = 200;
 
 bool OpenEnrolment(const av1::Application& a) {
-  return a.type() == av1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING &&
-         (a.state() == av1::APPLICATION_STATE_APPROVED ||
-          a.state() == av1::APPLICATION_STATE_PAYMENT_ISSUED || a.state() == av1::APPLICATION_STATE_PAID);
+  return a.state() == av1::APPLICATION_STATE_APPROVED || a.state() == av1::APPLICATION_STATE_PAYMENT_ISSUED ||
+         a.state() == av1::APPLICATION_STATE_PAID;
+}
+
+// A request id of `kind` made from `key`: the same arguments make the same id.
+std::string RequestId(const std::string& kind, const std::string& key) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
+  return kind + "-" + absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), 16));
 }
 
 std::string RequestId(const MonthlyStandard& s, const std::string& enrolment) {
-  const std::string key = absl::StrCat(s.program_id, "|", absl::FormatCivilTime(s.from), "|", s.amount_fen,
-                                       "|", s.reason, "|", enrolment);
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
-  return "monthly-standard-" +
-         absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), 16));
+  return RequestId("monthly-standard", absl::StrCat(s.program_id, "|", absl::FormatCivilTime(s.from), "|",
+                                                    s.amount_fen, "|", s.reason, "|", enrolment));
 }
 
-absl::StatusOr<std::vector<av1::Application>> OpenEnrolments(av1::AllowanceService::StubInterface& stub,
-                                                             const NewCallContext& new_context,
-                                                             const std::string& program_id) {
+// The program's monthly enrolments that `keep` keeps.
+absl::StatusOr<std::vector<av1::Application>> MonthlyEnrolments(
+    av1::AllowanceService::StubInterface& stub, const NewCallContext& new_context,
+    const std::string& program_id, const std::function<bool(const av1::Application&)>& keep) {
   std::vector<av1::Application> out;
   av1::ListApplicationsRequest request;
   request.set_program_id(program_id);
@@ -41,7 +47,7 @@ absl::StatusOr<std::vector<av1::Application>> OpenEnrolments(av1::AllowanceServi
     const grpc::Status status = stub.ListApplications(new_context().get(), request, &page);
     if (!status.ok()) return FromGrpcStatus(status);
     for (av1::Application& a : *page.mutable_applications()) {
-      if (OpenEnrolment(a)) out.push_back(std::move(a));
+      if (a.type() == av1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING && keep(a)) out.push_back(std::move(a));
     }
     request.set_page_token(page.next_page_token());
   } while (!request.page_token().empty());
@@ -61,6 +67,19 @@ absl::StatusOr<bool> ApprovedAtIt(av1::AllowanceService::StubInterface& stub,
   return changes.changes_size() == 0;
 }
 
+// A call's error for the enrolment: a refusal (FAILED_PRECONDITION) is listed with why and the run goes on;
+// anything else stops it.
+absl::Status Refused(const absl::Status& status, const std::string& enrolment, const std::string& head,
+                     std::vector<std::pair<std::string, absl::Status>>& refused, std::ostream& progress) {
+  if (!absl::IsFailedPrecondition(status)) {
+    return absl::Status(status.code(), absl::StrCat("enrolment ", enrolment, ": ", status.message(),
+                                                    " (run the command again to resume)"));
+  }
+  refused.emplace_back(enrolment, status);
+  progress << head << "refused: " << status.message() << "\n";
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<MonthlyStandardResult> ApplyMonthlyStandard(av1::AllowanceService::StubInterface& stub,
@@ -68,7 +87,7 @@ absl::StatusOr<MonthlyStandardResult> ApplyMonthlyStandard(av1::AllowanceService
                                                            const MonthlyStandard& standard,
                                                            std::ostream& progress) {
   absl::StatusOr<std::vector<av1::Application>> enrolments =
-      OpenEnrolments(stub, new_context, standard.program_id);
+      MonthlyEnrolments(stub, new_context, standard.program_id, OpenEnrolment);
   if (!enrolments.ok()) return enrolments.status();
   MonthlyStandardResult result;
   result.enrolments = static_cast<int>(enrolments->size());
@@ -95,13 +114,58 @@ absl::StatusOr<MonthlyStandardResult> ApplyMonthlyStandard(av1::AllowanceService
     if (status.ok()) {
       ++result.changed;
       progress << head << "changed (" << a.amount_fen() << " -> " << standard.amount_fen << " fen)\n";
-    } else if (absl::IsFailedPrecondition(status)) {
-      result.refused.emplace_back(a.application_id(), status);
-      progress << head << "refused: " << status.message() << "\n";
     } else {
-      return absl::Status(status.code(),
-                          absl::StrCat("enrolment ", a.application_id(), ": ", status.message(),
-                                       " (run the command again to resume)"));
+      RETURN_IF_ERROR(Refused(status, a.application_id(), head, result.refused, progress));
+    }
+  }
+  return result;
+}
+
+absl::StatusOr<ProgramArrearsResult> ClaimProgramArrears(av1::AllowanceService::StubInterface& stub,
+                                                         const NewCallContext& new_context,
+                                                         const ProgramArrears& arrears,
+                                                         std::ostream& progress) {
+  absl::StatusOr<std::vector<av1::Application>> enrolments =
+      MonthlyEnrolments(stub, new_context, arrears.program_id, [](const av1::Application&) { return true; });
+  if (!enrolments.ok()) return enrolments.status();
+  ProgramArrearsResult result;
+  result.enrolments = static_cast<int>(enrolments->size());
+  int done = 0;
+  for (const av1::Application& a : *enrolments) {
+    ++done;
+    const std::string head = absl::StrCat("[", done, "/", result.enrolments, "] ", a.application_id(), ": ");
+    av1::ListMonthlyArrearsRequest list;
+    list.set_enrolment_id(a.application_id());
+    av1::ListMonthlyArrearsResponse owed;
+    RETURN_IF_ERROR(FromGrpcStatus(stub.ListMonthlyArrears(new_context().get(), list, &owed)));
+    const bool unclaimed = std::any_of(owed.months().begin(), owed.months().end(),
+                                       [](const av1::MonthOwed& m) { return m.application_id().empty(); });
+    if (!unclaimed) {
+      ++result.nothing_owed;
+      progress << head << "nothing owed\n";
+      continue;
+    }
+    av1::ClaimMonthlyArrearsRequest request;
+    request.set_request_id(RequestId(
+        "monthly-arrears", absl::StrCat(arrears.run_id, "|", arrears.program_id, "|", a.application_id())));
+    request.set_enrolment_id(a.application_id());
+    request.set_reason(arrears.reason);
+    av1::ClaimMonthlyArrearsResponse answer;
+    const absl::Status status =
+        FromGrpcStatus(stub.ClaimMonthlyArrears(new_context().get(), request, &answer));
+    if (status.ok()) {
+      ++result.claimed;
+      result.claimed_fen += answer.application().amount_fen();
+      if (answer.left_owed_size() > 0) ++result.left_owed;
+      progress << head << "claimed " << answer.application().amount_fen() << " fen for "
+               << answer.months_size() << " months (application " << answer.application().application_id()
+               << ")"
+               << (answer.left_owed_size() > 0 ? absl::StrCat("; ", answer.left_owed_size(),
+                                                              " months past the cap per payment left owed")
+                                               : "")
+               << "\n";
+    } else {
+      RETURN_IF_ERROR(Refused(status, a.application_id(), head, result.refused, progress));
     }
   }
   return result;

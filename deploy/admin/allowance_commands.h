@@ -1,5 +1,6 @@
-// shouhu-admin's monthly allowance command, as a function the binary and the tests call: the province's new
-// monthly standard for every open enrolment of a program, from a month on (one ChangeMonthlyAmount each).
+// shouhu-admin's monthly allowance commands, as functions the binary and the tests call: the province's new
+// monthly standard for every open enrolment of a program, from a month on (one ChangeMonthlyAmount each), and
+// the arrears it leaves on months paid before it (one ClaimMonthlyArrears each).
 #ifndef SHOUHU_DEPLOY_ADMIN_ALLOWANCE_COMMANDS_H_
 #define SHOUHU_DEPLOY_ADMIN_ALLOWANCE_COMMANDS_H_
 
@@ -46,6 +47,33 @@ using NewCallContext = std::function<std::unique_ptr<grpc::ClientContext>()>;
 absl::StatusOr<MonthlyStandardResult> ApplyMonthlyStandard(
     allowance::v1::AllowanceService::StubInterface& stub, const NewCallContext& new_context,
     const MonthlyStandard& standard, std::ostream& progress);
+
+struct ProgramArrears {
+  std::string program_id;
+  std::string reason;  // the province's notice
+  // Made part of every claim's request id: one run's calls are its own, and a run after a rejected claim
+  // makes new ones (the service claims a month once whatever the ids; ListMonthlyArrears says what is left).
+  std::string run_id;
+};
+
+struct ProgramArrearsResult {
+  int enrolments = 0;  // the program's monthly enrolments, in whatever state
+  int claimed = 0;     // an arrears application submitted by this run
+  int64_t claimed_fen = 0;
+  int nothing_owed = 0;  // every month paid in full or claimed already
+  int left_owed = 0;     // claims that left months past the cap per payment for another run
+  // The claims the service refused (FAILED_PRECONDITION: the child's case is closed, the program no longer
+  // running, the child's cap for the year), with why.
+  std::vector<std::pair<std::string, absl::Status>> refused;
+};
+
+// Lists the program's monthly enrolments and, for each with months paid short and unclaimed
+// (ListMonthlyArrears), claims them (ClaimMonthlyArrears), writing one progress line per enrolment. An error
+// other than a refusal stops it; running it again claims only what is still unclaimed.
+absl::StatusOr<ProgramArrearsResult> ClaimProgramArrears(allowance::v1::AllowanceService::StubInterface& stub,
+                                                         const NewCallContext& new_context,
+                                                         const ProgramArrears& arrears,
+                                                         std::ostream& progress);
 
 }  // namespace shouhu::admin
 

@@ -225,6 +225,11 @@ bool MonthlyEnrolmentOpen(v1::ApplicationState state) {
          state == v1::APPLICATION_STATE_PAID;
 }
 
+bool ApplicationEndedUnpaid(v1::ApplicationState state) {
+  return state == v1::APPLICATION_STATE_REJECTED || state == v1::APPLICATION_STATE_WITHDRAWN ||
+         state == v1::APPLICATION_STATE_CANCELLED;
+}
+
 absl::Status CheckPayable(const v1::Application& application, const v1::Program& program) {
   // A monthly enrolment holds several sums at once (its first month, each returned month): whether one is
   // left to pay is DecideNextIssue's, from its payments, whatever state the last payment left it in.

@@ -104,6 +104,9 @@ absl::Status CheckPayable(const v1::Application& application, const v1::Program&
 // under it again: not its application, nor a cycle's line computed and approved while it was open
 // (MonthlyRosterStore::PayCycle lists that line as stopped and releases what its approval reserved).
 bool MonthlyEnrolmentOpen(v1::ApplicationState state);
+// Whether an application in `state` ended unpaid for good: rejected, withdrawn or cancelled with its case.
+// An arrears claim whose application ended leaves its months owed again (monthly_arrears.h).
+bool ApplicationEndedUnpaid(v1::ApplicationState state);
 // MonthlyEnrolmentOpen's states as the SQL statements that pick open (or closed) monthly enrolments write
 // them (`a.state IN " SHOUHU_OPEN_ENROLMENT_STATES "`): one place for them beside the rule, a string literal
 // so that it joins the statements' constant texts. The rules' unit test holds it equal to the rule.

@@ -134,6 +134,12 @@ class AllowanceService final : public v1::AllowanceService::CallbackService {
   grpc::ServerUnaryReactor* ListMonthlyAmountChanges(grpc::CallbackServerContext* ctx,
                                                      const v1::ListMonthlyAmountChangesRequest* req,
                                                      v1::ListMonthlyAmountChangesResponse* resp) override;
+  grpc::ServerUnaryReactor* ClaimMonthlyArrears(grpc::CallbackServerContext* ctx,
+                                                const v1::ClaimMonthlyArrearsRequest* req,
+                                                v1::ClaimMonthlyArrearsResponse* resp) override;
+  grpc::ServerUnaryReactor* ListMonthlyArrears(grpc::CallbackServerContext* ctx,
+                                               const v1::ListMonthlyArrearsRequest* req,
+                                               v1::ListMonthlyArrearsResponse* resp) override;
 
  private:
   // FAILED_PRECONDITION unless the training service says the organisation's qualification covers today.

@@ -285,6 +285,39 @@ grpc::ServerUnaryReactor* AllowanceService::ListMonthlyAmountChanges(
   });
 }
 
+grpc::ServerUnaryReactor* AllowanceService::ClaimMonthlyArrears(grpc::CallbackServerContext* ctx,
+                                                                const v1::ClaimMonthlyArrearsRequest* req,
+                                                                v1::ClaimMonthlyArrearsResponse* resp) {
+  return edge_.Unary(ctx, "ClaimMonthlyArrears", [=](const Principal& p) -> absl::Status {
+    SHOUHU_REQUIRE_CYCLES();
+    RETURN_IF_ERROR(ValidateRequestId(req->request_id()));
+    RETURN_IF_ERROR(ValidateRecordId(req->enrolment_id(), "enrolment_id"));
+    RETURN_IF_ERROR(ValidateMeaningfulText(req->reason(), "reason", kMaxAmountChangeReasonChars));
+    ASSIGN_OR_RETURN(
+        *resp, cycles_->ClaimMonthlyArrears(edge_.Key("ClaimMonthlyArrears", p, req->request_id(), *req),
+                                            ActorOf(p, clock_.Now()), req->enrolment_id(), req->reason(),
+                                            [&](const v1::Program& program) {
+                                              return EnrolmentNotFoundOutside(RequireMayDecide(p, program));
+                                            }));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AllowanceService::ListMonthlyArrears(grpc::CallbackServerContext* ctx,
+                                                               const v1::ListMonthlyArrearsRequest* req,
+                                                               v1::ListMonthlyArrearsResponse* resp) {
+  return edge_.Unary(ctx, "ListMonthlyArrears", [=](const Principal& p) -> absl::Status {
+    SHOUHU_REQUIRE_CYCLES();
+    RETURN_IF_ERROR(ValidateRecordId(req->enrolment_id(), "enrolment_id"));
+    ASSIGN_OR_RETURN(std::vector<v1::MonthOwed> months,
+                     cycles_->ListMonthlyArrears(req->enrolment_id(), [&](const v1::Program& program) {
+                       return EnrolmentNotFoundOutside(RequireProgramVisible(p, program));
+                     }));
+    for (v1::MonthOwed& m : months) *resp->add_months() = std::move(m);
+    return absl::OkStatus();
+  });
+}
+
 #undef SHOUHU_REQUIRE_CYCLES
 
 }  // namespace shouhu::allowance

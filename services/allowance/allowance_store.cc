@@ -857,46 +857,52 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::SubmitApplication(
     const std::optional<LivingAllowanceChildFacts>& living_allowance_child) {
   return IdempotentTransaction<v1::Application>(
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::Application> {
-        const v1::Application& a = application;
-        // The registry's answer was read before this transaction: a close folded since blocks it here, and
-        // one folded after this commits cancels it, both under the standing's lock.
-        RETURN_IF_ERROR(RequireCaseOpen(tx, a.child_id(), actor.at));
-        ASSIGN_OR_RETURN(std::optional<v1::Program> program, ReadProgram(tx, a.program_id(), false));
-        if (!program) return absl::NotFoundError("program not found");
-        const int64_t year = ShanghaiDay(actor.at).year();
-        ASSIGN_OR_RETURN(std::optional<db::Row> committed,
-                         tx.QueryOne(kSelectCommitted, {a.program_id(), a.child_id(), year}));
-        RETURN_IF_ERROR(check(*program, committed ? committed->Int(0) : 0));
-        // The child's yearly row exists from the first application on, so racing approvals only ever
-        // UPDATE it (concurrent inserts of one new key could deadlock).
-        RETURN_IF_ERROR(tx.Execute(kEnsureCommitted, {a.program_id(), a.child_id(), year}).status());
-        if (living_allowance_child) {
-          RETURN_IF_ERROR(RecordLivingAllowanceChild(tx, a.child_id(), *living_allowance_child, actor.at));
-        }
-        const std::string id = ids_.Next();
-        RETURN_IF_ERROR(tx.Execute(kInsertApplication,
-                                   {id, a.program_id(), a.child_id(), a.division_code(),
-                                    actor.organisation_id, int64_t{a.type()}, a.amount_fen(), a.reason(),
-                                    a.evidence_report_id(), int64_t{v1::APPLICATION_STATE_SUBMITTED},
-                                    actor.subject, year, ToSqlTimestamp(actor.at)})
-                            .status());
-        int64_t position = 0;
-        for (const v1::InKindItem& item : a.items()) {
-          RETURN_IF_ERROR(tx.Execute(kInsertItem, {id, position++, item.description(), item.quantity(),
-                                                   item.unit_value_fen()})
-                              .status());
-        }
-        v1::ApplicationSubmitted event;
-        event.set_application_id(id);
-        event.set_program_id(a.program_id());
-        event.set_child_id(a.child_id());
-        event.set_type(a.type());
-        event.set_amount_fen(a.amount_fen());
-        ASSIGN_OR_RETURN(std::optional<LockedApplication> written, ReadApplication(tx, id, false));
-        if (!written) return absl::InternalError("application not readable after insert");
-        RETURN_IF_ERROR(outbox_.Append(tx, id, event, actor.at));
-        return std::move(written->application);
+        return InsertApplication(tx, actor, application, check, living_allowance_child);
       });
+}
+
+absl::StatusOr<v1::Application> MariaDbAllowanceStore::InsertApplication(
+    db::Session& tx, const Actor& actor, const v1::Application& a,
+    const std::function<absl::Status(const v1::Program&, int64_t committed_fen)>& check,
+    const std::optional<LivingAllowanceChildFacts>& living_allowance_child) {
+  // The registry's answer was read before this transaction: a close folded since blocks it here, and one
+  // folded after this commits cancels it, both under the standing's lock.
+  RETURN_IF_ERROR(RequireCaseOpen(tx, a.child_id(), actor.at));
+  ASSIGN_OR_RETURN(std::optional<v1::Program> program, ReadProgram(tx, a.program_id(), false));
+  if (!program) return absl::NotFoundError("program not found");
+  const int64_t year = ShanghaiDay(actor.at).year();
+  ASSIGN_OR_RETURN(std::optional<db::Row> committed,
+                   tx.QueryOne(kSelectCommitted, {a.program_id(), a.child_id(), year}));
+  RETURN_IF_ERROR(check(*program, committed ? committed->Int(0) : 0));
+  // The child's yearly row exists from the first application on, so racing approvals only ever UPDATE it
+  // (concurrent inserts of one new key could deadlock).
+  RETURN_IF_ERROR(tx.Execute(kEnsureCommitted, {a.program_id(), a.child_id(), year}).status());
+  if (living_allowance_child) {
+    RETURN_IF_ERROR(RecordLivingAllowanceChild(tx, a.child_id(), *living_allowance_child, actor.at));
+  }
+  const std::string id = ids_.Next();
+  RETURN_IF_ERROR(
+      tx.Execute(kInsertApplication,
+                 {id, a.program_id(), a.child_id(), a.division_code(), actor.organisation_id,
+                  int64_t{a.type()}, a.amount_fen(), a.reason(), a.evidence_report_id(),
+                  int64_t{v1::APPLICATION_STATE_SUBMITTED}, actor.subject, year, ToSqlTimestamp(actor.at)})
+          .status());
+  int64_t position = 0;
+  for (const v1::InKindItem& item : a.items()) {
+    RETURN_IF_ERROR(
+        tx.Execute(kInsertItem, {id, position++, item.description(), item.quantity(), item.unit_value_fen()})
+            .status());
+  }
+  v1::ApplicationSubmitted event;
+  event.set_application_id(id);
+  event.set_program_id(a.program_id());
+  event.set_child_id(a.child_id());
+  event.set_type(a.type());
+  event.set_amount_fen(a.amount_fen());
+  ASSIGN_OR_RETURN(std::optional<LockedApplication> written, ReadApplication(tx, id, false));
+  if (!written) return absl::InternalError("application not readable after insert");
+  RETURN_IF_ERROR(outbox_.Append(tx, id, event, actor.at));
+  return std::move(written->application);
 }
 
 absl::StatusOr<std::optional<v1::Application>> MariaDbAllowanceStore::GetApplication(

@@ -301,6 +301,13 @@ class MariaDbAllowanceStore final : public AllowanceStore {
   absl::Status GiveUpKeptMonth(db::Session& tx, const std::string& keeper_id, absl::CivilMonth month,
                                const Actor& actor);
 
+  // In `tx`: SubmitApplication's writes, for a flow that submits an application beside rows of its own (an
+  // arrears claim, MonthlyRosterStore::ClaimMonthlyArrears).
+  absl::StatusOr<v1::Application> InsertApplication(
+      db::Session& tx, const Actor& actor, const v1::Application& application,
+      const std::function<absl::Status(const v1::Program&, int64_t committed_fen)>& check,
+      const std::optional<LivingAllowanceChildFacts>& living_allowance_child);
+
   // In `tx`: the program (with its assessment scores and cached balances), its row locked when `for_update`.
   // The application with its items (its row locked when `for_update`), as GetApplication reads it; nullopt
   // when there is none.

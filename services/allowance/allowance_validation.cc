@@ -80,6 +80,9 @@ absl::Status ValidateSubmitApplication(const v1::SubmitApplicationRequest& reque
   RETURN_IF_ERROR(ValidateRecordId(request.program_id(), "program_id"));
   RETURN_IF_ERROR(ValidateRecordId(request.child_id(), "child_id"));
   RETURN_IF_ERROR(ValidateRequiredEnum(request.type(), v1::AllowanceType_IsValid, "type"));
+  if (request.type() == v1::ALLOWANCE_TYPE_MONTHLY_ARREARS) {
+    return InvalidField("type", "arrears are claimed with ClaimMonthlyArrears, which works out what is owed");
+  }
   RETURN_IF_ERROR(ValidateMoney(request.amount_fen(), "amount_fen", true));
   if (request.items_size() > 50) return InvalidField("items", "are at most 50");
   for (const v1::InKindItem& item : request.items()) {

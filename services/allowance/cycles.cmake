@@ -6,6 +6,7 @@ add_library(allowance_cycles_rules STATIC
   ${CMAKE_CURRENT_LIST_DIR}/budget_forecast.cc
   ${CMAKE_CURRENT_LIST_DIR}/living_allowance_rules.cc
   ${CMAKE_CURRENT_LIST_DIR}/monthly_amounts.cc
+  ${CMAKE_CURRENT_LIST_DIR}/monthly_arrears.cc
   ${CMAKE_CURRENT_LIST_DIR}/relief_program_choice.cc
   ${CMAKE_CURRENT_LIST_DIR}/verification_sample.cc
 )
@@ -21,6 +22,7 @@ target_sources(allowance_lib PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/living_allowance_follower.cc
   ${CMAKE_CURRENT_LIST_DIR}/living_allowance_stops.cc
   ${CMAKE_CURRENT_LIST_DIR}/monthly_amount_changes.cc
+  ${CMAKE_CURRENT_LIST_DIR}/monthly_arrears_claims.cc
   ${CMAKE_CURRENT_LIST_DIR}/monthly_cycles_config.cc
   ${CMAKE_CURRENT_LIST_DIR}/monthly_cycles_module.cc
   ${CMAKE_CURRENT_LIST_DIR}/monthly_roster_job.cc

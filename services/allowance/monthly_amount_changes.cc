@@ -16,6 +16,10 @@ namespace {
 
 // The month of the enrolment's latest roster line, in whichever cycle (0120's index).
 constexpr char kLastLineMonth[] = "SELECT MAX(month) FROM monthly_roster_lines WHERE enrolment_id = ?";
+// The enrolment's payable line of the highest amount from a month on: a cut may not reach back over it.
+constexpr char kHighestLineFrom[] =
+    "SELECT month, amount_fen FROM monthly_roster_lines WHERE enrolment_id = ? AND month >= ? AND outcome = 0"
+    " ORDER BY amount_fen DESC, month LIMIT 1";
 constexpr char kChangesOf[] =
     "SELECT enrolment_id, seq, from_month, amount_fen, previous_amount_fen, reason, changed_by, changed_at"
     " FROM monthly_amount_changes WHERE enrolment_id = ? ORDER BY seq";
@@ -70,16 +74,18 @@ absl::StatusOr<v1::MonthlyAmountChange> MonthlyRosterStore::ChangeMonthlyAmount(
           ASSIGN_OR_RETURN(absl::CivilDay day, ParseDay(last->String(0).substr(0, 10), "month"));
           last_line = absl::CivilMonth(day);
         }
-        RETURN_IF_ERROR(
-            CheckAmountChangeStart(ShanghaiDay(FromProtoTimestamp(a->decided_at())), last_line, from));
-        ASSIGN_OR_RETURN(db::Rows earlier, tx.Query(kChangesOf, {enrolment_id}));
-        std::vector<MonthlyAmountStep> steps;
-        for (const db::Row& r : earlier) {
-          ASSIGN_OR_RETURN(absl::CivilDay day, ParseDay(r.String(2).substr(0, 10), "from_month"));
-          steps.push_back({static_cast<int>(r.Int(1)), absl::CivilMonth(day), r.Int(3)});
-        }
-        const int seq = steps.empty() ? 1 : steps.back().seq + 1;
         const std::string from_sql = absl::FormatCivilTime(absl::CivilDay(from));
+        ASSIGN_OR_RETURN(std::optional<db::Row> highest,
+                         tx.QueryOne(kHighestLineFrom, {enrolment_id, from_sql}));
+        std::optional<WrittenLine> highest_written;
+        if (highest) {
+          ASSIGN_OR_RETURN(absl::CivilDay day, ParseDay(highest->String(0).substr(0, 10), "month"));
+          highest_written = WrittenLine{absl::CivilMonth(day), highest->Int(1)};
+        }
+        RETURN_IF_ERROR(CheckAmountChangeStart(ShanghaiDay(FromProtoTimestamp(a->decided_at())), last_line,
+                                               from, amount_fen, highest_written));
+        ASSIGN_OR_RETURN(std::vector<MonthlyAmountStep> steps, AmountStepsOf(tx, enrolment_id));
+        const int seq = steps.empty() ? 1 : steps.back().seq + 1;
         RETURN_IF_ERROR(tx.Execute(kInsertChange, {enrolment_id, int64_t{seq}, from_sql, amount_fen,
                                                    MonthlyAmountIn(a->amount_fen(), steps, from), reason,
                                                    actor.subject, ToSqlTimestamp(actor.at)})
@@ -87,6 +93,17 @@ absl::StatusOr<v1::MonthlyAmountChange> MonthlyRosterStore::ChangeMonthlyAmount(
         ASSIGN_OR_RETURN(db::Rows all, tx.Query(kChangesOf, {enrolment_id}));
         return ChangeFromRow(all.back());
       });
+}
+
+absl::StatusOr<std::vector<MonthlyAmountStep>> MonthlyRosterStore::AmountStepsOf(
+    db::Session& tx, const std::string& enrolment_id) {
+  ASSIGN_OR_RETURN(db::Rows rows, tx.Query(kChangesOf, {enrolment_id}));
+  std::vector<MonthlyAmountStep> steps;
+  for (const db::Row& r : rows) {
+    ASSIGN_OR_RETURN(absl::CivilDay day, ParseDay(r.String(2).substr(0, 10), "from_month"));
+    steps.push_back({static_cast<int>(r.Int(1)), absl::CivilMonth(day), r.Int(3)});
+  }
+  return steps;
 }
 
 absl::StatusOr<std::vector<v1::MonthlyAmountChange>> MonthlyRosterStore::ListMonthlyAmountChanges(

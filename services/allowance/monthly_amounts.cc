@@ -29,18 +29,23 @@ absl::CivilMonth FirstChangeableMonth(absl::CivilDay approved_on, std::optional<
 }
 
 absl::Status CheckAmountChangeStart(absl::CivilDay approved_on, std::optional<absl::CivilMonth> last_line,
-                                    absl::CivilMonth from) {
+                                    absl::CivilMonth from, int64_t amount_fen,
+                                    std::optional<WrittenLine> highest_written) {
   const absl::CivilMonth first_changeable = FirstChangeableMonth(approved_on, last_line);
-  if (from >= first_changeable) return absl::OkStatus();
-  if (last_line && *last_line + 1 == first_changeable) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "from_month: the enrolment's roster line of ", MonthText(*last_line),
-        " is written with its amount already; a change can start from ", MonthText(first_changeable)));
+  if (from < FirstMonth(approved_on) + 1) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("from_month: the enrolment's first month, ", MonthText(FirstMonth(approved_on)),
+                     ", is paid through its application at the approved amount; a change can start from ",
+                     MonthText(FirstMonth(approved_on) + 1)));
   }
-  return absl::FailedPreconditionError(
-      absl::StrCat("from_month: the enrolment's first month, ", MonthText(FirstMonth(approved_on)),
-                   ", is paid through its application at the approved amount; a change can start from ",
-                   MonthText(first_changeable)));
+  if (highest_written && highest_written->amount_fen > amount_fen) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("from_month: the enrolment's roster line of ", MonthText(highest_written->month),
+                     " is written at ", highest_written->amount_fen,
+                     " fen, above the new amount, and nothing paid is taken back; a lower amount",
+                     " can start from ", MonthText(first_changeable)));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace shouhu::allowance

@@ -1,9 +1,11 @@
 // A monthly enrolment's amount by month, as pure rules: the approved application's amount until a change
 // (ChangeMonthlyAmount: the province's new yearly standard, or a correction) starts, then the change's, a
 // later change deciding the months it covers over an earlier one. Roster lines are written once with their
-// month's amount, so a change starts after the enrolment's last line (one that raced the line's writing is
-// applied when its cycle is submitted); and after its first month, which its own application pays at the
-// approved amount (living_allowance_rules.h).
+// month's amount (a line of a cycle not yet submitted takes it again at submission, so a change that raced
+// its writing still decides it). A raise may reach back over written lines: each such month, once paid, is
+// owed the difference (monthly_arrears.h); a cut may not, nothing being taken back from a child. No change
+// covers the enrolment's first month, which its own application pays at the approved amount
+// (living_allowance_rules.h).
 #ifndef SHOUHU_SERVICES_ALLOWANCE_MONTHLY_AMOUNTS_H_
 #define SHOUHU_SERVICES_ALLOWANCE_MONTHLY_AMOUNTS_H_
 
@@ -36,14 +38,23 @@ struct MonthlyAmountStep {
 int64_t MonthlyAmountIn(int64_t approved_fen, const std::vector<MonthlyAmountStep>& changes,
                         absl::CivilMonth month);
 
-// The first month a change of the enrolment approved on `approved_on` (Asia/Shanghai) may start from: after
-// its first month and after `last_line`, the month of its latest roster line (nullopt while it has none).
+// The first month a change of the enrolment approved on `approved_on` (Asia/Shanghai) may start from whatever
+// its amount: after its first month and after `last_line`, the month of its latest roster line (nullopt while
+// it has none).
 absl::CivilMonth FirstChangeableMonth(absl::CivilDay approved_on, std::optional<absl::CivilMonth> last_line);
 
-// OK when a change may start in `from`; FAILED_PRECONDITION naming the first month it may start from (and
-// why) otherwise.
+// The enrolment's written roster line of the highest amount from a change's month on.
+struct WrittenLine {
+  absl::CivilMonth month;
+  int64_t amount_fen = 0;
+};
+
+// OK when a change to `amount_fen` may start in `from`: after the first month, and where it reaches back over
+// written lines, none of them above it (`highest_written`, nullopt when no line is written from `from` on);
+// FAILED_PRECONDITION naming the first month it may start from (and why) otherwise.
 absl::Status CheckAmountChangeStart(absl::CivilDay approved_on, std::optional<absl::CivilMonth> last_line,
-                                    absl::CivilMonth from);
+                                    absl::CivilMonth from, int64_t amount_fen,
+                                    std::optional<WrittenLine> highest_written);
 
 }  // namespace shouhu::allowance
 

@@ -116,10 +116,11 @@ constexpr char kLockCycle[] =
     " WHERE id = ? FOR UPDATE";
 constexpr char kSubmitCycle[] =
     "UPDATE monthly_cycles SET state = 2, submitted_by = ?, submitted_at = ? WHERE id = ?";
-// A change of an enrolment's amount is refused once its month's line exists, but one made while the line
-// was being written (generation reads the amounts before it writes them), through another Galera node
-// perhaps, lands beside a line at the old amount: the submission sets each payable line's amount to its
-// month's (monthly_amounts.h), so the checker approves and the payment pays the amount the changes say.
+// A change of an enrolment's amount can land beside its month's line at the old amount: a raise reaching
+// back over written lines (monthly_amounts.h), or any change made while the line was being written
+// (generation reads the amounts before it writes them), through another Galera node perhaps. The submission
+// sets each payable line's amount to its month's, so the checker approves and the payment pays the amount
+// the changes say; a month submitted before the raise is paid short and owed the rest (monthly_arrears.h).
 // Row locks would not do it: Galera certifies only the rows a transaction writes.
 constexpr char kLinesAtTheirMonthsAmount[] =
     "UPDATE monthly_roster_lines l SET l.amount_fen = " SHOUHU_MONTHLY_AMOUNT("l.enrolment_id", "l.amount_fen",

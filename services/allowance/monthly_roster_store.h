@@ -22,6 +22,7 @@
 #include "services/allowance/allowance_store.h"
 #include "services/allowance/budget_forecast.h"
 #include "services/allowance/living_allowance_rules.h"
+#include "services/allowance/monthly_amounts.h"
 #include "services/allowance/relief_program_choice.h"
 #include "services/allowance/verification_sample.h"
 #include "shouhu/allowance/v1/monthly_cycles.pb.h"
@@ -138,7 +139,7 @@ class MonthlyRosterStore {
   // The enrolment's amount from `from` on (ChangeMonthlyAmount), under its application's row lock: NOT_FOUND
   // without such an application, `authorize`'s error, FAILED_PRECONDITION for anything but an open monthly
   // enrolment, an amount above the program's cap per payment, or a month a change cannot start from
-  // (CheckAmountChangeStart: a line of it or later written already, or the first month).
+  // (CheckAmountChangeStart: the first month, or a cut reaching back over a line written at more).
   absl::StatusOr<v1::MonthlyAmountChange> ChangeMonthlyAmount(const IdempotencyKey& key, const Actor& actor,
                                                               const std::string& enrolment_id,
                                                               absl::CivilMonth from, int64_t amount_fen,
@@ -147,6 +148,21 @@ class MonthlyRosterStore {
   // The enrolment's changes by seq; NOT_FOUND without such a monthly application, or `visible`'s error.
   absl::StatusOr<std::vector<v1::MonthlyAmountChange>> ListMonthlyAmountChanges(
       const std::string& enrolment_id, const ProgramCheck& visible);
+
+  // ---- arrears (monthly_arrears_claims.cc; the rules in monthly_arrears.h)
+  // The enrolment's months paid short and not claimed, claimed into one arrears application (SUBMITTED, its
+  // applicant the actor) in the transaction that writes the claims, under the enrolment's row lock: NOT_FOUND
+  // without a monthly application of that id, `authorize`'s error, FAILED_PRECONDITION when nothing is owed,
+  // when the first month owed alone is above the program's cap per payment, or when the program does not
+  // take it (CheckProgramTakes: not running, or the child's cap for the year).
+  absl::StatusOr<v1::ClaimMonthlyArrearsResponse> ClaimMonthlyArrears(const IdempotencyKey& key,
+                                                                      const Actor& actor,
+                                                                      const std::string& enrolment_id,
+                                                                      const std::string& reason,
+                                                                      const ProgramCheck& authorize);
+  // Every month of the enrolment paid short: each live claim, then what no live claim holds; in month order.
+  absl::StatusOr<std::vector<v1::MonthOwed>> ListMonthlyArrears(const std::string& enrolment_id,
+                                                                const ProgramCheck& visible);
 
   // ---- school proofs
   absl::StatusOr<v1::SchoolEnrolment> RecordSchoolEnrolment(const IdempotencyKey& key, const Actor& actor,
@@ -208,6 +224,10 @@ class MonthlyRosterStore {
                                                              absl::CivilMonth from, absl::CivilMonth to);
 
  private:
+  // In `tx`: the enrolment's changes of amount, by seq.
+  static absl::StatusOr<std::vector<MonthlyAmountStep>> AmountStepsOf(db::Session& tx,
+                                                                      const std::string& enrolment_id);
+
   db::Pool& pool_;
   IdGenerator& ids_;
   MariaDbAllowanceStore& core_;

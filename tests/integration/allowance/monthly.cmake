@@ -5,6 +5,7 @@ shouhu_test(NAME allowance_monthly_integration_test DB
     ${CMAKE_CURRENT_LIST_DIR}/monthly_fixture.cc
     ${CMAKE_CURRENT_LIST_DIR}/monthly_allowance_test.cc
     ${CMAKE_CURRENT_LIST_DIR}/monthly_amount_test.cc
+    ${CMAKE_CURRENT_LIST_DIR}/monthly_arrears_test.cc
     ${CMAKE_CURRENT_LIST_DIR}/monthly_standard_command_test.cc
     ${CMAKE_CURRENT_LIST_DIR}/monthly_urgent_need_test.cc
     ${CMAKE_CURRENT_LIST_DIR}/case_closed_test.cc

@@ -1,7 +1,8 @@
 // A monthly enrolment's amount changed from a month on (ChangeMonthlyAmount: the province's new yearly
 // standard, or a correction), against real MariaDB: the lines of that month and later carry it and are paid
-// at it once approved, lines written before keep theirs, the forecast counts it, a retry changes nothing,
-// and a change that raced its month's generation still decides the month when the cycle is submitted.
+// at it once approved, lines written before keep theirs (a cut cannot reach back over them), the forecast
+// counts it, a retry changes nothing, and a change that raced its month's generation still decides the month
+// when the cycle is submitted.
 #include "absl/time/clock.h"
 #include "common/status_macros.h"
 #include "tests/integration/allowance/monthly_fixture.h"
@@ -17,23 +18,6 @@ class MonthlyAmountChange : public MonthlyAllowanceTest {
  protected:
   absl::CivilMonth m2() const { return ThisMonth() + 2; }
   absl::CivilMonth m3() const { return ThisMonth() + 3; }
-
-  static v1::ChangeMonthlyAmountRequest Change(const std::string& request_id, const std::string& enrolment,
-                                               absl::CivilMonth from, int64_t amount_fen) {
-    v1::ChangeMonthlyAmountRequest request;
-    request.set_request_id(request_id);
-    request.set_enrolment_id(enrolment);
-    request.set_from_month(MonthText(from));
-    request.set_amount_fen(amount_fen);
-    request.set_reason("省民政厅调整基本生活保障标准");
-    return request;
-  }
-  absl::StatusOr<v1::MonthlyAmountChange> ChangeAs(const Principal& as,
-                                                   const v1::ChangeMonthlyAmountRequest& request) {
-    ASSIGN_OR_RETURN(v1::ChangeMonthlyAmountResponse answer,
-                     Ask(&v1::AllowanceService::Stub::ChangeMonthlyAmount, as, request));
-    return answer.change();
-  }
 
   int64_t MonthlyRostersToCome(const std::string& program) {
     v1::GetProgramForecastRequest request;
@@ -59,8 +43,9 @@ TEST_F(MonthlyAmountChange, FromAMonth_ItsLineAndLaterCarryIt_LinesWrittenBefore
   const int64_t to_come_before = MonthlyRostersToCome(program);
   ASSERT_GT(to_come_before, 0);
 
-  // m2's line is written: the change can start from m3 only, and says so.
-  auto too_early = ChangeAs(ngo_admin_, Change("raise-m2", enrolment, m2(), 65'000));
+  // m2's line is written at 60,000: a cut can start from m3 only, and says so (a raise may reach back over
+  // it: MonthlyArrears).
+  auto too_early = ChangeAs(ngo_admin_, Change("cut-m2", enrolment, m2(), 55'000));
   EXPECT_THAT(too_early, StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_THAT(std::string(too_early.status().message()), HasSubstr("start from " + MonthText(m3())));
 

@@ -97,6 +97,34 @@ class MonthlyAllowanceTest : public registry::testing::RegistryTest {
                      Ask(&v1::AllowanceService::Stub::ApproveMonthlyCycle, wuding_officer_, approve));
     return approved.cycle();
   }
+  // The month's roster generated, submitted by the maker, approved by the checker, and paid.
+  void PayMonth(const std::string& program, absl::CivilMonth month, const std::string& tag) {
+    ASSERT_OK(allowance_->cycles().job().RunMonth(month));
+    ASSERT_OK_AND_ASSIGN(v1::MonthlyCycle cycle, CycleOf(program, month));
+    ASSERT_OK(SubmitAndApprove(cycle.cycle_id(), tag));
+    v1::PayMonthlyCycleRequest pay;
+    pay.set_request_id("pay-" + tag);
+    pay.set_cycle_id(cycle.cycle_id());
+    pay.set_method(v1::PAYMENT_METHOD_BANK_TRANSFER);
+    ASSERT_OK(Ask(&v1::AllowanceService::Stub::PayMonthlyCycle, ngo_admin_, pay));
+  }
+  // A change of the enrolment's amount from `from` on, for the province's new standard.
+  static v1::ChangeMonthlyAmountRequest Change(const std::string& request_id, const std::string& enrolment,
+                                               absl::CivilMonth from, int64_t amount_fen) {
+    v1::ChangeMonthlyAmountRequest request;
+    request.set_request_id(request_id);
+    request.set_enrolment_id(enrolment);
+    request.set_from_month(MonthText(from));
+    request.set_amount_fen(amount_fen);
+    request.set_reason("省民政厅调整基本生活保障标准");
+    return request;
+  }
+  absl::StatusOr<v1::MonthlyAmountChange> ChangeAs(const Principal& as,
+                                                   const v1::ChangeMonthlyAmountRequest& request) {
+    ASSIGN_OR_RETURN(v1::ChangeMonthlyAmountResponse answer,
+                     Ask(&v1::AllowanceService::Stub::ChangeMonthlyAmount, as, request));
+    return answer.change();
+  }
   // The enrolment's line of `month`, or a line with no enrolment id when it has none.
   v1::RosterLine LineOf(const std::string& program, absl::CivilMonth month, const std::string& enrolment) {
     absl::StatusOr<v1::MonthlyCycle> cycle = CycleOf(program, month);

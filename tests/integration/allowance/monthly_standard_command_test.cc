@@ -1,6 +1,7 @@
-// shouhu-admin's `allowance standard` against the real allowance service and MariaDB: every open monthly
-// enrolment of a program changed from a month on, those approved at the amount left alone, the refusals
-// listed with why, and a second run making no second change.
+// shouhu-admin's `allowance standard` and `allowance arrears` against the real allowance service and
+// MariaDB: every open monthly enrolment of a program changed from a month on, those approved at the amount
+// left alone, the refusals listed with why, and a second run making no second change; then the months a
+// standard reached back over claimed for each enrolment owed them, once however often run.
 #include <sstream>
 
 #include "deploy/admin/allowance_commands.h"
@@ -24,6 +25,18 @@ class MonthlyStandardCommand : public MonthlyAllowanceTest {
     std::ostringstream progress;
     auto result = admin::ApplyMonthlyStandard(
         *allowance_stub_, [&] { return principals_.Context(ngo_admin_); }, standard, progress);
+    progress_ = progress.str();
+    return result;
+  }
+  absl::StatusOr<admin::ProgramArrearsResult> ClaimArrears(const std::string& program,
+                                                           const std::string& run) {
+    admin::ProgramArrears arrears;
+    arrears.program_id = program;
+    arrears.reason = "云南省民政厅通知：标准自年初起执行，补发差额";
+    arrears.run_id = run;
+    std::ostringstream progress;
+    auto result = admin::ClaimProgramArrears(
+        *allowance_stub_, [&] { return principals_.Context(ngo_admin_); }, arrears, progress);
     progress_ = progress.str();
     return result;
   }
@@ -59,9 +72,10 @@ TEST_F(MonthlyStandardCommand, EveryOpenEnrolmentChanged_OnceHowEverOftenRun_Ref
   EXPECT_EQ(LineOf(program, m2, b).amount_fen(), 65'000);
   EXPECT_EQ(LineOf(program, m2, at_it).amount_fen(), 65'000);
 
-  // m2's lines are written: a standard from m2 is refused for each, naming the month it could start from;
-  // from m3 every one changes, the one approved at the old standard too.
-  ASSERT_OK_AND_ASSIGN(admin::MonthlyStandardResult late, Apply(program, m2, 70'000));
+  // m2's lines are written at 65,000: a lower standard from m2 is refused for each (nothing paid is taken
+  // back), naming the month it could start from; from m3 every one changes, the one approved at the old
+  // standard too.
+  ASSERT_OK_AND_ASSIGN(admin::MonthlyStandardResult late, Apply(program, m2, 62'000));
   EXPECT_EQ(late.changed, 0);
   ASSERT_EQ(late.refused.size(), 3u) << progress_;
   for (const auto& [enrolment, why] : late.refused) {
@@ -73,6 +87,39 @@ TEST_F(MonthlyStandardCommand, EveryOpenEnrolmentChanged_OnceHowEverOftenRun_Ref
   ASSERT_OK(job.RunMonth(m3));
   for (const std::string& e : {a, b, at_it}) EXPECT_EQ(LineOf(program, m3, e).amount_fen(), 70'000) << e;
   EXPECT_EQ(LineOf(program, m2, a).amount_fen(), 65'000);
+}
+
+TEST_F(MonthlyStandardCommand, AStandardReachingBackOverPaidMonths_ArrearsClaimedForEachOwed_Once) {
+  const absl::CivilMonth m2 = ThisMonth() + 2;
+  const std::string program = FundedProgram("p");
+  const std::string a = Enrol("a", program, ActiveChild("a").child_id(), 60'000);
+  const std::string b = Enrol("b", program, ActiveChild("b").child_id(), 60'000);
+  const std::string at_it = Enrol("c", program, ActiveChild("c").child_id(), 65'000);
+  PayMonth(program, m2, "m2");
+  // The notice came after m2 was paid, and sets 65,000 from m2.
+  ASSERT_OK_AND_ASSIGN(admin::MonthlyStandardResult standard, Apply(program, m2, 65'000));
+  EXPECT_EQ(standard.changed, 2) << progress_;
+
+  ASSERT_OK_AND_ASSIGN(admin::ProgramArrearsResult first, ClaimArrears(program, "run-1"));
+  EXPECT_EQ(first.enrolments, 3) << progress_;
+  EXPECT_EQ(first.claimed, 2) << progress_;
+  EXPECT_EQ(first.claimed_fen, 10'000) << progress_;
+  EXPECT_EQ(first.nothing_owed, 1) << progress_;
+  EXPECT_TRUE(first.refused.empty()) << progress_;
+  EXPECT_THAT(progress_, HasSubstr("claimed 5000 fen for 1 months"));
+  // Another run (the same or a new id) claims nothing again.
+  for (const char* run : {"run-1", "run-2"}) {
+    ASSERT_OK_AND_ASSIGN(admin::ProgramArrearsResult again, ClaimArrears(program, run));
+    EXPECT_EQ(again.claimed, 0) << progress_;
+    EXPECT_EQ(again.nothing_owed, 3) << progress_;
+  }
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM applications WHERE type = ? AND amount_fen = 5000",
+                     {int64_t{v1::ALLOWANCE_TYPE_MONTHLY_ARREARS}}),
+            2);
+  for (const std::string& e : {a, b}) {
+    EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM monthly_arrears WHERE enrolment_id = ?", {e}), 1) << e;
+  }
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM monthly_arrears WHERE enrolment_id = ?", {at_it}), 0);
 }
 
 TEST_F(MonthlyStandardCommand, CallerMayNotChange_StopsWithTheErrorAndChangesNothing) {

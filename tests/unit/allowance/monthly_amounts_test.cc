@@ -45,24 +45,30 @@ TEST(AmountChangeStartTest, NoLineYet_FromTheMonthAfterTheFirst) {
   // Approved in November: December is the first month (paid through the application).
   const absl::CivilDay approved(2026, 11, 20);
   EXPECT_EQ(FirstChangeableMonth(approved, std::nullopt), absl::CivilMonth(2027, 1));
-  EXPECT_OK(CheckAmountChangeStart(approved, std::nullopt, absl::CivilMonth(2027, 1)));
-  const absl::Status first = CheckAmountChangeStart(approved, std::nullopt, absl::CivilMonth(2026, 12));
+  EXPECT_OK(CheckAmountChangeStart(approved, std::nullopt, absl::CivilMonth(2027, 1), 50'000, std::nullopt));
+  const absl::Status first =
+      CheckAmountChangeStart(approved, std::nullopt, absl::CivilMonth(2026, 12), 150'000, std::nullopt);
   EXPECT_THAT(first, StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_THAT(std::string(first.message()), AllOf(HasSubstr("from_month"), HasSubstr("first month, 2026-12"),
                                                   HasSubstr("start from 2027-01")));
 }
 
-TEST(AmountChangeStartTest, LinesWritten_FromTheMonthAfterTheLast) {
+TEST(AmountChangeStartTest, LinesWritten_ARaiseReachesBackOverThem_ACutStartsAfterTheLast) {
   const absl::CivilDay approved(2026, 11, 20);
-  EXPECT_EQ(FirstChangeableMonth(approved, absl::CivilMonth(2027, 2)), absl::CivilMonth(2027, 3));
-  EXPECT_OK(CheckAmountChangeStart(approved, absl::CivilMonth(2027, 2), absl::CivilMonth(2027, 3)));
-  const absl::Status written =
-      CheckAmountChangeStart(approved, absl::CivilMonth(2027, 2), absl::CivilMonth(2027, 2));
-  EXPECT_THAT(written, StatusIs(absl::StatusCode::kFailedPrecondition));
-  EXPECT_THAT(std::string(written.message()),
-              AllOf(HasSubstr("from_month"), HasSubstr("line of 2027-02"), HasSubstr("start from 2027-03")));
-  // The first month's own line (written as paid by the application) leaves the month after it open.
-  EXPECT_OK(CheckAmountChangeStart(approved, absl::CivilMonth(2026, 12), absl::CivilMonth(2027, 1)));
+  const absl::CivilMonth last(2027, 2);
+  EXPECT_EQ(FirstChangeableMonth(approved, last), absl::CivilMonth(2027, 3));
+  EXPECT_OK(CheckAmountChangeStart(approved, last, absl::CivilMonth(2027, 3), 50'000, std::nullopt));
+  // January and February written at 100,000: a raise (or the same amount) may cover them, a cut may not.
+  const WrittenLine highest{absl::CivilMonth(2027, 1), 100'000};
+  EXPECT_OK(CheckAmountChangeStart(approved, last, absl::CivilMonth(2027, 1), 120'000, highest));
+  EXPECT_OK(CheckAmountChangeStart(approved, last, absl::CivilMonth(2027, 1), 100'000, highest));
+  const absl::Status cut = CheckAmountChangeStart(approved, last, absl::CivilMonth(2027, 1), 90'000, highest);
+  EXPECT_THAT(cut, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(std::string(cut.message()), AllOf(HasSubstr("from_month"), HasSubstr("line of 2027-01"),
+                                                HasSubstr("100000 fen"), HasSubstr("start from 2027-03")));
+  // Not even a raise covers the first month.
+  EXPECT_THAT(CheckAmountChangeStart(approved, last, absl::CivilMonth(2026, 12), 120'000, highest),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
 }  // namespace

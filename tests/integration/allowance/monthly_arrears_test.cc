@@ -1,0 +1,240 @@
+// A monthly enrolment's arrears (补发), against real MariaDB and the real service over gRPC: a raise that
+// reaches back over months paid already leaves each owed its difference, claimed once into an arrears
+// application (ClaimMonthlyArrears) that a checker approves and PayApplication pays; a rejected claim leaves
+// the months owed again, a second raise owes only the rest, two claims at once claim a month once, and the
+// caller, the rules and bad input are refused with nothing written.
+#include <thread>
+
+#include "common/status_macros.h"
+#include "tests/integration/allowance/monthly_fixture.h"
+#include "tests/support/status_matchers.h"
+
+namespace shouhu::allowance::testing {
+namespace {
+
+using ::shouhu::testing::StatusIs;
+using ::testing::HasSubstr;
+
+class MonthlyArrears : public MonthlyAllowanceTest {
+ protected:
+  absl::CivilMonth m2() const { return ThisMonth() + 2; }
+  absl::CivilMonth m3() const { return ThisMonth() + 3; }
+  absl::CivilMonth m4() const { return ThisMonth() + 4; }
+
+  static v1::ClaimMonthlyArrearsRequest Claim(const std::string& request_id, const std::string& enrolment) {
+    v1::ClaimMonthlyArrearsRequest request;
+    request.set_request_id(request_id);
+    request.set_enrolment_id(enrolment);
+    request.set_reason("省民政厅调整基本生活保障标准，补发差额");
+    return request;
+  }
+  absl::StatusOr<v1::ClaimMonthlyArrearsResponse> ClaimAs(const Principal& as,
+                                                          const v1::ClaimMonthlyArrearsRequest& request) {
+    return Ask(&v1::AllowanceService::Stub::ClaimMonthlyArrears, as, request);
+  }
+  std::vector<v1::MonthOwed> Owed(const std::string& enrolment) {
+    v1::ListMonthlyArrearsRequest request;
+    request.set_enrolment_id(enrolment);
+    absl::StatusOr<v1::ListMonthlyArrearsResponse> answer =
+        Ask(&v1::AllowanceService::Stub::ListMonthlyArrears, finance_, request);
+    EXPECT_OK(answer);
+    if (!answer.ok()) return {};
+    return {answer->months().begin(), answer->months().end()};
+  }
+  int64_t ArrearsApplications() {
+    return QueryInt("SELECT COUNT(*) FROM applications WHERE type = ?",
+                    {int64_t{v1::ALLOWANCE_TYPE_MONTHLY_ARREARS}});
+  }
+  // An enrolment of 60,000 a month whose m2 and m3 are paid, then raised to `raised_fen` from m2.
+  std::string PaidThenRaised(const std::string& program, int64_t raised_fen) {
+    const std::string enrolment = Enrol("a", program, ActiveChild("a").child_id(), 60'000);
+    PayMonth(program, m2(), "m2");
+    PayMonth(program, m3(), "m3");
+    EXPECT_OK(ChangeAs(ngo_admin_, Change("raise", enrolment, m2(), raised_fen)));
+    return enrolment;
+  }
+};
+
+TEST_F(MonthlyArrears, ARaiseOverPaidMonths_TheirDifferencesClaimedOnce_ApprovedAndPaid) {
+  const std::string program = FundedProgram("p");
+  const std::string enrolment = Enrol("a", program, ActiveChild("a").child_id(), 60'000);
+  PayMonth(program, m2(), "m2");
+  PayMonth(program, m3(), "m3");
+  EXPECT_TRUE(Owed(enrolment).empty());
+
+  // A cut cannot reach back over the paid lines; a raise can.
+  auto cut = ChangeAs(ngo_admin_, Change("cut", enrolment, m2(), 55'000));
+  EXPECT_THAT(cut, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(std::string(cut.status().message()), HasSubstr("start from " + MonthText(m4())));
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyAmountChange raise,
+                       ChangeAs(ngo_admin_, Change("raise", enrolment, m2(), 65'000)));
+  EXPECT_EQ(raise.previous_amount_fen(), 60'000);
+  EXPECT_EQ(LineOf(program, m2(), enrolment).amount_fen(), 60'000);  // the paid line keeps what it paid
+
+  std::vector<v1::MonthOwed> owed = Owed(enrolment);
+  ASSERT_EQ(owed.size(), 2u);
+  EXPECT_EQ(owed[0].month(), MonthText(m2()));
+  EXPECT_EQ(owed[1].month(), MonthText(m3()));
+  for (const v1::MonthOwed& m : owed) {
+    EXPECT_EQ(m.paid_fen(), 60'000);
+    EXPECT_EQ(m.due_fen(), 65'000);
+    EXPECT_EQ(m.owed_fen(), 5'000);
+    EXPECT_EQ(m.application_id(), "");
+  }
+
+  ASSERT_OK_AND_ASSIGN(v1::ClaimMonthlyArrearsResponse claimed,
+                       ClaimAs(ngo_admin_, Claim("arrears", enrolment)));
+  const v1::Application& arrears = claimed.application();
+  EXPECT_EQ(arrears.type(), v1::ALLOWANCE_TYPE_MONTHLY_ARREARS);
+  EXPECT_EQ(arrears.state(), v1::APPLICATION_STATE_SUBMITTED);
+  EXPECT_EQ(arrears.amount_fen(), 10'000);
+  EXPECT_EQ(arrears.applicant(), ngo_admin_.subject());
+  EXPECT_THAT(arrears.reason(), HasSubstr(MonthText(m2()) + ", " + MonthText(m3())));
+  ASSERT_EQ(claimed.months_size(), 2);
+  EXPECT_EQ(claimed.months(0).application_id(), arrears.application_id());
+  EXPECT_EQ(claimed.left_owed_size(), 0);
+  EXPECT_EQ(AllowanceEvents("shouhu.allowance.v1.ApplicationSubmitted"), 2);  // the enrolment's and this
+
+  // A retry answers the same; another claim finds nothing owed.
+  ASSERT_OK_AND_ASSIGN(v1::ClaimMonthlyArrearsResponse again,
+                       ClaimAs(ngo_admin_, Claim("arrears", enrolment)));
+  EXPECT_EQ(again.SerializeAsString(), claimed.SerializeAsString());
+  auto second = ClaimAs(ngo_admin_, Claim("arrears-2", enrolment));
+  EXPECT_THAT(second, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(std::string(second.status().message()), HasSubstr("nothing owed"));
+  EXPECT_EQ(ArrearsApplications(), 1);
+  EXPECT_EQ(AllowanceCount("monthly_arrears"), 2);
+  owed = Owed(enrolment);
+  ASSERT_EQ(owed.size(), 2u);
+  EXPECT_EQ(owed[1].application_id(), arrears.application_id());
+
+  // The checker approves it (the maker may not), and it is paid as any application.
+  v1::ApproveApplicationRequest approve;
+  approve.set_request_id("approve-arrears");
+  approve.set_application_id(arrears.application_id());
+  EXPECT_THAT(Ask(&v1::AllowanceService::Stub::ApproveApplication, ngo_admin_, approve),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  ASSERT_OK_AND_ASSIGN(v1::ApproveApplicationResponse approved,
+                       Ask(&v1::AllowanceService::Stub::ApproveApplication, wuding_officer_, approve));
+  EXPECT_EQ(approved.application().state(), v1::APPLICATION_STATE_APPROVED);
+  v1::PayApplicationRequest pay;
+  pay.set_request_id("pay-arrears");
+  pay.set_application_id(arrears.application_id());
+  pay.set_method(v1::PAYMENT_METHOD_BANK_TRANSFER);
+  pay.set_payee_reference("6222-0000-0000-0001");
+  ASSERT_OK_AND_ASSIGN(v1::PayApplicationResponse paid,
+                       Ask(&v1::AllowanceService::Stub::PayApplication, finance_, pay));
+  EXPECT_EQ(paid.payment().amount_fen(), 10'000);
+  ExpectReconciles(program);
+
+  // The months after are generated at the new amount: nothing more is owed.
+  PayMonth(program, m4(), "m4");
+  EXPECT_EQ(LineOf(program, m4(), enrolment).amount_fen(), 65'000);
+  EXPECT_EQ(Owed(enrolment).size(), 2u);
+  EXPECT_THAT(ClaimAs(ngo_admin_, Claim("arrears-3", enrolment)),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST_F(MonthlyArrears, ARejectedClaimLeavesTheMonthsOwed_ASecondRaiseOwesOnlyTheRest) {
+  const std::string program = FundedProgram("p");
+  const std::string enrolment = PaidThenRaised(program, 65'000);
+  ASSERT_OK_AND_ASSIGN(v1::ClaimMonthlyArrearsResponse first, ClaimAs(ngo_admin_, Claim("first", enrolment)));
+  v1::RejectApplicationRequest reject;
+  reject.set_request_id("reject-first");
+  reject.set_application_id(first.application().application_id());
+  reject.set_reason("核对发放名册后重新申报");
+  ASSERT_OK(Ask(&v1::AllowanceService::Stub::RejectApplication, wuding_officer_, reject));
+  std::vector<v1::MonthOwed> owed = Owed(enrolment);
+  ASSERT_EQ(owed.size(), 2u);
+  EXPECT_EQ(owed[0].application_id(), "");
+  EXPECT_EQ(owed[0].owed_fen(), 5'000);
+
+  ASSERT_OK_AND_ASSIGN(v1::ClaimMonthlyArrearsResponse claimed,
+                       ClaimAs(ngo_admin_, Claim("again", enrolment)));
+  EXPECT_EQ(claimed.application().amount_fen(), 10'000);
+  EXPECT_EQ(QueryInt("SELECT MAX(attempt) FROM monthly_arrears WHERE enrolment_id = ?", {enrolment}), 2);
+
+  // Raised again over the same months: each is owed 5,000 more, beside the live claim of the first 5,000.
+  ASSERT_OK(ChangeAs(ngo_admin_, Change("raise-again", enrolment, m2(), 70'000)));
+  owed = Owed(enrolment);
+  ASSERT_EQ(owed.size(), 4u);
+  EXPECT_EQ(owed[0].application_id(), claimed.application().application_id());
+  EXPECT_EQ(owed[1].application_id(), "");
+  EXPECT_EQ(owed[1].due_fen(), 70'000);
+  EXPECT_EQ(owed[1].owed_fen(), 5'000);
+  ASSERT_OK_AND_ASSIGN(v1::ClaimMonthlyArrearsResponse rest, ClaimAs(ngo_admin_, Claim("rest", enrolment)));
+  EXPECT_EQ(rest.application().amount_fen(), 10'000);
+  EXPECT_EQ(ArrearsApplications(), 3);
+}
+
+TEST_F(MonthlyArrears, ClaimsAtOnce_EachMonthClaimedOnce) {
+  const std::string program = FundedProgram("p");
+  const std::string enrolment = PaidThenRaised(program, 65'000);
+  constexpr int kClaims = 4;
+  std::vector<absl::StatusOr<v1::ClaimMonthlyArrearsResponse>> answers(kClaims,
+                                                                       absl::UnknownError("not run"));
+  std::vector<std::thread> claims;
+  for (int i = 0; i < kClaims; ++i) {
+    claims.emplace_back(
+        [&, i] { answers[i] = ClaimAs(ngo_admin_, Claim("race-" + std::to_string(i), enrolment)); });
+  }
+  for (std::thread& t : claims) t.join();
+  int granted = 0;
+  for (const auto& answer : answers) {
+    if (answer.ok()) {
+      ++granted;
+      EXPECT_EQ(answer->application().amount_fen(), 10'000);
+    } else {
+      EXPECT_THAT(answer, StatusIs(absl::StatusCode::kFailedPrecondition));
+    }
+  }
+  EXPECT_EQ(granted, 1);
+  EXPECT_EQ(ArrearsApplications(), 1);
+  EXPECT_EQ(AllowanceCount("monthly_arrears"), 2);
+}
+
+TEST_F(MonthlyArrears, RefusedWhereTheCallerOrTheInputForbids_NothingWritten) {
+  const std::string program = FundedProgram("p");
+  const std::string enrolment = PaidThenRaised(program, 65'000);
+  const int64_t records_before = AllowanceCount("idempotency_records");
+  struct Row {
+    void (*spoil)(v1::ClaimMonthlyArrearsRequest&);
+    const char* field;
+  };
+  const Row rows[] = {
+      {[](v1::ClaimMonthlyArrearsRequest& r) { r.clear_request_id(); }, "request_id"},
+      {[](v1::ClaimMonthlyArrearsRequest& r) { r.set_enrolment_id("x"); }, "enrolment_id"},
+      {[](v1::ClaimMonthlyArrearsRequest& r) { r.clear_reason(); }, "reason"},
+      {[](v1::ClaimMonthlyArrearsRequest& r) { r.set_reason(std::string(501, 'x')); }, "reason"},
+  };
+  for (const Row& row : rows) {
+    v1::ClaimMonthlyArrearsRequest request = Claim("bad", enrolment);
+    row.spoil(request);
+    auto answer = ClaimAs(ngo_admin_, request);
+    EXPECT_THAT(answer, StatusIs(absl::StatusCode::kInvalidArgument)) << row.field;
+    EXPECT_THAT(std::string(answer.status().message()), HasSubstr(row.field));
+  }
+  // A caseworker is no maker; another county's officer does not see the enrolment; an unknown one is none.
+  EXPECT_THAT(ClaimAs(wuding_caseworker_, Claim("caseworker", enrolment)),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(ClaimAs(xixia_officer_, Claim("xixia", enrolment)), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(ClaimAs(ngo_admin_, Claim("unknown", "01JAAAAAAAAAAAAAAAAAAAAAAA")),
+              StatusIs(absl::StatusCode::kNotFound));
+  // Arrears are never asked for by amount.
+  v1::SubmitApplicationRequest by_hand;
+  by_hand.set_request_id("by-hand");
+  by_hand.set_program_id(program);
+  by_hand.set_child_id(ActiveChild("b").child_id());
+  by_hand.set_type(v1::ALLOWANCE_TYPE_MONTHLY_ARREARS);
+  by_hand.set_amount_fen(10'000);
+  by_hand.set_reason("补发");
+  auto refused = Ask(&v1::AllowanceService::Stub::SubmitApplication, wuding_caseworker_, by_hand);
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("type"));
+  EXPECT_EQ(ArrearsApplications(), 0);
+  EXPECT_EQ(AllowanceCount("monthly_arrears"), 0);
+  EXPECT_EQ(AllowanceCount("idempotency_records"), records_before);
+}
+
+}  // namespace
+}  // namespace shouhu::allowance::testing
