@@ -117,6 +117,10 @@ int MonthlyStandard(const std::shared_ptr<grpc::Channel>& channel, const std::st
             << " approved at it already, " << result->refused.size() << " refused\n";
   for (const auto& [enrolment, why] : result->refused)
     std::cout << "  " << enrolment << ": " << why.message() << "\n";
+  if (result->months_within_year_cap < 12) {
+    std::cout << "warning: the program's cap per child and year holds " << result->months_within_year_cap
+              << " months at the new amount (see above)\n";
+  }
   return result->refused.empty() ? 0 : 1;
 }
 

@@ -86,10 +86,22 @@ absl::StatusOr<MonthlyStandardResult> ApplyMonthlyStandard(av1::AllowanceService
                                                            const NewCallContext& new_context,
                                                            const MonthlyStandard& standard,
                                                            std::ostream& progress) {
+  av1::GetProgramRequest get;
+  get.set_program_id(standard.program_id);
+  av1::GetProgramResponse read;
+  RETURN_IF_ERROR(FromGrpcStatus(stub.GetProgram(new_context().get(), get, &read)));
+  MonthlyStandardResult result;
+  result.months_within_year_cap = read.program().per_child_year_cap_fen() / standard.amount_fen;
+  if (result.months_within_year_cap < 12) {
+    progress
+        << "warning: the program's cap per child and year, " << read.program().per_child_year_cap_fen()
+        << " fen, holds " << result.months_within_year_cap << " months at " << standard.amount_fen
+        << " fen: a child's later months of a year will be listed OVER_YEAR_CAP and not paid. The funder's "
+           "civil-affairs officer moves it with ChangeProgramCaps.\n";
+  }
   absl::StatusOr<std::vector<av1::Application>> enrolments =
       MonthlyEnrolments(stub, new_context, standard.program_id, OpenEnrolment);
   if (!enrolments.ok()) return enrolments.status();
-  MonthlyStandardResult result;
   result.enrolments = static_cast<int>(enrolments->size());
   int done = 0;
   for (const av1::Application& a : *enrolments) {

@@ -31,16 +31,20 @@ struct MonthlyStandardResult {
   int enrolments = 0;      // the program's open monthly enrolments
   int changed = 0;         // at the amount from `from` on now (by this run, or by an earlier run it replayed)
   int approved_at_it = 0;  // approved at the amount and never changed: nothing to do
-  // The enrolments the service refused to change (FAILED_PRECONDITION: its month's line is written, its
-  // first month is later, the amount is above the program's cap), with why.
+  // The enrolments the service refused to change (FAILED_PRECONDITION: a lower amount over a written line,
+  // its first month, the amount above the program's cap per payment), with why.
   std::vector<std::pair<std::string, absl::Status>> refused;
+  // How many months of the new amount the program's cap per child and year holds: under 12, a child paid
+  // every month of a year goes over it, and the approval lists the year's last lines OVER_YEAR_CAP, unpaid.
+  int64_t months_within_year_cap = 0;
 };
 
 // A context for one call: the caller's credentials and a deadline.
 using NewCallContext = std::function<std::unique_ptr<grpc::ClientContext>()>;
 
 // Lists the program's applications and changes each open monthly enrolment's amount (APPROVED,
-// PAYMENT_ISSUED or PAID), writing one progress line per enrolment to `progress`. Each call's request id is
+// PAYMENT_ISSUED or PAID), writing one progress line per enrolment to `progress`, after a warning when the
+// program's cap per child and year holds fewer than twelve months of the amount. Each call's request id is
 // made from the program, the month, the amount, the reason and the enrolment, so running the command again
 // answers the calls already made from the service's records and makes only the rest. An error other than a
 // refusal stops it (running it again resumes).

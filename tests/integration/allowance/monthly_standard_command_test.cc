@@ -61,6 +61,8 @@ TEST_F(MonthlyStandardCommand, EveryOpenEnrolmentChanged_OnceHowEverOftenRun_Ref
   EXPECT_EQ(first.approved_at_it, 1) << progress_;
   EXPECT_TRUE(first.refused.empty()) << progress_;
   EXPECT_THAT(progress_, HasSubstr("[3/3]"));
+  EXPECT_EQ(first.months_within_year_cap, 5'000'000 / 65'000);
+  EXPECT_THAT(progress_, ::testing::Not(HasSubstr("warning")));
   // Run again (an interrupted run resumed): the calls are answered from the service's records.
   ASSERT_OK_AND_ASSIGN(admin::MonthlyStandardResult again, Apply(program, m2, 65'000));
   EXPECT_EQ(again.changed, 2);
@@ -120,6 +122,16 @@ TEST_F(MonthlyStandardCommand, AStandardReachingBackOverPaidMonths_ArrearsClaime
     EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM monthly_arrears WHERE enrolment_id = ?", {e}), 1) << e;
   }
   EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM monthly_arrears WHERE enrolment_id = ?", {at_it}), 0);
+}
+
+TEST_F(MonthlyStandardCommand, AYearCapBelowTwelveMonthsOfTheAmount_IsWarnedOf) {
+  const std::string program = FundedProgram("p", 100'000'000, 700'000);
+  Enrol("a", program, ActiveChild("a").child_id(), 60'000);
+  ASSERT_OK_AND_ASSIGN(admin::MonthlyStandardResult result, Apply(program, ThisMonth() + 2, 65'000));
+  EXPECT_EQ(result.changed, 1) << progress_;
+  EXPECT_EQ(result.months_within_year_cap, 10);
+  EXPECT_THAT(progress_,
+              HasSubstr("warning: the program's cap per child and year, 700000 fen, holds 10 months"));
 }
 
 TEST_F(MonthlyStandardCommand, CallerMayNotChange_StopsWithTheErrorAndChangesNothing) {
