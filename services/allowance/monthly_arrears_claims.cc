@@ -86,13 +86,15 @@ absl::StatusOr<v1::ClaimMonthlyArrearsResponse> MonthlyRosterStore::ClaimMonthly
         // nodes meet on 0130's key instead (the month's attempt), and the loser is retried.
         ASSIGN_OR_RETURN(std::optional<v1::Application> enrolment,
                          MariaDbAllowanceStore::ApplicationOf(tx, enrolment_id, true));
-        if (!enrolment || enrolment->type() != v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) {
-          return absl::NotFoundError("enrolment not found");
-        }
+        if (!enrolment) return absl::NotFoundError("enrolment not found");
         ASSIGN_OR_RETURN(std::optional<v1::Program> program,
                          MariaDbAllowanceStore::ReadProgram(tx, enrolment->program_id(), false));
         if (!program) return absl::InternalError("application's program is missing");
         RETURN_IF_ERROR(authorize(*program));
+        if (enrolment->type() != v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) {
+          return absl::FailedPreconditionError(
+              "enrolment_id: not a monthly basic living allowance application");
+        }
         ASSIGN_OR_RETURN(std::vector<MonthlyAmountStep> steps, AmountStepsOf(tx, enrolment_id));
         ASSIGN_OR_RETURN(EnrolmentArrears arrears, ReadArrears(tx, *enrolment, steps));
         if (arrears.unclaimed.empty()) {

@@ -152,7 +152,8 @@ class MonthlyRosterStore {
   // ---- arrears (monthly_arrears_claims.cc; the rules in monthly_arrears.h)
   // The enrolment's months paid short and not claimed, claimed into one arrears application (SUBMITTED, its
   // applicant the actor) in the transaction that writes the claims, under the enrolment's row lock: NOT_FOUND
-  // without a monthly application of that id, `authorize`'s error, FAILED_PRECONDITION when nothing is owed,
+  // without an application of that id, `authorize`'s error, FAILED_PRECONDITION for one not monthly, when
+  // nothing is owed,
   // when the first month owed alone is above the program's cap per payment, or when the program does not
   // take it (CheckProgramTakes: not running, or the child's cap for the year).
   absl::StatusOr<v1::ClaimMonthlyArrearsResponse> ClaimMonthlyArrears(const IdempotencyKey& key,

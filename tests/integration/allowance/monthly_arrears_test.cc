@@ -231,9 +231,18 @@ TEST_F(MonthlyArrears, RefusedWhereTheCallerOrTheInputForbids_NothingWritten) {
   auto refused = Ask(&v1::AllowanceService::Stub::SubmitApplication, wuding_caseworker_, by_hand);
   EXPECT_THAT(refused, StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(std::string(refused.status().message()), HasSubstr("type"));
+  // Only a monthly enrolment owes arrears.
+  v1::SubmitApplicationRequest relief = by_hand;
+  relief.set_request_id("relief");
+  relief.set_type(v1::ALLOWANCE_TYPE_EMERGENCY_RELIEF);
+  ASSERT_OK_AND_ASSIGN(v1::SubmitApplicationResponse one_off,
+                       Ask(&v1::AllowanceService::Stub::SubmitApplication, wuding_caseworker_, relief));
+  auto not_monthly = ClaimAs(ngo_admin_, Claim("one-off", one_off.application().application_id()));
+  EXPECT_THAT(not_monthly, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(std::string(not_monthly.status().message()), HasSubstr("monthly"));
   EXPECT_EQ(ArrearsApplications(), 0);
   EXPECT_EQ(AllowanceCount("monthly_arrears"), 0);
-  EXPECT_EQ(AllowanceCount("idempotency_records"), records_before);
+  EXPECT_EQ(AllowanceCount("idempotency_records"), records_before + 1);  // the relief application's
 }
 
 }  // namespace
