@@ -107,6 +107,10 @@ bool MonthlyEnrolmentOpen(v1::ApplicationState state);
 // Whether an application in `state` ended unpaid for good: rejected, withdrawn or cancelled with its case.
 // An arrears claim whose application ended leaves its months owed again (monthly_arrears.h).
 bool ApplicationEndedUnpaid(v1::ApplicationState state);
+// ApplicationEndedUnpaid's states as SQL writes them, as SHOUHU_OPEN_ENROLMENT_STATES below; the rules' unit
+// test holds it equal to the rule.
+#define SHOUHU_ENDED_UNPAID_STATES "(4, 5, 8)"
+inline constexpr char kEndedUnpaidStatesSql[] = SHOUHU_ENDED_UNPAID_STATES;
 // MonthlyEnrolmentOpen's states as the SQL statements that pick open (or closed) monthly enrolments write
 // them (`a.state IN " SHOUHU_OPEN_ENROLMENT_STATES "`): one place for them beside the rule, a string literal
 // so that it joins the statements' constant texts. The rules' unit test holds it equal to the rule.

@@ -9,6 +9,7 @@ absl::StatusOr<ForecastResult> Forecast(const ForecastInput& in) {
   if (in.paid_fen < 0) return absl::InvalidArgumentError("paid_fen: must not be negative");
   if (in.reserved_fen < 0) return absl::InvalidArgumentError("reserved_fen: must not be negative");
   if (in.pipeline_fen < 0) return absl::InvalidArgumentError("pipeline_fen: must not be negative");
+  if (in.arrears_owed_fen < 0) return absl::InvalidArgumentError("arrears_owed_fen: must not be negative");
   if (in.pace_fen < 0) return absl::InvalidArgumentError("pace_fen: must not be negative");
   if (in.pace_window_days <= 0) return absl::InvalidArgumentError("pace_window_days: must be positive");
   for (size_t i = 0; i < in.rosters.size(); ++i) {
@@ -20,7 +21,8 @@ absl::StatusOr<ForecastResult> Forecast(const ForecastInput& in) {
   }
 
   ForecastResult result;
-  result.uncommitted_fen = in.budget_fen - in.paid_fen - in.reserved_fen - in.pipeline_fen;
+  result.uncommitted_fen =
+      in.budget_fen - in.paid_fen - in.reserved_fen - in.pipeline_fen - in.arrears_owed_fen;
   if (result.uncommitted_fen < 0) {
     result.runs_out_on = in.today;
     result.at_risk = true;

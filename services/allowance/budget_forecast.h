@@ -3,12 +3,12 @@
 // sweep ask Forecast.
 //
 // What is already spoken for comes off the budget first, whatever its timing: paid, reserved (approved but
-// unpaid) and the applications in the pipeline (submitted, not yet decided — counted in full, since an
-// application not yet rejected may still be approved). Then the days are walked from the day after `today`:
-// each month's roster of monthly living allowances falls due on the month's first day, and one-time
-// spending continues at the pace of the trailing window (what was approved in its last `pace_window_days`
-// days, spread evenly: by day d of the walk, pace_fen × d ÷ pace_window_days, rounded down). The first day
-// the spending passes the budget is the run-out day.
+// unpaid), the applications in the pipeline (submitted, not yet decided — counted in full, since an
+// application not yet rejected may still be approved) and the monthly arrears owed and not yet claimed. Then
+// the days are walked from the day after `today`: each month's roster of monthly living allowances falls due
+// on the month's first day, and one-time spending continues at the pace of the trailing window (what was
+// approved in its last `pace_window_days` days, spread evenly: by day d of the walk, pace_fen × d ÷
+// pace_window_days, rounded down). The first day the spending passes the budget is the run-out day.
 #ifndef SHOUHU_SERVICES_ALLOWANCE_BUDGET_FORECAST_H_
 #define SHOUHU_SERVICES_ALLOWANCE_BUDGET_FORECAST_H_
 
@@ -32,6 +32,9 @@ struct ForecastInput {
   int64_t paid_fen = 0;      // paid, net of reversals
   int64_t reserved_fen = 0;  // approved but not yet paid
   int64_t pipeline_fen = 0;  // submitted, awaiting a decision
+  // Months of monthly enrolments paid short of a raised amount and not yet claimed (monthly_arrears.h): owed,
+  // so spoken for like the pipeline; once claimed they are an application's.
+  int64_t arrears_owed_fen = 0;
   // One-time spending (everything but the monthly rosters) approved in the trailing window.
   int64_t pace_fen = 0;
   int pace_window_days = 90;
@@ -43,7 +46,7 @@ struct ForecastInput {
 };
 
 struct ForecastResult {
-  // What is left after paid, reserved and pipeline; negative when already over-committed.
+  // What is left after paid, reserved, pipeline and arrears owed; negative when already over-committed.
   int64_t uncommitted_fen = 0;
   // The day spending passes the budget, when that happens on or before period_end; `today` when the budget
   // is already over-committed.

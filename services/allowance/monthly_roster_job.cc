@@ -51,6 +51,7 @@ absl::StatusOr<v1::ProgramForecast> ForecastProgram(MonthlyRosterStore& store, c
   f.set_paid_fen(figures->input.paid_fen);
   f.set_reserved_fen(figures->input.reserved_fen);
   f.set_pipeline_fen(figures->input.pipeline_fen);
+  f.set_arrears_owed_fen(figures->input.arrears_owed_fen);
   f.set_uncommitted_fen(result.uncommitted_fen);
   f.set_monthly_rosters_to_come_fen(result.rosters_to_come_fen);
   f.set_one_time_to_come_fen(result.one_time_to_come_fen);

@@ -296,12 +296,30 @@ constexpr char kUrgentNeedApplicant[] = "system:allowance-urgent-need";
 // ------------------------------------------------------------------------------------------------ forecast
 
 // In one read: paid (in payment and disbursed), reserved, the pipeline (submitted or awaiting the second
-// approval), the one-time spending approved in the pace window, and each child's monthly amount.
+// approval), the one-time spending approved in the pace window, the arrears owed, and each child's monthly
+// amount.
 constexpr char kPipeline[] =
     "SELECT COALESCE(SUM(amount_fen), 0) FROM applications WHERE program_id = ? AND state IN (1, 2)";
+// Arrears (type 6) are left out of the pace with the monthly enrolments: a burst a raised standard leaves
+// behind, not spending that goes on.
 constexpr char kPace[] =
-    "SELECT COALESCE(SUM(amount_fen), 0) FROM applications WHERE program_id = ? AND type <> 5"
+    "SELECT COALESCE(SUM(amount_fen), 0) FROM applications WHERE program_id = ? AND type NOT IN (5, 6)"
     " AND state IN (3, 6, 7) AND decided_at >= ?";
+// The arrears owed and not claimed (monthly_arrears.h's UnclaimedShortfalls, summed): each paid line of an
+// enrolment from its first change on, its month's amount less what it paid and its live claims, when above
+// zero. Driven from the program's changes, so a program with none reads nothing more.
+constexpr char kArrearsOwedOfProgram[] =
+    "SELECT COALESCE(SUM(GREATEST(0, " SHOUHU_MONTHLY_AMOUNT("l.enrolment_id", "a.amount_fen", "l.month")
+    " - l.amount_fen - COALESCE((SELECT SUM(r.owed_fen) FROM monthly_arrears r"
+    " JOIN applications ra ON ra.id = r.application_id WHERE r.enrolment_id = l.enrolment_id"
+    " AND r.month = l.month AND ra.state NOT IN " SHOUHU_ENDED_UNPAID_STATES "), 0))), 0)"
+    " FROM (SELECT ch.enrolment_id, MIN(ch.from_month) AS from_month FROM monthly_amount_changes ch"
+    " JOIN applications ca ON ca.id = ch.enrolment_id WHERE ca.program_id = ? GROUP BY ch.enrolment_id) c"
+    " JOIN applications a ON a.id = c.enrolment_id"
+    " JOIN monthly_roster_lines l ON l.enrolment_id = c.enrolment_id AND l.month >= c.from_month"
+    " JOIN living_allowance_months_paid m"
+    " ON m.child_id = l.child_id AND m.month = l.month AND m.enrolment_id = l.enrolment_id"
+    " WHERE l.outcome = 0 AND l.payment_id IS NOT NULL";
 constexpr char kMonthlyEnrolmentsOfProgram[] =
     "SELECT a.amount_fen, a.decided_at, e.kind, c.birth_date, c.is_orphan, c.is_de_facto_unsupported,"
     " " SHOUHU_STOP_OF_ENROLMENT("a.child_id", "a.decided_at") ", a.id"
@@ -1134,6 +1152,8 @@ absl::StatusOr<std::optional<ProgramFigures>> MonthlyRosterStore::ReadProgramFig
     ASSIGN_OR_RETURN(std::optional<db::Row> pace,
                      tx.QueryOne(kPace, {program_id, ToSqlTimestamp(window_start)}));
     in.pace_fen = pace ? pace->Int(0) : 0;
+    ASSIGN_OR_RETURN(std::optional<db::Row> arrears, tx.QueryOne(kArrearsOwedOfProgram, {program_id}));
+    in.arrears_owed_fen = arrears ? arrears->Int(0) : 0;
 
     // The rosters to come: each month after the latest generated one (or after this month) to the period's
     // end, by the rules as the children stand now.

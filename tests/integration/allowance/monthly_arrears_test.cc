@@ -41,6 +41,14 @@ class MonthlyArrears : public MonthlyAllowanceTest {
     if (!answer.ok()) return {};
     return {answer->months().begin(), answer->months().end()};
   }
+  v1::ProgramForecast ForecastOf(const std::string& program) {
+    v1::GetProgramForecastRequest request;
+    request.set_program_id(program);
+    absl::StatusOr<v1::GetProgramForecastResponse> answer =
+        Ask(&v1::AllowanceService::Stub::GetProgramForecast, finance_, request);
+    EXPECT_OK(answer);
+    return answer.ok() ? answer->forecast() : v1::ProgramForecast();
+  }
   int64_t ArrearsApplications() {
     return QueryInt("SELECT COUNT(*) FROM applications WHERE type = ?",
                     {int64_t{v1::ALLOWANCE_TYPE_MONTHLY_ARREARS}});
@@ -81,6 +89,11 @@ TEST_F(MonthlyArrears, ARaiseOverPaidMonths_TheirDifferencesClaimedOnce_Approved
     EXPECT_EQ(m.owed_fen(), 5'000);
     EXPECT_EQ(m.application_id(), "");
   }
+
+  // The forecast counts what is owed as spoken for.
+  const v1::ProgramForecast owing = ForecastOf(program);
+  EXPECT_EQ(owing.arrears_owed_fen(), 10'000);
+  EXPECT_EQ(owing.pipeline_fen(), 0);
 
   ASSERT_OK_AND_ASSIGN(v1::ClaimMonthlyArrearsResponse claimed,
                        ClaimAs(ngo_admin_, Claim("arrears", enrolment)));
@@ -126,6 +139,12 @@ TEST_F(MonthlyArrears, ARaiseOverPaidMonths_TheirDifferencesClaimedOnce_Approved
                        Ask(&v1::AllowanceService::Stub::PayApplication, finance_, pay));
   EXPECT_EQ(paid.payment().amount_fen(), 10'000);
   ExpectReconciles(program);
+  // Claimed and paid: no longer owed, and not taken for a pace of one-time spending that goes on.
+  const v1::ProgramForecast after = ForecastOf(program);
+  EXPECT_EQ(after.arrears_owed_fen(), 0);
+  EXPECT_EQ(after.pipeline_fen(), 0);
+  EXPECT_EQ(after.one_time_to_come_fen(), 0);
+  EXPECT_EQ(after.uncommitted_fen(), owing.uncommitted_fen());
 
   // The months after are generated at the new amount: nothing more is owed.
   PayMonth(program, m4(), "m4");
@@ -148,6 +167,7 @@ TEST_F(MonthlyArrears, ARejectedClaimLeavesTheMonthsOwed_ASecondRaiseOwesOnlyThe
   ASSERT_EQ(owed.size(), 2u);
   EXPECT_EQ(owed[0].application_id(), "");
   EXPECT_EQ(owed[0].owed_fen(), 5'000);
+  EXPECT_EQ(ForecastOf(program).arrears_owed_fen(), 10'000);
 
   ASSERT_OK_AND_ASSIGN(v1::ClaimMonthlyArrearsResponse claimed,
                        ClaimAs(ngo_admin_, Claim("again", enrolment)));
@@ -155,7 +175,9 @@ TEST_F(MonthlyArrears, ARejectedClaimLeavesTheMonthsOwed_ASecondRaiseOwesOnlyThe
   EXPECT_EQ(QueryInt("SELECT MAX(attempt) FROM monthly_arrears WHERE enrolment_id = ?", {enrolment}), 2);
 
   // Raised again over the same months: each is owed 5,000 more, beside the live claim of the first 5,000.
+  EXPECT_EQ(ForecastOf(program).arrears_owed_fen(), 0);
   ASSERT_OK(ChangeAs(ngo_admin_, Change("raise-again", enrolment, m2(), 70'000)));
+  EXPECT_EQ(ForecastOf(program).arrears_owed_fen(), 10'000);
   owed = Owed(enrolment);
   ASSERT_EQ(owed.size(), 4u);
   EXPECT_EQ(owed[0].application_id(), claimed.application().application_id());

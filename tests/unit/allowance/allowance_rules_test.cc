@@ -233,24 +233,32 @@ TEST(Closing, MonthlyEnrolment_OpenWhileApprovedInPaymentOrPaid_ClosedForGoodOth
   }
 }
 
-// The SQL statements that pick open (or closed) monthly enrolments write the states as
-// SHOUHU_OPEN_ENROLMENT_STATES: its set is the rule's, state by state.
-TEST(Closing, OpenEnrolmentStatesOfTheSql_AreMonthlyEnrolmentOpensStates) {
-  absl::string_view text = kOpenEnrolmentStatesSql;
-  ASSERT_TRUE(absl::ConsumePrefix(&text, "(")) << kOpenEnrolmentStatesSql;
-  ASSERT_TRUE(absl::ConsumeSuffix(&text, ")")) << kOpenEnrolmentStatesSql;
+// The states a SQL list of them, "(3, 6, 7)", holds.
+std::set<int> StatesOfSql(absl::string_view text) {
+  const std::string sql(text);
   std::set<int> in_sql;
+  EXPECT_TRUE(absl::ConsumePrefix(&text, "(")) << sql;
+  EXPECT_TRUE(absl::ConsumeSuffix(&text, ")")) << sql;
   for (absl::string_view number : absl::StrSplit(text, ", ")) {
     int state = 0;
-    ASSERT_TRUE(absl::SimpleAtoi(number, &state)) << kOpenEnrolmentStatesSql;
+    EXPECT_TRUE(absl::SimpleAtoi(number, &state)) << sql;
     EXPECT_TRUE(v1::ApplicationState_IsValid(state)) << state;
     in_sql.insert(state);
   }
+  return in_sql;
+}
+
+// The SQL statements that pick open (or closed) monthly enrolments write the states as
+// SHOUHU_OPEN_ENROLMENT_STATES, and those that pick ended applications (a dead arrears claim) as
+// SHOUHU_ENDED_UNPAID_STATES: each set is its rule's, state by state.
+TEST(Closing, StatesOfTheSql_AreTheRulesStates) {
+  const std::set<int> open = StatesOfSql(kOpenEnrolmentStatesSql);
+  const std::set<int> ended = StatesOfSql(kEndedUnpaidStatesSql);
   const google::protobuf::EnumDescriptor* states = v1::ApplicationState_descriptor();
   for (int i = 0; i < states->value_count(); ++i) {
-    const int state = states->value(i)->number();
-    EXPECT_EQ(in_sql.count(state) == 1, MonthlyEnrolmentOpen(static_cast<v1::ApplicationState>(state)))
-        << states->value(i)->name();
+    const auto state = static_cast<v1::ApplicationState>(states->value(i)->number());
+    EXPECT_EQ(open.count(state) == 1, MonthlyEnrolmentOpen(state)) << states->value(i)->name();
+    EXPECT_EQ(ended.count(state) == 1, ApplicationEndedUnpaid(state)) << states->value(i)->name();
   }
 }
 

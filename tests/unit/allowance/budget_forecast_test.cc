@@ -76,6 +76,16 @@ TEST(BudgetForecast, OverCommitted_RunsOutToday) {
   EXPECT_TRUE(r.at_risk);
 }
 
+TEST(BudgetForecast, ArrearsOwed_SpokenForLikeThePipeline) {
+  ForecastInput in = Program();
+  in.reserved_fen = 6'000'000;
+  in.pipeline_fen = 3'000'000;
+  in.arrears_owed_fen = 1'000'001;
+  ASSERT_OK_AND_ASSIGN(ForecastResult r, Forecast(in));
+  EXPECT_EQ(r.uncommitted_fen, -1);
+  EXPECT_TRUE(r.at_risk);
+}
+
 TEST(BudgetForecast, RosterOfThisMonthOrEarlier_AlreadyCountedNotAgain) {
   ForecastInput in = Program();
   in.budget_fen = 1'000'000;
@@ -104,6 +114,7 @@ TEST(BudgetForecast, BadInput_NamesTheField) {
       {[](ForecastInput& in) { in.paid_fen = -1; }, "paid_fen"},
       {[](ForecastInput& in) { in.reserved_fen = -1; }, "reserved_fen"},
       {[](ForecastInput& in) { in.pipeline_fen = -1; }, "pipeline_fen"},
+      {[](ForecastInput& in) { in.arrears_owed_fen = -1; }, "arrears_owed_fen"},
       {[](ForecastInput& in) { in.pace_fen = -1; }, "pace_fen"},
       {[](ForecastInput& in) { in.pace_window_days = 0; }, "pace_window_days"},
       {[](ForecastInput& in) {
