@@ -1,8 +1,9 @@
 // The monthly roster for 100,000 eligible children: seeds one funded program with 100,000 enrolments taken
 // up (children's facts as the registry gave them, a tenth of them past 18 with a school proof, a tenth with
 // their case closed), then times MonthlyRosterStore::GenerateMonth on the real schema and prints it (target:
-// under 60 s). A second run of the month is timed too: it writes nothing. No timed assertions: the figures
-// are for the note; the test asserts only what was written.
+// under 60 s). A second run of the month is timed too: it writes nothing. Then the program's forecast read,
+// with the month paid, before and after a raise reaching back over it for every enrolment (the arrears owed).
+// No timed assertions: the figures are for the note; the test asserts only what was written and owed.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -163,6 +164,51 @@ TEST(MonthlyRosterBench, HundredThousandChildren) {
   EXPECT_EQ(cycle->payable_lines(), kChildren - kChildren / 20 - kChildren / 10);
   std::printf("payable lines: %d, total %lld fen\n", cycle->payable_lines(),
               static_cast<long long>(cycle->total_fen()));
+
+  // The forecast of the program (the sweep's read, ReadProgramFigures), with the month's payable lines paid:
+  // first with no change of amount, then after a raise to 65,000 reaching back over the month for every
+  // enrolment, when it also sums the arrears owed (kArrearsOwedOfProgram) and projects the months to come at
+  // the changed amounts.
+  ASSERT_OK(pool.Transaction([&](db::Session& tx) -> absl::Status {
+    RETURN_IF_ERROR(
+        tx.Execute("UPDATE monthly_roster_lines SET payment_id = CONCAT('P', SUBSTRING(enrolment_id, 2))"
+                   " WHERE cycle_id = ? AND outcome = 0",
+                   {cycle->cycle_id()})
+            .status());
+    return tx
+        .Execute(
+            "INSERT INTO living_allowance_months_paid (child_id, month, enrolment_id, payment_id, claimed_at)"
+            " SELECT child_id, month, enrolment_id, payment_id, ? FROM monthly_roster_lines"
+            " WHERE cycle_id = ? AND outcome = 0",
+            {approved_at, cycle->cycle_id()})
+        .status();
+  }));
+  const auto forecast_read = [&](const char* what) -> ForecastInput {
+    const absl::Time read_start = absl::Now();
+    absl::StatusOr<std::optional<ProgramFigures>> figures =
+        store.ReadProgramFigures(program_id, ShanghaiDay(now), 90);
+    const absl::Duration took = absl::Now() - read_start;
+    EXPECT_OK(figures);
+    if (!figures.ok() || !figures->has_value()) return {};
+    std::printf("forecast read, %s: %.2f s (arrears owed %lld fen)\n", what, absl::ToDoubleSeconds(took),
+                static_cast<long long>((*figures)->input.arrears_owed_fen));
+    return (*figures)->input;
+  };
+  const ForecastInput before_raise = forecast_read("no change of amount");
+  EXPECT_EQ(before_raise.arrears_owed_fen, 0);
+  const std::string from = absl::FormatCivilTime(absl::CivilDay(month));
+  ASSERT_OK(InsertChunked(pool,
+                          "INSERT INTO monthly_amount_changes (enrolment_id, seq, from_month, amount_fen,"
+                          " previous_amount_fen, reason, changed_by, changed_at) VALUES ",
+                          8, kChildren, [&](int i, std::vector<db::Value>& p) {
+                            for (db::Value v : std::vector<db::Value>{
+                                     application_ids[i], int64_t{1}, from, int64_t{65'000}, int64_t{60'000},
+                                     std::string("bench"), std::string("bench"), approved_at}) {
+                              p.push_back(std::move(v));
+                            }
+                          }));
+  const ForecastInput after_raise = forecast_read("every enrolment raised over its paid month");
+  EXPECT_EQ(after_raise.arrears_owed_fen, int64_t{cycle->payable_lines()} * 5'000);
 }
 
 }  // namespace
