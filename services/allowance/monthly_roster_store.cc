@@ -332,10 +332,13 @@ constexpr char kMonthlyEnrolmentsOfProgram[] =
     " FROM living_allowance_enrolments e JOIN applications a ON a.id = e.application_id"
     " JOIN living_allowance_children c ON c.child_id = e.child_id"
     " WHERE a.program_id = ? AND a.state IN " SHOUHU_OPEN_ENROLMENT_STATES;
-// The changes of those enrolments' amounts (monthly_amounts.h), which the months to come are paid at.
+// The changes of those enrolments' amounts (monthly_amounts.h), which the months to come are paid at. From
+// the program's applications (forced, as kArrearsOwedOfProgram below: a province's changes are every
+// program's).
 constexpr char kAmountChangesOfProgram[] =
-    "SELECT ch.enrolment_id, ch.seq, ch.from_month, ch.amount_fen FROM monthly_amount_changes ch"
-    " JOIN applications a ON a.id = ch.enrolment_id"
+    "SELECT STRAIGHT_JOIN ch.enrolment_id, ch.seq, ch.from_month, ch.amount_fen"
+    " FROM applications a FORCE INDEX (applications_program)"
+    " JOIN monthly_amount_changes ch FORCE INDEX (PRIMARY) ON ch.enrolment_id = a.id"
     " WHERE a.program_id = ? AND a.state IN " SHOUHU_OPEN_ENROLMENT_STATES;
 constexpr char kLatestCycleMonth[] = "SELECT MAX(month) FROM monthly_cycles WHERE program_id = ?";
 constexpr char kLockAlert[] = "SELECT program_id FROM program_budget_alerts WHERE program_id = ? FOR UPDATE";
