@@ -31,8 +31,15 @@ absl::Status ValidateProposeProgram(const v1::ProposeProgramRequest& request) {
   ASSIGN_OR_RETURN(absl::CivilDay end, ParseDay(p.period_end(), "program.period_end"));
   if (end < start) return InvalidField("program.period_end", "is before period_start");
   if (p.allowed_types_size() == 0) return InvalidField("program.allowed_types", "are required");
-  for (int t : p.allowed_types())
+  for (int t : p.allowed_types()) {
     RETURN_IF_ERROR(ValidateRequiredEnum(t, v1::AllowanceType_IsValid, "program.allowed_types"));
+    if (t == v1::ALLOWANCE_TYPE_MONTHLY_ARREARS) {
+      return InvalidField(
+          "program.allowed_types",
+          "arrears are not a kind of allowance of their own: a program giving the monthly basic "
+          "living allowance pays them");
+    }
+  }
   if (p.eligible_categories_size() == 0) return InvalidField("program.eligible_categories", "are required");
   for (int c : p.eligible_categories()) {
     RETURN_IF_ERROR(

@@ -120,6 +120,8 @@ TEST_F(AllowanceTest, ProposeProgram_BadInput_NamesTheFieldAndWritesNothing) {
       {"program.allowed_types", [](v1::Program& p) { p.clear_allowed_types(); }},
       {"program.allowed_types",
        [](v1::Program& p) { p.add_allowed_types(static_cast<v1::AllowanceType>(99)); }},
+      {"program.allowed_types",
+       [](v1::Program& p) { p.add_allowed_types(v1::ALLOWANCE_TYPE_MONTHLY_ARREARS); }},
       {"program.eligible_categories", [](v1::Program& p) { p.clear_eligible_categories(); }},
       {"program.per_payment_cap_fen", [](v1::Program& p) { p.set_per_payment_cap_fen(0); }},
       {"program.per_child_year_cap_fen", [](v1::Program& p) { p.set_per_child_year_cap_fen(-1); }},
