@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
+#include "services/allowance/allowance_rules.h"
 
 namespace shouhu::admin {
 namespace {
@@ -17,10 +18,8 @@ namespace av1 = allowance::v1;
 // The page size of the program's applications.
 constexpr int kPage = 200;
 
-bool OpenEnrolment(const av1::Application& a) {
-  return a.state() == av1::APPLICATION_STATE_APPROVED || a.state() == av1::APPLICATION_STATE_PAYMENT_ISSUED ||
-         a.state() == av1::APPLICATION_STATE_PAID;
-}
+// Still paid: the service's own rule (allowance_rules.h).
+bool OpenEnrolment(const av1::Application& a) { return allowance::MonthlyEnrolmentOpen(a.state()); }
 
 // A request id of `kind` made from `key`: the same arguments make the same id.
 std::string RequestId(const std::string& kind, const std::string& key) {

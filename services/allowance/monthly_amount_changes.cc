@@ -49,23 +49,18 @@ absl::StatusOr<v1::MonthlyAmountChange> MonthlyRosterStore::ChangeMonthlyAmount(
   return IdempotentTransaction<v1::MonthlyAmountChange>(
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::MonthlyAmountChange> {
         // Locked: changes of one enrolment take their seqs one after the other.
-        ASSIGN_OR_RETURN(std::optional<v1::Application> a,
-                         MariaDbAllowanceStore::ApplicationOf(tx, enrolment_id, true));
-        if (!a) return absl::NotFoundError("enrolment not found");
-        ASSIGN_OR_RETURN(std::optional<v1::Program> program,
-                         MariaDbAllowanceStore::ReadProgram(tx, a->program_id(), false));
-        if (!program) return absl::InternalError("application's program is missing");
-        RETURN_IF_ERROR(authorize(*program));
-        if (a->type() != v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) {
+        ASSIGN_OR_RETURN(EnrolmentRead read, EnrolmentOf(tx, enrolment_id, true, authorize));
+        const v1::Application& a = read.enrolment;
+        if (a.type() != v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) {
           return absl::FailedPreconditionError(
               "enrolment_id: not a monthly basic living allowance application");
         }
-        if (!MonthlyEnrolmentOpen(a->state())) {
+        if (!MonthlyEnrolmentOpen(a.state())) {
           return absl::FailedPreconditionError(
               "enrolment_id: the application is not an approved enrolment (not approved yet, withdrawn or "
               "cancelled)");
         }
-        if (amount_fen > program->per_payment_cap_fen()) {
+        if (amount_fen > read.program.per_payment_cap_fen()) {
           return absl::FailedPreconditionError("amount_fen: above the program's cap per payment");
         }
         ASSIGN_OR_RETURN(std::optional<db::Row> last, tx.QueryOne(kLastLineMonth, {enrolment_id}));
@@ -82,17 +77,31 @@ absl::StatusOr<v1::MonthlyAmountChange> MonthlyRosterStore::ChangeMonthlyAmount(
           ASSIGN_OR_RETURN(absl::CivilDay day, ParseDay(highest->String(0).substr(0, 10), "month"));
           highest_written = WrittenLine{absl::CivilMonth(day), highest->Int(1)};
         }
-        RETURN_IF_ERROR(CheckAmountChangeStart(ShanghaiDay(FromProtoTimestamp(a->decided_at())), last_line,
+        RETURN_IF_ERROR(CheckAmountChangeStart(ShanghaiDay(FromProtoTimestamp(a.decided_at())), last_line,
                                                from, amount_fen, highest_written));
         ASSIGN_OR_RETURN(std::vector<MonthlyAmountStep> steps, AmountStepsOf(tx, enrolment_id));
         const int seq = steps.empty() ? 1 : steps.back().seq + 1;
         RETURN_IF_ERROR(tx.Execute(kInsertChange, {enrolment_id, int64_t{seq}, from_sql, amount_fen,
-                                                   MonthlyAmountIn(a->amount_fen(), steps, from), reason,
+                                                   MonthlyAmountIn(a.amount_fen(), steps, from), reason,
                                                    actor.subject, ToSqlTimestamp(actor.at)})
                             .status());
         ASSIGN_OR_RETURN(db::Rows all, tx.Query(kChangesOf, {enrolment_id}));
         return ChangeFromRow(all.back());
       });
+}
+
+absl::StatusOr<MonthlyRosterStore::EnrolmentRead> MonthlyRosterStore::EnrolmentOf(db::Session& s,
+                                                                                  const std::string& id,
+                                                                                  bool for_update,
+                                                                                  const ProgramCheck& check) {
+  ASSIGN_OR_RETURN(std::optional<v1::Application> enrolment,
+                   MariaDbAllowanceStore::ApplicationOf(s, id, for_update));
+  if (!enrolment) return absl::NotFoundError("enrolment not found");
+  ASSIGN_OR_RETURN(std::optional<v1::Program> program,
+                   MariaDbAllowanceStore::ReadProgram(s, enrolment->program_id(), false));
+  if (!program) return absl::InternalError("application's program is missing");
+  RETURN_IF_ERROR(check(*program));
+  return EnrolmentRead{*std::move(enrolment), *std::move(program)};
 }
 
 absl::StatusOr<std::vector<MonthlyAmountStep>> MonthlyRosterStore::AmountStepsOf(
@@ -110,15 +119,10 @@ absl::StatusOr<std::vector<v1::MonthlyAmountChange>> MonthlyRosterStore::ListMon
     const std::string& enrolment_id, const ProgramCheck& visible) {
   return db::ReadOne<std::vector<v1::MonthlyAmountChange>>(
       pool_, [&](db::Session& s) -> absl::StatusOr<std::vector<v1::MonthlyAmountChange>> {
-        ASSIGN_OR_RETURN(std::optional<v1::Application> a,
-                         MariaDbAllowanceStore::ApplicationOf(s, enrolment_id, false));
-        if (!a || a->type() != v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) {
+        ASSIGN_OR_RETURN(EnrolmentRead read, EnrolmentOf(s, enrolment_id, false, visible));
+        if (read.enrolment.type() != v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) {
           return absl::NotFoundError("enrolment not found");
         }
-        ASSIGN_OR_RETURN(std::optional<v1::Program> program,
-                         MariaDbAllowanceStore::ReadProgram(s, a->program_id(), false));
-        if (!program) return absl::InternalError("application's program is missing");
-        RETURN_IF_ERROR(visible(*program));
         ASSIGN_OR_RETURN(db::Rows rows, s.Query(kChangesOf, {enrolment_id}));
         std::vector<v1::MonthlyAmountChange> out;
         for (const db::Row& r : rows) {

@@ -84,24 +84,19 @@ absl::StatusOr<v1::ClaimMonthlyArrearsResponse> MonthlyRosterStore::ClaimMonthly
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::ClaimMonthlyArrearsResponse> {
         // Locked: claims of one enrolment read the claims before them. Two that ran on different Galera
         // nodes meet on 0130's key instead (the month's attempt), and the loser is retried.
-        ASSIGN_OR_RETURN(std::optional<v1::Application> enrolment,
-                         MariaDbAllowanceStore::ApplicationOf(tx, enrolment_id, true));
-        if (!enrolment) return absl::NotFoundError("enrolment not found");
-        ASSIGN_OR_RETURN(std::optional<v1::Program> program,
-                         MariaDbAllowanceStore::ReadProgram(tx, enrolment->program_id(), false));
-        if (!program) return absl::InternalError("application's program is missing");
-        RETURN_IF_ERROR(authorize(*program));
-        if (enrolment->type() != v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) {
+        ASSIGN_OR_RETURN(EnrolmentRead read, EnrolmentOf(tx, enrolment_id, true, authorize));
+        const v1::Application& enrolment = read.enrolment;
+        if (enrolment.type() != v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) {
           return absl::FailedPreconditionError(
               "enrolment_id: not a monthly basic living allowance application");
         }
         ASSIGN_OR_RETURN(std::vector<MonthlyAmountStep> steps, AmountStepsOf(tx, enrolment_id));
-        ASSIGN_OR_RETURN(EnrolmentArrears arrears, ReadArrears(tx, *enrolment, steps));
+        ASSIGN_OR_RETURN(EnrolmentArrears arrears, ReadArrears(tx, enrolment, steps));
         if (arrears.unclaimed.empty()) {
           return absl::FailedPreconditionError(
               "enrolment_id: nothing owed: no month it paid is short of its amount and unclaimed");
         }
-        const size_t taken = ShortfallsWithinCap(arrears.unclaimed, program->per_payment_cap_fen());
+        const size_t taken = ShortfallsWithinCap(arrears.unclaimed, read.program.per_payment_cap_fen());
         if (taken == 0) {
           const MonthShortfall& first = arrears.unclaimed.front();
           return absl::FailedPreconditionError(absl::StrCat("enrolment_id: the ", first.owed_fen,
@@ -115,9 +110,9 @@ absl::StatusOr<v1::ClaimMonthlyArrearsResponse> MonthlyRosterStore::ClaimMonthly
           months.push_back(ArrearsMonthText(arrears.unclaimed[i].month));
         }
         v1::Application application;
-        application.set_program_id(enrolment->program_id());
-        application.set_child_id(enrolment->child_id());
-        application.set_division_code(enrolment->division_code());
+        application.set_program_id(enrolment.program_id());
+        application.set_child_id(enrolment.child_id());
+        application.set_division_code(enrolment.division_code());
         application.set_type(v1::ALLOWANCE_TYPE_MONTHLY_ARREARS);
         application.set_amount_fen(total);
         application.set_reason(
@@ -154,17 +149,13 @@ absl::StatusOr<std::vector<v1::MonthOwed>> MonthlyRosterStore::ListMonthlyArrear
     const std::string& enrolment_id, const ProgramCheck& visible) {
   return db::ReadOne<std::vector<v1::MonthOwed>>(
       pool_, [&](db::Session& s) -> absl::StatusOr<std::vector<v1::MonthOwed>> {
-        ASSIGN_OR_RETURN(std::optional<v1::Application> enrolment,
-                         MariaDbAllowanceStore::ApplicationOf(s, enrolment_id, false));
-        if (!enrolment || enrolment->type() != v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) {
+        ASSIGN_OR_RETURN(EnrolmentRead read, EnrolmentOf(s, enrolment_id, false, visible));
+        if (read.enrolment.type() != v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) {
           return absl::NotFoundError("enrolment not found");
         }
-        ASSIGN_OR_RETURN(std::optional<v1::Program> program,
-                         MariaDbAllowanceStore::ReadProgram(s, enrolment->program_id(), false));
-        if (!program) return absl::InternalError("application's program is missing");
-        RETURN_IF_ERROR(visible(*program));
+        const v1::Application& enrolment = read.enrolment;
         ASSIGN_OR_RETURN(std::vector<MonthlyAmountStep> steps, AmountStepsOf(s, enrolment_id));
-        ASSIGN_OR_RETURN(EnrolmentArrears arrears, ReadArrears(s, *enrolment, steps));
+        ASSIGN_OR_RETURN(EnrolmentArrears arrears, ReadArrears(s, enrolment, steps));
         std::vector<v1::MonthOwed> out;
         for (const ArrearsClaim& c : arrears.claims) {
           if (c.live) out.push_back(OwedOf(c.month, c.paid_fen, c.due_fen, c.owed_fen, c.application_id));

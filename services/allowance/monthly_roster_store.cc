@@ -333,7 +333,7 @@ constexpr char kMonthlyEnrolmentsOfProgram[] =
     " JOIN living_allowance_children c ON c.child_id = e.child_id"
     " WHERE a.program_id = ? AND a.state IN " SHOUHU_OPEN_ENROLMENT_STATES;
 // The changes of those enrolments' amounts (monthly_amounts.h), which the months to come are paid at. From
-// the program's applications (forced, as kArrearsOwedOfProgram below: a province's changes are every
+// the program's applications (forced, as kArrearsOwedOfProgram above: a province's changes are every
 // program's).
 constexpr char kAmountChangesOfProgram[] =
     "SELECT STRAIGHT_JOIN ch.enrolment_id, ch.seq, ch.from_month, ch.amount_fen"

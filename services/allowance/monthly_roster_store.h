@@ -225,6 +225,16 @@ class MonthlyRosterStore {
                                                              absl::CivilMonth from, absl::CivilMonth to);
 
  private:
+  // An application read as an enrolment, and its program.
+  struct EnrolmentRead {
+    v1::Application enrolment;
+    v1::Program program;
+  };
+  // In `s`: the application `id` (its row locked when `for_update`: changes and claims of one enrolment one
+  // after the other) and its program, judged by `check`; NOT_FOUND without such an application. Whether it is
+  // a monthly enrolment is the caller's to say (a mutation refuses another kind, a read does not find it).
+  static absl::StatusOr<EnrolmentRead> EnrolmentOf(db::Session& s, const std::string& id, bool for_update,
+                                                   const ProgramCheck& check);
   // In `tx`: the enrolment's changes of amount, by seq.
   static absl::StatusOr<std::vector<MonthlyAmountStep>> AmountStepsOf(db::Session& tx,
                                                                       const std::string& enrolment_id);
