@@ -61,7 +61,11 @@ std::string HeaderOf(const http::fields& fields, absl::string_view name) {
 
 struct HttpFace::Server {
   Server(const HttpFaceOptions& options, const ForwardingEnv& env)
-      : options(options), calls(env), io(options.threads), acceptor(io), retry_accept(io) {}
+      : options(options),
+        calls(env),
+        io(options.threads),
+        acceptor(net::make_strand(io)),
+        retry_accept(acceptor.get_executor()) {}
 
   void Accept();
 
@@ -75,6 +79,8 @@ struct HttpFace::Server {
   // Keeps the I/O threads running while answers are still to come for connections with nothing pending on
   // the socket (a call at the backend once the acceptor has closed).
   net::executor_work_guard<net::io_context::executor_type> keep_running = net::make_work_guard(io);
+  // The acceptor and its retry timer run their handlers on one strand of their own, so that closing them at
+  // shutdown never runs beside an accept's completion on another I/O thread.
   tcp::acceptor acceptor;
   net::steady_timer retry_accept;
   std::vector<std::thread> threads;
@@ -264,7 +270,7 @@ void HttpFace::Shutdown(absl::Duration grace) {
   Server& s = *server_;
   if (s.stopped) return;
   s.stopped = true;
-  net::post(s.io, [&s] {
+  net::post(s.acceptor.get_executor(), [&s] {
     beast::error_code ignored;
     s.acceptor.close(ignored);
     s.retry_accept.cancel();

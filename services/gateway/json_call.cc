@@ -190,7 +190,8 @@ absl::StatusOr<std::string> SerializedRequest(const pb::MethodDescriptor& method
 class JsonCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   JsonCall(JsonCalls& calls, JsonRequest request, std::shared_ptr<HttpExchange> exchange)
-      : calls_(calls),
+      : alive_(calls),
+        calls_(calls),
         env_(calls.env_),
         request_(std::move(request)),
         exchange_(std::move(exchange)),
@@ -345,6 +346,9 @@ class JsonCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::By
     delete this;
   }
 
+  // Declared first, so destroyed last: Drain waits for it, and so for everything the call holds (the
+  // connection, the backend call's context) to be gone.
+  JsonCalls::Alive alive_;
   JsonCalls& calls_;
   const ForwardingEnv& env_;
   JsonRequest request_;
@@ -400,16 +404,27 @@ void JsonCalls::Remove(JsonCall* call) {
   in_flight_.erase(call);
 }
 
+JsonCalls::Alive::Alive(JsonCalls& calls) : calls_(calls) {
+  absl::MutexLock lock(&calls_.mu_);
+  ++calls_.alive_;
+}
+
+JsonCalls::Alive::~Alive() {
+  absl::MutexLock lock(&calls_.mu_);
+  --calls_.alive_;
+}
+
 void JsonCalls::Drain(absl::Duration grace) {
   absl::MutexLock lock(&mu_);
   draining_ = true;
   auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_flight_.empty(); };
+  auto gone = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return in_flight_.empty() && alive_ == 0; };
   mu_.AwaitWithTimeout(absl::Condition(&idle), grace);
   for (auto& [call, state] : in_flight_) {
     state.cancelled = true;
     if (state.backend_started) call->CancelBackend();
   }
-  mu_.Await(absl::Condition(&idle));
+  mu_.Await(absl::Condition(&gone));
 }
 
 std::string JsonErrorResponse(const grpc::Status& status, const std::string& request_id, bool keep_alive,

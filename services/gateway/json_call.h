@@ -60,8 +60,9 @@ class JsonCalls {
   // Answers `request` on `exchange`, which is kept alive until the answer is sent.
   void Start(JsonRequest request, std::shared_ptr<HttpExchange> exchange);
 
-  // Lets calls in flight finish for up to `grace`, then cancels the rest and waits for them to end. Calls
-  // started afterwards are answered UNAVAILABLE.
+  // Lets calls in flight finish for up to `grace`, then cancels the rest and waits for them to end. On return
+  // every call has been destroyed, with what it held (its exchange, its backend call), so the HTTP server may
+  // destroy what those use. Calls started afterwards are answered UNAVAILABLE.
   void Drain(absl::Duration grace);
 
  private:
@@ -72,6 +73,18 @@ class JsonCalls {
   };
   // False when the call has been cancelled; otherwise Drain will cancel its backend call from now on.
   bool MayStartBackend(JsonCall* call);
+  // A call leaves in_flight_ in its last step (so Drain no longer touches it) and counts as alive until its
+  // destructor has run to the end, through this member.
+  class Alive {
+   public:
+    explicit Alive(JsonCalls& calls);
+    ~Alive();
+    Alive(const Alive&) = delete;
+    Alive& operator=(const Alive&) = delete;
+
+   private:
+    JsonCalls& calls_;
+  };
   bool CancelledByDrain(JsonCall* call);
   void Remove(JsonCall* call);
 
@@ -79,6 +92,7 @@ class JsonCalls {
   absl::Mutex mu_;
   absl::flat_hash_map<JsonCall*, CallState> in_flight_ ABSL_GUARDED_BY(mu_);
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  int alive_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // A whole JSON error response for `status` (also for answers the HTTP server gives itself, such as 413). A
