@@ -114,7 +114,9 @@ int MonthlyStandard(const std::shared_ptr<grpc::Channel>& channel, const std::st
   std::cout << "program " << standard.program_id << ": " << result->enrolments << " open monthly enrolments, "
             << result->changed << " at " << standard.amount_fen << " fen from "
             << absl::FormatCivilTime(standard.from) << ", " << result->approved_at_it
-            << " approved at it already, " << result->refused.size() << " refused\n";
+            << " approved at it already, " << result->refused.size() << " refused; " << result->closed
+            << " closed (withdrawn or cancelled): " << result->closed_raised
+            << " raised over the months they were paid, " << result->closed_left << " left as they were\n";
   for (const auto& [enrolment, why] : result->refused)
     std::cout << "  " << enrolment << ": " << why.message() << "\n";
   if (result->months_within_year_cap < 12) {

@@ -20,6 +20,10 @@ constexpr int kPage = 200;
 
 // Still paid: the service's own rule (allowance_rules.h).
 bool OpenEnrolment(const av1::Application& a) { return allowance::MonthlyEnrolmentOpen(a.state()); }
+// Paid nothing more, but owed a raise over the months it was paid (ChangeMonthlyAmount takes it).
+bool ClosedEnrolment(const av1::Application& a) {
+  return a.state() == av1::APPLICATION_STATE_WITHDRAWN || a.state() == av1::APPLICATION_STATE_CANCELLED;
+}
 
 // A request id of `kind` made from `key`: the same arguments make the same id.
 std::string RequestId(const std::string& kind, const std::string& key) {
@@ -99,14 +103,20 @@ absl::StatusOr<MonthlyStandardResult> ApplyMonthlyStandard(av1::AllowanceService
            "civil-affairs officer moves it with ChangeProgramCaps.\n";
   }
   absl::StatusOr<std::vector<av1::Application>> enrolments =
-      MonthlyEnrolments(stub, new_context, standard.program_id, OpenEnrolment);
+      MonthlyEnrolments(stub, new_context, standard.program_id,
+                        [](const av1::Application& a) { return OpenEnrolment(a) || ClosedEnrolment(a); });
   if (!enrolments.ok()) return enrolments.status();
-  result.enrolments = static_cast<int>(enrolments->size());
+  result.closed = static_cast<int>(std::count_if(enrolments->begin(), enrolments->end(), ClosedEnrolment));
+  result.enrolments = static_cast<int>(enrolments->size()) - result.closed;
   int done = 0;
   for (const av1::Application& a : *enrolments) {
     ++done;
-    const std::string head = absl::StrCat("[", done, "/", result.enrolments, "] ", a.application_id(), ": ");
-    absl::StatusOr<bool> approved_at_it = ApprovedAtIt(stub, new_context, a, standard.amount_fen);
+    const bool closed = ClosedEnrolment(a);
+    const std::string head = absl::StrCat("[", done, "/", enrolments->size(), "] ", a.application_id(), ": ",
+                                          closed ? "closed; " : "");
+    // A closed one is left to the service's rule: only a raise over the months it was paid.
+    absl::StatusOr<bool> approved_at_it =
+        closed ? false : ApprovedAtIt(stub, new_context, a, standard.amount_fen);
     if (!approved_at_it.ok()) return approved_at_it.status();
     if (*approved_at_it) {
       ++result.approved_at_it;
@@ -123,8 +133,12 @@ absl::StatusOr<MonthlyStandardResult> ApplyMonthlyStandard(av1::AllowanceService
     const absl::Status status =
         FromGrpcStatus(stub.ChangeMonthlyAmount(new_context().get(), request, &answer));
     if (status.ok()) {
-      ++result.changed;
-      progress << head << "changed (" << a.amount_fen() << " -> " << standard.amount_fen << " fen)\n";
+      ++(closed ? result.closed_raised : result.changed);
+      progress << head << (closed ? "raised over the months it was paid (" : "changed (") << a.amount_fen()
+               << " -> " << standard.amount_fen << " fen)\n";
+    } else if (closed && absl::IsFailedPrecondition(status)) {
+      ++result.closed_left;
+      progress << head << "left as it was: " << status.message() << "\n";
     } else {
       RETURN_IF_ERROR(Refused(status, a.application_id(), head, result.refused, progress));
     }

@@ -31,6 +31,12 @@ struct MonthlyStandardResult {
   int enrolments = 0;      // the program's open monthly enrolments
   int changed = 0;         // at the amount from `from` on now (by this run, or by an earlier run it replayed)
   int approved_at_it = 0;  // approved at the amount and never changed: nothing to do
+  // The program's closed (withdrawn or cancelled) monthly enrolments: the months they were paid from `from`
+  // on are owed a raise too (`allowance arrears` claims them). Those raised, and those left as they were,
+  // each with the service's why on its progress line (closed before `from`, or not a raise for it).
+  int closed = 0;
+  int closed_raised = 0;
+  int closed_left = 0;
   // The enrolments the service refused to change (FAILED_PRECONDITION: a lower amount over a written line,
   // its first month, the amount above the program's cap per payment), with why.
   std::vector<std::pair<std::string, absl::Status>> refused;
@@ -43,11 +49,12 @@ struct MonthlyStandardResult {
 using NewCallContext = std::function<std::unique_ptr<grpc::ClientContext>()>;
 
 // Lists the program's applications and changes each open monthly enrolment's amount (APPROVED,
-// PAYMENT_ISSUED or PAID), writing one progress line per enrolment to `progress`, after a warning when the
-// program's cap per child and year holds fewer than twelve months of the amount. Each call's request id is
-// made from the program, the month, the amount, the reason and the enrolment, so running the command again
-// answers the calls already made from the service's records and makes only the rest. An error other than a
-// refusal stops it (running it again resumes).
+// PAYMENT_ISSUED or PAID), and raises each closed one's over the months it was paid from `from` on (a closed
+// enrolment the service will not raise is left, not refused), writing one progress line per enrolment to
+// `progress`, after a warning when the program's cap per child and year holds fewer than twelve months of
+// the amount. Each call's request id is made from the program, the month, the amount, the reason and the
+// enrolment, so running the command again answers the calls already made from the service's records and
+// makes only the rest. An error other than a refusal stops it (running it again resumes).
 absl::StatusOr<MonthlyStandardResult> ApplyMonthlyStandard(
     allowance::v1::AllowanceService::StubInterface& stub, const NewCallContext& new_context,
     const MonthlyStandard& standard, std::ostream& progress);
@@ -66,8 +73,8 @@ struct ProgramArrearsResult {
   int64_t claimed_fen = 0;
   int nothing_owed = 0;  // every month paid in full or claimed already
   int left_owed = 0;     // claims that left months past the cap per payment for another run
-  // The claims the service refused (FAILED_PRECONDITION: the child's case is closed, the program no longer
-  // running, the child's cap for the year), with why.
+  // The claims the service refused (FAILED_PRECONDITION: the program no longer running, the child's cap for
+  // the year), with why. A closed case's months are claimed as any.
   std::vector<std::pair<std::string, absl::Status>> refused;
 };
 

@@ -210,6 +210,7 @@ absl::StatusOr<ClosingStep> DecideWithdrawal(const v1::Application& application,
 
 std::optional<ClosingStep> DecideCaseClosedCancellation(const v1::Application& application,
                                                         bool monthly_holds) {
+  if (OwedAfterCaseClosed(application.type())) return std::nullopt;
   if (MonthlyPaidOrInPayment(application)) {
     if (!monthly_holds) return std::nullopt;
     return ClosingStep{v1::APPLICATION_STATE_CANCELLED, true};
@@ -219,6 +220,8 @@ std::optional<ClosingStep> DecideCaseClosedCancellation(const v1::Application& a
   }
   return ClosingStep{v1::APPLICATION_STATE_CANCELLED, Reserved(application.state())};
 }
+
+bool OwedAfterCaseClosed(v1::AllowanceType type) { return type == v1::ALLOWANCE_TYPE_MONTHLY_ARREARS; }
 
 bool MonthlyEnrolmentOpen(v1::ApplicationState state) {
   return state == v1::APPLICATION_STATE_APPROVED || state == v1::APPLICATION_STATE_PAYMENT_ISSUED ||

@@ -91,10 +91,16 @@ absl::StatusOr<ClosingStep> DecideWithdrawal(const v1::Application& application,
 // money already sent is not the allowance service's to take back. A monthly enrolment in payment or paid that
 // still holds a sum (`monthly_holds`: its first month or a returned month, not out with the bank) is
 // CANCELLED too, releasing what it holds: nothing will pay it after the close; with nothing held it is left,
-// its rosters stopped by the close.
+// its rosters stopped by the close. An arrears claim is left as it is (OwedAfterCaseClosed).
 std::optional<ClosingStep> DecideCaseClosedCancellation(const v1::Application& application,
                                                         bool monthly_holds = false);
 inline constexpr char kCaseClosedReason[] = "case closed";
+
+// Whether an application of `type` is still submitted, approved and paid once the child's case has closed:
+// only an arrears claim (补发), which pays months the child was given the allowance in while the case was
+// open, at the standard a later notice raised them to. Every other application asks for something to come,
+// which a closed case is given nothing of.
+bool OwedAfterCaseClosed(v1::AllowanceType type);
 
 // Whether an application may be paid now (APPROVED, of a funded program).
 absl::Status CheckPayable(const v1::Application& application, const v1::Program& program);

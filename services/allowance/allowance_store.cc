@@ -867,7 +867,7 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::InsertApplication(
     const std::optional<LivingAllowanceChildFacts>& living_allowance_child) {
   // The registry's answer was read before this transaction: a close folded since blocks it here, and one
   // folded after this commits cancels it, both under the standing's lock.
-  RETURN_IF_ERROR(RequireCaseOpen(tx, a.child_id(), actor.at));
+  RETURN_IF_ERROR(RequireCaseOpenTo(tx, a, actor.at));
   ASSIGN_OR_RETURN(std::optional<v1::Program> program, ReadProgram(tx, a.program_id(), false));
   if (!program) return absl::NotFoundError("program not found");
   const int64_t year = ShanghaiDay(actor.at).year();
@@ -950,7 +950,9 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::ApproveApplication(
         ASSIGN_OR_RETURN(std::optional<v1::Program> program, ReadProgram(tx, a.program_id(), false));
         if (!program) return absl::InternalError("application's program is missing");
         RETURN_IF_ERROR(authorize(a, *program));
-        if (closed) return absl::FailedPreconditionError("the child's case is closed");
+        if (closed && !OwedAfterCaseClosed(a.type())) {
+          return absl::FailedPreconditionError("the child's case is closed");
+        }
         ASSIGN_OR_RETURN(ApprovalStep step, decide(a, *program));
         if (step.reserves) {
           // On this replica's own budget slot (refilled from the program's remainder or the other slots
@@ -1185,10 +1187,12 @@ absl::StatusOr<bool> MariaDbAllowanceStore::CaseClosedToApplications(db::Session
   return standing.Int(0) != 0;
 }
 
-absl::Status MariaDbAllowanceStore::RequireCaseOpen(db::Session& tx, const std::string& child_id,
-                                                    absl::Time now) {
-  ASSIGN_OR_RETURN(const bool closed, CaseClosedToApplications(tx, child_id, now));
-  if (closed) return absl::FailedPreconditionError("the child's case is closed");
+absl::Status MariaDbAllowanceStore::RequireCaseOpenTo(db::Session& tx, const v1::Application& application,
+                                                      absl::Time now) {
+  ASSIGN_OR_RETURN(const bool closed, CaseClosedToApplications(tx, application.child_id(), now));
+  if (closed && !OwedAfterCaseClosed(application.type())) {
+    return absl::FailedPreconditionError("the child's case is closed");
+  }
   return absl::OkStatus();
 }
 

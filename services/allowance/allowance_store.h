@@ -379,8 +379,9 @@ class MariaDbAllowanceStore final : public AllowanceStore {
   // the case is closed to new applications.
   static absl::StatusOr<bool> CaseClosedToApplications(db::Session& tx, const std::string& child_id,
                                                        absl::Time now);
-  // FAILED_PRECONDITION when the child's case is closed (CaseClosedToApplications).
-  static absl::Status RequireCaseOpen(db::Session& tx, const std::string& child_id, absl::Time now);
+  // FAILED_PRECONDITION when the child's case is closed (CaseClosedToApplications) to `application`: to any
+  // but an arrears claim (OwedAfterCaseClosed).
+  static absl::Status RequireCaseOpenTo(db::Session& tx, const v1::Application& application, absl::Time now);
   // Folds a registry close (`closed`) or reopening of the child's case, event `sequence`, under the row's
   // lock; false (and nothing written) for a replay: an event at or below the last one folded.
   static absl::StatusOr<bool> FoldCaseStanding(db::Session& tx, const std::string& child_id, bool closed,

@@ -55,10 +55,12 @@ absl::StatusOr<v1::MonthlyAmountChange> MonthlyRosterStore::ChangeMonthlyAmount(
           return absl::FailedPreconditionError(
               "enrolment_id: not a monthly basic living allowance application");
         }
-        if (!MonthlyEnrolmentOpen(a.state())) {
+        // Withdrawn, or cancelled with its case: only a raise reaching back over what it was paid.
+        const bool closed =
+            a.state() == v1::APPLICATION_STATE_WITHDRAWN || a.state() == v1::APPLICATION_STATE_CANCELLED;
+        if (!MonthlyEnrolmentOpen(a.state()) && !closed) {
           return absl::FailedPreconditionError(
-              "enrolment_id: the application is not an approved enrolment (not approved yet, withdrawn or "
-              "cancelled)");
+              "enrolment_id: the application is not an approved enrolment (not approved yet, or rejected)");
         }
         if (amount_fen > read.program.per_payment_cap_fen()) {
           return absl::FailedPreconditionError("amount_fen: above the program's cap per payment");
@@ -77,9 +79,14 @@ absl::StatusOr<v1::MonthlyAmountChange> MonthlyRosterStore::ChangeMonthlyAmount(
           ASSIGN_OR_RETURN(absl::CivilDay day, ParseDay(highest->String(0).substr(0, 10), "month"));
           highest_written = WrittenLine{absl::CivilMonth(day), highest->Int(1)};
         }
-        RETURN_IF_ERROR(CheckAmountChangeStart(ShanghaiDay(FromProtoTimestamp(a.decided_at())), last_line,
-                                               from, amount_fen, highest_written));
         ASSIGN_OR_RETURN(std::vector<MonthlyAmountStep> steps, AmountStepsOf(tx, enrolment_id));
+        if (closed) {
+          RETURN_IF_ERROR(CheckClosedEnrolmentChange(
+              last_line, from, amount_fen, MonthlyAmountIn(a.amount_fen(), steps, from), highest_written));
+        } else {
+          RETURN_IF_ERROR(CheckAmountChangeStart(ShanghaiDay(FromProtoTimestamp(a.decided_at())), last_line,
+                                                 from, amount_fen, highest_written));
+        }
         const int seq = steps.empty() ? 1 : steps.back().seq + 1;
         RETURN_IF_ERROR(tx.Execute(kInsertChange, {enrolment_id, int64_t{seq}, from_sql, amount_fen,
                                                    MonthlyAmountIn(a.amount_fen(), steps, from), reason,

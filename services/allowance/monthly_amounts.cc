@@ -48,4 +48,29 @@ absl::Status CheckAmountChangeStart(absl::CivilDay approved_on, std::optional<ab
   return absl::OkStatus();
 }
 
+absl::Status CheckClosedEnrolmentChange(std::optional<absl::CivilMonth> last_line, absl::CivilMonth from,
+                                        int64_t amount_fen, int64_t in_force_fen,
+                                        std::optional<WrittenLine> highest_written) {
+  if (!last_line) {
+    return absl::FailedPreconditionError(
+        "enrolment_id: the enrolment closed before any month of its roster was written: no month to change");
+  }
+  if (from > *last_line) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "from_month: the enrolment is closed and paid nothing more; a raise can reach back over ",
+        "its months up to ", MonthText(*last_line), " only"));
+  }
+  if (amount_fen <= in_force_fen) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("amount_fen: the enrolment is closed; its amount can only be raised over the months it ",
+                     "was paid (", in_force_fen, " fen in ", MonthText(from), ")"));
+  }
+  if (highest_written && highest_written->amount_fen > amount_fen) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "amount_fen: the enrolment's roster line of ", MonthText(highest_written->month), " is written at ",
+        highest_written->amount_fen, " fen, above the new amount, and nothing paid is taken back"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace shouhu::allowance

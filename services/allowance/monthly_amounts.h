@@ -56,6 +56,16 @@ absl::Status CheckAmountChangeStart(absl::CivilDay approved_on, std::optional<ab
                                     absl::CivilMonth from, int64_t amount_fen,
                                     std::optional<WrittenLine> highest_written);
 
+// A closed enrolment (withdrawn, or cancelled with its child's case) is paid nothing more, but a standard
+// raised after it closed is still owed for the months it was paid (monthly_arrears.h). OK when the change
+// raises the amount (above `in_force_fen`, its amount in `from`, and `highest_written`, as for an open
+// enrolment) and reaches back over its roster lines (`from` no later than `last_line`); FAILED_PRECONDITION
+// naming why otherwise. Its first month needs no rule here: the close wrote over the approval's time, and
+// arrears are owed by roster lines only, which never hold the first month.
+absl::Status CheckClosedEnrolmentChange(std::optional<absl::CivilMonth> last_line, absl::CivilMonth from,
+                                        int64_t amount_fen, int64_t in_force_fen,
+                                        std::optional<WrittenLine> highest_written);
+
 }  // namespace shouhu::allowance
 
 #endif  // SHOUHU_SERVICES_ALLOWANCE_MONTHLY_AMOUNTS_H_

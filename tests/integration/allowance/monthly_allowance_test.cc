@@ -193,25 +193,6 @@ class MonthlyAllowance : public MonthlyAllowanceTest {
     return c;
   }
 
-  // Withdrawn by its applicant, the caseworker who submitted it.
-  absl::StatusOr<v1::WithdrawApplicationResponse> Withdraw(const std::string& tag,
-                                                           const std::string& application_id) {
-    v1::WithdrawApplicationRequest withdraw;
-    withdraw.set_request_id("withdraw-" + tag);
-    withdraw.set_application_id(application_id);
-    return Ask(&v1::AllowanceService::Stub::WithdrawApplication, wuding_caseworker_, withdraw);
-  }
-
-  // The child's case closed in the registry, and the allowance has heard of it.
-  void CloseCase(const std::string& tag, const std::string& case_id) {
-    rv1::CloseCaseRequest close;
-    close.set_request_id("close-" + tag);
-    close.set_case_id(case_id);
-    close.set_reason("父亲刑满释放，恢复监护");
-    ASSERT_OK(Call(&rv1::RegistryService::Stub::CloseCase, wuding_officer_, close));
-    ASSERT_NO_FATAL_FAILURE(AwaitRegistryEvents());
-  }
-
   // Whether the enrolment's line of cycle `cycle_id` has been paid, as committed now.
   bool LinePaid(const std::string& cycle_id, const std::string& enrolment) {
     return QueryInt(

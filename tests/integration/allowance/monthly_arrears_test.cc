@@ -1,8 +1,9 @@
 // A monthly enrolment's arrears (补发), against real MariaDB and the real service over gRPC: a raise that
 // reaches back over months paid already leaves each owed its difference, claimed once into an arrears
 // application (ClaimMonthlyArrears) that a checker approves and PayApplication pays; a rejected claim leaves
-// the months owed again, a second raise owes only the rest, two claims at once claim a month once, and the
-// caller, the rules and bad input are refused with nothing written.
+// the months owed again, a second raise owes only the rest, two claims at once claim a month once, a closed
+// case or a withdrawn enrolment is still owed its paid months, and the caller, the rules and bad input are
+// refused with nothing written.
 #include <thread>
 
 #include "common/status_macros.h"
@@ -52,6 +53,29 @@ class MonthlyArrears : public MonthlyAllowanceTest {
   int64_t ArrearsApplications() {
     return QueryInt("SELECT COUNT(*) FROM applications WHERE type = ?",
                     {int64_t{v1::ALLOWANCE_TYPE_MONTHLY_ARREARS}});
+  }
+  // The checker approves the claim and the finance officer pays it.
+  absl::StatusOr<v1::Payment> ApproveAndPay(const std::string& application_id, const std::string& tag) {
+    v1::ApproveApplicationRequest approve;
+    approve.set_request_id("approve-" + tag);
+    approve.set_application_id(application_id);
+    RETURN_IF_ERROR(Ask(&v1::AllowanceService::Stub::ApproveApplication, wuding_officer_, approve).status());
+    v1::PayApplicationRequest pay;
+    pay.set_request_id("pay-" + tag);
+    pay.set_application_id(application_id);
+    pay.set_method(v1::PAYMENT_METHOD_BANK_TRANSFER);
+    pay.set_payee_reference("6222-0000-0000-0002");
+    ASSIGN_OR_RETURN(v1::PayApplicationResponse paid,
+                     Ask(&v1::AllowanceService::Stub::PayApplication, finance_, pay));
+    return paid.payment();
+  }
+  v1::Application ApplicationOf(const std::string& application_id) {
+    v1::GetApplicationRequest get;
+    get.set_application_id(application_id);
+    absl::StatusOr<v1::GetApplicationResponse> answer =
+        Ask(&v1::AllowanceService::Stub::GetApplication, finance_, get);
+    EXPECT_OK(answer);
+    return answer.ok() ? answer->application() : v1::Application();
   }
   // An enrolment of 60,000 a month whose m2 and m3 are paid, then raised to `raised_fen` from m2.
   std::string PaidThenRaised(const std::string& program, int64_t raised_fen) {
@@ -213,6 +237,88 @@ TEST_F(MonthlyArrears, ClaimsAtOnce_EachMonthClaimedOnce) {
   EXPECT_EQ(granted, 1);
   EXPECT_EQ(ArrearsApplications(), 1);
   EXPECT_EQ(AllowanceCount("monthly_arrears"), 2);
+}
+
+// The province's notice comes after the child's case closed: the months paid while it was open are owed the
+// difference all the same, claimed, approved and paid with the case closed; a case closing while a claim
+// awaits its checker leaves the claim.
+TEST_F(MonthlyArrears, ACaseClosedBeforeTheRaise_ItsPaidMonthsAreOwedClaimedAndPaid) {
+  const std::string program = FundedProgram("p");
+  const rv1::Case closing = ActiveChild("closing");
+  const rv1::Case pending = ActiveChild("pending");
+  const std::string closed_enrolment = Enrol("closing", program, closing.child_id(), 60'000);
+  const std::string pending_enrolment = Enrol("pending", program, pending.child_id(), 60'000);
+  PayMonth(program, m2(), "m2");
+  PayMonth(program, m3(), "m3");
+  ASSERT_NO_FATAL_FAILURE(CloseCase("closing", closing.case_id()));
+  // Nothing new is asked for a closed case.
+  v1::SubmitApplicationRequest relief;
+  relief.set_request_id("relief-closed");
+  relief.set_program_id(program);
+  relief.set_child_id(closing.child_id());
+  relief.set_type(v1::ALLOWANCE_TYPE_EMERGENCY_RELIEF);
+  relief.set_amount_fen(10'000);
+  relief.set_reason("冬季取暖");
+  EXPECT_THAT(Ask(&v1::AllowanceService::Stub::SubmitApplication, wuding_caseworker_, relief),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+
+  ASSERT_OK(ChangeAs(ngo_admin_, Change("raise-closed", closed_enrolment, m2(), 65'000)));
+  ASSERT_OK(ChangeAs(ngo_admin_, Change("raise-pending", pending_enrolment, m2(), 65'000)));
+  EXPECT_EQ(Owed(closed_enrolment).size(), 2u);
+  EXPECT_EQ(ForecastOf(program).arrears_owed_fen(), 20'000);
+  ASSERT_OK_AND_ASSIGN(v1::ClaimMonthlyArrearsResponse closed_claim,
+                       ClaimAs(ngo_admin_, Claim("arrears-closed", closed_enrolment)));
+  EXPECT_EQ(closed_claim.application().amount_fen(), 10'000);
+  ASSERT_OK_AND_ASSIGN(v1::ClaimMonthlyArrearsResponse pending_claim,
+                       ClaimAs(ngo_admin_, Claim("arrears-pending", pending_enrolment)));
+
+  // The second case closes while its claim awaits the checker: the claim stays as it was.
+  ASSERT_NO_FATAL_FAILURE(CloseCase("pending", pending.case_id()));
+  EXPECT_EQ(ApplicationOf(pending_claim.application().application_id()).state(),
+            v1::APPLICATION_STATE_SUBMITTED);
+
+  for (const auto& [claim, tag] : {std::pair{closed_claim, "closed"}, std::pair{pending_claim, "pending"}}) {
+    ASSERT_OK_AND_ASSIGN(v1::Payment payment, ApproveAndPay(claim.application().application_id(), tag));
+    EXPECT_EQ(payment.amount_fen(), 10'000) << tag;
+  }
+  ExpectReconciles(program);
+  EXPECT_EQ(ForecastOf(program).arrears_owed_fen(), 0);
+  EXPECT_THAT(ClaimAs(ngo_admin_, Claim("arrears-closed-2", closed_enrolment)),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+// Withdrawn after two paid months: a raise may still reach back over them (and be claimed), but not start
+// after its last line, not cut, and not leave the amount where it is.
+TEST_F(MonthlyArrears, AWithdrawnEnrolment_OnlyARaiseReachingBackOverItsPaidMonths) {
+  const std::string program = FundedProgram("p");
+  const std::string enrolment = Enrol("a", program, ActiveChild("a").child_id(), 60'000);
+  PayMonth(program, m2(), "m2");
+  PayMonth(program, m3(), "m3");
+  ASSERT_OK(Withdraw("a", enrolment));
+  ASSERT_EQ(ApplicationOf(enrolment).state(), v1::APPLICATION_STATE_WITHDRAWN);
+
+  struct Refusal {
+    absl::CivilMonth from;
+    int64_t amount_fen;
+    const char* names;
+  };
+  for (const Refusal& r : {Refusal{m4(), 65'000, "from_month"}, Refusal{m2(), 55'000, "amount_fen"},
+                           Refusal{m2(), 60'000, "amount_fen"}}) {
+    auto refused = ChangeAs(
+        ngo_admin_, Change("refused-" + std::to_string(r.amount_fen), enrolment, r.from, r.amount_fen));
+    EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition)) << MonthText(r.from);
+    EXPECT_THAT(std::string(refused.status().message()), HasSubstr(r.names));
+  }
+  EXPECT_EQ(AllowanceCount("monthly_amount_changes"), 0);
+
+  ASSERT_OK(ChangeAs(ngo_admin_, Change("raise", enrolment, m2(), 65'000)));
+  ASSERT_OK_AND_ASSIGN(v1::ClaimMonthlyArrearsResponse claimed,
+                       ClaimAs(ngo_admin_, Claim("arrears", enrolment)));
+  EXPECT_EQ(claimed.application().amount_fen(), 10'000);
+  ASSERT_EQ(claimed.months_size(), 2);
+  EXPECT_EQ(claimed.months(1).month(), MonthText(m3()));
+  ASSERT_OK(ApproveAndPay(claimed.application().application_id(), "withdrawn"));
+  ExpectReconciles(program);
 }
 
 TEST_F(MonthlyArrears, RefusedWhereTheCallerOrTheInputForbids_NothingWritten) {

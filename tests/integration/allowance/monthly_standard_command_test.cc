@@ -1,7 +1,8 @@
 // shouhu-admin's `allowance standard` and `allowance arrears` against the real allowance service and
 // MariaDB: every open monthly enrolment of a program changed from a month on, those approved at the amount
-// left alone, the refusals listed with why, and a second run making no second change; then the months a
-// standard reached back over claimed for each enrolment owed them, once however often run.
+// left alone, the refusals listed with why, and a second run making no second change; a closed enrolment
+// raised over the months it was paid; then the months a standard reached back over claimed for each
+// enrolment owed them (a closed case's too), once however often run.
 #include <sstream>
 
 #include "deploy/admin/allowance_commands.h"
@@ -60,7 +61,12 @@ TEST_F(MonthlyStandardCommand, EveryOpenEnrolmentChanged_OnceHowEverOftenRun_Ref
   EXPECT_EQ(first.changed, 2) << progress_;
   EXPECT_EQ(first.approved_at_it, 1) << progress_;
   EXPECT_TRUE(first.refused.empty()) << progress_;
-  EXPECT_THAT(progress_, HasSubstr("[3/3]"));
+  // Withdrawn before any month of its roster: looked at, and left as it was (not a refusal).
+  EXPECT_EQ(first.closed, 1) << progress_;
+  EXPECT_EQ(first.closed_raised, 0) << progress_;
+  EXPECT_EQ(first.closed_left, 1) << progress_;
+  EXPECT_THAT(progress_, HasSubstr("[4/4]"));
+  EXPECT_THAT(progress_, HasSubstr(withdrawn + ": closed; left as it was"));
   EXPECT_EQ(first.months_within_year_cap, 5'000'000 / 65'000);
   EXPECT_THAT(progress_, ::testing::Not(HasSubstr("warning")));
   // Run again (an interrupted run resumed): the calls are answered from the service's records.
@@ -97,15 +103,21 @@ TEST_F(MonthlyStandardCommand, AStandardReachingBackOverPaidMonths_ArrearsClaime
   const std::string a = Enrol("a", program, ActiveChild("a").child_id(), 60'000);
   const std::string b = Enrol("b", program, ActiveChild("b").child_id(), 60'000);
   const std::string at_it = Enrol("c", program, ActiveChild("c").child_id(), 65'000);
+  const rv1::Case closing = ActiveChild("d");
+  const std::string closed = Enrol("d", program, closing.child_id(), 60'000);
   PayMonth(program, m2, "m2");
-  // The notice came after m2 was paid, and sets 65,000 from m2.
+  // d's case closed after m2 was paid; the notice came after that, and sets 65,000 from m2.
+  ASSERT_NO_FATAL_FAILURE(CloseCase("d", closing.case_id()));
   ASSERT_OK_AND_ASSIGN(admin::MonthlyStandardResult standard, Apply(program, m2, 65'000));
   EXPECT_EQ(standard.changed, 2) << progress_;
+  EXPECT_EQ(standard.closed, 1) << progress_;
+  EXPECT_EQ(standard.closed_raised, 1) << progress_;
+  EXPECT_THAT(progress_, HasSubstr(closed + ": closed; raised over the months it was paid"));
 
   ASSERT_OK_AND_ASSIGN(admin::ProgramArrearsResult first, ClaimArrears(program, "run-1"));
-  EXPECT_EQ(first.enrolments, 3) << progress_;
-  EXPECT_EQ(first.claimed, 2) << progress_;
-  EXPECT_EQ(first.claimed_fen, 10'000) << progress_;
+  EXPECT_EQ(first.enrolments, 4) << progress_;
+  EXPECT_EQ(first.claimed, 3) << progress_;
+  EXPECT_EQ(first.claimed_fen, 15'000) << progress_;
   EXPECT_EQ(first.nothing_owed, 1) << progress_;
   EXPECT_TRUE(first.refused.empty()) << progress_;
   EXPECT_THAT(progress_, HasSubstr("claimed 5000 fen for 1 months"));
@@ -113,12 +125,12 @@ TEST_F(MonthlyStandardCommand, AStandardReachingBackOverPaidMonths_ArrearsClaime
   for (const char* run : {"run-1", "run-2"}) {
     ASSERT_OK_AND_ASSIGN(admin::ProgramArrearsResult again, ClaimArrears(program, run));
     EXPECT_EQ(again.claimed, 0) << progress_;
-    EXPECT_EQ(again.nothing_owed, 3) << progress_;
+    EXPECT_EQ(again.nothing_owed, 4) << progress_;
   }
   EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM applications WHERE type = ? AND amount_fen = 5000",
                      {int64_t{v1::ALLOWANCE_TYPE_MONTHLY_ARREARS}}),
-            2);
-  for (const std::string& e : {a, b}) {
+            3);
+  for (const std::string& e : {a, b, closed}) {
     EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM monthly_arrears WHERE enrolment_id = ?", {e}), 1) << e;
   }
   EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM monthly_arrears WHERE enrolment_id = ?", {at_it}), 0);

@@ -190,6 +190,25 @@ TEST(Closing, CaseClosed_CancelsWhatIsNotYetPaid_ReleasingOnlyWhatWasReserved) {
   }
 }
 
+// An arrears claim pays months given while the case was open: a close leaves it to be approved and paid, and
+// only it is still taken and approved for a closed case.
+TEST(Closing, CaseClosed_LeavesAnArrearsClaimInEveryState) {
+  v1::Application a = Submitted(10'000);
+  a.set_type(v1::ALLOWANCE_TYPE_MONTHLY_ARREARS);
+  for (v1::ApplicationState state :
+       {v1::APPLICATION_STATE_SUBMITTED, v1::APPLICATION_STATE_AWAITING_SECOND_APPROVAL,
+        v1::APPLICATION_STATE_APPROVED, v1::APPLICATION_STATE_PAYMENT_ISSUED}) {
+    a.set_state(state);
+    EXPECT_FALSE(DecideCaseClosedCancellation(a).has_value()) << state;
+  }
+  EXPECT_TRUE(OwedAfterCaseClosed(v1::ALLOWANCE_TYPE_MONTHLY_ARREARS));
+  for (v1::AllowanceType type : {v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING, v1::ALLOWANCE_TYPE_EMERGENCY_RELIEF,
+                                 v1::ALLOWANCE_TYPE_ONE_TIME_TRANSPORTATION, v1::ALLOWANCE_TYPE_TUITION,
+                                 v1::ALLOWANCE_TYPE_IN_KIND_SURVIVAL_AID}) {
+    EXPECT_FALSE(OwedAfterCaseClosed(type)) << type;
+  }
+}
+
 // A monthly enrolment holds several sums whatever state its last payment left it in: withdrawn in payment or
 // paid, it releases what it holds (the store reads which); cancelled by its case's close when it holds any.
 TEST(Closing, MonthlyEnrolmentInPaymentOrPaid_WithdrawnAlwaysCancelledWhenItHoldsMoney) {

@@ -71,5 +71,34 @@ TEST(AmountChangeStartTest, LinesWritten_ARaiseReachesBackOverThem_ACutStartsAft
               StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
+// Withdrawn, or cancelled with its case, after January and February were paid at 100,000.
+TEST(ClosedEnrolmentChangeTest, OnlyARaiseReachingBackOverItsLines) {
+  const absl::CivilMonth last(2027, 2);
+  const WrittenLine highest{absl::CivilMonth(2027, 1), 100'000};
+  EXPECT_OK(CheckClosedEnrolmentChange(last, absl::CivilMonth(2027, 1), 120'000, 100'000, highest));
+  EXPECT_OK(CheckClosedEnrolmentChange(last, absl::CivilMonth(2027, 2), 120'000, 100'000,
+                                       WrittenLine{absl::CivilMonth(2027, 2), 100'000}));
+  // Reaching back before its first line changes nothing paid by the application: allowed, nothing owed.
+  EXPECT_OK(CheckClosedEnrolmentChange(last, absl::CivilMonth(2026, 12), 120'000, 100'000, highest));
+
+  const absl::Status after =
+      CheckClosedEnrolmentChange(last, absl::CivilMonth(2027, 3), 120'000, 100'000, std::nullopt);
+  EXPECT_THAT(after, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(std::string(after.message()), AllOf(HasSubstr("from_month"), HasSubstr("up to 2027-02")));
+  const absl::Status same =
+      CheckClosedEnrolmentChange(last, absl::CivilMonth(2027, 1), 100'000, 100'000, highest);
+  EXPECT_THAT(same, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(std::string(same.message()), AllOf(HasSubstr("amount_fen"), HasSubstr("only be raised")));
+  // Above what it is in force at in January, but below a line written at a later raise.
+  const absl::Status below = CheckClosedEnrolmentChange(last, absl::CivilMonth(2027, 1), 110'000, 100'000,
+                                                        WrittenLine{absl::CivilMonth(2027, 2), 115'000});
+  EXPECT_THAT(below, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(std::string(below.message()), AllOf(HasSubstr("line of 2027-02"), HasSubstr("115000 fen")));
+  const absl::Status none =
+      CheckClosedEnrolmentChange(std::nullopt, absl::CivilMonth(2027, 1), 120'000, 100'000, std::nullopt);
+  EXPECT_THAT(none, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(std::string(none.message()), HasSubstr("enrolment_id"));
+}
+
 }  // namespace
 }  // namespace shouhu::allowance
