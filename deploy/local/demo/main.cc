@@ -36,12 +36,13 @@ int main(int argc, char** argv) {
   }
   shouhu::SystemClock clock;
   shouhu::PrincipalSigner signer(*std::move(key), clock);
-  absl::Status seeded = shouhu::demo::SeedRegistryDemo(
+  absl::StatusOr<shouhu::demo::RegistryDemo> registry = shouhu::demo::SeedRegistryDemo(
       grpc::CreateChannel(absl::GetFlag(FLAGS_registry), grpc::InsecureChannelCredentials()), signer);
-  if (!seeded.ok()) {
-    std::fprintf(stderr, "shouhu-demo: registry: %s\n", std::string(seeded.message()).c_str());
+  if (!registry.ok()) {
+    std::fprintf(stderr, "shouhu-demo: registry: %s\n", std::string(registry.status().message()).c_str());
     return 1;
   }
+  absl::Status seeded;
   // The casework service is served by the registry process.
   seeded = shouhu::demo::SeedCaseworkDemo(
       grpc::CreateChannel(absl::GetFlag(FLAGS_registry), grpc::InsecureChannelCredentials()), signer);
@@ -76,13 +77,19 @@ int main(int argc, char** argv) {
 #endif
 #ifdef SHOUHU_HAS_ALLOWANCE
   // After training: the program's operator must be qualified there.
-  seeded = shouhu::SeedAllowanceDemo(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_allowance), grpc::InsecureChannelCredentials()), signer);
-  if (!seeded.ok()) {
-    std::fprintf(stderr, "shouhu-demo: allowance: %s\n", std::string(seeded.message()).c_str());
+  absl::StatusOr<shouhu::AllowanceDemo> allowance = shouhu::SeedAllowanceDemo(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_allowance), grpc::InsecureChannelCredentials()), signer,
+      registry->wuding_unsupported_child_id);
+  if (!allowance.ok()) {
+    std::fprintf(stderr, "shouhu-demo: allowance: %s\n", std::string(allowance.status().message()).c_str());
     return 1;
   }
-  std::printf("  allowance demo: a funded program in Wuding (532329)\n");
+  std::printf(
+      "  allowance demo: two funded programs in Wuding (532329), one child enrolled for the monthly basic "
+      "living allowance\n");
+  // deploy/local/up reads these for its printout.
+  std::printf("demo-living-program=%s\n", allowance->living_program_id.c_str());
+  std::printf("demo-enrolment=%s\n", allowance->enrolment_id.c_str());
 #endif
   return 0;
 }

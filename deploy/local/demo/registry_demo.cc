@@ -74,8 +74,10 @@ absl::StatusOr<Response> Invoke(const PrincipalSigner& signer, const Principal& 
 
 }  // namespace
 
-absl::Status SeedRegistryDemo(const std::shared_ptr<grpc::Channel>& channel, const PrincipalSigner& signer) {
+absl::StatusOr<RegistryDemo> SeedRegistryDemo(const std::shared_ptr<grpc::Channel>& channel,
+                                              const PrincipalSigner& signer) {
   auto stub = v1::RegistryService::NewStub(channel);
+  RegistryDemo demo;
   for (const County& county : kCounties) {
     const Principal caseworker = Caller(absl::StrCat("demo-caseworker-", county.code), county.ngo,
                                         common::v1::ROLE_NGO_CASEWORKER, county.code);
@@ -122,9 +124,13 @@ absl::Status SeedRegistryDemo(const std::shared_ptr<grpc::Channel>& channel, con
           accept);
       // A second run finds the referral decided under the same request id and gets the same case back.
       if (!accepted.ok()) return accepted.status();
-      if (n == 1) {
+      if (c.category == v1::CHILD_CATEGORY_DE_FACTO_UNSUPPORTED && std::string(county.code) == "532329") {
+        demo.wuding_unsupported_child_id = accepted->case_().child_id();
+      }
+      {
         v1::CompleteVerificationRequest verify;
-        verify.set_request_id(absl::StrCat("demo-verify-", county.code));
+        // The first case's id is the one earlier demos used: a second run answers it from its record.
+        verify.set_request_id(absl::StrCat("demo-verify-", county.code, n == 1 ? "" : absl::StrCat("-", n)));
         verify.set_case_id(accepted->case_().case_id());
         verify.set_note("首次核实走访完成");
         auto verified = Invoke<v1::CompleteVerificationRequest, v1::CompleteVerificationResponse>(
@@ -136,9 +142,10 @@ absl::Status SeedRegistryDemo(const std::shared_ptr<grpc::Channel>& channel, con
         if (!verified.ok()) return verified.status();
       }
     }
-    std::printf("  registry demo: %s (%s) — 3 referrals, 2 cases\n", county.name, county.code);
+    std::printf("  registry demo: %s (%s) — 3 referrals, 2 verified cases\n", county.name, county.code);
   }
-  return absl::OkStatus();
+  if (demo.wuding_unsupported_child_id.empty()) return absl::InternalError("no Wuding child to enrol");
+  return demo;
 }
 
 }  // namespace shouhu::demo

@@ -5,14 +5,21 @@
 #include <grpcpp/channel.h>
 
 #include <memory>
+#include <string>
 
-#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "common/principal.h"
 
 namespace shouhu::demo {
 
+struct RegistryDemo {
+  // Wuding's de facto unsupported child, verified: the allowance demo enrols them for the monthly allowance.
+  std::string wuding_unsupported_child_id;
+};
+
 // Idempotent: every change carries a fixed request id, so a second run changes nothing.
-absl::Status SeedRegistryDemo(const std::shared_ptr<grpc::Channel>& channel, const PrincipalSigner& signer);
+absl::StatusOr<RegistryDemo> SeedRegistryDemo(const std::shared_ptr<grpc::Channel>& channel,
+                                              const PrincipalSigner& signer);
 
 }  // namespace shouhu::demo
 
