@@ -1358,9 +1358,7 @@ absl::Status MariaDbAllowanceStore::TakeUpEnrolment(db::Session& tx, const std::
                                                     const std::string& child_id, absl::Time now) {
   ASSIGN_OR_RETURN(std::optional<db::Row> flags, tx.QueryOne(kSelectChildFlags, {child_id}));
   if (!flags) return absl::FailedPreconditionError("the child's facts are not known yet");
-  std::optional<LivingAllowanceKind> kind = LivingAllowanceKindFor(flags->Int(0) != 0, flags->Int(1) != 0);
-  // A child in neither category keeps the de facto kind: the rules then find it not in its category.
-  const LivingAllowanceKind taken = kind.value_or(LivingAllowanceKind::kDeFactoUnsupported);
+  const LivingAllowanceKind taken = KindTakenUp(flags->Int(0) != 0, flags->Int(1) != 0);
   return tx
       .Execute(kInsertEnrolment, {application_id, child_id, static_cast<int64_t>(taken), ToSqlTimestamp(now)})
       .status();

@@ -24,6 +24,11 @@ std::optional<LivingAllowanceKind> LivingAllowanceKindFor(bool orphan, bool de_f
   return std::nullopt;
 }
 
+LivingAllowanceKind KindTakenUp(bool orphan, bool de_facto_unsupported) {
+  return LivingAllowanceKindFor(orphan, de_facto_unsupported)
+      .value_or(LivingAllowanceKind::kDeFactoUnsupported);
+}
+
 const char* MonthlyOutcomeName(MonthlyOutcome outcome) {
   switch (outcome) {
     case MonthlyOutcome::kPayable:

@@ -50,6 +50,9 @@ const char* LivingAllowanceKindName(LivingAllowanceKind kind);
 // de facto unsupported allowance, else nothing. `orphan` and `de_facto_unsupported` are the child's
 // category flags.
 std::optional<LivingAllowanceKind> LivingAllowanceKindFor(bool orphan, bool de_facto_unsupported);
+// The kind an enrolment is taken up with: LivingAllowanceKindFor's; a child in neither category keeps the de
+// facto kind, and the rules then find it not in its category.
+LivingAllowanceKind KindTakenUp(bool orphan, bool de_facto_unsupported);
 
 enum class SchoolKind {
   kSecondary = 1,   // 普通高中 (and junior secondary still attended past 18)

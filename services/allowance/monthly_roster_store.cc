@@ -326,12 +326,17 @@ constexpr char kArrearsOwedOfProgram[] =
     " JOIN living_allowance_months_paid m"
     " ON m.child_id = l.child_id AND m.month = l.month AND m.enrolment_id = l.enrolment_id"
     " WHERE l.outcome = 0 AND l.payment_id IS NOT NULL";
+// The program's open monthly enrolments with their children's facts: taken up by a roster run, or approved
+// since the last one (no enrolment row, e.kind NULL: the kind the take-up will give, KindTakenUp), so that
+// an enrolment's months to come are spoken for from its approval, not from the next month's run. One whose
+// child's facts are not recorded yet (unreadable at submission) waits for its take-up, which reads them.
 constexpr char kMonthlyEnrolmentsOfProgram[] =
     "SELECT a.amount_fen, a.decided_at, e.kind, c.birth_date, c.is_orphan, c.is_de_facto_unsupported,"
     " " SHOUHU_STOP_OF_ENROLMENT("a.child_id", "a.decided_at") ", a.id"
-    " FROM living_allowance_enrolments e JOIN applications a ON a.id = e.application_id"
-    " JOIN living_allowance_children c ON c.child_id = e.child_id"
-    " WHERE a.program_id = ? AND a.state IN " SHOUHU_OPEN_ENROLMENT_STATES;
+    " FROM applications a JOIN living_allowance_children c ON c.child_id = a.child_id"
+    " LEFT JOIN living_allowance_enrolments e ON e.application_id = a.id"
+    " WHERE a.program_id = ? AND a.type = 5 AND a.state IN " SHOUHU_OPEN_ENROLMENT_STATES
+    " AND c.birth_date IS NOT NULL";
 // The changes of those enrolments' amounts (monthly_amounts.h), which the months to come are paid at. From
 // the program's applications (forced, as kArrearsOwedOfProgram above: a province's changes are every
 // program's).
@@ -1187,10 +1192,11 @@ absl::StatusOr<std::optional<ProgramFigures>> MonthlyRosterStore::ReadProgramFig
       e.monthly_amount_fen = r.Int(0);
       ASSIGN_OR_RETURN(absl::Time decided, FromSqlTimestamp(r.String(1)));
       e.approved_on = ShanghaiDay(decided);
-      e.kind = static_cast<LivingAllowanceKind>(r.Int(2));
       ASSIGN_OR_RETURN(c.birth_date, DayOf(r, 3, "birth_date"));
       c.orphan = r.Int(4) != 0;
       c.de_facto_unsupported = r.Int(5) != 0;
+      e.kind = r.IsNull(2) ? KindTakenUp(c.orphan, c.de_facto_unsupported)
+                           : static_cast<LivingAllowanceKind>(r.Int(2));
       ASSIGN_OR_RETURN(e.stopped_on, StopOf(r, 6));
       enrolled.emplace_back(std::move(c), std::move(e));
     }

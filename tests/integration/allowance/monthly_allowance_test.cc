@@ -1380,6 +1380,28 @@ TEST_F(MonthlyAllowance, Forecast_RostersPastTheBudget_AtRiskRaisedOnce) {
   EXPECT_EQ(AllowanceEvents("shouhu.allowance.v1.ProgramBudgetAtRisk"), 1);
 }
 
+// Approved mid-month, an enrolment is taken up by the next month's roster run; its months to come are spoken
+// for from its approval, so a month's new enrolments move the run-out day at once, not on the 1st.
+TEST_F(MonthlyAllowance, Forecast_CountsAnEnrolmentFromItsApproval_BeforeItsTakeUp) {
+  const std::string program = FundedProgram("p", 1'000'000);
+  for (const std::string tag : {"a", "b", "c", "d", "e"}) Enrol(tag, program, ActiveChild(tag).child_id());
+  v1::GetProgramForecastRequest request;
+  request.set_program_id(program);
+  ASSERT_OK_AND_ASSIGN(v1::GetProgramForecastResponse before,
+                       Ask(&v1::AllowanceService::Stub::GetProgramForecast, finance_, request));
+  EXPECT_EQ(AllowanceCount("living_allowance_enrolments"), 0);  // none taken up yet
+  EXPECT_GT(before.forecast().monthly_rosters_to_come_fen(), 0);
+  EXPECT_TRUE(before.forecast().at_risk());
+  EXPECT_EQ(before.forecast().runs_out_on(), absl::FormatCivilTime(absl::CivilDay(ThisMonth() + 4)));
+
+  ASSERT_OK(allowance_->cycles().job().RunMonth(ThisMonth()));  // takes the enrolments up
+  EXPECT_EQ(AllowanceCount("living_allowance_enrolments"), 5);
+  ASSERT_OK_AND_ASSIGN(v1::GetProgramForecastResponse after,
+                       Ask(&v1::AllowanceService::Stub::GetProgramForecast, finance_, request));
+  EXPECT_EQ(after.forecast().monthly_rosters_to_come_fen(), before.forecast().monthly_rosters_to_come_fen());
+  EXPECT_EQ(after.forecast().runs_out_on(), before.forecast().runs_out_on());
+}
+
 TEST_F(MonthlyAllowance, BadInput_NamesTheFieldAndWritesNothing) {
   const std::string child = ActiveChild("a").child_id();
   struct Row {
