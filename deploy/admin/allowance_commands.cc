@@ -21,9 +21,7 @@ constexpr int kPage = 200;
 // Still paid: the service's own rule (allowance_rules.h).
 bool OpenEnrolment(const av1::Application& a) { return allowance::MonthlyEnrolmentOpen(a.state()); }
 // Paid nothing more, but owed a raise over the months it was paid (ChangeMonthlyAmount takes it).
-bool ClosedEnrolment(const av1::Application& a) {
-  return a.state() == av1::APPLICATION_STATE_WITHDRAWN || a.state() == av1::APPLICATION_STATE_CANCELLED;
-}
+bool ClosedEnrolment(const av1::Application& a) { return allowance::MonthlyEnrolmentClosed(a.state()); }
 
 // A request id of `kind` made from `key`: the same arguments make the same id.
 std::string RequestId(const std::string& kind, const std::string& key) {

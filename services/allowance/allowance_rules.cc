@@ -228,6 +228,10 @@ bool MonthlyEnrolmentOpen(v1::ApplicationState state) {
          state == v1::APPLICATION_STATE_PAID;
 }
 
+bool MonthlyEnrolmentClosed(v1::ApplicationState state) {
+  return state == v1::APPLICATION_STATE_WITHDRAWN || state == v1::APPLICATION_STATE_CANCELLED;
+}
+
 bool ApplicationEndedUnpaid(v1::ApplicationState state) {
   return state == v1::APPLICATION_STATE_REJECTED || state == v1::APPLICATION_STATE_WITHDRAWN ||
          state == v1::APPLICATION_STATE_CANCELLED;

@@ -110,6 +110,10 @@ absl::Status CheckPayable(const v1::Application& application, const v1::Program&
 // under it again: not its application, nor a cycle's line computed and approved while it was open
 // (MonthlyRosterStore::PayCycle lists that line as stopped and releases what its approval reserved).
 bool MonthlyEnrolmentOpen(v1::ApplicationState state);
+// Whether a monthly enrolment whose application is in `state` has closed: withdrawn by its applicant or
+// cancelled with its child's case. It is paid nothing more, but the months it was paid are still owed a raise
+// that reaches back over them (CheckClosedEnrolmentChange, monthly_arrears.h).
+bool MonthlyEnrolmentClosed(v1::ApplicationState state);
 // Whether an application in `state` ended unpaid for good: rejected, withdrawn or cancelled with its case.
 // An arrears claim whose application ended leaves its months owed again (monthly_arrears.h).
 bool ApplicationEndedUnpaid(v1::ApplicationState state);

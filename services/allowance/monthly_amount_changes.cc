@@ -56,8 +56,7 @@ absl::StatusOr<v1::MonthlyAmountChange> MonthlyRosterStore::ChangeMonthlyAmount(
               "enrolment_id: not a monthly basic living allowance application");
         }
         // Withdrawn, or cancelled with its case: only a raise reaching back over what it was paid.
-        const bool closed =
-            a.state() == v1::APPLICATION_STATE_WITHDRAWN || a.state() == v1::APPLICATION_STATE_CANCELLED;
+        const bool closed = MonthlyEnrolmentClosed(a.state());
         if (!MonthlyEnrolmentOpen(a.state()) && !closed) {
           return absl::FailedPreconditionError(
               "enrolment_id: the application is not an approved enrolment (not approved yet, or rejected)");

@@ -250,6 +250,16 @@ TEST(Closing, MonthlyEnrolment_OpenWhileApprovedInPaymentOrPaid_ClosedForGoodOth
         v1::APPLICATION_STATE_SUBMITTED, v1::APPLICATION_STATE_AWAITING_SECOND_APPROVAL}) {
     EXPECT_FALSE(MonthlyEnrolmentOpen(closed)) << closed;
   }
+  // Closed (owed a raise over what it was paid): withdrawn or cancelled; never approved is neither.
+  for (v1::ApplicationState closed : {v1::APPLICATION_STATE_WITHDRAWN, v1::APPLICATION_STATE_CANCELLED}) {
+    EXPECT_TRUE(MonthlyEnrolmentClosed(closed)) << closed;
+  }
+  for (v1::ApplicationState not_closed :
+       {v1::APPLICATION_STATE_APPROVED, v1::APPLICATION_STATE_PAYMENT_ISSUED, v1::APPLICATION_STATE_PAID,
+        v1::APPLICATION_STATE_REJECTED, v1::APPLICATION_STATE_SUBMITTED,
+        v1::APPLICATION_STATE_AWAITING_SECOND_APPROVAL}) {
+    EXPECT_FALSE(MonthlyEnrolmentClosed(not_closed)) << not_closed;
+  }
 }
 
 // The states a SQL list of them, "(3, 6, 7)", holds.
