@@ -105,6 +105,9 @@ class Session {
   std::list<std::string> recency_;  // most recently used first
   std::vector<std::function<void()>> after_commit_;
   bool broken_ = false;
+  // On a Galera node (wsrep_on): Pool::Transaction marks each transaction in a temporary table of this
+  // session, to see before COMMIT that the cluster has not rolled it back under it (db.cc, kMarkTransaction).
+  bool galera_ = false;
   // When the server answered as it would a connection in a state we do not know (db.cc
   // LeavesConnectionSound), not a lost one: the error and the start of the statement, for the pool to report.
   int unknown_state_code_ = 0;
