@@ -133,10 +133,19 @@ absl::StatusOr<v1::ClaimMonthlyArrearsResponse> MonthlyRosterStore::ClaimMonthly
             *response.add_left_owed() = OwedOf(s.month, s.paid_fen, s.due_fen, s.owed_fen, "");
             continue;
           }
-          RETURN_IF_ERROR(
+          absl::Status claimed =
               tx.Execute(kInsertArrearsClaim, {enrolment_id, ArrearsMonthSql(s.month), int64_t{s.attempt},
                                                submitted.application_id(), s.paid_fen, s.due_fen, s.owed_fen})
-                  .status());
+                  .status();
+          // The month's attempt taken by a claim this transaction could not see: on Galera the enrolment's
+          // row lock holds on one node only, and the other node's claim, committed and applied here since
+          // the claims were read, meets this one on the key. Run again, the claim reads it and owes only the
+          // rest (or nothing).
+          if (absl::IsAlreadyExists(claimed)) {
+            return MarkRetryable(absl::AbortedError(absl::StrCat("arrears of ", ArrearsMonthText(s.month),
+                                                                 " claimed meanwhile by another claim")));
+          }
+          RETURN_IF_ERROR(claimed);
           *response.add_months() =
               OwedOf(s.month, s.paid_fen, s.due_fen, s.owed_fen, submitted.application_id());
         }
