@@ -100,6 +100,8 @@ constexpr absl::string_view kCreateTransactionMark =
     "CREATE TEMPORARY TABLE shouhu_transaction_mark (n TINYINT PRIMARY KEY) ENGINE=InnoDB";
 constexpr absl::string_view kMarkTransaction = "INSERT INTO shouhu_transaction_mark VALUES (1)";
 constexpr char kUnmarkTransaction[] = "DELETE FROM shouhu_transaction_mark";
+constexpr absl::string_view kAutocommitOff = "SET autocommit = 0";
+constexpr absl::string_view kAutocommitOn = "SET autocommit = 1";
 
 bool IsSafeIdentifier(const std::string& name) {
   return !name.empty() && name.size() <= 64 &&
@@ -378,11 +380,20 @@ absl::Status Pool::Transaction(const std::function<absl::Status(Session&)>& body
     if (!lease.ok()) return lease.status();
     Session& session = **lease;
     session.after_commit_.clear();  // an attempt's hooks are its own
-    status = session.ExecuteConstant("START TRANSACTION");
-    if (status.ok() && session.galera_) status = session.ExecuteConstant(kMarkTransaction);
+    // On Galera, with autocommit off rather than START TRANSACTION: after a rollback the client was not told
+    // of, the next statements then open a new transaction, which the mark finds and rolls back, instead of
+    // each committing on its own (GaleraArrearsTest saw an arrears application committed by a claim that had
+    // answered "nothing owed": one the checker could have approved and paid a second time).
+    const bool galera = session.galera_;
+    status = session.ExecuteConstant(galera ? kAutocommitOff : "START TRANSACTION");
+    // Whatever ends the attempt, the session goes back to the pool in autocommit; one that cannot is dropped.
+    const auto autocommit_again = [&session, galera, started = status.ok()] {
+      if (galera && started && !session.ExecuteConstant(kAutocommitOn).ok()) session.broken_ = true;
+    };
+    if (status.ok() && galera) status = session.ExecuteConstant(kMarkTransaction);
     if (status.ok()) {
       status = body(session);
-      if (status.ok() && session.galera_) {
+      if (status.ok() && galera) {
         absl::StatusOr<uint64_t> unmarked = session.Execute(kUnmarkTransaction);
         if (unmarked.ok() && *unmarked != 1) {
           unmarked = MarkRetryable(absl::AbortedError(
@@ -398,6 +409,7 @@ absl::Status Pool::Transaction(const std::function<absl::Status(Session&)>& body
         if (status.ok()) {
           committed_hooks = std::move(session.after_commit_);
           session.after_commit_.clear();
+          autocommit_again();
           break;
         }
       } else {
@@ -411,6 +423,7 @@ absl::Status Pool::Transaction(const std::function<absl::Status(Session&)>& body
     } else if (status.code() == absl::StatusCode::kUnavailable) {
       status = MarkRetryable(status);  // nothing ran yet: safe to try on a fresh connection
     }
+    autocommit_again();
     if (!IsRetryable(status)) return status;
     // Jittered, so transactions that deadlocked together do not retry in lockstep.
     absl::SleepFor(backoff / 2 + absl::Microseconds(randombytes_uniform(
