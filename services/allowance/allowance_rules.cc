@@ -223,6 +223,13 @@ std::optional<ClosingStep> DecideCaseClosedCancellation(const v1::Application& a
 
 bool OwedAfterCaseClosed(v1::AllowanceType type) { return type == v1::ALLOWANCE_TYPE_MONTHLY_ARREARS; }
 
+absl::Status CheckCaseOpenTo(bool case_closed, v1::AllowanceType type) {
+  if (case_closed && !OwedAfterCaseClosed(type)) {
+    return absl::FailedPreconditionError("the child's case is closed");
+  }
+  return absl::OkStatus();
+}
+
 bool MonthlyEnrolmentOpen(v1::ApplicationState state) {
   return state == v1::APPLICATION_STATE_APPROVED || state == v1::APPLICATION_STATE_PAYMENT_ISSUED ||
          state == v1::APPLICATION_STATE_PAID;

@@ -101,6 +101,9 @@ inline constexpr char kCaseClosedReason[] = "case closed";
 // open, at the standard a later notice raised them to. Every other application asks for something to come,
 // which a closed case is given nothing of.
 bool OwedAfterCaseClosed(v1::AllowanceType type);
+// FAILED_PRECONDITION when the child's case is closed (`case_closed`) to an application of `type`: to any but
+// an arrears claim. The check of a submission and of an approval.
+absl::Status CheckCaseOpenTo(bool case_closed, v1::AllowanceType type);
 
 // Whether an application may be paid now (APPROVED, of a funded program).
 absl::Status CheckPayable(const v1::Application& application, const v1::Program& program);

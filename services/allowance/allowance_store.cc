@@ -950,9 +950,7 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::ApproveApplication(
         ASSIGN_OR_RETURN(std::optional<v1::Program> program, ReadProgram(tx, a.program_id(), false));
         if (!program) return absl::InternalError("application's program is missing");
         RETURN_IF_ERROR(authorize(a, *program));
-        if (closed && !OwedAfterCaseClosed(a.type())) {
-          return absl::FailedPreconditionError("the child's case is closed");
-        }
+        RETURN_IF_ERROR(CheckCaseOpenTo(closed, a.type()));
         ASSIGN_OR_RETURN(ApprovalStep step, decide(a, *program));
         if (step.reserves) {
           // On this replica's own budget slot (refilled from the program's remainder or the other slots
@@ -1190,10 +1188,7 @@ absl::StatusOr<bool> MariaDbAllowanceStore::CaseClosedToApplications(db::Session
 absl::Status MariaDbAllowanceStore::RequireCaseOpenTo(db::Session& tx, const v1::Application& application,
                                                       absl::Time now) {
   ASSIGN_OR_RETURN(const bool closed, CaseClosedToApplications(tx, application.child_id(), now));
-  if (closed && !OwedAfterCaseClosed(application.type())) {
-    return absl::FailedPreconditionError("the child's case is closed");
-  }
-  return absl::OkStatus();
+  return CheckCaseOpenTo(closed, application.type());
 }
 
 absl::StatusOr<bool> MariaDbAllowanceStore::FoldCaseStanding(db::Session& tx, const std::string& child_id,

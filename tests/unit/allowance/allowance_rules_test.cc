@@ -202,6 +202,10 @@ TEST(Closing, CaseClosed_LeavesAnArrearsClaimInEveryState) {
     EXPECT_FALSE(DecideCaseClosedCancellation(a).has_value()) << state;
   }
   EXPECT_TRUE(OwedAfterCaseClosed(v1::ALLOWANCE_TYPE_MONTHLY_ARREARS));
+  EXPECT_OK(CheckCaseOpenTo(true, v1::ALLOWANCE_TYPE_MONTHLY_ARREARS));
+  EXPECT_OK(CheckCaseOpenTo(false, v1::ALLOWANCE_TYPE_EMERGENCY_RELIEF));
+  EXPECT_THAT(CheckCaseOpenTo(true, v1::ALLOWANCE_TYPE_EMERGENCY_RELIEF),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
   for (v1::AllowanceType type : {v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING, v1::ALLOWANCE_TYPE_EMERGENCY_RELIEF,
                                  v1::ALLOWANCE_TYPE_ONE_TIME_TRANSPORTATION, v1::ALLOWANCE_TYPE_TUITION,
                                  v1::ALLOWANCE_TYPE_IN_KIND_SURVIVAL_AID}) {
