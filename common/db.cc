@@ -273,6 +273,53 @@ absl::Status Session::ExecuteConstant(absl::string_view sql) {
   }
 }
 
+absl::Status Session::Begin() {
+  // On Galera, with autocommit off rather than START TRANSACTION: after a rollback the client was not told
+  // of, the next statements then open a new transaction, which the mark finds and rolls back, instead of
+  // each committing on its own (GaleraArrearsTest saw an arrears application committed by a claim that had
+  // answered "nothing owed": one the checker could have approved and paid a second time).
+  if (!galera_) return ExecuteConstant("START TRANSACTION");
+  RETURN_IF_ERROR(ExecuteConstant(kAutocommitOff));
+  autocommit_off_ = true;
+  return ExecuteConstant(kMarkTransaction);
+}
+
+absl::Status Session::Commit() {
+  absl::Status status;
+  if (galera_) {
+    absl::StatusOr<uint64_t> unmarked = Execute(kUnmarkTransaction);
+    if (unmarked.ok() && *unmarked != 1) {
+      unmarked = MarkRetryable(absl::AbortedError(
+          "the transaction was rolled back by the cluster (a conflicting commit on another node)"));
+    }
+    status = unmarked.status();
+  }
+  if (!status.ok()) {
+    Rollback();
+    // The connection was lost, or answered as one in a state we do not know (Session::Fail), before the
+    // COMMIT was sent: nothing of this transaction committed, so it may run again on another connection.
+    return broken_ ? MarkRetryable(status) : status;
+  }
+  status = ExecuteConstant("COMMIT");
+  AutocommitAgain();
+  return status;
+}
+
+void Session::Rollback() {
+  // If it fails the connection is discarded, and MariaDB rolls back what a closed connection left open.
+  (void)ExecuteConstant("ROLLBACK");
+  AutocommitAgain();
+}
+
+void Session::AutocommitAgain() {
+  if (!autocommit_off_) return;
+  if (ExecuteConstant(kAutocommitOn).ok()) {
+    autocommit_off_ = false;
+  } else {
+    broken_ = true;
+  }
+}
+
 Lease::~Lease() {
   if (pool_ != nullptr && session_ != nullptr) pool_->Return(std::move(session_));
 }
@@ -354,7 +401,7 @@ void Pool::Return(std::unique_ptr<Session> session) {
   Metrics* metrics = nullptr;
   {
     absl::MutexLock lock(&mu_);
-    if (!session->broken_) {
+    if (!session->broken_ && !session->autocommit_off_) {
       idle_.push_back(std::move(session));
       return;
     }
@@ -380,50 +427,32 @@ absl::Status Pool::Transaction(const std::function<absl::Status(Session&)>& body
     if (!lease.ok()) return lease.status();
     Session& session = **lease;
     session.after_commit_.clear();  // an attempt's hooks are its own
-    // On Galera, with autocommit off rather than START TRANSACTION: after a rollback the client was not told
-    // of, the next statements then open a new transaction, which the mark finds and rolls back, instead of
-    // each committing on its own (GaleraArrearsTest saw an arrears application committed by a claim that had
-    // answered "nothing owed": one the checker could have approved and paid a second time).
-    const bool galera = session.galera_;
-    status = session.ExecuteConstant(galera ? kAutocommitOff : "START TRANSACTION");
-    // Whatever ends the attempt, the session goes back to the pool in autocommit; one that cannot is dropped.
-    const auto autocommit_again = [&session, galera, started = status.ok()] {
-      if (galera && started && !session.ExecuteConstant(kAutocommitOn).ok()) session.broken_ = true;
-    };
-    if (status.ok() && galera) status = session.ExecuteConstant(kMarkTransaction);
+    status = session.Begin();
     if (status.ok()) {
       status = body(session);
-      if (status.ok() && galera) {
-        absl::StatusOr<uint64_t> unmarked = session.Execute(kUnmarkTransaction);
-        if (unmarked.ok() && *unmarked != 1) {
-          unmarked = MarkRetryable(absl::AbortedError(
-              "the transaction was rolled back by the cluster (a conflicting commit on another node)"));
-        }
-        status = unmarked.status();
-      }
       if (status.ok()) {
-        status = session.ExecuteConstant("COMMIT");
-        // A commit whose connection died may or may not have landed: not ours to retry blindly. The client
-        // retries with the same request id, and idempotency answers it. Nor are its hooks run: they follow
-        // a commit known to have happened (the outbox reader's poll finds what a lost answer hid).
+        // A commit whose connection died may or may not have landed: not ours to retry blindly (Commit does
+        // not mark it retryable). The client retries with the same request id, and idempotency answers it.
+        // Nor are its hooks run: they follow a commit known to have happened (the outbox reader's poll finds
+        // what a lost answer hid).
+        status = session.Commit();
         if (status.ok()) {
           committed_hooks = std::move(session.after_commit_);
           session.after_commit_.clear();
-          autocommit_again();
           break;
         }
       } else {
-        // Rolls back on the same connection; if it fails the connection is discarded, and MariaDB rolls
-        // back what a closed connection left open.
-        (void)session.ExecuteConstant("ROLLBACK");
-        // The connection was lost, or answered as one in a state we do not know (Session::Fail), before the
-        // COMMIT was sent: nothing of this attempt committed, so it runs again on another connection.
+        session.Rollback();
+        // The connection was lost, or answered as one in a state we do not know (Session::Fail): nothing of
+        // this attempt committed, so it runs again on another connection.
         if (session.broken_) status = MarkRetryable(status);
       }
-    } else if (status.code() == absl::StatusCode::kUnavailable) {
-      status = MarkRetryable(status);  // nothing ran yet: safe to try on a fresh connection
+    } else {
+      if (!session.broken_) session.Rollback();  // a Galera session whose mark failed: autocommit on again
+      if (status.code() == absl::StatusCode::kUnavailable) {
+        status = MarkRetryable(status);  // nothing ran yet: safe to try on a fresh connection
+      }
     }
-    autocommit_again();
     if (!IsRetryable(status)) return status;
     // Jittered, so transactions that deadlocked together do not retry in lockstep.
     absl::SleepFor(backoff / 2 + absl::Microseconds(randombytes_uniform(

@@ -79,6 +79,19 @@ class Session {
   // Constant SQL with no parameters and no user data (schema migrations, transaction control).
   absl::Status ExecuteConstant(absl::string_view sql);
 
+  // A transaction on this session, for a unit of work that keeps its lease and retries on its own (the
+  // access log's batch writer); Pool::Transaction is built on these. After Begin, whatever it returned, end
+  // with exactly one Commit or Rollback. On a Galera node (wsrep_on) Begin turns autocommit off and marks the
+  // transaction in a temporary table of this session; Commit deletes the mark first, and finding none (the
+  // cluster rolled the transaction back without its client being told, and what followed ran in a new one)
+  // rolls back and returns ABORTED, retryable (db.cc, kMarkTransaction). Commit and Rollback leave the
+  // session in autocommit, or broken (dropped by the pool) if it cannot be put back.
+  absl::Status Begin();
+  // A failure before the COMMIT was sent rolls back, and is retryable when the connection was lost or left
+  // in a state we do not know (nothing of it committed). A failed COMMIT is not: it may have landed.
+  absl::Status Commit();
+  void Rollback();
+
   // Inside Pool::Transaction: runs `hook` once the transaction has committed (COMMIT returned OK), on the
   // committing thread, after its connection went back to the pool. Not on rollback, and not for an attempt
   // that is retried (the retry registers its own). For effects outside the database that must follow the
@@ -91,6 +104,7 @@ class Session {
   explicit Session(std::unique_ptr<sql::Connection> connection);
   absl::StatusOr<sql::PreparedStatement*> Prepare(absl::string_view sql);
   absl::Status Fail(const std::exception& e, absl::string_view sql);
+  void AutocommitAgain();
 
   std::unique_ptr<sql::Connection> connection_;
   // Prepared statements by text, the least recently used first out beyond kMaxCachedStatements. Batch
@@ -108,6 +122,9 @@ class Session {
   // On a Galera node (wsrep_on): Pool::Transaction marks each transaction in a temporary table of this
   // session, to see before COMMIT that the cluster has not rolled it back under it (db.cc, kMarkTransaction).
   bool galera_ = false;
+  // Between Begin and its Commit or Rollback on a Galera node, autocommit is off; a session returned to the
+  // pool in that state is dropped rather than lent out with a transaction open.
+  bool autocommit_off_ = false;
   // When the server answered as it would a connection in a state we do not know (db.cc
   // LeavesConnectionSound), not a lost one: the error and the start of the statement, for the pool to report.
   int unknown_state_code_ = 0;

@@ -165,7 +165,8 @@ absl::Status ApplyOnce(Pool& pool, const std::vector<Migration>& migrations,
     }();
   }
   // The holder only read: ending its transaction cannot lose anything, and on Galera a replicated write of
-  // the lock row (another node's seed) may have aborted it already.
+  // the lock row (another node's seed) may have aborted it already. Nor does it need Session::Begin's mark: on
+  // Galera its lock holds nothing back anyway (the lease does), and what the worker writes commits on its own.
   (void)holder->ExecuteConstant("ROLLBACK");
   return status;
 }

@@ -171,8 +171,13 @@ class ForwardedCall final : public grpc::ServerGenericBidiReactor {
       call_->CloseRequests();
     }
     void OnDone(const grpc::Status& status) override {
-      call_->FinishWith(CallerFacing(call_->env_, call_->method_, status));
-      call_->Unref();
+      // The leg's reference goes first: it cannot be the last, since the caller's side holds its own until its
+      // OnDone, which only follows Finish. So the call (its ClientContext with it) is deleted by that OnDone,
+      // which Server::Wait waits for, never here after Wait has returned and the gateway is being torn down.
+      ForwardedCall* const call = call_;
+      grpc::Status facing = CallerFacing(call->env_, call->method_, status);
+      call->Unref();
+      call->FinishWith(facing);  // the last use of this leg: the caller's OnDone may delete both at once
     }
 
    private:

@@ -215,7 +215,10 @@ absl::StatusOr<AccessLogWriter::Written> AccessLogWriter::Write(db::Session& ses
   absl::StatusOr<Written> written;
   bool overtaken = false;
   for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
-    RETURN_IF_ERROR(session.ExecuteConstant("START TRANSACTION"));
+    if (absl::Status begun = session.Begin(); !begun.ok()) {
+      session.Rollback();
+      return begun;
+    }
     // The turn is taken last, just before COMMIT; after a refused turn, first, so that on one server a writer
     // whose ids were overtaken is not overtaken again (another replica writing without pause would otherwise
     // win every time). Not after a deadlock: on Galera a turn held from the start is a lock another node's
@@ -224,13 +227,17 @@ absl::StatusOr<AccessLogWriter::Written> AccessLogWriter::Write(db::Session& ses
     overtaken = false;
     written = WriteInTransaction(session, batch, turn_first, overtaken);
     if (written.ok()) {
-      absl::Status committed = session.ExecuteConstant("COMMIT");
+      // On Galera, ABORTED too when the cluster rolled the batch back without telling it
+      // (db::Session::Commit): what ran after that had gone on in a transaction of its own, the turn moved
+      // without the records.
+      absl::Status committed = session.Commit();
       if (committed.ok()) return written;
       written = std::move(committed);
+    } else {
+      session.Rollback();
     }
-    (void)session.ExecuteConstant("ROLLBACK");
     // ABORTED is a transaction rolled back for certain (nothing of it landed): written again with fresh ids.
-    // Anything else, a lost connection among them, fails the batch's readers.
+    // Anything else, a lost connection or a COMMIT unanswered among them, fails the batch's readers.
     if (written.status().code() != absl::StatusCode::kAborted) return written;
     // Two nodes' writers that collide on the turn and retry at once collide again, and a writer whose every
     // attempt meets the other node's commits needs a gap in them: a random pause, doubling from 0.5 ms to at

@@ -108,6 +108,42 @@ TEST_F(GaleraTest, EveryServicesMigrations_ApplyOnTheClusterAndEveryTableHasAPri
   }
 }
 
+// A transaction the cluster rolls back without its client being told (a brute-force abort whose deadlock
+// error this connector's prepared statements were seen to lose: GaleraArrearsTest) and whose next statements
+// run on. A ROLLBACK sent in its middle stands in for that abort, deterministically. Commit must see that the
+// transaction is not the one that began and commit nothing of it, and Pool::Transaction must run the body
+// again. Without the mark the second row commits on its own; with START TRANSACTION instead of autocommit
+// off, it commits the moment it is written (and the retry then meets its key).
+TEST_F(GaleraTest, Transaction_RolledBackUnderItsClient_NothingAfterTheRollbackCommits) {
+  std::unique_ptr<db::Pool> pool = PoolOn(1, 1);
+  ASSERT_OK(pool->Autocommit([](db::Session& s) {
+    return s.ExecuteConstant("CREATE TABLE marked (id INT PRIMARY KEY) ENGINE=InnoDB");
+  }));
+  {
+    ASSERT_OK_AND_ASSIGN(db::Lease lease, pool->Acquire());
+    ASSERT_OK(lease->Begin());
+    ASSERT_OK(lease->Execute("INSERT INTO marked VALUES (1)").status());
+    ASSERT_OK(lease->ExecuteConstant("ROLLBACK"));  // the cluster's, untold
+    ASSERT_OK(lease->Execute("INSERT INTO marked VALUES (2)").status());
+    const absl::Status committed = lease->Commit();
+    EXPECT_EQ(committed.code(), absl::StatusCode::kAborted) << committed;
+    EXPECT_TRUE(IsRetryable(committed)) << committed;
+    ASSERT_OK_AND_ASSIGN(std::optional<db::Row> autocommit, lease->QueryOne("SELECT @@autocommit"));
+    EXPECT_EQ(autocommit->Int(0), 1) << "the session goes back to the pool in autocommit";
+  }
+  EXPECT_EQ(CountOn(1, "SELECT COUNT(*) FROM marked"), 0) << "a row written after the rollback committed";
+
+  int attempts = 0;
+  ASSERT_OK(pool->Transaction([&](db::Session& s) -> absl::Status {
+    ++attempts;
+    RETURN_IF_ERROR(s.Execute("INSERT INTO marked VALUES (1)").status());
+    if (attempts == 1) RETURN_IF_ERROR(s.ExecuteConstant("ROLLBACK"));
+    return s.Execute("INSERT INTO marked VALUES (2)").status();
+  }));
+  EXPECT_EQ(attempts, 2);
+  EXPECT_EQ(CountOn(1, "SELECT COUNT(*) FROM marked"), 2);
+}
+
 // Two nodes read-modify-write one row. Their conflicts surface as certification failures (or brute-force
 // aborts of the local transaction), which MariaDB reports as ER_LOCK_DEADLOCK: Pool::Transaction retries them
 // and every increment lands exactly once, on every node.

@@ -47,6 +47,32 @@ TEST(Pool, Transaction_RollsBackWhenTheBodyFails) {
   }));
 }
 
+// A writer that keeps its own lease (the access log's batch) ends its transactions itself: Rollback leaves
+// nothing, Commit keeps everything, and the session serves autocommitted statements after either.
+TEST(Session, BeginThenRollbackOrCommit_EndsTheTransactionEitherWay) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Accounts()));
+  const auto balance_of_a = [&database]() -> int64_t {
+    int64_t balance = -1;
+    EXPECT_OK(database->pool().Autocommit([&](db::Session& s) -> absl::Status {
+      ASSIGN_OR_RETURN(auto row, s.QueryOne("SELECT balance FROM accounts WHERE id = ?", {std::string("a")}));
+      balance = row->Int(0);
+      return absl::OkStatus();
+    }));
+    return balance;
+  };
+  ASSERT_OK_AND_ASSIGN(db::Lease lease, database->pool().Acquire());
+  ASSERT_OK(lease->Begin());
+  ASSERT_OK(lease->Execute("UPDATE accounts SET balance = 1 WHERE id = ?", {std::string("a")}).status());
+  lease->Rollback();
+  EXPECT_EQ(balance_of_a(), 100);
+  ASSERT_OK(lease->Begin());
+  ASSERT_OK(lease->Execute("UPDATE accounts SET balance = 2 WHERE id = ?", {std::string("a")}).status());
+  ASSERT_OK(lease->Commit());
+  EXPECT_EQ(balance_of_a(), 2);
+  ASSERT_OK(lease->Execute("UPDATE accounts SET balance = 3 WHERE id = ?", {std::string("a")}).status());
+  EXPECT_EQ(balance_of_a(), 3) << "after Commit the session is in autocommit";
+}
+
 TEST(Pool, AfterCommit_RunsOnceTheChangeIsVisible_NeverOnRollback) {
   ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Accounts()));
   int64_t seen_by_hook = -1;
