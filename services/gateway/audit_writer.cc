@@ -6,11 +6,17 @@ namespace shouhu::gateway {
 namespace {
 constexpr size_t kBatch = 500;
 constexpr char kDropped[] = "shouhu_gateway_audit_dropped_total";
+constexpr char kFolded[] = "shouhu_gateway_audit_folded_total";
 }  // namespace
 
 AuditWriter::AuditWriter(GatewayStore& store, Logger& logger, Metrics& metrics, AuditWriterOptions options)
-    : store_(store), logger_(logger), metrics_(metrics), options_(options) {
+    : store_(store),
+      logger_(logger),
+      metrics_(metrics),
+      options_(options),
+      unidentified_(options.unidentified) {
   metrics_.Add(kDropped, "", 0);  // exported from the start, so an alert on its increase sees the first drop
+  metrics_.Add(kFolded, "", 0);
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -18,11 +24,25 @@ AuditWriter::~AuditWriter() { Stop(); }
 
 void AuditWriter::Record(AuditRecord record) {
   absl::MutexLock lock(&mu_);
-  ++recorded_;
   if (stopped_) {
+    ++recorded_;
     DropLocked(1, "audit row recorded after the writer stopped", absl::OkStatus());
     return;
   }
+  std::optional<AuditRecord> row = unidentified_.Take(std::move(record));
+  if (!row) {
+    metrics_.Add(kFolded, "", 1);
+    return;  // in its source's folded row, queued when the window ends
+  }
+  QueueLocked(*std::move(row));
+}
+
+void AuditWriter::QueueFoldedLocked(std::vector<AuditRecord> rows) {
+  for (AuditRecord& row : rows) QueueLocked(std::move(row));
+}
+
+void AuditWriter::QueueLocked(AuditRecord record) {
+  ++recorded_;
   if (queue_.size() >= options_.max_queued) {
     queue_.pop_front();
     ++settled_;
@@ -49,6 +69,7 @@ void AuditWriter::DropLocked(size_t rows, absl::string_view why, const absl::Sta
 
 void AuditWriter::Flush() {
   absl::MutexLock lock(&mu_);
+  if (!stopped_) QueueFoldedLocked(unidentified_.Folded());
   const uint64_t target = recorded_;
   const uint64_t failures = failures_;
   ++flush_waiters_;
@@ -82,6 +103,7 @@ void AuditWriter::Run() {
       absl::MutexLock lock(&mu_);
       if (batch.empty()) {
         mu_.AwaitWithTimeout(absl::Condition(&has_work), options_.flush_interval);
+        QueueFoldedLocked(stopping_ ? unidentified_.Folded() : unidentified_.Ended(absl::Now()));
         const size_t take = std::min(queue_.size(), kBatch);
         batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + take));
         queue_.erase(queue_.begin(), queue_.begin() + take);

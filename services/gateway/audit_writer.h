@@ -7,6 +7,11 @@
 // bound the oldest are dropped. Any other failure drops the batch after max_attempts. At Stop, what is still
 // queued is written for up to stop_bound and the rest dropped. Every dropped row is counted in
 // shouhu_gateway_audit_dropped_total and logged as an error: a gap in the audit trail is never silent.
+//
+// Calls of callers the gateway could not identify are written one by one up to a budget per source and
+// window, the rest folded into one row per source and window (unidentified_calls.h), so that nobody without
+// credentials can fill the table or the queue; the calls so folded are counted in
+// shouhu_gateway_audit_folded_total.
 #ifndef SHOUHU_SERVICES_GATEWAY_AUDIT_WRITER_H_
 #define SHOUHU_SERVICES_GATEWAY_AUDIT_WRITER_H_
 
@@ -19,6 +24,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "services/gateway/gateway_store.h"
+#include "services/gateway/unidentified_calls.h"
 
 namespace shouhu::gateway {
 
@@ -31,6 +37,7 @@ struct AuditWriterOptions {
   absl::Duration max_backoff = absl::Seconds(5);
   // How long Stop keeps writing what is queued: well inside a pod's termination grace.
   absl::Duration stop_bound = absl::Seconds(5);
+  UnidentifiedCallLimits unidentified;
 };
 
 class AuditWriter {
@@ -40,8 +47,8 @@ class AuditWriter {
 
   // Queues a row; after Stop it is counted as dropped.
   void Record(AuditRecord record);
-  // Blocks until everything recorded so far has been written, or until a write attempt made meanwhile has
-  // failed (it will be retried). For tests.
+  // Blocks until everything recorded so far has been written (the folded rows of windows not yet ended
+  // too), or until a write attempt made meanwhile has failed (it will be retried). For tests.
   void Flush();
   // Writes what is queued for up to stop_bound, counts the rest as dropped, and ends the writer thread.
   void Stop();
@@ -50,6 +57,8 @@ class AuditWriter {
   void Run();
   void DropLocked(size_t rows, absl::string_view why, const absl::Status& error)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void QueueLocked(AuditRecord record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void QueueFoldedLocked(std::vector<AuditRecord> rows) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   GatewayStore& store_;
   Logger& logger_;
@@ -57,6 +66,7 @@ class AuditWriter {
   const AuditWriterOptions options_;
   absl::Mutex mu_;
   std::deque<AuditRecord> queue_ ABSL_GUARDED_BY(mu_);
+  UnidentifiedCalls unidentified_ ABSL_GUARDED_BY(mu_);
   uint64_t recorded_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t settled_ ABSL_GUARDED_BY(mu_) = 0;   // written or dropped
   uint64_t failures_ ABSL_GUARDED_BY(mu_) = 0;  // failed write attempts

@@ -13,6 +13,7 @@
 #include "common/grpc_status.h"
 #include "google/protobuf/descriptor.h"
 #include "services/gateway/public_services.h"
+#include "services/gateway/unidentified_calls.h"
 
 namespace shouhu::gateway {
 
@@ -63,7 +64,8 @@ std::string RecordedMethod(absl::string_view method) {
 }  // namespace
 
 void RecordCall(const ForwardingEnv& env, const std::string& sent_method, const Caller& caller,
-                const std::string& request_id, const char* face, int grpc_code, absl::Time started) {
+                const std::string& request_id, absl::string_view peer, const char* face, int grpc_code,
+                absl::Time started) {
   const absl::Duration latency = absl::Now() - started;
   const std::string method = RecordedMethod(sent_method);
   // A method no linked proto declares is whatever the caller sent, answered before any credentials: counted
@@ -80,6 +82,7 @@ void RecordCall(const ForwardingEnv& env, const std::string& sent_method, const 
   row.face = face;
   row.grpc_code = grpc_code;
   row.latency_us = absl::ToInt64Microseconds(latency);
+  row.peer = CallerAddress(peer);
   env.audit.Record(std::move(row));
 }
 
@@ -102,6 +105,7 @@ class ForwardedCall final : public grpc::ServerGenericBidiReactor {
         backend_(backend),
         context_(context),
         method_(context->method()),
+        peer_(context->peer()),
         started_(absl::Now()),
         leg_(this) {
     request_id_ = RequestIdOr(env.ids, MetadataValue(*context, kRequestIdMetadata));
@@ -135,7 +139,7 @@ class ForwardedCall final : public grpc::ServerGenericBidiReactor {
     if (backend_started_) backend_context_.TryCancel();
   }
   void OnDone() override {
-    RecordCall(env_, method_, caller_, request_id_, "grpc", final_code_, started_);
+    RecordCall(env_, method_, caller_, request_id_, peer_, "grpc", final_code_, started_);
     Unref();
   }
 
@@ -171,9 +175,10 @@ class ForwardedCall final : public grpc::ServerGenericBidiReactor {
       call_->CloseRequests();
     }
     void OnDone(const grpc::Status& status) override {
-      // The leg's reference goes first: it cannot be the last, since the caller's side holds its own until its
-      // OnDone, which only follows Finish. So the call (its ClientContext with it) is deleted by that OnDone,
-      // which Server::Wait waits for, never here after Wait has returned and the gateway is being torn down.
+      // The leg's reference goes first: it cannot be the last, since the caller's side holds its own until
+      // its OnDone, which only follows Finish. So the call (its ClientContext with it) is deleted by that
+      // OnDone, which Server::Wait waits for, never here after Wait has returned and the gateway is being
+      // torn down.
       ForwardedCall* const call = call_;
       grpc::Status facing = CallerFacing(call->env_, call->method_, status);
       call->Unref();
@@ -237,6 +242,7 @@ class ForwardedCall final : public grpc::ServerGenericBidiReactor {
   grpc::GenericStub& backend_;
   grpc::GenericCallbackServerContext* const context_;
   const std::string method_;
+  const std::string peer_;
   const absl::Time started_;
   std::string request_id_;
   Principal principal_;
@@ -261,7 +267,12 @@ class ForwardedUnaryCall final : public grpc::ServerGenericBidiReactor {
  public:
   ForwardedUnaryCall(const ForwardingEnv& env, grpc::GenericStub& backend,
                      grpc::GenericCallbackServerContext* context)
-      : env_(env), backend_(backend), context_(context), method_(context->method()), started_(absl::Now()) {
+      : env_(env),
+        backend_(backend),
+        context_(context),
+        method_(context->method()),
+        peer_(context->peer()),
+        started_(absl::Now()) {
     request_id_ = RequestIdOr(env.ids, MetadataValue(*context, kRequestIdMetadata));
     const absl::string_view authorization = MetadataValue(*context, "authorization");
     // The request and the admission arrive in either order; the backend call starts when both are in.
@@ -283,7 +294,7 @@ class ForwardedUnaryCall final : public grpc::ServerGenericBidiReactor {
     if (backend_started_) backend_context_.TryCancel();
   }
   void OnDone() override {
-    RecordCall(env_, method_, caller_, request_id_, "grpc", final_code_, started_);
+    RecordCall(env_, method_, caller_, request_id_, peer_, "grpc", final_code_, started_);
     delete this;
   }
 
@@ -321,6 +332,7 @@ class ForwardedUnaryCall final : public grpc::ServerGenericBidiReactor {
   grpc::GenericStub& backend_;
   grpc::GenericCallbackServerContext* const context_;
   const std::string method_;
+  const std::string peer_;
   const absl::Time started_;
   std::string request_id_;
   absl::StatusOr<Principal> principal_;
@@ -343,18 +355,20 @@ class ForwardedUnaryCall final : public grpc::ServerGenericBidiReactor {
 class UnservedCall final : public grpc::ServerGenericBidiReactor {
  public:
   UnservedCall(const ForwardingEnv& env, grpc::GenericCallbackServerContext* context)
-      : env_(env), method_(context->method()), started_(absl::Now()) {
+      : env_(env), method_(context->method()), peer_(context->peer()), started_(absl::Now()) {
     request_id_ = RequestIdOr(env.ids, MetadataValue(*context, kRequestIdMetadata));
     Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no service behind the gateway serves this method"));
   }
   void OnDone() override {
-    RecordCall(env_, method_, Caller{}, request_id_, "grpc", grpc::StatusCode::UNIMPLEMENTED, started_);
+    RecordCall(env_, method_, Caller{}, request_id_, peer_, "grpc", grpc::StatusCode::UNIMPLEMENTED,
+               started_);
     delete this;
   }
 
  private:
   const ForwardingEnv& env_;
   const std::string method_;
+  const std::string peer_;
   const absl::Time started_;
   std::string request_id_;
 };

@@ -49,9 +49,11 @@ void PrepareBackendCall(const ForwardingEnv& env, const Principal& principal, co
                         std::chrono::system_clock::time_point caller_deadline, grpc::ClientContext& context);
 
 // Writes the audit row and the call metric of a finished call.
-// `caller`: who admission found, admitted or not (Admitted::caller).
+// `caller`: who admission found, admitted or not (Admitted::caller). `peer`: the caller's address as gRPC
+// names it or as the HTTP server gives it (CallerAddress).
 void RecordCall(const ForwardingEnv& env, const std::string& method, const Caller& caller,
-                const std::string& request_id, const char* face, int grpc_code, absl::Time started);
+                const std::string& request_id, absl::string_view peer, const char* face, int grpc_code,
+                absl::Time started);
 
 // The method's descriptor ("/pkg.Service/Method"), or null when no linked proto declares it: such a method is
 // answered UNIMPLEMENTED on both faces, with or without credentials, as any gRPC server answers one.

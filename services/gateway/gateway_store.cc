@@ -52,8 +52,8 @@ constexpr absl::string_view kRevokeClientSecrets =
     "WHERE client_id = ? AND revoked_at IS NULL";
 constexpr absl::string_view kAuditColumns =
     "INSERT INTO audit_log (audit_id, occurred_at, request_id, subject, organisation_id, subject_claimed, "
-    "method, face, grpc_code, latency_us) VALUES ";
-constexpr absl::string_view kAuditRow = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "method, face, grpc_code, latency_us, peer, repeats) VALUES ";
+constexpr absl::string_view kAuditRow = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 // Idempotent on the row's id: a batch written again after its answer was lost (committed, then the connection
 // died) leaves the rows it already wrote as they are, so every row exists once. Not INSERT IGNORE, which
 // would also turn bad data into silent truncation. The no-op update changes no row, so Galera (row-based
@@ -282,12 +282,12 @@ absl::Status GatewayStore::InsertAudit(const std::vector<AuditRecord>& rows) {
       const std::string sql =
           absl::StrCat(kAuditColumns, absl::StrJoin(placeholders, ", "), kAuditIdempotent);
       std::vector<db::Value> params;
-      params.reserve(count * 10);
+      params.reserve(count * 12);
       for (size_t i = start; i < start + count; ++i) {
         const AuditRecord& r = rows[i];
         params.insert(params.end(), {r.audit_id, ToSqlTimestamp(r.occurred_at), r.request_id, r.subject,
                                      r.organisation_id, int64_t{r.subject_claimed ? 1 : 0}, r.method, r.face,
-                                     int64_t{r.grpc_code}, r.latency_us});
+                                     int64_t{r.grpc_code}, r.latency_us, r.peer, r.repeats});
       }
       RETURN_IF_ERROR(session.Execute(sql, params).status());
     }

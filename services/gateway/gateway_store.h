@@ -46,6 +46,10 @@ struct AuditRecord {
   std::string face;  // "grpc" or "http"
   int grpc_code = 0;
   int64_t latency_us = 0;
+  std::string peer;  // the caller's address (CallerAddress), empty when not a network one (migration 0052)
+  // Calls this row stands for: more than one for calls of an unidentified caller folded per source and
+  // window (unidentified_calls.h), this row being the first of them.
+  int64_t repeats = 1;
 };
 
 // At most this many secrets of one client are valid at once (the old and the new while rotating).

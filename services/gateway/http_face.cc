@@ -95,6 +95,9 @@ class Connection final : public HttpExchange, public std::enable_shared_from_thi
  public:
   Connection(tcp::socket socket, HttpFace::Server& server) : stream_(std::move(socket)), server_(server) {
     server_.connections.fetch_add(1);
+    beast::error_code ec;
+    const tcp::endpoint remote = stream_.socket().remote_endpoint(ec);
+    if (!ec) peer_ = remote.address().to_string();
   }
   ~Connection() override { server_.connections.fetch_sub(1); }
 
@@ -150,6 +153,7 @@ class Connection final : public HttpExchange, public std::enable_shared_from_thi
     request.timeout_ms = HeaderOf(message, "X-Timeout-Ms");
     request.keep_alive = message.keep_alive();
     request.body = std::move(message.body());
+    request.peer = peer_;
     keep_alive_ = request.keep_alive;
     server_.calls.Start(std::move(request), shared_from_this());
   }
@@ -212,6 +216,7 @@ class Connection final : public HttpExchange, public std::enable_shared_from_thi
   }
 
   beast::tcp_stream stream_;
+  std::string peer_;  // the client's address
   HttpFace::Server& server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;

@@ -37,6 +37,7 @@ struct JsonRequest {
   std::string timeout_ms;  // X-Timeout-Ms as sent, may be empty
   bool keep_alive = true;
   std::string body;
+  std::string peer;  // the caller's address, for the audit row
 };
 
 // The connection a JSON call answers on, implemented by the HTTP server.

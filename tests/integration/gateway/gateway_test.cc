@@ -736,6 +736,53 @@ TEST_F(GatewayTest, Audit_EveryCall_WritesOneRowWithoutPayload) {
   EXPECT_GT(row->Int(5), 0);
 }
 
+// A call without credentials costs its sender nothing, and each was an audit row: one address could fill the
+// table, or push the rows of identified callers' calls out of the writer's queue. From one address, 60 rows a
+// minute are written one by one and the rest of that minute's calls counted in one row
+// (unidentified_calls.h); every row names the address, on both faces; an identified caller's calls meanwhile
+// are a row each.
+TEST_F(GatewayTest, Audit_CallsWithoutCredentialsFromOneAddress_OneByOneUpToTheBudgetTheRestCountedInOneRow) {
+  const HttpResponse http = HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/WhoAmI", "{}",
+                                     {{"X-Request-Id", "unidentified-http"}});
+  EXPECT_EQ(http.status, 401) << http.body;
+  constexpr int kCalls = 150;
+  for (int i = 0; i < kCalls; ++i) {
+    auto context = Context("");
+    context->AddMetadata("x-request-id", absl::StrCat("unidentified-", i));
+    echo::v1::WhoAmIResponse who;
+    ASSERT_EQ(echo_->WhoAmI(context.get(), echo::v1::WhoAmIRequest(), &who).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  for (int i = 0; i < 5; ++i) {
+    auto context = Context(Bearer(h_->OfficerToken()));
+    context->AddMetadata("x-request-id", absl::StrCat("identified-", i));
+    echo::v1::WhoAmIResponse who;
+    ASSERT_EQ(echo_->WhoAmI(context.get(), echo::v1::WhoAmIRequest(), &who).error_code(),
+              grpc::StatusCode::OK);
+  }
+  absl::SleepFor(absl::Milliseconds(100));
+  h_->gateway().audit().Flush();
+  std::optional<db::Row> unidentified, identified;
+  ASSERT_OK(h_->db().pool().Autocommit([&](db::Session& s) -> absl::Status {
+    ASSIGN_OR_RETURN(
+        unidentified,
+        s.QueryOne("SELECT COUNT(*), SUM(repeats), SUM(repeats > 1), COUNT(DISTINCT peer), MIN(peer), "
+                   "SUM(face = 'http') FROM audit_log WHERE request_id LIKE 'unidentified-%'"));
+    ASSIGN_OR_RETURN(identified, s.QueryOne("SELECT COUNT(*), SUM(repeats), MIN(peer) FROM audit_log "
+                                            "WHERE request_id LIKE 'identified-%'"));
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(unidentified->Int(0), 61) << "60 rows one by one and one counting the rest";
+  EXPECT_EQ(unidentified->Int(1), kCalls + 1) << "every call written or counted";
+  EXPECT_EQ(unidentified->Int(2), 1);
+  EXPECT_EQ(unidentified->Int(3), 1) << "both faces name the same address";
+  EXPECT_EQ(unidentified->String(4), "127.0.0.1");
+  EXPECT_EQ(unidentified->Int(5), 1) << "the HTTP call, the address's first, written one by one";
+  EXPECT_EQ(identified->Int(0), 5);
+  EXPECT_EQ(identified->Int(1), 5);
+  EXPECT_EQ(identified->String(2), "127.0.0.1");
+}
+
 // The audit row of a call refused at the door says who was refused: the verified caller of a method its roles
 // may not call (a volunteer reaching for the admin service, a caseworker for an officer's method), and the
 // client id an API client presented with a secret that was not accepted, marked as only claimed. A caller

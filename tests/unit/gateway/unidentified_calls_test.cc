@@ -1,0 +1,135 @@
+// The audit rows of calls whose caller the gateway could not identify (unidentified_calls.h): a budget of
+// rows one by one per source and window, the rest folded into one counting row; identified callers never
+// folded; the caller's address as the two faces give it.
+#include "services/gateway/unidentified_calls.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace shouhu::gateway {
+namespace {
+
+const absl::Time kStart = absl::FromUnixSeconds(1796083200);  // 2026-12-01 00:00 UTC
+
+AuditRecord Unidentified(const std::string& peer, int n, absl::Duration after = absl::ZeroDuration()) {
+  AuditRecord row;
+  row.audit_id = absl::StrCat("row-", peer, "-", n);
+  row.occurred_at = kStart + after;
+  row.method = "/shouhu.registry.v1.RegistryService/GetChild";
+  row.face = "grpc";
+  row.grpc_code = 16;  // UNAUTHENTICATED
+  row.peer = peer;
+  return row;
+}
+
+// Feeds `calls` rows from `peer`; returns how many were written one by one.
+int Feed(UnidentifiedCalls& calls, const std::string& peer, int count) {
+  int written = 0;
+  for (int i = 0; i < count; ++i) written += calls.Take(Unidentified(peer, i)).has_value() ? 1 : 0;
+  return written;
+}
+
+int64_t Repeats(const std::vector<AuditRecord>& rows) {
+  int64_t sum = 0;
+  for (const AuditRecord& row : rows) sum += row.repeats;
+  return sum;
+}
+
+TEST(CallerAddress, TheFacesForms_TheAddressAlone) {
+  EXPECT_EQ(CallerAddress("ipv4:10.0.0.7:51234"), "10.0.0.7");
+  EXPECT_EQ(CallerAddress("ipv6:[2001:DB8::7]:51234"), "2001:db8::7");
+  EXPECT_EQ(CallerAddress("ipv6:%5B::1%5D:51234"), "::1");
+  EXPECT_EQ(CallerAddress("ipv6:[::ffff:10.0.0.7]:443"), "10.0.0.7");
+  EXPECT_EQ(CallerAddress("10.0.0.7"), "10.0.0.7");                 // the HTTP server's
+  EXPECT_EQ(CallerAddress("::ffff:192.168.1.20"), "192.168.1.20");  // a dual-stack listener's
+  EXPECT_EQ(CallerAddress("2001:db8::1"), "2001:db8::1");
+}
+
+TEST(CallerAddress, NotANetworkAddress_Empty) {
+  EXPECT_EQ(CallerAddress("unix:/run/shouhu/gateway.sock"), "");
+  EXPECT_EQ(CallerAddress("inproc"), "");
+  EXPECT_EQ(CallerAddress(""), "");
+  EXPECT_EQ(CallerAddress("ipv4:10.0.0.7'; DROP TABLE audit_log; --:1"), "");
+  EXPECT_EQ(CallerAddress("ipv6:2001:db8::7:51234"), "") << "no brackets";
+}
+
+TEST(UnidentifiedCalls, BeyondTheBudget_FoldedIntoOneRowCountingThem_WrittenWhenTheWindowEnds) {
+  UnidentifiedCalls calls({/*one_by_one=*/3, /*window=*/absl::Minutes(1), /*max_sources=*/100});
+  EXPECT_EQ(Feed(calls, "203.0.113.9", 1000), 3);
+  EXPECT_TRUE(calls.Ended(kStart + absl::Seconds(59)).empty()) << "the window has not ended";
+  const std::vector<AuditRecord> folded = calls.Ended(kStart + absl::Minutes(1));
+  ASSERT_EQ(folded.size(), 1u);
+  EXPECT_EQ(folded[0].repeats, 997);
+  EXPECT_EQ(folded[0].audit_id, "row-203.0.113.9-3") << "the first call folded stands for them";
+  EXPECT_EQ(folded[0].peer, "203.0.113.9");
+  EXPECT_EQ(folded[0].grpc_code, 16);
+  // The window ended: the source has its budget again.
+  EXPECT_EQ(Feed(calls, "203.0.113.9", 5), 3);
+}
+
+TEST(UnidentifiedCalls, IdentifiedCallers_NeverFolded) {
+  UnidentifiedCalls calls({/*one_by_one=*/3, absl::Minutes(1), 100});
+  int written = 0;
+  for (int i = 0; i < 100; ++i) {
+    AuditRecord row = Unidentified("203.0.113.9", i);
+    row.subject = "officer-wuding";
+    row.grpc_code = 8;  // their rate limit: still theirs, one by one
+    written += calls.Take(row).has_value() ? 1 : 0;
+  }
+  EXPECT_EQ(written, 100);
+  // An API client id as presented is not an identity: a guesser presenting one is folded like the rest.
+  int claimed_written = 0;
+  for (int i = 0; i < 10; ++i) {
+    AuditRecord row = Unidentified("203.0.113.9", i);
+    row.subject = "01JCLAIMEDCLIENTID00000000";
+    row.subject_claimed = true;
+    claimed_written += calls.Take(row).has_value() ? 1 : 0;
+  }
+  EXPECT_EQ(claimed_written, 3);
+}
+
+TEST(UnidentifiedCalls, Sources_EachItsOwnBudget_AnIpv6HostByItsSlash64) {
+  UnidentifiedCalls calls({/*one_by_one=*/2, absl::Minutes(1), 100});
+  EXPECT_EQ(Feed(calls, "203.0.113.9", 10), 2);
+  EXPECT_EQ(Feed(calls, "203.0.113.10", 10), 2);
+  // One host picking a new address in its /64 for every call is one source.
+  int written = 0;
+  for (int i = 0; i < 10; ++i) {
+    written += calls.Take(Unidentified(absl::StrCat("2001:db8:0:7::", i + 1), i)).has_value() ? 1 : 0;
+  }
+  EXPECT_EQ(written, 2);
+  EXPECT_EQ(Feed(calls, "2001:db8:0:8::1", 10), 2) << "another /64";
+  const std::vector<AuditRecord> folded = calls.Ended(kStart + absl::Minutes(1));
+  EXPECT_EQ(folded.size(), 4u);
+  EXPECT_EQ(Repeats(folded), 4 * 8);
+}
+
+TEST(UnidentifiedCalls, MoreSourcesThanTracked_TheRestShareOneBudgetAndRow) {
+  UnidentifiedCalls calls({/*one_by_one=*/2, absl::Minutes(1), /*max_sources=*/3});
+  int written = 0;
+  for (int host = 1; host <= 50; ++host) written += Feed(calls, absl::StrCat("198.51.100.", host), 4);
+  EXPECT_EQ(written, 3 * 2 + 2) << "three sources told apart, then one shared budget";
+  const std::vector<AuditRecord> folded = calls.Ended(kStart + absl::Minutes(1));
+  EXPECT_EQ(folded.size(), 4u);
+  EXPECT_EQ(Repeats(folded), 50 * 4 - written) << "every call is written or counted";
+}
+
+TEST(UnidentifiedCalls, Folded_GivesThePendingRowsAndKeepsTheBudgetsSpent) {
+  UnidentifiedCalls calls({/*one_by_one=*/2, absl::Minutes(1), 100});
+  EXPECT_EQ(Feed(calls, "203.0.113.9", 7), 2);
+  const std::vector<AuditRecord> now = calls.Folded();
+  ASSERT_EQ(now.size(), 1u);
+  EXPECT_EQ(now[0].repeats, 5);
+  EXPECT_EQ(Feed(calls, "203.0.113.9", 4), 0) << "still the same window: its budget is spent";
+  const std::vector<AuditRecord> later = calls.Ended(kStart + absl::Minutes(1));
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].repeats, 4);
+  EXPECT_TRUE(calls.Folded().empty());
+}
+
+}  // namespace
+}  // namespace shouhu::gateway
