@@ -22,17 +22,19 @@ bool ConsumeScheme(absl::string_view& header, absl::string_view scheme) {
 }  // namespace
 
 Caller CallerOf(const Principal& principal) {
-  return Caller{principal.subject(), principal.organisation_id(), /*claimed=*/false};
+  return Caller{principal.subject(), principal.organisation_id(), /*claimed=*/false, /*turned_away=*/false};
 }
 
 Admitted Admission::Authorize(const std::string& method, absl::StatusOr<Principal> principal) const {
   if (!principal.ok()) return Admitted{principal.status(), {}};
   Caller caller = CallerOf(*principal);
   if (!policy_.Allows(*principal, method)) {
+    caller.turned_away = true;
     return Admitted{absl::PermissionDeniedError("the caller's roles may not call this method"),
                     std::move(caller)};
   }
   if (!limiter_.TryAcquire(principal->subject())) {
+    caller.turned_away = true;
     return Admitted{absl::ResourceExhaustedError("rate limit exceeded; retry later"), std::move(caller)};
   }
   return Admitted{std::move(principal), std::move(caller)};
@@ -58,7 +60,8 @@ void Admission::Admit(const std::string& method, absl::string_view authorization
         // gateway issues them (ASCII, 26 characters), so whatever else a caller sends never reaches the
         // table.
         Caller claimed;
-        if (IsWellFormedId(client_id)) claimed = Caller{client_id, "", /*claimed=*/true};
+        if (IsWellFormedId(client_id))
+          claimed = Caller{client_id, "", /*claimed=*/true, /*turned_away=*/false};
         clients_->Authenticate(std::move(client_id), decoded.substr(colon + 1),
                                [this, method, claimed = std::move(claimed),
                                 done = std::move(done)](absl::StatusOr<Principal> principal) {

@@ -22,6 +22,7 @@ struct Caller {
   std::string subject;          // empty: nobody the gateway could name (no or unreadable credentials)
   std::string organisation_id;  // a verified caller's only
   bool claimed = false;         // `subject` is an API client id as presented, its secret not accepted
+  bool turned_away = false;     // a verified caller refused by the method policy or its rate limit
 };
 
 Caller CallerOf(const Principal& principal);

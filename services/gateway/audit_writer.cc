@@ -10,11 +10,7 @@ constexpr char kFolded[] = "shouhu_gateway_audit_folded_total";
 }  // namespace
 
 AuditWriter::AuditWriter(GatewayStore& store, Logger& logger, Metrics& metrics, AuditWriterOptions options)
-    : store_(store),
-      logger_(logger),
-      metrics_(metrics),
-      options_(options),
-      unidentified_(options.unidentified) {
+    : store_(store), logger_(logger), metrics_(metrics), options_(options), refused_(options.refused) {
   metrics_.Add(kDropped, "", 0);  // exported from the start, so an alert on its increase sees the first drop
   metrics_.Add(kFolded, "", 0);
   thread_ = std::thread([this] { Run(); });
@@ -29,7 +25,7 @@ void AuditWriter::Record(AuditRecord record) {
     DropLocked(1, "audit row recorded after the writer stopped", absl::OkStatus());
     return;
   }
-  std::optional<AuditRecord> row = unidentified_.Take(std::move(record));
+  std::optional<AuditRecord> row = refused_.Take(std::move(record));
   if (!row) {
     metrics_.Add(kFolded, "", 1);
     return;  // in its source's folded row, queued when the window ends
@@ -69,7 +65,7 @@ void AuditWriter::DropLocked(size_t rows, absl::string_view why, const absl::Sta
 
 void AuditWriter::Flush() {
   absl::MutexLock lock(&mu_);
-  if (!stopped_) QueueFoldedLocked(unidentified_.Folded());
+  if (!stopped_) QueueFoldedLocked(refused_.Folded());
   const uint64_t target = recorded_;
   const uint64_t failures = failures_;
   ++flush_waiters_;
@@ -103,7 +99,7 @@ void AuditWriter::Run() {
       absl::MutexLock lock(&mu_);
       if (batch.empty()) {
         mu_.AwaitWithTimeout(absl::Condition(&has_work), options_.flush_interval);
-        QueueFoldedLocked(stopping_ ? unidentified_.Folded() : unidentified_.Ended(absl::Now()));
+        QueueFoldedLocked(stopping_ ? refused_.Folded() : refused_.Ended(absl::Now()));
         const size_t take = std::min(queue_.size(), kBatch);
         batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + take));
         queue_.erase(queue_.begin(), queue_.begin() + take);

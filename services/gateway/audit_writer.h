@@ -8,10 +8,11 @@
 // queued is written for up to stop_bound and the rest dropped. Every dropped row is counted in
 // shouhu_gateway_audit_dropped_total and logged as an error: a gap in the audit trail is never silent.
 //
-// Calls of callers the gateway could not identify are written one by one up to a budget per source and
-// window, the rest folded into one row per source and window (unidentified_calls.h), so that nobody without
-// credentials can fill the table or the queue; the calls so folded are counted in
-// shouhu_gateway_audit_folded_total.
+// Calls the gateway refused before any service saw them (no or refused credentials, a method nobody serves, a
+// caller's roles or rate limit) are written one by one up to a budget per caller (or, unidentified, per
+// source) and window, the rest folded into one row per caller and window (refused_call_rows.h), so that
+// nobody, with credentials or without, can fill the table or the queue with refusals; the calls so folded are
+// counted in shouhu_gateway_audit_folded_total.
 #ifndef SHOUHU_SERVICES_GATEWAY_AUDIT_WRITER_H_
 #define SHOUHU_SERVICES_GATEWAY_AUDIT_WRITER_H_
 
@@ -24,7 +25,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "services/gateway/gateway_store.h"
-#include "services/gateway/unidentified_calls.h"
+#include "services/gateway/refused_call_rows.h"
 
 namespace shouhu::gateway {
 
@@ -37,7 +38,7 @@ struct AuditWriterOptions {
   absl::Duration max_backoff = absl::Seconds(5);
   // How long Stop keeps writing what is queued: well inside a pod's termination grace.
   absl::Duration stop_bound = absl::Seconds(5);
-  UnidentifiedCallLimits unidentified;
+  RefusedCallLimits refused;
 };
 
 class AuditWriter {
@@ -66,7 +67,7 @@ class AuditWriter {
   const AuditWriterOptions options_;
   absl::Mutex mu_;
   std::deque<AuditRecord> queue_ ABSL_GUARDED_BY(mu_);
-  UnidentifiedCalls unidentified_ ABSL_GUARDED_BY(mu_);
+  RefusedCallRows refused_ ABSL_GUARDED_BY(mu_);
   uint64_t recorded_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t settled_ ABSL_GUARDED_BY(mu_) = 0;   // written or dropped
   uint64_t failures_ ABSL_GUARDED_BY(mu_) = 0;  // failed write attempts

@@ -13,7 +13,7 @@
 #include "common/grpc_status.h"
 #include "google/protobuf/descriptor.h"
 #include "services/gateway/public_services.h"
-#include "services/gateway/unidentified_calls.h"
+#include "services/gateway/refused_call_rows.h"
 
 namespace shouhu::gateway {
 
@@ -78,6 +78,7 @@ void RecordCall(const ForwardingEnv& env, const std::string& sent_method, const 
   row.subject = Clipped(caller.subject, 128);
   row.organisation_id = Clipped(caller.organisation_id, 64);
   row.subject_claimed = caller.claimed;
+  row.turned_away = caller.turned_away;
   row.method = method;
   row.face = face;
   row.grpc_code = grpc_code;

@@ -47,9 +47,11 @@ struct AuditRecord {
   int grpc_code = 0;
   int64_t latency_us = 0;
   std::string peer;  // the caller's address (CallerAddress), empty when not a network one (migration 0052)
-  // Calls this row stands for: more than one for calls of an unidentified caller folded per source and
-  // window (unidentified_calls.h), this row being the first of them.
+  // Calls this row stands for: more than one for calls refused at the door folded per caller and window
+  // (refused_call_rows.h), this row being the first of them.
   int64_t repeats = 1;
+  // Not stored: an identified caller whose policy or rate limit refused the call (grpc_code says which).
+  bool turned_away = false;
 };
 
 // At most this many secrets of one client are valid at once (the old and the new while rotating).

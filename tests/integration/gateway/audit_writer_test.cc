@@ -169,7 +169,7 @@ TEST_F(AuditWriterTest, QueueBound_CallsWithoutCredentialsFromOneAddress_PushOut
   options.flush_interval = absl::Hours(1);  // nothing leaves the queue during the test
   options.max_queued = 50;
   options.stop_bound = absl::ZeroDuration();
-  options.unidentified.one_by_one = 10;
+  options.refused.one_by_one = 10;
   AuditWriter writer(store, *logger_, metrics_, options);
   for (int i = 0; i < 1000; ++i) {
     AuditRecord row = Row(absl::StrCat("01JEEEEEEEEEEEEEEEEEEE", absl::Dec(i, absl::kZeroPad4)));
@@ -194,8 +194,8 @@ TEST_F(AuditWriterTest, CallsWithoutCredentials_TheWindowsCountingRowIsWrittenWh
   GatewayStore store((*db)->pool());
   AuditWriterOptions options;
   options.flush_interval = absl::Milliseconds(20);
-  options.unidentified.one_by_one = 10;
-  options.unidentified.window = absl::Milliseconds(300);
+  options.refused.one_by_one = 10;
+  options.refused.window = absl::Milliseconds(300);
   AuditWriter writer(store, *logger_, metrics_, options);
   for (int i = 0; i < 100; ++i) {
     AuditRecord row = Row(absl::StrCat("01JGGGGGGGGGGGGGGGGGGGG", absl::Dec(i, absl::kZeroPad3)));

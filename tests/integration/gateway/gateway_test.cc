@@ -736,12 +736,12 @@ TEST_F(GatewayTest, Audit_EveryCall_WritesOneRowWithoutPayload) {
   EXPECT_GT(row->Int(5), 0);
 }
 
-// A call without credentials costs its sender nothing, and each was an audit row: one address could fill the
-// table, or push the rows of identified callers' calls out of the writer's queue. From one address, 60 rows a
-// minute are written one by one and the rest of that minute's calls counted in one row
-// (unidentified_calls.h); every row names the address, on both faces; an identified caller's calls meanwhile
-// are a row each.
-TEST_F(GatewayTest, Audit_CallsWithoutCredentialsFromOneAddress_OneByOneUpToTheBudgetTheRestCountedInOneRow) {
+// A call refused at the door costs its sender nothing, and each was an audit row: one address (or one token)
+// could fill the table, or push the rows of calls that reached a service out of the writer's queue. Per
+// caller (an address without credentials, a subject its policy turned away), 60 rows a minute are written one
+// by one and the rest of that minute's calls counted in one row (refused_call_rows.h); every row names the
+// address, on both faces; calls that reached a service are a row each.
+TEST_F(GatewayTest, Audit_CallsRefusedAtTheDoor_OneByOneUpToTheCallersBudgetTheRestCountedInOneRow) {
   const HttpResponse http = HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/WhoAmI", "{}",
                                      {{"X-Request-Id", "unidentified-http"}});
   EXPECT_EQ(http.status, 401) << http.body;
@@ -753,6 +753,20 @@ TEST_F(GatewayTest, Audit_CallsWithoutCredentialsFromOneAddress_OneByOneUpToTheB
     ASSERT_EQ(echo_->WhoAmI(context.get(), echo::v1::WhoAmIRequest(), &who).error_code(),
               grpc::StatusCode::UNAUTHENTICATED);
   }
+  // A caseworker's script calling an officer's method in a loop: turned away by the policy, counted by
+  // subject.
+  nlohmann::json caseworker = h_->OfficerClaims();
+  caseworker["sub"] = "caseworker-wuhua-3";
+  caseworker["org"] = "ngo-wuhua-children";
+  caseworker["roles"] = {"NGO_CASEWORKER"};
+  const std::string caseworker_token = h_->Token(caseworker);
+  for (int i = 0; i < 70; ++i) {
+    auto context = Context(Bearer(caseworker_token));
+    context->AddMetadata("x-request-id", absl::StrCat("turned-away-", i));
+    echo::v1::SleepResponse slept;
+    ASSERT_EQ(echo_->Sleep(context.get(), echo::v1::SleepRequest(), &slept).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
   for (int i = 0; i < 5; ++i) {
     auto context = Context(Bearer(h_->OfficerToken()));
     context->AddMetadata("x-request-id", absl::StrCat("identified-", i));
@@ -762,12 +776,14 @@ TEST_F(GatewayTest, Audit_CallsWithoutCredentialsFromOneAddress_OneByOneUpToTheB
   }
   absl::SleepFor(absl::Milliseconds(100));
   h_->gateway().audit().Flush();
-  std::optional<db::Row> unidentified, identified;
+  std::optional<db::Row> unidentified, turned_away, identified;
   ASSERT_OK(h_->db().pool().Autocommit([&](db::Session& s) -> absl::Status {
     ASSIGN_OR_RETURN(
         unidentified,
         s.QueryOne("SELECT COUNT(*), SUM(repeats), SUM(repeats > 1), COUNT(DISTINCT peer), MIN(peer), "
                    "SUM(face = 'http') FROM audit_log WHERE request_id LIKE 'unidentified-%'"));
+    ASSIGN_OR_RETURN(turned_away, s.QueryOne("SELECT COUNT(*), SUM(repeats), MIN(subject), MAX(subject) "
+                                             "FROM audit_log WHERE request_id LIKE 'turned-away-%'"));
     ASSIGN_OR_RETURN(identified, s.QueryOne("SELECT COUNT(*), SUM(repeats), MIN(peer) FROM audit_log "
                                             "WHERE request_id LIKE 'identified-%'"));
     return absl::OkStatus();
@@ -778,7 +794,11 @@ TEST_F(GatewayTest, Audit_CallsWithoutCredentialsFromOneAddress_OneByOneUpToTheB
   EXPECT_EQ(unidentified->Int(3), 1) << "both faces name the same address";
   EXPECT_EQ(unidentified->String(4), "127.0.0.1");
   EXPECT_EQ(unidentified->Int(5), 1) << "the HTTP call, the address's first, written one by one";
-  EXPECT_EQ(identified->Int(0), 5);
+  EXPECT_EQ(turned_away->Int(0), 61);
+  EXPECT_EQ(turned_away->Int(1), 70);
+  EXPECT_EQ(turned_away->String(2), "caseworker-wuhua-3");
+  EXPECT_EQ(turned_away->String(3), "caseworker-wuhua-3");
+  EXPECT_EQ(identified->Int(0), 5) << "calls that reached a service: a row each";
   EXPECT_EQ(identified->Int(1), 5);
   EXPECT_EQ(identified->String(2), "127.0.0.1");
 }

@@ -1,4 +1,4 @@
-#include "services/gateway/unidentified_calls.h"
+#include "services/gateway/refused_call_rows.h"
 
 #include <arpa/inet.h>
 
@@ -13,8 +13,8 @@ namespace shouhu::gateway {
 namespace {
 
 constexpr size_t kMaxAddressLength = 45;  // the longest IPv6 text, an IPv4 tail included
-// The source that calls from addresses beyond max_sources share.
-constexpr char kOtherSources[] = "*";
+// The caller that callers beyond max_callers share (no subject or address is written so).
+constexpr char kOtherCallers[] = "*";
 
 bool LooksLikeAddress(absl::string_view address) {
   if (address.empty() || address.size() > kMaxAddressLength) return false;
@@ -51,60 +51,64 @@ std::string CallerAddress(absl::string_view peer) {
   return LooksLikeAddress(address) ? address : "";
 }
 
-bool CallerIdentified(const AuditRecord& row) { return !row.subject.empty() && !row.subject_claimed; }
-
-std::string UnidentifiedCalls::SourceKey(const std::string& address) {
-  in6_addr v6;
-  if (absl::StrContains(address, ':') && inet_pton(AF_INET6, address.c_str(), &v6) == 1) {
-    return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(v6.s6_addr), 8)) + "::/64";
-  }
-  return address;  // IPv4, or no address at all (every such call one source)
+bool RefusedAtTheDoor(const AuditRecord& row) {
+  const bool identified = !row.subject.empty() && !row.subject_claimed;
+  return !identified || row.turned_away;
 }
 
-std::optional<AuditRecord> UnidentifiedCalls::Take(AuditRecord row) {
-  if (CallerIdentified(row)) return row;
-  std::string key = SourceKey(row.peer);
-  auto it = sources_.find(key);
-  if (it == sources_.end() && sources_.size() >= limits_.max_sources) it = sources_.find(kOtherSources);
-  if (it == sources_.end()) {
-    if (sources_.size() >= limits_.max_sources) key = kOtherSources;
-    Source fresh;
-    fresh.window_end = row.occurred_at + limits_.window;
-    it = sources_.emplace(std::move(key), std::move(fresh)).first;
+std::string RefusedCallRows::CallerKey(const AuditRecord& row) {
+  if (!row.subject.empty() && !row.subject_claimed) return "subject " + row.subject;
+  in6_addr v6;
+  if (absl::StrContains(row.peer, ':') && inet_pton(AF_INET6, row.peer.c_str(), &v6) == 1) {
+    return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(v6.s6_addr), 8)) + "::/64";
   }
-  Source& source = it->second;
-  if (source.written < limits_.one_by_one) {
-    ++source.written;
+  return row.peer;  // IPv4, or no address at all (every such call one source)
+}
+
+std::optional<AuditRecord> RefusedCallRows::Take(AuditRecord row) {
+  if (!RefusedAtTheDoor(row)) return row;
+  std::string key = CallerKey(row);
+  auto it = callers_.find(key);
+  if (it == callers_.end() && callers_.size() >= limits_.max_callers) it = callers_.find(kOtherCallers);
+  if (it == callers_.end()) {
+    if (callers_.size() >= limits_.max_callers) key = kOtherCallers;
+    Tally fresh;
+    fresh.window_end = row.occurred_at + limits_.window;
+    it = callers_.emplace(std::move(key), std::move(fresh)).first;
+  }
+  Tally& tally = it->second;
+  if (tally.written < limits_.one_by_one) {
+    ++tally.written;
     return row;
   }
-  if (source.row) {
-    ++source.row->repeats;
+  if (tally.row) {
+    ++tally.row->repeats;
   } else {
-    source.row = std::move(row);
-    source.row->repeats = 1;
+    tally.row = std::move(row);
+    tally.row->repeats = 1;
   }
   return std::nullopt;
 }
 
-std::vector<AuditRecord> UnidentifiedCalls::Ended(absl::Time now) {
+std::vector<AuditRecord> RefusedCallRows::Ended(absl::Time now) {
   std::vector<AuditRecord> rows;
-  for (auto it = sources_.begin(); it != sources_.end();) {
+  for (auto it = callers_.begin(); it != callers_.end();) {
     if (now < it->second.window_end) {
       ++it;
       continue;
     }
     if (it->second.row) rows.push_back(*std::move(it->second.row));
-    sources_.erase(it++);
+    callers_.erase(it++);
   }
   return rows;
 }
 
-std::vector<AuditRecord> UnidentifiedCalls::Folded() {
+std::vector<AuditRecord> RefusedCallRows::Folded() {
   std::vector<AuditRecord> rows;
-  for (auto& [key, source] : sources_) {
-    if (!source.row) continue;
-    rows.push_back(*std::move(source.row));
-    source.row.reset();
+  for (auto& [key, tally] : callers_) {
+    if (!tally.row) continue;
+    rows.push_back(*std::move(tally.row));
+    tally.row.reset();
   }
   return rows;
 }

@@ -1,7 +1,7 @@
-// The audit rows of calls whose caller the gateway could not identify (unidentified_calls.h): a budget of
-// rows one by one per source and window, the rest folded into one counting row; identified callers never
-// folded; the caller's address as the two faces give it.
-#include "services/gateway/unidentified_calls.h"
+// The audit rows of calls the gateway refused at the door (refused_call_rows.h): a budget of rows one by one
+// per caller (by address when unidentified, by subject when turned away) and window, the rest folded into one
+// counting row; calls that reached a service never folded; the caller's address as the two faces give it.
+#include "services/gateway/refused_call_rows.h"
 
 #include <gtest/gtest.h>
 
@@ -27,7 +27,7 @@ AuditRecord Unidentified(const std::string& peer, int n, absl::Duration after = 
 }
 
 // Feeds `calls` rows from `peer`; returns how many were written one by one.
-int Feed(UnidentifiedCalls& calls, const std::string& peer, int count) {
+int Feed(RefusedCallRows& calls, const std::string& peer, int count) {
   int written = 0;
   for (int i = 0; i < count; ++i) written += calls.Take(Unidentified(peer, i)).has_value() ? 1 : 0;
   return written;
@@ -57,8 +57,8 @@ TEST(CallerAddress, NotANetworkAddress_Empty) {
   EXPECT_EQ(CallerAddress("ipv6:2001:db8::7:51234"), "") << "no brackets";
 }
 
-TEST(UnidentifiedCalls, BeyondTheBudget_FoldedIntoOneRowCountingThem_WrittenWhenTheWindowEnds) {
-  UnidentifiedCalls calls({/*one_by_one=*/3, /*window=*/absl::Minutes(1), /*max_sources=*/100});
+TEST(RefusedCallRows, BeyondTheBudget_FoldedIntoOneRowCountingThem_WrittenWhenTheWindowEnds) {
+  RefusedCallRows calls({/*one_by_one=*/3, /*window=*/absl::Minutes(1), /*max_callers=*/100});
   EXPECT_EQ(Feed(calls, "203.0.113.9", 1000), 3);
   EXPECT_TRUE(calls.Ended(kStart + absl::Seconds(59)).empty()) << "the window has not ended";
   const std::vector<AuditRecord> folded = calls.Ended(kStart + absl::Minutes(1));
@@ -71,29 +71,45 @@ TEST(UnidentifiedCalls, BeyondTheBudget_FoldedIntoOneRowCountingThem_WrittenWhen
   EXPECT_EQ(Feed(calls, "203.0.113.9", 5), 3);
 }
 
-TEST(UnidentifiedCalls, IdentifiedCallers_NeverFolded) {
-  UnidentifiedCalls calls({/*one_by_one=*/3, absl::Minutes(1), 100});
-  int written = 0;
-  for (int i = 0; i < 100; ++i) {
-    AuditRecord row = Unidentified("203.0.113.9", i);
-    row.subject = "officer-wuding";
-    row.grpc_code = 8;  // their rate limit: still theirs, one by one
-    written += calls.Take(row).has_value() ? 1 : 0;
-  }
-  EXPECT_EQ(written, 100);
-  // An API client id as presented is not an identity: a guesser presenting one is folded like the rest.
-  int claimed_written = 0;
+// A call that reached a service is its caller's row, however many; one its policy or rate limit turned away
+// at the door is folded like an unidentified one, counted by the caller's subject, not its address.
+TEST(RefusedCallRows, IdentifiedCallers_FoldedOnlyWhenTurnedAway_EachSubjectItsOwnBudget) {
+  RefusedCallRows calls({/*one_by_one=*/3, absl::Minutes(1), 100});
+  const auto identified = [](const std::string& subject, int n, bool turned_away) {
+    AuditRecord row = Unidentified("203.0.113.9", n);
+    row.subject = subject;
+    row.grpc_code = turned_away ? 7 : 8;  // PERMISSION_DENIED at the door; RESOURCE_EXHAUSTED from a service
+    row.turned_away = turned_away;
+    return row;
+  };
+  int served = 0;
+  for (int i = 0; i < 100; ++i)
+    served += calls.Take(identified("officer-wuding", i, false)).has_value() ? 1 : 0;
+  EXPECT_EQ(served, 100) << "calls that reached a service are never folded";
+  int volunteer = 0, caseworker = 0;
   for (int i = 0; i < 10; ++i) {
-    AuditRecord row = Unidentified("203.0.113.9", i);
+    volunteer += calls.Take(identified("volunteer-wuding-7", i, true)).has_value() ? 1 : 0;
+    caseworker += calls.Take(identified("caseworker-wuding-3", i, true)).has_value() ? 1 : 0;
+  }
+  EXPECT_EQ(volunteer, 3);
+  EXPECT_EQ(caseworker, 3) << "another subject from the same address has its own budget";
+  EXPECT_EQ(Feed(calls, "203.0.113.9", 10), 3) << "and so have the address's unidentified calls";
+  // An API client id as presented is not an identity: a guesser presenting one is counted by its address.
+  int claimed = 0;
+  for (int i = 0; i < 10; ++i) {
+    AuditRecord row = Unidentified("203.0.113.9", 100 + i);
     row.subject = "01JCLAIMEDCLIENTID00000000";
     row.subject_claimed = true;
-    claimed_written += calls.Take(row).has_value() ? 1 : 0;
+    claimed += calls.Take(row).has_value() ? 1 : 0;
   }
-  EXPECT_EQ(claimed_written, 3);
+  EXPECT_EQ(claimed, 0) << "the address's budget is spent";
+  const std::vector<AuditRecord> folded = calls.Ended(kStart + absl::Minutes(1));
+  EXPECT_EQ(folded.size(), 3u);
+  EXPECT_EQ(Repeats(folded), 7 + 7 + 17);
 }
 
-TEST(UnidentifiedCalls, Sources_EachItsOwnBudget_AnIpv6HostByItsSlash64) {
-  UnidentifiedCalls calls({/*one_by_one=*/2, absl::Minutes(1), 100});
+TEST(RefusedCallRows, Sources_EachItsOwnBudget_AnIpv6HostByItsSlash64) {
+  RefusedCallRows calls({/*one_by_one=*/2, absl::Minutes(1), 100});
   EXPECT_EQ(Feed(calls, "203.0.113.9", 10), 2);
   EXPECT_EQ(Feed(calls, "203.0.113.10", 10), 2);
   // One host picking a new address in its /64 for every call is one source.
@@ -108,8 +124,8 @@ TEST(UnidentifiedCalls, Sources_EachItsOwnBudget_AnIpv6HostByItsSlash64) {
   EXPECT_EQ(Repeats(folded), 4 * 8);
 }
 
-TEST(UnidentifiedCalls, MoreSourcesThanTracked_TheRestShareOneBudgetAndRow) {
-  UnidentifiedCalls calls({/*one_by_one=*/2, absl::Minutes(1), /*max_sources=*/3});
+TEST(RefusedCallRows, MoreSourcesThanTracked_TheRestShareOneBudgetAndRow) {
+  RefusedCallRows calls({/*one_by_one=*/2, absl::Minutes(1), /*max_callers=*/3});
   int written = 0;
   for (int host = 1; host <= 50; ++host) written += Feed(calls, absl::StrCat("198.51.100.", host), 4);
   EXPECT_EQ(written, 3 * 2 + 2) << "three sources told apart, then one shared budget";
@@ -118,8 +134,8 @@ TEST(UnidentifiedCalls, MoreSourcesThanTracked_TheRestShareOneBudgetAndRow) {
   EXPECT_EQ(Repeats(folded), 50 * 4 - written) << "every call is written or counted";
 }
 
-TEST(UnidentifiedCalls, Folded_GivesThePendingRowsAndKeepsTheBudgetsSpent) {
-  UnidentifiedCalls calls({/*one_by_one=*/2, absl::Minutes(1), 100});
+TEST(RefusedCallRows, Folded_GivesThePendingRowsAndKeepsTheBudgetsSpent) {
+  RefusedCallRows calls({/*one_by_one=*/2, absl::Minutes(1), 100});
   EXPECT_EQ(Feed(calls, "203.0.113.9", 7), 2);
   const std::vector<AuditRecord> now = calls.Folded();
   ASSERT_EQ(now.size(), 1u);
