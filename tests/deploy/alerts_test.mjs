@@ -136,6 +136,8 @@ try {
     ['ShouhuEventConsumerStuck pages a consumer that started minutes ago (no offset)', 'ShouhuEventConsumerStuck',
       'and shouhu_event_consumer_checkpoint offset 15m', ''],
     ['ShouhuAccessLogSlow mixes namespaces', 'ShouhuAccessLogSlow', 'by (namespace, service, le)', 'by (service, le)'],
+    ['ShouhuGatewayRefusedCallsInBulk tickets a client retrying a wrong token now and then (no minimum)',
+      'ShouhuGatewayRefusedCallsInBulk', '[10m]) > 600', '[10m]) > 0'],
     ['ShouhuGatewayTokenKeysNotReloaded pages for one failed reload long past (the count, not its increase)',
       'ShouhuGatewayTokenKeysNotReloaded', 'increase(shouhu_gateway_token_key_reload_failures_total[5m])',
       'shouhu_gateway_token_key_reload_failures_total'],
