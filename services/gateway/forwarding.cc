@@ -13,7 +13,6 @@
 #include "common/grpc_status.h"
 #include "google/protobuf/descriptor.h"
 #include "services/gateway/public_services.h"
-#include "services/gateway/refused_call_rows.h"
 
 namespace shouhu::gateway {
 
@@ -64,7 +63,7 @@ std::string RecordedMethod(absl::string_view method) {
 }  // namespace
 
 void RecordCall(const ForwardingEnv& env, const std::string& sent_method, const Caller& caller,
-                const std::string& request_id, absl::string_view peer, const char* face, int grpc_code,
+                const std::string& request_id, absl::string_view address, const char* face, int grpc_code,
                 absl::Time started) {
   const absl::Duration latency = absl::Now() - started;
   const std::string method = RecordedMethod(sent_method);
@@ -83,7 +82,7 @@ void RecordCall(const ForwardingEnv& env, const std::string& sent_method, const 
   row.face = face;
   row.grpc_code = grpc_code;
   row.latency_us = absl::ToInt64Microseconds(latency);
-  row.peer = CallerAddress(peer);
+  row.peer = std::string(address);
   env.audit.Record(std::move(row));
 }
 
@@ -96,6 +95,12 @@ absl::string_view MetadataValue(const grpc::ServerContextBase& context, absl::st
   return it == metadata.end() ? absl::string_view() : absl::string_view(it->second.data(), it->second.size());
 }
 
+// Where the call came from: its peer, or the caller its proxy names (caller_address.h).
+std::string AddressOf(const ForwardingEnv& env, const grpc::ServerContextBase& context) {
+  return env.proxies.Resolve(context.peer(), MetadataValue(context, "x-real-ip"),
+                             MetadataValue(context, "x-forwarded-for"));
+}
+
 // One call relayed to one backend. Owned by itself: deleted when both the caller's side and (if it was
 // started) the backend's side are done.
 class ForwardedCall final : public grpc::ServerGenericBidiReactor {
@@ -106,7 +111,7 @@ class ForwardedCall final : public grpc::ServerGenericBidiReactor {
         backend_(backend),
         context_(context),
         method_(context->method()),
-        peer_(context->peer()),
+        address_(AddressOf(env, *context)),
         started_(absl::Now()),
         leg_(this) {
     request_id_ = RequestIdOr(env.ids, MetadataValue(*context, kRequestIdMetadata));
@@ -140,7 +145,7 @@ class ForwardedCall final : public grpc::ServerGenericBidiReactor {
     if (backend_started_) backend_context_.TryCancel();
   }
   void OnDone() override {
-    RecordCall(env_, method_, caller_, request_id_, peer_, "grpc", final_code_, started_);
+    RecordCall(env_, method_, caller_, request_id_, address_, "grpc", final_code_, started_);
     Unref();
   }
 
@@ -243,7 +248,7 @@ class ForwardedCall final : public grpc::ServerGenericBidiReactor {
   grpc::GenericStub& backend_;
   grpc::GenericCallbackServerContext* const context_;
   const std::string method_;
-  const std::string peer_;
+  const std::string address_;  // the caller's
   const absl::Time started_;
   std::string request_id_;
   Principal principal_;
@@ -272,7 +277,7 @@ class ForwardedUnaryCall final : public grpc::ServerGenericBidiReactor {
         backend_(backend),
         context_(context),
         method_(context->method()),
-        peer_(context->peer()),
+        address_(AddressOf(env, *context)),
         started_(absl::Now()) {
     request_id_ = RequestIdOr(env.ids, MetadataValue(*context, kRequestIdMetadata));
     const absl::string_view authorization = MetadataValue(*context, "authorization");
@@ -295,7 +300,7 @@ class ForwardedUnaryCall final : public grpc::ServerGenericBidiReactor {
     if (backend_started_) backend_context_.TryCancel();
   }
   void OnDone() override {
-    RecordCall(env_, method_, caller_, request_id_, peer_, "grpc", final_code_, started_);
+    RecordCall(env_, method_, caller_, request_id_, address_, "grpc", final_code_, started_);
     delete this;
   }
 
@@ -333,7 +338,7 @@ class ForwardedUnaryCall final : public grpc::ServerGenericBidiReactor {
   grpc::GenericStub& backend_;
   grpc::GenericCallbackServerContext* const context_;
   const std::string method_;
-  const std::string peer_;
+  const std::string address_;  // the caller's
   const absl::Time started_;
   std::string request_id_;
   absl::StatusOr<Principal> principal_;
@@ -356,12 +361,12 @@ class ForwardedUnaryCall final : public grpc::ServerGenericBidiReactor {
 class UnservedCall final : public grpc::ServerGenericBidiReactor {
  public:
   UnservedCall(const ForwardingEnv& env, grpc::GenericCallbackServerContext* context)
-      : env_(env), method_(context->method()), peer_(context->peer()), started_(absl::Now()) {
+      : env_(env), method_(context->method()), address_(AddressOf(env, *context)), started_(absl::Now()) {
     request_id_ = RequestIdOr(env.ids, MetadataValue(*context, kRequestIdMetadata));
     Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no service behind the gateway serves this method"));
   }
   void OnDone() override {
-    RecordCall(env_, method_, Caller{}, request_id_, peer_, "grpc", grpc::StatusCode::UNIMPLEMENTED,
+    RecordCall(env_, method_, Caller{}, request_id_, address_, "grpc", grpc::StatusCode::UNIMPLEMENTED,
                started_);
     delete this;
   }
@@ -369,7 +374,7 @@ class UnservedCall final : public grpc::ServerGenericBidiReactor {
  private:
   const ForwardingEnv& env_;
   const std::string method_;
-  const std::string peer_;
+  const std::string address_;  // the caller's
   const absl::Time started_;
   std::string request_id_;
 };

@@ -24,6 +24,7 @@
 #include "services/gateway/admission.h"
 #include "services/gateway/audit_writer.h"
 #include "services/gateway/backends.h"
+#include "services/gateway/caller_address.h"
 
 namespace shouhu::gateway {
 
@@ -39,6 +40,7 @@ struct ForwardingEnv {
   IdGenerator& ids;
   Logger& logger;
   absl::Duration max_deadline;
+  const ForwardingProxies& proxies;  // whose X-Real-IP names the caller (caller_address.h)
 };
 
 // The caller's request id when it is sensible, else a fresh one.
@@ -49,10 +51,10 @@ void PrepareBackendCall(const ForwardingEnv& env, const Principal& principal, co
                         std::chrono::system_clock::time_point caller_deadline, grpc::ClientContext& context);
 
 // Writes the audit row and the call metric of a finished call.
-// `caller`: who admission found, admitted or not (Admitted::caller). `peer`: the caller's address as gRPC
-// names it or as the HTTP server gives it (CallerAddress).
+// `caller`: who admission found, admitted or not (Admitted::caller). `address`: where the call came from
+// (ForwardingProxies::Resolve).
 void RecordCall(const ForwardingEnv& env, const std::string& method, const Caller& caller,
-                const std::string& request_id, absl::string_view peer, const char* face, int grpc_code,
+                const std::string& request_id, absl::string_view address, const char* face, int grpc_code,
                 absl::Time started);
 
 // The method's descriptor ("/pkg.Service/Method"), or null when no linked proto declares it: such a method is

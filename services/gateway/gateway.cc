@@ -53,7 +53,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const GatewayConfig& con
   }
 
   g->env_.reset(new ForwardingEnv{*g->admission_, *g->backends_, g->signer_, *g->audit_, metrics, g->ids_,
-                                  logger, config.max_deadline});
+                                  logger, config.max_deadline, g->config_.forwarded_by});
   g->forwarder_ = std::make_unique<Forwarder>(*g->env_);
 
   grpc::EnableDefaultHealthCheckService(true);

@@ -39,6 +39,10 @@ ABSL_FLAG(std::string, api_client_recheck_ms, shouhu::EnvOr("SHOUHU_API_CLIENT_R
           "long a revocation made through another replica can take to arrive");
 ABSL_FLAG(std::string, credential_workers, shouhu::EnvOr("SHOUHU_CREDENTIAL_WORKERS", "2"),
           "threads for API clients' slow secret checks (~0.1 s each), and as many again for confirmations");
+ABSL_FLAG(
+    std::string, forwarded_by, shouhu::EnvOr("SHOUHU_FORWARDED_BY", ""),
+    "CIDR blocks of the proxies in front (the ingress controller) whose X-Real-IP names the caller, for "
+    "the audit log: 10.0.0.0/8,fd00::/8; empty: every peer is the caller");
 ABSL_FLAG(std::string, http_address, shouhu::EnvOr("SHOUHU_HTTP_ADDRESS", "0.0.0.0:8080"),
           "host:port of the HTTP/JSON face ('off' disables it)");
 ABSL_FLAG(std::string, http_threads, shouhu::EnvOr("SHOUHU_HTTP_THREADS", "2"),
@@ -112,6 +116,8 @@ absl::StatusOr<GatewayConfig> LoadGatewayConfig() {
   ASSIGN_OR_RETURN(int64_t workers,
                    Number(absl::GetFlag(FLAGS_credential_workers), "credential_workers", 1, 64));
   config.credential_workers = static_cast<int>(workers);
+  ASSIGN_OR_RETURN(config.forwarded_by,
+                   ForwardingProxies::Parse(absl::GetFlag(FLAGS_forwarded_by), "forwarded_by"));
   const std::string http = absl::GetFlag(FLAGS_http_address);
   config.http_enabled = http != "off";
   config.http.address = http;

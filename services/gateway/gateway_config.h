@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/config.h"
+#include "services/gateway/caller_address.h"
 #include "services/gateway/http_face.h"
 #include "services/gateway/rate_limiter.h"
 #include "services/gateway/token_verifier.h"
@@ -31,6 +32,8 @@ struct GatewayConfig {
   absl::Duration api_client_recheck = absl::Seconds(2);
   // Threads for API clients' slow secret checks, and as many again for confirming remembered successes.
   int credential_workers = 2;
+  // Proxies whose X-Real-IP (or last X-Forwarded-For entry) names the caller (caller_address.h).
+  ForwardingProxies forwarded_by;
 };
 
 inline const ServiceDefaults kGatewayDefaults{"gateway", 50050, 9150};

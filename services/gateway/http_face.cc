@@ -154,6 +154,8 @@ class Connection final : public HttpExchange, public std::enable_shared_from_thi
     request.keep_alive = message.keep_alive();
     request.body = std::move(message.body());
     request.peer = peer_;
+    request.x_real_ip = HeaderOf(message, "X-Real-IP");
+    request.x_forwarded_for = HeaderOf(message, "X-Forwarded-For");
     keep_alive_ = request.keep_alive;
     server_.calls.Start(std::move(request), shared_from_this());
   }

@@ -340,8 +340,9 @@ class JsonCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::By
 
   void End(const grpc::Status& status) {
     if (audited_) {
-      RecordCall(env_, grpc_method_, caller_, request_id_, request_.peer, "http", status.error_code(),
-                 started_);
+      RecordCall(env_, grpc_method_, caller_, request_id_,
+                 env_.proxies.Resolve(request_.peer, request_.x_real_ip, request_.x_forwarded_for), "http",
+                 status.error_code(), started_);
     }
     calls_.Remove(this);
     delete this;

@@ -37,7 +37,9 @@ struct JsonRequest {
   std::string timeout_ms;  // X-Timeout-Ms as sent, may be empty
   bool keep_alive = true;
   std::string body;
-  std::string peer;  // the caller's address, for the audit row
+  std::string peer;       // the connection's address
+  std::string x_real_ip;  // as the proxy in front sent them (caller_address.h)
+  std::string x_forwarded_for;
 };
 
 // The connection a JSON call answers on, implemented by the HTTP server.

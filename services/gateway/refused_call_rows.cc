@@ -4,52 +4,16 @@
 
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
-#include "absl/strings/str_replace.h"
 
 namespace shouhu::gateway {
 namespace {
 
-constexpr size_t kMaxAddressLength = 45;  // the longest IPv6 text, an IPv4 tail included
 // The caller that callers beyond max_callers share (no subject or address is written so).
 constexpr char kOtherCallers[] = "*";
 
-bool LooksLikeAddress(absl::string_view address) {
-  if (address.empty() || address.size() > kMaxAddressLength) return false;
-  for (char c : address) {
-    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c)) && c != '.' && c != ':') return false;
-  }
-  return true;
-}
-
 }  // namespace
-
-std::string CallerAddress(absl::string_view peer) {
-  std::string address;
-  if (absl::ConsumePrefix(&peer, "ipv4:")) {
-    address = std::string(peer.substr(0, peer.rfind(':')));
-  } else if (absl::ConsumePrefix(&peer, "ipv6:")) {
-    // gRPC writes the brackets as they are or percent-encoded, depending on its version.
-    const std::string unescaped =
-        absl::StrReplaceAll(peer, {{"%5B", "["}, {"%5b", "["}, {"%5D", "]"}, {"%5d", "]"}});
-    const size_t open = unescaped.find('[');
-    const size_t close = unescaped.find(']');
-    if (open != 0 || close == std::string::npos) return "";
-    address = unescaped.substr(1, close - 1);
-  } else if (absl::StrContains(peer, ':') || absl::StrContains(peer, '.')) {
-    address = std::string(peer);  // the HTTP server's form: the address alone
-  } else {
-    return "";  // "unix:…", an in-process channel: no network source
-  }
-  address = absl::AsciiStrToLower(address);
-  if (absl::string_view rest = address;
-      absl::ConsumePrefix(&rest, "::ffff:") && absl::StrContains(rest, '.')) {
-    address = std::string(rest);  // IPv4 mapped into IPv6 (a dual-stack listener's form)
-  }
-  return LooksLikeAddress(address) ? address : "";
-}
 
 bool RefusedAtTheDoor(const AuditRecord& row) {
   const bool identified = !row.subject.empty() && !row.subject_claimed;

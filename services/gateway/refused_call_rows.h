@@ -31,11 +31,6 @@
 
 namespace shouhu::gateway {
 
-// The address of a caller as gRPC names its peer ("ipv4:10.0.0.7:51234", "ipv6:[2001:db8::7]:51234") or as
-// the HTTP server gives it ("10.0.0.7", "::ffff:10.0.0.7"): the address alone, an IPv4 address mapped into
-// IPv6 as IPv4. Empty for what is not an IP peer (a Unix socket, an in-process channel).
-std::string CallerAddress(absl::string_view peer);
-
 struct RefusedCallLimits {
   int one_by_one = 60;  // rows written singly per caller per window
   absl::Duration window = absl::Minutes(1);

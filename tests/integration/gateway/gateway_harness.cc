@@ -122,6 +122,8 @@ absl::StatusOr<std::unique_ptr<GatewayHarness>> GatewayHarness::Start(const Harn
   config.key_reload_interval = absl::Milliseconds(100);
   config.max_deadline = options.max_deadline;
   config.rate_limit = options.rate_limit;
+  ASSIGN_OR_RETURN(config.forwarded_by,
+                   gateway::ForwardingProxies::Parse(options.forwarded_by, "forwarded_by"));
   config.http.address = "127.0.0.1:0";
   config.http.threads = options.http_threads;
   config.http.max_body_bytes = options.http_max_body_bytes;

@@ -49,6 +49,7 @@ struct HarnessOptions {
   std::function<void(DbConfig&)> gateway_db;
   int credential_workers = 2;
   absl::Duration api_client_recheck = absl::Seconds(2);
+  std::string forwarded_by;  // --forwarded_by: proxies whose X-Real-IP names the caller
 };
 
 class GatewayHarness {

@@ -803,6 +803,45 @@ TEST_F(GatewayTest, Audit_CallsRefusedAtTheDoor_OneByOneUpToTheCallersBudgetTheR
   EXPECT_EQ(identified->String(2), "127.0.0.1");
 }
 
+// Deployed, every call comes through the ingress controller, which names the caller in X-Real-IP. From a peer
+// among --forwarded_by that header is where the call came from, on both faces; from any other peer a caller's
+// own X-Real-IP is ignored (here the default harness, which trusts no proxy).
+TEST_F(GatewayTest, Audit_CallerAddress_FromTheProxysHeaderOnlyWhenThePeerIsTheProxy) {
+  const auto call_both_faces = [&](const std::string& id, const std::string& http_address,
+                                   const std::string& grpc_address) {
+    const HttpResponse http = HttpPost(h_->http_port(), "/v1/shouhu.echo.v1.EchoService/WhoAmI", "{}",
+                                       {{"X-Request-Id", id + "-http"}, {"X-Real-IP", http_address}});
+    EXPECT_EQ(http.status, 401) << http.body;
+    auto context = Context("");
+    context->AddMetadata("x-request-id", id + "-grpc");
+    context->AddMetadata("x-real-ip", grpc_address);
+    echo::v1::WhoAmIResponse who;
+    EXPECT_EQ(echo_->WhoAmI(context.get(), echo::v1::WhoAmIRequest(), &who).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+    absl::SleepFor(absl::Milliseconds(100));
+    h_->gateway().audit().Flush();
+  };
+  const auto peer_of = [&](const std::string& request_id) {
+    std::string peer = "(no row)";
+    EXPECT_OK(h_->db().pool().Autocommit([&](db::Session& s) -> absl::Status {
+      ASSIGN_OR_RETURN(auto row, s.QueryOne("SELECT peer FROM audit_log WHERE request_id = ?", {request_id}));
+      if (row) peer = row->String(0);
+      return absl::OkStatus();
+    }));
+    return peer;
+  };
+  call_both_faces("forged", "203.0.113.5", "198.51.100.7");
+  EXPECT_EQ(peer_of("forged-http"), "127.0.0.1");
+  EXPECT_EQ(peer_of("forged-grpc"), "127.0.0.1");
+
+  HarnessOptions behind_a_proxy;
+  behind_a_proxy.forwarded_by = "127.0.0.0/8";
+  StartHarness(behind_a_proxy);
+  call_both_faces("proxied", "203.0.113.5", "198.51.100.7");
+  EXPECT_EQ(peer_of("proxied-http"), "203.0.113.5");
+  EXPECT_EQ(peer_of("proxied-grpc"), "198.51.100.7");
+}
+
 // The audit row of a call refused at the door says who was refused: the verified caller of a method its roles
 // may not call (a volunteer reaching for the admin service, a caseworker for an officer's method), and the
 // client id an API client presented with a secret that was not accepted, marked as only claimed. A caller

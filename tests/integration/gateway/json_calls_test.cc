@@ -66,7 +66,7 @@ class JsonCallsTest : public ::testing::Test {
     audit_ = std::make_unique<gateway::AuditWriter>(*store_, *logger_, h_->metrics());
     ids_ = std::make_unique<IdGenerator>(clock_);
     env_.reset(new gateway::ForwardingEnv{*admission_, *backends_, *signer_, *audit_, h_->metrics(), *ids_,
-                                          *logger_, absl::Seconds(5)});
+                                          *logger_, absl::Seconds(5), proxies_});
   }
   void TearDown() override {
     env_.reset();
@@ -87,6 +87,7 @@ class JsonCallsTest : public ::testing::Test {
   std::unique_ptr<gateway::GatewayStore> store_;
   std::unique_ptr<gateway::AuditWriter> audit_;
   std::unique_ptr<IdGenerator> ids_;
+  gateway::ForwardingProxies proxies_;  // none: every peer is the caller
   std::unique_ptr<gateway::ForwardingEnv> env_;
 };
 

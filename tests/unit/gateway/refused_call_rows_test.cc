@@ -1,6 +1,6 @@
 // The audit rows of calls the gateway refused at the door (refused_call_rows.h): a budget of rows one by one
 // per caller (by address when unidentified, by subject when turned away) and window, the rest folded into one
-// counting row; calls that reached a service never folded; the caller's address as the two faces give it.
+// counting row; calls that reached a service never folded.
 #include "services/gateway/refused_call_rows.h"
 
 #include <gtest/gtest.h>
@@ -37,24 +37,6 @@ int64_t Repeats(const std::vector<AuditRecord>& rows) {
   int64_t sum = 0;
   for (const AuditRecord& row : rows) sum += row.repeats;
   return sum;
-}
-
-TEST(CallerAddress, TheFacesForms_TheAddressAlone) {
-  EXPECT_EQ(CallerAddress("ipv4:10.0.0.7:51234"), "10.0.0.7");
-  EXPECT_EQ(CallerAddress("ipv6:[2001:DB8::7]:51234"), "2001:db8::7");
-  EXPECT_EQ(CallerAddress("ipv6:%5B::1%5D:51234"), "::1");
-  EXPECT_EQ(CallerAddress("ipv6:[::ffff:10.0.0.7]:443"), "10.0.0.7");
-  EXPECT_EQ(CallerAddress("10.0.0.7"), "10.0.0.7");                 // the HTTP server's
-  EXPECT_EQ(CallerAddress("::ffff:192.168.1.20"), "192.168.1.20");  // a dual-stack listener's
-  EXPECT_EQ(CallerAddress("2001:db8::1"), "2001:db8::1");
-}
-
-TEST(CallerAddress, NotANetworkAddress_Empty) {
-  EXPECT_EQ(CallerAddress("unix:/run/shouhu/gateway.sock"), "");
-  EXPECT_EQ(CallerAddress("inproc"), "");
-  EXPECT_EQ(CallerAddress(""), "");
-  EXPECT_EQ(CallerAddress("ipv4:10.0.0.7'; DROP TABLE audit_log; --:1"), "");
-  EXPECT_EQ(CallerAddress("ipv6:2001:db8::7:51234"), "") << "no brackets";
 }
 
 TEST(RefusedCallRows, BeyondTheBudget_FoldedIntoOneRowCountingThem_WrittenWhenTheWindowEnds) {
