@@ -41,8 +41,13 @@ std::optional<AuditRecord> RefusedCallRows::Take(AuditRecord row) {
     it = callers_.emplace(std::move(key), std::move(fresh)).first;
   }
   Tally& tally = it->second;
-  if (tally.written < limits_.one_by_one) {
+  if (row.occurred_at >= written_in_all_until_) {
+    written_in_all_ = 0;
+    written_in_all_until_ = row.occurred_at + limits_.window;
+  }
+  if (tally.written < limits_.one_by_one && written_in_all_ < limits_.one_by_one_in_all) {
     ++tally.written;
+    ++written_in_all_;
     return row;
   }
   if (tally.row) {

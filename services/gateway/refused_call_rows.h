@@ -13,8 +13,9 @@
 // caller its policy or rate limit turned away (a volunteer's script calling an officer's method in a loop, a
 // county system past its rate), counted by its subject. A source is the caller's address, an IPv6 one by its
 // /64 (what one host is routed; it can pick any address in it). At most max_callers callers are told apart in
-// a window; calls of callers beyond them share one further budget and row, so many addresses or subjects
-// cannot grow this without bound either.
+// a window; calls of callers beyond them share one further budget and row, and the rows written one by one
+// are bounded for all callers together too, so many addresses or subjects cannot grow this without bound
+// either.
 //
 // Not thread-safe: the audit writer holds its lock around it.
 #ifndef SHOUHU_SERVICES_GATEWAY_REFUSED_CALL_ROWS_H_
@@ -35,6 +36,10 @@ struct RefusedCallLimits {
   int one_by_one = 60;  // rows written singly per caller per window
   absl::Duration window = absl::Minutes(1);
   size_t max_callers = 10000;
+  // Rows written singly per window for all callers together: many addresses (a botnet's) each within its own
+  // budget would otherwise still write max_callers x one_by_one rows a window. Past it every caller's
+  // refusals are folded, so a window writes at most this many rows and one per caller.
+  int one_by_one_in_all = 6000;
 };
 
 class RefusedCallRows {
@@ -61,6 +66,9 @@ class RefusedCallRows {
 
   const RefusedCallLimits limits_;
   absl::flat_hash_map<std::string, Tally> callers_;
+  // All callers' rows written one by one in the window that ends at written_in_all_until_.
+  int written_in_all_ = 0;
+  absl::Time written_in_all_until_ = absl::InfinitePast();
 };
 
 // Whether the row is of a call the gateway refused before any service saw it (the rows folded here).

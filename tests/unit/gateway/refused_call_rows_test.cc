@@ -26,6 +26,16 @@ AuditRecord Unidentified(const std::string& peer, int n, absl::Duration after = 
   return row;
 }
 
+// A minute's window, and room enough in all unless a test says otherwise.
+RefusedCallLimits Limits(int one_by_one, size_t max_callers = 100, int one_by_one_in_all = 1000) {
+  RefusedCallLimits limits;
+  limits.one_by_one = one_by_one;
+  limits.window = absl::Minutes(1);
+  limits.max_callers = max_callers;
+  limits.one_by_one_in_all = one_by_one_in_all;
+  return limits;
+}
+
 // Feeds `calls` rows from `peer`; returns how many were written one by one.
 int Feed(RefusedCallRows& calls, const std::string& peer, int count) {
   int written = 0;
@@ -40,7 +50,7 @@ int64_t Repeats(const std::vector<AuditRecord>& rows) {
 }
 
 TEST(RefusedCallRows, BeyondTheBudget_FoldedIntoOneRowCountingThem_WrittenWhenTheWindowEnds) {
-  RefusedCallRows calls({/*one_by_one=*/3, /*window=*/absl::Minutes(1), /*max_callers=*/100});
+  RefusedCallRows calls(Limits(/*one_by_one=*/3));
   EXPECT_EQ(Feed(calls, "203.0.113.9", 1000), 3);
   EXPECT_TRUE(calls.Ended(kStart + absl::Seconds(59)).empty()) << "the window has not ended";
   const std::vector<AuditRecord> folded = calls.Ended(kStart + absl::Minutes(1));
@@ -56,7 +66,7 @@ TEST(RefusedCallRows, BeyondTheBudget_FoldedIntoOneRowCountingThem_WrittenWhenTh
 // A call that reached a service is its caller's row, however many; one its policy or rate limit turned away
 // at the door is folded like an unidentified one, counted by the caller's subject, not its address.
 TEST(RefusedCallRows, IdentifiedCallers_FoldedOnlyWhenTurnedAway_EachSubjectItsOwnBudget) {
-  RefusedCallRows calls({/*one_by_one=*/3, absl::Minutes(1), 100});
+  RefusedCallRows calls(Limits(/*one_by_one=*/3));
   const auto identified = [](const std::string& subject, int n, bool turned_away) {
     AuditRecord row = Unidentified("203.0.113.9", n);
     row.subject = subject;
@@ -91,7 +101,7 @@ TEST(RefusedCallRows, IdentifiedCallers_FoldedOnlyWhenTurnedAway_EachSubjectItsO
 }
 
 TEST(RefusedCallRows, Sources_EachItsOwnBudget_AnIpv6HostByItsSlash64) {
-  RefusedCallRows calls({/*one_by_one=*/2, absl::Minutes(1), 100});
+  RefusedCallRows calls(Limits(/*one_by_one=*/2));
   EXPECT_EQ(Feed(calls, "203.0.113.9", 10), 2);
   EXPECT_EQ(Feed(calls, "203.0.113.10", 10), 2);
   // One host picking a new address in its /64 for every call is one source.
@@ -107,7 +117,7 @@ TEST(RefusedCallRows, Sources_EachItsOwnBudget_AnIpv6HostByItsSlash64) {
 }
 
 TEST(RefusedCallRows, MoreSourcesThanTracked_TheRestShareOneBudgetAndRow) {
-  RefusedCallRows calls({/*one_by_one=*/2, absl::Minutes(1), /*max_callers=*/3});
+  RefusedCallRows calls(Limits(/*one_by_one=*/2, /*max_callers=*/3));
   int written = 0;
   for (int host = 1; host <= 50; ++host) written += Feed(calls, absl::StrCat("198.51.100.", host), 4);
   EXPECT_EQ(written, 3 * 2 + 2) << "three sources told apart, then one shared budget";
@@ -116,8 +126,27 @@ TEST(RefusedCallRows, MoreSourcesThanTracked_TheRestShareOneBudgetAndRow) {
   EXPECT_EQ(Repeats(folded), 50 * 4 - written) << "every call is written or counted";
 }
 
+// Many addresses each within its own budget (a botnet's): the rows written one by one are bounded for all
+// together, and past that bound every caller's refusals are folded, one row each; the next window has the
+// bound again.
+TEST(RefusedCallRows, ManyCallers_RowsOneByOneBoundedInAll_TheRestFoldedPerCaller) {
+  RefusedCallRows calls(Limits(/*one_by_one=*/3, /*max_callers=*/1000, /*one_by_one_in_all=*/20));
+  int written = 0;
+  for (int host = 1; host <= 50; ++host) written += Feed(calls, absl::StrCat("198.51.100.", host), 5);
+  EXPECT_EQ(written, 20);
+  const std::vector<AuditRecord> folded = calls.Ended(kStart + absl::Minutes(1));
+  EXPECT_EQ(folded.size(), 50u)
+      << "six callers past their own budget, the seventh and the rest past the bound";
+  EXPECT_EQ(Repeats(folded), 50 * 5 - 20) << "every call written or counted";
+  int next_window = 0;
+  for (int i = 0; i < 5; ++i) {
+    next_window += calls.Take(Unidentified("198.51.100.1", i, absl::Minutes(1))).has_value() ? 1 : 0;
+  }
+  EXPECT_EQ(next_window, 3);
+}
+
 TEST(RefusedCallRows, Folded_GivesThePendingRowsAndKeepsTheBudgetsSpent) {
-  RefusedCallRows calls({/*one_by_one=*/2, absl::Minutes(1), 100});
+  RefusedCallRows calls(Limits(/*one_by_one=*/2));
   EXPECT_EQ(Feed(calls, "203.0.113.9", 7), 2);
   const std::vector<AuditRecord> now = calls.Folded();
   ASSERT_EQ(now.size(), 1u);
