@@ -28,7 +28,7 @@ void AuditWriter::Record(AuditRecord record) {
   std::optional<AuditRecord> row = refused_.Take(std::move(record));
   if (!row) {
     metrics_.Add(kFolded, "", 1);
-    return;  // in its source's folded row, queued when the window ends
+    return;  // in its caller's folded row, queued when the window ends
   }
   QueueLocked(*std::move(row));
 }
