@@ -85,6 +85,17 @@ export function policyViolations(objects, { overlay, builtServices }) {
     }
   }
 
+  // The way in from outside holds each client address to a rate, and the gateway behind it takes the caller's
+  // address from the controller's X-Real-IP (services/gateway/caller_address.h).
+  for (const ingress of of('Ingress')) {
+    if (!ingress.metadata.annotations?.['nginx.ingress.kubernetes.io/limit-rps']) {
+      out.push(`Ingress/${ingress.metadata.name} has no rate limit per client address (limit-rps)`);
+    }
+  }
+  if (of('Ingress').length > 0 && !configMaps.some((c) => c.data?.SHOUHU_FORWARDED_BY)) {
+    out.push('the gateway is behind an Ingress but SHOUHU_FORWARDED_BY is not set: every caller would be the controller');
+  }
+
   for (const sa of of('ServiceAccount')) {
     if (sa.automountServiceAccountToken !== false) out.push(`ServiceAccount/${sa.metadata.name} automounts its token`);
   }

@@ -71,6 +71,16 @@ async function checksCanFail(objects) {
     if (found.length === 0) fail(`policy misses a Deployment with ${what} (expected "${expected}")`);
     else pass(`policy catches ${what}: ${found[0]}`);
   }
+  const unlimited = structuredClone(objects);
+  delete unlimited.find((o) => o.kind === 'Ingress' && o.metadata.name === 'gateway-grpc').metadata.annotations['nginx.ingress.kubernetes.io/limit-rps'];
+  if (!policyViolations(unlimited, { overlay: 'dev', builtServices }).some((v) => v.includes('no rate limit per client address'))) {
+    fail('policy misses an Ingress without a rate limit per client address');
+  } else pass('policy catches an Ingress without a rate limit per client address');
+  const unforwarded = structuredClone(objects);
+  for (const c of unforwarded.filter((o) => o.kind === 'ConfigMap')) delete c.data?.SHOUHU_FORWARDED_BY;
+  if (!policyViolations(unforwarded, { overlay: 'dev', builtServices }).some((v) => v.includes('SHOUHU_FORWARDED_BY'))) {
+    fail('policy misses a gateway behind an Ingress without SHOUHU_FORWARDED_BY');
+  } else pass('policy catches a gateway behind an Ingress without SHOUHU_FORWARDED_BY');
   const open = structuredClone(objects);
   open.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'registry-ingress').spec.ingress.push({ from: [{ ipBlock: { cidr: '0.0.0.0/0' } }] });
   if (!policyViolations(open, { overlay: 'dev', builtServices }).some((v) => v.includes('admits an address block'))) {
