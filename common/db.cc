@@ -281,7 +281,11 @@ absl::Status Session::Begin() {
   if (!galera_) return ExecuteConstant("START TRANSACTION");
   RETURN_IF_ERROR(ExecuteConstant(kAutocommitOff));
   autocommit_off_ = true;
-  return ExecuteConstant(kMarkTransaction);
+  absl::Status marked = ExecuteConstant(kMarkTransaction);
+  // Nothing written: back in autocommit, so that a failed Begin needs no Rollback (a lost connection is
+  // dropped).
+  if (!marked.ok() && !broken_) Rollback();
+  return marked;
 }
 
 absl::Status Session::Commit() {
@@ -447,11 +451,8 @@ absl::Status Pool::Transaction(const std::function<absl::Status(Session&)>& body
         // this attempt committed, so it runs again on another connection.
         if (session.broken_) status = MarkRetryable(status);
       }
-    } else {
-      if (!session.broken_) session.Rollback();  // a Galera session whose mark failed: autocommit on again
-      if (status.code() == absl::StatusCode::kUnavailable) {
-        status = MarkRetryable(status);  // nothing ran yet: safe to try on a fresh connection
-      }
+    } else if (status.code() == absl::StatusCode::kUnavailable) {
+      status = MarkRetryable(status);  // nothing ran yet: safe to try on a fresh connection
     }
     if (!IsRetryable(status)) return status;
     // Jittered, so transactions that deadlocked together do not retry in lockstep.

@@ -80,12 +80,13 @@ class Session {
   absl::Status ExecuteConstant(absl::string_view sql);
 
   // A transaction on this session, for a unit of work that keeps its lease and retries on its own (the
-  // access log's batch writer); Pool::Transaction is built on these. After Begin, whatever it returned, end
-  // with exactly one Commit or Rollback. On a Galera node (wsrep_on) Begin turns autocommit off and marks the
-  // transaction in a temporary table of this session; Commit deletes the mark first, and finding none (the
-  // cluster rolled the transaction back without its client being told, and what followed ran in a new one)
-  // rolls back and returns ABORTED, retryable (db.cc, kMarkTransaction). Commit and Rollback leave the
-  // session in autocommit, or broken (dropped by the pool) if it cannot be put back.
+  // access log's batch writer); Pool::Transaction is built on these. After a Begin that returned OK, end with
+  // exactly one Commit or Rollback; one that failed has left no transaction open. On a Galera node (wsrep_on)
+  // Begin turns autocommit off and marks the transaction in a temporary table of this session; Commit deletes
+  // the mark first, and finding none (the cluster rolled the transaction back without its client being told,
+  // and what followed ran in a new one) rolls back and returns ABORTED, retryable (db.cc, kMarkTransaction).
+  // Commit and Rollback leave the session in autocommit, or broken (dropped by the pool) if it cannot be put
+  // back.
   absl::Status Begin();
   // A failure before the COMMIT was sent rolls back, and is retryable when the connection was lost or left
   // in a state we do not know (nothing of it committed). A failed COMMIT is not: it may have landed.
@@ -119,8 +120,8 @@ class Session {
   std::list<std::string> recency_;  // most recently used first
   std::vector<std::function<void()>> after_commit_;
   bool broken_ = false;
-  // On a Galera node (wsrep_on): Pool::Transaction marks each transaction in a temporary table of this
-  // session, to see before COMMIT that the cluster has not rolled it back under it (db.cc, kMarkTransaction).
+  // On a Galera node (wsrep_on): Begin marks each transaction in a temporary table of this session, to see
+  // before COMMIT that the cluster has not rolled it back under it (db.cc, kMarkTransaction).
   bool galera_ = false;
   // Between Begin and its Commit or Rollback on a Galera node, autocommit is off; a session returned to the
   // pool in that state is dropped rather than lent out with a transaction open.

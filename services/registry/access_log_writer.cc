@@ -215,10 +215,7 @@ absl::StatusOr<AccessLogWriter::Written> AccessLogWriter::Write(db::Session& ses
   absl::StatusOr<Written> written;
   bool overtaken = false;
   for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
-    if (absl::Status begun = session.Begin(); !begun.ok()) {
-      session.Rollback();
-      return begun;
-    }
+    RETURN_IF_ERROR(session.Begin());
     // The turn is taken last, just before COMMIT; after a refused turn, first, so that on one server a writer
     // whose ids were overtaken is not overtaken again (another replica writing without pause would otherwise
     // win every time). Not after a deadlock: on Galera a turn held from the start is a lock another node's
