@@ -2,6 +2,7 @@
 //   shouhu-admin import roster FILE.csv [--county=532329] [--rejected=FILE.rejected.csv]
 //   shouhu-admin drift roster FILE.csv [--county=532329] [--purpose="annual roster check"]
 //   shouhu-admin allowance standard --program=ID --from=2027-01 --amount_fen=150000 --reason="the notice"
+//       [--kind=orphan|de_facto_unsupported]
 //   shouhu-admin allowance arrears --program=ID --reason="the notice"
 // The caller's token comes from --token or SHOUHU_TOKEN (deploy/local/up writes a county officer's into
 // .data/gateway/officer-token.env); the gateway from --gateway (default the local stack's 127.0.0.1:50050),
@@ -39,6 +40,9 @@ ABSL_FLAG(std::string, program, "", "allowance standard and arrears: the program
 ABSL_FLAG(std::string, from, "", "allowance standard: the first month at the new amount (YYYY-MM)");
 ABSL_FLAG(int64_t, amount_fen, 0, "allowance standard: the monthly amount from then on, in fen");
 ABSL_FLAG(std::string, reason, "", "allowance standard and arrears: why (the province's notice)");
+ABSL_FLAG(std::string, kind, "",
+          "allowance standard: only the enrolments of this allowance, orphan or de_facto_unsupported "
+          "(default: every enrolment of the program)");
 
 namespace {
 
@@ -51,6 +55,7 @@ int Usage() {
       << "usage: shouhu-admin import roster FILE.csv [--county=CODE] [--rejected=FILE]\n"
          "       shouhu-admin drift roster FILE.csv [--county=CODE] [--purpose=TEXT]\n"
          "       shouhu-admin allowance standard --program=ID --from=YYYY-MM --amount_fen=N --reason=TEXT\n"
+         "                                       [--kind=orphan|de_facto_unsupported]\n"
          "       shouhu-admin allowance arrears --program=ID --reason=TEXT\n"
          "       (--gateway=HOST:PORT [--ca_cert=CA.pem], --token=T or SHOUHU_TOKEN)\n";
   return 2;
@@ -107,10 +112,24 @@ int MonthlyStandard(const std::shared_ptr<grpc::Channel>& channel, const std::st
                  "--reason\n";
     return 2;
   }
+  const std::string kind = absl::GetFlag(FLAGS_kind);
+  if (kind == "orphan") {
+    standard.kind = shouhu::allowance::v1::LIVING_ALLOWANCE_KIND_ORPHAN;
+  } else if (kind == "de_facto_unsupported") {
+    standard.kind = shouhu::allowance::v1::LIVING_ALLOWANCE_KIND_DE_FACTO_UNSUPPORTED;
+  } else if (!kind.empty()) {
+    std::cerr << "shouhu-admin: --kind is orphan or de_facto_unsupported, not \"" << kind << "\"\n";
+    return 2;
+  }
   auto stub = shouhu::allowance::v1::AllowanceService::NewStub(channel);
   absl::StatusOr<shouhu::admin::MonthlyStandardResult> result =
       shouhu::admin::ApplyMonthlyStandard(*stub, ContextWith(token), standard, std::cerr);
   if (!result.ok()) return Fail(result.status());
+  if (!kind.empty()) {
+    std::cout << "program " << standard.program_id << ", the " << kind
+              << " allowance only: " << result->other_kind
+              << " enrolments of another kind left as they were\n";
+  }
   std::cout << "program " << standard.program_id << ": " << result->enrolments << " open monthly enrolments, "
             << result->changed << " at " << standard.amount_fen << " fen from "
             << absl::FormatCivilTime(standard.from) << ", " << result->approved_at_it

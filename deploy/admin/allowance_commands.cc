@@ -3,6 +3,7 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -31,8 +32,31 @@ std::string RequestId(const std::string& kind, const std::string& key) {
 }
 
 std::string RequestId(const MonthlyStandard& s, const std::string& enrolment) {
+  // A standard for every kind keeps the ids it had before kinds were told apart: a run begun then resumes.
+  const std::string kind =
+      s.kind == av1::LIVING_ALLOWANCE_KIND_UNSPECIFIED ? "" : absl::StrCat("|kind ", s.kind);
   return RequestId("monthly-standard", absl::StrCat(s.program_id, "|", absl::FormatCivilTime(s.from), "|",
-                                                    s.amount_fen, "|", s.reason, "|", enrolment));
+                                                    s.amount_fen, "|", s.reason, kind, "|", enrolment));
+}
+
+// Taken up as another kind than the standard's (one not taken up yet is not known to be).
+bool OtherKind(const MonthlyStandard& s, av1::LivingAllowanceKind taken_up) {
+  return s.kind != av1::LIVING_ALLOWANCE_KIND_UNSPECIFIED &&
+         taken_up != av1::LIVING_ALLOWANCE_KIND_UNSPECIFIED && taken_up != s.kind;
+}
+
+// After the service refused a change for the standard's kind: the kind the enrolment was taken up as then
+// (the service takes one up before judging it), when another.
+absl::StatusOr<std::optional<av1::LivingAllowanceKind>> TakenUpAsOtherKind(
+    av1::AllowanceService::StubInterface& stub, const NewCallContext& new_context, const MonthlyStandard& s,
+    const std::string& enrolment) {
+  if (s.kind == av1::LIVING_ALLOWANCE_KIND_UNSPECIFIED) return std::nullopt;
+  av1::GetApplicationRequest request;
+  request.set_application_id(enrolment);
+  av1::GetApplicationResponse read;
+  RETURN_IF_ERROR(FromGrpcStatus(stub.GetApplication(new_context().get(), request, &read)));
+  if (!OtherKind(s, read.application().living_allowance_kind())) return std::nullopt;
+  return read.application().living_allowance_kind();
 }
 
 // The program's monthly enrolments that `keep` keeps.
@@ -101,8 +125,12 @@ absl::StatusOr<MonthlyStandardResult> ApplyMonthlyStandard(av1::AllowanceService
            "civil-affairs officer moves it with ChangeProgramCaps.\n";
   }
   absl::StatusOr<std::vector<av1::Application>> enrolments =
-      MonthlyEnrolments(stub, new_context, standard.program_id,
-                        [](const av1::Application& a) { return OpenEnrolment(a) || ClosedEnrolment(a); });
+      MonthlyEnrolments(stub, new_context, standard.program_id, [&](const av1::Application& a) {
+        if (!OpenEnrolment(a) && !ClosedEnrolment(a)) return false;
+        if (!OtherKind(standard, a.living_allowance_kind())) return true;
+        ++result.other_kind;
+        return false;
+      });
   if (!enrolments.ok()) return enrolments.status();
   result.closed = static_cast<int>(std::count_if(enrolments->begin(), enrolments->end(), ClosedEnrolment));
   result.enrolments = static_cast<int>(enrolments->size()) - result.closed;
@@ -127,10 +155,20 @@ absl::StatusOr<MonthlyStandardResult> ApplyMonthlyStandard(av1::AllowanceService
     request.set_from_month(absl::FormatCivilTime(standard.from));
     request.set_amount_fen(standard.amount_fen);
     request.set_reason(standard.reason);
+    request.set_kind(standard.kind);
     av1::ChangeMonthlyAmountResponse answer;
     const absl::Status status =
         FromGrpcStatus(stub.ChangeMonthlyAmount(new_context().get(), request, &answer));
-    if (status.ok()) {
+    std::optional<av1::LivingAllowanceKind> other_kind;
+    if (absl::IsFailedPrecondition(status)) {
+      ASSIGN_OR_RETURN(other_kind, TakenUpAsOtherKind(stub, new_context, standard, a.application_id()));
+    }
+    if (other_kind) {
+      ++result.other_kind;
+      --(closed ? result.closed : result.enrolments);
+      progress << head << "left as it was: taken up as another kind ("
+               << av1::LivingAllowanceKind_Name(*other_kind) << ")\n";
+    } else if (status.ok()) {
       ++(closed ? result.closed_raised : result.changed);
       progress << head << (closed ? "raised over the months it was paid (" : "changed (") << a.amount_fen()
                << " -> " << standard.amount_fen << " fen)\n";

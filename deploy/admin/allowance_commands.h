@@ -25,9 +25,15 @@ struct MonthlyStandard {
   absl::CivilMonth from;
   int64_t amount_fen = 0;
   std::string reason;  // the province's notice
+  // A standard for one kind of allowance (orphans', de facto unsupported children's): only the enrolments
+  // taken up as it change, the service judging each (ChangeMonthlyAmount's kind). UNSPECIFIED: every kind.
+  allowance::v1::LivingAllowanceKind kind = allowance::v1::LIVING_ALLOWANCE_KIND_UNSPECIFIED;
 };
 
 struct MonthlyStandardResult {
+  // With a kind, the counts below are of the enrolments of that kind, and of those whose kind was not known
+  // when listed (not taken up yet) until the service says it is another.
+  int other_kind = 0;      // taken up as another kind than the standard's: left as they were
   int enrolments = 0;      // the program's open monthly enrolments
   int changed = 0;         // at the amount from `from` on now (by this run, or by an earlier run it replayed)
   int approved_at_it = 0;  // approved at the amount and never changed: nothing to do
@@ -52,9 +58,9 @@ using NewCallContext = std::function<std::unique_ptr<grpc::ClientContext>()>;
 // PAYMENT_ISSUED or PAID), and raises each closed one's over the months it was paid from `from` on (a closed
 // enrolment the service will not raise is left, not refused), writing one progress line per enrolment to
 // `progress`, after a warning when the program's cap per child and year holds fewer than twelve months of
-// the amount. Each call's request id is made from the program, the month, the amount, the reason and the
-// enrolment, so running the command again answers the calls already made from the service's records and
-// makes only the rest. An error other than a refusal stops it (running it again resumes).
+// the amount. Each call's request id is made from the program, the month, the amount, the reason, the kind
+// and the enrolment, so running the command again answers the calls already made from the service's records
+// and makes only the rest. An error other than a refusal stops it (running it again resumes).
 absl::StatusOr<MonthlyStandardResult> ApplyMonthlyStandard(
     allowance::v1::AllowanceService::StubInterface& stub, const NewCallContext& new_context,
     const MonthlyStandard& standard, std::ostream& progress);

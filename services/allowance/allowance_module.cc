@@ -42,7 +42,7 @@ absl::StatusOr<std::unique_ptr<AllowanceModule>> AllowanceModule::Create(
       context.verifier, context.clock, context.workers);
   module->cycles_ = std::make_unique<MonthlyCycles>(context, config.cycles, config.registry_address,
                                                     *module->store_, *module->registry_);
-  module->service_->ServeMonthlyCycles(module->cycles_->store());
+  module->service_->ServeMonthlyCycles(module->cycles_->store(), module->cycles_->job());
   if (config.payment_retry_interval > absl::ZeroDuration())
     module->retrier_->Start(config.payment_retry_interval);
   return module;

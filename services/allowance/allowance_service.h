@@ -19,6 +19,8 @@
 
 namespace shouhu::allowance {
 
+class MonthlyRosterJob;
+
 class AllowanceService final : public v1::AllowanceService::CallbackService {
  public:
   // Each call's work runs on `workers` (see common/call_workers.h). `registry`, `training` and `identity`
@@ -94,7 +96,10 @@ class AllowanceService final : public v1::AllowanceService::CallbackService {
 
   // ---- the monthly basic living allowance, forecast and report (allowance_service_cycles.cc)
   // Serves them from `cycles`, which must outlive the service (the module wires it).
-  void ServeMonthlyCycles(MonthlyRosterStore& cycles) { cycles_ = &cycles; }
+  void ServeMonthlyCycles(MonthlyRosterStore& cycles, MonthlyRosterJob& job) {
+    cycles_ = &cycles;
+    cycle_job_ = &job;
+  }
   grpc::ServerUnaryReactor* GetMonthlyCycle(grpc::CallbackServerContext* ctx,
                                             const v1::GetMonthlyCycleRequest* req,
                                             v1::GetMonthlyCycleResponse* resp) override;
@@ -155,7 +160,8 @@ class AllowanceService final : public v1::AllowanceService::CallbackService {
   const int max_payment_attempts_;
   const Clock& clock_;
   ServiceEdge edge_;
-  MonthlyRosterStore* cycles_ = nullptr;  // ServeMonthlyCycles
+  MonthlyRosterStore* cycles_ = nullptr;   // ServeMonthlyCycles
+  MonthlyRosterJob* cycle_job_ = nullptr;  // its take-up of one enrolment (ChangeMonthlyAmount with a kind)
 };
 
 }  // namespace shouhu::allowance

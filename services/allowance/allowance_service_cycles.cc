@@ -11,6 +11,7 @@
 #include "services/allowance/allowance_access.h"
 #include "services/allowance/allowance_rules.h"
 #include "services/allowance/allowance_service.h"
+#include "services/allowance/monthly_amounts.h"
 #include "services/allowance/monthly_roster_job.h"
 
 namespace shouhu::allowance {
@@ -28,6 +29,21 @@ absl::StatusOr<absl::CivilMonth> ParseMonth(absl::string_view text, absl::string
   if (text.size() != 7 || text[4] != '-') return InvalidField(field, "must be YYYY-MM");
   ASSIGN_OR_RETURN(absl::CivilDay day, ParseDay(absl::StrCat(text, "-01"), field));
   return absl::CivilMonth(day);
+}
+
+// The kind a change of a monthly amount is made for: none when unset; INVALID_ARGUMENT naming `kind` for a
+// value this service does not know.
+absl::StatusOr<std::optional<LivingAllowanceKind>> OptionalLivingAllowanceKind(v1::LivingAllowanceKind kind) {
+  switch (kind) {
+    case v1::LIVING_ALLOWANCE_KIND_UNSPECIFIED:
+      return std::nullopt;
+    case v1::LIVING_ALLOWANCE_KIND_ORPHAN:
+      return LivingAllowanceKind::kOrphan;
+    case v1::LIVING_ALLOWANCE_KIND_DE_FACTO_UNSUPPORTED:
+      return LivingAllowanceKind::kDeFactoUnsupported;
+    default:
+      return InvalidField("kind", "not a kind of basic living allowance");
+  }
 }
 
 absl::Status RequireMayDecide(const Principal& p, const v1::Program& program) {
@@ -259,13 +275,22 @@ grpc::ServerUnaryReactor* AllowanceService::ChangeMonthlyAmount(grpc::CallbackSe
     ASSIGN_OR_RETURN(absl::CivilMonth from, ParseMonth(req->from_month(), "from_month"));
     if (req->amount_fen() <= 0) return InvalidField("amount_fen", "must be positive");
     RETURN_IF_ERROR(ValidateMeaningfulText(req->reason(), "reason", kMaxAmountChangeReasonChars));
-    ASSIGN_OR_RETURN(
-        *resp->mutable_change(),
-        cycles_->ChangeMonthlyAmount(edge_.Key("ChangeMonthlyAmount", p, req->request_id(), *req),
-                                     ActorOf(p, clock_.Now()), req->enrolment_id(), from, req->amount_fen(),
-                                     req->reason(), [&](const v1::Program& program) {
-                                       return EnrolmentNotFoundOutside(RequireMayDecide(p, program));
-                                     }));
+    ASSIGN_OR_RETURN(std::optional<LivingAllowanceKind> only_kind, OptionalLivingAllowanceKind(req->kind()));
+    const auto change = [&] {
+      return cycles_->ChangeMonthlyAmount(
+          edge_.Key("ChangeMonthlyAmount", p, req->request_id(), *req), ActorOf(p, clock_.Now()),
+          req->enrolment_id(), from, req->amount_fen(), req->reason(), only_kind,
+          [&](const v1::Program& program) { return EnrolmentNotFoundOutside(RequireMayDecide(p, program)); });
+    };
+    absl::StatusOr<v1::MonthlyAmountChange> made = change();
+    // Refused only after the caller was found to decide for the program: the enrolment is taken up now, as
+    // the month's run would, and the change judged again on the kind it was taken up as.
+    if (EnrolmentNotTakenUp(made.status())) {
+      RETURN_IF_ERROR(cycle_job_->TakeUpEnrolment(req->enrolment_id()));
+      made = change();
+    }
+    if (!made.ok()) return made.status();
+    *resp->mutable_change() = *std::move(made);
     return absl::OkStatus();
   });
 }

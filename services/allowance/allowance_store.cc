@@ -105,10 +105,14 @@ constexpr char kInsertApplication[] =
     "INSERT INTO applications (id, program_id, child_id, division_code, organisation_id, type, amount_fen,"
     " reason, evidence_report_id, state, applicant, year, submitted_at)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+// The reads an answer is made of (not the locking ones) carry the enrolment's kind once taken up (column 19).
+#define SHOUHU_ENROLMENT_KIND \
+  "(SELECT e.kind FROM living_allowance_enrolments e WHERE e.application_id = applications.id)"
 constexpr char kSelectApplication[] =
     "SELECT id, program_id, child_id, division_code, organisation_id, type, amount_fen, reason,"
     " evidence_report_id, state, applicant, first_approver, second_approver, rejection_reason, year,"
-    " submitted_at, decided_at, payments_issued, budget_slot FROM applications WHERE id = ?";
+    " submitted_at, decided_at, payments_issued, budget_slot, " SHOUHU_ENROLMENT_KIND
+    " FROM applications WHERE id = ?";
 constexpr char kLockApplication[] =
     "SELECT id, program_id, child_id, division_code, organisation_id, type, amount_fen, reason,"
     " evidence_report_id, state, applicant, first_approver, second_approver, rejection_reason, year,"
@@ -116,8 +120,11 @@ constexpr char kLockApplication[] =
 constexpr char kListApplications[] =
     "SELECT id, program_id, child_id, division_code, organisation_id, type, amount_fen, reason,"
     " evidence_report_id, state, applicant, first_approver, second_approver, rejection_reason, year,"
-    " submitted_at, decided_at, payments_issued FROM applications"
-    " WHERE program_id = ? AND (? = 0 OR state = ?) AND id > ? ORDER BY id LIMIT ?";
+    " submitted_at, decided_at, payments_issued, budget_slot, " SHOUHU_ENROLMENT_KIND
+    " FROM applications WHERE program_id = ? AND (? = 0 OR state = ?) AND id > ? ORDER BY id LIMIT ?";
+#undef SHOUHU_ENROLMENT_KIND
+// The column the reads above hold the kind in.
+constexpr int kEnrolmentKindColumn = 19;
 // budget_slot: the slot an approval reserved on; the application's later movements of money happen within it.
 constexpr char kSetApplicationSlot[] = "UPDATE applications SET budget_slot = ? WHERE id = ?";
 constexpr char kUpdateApplication[] =
@@ -466,6 +473,12 @@ absl::StatusOr<v1::Application> ApplicationFromRow(const db::Row& row) {
   return a;
 }
 
+void SetEnrolmentKind(const db::Row& row, v1::Application& a) {
+  if (!row.IsNull(kEnrolmentKindColumn)) {
+    a.set_living_allowance_kind(static_cast<v1::LivingAllowanceKind>(row.Int(kEnrolmentKindColumn)));
+  }
+}
+
 absl::Status AddItems(db::Session& tx, v1::Application& a) {
   if (a.type() != v1::ALLOWANCE_TYPE_IN_KIND_SURVIVAL_AID) return absl::OkStatus();
   ASSIGN_OR_RETURN(db::Rows items, tx.Query(kSelectItems, {a.application_id()}));
@@ -495,6 +508,7 @@ absl::StatusOr<std::optional<LockedApplication>> ReadApplication(db::Session& tx
   ASSIGN_OR_RETURN(out.application, ApplicationFromRow(*row));
   out.payments_issued = row->Int(17);
   out.budget_slot = static_cast<int>(row->Int(18));
+  if (!for_update) SetEnrolmentKind(*row, out.application);
   RETURN_IF_ERROR(AddItems(tx, out.application));
   return std::optional<LockedApplication>(std::move(out));
 }
@@ -925,6 +939,7 @@ absl::StatusOr<std::vector<v1::Application>> MariaDbAllowanceStore::ListApplicat
                                                        page.after_id, int64_t{page.limit}}));
     for (const db::Row& row : rows) {
       ASSIGN_OR_RETURN(v1::Application a, ApplicationFromRow(row));
+      SetEnrolmentKind(row, a);
       RETURN_IF_ERROR(AddItems(session, a));
       out.push_back(std::move(a));
     }

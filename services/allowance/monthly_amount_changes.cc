@@ -23,6 +23,8 @@ constexpr char kHighestLineFrom[] =
 constexpr char kChangesOf[] =
     "SELECT enrolment_id, seq, from_month, amount_fen, previous_amount_fen, reason, changed_by, changed_at"
     " FROM monthly_amount_changes WHERE enrolment_id = ? ORDER BY seq";
+// The kind the enrolment was taken up as; no row before its take-up.
+constexpr char kEnrolmentKind[] = "SELECT kind FROM living_allowance_enrolments WHERE application_id = ?";
 constexpr char kInsertChange[] =
     "INSERT INTO monthly_amount_changes (enrolment_id, seq, from_month, amount_fen, previous_amount_fen,"
     " reason, changed_by, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
@@ -45,7 +47,8 @@ absl::StatusOr<v1::MonthlyAmountChange> ChangeFromRow(const db::Row& r) {
 
 absl::StatusOr<v1::MonthlyAmountChange> MonthlyRosterStore::ChangeMonthlyAmount(
     const IdempotencyKey& key, const Actor& actor, const std::string& enrolment_id, absl::CivilMonth from,
-    int64_t amount_fen, const std::string& reason, const ProgramCheck& authorize) {
+    int64_t amount_fen, const std::string& reason, std::optional<LivingAllowanceKind> only_kind,
+    const ProgramCheck& authorize) {
   return IdempotentTransaction<v1::MonthlyAmountChange>(
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::MonthlyAmountChange> {
         // Locked: changes of one enrolment take their seqs one after the other.
@@ -61,14 +64,23 @@ absl::StatusOr<v1::MonthlyAmountChange> MonthlyRosterStore::ChangeMonthlyAmount(
           return absl::FailedPreconditionError(
               "enrolment_id: the application is not an approved enrolment (not approved yet, or rejected)");
         }
-        if (amount_fen > read.program.per_payment_cap_fen()) {
-          return absl::FailedPreconditionError("amount_fen: above the program's cap per payment");
-        }
         ASSIGN_OR_RETURN(std::optional<db::Row> last, tx.QueryOne(kLastLineMonth, {enrolment_id}));
         std::optional<absl::CivilMonth> last_line;
         if (last && !last->IsNull(0)) {
           ASSIGN_OR_RETURN(absl::CivilDay day, ParseDay(last->String(0).substr(0, 10), "month"));
           last_line = absl::CivilMonth(day);
+        }
+        // Before the other rules, which a change meant for another kind need not hear of; but not for a
+        // closed enrolment without a line, which has no month to change whatever its kind (its rule says so)
+        // and may never have been taken up.
+        if (only_kind && (!closed || last_line)) {
+          ASSIGN_OR_RETURN(std::optional<db::Row> kind, tx.QueryOne(kEnrolmentKind, {enrolment_id}));
+          std::optional<LivingAllowanceKind> taken_up;
+          if (kind) taken_up = static_cast<LivingAllowanceKind>(kind->Int(0));
+          RETURN_IF_ERROR(CheckChangeKind(taken_up, *only_kind));
+        }
+        if (amount_fen > read.program.per_payment_cap_fen()) {
+          return absl::FailedPreconditionError("amount_fen: above the program's cap per payment");
         }
         const std::string from_sql = absl::FormatCivilTime(absl::CivilDay(from));
         ASSIGN_OR_RETURN(std::optional<db::Row> highest,

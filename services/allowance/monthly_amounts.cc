@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <string>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "services/allowance/living_allowance_rules.h"
 
 namespace shouhu::allowance {
 namespace {
+
+constexpr char kNotTakenUp[] = "type.shouhu.dev/allowance.EnrolmentNotTakenUp";
 
 std::string MonthText(absl::CivilMonth month) { return absl::FormatCivilTime(month); }
 
@@ -71,6 +74,25 @@ absl::Status CheckClosedEnrolmentChange(std::optional<absl::CivilMonth> last_lin
         highest_written->amount_fen, " fen, above the new amount, and nothing paid is taken back"));
   }
   return absl::OkStatus();
+}
+
+absl::Status CheckChangeKind(std::optional<LivingAllowanceKind> taken_up, LivingAllowanceKind wanted) {
+  if (!taken_up) {
+    absl::Status refused =
+        absl::FailedPreconditionError("kind: the enrolment is not taken up yet, so its kind is not known");
+    refused.SetPayload(kNotTakenUp, absl::Cord());
+    return refused;
+  }
+  if (*taken_up != wanted) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("kind: the enrolment pays the ", LivingAllowanceKindName(*taken_up),
+                     " allowance, not the ", LivingAllowanceKindName(wanted), " one"));
+  }
+  return absl::OkStatus();
+}
+
+bool EnrolmentNotTakenUp(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kFailedPrecondition && status.GetPayload(kNotTakenUp).has_value();
 }
 
 }  // namespace shouhu::allowance

@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/civil_time.h"
+#include "services/allowance/living_allowance_rules.h"
 
 // The stores' form of MonthlyAmountIn, a column of the row that reads the enrolment: the amount of the
 // enrolment whose id is the SQL expression `enrolment_sql` in the month whose first day is `month_sql`, the
@@ -65,6 +66,12 @@ absl::Status CheckAmountChangeStart(absl::CivilDay approved_on, std::optional<ab
 absl::Status CheckClosedEnrolmentChange(std::optional<absl::CivilMonth> last_line, absl::CivilMonth from,
                                         int64_t amount_fen, int64_t in_force_fen,
                                         std::optional<WrittenLine> highest_written);
+
+// A change made for one kind of allowance only (a standard set per kind): OK when the enrolment was taken up
+// as `wanted`; FAILED_PRECONDITION on `kind` naming the kind it was taken up as otherwise, and, while it is
+// not taken up (`taken_up` nullopt), one EnrolmentNotTakenUp reads back: its kind is not known yet.
+absl::Status CheckChangeKind(std::optional<LivingAllowanceKind> taken_up, LivingAllowanceKind wanted);
+bool EnrolmentNotTakenUp(const absl::Status& status);
 
 }  // namespace shouhu::allowance
 

@@ -113,30 +113,43 @@ absl::Status MonthlyRosterJob::TakeUpEnrolments() {
     ASSIGN_OR_RETURN(std::vector<PendingEnrolment> pending, store_.PendingEnrolments(kTakeUpBatch));
     int taken = 0;
     for (const PendingEnrolment& p : pending) {
-      std::optional<LivingAllowanceChildFacts> facts;
-      if (!p.child_known) {
-        absl::StatusOr<registry::v1::Child> child = registry_.GetChild(
-            identity_.ForSelf(), p.child_id, "monthly living allowance: age and category rules");
-        if (!child.ok()) {
-          // The registry is down or the child is outside this service's reach: try again next run; the
-          // other enrolments go on.
-          logger_.Warn("enrolment not taken up", {{"application_id", p.application_id},
-                                                  {"reason", std::string(child.status().message())}});
-          continue;
-        }
-        absl::StatusOr<LivingAllowanceChildFacts> read = LivingAllowanceFactsOf(*child);
-        if (!read.ok()) {
-          logger_.Warn("enrolment not taken up: the child's birth date is unreadable",
-                       {{"application_id", p.application_id}});
-          continue;
-        }
-        facts = *read;
+      absl::StatusOr<std::optional<LivingAllowanceChildFacts>> facts = FactsToRecord(p);
+      if (!facts.ok()) {
+        // The registry is down, the child is outside this service's reach or its birth date is unreadable:
+        // try again next run; the other enrolments go on.
+        logger_.Warn("enrolment not taken up", {{"application_id", p.application_id},
+                                                {"reason", std::string(facts.status().message())}});
+        continue;
       }
-      RETURN_IF_ERROR(store_.TakeUp(p, facts, clock_.Now()));
+      RETURN_IF_ERROR(store_.TakeUp(p, *facts, clock_.Now()));
       ++taken;
     }
     if (static_cast<int>(pending.size()) < kTakeUpBatch || taken == 0) return absl::OkStatus();
   }
+}
+
+absl::Status MonthlyRosterJob::TakeUpEnrolment(const std::string& application_id) {
+  ASSIGN_OR_RETURN(std::optional<PendingEnrolment> pending, store_.PendingEnrolmentOf(application_id));
+  if (!pending) return absl::OkStatus();
+  absl::StatusOr<std::optional<LivingAllowanceChildFacts>> facts = FactsToRecord(*pending);
+  if (!facts.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "the enrolment's kind is not known yet: its child's categories could not be read from the "
+        "registry (",
+        facts.status().message(), "); try again"));
+  }
+  return store_.TakeUp(*pending, *facts, clock_.Now());
+}
+
+absl::StatusOr<std::optional<LivingAllowanceChildFacts>> MonthlyRosterJob::FactsToRecord(
+    const PendingEnrolment& pending) {
+  if (pending.child_known) return std::optional<LivingAllowanceChildFacts>();
+  ASSIGN_OR_RETURN(registry::v1::Child child,
+                   registry_.GetChild(identity_.ForSelf(), pending.child_id,
+                                      "monthly living allowance: age and category rules"));
+  absl::StatusOr<LivingAllowanceChildFacts> read = LivingAllowanceFactsOf(child);
+  if (!read.ok()) return absl::FailedPreconditionError("the child's birth date is unreadable");
+  return std::optional<LivingAllowanceChildFacts>(*read);
 }
 
 absl::Status MonthlyRosterJob::ForecastRunningPrograms() {

@@ -56,9 +56,15 @@ class MonthlyRosterJob {
   // Takes up new enrolments and generates `month`, whatever the job has done: safe to call again and from
   // several threads or replicas at once.
   absl::StatusOr<GenerationResult> RunMonth(absl::CivilMonth month);
+  // Takes up one enrolment now, as the month's run would (a change made for one kind needs its kind): OK when
+  // it is taken up, or is no open monthly enrolment; UNAVAILABLE when the registry cannot tell its child's
+  // categories now. Safe beside the month's run.
+  absl::Status TakeUpEnrolment(const std::string& application_id);
 
  private:
   absl::Status TakeUpEnrolments();
+  // The child's facts when `pending` does not have them recorded yet; the registry's error otherwise.
+  absl::StatusOr<std::optional<LivingAllowanceChildFacts>> FactsToRecord(const PendingEnrolment& pending);
   absl::Status ForecastRunningPrograms();
 
   MonthlyRosterStore& store_;

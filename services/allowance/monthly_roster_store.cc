@@ -24,12 +24,14 @@ namespace {
 // ------------------------------------------------------------------------------------------------ enrolments
 
 // The core's approved monthly applications (type 5; approved, in payment or paid) not yet taken up.
-constexpr char kPendingEnrolments[] =
-    "SELECT a.id, a.child_id, (c.birth_date IS NOT NULL) FROM applications a"
-    " LEFT JOIN living_allowance_enrolments e ON e.application_id = a.id"
-    " LEFT JOIN living_allowance_children c ON c.child_id = a.child_id"
-    " WHERE a.type = 5 AND a.state IN " SHOUHU_OPEN_ENROLMENT_STATES
-    " AND e.application_id IS NULL ORDER BY a.id LIMIT ?";
+#define SHOUHU_PENDING_ENROLMENTS                                           \
+  "SELECT a.id, a.child_id, (c.birth_date IS NOT NULL) FROM applications a" \
+  " LEFT JOIN living_allowance_enrolments e ON e.application_id = a.id"     \
+  " LEFT JOIN living_allowance_children c ON c.child_id = a.child_id"       \
+  " WHERE a.type = 5 AND a.state IN " SHOUHU_OPEN_ENROLMENT_STATES " AND e.application_id IS NULL"
+constexpr char kPendingEnrolments[] = SHOUHU_PENDING_ENROLMENTS " ORDER BY a.id LIMIT ?";
+constexpr char kPendingEnrolmentOf[] = SHOUHU_PENDING_ENROLMENTS " AND a.id = ?";
+#undef SHOUHU_PENDING_ENROLMENTS
 
 // ------------------------------------------------------------------------------------------------ generation
 
@@ -427,6 +429,16 @@ absl::StatusOr<std::vector<PendingEnrolment>> MonthlyRosterStore::PendingEnrolme
         std::vector<PendingEnrolment> out;
         for (const db::Row& r : rows) out.push_back({r.String(0), r.String(1), r.Int(2) != 0});
         return out;
+      });
+}
+
+absl::StatusOr<std::optional<PendingEnrolment>> MonthlyRosterStore::PendingEnrolmentOf(
+    const std::string& application_id) {
+  return db::ReadOne<std::optional<PendingEnrolment>>(
+      pool_, [&](db::Session& s) -> absl::StatusOr<std::optional<PendingEnrolment>> {
+        ASSIGN_OR_RETURN(std::optional<db::Row> r, s.QueryOne(kPendingEnrolmentOf, {application_id}));
+        if (!r) return std::optional<PendingEnrolment>();
+        return std::optional<PendingEnrolment>(PendingEnrolment{r->String(0), r->String(1), r->Int(2) != 0});
       });
 }
 

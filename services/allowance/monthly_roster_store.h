@@ -72,6 +72,8 @@ class MonthlyRosterStore {
 
   // ---- enrolments
   absl::StatusOr<std::vector<PendingEnrolment>> PendingEnrolments(int limit);
+  // The application as a pending enrolment: nullopt when it is not an open monthly one or is taken up.
+  absl::StatusOr<std::optional<PendingEnrolment>> PendingEnrolmentOf(const std::string& application_id);
   // Takes the application up as an enrolment; `facts` records the child when not known yet. Replays are
   // harmless (both inserts keep the first row).
   absl::Status TakeUp(const PendingEnrolment& pending, const std::optional<LivingAllowanceChildFacts>& facts,
@@ -139,11 +141,14 @@ class MonthlyRosterStore {
   // The enrolment's amount from `from` on (ChangeMonthlyAmount), under its application's row lock: NOT_FOUND
   // without such an application, `authorize`'s error, FAILED_PRECONDITION for anything but an open monthly
   // enrolment, an amount above the program's cap per payment, or a month a change cannot start from
-  // (CheckAmountChangeStart: the first month, or a cut reaching back over a line written at more).
+  // (CheckAmountChangeStart: the first month, or a cut reaching back over a line written at more). With
+  // `only_kind`, FAILED_PRECONDITION too for an enrolment not taken up as that kind (CheckChangeKind; one not
+  // taken up yet is refused so, EnrolmentNotTakenUp).
   absl::StatusOr<v1::MonthlyAmountChange> ChangeMonthlyAmount(const IdempotencyKey& key, const Actor& actor,
                                                               const std::string& enrolment_id,
                                                               absl::CivilMonth from, int64_t amount_fen,
                                                               const std::string& reason,
+                                                              std::optional<LivingAllowanceKind> only_kind,
                                                               const ProgramCheck& authorize);
   // The enrolment's changes by seq; NOT_FOUND without such a monthly application, or `visible`'s error.
   absl::StatusOr<std::vector<v1::MonthlyAmountChange>> ListMonthlyAmountChanges(

@@ -175,6 +175,8 @@ TEST_F(MonthlyAmountChange, BadInput_NamesTheFieldAndWritesNothing) {
       {[](v1::ChangeMonthlyAmountRequest& r) { r.set_amount_fen(-65'000); }, "amount_fen"},
       {[](v1::ChangeMonthlyAmountRequest& r) { r.clear_reason(); }, "reason"},
       {[](v1::ChangeMonthlyAmountRequest& r) { r.set_reason(std::string(501, 'x')); }, "reason"},
+      {[](v1::ChangeMonthlyAmountRequest& r) { r.set_kind(static_cast<v1::LivingAllowanceKind>(7)); },
+       "kind"},
   };
   for (const Row& row : rows) {
     v1::ChangeMonthlyAmountRequest request = Change("bad", enrolment, m2(), 65'000);
@@ -190,6 +192,62 @@ TEST_F(MonthlyAmountChange, BadInput_NamesTheFieldAndWritesNothing) {
   EXPECT_THAT(std::string(bad_list.status().message()), HasSubstr("enrolment_id"));
   EXPECT_EQ(AllowanceCount("monthly_amount_changes"), 0);
   EXPECT_EQ(AllowanceCount("idempotency_records"), records_before);
+}
+
+// A change made for one kind (a standard set per kind): an enrolment taken up as another is refused on `kind`
+// with nothing written; one not taken up yet is taken up by the call, as the month's run would, and judged on
+// the kind its child's categories give it; the kind shows on the application from its take-up.
+TEST_F(MonthlyAmountChange, ForOneKind_OnlyEnrolmentsTakenUpAsItChange_OneNotTakenUpIsTakenUpFirst) {
+  const std::string program = FundedProgram("p");
+  const std::string orphan =
+      Enrol("o", program, ActiveChild("o", "2014-03-02", rv1::CHILD_CATEGORY_ORPHAN).child_id(), 60'000);
+  const std::string unsupported = Enrol("u", program, ActiveChild("u").child_id(), 60'000);
+  const auto kind_of = [&](const std::string& application) {
+    v1::GetApplicationRequest get;
+    get.set_application_id(application);
+    absl::StatusOr<v1::GetApplicationResponse> read =
+        Ask(&v1::AllowanceService::Stub::GetApplication, finance_, get);
+    EXPECT_OK(read);
+    return read.ok() ? read->application().living_allowance_kind() : v1::LIVING_ALLOWANCE_KIND_UNSPECIFIED;
+  };
+  EXPECT_EQ(kind_of(orphan), v1::LIVING_ALLOWANCE_KIND_UNSPECIFIED);
+  EXPECT_EQ(AllowanceCount("living_allowance_enrolments"), 0);
+
+  // Not taken up yet: the call takes it up, then refuses it for the orphans' standard, writing no change.
+  v1::ChangeMonthlyAmountRequest for_orphans = Change("orphans-u", unsupported, m2(), 70'000);
+  for_orphans.set_kind(v1::LIVING_ALLOWANCE_KIND_ORPHAN);
+  auto refused = ChangeAs(ngo_admin_, for_orphans);
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("kind: the enrolment pays the de_facto"));
+  EXPECT_EQ(kind_of(unsupported), v1::LIVING_ALLOWANCE_KIND_DE_FACTO_UNSUPPORTED);
+  EXPECT_EQ(AllowanceCount("monthly_amount_changes"), 0);
+
+  // The orphan, not taken up either, changes; the same id again answers the same.
+  for_orphans = Change("orphans-o", orphan, m2(), 70'000);
+  for_orphans.set_kind(v1::LIVING_ALLOWANCE_KIND_ORPHAN);
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyAmountChange changed, ChangeAs(ngo_admin_, for_orphans));
+  EXPECT_EQ(changed.amount_fen(), 70'000);
+  ASSERT_OK_AND_ASSIGN(v1::MonthlyAmountChange again, ChangeAs(ngo_admin_, for_orphans));
+  EXPECT_EQ(again.sequence(), changed.sequence());
+  EXPECT_EQ(kind_of(orphan), v1::LIVING_ALLOWANCE_KIND_ORPHAN);
+  EXPECT_EQ(AllowanceCount("living_allowance_enrolments"), 2);
+  EXPECT_EQ(AllowanceCount("monthly_amount_changes"), 1);
+
+  // Taken up already (by the calls above, which the month's run keeps): judged on that kind.
+  v1::ChangeMonthlyAmountRequest for_unsupported = Change("unsupported-o", orphan, m2(), 68'000);
+  for_unsupported.set_kind(v1::LIVING_ALLOWANCE_KIND_DE_FACTO_UNSUPPORTED);
+  auto other = ChangeAs(ngo_admin_, for_unsupported);
+  EXPECT_THAT(other, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(std::string(other.status().message()), HasSubstr("kind: the enrolment pays the orphan"));
+  for_unsupported = Change("unsupported-u", unsupported, m2(), 68'000);
+  for_unsupported.set_kind(v1::LIVING_ALLOWANCE_KIND_DE_FACTO_UNSUPPORTED);
+  ASSERT_OK(ChangeAs(ngo_admin_, for_unsupported));
+
+  ASSERT_OK(allowance_->cycles().job().RunMonth(m2()));
+  EXPECT_EQ(LineOf(program, m2(), orphan).amount_fen(), 70'000);
+  EXPECT_EQ(LineOf(program, m2(), orphan).kind(), v1::LIVING_ALLOWANCE_KIND_ORPHAN);
+  EXPECT_EQ(LineOf(program, m2(), unsupported).amount_fen(), 68'000);
+  EXPECT_EQ(LineOf(program, m2(), unsupported).kind(), v1::LIVING_ALLOWANCE_KIND_DE_FACTO_UNSUPPORTED);
 }
 
 // A change is refused once its month's line exists, but one made while generation was writing that line (on

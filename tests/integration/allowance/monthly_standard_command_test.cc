@@ -16,12 +16,14 @@ using ::testing::HasSubstr;
 
 class MonthlyStandardCommand : public MonthlyAllowanceTest {
  protected:
-  absl::StatusOr<admin::MonthlyStandardResult> Apply(const std::string& program, absl::CivilMonth from,
-                                                     int64_t amount_fen) {
+  absl::StatusOr<admin::MonthlyStandardResult> Apply(
+      const std::string& program, absl::CivilMonth from, int64_t amount_fen,
+      v1::LivingAllowanceKind kind = v1::LIVING_ALLOWANCE_KIND_UNSPECIFIED) {
     admin::MonthlyStandard standard;
     standard.program_id = program;
     standard.from = from;
     standard.amount_fen = amount_fen;
+    standard.kind = kind;
     standard.reason = "云南省民政厅关于提高孤儿和事实无人抚养儿童基本生活保障标准的通知";
     std::ostringstream progress;
     auto result = admin::ApplyMonthlyStandard(
@@ -134,6 +136,51 @@ TEST_F(MonthlyStandardCommand, AStandardReachingBackOverPaidMonths_ArrearsClaime
     EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM monthly_arrears WHERE enrolment_id = ?", {e}), 1) << e;
   }
   EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM monthly_arrears WHERE enrolment_id = ?", {at_it}), 0);
+}
+
+// A province sets the orphans' standard and the de facto unsupported children's apart: each run changes the
+// enrolments of its kind only, those the month's run took up and those it has not yet (the service takes
+// them up to judge them), and leaves the others, counted, as they were.
+TEST_F(MonthlyStandardCommand, AStandardForOneKind_ChangesThatKindOnly_TakenUpOrNot) {
+  const absl::CivilMonth m2 = ThisMonth() + 2;
+  const std::string program = FundedProgram("p");
+  const auto orphan_child = [&](const std::string& tag) {
+    return ActiveChild(tag, "2014-03-02", rv1::CHILD_CATEGORY_ORPHAN).child_id();
+  };
+  const std::string orphan = Enrol("o1", program, orphan_child("o1"), 60'000);
+  const std::string unsupported = Enrol("u1", program, ActiveChild("u1").child_id(), 60'000);
+  MonthlyRosterJob& job = allowance_->cycles().job();
+  ASSERT_OK(job.RunMonth(ThisMonth() + 1));  // takes those two up
+  const std::string new_orphan = Enrol("o2", program, orphan_child("o2"), 60'000);
+  const std::string new_unsupported = Enrol("u2", program, ActiveChild("u2").child_id(), 60'000);
+  ASSERT_EQ(AllowanceCount("living_allowance_enrolments"), 2);
+
+  ASSERT_OK_AND_ASSIGN(admin::MonthlyStandardResult orphans,
+                       Apply(program, m2, 70'000, v1::LIVING_ALLOWANCE_KIND_ORPHAN));
+  EXPECT_EQ(orphans.changed, 2) << progress_;
+  EXPECT_EQ(orphans.enrolments, 2) << progress_;
+  // One known at listing, one found by the service's take-up.
+  EXPECT_EQ(orphans.other_kind, 2) << progress_;
+  EXPECT_TRUE(orphans.refused.empty()) << progress_;
+  EXPECT_THAT(progress_, HasSubstr(new_unsupported + ": left as it was: taken up as another kind"));
+  EXPECT_EQ(AllowanceCount("living_allowance_enrolments"), 4);
+  ASSERT_OK_AND_ASSIGN(admin::MonthlyStandardResult again,
+                       Apply(program, m2, 70'000, v1::LIVING_ALLOWANCE_KIND_ORPHAN));
+  EXPECT_EQ(again.changed, 2) << progress_;
+  EXPECT_EQ(again.other_kind, 2) << progress_;
+  EXPECT_EQ(AllowanceCount("monthly_amount_changes"), 2);
+
+  ASSERT_OK_AND_ASSIGN(admin::MonthlyStandardResult unsupported_standard,
+                       Apply(program, m2, 68'000, v1::LIVING_ALLOWANCE_KIND_DE_FACTO_UNSUPPORTED));
+  EXPECT_EQ(unsupported_standard.changed, 2) << progress_;
+  EXPECT_EQ(unsupported_standard.other_kind, 2) << progress_;
+  EXPECT_EQ(AllowanceCount("monthly_amount_changes"), 4);
+
+  ASSERT_OK(job.RunMonth(m2));
+  for (const std::string& e : {orphan, new_orphan})
+    EXPECT_EQ(LineOf(program, m2, e).amount_fen(), 70'000) << e;
+  for (const std::string& e : {unsupported, new_unsupported})
+    EXPECT_EQ(LineOf(program, m2, e).amount_fen(), 68'000) << e;
 }
 
 TEST_F(MonthlyStandardCommand, AYearCapBelowTwelveMonthsOfTheAmount_IsWarnedOf) {

@@ -100,5 +100,22 @@ TEST(ClosedEnrolmentChangeTest, OnlyARaiseReachingBackOverItsLines) {
   EXPECT_THAT(std::string(none.message()), HasSubstr("enrolment_id"));
 }
 
+TEST(CheckChangeKind, TheKindTakenUpDecides_NoneTakenUpIsToldApart) {
+  EXPECT_OK(CheckChangeKind(LivingAllowanceKind::kOrphan, LivingAllowanceKind::kOrphan));
+  const absl::Status other =
+      CheckChangeKind(LivingAllowanceKind::kDeFactoUnsupported, LivingAllowanceKind::kOrphan);
+  EXPECT_THAT(other, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(std::string(other.message()),
+              AllOf(HasSubstr("kind"), HasSubstr("de_facto_unsupported allowance, not the orphan")));
+  EXPECT_FALSE(EnrolmentNotTakenUp(other));
+  const absl::Status unknown = CheckChangeKind(std::nullopt, LivingAllowanceKind::kOrphan);
+  EXPECT_THAT(unknown, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(std::string(unknown.message()), HasSubstr("kind: the enrolment is not taken up yet"));
+  EXPECT_TRUE(EnrolmentNotTakenUp(unknown));
+  // The same words without the mark are not the refusal the service takes an enrolment up for.
+  EXPECT_FALSE(EnrolmentNotTakenUp(absl::FailedPreconditionError(unknown.message())));
+  EXPECT_FALSE(EnrolmentNotTakenUp(absl::OkStatus()));
+}
+
 }  // namespace
 }  // namespace shouhu::allowance
