@@ -356,17 +356,24 @@ constexpr char kRunningPrograms[] = "SELECT id FROM programs WHERE state = 4 AND
 // ------------------------------------------------------------------------------------------------ report
 
 // Payments issued in the window that still stand (returned and abandoned ones reversed), by program, county,
-// Shanghai month (UTC+8 without daylight saving) and type; 人次 is the payments, children the distinct ids.
+// Shanghai month (UTC+8 without daylight saving), type and, for the monthly allowance (type 5) and its
+// arrears (type 6, through the enrolment its first claimed month names: one claim is of one enrolment), the
+// kind its enrolment was taken up as (0 before); 人次 is the payments, children the distinct ids.
 constexpr char kReport[] =
     "SELECT p.program_id, LEFT(p.division_code, 6), DATE_FORMAT(DATE_ADD(p.issued_at, INTERVAL 8 HOUR), "
-    "'%Y-%m'),"
-    " a.type, SUM(p.amount_fen), COUNT(*), COUNT(DISTINCT p.child_id)"
+    "'%Y-%m'), a.type,"
+    " COALESCE(CASE a.type"
+    "   WHEN 5 THEN (SELECT e.kind FROM living_allowance_enrolments e WHERE e.application_id = a.id)"
+    "   WHEN 6 THEN (SELECT e.kind FROM monthly_arrears ma"
+    "     JOIN living_allowance_enrolments e ON e.application_id = ma.enrolment_id"
+    "     WHERE ma.application_id = a.id LIMIT 1) END, 0) AS kind,"
+    " SUM(p.amount_fen), COUNT(*), COUNT(DISTINCT p.child_id)"
     " FROM payments p JOIN applications a ON a.id = p.application_id JOIN programs g ON g.id = p.program_id"
     " WHERE p.division_code >= ? AND p.division_code < ? AND p.issued_at >= ? AND p.issued_at < ?"
     " AND p.state NOT IN (4, 5) AND (? = '' OR p.program_id = ?)"
     " AND (? = '' OR g.operator_organisation_id = ? OR g.funder_organisation_id = ?)"
     " GROUP BY p.program_id, LEFT(p.division_code, 6),"
-    " DATE_FORMAT(DATE_ADD(p.issued_at, INTERVAL 8 HOUR), '%Y-%m'), a.type ORDER BY 1, 2, 3, 4";
+    " DATE_FORMAT(DATE_ADD(p.issued_at, INTERVAL 8 HOUR), '%Y-%m'), a.type, kind ORDER BY 1, 2, 3, 4, 5";
 
 std::string MonthSql(absl::CivilMonth month) { return absl::FormatCivilTime(absl::CivilDay(month)); }
 std::string MonthText(absl::CivilMonth month) {
@@ -1284,9 +1291,10 @@ absl::StatusOr<std::vector<v1::AllowanceReportRow>> MonthlyRosterStore::Report(
           row.set_county_code(r.String(1));
           row.set_month(r.String(2));
           row.set_type(static_cast<v1::AllowanceType>(r.Int(3)));
-          row.set_amount_fen(r.Int(4));
-          row.set_person_times(r.Int(5));
-          row.set_distinct_children(r.Int(6));
+          row.set_living_allowance_kind(static_cast<v1::LivingAllowanceKind>(r.Int(4)));
+          row.set_amount_fen(r.Int(5));
+          row.set_person_times(r.Int(6));
+          row.set_distinct_children(r.Int(7));
           out.push_back(std::move(row));
         }
         return out;

@@ -1249,6 +1249,7 @@ TEST_F(MonthlyAllowance, PayCycle_RetriedAndDuplicated_PaysEachLineOnceSamplesAn
   EXPECT_EQ(figures.rows(0).county_code(), "532329");
   EXPECT_EQ(figures.rows(0).month(), MonthText(ThisMonth()));
   EXPECT_EQ(figures.rows(0).type(), v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING);
+  EXPECT_EQ(figures.rows(0).living_allowance_kind(), v1::LIVING_ALLOWANCE_KIND_DE_FACTO_UNSUPPORTED);
   EXPECT_EQ(figures.rows(0).amount_fen(), 4 * 60'000);
   EXPECT_EQ(figures.rows(0).person_times(), 4);
   EXPECT_EQ(figures.rows(0).distinct_children(), 3);

@@ -250,6 +250,27 @@ TEST_F(MonthlyAmountChange, ForOneKind_OnlyEnrolmentsTakenUpAsItChange_OneNotTak
   EXPECT_EQ(LineOf(program, m2(), unsupported).kind(), v1::LIVING_ALLOWANCE_KIND_DE_FACTO_UNSUPPORTED);
 }
 
+// The registry away when a change for one kind needs an enrolment's kind and the service holds no facts of
+// its child (an application from before they were recorded at submission): UNAVAILABLE, to retry (the log
+// says why), nothing taken up and nothing changed.
+TEST_F(MonthlyAmountChange, ForOneKind_RegistryAwayAndTheChildUnknown_UnavailableAndNothingWritten) {
+  const std::string program = FundedProgram("p");
+  const rv1::Case child = ActiveChild("o", "2014-03-02", rv1::CHILD_CATEGORY_ORPHAN);
+  const std::string orphan = Enrol("o", program, child.child_id(), 60'000);
+  ASSERT_OK(Execute("DELETE FROM living_allowance_children WHERE child_id = ?", {child.child_id()}));
+  const int64_t records_before = AllowanceCount("idempotency_records");
+  server_.reset();
+  v1::ChangeMonthlyAmountRequest for_orphans = Change("orphans-o", orphan, m2(), 70'000);
+  for_orphans.set_kind(v1::LIVING_ALLOWANCE_KIND_ORPHAN);
+  auto away = ChangeAs(ngo_admin_, for_orphans);
+  EXPECT_THAT(away, StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(std::string(away.status().message()), HasSubstr("retry later"));
+  EXPECT_EQ(AllowanceCount("living_allowance_enrolments"), 0);
+  EXPECT_EQ(AllowanceCount("living_allowance_children"), 0);
+  EXPECT_EQ(AllowanceCount("monthly_amount_changes"), 0);
+  EXPECT_EQ(AllowanceCount("idempotency_records"), records_before);
+}
+
 // A change is refused once its month's line exists, but one made while generation was writing that line (on
 // another Galera node, say, where no row lock is shared) lands beside a line at the old amount. The test
 // leaves the state such a race leaves: the month's line at the old amount, the change's row covering it. The

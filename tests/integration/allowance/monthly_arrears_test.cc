@@ -178,6 +178,47 @@ TEST_F(MonthlyArrears, ARaiseOverPaidMonths_TheirDifferencesClaimedOnce_Approved
               StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
+// The allowance report tells the orphans' allowance and the de facto unsupported children's apart (they are
+// funded and reported apart), an arrears payment under the kind of the enrolment it pays.
+TEST_F(MonthlyArrears, Report_EachKindApart_ArrearsUnderTheirEnrolmentsKind) {
+  const std::string program = FundedProgram("p");
+  const std::string orphan =
+      Enrol("o", program, ActiveChild("o", "2014-03-02", rv1::CHILD_CATEGORY_ORPHAN).child_id(), 60'000);
+  Enrol("u", program, ActiveChild("u").child_id(), 60'000);
+  Enrol("v", program, ActiveChild("v").child_id(), 60'000);
+  PayMonth(program, m2(), "m2");
+  ASSERT_OK(ChangeAs(ngo_admin_, Change("raise", orphan, m2(), 65'000)));
+  ASSERT_OK_AND_ASSIGN(v1::ClaimMonthlyArrearsResponse claim, ClaimAs(ngo_admin_, Claim("arrears", orphan)));
+  ASSERT_OK(ApproveAndPay(claim.application().application_id(), "arrears"));
+
+  v1::GetAllowanceReportRequest report;
+  report.set_from_month(MonthText(ThisMonth()));
+  report.set_to_month(MonthText(ThisMonth()));
+  ASSERT_OK_AND_ASSIGN(v1::GetAllowanceReportResponse figures,
+                       Ask(&v1::AllowanceService::Stub::GetAllowanceReport, wuding_officer_, report));
+  struct Expected {
+    v1::AllowanceType type;
+    v1::LivingAllowanceKind kind;
+    int64_t amount_fen, person_times, children;
+  };
+  const Expected expected[] = {
+      {v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING, v1::LIVING_ALLOWANCE_KIND_ORPHAN, 60'000, 1, 1},
+      {v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING, v1::LIVING_ALLOWANCE_KIND_DE_FACTO_UNSUPPORTED, 120'000, 2,
+       2},
+      {v1::ALLOWANCE_TYPE_MONTHLY_ARREARS, v1::LIVING_ALLOWANCE_KIND_ORPHAN, 5'000, 1, 1},
+  };
+  ASSERT_EQ(figures.rows_size(), 3) << figures.DebugString();
+  for (int i = 0; i < 3; ++i) {
+    const v1::AllowanceReportRow& row = figures.rows(i);
+    EXPECT_EQ(row.program_id(), program);
+    EXPECT_EQ(row.type(), expected[i].type) << i;
+    EXPECT_EQ(row.living_allowance_kind(), expected[i].kind) << i;
+    EXPECT_EQ(row.amount_fen(), expected[i].amount_fen) << i;
+    EXPECT_EQ(row.person_times(), expected[i].person_times) << i;
+    EXPECT_EQ(row.distinct_children(), expected[i].children) << i;
+  }
+}
+
 TEST_F(MonthlyArrears, ARejectedClaimLeavesTheMonthsOwed_ASecondRaiseOwesOnlyTheRest) {
   const std::string program = FundedProgram("p");
   const std::string enrolment = PaidThenRaised(program, 65'000);
