@@ -132,6 +132,10 @@ absl::Status MonthlyRosterJob::TakeUpEnrolment(const std::string& application_id
   ASSIGN_OR_RETURN(std::optional<PendingEnrolment> pending, store_.PendingEnrolmentOf(application_id));
   if (!pending) return absl::OkStatus();
   absl::StatusOr<std::optional<LivingAllowanceChildFacts>> facts = FactsToRecord(*pending);
+  if (absl::IsFailedPrecondition(facts.status())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("kind: the enrolment cannot be taken up: ", facts.status().message()));
+  }
   if (!facts.ok()) {
     return absl::UnavailableError(absl::StrCat(
         "the enrolment's kind is not known yet: its child's categories could not be read from the "
@@ -148,7 +152,9 @@ absl::StatusOr<std::optional<LivingAllowanceChildFacts>> MonthlyRosterJob::Facts
                    registry_.GetChild(identity_.ForSelf(), pending.child_id,
                                       "monthly living allowance: age and category rules"));
   absl::StatusOr<LivingAllowanceChildFacts> read = LivingAllowanceFactsOf(child);
-  if (!read.ok()) return absl::FailedPreconditionError("the child's birth date is unreadable");
+  // The registry's own errors are other codes: a call that may go through later.
+  if (!read.ok())
+    return absl::FailedPreconditionError("the child's birth date in the registry is unreadable");
   return std::optional<LivingAllowanceChildFacts>(*read);
 }
 

@@ -58,12 +58,13 @@ class MonthlyRosterJob {
   absl::StatusOr<GenerationResult> RunMonth(absl::CivilMonth month);
   // Takes up one enrolment now, as the month's run would (a change made for one kind needs its kind): OK when
   // it is taken up, or is no open monthly enrolment; UNAVAILABLE when the registry cannot tell its child's
-  // categories now. Safe beside the month's run.
+  // categories now, FAILED_PRECONDITION when what it tells cannot be read. Safe beside the month's run.
   absl::Status TakeUpEnrolment(const std::string& application_id);
 
  private:
   absl::Status TakeUpEnrolments();
-  // The child's facts when `pending` does not have them recorded yet; the registry's error otherwise.
+  // The child's facts when `pending` does not have them recorded yet (nullopt when it does); the registry's
+  // error, or FAILED_PRECONDITION when its answer's birth date is unreadable.
   absl::StatusOr<std::optional<LivingAllowanceChildFacts>> FactsToRecord(const PendingEnrolment& pending);
   absl::Status ForecastRunningPrograms();
 
