@@ -66,6 +66,7 @@ absl::StatusOr<std::vector<av1::Application>> MonthlyEnrolments(
   std::vector<av1::Application> out;
   av1::ListApplicationsRequest request;
   request.set_program_id(program_id);
+  request.set_type(av1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING);
   request.set_page_size(kPage);
   do {
     av1::ListApplicationsResponse page;

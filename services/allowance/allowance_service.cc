@@ -245,10 +245,11 @@ grpc::ServerUnaryReactor* AllowanceService::ListApplications(grpc::CallbackServe
   return edge_.Unary(ctx, "ListApplications", [=](const Principal& p) -> absl::Status {
     RETURN_IF_ERROR(ValidateRecordId(req->program_id(), "program_id"));
     RETURN_IF_ERROR(ValidateEnumFilter(req->state(), v1::ApplicationState_IsValid, "state"));
+    RETURN_IF_ERROR(ValidateEnumFilter(req->type(), v1::AllowanceType_IsValid, "type"));
     ASSIGN_OR_RETURN(PageRequest page, ReadPageRequest(req->page_size(), req->page_token()));
     ASSIGN_OR_RETURN(v1::Program program, VisibleProgram(p, req->program_id()));
     ASSIGN_OR_RETURN(std::vector<v1::Application> applications,
-                     store_.ListApplications(req->program_id(), req->state(), page));
+                     store_.ListApplications(req->program_id(), req->state(), req->type(), page));
     resp->set_next_page_token(
         NextPageToken(applications, page.limit, [](const v1::Application& a) { return a.application_id(); }));
     for (v1::Application& a : applications) {

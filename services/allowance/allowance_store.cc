@@ -121,7 +121,8 @@ constexpr char kListApplications[] =
     "SELECT id, program_id, child_id, division_code, organisation_id, type, amount_fen, reason,"
     " evidence_report_id, state, applicant, first_approver, second_approver, rejection_reason, year,"
     " submitted_at, decided_at, payments_issued, budget_slot, " SHOUHU_ENROLMENT_KIND
-    " FROM applications WHERE program_id = ? AND (? = 0 OR state = ?) AND id > ? ORDER BY id LIMIT ?";
+    " FROM applications WHERE program_id = ? AND (? = 0 OR state = ?) AND (? = 0 OR type = ?) AND id > ?"
+    " ORDER BY id LIMIT ?";
 #undef SHOUHU_ENROLMENT_KIND
 // The column the reads above hold the kind in.
 constexpr int kEnrolmentKindColumn = 19;
@@ -931,12 +932,13 @@ absl::StatusOr<std::optional<v1::Application>> MariaDbAllowanceStore::GetApplica
 }
 
 absl::StatusOr<std::vector<v1::Application>> MariaDbAllowanceStore::ListApplications(
-    const std::string& program_id, v1::ApplicationState state, const PageRequest& page) {
+    const std::string& program_id, v1::ApplicationState state, v1::AllowanceType type,
+    const PageRequest& page) {
   std::vector<v1::Application> out;
   RETURN_IF_ERROR(pool_.Autocommit([&](db::Session& session) -> absl::Status {
-    ASSIGN_OR_RETURN(db::Rows rows,
-                     session.Query(kListApplications, {program_id, int64_t{state}, int64_t{state},
-                                                       page.after_id, int64_t{page.limit}}));
+    ASSIGN_OR_RETURN(db::Rows rows, session.Query(kListApplications,
+                                                  {program_id, int64_t{state}, int64_t{state}, int64_t{type},
+                                                   int64_t{type}, page.after_id, int64_t{page.limit}}));
     for (const db::Row& row : rows) {
       ASSIGN_OR_RETURN(v1::Application a, ApplicationFromRow(row));
       SetEnrolmentKind(row, a);

@@ -146,8 +146,10 @@ class AllowanceStore {
       const std::optional<LivingAllowanceChildFacts>& living_allowance_child) = 0;
   virtual absl::StatusOr<std::optional<v1::Application>> GetApplication(
       const std::string& application_id) = 0;
+  // The program's applications by id, of `state` and `type` unless UNSPECIFIED.
   virtual absl::StatusOr<std::vector<v1::Application>> ListApplications(const std::string& program_id,
                                                                         v1::ApplicationState state,
+                                                                        v1::AllowanceType type,
                                                                         const PageRequest& page) = 0;
   // Maker-checker on the locked application: `decide` (DecideApproval) says what the approval does; a first
   // approval reserves the amount from the budget and the child's yearly cap, or fails FAILED_PRECONDITION
@@ -238,6 +240,7 @@ class MariaDbAllowanceStore final : public AllowanceStore {
   absl::StatusOr<std::optional<v1::Application>> GetApplication(const std::string& application_id) override;
   absl::StatusOr<std::vector<v1::Application>> ListApplications(const std::string& program_id,
                                                                 v1::ApplicationState state,
+                                                                v1::AllowanceType type,
                                                                 const PageRequest& page) override;
   absl::StatusOr<v1::Application> ApproveApplication(
       const IdempotencyKey& key, const Actor& actor, const std::string& application_id,

@@ -1199,6 +1199,58 @@ TEST_F(MonthlyAllowance, ApproveCycle_MonthPastTheYearCap_LineListedAsOverYearCa
   }));
 }
 
+// A county system (or `shouhu-admin allowance standard`) lists a program's monthly enrolments without paging
+// through its one-time applications: every one of the type across pages, none of another; a bad type named.
+TEST_F(MonthlyAllowance, ListApplications_OfOneType_AllOfItAcrossPagesNoneOfAnother) {
+  const std::string program = FundedProgram("p");
+  std::set<std::string> monthly;
+  for (const std::string tag : {"a", "b", "c"})
+    monthly.insert(Enrol(tag, program, ActiveChild(tag).child_id()));
+  const std::string child = ActiveChild("r").child_id();
+  for (const std::string tag : {"relief-1", "relief-2"}) {
+    v1::SubmitApplicationRequest relief;
+    relief.set_request_id(tag);
+    relief.set_program_id(program);
+    relief.set_child_id(child);
+    relief.set_type(v1::ALLOWANCE_TYPE_EMERGENCY_RELIEF);
+    relief.set_amount_fen(50'000);
+    relief.set_reason("房屋漏雨，冬衣不足");
+    ASSERT_OK(Ask(&v1::AllowanceService::Stub::SubmitApplication, wuding_caseworker_, relief));
+  }
+  const auto list = [&](v1::AllowanceType type) {
+    std::vector<v1::Application> out;
+    v1::ListApplicationsRequest request;
+    request.set_program_id(program);
+    request.set_type(type);
+    request.set_page_size(2);
+    do {
+      absl::StatusOr<v1::ListApplicationsResponse> page =
+          Ask(&v1::AllowanceService::Stub::ListApplications, ngo_admin_, request);
+      EXPECT_OK(page);
+      if (!page.ok()) break;
+      out.insert(out.end(), page->applications().begin(), page->applications().end());
+      request.set_page_token(page->next_page_token());
+    } while (!request.page_token().empty());
+    return out;
+  };
+  std::set<std::string> listed;
+  for (const v1::Application& a : list(v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING)) {
+    EXPECT_EQ(a.type(), v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING);
+    listed.insert(a.application_id());
+  }
+  EXPECT_EQ(listed, monthly);
+  const std::vector<v1::Application> relief = list(v1::ALLOWANCE_TYPE_EMERGENCY_RELIEF);
+  EXPECT_EQ(relief.size(), 2u);
+  for (const v1::Application& a : relief) EXPECT_EQ(a.type(), v1::ALLOWANCE_TYPE_EMERGENCY_RELIEF);
+  EXPECT_EQ(list(v1::ALLOWANCE_TYPE_UNSPECIFIED).size(), 5u);
+  v1::ListApplicationsRequest bad;
+  bad.set_program_id(program);
+  bad.set_type(static_cast<v1::AllowanceType>(99));
+  auto refused = Ask(&v1::AllowanceService::Stub::ListApplications, ngo_admin_, bad);
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(std::string(refused.status().message()), ::testing::HasSubstr("type"));
+}
+
 TEST_F(MonthlyAllowance, PayCycle_RetriedAndDuplicated_PaysEachLineOnceSamplesAndReports) {
   const std::string program = FundedProgram("p");
   std::vector<std::string> enrolments;
