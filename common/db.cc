@@ -288,6 +288,14 @@ absl::Status Session::Begin() {
   return marked;
 }
 
+absl::Status Session::WriteVanished(absl::string_view what) const {
+  if (galera_) {
+    return MarkRetryable(absl::AbortedError(
+        absl::StrCat(what, " not readable after its write: the transaction was rolled back by the cluster")));
+  }
+  return absl::InternalError(absl::StrCat(what, " not readable after its write in the same transaction"));
+}
+
 absl::Status Session::Commit() {
   absl::Status status;
   if (galera_) {

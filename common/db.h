@@ -88,6 +88,11 @@ class Session {
   // Commit and Rollback leave the session in autocommit, or broken (dropped by the pool) if it cannot be put
   // back.
   absl::Status Begin();
+  // For a row this transaction wrote and then could not read back (or an UPDATE of it that found none). On a
+  // Galera node the cluster rolled the transaction back without its client being told, and the read ran in
+  // a new one (Commit would find the mark gone): ABORTED, retryable, naming `what`. Elsewhere it cannot
+  // happen short of a bug: INTERNAL.
+  absl::Status WriteVanished(absl::string_view what) const;
   // A failure before the COMMIT was sent rolls back, and is retryable when the connection was lost or left
   // in a state we do not know (nothing of it committed). A failed COMMIT is not: it may have landed.
   absl::Status Commit();

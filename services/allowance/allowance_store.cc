@@ -726,7 +726,7 @@ absl::StatusOr<v1::Program> MariaDbAllowanceStore::ProposeProgram(const Idempote
         event.set_jurisdiction(p.jurisdiction());
         event.set_budget_fen(p.budget_fen());
         ASSIGN_OR_RETURN(std::optional<v1::Program> written, ReadProgram(tx, id, false));
-        if (!written) return absl::InternalError("program not readable after insert");
+        if (!written) return tx.WriteVanished("the program");
         RETURN_IF_ERROR(outbox_.Append(tx, id, event, actor.at));
         return *std::move(written);
       });
@@ -915,7 +915,7 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::InsertApplication(
   event.set_type(a.type());
   event.set_amount_fen(a.amount_fen());
   ASSIGN_OR_RETURN(std::optional<LockedApplication> written, ReadApplication(tx, id, false));
-  if (!written) return absl::InternalError("application not readable after insert");
+  if (!written) return tx.WriteVanished("the application");
   RETURN_IF_ERROR(outbox_.Append(tx, id, event, actor.at));
   return std::move(written->application);
 }
@@ -1189,7 +1189,7 @@ absl::StatusOr<db::Row> TouchAndLockCaseStanding(db::Session& tx, const std::str
                                                  absl::Time now) {
   RETURN_IF_ERROR(tx.Execute(kTouchCaseStanding, {child_id, ToSqlTimestamp(now)}).status());
   ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kLockCaseStanding, {child_id}));
-  if (!row) return absl::InternalError("case standing not readable after its upsert");
+  if (!row) return tx.WriteVanished("the case standing");
   return *std::move(row);
 }
 
@@ -1285,7 +1285,7 @@ absl::Status ReleaseFirstMonth(MariaDbAllowanceStore& store, db::Session& tx, co
   RETURN_IF_ERROR(MariaDbAllowanceStore::TakeUpEnrolment(tx, a.application_id(), a.child_id(), actor.at));
   ASSIGN_OR_RETURN(uint64_t marked,
                    tx.Execute(kMarkFirstMonthReleased, {ToSqlTimestamp(actor.at), a.application_id()}));
-  if (marked != 1) return absl::InternalError("the enrolment is not readable after its take-up");
+  if (marked != 1) return tx.WriteVanished("the enrolment taken up");
   return absl::OkStatus();
 }
 

@@ -515,7 +515,7 @@ absl::StatusOr<GenerationResult> MonthlyRosterStore::GenerateMonth(absl::CivilMo
       RETURN_IF_ERROR(
           tx.Execute(kInsertCycle, {ids_.Next(), program, month_sql, ToSqlTimestamp(now)}).status());
       ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kCycleOfProgramMonth, {program, month_sql}));
-      if (!row) return absl::InternalError("cycle not readable after insert");
+      if (!row) return tx.WriteVanished("the month's cycle");
       cycle_id = row->String(0);
       return absl::OkStatus();
     }));

@@ -330,7 +330,7 @@ absl::StatusOr<v1::VisitRecord> RecordFromRow(const db::Row& row) {
 
 absl::StatusOr<v1::VisitRecord> ReadRecord(db::Session& tx, const std::string& assignment_id) {
   ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kSelectRecord, {assignment_id}));
-  if (!row) return absl::InternalError("visit record not readable after write");
+  if (!row) return tx.WriteVanished("the visit record");
   return RecordFromRow(*row);
 }
 
@@ -753,7 +753,7 @@ absl::StatusOr<v1::EditVisitReportResponse> MariaDbFieldVisitStore::EditReport(c
                     .status());
             ASSIGN_OR_RETURN(std::optional<ReportRow> after,
                              ReadReport(tx, kReportColumns, report.report_id(), crypto_));
-            if (!after) return absl::InternalError("visit report not readable after update");
+            if (!after) return tx.WriteVanished("the visit report");
             RETURN_IF_ERROR(AppendReportEvents(tx, outbox_, &before, after->stored.report,
                                                stored->stored.parties, actor));
             if (before.outcome() != report.outcome()) {

@@ -248,7 +248,7 @@ absl::StatusOr<v1::RegisterVisitorResponse> MariaDbVisitsStore::RegisterVisitor(
                 .status());
         v1::RegisterVisitorResponse response;
         ASSIGN_OR_RETURN(std::optional<v1::Visitor> written, ReadVisitor(tx, id));
-        if (!written) return absl::InternalError("visitor not readable after insert");
+        if (!written) return tx.WriteVanished("the visitor");
         *response.mutable_visitor() = *std::move(written);
         return response;
       });

@@ -144,6 +144,27 @@ TEST_F(GaleraTest, Transaction_RolledBackUnderItsClient_NothingAfterTheRollbackC
   EXPECT_EQ(CountOn(1, "SELECT COUNT(*) FROM marked"), 2);
 }
 
+// The same untold rollback met by a store that reads back what it has just written (an arrears claim's
+// application was seen to vanish so: GaleraArrearsTest): the row is gone, and Session::WriteVanished makes
+// that ABORTED and retryable, so Pool::Transaction runs the body again rather than answering INTERNAL.
+TEST_F(GaleraTest, WrittenRowGoneAfterAnUntoldRollback_TheTransactionRunsAgain) {
+  std::unique_ptr<db::Pool> pool = PoolOn(1, 1);
+  ASSERT_OK(pool->Autocommit([](db::Session& s) {
+    return s.ExecuteConstant("CREATE TABLE vanishing (id INT PRIMARY KEY) ENGINE=InnoDB");
+  }));
+  int attempts = 0;
+  ASSERT_OK(pool->Transaction([&](db::Session& s) -> absl::Status {
+    ++attempts;
+    RETURN_IF_ERROR(s.Execute("INSERT INTO vanishing VALUES (1)").status());
+    if (attempts == 1) RETURN_IF_ERROR(s.ExecuteConstant("ROLLBACK"));  // the cluster's, untold
+    ASSIGN_OR_RETURN(std::optional<db::Row> written, s.QueryOne("SELECT id FROM vanishing WHERE id = 1"));
+    if (!written) return s.WriteVanished("the row");
+    return absl::OkStatus();
+  }));
+  EXPECT_EQ(attempts, 2);
+  EXPECT_EQ(CountOn(1, "SELECT COUNT(*) FROM vanishing"), 1);
+}
+
 // Two nodes read-modify-write one row. Their conflicts surface as certification failures (or brute-force
 // aborts of the local transaction), which MariaDB reports as ER_LOCK_DEADLOCK: Pool::Transaction retries them
 // and every increment lands exactly once, on every node.

@@ -73,6 +73,17 @@ TEST(Session, BeginThenRollbackOrCommit_EndsTheTransactionEitherWay) {
   EXPECT_EQ(balance_of_a(), 3) << "after Commit the session is in autocommit";
 }
 
+// On one server a row a transaction wrote cannot vanish from it: a store that finds it gone has a bug, which
+// no retry would mend (on a Galera node it is the cluster's untold rollback: GaleraTest).
+TEST(Session, WriteVanished_OnOneServer_IsInternalAndNotRetried) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Accounts()));
+  ASSERT_OK_AND_ASSIGN(db::Lease lease, database->pool().Acquire());
+  const absl::Status vanished = lease->WriteVanished("the account");
+  EXPECT_THAT(vanished, StatusIs(absl::StatusCode::kInternal));
+  EXPECT_FALSE(IsRetryable(vanished));
+  EXPECT_THAT(std::string(vanished.message()), ::testing::HasSubstr("the account"));
+}
+
 TEST(Pool, AfterCommit_RunsOnceTheChangeIsVisible_NeverOnRollback) {
   ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Accounts()));
   int64_t seen_by_hook = -1;
