@@ -625,7 +625,7 @@ absl::StatusOr<v1::Instrument> CaseworkStore::PublishInstrument(const Idempotenc
                                            DefinitionOf(instrument), actor.subject, ToSqlTimestamp(actor.at)})
                 .status());
         ASSIGN_OR_RETURN(std::optional<v1::Instrument> published, ReadInstrument(tx, id));
-        if (!published) return absl::InternalError("published instrument is missing");
+        if (!published) return tx.WriteVanished("the published instrument");
         return *std::move(published);
       });
 }
@@ -655,7 +655,7 @@ absl::StatusOr<v1::Assessment> CaseworkStore::CreateAssessment(
                 .status());
         RETURN_IF_ERROR(InsertReview(tx, DraftReview(id, v1::REVIEW_KIND_ASSESSMENT, case_id, actor)));
         ASSIGN_OR_RETURN(std::optional<v1::Assessment> created, ReadAssessment(tx, id));
-        if (!created) return absl::InternalError("created assessment is missing");
+        if (!created) return tx.WriteVanished("the created assessment");
         return *std::move(created);
       });
 }
@@ -685,7 +685,7 @@ absl::StatusOr<v1::CasePlan> CaseworkStore::CreateCasePlan(const IdempotencyKey&
     }
     RETURN_IF_ERROR(InsertReview(tx, DraftReview(id, v1::REVIEW_KIND_CASE_PLAN, case_id, actor)));
     ASSIGN_OR_RETURN(std::optional<v1::CasePlan> created, ReadPlan(tx, id));
-    if (!created) return absl::InternalError("created plan is missing");
+    if (!created) return tx.WriteVanished("the created plan");
     return *std::move(created);
   });
 }
@@ -725,7 +725,7 @@ absl::StatusOr<v1::ClosureRequest> CaseworkStore::RequestClosure(const Idempoten
         RETURN_IF_ERROR(tx.Execute(kInsertClosure, {id, case_id, reason, ToSqlTimestamp(actor.at)}).status());
         RETURN_IF_ERROR(InsertReview(tx, DraftReview(id, v1::REVIEW_KIND_CLOSURE, case_id, actor)));
         ASSIGN_OR_RETURN(std::optional<v1::ClosureRequest> created, ReadClosure(tx, id));
-        if (!created) return absl::InternalError("created closure request is missing");
+        if (!created) return tx.WriteVanished("the created closure request");
         return *std::move(created);
       });
 }

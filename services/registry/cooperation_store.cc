@@ -286,7 +286,7 @@ absl::StatusOr<v1::Consent> MariaDbCooperationStore::RecordConsent(const Idempot
                 .status());
         ASSIGN_OR_RETURN(std::optional<v1::Consent> recorded,
                          ReadById<v1::Consent>(tx, kConsentColumns, id, false, ConsentFromRow));
-        if (!recorded) return absl::InternalError("recorded consent is missing");
+        if (!recorded) return tx.WriteVanished("the recorded consent");
         return *std::move(recorded);
       });
 }
@@ -365,7 +365,7 @@ absl::StatusOr<v1::ServiceReferral> MariaDbCooperationStore::CreateServiceReferr
         ASSIGN_OR_RETURN(
             std::optional<v1::ServiceReferral> sent,
             ReadById<v1::ServiceReferral>(tx, kServiceReferralColumns, id, false, ServiceReferralFromRow));
-        if (!sent) return absl::InternalError("sent referral is missing");
+        if (!sent) return tx.WriteVanished("the sent referral");
         return *std::move(sent);
       });
 }
@@ -473,7 +473,7 @@ absl::StatusOr<v1::CountyTransfer> MariaDbCooperationStore::RequestCountyTransfe
                             .status());
         ASSIGN_OR_RETURN(std::optional<v1::CountyTransfer> requested,
                          ReadById<v1::CountyTransfer>(tx, kTransferColumns, id, false, TransferFromRow));
-        if (!requested) return absl::InternalError("requested transfer is missing");
+        if (!requested) return tx.WriteVanished("the requested transfer");
         return *std::move(requested);
       });
 }
@@ -593,7 +593,7 @@ absl::StatusOr<v1::MandatoryReport> MariaDbCooperationStore::FileMandatoryReport
                 .status());
         ASSIGN_OR_RETURN(std::optional<v1::MandatoryReport> filed,
                          ReadById<v1::MandatoryReport>(tx, kReportColumns, id, false, ReportFromRow));
-        if (!filed) return absl::InternalError("filed report is missing");
+        if (!filed) return tx.WriteVanished("the filed report");
         return *std::move(filed);
       });
 }
@@ -684,7 +684,7 @@ absl::StatusOr<v1::ReintegrationOutcome> MariaDbCooperationStore::RecordReintegr
                 .status());
         ASSIGN_OR_RETURN(std::optional<v1::ReintegrationOutcome> recorded,
                          ReadById<v1::ReintegrationOutcome>(tx, kOutcomeColumns, id, false, OutcomeFromRow));
-        if (!recorded) return absl::InternalError("recorded outcome is missing");
+        if (!recorded) return tx.WriteVanished("the recorded outcome");
         return *std::move(recorded);
       });
 }

@@ -887,7 +887,7 @@ absl::StatusOr<v1::AcceptReferralResponse> MariaDbRegistryStore::AcceptReferral(
         RETURN_IF_ERROR(outbox_.Append(tx, case_id, event, actor.at));
         v1::AcceptReferralResponse answer;
         ASSIGN_OR_RETURN(std::optional<v1::Case> c, ReadCase(tx, case_id, /*for_update=*/false, true));
-        if (!c) return absl::InternalError("accepted case is missing");
+        if (!c) return tx.WriteVanished("the accepted case");
         *answer.mutable_case_() = *std::move(c);
         return answer;
       });

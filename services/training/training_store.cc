@@ -1232,7 +1232,7 @@ absl::StatusOr<v1::RecordOrganisationTrainingResponse> MariaDbTrainingStore::Rec
                         t.held_on(), t.provided_by(), int64_t{t.attendees()}, ToSqlTimestamp(actor.at)})
                 .status());
         ASSIGN_OR_RETURN(std::optional<db::Row> row, tx.QueryOne(kSelectOrganisationTraining, {id}));
-        if (!row) return absl::InternalError("the organisation training just written is missing");
+        if (!row) return tx.WriteVanished("the organisation training");
         v1::RecordOrganisationTrainingResponse response;
         v1::OrganisationTraining* written = response.mutable_training();
         written->set_id(row->String(0));

@@ -753,7 +753,7 @@ absl::StatusOr<v1::EditVisitReportResponse> MariaDbFieldVisitStore::EditReport(c
                     .status());
             ASSIGN_OR_RETURN(std::optional<ReportRow> after,
                              ReadReport(tx, kReportColumns, report.report_id(), crypto_));
-            if (!after) return tx.WriteVanished("the visit report");
+            if (!after) return absl::InternalError("visit report not readable after update");
             RETURN_IF_ERROR(AppendReportEvents(tx, outbox_, &before, after->stored.report,
                                                stored->stored.parties, actor));
             if (before.outcome() != report.outcome()) {

@@ -149,7 +149,7 @@ absl::StatusOr<v1::ScheduleGroupActivityResponse> MariaDbGroupActivityStore::Sch
                 .status());
         RETURN_IF_ERROR(WriteFacilitatorRows(tx, id, a.activity_date(), {}, leads));
         ASSIGN_OR_RETURN(std::optional<v1::GroupActivity> written, ReadActivity(tx, SelectActivity(), id));
-        if (!written) return absl::InternalError("the group activity just written is missing");
+        if (!written) return tx.WriteVanished("the group activity");
         v1::ScheduleGroupActivityResponse response;
         *response.mutable_activity() = *std::move(written);
         return response;
