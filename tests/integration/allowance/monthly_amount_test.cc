@@ -202,45 +202,37 @@ TEST_F(MonthlyAmountChange, ForOneKind_OnlyEnrolmentsTakenUpAsItChange_OneNotTak
   const std::string orphan =
       Enrol("o", program, ActiveChild("o", "2014-03-02", rv1::CHILD_CATEGORY_ORPHAN).child_id(), 60'000);
   const std::string unsupported = Enrol("u", program, ActiveChild("u").child_id(), 60'000);
-  const auto kind_of = [&](const std::string& application) {
-    v1::GetApplicationRequest get;
-    get.set_application_id(application);
-    absl::StatusOr<v1::GetApplicationResponse> read =
-        Ask(&v1::AllowanceService::Stub::GetApplication, finance_, get);
-    EXPECT_OK(read);
-    return read.ok() ? read->application().living_allowance_kind() : v1::LIVING_ALLOWANCE_KIND_UNSPECIFIED;
-  };
-  EXPECT_EQ(kind_of(orphan), v1::LIVING_ALLOWANCE_KIND_UNSPECIFIED);
+  EXPECT_EQ(ApplicationOf(orphan).living_allowance_kind(), v1::LIVING_ALLOWANCE_KIND_UNSPECIFIED);
   EXPECT_EQ(AllowanceCount("living_allowance_enrolments"), 0);
 
   // Not taken up yet: the call takes it up, then refuses it for the orphans' standard, writing no change.
-  v1::ChangeMonthlyAmountRequest for_orphans = Change("orphans-u", unsupported, m2(), 70'000);
-  for_orphans.set_kind(v1::LIVING_ALLOWANCE_KIND_ORPHAN);
+  v1::ChangeMonthlyAmountRequest for_orphans =
+      Change("orphans-u", unsupported, m2(), 70'000, v1::LIVING_ALLOWANCE_KIND_ORPHAN);
   auto refused = ChangeAs(ngo_admin_, for_orphans);
   EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_THAT(std::string(refused.status().message()), HasSubstr("kind: the enrolment pays the de_facto"));
-  EXPECT_EQ(kind_of(unsupported), v1::LIVING_ALLOWANCE_KIND_DE_FACTO_UNSUPPORTED);
+  EXPECT_EQ(ApplicationOf(unsupported).living_allowance_kind(),
+            v1::LIVING_ALLOWANCE_KIND_DE_FACTO_UNSUPPORTED);
   EXPECT_EQ(AllowanceCount("monthly_amount_changes"), 0);
 
   // The orphan, not taken up either, changes; the same id again answers the same.
-  for_orphans = Change("orphans-o", orphan, m2(), 70'000);
-  for_orphans.set_kind(v1::LIVING_ALLOWANCE_KIND_ORPHAN);
+  for_orphans = Change("orphans-o", orphan, m2(), 70'000, v1::LIVING_ALLOWANCE_KIND_ORPHAN);
   ASSERT_OK_AND_ASSIGN(v1::MonthlyAmountChange changed, ChangeAs(ngo_admin_, for_orphans));
   EXPECT_EQ(changed.amount_fen(), 70'000);
   ASSERT_OK_AND_ASSIGN(v1::MonthlyAmountChange again, ChangeAs(ngo_admin_, for_orphans));
   EXPECT_EQ(again.sequence(), changed.sequence());
-  EXPECT_EQ(kind_of(orphan), v1::LIVING_ALLOWANCE_KIND_ORPHAN);
+  EXPECT_EQ(ApplicationOf(orphan).living_allowance_kind(), v1::LIVING_ALLOWANCE_KIND_ORPHAN);
   EXPECT_EQ(AllowanceCount("living_allowance_enrolments"), 2);
   EXPECT_EQ(AllowanceCount("monthly_amount_changes"), 1);
 
   // Taken up already (by the calls above, which the month's run keeps): judged on that kind.
-  v1::ChangeMonthlyAmountRequest for_unsupported = Change("unsupported-o", orphan, m2(), 68'000);
-  for_unsupported.set_kind(v1::LIVING_ALLOWANCE_KIND_DE_FACTO_UNSUPPORTED);
+  v1::ChangeMonthlyAmountRequest for_unsupported =
+      Change("unsupported-o", orphan, m2(), 68'000, v1::LIVING_ALLOWANCE_KIND_DE_FACTO_UNSUPPORTED);
   auto other = ChangeAs(ngo_admin_, for_unsupported);
   EXPECT_THAT(other, StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_THAT(std::string(other.status().message()), HasSubstr("kind: the enrolment pays the orphan"));
-  for_unsupported = Change("unsupported-u", unsupported, m2(), 68'000);
-  for_unsupported.set_kind(v1::LIVING_ALLOWANCE_KIND_DE_FACTO_UNSUPPORTED);
+  for_unsupported =
+      Change("unsupported-u", unsupported, m2(), 68'000, v1::LIVING_ALLOWANCE_KIND_DE_FACTO_UNSUPPORTED);
   ASSERT_OK(ChangeAs(ngo_admin_, for_unsupported));
 
   ASSERT_OK(allowance_->cycles().job().RunMonth(m2()));
@@ -260,8 +252,8 @@ TEST_F(MonthlyAmountChange, ForOneKind_RegistryAwayAndTheChildUnknown_Unavailabl
   ASSERT_OK(Execute("DELETE FROM living_allowance_children WHERE child_id = ?", {child.child_id()}));
   const int64_t records_before = AllowanceCount("idempotency_records");
   server_.reset();
-  v1::ChangeMonthlyAmountRequest for_orphans = Change("orphans-o", orphan, m2(), 70'000);
-  for_orphans.set_kind(v1::LIVING_ALLOWANCE_KIND_ORPHAN);
+  const v1::ChangeMonthlyAmountRequest for_orphans =
+      Change("orphans-o", orphan, m2(), 70'000, v1::LIVING_ALLOWANCE_KIND_ORPHAN);
   auto away = ChangeAs(ngo_admin_, for_orphans);
   EXPECT_THAT(away, StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_THAT(std::string(away.status().message()), HasSubstr("retry later"));

@@ -69,14 +69,6 @@ class MonthlyArrears : public MonthlyAllowanceTest {
                      Ask(&v1::AllowanceService::Stub::PayApplication, finance_, pay));
     return paid.payment();
   }
-  v1::Application ApplicationOf(const std::string& application_id) {
-    v1::GetApplicationRequest get;
-    get.set_application_id(application_id);
-    absl::StatusOr<v1::GetApplicationResponse> answer =
-        Ask(&v1::AllowanceService::Stub::GetApplication, finance_, get);
-    EXPECT_OK(answer);
-    return answer.ok() ? answer->application() : v1::Application();
-  }
   // An enrolment of 60,000 a month whose m2 and m3 are paid, then raised to `raised_fen` from m2.
   std::string PaidThenRaised(const std::string& program, int64_t raised_fen) {
     const std::string enrolment = Enrol("a", program, ActiveChild("a").child_id(), 60'000);

@@ -125,16 +125,28 @@ class MonthlyAllowanceTest : public registry::testing::RegistryTest {
     ASSERT_OK(Call(&rv1::RegistryService::Stub::CloseCase, wuding_officer_, close));
     ASSERT_NO_FATAL_FAILURE(AwaitRegistryEvents());
   }
-  // A change of the enrolment's amount from `from` on, for the province's new standard.
-  static v1::ChangeMonthlyAmountRequest Change(const std::string& request_id, const std::string& enrolment,
-                                               absl::CivilMonth from, int64_t amount_fen) {
+  // A change of the enrolment's amount from `from` on, for the province's new standard (of one kind of
+  // allowance only, when `kind` is given).
+  static v1::ChangeMonthlyAmountRequest Change(
+      const std::string& request_id, const std::string& enrolment, absl::CivilMonth from, int64_t amount_fen,
+      v1::LivingAllowanceKind kind = v1::LIVING_ALLOWANCE_KIND_UNSPECIFIED) {
     v1::ChangeMonthlyAmountRequest request;
     request.set_request_id(request_id);
     request.set_enrolment_id(enrolment);
     request.set_from_month(MonthText(from));
     request.set_amount_fen(amount_fen);
     request.set_reason("省民政厅调整基本生活保障标准");
+    request.set_kind(kind);
     return request;
+  }
+  // The application as the finance officer reads it.
+  v1::Application ApplicationOf(const std::string& application_id) {
+    v1::GetApplicationRequest get;
+    get.set_application_id(application_id);
+    absl::StatusOr<v1::GetApplicationResponse> answer =
+        Ask(&v1::AllowanceService::Stub::GetApplication, finance_, get);
+    EXPECT_OK(answer);
+    return answer.ok() ? answer->application() : v1::Application();
   }
   absl::StatusOr<v1::MonthlyAmountChange> ChangeAs(const Principal& as,
                                                    const v1::ChangeMonthlyAmountRequest& request) {
