@@ -19,6 +19,9 @@ namespace av1 = allowance::v1;
 // The page size of the program's applications.
 constexpr int kPage = 200;
 
+// The year of an owed month ("2027-01").
+std::string YearOf(const av1::MonthOwed& m) { return m.month().substr(0, 4); }
+
 // Still paid: the service's own rule (allowance_rules.h).
 bool OpenEnrolment(const av1::Application& a) { return allowance::MonthlyEnrolmentOpen(a.state()); }
 // Paid nothing more, but owed a raise over the months it was paid (ChangeMonthlyAmount takes it).
@@ -200,34 +203,47 @@ absl::StatusOr<ProgramArrearsResult> ClaimProgramArrears(av1::AllowanceService::
     list.set_enrolment_id(a.application_id());
     av1::ListMonthlyArrearsResponse owed;
     RETURN_IF_ERROR(FromGrpcStatus(stub.ListMonthlyArrears(new_context().get(), list, &owed)));
-    const bool unclaimed = std::any_of(owed.months().begin(), owed.months().end(),
-                                       [](const av1::MonthOwed& m) { return m.application_id().empty(); });
-    if (!unclaimed) {
+    const auto unclaimed = std::find_if(owed.months().begin(), owed.months().end(),
+                                        [](const av1::MonthOwed& m) { return m.application_id().empty(); });
+    if (unclaimed == owed.months().end()) {
       ++result.nothing_owed;
       progress << head << "nothing owed\n";
       continue;
     }
-    av1::ClaimMonthlyArrearsRequest request;
-    request.set_request_id(RequestId(
-        "monthly-arrears", absl::StrCat(arrears.run_id, "|", arrears.program_id, "|", a.application_id())));
-    request.set_enrolment_id(a.application_id());
-    request.set_reason(arrears.reason);
-    av1::ClaimMonthlyArrearsResponse answer;
-    const absl::Status status =
-        FromGrpcStatus(stub.ClaimMonthlyArrears(new_context().get(), request, &answer));
-    if (status.ok()) {
+    // A claim holds one year's months (it counts against that year's cap per child), so an enrolment owed
+    // months of two years is claimed twice. Each claim's request id names its months' year: a run resumed
+    // after a lost answer replays the claim it made and goes on to the next year's.
+    std::optional<std::string> year = YearOf(*unclaimed);
+    while (year) {
+      av1::ClaimMonthlyArrearsRequest request;
+      request.set_request_id(RequestId(
+          "monthly-arrears",
+          absl::StrCat(arrears.run_id, "|", arrears.program_id, "|", a.application_id(), "|", *year)));
+      request.set_enrolment_id(a.application_id());
+      request.set_reason(arrears.reason);
+      av1::ClaimMonthlyArrearsResponse answer;
+      const absl::Status status =
+          FromGrpcStatus(stub.ClaimMonthlyArrears(new_context().get(), request, &answer));
+      if (!status.ok()) {
+        RETURN_IF_ERROR(Refused(status, a.application_id(), head, result.refused, progress));
+        break;
+      }
       ++result.claimed;
       result.claimed_fen += answer.application().amount_fen();
-      if (answer.left_owed_size() > 0) ++result.left_owed;
+      // Left owed: a later year's months go to the next claim now; this year's past the cap per payment wait
+      // for another run.
+      std::optional<std::string> next;
+      if (answer.left_owed_size() > 0) next = YearOf(answer.left_owed(0));
+      const bool capped = next && *next == *year;
+      if (capped) ++result.left_owed;
       progress << head << "claimed " << answer.application().amount_fen() << " fen for "
-               << answer.months_size() << " months (application " << answer.application().application_id()
-               << ")"
-               << (answer.left_owed_size() > 0 ? absl::StrCat("; ", answer.left_owed_size(),
-                                                              " months past the cap per payment left owed")
-                                               : "")
+               << answer.months_size() << " months of " << *year << " (application "
+               << answer.application().application_id() << ")"
+               << (capped ? absl::StrCat("; ", answer.left_owed_size(),
+                                         " months past the cap per payment left owed")
+                          : "")
                << "\n";
-    } else {
-      RETURN_IF_ERROR(Refused(status, a.application_id(), head, result.refused, progress));
+      year = capped ? std::nullopt : next;
     }
   }
   return result;

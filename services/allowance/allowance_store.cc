@@ -872,12 +872,13 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::SubmitApplication(
     const std::optional<LivingAllowanceChildFacts>& living_allowance_child) {
   return IdempotentTransaction<v1::Application>(
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::Application> {
-        return InsertApplication(tx, actor, application, check, living_allowance_child);
+        return InsertApplication(tx, actor, application, ShanghaiDay(actor.at).year(), check,
+                                 living_allowance_child);
       });
 }
 
 absl::StatusOr<v1::Application> MariaDbAllowanceStore::InsertApplication(
-    db::Session& tx, const Actor& actor, const v1::Application& a,
+    db::Session& tx, const Actor& actor, const v1::Application& a, int64_t year,
     const std::function<absl::Status(const v1::Program&, int64_t committed_fen)>& check,
     const std::optional<LivingAllowanceChildFacts>& living_allowance_child) {
   // The registry's answer was read before this transaction: a close folded since blocks it here, and one
@@ -885,7 +886,6 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::InsertApplication(
   RETURN_IF_ERROR(RequireCaseOpenTo(tx, a, actor.at));
   ASSIGN_OR_RETURN(std::optional<v1::Program> program, ReadProgram(tx, a.program_id(), false));
   if (!program) return absl::NotFoundError("program not found");
-  const int64_t year = ShanghaiDay(actor.at).year();
   ASSIGN_OR_RETURN(std::optional<db::Row> committed,
                    tx.QueryOne(kSelectCommitted, {a.program_id(), a.child_id(), year}));
   RETURN_IF_ERROR(check(*program, committed ? committed->Int(0) : 0));

@@ -32,11 +32,11 @@ std::vector<MonthShortfall> UnclaimedShortfalls(int64_t approved_fen,
   return out;
 }
 
-size_t ShortfallsWithinCap(const std::vector<MonthShortfall>& shortfalls, int64_t cap_fen) {
+size_t MonthsOfOneClaim(const std::vector<MonthShortfall>& shortfalls, int64_t cap_fen) {
   int64_t sum = 0;
   size_t taken = 0;
   for (const MonthShortfall& s : shortfalls) {
-    if (s.owed_fen > cap_fen - sum) break;
+    if (s.month.year() != shortfalls.front().month.year() || s.owed_fen > cap_fen - sum) break;
     sum += s.owed_fen;
     ++taken;
   }

@@ -52,9 +52,11 @@ std::vector<MonthShortfall> UnclaimedShortfalls(int64_t approved_fen,
                                                 const std::vector<MonthPaidAt>& paid,
                                                 const std::vector<ArrearsClaim>& claims);
 
-// How many of `shortfalls`' first months one claim takes: as many, in order, as keep their sum within
-// `cap_fen` (the program's cap per payment). 0 when the first alone is above it.
-size_t ShortfallsWithinCap(const std::vector<MonthShortfall>& shortfalls, int64_t cap_fen);
+// How many of `shortfalls`' first months one claim takes: as many, in order, as are of the first's year and
+// keep their sum within `cap_fen` (the program's cap per payment). 0 when the first alone is above it. A
+// claim counts against the cap per child of its months' year, as their roster lines did, so it holds one
+// year's months (a later year's go to the next claim).
+size_t MonthsOfOneClaim(const std::vector<MonthShortfall>& shortfalls, int64_t cap_fen);
 
 }  // namespace shouhu::allowance
 

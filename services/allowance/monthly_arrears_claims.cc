@@ -96,7 +96,7 @@ absl::StatusOr<v1::ClaimMonthlyArrearsResponse> MonthlyRosterStore::ClaimMonthly
           return absl::FailedPreconditionError(
               "enrolment_id: nothing owed: no month it paid is short of its amount and unclaimed");
         }
-        const size_t taken = ShortfallsWithinCap(arrears.unclaimed, read.program.per_payment_cap_fen());
+        const size_t taken = MonthsOfOneClaim(arrears.unclaimed, read.program.per_payment_cap_fen());
         if (taken == 0) {
           const MonthShortfall& first = arrears.unclaimed.front();
           return absl::FailedPreconditionError(absl::StrCat("enrolment_id: the ", first.owed_fen,
@@ -120,7 +120,7 @@ absl::StatusOr<v1::ClaimMonthlyArrearsResponse> MonthlyRosterStore::ClaimMonthly
         const absl::CivilDay today = ShanghaiDay(actor.at);
         ASSIGN_OR_RETURN(v1::Application submitted,
                          core_.InsertApplication(
-                             tx, actor, application,
+                             tx, actor, application, arrears.unclaimed.front().month.year(),
                              [&](const v1::Program& current, int64_t committed) {
                                return CheckProgramTakes(current, v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING,
                                                         total, committed, today);

@@ -87,7 +87,9 @@ TEST_F(GaleraArrearsTest, TwoReplicasOnTwoNodesClaimAtOnce_EachMonthClaimedOnce)
   MonthlyRosterStore replica_one(*one, ids_one, core_one, VerificationSample(0, 0));
   MonthlyRosterStore replica_two(*two, ids_two, core_two, VerificationSample(0, 0));
 
-  const absl::Time approved_at = clock.Now() - absl::Hours(24 * 70);
+  // Two paid months of one year, which one claim takes (a claim holds one year's months).
+  absl::Time approved_at = clock.Now() - absl::Hours(24 * 70);
+  if (absl::CivilMonth(ShanghaiDay(approved_at)).month() == 11) approved_at -= absl::Hours(24 * 31);
   const absl::CivilMonth first(ShanghaiDay(approved_at));
   const std::vector<absl::CivilMonth> paid = {first + 1, first + 2};
   const std::string program = ids_one.Next();

@@ -18,9 +18,20 @@ using ::testing::HasSubstr;
 
 class MonthlyArrears : public MonthlyAllowanceTest {
  protected:
-  absl::CivilMonth m2() const { return ThisMonth() + 2; }
-  absl::CivilMonth m3() const { return ThisMonth() + 3; }
-  absl::CivilMonth m4() const { return ThisMonth() + 4; }
+  // Three months cycles pay, of one year (a claim holds one year's months): from two months ahead, or from
+  // the January after when those three would reach into it.
+  absl::CivilMonth m2() const {
+    const absl::CivilMonth two_ahead = ThisMonth() + 2;
+    return two_ahead.month() <= 10 ? two_ahead : absl::CivilMonth(two_ahead.year() + 1, 1);
+  }
+  absl::CivilMonth m3() const { return m2() + 1; }
+  absl::CivilMonth m4() const { return m2() + 2; }
+  int64_t ChildYearTotal(const std::string& program, const std::string& child, int64_t year) {
+    return QueryInt(
+        "SELECT COALESCE(SUM(committed_fen), 0) FROM child_year_totals"
+        " WHERE program_id = ? AND child_id = ? AND year = ?",
+        {program, child, year});
+  }
 
   static v1::ClaimMonthlyArrearsRequest Claim(const std::string& request_id, const std::string& enrolment) {
     v1::ClaimMonthlyArrearsRequest request;
@@ -209,6 +220,47 @@ TEST_F(MonthlyArrears, Report_EachKindApart_ArrearsUnderTheirEnrolmentsKind) {
     EXPECT_EQ(row.person_times(), expected[i].person_times) << i;
     EXPECT_EQ(row.distinct_children(), expected[i].children) << i;
   }
+}
+
+// Back pay of December and January is two claims, each counted against the cap per child of its months'
+// year as their roster lines were: December's arrears claimed in January take no room from the child's new
+// year (where a cap of twelve months of the new standard would leave its last months unpaid).
+TEST_F(MonthlyArrears, MonthsOfTwoYears_EachClaimCountsAgainstItsMonthsYear) {
+  const absl::CivilMonth december = NextPaidDecember(), january = december + 1;
+  const std::string program = FundedProgram("p");
+  const std::string child = ActiveChild("a").child_id();
+  const std::string enrolment = Enrol("a", program, child, 60'000);
+  PayMonth(program, december, "december");
+  PayMonth(program, january, "january");
+  ASSERT_OK(ChangeAs(ngo_admin_, Change("raise", enrolment, december, 65'000)));
+  ASSERT_EQ(Owed(enrolment).size(), 2u);
+  const int64_t claimed_in = ThisMonth().year();
+  const int64_t december_year = ChildYearTotal(program, child, december.year());
+  const int64_t january_year = ChildYearTotal(program, child, january.year());
+  const int64_t this_year = ChildYearTotal(program, child, claimed_in);
+
+  ASSERT_OK_AND_ASSIGN(v1::ClaimMonthlyArrearsResponse first, ClaimAs(ngo_admin_, Claim("first", enrolment)));
+  ASSERT_EQ(first.months_size(), 1);
+  EXPECT_EQ(first.months(0).month(), MonthText(december));
+  ASSERT_EQ(first.left_owed_size(), 1);
+  EXPECT_EQ(first.left_owed(0).month(), MonthText(january));
+  EXPECT_EQ(first.application().amount_fen(), 5'000);
+  EXPECT_EQ(first.application().year(), december.year());
+  ASSERT_OK_AND_ASSIGN(v1::ClaimMonthlyArrearsResponse second,
+                       ClaimAs(ngo_admin_, Claim("second", enrolment)));
+  ASSERT_EQ(second.months_size(), 1);
+  EXPECT_EQ(second.months(0).month(), MonthText(january));
+  EXPECT_EQ(second.left_owed_size(), 0);
+  EXPECT_EQ(second.application().year(), january.year());
+
+  ASSERT_OK(ApproveAndPay(first.application().application_id(), "first").status());
+  ASSERT_OK(ApproveAndPay(second.application().application_id(), "second").status());
+  EXPECT_EQ(ChildYearTotal(program, child, december.year()), december_year + 5'000);
+  EXPECT_EQ(ChildYearTotal(program, child, january.year()), january_year + 5'000);
+  if (claimed_in != december.year() && claimed_in != january.year()) {
+    EXPECT_EQ(ChildYearTotal(program, child, claimed_in), this_year);
+  }
+  ExpectReconciles(program);
 }
 
 TEST_F(MonthlyArrears, ARejectedClaimLeavesTheMonthsOwed_ASecondRaiseOwesOnlyTheRest) {

@@ -55,6 +55,12 @@ absl::CivilMonth MonthlyAllowanceTest::ThisMonth() const {
   return absl::CivilMonth(ShanghaiDay(absl::Now()));
 }
 
+absl::CivilMonth MonthlyAllowanceTest::NextPaidDecember() const {
+  absl::CivilMonth december(ThisMonth().year(), 12);
+  if (december < ThisMonth() + 2) december = absl::CivilMonth(december.year() + 1, 12);
+  return december;
+}
+
 MonthlyAllowanceTest::County MonthlyAllowanceTest::Wuding() const {
   return {"532329", "wuding-civil-affairs", wuding_officer_, ngo_admin_, wuding_caseworker_};
 }
@@ -91,7 +97,7 @@ std::string MonthlyAllowanceTest::FundedProgram(const std::string& tag, int64_t 
   p->set_budget_fen(budget_fen);
   const absl::CivilDay today = ShanghaiDay(absl::Now());
   p->set_period_start(absl::FormatCivilTime(absl::CivilDay(today.year(), 1, 1)));
-  p->set_period_end(absl::FormatCivilTime(absl::CivilDay(today.year() + 1, 12, 31)));
+  p->set_period_end(absl::FormatCivilTime(absl::CivilDay(today.year() + 2, 12, 31)));
   p->add_allowed_types(v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING);
   p->add_allowed_types(v1::ALLOWANCE_TYPE_EMERGENCY_RELIEF);
   p->add_eligible_categories(rv1::CHILD_CATEGORY_DE_FACTO_UNSUPPORTED);

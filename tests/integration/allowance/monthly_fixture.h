@@ -61,7 +61,8 @@ class MonthlyAllowanceTest : public registry::testing::RegistryTest {
   County Xixia() const;
 
   // A funded program of the Wuding NGO for the Wuding bureau: monthly living allowance and emergency relief
-  // for de facto unsupported children and orphans (and the children of `also_eligible`), this year and next.
+  // for de facto unsupported children and orphans (and the children of `also_eligible`), this year and the
+  // next two.
   // The cap per child and year is `year_cap_fen`, or 5,000,000 (at most the budget) when 0.
   std::string FundedProgram(const std::string& tag, int64_t budget_fen = 100'000'000,
                             int64_t year_cap_fen = 0,
@@ -190,6 +191,9 @@ class MonthlyAllowanceTest : public registry::testing::RegistryTest {
 
   static std::string MonthText(absl::CivilMonth m);
   absl::CivilMonth ThisMonth() const;
+  // The first December a cycle pays (after an enrolment's first month, which its application pays): two to
+  // thirteen months ahead, so that it and the January after it are within FundedProgram's period.
+  absl::CivilMonth NextPaidDecember() const;
 
   std::unique_ptr<shouhu::testing::TestDatabase> allowance_database_;
   std::unique_ptr<IdGenerator> allowance_ids_;

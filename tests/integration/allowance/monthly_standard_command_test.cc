@@ -138,6 +138,41 @@ TEST_F(MonthlyStandardCommand, AStandardReachingBackOverPaidMonths_ArrearsClaime
   EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM monthly_arrears WHERE enrolment_id = ?", {at_it}), 0);
 }
 
+// A standard reaching back over December and January: the command claims each year's months apart (a claim
+// holds one year's), in one run; run again, it claims nothing more.
+TEST_F(MonthlyStandardCommand, ArrearsOfTwoYears_AClaimForEachYearInOneRun) {
+  const absl::CivilMonth december = NextPaidDecember(), january = december + 1;
+  const std::string program = FundedProgram("p");
+  const std::string a = Enrol("a", program, ActiveChild("a").child_id(), 60'000);
+  PayMonth(program, december, "december");
+  PayMonth(program, january, "january");
+  ASSERT_OK_AND_ASSIGN(admin::MonthlyStandardResult standard, Apply(program, december, 65'000));
+  ASSERT_EQ(standard.changed, 1) << progress_;
+
+  ASSERT_OK_AND_ASSIGN(admin::ProgramArrearsResult claimed, ClaimArrears(program, "run-1"));
+  EXPECT_EQ(claimed.claimed, 2) << progress_;
+  EXPECT_EQ(claimed.claimed_fen, 10'000) << progress_;
+  EXPECT_EQ(claimed.left_owed, 0) << progress_;
+  EXPECT_TRUE(claimed.refused.empty()) << progress_;
+  EXPECT_THAT(progress_, HasSubstr("claimed 5000 fen for 1 months of " + std::to_string(december.year())));
+  EXPECT_THAT(progress_, HasSubstr("claimed 5000 fen for 1 months of " + std::to_string(january.year())));
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM applications WHERE type = ?",
+                     {int64_t{v1::ALLOWANCE_TYPE_MONTHLY_ARREARS}}),
+            2);
+  for (const absl::CivilMonth m : {december, january}) {
+    EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM applications a JOIN monthly_arrears r ON r.application_id = a.id"
+                       " WHERE r.enrolment_id = ? AND YEAR(r.month) = ? AND a.year = ?",
+                       {a, int64_t{m.year()}, int64_t{m.year()}}),
+              1)
+        << MonthText(m);
+  }
+  for (const char* run : {"run-1", "run-2"}) {
+    ASSERT_OK_AND_ASSIGN(admin::ProgramArrearsResult again, ClaimArrears(program, run));
+    EXPECT_EQ(again.claimed, 0) << progress_;
+    EXPECT_EQ(again.nothing_owed, 1) << progress_;
+  }
+}
+
 // A province sets the orphans' standard and the de facto unsupported children's apart: each run changes the
 // enrolments of its kind only, those the month's run took up and those it has not yet (the service takes
 // them up to judge them), and leaves the others, counted, as they were.

@@ -56,15 +56,27 @@ TEST(UnclaimedShortfallsTest, ALiveClaimHoldsItsPart_ADeadOneNothing_TheNextAtte
   EXPECT_EQ(owed[0].attempt, 3);
 }
 
-TEST(ShortfallsWithinCapTest, TakesTheFirstMonthsWhoseSumFits) {
+TEST(MonthsOfOneClaimTest, TakesTheFirstMonthsWhoseSumFits) {
   const std::vector<MonthShortfall> owed = {{kArrearsMarch, 60'000, 65'000, 5'000, 1},
                                             {kArrearsApril, 60'000, 65'000, 5'000, 1},
                                             {kArrearsMay, 60'000, 65'000, 5'000, 1}};
-  EXPECT_EQ(ShortfallsWithinCap(owed, 15'000), 3u);
-  EXPECT_EQ(ShortfallsWithinCap(owed, 14'999), 2u);
-  EXPECT_EQ(ShortfallsWithinCap(owed, 5'000), 1u);
-  EXPECT_EQ(ShortfallsWithinCap(owed, 4'999), 0u);
-  EXPECT_EQ(ShortfallsWithinCap({}, 4'999), 0u);
+  EXPECT_EQ(MonthsOfOneClaim(owed, 15'000), 3u);
+  EXPECT_EQ(MonthsOfOneClaim(owed, 14'999), 2u);
+  EXPECT_EQ(MonthsOfOneClaim(owed, 5'000), 1u);
+  EXPECT_EQ(MonthsOfOneClaim(owed, 4'999), 0u);
+  EXPECT_EQ(MonthsOfOneClaim({}, 4'999), 0u);
+}
+
+// A claim counts against its months' year's cap per child: December's arrears and January's are two claims.
+TEST(MonthsOfOneClaimTest, StopsAtTheFirstMonthOfAnotherYear) {
+  const std::vector<MonthShortfall> owed = {{absl::CivilMonth(2026, 11), 60'000, 65'000, 5'000, 1},
+                                            {absl::CivilMonth(2026, 12), 60'000, 65'000, 5'000, 1},
+                                            {absl::CivilMonth(2027, 1), 60'000, 65'000, 5'000, 1},
+                                            {absl::CivilMonth(2027, 2), 60'000, 65'000, 5'000, 1}};
+  EXPECT_EQ(MonthsOfOneClaim(owed, 100'000), 2u);
+  EXPECT_EQ(MonthsOfOneClaim(owed, 5'000), 1u);
+  const std::vector<MonthShortfall> next_year(owed.begin() + 2, owed.end());
+  EXPECT_EQ(MonthsOfOneClaim(next_year, 100'000), 2u);
 }
 
 }  // namespace
