@@ -130,7 +130,7 @@ constexpr int kEnrolmentKindColumn = 19;
 constexpr char kSetApplicationSlot[] = "UPDATE applications SET budget_slot = ? WHERE id = ?";
 constexpr char kUpdateApplication[] =
     "UPDATE applications SET state = ?, first_approver = ?, second_approver = ?, rejection_reason = ?,"
-    " decided_at = ?, payments_issued = ?, budget_slot = ? WHERE id = ?";
+    " decided_at = ?, payments_issued = ?, budget_slot = ?, year = ? WHERE id = ?";
 // The child's applications the closing of the case may cancel (submitted, awaiting the second approval,
 // approved; a monthly enrolment in payment or paid too, which may still hold a sum), locked in id order so
 // two cancellations of one child cannot deadlock each other.
@@ -600,7 +600,7 @@ absl::Status WriteApplication(db::Session& tx, const v1::Application& a, int64_t
                {int64_t{a.state()}, a.first_approver(), a.second_approver(), a.rejection_reason(),
                 decided ? db::Value(ToSqlTimestamp(actor.at))
                         : SqlTimestampOrNull(a.decided_at(), a.has_decided_at()),
-                payments_issued, int64_t{budget_slot}, a.application_id()})
+                payments_issued, int64_t{budget_slot}, int64_t{a.year()}, a.application_id()})
       .status();
 }
 
@@ -619,6 +619,13 @@ absl::Status ReserveApplicationAmount(MariaDbAllowanceStore& store, db::Session&
   return store.PostEntry(tx, a.program_id(), budget_slot, v1::LEDGER_ENTRY_KIND_RESERVATION,
                          v1::LEDGER_ACCOUNT_AVAILABLE, v1::LEDGER_ACCOUNT_RESERVED, a.amount_fen(),
                          a.application_id(), "", actor);
+}
+
+// The year whose cap per child an application submitted or approved on `day` counts against: the day's; but
+// a monthly enrolment's one amount pays its first month (the month after its approval), and counts against
+// that month's year as each later month does against its own (its roster line's, at the cycle's approval).
+int64_t CapYear(v1::AllowanceType type, absl::CivilDay day) {
+  return type == v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING ? FirstMonth(day).year() : day.year();
 }
 
 }  // namespace
@@ -872,8 +879,8 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::SubmitApplication(
     const std::optional<LivingAllowanceChildFacts>& living_allowance_child) {
   return IdempotentTransaction<v1::Application>(
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::Application> {
-        return InsertApplication(tx, actor, application, ShanghaiDay(actor.at).year(), check,
-                                 living_allowance_child);
+        return InsertApplication(tx, actor, application, CapYear(application.type(), ShanghaiDay(actor.at)),
+                                 check, living_allowance_child);
       });
 }
 
@@ -970,6 +977,10 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::ApproveApplication(
         RETURN_IF_ERROR(CheckCaseOpenTo(closed, a.type()));
         ASSIGN_OR_RETURN(ApprovalStep step, decide(a, *program));
         if (step.reserves) {
+          // Approved today, an enrolment's first month is next month: in the next year, when this is
+          // December.
+          if (a.type() == v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING)
+            a.set_year(static_cast<int32_t>(CapYear(a.type(), ShanghaiDay(actor.at))));
           // On this replica's own budget slot (refilled from the program's remainder or the other slots
           // when dry), recorded with the application so its later movements stay within that slot.
           RETURN_IF_ERROR(

@@ -307,7 +307,8 @@ class MariaDbAllowanceStore final : public AllowanceStore {
   // In `tx`: SubmitApplication's writes, for a flow that submits an application beside rows of its own (an
   // arrears claim, MonthlyRosterStore::ClaimMonthlyArrears). `year` is the one whose cap per child the
   // application counts against (`check` is given the child's total of it): SubmitApplication's is the year of
-  // its submission, an arrears claim's its months'.
+  // its submission (a monthly enrolment's, of the month after it: its first month), an arrears claim's its
+  // months'.
   absl::StatusOr<v1::Application> InsertApplication(
       db::Session& tx, const Actor& actor, const v1::Application& application, int64_t year,
       const std::function<absl::Status(const v1::Program&, int64_t committed_fen)>& check,

@@ -1147,8 +1147,9 @@ TEST_F(MonthlyAllowance, ApproveCycle_BeyondTheBudget_RefusedAndNothingReserved)
 }
 
 TEST_F(MonthlyAllowance, ApproveCycle_MonthPastTheYearCap_LineListedAsOverYearCapAndNotReserved) {
-  // Months of next year: one cap year, none of them the first month after approval (paid by the enrolment).
-  const int next_year = static_cast<int>(ThisMonth().year()) + 1;
+  // Months of the year after the enrolments' first month (paid by their applications, and counted against
+  // its own year): one cap year that holds these three months only.
+  const int next_year = static_cast<int>((ThisMonth() + 1).year()) + 1;
   const std::vector<absl::CivilMonth> months = {
       absl::CivilMonth(next_year, 2), absl::CivilMonth(next_year, 3), absl::CivilMonth(next_year, 4)};
   const std::string program = FundedProgram("p", 100'000'000, 150'000);
@@ -1197,6 +1198,59 @@ TEST_F(MonthlyAllowance, ApproveCycle_MonthPastTheYearCap_LineListedAsOverYearCa
     }
     return absl::OkStatus();
   }));
+}
+
+// An enrolment approved in December is first paid for January, through its own application: that month counts
+// against the next year's cap per child, as each later month counts against its own year (the roster line's),
+// not against the year of the approval.
+TEST_F(MonthlyAllowance, ApprovedInDecember_ItsFirstMonthCountsAgainstTheNextYear) {
+  const std::string program = FundedProgram("p");
+  const std::string child = ActiveChild("a").child_id();
+  v1::SubmitApplicationRequest submit;
+  submit.set_request_id("apply-a");
+  submit.set_program_id(program);
+  submit.set_child_id(child);
+  submit.set_type(v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING);
+  submit.set_amount_fen(60'000);
+  submit.set_reason("事实无人抚养，按月发放基本生活费");
+  ASSERT_OK_AND_ASSIGN(v1::SubmitApplicationResponse submitted,
+                       Ask(&v1::AllowanceService::Stub::SubmitApplication, wuding_caseworker_, submit));
+  // As if submitted in an earlier month of this year (submitted in December, its year is the next already).
+  const int64_t this_year = ThisMonth().year();
+  ASSERT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
+    return s
+        .Execute("UPDATE applications SET year = ? WHERE id = ?",
+                 {this_year, submitted.application().application_id()})
+        .status();
+  }));
+  // Approved on the 15th of this year's December (the store's approval at that hour; the service's rules say
+  // who may, which is not what this test is about).
+  const Actor approver{ngo_admin_.subject(), "ngo-wuding",
+                       absl::FromCivil(absl::CivilSecond(this_year, 12, 15, 10, 0, 0), ShanghaiTimeZone())};
+  const IdempotencyKey key{"shouhu.allowance.v1.AllowanceService/ApproveApplication", ngo_admin_.subject(),
+                           "approve-in-december", "hash"};
+  ASSERT_OK_AND_ASSIGN(v1::Application approved,
+                       allowance_->store().ApproveApplication(
+                           key, approver, submitted.application().application_id(),
+                           [](const v1::Application&, const v1::Program&) { return absl::OkStatus(); },
+                           [](const v1::Application&, const v1::Program&) -> absl::StatusOr<ApprovalStep> {
+                             return ApprovalStep{v1::APPLICATION_STATE_APPROVED, true, true};
+                           }));
+  EXPECT_EQ(approved.state(), v1::APPLICATION_STATE_APPROVED);
+  EXPECT_EQ(approved.year(), this_year + 1);
+  const auto total = [&](int64_t year) {
+    return QueryInt(
+        "SELECT COALESCE(SUM(committed_fen), 0) FROM child_year_totals"
+        " WHERE program_id = ? AND child_id = ? AND year = ?",
+        {program, child, year});
+  };
+  EXPECT_EQ(total(this_year + 1), 60'000);
+  EXPECT_EQ(total(this_year), 0);
+
+  // Withdrawn before its first month: the amount goes back off the year it was counted in.
+  ASSERT_OK(Withdraw("a", approved.application_id()));
+  EXPECT_EQ(total(this_year + 1), 0);
+  ExpectReconciles(program);
 }
 
 // A county system (or `shouhu-admin allowance standard`) lists a program's monthly enrolments without paging
