@@ -79,8 +79,8 @@ struct ProgramArrearsResult {
   int64_t claimed_fen = 0;
   int nothing_owed = 0;  // every month paid in full or claimed already
   int left_owed = 0;     // claims that left months past the cap per payment for another run
-  // The claims the service refused (FAILED_PRECONDITION: the program no longer running, the child's cap for
-  // the year), with why. A closed case's months are claimed as any.
+  // The claims the service refused (FAILED_PRECONDITION: the program evaluated, the child's cap for the
+  // months' year), with why. A closed case's months are claimed as any.
   std::vector<std::pair<std::string, absl::Status>> refused;
 };
 

@@ -109,18 +109,18 @@ absl::StatusOr<int64_t> ApplicationAmount(v1::AllowanceType type, int64_t amount
   return total;
 }
 
-absl::Status CheckProgramTakes(const v1::Program& program, v1::AllowanceType type, int64_t amount_fen,
-                               int64_t committed_fen, absl::CivilDay today) {
+namespace {
+
+absl::Status CheckFunded(const v1::Program& program) {
   if (program.state() != v1::PROGRAM_STATE_FUNDED) {
     return absl::FailedPreconditionError("the program is not funded and running");
   }
-  absl::CivilDay start, end;
-  if (!absl::ParseCivilTime(program.period_start(), &start) ||
-      !absl::ParseCivilTime(program.period_end(), &end)) {
-    return absl::InternalError("program period unreadable");
-  }
-  if (today < start || today > end)
-    return absl::FailedPreconditionError("the program's period is not running");
+  return absl::OkStatus();
+}
+
+// The type allowed, the per-payment cap and the child's yearly cap.
+absl::Status CheckProgramPays(const v1::Program& program, v1::AllowanceType type, int64_t amount_fen,
+                              int64_t committed_fen) {
   if (std::find(program.allowed_types().begin(), program.allowed_types().end(), type) ==
       program.allowed_types().end()) {
     return absl::FailedPreconditionError("type: the program does not give this kind of allowance");
@@ -132,6 +132,26 @@ absl::Status CheckProgramTakes(const v1::Program& program, v1::AllowanceType typ
     return absl::FailedPreconditionError("amount_fen: above the program's cap per child and year");
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status CheckProgramTakes(const v1::Program& program, v1::AllowanceType type, int64_t amount_fen,
+                               int64_t committed_fen, absl::CivilDay today) {
+  RETURN_IF_ERROR(CheckFunded(program));
+  absl::CivilDay start, end;
+  if (!absl::ParseCivilTime(program.period_start(), &start) ||
+      !absl::ParseCivilTime(program.period_end(), &end)) {
+    return absl::InternalError("program period unreadable");
+  }
+  if (today < start || today > end)
+    return absl::FailedPreconditionError("the program's period is not running");
+  return CheckProgramPays(program, type, amount_fen, committed_fen);
+}
+
+absl::Status CheckProgramTakesArrears(const v1::Program& program, int64_t amount_fen, int64_t committed_fen) {
+  RETURN_IF_ERROR(CheckFunded(program));
+  return CheckProgramPays(program, v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING, amount_fen, committed_fen);
 }
 
 absl::Status CheckChildEligible(const v1::Program& program, const ChildStanding& child) {

@@ -48,6 +48,10 @@ absl::StatusOr<int64_t> ApplicationAmount(v1::AllowanceType type, int64_t amount
 // program this year (`committed_fen`). FAILED_PRECONDITION naming what failed.
 absl::Status CheckProgramTakes(const v1::Program& program, v1::AllowanceType type, int64_t amount_fen,
                                int64_t committed_fen, absl::CivilDay today);
+// The same for back pay of months the program paid (an arrears claim, of the monthly allowance's type),
+// after its period too: the months were the program's to pay, and a notice raising them often comes after
+// the period's end. Evaluating the program, which ends its FUNDED state, closes it to them.
+absl::Status CheckProgramTakesArrears(const v1::Program& program, int64_t amount_fen, int64_t committed_fen);
 
 // The registry's answer about the child, judged: active case, lives in the program's jurisdiction, in one
 // of its categories. FAILED_PRECONDITION naming what failed (never the child's data).

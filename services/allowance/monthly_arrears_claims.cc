@@ -117,13 +117,11 @@ absl::StatusOr<v1::ClaimMonthlyArrearsResponse> MonthlyRosterStore::ClaimMonthly
         application.set_amount_fen(total);
         application.set_reason(
             absl::StrCat(reason, " (arrears of ", enrolment_id, ": ", absl::StrJoin(months, ", "), ")"));
-        const absl::CivilDay today = ShanghaiDay(actor.at);
         ASSIGN_OR_RETURN(v1::Application submitted,
                          core_.InsertApplication(
                              tx, actor, application, arrears.unclaimed.front().month.year(),
                              [&](const v1::Program& current, int64_t committed) {
-                               return CheckProgramTakes(current, v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING,
-                                                        total, committed, today);
+                               return CheckProgramTakesArrears(current, total, committed);
                              },
                              std::nullopt));
         v1::ClaimMonthlyArrearsResponse response;

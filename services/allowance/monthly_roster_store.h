@@ -158,9 +158,9 @@ class MonthlyRosterStore {
   // The enrolment's months paid short and not claimed, claimed into one arrears application (SUBMITTED, its
   // applicant the actor) in the transaction that writes the claims, under the enrolment's row lock: NOT_FOUND
   // without an application of that id, `authorize`'s error, FAILED_PRECONDITION for one not monthly, when
-  // nothing is owed,
-  // when the first month owed alone is above the program's cap per payment, or when the program does not
-  // take it (CheckProgramTakes: not running, or the child's cap for the year).
+  // nothing is owed, when the first month owed alone is above the program's cap per payment, or when the
+  // program does not take it (CheckProgramTakesArrears: no longer funded, or the child's cap for the months'
+  // year; an ended period does not stop it).
   absl::StatusOr<v1::ClaimMonthlyArrearsResponse> ClaimMonthlyArrears(const IdempotencyKey& key,
                                                                       const Actor& actor,
                                                                       const std::string& enrolment_id,

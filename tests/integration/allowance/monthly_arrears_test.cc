@@ -263,6 +263,43 @@ TEST_F(MonthlyArrears, MonthsOfTwoYears_EachClaimCountsAgainstItsMonthsYear) {
   ExpectReconciles(program);
 }
 
+// A notice raising months the program paid often comes after its period has ended: the back pay is still the
+// program's to pay, claimed, approved and paid from its budget, until the funder evaluates the program.
+TEST_F(MonthlyArrears, AfterTheProgramsPeriod_ClaimedAndPaid_UntilTheProgramIsEvaluated) {
+  const std::string program = FundedProgram("p");
+  const std::string enrolment = Enrol("a", program, ActiveChild("a").child_id(), 60'000);
+  const std::string other = Enrol("b", program, ActiveChild("b").child_id(), 60'000);
+  PayMonth(program, m2(), "m2");
+  PayMonth(program, m3(), "m3");
+  ASSERT_OK(ChangeAs(ngo_admin_, Change("raise-a", enrolment, m2(), 65'000)));
+  ASSERT_OK(ChangeAs(ngo_admin_, Change("raise-b", other, m2(), 65'000)));
+  // The period ended yesterday.
+  const absl::CivilDay yesterday = ShanghaiDay(absl::Now()) - 1;
+  ASSERT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
+    return s
+        .Execute("UPDATE programs SET period_end = ? WHERE id = ?",
+                 {absl::FormatCivilTime(yesterday), program})
+        .status();
+  }));
+  ASSERT_OK_AND_ASSIGN(v1::ClaimMonthlyArrearsResponse claimed,
+                       ClaimAs(ngo_admin_, Claim("late", enrolment)));
+  EXPECT_EQ(claimed.application().amount_fen(), 10'000);
+  ASSERT_OK_AND_ASSIGN(v1::Payment paid, ApproveAndPay(claimed.application().application_id(), "late"));
+  EXPECT_EQ(paid.amount_fen(), 10'000);
+  ExpectReconciles(program);
+
+  v1::EvaluateProgramRequest evaluate;
+  evaluate.set_request_id("evaluate");
+  evaluate.set_program_id(program);
+  evaluate.set_score(90);
+  evaluate.set_summary("按期完成");
+  ASSERT_OK(Ask(&v1::AllowanceService::Stub::EvaluateProgram, wuding_officer_, evaluate));
+  auto closed = ClaimAs(ngo_admin_, Claim("after-evaluation", other));
+  EXPECT_THAT(closed, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(std::string(closed.status().message()), HasSubstr("not funded and running"));
+  EXPECT_EQ(ArrearsApplications(), 1);
+}
+
 TEST_F(MonthlyArrears, ARejectedClaimLeavesTheMonthsOwed_ASecondRaiseOwesOnlyTheRest) {
   const std::string program = FundedProgram("p");
   const std::string enrolment = PaidThenRaised(program, 65'000);

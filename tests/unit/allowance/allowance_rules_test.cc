@@ -310,6 +310,24 @@ TEST(Caps, PerPaymentAndPerChildYear_AreInclusiveLimits) {
               StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
+// Back pay of months the program paid is taken after its period too, under the same caps, until the program
+// is evaluated (no longer FUNDED); it is of the monthly allowance's type, which the program must give.
+TEST(Caps, Arrears_AfterThePeriodToo_UnderTheCapsUntilTheProgramIsEvaluated) {
+  v1::Program p = FundedProgram();
+  p.add_allowed_types(v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING);
+  EXPECT_THAT(
+      CheckProgramTakes(p, v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING, 5'000, 0, absl::CivilDay(2027, 1, 8)),
+      StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_OK(CheckProgramTakesArrears(p, 5'000, 0));
+  EXPECT_OK(CheckProgramTakesArrears(p, 30'000, 50'000));
+  EXPECT_THAT(CheckProgramTakesArrears(p, 30'001, 50'000), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(CheckProgramTakesArrears(p, 50'001, 0), StatusIs(absl::StatusCode::kFailedPrecondition));
+  p.set_state(v1::PROGRAM_STATE_EVALUATED);
+  EXPECT_THAT(CheckProgramTakesArrears(p, 5'000, 0), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(CheckProgramTakesArrears(FundedProgram(), 5'000, 0),  // no monthly allowance in it
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
 TEST(Amount, InKindItems_SumQuantityTimesUnitValue_AndRefuseOverflow) {
   v1::InKindItem quilt;
   quilt.set_description("quilt");
