@@ -4,8 +4,8 @@
 // suite's time in CI. Emptied instead (DELETE, one transaction) and given back its migrations' own rows, the
 // schema is as a fresh one for the next test that asks for the same migrations on the same server.
 //
-// A schema is reused only when its definition is still the one its migrations made (a fingerprint of its
-// columns, indexes, checks and triggers): a test that renamed a table away or dropped a check leaves it to be
+// A schema is reused only when its definition is still the one its migrations made (its columns, indexes,
+// checks and triggers, compared whole): a test that renamed a table away or dropped a check leaves it to be
 // dropped as before. SHOUHU_TEST_DB_FRESH=1 (or SHOUHU_TEST_DB_AFTER_MIGRATIONS, whose program reshapes the
 // schema) turns reuse off. What is kept is dropped when the process exits normally.
 #ifndef SHOUHU_TESTS_SUPPORT_REUSED_SCHEMAS_H_
