@@ -48,6 +48,7 @@ class AccessLogTest : public RegistryTest {
   // Five children in Wuding (three in one township, two in another) and one in Xixia; ids in id order.
   void SetUp() override {
     RegistryTest::SetUp();
+    if (HasFatalFailure()) return;
     for (int i = 0; i < 5; ++i) {
       wuding_.push_back(RegisterChild(std::to_string(i), "儿童" + std::to_string(i),
                                       i < 3 ? kWudingVillage : kWudingTownship2Village)

@@ -17,6 +17,7 @@ class RegistryClientTest : public RegistryTest {
  protected:
   void SetUp() override {
     RegistryTest::SetUp();
+    if (HasFatalFailure()) return;
     channel_ = std::make_unique<ServiceChannel>(server_->channel());
     client_ = std::make_unique<GrpcRegistryClient>(*channel_);
   }

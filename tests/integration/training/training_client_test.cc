@@ -14,6 +14,7 @@ class TrainingClientTest : public TrainingTest {
  protected:
   void SetUp() override {
     TrainingTest::SetUp();
+    if (HasFatalFailure()) return;
     service_channel_ = std::make_unique<ServiceChannel>(channel_);
     client_ = std::make_unique<GrpcTrainingClient>(*service_channel_);
     // The visits service works for the demo provinces; a SYSTEM caller is scoped by jurisdiction like anyone.
