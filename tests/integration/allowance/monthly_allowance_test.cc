@@ -1238,18 +1238,12 @@ TEST_F(MonthlyAllowance, ApprovedInDecember_ItsFirstMonthCountsAgainstTheNextYea
                            }));
   EXPECT_EQ(approved.state(), v1::APPLICATION_STATE_APPROVED);
   EXPECT_EQ(approved.year(), this_year + 1);
-  const auto total = [&](int64_t year) {
-    return QueryInt(
-        "SELECT COALESCE(SUM(committed_fen), 0) FROM child_year_totals"
-        " WHERE program_id = ? AND child_id = ? AND year = ?",
-        {program, child, year});
-  };
-  EXPECT_EQ(total(this_year + 1), 60'000);
-  EXPECT_EQ(total(this_year), 0);
+  EXPECT_EQ(ChildYearTotal(program, child, this_year + 1), 60'000);
+  EXPECT_EQ(ChildYearTotal(program, child, this_year), 0);
 
   // Withdrawn before its first month: the amount goes back off the year it was counted in.
   ASSERT_OK(Withdraw("a", approved.application_id()));
-  EXPECT_EQ(total(this_year + 1), 0);
+  EXPECT_EQ(ChildYearTotal(program, child, this_year + 1), 0);
   ExpectReconciles(program);
 }
 

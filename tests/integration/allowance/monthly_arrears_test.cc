@@ -26,12 +26,6 @@ class MonthlyArrears : public MonthlyAllowanceTest {
   }
   absl::CivilMonth m3() const { return m2() + 1; }
   absl::CivilMonth m4() const { return m2() + 2; }
-  int64_t ChildYearTotal(const std::string& program, const std::string& child, int64_t year) {
-    return QueryInt(
-        "SELECT COALESCE(SUM(committed_fen), 0) FROM child_year_totals"
-        " WHERE program_id = ? AND child_id = ? AND year = ?",
-        {program, child, year});
-  }
 
   static v1::ClaimMonthlyArrearsRequest Claim(const std::string& request_id, const std::string& enrolment) {
     v1::ClaimMonthlyArrearsRequest request;

@@ -140,6 +140,13 @@ class MonthlyAllowanceTest : public registry::testing::RegistryTest {
     request.set_kind(kind);
     return request;
   }
+  // What the child holds of the program against its cap per child for `year` (child_year_totals).
+  int64_t ChildYearTotal(const std::string& program, const std::string& child, int64_t year) {
+    return QueryInt(
+        "SELECT COALESCE(SUM(committed_fen), 0) FROM child_year_totals"
+        " WHERE program_id = ? AND child_id = ? AND year = ?",
+        {program, child, year});
+  }
   // The application as the finance officer reads it.
   v1::Application ApplicationOf(const std::string& application_id) {
     v1::GetApplicationRequest get;
