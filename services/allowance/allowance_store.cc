@@ -604,18 +604,25 @@ absl::Status WriteApplication(db::Session& tx, const v1::Application& a, int64_t
       .status();
 }
 
+// Counts application `a`'s amount in the child's total of `year`, under the cap taken by a guarded UPDATE
+// under the row's lock; false above the cap.
+absl::StatusOr<bool> TakeUnderCap(db::Session& tx, const v1::Application& a, const v1::Program& program,
+                                  int64_t year) {
+  RETURN_IF_ERROR(tx.Execute(kEnsureCommitted, {a.program_id(), a.child_id(), year}).status());
+  ASSIGN_OR_RETURN(uint64_t taken,
+                   tx.Execute(kTakeCommitted, {a.amount_fen(), a.program_id(), a.child_id(), year,
+                                               program.per_child_year_cap_fen(), a.amount_fen()}));
+  return taken == 1;
+}
+
 // Reserves application `a`'s amount as its approval does: the child's cap for `year` (the application's own;
 // a monthly line's, its month's), then the budget on `budget_slot`, each taken by a guarded UPDATE under its
 // row's lock. FAILED_PRECONDITION above the cap or beyond the budget.
 absl::Status ReserveApplicationAmount(MariaDbAllowanceStore& store, db::Session& tx, const v1::Application& a,
                                       int64_t year, const v1::Program& program, int budget_slot,
                                       const Actor& actor) {
-  RETURN_IF_ERROR(tx.Execute(kEnsureCommitted, {a.program_id(), a.child_id(), year}).status());
-  ASSIGN_OR_RETURN(uint64_t taken,
-                   tx.Execute(kTakeCommitted, {a.amount_fen(), a.program_id(), a.child_id(), year,
-                                               program.per_child_year_cap_fen(), a.amount_fen()}));
-  if (taken != 1)
-    return absl::FailedPreconditionError("amount_fen: above the program's cap per child and year");
+  ASSIGN_OR_RETURN(const bool taken, TakeUnderCap(tx, a, program, year));
+  if (!taken) return absl::FailedPreconditionError("amount_fen: above the program's cap per child and year");
   return store.PostEntry(tx, a.program_id(), budget_slot, v1::LEDGER_ENTRY_KIND_RESERVATION,
                          v1::LEDGER_ACCOUNT_AVAILABLE, v1::LEDGER_ACCOUNT_RESERVED, a.amount_fen(),
                          a.application_id(), "", actor);
@@ -626,6 +633,24 @@ absl::Status ReserveApplicationAmount(MariaDbAllowanceStore& store, db::Session&
 // that month's year as each later month does against its own (its roster line's, at the cycle's approval).
 int64_t CapYear(v1::AllowanceType type, absl::CivilDay day) {
   return type == v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING ? FirstMonth(day).year() : day.year();
+}
+
+// Moves what enrolment `a` holds under the child's cap per year to `year`'s, the cap checked there as at a
+// reservation; the budget keeps it. The second approval calls it: the enrolment's first month is the month
+// after that approval, which may be in another year than the month after the first, which reserved.
+// FAILED_PRECONDITION above that year's cap.
+absl::Status MoveToCapYear(db::Session& tx, v1::Application& a, const v1::Program& program, int64_t year) {
+  if (year == a.year()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(uint64_t back, tx.Execute(kReleaseCommitted, {a.amount_fen(), a.program_id(), a.child_id(),
+                                                                 int64_t{a.year()}, a.amount_fen()}));
+  if (back != 1) return absl::InternalError("the child's yearly total does not hold the amount");
+  ASSIGN_OR_RETURN(const bool taken, TakeUnderCap(tx, a, program, year));
+  if (!taken)
+    return absl::FailedPreconditionError(
+        absl::StrCat("amount_fen: above the program's cap per child and year for ", year,
+                     ", the year of the enrolment's first month"));
+  a.set_year(static_cast<int32_t>(year));
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -986,6 +1011,9 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::ApproveApplication(
           RETURN_IF_ERROR(
               ReserveApplicationAmount(*this, tx, a, int64_t{a.year()}, *program, budget_slot_, actor));
           locked->budget_slot = budget_slot_;  // written with the application below
+        } else if (step.next == v1::APPLICATION_STATE_APPROVED &&
+                   a.type() == v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING) {
+          RETURN_IF_ERROR(MoveToCapYear(tx, a, *program, CapYear(a.type(), ShanghaiDay(actor.at))));
         }
         if (step.first) {
           a.set_first_approver(actor.subject);

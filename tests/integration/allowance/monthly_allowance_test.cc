@@ -1247,6 +1247,82 @@ TEST_F(MonthlyAllowance, ApprovedInDecember_ItsFirstMonthCountsAgainstTheNextYea
   ExpectReconciles(program);
 }
 
+// With two approvals, the first reserves and the second sets the first month (the month after it): approved
+// first on 30 November and then on 1 December, an enrolment is first paid for January, which counts against
+// the next year's cap per child. Where that year's cap has no room for it, the second approval is refused and
+// nothing moves.
+TEST_F(MonthlyAllowance, SecondApprovalInDecember_ItsFirstMonthCountsAgainstTheNextYear) {
+  const std::string program = FundedProgram("p");
+  const int64_t this_year = ThisMonth().year();
+  const auto enrol_awaiting_second = [&](const std::string& tag) -> std::pair<std::string, std::string> {
+    const std::string child = ActiveChild(tag).child_id();
+    v1::SubmitApplicationRequest submit;
+    submit.set_request_id("apply-" + tag);
+    submit.set_program_id(program);
+    submit.set_child_id(child);
+    submit.set_type(v1::ALLOWANCE_TYPE_MONTHLY_BASIC_LIVING);
+    submit.set_amount_fen(60'000);
+    submit.set_reason("事实无人抚养，按月发放基本生活费");
+    absl::StatusOr<v1::SubmitApplicationResponse> submitted =
+        Ask(&v1::AllowanceService::Stub::SubmitApplication, wuding_caseworker_, submit);
+    EXPECT_OK(submitted);
+    if (!submitted.ok()) return {};
+    const std::string id = submitted->application().application_id();
+    // As if submitted before 30 November (submitted in December, its year is the next already).
+    EXPECT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
+      return s.Execute("UPDATE applications SET year = ? WHERE id = ?", {this_year, id}).status();
+    }));
+    return {id, child};
+  };
+  // The store's approvals at those hours; the service's rules say who may, which is not what this is about.
+  const auto approve = [&](const std::string& id, int month, int day, ApprovalStep step) {
+    const Actor approver{
+        ngo_admin_.subject(), "ngo-wuding",
+        absl::FromCivil(absl::CivilSecond(this_year, month, day, 10, 0, 0), ShanghaiTimeZone())};
+    const IdempotencyKey key{"shouhu.allowance.v1.AllowanceService/ApproveApplication", ngo_admin_.subject(),
+                             absl::StrCat("approve-", id, "-", month, "-", day), "hash"};
+    return allowance_->store().ApproveApplication(
+        key, approver, id, [](const v1::Application&, const v1::Program&) { return absl::OkStatus(); },
+        [&](const v1::Application&, const v1::Program&) -> absl::StatusOr<ApprovalStep> { return step; });
+  };
+  const ApprovalStep first{v1::APPLICATION_STATE_AWAITING_SECOND_APPROVAL, true, true};
+  const ApprovalStep second{v1::APPLICATION_STATE_APPROVED, false, false};
+
+  const auto [a, child_a] = enrol_awaiting_second("a");
+  ASSERT_OK_AND_ASSIGN(v1::Application halfway, approve(a, 11, 30, first));
+  EXPECT_EQ(halfway.year(), this_year);  // its first month would be December
+  EXPECT_EQ(ChildYearTotal(program, child_a, this_year), 60'000);
+  ASSERT_OK_AND_ASSIGN(v1::Application approved, approve(a, 12, 1, second));
+  EXPECT_EQ(approved.state(), v1::APPLICATION_STATE_APPROVED);
+  EXPECT_EQ(approved.year(), this_year + 1);
+  EXPECT_EQ(ChildYearTotal(program, child_a, this_year + 1), 60'000);
+  EXPECT_EQ(ChildYearTotal(program, child_a, this_year), 0);
+  // Withdrawn before its first month: the amount goes back off the year it now counts in.
+  ASSERT_OK(Withdraw("a", a));
+  EXPECT_EQ(ChildYearTotal(program, child_a, this_year + 1), 0);
+  ExpectReconciles(program);
+
+  // The next year's total already this close to the program's cap (5,000,000 fen) for the other child.
+  const auto [b, child_b] = enrol_awaiting_second("b");
+  ASSERT_OK(approve(b, 11, 30, first));
+  ASSERT_OK(allowance_database_->pool().Autocommit([&](db::Session& s) -> absl::Status {
+    return s
+        .Execute(
+            "INSERT INTO child_year_totals (program_id, child_id, year, committed_fen) VALUES (?, ?, ?, ?)"
+            " ON DUPLICATE KEY UPDATE committed_fen = VALUES(committed_fen)",
+            {program, child_b, this_year + 1, int64_t{4'950'000}})
+        .status();
+  }));
+  absl::StatusOr<v1::Application> refused = approve(b, 12, 1, second);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
+  EXPECT_THAT(std::string(refused.status().message()), ::testing::HasSubstr("amount_fen"));
+  const v1::Application unchanged = ApplicationOf(b);
+  EXPECT_EQ(unchanged.state(), v1::APPLICATION_STATE_AWAITING_SECOND_APPROVAL);
+  EXPECT_EQ(unchanged.year(), this_year);
+  EXPECT_EQ(ChildYearTotal(program, child_b, this_year), 60'000);
+  EXPECT_EQ(ChildYearTotal(program, child_b, this_year + 1), 4'950'000);
+}
+
 // A county system (or `shouhu-admin allowance standard`) lists a program's monthly enrolments without paging
 // through its one-time applications: every one of the type across pages, none of another; a bad type named.
 TEST_F(MonthlyAllowance, ListApplications_OfOneType_AllOfItAcrossPagesNoneOfAnother) {
