@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
@@ -203,47 +204,53 @@ absl::StatusOr<ProgramArrearsResult> ClaimProgramArrears(av1::AllowanceService::
     list.set_enrolment_id(a.application_id());
     av1::ListMonthlyArrearsResponse owed;
     RETURN_IF_ERROR(FromGrpcStatus(stub.ListMonthlyArrears(new_context().get(), list, &owed)));
-    const auto unclaimed = std::find_if(owed.months().begin(), owed.months().end(),
-                                        [](const av1::MonthOwed& m) { return m.application_id().empty(); });
-    if (unclaimed == owed.months().end()) {
+    // A claim holds one year's months (it counts against that year's cap per child), so an enrolment owed
+    // months of two years is claimed twice, each claim naming its year: one year refused (its cap per child,
+    // say) does not hold back the next. Each claim's request id names the year too: a run resumed after a
+    // lost answer replays the claim it made and goes on to the next year's.
+    std::vector<std::string> years;
+    for (const av1::MonthOwed& m : owed.months()) {
+      if (m.application_id().empty() && std::find(years.begin(), years.end(), YearOf(m)) == years.end()) {
+        years.push_back(YearOf(m));
+      }
+    }
+    if (years.empty()) {
       ++result.nothing_owed;
       progress << head << "nothing owed\n";
       continue;
     }
-    // A claim holds one year's months (it counts against that year's cap per child), so an enrolment owed
-    // months of two years is claimed twice. Each claim's request id names its months' year: a run resumed
-    // after a lost answer replays the claim it made and goes on to the next year's.
-    std::optional<std::string> year = YearOf(*unclaimed);
-    while (year) {
+    for (const std::string& year : years) {
       av1::ClaimMonthlyArrearsRequest request;
       request.set_request_id(RequestId(
           "monthly-arrears",
-          absl::StrCat(arrears.run_id, "|", arrears.program_id, "|", a.application_id(), "|", *year)));
+          absl::StrCat(arrears.run_id, "|", arrears.program_id, "|", a.application_id(), "|", year)));
       request.set_enrolment_id(a.application_id());
       request.set_reason(arrears.reason);
+      int32_t year_number = 0;
+      if (!absl::SimpleAtoi(year, &year_number)) {
+        return absl::InternalError(
+            absl::StrCat("enrolment ", a.application_id(), ": a month owed in \"", year, "\", not YYYY-MM"));
+      }
+      request.set_year(year_number);
       av1::ClaimMonthlyArrearsResponse answer;
       const absl::Status status =
           FromGrpcStatus(stub.ClaimMonthlyArrears(new_context().get(), request, &answer));
       if (!status.ok()) {
-        RETURN_IF_ERROR(Refused(status, a.application_id(), head, result.refused, progress));
-        break;
+        RETURN_IF_ERROR(
+            Refused(absl::Status(status.code(), absl::StrCat("the months of ", year, ": ", status.message())),
+                    a.application_id(), head, result.refused, progress));
+        continue;
       }
       ++result.claimed;
       result.claimed_fen += answer.application().amount_fen();
-      // Left owed: a later year's months go to the next claim now; this year's past the cap per payment wait
-      // for another run.
-      std::optional<std::string> next;
-      if (answer.left_owed_size() > 0) next = YearOf(answer.left_owed(0));
-      const bool capped = next && *next == *year;
+      // This year's months past the cap per payment wait for another run.
+      const bool capped = std::any_of(answer.left_owed().begin(), answer.left_owed().end(),
+                                      [&](const av1::MonthOwed& m) { return YearOf(m) == year; });
       if (capped) ++result.left_owed;
       progress << head << "claimed " << answer.application().amount_fen() << " fen for "
-               << answer.months_size() << " months of " << *year << " (application "
+               << answer.months_size() << " months of " << year << " (application "
                << answer.application().application_id() << ")"
-               << (capped ? absl::StrCat("; ", answer.left_owed_size(),
-                                         " months past the cap per payment left owed")
-                          : "")
-               << "\n";
-      year = capped ? std::nullopt : next;
+               << (capped ? "; months past the cap per payment left owed" : "") << "\n";
     }
   }
   return result;

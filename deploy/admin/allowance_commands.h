@@ -85,9 +85,9 @@ struct ProgramArrearsResult {
 };
 
 // Lists the program's monthly enrolments and, for each with months paid short and unclaimed
-// (ListMonthlyArrears), claims them (ClaimMonthlyArrears: a claim per year of months owed), writing one
-// progress line per claim. An error other than a refusal stops it; running it again claims only what is still
-// unclaimed.
+// (ListMonthlyArrears), claims them (ClaimMonthlyArrears: a claim per year of months owed, each naming its
+// year, so that a year refused does not hold back the next), writing one progress line per claim. An error
+// other than a refusal stops it; running it again claims only what is still unclaimed.
 absl::StatusOr<ProgramArrearsResult> ClaimProgramArrears(allowance::v1::AllowanceService::StubInterface& stub,
                                                          const NewCallContext& new_context,
                                                          const ProgramArrears& arrears,

@@ -24,6 +24,14 @@ constexpr int kMaxReportMonths = 36;
 // The reason given for a change of a monthly amount (monthly_amount_changes.reason, migration 0120).
 constexpr size_t kMaxAmountChangeReasonChars = 500;
 
+// An arrears claim's year: 0 (the earliest owed) or one the allowance could have paid months of.
+absl::Status ValidateArrearsYear(int32_t year) {
+  if (year != 0 && (year < 2000 || year > 2100)) {
+    return InvalidField("year", "must be between 2000 and 2100, or unset for the earliest year owed");
+  }
+  return absl::OkStatus();
+}
+
 // "YYYY-MM" → a month, or INVALID_ARGUMENT naming `field`.
 absl::StatusOr<absl::CivilMonth> ParseMonth(absl::string_view text, absl::string_view field) {
   if (text.size() != 7 || text[4] != '-') return InvalidField(field, "must be YYYY-MM");
@@ -318,10 +326,11 @@ grpc::ServerUnaryReactor* AllowanceService::ClaimMonthlyArrears(grpc::CallbackSe
     RETURN_IF_ERROR(ValidateRequestId(req->request_id()));
     RETURN_IF_ERROR(ValidateRecordId(req->enrolment_id(), "enrolment_id"));
     RETURN_IF_ERROR(ValidateMeaningfulText(req->reason(), "reason", kMaxAmountChangeReasonChars));
+    RETURN_IF_ERROR(ValidateArrearsYear(req->year()));
     ASSIGN_OR_RETURN(
         *resp, cycles_->ClaimMonthlyArrears(edge_.Key("ClaimMonthlyArrears", p, req->request_id(), *req),
-                                            ActorOf(p, clock_.Now()), req->enrolment_id(), req->reason(),
-                                            [&](const v1::Program& program) {
+                                            ActorOf(p, clock_.Now()), req->enrolment_id(), req->year(),
+                                            req->reason(), [&](const v1::Program& program) {
                                               return EnrolmentNotFoundOutside(RequireMayDecide(p, program));
                                             }));
     return absl::OkStatus();

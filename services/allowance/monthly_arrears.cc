@@ -32,15 +32,23 @@ std::vector<MonthShortfall> UnclaimedShortfalls(int64_t approved_fen,
   return out;
 }
 
-size_t MonthsOfOneClaim(const std::vector<MonthShortfall>& shortfalls, int64_t cap_fen) {
+ClaimMonths MonthsOfOneClaim(const std::vector<MonthShortfall>& shortfalls, int year, int64_t cap_fen) {
+  ClaimMonths out;
+  if (shortfalls.empty()) return out;
+  if (year == 0) year = static_cast<int>(shortfalls.front().month.year());
   int64_t sum = 0;
-  size_t taken = 0;
+  bool full = false;
   for (const MonthShortfall& s : shortfalls) {
-    if (s.month.year() != shortfalls.front().month.year() || s.owed_fen > cap_fen - sum) break;
-    sum += s.owed_fen;
-    ++taken;
+    if (s.month.year() == year && !full && s.owed_fen <= cap_fen - sum) {
+      sum += s.owed_fen;
+      out.claimed.push_back(s);
+      continue;
+    }
+    // Months after one past the cap wait with it, so that a claim's months stay in order.
+    if (s.month.year() == year) full = true;
+    out.left_owed.push_back(s);
   }
-  return taken;
+  return out;
 }
 
 }  // namespace shouhu::allowance

@@ -1,8 +1,8 @@
 // A monthly enrolment's arrears (补发), as pure rules. A raise of its amount that reaches back over months
 // paid already (ChangeMonthlyAmount) leaves each of them paid short: owed what the month's amount is now less
-// what its line paid and what live claims of it hold. A claim (ClaimMonthlyArrears) takes the months owed, in
-// order, into one arrears application while their sum fits the program's cap per payment; a claim whose
-// application was rejected, withdrawn or cancelled is dead, and its months are owed again.
+// what its line paid and what live claims of it hold. A claim (ClaimMonthlyArrears) takes one year's months
+// owed, in order, into one arrears application while their sum fits the program's cap per payment; a claim
+// whose application was rejected, withdrawn or cancelled is dead, and its months are owed again.
 #ifndef SHOUHU_SERVICES_ALLOWANCE_MONTHLY_ARREARS_H_
 #define SHOUHU_SERVICES_ALLOWANCE_MONTHLY_ARREARS_H_
 
@@ -52,11 +52,18 @@ std::vector<MonthShortfall> UnclaimedShortfalls(int64_t approved_fen,
                                                 const std::vector<MonthPaidAt>& paid,
                                                 const std::vector<ArrearsClaim>& claims);
 
-// How many of `shortfalls`' first months one claim takes: as many, in order, as are of the first's year and
-// keep their sum within `cap_fen` (the program's cap per payment). 0 when the first alone is above it. A
-// claim counts against the cap per child of its months' year, as their roster lines did, so it holds one
-// year's months (a later year's go to the next claim).
-size_t MonthsOfOneClaim(const std::vector<MonthShortfall>& shortfalls, int64_t cap_fen);
+// One claim's months, and the months owed it leaves for later claims (in month order).
+struct ClaimMonths {
+  std::vector<MonthShortfall> claimed;
+  std::vector<MonthShortfall> left_owed;
+};
+
+// The months one claim takes of `shortfalls` (in month order): of `year`'s months (0: the first month's
+// year), as many, in order, as keep their sum within `cap_fen` (the program's cap per payment). A claim
+// counts against the cap per child of its months' year, as their roster lines did, so it holds one year's
+// months; naming the year lets a later year be claimed while an earlier one is refused (its cap, say). None
+// claimed when none is of that year or its first alone is above the cap.
+ClaimMonths MonthsOfOneClaim(const std::vector<MonthShortfall>& shortfalls, int year, int64_t cap_fen);
 
 }  // namespace shouhu::allowance
 

@@ -1,6 +1,7 @@
 // MonthlyRosterStore's arrears of a monthly enrolment (ClaimMonthlyArrears, ListMonthlyArrears;
 // monthly_arrears.h holds the rules, migration 0130 the table).
 #include <algorithm>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -78,8 +79,8 @@ absl::StatusOr<EnrolmentArrears> ReadArrears(db::Session& tx, const v1::Applicat
 }  // namespace
 
 absl::StatusOr<v1::ClaimMonthlyArrearsResponse> MonthlyRosterStore::ClaimMonthlyArrears(
-    const IdempotencyKey& key, const Actor& actor, const std::string& enrolment_id, const std::string& reason,
-    const ProgramCheck& authorize) {
+    const IdempotencyKey& key, const Actor& actor, const std::string& enrolment_id, int year,
+    const std::string& reason, const ProgramCheck& authorize) {
   return IdempotentTransaction<v1::ClaimMonthlyArrearsResponse>(
       pool_, key, actor.at, [&](db::Session& tx) -> absl::StatusOr<v1::ClaimMonthlyArrearsResponse> {
         // Locked: claims of one enrolment read the claims before them. Two that ran on different Galera
@@ -96,18 +97,28 @@ absl::StatusOr<v1::ClaimMonthlyArrearsResponse> MonthlyRosterStore::ClaimMonthly
           return absl::FailedPreconditionError(
               "enrolment_id: nothing owed: no month it paid is short of its amount and unclaimed");
         }
-        const size_t taken = MonthsOfOneClaim(arrears.unclaimed, read.program.per_payment_cap_fen());
-        if (taken == 0) {
-          const MonthShortfall& first = arrears.unclaimed.front();
-          return absl::FailedPreconditionError(absl::StrCat("enrolment_id: the ", first.owed_fen,
-                                                            " fen owed for ", ArrearsMonthText(first.month),
+        const ClaimMonths claim =
+            MonthsOfOneClaim(arrears.unclaimed, year, read.program.per_payment_cap_fen());
+        if (claim.claimed.empty()) {
+          const auto first =
+              std::find_if(arrears.unclaimed.begin(), arrears.unclaimed.end(),
+                           [&](const MonthShortfall& s) { return year == 0 || s.month.year() == year; });
+          if (first == arrears.unclaimed.end()) {
+            std::set<int64_t> owed_years;
+            for (const MonthShortfall& s : arrears.unclaimed) owed_years.insert(s.month.year());
+            return absl::FailedPreconditionError(absl::StrCat("year: nothing owed for the months of ", year,
+                                                              " (owed for ", absl::StrJoin(owed_years, ", "),
+                                                              ")"));
+          }
+          return absl::FailedPreconditionError(absl::StrCat("enrolment_id: the ", first->owed_fen,
+                                                            " fen owed for ", ArrearsMonthText(first->month),
                                                             " is above the program's cap per payment"));
         }
         int64_t total = 0;
         std::vector<std::string> months;
-        for (size_t i = 0; i < taken; ++i) {
-          total += arrears.unclaimed[i].owed_fen;
-          months.push_back(ArrearsMonthText(arrears.unclaimed[i].month));
+        for (const MonthShortfall& s : claim.claimed) {
+          total += s.owed_fen;
+          months.push_back(ArrearsMonthText(s.month));
         }
         v1::Application application;
         application.set_program_id(enrolment.program_id());
@@ -119,18 +130,16 @@ absl::StatusOr<v1::ClaimMonthlyArrearsResponse> MonthlyRosterStore::ClaimMonthly
             absl::StrCat(reason, " (arrears of ", enrolment_id, ": ", absl::StrJoin(months, ", "), ")"));
         ASSIGN_OR_RETURN(v1::Application submitted,
                          core_.InsertApplication(
-                             tx, actor, application, arrears.unclaimed.front().month.year(),
+                             tx, actor, application, claim.claimed.front().month.year(),
                              [&](const v1::Program& current, int64_t committed) {
                                return CheckProgramTakesArrears(current, total, committed);
                              },
                              std::nullopt));
         v1::ClaimMonthlyArrearsResponse response;
-        for (size_t i = 0; i < arrears.unclaimed.size(); ++i) {
-          const MonthShortfall& s = arrears.unclaimed[i];
-          if (i >= taken) {
-            *response.add_left_owed() = OwedOf(s.month, s.paid_fen, s.due_fen, s.owed_fen, "");
-            continue;
-          }
+        for (const MonthShortfall& s : claim.left_owed) {
+          *response.add_left_owed() = OwedOf(s.month, s.paid_fen, s.due_fen, s.owed_fen, "");
+        }
+        for (const MonthShortfall& s : claim.claimed) {
           absl::Status claimed =
               tx.Execute(kInsertArrearsClaim, {enrolment_id, ArrearsMonthSql(s.month), int64_t{s.attempt},
                                                submitted.application_id(), s.paid_fen, s.due_fen, s.owed_fen})

@@ -155,16 +155,17 @@ class MonthlyRosterStore {
       const std::string& enrolment_id, const ProgramCheck& visible);
 
   // ---- arrears (monthly_arrears_claims.cc; the rules in monthly_arrears.h)
-  // The enrolment's months paid short and not claimed, claimed into one arrears application (SUBMITTED, its
-  // applicant the actor) in the transaction that writes the claims, under the enrolment's row lock: NOT_FOUND
-  // without an application of that id, `authorize`'s error, FAILED_PRECONDITION for one not monthly, when
-  // nothing is owed, when the first month owed alone is above the program's cap per payment, or when the
-  // program does not take it (CheckProgramTakesArrears: no longer funded, or the child's cap for the months'
-  // year; an ended period does not stop it).
+  // The enrolment's months of `year` (0: of the earliest year owed) paid short and not claimed, claimed into
+  // one arrears application (SUBMITTED, its applicant the actor) in the transaction that writes the claims,
+  // under the enrolment's row lock: NOT_FOUND without an application of that id, `authorize`'s error,
+  // FAILED_PRECONDITION for one not monthly, when nothing is owed (of that year), when the first month owed
+  // alone is above the program's cap per payment, or when the program does not take it
+  // (CheckProgramTakesArrears: no longer funded, or the child's cap for the months' year; an ended period
+  // does not stop it).
   absl::StatusOr<v1::ClaimMonthlyArrearsResponse> ClaimMonthlyArrears(const IdempotencyKey& key,
                                                                       const Actor& actor,
                                                                       const std::string& enrolment_id,
-                                                                      const std::string& reason,
+                                                                      int year, const std::string& reason,
                                                                       const ProgramCheck& authorize);
   // Every month of the enrolment paid short: each live claim, then what no live claim holds; in month order.
   absl::StatusOr<std::vector<v1::MonthOwed>> ListMonthlyArrears(const std::string& enrolment_id,

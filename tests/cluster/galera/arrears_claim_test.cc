@@ -137,7 +137,7 @@ TEST_F(GaleraArrearsTest, TwoReplicasOnTwoNodesClaimAtOnce_EachMonthClaimedOnce)
         ++ready;
         while (ready.load() < 2) {
         }
-        claimed[r] = store.ClaimMonthlyArrears(key, actor, enrolment, "省民政厅通知，补发差额",
+        claimed[r] = store.ClaimMonthlyArrears(key, actor, enrolment, 0, "省民政厅通知，补发差额",
                                                [](const v1::Program&) { return absl::OkStatus(); });
       });
     }

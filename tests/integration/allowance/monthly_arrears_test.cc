@@ -76,10 +76,16 @@ class MonthlyArrears : public MonthlyAllowanceTest {
   }
   // An enrolment of 60,000 a month whose m2 and m3 are paid, then raised to `raised_fen` from m2.
   std::string PaidThenRaised(const std::string& program, int64_t raised_fen) {
-    const std::string enrolment = Enrol("a", program, ActiveChild("a").child_id(), 60'000);
-    PayMonth(program, m2(), "m2");
-    PayMonth(program, m3(), "m3");
-    EXPECT_OK(ChangeAs(ngo_admin_, Change("raise", enrolment, m2(), raised_fen)));
+    return PaidThenRaisedOver(program, ActiveChild("a").child_id(), m2(), m3(), raised_fen);
+  }
+  // The child's enrolment of 60,000 a month whose `first` and `second` months are paid, then raised to
+  // `raised_fen` from `first`.
+  std::string PaidThenRaisedOver(const std::string& program, const std::string& child, absl::CivilMonth first,
+                                 absl::CivilMonth second, int64_t raised_fen = 65'000) {
+    const std::string enrolment = Enrol("a", program, child, 60'000);
+    PayMonth(program, first, MonthText(first));
+    PayMonth(program, second, MonthText(second));
+    EXPECT_OK(ChangeAs(ngo_admin_, Change("raise", enrolment, first, raised_fen)));
     return enrolment;
   }
 };
@@ -223,10 +229,7 @@ TEST_F(MonthlyArrears, MonthsOfTwoYears_EachClaimCountsAgainstItsMonthsYear) {
   const absl::CivilMonth december = NextPaidDecember(), january = december + 1;
   const std::string program = FundedProgram("p");
   const std::string child = ActiveChild("a").child_id();
-  const std::string enrolment = Enrol("a", program, child, 60'000);
-  PayMonth(program, december, "december");
-  PayMonth(program, january, "january");
-  ASSERT_OK(ChangeAs(ngo_admin_, Change("raise", enrolment, december, 65'000)));
+  const std::string enrolment = PaidThenRaisedOver(program, child, december, january);
   ASSERT_EQ(Owed(enrolment).size(), 2u);
   const int64_t claimed_in = ThisMonth().year();
   const int64_t december_year = ChildYearTotal(program, child, december.year());
@@ -254,6 +257,45 @@ TEST_F(MonthlyArrears, MonthsOfTwoYears_EachClaimCountsAgainstItsMonthsYear) {
   if (claimed_in != december.year() && claimed_in != january.year()) {
     EXPECT_EQ(ChildYearTotal(program, child, claimed_in), this_year);
   }
+  ExpectReconciles(program);
+}
+
+// A year whose claim is refused (its cap per child has no room for the back pay) does not hold back the next
+// year's: the claim naming that year claims its months and leaves the refused year's owed; a year with
+// nothing owed is named in the refusal.
+TEST_F(MonthlyArrears, AYearRefusedForItsCap_TheNextYearClaimedByName) {
+  const absl::CivilMonth december = NextPaidDecember(), january = december + 1;
+  const std::string program = FundedProgram("p");
+  const std::string child = ActiveChild("a").child_id();
+  const std::string enrolment = PaidThenRaisedOver(program, child, december, january);
+  // December's year one fen short of room for its 5,000 owed; January's year with room.
+  ASSERT_NO_FATAL_FAILURE(LeaveYearRoomShortOf(program, child, december.year(), 5'000, january.year()));
+
+  auto refused = ClaimAs(ngo_admin_, Claim("earliest", enrolment));
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("cap per child and year"));
+  v1::ClaimMonthlyArrearsRequest next_year = Claim("next-year", enrolment);
+  next_year.set_year(static_cast<int32_t>(january.year()));
+  ASSERT_OK_AND_ASSIGN(v1::ClaimMonthlyArrearsResponse claimed, ClaimAs(ngo_admin_, next_year));
+  ASSERT_EQ(claimed.months_size(), 1);
+  EXPECT_EQ(claimed.months(0).month(), MonthText(january));
+  ASSERT_EQ(claimed.left_owed_size(), 1);
+  EXPECT_EQ(claimed.left_owed(0).month(), MonthText(december));
+  EXPECT_EQ(claimed.application().year(), january.year());
+  EXPECT_EQ(claimed.application().amount_fen(), 5'000);
+  const std::vector<v1::MonthOwed> owed = Owed(enrolment);
+  ASSERT_EQ(owed.size(), 2u);
+  EXPECT_TRUE(owed[0].application_id().empty());  // December's, still owed
+  EXPECT_EQ(owed[1].application_id(), claimed.application().application_id());
+
+  v1::ClaimMonthlyArrearsRequest nothing = Claim("nothing", enrolment);
+  nothing.set_year(static_cast<int32_t>(january.year()));
+  auto none = ClaimAs(ngo_admin_, nothing);
+  EXPECT_THAT(none, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(std::string(none.status().message()), HasSubstr("year"));
+  EXPECT_THAT(std::string(none.status().message()), HasSubstr(std::to_string(december.year())));
+  EXPECT_EQ(ArrearsApplications(), 1);
+  ASSERT_OK(ApproveAndPay(claimed.application().application_id(), "next-year").status());
   ExpectReconciles(program);
 }
 
@@ -450,6 +492,8 @@ TEST_F(MonthlyArrears, RefusedWhereTheCallerOrTheInputForbids_NothingWritten) {
       {[](v1::ClaimMonthlyArrearsRequest& r) { r.set_enrolment_id("x"); }, "enrolment_id"},
       {[](v1::ClaimMonthlyArrearsRequest& r) { r.clear_reason(); }, "reason"},
       {[](v1::ClaimMonthlyArrearsRequest& r) { r.set_reason(std::string(501, 'x')); }, "reason"},
+      {[](v1::ClaimMonthlyArrearsRequest& r) { r.set_year(1999); }, "year"},
+      {[](v1::ClaimMonthlyArrearsRequest& r) { r.set_year(2101); }, "year"},
   };
   for (const Row& row : rows) {
     v1::ClaimMonthlyArrearsRequest request = Claim("bad", enrolment);

@@ -147,6 +147,21 @@ class MonthlyAllowanceTest : public registry::testing::RegistryTest {
         " WHERE program_id = ? AND child_id = ? AND year = ?",
         {program, child, year});
   }
+  // The program's cap per child and year set by the funder's officer (ChangeProgramCaps; 200,000 a payment)
+  // so that the child's total of `short_year` has one fen less room than `owed_fen`, checking that
+  // `roomy_year`'s total still has room for it.
+  void LeaveYearRoomShortOf(const std::string& program, const std::string& child, int64_t short_year,
+                            int64_t owed_fen, int64_t roomy_year) {
+    const int64_t cap = ChildYearTotal(program, child, short_year) + owed_fen - 1;
+    ASSERT_LE(ChildYearTotal(program, child, roomy_year) + owed_fen, cap);
+    v1::ChangeProgramCapsRequest caps;
+    caps.set_request_id("caps-" + std::to_string(cap));
+    caps.set_program_id(program);
+    caps.set_per_payment_cap_fen(200'000);
+    caps.set_per_child_year_cap_fen(cap);
+    caps.set_reason("项目每童每年上限调整");
+    ASSERT_OK(Ask(&v1::AllowanceService::Stub::ChangeProgramCaps, wuding_officer_, caps));
+  }
   // The application as the finance officer reads it.
   v1::Application ApplicationOf(const std::string& application_id) {
     v1::GetApplicationRequest get;

@@ -173,6 +173,37 @@ TEST_F(MonthlyStandardCommand, ArrearsOfTwoYears_AClaimForEachYearInOneRun) {
   }
 }
 
+// December's back pay refused (its year's cap per child has no room for it): the run lists the refusal,
+// naming the year, and still claims January's; run again, it claims nothing more and lists December again.
+TEST_F(MonthlyStandardCommand, ArrearsOfTwoYears_TheFirstRefused_TheSecondStillClaimed) {
+  const absl::CivilMonth december = NextPaidDecember(), january = december + 1;
+  const std::string program = FundedProgram("p");
+  const std::string child = ActiveChild("a").child_id();
+  const std::string a = Enrol("a", program, child, 60'000);
+  PayMonth(program, december, "december");
+  PayMonth(program, january, "january");
+  ASSERT_OK_AND_ASSIGN(admin::MonthlyStandardResult standard, Apply(program, december, 65'000));
+  ASSERT_EQ(standard.changed, 1) << progress_;
+  ASSERT_NO_FATAL_FAILURE(LeaveYearRoomShortOf(program, child, december.year(), 5'000, january.year()));
+
+  ASSERT_OK_AND_ASSIGN(admin::ProgramArrearsResult claimed, ClaimArrears(program, "run-1"));
+  EXPECT_EQ(claimed.claimed, 1) << progress_;
+  EXPECT_EQ(claimed.claimed_fen, 5'000) << progress_;
+  ASSERT_EQ(claimed.refused.size(), 1u) << progress_;
+  EXPECT_EQ(claimed.refused[0].first, a);
+  EXPECT_THAT(std::string(claimed.refused[0].second.message()),
+              HasSubstr("the months of " + std::to_string(december.year())));
+  EXPECT_THAT(progress_, HasSubstr("claimed 5000 fen for 1 months of " + std::to_string(january.year())));
+  EXPECT_EQ(QueryInt("SELECT COUNT(*) FROM monthly_arrears WHERE enrolment_id = ? AND month = ?",
+                     {a, absl::FormatCivilTime(absl::CivilDay(january))}),
+            1);
+
+  ASSERT_OK_AND_ASSIGN(admin::ProgramArrearsResult again, ClaimArrears(program, "run-2"));
+  EXPECT_EQ(again.claimed, 0) << progress_;
+  EXPECT_EQ(again.refused.size(), 1u) << progress_;
+  EXPECT_EQ(AllowanceCount("monthly_arrears"), 1);
+}
+
 // A province sets the orphans' standard and the de facto unsupported children's apart: each run changes the
 // enrolments of its kind only, those the month's run took up and those it has not yet (the service takes
 // them up to judge them), and leaves the others, counted, as they were.

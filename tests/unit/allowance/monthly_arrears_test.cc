@@ -56,15 +56,37 @@ TEST(UnclaimedShortfallsTest, ALiveClaimHoldsItsPart_ADeadOneNothing_TheNextAtte
   EXPECT_EQ(owed[0].attempt, 3);
 }
 
+// The months of a claim, by month.
+std::vector<absl::CivilMonth> MonthsOf(const std::vector<MonthShortfall>& shortfalls) {
+  std::vector<absl::CivilMonth> out;
+  for (const MonthShortfall& s : shortfalls) out.push_back(s.month);
+  return out;
+}
+
 TEST(MonthsOfOneClaimTest, TakesTheFirstMonthsWhoseSumFits) {
   const std::vector<MonthShortfall> owed = {{kArrearsMarch, 60'000, 65'000, 5'000, 1},
                                             {kArrearsApril, 60'000, 65'000, 5'000, 1},
                                             {kArrearsMay, 60'000, 65'000, 5'000, 1}};
-  EXPECT_EQ(MonthsOfOneClaim(owed, 15'000), 3u);
-  EXPECT_EQ(MonthsOfOneClaim(owed, 14'999), 2u);
-  EXPECT_EQ(MonthsOfOneClaim(owed, 5'000), 1u);
-  EXPECT_EQ(MonthsOfOneClaim(owed, 4'999), 0u);
-  EXPECT_EQ(MonthsOfOneClaim({}, 4'999), 0u);
+  EXPECT_EQ(MonthsOfOneClaim(owed, 0, 15'000).claimed.size(), 3u);
+  EXPECT_TRUE(MonthsOfOneClaim(owed, 0, 15'000).left_owed.empty());
+  const ClaimMonths two = MonthsOfOneClaim(owed, 0, 14'999);
+  EXPECT_EQ(MonthsOf(two.claimed), (std::vector<absl::CivilMonth>{kArrearsMarch, kArrearsApril}));
+  EXPECT_EQ(MonthsOf(two.left_owed), std::vector<absl::CivilMonth>{kArrearsMay});
+  EXPECT_EQ(MonthsOfOneClaim(owed, 0, 5'000).claimed.size(), 1u);
+  EXPECT_EQ(MonthsOfOneClaim(owed, 0, 4'999).claimed.size(), 0u);
+  EXPECT_EQ(MonthsOfOneClaim(owed, 0, 4'999).left_owed.size(), 3u);
+  EXPECT_TRUE(MonthsOfOneClaim({}, 0, 4'999).claimed.empty());
+}
+
+// Past the cap, a claim stops: a smaller month after the one that did not fit waits with it, so that the
+// months claimed are always the first owed of their year.
+TEST(MonthsOfOneClaimTest, StopsAtTheFirstMonthPastTheCap) {
+  const std::vector<MonthShortfall> owed = {{kArrearsMarch, 60'000, 65'000, 5'000, 1},
+                                            {kArrearsApril, 60'000, 70'000, 10'000, 1},
+                                            {kArrearsMay, 60'000, 65'000, 5'000, 1}};
+  const ClaimMonths claim = MonthsOfOneClaim(owed, 0, 12'000);
+  EXPECT_EQ(MonthsOf(claim.claimed), std::vector<absl::CivilMonth>{kArrearsMarch});
+  EXPECT_EQ(MonthsOf(claim.left_owed), (std::vector<absl::CivilMonth>{kArrearsApril, kArrearsMay}));
 }
 
 // A claim counts against its months' year's cap per child: December's arrears and January's are two claims.
@@ -73,10 +95,28 @@ TEST(MonthsOfOneClaimTest, StopsAtTheFirstMonthOfAnotherYear) {
                                             {absl::CivilMonth(2026, 12), 60'000, 65'000, 5'000, 1},
                                             {absl::CivilMonth(2027, 1), 60'000, 65'000, 5'000, 1},
                                             {absl::CivilMonth(2027, 2), 60'000, 65'000, 5'000, 1}};
-  EXPECT_EQ(MonthsOfOneClaim(owed, 100'000), 2u);
-  EXPECT_EQ(MonthsOfOneClaim(owed, 5'000), 1u);
-  const std::vector<MonthShortfall> next_year(owed.begin() + 2, owed.end());
-  EXPECT_EQ(MonthsOfOneClaim(next_year, 100'000), 2u);
+  const ClaimMonths first = MonthsOfOneClaim(owed, 0, 100'000);
+  EXPECT_EQ(MonthsOf(first.claimed),
+            (std::vector<absl::CivilMonth>{absl::CivilMonth(2026, 11), absl::CivilMonth(2026, 12)}));
+  EXPECT_EQ(MonthsOf(first.left_owed),
+            (std::vector<absl::CivilMonth>{absl::CivilMonth(2027, 1), absl::CivilMonth(2027, 2)}));
+  EXPECT_EQ(MonthsOfOneClaim(owed, 0, 5'000).claimed.size(), 1u);
+  EXPECT_EQ(MonthsOfOneClaim(owed, 2026, 100'000).claimed.size(), 2u);
+}
+
+// Named, a later year is claimed ahead of an earlier one (refused, say, for its cap per child); the earlier
+// year's months are left owed. A year with nothing owed claims nothing.
+TEST(MonthsOfOneClaimTest, ClaimsTheNamedYear) {
+  const std::vector<MonthShortfall> owed = {{absl::CivilMonth(2026, 12), 60'000, 65'000, 5'000, 1},
+                                            {absl::CivilMonth(2027, 1), 60'000, 65'000, 5'000, 1},
+                                            {absl::CivilMonth(2027, 2), 60'000, 65'000, 5'000, 1}};
+  const ClaimMonths later = MonthsOfOneClaim(owed, 2027, 100'000);
+  EXPECT_EQ(MonthsOf(later.claimed),
+            (std::vector<absl::CivilMonth>{absl::CivilMonth(2027, 1), absl::CivilMonth(2027, 2)}));
+  EXPECT_EQ(MonthsOf(later.left_owed), std::vector<absl::CivilMonth>{absl::CivilMonth(2026, 12)});
+  const ClaimMonths none = MonthsOfOneClaim(owed, 2028, 100'000);
+  EXPECT_TRUE(none.claimed.empty());
+  EXPECT_EQ(none.left_owed.size(), 3u);
 }
 
 }  // namespace
