@@ -24,6 +24,10 @@ struct DbConfig {
   // How long a call may wait for a free connection before UNAVAILABLE: the queue in front of the database.
   absl::Duration acquire_timeout = absl::Seconds(10);
   absl::Duration io_timeout = absl::Seconds(30);
+  // How long a statement waits for a row lock (innodb_lock_wait_timeout, whole seconds): less than
+  // io_timeout, so that a long wait ends as the server's lock wait timeout (ABORTED, run again) and not as
+  // the client giving up on the connection (UNAVAILABLE, and a COMMIT's outcome unknown).
+  absl::Duration lock_wait_timeout = absl::Seconds(20);
   // CREATE DATABASE IF NOT EXISTS at start (SHOUHU_DB_CREATE=1): the local stack and tests; production
   // schemas are made by ops.
   bool create_if_missing = false;

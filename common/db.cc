@@ -341,6 +341,10 @@ absl::StatusOr<std::unique_ptr<Pool>> Pool::Open(const DbConfig& config) {
   if (!IsSafeIdentifier(config.database)) {
     return absl::InvalidArgumentError("database name must be lower-case letters, digits and underscores");
   }
+  if (config.lock_wait_timeout < absl::Seconds(1) || config.lock_wait_timeout >= config.io_timeout) {
+    return absl::InvalidArgumentError(
+        "the database's lock wait timeout must be at least a second and less than its I/O timeout");
+  }
   // The driver instance is created on first use and that first call is not thread-safe: do it here, once.
   sql::Driver* driver = sql::mysql::get_mysql_driver_instance();
   return std::unique_ptr<Pool>(new Pool(config, driver));
@@ -354,6 +358,8 @@ absl::StatusOr<std::unique_ptr<Session>> Pool::Connect() {
     std::unique_ptr<sql::Connection> connection(driver_->connect(options));
     auto session = std::unique_ptr<Session>(new Session(std::move(connection)));
     for (absl::string_view setup : kSessionSetup) RETURN_IF_ERROR(session->ExecuteConstant(setup));
+    RETURN_IF_ERROR(session->ExecuteConstant(absl::StrCat("SET SESSION innodb_lock_wait_timeout = ",
+                                                          absl::ToInt64Seconds(config_.lock_wait_timeout))));
     // A server without the variable (MySQL, TiDB) is no Galera node.
     if (absl::StatusOr<std::optional<Row>> wsrep = session->QueryOne(kIsGalera);
         wsrep.ok() && *wsrep && !(*wsrep)->IsNull(0) && (*wsrep)->Int(0) == 1) {

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <memory>
 #include <set>
 #include <utility>
 
@@ -43,7 +44,8 @@ constexpr absl::string_view kClaimLease =
 constexpr absl::string_view kReleaseLease =
     "UPDATE schema_migration_lease SET holder = '' WHERE id = 1 AND holder = ?";
 constexpr int64_t kLeaseSeconds = 600;
-// As long as a replica waits for the single-server lock above (innodb_lock_wait_timeout below).
+// As long as a replica waits for another's migrations (the single-server lock above, the lease), and as long
+// as one migration statement may run (an index built over a province's rows).
 constexpr absl::Duration kLeaseWait = absl::Seconds(600);
 // Whether a table exists, answered without an error (a statement that fails to prepare is counted by the
 // server as prepared and never closed).
@@ -130,8 +132,6 @@ absl::Status ApplyOnce(Pool& pool, const std::vector<Migration>& migrations,
   RETURN_IF_ERROR(holder->ExecuteConstant(kSeedLockRow));
   RETURN_IF_ERROR(EnsureTable(*holder, "schema_migration_lease", kCreateLeaseTable));
   RETURN_IF_ERROR(holder->ExecuteConstant(kSeedLeaseRow));
-  // A replica waiting behind another's long migration should wait, not give up after the default 50 s.
-  RETURN_IF_ERROR(holder->ExecuteConstant("SET SESSION innodb_lock_wait_timeout = 600"));
   RETURN_IF_ERROR(holder->ExecuteConstant("START TRANSACTION"));
   // The row lock serialises replicas on one server (and replicas of older versions, which know no lease);
   // the lease, taken under it, serialises replicas on different nodes of a Galera cluster.
@@ -165,8 +165,9 @@ absl::Status ApplyOnce(Pool& pool, const std::vector<Migration>& migrations,
     }();
   }
   // The holder only read: ending its transaction cannot lose anything, and on Galera a replicated write of
-  // the lock row (another node's seed) may have aborted it already. Nor does it need Session::Begin's mark: on
-  // Galera its lock holds nothing back anyway (the lease does), and what the worker writes commits on its own.
+  // the lock row (another node's seed) may have aborted it already. Nor does it need Session::Begin's mark:
+  // on Galera its lock holds nothing back anyway (the lease does), and what the worker writes commits on its
+  // own.
   (void)holder->ExecuteConstant("ROLLBACK");
   return status;
 }
@@ -174,6 +175,14 @@ absl::Status ApplyOnce(Pool& pool, const std::vector<Migration>& migrations,
 }  // namespace
 
 absl::Status ApplyMigrations(Pool& pool, const std::vector<Migration>& migrations) {
+  // On connections of their own, held to kLeaseWait: a replica waits that long behind another's migrations,
+  // and a statement may run that long, both far past the lock wait and the I/O timeout the service's calls
+  // are held to (DbConfig), which would end the wait early or cut the connection under a running ALTER.
+  DbConfig config = pool.config();
+  config.pool_size = 2;  // the lock's holder and the worker
+  config.lock_wait_timeout = kLeaseWait;
+  config.io_timeout = kLeaseWait + absl::Minutes(1);
+  ASSIGN_OR_RETURN(std::unique_ptr<Pool> own, Pool::Open(config));
   unsigned char random[12];
   randombytes_buf(random, sizeof random);
   std::string lease_holder;
@@ -184,7 +193,7 @@ absl::Status ApplyMigrations(Pool& pool, const std::vector<Migration>& migration
   // again.
   absl::Status status;
   for (int attempt = 1; attempt <= 10; ++attempt) {
-    status = ApplyOnce(pool, migrations, lease_holder);
+    status = ApplyOnce(*own, migrations, lease_holder);
     if (!IsRetryable(status)) return status;
     absl::SleepFor(absl::Milliseconds(20 + randombytes_uniform(100)));
   }

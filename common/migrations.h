@@ -25,7 +25,8 @@ struct Migration {
 // Tables every service gets: idempotency_records, outbox_events, outbox_sequence, event_checkpoints.
 std::vector<Migration> CommonMigrations();
 
-// Applies, in order, every migration not yet recorded in schema_migrations. Needs two free connections.
+// Applies, in order, every migration not yet recorded in schema_migrations, on two connections of its own
+// made from `pool`'s configuration (with longer waits: a replica may wait minutes for another's migrations).
 absl::Status ApplyMigrations(Pool& pool, const std::vector<Migration>& migrations);
 
 // Splits a migration file into statements; exposed for tests.

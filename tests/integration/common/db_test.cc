@@ -372,14 +372,20 @@ TEST(Pool, Transaction_ConnectionAnsweredUnexpectedly_RunsAgainOnAnother) {
   }));
 }
 
+// A transaction on `database`'s pool holding account a's row lock until it is rolled back.
+absl::StatusOr<db::Lease> HoldAccountA(TestDatabase& database) {
+  ASSIGN_OR_RETURN(db::Lease holder, database.pool().Acquire());
+  RETURN_IF_ERROR(holder->ExecuteConstant("START TRANSACTION"));
+  RETURN_IF_ERROR(
+      holder->Execute("UPDATE accounts SET balance = balance WHERE id = ?", {std::string("a")}).status());
+  return holder;
+}
+
 // A statement an operator stops (KILL QUERY, here during a lock wait) fails its transaction once: it is not
 // run again on another connection, and the connection is kept.
 TEST(Pool, Transaction_StatementStoppedByAnOperator_NotRunAgain) {
   ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Accounts()));
-  ASSERT_OK_AND_ASSIGN(db::Lease holder, database->pool().Acquire());
-  ASSERT_OK(holder->ExecuteConstant("START TRANSACTION"));
-  ASSERT_OK(
-      holder->Execute("UPDATE accounts SET balance = balance WHERE id = ?", {std::string("a")}).status());
+  ASSERT_OK_AND_ASSIGN(db::Lease holder, HoldAccountA(*database));
   DbConfig config = database->config();
   config.pool_size = 1;
   ASSERT_OK_AND_ASSIGN(auto pool, db::Pool::Open(config));
@@ -422,6 +428,39 @@ TEST(Pool, Transaction_StatementStoppedByAnOperator_NotRunAgain) {
   EXPECT_FALSE(status.ok());
   EXPECT_EQ(attempts.load(), 1);
   EXPECT_EQ(ConnectionId(*pool), connection);
+}
+
+// A statement kept waiting for a row lock gives up at the pool's lock wait timeout, which is below its I/O
+// timeout: ABORTED and retryable (a transaction runs again), its connection kept; not a connection the client
+// cut at the I/O timeout (UNAVAILABLE, a COMMIT's outcome then unknown), as the server's default of 50 s did.
+TEST(Pool, LockWaitedPastItsTimeout_IsRetryableAbortedOnTheSameConnection) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Accounts()));
+  ASSERT_OK_AND_ASSIGN(db::Lease holder, HoldAccountA(*database));
+  DbConfig config = database->config();
+  config.pool_size = 1;
+  config.io_timeout = absl::Seconds(4);
+  config.lock_wait_timeout = absl::Seconds(1);
+  ASSERT_OK_AND_ASSIGN(auto pool, db::Pool::Open(config));
+  const int64_t connection = ConnectionId(*pool);
+  {
+    ASSERT_OK_AND_ASSIGN(db::Lease waiter, pool->Acquire());
+    const absl::Status waited =
+        waiter->Execute("UPDATE accounts SET balance = balance + 1 WHERE id = ?", {std::string("a")})
+            .status();
+    EXPECT_THAT(waited, StatusIs(absl::StatusCode::kAborted));
+    EXPECT_TRUE(IsRetryable(waited)) << waited;
+  }
+  ASSERT_OK(holder->ExecuteConstant("ROLLBACK"));
+  EXPECT_EQ(ConnectionId(*pool), connection);
+}
+
+TEST(Pool, Open_LockWaitTimeoutNotBelowTheIoTimeout_IsRefused) {
+  DbConfig config = testing::TestDbConfig();
+  config.database = "nothing";
+  config.lock_wait_timeout = config.io_timeout;
+  EXPECT_THAT(db::Pool::Open(config), StatusIs(absl::StatusCode::kInvalidArgument));
+  config.lock_wait_timeout = absl::Milliseconds(500);
+  EXPECT_THAT(db::Pool::Open(config), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(Pool, UnreachableServer_IsUnavailable) {
