@@ -26,6 +26,8 @@ namespace {
 
 // Connections dropped for an answer we do not expect (Pool::ReportDroppedTo), by error code.
 constexpr char kConnectionsDropped[] = "shouhu_db_connections_dropped_total";
+// Transactions run again (Pool::Transaction), by the error number that ended the attempt.
+constexpr char kTransactionsRetried[] = "shouhu_db_transactions_retried_total";
 
 // MariaDB / MySQL client and server error numbers we treat specially.
 constexpr int kDuplicateKey = 1062;
@@ -163,6 +165,7 @@ Session::~Session() = default;
 
 absl::Status Session::Fail(const std::exception& e, absl::string_view sql) {
   if (const auto* sql_error = dynamic_cast<const sql::SQLException*>(&e)) {
+    last_error_code_ = sql_error->getErrorCode();
     if (!LeavesConnectionSound(*sql_error)) {
       broken_ = true;
       const int code = sql_error->getErrorCode();
@@ -436,6 +439,15 @@ void Pool::Return(std::unique_ptr<Session> session) {
   }
 }
 
+void Pool::CountRetry(int error_code) {
+  Metrics* metrics = nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    metrics = dropped_metrics_;
+  }
+  if (metrics != nullptr) metrics->Add(kTransactionsRetried, absl::StrCat("code=\"", error_code, "\""));
+}
+
 absl::Status Pool::Transaction(const std::function<absl::Status(Session&)>& body, int max_attempts) {
   absl::Status status;
   absl::Duration backoff = absl::Milliseconds(2);
@@ -445,6 +457,7 @@ absl::Status Pool::Transaction(const std::function<absl::Status(Session&)>& body
     if (!lease.ok()) return lease.status();
     Session& session = **lease;
     session.after_commit_.clear();  // an attempt's hooks are its own
+    session.last_error_code_ = 0;
     status = session.Begin();
     if (status.ok()) {
       status = body(session);
@@ -469,6 +482,7 @@ absl::Status Pool::Transaction(const std::function<absl::Status(Session&)>& body
       status = MarkRetryable(status);  // nothing ran yet: safe to try on a fresh connection
     }
     if (!IsRetryable(status)) return status;
+    if (attempt < max_attempts) CountRetry(session.last_error_code_);
     // Jittered, so transactions that deadlocked together do not retry in lockstep.
     absl::SleepFor(backoff / 2 + absl::Microseconds(randombytes_uniform(
                                      static_cast<uint32_t>(absl::ToInt64Microseconds(backoff)) + 1)));

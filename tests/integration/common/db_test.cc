@@ -349,6 +349,10 @@ TEST(Pool, ConnectionDroppedForAnUnexpectedAnswer_LoggedAndCounted) {
   EXPECT_NE(metrics.Render().find("shouhu_db_connections_dropped_total{service=\"db-test\",code=\"1064\"} 1"),
             std::string::npos)
       << metrics.Render();
+  EXPECT_NE(
+      metrics.Render().find("shouhu_db_transactions_retried_total{service=\"db-test\",code=\"1064\"} 1"),
+      std::string::npos)
+      << metrics.Render();
 }
 
 // A transaction whose connection answered so runs again on another: nothing of the attempt committed.
@@ -452,6 +456,35 @@ TEST(Pool, LockWaitedPastItsTimeout_IsRetryableAbortedOnTheSameConnection) {
   }
   ASSERT_OK(holder->ExecuteConstant("ROLLBACK"));
   EXPECT_EQ(ConnectionId(*pool), connection);
+}
+
+// A transaction kept waiting past the lock wait timeout runs again and lands once the lock is let go; the
+// run again is counted by its error (1205: once, or more on a slow machine), so that contention shows on the
+// metrics and not only as latency.
+TEST(Pool, Transaction_LockWaitTimedOut_RunsAgainLandsAndIsCounted) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Accounts()));
+  ASSERT_OK_AND_ASSIGN(db::Lease holder, HoldAccountA(*database));
+  DbConfig config = database->config();
+  config.pool_size = 1;
+  config.io_timeout = absl::Seconds(4);
+  config.lock_wait_timeout = absl::Seconds(1);
+  ASSERT_OK_AND_ASSIGN(auto pool, db::Pool::Open(config));
+  Metrics metrics("db-test");
+  Logger log("db-test", stderr);
+  pool->ReportDroppedTo(log, metrics);
+  std::thread let_go([&] {
+    absl::SleepFor(absl::Milliseconds(1500));
+    EXPECT_OK(holder->ExecuteConstant("ROLLBACK"));
+  });
+  const absl::Status landed = pool->Transaction([](db::Session& tx) {
+    return tx.Execute("UPDATE accounts SET balance = balance + 1 WHERE id = ?", {std::string("a")}).status();
+  });
+  let_go.join();
+  EXPECT_OK(landed);
+  EXPECT_EQ(database->Count("accounts WHERE id = 'a' AND balance = 101"), 1);
+  EXPECT_NE(metrics.Render().find("shouhu_db_transactions_retried_total{service=\"db-test\",code=\"1205\"} "),
+            std::string::npos)
+      << metrics.Render();
 }
 
 TEST(Pool, Open_LockWaitTimeoutNotBelowTheIoTimeout_IsRefused) {
