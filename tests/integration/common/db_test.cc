@@ -434,17 +434,22 @@ TEST(Pool, Transaction_StatementStoppedByAnOperator_NotRunAgain) {
   EXPECT_EQ(ConnectionId(*pool), connection);
 }
 
+// A pool of one connection on `database` that waits a second for a row lock (and four for an answer).
+absl::StatusOr<std::unique_ptr<db::Pool>> OneConnectionWaitingASecond(TestDatabase& database) {
+  DbConfig config = database.config();
+  config.pool_size = 1;
+  config.io_timeout = absl::Seconds(4);
+  config.lock_wait_timeout = absl::Seconds(1);
+  return db::Pool::Open(config);
+}
+
 // A statement kept waiting for a row lock gives up at the pool's lock wait timeout, which is below its I/O
 // timeout: ABORTED and retryable (a transaction runs again), its connection kept; not a connection the client
 // cut at the I/O timeout (UNAVAILABLE, a COMMIT's outcome then unknown), as the server's default of 50 s did.
 TEST(Pool, LockWaitedPastItsTimeout_IsRetryableAbortedOnTheSameConnection) {
   ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Accounts()));
   ASSERT_OK_AND_ASSIGN(db::Lease holder, HoldAccountA(*database));
-  DbConfig config = database->config();
-  config.pool_size = 1;
-  config.io_timeout = absl::Seconds(4);
-  config.lock_wait_timeout = absl::Seconds(1);
-  ASSERT_OK_AND_ASSIGN(auto pool, db::Pool::Open(config));
+  ASSERT_OK_AND_ASSIGN(auto pool, OneConnectionWaitingASecond(*database));
   const int64_t connection = ConnectionId(*pool);
   {
     ASSERT_OK_AND_ASSIGN(db::Lease waiter, pool->Acquire());
@@ -464,11 +469,7 @@ TEST(Pool, LockWaitedPastItsTimeout_IsRetryableAbortedOnTheSameConnection) {
 TEST(Pool, Transaction_LockWaitTimedOut_RunsAgainLandsAndIsCounted) {
   ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Accounts()));
   ASSERT_OK_AND_ASSIGN(db::Lease holder, HoldAccountA(*database));
-  DbConfig config = database->config();
-  config.pool_size = 1;
-  config.io_timeout = absl::Seconds(4);
-  config.lock_wait_timeout = absl::Seconds(1);
-  ASSERT_OK_AND_ASSIGN(auto pool, db::Pool::Open(config));
+  ASSERT_OK_AND_ASSIGN(auto pool, OneConnectionWaitingASecond(*database));
   Metrics metrics("db-test");
   Logger log("db-test", stderr);
   pool->ReportDroppedTo(log, metrics);
