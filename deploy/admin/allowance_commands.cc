@@ -21,7 +21,10 @@ namespace av1 = allowance::v1;
 constexpr int kPage = 200;
 
 // The year of an owed month ("2027-01").
-std::string YearOf(const av1::MonthOwed& m) { return m.month().substr(0, 4); }
+int YearOf(const av1::MonthOwed& m) {
+  int year = 0;
+  return absl::SimpleAtoi(m.month().substr(0, 4), &year) ? year : 0;
+}
 
 // Still paid: the service's own rule (allowance_rules.h).
 bool OpenEnrolment(const av1::Application& a) { return allowance::MonthlyEnrolmentOpen(a.state()); }
@@ -208,30 +211,28 @@ absl::StatusOr<ProgramArrearsResult> ClaimProgramArrears(av1::AllowanceService::
     // months of two years is claimed twice, each claim naming its year: one year refused (its cap per child,
     // say) does not hold back the next. Each claim's request id names the year too: a run resumed after a
     // lost answer replays the claim it made and goes on to the next year's.
-    std::vector<std::string> years;
+    std::vector<int> years;
     for (const av1::MonthOwed& m : owed.months()) {
-      if (m.application_id().empty() && std::find(years.begin(), years.end(), YearOf(m)) == years.end()) {
-        years.push_back(YearOf(m));
+      if (!m.application_id().empty()) continue;
+      if (YearOf(m) == 0) {
+        return absl::InternalError(absl::StrCat("enrolment ", a.application_id(), ": a month owed in \"",
+                                                m.month(), "\", not YYYY-MM"));
       }
+      if (std::find(years.begin(), years.end(), YearOf(m)) == years.end()) years.push_back(YearOf(m));
     }
     if (years.empty()) {
       ++result.nothing_owed;
       progress << head << "nothing owed\n";
       continue;
     }
-    for (const std::string& year : years) {
+    for (const int year : years) {
       av1::ClaimMonthlyArrearsRequest request;
       request.set_request_id(RequestId(
           "monthly-arrears",
           absl::StrCat(arrears.run_id, "|", arrears.program_id, "|", a.application_id(), "|", year)));
       request.set_enrolment_id(a.application_id());
       request.set_reason(arrears.reason);
-      int32_t year_number = 0;
-      if (!absl::SimpleAtoi(year, &year_number)) {
-        return absl::InternalError(
-            absl::StrCat("enrolment ", a.application_id(), ": a month owed in \"", year, "\", not YYYY-MM"));
-      }
-      request.set_year(year_number);
+      request.set_year(year);
       av1::ClaimMonthlyArrearsResponse answer;
       const absl::Status status =
           FromGrpcStatus(stub.ClaimMonthlyArrears(new_context().get(), request, &answer));

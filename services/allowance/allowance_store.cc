@@ -615,6 +615,14 @@ absl::StatusOr<bool> TakeUnderCap(db::Session& tx, const v1::Application& a, con
   return taken == 1;
 }
 
+// Takes `amount` of application `a`'s off the child's total of `year`, which must hold it.
+absl::Status GiveBackUnderCap(db::Session& tx, const v1::Application& a, int64_t year, int64_t amount) {
+  ASSIGN_OR_RETURN(uint64_t back,
+                   tx.Execute(kReleaseCommitted, {amount, a.program_id(), a.child_id(), year, amount}));
+  if (back != 1) return absl::InternalError("the child's yearly total does not hold the amount");
+  return absl::OkStatus();
+}
+
 // Reserves application `a`'s amount as its approval does: the child's cap for `year` (the application's own;
 // a monthly line's, its month's), then the budget on `budget_slot`, each taken by a guarded UPDATE under its
 // row's lock. FAILED_PRECONDITION above the cap or beyond the budget.
@@ -641,9 +649,7 @@ int64_t CapYear(v1::AllowanceType type, absl::CivilDay day) {
 // FAILED_PRECONDITION above that year's cap.
 absl::Status MoveToCapYear(db::Session& tx, v1::Application& a, const v1::Program& program, int64_t year) {
   if (year == a.year()) return absl::OkStatus();
-  ASSIGN_OR_RETURN(uint64_t back, tx.Execute(kReleaseCommitted, {a.amount_fen(), a.program_id(), a.child_id(),
-                                                                 int64_t{a.year()}, a.amount_fen()}));
-  if (back != 1) return absl::InternalError("the child's yearly total does not hold the amount");
+  RETURN_IF_ERROR(GiveBackUnderCap(tx, a, a.year(), a.amount_fen()));
   ASSIGN_OR_RETURN(const bool taken, TakeUnderCap(tx, a, program, year));
   if (!taken)
     return absl::FailedPreconditionError(
@@ -1113,14 +1119,13 @@ absl::Status FreeReversedMonths(MariaDbAllowanceStore& store, db::Session& tx, c
 absl::Status GiveUpFirstMonth(MariaDbAllowanceStore& store, db::Session& tx, const v1::Application& closing,
                               const Actor& actor);
 
-// Gives one sum a monthly enrolment holds back to the budget through the ledger (RESERVED to AVAILABLE,
-// naming `payment_id` when it is a reversed payment's) and off the child's yearly total of `year`.
+// Gives one sum an application holds (its amount; a monthly enrolment's, also a reversed payment's) back to
+// the budget through the ledger (RESERVED to AVAILABLE, naming `payment_id` when it is a reversed payment's)
+// and off the child's yearly total of `year`.
 absl::Status ReleaseHeldSum(MariaDbAllowanceStore& store, db::Session& tx, const v1::Application& a,
                             int budget_slot, int64_t amount, int year, const std::string& payment_id,
                             const Actor& actor) {
-  ASSIGN_OR_RETURN(uint64_t back, tx.Execute(kReleaseCommitted,
-                                             {amount, a.program_id(), a.child_id(), int64_t{year}, amount}));
-  if (back != 1) return absl::InternalError("the child's yearly total does not hold the amount");
+  RETURN_IF_ERROR(GiveBackUnderCap(tx, a, year, amount));
   return store.PostEntry(tx, a.program_id(), budget_slot, v1::LEDGER_ENTRY_KIND_RELEASE,
                          v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_AVAILABLE, amount,
                          a.application_id(), payment_id, actor);
@@ -1190,13 +1195,8 @@ absl::StatusOr<v1::Application> MariaDbAllowanceStore::CloseApplication(
         }
         ASSIGN_OR_RETURN(step.releases, StillReleases(tx, a, step));
         if (step.releases) {
-          ASSIGN_OR_RETURN(uint64_t released,
-                           tx.Execute(kReleaseCommitted, {a.amount_fen(), a.program_id(), a.child_id(),
-                                                          int64_t{a.year()}, a.amount_fen()}));
-          if (released != 1) return absl::InternalError("the child's yearly total does not hold the amount");
-          RETURN_IF_ERROR(PostEntry(tx, a.program_id(), locked->budget_slot, v1::LEDGER_ENTRY_KIND_RELEASE,
-                                    v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_AVAILABLE, a.amount_fen(),
-                                    a.application_id(), "", actor));
+          RETURN_IF_ERROR(
+              ReleaseHeldSum(*this, tx, a, locked->budget_slot, a.amount_fen(), a.year(), "", actor));
           RETURN_IF_ERROR(tx.Execute(kFreeReversedMonths, {a.application_id()}).status());
         }
         a.set_state(step.next);
@@ -1280,13 +1280,7 @@ absl::StatusOr<int> MariaDbAllowanceStore::CancelApplicationsOfClosedCase(db::Se
     }
     ASSIGN_OR_RETURN(step->releases, StillReleases(tx, a, *step));
     if (step->releases) {
-      ASSIGN_OR_RETURN(uint64_t back,
-                       tx.Execute(kReleaseCommitted, {a.amount_fen(), a.program_id(), a.child_id(),
-                                                      int64_t{a.year()}, a.amount_fen()}));
-      if (back != 1) return absl::InternalError("the child's yearly total does not hold the amount");
-      RETURN_IF_ERROR(PostEntry(tx, a.program_id(), locked->budget_slot, v1::LEDGER_ENTRY_KIND_RELEASE,
-                                v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_AVAILABLE, a.amount_fen(),
-                                a.application_id(), "", actor));
+      RETURN_IF_ERROR(ReleaseHeldSum(*this, tx, a, locked->budget_slot, a.amount_fen(), a.year(), "", actor));
       RETURN_IF_ERROR(tx.Execute(kFreeReversedMonths, {a.application_id()}).status());
       released = a.amount_fen();
     }
@@ -1313,12 +1307,7 @@ namespace {
 absl::Status ReleaseFirstMonth(MariaDbAllowanceStore& store, db::Session& tx, const LockedApplication& locked,
                                const Actor& actor) {
   const v1::Application& a = locked.application;
-  ASSIGN_OR_RETURN(uint64_t back, tx.Execute(kReleaseCommitted, {a.amount_fen(), a.program_id(), a.child_id(),
-                                                                 int64_t{a.year()}, a.amount_fen()}));
-  if (back != 1) return absl::InternalError("the child's yearly total does not hold the amount");
-  RETURN_IF_ERROR(store.PostEntry(tx, a.program_id(), locked.budget_slot, v1::LEDGER_ENTRY_KIND_RELEASE,
-                                  v1::LEDGER_ACCOUNT_RESERVED, v1::LEDGER_ACCOUNT_AVAILABLE, a.amount_fen(),
-                                  a.application_id(), "", actor));
+  RETURN_IF_ERROR(ReleaseHeldSum(store, tx, a, locked.budget_slot, a.amount_fen(), a.year(), "", actor));
   // An enrolment refused its first month before the roster job took it up is taken up here, so the release
   // has its record.
   RETURN_IF_ERROR(MariaDbAllowanceStore::TakeUpEnrolment(tx, a.application_id(), a.child_id(), actor.at));

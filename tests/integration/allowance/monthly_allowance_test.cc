@@ -43,6 +43,19 @@ std::map<std::string, v1::RosterLine> ByChild(const std::vector<v1::RosterLine>&
 
 class MonthlyAllowance : public MonthlyAllowanceTest {
  protected:
+  // The store's approval of the application at `at` (Asia/Shanghai) taking `step`: the service's rules say
+  // who may, which is not what the tests using it are about.
+  absl::StatusOr<v1::Application> ApproveInStoreAt(const std::string& application_id, absl::CivilSecond at,
+                                                   ApprovalStep step) {
+    const Actor approver{ngo_admin_.subject(), "ngo-wuding", absl::FromCivil(at, ShanghaiTimeZone())};
+    const IdempotencyKey key{"shouhu.allowance.v1.AllowanceService/ApproveApplication", ngo_admin_.subject(),
+                             absl::StrCat("approve-", application_id, "-", absl::FormatCivilTime(at)),
+                             "hash"};
+    return allowance_->store().ApproveApplication(
+        key, approver, application_id,
+        [](const v1::Application&, const v1::Program&) { return absl::OkStatus(); },
+        [step](const v1::Application&, const v1::Program&) -> absl::StatusOr<ApprovalStep> { return step; });
+  }
   // The maker (the NGO admin) submits the cycle.
   absl::Status Submit(const std::string& cycle_id, const std::string& tag) {
     v1::SubmitMonthlyCycleRequest submit;
@@ -1223,19 +1236,11 @@ TEST_F(MonthlyAllowance, ApprovedInDecember_ItsFirstMonthCountsAgainstTheNextYea
                  {this_year, submitted.application().application_id()})
         .status();
   }));
-  // Approved on the 15th of this year's December (the store's approval at that hour; the service's rules say
-  // who may, which is not what this test is about).
-  const Actor approver{ngo_admin_.subject(), "ngo-wuding",
-                       absl::FromCivil(absl::CivilSecond(this_year, 12, 15, 10, 0, 0), ShanghaiTimeZone())};
-  const IdempotencyKey key{"shouhu.allowance.v1.AllowanceService/ApproveApplication", ngo_admin_.subject(),
-                           "approve-in-december", "hash"};
+  // Approved on the 15th of this year's December.
   ASSERT_OK_AND_ASSIGN(v1::Application approved,
-                       allowance_->store().ApproveApplication(
-                           key, approver, submitted.application().application_id(),
-                           [](const v1::Application&, const v1::Program&) { return absl::OkStatus(); },
-                           [](const v1::Application&, const v1::Program&) -> absl::StatusOr<ApprovalStep> {
-                             return ApprovalStep{v1::APPLICATION_STATE_APPROVED, true, true};
-                           }));
+                       ApproveInStoreAt(submitted.application().application_id(),
+                                        absl::CivilSecond(this_year, 12, 15, 10, 0, 0),
+                                        ApprovalStep{v1::APPLICATION_STATE_APPROVED, true, true}));
   EXPECT_EQ(approved.state(), v1::APPLICATION_STATE_APPROVED);
   EXPECT_EQ(approved.year(), this_year + 1);
   EXPECT_EQ(ChildYearTotal(program, child, this_year + 1), 60'000);
@@ -1274,16 +1279,8 @@ TEST_F(MonthlyAllowance, SecondApprovalInDecember_ItsFirstMonthCountsAgainstTheN
     }));
     return {id, child};
   };
-  // The store's approvals at those hours; the service's rules say who may, which is not what this is about.
   const auto approve = [&](const std::string& id, int month, int day, ApprovalStep step) {
-    const Actor approver{
-        ngo_admin_.subject(), "ngo-wuding",
-        absl::FromCivil(absl::CivilSecond(this_year, month, day, 10, 0, 0), ShanghaiTimeZone())};
-    const IdempotencyKey key{"shouhu.allowance.v1.AllowanceService/ApproveApplication", ngo_admin_.subject(),
-                             absl::StrCat("approve-", id, "-", month, "-", day), "hash"};
-    return allowance_->store().ApproveApplication(
-        key, approver, id, [](const v1::Application&, const v1::Program&) { return absl::OkStatus(); },
-        [&](const v1::Application&, const v1::Program&) -> absl::StatusOr<ApprovalStep> { return step; });
+    return ApproveInStoreAt(id, absl::CivilSecond(this_year, month, day, 10, 0, 0), step);
   };
   const ApprovalStep first{v1::APPLICATION_STATE_AWAITING_SECOND_APPROVAL, true, true};
   const ApprovalStep second{v1::APPLICATION_STATE_APPROVED, false, false};
