@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 
 #include "absl/strings/match.h"
@@ -51,8 +52,44 @@ bool IsConnectionLoss(int code) {
   return false;
 }
 
-// Error text from the server can quote the offending values (e.g. the duplicate key), which may be personal
-// data, so only the number and SQLSTATE travel on.
+// The server's words for a fault, for the operator who has to find its cause: "database error 6" alone did
+// not say which file the server failed to delete. What the server quotes ('...') can be a value of ours, a
+// name or an identity number in a duplicate key, and a value may hold a quote itself, so everything from the
+// first quote that opens (after a space or a sign) to the last that closes (before one) is cut; an
+// apostrophe inside a word ("doesn't") does neither. What is left is the message's own text, backquoted table
+// and column names and the operating system's error. Bytes outside printable ASCII become '?' (the log is
+// JSON).
+std::string ServerWordsWithoutValues(absl::string_view words) {
+  constexpr size_t kLongest = 200;
+  const auto in_word = [&](size_t i) {
+    const auto byte = static_cast<unsigned char>(words[i]);
+    return std::isalnum(byte) || byte >= 0x80;
+  };
+  size_t opens = absl::string_view::npos;
+  size_t closes = absl::string_view::npos;
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (words[i] != '\'') continue;
+    if (opens == absl::string_view::npos && (i == 0 || !in_word(i - 1))) opens = i;
+    if (opens != absl::string_view::npos && i > opens && (i + 1 == words.size() || !in_word(i + 1)))
+      closes = i;
+  }
+  std::string kept(words);
+  if (opens != absl::string_view::npos) {
+    kept = closes == absl::string_view::npos
+               ? absl::StrCat(words.substr(0, opens), "'...")
+               : absl::StrCat(words.substr(0, opens), "'...'", words.substr(closes + 1));
+  }
+  if (kept.size() > kLongest) kept = absl::StrCat(kept.substr(0, kLongest), "...");
+  for (char& c : kept) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte > 0x7e) c = '?';
+  }
+  return kept;
+}
+
+// Only the number and SQLSTATE of an error we meet on purpose (a duplicate key, a lock conflict, a missing
+// parent, a value too long): their statuses can reach the caller. A fault's (INTERNAL, UNAVAILABLE) adds the
+// server's words without their values: at the edge it becomes a plain message, so they go to the log only.
 absl::Status StatusFromSqlError(const sql::SQLException& e) {
   const int code = e.getErrorCode();
   const std::string where = absl::StrCat("database error ", code, " (", e.getSQLState(), ")");
@@ -60,8 +97,10 @@ absl::Status StatusFromSqlError(const sql::SQLException& e) {
   if (code == kDeadlock || code == kLockWaitTimeout) return MarkRetryable(absl::AbortedError(where));
   if (code == kForeignKeyParent) return absl::FailedPreconditionError(where);
   if (code == kDataTooLong) return absl::InvalidArgumentError(where);
-  if (IsConnectionLoss(code) || code == kNodeNotReady) return absl::UnavailableError(where);
-  return absl::InternalError(where);
+  const std::string words = ServerWordsWithoutValues(e.what());
+  const std::string fault = words.empty() ? where : absl::StrCat(where, ": ", words);
+  if (IsConnectionLoss(code) || code == kNodeNotReady) return absl::UnavailableError(fault);
+  return absl::InternalError(fault);
 }
 
 // Whether the connection that raised `e` is still one we know the state of. The errors our statements are

@@ -9,6 +9,7 @@
 #include <optional>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -155,6 +156,39 @@ TEST(Pool, DuplicateKey_IsAlreadyExists) {
     return tx.Execute("INSERT INTO accounts VALUES ('a', 'again', 1, NULL)").status();
   });
   EXPECT_THAT(status, StatusIs(absl::StatusCode::kAlreadyExists));
+}
+
+// A fault's status carries the server's words for the operator's log ("database error 6" alone did not say
+// which file the server failed to delete), without what the server quotes: a value of ours can be a child's
+// name or identity number. An error met on purpose, which can reach a caller, carries the number only.
+TEST(Pool, ServerFault_StatusHasTheServersWordsWithoutTheValuesItQuotes) {
+  ASSERT_OK_AND_ASSIGN(auto database, TestDatabase::Create(Accounts()));
+  const absl::Status missing = database->pool().Autocommit([](db::Session& s) {
+    return s.Query("SELECT balance FROM no_such_accounts WHERE id = ?", {std::string("a")}).status();
+  });
+  EXPECT_THAT(missing, StatusIs(absl::StatusCode::kInternal));
+  EXPECT_EQ(std::string(missing.message()), "database error 1146 (42S02): Table '...' doesn't exist");
+
+  // The value holds a quote that closes and an apostrophe: all of it is cut, the message around it kept.
+  const absl::Status refused = database->pool().Autocommit([](db::Session& s) {
+    return s.Execute("UPDATE accounts SET balance = ? WHERE id = 'a'", {std::string("张小明' 110101's")})
+        .status();
+  });
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kInternal));
+  EXPECT_TRUE(
+      absl::StartsWith(refused.message(), "database error 1366 (22007): Incorrect integer value: '...' "))
+      << refused.message();
+  EXPECT_TRUE(absl::StrContains(refused.message(), "`balance` at row 1")) << refused.message();
+  for (absl::string_view value : {"110101", "?"}) {
+    EXPECT_FALSE(absl::StrContains(refused.message(), value)) << refused.message();
+  }
+
+  const absl::Status duplicate = database->pool().Autocommit([](db::Session& s) {
+    return s.Execute("INSERT INTO accounts VALUES (?, ?, 1, NULL)", {std::string("a"), std::string("张小明")})
+        .status();
+  });
+  EXPECT_THAT(duplicate, StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_EQ(std::string(duplicate.message()), "database error 1062 (23000)");
 }
 
 TEST(Pool, Deadlock_IsRetriedUntilBothTransfersLand) {
