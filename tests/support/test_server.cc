@@ -8,6 +8,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <random>
+
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/support/test_database.h"
 
@@ -60,17 +63,50 @@ Principal MakePrincipal(const std::string& subject, const std::string& organisat
   return p;
 }
 
-int ClosedPort() {
+namespace {
+
+// The first port of the kernel's ephemeral range (32768 unless configured otherwise).
+int FirstEphemeralPort() {
+  int low = 32768;
+  if (std::FILE* range = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+    if (std::fscanf(range, "%d", &low) != 1) low = 32768;
+    std::fclose(range);
+  }
+  return low;
+}
+
+// Binds `port` on loopback (0: the kernel picks one in its ephemeral range); the port bound, or 0.
+int BindAndClose(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
   socklen_t len = sizeof addr;
   const bool bound = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
                      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
   close(fd);
-  EXPECT_TRUE(bound);
-  return ntohs(addr.sin_port);
+  return bound ? ntohs(addr.sin_port) : 0;
+}
+
+}  // namespace
+
+// Below the ephemeral range, as deploy/lib/ports picks for servers: a port the kernel picked would be free
+// for the next outgoing connection or server on port 0 too, and a child process starting a moment later could
+// find it taken.
+int ClosedPort() {
+  constexpr int kFloor = 10000;
+  const int below = FirstEphemeralPort() - 100;
+  if (below - kFloor >= 2000) {
+    std::mt19937 random(std::random_device{}());
+    std::uniform_int_distribution<int> pick(kFloor, below - 1);
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      if (const int port = BindAndClose(pick(random)); port != 0) return port;
+    }
+  }
+  const int port = BindAndClose(0);
+  EXPECT_NE(port, 0);
+  return port;
 }
 
 bool WaitHealth(const std::string& target, grpc::health::v1::HealthCheckResponse::ServingStatus wanted,

@@ -65,8 +65,8 @@ Principal SystemPrincipal(const std::string& service);
 Principal MakePrincipal(const std::string& subject, const std::string& organisation, Role role,
                         std::vector<std::string> jurisdictions);
 
-// A loopback port nothing listens on (bound, then closed): a service or database that is not running, or a
-// port free for a child process a moment later.
+// A loopback port nothing listens on (bound, then closed; below the kernel's ephemeral range): a service or
+// database that is not running, or a port free for a child process a moment later.
 int ClosedPort();
 
 // Waits until the server at `target` reports its overall health as `wanted` (grpc.health.v1); false if it
