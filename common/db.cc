@@ -451,8 +451,8 @@ int Pool::waiting() const {
 
 void Pool::ReportDroppedTo(Logger& log, Metrics& metrics) {
   absl::MutexLock lock(&mu_);
-  dropped_log_ = &log;
-  dropped_metrics_ = &metrics;
+  report_log_ = &log;
+  report_metrics_ = &metrics;
 }
 
 void Pool::Return(std::unique_ptr<Session> session) {
@@ -466,8 +466,8 @@ void Pool::Return(std::unique_ptr<Session> session) {
       return;
     }
     --open_;
-    log = dropped_log_;
-    metrics = dropped_metrics_;
+    log = report_log_;
+    metrics = report_metrics_;
   }
   const int code = session->unknown_state_code_;
   if (code == 0) return;  // lost: the database or the network, said where it is noticed
@@ -482,7 +482,7 @@ void Pool::CountRetry(int error_code) {
   Metrics* metrics = nullptr;
   {
     absl::MutexLock lock(&mu_);
-    metrics = dropped_metrics_;
+    metrics = report_metrics_;
   }
   if (metrics != nullptr) metrics->Add(kTransactionsRetried, absl::StrCat("code=\"", error_code, "\""));
 }

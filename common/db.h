@@ -199,8 +199,9 @@ class Pool {
   mutable absl::Mutex mu_;
   std::vector<std::unique_ptr<Session>> idle_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;  // idle plus lent out
-  Logger* dropped_log_ ABSL_GUARDED_BY(mu_) = nullptr;
-  Metrics* dropped_metrics_ ABSL_GUARDED_BY(mu_) = nullptr;
+  // Where ReportDroppedTo says dropped connections and counts them and the transactions run again.
+  Logger* report_log_ ABSL_GUARDED_BY(mu_) = nullptr;
+  Metrics* report_metrics_ ABSL_GUARDED_BY(mu_) = nullptr;
   // Waiting callers' tickets, oldest first: a connection goes to the oldest. Without them a thread that
   // returns a connection and asks again at once takes it back ahead of callers already waiting, and under
   // load one of those waits past acquire_timeout (seen once in the 1,000,000-child scale load).

@@ -214,11 +214,12 @@ absl::StatusOr<ProgramArrearsResult> ClaimProgramArrears(av1::AllowanceService::
     std::vector<int> years;
     for (const av1::MonthOwed& m : owed.months()) {
       if (!m.application_id().empty()) continue;
-      if (YearOf(m) == 0) {
+      const int year = YearOf(m);
+      if (year == 0) {
         return absl::InternalError(absl::StrCat("enrolment ", a.application_id(), ": a month owed in \"",
                                                 m.month(), "\", not YYYY-MM"));
       }
-      if (std::find(years.begin(), years.end(), YearOf(m)) == years.end()) years.push_back(YearOf(m));
+      if (std::find(years.begin(), years.end(), year) == years.end()) years.push_back(year);
     }
     if (years.empty()) {
       ++result.nothing_owed;
